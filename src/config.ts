@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Every setting ACS reads from the environment. The README's configuration table mirrors this. */
+const EnvSchema = z.object({
+  ACS_PORT: z.coerce.number().int().min(0).max(65535).default(7300),
+  ACS_HOST: z.string().default('127.0.0.1'),
+  ACS_DATA_DIR: z.string().default('.acs'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  ACS_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ACS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  ACS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  adminToken?: string;
+  maxBodyBytes: number;
+  logLevel: z.infer<typeof EnvSchema>['ACS_LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the configuration; a bad value stops start-up with a message naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.ACS_PORT,
+    host: e.ACS_HOST,
+    dataDir: resolve(e.ACS_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    adminToken: e.ACS_ADMIN_TOKEN,
+    maxBodyBytes: e.ACS_MAX_BODY_BYTES,
+    logLevel: e.ACS_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,3 @@
+export * from './common.ts';
+export * from './records.ts';
+export * from './signals.ts';

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { Attributes, Currency, DateOnly, Email, Money, Phone, ShortText, Timestamp } from './common.ts';
+
+// Input schemas for the CRM records. They are strict: an unknown field is an error that names it.
+// Updates take the same fields, all optional. Server-owned fields (id, version, timestamps) never appear here.
+
+const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
+
+export const AccountInput = z.strictObject({
+  name: ShortText,
+  customerId: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64').optional(),
+  kind: z.enum(['business', 'person']).optional(),
+  industry: opt(ShortText),
+  tier: opt(z.enum(['free', 'standard', 'premium', 'enterprise'])),
+  owner: opt(ShortText),
+  externalId: opt(ShortText),
+  attributes: Attributes.optional(),
+});
+
+export const ContactInput = z.strictObject({
+  accountId: opt(z.string()),
+  firstName: opt(ShortText),
+  lastName: opt(ShortText),
+  email: opt(Email),
+  phone: opt(Phone),
+  title: opt(ShortText),
+  externalId: opt(ShortText),
+  attributes: Attributes.optional(),
+});
+
+export const LeadInput = z.strictObject({
+  firstName: opt(ShortText),
+  lastName: opt(ShortText),
+  email: opt(Email),
+  phone: opt(Phone),
+  company: opt(ShortText),
+  source: opt(ShortText),
+  status: z.enum(['new', 'working', 'qualified', 'disqualified', 'converted']).optional(),
+  score: opt(z.number().min(0).max(100)),
+  attributes: Attributes.optional(),
+});
+
+export const OpportunityInput = z.strictObject({
+  accountId: z.string(),
+  name: ShortText,
+  stage: z.enum(['prospecting', 'qualification', 'proposal', 'negotiation', 'closed_won', 'closed_lost']).optional(),
+  amount: opt(Money),
+  currency: Currency.optional(),
+  closeDate: opt(DateOnly),
+  probability: opt(z.number().min(0).max(1)),
+  owner: opt(ShortText),
+});
+
+export const CaseInput = z.strictObject({
+  accountId: opt(z.string()),
+  contactId: opt(z.string()),
+  subject: ShortText,
+  description: opt(z.string().max(20000)),
+  status: z.enum(['open', 'pending', 'resolved', 'closed']).optional(),
+  priority: z.enum(['low', 'normal', 'high', 'urgent']).optional(),
+  channel: opt(z.enum(['email', 'phone', 'chat', 'web', 'social'])),
+  openedAt: Timestamp.optional(),
+  closedAt: opt(Timestamp),
+});
+
+export const InteractionInput = z.strictObject({
+  type: z.enum(['email', 'call', 'chat', 'note']),
+  accountId: opt(z.string()),
+  contactId: opt(z.string()),
+  leadId: opt(z.string()),
+  direction: opt(z.enum(['inbound', 'outbound'])),
+  subject: opt(z.string().max(500)),
+  body: opt(z.string().max(100000)),
+  occurredAt: Timestamp.optional(),
+});
+
+export const ProductInput = z.strictObject({
+  sku: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64'),
+  name: ShortText,
+  description: opt(z.string().max(5000)),
+  price: opt(Money),
+  currency: Currency.optional(),
+  active: z.boolean().optional(),
+});
+
+export const SubscriptionInput = z.strictObject({
+  accountId: z.string(),
+  productId: opt(z.string()),
+  status: z.enum(['active', 'paused', 'cancelled']).optional(),
+  contract: opt(z.enum(['month-to-month', 'one-year', 'two-year'])),
+  paymentMethod: opt(ShortText),
+  paperlessBilling: opt(z.boolean()),
+  startDate: opt(DateOnly),
+  endDate: opt(DateOnly),
+  tenureMonths: opt(z.number().int().min(0).max(1200)),
+  monthlyAmount: opt(Money),
+  totalBilled: opt(Money),
+  services: Attributes.optional(),
+});
+
+export const PartnerInput = z.strictObject({
+  name: ShortText,
+  type: z.enum(['reseller', 'referral', 'technology', 'agency', 'distributor']).optional(),
+  email: opt(Email),
+  website: opt(z.url()),
+  status: z.enum(['active', 'inactive', 'prospect']).optional(),
+  attributes: Attributes.optional(),
+});
+
+export const ConsentChannel = z.enum(['email', 'sms', 'phone', 'push']);
+export const ConsentPurpose = z.enum(['marketing', 'service', 'sales']);
+
+const ConsentFields = z.strictObject({
+    contactId: z.string(),
+    channel: ConsentChannel,
+    purpose: ConsentPurpose,
+    status: z.enum(['granted', 'denied', 'withdrawn']),
+    source: ShortText,
+    capturedAt: Timestamp,
+    effectiveFrom: Timestamp.optional(),
+    effectiveTo: opt(Timestamp),
+});
+const windowIsOrdered = (c: { effectiveFrom?: string; effectiveTo?: string | null }) =>
+  !c.effectiveTo || !c.effectiveFrom || c.effectiveTo > c.effectiveFrom;
+const windowMessage = { path: ['effectiveTo'], message: 'must be after effectiveFrom' };
+export const ConsentInput = ConsentFields.refine(windowIsOrdered, windowMessage);
+
+const pair = <T extends z.ZodObject>(create: z.ZodType, fields: T) => ({ create, update: fields.partial() });
+
+/** The record kinds served under /api/v1/<kind>: the body a create takes, and the body an update takes. */
+export const RECORD_INPUTS = {
+  accounts: pair(AccountInput, AccountInput),
+  contacts: pair(ContactInput, ContactInput),
+  leads: pair(LeadInput, LeadInput),
+  opportunities: pair(OpportunityInput, OpportunityInput),
+  cases: pair(CaseInput, CaseInput),
+  interactions: pair(InteractionInput, InteractionInput),
+  products: pair(ProductInput, ProductInput),
+  subscriptions: pair(SubscriptionInput, SubscriptionInput),
+  partners: pair(PartnerInput, PartnerInput),
+  consents: { create: ConsentInput, update: ConsentFields.partial().refine(windowIsOrdered, windowMessage) },
+} as const;
+
+export type RecordKind = keyof typeof RECORD_INPUTS;
+export const RECORD_KINDS = Object.keys(RECORD_INPUTS) as RecordKind[];

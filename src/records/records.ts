@@ -1,0 +1,169 @@
+import { RECORD_INPUTS, toFieldIssues, type RecordKind } from '../contracts/index.ts';
+import { AppError } from '../errors.ts';
+import { appendToLedger } from '../ledger/index.ts';
+import { newId, type Db, type Queryable } from '../store/index.ts';
+import { registerIdentities } from './identities.ts';
+
+interface TableMeta {
+  prefix: string;
+  /** Fields stored as jsonb. */
+  json: string[];
+  /** Fields a list may be filtered by, with `?field=value`. */
+  filters: string[];
+}
+
+const TABLES: Record<RecordKind, TableMeta> = {
+  accounts: { prefix: 'acc', json: ['attributes'], filters: ['customerId', 'kind', 'externalId'] },
+  contacts: { prefix: 'con', json: ['attributes'], filters: ['accountId', 'email'] },
+  leads: { prefix: 'lead', json: ['attributes'], filters: ['status', 'email'] },
+  opportunities: { prefix: 'opp', json: [], filters: ['accountId', 'stage'] },
+  cases: { prefix: 'case', json: [], filters: ['accountId', 'contactId', 'status'] },
+  interactions: { prefix: 'int', json: [], filters: ['accountId', 'contactId', 'leadId', 'type'] },
+  products: { prefix: 'prod', json: [], filters: ['sku'] },
+  subscriptions: { prefix: 'sub', json: ['services'], filters: ['accountId', 'productId', 'status'] },
+  partners: { prefix: 'part', json: ['attributes'], filters: ['type', 'status'] },
+  consents: { prefix: 'cons', json: [], filters: ['contactId', 'channel', 'purpose'] },
+};
+
+export type RecordRow = Record<string, unknown> & { id: string; version: number };
+
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** A database row in API shape: camelCase keys, ISO timestamps. */
+export function toApi(row: Record<string, unknown>): RecordRow {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[camel(k)] = v instanceof Date ? v.toISOString() : v;
+  return out as RecordRow;
+}
+
+function toColumns(kind: RecordKind, input: Record<string, unknown>): Record<string, unknown> {
+  const cols: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) {
+    if (v === undefined) continue;
+    cols[snake(k)] = TABLES[kind].json.includes(k) && v !== null ? JSON.stringify(v) : v;
+  }
+  return cols;
+}
+
+/** Validates a create or update body; updates accept any subset of the fields. */
+export function parseRecordInput(kind: RecordKind, body: unknown, partial: boolean): Record<string, unknown> {
+  const parsed = RECORD_INPUTS[kind][partial ? 'update' : 'create'].safeParse(body);
+  if (!parsed.success) throw new AppError('validation_failed', `invalid ${kind} record`, toFieldIssues(parsed.error));
+  return parsed.data as Record<string, unknown>;
+}
+
+/** Turns database constraint failures into 4xx errors that name the field. */
+export function mapDbError(err: unknown): never {
+  const e = err as { code?: string; constraint?: string; detail?: string; message?: string };
+  const column = e.detail?.match(/Key \((\w+)\)/)?.[1] ?? e.constraint?.match(/_(\w+?)_(fkey|key)$/)?.[1];
+  const field = column ? camel(column) : '(record)';
+  if (e.code === '23503') throw new AppError('validation_failed', 'referenced record does not exist', [{ path: field, message: 'no such record' }]);
+  if (e.code === '23505') throw new AppError('conflict', `${field} is already taken`, [{ path: field, message: 'already exists' }]);
+  throw err;
+}
+
+export async function createRecord(db: Db, kind: RecordKind, input: Record<string, unknown>, actor: string): Promise<RecordRow> {
+  return db.transaction((tx) => insertRecord(tx, kind, input, actor)).catch(mapDbError);
+}
+
+/** Inserts within an open transaction; used by imports and intake that batch their own transactions. */
+export async function insertRecord(tx: Queryable, kind: RecordKind, input: Record<string, unknown>, actor: string): Promise<RecordRow> {
+  const cols = { id: newId(TABLES[kind].prefix), ...toColumns(kind, input) };
+  const names = Object.keys(cols);
+  const [row] = await tx.query<Record<string, unknown>>(
+    `INSERT INTO ${kind} (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`,
+    Object.values(cols),
+  );
+  const record = toApi(row!);
+  await registerIdentities(tx, kind, record, 'record');
+  await appendToLedger(tx, [{ type: 'record.created', actor, subjectType: kind, subjectId: record.id, data: { fields: Object.keys(input).sort(), version: 1 } }]);
+  return record;
+}
+
+export async function getRecord(db: Queryable, kind: RecordKind, id: string): Promise<RecordRow> {
+  const [row] = await db.query<Record<string, unknown>>(`SELECT * FROM ${kind} WHERE id = $1 AND deleted_at IS NULL`, [id]);
+  if (!row) throw new AppError('not_found', `no ${kind} record ${id}`);
+  return toApi(row);
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+export const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
+
+export function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^[a-z]+_[0-9A-Z]{26}$/.test(id)) throw new AppError('bad_request', 'cursor is not one this API returned', [{ path: 'cursor', message: 'invalid cursor' }]);
+  return id;
+}
+
+export function recordFilters(kind: RecordKind): string[] {
+  return TABLES[kind].filters;
+}
+
+/** Lists live records in creation order, `limit` at a time; `nextCursor` fetches the next page. */
+export async function listRecords(
+  db: Queryable,
+  kind: RecordKind,
+  opts: { limit: number; cursor?: string; filters?: Record<string, string> },
+): Promise<Page<RecordRow>> {
+  const where = ['deleted_at IS NULL'];
+  const params: unknown[] = [];
+  if (opts.cursor) where.push(`id > $${params.push(decodeCursor(opts.cursor))}`);
+  for (const [field, value] of Object.entries(opts.filters ?? {})) {
+    if (!TABLES[kind].filters.includes(field)) continue;
+    where.push(`${snake(field)} = $${params.push(value)}`);
+  }
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT * FROM ${kind} WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.push(opts.limit + 1)}`,
+    params,
+  );
+  const data = rows.slice(0, opts.limit).map(toApi);
+  return { data, nextCursor: rows.length > opts.limit ? encodeCursor(data[data.length - 1]!.id) : null };
+}
+
+/** Applies a partial update. With `ifVersion`, a concurrent change since that version is a 409, not a lost update. */
+export async function updateRecord(
+  db: Db,
+  kind: RecordKind,
+  id: string,
+  patch: Record<string, unknown>,
+  actor: string,
+  ifVersion?: number,
+): Promise<RecordRow> {
+  return db
+    .transaction(async (tx) => {
+      const [current] = await tx.query<{ version: number }>(`SELECT version FROM ${kind} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [id]);
+      if (!current) throw new AppError('not_found', `no ${kind} record ${id}`);
+      if (ifVersion !== undefined && current.version !== ifVersion) {
+        throw new AppError('conflict', `${kind} ${id} is at version ${current.version}, not ${ifVersion}`, [{ path: 'version', message: 'stale version' }]);
+      }
+      const cols = toColumns(kind, patch);
+      const names = Object.keys(cols);
+      const sets = names.map((n, i) => `${n} = $${i + 2}`);
+      const [row] = await tx.query<Record<string, unknown>>(
+        `UPDATE ${kind} SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING *`,
+        [id, ...Object.values(cols)],
+      );
+      const record = toApi(row!);
+      await registerIdentities(tx, kind, record, 'record');
+      await appendToLedger(tx, [{ type: 'record.updated', actor, subjectType: kind, subjectId: id, data: { fields: Object.keys(patch).sort(), version: record.version } }]);
+      return record;
+    })
+    .catch(mapDbError);
+}
+
+/** Soft delete: the row stays, marked and ledgered, and disappears from reads. */
+export async function deleteRecord(db: Db, kind: RecordKind, id: string, actor: string, reason?: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [row] = await tx.query<{ version: number }>(
+      `UPDATE ${kind} SET deleted_at = now(), version = version + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING version`,
+      [id],
+    );
+    if (!row) throw new AppError('not_found', `no ${kind} record ${id}`);
+    await appendToLedger(tx, [{ type: 'record.deleted', actor, subjectType: kind, subjectId: id, data: { version: row.version, ...(reason ? { reason } : {}) } }]);
+  });
+}

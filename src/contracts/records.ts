@@ -123,7 +123,11 @@ const ConsentFields = z.strictObject({
 const windowIsOrdered = (c: { effectiveFrom?: string; effectiveTo?: string | null }) =>
   !c.effectiveTo || !c.effectiveFrom || c.effectiveTo > c.effectiveFrom;
 const windowMessage = { path: ['effectiveTo'], message: 'must be after effectiveFrom' };
-export const ConsentInput = ConsentFields.refine(windowIsOrdered, windowMessage);
+// A consent takes effect when it was captured unless it says otherwise.
+export const ConsentInput = ConsentFields.refine(windowIsOrdered, windowMessage).transform((c) => ({
+  ...c,
+  effectiveFrom: c.effectiveFrom ?? c.capturedAt,
+}));
 
 const pair = <T extends z.ZodObject>(create: z.ZodType, fields: T) => ({ create, update: fields.partial() });
 

@@ -1,0 +1,56 @@
+import { Hono } from 'hono';
+import { AppError } from '../errors.ts';
+import type { ApiDeps } from './deps.ts';
+import { buildOpenApi } from './openapi.ts';
+import { mount, type AppEnv, type RouteDef } from './router.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { recordRoutes } from './routes/records.ts';
+import { signalRoutes } from './routes/signals.ts';
+
+export const API_VERSION = '0.1.0';
+
+export function apiRoutes(deps: ApiDeps): RouteDef[] {
+  return [...adminRoutes(deps), ...signalRoutes(deps), ...recordRoutes(deps)];
+}
+
+/** The HTTP application. It opens no port: the server or a test calls it. */
+export function createApp(deps: ApiDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const routes = apiRoutes(deps);
+  const openapi = buildOpenApi(routes, API_VERSION);
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = c.get('route') ?? (c.res.status === 404 ? '(unmatched)' : c.req.path);
+    const seconds = (performance.now() - started) / 1000;
+    deps.metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    deps.metrics.httpDuration.observe({ method: c.req.method, route }, seconds);
+    deps.log.info({ method: c.req.method, route, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000), principal: c.get('principal')?.tokenId }, 'request');
+  });
+
+  app.get('/healthz', async (c) => {
+    try {
+      await deps.db.query('SELECT 1');
+      return c.json({ status: 'ok', database: deps.db.kind });
+    } catch (err) {
+      deps.log.error({ err }, 'health check failed');
+      return c.json({ status: 'unavailable', database: deps.db.kind }, 503);
+    }
+  });
+  app.get('/api/openapi.json', (c) => c.json(openapi));
+  app.get('/metrics', async (c) => c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }));
+
+  mount(app, routes, deps.auth);
+
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.onError((err, c) => {
+    if (err instanceof AppError) {
+      const { prefix: _prefix, ...extra } = err.extra;
+      return c.json({ error: { code: err.code, message: err.message, ...(err.issues.length ? { issues: err.issues } : {}) }, ...extra }, err.status as 400);
+    }
+    deps.log.error({ err, path: c.req.path }, 'unhandled error');
+    return c.json({ error: { code: 'internal', message: 'internal error; see the server log' } }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,109 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppError } from '../errors.ts';
+import { appendToLedger } from '../ledger/index.ts';
+import { newId, type Db, type Queryable } from '../store/index.ts';
+import { ROLES, type Role } from './permissions.ts';
+
+export interface Principal {
+  tokenId: string;
+  name: string;
+  role: Role;
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** A new secret: `acs_` and 43 url-safe characters (256 random bits). Only its hash is stored. */
+const newSecret = () => `acs_${randomBytes(32).toString('base64url')}`;
+
+export async function createToken(db: Db, input: { role: string; name: string }, actor: string): Promise<{ id: string; token: string; role: Role; name: string }> {
+  if (!(ROLES as readonly string[]).includes(input.role)) {
+    throw new AppError('validation_failed', 'unknown role', [{ path: 'role', message: `must be one of ${ROLES.join(', ')}` }]);
+  }
+  const name = input.name.trim();
+  if (!name || name.length > 100) throw new AppError('validation_failed', 'bad token name', [{ path: 'name', message: 'must be 1 to 100 characters' }]);
+  const token = newSecret();
+  const id = newId('tok');
+  await db.transaction(async (tx) => {
+    await tx.query('INSERT INTO api_tokens (id, name, role, token_hash) VALUES ($1, $2, $3, $4)', [id, name, input.role, hashToken(token)]);
+    await appendToLedger(tx, [{ type: 'token.created', actor, subjectType: 'token', subjectId: id, data: { role: input.role } }]);
+  });
+  return { id, token, role: input.role as Role, name };
+}
+
+export async function revokeToken(db: Db, id: string, actor: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [row] = await tx.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id', [id]);
+    if (!row) throw new AppError('not_found', `no active token ${id}`);
+    await appendToLedger(tx, [{ type: 'token.revoked', actor, subjectType: 'token', subjectId: id }]);
+  });
+}
+
+export async function listTokens(q: Queryable) {
+  const rows = await q.query<Record<string, unknown>>('SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id');
+  return rows.map((r) => ({
+    id: r.id, name: r.name, role: r.role,
+    createdAt: (r.created_at as Date).toISOString(),
+    lastUsedAt: r.last_used_at ? (r.last_used_at as Date).toISOString() : null,
+    revokedAt: r.revoked_at ? (r.revoked_at as Date).toISOString() : null,
+  }));
+}
+
+/**
+ * Resolves bearer tokens to principals. The environment's ACS_ADMIN_TOKEN, when set, is an admin.
+ * Lookups are cached briefly; revocation through this object clears the cache at once.
+ */
+export class TokenAuthenticator {
+  private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  private readonly envHash?: Buffer;
+
+  constructor(
+    private readonly db: Db,
+    envAdminToken?: string,
+    private readonly ttlMs = 10_000,
+  ) {
+    if (envAdminToken) this.envHash = Buffer.from(hashToken(envAdminToken), 'hex');
+  }
+
+  async authenticate(header: string | undefined): Promise<Principal> {
+    const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token) throw new AppError('unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
+    const hash = hashToken(token);
+    if (this.envHash && timingSafeEqual(this.envHash, Buffer.from(hash, 'hex'))) return { tokenId: 'env', name: 'ACS_ADMIN_TOKEN', role: 'admin' };
+    const cached = this.cache.get(hash);
+    if (cached && cached.until > Date.now()) return cached.principal;
+    const [row] = await this.db.query<{ id: string; name: string; role: Role }>(
+      'UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id, name, role',
+      [hash],
+    );
+    if (!row) throw new AppError('unauthorized', 'invalid or revoked token');
+    const principal = { tokenId: row.id, name: row.name, role: row.role };
+    this.cache.set(hash, { principal, until: Date.now() + this.ttlMs });
+    return principal;
+  }
+
+  forget(): void {
+    this.cache.clear();
+  }
+}
+
+/**
+ * On first start, creates an admin token and writes it to `<dataDir>/admin-token` (mode 0600).
+ * Returns the file path when it created one.
+ */
+export async function bootstrapAdminToken(db: Db, dataDir: string): Promise<string | null> {
+  const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL");
+  if (row!.n > 0) return null;
+  const file = join(dataDir, 'admin-token');
+  const { token } = await createToken(db, { role: 'admin', name: 'bootstrap admin' }, 'system');
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
+}
+
+export function readAdminTokenFile(dataDir: string): string | null {
+  const file = join(dataDir, 'admin-token');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
+}

@@ -1,0 +1,16 @@
+import type { Logger } from 'pino';
+import type { Bus } from '../bus/index.ts';
+import type { Config } from '../config.ts';
+import type { Db } from '../store/index.ts';
+import type { TokenAuthenticator } from './auth.ts';
+import type { Metrics } from './metrics.ts';
+
+/** What route handlers need; built once by the server and passed down explicitly. */
+export interface ApiDeps {
+  db: Db;
+  bus: Bus;
+  config: Pick<Config, 'maxBodyBytes'>;
+  log: Logger;
+  metrics: Metrics;
+  auth: TokenAuthenticator;
+}

@@ -1,0 +1,18 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The service's Prometheus metrics, on a registry of its own so several apps can live in one process. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'acs_' });
+  return {
+    registry,
+    httpRequests: new Counter({ name: 'acs_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    httpDuration: new Histogram({
+      name: 'acs_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route'], registers: [registry],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    }),
+    signals: new Counter({ name: 'acs_signals_total', help: 'Signals by outcome', labelNames: ['outcome'], registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,43 @@
+import { RECORD_KINDS } from '../contracts/index.ts';
+
+export const ROLES = ['admin', 'reviewer', 'analyst', 'agent'] as const;
+export type Role = (typeof ROLES)[number];
+
+const ALL: Role[] = [...ROLES];
+const STAFF: Role[] = ['admin', 'reviewer', 'analyst'];
+
+/**
+ * Which roles may call which route: the one place this is declared. The router refuses to register a
+ * route missing from this table, and a test walks every entry for every role.
+ * Keys are `METHOD path` with the path as registered.
+ */
+export const PERMISSIONS: Record<string, readonly Role[]> = {
+  'GET /api/v1/me': ALL,
+  'POST /api/v1/auth/login': ALL,
+  'GET /api/v1/tokens': ['admin'],
+  'POST /api/v1/tokens': ['admin'],
+  'DELETE /api/v1/tokens/:id': ['admin'],
+
+  'POST /api/v1/signals': ['admin', 'agent'],
+  'GET /api/v1/signals/:id': ALL,
+  'GET /api/v1/quarantine': STAFF,
+  'GET /api/v1/quarantine/:id': STAFF,
+  'POST /api/v1/quarantine/:id/resubmit': ['admin', 'reviewer'],
+  'POST /api/v1/quarantine/:id/discard': ['admin', 'reviewer'],
+  'GET /api/v1/customers/:id/profile': ALL,
+  'GET /api/v1/contacts/:id/consents/effective': ALL,
+
+  'GET /api/v1/ledger': STAFF,
+  'GET /api/v1/ledger/verify': STAFF,
+
+  // CRM records: everyone reads; reviewers (data stewards) and agents write; only admins delete.
+  ...Object.fromEntries(
+    RECORD_KINDS.flatMap((kind) => [
+      [`GET /api/v1/${kind}`, ALL],
+      [`POST /api/v1/${kind}`, ['admin', 'reviewer', 'agent']],
+      [`GET /api/v1/${kind}/:id`, ALL],
+      [`PATCH /api/v1/${kind}/:id`, ['admin', 'reviewer', 'agent']],
+      [`DELETE /api/v1/${kind}/:id`, ['admin']],
+    ]),
+  ),
+};

@@ -1,0 +1,50 @@
+import type { Context, Hono } from 'hono';
+import type { z } from 'zod';
+import { AppError } from '../errors.ts';
+import type { Principal, TokenAuthenticator } from './auth.ts';
+import { PERMISSIONS, type Role } from './permissions.ts';
+
+export type Method = 'get' | 'post' | 'patch' | 'delete';
+
+export type AppEnv = { Variables: { principal: Principal; route: string } };
+
+/** One API route: what it accepts, who may call it (from PERMISSIONS) and what it does. */
+export interface RouteDef {
+  method: Method;
+  path: string;
+  summary: string;
+  tag: string;
+  body?: z.ZodType;
+  /** Documented request content types other than JSON, e.g. NDJSON. */
+  bodyTypes?: string[];
+  query?: z.ZodType;
+  responses: Record<number, string>;
+  handler: (c: Context<AppEnv>) => Promise<Response>;
+}
+
+export const routeKey = (r: Pick<RouteDef, 'method' | 'path'>) => `${r.method.toUpperCase()} ${r.path}`;
+
+export function allowedRoles(r: Pick<RouteDef, 'method' | 'path'>): readonly Role[] {
+  const roles = PERMISSIONS[routeKey(r)];
+  if (!roles) throw new Error(`route ${routeKey(r)} has no entry in PERMISSIONS (src/api/permissions.ts)`);
+  return roles;
+}
+
+/**
+ * Registers routes behind authentication and the role check. A route without a permission entry
+ * stops start-up, so no route can be added unguarded.
+ */
+export function mount(app: Hono<AppEnv>, routes: RouteDef[], auth: TokenAuthenticator): void {
+  for (const r of routes) {
+    const roles = allowedRoles(r);
+    app.on(r.method.toUpperCase(), r.path, async (c) => {
+      c.set('route', r.path);
+      const principal = await auth.authenticate(c.req.header('authorization'));
+      if (!roles.includes(principal.role)) {
+        throw new AppError('forbidden', `role '${principal.role}' may not call ${routeKey(r)}; allowed: ${roles.join(', ')}`);
+      }
+      c.set('principal', principal);
+      return r.handler(c);
+    });
+  }
+}

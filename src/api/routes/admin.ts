@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { toFieldIssues } from '../../contracts/index.ts';
+import { AppError } from '../../errors.ts';
+import { appendToLedger, listLedger, verifyLedger } from '../../ledger/index.ts';
+import { createToken, listTokens, revokeToken } from '../auth.ts';
+import type { ApiDeps } from '../deps.ts';
+import { parseQuery, readJson } from '../http.ts';
+import { ROLES } from '../permissions.ts';
+import type { RouteDef } from '../router.ts';
+import { actorOf } from './records.ts';
+
+const TokenInput = z.strictObject({ role: z.enum(ROLES), name: z.string().trim().min(1).max(100) });
+const LedgerQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.coerce.number().int().min(1).optional(),
+  subjectId: z.string().max(200).optional(),
+  type: z.string().max(100).optional(),
+});
+
+/** Identity, tokens and the ledger. */
+export function adminRoutes(deps: ApiDeps): RouteDef[] {
+  const { db } = deps;
+  return [
+    {
+      method: 'get', path: '/api/v1/me', tag: 'auth', summary: 'Who this token is',
+      responses: { 200: '{ tokenId, name, role }' },
+      handler: async (c) => c.json(c.get('principal')),
+    },
+    {
+      method: 'post', path: '/api/v1/auth/login', tag: 'auth', summary: 'Sign in with a token (the console does this); recorded in the ledger',
+      responses: { 200: '{ tokenId, name, role }' },
+      handler: async (c) => {
+        const p = c.get('principal');
+        await db.transaction((tx) => appendToLedger(tx, [{ type: 'auth.login', actor: actorOf(c), subjectType: 'token', subjectId: p.tokenId, data: { role: p.role } }]));
+        return c.json(p);
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/tokens', tag: 'auth', summary: 'List API tokens (never their secrets)',
+      responses: { 200: '{ data }' },
+      handler: async (c) => c.json({ data: await listTokens(db) }),
+    },
+    {
+      method: 'post', path: '/api/v1/tokens', tag: 'auth', summary: 'Create a token; the secret is shown once', body: TokenInput,
+      responses: { 201: '{ id, token, role, name }', 400: 'bad role or name' },
+      handler: async (c) => {
+        const body = TokenInput.safeParse(await readJson(c, deps.config.maxBodyBytes));
+        if (!body.success) throw new AppError('validation_failed', 'invalid token request', toFieldIssues(body.error));
+        return c.json(await createToken(db, body.data, actorOf(c)), 201);
+      },
+    },
+    {
+      method: 'delete', path: '/api/v1/tokens/:id', tag: 'auth', summary: 'Revoke a token',
+      responses: { 204: 'revoked', 404: 'no active token' },
+      handler: async (c) => {
+        await revokeToken(db, c.req.param('id')!, actorOf(c));
+        deps.auth.forget();
+        return c.body(null, 204);
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/ledger', tag: 'ledger', summary: 'Ledger entries, newest first; page with ?before=<seq>', query: LedgerQuery,
+      responses: { 200: '{ data, nextBefore }' },
+      handler: async (c) => {
+        const q = parseQuery(c, LedgerQuery);
+        const data = await listLedger(db, q);
+        return c.json({ data, nextBefore: data.length === q.limit ? data[data.length - 1]!.seq : null });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/ledger/verify', tag: 'ledger', summary: 'Recompute the hash chain: { ok, entries, head, firstBadSeq }',
+      responses: { 200: 'the report (ok may be false)' },
+      handler: async (c) => c.json(await verifyLedger(db)),
+    },
+  ];
+}

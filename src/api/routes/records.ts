@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { RECORD_INPUTS, RECORD_KINDS, type RecordKind } from '../../contracts/index.ts';
+import { AppError } from '../../errors.ts';
+import { createRecord, deleteRecord, getRecord, listRecords, parseRecordInput, recordFilters, updateRecord } from '../../records/index.ts';
+import type { ApiDeps } from '../deps.ts';
+import { PageQuery, parseQuery, readJson } from '../http.ts';
+import type { RouteDef } from '../router.ts';
+
+const actorOf = (c: { get(key: 'principal'): { tokenId: string } }) => `token:${c.get('principal').tokenId}`;
+
+function listQuery(kind: RecordKind) {
+  return PageQuery.extend(Object.fromEntries(recordFilters(kind).map((f) => [f, z.string().max(200).optional()])));
+}
+
+/** If-Match carries the version a client last read; a mismatch is a 409 instead of a lost update. */
+function ifMatchVersion(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const version = Number(header.replace(/"/g, ''));
+  if (!Number.isInteger(version) || version < 1) throw new AppError('bad_request', 'If-Match must be a record version number', [{ path: 'If-Match', message: 'not a version' }]);
+  return version;
+}
+
+/** CRUD routes for every CRM record kind. Deletes are soft and ledgered. */
+export function recordRoutes(deps: ApiDeps): RouteDef[] {
+  return RECORD_KINDS.flatMap((kind): RouteDef[] => {
+    const base = `/api/v1/${kind}`;
+    const tag = kind;
+    return [
+      {
+        method: 'get', path: base, tag, summary: `List ${kind}, oldest first, with cursor pagination`, query: listQuery(kind),
+        responses: { 200: '{ data, nextCursor }', 400: 'bad query parameter' },
+        handler: async (c) => {
+          const { limit, cursor, ...filters } = parseQuery(c, listQuery(kind)) as z.infer<typeof PageQuery> & Record<string, string>;
+          return c.json(await listRecords(deps.db, kind, { limit, cursor, filters: filters as Record<string, string> }));
+        },
+      },
+      {
+        method: 'post', path: base, tag, summary: `Create a ${kind} record`, body: RECORD_INPUTS[kind].create,
+        responses: { 201: 'the created record', 400: 'invalid field (named)', 409: 'unique field already taken' },
+        handler: async (c) => {
+          const input = parseRecordInput(kind, await readJson(c, deps.config.maxBodyBytes), false);
+          return c.json(await createRecord(deps.db, kind, input, actorOf(c)), 201);
+        },
+      },
+      {
+        method: 'get', path: `${base}/:id`, tag, summary: `Read one ${kind} record`,
+        responses: { 200: 'the record', 404: 'no such live record' },
+        handler: async (c) => c.json(await getRecord(deps.db, kind, c.req.param('id')!)),
+      },
+      {
+        method: 'patch', path: `${base}/:id`, tag, summary: `Update fields of a ${kind} record (If-Match: version for optimistic locking)`,
+        body: RECORD_INPUTS[kind].update,
+        responses: { 200: 'the updated record', 400: 'invalid field (named)', 404: 'no such live record', 409: 'version mismatch or unique conflict' },
+        handler: async (c) => {
+          const patch = parseRecordInput(kind, await readJson(c, deps.config.maxBodyBytes), true);
+          if (Object.keys(patch).length === 0) throw new AppError('validation_failed', 'nothing to update', [{ path: '(body)', message: 'name at least one field' }]);
+          return c.json(await updateRecord(deps.db, kind, c.req.param('id')!, patch, actorOf(c), ifMatchVersion(c.req.header('if-match'))));
+        },
+      },
+      {
+        method: 'delete', path: `${base}/:id`, tag, summary: `Soft-delete a ${kind} record (recorded in the ledger)`,
+        query: z.object({ reason: z.string().max(500).optional() }),
+        responses: { 204: 'deleted', 404: 'no such live record' },
+        handler: async (c) => {
+          await deleteRecord(deps.db, kind, c.req.param('id')!, actorOf(c), c.req.query('reason'));
+          return c.body(null, 204);
+        },
+      },
+    ];
+  });
+}
+
+export { actorOf };

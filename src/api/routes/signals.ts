@@ -1,0 +1,175 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { SIGNAL_TYPES, Timestamp } from '../../contracts/index.ts';
+import { AppError } from '../../errors.ts';
+import { getRecord, toApi } from '../../records/index.ts';
+import {
+  effectiveConsents, getProfile, getQuarantine, ingestInTransaction, ingestSignals, listQuarantine, quarantineNow, resolveQuarantine,
+  type IntakeItem, type IntakeOutcome,
+} from '../../sense/index.ts';
+import type { ApiDeps } from '../deps.ts';
+import { PageQuery, parseJsonText, parseQuery, readBodyText } from '../http.ts';
+import type { AppEnv, RouteDef } from '../router.ts';
+import { actorOf } from './records.ts';
+
+const MAX_BATCH = 10_000;
+const NDJSON = /^application\/(x-)?ndjson\b/i;
+
+/** Splits a body into intake items: one JSON value, a JSON array, or NDJSON lines. */
+function intakeItems(text: string, contentType: string): { items: IntakeItem[]; single: boolean } {
+  if (NDJSON.test(contentType)) {
+    const lines = text.split('\n').filter((l) => l.trim());
+    if (lines.length === 0) throw new AppError('bad_request', 'NDJSON body has no lines');
+    return {
+      single: false,
+      items: lines.map((line) => {
+        try {
+          return { value: JSON.parse(line) as unknown };
+        } catch (err) {
+          return { malformed: line, error: (err as Error).message };
+        }
+      }),
+    };
+  }
+  if (!/^application\/(.+\+)?json\b/i.test(contentType)) {
+    throw new AppError('unsupported_media_type', `content-type must be application/json or application/x-ndjson, not '${contentType || 'none'}'`);
+  }
+  const value = parseJsonText(text);
+  if (!Array.isArray(value)) return { items: [{ value }], single: true };
+  if (value.length === 0) throw new AppError('bad_request', 'the array holds no signals');
+  return { items: value.map((v) => ({ value: v as unknown })), single: false };
+}
+
+function respond(c: Context<AppEnv>, outcome: IntakeOutcome, single: boolean): Response {
+  const counts = { accepted: outcome.accepted.length, duplicates: outcome.duplicates.length, rejected: outcome.rejected.length };
+  if (single && outcome.rejected[0]) {
+    const r = outcome.rejected[0];
+    return c.json({ error: { code: 'validation_failed', message: 'invalid signal', issues: r.issues }, quarantineId: r.quarantineId }, 400);
+  }
+  const status = counts.rejected === 0 ? (single && counts.duplicates ? 200 : 202) : counts.accepted + counts.duplicates > 0 ? 207 : 400;
+  return c.json({ counts, ...outcome }, status);
+}
+
+export function signalRoutes(deps: ApiDeps): RouteDef[] {
+  const { db, bus, metrics } = deps;
+  const afterIntake = (outcome: IntakeOutcome) => {
+    if (outcome.accepted.length) bus.notify();
+    metrics.signals.inc({ outcome: 'accepted' }, outcome.accepted.length);
+    metrics.signals.inc({ outcome: 'duplicate' }, outcome.duplicates.length);
+    metrics.signals.inc({ outcome: 'rejected' }, outcome.rejected.length);
+  };
+
+  return [
+    {
+      method: 'post', path: '/api/v1/signals', tag: 'signals',
+      summary: `Ingest one signal, a JSON array of them, or NDJSON. Types: ${SIGNAL_TYPES.join(', ')}. Invalid items are quarantined.`,
+      body: z.unknown(), bodyTypes: ['application/x-ndjson'],
+      responses: { 200: 'a duplicate of an accepted signal', 202: 'all accepted', 207: 'batch partly accepted: see rejected[]', 400: 'invalid (fields named; kept in quarantine)', 413: 'body too large (prefix kept in quarantine)', 415: 'unsupported content type' },
+      handler: async (c) => {
+        const actor = actorOf(c);
+        const contentType = c.req.header('content-type') ?? '';
+        let text: string;
+        try {
+          text = await readBodyText(c, deps.config.maxBodyBytes);
+        } catch (err) {
+          if (!(err instanceof AppError) || err.code !== 'payload_too_large') throw err;
+          const quarantineId = await quarantineNow(db, { source: 'api', reason: 'body too large', issues: [{ path: '(body)', message: err.message }], raw: String(err.extra.prefix) }, actor);
+          throw new AppError('payload_too_large', err.message, [], { limit: err.extra.limit, quarantineId });
+        }
+        let parsed: { items: IntakeItem[]; single: boolean };
+        try {
+          parsed = intakeItems(text, contentType);
+        } catch (err) {
+          if (!(err instanceof AppError) || err.code !== 'malformed_json') throw err;
+          const quarantineId = await quarantineNow(db, { source: 'api', reason: 'malformed JSON', issues: [{ path: '(body)', message: err.message }], raw: text }, actor);
+          throw new AppError('malformed_json', err.message, [{ path: '(body)', message: err.message }], { quarantineId });
+        }
+        if (parsed.items.length > MAX_BATCH) throw new AppError('payload_too_large', `a batch holds at most ${MAX_BATCH} signals; split it`);
+        const outcome = await ingestSignals(db, parsed.items, { actor, source: 'api' });
+        afterIntake(outcome);
+        return respond(c, outcome, parsed.single);
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/signals/:id', tag: 'signals', summary: 'Read one accepted signal',
+      responses: { 200: 'the signal', 404: 'not found' },
+      handler: async (c) => {
+        const [row] = await db.query<Record<string, unknown>>('SELECT * FROM signals WHERE id = $1', [c.req.param('id')]);
+        if (!row) throw new AppError('not_found', `no signal ${c.req.param('id')}`);
+        return c.json(toApi(row));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/quarantine', tag: 'quarantine', summary: 'List quarantined input with the reasons it was refused',
+      query: PageQuery.extend({ status: z.enum(['open', 'resubmitted', 'discarded']).optional() }),
+      responses: { 200: '{ data, nextCursor }' },
+      handler: async (c) => {
+        const q = parseQuery(c, PageQuery.extend({ status: z.enum(['open', 'resubmitted', 'discarded']).optional() }));
+        const afterId = q.cursor ? Buffer.from(q.cursor, 'base64url').toString('utf8') : undefined;
+        const page = await listQuarantine(db, { status: q.status, afterId, limit: q.limit });
+        const last = page.data[page.data.length - 1];
+        return c.json({ data: page.data, nextCursor: page.more && last ? Buffer.from(last.id).toString('base64url') : null });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/quarantine/:id', tag: 'quarantine', summary: 'Read one quarantined item, raw input included',
+      responses: { 200: 'the item', 404: 'not found' },
+      handler: async (c) => c.json(await getQuarantine(db, c.req.param('id')!)),
+    },
+    {
+      method: 'post', path: '/api/v1/quarantine/:id/resubmit', tag: 'quarantine',
+      summary: 'Resubmit a quarantined signal: as it was, or corrected with a body {"signal": {...}}',
+      body: z.object({ signal: z.unknown().optional() }),
+      responses: { 202: 'accepted; the item is closed', 400: 'still invalid (fields named); the item stays open', 409: 'already resolved' },
+      handler: async (c) => {
+        const id = c.req.param('id')!;
+        const text = await readBodyText(c, deps.config.maxBodyBytes);
+        const corrected = text.trim() ? (parseJsonText(text) as { signal?: unknown }).signal : undefined;
+        const item = corrected ?? parseJsonText((await getQuarantine(db, id)).raw);
+        const actor = actorOf(c);
+        const outcome = await db.transaction(async (tx) => {
+          const result = await ingestInTransaction(tx, [{ value: item }], { actor, source: 'quarantine', quarantine: false });
+          const rejected = result.rejected[0];
+          if (rejected) throw new AppError('validation_failed', 'the signal is still invalid; the quarantine item stays open', rejected.issues);
+          const signalId = result.accepted[0]?.id ?? result.duplicates[0]?.id;
+          await resolveQuarantine(tx, id, 'resubmitted', { signalId, corrected: corrected !== undefined }, actor);
+          return result;
+        });
+        afterIntake(outcome);
+        return c.json({ quarantineId: id, ...outcome }, 202);
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/quarantine/:id/discard', tag: 'quarantine', summary: 'Close a quarantined item without ingesting it (kept, with the reason)',
+      body: z.object({ reason: z.string().min(1).max(500) }),
+      responses: { 200: 'discarded', 400: 'reason missing', 409: 'already resolved' },
+      handler: async (c) => {
+        const body = z.object({ reason: z.string().trim().min(1).max(500) }).safeParse(parseJsonText(await readBodyText(c, deps.config.maxBodyBytes)));
+        if (!body.success) throw new AppError('validation_failed', 'a reason is required', [{ path: 'reason', message: 'required, 1 to 500 characters' }]);
+        await db.transaction((tx) => resolveQuarantine(tx, c.req.param('id')!, 'discarded', { reason: body.data.reason }, actorOf(c)));
+        return c.json(await getQuarantine(db, c.req.param('id')!));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/customers/:id/profile', tag: 'customers',
+      summary: 'A customer profile (by account id or customer id): identities, contacts, consents, subscriptions, open cases, features and a timeline',
+      query: z.object({ timelineLimit: z.coerce.number().int().min(1).max(500).optional() }),
+      responses: { 200: 'the profile', 404: 'no such customer' },
+      handler: async (c) => {
+        const q = parseQuery(c, z.object({ timelineLimit: z.coerce.number().int().min(1).max(500).optional() }));
+        return c.json(await getProfile(db, c.req.param('id')!, { timelineLimit: q.timelineLimit }));
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/contacts/:id/consents/effective', tag: 'consents',
+      summary: 'The consents in effect for a contact, one per channel and purpose (the latest effective record decides)',
+      query: z.object({ at: Timestamp.optional() }),
+      responses: { 200: '{ data }', 404: 'no such contact' },
+      handler: async (c) => {
+        const q = parseQuery(c, z.object({ at: Timestamp.optional() }));
+        const contact = await getRecord(db, 'contacts', c.req.param('id')!);
+        return c.json({ data: await effectiveConsents(db, [contact.id], q.at ? new Date(q.at) : new Date()) });
+      },
+    },
+  ];
+}

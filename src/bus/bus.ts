@@ -1,0 +1,33 @@
+import type { Db, Queryable } from '../store/index.ts';
+
+/** One event as delivered to a subscriber. */
+export interface BusMessage<T = unknown> {
+  id: number;
+  topic: string;
+  payload: T;
+}
+
+/**
+ * Handles a batch of messages of one topic. `q` is the transaction that marks them delivered, so
+ * what the handler writes commits together with the acknowledgement. Handlers must be idempotent:
+ * delivery is at least once.
+ */
+export type BusHandler = (messages: BusMessage[], q: Queryable) => Promise<void>;
+
+/**
+ * The event backbone as processing sees it. The in-process implementation reads a Postgres outbox;
+ * a NATS JetStream implementation can sit behind the same interface.
+ */
+export interface Bus {
+  subscribe(topic: string, handler: BusHandler): void;
+  /** Wakes the dispatcher after a commit that published events. */
+  notify(): void;
+  /** Resolves once every event published so far has been delivered. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Writes an event to the outbox inside the caller's transaction: it exists exactly when the change commits. */
+export async function publish(tx: Queryable, topic: string, payload: unknown): Promise<void> {
+  await tx.query('INSERT INTO outbox (topic, payload) VALUES ($1, $2::jsonb)', [topic, JSON.stringify(payload)]);
+}

@@ -1,0 +1,3 @@
+export { publish } from './bus.ts';
+export type { Bus, BusHandler, BusMessage } from './bus.ts';
+export { OutboxBus } from './outbox-bus.ts';

@@ -1,0 +1,76 @@
+import type { Bus } from '../bus/index.ts';
+import type { Queryable } from '../store/index.ts';
+import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './intake.ts';
+
+/**
+ * Rolling features per customer, recomputed from the signal history in one statement for a whole
+ * batch of customers. Windows end at `asOf`:
+ * - usage7d / usagePrior28d: usage in the last 7 days and in the 28 days before them; usageTrend is
+ *   usage7d divided by the prior weekly average (1 = steady, below 1 = falling, null = no history);
+ * - paymentFailures30d, billingDisputes90d, tickets30d, webVisits7d, emailEngagements30d: counts;
+ * - ticketSentiment30d: mean lexicon sentiment of support tickets, in [-1, 1];
+ * - lastNps, lastSignalAt; openCases: open or pending cases on the account.
+ */
+const REFRESH_SQL = `
+WITH w AS (
+  SELECT a.id AS account_id,
+    coalesce(sum(s.metric) FILTER (WHERE s.type = 'usage' AND s.occurred_at > $2::timestamptz - interval '7 days'), 0) AS usage7d,
+    coalesce(sum(s.metric) FILTER (WHERE s.type = 'usage' AND s.occurred_at <= $2::timestamptz - interval '7 days'
+                                   AND s.occurred_at > $2::timestamptz - interval '35 days'), 0) AS usage_prior,
+    count(*) FILTER (WHERE s.type = 'payment_failed' AND s.occurred_at > $2::timestamptz - interval '30 days') AS payment_failures,
+    count(*) FILTER (WHERE s.type = 'billing_dispute') AS disputes,
+    count(*) FILTER (WHERE s.type = 'support_ticket' AND s.occurred_at > $2::timestamptz - interval '30 days') AS tickets,
+    avg(s.metric) FILTER (WHERE s.type = 'support_ticket' AND s.occurred_at > $2::timestamptz - interval '30 days') AS sentiment,
+    count(*) FILTER (WHERE s.type = 'web_visit' AND s.occurred_at > $2::timestamptz - interval '7 days') AS visits,
+    count(*) FILTER (WHERE s.type = 'email_engagement' AND s.data->>'event' IN ('opened', 'clicked', 'replied')
+                     AND s.occurred_at > $2::timestamptz - interval '30 days') AS engagements,
+    (array_agg(s.metric ORDER BY s.occurred_at DESC) FILTER (WHERE s.type = 'nps'))[1] AS last_nps,
+    max(s.occurred_at) AS last_signal_at
+  FROM unnest($1::text[]) AS a(id)
+  LEFT JOIN signals s ON s.account_id = a.id
+    AND s.occurred_at > $2::timestamptz - interval '90 days' AND s.occurred_at <= $2::timestamptz
+  GROUP BY a.id
+)
+INSERT INTO customer_features (account_id, as_of, features, updated_at)
+SELECT w.account_id, $2::timestamptz, jsonb_build_object(
+  'usage7d', w.usage7d,
+  'usagePrior28d', w.usage_prior,
+  'usageTrend', CASE WHEN w.usage_prior > 0 THEN round(w.usage7d / (w.usage_prior / 4.0), 3) END,
+  'paymentFailures30d', w.payment_failures,
+  'billingDisputes90d', w.disputes,
+  'tickets30d', w.tickets,
+  'ticketSentiment30d', round(w.sentiment, 3),
+  'webVisits7d', w.visits,
+  'emailEngagements30d', w.engagements,
+  'lastNps', w.last_nps,
+  'lastSignalAt', w.last_signal_at,
+  'openCases', (SELECT count(*) FROM cases c WHERE c.account_id = w.account_id AND c.status IN ('open', 'pending') AND c.deleted_at IS NULL)
+), now()
+FROM w
+ON CONFLICT (account_id) DO UPDATE SET as_of = EXCLUDED.as_of, features = EXCLUDED.features, updated_at = now()`;
+
+export async function refreshFeatures(q: Queryable, accountIds: string[], asOf: Date): Promise<void> {
+  if (accountIds.length === 0) return;
+  await q.query(REFRESH_SQL, [accountIds, asOf.toISOString()]);
+}
+
+export type CustomerFeatures = Record<string, number | string | null>;
+
+/** Keeps features current: every accepted batch refreshes the customers it touched. */
+export function subscribeFeatureUpdates(bus: Bus): void {
+  bus.subscribe(SIGNALS_ACCEPTED, async (messages, q) => {
+    const byAsOf = new Map<string, Set<string>>();
+    for (const m of messages) {
+      const e = m.payload as SignalsAcceptedEvent;
+      const set = byAsOf.get(e.asOf) ?? new Set<string>();
+      e.accountIds.forEach((id) => set.add(id));
+      byAsOf.set(e.asOf, set);
+    }
+    // The newest as-of wins for an account that appears in several events of one delivery.
+    const latest = new Map<string, string>();
+    for (const [asOf, ids] of byAsOf) for (const id of ids) if ((latest.get(id) ?? '') < asOf) latest.set(id, asOf);
+    const groups = new Map<string, string[]>();
+    for (const [id, asOf] of latest) groups.set(asOf, [...(groups.get(asOf) ?? []), id]);
+    for (const [asOf, ids] of groups) await refreshFeatures(q, ids, new Date(asOf));
+  });
+}

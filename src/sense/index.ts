@@ -1,0 +1,8 @@
+export { ingestSignals, ingestInTransaction, SIGNALS_ACCEPTED } from './intake.ts';
+export type { IntakeItem, IntakeOutcome, IntakeContext, AcceptedSignal, SignalsAcceptedEvent } from './intake.ts';
+export { refreshFeatures, subscribeFeatureUpdates } from './features.ts';
+export { getProfile, effectiveConsents } from './profile.ts';
+export type { Profile, TimelineItem } from './profile.ts';
+export { listQuarantine, getQuarantine, resolveQuarantine, quarantineNow, MAX_QUARANTINE_RAW } from './quarantine.ts';
+export type { QuarantineRecord } from './quarantine.ts';
+export { scoreSentiment } from './sentiment.ts';

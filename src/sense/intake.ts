@@ -1,0 +1,250 @@
+import { parseSignal, type FieldIssue, type Signal } from '../contracts/index.ts';
+import { publish } from '../bus/index.ts';
+import { appendToLedger, canonicalJson, sha256, type LedgerEvent } from '../ledger/index.ts';
+import { claimIdentities, identityKeys, lookupIdentities, type IdentityClaim, type IdentityKey } from '../records/index.ts';
+import { insertRows, newId, type Db, type Queryable } from '../store/index.ts';
+import { insertQuarantine, quarantineRows, type QuarantineInput } from './quarantine.ts';
+import { scoreSentiment } from './sentiment.ts';
+
+export const SIGNALS_ACCEPTED = 'signals.accepted';
+
+/** One submitted item: a decoded JSON value, or text that did not decode. */
+export type IntakeItem = { value: unknown } | { malformed: string; error: string };
+
+export interface IntakeContext {
+  actor: string;
+  source: string;
+  now?: Date;
+  /** When false, invalid items are reported but not quarantined (a resubmission from quarantine). */
+  quarantine?: boolean;
+}
+
+export interface AcceptedSignal {
+  index: number;
+  id: string;
+  type: string;
+  accountId: string | null;
+  leadId: string | null;
+  created?: 'account' | 'lead';
+}
+
+export interface IntakeOutcome {
+  accepted: AcceptedSignal[];
+  duplicates: { index: number; id: string }[];
+  rejected: { index: number; issues: FieldIssue[]; quarantineId: string | null }[];
+}
+
+export interface SignalsAcceptedEvent {
+  signalIds: string[];
+  accountIds: string[];
+  asOf: string;
+}
+
+/** Ingests a batch in one transaction. Valid items are stored even when others in the batch fail. */
+export async function ingestSignals(db: Db, items: IntakeItem[], ctx: IntakeContext): Promise<IntakeOutcome> {
+  return db.transaction((tx) => ingestInTransaction(tx, items, ctx));
+}
+
+interface Pending {
+  index: number;
+  id: string;
+  signal: Signal;
+  keys: IdentityKey[];
+  owner?: { accountId: string | null; leadId: string | null };
+  created?: 'account' | 'lead';
+}
+
+export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ctx: IntakeContext): Promise<IntakeOutcome> {
+  const now = ctx.now ?? new Date();
+  const outcome: IntakeOutcome = { accepted: [], duplicates: [], rejected: [] };
+  const rejects: (QuarantineInput & { index: number })[] = [];
+  const pending: Pending[] = [];
+  const seenIds = new Set<string>();
+
+  items.forEach((item, index) => {
+    if ('malformed' in item) {
+      rejects.push({ index, source: ctx.source, reason: 'malformed JSON', issues: [{ path: '(body)', message: `malformed JSON: ${item.error}` }], raw: item.malformed });
+      return;
+    }
+    const parsed = parseSignal(item.value);
+    if (!parsed.ok) {
+      rejects.push({ index, source: ctx.source, reason: 'failed validation', issues: parsed.issues, raw: JSON.stringify(item.value) ?? String(item.value) });
+      return;
+    }
+    const id = parsed.signal.id ?? newId('sig');
+    if (seenIds.has(id)) {
+      outcome.duplicates.push({ index, id });
+      return;
+    }
+    seenIds.add(id);
+    pending.push({ index, id, signal: parsed.signal, keys: identityKeys(parsed.signal.subject) });
+  });
+
+  // A signal id seen before is accepted once: later copies are reported, not stored again.
+  const known = pending.length
+    ? new Set((await tx.query<{ id: string }>('SELECT id FROM signals WHERE id = ANY($1::text[])', [pending.map((p) => p.id)])).map((r) => r.id))
+    : new Set<string>();
+  const fresh = pending.filter((p) => {
+    if (!known.has(p.id)) return true;
+    outcome.duplicates.push({ index: p.index, id: p.id });
+    return false;
+  });
+
+  const writes = await resolveSubjects(tx, fresh, ctx, now);
+  const signalRows = fresh.map((p) => signalRow(p, now, ctx.source));
+  await insertRows(tx, 'signals', {
+    id: 'text', type: 'text', schema_version: 'int', occurred_at: 'timestamptz', received_at: 'timestamptz', account_id: 'text', lead_id: 'text',
+    subject: 'jsonb', data: 'jsonb', metric: 'numeric', source: 'text',
+  }, signalRows);
+  const caseRows = ticketCases(fresh, now);
+  await insertRows(tx, 'cases', { id: 'text', account_id: 'text', subject: 'text', description: 'text', priority: 'text', channel: 'text', opened_at: 'timestamptz' }, caseRows);
+
+  const quarantined = ctx.quarantine === false ? null : quarantineRows(rejects, ctx.actor);
+  if (quarantined) await insertQuarantine(tx, quarantined.rows);
+  rejects.forEach((r, i) => outcome.rejected.push({ index: r.index, issues: r.issues, quarantineId: (quarantined?.rows[i]?.id as string) ?? null }));
+
+  const events: LedgerEvent[] = [
+    ...writes.events,
+    ...caseRows.map((c) => ({ type: 'record.created', actor: ctx.actor, subjectType: 'cases', subjectId: c.id, data: { via: 'signal', fields: ['accountId', 'channel', 'description', 'priority', 'subject'], version: 1 } })),
+    ...fresh.map((p, i) => ({
+      type: 'signal.accepted',
+      actor: ctx.actor,
+      subjectType: 'signals',
+      subjectId: p.id,
+      data: { signalType: p.signal.type, version: p.signal.version, accountId: p.owner!.accountId, leadId: p.owner!.leadId, digest: sha256(canonicalJson(signalRows[i])) },
+    })),
+    ...(quarantined?.events ?? []),
+  ];
+  await appendToLedger(tx, events);
+
+  const accountIds = [...new Set(fresh.map((p) => p.owner!.accountId).filter((a): a is string => !!a))];
+  if (fresh.length) await publish(tx, SIGNALS_ACCEPTED, { signalIds: fresh.map((p) => p.id), accountIds, asOf: now.toISOString() } satisfies SignalsAcceptedEvent);
+
+  for (const p of fresh) {
+    outcome.accepted.push({ index: p.index, id: p.id, type: p.signal.type, ...p.owner!, ...(p.created ? { created: p.created } : {}) });
+  }
+  outcome.accepted.sort((a, b) => a.index - b.index);
+  outcome.duplicates.sort((a, b) => a.index - b.index);
+  return outcome;
+}
+
+/**
+ * Matches each signal to a profile by its strongest known identifier. An unknown subject gets a new
+ * profile (an account), or a lead for `lead_form`; identifiers the profile did not have yet are added
+ * to it. Two signals in one batch naming the same unknown subject share one new profile.
+ */
+async function resolveSubjects(tx: Queryable, batch: Pending[], ctx: IntakeContext, now: Date): Promise<{ events: LedgerEvent[] }> {
+  const known = await lookupIdentities(tx, batch.flatMap((p) => p.keys));
+  const keyOf = (k: IdentityKey) => `${k.kind}:${k.value}`;
+  const newAccounts: Record<string, unknown>[] = [];
+  const newLeads: Record<string, unknown>[] = [];
+  const claims: IdentityClaim[] = [];
+  const events: LedgerEvent[] = [];
+
+  for (const p of batch) {
+    const hit = p.keys.map((k) => known.get(keyOf(k))).find((r) => r);
+    if (hit) {
+      p.owner = { accountId: hit.account_id, leadId: hit.account_id ? null : hit.lead_id };
+    } else if (p.signal.type === 'lead_form') {
+      const lead = leadFromForm(p.signal);
+      newLeads.push(lead);
+      p.owner = { accountId: null, leadId: lead.id as string };
+      p.created = 'lead';
+      events.push({ type: 'record.created', actor: ctx.actor, subjectType: 'leads', subjectId: lead.id as string, data: { via: 'signal', signalId: p.id, version: 1 } });
+    } else {
+      const account = { id: newId('acc'), customer_id: p.signal.subject.customerId ?? null, name: 'Unidentified customer', kind: 'person', attributes: { createdFrom: 'signal' }, created_at: now };
+      newAccounts.push(account);
+      p.owner = { accountId: account.id, leadId: null };
+      p.created = 'account';
+      events.push({ type: 'record.created', actor: ctx.actor, subjectType: 'accounts', subjectId: account.id, data: { via: 'signal', signalId: p.id, version: 1 } });
+    }
+    for (const k of p.keys) {
+      if (known.has(keyOf(k))) continue;
+      const claim = { ...k, account_id: p.owner.accountId ?? undefined, lead_id: p.owner.leadId ?? undefined, source: `signal:${p.signal.type}` };
+      claims.push(claim);
+      known.set(keyOf(k), { kind: k.kind, value: k.value, account_id: claim.account_id ?? null, lead_id: claim.lead_id ?? null });
+    }
+  }
+
+  if (newAccounts.length) {
+    // Accounts without a customer id get the next one from the same sequence the table default uses.
+    const missing = newAccounts.filter((a) => !a.customer_id);
+    const generated = missing.length
+      ? await tx.query<{ id: string }>(`SELECT 'CUST-' || lpad(nextval('customer_number_seq')::text, 6, '0') AS id FROM generate_series(1, $1::int)`, [missing.length])
+      : [];
+    missing.forEach((a, i) => (a.customer_id = generated[i]!.id));
+    await insertRows(tx, 'accounts', { id: 'text', customer_id: 'text', name: 'text', kind: 'text', attributes: 'jsonb', created_at: 'timestamptz' }, newAccounts);
+    for (const a of missing) claims.push({ kind: 'customer_id', value: a.customer_id as string, account_id: a.id as string, source: 'generated' });
+  }
+  await insertRows(tx, 'leads', { id: 'text', first_name: 'text', last_name: 'text', email: 'text', phone: 'text', company: 'text', source: 'text', attributes: 'jsonb' }, newLeads);
+  await claimIdentities(tx, claims);
+  return { events };
+}
+
+function leadFromForm(s: Signal): Record<string, unknown> {
+  const d = s.data as { firstName?: string; lastName?: string; email?: string; phone?: string; company?: string; formId?: string; interest?: string };
+  return {
+    id: newId('lead'),
+    first_name: d.firstName ?? null,
+    last_name: d.lastName ?? null,
+    email: d.email ?? s.subject.email ?? null,
+    phone: d.phone ?? s.subject.phone ?? null,
+    company: d.company ?? null,
+    source: s.source ?? 'lead_form',
+    attributes: { formId: d.formId, interest: d.interest },
+  };
+}
+
+/** The one number per signal type that features aggregate. */
+function metricOf(s: Signal): number | null {
+  const d = s.data as Record<string, number | string | undefined>;
+  switch (s.type) {
+    case 'usage':
+      return d.quantity as number;
+    case 'payment_failed':
+    case 'billing_dispute':
+      return d.amount as number;
+    case 'nps':
+      return d.score as number;
+    case 'web_visit':
+      return (d.durationSeconds as number | undefined) ?? null;
+    case 'support_ticket':
+      return scoreSentiment(`${d.subject ?? ''} ${d.text}`).score;
+    default:
+      return null;
+  }
+}
+
+function signalRow(p: Pending, now: Date, source: string) {
+  return {
+    id: p.id,
+    type: p.signal.type,
+    schema_version: p.signal.version,
+    occurred_at: p.signal.occurredAt ?? now.toISOString(),
+    received_at: now.toISOString(),
+    account_id: p.owner!.accountId,
+    lead_id: p.owner!.leadId,
+    subject: p.signal.subject,
+    data: p.signal.data,
+    metric: metricOf(p.signal),
+    source: p.signal.source ?? source,
+  };
+}
+
+/** A support ticket from a known customer opens a case, so open cases are part of the record. */
+function ticketCases(batch: Pending[], now: Date) {
+  return batch
+    .filter((p) => p.signal.type === 'support_ticket' && p.owner!.accountId)
+    .map((p) => {
+      const d = p.signal.data as { subject?: string; text: string; priority?: string; channel?: string };
+      return {
+        id: newId('case'),
+        account_id: p.owner!.accountId,
+        subject: d.subject ?? d.text.slice(0, 120),
+        description: d.text,
+        priority: d.priority ?? 'normal',
+        channel: d.channel ?? null,
+        opened_at: p.signal.occurredAt ?? now.toISOString(),
+      };
+    });
+}

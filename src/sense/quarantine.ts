@@ -1,0 +1,100 @@
+import type { FieldIssue } from '../contracts/index.ts';
+import { AppError } from '../errors.ts';
+import type { LedgerEvent } from '../ledger/index.ts';
+import { appendToLedger } from '../ledger/index.ts';
+import { insertRows, newId, type Queryable } from '../store/index.ts';
+
+/** Raw text kept per quarantined item; beyond this the prefix is kept and the record says so. */
+export const MAX_QUARANTINE_RAW = 256 * 1024;
+
+export interface QuarantineInput {
+  source: string;
+  reason: string;
+  issues: FieldIssue[];
+  raw: string;
+}
+
+export interface QuarantineRecord {
+  id: string;
+  source: string;
+  reason: string;
+  issues: FieldIssue[];
+  raw: string;
+  status: 'open' | 'resubmitted' | 'discarded';
+  receivedAt: string;
+  resolvedAt: string | null;
+  resolution: Record<string, unknown> | null;
+}
+
+/** Rows plus their ledger events; the caller writes both in its transaction. */
+export function quarantineRows(items: QuarantineInput[], actor: string): { rows: Record<string, unknown>[]; events: LedgerEvent[] } {
+  const rows = items.map((q) => ({
+    id: newId('q'),
+    source: q.source,
+    reason: q.reason,
+    issues: q.issues,
+    raw: q.raw.length > MAX_QUARANTINE_RAW ? q.raw.slice(0, MAX_QUARANTINE_RAW) : q.raw,
+  }));
+  // Field paths only: the raw input may hold personal data, the ledger must not.
+  const events = rows.map((r, i) => ({
+    type: 'signal.quarantined',
+    actor,
+    subjectType: 'quarantine',
+    subjectId: r.id,
+    data: { source: items[i]!.source, fields: [...new Set(items[i]!.issues.map((x) => x.path))].slice(0, 50) },
+  }));
+  return { rows, events };
+}
+
+export async function insertQuarantine(tx: Queryable, rows: Record<string, unknown>[]): Promise<void> {
+  await insertRows(tx, 'quarantine', { id: 'text', source: 'text', reason: 'text', issues: 'jsonb', raw: 'text' }, rows);
+}
+
+/** Quarantines input that never reached validation (malformed JSON, oversized body) in its own transaction. */
+export async function quarantineNow(db: { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> }, item: QuarantineInput, actor: string): Promise<string> {
+  const { rows, events } = quarantineRows([item], actor);
+  await db.transaction(async (tx) => {
+    await insertQuarantine(tx, rows);
+    await appendToLedger(tx, events);
+  });
+  return rows[0]!.id as string;
+}
+
+const toRecord = (r: Record<string, unknown>): QuarantineRecord => ({
+  id: r.id as string,
+  source: r.source as string,
+  reason: r.reason as string,
+  issues: r.issues as FieldIssue[],
+  raw: r.raw as string,
+  status: r.status as QuarantineRecord['status'],
+  receivedAt: (r.received_at as Date).toISOString(),
+  resolvedAt: r.resolved_at ? (r.resolved_at as Date).toISOString() : null,
+  resolution: (r.resolution as Record<string, unknown> | null) ?? null,
+});
+
+export async function listQuarantine(q: Queryable, opts: { status?: string; afterId?: string; limit: number }) {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (opts.status) where.push(`status = $${params.push(opts.status)}`);
+  if (opts.afterId) where.push(`id > $${params.push(opts.afterId)}`);
+  const rows = await q.query<Record<string, unknown>>(
+    `SELECT * FROM quarantine ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT $${params.push(opts.limit + 1)}`,
+    params,
+  );
+  return { data: rows.slice(0, opts.limit).map(toRecord), more: rows.length > opts.limit };
+}
+
+export async function getQuarantine(q: Queryable, id: string): Promise<QuarantineRecord> {
+  const [row] = await q.query<Record<string, unknown>>('SELECT * FROM quarantine WHERE id = $1', [id]);
+  if (!row) throw new AppError('not_found', `no quarantine record ${id}`);
+  return toRecord(row);
+}
+
+/** Closes an open record; `FOR UPDATE` makes two concurrent resubmits of one record resolve it once. */
+export async function resolveQuarantine(tx: Queryable, id: string, status: 'resubmitted' | 'discarded', resolution: Record<string, unknown>, actor: string): Promise<void> {
+  const [row] = await tx.query<{ status: string }>('SELECT status FROM quarantine WHERE id = $1 FOR UPDATE', [id]);
+  if (!row) throw new AppError('not_found', `no quarantine record ${id}`);
+  if (row.status !== 'open') throw new AppError('conflict', `quarantine record ${id} is already ${row.status}`);
+  await tx.query('UPDATE quarantine SET status = $2, resolved_at = now(), resolution = $3::jsonb WHERE id = $1', [id, status, JSON.stringify(resolution)]);
+  await appendToLedger(tx, [{ type: `quarantine.${status}`, actor, subjectType: 'quarantine', subjectId: id, data: resolution }]);
+}

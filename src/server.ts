@@ -1,0 +1,105 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serve as serveHttp, type ServerType } from '@hono/node-server';
+import pino, { type Logger } from 'pino';
+import { bootstrapAdminToken, TokenAuthenticator } from './api/auth.ts';
+import { createApp } from './api/app.ts';
+import { createMetrics } from './api/metrics.ts';
+import { OutboxBus } from './bus/index.ts';
+import type { Config } from './config.ts';
+import { subscribeFeatureUpdates } from './sense/index.ts';
+import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({ level: config.logLevel, base: { service: 'acs' } });
+}
+
+/** What a running server advertises in its data dir, so the CLI talks to it instead of opening the same PGlite files. */
+export interface ServerLock {
+  pid: number;
+  url: string;
+}
+
+const lockFile = (dataDir: string) => join(dataDir, 'server.json');
+
+export function readServerLock(dataDir: string): ServerLock | null {
+  const file = lockFile(dataDir);
+  if (!existsSync(file)) return null;
+  try {
+    const lock = JSON.parse(readFileSync(file, 'utf8')) as ServerLock;
+    process.kill(lock.pid, 0);
+    return lock;
+  } catch {
+    return null; // stale: the process is gone
+  }
+}
+
+/** Opens the configured database and brings its schema up to date. */
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, log?: Logger): Promise<Db> {
+  let db: Db;
+  if (config.databaseUrl) {
+    db = await openPostgres(config.databaseUrl).catch((err: Error) => {
+      throw new Error(`cannot connect to DATABASE_URL: ${err.message}`);
+    });
+  } else {
+    const running = readServerLock(config.dataDir);
+    if (running && running.pid !== process.pid) {
+      throw new Error(`an ACS server (pid ${running.pid}, ${running.url}) holds the embedded database in ${config.dataDir}; stop it first, or use DATABASE_URL`);
+    }
+    mkdirSync(config.dataDir, { recursive: true });
+    db = await openPglite(join(config.dataDir, 'pgdata'));
+  }
+  const applied = await migrate(db);
+  if (applied.length) log?.info({ applied }, 'migrations applied');
+  return db;
+}
+
+export interface Services {
+  db: Db;
+  bus: OutboxBus;
+  auth: TokenAuthenticator;
+  app: ReturnType<typeof createApp>;
+  log: Logger;
+}
+
+/** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
+export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxBodyBytes'>, log: Logger): Services {
+  const bus = new OutboxBus(db, log);
+  subscribeFeatureUpdates(bus);
+  const auth = new TokenAuthenticator(db, config.adminToken);
+  const app = createApp({ db, bus, auth, log, config, metrics: createMetrics() });
+  return { db, bus, auth, app, log };
+}
+
+export interface RunningServer extends Services {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts ACS: database, admin token on first start, HTTP server. */
+export async function startServer(config: Config, log = createLogger(config)): Promise<RunningServer> {
+  const db = await openDatabase(config, log);
+  const tokenFile = await bootstrapAdminToken(db, config.dataDir);
+  if (tokenFile) log.info({ file: tokenFile }, `first start: admin token written to ${tokenFile} (mode 0600)`);
+  const services = createServices(db, config, log);
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serveHttp({ fetch: services.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host}:${port}`;
+  if (!config.databaseUrl) writeFileSync(lockFile(config.dataDir), JSON.stringify({ pid: process.pid, url } satisfies ServerLock));
+  services.bus.notify();
+  log.info({ url, database: db.kind }, `ACS listening on ${url}`);
+  return {
+    ...services,
+    url,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.bus.stop();
+      await db.close();
+      if (!config.databaseUrl) rmSync(lockFile(config.dataDir), { force: true });
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
+import pino from 'pino';
+import { createToken } from '../src/api/auth.ts';
+import type { Role } from '../src/api/permissions.ts';
+import { createServices, type Services } from '../src/server.ts';
+/**
+ * A migrated, empty database for one test file: PGlite in memory by default, or an isolated schema on
+ * the PostgreSQL server named by DATABASE_URL, so the same suite runs on both backends.
+ */
+export async function openTestDb(): Promise<Db> {
+  const url = process.env.DATABASE_URL;
+  const db = url ? await openPostgres(url, { schema: `t_${randomBytes(6).toString('hex')}`, max: 4 }) : await openPglite();
+  await migrate(db);
+  return db;
+}
+
+
+export interface TestApp extends Services {
+  tokens: Record<Role, string>;
+  /** Calls the app in process, as `role` unless a token is given. */
+  call(method: string, path: string, opts?: { body?: unknown; raw?: string; contentType?: string; role?: Role; token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; text: string }>;
+  close(): Promise<void>;
+}
+
+/** The real HTTP app over a fresh database, with one token per role. */
+export async function createTestApp(opts: { maxBodyBytes?: number } = {}): Promise<TestApp> {
+  const db = await openTestDb();
+  const services = createServices(db, { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 }, pino({ level: 'silent' }));
+  const tokens = {} as Record<Role, string>;
+  for (const role of ['admin', 'reviewer', 'analyst', 'agent'] as Role[]) tokens[role] = (await createToken(db, { role, name: `test ${role}` }, 'test')).token;
+  return {
+    ...services,
+    tokens,
+    async call(method, path, o = {}) {
+      const headers: Record<string, string> = { ...(o.headers ?? {}) };
+      const token = o.token === undefined ? tokens[o.role ?? 'admin'] : o.token;
+      if (token) headers.authorization = `Bearer ${token}`;
+      let body: string | undefined = o.raw;
+      if (o.body !== undefined) body = JSON.stringify(o.body);
+      if (body !== undefined) headers['content-type'] ??= o.contentType ?? 'application/json';
+      const res = await services.app.request(path, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = undefined;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: res.status, body: parsed, text };
+    },
+    async close() {
+      await services.bus.stop();
+      await db.close();
+    },
+  };
+}

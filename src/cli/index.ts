@@ -1,1 +1,70 @@
-export async function runCli(argv: string[]): Promise<number> { console.log("hello", argv); return 0; }
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { importCommand } from './import.ts';
+import { ledgerCommand } from './ledger.ts';
+import { serveCommand } from './serve.ts';
+import { tokenCommand } from './token.ts';
+import { migrateCommand } from './migrate.ts';
+
+const USAGE = `acs: the ACS command line
+
+  acs serve [--load-demo]                      start the API (port ACS_PORT, default 7300)
+  acs import <entity> <file.csv> [--map col=field ...] [--json]
+                                               import a CSV; entity: customers, accounts, contacts, leads,
+                                               opportunities, cases, interactions, products, subscriptions,
+                                               partners, consents
+  acs ledger verify [--json]                   recompute the ledger hash chain
+  acs token create --role R --name N           make an API token (admin, reviewer, analyst, agent)
+  acs token list | acs token revoke <id>
+  acs migrate                                  apply database migrations
+
+Configuration comes from the environment: see the README.`;
+
+/** A usage mistake: printed with the usage text, exit code 2. */
+export class UsageError extends Error {}
+
+export type Command = (args: string[], config: Config) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  serve: serveCommand,
+  import: importCommand,
+  ledger: ledgerCommand,
+  token: tokenCommand,
+  migrate: migrateCommand,
+};
+
+/** Runs the CLI; returns the process exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new UsageError(`unknown command '${name}'`);
+    return await command(rest, loadConfig());
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`acs: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof ConfigError || err instanceof AppError) {
+      const issues = err instanceof AppError ? err.issues.map((i) => `\n  ${i.path}: ${i.message}`).join('') : '';
+      console.error(`acs: ${err.message}${issues}`);
+      return err instanceof AppError && err.status < 500 ? 2 : 1;
+    }
+    console.error(`acs: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+/** parseArgs with usage errors that name the bad option. */
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true as const, strict: true as const });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}

@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../config.ts';
+import { loadDemoCustomers, progressBar } from '../sense/import/index.ts';
+import { createLogger, startServer } from '../server.ts';
+import { parseCommandArgs } from './index.ts';
+
+export const DEMO_CUSTOMERS_FILE = fileURLToPath(new URL('../../data/telco_churn.csv', import.meta.url));
+
+/** Runs the server until SIGINT or SIGTERM. With --load-demo, an empty database first gets the Telco customers. */
+export async function serveCommand(args: string[], config: Config): Promise<number> {
+  const { values } = parseCommandArgs(args, { 'load-demo': { type: 'boolean' } });
+  const log = createLogger(config);
+  const server = await startServer(config, log);
+  if (values['load-demo']) {
+    const summary = await loadDemoCustomers(server.db, DEMO_CUSTOMERS_FILE, progressBar(process.stderr, 'loading demo customers'));
+    if (summary) log.info({ imported: summary.imported, rejected: summary.rejected, ms: summary.ms }, `loaded ${summary.imported} demo customers from the Telco dataset`);
+    else log.info('demo customers already loaded');
+  }
+  log.info(`admin token: ${config.adminToken ? 'ACS_ADMIN_TOKEN' : `${config.dataDir}/admin-token`}; try: curl -H "Authorization: Bearer $(cat ${config.dataDir}/admin-token)" ${server.url}/api/v1/me`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  log.info('shutting down');
+  await server.close();
+  return 0;
+}

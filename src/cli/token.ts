@@ -1,0 +1,42 @@
+import { createToken, listTokens, revokeToken } from '../api/auth.ts';
+import type { Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { openDatabase } from '../server.ts';
+import { runningServerClient } from './client.ts';
+import { parseCommandArgs, UsageError } from './index.ts';
+
+const CLI_ACTOR = 'cli';
+
+export async function tokenCommand(args: string[], config: Config): Promise<number> {
+  const { positionals, values } = parseCommandArgs(args, { role: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } });
+  const [sub, id] = positionals;
+  if (sub === 'create' && (!values.role || !values.name)) throw new UsageError('token create needs --role and --name');
+  if (sub === 'revoke' && !id) throw new UsageError('token revoke needs the token id');
+  if (!['create', 'list', 'revoke'].includes(sub ?? '')) throw new UsageError(`unknown token command '${sub ?? ''}'`);
+
+  const client = runningServerClient(config);
+  let result: unknown;
+  if (client) {
+    const res =
+      sub === 'create' ? await client('POST', '/api/v1/tokens', { role: values.role, name: values.name })
+      : sub === 'list' ? await client('GET', '/api/v1/tokens')
+      : await client('DELETE', `/api/v1/tokens/${id}`);
+    if (res.status >= 400) throw new AppError(res.status === 404 ? 'not_found' : 'validation_failed', res.body?.error?.message ?? `server answered ${res.status}`, res.body?.error?.issues ?? []);
+    result = sub === 'list' ? res.body.data : res.body;
+  } else {
+    const db = await openDatabase(config);
+    try {
+      if (sub === 'create') result = await createToken(db, { role: values.role!, name: values.name! }, CLI_ACTOR);
+      else if (sub === 'list') result = await listTokens(db);
+      else await revokeToken(db, id!, CLI_ACTOR);
+    } finally {
+      await db.close();
+    }
+  }
+  if (values.json || sub === 'list') console.log(JSON.stringify(result ?? { revoked: id }, null, values.json ? 0 : 2));
+  else if (sub === 'create') {
+    const t = result as { id: string; token: string; role: string };
+    console.log(`created ${t.role} token ${t.id}\n${t.token}\nStore it now: it is not shown again.`);
+  } else console.log(`revoked ${id}`);
+  return 0;
+}

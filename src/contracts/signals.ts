@@ -107,22 +107,26 @@ export interface Signal {
 
 export type SignalParse = { ok: true; signal: Signal } | { ok: false; issues: FieldIssue[] };
 
-/** Validates one signal against its envelope and the data contract of its type and version. */
+/**
+ * Validates one signal against its envelope and the data contract of its type and version.
+ * Envelope and data problems are reported together, so one round trip shows every bad field.
+ */
 export function parseSignal(raw: unknown): SignalParse {
   const env = Envelope.safeParse(raw);
   const issues: FieldIssue[] = env.success ? [] : toFieldIssues(env.error);
-  const type = (raw as { type?: unknown } | null)?.type;
+  const obj = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const type = obj.type;
   const contracts = typeof type === 'string' ? (SIGNAL_CONTRACTS as Record<string, Record<number, z.ZodType>>)[type] : undefined;
   if (typeof type === 'string' && !contracts) {
     issues.push({ path: 'type', message: `unknown signal type '${type.slice(0, 60)}'; expected one of ${SIGNAL_TYPES.join(', ')}` });
   }
-  if (!env.success || !contracts) return { ok: false, issues };
-  const version = env.data.version ?? 1;
-  const contract = contracts[version];
-  if (!contract) {
-    return { ok: false, issues: [{ path: 'version', message: `${type} has no contract version ${version}; known: ${Object.keys(contracts).join(', ')}` }] };
+  const version = typeof obj.version === 'number' ? obj.version : 1;
+  const contract = contracts?.[version];
+  if (contracts && !contract && !issues.some((i) => i.path === 'version')) {
+    issues.push({ path: 'version', message: `${type} has no contract version ${version}; known: ${Object.keys(contracts).join(', ')}` });
   }
-  const data = contract.safeParse(env.data.data);
-  if (!data.success) return { ok: false, issues: toFieldIssues(data.error, 'data') };
+  const data = contract?.safeParse(obj.data);
+  if (data && !data.success) issues.push(...toFieldIssues(data.error, 'data'));
+  if (!env.success || !data?.success || issues.length) return { ok: false, issues };
   return { ok: true, signal: { ...env.data, type: type as SignalType, version, data: data.data as Record<string, unknown> } };
 }

@@ -1,0 +1,292 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIGNAL_TYPES } from '../src/contracts/index.ts';
+import { createTestApp, type TestApp } from './helpers.ts';
+
+let t: TestApp;
+let accountId: string;
+const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString();
+
+beforeAll(async () => {
+  t = await createTestApp({ maxBodyBytes: 64 * 1024 });
+  const acc = await t.call('POST', '/api/v1/accounts', { body: { name: 'Globex', customerId: 'GLX-1', externalId: 'crm-77' } });
+  accountId = acc.body.id;
+  await t.call('POST', '/api/v1/contacts', { body: { accountId, email: 'Hank.Scorpio@Globex.com', phone: '(555) 010-2030' } });
+});
+afterAll(async () => t.close());
+
+const post = (body: unknown, role: 'admin' | 'agent' = 'agent') => t.call('POST', '/api/v1/signals', { body, role });
+
+describe('signal intake: matching', () => {
+  it.each([
+    ['customer id', { customerId: 'GLX-1' }],
+    ['email, normalized', { email: '  hank.scorpio@GLOBEX.com ' }],
+    ['phone, normalized', { phone: '+1 555.010.2030' }],
+    ['external id', { externalId: 'crm-77' }],
+  ])('matches a known customer by %s', async (_label, subject) => {
+    const res = await post({ type: 'web_visit', subject, data: { url: 'https://globex.example/pricing' } });
+    expect(res.status).toBe(202);
+    expect(res.body.accepted[0]).toMatchObject({ accountId, leadId: null });
+    expect(res.body.accepted[0].created).toBeUndefined();
+  });
+
+  it('an unknown subject gets a new profile that later signals find again', async () => {
+    const first = await post({ type: 'usage', subject: { email: 'new.person@example.org' }, data: { quantity: 3 } });
+    expect(first.status).toBe(202);
+    expect(first.body.accepted[0].created).toBe('account');
+    const newAccount = first.body.accepted[0].accountId;
+    expect(newAccount).not.toBe(accountId);
+    const again = await post({ type: 'usage', subject: { email: 'NEW.person@example.org' }, data: { quantity: 4 } });
+    expect(again.body.accepted[0]).toMatchObject({ accountId: newAccount });
+    expect(again.body.accepted[0].created).toBeUndefined();
+    const profile = await t.call('GET', `/api/v1/customers/${newAccount}/profile`);
+    expect(profile.body.account.customerId).toMatch(/^CUST-\d{6}$/);
+    expect(profile.body.identities.map((i: { kind: string }) => i.kind).sort()).toEqual(['customer_id', 'email']);
+  });
+
+  it('two signals in one batch naming the same unknown subject share one new profile', async () => {
+    const res = await post([
+      { type: 'usage', subject: { phone: '+44 20 7946 0000' }, data: { quantity: 1 } },
+      { type: 'usage', subject: { phone: '0044 20 7946 0000' }, data: { quantity: 2 } },
+    ]);
+    expect(res.status).toBe(202);
+    expect(res.body.accepted[0].accountId).toBe(res.body.accepted[1].accountId);
+    expect(res.body.accepted.filter((a: { created?: string }) => a.created)).toHaveLength(1);
+  });
+
+  it('an unknown lead_form subject creates a lead, not a customer', async () => {
+    const res = await post({ type: 'lead_form', subject: { email: 'prospect@initech.example' }, data: { firstName: 'Bill', company: 'Initech', formId: 'demo-request' } });
+    expect(res.status).toBe(202);
+    expect(res.body.accepted[0]).toMatchObject({ accountId: null, created: 'lead' });
+    const lead = await t.call('GET', `/api/v1/leads/${res.body.accepted[0].leadId}`);
+    expect(lead.body).toMatchObject({ email: 'prospect@initech.example', firstName: 'Bill', company: 'Initech', status: 'new' });
+    const again = await post({ type: 'web_visit', subject: { email: 'prospect@initech.example' }, data: { url: 'https://acs.example/' } });
+    expect(again.body.accepted[0]).toMatchObject({ leadId: res.body.accepted[0].leadId, accountId: null });
+  });
+});
+
+describe('signal intake: batches, NDJSON and duplicates', () => {
+  it('a signal id that arrives twice is accepted once', async () => {
+    const signal = { id: 'evt-dup-1', type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: 9 } };
+    expect((await post(signal)).status).toBe(202);
+    const second = await post(signal);
+    expect(second.status).toBe(200);
+    expect(second.body.duplicates).toEqual([{ index: 0, id: 'evt-dup-1' }]);
+    const inBatch = await post([{ ...signal, id: 'evt-dup-2' }, { ...signal, id: 'evt-dup-2' }, signal]);
+    expect(inBatch.body.counts).toEqual({ accepted: 1, duplicates: 2, rejected: 0 });
+    const rows = await t.db.query("SELECT id FROM signals WHERE id IN ('evt-dup-1', 'evt-dup-2')");
+    expect(rows).toHaveLength(2);
+    const ledger = await t.db.query("SELECT seq FROM ledger WHERE type = 'signal.accepted' AND subject_id = 'evt-dup-1'");
+    expect(ledger).toHaveLength(1);
+  });
+
+  it('a batch is partly accepted and says which indices failed and why', async () => {
+    const res = await post([
+      { type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: 4 } },
+      { type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: 11 } },
+      { type: 'teleport', subject: { customerId: 'GLX-1' }, data: {} },
+      { type: 'usage', subject: {}, data: { quantity: 1 } },
+    ]);
+    expect(res.status).toBe(207);
+    expect(res.body.counts).toEqual({ accepted: 1, duplicates: 0, rejected: 3 });
+    const byIndex = Object.fromEntries(res.body.rejected.map((r: { index: number; issues: { path: string }[] }) => [r.index, r.issues.map((i) => i.path)]));
+    expect(byIndex[1]).toEqual(['data.score']);
+    expect(byIndex[2]).toEqual(['type']);
+    expect(byIndex[3]).toEqual(['subject']);
+    for (const r of res.body.rejected) expect(r.quarantineId).toMatch(/^q_/);
+  });
+
+  it('takes NDJSON, quarantining a malformed line without losing the others', async () => {
+    const lines = [
+      JSON.stringify({ type: 'email_engagement', subject: { customerId: 'GLX-1' }, data: { event: 'opened', campaignId: 'c1' } }),
+      '{"type": "nps", "subject": {',
+      JSON.stringify({ type: 'email_engagement', subject: { customerId: 'GLX-1' }, data: { event: 'clicked', campaignId: 'c1' } }),
+    ];
+    const res = await t.call('POST', '/api/v1/signals', { raw: lines.join('\n') + '\n', contentType: 'application/x-ndjson', role: 'agent' });
+    expect(res.status).toBe(207);
+    expect(res.body.counts).toEqual({ accepted: 2, duplicates: 0, rejected: 1 });
+    expect(res.body.rejected[0].index).toBe(1);
+    const q = await t.call('GET', `/api/v1/quarantine/${res.body.rejected[0].quarantineId}`);
+    expect(q.body.raw).toBe(lines[1]);
+    expect(q.body.reason).toBe('malformed JSON');
+  });
+});
+
+describe('signal intake: bad input', () => {
+  it('malformed JSON is a 400 and the raw body is kept in quarantine', async () => {
+    const raw = '{"type": "nps", "subject": {"customerId": "GLX-1"}, "data": {"score": 7}';
+    const res = await t.call('POST', '/api/v1/signals', { raw, role: 'agent' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('malformed_json');
+    const q = await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`);
+    expect(q.body).toMatchObject({ raw, status: 'open', source: 'api' });
+  });
+
+  it('wrong types name each bad field, in the envelope and the data at once', async () => {
+    const res = await post({ type: 'payment_failed', occurredAt: 'yesterday', subject: { customerId: 'GLX-1' }, data: { amount: '12', currency: 'usd', extra: 1 } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['data.amount', 'data.currency', 'data.extra', 'occurredAt']);
+  });
+
+  it('an unknown signal type lists the known ones', async () => {
+    const res = await post({ type: 'telepathy', subject: { customerId: 'GLX-1' }, data: {} });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues[0].message).toContain('unknown signal type');
+    for (const type of SIGNAL_TYPES) expect(res.body.error.issues[0].message).toContain(type);
+  });
+
+  it('an unknown contract version is refused, naming version', async () => {
+    const res = await post({ type: 'nps', version: 7, subject: { customerId: 'GLX-1' }, data: { score: 5 } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues[0].path).toBe('version');
+  });
+
+  it('an oversized body is a 413 and its prefix is kept in quarantine', async () => {
+    const big = JSON.stringify({ type: 'support_ticket', subject: { customerId: 'GLX-1' }, data: { text: 'x'.repeat(100 * 1024) } });
+    const res = await t.call('POST', '/api/v1/signals', { raw: big, role: 'agent' });
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('payload_too_large');
+    const q = await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`);
+    expect(q.body.reason).toBe('body too large');
+    expect(big.startsWith(q.body.raw)).toBe(true);
+    expect(q.body.raw.length).toBe(64 * 1024);
+  });
+
+  it('an unsupported content type is a 415', async () => {
+    const res = await t.call('POST', '/api/v1/signals', { raw: 'type=nps', contentType: 'application/x-www-form-urlencoded', role: 'agent' });
+    expect(res.status).toBe(415);
+  });
+
+  it('an empty array is a 400', async () => {
+    expect((await post([])).status).toBe(400);
+  });
+
+  it('property: any JSON value gets a 2xx or a 4xx with field issues, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (value) => {
+        const res = await post(value);
+        expect(res.status).toBeLessThan(500);
+        if (res.status === 400 && !Array.isArray(value)) {
+          expect(res.body.error.code).toMatch(/validation_failed|bad_request/);
+        }
+      }),
+      { numRuns: 60, seed: 42 },
+    );
+  });
+
+  it('property: mutated valid signals are accepted or refused with named fields, and never lost', async () => {
+    const valid = fc.record({
+      type: fc.constant('nps'),
+      subject: fc.record({ customerId: fc.constant('GLX-1') }),
+      data: fc.record({ score: fc.integer({ min: 0, max: 10 }) }),
+    });
+    const mutated = fc.tuple(valid, fc.constantFrom('type', 'subject', 'data', 'occurredAt', 'extra'), fc.anything({ maxDepth: 2 })).map(([s, key, junk]) => ({ ...s, [key]: junk }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(valid, mutated), { minLength: 1, maxLength: 8 }), async (batch) => {
+        const before = await t.db.query<{ n: number }>('SELECT (SELECT count(*) FROM signals)::int + (SELECT count(*) FROM quarantine)::int AS n');
+        const res = await post(batch);
+        expect(res.status).toBeLessThan(500);
+        const counts = res.body.counts;
+        expect(counts.accepted + counts.rejected + counts.duplicates).toBe(batch.length);
+        for (const r of res.body.rejected) expect(r.issues.length).toBeGreaterThan(0);
+        const after = await t.db.query<{ n: number }>('SELECT (SELECT count(*) FROM signals)::int + (SELECT count(*) FROM quarantine)::int AS n');
+        expect(after[0]!.n - before[0]!.n).toBe(counts.accepted + counts.rejected);
+      }),
+      { numRuns: 40, seed: 7 },
+    );
+  });
+});
+
+describe('quarantine', () => {
+  it('lists, resubmits a corrected signal, and refuses a second resubmission', async () => {
+    const bad = await post({ type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: 'ten' } });
+    const id = bad.body.quarantineId;
+    const list = await t.call('GET', '/api/v1/quarantine?status=open&limit=500', { role: 'reviewer' });
+    expect(list.body.data.map((q: { id: string }) => q.id)).toContain(id);
+
+    const asIs = await t.call('POST', `/api/v1/quarantine/${id}/resubmit`, { role: 'reviewer' });
+    expect(asIs.status).toBe(400);
+    expect(asIs.body.error.issues[0].path).toBe('data.score');
+    expect((await t.call('GET', `/api/v1/quarantine/${id}`)).body.status).toBe('open');
+
+    const fixed = await t.call('POST', `/api/v1/quarantine/${id}/resubmit`, { role: 'reviewer', body: { signal: { type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: 10 } } } });
+    expect(fixed.status).toBe(202);
+    const signalId = fixed.body.accepted[0].id;
+    const closed = await t.call('GET', `/api/v1/quarantine/${id}`);
+    expect(closed.body).toMatchObject({ status: 'resubmitted', resolution: { signalId, corrected: true } });
+
+    const twice = await t.call('POST', `/api/v1/quarantine/${id}/resubmit`, { role: 'reviewer', body: { signal: { type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: 10 } } } });
+    expect(twice.status).toBe(409);
+    const ledger = await t.call('GET', `/api/v1/ledger?subjectId=${id}`);
+    expect(ledger.body.data.map((e: { type: string }) => e.type).sort()).toEqual(['quarantine.resubmitted', 'signal.quarantined']);
+  });
+
+  it('discards with a reason, and needs one', async () => {
+    const bad = await post({ type: 'usage', subject: { customerId: 'GLX-1' }, data: { quantity: -1 } });
+    const id = bad.body.quarantineId;
+    expect((await t.call('POST', `/api/v1/quarantine/${id}/discard`, { role: 'reviewer', body: {} })).status).toBe(400);
+    const res = await t.call('POST', `/api/v1/quarantine/${id}/discard`, { role: 'reviewer', body: { reason: 'test traffic' } });
+    expect(res.body).toMatchObject({ status: 'discarded', resolution: { reason: 'test traffic' } });
+  });
+});
+
+describe('features and profile', () => {
+  it('computes rolling features from the signal history', async () => {
+    const acc = await t.call('POST', '/api/v1/accounts', { body: { name: 'Features Inc', customerId: 'FEAT-1' } });
+    const s = (type: string, d: number, data: object) => ({ type, occurredAt: daysAgo(d), subject: { customerId: 'FEAT-1' }, data });
+    const res = await post([
+      s('usage', 1, { quantity: 10 }),
+      s('usage', 3, { quantity: 5 }),
+      s('usage', 10, { quantity: 40 }),
+      s('usage', 20, { quantity: 40 }),
+      s('usage', 60, { quantity: 1000 }),
+      s('payment_failed', 2, { amount: 30, currency: 'USD' }),
+      s('payment_failed', 40, { amount: 30, currency: 'USD' }),
+      s('nps', 30, { score: 9 }),
+      s('nps', 5, { score: 2 }),
+      s('support_ticket', 1, { text: 'The app is broken again and support ignored me. Terrible, I want to cancel.' }),
+      s('email_engagement', 4, { event: 'opened' }),
+      s('email_engagement', 4, { event: 'bounced' }),
+    ]);
+    expect(res.body.counts.accepted).toBe(12);
+    await t.bus.drain();
+    const profile = await t.call('GET', '/api/v1/customers/FEAT-1/profile');
+    const f = profile.body.features.values;
+    expect(f.usage7d).toBe(15);
+    expect(f.usagePrior28d).toBe(80);
+    expect(f.usageTrend).toBe(0.75);
+    expect(f.paymentFailures30d).toBe(1);
+    expect(f.lastNps).toBe(2);
+    expect(f.tickets30d).toBe(1);
+    expect(f.ticketSentiment30d).toBeLessThan(-0.3);
+    expect(f.openCases).toBe(1);
+    expect(f.emailEngagements30d).toBe(1);
+    expect(profile.body.openCases[0].description).toContain('broken again');
+    expect(profile.body.timeline[0].type).toBe('support_ticket');
+    expect(profile.body.account.id).toBe(acc.body.id);
+  });
+
+  it('an accepted signal shows in the profile timeline and in the ledger', async () => {
+    const res = await post({ type: 'billing_dispute', subject: { customerId: 'GLX-1' }, data: { amount: 99.5, currency: 'EUR', reason: 'double charge' } });
+    const id = res.body.accepted[0].id;
+    await t.bus.drain();
+    const profile = await t.call('GET', '/api/v1/customers/GLX-1/profile');
+    expect(profile.body.timeline.map((i: { id: string }) => i.id)).toContain(id);
+    expect(profile.body.features.values.billingDisputes90d).toBe(1);
+    const ledger = await t.call('GET', `/api/v1/ledger?subjectId=${id}`);
+    expect(ledger.body.data[0]).toMatchObject({ type: 'signal.accepted', data: { signalType: 'billing_dispute', accountId } });
+    expect(JSON.stringify(ledger.body)).not.toContain('double charge');
+    expect((await t.call('GET', '/api/v1/ledger/verify')).body.ok).toBe(true);
+  });
+
+  it('keeps personal data out of the ledger', async () => {
+    await post({ type: 'lead_form', subject: { email: 'private.person@example.net', phone: '+1 212 555 0199' }, data: { firstName: 'Priya', lastName: 'Secret' } });
+    const rows = await t.db.query<{ body: string }>('SELECT body FROM ledger');
+    const all = rows.map((r) => r.body).join('\n');
+    for (const pii of ['private.person', '212 555', '2125550199', 'Priya', 'Secret', 'hank.scorpio', 'Globex']) expect(all).not.toContain(pii);
+  });
+
+  it('a 404 for an unknown customer', async () => {
+    expect((await t.call('GET', '/api/v1/customers/NOPE-1/profile')).status).toBe(404);
+  });
+});

@@ -10,9 +10,22 @@ import { createServices, type Services } from '../src/server.ts';
  */
 export async function openTestDb(): Promise<Db> {
   const url = process.env.DATABASE_URL;
-  const db = url ? await openPostgres(url, { schema: `t_${randomBytes(6).toString('hex')}`, max: 4 }) : await openPglite();
+  if (!url) {
+    const db = await openPglite();
+    await migrate(db);
+    return db;
+  }
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const db = await openPostgres(url, { schema, max: 4 });
   await migrate(db);
-  return db;
+  // The schema goes when the test file is done, so repeated runs leave the server clean.
+  return {
+    ...db,
+    close: async () => {
+      await db.query(`DROP SCHEMA ${schema} CASCADE`);
+      await db.close();
+    },
+  };
 }
 
 

@@ -1,11 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { AppError } from '../errors.ts';
-import { importCommand } from './import.ts';
-import { ledgerCommand } from './ledger.ts';
-import { serveCommand } from './serve.ts';
-import { tokenCommand } from './token.ts';
-import { migrateCommand } from './migrate.ts';
 
 const USAGE = `acs: the ACS command line
 
@@ -26,12 +21,13 @@ export class UsageError extends Error {}
 
 export type Command = (args: string[], config: Config) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  serve: serveCommand,
-  import: importCommand,
-  ledger: ledgerCommand,
-  token: tokenCommand,
-  migrate: migrateCommand,
+// Loaded on demand: a usage error or `acs ledger verify` should not pay for the whole server's imports.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve.ts')).serveCommand,
+  import: async () => (await import('./import.ts')).importCommand,
+  ledger: async () => (await import('./ledger.ts')).ledgerCommand,
+  token: async () => (await import('./token.ts')).tokenCommand,
+  migrate: async () => (await import('./migrate.ts')).migrateCommand,
 };
 
 /** Runs the CLI; returns the process exit code. */
@@ -41,10 +37,11 @@ export async function runCli(argv: string[]): Promise<number> {
     console.log(USAGE);
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
+  const load = COMMANDS[name];
   try {
-    if (!command) throw new UsageError(`unknown command '${name}'`);
-    return await command(rest, loadConfig());
+    if (!load) throw new UsageError(`unknown command '${name}'`);
+    const config = loadConfig();
+    return await (await load())(rest, config);
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`acs: ${err.message}\n\n${USAGE}`);
@@ -53,7 +50,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (err instanceof ConfigError || err instanceof AppError) {
       const issues = err instanceof AppError ? err.issues.map((i) => `\n  ${i.path}: ${i.message}`).join('') : '';
       console.error(`acs: ${err.message}${issues}`);
-      return err instanceof AppError && err.status < 500 ? 2 : 1;
+      return err instanceof ConfigError || err.status < 500 ? 2 : 1;
     }
     console.error(`acs: ${(err as Error).message}`);
     return 1;

@@ -2,26 +2,24 @@ import type { RecordKind } from '../contracts/index.ts';
 import { insertRows, type Queryable } from '../store/index.ts';
 import { identityKeys, type IdentityKey } from './normalize.ts';
 
+/** The identifiers a record carries for its profile (account) or lead: the one statement of those rules. */
+export function identityClaimsFor(kind: RecordKind, record: Record<string, unknown>, source: string): IdentityClaim[] {
+  const str = (k: string) => (typeof record[k] === 'string' ? (record[k] as string) : null);
+  const claims = (owner: { account_id?: string; lead_id?: string }, keys: IdentityKey[]) => keys.map((k) => ({ ...k, ...owner, source }));
+  if (kind === 'accounts') return claims({ account_id: record.id as string }, identityKeys({ customerId: str('customerId'), externalId: str('externalId') }));
+  if (kind === 'contacts' && str('accountId')) {
+    return claims({ account_id: str('accountId')! }, identityKeys({ email: str('email'), phone: str('phone'), externalId: str('externalId') }));
+  }
+  if (kind === 'leads') return claims({ lead_id: record.id as string }, identityKeys({ email: str('email'), phone: str('phone') }));
+  return [];
+}
+
 /**
- * Claims the identifiers a record carries for its profile (account) or lead, so signals that name
- * them resolve here. The first claim on an identifier wins; later claims do not steal it.
+ * Claims a record's identifiers so signals that name them resolve to it. The first claim on an
+ * identifier wins; later claims do not steal it.
  */
 export async function registerIdentities(tx: Queryable, kind: RecordKind, record: Record<string, unknown>, source: string): Promise<void> {
-  const str = (k: string) => (typeof record[k] === 'string' ? (record[k] as string) : null);
-  let owner: { account_id?: string; lead_id?: string } | null = null;
-  let keys: IdentityKey[] = [];
-  if (kind === 'accounts') {
-    owner = { account_id: record.id as string };
-    keys = identityKeys({ customerId: str('customerId'), externalId: str('externalId') });
-  } else if (kind === 'contacts' && str('accountId')) {
-    owner = { account_id: str('accountId')! };
-    keys = identityKeys({ email: str('email'), phone: str('phone'), externalId: str('externalId') });
-  } else if (kind === 'leads') {
-    owner = { lead_id: record.id as string };
-    keys = identityKeys({ email: str('email'), phone: str('phone') });
-  }
-  if (!owner || keys.length === 0) return;
-  await claimIdentities(tx, keys.map((k) => ({ ...k, ...owner, source })));
+  await claimIdentities(tx, identityClaimsFor(kind, record, source));
 }
 
 export type IdentityClaim = IdentityKey & { account_id?: string; lead_id?: string; source: string };

@@ -27,6 +27,11 @@ const TABLES: Record<RecordKind, TableMeta> = {
 
 export type RecordRow = Record<string, unknown> & { id: string; version: number };
 
+/** The prefix of the ids a kind's records get, for writers that mint ids themselves (bulk import). */
+export function recordIdPrefix(kind: RecordKind): string {
+  return TABLES[kind].prefix;
+}
+
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -60,6 +65,10 @@ export function mapDbError(err: unknown): never {
   const field = column ? camel(column) : '(record)';
   if (e.code === '23503') throw new AppError('validation_failed', 'referenced record does not exist', [{ path: field, message: 'no such record' }]);
   if (e.code === '23505') throw new AppError('conflict', `${field} is already taken`, [{ path: field, message: 'already exists' }]);
+  // Data exceptions (SQLSTATE class 22): a value the column cannot hold, e.g. a numeric overflow, a NUL character, a date out of range.
+  if (typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) {
+    throw new AppError('validation_failed', 'a value cannot be stored', [{ path: field, message: e.message ?? 'value out of range' }]);
+  }
   throw err;
 }
 

@@ -22,7 +22,8 @@ const NUMERIC = 1700;
 const toNumber = (v: string) => Number(v);
 
 export async function openPglite(dataDir?: string): Promise<Db> {
-  const lite = new PGlite(dataDir, { parsers: { [INT8]: toNumber, [NUMERIC]: toNumber } });
+  // One options object: PGlite ignores a second argument when the first (the data dir) is undefined.
+  const lite = new PGlite({ dataDir, parsers: { [INT8]: toNumber, [NUMERIC]: toNumber } });
   await lite.waitReady;
   const run = async <T>(q: { query: PGlite['query'] }, sql: string, params?: unknown[]) =>
     (await q.query<T>(sql, params as unknown[])).rows;

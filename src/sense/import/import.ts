@@ -1,0 +1,490 @@
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { parse } from 'csv-parse';
+import { RECORD_INPUTS, RECORD_KINDS, toFieldIssues, type FieldIssue, type RecordKind } from '../../contracts/index.ts';
+import { AppError } from '../../errors.ts';
+import { appendToLedger, type LedgerEvent } from '../../ledger/index.ts';
+import {
+  claimIdentities, identityClaimsFor, mapDbError, normalizeEmail, recordIdPrefix, toApi, type RecordRow,
+} from '../../records/index.ts';
+import { insertRows, newId, type Db, type Queryable } from '../../store/index.ts';
+import { fieldTypes, mapColumns, rowValues, type ColumnMapping, type MappingTarget } from './headers.ts';
+
+export type ImportEntity = RecordKind | 'customers';
+export const IMPORT_ENTITIES: readonly ImportEntity[] = [...RECORD_KINDS, 'customers'];
+
+export interface ImportOptions {
+  /** CSV column to field, overriding the recognised headers (`--map column=field`). */
+  map?: Record<string, string>;
+  actor: string;
+  onProgress?: (done: number, total: number) => void;
+  /** Rows per transaction. */
+  batchSize?: number;
+}
+
+export interface ImportSummary {
+  entity: ImportEntity;
+  file: string;
+  total: number;
+  imported: number;
+  updated: number;
+  rejected: number;
+  rejectedFile: string | null;
+  ignoredColumns: string[];
+  mapping: Record<string, string>;
+  ms: number;
+}
+
+export type Prepared<T> = { ok: true; item: T } | { ok: false; issues: FieldIssue[] };
+
+/** Column name to SQL type, per table, read from the database so bulk inserts cast like the table does. */
+export type ColumnTypes = Map<string, Record<string, string>>;
+
+export interface WriteContext {
+  actor: string;
+  columns: ColumnTypes;
+}
+
+export interface BatchWrite {
+  inserted: number;
+  updated: number;
+  events: LedgerEvent[];
+}
+
+/** What differs between import entities: how a row validates and how a batch of rows is written. */
+export interface EntityPlan<T> {
+  entity: ImportEntity;
+  /** Tables the plan writes. */
+  tables: RecordKind[];
+  target: MappingTarget;
+  prepare(values: Record<string, unknown>): Prepared<T>;
+  /** Natural keys of an item. Two rows with one key never share a batch, so the later one updates the earlier. */
+  keys(item: T): string[];
+  /** Writes a batch in the caller's transaction and returns the ledger events for it. */
+  write(tx: Queryable, items: T[], ctx: WriteContext): Promise<BatchWrite>;
+}
+
+const DEFAULT_BATCH = 500;
+
+// ---------------------------------------------------------------------------------------------
+// Record writing: bulk inserts and updates with identities and ledger events, for any record kind.
+
+/** Natural keys imports match existing records by, strongest first; other kinds always insert. */
+const NATURAL_KEYS: Partial<Record<RecordKind, string[]>> = {
+  accounts: ['customerId', 'externalId'],
+  contacts: ['email'],
+  leads: ['email'],
+  products: ['sku'],
+};
+
+export interface RecordItem {
+  /** Validated fields. On an update, exactly the fields that change. */
+  input: Record<string, unknown>;
+  /** Fields used only when the record is created. */
+  defaults?: Record<string, unknown>;
+}
+
+export interface WrittenRecord {
+  op: 'created' | 'updated';
+  record: RecordRow;
+}
+
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+const toColumns = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).map(([k, v]) => [snake(k), v]));
+
+const keyValue = (field: string, v: unknown) => (typeof v !== 'string' || v === '' ? null : field === 'email' ? normalizeEmail(v) : v);
+const keySql = (field: string) => (field === 'email' ? 'lower(email)' : snake(field));
+
+/** The natural keys an input carries, as `field:value` strings. */
+export function naturalKeys(fields: readonly string[], input: Record<string, unknown>): string[] {
+  return fields.flatMap((f) => {
+    const v = keyValue(f, input[f]);
+    return v === null ? [] : [`${f}:${v}`];
+  });
+}
+
+/** The id of the live record each input names by natural key (the oldest, when several match); one query per key field. */
+async function findExisting(tx: Queryable, kind: RecordKind, inputs: Record<string, unknown>[], keyFields: readonly string[]): Promise<(string | undefined)[]> {
+  const found: (string | undefined)[] = inputs.map(() => undefined);
+  for (const field of keyFields) {
+    const pending = inputs.flatMap((input, i) => {
+      const key = found[i] ? null : keyValue(field, input[field]);
+      return key === null ? [] : [{ i, key }];
+    });
+    if (pending.length === 0) continue;
+    const rows = await tx.query<{ id: string; key: string }>(
+      `SELECT id, ${keySql(field)} AS key FROM ${kind} WHERE deleted_at IS NULL AND ${keySql(field)} IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY id`,
+      [JSON.stringify([...new Set(pending.map((p) => p.key))])],
+    );
+    const ids = new Map<string, string>();
+    for (const r of rows) if (!ids.has(r.key)) ids.set(r.key, r.id);
+    for (const p of pending) found[p.i] = ids.get(p.key);
+  }
+  return found;
+}
+
+function typesFor(ctx: WriteContext, kind: RecordKind, names: string[]): Record<string, string> {
+  const table = ctx.columns.get(kind);
+  return Object.fromEntries(
+    names.map((n) => {
+      const type = table?.[n];
+      if (!type) throw new Error(`${kind} has no column ${n}`);
+      return [n, type];
+    }),
+  );
+}
+
+/** Inserts in one statement per distinct column set: a column missing from a row would be NULL, not its default. */
+async function insertRecords(tx: Queryable, kind: RecordKind, creates: { id: string; fields: Record<string, unknown> }[], ctx: WriteContext): Promise<Map<string, RecordRow>> {
+  const groups = new Map<string, Record<string, unknown>[]>();
+  for (const c of creates) {
+    const row = { id: c.id, ...toColumns(c.fields) };
+    const signature = Object.keys(row).sort().join(',');
+    const group = groups.get(signature);
+    if (group) group.push(row);
+    else groups.set(signature, [row]);
+  }
+  const written = new Map<string, RecordRow>();
+  for (const [signature, rows] of groups) {
+    const inserted = await insertRows<Record<string, unknown>>(tx, kind, typesFor(ctx, kind, signature.split(',')), rows, 'RETURNING *');
+    for (const r of inserted) written.set(r.id as string, toApi(r));
+  }
+  return written;
+}
+
+/** Splits updates so no record is updated twice by one statement, which PostgreSQL would apply only once. */
+function rounds<T extends { id: string }>(updates: T[]): T[][] {
+  const out: { ids: Set<string>; items: T[] }[] = [];
+  for (const u of updates) {
+    let round = out.find((r) => !r.ids.has(u.id));
+    if (!round) out.push((round = { ids: new Set(), items: [] }));
+    round.ids.add(u.id);
+    round.items.push(u);
+  }
+  return out.map((r) => r.items);
+}
+
+/**
+ * Applies partial updates in one statement per round: each row keeps the columns its patch leaves out,
+ * and json columns merge (an import adds attributes, it does not drop the ones already there).
+ */
+async function updateRecords(tx: Queryable, kind: RecordKind, updates: { id: string; fields: Record<string, unknown> }[], ctx: WriteContext): Promise<RecordRow[]> {
+  const results: RecordRow[] = [];
+  for (const round of rounds(updates)) {
+    const patches = round.map((u) => ({ id: u.id, patch: toColumns(u.fields) }));
+    const names = [...new Set(patches.flatMap((p) => Object.keys(p.patch)))];
+    const types = typesFor(ctx, kind, names);
+    const values = names.map((n) => (types[n] === 'jsonb' ? `COALESCE(t.${n}, '{}'::jsonb) || COALESCE(u.patch->'${n}', '{}'::jsonb)` : `r.${n}`));
+    const rows = await tx.query<Record<string, unknown>>(
+      `UPDATE ${kind} AS t SET (${[...names, 'version', 'updated_at'].join(', ')}) =
+         (SELECT ${[...values, 't.version + 1', 'now()'].join(', ')} FROM jsonb_populate_record(t, u.patch) AS r)
+       FROM jsonb_to_recordset($1::jsonb) AS u(id text, patch jsonb) WHERE t.id = u.id RETURNING t.*`,
+      [JSON.stringify(patches)],
+    );
+    const byId = new Map(rows.map((r) => [r.id as string, toApi(r)]));
+    results.push(...round.map((u) => byId.get(u.id)!));
+  }
+  return results;
+}
+
+/** A ledger event naming the record and the fields written: ids and field names only, never values. */
+const recordEvent = (kind: RecordKind, w: WrittenRecord, fields: Record<string, unknown>, actor: string): LedgerEvent => ({
+  type: `record.${w.op}`,
+  actor,
+  subjectType: kind,
+  subjectId: w.record.id,
+  data: { fields: Object.keys(fields).sort(), version: w.record.version, via: 'import' },
+});
+
+/**
+ * Upserts records of one kind inside the caller's transaction: an item whose natural key names a live
+ * record updates it, the rest are inserted. Returns what happened to each item, in order, and the
+ * ledger events for the caller to append.
+ */
+export async function writeRecords(
+  tx: Queryable,
+  kind: RecordKind,
+  items: RecordItem[],
+  ctx: WriteContext,
+  keyFields: readonly string[] = NATURAL_KEYS[kind] ?? [],
+): Promise<{ written: WrittenRecord[]; events: LedgerEvent[] }> {
+  const existing = await findExisting(tx, kind, items.map((i) => i.input), keyFields);
+  const ops = items.map((item, i) => {
+    const id = existing[i];
+    return id ? { op: 'updated' as const, id, fields: item.input } : { op: 'created' as const, id: newId(recordIdPrefix(kind)), fields: { ...item.defaults, ...item.input } };
+  });
+  const created = await insertRecords(tx, kind, ops.filter((o) => o.op === 'created'), ctx);
+  const updateOps = ops.filter((o) => o.op === 'updated');
+  const updated = await updateRecords(tx, kind, updateOps, ctx);
+  const updatedByOp = new Map(updateOps.map((o, i) => [o, updated[i]!]));
+  const written = ops.map((o) => ({ op: o.op, record: o.op === 'created' ? created.get(o.id)! : updatedByOp.get(o)! }));
+  await claimIdentities(tx, written.flatMap((w) => identityClaimsFor(kind, w.record, 'import')));
+  return { written, events: written.map((w, i) => recordEvent(kind, w, ops[i]!.fields, ctx.actor)) };
+}
+
+export const countOps = (written: WrittenRecord[]) => ({
+  inserted: written.filter((w) => w.op === 'created').length,
+  updated: written.filter((w) => w.op === 'updated').length,
+});
+
+// ---------------------------------------------------------------------------------------------
+// Plans for the plain record kinds.
+
+/** Header spellings particular to one kind; the common ones live in headers.ts. */
+const RECORD_ALIASES: Partial<Record<RecordKind, Record<string, readonly string[]>>> = {
+  accounts: { name: ['account name', 'account', 'company', 'company name', 'organization', 'organisation'], kind: ['account type'] },
+  opportunities: { name: ['opportunity name', 'opportunity', 'deal name', 'deal'], amount: ['deal value', 'value'] },
+  products: { name: ['product name', 'product'] },
+  partners: { name: ['partner name', 'partner', 'company', 'company name'] },
+  cases: { subject: ['title', 'summary'] },
+};
+
+export function recordPlan(kind: RecordKind): EntityPlan<RecordItem> {
+  const schema = RECORD_INPUTS[kind].create;
+  const fields = fieldTypes(schema);
+  const keyFields = NATURAL_KEYS[kind] ?? [];
+  return {
+    entity: kind,
+    tables: [kind],
+    target: { entity: kind, fields, aliases: RECORD_ALIASES[kind] ?? {}, extrasField: fields.get('attributes')?.kind === 'json' ? 'attributes' : null },
+    prepare: (values) => {
+      const parsed = schema.safeParse(values);
+      return parsed.success ? { ok: true, item: { input: parsed.data as Record<string, unknown> } } : { ok: false, issues: toFieldIssues(parsed.error) };
+    },
+    keys: (item) => naturalKeys(keyFields, item.input),
+    write: async (tx, items, ctx) => {
+      const { written, events } = await writeRecords(tx, kind, items, ctx);
+      return { ...countOps(written), events };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The import run: read, map, validate, batch, write, report.
+
+/** Reads records; the parser's own errors (an unclosed quote) name the line. Ragged rows are let through to be rejected. */
+async function* csvRecords(file: string): AsyncGenerator<string[]> {
+  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true });
+  createReadStream(file)
+    .on('error', (err) => parser.destroy(err))
+    .pipe(parser);
+  try {
+    for await (const record of parser) yield record as string[];
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new AppError('bad_request', e.code === 'ENOENT' ? `no such file: ${file}` : `${file}: ${e.message}`);
+  }
+}
+
+/** A first pass for the header and the row count, so progress can show a total. */
+async function scanCsv(file: string): Promise<{ header: string[]; total: number }> {
+  let header: string[] | null = null;
+  let total = 0;
+  for await (const record of csvRecords(file)) {
+    if (header) total += 1;
+    else header = record.map((h) => h.trim());
+  }
+  if (!header) throw new AppError('bad_request', `${file} is empty: expected a header row`);
+  return { header, total };
+}
+
+async function loadColumnTypes(db: Queryable, tables: readonly string[]): Promise<ColumnTypes> {
+  const types: ColumnTypes = new Map();
+  for (const table of tables) {
+    const rows = await db.query<{ name: string; type: string }>(
+      `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+       WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+      [table],
+    );
+    types.set(table, Object.fromEntries(rows.map((r) => [r.name, r.type])));
+  }
+  return types;
+}
+
+export const rejectedPath = (file: string) => file.replace(/\.csv$/i, '') + '.rejected.csv';
+
+const quoteCsv = (v: string) => (/[",\r\n]/.test(v) || v !== v.trim() ? `"${v.replace(/"/g, '""')}"` : v);
+const csvLine = (values: readonly string[]) => values.map(quoteCsv).join(',') + '\n';
+
+/** Rejected rows, written as they come: the original columns plus `_reason`. Created on the first reject. */
+class RejectFile {
+  private out: WriteStream | null = null;
+  count = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly header: string[],
+  ) {}
+
+  add(cells: readonly string[], reason: string): void {
+    if (!this.out) {
+      this.out = createWriteStream(this.path);
+      this.out.write(csvLine([...this.header, '_reason']));
+    }
+    this.out.write(csvLine([...this.header.map((_, i) => cells[i] ?? ''), reason]));
+    this.count += 1;
+  }
+
+  /** Finishes the file; with no rejects, removes one left by an earlier run. */
+  async close(): Promise<string | null> {
+    if (!this.out) {
+      await rm(this.path, { force: true });
+      return null;
+    }
+    await this.end(this.out);
+    return this.path;
+  }
+
+  /** Closes without touching an earlier run's file, for an import that failed. */
+  async abandon(): Promise<void> {
+    if (this.out) await this.end(this.out);
+  }
+
+  private end(out: WriteStream): Promise<void> {
+    return new Promise((resolve, reject) => out.on('error', reject).end(resolve));
+  }
+}
+
+/** "column: message; column: message", naming the CSV column a field came from. */
+function reasonText(issues: FieldIssue[], columns: ColumnMapping): string {
+  const columnOf = new Map(columns.fields.flatMap((f, i) => (f ? [[f, columns.header[i]!]] : [])));
+  return issues
+    .map((issue) => {
+      const [head = '', ...rest] = issue.path.split('.');
+      return `${[columnOf.get(head) ?? head, ...rest].join('.')}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+/** Constraint and data errors reject the rows that caused them; anything else (a lost connection) aborts the import. */
+function dataErrorIssues(err: unknown): FieldIssue[] {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^2[23]/.test(code)) throw err;
+  try {
+    mapDbError(err);
+  } catch (mapped) {
+    if (mapped instanceof AppError) return mapped.issues;
+  }
+  return [{ path: '(record)', message: (err as Error).message }];
+}
+
+interface Pending<T> {
+  cells: string[];
+  item: T;
+}
+
+interface BatchOutcome<T> {
+  inserted: number;
+  updated: number;
+  failed: { row: Pending<T>; issues: FieldIssue[] }[];
+}
+
+/** Writes one batch in one transaction; when the database refuses it, retries row by row to reject only the bad rows. */
+async function writeBatch<T>(db: Db, plan: EntityPlan<T>, rows: Pending<T>[], ctx: WriteContext): Promise<BatchOutcome<T>> {
+  try {
+    const { inserted, updated } = await db.transaction(async (tx) => {
+      const result = await plan.write(tx, rows.map((r) => r.item), ctx);
+      await appendToLedger(tx, result.events);
+      return result;
+    });
+    return { inserted, updated, failed: [] };
+  } catch (err) {
+    const issues = dataErrorIssues(err);
+    if (rows.length === 1) return { inserted: 0, updated: 0, failed: [{ row: rows[0]!, issues }] };
+    const total: BatchOutcome<T> = { inserted: 0, updated: 0, failed: [] };
+    for (const row of rows) {
+      const one = await writeBatch(db, plan, [row], ctx);
+      total.inserted += one.inserted;
+      total.updated += one.updated;
+      total.failed.push(...one.failed);
+    }
+    return total;
+  }
+}
+
+/** Rows waiting for the next write, and the natural keys among them. */
+class Batch<T> {
+  rows: Pending<T>[] = [];
+  private keys = new Set<string>();
+
+  clashes(keys: string[]): boolean {
+    return keys.some((k) => this.keys.has(k));
+  }
+
+  add(row: Pending<T>, keys: string[]): void {
+    this.rows.push(row);
+    for (const k of keys) this.keys.add(k);
+  }
+}
+
+function prepareRow<T>(cells: string[], columns: ColumnMapping, plan: EntityPlan<T>): Prepared<T> {
+  if (cells.length !== columns.header.length) {
+    const found = `${cells.length} value${cells.length === 1 ? '' : 's'}`;
+    return { ok: false, issues: [{ path: '(row)', message: `has ${found}, the header has ${columns.header.length} columns` }] };
+  }
+  return plan.prepare(rowValues(cells, columns, plan.target));
+}
+
+/** Imports a CSV file through a plan. Bad rows are rejected into `<file>.rejected.csv`; the rest are upserted in batches. */
+export async function runImport<T>(db: Db, plan: EntityPlan<T>, file: string, opts: ImportOptions): Promise<ImportSummary> {
+  const started = performance.now();
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new AppError('bad_request', `batch size must be a positive integer, not ${batchSize}`);
+  const { header, total } = await scanCsv(file);
+  const columns = mapColumns(header, plan.target, opts.map);
+  const ctx: WriteContext = { actor: opts.actor, columns: await loadColumnTypes(db, plan.tables) };
+  const rejects = new RejectFile(rejectedPath(file), header);
+  const counts = { imported: 0, updated: 0 };
+  let batch = new Batch<T>();
+  let done = 0;
+  let reported = -1;
+
+  const flush = async () => {
+    if (batch.rows.length > 0) {
+      const outcome = await writeBatch(db, plan, batch.rows, ctx);
+      counts.imported += outcome.inserted;
+      counts.updated += outcome.updated;
+      for (const f of outcome.failed) rejects.add(f.row.cells, reasonText(f.issues, columns));
+      batch = new Batch<T>();
+    }
+    if (done !== reported) opts.onProgress?.(done, total);
+    reported = done;
+  };
+
+  try {
+    let isHeader = true;
+    for await (const cells of csvRecords(file)) {
+      if (isHeader) {
+        isHeader = false;
+        continue;
+      }
+      const prepared = prepareRow(cells, columns, plan);
+      if (!prepared.ok) {
+        rejects.add(cells, reasonText(prepared.issues, columns));
+        done += 1;
+        continue;
+      }
+      const keys = plan.keys(prepared.item);
+      if (batch.clashes(keys)) await flush();
+      batch.add({ cells, item: prepared.item }, keys);
+      done += 1;
+      if (batch.rows.length >= batchSize) await flush();
+    }
+    await flush();
+  } catch (err) {
+    await rejects.abandon();
+    throw err;
+  }
+  const rejectedFile = await rejects.close();
+  return {
+    entity: plan.entity,
+    file,
+    total,
+    ...counts,
+    rejected: rejects.count,
+    rejectedFile,
+    ignoredColumns: columns.ignored,
+    mapping: columns.mapping,
+    ms: Math.round(performance.now() - started),
+  };
+}

@@ -1,0 +1,22 @@
+import { AppError } from '../../errors.ts';
+import type { Db } from '../../store/index.ts';
+import { IMPORT_ENTITIES, recordPlan, runImport, type ImportEntity, type ImportOptions, type ImportSummary } from './import.ts';
+import { customersPlan } from './telco.ts';
+
+/**
+ * Imports a CSV file into one entity: any record kind, or `customers` (an account plus its
+ * subscription per row, in the Telco churn layout). Rows whose natural key exists update that record.
+ */
+export async function importCsv(db: Db, entity: ImportEntity, file: string, opts: ImportOptions): Promise<ImportSummary> {
+  if (!IMPORT_ENTITIES.includes(entity)) {
+    throw new AppError('bad_request', `cannot import "${entity}": expected one of ${IMPORT_ENTITIES.join(', ')}`);
+  }
+  return entity === 'customers' ? runImport(db, customersPlan(), file, opts) : runImport(db, recordPlan(entity), file, opts);
+}
+
+export const isImportEntity = (s: string): s is ImportEntity => (IMPORT_ENTITIES as readonly string[]).includes(s);
+
+export { IMPORT_ENTITIES, rejectedPath } from './import.ts';
+export type { ImportEntity, ImportOptions, ImportSummary } from './import.ts';
+export { loadDemoCustomers } from './telco.ts';
+export { progressBar } from './progress.ts';

@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACS_BIN, cliEnv, runAcs, type CliEnv } from './cli-helpers.ts';
+
+// The main job as `npm start` runs it: a real server process on a free port, loading the Telco customers.
+let cli: CliEnv;
+let server: ChildProcess;
+let url = '';
+let token = '';
+let logs = '';
+
+function waitForLog(pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${logs.slice(-3000)}`)), timeoutMs);
+    const check = () => {
+      const line = logs.split('\n').find((l) => pattern.test(l));
+      if (line) {
+        clearTimeout(timer);
+        server.stdout!.off('data', check);
+        resolve(line);
+      }
+    };
+    server.stdout!.on('data', check);
+    check();
+  });
+}
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: (await res.json()) as any };
+};
+
+beforeAll(async () => {
+  cli = await cliEnv();
+  server = spawn(process.execPath, [ACS_BIN, 'serve', '--load-demo'], { env: { ...cli.env, ACS_PORT: '0', ACS_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
+  server.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
+  const listening = JSON.parse(await waitForLog(/ACS listening/, 60_000)) as { url: string };
+  url = listening.url;
+  await waitForLog(/demo customers/, 240_000);
+  token = readFileSync(join(cli.dataDir, 'admin-token'), 'utf8').trim();
+}, 300_000);
+
+afterAll(async () => {
+  if (server.exitCode === null) server.kill('SIGKILL');
+  await cli.cleanup();
+});
+
+describe('npm start', () => {
+  it('writes the admin token file with mode 0600 and says where it is', () => {
+    expect(logs).toContain(join(cli.dataDir, 'admin-token'));
+    expect(token).toMatch(/^acs_/);
+  });
+
+  it('serves the 7,043 Telco customers', async () => {
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    const [first, last] = await Promise.all([api('GET', '/api/v1/customers/CUST-000001/profile'), api('GET', '/api/v1/customers/CUST-007043/profile')]);
+    expect(first.status).toBe(200);
+    expect(last.status).toBe(200);
+    expect(first.body.subscriptions).toHaveLength(1);
+    expect((await api('GET', '/api/v1/customers/CUST-007044/profile')).status).toBe(404);
+  });
+
+  it('a posted signal shows up in the profile and the ledger, and verify reports ok through the running server', async () => {
+    const posted = await api('POST', '/api/v1/signals', { type: 'payment_failed', subject: { customerId: 'CUST-000042' }, data: { amount: 70.7, currency: 'USD' } });
+    expect(posted.status).toBe(202);
+    const signalId = posted.body.accepted[0].id;
+    let profile = await api('GET', '/api/v1/customers/CUST-000042/profile');
+    for (let i = 0; i < 50 && profile.body.features?.values.paymentFailures30d !== 1; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      profile = await api('GET', '/api/v1/customers/CUST-000042/profile');
+    }
+    expect(profile.body.timeline[0].id).toBe(signalId);
+    expect(profile.body.features.values.paymentFailures30d).toBe(1);
+    const ledger = await api('GET', `/api/v1/ledger?subjectId=${signalId}`);
+    expect(ledger.body.data[0].type).toBe('signal.accepted');
+
+    const verify = await runAcs(['ledger', 'verify', '--json'], cli.env);
+    expect(verify.code).toBe(0);
+    const report = JSON.parse(verify.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.entries).toBeGreaterThan(7043);
+  });
+
+  it('stops cleanly on SIGTERM and releases the data dir', async () => {
+    const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(existsSync(join(cli.dataDir, 'server.json'))).toBe(false);
+  });
+});

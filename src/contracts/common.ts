@@ -3,7 +3,8 @@ import { z } from 'zod';
 export const Attributes = z.record(z.string(), z.unknown());
 export const Timestamp = z.iso.datetime({ offset: true });
 export const DateOnly = z.iso.date();
-export const Money = z.number().finite().min(0).max(1e12);
+// numeric(14,2) holds values below 10^12.
+export const Money = z.number().finite().min(0).lt(1e12);
 export const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO currency code');
 export const ShortText = z.string().trim().min(1).max(200);
 export const Email = z.string().trim().max(254).email();

@@ -120,9 +120,12 @@ const ConsentFields = z.strictObject({
     effectiveFrom: Timestamp.optional(),
     effectiveTo: opt(Timestamp),
 });
-const windowIsOrdered = (c: { effectiveFrom?: string; effectiveTo?: string | null }) =>
-  !c.effectiveTo || !c.effectiveFrom || c.effectiveTo > c.effectiveFrom;
-const windowMessage = { path: ['effectiveTo'], message: 'must be after effectiveFrom' };
+// Instants, not strings: offsets make string order meaningless. Without effectiveFrom, capturedAt starts the window.
+const windowIsOrdered = (c: { capturedAt?: string; effectiveFrom?: string; effectiveTo?: string | null }) => {
+  const from = c.effectiveFrom ?? c.capturedAt;
+  return !c.effectiveTo || !from || Date.parse(c.effectiveTo) > Date.parse(from);
+};
+const windowMessage = { path: ['effectiveTo'], message: 'must be after effectiveFrom (or capturedAt when effectiveFrom is absent)' };
 // A consent takes effect when it was captured unless it says otherwise.
 export const ConsentInput = ConsentFields.refine(windowIsOrdered, windowMessage).transform((c) => ({
   ...c,

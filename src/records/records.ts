@@ -61,10 +61,11 @@ export function parseRecordInput(kind: RecordKind, body: unknown, partial: boole
 /** Turns database constraint failures into 4xx errors that name the field. */
 export function mapDbError(err: unknown): never {
   const e = err as { code?: string; constraint?: string; detail?: string; message?: string };
-  const column = e.detail?.match(/Key \((\w+)\)/)?.[1] ?? e.constraint?.match(/_(\w+?)_(fkey|key)$/)?.[1];
+  const column = e.detail?.match(/Key \((\w+)\)/)?.[1] ?? e.constraint?.match(/_(\w+?)_(fkey|key|check)$/)?.[1];
   const field = column ? camel(column) : '(record)';
   if (e.code === '23503') throw new AppError('validation_failed', 'referenced record does not exist', [{ path: field, message: 'no such record' }]);
   if (e.code === '23505') throw new AppError('conflict', `${field} is already taken`, [{ path: field, message: 'already exists' }]);
+  if (e.code === '23514') throw new AppError('validation_failed', 'a value breaks a rule of the record', [{ path: field, message: `violates ${e.constraint ?? 'a check'}` }]);
   // Data exceptions (SQLSTATE class 22): a value the column cannot hold, e.g. a numeric overflow, a NUL character, a date out of range.
   if (typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) {
     throw new AppError('validation_failed', 'a value cannot be stored', [{ path: field, message: e.message ?? 'value out of range' }]);
@@ -103,9 +104,9 @@ export interface Page<T> {
 
 export const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
 
-export function decodeCursor(cursor: string): string {
+export function decodeCursor(cursor: string, prefix = '[a-z]+'): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[a-z]+_[0-9A-Z]{26}$/.test(id)) throw new AppError('bad_request', 'cursor is not one this API returned', [{ path: 'cursor', message: 'invalid cursor' }]);
+  if (!new RegExp(`^${prefix}_[0-9A-Z]{26}$`).test(id)) throw new AppError('bad_request', 'cursor is not one this API returned', [{ path: 'cursor', message: 'invalid cursor' }]);
   return id;
 }
 
@@ -121,7 +122,7 @@ export async function listRecords(
 ): Promise<Page<RecordRow>> {
   const where = ['deleted_at IS NULL'];
   const params: unknown[] = [];
-  if (opts.cursor) where.push(`id > $${params.push(decodeCursor(opts.cursor))}`);
+  if (opts.cursor) where.push(`id > $${params.push(decodeCursor(opts.cursor, TABLES[kind].prefix))}`);
   for (const [field, value] of Object.entries(opts.filters ?? {})) {
     if (!TABLES[kind].filters.includes(field)) continue;
     where.push(`${snake(field)} = $${params.push(value)}`);

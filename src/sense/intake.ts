@@ -167,10 +167,10 @@ async function resolveSubjects(tx: Queryable, batch: Pending[], ctx: IntakeConte
   }
 
   if (newAccounts.length) {
-    // Accounts without a customer id get the next one from the same sequence the table default uses.
+    // Accounts without a customer id get one from the same generator the table default uses.
     const missing = newAccounts.filter((a) => !a.customer_id);
     const generated = missing.length
-      ? await tx.query<{ id: string }>(`SELECT 'CUST-' || lpad(nextval('customer_number_seq')::text, 6, '0') AS id FROM generate_series(1, $1::int)`, [missing.length])
+      ? await tx.query<{ id: string }>('SELECT next_customer_id() AS id FROM generate_series(1, $1::int)', [missing.length])
       : [];
     missing.forEach((a, i) => (a.customer_id = generated[i]!.id));
     await insertRows(tx, 'accounts', { id: 'text', customer_id: 'text', name: 'text', kind: 'text', attributes: 'jsonb', created_at: 'timestamptz' }, newAccounts);

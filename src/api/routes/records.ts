@@ -8,8 +8,9 @@ import type { RouteDef } from '../router.ts';
 
 const actorOf = (c: { get(key: 'principal'): { tokenId: string } }) => `token:${c.get('principal').tokenId}`;
 
+/** Strict: a filter this kind does not have is a 400 naming it, not a silently unfiltered list. */
 function listQuery(kind: RecordKind) {
-  return PageQuery.extend(Object.fromEntries(recordFilters(kind).map((f) => [f, z.string().max(200).optional()])));
+  return PageQuery.extend(Object.fromEntries(recordFilters(kind).map((f) => [f, z.string().max(200).optional()]))).strict();
 }
 
 /** If-Match carries the version a client last read; a mismatch is a 409 instead of a lost update. */

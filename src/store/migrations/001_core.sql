@@ -1,11 +1,22 @@
 -- Core system of record: CRM records, identities, signals, quarantine, outbox, tokens and the ledger.
 
--- Customer ids are generated when none is given: CUST-000001, CUST-000002, ...
+-- Customer ids are generated when none is given: CUST-000001, CUST-000002, ... An id a client chose
+-- explicitly is skipped, so generation never collides with it.
 CREATE SEQUENCE customer_number_seq;
+CREATE FUNCTION next_customer_id() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  candidate text;
+BEGIN
+  LOOP
+    candidate := 'CUST-' || lpad(nextval('customer_number_seq')::text, 6, '0');
+    EXIT WHEN NOT EXISTS (SELECT 1 FROM accounts WHERE customer_id = candidate);
+  END LOOP;
+  RETURN candidate;
+END $$;
 
 CREATE TABLE accounts (
   id text PRIMARY KEY,
-  customer_id text NOT NULL UNIQUE DEFAULT 'CUST-' || lpad(nextval('customer_number_seq')::text, 6, '0'),
+  customer_id text NOT NULL UNIQUE DEFAULT next_customer_id(),
   name text NOT NULL,
   kind text NOT NULL DEFAULT 'business',
   industry text,
@@ -163,7 +174,7 @@ CREATE TABLE consents (
   source text NOT NULL,
   captured_at timestamptz NOT NULL,
   effective_from timestamptz NOT NULL,
-  effective_to timestamptz,
+  effective_to timestamptz CONSTRAINT consents_effective_to_check CHECK (effective_to IS NULL OR effective_to > effective_from),
   version int NOT NULL DEFAULT 1,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),

@@ -13,7 +13,10 @@ import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './intake.ts';
  */
 const REFRESH_SQL = `
 WITH w AS (
-  SELECT a.id AS account_id,
+  SELECT a.id AS account_id, agg.*
+  FROM unnest($1::text[]) AS a(id)
+  -- Per account, so each aggregate reads that account's index range, not the whole table.
+  CROSS JOIN LATERAL (SELECT
     coalesce(sum(s.metric) FILTER (WHERE s.type = 'usage' AND s.occurred_at > $2::timestamptz - interval '7 days'), 0) AS usage7d,
     coalesce(sum(s.metric) FILTER (WHERE s.type = 'usage' AND s.occurred_at <= $2::timestamptz - interval '7 days'
                                    AND s.occurred_at > $2::timestamptz - interval '35 days'), 0) AS usage_prior,
@@ -26,10 +29,9 @@ WITH w AS (
                      AND s.occurred_at > $2::timestamptz - interval '30 days') AS engagements,
     (array_agg(s.metric ORDER BY s.occurred_at DESC) FILTER (WHERE s.type = 'nps'))[1] AS last_nps,
     max(s.occurred_at) AS last_signal_at
-  FROM unnest($1::text[]) AS a(id)
-  LEFT JOIN signals s ON s.account_id = a.id
-    AND s.occurred_at > $2::timestamptz - interval '90 days' AND s.occurred_at <= $2::timestamptz
-  GROUP BY a.id
+    FROM signals s
+    WHERE s.account_id = a.id AND s.occurred_at > $2::timestamptz - interval '90 days' AND s.occurred_at <= $2::timestamptz
+  ) agg
 )
 INSERT INTO customer_features (account_id, as_of, features, updated_at)
 SELECT w.account_id, $2::timestamptz, jsonb_build_object(
@@ -56,21 +58,15 @@ export async function refreshFeatures(q: Queryable, accountIds: string[], asOf: 
 
 export type CustomerFeatures = Record<string, number | string | null>;
 
-/** Keeps features current: every accepted batch refreshes the customers it touched. */
+/**
+ * Keeps features current: each delivery refreshes every customer it touched once, as of the newest
+ * event in it (features as of a later time are still current for the earlier events).
+ */
 export function subscribeFeatureUpdates(bus: Bus): void {
   bus.subscribe(SIGNALS_ACCEPTED, async (messages, q) => {
-    const byAsOf = new Map<string, Set<string>>();
-    for (const m of messages) {
-      const e = m.payload as SignalsAcceptedEvent;
-      const set = byAsOf.get(e.asOf) ?? new Set<string>();
-      e.accountIds.forEach((id) => set.add(id));
-      byAsOf.set(e.asOf, set);
-    }
-    // The newest as-of wins for an account that appears in several events of one delivery.
-    const latest = new Map<string, string>();
-    for (const [asOf, ids] of byAsOf) for (const id of ids) if ((latest.get(id) ?? '') < asOf) latest.set(id, asOf);
-    const groups = new Map<string, string[]>();
-    for (const [id, asOf] of latest) groups.set(asOf, [...(groups.get(asOf) ?? []), id]);
-    for (const [asOf, ids] of groups) await refreshFeatures(q, ids, new Date(asOf));
+    const events = messages.map((m) => m.payload as SignalsAcceptedEvent);
+    const accountIds = [...new Set(events.flatMap((e) => e.accountIds))];
+    const asOf = events.reduce((latest, e) => (e.asOf > latest ? e.asOf : latest), '');
+    await refreshFeatures(q, accountIds, new Date(asOf));
   });
 }

@@ -512,3 +512,27 @@ describe('rules found in review', () => {
     expect(wrongKind.body.error.issues[0].path).toBe('cursor');
   });
 });
+
+describe('nothing a client sends is lost', () => {
+  it('an invalid record body is a 400 and is kept whole in quarantine, which refuses to resubmit it as a signal', async () => {
+    const body = { name: 'Lost Co', tier: 'platinum', colour: 'blue' };
+    const res = await t.call('POST', '/api/v1/accounts', { body });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['colour', 'tier']);
+    const kept = await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`);
+    expect(kept.body).toMatchObject({ source: 'records:accounts', reason: 'failed validation', status: 'open' });
+    expect(JSON.parse(kept.body.raw)).toEqual(body);
+    const resubmit = await t.call('POST', `/api/v1/quarantine/${res.body.quarantineId}/resubmit`);
+    expect(resubmit.status).toBe(409);
+    expect(resubmit.body.error.message).toContain('/api/v1/accounts');
+  });
+
+  it('a malformed PATCH body is kept too', async () => {
+    const acc = await t.call('POST', '/api/v1/accounts', { body: { name: 'Patchy' } });
+    const res = await t.call('PATCH', `/api/v1/accounts/${acc.body.id}`, { raw: '{"name": "Patchy", ' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('malformed_json');
+    const kept = await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`);
+    expect(kept.body).toMatchObject({ source: 'records:accounts', reason: 'malformed JSON', raw: '{"name": "Patchy", ' });
+  });
+});

@@ -1,3 +1,4 @@
+import { SIGNAL_TYPES } from '../src/contracts/index.ts';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +62,11 @@ describe('service endpoints', () => {
     }
     const documented = Object.values(paths).reduce((n, methods) => n + Object.keys(methods).length, 0);
     expect(documented).toBe(mounted.length);
+
+    const signalBody = paths['/api/v1/signals']!.post.requestBody.content;
+    const oneSignal = signalBody['application/json'].schema.anyOf[0].anyOf as { properties: { type: { const: string } } }[];
+    expect(oneSignal.map((v) => v.properties.type.const).sort()).toEqual([...SIGNAL_TYPES].sort());
+    expect(signalBody['application/x-ndjson']).toBeDefined();
 
     const create = paths['/api/v1/accounts']!.post;
     const schema = create.requestBody.content['application/json'].schema;

@@ -38,12 +38,17 @@ export function parseJsonText(text: string): unknown {
   }
 }
 
-export async function readJson(c: Context, limit: number): Promise<unknown> {
+const JSON_TYPE = /^application\/(.+\+)?json\b/i;
+
+/** Passes `text` through when the request says it is JSON; a 415 otherwise. */
+export function requireJson(c: Context, text: string): string {
   const type = c.req.header('content-type') ?? '';
-  if (!/^application\/(.+\+)?json\b/i.test(type)) {
-    throw new AppError('unsupported_media_type', `content-type must be application/json, not '${type || 'none'}'`);
-  }
-  return parseJsonText(await readBodyText(c, limit));
+  if (!JSON_TYPE.test(type)) throw new AppError('unsupported_media_type', `content-type must be application/json, not '${type || 'none'}'`);
+  return text;
+}
+
+export async function readJson(c: Context, limit: number): Promise<unknown> {
+  return parseJsonText(requireJson(c, await readBodyText(c, limit)));
 }
 
 /** Validates query parameters, naming each bad one. */

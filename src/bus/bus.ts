@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../store/index.ts';
+import type { Queryable } from '../store/index.ts';
 
 /** One event as delivered to a subscriber. */
 export interface BusMessage<T = unknown> {

@@ -130,3 +130,12 @@ export function parseSignal(raw: unknown): SignalParse {
   if (!env.success || !data?.success || issues.length) return { ok: false, issues };
   return { ok: true, signal: { ...env.data, type: type as SignalType, version, data: data.data as Record<string, unknown> } };
 }
+
+/** Every signal type and version as one schema, for documentation (OpenAPI); parseSignal does the validating. */
+export const SignalDocument = z.union(
+  Object.entries(SIGNAL_CONTRACTS).flatMap(([type, versions]) =>
+    Object.entries(versions).map(([version, data]) =>
+      Envelope.extend({ type: z.literal(type), version: z.literal(Number(version)).optional(), data: data as z.ZodType }),
+    ),
+  ) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]],
+);

@@ -3,7 +3,8 @@ import { RECORD_INPUTS, RECORD_KINDS, type RecordKind } from '../../contracts/in
 import { AppError } from '../../errors.ts';
 import { createRecord, deleteRecord, getRecord, listRecords, parseRecordInput, recordFilters, updateRecord } from '../../records/index.ts';
 import type { ApiDeps } from '../deps.ts';
-import { PageQuery, parseQuery, readJson } from '../http.ts';
+import { PageQuery, parseJsonText, parseQuery, requireJson } from '../http.ts';
+import { readOrQuarantine } from '../keep-rejected.ts';
 import type { RouteDef } from '../router.ts';
 
 const actorOf = (c: { get(key: 'principal'): { tokenId: string } }) => `token:${c.get('principal').tokenId}`;
@@ -37,9 +38,9 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
       },
       {
         method: 'post', path: base, tag, summary: `Create a ${kind} record`, body: RECORD_INPUTS[kind].create,
-        responses: { 201: 'the created record', 400: 'invalid field (named)', 409: 'unique field already taken' },
+        responses: { 201: 'the created record', 400: 'invalid field (named); the body is kept in quarantine', 409: 'unique field already taken', 413: 'body too large', 415: 'not JSON' },
         handler: async (c) => {
-          const input = parseRecordInput(kind, await readJson(c, deps.config.maxBodyBytes), false);
+          const input = await readOrQuarantine(c, deps, `records:${kind}`, (text) => parseRecordInput(kind, parseJsonText(requireJson(c, text)), false));
           return c.json(await createRecord(deps.db, kind, input, actorOf(c)), 201);
         },
       },
@@ -53,7 +54,7 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
         body: RECORD_INPUTS[kind].update,
         responses: { 200: 'the updated record', 400: 'invalid field (named)', 404: 'no such live record', 409: 'version mismatch or unique conflict' },
         handler: async (c) => {
-          const patch = parseRecordInput(kind, await readJson(c, deps.config.maxBodyBytes), true);
+          const patch = await readOrQuarantine(c, deps, `records:${kind}`, (text) => parseRecordInput(kind, parseJsonText(requireJson(c, text)), true));
           if (Object.keys(patch).length === 0) throw new AppError('validation_failed', 'nothing to update', [{ path: '(body)', message: 'name at least one field' }]);
           return c.json(await updateRecord(deps.db, kind, c.req.param('id')!, patch, actorOf(c), ifMatchVersion(c.req.header('if-match'))));
         },

@@ -1,14 +1,15 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { SIGNAL_TYPES, Timestamp } from '../../contracts/index.ts';
+import { SIGNAL_TYPES, SignalDocument, Timestamp } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { getRecord, toApi } from '../../records/index.ts';
 import {
-  effectiveConsents, getProfile, getQuarantine, ingestInTransaction, ingestSignals, listQuarantine, quarantineNow, resolveQuarantine,
+  effectiveConsents, getProfile, getQuarantine, ingestInTransaction, ingestSignals, listQuarantine, resolveQuarantine,
   type IntakeItem, type IntakeOutcome,
 } from '../../sense/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { PageQuery, parseJsonText, parseQuery, readBodyText } from '../http.ts';
+import { readOrQuarantine } from '../keep-rejected.ts';
 import type { AppEnv, RouteDef } from '../router.ts';
 import { actorOf } from './records.ts';
 
@@ -63,27 +64,11 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'post', path: '/api/v1/signals', tag: 'signals',
       summary: `Ingest one signal, a JSON array of them, or NDJSON. Types: ${SIGNAL_TYPES.join(', ')}. Invalid items are quarantined.`,
-      body: z.unknown(), bodyTypes: ['application/x-ndjson'],
+      body: z.union([SignalDocument, z.array(SignalDocument)]), bodyTypes: ['application/x-ndjson'],
       responses: { 200: 'a duplicate of an accepted signal', 202: 'all accepted', 207: 'batch partly accepted: see rejected[]', 400: 'invalid (fields named; kept in quarantine)', 413: 'body too large (prefix kept in quarantine)', 415: 'unsupported content type' },
       handler: async (c) => {
         const actor = actorOf(c);
-        const contentType = c.req.header('content-type') ?? '';
-        let text: string;
-        try {
-          text = await readBodyText(c, deps.config.maxBodyBytes);
-        } catch (err) {
-          if (!(err instanceof AppError) || err.code !== 'payload_too_large') throw err;
-          const quarantineId = await quarantineNow(db, { source: 'api', reason: 'body too large', issues: [{ path: '(body)', message: err.message }], raw: String(err.extra.prefix) }, actor);
-          throw new AppError('payload_too_large', err.message, [], { limit: err.extra.limit, quarantineId });
-        }
-        let parsed: { items: IntakeItem[]; single: boolean };
-        try {
-          parsed = intakeItems(text, contentType);
-        } catch (err) {
-          if (!(err instanceof AppError) || err.code !== 'malformed_json') throw err;
-          const quarantineId = await quarantineNow(db, { source: 'api', reason: 'malformed JSON', issues: [{ path: '(body)', message: err.message }], raw: text }, actor);
-          throw new AppError('malformed_json', err.message, [{ path: '(body)', message: err.message }], { quarantineId });
-        }
+        const parsed = await readOrQuarantine(c, deps, 'api', (text) => intakeItems(text, c.req.header('content-type') ?? ''));
         if (parsed.items.length > MAX_BATCH) throw new AppError('payload_too_large', `a batch holds at most ${MAX_BATCH} signals; split it`);
         const outcome = await ingestSignals(db, parsed.items, { actor, source: 'api' });
         afterIntake(outcome);
@@ -125,7 +110,11 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
         const id = c.req.param('id')!;
         const text = await readBodyText(c, deps.config.maxBodyBytes);
         const corrected = text.trim() ? (parseJsonText(text) as { signal?: unknown }).signal : undefined;
-        const item = corrected ?? parseJsonText((await getQuarantine(db, id)).raw);
+        const kept = await getQuarantine(db, id);
+        if (kept.source.startsWith('records:')) {
+          throw new AppError('conflict', `quarantine item ${id} is a rejected ${kept.source.slice(8)} record, not a signal: send the corrected record to /api/v1/${kept.source.slice(8)}, then discard this item`);
+        }
+        const item = corrected ?? parseJsonText(kept.raw);
         const actor = actorOf(c);
         const outcome = await db.transaction(async (tx) => {
           const result = await ingestInTransaction(tx, [{ value: item }], { actor, source: 'quarantine', quarantine: false });

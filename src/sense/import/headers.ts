@@ -124,7 +124,7 @@ export function mapColumns(header: string[], target: MappingTarget, overrides: R
     const field = index.get(normalizeHeader(column));
     if (field && !fields.includes(field)) fields[i] = field;
   });
-  const unmapped = header.flatMap((column, i) => (fields[i] === null ? [i] : []));
+  const unmapped = header.flatMap((_column, i) => (fields[i] === null ? [i] : []));
   const extras = target.extrasField ? unmapped : [];
   const mapping: Record<string, string> = {};
   header.forEach((column, i) => {

@@ -1,0 +1,34 @@
+import type { Context } from 'hono';
+import { AppError, type ErrorCode } from '../errors.ts';
+import { quarantineNow } from '../sense/index.ts';
+import type { ApiDeps } from './deps.ts';
+import { readBodyText } from './http.ts';
+import type { AppEnv } from './router.ts';
+
+const KEPT: Partial<Record<ErrorCode, string>> = {
+  malformed_json: 'malformed JSON',
+  validation_failed: 'failed validation',
+  payload_too_large: 'body too large',
+  unsupported_media_type: 'unsupported content type',
+};
+
+/**
+ * Reads the body and hands it to `parse`. When the input is refused, the raw body (or, when too large,
+ * its first bytes) is kept in quarantine with the reason, and the error carries the quarantine id:
+ * nothing a client sent is lost.
+ */
+export async function readOrQuarantine<T>(c: Context<AppEnv>, deps: ApiDeps, source: string, parse: (text: string) => T): Promise<T> {
+  let text = '';
+  try {
+    text = await readBodyText(c, deps.config.maxBodyBytes);
+    return parse(text);
+  } catch (err) {
+    const reason = err instanceof AppError ? KEPT[err.code] : undefined;
+    if (!reason || !(err instanceof AppError)) throw err;
+    const raw = err.code === 'payload_too_large' ? String(err.extra.prefix ?? '') : text;
+    const issues = err.issues.length ? err.issues : [{ path: '(body)', message: err.message }];
+    const quarantineId = await quarantineNow(deps.db, { source, reason, issues, raw }, `token:${c.get('principal').tokenId}`);
+    const { prefix: _prefix, ...extra } = err.extra;
+    throw new AppError(err.code, err.message, err.issues, { ...extra, quarantineId });
+  }
+}

@@ -261,6 +261,7 @@ describe('features and profile', () => {
     expect(f.ticketSentiment30d).toBeLessThan(-0.3);
     expect(f.openCases).toBe(1);
     expect(f.emailEngagements30d).toBe(1);
+    expect(f.lastSignalAt).toBe(new Date(f.lastSignalAt).toISOString());
     expect(profile.body.openCases[0].description).toContain('broken again');
     expect(profile.body.timeline[0].type).toBe('support_ticket');
     expect(profile.body.account.id).toBe(acc.body.id);

@@ -45,7 +45,7 @@ SELECT w.account_id, $2::timestamptz, jsonb_build_object(
   'webVisits7d', w.visits,
   'emailEngagements30d', w.engagements,
   'lastNps', w.last_nps,
-  'lastSignalAt', w.last_signal_at,
+  'lastSignalAt', to_char(w.last_signal_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
   'openCases', (SELECT count(*) FROM cases c WHERE c.account_id = w.account_id AND c.status IN ('open', 'pending') AND c.deleted_at IS NULL)
 ), now()
 FROM w

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import type { Queryable } from '../store/index.ts';
+import type { ChurnModelInput } from './churn-model.ts';
+
+export interface ChurnExample {
+  customerId: string;
+  input: ChurnModelInput;
+  churned: boolean;
+}
+
+/** Customers whose churn outcome is recorded (the Telco import keeps it in `attributes.churned`), with their subscription. */
+export async function loadChurnExamples(q: Queryable): Promise<ChurnExample[]> {
+  const rows = await q.query<{
+    customer_id: string;
+    attributes: Record<string, unknown>;
+    contract: string | null;
+    payment_method: string | null;
+    paperless_billing: boolean | null;
+    tenure_months: number | null;
+    monthly_amount: number | null;
+    services: Record<string, unknown>;
+  }>(
+    `SELECT DISTINCT ON (a.id) a.customer_id, a.attributes, s.contract, s.payment_method, s.paperless_billing, s.tenure_months, s.monthly_amount, s.services
+     FROM accounts a JOIN subscriptions s ON s.account_id = a.id AND s.deleted_at IS NULL
+     WHERE a.deleted_at IS NULL AND jsonb_typeof(a.attributes->'churned') = 'boolean'
+     ORDER BY a.id, s.id`,
+  );
+  return rows.map((r) => ({
+    customerId: r.customer_id,
+    churned: r.attributes.churned === true,
+    input: {
+      attributes: r.attributes,
+      subscription: {
+        contract: r.contract,
+        paymentMethod: r.payment_method,
+        paperlessBilling: r.paperless_billing,
+        tenureMonths: r.tenure_months,
+        monthlyAmount: r.monthly_amount,
+        services: r.services,
+      },
+    },
+  }));
+}
+
+/** A short fingerprint of the training data (who, and with which outcome), used as the model version. */
+export function trainingFingerprint(examples: ChurnExample[]): string {
+  const hash = createHash('sha256');
+  for (const e of [...examples].sort((a, b) => (a.customerId < b.customerId ? -1 : 1))) hash.update(`${e.customerId}:${e.churned ? 1 : 0}\n`);
+  return hash.digest('hex').slice(0, 12);
+}

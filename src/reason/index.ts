@@ -1,0 +1,4 @@
+export { ChurnModel, CHURN_FEATURES, churnFeatureVector, fitLogistic, rocAuc } from './churn-model.ts';
+export type { ChurnModelInput, ChurnPrediction, ChurnModelSummary, LogisticFit } from './churn-model.ts';
+export { loadChurnExamples, trainingFingerprint } from './churn-training.ts';
+export type { ChurnExample } from './churn-training.ts';

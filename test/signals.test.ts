@@ -291,3 +291,15 @@ describe('features and profile', () => {
     expect((await t.call('GET', '/api/v1/customers/NOPE-1/profile')).status).toBe(404);
   });
 });
+
+describe('concurrency', () => {
+  it('concurrent batches naming the same unknown subject create one profile', async () => {
+    const subject = { email: 'race.condition@example.com' };
+    const batch = (n: number) => Array.from({ length: 5 }, (_, i) => ({ id: `race-${n}-${i}`, type: 'usage', subject, data: { quantity: 1 } }));
+    const results = await Promise.all([1, 2, 3, 4].map((n) => post(batch(n))));
+    const accounts = new Set(results.flatMap((r) => r.body.accepted.map((a: { accountId: string }) => a.accountId)));
+    expect(accounts.size).toBe(1);
+    const created = results.flatMap((r) => r.body.accepted.filter((a: { created?: string }) => a.created));
+    expect(created).toHaveLength(1);
+  });
+});

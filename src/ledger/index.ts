@@ -1,3 +1,3 @@
-export { appendToLedger, verifyLedger, listLedger, sha256, GENESIS_HASH } from './ledger.ts';
+export { appendToLedger, lockLedger, verifyLedger, listLedger, sha256, GENESIS_HASH } from './ledger.ts';
 export type { LedgerEvent, LedgerEntry, VerifyReport } from './ledger.ts';
 export { canonicalJson } from './canonical.ts';

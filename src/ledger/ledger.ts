@@ -52,8 +52,16 @@ function entryBody(seq: number, prevHash: string, e: LedgerEvent, ts: string): s
  * Appends events inside the caller's transaction, so an entry exists exactly when the change it
  * records was committed. One statement per call however many events.
  */
-export async function appendToLedger(tx: Queryable, events: LedgerEvent[]): Promise<{ seq: number; hash: string }> {
+/**
+ * Takes the ledger's append lock for the rest of the transaction. Appending takes it anyway; a writer
+ * that must also read-then-write other state consistently (intake resolving new profiles) takes it first.
+ */
+export async function lockLedger(tx: Queryable): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK]);
+}
+
+export async function appendToLedger(tx: Queryable, events: LedgerEvent[]): Promise<{ seq: number; hash: string }> {
+  await lockLedger(tx);
   const [head] = await tx.query<{ seq: number; hash: string }>('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1');
   let seq = head?.seq ?? 0;
   let prevHash = head?.hash ?? GENESIS_HASH;

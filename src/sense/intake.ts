@@ -1,6 +1,6 @@
 import { parseSignal, type FieldIssue, type Signal } from '../contracts/index.ts';
 import { publish } from '../bus/index.ts';
-import { appendToLedger, canonicalJson, sha256, type LedgerEvent } from '../ledger/index.ts';
+import { appendToLedger, canonicalJson, lockLedger, sha256, type LedgerEvent } from '../ledger/index.ts';
 import { claimIdentities, identityKeys, lookupIdentities, type IdentityClaim, type IdentityKey } from '../records/index.ts';
 import { insertRows, newId, type Db, type Queryable } from '../store/index.ts';
 import { insertQuarantine, quarantineRows, type QuarantineInput } from './quarantine.ts';
@@ -55,6 +55,9 @@ interface Pending {
 }
 
 export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ctx: IntakeContext): Promise<IntakeOutcome> {
+  // Intake commits holding the ledger lock anyway; taking it first also serialises the
+  // lookup-then-create of new profiles, so concurrent batches never make twins of one subject.
+  await lockLedger(tx);
   const now = ctx.now ?? new Date();
   const outcome: IntakeOutcome = { accepted: [], duplicates: [], rejected: [] };
   const rejects: (QuarantineInput & { index: number })[] = [];

@@ -303,3 +303,86 @@ describe('concurrency', () => {
     expect(created).toHaveLength(1);
   });
 });
+
+describe('found in review', () => {
+  it('text the database cannot store is a 400 naming the field, and the rest of the batch still lands', async () => {
+    const res = await post([
+      { id: 'nul-ok-1', type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: 8 } },
+      { type: 'support_ticket', subject: { customerId: 'GLX-1' }, data: { text: 'broken\u0000' } },
+      { type: 'support_ticket', subject: { customerId: 'GLX-1' }, data: { text: 'lonely \ud800 surrogate' } },
+    ]);
+    expect(res.status).toBe(207);
+    expect(res.body.accepted.map((a: { id: string }) => a.id)).toEqual(['nul-ok-1']);
+    expect(res.body.rejected.map((r: { issues: { path: string }[] }) => r.issues[0]!.path)).toEqual(['data.text', 'data.text']);
+    const kept = await t.call('GET', `/api/v1/quarantine/${res.body.rejected[0].quarantineId}`);
+    expect(kept.body.raw).toContain('broken\\u0000');
+    expect((await t.call('GET', '/api/v1/accounts/%00')).status).toBe(400);
+  });
+
+  it('a malformed body holding a real NUL byte is kept, escaped', async () => {
+    const res = await t.call('POST', '/api/v1/signals', { raw: '{"type": "nps", "x": "a\u0000b', role: 'agent' });
+    expect(res.status).toBe(400);
+    const kept = await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`);
+    expect(kept.body.raw).toBe('{"type": "nps", "x": "a\\u0000b');
+  });
+
+  it('a type named like an object property is an unknown type', async () => {
+    const res = await post({ type: 'constructor', subject: { customerId: 'GLX-1' }, data: {} });
+    expect(res.body.error.issues[0]).toMatchObject({ path: 'type' });
+  });
+
+  it('a signal never hands a customer id to another profile', async () => {
+    const res = await post({ type: 'usage', subject: { email: 'hank.scorpio@globex.com', customerId: 'CUST-999999' }, data: { quantity: 1 } });
+    expect(res.body.accepted[0].accountId).toBe(accountId);
+    const ids = await t.db.query("SELECT 1 FROM identities WHERE kind = 'customer_id' AND value = 'CUST-999999'");
+    expect(ids).toHaveLength(0);
+  });
+
+  it('a deleted or moved contact stops routing signals to the old profile', async () => {
+    const a = await t.call('POST', '/api/v1/accounts', { body: { name: 'Old home' } });
+    const b = await t.call('POST', '/api/v1/accounts', { body: { name: 'New home' } });
+    const contact = await t.call('POST', '/api/v1/contacts', { body: { accountId: a.body.id, email: 'mover@example.com' } });
+    expect((await post({ type: 'usage', subject: { email: 'mover@example.com' }, data: { quantity: 1 } })).body.accepted[0].accountId).toBe(a.body.id);
+    await t.call('PATCH', `/api/v1/contacts/${contact.body.id}`, { body: { accountId: b.body.id } });
+    expect((await post({ type: 'usage', subject: { email: 'mover@example.com' }, data: { quantity: 1 } })).body.accepted[0].accountId).toBe(b.body.id);
+    await t.call('DELETE', `/api/v1/accounts/${b.body.id}?reason=${encodeURIComponent('left us, see ticket 7')}`);
+    const after = await post({ type: 'usage', subject: { email: 'mover@example.com' }, data: { quantity: 1 } });
+    expect(after.body.accepted[0].created).toBe('account');
+    const ledger = await t.db.query<{ body: string }>("SELECT body FROM ledger WHERE type = 'record.deleted' AND subject_id = $1", [b.body.id]);
+    expect(ledger[0]!.body).toContain('"reasonGiven":true');
+    expect(ledger[0]!.body).not.toContain('ticket 7');
+    const kept = await t.db.query<{ reason: string }>('SELECT reason FROM deletion_reasons WHERE record_id = $1', [b.body.id]);
+    expect(kept[0]!.reason).toBe('left us, see ticket 7');
+  });
+
+  it('features follow a closed case and count a signal from a clock that runs ahead', async () => {
+    await t.call('POST', '/api/v1/accounts', { body: { name: 'Clock', customerId: 'CLK-1' } });
+    const ahead = new Date(Date.now() + 120_000).toISOString();
+    await post([
+      { type: 'usage', occurredAt: ahead, subject: { customerId: 'CLK-1' }, data: { quantity: 5 } },
+      { type: 'support_ticket', subject: { customerId: 'CLK-1' }, data: { text: 'it is down' } },
+    ]);
+    await t.bus.drain();
+    let profile = await t.call('GET', '/api/v1/customers/CLK-1/profile');
+    expect(profile.body.features.values.usage7d).toBe(5);
+    expect(profile.body.features.values.openCases).toBe(1);
+    await t.call('PATCH', `/api/v1/cases/${profile.body.openCases[0].id}`, { body: { status: 'closed' } });
+    await t.bus.drain();
+    profile = await t.call('GET', '/api/v1/customers/CLK-1/profile');
+    expect(profile.body.features.values.openCases).toBe(0);
+  });
+
+  it('a too-large batch is kept in quarantine whole', async () => {
+    const many = Array.from({ length: 10_001 }, () => 1);
+    const res = await post(many);
+    expect(res.status).toBe(413);
+    const kept = await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`);
+    expect(JSON.parse(kept.body.raw)).toHaveLength(10_001);
+  });
+
+  it('a null resubmit body is a 400, not a 500', async () => {
+    const bad = await post({ type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: -1 } });
+    const res = await t.call('POST', `/api/v1/quarantine/${bad.body.quarantineId}/resubmit`, { raw: 'null', role: 'reviewer' });
+    expect(res.status).toBe(400);
+  });
+});

@@ -29,6 +29,12 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     deps.log.info({ method: c.req.method, route, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000), principal: c.get('principal')?.tokenId }, 'request');
   });
 
+  // A NUL in a path or query cannot reach a PostgreSQL text parameter; refuse it up front.
+  app.use('/api/*', async (c, next) => {
+    if (/%00/.test(c.req.url)) throw new AppError('bad_request', 'the URL contains a NUL character (%00)');
+    await next();
+  });
+
   app.get('/healthz', async (c) => {
     try {
       await deps.db.query('SELECT 1');

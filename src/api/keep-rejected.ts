@@ -3,7 +3,7 @@ import { AppError, type ErrorCode } from '../errors.ts';
 import { quarantineNow } from '../sense/index.ts';
 import type { ApiDeps } from './deps.ts';
 import { readBodyText } from './http.ts';
-import type { AppEnv } from './router.ts';
+import { actorOf, type AppEnv } from './router.ts';
 
 const KEPT: Partial<Record<ErrorCode, string>> = {
   malformed_json: 'malformed JSON',
@@ -25,9 +25,13 @@ export async function readOrQuarantine<T>(c: Context<AppEnv>, deps: ApiDeps, sou
   } catch (err) {
     const reason = err instanceof AppError ? KEPT[err.code] : undefined;
     if (!reason || !(err instanceof AppError)) throw err;
-    const raw = err.code === 'payload_too_large' ? String(err.extra.prefix ?? '') : text;
-    const issues = err.issues.length ? err.issues : [{ path: '(body)', message: err.message }];
-    const quarantineId = await quarantineNow(deps.db, { source, reason, issues, raw }, `token:${c.get('principal').tokenId}`);
+    // A body over the byte limit was not read whole: its first bytes are what there is to keep.
+    const truncated = typeof err.extra.prefix === 'string';
+    const raw = truncated ? (err.extra.prefix as string) : text;
+    const issues = err.issues.length
+      ? err.issues
+      : [{ path: '(body)', message: truncated ? `${err.message}; only the first ${raw.length} characters are kept` : err.message }];
+    const quarantineId = await quarantineNow(deps.db, { source, reason, issues, raw }, actorOf(c));
     const { prefix: _prefix, ...extra } = err.extra;
     throw new AppError(err.code, err.message, err.issues, { ...extra, quarantineId });
   }

@@ -31,13 +31,17 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/ledger/verify': STAFF,
 
   // CRM records: everyone reads; reviewers (data stewards) and agents write; only admins delete.
+  // Consents are the customer's word: agents may read them but never record one.
   ...Object.fromEntries(
-    RECORD_KINDS.flatMap((kind) => [
-      [`GET /api/v1/${kind}`, ALL],
-      [`POST /api/v1/${kind}`, ['admin', 'reviewer', 'agent']],
-      [`GET /api/v1/${kind}/:id`, ALL],
-      [`PATCH /api/v1/${kind}/:id`, ['admin', 'reviewer', 'agent']],
-      [`DELETE /api/v1/${kind}/:id`, ['admin']],
-    ]),
+    RECORD_KINDS.flatMap((kind) => {
+      const writers: Role[] = kind === 'consents' ? ['admin', 'reviewer'] : ['admin', 'reviewer', 'agent'];
+      return [
+        [`GET /api/v1/${kind}`, ALL],
+        [`POST /api/v1/${kind}`, writers],
+        [`GET /api/v1/${kind}/:id`, ALL],
+        [`PATCH /api/v1/${kind}/:id`, writers],
+        [`DELETE /api/v1/${kind}/:id`, ['admin']],
+      ];
+    }),
   ),
 };

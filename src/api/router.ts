@@ -22,6 +22,9 @@ export interface RouteDef {
   handler: (c: Context<AppEnv>) => Promise<Response>;
 }
 
+/** Who did it, as the ledger names them: the token, never the person's name. */
+export const actorOf = (c: { get(key: 'principal'): Principal }) => `token:${c.get('principal').tokenId}`;
+
 export const routeKey = (r: Pick<RouteDef, 'method' | 'path'>) => `${r.method.toUpperCase()} ${r.path}`;
 
 export function allowedRoles(r: Pick<RouteDef, 'method' | 'path'>): readonly Role[] {

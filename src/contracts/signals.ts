@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Attributes, Currency, Email, Money, Phone, ShortText, Timestamp, toFieldIssues, type FieldIssue } from './common.ts';
+import { Attributes, Currency, Email, Money, Phone, ShortText, Timestamp, toFieldIssues, unstorableText, type FieldIssue } from './common.ts';
 
 /** How a signal names its customer: any one of these is enough. */
 export const SignalSubject = z
@@ -116,17 +116,18 @@ export function parseSignal(raw: unknown): SignalParse {
   const issues: FieldIssue[] = env.success ? [] : toFieldIssues(env.error);
   const obj = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   const type = obj.type;
-  const contracts = typeof type === 'string' ? (SIGNAL_CONTRACTS as Record<string, Record<number, z.ZodType>>)[type] : undefined;
+  const contracts = typeof type === 'string' && Object.hasOwn(SIGNAL_CONTRACTS, type) ? (SIGNAL_CONTRACTS as Record<string, Record<number, z.ZodType>>)[type] : undefined;
   if (typeof type === 'string' && !contracts) {
     issues.push({ path: 'type', message: `unknown signal type '${type.slice(0, 60)}'; expected one of ${SIGNAL_TYPES.join(', ')}` });
   }
   const version = typeof obj.version === 'number' ? obj.version : 1;
-  const contract = contracts?.[version];
+  const contract = contracts && Object.hasOwn(contracts, version) ? contracts[version] : undefined;
   if (contracts && !contract && !issues.some((i) => i.path === 'version')) {
     issues.push({ path: 'version', message: `${type} has no contract version ${version}; known: ${Object.keys(contracts).join(', ')}` });
   }
   const data = contract?.safeParse(obj.data);
   if (data && !data.success) issues.push(...toFieldIssues(data.error, 'data'));
+  issues.push(...unstorableText(raw));
   if (!env.success || !data?.success || issues.length) return { ok: false, issues };
   return { ok: true, signal: { ...env.data, type: type as SignalType, version, data: data.data as Record<string, unknown> } };
 }

@@ -119,7 +119,7 @@ export async function verifyLedger(db: Queryable): Promise<VerifyReport> {
     );
     for (const row of rows) {
       const problem = checkEntry(row, expectedSeq, prevHash);
-      if (problem) return { ok: false, entries, head: prevHash, firstBadSeq: row.seq === expectedSeq ? row.seq : expectedSeq, problem };
+      if (problem) return { ok: false, entries, head: prevHash, firstBadSeq: expectedSeq, problem };
       prevHash = row.hash;
       expectedSeq += 1;
       entries += 1;

@@ -22,6 +22,23 @@ export async function registerIdentities(tx: Queryable, kind: RecordKind, record
   await claimIdentities(tx, identityClaimsFor(kind, record, source));
 }
 
+/** Lets go of the identifiers a record claimed (before an update retargets them, or on delete). */
+export async function releaseIdentities(tx: Queryable, kind: RecordKind, record: Record<string, unknown>): Promise<void> {
+  const claims = identityClaimsFor(kind, record, '');
+  if (claims.length === 0) return;
+  await tx.query(
+    `DELETE FROM identities i USING jsonb_to_recordset($1::jsonb) AS c(kind text, value text, account_id text, lead_id text)
+     WHERE i.kind = c.kind AND i.value = c.value AND i.account_id IS NOT DISTINCT FROM c.account_id AND i.lead_id IS NOT DISTINCT FROM c.lead_id`,
+    [JSON.stringify(claims.map((c) => ({ kind: c.kind, value: c.value, account_id: c.account_id ?? null, lead_id: c.lead_id ?? null })))],
+  );
+}
+
+/** A deleted profile or lead releases every identifier that names it, including its contacts'. */
+export async function releaseOwner(tx: Queryable, kind: RecordKind, id: string): Promise<void> {
+  if (kind === 'accounts') await tx.query('DELETE FROM identities WHERE account_id = $1', [id]);
+  if (kind === 'leads') await tx.query('DELETE FROM identities WHERE lead_id = $1', [id]);
+}
+
 export type IdentityClaim = IdentityKey & { account_id?: string; lead_id?: string; source: string };
 
 export async function claimIdentities(tx: Queryable, claims: IdentityClaim[]): Promise<void> {

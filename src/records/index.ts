@@ -1,8 +1,8 @@
 export {
-  createRecord, insertRecord, getRecord, listRecords, updateRecord, deleteRecord, parseRecordInput, recordFilters, mapDbError, toApi, encodeCursor, decodeCursor, recordIdPrefix,
+  CASES_CHANGED, snake, createRecord, insertRecord, getRecord, listRecords, updateRecord, deleteRecord, parseRecordInput, recordFilters, mapDbError, toApi, encodeCursor, decodeCursor, recordIdPrefix,
 } from './records.ts';
 export type { RecordRow, Page } from './records.ts';
-export { registerIdentities, identityClaimsFor, claimIdentities, lookupIdentities } from './identities.ts';
+export { registerIdentities, releaseIdentities, identityClaimsFor, claimIdentities, lookupIdentities } from './identities.ts';
 export type { IdentityClaim, ResolvedIdentity } from './identities.ts';
 export { identityKeys, normalizeEmail, normalizePhone } from './normalize.ts';
 export type { IdentityKey, IdentityKind } from './normalize.ts';

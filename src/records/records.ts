@@ -1,8 +1,9 @@
-import { RECORD_INPUTS, toFieldIssues, type RecordKind } from '../contracts/index.ts';
+import { RECORD_INPUTS, toFieldIssues, unstorableText, type RecordKind } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
+import { publish } from '../bus/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import { newId, type Db, type Queryable } from '../store/index.ts';
-import { registerIdentities } from './identities.ts';
+import { registerIdentities, releaseIdentities, releaseOwner } from './identities.ts';
 
 interface TableMeta {
   prefix: string;
@@ -27,12 +28,21 @@ const TABLES: Record<RecordKind, TableMeta> = {
 
 export type RecordRow = Record<string, unknown> & { id: string; version: number };
 
+/** Published when a case is created, changed or deleted, so the customer's open-case count follows. */
+export const CASES_CHANGED = 'cases.changed';
+
+async function announce(tx: Queryable, kind: RecordKind, before: RecordRow | null, after: RecordRow | null): Promise<void> {
+  if (kind !== 'cases') return;
+  const accountIds = [...new Set([before?.accountId, after?.accountId].filter((a): a is string => typeof a === 'string'))];
+  if (accountIds.length) await publish(tx, CASES_CHANGED, { accountIds });
+}
+
 /** The prefix of the ids a kind's records get, for writers that mint ids themselves (bulk import). */
 export function recordIdPrefix(kind: RecordKind): string {
   return TABLES[kind].prefix;
 }
 
-const snake = (s: string) => s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+export const snake = (s: string) => s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** A database row in API shape: camelCase keys, ISO timestamps. */
@@ -54,7 +64,8 @@ function toColumns(kind: RecordKind, input: Record<string, unknown>): Record<str
 /** Validates a create or update body; updates accept any subset of the fields. */
 export function parseRecordInput(kind: RecordKind, body: unknown, partial: boolean): Record<string, unknown> {
   const parsed = RECORD_INPUTS[kind][partial ? 'update' : 'create'].safeParse(body);
-  if (!parsed.success) throw new AppError('validation_failed', `invalid ${kind} record`, toFieldIssues(parsed.error));
+  const issues = [...(parsed.success ? [] : toFieldIssues(parsed.error)), ...unstorableText(body)];
+  if (!parsed.success || issues.length) throw new AppError('validation_failed', `invalid ${kind} record`, issues);
   return parsed.data as Record<string, unknown>;
 }
 
@@ -87,6 +98,7 @@ export async function insertRecord(tx: Queryable, kind: RecordKind, input: Recor
   );
   const record = toApi(row!);
   await registerIdentities(tx, kind, record, 'record');
+  await announce(tx, kind, null, record);
   await appendToLedger(tx, [{ type: 'record.created', actor, subjectType: kind, subjectId: record.id, data: { fields: Object.keys(input).sort(), version: 1 } }]);
   return record;
 }
@@ -146,8 +158,9 @@ export async function updateRecord(
 ): Promise<RecordRow> {
   return db
     .transaction(async (tx) => {
-      const [current] = await tx.query<{ version: number }>(`SELECT version FROM ${kind} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [id]);
-      if (!current) throw new AppError('not_found', `no ${kind} record ${id}`);
+      const [currentRow] = await tx.query<Record<string, unknown>>(`SELECT * FROM ${kind} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [id]);
+      if (!currentRow) throw new AppError('not_found', `no ${kind} record ${id}`);
+      const current = toApi(currentRow);
       if (ifVersion !== undefined && current.version !== ifVersion) {
         throw new AppError('conflict', `${kind} ${id} is at version ${current.version}, not ${ifVersion}`, [{ path: 'version', message: 'stale version' }]);
       }
@@ -159,21 +172,32 @@ export async function updateRecord(
         [id, ...Object.values(cols)],
       );
       const record = toApi(row!);
+      // An email or account that changed must stop resolving to the old profile.
+      await releaseIdentities(tx, kind, current);
       await registerIdentities(tx, kind, record, 'record');
+      await announce(tx, kind, current, record);
       await appendToLedger(tx, [{ type: 'record.updated', actor, subjectType: kind, subjectId: id, data: { fields: Object.keys(patch).sort(), version: record.version } }]);
       return record;
     })
     .catch(mapDbError);
 }
 
-/** Soft delete: the row stays, marked and ledgered, and disappears from reads. */
+/**
+ * Soft delete: the row stays, marked and ledgered, and disappears from reads; its identifiers stop
+ * resolving to it. A reason is free text, so it is kept beside the record, not in the ledger.
+ */
 export async function deleteRecord(db: Db, kind: RecordKind, id: string, actor: string, reason?: string): Promise<void> {
   await db.transaction(async (tx) => {
-    const [row] = await tx.query<{ version: number }>(
-      `UPDATE ${kind} SET deleted_at = now(), version = version + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING version`,
+    const [row] = await tx.query<Record<string, unknown>>(
+      `UPDATE ${kind} SET deleted_at = now(), version = version + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING *`,
       [id],
     );
     if (!row) throw new AppError('not_found', `no ${kind} record ${id}`);
-    await appendToLedger(tx, [{ type: 'record.deleted', actor, subjectType: kind, subjectId: id, data: { version: row.version, ...(reason ? { reason } : {}) } }]);
+    const record = toApi(row);
+    await releaseIdentities(tx, kind, record);
+    await releaseOwner(tx, kind, id);
+    await announce(tx, kind, record, null);
+    if (reason) await tx.query('INSERT INTO deletion_reasons (kind, record_id, reason, actor) VALUES ($1, $2, $3, $4)', [kind, id, reason, actor]);
+    await appendToLedger(tx, [{ type: 'record.deleted', actor, subjectType: kind, subjectId: id, data: { version: record.version, ...(reason ? { reasonGiven: true } : {}) } }]);
   });
 }

@@ -1,4 +1,5 @@
 import type { Bus } from '../bus/index.ts';
+import { CASES_CHANGED } from '../records/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './intake.ts';
 
@@ -68,5 +69,9 @@ export function subscribeFeatureUpdates(bus: Bus): void {
     const accountIds = [...new Set(events.flatMap((e) => e.accountIds))];
     const asOf = events.reduce((latest, e) => (e.asOf > latest ? e.asOf : latest), '');
     await refreshFeatures(q, accountIds, new Date(asOf));
+  });
+  bus.subscribe(CASES_CHANGED, async (messages, q) => {
+    const accountIds = [...new Set(messages.flatMap((m) => (m.payload as { accountIds: string[] }).accountIds))];
+    await refreshFeatures(q, accountIds, new Date());
   });
 }

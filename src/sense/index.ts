@@ -3,6 +3,6 @@ export type { IntakeItem, IntakeOutcome, IntakeContext, AcceptedSignal, SignalsA
 export { refreshFeatures, subscribeFeatureUpdates } from './features.ts';
 export { getProfile, effectiveConsents } from './profile.ts';
 export type { Profile, TimelineItem } from './profile.ts';
-export { listQuarantine, getQuarantine, resolveQuarantine, quarantineNow, MAX_QUARANTINE_RAW } from './quarantine.ts';
+export { listQuarantine, getQuarantine, lockOpenQuarantine, closeQuarantine, quarantineNow } from './quarantine.ts';
 export type { QuarantineRecord } from './quarantine.ts';
 export { scoreSentiment } from './sentiment.ts';

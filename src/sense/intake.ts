@@ -121,7 +121,9 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
   await appendToLedger(tx, events);
 
   const accountIds = [...new Set(fresh.map((p) => p.owner!.accountId).filter((a): a is string => !!a))];
-  if (fresh.length) await publish(tx, SIGNALS_ACCEPTED, { signalIds: fresh.map((p) => p.id), accountIds, asOf: now.toISOString() } satisfies SignalsAcceptedEvent);
+  // Features are computed as of the newest signal when a sender's clock runs ahead of ours, so it still counts.
+  const asOf = signalRows.reduce((latest, r) => (r.occurred_at > latest ? r.occurred_at : latest), now.toISOString());
+  if (fresh.length) await publish(tx, SIGNALS_ACCEPTED, { signalIds: fresh.map((p) => p.id), accountIds, asOf: new Date(asOf).toISOString() } satisfies SignalsAcceptedEvent);
 
   for (const p of fresh) {
     outcome.accepted.push({ index: p.index, id: p.id, type: p.signal.type, ...p.owner!, ...(p.created ? { created: p.created } : {}) });
@@ -162,7 +164,8 @@ async function resolveSubjects(tx: Queryable, batch: Pending[], ctx: IntakeConte
       events.push({ type: 'record.created', actor: ctx.actor, subjectType: 'accounts', subjectId: account.id, data: { via: 'signal', signalId: p.id, version: 1 } });
     }
     for (const k of p.keys) {
-      if (known.has(keyOf(k))) continue;
+      // Customer ids belong to the account that carries them; a signal never hands one to another profile.
+      if (known.has(keyOf(k)) || (k.kind === 'customer_id' && p.created !== 'account')) continue;
       const claim = { ...k, account_id: p.owner.accountId ?? undefined, lead_id: p.owner.leadId ?? undefined, source: `signal:${p.signal.type}` };
       claims.push(claim);
       known.set(keyOf(k), { kind: k.kind, value: k.value, account_id: claim.account_id ?? null, lead_id: claim.lead_id ?? null });
@@ -234,7 +237,7 @@ function signalRow(p: Pending, now: Date, source: string) {
   };
 }
 
-/** A support ticket from a known customer opens a case, so open cases are part of the record. */
+/** A support ticket attached to a customer (known, or just created for it) opens a case, so open cases are part of the record. */
 function ticketCases(batch: Pending[], now: Date) {
   return batch
     .filter((p) => p.signal.type === 'support_ticket' && p.owner!.accountId)

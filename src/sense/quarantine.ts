@@ -1,11 +1,8 @@
-import type { FieldIssue } from '../contracts/index.ts';
+import { storableText, type FieldIssue } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 import type { LedgerEvent } from '../ledger/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import { insertRows, newId, type Queryable } from '../store/index.ts';
-
-/** Raw text kept per quarantined item; beyond this the prefix is kept and the record says so. */
-export const MAX_QUARANTINE_RAW = 256 * 1024;
 
 export interface QuarantineInput {
   source: string;
@@ -26,6 +23,9 @@ export interface QuarantineRecord {
   resolution: Record<string, unknown> | null;
 }
 
+/** An unknown field's name is client text (it could be an email address); the ledger gets a placeholder. */
+const ledgerSafePath = (issue: FieldIssue) => (issue.message === 'unknown field' ? issue.path.replace(/[^.]*$/, '<unknown>') : issue.path);
+
 /** Rows plus their ledger events; the caller writes both in its transaction. */
 export function quarantineRows(items: QuarantineInput[], actor: string): { rows: Record<string, unknown>[]; events: LedgerEvent[] } {
   const rows = items.map((q) => ({
@@ -33,7 +33,8 @@ export function quarantineRows(items: QuarantineInput[], actor: string): { rows:
     source: q.source,
     reason: q.reason,
     issues: q.issues,
-    raw: q.raw.length > MAX_QUARANTINE_RAW ? q.raw.slice(0, MAX_QUARANTINE_RAW) : q.raw,
+    // Whole: the request body limit already bounds it. NUL and unpaired surrogates are escaped so it can be stored.
+    raw: storableText(q.raw),
   }));
   // Field paths only: the raw input may hold personal data, the ledger must not.
   const events = rows.map((r, i) => ({
@@ -41,7 +42,7 @@ export function quarantineRows(items: QuarantineInput[], actor: string): { rows:
     actor,
     subjectType: 'quarantine',
     subjectId: r.id,
-    data: { source: items[i]!.source, fields: [...new Set(items[i]!.issues.map((x) => x.path))].slice(0, 50) },
+    data: { source: items[i]!.source, fields: [...new Set(items[i]!.issues.map(ledgerSafePath))].slice(0, 50) },
   }));
   return { rows, events };
 }
@@ -90,11 +91,28 @@ export async function getQuarantine(q: Queryable, id: string): Promise<Quarantin
   return toRecord(row);
 }
 
-/** Closes an open record; `FOR UPDATE` makes two concurrent resubmits of one record resolve it once. */
-export async function resolveQuarantine(tx: Queryable, id: string, status: 'resubmitted' | 'discarded', resolution: Record<string, unknown>, actor: string): Promise<void> {
+/**
+ * Locks a quarantine item and checks it is still open. Callers take this lock before anything that
+ * appends to the ledger, so resubmit and discard lock in one order and cannot deadlock.
+ */
+export async function lockOpenQuarantine(tx: Queryable, id: string): Promise<void> {
   const [row] = await tx.query<{ status: string }>('SELECT status FROM quarantine WHERE id = $1 FOR UPDATE', [id]);
   if (!row) throw new AppError('not_found', `no quarantine record ${id}`);
   if (row.status !== 'open') throw new AppError('conflict', `quarantine record ${id} is already ${row.status}`);
+}
+
+/**
+ * Closes an item locked by lockOpenQuarantine. A discard reason is free text and stays in the
+ * quarantine record; the ledger notes only that one was given.
+ */
+export async function closeQuarantine(
+  tx: Queryable,
+  id: string,
+  status: 'resubmitted' | 'discarded',
+  resolution: { signalId?: string; corrected?: boolean; reason?: string },
+  actor: string,
+): Promise<void> {
   await tx.query('UPDATE quarantine SET status = $2, resolved_at = now(), resolution = $3::jsonb WHERE id = $1', [id, status, JSON.stringify(resolution)]);
-  await appendToLedger(tx, [{ type: `quarantine.${status}`, actor, subjectType: 'quarantine', subjectId: id, data: resolution }]);
+  const { reason, ...facts } = resolution;
+  await appendToLedger(tx, [{ type: `quarantine.${status}`, actor, subjectType: 'quarantine', subjectId: id, data: { ...facts, ...(reason ? { reasonGiven: true } : {}) } }]);
 }

@@ -6,8 +6,7 @@ import { createToken, listTokens, revokeToken } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson } from '../http.ts';
 import { ROLES } from '../permissions.ts';
-import type { RouteDef } from '../router.ts';
-import { actorOf } from './records.ts';
+import { actorOf, type RouteDef } from '../router.ts';
 
 const TokenInput = z.strictObject({ role: z.enum(ROLES), name: z.string().trim().min(1).max(100) });
 const LedgerQuery = z.object({

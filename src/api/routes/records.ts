@@ -5,9 +5,7 @@ import { createRecord, deleteRecord, getRecord, listRecords, parseRecordInput, r
 import type { ApiDeps } from '../deps.ts';
 import { PageQuery, parseJsonText, parseQuery, requireJson } from '../http.ts';
 import { readOrQuarantine } from '../keep-rejected.ts';
-import type { RouteDef } from '../router.ts';
-
-const actorOf = (c: { get(key: 'principal'): { tokenId: string } }) => `token:${c.get('principal').tokenId}`;
+import { actorOf, type RouteDef } from '../router.ts';
 
 /** Strict: a filter this kind does not have is a 400 naming it, not a silently unfiltered list. */
 function listQuery(kind: RecordKind) {
@@ -21,6 +19,8 @@ function ifMatchVersion(header: string | undefined): number | undefined {
   if (!Number.isInteger(version) || version < 1) throw new AppError('bad_request', 'If-Match must be a record version number', [{ path: 'If-Match', message: 'not a version' }]);
   return version;
 }
+
+const DeleteQuery = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
 
 /** CRUD routes for every CRM record kind. Deletes are soft and ledgered. */
 export function recordRoutes(deps: ApiDeps): RouteDef[] {
@@ -61,10 +61,11 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
       },
       {
         method: 'delete', path: `${base}/:id`, tag, summary: `Soft-delete a ${kind} record (recorded in the ledger)`,
-        query: z.object({ reason: z.string().max(500).optional() }),
-        responses: { 204: 'deleted', 404: 'no such live record' },
+        query: DeleteQuery,
+        responses: { 204: 'deleted', 404: 'no such live record', 400: 'reason too long' },
         handler: async (c) => {
-          await deleteRecord(deps.db, kind, c.req.param('id')!, actorOf(c), c.req.query('reason'));
+          const { reason } = parseQuery(c, DeleteQuery);
+          await deleteRecord(deps.db, kind, c.req.param('id')!, actorOf(c), reason);
           return c.body(null, 204);
         },
       },
@@ -72,4 +73,3 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
   });
 }
 
-export { actorOf };

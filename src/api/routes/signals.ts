@@ -1,19 +1,19 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { SIGNAL_TYPES, SignalDocument, Timestamp } from '../../contracts/index.ts';
+import { SIGNAL_TYPES, SignalDocument, Timestamp, toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { getRecord, toApi } from '../../records/index.ts';
 import {
-  effectiveConsents, getProfile, getQuarantine, ingestInTransaction, ingestSignals, listQuarantine, resolveQuarantine,
+  effectiveConsents, getProfile, closeQuarantine, getQuarantine, ingestInTransaction, ingestSignals, listQuarantine, lockOpenQuarantine,
   type IntakeItem, type IntakeOutcome,
 } from '../../sense/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { PageQuery, parseJsonText, parseQuery, readBodyText } from '../http.ts';
 import { readOrQuarantine } from '../keep-rejected.ts';
-import type { AppEnv, RouteDef } from '../router.ts';
-import { actorOf } from './records.ts';
+import { actorOf, type AppEnv, type RouteDef } from '../router.ts';
 
 const MAX_BATCH = 10_000;
+const ResubmitBody = z.strictObject({ signal: z.unknown().optional() });
 const NDJSON = /^application\/(x-)?ndjson\b/i;
 
 /** Splits a body into intake items: one JSON value, a JSON array, or NDJSON lines. */
@@ -68,8 +68,11 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: 'a duplicate of an accepted signal', 202: 'all accepted', 207: 'batch partly accepted: see rejected[]', 400: 'invalid (fields named; kept in quarantine)', 413: 'body too large (prefix kept in quarantine)', 415: 'unsupported content type' },
       handler: async (c) => {
         const actor = actorOf(c);
-        const parsed = await readOrQuarantine(c, deps, 'api', (text) => intakeItems(text, c.req.header('content-type') ?? ''));
-        if (parsed.items.length > MAX_BATCH) throw new AppError('payload_too_large', `a batch holds at most ${MAX_BATCH} signals; split it`);
+        const parsed = await readOrQuarantine(c, deps, 'api', (text) => {
+          const split = intakeItems(text, c.req.header('content-type') ?? '');
+          if (split.items.length > MAX_BATCH) throw new AppError('payload_too_large', `a batch holds at most ${MAX_BATCH} signals; split it`);
+          return split;
+        });
         const outcome = await ingestSignals(db, parsed.items, { actor, source: 'api' });
         afterIntake(outcome);
         return respond(c, outcome, parsed.single);
@@ -104,12 +107,14 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'post', path: '/api/v1/quarantine/:id/resubmit', tag: 'quarantine',
       summary: 'Resubmit a quarantined signal: as it was, or corrected with a body {"signal": {...}}',
-      body: z.object({ signal: z.unknown().optional() }),
+      body: ResubmitBody,
       responses: { 202: 'accepted; the item is closed', 400: 'still invalid (fields named); the item stays open', 409: 'already resolved' },
       handler: async (c) => {
         const id = c.req.param('id')!;
         const text = await readBodyText(c, deps.config.maxBodyBytes);
-        const corrected = text.trim() ? (parseJsonText(text) as { signal?: unknown }).signal : undefined;
+        const body = text.trim() ? ResubmitBody.safeParse(parseJsonText(text)) : { success: true as const, data: {} as { signal?: unknown } };
+        if (!body.success) throw new AppError('validation_failed', 'the body must be {"signal": {...}} or empty', toFieldIssues(body.error));
+        const corrected = body.data.signal;
         const kept = await getQuarantine(db, id);
         if (kept.source.startsWith('records:')) {
           throw new AppError('conflict', `quarantine item ${id} is a rejected ${kept.source.slice(8)} record, not a signal: send the corrected record to /api/v1/${kept.source.slice(8)}, then discard this item`);
@@ -117,11 +122,12 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
         const item = corrected ?? parseJsonText(kept.raw);
         const actor = actorOf(c);
         const outcome = await db.transaction(async (tx) => {
+          await lockOpenQuarantine(tx, id);
           const result = await ingestInTransaction(tx, [{ value: item }], { actor, source: 'quarantine', quarantine: false });
           const rejected = result.rejected[0];
           if (rejected) throw new AppError('validation_failed', 'the signal is still invalid; the quarantine item stays open', rejected.issues);
           const signalId = result.accepted[0]?.id ?? result.duplicates[0]?.id;
-          await resolveQuarantine(tx, id, 'resubmitted', { signalId, corrected: corrected !== undefined }, actor);
+          await closeQuarantine(tx, id, 'resubmitted', { signalId, corrected: corrected !== undefined }, actor);
           return result;
         });
         afterIntake(outcome);
@@ -135,7 +141,10 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const body = z.object({ reason: z.string().trim().min(1).max(500) }).safeParse(parseJsonText(await readBodyText(c, deps.config.maxBodyBytes)));
         if (!body.success) throw new AppError('validation_failed', 'a reason is required', [{ path: 'reason', message: 'required, 1 to 500 characters' }]);
-        await db.transaction((tx) => resolveQuarantine(tx, c.req.param('id')!, 'discarded', { reason: body.data.reason }, actorOf(c)));
+        await db.transaction(async (tx) => {
+          await lockOpenQuarantine(tx, c.req.param('id')!);
+          await closeQuarantine(tx, c.req.param('id')!, 'discarded', { reason: body.data.reason }, actorOf(c));
+        });
         return c.json(await getQuarantine(db, c.req.param('id')!));
       },
     },

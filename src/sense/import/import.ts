@@ -5,7 +5,7 @@ import { RECORD_INPUTS, RECORD_KINDS, toFieldIssues, type FieldIssue, type Recor
 import { AppError } from '../../errors.ts';
 import { appendToLedger, type LedgerEvent } from '../../ledger/index.ts';
 import {
-  claimIdentities, identityClaimsFor, mapDbError, normalizeEmail, recordIdPrefix, toApi, type RecordRow,
+  claimIdentities, identityClaimsFor, mapDbError, normalizeEmail, recordIdPrefix, snake, toApi, type RecordRow,
 } from '../../records/index.ts';
 import { insertRows, newId, type Db, type Queryable } from '../../store/index.ts';
 import { fieldTypes, mapColumns, rowValues, type ColumnMapping, type MappingTarget } from './headers.ts';
@@ -89,7 +89,6 @@ export interface WrittenRecord {
   record: RecordRow;
 }
 
-const snake = (s: string) => s.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
 const toColumns = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).map(([k, v]) => [snake(k), v]));
 
 const keyValue = (field: string, v: unknown) => (typeof v !== 'string' || v === '' ? null : field === 'email' ? normalizeEmail(v) : v);

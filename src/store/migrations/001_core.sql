@@ -9,7 +9,8 @@ DECLARE
 BEGIN
   LOOP
     candidate := 'CUST-' || lpad(nextval('customer_number_seq')::text, 6, '0');
-    EXIT WHEN NOT EXISTS (SELECT 1 FROM accounts WHERE customer_id = candidate);
+    EXIT WHEN NOT EXISTS (SELECT 1 FROM accounts WHERE customer_id = candidate)
+      AND NOT EXISTS (SELECT 1 FROM identities WHERE kind = 'customer_id' AND value = candidate);
   END LOOP;
   RETURN candidate;
 END $$;
@@ -216,6 +217,16 @@ CREATE TABLE customer_features (
   as_of timestamptz NOT NULL,
   features jsonb NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Why a record was deleted: free text, so it lives here (erasable) and the ledger only notes that one was given.
+CREATE TABLE deletion_reasons (
+  kind text NOT NULL,
+  record_id text NOT NULL,
+  reason text NOT NULL,
+  actor text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (kind, record_id)
 );
 
 -- Rejected input, kept whole with the reasons, until it is resubmitted or discarded.

@@ -10,6 +10,8 @@ const EnvSchema = z.object({
   ACS_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ACS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   ACS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  ACS_POLICY_DIR: z.string().optional(),
+  ACS_CREDIT_APPROVAL_LIMIT_CENTS: z.coerce.number().int().min(0).default(5000),
 });
 
 export interface Config {
@@ -20,6 +22,9 @@ export interface Config {
   adminToken?: string;
   maxBodyBytes: number;
   logLevel: z.infer<typeof EnvSchema>['ACS_LOG_LEVEL'];
+  /** Cedar policies and schema; unset means the shipped `policies/`. */
+  policyDir?: string;
+  creditApprovalLimitCents: number;
 }
 
 export class ConfigError extends Error {}
@@ -40,5 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.ACS_ADMIN_TOKEN,
     maxBodyBytes: e.ACS_MAX_BODY_BYTES,
     logLevel: e.ACS_LOG_LEVEL,
+    policyDir: e.ACS_POLICY_DIR ? resolve(e.ACS_POLICY_DIR) : undefined,
+    creditApprovalLimitCents: e.ACS_CREDIT_APPROVAL_LIMIT_CENTS,
   };
 }

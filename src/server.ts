@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { bootstrapAdminToken, TokenAuthenticator } from './api/auth.ts';
 import { createApp } from './api/app.ts';
 import { createMetrics } from './api/metrics.ts';
+import { PolicyGate } from './assure/index.ts';
 import { OutboxBus } from './bus/index.ts';
 import type { Config } from './config.ts';
 import { subscribeFeatureUpdates } from './sense/index.ts';
@@ -78,6 +79,9 @@ export interface RunningServer extends Services {
 
 /** Starts ACS: database, admin token on first start, HTTP server. */
 export async function startServer(config: Config, log = createLogger(config)): Promise<RunningServer> {
+  // Policies first: a policy that does not parse or validate stops start-up before anything else opens.
+  const policies = PolicyGate.load(config.policyDir, { creditApprovalLimitCents: config.creditApprovalLimitCents });
+  log.info({ policies: policies.loaded.policies.length, creditApprovalLimitCents: policies.creditApprovalLimitCents }, 'policies loaded and validated');
   const db = await openDatabase(config, log);
   const tokenFile = await bootstrapAdminToken(db, config.dataDir);
   if (tokenFile) log.info({ file: tokenFile }, `first start: admin token written to ${tokenFile} (mode 0600)`);

@@ -1,4 +1,7 @@
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
 import { cliEnv, runAcs, type CliEnv } from './cli-helpers.ts';
@@ -62,5 +65,14 @@ describe('acs CLI', () => {
     const res = await runAcs(['ledger', 'verify', '--json'], cli.env);
     expect(res.code).toBe(1);
     expect(JSON.parse(res.stdout)).toMatchObject({ ok: false, firstBadSeq: 2, entries: 1 });
+  });
+
+  it('serve refuses to start on a policy that does not validate, showing where', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'acs-bad-policy-'));
+    cpSync(fileURLToPath(new URL('../policies/', import.meta.url)), dir, { recursive: true });
+    writeFileSync(join(dir, 'zz-broken.cedar'), '@id("broken")\n@outcome("execute")\npermit(principal, action, resource) when { resource.noSuchAttribute == 1 };\n');
+    const res = await runAcs(['serve'], { ...cli.env, ACS_POLICY_DIR: dir, ACS_PORT: '0' });
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/zz-broken\.cedar:3:\d+/);
   });
 });

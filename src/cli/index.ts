@@ -13,6 +13,9 @@ const USAGE = `acs: the ACS command line
   acs token create --role R --name N           make an API token (admin, reviewer, analyst, agent)
   acs token list | acs token revoke <id>
   acs migrate                                  apply database migrations
+  acs policy validate [dir]                    validate the Cedar policies (default: the shipped policies/)
+  acs policy test <cases.json> [--dir D] [--credit-limit CENTS]
+                                               check expected decisions (execute, approval, deny)
 
 Configuration comes from the environment: see the README.`;
 
@@ -28,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ledger: async () => (await import('./ledger.ts')).ledgerCommand,
   token: async () => (await import('./token.ts')).tokenCommand,
   migrate: async () => (await import('./migrate.ts')).migrateCommand,
+  policy: async () => (await import('./policy.ts')).policyCommand,
 };
 
 /** Runs the CLI; returns the process exit code. */

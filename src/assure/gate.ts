@@ -1,0 +1,133 @@
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { toFieldIssues } from '../contracts/index.ts';
+import { PolicyRequestError } from './errors.ts';
+import { loadPolicies, type LoadedPolicies, type PolicyInfo } from './load.ts';
+import { PolicyRequest, type Decision } from './request.ts';
+
+/** Credits above this many cents need approval unless configured otherwise ($50). */
+export const DEFAULT_CREDIT_APPROVAL_LIMIT_CENTS = 5000;
+
+export interface PolicyGateOptions {
+  /** Credits above this amount (cents) need approval; handed to the policies as `context.creditApprovalLimit`. */
+  creditApprovalLimitCents?: number;
+}
+
+/** The Cedar request the gate sends, built from a validated `PolicyRequest`. */
+export function toCedarCall(
+  req: PolicyRequest,
+  loaded: Pick<LoadedPolicies, 'policySetId' | 'schemaName'>,
+  creditApprovalLimitCents: number,
+): cedar.StatefulAuthorizationCall {
+  const { agent, customer, context: c } = req;
+  const context: cedar.Context = {
+    hasConsent: c.hasConsent,
+    region: customer.region,
+    segment: customer.segment,
+    inHoldout: customer.inHoldout,
+    amount: c.amountCents,
+    risk: c.risk,
+    creditApprovalLimit: creditApprovalLimitCents,
+  };
+  if (c.channel !== undefined) context.channel = c.channel;
+  if (c.purpose !== undefined) context.purpose = c.purpose;
+  return {
+    principal: { type: 'Agent', id: agent.id },
+    action: { type: 'Action', id: req.action },
+    resource: { type: 'Customer', id: customer.id },
+    context,
+    entities: [
+      { uid: { type: 'Agent', id: agent.id }, attrs: { role: agent.role, autonomy: agent.autonomy }, parents: [] },
+      {
+        uid: { type: 'Customer', id: customer.id },
+        attrs: { segment: customer.segment, region: customer.region, inHoldout: customer.inHoldout },
+        parents: [],
+      },
+    ],
+    preparsedPolicySetId: loaded.policySetId,
+    // With the schema, Cedar checks the request's types and knows the action groups (`action in Action::"outreach"`).
+    preparsedSchemaName: loaded.schemaName,
+    validateRequest: true,
+  };
+}
+
+/**
+ * Decides every proposed action with Cedar. Outcomes, strongest first: a determining forbid, an evaluation error, or
+ * no matching permit → `deny`; any determining `@outcome("approval")` permit → `approval`; otherwise `execute`.
+ */
+export class PolicyGate {
+  readonly creditApprovalLimitCents: number;
+  private readonly byId: Map<string, PolicyInfo & { order: number }>;
+  private readonly actions: Set<string>;
+
+  constructor(
+    readonly loaded: LoadedPolicies,
+    options: PolicyGateOptions = {},
+  ) {
+    const limit = options.creditApprovalLimitCents ?? DEFAULT_CREDIT_APPROVAL_LIMIT_CENTS;
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`creditApprovalLimitCents must be a whole number of cents >= 0, got ${limit}`);
+    this.creditApprovalLimitCents = limit;
+    this.byId = new Map(loaded.policies.map((p, order) => [p.id, { ...p, order }]));
+    this.actions = new Set(loaded.actions);
+  }
+
+  /** Loads, validates and preparses the policies in `dir` (default: the shipped `policies/`). */
+  static load(dir?: string, options?: PolicyGateOptions): PolicyGate {
+    return new PolicyGate(loadPolicies(dir), options);
+  }
+
+  /** Validates `input` (throws `PolicyRequestError` naming the field) and decides it. Never throws for a valid request. */
+  decide(input: unknown): Decision {
+    const parsed = PolicyRequest.safeParse(input);
+    if (!parsed.success) throw new PolicyRequestError(toFieldIssues(parsed.error));
+    const req = parsed.data;
+    if (!this.actions.has(req.action)) {
+      throw new PolicyRequestError([{ path: 'action', message: `action "${req.action}" is not declared in the policy schema` }]);
+    }
+    const autonomy = req.agent.autonomy;
+    let answer: cedar.AuthorizationAnswer;
+    try {
+      answer = cedar.statefulIsAuthorized(toCedarCall(req, this.loaded, this.creditApprovalLimitCents));
+    } catch (err) {
+      return failed(autonomy, [], [`cedar threw: ${(err as Error).message}`]);
+    }
+    if (answer.type === 'failure') return failed(autonomy, [], answer.errors.map((e) => e.message));
+
+    const { decision, diagnostics } = answer.response;
+    if (diagnostics.errors.length) {
+      // A policy that errors is skipped by Cedar, which could turn a forbid into an allow: deny instead.
+      return failed(
+        autonomy,
+        this.ordered(diagnostics.errors.map((e) => e.policyId)).map((p) => p.id),
+        diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+      );
+    }
+    const determining = this.ordered(diagnostics.reason);
+    if (decision === 'deny') {
+      if (determining.length === 0) {
+        return { outcome: 'deny', policyIds: [], reasons: [`no policy permits ${req.action} here (default deny)`], autonomy, errors: [] };
+      }
+      return { outcome: 'deny', policyIds: ids(determining), reasons: reasons(determining), autonomy, errors: [] };
+    }
+    const approvals = determining.filter((p) => p.outcome === 'approval');
+    const decided = approvals.length ? approvals : determining;
+    return { outcome: approvals.length ? 'approval' : 'execute', policyIds: ids(decided), reasons: reasons(decided), autonomy, errors: [] };
+  }
+
+  private ordered(policyIds: string[]): PolicyInfo[] {
+    return policyIds
+      .map((id) => this.byId.get(id) ?? { id, effect: 'permit' as const, outcome: 'approval' as const, reason: id, file: '', order: Infinity })
+      .sort((a, b) => a.order - b.order);
+  }
+}
+
+function ids(ps: PolicyInfo[]): string[] {
+  return ps.map((p) => p.id);
+}
+
+function reasons(ps: PolicyInfo[]): string[] {
+  return ps.map((p) => p.reason);
+}
+
+function failed(autonomy: number, policyIds: string[], errors: string[]): Decision {
+  return { outcome: 'deny', policyIds, reasons: ['the policies could not be evaluated for this request; denied to be safe'], autonomy, errors };
+}

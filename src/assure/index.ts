@@ -1,0 +1,16 @@
+// The assure step: Cedar policies and autonomy levels decide what runs, what waits for a human and what is refused.
+export { PolicyGate, DEFAULT_CREDIT_APPROVAL_LIMIT_CENTS, toCedarCall, type PolicyGateOptions } from './gate.ts';
+export { loadPolicies, DEFAULT_POLICY_DIR, type LoadedPolicies, type PolicyInfo } from './load.ts';
+export { PolicyLoadError, PolicyRequestError, type PolicyProblem } from './errors.ts';
+export {
+  PolicyRequest,
+  POLICY_ACTIONS,
+  CHANNELS,
+  PURPOSES,
+  RISKS,
+  OUTCOMES,
+  type PolicyAction,
+  type PolicyRequestInput,
+  type Decision,
+  type Outcome,
+} from './request.ts';

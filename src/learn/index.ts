@@ -1,0 +1,1 @@
+export { holdoutPoint, inHoldout } from './holdout.ts';

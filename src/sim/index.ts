@@ -1,0 +1,29 @@
+/**
+ * The simulated world: the real Telco customers, a seeded model of the signals they produce day by day, and a
+ * response model for how they react to actions. Pure and deterministic; see docs/simulation.md.
+ */
+export {
+  attributeLogRisk,
+  createSimCustomer,
+  dailyHazard,
+  inRenewalWindow,
+  riskContributions,
+  simCustomerFromRecords,
+  simCustomerFromTelcoRow,
+  stateMultiplier,
+  tenureOn,
+  termEndDay,
+  type AccountLike,
+  type Contract,
+  type SimCustomer,
+  type SimCustomerInput,
+  type SimState,
+  type SubscriptionLike,
+  type Treatment,
+} from './customer.ts';
+export { calibrateBaseHazard, simulatedChurn, type CalibrationOptions } from './calibrate.ts';
+export { HAZARD, RESPONSE, SIGNALS, STATE } from './params.ts';
+export { bernoulli, integer, normal, pick, poisson, stream, uniform, type Rng } from './random.ts';
+export { applyStateChanges, isContact, offerMultiplier, respond, respondLead, type ActionKind, type Response, type SimAction } from './response.ts';
+export type { OutcomeType, SimDay, SimLead, SimOutcome, SimSignal, SimWorld } from './types.ts';
+export { applyAction, churnRate, createWorld, simDay, simulateDay, type ActionResult, type ActionTarget, type DayResult, type WorldOptions } from './world.ts';

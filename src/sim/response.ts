@@ -1,0 +1,188 @@
+import type { SimCustomer, SimState, Treatment } from './customer.ts';
+import { RESPONSE } from './params.ts';
+import { bernoulli, clamp, type Rng } from './random.ts';
+import type { SimDay, SimLead, SimOutcome } from './types.ts';
+
+/**
+ * The response model: what an action does to the customer it reaches. Pure: it returns the state changes and
+ * outcomes and leaves applying them to the caller (applyStateChanges). The constants are RESPONSE in params.ts.
+ */
+
+export type ActionKind =
+  | 'offer_credit'
+  | 'save_call'
+  | 'outreach'
+  | 'create_case'
+  | 'priority_routing'
+  | 'notify'
+  | 'route_lead'
+  | 'create_task'
+  | 'enrich_lead'
+  | 'score_lead'
+  | 'update_record';
+
+export interface SimAction {
+  kind: ActionKind | (string & {});
+  channel?: 'email' | 'sms' | 'phone' | 'push';
+  /** Credit for offer_credit, in cents. */
+  amountCents?: number;
+  /** Whether the customer had an effective consent for this channel and purpose when contacted. */
+  hadConsent: boolean;
+  /** Tells apart two actions of one kind on one day (e.g. the execution's idempotency key); used in outcome ids. */
+  key?: string;
+}
+
+export interface Response<S> {
+  stateChanges: Partial<S>;
+  outcomes: SimOutcome[];
+  /** What happened, in words, for logs and tests. */
+  effects: string[];
+}
+
+/** Actions the customer hears about. Cases, routing, tasks and record updates happen inside the company. */
+const CONTACTS = new Set(['offer_credit', 'save_call', 'outreach', 'notify', 'route_lead']);
+export const isContact = (kind: string) => CONTACTS.has(kind);
+
+/** Hazard multiplier of a credit: diminishing returns in the credit relative to the monthly bill. */
+export function offerMultiplier(creditCents: number, monthlyAmount: number): number {
+  const bill = Math.max(1, monthlyAmount) * 100;
+  return 1 - RESPONSE.offerMaxReduction * (1 - Math.exp(-Math.max(0, creditCents) / (RESPONSE.offerScale * bill)));
+}
+
+const outcomeId = (type: string, who: string, d: number, a: SimAction) => `sim-${type}-${who}-d${d}-${a.kind}${a.key ? `-${a.key}` : ''}`;
+
+const at = (day: SimDay, hours: number) => new Date(Date.parse(day.start) + hours * 3_600_000).toISOString();
+
+/** Contact days still inside the fatigue window, with this one added. */
+function contactsWith(days: readonly number[], today: number): number[] {
+  return [...days.filter((d) => today - d < RESPONSE.contactWindowDays), today];
+}
+
+/** A treatment of one source replaces the earlier one of that source (they do not stack). */
+const withTreatment = (list: readonly Treatment[], t: Treatment) => [...list.filter((x) => x.source !== t.source && x.untilDay >= t.fromDay), t];
+
+export function respond(customer: SimCustomer, action: SimAction, day: SimDay, rng: Rng): Response<SimState> {
+  const s = customer.state;
+  const id = customer.input.customerId;
+  if (s.status !== 'active') return { stateChanges: {}, outcomes: [], effects: ['customer has left: no effect'] };
+
+  const changes: Partial<SimState> = {};
+  const outcomes: SimOutcome[] = [];
+  const effects: string[] = [];
+  let satisfaction = s.satisfaction;
+  let annoyance = s.annoyance;
+  const d = day.index;
+  let treatments: readonly Treatment[] = s.treatments;
+
+  if (isContact(action.kind)) {
+    const contactDays = contactsWith(s.contactDays, d);
+    changes.contactDays = contactDays;
+    const excess = contactDays.length - RESPONSE.contactLimit;
+    if (excess > 0) {
+      annoyance += RESPONSE.annoyancePerExcessContact;
+      satisfaction += RESPONSE.annoyanceSatisfaction;
+      effects.push(`contact ${contactDays.length} in ${RESPONSE.contactWindowDays} days: annoyed`);
+    }
+    if (!action.hadConsent) {
+      annoyance += RESPONSE.noConsentAnnoyance;
+      satisfaction += RESPONSE.noConsentSatisfaction;
+      outcomes.push({ id: outcomeId('complaint', id, d, action), type: 'complaint', customerId: id, day: d, occurredAt: at(day, 12), reason: 'no_consent' });
+      effects.push('contacted without consent: complaint');
+    }
+  }
+
+  switch (action.kind) {
+    case 'offer_credit': {
+      // The credit lands on the bill with or without consent; only its announcement is a contact.
+      const active = treatments.filter((t) => t.source === 'offer' && t.untilDay >= d).reduce((sum, t) => sum + (t.creditCents ?? 0), 0);
+      const credit = active + Math.max(0, action.amountCents ?? 0);
+      const multiplier = offerMultiplier(credit, customer.input.monthlyAmount);
+      treatments = withTreatment(treatments, { source: 'offer', fromDay: d, untilDay: d + RESPONSE.offerDays - 1, hazardMultiplier: multiplier, creditCents: credit });
+      effects.push(`credit ${credit} cents active: hazard × ${multiplier.toFixed(3)} for ${RESPONSE.offerDays} days`);
+      break;
+    }
+    case 'save_call': {
+      if (!action.hadConsent) break;
+      if (bernoulli(rng, RESPONSE.saveCallReach)) {
+        treatments = withTreatment(treatments, { source: 'save_call', fromDay: d, untilDay: d + RESPONSE.saveCallDays - 1, hazardMultiplier: RESPONSE.saveCallMultiplier });
+        effects.push(`save call answered: hazard × ${RESPONSE.saveCallMultiplier} for ${RESPONSE.saveCallDays} days`);
+      } else effects.push('save call not answered');
+      break;
+    }
+    case 'outreach': {
+      if (!action.hadConsent) break;
+      treatments = withTreatment(treatments, { source: 'outreach', fromDay: d, untilDay: d + RESPONSE.outreachDays - 1, hazardMultiplier: RESPONSE.outreachMultiplier });
+      changes.engagement = clamp(s.engagement + RESPONSE.outreachEngagement, 0, 1);
+      effects.push(`outreach: hazard × ${RESPONSE.outreachMultiplier} for ${RESPONSE.outreachDays} days`);
+      break;
+    }
+    case 'create_case': {
+      satisfaction += RESPONSE.caseSatisfaction;
+      const fixBy = d + RESPONSE.caseFixDays;
+      if (s.troubleUntil !== null && s.troubleUntil > fixBy) changes.troubleUntil = fixBy;
+      changes.openTickets = [...s.openTickets, { ref: `case-d${d}${action.key ? `-${action.key}` : ''}`, resolveDay: fixBy }];
+      effects.push(`proactive case: satisfaction +${RESPONSE.caseSatisfaction}, resolved by day ${fixBy}`);
+      break;
+    }
+    case 'priority_routing': {
+      satisfaction += RESPONSE.prioritySatisfaction;
+      changes.openTickets = s.openTickets.map((t) => ({ ...t, resolveDay: Math.min(t.resolveDay, d + 1) }));
+      effects.push(`priority routing: satisfaction +${RESPONSE.prioritySatisfaction}, open tickets resolve tomorrow`);
+      break;
+    }
+    case 'notify': {
+      if (action.hadConsent && (s.openTickets.length > 0 || s.troubleUntil !== null)) {
+        satisfaction += RESPONSE.notifySatisfaction;
+        effects.push(`notice about an open problem: satisfaction +${RESPONSE.notifySatisfaction}`);
+      }
+      break;
+    }
+    default:
+      if (!isContact(action.kind)) effects.push(`${action.kind}: internal, no effect on the customer`);
+  }
+
+  if (satisfaction !== s.satisfaction) changes.satisfaction = clamp(satisfaction, 0, 1);
+  if (annoyance !== s.annoyance) changes.annoyance = annoyance;
+  if (treatments !== s.treatments) changes.treatments = [...treatments];
+  return { stateChanges: changes, outcomes, effects };
+}
+
+/** How a lead responds: routing to a rep may convert it; consented outreach warms it; unconsented contact is a complaint. */
+export function respondLead(lead: SimLead, action: SimAction, day: SimDay, rng: Rng): Response<SimLead> {
+  if (lead.status !== 'open') return { stateChanges: {}, outcomes: [], effects: ['lead already converted: no effect'] };
+  const changes: Partial<SimLead> = {};
+  const outcomes: SimOutcome[] = [];
+  const effects: string[] = [];
+  const d = day.index;
+  let warmth = lead.warmth;
+  if (isContact(action.kind)) {
+    const contactDays = contactsWith(lead.contactDays, d);
+    changes.contactDays = contactDays;
+    if (contactDays.length > RESPONSE.contactLimit) {
+      warmth -= RESPONSE.leadOutreachWarmth;
+      effects.push('too many contacts: cooler');
+    }
+    if (!action.hadConsent) {
+      warmth -= RESPONSE.leadOutreachWarmth;
+      outcomes.push({ id: outcomeId('complaint', lead.leadKey, d, action), type: 'complaint', email: lead.email, day: d, occurredAt: at(day, 12), reason: 'no_consent' });
+      effects.push('contacted without consent: complaint');
+    }
+  }
+  if (action.kind === 'route_lead') {
+    // Routing is the rep calling back someone who asked to be contacted, so it converts regardless of marketing consent.
+    if (bernoulli(rng, RESPONSE.routeConversion * clamp(warmth, 0, 1))) {
+      changes.status = 'converted';
+      outcomes.push({ id: `sim-converted-${lead.leadKey}`, type: 'converted', email: lead.email, day: d, occurredAt: at(day, 15), reason: 'route_lead' });
+      effects.push('routed to a rep: converted');
+    } else effects.push('routed to a rep: not yet');
+  } else if (action.kind === 'outreach' && action.hadConsent) {
+    warmth += RESPONSE.leadOutreachWarmth;
+    effects.push(`consented outreach: warmth +${RESPONSE.leadOutreachWarmth}`);
+  }
+  if (warmth !== lead.warmth) changes.warmth = clamp(warmth, 0, 1);
+  return { stateChanges: changes, outcomes, effects };
+}
+
+export function applyStateChanges(customer: SimCustomer, changes: Partial<SimState>): SimCustomer {
+  return Object.keys(changes).length ? { ...customer, state: { ...customer.state, ...changes } } : customer;
+}

@@ -9,6 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { stream } from '../src/sim/index.ts';
 import {
   CHANNELS,
   POLICY_ACTIONS,
@@ -29,20 +30,10 @@ const BLOCK = 500;
 const TARGET_RATIO = 1.5;
 const SEED = 0x5eedc3da;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A seeded mix over every action, autonomy level, risk, consent state and holdout membership. */
 function makeRequests(n: number): PolicyRequestInput[] {
-  const rnd = mulberry32(SEED);
+  const rng = stream(SEED, 'decide-policy');
+  const rnd = () => rng.next();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   return Array.from({ length: n }, (_, i) => {
     const action = pick(POLICY_ACTIONS);

@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { OutboxBus } from '../src/bus/index.ts';
 import { verifyLedger } from '../src/ledger/index.ts';
+import { stream, type Rng } from '../src/sim/index.ts';
 import { ingestSignals, scoreSentiment, subscribeFeatureUpdates, type IntakeOutcome } from '../src/sense/index.ts';
 import { insertRows, migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
 
@@ -82,18 +83,6 @@ const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 // ---------------------------------------------------------------------------------------------
 // Deterministic workload
 
-/** mulberry32: a tiny, fast, seeded PRNG; the same seed gives the same workload on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface Customer {
   accountId: string;
   contactId: string;
@@ -139,7 +128,7 @@ const DAY_MS = 86_400_000;
 
 /** Makes valid signals of mixed types about existing customers (95%) and unknown ones (5%). */
 export class SignalFactory {
-  private readonly rand: () => number;
+  private readonly rand: Rng;
   private n = 0;
 
   constructor(
@@ -148,11 +137,11 @@ export class SignalFactory {
     private readonly prefix: string,
     private readonly nowMs: number,
   ) {
-    this.rand = mulberry32(seed);
+    this.rand = stream(seed, 'bench-ingest');
   }
 
   private int(max: number): number {
-    return Math.floor(this.rand() * max);
+    return Math.floor(this.rand.next() * max);
   }
 
   private pick<T>(xs: readonly T[]): T {
@@ -162,7 +151,7 @@ export class SignalFactory {
   /** The same address with some letters upper-cased, so intake has to normalise it. */
   private mixCase(email: string): string {
     let out = '';
-    for (const c of email) out += this.rand() < 0.3 ? c.toUpperCase() : c;
+    for (const c of email) out += this.rand.next() < 0.3 ? c.toUpperCase() : c;
     return out;
   }
 
@@ -179,17 +168,17 @@ export class SignalFactory {
     const id = `${this.prefix}-${String(n).padStart(8, '0')}`;
     let subject: SignalSubjectInput;
     let accountId: string | null = null;
-    const who = this.rand();
+    const who = this.rand.next();
     if (who < 0.05) {
       // Unknown subject: the intake creates a new profile for it.
-      subject = this.rand() < 0.5 ? { customerId: `NEW-${this.prefix}-${n}` } : { email: `Prospect.${this.prefix}.${n}@Unknown.example.org` };
+      subject = this.rand.next() < 0.5 ? { customerId: `NEW-${this.prefix}-${n}` } : { email: `Prospect.${this.prefix}.${n}@Unknown.example.org` };
     } else {
       const c = this.pick(this.customers);
       accountId = c.accountId;
       subject = who < 0.525 ? { customerId: c.customerId } : { email: this.mixCase(c.email) };
     }
-    const occurredAt = new Date(this.nowMs - Math.floor(this.rand() * 30 * DAY_MS)).toISOString();
-    const kind = this.rand();
+    const occurredAt = new Date(this.nowMs - Math.floor(this.rand.next() * 30 * DAY_MS)).toISOString();
+    const kind = this.rand.next();
     let type: string;
     let data: Record<string, unknown>;
     if (kind < 0.35) {
@@ -197,10 +186,10 @@ export class SignalFactory {
       data = { feature: this.pick(FEATURES), quantity: 1 + this.int(500), unit: 'events' };
     } else if (kind < 0.45) {
       type = 'payment_failed';
-      data = { amount: Math.round(this.rand() * 50_000) / 100, currency: 'USD', reason: 'card_declined', invoiceId: `inv-${n}` };
+      data = { amount: Math.round(this.rand.next() * 50_000) / 100, currency: 'USD', reason: 'card_declined', invoiceId: `inv-${n}` };
     } else if (kind < 0.55) {
       type = 'nps';
-      data = this.rand() < 0.5 ? { score: this.int(11) } : { score: this.int(11), comment: this.text(5, 15) };
+      data = this.rand.next() < 0.5 ? { score: this.int(11) } : { score: this.int(11), comment: this.text(5, 15) };
     } else if (kind < 0.7) {
       type = 'support_ticket';
       data = {

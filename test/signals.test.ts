@@ -247,8 +247,10 @@ describe('features and profile', () => {
       s('support_ticket', 1, { text: 'The app is broken again and support ignored me. Terrible, I want to cancel.' }),
       s('email_engagement', 4, { event: 'opened' }),
       s('email_engagement', 4, { event: 'bounced' }),
+      s('outcome', 6, { kind: 'complaint', reason: 'called twice about the same fault' }),
+      s('outcome', 6, { kind: 'renewed' }),
     ]);
-    expect(res.body.counts.accepted).toBe(12);
+    expect(res.body.counts.accepted).toBe(14);
     await t.bus.drain();
     const profile = await t.call('GET', '/api/v1/customers/FEAT-1/profile');
     const f = profile.body.features.values;
@@ -261,6 +263,7 @@ describe('features and profile', () => {
     expect(f.ticketSentiment30d).toBeLessThan(-0.3);
     expect(f.openCases).toBe(1);
     expect(f.emailEngagements30d).toBe(1);
+    expect(f.complaints90d).toBe(1);
     expect(f.lastSignalAt).toBe(new Date(f.lastSignalAt).toISOString());
     expect(profile.body.openCases[0].description).toContain('broken again');
     expect(profile.body.timeline[0].type).toBe('support_ticket');

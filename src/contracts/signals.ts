@@ -80,6 +80,16 @@ export const SIGNAL_CONTRACTS = {
       message: z.string().max(5000).optional(),
     }),
   },
+  // What happened to a customer afterwards; holdout reports compare these between treated and held-out customers.
+  outcome: {
+    1: z.strictObject({
+      kind: z.enum(['churned', 'renewed', 'converted', 'case_resolved', 'complaint']),
+      reason: z.string().max(2000).optional(),
+      caseId: z.string().max(100).optional(),
+      /** The idempotency key of the action this outcome answers, when there is one. */
+      actionKey: z.string().max(200).optional(),
+    }),
+  },
 } as const;
 
 export type SignalType = keyof typeof SIGNAL_CONTRACTS;

@@ -10,6 +10,7 @@ import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './intake.ts';
  *   usage7d divided by the prior weekly average (1 = steady, below 1 = falling, null = no history);
  * - paymentFailures30d, billingDisputes90d, tickets30d, webVisits7d, emailEngagements30d: counts;
  * - ticketSentiment30d: mean lexicon sentiment of support tickets, in [-1, 1];
+ * - complaints90d: `outcome` signals of kind complaint;
  * - lastNps, lastSignalAt; openCases: open or pending cases on the account.
  */
 const REFRESH_SQL = `
@@ -29,6 +30,7 @@ WITH w AS (
     count(*) FILTER (WHERE s.type = 'email_engagement' AND s.data->>'event' IN ('opened', 'clicked', 'replied')
                      AND s.occurred_at > $2::timestamptz - interval '30 days') AS engagements,
     (array_agg(s.metric ORDER BY s.occurred_at DESC) FILTER (WHERE s.type = 'nps'))[1] AS last_nps,
+    count(*) FILTER (WHERE s.type = 'outcome' AND s.data->>'kind' = 'complaint') AS complaints,
     max(s.occurred_at) AS last_signal_at
     FROM signals s
     WHERE s.account_id = a.id AND s.occurred_at > $2::timestamptz - interval '90 days' AND s.occurred_at <= $2::timestamptz
@@ -46,6 +48,7 @@ SELECT w.account_id, $2::timestamptz, jsonb_build_object(
   'webVisits7d', w.visits,
   'emailEngagements30d', w.engagements,
   'lastNps', w.last_nps,
+  'complaints90d', w.complaints,
   'lastSignalAt', to_char(w.last_signal_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
   'openCases', (SELECT count(*) FROM cases c WHERE c.account_id = w.account_id AND c.status IN ('open', 'pending') AND c.deleted_at IS NULL)
 ), now()

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACS_BIN, cliEnv, runAcs, type CliEnv } from './cli-helpers.ts';
+import type { ResponseBody } from './helpers.ts';
 
 // The main job as `npm start` runs it: a real server process on a free port, loading the Telco customers.
 let cli: CliEnv;
@@ -33,7 +34,7 @@ const api = async (method: string, path: string, body?: unknown) => {
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: (await res.json()) as ResponseBody };
 };
 
 beforeAll(async () => {

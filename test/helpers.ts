@@ -29,10 +29,15 @@ export async function openTestDb(): Promise<Db> {
 }
 
 
+/**
+ * A response body as tests read it: loosely typed on purpose, because the assertions are what check its shape.
+ */
+export type ResponseBody = any;
+
 export interface TestApp extends Services {
   tokens: Record<Role, string>;
   /** Calls the app in process, as `role` unless a token is given. */
-  call(method: string, path: string, opts?: { body?: unknown; raw?: string; contentType?: string; role?: Role; token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; text: string }>;
+  call(method: string, path: string, opts?: { body?: unknown; raw?: string; contentType?: string; role?: Role; token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: ResponseBody; text: string }>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECORD_KINDS, type RecordKind } from '../src/contracts/index.ts';
-import { createTestApp, type TestApp } from './helpers.ts';
+import { createTestApp, type TestApp, type ResponseBody } from './helpers.ts';
 
 let t: TestApp;
 let adminTokenId: string;
@@ -173,7 +173,7 @@ describe('listing', () => {
     const pages: string[][] = [];
     let cursor: string | null = null;
     do {
-      const res: { status: number; body: any } = await t.call('GET', `/api/v1/accounts?kind=person&limit=10${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: { status: number; body: ResponseBody } = await t.call('GET', `/api/v1/accounts?kind=person&limit=10${cursor ? `&cursor=${cursor}` : ''}`);
       expect(res.status).toBe(200);
       pages.push(res.body.data.map((r: { id: string }) => r.id));
       cursor = res.body.nextCursor;
@@ -230,7 +230,7 @@ describe('listing', () => {
   });
 });
 
-function issuePaths(res: { body: any }): string[] {
+function issuePaths(res: { body: ResponseBody }): string[] {
   return (res.body?.error?.issues ?? []).map((i: { path: string }) => i.path);
 }
 

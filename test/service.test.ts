@@ -9,7 +9,7 @@ import { bootstrapAdminToken } from '../src/api/auth.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { createServices, type Services } from '../src/server.ts';
 import type { Db } from '../src/store/index.ts';
-import { createTestApp, openTestDb, type TestApp } from './helpers.ts';
+import { createTestApp, openTestDb, type TestApp, type ResponseBody } from './helpers.ts';
 
 const silentLogger = pino({ level: 'silent' });
 const MAX_BODY = 2048;
@@ -33,7 +33,7 @@ afterAll(async () => {
 
 async function request(services: Services, path: string, token?: string) {
   const res = await services.app.request(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: (await res.json()) as ResponseBody };
 }
 
 describe('service endpoints', () => {

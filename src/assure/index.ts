@@ -14,3 +14,4 @@ export {
   type Decision,
   type Outcome,
 } from './request.ts';
+export { recordDecision, DEFAULT_APPROVAL_TTL_MS } from './decisions.ts';

@@ -2,3 +2,5 @@ export { ChurnModel, CHURN_FEATURES, churnFeatureVector, fitLogistic, rocAuc } f
 export type { ChurnModelInput, ChurnPrediction, ChurnModelSummary, LogisticFit } from './churn-model.ts';
 export { loadChurnExamples, trainingFingerprint } from './churn-training.ts';
 export type { ChurnExample } from './churn-training.ts';
+export { recordProposal } from './proposals.ts';
+export type { ProposalRecordInput } from './proposals.ts';

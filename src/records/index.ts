@@ -1,5 +1,5 @@
 export {
-  CASES_CHANGED, snake, createRecord, insertRecord, getRecord, listRecords, updateRecord, deleteRecord, parseRecordInput, recordFilters, mapDbError, toApi, encodeCursor, decodeCursor, recordIdPrefix,
+  CASES_CHANGED, snake, createRecord, insertRecord, getRecord, listRecords, updateRecord, patchRecord, deleteRecord, parseRecordInput, recordFilters, mapDbError, toApi, encodeCursor, decodeCursor, recordIdPrefix,
 } from './records.ts';
 export type { RecordRow, Page } from './records.ts';
 export { registerIdentities, releaseIdentities, identityClaimsFor, claimIdentities, lookupIdentities } from './identities.ts';

@@ -156,30 +156,38 @@ export async function updateRecord(
   actor: string,
   ifVersion?: number,
 ): Promise<RecordRow> {
-  return db
-    .transaction(async (tx) => {
-      const [currentRow] = await tx.query<Record<string, unknown>>(`SELECT * FROM ${kind} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [id]);
-      if (!currentRow) throw new AppError('not_found', `no ${kind} record ${id}`);
-      const current = toApi(currentRow);
-      if (ifVersion !== undefined && current.version !== ifVersion) {
-        throw new AppError('conflict', `${kind} ${id} is at version ${current.version}, not ${ifVersion}`, [{ path: 'version', message: 'stale version' }]);
-      }
-      const cols = toColumns(kind, patch);
-      const names = Object.keys(cols);
-      const sets = names.map((n, i) => `${n} = $${i + 2}`);
-      const [row] = await tx.query<Record<string, unknown>>(
-        `UPDATE ${kind} SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING *`,
-        [id, ...Object.values(cols)],
-      );
-      const record = toApi(row!);
-      // An email or account that changed must stop resolving to the old profile.
-      await releaseIdentities(tx, kind, current);
-      await registerIdentities(tx, kind, record, 'record');
-      await announce(tx, kind, current, record);
-      await appendToLedger(tx, [{ type: 'record.updated', actor, subjectType: kind, subjectId: id, data: { fields: Object.keys(patch).sort(), version: record.version } }]);
-      return record;
-    })
-    .catch(mapDbError);
+  return db.transaction((tx) => patchRecord(tx, kind, id, patch, actor, ifVersion)).catch(mapDbError);
+}
+
+/** Applies a validated partial update inside the caller's transaction (tools run inside theirs). */
+export async function patchRecord(
+  tx: Queryable,
+  kind: RecordKind,
+  id: string,
+  patch: Record<string, unknown>,
+  actor: string,
+  ifVersion?: number,
+): Promise<RecordRow> {
+  const [currentRow] = await tx.query<Record<string, unknown>>(`SELECT * FROM ${kind} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [id]);
+  if (!currentRow) throw new AppError('not_found', `no ${kind} record ${id}`);
+  const current = toApi(currentRow);
+  if (ifVersion !== undefined && current.version !== ifVersion) {
+    throw new AppError('conflict', `${kind} ${id} is at version ${current.version}, not ${ifVersion}`, [{ path: 'version', message: 'stale version' }]);
+  }
+  const cols = toColumns(kind, patch);
+  const names = Object.keys(cols);
+  const sets = names.map((n, i) => `${n} = $${i + 2}`);
+  const [row] = await tx.query<Record<string, unknown>>(
+    `UPDATE ${kind} SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING *`,
+    [id, ...Object.values(cols)],
+  );
+  const record = toApi(row!);
+  // An email or account that changed must stop resolving to the old profile.
+  await releaseIdentities(tx, kind, current);
+  await registerIdentities(tx, kind, record, 'record');
+  await announce(tx, kind, current, record);
+  await appendToLedger(tx, [{ type: 'record.updated', actor, subjectType: kind, subjectId: id, data: { fields: Object.keys(patch).sort(), version: record.version } }]);
+  return record;
 }
 
 /**

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import type { PolicyGate, PolicyRequestInput } from '../assure/index.ts';
+import { AppError } from '../errors.ts';
+import { appendToLedger } from '../ledger/index.ts';
+import type { Db, Queryable } from '../store/index.ts';
+import { isToolAction, TOOLS } from './tools.ts';
+
+interface PendingApproval {
+  id: string;
+  decision_id: string;
+  status: string;
+  expires_at: Date;
+  action: string;
+  request: PolicyRequestInput;
+}
+
+/** Locks an approval that can still be decided; an expired one is marked so and refused. */
+async function lockPending(tx: Queryable, id: string, now: Date): Promise<PendingApproval> {
+  const [row] = await tx.query<PendingApproval>(
+    `SELECT a.id, a.decision_id, a.status, a.expires_at, p.action, d.request
+     FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
+     WHERE a.id = $1 FOR UPDATE OF a`,
+    [id],
+  );
+  if (!row) throw new AppError('not_found', `no approval ${id}`);
+  if (row.status !== 'pending') throw new AppError('conflict', `approval ${id} was already ${row.status}`);
+  if (new Date(row.expires_at) <= now) throw new AppError('conflict', `approval ${id} expired at ${new Date(row.expires_at).toISOString()}`);
+  return row;
+}
+
+/**
+ * Approves, optionally with edited parameters. An edit must fit the action's schema and is decided by
+ * policy again with the new amount; an edit policy would deny is refused.
+ */
+export async function approve(
+  db: Db,
+  gate: PolicyGate,
+  id: string,
+  opts: { actor: string; editedParams?: unknown; now?: Date },
+): Promise<{ approvalId: string; decisionId: string; edited: boolean }> {
+  const now = opts.now ?? new Date();
+  return db.transaction(async (tx) => {
+    const pending = await lockPending(tx, id, now);
+    let edited: Record<string, unknown> | null = null;
+    if (opts.editedParams !== undefined) {
+      if (!isToolAction(pending.action)) throw new AppError('bad_request', `unknown action ${pending.action}`);
+      const parsed = (TOOLS[pending.action].params as z.ZodType).safeParse(opts.editedParams);
+      if (!parsed.success) {
+        throw new AppError('validation_failed', `edited parameters do not fit ${pending.action}`, parsed.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })));
+      }
+      edited = parsed.data as Record<string, unknown>;
+      const amountCents = typeof edited.amountCents === 'number' ? edited.amountCents : pending.request.context.amountCents;
+      const recheck = gate.decide({ ...pending.request, context: { ...pending.request.context, amountCents } });
+      if (recheck.outcome === 'deny') {
+        throw new AppError('forbidden', `policy refuses the edited parameters: ${recheck.reasons.join('; ')}`, [], { policyIds: recheck.policyIds });
+      }
+    }
+    await tx.query("UPDATE approvals SET status = 'approved', decided_by = $2, decided_at = $3, edited_params = $4::jsonb WHERE id = $1", [
+      id, opts.actor, now.toISOString(), edited ? JSON.stringify(edited) : null,
+    ]);
+    await appendToLedger(tx, [{ type: 'approval.approved', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { decisionId: pending.decision_id, edited: edited !== null } }]);
+    return { approvalId: id, decisionId: pending.decision_id, edited: edited !== null };
+  });
+}
+
+/** Rejects with a reason, which is required: it is the agent's feedback. The text stays in the approval row. */
+export async function reject(db: Db, id: string, opts: { actor: string; reason: string; now?: Date }): Promise<void> {
+  const reason = opts.reason.trim();
+  if (!reason || reason.length > 500) throw new AppError('validation_failed', 'a rejection needs a reason', [{ path: 'reason', message: 'required, 1 to 500 characters' }]);
+  const now = opts.now ?? new Date();
+  await db.transaction(async (tx) => {
+    const pending = await lockPending(tx, id, now);
+    await tx.query("UPDATE approvals SET status = 'rejected', decided_by = $2, decided_at = $3, reason = $4 WHERE id = $1", [id, opts.actor, now.toISOString(), reason]);
+    await appendToLedger(tx, [{ type: 'approval.rejected', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { decisionId: pending.decision_id, reasonGiven: true } }]);
+  });
+}
+
+/** Marks pending approvals past their time as expired; returns how many. */
+export async function expireApprovals(db: Db, now = new Date()): Promise<number> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.query<{ id: string; decision_id: string }>(
+      "UPDATE approvals SET status = 'expired', decided_at = $1 WHERE status = 'pending' AND expires_at <= $1 RETURNING id, decision_id",
+      [now.toISOString()],
+    );
+    await appendToLedger(tx, rows.map((r) => ({ type: 'approval.expired', actor: 'system', subjectType: 'approvals', subjectId: r.id, data: { decisionId: r.decision_id } })));
+    return rows.length;
+  });
+}

@@ -1,0 +1,88 @@
+import { AppError } from '../errors.ts';
+import { appendToLedger } from '../ledger/index.ts';
+import type { Db, Queryable } from '../store/index.ts';
+import { loadGrant, TOOLS, type ToolAction } from './tools.ts';
+
+export interface ExecutionRequest {
+  decisionId: string;
+  /** Stable for one intended effect: a retry, restart or duplicate delivery uses the same key. */
+  idempotencyKey: string;
+  actor: string;
+}
+
+export interface ExecutionResult {
+  idempotencyKey: string;
+  action: string;
+  status: 'succeeded' | 'compensated';
+  result: Record<string, unknown>;
+  /** True when the key had run before and nothing was done again. */
+  replayed: boolean;
+}
+
+/** Serialises work on one idempotency key across processes. */
+const lockKey = (tx: Queryable, key: string) => tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+
+async function previous(tx: Queryable, key: string) {
+  const [row] = await tx.query<{ decision_id: string; action: string; status: 'succeeded' | 'compensated'; result: Record<string, unknown> }>(
+    'SELECT decision_id, action, status, result FROM executions WHERE idempotency_key = $1',
+    [key],
+  );
+  return row;
+}
+
+/**
+ * Runs the action a decision allows, exactly once per idempotency key: the effect, the execution row and
+ * the ledger entry commit together, and a repeat of the key returns the first result without acting.
+ */
+export async function executeDecision(db: Db, req: ExecutionRequest): Promise<ExecutionResult> {
+  if (!/^[\w.:-]{1,200}$/.test(req.idempotencyKey)) {
+    throw new AppError('validation_failed', 'bad idempotency key', [{ path: 'idempotencyKey', message: 'letters, digits, _ . : - only, at most 200' }]);
+  }
+  return db.transaction(async (tx) => {
+    await lockKey(tx, req.idempotencyKey);
+    const done = await previous(tx, req.idempotencyKey);
+    if (done) {
+      if (done.decision_id !== req.decisionId) throw new AppError('conflict', `idempotency key ${req.idempotencyKey} was used for decision ${done.decision_id}`);
+      return { idempotencyKey: req.idempotencyKey, action: done.action, status: done.status, result: done.result, replayed: true };
+    }
+    const grant = await loadGrant(tx, req.decisionId);
+    const tool = TOOLS[grant.action];
+    const params = tool.params.safeParse(grant.params);
+    if (!params.success) {
+      throw new AppError('validation_failed', `parameters do not fit ${grant.action}`, params.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })));
+    }
+    const result = await (tool.run as (tx: Queryable, g: typeof req, p: unknown) => Promise<Record<string, unknown>>)(tx, req, params.data);
+    await tx.query(
+      "INSERT INTO executions (idempotency_key, decision_id, action, params, status, result) VALUES ($1, $2, $3, $4::jsonb, 'succeeded', $5::jsonb)",
+      [req.idempotencyKey, req.decisionId, grant.action, JSON.stringify(params.data), JSON.stringify(result)],
+    );
+    await appendToLedger(tx, [{
+      type: 'action.executed', actor: req.actor, subjectType: 'executions', subjectId: req.idempotencyKey,
+      data: { decisionId: req.decisionId, proposalId: grant.proposalId, action: grant.action, accountId: grant.accountId, leadId: grant.leadId, result },
+    }]);
+    return { idempotencyKey: req.idempotencyKey, action: grant.action, status: 'succeeded' as const, result, replayed: false };
+  });
+}
+
+/**
+ * Undoes an execution (a play that gave up). An effect that cannot be undone is recorded as such and
+ * the execution stays succeeded; compensating twice is a no-op.
+ */
+export async function compensateExecution(db: Db, key: string, actor: string, reason: string): Promise<{ compensated: boolean }> {
+  return db.transaction(async (tx) => {
+    await lockKey(tx, key);
+    const done = await previous(tx, key);
+    if (!done) throw new AppError('not_found', `no execution ${key}`);
+    if (done.status === 'compensated') return { compensated: true };
+    const tool = TOOLS[done.action as ToolAction];
+    const g = { decisionId: done.decision_id, idempotencyKey: key, actor };
+    if (!tool.canCompensate) {
+      await appendToLedger(tx, [{ type: 'action.not_compensable', actor, subjectType: 'executions', subjectId: key, data: { action: done.action } }]);
+      return { compensated: false };
+    }
+    await tool.compensate(tx, g, done.result);
+    await tx.query("UPDATE executions SET status = 'compensated', updated_at = now() WHERE idempotency_key = $1", [key]);
+    await appendToLedger(tx, [{ type: 'action.compensated', actor, subjectType: 'executions', subjectId: key, data: { action: done.action, reasonGiven: reason.length > 0 } }]);
+    return { compensated: true };
+  });
+}

@@ -1,0 +1,195 @@
+import { z } from 'zod';
+import { ConsentChannel, ConsentPurpose, RECORD_INPUTS, ShortText } from '../contracts/index.ts';
+import { AppError } from '../errors.ts';
+import { insertRecord, patchRecord } from '../records/index.ts';
+import { newId, type Queryable } from '../store/index.ts';
+
+/** Who a tool acts for and under which execution; tools never see a request without these. */
+export interface ToolContext {
+  accountId: string | null;
+  leadId: string | null;
+  idempotencyKey: string;
+  actor: string;
+}
+
+/** What a guarded tool is called with: the decision that allows it, which the tool checks again itself. */
+export interface GrantedContext {
+  decisionId: string;
+  idempotencyKey: string;
+  actor: string;
+}
+
+/**
+ * One side-effecting step: its parameters, what it does, and how to undo it (beside it, so a play that
+ * gives up can compensate what already ran). Results name created rows by id.
+ */
+export interface Tool<P> {
+  params: z.ZodType<P>;
+  run(tx: Queryable, ctx: ToolContext, params: P): Promise<Record<string, unknown>>;
+  /** Undoes `run`; null when the effect cannot be undone (a sent message), which the caller records. */
+  compensate: ((tx: Queryable, ctx: ToolContext, result: Record<string, unknown>) => Promise<void>) | null;
+}
+
+const need = (id: string | null, what: string): string => {
+  if (!id) throw new AppError('validation_failed', `this action needs ${what}`, [{ path: what, message: 'missing' }]);
+  return id;
+};
+
+const CreateCase = z.strictObject({ subject: ShortText, description: z.string().max(5000).optional(), priority: z.enum(['low', 'normal', 'high', 'urgent']).optional() });
+const CreateTask = z.strictObject({ title: ShortText, details: z.string().max(5000).optional(), assignee: ShortText.optional(), dueInDays: z.number().int().min(0).max(365).optional() });
+const PriorityRouting = z.strictObject({ priority: z.enum(['high', 'urgent']), caseId: z.string().optional() });
+const RouteLead = z.strictObject({ owner: ShortText });
+const UpdateRecord = z.strictObject({ kind: z.enum(['accounts', 'contacts', 'leads']), id: z.string(), fields: z.record(z.string(), z.unknown()) });
+const Credit = z.strictObject({ amountCents: z.number().int().min(1).max(10_000_000), currency: z.string().regex(/^[A-Z]{3}$/).default('USD'), reason: z.string().max(500).optional() });
+const SendMessage = z.strictObject({ channel: ConsentChannel, purpose: ConsentPurpose, template: ShortText, body: z.string().max(20_000).optional() });
+
+const creditTool: Tool<z.infer<typeof Credit>> = {
+  params: Credit,
+  run: async (tx, ctx, p) => {
+    const id = newId('cred');
+    await tx.query('INSERT INTO credits (id, account_id, amount_cents, currency, reason, execution_key) VALUES ($1, $2, $3, $4, $5, $6)', [
+      id, need(ctx.accountId, 'accountId'), p.amountCents, p.currency, p.reason ?? null, ctx.idempotencyKey,
+    ]);
+    return { creditId: id, amountCents: p.amountCents };
+  },
+  compensate: async (tx, _ctx, result) => {
+    await tx.query("UPDATE credits SET status = 'reversed', reversed_at = now() WHERE id = $1 AND status = 'applied'", [result.creditId]);
+  },
+};
+
+const DEFINITIONS = {
+  create_case: {
+    params: CreateCase,
+    run: async (tx, ctx, p) => {
+      const record = await insertRecord(tx, 'cases', { accountId: need(ctx.accountId, 'accountId'), subject: p.subject, description: p.description, priority: p.priority, channel: 'web' }, ctx.actor);
+      return { caseId: record.id };
+    },
+    compensate: async (tx, ctx, result) => {
+      await patchRecord(tx, 'cases', String(result.caseId), { status: 'closed' }, ctx.actor);
+    },
+  } satisfies Tool<z.infer<typeof CreateCase>>,
+  create_task: {
+    params: CreateTask,
+    run: async (tx, ctx, p) => {
+      const id = newId('task');
+      await tx.query(
+        `INSERT INTO tasks (id, account_id, lead_id, title, details, assignee, due_at, execution_key)
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int IS NULL THEN NULL ELSE now() + make_interval(days => $7::int) END, $8)`,
+        [id, ctx.accountId, ctx.leadId, p.title, p.details ?? null, p.assignee ?? null, p.dueInDays ?? null, ctx.idempotencyKey],
+      );
+      return { taskId: id };
+    },
+    compensate: async (tx, _ctx, result) => {
+      await tx.query("UPDATE tasks SET status = 'cancelled' WHERE id = $1 AND status = 'open'", [result.taskId]);
+    },
+  } satisfies Tool<z.infer<typeof CreateTask>>,
+  priority_routing: {
+    params: PriorityRouting,
+    run: async (tx, ctx, p) => {
+      const rows = await tx.query<{ id: string }>(
+        `SELECT id FROM cases WHERE account_id = $1 AND status IN ('open', 'pending') AND deleted_at IS NULL AND ($2::text IS NULL OR id = $2) ORDER BY opened_at`,
+        [need(ctx.accountId, 'accountId'), p.caseId ?? null],
+      );
+      for (const r of rows) await patchRecord(tx, 'cases', r.id, { priority: p.priority }, ctx.actor);
+      return { caseIds: rows.map((r) => r.id) };
+    },
+    compensate: null,
+  } satisfies Tool<z.infer<typeof PriorityRouting>>,
+  route_lead: {
+    params: RouteLead,
+    run: async (tx, ctx, p) => {
+      const lead = await patchRecord(tx, 'leads', need(ctx.leadId, 'leadId'), { status: 'working', attributes: { owner: p.owner } }, ctx.actor);
+      return { leadId: lead.id, owner: p.owner };
+    },
+    compensate: null,
+  } satisfies Tool<z.infer<typeof RouteLead>>,
+  update_record: {
+    params: UpdateRecord,
+    run: async (tx, ctx, p) => {
+      const fields = RECORD_INPUTS[p.kind].update.safeParse(p.fields);
+      if (!fields.success) throw new AppError('validation_failed', `invalid fields for ${p.kind}`, fields.error.issues.map((i) => ({ path: `fields.${i.path.join('.')}`, message: i.message })));
+      const record = await patchRecord(tx, p.kind, p.id, fields.data as Record<string, unknown>, ctx.actor);
+      return { kind: p.kind, id: record.id, version: record.version };
+    },
+    compensate: null,
+  } satisfies Tool<z.infer<typeof UpdateRecord>>,
+  offer_credit: creditTool,
+  apply_credit: creditTool,
+  send_message: {
+    params: SendMessage,
+    run: async (tx, ctx, p) => {
+      const id = newId('msg');
+      await tx.query(
+        'INSERT INTO messages (id, account_id, lead_id, channel, purpose, template, body, execution_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        [id, ctx.accountId, ctx.leadId, p.channel, p.purpose, p.template, p.body ?? null, ctx.idempotencyKey],
+      );
+      return { messageId: id };
+    },
+    // A queued message can still be cancelled; once a transport sent it, it cannot be taken back.
+    compensate: async (tx, _ctx, result) => {
+      await tx.query("UPDATE messages SET status = 'cancelled' WHERE id = $1 AND status = 'queued'", [result.messageId]);
+    },
+  } satisfies Tool<z.infer<typeof SendMessage>>,
+} as const;
+
+export type ToolAction = keyof typeof DEFINITIONS;
+export const TOOL_ACTIONS = Object.keys(DEFINITIONS) as ToolAction[];
+export const isToolAction = (a: string): a is ToolAction => Object.hasOwn(DEFINITIONS, a);
+
+/** An allowing decision, as read back from the database. */
+export interface Grant {
+  decisionId: string;
+  proposalId: string;
+  action: ToolAction;
+  params: unknown;
+  accountId: string | null;
+  leadId: string | null;
+}
+
+/**
+ * Reads the decision and refuses unless it allows execution: outcome `execute`, or `approval` with the
+ * approval granted. Edited parameters from the approval replace the proposal's.
+ */
+export async function loadGrant(tx: Queryable, decisionId: string): Promise<Grant> {
+  const [row] = await tx.query<{
+    outcome: string; proposal_id: string; action: string; params: unknown; account_id: string | null; lead_id: string | null;
+    proposal_status: string; approval_status: string | null; edited_params: unknown;
+  }>(
+    `SELECT d.outcome, p.id AS proposal_id, p.action, p.params, p.account_id, p.lead_id, p.status AS proposal_status,
+            a.status AS approval_status, a.edited_params
+     FROM decisions d JOIN proposals p ON p.id = d.proposal_id LEFT JOIN approvals a ON a.decision_id = d.id
+     WHERE d.id = $1`,
+    [decisionId],
+  );
+  if (!row) throw new AppError('forbidden', `no recorded policy decision ${decisionId}: nothing runs without one`);
+  const allowed = row.outcome === 'execute' || (row.outcome === 'approval' && row.approval_status === 'approved');
+  if (!allowed || row.proposal_status === 'held_out') {
+    const why = row.proposal_status === 'held_out' ? 'the customer is in the holdout' : row.outcome === 'approval' ? `its approval is ${row.approval_status ?? 'missing'}` : `the policy outcome was ${row.outcome}`;
+    throw new AppError('forbidden', `decision ${decisionId} does not allow execution: ${why}`);
+  }
+  if (!isToolAction(row.action)) throw new AppError('bad_request', `unknown action ${row.action}`);
+  return { decisionId, proposalId: row.proposal_id, action: row.action, params: row.edited_params ?? row.params, accountId: row.account_id, leadId: row.lead_id };
+}
+
+function guarded<P>(action: ToolAction, tool: Tool<P>) {
+  const context = (grant: Grant, g: GrantedContext): ToolContext => ({ accountId: grant.accountId, leadId: grant.leadId, idempotencyKey: g.idempotencyKey, actor: g.actor });
+  return {
+    params: tool.params,
+    canCompensate: tool.compensate !== null,
+    /** Runs the tool for an allowing decision of this very action; anything else is refused before any effect. */
+    run: async (tx: Queryable, g: GrantedContext, params: P) => {
+      const grant = await loadGrant(tx, g.decisionId);
+      if (grant.action !== action) throw new AppError('forbidden', `decision ${g.decisionId} allows ${grant.action}, not ${action}`);
+      return tool.run(tx, context(grant, g), params);
+    },
+    compensate: async (tx: Queryable, g: GrantedContext, result: Record<string, unknown>) => {
+      const grant = await loadGrant(tx, g.decisionId);
+      await tool.compensate?.(tx, context(grant, g), result);
+    },
+  };
+}
+
+/** The only way to the tools: every entry checks for an allowing decision itself. */
+export const TOOLS = Object.fromEntries(
+  TOOL_ACTIONS.map((action) => [action, guarded(action, DEFINITIONS[action] as Tool<unknown>)]),
+) as { [A in ToolAction]: ReturnType<typeof guarded<z.infer<(typeof DEFINITIONS)[A]['params']>>> };

@@ -59,17 +59,26 @@ export interface Services {
   db: Db;
   bus: OutboxBus;
   auth: TokenAuthenticator;
+  gate: PolicyGate;
   app: ReturnType<typeof createApp>;
   log: Logger;
 }
 
-/** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
-export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxBodyBytes'>, log: Logger): Services {
+/**
+ * Wires the database, bus, processing subscribers and HTTP app, without opening a port. The policy gate
+ * defaults to the shipped policies.
+ */
+export function createServices(
+  db: Db,
+  config: Pick<Config, 'adminToken' | 'maxBodyBytes'>,
+  log: Logger,
+  gate: PolicyGate = PolicyGate.load(),
+): Services {
   const bus = new OutboxBus(db, log);
   subscribeFeatureUpdates(bus);
   const auth = new TokenAuthenticator(db, config.adminToken);
-  const app = createApp({ db, bus, auth, log, config, metrics: createMetrics() });
-  return { db, bus, auth, app, log };
+  const app = createApp({ db, bus, auth, log, config, gate, metrics: createMetrics() });
+  return { db, bus, auth, app, log, gate };
 }
 
 export interface RunningServer extends Services {
@@ -85,7 +94,7 @@ export async function startServer(config: Config, log = createLogger(config)): P
   const db = await openDatabase(config, log);
   const tokenFile = await bootstrapAdminToken(db, config.dataDir);
   if (tokenFile) log.info({ file: tokenFile }, `first start: admin token written to ${tokenFile} (mode 0600)`);
-  const services = createServices(db, config, log);
+  const services = createServices(db, config, log, policies);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serveHttp({ fetch: services.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);

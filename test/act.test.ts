@@ -4,7 +4,7 @@ import { PolicyGate, recordDecision, type PolicyRequestInput } from '../src/assu
 import { createRecord } from '../src/records/index.ts';
 import { recordProposal } from '../src/reason/index.ts';
 import type { Db } from '../src/store/index.ts';
-import { openTestDb } from './helpers.ts';
+import { createTestApp, openTestDb } from './helpers.ts';
 
 let db: Db;
 let gate: PolicyGate;
@@ -137,5 +137,39 @@ describe('approvals', () => {
     expect(await expireApprovals(db, later)).toBeGreaterThanOrEqual(1);
     const [row] = await db.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [d.approvalId]);
     expect(row!.status).toBe('expired');
+  });
+});
+
+describe('approvals API', () => {
+  it('lists the queue by EV with its explanation, approves (running the action once) and rejects with a reason', async () => {
+    const t = await createTestApp();
+    try {
+      const acc = await t.call('POST', '/api/v1/accounts', { body: { name: 'Queue Co', customerId: 'Q-1' } });
+      const gateLocal = t.gate;
+      const make = async (subject: string, ev: number) => {
+        const request: PolicyRequestInput = { agent: { id: 'svc', role: 'agent', autonomy: 2 }, action: 'create_case', customer: { id: 'Q-1', segment: 'consumer', region: 'US', inHoldout: false }, context: { risk: 'low' } };
+        return t.db.transaction(async (tx) => {
+          const proposalId = await recordProposal(tx, { agentId: 'svc', accountId: acc.body.id, leadId: null, action: 'create_case', params: { subject }, risk: 'low', ev: { value: ev }, reason: `check ${subject}` });
+          return recordDecision(tx, proposalId, request, gateLocal.decide(request));
+        });
+      };
+      const low = await make('low value', 5);
+      const high = await make('high value', 50);
+      const queue = await t.call('GET', '/api/v1/approvals', { role: 'analyst' });
+      expect(queue.body.data.map((a: { id: string }) => a.id)).toEqual([high.approvalId, low.approvalId]);
+      expect(queue.body.data[0]).toMatchObject({ proposal: { action: 'create_case', reason: 'check high value' }, decision: { outcome: 'approval', policyIds: ['l2-draft-needs-approval'] }, customer: { customerId: 'Q-1' } });
+
+      expect((await t.call('POST', `/api/v1/approvals/${high.approvalId}/approve`, { role: 'agent' })).status).toBe(403);
+      const ok = await t.call('POST', `/api/v1/approvals/${high.approvalId}/approve`, { role: 'reviewer' });
+      expect(ok.status).toBe(200);
+      expect(ok.body.execution.result.caseId).toMatch(/^case_/);
+      expect((await t.call('POST', `/api/v1/approvals/${high.approvalId}/approve`, { role: 'reviewer' })).status).toBe(409);
+
+      expect((await t.call('POST', `/api/v1/approvals/${low.approvalId}/reject`, { role: 'reviewer', body: {} })).body.error.issues[0].path).toBe('reason');
+      expect((await t.call('POST', `/api/v1/approvals/${low.approvalId}/reject`, { role: 'reviewer', body: { reason: 'not needed' } })).status).toBe(204);
+      expect((await t.call('GET', '/api/v1/approvals?status=pending', { role: 'reviewer' })).body.data).toHaveLength(0);
+    } finally {
+      await t.close();
+    }
   });
 });

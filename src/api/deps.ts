@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { PolicyGate } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../store/index.ts';
@@ -13,4 +14,5 @@ export interface ApiDeps {
   log: Logger;
   metrics: Metrics;
   auth: TokenAuthenticator;
+  gate: PolicyGate;
 }

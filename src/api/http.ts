@@ -51,6 +51,12 @@ export async function readJson(c: Context, limit: number): Promise<unknown> {
   return parseJsonText(requireJson(c, await readBodyText(c, limit)));
 }
 
+/** Like readJson, but an empty body is `{}`: for actions whose body only carries options. */
+export async function readOptionalJson(c: Context, limit: number): Promise<unknown> {
+  const text = await readBodyText(c, limit);
+  return text.trim() ? parseJsonText(requireJson(c, text)) : {};
+}
+
 /** Validates query parameters, naming each bad one. */
 export function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
   const parsed = schema.safeParse(c.req.query());

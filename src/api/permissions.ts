@@ -27,6 +27,10 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/customers/:id/profile': ALL,
   'GET /api/v1/contacts/:id/consents/effective': ALL,
 
+  'GET /api/v1/approvals': STAFF,
+  'POST /api/v1/approvals/:id/approve': ['admin', 'reviewer'],
+  'POST /api/v1/approvals/:id/reject': ['admin', 'reviewer'],
+
   'GET /api/v1/ledger': STAFF,
   'GET /api/v1/ledger/verify': STAFF,
 

@@ -8,7 +8,7 @@ import {
   type IntakeItem, type IntakeOutcome,
 } from '../../sense/index.ts';
 import type { ApiDeps } from '../deps.ts';
-import { PageQuery, parseJsonText, parseQuery, readBodyText } from '../http.ts';
+import { PageQuery, parseJsonText, parseQuery, readBodyText, readOptionalJson } from '../http.ts';
 import { readOrQuarantine } from '../keep-rejected.ts';
 import { actorOf, type AppEnv, type RouteDef } from '../router.ts';
 
@@ -111,8 +111,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 202: 'accepted; the item is closed', 400: 'still invalid (fields named); the item stays open', 409: 'already resolved' },
       handler: async (c) => {
         const id = c.req.param('id')!;
-        const text = await readBodyText(c, deps.config.maxBodyBytes);
-        const body = text.trim() ? ResubmitBody.safeParse(parseJsonText(text)) : { success: true as const, data: {} as { signal?: unknown } };
+        const body = ResubmitBody.safeParse(await readOptionalJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'the body must be {"signal": {...}} or empty', toFieldIssues(body.error));
         const corrected = body.data.signal;
         const kept = await getQuarantine(db, id);

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { approve, executeDecision, reject } from '../../act/index.ts';
+import { toFieldIssues } from '../../contracts/index.ts';
+import { AppError } from '../../errors.ts';
+import type { ApiDeps } from '../deps.ts';
+import { PageQuery, parseQuery, readJson, readOptionalJson } from '../http.ts';
+import { actorOf, type RouteDef } from '../router.ts';
+
+const ApprovalQuery = PageQuery.extend({ status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending') }).strict();
+const ApproveBody = z.strictObject({ params: z.record(z.string(), z.unknown()).optional() });
+const RejectBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+
+const toApproval = (r: Record<string, unknown>) => ({
+  id: r.id,
+  status: r.status,
+  expiresAt: new Date(r.expires_at as string).toISOString(),
+  decidedBy: r.decided_by ?? null,
+  reason: r.reason ?? null,
+  editedParams: r.edited_params ?? null,
+  proposal: {
+    id: r.proposal_id, agentId: r.agent_id, action: r.action, params: r.params, channel: r.channel, purpose: r.purpose, risk: r.risk,
+    ev: r.ev, reason: r.proposal_reason,
+  },
+  decision: { id: r.decision_id, outcome: r.outcome, policyIds: r.policy_ids, reasons: r.reasons, autonomy: r.autonomy },
+  customer: { accountId: r.account_id, customerId: r.customer_id ?? null, leadId: r.lead_id, features: r.features ?? null },
+});
+
+/** The approval queue: the proposal, its explanation (EV terms, policies) and the customer's context. */
+export function approvalRoutes(deps: ApiDeps): RouteDef[] {
+  const { db, gate } = deps;
+  return [
+    {
+      method: 'get', path: '/api/v1/approvals', tag: 'approvals', query: ApprovalQuery,
+      summary: 'The approval queue, highest expected value first, then soonest to expire',
+      responses: { 200: '{ data, nextCursor }' },
+      handler: async (c) => {
+        const q = parseQuery(c, ApprovalQuery);
+        const offset = q.cursor ? Number(Buffer.from(q.cursor, 'base64url').toString('utf8')) : 0;
+        if (!Number.isInteger(offset) || offset < 0) throw new AppError('bad_request', 'cursor is not one this API returned', [{ path: 'cursor', message: 'invalid cursor' }]);
+        const rows = await db.query<Record<string, unknown>>(
+          `SELECT a.*, d.outcome, d.policy_ids, d.reasons, d.autonomy, p.id AS proposal_id, p.agent_id, p.action, p.params, p.channel, p.purpose,
+                  p.risk, p.ev, p.ev_value, p.reason AS proposal_reason, p.account_id, p.lead_id, acc.customer_id, f.features
+           FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
+           LEFT JOIN accounts acc ON acc.id = p.account_id LEFT JOIN customer_features f ON f.account_id = p.account_id
+           WHERE a.status = $1 ORDER BY p.ev_value DESC, a.expires_at, a.id OFFSET $2 LIMIT $3`,
+          [q.status, offset, q.limit + 1],
+        );
+        const more = rows.length > q.limit;
+        return c.json({ data: rows.slice(0, q.limit).map(toApproval), nextCursor: more ? Buffer.from(String(offset + q.limit)).toString('base64url') : null });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/approvals/:id/approve', tag: 'approvals', body: ApproveBody,
+      summary: 'Approve, optionally with edited parameters (validated, then re-checked by policy); the action then runs once',
+      responses: { 200: '{ approval, execution }', 400: 'edited parameters do not fit the action', 403: 'policy refuses the edit', 409: 'already decided or expired' },
+      handler: async (c) => {
+        const body = ApproveBody.safeParse(await readOptionalJson(c, deps.config.maxBodyBytes));
+        if (!body.success) throw new AppError('validation_failed', 'invalid approval', toFieldIssues(body.error));
+        const id = c.req.param('id')!;
+        const approval = await approve(db, gate, id, { actor: actorOf(c), editedParams: body.data.params });
+        // Keyed by the approval, so a retried request never runs the action twice.
+        const execution = await executeDecision(db, { decisionId: approval.decisionId, idempotencyKey: `approval:${id}`, actor: actorOf(c) });
+        return c.json({ approval, execution });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/approvals/:id/reject', tag: 'approvals', body: RejectBody,
+      summary: 'Reject with a reason (required: it is the agent\u2019s feedback)',
+      responses: { 204: 'rejected', 400: 'reason missing', 409: 'already decided or expired' },
+      handler: async (c) => {
+        const body = RejectBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
+        if (!body.success) throw new AppError('validation_failed', 'a rejection needs a reason', toFieldIssues(body.error));
+        await reject(db, c.req.param('id')!, { actor: actorOf(c), reason: body.data.reason });
+        return c.body(null, 204);
+      },
+    },
+  ];
+}

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approve, compensateExecution, executeDecision, expireApprovals, reject, TOOL_ACTIONS, TOOLS } from '../src/act/index.ts';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { approve, compensateExecution, deliverQueuedMessages, executeDecision, expireApprovals, FileTransport, reject, TOOL_ACTIONS, TOOLS } from '../src/act/index.ts';
 import { PolicyGate, recordDecision, type PolicyRequestInput } from '../src/assure/index.ts';
 import { createRecord } from '../src/records/index.ts';
 import { recordProposal } from '../src/reason/index.ts';
@@ -171,5 +174,24 @@ describe('approvals API', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('message transport', () => {
+  it('delivers queued messages once to the file transport and marks them sent; a failing transport marks them failed', async () => {
+    const d = await decided('send_message', { channel: 'email', purpose: 'service', template: 'outage-notice' }, { autonomy: 4, channel: 'email', purpose: 'service', hasConsent: true });
+    expect(d.outcome).toBe('execute');
+    const run = await executeDecision(db, { decisionId: d.decisionId, idempotencyKey: 'k-msg', actor: 'test' });
+    const file = join(mkdtempSync(join(tmpdir(), 'acs-msg-')), 'messages.jsonl');
+    expect(await deliverQueuedMessages(db, new FileTransport(file))).toEqual({ sent: 1, failed: 0 });
+    expect(await deliverQueuedMessages(db, new FileTransport(file))).toEqual({ sent: 0, failed: 0 });
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ id: run.result.messageId, channel: 'email', template: 'outage-notice', accountId });
+
+    const d2 = await decided('send_message', { channel: 'email', purpose: 'service', template: 'second' }, { autonomy: 4, channel: 'email', purpose: 'service', hasConsent: true });
+    await executeDecision(db, { decisionId: d2.decisionId, idempotencyKey: 'k-msg-2', actor: 'test' });
+    const broken = { name: 'broken', deliver: async () => { throw new Error('gateway down'); } };
+    expect(await deliverQueuedMessages(db, broken)).toEqual({ sent: 0, failed: 1 });
   });
 });

@@ -1,0 +1,60 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Db } from '../store/index.ts';
+
+/** A queued message as a transport receives it. */
+export interface OutgoingMessage {
+  id: string;
+  accountId: string | null;
+  leadId: string | null;
+  channel: string;
+  purpose: string;
+  template: string;
+  body: string | null;
+}
+
+/** Where messages go. Plug in an email or SMS gateway here; the default sends nothing. */
+export interface MessageTransport {
+  readonly name: string;
+  deliver(message: OutgoingMessage): Promise<void>;
+}
+
+/** The default: appends each message as one JSON line to a file, so a person can read what would have gone out. */
+export class FileTransport implements MessageTransport {
+  readonly name = 'file';
+  constructor(private readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+  }
+  async deliver(message: OutgoingMessage): Promise<void> {
+    appendFileSync(this.file, JSON.stringify({ at: new Date().toISOString(), ...message }) + '\n');
+  }
+}
+
+/**
+ * Hands queued messages to the transport, oldest first, and marks each sent or failed. A message is
+ * claimed with SKIP LOCKED inside its own transaction, so two dispatchers never send one twice.
+ */
+export async function deliverQueuedMessages(db: Db, transport: MessageTransport, limit = 100): Promise<{ sent: number; failed: number }> {
+  let sent = 0;
+  let failed = 0;
+  for (let i = 0; i < limit; i++) {
+    const outcome = await db.transaction(async (tx) => {
+      const [row] = await tx.query<{ id: string; account_id: string | null; lead_id: string | null; channel: string; purpose: string; template: string; body: string | null }>(
+        "SELECT id, account_id, lead_id, channel, purpose, template, body FROM messages WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+      );
+      if (!row) return 'empty' as const;
+      try {
+        await transport.deliver({ id: row.id, accountId: row.account_id, leadId: row.lead_id, channel: row.channel, purpose: row.purpose, template: row.template, body: row.body });
+        await tx.query("UPDATE messages SET status = 'sent', sent_at = now(), transport = $2 WHERE id = $1", [row.id, transport.name]);
+        return 'sent' as const;
+      } catch {
+        await tx.query("UPDATE messages SET status = 'failed', transport = $2 WHERE id = $1", [row.id, transport.name]);
+        return 'failed' as const;
+      }
+    });
+    if (outcome === 'empty') break;
+    if (outcome === 'sent') sent++;
+    else failed++;
+  }
+  return { sent, failed };
+}

@@ -35,33 +35,36 @@ async function previous(tx: Queryable, key: string) {
  * the ledger entry commit together, and a repeat of the key returns the first result without acting.
  */
 export async function executeDecision(db: Db, req: ExecutionRequest): Promise<ExecutionResult> {
+  return db.transaction((tx) => executeInTransaction(tx, req));
+}
+
+/** executeDecision inside the caller's transaction (a play step commits its effect with its own progress). */
+export async function executeInTransaction(tx: Queryable, req: ExecutionRequest): Promise<ExecutionResult> {
   if (!/^[\w.:-]{1,200}$/.test(req.idempotencyKey)) {
     throw new AppError('validation_failed', 'bad idempotency key', [{ path: 'idempotencyKey', message: 'letters, digits, _ . : - only, at most 200' }]);
   }
-  return db.transaction(async (tx) => {
-    await lockKey(tx, req.idempotencyKey);
-    const done = await previous(tx, req.idempotencyKey);
-    if (done) {
-      if (done.decision_id !== req.decisionId) throw new AppError('conflict', `idempotency key ${req.idempotencyKey} was used for decision ${done.decision_id}`);
-      return { idempotencyKey: req.idempotencyKey, action: done.action, status: done.status, result: done.result, replayed: true };
-    }
-    const grant = await loadGrant(tx, req.decisionId);
-    const tool = TOOLS[grant.action];
-    const params = tool.params.safeParse(grant.params);
-    if (!params.success) {
-      throw new AppError('validation_failed', `parameters do not fit ${grant.action}`, params.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })));
-    }
-    const result = await (tool.run as (tx: Queryable, g: typeof req, p: unknown) => Promise<Record<string, unknown>>)(tx, req, params.data);
-    await tx.query(
-      "INSERT INTO executions (idempotency_key, decision_id, action, params, status, result) VALUES ($1, $2, $3, $4::jsonb, 'succeeded', $5::jsonb)",
-      [req.idempotencyKey, req.decisionId, grant.action, JSON.stringify(params.data), JSON.stringify(result)],
-    );
-    await appendToLedger(tx, [{
-      type: 'action.executed', actor: req.actor, subjectType: 'executions', subjectId: req.idempotencyKey,
-      data: { decisionId: req.decisionId, proposalId: grant.proposalId, action: grant.action, accountId: grant.accountId, leadId: grant.leadId, result },
-    }]);
-    return { idempotencyKey: req.idempotencyKey, action: grant.action, status: 'succeeded' as const, result, replayed: false };
-  });
+  await lockKey(tx, req.idempotencyKey);
+  const done = await previous(tx, req.idempotencyKey);
+  if (done) {
+    if (done.decision_id !== req.decisionId) throw new AppError('conflict', `idempotency key ${req.idempotencyKey} was used for decision ${done.decision_id}`);
+    return { idempotencyKey: req.idempotencyKey, action: done.action, status: done.status, result: done.result, replayed: true };
+  }
+  const grant = await loadGrant(tx, req.decisionId);
+  const tool = TOOLS[grant.action];
+  const params = tool.params.safeParse(grant.params);
+  if (!params.success) {
+    throw new AppError('validation_failed', `parameters do not fit ${grant.action}`, params.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })));
+  }
+  const result = await (tool.run as (tx: Queryable, g: typeof req, p: unknown) => Promise<Record<string, unknown>>)(tx, req, params.data);
+  await tx.query(
+    "INSERT INTO executions (idempotency_key, decision_id, action, params, status, result) VALUES ($1, $2, $3, $4::jsonb, 'succeeded', $5::jsonb)",
+    [req.idempotencyKey, req.decisionId, grant.action, JSON.stringify(params.data), JSON.stringify(result)],
+  );
+  await appendToLedger(tx, [{
+    type: 'action.executed', actor: req.actor, subjectType: 'executions', subjectId: req.idempotencyKey,
+    data: { decisionId: req.decisionId, proposalId: grant.proposalId, action: grant.action, accountId: grant.accountId, leadId: grant.leadId, result },
+  }]);
+  return { idempotencyKey: req.idempotencyKey, action: grant.action, status: 'succeeded' as const, result, replayed: false };
 }
 
 /**
@@ -69,20 +72,22 @@ export async function executeDecision(db: Db, req: ExecutionRequest): Promise<Ex
  * the execution stays succeeded; compensating twice is a no-op.
  */
 export async function compensateExecution(db: Db, key: string, actor: string, reason: string): Promise<{ compensated: boolean }> {
-  return db.transaction(async (tx) => {
-    await lockKey(tx, key);
-    const done = await previous(tx, key);
-    if (!done) throw new AppError('not_found', `no execution ${key}`);
-    if (done.status === 'compensated') return { compensated: true };
-    const tool = TOOLS[done.action as ToolAction];
-    const g = { decisionId: done.decision_id, idempotencyKey: key, actor };
-    if (!tool.canCompensate) {
-      await appendToLedger(tx, [{ type: 'action.not_compensable', actor, subjectType: 'executions', subjectId: key, data: { action: done.action } }]);
-      return { compensated: false };
-    }
-    await tool.compensate(tx, g, done.result);
-    await tx.query("UPDATE executions SET status = 'compensated', updated_at = now() WHERE idempotency_key = $1", [key]);
-    await appendToLedger(tx, [{ type: 'action.compensated', actor, subjectType: 'executions', subjectId: key, data: { action: done.action, reasonGiven: reason.length > 0 } }]);
-    return { compensated: true };
-  });
+  return db.transaction((tx) => compensateInTransaction(tx, key, actor, reason));
+}
+
+export async function compensateInTransaction(tx: Queryable, key: string, actor: string, reason: string): Promise<{ compensated: boolean }> {
+  await lockKey(tx, key);
+  const done = await previous(tx, key);
+  if (!done) throw new AppError('not_found', `no execution ${key}`);
+  if (done.status === 'compensated') return { compensated: true };
+  const tool = TOOLS[done.action as ToolAction];
+  const g = { decisionId: done.decision_id, idempotencyKey: key, actor };
+  if (!tool.canCompensate) {
+    await appendToLedger(tx, [{ type: 'action.not_compensable', actor, subjectType: 'executions', subjectId: key, data: { action: done.action } }]);
+    return { compensated: false };
+  }
+  await tool.compensate(tx, g, done.result);
+  await tx.query("UPDATE executions SET status = 'compensated', updated_at = now() WHERE idempotency_key = $1", [key]);
+  await appendToLedger(tx, [{ type: 'action.compensated', actor, subjectType: 'executions', subjectId: key, data: { action: done.action, reasonGiven: reason.length > 0 } }]);
+  return { compensated: true };
 }

@@ -1,0 +1,157 @@
+import { AppError } from '../errors.ts';
+import { appendToLedger } from '../ledger/index.ts';
+import { newId, type Db, type Queryable } from '../store/index.ts';
+
+/** What a step decided: go on, finish, check again later (a human decides meanwhile), or stop because policy or a person said no. */
+export type StepOutcome<S> =
+  | { next: string; state: S }
+  | { done: true; state: S }
+  | { wait: number; state: S }
+  | { refuse: string; state: S };
+
+export interface PlayRef {
+  id: string;
+  accountId: string | null;
+}
+
+/**
+ * One step of a play, with a stable id (its key in `steps`). `run` works inside the transaction that also
+ * records the play's progress, so a step's effect and the play moving past it commit together.
+ */
+export interface PlayStep<S> {
+  run(tx: Queryable, play: PlayRef, state: S): Promise<StepOutcome<S>>;
+  /** Undoes the step's effect when the play gives up after it; absent when there is nothing to undo. */
+  compensate?: (tx: Queryable, play: PlayRef, state: S) => Promise<void>;
+}
+
+export interface PlayDefinition<S> {
+  kind: string;
+  first: string;
+  steps: Record<string, PlayStep<S>>;
+  /** Failed attempts of one step before the play gives up and compensates. */
+  maxAttempts?: number;
+  /** Delay before retrying after the n-th failure. */
+  backoffMs?: (failures: number) => number;
+}
+
+interface Stored<S> {
+  data: S;
+  completed: string[];
+}
+
+const DEFAULT_MAX_ATTEMPTS = 5;
+const defaultBackoff = (failures: number) => Math.min(3_600_000, 1000 * 2 ** failures);
+
+export async function startPlay<S>(db: Db, def: PlayDefinition<S>, opts: { accountId: string | null; state: S; actor: string; now?: Date }): Promise<string> {
+  const id = newId('play');
+  const stored: Stored<S> = { data: opts.state, completed: [] };
+  await db.transaction(async (tx) => {
+    await tx.query('INSERT INTO plays (id, kind, account_id, step, state, next_run_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)', [
+      id, def.kind, opts.accountId, def.first, JSON.stringify(stored), (opts.now ?? new Date()).toISOString(),
+    ]);
+    await appendToLedger(tx, [{ type: 'play.started', actor: opts.actor, subjectType: 'plays', subjectId: id, data: { kind: def.kind, accountId: opts.accountId } }]);
+  });
+  return id;
+}
+
+interface PlayRow {
+  id: string;
+  kind: string;
+  account_id: string | null;
+  step: string;
+  status: string;
+  state: Stored<unknown>;
+  attempts: number;
+}
+
+/**
+ * Advances due plays, one step per transaction, until none is due or `maxSteps` ran. A play's row is
+ * locked while its step runs, so several workers never run one step twice; a failed step rolls back
+ * whole and is retried later with backoff.
+ */
+/** Plays by kind. Each definition keeps its own state type; the runner only moves that state between steps. */
+export type PlayRegistry = ReadonlyMap<string, PlayDefinition<unknown>>;
+
+export function playRegistry(...definitions: { kind: string }[]): PlayRegistry {
+  // The one place state types are erased: a definition only ever receives the state it produced.
+  return new Map(definitions.map((d) => [d.kind, d as unknown as PlayDefinition<unknown>]));
+}
+
+export async function runDuePlays(
+  db: Db,
+  byKind: PlayRegistry,
+  opts: { actor: string; now?: Date; maxSteps?: number },
+): Promise<{ steps: number; failures: number; gaveUp: number }> {
+  const now = opts.now ?? new Date();
+  const tally = { steps: 0, failures: 0, gaveUp: 0 };
+  const skipped = new Set<string>();
+  for (let i = 0; i < (opts.maxSteps ?? 1000); i++) {
+    const failure: { row?: PlayRow; error?: string } = {};
+    const ran = await db.transaction(async (tx) => {
+      const [row] = await tx.query<PlayRow>(
+        `SELECT id, kind, account_id, step, status, state, attempts FROM plays
+         WHERE status IN ('running', 'waiting') AND next_run_at <= $1 AND NOT (id = ANY($2::text[]))
+         ORDER BY next_run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        [now.toISOString(), [...skipped]],
+      );
+      if (!row) return false;
+      const def = byKind.get(row.kind);
+      const step = def?.steps[row.step];
+      if (!def || !step) throw new AppError('bad_request', `play ${row.id} is at unknown step ${row.kind}/${row.step}`);
+      try {
+        await advance(tx, def, row, step, now, opts.actor);
+      } catch (err) {
+        failure.row = row;
+        failure.error = (err as Error).message;
+        throw err;
+      }
+      return true;
+    }).catch((err: unknown) => {
+      if (!failure.row) throw err;
+      return 'failed' as const;
+    });
+    if (ran === false) break;
+    tally.steps++;
+    if (ran === 'failed' && failure.row) {
+      tally.failures++;
+      // Not again in this run: its retry waits for the backoff.
+      skipped.add(failure.row.id);
+      if (await recordFailure(db, byKind.get(failure.row.kind)!, failure.row, failure.error ?? 'failed', now, opts.actor)) tally.gaveUp++;
+    }
+  }
+  return tally;
+}
+
+async function advance(tx: Queryable, def: PlayDefinition<unknown>, row: PlayRow, step: PlayStep<unknown>, now: Date, actor: string): Promise<void> {
+  const ref = { id: row.id, accountId: row.account_id };
+  const outcome = await step.run(tx, ref, row.state.data);
+  const completed = 'wait' in outcome ? row.state.completed : [...row.state.completed, row.step];
+  const stored = JSON.stringify({ data: outcome.state, completed });
+  if ('next' in outcome) {
+    if (!def.steps[outcome.next]) throw new Error(`play ${def.kind} has no step ${outcome.next}`);
+    await tx.query("UPDATE plays SET step = $2, status = 'running', state = $3::jsonb, attempts = 0, next_run_at = $4, last_error = NULL, updated_at = now() WHERE id = $1", [row.id, outcome.next, stored, now.toISOString()]);
+  } else if ('wait' in outcome) {
+    await tx.query("UPDATE plays SET status = 'waiting', state = $2::jsonb, next_run_at = $3, updated_at = now() WHERE id = $1", [row.id, stored, new Date(now.getTime() + outcome.wait).toISOString()]);
+  } else {
+    const status = 'done' in outcome ? 'done' : 'refused';
+    await tx.query('UPDATE plays SET status = $2, state = $3::jsonb, updated_at = now() WHERE id = $1', [row.id, status, stored]);
+    await appendToLedger(tx, [{ type: `play.${status}`, actor, subjectType: 'plays', subjectId: row.id, data: { kind: def.kind, step: row.step, ...('refuse' in outcome ? { why: outcome.refuse } : {}) } }]);
+  }
+}
+
+/** Counts a failed attempt; past the limit, undoes the completed steps in reverse and gives up. Returns true when it gave up. */
+async function recordFailure(db: Db, def: PlayDefinition<unknown>, row: PlayRow, error: string, now: Date, actor: string): Promise<boolean> {
+  const failures = row.attempts + 1;
+  return db.transaction(async (tx) => {
+    if (failures < (def.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)) {
+      const retryAt = new Date(now.getTime() + (def.backoffMs ?? defaultBackoff)(failures));
+      await tx.query('UPDATE plays SET attempts = $2, next_run_at = $3, last_error = $4, updated_at = now() WHERE id = $1', [row.id, failures, retryAt.toISOString(), error.slice(0, 2000)]);
+      return false;
+    }
+    const ref = { id: row.id, accountId: row.account_id };
+    for (const done of [...row.state.completed].reverse()) await def.steps[done]?.compensate?.(tx, ref, row.state.data);
+    await tx.query("UPDATE plays SET status = 'gave_up', attempts = $2, last_error = $3, updated_at = now() WHERE id = $1", [row.id, failures, error.slice(0, 2000)]);
+    await appendToLedger(tx, [{ type: 'play.gave_up', actor, subjectType: 'plays', subjectId: row.id, data: { kind: def.kind, step: row.step, attempts: failures, compensated: row.state.completed } }]);
+    return true;
+  });
+}

@@ -1,0 +1,96 @@
+import { recordDecision, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
+import { recordProposal } from '../reason/index.ts';
+import type { Queryable } from '../store/index.ts';
+import { compensateInTransaction, executeInTransaction } from './execute.ts';
+import type { PlayDefinition, PlayRef } from './plays.ts';
+
+/** What the retention play carries from step to step; everything is plain JSON so it survives restarts. */
+export interface RetentionPlayState {
+  agent: { id: string; offerAutonomy: number; notifyAutonomy: number };
+  customer: { id: string; segment: string; region: string; inHoldout: boolean };
+  amountCents: number;
+  hasServiceEmailConsent: boolean;
+  /** The proposing agent's expected value and sentence, kept with the proposal. */
+  ev: { value: number } & Record<string, unknown>;
+  reason: string;
+  offer?: { decisionId: string; approvalId: string | null };
+  creditKey?: string;
+  notice?: string;
+}
+
+const ACTOR = 'play:retention';
+
+async function decide(tx: Queryable, gate: PolicyGate, play: PlayRef, s: RetentionPlayState, action: 'offer_credit' | 'send_message', params: Record<string, unknown>) {
+  const notify = action === 'send_message';
+  const request: PolicyRequestInput = {
+    agent: { id: s.agent.id, role: 'agent', autonomy: notify ? s.agent.notifyAutonomy : s.agent.offerAutonomy },
+    action,
+    customer: s.customer,
+    context: notify
+      ? { channel: 'email', purpose: 'service', hasConsent: s.hasServiceEmailConsent, risk: 'low' }
+      : { risk: 'low', amountCents: s.amountCents },
+  };
+  const decision = gate.decide(request);
+  const proposalId = await recordProposal(tx, {
+    agentId: s.agent.id, accountId: play.accountId, leadId: null, action, params, risk: 'low', ev: s.ev,
+    reason: notify ? 'tell the customer about the credit' : s.reason,
+    ...(notify ? { channel: 'email', purpose: 'service' } : {}),
+  });
+  return { decision, ...(await recordDecision(tx, proposalId, request, decision)) };
+}
+
+/**
+ * Churn risk → propose an offer → (approval) → apply the credit → notify the customer. A customer in the
+ * holdout gets the proposal recorded as held out and nothing else. If a later step keeps failing, the
+ * credit is reversed.
+ */
+export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number } = {}): PlayDefinition<RetentionPlayState> {
+  const pollMs = opts.approvalPollMs ?? 60_000;
+  return {
+    kind: 'retention',
+    first: 'propose_offer',
+    steps: {
+      propose_offer: {
+        run: async (tx, play, s) => {
+          const params = { amountCents: s.amountCents, currency: 'USD', reason: 'retention offer' };
+          if (s.customer.inHoldout) {
+            await recordProposal(tx, { agentId: s.agent.id, accountId: play.accountId, leadId: null, action: 'offer_credit', params, risk: 'low', ev: s.ev, reason: s.reason, status: 'held_out', statusReason: 'customer is in the holdout' });
+            return { refuse: 'customer is in the holdout', state: s };
+          }
+          const { decision, decisionId, approvalId } = await decide(tx, gate, play, s, 'offer_credit', params);
+          const state = { ...s, offer: { decisionId, approvalId } };
+          if (decision.outcome === 'deny') return { refuse: decision.reasons.join('; '), state };
+          return { next: decision.outcome === 'approval' ? 'await_approval' : 'apply_credit', state };
+        },
+      },
+      // The approval is a step that waits; a reviewer's decision lets it go on.
+      await_approval: {
+        run: async (tx, _play, s) => {
+          const [row] = await tx.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [s.offer?.approvalId]);
+          if (row?.status === 'pending') return { wait: pollMs, state: s };
+          if (row?.status === 'approved') return { next: 'apply_credit', state: s };
+          return { refuse: `the offer's approval was ${row?.status ?? 'missing'}`, state: s };
+        },
+      },
+      apply_credit: {
+        run: async (tx, play, s) => {
+          const key = `play:${play.id}:apply_credit`;
+          await executeInTransaction(tx, { decisionId: s.offer!.decisionId, idempotencyKey: key, actor: ACTOR });
+          return { next: 'notify_customer', state: { ...s, creditKey: key } };
+        },
+        compensate: async (tx, _play, s) => {
+          if (s.creditKey) await compensateInTransaction(tx, s.creditKey, ACTOR, 'retention play gave up');
+        },
+      },
+      notify_customer: {
+        run: async (tx, play, s) => {
+          const params = { channel: 'email', purpose: 'service', template: 'retention-credit-applied' };
+          const { decision, decisionId } = await decide(tx, gate, play, s, 'send_message', params);
+          if (decision.outcome !== 'execute') return { done: true, state: { ...s, notice: `not sent: ${decision.reasons.join('; ') || decision.outcome}` } };
+          await executeInTransaction(tx, { decisionId, idempotencyKey: `play:${play.id}:notify`, actor: ACTOR });
+          return { done: true, state: { ...s, notice: 'queued' } };
+        },
+      },
+    },
+  };
+}

@@ -4,3 +4,4 @@ export { loadChurnExamples, trainingFingerprint } from './churn-training.ts';
 export type { ChurnExample } from './churn-training.ts';
 export { recordProposal } from './proposals.ts';
 export type { ProposalRecordInput } from './proposals.ts';
+export * from './agents/index.ts';

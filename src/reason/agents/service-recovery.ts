@@ -1,0 +1,58 @@
+import { cents, expectedValue, firedTriggers, monthly } from './ev.ts';
+import type { Agent, AgentManifest, ProposalDraft, Term } from './types.ts';
+
+export const serviceRecoveryManifest: AgentManifest = {
+  id: 'service-recovery',
+  owner: 'support',
+  objective: 'fix repeated problems before the customer asks twice',
+  triggers: {
+    signalTypes: ['support_ticket', 'payment_failed'],
+    features: [
+      { feature: 'tickets30d', op: '>=', value: 2 },
+      { feature: 'paymentFailures30d', op: '>=', value: 2 },
+      { feature: 'ticketSentiment30d', op: '<', value: -0.3 },
+      { feature: 'openCases', op: '>=', value: 2 },
+    ],
+  },
+  actions: {
+    create_case: { autonomy: 3, risk: 'low' },
+    priority_routing: { autonomy: 3, risk: 'low' },
+    send_message: { autonomy: 3, risk: 'low' },
+  },
+  riskClass: 'low',
+};
+
+// Chance that each step resolves the trouble (assumptions, documented here; learned later).
+const RESOLVE = { create_case: 0.35, priority_routing: 0.25, send_message: 0.1 } as const;
+
+export const serviceRecoveryAgent: Agent = {
+  manifest: serviceRecoveryManifest,
+  propose(ctx) {
+    if (!ctx.accountId) return [];
+    const fired = firedTriggers(serviceRecoveryManifest, ctx);
+    if (fired.length === 0) return [];
+    const why = fired.join('; ');
+    // What is at stake: half a year of revenue from a customer having a bad time.
+    const impact: Term = { value: cents(monthly(ctx) * 6), source: 'features', detail: 'six months of the monthly charge' };
+    const p = (a: keyof typeof RESOLVE): Term => ({ value: RESOLVE[a], source: 'rule', detail: `resolution rate for ${a}` });
+    const proposals: ProposalDraft[] = [
+      {
+        agentId: 'service-recovery', action: 'create_case', risk: 'low', params: { subject: 'Proactive check: repeated problems', description: why, priority: 'high' },
+        ev: expectedValue(p('create_case'), impact, { value: 10, source: 'rule', detail: 'agent time' }, 'low'), reason: `Open a proactive case: ${why}.`,
+      },
+      {
+        agentId: 'service-recovery', action: 'send_message', risk: 'low', channel: 'email', purpose: 'service',
+        params: { channel: 'email', purpose: 'service', template: 'we-are-on-it' },
+        ev: expectedValue(p('send_message'), impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'), reason: `Tell the customer we are on it: ${why}.`,
+      },
+    ];
+    const open = typeof ctx.features.openCases === 'number' ? ctx.features.openCases : 0;
+    if (open >= 1) {
+      proposals.push({
+        agentId: 'service-recovery', action: 'priority_routing', risk: 'low', params: { priority: 'urgent' },
+        ev: expectedValue(p('priority_routing'), impact, { value: 5, source: 'rule', detail: 'queue jump' }, 'low'), reason: `Move the ${open} open case(s) to the front: ${why}.`,
+      });
+    }
+    return proposals.filter((x) => x.ev.value > 0).sort((a, b) => b.ev.value - a.ev.value);
+  },
+};

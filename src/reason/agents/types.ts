@@ -1,0 +1,73 @@
+import type { ChurnModel, ChurnModelInput } from '../churn-model.ts';
+
+/** The actions agents may propose; the policy schema (policies/) declares the same names. */
+export type AgentAction = 'offer_credit' | 'create_task' | 'send_message' | 'create_case' | 'priority_routing' | 'route_lead' | 'update_record';
+export type Risk = 'low' | 'medium' | 'high';
+/** L0 off, L1 suggest, L2 draft for approval, L3 execute low risk, L4 execute and escalate exceptions, L5 plan across domains. */
+export type AutonomyLevel = 0 | 1 | 2 | 3 | 4 | 5;
+
+export interface FeatureTrigger {
+  feature: string;
+  op: '<' | '<=' | '>' | '>=';
+  value: number;
+}
+
+export interface AgentManifest {
+  id: string;
+  owner: string;
+  objective: string;
+  triggers: { signalTypes: string[]; features: FeatureTrigger[]; schedule?: string };
+  /** Each action the agent may propose, with its default autonomy level and risk. */
+  actions: Partial<Record<AgentAction, { autonomy: AutonomyLevel; risk: Risk }>>;
+  riskClass: Risk;
+}
+
+/** What an agent sees of one customer (or lead). Built from the profile; agents never read the database. */
+export interface CustomerContext {
+  accountId: string | null;
+  customerId: string | null;
+  name?: string | null;
+  attributes: Record<string, unknown>;
+  subscription: ChurnModelInput['subscription'] | null;
+  features: Record<string, number | string | null>;
+  /** Effective consents that grant contact. */
+  consents: { channel: string; purpose: string }[];
+  contacts: { email?: string | null; phone?: string | null }[];
+  lead?: { id: string; email?: string | null; phone?: string | null; company?: string | null; firstName?: string | null; lastName?: string | null; status: string };
+  /** Profile ids that identity resolution thinks may be the same person (filled by the caller when known). */
+  possibleDuplicates?: string[];
+}
+
+/** One term of the expected value and where its number came from. */
+export interface Term {
+  value: number;
+  source: 'features' | 'rule' | 'model';
+  detail: string;
+  model?: { id: string; version: string };
+}
+
+export interface ExpectedValue {
+  pSuccess: Term;
+  impact: Term;
+  cost: Term;
+  riskPenalty: Term;
+  /** p(success) × impact − cost − risk penalty, in dollars. */
+  value: number;
+}
+
+export interface ProposalDraft {
+  agentId: string;
+  action: AgentAction;
+  params: Record<string, unknown>;
+  channel?: 'email' | 'sms' | 'phone' | 'push';
+  purpose?: 'marketing' | 'service' | 'sales';
+  risk: Risk;
+  ev: ExpectedValue;
+  /** One sentence a person can read. */
+  reason: string;
+}
+
+export interface Agent {
+  manifest: AgentManifest;
+  propose(ctx: CustomerContext, opts?: { churn?: ChurnModel }): ProposalDraft[];
+}

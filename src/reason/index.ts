@@ -5,3 +5,4 @@ export type { ChurnExample } from './churn-training.ts';
 export { recordProposal } from './proposals.ts';
 export type { ProposalRecordInput } from './proposals.ts';
 export * from './agents/index.ts';
+export { arbitrate, DEFAULT_RULES, type Arbitration, type ArbitrationRules, type RecentAction } from './orchestrator.ts';

@@ -12,6 +12,10 @@ const EnvSchema = z.object({
   ACS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   ACS_POLICY_DIR: z.string().optional(),
   ACS_CREDIT_APPROVAL_LIMIT_CENTS: z.coerce.number().int().min(0).default(5000),
+  ACS_AGENTS: z.enum(['on', 'off']).default('on'),
+  ACS_HOLDOUT_FRACTION: z.coerce.number().min(0).max(1).default(0.1),
+  ACS_HOLDOUT_SALT: z.string().min(1).default('acs-holdout'),
+  ACS_DAILY_CREDIT_BUDGET_CENTS: z.coerce.number().int().min(0).default(100_000),
 });
 
 export interface Config {
@@ -25,6 +29,10 @@ export interface Config {
   /** Cedar policies and schema; unset means the shipped `policies/`. */
   policyDir?: string;
   creditApprovalLimitCents: number;
+  /** Whether agents run on accepted signals. */
+  agents: boolean;
+  holdout: { fraction: number; salt: string };
+  dailyCreditBudgetCents: number;
 }
 
 export class ConfigError extends Error {}
@@ -47,5 +55,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.ACS_LOG_LEVEL,
     policyDir: e.ACS_POLICY_DIR ? resolve(e.ACS_POLICY_DIR) : undefined,
     creditApprovalLimitCents: e.ACS_CREDIT_APPROVAL_LIMIT_CENTS,
+    agents: e.ACS_AGENTS === 'on',
+    holdout: { fraction: e.ACS_HOLDOUT_FRACTION, salt: e.ACS_HOLDOUT_SALT },
+    dailyCreditBudgetCents: e.ACS_DAILY_CREDIT_BUDGET_CENTS,
   };
 }

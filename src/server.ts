@@ -8,6 +8,8 @@ import { createMetrics } from './api/metrics.ts';
 import { PolicyGate } from './assure/index.ts';
 import { OutboxBus } from './bus/index.ts';
 import type { Config } from './config.ts';
+import { subscribeDecisionLoop, type LoopOptions } from './loop.ts';
+import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
 import { subscribeFeatureUpdates } from './sense/index.ts';
 import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
 
@@ -73,9 +75,12 @@ export function createServices(
   config: Pick<Config, 'adminToken' | 'maxBodyBytes'>,
   log: Logger,
   gate: PolicyGate = PolicyGate.load(),
+  loop?: Omit<LoopOptions, 'gate'>,
 ): Services {
   const bus = new OutboxBus(db, log);
+  // Order matters: features are refreshed before agents read them, in the same delivery.
   subscribeFeatureUpdates(bus);
+  if (loop) subscribeDecisionLoop(bus, { ...loop, gate }, (t) => t.customers && log.info({ loop: t }, 'agents decided'));
   const auth = new TokenAuthenticator(db, config.adminToken);
   const app = createApp({ db, bus, auth, log, config, gate, metrics: createMetrics() });
   return { db, bus, auth, app, log, gate };
@@ -83,6 +88,8 @@ export function createServices(
 
 export interface RunningServer extends Services {
   url: string;
+  /** Fits the churn model on the customers whose outcome is recorded; agents use rules until there are enough. */
+  trainChurnModel(): Promise<ChurnModel | undefined>;
   close(): Promise<void>;
 }
 
@@ -94,7 +101,11 @@ export async function startServer(config: Config, log = createLogger(config)): P
   const db = await openDatabase(config, log);
   const tokenFile = await bootstrapAdminToken(db, config.dataDir);
   if (tokenFile) log.info({ file: tokenFile }, `first start: admin token written to ${tokenFile} (mode 0600)`);
-  const services = createServices(db, config, log, policies);
+  const churn = { model: undefined as ChurnModel | undefined };
+  const loop = config.agents
+    ? { churn: () => churn.model, holdout: config.holdout, dailyCreditBudgetCents: config.dailyCreditBudgetCents }
+    : undefined;
+  const services = createServices(db, config, log, policies, loop);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serveHttp({ fetch: services.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);
@@ -105,9 +116,18 @@ export async function startServer(config: Config, log = createLogger(config)): P
   if (!config.databaseUrl) writeFileSync(lockFile(config.dataDir), JSON.stringify({ pid: process.pid, url } satisfies ServerLock));
   services.bus.notify();
   log.info({ url, database: db.kind }, `ACS listening on ${url}`);
+  const trainChurnModel = async () => {
+    const examples = await loadChurnExamples(db);
+    if (examples.length < 50) return undefined;
+    churn.model = ChurnModel.train(examples, trainingFingerprint(examples));
+    log.info({ model: ChurnModel.ID, version: churn.model.version, trainedOn: examples.length }, 'churn model trained');
+    return churn.model;
+  };
+  await trainChurnModel();
   return {
     ...services,
     url,
+    trainChurnModel,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.bus.stop();

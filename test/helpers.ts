@@ -42,9 +42,11 @@ export interface TestApp extends Services {
 }
 
 /** The real HTTP app over a fresh database, with one token per role. */
-export async function createTestApp(opts: { maxBodyBytes?: number } = {}): Promise<TestApp> {
+export async function createTestApp(opts: { maxBodyBytes?: number; loop?: { holdoutFraction: number } } = {}): Promise<TestApp> {
   const db = await openTestDb();
-  const services = createServices(db, { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 }, pino({ level: 'silent' }));
+  // Agents stay off unless a test asks for them, so record and signal tests see only their own effects.
+  const loop = opts.loop ? { churn: () => undefined, holdout: { salt: 'test', fraction: opts.loop.holdoutFraction }, dailyCreditBudgetCents: 100_000 } : undefined;
+  const services = createServices(db, { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 }, pino({ level: 'silent' }), undefined, loop);
   const tokens = {} as Record<Role, string>;
   for (const role of ['admin', 'reviewer', 'analyst', 'agent'] as Role[]) tokens[role] = (await createToken(db, { role, name: `test ${role}` }, 'test')).token;
   return {

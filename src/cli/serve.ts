@@ -13,8 +13,10 @@ export async function serveCommand(args: string[], config: Config): Promise<numb
   const server = await startServer(config, log);
   if (values['load-demo']) {
     const summary = await loadDemoCustomers(server.db, DEMO_CUSTOMERS_FILE, progressBar(process.stderr, 'loading demo customers'));
-    if (summary) log.info({ imported: summary.imported, rejected: summary.rejected, ms: summary.ms }, `loaded ${summary.imported} demo customers from the Telco dataset`);
-    else log.info('demo customers already loaded');
+    if (summary) {
+      log.info({ imported: summary.imported, rejected: summary.rejected, ms: summary.ms }, `loaded ${summary.imported} demo customers from the Telco dataset`);
+      await server.trainChurnModel();
+    } else log.info('demo customers already loaded');
   }
   log.info(`admin token: ${config.adminToken ? 'ACS_ADMIN_TOKEN' : `${config.dataDir}/admin-token`}; try: curl -H "Authorization: Bearer $(cat ${config.dataDir}/admin-token)" ${server.url}/api/v1/me`);
   await new Promise<void>((resolve) => {

@@ -2,7 +2,7 @@ import { executeInTransaction } from './act/index.ts';
 import { recordDecision, type PolicyGate, type PolicyRequestInput } from './assure/index.ts';
 import type { Bus } from './bus/index.ts';
 import { inHoldout } from './learn/index.ts';
-import { AGENTS, arbitrate, DEFAULT_RULES, recordProposal, type ArbitrationRules, type ChurnModel, type CustomerContext, type ProposalDraft } from './reason/index.ts';
+import { AGENTS, arbitrate, DEFAULT_RULES, loadAgentSettings, recordProposal, type ArbitrationRules, type ChurnModel, type CustomerContext, type ProposalDraft } from './reason/index.ts';
 import { SIGNALS_ACCEPTED, effectiveConsents, type SignalsAcceptedEvent } from './sense/index.ts';
 import type { Queryable } from './store/index.ts';
 
@@ -47,11 +47,14 @@ async function customerContext(q: Queryable, accountId: string, now: Date): Prom
   };
 }
 
-function policyRequest(draft: ProposalDraft, ctx: CustomerContext, held: boolean): PolicyRequestInput {
+type Settings = Awaited<ReturnType<typeof loadAgentSettings>>;
+
+function policyRequest(draft: ProposalDraft, ctx: CustomerContext, held: boolean, settings: Settings): PolicyRequestInput {
   const agent = AGENTS.find((a) => a.manifest.id === draft.agentId)!;
+  const autonomy = settings.get(draft.agentId)?.autonomy[draft.action] ?? agent.manifest.actions[draft.action]?.autonomy ?? 0;
   const consent = draft.channel && draft.purpose ? ctx.consents.some((c) => c.channel === draft.channel && c.purpose === draft.purpose) : false;
   return {
-    agent: { id: draft.agentId, role: 'agent', autonomy: agent.manifest.actions[draft.action]?.autonomy ?? 0 },
+    agent: { id: draft.agentId, role: 'agent', autonomy },
     action: draft.action,
     customer: { id: ctx.customerId ?? ctx.accountId!, segment: String(ctx.subscription?.contract ?? 'unknown'), region: 'unknown', inHoldout: held },
     context: {
@@ -70,10 +73,12 @@ const stored = (draft: ProposalDraft, ctx: CustomerContext) => ({
 export async function decideForCustomers(q: Queryable, accountIds: string[], opts: LoopOptions, now = new Date()): Promise<LoopTally> {
   const tally: LoopTally = { customers: 0, proposals: 0, suppressed: 0, heldOut: 0, executed: 0, approval: 0, denied: 0 };
   const rules = opts.rules ?? DEFAULT_RULES;
+  const settings = await loadAgentSettings(q);
+  const active = AGENTS.filter((a) => !settings.get(a.manifest.id)?.paused);
   for (const accountId of accountIds) {
     const ctx = await customerContext(q, accountId, now);
     if (!ctx) continue;
-    const drafts = AGENTS.flatMap((a) => a.propose(ctx, { churn: opts.churn() }));
+    const drafts = active.flatMap((a) => a.propose(ctx, { churn: opts.churn() }));
     if (drafts.length === 0) continue;
     tally.customers++;
     tally.proposals += drafts.length;
@@ -91,7 +96,7 @@ export async function decideForCustomers(q: Queryable, accountIds: string[], opt
       tally.heldOut++;
       continue;
     }
-    const request = policyRequest(chosen, ctx, held);
+    const request = policyRequest(chosen, ctx, held, settings);
     const decision = opts.gate.decide(request);
     const proposalId = await recordProposal(q, stored(chosen, ctx));
     const { decisionId } = await recordDecision(q, proposalId, request, decision, { now });

@@ -75,3 +75,30 @@ describe('the governed loop on accepted signals', () => {
     expect(await t.db.query('SELECT 1 FROM executions')).toHaveLength(0);
   });
 });
+
+describe('agent registry', () => {
+  it('lists agents with autonomy per action; an admin pauses one or changes a level, and the loop obeys', async () => {
+    t = await createTestApp({ loop: { holdoutFraction: 0 } });
+    const list = await t.call('GET', '/api/v1/agents', { role: 'analyst' });
+    expect(list.body.data.map((a: { id: string }) => a.id)).toEqual(['retention', 'service-recovery', 'lead-nurturing', 'data-stewardship']);
+    expect(list.body.data[1].actions.create_case).toEqual({ autonomy: 3, defaultAutonomy: 3, risk: 'low' });
+
+    expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { role: 'reviewer', body: { paused: true } })).status).toBe(403);
+    expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { offer_credit: 4 } } })).body.error.issues[0].path).toBe('autonomy.offer_credit');
+    expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { create_case: 9 } } })).status).toBe(400);
+    expect((await t.call('PATCH', '/api/v1/agents/nobody', { body: { paused: true } })).status).toBe(404);
+
+    // With service recovery paused, retention's credit wins; at autonomy 2 it waits for a human.
+    expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { paused: true } })).body.paused).toBe(true);
+    const lowered = await t.call('PATCH', '/api/v1/agents/retention', { body: { autonomy: { offer_credit: 2 } } });
+    expect(lowered.body.actions.offer_credit).toMatchObject({ autonomy: 2, defaultAutonomy: 3 });
+    const accountId = await troubledCustomer(t, 'LOOP-4');
+    await t.call('POST', '/api/v1/signals', { body: trouble('LOOP-4', 1), role: 'agent' });
+    await t.bus.drain();
+    const decided = await t.db.query<{ agent_id: string; action: string; outcome: string; autonomy: number }>(
+      "SELECT p.agent_id, p.action, d.outcome, d.autonomy FROM proposals p JOIN decisions d ON d.proposal_id = p.id WHERE p.account_id = $1", [accountId]);
+    expect(decided).toEqual([{ agent_id: 'retention', action: 'offer_credit', outcome: 'approval', autonomy: 2 }]);
+    expect(await t.db.query("SELECT 1 FROM proposals WHERE agent_id = 'service-recovery' AND account_id = $1", [accountId])).toHaveLength(0);
+    expect((await t.db.query("SELECT 1 FROM ledger WHERE type = 'agent.updated'")).length).toBe(2);
+  });
+});

@@ -4,6 +4,7 @@ import type { ApiDeps } from './deps.ts';
 import { buildOpenApi } from './openapi.ts';
 import { mount, type AppEnv, type RouteDef } from './router.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { agentRoutes } from './routes/agents.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { recordRoutes } from './routes/records.ts';
 import { signalRoutes } from './routes/signals.ts';
@@ -11,7 +12,7 @@ import { signalRoutes } from './routes/signals.ts';
 export const API_VERSION = '0.1.0';
 
 export function apiRoutes(deps: ApiDeps): RouteDef[] {
-  return [...adminRoutes(deps), ...signalRoutes(deps), ...approvalRoutes(deps), ...recordRoutes(deps)];
+  return [...adminRoutes(deps), ...signalRoutes(deps), ...approvalRoutes(deps), ...agentRoutes(deps), ...recordRoutes(deps)];
 }
 
 /** The HTTP application. It opens no port: the server or a test calls it. */

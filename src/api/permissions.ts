@@ -31,6 +31,9 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'POST /api/v1/approvals/:id/approve': ['admin', 'reviewer'],
   'POST /api/v1/approvals/:id/reject': ['admin', 'reviewer'],
 
+  'GET /api/v1/agents': ALL,
+  'PATCH /api/v1/agents/:id': ['admin'],
+
   'GET /api/v1/ledger': STAFF,
   'GET /api/v1/ledger/verify': STAFF,
 

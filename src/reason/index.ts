@@ -6,3 +6,4 @@ export { recordProposal } from './proposals.ts';
 export type { ProposalRecordInput } from './proposals.ts';
 export * from './agents/index.ts';
 export { arbitrate, DEFAULT_RULES, type Arbitration, type ArbitrationRules, type RecentAction } from './orchestrator.ts';
+export { listAgents, loadAgentSettings, updateAgent, type AgentView } from './settings.ts';

@@ -1,0 +1,55 @@
+import { AppError } from '../errors.ts';
+import { appendToLedger } from '../ledger/index.ts';
+import type { Queryable } from '../store/index.ts';
+import { AGENTS, agentById, type Agent, type AgentAction, type AutonomyLevel } from './agents/index.ts';
+
+/** An agent as it runs: its manifest, whether it is paused, and the autonomy in force per action. */
+export interface AgentView {
+  id: string;
+  owner: string;
+  objective: string;
+  riskClass: string;
+  paused: boolean;
+  triggers: Agent['manifest']['triggers'];
+  actions: Record<string, { autonomy: number; defaultAutonomy: number; risk: string }>;
+}
+
+export async function loadAgentSettings(q: Queryable): Promise<Map<string, { paused: boolean; autonomy: Record<string, number> }>> {
+  const rows = await q.query<{ agent_id: string; paused: boolean; autonomy: Record<string, number> }>('SELECT agent_id, paused, autonomy FROM agent_settings');
+  return new Map(rows.map((r) => [r.agent_id, { paused: r.paused, autonomy: r.autonomy }]));
+}
+
+export async function listAgents(q: Queryable): Promise<AgentView[]> {
+  const settings = await loadAgentSettings(q);
+  return AGENTS.map(({ manifest: m }) => {
+    const s = settings.get(m.id);
+    return {
+      id: m.id, owner: m.owner, objective: m.objective, riskClass: m.riskClass, triggers: m.triggers, paused: s?.paused ?? false,
+      actions: Object.fromEntries(Object.entries(m.actions).map(([a, spec]) => [a, { autonomy: s?.autonomy[a] ?? spec!.autonomy, defaultAutonomy: spec!.autonomy, risk: spec!.risk }])),
+    };
+  });
+}
+
+/** Pauses or resumes an agent, or sets its autonomy for some of its actions; each change goes to the ledger. */
+export async function updateAgent(
+  tx: Queryable,
+  id: string,
+  change: { paused?: boolean; autonomy?: Partial<Record<AgentAction, AutonomyLevel>> },
+  actor: string,
+): Promise<AgentView> {
+  const agent = agentById(id);
+  if (!agent) throw new AppError('not_found', `no agent ${id}; known: ${AGENTS.map((a) => a.manifest.id).join(', ')}`);
+  for (const action of Object.keys(change.autonomy ?? {})) {
+    if (!agent.manifest.actions[action as AgentAction]) {
+      throw new AppError('validation_failed', `${id} does not propose ${action}`, [{ path: `autonomy.${action}`, message: `not one of ${Object.keys(agent.manifest.actions).join(', ')}` }]);
+    }
+  }
+  await tx.query(
+    `INSERT INTO agent_settings (agent_id, paused, autonomy, updated_by) VALUES ($1, coalesce($2, false), coalesce($3::jsonb, '{}'), $4)
+     ON CONFLICT (agent_id) DO UPDATE SET paused = coalesce($2, agent_settings.paused), autonomy = agent_settings.autonomy || coalesce($3::jsonb, '{}'),
+       updated_at = now(), updated_by = $4`,
+    [id, change.paused ?? null, change.autonomy ? JSON.stringify(change.autonomy) : null, actor],
+  );
+  await appendToLedger(tx, [{ type: 'agent.updated', actor, subjectType: 'agents', subjectId: id, data: { ...change } }]);
+  return (await listAgents(tx)).find((a) => a.id === id)!;
+}

@@ -13,6 +13,8 @@ const USAGE = `acs: the ACS command line
   acs token create --role R --name N           make an API token (admin, reviewer, analyst, agent)
   acs token list | acs token revoke <id>
   acs migrate                                  apply database migrations
+  acs simulate [--customers N] [--days D] [--seed S] [--holdout 0.1] [--json]
+                                               run the demo world headless on a fresh embedded database
   acs policy validate [dir]                    validate the Cedar policies (default: the shipped policies/)
   acs policy test <cases.json> [--dir D] [--credit-limit CENTS]
                                                check expected decisions (execute, approval, deny)
@@ -31,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ledger: async () => (await import('./ledger.ts')).ledgerCommand,
   token: async () => (await import('./token.ts')).tokenCommand,
   migrate: async () => (await import('./migrate.ts')).migrateCommand,
+  simulate: async () => (await import('./simulate.ts')).simulateCommand,
   policy: async () => (await import('./policy.ts')).policyCommand,
 };
 

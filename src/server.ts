@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { bootstrapAdminToken, TokenAuthenticator } from './api/auth.ts';
 import { createApp } from './api/app.ts';
 import { createMetrics } from './api/metrics.ts';
+import { FileTransport, startMaintenance } from './act/index.ts';
 import { PolicyGate } from './assure/index.ts';
 import { OutboxBus } from './bus/index.ts';
 import type { Config } from './config.ts';
@@ -124,12 +125,15 @@ export async function startServer(config: Config, log = createLogger(config)): P
     return churn.model;
   };
   await trainChurnModel();
+  // Messages go to a file in the data dir: nothing is sent anywhere until a real transport is plugged in.
+  const maintenance = startMaintenance(db, new FileTransport(join(config.dataDir, 'outbox', 'messages.jsonl')), log);
   return {
     ...services,
     url,
     trainChurnModel,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await maintenance.stop();
       await services.bus.stop();
       await db.close();
       if (!config.databaseUrl) rmSync(lockFile(config.dataDir), { force: true });

@@ -6,3 +6,4 @@ export { TOOLS, TOOL_ACTIONS, isToolAction, type ToolAction } from './tools.ts';
 export { FileTransport, deliverQueuedMessages, type MessageTransport, type OutgoingMessage } from './transport.ts';
 export { startPlay, runDuePlays, playRegistry, type PlayDefinition, type PlayStep, type StepOutcome, type PlayRegistry } from './plays.ts';
 export { retentionPlay, type RetentionPlayState } from './retention-play.ts';
+export { maintenanceTick, startMaintenance } from './maintenance.ts';

@@ -16,6 +16,10 @@ const EnvSchema = z.object({
   ACS_HOLDOUT_FRACTION: z.coerce.number().min(0).max(1).default(0.1),
   ACS_HOLDOUT_SALT: z.string().min(1).default('acs-holdout'),
   ACS_DAILY_CREDIT_BUDGET_CENTS: z.coerce.number().int().min(0).default(100_000),
+  ACS_APPROVAL_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(72),
+  ACS_WORLD_DAY_SECONDS: z.coerce.number().min(1).max(86_400).default(60),
+  ACS_WORLD_SEED: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(7),
+  ACS_WORLD_REVIEWER: z.enum(['human', 'sim']).default('human'),
 });
 
 export interface Config {
@@ -33,6 +37,10 @@ export interface Config {
   agents: boolean;
   holdout: { fraction: number; salt: string };
   dailyCreditBudgetCents: number;
+  /** How long an approval waits for a human before it expires (on the server's clock). */
+  approvalTtlMs: number;
+  /** The live demo world (`acs serve --world`): real seconds per simulated day, its seed, and who works the approval queue. */
+  world: { daySeconds: number; seed: number; reviewer: 'human' | 'sim' };
 }
 
 export class ConfigError extends Error {}
@@ -58,5 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     agents: e.ACS_AGENTS === 'on',
     holdout: { fraction: e.ACS_HOLDOUT_FRACTION, salt: e.ACS_HOLDOUT_SALT },
     dailyCreditBudgetCents: e.ACS_DAILY_CREDIT_BUDGET_CENTS,
+    approvalTtlMs: Math.round(e.ACS_APPROVAL_TTL_HOURS * 3600_000),
+    world: { daySeconds: e.ACS_WORLD_DAY_SECONDS, seed: e.ACS_WORLD_SEED, reviewer: e.ACS_WORLD_REVIEWER },
   };
 }

@@ -5,11 +5,13 @@ import pino, { type Logger } from 'pino';
 import { bootstrapAdminToken, TokenAuthenticator } from './api/auth.ts';
 import { createApp } from './api/app.ts';
 import { createMetrics } from './api/metrics.ts';
-import { FileTransport, startMaintenance } from './act/index.ts';
+import { FileTransport, playRegistry, retentionPlay, startMaintenance, type PlayRegistry } from './act/index.ts';
 import { PolicyGate } from './assure/index.ts';
 import { OutboxBus } from './bus/index.ts';
+import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import { subscribeDecisionLoop, type LoopOptions } from './loop.ts';
+import { subscribeDecisionLoop, type LoopOptions } from './loop/index.ts';
+import { openWorldClock, startLiveWorld } from './world/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
 import { subscribeFeatureUpdates } from './sense/index.ts';
 import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
@@ -63,50 +65,59 @@ export interface Services {
   bus: OutboxBus;
   auth: TokenAuthenticator;
   gate: PolicyGate;
+  clock: Clock;
+  /** The durable plays the maintenance rounds advance. */
+  plays: PlayRegistry;
   app: ReturnType<typeof createApp>;
   log: Logger;
 }
 
-/**
- * Wires the database, bus, processing subscribers and HTTP app, without opening a port. The policy gate
- * defaults to the shipped policies.
- */
-export function createServices(
-  db: Db,
-  config: Pick<Config, 'adminToken' | 'maxBodyBytes'>,
-  log: Logger,
-  gate: PolicyGate = PolicyGate.load(),
-  loop?: Omit<LoopOptions, 'gate'>,
-): Services {
+export interface ServiceOptions {
+  /** Default: the shipped policies. */
+  gate?: PolicyGate;
+  /** The governed loop's settings; without them agents do not run. */
+  loop?: Omit<LoopOptions, 'gate'>;
+  /** Default: real time. */
+  clock?: Clock;
+}
+
+/** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
+export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxBodyBytes'>, log: Logger, opts: ServiceOptions = {}): Services {
+  const gate = opts.gate ?? PolicyGate.load();
+  const clock = opts.clock ?? systemClock;
   const bus = new OutboxBus(db, log);
   // Order matters: features are refreshed before agents read them, in the same delivery.
   subscribeFeatureUpdates(bus);
-  if (loop) subscribeDecisionLoop(bus, { ...loop, gate }, (t) => t.customers && log.info({ loop: t }, 'agents decided'));
+  if (opts.loop) subscribeDecisionLoop(bus, { ...opts.loop, gate }, (t) => t.customers && log.info({ loop: t }, 'agents decided'));
+  const plays = playRegistry(retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }));
   const auth = new TokenAuthenticator(db, config.adminToken);
-  const app = createApp({ db, bus, auth, log, config, gate, metrics: createMetrics() });
-  return { db, bus, auth, app, log, gate };
+  const app = createApp({ db, bus, auth, log, config, gate, clock, metrics: createMetrics() });
+  return { db, bus, auth, app, log, gate, clock, plays };
 }
 
 export interface RunningServer extends Services {
   url: string;
   /** Fits the churn model on the customers whose outcome is recorded; agents use rules until there are enough. */
   trainChurnModel(): Promise<ChurnModel | undefined>;
+  /** Starts the live demo world (when the server was started with `world`); call it once the customers are loaded. */
+  startWorld(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Starts ACS: database, admin token on first start, HTTP server. */
-export async function startServer(config: Config, log = createLogger(config)): Promise<RunningServer> {
+/** Starts ACS: database, admin token on first start, HTTP server. With `world`, the server runs on the live world's accelerated clock. */
+export async function startServer(config: Config, log = createLogger(config), opts: { world?: boolean } = {}): Promise<RunningServer> {
   // Policies first: a policy that does not parse or validate stops start-up before anything else opens.
   const policies = PolicyGate.load(config.policyDir, { creditApprovalLimitCents: config.creditApprovalLimitCents });
   log.info({ policies: policies.loaded.policies.length, creditApprovalLimitCents: policies.creditApprovalLimitCents }, 'policies loaded and validated');
   const db = await openDatabase(config, log);
   const tokenFile = await bootstrapAdminToken(db, config.dataDir);
   if (tokenFile) log.info({ file: tokenFile }, `first start: admin token written to ${tokenFile} (mode 0600)`);
+  const world = opts.world ? await openWorldClock(db, config.world) : null;
   const churn = { model: undefined as ChurnModel | undefined };
   const loop = config.agents
-    ? { churn: () => churn.model, holdout: config.holdout, dailyCreditBudgetCents: config.dailyCreditBudgetCents }
+    ? { churn: () => churn.model, holdout: config.holdout, dailyCreditBudgetCents: config.dailyCreditBudgetCents, approvalTtlMs: config.approvalTtlMs }
     : undefined;
-  const services = createServices(db, config, log, policies, loop);
+  const services = createServices(db, config, log, { gate: policies, loop, clock: world?.clock });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serveHttp({ fetch: services.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);
@@ -126,12 +137,19 @@ export async function startServer(config: Config, log = createLogger(config)): P
   };
   await trainChurnModel();
   // Messages go to a file in the data dir: nothing is sent anywhere until a real transport is plugged in.
-  const maintenance = startMaintenance(db, new FileTransport(join(config.dataDir, 'outbox', 'messages.jsonl')), log);
+  const transport = new FileTransport(join(config.dataDir, 'outbox', 'messages.jsonl'));
+  const maintenance = startMaintenance(db, { transport, plays: services.plays, clock: services.clock }, log);
+  let live: { stop(): Promise<void> } | null = null;
   return {
     ...services,
     url,
     trainChurnModel,
+    startWorld: async () => {
+      if (!world) throw new Error('the server was started without the live world');
+      live ??= await startLiveWorld({ db, bus: services.bus, gate: policies, plays: services.plays, clock: world.clock, state: world.state, reviewer: config.world.reviewer, log });
+    },
     close: async () => {
+      await live?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await maintenance.stop();
       await services.bus.stop();

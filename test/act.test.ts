@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { approve, compensateExecution, deliverQueuedMessages, executeDecision, expireApprovals, FileTransport, maintenanceTick, reject, TOOL_ACTIONS, TOOLS } from '../src/act/index.ts';
+import { approve, compensateExecution, deliverQueuedMessages, executeDecision, expireApprovals, FileTransport, maintenanceTick, playRegistry, reject, TOOL_ACTIONS, TOOLS } from '../src/act/index.ts';
 import { PolicyGate, recordDecision, type PolicyRequestInput } from '../src/assure/index.ts';
 import { createRecord } from '../src/records/index.ts';
 import { recordProposal } from '../src/reason/index.ts';
@@ -197,12 +197,13 @@ describe('message transport', () => {
 });
 
 describe('maintenance', () => {
-  it('expires stale approvals and delivers queued messages in one round', async () => {
+  it('expires stale approvals, advances due plays and delivers queued messages in one round', async () => {
     const stale = await decided('create_case', { subject: 'stale' }, { autonomy: 2, ttlMs: 1000 });
     const msg = await decided('send_message', { channel: 'email', purpose: 'service', template: 'tick' }, { autonomy: 4, channel: 'email', purpose: 'service', hasConsent: true });
     await executeDecision(db, { decisionId: msg.decisionId, idempotencyKey: 'k-tick', actor: 'test' });
     const file = join(mkdtempSync(join(tmpdir(), 'acs-tick-')), 'm.jsonl');
-    const r = await maintenanceTick(db, new FileTransport(file), new Date(Date.now() + 10_000));
+    const r = await maintenanceTick(db, { transport: new FileTransport(file), plays: playRegistry() }, new Date(Date.now() + 10_000));
+    expect(r.plays).toEqual({ steps: 0, failures: 0, gaveUp: 0 });
     expect(r.expired).toBeGreaterThanOrEqual(1);
     expect(r.sent).toBeGreaterThanOrEqual(1);
     const [row] = await db.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [stale.approvalId]);

@@ -111,10 +111,13 @@ describe('lead nurturing agent', () => {
     proposals.forEach(expectWellFormed);
   });
 
-  it('nurtures a weak lead by email only with sales-email consent', () => {
-    expect(leadNurturingAgent.propose(lead({ email: 'x@gmail.com' })).some((p) => p.action === 'send_message')).toBe(false);
+  it('proposes a nurture email for a weak lead and leaves consent to policy, saying in the reason when it was given', () => {
+    const unconsented = leadNurturingAgent.propose(lead({ email: 'x@gmail.com' })).find((p) => p.action === 'send_message');
+    expect(unconsented).toMatchObject({ channel: 'email', purpose: 'sales' });
+    expect(unconsented!.reason).not.toContain('agreed');
     const consented = leadNurturingAgent.propose(lead({ email: 'x@gmail.com' }, {}, [{ channel: 'email', purpose: 'sales' }]));
-    expect(consented.find((p) => p.action === 'send_message')).toMatchObject({ channel: 'email', purpose: 'sales' });
+    expect(consented.find((p) => p.action === 'send_message')!.reason).toContain('the lead agreed to sales email');
+    expect(leadNurturingAgent.propose(lead({ email: null })).some((p) => p.action === 'send_message')).toBe(false);
   });
 
   it('leaves converted leads and quiet non-new leads alone', () => {

@@ -46,7 +46,7 @@ export async function createTestApp(opts: { maxBodyBytes?: number; loop?: { hold
   const db = await openTestDb();
   // Agents stay off unless a test asks for them, so record and signal tests see only their own effects.
   const loop = opts.loop ? { churn: () => undefined, holdout: { salt: 'test', fraction: opts.loop.holdoutFraction }, dailyCreditBudgetCents: 100_000 } : undefined;
-  const services = createServices(db, { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 }, pino({ level: 'silent' }), undefined, loop);
+  const services = createServices(db, { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 }, pino({ level: 'silent' }), { loop });
   const tokens = {} as Record<Role, string>;
   for (const role of ['admin', 'reviewer', 'analyst', 'agent'] as Role[]) tokens[role] = (await createToken(db, { role, name: `test ${role}` }, 'test')).token;
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arbitrate, DEFAULT_RULES, expectedValue, type ProposalDraft } from '../src/reason/index.ts';
+import { arbitrate, conflictReason, DEFAULT_RULES, expectedValue, type ProposalDraft } from '../src/reason/index.ts';
 
 const now = new Date('2026-06-10T12:00:00Z');
 const hoursAgo = (h: number) => new Date(now.getTime() - h * 3600_000);
@@ -11,27 +11,46 @@ const draft = (agentId: string, action: ProposalDraft['action'], ev: number, ext
 const rules = { ...DEFAULT_RULES, creditBudgetLeftCents: 10_000 };
 
 describe('arbitration', () => {
-  it('keeps one action per customer: the highest EV, the rest suppressed as conflicts', () => {
+  it('ranks the drafts within every limit by expected value, highest first, suppressing none of them', () => {
     const r = arbitrate([draft('retention', 'create_task', 50), draft('service-recovery', 'create_case', 80), draft('retention', 'offer_credit', 60, { params: { amountCents: 1000 } })], [], rules, now);
-    expect(r.chosen).toMatchObject({ agentId: 'service-recovery', action: 'create_case' });
-    expect(r.suppressed.map((s) => s.reason)).toEqual([expect.stringMatching(/^conflict: service-recovery\/create_case/), expect.stringMatching(/^conflict/)]);
+    expect(r.ranked.map((d) => `${d.agentId}/${d.action}`)).toEqual(['service-recovery/create_case', 'retention/offer_credit', 'retention/create_task']);
+    expect(r.suppressed).toEqual([]);
+    expect(conflictReason(r.ranked[0]!, r.ranked[2]!)).toBe('conflict: service-recovery/create_case has the higher expected value (78.4 >= 49)');
+  });
+
+  it('breaks a tie in expected value by agent, then action, so the order never depends on input order', () => {
+    const a = draft('service-recovery', 'create_case', 50);
+    const b = draft('retention', 'create_task', 50);
+    expect(arbitrate([a, b], [], rules, now).ranked.map((d) => d.agentId)).toEqual(['retention', 'service-recovery']);
+    expect(arbitrate([b, a], [], rules, now).ranked.map((d) => d.agentId)).toEqual(['retention', 'service-recovery']);
   });
 
   it('suppresses everything during the cooldown after a recent action', () => {
-    const r = arbitrate([draft('retention', 'create_task', 50)], [{ at: hoursAgo(3), action: 'create_case', channel: null }], rules, now);
-    expect(r.chosen).toBeNull();
+    const r = arbitrate([draft('retention', 'create_task', 50)], [{ at: hoursAgo(3), agentId: 'service-recovery', action: 'create_case', channel: null }], rules, now);
+    expect(r.ranked).toEqual([]);
     expect(r.suppressed[0]!.reason).toMatch(/^cooldown/);
-    expect(arbitrate([draft('retention', 'create_task', 50)], [{ at: hoursAgo(30), action: 'create_case', channel: null }], rules, now).chosen).not.toBeNull();
+    expect(arbitrate([draft('retention', 'create_task', 50)], [{ at: hoursAgo(30), agentId: 'service-recovery', action: 'create_case', channel: null }], rules, now).ranked).toHaveLength(1);
   });
 
   it('caps contacts per channel and respects the daily credit budget', () => {
-    const contacts = [3, 100, 200].map((h) => ({ at: hoursAgo(h + 24), action: 'send_message', channel: 'email' }));
+    const contacts = [3, 100, 200].map((h) => ({ at: hoursAgo(h + 24), agentId: 'service-recovery', action: 'send_message', channel: 'email' }));
     const r = arbitrate([
       draft('retention', 'send_message', 90, { channel: 'email', purpose: 'service' }),
       draft('retention', 'offer_credit', 80, { params: { amountCents: 20_000 } }),
       draft('retention', 'create_task', 10),
     ], contacts, rules, now);
-    expect(r.chosen).toMatchObject({ action: 'create_task' });
+    expect(r.ranked.map((d) => d.action)).toEqual(['create_task']);
     expect(r.suppressed.map((s) => s.reason.split(':')[0])).toEqual(['contact cap', 'credit budget']);
+  });
+
+  it('does not let an agent take the same action for a customer twice within the repeat window', () => {
+    const credit = draft('retention', 'offer_credit', 60, { params: { amountCents: 1000 } });
+    const recent = [{ at: hoursAgo(24 * 5), agentId: 'retention', action: 'offer_credit', channel: null }];
+    const r = arbitrate([credit, draft('retention', 'create_task', 40)], recent, rules, now);
+    expect(r.ranked.map((d) => d.action)).toEqual(['create_task']);
+    expect(r.suppressed[0]!.reason).toBe(`repeat: retention/offer_credit was already taken at ${hoursAgo(24 * 5).toISOString()}`);
+    // Another agent's credit, or the same one after the window, is not a repeat.
+    expect(arbitrate([credit], [{ ...recent[0]!, agentId: 'service-recovery' }], rules, now).ranked).toHaveLength(1);
+    expect(arbitrate([credit], [{ ...recent[0]!, at: hoursAgo(24 * 15) }], rules, now).ranked).toHaveLength(1);
   });
 });

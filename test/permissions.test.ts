@@ -10,7 +10,7 @@ let t: TestApp;
 let mounted: RouteDef[];
 beforeAll(async () => {
   t = await createTestApp();
-  mounted = apiRoutes({ db: t.db, bus: t.bus, auth: t.auth, gate: t.gate, log: t.log, config: { maxBodyBytes: 1 << 20 }, metrics: createMetrics() });
+  mounted = apiRoutes({ db: t.db, bus: t.bus, auth: t.auth, gate: t.gate, clock: t.clock, log: t.log, config: { maxBodyBytes: 1 << 20 }, metrics: createMetrics() });
 });
 afterAll(async () => t.close());
 

@@ -54,7 +54,7 @@ describe('retention play', () => {
     const waiting = await playRow(id);
     expect(waiting).toMatchObject({ status: 'waiting', step: 'await_approval' });
     expect(await credits()).toBe(before);
-    await approve(db, gate, waiting.state.data.offer!.approvalId!, { actor: 'reviewer:ann' });
+    await approve(db, gate, waiting.state.data.offer!.approvalId!, { actor: 'reviewer:ann', now: at(1000) });
     await runDuePlays(db, registry(), { actor: 'test', now: at(2000) });
     expect((await playRow(id)).status).toBe('done');
     expect(await credits()).toBe(before + 1);
@@ -64,7 +64,7 @@ describe('retention play', () => {
     const before = await credits();
     const rejected = await startPlay(db, retentionPlay(gate), { accountId, state: state({ agent: { id: 'retention', offerAutonomy: 3, notifyAutonomy: 4 } }), actor: 'test', now: T0 });
     await runDuePlays(db, registry(), { actor: 'test', now: T0 });
-    await reject(db, (await playRow(rejected)).state.data.offer!.approvalId!, { actor: 'reviewer:ann', reason: 'already on a discount' });
+    await reject(db, (await playRow(rejected)).state.data.offer!.approvalId!, { actor: 'reviewer:ann', reason: 'already on a discount', now: at(1000) });
     await runDuePlays(db, registry(), { actor: 'test', now: at(2000) });
     expect((await playRow(rejected)).status).toBe('refused');
 

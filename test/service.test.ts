@@ -1,4 +1,4 @@
-import { SIGNAL_TYPES } from '../src/contracts/index.ts';
+import { SIGNAL_CONTRACTS, SIGNAL_TYPES } from '../src/contracts/index.ts';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,7 +65,9 @@ describe('service endpoints', () => {
 
     const signalBody = paths['/api/v1/signals']!.post.requestBody.content;
     const oneSignal = signalBody['application/json'].schema.anyOf[0].anyOf as { properties: { type: { const: string } } }[];
-    expect(oneSignal.map((v) => v.properties.type.const).sort()).toEqual([...SIGNAL_TYPES].sort());
+    // One schema per type and contract version.
+    expect([...new Set(oneSignal.map((v) => v.properties.type.const))].sort()).toEqual([...SIGNAL_TYPES].sort());
+    expect(oneSignal.length).toBe(Object.values(SIGNAL_CONTRACTS).reduce((n, versions) => n + Object.keys(versions).length, 0));
     expect(signalBody['application/x-ndjson']).toBeDefined();
 
     const create = paths['/api/v1/accounts']!.post;

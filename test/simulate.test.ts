@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runSimulation } from '../src/simulate.ts';
+import { runSimulation } from '../src/world/index.ts';
 
 const TELCO = fileURLToPath(new URL('../data/telco_churn.csv', import.meta.url));
 

@@ -14,6 +14,12 @@ interface PendingApproval {
   request: PolicyRequestInput;
 }
 
+/**
+ * The idempotency key of the action an approval lets run. Whoever runs it (the approve route, a play
+ * waiting on the approval, a simulated reviewer) uses this key, so the effect happens once.
+ */
+export const approvalExecutionKey = (approvalId: string) => `approval:${approvalId}`;
+
 /** Locks an approval that can still be decided; an expired one is marked so and refused. */
 async function lockPending(tx: Queryable, id: string, now: Date): Promise<PendingApproval> {
   const [row] = await tx.query<PendingApproval>(

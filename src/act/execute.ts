@@ -8,6 +8,8 @@ export interface ExecutionRequest {
   /** Stable for one intended effect: a retry, restart or duplicate delivery uses the same key. */
   idempotencyKey: string;
   actor: string;
+  /** When the action takes effect (default: now); a simulation passes its own clock. */
+  now?: Date;
 }
 
 export interface ExecutionResult {
@@ -57,8 +59,8 @@ export async function executeInTransaction(tx: Queryable, req: ExecutionRequest)
   }
   const result = await (tool.run as (tx: Queryable, g: typeof req, p: unknown) => Promise<Record<string, unknown>>)(tx, req, params.data);
   await tx.query(
-    "INSERT INTO executions (idempotency_key, decision_id, action, params, status, result) VALUES ($1, $2, $3, $4::jsonb, 'succeeded', $5::jsonb)",
-    [req.idempotencyKey, req.decisionId, grant.action, JSON.stringify(params.data), JSON.stringify(result)],
+    "INSERT INTO executions (idempotency_key, decision_id, action, params, status, result, created_at) VALUES ($1, $2, $3, $4::jsonb, 'succeeded', $5::jsonb, $6)",
+    [req.idempotencyKey, req.decisionId, grant.action, JSON.stringify(params.data), JSON.stringify(result), (req.now ?? new Date()).toISOString()],
   );
   await appendToLedger(tx, [{
     type: 'action.executed', actor: req.actor, subjectType: 'executions', subjectId: req.idempotencyKey,

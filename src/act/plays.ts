@@ -12,6 +12,8 @@ export type StepOutcome<S> =
 export interface PlayRef {
   id: string;
   accountId: string | null;
+  /** The runner's clock: decisions and approvals a step makes are dated by it. */
+  now: Date;
 }
 
 /**
@@ -42,15 +44,29 @@ interface Stored<S> {
 const DEFAULT_MAX_ATTEMPTS = 5;
 const defaultBackoff = (failures: number) => Math.min(3_600_000, 1000 * 2 ** failures);
 
-export async function startPlay<S>(db: Db, def: PlayDefinition<S>, opts: { accountId: string | null; state: S; actor: string; now?: Date }): Promise<string> {
+export interface StartPlayOptions<S> {
+  accountId: string | null;
+  state: S;
+  actor: string;
+  now?: Date;
+  /** Where to begin when a caller already did the first steps' work (the loop has decided the offer); default `def.first`. */
+  step?: string;
+}
+
+export async function startPlay<S>(db: Db, def: PlayDefinition<S>, opts: StartPlayOptions<S>): Promise<string> {
+  return db.transaction((tx) => startPlayInTransaction(tx, def, opts));
+}
+
+/** startPlay inside the caller's transaction: the play exists exactly when the change that started it commits. */
+export async function startPlayInTransaction<S>(tx: Queryable, def: Pick<PlayDefinition<S>, 'kind' | 'first'> & { steps: Record<string, unknown> }, opts: StartPlayOptions<S>): Promise<string> {
+  const step = opts.step ?? def.first;
+  if (!def.steps[step]) throw new Error(`play ${def.kind} has no step ${step}`);
   const id = newId('play');
   const stored: Stored<S> = { data: opts.state, completed: [] };
-  await db.transaction(async (tx) => {
-    await tx.query('INSERT INTO plays (id, kind, account_id, step, state, next_run_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)', [
-      id, def.kind, opts.accountId, def.first, JSON.stringify(stored), (opts.now ?? new Date()).toISOString(),
-    ]);
-    await appendToLedger(tx, [{ type: 'play.started', actor: opts.actor, subjectType: 'plays', subjectId: id, data: { kind: def.kind, accountId: opts.accountId } }]);
-  });
+  await tx.query('INSERT INTO plays (id, kind, account_id, step, state, next_run_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)', [
+    id, def.kind, opts.accountId, step, JSON.stringify(stored), (opts.now ?? new Date()).toISOString(),
+  ]);
+  await appendToLedger(tx, [{ type: 'play.started', actor: opts.actor, subjectType: 'plays', subjectId: id, data: { kind: def.kind, accountId: opts.accountId, step } }]);
   return id;
 }
 
@@ -123,7 +139,7 @@ export async function runDuePlays(
 }
 
 async function advance(tx: Queryable, def: PlayDefinition<unknown>, row: PlayRow, step: PlayStep<unknown>, now: Date, actor: string): Promise<void> {
-  const ref = { id: row.id, accountId: row.account_id };
+  const ref = { id: row.id, accountId: row.account_id, now };
   const outcome = await step.run(tx, ref, row.state.data);
   const completed = 'wait' in outcome ? row.state.completed : [...row.state.completed, row.step];
   const stored = JSON.stringify({ data: outcome.state, completed });
@@ -148,7 +164,7 @@ async function recordFailure(db: Db, def: PlayDefinition<unknown>, row: PlayRow,
       await tx.query('UPDATE plays SET attempts = $2, next_run_at = $3, last_error = $4, updated_at = now() WHERE id = $1', [row.id, failures, retryAt.toISOString(), error.slice(0, 2000)]);
       return false;
     }
-    const ref = { id: row.id, accountId: row.account_id };
+    const ref = { id: row.id, accountId: row.account_id, now };
     for (const done of [...row.state.completed].reverse()) await def.steps[done]?.compensate?.(tx, ref, row.state.data);
     await tx.query("UPDATE plays SET status = 'gave_up', attempts = $2, last_error = $3, updated_at = now() WHERE id = $1", [row.id, failures, error.slice(0, 2000)]);
     await appendToLedger(tx, [{ type: 'play.gave_up', actor, subjectType: 'plays', subjectId: row.id, data: { kind: def.kind, step: row.step, attempts: failures, compensated: row.state.completed } }]);

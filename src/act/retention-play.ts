@@ -1,6 +1,7 @@
 import { recordDecision, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
 import { recordProposal } from '../reason/index.ts';
 import type { Queryable } from '../store/index.ts';
+import { approvalExecutionKey } from './approvals.ts';
 import { compensateInTransaction, executeInTransaction } from './execute.ts';
 import type { PlayDefinition, PlayRef } from './plays.ts';
 
@@ -20,7 +21,7 @@ export interface RetentionPlayState {
 
 const ACTOR = 'play:retention';
 
-async function decide(tx: Queryable, gate: PolicyGate, play: PlayRef, s: RetentionPlayState, action: 'offer_credit' | 'send_message', params: Record<string, unknown>) {
+async function decide(tx: Queryable, gate: PolicyGate, play: PlayRef, s: RetentionPlayState, action: 'offer_credit' | 'send_message', params: Record<string, unknown>, approvalTtlMs?: number) {
   const notify = action === 'send_message';
   const request: PolicyRequestInput = {
     agent: { id: s.agent.id, role: 'agent', autonomy: notify ? s.agent.notifyAutonomy : s.agent.offerAutonomy },
@@ -36,7 +37,7 @@ async function decide(tx: Queryable, gate: PolicyGate, play: PlayRef, s: Retenti
     reason: notify ? 'tell the customer about the credit' : s.reason,
     ...(notify ? { channel: 'email', purpose: 'service' } : {}),
   });
-  return { decision, ...(await recordDecision(tx, proposalId, request, decision)) };
+  return { decision, ...(await recordDecision(tx, proposalId, request, decision, { now: play.now, approvalTtlMs })) };
 }
 
 /**
@@ -44,7 +45,7 @@ async function decide(tx: Queryable, gate: PolicyGate, play: PlayRef, s: Retenti
  * holdout gets the proposal recorded as held out and nothing else. If a later step keeps failing, the
  * credit is reversed.
  */
-export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number } = {}): PlayDefinition<RetentionPlayState> {
+export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number; approvalTtlMs?: number } = {}): PlayDefinition<RetentionPlayState> {
   const pollMs = opts.approvalPollMs ?? 60_000;
   return {
     kind: 'retention',
@@ -57,7 +58,7 @@ export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number 
             await recordProposal(tx, { agentId: s.agent.id, accountId: play.accountId, leadId: null, action: 'offer_credit', params, risk: 'low', ev: s.ev, reason: s.reason, status: 'held_out', statusReason: 'customer is in the holdout' });
             return { refuse: 'customer is in the holdout', state: s };
           }
-          const { decision, decisionId, approvalId } = await decide(tx, gate, play, s, 'offer_credit', params);
+          const { decision, decisionId, approvalId } = await decide(tx, gate, play, s, 'offer_credit', params, opts.approvalTtlMs);
           const state = { ...s, offer: { decisionId, approvalId } };
           if (decision.outcome === 'deny') return { refuse: decision.reasons.join('; '), state };
           return { next: decision.outcome === 'approval' ? 'await_approval' : 'apply_credit', state };
@@ -74,8 +75,9 @@ export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number 
       },
       apply_credit: {
         run: async (tx, play, s) => {
-          const key = `play:${play.id}:apply_credit`;
-          await executeInTransaction(tx, { decisionId: s.offer!.decisionId, idempotencyKey: key, actor: ACTOR });
+          // After an approval, the same key as the approve route: whichever runs first applies the credit, once.
+          const key = s.offer!.approvalId ? approvalExecutionKey(s.offer!.approvalId) : `play:${play.id}:apply_credit`;
+          await executeInTransaction(tx, { decisionId: s.offer!.decisionId, idempotencyKey: key, actor: ACTOR, now: play.now });
           return { next: 'notify_customer', state: { ...s, creditKey: key } };
         },
         compensate: async (tx, _play, s) => {
@@ -85,9 +87,11 @@ export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number 
       notify_customer: {
         run: async (tx, play, s) => {
           const params = { channel: 'email', purpose: 'service', template: 'retention-credit-applied' };
-          const { decision, decisionId } = await decide(tx, gate, play, s, 'send_message', params);
+          const { decision, decisionId } = await decide(tx, gate, play, s, 'send_message', params, opts.approvalTtlMs);
+          // Waiting for a human is the approval queue's business now: approving it sends the notice.
+          if (decision.outcome === 'approval') return { done: true, state: { ...s, notice: `waiting for approval: ${decision.reasons.join('; ')}` } };
           if (decision.outcome !== 'execute') return { done: true, state: { ...s, notice: `not sent: ${decision.reasons.join('; ') || decision.outcome}` } };
-          await executeInTransaction(tx, { decisionId, idempotencyKey: `play:${play.id}:notify`, actor: ACTOR });
+          await executeInTransaction(tx, { decisionId, idempotencyKey: `play:${play.id}:notify`, actor: ACTOR, now: play.now });
           return { done: true, state: { ...s, notice: 'queued' } };
         },
       },

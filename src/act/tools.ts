@@ -10,6 +10,8 @@ export interface ToolContext {
   leadId: string | null;
   idempotencyKey: string;
   actor: string;
+  /** When the action takes effect: the caller's clock (a simulation's day), so budgets and due dates follow it. */
+  now: Date;
 }
 
 /** What a guarded tool is called with: the decision that allows it, which the tool checks again itself. */
@@ -17,6 +19,7 @@ export interface GrantedContext {
   decisionId: string;
   idempotencyKey: string;
   actor: string;
+  now?: Date;
 }
 
 /**
@@ -47,8 +50,8 @@ const creditTool: Tool<z.infer<typeof Credit>> = {
   params: Credit,
   run: async (tx, ctx, p) => {
     const id = newId('cred');
-    await tx.query('INSERT INTO credits (id, account_id, amount_cents, currency, reason, execution_key) VALUES ($1, $2, $3, $4, $5, $6)', [
-      id, need(ctx.accountId, 'accountId'), p.amountCents, p.currency, p.reason ?? null, ctx.idempotencyKey,
+    await tx.query('INSERT INTO credits (id, account_id, amount_cents, currency, reason, execution_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      id, need(ctx.accountId, 'accountId'), p.amountCents, p.currency, p.reason ?? null, ctx.idempotencyKey, ctx.now.toISOString(),
     ]);
     return { creditId: id, amountCents: p.amountCents };
   },
@@ -61,7 +64,7 @@ const DEFINITIONS = {
   create_case: {
     params: CreateCase,
     run: async (tx, ctx, p) => {
-      const record = await insertRecord(tx, 'cases', { accountId: need(ctx.accountId, 'accountId'), subject: p.subject, description: p.description, priority: p.priority, channel: 'web' }, ctx.actor);
+      const record = await insertRecord(tx, 'cases', { accountId: need(ctx.accountId, 'accountId'), subject: p.subject, description: p.description, priority: p.priority, channel: 'web', openedAt: ctx.now.toISOString() }, ctx.actor);
       return { caseId: record.id };
     },
     compensate: async (tx, ctx, result) => {
@@ -73,9 +76,9 @@ const DEFINITIONS = {
     run: async (tx, ctx, p) => {
       const id = newId('task');
       await tx.query(
-        `INSERT INTO tasks (id, account_id, lead_id, title, details, assignee, due_at, execution_key)
-         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int IS NULL THEN NULL ELSE now() + make_interval(days => $7::int) END, $8)`,
-        [id, ctx.accountId, ctx.leadId, p.title, p.details ?? null, p.assignee ?? null, p.dueInDays ?? null, ctx.idempotencyKey],
+        `INSERT INTO tasks (id, account_id, lead_id, title, details, assignee, due_at, execution_key, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int IS NULL THEN NULL ELSE $9::timestamptz + make_interval(days => $7::int) END, $8, $9)`,
+        [id, ctx.accountId, ctx.leadId, p.title, p.details ?? null, p.assignee ?? null, p.dueInDays ?? null, ctx.idempotencyKey, ctx.now.toISOString()],
       );
       return { taskId: id };
     },
@@ -120,8 +123,8 @@ const DEFINITIONS = {
     run: async (tx, ctx, p) => {
       const id = newId('msg');
       await tx.query(
-        'INSERT INTO messages (id, account_id, lead_id, channel, purpose, template, body, execution_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-        [id, ctx.accountId, ctx.leadId, p.channel, p.purpose, p.template, p.body ?? null, ctx.idempotencyKey],
+        'INSERT INTO messages (id, account_id, lead_id, channel, purpose, template, body, execution_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+        [id, ctx.accountId, ctx.leadId, p.channel, p.purpose, p.template, p.body ?? null, ctx.idempotencyKey, ctx.now.toISOString()],
       );
       return { messageId: id };
     },
@@ -172,7 +175,7 @@ export async function loadGrant(tx: Queryable, decisionId: string): Promise<Gran
 }
 
 function guarded<P>(action: ToolAction, tool: Tool<P>) {
-  const context = (grant: Grant, g: GrantedContext): ToolContext => ({ accountId: grant.accountId, leadId: grant.leadId, idempotencyKey: g.idempotencyKey, actor: g.actor });
+  const context = (grant: Grant, g: GrantedContext): ToolContext => ({ accountId: grant.accountId, leadId: grant.leadId, idempotencyKey: g.idempotencyKey, actor: g.actor, now: g.now ?? new Date() });
   return {
     params: tool.params,
     canCompensate: tool.compensate !== null,

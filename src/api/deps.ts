@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { PolicyGate } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
+import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../store/index.ts';
 import type { TokenAuthenticator } from './auth.ts';
@@ -15,4 +16,6 @@ export interface ApiDeps {
   metrics: Metrics;
   auth: TokenAuthenticator;
   gate: PolicyGate;
+  /** The server's time: real, or the live demo world's accelerated clock. */
+  clock: Clock;
 }

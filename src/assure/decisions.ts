@@ -1,9 +1,15 @@
 import { appendToLedger } from '../ledger/index.ts';
-import { newId, type Queryable } from '../store/index.ts';
+import { insertRows, newId, type Queryable } from '../store/index.ts';
 import type { Decision, PolicyRequestInput } from './request.ts';
 
 /** Default time a human has to decide an approval before it expires. */
 export const DEFAULT_APPROVAL_TTL_MS = 72 * 3600_000;
+
+export interface DecisionRecordInput {
+  proposalId: string;
+  request: PolicyRequestInput;
+  decision: Decision;
+}
 
 /**
  * Stores the gate's decision on a proposal with the matched policy ids and autonomy level, opens an
@@ -16,21 +22,31 @@ export async function recordDecision(
   decision: Decision,
   opts: { now?: Date; approvalTtlMs?: number } = {},
 ): Promise<{ decisionId: string; approvalId: string | null }> {
-  const decisionId = newId('dec');
-  await tx.query(
-    'INSERT INTO decisions (id, proposal_id, outcome, policy_ids, reasons, autonomy, request) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7::jsonb)',
-    [decisionId, proposalId, decision.outcome, JSON.stringify(decision.policyIds), JSON.stringify(decision.reasons), decision.autonomy, JSON.stringify(request)],
-  );
-  await tx.query("UPDATE proposals SET status = 'decided' WHERE id = $1 AND status = 'proposed'", [proposalId]);
-  let approvalId: string | null = null;
-  if (decision.outcome === 'approval') {
-    approvalId = newId('appr');
-    const expires = new Date((opts.now ?? new Date()).getTime() + (opts.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS));
-    await tx.query('INSERT INTO approvals (id, decision_id, expires_at) VALUES ($1, $2, $3)', [approvalId, decisionId, expires.toISOString()]);
-  }
-  await appendToLedger(tx, [{
-    type: 'policy.decided', actor: 'policy', subjectType: 'decisions', subjectId: decisionId,
-    data: { proposalId, outcome: decision.outcome, policyIds: decision.policyIds, autonomy: decision.autonomy, approvalId },
-  }]);
-  return { decisionId, approvalId };
+  return (await recordDecisions(tx, [{ proposalId, request, decision }], opts))[0]!;
+}
+
+/** recordDecision for many at once, in a fixed number of statements. Returns the ids in order. */
+export async function recordDecisions(
+  tx: Queryable,
+  items: DecisionRecordInput[],
+  opts: { now?: Date; approvalTtlMs?: number } = {},
+): Promise<{ decisionId: string; approvalId: string | null }[]> {
+  if (items.length === 0) return [];
+  const now = opts.now ?? new Date();
+  const expires = new Date(now.getTime() + (opts.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS)).toISOString();
+  const rows = items.map((i) => ({
+    id: newId('dec'), proposal_id: i.proposalId, outcome: i.decision.outcome, policy_ids: i.decision.policyIds, reasons: i.decision.reasons,
+    autonomy: i.decision.autonomy, request: i.request, decided_at: now.toISOString(), approvalId: i.decision.outcome === 'approval' ? newId('appr') : null,
+  }));
+  await insertRows(tx, 'decisions', {
+    id: 'text', proposal_id: 'text', outcome: 'text', policy_ids: 'jsonb', reasons: 'jsonb', autonomy: 'int', request: 'jsonb', decided_at: 'timestamptz',
+  }, rows);
+  await tx.query("UPDATE proposals SET status = 'decided' WHERE id = ANY($1::text[]) AND status = 'proposed'", [rows.map((r) => r.proposal_id)]);
+  await insertRows(tx, 'approvals', { id: 'text', decision_id: 'text', expires_at: 'timestamptz' },
+    rows.filter((r) => r.approvalId).map((r) => ({ id: r.approvalId, decision_id: r.id, expires_at: expires })));
+  await appendToLedger(tx, rows.map((r) => ({
+    type: 'policy.decided', actor: 'policy', subjectType: 'decisions', subjectId: r.id,
+    data: { proposalId: r.proposal_id, outcome: r.outcome, policyIds: r.policy_ids, autonomy: r.autonomy, approvalId: r.approvalId },
+  })));
+  return rows.map((r) => ({ decisionId: r.id, approvalId: r.approvalId }));
 }

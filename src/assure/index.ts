@@ -14,4 +14,4 @@ export {
   type Decision,
   type Outcome,
 } from './request.ts';
-export { recordDecision, DEFAULT_APPROVAL_TTL_MS } from './decisions.ts';
+export { recordDecision, recordDecisions, DEFAULT_APPROVAL_TTL_MS, type DecisionRecordInput } from './decisions.ts';

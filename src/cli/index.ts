@@ -4,7 +4,8 @@ import { AppError } from '../errors.ts';
 
 const USAGE = `acs: the ACS command line
 
-  acs serve [--load-demo]                      start the API (port ACS_PORT, default 7300)
+  acs serve [--load-demo] [--world]            start the API (port ACS_PORT, default 7300); --world also
+                                               runs the demo world live on an accelerated clock
   acs import <entity> <file.csv> [--map col=field ...] [--json]
                                                import a CSV; entity: customers, accounts, contacts, leads,
                                                opportunities, cases, interactions, products, subscriptions,

@@ -6,11 +6,14 @@ import { parseCommandArgs } from './index.ts';
 
 export const DEMO_CUSTOMERS_FILE = fileURLToPath(new URL('../../data/telco_churn.csv', import.meta.url));
 
-/** Runs the server until SIGINT or SIGTERM. With --load-demo, an empty database first gets the Telco customers. */
+/**
+ * Runs the server until SIGINT or SIGTERM. With --load-demo, an empty database first gets the Telco customers;
+ * with --world, the demo world runs live on an accelerated clock and the agents work on its signals.
+ */
 export async function serveCommand(args: string[], config: Config): Promise<number> {
-  const { values } = parseCommandArgs(args, { 'load-demo': { type: 'boolean' } });
+  const { values } = parseCommandArgs(args, { 'load-demo': { type: 'boolean' }, world: { type: 'boolean' } });
   const log = createLogger(config);
-  const server = await startServer(config, log);
+  const server = await startServer(config, log, { world: values.world });
   if (values['load-demo']) {
     const summary = await loadDemoCustomers(server.db, DEMO_CUSTOMERS_FILE, progressBar(process.stderr, 'loading demo customers'));
     if (summary) {
@@ -18,6 +21,7 @@ export async function serveCommand(args: string[], config: Config): Promise<numb
       await server.trainChurnModel();
     } else log.info('demo customers already loaded');
   }
+  if (values.world) await server.startWorld();
   log.info(`admin token: ${config.adminToken ? 'ACS_ADMIN_TOKEN' : `${config.dataDir}/admin-token`}; try: curl -H "Authorization: Bearer $(cat ${config.dataDir}/admin-token)" ${server.url}/api/v1/me`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 import { progressBar } from '../sense/import/index.ts';
-import { runSimulation } from '../simulate.ts';
+import { runSimulation } from '../world/index.ts';
 import { parseCommandArgs, UsageError } from './index.ts';
 
 const TELCO = fileURLToPath(new URL('../../data/telco_churn.csv', import.meta.url));

@@ -111,7 +111,9 @@ export const ConsentChannel = z.enum(['email', 'sms', 'phone', 'push']);
 export const ConsentPurpose = z.enum(['marketing', 'service', 'sales']);
 
 const ConsentFields = z.strictObject({
-    contactId: z.string(),
+    /** Who consented: a contact, or a lead not yet converted (exactly one of the two). */
+    contactId: z.string().optional(),
+    leadId: z.string().optional(),
     channel: ConsentChannel,
     purpose: ConsentPurpose,
     status: z.enum(['granted', 'denied', 'withdrawn']),
@@ -126,8 +128,10 @@ const windowIsOrdered = (c: { capturedAt?: string; effectiveFrom?: string; effec
   return !c.effectiveTo || !from || Date.parse(c.effectiveTo) > Date.parse(from);
 };
 const windowMessage = { path: ['effectiveTo'], message: 'must be after effectiveFrom (or capturedAt when effectiveFrom is absent)' };
+const oneHolder = (c: { contactId?: string; leadId?: string }) => (c.contactId === undefined) !== (c.leadId === undefined);
+const holderMessage = { path: ['contactId'], message: 'give exactly one of contactId and leadId' };
 // A consent takes effect when it was captured unless it says otherwise.
-export const ConsentInput = ConsentFields.refine(windowIsOrdered, windowMessage).transform((c) => ({
+export const ConsentInput = ConsentFields.refine(windowIsOrdered, windowMessage).refine(oneHolder, holderMessage).transform((c) => ({
   ...c,
   effectiveFrom: c.effectiveFrom ?? c.capturedAt,
 }));
@@ -145,7 +149,8 @@ export const RECORD_INPUTS = {
   products: pair(ProductInput, ProductInput),
   subscriptions: pair(SubscriptionInput, SubscriptionInput),
   partners: pair(PartnerInput, PartnerInput),
-  consents: { create: ConsentInput, update: ConsentFields.partial().refine(windowIsOrdered, windowMessage) },
+  // The holder of a consent never changes: a new holder is a new consent.
+  consents: { create: ConsentInput, update: ConsentFields.omit({ contactId: true, leadId: true }).partial().refine(windowIsOrdered, windowMessage) },
 } as const;
 
 export type RecordKind = keyof typeof RECORD_INPUTS;

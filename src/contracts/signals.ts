@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Attributes, Currency, Email, Money, Phone, ShortText, Timestamp, toFieldIssues, unstorableText, type FieldIssue } from './common.ts';
+import { ConsentChannel, ConsentPurpose } from './records.ts';
 
 /** How a signal names its customer: any one of these is enough. */
 export const SignalSubject = z
@@ -12,6 +13,17 @@ export const SignalSubject = z
   .refine((s) => s.customerId || s.email || s.phone || s.externalId, {
     message: 'needs at least one of customerId, email, phone or externalId',
   });
+
+const LeadFormV1 = z.strictObject({
+  firstName: ShortText.optional(),
+  lastName: ShortText.optional(),
+  email: Email.optional(),
+  phone: Phone.optional(),
+  company: ShortText.optional(),
+  formId: z.string().max(100).optional(),
+  interest: z.string().max(500).optional(),
+  message: z.string().max(5000).optional(),
+});
 
 // Versioned data contracts, one per signal type. A new version is added beside the old one, never edited in place.
 export const SIGNAL_CONTRACTS = {
@@ -69,15 +81,10 @@ export const SIGNAL_CONTRACTS = {
     }),
   },
   lead_form: {
-    1: z.strictObject({
-      firstName: ShortText.optional(),
-      lastName: ShortText.optional(),
-      email: Email.optional(),
-      phone: Phone.optional(),
-      company: ShortText.optional(),
-      formId: z.string().max(100).optional(),
-      interest: z.string().max(500).optional(),
-      message: z.string().max(5000).optional(),
+    1: LeadFormV1,
+    // Version 2 adds the consent boxes the person ticked; each becomes a consent record of the lead.
+    2: LeadFormV1.extend({
+      consents: z.array(z.strictObject({ channel: ConsentChannel, purpose: ConsentPurpose })).max(12).optional(),
     }),
   },
   // What happened to a customer afterwards; holdout reports compare these between treated and held-out customers.
@@ -146,7 +153,8 @@ export function parseSignal(raw: unknown): SignalParse {
 export const SignalDocument = z.union(
   Object.entries(SIGNAL_CONTRACTS).flatMap(([type, versions]) =>
     Object.entries(versions).map(([version, data]) =>
-      Envelope.extend({ type: z.literal(type), version: z.literal(Number(version)).optional(), data: data as z.ZodType }),
+      // Only version 1 may be left out: it is the default.
+      Envelope.extend({ type: z.literal(type), version: version === '1' ? z.literal(1).optional() : z.literal(Number(version)), data: data as z.ZodType }),
     ),
   ) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]],
 );

@@ -23,3 +23,8 @@ export function inHoldout(customerId: string, salt: string, fraction = 0.1): boo
   }
   return holdoutPoint(customerId, salt) < fraction;
 }
+
+/** A lead has no customer id yet: it is held out by its email (normalized), or by its id when it has none. */
+export function leadHoldoutKey(lead: { id: string; email?: string | null }): string {
+  return `lead:${lead.email?.trim().toLowerCase() || lead.id}`;
+}

@@ -1,2 +1,2 @@
-export { holdoutPoint, inHoldout } from './holdout.ts';
+export { holdoutPoint, inHoldout, leadHoldoutKey } from './holdout.ts';
 export { upliftReport, wilsonInterval, type GroupCounts, type UpliftReport } from './uplift.ts';

@@ -2,8 +2,8 @@ export { ChurnModel, CHURN_FEATURES, churnFeatureVector, fitLogistic, rocAuc } f
 export type { ChurnModelInput, ChurnPrediction, ChurnModelSummary, LogisticFit } from './churn-model.ts';
 export { loadChurnExamples, trainingFingerprint } from './churn-training.ts';
 export type { ChurnExample } from './churn-training.ts';
-export { recordProposal } from './proposals.ts';
+export { recordProposal, recordProposals } from './proposals.ts';
 export type { ProposalRecordInput } from './proposals.ts';
 export * from './agents/index.ts';
-export { arbitrate, DEFAULT_RULES, type Arbitration, type ArbitrationRules, type RecentAction } from './orchestrator.ts';
+export { arbitrate, conflictReason, DEFAULT_RULES, type Arbitration, type ArbitrationRules, type RecentAction } from './orchestrator.ts';
 export { listAgents, loadAgentSettings, updateAgent, type AgentView } from './settings.ts';

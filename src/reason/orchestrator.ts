@@ -7,6 +7,8 @@ export interface ArbitrationRules {
   /** Contacts per channel allowed in `contactWindowMs`. */
   contactCap: number;
   contactWindowMs: number;
+  /** An agent does not take the same action for the same customer twice in this window. */
+  repeatWindowMs: number;
   /** Credits left in today's budget, in cents. */
   creditBudgetLeftCents: number;
 }
@@ -15,38 +17,49 @@ export const DEFAULT_RULES: Omit<ArbitrationRules, 'creditBudgetLeftCents'> = {
   cooldownMs: 24 * 3600_000,
   contactCap: 3,
   contactWindowMs: 14 * 24 * 3600_000,
+  repeatWindowMs: 14 * 24 * 3600_000,
 };
 
-/** What already happened to this customer: executed or approved actions, newest first. */
+/** What already happened to this customer: actions that ran, or that policy allowed and still wait for (or got) a human's approval. */
 export interface RecentAction {
   at: Date;
+  agentId: string;
   action: string;
   channel: string | null;
 }
 
 export interface Arbitration {
-  chosen: ProposalDraft | null;
+  /** Drafts within every limit, highest expected value first: the orchestrator asks policy in this order. */
+  ranked: ProposalDraft[];
   suppressed: { draft: ProposalDraft; reason: string }[];
 }
 
 /**
  * Settles one customer's proposals from all agents: drafts that break a limit are suppressed with the
- * limit named; of the rest, the highest expected value wins and the others are suppressed as conflicts.
+ * limit named; the rest are ranked by expected value. The first of them that policy allows is the one
+ * action; `conflictReason` explains why the others lost.
  */
 export function arbitrate(drafts: ProposalDraft[], recent: RecentAction[], rules: ArbitrationRules, now: Date): Arbitration {
   const suppressed: Arbitration['suppressed'] = [];
   const last = recent.reduce<Date | null>((latest, r) => (!latest || r.at > latest ? r.at : latest), null);
   const inCooldown = last !== null && now.getTime() - last.getTime() < rules.cooldownMs;
-  const contacts = (channel: string) => recent.filter((r) => r.channel === channel && now.getTime() - r.at.getTime() < rules.contactWindowMs).length;
-  const eligible: ProposalDraft[] = [];
+  const within = (r: RecentAction, ms: number) => now.getTime() - r.at.getTime() < ms;
+  const contacts = (channel: string) => recent.filter((r) => r.channel === channel && within(r, rules.contactWindowMs)).length;
+  const repeated = (d: ProposalDraft) => recent.find((r) => r.agentId === d.agentId && r.action === d.action && within(r, rules.repeatWindowMs));
+  const ranked: ProposalDraft[] = [];
   for (const draft of drafts) {
+    const repeat = repeated(draft);
     if (inCooldown) suppressed.push({ draft, reason: `cooldown: the customer had an action at ${last!.toISOString()}` });
+    else if (repeat) suppressed.push({ draft, reason: `repeat: ${draft.agentId}/${draft.action} was already taken at ${repeat.at.toISOString()}` });
     else if (draft.channel && contacts(draft.channel) >= rules.contactCap) suppressed.push({ draft, reason: `contact cap: ${rules.contactCap} ${draft.channel} contacts already in the window` });
     else if (draft.action === 'offer_credit' && Number(draft.params.amountCents) > rules.creditBudgetLeftCents) suppressed.push({ draft, reason: `credit budget: ${rules.creditBudgetLeftCents} cents left today` });
-    else eligible.push(draft);
+    else ranked.push(draft);
   }
-  eligible.sort((a, b) => b.ev.value - a.ev.value || a.agentId.localeCompare(b.agentId) || a.action.localeCompare(b.action));
-  const [chosen = null, ...rest] = eligible;
-  for (const draft of rest) suppressed.push({ draft, reason: `conflict: ${chosen!.agentId}/${chosen!.action} has the higher expected value (${chosen!.ev.value} > ${draft.ev.value})` });
-  return { chosen, suppressed };
+  ranked.sort((a, b) => b.ev.value - a.ev.value || a.agentId.localeCompare(b.agentId) || a.action.localeCompare(b.action));
+  return { ranked, suppressed };
+}
+
+/** Why a ranked draft was not taken: another one won, at a higher (or equal) expected value. */
+export function conflictReason(winner: ProposalDraft, loser: ProposalDraft): string {
+  return `conflict: ${winner.agentId}/${winner.action} has the higher expected value (${winner.ev.value} >= ${loser.ev.value})`;
 }

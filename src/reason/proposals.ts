@@ -1,5 +1,5 @@
 import { appendToLedger } from '../ledger/index.ts';
-import { newId, type Queryable } from '../store/index.ts';
+import { insertRows, newId, type Queryable } from '../store/index.ts';
 
 /** A proposal as stored: the action, for whom, and its explanation (EV terms and a sentence). */
 export interface ProposalRecordInput {
@@ -20,16 +20,23 @@ export interface ProposalRecordInput {
 
 /** Stores a proposal and ledgers it (ids, action and EV only: the reason sentence stays in the table). */
 export async function recordProposal(tx: Queryable, p: ProposalRecordInput): Promise<string> {
-  const id = newId('prop');
-  await tx.query(
-    `INSERT INTO proposals (id, agent_id, account_id, lead_id, action, params, channel, purpose, risk, ev, ev_value, reason, status, status_reason)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, $11, $12, $13, $14)`,
-    [id, p.agentId, p.accountId, p.leadId, p.action, JSON.stringify(p.params), p.channel ?? null, p.purpose ?? null, p.risk,
-      JSON.stringify(p.ev), p.ev.value, p.reason, p.status ?? 'proposed', p.statusReason ?? null],
-  );
-  await appendToLedger(tx, [{
-    type: 'proposal.created', actor: `agent:${p.agentId}`, subjectType: 'proposals', subjectId: id,
-    data: { agentId: p.agentId, accountId: p.accountId, leadId: p.leadId, action: p.action, ev: p.ev.value, status: p.status ?? 'proposed' },
-  }]);
-  return id;
+  return (await recordProposals(tx, [p]))[0]!;
+}
+
+/** recordProposal for many at once: one insert and one ledger append however many there are. Returns ids in order. */
+export async function recordProposals(tx: Queryable, proposals: ProposalRecordInput[]): Promise<string[]> {
+  const rows = proposals.map((p) => ({
+    id: newId('prop'), agent_id: p.agentId, account_id: p.accountId, lead_id: p.leadId, action: p.action, params: p.params,
+    channel: p.channel ?? null, purpose: p.purpose ?? null, risk: p.risk, ev: p.ev, ev_value: p.ev.value, reason: p.reason,
+    status: p.status ?? 'proposed', status_reason: p.statusReason ?? null,
+  }));
+  await insertRows(tx, 'proposals', {
+    id: 'text', agent_id: 'text', account_id: 'text', lead_id: 'text', action: 'text', params: 'jsonb', channel: 'text', purpose: 'text',
+    risk: 'text', ev: 'jsonb', ev_value: 'numeric', reason: 'text', status: 'text', status_reason: 'text',
+  }, rows);
+  await appendToLedger(tx, rows.map((r) => ({
+    type: 'proposal.created', actor: `agent:${r.agent_id}`, subjectType: 'proposals', subjectId: r.id,
+    data: { agentId: r.agent_id, accountId: r.account_id, leadId: r.lead_id, action: r.action, ev: r.ev_value, status: r.status },
+  })));
+  return rows.map((r) => r.id);
 }

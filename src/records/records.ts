@@ -23,7 +23,7 @@ const TABLES: Record<RecordKind, TableMeta> = {
   products: { prefix: 'prod', json: [], filters: ['sku'] },
   subscriptions: { prefix: 'sub', json: ['services'], filters: ['accountId', 'productId', 'status'] },
   partners: { prefix: 'part', json: ['attributes'], filters: ['type', 'status'] },
-  consents: { prefix: 'cons', json: [], filters: ['contactId', 'channel', 'purpose'] },
+  consents: { prefix: 'cons', json: [], filters: ['contactId', 'leadId', 'channel', 'purpose'] },
 };
 
 export type RecordRow = Record<string, unknown> & { id: string; version: number };

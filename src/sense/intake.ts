@@ -37,6 +37,8 @@ export interface IntakeOutcome {
 export interface SignalsAcceptedEvent {
   signalIds: string[];
   accountIds: string[];
+  /** Leads the batch touched; absent in events written before leads joined the loop. */
+  leadIds?: string[];
   asOf: string;
 }
 
@@ -99,6 +101,10 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
     id: 'text', type: 'text', schema_version: 'int', occurred_at: 'timestamptz', received_at: 'timestamptz', account_id: 'text', lead_id: 'text',
     subject: 'jsonb', data: 'jsonb', metric: 'numeric', source: 'text',
   }, signalRows);
+  const consentRows = formConsents(fresh, now);
+  await insertRows(tx, 'consents', {
+    id: 'text', lead_id: 'text', channel: 'text', purpose: 'text', status: 'text', source: 'text', captured_at: 'timestamptz', effective_from: 'timestamptz',
+  }, consentRows);
   const caseRows = ticketCases(fresh, now);
   await insertRows(tx, 'cases', { id: 'text', account_id: 'text', subject: 'text', description: 'text', priority: 'text', channel: 'text', opened_at: 'timestamptz' }, caseRows);
 
@@ -108,6 +114,7 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
 
   const events: LedgerEvent[] = [
     ...writes.events,
+    ...consentRows.map((c) => ({ type: 'record.created', actor: ctx.actor, subjectType: 'consents', subjectId: c.id, data: { via: 'signal', leadId: c.lead_id, channel: c.channel, purpose: c.purpose, version: 1 } })),
     ...caseRows.map((c) => ({ type: 'record.created', actor: ctx.actor, subjectType: 'cases', subjectId: c.id, data: { via: 'signal', fields: ['accountId', 'channel', 'description', 'priority', 'subject'], version: 1 } })),
     ...fresh.map((p, i) => ({
       type: 'signal.accepted',
@@ -123,7 +130,8 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
   const accountIds = [...new Set(fresh.map((p) => p.owner!.accountId).filter((a): a is string => !!a))];
   // Features are computed as of the newest signal when a sender's clock runs ahead of ours, so it still counts.
   const asOf = signalRows.reduce((latest, r) => (r.occurred_at > latest ? r.occurred_at : latest), now.toISOString());
-  if (fresh.length) await publish(tx, SIGNALS_ACCEPTED, { signalIds: fresh.map((p) => p.id), accountIds, asOf: new Date(asOf).toISOString() } satisfies SignalsAcceptedEvent);
+  const leadIds = [...new Set(fresh.map((p) => p.owner!.leadId).filter((l): l is string => !!l))];
+  if (fresh.length) await publish(tx, SIGNALS_ACCEPTED, { signalIds: fresh.map((p) => p.id), accountIds, leadIds, asOf: new Date(asOf).toISOString() } satisfies SignalsAcceptedEvent);
 
   for (const p of fresh) {
     outcome.accepted.push({ index: p.index, id: p.id, type: p.signal.type, ...p.owner!, ...(p.created ? { created: p.created } : {}) });
@@ -235,6 +243,24 @@ function signalRow(p: Pending, now: Date, source: string) {
     metric: metricOf(p.signal),
     source: p.signal.source ?? source,
   };
+}
+
+/**
+ * The consent boxes ticked on a lead form (version 2), as granted consents of the lead, captured when the form
+ * was sent. A form from someone already known as a customer keeps its boxes in the signal only: the customer's
+ * contacts hold their consents.
+ */
+function formConsents(batch: Pending[], now: Date) {
+  return batch.flatMap((p) => {
+    if (p.signal.type !== 'lead_form' || !p.owner!.leadId) return [];
+    const boxes = (p.signal.data as { consents?: { channel: string; purpose: string }[] }).consents ?? [];
+    const at = p.signal.occurredAt ?? now.toISOString();
+    const formId = (p.signal.data as { formId?: string }).formId;
+    return boxes.map((b) => ({
+      id: newId('cons'), lead_id: p.owner!.leadId, channel: b.channel, purpose: b.purpose, status: 'granted',
+      source: `lead_form${formId ? `:${formId}` : ''}`.slice(0, 200), captured_at: at, effective_from: at,
+    }));
+  });
 }
 
 /** A support ticket attached to a customer (known, or just created for it) opens a case, so open cases are part of the record. */

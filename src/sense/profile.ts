@@ -21,14 +21,18 @@ export interface Profile {
   timeline: TimelineItem[];
 }
 
-/** The latest effective consent per contact, channel and purpose decides; this returns those. */
-export async function effectiveConsents(q: Queryable, contactIds: string[], at: Date): Promise<RecordRow[]> {
-  if (contactIds.length === 0) return [];
+/**
+ * The latest effective consent per holder, channel and purpose decides; this returns those. Holders are
+ * contact ids or lead ids (a lead consents on a form before it has contacts).
+ */
+export async function effectiveConsents(q: Queryable, holderIds: string[], at: Date): Promise<RecordRow[]> {
+  if (holderIds.length === 0) return [];
   const rows = await q.query<Record<string, unknown>>(
-    `SELECT DISTINCT ON (contact_id, channel, purpose) * FROM consents
-     WHERE contact_id = ANY($1::text[]) AND deleted_at IS NULL AND effective_from <= $2 AND (effective_to IS NULL OR effective_to > $2)
-     ORDER BY contact_id, channel, purpose, captured_at DESC, id DESC`,
-    [contactIds, at.toISOString()],
+    `SELECT DISTINCT ON (coalesce(contact_id, lead_id), channel, purpose) * FROM consents
+     WHERE (contact_id = ANY($1::text[]) OR lead_id = ANY($1::text[])) AND deleted_at IS NULL
+       AND effective_from <= $2 AND (effective_to IS NULL OR effective_to > $2)
+     ORDER BY coalesce(contact_id, lead_id), channel, purpose, captured_at DESC, id DESC`,
+    [holderIds, at.toISOString()],
   );
   return rows.map(toApi);
 }

@@ -110,6 +110,8 @@ export const SIGNALS = {
   /** A lead's daily web visit chance (× warmth) and daily chance of buying on its own (× warmth). */
   leadWebDaily: 0.1,
   leadSelfConvertDaily: 0.002,
+  /** Share of form fillers who tick "send me sales email" (a lead_form version 2 consent). */
+  leadSalesEmailOptIn: 0.5,
   /** A very dissatisfied customer's negative ticket becomes a formal complaint with this probability. */
   complaintBelowSatisfaction: 0.25,
   complaintProbability: 0.1,

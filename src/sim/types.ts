@@ -44,6 +44,8 @@ export interface SimLead {
   warmth: number;
   status: 'open' | 'converted';
   contactDays: number[];
+  /** The consent boxes ticked on the form; contact outside them is contact without consent. */
+  consents: { channel: 'email'; purpose: 'sales' }[];
 }
 
 export interface SimWorld {

@@ -54,8 +54,8 @@ class DayLog {
     this.subject = subject;
     this.day = day;
   }
-  add(type: SignalType, hours: number, data: Record<string, unknown>): void {
-    this.signals.push({ id: `${this.prefix}-${++this.n}`, type, version: 1, occurredAt: atHour(this.day, hours), source: SOURCE, subject: this.subject, data });
+  add(type: SignalType, hours: number, data: Record<string, unknown>, version = 1): void {
+    this.signals.push({ id: `${this.prefix}-${++this.n}`, type, version, occurredAt: atHour(this.day, hours), source: SOURCE, subject: this.subject, data });
   }
 }
 
@@ -243,13 +243,16 @@ function newLeads(world: SimWorld, day: SimDay): { leads: SimLead[]; signals: Si
     const email = `${leadKey}@example.com`;
     const person = leadPerson(rng);
     const interest = pick(rng, LEAD_INTERESTS);
-    const lead: SimLead = { leadKey, email, ...person, interest, createdDay: day.index, warmth: uniform(rng, 0.1, 0.9), status: 'open', contactDays: [] };
+    // Its own stream, so adding the opt-in left every other draw of the world as it was.
+    const optIn = bernoulli(stream(world.seed, leadKey, 'consent'), SIGNALS.leadSalesEmailOptIn);
+    const consents: SimLead['consents'] = optIn ? [{ channel: 'email', purpose: 'sales' }] : [];
+    const lead: SimLead = { leadKey, email, ...person, interest, createdDay: day.index, warmth: uniform(rng, 0.1, 0.9), status: 'open', contactDays: [], consents };
     leads.push(lead);
-    const data: Record<string, unknown> = { firstName: lead.firstName, lastName: lead.lastName, email, formId: 'contact-us', interest };
+    const data: Record<string, unknown> = { firstName: lead.firstName, lastName: lead.lastName, email, formId: 'contact-us', interest, consents };
     if (lead.company) data.company = lead.company;
     if (rng.next() < 0.5) data.message = `Please contact me about ${interest.toLowerCase()}.`;
     const log = new DayLog(`sim-${world.seed}-d${day.index}-${leadKey}`, { email }, day);
-    log.add('lead_form', uniform(rng, 8, 22), data);
+    log.add('lead_form', uniform(rng, 8, 22), data, 2);
     signals.push(...log.signals);
   }
   return { leads, signals };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { approve, executeDecision, reject } from '../../act/index.ts';
+import { approvalExecutionKey, approve, executeDecision, reject } from '../../act/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -57,9 +57,10 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
         const body = ApproveBody.safeParse(await readOptionalJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid approval', toFieldIssues(body.error));
         const id = c.req.param('id')!;
-        const approval = await approve(db, gate, id, { actor: actorOf(c), editedParams: body.data.params });
-        // Keyed by the approval, so a retried request never runs the action twice.
-        const execution = await executeDecision(db, { decisionId: approval.decisionId, idempotencyKey: `approval:${id}`, actor: actorOf(c) });
+        const now = deps.clock.now();
+        const approval = await approve(db, gate, id, { actor: actorOf(c), editedParams: body.data.params, now });
+        // Keyed by the approval, so a retried request (or a play waiting on this approval) never runs the action twice.
+        const execution = await executeDecision(db, { decisionId: approval.decisionId, idempotencyKey: approvalExecutionKey(id), actor: actorOf(c), now });
         return c.json({ approval, execution });
       },
     },
@@ -70,7 +71,7 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const body = RejectBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'a rejection needs a reason', toFieldIssues(body.error));
-        await reject(db, c.req.param('id')!, { actor: actorOf(c), reason: body.data.reason });
+        await reject(db, c.req.param('id')!, { actor: actorOf(c), reason: body.data.reason, now: deps.clock.now() });
         return c.body(null, 204);
       },
     },

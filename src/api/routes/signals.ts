@@ -73,7 +73,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
           if (split.items.length > MAX_BATCH) throw new AppError('payload_too_large', `a batch holds at most ${MAX_BATCH} signals; split it`);
           return split;
         });
-        const outcome = await ingestSignals(db, parsed.items, { actor, source: 'api' });
+        const outcome = await ingestSignals(db, parsed.items, { actor, source: 'api', now: deps.clock.now() });
         afterIntake(outcome);
         return respond(c, outcome, parsed.single);
       },
@@ -122,7 +122,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
         const actor = actorOf(c);
         const outcome = await db.transaction(async (tx) => {
           await lockOpenQuarantine(tx, id);
-          const result = await ingestInTransaction(tx, [{ value: item }], { actor, source: 'quarantine', quarantine: false });
+          const result = await ingestInTransaction(tx, [{ value: item }], { actor, source: 'quarantine', quarantine: false, now: deps.clock.now() });
           const rejected = result.rejected[0];
           if (rejected) throw new AppError('validation_failed', 'the signal is still invalid; the quarantine item stays open', rejected.issues);
           const signalId = result.accepted[0]?.id ?? result.duplicates[0]?.id;
@@ -154,7 +154,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: 'the profile', 404: 'no such customer' },
       handler: async (c) => {
         const q = parseQuery(c, z.object({ timelineLimit: z.coerce.number().int().min(1).max(500).optional() }));
-        return c.json(await getProfile(db, c.req.param('id')!, { timelineLimit: q.timelineLimit }));
+        return c.json(await getProfile(db, c.req.param('id')!, { timelineLimit: q.timelineLimit, now: deps.clock.now() }));
       },
     },
     {
@@ -165,7 +165,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const q = parseQuery(c, z.object({ at: Timestamp.optional() }));
         const contact = await getRecord(db, 'contacts', c.req.param('id')!);
-        return c.json({ data: await effectiveConsents(db, [contact.id], q.at ? new Date(q.at) : new Date()) });
+        return c.json({ data: await effectiveConsents(db, [contact.id], q.at ? new Date(q.at) : deps.clock.now()) });
       },
     },
   ];

@@ -70,12 +70,13 @@ export const leadNurturingAgent: Agent = {
         ev: expectedValue(pConvert, impact, { value: 20, source: 'rule', detail: 'a rep\u2019s first call' }, 'low'),
         reason: `Route to a rep: score ${score} is at or above ${ROUTE_SCORE}.`,
       });
-    } else if (lead.email && hasConsent(ctx, 'email', 'sales')) {
+    } else if (lead.email) {
+      // Whether the lead agreed to sales email is policy's question (outreach-requires-consent), asked once, in one place.
       out.push({
         agentId: 'lead-nurturing', action: 'send_message', risk: 'low', channel: 'email', purpose: 'sales',
         params: { channel: 'email', purpose: 'sales', template: 'nurture-1' },
         ev: expectedValue({ value: cents(pConvert.value / 3), source: 'rule', detail: 'a third of the routed rate' }, impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'),
-        reason: `Send the first nurture email: score ${score} is below ${ROUTE_SCORE} and the lead agreed to sales email.`,
+        reason: `Send the first nurture email: score ${score} is below ${ROUTE_SCORE}${hasConsent(ctx, 'email', 'sales') ? ' and the lead agreed to sales email' : ''}.`,
       });
     }
     return out;

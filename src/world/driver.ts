@@ -1,0 +1,211 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { approvalExecutionKey, approve, executeDecision, expireApprovals, reject, runDuePlays, type PlayRegistry } from '../act/index.ts';
+import type { PolicyGate } from '../assure/index.ts';
+import type { Bus } from '../bus/index.ts';
+import { ingestSignals } from '../sense/index.ts';
+import { importCsv } from '../sense/import/index.ts';
+import { applyAction, bernoulli, createWorld, simCustomerFromRecords, simDay, simulateDay, stream, type SimAction, type SimOutcome, type SimWorld } from '../sim/index.ts';
+import type { Db } from '../store/index.ts';
+
+/** Seeded consent: the share of customers who agreed to service email, and to marketing email. */
+export const SIM_CONSENT = { serviceEmail: 0.7, marketingEmail: 0.4 };
+/** The simulated reviewer approves unless the expected value is negative or a credit is above this. */
+export const SIM_REVIEWER_MAX_CREDIT_CENTS = 10_000;
+/** Signals per intake call: the batch size a connector would send. */
+const INTAKE_BATCH = 1000;
+const ACTOR = 'sim';
+
+/** How an executed action reaches a simulated customer (the response model's kinds). */
+function simKind(action: string, template: string | undefined): SimAction['kind'] {
+  if (action === 'send_message') return template === 'retention-credit-applied' ? 'notify' : 'outreach';
+  const kinds: Record<string, SimAction['kind']> = { offer_credit: 'offer_credit', apply_credit: 'offer_credit', create_task: 'save_call' };
+  return kinds[action] ?? action;
+}
+
+/**
+ * Gives every customer without a contact one (`<customer id>@example.com`) and draws their consents from
+ * the seed, through the CSV importer. Customers who already have contacts keep theirs.
+ */
+export async function seedContactsAndConsents(db: Db, seed: number): Promise<void> {
+  const accounts = await db.query<{ id: string; customer_id: string }>(
+    'SELECT a.id, a.customer_id FROM accounts a WHERE a.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id) ORDER BY a.customer_id');
+  if (accounts.length === 0) return;
+  const dir = mkdtempSync(join(tmpdir(), 'acs-world-'));
+  try {
+    writeFileSync(join(dir, 'contacts.csv'), 'accountId,email\n' + accounts.map((a) => `${a.id},${a.customer_id.toLowerCase()}@example.com`).join('\n') + '\n');
+    await importCsv(db, 'contacts', join(dir, 'contacts.csv'), { actor: ACTOR });
+    const contacts = await db.query<{ id: string; email: string }>('SELECT id, email FROM contacts WHERE account_id = ANY($1::text[]) ORDER BY email', [accounts.map((a) => a.id)]);
+    const rows: string[] = [];
+    for (const c of contacts) {
+      const rng = stream(seed, 'consent', c.email);
+      for (const [purpose, p] of [['service', SIM_CONSENT.serviceEmail], ['marketing', SIM_CONSENT.marketingEmail]] as const) {
+        if (bernoulli(rng, p)) rows.push(`${c.id},email,${purpose},granted,signup,2025-12-01T00:00:00Z`);
+      }
+    }
+    writeFileSync(join(dir, 'consents.csv'), 'contactId,channel,purpose,status,source,capturedAt\n' + rows.join('\n') + '\n');
+    await importCsv(db, 'consents', join(dir, 'consents.csv'), { actor: ACTOR });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The world of the customers in the database, with customers already recorded as churned left out of it. */
+export async function worldFromDatabase(db: Db, seed: number): Promise<SimWorld> {
+  const records = await db.query<{ customer_id: string; attributes: Record<string, unknown>; contract: string; payment_method: string; paperless_billing: boolean; tenure_months: number; monthly_amount: number; total_billed: number | null; services: Record<string, unknown>; churned: boolean }>(
+    `SELECT a.customer_id, a.attributes, s.contract, s.payment_method, s.paperless_billing, s.tenure_months, s.monthly_amount, s.total_billed, s.services,
+            EXISTS (SELECT 1 FROM signals g WHERE g.account_id = a.id AND g.type = 'outcome' AND g.data->>'kind' = 'churned') AS churned
+     FROM accounts a JOIN subscriptions s ON s.account_id = a.id
+     WHERE a.deleted_at IS NULL AND s.deleted_at IS NULL AND s.monthly_amount IS NOT NULL AND s.tenure_months IS NOT NULL
+     ORDER BY a.customer_id`);
+  return createWorld(records.filter((r) => !r.churned).map((r) => simCustomerFromRecords(
+    { customerId: r.customer_id, attributes: r.attributes },
+    { contract: r.contract, paymentMethod: r.payment_method, paperlessBilling: r.paperless_billing, tenureMonths: r.tenure_months, monthlyAmount: r.monthly_amount, totalBilled: r.total_billed, services: r.services },
+  )), seed);
+}
+
+export interface WorldDriverOptions {
+  db: Db;
+  bus: Bus;
+  gate: PolicyGate;
+  plays: PlayRegistry;
+  world: SimWorld;
+  /** Day 0 starts here (ISO); day d is `start` + d days. */
+  start: string;
+  /** `sim` works the approval queue at the end of each day by the documented rule; `human` leaves it to people. */
+  reviewer: 'sim' | 'human';
+}
+
+export interface DayTally {
+  day: number;
+  signals: { accepted: number; rejected: number };
+  reviewed: { approved: number; rejected: number };
+  /** Executed actions that reached simulated customers or leads today. */
+  delivered: number;
+  outcomes: SimOutcome[];
+}
+
+/**
+ * Drives the simulated world through ACS one day at a time, on the same code path as the server: the day's
+ * signals go through intake and the bus (features, agents, arbitration, holdout, Cedar, execution), the
+ * reviewer (if simulated) works the queue, due plays advance, stale approvals expire, and every action that
+ * ran reaches its customer through the response model.
+ */
+export class WorldDriver {
+  world: SimWorld;
+
+  private constructor(
+    private readonly opts: WorldDriverOptions,
+    /** Executions the world has already felt, by idempotency key. */
+    private readonly applied: Set<string>,
+    /** `<customer id>:<purpose>` for each consent the simulated customers really gave (the seeded ones). */
+    private readonly consents: Set<string>,
+  ) {
+    this.world = opts.world;
+  }
+
+  /** Executions already in the database are history: the world does not replay them. */
+  static async create(opts: WorldDriverOptions): Promise<WorldDriver> {
+    const applied = (await opts.db.query<{ key: string }>('SELECT idempotency_key AS key FROM executions')).map((r) => r.key);
+    const consents = (await opts.db.query<{ k: string }>(
+      `SELECT a.customer_id || ':' || c.purpose AS k FROM consents c JOIN contacts ct ON ct.id = c.contact_id JOIN accounts a ON a.id = ct.account_id
+       WHERE c.status = 'granted' AND c.source = 'signup'`)).map((r) => r.k);
+    return new WorldDriver(opts, new Set(applied), new Set(consents));
+  }
+
+  async runDay(index: number): Promise<DayTally> {
+    const { db, bus } = this.opts;
+    const day = simDay(this.opts.start, index);
+    const dayEnd = new Date(Date.parse(day.start) + 86_400_000 - 1);
+    const tally: DayTally = { day: index, signals: { accepted: 0, rejected: 0 }, reviewed: { approved: 0, rejected: 0 }, delivered: 0, outcomes: [] };
+    const result = simulateDay(this.world, day);
+    this.world = result.world;
+    tally.outcomes.push(...result.outcomes);
+    await this.ingest([...result.signals, ...outcomeSignals(result.outcomes)], dayEnd, tally);
+    await bus.drain();
+    if (this.opts.reviewer === 'sim') tally.reviewed = await this.review(dayEnd);
+    await runDuePlays(db, this.opts.plays, { actor: 'system:plays', now: dayEnd });
+    await expireApprovals(db, dayEnd);
+    await this.deliver(day, dayEnd, tally);
+    return tally;
+  }
+
+  private async ingest(signals: object[], now: Date, tally: DayTally): Promise<void> {
+    const items = signals.map((value) => ({ value }));
+    for (let i = 0; i < items.length; i += INTAKE_BATCH) {
+      const r = await ingestSignals(this.opts.db, items.slice(i, i + INTAKE_BATCH), { actor: ACTOR, source: 'sim', now });
+      tally.signals.accepted += r.accepted.length;
+      tally.signals.rejected += r.rejected.length;
+    }
+    this.opts.bus.notify();
+  }
+
+  /** The simulated reviewer (docs/simulation.md): highest EV first; rejects a negative EV or a credit above the cap, approves the rest, which then runs once. */
+  private async review(now: Date): Promise<DayTally['reviewed']> {
+    const { db, gate } = this.opts;
+    const done = { approved: 0, rejected: 0 };
+    const pending = await db.query<{ id: string; ev_value: number; action: string; params: { amountCents?: number } }>(
+      `SELECT a.id, p.ev_value, p.action, p.params FROM approvals a JOIN decisions dd ON dd.id = a.decision_id JOIN proposals p ON p.id = dd.proposal_id
+       WHERE a.status = 'pending' AND a.expires_at > $1 ORDER BY p.ev_value DESC, a.id`, [now.toISOString()]);
+    for (const a of pending) {
+      const tooBig = a.action === 'offer_credit' && (a.params.amountCents ?? 0) > SIM_REVIEWER_MAX_CREDIT_CENTS;
+      if (a.ev_value < 0 || tooBig) {
+        await reject(db, a.id, { actor: 'sim:reviewer', reason: tooBig ? 'credit too large' : 'negative expected value', now });
+        done.rejected++;
+      } else {
+        const ok = await approve(db, gate, a.id, { actor: 'sim:reviewer', now });
+        await executeDecision(db, { decisionId: ok.decisionId, idempotencyKey: approvalExecutionKey(a.id), actor: 'sim:reviewer', now });
+        done.approved++;
+      }
+    }
+    return done;
+  }
+
+  /** What ran reaches the simulated customers and leads; what they do in response comes back as outcome signals. */
+  private async deliver(day: ReturnType<typeof simDay>, now: Date, tally: DayTally): Promise<void> {
+    const executions = await this.opts.db.query<{
+      key: string; action: string; params: { amountCents?: number; channel?: 'email'; template?: string }; customer_id: string | null; email: string | null;
+      purpose: string | null;
+    }>(
+      `SELECT e.idempotency_key AS key, e.action, e.params, a.customer_id, l.email, p.purpose
+       FROM executions e JOIN decisions dd ON dd.id = e.decision_id JOIN proposals p ON p.id = dd.proposal_id
+       LEFT JOIN accounts a ON a.id = p.account_id LEFT JOIN leads l ON l.id = p.lead_id
+       WHERE e.created_at > $1::timestamptz - interval '3 days' ORDER BY e.idempotency_key`,
+      [now.toISOString()],
+    );
+    const outcomes: SimOutcome[] = [];
+    for (const e of executions) {
+      if (this.applied.has(e.key)) continue;
+      this.applied.add(e.key);
+      const target = e.customer_id ? { customerId: e.customer_id } : e.email ? { email: e.email } : null;
+      if (!target) continue;
+      const kind = simKind(e.action, e.params.template);
+      const action: SimAction = {
+        kind, key: e.key, amountCents: e.params.amountCents, channel: e.params.channel,
+        // The world's truth, not ACS's belief: a message counts as consented only if the person really agreed.
+        hadConsent: e.action !== 'send_message' || this.reallyConsented(target, e.purpose),
+      };
+      const r = applyAction(this.world, target, action, day);
+      this.world = r.world;
+      if (r.found) tally.delivered++;
+      outcomes.push(...r.outcomes);
+    }
+    tally.outcomes.push(...outcomes);
+    if (outcomes.length) await this.ingest(outcomeSignals(outcomes), now, tally);
+  }
+
+  private reallyConsented(target: { customerId: string } | { email: string }, purpose: string | null): boolean {
+    if ('email' in target) return this.world.leads.some((l) => l.email === target.email && l.consents.some((c) => c.purpose === purpose));
+    return this.consents.has(`${target.customerId}:${purpose}`);
+  }
+}
+
+/** Outcomes as `outcome` signals: customers by customer id, leads by email. */
+export function outcomeSignals(list: SimOutcome[]) {
+  return list.map((o) => ({
+    id: o.id, type: 'outcome', occurredAt: o.occurredAt, source: 'sim',
+    subject: o.customerId ? { customerId: o.customerId } : { email: o.email! },
+    data: { kind: o.type, ...(o.reason ? { reason: o.reason } : {}) },
+  }));
+}

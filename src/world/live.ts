@@ -1,0 +1,103 @@
+import type { Logger } from 'pino';
+import type { PlayRegistry } from '../act/index.ts';
+import type { PolicyGate } from '../assure/index.ts';
+import type { Bus } from '../bus/index.ts';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../store/index.ts';
+import { seedContactsAndConsents, WorldDriver, worldFromDatabase } from './driver.ts';
+
+const DAY_MS = 86_400_000;
+
+/** Simulated time running `speed` times faster than real time from an anchor. */
+export class AcceleratedClock implements Clock {
+  private readonly realAnchorMs = Date.now();
+
+  constructor(
+    private readonly simAnchorMs: number,
+    readonly speed: number,
+  ) {}
+
+  now(): Date {
+    return new Date(this.simAnchorMs + (Date.now() - this.realAnchorMs) * this.speed);
+  }
+}
+
+export interface WorldClockState {
+  seed: number;
+  /** Midnight (UTC) of day 0. */
+  startDay: Date;
+  nextDay: number;
+  simNow: Date;
+}
+
+/**
+ * The live world's clock, resumed from where it was saved (a first start begins today, at the current
+ * time). `daySeconds` real seconds make one simulated day.
+ */
+export async function openWorldClock(db: Db, opts: { seed: number; daySeconds: number }): Promise<{ clock: AcceleratedClock; state: WorldClockState }> {
+  const [row] = await db.query<{ seed: number; start_day: Date; next_day: number; sim_now: Date }>('SELECT seed, start_day, next_day, sim_now FROM world_clock WHERE id = 1');
+  let state: WorldClockState;
+  if (row) {
+    state = { seed: row.seed, startDay: new Date(row.start_day), nextDay: row.next_day, simNow: new Date(row.sim_now) };
+  } else {
+    const now = new Date();
+    state = { seed: opts.seed, startDay: new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS), nextDay: 0, simNow: now };
+    await db.query('INSERT INTO world_clock (id, seed, start_day, next_day, sim_now) VALUES (1, $1, $2, 0, $3)', [state.seed, state.startDay.toISOString(), state.simNow.toISOString()]);
+  }
+  return { clock: new AcceleratedClock(state.simNow.getTime(), DAY_MS / 1000 / opts.daySeconds), state };
+}
+
+export interface LiveWorldDeps {
+  db: Db;
+  bus: Bus;
+  gate: PolicyGate;
+  plays: PlayRegistry;
+  clock: AcceleratedClock;
+  state: WorldClockState;
+  reviewer: 'human' | 'sim';
+  log: Logger;
+}
+
+/**
+ * Runs the world beside the server: whenever the accelerated clock passes the end of a simulated day, that
+ * day's signals go through the API's own intake and the agents act on them. A restart resumes the clock and
+ * the day count; the simulated people restart from their baselines, and those recorded as churned stay gone.
+ */
+export async function startLiveWorld(deps: LiveWorldDeps): Promise<{ stop(): Promise<void> }> {
+  const { db, clock, state, log } = deps;
+  await seedContactsAndConsents(db, state.seed);
+  const driver = await WorldDriver.create({
+    db: deps.db, bus: deps.bus, gate: deps.gate, plays: deps.plays, world: await worldFromDatabase(db, state.seed), start: state.startDay.toISOString(), reviewer: deps.reviewer,
+  });
+  log.info({ customers: driver.world.customers.length, day: state.nextDay, clock: clock.now().toISOString(), speed: clock.speed }, `live world running: one simulated day every ${Math.round(DAY_MS / 1000 / clock.speed)} s`);
+  let stopped = false;
+  let busy = false;
+  let running: Promise<void> = Promise.resolve();
+  const tick = async () => {
+    // Days end in order; a day that takes longer than its real time is caught up on the next ticks.
+    const dayEnds = (d: number) => state.startDay.getTime() + (d + 1) * DAY_MS;
+    if (!stopped && clock.now().getTime() >= dayEnds(state.nextDay)) {
+      const started = Date.now();
+      const day = await driver.runDay(state.nextDay);
+      state.nextDay += 1;
+      log.info({ world: { day: day.day, signals: day.signals, reviewed: day.reviewed, delivered: day.delivered, outcomes: day.outcomes.length, ms: Date.now() - started } }, `simulated day ${day.day} done`);
+    }
+    state.simNow = clock.now();
+    await db.query('UPDATE world_clock SET next_day = $1, sim_now = $2, updated_at = now() WHERE id = 1', [state.nextDay, state.simNow.toISOString()]);
+  };
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    running = tick()
+      .catch((err: unknown) => log.error({ err }, 'live world tick failed; the next tick tries again'))
+      .finally(() => (busy = false));
+  }, Math.min(1000, DAY_MS / clock.speed / 4));
+  timer.unref();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -10,10 +10,10 @@ import { PolicyGate } from './assure/index.ts';
 import { OutboxBus } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import { subscribeDecisionLoop, type LoopOptions } from './loop/index.ts';
+import { runScheduledAgents, subscribeDecisionLoop, type LoopOptions } from './loop/index.ts';
 import { openWorldClock, startLiveWorld } from './world/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
-import { subscribeFeatureUpdates } from './sense/index.ts';
+import { SIGNALS_ACCEPTED, subscribeFeatureUpdates, type SignalsAcceptedEvent } from './sense/index.ts';
 import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
@@ -90,8 +90,16 @@ export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxB
   subscribeFeatureUpdates(bus);
   if (opts.loop) subscribeDecisionLoop(bus, { ...opts.loop, gate }, (t) => t.customers && log.info({ loop: t }, 'agents decided'));
   const plays = playRegistry(retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }));
+  const metrics = createMetrics();
+  bus.onDelivered((messages) => {
+    const done = Date.now();
+    for (const m of messages) {
+      const e = m.topic === SIGNALS_ACCEPTED ? (m.payload as SignalsAcceptedEvent) : null;
+      if (e?.receivedAt) for (let i = 0; i < e.signalIds.length; i++) metrics.signalToDecision.observe((done - Date.parse(e.receivedAt)) / 1000);
+    }
+  });
   const auth = new TokenAuthenticator(db, config.adminToken);
-  const app = createApp({ db, bus, auth, log, config, gate, clock, metrics: createMetrics() });
+  const app = createApp({ db, bus, auth, log, config, gate, clock, metrics });
   return { db, bus, auth, app, log, gate, clock, plays };
 }
 
@@ -138,7 +146,8 @@ export async function startServer(config: Config, log = createLogger(config), op
   await trainChurnModel();
   // Messages go to a file in the data dir: nothing is sent anywhere until a real transport is plugged in.
   const transport = new FileTransport(join(config.dataDir, 'outbox', 'messages.jsonl'));
-  const maintenance = startMaintenance(db, { transport, plays: services.plays, clock: services.clock }, log);
+  const daily = loop ? (now: Date) => db.transaction((tx) => runScheduledAgents(tx, { ...loop, gate: policies }, now)) : undefined;
+  const maintenance = startMaintenance(db, { transport, plays: services.plays, clock: services.clock, daily }, log);
   let live: { stop(): Promise<void> } | null = null;
   return {
     ...services,

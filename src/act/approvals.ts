@@ -12,6 +12,8 @@ interface PendingApproval {
   expires_at: Date;
   action: string;
   request: PolicyRequestInput;
+  agent_id: string;
+  paused: boolean | null;
 }
 
 /**
@@ -23,8 +25,9 @@ export const approvalExecutionKey = (approvalId: string) => `approval:${approval
 /** Locks an approval that can still be decided; an expired one is marked so and refused. */
 async function lockPending(tx: Queryable, id: string, now: Date): Promise<PendingApproval> {
   const [row] = await tx.query<PendingApproval>(
-    `SELECT a.id, a.decision_id, a.status, a.expires_at, p.action, d.request
+    `SELECT a.id, a.decision_id, a.status, a.expires_at, p.action, d.request, p.agent_id, s.paused
      FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
+     LEFT JOIN agent_settings s ON s.agent_id = p.agent_id
      WHERE a.id = $1 FOR UPDATE OF a`,
     [id],
   );
@@ -47,6 +50,8 @@ export async function approve(
   const now = opts.now ?? new Date();
   return db.transaction(async (tx) => {
     const pending = await lockPending(tx, id, now);
+    // Rejecting stays possible while an agent is paused; approving would let it act.
+    if (pending.paused) throw new AppError('conflict', `agent ${pending.agent_id} is paused: resume it before approving its proposals, or reject this one`);
     let edited: Record<string, unknown> | null = null;
     if (opts.editedParams !== undefined) {
       if (!isToolAction(pending.action)) throw new AppError('bad_request', `unknown action ${pending.action}`);

@@ -52,6 +52,7 @@ export async function executeInTransaction(tx: Queryable, req: ExecutionRequest)
     return { idempotencyKey: req.idempotencyKey, action: done.action, status: done.status, result: done.result, replayed: true };
   }
   const grant = await loadGrant(tx, req.decisionId);
+  if (grant.agentPaused) throw new AppError('conflict', `agent ${grant.agentId} is paused: nothing it proposed runs until an admin resumes it`);
   const tool = TOOLS[grant.action];
   const params = tool.params.safeParse(grant.params);
   if (!params.success) {

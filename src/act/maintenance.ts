@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.ts';
-import type { Db } from '../store/index.ts';
+import { analyze, type Db } from '../store/index.ts';
 import { expireApprovals } from './approvals.ts';
 import { runDuePlays, type PlayRegistry } from './plays.ts';
 import { deliverQueuedMessages, type MessageTransport } from './transport.ts';
@@ -9,10 +9,14 @@ export interface MaintenanceDeps {
   transport: MessageTransport;
   plays: PlayRegistry;
   clock?: Clock;
+  /** Work that runs once per (UTC) day of the clock, such as scheduled agents; the first round runs it too. */
+  daily?: (now: Date) => Promise<unknown>;
 }
 
 /** Steps of due plays run per round at most, so one round stays short; the rest wait for the next. */
 const PLAY_STEPS_PER_ROUND = 500;
+/** How often the embedded database's planner statistics are refreshed (PostgreSQL's autovacuum does its own). */
+const ANALYZE_EVERY_MS = 10 * 60_000;
 
 /** One round of the server's housekeeping: expire stale approvals, advance due plays, hand queued messages to the transport. */
 export async function maintenanceTick(db: Db, deps: MaintenanceDeps, now = (deps.clock ?? systemClock).now()) {
@@ -24,14 +28,29 @@ export async function maintenanceTick(db: Db, deps: MaintenanceDeps, now = (deps
 
 /** Runs maintenanceTick every `intervalMs` until stopped; a failing round is logged and the next one still runs. */
 export function startMaintenance(db: Db, deps: MaintenanceDeps, log: Logger, intervalMs = 5000): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
+  let running: Promise<void> = Promise.resolve();
   let busy = false;
+  let analyzedAt = Date.now();
+  let lastDay = '';
+  const round = async () => {
+    const now = (deps.clock ?? systemClock).now();
+    const r = await maintenanceTick(db, deps, now);
+    if (r.expired || r.sent || r.failed || r.plays.steps) log.info({ maintenance: r }, 'maintenance');
+    const day = now.toISOString().slice(0, 10);
+    if (deps.daily && day !== lastDay) {
+      log.info({ day, daily: await deps.daily(now) }, 'daily run');
+      lastDay = day;
+    }
+    if (db.kind === 'pglite' && Date.now() - analyzedAt >= ANALYZE_EVERY_MS) {
+      analyzedAt = Date.now();
+      await analyze(db);
+    }
+  };
   const timer = setInterval(() => {
     if (busy) return; // a slow round is never overlapped by the next
     busy = true;
-    running = maintenanceTick(db, deps)
-      .then((r) => (r.expired || r.sent || r.failed || r.plays.steps ? log.info({ maintenance: r }, 'maintenance') : undefined))
-      .catch((err: unknown) => log.error({ err }, 'maintenance round failed'))
+    running = round()
+      .catch((err: unknown) => log.error({ err }, 'maintenance round failed; the next round tries again'))
       .finally(() => (busy = false));
   }, intervalMs);
   timer.unref();

@@ -75,6 +75,9 @@ export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number;
       },
       apply_credit: {
         run: async (tx, play, s) => {
+          // A paused agent's play waits (it would otherwise fail, retry and give up) until an admin resumes it.
+          const [settings] = await tx.query<{ paused: boolean }>('SELECT paused FROM agent_settings WHERE agent_id = $1', [s.agent.id]);
+          if (settings?.paused) return { wait: pollMs, state: s };
           // After an approval, the same key as the approve route: whichever runs first applies the credit, once.
           const key = s.offer!.approvalId ? approvalExecutionKey(s.offer!.approvalId) : `play:${play.id}:apply_credit`;
           await executeInTransaction(tx, { decisionId: s.offer!.decisionId, idempotencyKey: key, actor: ACTOR, now: play.now });

@@ -147,6 +147,9 @@ export interface Grant {
   params: unknown;
   accountId: string | null;
   leadId: string | null;
+  agentId: string;
+  /** An admin paused the proposing agent: nothing it proposed may run until it is resumed. */
+  agentPaused: boolean;
 }
 
 /**
@@ -156,11 +159,12 @@ export interface Grant {
 export async function loadGrant(tx: Queryable, decisionId: string): Promise<Grant> {
   const [row] = await tx.query<{
     outcome: string; proposal_id: string; action: string; params: unknown; account_id: string | null; lead_id: string | null;
-    proposal_status: string; approval_status: string | null; edited_params: unknown;
+    proposal_status: string; approval_status: string | null; edited_params: unknown; agent_id: string; paused: boolean | null;
   }>(
     `SELECT d.outcome, p.id AS proposal_id, p.action, p.params, p.account_id, p.lead_id, p.status AS proposal_status,
-            a.status AS approval_status, a.edited_params
+            a.status AS approval_status, a.edited_params, p.agent_id, s.paused
      FROM decisions d JOIN proposals p ON p.id = d.proposal_id LEFT JOIN approvals a ON a.decision_id = d.id
+     LEFT JOIN agent_settings s ON s.agent_id = p.agent_id
      WHERE d.id = $1`,
     [decisionId],
   );
@@ -171,7 +175,10 @@ export async function loadGrant(tx: Queryable, decisionId: string): Promise<Gran
     throw new AppError('forbidden', `decision ${decisionId} does not allow execution: ${why}`);
   }
   if (!isToolAction(row.action)) throw new AppError('bad_request', `unknown action ${row.action}`);
-  return { decisionId, proposalId: row.proposal_id, action: row.action, params: row.edited_params ?? row.params, accountId: row.account_id, leadId: row.lead_id };
+  return {
+    decisionId, proposalId: row.proposal_id, action: row.action, params: row.edited_params ?? row.params, accountId: row.account_id, leadId: row.lead_id,
+    agentId: row.agent_id, agentPaused: row.paused === true,
+  };
 }
 
 function guarded<P>(action: ToolAction, tool: Tool<P>) {

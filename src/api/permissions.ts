@@ -33,6 +33,8 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
 
   'GET /api/v1/agents': ALL,
   'PATCH /api/v1/agents/:id': ['admin'],
+  'GET /api/v1/proposals': STAFF,
+  'GET /api/v1/world': ALL,
 
   'GET /api/v1/ledger': STAFF,
   'GET /api/v1/ledger/verify': STAFF,

@@ -13,6 +13,7 @@ const MAX_BACKOFF_MS = 30_000;
  */
 export class OutboxBus implements Bus {
   private readonly handlers = new Map<string, BusHandler[]>();
+  private readonly deliveredListeners: ((messages: BusMessage[]) => void)[] = [];
   private running: Promise<void> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
@@ -28,6 +29,11 @@ export class OutboxBus implements Bus {
   subscribe(topic: string, handler: BusHandler): void {
     this.handlers.set(topic, [...(this.handlers.get(topic) ?? []), handler]);
     this.schedule(0);
+  }
+
+  /** Called after each delivered batch commits, with its messages (for metrics and measurements; it must not throw). */
+  onDelivered(listener: (messages: BusMessage[]) => void): void {
+    this.deliveredListeners.push(listener);
   }
 
   notify(): void {
@@ -82,7 +88,7 @@ export class OutboxBus implements Bus {
 
   /** Delivers one batch; returns how many rows it took. */
   private async deliverBatch(): Promise<number> {
-    return this.db.transaction(async (tx) => {
+    const delivered = await this.db.transaction(async (tx) => {
       // Only topics someone listens to are claimed, so no event is acknowledged unread.
       const rows = await tx.query<{ id: number; topic: string; payload: unknown }>(
         `SELECT id, topic, payload FROM outbox WHERE delivered_at IS NULL AND topic = ANY($1::text[])
@@ -95,7 +101,9 @@ export class OutboxBus implements Bus {
         for (const handler of this.handlers.get(topic) ?? []) await handler(messages, tx);
       }
       if (rows.length) await tx.query('UPDATE outbox SET delivered_at = now() WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
-      return rows.length;
+      return rows;
     });
+    if (delivered.length) for (const listener of this.deliveredListeners) listener(delivered);
+    return delivered.length;
   }
 }

@@ -6,11 +6,12 @@ import type { Queryable } from '../store/index.ts';
  * What agents see, loaded for a whole batch of customers and leads in a fixed number of queries (not a
  * few per customer), so a busy delivery costs about what a quiet one does.
  */
-export async function loadContexts(q: Queryable, accountIds: string[], leadIds: string[], now: Date): Promise<CustomerContext[]> {
-  return [...(await accountContexts(q, accountIds, now)), ...(await leadContexts(q, leadIds, now))];
+export async function loadContexts(q: Queryable, accountIds: string[], leadIds: string[], now: Date, opts: { duplicates?: boolean } = {}): Promise<CustomerContext[]> {
+  return [...(await accountContexts(q, accountIds, now, opts.duplicates ?? false)), ...(await leadContexts(q, leadIds, now))];
 }
 
-async function accountContexts(q: Queryable, accountIds: string[], now: Date): Promise<CustomerContext[]> {
+/** `duplicates` also looks for other profiles sharing a contact point (what the data steward needs, and no one else). */
+async function accountContexts(q: Queryable, accountIds: string[], now: Date, duplicates: boolean): Promise<CustomerContext[]> {
   if (accountIds.length === 0) return [];
   const accounts = await q.query<{
     id: string; customer_id: string; name: string; attributes: Record<string, unknown>; features: Record<string, number | string | null> | null;
@@ -30,14 +31,7 @@ async function accountContexts(q: Queryable, accountIds: string[], now: Date): P
   const ownerOf = new Map(contacts.map((c) => [c.id, c.account_id]));
   const consents = await effectiveConsents(q, contacts.map((c) => c.id), now);
   // Another live profile with one of this customer's email addresses or phone numbers is likely the same person.
-  const twins = await q.query<{ account_id: string; other: string }>(
-    `SELECT DISTINCT c.account_id, o.account_id AS other FROM contacts c
-     JOIN contacts o ON o.account_id <> c.account_id AND o.deleted_at IS NULL
-       AND ((c.email IS NOT NULL AND o.email IS NOT NULL AND lower(o.email) = lower(c.email)) OR (c.phone IS NOT NULL AND o.phone IS NOT NULL AND o.phone = c.phone))
-     JOIN accounts oa ON oa.id = o.account_id AND oa.deleted_at IS NULL
-     WHERE c.account_id = ANY($1::text[]) AND c.deleted_at IS NULL ORDER BY 1, 2`,
-    [accountIds],
-  );
+  const twins = duplicates ? await sharedContactPoints(q, contacts) : null;
   return accounts.map((a) => ({
     accountId: a.id, customerId: a.customer_id, name: a.name, attributes: a.attributes,
     subscription: a.has_subscription
@@ -46,8 +40,30 @@ async function accountContexts(q: Queryable, accountIds: string[], now: Date): P
     features: a.features ?? {},
     consents: consents.filter((c) => c.status === 'granted' && ownerOf.get(c.contactId as string) === a.id).map((c) => ({ channel: String(c.channel), purpose: String(c.purpose) })),
     contacts: contacts.filter((c) => c.account_id === a.id).map((c) => ({ email: c.email, phone: c.phone })),
-    possibleDuplicates: twins.filter((t) => t.account_id === a.id).map((t) => t.other),
+    ...(twins ? { possibleDuplicates: twins.get(a.id) ?? [] } : {}),
   }));
+}
+
+/**
+ * Other live profiles that share an email address or phone number with these contacts: likely the same
+ * person, for the data steward. By account id, sorted.
+ */
+async function sharedContactPoints(q: Queryable, contacts: { account_id: string; email: string | null; phone: string | null }[]): Promise<Map<string, string[]>> {
+  const emails = [...new Set(contacts.flatMap((c) => (c.email ? [c.email.toLowerCase()] : [])))];
+  const phones = [...new Set(contacts.flatMap((c) => (c.phone ? [c.phone] : [])))];
+  const twins = new Map<string, string[]>();
+  if (emails.length + phones.length === 0) return twins;
+  // Looked up by value (the contacts_email and contacts_phone indexes), not by a self-join the planner may scan.
+  const matches = await q.query<{ account_id: string; email: string | null; phone: string | null }>(
+    `SELECT c.account_id, lower(c.email) AS email, c.phone FROM contacts c JOIN accounts a ON a.id = c.account_id AND a.deleted_at IS NULL
+     WHERE c.deleted_at IS NULL AND ((c.email IS NOT NULL AND lower(c.email) = ANY($1::text[])) OR (c.phone IS NOT NULL AND c.phone = ANY($2::text[])))`,
+    [emails, phones],
+  );
+  for (const c of contacts) {
+    const others = matches.filter((m) => m.account_id !== c.account_id && ((c.email && m.email === c.email.toLowerCase()) || (c.phone && m.phone === c.phone))).map((m) => m.account_id);
+    if (others.length) twins.set(c.account_id, [...new Set([...(twins.get(c.account_id) ?? []), ...others])].sort());
+  }
+  return twins;
 }
 
 /** Leads have no customer_features row: their few features are counted here from their signals. */

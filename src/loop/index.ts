@@ -4,7 +4,7 @@ import type { Bus } from '../bus/index.ts';
 import { inHoldout, leadHoldoutKey } from '../learn/index.ts';
 import {
   AGENTS, arbitrate, conflictReason, DEFAULT_RULES, loadAgentSettings, recordProposals,
-  type ArbitrationRules, type ChurnModel, type CustomerContext, type ProposalDraft, type ProposalRecordInput, type RecentAction,
+  type Agent, type ArbitrationRules, type ChurnModel, type CustomerContext, type ProposalDraft, type ProposalRecordInput, type RecentAction,
 } from '../reason/index.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
 import type { Queryable } from '../store/index.ts';
@@ -44,9 +44,23 @@ export interface LoopTally {
 export interface LoopSubjects {
   accountIds: string[];
   leadIds: string[];
+  /**
+   * Which agents look at each subject: those whose manifest names one of the subject's new signal types
+   * (by subject id), or the listed agents for a scheduled run. Absent: every agent looks at every subject.
+   */
+  triggers?: { bySignalTypes: Map<string, Set<string>> } | { agentIds: string[] };
 }
 
-type Settings = Awaited<ReturnType<typeof loadAgentSettings>>;
+/** The active agents that look at this subject, as its triggers say. */
+function agentsFor(active: readonly Agent[], subjects: LoopSubjects, subjectId: string): Agent[] {
+  const t = subjects.triggers;
+  if (!t) return [...active];
+  if ('agentIds' in t) return active.filter((a) => t.agentIds.includes(a.manifest.id));
+  const types = t.bySignalTypes.get(subjectId);
+  return active.filter((a) => a.manifest.triggers.signalTypes.some((type) => types?.has(type)));
+}
+
+export type Settings = Awaited<ReturnType<typeof loadAgentSettings>>;
 
 const autonomyOf = (settings: Settings, agentId: string, action: string): number => {
   const agent = AGENTS.find((a) => a.manifest.id === agentId);
@@ -59,7 +73,7 @@ export function holdoutKey(ctx: CustomerContext): string {
   return ctx.customerId ?? ctx.accountId!;
 }
 
-function policyRequest(draft: ProposalDraft, ctx: CustomerContext, held: boolean, settings: Settings): PolicyRequestInput {
+function policyRequest(draft: ProposalDraft, ctx: CustomerContext, settings: Settings): PolicyRequestInput {
   const consent = draft.channel && draft.purpose ? ctx.consents.some((c) => c.channel === draft.channel && c.purpose === draft.purpose) : false;
   return {
     agent: { id: draft.agentId, role: 'agent', autonomy: autonomyOf(settings, draft.agentId, draft.action) },
@@ -68,7 +82,8 @@ function policyRequest(draft: ProposalDraft, ctx: CustomerContext, held: boolean
       id: ctx.customerId ?? ctx.accountId ?? ctx.lead!.id,
       segment: ctx.lead ? 'lead' : String(ctx.subscription?.contract ?? 'unknown'),
       region: 'unknown',
-      inHoldout: held,
+      // Held-out customers never reach the gate; policy's holdout rule is the second line for other callers.
+      inHoldout: false,
     },
     context: {
       risk: draft.risk, hasConsent: consent, amountCents: typeof draft.params.amountCents === 'number' ? draft.params.amountCents : 0,
@@ -90,9 +105,9 @@ const stored = (draft: ProposalDraft, ctx: CustomerContext, status?: ProposalRec
 async function recentActions(q: Queryable, subjects: LoopSubjects, now: Date): Promise<Map<string, RecentAction[]>> {
   const rows = await q.query<{ subject: string; at: Date; agent_id: string; action: string; channel: string | null }>(
     `SELECT coalesce(p.account_id, p.lead_id) AS subject, d.decided_at AS at, p.agent_id, p.action, p.channel
-     FROM proposals p JOIN decisions d ON d.proposal_id = p.id LEFT JOIN approvals a ON a.decision_id = d.id
-     WHERE (p.account_id = ANY($1::text[]) OR p.lead_id = ANY($2::text[])) AND d.outcome <> 'deny'
-       AND (a.id IS NULL OR a.status IN ('pending', 'approved')) AND d.decided_at > $3::timestamptz - interval '30 days'`,
+     FROM (SELECT * FROM proposals WHERE account_id = ANY($1::text[]) UNION ALL SELECT * FROM proposals WHERE lead_id = ANY($2::text[])) p
+     JOIN decisions d ON d.proposal_id = p.id LEFT JOIN approvals a ON a.decision_id = d.id
+     WHERE d.outcome <> 'deny' AND (a.id IS NULL OR a.status IN ('pending', 'approved')) AND d.decided_at > $3::timestamptz - interval '30 days'`,
     [subjects.accountIds, subjects.leadIds, now.toISOString()],
   );
   const bySubject = new Map<string, RecentAction[]>();
@@ -100,13 +115,50 @@ async function recentActions(q: Queryable, subjects: LoopSubjects, now: Date): P
   return bySubject;
 }
 
+/** Credits applied on the (UTC) day of `now`, in cents: what today's budget has already spent. */
+async function creditsAppliedOn(q: Queryable, now: Date): Promise<number> {
+  const [row] = await q.query<{ cents: number }>(
+    "SELECT coalesce(sum(amount_cents), 0)::int AS cents FROM credits WHERE status = 'applied' AND created_at >= date_trunc('day', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+    [now.toISOString()],
+  );
+  return row!.cents;
+}
+
 /** One subject's way through arbitration and policy, before anything is written. */
-interface Verdict {
+export interface Verdict {
   ctx: CustomerContext;
   suppressed: { draft: ProposalDraft; reason: string }[];
   heldOut: ProposalDraft | null;
   /** Drafts policy decided, in rank order: denied ones, then at most one allowed. */
   decided: { draft: ProposalDraft; request: PolicyRequestInput; decision: Decision }[];
+  /** The one action taken (or held out), if any. */
+  winner: ProposalDraft | null;
+}
+
+/**
+ * Arbitration and policy for one subject's drafts, in memory: limits suppress, the rest are ranked by EV,
+ * a held-out subject's best draft is held out, and otherwise Cedar decides in rank order until a draft is
+ * allowed (next-best action: a denied draft is recorded as denied and the next one is asked).
+ */
+export function judgeSubject(ctx: CustomerContext, drafts: ProposalDraft[], recent: RecentAction[], rules: ArbitrationRules, env: { gate: PolicyGate; settings: Settings; held: boolean }, now: Date): Verdict {
+  const { ranked, suppressed } = arbitrate(drafts, recent, rules, now);
+  const verdict: Verdict = { ctx, suppressed, heldOut: null, decided: [], winner: null };
+  if (env.held) {
+    verdict.winner = verdict.heldOut = ranked[0] ?? null;
+  } else {
+    for (const draft of ranked) {
+      const request = policyRequest(draft, ctx, env.settings);
+      const decision = env.gate.decide(request);
+      verdict.decided.push({ draft, request, decision });
+      if (decision.outcome !== 'deny') {
+        verdict.winner = draft;
+        break;
+      }
+    }
+  }
+  const { winner } = verdict;
+  if (winner) for (const loser of ranked.slice(ranked.indexOf(winner) + 1)) suppressed.push({ draft: loser, reason: conflictReason(winner, loser) });
+  return verdict;
 }
 
 /** Runs the loop for these customers and leads inside the caller's transaction. */
@@ -116,40 +168,29 @@ export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: Loop
   const rules = opts.rules ?? DEFAULT_RULES;
   const settings = await loadAgentSettings(q);
   const active = AGENTS.filter((a) => !settings.get(a.manifest.id)?.paused);
-  const contexts = await loadContexts(q, subjects.accountIds, subjects.leadIds, now);
-  const recent = await recentActions(q, subjects, now);
-  const [spent] = await q.query<{ cents: number }>(
-    "SELECT coalesce(sum(amount_cents), 0)::int AS cents FROM credits WHERE status = 'applied' AND created_at >= date_trunc('day', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
-    [now.toISOString()],
-  );
-  let creditLeft = opts.dailyCreditBudgetCents - spent!.cents;
+  // Subjects no agent is triggered for are not even loaded: most signals (usage of a calm customer, an outcome) change nothing.
+  const triggered = (id: string) => agentsFor(active, subjects, id).length > 0;
+  const scheduledFor = subjects.triggers && 'agentIds' in subjects.triggers ? subjects.triggers.agentIds : [];
+  const contexts = await loadContexts(q, subjects.accountIds.filter(triggered), subjects.leadIds.filter(triggered), now, {
+    duplicates: scheduledFor.includes('data-stewardship') || !subjects.triggers,
+  });
+  const proposing = contexts
+    .map((ctx) => ({ ctx, drafts: agentsFor(active, subjects, ctx.accountId ?? ctx.lead!.id).flatMap((a) => a.propose(ctx, { churn: opts.churn() })) }))
+    .filter((p) => p.drafts.length > 0);
+  if (proposing.length === 0) return tally;
+  // History and budget are read only for the few subjects with proposals: most signals change nothing.
+  const recent = await recentActions(q, {
+    accountIds: proposing.flatMap((p) => (p.ctx.accountId ? [p.ctx.accountId] : [])),
+    leadIds: proposing.flatMap((p) => (p.ctx.lead ? [p.ctx.lead.id] : [])),
+  }, now);
+  let creditLeft = proposing.some((p) => p.drafts.some((d) => d.action === 'offer_credit')) ? opts.dailyCreditBudgetCents - (await creditsAppliedOn(q, now)) : opts.dailyCreditBudgetCents;
 
   const verdicts: Verdict[] = [];
-  for (const ctx of contexts) {
-    const drafts = active.flatMap((a) => a.propose(ctx, { churn: opts.churn() }));
-    if (drafts.length === 0) continue;
-    const { ranked, suppressed } = arbitrate(drafts, recent.get(ctx.accountId ?? ctx.lead!.id) ?? [], { ...rules, creditBudgetLeftCents: creditLeft }, now);
-    const verdict: Verdict = { ctx, suppressed, heldOut: null, decided: [] };
-    verdicts.push(verdict);
-    if (ranked.length === 0) continue;
+  for (const { ctx, drafts } of proposing) {
     const held = inHoldout(holdoutKey(ctx), opts.holdout.salt, opts.holdout.fraction);
-    let winner: ProposalDraft | null = null;
-    if (held) {
-      winner = verdict.heldOut = ranked[0]!;
-    } else {
-      // Next-best action: a proposal policy denies is recorded as denied, and the next one is asked.
-      for (const draft of ranked) {
-        const request = policyRequest(draft, ctx, held, settings);
-        const decision = opts.gate.decide(request);
-        verdict.decided.push({ draft, request, decision });
-        if (decision.outcome !== 'deny') {
-          winner = draft;
-          if (draft.action === 'offer_credit') creditLeft -= Number(draft.params.amountCents);
-          break;
-        }
-      }
-    }
-    if (winner) for (const loser of ranked.slice(ranked.indexOf(winner) + 1)) suppressed.push({ draft: loser, reason: conflictReason(winner, loser) });
+    const verdict = judgeSubject(ctx, drafts, recent.get(ctx.accountId ?? ctx.lead!.id) ?? [], { ...rules, creditBudgetLeftCents: creditLeft }, { gate: opts.gate, settings, held }, now);
+    if (!held && verdict.winner?.action === 'offer_credit') creditLeft -= Number(verdict.winner.params.amountCents);
+    verdicts.push(verdict);
   }
 
   // Writes, batched: every proposal, then every decision, then the allowed actions.
@@ -202,13 +243,46 @@ export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: Loop
 export function subscribeDecisionLoop(bus: Bus, opts: LoopOptions, onTally?: (t: LoopTally) => void): void {
   bus.subscribe(SIGNALS_ACCEPTED, async (messages, q) => {
     const events = messages.map((m) => m.payload as SignalsAcceptedEvent);
-    const subjects = {
+    const bySignalTypes = new Map<string, Set<string>>();
+    for (const e of events) {
+      for (const [subject, types] of Object.entries(e.typesBySubject ?? {})) bySignalTypes.set(subject, new Set([...(bySignalTypes.get(subject) ?? []), ...types]));
+    }
+    const subjects: LoopSubjects = {
       accountIds: [...new Set(events.flatMap((e) => e.accountIds))],
       leadIds: [...new Set(events.flatMap((e) => e.leadIds ?? []))],
+      // Events from before signal types were recorded run every agent, as they did then.
+      ...(events.every((e) => e.typesBySubject) ? { triggers: { bySignalTypes } } : {}),
     };
     // The events' own clock, so a replay or a simulation decides as it did at the time.
     const asOf = events.reduce((latest, e) => (e.asOf > latest ? e.asOf : latest), '');
     const tally = await decideFor(q, subjects, opts, new Date(asOf));
     onTally?.(tally);
   });
+}
+
+/** Agents whose manifest runs them on a schedule (`daily`) rather than on signals. */
+export const SCHEDULED_AGENTS = AGENTS.filter((a) => a.manifest.triggers.schedule === 'daily').map((a) => a.manifest.id);
+/** Subjects one scheduled sweep looks at, at most; the rest wait for the next day. */
+const SWEEP_LIMIT = 2000;
+
+/**
+ * The daily run of scheduled agents (data stewardship) over the customers whose records look wrong: no name,
+ * no way to reach them, an incomplete subscription, or a contact point shared with another profile. Found
+ * in SQL first, so the sweep reads only those customers, not the whole base.
+ */
+export async function runScheduledAgents(q: Queryable, opts: LoopOptions, now = new Date()): Promise<LoopTally> {
+  const candidates = await q.query<{ id: string }>(
+    `WITH shared AS (
+       SELECT 'e' || lower(email) AS point FROM contacts WHERE email IS NOT NULL AND deleted_at IS NULL GROUP BY 1 HAVING count(DISTINCT account_id) > 1
+       UNION ALL
+       SELECT 'p' || phone FROM contacts WHERE phone IS NOT NULL AND deleted_at IS NULL GROUP BY 1 HAVING count(DISTINCT account_id) > 1
+     )
+     SELECT a.id FROM accounts a WHERE a.deleted_at IS NULL AND (
+       a.name = 'Unidentified customer'
+       OR NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id AND c.deleted_at IS NULL AND (c.email IS NOT NULL OR c.phone IS NOT NULL))
+       OR EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = a.id AND s.deleted_at IS NULL AND (s.monthly_amount IS NULL OR s.tenure_months IS NULL))
+       OR EXISTS (SELECT 1 FROM contacts c JOIN shared ON shared.point IN ('e' || lower(c.email), 'p' || c.phone) WHERE c.account_id = a.id AND c.deleted_at IS NULL))
+     ORDER BY a.id LIMIT ${SWEEP_LIMIT}`,
+  );
+  return decideFor(q, { accountIds: candidates.map((c) => c.id), leadIds: [], triggers: { agentIds: SCHEDULED_AGENTS } }, opts, now);
 }

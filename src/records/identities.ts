@@ -62,9 +62,11 @@ export interface ResolvedIdentity {
 export async function lookupIdentities(q: Queryable, keys: IdentityKey[]): Promise<Map<string, ResolvedIdentity>> {
   const found = new Map<string, ResolvedIdentity>();
   if (keys.length === 0) return found;
+  // One primary-key probe per key: the LIMIT (a no-op, the key is unique) keeps the planner from turning
+  // this into a hash join that scans the whole table because it cannot see how few keys there are.
   const rows = await q.query<ResolvedIdentity>(
-    `SELECT i.kind, i.value, i.account_id, i.lead_id FROM identities i
-     JOIN jsonb_to_recordset($1::jsonb) AS k(kind text, value text) ON i.kind = k.kind AND i.value = k.value`,
+    `SELECT i.kind, i.value, i.account_id, i.lead_id FROM jsonb_to_recordset($1::jsonb) AS k(kind text, value text)
+     CROSS JOIN LATERAL (SELECT * FROM identities x WHERE x.kind = k.kind AND x.value = k.value LIMIT 1) i`,
     [JSON.stringify(keys)],
   );
   for (const r of rows) found.set(`${r.kind}:${r.value}`, r);

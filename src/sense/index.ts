@@ -1,4 +1,5 @@
 export { ingestSignals, ingestInTransaction, SIGNALS_ACCEPTED } from './intake.ts';
+export { IntakeQueue } from './intake-queue.ts';
 export type { IntakeItem, IntakeOutcome, IntakeContext, AcceptedSignal, SignalsAcceptedEvent } from './intake.ts';
 export { refreshFeatures, subscribeFeatureUpdates } from './features.ts';
 export { getProfile, effectiveConsents } from './profile.ts';

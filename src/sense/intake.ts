@@ -39,7 +39,12 @@ export interface SignalsAcceptedEvent {
   accountIds: string[];
   /** Leads the batch touched; absent in events written before leads joined the loop. */
   leadIds?: string[];
+  /** The signal types the batch brought each account or lead (agents run on the types their manifest names); absent in older events. */
+  typesBySubject?: Record<string, string[]>;
+  /** The event time features and decisions use (the newest signal, or the intake's clock). */
   asOf: string;
+  /** Wall-clock time the batch was taken in, for signal-to-decision latency; absent in older events. */
+  receivedAt?: string;
 }
 
 /** Ingests a batch in one transaction. Valid items are stored even when others in the batch fail. */
@@ -59,6 +64,7 @@ interface Pending {
 export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ctx: IntakeContext): Promise<IntakeOutcome> {
   // Intake commits holding the ledger lock anyway; taking it first also serialises the
   // lookup-then-create of new profiles, so concurrent batches never make twins of one subject.
+  const receivedAt = new Date().toISOString();
   await lockLedger(tx);
   const now = ctx.now ?? new Date();
   const outcome: IntakeOutcome = { accepted: [], duplicates: [], rejected: [] };
@@ -131,7 +137,14 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
   // Features are computed as of the newest signal when a sender's clock runs ahead of ours, so it still counts.
   const asOf = signalRows.reduce((latest, r) => (r.occurred_at > latest ? r.occurred_at : latest), now.toISOString());
   const leadIds = [...new Set(fresh.map((p) => p.owner!.leadId).filter((l): l is string => !!l))];
-  if (fresh.length) await publish(tx, SIGNALS_ACCEPTED, { signalIds: fresh.map((p) => p.id), accountIds, leadIds, asOf: new Date(asOf).toISOString() } satisfies SignalsAcceptedEvent);
+  const typesBySubject: Record<string, string[]> = {};
+  for (const p of fresh) {
+    const subject = p.owner!.accountId ?? p.owner!.leadId;
+    if (subject && !typesBySubject[subject]?.includes(p.signal.type)) (typesBySubject[subject] ??= []).push(p.signal.type);
+  }
+  if (fresh.length) {
+    await publish(tx, SIGNALS_ACCEPTED, { signalIds: fresh.map((p) => p.id), accountIds, leadIds, typesBySubject, asOf: new Date(asOf).toISOString(), receivedAt } satisfies SignalsAcceptedEvent);
+  }
 
   for (const p of fresh) {
     outcome.accepted.push({ index: p.index, id: p.id, type: p.signal.type, ...p.owner!, ...(p.created ? { created: p.created } : {}) });

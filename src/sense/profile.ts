@@ -27,10 +27,14 @@ export interface Profile {
  */
 export async function effectiveConsents(q: Queryable, holderIds: string[], at: Date): Promise<RecordRow[]> {
   if (holderIds.length === 0) return [];
+  // One branch per holder column, so each reads its own index instead of the planner scanning for an OR.
   const rows = await q.query<Record<string, unknown>>(
-    `SELECT DISTINCT ON (coalesce(contact_id, lead_id), channel, purpose) * FROM consents
-     WHERE (contact_id = ANY($1::text[]) OR lead_id = ANY($1::text[])) AND deleted_at IS NULL
-       AND effective_from <= $2 AND (effective_to IS NULL OR effective_to > $2)
+    `SELECT DISTINCT ON (coalesce(contact_id, lead_id), channel, purpose) * FROM (
+       SELECT * FROM consents WHERE contact_id = ANY($1::text[])
+       UNION ALL
+       SELECT * FROM consents WHERE lead_id = ANY($1::text[])
+     ) c
+     WHERE deleted_at IS NULL AND effective_from <= $2 AND (effective_to IS NULL OR effective_to > $2)
      ORDER BY coalesce(contact_id, lead_id), channel, purpose, captured_at DESC, id DESC`,
     [holderIds, at.toISOString()],
   );

@@ -105,3 +105,11 @@ export async function insertRows<T = Record<string, unknown>>(
     `SELECT ${names.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS t(${recordType}) ${suffix}`;
   return q.query<T>(sql, [JSON.stringify(rows)]);
 }
+
+/**
+ * Refreshes the planner's statistics. PostgreSQL's autovacuum does this on its own; the embedded PGlite has
+ * no background workers, so without it the planner guesses table sizes and may scan instead of using an index.
+ */
+export async function analyze(db: Db): Promise<void> {
+  await db.exec('ANALYZE');
+}

@@ -75,6 +75,8 @@ export interface WorldDriverOptions {
   start: string;
   /** `sim` works the approval queue at the end of each day by the documented rule; `human` leaves it to people. */
   reviewer: 'sim' | 'human';
+  /** Once-a-day work at each day's end (scheduled agents), when no one else runs it. */
+  daily?: (now: Date) => Promise<unknown>;
 }
 
 export interface DayTally {
@@ -125,6 +127,7 @@ export class WorldDriver {
     await this.ingest([...result.signals, ...outcomeSignals(result.outcomes)], dayEnd, tally);
     await bus.drain();
     if (this.opts.reviewer === 'sim') tally.reviewed = await this.review(dayEnd);
+    await this.opts.daily?.(dayEnd);
     await runDuePlays(db, this.opts.plays, { actor: 'system:plays', now: dayEnd });
     await expireApprovals(db, dayEnd);
     await this.deliver(day, dayEnd, tally);

@@ -7,7 +7,7 @@ import { PolicyGate } from '../assure/index.ts';
 import { OutboxBus } from '../bus/index.ts';
 import { verifyLedger } from '../ledger/index.ts';
 import { inHoldout, leadHoldoutKey, upliftReport } from '../learn/index.ts';
-import { subscribeDecisionLoop } from '../loop/index.ts';
+import { runScheduledAgents, subscribeDecisionLoop } from '../loop/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from '../reason/index.ts';
 import { subscribeFeatureUpdates } from '../sense/index.ts';
 import { importCsv } from '../sense/import/index.ts';
@@ -67,9 +67,11 @@ export async function runSimulation(opts: SimulateOptions) {
     const bus = new OutboxBus(db, pino({ level: 'silent' }), 3_600_000);
     subscribeFeatureUpdates(bus);
     const salt = `sim-${opts.seed}`;
-    subscribeDecisionLoop(bus, { gate, churn: () => churn, holdout: { salt, fraction: opts.holdout }, dailyCreditBudgetCents: 100_000 });
+    const loop = { gate, churn: () => churn, holdout: { salt, fraction: opts.holdout }, dailyCreditBudgetCents: 100_000 };
+    subscribeDecisionLoop(bus, loop);
     const driver = await WorldDriver.create({
       db, bus, gate, plays: playRegistry(retentionPlay(gate)), world: await worldFromDatabase(db, opts.seed), start: START, reviewer: 'sim',
+      daily: (now) => db.transaction((tx) => runScheduledAgents(tx, loop, now)),
     });
     const customerIds = driver.world.customers.map((c) => c.input.customerId);
 

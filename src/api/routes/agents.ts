@@ -3,7 +3,7 @@ import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { listAgents, updateAgent } from '../../reason/index.ts';
 import type { ApiDeps } from '../deps.ts';
-import { readJson } from '../http.ts';
+import { PageQuery, parseQuery, readJson } from '../http.ts';
 import { actorOf, type RouteDef } from '../router.ts';
 
 const Level = z.number().int().min(0).max(5);
@@ -11,8 +11,57 @@ const AgentPatch = z
   .strictObject({ paused: z.boolean().optional(), autonomy: z.record(z.string(), Level).optional() })
   .refine((p) => p.paused !== undefined || p.autonomy !== undefined, { message: 'name paused or autonomy' });
 
+const ProposalQuery = PageQuery.extend({
+  agentId: z.string().max(100).optional(),
+  status: z.enum(['suppressed', 'held_out', 'decided']).optional(),
+  outcome: z.enum(['execute', 'approval', 'deny']).optional(),
+  accountId: z.string().max(100).optional(),
+  leadId: z.string().max(100).optional(),
+}).strict();
+
+const toProposal = (r: Record<string, unknown>) => ({
+  id: r.id, agentId: r.agent_id, accountId: r.account_id, leadId: r.lead_id, action: r.action, params: r.params, channel: r.channel, purpose: r.purpose,
+  risk: r.risk, ev: r.ev, reason: r.reason, status: r.status, statusReason: r.status_reason, createdAt: new Date(r.created_at as string).toISOString(),
+  decision: r.decision_id ? { id: r.decision_id, outcome: r.outcome, policyIds: r.policy_ids, reasons: r.reasons, autonomy: r.autonomy, decidedAt: new Date(r.decided_at as string).toISOString() } : null,
+  approval: r.approval_id ? { id: r.approval_id, status: r.approval_status } : null,
+  executions: (r.executions as unknown[] | null) ?? [],
+});
+
 export function agentRoutes(deps: ApiDeps): RouteDef[] {
   return [
+    {
+      method: 'get', path: '/api/v1/proposals', tag: 'agents', query: ProposalQuery,
+      summary: 'What agents proposed, newest first: the explanation, why it was suppressed or held out, what policy decided, the approval and what ran',
+      responses: { 200: '{ data, nextCursor }' },
+      handler: async (c) => {
+        const q = parseQuery(c, ProposalQuery);
+        const before = q.cursor ? Buffer.from(q.cursor, 'base64url').toString('utf8') : null;
+        const rows = await deps.db.query<Record<string, unknown>>(
+          `SELECT p.*, d.id AS decision_id, d.outcome, d.policy_ids, d.reasons, d.autonomy, d.decided_at, a.id AS approval_id, a.status AS approval_status,
+                  (SELECT jsonb_agg(jsonb_build_object('idempotencyKey', e.idempotency_key, 'status', e.status, 'result', e.result) ORDER BY e.created_at)
+                   FROM executions e WHERE e.decision_id = d.id) AS executions
+           FROM proposals p LEFT JOIN decisions d ON d.proposal_id = p.id LEFT JOIN approvals a ON a.decision_id = d.id
+           WHERE ($1::text IS NULL OR p.agent_id = $1) AND ($2::text IS NULL OR p.status = $2) AND ($3::text IS NULL OR d.outcome = $3)
+             AND ($4::text IS NULL OR p.account_id = $4) AND ($5::text IS NULL OR p.lead_id = $5) AND ($6::text IS NULL OR p.id < $6)
+           ORDER BY p.id DESC LIMIT $7`,
+          [q.agentId ?? null, q.status ?? null, q.outcome ?? null, q.accountId ?? null, q.leadId ?? null, before, q.limit + 1],
+        );
+        const page = rows.slice(0, q.limit);
+        const last = page[page.length - 1];
+        return c.json({ data: page.map(toProposal), nextCursor: rows.length > q.limit && last ? Buffer.from(String(last.id)).toString('base64url') : null });
+      },
+    },
+    {
+      method: 'get', path: '/api/v1/world', tag: 'agents', summary: 'The server clock, and the live demo world\u2019s calendar when it runs (acs serve --world)',
+      responses: { 200: '{ now, world }' },
+      handler: async (c) => {
+        const [row] = await deps.db.query<{ seed: number; start_day: Date; next_day: number }>('SELECT seed, start_day, next_day FROM world_clock WHERE id = 1');
+        return c.json({
+          now: deps.clock.now().toISOString(),
+          world: row ? { seed: row.seed, startDay: new Date(row.start_day).toISOString(), daysDone: row.next_day } : null,
+        });
+      },
+    },
     {
       method: 'get', path: '/api/v1/agents', tag: 'agents', summary: 'The agent registry: manifests, autonomy in force per action, paused or not',
       responses: { 200: '{ data }' },

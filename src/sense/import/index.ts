@@ -1,5 +1,5 @@
 import { AppError } from '../../errors.ts';
-import type { Db } from '../../store/index.ts';
+import { analyze, type Db } from '../../store/index.ts';
 import { IMPORT_ENTITIES, recordPlan, runImport, type ImportEntity, type ImportOptions, type ImportSummary } from './import.ts';
 import { customersPlan } from './telco.ts';
 
@@ -11,7 +11,10 @@ export async function importCsv(db: Db, entity: ImportEntity, file: string, opts
   if (!IMPORT_ENTITIES.includes(entity)) {
     throw new AppError('bad_request', `cannot import "${entity}": expected one of ${IMPORT_ENTITIES.join(', ')}`);
   }
-  return entity === 'customers' ? runImport(db, customersPlan(), file, opts) : runImport(db, recordPlan(entity), file, opts);
+  const summary = await (entity === 'customers' ? runImport(db, customersPlan(), file, opts) : runImport(db, recordPlan(entity), file, opts));
+  // A bulk load changes table sizes by orders of magnitude: let the planner know before the next query.
+  if (summary.imported + summary.updated > 0) await analyze(db);
+  return summary;
 }
 
 export const isImportEntity = (s: string): s is ImportEntity => (IMPORT_ENTITIES as readonly string[]).includes(s);

@@ -126,9 +126,13 @@ export async function startServer(config: Config, log = createLogger(config), op
     ? { churn: () => churn.model, holdout: config.holdout, dailyCreditBudgetCents: config.dailyCreditBudgetCents, approvalTtlMs: config.approvalTtlMs }
     : undefined;
   const services = createServices(db, config, log, { gate: policies, loop, clock: world?.clock });
-  const server: ServerType = await new Promise((resolve, reject) => {
+  const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch: services.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);
+  }).catch(async (err: Error) => {
+    await services.bus.stop();
+    await db.close();
+    throw new Error(`cannot listen on ${config.host}:${config.port} (${err.message}); set ACS_PORT or ACS_HOST`);
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,4 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileTransport, maintenanceTick } from '../src/act/index.ts';
+import { runScheduledAgents } from '../src/loop/index.ts';
 import { createTestApp, type TestApp } from './helpers.ts';
 
 let t: TestApp | undefined;
@@ -100,5 +105,134 @@ describe('agent registry', () => {
     expect(decided).toEqual([{ agent_id: 'retention', action: 'offer_credit', outcome: 'approval', autonomy: 2 }]);
     expect(await t.db.query("SELECT 1 FROM proposals WHERE agent_id = 'service-recovery' AND account_id = $1", [accountId])).toHaveLength(0);
     expect((await t.db.query("SELECT 1 FROM ledger WHERE type = 'agent.updated'")).length).toBe(2);
+  });
+});
+
+const leadForm = (id: string, email: string, consents?: { channel: string; purpose: string }[]) => ({
+  id, type: 'lead_form', ...(consents ? { version: 2 } : {}), subject: { email },
+  data: { firstName: 'Ann', email, formId: 'demo', ...(consents ? { consents } : {}) },
+});
+
+describe('leads in the loop', () => {
+  it('nurtures a lead who ticked the sales-email box; for one who did not, policy denies the email and the next-best action runs', async () => {
+    t = await createTestApp({ loop: { holdoutFraction: 0 } });
+    const posted = await t.call('POST', '/api/v1/signals', {
+      role: 'agent',
+      body: [leadForm('lf-1', 'ann@initech.example', [{ channel: 'email', purpose: 'sales' }]), leadForm('lf-2', 'bob@globex.example')],
+    });
+    expect(posted.status).toBe(202);
+    const [withConsent, without] = posted.body.accepted.map((a: { leadId: string }) => a.leadId);
+    await t.bus.drain();
+
+    // The form's box became a consent of the lead, and the nurture email went out under it.
+    const consents = await t.call('GET', `/api/v1/consents?leadId=${withConsent}`);
+    expect(consents.body.data).toMatchObject([{ leadId: withConsent, contactId: null, channel: 'email', purpose: 'sales', status: 'granted', source: 'lead_form:demo' }]);
+    const nurtured = (await t.call('GET', `/api/v1/proposals?leadId=${withConsent}`)).body.data;
+    const sent = nurtured.find((p: { status: string }) => p.status === 'decided');
+    expect(sent).toMatchObject({ agentId: 'lead-nurturing', action: 'send_message', decision: { outcome: 'execute', policyIds: ['low-risk-outreach-l3'] } });
+    expect(sent.executions).toHaveLength(1);
+    expect(await t.db.query('SELECT 1 FROM messages WHERE lead_id = $1', [withConsent])).toHaveLength(1);
+
+    // No consent: the email is denied by the consent policy and recorded so; the enrichment below it runs instead.
+    const handled = (await t.call('GET', `/api/v1/proposals?leadId=${without}&status=decided`)).body.data;
+    expect(handled.map((p: { action: string; decision: { outcome: string } }) => `${p.action}:${p.decision.outcome}`).sort()).toEqual(['send_message:deny', 'update_record:execute']);
+    expect(handled.find((p: { action: string }) => p.action === 'send_message').decision.policyIds).toEqual(['outreach-requires-consent']);
+    expect(await t.db.query('SELECT 1 FROM messages WHERE lead_id = $1', [without])).toHaveLength(0);
+    expect((await t.call('GET', `/api/v1/leads/${without}`)).body.company).toBe('Globex');
+    expect((await t.call('GET', '/api/v1/proposals?outcome=deny', { role: 'analyst' })).body.data).toHaveLength(1);
+    expect((await t.call('GET', '/api/v1/proposals', { role: 'agent' })).status).toBe(403);
+  });
+});
+
+describe('triggers', () => {
+  it('runs an agent only for the signal types its manifest names', async () => {
+    t = await createTestApp({ loop: { holdoutFraction: 0 } });
+    const accountId = await troubledCustomer(t, 'TRIG-1');
+    await t.call('POST', '/api/v1/signals', { role: 'agent', body: [
+      { type: 'web_visit', occurredAt: daysAgo(1), subject: { customerId: 'TRIG-1' }, data: { url: 'https://example.com/cancel' } },
+      { type: 'outcome', occurredAt: daysAgo(1), subject: { customerId: 'TRIG-1' }, data: { kind: 'complaint' } },
+    ] });
+    await t.bus.drain();
+    expect(await t.db.query('SELECT 1 FROM proposals WHERE account_id = $1', [accountId])).toHaveLength(0);
+    await t.call('POST', '/api/v1/signals', { role: 'agent', body: trouble('TRIG-1', 1) });
+    await t.bus.drain();
+    const agents = (await t.db.query<{ agent_id: string }>('SELECT DISTINCT agent_id FROM proposals WHERE account_id = $1 ORDER BY 1', [accountId])).map((r) => r.agent_id);
+    expect(agents).toEqual(['retention', 'service-recovery']);
+  });
+});
+
+describe('the retention play from the loop', () => {
+  it('an offer waits for approval, the credit is applied once whoever runs it, and the play finishes with the notice; a paused agent cannot be approved', async () => {
+    t = await createTestApp({ loop: { holdoutFraction: 0 } });
+    await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { paused: true } });
+    const accountId = await troubledCustomer(t, 'PLAY-9');
+    await t.call('POST', '/api/v1/signals', { role: 'agent', body: trouble('PLAY-9', 1) });
+    await t.bus.drain();
+    const [play] = await t.db.query<{ id: string; step: string; status: string }>('SELECT id, step, status FROM plays WHERE account_id = $1', [accountId]);
+    expect(play).toMatchObject({ step: 'await_approval', status: 'running' });
+    const queue = (await t.call('GET', '/api/v1/approvals', { role: 'reviewer' })).body.data;
+    expect(queue).toHaveLength(1);
+    expect(queue[0].proposal).toMatchObject({ agentId: 'retention', action: 'offer_credit' });
+    expect(queue[0].decision.policyIds).toEqual(['credit-l3-needs-approval']);
+
+    await t.call('PATCH', '/api/v1/agents/retention', { body: { paused: true } });
+    const refused = await t.call('POST', `/api/v1/approvals/${queue[0].id}/approve`, { role: 'reviewer', body: {} });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain('agent retention is paused');
+    await t.call('PATCH', '/api/v1/agents/retention', { body: { paused: false } });
+
+    const approved = await t.call('POST', `/api/v1/approvals/${queue[0].id}/approve`, { role: 'reviewer', body: {} });
+    expect(approved.status).toBe(200);
+    expect(approved.body.execution.action).toBe('offer_credit');
+    const rounds = [];
+    for (const later of [1, 2, 3]) rounds.push(await maintenanceTick(t.db, { transport: new FileTransport(join(mkdtempSync(join(tmpdir(), 'acs-loop-')), 'messages.jsonl')), plays: t.plays }, new Date(Date.now() + later * 120_000)));
+    expect(rounds.reduce((n, r) => n + r.plays.steps, 0)).toBeGreaterThanOrEqual(3);
+    const [done] = await t.db.query<{ status: string; state: { data: { creditKey: string; notice: string }; completed: string[] } }>('SELECT status, state FROM plays WHERE id = $1', [play!.id]);
+    expect(done!.status).toBe('done');
+    expect(done!.state.completed).toEqual(['await_approval', 'apply_credit', 'notify_customer']);
+    expect(done!.state.data.creditKey).toBe(`approval:${queue[0].id}`);
+    // Retention's emails are L2: the notice is a new item in the queue, not sent on its own.
+    expect(done!.state.data.notice).toMatch(/^waiting for approval/);
+    expect(await t.db.query("SELECT 1 FROM credits WHERE account_id = $1 AND status = 'applied'", [accountId])).toHaveLength(1);
+    expect((await t.call('GET', '/api/v1/ledger/verify')).body.ok).toBe(true);
+  });
+});
+
+describe('scheduled agents', () => {
+  it('the daily data-stewardship sweep files one task per problem record, and not again the next day', async () => {
+    t = await createTestApp({ loop: { holdoutFraction: 0 } });
+    // A signal from an unknown address makes a profile with no name; two customers share a phone.
+    await t.call('POST', '/api/v1/signals', { role: 'agent', body: { type: 'nps', subject: { email: 'ghost@example.com' }, data: { score: 9 } } });
+    const twins: string[] = [];
+    for (const n of [1, 2]) {
+      const acc = await t.call('POST', '/api/v1/accounts', { body: { name: `Twin ${n}`, customerId: `TWIN-${n}` } });
+      await t.call('POST', '/api/v1/contacts', { body: { accountId: acc.body.id, phone: '+14155550100' } });
+      twins.push(acc.body.id as string);
+    }
+    await t.call('POST', '/api/v1/contacts', { body: { accountId: (await t.call('POST', '/api/v1/accounts', { body: { name: 'Fine', customerId: 'FINE-1' } })).body.id, email: 'fine@example.com' } });
+    await t.bus.drain();
+    expect(await t.db.query("SELECT 1 FROM proposals WHERE agent_id = 'data-stewardship'")).toHaveLength(0);
+
+    const loop = { gate: t.gate, churn: () => undefined, holdout: { salt: 'test', fraction: 0 }, dailyCreditBudgetCents: 0 };
+    const first = await t.db.transaction((tx) => runScheduledAgents(tx, loop, new Date()));
+    expect(first).toMatchObject({ customers: 3, executed: 3 });
+    const tasks = await t.db.query<{ account_id: string; details: string; assignee: string }>('SELECT account_id, details, assignee FROM tasks ORDER BY account_id');
+    expect(tasks.every((x) => x.assignee === 'data-stewards')).toBe(true);
+    expect(tasks.find((x) => x.account_id === twins[0])!.details).toContain(`possible duplicate of ${twins[1]}`);
+    expect(tasks.some((x) => x.details.includes('no name'))).toBe(true);
+
+    const next = await t.db.transaction((tx) => runScheduledAgents(tx, loop, new Date(Date.now() + 86_400_000)));
+    expect(next).toMatchObject({ executed: 0, suppressed: 3 });
+    expect(await t.db.query('SELECT 1 FROM tasks')).toHaveLength(3);
+  });
+});
+
+describe('world route', () => {
+  it('tells the server clock, and that no live world runs here', async () => {
+    t = await createTestApp();
+    const r = await t.call('GET', '/api/v1/world', { role: 'agent' });
+    expect(r.status).toBe(200);
+    expect(r.body.world).toBeNull();
+    expect(Math.abs(Date.parse(r.body.now) - Date.now())).toBeLessThan(60_000);
   });
 });

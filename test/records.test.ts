@@ -464,6 +464,22 @@ describe('consents', () => {
     expect(issuePaths(patch)).toEqual(['effectiveTo']);
   });
 
+  it('a consent belongs to exactly one holder, a contact or a lead, and its holder never changes', async () => {
+    const lead = (await t.call('POST', '/api/v1/leads', { body: { email: 'prospect@example.com' } })).body;
+    const forLead = await t.call('POST', '/api/v1/consents', { body: { leadId: lead.id, channel: 'email', purpose: 'sales', status: 'granted', source: 'web form', capturedAt: '2024-02-01T00:00:00Z' } });
+    expect(forLead.status).toBe(201);
+    expect(forLead.body).toMatchObject({ leadId: lead.id, contactId: null });
+    expect((await t.call('GET', `/api/v1/consents?leadId=${lead.id}`)).body.data.map((c: { id: string }) => c.id)).toEqual([forLead.body.id]);
+    const both = await t.call('POST', '/api/v1/consents', { body: consent({ leadId: lead.id, status: 'granted', capturedAt: '2024-02-01T00:00:00Z' }) });
+    expect(both.status).toBe(400);
+    expect(issuePaths(both)).toEqual(['contactId']);
+    const neither = await t.call('POST', '/api/v1/consents', { body: { channel: 'email', purpose: 'sales', status: 'granted', source: 'x', capturedAt: '2024-02-01T00:00:00Z' } });
+    expect(issuePaths(neither)).toEqual(['contactId']);
+    const moved = await t.call('PATCH', `/api/v1/consents/${forLead.body.id}`, { body: { contactId } });
+    expect(moved.status).toBe(400);
+    expect(issuePaths(moved)).toEqual(['contactId']);
+  });
+
   it('a bad ?at= is a 400 naming at; an unknown contact is a 404', async () => {
     const res = await t.call('GET', `/api/v1/contacts/${contactId}/consents/effective?at=last-tuesday`);
     expect(res.status).toBe(400);

@@ -135,6 +135,21 @@ describe('signal intake: bad input', () => {
     for (const type of SIGNAL_TYPES) expect(res.body.error.issues[0].message).toContain(type);
   });
 
+  it('lead_form version 2 carries the consent boxes; version 1 does not know them, and a bad box names its field', async () => {
+    const boxes = [{ channel: 'email', purpose: 'sales' }];
+    const v1 = await post({ type: 'lead_form', subject: { email: 'v1@initech.example' }, data: { consents: boxes } });
+    expect(v1.status).toBe(400);
+    expect(v1.body.error.issues[0]).toMatchObject({ path: 'data.consents', message: expect.stringMatching(/unrecognized|unknown/i) });
+    const bad = await post({ type: 'lead_form', version: 2, subject: { email: 'v2@initech.example' }, data: { consents: [{ channel: 'email', purpose: 'spam' }] } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toBe('data.consents.0.purpose');
+    const ok = await post({ type: 'lead_form', version: 2, subject: { email: 'v2@initech.example' }, data: { consents: boxes } });
+    expect(ok.status).toBe(202);
+    const consents = await t.call('GET', `/api/v1/consents?leadId=${ok.body.accepted[0].leadId}`);
+    expect(consents.body.data).toMatchObject([{ channel: 'email', purpose: 'sales', status: 'granted', source: 'lead_form' }]);
+    expect(await t.db.query("SELECT 1 FROM ledger WHERE type = 'record.created' AND subject_id = $1", [consents.body.data[0].id])).toHaveLength(1);
+  });
+
   it('an unknown contract version is refused, naming version', async () => {
     const res = await post({ type: 'nps', version: 7, subject: { customerId: 'GLX-1' }, data: { score: 5 } });
     expect(res.status).toBe(400);

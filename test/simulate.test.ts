@@ -6,7 +6,7 @@ const TELCO = fileURLToPath(new URL('../data/telco_churn.csv', import.meta.url))
 
 describe('acs simulate', () => {
   it('runs the world through intake, agents, policy, the reviewer and execution; the same seed gives the same report', async () => {
-    const options = { csvFile: TELCO, customers: 150, days: 6, seed: 11, holdout: 0.2 };
+    const options = { csvFile: TELCO, customers: 300, days: 10, seed: 7, holdout: 0.1 };
     const first = await runSimulation(options);
     const second = await runSimulation(options);
     const { ledger: l1, ...counts1 } = first;
@@ -15,13 +15,19 @@ describe('acs simulate', () => {
     expect(l1.entries).toBe(l2.entries);
     expect(l1.verified && l2.verified).toBe(true);
 
-    expect(first).toMatchObject({ customers: 150, days: 6, seed: 11 });
+    expect(first).toMatchObject({ customers: 300, days: 10, seed: 7 });
     expect(first.signals.accepted).toBeGreaterThan(0);
     expect(first.signals.rejected).toBe(0);
     expect(first.proposals).toBeGreaterThan(0);
-    for (const k of ['executed', 'approval', 'denied', 'suppressed', 'heldOut'] as const) expect(first.decisions[k]).toBeGreaterThanOrEqual(0);
-    expect(first.decisions.executed + first.decisions.approval).toBeGreaterThan(0);
-    expect(first.outcomes.treated.customers + first.outcomes.holdout.customers).toBe(150);
+    // Every kind of outcome happens: actions run, wait for a reviewer, are denied by policy, suppressed, held out.
+    for (const k of ['executed', 'approval', 'denied', 'suppressed', 'heldOut'] as const) expect(first.decisions[k]).toBeGreaterThan(0);
+    expect(Object.keys(first.decisions.deniedBy)).toContain('outreach-requires-consent');
+    expect(first.approvals.approved).toBeGreaterThan(0);
+    expect(first.executions).toBeGreaterThanOrEqual(first.decisions.executed);
+    expect(first.byAgent['lead-nurturing']!.proposals).toBeGreaterThan(0);
+    expect(first.outcomes.treated.customers + first.outcomes.holdout.customers).toBe(300);
+    expect(first.outcomes.leads.treated.leads).toBeGreaterThan(0);
+    expect(first.ledger.head).toMatch(/^[0-9a-f]{64}$/);
     expect(first.outcomes.holdout.customers).toBeGreaterThan(0);
     expect(first.outcomes.upliftCI95[0]).toBeLessThanOrEqual(first.outcomes.upliftCI95[1]);
     expect(Object.keys(first.byAgent).length).toBeGreaterThan(0);

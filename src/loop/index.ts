@@ -271,17 +271,22 @@ const SWEEP_LIMIT = 2000;
  * in SQL first, so the sweep reads only those customers, not the whole base.
  */
 export async function runScheduledAgents(q: Queryable, opts: LoopOptions, now = new Date()): Promise<LoopTally> {
+  // Set-based (hash joins over whole tables), so a sweep of the full base is one quick statement.
   const candidates = await q.query<{ id: string }>(
     `WITH shared AS (
-       SELECT 'e' || lower(email) AS point FROM contacts WHERE email IS NOT NULL AND deleted_at IS NULL GROUP BY 1 HAVING count(DISTINCT account_id) > 1
-       UNION ALL
-       SELECT 'p' || phone FROM contacts WHERE phone IS NOT NULL AND deleted_at IS NULL GROUP BY 1 HAVING count(DISTINCT account_id) > 1
-     )
-     SELECT a.id FROM accounts a WHERE a.deleted_at IS NULL AND (
-       a.name = 'Unidentified customer'
-       OR NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id AND c.deleted_at IS NULL AND (c.email IS NOT NULL OR c.phone IS NOT NULL))
-       OR EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = a.id AND s.deleted_at IS NULL AND (s.monthly_amount IS NULL OR s.tenure_months IS NULL))
-       OR EXISTS (SELECT 1 FROM contacts c JOIN shared ON shared.point IN ('e' || lower(c.email), 'p' || c.phone) WHERE c.account_id = a.id AND c.deleted_at IS NULL))
+       SELECT c.account_id FROM contacts c JOIN (
+         SELECT lower(email) AS email FROM contacts WHERE email IS NOT NULL AND deleted_at IS NULL GROUP BY 1 HAVING count(DISTINCT account_id) > 1
+       ) d ON lower(c.email) = d.email WHERE c.deleted_at IS NULL
+       UNION
+       SELECT c.account_id FROM contacts c JOIN (
+         SELECT phone FROM contacts WHERE phone IS NOT NULL AND deleted_at IS NULL GROUP BY 1 HAVING count(DISTINCT account_id) > 1
+       ) d ON c.phone = d.phone WHERE c.deleted_at IS NULL
+     ),
+     reachable AS (SELECT DISTINCT account_id FROM contacts WHERE deleted_at IS NULL AND (email IS NOT NULL OR phone IS NOT NULL)),
+     incomplete AS (SELECT DISTINCT account_id FROM subscriptions WHERE deleted_at IS NULL AND (monthly_amount IS NULL OR tenure_months IS NULL))
+     SELECT a.id FROM accounts a
+     LEFT JOIN reachable r ON r.account_id = a.id LEFT JOIN incomplete i ON i.account_id = a.id LEFT JOIN (SELECT DISTINCT account_id FROM shared) s ON s.account_id = a.id
+     WHERE a.deleted_at IS NULL AND (a.name = 'Unidentified customer' OR r.account_id IS NULL OR i.account_id IS NOT NULL OR s.account_id IS NOT NULL)
      ORDER BY a.id LIMIT ${SWEEP_LIMIT}`,
   );
   return decideFor(q, { accountIds: candidates.map((c) => c.id), leadIds: [], triggers: { agentIds: SCHEDULED_AGENTS } }, opts, now);

@@ -10,13 +10,12 @@ import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { loadContexts } from './context.ts';
 
+// The governed loop for the customers and leads whose signals were just accepted: agents propose,
+// arbitration ranks, held-out customers get nothing executed, Cedar decides in rank order until one
+// proposal is allowed, and that one runs (a credit offer runs as the durable retention play).
+
 export { loadContexts } from './context.ts';
 
-/**
- * The governed loop for the customers and leads whose signals were just accepted: agents propose,
- * arbitration ranks, held-out customers get nothing executed, Cedar decides in rank order until one
- * proposal is allowed, and that one runs (a credit offer runs as the durable retention play).
- */
 export interface LoopOptions {
   gate: PolicyGate;
   /** The churn model in use, if one is trained; agents fall back to documented rules without it. */
@@ -195,24 +194,28 @@ export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: Loop
 
   // Writes, batched: every proposal, then every decision, then the allowed actions.
   const proposals: ProposalRecordInput[] = [];
-  const decidedAt: { verdict: Verdict; index: number; proposal: number }[] = [];
+  // Each decided draft, and where its proposal stands in `proposals`.
+  const decided: { verdict: Verdict; index: number; proposal: number }[] = [];
   for (const v of verdicts) {
     tally.customers++;
     for (const s of v.suppressed) proposals.push(stored(s.draft, v.ctx, 'suppressed', s.reason));
     if (v.heldOut) proposals.push(stored(v.heldOut, v.ctx, 'held_out', 'customer is in the holdout'));
-    v.decided.forEach((d, index) => decidedAt.push({ verdict: v, index, proposal: proposals.push(stored(d.draft, v.ctx)) - 1 }));
+    v.decided.forEach((d, index) => {
+      decided.push({ verdict: v, index, proposal: proposals.length });
+      proposals.push(stored(d.draft, v.ctx));
+    });
     tally.suppressed += v.suppressed.length;
     tally.heldOut += v.heldOut ? 1 : 0;
   }
   tally.proposals = proposals.length;
   const proposalIds = await recordProposals(q, proposals);
-  const recorded = await recordDecisions(q, decidedAt.map(({ verdict, index, proposal }) => ({
+  const recorded = await recordDecisions(q, decided.map(({ verdict, index, proposal }) => ({
     proposalId: proposalIds[proposal]!, request: verdict.decided[index]!.request, decision: verdict.decided[index]!.decision,
   })), { now, approvalTtlMs: opts.approvalTtlMs });
 
   const play = retentionPlay(opts.gate, { approvalTtlMs: opts.approvalTtlMs });
-  for (let i = 0; i < decidedAt.length; i++) {
-    const { verdict, index } = decidedAt[i]!;
+  for (let i = 0; i < decided.length; i++) {
+    const { verdict, index } = decided[i]!;
     const { draft, request, decision } = verdict.decided[index]!;
     const { decisionId, approvalId } = recorded[i]!;
     if (decision.outcome === 'deny') {

@@ -73,6 +73,10 @@ export async function startLiveWorld(deps: LiveWorldDeps): Promise<{ stop(): Pro
   let stopped = false;
   let busy = false;
   let running: Promise<void> = Promise.resolve();
+  const save = async () => {
+    state.simNow = clock.now();
+    await db.query('UPDATE world_clock SET next_day = $1, sim_now = $2, updated_at = now() WHERE id = 1', [state.nextDay, state.simNow.toISOString()]);
+  };
   const tick = async () => {
     // Days end in order; a day that takes longer than its real time is caught up on the next ticks.
     const dayEnds = (d: number) => state.startDay.getTime() + (d + 1) * DAY_MS;
@@ -80,10 +84,9 @@ export async function startLiveWorld(deps: LiveWorldDeps): Promise<{ stop(): Pro
       const started = Date.now();
       const day = await driver.runDay(state.nextDay);
       state.nextDay += 1;
+      await save();
       log.info({ world: { day: day.day, signals: day.signals, reviewed: day.reviewed, delivered: day.delivered, outcomes: day.outcomes.length, ms: Date.now() - started } }, `simulated day ${day.day} done`);
-    }
-    state.simNow = clock.now();
-    await db.query('UPDATE world_clock SET next_day = $1, sim_now = $2, updated_at = now() WHERE id = 1', [state.nextDay, state.simNow.toISOString()]);
+    } else await save();
   };
   const timer = setInterval(() => {
     if (busy) return;

@@ -1,5 +1,5 @@
 /**
- * Governed-loop benchmark on the embedded default (PGlite), over the Telco customers after a few simulated days:
+ * Governed-loop benchmark on the embedded default (PGlite in a data directory on disk), over the Telco customers after a few simulated days:
  *
  * 1. proposals/s: every agent's `propose` over every customer's context (pure, in memory);
  * 2. decisions/s through policy: arbitration and Cedar in rank order for each customer with proposals (pure);
@@ -35,7 +35,7 @@ const WARM_DAYS = quick ? 2 : 5;
 const RATE = 500;
 const LOAD_SECONDS = quick ? 3 : 20;
 /** Signals per request, as a connector flushing every 20 ms would send them; batch 1 is measured too. */
-const REQUEST_SIZES = quick ? [10] : (process.env.BENCH_SIZES ?? "10,1").split(",").map(Number);
+const REQUEST_SIZES = quick ? [10] : (process.env.BENCH_SIZES ?? '10,1').split(',').map(Number);
 const TARGET_P99_MS = 50;
 const SEED = 7;
 const START = '2026-01-05T00:00:00.000Z';
@@ -45,7 +45,9 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const round = (x: number, digits = 1) => +x.toFixed(digits);
 
 async function setUp() {
-  const db = await openPglite();
+  // On disk, as `npm start` keeps it: the embedded default is PGlite in a data directory, not in memory.
+  const dataDir = mkdtempSync(join(tmpdir(), 'acs-bench-pgdata-'));
+  const db = await openPglite(dataDir);
   await migrate(db);
   const dir = mkdtempSync(join(tmpdir(), 'acs-bench-'));
   const lines = readFileSync(TELCO, 'utf8').split('\n').filter((l) => l.trim());
@@ -66,7 +68,7 @@ async function setUp() {
     db, bus: services.bus, gate: services.gate, plays: services.plays, world: await worldFromDatabase(db, SEED), start: START, reviewer: 'sim',
   });
   for (let d = 0; d < WARM_DAYS; d++) await driver.runDay(d);
-  return { db, services, churn, holdout, driver };
+  return { db, dataDir, services, churn, holdout, driver };
 }
 
 type Setup = Awaited<ReturnType<typeof setUp>>;
@@ -184,9 +186,10 @@ for (const size of REQUEST_SIZES) {
 const ledger = await verifyLedger(setup.db);
 await setup.services.bus.stop();
 await setup.db.close();
+rmSync(setup.dataDir, { recursive: true, force: true });
 if (!ledger.ok) throw new Error('the ledger does not verify after the run');
 
-console.log(`Governed loop on PGlite: ${CUSTOMERS} Telco customers after ${WARM_DAYS} simulated days${quick ? ' (quick)' : ''}`);
+console.log(`Governed loop on PGlite (on disk): ${CUSTOMERS} Telco customers after ${WARM_DAYS} simulated days${quick ? ' (quick)' : ''}`);
 console.log(`  agents:  ${pure.proposalsPerSec.toLocaleString('en-US')} proposals/s (${pure.contextsPerSec.toLocaleString('en-US')} customer contexts/s; ${pure.withProposals} of ${pure.contexts} customers get proposals)`);
 console.log(`  policy:  ${pure.decisionsPerSec.toLocaleString('en-US')} decisions/s through arbitration and Cedar in rank order`);
 console.log(`  signal-to-decision at a steady ${RATE} signals/s for ${LOAD_SECONDS} s, through the HTTP app:`);

@@ -2,16 +2,51 @@ import type { CustomerContext } from '../reason/index.ts';
 import { effectiveConsents } from '../sense/index.ts';
 import type { Queryable } from '../store/index.ts';
 
+/** How a customer can be reached: contacts, and the effective consents that grant contact. */
+export type Reach = Pick<CustomerContext, 'contacts' | 'consents'>;
+
+export interface ContextOptions {
+  /** Load contacts and consents for these accounts now (default all); the rest get them later, with `addReach`. */
+  reach?: (accountId: string) => boolean;
+  /** Also look for other profiles sharing a contact point (what the data steward needs, and no one else). */
+  duplicates?: boolean;
+}
+
 /**
  * What agents see, loaded for a whole batch of customers and leads in a fixed number of queries (not a
  * few per customer), so a busy delivery costs about what a quiet one does.
  */
-export async function loadContexts(q: Queryable, accountIds: string[], leadIds: string[], now: Date, opts: { duplicates?: boolean } = {}): Promise<CustomerContext[]> {
-  return [...(await accountContexts(q, accountIds, now, opts.duplicates ?? false)), ...(await leadContexts(q, leadIds, now))];
+export async function loadContexts(q: Queryable, accountIds: string[], leadIds: string[], now: Date, opts: ContextOptions = {}): Promise<CustomerContext[]> {
+  return [...(await accountContexts(q, accountIds, now, opts)), ...(await leadContexts(q, leadIds, now))];
 }
 
-/** `duplicates` also looks for other profiles sharing a contact point (what the data steward needs, and no one else). */
-async function accountContexts(q: Queryable, accountIds: string[], now: Date, duplicates: boolean): Promise<CustomerContext[]> {
+/** Fills in contacts and consents of account contexts loaded without them (leads always have theirs). */
+export async function addReach(q: Queryable, contexts: CustomerContext[], now: Date): Promise<void> {
+  const missing = contexts.filter((c) => c.accountId && !c.reachLoaded);
+  const reach = await loadReach(q, missing.map((c) => c.accountId!), now);
+  for (const ctx of missing) Object.assign(ctx, reach.get(ctx.accountId!) ?? { contacts: [], consents: [] }, { reachLoaded: true });
+}
+
+async function loadReach(q: Queryable, accountIds: string[], now: Date): Promise<Map<string, Reach & { raw: { account_id: string; email: string | null; phone: string | null }[] }>> {
+  const byAccount = new Map<string, Reach & { raw: { account_id: string; email: string | null; phone: string | null }[] }>();
+  if (accountIds.length === 0) return byAccount;
+  const contacts = await q.query<{ id: string; account_id: string; email: string | null; phone: string | null }>(
+    'SELECT id, account_id, email, phone FROM contacts WHERE account_id = ANY($1::text[]) AND deleted_at IS NULL ORDER BY id', [accountIds]);
+  const ownerOf = new Map(contacts.map((c) => [c.id, c.account_id]));
+  const consents = await effectiveConsents(q, contacts.map((c) => c.id), now);
+  for (const id of accountIds) byAccount.set(id, { contacts: [], consents: [], raw: [] });
+  for (const c of contacts) {
+    const r = byAccount.get(c.account_id)!;
+    r.contacts.push({ email: c.email, phone: c.phone });
+    r.raw.push(c);
+  }
+  for (const c of consents) {
+    if (c.status === 'granted') byAccount.get(ownerOf.get(c.contactId as string)!)?.consents.push({ channel: String(c.channel), purpose: String(c.purpose) });
+  }
+  return byAccount;
+}
+
+async function accountContexts(q: Queryable, accountIds: string[], now: Date, opts: ContextOptions): Promise<CustomerContext[]> {
   if (accountIds.length === 0) return [];
   const accounts = await q.query<{
     id: string; customer_id: string; name: string; attributes: Record<string, unknown>; features: Record<string, number | string | null> | null;
@@ -26,22 +61,23 @@ async function accountContexts(q: Queryable, accountIds: string[], now: Date, du
      WHERE a.id = ANY($1::text[]) AND a.deleted_at IS NULL ORDER BY a.id`,
     [accountIds],
   );
-  const contacts = await q.query<{ id: string; account_id: string; email: string | null; phone: string | null }>(
-    'SELECT id, account_id, email, phone FROM contacts WHERE account_id = ANY($1::text[]) AND deleted_at IS NULL ORDER BY id', [accountIds]);
-  const ownerOf = new Map(contacts.map((c) => [c.id, c.account_id]));
-  const consents = await effectiveConsents(q, contacts.map((c) => c.id), now);
+  const reach = await loadReach(q, accounts.map((a) => a.id).filter((id) => opts.reach?.(id) ?? true), now);
   // Another live profile with one of this customer's email addresses or phone numbers is likely the same person.
-  const twins = duplicates ? await sharedContactPoints(q, contacts) : null;
-  return accounts.map((a) => ({
-    accountId: a.id, customerId: a.customer_id, name: a.name, attributes: a.attributes,
-    subscription: a.has_subscription
-      ? { contract: a.contract, paymentMethod: a.payment_method, paperlessBilling: a.paperless_billing, tenureMonths: a.tenure_months, monthlyAmount: a.monthly_amount, services: a.services ?? {} }
-      : null,
-    features: a.features ?? {},
-    consents: consents.filter((c) => c.status === 'granted' && ownerOf.get(c.contactId as string) === a.id).map((c) => ({ channel: String(c.channel), purpose: String(c.purpose) })),
-    contacts: contacts.filter((c) => c.account_id === a.id).map((c) => ({ email: c.email, phone: c.phone })),
-    ...(twins ? { possibleDuplicates: twins.get(a.id) ?? [] } : {}),
-  }));
+  const twins = opts.duplicates ? await sharedContactPoints(q, [...reach.values()].flatMap((r) => r.raw)) : null;
+  return accounts.map((a) => {
+    const r = reach.get(a.id);
+    return {
+      accountId: a.id, customerId: a.customer_id, name: a.name, attributes: a.attributes,
+      subscription: a.has_subscription
+        ? { contract: a.contract, paymentMethod: a.payment_method, paperlessBilling: a.paperless_billing, tenureMonths: a.tenure_months, monthlyAmount: a.monthly_amount, services: a.services ?? {} }
+        : null,
+      features: a.features ?? {},
+      consents: r?.consents ?? [],
+      contacts: r?.contacts ?? [],
+      reachLoaded: r !== undefined,
+      ...(twins ? { possibleDuplicates: twins.get(a.id) ?? [] } : {}),
+    };
+  });
 }
 
 /**
@@ -85,6 +121,7 @@ async function leadContexts(q: Queryable, leadIds: string[], now: Date): Promise
   );
   const consents = await effectiveConsents(q, leads.map((l) => l.id), now);
   return leads.map((l) => ({
+    reachLoaded: true,
     accountId: null, customerId: null, name: [l.first_name, l.last_name].filter(Boolean).join(' ') || null, attributes: l.attributes, subscription: null,
     features: { webVisits7d: l.web_visits, emailEngagements30d: l.engagements, lastSignalAt: l.last_signal_at ? new Date(l.last_signal_at).toISOString() : null },
     consents: consents.filter((c) => c.status === 'granted' && c.leadId === l.id).map((c) => ({ channel: String(c.channel), purpose: String(c.purpose) })),

@@ -8,7 +8,7 @@ import {
 } from '../reason/index.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
 import type { Queryable } from '../store/index.ts';
-import { loadContexts } from './context.ts';
+import { addReach, loadContexts } from './context.ts';
 
 // The governed loop for the customers and leads whose signals were just accepted: agents propose,
 // arbitration ranks, held-out customers get nothing executed, Cedar decides in rank order until one
@@ -172,11 +172,14 @@ export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: Loop
   const scheduledFor = subjects.triggers && 'agentIds' in subjects.triggers ? subjects.triggers.agentIds : [];
   const contexts = await loadContexts(q, subjects.accountIds.filter(triggered), subjects.leadIds.filter(triggered), now, {
     duplicates: scheduledFor.includes('data-stewardship') || !subjects.triggers,
+    reach: (id) => agentsFor(active, subjects, id).some((a) => a.manifest.readsContacts),
   });
   const proposing = contexts
     .map((ctx) => ({ ctx, drafts: agentsFor(active, subjects, ctx.accountId ?? ctx.lead!.id).flatMap((a) => a.propose(ctx, { churn: opts.churn() })) }))
     .filter((p) => p.drafts.length > 0);
   if (proposing.length === 0) return tally;
+  // Policy needs consent; only now, and only for the subjects with proposals.
+  await addReach(q, proposing.map((p) => p.ctx), now);
   // History and budget are read only for the few subjects with proposals: most signals change nothing.
   const recent = await recentActions(q, {
     accountIds: proposing.flatMap((p) => (p.ctx.accountId ? [p.ctx.accountId] : [])),

@@ -8,6 +8,7 @@ export const dataStewardshipManifest: AgentManifest = {
   triggers: { signalTypes: [], features: [], schedule: 'daily' },
   actions: { create_task: { autonomy: 3, risk: 'low' } },
   riskClass: 'low',
+  readsContacts: true,
 };
 
 /** What is missing or wrong on a customer record, in words a steward acts on. */

@@ -20,6 +20,8 @@ export interface AgentManifest {
   /** Each action the agent may propose, with its default autonomy level and risk. */
   actions: Partial<Record<AgentAction, { autonomy: AutonomyLevel; risk: Risk }>>;
   riskClass: Risk;
+  /** The agent reads a customer's contacts or consents to decide what to propose (most do not: policy checks consent). */
+  readsContacts?: boolean;
 }
 
 /** What an agent sees of one customer (or lead). Built from the profile; agents never read the database. */
@@ -33,6 +35,11 @@ export interface CustomerContext {
   /** Effective consents that grant contact. */
   consents: { channel: string; purpose: string }[];
   contacts: { email?: string | null; phone?: string | null }[];
+  /**
+   * False when contacts and consents were not loaded yet: the loop loads them only for agents whose manifest
+   * says `readsContacts`, and for every subject before policy decides. Absent means loaded.
+   */
+  reachLoaded?: boolean;
   lead?: { id: string; email?: string | null; phone?: string | null; company?: string | null; firstName?: string | null; lastName?: string | null; status: string };
   /** Profile ids that identity resolution thinks may be the same person (filled by the caller when known). */
   possibleDuplicates?: string[];

@@ -4,7 +4,7 @@ import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { bootstrapAdminToken, TokenAuthenticator } from './api/auth.ts';
 import { createApp } from './api/app.ts';
-import { createMetrics } from './api/metrics.ts';
+import { createMetrics, observeSignalToDecision } from './api/metrics.ts';
 import { FileTransport, playRegistry, retentionPlay, startMaintenance, type PlayRegistry } from './act/index.ts';
 import { PolicyGate } from './assure/index.ts';
 import { OutboxBus } from './bus/index.ts';
@@ -13,7 +13,7 @@ import type { Config } from './config.ts';
 import { runScheduledAgents, subscribeDecisionLoop, type LoopOptions } from './loop/index.ts';
 import { openWorldClock, startLiveWorld } from './world/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
-import { SIGNALS_ACCEPTED, subscribeFeatureUpdates, type SignalsAcceptedEvent } from './sense/index.ts';
+import { subscribeFeatureUpdates } from './sense/index.ts';
 import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
@@ -91,13 +91,7 @@ export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxB
   if (opts.loop) subscribeDecisionLoop(bus, { ...opts.loop, gate }, (t) => t.customers && log.info({ loop: t }, 'agents decided'));
   const plays = playRegistry(retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }));
   const metrics = createMetrics();
-  bus.onDelivered((messages) => {
-    const done = Date.now();
-    for (const m of messages) {
-      const e = m.topic === SIGNALS_ACCEPTED ? (m.payload as SignalsAcceptedEvent) : null;
-      if (e?.receivedAt) for (let i = 0; i < e.signalIds.length; i++) metrics.signalToDecision.observe((done - Date.parse(e.receivedAt)) / 1000);
-    }
-  });
+  bus.onDelivered(observeSignalToDecision(metrics));
   const auth = new TokenAuthenticator(db, config.adminToken);
   const app = createApp({ db, bus, auth, log, config, gate, clock, metrics });
   return { db, bus, auth, app, log, gate, clock, plays };

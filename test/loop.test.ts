@@ -53,6 +53,9 @@ describe('the governed loop on accepted signals', () => {
     const types = (await t.db.query<{ type: string }>('SELECT DISTINCT type FROM ledger')).map((r) => r.type);
     expect(types).toEqual(expect.arrayContaining(['signal.accepted', 'proposal.created', 'policy.decided']));
     expect((await t.call('GET', '/api/v1/ledger/verify')).body.ok).toBe(true);
+    // Each of the five signals is timed from intake to its decisions' commit.
+    const metrics = (await t.call('GET', '/metrics', { token: null })).text;
+    expect(metrics).toMatch(/^acs_signal_to_decision_seconds_count 5$/m);
   });
 
   it('keeps to the cooldown on the next batch, suppressing with the reason', async () => {

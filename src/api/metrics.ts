@@ -1,4 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BusMessage } from '../bus/index.ts';
+import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
 
 /** The service's Prometheus metrics, on a registry of its own so several apps can live in one process. */
 export function createMetrics() {
@@ -20,3 +22,14 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** A bus listener: for every signal in a committed `signals.accepted` delivery, the time since its batch was taken in. */
+export function observeSignalToDecision(metrics: Metrics): (messages: BusMessage[]) => void {
+  return (messages) => {
+    const done = Date.now();
+    for (const m of messages) {
+      const e = m.topic === SIGNALS_ACCEPTED ? (m.payload as SignalsAcceptedEvent) : null;
+      if (e?.receivedAt) for (let i = 0; i < e.signalIds.length; i++) metrics.signalToDecision.observe((done - Date.parse(e.receivedAt)) / 1000);
+    }
+  };
+}

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../src/ledger/index.ts';
+import { createRecord } from '../src/records/index.ts';
 import { importCsv } from '../src/sense/import/index.ts';
 import { createServices, type Services } from '../src/server.ts';
 import type { Db } from '../src/store/index.ts';
@@ -37,6 +38,8 @@ describe('the live world', () => {
     writeFileSync(join(dir, 'customers.csv'), readFileSync(TELCO, 'utf8').split('\n').slice(0, 81).join('\n') + '\n');
     await importCsv(db, 'customers', join(dir, 'customers.csv'), { actor: 'test' });
     rmSync(dir, { recursive: true, force: true });
+    // Someone's own profile, not from the demo data: the world must not invent a contact or consent for it.
+    await createRecord(db, 'accounts', { name: 'Not a demo customer', customerId: 'OWN-1' }, 'test');
   });
   afterAll(async () => {
     await services?.bus.stop();
@@ -62,6 +65,7 @@ describe('the live world', () => {
     expect(signals[0]!.n).toBeGreaterThan(0);
     // Contacts and seeded consents came first, so the agents had someone to write to.
     expect((await db.query('SELECT 1 FROM contacts')).length).toBe(80);
+    expect(await db.query("SELECT 1 FROM contacts c JOIN accounts a ON a.id = c.account_id WHERE a.customer_id = 'OWN-1'")).toHaveLength(0);
     expect((await db.query('SELECT 1 FROM proposals')).length).toBeGreaterThan(0);
 
     // A restart resumes the clock and the day count; the new days' signal ids do not collide with the old ones.

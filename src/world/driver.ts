@@ -25,12 +25,15 @@ function simKind(action: string, template: string | undefined): SimAction['kind'
 }
 
 /**
- * Gives every customer without a contact one (`<customer id>@example.com`) and draws their consents from
- * the seed, through the CSV importer. Customers who already have contacts keep theirs.
+ * Gives every Telco demo customer without a contact one (`<customer id>@example.com`) and draws their consents
+ * from the seed, through the CSV importer. Only imported Telco rows (they carry the dataset's `churned` label)
+ * are touched: a profile someone else made never gets a made-up contact or consent.
  */
 export async function seedContactsAndConsents(db: Db, seed: number): Promise<void> {
   const accounts = await db.query<{ id: string; customer_id: string }>(
-    'SELECT a.id, a.customer_id FROM accounts a WHERE a.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id) ORDER BY a.customer_id');
+    `SELECT a.id, a.customer_id FROM accounts a
+     WHERE a.deleted_at IS NULL AND jsonb_typeof(a.attributes->'churned') = 'boolean' AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id)
+     ORDER BY a.customer_id`);
   if (accounts.length === 0) return;
   const dir = mkdtempSync(join(tmpdir(), 'acs-world-'));
   try {

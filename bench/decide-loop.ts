@@ -30,7 +30,7 @@ import { migrate, openPglite } from '../src/store/index.ts';
 import { AcceleratedClock, seedContactsAndConsents, WorldDriver, worldFromDatabase } from '../src/world/index.ts';
 
 const quick = process.argv.includes('--quick');
-const CUSTOMERS = quick ? 500 : 2000;
+const CUSTOMERS = quick ? 500 : 7043;
 const WARM_DAYS = quick ? 2 : 5;
 const RATE = 500;
 const LOAD_SECONDS = quick ? 3 : 20;

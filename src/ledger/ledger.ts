@@ -60,9 +60,19 @@ export async function lockLedger(tx: Queryable): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK]);
 }
 
+/**
+ * The head each open transaction has appended up to. Once a transaction holds the append lock, no one else
+ * can move the head until it commits, so its later appends need neither the lock nor the read again. Only
+ * transactions are remembered: on a Db each statement commits on its own, and the head must be read each time.
+ */
+const headsOfOpenTransactions = new WeakMap<Queryable, { seq: number; hash: string }>();
+
 export async function appendToLedger(tx: Queryable, events: LedgerEvent[]): Promise<{ seq: number; hash: string }> {
-  await lockLedger(tx);
-  const [head] = await tx.query<{ seq: number; hash: string }>('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1');
+  let head = headsOfOpenTransactions.get(tx);
+  if (!head) {
+    await lockLedger(tx);
+    [head] = await tx.query<{ seq: number; hash: string }>('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1');
+  }
   let seq = head?.seq ?? 0;
   let prevHash = head?.hash ?? GENESIS_HASH;
   if (events.length === 0) return { seq, hash: prevHash };
@@ -78,6 +88,7 @@ export async function appendToLedger(tx: Queryable, events: LedgerEvent[]): Prom
   await insertRows(tx, 'ledger', {
     seq: 'bigint', ts: 'timestamptz', type: 'text', actor: 'text', subject_type: 'text', subject_id: 'text', body: 'text', prev_hash: 'text', hash: 'text',
   }, rows);
+  if (!('transaction' in tx)) headsOfOpenTransactions.set(tx, { seq, hash: prevHash });
   return { seq, hash: prevHash };
 }
 

@@ -87,6 +87,17 @@ describe('execution', () => {
     expect(account[0]!.tier).toBeNull();
   });
 
+  it('runs nothing for a paused agent, and runs the same decision once the agent is resumed', async () => {
+    const d = await decided('create_task', { title: 'paused work' }, { autonomy: 3 });
+    // The proposing agent here is a test one, so its setting is written directly.
+    await db.query("INSERT INTO agent_settings (agent_id, paused) VALUES ('test-agent', true)");
+    await expect(executeDecision(db, { decisionId: d.decisionId, idempotencyKey: 'k-paused', actor: 'test' })).rejects.toThrow(/agent test-agent is paused/);
+    expect(await db.query("SELECT 1 FROM tasks WHERE title = 'paused work'")).toHaveLength(0);
+    await db.query("UPDATE agent_settings SET paused = false WHERE agent_id = 'test-agent'");
+    expect((await executeDecision(db, { decisionId: d.decisionId, idempotencyKey: 'k-paused', actor: 'test' })).replayed).toBe(false);
+    expect(await db.query("SELECT 1 FROM tasks WHERE title = 'paused work'")).toHaveLength(1);
+  });
+
   it('compensates what can be undone, and records what cannot', async () => {
     const credit = await decided('offer_credit', { amountCents: 1500 }, { autonomy: 4, amountCents: 1500 });
     const run = await executeDecision(db, { decisionId: credit.decisionId, idempotencyKey: 'k-comp', actor: 'test' });

@@ -77,6 +77,19 @@ describe('retention play', () => {
     expect(await credits()).toBe(before);
   });
 
+  it('waits, without failing or giving up, while its agent is paused, and goes on once it is resumed', async () => {
+    const before = await credits();
+    const id = await startPlay(db, retentionPlay(gate), { accountId, state: state(), actor: 'test', now: T0 });
+    await db.query("INSERT INTO agent_settings (agent_id, paused) VALUES ('retention', true)");
+    await runDuePlays(db, registry(), { actor: 'test', now: T0 });
+    expect(await playRow(id)).toMatchObject({ status: 'waiting', step: 'apply_credit', attempts: 0 });
+    expect(await credits()).toBe(before);
+    await db.query("UPDATE agent_settings SET paused = false WHERE agent_id = 'retention'");
+    await runDuePlays(db, registry(), { actor: 'test', now: at(2000) });
+    expect((await playRow(id)).status).toBe('done');
+    expect(await credits()).toBe(before + 1);
+  });
+
   it('skips the notice, without failing, when there is no consent', async () => {
     const id = await startPlay(db, retentionPlay(gate), { accountId, state: state({ hasServiceEmailConsent: false }), actor: 'test', now: T0 });
     await runDuePlays(db, registry(), { actor: 'test', now: T0 });

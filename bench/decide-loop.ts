@@ -11,7 +11,7 @@
  *
  * Prints a table and a `BENCH_JSON {...}` line. See bench/README.md.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,11 +23,10 @@ import { inHoldout } from '../src/learn/index.ts';
 import { holdoutKey, judgeSubject, loadContexts } from '../src/loop/index.ts';
 import { AGENTS, ChurnModel, DEFAULT_RULES, loadAgentSettings, loadChurnExamples, trainingFingerprint } from '../src/reason/index.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../src/sense/index.ts';
-import { importCsv } from '../src/sense/import/index.ts';
 import { simDay, simulateDay } from '../src/sim/index.ts';
 import { createServices } from '../src/server.ts';
 import { migrate, openPglite } from '../src/store/index.ts';
-import { AcceleratedClock, seedContactsAndConsents, WorldDriver, worldFromDatabase } from '../src/world/index.ts';
+import { AcceleratedClock, importFirstCustomers, seedContactsAndConsents, WorldDriver, worldFromDatabase } from '../src/world/index.ts';
 
 const quick = process.argv.includes('--quick');
 const CUSTOMERS = quick ? 500 : 7043;
@@ -49,11 +48,7 @@ async function setUp() {
   const dataDir = mkdtempSync(join(tmpdir(), 'acs-bench-pgdata-'));
   const db = await openPglite(dataDir);
   await migrate(db);
-  const dir = mkdtempSync(join(tmpdir(), 'acs-bench-'));
-  const lines = readFileSync(TELCO, 'utf8').split('\n').filter((l) => l.trim());
-  writeFileSync(join(dir, 'customers.csv'), lines.slice(0, CUSTOMERS + 1).join('\n') + '\n');
-  await importCsv(db, 'customers', join(dir, 'customers.csv'), { actor: 'bench' });
-  rmSync(dir, { recursive: true, force: true });
+  await importFirstCustomers(db, TELCO, CUSTOMERS, 'bench');
   await seedContactsAndConsents(db, SEED);
   const examples = await loadChurnExamples(db);
   const churn = ChurnModel.train(examples, trainingFingerprint(examples));

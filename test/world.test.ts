@@ -1,15 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../src/ledger/index.ts';
 import { createRecord } from '../src/records/index.ts';
-import { importCsv } from '../src/sense/import/index.ts';
 import { createServices, type Services } from '../src/server.ts';
 import type { Db } from '../src/store/index.ts';
-import { AcceleratedClock, openWorldClock, startLiveWorld } from '../src/world/index.ts';
+import { AcceleratedClock, importFirstCustomers, openWorldClock, startLiveWorld } from '../src/world/index.ts';
 import { openTestDb } from './helpers.ts';
 
 const TELCO = fileURLToPath(new URL('../data/telco_churn.csv', import.meta.url));
@@ -34,10 +30,7 @@ describe('the live world', () => {
   let services: Services;
   beforeAll(async () => {
     db = await openTestDb();
-    const dir = mkdtempSync(join(tmpdir(), 'acs-world-'));
-    writeFileSync(join(dir, 'customers.csv'), readFileSync(TELCO, 'utf8').split('\n').slice(0, 81).join('\n') + '\n');
-    await importCsv(db, 'customers', join(dir, 'customers.csv'), { actor: 'test' });
-    rmSync(dir, { recursive: true, force: true });
+    await importFirstCustomers(db, TELCO, 80, 'test');
     // Someone's own profile, not from the demo data: the world must not invent a contact or consent for it.
     await createRecord(db, 'accounts', { name: 'Not a demo customer', customerId: 'OWN-1' }, 'test');
   });

@@ -3,8 +3,8 @@ import { recordDecisions, type Decision, type PolicyGate, type PolicyRequestInpu
 import type { Bus } from '../bus/index.ts';
 import { inHoldout, leadHoldoutKey } from '../learn/index.ts';
 import {
-  AGENTS, arbitrate, conflictReason, DEFAULT_RULES, loadAgentSettings, recordProposals,
-  type Agent, type ArbitrationRules, type ChurnModel, type CustomerContext, type ProposalDraft, type ProposalRecordInput, type RecentAction,
+  AGENTS, arbitrate, autonomyInForce, conflictReason, DEFAULT_RULES, loadAgentSettings, recordProposals,
+  type Agent, type AgentSettings, type ArbitrationRules, type ChurnModel, type CustomerContext, type ProposalDraft, type ProposalRecordInput, type RecentAction,
 } from '../reason/index.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
 import type { Queryable } from '../store/index.ts';
@@ -59,23 +59,16 @@ function agentsFor(active: readonly Agent[], subjects: LoopSubjects, subjectId: 
   return active.filter((a) => a.manifest.triggers.signalTypes.some((type) => types?.has(type)));
 }
 
-export type Settings = Awaited<ReturnType<typeof loadAgentSettings>>;
-
-const autonomyOf = (settings: Settings, agentId: string, action: string): number => {
-  const agent = AGENTS.find((a) => a.manifest.id === agentId);
-  return settings.get(agentId)?.autonomy[action] ?? agent?.manifest.actions[action as keyof typeof agent.manifest.actions]?.autonomy ?? 0;
-};
-
 /** Holdout membership is by customer id, or by the lead's own key for a lead. */
 export function holdoutKey(ctx: CustomerContext): string {
   if (ctx.lead) return leadHoldoutKey(ctx.lead);
   return ctx.customerId ?? ctx.accountId!;
 }
 
-function policyRequest(draft: ProposalDraft, ctx: CustomerContext, settings: Settings): PolicyRequestInput {
+function policyRequest(draft: ProposalDraft, ctx: CustomerContext, settings: AgentSettings): PolicyRequestInput {
   const consent = draft.channel && draft.purpose ? ctx.consents.some((c) => c.channel === draft.channel && c.purpose === draft.purpose) : false;
   return {
-    agent: { id: draft.agentId, role: 'agent', autonomy: autonomyOf(settings, draft.agentId, draft.action) },
+    agent: { id: draft.agentId, role: 'agent', autonomy: autonomyInForce(settings, draft.agentId, draft.action) },
     action: draft.action,
     customer: {
       id: ctx.customerId ?? ctx.accountId ?? ctx.lead!.id,
@@ -139,7 +132,7 @@ export interface Verdict {
  * a held-out subject's best draft is held out, and otherwise Cedar decides in rank order until a draft is
  * allowed (next-best action: a denied draft is recorded as denied and the next one is asked).
  */
-export function judgeSubject(ctx: CustomerContext, drafts: ProposalDraft[], recent: RecentAction[], rules: ArbitrationRules, env: { gate: PolicyGate; settings: Settings; held: boolean }, now: Date): Verdict {
+export function judgeSubject(ctx: CustomerContext, drafts: ProposalDraft[], recent: RecentAction[], rules: ArbitrationRules, env: { gate: PolicyGate; settings: AgentSettings; held: boolean }, now: Date): Verdict {
   const { ranked, suppressed } = arbitrate(drafts, recent, rules, now);
   const verdict: Verdict = { ctx, suppressed, heldOut: null, decided: [], winner: null };
   if (env.held) {
@@ -167,15 +160,17 @@ export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: Loop
   const rules = opts.rules ?? DEFAULT_RULES;
   const settings = await loadAgentSettings(q);
   const active = AGENTS.filter((a) => !settings.get(a.manifest.id)?.paused);
+  const lookers = new Map([...subjects.accountIds, ...subjects.leadIds].map((id) => [id, agentsFor(active, subjects, id)]));
   // Subjects no agent is triggered for are not even loaded: most signals (usage of a calm customer, an outcome) change nothing.
-  const triggered = (id: string) => agentsFor(active, subjects, id).length > 0;
+  const triggered = (id: string) => lookers.get(id)!.length > 0;
   const scheduledFor = subjects.triggers && 'agentIds' in subjects.triggers ? subjects.triggers.agentIds : [];
   const contexts = await loadContexts(q, subjects.accountIds.filter(triggered), subjects.leadIds.filter(triggered), now, {
     duplicates: scheduledFor.includes('data-stewardship') || !subjects.triggers,
-    reach: (id) => agentsFor(active, subjects, id).some((a) => a.manifest.readsContacts),
+    reach: (id) => lookers.get(id)!.some((a) => a.manifest.readsContacts),
   });
+  const churn = opts.churn();
   const proposing = contexts
-    .map((ctx) => ({ ctx, drafts: agentsFor(active, subjects, ctx.accountId ?? ctx.lead!.id).flatMap((a) => a.propose(ctx, { churn: opts.churn() })) }))
+    .map((ctx) => ({ ctx, drafts: lookers.get(ctx.accountId ?? ctx.lead!.id)!.flatMap((a) => a.propose(ctx, { churn })) }))
     .filter((p) => p.drafts.length > 0);
   if (proposing.length === 0) return tally;
   // Policy needs consent; only now, and only for the subjects with proposals.
@@ -230,7 +225,7 @@ export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: Loop
     if (draft.action === 'offer_credit' && verdict.ctx.accountId) {
       // Offer → (approval) → credit → notice, durably: the play picks up from the decision made here.
       const state: RetentionPlayState = {
-        agent: { id: draft.agentId, offerAutonomy: decision.autonomy, notifyAutonomy: autonomyOf(settings, draft.agentId, 'send_message') },
+        agent: { id: draft.agentId, offerAutonomy: decision.autonomy, notifyAutonomy: autonomyInForce(settings, draft.agentId, 'send_message') },
         customer: { id: request.customer.id, segment: request.customer.segment, region: request.customer.region, inHoldout: false },
         amountCents: Number(draft.params.amountCents),
         hasServiceEmailConsent: verdict.ctx.consents.some((c) => c.channel === 'email' && c.purpose === 'service'),

@@ -19,13 +19,20 @@ export async function loadAgentSettings(q: Queryable): Promise<Map<string, { pau
   return new Map(rows.map((r) => [r.agent_id, { paused: r.paused, autonomy: r.autonomy }]));
 }
 
+/** An agent's autonomy for an action: an admin's setting, else the manifest's default, else L0 (off). */
+export function autonomyInForce(settings: AgentSettings, agentId: string, action: string): number {
+  return settings.get(agentId)?.autonomy[action] ?? agentById(agentId)?.manifest.actions[action as AgentAction]?.autonomy ?? 0;
+}
+
+export type AgentSettings = Awaited<ReturnType<typeof loadAgentSettings>>;
+
 export async function listAgents(q: Queryable): Promise<AgentView[]> {
   const settings = await loadAgentSettings(q);
   return AGENTS.map(({ manifest: m }) => {
     const s = settings.get(m.id);
     return {
       id: m.id, owner: m.owner, objective: m.objective, riskClass: m.riskClass, triggers: m.triggers, paused: s?.paused ?? false,
-      actions: Object.fromEntries(Object.entries(m.actions).map(([a, spec]) => [a, { autonomy: s?.autonomy[a] ?? spec!.autonomy, defaultAutonomy: spec!.autonomy, risk: spec!.risk }])),
+      actions: Object.fromEntries(Object.entries(m.actions).map(([a, spec]) => [a, { autonomy: autonomyInForce(settings, m.id, a), defaultAutonomy: spec!.autonomy, risk: spec!.risk }])),
     };
   });
 }

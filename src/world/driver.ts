@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { approvalExecutionKey, approve, executeDecision, expireApprovals, reject, runDuePlays, type PlayRegistry } from '../act/index.ts';
@@ -22,6 +22,18 @@ function simKind(action: string, template: string | undefined): SimAction['kind'
   if (action === 'send_message') return template === 'retention-credit-applied' ? 'notify' : 'outreach';
   const kinds: Record<string, SimAction['kind']> = { offer_credit: 'offer_credit', apply_credit: 'offer_credit', create_task: 'save_call' };
   return kinds[action] ?? action;
+}
+
+/** The first `n` customers of a file in the Telco layout, through the CSV importer. */
+export async function importFirstCustomers(db: Db, csvFile: string, n: number, actor: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'acs-customers-'));
+  try {
+    const lines = readFileSync(csvFile, 'utf8').split('\n').filter((l) => l.trim());
+    writeFileSync(join(dir, 'customers.csv'), lines.slice(0, n + 1).join('\n') + '\n');
+    await importCsv(db, 'customers', join(dir, 'customers.csv'), { actor });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

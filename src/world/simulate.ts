@@ -1,6 +1,3 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { playRegistry, retentionPlay } from '../act/index.ts';
 import { PolicyGate } from '../assure/index.ts';
@@ -10,10 +7,9 @@ import { inHoldout, leadHoldoutKey, upliftReport } from '../learn/index.ts';
 import { runScheduledAgents, subscribeDecisionLoop } from '../loop/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from '../reason/index.ts';
 import { subscribeFeatureUpdates } from '../sense/index.ts';
-import { importCsv } from '../sense/import/index.ts';
 import type { SimOutcome } from '../sim/index.ts';
 import { migrate, openPglite, type Db } from '../store/index.ts';
-import { seedContactsAndConsents, WorldDriver, worldFromDatabase } from './driver.ts';
+import { importFirstCustomers, seedContactsAndConsents, WorldDriver, worldFromDatabase } from './driver.ts';
 
 export interface SimulateOptions {
   csvFile: string;
@@ -26,18 +22,6 @@ export interface SimulateOptions {
 
 /** The first simulated day; fixed so a seed always replays the same calendar. */
 const START = '2026-01-05T00:00:00.000Z';
-
-/** The first `n` customers of the Telco file, through the CSV importer. */
-async function importCustomers(db: Db, csvFile: string, n: number): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'acs-sim-'));
-  try {
-    const lines = readFileSync(csvFile, 'utf8').split('\n').filter((l) => l.trim());
-    writeFileSync(join(dir, 'customers.csv'), lines.slice(0, n + 1).join('\n') + '\n');
-    await importCsv(db, 'customers', join(dir, 'customers.csv'), { actor: 'sim' });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const countBy = async (db: Db, sql: string) => Object.fromEntries((await db.query<{ k: string; n: number }>(sql)).map((r) => [r.k, r.n]));
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
@@ -59,7 +43,7 @@ export async function runSimulation(opts: SimulateOptions) {
   const db = await openPglite();
   try {
     await migrate(db);
-    await importCustomers(db, opts.csvFile, opts.customers);
+    await importFirstCustomers(db, opts.csvFile, opts.customers, 'sim');
     await seedContactsAndConsents(db, opts.seed);
     const examples = await loadChurnExamples(db);
     const churn = examples.length >= 50 ? ChurnModel.train(examples, trainingFingerprint(examples)) : undefined;

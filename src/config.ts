@@ -20,6 +20,7 @@ const EnvSchema = z.object({
   ACS_WORLD_DAY_SECONDS: z.coerce.number().min(1).max(86_400).default(60),
   ACS_WORLD_SEED: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(7),
   ACS_WORLD_REVIEWER: z.enum(['human', 'sim']).default('human'),
+  ACS_CONSOLE_DIR: z.string().optional(),
 });
 
 export interface Config {
@@ -41,6 +42,8 @@ export interface Config {
   approvalTtlMs: number;
   /** The live demo world (`acs serve --world`): real seconds per simulated day, its seed, and who works the approval queue. */
   world: { daySeconds: number; seed: number; reviewer: 'human' | 'sim' };
+  /** The built web console served at `/`; unset means `console/dist` (what `npm run build:console` writes). */
+  consoleDir?: string;
 }
 
 export class ConfigError extends Error {}
@@ -68,5 +71,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dailyCreditBudgetCents: e.ACS_DAILY_CREDIT_BUDGET_CENTS,
     approvalTtlMs: Math.round(e.ACS_APPROVAL_TTL_HOURS * 3600_000),
     world: { daySeconds: e.ACS_WORLD_DAY_SECONDS, seed: e.ACS_WORLD_SEED, reviewer: e.ACS_WORLD_REVIEWER },
+    consoleDir: e.ACS_CONSOLE_DIR ? resolve(e.ACS_CONSOLE_DIR) : undefined,
   };
 }

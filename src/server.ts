@@ -79,6 +79,10 @@ export interface ServiceOptions {
   loop?: Omit<LoopOptions, 'gate'>;
   /** Default: real time. */
   clock?: Clock;
+  /** The built web console; default console/dist. */
+  consoleDir?: string;
+  /** The churn model in use (Customer 360 shows its score); default: the loop's, if agents run. */
+  churn?: () => ChurnModel | undefined;
 }
 
 /** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
@@ -93,7 +97,7 @@ export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxB
   const metrics = createMetrics();
   bus.onDelivered(observeSignalToDecision(metrics));
   const auth = new TokenAuthenticator(db, config.adminToken);
-  const app = createApp({ db, bus, auth, log, config, gate, clock, metrics });
+  const app = createApp({ db, bus, auth, log, config, gate, clock, metrics, consoleDir: opts.consoleDir, churn: opts.churn ?? opts.loop?.churn });
   return { db, bus, auth, app, log, gate, clock, plays };
 }
 
@@ -119,7 +123,7 @@ export async function startServer(config: Config, log = createLogger(config), op
   const loop = config.agents
     ? { churn: () => churn.model, holdout: config.holdout, dailyCreditBudgetCents: config.dailyCreditBudgetCents, approvalTtlMs: config.approvalTtlMs }
     : undefined;
-  const services = createServices(db, config, log, { gate: policies, loop, clock: world?.clock });
+  const services = createServices(db, config, log, { gate: policies, loop, clock: world?.clock, consoleDir: config.consoleDir, churn: () => churn.model });
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch: services.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);

@@ -3,6 +3,8 @@ import { migrate, openPglite, openPostgres, type Db } from '../src/store/index.t
 import pino from 'pino';
 import { createToken } from '../src/api/auth.ts';
 import type { Role } from '../src/api/permissions.ts';
+import type { PolicyGate } from '../src/assure/index.ts';
+import type { Clock } from '../src/clock.ts';
 import { createServices, type Services } from '../src/server.ts';
 /**
  * A migrated, empty database for one test file: PGlite in memory by default, or an isolated schema on
@@ -41,12 +43,12 @@ export interface TestApp extends Services {
   close(): Promise<void>;
 }
 
-/** The real HTTP app over a fresh database, with one token per role. */
-export async function createTestApp(opts: { maxBodyBytes?: number; loop?: { holdoutFraction: number } } = {}): Promise<TestApp> {
+/** The real HTTP app over a fresh database, with one token per role; optionally on a clock of the test's own and other policies. */
+export async function createTestApp(opts: { maxBodyBytes?: number; loop?: { holdoutFraction: number }; clock?: Clock; gate?: PolicyGate; consoleDir?: string } = {}): Promise<TestApp> {
   const db = await openTestDb();
   // Agents stay off unless a test asks for them, so record and signal tests see only their own effects.
   const loop = opts.loop ? { churn: () => undefined, holdout: { salt: 'test', fraction: opts.loop.holdoutFraction }, dailyCreditBudgetCents: 100_000 } : undefined;
-  const services = createServices(db, { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 }, pino({ level: 'silent' }), { loop });
+  const services = createServices(db, { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 }, pino({ level: 'silent' }), { loop, clock: opts.clock, gate: opts.gate, consoleDir: opts.consoleDir });
   const tokens = {} as Record<Role, string>;
   for (const role of ['admin', 'reviewer', 'analyst', 'agent'] as Role[]) tokens[role] = (await createToken(db, { role, name: `test ${role}` }, 'test')).token;
   return {
@@ -75,3 +77,20 @@ export async function createTestApp(opts: { maxBodyBytes?: number; loop?: { hold
     },
   };
 }
+
+export const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString();
+
+/** A month-to-month customer with a contact who consented to service email: what the loop's agents work on. */
+export async function troubledCustomer(app: TestApp, customerId: string) {
+  const acc = await app.call('POST', '/api/v1/accounts', { body: { name: `Customer ${customerId}`, customerId, kind: 'person' } });
+  await app.call('POST', '/api/v1/subscriptions', { body: { accountId: acc.body.id, contract: 'month-to-month', monthlyAmount: 80, tenureMonths: 3 } });
+  const contact = await app.call('POST', '/api/v1/contacts', { body: { accountId: acc.body.id, email: `${customerId.toLowerCase()}@example.com` } });
+  await app.call('POST', '/api/v1/consents', { body: { contactId: contact.body.id, channel: 'email', purpose: 'service', status: 'granted', source: 'signup', capturedAt: daysAgo(100) } });
+  return acc.body.id as string;
+}
+
+/** Two payment failures and three angry tickets in the last days: enough for retention and service recovery to act. */
+export const trouble = (customerId: string, n: number) => [
+  ...[1, 2].map((d) => ({ id: `${customerId}-pf-${n}-${d}`, type: 'payment_failed', occurredAt: daysAgo(d), subject: { customerId }, data: { amount: 80, currency: 'USD' } })),
+  ...[1, 2, 3].map((d) => ({ id: `${customerId}-t-${n}-${d}`, type: 'support_ticket', occurredAt: daysAgo(d), subject: { customerId }, data: { text: 'Broken again, terrible, I am furious and want to cancel.' } })),
+];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileTransport, maintenanceTick } from '../src/act/index.ts';
 import { runScheduledAgents } from '../src/loop/index.ts';
-import { createTestApp, type TestApp } from './helpers.ts';
+import { createTestApp, daysAgo, trouble, troubledCustomer, type TestApp } from './helpers.ts';
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -12,20 +12,6 @@ afterEach(async () => {
   t = undefined;
 });
 
-const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString();
-
-async function troubledCustomer(app: TestApp, customerId: string) {
-  const acc = await app.call('POST', '/api/v1/accounts', { body: { name: 'Loop Co', customerId, kind: 'person' } });
-  await app.call('POST', '/api/v1/subscriptions', { body: { accountId: acc.body.id, contract: 'month-to-month', monthlyAmount: 80, tenureMonths: 3 } });
-  const contact = await app.call('POST', '/api/v1/contacts', { body: { accountId: acc.body.id, email: `${customerId.toLowerCase()}@example.com` } });
-  await app.call('POST', '/api/v1/consents', { body: { contactId: contact.body.id, channel: 'email', purpose: 'service', status: 'granted', source: 'signup', capturedAt: daysAgo(100) } });
-  return acc.body.id as string;
-}
-
-const trouble = (customerId: string, n: number) => [
-  ...[1, 2].map((d) => ({ id: `${customerId}-pf-${n}-${d}`, type: 'payment_failed', occurredAt: daysAgo(d), subject: { customerId }, data: { amount: 80, currency: 'USD' } })),
-  ...[1, 2, 3].map((d) => ({ id: `${customerId}-t-${n}-${d}`, type: 'support_ticket', occurredAt: daysAgo(d), subject: { customerId }, data: { text: 'Broken again, terrible, I am furious and want to cancel.' } })),
-];
 
 describe('the governed loop on accepted signals', () => {
   it('agents propose, arbitration keeps one, policy decides, the action runs, and the ledger holds it all', async () => {

@@ -3,7 +3,8 @@ import type { PolicyGate, PolicyRequestInput } from '../assure/index.ts';
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import type { Db, Queryable } from '../store/index.ts';
-import { isToolAction, TOOLS } from './tools.ts';
+import { executeDecision, type ExecutionResult } from './execute.ts';
+import { isToolAction, TOOLS, type AgentStopReason } from './tools.ts';
 
 interface PendingApproval {
   id: string;
@@ -13,7 +14,7 @@ interface PendingApproval {
   action: string;
   request: PolicyRequestInput;
   agent_id: string;
-  paused: boolean | null;
+  stopped: AgentStopReason | null;
 }
 
 /**
@@ -25,9 +26,8 @@ export const approvalExecutionKey = (approvalId: string) => `approval:${approval
 /** Locks an approval that can still be decided; an expired one is marked so and refused. */
 async function lockPending(tx: Queryable, id: string, now: Date): Promise<PendingApproval> {
   const [row] = await tx.query<PendingApproval>(
-    `SELECT a.id, a.decision_id, a.status, a.expires_at, p.action, d.request, p.agent_id, s.paused
+    `SELECT a.id, a.decision_id, a.status, a.expires_at, p.action, d.request, p.agent_id, agent_stop_reason(p.agent_id) AS stopped
      FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
-     LEFT JOIN agent_settings s ON s.agent_id = p.agent_id
      WHERE a.id = $1 FOR UPDATE OF a`,
     [id],
   );
@@ -50,8 +50,11 @@ export async function approve(
   const now = opts.now ?? new Date();
   return db.transaction(async (tx) => {
     const pending = await lockPending(tx, id, now);
-    // Rejecting stays possible while an agent is paused; approving would let it act.
-    if (pending.paused) throw new AppError('conflict', `agent ${pending.agent_id} is paused: resume it before approving its proposals, or reject this one`);
+    // Rejecting stays possible while an agent is stopped; approving would let it act.
+    if (pending.stopped === 'kill_switch') {
+      throw new AppError('conflict', 'the kill switch is engaged: no proposal can be approved until an admin releases it (rejecting still works)');
+    }
+    if (pending.stopped === 'paused') throw new AppError('conflict', `agent ${pending.agent_id} is paused: resume it before approving its proposals, or reject this one`);
     let edited: Record<string, unknown> | null = null;
     if (opts.editedParams !== undefined) {
       if (!isToolAction(pending.action)) throw new AppError('bad_request', `unknown action ${pending.action}`);
@@ -72,6 +75,86 @@ export async function approve(
     await appendToLedger(tx, [{ type: 'approval.approved', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { decisionId: pending.decision_id, edited: edited !== null } }]);
     return { approvalId: id, decisionId: pending.decision_id, edited: edited !== null };
   });
+}
+
+export interface ApprovedRun {
+  approval: { approvalId: string; decisionId: string; edited: boolean };
+  execution: ExecutionResult;
+}
+
+/**
+ * Approves (as `approve`) and then runs the action once, keyed by the approval (`approvalExecutionKey`), so a retried
+ * request, or a play waiting on this approval, never runs it twice. What a reviewer's approval does, one or many.
+ */
+export async function approveAndRun(
+  db: Db,
+  gate: PolicyGate,
+  id: string,
+  opts: { actor: string; editedParams?: unknown; now: Date },
+): Promise<ApprovedRun> {
+  const approval = await approve(db, gate, id, opts);
+  const execution = await executeDecision(db, { decisionId: approval.decisionId, idempotencyKey: approvalExecutionKey(id), actor: opts.actor, now: opts.now });
+  return { approval, execution };
+}
+
+export type BulkApprovalResult =
+  | { id: string; ok: true; execution: ExecutionResult }
+  | { id: string; ok: false; error: { code: string; message: string } };
+
+/**
+ * Approves many like items at once: every id must be a pending, unexpired approval of a low-risk proposal, all of the
+ * same agent and action; otherwise a `validation_failed` names each offending id (`ids.<index>`) and nothing is
+ * approved. Then each is approved and run as `approveAndRun`, independently: one failing does not stop the others.
+ * `onUnexpected` hears about failures that are not `AppError`s (reported to the caller as `internal`).
+ */
+export async function bulkApprove(
+  db: Db,
+  gate: PolicyGate,
+  ids: string[],
+  opts: { actor: string; now: Date; onUnexpected?: (id: string, err: unknown) => void },
+): Promise<BulkApprovalResult[]> {
+  const rows = await db.query<{ id: string; status: string; expires_at: Date; risk: string; agent_id: string; action: string }>(
+    `SELECT a.id, a.status, a.expires_at, p.risk, p.agent_id, p.action
+     FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
+     WHERE a.id = ANY($1::text[])`,
+    [ids],
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  // The kind most ids share (the first seen on a tie) is the batch's; ids of any other kind are the odd ones out.
+  const kinds = new Map<string, number>();
+  for (const id of ids) {
+    const r = byId.get(id);
+    if (r) kinds.set(`${r.agent_id}/${r.action}`, (kinds.get(`${r.agent_id}/${r.action}`) ?? 0) + 1);
+  }
+  const kind = [...kinds.entries()].reduce<[string, number] | null>((best, k) => (!best || k[1] > best[1] ? k : best), null)?.[0];
+  const issues = ids.flatMap((id, i) => {
+    const r = byId.get(id);
+    const path = `ids.${i}`;
+    if (!r) return [{ path, message: `no approval ${id}` }];
+    if (r.status !== 'pending') return [{ path, message: `approval ${id} was already ${r.status}` }];
+    if (new Date(r.expires_at) <= opts.now) return [{ path, message: `approval ${id} expired at ${new Date(r.expires_at).toISOString()}` }];
+    if (r.risk !== 'low') return [{ path, message: `approval ${id} is ${r.risk} risk; bulk approval takes low-risk items only` }];
+    if (`${r.agent_id}/${r.action}` !== kind) return [{ path, message: `approval ${id} is ${r.agent_id}/${r.action}; the others are ${kind}` }];
+    return [];
+  });
+  if (issues.length) {
+    throw new AppError('validation_failed', 'bulk approval takes pending low-risk approvals of one agent and one action; nothing was approved', issues);
+  }
+  const results: BulkApprovalResult[] = [];
+  for (const id of ids) {
+    try {
+      const { execution } = await approveAndRun(db, gate, id, { actor: opts.actor, now: opts.now });
+      results.push({ id, ok: true, execution });
+    } catch (err) {
+      if (err instanceof AppError) {
+        results.push({ id, ok: false, error: { code: err.code, message: err.message } });
+      } else {
+        opts.onUnexpected?.(id, err);
+        results.push({ id, ok: false, error: { code: 'internal', message: 'internal error; see the server log' } });
+      }
+    }
+  }
+  return results;
 }
 
 /** Rejects with a reason, which is required: it is the agent's feedback. The text stays in the approval row. */

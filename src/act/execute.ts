@@ -52,7 +52,8 @@ export async function executeInTransaction(tx: Queryable, req: ExecutionRequest)
     return { idempotencyKey: req.idempotencyKey, action: done.action, status: done.status, result: done.result, replayed: true };
   }
   const grant = await loadGrant(tx, req.decisionId);
-  if (grant.agentPaused) throw new AppError('conflict', `agent ${grant.agentId} is paused: nothing it proposed runs until an admin resumes it`);
+  if (grant.agentStopped === 'kill_switch') throw new AppError('conflict', 'the kill switch is engaged: no agent\'s action runs until an admin releases it');
+  if (grant.agentStopped === 'paused') throw new AppError('conflict', `agent ${grant.agentId} is paused: nothing it proposed runs until an admin resumes it`);
   const tool = TOOLS[grant.action];
   const params = tool.params.safeParse(grant.params);
   if (!params.success) {

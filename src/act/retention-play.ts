@@ -21,6 +21,15 @@ export interface RetentionPlayState {
 
 const ACTOR = 'play:retention';
 
+/**
+ * While its agent is stopped (the kill switch, or its own pause) the steps that act (credit, notice) wait: they would
+ * otherwise fail, retry, give up and reverse the credit. The play goes on once the agent may act again.
+ */
+async function agentStopped(tx: Queryable, agentId: string): Promise<boolean> {
+  const [row] = await tx.query<{ stopped: boolean }>('SELECT agent_stopped($1) AS stopped', [agentId]);
+  return row!.stopped;
+}
+
 async function decide(tx: Queryable, gate: PolicyGate, play: PlayRef, s: RetentionPlayState, action: 'offer_credit' | 'send_message', params: Record<string, unknown>, approvalTtlMs?: number) {
   const notify = action === 'send_message';
   const request: PolicyRequestInput = {
@@ -36,7 +45,7 @@ async function decide(tx: Queryable, gate: PolicyGate, play: PlayRef, s: Retenti
     agentId: s.agent.id, accountId: play.accountId, leadId: null, action, params, risk: 'low', ev: s.ev,
     reason: notify ? 'tell the customer about the credit' : s.reason,
     ...(notify ? { channel: 'email', purpose: 'service' } : {}),
-  });
+  }, { now: play.now });
   return { decision, ...(await recordDecision(tx, proposalId, request, decision, { now: play.now, approvalTtlMs })) };
 }
 
@@ -55,7 +64,7 @@ export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number;
         run: async (tx, play, s) => {
           const params = { amountCents: s.amountCents, currency: 'USD', reason: 'retention offer' };
           if (s.customer.inHoldout) {
-            await recordProposal(tx, { agentId: s.agent.id, accountId: play.accountId, leadId: null, action: 'offer_credit', params, risk: 'low', ev: s.ev, reason: s.reason, status: 'held_out', statusReason: 'customer is in the holdout' });
+            await recordProposal(tx, { agentId: s.agent.id, accountId: play.accountId, leadId: null, action: 'offer_credit', params, risk: 'low', ev: s.ev, reason: s.reason, status: 'held_out', statusReason: 'customer is in the holdout' }, { now: play.now });
             return { refuse: 'customer is in the holdout', state: s };
           }
           const { decision, decisionId, approvalId } = await decide(tx, gate, play, s, 'offer_credit', params, opts.approvalTtlMs);
@@ -75,9 +84,7 @@ export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number;
       },
       apply_credit: {
         run: async (tx, play, s) => {
-          // A paused agent's play waits (it would otherwise fail, retry and give up) until an admin resumes it.
-          const [settings] = await tx.query<{ paused: boolean }>('SELECT paused FROM agent_settings WHERE agent_id = $1', [s.agent.id]);
-          if (settings?.paused) return { wait: pollMs, state: s };
+          if (await agentStopped(tx, s.agent.id)) return { wait: pollMs, state: s };
           // After an approval, the same key as the approve route: whichever runs first applies the credit, once.
           const key = s.offer!.approvalId ? approvalExecutionKey(s.offer!.approvalId) : `play:${play.id}:apply_credit`;
           await executeInTransaction(tx, { decisionId: s.offer!.decisionId, idempotencyKey: key, actor: ACTOR, now: play.now });

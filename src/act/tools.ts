@@ -148,9 +148,15 @@ export interface Grant {
   accountId: string | null;
   leadId: string | null;
   agentId: string;
-  /** An admin paused the proposing agent: nothing it proposed may run until it is resumed. */
-  agentPaused: boolean;
+  /**
+   * Why the proposing agent may not act now: the kill switch is engaged, or an admin paused it (SQL's
+   * `agent_stop_reason()`); null when it may. Nothing it proposed runs meanwhile.
+   */
+  agentStopped: AgentStopReason | null;
 }
+
+/** Why an agent may not act now, as SQL's `agent_stop_reason()` says. */
+export type AgentStopReason = 'kill_switch' | 'paused';
 
 /**
  * Reads the decision and refuses unless it allows execution: outcome `execute`, or `approval` with the
@@ -159,12 +165,11 @@ export interface Grant {
 export async function loadGrant(tx: Queryable, decisionId: string): Promise<Grant> {
   const [row] = await tx.query<{
     outcome: string; proposal_id: string; action: string; params: unknown; account_id: string | null; lead_id: string | null;
-    proposal_status: string; approval_status: string | null; edited_params: unknown; agent_id: string; paused: boolean | null;
+    proposal_status: string; approval_status: string | null; edited_params: unknown; agent_id: string; stopped: AgentStopReason | null;
   }>(
     `SELECT d.outcome, p.id AS proposal_id, p.action, p.params, p.account_id, p.lead_id, p.status AS proposal_status,
-            a.status AS approval_status, a.edited_params, p.agent_id, s.paused
+            a.status AS approval_status, a.edited_params, p.agent_id, agent_stop_reason(p.agent_id) AS stopped
      FROM decisions d JOIN proposals p ON p.id = d.proposal_id LEFT JOIN approvals a ON a.decision_id = d.id
-     LEFT JOIN agent_settings s ON s.agent_id = p.agent_id
      WHERE d.id = $1`,
     [decisionId],
   );
@@ -177,7 +182,7 @@ export async function loadGrant(tx: Queryable, decisionId: string): Promise<Gran
   if (!isToolAction(row.action)) throw new AppError('bad_request', `unknown action ${row.action}`);
   return {
     decisionId, proposalId: row.proposal_id, action: row.action, params: row.edited_params ?? row.params, accountId: row.account_id, leadId: row.lead_id,
-    agentId: row.agent_id, agentPaused: row.paused === true,
+    agentId: row.agent_id, agentStopped: row.stopped ?? null,
   };
 }
 

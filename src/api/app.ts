@@ -1,18 +1,22 @@
 import { Hono } from 'hono';
 import { AppError } from '../errors.ts';
+import { serveConsole } from './console.ts';
 import type { ApiDeps } from './deps.ts';
 import { buildOpenApi } from './openapi.ts';
 import { mount, type AppEnv, type RouteDef } from './router.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { approvalRoutes } from './routes/approvals.ts';
+import { customerRoutes } from './routes/customers.ts';
+import { insightRoutes } from './routes/insights.ts';
+import { policyRoutes } from './routes/policies.ts';
 import { recordRoutes } from './routes/records.ts';
 import { signalRoutes } from './routes/signals.ts';
 
 export const API_VERSION = '0.1.0';
 
 export function apiRoutes(deps: ApiDeps): RouteDef[] {
-  return [...adminRoutes(deps), ...signalRoutes(deps), ...approvalRoutes(deps), ...agentRoutes(deps), ...recordRoutes(deps)];
+  return [...adminRoutes(deps), ...signalRoutes(deps), ...customerRoutes(deps), ...approvalRoutes(deps), ...agentRoutes(deps), ...policyRoutes(deps), ...insightRoutes(deps), ...recordRoutes(deps)];
 }
 
 /** The HTTP application. It opens no port: the server or a test calls it. */
@@ -50,6 +54,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.get('/metrics', async (c) => c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }));
 
   mount(app, routes, deps.auth);
+  app.use('*', serveConsole(deps.consoleDir));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

@@ -3,6 +3,7 @@ import type { PolicyGate } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import type { ChurnModel } from '../reason/index.ts';
 import type { Db } from '../store/index.ts';
 import type { TokenAuthenticator } from './auth.ts';
 import type { Metrics } from './metrics.ts';
@@ -18,4 +19,8 @@ export interface ApiDeps {
   gate: PolicyGate;
   /** The server's time: real, or the live demo world's accelerated clock. */
   clock: Clock;
+  /** The built web console served at `/`; default console/dist. */
+  consoleDir?: string;
+  /** The churn model in use, when one is trained: Customer 360 shows its score. */
+  churn?: () => ChurnModel | undefined;
 }

@@ -25,16 +25,29 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'POST /api/v1/quarantine/:id/resubmit': ['admin', 'reviewer'],
   'POST /api/v1/quarantine/:id/discard': ['admin', 'reviewer'],
   'GET /api/v1/customers/:id/profile': ALL,
+  'GET /api/v1/customers/:id/consents': ALL,
+  'GET /api/v1/customers/:id/features/history': ALL,
   'GET /api/v1/contacts/:id/consents/effective': ALL,
 
   'GET /api/v1/approvals': STAFF,
   'POST /api/v1/approvals/:id/approve': ['admin', 'reviewer'],
   'POST /api/v1/approvals/:id/reject': ['admin', 'reviewer'],
+  'POST /api/v1/approvals/bulk-approve': ['admin', 'reviewer'],
 
   'GET /api/v1/agents': ALL,
   'PATCH /api/v1/agents/:id': ['admin'],
+  'POST /api/v1/agents/kill-switch': ['admin'],
   'GET /api/v1/proposals': STAFF,
   'GET /api/v1/world': ALL,
+
+  // Policies (src/api/routes/policies.ts)
+  'GET /api/v1/policies': STAFF,
+  'POST /api/v1/policies/validate': STAFF,
+  'POST /api/v1/policies/dry-run': STAFF,
+
+  // KPIs and agent performance (src/api/routes/insights.ts)
+  'GET /api/v1/kpis': STAFF,
+  'GET /api/v1/agents/stats': STAFF,
 
   'GET /api/v1/ledger': STAFF,
   'GET /api/v1/ledger/verify': STAFF,

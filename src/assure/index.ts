@@ -1,6 +1,16 @@
 // The assure step: Cedar policies and autonomy levels decide what runs, what waits for a human and what is refused.
 export { PolicyGate, DEFAULT_CREDIT_APPROVAL_LIMIT_CENTS, toCedarCall, type PolicyGateOptions } from './gate.ts';
-export { loadPolicies, DEFAULT_POLICY_DIR, type LoadedPolicies, type PolicyInfo } from './load.ts';
+export { loadPolicies, loadPolicySources, checkPolicySources, DEFAULT_POLICY_DIR, type LoadedPolicies, type CheckedPolicies, type PolicyInfo, type PolicySource } from './load.ts';
+export {
+  describePolicySet,
+  validatePolicyCandidate,
+  dryRunPolicies,
+  type PolicySummary,
+  type CandidateValidation,
+  type DryRunOptions,
+  type DryRunReport,
+  type DryRunChange,
+} from './candidate.ts';
 export { PolicyLoadError, PolicyRequestError, type PolicyProblem } from './errors.ts';
 export {
   PolicyRequest,

@@ -22,11 +22,33 @@ export interface PolicyInfo {
   line?: number;
 }
 
+/** One policy or schema source held in memory: the name problems will give it, and its text. */
+export interface PolicySource {
+  file: string;
+  text: string;
+}
+
+/** A policy set that parsed, validated against its schema and passed the annotation checks; not yet in Cedar's cache. */
+export interface CheckedPolicies {
+  label: string;
+  sources: PolicySource[];
+  schema: PolicySource;
+  policies: PolicyInfo[];
+  actions: string[];
+  warnings: string[];
+  /** Each policy's text by @id: what Cedar preparses. */
+  texts: Record<string, string>;
+}
+
 /** A validated policy set, preparsed into Cedar's cache and ready for `PolicyGate`. */
 export interface LoadedPolicies {
+  /** Where the set came from: its directory, or the label it was loaded under. */
   dir: string;
   files: string[];
+  /** Each policy file's name (as in `files`) and text, as loaded: what the gate decides with. */
+  sources: PolicySource[];
   schemaFile: string;
+  schemaText: string;
   policies: PolicyInfo[];
   /** Actions a request may name (declared with `appliesTo`); groups are not requestable. */
   actions: string[];
@@ -82,9 +104,8 @@ function uniqueId(kind: string): string {
 }
 
 /**
- * Reads `*.cedar` and `schema.cedarschema` from `dir`, validates the policies against the schema (strict mode),
- * checks the ACS annotations (@id unique on every policy, @outcome on permits), and preparses both into Cedar.
- * Any problem throws a `PolicyLoadError` naming the file and line:column.
+ * Reads `*.cedar` and `schema.cedarschema` from `dir` (the `*.cedar` files in name order) and loads them with
+ * `loadPolicySources`. Any problem throws a `PolicyLoadError` naming the file (full path) and line:column.
  */
 export function loadPolicies(dir: string = DEFAULT_POLICY_DIR): LoadedPolicies {
   const root = resolve(dir);
@@ -98,43 +119,83 @@ export function loadPolicies(dir: string = DEFAULT_POLICY_DIR): LoadedPolicies {
   const files = names.filter((n) => n.endsWith('.cedar'));
   if (files.length === 0) throw new PolicyLoadError(root, [{ file: root, message: 'no *.cedar policy files' }]);
   if (!names.includes(SCHEMA_FILE)) throw new PolicyLoadError(root, [{ file: join(root, SCHEMA_FILE), message: 'schema file missing' }]);
-
   const schemaPath = join(root, SCHEMA_FILE);
-  const schemaText = readText(schemaPath, schemaPath, root);
-  const schemaSource: Source = { file: schemaPath, text: schemaText, bytes: Buffer.from(schemaText), start: 0 };
+  const schema = { file: schemaPath, text: readText(schemaPath, schemaPath, root) };
+  const sources = files.map((name) => {
+    const path = join(root, name);
+    return { file: path, text: readText(path, path, root) };
+  });
+  return loadPolicySources(sources, schema, root);
+}
+
+/**
+ * Validates policy sources held in memory (`checkPolicySources`) and preparses the set and the schema into Cedar's
+ * cache under new ids, ready for `PolicyGate`. `label` names the set in errors (a directory, or e.g. "candidate").
+ * Cedar cannot release a preparsed set, so each call keeps its set in memory for good: load a set the server will run
+ * (once, at start-up), never one per request. Candidate sets are checked with `checkPolicySources` instead.
+ */
+export function loadPolicySources(files: PolicySource[], schema: PolicySource, label: string): LoadedPolicies {
+  const checked = checkPolicySources(files, schema, label);
+  const policySetId = uniqueId('policies');
+  const schemaName = uniqueId('schema');
+  preparseCheckedPolicies(policySetId, checked);
+  const preSchema = cedar.preparseSchema(schemaName, schema.text);
+  if (preSchema.type === 'failure') throw new PolicyLoadError(label, preSchema.errors.map((e) => ({ file: schema.file, message: describe(e) })));
+  return {
+    dir: label, files: checked.sources.map((s) => s.file), sources: checked.sources, schemaFile: schema.file, schemaText: schema.text,
+    policies: checked.policies, actions: checked.actions, warnings: checked.warnings, policySetId, schemaName,
+  };
+}
+
+/**
+ * Puts a checked set into Cedar's cache under `policySetId`. Cedar keeps preparsed sets by id and has no call to
+ * release one: preparsing under an id already in use replaces what that id held.
+ */
+export function preparseCheckedPolicies(policySetId: string, checked: CheckedPolicies): void {
+  const pre = cedar.preparsePolicySet(policySetId, { staticPolicies: checked.texts });
+  if (pre.type === 'failure') throw new PolicyLoadError(checked.label, pre.errors.map((e) => ({ file: checked.label, message: describe(e) })));
+}
+
+/**
+ * Parses each policy source, validates the whole set against the schema (strict mode) and checks the ACS annotations
+ * (@id unique on every policy, @outcome on permits). Touches no Cedar cache. Any problem throws a `PolicyLoadError`
+ * naming the source's `file` and line:column.
+ */
+export function checkPolicySources(files: PolicySource[], schema: PolicySource, label: string): CheckedPolicies {
+  if (files.length === 0) throw new PolicyLoadError(label, [{ file: label, message: 'no *.cedar policy files' }]);
+  const schemaSource: Source = { file: schema.file, text: schema.text, bytes: Buffer.from(schema.text), start: 0 };
   // checkParseSchema reports true source offsets (schemaToJson does not), so ask it first.
-  const schemaChecked = cedar.checkParseSchema(schemaText);
+  const schemaChecked = cedar.checkParseSchema(schema.text);
   if (schemaChecked.type === 'failure') {
-    throw new PolicyLoadError(root, schemaChecked.errors.map((e) => locate(e, [schemaSource], schemaPath)));
+    throw new PolicyLoadError(label, schemaChecked.errors.map((e) => locate(e, [schemaSource], schema.file)));
   }
-  const schemaParsed = cedar.schemaToJson(schemaText);
-  if (schemaParsed.type === 'failure') throw new PolicyLoadError(root, schemaParsed.errors.map((e) => ({ file: schemaPath, message: describe(e) })));
+  const schemaParsed = cedar.schemaToJson(schema.text);
+  if (schemaParsed.type === 'failure') throw new PolicyLoadError(label, schemaParsed.errors.map((e) => ({ file: schema.file, message: describe(e) })));
 
   // Parse file by file, so a syntax error points at its own file; then validate the whole set at once.
   const sources: Source[] = [];
   const problems: PolicyProblem[] = [];
   let offset = 0;
-  for (const name of files) {
-    const path = join(root, name);
-    const text = readText(path, path, root) + '\n';
-    const src: Source = { file: path, text, bytes: Buffer.from(text), start: offset };
+  for (const f of files) {
+    const text = f.text + '\n';
+    const src: Source = { file: f.file, text, bytes: Buffer.from(text), start: offset };
     offset += src.bytes.length;
     sources.push(src);
     const parsed = cedar.checkParsePolicySet({ staticPolicies: text });
-    if (parsed.type === 'failure') problems.push(...parsed.errors.map((e) => locate(e, [{ ...src, start: 0 }], path)));
+    if (parsed.type === 'failure') problems.push(...parsed.errors.map((e) => locate(e, [{ ...src, start: 0 }], f.file)));
   }
-  if (problems.length) throw new PolicyLoadError(root, problems);
+  if (problems.length) throw new PolicyLoadError(label, problems);
 
   const all = sources.map((s) => s.text).join('');
-  const validated = cedar.validate({ schema: schemaText, policies: { staticPolicies: all }, validationSettings: { mode: 'strict' } });
+  const validated = cedar.validate({ schema: schema.text, policies: { staticPolicies: all }, validationSettings: { mode: 'strict' } });
   if (validated.type === 'failure') {
-    throw new PolicyLoadError(root, validated.errors.map((e) => locate(e, sources, sources[0]!.file)));
+    throw new PolicyLoadError(label, validated.errors.map((e) => locate(e, sources, sources[0]!.file)));
   }
   if (validated.validationErrors.length) {
-    throw new PolicyLoadError(root, validated.validationErrors.map((v) => locate(v.error, sources, sources[0]!.file)));
+    throw new PolicyLoadError(label, validated.validationErrors.map((v) => locate(v.error, sources, sources[0]!.file)));
   }
   const warnings = [...validated.validationWarnings.map((v) => v.error), ...validated.otherWarnings].map((w) => {
-    const p = locate(w, sources, root);
+    const p = locate(w, sources, label);
     return `${p.file}${p.line ? `:${p.line}:${p.column}` : ''}: ${p.message}`;
   });
 
@@ -143,7 +204,7 @@ export function loadPolicies(dir: string = DEFAULT_POLICY_DIR): LoadedPolicies {
   const texts: Record<string, string> = {};
   for (const src of sources) {
     const parts = cedar.policySetTextToParts(src.text);
-    if (parts.type === 'failure') throw new PolicyLoadError(root, parts.errors.map((e) => locate(e, [{ ...src, start: 0 }], src.file)));
+    if (parts.type === 'failure') throw new PolicyLoadError(label, parts.errors.map((e) => locate(e, [{ ...src, start: 0 }], src.file)));
     if (parts.policy_templates.length) problems.push({ file: src.file, message: 'policy templates are not supported' });
     const located = parts.policies
       .map((text) => ({ text, at: src.text.indexOf(text) }))
@@ -183,25 +244,18 @@ export function loadPolicies(dir: string = DEFAULT_POLICY_DIR): LoadedPolicies {
       policies.push({ id, effect, outcome, reason: ann.reason?.trim() || id, file: src.file, line: where?.line });
     }
   }
-  if (problems.length) throw new PolicyLoadError(root, problems);
-  if (policies.length === 0) throw new PolicyLoadError(root, [{ file: root, message: 'the *.cedar files hold no policies' }]);
+  if (problems.length) throw new PolicyLoadError(label, problems);
+  if (policies.length === 0) throw new PolicyLoadError(label, [{ file: label, message: 'the *.cedar files hold no policies' }]);
 
   const ns = schemaParsed.json[''];
   const missing = ['Agent', 'Customer'].filter((t) => !ns?.entityTypes[t]);
   if (missing.length) {
-    throw new PolicyLoadError(root, [{ file: schemaPath, message: `the schema must declare entity types ${missing.join(', ')} outside any namespace` }]);
+    throw new PolicyLoadError(label, [{ file: schema.file, message: `the schema must declare entity types ${missing.join(', ')} outside any namespace` }]);
   }
   const actions = Object.entries(ns?.actions ?? {})
     .filter(([, a]) => (a.appliesTo?.principalTypes.length ?? 0) > 0)
     .map(([name]) => name)
     .sort();
 
-  const policySetId = uniqueId('policies');
-  const schemaName = uniqueId('schema');
-  const pre = cedar.preparsePolicySet(policySetId, { staticPolicies: texts });
-  if (pre.type === 'failure') throw new PolicyLoadError(root, pre.errors.map((e) => ({ file: root, message: describe(e) })));
-  const preSchema = cedar.preparseSchema(schemaName, schemaText);
-  if (preSchema.type === 'failure') throw new PolicyLoadError(root, preSchema.errors.map((e) => locate(e, [schemaSource], schemaPath)));
-
-  return { dir: root, files: sources.map((s) => s.file), schemaFile: schemaPath, policies, actions, warnings, policySetId, schemaName };
+  return { label, sources: files.map((f) => ({ file: f.file, text: f.text })), schema: { file: schema.file, text: schema.text }, policies, actions, warnings, texts };
 }

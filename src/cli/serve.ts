@@ -22,7 +22,9 @@ export async function serveCommand(args: string[], config: Config): Promise<numb
     } else log.info('demo customers already loaded');
   }
   if (values.world) await server.startWorld();
-  log.info(`admin token: ${config.adminToken ? 'ACS_ADMIN_TOKEN' : `${config.dataDir}/admin-token`}; try: curl -H "Authorization: Bearer $(cat ${config.dataDir}/admin-token)" ${server.url}/api/v1/me`);
+  const tokenAt = config.adminToken ? 'ACS_ADMIN_TOKEN' : `${config.dataDir}/admin-token`;
+  log.info(`web console: ${server.url}/ (sign in with the admin token in ${tokenAt})`);
+  log.info(`admin token: ${tokenAt}; try: curl -H "Authorization: Bearer $(cat ${config.dataDir}/admin-token)" ${server.url}/api/v1/me`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

@@ -3,7 +3,7 @@ import { recordDecisions, type Decision, type PolicyGate, type PolicyRequestInpu
 import type { Bus } from '../bus/index.ts';
 import { inHoldout, leadHoldoutKey } from '../learn/index.ts';
 import {
-  AGENTS, arbitrate, autonomyInForce, conflictReason, DEFAULT_RULES, loadAgentSettings, recordProposals,
+  AGENTS, arbitrate, autonomyInForce, conflictReason, DEFAULT_RULES, loadAgentSettings, recordProposals, stoppedAgents,
   type Agent, type AgentSettings, type ArbitrationRules, type ChurnModel, type CustomerContext, type ProposalDraft, type ProposalRecordInput, type RecentAction,
 } from '../reason/index.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
@@ -153,13 +153,18 @@ export function judgeSubject(ctx: CustomerContext, drafts: ProposalDraft[], rece
   return verdict;
 }
 
+const emptyTally = (): LoopTally => ({ customers: 0, proposals: 0, suppressed: 0, heldOut: 0, executed: 0, approval: 0, denied: 0, plays: 0 });
+
 /** Runs the loop for these customers and leads inside the caller's transaction. */
 export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: LoopOptions, now = new Date()): Promise<LoopTally> {
-  const tally: LoopTally = { customers: 0, proposals: 0, suppressed: 0, heldOut: 0, executed: 0, approval: 0, denied: 0, plays: 0 };
+  const tally = emptyTally();
   if (subjects.accountIds.length + subjects.leadIds.length === 0) return tally;
   const rules = opts.rules ?? DEFAULT_RULES;
+  // An agent that is paused, or every agent while the kill switch is engaged, proposes nothing.
+  const stopped = await stoppedAgents(q);
+  const active = AGENTS.filter((a) => !stopped.has(a.manifest.id));
+  if (active.length === 0) return tally;
   const settings = await loadAgentSettings(q);
-  const active = AGENTS.filter((a) => !settings.get(a.manifest.id)?.paused);
   const lookers = new Map([...subjects.accountIds, ...subjects.leadIds].map((id) => [id, agentsFor(active, subjects, id)]));
   // Subjects no agent is triggered for are not even loaded: most signals (usage of a calm customer, an outcome) change nothing.
   const triggered = (id: string) => lookers.get(id)!.length > 0;
@@ -206,7 +211,7 @@ export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: Loop
     tally.heldOut += v.heldOut ? 1 : 0;
   }
   tally.proposals = proposals.length;
-  const proposalIds = await recordProposals(q, proposals);
+  const proposalIds = await recordProposals(q, proposals, { now });
   const recorded = await recordDecisions(q, decided.map(({ verdict, index, proposal }) => ({
     proposalId: proposalIds[proposal]!, request: verdict.decided[index]!.request, decision: verdict.decided[index]!.decision,
   })), { now, approvalTtlMs: opts.approvalTtlMs });
@@ -272,6 +277,9 @@ const SWEEP_LIMIT = 2000;
  * in SQL first, so the sweep reads only those customers, not the whole base.
  */
 export async function runScheduledAgents(q: Queryable, opts: LoopOptions, now = new Date()): Promise<LoopTally> {
+  // Nothing to sweep for while every scheduled agent is stopped (paused, or the kill switch is engaged).
+  const stopped = await stoppedAgents(q, SCHEDULED_AGENTS);
+  if (SCHEDULED_AGENTS.every((id) => stopped.has(id))) return emptyTally();
   // Set-based (hash joins over whole tables), so a sweep of the full base is one quick statement.
   const candidates = await q.query<{ id: string }>(
     `WITH shared AS (

@@ -6,4 +6,6 @@ export { recordProposal, recordProposals } from './proposals.ts';
 export type { ProposalRecordInput } from './proposals.ts';
 export * from './agents/index.ts';
 export { arbitrate, conflictReason, DEFAULT_RULES, type Arbitration, type ArbitrationRules, type RecentAction } from './orchestrator.ts';
-export { autonomyInForce, listAgents, loadAgentSettings, updateAgent, type AgentSettings, type AgentView } from './settings.ts';
+export {
+  autonomyInForce, listAgents, loadAgentSettings, updateAgent, loadKillSwitch, setKillSwitch, stoppedAgents, type AgentSettings, type AgentView, type KillSwitch,
+} from './settings.ts';

@@ -19,20 +19,23 @@ export interface ProposalRecordInput {
 }
 
 /** Stores a proposal and ledgers it (ids, action and EV only: the reason sentence stays in the table). */
-export async function recordProposal(tx: Queryable, p: ProposalRecordInput): Promise<string> {
-  return (await recordProposals(tx, [p]))[0]!;
+export async function recordProposal(tx: Queryable, p: ProposalRecordInput, opts: { now?: Date } = {}): Promise<string> {
+  return (await recordProposals(tx, [p], opts))[0]!;
 }
 
-/** recordProposal for many at once: one insert and one ledger append however many there are. Returns ids in order. */
-export async function recordProposals(tx: Queryable, proposals: ProposalRecordInput[]): Promise<string[]> {
+/**
+ * recordProposal for many at once: one insert and one ledger append however many there are. Returns ids in order.
+ * `now` dates them on the caller's clock (the live world's); without it, the database's time.
+ */
+export async function recordProposals(tx: Queryable, proposals: ProposalRecordInput[], opts: { now?: Date } = {}): Promise<string[]> {
   const rows = proposals.map((p) => ({
     id: newId('prop'), agent_id: p.agentId, account_id: p.accountId, lead_id: p.leadId, action: p.action, params: p.params,
     channel: p.channel ?? null, purpose: p.purpose ?? null, risk: p.risk, ev: p.ev, ev_value: p.ev.value, reason: p.reason,
-    status: p.status ?? 'proposed', status_reason: p.statusReason ?? null,
+    status: p.status ?? 'proposed', status_reason: p.statusReason ?? null, ...(opts.now ? { created_at: opts.now.toISOString() } : {}),
   }));
   await insertRows(tx, 'proposals', {
     id: 'text', agent_id: 'text', account_id: 'text', lead_id: 'text', action: 'text', params: 'jsonb', channel: 'text', purpose: 'text',
-    risk: 'text', ev: 'jsonb', ev_value: 'numeric', reason: 'text', status: 'text', status_reason: 'text',
+    risk: 'text', ev: 'jsonb', ev_value: 'numeric', reason: 'text', status: 'text', status_reason: 'text', ...(opts.now ? { created_at: 'timestamptz' } : {}),
   }, rows);
   await appendToLedger(tx, rows.map((r) => ({
     type: 'proposal.created', actor: `agent:${r.agent_id}`, subjectType: 'proposals', subjectId: r.id,

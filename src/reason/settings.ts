@@ -60,3 +60,44 @@ export async function updateAgent(
   await appendToLedger(tx, [{ type: 'agent.updated', actor, subjectType: 'agents', subjectId: id, data: { ...change } }]);
   return (await listAgents(tx)).find((a) => a.id === id)!;
 }
+
+/** The kill switch: while engaged, no agent proposes, no approval of theirs can be granted, nothing they proposed runs. */
+export interface KillSwitch {
+  engaged: boolean;
+  /** Who last engaged or released it (the token, as the ledger names it), and when. */
+  by: string | null;
+  at: string | null;
+  reason: string | null;
+}
+
+export async function loadKillSwitch(q: Queryable): Promise<KillSwitch> {
+  const [row] = await q.query<{ engaged: boolean; reason: string | null; changed_by: string | null; changed_at: Date | null }>(
+    'SELECT engaged, reason, changed_by, changed_at FROM agent_kill_switch WHERE id = 1',
+  );
+  return {
+    engaged: row?.engaged ?? false, by: row?.changed_by ?? null, at: row?.changed_at ? new Date(row.changed_at).toISOString() : null, reason: row?.reason ?? null,
+  };
+}
+
+/**
+ * Engages (a reason is required) or releases the kill switch; ledgered as `agents.kill_switch`. Each agent's own pause
+ * is left as it is, so releasing resumes only the agents that were not paused on their own.
+ */
+export async function setKillSwitch(tx: Queryable, change: { engaged: boolean; reason?: string }, actor: string, now = new Date()): Promise<KillSwitch> {
+  const reason = change.reason?.trim() || null;
+  if (change.engaged && !reason) throw new AppError('validation_failed', 'engaging the kill switch needs a reason', [{ path: 'reason', message: 'required when engaging, 1 to 500 characters' }]);
+  if (reason && reason.length > 500) throw new AppError('validation_failed', 'the reason is too long', [{ path: 'reason', message: 'at most 500 characters' }]);
+  await tx.query('UPDATE agent_kill_switch SET engaged = $1, reason = $2, changed_by = $3, changed_at = $4 WHERE id = 1', [change.engaged, reason, actor, now.toISOString()]);
+  // The reason stays in the table; the ledger keeps no free text.
+  await appendToLedger(tx, [{ type: 'agents.kill_switch', actor, subjectType: 'agents', subjectId: '*', data: { engaged: change.engaged, reasonGiven: reason !== null } }]);
+  return loadKillSwitch(tx);
+}
+
+/**
+ * The agents among `agentIds` that may not act now, because the kill switch is engaged or they are paused. Asks SQL's
+ * `agent_stopped()`, the same rule approvals, executions and plays check, so the loop and the database never disagree.
+ */
+export async function stoppedAgents(q: Queryable, agentIds: readonly string[] = AGENTS.map((a) => a.manifest.id)): Promise<Set<string>> {
+  const rows = await q.query<{ id: string }>('SELECT id FROM unnest($1::text[]) AS a(id) WHERE agent_stopped(id)', [[...agentIds]]);
+  return new Set(rows.map((r) => r.id));
+}

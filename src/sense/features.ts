@@ -12,32 +12,36 @@ import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './intake.ts';
  * - ticketSentiment30d: mean lexicon sentiment of support tickets, in [-1, 1];
  * - complaints90d: `outcome` signals of kind complaint;
  * - lastNps, lastSignalAt; openCases: open or pending cases on the account.
+ *
+ * The computation is shared by the refresh and the history: one row of `w` per row of a CTE
+ * `pts(account_id, as_of)` that the statement defines first, with windows ending at that row's as_of.
  */
-const REFRESH_SQL = `
-WITH w AS (
-  SELECT a.id AS account_id, agg.*
-  FROM unnest($1::text[]) AS a(id)
+const FEATURES_CTE = `
+w AS (
+  SELECT pts.account_id, pts.as_of, agg.*
+  FROM pts
   -- Per account, so each aggregate reads that account's index range, not the whole table.
   CROSS JOIN LATERAL (SELECT
-    coalesce(sum(s.metric) FILTER (WHERE s.type = 'usage' AND s.occurred_at > $2::timestamptz - interval '7 days'), 0) AS usage7d,
-    coalesce(sum(s.metric) FILTER (WHERE s.type = 'usage' AND s.occurred_at <= $2::timestamptz - interval '7 days'
-                                   AND s.occurred_at > $2::timestamptz - interval '35 days'), 0) AS usage_prior,
-    count(*) FILTER (WHERE s.type = 'payment_failed' AND s.occurred_at > $2::timestamptz - interval '30 days') AS payment_failures,
+    coalesce(sum(s.metric) FILTER (WHERE s.type = 'usage' AND s.occurred_at > pts.as_of - interval '7 days'), 0) AS usage7d,
+    coalesce(sum(s.metric) FILTER (WHERE s.type = 'usage' AND s.occurred_at <= pts.as_of - interval '7 days'
+                                   AND s.occurred_at > pts.as_of - interval '35 days'), 0) AS usage_prior,
+    count(*) FILTER (WHERE s.type = 'payment_failed' AND s.occurred_at > pts.as_of - interval '30 days') AS payment_failures,
     count(*) FILTER (WHERE s.type = 'billing_dispute') AS disputes,
-    count(*) FILTER (WHERE s.type = 'support_ticket' AND s.occurred_at > $2::timestamptz - interval '30 days') AS tickets,
-    avg(s.metric) FILTER (WHERE s.type = 'support_ticket' AND s.occurred_at > $2::timestamptz - interval '30 days') AS sentiment,
-    count(*) FILTER (WHERE s.type = 'web_visit' AND s.occurred_at > $2::timestamptz - interval '7 days') AS visits,
+    count(*) FILTER (WHERE s.type = 'support_ticket' AND s.occurred_at > pts.as_of - interval '30 days') AS tickets,
+    avg(s.metric) FILTER (WHERE s.type = 'support_ticket' AND s.occurred_at > pts.as_of - interval '30 days') AS sentiment,
+    count(*) FILTER (WHERE s.type = 'web_visit' AND s.occurred_at > pts.as_of - interval '7 days') AS visits,
     count(*) FILTER (WHERE s.type = 'email_engagement' AND s.data->>'event' IN ('opened', 'clicked', 'replied')
-                     AND s.occurred_at > $2::timestamptz - interval '30 days') AS engagements,
+                     AND s.occurred_at > pts.as_of - interval '30 days') AS engagements,
     (array_agg(s.metric ORDER BY s.occurred_at DESC) FILTER (WHERE s.type = 'nps'))[1] AS last_nps,
     count(*) FILTER (WHERE s.type = 'outcome' AND s.data->>'kind' = 'complaint') AS complaints,
     max(s.occurred_at) AS last_signal_at
     FROM signals s
-    WHERE s.account_id = a.id AND s.occurred_at > $2::timestamptz - interval '90 days' AND s.occurred_at <= $2::timestamptz
+    WHERE s.account_id = pts.account_id AND s.occurred_at > pts.as_of - interval '90 days' AND s.occurred_at <= pts.as_of
   ) agg
-)
-INSERT INTO customer_features (account_id, as_of, features, updated_at)
-SELECT w.account_id, $2::timestamptz, jsonb_build_object(
+)`;
+
+/** The features object of a row of `w`. `openCases` is the current count: cases keep no history of their status. */
+const FEATURES_JSON = `jsonb_build_object(
   'usage7d', w.usage7d,
   'usagePrior28d', w.usage_prior,
   'usageTrend', CASE WHEN w.usage_prior > 0 THEN round(w.usage7d / (w.usage_prior / 4.0), 3) END,
@@ -51,9 +55,24 @@ SELECT w.account_id, $2::timestamptz, jsonb_build_object(
   'complaints90d', w.complaints,
   'lastSignalAt', to_char(w.last_signal_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
   'openCases', (SELECT count(*) FROM cases c WHERE c.account_id = w.account_id AND c.status IN ('open', 'pending') AND c.deleted_at IS NULL)
-), now()
+)`;
+
+// Many accounts, one time.
+const REFRESH_SQL = `
+WITH pts AS (SELECT a.id AS account_id, $2::timestamptz AS as_of FROM unnest($1::text[]) AS a(id)),
+${FEATURES_CTE}
+INSERT INTO customer_features (account_id, as_of, features, updated_at)
+SELECT w.account_id, w.as_of, ${FEATURES_JSON}, now()
 FROM w
 ON CONFLICT (account_id) DO UPDATE SET as_of = EXCLUDED.as_of, features = EXCLUDED.features, updated_at = now()`;
+
+// One account, many times.
+const HISTORY_SQL = `
+WITH pts AS (SELECT $1::text AS account_id, t.as_of FROM unnest($2::timestamptz[]) AS t(as_of)),
+${FEATURES_CTE}
+SELECT w.as_of, ${FEATURES_JSON} AS features
+FROM w
+ORDER BY w.as_of`;
 
 export async function refreshFeatures(q: Queryable, accountIds: string[], asOf: Date): Promise<void> {
   if (accountIds.length === 0) return;
@@ -61,6 +80,16 @@ export async function refreshFeatures(q: Queryable, accountIds: string[], asOf: 
 }
 
 export type CustomerFeatures = Record<string, number | string | null>;
+
+/**
+ * One account's features as they were at each of `asOf` (oldest first), from the signal history, by the same
+ * computation as the refresh. `openCases` is the current count at every point.
+ */
+export async function featuresAt(q: Queryable, accountId: string, asOf: Date[]): Promise<{ asOf: string; features: CustomerFeatures }[]> {
+  if (asOf.length === 0) return [];
+  const rows = await q.query<{ as_of: Date | string; features: CustomerFeatures }>(HISTORY_SQL, [accountId, asOf.map((d) => d.toISOString())]);
+  return rows.map((r) => ({ asOf: new Date(r.as_of).toISOString(), features: r.features }));
+}
 
 /**
  * Keeps features current: each delivery refreshes every customer it touched once, as of the newest

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { approvalExecutionKey, approve, executeDecision, expireApprovals, reject, runDuePlays, type PlayRegistry } from '../act/index.ts';
+import { approveAndRun, expireApprovals, reject, runDuePlays, type PlayRegistry } from '../act/index.ts';
 import type { PolicyGate } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
 import { ingestSignals } from '../sense/index.ts';
@@ -159,21 +159,23 @@ export class WorldDriver {
     this.opts.bus.notify();
   }
 
-  /** The simulated reviewer (docs/simulation.md): highest EV first; rejects a negative EV or a credit above the cap, approves the rest, which then runs once. */
+  /**
+   * The simulated reviewer (docs/simulation.md): highest EV first; rejects a negative EV or a credit above the cap, approves the rest, which then runs once.
+   * It leaves alone the items of an agent that is stopped (paused, or the kill switch is engaged), as the approve route would refuse them.
+   */
   private async review(now: Date): Promise<DayTally['reviewed']> {
     const { db, gate } = this.opts;
     const done = { approved: 0, rejected: 0 };
     const pending = await db.query<{ id: string; ev_value: number; action: string; params: { amountCents?: number } }>(
       `SELECT a.id, p.ev_value, p.action, p.params FROM approvals a JOIN decisions dd ON dd.id = a.decision_id JOIN proposals p ON p.id = dd.proposal_id
-       WHERE a.status = 'pending' AND a.expires_at > $1 ORDER BY p.ev_value DESC, a.id`, [now.toISOString()]);
+       WHERE a.status = 'pending' AND a.expires_at > $1 AND NOT agent_stopped(p.agent_id) ORDER BY p.ev_value DESC, a.id`, [now.toISOString()]);
     for (const a of pending) {
       const tooBig = a.action === 'offer_credit' && (a.params.amountCents ?? 0) > SIM_REVIEWER_MAX_CREDIT_CENTS;
       if (a.ev_value < 0 || tooBig) {
         await reject(db, a.id, { actor: 'sim:reviewer', reason: tooBig ? 'credit too large' : 'negative expected value', now });
         done.rejected++;
       } else {
-        const ok = await approve(db, gate, a.id, { actor: 'sim:reviewer', now });
-        await executeDecision(db, { decisionId: ok.decisionId, idempotencyKey: approvalExecutionKey(a.id), actor: 'sim:reviewer', now });
+        await approveAndRun(db, gate, a.id, { actor: 'sim:reviewer', now });
         done.approved++;
       }
     }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
-import { listAgents, updateAgent } from '../../reason/index.ts';
+import { listAgents, loadKillSwitch, setKillSwitch, updateAgent } from '../../reason/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { PageQuery, parseQuery, readJson } from '../http.ts';
 import { actorOf, type RouteDef } from '../router.ts';
@@ -10,6 +10,8 @@ const Level = z.number().int().min(0).max(5);
 const AgentPatch = z
   .strictObject({ paused: z.boolean().optional(), autonomy: z.record(z.string(), Level).optional() })
   .refine((p) => p.paused !== undefined || p.autonomy !== undefined, { message: 'name paused or autonomy' });
+
+const KillSwitchBody = z.strictObject({ engaged: z.boolean(), reason: z.string().trim().min(1).max(500).optional() });
 
 const ProposalQuery = PageQuery.extend({
   agentId: z.string().max(100).optional(),
@@ -63,9 +65,23 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'get', path: '/api/v1/agents', tag: 'agents', summary: 'The agent registry: manifests, autonomy in force per action, paused or not',
-      responses: { 200: '{ data }' },
-      handler: async (c) => c.json({ data: await listAgents(deps.db) }),
+      method: 'get', path: '/api/v1/agents', tag: 'agents', summary: 'The agent registry: manifests, autonomy in force per action, paused or not; and the kill switch',
+      responses: { 200: '{ data, killSwitch: { engaged, by, at, reason } }' },
+      handler: async (c) => {
+        const [data, killSwitch] = await Promise.all([listAgents(deps.db), loadKillSwitch(deps.db)]);
+        return c.json({ data, killSwitch });
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/agents/kill-switch', tag: 'agents', body: KillSwitchBody,
+      summary: 'Stop every agent at once (a reason is required), or release the stop; each agent\u2019s own pause is left as it was; recorded in the ledger',
+      responses: { 200: '{ engaged, by, at, reason }', 400: 'engaged missing, or no reason when engaging' },
+      handler: async (c) => {
+        const body = KillSwitchBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
+        if (!body.success) throw new AppError('validation_failed', 'invalid kill switch change', toFieldIssues(body.error));
+        const change = { engaged: body.data.engaged, ...(body.data.reason !== undefined ? { reason: body.data.reason } : {}) };
+        return c.json(await deps.db.transaction((tx) => setKillSwitch(tx, change, actorOf(c), deps.clock.now())));
+      },
     },
     {
       method: 'patch', path: '/api/v1/agents/:id', tag: 'agents', body: AgentPatch,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { approvalExecutionKey, approve, executeDecision, reject } from '../../act/index.ts';
+import { approveAndRun, bulkApprove, reject } from '../../act/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -9,6 +9,13 @@ import { actorOf, type RouteDef } from '../router.ts';
 const ApprovalQuery = PageQuery.extend({ status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending') }).strict();
 const ApproveBody = z.strictObject({ params: z.record(z.string(), z.unknown()).optional() });
 const RejectBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+const BulkApproveBody = z.strictObject({
+  ids: z.array(z.string().min(1).max(100)).min(1).max(100).superRefine((ids, ctx) => {
+    ids.forEach((id, i) => {
+      if (ids.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate of ids.${ids.indexOf(id)}` });
+    });
+  }),
+});
 
 const toApproval = (r: Record<string, unknown>) => ({
   id: r.id,
@@ -56,12 +63,24 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const body = ApproveBody.safeParse(await readOptionalJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid approval', toFieldIssues(body.error));
-        const id = c.req.param('id')!;
-        const now = deps.clock.now();
-        const approval = await approve(db, gate, id, { actor: actorOf(c), editedParams: body.data.params, now });
-        // Keyed by the approval, so a retried request (or a play waiting on this approval) never runs the action twice.
-        const execution = await executeDecision(db, { decisionId: approval.decisionId, idempotencyKey: approvalExecutionKey(id), actor: actorOf(c), now });
-        return c.json({ approval, execution });
+        // The run is keyed by the approval, so a retried request (or a play waiting on this approval) never runs the action twice.
+        return c.json(await approveAndRun(db, gate, c.req.param('id')!, { actor: actorOf(c), editedParams: body.data.params, now: deps.clock.now() }));
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/approvals/bulk-approve', tag: 'approvals', body: BulkApproveBody,
+      summary: 'Approve up to 100 pending low-risk approvals of one agent and one action; each then runs once, independently of the others',
+      responses: {
+        200: '{ results: [{ id, ok: true, execution } | { id, ok: false, error: { code, message } }] }',
+        400: 'an id that is not a pending low-risk approval of the same agent and action as the others (issues name ids.<index>); nothing approved',
+      },
+      handler: async (c) => {
+        const body = BulkApproveBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
+        if (!body.success) throw new AppError('validation_failed', 'invalid bulk approval', toFieldIssues(body.error));
+        const results = await bulkApprove(db, gate, body.data.ids, {
+          actor: actorOf(c), now: deps.clock.now(), onUnexpected: (id, err) => deps.log.error({ err, approvalId: id }, 'bulk approval failed'),
+        });
+        return c.json({ results });
       },
     },
     {

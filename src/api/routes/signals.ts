@@ -4,7 +4,7 @@ import { SIGNAL_TYPES, SignalDocument, Timestamp, toFieldIssues } from '../../co
 import { AppError } from '../../errors.ts';
 import { getRecord, toApi } from '../../records/index.ts';
 import {
-  effectiveConsents, getProfile, closeQuarantine, getQuarantine, ingestInTransaction, IntakeQueue, listQuarantine, lockOpenQuarantine,
+  effectiveConsents, closeQuarantine, getQuarantine, ingestInTransaction, IntakeQueue, listQuarantine, lockOpenQuarantine,
   type IntakeItem, type IntakeOutcome,
 } from '../../sense/index.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -147,16 +147,6 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
           await closeQuarantine(tx, c.req.param('id')!, 'discarded', { reason: body.data.reason }, actorOf(c));
         });
         return c.json(await getQuarantine(db, c.req.param('id')!));
-      },
-    },
-    {
-      method: 'get', path: '/api/v1/customers/:id/profile', tag: 'customers',
-      summary: 'A customer profile (by account id or customer id): identities, contacts, consents, subscriptions, open cases, features and a timeline',
-      query: z.object({ timelineLimit: z.coerce.number().int().min(1).max(500).optional() }),
-      responses: { 200: 'the profile', 404: 'no such customer' },
-      handler: async (c) => {
-        const q = parseQuery(c, z.object({ timelineLimit: z.coerce.number().int().min(1).max(500).optional() }));
-        return c.json(await getProfile(db, c.req.param('id')!, { timelineLimit: q.timelineLimit, now: deps.clock.now() }));
       },
     },
     {

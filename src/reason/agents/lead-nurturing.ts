@@ -18,6 +18,7 @@ export const leadNurturingManifest: AgentManifest = {
     send_message: { autonomy: 3, risk: 'low' },
   },
   riskClass: 'low',
+  measure: { outcome: 'converted', better: 'higher' },
   readsContacts: true,
 };
 

@@ -19,6 +19,7 @@ export const retentionManifest: AgentManifest = {
     send_message: { autonomy: 2, risk: 'low' },
   },
   riskClass: 'medium',
+  measure: { outcome: 'churned', better: 'lower' },
 };
 
 // How much each action lowers the chance of losing the customer, given they were going to churn.

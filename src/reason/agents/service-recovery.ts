@@ -20,6 +20,7 @@ export const serviceRecoveryManifest: AgentManifest = {
     send_message: { autonomy: 3, risk: 'low' },
   },
   riskClass: 'low',
+  measure: { outcome: 'complaint', better: 'lower' },
 };
 
 // Chance that each step resolves the trouble (assumptions, documented here; learned later).

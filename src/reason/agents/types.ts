@@ -3,6 +3,8 @@ import type { ChurnModel, ChurnModelInput } from '../churn-model.ts';
 /** The actions agents may propose; the policy schema (policies/) declares the same names. */
 export type AgentAction = 'offer_credit' | 'create_task' | 'send_message' | 'create_case' | 'priority_routing' | 'route_lead' | 'update_record';
 export type Risk = 'low' | 'medium' | 'high';
+/** The kinds of `outcome` signal (src/contracts/signals.ts). */
+export type OutcomeKind = 'churned' | 'renewed' | 'converted' | 'case_resolved' | 'complaint';
 /** L0 off, L1 suggest, L2 draft for approval, L3 execute low risk, L4 execute and escalate exceptions, L5 plan across domains. */
 export type AutonomyLevel = 0 | 1 | 2 | 3 | 4 | 5;
 
@@ -20,6 +22,11 @@ export interface AgentManifest {
   /** Each action the agent may propose, with its default autonomy level and risk. */
   actions: Partial<Record<AgentAction, { autonomy: AutonomyLevel; risk: Risk }>>;
   riskClass: Risk;
+  /**
+   * How the agent's value is measured against the holdout: the kind of `outcome` signal its objective is about,
+   * and whether fewer (lower) or more (higher) of them is better. Absent: no outcome measures it.
+   */
+  measure?: { outcome: OutcomeKind; better: 'lower' | 'higher' };
   /** The agent reads a customer's contacts or consents to decide what to propose (most do not: policy checks consent). */
   readsContacts?: boolean;
 }

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { describePolicySet, dryRunPolicies, validatePolicyCandidate } from '../../assure/index.ts';
+import { toFieldIssues } from '../../contracts/index.ts';
+import { AppError } from '../../errors.ts';
+import type { ApiDeps } from '../deps.ts';
+import { readJson } from '../http.ts';
+import { actorOf, type RouteDef } from '../router.ts';
+
+/** Largest policy file a candidate may hold. */
+const MAX_POLICY_FILE_BYTES = 200 * 1024;
+
+const PolicyFile = z.strictObject({
+  file: z.string().max(100).regex(/^[A-Za-z0-9][\w.-]*\.cedar$/, 'a file name ending in .cedar, without folders (letters, digits, _ . -)'),
+  text: z.string().refine((t) => Buffer.byteLength(t) <= MAX_POLICY_FILE_BYTES, `at most ${MAX_POLICY_FILE_BYTES / 1024} kB`),
+});
+
+/** A complete candidate set: it replaces every current `.cedar` file; the schema stays the server's. */
+const CandidateFiles = z.array(PolicyFile).min(1).max(50).superRefine((files, ctx) => {
+  const seen = new Set<string>();
+  files.forEach((f, i) => {
+    if (seen.has(f.file)) ctx.addIssue({ code: 'custom', path: [i, 'file'], message: `duplicate file name ${f.file}` });
+    seen.add(f.file);
+  });
+});
+
+const ValidateBody = z.strictObject({ files: CandidateFiles });
+const DryRunBody = z.strictObject({ files: CandidateFiles, days: z.number().int().min(1).max(90).default(7) });
+
+/** The Cedar policy set: view it, validate a proposed change, dry-run it over recorded decisions (shadow mode). */
+export function policyRoutes(deps: ApiDeps): RouteDef[] {
+  const parse = async <T extends z.ZodType>(c: Parameters<RouteDef['handler']>[0], schema: T): Promise<z.output<T>> => {
+    const body = schema.safeParse(await readJson(c, deps.config.maxBodyBytes));
+    if (!body.success) throw new AppError('validation_failed', 'invalid candidate policy set', toFieldIssues(body.error));
+    return body.data;
+  };
+  return [
+    {
+      method: 'get', path: '/api/v1/policies', tag: 'policies',
+      summary: 'The policy set the server runs: each file\u2019s text, the schema, every policy (id, effect, outcome, reason, file, line) and the credit approval limit',
+      responses: { 200: '{ files, schema, policies, creditApprovalLimitCents }' },
+      handler: async (c) => c.json(describePolicySet(deps.gate)),
+    },
+    {
+      method: 'post', path: '/api/v1/policies/validate', tag: 'policies', body: ValidateBody,
+      summary: 'Validate a candidate policy set (all .cedar files; the schema stays the server\u2019s); invalid Cedar is ok:false with located problems',
+      responses: { 200: '{ ok, problems, policies, warnings }', 400: 'malformed body: missing files, a bad or duplicate file name, a file over 200 kB' },
+      handler: async (c) => {
+        const body = await parse(c, ValidateBody);
+        return c.json(validatePolicyCandidate(deps.gate.loaded, body.files));
+      },
+    },
+    {
+      method: 'post', path: '/api/v1/policies/dry-run', tag: 'policies', body: DryRunBody,
+      summary: 'Shadow mode: re-decide the decisions of the last `days` (default 7, at most 90) with a candidate policy set and list what would change; writes only a ledger entry, runs nothing',
+      responses: { 200: '{ days, from, to, considered, changed, transitions, changes, truncated }', 400: 'malformed body, or an invalid candidate (issues locate each problem)' },
+      handler: async (c) => {
+        const body = await parse(c, DryRunBody);
+        return c.json(await dryRunPolicies(deps.db, deps.gate, body.files, { days: body.days, now: deps.clock.now(), actor: actorOf(c) }));
+      },
+    },
+  ];
+}

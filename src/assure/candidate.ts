@@ -1,0 +1,218 @@
+import { basename } from 'node:path';
+import { AppError } from '../errors.ts';
+import { appendToLedger, sha256 } from '../ledger/index.ts';
+import type { Db } from '../store/index.ts';
+import { PolicyLoadError, PolicyRequestError, type PolicyProblem } from './errors.ts';
+import { PolicyGate } from './gate.ts';
+import { checkPolicySources, preparseCheckedPolicies, type CheckedPolicies, type LoadedPolicies, type PolicyInfo, type PolicySource } from './load.ts';
+import type { Decision, Outcome } from './request.ts';
+
+// Policy changes before they take effect: the set in force as people read it, a candidate set validated against
+// the server's schema, and a candidate re-deciding recorded decisions in shadow mode (nothing is written but one
+// ledger entry, nothing runs).
+
+/** One policy as clients see it: where it is (file name without folders, line) and what it decides. */
+export interface PolicySummary {
+  id: string;
+  effect: PolicyInfo['effect'];
+  outcome: PolicyInfo['outcome'];
+  reason: string;
+  file: string;
+  line: number | null;
+}
+
+const summary = (p: PolicyInfo): PolicySummary => ({ id: p.id, effect: p.effect, outcome: p.outcome, reason: p.reason, file: basename(p.file), line: p.line ?? null });
+
+/** The policy set a gate runs: its files' text, the schema, each policy, and the credit approval limit it decides with. */
+export function describePolicySet(gate: PolicyGate): {
+  files: PolicySource[];
+  schema: PolicySource;
+  policies: PolicySummary[];
+  creditApprovalLimitCents: number;
+} {
+  const { loaded } = gate;
+  return {
+    files: loaded.sources.map((s) => ({ file: basename(s.file), text: s.text })),
+    schema: { file: basename(loaded.schemaFile), text: loaded.schemaText },
+    policies: loaded.policies.map(summary),
+    creditApprovalLimitCents: gate.creditApprovalLimitCents,
+  };
+}
+
+const CANDIDATE_LABEL = 'candidate';
+
+/** Checks a candidate set (it replaces every `.cedar` file) against the schema the server runs. Throws `PolicyLoadError`. */
+function checkCandidate(running: LoadedPolicies, files: PolicySource[]): CheckedPolicies {
+  return checkPolicySources(files, { file: basename(running.schemaFile), text: running.schemaText }, CANDIDATE_LABEL);
+}
+
+export interface CandidateValidation {
+  ok: boolean;
+  problems: PolicyProblem[];
+  policies: PolicySummary[];
+  warnings: string[];
+}
+
+/**
+ * Validates a candidate policy set exactly as start-up would (parse, schema validation, annotations), without putting
+ * anything into Cedar's cache. Invalid Cedar is an answer (`ok: false` with located problems), not an exception.
+ */
+export function validatePolicyCandidate(running: LoadedPolicies, files: PolicySource[]): CandidateValidation {
+  try {
+    const checked = checkCandidate(running, files);
+    return { ok: true, problems: [], policies: checked.policies.map(summary), warnings: checked.warnings };
+  } catch (err) {
+    if (err instanceof PolicyLoadError) return { ok: false, problems: err.problems, policies: [], warnings: [] };
+    throw err;
+  }
+}
+
+/**
+ * The one slot in Cedar's cache that candidate sets are preparsed into. Cedar has no call to release a preparsed set
+ * (cedar-wasm 4.13 exports only preparsePolicySet/preparseSchema), so a new id per dry run would grow the WASM heap for
+ * good; reusing one id replaces the previous candidate instead. The running set's id is never used for a candidate.
+ */
+const CANDIDATE_SLOT = 'acs-policies-candidate';
+
+export interface DryRunOptions {
+  /** How far back to look, in days, from `now`. */
+  days: number;
+  now: Date;
+  actor: string;
+  /** Decisions read per query (default 2,000), so a long history is never loaded at once. */
+  pageSize?: number;
+  /** Changed decisions listed at most (default 500); the counts cover all of them. */
+  maxChanges?: number;
+}
+
+export interface DryRunChange {
+  decisionId: string;
+  proposalId: string;
+  agentId: string;
+  action: string;
+  accountId: string | null;
+  leadId: string | null;
+  decidedAt: string;
+  before: { outcome: Outcome; policyIds: string[] };
+  after: { outcome: Outcome; policyIds: string[]; reasons: string[] };
+}
+
+export interface DryRunReport {
+  days: number;
+  from: string;
+  to: string;
+  considered: number;
+  changed: number;
+  /** Changed decisions by `before→after` outcome (a change of deciding policies alone counts as e.g. `deny→deny`). */
+  transitions: Record<string, number>;
+  /** Newest first, at most `maxChanges`. */
+  changes: DryRunChange[];
+  truncated: boolean;
+}
+
+interface DecisionRow {
+  id: string;
+  proposal_id: string;
+  outcome: Outcome;
+  policy_ids: string[];
+  request: unknown;
+  decided_at: Date;
+  /** decided_at as PostgreSQL prints it: a cursor that keeps its microseconds. */
+  at_key: string;
+  agent_id: string;
+  action: string;
+  account_id: string | null;
+  lead_id: string | null;
+}
+
+const sameIds = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+
+/**
+ * Shadow mode: re-decides every decision recorded in the last `days` with a candidate policy set (and the running
+ * gate's credit approval limit) and reports which would have come out differently. It reads decisions in pages,
+ * writes nothing but one `policy.dry_run` ledger entry with the counts, and runs nothing.
+ * An invalid candidate is a `validation_failed` error whose issues locate each problem.
+ */
+export async function dryRunPolicies(db: Db, running: PolicyGate, files: PolicySource[], opts: DryRunOptions): Promise<DryRunReport> {
+  let checked: CheckedPolicies;
+  try {
+    checked = checkCandidate(running.loaded, files);
+  } catch (err) {
+    if (!(err instanceof PolicyLoadError)) throw err;
+    throw new AppError('validation_failed', `the candidate policies are invalid: ${err.problems.length} problem(s)`, err.problems.map((p) => {
+      const index = files.findIndex((f) => f.file === p.file);
+      return { path: index >= 0 ? `files.${index}.text` : 'files', message: `${p.line ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file}: ${p.message}` };
+    }), { problems: err.problems });
+  }
+  const candidate = new PolicyGate(
+    {
+      dir: CANDIDATE_LABEL, files: checked.sources.map((s) => s.file), sources: checked.sources, schemaFile: running.loaded.schemaFile,
+      schemaText: running.loaded.schemaText, policies: checked.policies, actions: checked.actions, warnings: checked.warnings,
+      // The schema is the server's own, already preparsed under the running gate's name.
+      policySetId: CANDIDATE_SLOT, schemaName: running.loaded.schemaName,
+    },
+    { creditApprovalLimitCents: running.creditApprovalLimitCents },
+  );
+
+  const pageSize = opts.pageSize ?? 2000;
+  const maxChanges = opts.maxChanges ?? 500;
+  const to = opts.now;
+  const from = new Date(to.getTime() - opts.days * 86_400_000);
+  const report: DryRunReport = { days: opts.days, from: from.toISOString(), to: to.toISOString(), considered: 0, changed: 0, transitions: {}, changes: [], truncated: false };
+  let cursor: { at: string; id: string } | null = null;
+  for (;;) {
+    const rows: DecisionRow[] = await db.query<DecisionRow>(
+      `SELECT d.id, d.proposal_id, d.outcome, d.policy_ids, d.request, d.decided_at, d.decided_at::text AS at_key,
+              p.agent_id, p.action, p.account_id, p.lead_id
+       FROM decisions d JOIN proposals p ON p.id = d.proposal_id
+       WHERE d.decided_at > $1::timestamptz AND d.decided_at <= $2::timestamptz
+         AND ($3::timestamptz IS NULL OR (d.decided_at, d.id) < ($3::timestamptz, $4::text))
+       ORDER BY d.decided_at DESC, d.id DESC LIMIT $5`,
+      [from.toISOString(), to.toISOString(), cursor?.at ?? null, cursor?.id ?? null, pageSize],
+    );
+    if (rows.length === 0) break;
+    // From here to the end of the page nothing awaits, so no other dry run can preparse into the slot meanwhile.
+    preparseCheckedPolicies(CANDIDATE_SLOT, checked);
+    for (const row of rows) {
+      report.considered++;
+      const after = redecide(candidate, row.request);
+      if (after.outcome === row.outcome && sameIds(after.policyIds, row.policy_ids)) continue;
+      report.changed++;
+      const transition = `${row.outcome}→${after.outcome}`;
+      report.transitions[transition] = (report.transitions[transition] ?? 0) + 1;
+      if (report.changes.length < maxChanges) {
+        report.changes.push({
+          decisionId: row.id, proposalId: row.proposal_id, agentId: row.agent_id, action: row.action, accountId: row.account_id, leadId: row.lead_id,
+          decidedAt: new Date(row.decided_at).toISOString(),
+          before: { outcome: row.outcome, policyIds: row.policy_ids },
+          after: { outcome: after.outcome, policyIds: after.policyIds, reasons: after.reasons },
+        });
+      } else {
+        report.truncated = true;
+      }
+    }
+    if (rows.length < pageSize) break;
+    const last = rows[rows.length - 1]!;
+    cursor = { at: last.at_key, id: last.id };
+  }
+
+  const candidateHash = sha256(JSON.stringify([...files].sort((a, b) => (a.file < b.file ? -1 : 1)).map((f) => [f.file, f.text])));
+  await db.transaction((tx) => appendToLedger(tx, [{
+    type: 'policy.dry_run', actor: opts.actor, subjectType: 'policies', subjectId: `sha256:${candidateHash}`,
+    data: {
+      files: files.map((f) => f.file), days: report.days, from: report.from, to: report.to, considered: report.considered, changed: report.changed,
+      transitions: report.transitions, truncated: report.truncated,
+    },
+  }]));
+  return report;
+}
+
+/** The candidate's decision on a recorded request; a request the contract no longer accepts is denied, saying why. */
+function redecide(gate: PolicyGate, request: unknown): Pick<Decision, 'outcome' | 'policyIds' | 'reasons'> {
+  try {
+    return gate.decide(request);
+  } catch (err) {
+    if (err instanceof PolicyRequestError) return { outcome: 'deny', policyIds: [], reasons: [`the recorded request is not valid now: ${err.message}`] };
+    throw err;
+  }
+}

@@ -1,0 +1,265 @@
+import { SIGNAL_TYPES } from '../contracts/index.ts';
+import type { Queryable } from '../store/index.ts';
+import { upliftReport, wilsonInterval } from './uplift.ts';
+
+// KPIs over a range of UTC days and per-agent performance, read from what the loop recorded. Each series is
+// one set-based statement over the whole range (grouped by day in SQL), never a query per day.
+
+const DAY_MS = 86_400_000;
+
+/** N whole UTC days ending with the day of `now`: [from, to), where `to` is the next midnight. */
+export interface DayRange {
+  now: Date;
+  from: Date;
+  to: Date;
+  /** Every day in the range, oldest first, as YYYY-MM-DD. */
+  days: string[];
+}
+
+export function dayRange(now: Date, days: number): DayRange {
+  if (!Number.isInteger(days) || days < 1) throw new RangeError(`days must be a whole number >= 1, got ${days}`);
+  const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
+  const from = new Date(today - (days - 1) * DAY_MS);
+  return {
+    now,
+    from,
+    to: new Date(today + DAY_MS),
+    days: Array.from({ length: days }, (_, i) => new Date(from.getTime() + i * DAY_MS).toISOString().slice(0, 10)),
+  };
+}
+
+/** How an agent's value is measured: the `outcome` signal kind of its objective, and which way is better. */
+export interface AgentMeasure {
+  agentId: string;
+  outcome: string;
+  better: 'lower' | 'higher';
+}
+
+type Group = { customers: number; events: number; rate: number; ci95: [number, number] };
+
+export interface AgentUplift {
+  agentId: string;
+  outcome: string;
+  better: 'lower' | 'higher';
+  treated: Group;
+  holdout: Group;
+  /** treated.rate − holdout.rate, with the 95% interval of the difference (Newcombe). */
+  difference: number;
+  ci95: [number, number];
+}
+
+export interface Kpis {
+  now: string;
+  from: string;
+  days: string[];
+  decisionsByOutcome: { day: string; execute: number; approval: number; deny: number; heldOut: number; suppressed: number }[];
+  signalVolume: { day: string; total: number; byType: Record<string, number> }[];
+  approvalLatency: { day: string; decided: number; medianHours: number | null; p90Hours: number | null }[];
+  approvalsPending: number;
+  denialsByPolicy: { policyId: string; reason: string; count: number }[];
+  uplift: AgentUplift[];
+}
+
+export interface AgentStats {
+  agentId: string;
+  proposals: number;
+  suppressed: number;
+  heldOut: number;
+  decided: number;
+  executed: number;
+  denied: number;
+  approvals: { pending: number; approved: number; approvedWithEdits: number; rejected: number; expired: number };
+  precision: number | null;
+  overrideRate: number | null;
+  uplift: AgentUplift | null;
+}
+
+/** A day bucket in SQL: the UTC date of a timestamptz. */
+const day = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
+/** A denial with no policy id: nothing permitted the action (Cedar's default deny). */
+export const DEFAULT_DENY = '(default deny)';
+const hours = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 1000);
+
+/**
+ * Treated against held out, per measured agent, for the customers (accounts, or leads) whose proposal of that
+ * agent falls in the range:
+ * - treated: customers with a decided proposal of the agent that policy did not deny;
+ * - holdout: customers whose proposal of the agent was held out;
+ * - an event: an `outcome` signal of the agent's kind on that customer after their first such proposal in the
+ *   range (and before the range ends).
+ */
+export async function agentUplift(q: Queryable, measures: AgentMeasure[], range: DayRange): Promise<AgentUplift[]> {
+  if (measures.length === 0) return [];
+  const rows = await q.query<{ agent_id: string; held: boolean; customers: number; events: number }>(
+    `WITH m AS (SELECT * FROM unnest($3::text[], $4::text[]) AS m(agent_id, kind)),
+     firsts AS (
+       SELECT p.agent_id, p.account_id, p.lead_id, p.status = 'held_out' AS held, min(p.created_at) AS first_at
+       FROM proposals p LEFT JOIN decisions d ON d.proposal_id = p.id
+       WHERE p.agent_id = ANY($3::text[]) AND p.created_at >= $1::timestamptz AND p.created_at < $2::timestamptz
+         AND (p.status = 'held_out' OR (p.status = 'decided' AND d.outcome <> 'deny'))
+       GROUP BY 1, 2, 3, 4
+     )
+     SELECT f.agent_id, f.held, count(*)::int AS customers,
+            count(*) FILTER (WHERE
+              EXISTS (SELECT 1 FROM signals s WHERE s.account_id = f.account_id AND s.type = 'outcome' AND s.data->>'kind' = m.kind
+                        AND s.occurred_at > f.first_at AND s.occurred_at < $2::timestamptz)
+              OR EXISTS (SELECT 1 FROM signals s WHERE s.lead_id = f.lead_id AND s.type = 'outcome' AND s.data->>'kind' = m.kind
+                        AND s.occurred_at > f.first_at AND s.occurred_at < $2::timestamptz))::int AS events
+     FROM firsts f JOIN m ON m.agent_id = f.agent_id
+     GROUP BY 1, 2`,
+    [range.from.toISOString(), range.to.toISOString(), measures.map((m) => m.agentId), measures.map((m) => m.outcome)],
+  );
+  const counts = (agentId: string, held: boolean) => {
+    const r = rows.find((x) => x.agent_id === agentId && x.held === held);
+    return { customers: r?.customers ?? 0, events: r?.events ?? 0 };
+  };
+  return measures.map((m) => {
+    const report = upliftReport(counts(m.agentId, false), counts(m.agentId, true));
+    return {
+      agentId: m.agentId,
+      outcome: m.outcome,
+      better: m.better,
+      treated: { ...report.treated, ci95: wilsonInterval(report.treated.events, report.treated.customers) },
+      holdout: { ...report.holdout, ci95: wilsonInterval(report.holdout.events, report.holdout.customers) },
+      difference: report.difference,
+      ci95: report.ci95,
+    };
+  });
+}
+
+/**
+ * The console's KPI charts over `days` UTC days ending today (on the server clock):
+ * - decisionsByOutcome: decisions by the day they were decided; held-out and suppressed proposals by the day
+ *   they were made;
+ * - signalVolume: accepted signals by the day they were received, per type;
+ * - approvalLatency: approvals a human approved or rejected that day, with the hours from the approval's
+ *   creation (it opens with its decision, at the decision's time) to the human's decision: median and 90th
+ *   percentile, interpolated (percentile_cont); null on a day without any;
+ * - approvalsPending: approvals waiting for a human now;
+ * - denialsByPolicy: denied decisions in the range, counted once per policy id in the decision (a denial
+ *   no policy named counts as "(default deny)"), with the policy's reason;
+ * - uplift: per measured agent, see agentUplift.
+ */
+export async function kpis(q: Queryable, opts: { now: Date; days: number; measures: AgentMeasure[] }): Promise<Kpis> {
+  const range = dayRange(opts.now, opts.days);
+  const bounds = [range.from.toISOString(), range.to.toISOString()];
+  const [outcomes, signals, latency, [pending], denials, uplift] = await Promise.all([
+    q.query<{ day: string; k: string; n: number }>(
+      `SELECT ${day('decided_at')} AS day, outcome AS k, count(*)::int AS n
+       FROM decisions WHERE decided_at >= $1::timestamptz AND decided_at < $2::timestamptz GROUP BY 1, 2
+       UNION ALL
+       SELECT ${day('created_at')}, status, count(*)::int
+       FROM proposals WHERE status IN ('held_out', 'suppressed') AND created_at >= $1::timestamptz AND created_at < $2::timestamptz GROUP BY 1, 2`,
+      bounds,
+    ),
+    q.query<{ day: string; type: string; n: number }>(
+      `SELECT ${day('received_at')} AS day, type, count(*)::int AS n
+       FROM signals WHERE received_at >= $1::timestamptz AND received_at < $2::timestamptz GROUP BY 1, 2`,
+      bounds,
+    ),
+    q.query<{ day: string; decided: number; median: number; p90: number }>(
+      `SELECT day, count(*)::int AS decided,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY h) AS median, percentile_cont(0.9) WITHIN GROUP (ORDER BY h) AS p90
+       FROM (SELECT ${day('a.decided_at')} AS day, (extract(epoch FROM a.decided_at - d.decided_at) / 3600)::float8 AS h
+             FROM approvals a JOIN decisions d ON d.id = a.decision_id
+             WHERE a.status IN ('approved', 'rejected') AND a.decided_at >= $1::timestamptz AND a.decided_at < $2::timestamptz) x
+       GROUP BY day`,
+      bounds,
+    ),
+    q.query<{ n: number }>("SELECT count(*)::int AS n FROM approvals WHERE status = 'pending'"),
+    q.query<{ policy_id: string; reason: string; n: number }>(
+      `SELECT coalesce(p.policy_id, $3) AS policy_id,
+              coalesce(CASE WHEN p.policy_id IS NULL OR jsonb_array_length(d.reasons) <> jsonb_array_length(d.policy_ids) THEN d.reasons->>0
+                            ELSE d.reasons->>(p.ord::int - 1) END, '') AS reason,
+              count(*)::int AS n
+       FROM decisions d LEFT JOIN LATERAL jsonb_array_elements_text(d.policy_ids) WITH ORDINALITY AS p(policy_id, ord) ON true
+       WHERE d.outcome = 'deny' AND d.decided_at >= $1::timestamptz AND d.decided_at < $2::timestamptz
+       GROUP BY 1, 2 ORDER BY n DESC, policy_id, reason`,
+      [...bounds, DEFAULT_DENY],
+    ),
+    agentUplift(q, opts.measures, range),
+  ]);
+
+  const count = (d: string, k: string) => outcomes.find((r) => r.day === d && r.k === k)?.n ?? 0;
+  const types = [...new Set([...SIGNAL_TYPES, ...signals.map((s) => s.type)])];
+  return {
+    now: range.now.toISOString(),
+    from: range.from.toISOString(),
+    days: range.days,
+    decisionsByOutcome: range.days.map((d) => ({
+      day: d, execute: count(d, 'execute'), approval: count(d, 'approval'), deny: count(d, 'deny'), heldOut: count(d, 'held_out'), suppressed: count(d, 'suppressed'),
+    })),
+    signalVolume: range.days.map((d) => {
+      const byType = Object.fromEntries(types.map((t) => [t, signals.find((s) => s.day === d && s.type === t)?.n ?? 0]));
+      return { day: d, total: Object.values(byType).reduce((a, b) => a + b, 0), byType };
+    }),
+    approvalLatency: range.days.map((d) => {
+      const r = latency.find((x) => x.day === d);
+      return { day: d, decided: r?.decided ?? 0, medianHours: hours(r?.median ?? null), p90Hours: hours(r?.p90 ?? null) };
+    }),
+    approvalsPending: pending!.n,
+    denialsByPolicy: denials.map((r) => ({ policyId: r.policy_id, reason: r.reason, count: r.n })),
+    uplift,
+  };
+}
+
+/**
+ * Per agent, over the proposals it made in the range (by the day they were made) and what became of them.
+ * - precision: of the agent's decided proposals that reached an end (ran, denied by policy, or rejected by a
+ *   human), the share that ran; null when none has. Approvals still pending or expired are not an end.
+ * - overrideRate: of the agent's approvals a human decided (approved, with or without edits, or rejected), the
+ *   share rejected or approved with edited parameters; null when a human decided none.
+ * - executed: decided proposals with at least one execution recorded (an action that ran, even if a play later
+ *   compensated it).
+ */
+export async function agentStats(q: Queryable, opts: { now: Date; days: number; agents: { agentId: string; measure?: Omit<AgentMeasure, 'agentId'> }[] }): Promise<AgentStats[]> {
+  const range = dayRange(opts.now, opts.days);
+  const measures = opts.agents.flatMap((a) => (a.measure ? [{ agentId: a.agentId, ...a.measure }] : []));
+  const [rows, uplift] = await Promise.all([
+    q.query<{
+      agent_id: string; proposals: number; suppressed: number; held_out: number; decided: number; executed: number; denied: number;
+      pending: number; approved: number; approved_with_edits: number; rejected: number; expired: number;
+    }>(
+      `SELECT p.agent_id, count(*)::int AS proposals,
+              count(*) FILTER (WHERE p.status = 'suppressed')::int AS suppressed,
+              count(*) FILTER (WHERE p.status = 'held_out')::int AS held_out,
+              count(d.id)::int AS decided,
+              count(x.decision_id)::int AS executed,
+              count(*) FILTER (WHERE d.outcome = 'deny')::int AS denied,
+              count(*) FILTER (WHERE a.status = 'pending')::int AS pending,
+              count(*) FILTER (WHERE a.status = 'approved' AND a.edited_params IS NULL)::int AS approved,
+              count(*) FILTER (WHERE a.status = 'approved' AND a.edited_params IS NOT NULL)::int AS approved_with_edits,
+              count(*) FILTER (WHERE a.status = 'rejected')::int AS rejected,
+              count(*) FILTER (WHERE a.status = 'expired')::int AS expired
+       FROM proposals p
+       LEFT JOIN decisions d ON d.proposal_id = p.id
+       LEFT JOIN approvals a ON a.decision_id = d.id
+       LEFT JOIN (SELECT DISTINCT decision_id FROM executions) x ON x.decision_id = d.id
+       WHERE p.created_at >= $1::timestamptz AND p.created_at < $2::timestamptz
+       GROUP BY p.agent_id`,
+      [range.from.toISOString(), range.to.toISOString()],
+    ),
+    agentUplift(q, measures, range),
+  ]);
+  return opts.agents.map(({ agentId }) => {
+    const r = rows.find((x) => x.agent_id === agentId);
+    const approvals = { pending: r?.pending ?? 0, approved: r?.approved ?? 0, approvedWithEdits: r?.approved_with_edits ?? 0, rejected: r?.rejected ?? 0, expired: r?.expired ?? 0 };
+    const executed = r?.executed ?? 0;
+    const denied = r?.denied ?? 0;
+    const ended = executed + denied + approvals.rejected;
+    const humanDecided = approvals.approved + approvals.approvedWithEdits + approvals.rejected;
+    return {
+      agentId,
+      proposals: r?.proposals ?? 0,
+      suppressed: r?.suppressed ?? 0,
+      heldOut: r?.held_out ?? 0,
+      decided: r?.decided ?? 0,
+      executed,
+      denied,
+      approvals,
+      precision: ended ? executed / ended : null,
+      overrideRate: humanDecided ? (approvals.rejected + approvals.approvedWithEdits) / humanDecided : null,
+      uplift: uplift.find((u) => u.agentId === agentId) ?? null,
+    };
+  });
+}

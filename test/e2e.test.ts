@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACS_BIN, cliEnv, runAcs, type CliEnv } from './cli-helpers.ts';
 import type { ResponseBody } from './helpers.ts';
@@ -41,8 +42,12 @@ const api = async (method: string, path: string, body?: unknown) => {
 beforeAll(async () => {
   cli = await cliEnv();
   const start = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).scripts.start as string;
-  const args = start.replace(/^node bin\/acs\.js /, '').split(' ');
+  const [buildStep, serveStep] = start.split(' && ');
+  expect(buildStep).toBe('npm run build:console');
+  const args = serveStep!.replace(/^node bin\/acs\.js /, '').split(' ');
   expect(args).toEqual(['serve', '--load-demo', '--world']);
+  const built = spawnSync('npm', ['run', 'build:console'], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
+  expect(built.status, built.stderr).toBe(0);
   server = spawn(process.execPath, [ACS_BIN, ...args], { env: { ...cli.env, ACS_PORT: '0', ACS_LOG_LEVEL: 'info', ACS_WORLD_DAY_SECONDS: '2' }, stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
   server.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
@@ -61,6 +66,19 @@ describe('npm start', () => {
   it('writes the admin token file with mode 0600 and says where it is', () => {
     expect(logs).toContain(join(cli.dataDir, 'admin-token'));
     expect(token).toMatch(/^acs_/);
+  });
+
+  it('serves the web console at / with its scripts, and says where it is', async () => {
+    expect(await waitForLog(/web console:/, 60_000)).toContain(`web console: ${url}/`);
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<div id="root"></div>');
+    const script = html.match(/src="(\/assets\/[^"]+\.js)"/)?.[1];
+    expect(script).toBeDefined();
+    const js = await fetch(url + script);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toContain('javascript');
   });
 
   it('serves the 7,043 Telco customers', async () => {

@@ -1,0 +1,128 @@
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { api, describeError, get, session, whenUnauthorized, type Principal } from './api.ts';
+import { useHashRoute, useLoad } from './hooks.ts';
+import { loadPermissions, type Can } from './permissions.ts';
+import { Agents } from './views/Agents.tsx';
+import { Customers } from './views/Customers.tsx';
+import { Kpis } from './views/Kpis.tsx';
+import { Ledger } from './views/Ledger.tsx';
+import { Overview } from './views/Overview.tsx';
+import { Policies } from './views/Policies.tsx';
+import { Quarantine } from './views/Quarantine.tsx';
+import { Queue } from './views/Queue.tsx';
+import { SignIn } from './views/SignIn.tsx';
+
+export interface ViewProps {
+  me: Principal;
+  can: Can;
+  /** The rest of the route after the view's own segment, e.g. a customer id. */
+  rest: string;
+}
+
+interface ViewDef {
+  path: string;
+  label: string;
+  /** The route this view cannot work without: a role that may not call it does not see the view. */
+  needs: [string, string];
+  render: (p: ViewProps) => ReactNode;
+}
+
+const VIEWS: ViewDef[] = [
+  { path: '', label: 'Overview', needs: ['GET', '/world'], render: (p) => <Overview {...p} /> },
+  { path: 'queue', label: 'Review queue', needs: ['GET', '/approvals'], render: (p) => <Queue {...p} /> },
+  { path: 'customers', label: 'Customers', needs: ['GET', '/customers/{id}/profile'], render: (p) => <Customers {...p} /> },
+  { path: 'agents', label: 'Agents', needs: ['GET', '/agents'], render: (p) => <Agents {...p} /> },
+  { path: 'policies', label: 'Policies', needs: ['GET', '/policies'], render: (p) => <Policies {...p} /> },
+  { path: 'ledger', label: 'Ledger', needs: ['GET', '/ledger'], render: (p) => <Ledger {...p} /> },
+  { path: 'kpis', label: 'KPIs', needs: ['GET', '/kpis'], render: (p) => <Kpis {...p} /> },
+  { path: 'quarantine', label: 'Quarantine', needs: ['GET', '/quarantine'], render: (p) => <Quarantine {...p} /> },
+];
+
+export function App() {
+  const [me, setMe] = useState<Principal | null>(null);
+  const [can, setCan] = useState<Can | null>(null);
+  const [restoring, setRestoring] = useState(() => session.token() !== null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const signOut = useCallback((why?: string) => {
+    session.clear();
+    setMe(null);
+    setCan(null);
+    setNotice(why ?? null);
+  }, []);
+
+  useEffect(() => whenUnauthorized(() => signOut('Your token is no longer accepted; sign in again.')), [signOut]);
+
+  const signIn = useCallback(async (token: string) => {
+    const principal = await api<Principal>('POST', '/auth/login', {}, token);
+    const permissions = await loadPermissions(principal.role);
+    session.save(token);
+    setCan(() => permissions);
+    setMe(principal);
+    setNotice(null);
+  }, []);
+
+  // A reload keeps the session: the token in this tab's storage is checked again.
+  useEffect(() => {
+    const token = session.token();
+    if (!token) return;
+    get<Principal>('/me')
+      .then(async (principal) => {
+        const permissions = await loadPermissions(principal.role);
+        setCan(() => permissions);
+        setMe(principal);
+      })
+      .catch((err) => signOut(describeError(err)))
+      .finally(() => setRestoring(false));
+  }, [signOut]);
+
+  if (restoring && !me) return <p className="muted center" role="status">Checking your session…</p>;
+  if (!me || !can) return <SignIn onSignIn={signIn} notice={notice} />;
+  return <Shell me={me} can={can} onSignOut={() => signOut()} />;
+}
+
+function Shell({ me, can, onSignOut }: { me: Principal; can: Can; onSignOut: () => void }) {
+  const route = useHashRoute();
+  const views = VIEWS.filter((v) => can(v.needs[0], v.needs[1]));
+  const [first = '', ...rest] = route.replace(/^\//, '').split('/');
+  const view = views.find((v) => v.path === first) ?? null;
+  const main = useRef<HTMLElement>(null);
+  const world = useLoad(() => get<{ now: string; world: { daysDone: number } | null }>('/world'), [], 5000);
+
+  // Moving between views puts focus on the new view's heading region, as a page load would.
+  useEffect(() => {
+    document.title = `${view?.label ?? 'Not found'} · ACS console`;
+    main.current?.focus();
+  }, [view?.path]);
+
+  return (
+    <div className="shell">
+      <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); main.current?.focus(); }}>Skip to content</a>
+      <header className="top">
+        <span className="brand">ACS console</span>
+        <span className="clock" aria-label="server clock">
+          {world.data ? <>{world.data.world ? `world day ${world.data.world.daysDone} · ` : ''}{new Date(world.data.now).toISOString().slice(0, 16).replace('T', ' ')} UTC</> : ''}
+        </span>
+        <span className="who">{me.name} <span className="badge plain">{me.role}</span></span>
+        <button type="button" className="link" onClick={onSignOut}>Sign out</button>
+      </header>
+      <nav aria-label="Views" className="nav">
+        <ul>
+          {views.map((v) => (
+            <li key={v.path}>
+              <a href={`#/${v.path}`} aria-current={view?.path === v.path ? 'page' : undefined}>{v.label}</a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" ref={main} tabIndex={-1}>
+        {view ? view.render({ me, can, rest: rest.join('/') }) : (
+          <section>
+            <h1>Not here</h1>
+            <p>This view does not exist or your role ({me.role}) cannot use it. <a href="#/">Go to the overview</a>.</p>
+          </section>
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+import { useState } from 'react';
+import type { ViewProps } from '../App.tsx';
+import { get } from '../api.ts';
+import { COLORS, Lines, Ranking, RateIntervals, StackedBars } from '../components/charts.tsx';
+import { Empty, ErrorNote, fmt, Loading } from '../components/ui.tsx';
+import { useLoad } from '../hooks.ts';
+import type { Kpis as KpiData } from '../types.ts';
+
+const RANGES = [7, 30, 90];
+
+/** Live KPIs: refreshed every five seconds while the world runs. */
+export function Kpis(_props: ViewProps) {
+  const [days, setDays] = useState(30);
+  const kpis = useLoad(() => get<KpiData>(`/kpis?days=${days}`), [days], 5000);
+  const k = kpis.data;
+  const labels = k?.days.map((d) => d.slice(5)) ?? [];
+  return (
+    <section aria-labelledby="kpis-title">
+      <div className="title-row">
+        <h1 id="kpis-title">KPIs</h1>
+        <div className="field inline">
+          <label htmlFor="kpi-days">Period</label>
+          <select id="kpi-days" value={days} onChange={(e) => setDays(Number(e.target.value))}>
+            {RANGES.map((d) => <option key={d} value={d}>last {d} days</option>)}
+          </select>
+        </div>
+        {k ? <span className="muted" role="status">updated {fmt.time(k.now)} (server clock) · {k.approvalsPending} approvals pending</span> : null}
+      </div>
+      <ErrorNote error={kpis.error} />
+      {kpis.loading && !k ? <Loading what="KPIs" /> : null}
+      {k ? (
+        <div className="charts">
+          <StackedBars title="Decisions by outcome" labels={labels} series={[
+            { name: 'executed', color: COLORS.execute, values: k.decisionsByOutcome.map((d) => d.execute) },
+            { name: 'sent for approval', color: COLORS.approval, values: k.decisionsByOutcome.map((d) => d.approval) },
+            { name: 'denied', color: COLORS.deny, values: k.decisionsByOutcome.map((d) => d.deny) },
+            { name: 'held out', color: COLORS.heldOut, values: k.decisionsByOutcome.map((d) => d.heldOut) },
+            { name: 'suppressed', color: COLORS.suppressed, values: k.decisionsByOutcome.map((d) => d.suppressed) },
+          ]} />
+          <StackedBars title="Signal volume" labels={labels} series={[{ name: 'signals', color: COLORS.primary, values: k.signalVolume.map((d) => d.total) }]} />
+          <Lines title="Approval latency (hours, server clock)" labels={labels} format={(n) => n.toFixed(1)} series={[
+            { name: 'median', color: COLORS.primary, values: k.approvalLatency.map((d) => d.medianHours) },
+            { name: '90th percentile', color: COLORS.approval, values: k.approvalLatency.map((d) => d.p90Hours) },
+          ]} />
+          <Ranking title="Policy denials by reason" color={COLORS.deny}
+            rows={k.denialsByPolicy.map((d) => ({ label: d.policyId, value: d.count, note: d.reason }))} />
+          <div className="chart-group">
+            <h2>Treated against holdout</h2>
+            {k.uplift.length === 0 ? <Empty>No outcomes recorded for treated or held-out customers yet.</Empty> : null}
+            <div className="intervals">
+            {k.uplift.map((u) => (
+              <RateIntervals key={u.agentId} title={`${u.agentId}: ${u.outcome} rate (${u.better} is better); difference ${fmt.pct(u.difference)} [${fmt.pct(u.ci95[0])}, ${fmt.pct(u.ci95[1])}]`} rows={[
+                { label: 'treated', rate: u.treated.rate, ci: u.treated.ci95, n: u.treated.customers, color: COLORS.primary },
+                { label: 'holdout', rate: u.holdout.rate, ci: u.holdout.ci95, n: u.holdout.customers, color: COLORS.heldOut },
+              ]} />
+            ))}
+            </div>
+          </div>
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,165 @@
+import { useEffect, useState } from 'react';
+import type { ViewProps } from '../App.tsx';
+import { ApiError, describeError, get, post } from '../api.ts';
+import { Badge, Empty, ErrorNote, fmt, Loading, TableScroll } from '../components/ui.tsx';
+import { useLoad } from '../hooks.ts';
+import type { DryRun, PolicyInfo, PolicyProblem, PolicySet } from '../types.ts';
+
+interface Validation {
+  ok: boolean;
+  problems: PolicyProblem[];
+  policies: PolicyInfo[];
+  warnings: unknown[];
+}
+
+/** The Cedar policy set in force, and a workbench: change it, validate, then dry-run over recorded decisions (nothing executes). */
+export function Policies({ can }: ViewProps) {
+  const set = useLoad(() => get<PolicySet>('/policies'), []);
+  const mayTest = can('POST', '/policies/dry-run');
+  const [drafts, setDrafts] = useState<Record<string, string>>({});
+  const [file, setFile] = useState<string>('');
+  const [validation, setValidation] = useState<{ key: string; result: Validation } | null>(null);
+  const [dryRun, setDryRun] = useState<DryRun | null>(null);
+  const [days, setDays] = useState(7);
+  const [busy, setBusy] = useState<'validate' | 'dry-run' | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!set.data) return;
+    setDrafts(Object.fromEntries(set.data.files.map((f) => [f.file, f.text])));
+    setFile((f) => f || set.data!.files[0]?.file || '');
+  }, [set.data]);
+
+  const files = Object.entries(drafts).map(([name, text]) => ({ file: name, text }));
+  const key = JSON.stringify(files);
+  const changedFiles = set.data ? set.data.files.filter((f) => drafts[f.file] !== f.text).map((f) => f.file) : [];
+  const validated = validation?.key === key && validation.result.ok;
+
+  const validate = async () => {
+    setBusy('validate');
+    setError(null);
+    setDryRun(null);
+    try {
+      setValidation({ key, result: await post<Validation>('/policies/validate', { files }) });
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const runDry = async () => {
+    setBusy('dry-run');
+    setError(null);
+    try {
+      setDryRun(await post<DryRun>('/policies/dry-run', { files, days }));
+    } catch (err) {
+      setError(err instanceof ApiError && err.issues.length ? `${err.message}: ${err.issues.map((i) => `${i.path} ${i.message}`).join('; ')}` : describeError(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <section aria-labelledby="policies-title">
+      <h1 id="policies-title">Policies</h1>
+      <ErrorNote error={set.error} />
+      {set.loading ? <Loading what="policies" /> : null}
+      {set.data ? (
+        <>
+          <p className="muted">Cedar decides every proposed action: execute, wait for approval, or deny. Credits above {fmt.cents(set.data.creditApprovalLimitCents)} need a human.</p>
+          <TableScroll label="Policies in force">
+            <table>
+              <caption>Policies in force ({set.data.policies.length})</caption>
+              <thead><tr><th scope="col">id</th><th scope="col">effect</th><th scope="col">outcome</th><th scope="col">reason</th><th scope="col">where</th></tr></thead>
+              <tbody>
+                {set.data.policies.map((p) => (
+                  <tr key={p.id}>
+                    <th scope="row"><code>{p.id}</code></th>
+                    <td><Badge tone={p.effect === 'forbid' ? 'bad' : 'good'}>{p.effect}</Badge></td>
+                    <td>{p.outcome ?? '—'}</td>
+                    <td>{p.reason}</td>
+                    <td>{p.file}{p.line ? `:${p.line}` : ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
+
+          {mayTest ? (
+            <div className="panel" role="region" aria-labelledby="workbench-title">
+              <h2 id="workbench-title">Test a change</h2>
+              <p>Edit the policy files, validate them against the schema, then replay the last days of recorded decisions under the change.
+                <strong> Shadow mode: nothing executes and the policies in force stay as they are.</strong></p>
+              <div className="field">
+                <label htmlFor="policy-file">File</label>
+                <select id="policy-file" value={file} onChange={(e) => setFile(e.target.value)}>
+                  {Object.keys(drafts).map((f) => <option key={f} value={f}>{f}{changedFiles.includes(f) ? ' (changed)' : ''}</option>)}
+                </select>
+              </div>
+              <div className="field">
+                <label htmlFor="policy-text">Policy text of {file}</label>
+                <textarea id="policy-text" className="code" rows={18} spellCheck={false} value={drafts[file] ?? ''}
+                  onChange={(e) => setDrafts({ ...drafts, [file]: e.target.value })} />
+              </div>
+              <div className="button-row">
+                <button type="button" onClick={validate} disabled={busy !== null}>{busy === 'validate' ? 'Validating…' : 'Validate'}</button>
+                <button type="button" className="secondary" disabled={changedFiles.length === 0}
+                  onClick={() => { setDrafts(Object.fromEntries(set.data!.files.map((f) => [f.file, f.text]))); setValidation(null); setDryRun(null); }}>Discard changes</button>
+              </div>
+              {validation && validation.key === key ? (
+                validation.result.ok ? (
+                  <p className="note good" role="status">Valid: {validation.result.policies.length} policies{changedFiles.length ? ` (changed: ${changedFiles.join(', ')})` : ' (no changes)'}.</p>
+                ) : (
+                  <div className="note error" role="alert">
+                    <p>The change does not validate:</p>
+                    <ul>{validation.result.problems.map((p, i) => <li key={i}>{p.file}{p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ''}: {p.message}</li>)}</ul>
+                  </div>
+                )
+              ) : null}
+              <div className="inline-form">
+                <label htmlFor="dry-days">Days of decisions to replay</label>
+                <input id="dry-days" type="number" min={1} max={90} value={days} onChange={(e) => setDays(Number(e.target.value))} />
+                <button type="button" onClick={runDry} disabled={!validated || busy !== null}>{busy === 'dry-run' ? 'Replaying…' : 'Dry-run'}</button>
+                {!validated ? <span className="muted">Validate the change first.</span> : null}
+              </div>
+              <ErrorNote error={error} />
+              {dryRun ? <DryRunResult r={dryRun} /> : null}
+            </div>
+          ) : null}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function DryRunResult({ r }: { r: DryRun }) {
+  return (
+    <div className="dry-run" role="region" aria-label="Dry-run result">
+      <h3>Dry-run: {r.changed} of {r.considered} decisions would change</h3>
+      <p className="muted">Decisions from {fmt.time(r.from)} to {fmt.time(r.to)}.{r.truncated ? ' Only the newest changes are listed.' : ''}</p>
+      {Object.keys(r.transitions).length ? (
+        <ul>{Object.entries(r.transitions).map(([t, n]) => <li key={t}>{t}: {n}</li>)}</ul>
+      ) : null}
+      {r.changes.length === 0 ? <Empty>No recorded decision would come out differently.</Empty> : (
+        <TableScroll label="Decisions that would change">
+          <table>
+            <caption className="sr-only">Decisions that would change</caption>
+            <thead><tr><th scope="col">decided</th><th scope="col">agent · action</th><th scope="col">subject</th><th scope="col">now</th><th scope="col">under the change</th></tr></thead>
+            <tbody>
+              {r.changes.map((c) => (
+                <tr key={c.decisionId}>
+                  <td>{fmt.time(c.decidedAt)}</td>
+                  <td>{c.agentId} · {c.action}</td>
+                  <td>{c.accountId ? <a href={`#/customers/${c.accountId}`}>{c.accountId}</a> : c.leadId}</td>
+                  <td>{c.before.outcome} <span className="muted">{c.before.policyIds.join(', ')}</span></td>
+                  <td><strong>{c.after.outcome}</strong> <span className="muted">{c.after.policyIds.join(', ') || c.after.reasons.join('; ')}</span></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,320 @@
+import { useEffect, useMemo, useRef, useState, type FormEvent, type RefObject } from 'react';
+import type { ViewProps } from '../App.tsx';
+import { describeError, get, post, qs } from '../api.ts';
+import { Badge, Empty, ErrorNote, Facts, fmt, Loading, StatusNote, AUTONOMY_LABELS, TableScroll } from '../components/ui.tsx';
+import { useLoad } from '../hooks.ts';
+import type { Approval, Page, Term } from '../types.ts';
+
+const kindOf = (a: Approval) => `${a.proposal.agentId} · ${a.proposal.action}`;
+const isTyping = (el: Element | null) => !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || (el as HTMLElement).isContentEditable);
+
+/** Pending approvals, highest EV first then soonest to expire (the API's order), with the explanation and the customer. */
+export function Queue({ can }: ViewProps) {
+  const mayDecide = can('POST', '/approvals/{id}/approve');
+  const mayBulk = can('POST', '/approvals/bulk-approve');
+  const queue = useLoad(async () => {
+    const [page, world] = await Promise.all([get<Page<Approval>>(`/approvals${qs({ limit: 200 })}`), get<{ now: string }>('/world')]);
+    return { items: page.data, more: page.nextCursor !== null, now: Date.parse(world.now) };
+  }, [], 10_000);
+  const items = queue.data?.items ?? [];
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [checked, setChecked] = useState<Set<string>>(new Set());
+  const [status, setStatus] = useState<string | null>(null);
+  const [showHelp, setShowHelp] = useState(false);
+  const current = items.find((a) => a.id === selectedId) ?? items[0] ?? null;
+  const rejectRef = useRef<HTMLTextAreaElement>(null);
+  const [editing, setEditing] = useState(false);
+
+  useEffect(() => setEditing(false), [current?.id]);
+  // Drop checks for items that left the queue (decided elsewhere or expired).
+  useEffect(() => setChecked((prev) => new Set([...prev].filter((id) => items.some((a) => a.id === id)))), [queue.data]);
+
+  const checkedItems = items.filter((a) => checked.has(a.id));
+  const bulkKinds = new Set(checkedItems.map(kindOf));
+  const bulkOk = checkedItems.length > 0 && bulkKinds.size === 1 && checkedItems.every((a) => a.proposal.risk === 'low');
+
+  const after = async (message: string, decidedId?: string) => {
+    setStatus(message);
+    if (decidedId) {
+      const i = items.findIndex((a) => a.id === decidedId);
+      setSelectedId(items[i + 1]?.id ?? items[i - 1]?.id ?? null);
+    }
+    await queue.reload();
+  };
+
+  const move = (step: number) => {
+    if (!items.length) return;
+    const i = Math.max(0, items.findIndex((a) => a.id === current?.id));
+    const next = items[Math.min(items.length - 1, Math.max(0, i + step))]!;
+    setSelectedId(next.id);
+    document.getElementById(`item-${next.id}`)?.focus();
+  };
+
+  const approve = async (a: Approval, params?: Record<string, unknown>) => {
+    try {
+      const r = await post<{ execution: { status: string } }>(`/approvals/${a.id}/approve`, params ? { params } : {});
+      await after(`Approved ${a.proposal.action} for ${a.customer.customerId ?? a.customer.leadId ?? a.customer.accountId}: ${r.execution.status}.`, a.id);
+    } catch (err) {
+      setStatus(`Could not approve: ${describeError(err)}`);
+      await queue.reload();
+    }
+  };
+
+  const toggle = (id: string) => setChecked((prev) => {
+    const next = new Set(prev);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    return next;
+  });
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || isTyping(document.activeElement)) return;
+      if (e.key === 'j' || e.key === 'ArrowDown') { e.preventDefault(); move(1); }
+      else if (e.key === 'k' || e.key === 'ArrowUp') { e.preventDefault(); move(-1); }
+      else if (e.key === '?') setShowHelp((v) => !v);
+      else if (!mayDecide || !current) return;
+      else if (e.key === 'a') { e.preventDefault(); void approve(current); }
+      else if (e.key === 'r') { e.preventDefault(); rejectRef.current?.focus(); }
+      else if (e.key === 'e') { e.preventDefault(); setEditing(true); }
+      else if (e.key === 'x' && current.proposal.risk === 'low' && mayBulk) { e.preventDefault(); toggle(current.id); }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+
+  const bulkApprove = async () => {
+    try {
+      const r = await post<{ results: { id: string; ok: boolean; error?: { message: string } }[] }>('/approvals/bulk-approve', { ids: checkedItems.map((a) => a.id) });
+      const failed = r.results.filter((x) => !x.ok);
+      setChecked(new Set());
+      await after(`Bulk approved ${r.results.length - failed.length} of ${r.results.length}.${failed.length ? ` Failed: ${failed.map((f) => `${f.id} (${f.error?.message})`).join('; ')}` : ''}`);
+    } catch (err) {
+      setStatus(`Bulk approve refused: ${describeError(err)}`);
+    }
+  };
+
+  const sameKindLow = current ? items.filter((a) => kindOf(a) === kindOf(current) && a.proposal.risk === 'low') : [];
+
+  return (
+    <section aria-labelledby="queue-title">
+      <div className="title-row">
+        <h1 id="queue-title">Review queue</h1>
+        <span className="muted">{items.length}{queue.data?.more ? '+' : ''} pending · highest expected value first, then soonest to expire</span>
+        <button type="button" className="link" aria-expanded={showHelp} aria-controls="shortcuts" onClick={() => setShowHelp((v) => !v)}>Keyboard shortcuts</button>
+      </div>
+      {showHelp ? (
+        <div id="shortcuts" className="panel">
+          <h2>Keyboard shortcuts</h2>
+          <ul className="shortcuts">
+            <li><kbd>j</kbd> / <kbd>↓</kbd> next item, <kbd>k</kbd> / <kbd>↑</kbd> previous</li>
+            {mayDecide ? <><li><kbd>a</kbd> approve the selected item</li><li><kbd>r</kbd> write a rejection reason</li><li><kbd>e</kbd> edit its parameters</li></> : null}
+            {mayBulk ? <li><kbd>x</kbd> select a low-risk item for bulk approval</li> : null}
+            <li><kbd>?</kbd> show or hide this list</li>
+          </ul>
+        </div>
+      ) : null}
+      {!mayDecide ? <p className="note info">Your role can read the queue but not decide it.</p> : null}
+      <StatusNote message={status} />
+      <ErrorNote error={queue.error} />
+      {queue.loading && !queue.data ? <Loading what="the queue" /> : null}
+      {mayBulk && checkedItems.length > 0 ? (
+        <div className="bulkbar" role="region" aria-label="Bulk approval">
+          <span>{checkedItems.length} selected{bulkKinds.size === 1 ? ` (${[...bulkKinds][0]})` : ''}</span>
+          <button type="button" onClick={bulkApprove} disabled={!bulkOk}>Approve {checkedItems.length} selected</button>
+          <button type="button" className="secondary" onClick={() => setChecked(new Set())}>Clear selection</button>
+          {!bulkOk ? <span className="muted">Bulk approval takes low-risk items of one kind (same agent and action).</span> : null}
+        </div>
+      ) : null}
+      {queue.data && items.length === 0 ? <Empty>Nothing waits for a decision. Agents' proposals that need a human appear here.</Empty> : null}
+      {items.length > 0 ? (
+        <div className="split">
+          <ol className="queue-list" aria-label="Pending approvals">
+            {items.map((a) => (
+              <li key={a.id} className={a.id === current?.id ? 'selected' : undefined}>
+                {mayBulk && a.proposal.risk === 'low' ? (
+                  <input type="checkbox" checked={checked.has(a.id)} onChange={() => toggle(a.id)} aria-label={`Select ${a.proposal.action} for ${a.customer.customerId ?? a.customer.leadId} for bulk approval`} />
+                ) : <span className="checkbox-gap" aria-hidden="true" />}
+                <button type="button" id={`item-${a.id}`} className="queue-item" aria-current={a.id === current?.id ? 'true' : undefined} onClick={() => setSelectedId(a.id)}>
+                  <span className="item-main">{a.proposal.action.replace(/_/g, ' ')} <span className="muted">for</span> {a.customer.customerId ?? a.customer.leadId ?? a.customer.accountId}</span>
+                  <span className="item-meta">
+                    <span>EV {fmt.money(a.proposal.ev.value)}</span>
+                    <Badge tone={a.proposal.risk === 'low' ? 'good' : a.proposal.risk === 'medium' ? 'warn' : 'bad'}>{a.proposal.risk} risk</Badge>
+                    <span>{queue.data ? fmt.until(a.expiresAt, queue.data.now) : ''}</span>
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ol>
+          {current ? (
+            <ApprovalDetail key={current.id} a={current} mayDecide={mayDecide} editing={editing} setEditing={setEditing} rejectRef={rejectRef}
+              onApprove={(params) => approve(current, params)}
+              onRejected={(reason) => after(`Rejected ${current.proposal.action} for ${current.customer.customerId ?? current.customer.leadId}: “${reason}”.`, current.id)}
+              onError={(msg) => setStatus(msg)}
+              sameKindLow={mayBulk && current.proposal.risk === 'low' ? sameKindLow.length : 0}
+              onSelectKind={() => setChecked(new Set(sameKindLow.map((a) => a.id)))} />
+          ) : null}
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function TermRow({ name, term, money }: { name: string; term: Term; money: boolean }) {
+  return (
+    <tr>
+      <th scope="row">{name}</th>
+      <td>{money ? fmt.money(term.value) : fmt.pct(term.value)}</td>
+      <td>{term.model ? <>model <code>{term.model.id}</code> v<code>{term.model.version}</code></> : term.source}</td>
+      <td>{term.detail}</td>
+    </tr>
+  );
+}
+
+interface DetailProps {
+  a: Approval;
+  mayDecide: boolean;
+  editing: boolean;
+  setEditing: (v: boolean) => void;
+  rejectRef: RefObject<HTMLTextAreaElement | null>;
+  onApprove: (params?: Record<string, unknown>) => Promise<void>;
+  onRejected: (reason: string) => Promise<void>;
+  onError: (message: string) => void;
+  sameKindLow: number;
+  onSelectKind: () => void;
+}
+
+function ApprovalDetail({ a, mayDecide, editing, setEditing, rejectRef, onApprove, onRejected, onError, sameKindLow, onSelectKind }: DetailProps) {
+  const [reason, setReason] = useState('');
+  const [reasonError, setReasonError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const features = useMemo(() => Object.entries(a.customer.features ?? {}).filter(([, v]) => v !== null), [a.customer.features]);
+
+  const reject = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!reason.trim()) {
+      setReasonError('A rejection needs a reason: it is the agent’s feedback.');
+      rejectRef.current?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      await post(`/approvals/${a.id}/reject`, { reason: reason.trim() });
+      await onRejected(reason.trim());
+    } catch (err) {
+      onError(`Could not reject: ${describeError(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const run = async (params?: Record<string, unknown>) => {
+    setBusy(true);
+    try {
+      await onApprove(params);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const ev = a.proposal.ev;
+  return (
+    <article className="detail" aria-labelledby={`detail-${a.id}`}>
+      <h2 id={`detail-${a.id}`}>{a.proposal.action.replace(/_/g, ' ')} for {a.customer.customerId ?? a.customer.leadId ?? a.customer.accountId}</h2>
+      <p className="lead">{a.proposal.reason}</p>
+      <Facts items={[
+        ['agent', a.proposal.agentId],
+        ['channel / purpose', [a.proposal.channel, a.proposal.purpose].filter(Boolean).join(' / ') || null],
+        ['risk', a.proposal.risk],
+        ['expected value', fmt.money(ev.value)],
+        ['autonomy', AUTONOMY_LABELS[a.decision.autonomy] ?? `L${a.decision.autonomy}`],
+        ['expires', fmt.time(a.expiresAt)],
+        ['customer', a.customer.accountId ? <a href={`#/customers/${a.customer.accountId}`}>{a.customer.customerId ?? a.customer.accountId} (Customer 360)</a> : a.customer.leadId],
+      ]} />
+      <h3>Parameters</h3>
+      {editing && mayDecide ? (
+        <ParamEditor params={a.proposal.params} busy={busy} onCancel={() => setEditing(false)} onSubmit={(p) => run(p)} />
+      ) : (
+        <Facts items={Object.entries(a.proposal.params).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)])} />
+      )}
+      <h3>Why: expected value = p(success) × impact − cost − risk penalty</h3>
+      <TableScroll label="Expected value terms">
+        <table>
+          <thead><tr><th scope="col">term</th><th scope="col">value</th><th scope="col">source</th><th scope="col">how</th></tr></thead>
+          <tbody>
+            <TermRow name="p(success)" term={ev.pSuccess} money={false} />
+            <TermRow name="impact" term={ev.impact} money />
+            <TermRow name="cost" term={ev.cost} money />
+            <TermRow name="risk penalty" term={ev.riskPenalty} money />
+          </tbody>
+        </table>
+      </TableScroll>
+      <h3>Matched policies</h3>
+      <ul className="policies">
+        {a.decision.policyIds.map((id, i) => <li key={id}><code>{id}</code>: {a.decision.reasons[i] ?? ''}</li>)}
+      </ul>
+      <h3>Customer features</h3>
+      {features.length ? <Facts items={features.map(([k, v]) => [k, String(v)])} /> : <Empty>No features yet.</Empty>}
+      {mayDecide ? (
+        <div className="actions">
+          {!editing ? (
+            <div className="button-row">
+              <button type="button" onClick={() => run()} disabled={busy} aria-keyshortcuts="a">Approve <kbd aria-hidden="true">a</kbd></button>
+              <button type="button" className="secondary" onClick={() => setEditing(true)} disabled={busy} aria-keyshortcuts="e">Edit parameters <kbd aria-hidden="true">e</kbd></button>
+              {sameKindLow > 1 ? <button type="button" className="secondary" onClick={onSelectKind}>Select all {sameKindLow} low-risk of this kind</button> : null}
+            </div>
+          ) : null}
+          <form onSubmit={reject} className="reject" noValidate>
+            <label htmlFor={`reason-${a.id}`}>Reason for rejecting <span className="muted">(required; the agent learns from it)</span></label>
+            <textarea id={`reason-${a.id}`} ref={rejectRef} aria-keyshortcuts="r" rows={2} maxLength={500} value={reason} onChange={(e) => { setReason(e.target.value); setReasonError(null); }}
+              aria-invalid={reasonError ? true : undefined} aria-describedby={reasonError ? `reason-error-${a.id}` : undefined} />
+            {reasonError ? <p id={`reason-error-${a.id}`} className="note error" role="alert">{reasonError}</p> : null}
+            <button type="submit" className="danger" disabled={busy}>Reject</button>
+          </form>
+        </div>
+      ) : null}
+    </article>
+  );
+}
+
+/** One input per parameter: numbers stay numbers; anything structured is edited as JSON. */
+function ParamEditor({ params, busy, onSubmit, onCancel }: { params: Record<string, unknown>; busy: boolean; onSubmit: (p: Record<string, unknown>) => void; onCancel: () => void }) {
+  const [values, setValues] = useState<Record<string, string>>(() =>
+    Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])));
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const out: Record<string, unknown> = {};
+    for (const [k, original] of Object.entries(params)) {
+      const text = values[k] ?? '';
+      if (typeof original === 'string') out[k] = text;
+      else {
+        try {
+          out[k] = JSON.parse(text);
+        } catch {
+          return setError(`${k}: not a valid ${typeof original === 'number' ? 'number' : 'JSON value'}`);
+        }
+      }
+    }
+    setError(null);
+    onSubmit(out);
+  };
+
+  return (
+    <form onSubmit={submit} className="param-editor" noValidate>
+      {Object.entries(params).map(([k, original]) => (
+        <div key={k} className="field">
+          <label htmlFor={`param-${k}`}>{k}</label>
+          <input id={`param-${k}`} inputMode={typeof original === 'number' ? 'numeric' : undefined} value={values[k] ?? ''} onChange={(e) => setValues({ ...values, [k]: e.target.value })} />
+        </div>
+      ))}
+      <p className="muted">The edit is checked again by policy before it runs.</p>
+      {error ? <p className="note error" role="alert">{error}</p> : null}
+      <div className="button-row">
+        <button type="submit" disabled={busy}>Approve with these parameters</button>
+        <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
+      </div>
+    </form>
+  );
+}

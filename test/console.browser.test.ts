@@ -1,0 +1,307 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import pino from 'pino';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken, readAdminTokenFile } from '../src/api/auth.ts';
+import { loadConfig } from '../src/config.ts';
+import { startServer, type RunningServer } from '../src/server.ts';
+import { importFirstCustomers } from '../src/world/index.ts';
+import { cliEnv, type CliEnv } from './cli-helpers.ts';
+
+// The web console in a real browser: Debian's Chromium driven by playwright-core, against a real server on a free
+// port, with the demo world running live and a human (this test) working the review queue.
+const CHROMIUM = process.env.ACS_CHROMIUM ?? '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) console.warn(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set ACS_CHROMIUM)`);
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TELCO = join(ROOT, 'data/telco_churn.csv');
+/** Screenshots of each main view, for people to look at; the folder is git-ignored. */
+const SHOTS = join(ROOT, 'test-results/console');
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
+  let server: RunningServer;
+  let cli: CliEnv;
+  let consoleDir: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let adminToken = '';
+  let analystToken = '';
+  const consoleErrors: string[] = [];
+
+  const api = async (path: string) => {
+    const res = await fetch(server.url + '/api/v1' + path, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(res.status, path).toBe(200);
+    return res.json() as Promise<any>;
+  };
+
+  const view = async (hash: string, heading: string | RegExp) => {
+    await page.goto(`${server.url}/#/${hash}`);
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  };
+
+  const shoot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  /** axe-core's WCAG A/AA rules on the page as it is; serious and critical findings fail. */
+  const accessibilityProblems = async () => {
+    await page.evaluate(axeSource);
+    const violations = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+      const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+    });
+    return violations;
+  };
+
+  beforeAll(async () => {
+    // Built into a folder of its own, so `npm start`'s test can build console/dist at the same time.
+    consoleDir = mkdtempSync(join(tmpdir(), 'acs-console-build-'));
+    // As `npm run build:console` builds it: React's production build, not the one vitest's NODE_ENV=test would pick.
+    const nodeEnv = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await build({ configFile: join(ROOT, 'console/vite.config.ts'), mode: 'production', logLevel: 'warn', build: { outDir: consoleDir } });
+    } finally {
+      process.env.NODE_ENV = nodeEnv;
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    // A fresh data dir, or a fresh schema when the suite runs on PostgreSQL.
+    cli = await cliEnv();
+    const config = loadConfig({
+      ACS_DATA_DIR: cli.dataDir, ACS_CONSOLE_DIR: consoleDir, ACS_PORT: '0', ACS_LOG_LEVEL: 'silent', DATABASE_URL: cli.env.DATABASE_URL,
+      // Three real seconds a simulated day; approvals wait a year, so none expires under the test.
+      ACS_WORLD_DAY_SECONDS: '3', ACS_WORLD_REVIEWER: 'human', ACS_APPROVAL_TTL_HOURS: String(24 * 365),
+    });
+    server = await startServer(config, pino({ level: 'silent' }), { world: true });
+    await importFirstCustomers(server.db, TELCO, 400, 'test');
+    await server.trainChurnModel();
+    await server.startWorld();
+    adminToken = readAdminTokenFile(cli.dataDir)!;
+    analystToken = (await createToken(server.db, { role: 'analyst', name: 'console analyst' }, 'test')).token;
+    // Bounded wait for the world to give the queue some work: at most 90 s.
+    for (let i = 0; i < 180; i++) {
+      const [row] = await server.db.query<{ n: number }>("SELECT count(*)::int AS n FROM approvals WHERE status = 'pending'");
+      if (row!.n >= 4) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`); });
+    page.on('pageerror', (err) => consoleErrors.push(`${page.url()}: ${err.message}`));
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await cli?.cleanup();
+    for (const dir of [cli?.dataDir, consoleDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a wrong token with the reason, then signs in and offers the admin every view', async () => {
+    await page.goto(server.url + '/');
+    await expect(page.title()).resolves.toBe('ACS console');
+    await page.getByLabel('API token').fill('acs_not-a-real-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'invalid or revoked token' }).waitFor();
+    consoleErrors.length = 0; // the browser logs the refused request itself; that 401 was the point
+    await page.getByLabel('API token').fill(adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    const nav = await page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents();
+    expect(nav).toEqual(['Overview', 'Review queue', 'Customers', 'Agents', 'Policies', 'Ledger', 'KPIs', 'Quarantine']);
+    // The agents are visibly at work: the live feed lists their proposals.
+    await page.locator('.feed li').first().waitFor();
+    await shoot('overview');
+    const logins = await api('/ledger?type=auth.login');
+    expect(logins.data.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('approves one item and rejects another with a reason, and both show in the ledger view', async () => {
+    await view('queue', 'Review queue');
+    const items = page.locator('.queue-item');
+    await items.nth(1).waitFor();
+    // Keyboard: j moves to the next item, k back.
+    const firstId = (await items.nth(0).getAttribute('id'))!.slice('item-'.length);
+    const secondId = (await items.nth(1).getAttribute('id'))!.slice('item-'.length);
+    await page.locator('body').press('j');
+    await expect(page.locator('.queue-list li.selected .queue-item').getAttribute('id')).resolves.toBe(`item-${secondId}`);
+    await page.locator('body').press('k');
+    await expect(page.locator('.queue-list li.selected .queue-item').getAttribute('id')).resolves.toBe(`item-${firstId}`);
+    // The explanation is there: EV terms, matched policies, the customer.
+    const detail = page.locator('article.detail');
+    await expect(detail.getByRole('table').first().textContent()).resolves.toMatch(/p\(success\).*impact.*cost.*risk penalty/s);
+    await expect(detail.locator('.policies li').count()).resolves.toBeGreaterThan(0);
+    await shoot('review-queue');
+
+    await detail.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.getByText(/^Approved /).waitFor();
+    await expect(page.locator('.queue-list li.selected .queue-item').getAttribute('id')).resolves.toBe(`item-${secondId}`);
+    await page.getByLabel(/Reason for rejecting/).fill('the customer asked not to be offered credits');
+    await page.locator('article.detail').getByRole('button', { name: 'Reject' }).click();
+    await page.getByText(/^Rejected /).waitFor();
+
+    const [approved] = await server.db.query<{ status: string; decided_by: string }>('SELECT status, decided_by FROM approvals WHERE id = $1', [firstId]);
+    const [rejected] = await server.db.query<{ status: string; reason: string }>('SELECT status, reason FROM approvals WHERE id = $1', [secondId]);
+    expect(approved).toMatchObject({ status: 'approved' });
+    expect(rejected).toMatchObject({ status: 'rejected', reason: 'the customer asked not to be offered credits' });
+    const ran = await server.db.query('SELECT 1 FROM executions WHERE idempotency_key = $1', [`approval:${firstId}`]);
+    expect(ran.length).toBe(1);
+
+    await view('ledger', 'Ledger');
+    for (const [id, type] of [[firstId, 'approval.approved'], [secondId, 'approval.rejected']] as const) {
+      await page.getByLabel('Subject id').fill(id);
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.locator('.ledger .etype', { hasText: type }).waitFor();
+      await expect(page.locator('.ledger li').count()).resolves.toBe(1);
+    }
+    await shoot('ledger');
+  });
+
+  it('changes an agent’s autonomy level', async () => {
+    await view('agents', 'Agents');
+    const card = page.locator('article.card', { has: page.getByRole('heading', { name: 'retention', exact: true }) });
+    await card.getByLabel('Autonomy of retention for send_message').selectOption('1');
+    await card.getByRole('button', { name: 'Save autonomy' }).click();
+    await page.getByText('Saved autonomy of retention: send_message → L1.').waitFor();
+    const agents = await api('/agents');
+    expect(agents.data.find((a: { id: string }) => a.id === 'retention').actions.send_message.autonomy).toBe(1);
+    const changes = await api('/ledger?type=agent.updated&subjectId=retention');
+    expect(changes.data[0].data).toEqual({ autonomy: { send_message: 1 } });
+    await shoot('agents');
+  });
+
+  it('validates a policy change, reports a broken one by line, and dry-runs a valid one over recorded decisions', async () => {
+    await view('policies', 'Policies');
+    const editor = page.getByLabel('Policy text of default.cedar');
+    const original = await editor.inputValue();
+    await editor.fill(original + '\nforbid (principal, action, resource) when { oops };\n');
+    await page.getByRole('button', { name: 'Validate' }).click();
+    await page.getByRole('alert').filter({ hasText: 'does not validate' }).waitFor();
+    await expect(page.getByRole('alert').filter({ hasText: 'does not validate' }).textContent()).resolves.toMatch(/default\.cedar:\d+/);
+    await expect(page.getByRole('button', { name: 'Dry-run' }).isDisabled()).resolves.toBe(true);
+
+    await editor.fill(original + '\n@id("e2e-no-credit-offers")\n@reason("no credit offers this week")\nforbid (principal, action == Action::"offer_credit", resource);\n');
+    await page.getByRole('button', { name: 'Validate' }).click();
+    await page.getByText(/^Valid: \d+ policies \(changed: default\.cedar\)/).waitFor();
+    const [credits] = await server.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM decisions d JOIN proposals p ON p.id = d.proposal_id WHERE p.action = 'offer_credit' AND d.outcome <> 'deny'");
+    expect(credits!.n).toBeGreaterThan(0);
+    await page.getByLabel('Days of decisions to replay').fill('30');
+    await page.getByRole('button', { name: 'Dry-run' }).click();
+    const heading = page.getByRole('heading', { name: /^Dry-run: \d+ of \d+ decisions would change$/ });
+    await heading.waitFor();
+    const [, changed] = (await heading.textContent())!.match(/^Dry-run: (\d+) of/)!;
+    // Every credit offer that was allowed becomes a deny (the world may have added some since the count above).
+    expect(Number(changed)).toBeGreaterThanOrEqual(credits!.n);
+    const rows = page.getByRole('region', { name: 'Dry-run result' }).locator('tbody tr');
+    await expect(rows.count()).resolves.toBe(Math.min(Number(changed), 500));
+    await expect(rows.first().textContent()).resolves.toMatch(/offer_credit.*deny/s);
+    // Shadow mode: the running policy set did not change.
+    const running = await api('/policies');
+    expect(running.policies.map((p: { id: string }) => p.id)).not.toContain('e2e-no-credit-offers');
+    await shoot('policies-dry-run');
+  });
+
+  it('verifies the ledger, and after tampering shows the entry where the chain breaks', async () => {
+    await view('ledger', 'Ledger');
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    await page.getByText(/intact/).first().waitFor();
+    // Tamper as a superuser would, around the append-only trigger, then verify again.
+    const [victim] = await server.db.query<{ seq: number }>('SELECT seq FROM ledger ORDER BY seq LIMIT 1 OFFSET 5');
+    await server.db.transaction(async (tx) => {
+      await tx.query('SET LOCAL session_replication_role = replica');
+      await tx.query(`UPDATE ledger SET body = jsonb_set(body::jsonb, '{data,tampered}', 'true')::text WHERE seq = $1`, [victim!.seq]);
+    });
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    await page.getByText(`The chain breaks at entry ${victim!.seq} of`, { exact: false }).waitFor();
+    await page.getByText(`entry ${victim!.seq} does not match its hash`).waitFor();
+    await page.getByRole('heading', { name: `Entry ${victim!.seq}, where the chain breaks` }).waitFor();
+    await expect(page.locator('.bad-entry pre').textContent()).resolves.toContain('"tampered": true');
+    await shoot('ledger-broken');
+  });
+
+  it('shows KPIs, Customer 360 and the quarantine, each usable at phone width and without accessibility failures', async () => {
+    await view('kpis', 'KPIs');
+    for (const title of ['Decisions by outcome', 'Signal volume', 'Approval latency (hours, server clock)', 'Policy denials by reason']) {
+      await page.locator('figcaption', { hasText: title }).first().waitFor();
+    }
+    await shoot('kpis');
+
+    const [worked] = await server.db.query<{ account_id: string }>('SELECT account_id FROM proposals WHERE account_id IS NOT NULL ORDER BY id LIMIT 1');
+    await view(`customers/${worked!.account_id}`, /.+/);
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    await page.locator('.timeline .tl-proposal').first().waitFor();
+    await page.getByRole('heading', { name: 'Consents and their history' }).waitFor();
+    await shoot('customer-360');
+
+    const bad = await fetch(server.url + '/api/v1/signals', {
+      method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'nps', subject: { customerId: '7590-VHVEG' }, data: { score: 11 } }),
+    });
+    expect(bad.status).toBe(400);
+    const { quarantineId } = await bad.json() as { quarantineId: string };
+    await view('quarantine', 'Quarantine');
+    await page.locator(`#qitem-${quarantineId}`).click();
+    const raw = page.locator(`#raw-${quarantineId}`);
+    await raw.waitFor();
+    await shoot('quarantine');
+    await raw.fill(JSON.stringify({ type: 'nps', subject: { customerId: '7590-VHVEG' }, data: { score: 9 } }));
+    await page.getByRole('button', { name: 'Resubmit' }).click();
+    await page.getByText(`Resubmitted ${quarantineId}: accepted.`).waitFor();
+    const item = await api(`/quarantine/${quarantineId}`);
+    expect(item.status).toBe('resubmitted');
+
+    const views: [string, string | RegExp][] = [['', 'Overview'], ['queue', 'Review queue'], ['agents', 'Agents'], ['policies', 'Policies'], ['ledger', 'Ledger'], ['kpis', 'KPIs'], ['quarantine', 'Quarantine'], [`customers/${worked!.account_id}`, /.+/]];
+    const problems: string[] = [];
+    for (const [hash, heading] of views) {
+      await view(hash, heading);
+      await page.waitForTimeout(300);
+      for (const v of await accessibilityProblems()) problems.push(`#/${hash} at 1280×800: ${v}`);
+    }
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [hash, heading] of views) {
+      await view(hash, heading);
+      await page.waitForTimeout(300);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (overflow > 1) problems.push(`#/${hash} at 390 px wide scrolls sideways by ${overflow} px`);
+      for (const v of await accessibilityProblems()) problems.push(`#/${hash} at 390 px: ${v}`);
+      await shoot(`phone-${hash.split('/')[0] || 'overview'}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('offers an analyst no decisions: the queue reads only, agents cannot be edited, and the API refuses anyway', async () => {
+    const analyst = await context.browser()!.newContext({ viewport: { width: 1280, height: 800 } });
+    const p = await analyst.newPage();
+    p.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`analyst ${p.url()}: ${m.text()}`); });
+    await p.goto(server.url + '/');
+    await p.getByLabel('API token').fill(analystToken);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await p.goto(server.url + '/#/queue');
+    await p.getByText('Your role can read the queue but not decide it.').waitFor();
+    await expect(p.getByRole('button', { name: 'Approve', exact: true }).count()).resolves.toBe(0);
+    await expect(p.getByLabel(/Reason for rejecting/).count()).resolves.toBe(0);
+    await p.goto(server.url + '/#/agents');
+    await p.getByRole('heading', { level: 2, name: 'retention' }).waitFor();
+    await expect(p.getByRole('button', { name: 'Save autonomy' }).count()).resolves.toBe(0);
+    await expect(p.getByRole('button', { name: 'Stop all agents' }).count()).resolves.toBe(0);
+    const [pending] = await server.db.query<{ id: string }>("SELECT id FROM approvals WHERE status = 'pending' LIMIT 1");
+    const refused = await fetch(`${server.url}/api/v1/approvals/${pending!.id}/approve`, { method: 'POST', headers: { authorization: `Bearer ${analystToken}` } });
+    expect(refused.status).toBe(403);
+    await analyst.close();
+  });
+
+  it('logged no errors in the browser console', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});

@@ -47,6 +47,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
   };
 
+  /** Drops the browser's own log lines for a request a test meant to be refused; anything else stays an error. */
+  const forgetBrowserErrors = (pattern: RegExp) => {
+    const kept = consoleErrors.filter((e) => !pattern.test(e));
+    consoleErrors.splice(0, consoleErrors.length, ...kept);
+  };
+
   const shoot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
   /** axe-core's WCAG A/AA rules on the page as it is; serious and critical findings fail. */
@@ -80,15 +86,15 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
       ACS_WORLD_DAY_SECONDS: '3', ACS_WORLD_REVIEWER: 'human', ACS_APPROVAL_TTL_HOURS: String(24 * 365),
     });
     server = await startServer(config, pino({ level: 'silent' }), { world: true });
-    await importFirstCustomers(server.db, TELCO, 400, 'test');
+    await importFirstCustomers(server.db, TELCO, 600, 'test');
     await server.trainChurnModel();
     await server.startWorld();
     adminToken = readAdminTokenFile(cli.dataDir)!;
     analystToken = (await createToken(server.db, { role: 'analyst', name: 'console analyst' }, 'test')).token;
-    // Bounded wait for the world to give the queue some work: at most 90 s.
-    for (let i = 0; i < 180; i++) {
+    // Bounded wait for the world to give the queue work for every test below: at most 120 s.
+    for (let i = 0; i < 240; i++) {
       const [row] = await server.db.query<{ n: number }>("SELECT count(*)::int AS n FROM approvals WHERE status = 'pending'");
-      if (row!.n >= 4) break;
+      if (row!.n >= 7) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
@@ -111,7 +117,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByLabel('API token').fill('acs_not-a-real-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'invalid or revoked token' }).waitFor();
-    consoleErrors.length = 0; // the browser logs the refused request itself; that 401 was the point
+    forgetBrowserErrors(/status of 401/); // the browser logs the refused request itself; that refusal was the point
     await page.getByLabel('API token').fill(adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
@@ -159,10 +165,61 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     for (const [id, type] of [[firstId, 'approval.approved'], [secondId, 'approval.rejected']] as const) {
       await page.getByLabel('Subject id').fill(id);
       await page.getByRole('button', { name: 'Filter' }).click();
-      await page.locator('.ledger .etype', { hasText: type }).waitFor();
-      await expect(page.locator('.ledger li').count()).resolves.toBe(1);
+      // Wait for this filter's page (the one before may still show): one entry, about this approval.
+      const onlyEntry = async () => {
+        const rows = await page.locator('.ledger li').allTextContents();
+        return rows.length === 1 && rows[0]!.includes(id) ? rows[0]! : `${rows.length} entries`;
+      };
+      await expect.poll(onlyEntry, { timeout: 15_000 }).toContain(type);
     }
     await shoot('ledger');
+  });
+
+  it('approves with a key, approves with edited parameters, and bulk-approves low-risk items of one kind', async () => {
+    await view('queue', 'Review queue');
+    const selected = page.locator('.queue-list li.selected .queue-item');
+    await selected.waitFor();
+    // `a` approves the selected item.
+    const keyed = (await selected.getAttribute('id'))!.slice('item-'.length);
+    await page.locator('body').press('a');
+    await page.getByText(/^Approved /).waitFor();
+    await expect(server.db.query('SELECT 1 FROM approvals WHERE id = $1 AND status = $2', [keyed, 'approved'])).resolves.toHaveLength(1);
+
+    // Edit a credit down before approving: the edit is what runs.
+    const [credit] = await server.db.query<{ id: string; params: { amountCents: number } }>(
+      `SELECT a.id, p.params FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
+       WHERE a.status = 'pending' AND p.action = 'offer_credit' ORDER BY p.ev_value DESC LIMIT 1`);
+    await page.locator(`#item-${credit!.id}`).click();
+    await page.locator('article.detail').getByRole('button', { name: 'Edit parameters' }).click();
+    const smaller = Math.max(100, Math.floor(credit!.params.amountCents / 2));
+    await page.getByLabel('amountCents').fill(String(smaller));
+    await page.getByRole('button', { name: 'Approve with these parameters' }).click();
+    // The status line may still tell of the keyed approval: wait for this one in the database.
+    const statusOf = async (id: string) => (await server.db.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [id]))[0]!.status;
+    await expect.poll(() => statusOf(credit!.id), { timeout: 15_000 }).toBe('approved');
+    const [edited] = await server.db.query<{ edited_params: { amountCents: number }; status: string }>('SELECT edited_params, status FROM approvals WHERE id = $1', [credit!.id]);
+    expect(edited).toMatchObject({ status: 'approved', edited_params: { amountCents: smaller } });
+    // Approving commits first, then the action runs: wait for it, then check it ran with the edit.
+    const ranWith = async () => (await server.db.query<{ params: { amountCents: number } }>('SELECT params FROM executions WHERE idempotency_key = $1', [`approval:${credit!.id}`]))[0]?.params.amountCents;
+    await expect.poll(ranWith, { timeout: 15_000 }).toBe(smaller);
+
+    // Bulk: two low-risk items of the same agent and action.
+    await page.getByRole('button', { name: 'Keyboard shortcuts' }).click(); // also checks the list opens
+    await page.getByRole('heading', { name: 'Keyboard shortcuts' }).waitFor();
+    const kinds = await server.db.query<{ kind: string; ids: string[] }>(
+      `SELECT p.agent_id || '/' || p.action AS kind, array_agg(a.id ORDER BY a.id) AS ids
+       FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
+       WHERE a.status = 'pending' AND p.risk = 'low' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`);
+    const pair = kinds[0]!.ids.slice(0, 2);
+    expect(pair).toHaveLength(2);
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Review queue' }).waitFor();
+    for (const id of pair) await page.locator('.queue-list li', { has: page.locator(`#item-${id}`) }).getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Approve 2 selected' }).click();
+    await page.getByText('Bulk approved 2 of 2.').waitFor();
+    const bulk = await server.db.query<{ status: string }>('SELECT status FROM approvals WHERE id = ANY($1::text[])', [pair]);
+    expect(bulk.map((b) => b.status)).toEqual(['approved', 'approved']);
+    await expect(server.db.query('SELECT 1 FROM executions WHERE idempotency_key = ANY($1::text[])', [pair.map((id) => `approval:${id}`)])).resolves.toHaveLength(2);
   });
 
   it('changes an agent’s autonomy level', async () => {
@@ -176,6 +233,28 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     const changes = await api('/ledger?type=agent.updated&subjectId=retention');
     expect(changes.data[0].data).toEqual({ autonomy: { send_message: 1 } });
     await shoot('agents');
+  });
+
+  it('stops every agent with the kill switch: approving is refused until it is released', async () => {
+    await view('agents', 'Agents');
+    await page.getByLabel('Reason', { exact: true }).fill('incident drill');
+    await page.getByRole('button', { name: 'Stop all agents' }).click();
+    await page.getByText('Kill switch engaged: no agent proposes, approves or acts until it is released.').waitFor();
+    await expect(page.locator('article.card .badge', { hasText: 'stopped by kill switch' }).count()).resolves.toBe(4);
+    expect((await api('/agents')).killSwitch).toMatchObject({ engaged: true, reason: 'incident drill' });
+
+    await view('queue', 'Review queue');
+    const selected = page.locator('.queue-list li.selected .queue-item');
+    const id = (await selected.getAttribute('id'))!.slice('item-'.length);
+    await page.locator('article.detail').getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.getByText(/^Could not approve: the kill switch is engaged/).waitFor();
+    forgetBrowserErrors(/status of 409/); // the browser logs the refused request itself; that refusal was the point
+    await expect(server.db.query('SELECT 1 FROM approvals WHERE id = $1 AND status = $2', [id, 'pending'])).resolves.toHaveLength(1);
+
+    await view('agents', 'Agents');
+    await page.getByRole('button', { name: 'Release the kill switch' }).click();
+    await page.getByText('Kill switch released: agents that are not paused run again.').waitFor();
+    expect((await api('/agents')).killSwitch.engaged).toBe(false);
   });
 
   it('validates a policy change, reports a broken one by line, and dry-runs a valid one over recorded decisions', async () => {

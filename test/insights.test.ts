@@ -40,10 +40,19 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const group = (customers: number, events: number) => ({ customers, events, rate: customers ? events / customers : 0, ci95: wilsonInterval(events, customers) });
-function expectedUplift(agentId: string, treated: [number, number], holdout: [number, number]) {
+type Counts = [customers: number, events: number];
+/** The uplift object: final counts, and per day of the range the cumulative counts at that day's end. */
+function expectedUplift(agentId: string, treated: Counts, holdout: Counts, series: { day: string; treated: Counts; holdout: Counts }[]) {
   const r = upliftReport({ customers: treated[0], events: treated[1] }, { customers: holdout[0], events: holdout[1] });
-  return { agentId, ...MEASURES[agentId]!, treated: group(...treated), holdout: group(...holdout), difference: r.difference, ci95: r.ci95 };
+  return {
+    agentId, ...MEASURES[agentId]!, treated: group(...treated), holdout: group(...holdout), difference: r.difference, ci95: r.ci95,
+    series: series.map((p) => ({ day: p.day, treated: group(...p.treated), holdout: group(...p.holdout) })),
+  };
 }
+
+/** Everything happened today: nothing on the days before, all of it by today's end. */
+const allToday = (days: string[], today: string, treated: Counts, holdout: Counts) =>
+  days.map((day) => (day === today ? { day, treated, holdout } : { day, treated: [0, 0] as Counts, holdout: [0, 0] as Counts }));
 
 describe('KPIs and agent stats from known inputs', () => {
   // The server clock: 01:00 UTC today, moved forward as reviewers work, so everything falls on today.
@@ -151,9 +160,9 @@ describe('KPIs and agent stats from known inputs', () => {
     // Treated: retention 4 customers (1 churned), service recovery 2 (1 complaint after its case), lead nurturing
     // 2 leads (1 converted). Held out: 1 each, of whom the retention and service customers had the event.
     expect(k.uplift).toEqual([
-      expectedUplift('retention', [4, 1], [1, 1]),
-      expectedUplift('service-recovery', [2, 1], [1, 1]),
-      expectedUplift('lead-nurturing', [2, 1], [1, 0]),
+      expectedUplift('retention', [4, 1], [1, 1], allToday(k.days, today, [4, 1], [1, 1])),
+      expectedUplift('service-recovery', [2, 1], [1, 1], allToday(k.days, today, [2, 1], [1, 1])),
+      expectedUplift('lead-nurturing', [2, 1], [1, 0], allToday(k.days, today, [2, 1], [1, 0])),
     ]);
     expect(k.uplift[0]).toMatchObject({ treated: { rate: 0.25 }, holdout: { rate: 1 }, difference: -0.75 });
     expect(k.uplift[2]).toMatchObject({ better: 'higher', treated: { rate: 0.5 }, holdout: { rate: 0 }, difference: 0.5 });
@@ -162,6 +171,7 @@ describe('KPIs and agent stats from known inputs', () => {
   it('GET /api/v1/agents/stats: per-agent counts, approvals, precision, override rate and uplift', async () => {
     const res = await t.call('GET', '/api/v1/agents/stats?days=7', { role: 'reviewer' });
     expect(res.status).toBe(200);
+    const week = Array.from({ length: 7 }, (_, i) => dayOf(c0 - (6 - i) * DAY));
     const stats = Object.fromEntries((res.body.data as { agentId: string }[]).map((s) => [s.agentId, s]));
     expect(res.body.data.map((s: { agentId: string }) => s.agentId)).toEqual(AGENT_IDS);
     const count = async (agent: string, status: string) =>
@@ -172,18 +182,18 @@ describe('KPIs and agent stats from known inputs', () => {
     expect(stats.retention).toEqual({
       agentId: 'retention', proposals: 10, suppressed: 5, heldOut: 1, decided: 4, executed: 2, denied: 0,
       approvals: { pending: 1, approved: 1, approvedWithEdits: 1, rejected: 1, expired: 0 },
-      precision: 2 / 3, overrideRate: 2 / 3, uplift: expectedUplift('retention', [4, 1], [1, 1]),
+      precision: 2 / 3, overrideRate: 2 / 3, uplift: expectedUplift('retention', [4, 1], [1, 1], allToday(week, today, [4, 1], [1, 1])),
     });
     const noApprovals = { pending: 0, approved: 0, approvedWithEdits: 0, rejected: 0, expired: 0 };
     const srSuppressed = await count('service-recovery', 'suppressed');
     expect(stats['service-recovery']).toEqual({
       agentId: 'service-recovery', proposals: 3 + srSuppressed, suppressed: srSuppressed, heldOut: 1, decided: 2, executed: 2, denied: 0,
-      approvals: noApprovals, precision: 1, overrideRate: null, uplift: expectedUplift('service-recovery', [2, 1], [1, 1]),
+      approvals: noApprovals, precision: 1, overrideRate: null, uplift: expectedUplift('service-recovery', [2, 1], [1, 1], allToday(week, today, [2, 1], [1, 1])),
     });
     const lnSuppressed = await count('lead-nurturing', 'suppressed');
     expect(stats['lead-nurturing']).toEqual({
       agentId: 'lead-nurturing', proposals: 4 + lnSuppressed, suppressed: lnSuppressed, heldOut: 1, decided: 3, executed: 2, denied: 1,
-      approvals: noApprovals, precision: 2 / 3, overrideRate: null, uplift: expectedUplift('lead-nurturing', [2, 1], [1, 0]),
+      approvals: noApprovals, precision: 2 / 3, overrideRate: null, uplift: expectedUplift('lead-nurturing', [2, 1], [1, 0], allToday(week, today, [2, 1], [1, 0])),
     });
     expect(stats['data-stewardship']).toEqual({
       agentId: 'data-stewardship', proposals: 0, suppressed: 0, heldOut: 0, decided: 0, executed: 0, denied: 0,
@@ -327,13 +337,15 @@ describe('KPIs over days of the simulated world', () => {
         const seen = firsts.get(key);
         if (!seen || ms(p.created_at) < seen.first) firsts.set(key, { held: p.status === 'held_out', account: p.account_id, lead: p.lead_id, first: ms(p.created_at) });
       }
-      const tally = (held: boolean): [number, number] => {
-        const members = [...firsts.values()].filter((f) => f.held === held);
+      // Customers who entered before `until`, and those of them with an event after entering and before `until`.
+      const tally = (held: boolean, until: number): Counts => {
+        const members = [...firsts.values()].filter((f) => f.held === held && f.first < until);
         const hit = members.filter((f) => signals.some((s) => s.type === 'outcome' && s.data.kind === MEASURES[agentId]!.outcome
-          && ((f.account && s.account_id === f.account) || (f.lead && s.lead_id === f.lead)) && ms(s.occurred_at) > f.first && ms(s.occurred_at) < to));
+          && ((f.account && s.account_id === f.account) || (f.lead && s.lead_id === f.lead)) && ms(s.occurred_at) > f.first && ms(s.occurred_at) < until));
         return [members.length, hit.length];
       };
-      return expectedUplift(agentId, tally(false), tally(true));
+      const series = dayList.map((day, i) => ({ day, treated: tally(false, from + (i + 1) * DAY), holdout: tally(true, from + (i + 1) * DAY) }));
+      return expectedUplift(agentId, tally(false, to), tally(true, to), series);
     });
 
     const stats = AGENT_IDS.map((agentId) => {

@@ -51,7 +51,8 @@ describe('the kill switch', () => {
     expect(row!.stopped).toBe(true);
 
     const off = await release(t);
-    expect(off.body).toMatchObject({ engaged: false, reason: null, by: on.body.by });
+    // Released, it still says why it was engaged.
+    expect(off.body).toMatchObject({ engaged: false, reason: 'runaway credits, investigating', by: on.body.by });
     const entries = await t.db.query<{ body: string }>("SELECT body FROM ledger WHERE type = 'agents.kill_switch' ORDER BY seq");
     expect(entries.map((e) => JSON.parse(e.body).data)).toEqual([{ engaged: true, reasonGiven: true }, { engaged: false, reasonGiven: false }]);
     // The reason is kept in the table, not in the ledger.

@@ -38,6 +38,9 @@ describe('the governed loop on accepted signals', () => {
     expect(execution!.result.caseId).toMatch(/^case_/);
     const types = (await t.db.query<{ type: string }>('SELECT DISTINCT type FROM ledger')).map((r) => r.type);
     expect(types).toEqual(expect.arrayContaining(['signal.accepted', 'proposal.created', 'policy.decided']));
+    // The API names the customer of each proposal by account and customer id.
+    const listed = (await t.call('GET', `/api/v1/proposals?accountId=${accountId}&status=decided`, { role: 'analyst' })).body.data;
+    expect(listed).toMatchObject([{ id: decided[0]!.id, accountId, customerId: 'LOOP-1' }]);
     expect((await t.call('GET', '/api/v1/ledger/verify')).body.ok).toBe(true);
     // Each of the five signals is timed from intake to its decisions' commit.
     const metrics = (await t.call('GET', '/metrics', { token: null })).text;

@@ -167,6 +167,16 @@ describe('POST /api/v1/policies/dry-run', () => {
     expect((await t.call('POST', '/api/v1/policies/dry-run', { body: { files: [{ file: 'default.cedar', text: CANDIDATE }], days: 0 } })).status).toBe(400);
   });
 
+  it('runs one dry-run at a time on a server: one sent while another runs is a 429, and the next goes through', async () => {
+    const send = () => t.call('POST', '/api/v1/policies/dry-run', { body: { files: [{ file: 'default.cedar', text: CANDIDATE }], days: 30 } });
+    const together = await Promise.all([send(), send(), send()]);
+    const statuses = together.map((r) => r.status).sort();
+    expect(statuses[0]).toBe(200);
+    expect(statuses).toContain(429);
+    expect(together.find((r) => r.status === 429)!.body.error).toMatchObject({ code: 'too_many_requests', message: expect.stringContaining('already running') });
+    expect((await send()).status).toBe(200);
+  });
+
   it('the set in force changes nothing', async () => {
     const res = await t.call('POST', '/api/v1/policies/dry-run', { body: { files: [{ file: 'default.cedar', text: SHIPPED }], days: 30 } });
     expect(res.body).toMatchObject({ considered: 6, changed: 0, transitions: {}, changes: [], truncated: false });

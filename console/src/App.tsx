@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
-import { api, describeError, get, session, whenUnauthorized, type Principal } from './api.ts';
+import { createContext, useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { api, ApiError, describeError, get, session, whenUnauthorized, type Principal } from './api.ts';
 import { useHashRoute, useLoad } from './hooks.ts';
+import { fmt } from './components/ui.tsx';
 import { loadPermissions, type Can } from './permissions.ts';
 import { Agents } from './views/Agents.tsx';
 import { Customers } from './views/Customers.tsx';
@@ -11,6 +12,13 @@ import { Policies } from './views/Policies.tsx';
 import { Quarantine } from './views/Quarantine.tsx';
 import { Queue } from './views/Queue.tsx';
 import { SignIn } from './views/SignIn.tsx';
+
+/** The server's clock (the live world's, when it runs), read once for every view that needs it. */
+export interface WorldClock {
+  now: number;
+  world: { seed: number; startDay: string; daysDone: number } | null;
+}
+export const WorldContext = createContext<WorldClock | null>(null);
 
 export interface ViewProps {
   me: Principal;
@@ -42,6 +50,7 @@ export function App() {
   const [me, setMe] = useState<Principal | null>(null);
   const [can, setCan] = useState<Can | null>(null);
   const [restoring, setRestoring] = useState(() => session.token() !== null);
+  const [restoreError, setRestoreError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
   const signOut = useCallback((why?: string) => {
@@ -62,21 +71,36 @@ export function App() {
     setNotice(null);
   }, []);
 
-  // A reload keeps the session: the token in this tab's storage is checked again.
-  useEffect(() => {
-    const token = session.token();
-    if (!token) return;
+  // A reload keeps the session: the token in this tab's storage is checked again. Only a refused token ends it; a
+  // server that is restarting or unreachable gets a retry instead.
+  const restore = useCallback(() => {
+    if (!session.token()) return setRestoring(false);
+    setRestoring(true);
+    setRestoreError(null);
     get<Principal>('/me')
       .then(async (principal) => {
         const permissions = await loadPermissions(principal.role);
         setCan(() => permissions);
         setMe(principal);
       })
-      .catch((err) => signOut(describeError(err)))
+      .catch((err) => (err instanceof ApiError && err.status === 401 ? signOut(describeError(err)) : setRestoreError(describeError(err))))
       .finally(() => setRestoring(false));
   }, [signOut]);
+  useEffect(restore, [restore]);
 
   if (restoring && !me) return <p className="muted center" role="status">Checking your session…</p>;
+  if (restoreError && !me) {
+    return (
+      <main className="signin" id="main">
+        <h1>ACS console</h1>
+        <p className="note error" role="alert">The server did not answer: {restoreError}</p>
+        <div className="button-row">
+          <button type="button" onClick={restore}>Try again</button>
+          <button type="button" className="secondary" onClick={() => { setRestoreError(null); signOut(); }}>Sign in with another token</button>
+        </div>
+      </main>
+    );
+  }
   if (!me || !can) return <SignIn onSignIn={signIn} notice={notice} />;
   return <Shell me={me} can={can} onSignOut={() => signOut()} />;
 }
@@ -84,16 +108,19 @@ export function App() {
 function Shell({ me, can, onSignOut }: { me: Principal; can: Can; onSignOut: () => void }) {
   const route = useHashRoute();
   const views = VIEWS.filter((v) => can(v.needs[0], v.needs[1]));
-  const [first = '', ...rest] = route.replace(/^\//, '').split('/');
+  const [first = '', ...rest] = route.replace(/^\//, '').split('/').map(safeDecode);
   const view = views.find((v) => v.path === first) ?? null;
   const main = useRef<HTMLElement>(null);
-  const world = useLoad(() => get<{ now: string; world: { daysDone: number } | null }>('/world'), [], 5000);
+  const world = useLoad(async () => {
+    const w = await get<{ now: string; world: WorldClock['world'] }>('/world');
+    return { now: Date.parse(w.now), world: w.world };
+  }, [], 5000);
 
-  // Moving between views puts focus on the new view's heading region, as a page load would.
+  // Moving to another page (a view, or a customer within one) puts focus at its start, as a page load would.
   useEffect(() => {
     document.title = `${view?.label ?? 'Not found'} · ACS console`;
     main.current?.focus();
-  }, [view?.path]);
+  }, [route]);
 
   return (
     <div className="shell">
@@ -101,7 +128,7 @@ function Shell({ me, can, onSignOut }: { me: Principal; can: Can; onSignOut: () 
       <header className="top">
         <span className="brand">ACS console</span>
         <span className="clock" aria-label="server clock">
-          {world.data ? <>{world.data.world ? `world day ${world.data.world.daysDone} · ` : ''}{new Date(world.data.now).toISOString().slice(0, 16).replace('T', ' ')} UTC</> : ''}
+          {world.data ? <>{world.data.world ? `world day ${world.data.world.daysDone} · ` : ''}{fmt.time(new Date(world.data.now).toISOString())}</> : ''}
         </span>
         <span className="who">{me.name} <span className="badge plain">{me.role}</span></span>
         <button type="button" className="link" onClick={onSignOut}>Sign out</button>
@@ -116,13 +143,24 @@ function Shell({ me, can, onSignOut }: { me: Principal; can: Can; onSignOut: () 
         </ul>
       </nav>
       <main id="main" ref={main} tabIndex={-1}>
+        <WorldContext.Provider value={world.data ?? null}>
         {view ? view.render({ me, can, rest: rest.join('/') }) : (
           <section>
             <h1>Not here</h1>
             <p>This view does not exist or your role ({me.role}) cannot use it. <a href="#/">Go to the overview</a>.</p>
           </section>
         )}
+        </WorldContext.Provider>
       </main>
     </div>
   );
+}
+
+/** A route segment as typed; one that is not valid percent-encoding stays as it is instead of breaking the page. */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

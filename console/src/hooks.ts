@@ -35,6 +35,8 @@ export function useLoad<T>(fetcher: () => Promise<T>, deps: unknown[], intervalM
   }, []);
 
   useEffect(() => {
+    // New deps are a new question: the old answer must not stand in for it while the new one loads.
+    setData(undefined);
     setLoading(true);
     void reload();
     if (!intervalMs) return;
@@ -47,9 +49,9 @@ export function useLoad<T>(fetcher: () => Promise<T>, deps: unknown[], intervalM
   return { data, error, loading, reload };
 }
 
-/** The part of the location hash after `#`, kept in state: the console's router. */
+/** The part of the location hash after `#`, still percent-encoded, kept in state: the console's router. */
 export function useHashRoute(): string {
-  const read = () => decodeURIComponent(window.location.hash.replace(/^#/, '')) || '/';
+  const read = () => window.location.hash.replace(/^#/, '') || '/';
   const [route, setRoute] = useState(read);
   useEffect(() => {
     const onChange = () => setRoute(read());

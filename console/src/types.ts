@@ -26,7 +26,7 @@ export interface Page<T> {
 }
 
 export interface Proposal {
-  id: string; agentId: string; accountId: string | null; leadId: string | null; action: string; params: Record<string, unknown>;
+  id: string; agentId: string; accountId: string | null; customerId: string | null; leadId: string | null; action: string; params: Record<string, unknown>;
   channel: string | null; purpose: string | null; risk: string; ev: ExpectedValue; reason: string; status: string; statusReason: string | null; createdAt: string;
   decision: { id: string; outcome: string; policyIds: string[]; reasons: string[]; autonomy: number; decidedAt: string } | null;
   approval: { id: string; status: string } | null;

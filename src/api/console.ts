@@ -40,23 +40,19 @@ export function serveConsole(dir: string = DEFAULT_CONSOLE_DIR): MiddlewareHandl
   return async (c, next) => {
     const path = c.req.path;
     if ((c.req.method !== 'GET' && c.req.method !== 'HEAD') || path.startsWith('/api/') || path === '/metrics' || path === '/healthz') return next();
-    // One metrics label for every console file.
-    c.set('route', '(console)');
     const index = join(root, 'index.html');
     if (!existsSync(index)) {
       if (path === '/' || path === '/index.html') return c.html(NOT_BUILT, 503);
       return next();
     }
-    let file: string;
-    try {
-      file = resolve(root, '.' + decodeURIComponent(path));
-    } catch {
-      return next();
-    }
+    // The path arrives decoded; resolving it must stay inside the console's folder.
+    let file = resolve(root, '.' + path);
     if (file !== root && !file.startsWith(root + sep)) return next();
     // The console routes with the URL's hash, so every page is `/`: anything else that is not a file is a 404.
     if (path === '/') file = index;
     else if (!existsSync(file) || !statSync(file).isFile()) return next();
+    // One metrics label for every console file.
+    c.set('route', '(console)');
     const immutable = file.startsWith(join(root, 'assets') + sep);
     return c.body(readFileSync(file), 200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',

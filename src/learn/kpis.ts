@@ -35,6 +35,14 @@ export interface AgentMeasure {
   better: 'lower' | 'higher';
 }
 
+/** An agent of the registry, with its manifest's measure when it has one. */
+export interface RegisteredAgent {
+  agentId: string;
+  measure?: Omit<AgentMeasure, 'agentId'>;
+}
+
+const measuresOf = (agents: RegisteredAgent[]): AgentMeasure[] => agents.flatMap((a) => (a.measure ? [{ agentId: a.agentId, ...a.measure }] : []));
+
 type Group = { customers: number; events: number; rate: number; ci95: [number, number] };
 
 export interface AgentUplift {
@@ -46,6 +54,8 @@ export interface AgentUplift {
   /** treated.rate − holdout.rate, with the 95% interval of the difference (Newcombe). */
   difference: number;
   ci95: [number, number];
+  /** The comparison as it stood at the end of each day of the range (cumulative), oldest first. */
+  series: { day: string; treated: Group; holdout: Group }[];
 }
 
 export interface Kpis {
@@ -80,6 +90,18 @@ const day = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-
 export const DEFAULT_DENY = '(default deny)';
 const hours = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 1000);
 
+/** How many of the ascending `sorted` are below `limit`. */
+function countBefore(sorted: number[], limit: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Treated against held out, per measured agent, for the customers (accounts, or leads) whose proposal of that
  * agent falls in the range:
@@ -87,10 +109,12 @@ const hours = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 
  * - holdout: customers whose proposal of the agent was held out;
  * - an event: an `outcome` signal of the agent's kind on that customer after their first such proposal in the
  *   range (and before the range ends).
+ * `series` gives the same comparison as it stood at the end of each day of the range (cumulative), for charts.
  */
 export async function agentUplift(q: Queryable, measures: AgentMeasure[], range: DayRange): Promise<AgentUplift[]> {
   if (measures.length === 0) return [];
-  const rows = await q.query<{ agent_id: string; held: boolean; customers: number; events: number }>(
+  // One row per customer and agent: when they entered the comparison, and their first event after that.
+  const rows = await q.query<{ agent_id: string; held: boolean; first_at: Date | string; event_at: Date | string | null }>(
     `WITH m AS (SELECT * FROM unnest($3::text[], $4::text[]) AS m(agent_id, kind)),
      firsts AS (
        SELECT p.agent_id, p.account_id, p.lead_id, p.status = 'held_out' AS held, min(p.created_at) AS first_at
@@ -99,30 +123,53 @@ export async function agentUplift(q: Queryable, measures: AgentMeasure[], range:
          AND (p.status = 'held_out' OR (p.status = 'decided' AND d.outcome <> 'deny'))
        GROUP BY 1, 2, 3, 4
      )
-     SELECT f.agent_id, f.held, count(*)::int AS customers,
-            count(*) FILTER (WHERE
-              EXISTS (SELECT 1 FROM signals s WHERE s.account_id = f.account_id AND s.type = 'outcome' AND s.data->>'kind' = m.kind
-                        AND s.occurred_at > f.first_at AND s.occurred_at < $2::timestamptz)
-              OR EXISTS (SELECT 1 FROM signals s WHERE s.lead_id = f.lead_id AND s.type = 'outcome' AND s.data->>'kind' = m.kind
-                        AND s.occurred_at > f.first_at AND s.occurred_at < $2::timestamptz))::int AS events
-     FROM firsts f JOIN m ON m.agent_id = f.agent_id
-     GROUP BY 1, 2`,
+     SELECT f.agent_id, f.held, f.first_at,
+            -- One branch per holder column, so each reads its own index; least() skips the branch that found nothing.
+            least(
+              (SELECT min(s.occurred_at) FROM signals s WHERE s.account_id = f.account_id AND s.type = 'outcome' AND s.data->>'kind' = m.kind
+                 AND s.occurred_at > f.first_at AND s.occurred_at < $2::timestamptz),
+              (SELECT min(s.occurred_at) FROM signals s WHERE s.lead_id = f.lead_id AND s.type = 'outcome' AND s.data->>'kind' = m.kind
+                 AND s.occurred_at > f.first_at AND s.occurred_at < $2::timestamptz)
+            ) AS event_at
+     FROM firsts f JOIN m ON m.agent_id = f.agent_id`,
     [range.from.toISOString(), range.to.toISOString(), measures.map((m) => m.agentId), measures.map((m) => m.outcome)],
   );
-  const counts = (agentId: string, held: boolean) => {
-    const r = rows.find((x) => x.agent_id === agentId && x.held === held);
-    return { customers: r?.customers ?? 0, events: r?.events ?? 0 };
+  // Per agent and group, the entry times and the event times, sorted: a count before any instant is a binary search.
+  // (An event comes after its customer's entry, so an event before `until` belongs to a customer who entered before it.)
+  const times = new Map<string, { entered: number[]; events: number[] }>();
+  for (const r of rows) {
+    const key = `${r.agent_id}|${r.held}`;
+    const t = times.get(key) ?? times.set(key, { entered: [], events: [] }).get(key)!;
+    t.entered.push(new Date(r.first_at).getTime());
+    if (r.event_at !== null) t.events.push(new Date(r.event_at).getTime());
+  }
+  for (const t of times.values()) {
+    t.entered.sort((a, b) => a - b);
+    t.events.sort((a, b) => a - b);
+  }
+  /** Counts for one agent and group: customers who entered before `until`, and their events before `until`. */
+  const counts = (agentId: string, held: boolean, until: number) => {
+    const t = times.get(`${agentId}|${held}`);
+    return { customers: t ? countBefore(t.entered, until) : 0, events: t ? countBefore(t.events, until) : 0 };
   };
+  const group = (g: { customers: number; events: number }): Group => ({
+    ...g, rate: g.customers ? g.events / g.customers : 0, ci95: wilsonInterval(g.events, g.customers),
+  });
+  const end = range.to.getTime();
   return measures.map((m) => {
-    const report = upliftReport(counts(m.agentId, false), counts(m.agentId, true));
+    const report = upliftReport(counts(m.agentId, false, end), counts(m.agentId, true, end));
     return {
       agentId: m.agentId,
       outcome: m.outcome,
       better: m.better,
-      treated: { ...report.treated, ci95: wilsonInterval(report.treated.events, report.treated.customers) },
-      holdout: { ...report.holdout, ci95: wilsonInterval(report.holdout.events, report.holdout.customers) },
+      treated: group(report.treated),
+      holdout: group(report.holdout),
       difference: report.difference,
       ci95: report.ci95,
+      series: range.days.map((day) => {
+        const until = Date.parse(`${day}T00:00:00.000Z`) + DAY_MS;
+        return { day, treated: group(counts(m.agentId, false, until)), holdout: group(counts(m.agentId, true, until)) };
+      }),
     };
   });
 }
@@ -140,7 +187,7 @@ export async function agentUplift(q: Queryable, measures: AgentMeasure[], range:
  *   no policy named counts as "(default deny)"), with the policy's reason;
  * - uplift: per measured agent, see agentUplift.
  */
-export async function kpis(q: Queryable, opts: { now: Date; days: number; measures: AgentMeasure[] }): Promise<Kpis> {
+export async function kpis(q: Queryable, opts: { now: Date; days: number; agents: RegisteredAgent[] }): Promise<Kpis> {
   const range = dayRange(opts.now, opts.days);
   const bounds = [range.from.toISOString(), range.to.toISOString()];
   const [outcomes, signals, latency, [pending], denials, uplift] = await Promise.all([
@@ -177,7 +224,7 @@ export async function kpis(q: Queryable, opts: { now: Date; days: number; measur
        GROUP BY 1, 2 ORDER BY n DESC, policy_id, reason`,
       [...bounds, DEFAULT_DENY],
     ),
-    agentUplift(q, opts.measures, range),
+    agentUplift(q, measuresOf(opts.agents), range),
   ]);
 
   const count = (d: string, k: string) => outcomes.find((r) => r.day === d && r.k === k)?.n ?? 0;
@@ -212,9 +259,8 @@ export async function kpis(q: Queryable, opts: { now: Date; days: number; measur
  * - executed: decided proposals with at least one execution recorded (an action that ran, even if a play later
  *   compensated it).
  */
-export async function agentStats(q: Queryable, opts: { now: Date; days: number; agents: { agentId: string; measure?: Omit<AgentMeasure, 'agentId'> }[] }): Promise<AgentStats[]> {
+export async function agentStats(q: Queryable, opts: { now: Date; days: number; agents: RegisteredAgent[] }): Promise<AgentStats[]> {
   const range = dayRange(opts.now, opts.days);
-  const measures = opts.agents.flatMap((a) => (a.measure ? [{ agentId: a.agentId, ...a.measure }] : []));
   const [rows, uplift] = await Promise.all([
     q.query<{
       agent_id: string; proposals: number; suppressed: number; held_out: number; decided: number; executed: number; denied: number;
@@ -224,7 +270,7 @@ export async function agentStats(q: Queryable, opts: { now: Date; days: number; 
               count(*) FILTER (WHERE p.status = 'suppressed')::int AS suppressed,
               count(*) FILTER (WHERE p.status = 'held_out')::int AS held_out,
               count(d.id)::int AS decided,
-              count(x.decision_id)::int AS executed,
+              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM executions e WHERE e.decision_id = d.id))::int AS executed,
               count(*) FILTER (WHERE d.outcome = 'deny')::int AS denied,
               count(*) FILTER (WHERE a.status = 'pending')::int AS pending,
               count(*) FILTER (WHERE a.status = 'approved' AND a.edited_params IS NULL)::int AS approved,
@@ -234,12 +280,11 @@ export async function agentStats(q: Queryable, opts: { now: Date; days: number; 
        FROM proposals p
        LEFT JOIN decisions d ON d.proposal_id = p.id
        LEFT JOIN approvals a ON a.decision_id = d.id
-       LEFT JOIN (SELECT DISTINCT decision_id FROM executions) x ON x.decision_id = d.id
        WHERE p.created_at >= $1::timestamptz AND p.created_at < $2::timestamptz
        GROUP BY p.agent_id`,
       [range.from.toISOString(), range.to.toISOString()],
     ),
-    agentUplift(q, measures, range),
+    agentUplift(q, measuresOf(opts.agents), range),
   ]);
   return opts.agents.map(({ agentId }) => {
     const r = rows.find((x) => x.agent_id === agentId);

@@ -67,6 +67,7 @@ export interface KillSwitch {
   /** Who last engaged or released it (the token, as the ledger names it), and when. */
   by: string | null;
   at: string | null;
+  /** Why it was last engaged (kept after a release, unless the release gave its own). */
   reason: string | null;
 }
 
@@ -87,7 +88,8 @@ export async function setKillSwitch(tx: Queryable, change: { engaged: boolean; r
   const reason = change.reason?.trim() || null;
   if (change.engaged && !reason) throw new AppError('validation_failed', 'engaging the kill switch needs a reason', [{ path: 'reason', message: 'required when engaging, 1 to 500 characters' }]);
   if (reason && reason.length > 500) throw new AppError('validation_failed', 'the reason is too long', [{ path: 'reason', message: 'at most 500 characters' }]);
-  await tx.query('UPDATE agent_kill_switch SET engaged = $1, reason = $2, changed_by = $3, changed_at = $4 WHERE id = 1', [change.engaged, reason, actor, now.toISOString()]);
+  // Releasing keeps the reason it was engaged for (unless a new one is given), so nobody has to wonder why it was.
+  await tx.query('UPDATE agent_kill_switch SET engaged = $1, reason = coalesce($2, reason), changed_by = $3, changed_at = $4 WHERE id = 1', [change.engaged, reason, actor, now.toISOString()]);
   // The reason stays in the table; the ledger keeps no free text.
   await appendToLedger(tx, [{ type: 'agents.kill_switch', actor, subjectType: 'agents', subjectId: '*', data: { engaged: change.engaged, reasonGiven: reason !== null } }]);
   return loadKillSwitch(tx);

@@ -6,6 +6,16 @@ export interface Series {
   name: string;
   color: string;
   values: (number | null)[];
+  /** Drawn dashed, so two lines differ by more than their colour. */
+  dashed?: boolean;
+}
+
+/** A shaded interval around a series (e.g. a 95% confidence band). */
+export interface Band {
+  name: string;
+  color: string;
+  lower: (number | null)[];
+  upper: (number | null)[];
 }
 
 const W = 560;
@@ -37,17 +47,21 @@ function Axes({ labels, max, format }: { labels: string[]; max: number; format: 
   );
 }
 
-function Legend({ series }: { series: Pick<Series, 'name' | 'color'>[] }) {
+function Legend({ series }: { series: Pick<Series, 'name' | 'color' | 'dashed'>[] }) {
   return (
     <ul className="legend">
       {series.map((s) => (
-        <li key={s.name}><span className="swatch" style={{ background: s.color }} aria-hidden="true" />{s.name}</li>
+        <li key={s.name}><span className={`swatch${s.dashed ? ' dashed' : ''}`} style={{ background: s.color }} aria-hidden="true" />{s.name}{s.dashed ? ' (dashed)' : ''}</li>
       ))}
     </ul>
   );
 }
 
-function DataTable({ caption, labels, series, format }: { caption: string; labels: string[]; series: Series[]; format: (n: number) => string }) {
+function DataTable({ caption, labels, series: lines, bands = [], format }: { caption: string; labels: string[]; series: Series[]; bands?: Band[]; format: (n: number) => string }) {
+  // Each band's bounds are columns of their own, beside the lines.
+  const series: Pick<Series, 'name' | 'values'>[] = [
+    ...lines, ...bands.flatMap((b) => [{ name: `${b.name}, lower`, values: b.lower }, { name: `${b.name}, upper`, values: b.upper }]),
+  ];
   return (
     <details className="chart-data">
       <summary>Numbers</summary>
@@ -100,7 +114,7 @@ export function StackedBars({ title, labels, series, format = String }: { title:
 
 /** Lines over labels; null values leave gaps. Optional bands draw a shaded interval per series. */
 export function Lines({ title, labels, series, format = String, bands = [] }: {
-  title: string; labels: string[]; series: Series[]; format?: (n: number) => string; bands?: { color: string; lower: (number | null)[]; upper: (number | null)[] }[];
+  title: string; labels: string[]; series: Series[]; format?: (n: number) => string; bands?: Band[];
 }) {
   const all = [...series.flatMap((s) => s.values), ...bands.flatMap((b) => b.upper)].filter((v): v is number => v !== null);
   const max = niceMax(Math.max(0, ...all));
@@ -123,13 +137,13 @@ export function Lines({ title, labels, series, format = String, bands = [] }: {
         })}
         {series.map((s) => (
           <g key={s.name}>
-            <path d={path(s.values)} fill="none" stroke={s.color} strokeWidth={2} />
+            <path d={path(s.values)} fill="none" stroke={s.color} strokeWidth={2} strokeDasharray={s.dashed ? '6 4' : undefined} />
             {s.values.map((v, i) => (v === null ? null : <circle key={i} cx={x(i)} cy={y(v)} r={2.5} fill={s.color}><title>{`${labels[i]} ${s.name}: ${format(v)}`}</title></circle>))}
           </g>
         ))}
       </svg>
       <Legend series={series} />
-      <DataTable caption={title} labels={labels} series={series} format={format} />
+      <DataTable caption={title} labels={labels} series={series} bands={bands} format={format} />
     </figure>
   );
 }
@@ -143,7 +157,7 @@ export function Ranking({ title, rows, color }: { title: string; rows: { label: 
       {rows.length === 0 ? <p className="muted">None in this period.</p> : (
         <ul className="ranking">
           {rows.map((r) => (
-            <li key={r.label}>
+            <li key={`${r.label} ${r.note ?? ''}`}>
               <span className="ranking-label">{r.label}{r.note ? <span className="muted"> — {r.note}</span> : null}</span>
               <span className="ranking-bar" aria-hidden="true"><span style={{ width: `${(r.value / max) * 100}%`, background: color }} /></span>
               <span className="ranking-value">{r.value}</span>
@@ -151,35 +165,6 @@ export function Ranking({ title, rows, color }: { title: string; rows: { label: 
           ))}
         </ul>
       )}
-    </figure>
-  );
-}
-
-/** Two rates with their 95% intervals, side by side: treated against holdout. */
-export function RateIntervals({ title, rows }: { title: string; rows: { label: string; rate: number; ci: [number, number]; n: number; color: string }[] }) {
-  const max = niceMax(Math.max(0.01, ...rows.map((r) => r.ci[1])));
-  const rowH = 22;
-  const x = (v: number) => PAD.left + (v / max) * (W - PAD.left - PAD.right);
-  const height = rows.length * rowH + 22;
-  return (
-    <figure className="chart interval">
-      <figcaption>{title}</figcaption>
-      <svg viewBox={`0 0 ${W} ${height}`} role="img" aria-label={`${title}: ${rows.map((r) => `${r.label} ${(r.rate * 100).toFixed(1)}% (95% CI ${(r.ci[0] * 100).toFixed(1)}–${(r.ci[1] * 100).toFixed(1)}%, n=${r.n})`).join('; ')}`}>
-        {rows.map((r, i) => (
-          <g key={r.label} transform={`translate(0 ${i * rowH + 12})`}>
-            <text x={PAD.left - 6} y={4} textAnchor="end" className="axis-note">{r.label}</text>
-            <line x1={x(r.ci[0])} x2={x(r.ci[1])} y1={0} y2={0} stroke={r.color} strokeWidth={6} opacity={0.35} />
-            <circle cx={x(r.rate)} cy={0} r={5} fill={r.color} />
-          </g>
-        ))}
-        <text x={x(0)} y={height - 4} className="axis-note">0%</text>
-        <text x={x(max)} y={height - 4} textAnchor="end" className="axis-note">{(max * 100).toFixed(0)}%</text>
-      </svg>
-      <ul className="legend">
-        {rows.map((r) => (
-          <li key={r.label}><span className="swatch" style={{ background: r.color }} aria-hidden="true" />{r.label}: {(r.rate * 100).toFixed(1)}% [{(r.ci[0] * 100).toFixed(1)}–{(r.ci[1] * 100).toFixed(1)}%], n={r.n}</li>
-        ))}
-      </ul>
     </figure>
   );
 }

@@ -33,7 +33,8 @@ export function Agents({ can }: ViewProps) {
       {registry.loading && !registry.data ? <Loading what="agents" /> : null}
       <div className="cards">
         {registry.data?.data.map((agent) => (
-          <AgentCard key={agent.id} agent={agent} stats={stats.data?.data.find((s) => s.agentId === agent.id)} mayEdit={mayEdit}
+          // Remounted when the server's settings change (another admin's edit), so no stale level is saved back.
+          <AgentCard key={`${agent.id} ${JSON.stringify(agent.actions)} ${agent.paused}`} agent={agent} stats={stats.data?.data.find((s) => s.agentId === agent.id)} mayEdit={mayEdit}
             stopped={kill?.engaged ?? false} onChange={change} />
         ))}
       </div>
@@ -43,14 +44,19 @@ export function Agents({ can }: ViewProps) {
 
 function KillSwitchPanel({ kill, mayKill, onChanged, onError }: { kill: KillSwitch; mayKill: boolean; onChanged: (msg: string) => Promise<void>; onError: (msg: string) => void }) {
   const [reason, setReason] = useState('');
+  const [reasonError, setReasonError] = useState<string | null>(null);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    setReasonError(null);
     try {
       if (kill.engaged) {
         await post('/agents/kill-switch', { engaged: false });
         await onChanged('Kill switch released: agents that are not paused run again.');
       } else {
-        if (!reason.trim()) return onError('Say why you stop all agents: the reason goes to the ledger.');
+        if (!reason.trim()) {
+          setReasonError('Say why you stop all agents: the reason is kept with the switch, for everyone to see.');
+          return;
+        }
         await post('/agents/kill-switch', { engaged: true, reason: reason.trim() });
         setReason('');
         await onChanged('Kill switch engaged: no agent proposes, approves or acts until it is released.');
@@ -64,16 +70,18 @@ function KillSwitchPanel({ kill, mayKill, onChanged, onError }: { kill: KillSwit
       <h2>Kill switch</h2>
       {kill.engaged ? (
         <p><Badge tone="bad">engaged</Badge> All agents are stopped since {fmt.time(kill.at)} by {kill.by}: “{kill.reason}”.</p>
-      ) : <p><Badge tone="good">released</Badge> Agents run as their own settings say.</p>}
+      ) : <p><Badge tone="good">released</Badge> Agents run as their own settings say.{kill.at ? <> Released {fmt.time(kill.at)} by {kill.by}{kill.reason ? `; it had been engaged for: “${kill.reason}”` : ''}.</> : null}</p>}
       {mayKill ? (
         <form onSubmit={submit} className="inline-form" noValidate>
           {!kill.engaged ? (
             <>
               <label htmlFor="kill-reason">Reason</label>
-              <input id="kill-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500} />
+              <input id="kill-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500}
+                aria-invalid={reasonError ? true : undefined} aria-describedby={reasonError ? 'kill-reason-error' : undefined} />
             </>
           ) : null}
           <button type="submit" className={kill.engaged ? undefined : 'danger'}>{kill.engaged ? 'Release the kill switch' : 'Stop all agents'}</button>
+          {reasonError ? <p id="kill-reason-error" className="note error" role="alert">{reasonError}</p> : null}
         </form>
       ) : null}
     </div>

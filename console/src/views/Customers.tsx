@@ -8,7 +8,7 @@ import type { FeaturePoint, LedgerEntry, Page, Profile, RecordRow, TimelineItem 
 
 /** Find a customer, then see everything about them: Customer 360. */
 export function Customers(props: ViewProps) {
-  const key = decodeURIComponent(props.rest);
+  const key = props.rest;
   return key ? <Customer360 {...props} id={key} /> : <CustomerFinder />;
 }
 

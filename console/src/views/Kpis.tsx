@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { ViewProps } from '../App.tsx';
 import { get } from '../api.ts';
-import { COLORS, Lines, Ranking, RateIntervals, StackedBars } from '../components/charts.tsx';
+import { COLORS, Lines, Ranking, StackedBars } from '../components/charts.tsx';
 import { Empty, ErrorNote, fmt, Loading } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
 import type { Kpis as KpiData } from '../types.ts';
@@ -24,7 +24,7 @@ export function Kpis(_props: ViewProps) {
             {RANGES.map((d) => <option key={d} value={d}>last {d} days</option>)}
           </select>
         </div>
-        {k ? <span className="muted" role="status">updated {fmt.time(k.now)} (server clock) · {k.approvalsPending} approvals pending</span> : null}
+        {k ? <span className="muted">updated {fmt.time(k.now)} (server clock) · {k.approvalsPending} approvals pending</span> : null}
       </div>
       <ErrorNote error={kpis.error} />
       {kpis.loading && !k ? <Loading what="KPIs" /> : null}
@@ -45,14 +45,20 @@ export function Kpis(_props: ViewProps) {
           <Ranking title="Policy denials by reason" color={COLORS.deny}
             rows={k.denialsByPolicy.map((d) => ({ label: d.policyId, value: d.count, note: d.reason }))} />
           <div className="chart-group">
-            <h2>Treated against holdout</h2>
+            <h2>Treated against holdout, cumulative, with 95% confidence bands</h2>
             {k.uplift.length === 0 ? <Empty>No outcomes recorded for treated or held-out customers yet.</Empty> : null}
             <div className="intervals">
             {k.uplift.map((u) => (
-              <RateIntervals key={u.agentId} title={`${u.agentId}: ${u.outcome} rate (${u.better} is better); difference ${fmt.pct(u.difference)} [${fmt.pct(u.ci95[0])}, ${fmt.pct(u.ci95[1])}]`} rows={[
-                { label: 'treated', rate: u.treated.rate, ci: u.treated.ci95, n: u.treated.customers, color: COLORS.primary },
-                { label: 'holdout', rate: u.holdout.rate, ci: u.holdout.ci95, n: u.holdout.customers, color: COLORS.heldOut },
-              ]} />
+              <Lines key={u.agentId} labels={labels} format={(n) => `${Math.round(n * 100)}%`}
+                title={`${u.agentId}: ${u.outcome} rate, ${u.better} is better. Now treated ${fmt.pct(u.treated.rate)} (n=${u.treated.customers}) against holdout ${fmt.pct(u.holdout.rate)} (n=${u.holdout.customers}); difference ${fmt.pct(u.difference)} [95% CI ${fmt.pct(u.ci95[0])}, ${fmt.pct(u.ci95[1])}]`}
+                series={[
+                  { name: 'treated', color: COLORS.primary, values: u.series.map((p) => (p.treated.customers ? p.treated.rate : null)) },
+                  { name: 'holdout', color: COLORS.heldOut, dashed: true, values: u.series.map((p) => (p.holdout.customers ? p.holdout.rate : null)) },
+                ]}
+                bands={[
+                  { name: 'treated 95% CI', color: COLORS.primary, lower: u.series.map((p) => (p.treated.customers ? p.treated.ci95[0] : null)), upper: u.series.map((p) => (p.treated.customers ? p.treated.ci95[1] : null)) },
+                  { name: 'holdout 95% CI', color: COLORS.heldOut, lower: u.series.map((p) => (p.holdout.customers ? p.holdout.ci95[0] : null)), upper: u.series.map((p) => (p.holdout.customers ? p.holdout.ci95[1] : null)) },
+                ]} />
             ))}
             </div>
           </div>

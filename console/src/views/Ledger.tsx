@@ -12,7 +12,7 @@ interface Filters {
 
 /** The hash-chained ledger: newest first, filtered by type or subject; verify the chain and see where it broke. */
 export function Ledger({ rest }: ViewProps) {
-  const [filters, setFilters] = useState<Filters>({ type: '', subjectId: decodeURIComponent(rest) });
+  const [filters, setFilters] = useState<Filters>({ type: '', subjectId: rest });
   const [form, setForm] = useState<Filters>(filters);
   const [before, setBefore] = useState<number[]>([]);
   const page = useLoad(

@@ -1,26 +1,26 @@
-import type { ViewProps } from '../App.tsx';
+import { useContext } from 'react';
+import { WorldContext, type ViewProps } from '../App.tsx';
 import { get, qs } from '../api.ts';
 import { Badge, Empty, ErrorNote, fmt, Loading, outcomeTone } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
-import type { Page, Proposal } from '../types.ts';
+import type { Kpis, Page, Proposal } from '../types.ts';
 
 /** What the agents are doing right now: the world's clock and the newest proposals with their fate. */
 export function Overview({ me, can }: ViewProps) {
-  const world = useLoad(() => get<{ now: string; world: { seed: number; startDay: string; daysDone: number } | null }>('/world'), [], 3000);
+  const w = useContext(WorldContext);
   const mayReadProposals = can('GET', '/proposals');
   const feed = useLoad(() => (mayReadProposals ? get<Page<Proposal>>(`/proposals${qs({ limit: 25 })}`) : Promise.resolve(null)), [], 3000);
-  const pending = useLoad(() => (can('GET', '/approvals') ? get<Page<unknown>>(`/approvals${qs({ limit: 100 })}`) : Promise.resolve(null)), [], 10_000);
-  const w = world.data;
+  const pending = useLoad(() => (can('GET', '/kpis') ? get<Kpis>('/kpis?days=1') : Promise.resolve(null)), [], 10_000);
   return (
     <section aria-labelledby="overview-title">
       <h1 id="overview-title">Overview</h1>
       <p>Signed in as {me.name} ({me.role}).</p>
-      <ErrorNote error={world.error ?? feed.error} />
+      <ErrorNote error={feed.error ?? pending.error} />
       <div className="stats">
-        <div className="stat"><span className="stat-label">server clock</span><span className="stat-value">{w ? fmt.time(w.now) : '…'}</span></div>
+        <div className="stat"><span className="stat-label">server clock</span><span className="stat-value">{w ? fmt.time(new Date(w.now).toISOString()) : '…'}</span></div>
         <div className="stat"><span className="stat-label">demo world</span><span className="stat-value">{w ? (w.world ? `day ${w.world.daysDone} (seed ${w.world.seed})` : 'not running') : '…'}</span></div>
         {pending.data ? (
-          <div className="stat"><span className="stat-label">waiting for you</span><span className="stat-value"><a href="#/queue">{pending.data.data.length}{pending.data.nextCursor ? '+' : ''} approvals</a></span></div>
+          <div className="stat"><span className="stat-label">waiting for a human</span><span className="stat-value"><a href="#/queue">{pending.data.approvalsPending} approvals</a></span></div>
         ) : null}
       </div>
       {mayReadProposals ? (
@@ -35,7 +35,7 @@ export function Overview({ me, can }: ViewProps) {
                 <li key={p.id}>
                   <span className="muted">{fmt.time(p.createdAt)}</span>{' '}
                   <strong>{p.agentId}</strong> proposed <strong>{p.action.replace(/_/g, ' ')}</strong> for{' '}
-                  {p.accountId ? <a href={`#/customers/${p.accountId}`}>{p.accountId}</a> : p.leadId}{' '}
+                  {p.accountId ? <a href={`#/customers/${p.accountId}`}>{p.customerId ?? p.accountId}</a> : `lead ${p.leadId}`}{' '}
                   (EV {fmt.money(p.ev.value)}) <Badge tone={outcomeTone(fate)}>{fate.replace('_', ' ')}</Badge>
                   {p.statusReason ? <span className="muted"> {p.statusReason}</span> : null}
                 </li>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { ViewProps } from '../App.tsx';
-import { ApiError, describeError, get, post } from '../api.ts';
+import { describeError, get, post } from '../api.ts';
 import { Badge, Empty, ErrorNote, fmt, Loading, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
 import type { DryRun, PolicyInfo, PolicyProblem, PolicySet } from '../types.ts';
@@ -9,7 +9,7 @@ interface Validation {
   ok: boolean;
   problems: PolicyProblem[];
   policies: PolicyInfo[];
-  warnings: unknown[];
+  warnings: string[];
 }
 
 /** The Cedar policy set in force, and a workbench: change it, validate, then dry-run over recorded decisions (nothing executes). */
@@ -54,7 +54,7 @@ export function Policies({ can }: ViewProps) {
     try {
       setDryRun(await post<DryRun>('/policies/dry-run', { files, days }));
     } catch (err) {
-      setError(err instanceof ApiError && err.issues.length ? `${err.message}: ${err.issues.map((i) => `${i.path} ${i.message}`).join('; ')}` : describeError(err));
+      setError(describeError(err));
     } finally {
       setBusy(null);
     }
@@ -109,7 +109,10 @@ export function Policies({ can }: ViewProps) {
               </div>
               {validation && validation.key === key ? (
                 validation.result.ok ? (
-                  <p className="note good" role="status">Valid: {validation.result.policies.length} policies{changedFiles.length ? ` (changed: ${changedFiles.join(', ')})` : ' (no changes)'}.</p>
+                  <div className="note good" role="status">
+                    <p>Valid: {validation.result.policies.length} policies{changedFiles.length ? ` (changed: ${changedFiles.join(', ')})` : ' (no changes)'}.</p>
+                    {validation.result.warnings.length ? <ul>{validation.result.warnings.map((w) => <li key={w}>Warning: {w}</li>)}</ul> : null}
+                  </div>
                 ) : (
                   <div className="note error" role="alert">
                     <p>The change does not validate:</p>

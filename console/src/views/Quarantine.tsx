@@ -64,6 +64,7 @@ function QuarantineDetail({ item, mayFix, onDone }: { item: QuarantineItem; mayF
   const [text, setText] = useState(() => pretty(item.raw));
   const [discardReason, setDiscardReason] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [discardError, setDiscardError] = useState<string | null>(null);
   const isRecord = item.source.startsWith('records:');
 
   const resubmit = async (e: FormEvent) => {
@@ -88,7 +89,8 @@ function QuarantineDetail({ item, mayFix, onDone }: { item: QuarantineItem; mayF
 
   const discard = async (e: FormEvent) => {
     e.preventDefault();
-    if (!discardReason.trim()) return setError('Discarding needs a reason.');
+    if (!discardReason.trim()) return setDiscardError('Discarding needs a reason.');
+    setDiscardError(null);
     try {
       await post(`/quarantine/${item.id}/discard`, { reason: discardReason.trim() });
       await onDone(`Discarded ${item.id}.`);
@@ -117,8 +119,10 @@ function QuarantineDetail({ item, mayFix, onDone }: { item: QuarantineItem; mayF
           </form>
           <form onSubmit={discard} className="inline-form" noValidate>
             <label htmlFor={`discard-${item.id}`}>Reason to discard</label>
-            <input id={`discard-${item.id}`} value={discardReason} onChange={(e) => setDiscardReason(e.target.value)} maxLength={500} />
+            <input id={`discard-${item.id}`} value={discardReason} onChange={(e) => setDiscardReason(e.target.value)} maxLength={500}
+              aria-invalid={discardError ? true : undefined} aria-describedby={discardError ? `discard-error-${item.id}` : undefined} />
             <button type="submit" className="danger">Discard</button>
+            {discardError ? <p id={`discard-error-${item.id}`} className="note error" role="alert">{discardError}</p> : null}
           </form>
         </>
       ) : (

@@ -1,45 +1,72 @@
-import { useEffect, useMemo, useRef, useState, type FormEvent, type RefObject } from 'react';
-import type { ViewProps } from '../App.tsx';
-import { describeError, get, post, qs } from '../api.ts';
+import { useContext, useEffect, useMemo, useRef, useState, type FormEvent, type RefObject } from 'react';
+import { WorldContext, type ViewProps } from '../App.tsx';
+import { ApiError, describeError, get, post, qs } from '../api.ts';
 import { Badge, Empty, ErrorNote, Facts, fmt, Loading, StatusNote, AUTONOMY_LABELS, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
 import type { Approval, Page, Term } from '../types.ts';
 
 const kindOf = (a: Approval) => `${a.proposal.agentId} · ${a.proposal.action}`;
-const isTyping = (el: Element | null) => !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || (el as HTMLElement).isContentEditable);
+const who = (a: Approval) => a.customer.customerId ?? a.customer.leadId ?? a.customer.accountId;
+/** The most ids the API approves in one bulk request. */
+const BULK_LIMIT = 100;
+
+/** Shortcuts act only when the reviewer is not typing or working a control of their own. */
+function shortcutTarget(e: KeyboardEvent): boolean {
+  const el = e.target as HTMLElement | null;
+  if (!el || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return false;
+  if (el.closest('form, input, textarea, select, [contenteditable="true"]')) return false;
+  // On a button, only the queue's own items take shortcuts: elsewhere Enter and Space belong to the button.
+  return el.tagName !== 'BUTTON' || el.classList.contains('queue-item');
+}
 
 /** Pending approvals, highest EV first then soonest to expire (the API's order), with the explanation and the customer. */
 export function Queue({ can }: ViewProps) {
   const mayDecide = can('POST', '/approvals/{id}/approve');
   const mayBulk = can('POST', '/approvals/bulk-approve');
+  const clock = useContext(WorldContext);
   const queue = useLoad(async () => {
-    const [page, world] = await Promise.all([get<Page<Approval>>(`/approvals${qs({ limit: 200 })}`), get<{ now: string }>('/world')]);
-    return { items: page.data, more: page.nextCursor !== null, now: Date.parse(world.now) };
+    const page = await get<Page<Approval>>(`/approvals${qs({ limit: 200 })}`);
+    return { items: page.data, more: page.nextCursor !== null };
   }, [], 10_000);
-  const items = queue.data?.items ?? [];
+  const items = useMemo(() => queue.data?.items ?? [], [queue.data]);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [checked, setChecked] = useState<Set<string>>(new Set());
   const [status, setStatus] = useState<string | null>(null);
   const [showHelp, setShowHelp] = useState(false);
-  const current = items.find((a) => a.id === selectedId) ?? items[0] ?? null;
   const rejectRef = useRef<HTMLTextAreaElement>(null);
   const [editing, setEditing] = useState(false);
+  const busy = useRef(false);
+  // Where the selection stood in the list, so it can move to a neighbour when its item leaves.
+  const lastIndex = useRef(0);
+  const current = items.find((a) => a.id === selectedId) ?? null;
 
+  // The selection is always explicit: a refresh that brings in higher-EV items never swaps what the reviewer reads.
+  // When the selected item leaves (decided, expired), the one that took its place in the list is selected.
+  useEffect(() => {
+    if (items.length === 0) return setSelectedId(null);
+    const i = items.findIndex((a) => a.id === selectedId);
+    if (i >= 0) {
+      lastIndex.current = i;
+      return;
+    }
+    setSelectedId(items[Math.min(lastIndex.current, items.length - 1)]!.id);
+  }, [items, selectedId]);
   useEffect(() => setEditing(false), [current?.id]);
   // Drop checks for items that left the queue (decided elsewhere or expired).
-  useEffect(() => setChecked((prev) => new Set([...prev].filter((id) => items.some((a) => a.id === id)))), [queue.data]);
+  useEffect(() => setChecked((prev) => new Set([...prev].filter((id) => items.some((a) => a.id === id)))), [items]);
 
   const checkedItems = items.filter((a) => checked.has(a.id));
   const bulkKinds = new Set(checkedItems.map(kindOf));
-  const bulkOk = checkedItems.length > 0 && bulkKinds.size === 1 && checkedItems.every((a) => a.proposal.risk === 'low');
+  const bulkOk = checkedItems.length > 0 && checkedItems.length <= BULK_LIMIT && bulkKinds.size === 1 && checkedItems.every((a) => a.proposal.risk === 'low');
 
+  /** After a decision: say what happened, select the decided item's neighbour, reload, and keep the keyboard on the list. */
   const after = async (message: string, decidedId?: string) => {
     setStatus(message);
-    if (decidedId) {
-      const i = items.findIndex((a) => a.id === decidedId);
-      setSelectedId(items[i + 1]?.id ?? items[i - 1]?.id ?? null);
-    }
+    const i = items.findIndex((a) => a.id === decidedId);
+    const next = i >= 0 ? (items[i + 1] ?? items[i - 1] ?? null) : null;
+    if (next) setSelectedId(next.id);
     await queue.reload();
+    if (next) requestAnimationFrame(() => document.getElementById(`item-${next.id}`)?.focus());
   };
 
   const move = (step: number) => {
@@ -51,12 +78,16 @@ export function Queue({ can }: ViewProps) {
   };
 
   const approve = async (a: Approval, params?: Record<string, unknown>) => {
+    if (busy.current) return;
+    busy.current = true;
     try {
       const r = await post<{ execution: { status: string } }>(`/approvals/${a.id}/approve`, params ? { params } : {});
-      await after(`Approved ${a.proposal.action} for ${a.customer.customerId ?? a.customer.leadId ?? a.customer.accountId}: ${r.execution.status}.`, a.id);
+      await after(`Approved ${a.proposal.action} for ${who(a)}: ${r.execution.status}.`, a.id);
     } catch (err) {
       setStatus(`Could not approve: ${describeError(err)}`);
       await queue.reload();
+    } finally {
+      busy.current = false;
     }
   };
 
@@ -69,9 +100,10 @@ export function Queue({ can }: ViewProps) {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey || e.metaKey || e.altKey || isTyping(document.activeElement)) return;
-      if (e.key === 'j' || e.key === 'ArrowDown') { e.preventDefault(); move(1); }
-      else if (e.key === 'k' || e.key === 'ArrowUp') { e.preventDefault(); move(-1); }
+      if (!shortcutTarget(e)) return;
+      const onItem = (e.target as HTMLElement).classList.contains('queue-item');
+      if (e.key === 'j' || (onItem && e.key === 'ArrowDown')) { e.preventDefault(); move(1); }
+      else if (e.key === 'k' || (onItem && e.key === 'ArrowUp')) { e.preventDefault(); move(-1); }
       else if (e.key === '?') setShowHelp((v) => !v);
       else if (!mayDecide || !current) return;
       else if (e.key === 'a') { e.preventDefault(); void approve(current); }
@@ -84,17 +116,25 @@ export function Queue({ can }: ViewProps) {
   });
 
   const bulkApprove = async () => {
+    const batch = checkedItems;
     try {
-      const r = await post<{ results: { id: string; ok: boolean; error?: { message: string } }[] }>('/approvals/bulk-approve', { ids: checkedItems.map((a) => a.id) });
+      const r = await post<{ results: { id: string; ok: boolean; error?: { message: string } }[] }>('/approvals/bulk-approve', { ids: batch.map((a) => a.id) });
       const failed = r.results.filter((x) => !x.ok);
+      const name = (id: string) => { const a = batch.find((b) => b.id === id); return a ? `${a.proposal.action} for ${who(a)}` : id; };
       setChecked(new Set());
-      await after(`Bulk approved ${r.results.length - failed.length} of ${r.results.length}.${failed.length ? ` Failed: ${failed.map((f) => `${f.id} (${f.error?.message})`).join('; ')}` : ''}`);
+      await after(`Bulk approved ${r.results.length - failed.length} of ${r.results.length}.${failed.length ? ` Failed: ${failed.map((f) => `${name(f.id)} (${f.error?.message})`).join('; ')}` : ''}`);
     } catch (err) {
-      setStatus(`Bulk approve refused: ${describeError(err)}`);
+      // The API names refused items by their place in the request: say which items they are.
+      const issues = err instanceof ApiError ? err.issues.map((i) => {
+        const a = batch[Number(i.path.replace(/^ids\./, ''))];
+        return a ? `${a.proposal.action} for ${who(a)}: ${i.message}` : `${i.path}: ${i.message}`;
+      }) : [];
+      setStatus(`Bulk approval refused, nothing was approved: ${issues.length ? issues.join('; ') : describeError(err)}`);
+      await queue.reload();
     }
   };
 
-  const sameKindLow = current ? items.filter((a) => kindOf(a) === kindOf(current) && a.proposal.risk === 'low') : [];
+  const sameKindLow = current ? items.filter((a) => kindOf(a) === kindOf(current) && a.proposal.risk === 'low').slice(0, BULK_LIMIT) : [];
 
   return (
     <section aria-labelledby="queue-title">
@@ -123,7 +163,7 @@ export function Queue({ can }: ViewProps) {
           <span>{checkedItems.length} selected{bulkKinds.size === 1 ? ` (${[...bulkKinds][0]})` : ''}</span>
           <button type="button" onClick={bulkApprove} disabled={!bulkOk}>Approve {checkedItems.length} selected</button>
           <button type="button" className="secondary" onClick={() => setChecked(new Set())}>Clear selection</button>
-          {!bulkOk ? <span className="muted">Bulk approval takes low-risk items of one kind (same agent and action).</span> : null}
+          {!bulkOk ? <span className="muted">Bulk approval takes up to {BULK_LIMIT} low-risk items of one kind (same agent and action).</span> : null}
         </div>
       ) : null}
       {queue.data && items.length === 0 ? <Empty>Nothing waits for a decision. Agents' proposals that need a human appear here.</Empty> : null}
@@ -133,14 +173,14 @@ export function Queue({ can }: ViewProps) {
             {items.map((a) => (
               <li key={a.id} className={a.id === current?.id ? 'selected' : undefined}>
                 {mayBulk && a.proposal.risk === 'low' ? (
-                  <input type="checkbox" checked={checked.has(a.id)} onChange={() => toggle(a.id)} aria-label={`Select ${a.proposal.action} for ${a.customer.customerId ?? a.customer.leadId} for bulk approval`} />
+                  <input type="checkbox" checked={checked.has(a.id)} onChange={() => toggle(a.id)} aria-label={`Select ${a.proposal.action} for ${who(a)} for bulk approval`} />
                 ) : <span className="checkbox-gap" aria-hidden="true" />}
                 <button type="button" id={`item-${a.id}`} className="queue-item" aria-current={a.id === current?.id ? 'true' : undefined} onClick={() => setSelectedId(a.id)}>
-                  <span className="item-main">{a.proposal.action.replace(/_/g, ' ')} <span className="muted">for</span> {a.customer.customerId ?? a.customer.leadId ?? a.customer.accountId}</span>
+                  <span className="item-main">{a.proposal.action.replace(/_/g, ' ')} <span className="muted">for</span> {who(a)}</span>
                   <span className="item-meta">
                     <span>EV {fmt.money(a.proposal.ev.value)}</span>
                     <Badge tone={a.proposal.risk === 'low' ? 'good' : a.proposal.risk === 'medium' ? 'warn' : 'bad'}>{a.proposal.risk} risk</Badge>
-                    <span>{queue.data ? fmt.until(a.expiresAt, queue.data.now) : ''}</span>
+                    <span>{clock ? fmt.until(a.expiresAt, clock.now) : ''}</span>
                   </span>
                 </button>
               </li>
@@ -149,7 +189,7 @@ export function Queue({ can }: ViewProps) {
           {current ? (
             <ApprovalDetail key={current.id} a={current} mayDecide={mayDecide} editing={editing} setEditing={setEditing} rejectRef={rejectRef}
               onApprove={(params) => approve(current, params)}
-              onRejected={(reason) => after(`Rejected ${current.proposal.action} for ${current.customer.customerId ?? current.customer.leadId}: “${reason}”.`, current.id)}
+              onRejected={(reason) => after(`Rejected ${current.proposal.action} for ${who(current)}: “${reason}”.`, current.id)}
               onError={(msg) => setStatus(msg)}
               sameKindLow={mayBulk && current.proposal.risk === 'low' ? sameKindLow.length : 0}
               onSelectKind={() => setChecked(new Set(sameKindLow.map((a) => a.id)))} />
@@ -220,7 +260,7 @@ function ApprovalDetail({ a, mayDecide, editing, setEditing, rejectRef, onApprov
   const ev = a.proposal.ev;
   return (
     <article className="detail" aria-labelledby={`detail-${a.id}`}>
-      <h2 id={`detail-${a.id}`}>{a.proposal.action.replace(/_/g, ' ')} for {a.customer.customerId ?? a.customer.leadId ?? a.customer.accountId}</h2>
+      <h2 id={`detail-${a.id}`}>{a.proposal.action.replace(/_/g, ' ')} for {who(a)}</h2>
       <p className="lead">{a.proposal.reason}</p>
       <Facts items={[
         ['agent', a.proposal.agentId],

@@ -22,7 +22,7 @@ const ProposalQuery = PageQuery.extend({
 }).strict();
 
 const toProposal = (r: Record<string, unknown>) => ({
-  id: r.id, agentId: r.agent_id, accountId: r.account_id, leadId: r.lead_id, action: r.action, params: r.params, channel: r.channel, purpose: r.purpose,
+  id: r.id, agentId: r.agent_id, accountId: r.account_id, customerId: r.customer_id ?? null, leadId: r.lead_id, action: r.action, params: r.params, channel: r.channel, purpose: r.purpose,
   risk: r.risk, ev: r.ev, reason: r.reason, status: r.status, statusReason: r.status_reason, createdAt: new Date(r.created_at as string).toISOString(),
   decision: r.decision_id ? { id: r.decision_id, outcome: r.outcome, policyIds: r.policy_ids, reasons: r.reasons, autonomy: r.autonomy, decidedAt: new Date(r.decided_at as string).toISOString() } : null,
   approval: r.approval_id ? { id: r.approval_id, status: r.approval_status } : null,
@@ -39,10 +39,11 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
         const q = parseQuery(c, ProposalQuery);
         const before = q.cursor ? Buffer.from(q.cursor, 'base64url').toString('utf8') : null;
         const rows = await deps.db.query<Record<string, unknown>>(
-          `SELECT p.*, d.id AS decision_id, d.outcome, d.policy_ids, d.reasons, d.autonomy, d.decided_at, a.id AS approval_id, a.status AS approval_status,
+          `SELECT p.*, acc.customer_id, d.id AS decision_id, d.outcome, d.policy_ids, d.reasons, d.autonomy, d.decided_at, a.id AS approval_id, a.status AS approval_status,
                   (SELECT jsonb_agg(jsonb_build_object('idempotencyKey', e.idempotency_key, 'status', e.status, 'result', e.result) ORDER BY e.created_at)
                    FROM executions e WHERE e.decision_id = d.id) AS executions
-           FROM proposals p LEFT JOIN decisions d ON d.proposal_id = p.id LEFT JOIN approvals a ON a.decision_id = d.id
+           FROM proposals p LEFT JOIN accounts acc ON acc.id = p.account_id
+           LEFT JOIN decisions d ON d.proposal_id = p.id LEFT JOIN approvals a ON a.decision_id = d.id
            WHERE ($1::text IS NULL OR p.agent_id = $1) AND ($2::text IS NULL OR p.status = $2) AND ($3::text IS NULL OR d.outcome = $3)
              AND ($4::text IS NULL OR p.account_id = $4) AND ($5::text IS NULL OR p.lead_id = $5) AND ($6::text IS NULL OR p.id < $6)
            ORDER BY p.id DESC LIMIT $7`,

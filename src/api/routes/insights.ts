@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { agentStats, kpis, type AgentMeasure } from '../../learn/index.ts';
+import { agentStats, kpis, type RegisteredAgent } from '../../learn/index.ts';
 import { AGENTS } from '../../reason/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery } from '../http.ts';
@@ -8,8 +8,7 @@ import type { RouteDef } from '../router.ts';
 const RangeQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(365).default(30) });
 
 /** Every agent in the registry, with how its value is measured when its manifest says. */
-const registry = () => AGENTS.map((a) => ({ agentId: a.manifest.id, ...(a.manifest.measure ? { measure: a.manifest.measure } : {}) }));
-const measures = (): AgentMeasure[] => registry().flatMap((a) => (a.measure ? [{ agentId: a.agentId, ...a.measure }] : []));
+const registry = (): RegisteredAgent[] => AGENTS.map((a) => ({ agentId: a.manifest.id, ...(a.manifest.measure ? { measure: a.manifest.measure } : {}) }));
 
 /** KPIs over time and per-agent performance, for the console's charts and the agents view. */
 export function insightRoutes(deps: ApiDeps): RouteDef[] {
@@ -20,7 +19,7 @@ export function insightRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: '{ now, from, days, decisionsByOutcome, signalVolume, approvalLatency, approvalsPending, denialsByPolicy, uplift }', 400: 'bad days' },
       handler: async (c) => {
         const q = parseQuery(c, RangeQuery);
-        return c.json(await kpis(deps.db, { now: deps.clock.now(), days: q.days, measures: measures() }));
+        return c.json(await kpis(deps.db, { now: deps.clock.now(), days: q.days, agents: registry() }));
       },
     },
     {

@@ -28,6 +28,7 @@ const DryRunBody = z.strictObject({ files: CandidateFiles, days: z.number().int(
 
 /** The Cedar policy set: view it, validate a proposed change, dry-run it over recorded decisions (shadow mode). */
 export function policyRoutes(deps: ApiDeps): RouteDef[] {
+  let dryRunning = false;
   const parse = async <T extends z.ZodType>(c: Parameters<RouteDef['handler']>[0], schema: T): Promise<z.output<T>> => {
     const body = schema.safeParse(await readJson(c, deps.config.maxBodyBytes));
     if (!body.success) throw new AppError('validation_failed', 'invalid candidate policy set', toFieldIssues(body.error));
@@ -52,10 +53,17 @@ export function policyRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'post', path: '/api/v1/policies/dry-run', tag: 'policies', body: DryRunBody,
       summary: 'Shadow mode: re-decide the decisions of the last `days` (default 7, at most 90) with a candidate policy set and list what would change; writes only a ledger entry, runs nothing',
-      responses: { 200: '{ days, from, to, considered, changed, transitions, changes, truncated }', 400: 'malformed body, or an invalid candidate (issues locate each problem)' },
+      responses: { 200: '{ days, from, to, considered, changed, transitions, changes, truncated }', 400: 'malformed body, or an invalid candidate (issues locate each problem)', 429: 'another dry-run is running' },
       handler: async (c) => {
         const body = await parse(c, DryRunBody);
-        return c.json(await dryRunPolicies(deps.db, deps.gate, body.files, { days: body.days, now: deps.clock.now(), actor: actorOf(c) }));
+        // A dry-run decides every recorded decision of the period again: one at a time, so the loop keeps its CPU.
+        if (dryRunning) throw new AppError('too_many_requests', 'a policy dry-run is already running on this server; try again when it finishes');
+        dryRunning = true;
+        try {
+          return c.json(await dryRunPolicies(deps.db, deps.gate, body.files, { days: body.days, now: deps.clock.now(), actor: actorOf(c) }));
+        } finally {
+          dryRunning = false;
+        }
       },
     },
   ];

@@ -19,6 +19,10 @@ const USAGE = `acs: the ACS command line
   acs policy validate [dir]                    validate the Cedar policies (default: the shipped policies/)
   acs policy test <cases.json> [--dir D] [--credit-limit CENTS]
                                                check expected decisions (execute, approval, deny)
+  acs identity resolve FILE [FILE2] [--id-column COL] [--map col=field,...] [--truth COL] [--threshold P]
+                    [--out clusters.csv] [--json]
+                                               deduplicate a CSV of people (or link two) with Fellegi–Sunter
+                                               matching; writes record_id,entity_id
 
 Configuration comes from the environment: see the README.`;
 
@@ -36,6 +40,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   migrate: async () => (await import('./migrate.ts')).migrateCommand,
   simulate: async () => (await import('./simulate.ts')).simulateCommand,
   policy: async () => (await import('./policy.ts')).policyCommand,
+  identity: async () => (await import('./identity.ts')).identityCommand,
 };
 
 /** Runs the CLI; returns the process exit code. */

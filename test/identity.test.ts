@@ -79,6 +79,29 @@ describe('Fellegi–Sunter resolution on FEBRL, one configuration, no labels', (
     expect(none.entityOf.get('x-1')).not.toBe(none.entityOf.get('x-2'));
   });
 
+  it('resolves new records one at a time against the fitted index: duplicates join their person, strangers start their own', () => {
+    const { records } = readPeopleCsv(FEBRL('dataset3'));
+    const truth = febrlTruth(records)!;
+    // Fit on the originals and first duplicates; the later duplicates arrive afterwards, one by one.
+    const later = records.filter((r) => /-dup-[1-9]$/.test(r.id));
+    const fitted = resolvePeople(records.filter((r) => !later.includes(r)));
+    const entityOfPerson = new Map<string, string>();
+    for (const [id, entity] of fitted.entityOf) if (id.endsWith('-org')) entityOfPerson.set(truth.get(id)!, entity);
+    let right = 0;
+    for (const r of later) {
+      const found = fitted.index.resolve(r);
+      expect(found.compared).toBeLessThan(200);
+      if (!found.isNew && found.entityId === entityOfPerson.get(truth.get(r.id)!)) right++;
+    }
+    expect(later.length).toBeGreaterThan(500);
+    expect(right / later.length).toBeGreaterThanOrEqual(0.95);
+    const stranger = fitted.index.resolve({ id: 'new-1', source: 0, fields: { givenName: 'zebedee', surname: 'quattlebaum', dateOfBirth: '19770707', postcode: '9999' } });
+    expect(stranger).toMatchObject({ isNew: true, entityId: 'new-1' });
+    // Once added, the next record of that person finds it.
+    const again = fitted.index.resolve({ id: 'new-2', source: 0, fields: { givenName: 'zebedee', surname: 'quattlebaum', dateOfBirth: '19770707', postcode: '9999' } });
+    expect(again).toMatchObject({ isNew: false, entityId: 'new-1' });
+  });
+
   it('EM learns that agreement is likelier among matches than among non-matches, field by field', () => {
     const { records } = readPeopleCsv(FEBRL('dataset2'));
     const result = resolvePeople(records);

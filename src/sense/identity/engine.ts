@@ -61,9 +61,84 @@ export interface ResolveResult {
   lambda: number;
   parameters: FieldParameters[];
   timings: Record<string, number>;
+  /** The fitted matcher over these records, for resolving new records one at a time. */
+  index: IdentityIndex;
+}
+
+/** Where a new record belongs: an existing entity (with the best candidate's probability) or a new one. */
+export interface IncrementalMatch {
+  entityId: string;
+  isNew: boolean;
+  probability: number;
+  /** Records it was compared with (those sharing a usable block). */
+  compared: number;
+}
+
+/**
+ * Incremental resolution: a new record is compared only with the records in its blocks, scored with the parameters
+ * EM fitted on the batch, and joins the entity of its most probable match above the threshold (or starts one). It is
+ * then added to its blocks, so the next record can match it.
+ */
+export class IdentityIndex {
+  private readonly levels: Int8Array;
+  constructor(
+    private readonly records: PersonRecord[],
+    private readonly entityByIndex: string[],
+    private readonly blocks: Map<string, number[]>[],
+    private readonly comparisons: FieldComparison[],
+    private readonly scorer: PairScorer,
+    private readonly threshold: number,
+    private readonly maxBlock: number,
+  ) {
+    this.levels = new Int8Array(comparisons.length);
+  }
+
+  get size(): number {
+    return this.records.length;
+  }
+
+  /** Where `record` belongs, without adding it. */
+  match(record: PersonRecord): IncrementalMatch {
+    const keys = blockingKeys(record.fields);
+    const candidates = new Set<number>();
+    keys.forEach((key, k) => {
+      const list = key ? this.blocks[k]!.get(key) : undefined;
+      if (list && list.length <= this.maxBlock) for (const i of list) candidates.add(i);
+    });
+    let best = -1;
+    let bestProbability = 0;
+    for (const i of candidates) {
+      compareRecords(this.comparisons, record, this.records[i]!, this.levels);
+      const p = this.scorer.probability(this.levels, record);
+      if (p > bestProbability) {
+        bestProbability = p;
+        best = i;
+      }
+    }
+    return best >= 0 && bestProbability >= this.threshold
+      ? { entityId: this.entityByIndex[best]!, isNew: false, probability: bestProbability, compared: candidates.size }
+      : { entityId: record.id, isNew: true, probability: bestProbability, compared: candidates.size };
+  }
+
+  /** Matches `record` and adds it to the index under the entity it matched (or its own). */
+  resolve(record: PersonRecord): IncrementalMatch {
+    const found = this.match(record);
+    const i = this.records.length;
+    this.records.push(record);
+    this.entityByIndex.push(found.entityId);
+    blockingKeys(record.fields).forEach((key, k) => {
+      if (!key) return;
+      const list = this.blocks[k]!.get(key);
+      if (list) list.push(i);
+      else this.blocks[k]!.set(key, [i]);
+    });
+    return found;
+  }
 }
 
 const MISSING = -1;
+/** The term-frequency table's entry for a value it has not seen. */
+const UNSEEN = '\u0000unseen';
 
 /** Blocking keys of a record, one per key kind ('' = no key of that kind). */
 function blockingKeys(f: PersonRecord['fields']): string[] {
@@ -78,6 +153,64 @@ function blockingKeys(f: PersonRecord['fields']): string[] {
     f.email ?? '',
     f.phone ?? '',
   ];
+}
+
+/** Given name and surname written the other way round in one of the two records. */
+const swappedNames = (a: PersonRecord, b: PersonRecord) =>
+  !!a.fields.givenName && a.fields.givenName === b.fields.surname && !!a.fields.surname && a.fields.surname === b.fields.givenName;
+
+/** Compares two records field by field into `levels` (MISSING where either value is absent). */
+function compareRecords(comparisons: FieldComparison[], a: PersonRecord, b: PersonRecord, levels: Int8Array): void {
+  const swap = swappedNames(a, b);
+  for (let f = 0; f < comparisons.length; f++) {
+    const c = comparisons[f]!;
+    const va = a.fields[c.field];
+    let field = c.field;
+    // Given name and surname written the other way round compare as written the right way.
+    if (swap && field === 'givenName') field = 'surname';
+    else if (swap && field === 'surname') field = 'givenName';
+    const vb = b.fields[field];
+    levels[f] = va && vb ? c.compare(va, vb) : MISSING;
+  }
+}
+
+/** Turns a pair's levels into a match probability with the fitted parameters; rules first. */
+class PairScorer {
+  private readonly weights: number[][];
+  private readonly rules: { f: number; level: number }[][];
+  constructor(
+    private readonly comparisons: FieldComparison[],
+    private readonly params: { m: number[]; u: number[] }[],
+    private readonly tf: Map<PersonField, Map<string, number>>,
+    private readonly logPrior: number,
+    rules: MatchRule[],
+  ) {
+    this.weights = params.map((p) => p.m.map((m, l) => Math.log2(m / p.u[l]!)));
+    this.rules = rules.map((r) => r.criteria.map((c) => {
+      const f = comparisons.findIndex((x) => x.field === c.field);
+      const level = f >= 0 ? comparisons[f]!.levels.indexOf(c.atLeast) : -1;
+      if (f < 0 || level < 0) throw new Error(`rule '${r.name}': no level '${c.atLeast}' for field ${c.field}`);
+      return { f, level };
+    }));
+  }
+
+  /** `a` is one of the two records: its values stand for the pair's on exact agreement. */
+  probability(levels: ArrayLike<number>, a: PersonRecord): number {
+    if (this.rules.some((criteria) => criteria.every(({ f, level }) => levels[f]! >= level))) return 1;
+    let w = this.logPrior;
+    for (let f = 0; f < this.comparisons.length; f++) {
+      const l = levels[f]!;
+      if (l === MISSING) continue;
+      const c = this.comparisons[f]!;
+      const exact = l === c.levels.length - 1;
+      const table = exact && c.termFrequency ? this.tf.get(c.field) : undefined;
+      // A value shared by few records is stronger evidence than the average exact agreement, a common one weaker; a value
+      // no fitted record had (a newcomer's) is as rare as can be.
+      const freq = table ? (table.get(a.fields[c.field]!) ?? table.get(UNSEEN)) : undefined;
+      w += freq !== undefined ? Math.log2(this.params[f]!.m[l]! / clamp(freq, 1e-6, 1)) : this.weights[f]![l]!;
+    }
+    return 1 / (1 + 2 ** -w);
+  }
 }
 
 /** Value frequencies per term-frequency field: how often each value occurs among the records. */
@@ -95,6 +228,7 @@ function termFrequencies(records: PersonRecord[], comparisons: FieldComparison[]
       }
     }
     for (const [v, k] of counts) counts.set(v, k / n);
+    counts.set(UNSEEN, 1 / (n + 1));
     out.set(c.field, counts);
   }
   return out;
@@ -152,8 +286,6 @@ export function resolvePeople(records: PersonRecord[], opts: ResolveOptions = {}
   const patterns: Int8Array[] = [];
   const patternCounts: number[] = [];
   const levels = new Int8Array(F);
-  const swapped = (a: PersonRecord, b: PersonRecord) =>
-    !!a.fields.givenName && a.fields.givenName === b.fields.surname && !!a.fields.surname && a.fields.surname === b.fields.givenName;
   let done = 0;
   for (let k = 0; k < kinds; k++) {
     for (const members of blocks[k]!.values()) {
@@ -169,17 +301,7 @@ export function resolvePeople(records: PersonRecord[], opts: ResolveOptions = {}
           let earlier = false;
           for (let e = 0; e < k && !earlier; e++) earlier = keys[i]![e] === keys[j]![e] && usable(e, keys[i]![e]!);
           if (earlier) continue;
-          const swap = swapped(a, b);
-          for (let f = 0; f < F; f++) {
-            const c = comparisons[f]!;
-            const va = a.fields[c.field];
-            let field = c.field;
-            // Given name and surname written the other way round compare as written the right way.
-            if (swap && field === 'givenName') field = 'surname';
-            else if (swap && field === 'surname') field = 'givenName';
-            const vb = b.fields[field];
-            levels[f] = va && vb ? c.compare(va, vb) : MISSING;
-          }
+          compareRecords(comparisons, a, b, levels);
           const pkey = levels.join(',');
           let p = patternIndex.get(pkey);
           if (p === undefined) {
@@ -256,34 +378,13 @@ export function resolvePeople(records: PersonRecord[], opts: ResolveOptions = {}
   const allPairs = opts.link ? countBySource(records, 0) * countBySource(records, 1) : (n * (n - 1)) / 2;
   const prior = clamp((lambda * left.length) / Math.max(1, allPairs), 1e-12, 1 - 1e-12);
   const logPrior = Math.log2(prior / (1 - prior));
-  const ruleChecks = (opts.rules ?? DEFAULT_RULES).map((r) => r.criteria.map((c) => {
-    const f = comparisons.findIndex((x) => x.field === c.field);
-    const level = f >= 0 ? comparisons[f]!.levels.indexOf(c.atLeast) : -1;
-    if (f < 0 || level < 0) throw new Error(`rule '${r.name}': no level '${c.atLeast}' for field ${c.field}`);
-    return { f, level };
-  }));
-  const weights = params.map((p) => p.m.map((m, l) => Math.log2(m / p.u[l]!)));
+  const scorer = new PairScorer(comparisons, params, tf, logPrior, opts.rules ?? DEFAULT_RULES);
   const matched: { i: number; j: number; probability: number }[] = [];
   const probabilities = new Float32Array(left.length);
   for (let q = 0; q < left.length; q++) {
     const i = left.data[q]!;
     const j = right.data[q]!;
-    const pat = patterns[patternOf.data[q]!]!;
-    const byRule = ruleChecks.some((criteria) => criteria.every(({ f, level }) => pat[f]! >= level));
-    let probability = 1;
-    if (!byRule) {
-      let w = logPrior;
-      for (let f = 0; f < F; f++) {
-        const l = pat[f]!;
-        if (l === MISSING) continue;
-        const c = comparisons[f]!;
-        const exact = l === c.levels.length - 1;
-        const freq = exact && c.termFrequency ? tf.get(c.field)?.get(records[i]!.fields[c.field]!) : undefined;
-        // A value shared by few records is stronger evidence than the average exact agreement, a common one weaker.
-        w += freq !== undefined ? Math.log2(params[f]!.m[l]! / clamp(freq, 1e-6, 1)) : weights[f]![l]!;
-      }
-      probability = 1 / (1 + 2 ** -w);
-    }
+    const probability = scorer.probability(patterns[patternOf.data[q]!]!, records[i]!);
     probabilities[q] = probability;
     if (probability >= threshold) matched.push({ i, j, probability });
   }
@@ -353,9 +454,10 @@ export function resolvePeople(records: PersonRecord[], opts: ResolveOptions = {}
     entityOf.set(records[i]!.id, records[root]!.id);
   }
   lap('cluster');
+  const index = new IdentityIndex([...records], records.map((r) => entityOf.get(r.id)!), blocks, comparisons, scorer, threshold, maxBlock);
   return {
     entityOf, clusters, pairsCompared: left.length, pairsMatched: matched.length, lambda,
-    parameters: params.map((p) => ({ field: p.field, levels: p.levels, m: p.m.map(round4), u: p.u.map(round4) })), timings,
+    parameters: params.map((p) => ({ field: p.field, levels: p.levels, m: p.m.map(round4), u: p.u.map(round4) })), timings, index,
   };
 }
 

@@ -27,6 +27,8 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/customers/:id/profile': ALL,
   'GET /api/v1/customers/:id/consents': ALL,
   'GET /api/v1/customers/:id/features/history': ALL,
+  // A data subject export holds everything about a person: admins only.
+  'GET /api/v1/customers/:id/export': ['admin'],
   'GET /api/v1/contacts/:id/consents/effective': ALL,
 
   'GET /api/v1/approvals': STAFF,

@@ -2,6 +2,7 @@ export {
   CASES_CHANGED, snake, createRecord, insertRecord, getRecord, listRecords, updateRecord, patchRecord, deleteRecord, parseRecordInput, recordFilters, mapDbError, toApi, encodeCursor, decodeCursor, recordIdPrefix,
 } from './records.ts';
 export type { RecordRow, Page } from './records.ts';
+export { exportSubject, EXPORT_FORMAT, type SubjectExport } from './subject-export.ts';
 export { registerIdentities, releaseIdentities, identityClaimsFor, claimIdentities, lookupIdentities } from './identities.ts';
 export type { IdentityClaim, ResolvedIdentity } from './identities.ts';
 export { identityKeys, normalizeEmail, normalizePhone } from './normalize.ts';

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { ChurnModel } from '../../reason/index.ts';
+import { exportSubject } from '../../records/index.ts';
 import { consentHistory, featureHistory, getProfile } from '../../sense/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery } from '../http.ts';
-import type { RouteDef } from '../router.ts';
+import { actorOf, type RouteDef } from '../router.ts';
 
 const ProfileQuery = z.object({ timelineLimit: z.coerce.number().int().min(1).max(500).optional() });
 const HistoryQuery = z.strictObject({
@@ -35,6 +36,12 @@ export function customerRoutes(deps: ApiDeps): RouteDef[] {
       summary: 'Every consent record of the customer\u2019s contacts, superseded, expired and withdrawn ones included, newest captured first; inEffect marks the record that decides its contact, channel and purpose now',
       responses: { 200: '{ data }', 404: 'no such customer' },
       handler: async (c) => c.json({ data: await consentHistory(db, c.req.param('id')!, deps.clock.now()) }),
+    },
+    {
+      method: 'get', path: '/api/v1/customers/:id/export', tag: 'customers',
+      summary: 'Everything ACS holds about the customer (a data subject access request), machine-readable: every record, soft-deleted ones too, and the ledger entries about them; the export is ledgered',
+      responses: { 200: '{ format, exportedAt, subject, counts, data, ledger }', 404: 'no such customer' },
+      handler: async (c) => c.json(await db.transaction((tx) => exportSubject(tx, c.req.param('id')!, actorOf(c), deps.clock.now()))),
     },
     {
       method: 'get', path: '/api/v1/customers/:id/features/history', tag: 'customers', query: HistoryQuery,

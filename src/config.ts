@@ -1,6 +1,14 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
+/** Intake's quality gates on a signal's occurredAt: how far ahead of the server clock, and how far back, it may be. */
+export interface SignalGates {
+  maxFutureSeconds: number;
+  maxAgeDays: number;
+}
+// A day ahead tolerates drifting clocks and time zone slips; ten years back still refuses seconds read as milliseconds.
+export const DEFAULT_SIGNAL_GATES: SignalGates = { maxFutureSeconds: 86_400, maxAgeDays: 3650 };
+
 /** Every setting ACS reads from the environment. The README's configuration table mirrors this. */
 const EnvSchema = z.object({
   ACS_PORT: z.coerce.number().int().min(0).max(65535).default(7300),
@@ -21,6 +29,8 @@ const EnvSchema = z.object({
   ACS_WORLD_SEED: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(7),
   ACS_WORLD_REVIEWER: z.enum(['human', 'sim']).default('human'),
   ACS_CONSOLE_DIR: z.string().optional(),
+  ACS_SIGNAL_MAX_FUTURE_SECONDS: z.coerce.number().int().min(0).default(DEFAULT_SIGNAL_GATES.maxFutureSeconds),
+  ACS_SIGNAL_MAX_AGE_DAYS: z.coerce.number().int().min(1).default(DEFAULT_SIGNAL_GATES.maxAgeDays),
 });
 
 export interface Config {
@@ -44,6 +54,8 @@ export interface Config {
   world: { daySeconds: number; seed: number; reviewer: 'human' | 'sim' };
   /** The built web console served at `/`; unset means `console/dist` (what `npm run build:console` writes). */
   consoleDir?: string;
+  /** Signals dated outside these bounds are quarantined at intake. */
+  signalGates: SignalGates;
 }
 
 export class ConfigError extends Error {}
@@ -72,5 +84,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     approvalTtlMs: Math.round(e.ACS_APPROVAL_TTL_HOURS * 3600_000),
     world: { daySeconds: e.ACS_WORLD_DAY_SECONDS, seed: e.ACS_WORLD_SEED, reviewer: e.ACS_WORLD_REVIEWER },
     consoleDir: e.ACS_CONSOLE_DIR ? resolve(e.ACS_CONSOLE_DIR) : undefined,
+    signalGates: { maxFutureSeconds: e.ACS_SIGNAL_MAX_FUTURE_SECONDS, maxAgeDays: e.ACS_SIGNAL_MAX_AGE_DAYS },
   };
 }

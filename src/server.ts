@@ -15,6 +15,7 @@ import { openWorldClock, startLiveWorld } from './world/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
 import { subscribeFeatureUpdates } from './sense/index.ts';
 import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
+import { defaultModel } from './sense/identity/index.ts';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({ level: config.logLevel, base: { service: 'acs' } });
@@ -86,7 +87,7 @@ export interface ServiceOptions {
 }
 
 /** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
-export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxBodyBytes'>, log: Logger, opts: ServiceOptions = {}): Services {
+export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates'>>, log: Logger, opts: ServiceOptions = {}): Services {
   const gate = opts.gate ?? PolicyGate.load();
   const clock = opts.clock ?? systemClock;
   const bus = new OutboxBus(db, log);
@@ -146,6 +147,9 @@ export async function startServer(config: Config, log = createLogger(config), op
     return churn.model;
   };
   await trainChurnModel();
+  // Fitted now rather than on the first signal that describes a person, which would wait a second or two for it.
+  const identity = await defaultModel();
+  log.info({ fittedOn: identity.fittedOn }, 'identity matcher ready');
   // Messages go to a file in the data dir: nothing is sent anywhere until a real transport is plugged in.
   const transport = new FileTransport(join(config.dataDir, 'outbox', 'messages.jsonl'));
   const daily = loop ? (now: Date) => db.transaction((tx) => runScheduledAgents(tx, { ...loop, gate: policies }, now)) : undefined;

@@ -19,6 +19,9 @@ beforeAll(async () => {
   gate = PolicyGate.load();
   accountId = (await createRecord(db, 'accounts', { name: 'Act Co', customerId: 'ACT-1' }, 'test')).id;
   leadId = (await createRecord(db, 'leads', { email: 'lead@act.example' }, 'test')).id;
+  // A message is queued only where consent allows when it runs: ACT-1 agreed to service email.
+  const contactId = (await createRecord(db, 'contacts', { accountId, email: 'act@act.example' }, 'test')).id;
+  await createRecord(db, 'consents', { contactId, channel: 'email', purpose: 'service', status: 'granted', source: 'test', capturedAt: '2025-01-01T00:00:00Z', effectiveFrom: '2025-01-01T00:00:00Z' }, 'test');
 });
 afterAll(async () => db.close());
 
@@ -198,7 +201,8 @@ describe('message transport', () => {
     expect(await deliverQueuedMessages(db, new FileTransport(file))).toEqual({ sent: 0, failed: 0 });
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ id: run.result.messageId, channel: 'email', template: 'outage-notice', accountId });
+    // It goes to the address whose consent was checked when it was queued.
+    expect(lines[0]).toMatchObject({ id: run.result.messageId, channel: 'email', template: 'outage-notice', accountId, to: 'act@act.example', brand: null });
 
     const d2 = await decided('send_message', { channel: 'email', purpose: 'service', template: 'second' }, { autonomy: 4, channel: 'email', purpose: 'service', hasConsent: true });
     await executeDecision(db, { decisionId: d2.decisionId, idempotencyKey: 'k-msg-2', actor: 'test' });

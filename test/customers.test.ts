@@ -44,12 +44,17 @@ describe('Customer 360: consents and feature history', () => {
     const res = await t.call('GET', '/api/v1/customers/HIST-1/consents', { role: 'agent' });
     expect(res.status).toBe(200);
     // Newest captured first; the deleted record and the other customer's are not there.
-    expect(res.body.data.map((c: { id: string; inEffect: boolean }) => [c.id, c.inEffect])).toEqual([
-      [consent['not-yet'], false], // effective only from April
-      [consent.withdrawal, true], // the latest record for email/service decides: withdrawn
-      [consent.phone, true],
-      [consent.expired, false], // its window ended in January
-      [consent['granted-then-withdrawn'], false], // superseded by the withdrawal
+    expect(res.body.data.map((c: { id: string; inEffect: boolean; state: string }) => [c.id, c.inEffect, c.state])).toEqual([
+      [consent['not-yet'], false, 'scheduled'], // effective only from April
+      [consent.withdrawal, true, 'in_effect'], // the latest record for email/service decides: withdrawn
+      [consent.phone, true, 'in_effect'],
+      [consent.expired, false, 'expired'], // its window ended in January
+      [consent['granted-then-withdrawn'], false, 'superseded'], // superseded by the withdrawal
+    ]);
+    // The state in effect, per contact point (each contact's own, normalized), channel, purpose and brand (none: all).
+    expect(res.body.effective).toEqual([
+      { contactPoint: '15550100200', channel: 'phone', purpose: 'service', brand: null, status: 'granted', grants: true, consentId: consent.phone, contactId: expect.any(String), capturedAt: '2025-09-01T00:00:00.000Z' },
+      { contactPoint: 'ann@hist.example', channel: 'email', purpose: 'service', brand: null, status: 'withdrawn', grants: false, consentId: consent.withdrawal, contactId: expect.any(String), capturedAt: '2026-01-01T00:00:00.000Z' },
     ]);
     expect(res.body.data[1]).toMatchObject({ contactId: expect.any(String), channel: 'email', purpose: 'service', status: 'withdrawn', source: 'test', capturedAt: '2026-01-01T00:00:00.000Z' });
     // The same records the effective-consent route picks, contact by contact, on the same clock.
@@ -60,7 +65,7 @@ describe('Customer 360: consents and feature history', () => {
     expect((await t.call('GET', `/api/v1/customers/${accountId}/consents`)).body.data).toHaveLength(5);
     expect((await t.call('GET', '/api/v1/customers/NOPE-9/consents')).status).toBe(404);
     const lonely = (await t.call('POST', '/api/v1/accounts', { body: { name: 'Lonely', customerId: 'HIST-3' } })).body.id;
-    expect((await t.call('GET', `/api/v1/customers/${lonely}/consents`)).body).toEqual({ data: [] });
+    expect((await t.call('GET', `/api/v1/customers/${lonely}/consents`)).body).toEqual({ effective: [], data: [] });
   });
 
   it('computes the features as they were at each point from the signal history, the last one as the refresh stores it', async () => {

@@ -115,7 +115,7 @@ describe('the kill switch', () => {
     const accountId = (await t.call('POST', '/api/v1/accounts', { body: { name: 'Kill Co', customerId: 'KILL-3' } })).body.id as string;
     const state: RetentionPlayState = {
       agent: { id: 'retention', offerAutonomy: 4, notifyAutonomy: 4 }, customer: { id: 'KILL-3', segment: 'consumer', region: 'US', inHoldout: false },
-      amountCents: 2000, hasServiceEmailConsent: true, ev: { value: 42 }, reason: 'usage fell',
+      amountCents: 2000, ev: { value: 42 }, reason: 'usage fell',
     };
     const play = retentionPlay(t.gate, { approvalPollMs: 1000 });
     const T0 = new Date();

@@ -30,7 +30,7 @@ describe('the permission table matches the mounted routes', () => {
   it('every PERMISSIONS entry names a valid method, path and only known roles', () => {
     expect(ENTRIES.length).toBeGreaterThan(50);
     for (const e of ENTRIES) {
-      expect(['GET', 'POST', 'PATCH', 'DELETE'], e.key).toContain(e.method);
+      expect(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], e.key).toContain(e.method);
       expect(e.path, e.key).toMatch(/^\/api\/v1\//);
       expect(e.roles.length, e.key).toBeGreaterThan(0);
       for (const r of e.roles) expect(ROLES, e.key).toContain(r);

@@ -9,6 +9,7 @@ import { openTestDb } from './helpers.ts';
 let db: Db;
 let gate: PolicyGate;
 let accountId: string;
+let unconsented: string;
 const T0 = new Date('2026-06-01T00:00:00Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
@@ -16,6 +17,10 @@ beforeAll(async () => {
   db = await openTestDb();
   gate = PolicyGate.load();
   accountId = (await createRecord(db, 'accounts', { name: 'Play Co', customerId: 'PLAY-1' }, 'test')).id;
+  // The notice is decided on the consent in effect when it goes: PLAY-1 agreed to service email, PLAY-2 did not.
+  const contactId = (await createRecord(db, 'contacts', { accountId, email: 'play@example.com' }, 'test')).id;
+  await createRecord(db, 'consents', { contactId, channel: 'email', purpose: 'service', status: 'granted', source: 'test', capturedAt: '2026-01-01T00:00:00Z', effectiveFrom: '2026-01-01T00:00:00Z' }, 'test');
+  unconsented = (await createRecord(db, 'accounts', { name: 'Quiet Co', customerId: 'PLAY-2' }, 'test')).id;
 });
 afterAll(async () => db.close());
 
@@ -23,7 +28,6 @@ const state = (over: Partial<RetentionPlayState> = {}): RetentionPlayState => ({
   agent: { id: 'retention', offerAutonomy: 4, notifyAutonomy: 4 },
   customer: { id: 'PLAY-1', segment: 'consumer', region: 'US', inHoldout: false },
   amountCents: 2000,
-  hasServiceEmailConsent: true,
   ev: { value: 42 },
   reason: 'usage fell by half and a payment failed',
   ...over,
@@ -91,7 +95,7 @@ describe('retention play', () => {
   });
 
   it('skips the notice, without failing, when there is no consent', async () => {
-    const id = await startPlay(db, retentionPlay(gate), { accountId, state: state({ hasServiceEmailConsent: false }), actor: 'test', now: T0 });
+    const id = await startPlay(db, retentionPlay(gate), { accountId: unconsented, state: state({ customer: { id: 'PLAY-2', segment: 'consumer', region: 'US', inHoldout: false } }), actor: 'test', now: T0 });
     await runDuePlays(db, registry(), { actor: 'test', now: T0 });
     const row = await playRow(id);
     expect(row.status).toBe('done');

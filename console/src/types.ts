@@ -76,6 +76,15 @@ export interface DryRun {
 
 export type RecordRow = Record<string, unknown> & { id: string };
 
+/** GET /customers/{id}/consents: what consent allows now, and every record behind it. */
+export interface ConsentOverview {
+  effective: {
+    contactPoint: string | null; channel: string; purpose: string; brand: string | null; status: string; grants: boolean;
+    consentId: string; contactId: string; capturedAt: string;
+  }[];
+  data: (RecordRow & { contactId: string; inEffect: boolean; state: 'in_effect' | 'superseded' | 'awaiting_confirmation' | 'scheduled' | 'expired' })[];
+}
+
 export interface FeaturePoint {
   asOf: string; features: Record<string, number | string | null>; churn: { probability: number; modelId: string; modelVersion: string } | null;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { PolicyGate, PolicyRequestInput } from '../assure/index.ts';
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
+import { outreachConsent } from '../sense/consent.ts';
 import type { Db, Queryable } from '../store/index.ts';
 import { executeDecision, type ExecutionResult } from './execute.ts';
 import { isToolAction, TOOLS, type AgentStopReason } from './tools.ts';
@@ -14,6 +15,8 @@ interface PendingApproval {
   action: string;
   request: PolicyRequestInput;
   agent_id: string;
+  account_id: string | null;
+  lead_id: string | null;
   stopped: AgentStopReason | null;
 }
 
@@ -26,7 +29,7 @@ export const approvalExecutionKey = (approvalId: string) => `approval:${approval
 /** Locks an approval that can still be decided; an expired one is marked so and refused. */
 async function lockPending(tx: Queryable, id: string, now: Date): Promise<PendingApproval> {
   const [row] = await tx.query<PendingApproval>(
-    `SELECT a.id, a.decision_id, a.status, a.expires_at, p.action, d.request, p.agent_id, agent_stop_reason(p.agent_id) AS stopped
+    `SELECT a.id, a.decision_id, a.status, a.expires_at, p.action, d.request, p.agent_id, p.account_id, p.lead_id, agent_stop_reason(p.agent_id) AS stopped
      FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
      WHERE a.id = $1 FOR UPDATE OF a`,
     [id],
@@ -39,7 +42,9 @@ async function lockPending(tx: Queryable, id: string, now: Date): Promise<Pendin
 
 /**
  * Approves, optionally with edited parameters. An edit must fit the action's schema and is decided by
- * policy again with the new amount; an edit policy would deny is refused.
+ * policy again with the new amount (and, for a message, the consent in effect now for where it would go); an
+ * edit policy would deny is refused. Whatever was approved, a message's tool checks its consent again when it
+ * runs: one withdrawn while the approval waited is refused then (ExecutionResult status `refused`).
  */
 export async function approve(
   db: Db,
@@ -64,7 +69,12 @@ export async function approve(
       }
       edited = parsed.data as Record<string, unknown>;
       const amountCents = typeof edited.amountCents === 'number' ? edited.amountCents : pending.request.context.amountCents;
-      const recheck = gate.decide({ ...pending.request, context: { ...pending.request.context, amountCents } });
+      // An edited message (another address or brand) is decided on the consent in effect now for where it would go.
+      const { channel, purpose } = pending.request.context;
+      const hasConsent = channel && purpose
+        ? (await outreachConsent(tx, { accountId: pending.account_id, leadId: pending.lead_id }, { channel, purpose, to: edited.to as string | undefined, brand: edited.brand as string | undefined }, now)).granted
+        : pending.request.context.hasConsent;
+      const recheck = gate.decide({ ...pending.request, context: { ...pending.request.context, amountCents, hasConsent } });
       if (recheck.outcome === 'deny') {
         throw new AppError('forbidden', `policy refuses the edited parameters: ${recheck.reasons.join('; ')}`, [], { policyIds: recheck.policyIds });
       }

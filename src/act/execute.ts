@@ -1,7 +1,7 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import type { Db, Queryable } from '../store/index.ts';
-import { loadGrant, TOOLS, type ToolAction } from './tools.ts';
+import { ActionRefused, loadGrant, TOOLS, type ToolAction } from './tools.ts';
 
 export interface ExecutionRequest {
   decisionId: string;
@@ -15,7 +15,8 @@ export interface ExecutionRequest {
 export interface ExecutionResult {
   idempotencyKey: string;
   action: string;
-  status: 'succeeded' | 'compensated';
+  /** `refused`: the tool would not act any more (its consent was withdrawn since the decision); `result` says why. */
+  status: 'succeeded' | 'compensated' | 'refused';
   result: Record<string, unknown>;
   /** True when the key had run before and nothing was done again. */
   replayed: boolean;
@@ -25,7 +26,7 @@ export interface ExecutionResult {
 const lockKey = (tx: Queryable, key: string) => tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
 
 async function previous(tx: Queryable, key: string) {
-  const [row] = await tx.query<{ decision_id: string; action: string; status: 'succeeded' | 'compensated'; result: Record<string, unknown> }>(
+  const [row] = await tx.query<{ decision_id: string; action: string; status: ExecutionResult['status']; result: Record<string, unknown> }>(
     'SELECT decision_id, action, status, result FROM executions WHERE idempotency_key = $1',
     [key],
   );
@@ -59,16 +60,25 @@ export async function executeInTransaction(tx: Queryable, req: ExecutionRequest)
   if (!params.success) {
     throw new AppError('validation_failed', `parameters do not fit ${grant.action}`, params.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })));
   }
-  const result = await (tool.run as (tx: Queryable, g: typeof req, p: unknown) => Promise<Record<string, unknown>>)(tx, req, params.data);
+  let status: 'succeeded' | 'refused' = 'succeeded';
+  let result: Record<string, unknown>;
+  try {
+    result = await (tool.run as (tx: Queryable, g: typeof req, p: unknown) => Promise<Record<string, unknown>>)(tx, req, params.data);
+  } catch (err) {
+    // A refusal comes before any effect, so the transaction is still good for recording it; the key is spent.
+    if (!(err instanceof ActionRefused)) throw err;
+    status = 'refused';
+    result = { reason: err.reason, ...err.detail };
+  }
   await tx.query(
-    "INSERT INTO executions (idempotency_key, decision_id, action, params, status, result, created_at) VALUES ($1, $2, $3, $4::jsonb, 'succeeded', $5::jsonb, $6)",
-    [req.idempotencyKey, req.decisionId, grant.action, JSON.stringify(params.data), JSON.stringify(result), (req.now ?? new Date()).toISOString()],
+    'INSERT INTO executions (idempotency_key, decision_id, action, params, status, result, created_at) VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb, $7)',
+    [req.idempotencyKey, req.decisionId, grant.action, JSON.stringify(params.data), status, JSON.stringify(result), (req.now ?? new Date()).toISOString()],
   );
   await appendToLedger(tx, [{
-    type: 'action.executed', actor: req.actor, subjectType: 'executions', subjectId: req.idempotencyKey,
+    type: status === 'succeeded' ? 'action.executed' : 'action.refused', actor: req.actor, subjectType: 'executions', subjectId: req.idempotencyKey,
     data: { decisionId: req.decisionId, proposalId: grant.proposalId, action: grant.action, accountId: grant.accountId, leadId: grant.leadId, result },
   }]);
-  return { idempotencyKey: req.idempotencyKey, action: grant.action, status: 'succeeded' as const, result, replayed: false };
+  return { idempotencyKey: req.idempotencyKey, action: grant.action, status, result, replayed: false };
 }
 
 /**
@@ -83,7 +93,8 @@ export async function compensateInTransaction(tx: Queryable, key: string, actor:
   await lockKey(tx, key);
   const done = await previous(tx, key);
   if (!done) throw new AppError('not_found', `no execution ${key}`);
-  if (done.status === 'compensated') return { compensated: true };
+  // Nothing ran for a refused action: there is nothing to undo.
+  if (done.status === 'compensated' || done.status === 'refused') return { compensated: true };
   const tool = TOOLS[done.action as ToolAction];
   const g = { decisionId: done.decision_id, idempotencyKey: key, actor };
   if (!tool.canCompensate) {

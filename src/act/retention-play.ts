@@ -1,5 +1,6 @@
 import { recordDecision, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
 import { recordProposal } from '../reason/index.ts';
+import { outreachConsent } from '../sense/consent.ts';
 import type { Queryable } from '../store/index.ts';
 import { approvalExecutionKey } from './approvals.ts';
 import { compensateInTransaction, executeInTransaction } from './execute.ts';
@@ -10,7 +11,6 @@ export interface RetentionPlayState {
   agent: { id: string; offerAutonomy: number; notifyAutonomy: number };
   customer: { id: string; segment: string; region: string; inHoldout: boolean };
   amountCents: number;
-  hasServiceEmailConsent: boolean;
   /** The proposing agent's expected value and sentence, kept with the proposal. */
   ev: { value: number } & Record<string, unknown>;
   reason: string;
@@ -32,12 +32,15 @@ async function agentStopped(tx: Queryable, agentId: string): Promise<boolean> {
 
 async function decide(tx: Queryable, gate: PolicyGate, play: PlayRef, s: RetentionPlayState, action: 'offer_credit' | 'send_message', params: Record<string, unknown>, approvalTtlMs?: number) {
   const notify = action === 'send_message';
+  // The notice is decided on the consent in effect when it is sent, days after the offer perhaps, and goes where that consent allows.
+  const consent = notify ? await outreachConsent(tx, { accountId: play.accountId, leadId: null }, { channel: 'email', purpose: 'service' }, play.now) : null;
+  if (consent?.to) params = { ...params, to: consent.to, ...(consent.brand ? { brand: consent.brand } : {}) };
   const request: PolicyRequestInput = {
     agent: { id: s.agent.id, role: 'agent', autonomy: notify ? s.agent.notifyAutonomy : s.agent.offerAutonomy },
     action,
     customer: s.customer,
     context: notify
-      ? { channel: 'email', purpose: 'service', hasConsent: s.hasServiceEmailConsent, risk: 'low' }
+      ? { channel: 'email', purpose: 'service', hasConsent: consent!.granted, risk: 'low' }
       : { risk: 'low', amountCents: s.amountCents },
   };
   const decision = gate.decide(request);
@@ -101,8 +104,8 @@ export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number;
           // Waiting for a human is the approval queue's business now: approving it sends the notice.
           if (decision.outcome === 'approval') return { done: true, state: { ...s, notice: `waiting for approval: ${decision.reasons.join('; ')}` } };
           if (decision.outcome !== 'execute') return { done: true, state: { ...s, notice: `not sent: ${decision.reasons.join('; ') || decision.outcome}` } };
-          await executeInTransaction(tx, { decisionId, idempotencyKey: `play:${play.id}:notify`, actor: ACTOR, now: play.now });
-          return { done: true, state: { ...s, notice: 'queued' } };
+          const sent = await executeInTransaction(tx, { decisionId, idempotencyKey: `play:${play.id}:notify`, actor: ACTOR, now: play.now });
+          return { done: true, state: { ...s, notice: sent.status === 'refused' ? `not sent: ${String(sent.result.reason)}` : 'queued' } };
         },
       },
     },

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { ConsentChannel, ConsentPurpose, RECORD_INPUTS, ShortText } from '../contracts/index.ts';
+import { Brand, ConsentChannel, ConsentPurpose, RECORD_INPUTS, ShortText } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 import { insertRecord, patchRecord } from '../records/index.ts';
+import { outreachConsent } from '../sense/consent.ts';
 import { newId, type Queryable } from '../store/index.ts';
 
 /** Who a tool acts for and under which execution; tools never see a request without these. */
@@ -33,6 +34,16 @@ export interface Tool<P> {
   compensate: ((tx: Queryable, ctx: ToolContext, result: Record<string, unknown>) => Promise<void>) | null;
 }
 
+/**
+ * Thrown by a tool that will not act on an allowing decision any more, before it has done anything (a message whose
+ * consent was withdrawn since it was decided): the execution is recorded as refused, with `reason` and `detail`.
+ */
+export class ActionRefused extends Error {
+  constructor(readonly reason: string, readonly detail: Record<string, unknown> = {}) {
+    super(reason);
+  }
+}
+
 const need = (id: string | null, what: string): string => {
   if (!id) throw new AppError('validation_failed', `this action needs ${what}`, [{ path: what, message: 'missing' }]);
   return id;
@@ -44,7 +55,13 @@ const PriorityRouting = z.strictObject({ priority: z.enum(['high', 'urgent']), c
 const RouteLead = z.strictObject({ owner: ShortText });
 const UpdateRecord = z.strictObject({ kind: z.enum(['accounts', 'contacts', 'leads']), id: z.string(), fields: z.record(z.string(), z.unknown()) });
 const Credit = z.strictObject({ amountCents: z.number().int().min(1).max(10_000_000), currency: z.string().regex(/^[A-Z]{3}$/).default('USD'), reason: z.string().max(500).optional() });
-const SendMessage = z.strictObject({ channel: ConsentChannel, purpose: ConsentPurpose, template: ShortText, body: z.string().max(20_000).optional() });
+const SendMessage = z.strictObject({
+  channel: ConsentChannel, purpose: ConsentPurpose, template: ShortText, body: z.string().max(20_000).optional(),
+  /** The email address or phone number it goes to; absent: the customer's first point whose consent grants. */
+  to: z.string().trim().min(1).max(254).optional(),
+  /** The brand it goes out under; absent: the customer's. */
+  brand: Brand.optional(),
+});
 
 const creditTool: Tool<z.infer<typeof Credit>> = {
   params: Credit,
@@ -121,10 +138,19 @@ const DEFINITIONS = {
   send_message: {
     params: SendMessage,
     run: async (tx, ctx, p) => {
+      // Consent is read again as the message is queued, as it is in effect now: one withdrawn since the decision
+      // (while it waited for approval, say) stops it. No address goes into the reason: it reaches the ledger.
+      const consent = await outreachConsent(tx, { accountId: ctx.accountId, leadId: ctx.leadId }, { channel: p.channel, purpose: p.purpose, to: p.to, brand: p.brand }, ctx.now);
+      if (!consent.granted) {
+        const scope = `${p.channel}/${p.purpose}${consent.brand ? ` under brand ${consent.brand}` : ''}`;
+        const why = consent.consent ? `consent ${consent.consent.id} (${consent.consent.status}) decides` : consent.to === null && p.channel !== 'push' ? 'the customer has no contact point for the channel' : 'no consent speaks for it';
+        throw new ActionRefused(`not sent: no consent in effect for ${scope} to the message's contact point; ${why}`, { cause: 'consent', consentId: consent.consent?.id ?? null });
+      }
       const id = newId('msg');
       await tx.query(
-        'INSERT INTO messages (id, account_id, lead_id, channel, purpose, template, body, execution_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-        [id, ctx.accountId, ctx.leadId, p.channel, p.purpose, p.template, p.body ?? null, ctx.idempotencyKey, ctx.now.toISOString()],
+        `INSERT INTO messages (id, account_id, lead_id, channel, purpose, template, body, execution_key, created_at, contact_point, brand)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [id, ctx.accountId, ctx.leadId, p.channel, p.purpose, p.template, p.body ?? null, ctx.idempotencyKey, ctx.now.toISOString(), consent.to, consent.brand],
       );
       return { messageId: id };
     },

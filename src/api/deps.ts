@@ -12,7 +12,7 @@ import type { Metrics } from './metrics.ts';
 export interface ApiDeps {
   db: Db;
   bus: Bus;
-  config: Pick<Config, 'maxBodyBytes'>;
+  config: Pick<Config, 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates'>>;
   log: Logger;
   metrics: Metrics;
   auth: TokenAuthenticator;

@@ -64,6 +64,13 @@ export function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<
   return parsed.data;
 }
 
+/** Validates a decoded JSON body, naming each bad field; `what` names the body in the message. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown, what: string): z.output<T> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new AppError('validation_failed', `invalid ${what}`, toFieldIssues(parsed.error));
+  return parsed.data;
+}
+
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(200).optional(),

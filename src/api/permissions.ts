@@ -29,7 +29,24 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/customers/:id/features/history': ALL,
   // A data subject export holds everything about a person: admins only.
   'GET /api/v1/customers/:id/export': ['admin'],
+  // Erasure destroys a person's data for good: admins only.
+  'POST /api/v1/customers/:id/erase': ['admin'],
   'GET /api/v1/contacts/:id/consents/effective': ALL,
+  // Confirming a double opt-in records the person's word, as recording a consent does: never an agent.
+  'POST /api/v1/consents/:id/confirm': ['admin', 'reviewer'],
+
+  // Identity resolution (src/api/routes/identity.ts): reviewers are the data stewards.
+  'GET /api/v1/identity/reviews': STAFF,
+  'GET /api/v1/identity/reviews/:id': STAFF,
+  'POST /api/v1/identity/reviews/:id/merge': ['admin', 'reviewer'],
+  'POST /api/v1/identity/reviews/:id/keep-apart': ['admin', 'reviewer'],
+  'POST /api/v1/identity/merges': ['admin', 'reviewer'],
+  'POST /api/v1/identity/merges/:id/unmerge': ['admin', 'reviewer'],
+  'GET /api/v1/customers/:id/lineage': STAFF,
+  'POST /api/v1/identity/match': STAFF,
+  'GET /api/v1/identity/settings': STAFF,
+  'PUT /api/v1/identity/settings': ['admin'],
+  'POST /api/v1/identity/model/fit': ['admin'],
 
   'GET /api/v1/approvals': STAFF,
   'POST /api/v1/approvals/:id/approve': ['admin', 'reviewer'],
@@ -50,6 +67,11 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   // KPIs and agent performance (src/api/routes/insights.ts)
   'GET /api/v1/kpis': STAFF,
   'GET /api/v1/agents/stats': STAFF,
+
+  // Data quality and feature lineage (src/api/routes/quality.ts)
+  'GET /api/v1/customers/:id/quality': STAFF,
+  'GET /api/v1/quality/sources': STAFF,
+  'GET /api/v1/customers/:id/features/lineage': STAFF,
 
   'GET /api/v1/ledger': STAFF,
   'GET /api/v1/ledger/verify': STAFF,

@@ -4,7 +4,7 @@ import { AppError } from '../errors.ts';
 import type { Principal, TokenAuthenticator } from './auth.ts';
 import { PERMISSIONS, type Role } from './permissions.ts';
 
-export type Method = 'get' | 'post' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export type AppEnv = { Variables: { principal: Principal; route: string } };
 

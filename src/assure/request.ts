@@ -42,7 +42,10 @@ export const PolicyRequest = z.strictObject({
   context: z.strictObject({
     channel: z.enum(CHANNELS).optional(),
     purpose: z.enum(PURPOSES).optional(),
-    /** An effective consent exists for this channel and purpose. Absent means no consent. */
+    /**
+     * The consent in effect at decision time grants this channel and purpose for the contact point the message goes
+     * to and its brand (src/sense/consent.ts). Absent means no consent.
+     */
     hasConsent: z.boolean().default(false),
     /** Money the action moves, in cents. */
     amountCents: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),

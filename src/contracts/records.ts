@@ -1,10 +1,14 @@
 import { z } from 'zod';
 import { Attributes, Currency, DateOnly, Email, Money, Phone, ShortText, Timestamp } from './common.ts';
+import { normalizeEmail, normalizePhone } from '../records/normalize.ts';
 
 // Input schemas for the CRM records. They are strict: an unknown field is an error that names it.
 // Updates take the same fields, all optional. Server-owned fields (id, version, timestamps) never appear here.
 
 const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
+
+/** A brand of the tenant, as customers, consents and messages name it: a key, compared in lower case. */
+export const Brand = z.string().trim().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64').transform((b) => b.toLowerCase());
 
 export const AccountInput = z.strictObject({
   name: ShortText,
@@ -14,6 +18,8 @@ export const AccountInput = z.strictObject({
   tier: opt(z.enum(['free', 'standard', 'premium', 'enterprise'])),
   owner: opt(ShortText),
   externalId: opt(ShortText),
+  /** The brand the customer is with; messages to them go out under it unless they name another. */
+  brand: opt(Brand),
   attributes: Attributes.optional(),
 });
 
@@ -37,6 +43,7 @@ export const LeadInput = z.strictObject({
   source: opt(ShortText),
   status: z.enum(['new', 'working', 'qualified', 'disqualified', 'converted']).optional(),
   score: opt(z.number().min(0).max(100)),
+  brand: opt(Brand),
   attributes: Attributes.optional(),
 });
 
@@ -117,10 +124,19 @@ const ConsentFields = z.strictObject({
     channel: ConsentChannel,
     purpose: ConsentPurpose,
     status: z.enum(['granted', 'denied', 'withdrawn']),
+    /** Where the consent was captured (a form, a call, an import): kept as given. */
     source: ShortText,
     capturedAt: Timestamp,
     effectiveFrom: Timestamp.optional(),
     effectiveTo: opt(Timestamp),
+    /** The email address (channel email) or phone number (sms, phone) it is about; absent: the holder's own. */
+    contactPoint: opt(z.string().trim().min(1).max(254)),
+    /** The brand it was given to; absent: every brand of the tenant. */
+    brand: opt(Brand),
+    /** Given by double opt-in: the grant counts only from `confirmedAt` (POST /api/v1/consents/{id}/confirm). */
+    doubleOptIn: z.boolean().optional(),
+    /** When the person confirmed a double opt-in; given here only when the confirmation was already captured elsewhere. */
+    confirmedAt: opt(Timestamp),
 });
 // Instants, not strings: offsets make string order meaningless. Without effectiveFrom, capturedAt starts the window.
 const windowIsOrdered = (c: { capturedAt?: string; effectiveFrom?: string; effectiveTo?: string | null }) => {
@@ -130,10 +146,33 @@ const windowIsOrdered = (c: { capturedAt?: string; effectiveFrom?: string; effec
 const windowMessage = { path: ['effectiveTo'], message: 'must be after effectiveFrom (or capturedAt when effectiveFrom is absent)' };
 const oneHolder = (c: { contactId?: string; leadId?: string }) => (c.contactId === undefined) !== (c.leadId === undefined);
 const holderMessage = { path: ['contactId'], message: 'give exactly one of contactId and leadId' };
+
+/** The contact point as stored and compared: an email in lower case, a phone number as digits (src/records/normalize.ts). */
+export function normalizeContactPoint(channel: string, point: string): string {
+  return channel === 'email' ? normalizeEmail(point) : normalizePhone(point);
+}
+
+/** What a new consent must say beyond its fields' own types: a point that fits the channel, and honest timing. */
+function consentRules(c: z.infer<typeof ConsentFields>, ctx: z.RefinementCtx) {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (c.contactPoint != null) {
+    if (c.channel === 'push') issue('contactPoint', 'a push consent names no contact point: ACS keeps no device tokens');
+    else if (!(c.channel === 'email' ? Email : Phone).safeParse(c.contactPoint).success) issue('contactPoint', `must be ${c.channel === 'email' ? 'an email address' : 'a phone number'} for channel ${c.channel}`);
+  }
+  if (c.doubleOptIn && c.status !== 'granted') issue('doubleOptIn', 'only a grant is given by double opt-in');
+  if (c.confirmedAt != null && !c.doubleOptIn) issue('confirmedAt', 'only a double opt-in is confirmed');
+  if (c.confirmedAt != null && Date.parse(c.confirmedAt) < Date.parse(c.capturedAt)) issue('confirmedAt', 'must not be before capturedAt');
+  // A withdrawal or refusal takes effect when it is captured: it cannot be scheduled for later.
+  if (c.status !== 'granted' && c.effectiveFrom && Date.parse(c.effectiveFrom) > Date.parse(c.capturedAt)) {
+    issue('effectiveFrom', `a ${c.status} consent takes effect when captured; effectiveFrom cannot be later`);
+  }
+}
+
 // A consent takes effect when it was captured unless it says otherwise.
-export const ConsentInput = ConsentFields.refine(windowIsOrdered, windowMessage).refine(oneHolder, holderMessage).transform((c) => ({
+export const ConsentInput = ConsentFields.refine(windowIsOrdered, windowMessage).refine(oneHolder, holderMessage).superRefine(consentRules).transform((c) => ({
   ...c,
   effectiveFrom: c.effectiveFrom ?? c.capturedAt,
+  ...(c.contactPoint != null ? { contactPoint: normalizeContactPoint(c.channel, c.contactPoint) } : {}),
 }));
 
 const pair = <T extends z.ZodObject>(create: z.ZodType, fields: T) => ({ create, update: fields.partial() });
@@ -149,8 +188,12 @@ export const RECORD_INPUTS = {
   products: pair(ProductInput, ProductInput),
   subscriptions: pair(SubscriptionInput, SubscriptionInput),
   partners: pair(PartnerInput, PartnerInput),
-  // The holder of a consent never changes: a new holder is a new consent.
-  consents: { create: ConsentInput, update: ConsentFields.omit({ contactId: true, leadId: true }).partial().refine(windowIsOrdered, windowMessage) },
+  // Whose consent it is, for which point and brand, and how it was given never change: another is a new consent.
+  // A double opt-in is confirmed through POST /api/v1/consents/{id}/confirm.
+  consents: {
+    create: ConsentInput,
+    update: ConsentFields.omit({ contactId: true, leadId: true, contactPoint: true, brand: true, doubleOptIn: true, confirmedAt: true }).partial().refine(windowIsOrdered, windowMessage),
+  },
 } as const;
 
 export type RecordKind = keyof typeof RECORD_INPUTS;

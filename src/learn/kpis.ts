@@ -257,7 +257,7 @@ export async function kpis(q: Queryable, opts: { now: Date; days: number; agents
  * - overrideRate: of the agent's approvals a human decided (approved, with or without edits, or rejected), the
  *   share rejected or approved with edited parameters; null when a human decided none.
  * - executed: decided proposals with at least one execution recorded (an action that ran, even if a play later
- *   compensated it).
+ *   compensated it); one its tool refused when it came to run (consent withdrawn meanwhile) did not run.
  */
 export async function agentStats(q: Queryable, opts: { now: Date; days: number; agents: RegisteredAgent[] }): Promise<AgentStats[]> {
   const range = dayRange(opts.now, opts.days);
@@ -270,7 +270,7 @@ export async function agentStats(q: Queryable, opts: { now: Date; days: number; 
               count(*) FILTER (WHERE p.status = 'suppressed')::int AS suppressed,
               count(*) FILTER (WHERE p.status = 'held_out')::int AS held_out,
               count(d.id)::int AS decided,
-              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM executions e WHERE e.decision_id = d.id))::int AS executed,
+              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM executions e WHERE e.decision_id = d.id AND e.status <> 'refused'))::int AS executed,
               count(*) FILTER (WHERE d.outcome = 'deny')::int AS denied,
               count(*) FILTER (WHERE a.status = 'pending')::int AS pending,
               count(*) FILTER (WHERE a.status = 'approved' AND a.edited_params IS NULL)::int AS approved,

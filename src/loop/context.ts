@@ -1,8 +1,8 @@
 import type { CustomerContext } from '../reason/index.ts';
-import { effectiveConsents } from '../sense/index.ts';
+import { consentFacts, effectiveConsents, type ConsentFact } from '../sense/index.ts';
 import type { Queryable } from '../store/index.ts';
 
-/** How a customer can be reached: contacts, and the effective consents that grant contact. */
+/** How a customer can be reached: contacts, and the consent records in effect for their points. */
 export type Reach = Pick<CustomerContext, 'contacts' | 'consents'>;
 
 export interface ContextOptions {
@@ -32,7 +32,7 @@ async function loadReach(q: Queryable, accountIds: string[], now: Date): Promise
   if (accountIds.length === 0) return byAccount;
   const contacts = await q.query<{ id: string; account_id: string; email: string | null; phone: string | null }>(
     'SELECT id, account_id, email, phone FROM contacts WHERE account_id = ANY($1::text[]) AND deleted_at IS NULL ORDER BY id', [accountIds]);
-  const ownerOf = new Map(contacts.map((c) => [c.id, c.account_id]));
+  const holders = new Map(contacts.map((c) => [c.id, c]));
   const consents = await effectiveConsents(q, contacts.map((c) => c.id), now);
   for (const id of accountIds) byAccount.set(id, { contacts: [], consents: [], raw: [] });
   for (const c of contacts) {
@@ -40,20 +40,19 @@ async function loadReach(q: Queryable, accountIds: string[], now: Date): Promise
     r.contacts.push({ email: c.email, phone: c.phone });
     r.raw.push(c);
   }
-  for (const c of consents) {
-    if (c.status === 'granted') byAccount.get(ownerOf.get(c.contactId as string)!)?.consents.push({ channel: String(c.channel), purpose: String(c.purpose) });
-  }
+  // Withdrawals and refusals too: a later one for a point outweighs an earlier, broader grant.
+  for (const f of consentFacts(consents, holders)) byAccount.get(holders.get(f.holderId!)!.account_id)!.consents.push(f);
   return byAccount;
 }
 
 async function accountContexts(q: Queryable, accountIds: string[], now: Date, opts: ContextOptions): Promise<CustomerContext[]> {
   if (accountIds.length === 0) return [];
   const accounts = await q.query<{
-    id: string; customer_id: string; name: string; attributes: Record<string, unknown>; features: Record<string, number | string | null> | null;
+    id: string; customer_id: string; name: string; brand: string | null; attributes: Record<string, unknown>; features: Record<string, number | string | null> | null;
     contract: string | null; payment_method: string | null; paperless_billing: boolean | null; tenure_months: number | null;
     monthly_amount: number | null; services: Record<string, unknown> | null; has_subscription: boolean;
   }>(
-    `SELECT a.id, a.customer_id, a.name, a.attributes, f.features, s.contract, s.payment_method, s.paperless_billing, s.tenure_months,
+    `SELECT a.id, a.customer_id, a.name, a.brand, a.attributes, f.features, s.contract, s.payment_method, s.paperless_billing, s.tenure_months,
             s.monthly_amount, s.services, s.id IS NOT NULL AS has_subscription
      FROM accounts a
      LEFT JOIN LATERAL (SELECT * FROM subscriptions x WHERE x.account_id = a.id AND x.deleted_at IS NULL ORDER BY x.id LIMIT 1) s ON true
@@ -67,7 +66,7 @@ async function accountContexts(q: Queryable, accountIds: string[], now: Date, op
   return accounts.map((a) => {
     const r = reach.get(a.id);
     return {
-      accountId: a.id, customerId: a.customer_id, name: a.name, attributes: a.attributes,
+      accountId: a.id, customerId: a.customer_id, name: a.name, brand: a.brand, attributes: a.attributes,
       subscription: a.has_subscription
         ? { contract: a.contract, paymentMethod: a.payment_method, paperlessBilling: a.paperless_billing, tenureMonths: a.tenure_months, monthlyAmount: a.monthly_amount, services: a.services ?? {} }
         : null,
@@ -106,10 +105,10 @@ async function sharedContactPoints(q: Queryable, contacts: { account_id: string;
 async function leadContexts(q: Queryable, leadIds: string[], now: Date): Promise<CustomerContext[]> {
   if (leadIds.length === 0) return [];
   const leads = await q.query<{
-    id: string; email: string | null; phone: string | null; company: string | null; first_name: string | null; last_name: string | null;
+    id: string; email: string | null; phone: string | null; company: string | null; first_name: string | null; last_name: string | null; brand: string | null;
     status: string; attributes: Record<string, unknown>; web_visits: number; engagements: number; last_signal_at: Date | null;
   }>(
-    `SELECT l.id, l.email, l.phone, l.company, l.first_name, l.last_name, l.status, l.attributes, agg.*
+    `SELECT l.id, l.email, l.phone, l.company, l.first_name, l.last_name, l.brand, l.status, l.attributes, agg.*
      FROM leads l CROSS JOIN LATERAL (SELECT
        count(*) FILTER (WHERE s.type = 'web_visit' AND s.occurred_at > $2::timestamptz - interval '7 days')::int AS web_visits,
        count(*) FILTER (WHERE s.type = 'email_engagement' AND s.data->>'event' IN ('opened', 'clicked', 'replied')
@@ -119,13 +118,16 @@ async function leadContexts(q: Queryable, leadIds: string[], now: Date): Promise
      WHERE l.id = ANY($1::text[]) AND l.deleted_at IS NULL ORDER BY l.id`,
     [leadIds, now.toISOString()],
   );
-  const consents = await effectiveConsents(q, leads.map((l) => l.id), now);
+  const facts = consentFacts(await effectiveConsents(q, leads.map((l) => l.id), now), new Map(leads.map((l) => [l.id, l])));
+  const factsOf = new Map<string, ConsentFact[]>();
+  for (const f of facts) factsOf.set(f.holderId!, [...(factsOf.get(f.holderId!) ?? []), f]);
   return leads.map((l) => ({
     reachLoaded: true,
     accountId: null, customerId: null, name: [l.first_name, l.last_name].filter(Boolean).join(' ') || null, attributes: l.attributes, subscription: null,
     features: { webVisits7d: l.web_visits, emailEngagements30d: l.engagements, lastSignalAt: l.last_signal_at ? new Date(l.last_signal_at).toISOString() : null },
-    consents: consents.filter((c) => c.status === 'granted' && c.leadId === l.id).map((c) => ({ channel: String(c.channel), purpose: String(c.purpose) })),
+    consents: factsOf.get(l.id) ?? [],
     contacts: [{ email: l.email, phone: l.phone }],
+    brand: l.brand,
     lead: { id: l.id, email: l.email, phone: l.phone, company: l.company, firstName: l.first_name, lastName: l.last_name, status: l.status },
   }));
 }

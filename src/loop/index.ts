@@ -6,7 +6,7 @@ import {
   AGENTS, arbitrate, autonomyInForce, conflictReason, DEFAULT_RULES, loadAgentSettings, recordProposals, stoppedAgents,
   type Agent, type AgentSettings, type ArbitrationRules, type ChurnModel, type CustomerContext, type ProposalDraft, type ProposalRecordInput, type RecentAction,
 } from '../reason/index.ts';
-import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
+import { addressOutreach, SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { addReach, loadContexts } from './context.ts';
 
@@ -65,8 +65,20 @@ export function holdoutKey(ctx: CustomerContext): string {
   return ctx.customerId ?? ctx.accountId!;
 }
 
-function policyRequest(draft: ProposalDraft, ctx: CustomerContext, settings: AgentSettings): PolicyRequestInput {
-  const consent = draft.channel && draft.purpose ? ctx.consents.some((c) => c.channel === draft.channel && c.purpose === draft.purpose) : false;
+/**
+ * An outreach draft addressed: to the point it names, or else to the first of the customer's points whose consent
+ * in effect grants, under its own brand or else the customer's; both go into its parameters, so the message goes
+ * where consent was checked and the tool can check it again. Whether consent grants is the policy's `hasConsent`.
+ */
+function addressed(draft: ProposalDraft, ctx: CustomerContext): { draft: ProposalDraft; hasConsent: boolean } {
+  if (!draft.channel || !draft.purpose) return { draft, hasConsent: false };
+  const named = draft.params as { to?: string; brand?: string };
+  const a = addressOutreach(ctx.consents, ctx.contacts, { channel: draft.channel, purpose: draft.purpose, to: named.to, brand: named.brand ?? ctx.brand ?? null });
+  const params = { ...draft.params, ...(a.to ? { to: a.to } : {}), ...(a.brand ? { brand: a.brand } : {}) };
+  return { draft: { ...draft, params }, hasConsent: a.granted };
+}
+
+function policyRequest(draft: ProposalDraft, ctx: CustomerContext, settings: AgentSettings, consent: boolean): PolicyRequestInput {
   return {
     agent: { id: draft.agentId, role: 'agent', autonomy: autonomyInForce(settings, draft.agentId, draft.action) },
     action: draft.action,
@@ -139,9 +151,10 @@ export function judgeSubject(ctx: CustomerContext, drafts: ProposalDraft[], rece
     verdict.winner = verdict.heldOut = ranked[0] ?? null;
   } else {
     for (const draft of ranked) {
-      const request = policyRequest(draft, ctx, env.settings);
+      const outreach = addressed(draft, ctx);
+      const request = policyRequest(outreach.draft, ctx, env.settings, outreach.hasConsent);
       const decision = env.gate.decide(request);
-      verdict.decided.push({ draft, request, decision });
+      verdict.decided.push({ draft: outreach.draft, request, decision });
       if (decision.outcome !== 'deny') {
         verdict.winner = draft;
         break;
@@ -233,7 +246,6 @@ export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: Loop
         agent: { id: draft.agentId, offerAutonomy: decision.autonomy, notifyAutonomy: autonomyInForce(settings, draft.agentId, 'send_message') },
         customer: { id: request.customer.id, segment: request.customer.segment, region: request.customer.region, inHoldout: false },
         amountCents: Number(draft.params.amountCents),
-        hasServiceEmailConsent: verdict.ctx.consents.some((c) => c.channel === 'email' && c.purpose === 'service'),
         ev: draft.ev as unknown as RetentionPlayState['ev'], reason: draft.reason, offer: { decisionId, approvalId },
       };
       await startPlayInTransaction(q, play, { accountId: verdict.ctx.accountId, state, actor: `agent:${draft.agentId}`, now, step: approvalId ? 'await_approval' : 'apply_credit' });

@@ -3,6 +3,7 @@ import { AppError } from '../errors.ts';
 import { publish } from '../bus/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import { newId, type Db, type Queryable } from '../store/index.ts';
+import { syncRecordPeople } from '../sense/identity/people.ts';
 import { registerIdentities, releaseIdentities, releaseOwner } from './identities.ts';
 
 interface TableMeta {
@@ -98,6 +99,7 @@ export async function insertRecord(tx: Queryable, kind: RecordKind, input: Recor
   );
   const record = toApi(row!);
   await registerIdentities(tx, kind, record, 'record');
+  await syncRecordPeople(tx, kind, [record], 'record');
   await announce(tx, kind, null, record);
   await appendToLedger(tx, [{ type: 'record.created', actor, subjectType: kind, subjectId: record.id, data: { fields: Object.keys(input).sort(), version: 1 } }]);
   return record;
@@ -185,6 +187,7 @@ export async function patchRecord(
   // An email or account that changed must stop resolving to the old profile.
   await releaseIdentities(tx, kind, current);
   await registerIdentities(tx, kind, record, 'record');
+  await syncRecordPeople(tx, kind, [record], 'record');
   await announce(tx, kind, current, record);
   await appendToLedger(tx, [{ type: 'record.updated', actor, subjectType: kind, subjectId: id, data: { fields: Object.keys(patch).sort(), version: record.version } }]);
   return record;
@@ -204,6 +207,7 @@ export async function deleteRecord(db: Db, kind: RecordKind, id: string, actor: 
     const record = toApi(row);
     await releaseIdentities(tx, kind, record);
     await releaseOwner(tx, kind, id);
+    await syncRecordPeople(tx, kind, [record], 'record');
     await announce(tx, kind, record, null);
     if (reason) await tx.query('INSERT INTO deletion_reasons (kind, record_id, reason, actor) VALUES ($1, $2, $3, $4)', [kind, id, reason, actor]);
     await appendToLedger(tx, [{ type: 'record.deleted', actor, subjectType: kind, subjectId: id, data: { version: record.version, ...(reason ? { reasonGiven: true } : {}) } }]);

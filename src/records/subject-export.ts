@@ -18,6 +18,10 @@ const SECTIONS: { name: string; sql: string }[] = [
   { name: 'interactions', sql: 'SELECT * FROM interactions WHERE account_id = $1 ORDER BY occurred_at, id' },
   { name: 'signals', sql: 'SELECT * FROM signals WHERE account_id = $1 ORDER BY occurred_at, id' },
   { name: 'features', sql: 'SELECT * FROM customer_features WHERE account_id = $1' },
+  // Identity resolution: the person records behind the profile, the merges in or out of it, the reviews about it.
+  { name: 'people', sql: 'SELECT * FROM identity_people WHERE account_id = $1 ORDER BY observed_at, id' },
+  { name: 'merges', sql: 'SELECT * FROM identity_merges WHERE survivor_id = $1 OR merged_id = $1 ORDER BY created_at, id' },
+  { name: 'identityReviews', sql: 'SELECT * FROM identity_reviews WHERE account_id = $1 OR candidate_id = $1 ORDER BY created_at, id' },
   { name: 'proposals', sql: 'SELECT * FROM proposals WHERE account_id = $1 ORDER BY created_at, id' },
   { name: 'decisions', sql: 'SELECT d.* FROM decisions d JOIN proposals p ON p.id = d.proposal_id WHERE p.account_id = $1 ORDER BY d.decided_at, d.id' },
   { name: 'approvals', sql: 'SELECT a.* FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id WHERE p.account_id = $1 ORDER BY a.id' },
@@ -26,6 +30,8 @@ const SECTIONS: { name: string; sql: string }[] = [
   { name: 'credits', sql: 'SELECT * FROM credits WHERE account_id = $1 ORDER BY id' },
   { name: 'messages', sql: 'SELECT * FROM messages WHERE account_id = $1 ORDER BY id' },
   { name: 'plays', sql: 'SELECT * FROM plays WHERE account_id = $1 ORDER BY id' },
+  // The register of erasures of this customer (src/records/erasure.ts), with the reasons given.
+  { name: 'erasures', sql: 'SELECT * FROM erasures WHERE account_id = $1 ORDER BY created_at, id' },
 ];
 
 export interface SubjectExport {

@@ -3,6 +3,66 @@ import { CASES_CHANGED } from '../records/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './intake.ts';
 
+/** How a feature folds its signals: `last` is the metric of the newest, `newest` its time. */
+export type FeatureAggregate = 'sum' | 'count' | 'mean' | 'last' | 'newest';
+
+export interface SignalFeature {
+  /** The column of `w` that holds it. */
+  column: string;
+  aggregate: FeatureAggregate;
+  /** The signal type it reads; every type when absent. */
+  type?: string;
+  /** The window: signals after as_of − days[0] up to as_of − days[1]. */
+  days: [number, number];
+  /** A further condition on the signal `s`. */
+  where?: string;
+}
+
+/** Every window lies within the last 90 days, the range each account's signals are read from. */
+export const FEATURE_SCAN_DAYS = 90;
+
+/**
+ * Which signals make each signal-based feature, and how: declared once, so the refresh, the history and the
+ * lineage (`src/sense/lineage.ts`) read the same signals.
+ */
+export const SIGNAL_FEATURES: Record<string, SignalFeature> = {
+  usage7d: { column: 'usage7d', aggregate: 'sum', type: 'usage', days: [7, 0] },
+  usagePrior28d: { column: 'usage_prior', aggregate: 'sum', type: 'usage', days: [35, 7] },
+  paymentFailures30d: { column: 'payment_failures', aggregate: 'count', type: 'payment_failed', days: [30, 0] },
+  billingDisputes90d: { column: 'disputes', aggregate: 'count', type: 'billing_dispute', days: [90, 0] },
+  tickets30d: { column: 'tickets', aggregate: 'count', type: 'support_ticket', days: [30, 0] },
+  ticketSentiment30d: { column: 'sentiment', aggregate: 'mean', type: 'support_ticket', days: [30, 0] },
+  webVisits7d: { column: 'visits', aggregate: 'count', type: 'web_visit', days: [7, 0] },
+  emailEngagements30d: { column: 'engagements', aggregate: 'count', type: 'email_engagement', days: [30, 0], where: `s.data->>'event' IN ('opened', 'clicked', 'replied')` },
+  lastNps: { column: 'last_nps', aggregate: 'last', type: 'nps', days: [90, 0] },
+  complaints90d: { column: 'complaints', aggregate: 'count', type: 'outcome', days: [90, 0], where: `s.data->>'kind' = 'complaint'` },
+  lastSignalAt: { column: 'last_signal_at', aggregate: 'newest', days: [90, 0] },
+};
+
+/** The condition a signal `s` meets to count for feature `f`, for a window ending at `pts.as_of`. */
+export function featureCondition(f: SignalFeature): string {
+  return [
+    ...(f.type ? [`s.type = '${f.type}'`] : []),
+    `s.occurred_at > pts.as_of - interval '${f.days[0]} days'`,
+    ...(f.days[1] ? [`s.occurred_at <= pts.as_of - interval '${f.days[1]} days'`] : []),
+    ...(f.where ? [f.where] : []),
+  ].join(' AND ');
+}
+
+/** The signals of account `pts.account_id` that any feature may read, for a window ending at `pts.as_of`. */
+export const FEATURE_SCAN = `s.account_id = pts.account_id AND s.occurred_at > pts.as_of - interval '${FEATURE_SCAN_DAYS} days' AND s.occurred_at <= pts.as_of`;
+
+/** Newest first, ties by id: the order `last` and the lineage agree on. */
+export const NEWEST_FIRST = 's.occurred_at DESC, s.id DESC';
+
+const AGGREGATE_SQL: Record<FeatureAggregate, (cond: string) => string> = {
+  sum: (c) => `coalesce(sum(s.metric) FILTER (WHERE ${c}), 0)`,
+  count: (c) => `count(*) FILTER (WHERE ${c})`,
+  mean: (c) => `avg(s.metric) FILTER (WHERE ${c})`,
+  last: (c) => `(array_agg(s.metric ORDER BY ${NEWEST_FIRST}) FILTER (WHERE ${c}))[1]`,
+  newest: (c) => `max(s.occurred_at) FILTER (WHERE ${c})`,
+};
+
 /**
  * Rolling features per customer, recomputed from the signal history in one statement for a whole
  * batch of customers. Windows end at `asOf`:
@@ -22,23 +82,14 @@ w AS (
   FROM pts
   -- Per account, so each aggregate reads that account's index range, not the whole table.
   CROSS JOIN LATERAL (SELECT
-    coalesce(sum(s.metric) FILTER (WHERE s.type = 'usage' AND s.occurred_at > pts.as_of - interval '7 days'), 0) AS usage7d,
-    coalesce(sum(s.metric) FILTER (WHERE s.type = 'usage' AND s.occurred_at <= pts.as_of - interval '7 days'
-                                   AND s.occurred_at > pts.as_of - interval '35 days'), 0) AS usage_prior,
-    count(*) FILTER (WHERE s.type = 'payment_failed' AND s.occurred_at > pts.as_of - interval '30 days') AS payment_failures,
-    count(*) FILTER (WHERE s.type = 'billing_dispute') AS disputes,
-    count(*) FILTER (WHERE s.type = 'support_ticket' AND s.occurred_at > pts.as_of - interval '30 days') AS tickets,
-    avg(s.metric) FILTER (WHERE s.type = 'support_ticket' AND s.occurred_at > pts.as_of - interval '30 days') AS sentiment,
-    count(*) FILTER (WHERE s.type = 'web_visit' AND s.occurred_at > pts.as_of - interval '7 days') AS visits,
-    count(*) FILTER (WHERE s.type = 'email_engagement' AND s.data->>'event' IN ('opened', 'clicked', 'replied')
-                     AND s.occurred_at > pts.as_of - interval '30 days') AS engagements,
-    (array_agg(s.metric ORDER BY s.occurred_at DESC) FILTER (WHERE s.type = 'nps'))[1] AS last_nps,
-    count(*) FILTER (WHERE s.type = 'outcome' AND s.data->>'kind' = 'complaint') AS complaints,
-    max(s.occurred_at) AS last_signal_at
+    ${Object.values(SIGNAL_FEATURES).map((f) => `${AGGREGATE_SQL[f.aggregate](featureCondition(f))} AS ${f.column}`).join(',\n    ')}
     FROM signals s
-    WHERE s.account_id = pts.account_id AND s.occurred_at > pts.as_of - interval '90 days' AND s.occurred_at <= pts.as_of
+    WHERE ${FEATURE_SCAN}
   ) agg
 )`;
+
+/** A case `c` that counts in openCases. */
+export const OPEN_CASE = `c.status IN ('open', 'pending') AND c.deleted_at IS NULL`;
 
 /** The features object of a row of `w`. `openCases` is the current count: cases keep no history of their status. */
 const FEATURES_JSON = `jsonb_build_object(
@@ -54,7 +105,7 @@ const FEATURES_JSON = `jsonb_build_object(
   'lastNps', w.last_nps,
   'complaints90d', w.complaints,
   'lastSignalAt', to_char(w.last_signal_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-  'openCases', (SELECT count(*) FROM cases c WHERE c.account_id = w.account_id AND c.status IN ('open', 'pending') AND c.deleted_at IS NULL)
+  'openCases', (SELECT count(*) FROM cases c WHERE c.account_id = w.account_id AND ${OPEN_CASE})
 )`;
 
 // Many accounts, one time.

@@ -2,8 +2,14 @@ export { ingestSignals, ingestInTransaction, SIGNALS_ACCEPTED } from './intake.t
 export { IntakeQueue } from './intake-queue.ts';
 export type { IntakeItem, IntakeOutcome, IntakeContext, AcceptedSignal, SignalsAcceptedEvent } from './intake.ts';
 export { featuresAt, refreshFeatures, subscribeFeatureUpdates, type CustomerFeatures } from './features.ts';
-export { getProfile, effectiveConsents, consentHistory, featureHistory } from './profile.ts';
+export { getProfile, findAccount, effectiveConsents, consentHistory, featureHistory } from './profile.ts';
 export type { Profile, TimelineItem, ConsentHistoryItem, ChurnInput, FeatureHistory } from './profile.ts';
+export type { ConsentOverview, ConsentRecordState, EffectiveConsent } from './profile.ts';
+export { addressOutreach, confirmConsent, consentFacts, decidingConsent, grants, outreachConsent, pointFor, pointsFor } from './consent.ts';
+export type { Addressed, ConsentFact, ContactDetails, OutreachRequest, OutreachSubject, OutreachTarget } from './consent.ts';
 export { listQuarantine, getQuarantine, lockOpenQuarantine, closeQuarantine, quarantineNow } from './quarantine.ts';
 export type { QuarantineRecord } from './quarantine.ts';
 export { scoreSentiment } from './sentiment.ts';
+export { admitSignal, profileQuality, sourceQuality, signalGateIssues, QUALITY_RULES, PLACEHOLDER_ACCOUNT_NAME } from './quality.ts';
+export type { QualityRule, ProfileQuality, SourceQuality } from './quality.ts';
+export { featureLineage, type LineageReport, type FeatureLineage } from './lineage.ts';

@@ -1,8 +1,12 @@
-import { parseSignal, type FieldIssue, type Signal } from '../contracts/index.ts';
+import type { FieldIssue, Signal } from '../contracts/index.ts';
+import type { SignalGates } from '../config.ts';
 import { publish } from '../bus/index.ts';
 import { appendToLedger, canonicalJson, lockLedger, sha256, type LedgerEvent } from '../ledger/index.ts';
 import { claimIdentities, identityKeys, lookupIdentities, type IdentityClaim, type IdentityKey } from '../records/index.ts';
 import { insertRows, newId, type Db, type Queryable } from '../store/index.ts';
+import { personFields, registerPeople, resolveNewProfiles, type PersonEntry, type Placement } from './identity/index.ts';
+import { pointFor } from './consent.ts';
+import { admitSignal, PLACEHOLDER_ACCOUNT_NAME } from './quality.ts';
 import { insertQuarantine, quarantineRows, type QuarantineInput } from './quarantine.ts';
 import { scoreSentiment } from './sentiment.ts';
 
@@ -17,6 +21,8 @@ export interface IntakeContext {
   now?: Date;
   /** When false, invalid items are reported but not quarantined (a resubmission from quarantine). */
   quarantine?: boolean;
+  /** Bounds on occurredAt beyond the contract (src/sense/quality.ts); defaults when absent. */
+  gates?: SignalGates;
 }
 
 export interface AcceptedSignal {
@@ -26,6 +32,8 @@ export interface AcceptedSignal {
   accountId: string | null;
   leadId: string | null;
   created?: 'account' | 'lead';
+  /** For a new profile whose subject named a person: what identity resolution did with it. */
+  identity?: Placement;
 }
 
 export interface IntakeOutcome {
@@ -59,6 +67,7 @@ interface Pending {
   keys: IdentityKey[];
   owner?: { accountId: string | null; leadId: string | null };
   created?: 'account' | 'lead';
+  identity?: Placement;
 }
 
 export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ctx: IntakeContext): Promise<IntakeOutcome> {
@@ -77,9 +86,9 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
       rejects.push({ index, source: ctx.source, reason: 'malformed JSON', issues: [{ path: '(body)', message: `malformed JSON: ${item.error}` }], raw: item.malformed });
       return;
     }
-    const parsed = parseSignal(item.value);
+    const parsed = admitSignal(item.value, now, ctx.gates);
     if (!parsed.ok) {
-      rejects.push({ index, source: ctx.source, reason: 'failed validation', issues: parsed.issues, raw: JSON.stringify(item.value) ?? String(item.value) });
+      rejects.push({ index, source: ctx.source, reason: parsed.reason, issues: parsed.issues, signalSource: parsed.signalSource, raw: JSON.stringify(item.value) ?? String(item.value) });
       return;
     }
     const id = parsed.signal.id ?? newId('sig');
@@ -110,9 +119,12 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
   const consentRows = formConsents(fresh, now);
   await insertRows(tx, 'consents', {
     id: 'text', lead_id: 'text', channel: 'text', purpose: 'text', status: 'text', source: 'text', captured_at: 'timestamptz', effective_from: 'timestamptz',
+    contact_point: 'text', brand: 'text',
   }, consentRows);
   const caseRows = ticketCases(fresh, now);
   await insertRows(tx, 'cases', { id: 'text', account_id: 'text', subject: 'text', description: 'text', priority: 'text', channel: 'text', opened_at: 'timestamptz' }, caseRows);
+  // After the rows exist, so a new profile that proves to be a known person is folded in with them.
+  await resolveDescribedPeople(tx, fresh, ctx, now);
 
   const quarantined = ctx.quarantine === false ? null : quarantineRows(rejects, ctx.actor);
   if (quarantined) await insertQuarantine(tx, quarantined.rows);
@@ -127,7 +139,7 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
       actor: ctx.actor,
       subjectType: 'signals',
       subjectId: p.id,
-      data: { signalType: p.signal.type, version: p.signal.version, accountId: p.owner!.accountId, leadId: p.owner!.leadId, digest: sha256(canonicalJson(signalRows[i])) },
+      data: { signalType: p.signal.type, version: p.signal.version, ...(p.signal.upgradedFrom ? { upgradedFrom: p.signal.upgradedFrom } : {}), accountId: p.owner!.accountId, leadId: p.owner!.leadId, digest: sha256(canonicalJson(signalRows[i])) },
     })),
     ...(quarantined?.events ?? []),
   ];
@@ -147,7 +159,7 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
   }
 
   for (const p of fresh) {
-    outcome.accepted.push({ index: p.index, id: p.id, type: p.signal.type, ...p.owner!, ...(p.created ? { created: p.created } : {}) });
+    outcome.accepted.push({ index: p.index, id: p.id, type: p.signal.type, ...p.owner!, ...(p.created ? { created: p.created } : {}), ...(p.identity ? { identity: p.identity } : {}) });
   }
   outcome.accepted.sort((a, b) => a.index - b.index);
   outcome.duplicates.sort((a, b) => a.index - b.index);
@@ -178,7 +190,7 @@ async function resolveSubjects(tx: Queryable, batch: Pending[], ctx: IntakeConte
       p.created = 'lead';
       events.push({ type: 'record.created', actor: ctx.actor, subjectType: 'leads', subjectId: lead.id as string, data: { via: 'signal', signalId: p.id, version: 1 } });
     } else {
-      const account = { id: newId('acc'), customer_id: p.signal.subject.customerId ?? null, name: 'Unidentified customer', kind: 'person', attributes: { createdFrom: 'signal' }, created_at: now };
+      const account = { id: newId('acc'), customer_id: p.signal.subject.customerId ?? null, name: PLACEHOLDER_ACCOUNT_NAME, kind: 'person', attributes: { createdFrom: 'signal' }, created_at: now };
       newAccounts.push(account);
       p.owner = { accountId: account.id, leadId: null };
       p.created = 'account';
@@ -206,6 +218,31 @@ async function resolveSubjects(tx: Queryable, batch: Pending[], ctx: IntakeConte
   await insertRows(tx, 'leads', { id: 'text', first_name: 'text', last_name: 'text', email: 'text', phone: 'text', company: 'text', source: 'text', attributes: 'jsonb' }, newLeads);
   await claimIdentities(tx, claims);
   return { events };
+}
+
+/**
+ * Signals that describe their person (`subject.person`) add a person record to identity resolution. A profile made
+ * for a newcomer is resolved against the people already known and may be folded into one of them; the batch's
+ * signals then belong to that profile. A known subject's person record just joins its profile, for survivorship.
+ */
+async function resolveDescribedPeople(tx: Queryable, batch: Pending[], ctx: IntakeContext, now: Date): Promise<void> {
+  const entry = (p: Pending): PersonEntry => ({
+    id: `signals:${p.id}`, sourceKind: 'signals', sourceId: p.id, source: p.signal.source ?? ctx.source, accountId: p.owner!.accountId, leadId: p.owner!.leadId,
+    fields: personFields({ ...p.signal.subject.person, email: p.signal.subject.email, phone: p.signal.subject.phone }),
+    observedAt: p.signal.occurredAt ?? now.toISOString(),
+    matchedBy: p.created ? 'new profile' : 'identifier',
+  });
+  const described = batch.filter((p) => p.signal.subject.person);
+  const newcomers = described.filter((p) => p.created === 'account');
+  await registerPeople(tx, described.filter((p) => p.created !== 'account').map(entry));
+  const placements = await resolveNewProfiles(tx, newcomers.map(entry), { actor: ctx.actor, now });
+  newcomers.forEach((p, i) => {
+    const placement = placements[i]!;
+    p.identity = placement;
+    if (placement.outcome !== 'merged') return;
+    const folded = p.owner!.accountId;
+    for (const other of batch) if (other.owner!.accountId === folded) other.owner = { accountId: placement.survivorId, leadId: null };
+  });
 }
 
 function leadFromForm(s: Signal): Record<string, unknown> {
@@ -260,18 +297,20 @@ function signalRow(p: Pending, now: Date, source: string) {
 
 /**
  * The consent boxes ticked on a lead form (version 2), as granted consents of the lead, captured when the form
- * was sent. A form from someone already known as a customer keeps its boxes in the signal only: the customer's
- * contacts hold their consents.
+ * was sent, each for the address or number the form gave for its channel (the signal's subject when the form has
+ * none; with neither, the lead's own) and for the box's brand. A form from someone already known as a customer
+ * keeps its boxes in the signal only: the customer's contacts hold their consents.
  */
 function formConsents(batch: Pending[], now: Date) {
   return batch.flatMap((p) => {
     if (p.signal.type !== 'lead_form' || !p.owner!.leadId) return [];
-    const boxes = (p.signal.data as { consents?: { channel: string; purpose: string }[] }).consents ?? [];
+    const data = p.signal.data as { consents?: { channel: string; purpose: string; brand?: string }[]; formId?: string; email?: string; phone?: string };
     const at = p.signal.occurredAt ?? now.toISOString();
-    const formId = (p.signal.data as { formId?: string }).formId;
-    return boxes.map((b) => ({
+    const given = { email: data.email ?? p.signal.subject.email, phone: data.phone ?? p.signal.subject.phone };
+    return (data.consents ?? []).map((b) => ({
       id: newId('cons'), lead_id: p.owner!.leadId, channel: b.channel, purpose: b.purpose, status: 'granted',
-      source: `lead_form${formId ? `:${formId}` : ''}`.slice(0, 200), captured_at: at, effective_from: at,
+      source: `lead_form${data.formId ? `:${data.formId}` : ''}`.slice(0, 200), captured_at: at, effective_from: at,
+      contact_point: pointFor(b.channel, given), brand: b.brand ?? null,
     }));
   });
 }

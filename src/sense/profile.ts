@@ -1,7 +1,9 @@
 import { AppError } from '../errors.ts';
 import { toApi, type RecordRow } from '../records/index.ts';
 import type { Queryable } from '../store/index.ts';
+import { consentFacts, decidingConsent, effectiveConsents, grants, type ConsentFact } from './consent.ts';
 import { featuresAt, type CustomerFeatures } from './features.ts';
+import { loadIdentitySettings, profilePeople, unify, type PersonField, type UnifiedField } from './identity/index.ts';
 
 /**
  * One entry of a customer's timeline, newest first:
@@ -31,37 +33,26 @@ export interface Profile {
   subscriptions: RecordRow[];
   openCases: RecordRow[];
   features: { asOf: string; values: Record<string, unknown> } | null;
+  /** The person fields unified from the profile's source records by the survivorship rules (lineage: /customers/{id}/lineage). */
+  unified: Partial<Record<PersonField, UnifiedField>>;
   timeline: TimelineItem[];
 }
 
-/**
- * The latest effective consent per holder, channel and purpose decides; this returns those. Holders are
- * contact ids or lead ids (a lead consents on a form before it has contacts).
- */
-export async function effectiveConsents(q: Queryable, holderIds: string[], at: Date): Promise<RecordRow[]> {
-  if (holderIds.length === 0) return [];
-  // One branch per holder column, so each reads its own index instead of the planner scanning for an OR.
-  const rows = await q.query<Record<string, unknown>>(
-    `SELECT DISTINCT ON (coalesce(contact_id, lead_id), channel, purpose) * FROM (
-       SELECT * FROM consents WHERE contact_id = ANY($1::text[])
-       UNION ALL
-       SELECT * FROM consents WHERE lead_id = ANY($1::text[])
-     ) c
-     WHERE deleted_at IS NULL AND effective_from <= $2 AND (effective_to IS NULL OR effective_to > $2)
-     ORDER BY coalesce(contact_id, lead_id), channel, purpose, captured_at DESC, id DESC`,
-    [holderIds, at.toISOString()],
-  );
-  return rows.map(toApi);
-}
+// Consent reads live in consent.ts; effectiveConsents is re-exported here, where it always was.
+export { effectiveConsents };
 
-/** The live account named by its id or its customer id; a 404 otherwise. */
-async function findAccount(q: Queryable, key: string): Promise<RecordRow> {
-  const [accountRow] = await q.query<Record<string, unknown>>(
-    'SELECT * FROM accounts WHERE (id = $1 OR customer_id = $1) AND deleted_at IS NULL',
-    [key],
-  );
-  if (!accountRow) throw new AppError('not_found', `no customer ${key}`);
-  return toApi(accountRow);
+/**
+ * The live account named by its id or its customer id; a 404 otherwise. A profile merged into another leads to the
+ * one it was merged into (its ids stay valid for callers that kept them).
+ */
+export async function findAccount(q: Queryable, key: string): Promise<RecordRow> {
+  let [row] = await q.query<Record<string, unknown>>('SELECT * FROM accounts WHERE (id = $1 OR customer_id = $1) ORDER BY deleted_at NULLS FIRST LIMIT 1', [key]);
+  // Merges chain at most as deep as there were merges; the bound only guards against a cycle.
+  for (let hops = 0; row && row.deleted_at && row.merged_into && hops < 100; hops++) {
+    [row] = await q.query<Record<string, unknown>>('SELECT * FROM accounts WHERE id = $1', [row.merged_into]);
+  }
+  if (!row || row.deleted_at) throw new AppError('not_found', `no customer ${key}`);
+  return toApi(row);
 }
 
 /**
@@ -93,7 +84,7 @@ export async function getProfile(q: Queryable, key: string, opts: { timelineLimi
   const id = account.id;
   const limit = opts.timelineLimit ?? 50;
   const live = (table: string, extra = '') => q.query<Record<string, unknown>>(`SELECT * FROM ${table} WHERE account_id = $1 AND deleted_at IS NULL ${extra}`, [id]);
-  const [identities, contacts, subscriptions, openCases, featureRows, signals, interactions, work] = await Promise.all([
+  const [identities, contacts, subscriptions, openCases, featureRows, signals, interactions, work, people, settings] = await Promise.all([
     q.query<{ kind: string; value: string; source: string }>('SELECT kind, value, source FROM identities WHERE account_id = $1 ORDER BY kind, value', [id]),
     live('contacts', 'ORDER BY id'),
     live('subscriptions', 'ORDER BY id'),
@@ -102,6 +93,8 @@ export async function getProfile(q: Queryable, key: string, opts: { timelineLimi
     q.query<Record<string, unknown>>('SELECT id, type, occurred_at, data, metric FROM signals WHERE account_id = $1 ORDER BY occurred_at DESC, id DESC LIMIT $2', [id, limit]),
     q.query<Record<string, unknown>>('SELECT id, type, occurred_at, direction, subject FROM interactions WHERE account_id = $1 AND deleted_at IS NULL ORDER BY occurred_at DESC LIMIT $2', [id, limit]),
     agentWork(q, id, limit),
+    profilePeople(q, id),
+    loadIdentitySettings(q),
   ]);
   const contactIds = contacts.map((c) => c.id as string);
   const timeline: TimelineItem[] = [
@@ -124,31 +117,92 @@ export async function getProfile(q: Queryable, key: string, opts: { timelineLimi
     subscriptions: subscriptions.map(toApi),
     openCases: openCases.map(toApi),
     features: feature ? { asOf: feature.as_of.toISOString(), values: feature.features } : null,
+    unified: unify(people, settings),
     timeline,
   };
 }
 
-/** A consent record of a customer's contact, and whether it is the one that decides its contact, channel and purpose now. */
-export type ConsentHistoryItem = RecordRow & { contactId: string; inEffect: boolean };
+/** Where a consent record stands at a moment. */
+export type ConsentRecordState = 'in_effect' | 'superseded' | 'awaiting_confirmation' | 'scheduled' | 'expired';
 
 /**
- * Every consent record of a customer's (live) contacts, superseded, expired and withdrawn ones included, newest
- * captured first. `inEffect` marks the records `effectiveConsents` picks at `now`.
+ * A consent record of a customer's contact and where it stands now: `in_effect` (it decides for its channel,
+ * purpose, contact point and brand), `superseded` (a later record decides), `awaiting_confirmation` (a double
+ * opt-in not confirmed yet), `scheduled` (its window has not begun) or `expired`. `inEffect` is `state === 'in_effect'`.
  */
-export async function consentHistory(q: Queryable, key: string, now: Date): Promise<ConsentHistoryItem[]> {
+export type ConsentHistoryItem = RecordRow & { contactId: string; inEffect: boolean; state: ConsentRecordState };
+
+/**
+ * What consent allows now for one contact point (null for push), channel, purpose and brand. A row with brand null
+ * speaks for every brand that has no row of its own; `consentId` is the record that decides.
+ */
+export interface EffectiveConsent {
+  contactPoint: string | null;
+  channel: string;
+  purpose: string;
+  brand: string | null;
+  status: string;
+  grants: boolean;
+  consentId: string;
+  contactId: string;
+  capturedAt: string;
+}
+
+/** A customer's consent: the state in effect (`effective`) and every record behind it (`data`, newest captured first). */
+export interface ConsentOverview {
+  effective: EffectiveConsent[];
+  data: ConsentHistoryItem[];
+}
+
+const targetOf = (f: ConsentFact) => ({ channel: f.channel, purpose: f.purpose, contactPoint: f.contactPoint ?? null, brand: f.brand ?? null });
+
+function recordState(r: RecordRow, decides: boolean, now: Date): ConsentRecordState {
+  if (decides) return 'in_effect';
+  const t = now.getTime();
+  if (r.effectiveTo && Date.parse(String(r.effectiveTo)) <= t) return 'expired';
+  if (Date.parse(String(r.effectiveFrom)) > t) return 'scheduled';
+  if (r.doubleOptIn && (!r.confirmedAt || Date.parse(String(r.confirmedAt)) > t)) return 'awaiting_confirmation';
+  return 'superseded';
+}
+
+/**
+ * Every consent record of a customer's (live) contacts, superseded, expired, pending and withdrawn ones included,
+ * newest captured first, each with where it stands at `now`; and the state in effect at `now`, per contact point,
+ * channel, purpose and brand, as outreach reads it (src/sense/consent.ts).
+ */
+export async function consentHistory(q: Queryable, key: string, now: Date): Promise<ConsentOverview> {
   const account = await findAccount(q, key);
-  const rows = await q.query<Record<string, unknown>>(
-    `SELECT c.* FROM consents c JOIN contacts ct ON ct.id = c.contact_id
-     WHERE ct.account_id = $1 AND ct.deleted_at IS NULL AND c.deleted_at IS NULL
-     ORDER BY c.captured_at DESC, c.id DESC`,
-    [account.id],
-  );
-  const contactIds = [...new Set(rows.map((r) => r.contact_id as string))];
-  const inEffect = new Set((await effectiveConsents(q, contactIds, now)).map((c) => c.id));
-  return rows.map((r) => {
-    const record = toApi(r);
-    return { ...record, contactId: r.contact_id as string, inEffect: inEffect.has(record.id) };
+  const [rows, contacts] = await Promise.all([
+    q.query<Record<string, unknown>>(
+      `SELECT c.* FROM consents c JOIN contacts ct ON ct.id = c.contact_id
+       WHERE ct.account_id = $1 AND ct.deleted_at IS NULL AND c.deleted_at IS NULL
+       ORDER BY c.captured_at DESC, c.id DESC`,
+      [account.id],
+    ),
+    q.query<{ id: string; email: string | null; phone: string | null }>('SELECT id, email, phone FROM contacts WHERE account_id = $1 AND deleted_at IS NULL', [account.id]),
+  ]);
+  const holders = new Map(contacts.map((c) => [c.id, c]));
+  const current = await effectiveConsents(q, [...new Set(rows.map((r) => r.contact_id as string))], now);
+  const facts = consentFacts(current, holders);
+  // A record in effect decides for its own point and brand unless a later, broader one speaks for them too; one
+  // whose holder has no point for its channel speaks for nothing and still counts as in effect.
+  const inEffect = new Set(current.map((c) => c.id));
+  for (const f of facts) if (decidingConsent(facts, targetOf(f))?.id !== f.id) inEffect.delete(f.id!);
+  const targets = new Map(facts.map((f) => [JSON.stringify(targetOf(f)), targetOf(f)]));
+  const effective = [...targets.values()].map((t): EffectiveConsent => {
+    const d = decidingConsent(facts, t)!;
+    return { ...t, status: d.status!, grants: grants(d), consentId: d.id!, contactId: d.holderId!, capturedAt: d.capturedAt! };
   });
+  const order = (e: EffectiveConsent) => [e.contactPoint ?? '', e.channel, e.purpose, e.brand ?? ''].join('\u0000');
+  effective.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+  return {
+    effective,
+    data: rows.map((r) => {
+      const record = toApi(r);
+      const state = recordState(record, inEffect.has(record.id), now);
+      return { ...record, contactId: r.contact_id as string, inEffect: state === 'in_effect', state };
+    }),
+  };
 }
 
 /** What a churn model reads of a customer: the account's attributes and its first live subscription, as the API returns them. */

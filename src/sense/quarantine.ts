@@ -9,6 +9,8 @@ export interface QuarantineInput {
   reason: string;
   issues: FieldIssue[];
   raw: string;
+  /** The source a refused signal declared, so quality per source counts it (src/sense/quality.ts). */
+  signalSource?: string | null;
 }
 
 export interface QuarantineRecord {
@@ -35,6 +37,7 @@ export function quarantineRows(items: QuarantineInput[], actor: string): { rows:
     issues: q.issues,
     // Whole: the request body limit already bounds it. NUL and unpaired surrogates are escaped so it can be stored.
     raw: storableText(q.raw),
+    signal_source: q.signalSource ?? null,
   }));
   // Field paths only: the raw input may hold personal data, the ledger must not.
   const events = rows.map((r, i) => ({
@@ -48,7 +51,7 @@ export function quarantineRows(items: QuarantineInput[], actor: string): { rows:
 }
 
 export async function insertQuarantine(tx: Queryable, rows: Record<string, unknown>[]): Promise<void> {
-  await insertRows(tx, 'quarantine', { id: 'text', source: 'text', reason: 'text', issues: 'jsonb', raw: 'text' }, rows);
+  await insertRows(tx, 'quarantine', { id: 'text', source: 'text', reason: 'text', issues: 'jsonb', raw: 'text', signal_source: 'text' }, rows);
 }
 
 /** Quarantines input that never reached validation (malformed JSON, oversized body) in its own transaction. */

@@ -191,7 +191,7 @@ export class WorldDriver {
       `SELECT e.idempotency_key AS key, e.action, e.params, a.customer_id, l.email, p.purpose
        FROM executions e JOIN decisions dd ON dd.id = e.decision_id JOIN proposals p ON p.id = dd.proposal_id
        LEFT JOIN accounts a ON a.id = p.account_id LEFT JOIN leads l ON l.id = p.lead_id
-       WHERE e.created_at > $1::timestamptz - interval '3 days' ORDER BY e.idempotency_key`,
+       WHERE e.created_at > $1::timestamptz - interval '3 days' AND e.status <> 'refused' ORDER BY e.idempotency_key`,
       [now.toISOString()],
     );
     const outcomes: SimOutcome[] = [];

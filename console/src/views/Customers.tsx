@@ -4,7 +4,7 @@ import { get, qs } from '../api.ts';
 import { COLORS, Lines } from '../components/charts.tsx';
 import { Badge, Empty, ErrorNote, Facts, fmt, Loading, outcomeTone, TableScroll } from '../components/ui.tsx';
 import { navigate, useLoad } from '../hooks.ts';
-import type { FeaturePoint, LedgerEntry, Page, Profile, RecordRow, TimelineItem } from '../types.ts';
+import type { ConsentOverview, FeaturePoint, LedgerEntry, Page, Profile, RecordRow, TimelineItem } from '../types.ts';
 
 /** Find a customer, then see everything about them: Customer 360. */
 export function Customers(props: ViewProps) {
@@ -64,7 +64,7 @@ const TIMELINE_KINDS = ['signal', 'outcome', 'proposal', 'decision', 'action', '
 
 function Customer360({ id, can }: ViewProps & { id: string }) {
   const profile = useLoad(() => get<Profile>(`/customers/${encodeURIComponent(id)}/profile?timelineLimit=200`), [id], 10_000);
-  const consents = useLoad(() => get<{ data: (RecordRow & { contactId: string; inEffect: boolean })[] }>(`/customers/${encodeURIComponent(id)}/consents`), [id]);
+  const consents = useLoad(() => get<ConsentOverview>(`/customers/${encodeURIComponent(id)}/consents`), [id]);
   const history = useLoad(() => get<{ data: FeaturePoint[]; notes?: Record<string, string> }>(`/customers/${encodeURIComponent(id)}/features/history?points=12&stepDays=7`), [id]);
   const accountId = profile.data?.account.id;
   const mayReadLedger = can('GET', '/ledger');
@@ -87,7 +87,7 @@ function Customer360({ id, can }: ViewProps & { id: string }) {
         <div className="panel">
           <h2>Profile</h2>
           <Facts items={[
-            ['account id', <code>{a.id}</code>], ['kind', String(a.kind ?? '')], ['segment', String(a.segment ?? '')], ['region', String(a.region ?? '')],
+            ['account id', <code>{a.id}</code>], ['kind', String(a.kind ?? '')], ['brand', String(a.brand ?? '')], ['segment', String(a.segment ?? '')], ['region', String(a.region ?? '')],
             ...Object.entries((a.attributes as Record<string, unknown>) ?? {}).slice(0, 12).map(([k, v]) => [k, String(v)] as [string, string]),
           ]} />
           <h3>Subscriptions</h3>
@@ -120,27 +120,61 @@ function Customer360({ id, can }: ViewProps & { id: string }) {
       <div className="panel">
         <h2>Consents and their history</h2>
         <ErrorNote error={consents.error} />
-        {consents.data?.data.length ? (
-          <TableScroll label="Consent records">
-            <table>
-              <caption className="sr-only">Consent records, newest first</caption>
-              <thead><tr><th scope="col">captured</th><th scope="col">channel</th><th scope="col">purpose</th><th scope="col">status</th><th scope="col">source</th><th scope="col">in effect</th></tr></thead>
-              <tbody>
-                {consents.data.data.map((c) => (
-                  <tr key={c.id}>
-                    <td>{fmt.time(c.capturedAt as string)}</td><td>{String(c.channel)}</td><td>{String(c.purpose)}</td>
-                    <td><Badge tone={c.status === 'granted' ? 'good' : 'bad'}>{String(c.status)}</Badge></td><td>{String(c.source ?? '')}</td>
-                    <td>{c.inEffect ? <Badge tone="good">in effect</Badge> : <span className="muted">superseded or not in force</span>}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
-        ) : consents.data ? <Empty>No consent recorded: agents may not contact this customer for any purpose.</Empty> : null}
+        {consents.data?.data.length ? <ConsentTables consents={consents.data} /> : consents.data ? <Empty>No consent recorded: agents may not contact this customer for any purpose.</Empty> : null}
       </div>
       <FeatureHistory history={history.data?.data} notes={Object.values(history.data?.notes ?? {})} error={history.error} current={p.features} timeline={p.timeline} />
       <Timeline items={p.timeline} />
     </section>
+  );
+}
+
+const CONSENT_STATE: Record<ConsentOverview['data'][number]['state'], string> = {
+  in_effect: 'in effect', superseded: 'superseded by a later record', awaiting_confirmation: 'awaiting double opt-in confirmation',
+  scheduled: 'not in force yet', expired: 'expired',
+};
+
+/** What consent allows now, per contact point, channel, purpose and brand, then every record behind it. */
+function ConsentTables({ consents }: { consents: ConsentOverview }) {
+  return (
+    <>
+      <h3>In effect now</h3>
+      {consents.effective.length ? (
+        <TableScroll label="Consent in effect">
+          <table>
+            <caption className="sr-only">Consent in effect now, per contact point, channel, purpose and brand</caption>
+            <thead><tr><th scope="col">contact point</th><th scope="col">channel</th><th scope="col">purpose</th><th scope="col">brand</th><th scope="col">allows contact</th><th scope="col">since</th></tr></thead>
+            <tbody>
+              {consents.effective.map((e) => (
+                <tr key={`${e.contactPoint}|${e.channel}|${e.purpose}|${e.brand}`}>
+                  <td>{e.contactPoint ?? <span className="muted">any device</span>}</td><td>{e.channel}</td><td>{e.purpose}</td>
+                  <td>{e.brand ?? <span className="muted">every brand</span>}</td>
+                  <td><Badge tone={e.grants ? 'good' : 'bad'}>{e.grants ? 'yes' : `no: ${e.status}`}</Badge></td><td>{fmt.time(e.capturedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
+      ) : <Empty>Nothing is in effect now: agents may not contact this customer.</Empty>}
+      <h3>Every record</h3>
+      <TableScroll label="Consent records">
+        <table>
+          <caption className="sr-only">Consent records, newest first</caption>
+          <thead><tr><th scope="col">captured</th><th scope="col">contact point</th><th scope="col">channel</th><th scope="col">purpose</th><th scope="col">brand</th><th scope="col">status</th><th scope="col">double opt-in</th><th scope="col">source</th><th scope="col">now</th></tr></thead>
+          <tbody>
+            {consents.data.map((c) => (
+              <tr key={c.id}>
+                <td>{fmt.time(c.capturedAt as string)}</td><td>{c.contactPoint ? String(c.contactPoint) : <span className="muted">the contact&rsquo;s own</span>}</td>
+                <td>{String(c.channel)}</td><td>{String(c.purpose)}</td><td>{c.brand ? String(c.brand) : <span className="muted">every brand</span>}</td>
+                <td><Badge tone={c.status === 'granted' ? 'good' : 'bad'}>{String(c.status)}</Badge></td>
+                <td>{c.doubleOptIn ? (c.confirmedAt ? `confirmed ${fmt.time(c.confirmedAt as string)}` : 'not confirmed') : <span className="muted">no</span>}</td>
+                <td>{String(c.source ?? '')}</td>
+                <td>{c.inEffect ? <Badge tone="good">in effect</Badge> : <span className="muted">{CONSENT_STATE[c.state] ?? 'not in force'}</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
+    </>
   );
 }
 

@@ -81,8 +81,9 @@ export function Queue({ can }: ViewProps) {
     if (busy.current) return;
     busy.current = true;
     try {
-      const r = await post<{ execution: { status: string } }>(`/approvals/${a.id}/approve`, params ? { params } : {});
-      await after(`Approved ${a.proposal.action} for ${who(a)}: ${r.execution.status}.`, a.id);
+      const r = await post<{ execution: { status: string; result: { reason?: string } } }>(`/approvals/${a.id}/approve`, params ? { params } : {});
+      // A message whose consent was withdrawn while it waited is refused when approved: say why.
+      await after(`Approved ${a.proposal.action} for ${who(a)}: ${r.execution.status}${r.execution.status === 'refused' && r.execution.result.reason ? ` (${r.execution.result.reason})` : ''}.`, a.id);
     } catch (err) {
       setStatus(`Could not approve: ${describeError(err)}`);
       await queue.reload();
@@ -118,11 +119,13 @@ export function Queue({ can }: ViewProps) {
   const bulkApprove = async () => {
     const batch = checkedItems;
     try {
-      const r = await post<{ results: { id: string; ok: boolean; error?: { message: string } }[] }>('/approvals/bulk-approve', { ids: batch.map((a) => a.id) });
+      const r = await post<{ results: { id: string; ok: boolean; execution?: { status: string }; error?: { message: string } }[] }>('/approvals/bulk-approve', { ids: batch.map((a) => a.id) });
       const failed = r.results.filter((x) => !x.ok);
+      const refused = r.results.filter((x) => x.execution?.status === 'refused');
       const name = (id: string) => { const a = batch.find((b) => b.id === id); return a ? `${a.proposal.action} for ${who(a)}` : id; };
       setChecked(new Set());
-      await after(`Bulk approved ${r.results.length - failed.length} of ${r.results.length}.${failed.length ? ` Failed: ${failed.map((f) => `${name(f.id)} (${f.error?.message})`).join('; ')}` : ''}`);
+      await after(`Bulk approved ${r.results.length - failed.length} of ${r.results.length}.${failed.length ? ` Failed: ${failed.map((f) => `${name(f.id)} (${f.error?.message})`).join('; ')}` : ''}`
+        + `${refused.length ? ` Not sent, consent no longer in effect: ${refused.map((f) => name(f.id)).join('; ')}.` : ''}`);
     } catch (err) {
       // The API names refused items by their place in the request: say which items they are.
       const issues = err instanceof ApiError ? err.issues.map((i) => {

@@ -75,7 +75,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
           if (split.items.length > MAX_BATCH) throw new AppError('payload_too_large', `a batch holds at most ${MAX_BATCH} signals; split it`);
           return split;
         });
-        const outcome = await intake.submit(parsed.items, { actor, source: 'api', now: deps.clock.now() });
+        const outcome = await intake.submit(parsed.items, { actor, source: 'api', now: deps.clock.now(), gates: deps.config.signalGates });
         afterIntake(outcome);
         return respond(c, outcome, parsed.single);
       },
@@ -124,7 +124,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
         const actor = actorOf(c);
         const outcome = await db.transaction(async (tx) => {
           await lockOpenQuarantine(tx, id);
-          const result = await ingestInTransaction(tx, [{ value: item }], { actor, source: 'quarantine', quarantine: false, now: deps.clock.now() });
+          const result = await ingestInTransaction(tx, [{ value: item }], { actor, source: 'quarantine', quarantine: false, now: deps.clock.now(), gates: deps.config.signalGates });
           const rejected = result.rejected[0];
           if (rejected) throw new AppError('validation_failed', 'the signal is still invalid; the quarantine item stays open', rejected.issues);
           const signalId = result.accepted[0]?.id ?? result.duplicates[0]?.id;
@@ -151,7 +151,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
     },
     {
       method: 'get', path: '/api/v1/contacts/:id/consents/effective', tag: 'consents',
-      summary: 'The consents in effect for a contact, one per channel and purpose (the latest effective record decides)',
+      summary: 'The consent records in effect for a contact, one per channel, purpose, contact point and brand (the latest captured record in its window decides; a double opt-in only once confirmed)',
       query: z.object({ at: Timestamp.optional() }),
       responses: { 200: '{ data }', 404: 'no such contact' },
       handler: async (c) => {

@@ -1,3 +1,4 @@
+import { addressOutreach } from '../../sense/consent.ts';
 import type { AgentManifest, CustomerContext, ExpectedValue, Risk, Term } from './types.ts';
 
 /** Share of the impact charged for risk: a rule, so riskier actions need a clearly larger upside. */
@@ -22,6 +23,8 @@ export function firedTriggers(manifest: AgentManifest, ctx: CustomerContext): st
   });
 }
 
-export const hasConsent = (ctx: CustomerContext, channel: string, purpose: string) => ctx.consents.some((c) => c.channel === channel && c.purpose === purpose);
+/** Whether consent in effect allows a message on this channel and purpose to one of the customer's points, under their brand. */
+export const hasConsent = (ctx: CustomerContext, channel: string, purpose: string) =>
+  addressOutreach(ctx.consents, ctx.contacts, { channel, purpose, brand: ctx.brand ?? null }).granted;
 export const monthly = (ctx: CustomerContext) => num(ctx.subscription?.monthlyAmount) ?? 0;
 export { cents, num };

@@ -1,4 +1,5 @@
 import type { ChurnModel, ChurnModelInput } from '../churn-model.ts';
+import type { ConsentFact } from '../../sense/consent.ts';
 
 /** The actions agents may propose; the policy schema (policies/) declares the same names. */
 export type AgentAction = 'offer_credit' | 'create_task' | 'send_message' | 'create_case' | 'priority_routing' | 'route_lead' | 'update_record';
@@ -39,9 +40,14 @@ export interface CustomerContext {
   attributes: Record<string, unknown>;
   subscription: ChurnModelInput['subscription'] | null;
   features: Record<string, number | string | null>;
-  /** Effective consents that grant contact. */
-  consents: { channel: string; purpose: string }[];
+  /**
+   * The consent records in effect, granting or not, each for its channel, purpose, contact point and brand; which
+   * one decides for a message is src/sense/consent.ts's rule (`hasConsent` asks it).
+   */
+  consents: ConsentFact[];
   contacts: { email?: string | null; phone?: string | null }[];
+  /** The brand the customer is with; messages go out under it unless they name another. */
+  brand?: string | null;
   /**
    * False when contacts and consents were not loaded yet: the loop loads them only for agents whose manifest
    * says `readsContacts`, and for every subject before policy decides. Absent means loaded.

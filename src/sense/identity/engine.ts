@@ -1,5 +1,6 @@
 import { nicknameIndex, personComparisons, soundex, type FieldComparison } from './compare.ts';
 import { NICKNAMES } from './nicknames.ts';
+import { stream } from '../../sim/index.ts';
 import type { PersonField, PersonRecord } from './types.ts';
 
 /**
@@ -41,6 +42,11 @@ export interface ResolveOptions {
   nicknames?: Record<string, readonly string[]>;
   /** Called with a stage name and a fraction done, for progress bars. */
   onProgress?: (stage: string, done: number) => void;
+  /**
+   * Estimate u (how often non-matches agree) from this many random pairs instead of EM's blocked pairs, which agree
+   * far more often than two people taken at random (they were blocked for agreeing). Off by default.
+   */
+  randomPairsForU?: number;
 }
 
 export interface FieldParameters {
@@ -63,7 +69,12 @@ export interface ResolveResult {
   timings: Record<string, number>;
   /** The fitted matcher over these records, for resolving new records one at a time. */
   index: IdentityIndex;
+  /** The fitted parameters in storable form (see Matcher). */
+  model: MatchModel;
 }
+
+/** How many of the commonest values per term-frequency field a stored model keeps. */
+const MODEL_TERMS = 5000;
 
 /** Where a new record belongs: an existing entity (with the best candidate's probability) or a new one. */
 export interface IncrementalMatch {
@@ -72,6 +83,69 @@ export interface IncrementalMatch {
   probability: number;
   /** Records it was compared with (those sharing a usable block). */
   compared: number;
+}
+
+/**
+ * A fitted matcher in a form that can be stored and loaded again: per-field parameters, the commonest values of the
+ * term-frequency fields, the prior and the rules. A value missing from a table is taken to be as common as the
+ * table's least common entry (`floor`), so a cut-off table errs towards less weight, never more.
+ */
+export interface MatchModel {
+  parameters: FieldParameters[];
+  termFrequencies: Partial<Record<PersonField, { values: Record<string, number>; floor: number }>>;
+  logPrior: number;
+  rules: MatchRule[];
+  /** How many records EM was fitted on. */
+  fittedOn: number;
+}
+
+/** How two records compare: the probability they are one person, the rule that matched them if one did, each field's level. */
+export interface PairExplanation {
+  probability: number;
+  rule: string | null;
+  fields: { field: PersonField; level: string; weight: number }[];
+}
+
+/** A CRM person has several email addresses and phone numbers: records that differ on one are not less alike. */
+export const MULTI_VALUED: readonly PersonField[] = ['email', 'phone'];
+
+/** Scores pairs of records with a stored model (the product's incremental matcher uses it against the database). */
+export class Matcher {
+  private readonly comparisons: FieldComparison[];
+  private readonly scorer: PairScorer;
+  private readonly levels: Int8Array;
+  constructor(readonly model: MatchModel, nicknames: Record<string, readonly string[]> = NICKNAMES) {
+    this.comparisons = personComparisons(nicknameIndex(nicknames));
+    const params = this.comparisons.map((c) => {
+      const p = model.parameters.find((x) => x.field === c.field);
+      if (!p || p.m.length !== c.levels.length || p.u.length !== c.levels.length) throw new Error(`match model has no usable parameters for ${c.field}`);
+      return p;
+    });
+    const tf = new Map<PersonField, Map<string, number>>();
+    for (const [field, table] of Object.entries(model.termFrequencies)) {
+      tf.set(field as PersonField, new Map([...Object.entries(table!.values), [UNSEEN, table!.floor]]));
+    }
+    this.scorer = new PairScorer(this.comparisons, params, tf, model.logPrior, model.rules, new Set(MULTI_VALUED));
+    this.levels = new Int8Array(this.comparisons.length);
+  }
+
+  probability(a: PersonRecord, b: PersonRecord): number {
+    compareRecords(this.comparisons, a, b, this.levels);
+    return this.scorer.probability(this.levels, a);
+  }
+
+  explain(a: PersonRecord, b: PersonRecord): PairExplanation {
+    compareRecords(this.comparisons, a, b, this.levels);
+    const probability = this.scorer.probability(this.levels, a);
+    return {
+      probability,
+      rule: this.scorer.ruleMatched(this.levels),
+      fields: this.comparisons.flatMap((c, f) => {
+        const l = this.levels[f]!;
+        return l === MISSING ? [] : [{ field: c.field, level: c.levels[l]!, weight: round4(this.scorer.weight(f, l, a)) }];
+      }),
+    };
+  }
 }
 
 /**
@@ -141,7 +215,7 @@ const MISSING = -1;
 const UNSEEN = '\u0000unseen';
 
 /** Blocking keys of a record, one per key kind ('' = no key of that kind). */
-function blockingKeys(f: PersonRecord['fields']): string[] {
+export function blockingKeys(f: PersonRecord['fields']): string[] {
   const g = f.givenName ?? '';
   const s = f.surname ?? '';
   const names = [soundex(g), soundex(s)].filter(Boolean).sort().join('+');
@@ -178,13 +252,17 @@ function compareRecords(comparisons: FieldComparison[], a: PersonRecord, b: Pers
 class PairScorer {
   private readonly weights: number[][];
   private readonly rules: { f: number; level: number }[][];
+  private readonly ruleNames: string[];
   constructor(
     private readonly comparisons: FieldComparison[],
     private readonly params: { m: number[]; u: number[] }[],
     private readonly tf: Map<PersonField, Map<string, number>>,
     private readonly logPrior: number,
     rules: MatchRule[],
+    /** Fields a person may hold several values of: disagreeing on one says nothing (a second email address). */
+    private readonly multiValued: ReadonlySet<PersonField> = new Set(),
   ) {
+    this.ruleNames = rules.map((r) => r.name);
     this.weights = params.map((p) => p.m.map((m, l) => Math.log2(m / p.u[l]!)));
     this.rules = rules.map((r) => r.criteria.map((c) => {
       const f = comparisons.findIndex((x) => x.field === c.field);
@@ -194,20 +272,31 @@ class PairScorer {
     }));
   }
 
+  /** The name of the first rule whose criteria the levels all reach, or null. */
+  ruleMatched(levels: ArrayLike<number>): string | null {
+    const i = this.rules.findIndex((criteria) => criteria.every(({ f, level }) => levels[f]! >= level));
+    return i >= 0 ? this.ruleNames[i]! : null;
+  }
+
+  /** The evidence (log2 odds) field `f` at level `l` gives; `a` is one of the two records, its value stands for both on exact agreement. */
+  weight(f: number, l: number, a: PersonRecord): number {
+    const c = this.comparisons[f]!;
+    if (l === 0 && this.multiValued.has(c.field)) return 0;
+    const exact = l === c.levels.length - 1;
+    const table = exact && c.termFrequency ? this.tf.get(c.field) : undefined;
+    // A value shared by few records is stronger evidence than the average exact agreement, a common one weaker; a value
+    // no fitted record had (a newcomer's) is as rare as can be.
+    const freq = table ? (table.get(a.fields[c.field]!) ?? table.get(UNSEEN)) : undefined;
+    return freq !== undefined ? Math.log2(this.params[f]!.m[l]! / clamp(freq, 1e-6, 1)) : this.weights[f]![l]!;
+  }
+
   /** `a` is one of the two records: its values stand for the pair's on exact agreement. */
   probability(levels: ArrayLike<number>, a: PersonRecord): number {
-    if (this.rules.some((criteria) => criteria.every(({ f, level }) => levels[f]! >= level))) return 1;
+    if (this.ruleMatched(levels) !== null) return 1;
     let w = this.logPrior;
     for (let f = 0; f < this.comparisons.length; f++) {
       const l = levels[f]!;
-      if (l === MISSING) continue;
-      const c = this.comparisons[f]!;
-      const exact = l === c.levels.length - 1;
-      const table = exact && c.termFrequency ? this.tf.get(c.field) : undefined;
-      // A value shared by few records is stronger evidence than the average exact agreement, a common one weaker; a value
-      // no fitted record had (a newcomer's) is as rare as can be.
-      const freq = table ? (table.get(a.fields[c.field]!) ?? table.get(UNSEEN)) : undefined;
-      w += freq !== undefined ? Math.log2(this.params[f]!.m[l]! / clamp(freq, 1e-6, 1)) : this.weights[f]![l]!;
+      if (l !== MISSING) w += this.weight(f, l, a);
     }
     return 1 / (1 + 2 ** -w);
   }
@@ -230,6 +319,36 @@ function termFrequencies(records: PersonRecord[], comparisons: FieldComparison[]
     for (const [v, k] of counts) counts.set(v, k / n);
     counts.set(UNSEEN, 1 / (n + 1));
     out.set(c.field, counts);
+  }
+  return out;
+}
+
+/** u per field and level from random pairs of records (seeded, so a model fitted twice is the same), smoothed like EM's. */
+function randomPairU(records: PersonRecord[], comparisons: FieldComparison[], pairs: number): number[][] {
+  const rng = stream('identity-u', records.length);
+  const counts = comparisons.map((c) => new Float64Array(c.levels.length));
+  const levels = new Int8Array(comparisons.length);
+  for (let s = 0; s < pairs && records.length > 1; s++) {
+    const i = Math.floor(rng.next() * records.length);
+    const j = Math.floor(rng.next() * records.length);
+    if (i === j) continue;
+    compareRecords(comparisons, records[i]!, records[j]!, levels);
+    levels.forEach((l, f) => l !== MISSING && counts[f]![l]!++);
+  }
+  return counts.map((c) => {
+    const total = c.reduce((a, b) => a + b, 0);
+    return Array.from(c, (k) => (k + 0.5) / (total + 0.5 * c.length));
+  });
+}
+
+/** The commonest values of each table; the rest count as common as the least common kept (or as unseen, if rarer). */
+function storableFrequencies(tf: Map<PersonField, Map<string, number>>): MatchModel['termFrequencies'] {
+  const out: MatchModel['termFrequencies'] = {};
+  for (const [field, table] of tf) {
+    const unseen = table.get(UNSEEN)!;
+    const top = [...table].filter(([v]) => v !== UNSEEN).sort((a, b) => b[1] - a[1]).slice(0, MODEL_TERMS);
+    const floor = top.length === MODEL_TERMS ? top[top.length - 1]![1] : unseen;
+    out[field] = { values: Object.fromEntries(top), floor };
   }
   return out;
 }
@@ -370,6 +489,10 @@ export function resolvePeople(records: PersonRecord[], opts: ResolveOptions = {}
     }
   }
   lap('em');
+  if (opts.randomPairsForU) {
+    randomPairU(records, comparisons, opts.randomPairsForU).forEach((u, f) => (params[f]!.u = u));
+    lap('u');
+  }
 
   // 4. Score every compared pair; term-frequency adjustment on exact agreement of common values.
   const tf = termFrequencies(records, comparisons);
@@ -458,6 +581,7 @@ export function resolvePeople(records: PersonRecord[], opts: ResolveOptions = {}
   return {
     entityOf, clusters, pairsCompared: left.length, pairsMatched: matched.length, lambda,
     parameters: params.map((p) => ({ field: p.field, levels: p.levels, m: p.m.map(round4), u: p.u.map(round4) })), timings, index,
+    model: { parameters: params, termFrequencies: storableFrequencies(tf), logPrior, rules: opts.rules ?? DEFAULT_RULES, fittedOn: n },
   };
 }
 

@@ -18,6 +18,9 @@ const HEADER_NAMES: Record<PersonField, string[]> = {
   phone: ['phone', 'phonenumber', 'mobile', 'telephone', 'tel'],
   nationalId: ['nationalid', 'socsecid', 'ssn', 'socialsecuritynumber', 'taxid'],
 };
+/** The person field a column or attribute name means, if any (`Date of birth`, `zip`, `dob` ...). */
+export const personFieldNamed = (name: string): PersonField | undefined => PERSON_FIELDS.find((f) => HEADER_NAMES[f].includes(squash(name)));
+
 const ID_NAMES = ['recid', 'recordid', 'id', 'personid', 'customerid'];
 const squash = (h: string) => h.toLowerCase().replace(/[\s_\-.]/g, '');
 

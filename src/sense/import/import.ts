@@ -8,6 +8,8 @@ import {
   claimIdentities, identityClaimsFor, mapDbError, normalizeEmail, recordIdPrefix, snake, toApi, type RecordRow,
 } from '../../records/index.ts';
 import { insertRows, newId, type Db, type Queryable } from '../../store/index.ts';
+import { syncRecordPeople } from '../identity/people.ts';
+import { attachContacts } from '../identity/resolve.ts';
 import { fieldTypes, mapColumns, rowValues, type ColumnMapping, type MappingTarget } from './headers.ts';
 
 export type ImportEntity = RecordKind | 'customers';
@@ -28,6 +30,8 @@ export interface ImportSummary {
   total: number;
   imported: number;
   updated: number;
+  /** Contacts imported without a profile that identity resolution attached to one. */
+  attached: number;
   rejected: number;
   rejectedFile: string | null;
   ignoredColumns: string[];
@@ -48,6 +52,8 @@ export interface WriteContext {
 export interface BatchWrite {
   inserted: number;
   updated: number;
+  /** Contacts that identity resolution attached to an existing profile. */
+  attached?: number;
   events: LedgerEvent[];
 }
 
@@ -206,7 +212,7 @@ export async function writeRecords(
   items: RecordItem[],
   ctx: WriteContext,
   keyFields: readonly string[] = NATURAL_KEYS[kind] ?? [],
-): Promise<{ written: WrittenRecord[]; events: LedgerEvent[] }> {
+): Promise<{ written: WrittenRecord[]; attached: number; events: LedgerEvent[] }> {
   const existing = await findExisting(tx, kind, items.map((i) => i.input), keyFields);
   const ops = items.map((item, i) => {
     const id = existing[i];
@@ -217,8 +223,11 @@ export async function writeRecords(
   const updated = await updateRecords(tx, kind, updateOps, ctx);
   const updatedByOp = new Map(updateOps.map((o, i) => [o, updated[i]!]));
   const written = ops.map((o) => ({ op: o.op, record: o.op === 'created' ? created.get(o.id)! : updatedByOp.get(o)! }));
+  // People imported without a profile find theirs through identity resolution (and then claim identifiers for it).
+  const attached = kind === 'contacts' ? await attachContacts(tx, written.map((w) => w.record), { actor: ctx.actor, now: new Date(), source: 'import' }) : [];
   await claimIdentities(tx, written.flatMap((w) => identityClaimsFor(kind, w.record, 'import')));
-  return { written, events: written.map((w, i) => recordEvent(kind, w, ops[i]!.fields, ctx.actor)) };
+  await syncRecordPeople(tx, kind, written.map((w) => w.record), 'import');
+  return { written, attached: attached.length, events: written.map((w, i) => recordEvent(kind, w, ops[i]!.fields, ctx.actor)) };
 }
 
 export const countOps = (written: WrittenRecord[]) => ({
@@ -252,8 +261,8 @@ export function recordPlan(kind: RecordKind): EntityPlan<RecordItem> {
     },
     keys: (item) => naturalKeys(keyFields, item.input),
     write: async (tx, items, ctx) => {
-      const { written, events } = await writeRecords(tx, kind, items, ctx);
-      return { ...countOps(written), events };
+      const { written, attached, events } = await writeRecords(tx, kind, items, ctx);
+      return { ...countOps(written), attached, events };
     },
   };
 }
@@ -375,26 +384,28 @@ interface Pending<T> {
 interface BatchOutcome<T> {
   inserted: number;
   updated: number;
+  attached: number;
   failed: { row: Pending<T>; issues: FieldIssue[] }[];
 }
 
 /** Writes one batch in one transaction; when the database refuses it, retries row by row to reject only the bad rows. */
 async function writeBatch<T>(db: Db, plan: EntityPlan<T>, rows: Pending<T>[], ctx: WriteContext): Promise<BatchOutcome<T>> {
   try {
-    const { inserted, updated } = await db.transaction(async (tx) => {
+    const { inserted, updated, attached } = await db.transaction(async (tx) => {
       const result = await plan.write(tx, rows.map((r) => r.item), ctx);
       await appendToLedger(tx, result.events);
       return result;
     });
-    return { inserted, updated, failed: [] };
+    return { inserted, updated, attached: attached ?? 0, failed: [] };
   } catch (err) {
     const issues = dataErrorIssues(err);
-    if (rows.length === 1) return { inserted: 0, updated: 0, failed: [{ row: rows[0]!, issues }] };
-    const total: BatchOutcome<T> = { inserted: 0, updated: 0, failed: [] };
+    if (rows.length === 1) return { inserted: 0, updated: 0, attached: 0, failed: [{ row: rows[0]!, issues }] };
+    const total: BatchOutcome<T> = { inserted: 0, updated: 0, attached: 0, failed: [] };
     for (const row of rows) {
       const one = await writeBatch(db, plan, [row], ctx);
       total.inserted += one.inserted;
       total.updated += one.updated;
+      total.attached += one.attached;
       total.failed.push(...one.failed);
     }
     return total;
@@ -433,7 +444,7 @@ export async function runImport<T>(db: Db, plan: EntityPlan<T>, file: string, op
   const columns = mapColumns(header, plan.target, opts.map);
   const ctx: WriteContext = { actor: opts.actor, columns: await loadColumnTypes(db, plan.tables) };
   const rejects = new RejectFile(rejectedPath(file), header);
-  const counts = { imported: 0, updated: 0 };
+  const counts = { imported: 0, updated: 0, attached: 0 };
   let batch = new Batch<T>();
   let done = 0;
   let reported = -1;
@@ -443,6 +454,7 @@ export async function runImport<T>(db: Db, plan: EntityPlan<T>, file: string, op
       const outcome = await writeBatch(db, plan, batch.rows, ctx);
       counts.imported += outcome.inserted;
       counts.updated += outcome.updated;
+      counts.attached += outcome.attached;
       for (const f of outcome.failed) rejects.add(f.row.cells, reasonText(f.issues, columns));
       batch = new Batch<T>();
     }

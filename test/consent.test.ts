@@ -287,7 +287,7 @@ describe('lead form consent boxes', () => {
     const posted = await t.call('POST', '/api/v1/signals', {
       role: 'agent',
       body: {
-        type: 'lead_form', version: 2, subject: { email: 'Lead@Form.example' },
+        type: 'lead_form', version: 3, subject: { email: 'Lead@Form.example' },
         data: { email: 'Lead@Form.example', phone: '+44 20 7946 0002', formId: 'spring', consents: [{ channel: 'email', purpose: 'sales', brand: 'Acme' }, { channel: 'sms', purpose: 'marketing' }] },
       },
     });

@@ -16,27 +16,35 @@ const accepted = async (id: string) => {
 };
 
 describe('contract versions over HTTP', () => {
-  it('lead_form 2 is current; 1 is upgraded on intake, stored as 2, and the ledger keeps the declared version', async () => {
-    expect(SIGNAL_REGISTRY.lead_form).toMatchObject({ current: 2 });
+  it('lead_form 3 is current; 1 and 2 are upgraded on intake, stored as 3, and the ledger keeps the declared version', async () => {
+    expect(SIGNAL_REGISTRY.lead_form).toMatchObject({ current: 3 });
     const implicit = await post({ id: 'cv-form-implicit', type: 'lead_form', subject: { email: 'implicit@forms.example' }, data: { firstName: 'Ida', formId: 'demo' } });
     const explicit = await post({ id: 'cv-form-v1', type: 'lead_form', version: 1, subject: { email: 'v1@forms.example' }, data: { firstName: 'Una' } });
-    const current = await post({ id: 'cv-form-v2', type: 'lead_form', version: 2, subject: { email: 'v2@forms.example' }, data: { firstName: 'Dua', consents: [{ channel: 'email', purpose: 'sales' }] } });
-    for (const res of [implicit, explicit, current]) expect(res.status, res.text).toBe(202);
+    const v2 = await post({ id: 'cv-form-v2', type: 'lead_form', version: 2, subject: { email: 'v2@forms.example' }, data: { firstName: 'Dua', consents: [{ channel: 'email', purpose: 'sales' }] } });
+    const current = await post({ id: 'cv-form-v3', type: 'lead_form', version: 3, subject: { email: 'v3@forms.example' }, data: { firstName: 'Tri', consents: [{ channel: 'email', purpose: 'sales', brand: 'acme' }] } });
+    for (const res of [implicit, explicit, v2, current]) expect(res.status, res.text).toBe(202);
 
-    for (const id of ['cv-form-implicit', 'cv-form-v1']) {
+    for (const [id, from] of [['cv-form-implicit', 1], ['cv-form-v1', 1], ['cv-form-v2', 2]] as const) {
       const { signal, ledger } = await accepted(id);
-      expect(signal.schemaVersion, id).toBe(2);
-      expect(ledger, id).toMatchObject({ signalType: 'lead_form', version: 2, upgradedFrom: 1 });
+      expect(signal.schemaVersion, id).toBe(3);
+      expect(ledger, id).toMatchObject({ signalType: 'lead_form', version: 3, upgradedFrom: from });
     }
     const implicitRow = await accepted('cv-form-implicit');
     expect(implicitRow.signal.data).toEqual({ firstName: 'Ida', formId: 'demo' });
-    const v2 = await accepted('cv-form-v2');
-    expect(v2.signal.schemaVersion).toBe(2);
-    expect(v2.ledger).toMatchObject({ version: 2 });
-    expect(v2.ledger).not.toHaveProperty('upgradedFrom');
+    expect((await accepted('cv-form-v2')).signal.data).toEqual({ firstName: 'Dua', consents: [{ channel: 'email', purpose: 'sales' }] });
+    const v3 = await accepted('cv-form-v3');
+    expect(v3.signal.schemaVersion).toBe(3);
+    expect(v3.ledger).toMatchObject({ version: 3 });
+    expect(v3.ledger).not.toHaveProperty('upgradedFrom');
     // The upgraded form made its lead as before.
     const lead = await t.call('GET', `/api/v1/leads/${implicit.body.accepted[0].leadId}`);
     expect(lead.body).toMatchObject({ firstName: 'Ida', email: 'implicit@forms.example' });
+  });
+
+  it('a box may name a brand only from version 3', async () => {
+    const res = await post({ type: 'lead_form', version: 2, subject: { email: 'brand@forms.example' }, data: { consents: [{ channel: 'email', purpose: 'sales', brand: 'acme' }] } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues).toEqual([{ path: 'data.consents.0.brand', message: 'unknown field' }]);
   });
 
   it('an older version is checked against its own contract before it is upgraded', async () => {
@@ -46,9 +54,9 @@ describe('contract versions over HTTP', () => {
   });
 
   it('a version above the known ones is refused naming version and the known versions', async () => {
-    const res = await post({ type: 'lead_form', version: 3, subject: { email: 'future@forms.example' }, data: {} });
+    const res = await post({ type: 'lead_form', version: 4, subject: { email: 'future@forms.example' }, data: {} });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues).toEqual([{ path: 'version', message: 'lead_form has no contract version 3; known: 1, 2' }]);
+    expect(res.body.error.issues).toEqual([{ path: 'version', message: 'lead_form has no contract version 4; known: 1, 2, 3' }]);
   });
 
   it('a type with one version stores it as sent, with no upgrade noted', async () => {
@@ -67,9 +75,11 @@ describe('contract versions over HTTP', () => {
     const forms = variants.filter((v) => v.properties.type.const === 'lead_form');
     const v1 = forms.find((v) => v.properties.version.const === 1)!;
     const v2 = forms.find((v) => v.properties.version.const === 2)!;
-    expect(v1).toMatchObject({ deprecated: true, description: 'lead_form version 1: accepted and upgraded to version 2 on intake' });
-    expect(v2.deprecated).toBeUndefined();
-    expect(variants.filter((v) => v.deprecated).map((v) => v.properties.type.const)).toEqual(['lead_form']);
+    const v3 = forms.find((v) => v.properties.version.const === 3)!;
+    expect(v1).toMatchObject({ deprecated: true, description: 'lead_form version 1: accepted and upgraded to version 3 on intake' });
+    expect(v2).toMatchObject({ deprecated: true, description: 'lead_form version 2: accepted and upgraded to version 3 on intake' });
+    expect(v3.deprecated).toBeUndefined();
+    expect(variants.filter((v) => v.deprecated).map((v) => v.properties.type.const)).toEqual(['lead_form', 'lead_form']);
   });
 });
 

@@ -46,6 +46,10 @@ const LeadFormV1 = z.strictObject({
   message: z.string().max(5000).optional(),
 });
 
+const LeadFormV2 = LeadFormV1.extend({
+  consents: z.array(z.strictObject({ channel: ConsentChannel, purpose: ConsentPurpose })).max(12).optional(),
+});
+
 // Versioned data contracts, one per signal type. A new version is added beside the old one, never edited in place.
 export const SIGNAL_CONTRACTS = {
   usage: {
@@ -104,8 +108,10 @@ export const SIGNAL_CONTRACTS = {
   lead_form: {
     1: LeadFormV1,
     // Version 2 adds the consent boxes the person ticked; each becomes a consent record of the lead, for the form's
-    // email address (channel email) or phone number (sms, phone), and for the box's brand when it names one.
-    2: LeadFormV1.extend({
+    // email address (channel email) or phone number (sms, phone).
+    2: LeadFormV2,
+    // Version 3 lets a box name the brand it consents to.
+    3: LeadFormV2.extend({
       consents: z.array(z.strictObject({ channel: ConsentChannel, purpose: ConsentPurpose, brand: Brand.optional() })).max(12).optional(),
     }),
   },
@@ -141,7 +147,8 @@ export type ContractRegistry = Record<string, SignalContract>;
 // Types with one version need no entry: that version is current.
 const LIFECYCLE: { [T in SignalType]?: Pick<SignalContract, 'current' | 'older'> } = {
   // Version 2 only adds the optional consent boxes: a version 1 form is a version 2 form on which none were ticked.
-  lead_form: { current: 2, older: { 1: { upgrade: (data) => data } } },
+  // Each version only adds optional fields, so the older data is already valid as the next version.
+  lead_form: { current: 3, older: { 1: { upgrade: (data) => data }, 2: { upgrade: (data) => data } } },
 };
 
 /**

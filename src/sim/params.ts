@@ -110,7 +110,7 @@ export const SIGNALS = {
   /** A lead's daily web visit chance (× warmth) and daily chance of buying on its own (× warmth). */
   leadWebDaily: 0.1,
   leadSelfConvertDaily: 0.002,
-  /** Share of form fillers who tick "send me sales email" (a lead_form version 2 consent). */
+  /** Share of form fillers who tick "send me sales email" (a lead_form consent box). */
   leadSalesEmailOptIn: 0.5,
   /** A very dissatisfied customer's negative ticket becomes a formal complaint with this probability. */
   complaintBelowSatisfaction: 0.25,

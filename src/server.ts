@@ -14,8 +14,10 @@ import { runScheduledAgents, subscribeDecisionLoop, type LoopOptions } from './l
 import { openWorldClock, startLiveWorld } from './world/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
 import { subscribeFeatureUpdates } from './sense/index.ts';
+import { subscribeBanditUpdates } from './learn/bandit.ts';
 import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
 import { defaultModel } from './sense/identity/index.ts';
+import { runDueDriftChecks } from './learn/registry.ts';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({ level: config.logLevel, base: { service: 'acs' } });
@@ -93,6 +95,8 @@ export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxB
   const bus = new OutboxBus(db, log);
   // Order matters: features are refreshed before agents read them, in the same delivery.
   subscribeFeatureUpdates(bus);
+  // Outcomes update the offer and channel bandits' posteriors before agents next draw from them.
+  subscribeBanditUpdates(bus);
   if (opts.loop) subscribeDecisionLoop(bus, { ...opts.loop, gate }, (t) => t.customers && log.info({ loop: t }, 'agents decided'));
   const plays = playRegistry(retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }));
   const metrics = createMetrics();
@@ -153,7 +157,10 @@ export async function startServer(config: Config, log = createLogger(config), op
   // Messages go to a file in the data dir: nothing is sent anywhere until a real transport is plugged in.
   const transport = new FileTransport(join(config.dataDir, 'outbox', 'messages.jsonl'));
   const daily = loop ? (now: Date) => db.transaction((tx) => runScheduledAgents(tx, { ...loop, gate: policies }, now)) : undefined;
-  const maintenance = startMaintenance(db, { transport, plays: services.plays, clock: services.clock, daily }, log);
+  // Scheduled drift checks of registry champions (each model's interval, on the server's clock).
+  const models = async (now: Date) =>
+    (await runDueDriftChecks(db, now, (name, err) => log.error({ err, model: name }, 'drift check failed'))).map((c) => ({ name: c.name, version: c.version, status: c.status, maxPsi: c.maxPsi, worst: c.worst, action: c.action }));
+  const maintenance = startMaintenance(db, { transport, plays: services.plays, clock: services.clock, daily, models }, log);
   let live: { stop(): Promise<void> } | null = null;
   return {
     ...services,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
 
 export const ACS_BIN = fileURLToPath(new URL('../bin/acs.js', import.meta.url));
 
@@ -41,6 +42,13 @@ export async function cliEnv(): Promise<CliEnv> {
       await c.end();
     },
   };
+}
+
+/** Opens the database the CLI uses in `cli`, from the test process, migrated. */
+export async function openCliDb(cli: CliEnv): Promise<Db> {
+  const db = cli.env.DATABASE_URL ? await openPostgres(cli.env.DATABASE_URL) : await openPglite(join(cli.dataDir, 'pgdata'));
+  await migrate(db);
+  return db;
 }
 
 export interface CliResult {

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
-import { cliEnv, runAcs, type CliEnv } from './cli-helpers.ts';
+import { cliEnv, openCliDb, runAcs, type CliEnv } from './cli-helpers.ts';
 
 let cli: CliEnv;
 beforeAll(async () => {
@@ -12,12 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => cli.cleanup());
 
-/** Opens the same database the CLI uses, from the test process. */
-async function openCliDb(): Promise<Db> {
-  const db = cli.env.DATABASE_URL ? await openPostgres(cli.env.DATABASE_URL) : await openPglite(join(cli.dataDir, 'pgdata'));
-  await migrate(db);
-  return db;
-}
+const openDb = () => openCliDb(cli);
 
 describe('acs CLI', () => {
   it('explains usage mistakes with exit code 2', async () => {
@@ -53,7 +47,7 @@ describe('acs CLI', () => {
   it('ledger verify fails and names the entry after one byte of it is flipped in the database', async () => {
     await runAcs(['token', 'create', '--role', 'agent', '--name', 'second'], cli.env);
     await runAcs(['token', 'create', '--role', 'reviewer', '--name', 'third'], cli.env);
-    const db = await openCliDb();
+    const db = await openDb();
     try {
       await db.transaction(async (tx) => {
         await tx.query('SET LOCAL session_replication_role = replica');

@@ -84,15 +84,16 @@ describe('consent per contact point', () => {
     expect(await messages(accountId)).toEqual([{ channel: 'email', purpose: 'service', contact_point: 'two@cp.example', brand: null, template: 'we-are-on-it' }]);
   });
 
-  it('with no grant for any of the customer\u2019s points, the email is denied by the consent policy', async () => {
+  it('with no grant for any of the customer\u2019s email addresses, no email goes: the message goes by sms, the one channel with consent', async () => {
     const { accountId, contactIds: [only] } = await customer('CP-2', [{ email: 'only@cp.example', phone: '+1 555 0100 300' }]);
     // Consent to be texted does not let an email go; neither does consent for an address the customer does not have.
+    // The channel bandit (README "Learning from outcomes") chooses among the channels whose consent grants: sms only.
     await consent({ contactId: only, channel: 'sms' });
     await consent({ contactId: only, contactPoint: 'elsewhere@cp.example' });
     await troubleFor('CP-2');
-    const [email] = await emails(accountId);
-    expect(email).toMatchObject({ params: { to: 'only@cp.example' }, decision: { outcome: 'deny', policyIds: ['outreach-requires-consent'] } });
-    expect(await messages(accountId)).toEqual([]);
+    const [message] = await emails(accountId);
+    expect(message).toMatchObject({ channel: 'sms', params: { channel: 'sms', to: '15550100300' }, decision: { outcome: 'execute' }, ev: { bandit: { arm: 'sms', candidates: [{ arm: 'sms' }] } } });
+    expect(await messages(accountId)).toEqual([{ channel: 'sms', purpose: 'service', contact_point: '15550100300', brand: null, template: 'we-are-on-it' }]);
     expect((await consents('CP-2')).effective.map((e: ResponseBody) => [e.contactPoint, e.channel, e.grants])).toEqual([
       ['15550100300', 'sms', true], ['elsewhere@cp.example', 'email', true],
     ]);

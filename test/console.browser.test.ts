@@ -122,7 +122,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     const nav = await page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents();
-    expect(nav).toEqual(['Overview', 'Review queue', 'Customers', 'Agents', 'Policies', 'Ledger', 'KPIs', 'Quarantine']);
+    expect(nav).toEqual(['Overview', 'Review queue', 'Customers', 'Agents', 'Policies', 'Ledger', 'KPIs', 'Quarantine', 'Identity']);
     // The agents are visibly at work: the live feed lists their proposals.
     await page.locator('.feed li').first().waitFor();
     await shoot('overview');
@@ -151,13 +151,14 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByText(/^Approved /).waitFor();
     await expect(page.locator('.queue-list li.selected .queue-item').getAttribute('id')).resolves.toBe(`item-${secondId}`);
     await page.getByLabel(/Reason for rejecting/).fill('the customer asked not to be offered credits');
+    await page.getByLabel('What was wrong').selectOption('wrong_offer');
     await page.locator('article.detail').getByRole('button', { name: 'Reject' }).click();
     await page.getByText(/^Rejected /).waitFor();
 
     const [approved] = await server.db.query<{ status: string; decided_by: string }>('SELECT status, decided_by FROM approvals WHERE id = $1', [firstId]);
-    const [rejected] = await server.db.query<{ status: string; reason: string }>('SELECT status, reason FROM approvals WHERE id = $1', [secondId]);
+    const [rejected] = await server.db.query<{ status: string; reason: string; reason_category: string }>('SELECT status, reason, reason_category FROM approvals WHERE id = $1', [secondId]);
     expect(approved).toMatchObject({ status: 'approved' });
-    expect(rejected).toMatchObject({ status: 'rejected', reason: 'the customer asked not to be offered credits' });
+    expect(rejected).toMatchObject({ status: 'rejected', reason: 'the customer asked not to be offered credits', reason_category: 'wrong_offer' });
     const ran = await server.db.query('SELECT 1 FROM executions WHERE idempotency_key = $1', [`approval:${firstId}`]);
     expect(ran.length).toBe(1);
 
@@ -338,7 +339,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     const item = await api(`/quarantine/${quarantineId}`);
     expect(item.status).toBe('resubmitted');
 
-    const views: [string, string | RegExp][] = [['', 'Overview'], ['queue', 'Review queue'], ['agents', 'Agents'], ['policies', 'Policies'], ['ledger', 'Ledger'], ['kpis', 'KPIs'], ['quarantine', 'Quarantine'], [`customers/${worked!.account_id}`, /.+/]];
+    const views: [string, string | RegExp][] = [['', 'Overview'], ['queue', 'Review queue'], ['agents', 'Agents'], ['policies', 'Policies'], ['ledger', 'Ledger'], ['kpis', 'KPIs'], ['quarantine', 'Quarantine'], ['identity', 'Identity reviews'], [`customers/${worked!.account_id}`, /.+/]];
     const problems: string[] = [];
     for (const [hash, heading] of views) {
       await view(hash, heading);
@@ -357,6 +358,36 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(problems).toEqual([]);
   }, 120_000);
+
+  it('lets a data steward compare an uncertain match field by field, keep one apart and merge another', async () => {
+    const send = async (method: string, path: string, body: unknown) => {
+      const res = await fetch(server.url + '/api/v1' + path, { method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status, `${method} ${path}`).toBeLessThan(300);
+      return res.json() as Promise<any>;
+    };
+    const acc = await send('POST', '/accounts', { name: 'Beatrix Okonkwo', customerId: 'IDV-1', kind: 'person' });
+    await send('POST', '/contacts', { accountId: acc.id, firstName: 'Beatrix', lastName: 'Okonkwo', email: 'bea@home.example', attributes: { dateOfBirth: '1979-05-17', postcode: '4101' } });
+    // Thresholds that send any candidate to the steward rather than merging it outright.
+    await send('PUT', '/identity/settings', { matchThreshold: 0.999999, reviewThreshold: 0.000001 });
+    for (const [n, postcode] of [[1, '4102'], [2, '4110']] as const) {
+      const res = await send('POST', '/signals', { type: 'usage', subject: { email: `idv${n}@elsewhere.example`, person: { givenName: 'Beatrix', surname: 'Okonkwo', postcode } }, data: { quantity: 1 } });
+      expect(res.accepted[0].identity.outcome).toBe('review');
+    }
+    await send('PUT', '/identity/settings', {});
+    await view('identity', 'Identity reviews');
+    const items = page.getByRole('list', { name: 'open identity reviews' }).getByRole('button');
+    await expect(items.count()).resolves.toBeGreaterThanOrEqual(2);
+    await page.getByRole('table').getByRole('row', { name: /surname/ }).getByText('exact').waitFor();
+    await page.getByRole('table').getByRole('row', { name: /postcode/ }).getByText('one edit').waitFor();
+    await shoot('identity-review');
+    const before = (await api('/identity/reviews')).data as { id: string; profile: { customerId: string } }[];
+    await page.getByRole('button', { name: 'Keep apart' }).click();
+    await page.getByText(`Kept ${before[0]!.profile.customerId} and IDV-1 apart.`).waitFor();
+    await page.getByRole('button', { name: 'Merge into IDV-1' }).click();
+    await page.getByText(`Merged ${before[1]!.profile.customerId} into IDV-1.`).waitFor();
+    const decided = await Promise.all(before.slice(0, 2).map((r) => api(`/identity/reviews/${r.id}`)));
+    expect(decided.map((r) => r.status)).toEqual(['kept_apart', 'merged']);
+  });
 
   it('offers an analyst no decisions: the queue reads only, agents cannot be edited, and the API refuses anyway', async () => {
     const analyst = await context.browser()!.newContext({ viewport: { width: 1280, height: 800 } });

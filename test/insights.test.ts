@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolicyGate } from '../src/assure/index.ts';
-import { inHoldout, leadHoldoutKey, upliftReport, wilsonInterval } from '../src/learn/index.ts';
+import { inHoldout, KPI_DEFINITIONS, leadHoldoutKey, powerReport, SLA_HOURS, upliftReport, wilsonInterval } from '../src/learn/index.ts';
 import { importFirstCustomers, seedContactsAndConsents, WorldDriver, worldFromDatabase } from '../src/world/index.ts';
 import { createTestApp, type TestApp } from './helpers.ts';
 
@@ -41,11 +41,19 @@ function percentile(sorted: number[], p: number): number {
 
 const group = (customers: number, events: number) => ({ customers, events, rate: customers ? events / customers : 0, ci95: wilsonInterval(events, customers) });
 type Counts = [customers: number, events: number];
-/** The uplift object: final counts, and per day of the range the cumulative counts at that day's end. */
-function expectedUplift(agentId: string, treated: Counts, holdout: Counts, series: { day: string; treated: Counts; holdout: Counts }[]) {
-  const r = upliftReport({ customers: treated[0], events: treated[1] }, { customers: holdout[0], events: holdout[1] });
+type ActionCounts = { action: string; treated: Counts; holdout: Counts };
+/** One comparison: both groups, the difference with its interval, and its power (the statistics are unit-tested in uplift.test.ts). */
+function comparison(treated: Counts, holdout: Counts) {
+  const t = { customers: treated[0], events: treated[1] };
+  const h = { customers: holdout[0], events: holdout[1] };
+  const r = upliftReport(t, h);
+  return { treated: group(...treated), holdout: group(...holdout), difference: r.difference, ci95: r.ci95, power: powerReport(t, h) };
+}
+/** The uplift object: final counts, per action, and per day of the range the cumulative counts at that day's end. */
+function expectedUplift(agentId: string, treated: Counts, holdout: Counts, series: { day: string; treated: Counts; holdout: Counts }[], byAction: ActionCounts[]) {
   return {
-    agentId, ...MEASURES[agentId]!, treated: group(...treated), holdout: group(...holdout), difference: r.difference, ci95: r.ci95,
+    agentId, ...MEASURES[agentId]!, ...comparison(treated, holdout),
+    byAction: byAction.map((a) => ({ action: a.action, ...comparison(a.treated, a.holdout) })),
     series: series.map((p) => ({ day: p.day, treated: group(...p.treated), holdout: group(...p.holdout) })),
   };
 }
@@ -55,6 +63,13 @@ const allToday = (days: string[], today: string, treated: Counts, holdout: Count
   days.map((day) => (day === today ? { day, treated, holdout } : { day, treated: [0, 0] as Counts, holdout: [0, 0] as Counts }));
 
 describe('KPIs and agent stats from known inputs', () => {
+  // Per action: the retention offers (the save calls lost arbitration), the proactive cases, and for the leads the email
+  // (L1 got it, LH's was held out, L2's was denied by policy) and the enrichment L2 got instead.
+  const ACTIONS = {
+    retention: [{ action: 'offer_credit', treated: [4, 1], holdout: [1, 1] }],
+    'service-recovery': [{ action: 'create_case', treated: [2, 1], holdout: [1, 1] }],
+    'lead-nurturing': [{ action: 'send_message', treated: [1, 1], holdout: [1, 0] }, { action: 'update_record', treated: [1, 0], holdout: [0, 0] }],
+  } satisfies Record<string, ActionCounts[]>;
   // The server clock: 01:00 UTC today, moved forward as reviewers work, so everything falls on today.
   const c0 = midnight(Date.now()) + HOUR;
   let clockAt = c0;
@@ -160,12 +175,65 @@ describe('KPIs and agent stats from known inputs', () => {
     // Treated: retention 4 customers (1 churned), service recovery 2 (1 complaint after its case), lead nurturing
     // 2 leads (1 converted). Held out: 1 each, of whom the retention and service customers had the event.
     expect(k.uplift).toEqual([
-      expectedUplift('retention', [4, 1], [1, 1], allToday(k.days, today, [4, 1], [1, 1])),
-      expectedUplift('service-recovery', [2, 1], [1, 1], allToday(k.days, today, [2, 1], [1, 1])),
-      expectedUplift('lead-nurturing', [2, 1], [1, 0], allToday(k.days, today, [2, 1], [1, 0])),
+      expectedUplift('retention', [4, 1], [1, 1], allToday(k.days, today, [4, 1], [1, 1]), ACTIONS.retention),
+      expectedUplift('service-recovery', [2, 1], [1, 1], allToday(k.days, today, [2, 1], [1, 1]), ACTIONS['service-recovery']),
+      expectedUplift('lead-nurturing', [2, 1], [1, 0], allToday(k.days, today, [2, 1], [1, 0]), ACTIONS['lead-nurturing']),
     ]);
     expect(k.uplift[0]).toMatchObject({ treated: { rate: 0.25 }, holdout: { rate: 1 }, difference: -0.75 });
     expect(k.uplift[2]).toMatchObject({ better: 'higher', treated: { rate: 0.5 }, holdout: { rate: 0 }, difference: 0.5 });
+  });
+
+  it('GET /api/v1/kpis: operational, business and AI-quality KPIs, each with its definition and unit', async () => {
+    const m = (await t.call('GET', '/api/v1/kpis?days=7', { role: 'analyst' })).body.metrics;
+    for (const section of ['operational', 'business', 'aiQuality'] as const) {
+      for (const [key, value] of Object.entries(m[section] as Record<string, { definition: string; unit: string; section: string; label: string }>)) {
+        const def = KPI_DEFINITIONS[key as keyof typeof KPI_DEFINITIONS];
+        expect(value, key).toMatchObject({ section, label: def.label, unit: def.unit, definition: def.definition });
+        expect(def.definition.length, key).toBeGreaterThan(40);
+      }
+    }
+    const executions = (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM executions'))[0]!.n;
+    expect(executions).toBeGreaterThanOrEqual(6);
+
+    // Nine ticket cases (normal, 72 h) and two proactive ones (high, 24 h) are open and none is past its deadline.
+    expect(m.operational.handleTime).toMatchObject({ value: null, reason: 'no case was closed in the range', detail: { closed: 0, meanHours: null, p90Hours: null } });
+    expect(m.operational.firstContactResolution).toMatchObject({ value: null, numerator: 0, denominator: 0 });
+    expect(m.operational.slaCompliance).toMatchObject({
+      value: null, reason: 'no case opened in the range is closed or past its deadline yet',
+      detail: { slaHours: SLA_HOURS, byPriority: { high: { targetHours: 24, due: 0, met: 0 }, normal: { targetHours: 72, due: 0, met: 0 } } },
+    });
+    // Nine tickets, none resolved.
+    expect(m.operational.deflection).toMatchObject({ value: 0, numerator: 0, denominator: 9, reason: null, detail: { resolved: 0 } });
+
+    // Eight customers with an $80 subscription; R0 and RH churned; three leads arrived, L1 converted.
+    const monthly = 1 - 0.75 ** (30 / 7);
+    expect(m.business.churn).toMatchObject({ value: 0.25, numerator: 2, denominator: 8, detail: { monthlyRate: monthly } });
+    expect(m.business.renewal).toMatchObject({ value: 0, numerator: 0, denominator: 2 });
+    expect(m.business.conversion).toMatchObject({ value: 1 / 3, numerator: 1, denominator: 3 });
+    expect(m.business.clv.value).toBeCloseTo(80 / monthly, 2);
+    expect(m.business.clv).toMatchObject({ unit: 'USD', detail: { averageMonthlyRevenue: 80, customersWithRevenue: 8 } });
+
+    // Nine decisions, one denied; three approvals decided by a person after 2, 4 and 10 hours: one approved, one
+    // approved with a smaller credit, one rejected. Nothing ran that failed.
+    expect(m.aiQuality.policyViolationRate).toMatchObject({ value: 1 / 9, numerator: 1, denominator: 9 });
+    expect(m.aiQuality.overrideRate).toMatchObject({ value: 2 / 3, numerator: 2, denominator: 3, detail: { approved: 1, approvedWithEdits: 1, rejected: 1 } });
+    expect(m.aiQuality.approvalLatency).toMatchObject({ value: 4, unit: 'hours', detail: { decided: 3, p90Hours: 8.8, expired: 0 } });
+    expect(m.aiQuality.escalationPrecision).toMatchObject({ value: 2 / 3, numerator: 2, denominator: 3 });
+    expect(m.aiQuality.toolCallFailureRate).toMatchObject({ value: 0, numerator: 0, denominator: executions, detail: { compensated: 0, refused: 0, failedDelivery: 0 } });
+  });
+
+  it('uplift per action comes with its power: the MDE for these group sizes and the power the observed difference had', async () => {
+    const k = (await t.call('GET', '/api/v1/kpis?days=7')).body;
+    // Retention: 1 of 4 treated churned against 1 of 1 held out. The holdout's rate is 1, so the base rate is the
+    // pooled 2/5: MDE = (1.959964 + 0.841621) × √(0.4 × 0.6 × (1/4 + 1/1)).
+    const retention = k.uplift[0].power;
+    const mde = (1.959963984540054 + 0.8416212335729143) * Math.sqrt(0.4 * 0.6 * 1.25);
+    expect(retention.baseRate).toBeCloseTo(0.4, 12);
+    expect(retention.mde).toBeCloseTo(mde, 9);
+    expect(retention.mde).toBeGreaterThan(1); // four against one can detect nothing
+    expect(k.uplift[0].byAction[0].power).toEqual(retention);
+    // Lead nurturing's enrichment has no held-out lead: no comparison can be powered.
+    expect(k.uplift[2].byAction[1]).toMatchObject({ action: 'update_record', holdout: { customers: 0 }, power: { mde: null, power: null, pValue: null, baseRate: null } });
   });
 
   it('GET /api/v1/agents/stats: per-agent counts, approvals, precision, override rate and uplift', async () => {
@@ -182,18 +250,19 @@ describe('KPIs and agent stats from known inputs', () => {
     expect(stats.retention).toEqual({
       agentId: 'retention', proposals: 10, suppressed: 5, heldOut: 1, decided: 4, executed: 2, denied: 0,
       approvals: { pending: 1, approved: 1, approvedWithEdits: 1, rejected: 1, expired: 0 },
-      precision: 2 / 3, overrideRate: 2 / 3, uplift: expectedUplift('retention', [4, 1], [1, 1], allToday(week, today, [4, 1], [1, 1])),
+      precision: 2 / 3, overrideRate: 2 / 3, uplift: expectedUplift('retention', [4, 1], [1, 1], allToday(week, today, [4, 1], [1, 1]), ACTIONS.retention),
     });
     const noApprovals = { pending: 0, approved: 0, approvedWithEdits: 0, rejected: 0, expired: 0 };
     const srSuppressed = await count('service-recovery', 'suppressed');
     expect(stats['service-recovery']).toEqual({
       agentId: 'service-recovery', proposals: 3 + srSuppressed, suppressed: srSuppressed, heldOut: 1, decided: 2, executed: 2, denied: 0,
-      approvals: noApprovals, precision: 1, overrideRate: null, uplift: expectedUplift('service-recovery', [2, 1], [1, 1], allToday(week, today, [2, 1], [1, 1])),
+      approvals: noApprovals, precision: 1, overrideRate: null, uplift: expectedUplift('service-recovery', [2, 1], [1, 1], allToday(week, today, [2, 1], [1, 1]), ACTIONS['service-recovery']),
     });
     const lnSuppressed = await count('lead-nurturing', 'suppressed');
     expect(stats['lead-nurturing']).toEqual({
       agentId: 'lead-nurturing', proposals: 4 + lnSuppressed, suppressed: lnSuppressed, heldOut: 1, decided: 3, executed: 2, denied: 1,
-      approvals: noApprovals, precision: 2 / 3, overrideRate: null, uplift: expectedUplift('lead-nurturing', [2, 1], [1, 0], allToday(week, today, [2, 1], [1, 0])),
+      // Precision leaves out the email policy denied for want of consent: both proposals with a verdict ran.
+      approvals: noApprovals, precision: 1, overrideRate: null, uplift: expectedUplift('lead-nurturing', [2, 1], [1, 0], allToday(week, today, [2, 1], [1, 0]), ACTIONS['lead-nurturing']),
     });
     expect(stats['data-stewardship']).toEqual({
       agentId: 'data-stewardship', proposals: 0, suppressed: 0, heldOut: 0, decided: 0, executed: 0, denied: 0,
@@ -299,7 +368,7 @@ describe('KPIs over days of the simulated world', () => {
     const to = midnight(now) + DAY;
     const inRange = (x: Date | string) => ms(x) >= from && ms(x) < to;
     const dayList = Array.from({ length: days }, (_, i) => dayOf(from + i * DAY));
-    const proposals = (await t.db.query<{ id: string; agent_id: string; account_id: string | null; lead_id: string | null; status: string; created_at: Date }>('SELECT * FROM proposals'));
+    const proposals = (await t.db.query<{ id: string; agent_id: string; action: string; account_id: string | null; lead_id: string | null; status: string; created_at: Date }>('SELECT * FROM proposals'));
     const decisions = await t.db.query<{ id: string; proposal_id: string; outcome: string; policy_ids: string[]; reasons: string[]; decided_at: Date }>('SELECT * FROM decisions');
     const approvals = await t.db.query<{ decision_id: string; status: string; edited_params: unknown; decided_at: Date | null }>('SELECT * FROM approvals');
     const executions = await t.db.query<{ decision_id: string }>('SELECT decision_id FROM executions');
@@ -328,24 +397,32 @@ describe('KPIs over days of the simulated world', () => {
     });
 
     const uplift = Object.keys(MEASURES).map((agentId) => {
-      const firsts = new Map<string, { held: boolean; account: string | null; lead: string | null; first: number }>();
-      for (const p of proposals) {
-        const d = decisionOf.get(p.id);
-        if (p.agent_id !== agentId || !inRange(p.created_at)) continue;
-        if (!(p.status === 'held_out' || (p.status === 'decided' && d && d.outcome !== 'deny'))) continue;
-        const key = `${p.status === 'held_out'}|${p.account_id}|${p.lead_id}`;
-        const seen = firsts.get(key);
-        if (!seen || ms(p.created_at) < seen.first) firsts.set(key, { held: p.status === 'held_out', account: p.account_id, lead: p.lead_id, first: ms(p.created_at) });
-      }
+      /** Each customer's first counted proposal of the agent (of one action, when `action` is given). */
+      const firstsOf = (action?: string) => {
+        const firsts = new Map<string, { held: boolean; account: string | null; lead: string | null; first: number }>();
+        for (const p of proposals) {
+          const d = decisionOf.get(p.id);
+          if (p.agent_id !== agentId || !inRange(p.created_at) || (action && p.action !== action)) continue;
+          if (!(p.status === 'held_out' || (p.status === 'decided' && d && d.outcome !== 'deny'))) continue;
+          const key = `${p.status === 'held_out'}|${p.account_id}|${p.lead_id}`;
+          const seen = firsts.get(key);
+          if (!seen || ms(p.created_at) < seen.first) firsts.set(key, { held: p.status === 'held_out', account: p.account_id, lead: p.lead_id, first: ms(p.created_at) });
+        }
+        return [...firsts.values()];
+      };
       // Customers who entered before `until`, and those of them with an event after entering and before `until`.
-      const tally = (held: boolean, until: number): Counts => {
-        const members = [...firsts.values()].filter((f) => f.held === held && f.first < until);
+      const tally = (firsts: ReturnType<typeof firstsOf>, held: boolean, until: number): Counts => {
+        const members = firsts.filter((f) => f.held === held && f.first < until);
         const hit = members.filter((f) => signals.some((s) => s.type === 'outcome' && s.data.kind === MEASURES[agentId]!.outcome
           && ((f.account && s.account_id === f.account) || (f.lead && s.lead_id === f.lead)) && ms(s.occurred_at) > f.first && ms(s.occurred_at) < until));
         return [members.length, hit.length];
       };
-      const series = dayList.map((day, i) => ({ day, treated: tally(false, from + (i + 1) * DAY), holdout: tally(true, from + (i + 1) * DAY) }));
-      return expectedUplift(agentId, tally(false, to), tally(true, to), series);
+      const all = firstsOf();
+      const series = dayList.map((day, i) => ({ day, treated: tally(all, false, from + (i + 1) * DAY), holdout: tally(all, true, from + (i + 1) * DAY) }));
+      const actions = [...new Set(proposals.filter((p) => p.agent_id === agentId).map((p) => p.action))].sort();
+      const byAction = actions.map((action) => ({ action, firsts: firstsOf(action) })).filter((a) => a.firsts.length > 0)
+        .map((a) => ({ action: a.action, treated: tally(a.firsts, false, to), holdout: tally(a.firsts, true, to) }));
+      return expectedUplift(agentId, tally(all, false, to), tally(all, true, to), series, byAction);
     });
 
     const stats = AGENT_IDS.map((agentId) => {
@@ -361,12 +438,13 @@ describe('KPIs over days of the simulated world', () => {
       };
       const executed = decided.filter((d) => ran.has(d.id)).length;
       const denied = decided.filter((d) => d.outcome === 'deny').length;
-      const ended = executed + denied + approvals.rejected;
+      // Precision: approved (run on policy's authority, or approved by a person) over those plus the rejected.
+      const approvedAll = decided.filter((d) => d.outcome === 'execute').length + approvals.approved + approvals.approvedWithEdits;
       const human = approvals.approved + approvals.approvedWithEdits + approvals.rejected;
       return {
         agentId, proposals: mine.length, suppressed: mine.filter((p) => p.status === 'suppressed').length, heldOut: mine.filter((p) => p.status === 'held_out').length,
         decided: decided.length, executed, denied, approvals,
-        precision: ended ? executed / ended : null, overrideRate: human ? (approvals.rejected + approvals.approvedWithEdits) / human : null,
+        precision: approvedAll + approvals.rejected ? approvedAll / (approvedAll + approvals.rejected) : null, overrideRate: human ? (approvals.rejected + approvals.approvedWithEdits) / human : null,
         uplift: uplift.find((u) => u.agentId === agentId) ?? null,
       };
     });
@@ -412,5 +490,103 @@ describe('KPIs over days of the simulated world', () => {
       const got = (await t.call('GET', `/api/v1/agents/stats?days=${days}`)).body;
       expect(got.data).toEqual(want.stats);
     }
+  });
+});
+
+describe('operational and business KPIs from known records', () => {
+  // The server clock: noon today. The range of 7 days starts at midnight six days ago.
+  const N = midnight(Date.now()) + 12 * HOUR;
+  let t: TestApp;
+  const ids: Record<string, string> = {};
+  const at = (offset: number) => new Date(N + offset).toISOString();
+
+  beforeAll(async () => {
+    // No agents: only what the test records.
+    t = await createTestApp({ clock: { now: () => new Date(N) } });
+    const subs: Record<string, [status: string, amount: number][]> = {
+      A: [['active', 50]], B: [['active', 100]], C: [['active', 30], ['active', 20]], D: [['cancelled', 70]], E: [],
+    };
+    for (const [name, list] of Object.entries(subs)) {
+      const acc = await t.call('POST', '/api/v1/accounts', { body: { name: `Customer ${name}`, customerId: `OPS-${name}`, kind: 'person' } });
+      ids[name] = acc.body.id;
+      for (const [status, monthlyAmount] of list) {
+        expect((await t.call('POST', '/api/v1/subscriptions', { body: { accountId: acc.body.id, status, monthlyAmount } })).status).toBe(201);
+      }
+    }
+    // Cases recorded by people: [customer, priority, opened, closed].
+    const cases: [string, string, number, number | null][] = [
+      ['A', 'urgent', -3 * DAY, -3 * DAY + 2 * HOUR], // 2 h, within 4 h
+      ['B', 'high', -2 * DAY, -2 * DAY + 30 * HOUR], // 30 h, over 24 h
+      ['C', 'normal', -5 * DAY, -4 * DAY], // 24 h, within 72 h
+      ['C', 'low', -10 * DAY, -1 * DAY], // 216 h: closed in the range, opened before it
+      ['E', 'normal', -4 * DAY, null], // open, its 72 h ran out a day ago
+      ['A', 'urgent', -1 * HOUR, null], // open, 3 h left
+    ];
+    for (const [who, priority, opened, closed] of cases) {
+      const res = await t.call('POST', '/api/v1/cases', {
+        body: { accountId: ids[who], subject: 'Help', priority, openedAt: at(opened), ...(closed === null ? {} : { closedAt: at(closed), status: 'closed' }) },
+      });
+      expect(res.status, res.text).toBe(201);
+    }
+    // Support tickets (each opens a low-priority case of its own, not due yet), their resolutions, and a person's task for A.
+    const ticket = (who: string, offset: number) => ({ type: 'support_ticket', occurredAt: at(offset), subject: { customerId: `OPS-${who}` }, data: { text: 'It does not work', priority: 'low' } });
+    const outcome = (subject: object, kind: string, offset: number) => ({ type: 'outcome', occurredAt: at(offset), subject, data: { kind } });
+    const form = (email: string, offset: number) => ({ type: 'lead_form', occurredAt: at(offset), subject: { email }, data: { email, firstName: 'Lee' } });
+    const res = await t.call('POST', '/api/v1/signals', {
+      role: 'agent',
+      body: [
+        ticket('A', -3 * DAY + HOUR), ticket('C', -6 * DAY), ticket('E', -2 * DAY),
+        outcome({ customerId: 'OPS-A' }, 'case_resolved', -2 * DAY), outcome({ customerId: 'OPS-C' }, 'case_resolved', -5.5 * DAY),
+        outcome({ customerId: 'OPS-A' }, 'renewed', -1 * DAY), outcome({ customerId: 'OPS-B' }, 'churned', -2 * DAY),
+        outcome({ customerId: 'OPS-E' }, 'churned', -1 * DAY), outcome({ customerId: 'OPS-D' }, 'churned', -10 * DAY),
+        form('l1@example.com', -3 * DAY), form('l2@example.com', -2 * DAY), form('l3@example.com', -9 * DAY),
+        outcome({ email: 'l1@example.com' }, 'converted', -1 * DAY), outcome({ email: 'l3@example.com' }, 'converted', -1 * DAY),
+      ],
+    });
+    expect(res.status, res.text).toBe(202);
+    await t.bus.drain();
+    await t.db.query('INSERT INTO tasks (id, account_id, title, created_at) VALUES ($1, $2, $3, $4)', ['task_ops_a', ids.A, 'Call back', at(-2.5 * DAY)]);
+  });
+  afterAll(async () => t.close());
+
+  it('handle time, first-contact resolution, SLA compliance and deflection', async () => {
+    const m = (await t.call('GET', '/api/v1/kpis?days=7')).body.metrics.operational;
+    // Closed in the range: 2, 24, 30 and 216 hours. Median 27; 90th percentile 30 + 0.7 × 186 = 160.2; mean 68.
+    expect(m.handleTime).toMatchObject({ value: 27, unit: 'hours', reason: null, detail: { closed: 4, meanHours: 68, p90Hours: 160.2 } });
+    // A wrote again after its urgent case opened, and C after its low one: the high and normal ones were first-contact.
+    expect(m.firstContactResolution).toMatchObject({ value: 0.5, numerator: 2, denominator: 4 });
+    // Due: the urgent (met), the high (missed), the closed normal (met) and the open normal past its deadline (missed).
+    // The case opened before the range, the urgent one opened an hour ago and the tickets' low cases are not due.
+    expect(m.slaCompliance).toMatchObject({
+      value: 0.5, numerator: 2, denominator: 4,
+      detail: {
+        slaHours: { urgent: 4, high: 24, normal: 72, low: 168 },
+        byPriority: { high: { targetHours: 24, due: 1, met: 0 }, low: { targetHours: 168, due: 0, met: 0 }, normal: { targetHours: 72, due: 2, met: 1 }, urgent: { targetHours: 4, due: 1, met: 1 } },
+      },
+    });
+    // Three tickets: C's was resolved with nobody's work; A's was resolved but a person had a task for A meanwhile; E's is not resolved.
+    expect(m.deflection).toMatchObject({ value: 1 / 3, numerator: 1, denominator: 3, detail: { resolved: 2 } });
+  });
+
+  it('churn, renewal, conversion and CLV', async () => {
+    const m = (await t.call('GET', '/api/v1/kpis?days=7')).body.metrics.business;
+    // Customers: A, B, C (active subscriptions) and E (churned in the range); D churned before it. B and E churned.
+    const monthly = 1 - 0.5 ** (30 / 7);
+    expect(m.churn).toMatchObject({ value: 0.5, numerator: 2, denominator: 4, detail: { monthlyRate: monthly } });
+    // A renewed; B and E churned.
+    expect(m.renewal).toMatchObject({ value: 1 / 3, numerator: 1, denominator: 3 });
+    // l1 and l2 arrived in the range, l1 converted; l3 arrived before it.
+    expect(m.conversion).toMatchObject({ value: 0.5, numerator: 1, denominator: 2 });
+    // Monthly revenue per paying customer: A 50, B 100, C 30 + 20: 200 / 3.
+    expect(m.clv).toMatchObject({ value: Math.round((200 / 3 / monthly) * 100) / 100, unit: 'USD', detail: { averageMonthlyRevenue: 66.6667, customersWithRevenue: 3, monthlyChurnRate: monthly } });
+  });
+
+  it('AI quality is null, with the reason, when no agent has worked', async () => {
+    const m = (await t.call('GET', '/api/v1/kpis?days=7')).body.metrics.aiQuality;
+    expect(m.policyViolationRate).toMatchObject({ value: null, reason: 'no proposal was put to policy in the range', numerator: 0, denominator: 0 });
+    expect(m.overrideRate).toMatchObject({ value: null, reason: 'no approval was decided by a person in the range' });
+    expect(m.approvalLatency).toMatchObject({ value: null, reason: 'no approval was decided by a person in the range' });
+    expect(m.escalationPrecision.value).toBeNull();
+    expect(m.toolCallFailureRate).toMatchObject({ value: null, reason: 'nothing was executed in the range' });
   });
 });

@@ -67,13 +67,13 @@ describe('GET /api/v1/policies', () => {
     expect(res.body.files).toEqual([{ file: 'default.cedar', text: SHIPPED }]);
     expect(res.body.schema).toEqual({ file: 'schema.cedarschema', text: SCHEMA });
     expect(res.body.creditApprovalLimitCents).toBe(5000);
-    expect(res.body.policies).toHaveLength(13);
+    expect(res.body.policies).toHaveLength(14);
     expect(res.body.policies[0]).toEqual({
       id: 'autonomy-l0-off', effect: 'forbid', outcome: 'deny', reason: "the agent's autonomy for this action is L0 (off)", file: 'default.cedar',
       line: SHIPPED.split('\n').findIndex((l) => l.startsWith('@id("autonomy-l0-off")')) + 1,
     });
     expect(res.body.policies.find((p: { id: string }) => p.id === 'credit-within-limit-l4')).toMatchObject({ effect: 'permit', outcome: 'execute' });
-    expect(res.body.policies.filter((p: { outcome: string }) => p.outcome === 'approval')).toHaveLength(5);
+    expect(res.body.policies.filter((p: { outcome: string }) => p.outcome === 'approval')).toHaveLength(6);
   });
 
   it('is refused to the agent role, on every policy route', async () => {

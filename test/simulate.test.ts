@@ -31,6 +31,26 @@ describe('acs simulate', () => {
     expect(first.outcomes.holdout.customers).toBeGreaterThan(0);
     expect(first.outcomes.upliftCI95[0]).toBeLessThanOrEqual(first.outcomes.upliftCI95[1]);
     expect(Object.keys(first.byAgent).length).toBeGreaterThan(0);
+
+    // Per measured agent (and action): treated against holdout on its own outcome, with intervals and power.
+    expect(Object.keys(first.upliftByAgent)).toEqual(['retention', 'service-recovery', 'lead-nurturing']);
+    expect(first.upliftByAgent.retention).toMatchObject({ outcome: 'churned', better: 'lower' });
+    for (const u of Object.values(first.upliftByAgent)) {
+      for (const c of [u, ...Object.values(u.byAction)]) {
+        expect(c.ci95[0]).toBeLessThanOrEqual(c.difference);
+        expect(c.ci95[1]).toBeGreaterThanOrEqual(c.difference);
+        for (const g of [c.treated, c.holdout]) expect(g.ci95[0]).toBeLessThanOrEqual(g.ci95[1]);
+        expect(c.difference).toBeCloseTo(c.treated.rate - c.holdout.rate, 3);
+      }
+      expect(Object.keys(u.byAction).length).toBeGreaterThan(0);
+    }
+    expect(first.upliftByAgent.retention!.treated.customers).toBeGreaterThan(0);
+    // Retention's p(success) comes from the churn model fitted on the demo data, named with its version; the other
+    // agents work by rules. Every proposal is accounted for.
+    expect(first.models.retention!.length).toBeGreaterThan(0);
+    for (const m of first.models.retention!) expect(m).toMatchObject({ model: expect.not.stringMatching(/^rules$/), version: expect.stringMatching(/\S/) });
+    expect(first.models.retention!.reduce((n, m) => n + m.proposals, 0)).toBe(first.byAgent.retention!.proposals);
+    expect(first.models['lead-nurturing']).toEqual([{ model: 'rules', version: null, proposals: first.byAgent['lead-nurturing']!.proposals }]);
   });
 
   it('a different seed gives a different world', async () => {

@@ -5,6 +5,7 @@ import { fmt } from './components/ui.tsx';
 import { loadPermissions, type Can } from './permissions.ts';
 import { Agents } from './views/Agents.tsx';
 import { Customers } from './views/Customers.tsx';
+import { Identity } from './views/Identity.tsx';
 import { Kpis } from './views/Kpis.tsx';
 import { Ledger } from './views/Ledger.tsx';
 import { Overview } from './views/Overview.tsx';
@@ -44,6 +45,7 @@ const VIEWS: ViewDef[] = [
   { path: 'ledger', label: 'Ledger', needs: ['GET', '/ledger'], render: (p) => <Ledger {...p} /> },
   { path: 'kpis', label: 'KPIs', needs: ['GET', '/kpis'], render: (p) => <Kpis {...p} /> },
   { path: 'quarantine', label: 'Quarantine', needs: ['GET', '/quarantine'], render: (p) => <Quarantine {...p} /> },
+  { path: 'identity', label: 'Identity', needs: ['GET', '/identity/reviews'], render: (p) => <Identity {...p} /> },
 ];
 
 export function App() {

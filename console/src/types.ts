@@ -3,6 +3,8 @@
 export type { ExpectedValue, Term } from '../../src/reason/agents/types.ts';
 export type { AgentStats, AgentUplift as Uplift, Kpis } from '../../src/learn/kpis.ts';
 export type { Profile, TimelineItem } from '../../src/sense/profile.ts';
+export type { RejectionCategory } from '../../src/act/approvals.ts';
+export type { IdentityReview } from '../../src/sense/identity/merges.ts';
 import type { ExpectedValue } from '../../src/reason/agents/types.ts';
 
 export interface Approval {

@@ -167,15 +167,29 @@ export async function bulkApprove(
   return results;
 }
 
-/** Rejects with a reason, which is required: it is the agent's feedback. The text stays in the approval row. */
-export async function reject(db: Db, id: string, opts: { actor: string; reason: string; now?: Date }): Promise<void> {
+/**
+ * Why a reviewer rejected, beside the free text: what the agent got wrong. Every category counts against the agent's
+ * precision (src/learn/track-record.ts); the categories show where.
+ */
+export const REJECTION_CATEGORIES = ['not_needed', 'wrong_action', 'wrong_offer', 'wrong_channel', 'bad_timing', 'wrong_data', 'other'] as const;
+export type RejectionCategory = (typeof REJECTION_CATEGORIES)[number];
+
+/**
+ * Rejects with a reason, which is required: it is the agent's feedback. The text stays in the approval row; the
+ * category (default `other`) goes to the ledger too, being no personal data.
+ */
+export async function reject(db: Db, id: string, opts: { actor: string; reason: string; category?: RejectionCategory; now?: Date }): Promise<void> {
   const reason = opts.reason.trim();
   if (!reason || reason.length > 500) throw new AppError('validation_failed', 'a rejection needs a reason', [{ path: 'reason', message: 'required, 1 to 500 characters' }]);
+  const category = opts.category ?? 'other';
+  if (!REJECTION_CATEGORIES.includes(category)) {
+    throw new AppError('validation_failed', 'unknown rejection category', [{ path: 'category', message: `one of ${REJECTION_CATEGORIES.join(', ')}` }]);
+  }
   const now = opts.now ?? new Date();
   await db.transaction(async (tx) => {
     const pending = await lockPending(tx, id, now);
-    await tx.query("UPDATE approvals SET status = 'rejected', decided_by = $2, decided_at = $3, reason = $4 WHERE id = $1", [id, opts.actor, now.toISOString(), reason]);
-    await appendToLedger(tx, [{ type: 'approval.rejected', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { decisionId: pending.decision_id, reasonGiven: true } }]);
+    await tx.query("UPDATE approvals SET status = 'rejected', decided_by = $2, decided_at = $3, reason = $4, reason_category = $5 WHERE id = $1", [id, opts.actor, now.toISOString(), reason, category]);
+    await appendToLedger(tx, [{ type: 'approval.rejected', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { decisionId: pending.decision_id, reasonGiven: true, category } }]);
   });
 }
 

@@ -11,6 +11,8 @@ export interface MaintenanceDeps {
   clock?: Clock;
   /** Work that runs once per (UTC) day of the clock, such as scheduled agents; the first round runs it too. */
   daily?: (now: Date) => Promise<unknown>;
+  /** Model upkeep (scheduled drift checks), asked every round; it decides itself what is due and reports what it did. */
+  models?: (now: Date) => Promise<unknown[]>;
 }
 
 /** Steps of due plays run per round at most, so one round stays short; the rest wait for the next. */
@@ -37,6 +39,10 @@ export function startMaintenance(db: Db, deps: MaintenanceDeps, log: Logger, int
     const r = await maintenanceTick(db, deps, now);
     if (r.expired || r.sent || r.failed || r.plays.steps) log.info({ maintenance: r }, 'maintenance');
     const day = now.toISOString().slice(0, 10);
+    if (deps.models) {
+      const checks = await deps.models(now);
+      if (checks.length) log.info({ drift: checks }, 'model drift checked');
+    }
     if (deps.daily && day !== lastDay) {
       log.info({ day, daily: await deps.daily(now) }, 'daily run');
       lastDay = day;

@@ -1,4 +1,5 @@
 import { recordDecision, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
+import { trackContext, trackRecords } from '../learn/track-record.ts';
 import { recordProposal } from '../reason/index.ts';
 import { outreachConsent } from '../sense/consent.ts';
 import type { Queryable } from '../store/index.ts';
@@ -35,13 +36,15 @@ async function decide(tx: Queryable, gate: PolicyGate, play: PlayRef, s: Retenti
   // The notice is decided on the consent in effect when it is sent, days after the offer perhaps, and goes where that consent allows.
   const consent = notify ? await outreachConsent(tx, { accountId: play.accountId, leadId: null }, { channel: 'email', purpose: 'service' }, play.now) : null;
   if (consent?.to) params = { ...params, to: consent.to, ...(consent.brand ? { brand: consent.brand } : {}) };
+  // Earned autonomy applies to the play's steps as to the loop's proposals.
+  const track = trackContext(await trackRecords(tx, { now: play.now, agentIds: [s.agent.id] }), s.agent.id, action);
   const request: PolicyRequestInput = {
     agent: { id: s.agent.id, role: 'agent', autonomy: notify ? s.agent.notifyAutonomy : s.agent.offerAutonomy },
     action,
     customer: s.customer,
     context: notify
-      ? { channel: 'email', purpose: 'service', hasConsent: consent!.granted, risk: 'low' }
-      : { risk: 'low', amountCents: s.amountCents },
+      ? { channel: 'email', purpose: 'service', hasConsent: consent!.granted, risk: 'low', ...track }
+      : { risk: 'low', amountCents: s.amountCents, ...track },
   };
   const decision = gate.decide(request);
   const proposalId = await recordProposal(tx, {

@@ -67,11 +67,24 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   // KPIs and agent performance (src/api/routes/insights.ts)
   'GET /api/v1/kpis': STAFF,
   'GET /api/v1/agents/stats': STAFF,
+  // The readiness scorecard (src/learn/readiness.ts)
+  'GET /api/v1/readiness': STAFF,
+  // Learning from outcomes: the offer and channel bandits' posteriors.
+  'GET /api/v1/bandits': STAFF,
 
   // Data quality and feature lineage (src/api/routes/quality.ts)
   'GET /api/v1/customers/:id/quality': STAFF,
   'GET /api/v1/quality/sources': STAFF,
   'GET /api/v1/customers/:id/features/lineage': STAFF,
+
+  // The model registry (src/api/routes/models.ts): staff read; what serves and how it is checked is an admin's call.
+  'GET /api/v1/models': STAFF,
+  'GET /api/v1/models/:name': STAFF,
+  'POST /api/v1/models/:name/train': ['admin'],
+  'POST /api/v1/models/:name/versions/:version/promote': ['admin'],
+  'POST /api/v1/models/:name/rollback': ['admin'],
+  'POST /api/v1/models/:name/drift': ['admin'],
+  'PUT /api/v1/models/:name/settings': ['admin'],
 
   'GET /api/v1/ledger': STAFF,
   'GET /api/v1/ledger/verify': STAFF,

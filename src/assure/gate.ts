@@ -27,6 +27,8 @@ export function toCedarCall(
     amount: c.amountCents,
     risk: c.risk,
     creditApprovalLimit: creditApprovalLimitCents,
+    agentDecisions: c.agentDecisions,
+    agentPrecision: c.agentPrecision,
   };
   if (c.channel !== undefined) context.channel = c.channel;
   if (c.purpose !== undefined) context.purpose = c.purpose;

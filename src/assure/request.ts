@@ -50,6 +50,13 @@ export const PolicyRequest = z.strictObject({
     /** Money the action moves, in cents. */
     amountCents: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
     risk: z.enum(RISKS),
+    /**
+     * Earned autonomy (src/learn/track-record.ts): the agent's decisions for this action with a verdict in the last 30
+     * days (ran on policy's authority, approved or rejected by a person), and the share approved or run, in basis
+     * points (0–10000). Absent means no track record: 0 and 0.
+     */
+    agentDecisions: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    agentPrecision: z.number().int().min(0).max(10_000).default(0),
   }),
 });
 export type PolicyRequestInput = z.input<typeof PolicyRequest>;

@@ -16,6 +16,9 @@ const USAGE = `acs: the ACS command line
   acs migrate                                  apply database migrations
   acs simulate [--customers N] [--days D] [--seed S] [--holdout 0.1] [--json]
                                                run the demo world headless on a fresh embedded database
+  acs readiness [--days 30] [--json]           the readiness scorecard: eight dimensions scored 0–100
+  acs bandits [--json]                         the offer and channel bandits: each arm's Beta posterior and pulls
+                                               from this ACS's own data, a maturity stage and what to fix
   acs policy validate [dir]                    validate the Cedar policies (default: the shipped policies/)
   acs policy test <cases.json> [--dir D] [--credit-limit CENTS]
                                                check expected decisions (execute, approval, deny)
@@ -23,6 +26,14 @@ const USAGE = `acs: the ACS command line
                     [--out clusters.csv] [--json]
                                                deduplicate a CSV of people (or link two) with Fellegi–Sunter
                                                matching; writes record_id,entity_id
+  acs model train --csv FILE --target COL --positive VALUE [--seed N] [--out model.json] [--json]
+                                               train a binary model (logistic regression or boosted trees,
+                                               chosen by cross-validation) on a CSV; writes the model
+  acs model list [NAME] [--json]               the model registry: versions, stages, what serves, drift
+  acs model promote NAME VERSION [--stage champion|challenger] [--reason TEXT]
+                                               make a version the champion (default) or the challenger
+  acs model rollback NAME [--reason TEXT]      back to the previous champion
+  acs model drift NAME [--json]                check the champion for drift (PSI) now
 
 Configuration comes from the environment: see the README.`;
 
@@ -41,6 +52,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   simulate: async () => (await import('./simulate.ts')).simulateCommand,
   policy: async () => (await import('./policy.ts')).policyCommand,
   identity: async () => (await import('./identity.ts')).identityCommand,
+  readiness: async () => (await import('./readiness.ts')).readinessCommand,
+  bandits: async () => (await import('./bandits.ts')).banditsCommand,
+  model: async () => (await import('./model.ts')).modelCommand,
 };
 
 /** Runs the CLI; returns the process exit code. */

@@ -1,3 +1,15 @@
 export { holdoutPoint, inHoldout, leadHoldoutKey } from './holdout.ts';
-export { upliftReport, wilsonInterval, type GroupCounts, type UpliftReport } from './uplift.ts';
-export { agentStats, dayRange, DEFAULT_DENY, kpis, type AgentStats, type AgentUplift, type DayRange, type Kpis, type RegisteredAgent } from './kpis.ts';
+export {
+  achievedPower, baseRate, minimumDetectableEffect, normalCdf, normalQuantile, powerReport, requiredSampleSize, twoProportionPValue, upliftReport, wilsonInterval,
+  ALPHA, TARGET_POWER, type GroupCounts, type PowerReport, type UpliftReport,
+} from './uplift.ts';
+export {
+  agentStats, agentUplift, compare, dayRange, DEFAULT_DENY, kpis, measuresOf,
+  type ActionUplift, type AgentMeasure, type AgentStats, type AgentUplift, type Comparison, type DayRange, type Kpis, type RegisteredAgent,
+} from './kpis.ts';
+export { KPI_DEFINITIONS, kpiMetrics, SLA_HOURS, type Kpi, type KpiKey, type KpiMetrics } from './metrics.ts';
+export {
+  banditReport, DEFAULT_BANDIT_SEED, loadPosteriors, posteriorKey, OUTCOME_HORIZON_DAYS, OUTCOME_REWARD, recordPulls, sampleBeta, subscribeBanditUpdates, thompson, updateFromOutcomes,
+  type BanditArmReport, type Posterior, type Posteriors, type Pull,
+} from './bandit.ts';
+export { TRACK_WINDOW_DAYS, trackContext, trackKey, trackRecords, type TrackRecord } from './track-record.ts';

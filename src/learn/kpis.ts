@@ -1,6 +1,7 @@
 import { SIGNAL_TYPES } from '../contracts/index.ts';
 import type { Queryable } from '../store/index.ts';
-import { upliftReport, wilsonInterval } from './uplift.ts';
+import { kpiMetrics, type KpiMetrics } from './metrics.ts';
+import { powerReport, upliftReport, wilsonInterval, type GroupCounts, type PowerReport } from './uplift.ts';
 
 // KPIs over a range of UTC days and per-agent performance, read from what the loop recorded. Each series is
 // one set-based statement over the whole range (grouped by day in SQL), never a query per day.
@@ -41,19 +42,32 @@ export interface RegisteredAgent {
   measure?: Omit<AgentMeasure, 'agentId'>;
 }
 
-const measuresOf = (agents: RegisteredAgent[]): AgentMeasure[] => agents.flatMap((a) => (a.measure ? [{ agentId: a.agentId, ...a.measure }] : []));
+export const measuresOf = (agents: RegisteredAgent[]): AgentMeasure[] => agents.flatMap((a) => (a.measure ? [{ agentId: a.agentId, ...a.measure }] : []));
 
 type Group = { customers: number; events: number; rate: number; ci95: [number, number] };
 
-export interface AgentUplift {
-  agentId: string;
-  outcome: string;
-  better: 'lower' | 'higher';
+/** One treated-against-holdout comparison: both groups, the difference with its 95% interval, and its power. */
+export interface Comparison {
   treated: Group;
   holdout: Group;
   /** treated.rate − holdout.rate, with the 95% interval of the difference (Newcombe). */
   difference: number;
   ci95: [number, number];
+  /** p-value, minimum detectable effect at 80% power and α = 0.05, and the power the observed difference had. */
+  power: PowerReport;
+}
+
+/** The comparison for one action of an agent: customers who got it against held-out customers it was the best proposal for. */
+export interface ActionUplift extends Comparison {
+  action: string;
+}
+
+export interface AgentUplift extends Comparison {
+  agentId: string;
+  outcome: string;
+  better: 'lower' | 'higher';
+  /** Per action the agent took or would have taken, by action name. */
+  byAction: ActionUplift[];
   /** The comparison as it stood at the end of each day of the range (cumulative), oldest first. */
   series: { day: string; treated: Group; holdout: Group }[];
 }
@@ -68,6 +82,8 @@ export interface Kpis {
   approvalsPending: number;
   denialsByPolicy: { policyId: string; reason: string; count: number }[];
   uplift: AgentUplift[];
+  /** Operational, business and AI-quality KPIs over the range, each with its definition and unit (src/learn/metrics.ts). */
+  metrics: KpiMetrics;
 }
 
 export interface AgentStats {
@@ -103,27 +119,29 @@ function countBefore(sorted: number[], limit: number): number {
 }
 
 /**
- * Treated against held out, per measured agent, for the customers (accounts, or leads) whose proposal of that
- * agent falls in the range:
+ * Treated against held out, per measured agent and per action, for the customers (accounts, or leads) whose
+ * proposal of that agent falls in the range:
  * - treated: customers with a decided proposal of the agent that policy did not deny;
- * - holdout: customers whose proposal of the agent was held out;
+ * - holdout: customers whose proposal of the agent was held out (the holdout records the best proposal, so per action
+ *   the held-out customers are those the action was the best proposal for);
  * - an event: an `outcome` signal of the agent's kind on that customer after their first such proposal in the
- *   range (and before the range ends).
- * `series` gives the same comparison as it stood at the end of each day of the range (cumulative), for charts.
+ *   range (of the agent, or of the agent and action) and before the range ends.
+ * Each comparison comes with its power (see powerReport). `series` gives the agent's comparison as it stood at the
+ * end of each day of the range (cumulative), for charts.
  */
 export async function agentUplift(q: Queryable, measures: AgentMeasure[], range: DayRange): Promise<AgentUplift[]> {
   if (measures.length === 0) return [];
-  // One row per customer and agent: when they entered the comparison, and their first event after that.
-  const rows = await q.query<{ agent_id: string; held: boolean; first_at: Date | string; event_at: Date | string | null }>(
+  // One row per customer, agent and action: when they entered that comparison, and their first event after that.
+  const rows = await q.query<{ agent_id: string; action: string; account_id: string | null; lead_id: string | null; held: boolean; first_at: Date | string; event_at: Date | string | null }>(
     `WITH m AS (SELECT * FROM unnest($3::text[], $4::text[]) AS m(agent_id, kind)),
      firsts AS (
-       SELECT p.agent_id, p.account_id, p.lead_id, p.status = 'held_out' AS held, min(p.created_at) AS first_at
+       SELECT p.agent_id, p.action, p.account_id, p.lead_id, p.status = 'held_out' AS held, min(p.created_at) AS first_at
        FROM proposals p LEFT JOIN decisions d ON d.proposal_id = p.id
        WHERE p.agent_id = ANY($3::text[]) AND p.created_at >= $1::timestamptz AND p.created_at < $2::timestamptz
          AND (p.status = 'held_out' OR (p.status = 'decided' AND d.outcome <> 'deny'))
-       GROUP BY 1, 2, 3, 4
+       GROUP BY 1, 2, 3, 4, 5
      )
-     SELECT f.agent_id, f.held, f.first_at,
+     SELECT f.agent_id, f.action, f.account_id, f.lead_id, f.held, f.first_at,
             -- One branch per holder column, so each reads its own index; least() skips the branch that found nothing.
             least(
               (SELECT min(s.occurred_at) FROM signals s WHERE s.account_id = f.account_id AND s.type = 'outcome' AND s.data->>'kind' = m.kind
@@ -134,10 +152,17 @@ export async function agentUplift(q: Queryable, measures: AgentMeasure[], range:
      FROM firsts f JOIN m ON m.agent_id = f.agent_id`,
     [range.from.toISOString(), range.to.toISOString(), measures.map((m) => m.agentId), measures.map((m) => m.outcome)],
   );
+  // The agent's own comparison: per customer, the row of the action proposed first (its event is the first after that).
+  const agentRows = new Map<string, (typeof rows)[number]>();
+  for (const r of rows) {
+    const key = `${r.agent_id}|${r.held}|${r.account_id}|${r.lead_id}`;
+    const seen = agentRows.get(key);
+    if (!seen || new Date(r.first_at).getTime() < new Date(seen.first_at).getTime()) agentRows.set(key, r);
+  }
   // Per agent and group, the entry times and the event times, sorted: a count before any instant is a binary search.
   // (An event comes after its customer's entry, so an event before `until` belongs to a customer who entered before it.)
   const times = new Map<string, { entered: number[]; events: number[] }>();
-  for (const r of rows) {
+  for (const r of agentRows.values()) {
     const key = `${r.agent_id}|${r.held}`;
     const t = times.get(key) ?? times.set(key, { entered: [], events: [] }).get(key)!;
     t.entered.push(new Date(r.first_at).getTime());
@@ -152,26 +177,36 @@ export async function agentUplift(q: Queryable, measures: AgentMeasure[], range:
     const t = times.get(`${agentId}|${held}`);
     return { customers: t ? countBefore(t.entered, until) : 0, events: t ? countBefore(t.events, until) : 0 };
   };
-  const group = (g: { customers: number; events: number }): Group => ({
-    ...g, rate: g.customers ? g.events / g.customers : 0, ci95: wilsonInterval(g.events, g.customers),
-  });
+  /** Per action, the final counts (everything in the rows happened before the range's end). */
+  const perAction = new Map<string, Record<'true' | 'false', GroupCounts>>();
+  for (const r of rows) {
+    const key = `${r.agent_id}|${r.action}`;
+    const c = perAction.get(key) ?? perAction.set(key, { true: { customers: 0, events: 0 }, false: { customers: 0, events: 0 } }).get(key)!;
+    c[`${r.held}`].customers++;
+    if (r.event_at !== null) c[`${r.held}`].events++;
+  }
   const end = range.to.getTime();
-  return measures.map((m) => {
-    const report = upliftReport(counts(m.agentId, false, end), counts(m.agentId, true, end));
-    return {
-      agentId: m.agentId,
-      outcome: m.outcome,
-      better: m.better,
-      treated: group(report.treated),
-      holdout: group(report.holdout),
-      difference: report.difference,
-      ci95: report.ci95,
-      series: range.days.map((day) => {
-        const until = Date.parse(`${day}T00:00:00.000Z`) + DAY_MS;
-        return { day, treated: group(counts(m.agentId, false, until)), holdout: group(counts(m.agentId, true, until)) };
-      }),
-    };
-  });
+  return measures.map((m) => ({
+    agentId: m.agentId,
+    outcome: m.outcome,
+    better: m.better,
+    ...compare(counts(m.agentId, false, end), counts(m.agentId, true, end)),
+    byAction: [...perAction.entries()].filter(([key]) => key.startsWith(`${m.agentId}|`)).map(([key, c]) => ({
+      action: key.slice(m.agentId.length + 1), ...compare(c.false, c.true),
+    })).sort((a, b) => (a.action < b.action ? -1 : a.action > b.action ? 1 : 0)),
+    series: range.days.map((day) => {
+      const until = Date.parse(`${day}T00:00:00.000Z`) + DAY_MS;
+      return { day, treated: group(counts(m.agentId, false, until)), holdout: group(counts(m.agentId, true, until)) };
+    }),
+  }));
+}
+
+const group = (g: GroupCounts): Group => ({ ...g, rate: g.customers ? g.events / g.customers : 0, ci95: wilsonInterval(g.events, g.customers) });
+
+/** Treated against holdout from the two groups' counts. */
+export function compare(treated: GroupCounts, holdout: GroupCounts): Comparison {
+  const report = upliftReport(treated, holdout);
+  return { treated: group(report.treated), holdout: group(report.holdout), difference: report.difference, ci95: report.ci95, power: powerReport(treated, holdout) };
 }
 
 /**
@@ -185,12 +220,13 @@ export async function agentUplift(q: Queryable, measures: AgentMeasure[], range:
  * - approvalsPending: approvals waiting for a human now;
  * - denialsByPolicy: denied decisions in the range, counted once per policy id in the decision (a denial
  *   no policy named counts as "(default deny)"), with the policy's reason;
- * - uplift: per measured agent, see agentUplift.
+ * - uplift: per measured agent (and per action), see agentUplift;
+ * - metrics: the operational, business and AI-quality KPIs with their definitions, see src/learn/metrics.ts.
  */
 export async function kpis(q: Queryable, opts: { now: Date; days: number; agents: RegisteredAgent[] }): Promise<Kpis> {
   const range = dayRange(opts.now, opts.days);
   const bounds = [range.from.toISOString(), range.to.toISOString()];
-  const [outcomes, signals, latency, [pending], denials, uplift] = await Promise.all([
+  const [outcomes, signals, latency, [pending], denials, uplift, metrics] = await Promise.all([
     q.query<{ day: string; k: string; n: number }>(
       `SELECT ${day('decided_at')} AS day, outcome AS k, count(*)::int AS n
        FROM decisions WHERE decided_at >= $1::timestamptz AND decided_at < $2::timestamptz GROUP BY 1, 2
@@ -225,6 +261,7 @@ export async function kpis(q: Queryable, opts: { now: Date; days: number; agents
       [...bounds, DEFAULT_DENY],
     ),
     agentUplift(q, measuresOf(opts.agents), range),
+    kpiMetrics(q, range),
   ]);
 
   const count = (d: string, k: string) => outcomes.find((r) => r.day === d && r.k === k)?.n ?? 0;
@@ -247,13 +284,18 @@ export async function kpis(q: Queryable, opts: { now: Date; days: number; agents
     approvalsPending: pending!.n,
     denialsByPolicy: denials.map((r) => ({ policyId: r.policy_id, reason: r.reason, count: r.n })),
     uplift,
+    metrics: { operational: metrics.operational, business: metrics.business, aiQuality: metrics.aiQuality },
   };
 }
 
 /**
  * Per agent, over the proposals it made in the range (by the day they were made) and what became of them.
- * - precision: of the agent's decided proposals that reached an end (ran, denied by policy, or rejected by a
- *   human), the share that ran; null when none has. Approvals still pending or expired are not an end.
+ * - precision: approved / proposed, over the agent's decided proposals that got a verdict: *approved* = policy let
+ *   it run on its own (outcome execute) or a human approved it (with or without edits), *proposed* = approved +
+ *   rejected by a human; null when none has a verdict. Denials by policy (its rules, such as consent or the
+ *   autonomy level, say nothing of the agent's judgement) and approvals pending or expired (nobody judged them) are
+ *   left out. The same definition, per action over the last 30 days, is the track record earned autonomy reads
+ *   (src/learn/track-record.ts).
  * - overrideRate: of the agent's approvals a human decided (approved, with or without edits, or rejected), the
  *   share rejected or approved with edited parameters; null when a human decided none.
  * - executed: decided proposals with at least one execution recorded (an action that ran, even if a play later
@@ -263,7 +305,7 @@ export async function agentStats(q: Queryable, opts: { now: Date; days: number; 
   const range = dayRange(opts.now, opts.days);
   const [rows, uplift] = await Promise.all([
     q.query<{
-      agent_id: string; proposals: number; suppressed: number; held_out: number; decided: number; executed: number; denied: number;
+      agent_id: string; proposals: number; suppressed: number; held_out: number; decided: number; executed: number; denied: number; auto_executed: number;
       pending: number; approved: number; approved_with_edits: number; rejected: number; expired: number;
     }>(
       `SELECT p.agent_id, count(*)::int AS proposals,
@@ -272,6 +314,7 @@ export async function agentStats(q: Queryable, opts: { now: Date; days: number; 
               count(d.id)::int AS decided,
               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM executions e WHERE e.decision_id = d.id AND e.status <> 'refused'))::int AS executed,
               count(*) FILTER (WHERE d.outcome = 'deny')::int AS denied,
+              count(*) FILTER (WHERE d.outcome = 'execute')::int AS auto_executed,
               count(*) FILTER (WHERE a.status = 'pending')::int AS pending,
               count(*) FILTER (WHERE a.status = 'approved' AND a.edited_params IS NULL)::int AS approved,
               count(*) FILTER (WHERE a.status = 'approved' AND a.edited_params IS NOT NULL)::int AS approved_with_edits,
@@ -291,7 +334,8 @@ export async function agentStats(q: Queryable, opts: { now: Date; days: number; 
     const approvals = { pending: r?.pending ?? 0, approved: r?.approved ?? 0, approvedWithEdits: r?.approved_with_edits ?? 0, rejected: r?.rejected ?? 0, expired: r?.expired ?? 0 };
     const executed = r?.executed ?? 0;
     const denied = r?.denied ?? 0;
-    const ended = executed + denied + approvals.rejected;
+    const approvedAll = (r?.auto_executed ?? 0) + approvals.approved + approvals.approvedWithEdits;
+    const verdicts = approvedAll + approvals.rejected;
     const humanDecided = approvals.approved + approvals.approvedWithEdits + approvals.rejected;
     return {
       agentId,
@@ -302,7 +346,7 @@ export async function agentStats(q: Queryable, opts: { now: Date; days: number; 
       executed,
       denied,
       approvals,
-      precision: ended ? executed / ended : null,
+      precision: verdicts ? approvedAll / verdicts : null,
       overrideRate: humanDecided ? (approvals.rejected + approvals.approvedWithEdits) / humanDecided : null,
       uplift: uplift.find((u) => u.agentId === agentId) ?? null,
     };

@@ -1,9 +1,11 @@
 import { executeInTransaction, retentionPlay, startPlayInTransaction, type RetentionPlayState } from '../act/index.ts';
 import { recordDecisions, type Decision, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
-import { inHoldout, leadHoldoutKey } from '../learn/index.ts';
+import { inHoldout, leadHoldoutKey, loadPosteriors, recordPulls, thompson, trackContext, trackRecords, type Pull, type TrackRecord } from '../learn/index.ts';
+import { servingChurn } from '../learn/registry.ts';
 import {
-  AGENTS, arbitrate, autonomyInForce, conflictReason, DEFAULT_RULES, loadAgentSettings, recordProposals, stoppedAgents,
+  AGENTS, arbitrate, autonomyInForce, conflictReason, DEFAULT_RULES, loadAgentSettings, MESSAGE_CHANNELS, onChosenChannel, recordProposals, segmentOf, stoppedAgents,
+  type BanditChooser,
   type Agent, type AgentSettings, type ArbitrationRules, type ChurnModel, type CustomerContext, type ProposalDraft, type ProposalRecordInput, type RecentAction,
 } from '../reason/index.ts';
 import { addressOutreach, SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
@@ -25,6 +27,8 @@ export interface LoopOptions {
   dailyCreditBudgetCents: number;
   /** How long an approval waits for a human; default 72 hours. */
   approvalTtlMs?: number;
+  /** Seed of the bandits' draws (with the subject and the UTC day of the decision); default DEFAULT_BANDIT_SEED. */
+  banditSeed?: string | number;
 }
 
 export interface LoopTally {
@@ -78,13 +82,20 @@ function addressed(draft: ProposalDraft, ctx: CustomerContext): { draft: Proposa
   return { draft: { ...draft, params }, hasConsent: a.granted };
 }
 
-function policyRequest(draft: ProposalDraft, ctx: CustomerContext, settings: AgentSettings, consent: boolean): PolicyRequestInput {
+/** The message channels on which the consent in effect grants this draft's purpose for one of the subject's points. */
+function consentedChannels(draft: ProposalDraft, ctx: CustomerContext): string[] {
+  if (!draft.purpose) return [];
+  const brand = (draft.params as { brand?: string }).brand ?? ctx.brand ?? null;
+  return MESSAGE_CHANNELS.filter((channel) => addressOutreach(ctx.consents, ctx.contacts, { channel, purpose: draft.purpose!, brand }).granted);
+}
+
+function policyRequest(draft: ProposalDraft, ctx: CustomerContext, settings: AgentSettings, consent: boolean, track: Map<string, TrackRecord>): PolicyRequestInput {
   return {
     agent: { id: draft.agentId, role: 'agent', autonomy: autonomyInForce(settings, draft.agentId, draft.action) },
     action: draft.action,
     customer: {
       id: ctx.customerId ?? ctx.accountId ?? ctx.lead!.id,
-      segment: ctx.lead ? 'lead' : String(ctx.subscription?.contract ?? 'unknown'),
+      segment: segmentOf(ctx),
       region: 'unknown',
       // Held-out customers never reach the gate; policy's holdout rule is the second line for other callers.
       inHoldout: false,
@@ -92,6 +103,8 @@ function policyRequest(draft: ProposalDraft, ctx: CustomerContext, settings: Age
     context: {
       risk: draft.risk, hasConsent: consent, amountCents: typeof draft.params.amountCents === 'number' ? draft.params.amountCents : 0,
       ...(draft.channel ? { channel: draft.channel } : {}), ...(draft.purpose ? { purpose: draft.purpose } : {}),
+      // Earned autonomy: the agent's record for this action, read once per batch.
+      ...trackContext(track, draft.agentId, draft.action),
     },
   };
 }
@@ -144,7 +157,12 @@ export interface Verdict {
  * a held-out subject's best draft is held out, and otherwise Cedar decides in rank order until a draft is
  * allowed (next-best action: a denied draft is recorded as denied and the next one is asked).
  */
-export function judgeSubject(ctx: CustomerContext, drafts: ProposalDraft[], recent: RecentAction[], rules: ArbitrationRules, env: { gate: PolicyGate; settings: AgentSettings; held: boolean }, now: Date): Verdict {
+export function judgeSubject(
+  ctx: CustomerContext, drafts: ProposalDraft[], recent: RecentAction[], rules: ArbitrationRules,
+  env: { gate: PolicyGate; settings: AgentSettings; held: boolean; bandit?: BanditChooser; track?: Map<string, TrackRecord> }, now: Date,
+): Verdict {
+  // Messages go on the channel the bandit picks among those with consent, before arbitration counts contacts per channel.
+  if (env.bandit) drafts = drafts.map((d) => onChosenChannel(d, ctx, consentedChannels(d, ctx), env.bandit!));
   const { ranked, suppressed } = arbitrate(drafts, recent, rules, now);
   const verdict: Verdict = { ctx, suppressed, heldOut: null, decided: [], winner: null };
   if (env.held) {
@@ -152,7 +170,7 @@ export function judgeSubject(ctx: CustomerContext, drafts: ProposalDraft[], rece
   } else {
     for (const draft of ranked) {
       const outreach = addressed(draft, ctx);
-      const request = policyRequest(outreach.draft, ctx, env.settings, outreach.hasConsent);
+      const request = policyRequest(outreach.draft, ctx, env.settings, outreach.hasConsent, env.track ?? new Map());
       const decision = env.gate.decide(request);
       verdict.decided.push({ draft: outreach.draft, request, decision });
       if (decision.outcome !== 'deny') {
@@ -187,8 +205,12 @@ export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: Loop
     reach: (id) => lookers.get(id)!.some((a) => a.manifest.readsContacts),
   });
   const churn = opts.churn();
+  // Thompson sampling over offers and channels: the posteriors once per batch (a few rows), draws seeded per subject.
+  const bandit = contexts.length ? thompson(await loadPosteriors(q), { seed: opts.banditSeed, now }) : undefined;
+  // The registry's champion and challenger for churn, once per batch (loaded models are cached by version).
+  const registry = contexts.length ? { churn: await servingChurn(q) } : undefined;
   const proposing = contexts
-    .map((ctx) => ({ ctx, drafts: lookers.get(ctx.accountId ?? ctx.lead!.id)!.flatMap((a) => a.propose(ctx, { churn })) }))
+    .map((ctx) => ({ ctx, drafts: lookers.get(ctx.accountId ?? ctx.lead!.id)!.flatMap((a) => a.propose(ctx, { churn, registry, bandit })) }))
     .filter((p) => p.drafts.length > 0);
   if (proposing.length === 0) return tally;
   // Policy needs consent; only now, and only for the subjects with proposals.
@@ -198,12 +220,14 @@ export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: Loop
     accountIds: proposing.flatMap((p) => (p.ctx.accountId ? [p.ctx.accountId] : [])),
     leadIds: proposing.flatMap((p) => (p.ctx.lead ? [p.ctx.lead.id] : [])),
   }, now);
+  // Earned autonomy: the proposing agents' records per action, one query for the batch.
+  const track = await trackRecords(q, { now, agentIds: [...new Set(proposing.flatMap((p) => p.drafts.map((d) => d.agentId)))] });
   let creditLeft = proposing.some((p) => p.drafts.some((d) => d.action === 'offer_credit')) ? opts.dailyCreditBudgetCents - (await creditsAppliedOn(q, now)) : opts.dailyCreditBudgetCents;
 
   const verdicts: Verdict[] = [];
   for (const { ctx, drafts } of proposing) {
     const held = inHoldout(holdoutKey(ctx), opts.holdout.salt, opts.holdout.fraction);
-    const verdict = judgeSubject(ctx, drafts, recent.get(ctx.accountId ?? ctx.lead!.id) ?? [], { ...rules, creditBudgetLeftCents: creditLeft }, { gate: opts.gate, settings, held }, now);
+    const verdict = judgeSubject(ctx, drafts, recent.get(ctx.accountId ?? ctx.lead!.id) ?? [], { ...rules, creditBudgetLeftCents: creditLeft }, { gate: opts.gate, settings, held, bandit, track }, now);
     if (!held && verdict.winner?.action === 'offer_credit') creditLeft -= Number(verdict.winner.params.amountCents);
     verdicts.push(verdict);
   }
@@ -228,6 +252,15 @@ export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: Loop
   const recorded = await recordDecisions(q, decided.map(({ verdict, index, proposal }) => ({
     proposalId: proposalIds[proposal]!, request: verdict.decided[index]!.request, decision: verdict.decided[index]!.decision,
   })), { now, approvalTtlMs: opts.approvalTtlMs });
+
+  // An arm is played when policy allows the proposal that carries it (an outcome counts only once its action ran).
+  const pulls: Pull[] = decided.flatMap(({ verdict, index, proposal }) => {
+    const { draft, decision } = verdict.decided[index]!;
+    return draft.ev.bandit && decision.outcome !== 'deny'
+      ? [{ proposalId: proposalIds[proposal]!, choice: draft.ev.bandit, accountId: verdict.ctx.accountId, leadId: verdict.ctx.lead?.id ?? null }]
+      : [];
+  });
+  await recordPulls(q, pulls, now);
 
   const play = retentionPlay(opts.gate, { approvalTtlMs: opts.approvalTtlMs });
   for (let i = 0; i < decided.length; i++) {

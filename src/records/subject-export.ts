@@ -30,6 +30,8 @@ const SECTIONS: { name: string; sql: string }[] = [
   { name: 'credits', sql: 'SELECT * FROM credits WHERE account_id = $1 ORDER BY id' },
   { name: 'messages', sql: 'SELECT * FROM messages WHERE account_id = $1 ORDER BY id' },
   { name: 'plays', sql: 'SELECT * FROM plays WHERE account_id = $1 ORDER BY id' },
+  // Which offer or channel a bandit played for the customer, and the outcome that answered it.
+  { name: 'banditPulls', sql: 'SELECT * FROM bandit_pulls WHERE account_id = $1 ORDER BY pulled_at, proposal_id' },
   // The register of erasures of this customer (src/records/erasure.ts), with the reasons given.
   { name: 'erasures', sql: 'SELECT * FROM erasures WHERE account_id = $1 ORDER BY created_at, id' },
 ];

@@ -3,13 +3,15 @@ import { playRegistry, retentionPlay } from '../act/index.ts';
 import { PolicyGate } from '../assure/index.ts';
 import { OutboxBus } from '../bus/index.ts';
 import { verifyLedger } from '../ledger/index.ts';
-import { inHoldout, leadHoldoutKey, upliftReport } from '../learn/index.ts';
+import { agentUplift, dayRange, inHoldout, leadHoldoutKey, measuresOf, upliftReport, type Comparison } from '../learn/index.ts';
+import { modelUsage } from '../learn/model-usage.ts';
 import { runScheduledAgents, subscribeDecisionLoop } from '../loop/index.ts';
-import { ChurnModel, loadChurnExamples, trainingFingerprint } from '../reason/index.ts';
+import { AGENTS, ChurnModel, loadChurnExamples, trainingFingerprint } from '../reason/index.ts';
 import { subscribeFeatureUpdates } from '../sense/index.ts';
 import type { SimOutcome } from '../sim/index.ts';
 import { migrate, openPglite, type Db } from '../store/index.ts';
 import { importFirstCustomers, seedContactsAndConsents, WorldDriver, worldFromDatabase } from './driver.ts';
+import { subscribeBanditUpdates } from '../learn/bandit.ts';
 
 export interface SimulateOptions {
   csvFile: string;
@@ -25,6 +27,17 @@ const START = '2026-01-05T00:00:00.000Z';
 
 const countBy = async (db: Db, sql: string) => Object.fromEntries((await db.query<{ k: string; n: number }>(sql)).map((r) => [r.k, r.n]));
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
+const DAY_MS = 86_400_000;
+
+/** A comparison as the report shows it: rates, intervals and power to 4 decimals. */
+function reported(c: Comparison) {
+  const r4 = (x: number | null) => (x === null ? null : round(x));
+  const group = (g: Comparison['treated']) => ({ customers: g.customers, events: g.events, rate: round(g.rate), ci95: g.ci95.map(round) as [number, number] });
+  return {
+    treated: group(c.treated), holdout: group(c.holdout), difference: round(c.difference), ci95: c.ci95.map(round) as [number, number],
+    pValue: r4(c.power.pValue), mde: r4(c.power.mde), power: r4(c.power.power),
+  };
+}
 
 /** Treated against held-out: the share of each group with an outcome of this kind, and the 95% interval of the difference. */
 function compare(members: string[], held: (key: string) => boolean, hit: Set<string>) {
@@ -50,6 +63,7 @@ export async function runSimulation(opts: SimulateOptions) {
     const gate = PolicyGate.load();
     const bus = new OutboxBus(db, pino({ level: 'silent' }), 3_600_000);
     subscribeFeatureUpdates(bus);
+    subscribeBanditUpdates(bus);
     const salt = `sim-${opts.seed}`;
     const loop = { gate, churn: () => churn, holdout: { salt, fraction: opts.holdout }, dailyCreditBudgetCents: 100_000 };
     subscribeDecisionLoop(bus, loop);
@@ -89,6 +103,15 @@ export async function runSimulation(opts: SimulateOptions) {
        FROM proposals p LEFT JOIN decisions d ON d.proposal_id = p.id GROUP BY p.agent_id ORDER BY p.agent_id`);
     const deniedBy = await countBy(db, `SELECT policy AS k, count(*)::int AS n FROM decisions, jsonb_array_elements_text(policy_ids) AS policy WHERE outcome = 'deny' GROUP BY policy`);
     const [executions] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM executions');
+    // The agents' own measures over the whole run, from the recorded proposals and outcome signals, as the KPIs read
+    // them (the range runs to the midnight after the last day, so the last day's end is inside it).
+    const range = dayRange(new Date(Date.parse(START) + opts.days * DAY_MS), opts.days + 1);
+    const agents = AGENTS.map((a) => ({ agentId: a.manifest.id, ...(a.manifest.measure ? { measure: a.manifest.measure } : {}) }));
+    const upliftByAgent = Object.fromEntries((await agentUplift(db, measuresOf(agents), range)).map((u) => [u.agentId, {
+      outcome: u.outcome, better: u.better, ...reported(u),
+      byAction: Object.fromEntries(u.byAction.map((a) => [a.action, reported(a)])),
+    }]));
+    const models = await modelUsage(db, range);
     const ledger = await verifyLedger(db);
     return {
       customers: customerIds.length,
@@ -113,6 +136,10 @@ export async function runSimulation(opts: SimulateOptions) {
         },
       },
       byAgent: Object.fromEntries(byAgentRows.map((r) => [r.agent_id, { proposals: r.proposals, executed: r.executed, approval: r.approval, denied: r.denied }])),
+      /** Per measured agent and action: treated against holdout on the agent's outcome, 95% intervals, p-value, MDE and power. */
+      upliftByAgent,
+      /** Per agent, the models its proposals rested on (`rules` when none), with their versions and counts. */
+      models,
       plays,
       executions: executions!.n,
       ledger: { entries: ledger.entries, verified: ledger.ok, head: ledger.head },

@@ -157,7 +157,7 @@ function AgentCard({ agent, stats, mayEdit, stopped, onChange }: {
             <div><dt>executed</dt><dd>{stats.executed}</dd></div>
             <div><dt>denied by policy</dt><dd>{stats.denied}</dd></div>
             <div><dt>held out</dt><dd>{stats.heldOut}</dd></div>
-            <div><dt>precision</dt><dd title="of its decided proposals that reached an end, the share that ran">{fmt.pct(stats.precision)}</dd></div>
+            <div><dt>precision</dt><dd title="of its proposals with a verdict (run by policy, approved or rejected by a person), the share run or approved; policy denials are left out">{fmt.pct(stats.precision)}</dd></div>
             <div><dt>override rate</dt><dd title="of approvals a human decided, the share rejected or edited">{fmt.pct(stats.overrideRate)}</dd></div>
           </dl>
           {stats.uplift ? <UpliftLine u={stats.uplift} /> : <p className="muted">No holdout comparison for this agent's objective yet.</p>}

@@ -3,7 +3,13 @@ import { WorldContext, type ViewProps } from '../App.tsx';
 import { ApiError, describeError, get, post, qs } from '../api.ts';
 import { Badge, Empty, ErrorNote, Facts, fmt, Loading, StatusNote, AUTONOMY_LABELS, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
-import type { Approval, Page, Term } from '../types.ts';
+import type { Approval, Page, RejectionCategory, Term } from '../types.ts';
+
+/** Why a reviewer rejects, as the API counts it (per agent, in its track record); every category has a label. */
+const REJECTION_LABELS: Record<RejectionCategory, string> = {
+  not_needed: 'Not needed', wrong_action: 'Wrong action', wrong_offer: 'Wrong offer', wrong_channel: 'Wrong channel',
+  bad_timing: 'Bad timing', wrong_data: 'Wrong data', other: 'Other',
+};
 
 const kindOf = (a: Approval) => `${a.proposal.agentId} · ${a.proposal.action}`;
 const who = (a: Approval) => a.customer.customerId ?? a.customer.leadId ?? a.customer.accountId;
@@ -229,6 +235,7 @@ interface DetailProps {
 
 function ApprovalDetail({ a, mayDecide, editing, setEditing, rejectRef, onApprove, onRejected, onError, sameKindLow, onSelectKind }: DetailProps) {
   const [reason, setReason] = useState('');
+  const [category, setCategory] = useState<RejectionCategory>('other');
   const [reasonError, setReasonError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const features = useMemo(() => Object.entries(a.customer.features ?? {}).filter(([, v]) => v !== null), [a.customer.features]);
@@ -242,7 +249,7 @@ function ApprovalDetail({ a, mayDecide, editing, setEditing, rejectRef, onApprov
     }
     setBusy(true);
     try {
-      await post(`/approvals/${a.id}/reject`, { reason: reason.trim() });
+      await post(`/approvals/${a.id}/reject`, { reason: reason.trim(), category });
       await onRejected(reason.trim());
     } catch (err) {
       onError(`Could not reject: ${describeError(err)}`);
@@ -312,6 +319,10 @@ function ApprovalDetail({ a, mayDecide, editing, setEditing, rejectRef, onApprov
             <textarea id={`reason-${a.id}`} ref={rejectRef} aria-keyshortcuts="r" rows={2} maxLength={500} value={reason} onChange={(e) => { setReason(e.target.value); setReasonError(null); }}
               aria-invalid={reasonError ? true : undefined} aria-describedby={reasonError ? `reason-error-${a.id}` : undefined} />
             {reasonError ? <p id={`reason-error-${a.id}`} className="note error" role="alert">{reasonError}</p> : null}
+            <label htmlFor={`category-${a.id}`}>What was wrong</label>
+            <select id={`category-${a.id}`} value={category} onChange={(e) => setCategory(e.target.value as RejectionCategory)}>
+              {Object.entries(REJECTION_LABELS).map(([value, label]) => <option key={value} value={value}>{label}</option>)}
+            </select>
             <button type="submit" className="danger" disabled={busy}>Reject</button>
           </form>
         </div>

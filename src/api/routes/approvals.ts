@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { approveAndRun, bulkApprove, reject } from '../../act/index.ts';
+import { approveAndRun, bulkApprove, reject, REJECTION_CATEGORIES } from '../../act/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -8,7 +8,8 @@ import { actorOf, type RouteDef } from '../router.ts';
 
 const ApprovalQuery = PageQuery.extend({ status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending') }).strict();
 const ApproveBody = z.strictObject({ params: z.record(z.string(), z.unknown()).optional() });
-const RejectBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+// The category says what the agent got wrong (optional: `other` when left out); the reason says it in words.
+const RejectBody = z.strictObject({ reason: z.string().trim().min(1).max(500), category: z.enum(REJECTION_CATEGORIES).optional() });
 const BulkApproveBody = z.strictObject({
   ids: z.array(z.string().min(1).max(100)).min(1).max(100).superRefine((ids, ctx) => {
     ids.forEach((id, i) => {
@@ -23,6 +24,7 @@ const toApproval = (r: Record<string, unknown>) => ({
   expiresAt: new Date(r.expires_at as string).toISOString(),
   decidedBy: r.decided_by ?? null,
   reason: r.reason ?? null,
+  reasonCategory: r.reason_category ?? null,
   editedParams: r.edited_params ?? null,
   proposal: {
     id: r.proposal_id, agentId: r.agent_id, action: r.action, params: r.params, channel: r.channel, purpose: r.purpose, risk: r.risk,
@@ -85,12 +87,12 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
     },
     {
       method: 'post', path: '/api/v1/approvals/:id/reject', tag: 'approvals', body: RejectBody,
-      summary: 'Reject with a reason (required: it is the agent\u2019s feedback)',
+      summary: 'Reject with a reason (required: it is the agent\u2019s feedback) and optionally its category; rejections lower the agent\u2019s precision for the action',
       responses: { 204: 'rejected', 400: 'reason missing', 409: 'already decided or expired' },
       handler: async (c) => {
         const body = RejectBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'a rejection needs a reason', toFieldIssues(body.error));
-        await reject(db, c.req.param('id')!, { actor: actorOf(c), reason: body.data.reason, now: deps.clock.now() });
+        await reject(db, c.req.param('id')!, { actor: actorOf(c), reason: body.data.reason, category: body.data.category, now: deps.clock.now() });
         return c.body(null, 204);
       },
     },

@@ -1,5 +1,6 @@
+import { chooseOffer } from './bandit.ts';
 import { cents, expectedValue, firedTriggers, monthly } from './ev.ts';
-import type { Agent, AgentManifest, CustomerContext, ProposalDraft, Term } from './types.ts';
+import type { Agent, AgentManifest, CustomerContext, ProposalDraft, ProposeOptions, Term } from './types.ts';
 
 export const retentionManifest: AgentManifest = {
   id: 'retention',
@@ -26,18 +27,52 @@ export const retentionManifest: AgentManifest = {
 // Assumptions stated here, to be replaced by learned values (issue 6): a credit 30%, a save call 20%, an email 5%.
 const SAVE_RATE = { offer_credit: 0.3, create_task: 0.2, send_message: 0.05 } as const;
 
-function churnProbability(ctx: CustomerContext, fired: string[], churn?: Parameters<Agent['propose']>[1]): Term {
-  const model = churn?.churn;
-  if (model && ctx.subscription) {
-    const p = model.predict({ attributes: ctx.attributes, subscription: ctx.subscription });
-    // Recent trouble on top of the profile-based score: each fired signal trigger adds 10 points, capped.
-    const p2 = Math.min(0.95, p.probability + 0.1 * fired.length);
-    const drivers = p.drivers.map((d) => d.feature).join(', ');
-    return { value: cents(p2), source: 'model', detail: `profile score ${(p.probability * 100).toFixed(0)}% (drivers: ${drivers}) + 10 points per trigger`, model: { id: 'churn-logistic', version: model.version } };
+const TRIGGER_POINTS = 'recent trouble adds 10 points per trigger, capped at 95%';
+const RULES_DETAIL = '10% base, +15 month-to-month, +15 per trigger';
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+
+/** A profile score plus recent trouble: each fired signal trigger adds 10 points, capped. */
+const withTriggers = (p: number, fired: string[]) => cents(Math.min(0.95, p + 0.1 * fired.length));
+
+/**
+ * p(churn), from the first of: the model registry's champion for `churn`; the model trained at server start;
+ * the documented rules. The registry can also choose rules on purpose (its champion was demoted for drift).
+ */
+function servingChurnTerm(ctx: CustomerContext, fired: string[], opts?: ProposeOptions): Term {
+  const served = opts?.registry?.churn;
+  const sub = ctx.subscription;
+  if (served?.champion && sub) {
+    const c = served.champion;
+    const p = c.predict({ attributes: ctx.attributes, subscription: sub });
+    return { value: withTriggers(p, fired), source: 'model', detail: `registry champion ${c.name} v${c.version}: profile score ${pct(p)}; ${TRIGGER_POINTS}`, model: { id: c.name, version: String(c.version) } };
   }
-  const contract = ctx.subscription?.contract === 'month-to-month' ? 0.15 : 0;
-  return { value: cents(Math.min(0.9, 0.1 + contract + 0.15 * fired.length)), source: 'rule', detail: '10% base, +15 month-to-month, +15 per trigger (no model available)' };
+  const model = opts?.churn;
+  // The registry's word on rules wins over the start-up model: a demoted model must stop deciding.
+  if (model && sub && !served?.rules) {
+    const p = model.predict({ attributes: ctx.attributes, subscription: sub });
+    const drivers = p.drivers.map((d) => d.feature).join(', ');
+    return { value: withTriggers(p.probability, fired), source: 'model', detail: `model trained at start (no registry champion): profile score ${pct(p.probability)} (drivers: ${drivers}); ${TRIGGER_POINTS}`, model: { id: 'churn-logistic', version: model.version } };
+  }
+  const contract = sub?.contract === 'month-to-month' ? 0.15 : 0;
+  const why = served?.rules ? `no model: ${served.rules}` : !sub ? 'no subscription to score' : 'no model available';
+  return { value: cents(Math.min(0.9, 0.1 + contract + 0.15 * fired.length)), source: 'rule', detail: `${RULES_DETAIL} (${why})` };
 }
+
+/** The serving p(churn), with a registry challenger's score beside it for comparison only. */
+function churnProbability(ctx: CustomerContext, fired: string[], opts?: ProposeOptions): Term {
+  const term = servingChurnTerm(ctx, fired, opts);
+  const challenger = opts?.registry?.churn?.challenger;
+  if (!challenger || !ctx.subscription) return term;
+  const p = challenger.predict({ attributes: ctx.attributes, subscription: ctx.subscription });
+  const detail = `challenger ${challenger.name} v${challenger.version}: profile score ${pct(p)}; shadow only, not used to decide`;
+  return { ...term, shadow: { model: { id: challenger.name, version: String(challenger.version) }, value: withTriggers(p, fired), detail } };
+}
+
+/** p(churn) × a save rate, explained with where p(churn) came from; its shadow scaled alike. */
+const scaled = (p: Term, rate: number): Term => ({
+  value: cents(p.value * rate), source: p.source, detail: `p(churn) ${pct(p.value)} × ${rate} save rate; p(churn) from ${p.detail}`, ...(p.model ? { model: p.model } : {}),
+  ...(p.shadow ? { shadow: { ...p.shadow, value: cents(p.shadow.value * rate), detail: `p(churn) ${pct(p.shadow.value)} × ${rate} save rate; ${p.shadow.detail}` } } : {}),
+});
 
 export const retentionAgent: Agent = {
   manifest: retentionManifest,
@@ -49,25 +84,27 @@ export const retentionAgent: Agent = {
     const pChurn = churnProbability(ctx, fired, opts);
     const annual = monthly(ctx) * 12;
     const impact: Term = { value: cents(annual), source: 'features', detail: `a year of the $${monthly(ctx).toFixed(2)} monthly charge` };
-    const creditCents = Math.max(500, Math.min(5000, Math.round(monthly(ctx) * 25)));
+    // Which credit to offer is the offer bandit's choice for the customer's segment (25% of the bill without one).
+    const offer = chooseOffer(ctx, annual, opts?.bandit);
+    const creditCents = offer.amountCents;
     const why = `churn risk ${(pChurn.value * 100).toFixed(0)}% (${fired.join('; ')})`;
     const options: ProposalDraft[] = [
       {
         agentId: 'retention', action: 'offer_credit', risk: 'low',
         params: { amountCents: creditCents, currency: 'USD', reason: 'retention offer' },
-        ev: expectedValue({ value: cents(pChurn.value * SAVE_RATE.offer_credit), source: pChurn.source, detail: `p(churn) × ${SAVE_RATE.offer_credit} save rate`, model: pChurn.model }, impact, { value: creditCents / 100, source: 'rule', detail: 'the credit' }, 'low'),
-        reason: `Offer a $${(creditCents / 100).toFixed(2)} credit: ${why}.`,
+        ev: { ...expectedValue(scaled(pChurn, SAVE_RATE.offer_credit), impact, { value: creditCents / 100, source: 'rule', detail: 'the credit' }, 'low'), ...(offer.choice ? { bandit: offer.choice } : {}) },
+        reason: `Offer a $${(creditCents / 100).toFixed(2)} credit: ${why}${offer.note ? `; ${offer.note}` : ''}.`,
       },
       {
         agentId: 'retention', action: 'create_task', risk: 'low',
         params: { title: 'Save call', details: why, dueInDays: 2 },
-        ev: expectedValue({ value: cents(pChurn.value * SAVE_RATE.create_task), source: pChurn.source, detail: `p(churn) × ${SAVE_RATE.create_task} save rate`, model: pChurn.model }, impact, { value: 15, source: 'rule', detail: 'a rep\u2019s half hour' }, 'low'),
+        ev: expectedValue(scaled(pChurn, SAVE_RATE.create_task), impact, { value: 15, source: 'rule', detail: 'a rep\u2019s half hour' }, 'low'),
         reason: `Call the customer: ${why}.`,
       },
       {
         agentId: 'retention', action: 'send_message', risk: 'low', channel: 'email', purpose: 'service',
         params: { channel: 'email', purpose: 'service', template: 'check-in' },
-        ev: expectedValue({ value: cents(pChurn.value * SAVE_RATE.send_message), source: pChurn.source, detail: `p(churn) × ${SAVE_RATE.send_message} save rate`, model: pChurn.model }, impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'),
+        ev: expectedValue(scaled(pChurn, SAVE_RATE.send_message), impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'),
         reason: `Send a check-in email: ${why}.`,
       },
     ];

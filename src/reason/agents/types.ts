@@ -1,5 +1,6 @@
 import type { ChurnModel, ChurnModelInput } from '../churn-model.ts';
 import type { ConsentFact } from '../../sense/consent.ts';
+import type { BanditChoice, BanditChooser } from './bandit.ts';
 
 /** The actions agents may propose; the policy schema (policies/) declares the same names. */
 export type AgentAction = 'offer_credit' | 'create_task' | 'send_message' | 'create_case' | 'priority_routing' | 'route_lead' | 'update_record';
@@ -64,6 +65,8 @@ export interface Term {
   source: 'features' | 'rule' | 'model';
   detail: string;
   model?: { id: string; version: string };
+  /** A challenger model's value for the same term, recorded beside it for comparison: never used to decide. */
+  shadow?: { model: { id: string; version: string }; value: number; detail: string };
 }
 
 export interface ExpectedValue {
@@ -73,6 +76,8 @@ export interface ExpectedValue {
   riskPenalty: Term;
   /** p(success) × impact − cost − risk penalty, in dollars. */
   value: number;
+  /** When a bandit chose the offer or channel: the arm, its posterior and why (src/reason/agents/bandit.ts). */
+  bandit?: BanditChoice;
 }
 
 export interface ProposalDraft {
@@ -87,7 +92,33 @@ export interface ProposalDraft {
   reason: string;
 }
 
+/** A registered model version, ready to score a customer (built by src/learn/registry.ts). */
+export interface RegisteredScorer {
+  name: string;
+  version: number;
+  /** Probability of the model's positive outcome for this customer. */
+  predict(input: ChurnModelInput): number;
+}
+
+/** What the model registry serves for one named model. */
+export interface ServedModels {
+  champion: RegisteredScorer | null;
+  /** Shadow-scored: its score is recorded beside the champion's, never used to decide. */
+  challenger: RegisteredScorer | null;
+  /** Set when the registry serves no model on purpose (a drifted champion was demoted to rules): why. */
+  rules: string | null;
+}
+
+export interface ProposeOptions {
+  /** The churn model trained at server start; the registry's champion goes first when there is one. */
+  churn?: ChurnModel;
+  /** The model registry's `churn` entry, when it has one. */
+  registry?: { churn?: ServedModels };
+  /** Thompson sampling over offers per segment (the loop's, with the posteriors of the batch); without it, the default offer. */
+  bandit?: BanditChooser;
+}
+
 export interface Agent {
   manifest: AgentManifest;
-  propose(ctx: CustomerContext, opts?: { churn?: ChurnModel }): ProposalDraft[];
+  propose(ctx: CustomerContext, opts?: ProposeOptions): ProposalDraft[];
 }

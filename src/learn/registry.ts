@@ -1,0 +1,504 @@
+import { z } from 'zod';
+import { AppError } from '../errors.ts';
+import { appendToLedger } from '../ledger/index.ts';
+import type { ChurnModelInput } from '../reason/churn-model.ts';
+import type { RegisteredScorer, ServedModels } from '../reason/agents/types.ts';
+import { newId, type Db, type Queryable } from '../store/index.ts';
+import { churnRow, MODEL_DATASETS } from './datasets.ts';
+import { DEFAULT_PSI_THRESHOLD, driftReport, referenceProfile, type DriftReport, type DriftStatus, type ReferenceProfile } from './drift.ts';
+import { loadModel, trainModel, type Model } from './models/index.ts';
+import type { Family, RawRow, SerializedModel } from './models/types.ts';
+
+/**
+ * The model registry: every version of a named model (churn, ...) with its training data fingerprint, metrics,
+ * feature schema, the serialized model and a reference profile for drift. One version is the champion (it
+ * serves), one may be the challenger (shadow-scored beside it), the rest are candidates or retired. Every change
+ * of stage is in the ledger. Drift checks compare the live population with the champion's training reference.
+ */
+
+export const STAGES = ['candidate', 'champion', 'challenger', 'retired'] as const;
+export type Stage = (typeof STAGES)[number];
+export const AUTO_DEMOTE = ['off', 'last_good', 'rules'] as const;
+export type AutoDemote = (typeof AUTO_DEMOTE)[number];
+
+/** Fewest labelled rows, and of each outcome, the registry trains on: below that a model would be noise. */
+export const MIN_TRAINING_ROWS = 50;
+export const MIN_PER_OUTCOME = 10;
+/** Most live rows one drift check reads (the newest accounts): enough for stable shares, bounded work. */
+export const DRIFT_POPULATION_LIMIT = 50_000;
+
+export const ModelSettingsInput = z.strictObject({
+  psiThreshold: z.number().gt(0).max(10).default(DEFAULT_PSI_THRESHOLD),
+  autoDemote: z.enum(AUTO_DEMOTE).default('off'),
+  /** How often the scheduled check runs for the champion, on the server's clock. */
+  driftCheckHours: z.number().gt(0).max(24 * 366).default(24),
+});
+export type ModelSettings = z.output<typeof ModelSettingsInput>;
+
+export const TrainInput = z.strictObject({
+  families: z.array(z.enum(['logistic', 'gbdt'])).min(1).optional(),
+  seed: z.number().int().min(0).max(2 ** 31).optional(),
+  testFraction: z.number().gt(0).lt(1).optional(),
+  folds: z.number().int().min(2).max(20).optional(),
+});
+export type TrainInput = z.output<typeof TrainInput>;
+
+export interface VersionView {
+  name: string;
+  version: number;
+  stage: Stage;
+  modelId: string;
+  family: string;
+  dataFingerprint: string;
+  trainingRows: number;
+  trainedAt: string;
+  metrics: SerializedModel['metrics'];
+  featureSchema: SerializedModel['featureSchema'];
+  registeredBy: string;
+  registeredAt: string;
+  promotedBy: string | null;
+  promotedAt: string | null;
+  promotionReason: string | null;
+  /** The champion this version replaced: where a rollback from it goes. */
+  replacedVersion: number | null;
+  retiredAt: string | null;
+  retiredReason: string | null;
+  demotedForDrift: boolean;
+}
+
+export interface DriftCheckView extends DriftReport {
+  id: string;
+  name: string;
+  version: number;
+  checkedAt: string;
+  checkedBy: string;
+  /** What auto-demotion did: `demoted to v2`, `demoted to rules`, or null. */
+  action: string | null;
+}
+
+/** What serves a named model now: a registry champion, rules on purpose (after a demotion), or nothing registered. */
+export type Serving =
+  | { source: 'registry'; version: number; modelId: string }
+  | { source: 'rules'; since: string; reason: string }
+  | { source: 'none' };
+
+const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
+
+type VersionRow = Record<string, unknown> & { id: string; name: string; version: number; stage: Stage; replaced_version: number | null; drift_demoted: boolean };
+
+const VERSION_COLUMNS = `id, name, version, stage, model_id, family, data_fingerprint, training_rows, trained_at, metrics, feature_schema, registered_by, registered_at,
+  promoted_by, promoted_at, promotion_reason, replaced_version, retired_at, retired_reason, drift_demoted`;
+
+function toVersion(r: Record<string, unknown>): VersionView {
+  return {
+    name: r.name as string, version: r.version as number, stage: r.stage as Stage, modelId: r.model_id as string, family: r.family as string,
+    dataFingerprint: r.data_fingerprint as string, trainingRows: r.training_rows as number, trainedAt: iso(r.trained_at)!,
+    metrics: r.metrics as VersionView['metrics'], featureSchema: r.feature_schema as VersionView['featureSchema'],
+    registeredBy: r.registered_by as string, registeredAt: iso(r.registered_at)!, promotedBy: (r.promoted_by as string) ?? null,
+    promotedAt: iso(r.promoted_at), promotionReason: (r.promotion_reason as string) ?? null, replacedVersion: (r.replaced_version as number) ?? null,
+    retiredAt: iso(r.retired_at), retiredReason: (r.retired_reason as string) ?? null, demotedForDrift: r.drift_demoted === true,
+  };
+}
+
+function toCheck(r: Record<string, unknown>): DriftCheckView {
+  return {
+    id: r.id as string, name: r.name as string, version: r.version as number, checkedAt: iso(r.checked_at)!, checkedBy: r.checked_by as string,
+    population: r.population as number, threshold: r.threshold as number, maxPsi: r.max_psi as number, worst: r.worst as string,
+    status: r.status as DriftStatus, score: r.score as DriftReport['score'], features: r.features as DriftReport['features'], action: (r.action as string) ?? null,
+  };
+}
+
+const NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/** A model name must be a known dataset or already have versions; otherwise a 404 that lists what exists. */
+async function requireModel(q: Queryable, name: string): Promise<void> {
+  if (MODEL_DATASETS[name]) return;
+  const [row] = NAME.test(name) ? await q.query('SELECT 1 FROM models WHERE name = $1', [name]) : [];
+  if (!row) {
+    const known = await modelNames(q);
+    throw new AppError('not_found', `no model '${name}'; known: ${known.join(', ')}`);
+  }
+}
+
+async function modelNames(q: Queryable): Promise<string[]> {
+  const rows = await q.query<{ name: string }>('SELECT name FROM models');
+  return [...new Set([...Object.keys(MODEL_DATASETS), ...rows.map((r) => r.name)])].sort();
+}
+
+/** Locks the model's row for the rest of the transaction (creating it with default settings), so stage changes are serial. */
+async function lockModel(tx: Queryable, name: string): Promise<{ psi_threshold: number; auto_demote: AutoDemote; rules_since: Date | null; rules_replaced: number | null }> {
+  await tx.query('INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
+  const [row] = await tx.query<{ psi_threshold: number; auto_demote: AutoDemote; rules_since: Date | null; rules_replaced: number | null }>(
+    'SELECT psi_threshold, auto_demote, rules_since, rules_replaced FROM models WHERE name = $1 FOR UPDATE',
+    [name],
+  );
+  return row!;
+}
+
+async function versionRow(q: Queryable, name: string, version: number): Promise<VersionRow | undefined> {
+  const [row] = await q.query<VersionRow>(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE name = $1 AND version = $2`, [name, version]);
+  return row;
+}
+
+async function stageRow(q: Queryable, name: string, stage: 'champion' | 'challenger'): Promise<VersionRow | undefined> {
+  const [row] = await q.query<VersionRow>(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE name = $1 AND stage = $2`, [name, stage]);
+  return row;
+}
+
+const ledgerVersion = (type: string, actor: string, row: { id: string; name: string; version: number }, data: Record<string, unknown>, now: Date) => ({
+  type, actor, subjectType: 'model_versions', subjectId: row.id, data: { name: row.name, version: row.version, ...data }, at: now,
+});
+
+/**
+ * Registers a trained model as a new candidate version. `rows` are the rows it was trained on (the whole table
+ * given to training): their profile, and the model's scores of them, are the reference drift is measured against.
+ */
+export async function registerModel(tx: Queryable, input: { name: string; model: SerializedModel; rows: readonly RawRow[]; actor: string; now: Date }): Promise<VersionView> {
+  const { name, actor, now } = input;
+  if (!NAME.test(name)) throw new AppError('validation_failed', `bad model name '${name}'`, [{ path: 'name', message: 'lower-case letters, digits, - and _, starting with a letter' }]);
+  if (input.rows.length === 0) throw new AppError('validation_failed', 'a model is registered with the rows it was trained on', [{ path: 'rows', message: 'none given' }]);
+  const model = loadModel(input.model);
+  const reference = referenceProfile(model.json.featureSchema, input.rows, model.predictMany(input.rows));
+  await lockModel(tx, name);
+  const [{ next }] = (await tx.query<{ next: number }>('SELECT coalesce(max(version), 0) + 1 AS next FROM model_versions WHERE name = $1', [name])) as [{ next: number }, ...unknown[]];
+  const json: SerializedModel = { ...model.json, version: `${name}-v${next}` };
+  const id = newId('mver');
+  const [row] = await tx.query<VersionRow>(
+    `INSERT INTO model_versions (id, name, version, model_id, family, data_fingerprint, training_rows, trained_at, metrics, feature_schema, model, reference, registered_by, registered_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${VERSION_COLUMNS}`,
+    [id, name, next, json.id, json.family, json.dataFingerprint, json.training.rows, json.trainedAt, JSON.stringify(json.metrics), JSON.stringify(json.featureSchema),
+      JSON.stringify(json), JSON.stringify(reference satisfies ReferenceProfile), actor, now.toISOString()],
+  );
+  await appendToLedger(tx, [ledgerVersion('model.registered', actor, row!, {
+    modelId: json.id, family: json.family, dataFingerprint: json.dataFingerprint, trainingRows: json.training.rows, heldOutAuc: json.metrics.heldOut.auc,
+  }, now)]);
+  return toVersion(row!);
+}
+
+/**
+ * Trains a named model on the labelled records in the store (for `churn`: the customers with a recorded churn
+ * outcome) with the training library, and registers it as a candidate. Training runs outside any transaction.
+ */
+export async function trainAndRegister(db: Db, name: string, options: TrainInput, actor: string, now: Date): Promise<VersionView> {
+  await requireModel(db, name);
+  const dataset = MODEL_DATASETS[name];
+  if (!dataset) throw new AppError('conflict', `model '${name}' has no training data definition in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be trained here`);
+  const rows = await dataset.loadTraining(db);
+  const positives = rows.filter((r) => String(r[dataset.target]) === dataset.positive).length;
+  const negatives = rows.length - positives;
+  if (rows.length < MIN_TRAINING_ROWS || positives < MIN_PER_OUTCOME || negatives < MIN_PER_OUTCOME) {
+    throw new AppError(
+      'conflict',
+      `too few examples to train ${name}: found ${rows.length} ${dataset.describe} (${positives} ${dataset.target}, ${negatives} not); ` +
+        `need at least ${MIN_TRAINING_ROWS}, with ${MIN_PER_OUTCOME} of each outcome`,
+      [],
+      { examples: rows.length, positives, negatives, minimum: { rows: MIN_TRAINING_ROWS, perOutcome: MIN_PER_OUTCOME } },
+    );
+  }
+  const families: Family[] | undefined = options.families;
+  const { model } = trainModel(rows, {
+    target: dataset.target, positive: dataset.positive, trainedAt: now,
+    ...(families ? { families } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.testFraction !== undefined ? { testFraction: options.testFraction } : {}), ...(options.folds !== undefined ? { folds: options.folds } : {}),
+  });
+  return db.transaction((tx) => registerModel(tx, { name, model: model.toJSON(), rows, actor, now }));
+}
+
+/** Moves a version to champion or challenger. A new champion retires the old one (and remembers it, for rollback). */
+export async function promoteVersion(
+  tx: Queryable,
+  input: { name: string; version: number; stage: 'champion' | 'challenger'; reason?: string; actor: string; now: Date },
+): Promise<VersionView> {
+  const { name, version, stage, actor, now } = input;
+  await requireModel(tx, name);
+  await lockModel(tx, name);
+  const target = await versionRow(tx, name, version);
+  if (!target) throw new AppError('not_found', `model ${name} has no version ${version}`);
+  if (target.stage === stage) throw new AppError('conflict', `${name} v${version} is already the ${stage}`);
+  if (stage === 'challenger' && target.stage === 'champion') {
+    throw new AppError('conflict', `${name} v${version} is the champion; promote another version to champion, or roll back, first`);
+  }
+  const events = [];
+  const reason = input.reason ?? null;
+  if (stage === 'champion') {
+    const current = await stageRow(tx, name, 'champion');
+    if (current) {
+      await retire(tx, current, `replaced by v${version}`, false, now);
+      events.push(ledgerVersion('model.demoted', actor, current, { from: 'champion', to: 'retired', reason: `replaced by v${version}` }, now));
+    }
+    await tx.query(
+      `UPDATE model_versions SET stage = 'champion', promoted_by = $2, promoted_at = $3, promotion_reason = $4, replaced_version = $5, drift_demoted = false, retired_at = NULL, retired_reason = NULL
+       WHERE id = $1`,
+      [target.id, actor, now.toISOString(), reason, current?.version ?? null],
+    );
+    // A champion again: rules no longer stand in for a demoted one.
+    await tx.query('UPDATE models SET rules_since = NULL, rules_reason = NULL, rules_replaced = NULL WHERE name = $1', [name]);
+    events.push(ledgerVersion('model.promoted', actor, target, { from: target.stage, to: 'champion', replaced: current?.version ?? null, reason }, now));
+  } else {
+    const current = await stageRow(tx, name, 'challenger');
+    if (current) {
+      await tx.query("UPDATE model_versions SET stage = 'candidate' WHERE id = $1", [current.id]);
+      events.push(ledgerVersion('model.demoted', actor, current, { from: 'challenger', to: 'candidate', reason: `replaced as challenger by v${version}` }, now));
+    }
+    await tx.query(
+      "UPDATE model_versions SET stage = 'challenger', promoted_by = $2, promoted_at = $3, promotion_reason = $4, retired_at = NULL, retired_reason = NULL WHERE id = $1",
+      [target.id, actor, now.toISOString(), reason],
+    );
+    events.push(ledgerVersion('model.promoted', actor, target, { from: target.stage, to: 'challenger', reason }, now));
+  }
+  await appendToLedger(tx, events);
+  return toVersion((await versionRow(tx, name, version))!);
+}
+
+async function retire(tx: Queryable, row: { id: string }, reason: string, forDrift: boolean, now: Date): Promise<void> {
+  await tx.query("UPDATE model_versions SET stage = 'retired', retired_at = $2, retired_reason = $3, drift_demoted = $4 WHERE id = $1", [row.id, now.toISOString(), reason, forDrift]);
+}
+
+/**
+ * Back to the previous champion: the one the current champion replaced, or, when rules stand in after a drift
+ * demotion, the champion that was demoted. The current champion is retired.
+ */
+export async function rollbackModel(tx: Queryable, input: { name: string; reason?: string; actor: string; now: Date }): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
+  const { name, actor, now } = input;
+  await requireModel(tx, name);
+  const model = await lockModel(tx, name);
+  const current = await stageRow(tx, name, 'champion');
+  const previous = current ? current.replaced_version : model.rules_since ? model.rules_replaced : null;
+  if (previous === null) {
+    throw new AppError('conflict', current ? `${name} v${current.version} replaced no earlier champion: there is nothing to roll back to` : `${name} has no champion to roll back from`);
+  }
+  const target = (await versionRow(tx, name, previous))!;
+  const reason = input.reason ?? null;
+  if (current) await retire(tx, current, `rolled back to v${previous}`, false, now);
+  await tx.query(
+    "UPDATE model_versions SET stage = 'champion', promoted_by = $2, promoted_at = $3, promotion_reason = $4, drift_demoted = false, retired_at = NULL, retired_reason = NULL WHERE id = $1",
+    [target.id, actor, now.toISOString(), reason ?? (current ? `rollback from v${current.version}` : 'rollback from rules')],
+  );
+  await tx.query('UPDATE models SET rules_since = NULL, rules_reason = NULL, rules_replaced = NULL WHERE name = $1', [name]);
+  const from = current ? current.version : ('rules' as const);
+  await appendToLedger(tx, [{ type: 'model.rolled_back', actor, subjectType: 'models', subjectId: name, data: { name, from, to: previous, reason }, at: now }]);
+  return { name, from, to: toVersion((await versionRow(tx, name, previous))!) };
+}
+
+export async function loadModelSettings(q: Queryable, name: string): Promise<ModelSettings> {
+  const [row] = await q.query<{ psi_threshold: number; auto_demote: AutoDemote; drift_check_hours: number }>(
+    'SELECT psi_threshold, auto_demote, drift_check_hours FROM models WHERE name = $1',
+    [name],
+  );
+  return row ? { psiThreshold: row.psi_threshold, autoDemote: row.auto_demote, driftCheckHours: row.drift_check_hours } : ModelSettingsInput.parse({});
+}
+
+/** Replaces a model's drift settings (fields left out take their defaults); ledgered. */
+export async function saveModelSettings(tx: Queryable, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
+  await requireModel(tx, name);
+  await lockModel(tx, name);
+  await tx.query('UPDATE models SET psi_threshold = $2, auto_demote = $3, drift_check_hours = $4, updated_by = $5, updated_at = now() WHERE name = $1', [
+    name, settings.psiThreshold, settings.autoDemote, settings.driftCheckHours, actor,
+  ]);
+  await appendToLedger(tx, [{ type: 'model.settings_changed', actor, subjectType: 'models', subjectId: name, data: { name, ...settings } }]);
+  return settings;
+}
+
+async function servingOf(q: Queryable, name: string): Promise<Serving> {
+  const [row] = await q.query<{ rules_since: Date | null; rules_reason: string | null; version: number | null; model_id: string | null }>(
+    `SELECT m.rules_since, m.rules_reason, v.version, v.model_id FROM models m LEFT JOIN model_versions v ON v.name = m.name AND v.stage = 'champion' WHERE m.name = $1`,
+    [name],
+  );
+  if (row?.version) return { source: 'registry', version: row.version, modelId: row.model_id! };
+  if (row?.rules_since) return { source: 'rules', since: iso(row.rules_since)!, reason: row.rules_reason ?? '' };
+  return { source: 'none' };
+}
+
+async function latestCheck(q: Queryable, name: string): Promise<DriftCheckView | null> {
+  const [row] = await q.query('SELECT * FROM model_drift_checks WHERE name = $1 ORDER BY checked_at DESC, id DESC LIMIT 1', [name]);
+  return row ? toCheck(row) : null;
+}
+
+export interface ModelSummary {
+  name: string;
+  trainable: boolean;
+  versions: number;
+  champion: { version: number; modelId: string; family: string; heldOutAuc: number | null } | null;
+  challenger: { version: number; modelId: string; family: string; heldOutAuc: number | null } | null;
+  serving: Serving;
+  settings: ModelSettings;
+  latestDrift: { status: DriftStatus; maxPsi: number; worst: string; version: number; checkedAt: string; action: string | null } | null;
+}
+
+/** Every named model: the known datasets and anything registered. */
+export async function listModels(q: Queryable): Promise<ModelSummary[]> {
+  const names = await modelNames(q);
+  const versions = await q.query<{ name: string; version: number; stage: Stage; model_id: string; family: string; auc: number | null }>(
+    `SELECT name, version, stage, model_id, family, (metrics->'heldOut'->>'auc')::float8 AS auc FROM model_versions ORDER BY name, version`,
+  );
+  const out: ModelSummary[] = [];
+  for (const name of names) {
+    const mine = versions.filter((v) => v.name === name);
+    const brief = (stage: Stage) => {
+      const v = mine.find((x) => x.stage === stage);
+      return v ? { version: v.version, modelId: v.model_id, family: v.family, heldOutAuc: v.auc } : null;
+    };
+    const check = await latestCheck(q, name);
+    out.push({
+      name, trainable: name in MODEL_DATASETS, versions: mine.length, champion: brief('champion'), challenger: brief('challenger'),
+      serving: await servingOf(q, name), settings: await loadModelSettings(q, name),
+      latestDrift: check ? { status: check.status, maxPsi: check.maxPsi, worst: check.worst, version: check.version, checkedAt: check.checkedAt, action: check.action } : null,
+    });
+  }
+  return out;
+}
+
+/** One model: every version (newest first) with its stage and metrics, what serves, the settings and the recent drift checks. */
+export async function getModel(q: Queryable, name: string) {
+  await requireModel(q, name);
+  const rows = await q.query(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE name = $1 ORDER BY version DESC`, [name]);
+  const checks = await q.query('SELECT * FROM model_drift_checks WHERE name = $1 ORDER BY checked_at DESC, id DESC LIMIT 10', [name]);
+  const recent = checks.map(toCheck);
+  return {
+    name, trainable: name in MODEL_DATASETS, serving: await servingOf(q, name), settings: await loadModelSettings(q, name),
+    versions: rows.map(toVersion),
+    latestDrift: recent[0] ?? null,
+    driftChecks: recent.map(({ score: _s, features: _f, ...brief }) => brief),
+  };
+}
+
+// Loaded models by version row id: the loop asks for the serving models on every batch, and parsing a stored
+// forest each time would cost more than the scoring. Ids are unique across databases, so one cache serves all.
+const loaded = new Map<string, Model>();
+const LOADED_MAX = 32;
+
+async function loadVersionModel(q: Queryable, id: string): Promise<Model> {
+  let model = loaded.get(id);
+  if (!model) {
+    const [row] = await q.query<{ model: SerializedModel }>('SELECT model FROM model_versions WHERE id = $1', [id]);
+    model = loadModel(row!.model);
+    if (loaded.size >= LOADED_MAX) loaded.delete(loaded.keys().next().value!);
+    loaded.set(id, model);
+  }
+  return model;
+}
+
+/**
+ * What the registry serves for `churn`, ready for the agents: the champion and challenger as customer scorers,
+ * or why rules stand in. Undefined when nothing was ever registered (agents then use the start-up model or rules).
+ */
+export async function servingChurn(q: Queryable): Promise<ServedModels | undefined> {
+  const rows = await q.query<{ rules_since: Date | null; rules_reason: string | null; id: string | null; version: number | null; stage: Stage | null }>(
+    `SELECT m.rules_since, m.rules_reason, v.id, v.version, v.stage FROM models m
+     LEFT JOIN model_versions v ON v.name = m.name AND v.stage IN ('champion', 'challenger') WHERE m.name = 'churn'`,
+  );
+  if (rows.length === 0) return undefined;
+  const scorer = async (stage: Stage): Promise<RegisteredScorer | null> => {
+    const row = rows.find((r) => r.stage === stage);
+    if (!row) return null;
+    const model = await loadVersionModel(q, row.id!);
+    return { name: 'churn', version: row.version!, predict: (input: ChurnModelInput) => model.predict(churnRow(input)) };
+  };
+  const champion = await scorer('champion');
+  const rules = !champion && rows[0]!.rules_since ? (rows[0]!.rules_reason ?? 'the churn champion was demoted to rules') : null;
+  return { champion, challenger: await scorer('challenger'), rules };
+}
+
+/**
+ * Checks the champion of `name` for drift now: bins the live population (and the champion's scores of it) as the
+ * training reference was binned, stores the check, raises `model.drift_alert` when the largest PSI reaches the
+ * threshold, and, with auto-demotion on, demotes the drifted champion to the last good version or to rules.
+ */
+export async function runDriftCheck(db: Db, name: string, actor: string, now: Date): Promise<DriftCheckView> {
+  await requireModel(db, name);
+  const dataset = MODEL_DATASETS[name];
+  if (!dataset) throw new AppError('conflict', `model '${name}' has no live population defined in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be checked`);
+  const [champion] = await db.query<{ id: string; version: number; reference: ReferenceProfile }>(
+    "SELECT id, version, reference FROM model_versions WHERE name = $1 AND stage = 'champion'",
+    [name],
+  );
+  if (!champion) throw new AppError('conflict', `${name} has no champion: nothing serves, so there is nothing to check for drift`);
+  const model = await loadVersionModel(db, champion.id);
+  const live = await dataset.loadLive(db, DRIFT_POPULATION_LIMIT);
+  if (live.length === 0) throw new AppError('conflict', `${name} has no live population to compare with its training reference`);
+  const settings = await loadModelSettings(db, name);
+  const report = driftReport(champion.reference, model.json.featureSchema, live, model.predictMany(live), settings.psiThreshold);
+
+  return db.transaction(async (tx) => {
+    const m = await lockModel(tx, name);
+    const id = newId('mdrift');
+    const events = [];
+    let action: string | null = null;
+    // The champion may have changed while the population was read: the check still stands, demotion does not.
+    const still = await stageRow(tx, name, 'champion');
+    if (report.status === 'drift') {
+      events.push({
+        type: 'model.drift_alert', actor, subjectType: 'model_drift_checks', subjectId: id, at: now,
+        data: { name, version: champion.version, maxPsi: report.maxPsi, worst: report.worst, threshold: report.threshold, scorePsi: report.score.psi, population: report.population },
+      });
+      // Demotion follows the model's setting, not the wish of whoever ran the check: the system does it.
+      const system = 'system:drift';
+      if (m.auto_demote !== 'off' && still?.id === champion.id) {
+        const why = `drift: PSI ${report.maxPsi.toFixed(3)} on ${report.worst} ≥ ${report.threshold}`;
+        const good = m.auto_demote === 'last_good' ? await lastGood(tx, name, still) : null;
+        await retire(tx, still, why, true, now);
+        if (good) {
+          await tx.query(
+            "UPDATE model_versions SET stage = 'champion', promoted_by = $2, promoted_at = $3, promotion_reason = $4, retired_at = NULL, retired_reason = NULL WHERE id = $1",
+            [good.id, system, now.toISOString(), `last good version after v${still.version} drifted`],
+          );
+          action = `demoted to v${good.version}`;
+          events.push(ledgerVersion('model.demoted', system, still, { from: 'champion', to: 'retired', reason: why, replacedBy: good.version }, now));
+          events.push(ledgerVersion('model.promoted', system, good, { from: good.stage, to: 'champion', reason: `last good version after v${still.version} drifted` }, now));
+        } else {
+          const rulesWhy = `${name} v${still.version} was demoted for ${why}${m.auto_demote === 'last_good' ? ' and no earlier good version exists' : ''}`;
+          await tx.query('UPDATE models SET rules_since = $2, rules_reason = $3, rules_replaced = $4 WHERE name = $1', [name, now.toISOString(), rulesWhy, still.version]);
+          action = 'demoted to rules';
+          events.push(ledgerVersion('model.demoted', system, still, { from: 'champion', to: 'rules', reason: why }, now));
+        }
+      }
+    }
+    const [row] = await tx.query(
+      `INSERT INTO model_drift_checks (id, name, version, checked_at, checked_by, population, threshold, max_psi, worst, status, score, features, action)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
+      [id, name, champion.version, now.toISOString(), actor, report.population, report.threshold, report.maxPsi, report.worst, report.status,
+        JSON.stringify(report.score), JSON.stringify(report.features), action],
+    );
+    await appendToLedger(tx, events);
+    return toCheck(row!);
+  });
+}
+
+/** The champion's line of predecessors (what it replaced, and so on), first one not itself demoted for drift. */
+async function lastGood(tx: Queryable, name: string, from: VersionRow): Promise<VersionRow | null> {
+  const seen = new Set([from.version]);
+  let next = from.replaced_version;
+  while (next !== null && !seen.has(next)) {
+    seen.add(next);
+    const row = await versionRow(tx, name, next);
+    if (!row) return null;
+    if (!row.drift_demoted) return row;
+    next = row.replaced_version;
+  }
+  return null;
+}
+
+/**
+ * The scheduled part: checks each champion whose last check is older than its model's interval (a new champion
+ * is checked at once). Called every maintenance round; a failing model is reported and the others still run.
+ */
+export async function runDueDriftChecks(db: Db, now: Date, onError?: (name: string, err: unknown) => void): Promise<DriftCheckView[]> {
+  const due = await db.query<{ name: string }>(
+    `SELECT m.name FROM models m JOIN model_versions v ON v.name = m.name AND v.stage = 'champion'
+     WHERE NOT EXISTS (
+       SELECT 1 FROM model_drift_checks c WHERE c.name = m.name AND c.version = v.version
+         AND c.checked_at > $1::timestamptz - make_interval(secs => m.drift_check_hours * 3600)
+     ) ORDER BY m.name`,
+    [now.toISOString()],
+  );
+  const checks: DriftCheckView[] = [];
+  for (const { name } of due) {
+    if (!MODEL_DATASETS[name]) continue;
+    try {
+      checks.push(await runDriftCheck(db, name, 'system:drift', now));
+    } catch (err) {
+      onError?.(name, err);
+    }
+  }
+  return checks;
+}

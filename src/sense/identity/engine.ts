@@ -253,6 +253,8 @@ class PairScorer {
   private readonly weights: number[][];
   private readonly rules: { f: number; level: number }[][];
   private readonly ruleNames: string[];
+  /** Per field: disagreement is no evidence (multi-valued fields); looked up per pair, so an array, not the set. */
+  private readonly neutral: boolean[];
   constructor(
     private readonly comparisons: FieldComparison[],
     private readonly params: { m: number[]; u: number[] }[],
@@ -260,9 +262,10 @@ class PairScorer {
     private readonly logPrior: number,
     rules: MatchRule[],
     /** Fields a person may hold several values of: disagreeing on one says nothing (a second email address). */
-    private readonly multiValued: ReadonlySet<PersonField> = new Set(),
+    multiValued: ReadonlySet<PersonField> = new Set(),
   ) {
     this.ruleNames = rules.map((r) => r.name);
+    this.neutral = comparisons.map((c) => multiValued.has(c.field));
     this.weights = params.map((p) => p.m.map((m, l) => Math.log2(m / p.u[l]!)));
     this.rules = rules.map((r) => r.criteria.map((c) => {
       const f = comparisons.findIndex((x) => x.field === c.field);
@@ -274,14 +277,20 @@ class PairScorer {
 
   /** The name of the first rule whose criteria the levels all reach, or null. */
   ruleMatched(levels: ArrayLike<number>): string | null {
-    const i = this.rules.findIndex((criteria) => criteria.every(({ f, level }) => levels[f]! >= level));
-    return i >= 0 ? this.ruleNames[i]! : null;
+    // Plain loops: this runs for every compared pair of a batch (tens of millions at 1M records).
+    for (let r = 0; r < this.rules.length; r++) {
+      const criteria = this.rules[r]!;
+      let all = true;
+      for (let k = 0; k < criteria.length && all; k++) all = levels[criteria[k]!.f]! >= criteria[k]!.level;
+      if (all) return this.ruleNames[r]!;
+    }
+    return null;
   }
 
   /** The evidence (log2 odds) field `f` at level `l` gives; `a` is one of the two records, its value stands for both on exact agreement. */
   weight(f: number, l: number, a: PersonRecord): number {
+    if (l === 0 && this.neutral[f]) return 0;
     const c = this.comparisons[f]!;
-    if (l === 0 && this.multiValued.has(c.field)) return 0;
     const exact = l === c.levels.length - 1;
     const table = exact && c.termFrequency ? this.tf.get(c.field) : undefined;
     // A value shared by few records is stronger evidence than the average exact agreement, a common one weaker; a value

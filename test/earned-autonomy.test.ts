@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolicyGate, recordDecisions, type Decision, type PolicyRequestInput } from '../src/assure/index.ts';
 import { trackKey, trackRecords } from '../src/learn/index.ts';
 import { recordProposals } from '../src/reason/index.ts';
+import { cliEnv, openCliDb, runAcs } from './cli-helpers.ts';
 import { createTestApp, daysAgo, trouble, troubledCustomer, type TestApp } from './helpers.ts';
 
 const gate = PolicyGate.load();
@@ -123,4 +124,40 @@ describe('earned autonomy in the loop', () => {
     const later = await trackRecords(t.db, { now: new Date(Date.now() + 31 * 86_400_000) });
     expect(later.get(trackKey('service-recovery', 'create_case'))).toBeUndefined();
   });
+});
+
+describe('acs track-record', () => {
+  it('prints each agent\u2019s precision per action as policy sees it, as text or JSON, and refuses arguments', async () => {
+    const cli = await cliEnv();
+    try {
+      const empty = await runAcs(['track-record'], cli.env);
+      expect(empty.code, empty.stderr).toBe(0);
+      expect(empty.stdout).toContain('every agent starts with no track record');
+      // Three decisions of one agent and action yesterday: one ran on its own, one approved, one rejected as the wrong offer.
+      const db = await openCliDb(cli);
+      try {
+        for (const [n, outcome, status, category] of [[1, 'execute', null, null], [2, 'approval', 'approved', null], [3, 'approval', 'rejected', 'wrong_offer']] as const) {
+          await db.query(
+            `INSERT INTO proposals (id, agent_id, action, params, risk, ev, ev_value, reason, status, created_at) VALUES ($1, 'retention', 'offer_credit', '{}', 'low', '{}', 1, 'r', 'decided', $2)`,
+            [`prop_${n}`, daysAgo(1)]);
+          await db.query(`INSERT INTO decisions (id, proposal_id, outcome, policy_ids, reasons, autonomy, request, decided_at) VALUES ($1, $2, $3, '[]', '[]', 2, '{}', $4)`, [`dec_${n}`, `prop_${n}`, outcome, daysAgo(1)]);
+          if (status) await db.query('INSERT INTO approvals (id, decision_id, status, expires_at, reason_category) VALUES ($1, $2, $3, $4, $5)', [`appr_${n}`, `dec_${n}`, status, daysAgo(-1), category]);
+        }
+      } finally {
+        await db.close();
+      }
+      const json = await runAcs(['track-record', '--json'], cli.env);
+      expect(json.code, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout)).toEqual([
+        { agentId: 'retention', action: 'offer_credit', decisions: 3, approved: 2, rejected: 1, rejectedBy: { wrong_offer: 1 }, precisionBp: 6666 },
+      ]);
+      const text = await runAcs(['track-record'], cli.env);
+      expect(text.stdout).toMatch(/retention \/ offer_credit\s+decisions\s+3\s+precision\s+66\.66%\s+approved 2\s+rejected 1 \(wrong_offer 1\)/);
+      const bad = await runAcs(['track-record', 'now'], cli.env);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("acs track-record takes no arguments, got 'now'");
+    } finally {
+      await cli.cleanup();
+    }
+  }, 60_000);
 });

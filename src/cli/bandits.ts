@@ -1,7 +1,6 @@
 import type { Config } from '../config.ts';
 import { banditReport } from '../learn/bandit.ts';
-import { openDatabase } from '../server.ts';
-import { runningServerClient } from './client.ts';
+import { readThroughServerOrDb } from './client.ts';
 import { parseCommandArgs, UsageError } from './index.ts';
 
 type Report = Awaited<ReturnType<typeof banditReport>>;
@@ -22,20 +21,7 @@ function render(report: Report): string {
 export async function banditsCommand(args: string[], config: Config): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } });
   if (positionals.length) throw new UsageError(`acs bandits takes no arguments, got '${positionals[0]}'`);
-  let report: Report;
-  const client = runningServerClient(config);
-  if (client) {
-    const res = await client('GET', '/api/v1/bandits');
-    if (res.status !== 200) throw new Error(`server answered ${res.status}: ${JSON.stringify(res.body)}`);
-    report = res.body.data as Report;
-  } else {
-    const db = await openDatabase(config);
-    try {
-      report = await banditReport(db);
-    } finally {
-      await db.close();
-    }
-  }
+  const report = await readThroughServerOrDb(config, '/api/v1/bandits', (body) => body.data as Report, (db) => banditReport(db));
   console.log(values.json ? JSON.stringify(report) : render(report));
   return 0;
 }

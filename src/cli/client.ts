@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import { readAdminTokenFile } from '../api/auth.ts';
-import { readServerLock } from '../server.ts';
+import { openDatabase, readServerLock } from '../server.ts';
+import type { Db, Queryable } from '../store/index.ts';
 
 /**
  * When a server holds the embedded database, CLI commands go through its API instead of opening the
@@ -20,4 +21,32 @@ export function runningServerClient(config: Config): ((method: string, path: str
     });
     return { status: res.status, body: await res.json().catch(() => null) };
   };
+}
+
+/**
+ * A read for a CLI command: through a running server's API (`path`, answer taken by `pick`) when one holds the
+ * embedded database, otherwise from the database directly (`local`).
+ */
+export async function readThroughServerOrDb<T>(config: Config, path: string, pick: (body: any) => T, local: (db: Db) => Promise<T>): Promise<T> {
+  const client = runningServerClient(config);
+  if (client) {
+    const res = await client('GET', path);
+    if (res.status !== 200) throw new Error(`server answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return pick(res.body);
+  }
+  const db = await openDatabase(config);
+  try {
+    return await local(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * The server's clock when none runs: the live world's clock as it was last saved (its data is dated on it), else
+ * the real time. A running server answers on its own clock.
+ */
+export async function serverNow(q: Queryable): Promise<Date> {
+  const [world] = await q.query<{ sim_now: Date }>('SELECT sim_now FROM world_clock WHERE id = 1');
+  return world ? new Date(world.sim_now) : new Date();
 }

@@ -18,6 +18,7 @@ const USAGE = `acs: the ACS command line
                                                run the demo world headless on a fresh embedded database
   acs readiness [--days 30] [--json]           the readiness scorecard: eight dimensions scored 0–100
   acs bandits [--json]                         the offer and channel bandits: each arm's Beta posterior and pulls
+  acs track-record [--json]                    each agent's precision per action over 30 days, as earned autonomy sees it
                                                from this ACS's own data, a maturity stage and what to fix
   acs policy validate [dir]                    validate the Cedar policies (default: the shipped policies/)
   acs policy test <cases.json> [--dir D] [--credit-limit CENTS]
@@ -54,6 +55,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   identity: async () => (await import('./identity.ts')).identityCommand,
   readiness: async () => (await import('./readiness.ts')).readinessCommand,
   bandits: async () => (await import('./bandits.ts')).banditsCommand,
+  'track-record': async () => (await import('./track-record.ts')).trackRecordCommand,
   model: async () => (await import('./model.ts')).modelCommand,
 };
 

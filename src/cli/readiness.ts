@@ -1,19 +1,8 @@
 import type { Config } from '../config.ts';
 import { readiness, type Readiness, type ReadinessMetric } from '../learn/readiness.ts';
 import { AGENTS } from '../reason/index.ts';
-import { openDatabase } from '../server.ts';
-import type { Queryable } from '../store/index.ts';
-import { runningServerClient } from './client.ts';
+import { readThroughServerOrDb, serverNow } from './client.ts';
 import { parseCommandArgs, UsageError } from './index.ts';
-
-/**
- * The server's clock when none runs: the live world's clock as it was last saved (its data is dated on it), else
- * the real time. A running server answers on its own clock.
- */
-async function serverNow(q: Queryable): Promise<Date> {
-  const [world] = await q.query<{ sim_now: Date }>('SELECT sim_now FROM world_clock WHERE id = 1');
-  return world ? new Date(world.sim_now) : new Date();
-}
 
 const bar = (score: number) => '█'.repeat(Math.round(score / 10)).padEnd(10, '·');
 const value = (m: ReadinessMetric) =>
@@ -41,21 +30,8 @@ export async function readinessCommand(args: string[], config: Config): Promise<
   if (positionals.length) throw new UsageError(`acs readiness takes no arguments, got '${positionals[0]}'`);
   const days = values.days === undefined ? 30 : Number(values.days);
   if (!Number.isInteger(days) || days < 1 || days > 365) throw new UsageError(`--days must be a whole number from 1 to 365, not '${values.days}'`);
-  let report: Readiness;
-  const client = runningServerClient(config);
-  if (client) {
-    const res = await client('GET', `/api/v1/readiness?days=${days}`);
-    if (res.status !== 200) throw new Error(`server answered ${res.status}: ${JSON.stringify(res.body)}`);
-    report = res.body as Readiness;
-  } else {
-    const db = await openDatabase(config);
-    try {
-      const agents = AGENTS.map((a) => ({ agentId: a.manifest.id, ...(a.manifest.measure ? { measure: a.manifest.measure } : {}) }));
-      report = await readiness(db, { now: await serverNow(db), days, agents });
-    } finally {
-      await db.close();
-    }
-  }
+  const agents = AGENTS.map((a) => ({ agentId: a.manifest.id, ...(a.manifest.measure ? { measure: a.manifest.measure } : {}) }));
+  const report = await readThroughServerOrDb(config, `/api/v1/readiness?days=${days}`, (body) => body as Readiness, async (db) => readiness(db, { now: await serverNow(db), days, agents }));
   console.log(values.json ? JSON.stringify(report) : render(report));
   return 0;
 }

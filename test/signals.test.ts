@@ -63,6 +63,25 @@ describe('signal intake: matching', () => {
     const again = await post({ type: 'web_visit', subject: { email: 'prospect@initech.example' }, data: { url: 'https://acs.example/' } });
     expect(again.body.accepted[0]).toMatchObject({ leadId: res.body.accepted[0].leadId, accountId: null });
   });
+
+  it('a signal naming only a deleted customer\u2019s id is quarantined, not given a new profile under that id', async () => {
+    const acc = await t.call('POST', '/api/v1/accounts', { body: { name: 'Gone Ltd', customerId: 'DEL-1' } });
+    await t.call('POST', '/api/v1/contacts', { body: { accountId: acc.body.id, email: 'still@here.example' } });
+    expect((await t.call('DELETE', `/api/v1/accounts/${acc.body.id}`)).status).toBe(204);
+    const res = await post([
+      { type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: 8 } },
+      { type: 'nps', subject: { customerId: 'DEL-1' }, data: { score: 3 } },
+    ]);
+    expect(res.status, res.text).toBe(207);
+    expect(res.body.accepted.map((a: { index: number }) => a.index)).toEqual([0]);
+    expect(res.body.rejected).toHaveLength(1);
+    expect(res.body.rejected[0]).toMatchObject({ index: 1, issues: [{ path: 'subject.customerId', message: expect.stringContaining('customer DEL-1 was deleted') }] });
+    const kept = await t.call('GET', `/api/v1/quarantine/${res.body.rejected[0].quarantineId}`);
+    expect(kept.body).toMatchObject({ reason: 'refused', status: 'open' });
+    expect(JSON.parse(kept.body.raw)).toMatchObject({ subject: { customerId: 'DEL-1' }, data: { score: 3 } });
+    const [{ n }] = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM accounts WHERE customer_id = 'DEL-1'");
+    expect(n).toBe(1);
+  });
 });
 
 describe('signal intake: batches, NDJSON and duplicates', () => {

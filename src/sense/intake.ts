@@ -68,6 +68,8 @@ interface Pending {
   owner?: { accountId: string | null; leadId: string | null };
   created?: 'account' | 'lead';
   identity?: Placement;
+  /** Why the signal cannot be placed after all (it names a deleted customer); it goes to quarantine. */
+  refusal?: FieldIssue;
 }
 
 export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ctx: IntakeContext): Promise<IntakeOutcome> {
@@ -104,13 +106,17 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
   const known = pending.length
     ? new Set((await tx.query<{ id: string }>('SELECT id FROM signals WHERE id = ANY($1::text[])', [pending.map((p) => p.id)])).map((r) => r.id))
     : new Set<string>();
-  const fresh = pending.filter((p) => {
+  const unseen = pending.filter((p) => {
     if (!known.has(p.id)) return true;
     outcome.duplicates.push({ index: p.index, id: p.id });
     return false;
   });
 
-  const writes = await resolveSubjects(tx, fresh, ctx, now);
+  const writes = await resolveSubjects(tx, unseen, ctx, now);
+  const fresh = unseen.filter((p) => !p.refusal);
+  for (const p of unseen) {
+    if (p.refusal) rejects.push({ index: p.index, source: ctx.source, reason: 'refused', issues: [p.refusal], raw: JSON.stringify((items[p.index] as { value: unknown }).value) });
+  }
   const signalRows = fresh.map((p) => signalRow(p, now, ctx.source));
   await insertRows(tx, 'signals', {
     id: 'text', type: 'text', schema_version: 'int', occurred_at: 'timestamptz', received_at: 'timestamptz', account_id: 'text', lead_id: 'text',
@@ -163,6 +169,7 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
   }
   outcome.accepted.sort((a, b) => a.index - b.index);
   outcome.duplicates.sort((a, b) => a.index - b.index);
+  outcome.rejected.sort((a, b) => a.index - b.index);
   return outcome;
 }
 
@@ -179,8 +186,19 @@ async function resolveSubjects(tx: Queryable, batch: Pending[], ctx: IntakeConte
   const claims: IdentityClaim[] = [];
   const events: LedgerEvent[] = [];
 
+  // A deleted customer's id is not reused: a signal naming only it cannot start a new profile under it.
+  const named = [...new Set(batch.flatMap((p) => (p.signal.subject.customerId ? [p.signal.subject.customerId] : [])))];
+  const deleted = named.length
+    ? new Set((await tx.query<{ customer_id: string }>('SELECT customer_id FROM accounts WHERE customer_id = ANY($1::text[]) AND deleted_at IS NOT NULL', [named])).map((r) => r.customer_id))
+    : new Set<string>();
+
   for (const p of batch) {
     const hit = p.keys.map((k) => known.get(keyOf(k))).find((r) => r);
+    const customerId = p.signal.subject.customerId;
+    if (!hit && p.signal.type !== 'lead_form' && customerId && deleted.has(customerId)) {
+      p.refusal = { path: 'subject.customerId', message: `customer ${customerId} was deleted; a deleted customer's id is not given to a new profile` };
+      continue;
+    }
     if (hit) {
       p.owner = { accountId: hit.account_id, leadId: hit.account_id ? null : hit.lead_id };
     } else if (p.signal.type === 'lead_form') {

@@ -79,8 +79,8 @@ describe('signal intake: matching', () => {
     const kept = await t.call('GET', `/api/v1/quarantine/${res.body.rejected[0].quarantineId}`);
     expect(kept.body).toMatchObject({ reason: 'refused', status: 'open' });
     expect(JSON.parse(kept.body.raw)).toMatchObject({ subject: { customerId: 'DEL-1' }, data: { score: 3 } });
-    const [{ n }] = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM accounts WHERE customer_id = 'DEL-1'");
-    expect(n).toBe(1);
+    const [row] = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM accounts WHERE customer_id = 'DEL-1'");
+    expect(row!.n).toBe(1);
   });
 });
 

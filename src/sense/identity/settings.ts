@@ -103,11 +103,13 @@ const matchers = new Map<string, Matcher>();
 
 /** The matcher for the stored (or shipped) model under the current settings' rules; built once per version of either. */
 export async function loadMatcher(q: Queryable, settings: IdentitySettings & { updatedAt: string | null }): Promise<Matcher> {
-  const [row] = await q.query<{ model: MatchModel; fitted_at: Date }>('SELECT model, fitted_at FROM identity_models WHERE id = 1');
+  // The stamp alone first: the model document (parameters and term-frequency tables) is read only when not cached.
+  const [row] = await q.query<{ fitted_at: Date }>('SELECT fitted_at FROM identity_models WHERE id = 1');
   const key = `${row?.fitted_at.toISOString() ?? 'shipped'}|${settings.updatedAt ?? 'default'}`;
   let matcher = matchers.get(key);
   if (!matcher) {
-    const model = row?.model ?? (await defaultModel());
+    const [stored] = row ? await q.query<{ model: MatchModel }>('SELECT model FROM identity_models WHERE id = 1') : [];
+    const model = stored?.model ?? (await defaultModel());
     matcher = new Matcher({ ...model, rules: settings.rules });
     if (matchers.size > 16) matchers.clear();
     matchers.set(key, matcher);

@@ -376,6 +376,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await send('PUT', '/identity/settings', {});
     await view('identity', 'Identity reviews');
     const items = page.getByRole('list', { name: 'open identity reviews' }).getByRole('button');
+    // The heading shows before the list has loaded: wait for the second review to appear.
+    await items.nth(1).waitFor();
     await expect(items.count()).resolves.toBeGreaterThanOrEqual(2);
     await page.getByRole('table').getByRole('row', { name: /surname/ }).getByText('exact').waitFor();
     await page.getByRole('table').getByRole('row', { name: /postcode/ }).getByText('one edit').waitFor();

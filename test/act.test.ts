@@ -182,7 +182,7 @@ describe('approvals API', () => {
       expect(ok.body.execution.result.caseId).toMatch(/^case_/);
       expect((await t.call('POST', `/api/v1/approvals/${high.approvalId}/approve`, { role: 'reviewer' })).status).toBe(409);
 
-      expect((await t.call('POST', `/api/v1/approvals/${low.approvalId}/reject`, { role: 'reviewer', body: {} })).body.error.issues[0].path).toBe('reason');
+      expect((await t.call('POST', `/api/v1/approvals/${low.approvalId}/reject`, { role: 'reviewer', body: {} })).body.issues[0].path).toBe('reason');
       expect((await t.call('POST', `/api/v1/approvals/${low.approvalId}/reject`, { role: 'reviewer', body: { reason: 'not needed' } })).status).toBe(204);
       expect((await t.call('GET', '/api/v1/approvals?status=pending', { role: 'reviewer' })).body.data).toHaveLength(0);
     } finally {

@@ -56,7 +56,7 @@ describe('POST /api/v1/approvals/bulk-approve', () => {
     // Asking again is a 400 (already approved) and runs nothing twice.
     const again = await bulk([a, b]);
     expect(again.status).toBe(400);
-    expect(again.body.error.issues).toEqual([
+    expect(again.body.issues).toEqual([
       { path: 'ids.0', message: expect.stringContaining('already approved') },
       { path: 'ids.1', message: expect.stringContaining('already approved') },
     ]);
@@ -69,8 +69,8 @@ describe('POST /api/v1/approvals/bulk-approve', () => {
     const before = await executions();
     const res = await bulk([low, medium]);
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('validation_failed');
-    expect(res.body.error.issues).toEqual([{ path: 'ids.1', message: expect.stringContaining('medium risk') }]);
+    expect(res.body.code).toBe('validation_failed');
+    expect(res.body.issues).toEqual([{ path: 'ids.1', message: expect.stringContaining('medium risk') }]);
     expect(await status([low, medium])).toEqual(['pending', 'pending']);
     expect(await executions()).toBe(before);
   });
@@ -82,7 +82,7 @@ describe('POST /api/v1/approvals/bulk-approve', () => {
     const before = await executions();
     const res = await bulk([cases[0], task, cases[1], otherAgent]);
     expect(res.status).toBe(400);
-    expect(res.body.error.issues).toEqual([
+    expect(res.body.issues).toEqual([
       { path: 'ids.1', message: expect.stringContaining('service-recovery/create_task; the others are service-recovery/create_case') },
       { path: 'ids.3', message: expect.stringContaining('data-stewardship/create_case') },
     ]);
@@ -95,12 +95,12 @@ describe('POST /api/v1/approvals/bulk-approve', () => {
     const expired = await pending({ ttlMs: 1 });
     await new Promise((r) => setTimeout(r, 5));
     const unknown = await bulk([ok, 'appr_nope', expired]);
-    expect(unknown.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['ids.1', 'ids.2']);
-    expect(unknown.body.error.issues[1].message).toContain('expired');
-    expect((await bulk([ok, ok])).body.error.issues).toEqual([{ path: 'ids.1', message: 'duplicate of ids.0' }]);
-    expect((await bulk([])).body.error.issues[0].path).toBe('ids');
-    expect((await bulk(Array.from({ length: 101 }, (_, i) => `appr_${i}`))).body.error.issues[0].path).toBe('ids');
-    expect((await t.call('POST', '/api/v1/approvals/bulk-approve', { body: {} })).body.error.issues[0].path).toBe('ids');
+    expect(unknown.body.issues.map((i: { path: string }) => i.path)).toEqual(['ids.1', 'ids.2']);
+    expect(unknown.body.issues[1].message).toContain('expired');
+    expect((await bulk([ok, ok])).body.issues).toEqual([{ path: 'ids.1', message: 'duplicate of ids.0' }]);
+    expect((await bulk([])).body.issues[0].path).toBe('ids');
+    expect((await bulk(Array.from({ length: 101 }, (_, i) => `appr_${i}`))).body.issues[0].path).toBe('ids');
+    expect((await t.call('POST', '/api/v1/approvals/bulk-approve', { body: {} })).body.issues[0].path).toBe('ids');
     expect(await status([ok])).toEqual(['pending']);
   });
 

@@ -104,7 +104,7 @@ describe('consent per contact point', () => {
     const bad = async (body: Record<string, unknown>) => {
       const res = await t.call('POST', '/api/v1/consents', { body: { contactId: c, purpose: 'service', status: 'granted', source: 'test', capturedAt: daysAgo(1), ...body } });
       expect(res.status, res.text).toBe(400);
-      return res.body.error.issues.map((i: { path: string }) => i.path);
+      return res.body.issues.map((i: { path: string }) => i.path);
     };
     expect(await bad({ channel: 'email', contactPoint: '+1 555 0100 300' })).toEqual(['contactPoint']);
     expect(await bad({ channel: 'sms', contactPoint: 'c@cp.example' })).toEqual(['contactPoint']);
@@ -182,15 +182,15 @@ describe('double opt-in', () => {
   it('only a grant is double opt-in, only a double opt-in is confirmed', async () => {
     const { contactIds: [c] } = await customer('DOI-2', [{ email: 'x@doi.example' }]);
     const res = await t.call('POST', '/api/v1/consents', { body: { contactId: c, channel: 'email', purpose: 'service', status: 'withdrawn', doubleOptIn: true, source: 'x', capturedAt: daysAgo(1) } });
-    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['doubleOptIn']);
+    expect(res.body.issues.map((i: { path: string }) => i.path)).toEqual(['doubleOptIn']);
     // One instant for both, so only the missing double opt-in is wrong (not the order of the two times).
     const at = daysAgo(1);
     const early = await t.call('POST', '/api/v1/consents', { body: { contactId: c, channel: 'email', purpose: 'service', status: 'granted', confirmedAt: at, source: 'x', capturedAt: at } });
-    expect(early.body.error.issues).toEqual([{ path: 'confirmedAt', message: 'only a double opt-in is confirmed' }]);
+    expect(early.body.issues).toEqual([{ path: 'confirmedAt', message: 'only a double opt-in is confirmed' }]);
     const single = await consent({ contactId: c });
     const notDoi = await t.call('POST', `/api/v1/consents/${single}/confirm`);
     expect(notDoi.status).toBe(409);
-    expect(notDoi.body.error.message).toMatch(/not given by double opt-in/);
+    expect(notDoi.body.detail).toMatch(/not given by double opt-in/);
     expect((await t.call('POST', '/api/v1/consents/cons_missing/confirm')).status).toBe(404);
   });
 });
@@ -202,7 +202,7 @@ describe('revocation', () => {
     expect((await consents('REV-1')).effective).toMatchObject([{ status: 'granted', grants: true, consentId: grant }]);
     // A withdrawal cannot be scheduled for later.
     const later = await t.call('POST', '/api/v1/consents', { body: { contactId: c, channel: 'email', purpose: 'service', status: 'withdrawn', source: 'x', capturedAt: daysAgo(0), effectiveFrom: daysAgo(-1) } });
-    expect(later.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['effectiveFrom']);
+    expect(later.body.issues.map((i: { path: string }) => i.path)).toEqual(['effectiveFrom']);
 
     const withdrawal = await consent({ contactId: c, status: 'withdrawn', source: 'unsubscribe link', capturedAt: new Date().toISOString() });
     const view = await consents('REV-1');

@@ -50,7 +50,7 @@ describe('serving the web console', () => {
     for (const path of ['/queue', '/assets/gone-123.js', '/assets']) {
       const res = await t.app.request(path);
       expect(res.status, path).toBe(404);
-      expect(((await res.json()) as { error: { code: string } }).error.code, path).toBe('not_found');
+      expect(((await res.json()) as { code: string }).code, path).toBe('not_found');
     }
   });
 
@@ -65,7 +65,7 @@ describe('serving the web console', () => {
   it('leaves the API to the API: unknown API paths are JSON 404s and routes still need a token', async () => {
     const unknown = await t.app.request('/api/v1/nothing-here');
     expect(unknown.status).toBe(404);
-    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    expect(((await unknown.json()) as { code: string }).code).toBe('not_found');
     expect((await t.app.request('/api/v1/approvals')).status).toBe(401);
     expect((await t.app.request('/healthz')).status).toBe(200);
   });

@@ -44,19 +44,19 @@ describe('contract versions over HTTP', () => {
   it('a box may name a brand only from version 3', async () => {
     const res = await post({ type: 'lead_form', version: 2, subject: { email: 'brand@forms.example' }, data: { consents: [{ channel: 'email', purpose: 'sales', brand: 'acme' }] } });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues).toEqual([{ path: 'data.consents.0.brand', message: 'unknown field' }]);
+    expect(res.body.issues).toEqual([{ path: 'data.consents.0.brand', message: 'unknown field' }]);
   });
 
   it('an older version is checked against its own contract before it is upgraded', async () => {
     const res = await post({ type: 'lead_form', version: 1, subject: { email: 'sneaky@forms.example' }, data: { consents: [{ channel: 'email', purpose: 'sales' }] } });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues).toEqual([{ path: 'data.consents', message: 'unknown field' }]);
+    expect(res.body.issues).toEqual([{ path: 'data.consents', message: 'unknown field' }]);
   });
 
   it('a version above the known ones is refused naming version and the known versions', async () => {
     const res = await post({ type: 'lead_form', version: 4, subject: { email: 'future@forms.example' }, data: {} });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues).toEqual([{ path: 'version', message: 'lead_form has no contract version 4; known: 1, 2, 3' }]);
+    expect(res.body.issues).toEqual([{ path: 'version', message: 'lead_form has no contract version 4; known: 1, 2, 3' }]);
   });
 
   it('a type with one version stores it as sent, with no upgrade noted', async () => {

@@ -113,7 +113,7 @@ describe('Customer 360: consents and feature history', () => {
     for (const [query, param] of [['points=1', 'points'], ['points=53', 'points'], ['points=two', 'points'], ['stepDays=0', 'stepDays'], ['stepDays=31', 'stepDays'], ['stepDays=1.5', 'stepDays'], ['pointz=3', 'pointz']]) {
       const res = await t.call('GET', `/api/v1/customers/HIST-1/features/history?${query}`);
       expect(res.status, query).toBe(400);
-      expect(res.body.error.issues.map((i: { path: string }) => i.path), query).toEqual([`query.${param}`]);
+      expect(res.body.issues.map((i: { path: string }) => i.path), query).toEqual([`query.${param}`]);
     }
     expect((await t.call('GET', '/api/v1/customers/NOPE-9/features/history')).status).toBe(404);
   });

@@ -73,7 +73,7 @@ describe('earned autonomy in the loop', () => {
     const approvalId = (await history(1, 'approval'))[0]!.approvalId;
     const bad = await t.call('POST', `/api/v1/approvals/${approvalId}/reject`, { role: 'reviewer', body: { reason: 'no', category: 'vibes' } });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['category']);
+    expect(bad.body.issues.map((i: { path: string }) => i.path)).toEqual(['category']);
     expect((await t.call('POST', `/api/v1/approvals/${approvalId}/reject`, { role: 'reviewer', body: { reason: 'the customer was fine', category: 'not_needed' } })).status).toBe(204);
     const [ledger] = await t.db.query<{ body: string }>("SELECT body FROM ledger WHERE type = 'approval.rejected' AND subject_id = $1", [approvalId]);
     expect(JSON.parse(ledger!.body).data).toEqual({ decisionId: expect.any(String), reasonGiven: true, category: 'not_needed' });

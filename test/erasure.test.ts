@@ -106,11 +106,11 @@ describe('POST /api/v1/customers/{id}/erase: the right to erasure', () => {
     for (const body of [{}, { reason: 'asked' }, { confirm: 'ERASE-2' }, { confirm: otherId }, { confirm: 'erase-1' }]) {
       const res = await erase('ERASE-1', body);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.body.error.issues.map((i: { path: string }) => i.path), JSON.stringify(body)).toEqual(['confirm']);
+      expect(res.body.issues.map((i: { path: string }) => i.path), JSON.stringify(body)).toEqual(['confirm']);
     }
     const unknownField = await erase('ERASE-1', { confirm: 'ERASE-1', everything: true });
     expect(unknownField.status).toBe(400);
-    expect(unknownField.body.error.issues).toEqual([{ path: 'everything', message: 'unknown field' }]);
+    expect(unknownField.body.issues).toEqual([{ path: 'everything', message: 'unknown field' }]);
     expect((await t.call('GET', `/api/v1/accounts/${accountId}`)).body.name).toBe('Customer ERASE-1');
     expect((await t.call('GET', `/api/v1/contacts/${adaContactId}`)).body.email).toBe(ADA_EMAIL);
   });
@@ -122,7 +122,7 @@ describe('POST /api/v1/customers/{id}/erase: the right to erasure', () => {
     }
     const missing = await erase('NOBODY', { confirm: 'NOBODY' });
     expect(missing.status).toBe(404);
-    expect(missing.body.error.message).toContain('NOBODY');
+    expect(missing.body.detail).toContain('NOBODY');
     expect((await t.call('GET', `/api/v1/accounts/${accountId}`)).status).toBe(200);
   });
 

@@ -174,7 +174,7 @@ describe('identity resolution in the product: signals, lineage, review, merge an
     await t.call('POST', '/api/v1/signals', { body: usage('dup-b-1', { customerId: 'DUP-B' }), role: 'agent' });
     const same = await t.call('POST', '/api/v1/identity/merges', { body: { survivorId: 'DUP-A', mergedId: 'DUP-A' } });
     expect(same.status).toBe(400);
-    expect(same.body.error.issues[0].path).toBe('mergedId');
+    expect(same.body.issues[0].path).toBe('mergedId');
     const res = await t.call('POST', '/api/v1/identity/merges', { body: { survivorId: 'DUP-A', mergedId: 'DUP-B' }, role: 'reviewer' });
     expect(res.status, res.text).toBe(201);
     expect(res.body).toMatchObject({ survivorId: a.body.id, mergedId: b.body.id, rule: 'steward', moved: { signals: 1, identities: 1 } });
@@ -183,7 +183,7 @@ describe('identity resolution in the product: signals, lineage, review, merge an
     expect(sig.body.accepted[0].accountId).toBe(a.body.id);
     const twice = await t.call('POST', '/api/v1/identity/merges', { body: { survivorId: 'DUP-A', mergedId: 'DUP-B' } });
     expect(twice.status).toBe(409);
-    expect(twice.body.error.issues[0]).toMatchObject({ path: 'mergedId', message: `merged into ${a.body.id}` });
+    expect(twice.body.issues[0]).toMatchObject({ path: 'mergedId', message: `merged into ${a.body.id}` });
     const unknown = await t.call('POST', '/api/v1/identity/merges', { body: { survivorId: 'NOPE', mergedId: 'DUP-A' } });
     expect(unknown.status).toBe(404);
   });
@@ -226,7 +226,7 @@ describe('identity resolution in the product: signals, lineage, review, merge an
   it('the matcher is fitted on the base’s own people once there are enough of them', async () => {
     const few = await t.call('POST', '/api/v1/identity/model/fit');
     expect(few.status).toBe(409);
-    expect(few.body.error.message).toMatch(/needs at least 100/);
+    expect(few.body.detail).toMatch(/needs at least 100/);
     // 400 seeded synthetic people, a third of them duplicates, as customers with one contact each.
     const { records } = generatePeople({ records: 400, seed: 11 });
     await t.db.transaction(async (tx) => {
@@ -255,12 +255,12 @@ describe('identity resolution in the product: signals, lineage, review, merge an
   it('settings are validated field by field', async () => {
     const bad = await t.call('PUT', '/api/v1/identity/settings', { body: { rules: [{ name: 'x', criteria: [{ field: 'email', atLeast: 'close' }] }] } });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.issues[0]).toMatchObject({ path: 'rules.0.criteria.0.atLeast', message: 'email has levels different, exact' });
+    expect(bad.body.issues[0]).toMatchObject({ path: 'rules.0.criteria.0.atLeast', message: 'email has levels different, exact' });
     const order = await t.call('PUT', '/api/v1/identity/settings', { body: { matchThreshold: 0.5, reviewThreshold: 0.7 } });
     expect(order.status).toBe(400);
-    expect(order.body.error.issues[0].path).toBe('reviewThreshold');
+    expect(order.body.issues[0].path).toBe('reviewThreshold');
     const source = await t.call('PUT', '/api/v1/identity/settings', { body: { survivorship: { phone: { rule: 'source_priority' } } } });
-    expect(source.body.error.issues[0].path).toBe('survivorship.phone.sources');
+    expect(source.body.issues[0].path).toBe('survivorship.phone.sources');
     expect((await t.call('PUT', '/api/v1/identity/settings', { body: {}, role: 'reviewer' })).status).toBe(403);
   });
 

@@ -275,9 +275,9 @@ describe('KPIs and agent stats from known inputs', () => {
       for (const q of ['days=0', 'days=366', 'days=seven', 'days=1.5']) {
         const res = await t.call('GET', `${path}?${q}`);
         expect(res.status, `${path}?${q}`).toBe(400);
-        expect(res.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['query.days']);
+        expect(res.body.issues.map((i: { path: string }) => i.path)).toEqual(['query.days']);
       }
-      expect((await t.call('GET', `${path}?day=3`)).body.error.issues[0].path).toBe('query.day');
+      expect((await t.call('GET', `${path}?day=3`)).body.issues[0].path).toBe('query.day');
       expect((await t.call('GET', path, { role: 'agent' })).status).toBe(403);
     }
     // Defaults to 30 days; a one-day range holds only today.

@@ -34,7 +34,7 @@ describe('the kill switch', () => {
     expect(initial.body.data).toHaveLength(4);
 
     expect((await t.call('POST', '/api/v1/agents/kill-switch', { role: 'reviewer', body: { engaged: true, reason: 'x' } })).status).toBe(403);
-    const paths = async (body: unknown) => (await t!.call('POST', '/api/v1/agents/kill-switch', { body })).body.error.issues.map((i: { path: string }) => i.path);
+    const paths = async (body: unknown) => (await t!.call('POST', '/api/v1/agents/kill-switch', { body })).body.issues.map((i: { path: string }) => i.path);
     expect(await paths({})).toEqual(['engaged']);
     expect(await paths({ engaged: true })).toEqual(['reason']);
     expect(await paths({ engaged: true, reason: '   ' })).toEqual(['reason']);
@@ -92,8 +92,8 @@ describe('the kill switch', () => {
 
     const refused = await t.call('POST', `/api/v1/approvals/${waiting.approvalId}/approve`, { role: 'reviewer' });
     expect(refused.status).toBe(409);
-    expect(refused.body.error.code).toBe('conflict');
-    expect(refused.body.error.message).toContain('kill switch is engaged');
+    expect(refused.body.code).toBe('conflict');
+    expect(refused.body.detail).toContain('kill switch is engaged');
     expect((await t.db.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [waiting.approvalId]))[0]!.status).toBe('pending');
     expect((await t.call('POST', `/api/v1/approvals/${other.approvalId}/reject`, { role: 'reviewer', body: { reason: 'not now' } })).status).toBe(204);
 
@@ -157,6 +157,6 @@ describe('the kill switch', () => {
     const paused = await decided(t, accountId, 'service-recovery', 'create_case', 2, { subject: 'paused agent' });
     const refused = await t.call('POST', `/api/v1/approvals/${paused.approvalId}/approve`);
     expect(refused.status).toBe(409);
-    expect(refused.body.error.message).toContain('agent service-recovery is paused');
+    expect(refused.body.detail).toContain('agent service-recovery is paused');
   });
 });

@@ -81,7 +81,7 @@ describe('agent registry', () => {
     expect(list.body.data[1].actions.create_case).toEqual({ autonomy: 3, defaultAutonomy: 3, risk: 'low' });
 
     expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { role: 'reviewer', body: { paused: true } })).status).toBe(403);
-    expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { offer_credit: 4 } } })).body.error.issues[0].path).toBe('autonomy.offer_credit');
+    expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { offer_credit: 4 } } })).body.issues[0].path).toBe('autonomy.offer_credit');
     expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { create_case: 9 } } })).status).toBe(400);
     expect((await t.call('PATCH', '/api/v1/agents/nobody', { body: { paused: true } })).status).toBe(404);
 
@@ -170,7 +170,7 @@ describe('the retention play from the loop', () => {
     await t.call('PATCH', '/api/v1/agents/retention', { body: { paused: true } });
     const refused = await t.call('POST', `/api/v1/approvals/${queue[0].id}/approve`, { role: 'reviewer', body: {} });
     expect(refused.status).toBe(409);
-    expect(refused.body.error.message).toContain('agent retention is paused');
+    expect(refused.body.detail).toContain('agent retention is paused');
     await t.call('PATCH', '/api/v1/agents/retention', { body: { paused: false } });
 
     const approved = await t.call('POST', `/api/v1/approvals/${queue[0].id}/approve`, { role: 'reviewer', body: {} });

@@ -126,8 +126,8 @@ describe('the model registry, through the API', () => {
     expect(list.body.data).toEqual([expect.objectContaining({ name: 'churn', trainable: true, versions: 0, champion: null, serving: { source: 'rules' } })]);
     const res = await t.call('POST', '/api/v1/models/churn/train');
     expect(res.status).toBe(409);
-    expect(res.body.error.message).toMatch(/too few examples to train churn: found 0 customers with a recorded churn outcome/);
-    expect(res.body.error.message).toMatch(/need at least 50, with 10 of each outcome/);
+    expect(res.body.detail).toMatch(/too few examples to train churn: found 0 customers with a recorded churn outcome/);
+    expect(res.body.detail).toMatch(/need at least 50, with 10 of each outcome/);
   });
 
   it('trains from the store and registers candidates, each with fingerprint, metrics, schema and a drift reference', async () => {
@@ -173,7 +173,7 @@ describe('the model registry, through the API', () => {
     // v1 replaced nothing: there is no further back.
     const again = await t.call('POST', '/api/v1/models/churn/rollback');
     expect(again.status).toBe(409);
-    expect(again.body.error.message).toMatch(/churn v1 replaced no earlier champion/);
+    expect(again.body.detail).toMatch(/churn v1 replaced no earlier champion/);
 
     expect(await ledgerData('model.promoted')).toEqual([
       expect.objectContaining({ name: 'churn', version: 1, from: 'candidate', to: 'champion', reason: 'first model' }),
@@ -297,7 +297,7 @@ describe('who may do what, and 4xx that name the field', () => {
       for (const [method, path, body] of writes) {
         const res = await t.call(method, path, { role, ...(body === undefined ? {} : { body }) });
         expect(res.status, `${method} ${path} as ${role}`).toBe(403);
-        expect(res.body.error.message).toMatch(/allowed: admin$/);
+        expect(res.body.detail).toMatch(/allowed: admin$/);
       }
     }
   });
@@ -305,24 +305,24 @@ describe('who may do what, and 4xx that name the field', () => {
   it('bad stage, version, settings and training options are 400s naming the field; unknown models and versions 404; repeats 409', async () => {
     const stage = await t.call('POST', '/api/v1/models/churn/versions/1/promote', { body: { stage: 'boss' } });
     expect(stage.status).toBe(400);
-    expect(stage.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['stage']);
+    expect(stage.body.issues.map((i: { path: string }) => i.path)).toEqual(['stage']);
     const version = await t.call('POST', '/api/v1/models/churn/versions/abc/promote', { body: { stage: 'champion' } });
     expect(version.status).toBe(400);
-    expect(version.body.error.issues[0].path).toBe('version');
+    expect(version.body.issues[0].path).toBe('version');
     expect((await t.call('POST', '/api/v1/models/churn/versions/99/promote', { body: { stage: 'champion' } })).status).toBe(404);
     const missing = await t.call('GET', '/api/v1/models/nope');
     expect(missing.status).toBe(404);
-    expect(missing.body.error.message).toMatch(/no model 'nope'; known: churn/);
+    expect(missing.body.detail).toMatch(/no model 'nope'; known: churn/);
     const settings = await t.call('PUT', '/api/v1/models/churn/settings', { body: { psiThreshold: -1, autoDemote: 'sometimes', extra: 1 } });
     expect(settings.status).toBe(400);
-    expect(settings.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['autoDemote', 'extra', 'psiThreshold']);
+    expect(settings.body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['autoDemote', 'extra', 'psiThreshold']);
     const train = await t.call('POST', '/api/v1/models/churn/train', { body: { families: ['forest'] } });
     expect(train.status).toBe(400);
-    expect(train.body.error.issues[0].path).toBe('families.0');
+    expect(train.body.issues[0].path).toBe('families.0');
     await t.call('POST', '/api/v1/models/churn/versions/1/promote', { body: { stage: 'champion' } });
     const twice = await t.call('POST', '/api/v1/models/churn/versions/1/promote', { body: { stage: 'champion' } });
     expect(twice.status).toBe(409);
-    expect(twice.body.error.message).toBe('churn v1 is already the champion');
+    expect(twice.body.detail).toBe('churn v1 is already the champion');
     const demote = await t.call('POST', '/api/v1/models/churn/versions/1/promote', { body: { stage: 'challenger' } });
     expect(demote.status).toBe(409);
   });

@@ -89,7 +89,7 @@ describe('every route, every role', () => {
           expect(res.status, label).toBeLessThan(500);
         } else {
           expect(res.status, label).toBe(403);
-          expect(res.body.error.code, label).toBe('forbidden');
+          expect(res.body.code, label).toBe('forbidden');
         }
       }
     });
@@ -114,7 +114,7 @@ describe('authentication', () => {
       for (const c of cases) {
         const res = await t.call(e.method, e.url, { ...c, ...bodyFor(e.key) });
         expect(res.status, `${e.key} ${JSON.stringify(c)}: ${res.text}`).toBe(401);
-        expect(res.body.error.code).toBe('unauthorized');
+        expect(res.body.code).toBe('unauthorized');
       }
     });
   }

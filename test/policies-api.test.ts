@@ -82,7 +82,7 @@ describe('GET /api/v1/policies', () => {
     const before = await count('ledger');
     const dry = await t.call('POST', '/api/v1/policies/dry-run', { role: 'agent', body: { files: [{ file: 'a.cedar', text: SHIPPED }] } });
     expect(dry.status).toBe(403);
-    expect(dry.body.error.code).toBe('forbidden');
+    expect(dry.body.code).toBe('forbidden');
     expect(await count('ledger')).toBe(before);
   });
 });
@@ -121,8 +121,8 @@ describe('POST /api/v1/policies/validate', () => {
     const issue = async (body: unknown) => {
       const res = await t.call('POST', '/api/v1/policies/validate', { body });
       expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(400);
-      expect(res.body.error.code).toBe('validation_failed');
-      return res.body.error.issues.map((i: { path: string }) => i.path);
+      expect(res.body.code).toBe('validation_failed');
+      return res.body.issues.map((i: { path: string }) => i.path);
     };
     expect(await issue({})).toEqual(['files']);
     expect(await issue({ files: [] })).toEqual(['files']);
@@ -163,7 +163,7 @@ describe('POST /api/v1/policies/dry-run', () => {
     const res = await t.call('POST', '/api/v1/policies/dry-run', { body: { files: [{ file: 'default.cedar', text: CANDIDATE }], days: 30 } });
     expect(res.body).toMatchObject({ days: 30, considered: 6, changed: 3, transitions: { 'execute→approval': 2, 'deny→execute': 1 } });
     expect(res.body.changes.at(-1).decisionId).toBe(recorded['old-case-l3']!.decisionId);
-    expect((await t.call('POST', '/api/v1/policies/dry-run', { body: { files: [{ file: 'default.cedar', text: CANDIDATE }], days: 91 } })).body.error.issues[0].path).toBe('days');
+    expect((await t.call('POST', '/api/v1/policies/dry-run', { body: { files: [{ file: 'default.cedar', text: CANDIDATE }], days: 91 } })).body.issues[0].path).toBe('days');
     expect((await t.call('POST', '/api/v1/policies/dry-run', { body: { files: [{ file: 'default.cedar', text: CANDIDATE }], days: 0 } })).status).toBe(400);
   });
 
@@ -173,7 +173,7 @@ describe('POST /api/v1/policies/dry-run', () => {
     const statuses = together.map((r) => r.status).sort();
     expect(statuses[0]).toBe(200);
     expect(statuses).toContain(429);
-    expect(together.find((r) => r.status === 429)!.body.error).toMatchObject({ code: 'too_many_requests', message: expect.stringContaining('already running') });
+    expect(together.find((r) => r.status === 429)!.body).toMatchObject({ code: 'too_many_requests', detail: expect.stringContaining('already running') });
     expect((await send()).status).toBe(200);
   });
 
@@ -206,8 +206,8 @@ describe('POST /api/v1/policies/dry-run', () => {
       body: { files: [{ file: 'default.cedar', text: SHIPPED }, { file: 'extra.cedar', text: '// broken\n@id("half") @outcome("execute")\npermit (principal, action, resource) when { principal.autonomy >= };\n' }] },
     });
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('validation_failed');
-    expect(res.body.error.issues).toEqual([{ path: 'files.1.text', message: expect.stringMatching(/^extra\.cedar:3:67: .*unexpected token/) }]);
+    expect(res.body.code).toBe('validation_failed');
+    expect(res.body.issues).toEqual([{ path: 'files.1.text', message: expect.stringMatching(/^extra\.cedar:3:67: .*unexpected token/) }]);
     expect(res.body.problems).toEqual([{ file: 'extra.cedar', line: 3, column: 67, message: expect.stringContaining('unexpected token') }]);
     expect(await count('ledger')).toBe(ledgerBefore);
   });

@@ -136,7 +136,7 @@ describe('quality gates at intake', () => {
     expect(res.status).toBe(400);
     const again = await t.call('POST', `/api/v1/quarantine/${res.body.quarantineId}/resubmit`, { role: 'reviewer' });
     expect(again.status).toBe(400);
-    expect(again.body.error.issues[0].path).toBe('occurredAt');
+    expect(again.body.issues[0].path).toBe('occurredAt');
     const fixed = await t.call('POST', `/api/v1/quarantine/${res.body.quarantineId}/resubmit`, { role: 'reviewer', body: { signal: { ...signal, occurredAt: daysAgo(0.5) } } });
     expect(fixed.status, fixed.text).toBe(202);
     expect(await t.db.query("SELECT id FROM signals WHERE id = 'gate-resubmit-1'")).toHaveLength(1);
@@ -145,7 +145,7 @@ describe('quality gates at intake', () => {
   it('contract and gate problems are reported together', async () => {
     const res = await post({ type: 'nps', occurredAt: inDays(5), subject: { customerId: 'QUAL-1' }, data: { score: 12 } });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['data.score', 'occurredAt']);
+    expect(res.body.issues.map((i: { path: string }) => i.path)).toEqual(['data.score', 'occurredAt']);
     expect((await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`)).body.reason).toBe('failed validation');
   });
 

@@ -65,7 +65,7 @@ describe('GET /api/v1/readiness on an empty database', () => {
     for (const q of ['days=0', 'days=366', 'days=x']) {
       const res = await t.call('GET', `/api/v1/readiness?${q}`);
       expect(res.status, q).toBe(400);
-      expect(res.body.error.issues[0].path).toBe('query.days');
+      expect(res.body.issues[0].path).toBe('query.days');
     }
     for (const role of ['admin', 'reviewer', 'analyst'] as const) expect((await t.call('GET', '/api/v1/readiness?days=7', { role })).status).toBe(200);
     expect((await t.call('GET', '/api/v1/readiness', { role: 'agent' })).status).toBe(403);

@@ -126,7 +126,7 @@ describe('record lifecycle for every kind', () => {
       expect(deleted.text).toBe('');
       const gone = await t.call('GET', `/api/v1/${kind}/${id}`);
       expect(gone.status).toBe(404);
-      expect(gone.body.error.code).toBe('not_found');
+      expect(gone.body.code).toBe('not_found');
       expect(await listAll(kind)).not.toContain(id);
       expect((await t.call('PATCH', `/api/v1/${kind}/${id}`, { body: patch })).status).toBe(404);
       expect((await t.call('DELETE', `/api/v1/${kind}/${id}`)).status).toBe(404);
@@ -201,7 +201,7 @@ describe('listing', () => {
     for (const bad of ['not-a-cursor', Buffer.from('DROP TABLE accounts').toString('base64url'), 'x'.repeat(300)]) {
       const res = await t.call('GET', `/api/v1/accounts?cursor=${bad}`);
       expect(res.status, bad).toBe(400);
-      expect(res.body.error.issues.map((i: { path: string }) => i.path).join(' ')).toMatch(/cursor/);
+      expect(res.body.issues.map((i: { path: string }) => i.path).join(' ')).toMatch(/cursor/);
     }
   });
 
@@ -209,7 +209,7 @@ describe('listing', () => {
     for (const bad of ['0', '501', 'ten']) {
       const res = await t.call('GET', `/api/v1/accounts?limit=${bad}`);
       expect(res.status, bad).toBe(400);
-      expect(res.body.error.issues[0].path).toMatch(/limit/);
+      expect(res.body.issues[0].path).toMatch(/limit/);
     }
   });
 
@@ -231,7 +231,7 @@ describe('listing', () => {
 });
 
 function issuePaths(res: { body: ResponseBody }): string[] {
-  return (res.body?.error?.issues ?? []).map((i: { path: string }) => i.path);
+  return (res.body?.issues ?? []).map((i: { path: string }) => i.path);
 }
 
 describe('validation and conflicts', () => {
@@ -239,7 +239,7 @@ describe('validation and conflicts', () => {
     for (const kind of RECORD_KINDS) {
       const res = await t.call('POST', `/api/v1/${kind}`, { body: { ...CASES[kind].create(), favouriteColour: 'teal' } });
       expect(res.status, kind).toBe(400);
-      expect(res.body.error.code).toBe('validation_failed');
+      expect(res.body.code).toBe('validation_failed');
       expect(issuePaths(res), kind).toContain('favouriteColour');
     }
   });
@@ -302,7 +302,7 @@ describe('validation and conflicts', () => {
     for (const [kind, body, field] of cases) {
       const res = await t.call('POST', `/api/v1/${kind}`, { body });
       expect(res.status, `${kind}: ${res.text}`).toBe(400);
-      expect(res.body.error.code).toBe('validation_failed');
+      expect(res.body.code).toBe('validation_failed');
       expect(issuePaths(res), kind).toEqual([field]);
     }
     const con = (await t.call('POST', '/api/v1/contacts', { body: { firstName: 'Loose' } })).body;
@@ -322,7 +322,7 @@ describe('validation and conflicts', () => {
     for (const [method, path, body] of cases) {
       const res = await t.call(method, path, { body });
       expect(res.status, `${JSON.stringify(body)}: ${res.text}`).toBe(400);
-      expect(res.body.error.code).toBe('validation_failed');
+      expect(res.body.code).toBe('validation_failed');
     }
     const opp = (await t.call('POST', '/api/v1/opportunities', { body: { accountId: dep.accountId, name: 'Patched too big' } })).body;
     const res = await t.call('PATCH', `/api/v1/opportunities/${opp.id}`, { body: { amount: 1e12 } });
@@ -335,7 +335,7 @@ describe('validation and conflicts', () => {
     expect(first.status).toBe(201);
     const dup = await t.call('POST', '/api/v1/accounts', { body: { name: 'Copy', customerId: 'DUP-1' } });
     expect(dup.status).toBe(409);
-    expect(dup.body.error.code).toBe('conflict');
+    expect(dup.body.code).toBe('conflict');
     expect(issuePaths(dup)).toEqual(['customerId']);
     const other = await t.call('POST', '/api/v1/accounts', { body: { name: 'Other', customerId: 'DUP-2' } });
     const moved = await t.call('PATCH', `/api/v1/accounts/${other.body.id}`, { body: { customerId: 'DUP-1' } });
@@ -354,7 +354,7 @@ describe('validation and conflicts', () => {
     expect(v2.body.version).toBe(2);
     const stale = await t.call('PATCH', `/api/v1/accounts/${acc.id}`, { body: { industry: 'Twine' }, headers: { 'if-match': '1' } });
     expect(stale.status).toBe(409);
-    expect(stale.body.error.code).toBe('conflict');
+    expect(stale.body.code).toBe('conflict');
     expect((await t.call('GET', `/api/v1/accounts/${acc.id}`)).body.industry).toBe('Rope');
     const current = await t.call('PATCH', `/api/v1/accounts/${acc.id}`, { body: { industry: 'Twine' }, headers: { 'if-match': '"2"' } });
     expect(current.status).toBe(200);
@@ -367,27 +367,27 @@ describe('validation and conflicts', () => {
     const acc = (await t.call('POST', '/api/v1/accounts', { body: { name: 'Untouched' } })).body;
     const res = await t.call('PATCH', `/api/v1/accounts/${acc.id}`, { body: {} });
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('validation_failed');
+    expect(res.body.code).toBe('validation_failed');
     expect((await t.call('GET', `/api/v1/accounts/${acc.id}`)).body.version).toBe(1);
   });
 
   it('malformed JSON is a 400 malformed_json; an empty body too', async () => {
     const res = await t.call('POST', '/api/v1/accounts', { raw: '{"name": "Half', contentType: 'application/json' });
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('malformed_json');
+    expect(res.body.code).toBe('malformed_json');
     const empty = await t.call('POST', '/api/v1/accounts', { raw: '', contentType: 'application/json' });
     expect(empty.status).toBe(400);
-    expect(empty.body.error.code).toBe('malformed_json');
+    expect(empty.body.code).toBe('malformed_json');
     const notObject = await t.call('POST', '/api/v1/accounts', { body: ['name'] });
     expect(notObject.status).toBe(400);
-    expect(notObject.body.error.code).toBe('validation_failed');
+    expect(notObject.body.code).toBe('validation_failed');
   });
 
   it('a non-JSON content type is a 415', async () => {
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonp']) {
       const res = await t.call('POST', '/api/v1/accounts', { raw: 'name=Acme', contentType: type });
       expect(res.status, type).toBe(415);
-      expect(res.body.error.code).toBe('unsupported_media_type');
+      expect(res.body.code).toBe('unsupported_media_type');
     }
     const acc = (await t.call('POST', '/api/v1/accounts', { body: { name: 'Typed body' } })).body;
     const patch = await t.call('PATCH', `/api/v1/accounts/${acc.id}`, { raw: '{"name":"X"}', contentType: 'text/plain' });
@@ -509,23 +509,23 @@ describe('rules found in review', () => {
     expect(offsetOk.status).toBe(201);
     const inverted = await t.call('POST', '/api/v1/consents', { body: { ...base, capturedAt: '2024-01-01T00:00:00Z', effectiveFrom: '2024-01-01T06:00:00Z', effectiveTo: '2024-01-01T10:00:00+05:00' } });
     expect(inverted.status).toBe(400);
-    expect(inverted.body.error.issues[0].path).toBe('effectiveTo');
+    expect(inverted.body.issues[0].path).toBe('effectiveTo');
     const beforeCapture = await t.call('POST', '/api/v1/consents', { body: { ...base, capturedAt: '2024-02-01T00:00:00Z', effectiveTo: '2024-01-01T00:00:00Z' } });
     expect(beforeCapture.status).toBe(400);
     const patch = await t.call('PATCH', `/api/v1/consents/${offsetOk.body.id}`, { body: { effectiveTo: '2023-12-31T00:00:00Z' } });
     expect(patch.status).toBe(400);
-    expect(patch.body.error.issues[0].path).toBe('effectiveTo');
+    expect(patch.body.issues[0].path).toBe('effectiveTo');
   });
 
   it('an unknown list filter is a 400 naming it, and a cursor from another kind is refused', async () => {
     const res = await t.call('GET', '/api/v1/accounts?email=x@example.com');
     expect(res.status).toBe(400);
-    expect(res.body.error.issues[0].path).toBe('query.email');
+    expect(res.body.issues[0].path).toBe('query.email');
     const contacts = await t.call('GET', '/api/v1/contacts?limit=1');
     const foreign = Buffer.from(contacts.body.data[0].id).toString('base64url');
     const wrongKind = await t.call('GET', `/api/v1/accounts?cursor=${foreign}`);
     expect(wrongKind.status).toBe(400);
-    expect(wrongKind.body.error.issues[0].path).toBe('cursor');
+    expect(wrongKind.body.issues[0].path).toBe('cursor');
   });
 });
 
@@ -534,20 +534,20 @@ describe('nothing a client sends is lost', () => {
     const body = { name: 'Lost Co', tier: 'platinum', colour: 'blue' };
     const res = await t.call('POST', '/api/v1/accounts', { body });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['colour', 'tier']);
+    expect(res.body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['colour', 'tier']);
     const kept = await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`);
     expect(kept.body).toMatchObject({ source: 'records:accounts', reason: 'failed validation', status: 'open' });
     expect(JSON.parse(kept.body.raw)).toEqual(body);
     const resubmit = await t.call('POST', `/api/v1/quarantine/${res.body.quarantineId}/resubmit`);
     expect(resubmit.status).toBe(409);
-    expect(resubmit.body.error.message).toContain('/api/v1/accounts');
+    expect(resubmit.body.detail).toContain('/api/v1/accounts');
   });
 
   it('a malformed PATCH body is kept too', async () => {
     const acc = await t.call('POST', '/api/v1/accounts', { body: { name: 'Patchy' } });
     const res = await t.call('PATCH', `/api/v1/accounts/${acc.body.id}`, { raw: '{"name": "Patchy", ' });
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('malformed_json');
+    expect(res.body.code).toBe('malformed_json');
     const kept = await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`);
     expect(kept.body).toMatchObject({ source: 'records:accounts', reason: 'malformed JSON', raw: '{"name": "Patchy", ' });
   });

@@ -98,7 +98,7 @@ describe('service endpoints', () => {
     for (const [method, path] of [['GET', '/api/v1/nothing-here'], ['GET', '/nope'], ['PUT', '/api/v1/accounts']] as const) {
       const res = await t.call(method, path);
       expect(res.status, `${method} ${path}`).toBe(404);
-      expect(res.body.error.code).toBe('not_found');
+      expect(res.body.code).toBe('not_found');
     }
   });
 
@@ -106,7 +106,7 @@ describe('service endpoints', () => {
     const before = (await t.call('GET', '/api/v1/accounts?limit=500')).body.data.length;
     const big = await t.call('POST', '/api/v1/accounts', { body: { name: 'Big', attributes: { blob: 'x'.repeat(MAX_BODY * 4) } } });
     expect(big.status, big.text).toBe(413);
-    expect(big.body.error.code).toBe('payload_too_large');
+    expect(big.body.code).toBe('payload_too_large');
     expect(big.text).not.toContain('xxxxxxxx'); // the body is not echoed back
     const patch = await t.call('PATCH', '/api/v1/accounts/acc_any', { body: { name: 'y'.repeat(MAX_BODY + 1) } });
     expect(patch.status).toBe(413);
@@ -147,7 +147,7 @@ describe('tokens', () => {
     expect(revoked.status).toBe(204);
     const after = await t.call('GET', '/api/v1/me', { token });
     expect(after.status).toBe(401);
-    expect(after.body.error.code).toBe('unauthorized');
+    expect(after.body.code).toBe('unauthorized');
     expect((await t.call('DELETE', `/api/v1/tokens/${id}`)).status).toBe(404);
     const row = (await t.call('GET', '/api/v1/tokens')).body.data.find((r: { id: string }) => r.id === id);
     expect(row.revokedAt).toEqual(expect.any(String));
@@ -163,13 +163,13 @@ describe('tokens', () => {
   it('an invalid role or name on token create is a 400 naming it', async () => {
     const role = await t.call('POST', '/api/v1/tokens', { body: { role: 'superuser', name: 'x' } });
     expect(role.status).toBe(400);
-    expect(role.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['role']);
+    expect(role.body.issues.map((i: { path: string }) => i.path)).toEqual(['role']);
     const name = await t.call('POST', '/api/v1/tokens', { body: { role: 'agent', name: '   ' } });
     expect(name.status).toBe(400);
-    expect(name.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['name']);
+    expect(name.body.issues.map((i: { path: string }) => i.path)).toEqual(['name']);
     const extra = await t.call('POST', '/api/v1/tokens', { body: { role: 'agent', name: 'bot', expires: 'never' } });
     expect(extra.status).toBe(400);
-    expect(extra.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['expires']);
+    expect(extra.body.issues.map((i: { path: string }) => i.path)).toEqual(['expires']);
   });
 
   it('POST /api/v1/auth/login answers who the token is and writes an auth.login ledger entry', async () => {

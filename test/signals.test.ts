@@ -136,7 +136,7 @@ describe('signal intake: bad input', () => {
     const raw = '{"type": "nps", "subject": {"customerId": "GLX-1"}, "data": {"score": 7}';
     const res = await t.call('POST', '/api/v1/signals', { raw, role: 'agent' });
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('malformed_json');
+    expect(res.body.code).toBe('malformed_json');
     const q = await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`);
     expect(q.body).toMatchObject({ raw, status: 'open', source: 'api' });
   });
@@ -144,24 +144,24 @@ describe('signal intake: bad input', () => {
   it('wrong types name each bad field, in the envelope and the data at once', async () => {
     const res = await post({ type: 'payment_failed', occurredAt: 'yesterday', subject: { customerId: 'GLX-1' }, data: { amount: '12', currency: 'usd', extra: 1 } });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['data.amount', 'data.currency', 'data.extra', 'occurredAt']);
+    expect(res.body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['data.amount', 'data.currency', 'data.extra', 'occurredAt']);
   });
 
   it('an unknown signal type lists the known ones', async () => {
     const res = await post({ type: 'telepathy', subject: { customerId: 'GLX-1' }, data: {} });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues[0].message).toContain('unknown signal type');
-    for (const type of SIGNAL_TYPES) expect(res.body.error.issues[0].message).toContain(type);
+    expect(res.body.issues[0].message).toContain('unknown signal type');
+    for (const type of SIGNAL_TYPES) expect(res.body.issues[0].message).toContain(type);
   });
 
   it('lead_form version 2 carries the consent boxes; version 1 does not know them, and a bad box names its field', async () => {
     const boxes = [{ channel: 'email', purpose: 'sales' }];
     const v1 = await post({ type: 'lead_form', subject: { email: 'v1@initech.example' }, data: { consents: boxes } });
     expect(v1.status).toBe(400);
-    expect(v1.body.error.issues[0]).toMatchObject({ path: 'data.consents', message: expect.stringMatching(/unrecognized|unknown/i) });
+    expect(v1.body.issues[0]).toMatchObject({ path: 'data.consents', message: expect.stringMatching(/unrecognized|unknown/i) });
     const bad = await post({ type: 'lead_form', version: 2, subject: { email: 'v2@initech.example' }, data: { consents: [{ channel: 'email', purpose: 'spam' }] } });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.issues[0].path).toBe('data.consents.0.purpose');
+    expect(bad.body.issues[0].path).toBe('data.consents.0.purpose');
     const ok = await post({ type: 'lead_form', version: 2, subject: { email: 'v2@initech.example' }, data: { consents: boxes } });
     expect(ok.status).toBe(202);
     const consents = await t.call('GET', `/api/v1/consents?leadId=${ok.body.accepted[0].leadId}`);
@@ -172,14 +172,14 @@ describe('signal intake: bad input', () => {
   it('an unknown contract version is refused, naming version', async () => {
     const res = await post({ type: 'nps', version: 7, subject: { customerId: 'GLX-1' }, data: { score: 5 } });
     expect(res.status).toBe(400);
-    expect(res.body.error.issues[0].path).toBe('version');
+    expect(res.body.issues[0].path).toBe('version');
   });
 
   it('an oversized body is a 413 and its prefix is kept in quarantine', async () => {
     const big = JSON.stringify({ type: 'support_ticket', subject: { customerId: 'GLX-1' }, data: { text: 'x'.repeat(100 * 1024) } });
     const res = await t.call('POST', '/api/v1/signals', { raw: big, role: 'agent' });
     expect(res.status).toBe(413);
-    expect(res.body.error.code).toBe('payload_too_large');
+    expect(res.body.code).toBe('payload_too_large');
     const q = await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`);
     expect(q.body.reason).toBe('body too large');
     expect(big.startsWith(q.body.raw)).toBe(true);
@@ -201,7 +201,7 @@ describe('signal intake: bad input', () => {
         const res = await post(value);
         expect(res.status).toBeLessThan(500);
         if (res.status === 400 && !Array.isArray(value)) {
-          expect(res.body.error.code).toMatch(/validation_failed|bad_request/);
+          expect(res.body.code).toMatch(/validation_failed|bad_request/);
         }
       }),
       { numRuns: 60, seed: 42 },
@@ -240,7 +240,7 @@ describe('quarantine', () => {
 
     const asIs = await t.call('POST', `/api/v1/quarantine/${id}/resubmit`, { role: 'reviewer' });
     expect(asIs.status).toBe(400);
-    expect(asIs.body.error.issues[0].path).toBe('data.score');
+    expect(asIs.body.issues[0].path).toBe('data.score');
     expect((await t.call('GET', `/api/v1/quarantine/${id}`)).body.status).toBe('open');
 
     const fixed = await t.call('POST', `/api/v1/quarantine/${id}/resubmit`, { role: 'reviewer', body: { signal: { type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: 10 } } } });
@@ -365,7 +365,7 @@ describe('found in review', () => {
 
   it('a type named like an object property is an unknown type', async () => {
     const res = await post({ type: 'constructor', subject: { customerId: 'GLX-1' }, data: {} });
-    expect(res.body.error.issues[0]).toMatchObject({ path: 'type' });
+    expect(res.body.issues[0]).toMatchObject({ path: 'type' });
   });
 
   it('a signal never hands a customer id to another profile', async () => {

@@ -59,6 +59,6 @@ describe('GET /api/v1/customers/{id}/export: everything ACS holds about a person
     for (const role of ['reviewer', 'analyst', 'agent'] as const) expect((await t.call('GET', '/api/v1/customers/DSR-1/export', { role })).status, role).toBe(403);
     const missing = await t.call('GET', '/api/v1/customers/NOBODY/export');
     expect(missing.status).toBe(404);
-    expect(missing.body.error.message).toContain('NOBODY');
+    expect(missing.body.detail).toContain('NOBODY');
   });
 });

@@ -58,9 +58,10 @@ export async function api<T>(method: string, path: string, body?: unknown, token
     parsed = undefined;
   }
   if (!res.ok) {
-    const err = (parsed as { error?: { code?: string; message?: string; issues?: FieldIssue[] } } | undefined)?.error;
+    // Errors are RFC 9457 problem documents carrying the ACS code and field issues.
+    const err = parsed as { code?: string; detail?: string; issues?: FieldIssue[] } | undefined;
     if (res.status === 401 && token === session.token()) onUnauthorized();
-    throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? `${method} ${path} failed with ${res.status}`, err?.issues ?? [], (parsed as Record<string, unknown>) ?? {});
+    throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.detail ?? `${method} ${path} failed with ${res.status}`, err?.issues ?? [], (parsed as Record<string, unknown>) ?? {});
   }
   return parsed as T;
 }

@@ -3,6 +3,7 @@ import { AppError } from '../errors.ts';
 import { serveConsole } from './console.ts';
 import type { ApiDeps } from './deps.ts';
 import { buildOpenApi } from './openapi.ts';
+import { problem, problemOfAppError, respondProblem } from './problem.ts';
 import { mount, type AppEnv, type RouteDef } from './router.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agents.ts';
@@ -60,14 +61,11 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   mount(app, routes, deps.auth);
   app.use('*', serveConsole(deps.consoleDir));
 
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) => respondProblem(c, problem(404, 'not_found', `no route ${c.req.method} ${c.req.path}`, c.req.path)));
   app.onError((err, c) => {
-    if (err instanceof AppError) {
-      const { prefix: _prefix, ...extra } = err.extra;
-      return c.json({ error: { code: err.code, message: err.message, ...(err.issues.length ? { issues: err.issues } : {}) }, ...extra }, err.status as 400);
-    }
+    if (err instanceof AppError) return respondProblem(c, problemOfAppError(err, c.req.path));
     deps.log.error({ err, path: c.req.path }, 'unhandled error');
-    return c.json({ error: { code: 'internal', message: 'internal error; see the server log' } }, 500);
+    return respondProblem(c, problem(500, 'internal', 'internal error; see the server log', c.req.path));
   });
   return app;
 }

@@ -5,17 +5,18 @@ const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', 
 
 const ErrorBody = {
   type: 'object',
+  description: 'RFC 9457 problem details with the ACS error code and field issues',
   properties: {
-    error: {
-      type: 'object',
-      properties: {
-        code: { type: 'string' },
-        message: { type: 'string' },
-        issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
-      },
-      required: ['code', 'message'],
-    },
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    code: { type: 'string' },
+    issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+    quarantineId: { type: 'string' },
   },
+  required: ['type', 'title', 'status', 'detail', 'code'],
 };
 
 /** OpenAPI 3.1 for every mounted route, built from the same definitions the router serves. */
@@ -35,10 +36,10 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
     for (const t of r.bodyTypes ?? []) content[t] = { schema: { type: 'string' } };
     const responses: Record<string, unknown> = {};
     for (const [status, description] of Object.entries(r.responses)) {
-      responses[status] = Number(status) >= 400 ? { description, content: { 'application/json': { schema: ErrorBody } } } : { description };
+      responses[status] = Number(status) >= 400 ? { description, content: { 'application/problem+json': { schema: ErrorBody } } } : { description };
     }
-    responses['401'] = { description: 'missing or invalid bearer token', content: { 'application/json': { schema: ErrorBody } } };
-    responses['403'] = { description: 'role not allowed', content: { 'application/json': { schema: ErrorBody } } };
+    responses['401'] = { description: 'missing or invalid bearer token', content: { 'application/problem+json': { schema: ErrorBody } } };
+    responses['403'] = { description: 'role not allowed', content: { 'application/problem+json': { schema: ErrorBody } } };
     (paths[path] ??= {})[r.method] = {
       summary: r.summary,
       tags: [r.tag],

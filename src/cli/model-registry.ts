@@ -45,7 +45,7 @@ export async function modelRegistryCommand(args: string[], config: Config): Prom
       : sub === 'promote' ? await client('POST', `${path}/versions/${versionNumber}/promote`, { stage, ...reason })
       : sub === 'rollback' ? await client('POST', `${path}/rollback`, reason)
       : await client('POST', `${path}/drift`);
-    if (res.status >= 400) throw new AppError(STATUS_CODE[res.status] ?? 'bad_request', res.body?.error?.message ?? `server answered ${res.status}`, res.body?.error?.issues ?? []);
+    if (res.status >= 400) throw new AppError(STATUS_CODE[res.status] ?? 'bad_request', res.body?.detail ?? `server answered ${res.status}`, res.body?.issues ?? []);
     result = sub === 'list' && !name ? res.body.data : res.body;
   } else {
     const db = await openDatabase(config);

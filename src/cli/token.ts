@@ -21,7 +21,7 @@ export async function tokenCommand(args: string[], config: Config): Promise<numb
       sub === 'create' ? await client('POST', '/api/v1/tokens', { role: values.role, name: values.name })
       : sub === 'list' ? await client('GET', '/api/v1/tokens')
       : await client('DELETE', `/api/v1/tokens/${id}`);
-    if (res.status >= 400) throw new AppError(res.status === 404 ? 'not_found' : 'validation_failed', res.body?.error?.message ?? `server answered ${res.status}`, res.body?.error?.issues ?? []);
+    if (res.status >= 400) throw new AppError(res.status === 404 ? 'not_found' : 'validation_failed', res.body?.detail ?? `server answered ${res.status}`, res.body?.issues ?? []);
     result = sub === 'list' ? res.body.data : res.body;
   } else {
     const db = await openDatabase(config);

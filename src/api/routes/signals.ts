@@ -10,6 +10,7 @@ import {
 import type { ApiDeps } from '../deps.ts';
 import { PageQuery, parseJsonText, parseQuery, readBodyText, readOptionalJson } from '../http.ts';
 import { readOrQuarantine } from '../keep-rejected.ts';
+import { problem, respondProblem } from '../problem.ts';
 import { actorOf, type AppEnv, type RouteDef } from '../router.ts';
 
 const MAX_BATCH = 10_000;
@@ -45,7 +46,7 @@ function respond(c: Context<AppEnv>, outcome: IntakeOutcome, single: boolean): R
   const counts = { accepted: outcome.accepted.length, duplicates: outcome.duplicates.length, rejected: outcome.rejected.length };
   if (single && outcome.rejected[0]) {
     const r = outcome.rejected[0];
-    return c.json({ error: { code: 'validation_failed', message: 'invalid signal', issues: r.issues }, quarantineId: r.quarantineId }, 400);
+    return respondProblem(c, problem(400, 'validation_failed', 'invalid signal', c.req.path, r.issues, { quarantineId: r.quarantineId }));
   }
   const status = counts.rejected === 0 ? (single && counts.duplicates ? 200 : 202) : counts.accepted + counts.duplicates > 0 ? 207 : 400;
   return c.json({ counts, ...outcome }, status);

@@ -1,0 +1,51 @@
+import type { Context } from 'hono';
+import type { FieldIssue } from '../contracts/index.ts';
+import { AppError } from '../errors.ts';
+
+/**
+ * Error bodies as RFC 9457 problem details. Beside the standard members they carry the ACS error `code`, the
+ * field `issues` and whatever the error adds (for example `quarantineId`), so clients branch on `code`.
+ */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: string;
+  issues?: FieldIssue[];
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** `validation_failed` → "Validation failed"; `approval.expired` → "Approval expired". */
+const titleOf = (code: string) => {
+  const words = code.replace(/[._]/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};
+
+export function problem(status: number, code: string, detail: string, instance: string, issues: FieldIssue[] = [], extra: Record<string, unknown> = {}): Problem {
+  return {
+    ...extra,
+    type: `urn:acs:problem:${code}`,
+    title: titleOf(code),
+    status,
+    detail,
+    instance,
+    code,
+    ...(issues.length ? { issues } : {}),
+  };
+}
+
+/** Answers with a problem document; a 401 also says how to authenticate. */
+export function respondProblem(c: Context, body: Problem): Response {
+  const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE };
+  if (body.status === 401) headers['www-authenticate'] = 'Bearer realm="acs"';
+  return c.body(JSON.stringify(body), body.status as 400, headers);
+}
+
+export function problemOfAppError(err: AppError, instance: string): Problem {
+  const { prefix: _prefix, ...extra } = err.extra;
+  return problem(err.status, err.code, err.message, instance, err.issues, extra);
+}

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { OutboxBus } from '../src/bus/index.ts';
 import { verifyLedger } from '../src/ledger/index.ts';
-import { stream, type Rng } from '../src/sim/index.ts';
+import { stream, type Rng } from '../src/lib/index.ts';
 import { ingestSignals, scoreSentiment, subscribeFeatureUpdates, type IntakeOutcome } from '../src/sense/index.ts';
 import { insertRows, migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
 

@@ -1,5 +1,5 @@
 import type { Bus } from '../bus/index.ts';
-import type { BanditArm, BanditChoice, BanditChooser } from '../reason/agents/bandit.ts';
+import type { BanditArm, BanditChoice, BanditChooser } from '../reason/index.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
 import { normal, stream, type Rng } from '../lib/index.ts';
 import { insertRows, type Queryable } from '../store/index.ts';

@@ -4,9 +4,10 @@ export {
   ALPHA, TARGET_POWER, type GroupCounts, type PowerReport, type UpliftReport,
 } from './uplift.ts';
 export {
-  agentStats, agentUplift, compare, dayRange, DEFAULT_DENY, kpis, measuresOf,
-  type ActionUplift, type AgentMeasure, type AgentStats, type AgentUplift, type Comparison, type DayRange, type Kpis, type RegisteredAgent,
+  agentStats, agentUplift, compare, DEFAULT_DENY, kpis, measuresOf,
+  type ActionUplift, type AgentMeasure, type AgentStats, type AgentUplift, type Comparison, type Kpis, type RegisteredAgent,
 } from './kpis.ts';
+export { dayRange, type DayRange } from './day-range.ts';
 export { KPI_DEFINITIONS, kpiMetrics, SLA_HOURS, type Kpi, type KpiKey, type KpiMetrics } from './metrics.ts';
 export {
   banditReport, DEFAULT_BANDIT_SEED, loadPosteriors, posteriorKey, OUTCOME_HORIZON_DAYS, OUTCOME_REWARD, recordPulls, sampleBeta, subscribeBanditUpdates, thompson, updateFromOutcomes,

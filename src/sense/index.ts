@@ -1,6 +1,7 @@
-export { ingestSignals, ingestInTransaction, SIGNALS_ACCEPTED } from './intake.ts';
+export { ingestSignals, ingestInTransaction } from './intake.ts';
+export { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
 export { IntakeQueue } from './intake-queue.ts';
-export type { IntakeItem, IntakeOutcome, IntakeContext, AcceptedSignal, SignalsAcceptedEvent } from './intake.ts';
+export type { IntakeItem, IntakeOutcome, IntakeContext, AcceptedSignal } from './intake.ts';
 export { featuresAt, refreshFeatures, subscribeFeatureUpdates, type CustomerFeatures } from './features.ts';
 export { getProfile, findAccount, effectiveConsents, consentHistory, featureHistory } from './profile.ts';
 export type { Profile, TimelineItem, ConsentHistoryItem, ChurnInput, FeatureHistory } from './profile.ts';

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 import { loadDemoCustomers, progressBar } from '../sense/import/index.ts';
 import { createLogger, startServer } from '../server.ts';
-import { parseCommandArgs } from './index.ts';
+import { parseCommandArgs } from './args.ts';
 
 export const DEMO_CUSTOMERS_FILE = fileURLToPath(new URL('../../data/telco_churn.csv', import.meta.url));
 

@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { openDatabase } from '../server.ts';
 import { runningServerClient } from './client.ts';
-import { parseCommandArgs, UsageError } from './index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 const CLI_ACTOR = 'cli';
 

@@ -11,7 +11,6 @@ import { OutboxBus } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { runScheduledAgents, subscribeDecisionLoop, type LoopOptions } from './loop/index.ts';
-import { openWorldClock, startLiveWorld } from './world/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
 import { subscribeFeatureUpdates } from './sense/index.ts';
 import { subscribeBanditUpdates } from './learn/bandit.ts';
@@ -106,6 +105,17 @@ export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxB
   return { db, bus, auth, app, log, gate, clock, plays };
 }
 
+/**
+ * A world run beside the server on a clock of its own: the demo world for `acs serve --world`. The CLI (the
+ * composition root) supplies it; the product never imports the demo world.
+ */
+export interface ServerWorld {
+  /** Opens the world's clock once the database is open; the server runs on it. */
+  openClock(db: Db): Promise<Clock>;
+  /** Starts the world beside the running services. */
+  start(deps: { db: Db; bus: OutboxBus; gate: PolicyGate; plays: PlayRegistry; log: Logger }): Promise<{ stop(): Promise<void> }>;
+}
+
 export interface RunningServer extends Services {
   url: string;
   /** Fits the churn model on the customers whose outcome is recorded; agents use rules until there are enough. */
@@ -115,20 +125,20 @@ export interface RunningServer extends Services {
   close(): Promise<void>;
 }
 
-/** Starts ACS: database, admin token on first start, HTTP server. With `world`, the server runs on the live world's accelerated clock. */
-export async function startServer(config: Config, log = createLogger(config), opts: { world?: boolean } = {}): Promise<RunningServer> {
+/** Starts ACS: database, admin token on first start, HTTP server. With `world`, the server runs on that world's clock. */
+export async function startServer(config: Config, log = createLogger(config), opts: { world?: ServerWorld } = {}): Promise<RunningServer> {
   // Policies first: a policy that does not parse or validate stops start-up before anything else opens.
   const policies = PolicyGate.load(config.policyDir, { creditApprovalLimitCents: config.creditApprovalLimitCents });
   log.info({ policies: policies.loaded.policies.length, creditApprovalLimitCents: policies.creditApprovalLimitCents }, 'policies loaded and validated');
   const db = await openDatabase(config, log);
   const tokenFile = await bootstrapAdminToken(db, config.dataDir);
   if (tokenFile) log.info({ file: tokenFile }, `first start: admin token written to ${tokenFile} (mode 0600)`);
-  const world = opts.world ? await openWorldClock(db, config.world) : null;
+  const worldClock = opts.world ? await opts.world.openClock(db) : undefined;
   const churn = { model: undefined as ChurnModel | undefined };
   const loop = config.agents
     ? { churn: () => churn.model, holdout: config.holdout, dailyCreditBudgetCents: config.dailyCreditBudgetCents, approvalTtlMs: config.approvalTtlMs }
     : undefined;
-  const services = createServices(db, config, log, { gate: policies, loop, clock: world?.clock, consoleDir: config.consoleDir, churn: () => churn.model });
+  const services = createServices(db, config, log, { gate: policies, loop, clock: worldClock, consoleDir: config.consoleDir, churn: () => churn.model });
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch: services.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);
@@ -167,8 +177,8 @@ export async function startServer(config: Config, log = createLogger(config), op
     url,
     trainChurnModel,
     startWorld: async () => {
-      if (!world) throw new Error('the server was started without the live world');
-      live ??= await startLiveWorld({ db, bus: services.bus, gate: policies, plays: services.plays, clock: world.clock, state: world.state, reviewer: config.world.reviewer, log });
+      if (!opts.world) throw new Error('the server was started without the live world');
+      live ??= await opts.world.start({ db, bus: services.bus, gate: policies, plays: services.plays, log });
     },
     close: async () => {
       await live?.stop();

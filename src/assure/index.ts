@@ -25,3 +25,4 @@ export {
   type Outcome,
 } from './request.ts';
 export { recordDecision, recordDecisions, DEFAULT_APPROVAL_TTL_MS, type DecisionRecordInput } from './decisions.ts';
+export { recordJudged, type Judged } from './governed.ts';

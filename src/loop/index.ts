@@ -1,10 +1,10 @@
 import { executeInTransaction, retentionPlay, startPlayInTransaction, type RetentionPlayState } from '../act/index.ts';
-import { recordDecisions, type Decision, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
+import { recordJudged, type Decision, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
 import { inHoldout, leadHoldoutKey, loadPosteriors, recordPulls, thompson, trackContext, trackRecords, type Pull, type TrackRecord } from '../learn/index.ts';
 import { servingChurn } from '../learn/registry.ts';
 import {
-  AGENTS, arbitrate, autonomyInForce, conflictReason, DEFAULT_RULES, loadAgentSettings, MESSAGE_CHANNELS, onChosenChannel, recordProposals, segmentOf, stoppedAgents,
+  AGENTS, arbitrate, autonomyInForce, conflictReason, DEFAULT_RULES, loadAgentSettings, MESSAGE_CHANNELS, onChosenChannel, segmentOf, stoppedAgents,
   type BanditChooser,
   type Agent, type AgentSettings, type ArbitrationRules, type ChurnModel, type CustomerContext, type ProposalDraft, type ProposalRecordInput, type RecentAction,
 } from '../reason/index.ts';
@@ -248,9 +248,8 @@ export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: Loop
     tally.heldOut += v.heldOut ? 1 : 0;
   }
   tally.proposals = proposals.length;
-  const proposalIds = await recordProposals(q, proposals, { now });
-  const recorded = await recordDecisions(q, decided.map(({ verdict, index, proposal }) => ({
-    proposalId: proposalIds[proposal]!, request: verdict.decided[index]!.request, decision: verdict.decided[index]!.decision,
+  const { proposalIds, decisions: recorded } = await recordJudged(q, proposals, decided.map(({ verdict, index, proposal }) => ({
+    proposal, request: verdict.decided[index]!.request, decision: verdict.decided[index]!.decision,
   })), { now, approvalTtlMs: opts.approvalTtlMs });
 
   // An arm is played when policy allows the proposal that carries it (an outcome counts only once its action ran).

@@ -1,8 +1,8 @@
-import type { FieldIssue, Signal } from '../contracts/index.ts';
+import { identityKeys, type FieldIssue, type IdentityKey, type Signal } from '../contracts/index.ts';
 import type { SignalGates } from '../config.ts';
 import { publish } from '../bus/index.ts';
 import { appendToLedger, canonicalJson, lockLedger, sha256, type LedgerEvent } from '../ledger/index.ts';
-import { claimIdentities, identityKeys, lookupIdentities, type IdentityClaim, type IdentityKey } from '../records/index.ts';
+import { claimIdentities, lookupIdentities, type IdentityClaim } from '../records/index.ts';
 import { insertRows, newId, type Db, type Queryable } from '../store/index.ts';
 import { personFields, registerPeople, resolveNewProfiles, type PersonEntry, type Placement } from './identity/index.ts';
 import { pointFor } from './consent.ts';

@@ -2,21 +2,18 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
-import { bootstrapAdminToken, TokenAuthenticator } from './api/auth.ts';
-import { createApp } from './api/app.ts';
-import { createMetrics, observeSignalToDecision } from './api/metrics.ts';
+import { bootstrapAdminToken, createApp, createMetrics, observeSignalToDecision, TokenAuthenticator } from './api/index.ts';
 import { FileTransport, playRegistry, retentionPlay, startMaintenance, type PlayRegistry } from './act/index.ts';
 import { PolicyGate } from './assure/index.ts';
 import { OutboxBus } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import { runScheduledAgents, subscribeDecisionLoop, type LoopOptions } from './loop/index.ts';
+import { runScheduledAgents, type LoopOptions } from './loop/index.ts';
+import { subscribePipeline } from './pipeline/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
-import { subscribeFeatureUpdates } from './sense/index.ts';
-import { subscribeBanditUpdates } from './learn/bandit.ts';
 import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
-import { defaultModel } from './sense/identity/index.ts';
-import { runDueDriftChecks } from './learn/registry.ts';
+import { defaultModel } from './sense/index.ts';
+import { runDueDriftChecks } from './learn/index.ts';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({ level: config.logLevel, base: { service: 'acs' } });
@@ -92,11 +89,7 @@ export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxB
   const gate = opts.gate ?? PolicyGate.load();
   const clock = opts.clock ?? systemClock;
   const bus = new OutboxBus(db, log);
-  // Order matters: features are refreshed before agents read them, in the same delivery.
-  subscribeFeatureUpdates(bus);
-  // Outcomes update the offer and channel bandits' posteriors before agents next draw from them.
-  subscribeBanditUpdates(bus);
-  if (opts.loop) subscribeDecisionLoop(bus, { ...opts.loop, gate }, (t) => t.customers && log.info({ loop: t }, 'agents decided'));
+  subscribePipeline(bus, { decide: opts.loop && { ...opts.loop, gate }, onTally: (t) => t.customers && log.info({ loop: t }, 'agents decided') });
   const plays = playRegistry(retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }));
   const metrics = createMetrics();
   bus.onDelivered(observeSignalToDecision(metrics));

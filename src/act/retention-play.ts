@@ -1,6 +1,6 @@
 import { recordJudged, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
-import { trackContext, trackRecords } from '../learn/track-record.ts';
-import { outreachConsent } from '../sense/consent.ts';
+import { trackContext, trackRecords } from '../learn/index.ts';
+import { outreachConsent } from '../sense/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { approvalExecutionKey } from './approvals.ts';
 import { compensateInTransaction, executeInTransaction } from './execute.ts';

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import { banditReport } from '../learn/bandit.ts';
+import { banditReport } from '../learn/index.ts';
 import { readThroughServerOrDb } from './client.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { febrlTruth, pairwiseScores, readPeopleCsv, resolvePeople, type PersonRecord } from '../sense/identity/index.ts';
+import { febrlTruth, pairwiseScores, readPeopleCsv, resolvePeople, type PersonRecord } from '../sense/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 /**

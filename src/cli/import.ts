@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import { importCsv, isImportEntity, progressBar, IMPORT_ENTITIES } from '../sense/import/index.ts';
+import { importCsv, isImportEntity, progressBar, IMPORT_ENTITIES } from '../sense/index.ts';
 import { openDatabase } from '../server.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 

@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import { AppError, type ErrorCode } from '../errors.ts';
-import { getModel, listModels, promoteVersion, rollbackModel, runDriftCheck, type DriftCheckView, type ModelSummary, type VersionView } from '../learn/registry.ts';
+import { getModel, listModels, promoteVersion, rollbackModel, runDriftCheck, type DriftCheckView, type ModelSummary, type VersionView } from '../learn/index.ts';
 import { openDatabase } from '../server.ts';
 import { runningServerClient } from './client.ts';
 import { parseCommandArgs, UsageError } from './args.ts';

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readCsvTable, trainModel, type CandidateResult } from '../learn/models/index.ts';
+import { readCsvTable, trainModel, type CandidateResult } from '../learn/index.ts';
 import type { Config } from '../config.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import { readiness, type Readiness, type ReadinessMetric } from '../learn/readiness.ts';
+import { readiness, type Readiness, type ReadinessMetric } from '../learn/index.ts';
 import { AGENTS } from '../reason/index.ts';
 import { readThroughServerOrDb, serverNow } from './client.ts';
 import { parseCommandArgs, UsageError } from './args.ts';

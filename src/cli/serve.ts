@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
-import { loadDemoCustomers, progressBar } from '../sense/import/index.ts';
+import { loadDemoCustomers, progressBar } from '../sense/index.ts';
 import { createLogger, startServer } from '../server.ts';
 import { liveWorld } from '../world/index.ts';
 import { parseCommandArgs } from './args.ts';

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
-import { progressBar } from '../sense/import/index.ts';
+import { progressBar } from '../sense/index.ts';
 import { runSimulation } from '../world/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 

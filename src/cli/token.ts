@@ -1,4 +1,4 @@
-import { createToken, listTokens, revokeToken } from '../api/auth.ts';
+import { createToken, listTokens, revokeToken } from '../api/index.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { openDatabase } from '../server.ts';

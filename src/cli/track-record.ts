@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import { TRACK_WINDOW_DAYS, trackRecords, type TrackRecord } from '../learn/track-record.ts';
+import { TRACK_WINDOW_DAYS, trackRecords, type TrackRecord } from '../learn/index.ts';
 import { readThroughServerOrDb, serverNow } from './client.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 

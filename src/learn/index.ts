@@ -14,3 +14,10 @@ export {
   type BanditArmReport, type Posterior, type Posteriors, type Pull,
 } from './bandit.ts';
 export { TRACK_WINDOW_DAYS, trackContext, trackKey, trackRecords, type TrackRecord } from './track-record.ts';
+export {
+  getModel, listModels, ModelSettingsInput, promoteVersion, rollbackModel, runDriftCheck, runDueDriftChecks, saveModelSettings, servingChurn, TrainInput, trainAndRegister,
+  type DriftCheckView, type ModelSummary, type VersionView,
+} from './registry.ts';
+export { readiness, type Readiness, type ReadinessMetric } from './readiness.ts';
+export { modelUsage } from './model-usage.ts';
+export { readCsvTable, trainModel, type CandidateResult } from './models/index.ts';

@@ -1,5 +1,5 @@
-import { listAgents } from '../reason/settings.ts';
-import { QUALITY_RULES, type QualityRule } from '../sense/quality.ts';
+import { listAgents } from '../reason/index.ts';
+import { QUALITY_RULES, type QualityRule } from '../sense/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { dayRange } from './day-range.ts';
 import { agentUplift, measuresOf, type AgentUplift, type RegisteredAgent } from './kpis.ts';

@@ -1,8 +1,7 @@
 import { executeInTransaction, retentionPlay, startPlayInTransaction, type RetentionPlayState } from '../act/index.ts';
 import { recordJudged, type Decision, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
-import { inHoldout, leadHoldoutKey, loadPosteriors, recordPulls, thompson, trackContext, trackRecords, type Pull, type TrackRecord } from '../learn/index.ts';
-import { servingChurn } from '../learn/registry.ts';
+import { inHoldout, leadHoldoutKey, loadPosteriors, recordPulls, servingChurn, thompson, trackContext, trackRecords, type Pull, type TrackRecord } from '../learn/index.ts';
 import {
   AGENTS, arbitrate, autonomyInForce, conflictReason, DEFAULT_RULES, loadAgentSettings, MESSAGE_CHANNELS, onChosenChannel, segmentOf, stoppedAgents,
   type BanditChooser,

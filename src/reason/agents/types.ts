@@ -1,5 +1,5 @@
 import type { ChurnModel, ChurnModelInput } from '../churn-model.ts';
-import type { ConsentFact } from '../../sense/consent.ts';
+import type { ConsentFact } from '../../sense/index.ts';
 
 /** The actions agents may propose; the policy schema (policies/) declares the same names. */
 export type AgentAction = 'offer_credit' | 'create_task' | 'send_message' | 'create_case' | 'priority_routing' | 'route_lead' | 'update_record';

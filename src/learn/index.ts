@@ -1,3 +1,8 @@
+/**
+ * learn: measuring and learning from outcomes. Holdout assignment, uplift statistics, KPIs, bandit posteriors,
+ * track records (earned autonomy), readiness, drift, model training and the model registry. Mainly owns the bandit_*
+ * tables and the model registry's (models, model_versions, model_drift_checks).
+ */
 export { holdoutPoint, inHoldout, leadHoldoutKey } from './holdout.ts';
 export {
   achievedPower, baseRate, minimumDetectableEffect, normalCdf, normalQuantile, powerReport, requiredSampleSize, twoProportionPValue, upliftReport, wilsonInterval,

@@ -1,3 +1,8 @@
+/**
+ * records: the system of record. Create, read, update and soft-delete of accounts, contacts, cases and the other
+ * record kinds, identity claims, subject export and erasure. Mainly owns the record tables, identities,
+ * deletion_reasons and erasures.
+ */
 export {
   CASES_CHANGED, snake, createRecord, insertRecord, getRecord, listRecords, updateRecord, patchRecord, deleteRecord, parseRecordInput, recordFilters, mapDbError, toApi, encodeCursor, decodeCursor, recordIdPrefix,
 } from './records.ts';

@@ -1,3 +1,8 @@
+/**
+ * sense: the intake, identity and features stages. Signals are validated, quarantined or stored; people are matched
+ * to profiles; features are refreshed; consent, data quality, lineage, the 360 profile and CSV import live here.
+ * Mainly owns signals, quarantine, customer_features and the identity_* tables.
+ */
 export { ingestSignals, ingestInTransaction } from './intake.ts';
 export { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
 export { IntakeQueue } from './intake-queue.ts';

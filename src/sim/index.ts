@@ -1,6 +1,7 @@
 /**
- * The simulated world: the real Telco customers, a seeded model of the signals they produce day by day, and a
- * response model for how they react to actions. Pure and deterministic; see docs/simulation.md.
+ * sim: the demo world's model (not the product). The real Telco customers, a seeded model of the signals they
+ * produce day by day, and a response model for how they react to actions. Pure and deterministic; see
+ * docs/simulation.md. Only world/ and the CLI use it.
  */
 export {
   attributeLogRisk,

@@ -9,7 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import { stream } from '../src/sim/index.ts';
+import { stream } from '../src/lib/index.ts';
 import {
   CHANNELS,
   POLICY_ACTIONS,

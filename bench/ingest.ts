@@ -12,8 +12,9 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { OutboxBus } from '../src/bus/index.ts';
 import { verifyLedger } from '../src/ledger/index.ts';
-import { stream, type Rng } from '../src/sim/index.ts';
-import { ingestSignals, scoreSentiment, subscribeFeatureUpdates, type IntakeOutcome } from '../src/sense/index.ts';
+import { stream, type Rng } from '../src/lib/index.ts';
+import { subscribePipeline } from '../src/pipeline/index.ts';
+import { ingestSignals, scoreSentiment, type IntakeOutcome } from '../src/sense/index.ts';
 import { insertRows, migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -444,7 +445,8 @@ async function runBackend(db: Db, backend: BackendName, limits: Limits): Promise
   const raw = await measureRaw(db, customers, limits);
 
   const bus = new OutboxBus(db);
-  subscribeFeatureUpdates(bus);
+  // Intake through features: the agents' stages are the decide benches' business.
+  subscribePipeline(bus, { until: 'features' });
   const factory = new SignalFactory(SEED, customers, 'sig', Date.now());
   const ingest: IngestResult[] = [];
   let accepted = 0;

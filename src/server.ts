@@ -2,22 +2,18 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
-import { bootstrapAdminToken, TokenAuthenticator } from './api/auth.ts';
-import { createApp } from './api/app.ts';
-import { createMetrics, observeSignalToDecision } from './api/metrics.ts';
+import { bootstrapAdminToken, createApp, createMetrics, observeSignalToDecision, TokenAuthenticator } from './api/index.ts';
 import { FileTransport, playRegistry, retentionPlay, startMaintenance, type PlayRegistry } from './act/index.ts';
 import { PolicyGate } from './assure/index.ts';
 import { OutboxBus } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import { runScheduledAgents, subscribeDecisionLoop, type LoopOptions } from './loop/index.ts';
-import { openWorldClock, startLiveWorld } from './world/index.ts';
+import { runScheduledAgents, type LoopOptions } from './loop/index.ts';
+import { subscribePipeline } from './pipeline/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
-import { subscribeFeatureUpdates } from './sense/index.ts';
-import { subscribeBanditUpdates } from './learn/bandit.ts';
 import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
-import { defaultModel } from './sense/identity/index.ts';
-import { runDueDriftChecks } from './learn/registry.ts';
+import { defaultModel } from './sense/index.ts';
+import { runDueDriftChecks } from './learn/index.ts';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({ level: config.logLevel, base: { service: 'acs' } });
@@ -93,17 +89,24 @@ export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxB
   const gate = opts.gate ?? PolicyGate.load();
   const clock = opts.clock ?? systemClock;
   const bus = new OutboxBus(db, log);
-  // Order matters: features are refreshed before agents read them, in the same delivery.
-  subscribeFeatureUpdates(bus);
-  // Outcomes update the offer and channel bandits' posteriors before agents next draw from them.
-  subscribeBanditUpdates(bus);
-  if (opts.loop) subscribeDecisionLoop(bus, { ...opts.loop, gate }, (t) => t.customers && log.info({ loop: t }, 'agents decided'));
+  subscribePipeline(bus, { decide: opts.loop && { ...opts.loop, gate }, onTally: (t) => t.customers && log.info({ loop: t }, 'agents decided') });
   const plays = playRegistry(retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }));
   const metrics = createMetrics();
   bus.onDelivered(observeSignalToDecision(metrics));
   const auth = new TokenAuthenticator(db, config.adminToken);
   const app = createApp({ db, bus, auth, log, config, gate, clock, metrics, consoleDir: opts.consoleDir, churn: opts.churn ?? opts.loop?.churn });
   return { db, bus, auth, app, log, gate, clock, plays };
+}
+
+/**
+ * A world run beside the server on a clock of its own: the demo world for `acs serve --world`. The CLI (the
+ * composition root) supplies it; the product never imports the demo world.
+ */
+export interface ServerWorld {
+  /** Opens the world's clock once the database is open; the server runs on it. */
+  openClock(db: Db): Promise<Clock>;
+  /** Starts the world beside the running services. */
+  start(deps: { db: Db; bus: OutboxBus; gate: PolicyGate; plays: PlayRegistry; log: Logger }): Promise<{ stop(): Promise<void> }>;
 }
 
 export interface RunningServer extends Services {
@@ -115,20 +118,20 @@ export interface RunningServer extends Services {
   close(): Promise<void>;
 }
 
-/** Starts ACS: database, admin token on first start, HTTP server. With `world`, the server runs on the live world's accelerated clock. */
-export async function startServer(config: Config, log = createLogger(config), opts: { world?: boolean } = {}): Promise<RunningServer> {
+/** Starts ACS: database, admin token on first start, HTTP server. With `world`, the server runs on that world's clock. */
+export async function startServer(config: Config, log = createLogger(config), opts: { world?: ServerWorld } = {}): Promise<RunningServer> {
   // Policies first: a policy that does not parse or validate stops start-up before anything else opens.
   const policies = PolicyGate.load(config.policyDir, { creditApprovalLimitCents: config.creditApprovalLimitCents });
   log.info({ policies: policies.loaded.policies.length, creditApprovalLimitCents: policies.creditApprovalLimitCents }, 'policies loaded and validated');
   const db = await openDatabase(config, log);
   const tokenFile = await bootstrapAdminToken(db, config.dataDir);
   if (tokenFile) log.info({ file: tokenFile }, `first start: admin token written to ${tokenFile} (mode 0600)`);
-  const world = opts.world ? await openWorldClock(db, config.world) : null;
+  const worldClock = opts.world ? await opts.world.openClock(db) : undefined;
   const churn = { model: undefined as ChurnModel | undefined };
   const loop = config.agents
     ? { churn: () => churn.model, holdout: config.holdout, dailyCreditBudgetCents: config.dailyCreditBudgetCents, approvalTtlMs: config.approvalTtlMs }
     : undefined;
-  const services = createServices(db, config, log, { gate: policies, loop, clock: world?.clock, consoleDir: config.consoleDir, churn: () => churn.model });
+  const services = createServices(db, config, log, { gate: policies, loop, clock: worldClock, consoleDir: config.consoleDir, churn: () => churn.model });
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch: services.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);
@@ -167,8 +170,8 @@ export async function startServer(config: Config, log = createLogger(config), op
     url,
     trainChurnModel,
     startWorld: async () => {
-      if (!world) throw new Error('the server was started without the live world');
-      live ??= await startLiveWorld({ db, bus: services.bus, gate: policies, plays: services.plays, clock: world.clock, state: world.state, reviewer: config.world.reviewer, log });
+      if (!opts.world) throw new Error('the server was started without the live world');
+      live ??= await opts.world.start({ db, bus: services.bus, gate: policies, plays: services.plays, log });
     },
     close: async () => {
       await live?.stop();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { posteriorKey, sampleBeta, thompson, type Posteriors } from '../src/learn/index.ts';
 import { RETENTION_OFFERS } from '../src/reason/index.ts';
-import { stream } from '../src/sim/random.ts';
+import { stream } from '../src/lib/index.ts';
 import { cliEnv, openCliDb, runAcs } from './cli-helpers.ts';
 import { createTestApp, trouble, troubledCustomer, type TestApp } from './helpers.ts';
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, readAdminTokenFile } from '../src/api/auth.ts';
 import { loadConfig } from '../src/config.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
-import { importFirstCustomers } from '../src/world/index.ts';
+import { importFirstCustomers, liveWorld } from '../src/world/index.ts';
 import { cliEnv, type CliEnv } from './cli-helpers.ts';
 
 // The web console in a real browser: Debian's Chromium driven by playwright-core, against a real server on a free
@@ -85,7 +85,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
       // Three real seconds a simulated day; approvals wait a year, so none expires under the test.
       ACS_WORLD_DAY_SECONDS: '3', ACS_WORLD_REVIEWER: 'human', ACS_APPROVAL_TTL_HOURS: String(24 * 365),
     });
-    server = await startServer(config, pino({ level: 'silent' }), { world: true });
+    server = await startServer(config, pino({ level: 'silent' }), { world: liveWorld(config.world) });
     await importFirstCustomers(server.db, TELCO, 600, 'test');
     await server.trainChurnModel();
     await server.startWorld();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   auc, brier, calibrate, calibrationTable, FeatureEncoder, fitIsotonic, fingerprintTable, inferSchema, loadModel, logLoss, stratifiedFolds, stratifiedSplit, trainModel, type RawRow,
 } from '../src/learn/models/index.ts';
-import { stream } from '../src/sim/random.ts';
+import { stream } from '../src/lib/index.ts';
 import { cliEnv, runAcs, type CliEnv } from './cli-helpers.ts';
 
 const FIXED_TIME = '2026-01-01T00:00:00.000Z';

@@ -13,15 +13,12 @@ import {
   createSimCustomer,
   createWorld,
   dailyHazard,
-  normal,
   offerMultiplier,
-  poisson,
   respond,
   simCustomerFromRecords,
   simCustomerFromTelcoRow,
   simDay,
   simulateDay,
-  stream,
   type SimAction,
   type SimCustomer,
   type SimCustomerInput,
@@ -29,6 +26,7 @@ import {
   type SimSignal,
   type SimWorld,
 } from '../src/sim/index.ts';
+import { normal, poisson, stream } from '../src/lib/index.ts';
 
 const TELCO = fileURLToPath(new URL('../data/telco_churn.csv', import.meta.url));
 const START = '2025-03-01T00:00:00.000Z';

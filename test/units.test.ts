@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxBus, publish } from '../src/bus/index.ts';
-import { identityKeys, normalizeEmail, normalizePhone } from '../src/records/index.ts';
+import { identityKeys, normalizeEmail, normalizePhone } from '../src/contracts/index.ts';
 import { scoreSentiment } from '../src/sense/index.ts';
 import { loadMigrations, migrate, newId, type Db } from '../src/store/index.ts';
 import { splitSql } from '../src/store/migrate.ts';

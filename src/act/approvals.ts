@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { PolicyGate, PolicyRequestInput } from '../assure/index.ts';
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import { outreachConsent } from '../sense/consent.ts';
+import { outreachConsent } from '../sense/index.ts';
 import type { Db, Queryable } from '../store/index.ts';
 import { executeDecision, type ExecutionResult } from './execute.ts';
 import { isToolAction, TOOLS, type AgentStopReason } from './tools.ts';

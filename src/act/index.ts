@@ -1,4 +1,8 @@
-// The act step: approvals, and tools that run only for a recorded decision that allows them, once per idempotency key.
+/**
+ * act: the act stage. Tools that run only for a recorded decision that allows them (once per idempotency key),
+ * approvals, durable plays (the retention play), message transport and the maintenance rounds. Mainly owns
+ * executions, credits, messages, plays and the approval workflow.
+ */
 export { executeDecision, executeInTransaction, compensateExecution, compensateInTransaction } from './execute.ts';
 export type { ExecutionRequest, ExecutionResult } from './execute.ts';
 export { approve, approveAndRun, bulkApprove, reject, expireApprovals, approvalExecutionKey, REJECTION_CATEGORIES, type ApprovedRun, type BulkApprovalResult, type RejectionCategory } from './approvals.ts';

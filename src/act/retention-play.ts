@@ -1,7 +1,6 @@
-import { recordDecision, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
-import { trackContext, trackRecords } from '../learn/track-record.ts';
-import { recordProposal } from '../reason/index.ts';
-import { outreachConsent } from '../sense/consent.ts';
+import { recordJudged, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
+import { trackContext, trackRecords } from '../learn/index.ts';
+import { outreachConsent } from '../sense/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { approvalExecutionKey } from './approvals.ts';
 import { compensateInTransaction, executeInTransaction } from './execute.ts';
@@ -47,12 +46,13 @@ async function decide(tx: Queryable, gate: PolicyGate, play: PlayRef, s: Retenti
       : { risk: 'low', amountCents: s.amountCents, ...track },
   };
   const decision = gate.decide(request);
-  const proposalId = await recordProposal(tx, {
+  // The loop's own decide step records it: the proposal, then policy's decision (and approval) on it.
+  const { decisions: [recorded] } = await recordJudged(tx, [{
     agentId: s.agent.id, accountId: play.accountId, leadId: null, action, params, risk: 'low', ev: s.ev,
     reason: notify ? 'tell the customer about the credit' : s.reason,
     ...(notify ? { channel: 'email', purpose: 'service' } : {}),
-  }, { now: play.now });
-  return { decision, ...(await recordDecision(tx, proposalId, request, decision, { now: play.now, approvalTtlMs })) };
+  }], [{ proposal: 0, request, decision }], { now: play.now, approvalTtlMs });
+  return { decision, ...recorded! };
 }
 
 /**
@@ -70,7 +70,7 @@ export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number;
         run: async (tx, play, s) => {
           const params = { amountCents: s.amountCents, currency: 'USD', reason: 'retention offer' };
           if (s.customer.inHoldout) {
-            await recordProposal(tx, { agentId: s.agent.id, accountId: play.accountId, leadId: null, action: 'offer_credit', params, risk: 'low', ev: s.ev, reason: s.reason, status: 'held_out', statusReason: 'customer is in the holdout' }, { now: play.now });
+            await recordJudged(tx, [{ agentId: s.agent.id, accountId: play.accountId, leadId: null, action: 'offer_credit', params, risk: 'low', ev: s.ev, reason: s.reason, status: 'held_out', statusReason: 'customer is in the holdout' }], [], { now: play.now });
             return { refuse: 'customer is in the holdout', state: s };
           }
           const { decision, decisionId, approvalId } = await decide(tx, gate, play, s, 'offer_credit', params, opts.approvalTtlMs);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Brand, ConsentChannel, ConsentPurpose, RECORD_INPUTS, ShortText } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 import { insertRecord, patchRecord } from '../records/index.ts';
-import { outreachConsent } from '../sense/consent.ts';
+import { outreachConsent } from '../sense/index.ts';
 import { newId, type Queryable } from '../store/index.ts';
 
 /** Who a tool acts for and under which execution; tools never see a request without these. */

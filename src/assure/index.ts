@@ -1,4 +1,7 @@
-// The assure step: Cedar policies and autonomy levels decide what runs, what waits for a human and what is refused.
+/**
+ * assure: policy. Cedar policies and autonomy levels decide what runs, what waits for a human and what is refused;
+ * the decision (and its approval) is recorded with the proposal it answers. Owns the policies and the decisions table.
+ */
 export { PolicyGate, DEFAULT_CREDIT_APPROVAL_LIMIT_CENTS, toCedarCall, type PolicyGateOptions } from './gate.ts';
 export { loadPolicies, loadPolicySources, checkPolicySources, DEFAULT_POLICY_DIR, type LoadedPolicies, type CheckedPolicies, type PolicyInfo, type PolicySource } from './load.ts';
 export {
@@ -25,3 +28,4 @@ export {
   type Outcome,
 } from './request.ts';
 export { recordDecision, recordDecisions, DEFAULT_APPROVAL_TTL_MS, type DecisionRecordInput } from './decisions.ts';
+export { recordJudged, type Judged } from './governed.ts';

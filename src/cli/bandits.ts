@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
-import { banditReport } from '../learn/bandit.ts';
+import { banditReport } from '../learn/index.ts';
 import { readThroughServerOrDb } from './client.ts';
-import { parseCommandArgs, UsageError } from './index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 type Report = Awaited<ReturnType<typeof banditReport>>;
 

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import { readAdminTokenFile } from '../api/auth.ts';
+import { readAdminTokenFile } from '../api/index.ts';
 import { openDatabase, readServerLock } from '../server.ts';
 import type { Db, Queryable } from '../store/index.ts';
 

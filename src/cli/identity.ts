@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { febrlTruth, pairwiseScores, readPeopleCsv, resolvePeople, type PersonRecord } from '../sense/identity/index.ts';
-import { parseCommandArgs, UsageError } from './index.ts';
+import { febrlTruth, pairwiseScores, readPeopleCsv, resolvePeople, type PersonRecord } from '../sense/index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 /**
  * `acs identity resolve FILE [FILE2] [--id-column COL] [--map col=field,...] [--truth COL] [--threshold P] [--out F] [--json]`:

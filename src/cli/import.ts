@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
-import { importCsv, isImportEntity, progressBar, IMPORT_ENTITIES } from '../sense/import/index.ts';
+import { importCsv, isImportEntity, progressBar, IMPORT_ENTITIES } from '../sense/index.ts';
 import { openDatabase } from '../server.ts';
-import { parseCommandArgs, UsageError } from './index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 export async function importCommand(args: string[], config: Config): Promise<number> {
   const { positionals, values } = parseCommandArgs(args, { map: { type: 'string', multiple: true }, json: { type: 'boolean' } });

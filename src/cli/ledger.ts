@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import { verifyLedger, type VerifyReport } from '../ledger/index.ts';
 import { openDatabase } from '../server.ts';
 import { runningServerClient } from './client.ts';
-import { parseCommandArgs, UsageError } from './index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 export async function ledgerCommand(args: string[], config: Config): Promise<number> {
   const { positionals, values } = parseCommandArgs(args, { json: { type: 'boolean' } });

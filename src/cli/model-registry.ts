@@ -1,9 +1,9 @@
 import type { Config } from '../config.ts';
 import { AppError, type ErrorCode } from '../errors.ts';
-import { getModel, listModels, promoteVersion, rollbackModel, runDriftCheck, type DriftCheckView, type ModelSummary, type VersionView } from '../learn/registry.ts';
+import { getModel, listModels, promoteVersion, rollbackModel, runDriftCheck, type DriftCheckView, type ModelSummary, type VersionView } from '../learn/index.ts';
 import { openDatabase } from '../server.ts';
 import { runningServerClient } from './client.ts';
-import { parseCommandArgs, UsageError } from './index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 /** The registry's subcommands of `acs model` (`train` is src/cli/model.ts's own; it dispatches these here). */
 const REGISTRY_SUBCOMMANDS = ['list', 'promote', 'rollback', 'drift'];

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readCsvTable, trainModel, type CandidateResult } from '../learn/models/index.ts';
+import { readCsvTable, trainModel, type CandidateResult } from '../learn/index.ts';
 import type { Config } from '../config.ts';
-import { parseCommandArgs, UsageError } from './index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 // The registry's subcommands (src/cli/model-registry.ts), loaded only when asked for: `train` needs no database.
 const REGISTRY_SUBCOMMANDS = ['list', 'promote', 'rollback', 'drift'];

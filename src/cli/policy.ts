@@ -9,7 +9,7 @@ import {
   PolicyLoadError,
   type Decision,
 } from '../assure/index.ts';
-import { parseCommandArgs, UsageError } from './index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 const Cases = z.array(
   z.strictObject({

@@ -1,8 +1,8 @@
 import type { Config } from '../config.ts';
-import { readiness, type Readiness, type ReadinessMetric } from '../learn/readiness.ts';
+import { readiness, type Readiness, type ReadinessMetric } from '../learn/index.ts';
 import { AGENTS } from '../reason/index.ts';
 import { readThroughServerOrDb, serverNow } from './client.ts';
-import { parseCommandArgs, UsageError } from './index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 const bar = (score: number) => '█'.repeat(Math.round(score / 10)).padEnd(10, '·');
 const value = (m: ReadinessMetric) =>

@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
-import { loadDemoCustomers, progressBar } from '../sense/import/index.ts';
+import { loadDemoCustomers, progressBar } from '../sense/index.ts';
 import { createLogger, startServer } from '../server.ts';
-import { parseCommandArgs } from './index.ts';
+import { liveWorld } from '../world/index.ts';
+import { parseCommandArgs } from './args.ts';
 
 export const DEMO_CUSTOMERS_FILE = fileURLToPath(new URL('../../data/telco_churn.csv', import.meta.url));
 
@@ -13,7 +14,7 @@ export const DEMO_CUSTOMERS_FILE = fileURLToPath(new URL('../../data/telco_churn
 export async function serveCommand(args: string[], config: Config): Promise<number> {
   const { values } = parseCommandArgs(args, { 'load-demo': { type: 'boolean' }, world: { type: 'boolean' } });
   const log = createLogger(config);
-  const server = await startServer(config, log, { world: values.world });
+  const server = await startServer(config, log, values.world ? { world: liveWorld(config.world) } : {});
   if (values['load-demo']) {
     const summary = await loadDemoCustomers(server.db, DEMO_CUSTOMERS_FILE, progressBar(process.stderr, 'loading demo customers'));
     if (summary) {

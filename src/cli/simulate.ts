@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
-import { progressBar } from '../sense/import/index.ts';
+import { progressBar } from '../sense/index.ts';
 import { runSimulation } from '../world/index.ts';
-import { parseCommandArgs, UsageError } from './index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 const TELCO = fileURLToPath(new URL('../../data/telco_churn.csv', import.meta.url));
 

@@ -1,9 +1,9 @@
-import { createToken, listTokens, revokeToken } from '../api/auth.ts';
+import { createToken, listTokens, revokeToken } from '../api/index.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { openDatabase } from '../server.ts';
 import { runningServerClient } from './client.ts';
-import { parseCommandArgs, UsageError } from './index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 const CLI_ACTOR = 'cli';
 

@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
-import { TRACK_WINDOW_DAYS, trackRecords, type TrackRecord } from '../learn/track-record.ts';
+import { TRACK_WINDOW_DAYS, trackRecords, type TrackRecord } from '../learn/index.ts';
 import { readThroughServerOrDb, serverNow } from './client.ts';
-import { parseCommandArgs, UsageError } from './index.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
 
 function render(records: TrackRecord[]): string {
   if (records.length === 0) return `No decision with a verdict in the last ${TRACK_WINDOW_DAYS} days: every agent starts with no track record.`;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Attributes, Currency, DateOnly, Email, Money, Phone, ShortText, Timestamp } from './common.ts';
-import { normalizeEmail, normalizePhone } from '../records/normalize.ts';
+import { normalizeEmail, normalizePhone } from './normalize.ts';
 
 // Input schemas for the CRM records. They are strict: an unknown field is an error that names it.
 // Updates take the same fields, all optional. Server-owned fields (id, version, timestamps) never appear here.
@@ -147,7 +147,7 @@ const windowMessage = { path: ['effectiveTo'], message: 'must be after effective
 const oneHolder = (c: { contactId?: string; leadId?: string }) => (c.contactId === undefined) !== (c.leadId === undefined);
 const holderMessage = { path: ['contactId'], message: 'give exactly one of contactId and leadId' };
 
-/** The contact point as stored and compared: an email in lower case, a phone number as digits (src/records/normalize.ts). */
+/** The contact point as stored and compared: an email in lower case, a phone number as digits (./normalize.ts). */
 export function normalizeContactPoint(channel: string, point: string): string {
   return channel === 'email' ? normalizeEmail(point) : normalizePhone(point);
 }

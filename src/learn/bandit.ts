@@ -1,7 +1,7 @@
 import type { Bus } from '../bus/index.ts';
-import type { BanditArm, BanditChoice, BanditChooser } from '../reason/agents/bandit.ts';
+import type { BanditArm, BanditChoice, BanditChooser } from '../reason/index.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
-import { normal, stream, type Rng } from '../sim/random.ts';
+import { normal, stream, type Rng } from '../lib/index.ts';
 import { insertRows, type Queryable } from '../store/index.ts';
 
 // Thompson sampling for offer and channel choice per segment. Each (bandit, segment, arm) has a Beta posterior over

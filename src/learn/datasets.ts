@@ -1,5 +1,4 @@
-import type { ChurnModelInput } from '../reason/churn-model.ts';
-import { loadChurnExamples } from '../reason/churn-training.ts';
+import { loadChurnExamples, type ChurnModelInput } from '../reason/index.ts';
 import type { Queryable } from '../store/index.ts';
 import type { RawRow } from './models/types.ts';
 

@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/index.ts';
-import type { DayRange } from './kpis.ts';
+import type { DayRange } from './day-range.ts';
 
 /**
  * The KPIs ACS reports about itself, each with its definition, computed from what is recorded: cases, signals

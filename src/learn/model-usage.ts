@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/index.ts';
-import type { DayRange } from './kpis.ts';
+import type { DayRange } from './day-range.ts';
 
 /** Which model a share of an agent's proposals rested on; `rules` when no term of the proposal came from a model. */
 export interface ModelUse {

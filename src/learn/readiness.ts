@@ -1,7 +1,8 @@
-import { listAgents } from '../reason/settings.ts';
-import { QUALITY_RULES, type QualityRule } from '../sense/quality.ts';
+import { listAgents } from '../reason/index.ts';
+import { QUALITY_RULES, type QualityRule } from '../sense/index.ts';
 import type { Queryable } from '../store/index.ts';
-import { agentUplift, dayRange, measuresOf, type AgentUplift, type RegisteredAgent } from './kpis.ts';
+import { dayRange } from './day-range.ts';
+import { agentUplift, measuresOf, type AgentUplift, type RegisteredAgent } from './kpis.ts';
 import { kpiMetrics, type Kpi, type KpiMetrics } from './metrics.ts';
 import { modelUsage, RULES } from './model-usage.ts';
 import { requiredSampleSize } from './uplift.ts';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import type { ChurnModelInput } from '../reason/churn-model.ts';
-import type { RegisteredScorer, ServedModels } from '../reason/agents/types.ts';
+import type { ChurnModelInput, RegisteredScorer, ServedModels } from '../reason/index.ts';
 import { newId, type Db, type Queryable } from '../store/index.ts';
 import { churnRow, MODEL_DATASETS } from './datasets.ts';
 import { DEFAULT_PSI_THRESHOLD, driftReport, referenceProfile, type DriftReport, type DriftStatus, type ReferenceProfile } from './drift.ts';

@@ -1,3 +1,8 @@
+/**
+ * reason: agents and what they reason with. The agent registry and manifests, expected value, bandit choices,
+ * arbitration, the churn model, agent settings and the kill switch; proposals are recorded here. Mainly owns
+ * proposals, agent_settings and agent_kill_switch.
+ */
 export { ChurnModel, CHURN_FEATURES, churnFeatureVector, fitLogistic, rocAuc } from './churn-model.ts';
 export type { ChurnModelInput, ChurnPrediction, ChurnModelSummary, LogisticFit } from './churn-model.ts';
 export { loadChurnExamples, trainingFingerprint } from './churn-training.ts';

@@ -3,7 +3,7 @@ import { RECORD_KINDS, toFieldIssues } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 import { appendToLedger, lockLedger, type LedgerEvent } from '../ledger/index.ts';
 import { newId, type Queryable } from '../store/index.ts';
-import { normalizeEmail, normalizeExternalId, normalizePhone } from './normalize.ts';
+import { normalizeEmail, normalizeExternalId, normalizePhone } from '../contracts/index.ts';
 
 /** What an erasure request carries: the customer repeated, so a wrong id in the path erases no one. */
 export const ErasureRequest = z.strictObject({

@@ -1,6 +1,6 @@
 import type { RecordKind } from '../contracts/index.ts';
 import { insertRows, type Queryable } from '../store/index.ts';
-import { identityKeys, type IdentityKey } from './normalize.ts';
+import { identityKeys, type IdentityKey } from '../contracts/index.ts';
 
 /** The identifiers a record carries for its profile (account) or lead: the one statement of those rules. */
 export function identityClaimsFor(kind: RecordKind, record: Record<string, unknown>, source: string): IdentityClaim[] {

@@ -1,3 +1,8 @@
+/**
+ * records: the system of record. Create, read, update and soft-delete of accounts, contacts, cases and the other
+ * record kinds, identity claims, subject export and erasure. Mainly owns the record tables, identities,
+ * deletion_reasons and erasures.
+ */
 export {
   CASES_CHANGED, snake, createRecord, insertRecord, getRecord, listRecords, updateRecord, patchRecord, deleteRecord, parseRecordInput, recordFilters, mapDbError, toApi, encodeCursor, decodeCursor, recordIdPrefix,
 } from './records.ts';
@@ -6,5 +11,3 @@ export { exportSubject, EXPORT_FORMAT, type SubjectExport } from './subject-expo
 export { eraseSubject, parseErasureRequest, ErasureRequest, type ErasureResult } from './erasure.ts';
 export { registerIdentities, releaseIdentities, identityClaimsFor, claimIdentities, lookupIdentities } from './identities.ts';
 export type { IdentityClaim, ResolvedIdentity } from './identities.ts';
-export { identityKeys, normalizeEmail, normalizePhone } from './normalize.ts';
-export type { IdentityKey, IdentityKind } from './normalize.ts';

@@ -1,7 +1,7 @@
 import type { Bus } from '../bus/index.ts';
 import { CASES_CHANGED } from '../records/index.ts';
 import type { Queryable } from '../store/index.ts';
-import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './intake.ts';
+import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
 
 /** How a feature folds its signals: `last` is the metric of the newest, `newest` its time. */
 export type FeatureAggregate = 'sum' | 'count' | 'mean' | 'last' | 'newest';

@@ -1,6 +1,12 @@
-export { ingestSignals, ingestInTransaction, SIGNALS_ACCEPTED } from './intake.ts';
+/**
+ * sense: the intake, identity and features stages. Signals are validated, quarantined or stored; people are matched
+ * to profiles; features are refreshed; consent, data quality, lineage, the 360 profile and CSV import live here.
+ * Mainly owns signals, quarantine, customer_features and the identity_* tables.
+ */
+export { ingestSignals, ingestInTransaction } from './intake.ts';
+export { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
 export { IntakeQueue } from './intake-queue.ts';
-export type { IntakeItem, IntakeOutcome, IntakeContext, AcceptedSignal, SignalsAcceptedEvent } from './intake.ts';
+export type { IntakeItem, IntakeOutcome, IntakeContext, AcceptedSignal } from './intake.ts';
 export { featuresAt, refreshFeatures, subscribeFeatureUpdates, type CustomerFeatures } from './features.ts';
 export { getProfile, findAccount, effectiveConsents, consentHistory, featureHistory } from './profile.ts';
 export type { Profile, TimelineItem, ConsentHistoryItem, ChurnInput, FeatureHistory } from './profile.ts';
@@ -13,3 +19,8 @@ export { scoreSentiment } from './sentiment.ts';
 export { admitSignal, profileQuality, sourceQuality, signalGateIssues, QUALITY_RULES, PLACEHOLDER_ACCOUNT_NAME } from './quality.ts';
 export type { QualityRule, ProfileQuality, SourceQuality } from './quality.ts';
 export { featureLineage, type LineageReport, type FeatureLineage } from './lineage.ts';
+export {
+  IdentitySettings, REVIEW_STATUSES, bestCandidate, decideReview, defaultModel, febrlTruth, fitIdentityModel, listMerges, listReviews, loadIdentitySettings, loadMatcher,
+  mergeProfiles, pairwiseScores, personFields, profilePeople, readPeopleCsv, resolvePeople, saveIdentitySettings, unify, unmergeProfiles, type PersonRecord,
+} from './identity/index.ts';
+export { importCsv, isImportEntity, loadDemoCustomers, progressBar, IMPORT_ENTITIES } from './import/index.ts';

@@ -1,16 +1,15 @@
-import type { FieldIssue, Signal } from '../contracts/index.ts';
+import { identityKeys, type FieldIssue, type IdentityKey, type Signal } from '../contracts/index.ts';
 import type { SignalGates } from '../config.ts';
 import { publish } from '../bus/index.ts';
 import { appendToLedger, canonicalJson, lockLedger, sha256, type LedgerEvent } from '../ledger/index.ts';
-import { claimIdentities, identityKeys, lookupIdentities, type IdentityClaim, type IdentityKey } from '../records/index.ts';
+import { claimIdentities, lookupIdentities, type IdentityClaim } from '../records/index.ts';
 import { insertRows, newId, type Db, type Queryable } from '../store/index.ts';
 import { personFields, registerPeople, resolveNewProfiles, type PersonEntry, type Placement } from './identity/index.ts';
 import { pointFor } from './consent.ts';
 import { admitSignal, PLACEHOLDER_ACCOUNT_NAME } from './quality.ts';
 import { insertQuarantine, quarantineRows, type QuarantineInput } from './quarantine.ts';
 import { scoreSentiment } from './sentiment.ts';
-
-export const SIGNALS_ACCEPTED = 'signals.accepted';
+import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
 
 /** One submitted item: a decoded JSON value, or text that did not decode. */
 export type IntakeItem = { value: unknown } | { malformed: string; error: string };
@@ -40,19 +39,6 @@ export interface IntakeOutcome {
   accepted: AcceptedSignal[];
   duplicates: { index: number; id: string }[];
   rejected: { index: number; issues: FieldIssue[]; quarantineId: string | null }[];
-}
-
-export interface SignalsAcceptedEvent {
-  signalIds: string[];
-  accountIds: string[];
-  /** Leads the batch touched; absent in events written before leads joined the loop. */
-  leadIds?: string[];
-  /** The signal types the batch brought each account or lead (agents run on the types their manifest names); absent in older events. */
-  typesBySubject?: Record<string, string[]>;
-  /** The event time features and decisions use (the newest signal, or the intake's clock). */
-  asOf: string;
-  /** Wall-clock time the batch was taken in, for signal-to-decision latency; absent in older events. */
-  receivedAt?: string;
 }
 
 /** Ingests a batch in one transaction. Valid items are stored even when others in the batch fail. */

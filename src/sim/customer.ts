@@ -1,5 +1,5 @@
 import { HAZARD, STATE } from './params.ts';
-import { clamp, integer, normal, stream } from './random.ts';
+import { clamp, integer, normal, stream } from '../lib/index.ts';
 
 /**
  * A simulated customer: the real attributes of one Telco customer (as the importer stores them on the account

@@ -1,6 +1,7 @@
 /**
- * The simulated world: the real Telco customers, a seeded model of the signals they produce day by day, and a
- * response model for how they react to actions. Pure and deterministic; see docs/simulation.md.
+ * sim: the demo world's model (not the product). The real Telco customers, a seeded model of the signals they
+ * produce day by day, and a response model for how they react to actions. Pure and deterministic; see
+ * docs/simulation.md. Only world/ and the CLI use it.
  */
 export {
   attributeLogRisk,
@@ -23,7 +24,6 @@ export {
 } from './customer.ts';
 export { calibrateBaseHazard, simulatedChurn, type CalibrationOptions } from './calibrate.ts';
 export { HAZARD, RESPONSE, SIGNALS, STATE } from './params.ts';
-export { bernoulli, integer, normal, pick, poisson, stream, uniform, type Rng } from './random.ts';
 export { applyStateChanges, isContact, offerMultiplier, respond, respondLead, type ActionKind, type Response, type SimAction } from './response.ts';
 export type { OutcomeType, SimDay, SimLead, SimOutcome, SimSignal, SimWorld } from './types.ts';
 export { applyAction, churnRate, createWorld, simDay, simulateDay, type ActionResult, type ActionTarget, type DayResult, type WorldOptions } from './world.ts';

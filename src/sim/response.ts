@@ -1,6 +1,6 @@
 import type { SimCustomer, SimState, Treatment } from './customer.ts';
 import { RESPONSE } from './params.ts';
-import { bernoulli, clamp, type Rng } from './random.ts';
+import { bernoulli, clamp, type Rng } from '../lib/index.ts';
 import type { SimDay, SimLead, SimOutcome } from './types.ts';
 
 /**

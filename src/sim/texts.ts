@@ -1,4 +1,4 @@
-import { pick, type Rng } from './random.ts';
+import { pick, type Rng } from '../lib/index.ts';
 
 /**
  * Support-ticket, dispute and NPS text from templates. The tone is drawn from the customer's satisfaction

@@ -1,7 +1,7 @@
 import type { SignalType } from '../contracts/index.ts';
 import { createSimCustomer, dailyHazard, hasInternet, termEndDay, type SimCustomer, type SimCustomerInput, type SimState } from './customer.ts';
 import { HAZARD, RESPONSE, SIGNALS, STATE } from './params.ts';
-import { bernoulli, clamp, integer, normal, pick, poisson, stream, uniform, type Rng } from './random.ts';
+import { bernoulli, clamp, integer, normal, pick, poisson, stream, uniform, type Rng } from '../lib/index.ts';
 import { applyStateChanges, respond, respondLead, type SimAction } from './response.ts';
 import { CANCEL_PAGE, LEAD_INTERESTS, LEAD_PAGES, WEB_PAGES, disputeReason, leadPerson, npsComment, ticketText, type Tone, type Topic } from './texts.ts';
 import type { SimDay, SimLead, SimOutcome, SimSignal, SimWorld } from './types.ts';

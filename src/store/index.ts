@@ -1,3 +1,7 @@
+/**
+ * store: the database. PGlite or PostgreSQL behind one interface, migrations, batched inserts and ids. Owns the
+ * schema (src/store/migrations).
+ */
 export { openPglite, openPostgres, insertRows, analyze } from './db.ts';
 export type { Db, Queryable } from './db.ts';
 export { migrate, loadMigrations } from './migrate.ts';

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { approveAndRun, expireApprovals, reject, runDuePlays, type PlayRegistry } from '../act/index.ts';
 import type { PolicyGate } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
-import { ingestSignals } from '../sense/index.ts';
-import { importCsv } from '../sense/import/index.ts';
-import { applyAction, bernoulli, createWorld, simCustomerFromRecords, simDay, simulateDay, stream, type SimAction, type SimOutcome, type SimWorld } from '../sim/index.ts';
+import { importCsv, ingestSignals } from '../sense/index.ts';
+import { bernoulli, stream } from '../lib/index.ts';
+import { applyAction, createWorld, simCustomerFromRecords, simDay, simulateDay, type SimAction, type SimOutcome, type SimWorld } from '../sim/index.ts';
 import type { Db } from '../store/index.ts';
 
 /** Seeded consent: the share of customers who agreed to service email, and to marketing email. */

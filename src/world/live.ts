@@ -104,3 +104,18 @@ export async function startLiveWorld(deps: LiveWorldDeps): Promise<{ stop(): Pro
     },
   };
 }
+
+/**
+ * The live world as `acs serve --world` runs it beside the server: its clock opens before the server's services
+ * (which run on it), and the world starts once the customers are loaded.
+ */
+export function liveWorld(opts: { seed: number; daySeconds: number; reviewer: 'human' | 'sim' }) {
+  let opened: { clock: AcceleratedClock; state: WorldClockState } | undefined;
+  return {
+    openClock: async (db: Db): Promise<AcceleratedClock> => (opened = await openWorldClock(db, opts)).clock,
+    start: (deps: Omit<LiveWorldDeps, 'clock' | 'state' | 'reviewer'>): Promise<{ stop(): Promise<void> }> => {
+      if (!opened) throw new Error('the live world\'s clock was not opened');
+      return startLiveWorld({ ...deps, clock: opened.clock, state: opened.state, reviewer: opts.reviewer });
+    },
+  };
+}

@@ -3,15 +3,13 @@ import { playRegistry, retentionPlay } from '../act/index.ts';
 import { PolicyGate } from '../assure/index.ts';
 import { OutboxBus } from '../bus/index.ts';
 import { verifyLedger } from '../ledger/index.ts';
-import { agentUplift, dayRange, inHoldout, leadHoldoutKey, measuresOf, upliftReport, type Comparison } from '../learn/index.ts';
-import { modelUsage } from '../learn/model-usage.ts';
-import { runScheduledAgents, subscribeDecisionLoop } from '../loop/index.ts';
+import { agentUplift, dayRange, inHoldout, leadHoldoutKey, measuresOf, modelUsage, upliftReport, type Comparison } from '../learn/index.ts';
+import { runScheduledAgents } from '../loop/index.ts';
+import { subscribePipeline } from '../pipeline/index.ts';
 import { AGENTS, ChurnModel, loadChurnExamples, trainingFingerprint } from '../reason/index.ts';
-import { subscribeFeatureUpdates } from '../sense/index.ts';
 import type { SimOutcome } from '../sim/index.ts';
 import { migrate, openPglite, type Db } from '../store/index.ts';
 import { importFirstCustomers, seedContactsAndConsents, WorldDriver, worldFromDatabase } from './driver.ts';
-import { subscribeBanditUpdates } from '../learn/bandit.ts';
 
 export interface SimulateOptions {
   csvFile: string;
@@ -62,11 +60,9 @@ export async function runSimulation(opts: SimulateOptions) {
     const churn = examples.length >= 50 ? ChurnModel.train(examples, trainingFingerprint(examples)) : undefined;
     const gate = PolicyGate.load();
     const bus = new OutboxBus(db, pino({ level: 'silent' }), 3_600_000);
-    subscribeFeatureUpdates(bus);
-    subscribeBanditUpdates(bus);
     const salt = `sim-${opts.seed}`;
     const loop = { gate, churn: () => churn, holdout: { salt, fraction: opts.holdout }, dailyCreditBudgetCents: 100_000 };
-    subscribeDecisionLoop(bus, loop);
+    subscribePipeline(bus, { decide: loop });
     const driver = await WorldDriver.create({
       db, bus, gate, plays: playRegistry(retentionPlay(gate)), world: await worldFromDatabase(db, opts.seed), start: START, reviewer: 'sim',
       daily: (now) => db.transaction((tx) => runScheduledAgents(tx, loop, now)),

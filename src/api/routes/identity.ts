@@ -2,11 +2,9 @@ import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import {
   IdentitySettings, REVIEW_STATUSES, bestCandidate, decideReview, fitIdentityModel, listMerges, listReviews, loadIdentitySettings, loadMatcher,
-  mergeProfiles, personFields, profilePeople, saveIdentitySettings, unify, unmergeProfiles,
-} from '../../sense/identity/index.ts';
-import { SubjectPerson } from '../../contracts/signals.ts';
-import { Email, Phone } from '../../contracts/common.ts';
-import { findAccount } from '../../sense/index.ts';
+  findAccount, mergeProfiles, personFields, profilePeople, saveIdentitySettings, unify, unmergeProfiles,
+} from '../../sense/index.ts';
+import { Email, Phone, SubjectPerson } from '../../contracts/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { PageQuery, parseBody, parseQuery, readJson } from '../http.ts';
 import { actorOf, type RouteDef } from '../router.ts';

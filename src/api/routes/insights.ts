@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { agentStats, banditReport, kpis, OUTCOME_HORIZON_DAYS, OUTCOME_REWARD, TRACK_WINDOW_DAYS, trackRecords, type RegisteredAgent } from '../../learn/index.ts';
 import { AGENTS, BANDITS, MESSAGE_CHANNELS, RETENTION_OFFERS } from '../../reason/index.ts';
-import { readiness } from '../../learn/readiness.ts';
+import { readiness } from '../../learn/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery } from '../http.ts';
 import type { RouteDef } from '../router.ts';

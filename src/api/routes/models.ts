@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import {
   getModel, listModels, ModelSettingsInput, promoteVersion, rollbackModel, runDriftCheck, saveModelSettings, TrainInput, trainAndRegister,
-} from '../../learn/registry.ts';
+} from '../../learn/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseBody, readJson, readOptionalJson } from '../http.ts';
 import { actorOf, type RouteDef } from '../router.ts';

@@ -1,4 +1,4 @@
-import { stream } from '../../sim/random.ts';
+import { stream } from '../../lib/index.ts';
 import { sigmoid } from './metrics.ts';
 import type { GbdtConfig, GbdtParams, TreeJson } from './types.ts';
 

@@ -1,4 +1,4 @@
-import { stream, type Rng } from '../../sim/random.ts';
+import { stream, type Rng } from '../../lib/index.ts';
 
 /** Fisher–Yates in place, from a seeded generator. */
 export function shuffle(items: Uint32Array | number[], rng: Rng): void {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../../errors.ts';
-import { canonicalJson } from '../../ledger/canonical.ts';
+import { canonicalJson } from '../../ledger/index.ts';
 import { fitIsotonic, fitPlatt } from './calibration.ts';
 import { checkTarget, FeatureEncoder, fingerprintTable, inferSchema, targetLabels, type SchemaOptions } from './features.ts';
 import { binEdges, binRows, gbdtParams, gbdtScores, trainGbdt, type GbdtFit } from './gbdt.ts';

@@ -1,36 +1,8 @@
 import { monthly } from './ev.ts';
-import type { CustomerContext, ProposalDraft } from './types.ts';
+import type { BanditChoice, BanditChooser, CustomerContext, ProposalDraft } from './types.ts';
 
 // What agents and the loop need of the bandits (src/learn/bandit.ts samples them): which arm to play for a segment,
 // and the explanation that goes with the proposal. Agents stay pure: the sampler comes in with their options.
-
-/** One candidate arm: what it is worth when accepted (`payoff`) and what it costs either way, in dollars. */
-export interface BanditArm {
-  arm: string;
-  payoff: number;
-  cost: number;
-}
-
-/** The choice, as recorded in the proposal's EV (`ev.bandit`): the arm, its posterior, the draw, and every candidate. */
-export interface BanditChoice {
-  bandit: string;
-  segment: string;
-  arm: string;
-  /** The arm's Beta posterior when it was sampled: alpha = 1 + accepted, beta = 1 + not accepted. */
-  posterior: { alpha: number; beta: number };
-  /** The acceptance probability drawn from that posterior. */
-  sampled: number;
-  /** Times the arm had been played for this segment before. */
-  pulls: number;
-  /** Every arm considered, with its draw and score (sampled × payoff − cost); the highest score won. */
-  candidates: { arm: string; alpha: number; beta: number; sampled: number; score: number }[];
-  why: string;
-}
-
-export interface BanditChooser {
-  /** Thompson sampling: one draw per arm from its posterior for `segment`; the arm with the best score is played. */
-  choose(bandit: string, segment: string, subject: string, arms: BanditArm[]): BanditChoice;
-}
 
 /** The bandits in use. */
 export const BANDITS = { offer: 'retention-offer', channel: 'channel' } as const;

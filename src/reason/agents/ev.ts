@@ -1,4 +1,4 @@
-import { addressOutreach } from '../../sense/consent.ts';
+import { addressOutreach } from '../../sense/index.ts';
 import type { AgentManifest, CustomerContext, ExpectedValue, Risk, Term } from './types.ts';
 
 /** Share of the impact charged for risk: a rule, so riskier actions need a clearly larger upside. */

@@ -5,4 +5,5 @@ export { leadNurturingAgent, companyFromEmail, leadScore, ROUTE_SCORE } from './
 export { dataStewardshipAgent, recordProblems } from './data-stewardship.ts';
 export { expectedValue, firedTriggers, RISK_PENALTY_SHARE } from './ev.ts';
 export type { Agent, AgentManifest, AgentAction, AutonomyLevel, CustomerContext, ExpectedValue, FeatureTrigger, OutcomeKind, ProposalDraft, ProposeOptions, RegisteredScorer, Risk, ServedModels, Term } from './types.ts';
-export { BANDITS, chooseOffer, DEFAULT_OFFER, MESSAGE_CHANNELS, onChosenChannel, RETENTION_OFFERS, segmentOf, type BanditArm, type BanditChoice, type BanditChooser } from './bandit.ts';
+export { BANDITS, chooseOffer, DEFAULT_OFFER, MESSAGE_CHANNELS, onChosenChannel, RETENTION_OFFERS, segmentOf } from './bandit.ts';
+export type { BanditArm, BanditChoice, BanditChooser } from './types.ts';

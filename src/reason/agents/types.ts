@@ -1,6 +1,5 @@
 import type { ChurnModel, ChurnModelInput } from '../churn-model.ts';
-import type { ConsentFact } from '../../sense/consent.ts';
-import type { BanditChoice, BanditChooser } from './bandit.ts';
+import type { ConsentFact } from '../../sense/index.ts';
 
 /** The actions agents may propose; the policy schema (policies/) declares the same names. */
 export type AgentAction = 'offer_credit' | 'create_task' | 'send_message' | 'create_case' | 'priority_routing' | 'route_lead' | 'update_record';
@@ -121,4 +120,34 @@ export interface ProposeOptions {
 export interface Agent {
   manifest: AgentManifest;
   propose(ctx: CustomerContext, opts?: ProposeOptions): ProposalDraft[];
+}
+
+// What agents and the loop need of the bandits (src/learn/bandit.ts samples them; ./bandit.ts uses them).
+
+/** One candidate arm: what it is worth when accepted (`payoff`) and what it costs either way, in dollars. */
+export interface BanditArm {
+  arm: string;
+  payoff: number;
+  cost: number;
+}
+
+/** The choice, as recorded in the proposal's EV (`ev.bandit`): the arm, its posterior, the draw, and every candidate. */
+export interface BanditChoice {
+  bandit: string;
+  segment: string;
+  arm: string;
+  /** The arm's Beta posterior when it was sampled: alpha = 1 + accepted, beta = 1 + not accepted. */
+  posterior: { alpha: number; beta: number };
+  /** The acceptance probability drawn from that posterior. */
+  sampled: number;
+  /** Times the arm had been played for this segment before. */
+  pulls: number;
+  /** Every arm considered, with its draw and score (sampled × payoff − cost); the highest score won. */
+  candidates: { arm: string; alpha: number; beta: number; sampled: number; score: number }[];
+  why: string;
+}
+
+export interface BanditChooser {
+  /** Thompson sampling: one draw per arm from its posterior for `segment`; the arm with the best score is played. */
+  choose(bandit: string, segment: string, subject: string, arms: BanditArm[]): BanditChoice;
 }

@@ -1,6 +1,6 @@
 import { nicknameIndex, personComparisons, soundex, type FieldComparison } from './compare.ts';
 import { NICKNAMES } from './nicknames.ts';
-import { stream } from '../../sim/index.ts';
+import { stream } from '../../lib/index.ts';
 import type { PersonField, PersonRecord } from './types.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { AppError } from '../../errors.ts';
 import { appendToLedger } from '../../ledger/index.ts';
-import { identityKeys } from '../../records/normalize.ts';
+import { identityKeys } from '../../contracts/index.ts';
 import { newId, type Queryable } from '../../store/index.ts';
 import { refreshFeatures } from '../features.ts';
 import type { PairExplanation } from './engine.ts';

@@ -1,6 +1,6 @@
 import { appendToLedger } from '../../ledger/index.ts';
-import { claimIdentities, lookupIdentities } from '../../records/identities.ts';
-import { identityKeys } from '../../records/normalize.ts';
+import { claimIdentities, lookupIdentities } from '../../records/index.ts';
+import { identityKeys } from '../../contracts/index.ts';
 import type { Queryable } from '../../store/index.ts';
 import { mergeProfiles, openReview } from './merges.ts';
 import { bestCandidate, identifiesPerson, recordPersonFields, registerPeople, type PersonEntry } from './people.ts';

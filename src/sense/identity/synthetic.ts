@@ -11,7 +11,7 @@
  * strings), each record's fields object is built in one fixed key order (no `delete`, so no dictionary-mode objects),
  * and the per-record work uses two reused scratch arrays rather than closures.
  */
-import { stream, type Rng } from '../../sim/index.ts';
+import { stream, type Rng } from '../../lib/index.ts';
 import { NICKNAMES } from './nicknames.ts';
 import type { PersonRecord } from './types.ts';
 

@@ -1,11 +1,11 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { parse } from 'csv-parse';
-import { RECORD_INPUTS, RECORD_KINDS, toFieldIssues, type FieldIssue, type RecordKind } from '../../contracts/index.ts';
+import { normalizeEmail, RECORD_INPUTS, RECORD_KINDS, toFieldIssues, type FieldIssue, type RecordKind } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { appendToLedger, type LedgerEvent } from '../../ledger/index.ts';
 import {
-  claimIdentities, identityClaimsFor, mapDbError, normalizeEmail, recordIdPrefix, snake, toApi, type RecordRow,
+  claimIdentities, identityClaimsFor, mapDbError, recordIdPrefix, snake, toApi, type RecordRow,
 } from '../../records/index.ts';
 import { insertRows, newId, type Db, type Queryable } from '../../store/index.ts';
 import { syncRecordPeople } from '../identity/people.ts';

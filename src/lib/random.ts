@@ -1,5 +1,6 @@
 /**
- * The simulation's randomness: a small seedable generator (sfc32) and the few distributions the model uses.
+ * Seeded randomness shared by the product (bandits, tree training, CV splits, identity matching) and the demo
+ * simulator: a small seedable generator (sfc32) and the few distributions they use.
  * Written here rather than taken from a package so the stream, and so every simulated day, is fixed by the seed
  * for good. Streams are derived by name (seed, customer id, day, purpose), never shared, so adding a customer
  * or a signal type never shifts anybody else's draws.

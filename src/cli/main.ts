@@ -1,0 +1,84 @@
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { UsageError } from './args.ts';
+
+const USAGE = `acs: the ACS command line
+
+  acs serve [--load-demo] [--world]            start the API (port ACS_PORT, default 7300); --world also
+                                               runs the demo world live on an accelerated clock
+  acs import <entity> <file.csv> [--map col=field ...] [--json]
+                                               import a CSV; entity: customers, accounts, contacts, leads,
+                                               opportunities, cases, interactions, products, subscriptions,
+                                               partners, consents
+  acs ledger verify [--json]                   recompute the ledger hash chain
+  acs token create --role R --name N           make an API token (admin, reviewer, analyst, agent)
+  acs token list | acs token revoke <id>
+  acs migrate                                  apply database migrations
+  acs simulate [--customers N] [--days D] [--seed S] [--holdout 0.1] [--json]
+                                               run the demo world headless on a fresh embedded database
+  acs readiness [--days 30] [--json]           the readiness scorecard: eight dimensions scored 0–100
+  acs bandits [--json]                         the offer and channel bandits: each arm's Beta posterior and pulls
+  acs track-record [--json]                    each agent's precision per action over 30 days, as earned autonomy sees it
+                                               from this ACS's own data, a maturity stage and what to fix
+  acs policy validate [dir]                    validate the Cedar policies (default: the shipped policies/)
+  acs policy test <cases.json> [--dir D] [--credit-limit CENTS]
+                                               check expected decisions (execute, approval, deny)
+  acs identity resolve FILE [FILE2] [--id-column COL] [--map col=field,...] [--truth COL] [--threshold P]
+                    [--out clusters.csv] [--json]
+                                               deduplicate a CSV of people (or link two) with Fellegi–Sunter
+                                               matching; writes record_id,entity_id
+  acs model train --csv FILE --target COL --positive VALUE [--seed N] [--out model.json] [--json]
+                                               train a binary model (logistic regression or boosted trees,
+                                               chosen by cross-validation) on a CSV; writes the model
+  acs model list [NAME] [--json]               the model registry: versions, stages, what serves, drift
+  acs model promote NAME VERSION [--stage champion|challenger] [--reason TEXT]
+                                               make a version the champion (default) or the challenger
+  acs model rollback NAME [--reason TEXT]      back to the previous champion
+  acs model drift NAME [--json]                check the champion for drift (PSI) now
+
+Configuration comes from the environment: see the README.`;
+
+export type Command = (args: string[], config: Config) => Promise<number>;
+
+// Loaded on demand: a usage error or `acs ledger verify` should not pay for the whole server's imports.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve.ts')).serveCommand,
+  import: async () => (await import('./import.ts')).importCommand,
+  ledger: async () => (await import('./ledger.ts')).ledgerCommand,
+  token: async () => (await import('./token.ts')).tokenCommand,
+  migrate: async () => (await import('./migrate.ts')).migrateCommand,
+  simulate: async () => (await import('./simulate.ts')).simulateCommand,
+  policy: async () => (await import('./policy.ts')).policyCommand,
+  identity: async () => (await import('./identity.ts')).identityCommand,
+  readiness: async () => (await import('./readiness.ts')).readinessCommand,
+  bandits: async () => (await import('./bandits.ts')).banditsCommand,
+  'track-record': async () => (await import('./track-record.ts')).trackRecordCommand,
+  model: async () => (await import('./model.ts')).modelCommand,
+};
+
+/** Runs the CLI; returns the process exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  try {
+    if (!load) throw new UsageError(`unknown command '${name}'`);
+    const config = loadConfig();
+    return await (await load())(rest, config);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`acs: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof ConfigError || err instanceof AppError) {
+      const issues = err instanceof AppError ? err.issues.map((i) => `\n  ${i.path}: ${i.message}`).join('') : '';
+      console.error(`acs: ${err.message}${issues}`);
+      return err instanceof ConfigError || err.status < 500 ? 2 : 1;
+    }
+    console.error(`acs: ${(err as Error).message}`);
+    return 1;
+  }
+}

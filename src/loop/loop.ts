@@ -1,0 +1,343 @@
+import { executeInTransaction, retentionPlay, startPlayInTransaction, type RetentionPlayState } from '../act/index.ts';
+import { recordJudged, type Decision, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
+import type { Bus } from '../bus/index.ts';
+import { inHoldout, leadHoldoutKey, loadPosteriors, recordPulls, servingChurn, thompson, trackContext, trackRecords, type Pull, type TrackRecord } from '../learn/index.ts';
+import {
+  AGENTS, arbitrate, autonomyInForce, conflictReason, DEFAULT_RULES, loadAgentSettings, MESSAGE_CHANNELS, onChosenChannel, segmentOf, stoppedAgents,
+  type BanditChooser,
+  type Agent, type AgentSettings, type ArbitrationRules, type ChurnModel, type CustomerContext, type ProposalDraft, type ProposalRecordInput, type RecentAction,
+} from '../reason/index.ts';
+import { addressOutreach, SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
+import type { Queryable } from '../store/index.ts';
+import { addReach, loadContexts } from './context.ts';
+
+// The governed loop for the customers and leads whose signals were just accepted: agents propose,
+// arbitration ranks, held-out customers get nothing executed, Cedar decides in rank order until one
+// proposal is allowed, and that one runs (a credit offer runs as the durable retention play).
+
+export interface LoopOptions {
+  gate: PolicyGate;
+  /** The churn model in use, if one is trained; agents fall back to documented rules without it. */
+  churn: () => ChurnModel | undefined;
+  holdout: { salt: string; fraction: number };
+  rules?: Omit<ArbitrationRules, 'creditBudgetLeftCents'>;
+  dailyCreditBudgetCents: number;
+  /** How long an approval waits for a human; default 72 hours. */
+  approvalTtlMs?: number;
+  /** Seed of the bandits' draws (with the subject and the UTC day of the decision); default DEFAULT_BANDIT_SEED. */
+  banditSeed?: string | number;
+}
+
+export interface LoopTally {
+  /** Customers and leads that got at least one proposal. */
+  customers: number;
+  proposals: number;
+  suppressed: number;
+  heldOut: number;
+  executed: number;
+  approval: number;
+  denied: number;
+  /** Retention plays started for credit offers. */
+  plays: number;
+}
+
+export interface LoopSubjects {
+  accountIds: string[];
+  leadIds: string[];
+  /**
+   * Which agents look at each subject: those whose manifest names one of the subject's new signal types
+   * (by subject id), or the listed agents for a scheduled run. Absent: every agent looks at every subject.
+   */
+  triggers?: { bySignalTypes: Map<string, Set<string>> } | { agentIds: string[] };
+}
+
+/** The active agents that look at this subject, as its triggers say. */
+function agentsFor(active: readonly Agent[], subjects: LoopSubjects, subjectId: string): Agent[] {
+  const t = subjects.triggers;
+  if (!t) return [...active];
+  if ('agentIds' in t) return active.filter((a) => t.agentIds.includes(a.manifest.id));
+  const types = t.bySignalTypes.get(subjectId);
+  return active.filter((a) => a.manifest.triggers.signalTypes.some((type) => types?.has(type)));
+}
+
+/** Holdout membership is by customer id, or by the lead's own key for a lead. */
+export function holdoutKey(ctx: CustomerContext): string {
+  if (ctx.lead) return leadHoldoutKey(ctx.lead);
+  return ctx.customerId ?? ctx.accountId!;
+}
+
+/**
+ * An outreach draft addressed: to the point it names, or else to the first of the customer's points whose consent
+ * in effect grants, under its own brand or else the customer's; both go into its parameters, so the message goes
+ * where consent was checked and the tool can check it again. Whether consent grants is the policy's `hasConsent`.
+ */
+function addressed(draft: ProposalDraft, ctx: CustomerContext): { draft: ProposalDraft; hasConsent: boolean } {
+  if (!draft.channel || !draft.purpose) return { draft, hasConsent: false };
+  const named = draft.params as { to?: string; brand?: string };
+  const a = addressOutreach(ctx.consents, ctx.contacts, { channel: draft.channel, purpose: draft.purpose, to: named.to, brand: named.brand ?? ctx.brand ?? null });
+  const params = { ...draft.params, ...(a.to ? { to: a.to } : {}), ...(a.brand ? { brand: a.brand } : {}) };
+  return { draft: { ...draft, params }, hasConsent: a.granted };
+}
+
+/** The message channels on which the consent in effect grants this draft's purpose for one of the subject's points. */
+function consentedChannels(draft: ProposalDraft, ctx: CustomerContext): string[] {
+  if (!draft.purpose) return [];
+  const brand = (draft.params as { brand?: string }).brand ?? ctx.brand ?? null;
+  return MESSAGE_CHANNELS.filter((channel) => addressOutreach(ctx.consents, ctx.contacts, { channel, purpose: draft.purpose!, brand }).granted);
+}
+
+function policyRequest(draft: ProposalDraft, ctx: CustomerContext, settings: AgentSettings, consent: boolean, track: Map<string, TrackRecord>): PolicyRequestInput {
+  return {
+    agent: { id: draft.agentId, role: 'agent', autonomy: autonomyInForce(settings, draft.agentId, draft.action) },
+    action: draft.action,
+    customer: {
+      id: ctx.customerId ?? ctx.accountId ?? ctx.lead!.id,
+      segment: segmentOf(ctx),
+      region: 'unknown',
+      // Held-out customers never reach the gate; policy's holdout rule is the second line for other callers.
+      inHoldout: false,
+    },
+    context: {
+      risk: draft.risk, hasConsent: consent, amountCents: typeof draft.params.amountCents === 'number' ? draft.params.amountCents : 0,
+      ...(draft.channel ? { channel: draft.channel } : {}), ...(draft.purpose ? { purpose: draft.purpose } : {}),
+      // Earned autonomy: the agent's record for this action, read once per batch.
+      ...trackContext(track, draft.agentId, draft.action),
+    },
+  };
+}
+
+const stored = (draft: ProposalDraft, ctx: CustomerContext, status?: ProposalRecordInput['status'], statusReason?: string): ProposalRecordInput => ({
+  agentId: draft.agentId, accountId: ctx.accountId, leadId: ctx.lead?.id ?? null, action: draft.action, params: draft.params, channel: draft.channel,
+  purpose: draft.purpose, risk: draft.risk, ev: draft.ev as unknown as { value: number } & Record<string, unknown>, reason: draft.reason,
+  ...(status ? { status } : {}), ...(statusReason ? { statusReason } : {}),
+});
+
+/**
+ * What each subject already had in the last 30 days: actions that ran, and actions policy allowed that wait
+ * for (or got) approval, dated by the decision, on the clock that decided them.
+ */
+async function recentActions(q: Queryable, subjects: LoopSubjects, now: Date): Promise<Map<string, RecentAction[]>> {
+  const rows = await q.query<{ subject: string; at: Date; agent_id: string; action: string; channel: string | null }>(
+    `SELECT coalesce(p.account_id, p.lead_id) AS subject, d.decided_at AS at, p.agent_id, p.action, p.channel
+     FROM (SELECT * FROM proposals WHERE account_id = ANY($1::text[]) UNION ALL SELECT * FROM proposals WHERE lead_id = ANY($2::text[])) p
+     JOIN decisions d ON d.proposal_id = p.id LEFT JOIN approvals a ON a.decision_id = d.id
+     WHERE d.outcome <> 'deny' AND (a.id IS NULL OR a.status IN ('pending', 'approved')) AND d.decided_at > $3::timestamptz - interval '30 days'`,
+    [subjects.accountIds, subjects.leadIds, now.toISOString()],
+  );
+  const bySubject = new Map<string, RecentAction[]>();
+  for (const r of rows) bySubject.set(r.subject, [...(bySubject.get(r.subject) ?? []), { at: new Date(r.at), agentId: r.agent_id, action: r.action, channel: r.channel }]);
+  return bySubject;
+}
+
+/** Credits applied on the (UTC) day of `now`, in cents: what today's budget has already spent. */
+async function creditsAppliedOn(q: Queryable, now: Date): Promise<number> {
+  const [row] = await q.query<{ cents: number }>(
+    "SELECT coalesce(sum(amount_cents), 0)::int AS cents FROM credits WHERE status = 'applied' AND created_at >= date_trunc('day', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+    [now.toISOString()],
+  );
+  return row!.cents;
+}
+
+/** One subject's way through arbitration and policy, before anything is written. */
+export interface Verdict {
+  ctx: CustomerContext;
+  suppressed: { draft: ProposalDraft; reason: string }[];
+  heldOut: ProposalDraft | null;
+  /** Drafts policy decided, in rank order: denied ones, then at most one allowed. */
+  decided: { draft: ProposalDraft; request: PolicyRequestInput; decision: Decision }[];
+  /** The one action taken (or held out), if any. */
+  winner: ProposalDraft | null;
+}
+
+/**
+ * Arbitration and policy for one subject's drafts, in memory: limits suppress, the rest are ranked by EV,
+ * a held-out subject's best draft is held out, and otherwise Cedar decides in rank order until a draft is
+ * allowed (next-best action: a denied draft is recorded as denied and the next one is asked).
+ */
+export function judgeSubject(
+  ctx: CustomerContext, drafts: ProposalDraft[], recent: RecentAction[], rules: ArbitrationRules,
+  env: { gate: PolicyGate; settings: AgentSettings; held: boolean; bandit?: BanditChooser; track?: Map<string, TrackRecord> }, now: Date,
+): Verdict {
+  // Messages go on the channel the bandit picks among those with consent, before arbitration counts contacts per channel.
+  if (env.bandit) drafts = drafts.map((d) => onChosenChannel(d, ctx, consentedChannels(d, ctx), env.bandit!));
+  const { ranked, suppressed } = arbitrate(drafts, recent, rules, now);
+  const verdict: Verdict = { ctx, suppressed, heldOut: null, decided: [], winner: null };
+  if (env.held) {
+    verdict.winner = verdict.heldOut = ranked[0] ?? null;
+  } else {
+    for (const draft of ranked) {
+      const outreach = addressed(draft, ctx);
+      const request = policyRequest(outreach.draft, ctx, env.settings, outreach.hasConsent, env.track ?? new Map());
+      const decision = env.gate.decide(request);
+      verdict.decided.push({ draft: outreach.draft, request, decision });
+      if (decision.outcome !== 'deny') {
+        verdict.winner = draft;
+        break;
+      }
+    }
+  }
+  const { winner } = verdict;
+  if (winner) for (const loser of ranked.slice(ranked.indexOf(winner) + 1)) suppressed.push({ draft: loser, reason: conflictReason(winner, loser) });
+  return verdict;
+}
+
+const emptyTally = (): LoopTally => ({ customers: 0, proposals: 0, suppressed: 0, heldOut: 0, executed: 0, approval: 0, denied: 0, plays: 0 });
+
+/** Runs the loop for these customers and leads inside the caller's transaction. */
+export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: LoopOptions, now = new Date()): Promise<LoopTally> {
+  const tally = emptyTally();
+  if (subjects.accountIds.length + subjects.leadIds.length === 0) return tally;
+  const rules = opts.rules ?? DEFAULT_RULES;
+  // An agent that is paused, or every agent while the kill switch is engaged, proposes nothing.
+  const stopped = await stoppedAgents(q);
+  const active = AGENTS.filter((a) => !stopped.has(a.manifest.id));
+  if (active.length === 0) return tally;
+  const settings = await loadAgentSettings(q);
+  const lookers = new Map([...subjects.accountIds, ...subjects.leadIds].map((id) => [id, agentsFor(active, subjects, id)]));
+  // Subjects no agent is triggered for are not even loaded: most signals (usage of a calm customer, an outcome) change nothing.
+  const triggered = (id: string) => lookers.get(id)!.length > 0;
+  const scheduledFor = subjects.triggers && 'agentIds' in subjects.triggers ? subjects.triggers.agentIds : [];
+  const contexts = await loadContexts(q, subjects.accountIds.filter(triggered), subjects.leadIds.filter(triggered), now, {
+    duplicates: scheduledFor.includes('data-stewardship') || !subjects.triggers,
+    reach: (id) => lookers.get(id)!.some((a) => a.manifest.readsContacts),
+  });
+  const churn = opts.churn();
+  // Thompson sampling over offers and channels: the posteriors once per batch (a few rows), draws seeded per subject.
+  const bandit = contexts.length ? thompson(await loadPosteriors(q), { seed: opts.banditSeed, now }) : undefined;
+  // The registry's champion and challenger for churn, once per batch (loaded models are cached by version).
+  const registry = contexts.length ? { churn: await servingChurn(q) } : undefined;
+  const proposing = contexts
+    .map((ctx) => ({ ctx, drafts: lookers.get(ctx.accountId ?? ctx.lead!.id)!.flatMap((a) => a.propose(ctx, { churn, registry, bandit })) }))
+    .filter((p) => p.drafts.length > 0);
+  if (proposing.length === 0) return tally;
+  // Policy needs consent; only now, and only for the subjects with proposals.
+  await addReach(q, proposing.map((p) => p.ctx), now);
+  // History and budget are read only for the few subjects with proposals: most signals change nothing.
+  const recent = await recentActions(q, {
+    accountIds: proposing.flatMap((p) => (p.ctx.accountId ? [p.ctx.accountId] : [])),
+    leadIds: proposing.flatMap((p) => (p.ctx.lead ? [p.ctx.lead.id] : [])),
+  }, now);
+  // Earned autonomy: the proposing agents' records per action, one query for the batch.
+  const track = await trackRecords(q, { now, agentIds: [...new Set(proposing.flatMap((p) => p.drafts.map((d) => d.agentId)))] });
+  let creditLeft = proposing.some((p) => p.drafts.some((d) => d.action === 'offer_credit')) ? opts.dailyCreditBudgetCents - (await creditsAppliedOn(q, now)) : opts.dailyCreditBudgetCents;
+
+  const verdicts: Verdict[] = [];
+  for (const { ctx, drafts } of proposing) {
+    const held = inHoldout(holdoutKey(ctx), opts.holdout.salt, opts.holdout.fraction);
+    const verdict = judgeSubject(ctx, drafts, recent.get(ctx.accountId ?? ctx.lead!.id) ?? [], { ...rules, creditBudgetLeftCents: creditLeft }, { gate: opts.gate, settings, held, bandit, track }, now);
+    if (!held && verdict.winner?.action === 'offer_credit') creditLeft -= Number(verdict.winner.params.amountCents);
+    verdicts.push(verdict);
+  }
+
+  // Writes, batched: every proposal, then every decision, then the allowed actions.
+  const proposals: ProposalRecordInput[] = [];
+  // Each decided draft, and where its proposal stands in `proposals`.
+  const decided: { verdict: Verdict; index: number; proposal: number }[] = [];
+  for (const v of verdicts) {
+    tally.customers++;
+    for (const s of v.suppressed) proposals.push(stored(s.draft, v.ctx, 'suppressed', s.reason));
+    if (v.heldOut) proposals.push(stored(v.heldOut, v.ctx, 'held_out', 'customer is in the holdout'));
+    v.decided.forEach((d, index) => {
+      decided.push({ verdict: v, index, proposal: proposals.length });
+      proposals.push(stored(d.draft, v.ctx));
+    });
+    tally.suppressed += v.suppressed.length;
+    tally.heldOut += v.heldOut ? 1 : 0;
+  }
+  tally.proposals = proposals.length;
+  const { proposalIds, decisions: recorded } = await recordJudged(q, proposals, decided.map(({ verdict, index, proposal }) => ({
+    proposal, request: verdict.decided[index]!.request, decision: verdict.decided[index]!.decision,
+  })), { now, approvalTtlMs: opts.approvalTtlMs });
+
+  // An arm is played when policy allows the proposal that carries it (an outcome counts only once its action ran).
+  const pulls: Pull[] = decided.flatMap(({ verdict, index, proposal }) => {
+    const { draft, decision } = verdict.decided[index]!;
+    return draft.ev.bandit && decision.outcome !== 'deny'
+      ? [{ proposalId: proposalIds[proposal]!, choice: draft.ev.bandit, accountId: verdict.ctx.accountId, leadId: verdict.ctx.lead?.id ?? null }]
+      : [];
+  });
+  await recordPulls(q, pulls, now);
+
+  const play = retentionPlay(opts.gate, { approvalTtlMs: opts.approvalTtlMs });
+  for (let i = 0; i < decided.length; i++) {
+    const { verdict, index } = decided[i]!;
+    const { draft, request, decision } = verdict.decided[index]!;
+    const { decisionId, approvalId } = recorded[i]!;
+    if (decision.outcome === 'deny') {
+      tally.denied++;
+      continue;
+    }
+    if (decision.outcome === 'execute') tally.executed++;
+    else tally.approval++;
+    if (draft.action === 'offer_credit' && verdict.ctx.accountId) {
+      // Offer → (approval) → credit → notice, durably: the play picks up from the decision made here.
+      const state: RetentionPlayState = {
+        agent: { id: draft.agentId, offerAutonomy: decision.autonomy, notifyAutonomy: autonomyInForce(settings, draft.agentId, 'send_message') },
+        customer: { id: request.customer.id, segment: request.customer.segment, region: request.customer.region, inHoldout: false },
+        amountCents: Number(draft.params.amountCents),
+        ev: draft.ev as unknown as RetentionPlayState['ev'], reason: draft.reason, offer: { decisionId, approvalId },
+      };
+      await startPlayInTransaction(q, play, { accountId: verdict.ctx.accountId, state, actor: `agent:${draft.agentId}`, now, step: approvalId ? 'await_approval' : 'apply_credit' });
+      tally.plays++;
+    } else if (decision.outcome === 'execute') {
+      await executeInTransaction(q, { decisionId, idempotencyKey: `decision:${decisionId}`, actor: `agent:${draft.agentId}`, now });
+    }
+  }
+  return tally;
+}
+
+/** Runs the loop after every accepted batch, in the delivery's transaction, after features are refreshed. */
+export function subscribeDecisionLoop(bus: Bus, opts: LoopOptions, onTally?: (t: LoopTally) => void): void {
+  bus.subscribe(SIGNALS_ACCEPTED, async (messages, q) => {
+    const events = messages.map((m) => m.payload as SignalsAcceptedEvent);
+    const bySignalTypes = new Map<string, Set<string>>();
+    for (const e of events) {
+      for (const [subject, types] of Object.entries(e.typesBySubject ?? {})) bySignalTypes.set(subject, new Set([...(bySignalTypes.get(subject) ?? []), ...types]));
+    }
+    const subjects: LoopSubjects = {
+      accountIds: [...new Set(events.flatMap((e) => e.accountIds))],
+      leadIds: [...new Set(events.flatMap((e) => e.leadIds ?? []))],
+      // Events from before signal types were recorded run every agent, as they did then.
+      ...(events.every((e) => e.typesBySubject) ? { triggers: { bySignalTypes } } : {}),
+    };
+    // The events' own clock, so a replay or a simulation decides as it did at the time.
+    const asOf = events.reduce((latest, e) => (e.asOf > latest ? e.asOf : latest), '');
+    const tally = await decideFor(q, subjects, opts, new Date(asOf));
+    onTally?.(tally);
+  });
+}
+
+/** Agents whose manifest runs them on a schedule (`daily`) rather than on signals. */
+export const SCHEDULED_AGENTS = AGENTS.filter((a) => a.manifest.triggers.schedule === 'daily').map((a) => a.manifest.id);
+/** Subjects one scheduled sweep looks at, at most; the rest wait for the next day. */
+const SWEEP_LIMIT = 2000;
+
+/**
+ * The daily run of scheduled agents (data stewardship) over the customers whose records look wrong: no name,
+ * no way to reach them, an incomplete subscription, or a contact point shared with another profile. Found
+ * in SQL first, so the sweep reads only those customers, not the whole base.
+ */
+export async function runScheduledAgents(q: Queryable, opts: LoopOptions, now = new Date()): Promise<LoopTally> {
+  // Nothing to sweep for while every scheduled agent is stopped (paused, or the kill switch is engaged).
+  const stopped = await stoppedAgents(q, SCHEDULED_AGENTS);
+  if (SCHEDULED_AGENTS.every((id) => stopped.has(id))) return emptyTally();
+  // Set-based (hash joins over whole tables), so a sweep of the full base is one quick statement.
+  const candidates = await q.query<{ id: string }>(
+    `WITH shared AS (
+       SELECT c.account_id FROM contacts c JOIN (
+         SELECT lower(email) AS email FROM contacts WHERE email IS NOT NULL AND deleted_at IS NULL GROUP BY 1 HAVING count(DISTINCT account_id) > 1
+       ) d ON lower(c.email) = d.email WHERE c.deleted_at IS NULL
+       UNION
+       SELECT c.account_id FROM contacts c JOIN (
+         SELECT phone FROM contacts WHERE phone IS NOT NULL AND deleted_at IS NULL GROUP BY 1 HAVING count(DISTINCT account_id) > 1
+       ) d ON c.phone = d.phone WHERE c.deleted_at IS NULL
+     ),
+     reachable AS (SELECT DISTINCT account_id FROM contacts WHERE deleted_at IS NULL AND (email IS NOT NULL OR phone IS NOT NULL)),
+     incomplete AS (SELECT DISTINCT account_id FROM subscriptions WHERE deleted_at IS NULL AND (monthly_amount IS NULL OR tenure_months IS NULL))
+     SELECT a.id FROM accounts a
+     LEFT JOIN reachable r ON r.account_id = a.id LEFT JOIN incomplete i ON i.account_id = a.id LEFT JOIN (SELECT DISTINCT account_id FROM shared) s ON s.account_id = a.id
+     WHERE a.deleted_at IS NULL AND (a.name = 'Unidentified customer' OR r.account_id IS NULL OR i.account_id IS NOT NULL OR s.account_id IS NOT NULL)
+     ORDER BY a.id LIMIT ${SWEEP_LIMIT}`,
+  );
+  return decideFor(q, { accountIds: candidates.map((c) => c.id), leadIds: [], triggers: { agentIds: SCHEDULED_AGENTS } }, opts, now);
+}

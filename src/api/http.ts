@@ -1,9 +1,28 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { toFieldIssues } from '../contracts/index.ts';
+import { toFieldIssues, type FieldIssue } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 
-/** Reads the request body as text, refusing more than `limit` bytes; the prefix read is kept on the error. */
+/** A refused request body, carrying the bytes read, so quarantine can keep exactly what was sent. */
+export class RefusedBody extends AppError {
+  constructor(code: 'payload_too_large' | 'malformed_json', message: string, issues: FieldIssue[], extra: Record<string, unknown>, readonly bytes: Uint8Array) {
+    super(code, message, issues, extra);
+  }
+}
+
+/** Decodes UTF-8 strictly: null when the bytes are not valid UTF-8. A byte order mark stays, as JSON.parse then says. */
+export function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads the request body as text, refusing more than `limit` bytes (its first `limit` bytes are kept on
+ * the error) and bytes that are not UTF-8 (never replaced silently).
+ */
 export async function readBodyText(c: Context, limit: number): Promise<string> {
   const declared = Number(c.req.header('content-length') ?? NaN);
   const reader = c.req.raw.body?.getReader();
@@ -16,16 +35,17 @@ export async function readBodyText(c: Context, limit: number): Promise<string> {
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => undefined);
-      const prefix = Buffer.concat([...chunks, value]).subarray(0, limit).toString('utf8');
-      throw new AppError('payload_too_large', `request body exceeds the ${limit}-byte limit (ACS_MAX_BODY_BYTES)`, [], {
+      throw new RefusedBody('payload_too_large', `request body exceeds the ${limit}-byte limit (ACS_MAX_BODY_BYTES)`, [], {
         limit,
         ...(Number.isFinite(declared) ? { declaredBytes: declared } : {}),
-        prefix,
-      });
+      }, Buffer.concat([...chunks, value]).subarray(0, limit));
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  const text = decodeUtf8(bytes);
+  if (text === null) throw new RefusedBody('malformed_json', 'the body is not valid UTF-8; JSON text must be UTF-8', [{ path: '(body)', message: 'holds bytes that are not valid UTF-8' }], {}, bytes);
+  return text;
 }
 
 /** Parses JSON text; a syntax error is a 400 that says where. */

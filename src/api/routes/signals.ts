@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { SIGNAL_TYPES, SignalDocument, Timestamp, toFieldIssues } from '../../contracts/index.ts';
+import { jsonArrayElements, SIGNAL_TYPES, SignalDocument, Timestamp, toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { getRecord, toApi } from '../../records/index.ts';
 import {
@@ -26,7 +26,7 @@ function intakeItems(text: string, contentType: string): { items: IntakeItem[]; 
       single: false,
       items: lines.map((line) => {
         try {
-          return { value: JSON.parse(line) as unknown };
+          return { value: JSON.parse(line) as unknown, raw: line };
         } catch (err) {
           return { malformed: line, error: (err as Error).message };
         }
@@ -37,9 +37,11 @@ function intakeItems(text: string, contentType: string): { items: IntakeItem[]; 
     throw new AppError('unsupported_media_type', `content-type must be application/json or application/x-ndjson, not '${contentType || 'none'}'`);
   }
   const value = parseJsonText(text);
-  if (!Array.isArray(value)) return { items: [{ value }], single: true };
+  if (!Array.isArray(value)) return { items: [{ value, raw: text }], single: true };
   if (value.length === 0) throw new AppError('bad_request', 'the array holds no signals');
-  return { items: value.map((v) => ({ value: v as unknown })), single: false };
+  // Each item's own text, so a refused one is kept as sent.
+  const raws = jsonArrayElements(text);
+  return { items: value.map((v, i) => ({ value: v as unknown, raw: raws[i] })), single: false };
 }
 
 function respond(c: Context<AppEnv>, outcome: IntakeOutcome, single: boolean): Response {

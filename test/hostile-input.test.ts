@@ -13,7 +13,7 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 /** Sends bytes or text as they are (the helper's `raw` is text only), as the agent role for signals. */
-async function send(method: string, path: string, body: string | Uint8Array, contentType = 'application/json', role: 'admin' | 'agent' = 'admin') {
+async function send(method: string, path: string, body: string | Uint8Array<ArrayBuffer>, contentType = 'application/json', role: 'admin' | 'agent' = 'admin') {
   const res = await t.app.request(path, { method, body, headers: { authorization: `Bearer ${t.tokens[role]}`, 'content-type': contentType } });
   const text = await res.text();
   let parsed: ResponseBody;
@@ -25,7 +25,7 @@ async function send(method: string, path: string, body: string | Uint8Array, con
   return { status: res.status, body: parsed, text };
 }
 
-const postSignals = (body: string | Uint8Array, contentType = 'application/json') => send('POST', '/api/v1/signals', body, contentType, 'agent');
+const postSignals = (body: string | Uint8Array<ArrayBuffer>, contentType = 'application/json') => send('POST', '/api/v1/signals', body, contentType, 'agent');
 
 async function count(sql: string, params: unknown[] = []): Promise<number> {
   const [row] = await t.db.query<{ n: string | number }>(sql, params);

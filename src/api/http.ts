@@ -20,6 +20,26 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
 }
 
 /**
+ * Reads and drops the rest of an oversized body, so the connection is left at a request boundary: the 413
+ * is delivered and the connection can carry the client's next request. Unread bytes left on a kept-alive
+ * connection make the server close it later, under requests the client has sent on it since. Past
+ * max(4 x limit, 1 MiB) it stops reading and the answer says `Connection: close`, so no client reuses it.
+ */
+async function dropRest(c: Context, reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): Promise<void> {
+  const most = Math.max(4 * limit, 1024 * 1024);
+  for (let dropped = 0; ; ) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    dropped += value.byteLength;
+    if (dropped > most) {
+      c.header('connection', 'close');
+      await reader.cancel().catch(() => undefined);
+      return;
+    }
+  }
+}
+
+/**
  * Reads the request body as text, refusing more than `limit` bytes (its first `limit` bytes are kept on
  * the error) and bytes that are not UTF-8 (never replaced silently).
  */
@@ -34,11 +54,12 @@ export async function readBodyText(c: Context, limit: number): Promise<string> {
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel().catch(() => undefined);
+      const kept = Buffer.concat([...chunks, value]).subarray(0, limit);
+      await dropRest(c, reader, limit);
       throw new RefusedBody('payload_too_large', `request body exceeds the ${limit}-byte limit (ACS_MAX_BODY_BYTES)`, [], {
         limit,
         ...(Number.isFinite(declared) ? { declaredBytes: declared } : {}),
-      }, Buffer.concat([...chunks, value]).subarray(0, limit));
+      }, kept);
     }
     chunks.push(value);
   }

@@ -118,6 +118,14 @@ describe('hostile input: the reproduced defects', () => {
     expect(rec.body.quarantineId).toEqual(expect.any(String));
   });
 
+  it('every JSON body is checked in one place: a discard reason holding \\u0000 is a 400 naming reason', async () => {
+    const kept = (await postSignals(nps('n\u0000ps'))).body.quarantineId;
+    const res = await send('POST', `/api/v1/quarantine/${kept}/discard`, '{"reason":"spam\\u0000"}');
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.issues).toEqual([{ path: 'reason', message: expect.stringContaining('NUL') }]);
+    expect((await t.call('GET', `/api/v1/quarantine/${kept}`)).body.status).toBe('open');
+  });
+
   it('a body holding a real NUL byte is kept escaped, with its exact bytes beside', async () => {
     const line = '{"type":"nps","x":"a\u0000b"}';
     const res = await postSignals(`${nps()}\n${line}\n`, 'application/x-ndjson');

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { toFieldIssues, type FieldIssue } from '../contracts/index.ts';
+import { jsonHazards, toFieldIssues, type FieldIssue } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 
 /** A refused request body, carrying the bytes read, so quarantine can keep exactly what was sent. */
@@ -69,14 +69,25 @@ export async function readBodyText(c: Context, limit: number): Promise<string> {
   return text;
 }
 
-/** Parses JSON text; a syntax error is a 400 that says where. */
-export function parseJsonText(text: string): unknown {
+/** Decodes JSON text; a syntax error is a 400 that says where. The value is not checked: see parseJsonText. */
+export function decodeJson(text: string): unknown {
   if (!text.trim()) throw new AppError('malformed_json', 'request body is empty; send a JSON document');
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new AppError('malformed_json', `malformed JSON: ${(err as Error).message}`);
   }
+}
+
+/**
+ * Decodes a JSON body and refuses, naming each field, what the store cannot hold or recursion cannot
+ * walk (jsonHazards), before any handler touches the value.
+ */
+export function parseJsonText(text: string): unknown {
+  const value = decodeJson(text);
+  const hazards = jsonHazards(value);
+  if (hazards.length) throw new AppError('validation_failed', 'the body holds values that cannot be accepted', hazards);
+  return value;
 }
 
 const JSON_TYPE = /^application\/(.+\+)?json\b/i;

@@ -55,13 +55,14 @@ describe('oversized bodies beside small requests, on a real server', () => {
     p.then(async (r) => (await r.arrayBuffer(), { status: r.status }), (err: Error) => ({ error: String((err.cause as Error | undefined)?.message ?? err.message) }));
 
   /** Bounded: 20 waves, each with two oversized uploads and ten small writes in flight together. */
-  async function flood(bigBytes: number): Promise<{ small: Outcome[]; large: Outcome[] }> {
+  async function flood(bigBytes: number, token = t.tokens.admin): Promise<{ small: Outcome[]; large: Outcome[] }> {
     const auth = { authorization: `Bearer ${t.tokens.admin}`, 'content-type': 'application/json' };
+    const bigAuth = { ...auth, authorization: `Bearer ${token}` };
     const big = Buffer.alloc(bigBytes, 'x');
     const small: Promise<Outcome>[] = [];
     const large: Promise<Outcome>[] = [];
     for (let wave = 0; wave < 20; wave++) {
-      for (let j = 0; j < 2; j++) large.push(outcome(fetch(`${base}/api/v1/accounts`, { method: 'POST', headers: auth, body: big })));
+      for (let j = 0; j < 2; j++) large.push(outcome(fetch(`${base}/api/v1/accounts`, { method: 'POST', headers: bigAuth, body: big })));
       for (let j = 0; j < 10; j++) {
         small.push(outcome(fetch(`${base}/api/v1/accounts`, { method: 'POST', headers: auth, body: JSON.stringify({ name: `Small ${bigBytes} ${wave}-${j}` }) })));
       }
@@ -74,6 +75,10 @@ describe('oversized bodies beside small requests, on a real server', () => {
     const { small, large } = await flood(512 * 1024);
     expect(small.filter((o) => !('status' in o) || o.status !== 201)).toEqual([]);
     expect(large.filter((o) => !('status' in o) || o.status !== 413)).toEqual([]);
+    const res = await fetch(`${base}/api/v1/accounts`, { method: 'POST', headers: { authorization: `Bearer ${t.tokens.admin}`, 'content-type': 'application/json' }, body: Buffer.alloc(512 * 1024, 'x') });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('keep-alive');
+    await res.arrayBuffer();
   });
 
   it('past the drain bound the 413 closes its connection, and still every small request gets its answer', async () => {
@@ -82,6 +87,16 @@ describe('oversized bodies beside small requests, on a real server', () => {
     expect(large.filter((o) => !('status' in o) || o.status !== 413)).toEqual([]);
     const res = await fetch(`${base}/api/v1/accounts`, { method: 'POST', headers: { authorization: `Bearer ${t.tokens.admin}`, 'content-type': 'application/json' }, body: Buffer.alloc(2 * 1024 * 1024, 'x') });
     expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('close');
+    await res.arrayBuffer();
+  });
+
+  it('big bodies the server never reads (refused before the handler) leave no small request unanswered', async () => {
+    const { small, large } = await flood(512 * 1024, 'not-a-token');
+    expect(small.filter((o) => !('status' in o) || o.status !== 201)).toEqual([]);
+    expect(large.filter((o) => !('status' in o) || o.status !== 401)).toEqual([]);
+    const res = await fetch(`${base}/api/v1/accounts`, { method: 'POST', headers: { authorization: 'Bearer not-a-token', 'content-type': 'application/json' }, body: Buffer.alloc(512 * 1024, 'x') });
+    expect(res.status).toBe(401);
     expect(res.headers.get('connection')).toBe('close');
     await res.arrayBuffer();
   });

@@ -37,6 +37,11 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.use('*', async (c, next) => {
     const started = performance.now();
     await next();
+    // A body left unread on a kept-alive connection gets it closed later, under requests the client has sent
+    // on it since (their answers lost after commit). Closing it with this answer tells the client not to reuse it.
+    if ((c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding')) {
+      if (!c.req.raw.bodyUsed) c.header('connection', 'close');
+    }
     const route = c.get('route') ?? UNMATCHED_ROUTE;
     const method = METHODS.has(c.req.method) ? c.req.method : 'OTHER';
     const seconds = (performance.now() - started) / 1000;

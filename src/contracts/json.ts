@@ -26,7 +26,8 @@ const childPath = (path: string, key: string) => (path ? `${path}.${storableText
  * nesting deeper than MAX_JSON_DEPTH, NUL characters and unpaired surrogates in strings and keys,
  * numbers that overflowed to Infinity, and `__proto__` keys (object copies drop them). Each issue names
  * its field path. It walks with an explicit stack, so no nesting depth can overflow the call stack;
- * run it before anything recursive touches the value.
+ * run it before anything recursive touches the value. (V8's JSON.parse does not recurse; JSON.stringify
+ * and validators do.)
  */
 export function jsonHazards(value: unknown, prefix = ''): FieldIssue[] {
   const issues: FieldIssue[] = [];

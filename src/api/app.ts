@@ -20,6 +20,10 @@ import { signalRoutes } from './routes/signals.ts';
 
 export const API_VERSION = '0.1.0';
 
+/** The one metrics label for a request no route matched: labels come from the route table, never from a client's path. */
+export const UNMATCHED_ROUTE = '(unmatched)';
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
 export function apiRoutes(deps: ApiDeps): RouteDef[] {
   return [...adminRoutes(deps), ...signalRoutes(deps), ...customerRoutes(deps), ...consentRoutes(deps), ...identityRoutes(deps), ...approvalRoutes(deps), ...agentRoutes(deps), ...policyRoutes(deps), ...insightRoutes(deps), ...modelRoutes(deps), ...qualityRoutes(deps), ...recordRoutes(deps)];
 }
@@ -33,10 +37,16 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.use('*', async (c, next) => {
     const started = performance.now();
     await next();
-    const route = c.get('route') ?? (c.res.status === 404 ? '(unmatched)' : c.req.path);
+    // A body left unread on a kept-alive connection gets it closed later, under requests the client has sent
+    // on it since (their answers lost after commit). Closing it with this answer tells the client not to reuse it.
+    if ((c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding')) {
+      if (!c.req.raw.bodyUsed) c.header('connection', 'close');
+    }
+    const route = c.get('route') ?? UNMATCHED_ROUTE;
+    const method = METHODS.has(c.req.method) ? c.req.method : 'OTHER';
     const seconds = (performance.now() - started) / 1000;
-    deps.metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
-    deps.metrics.httpDuration.observe({ method: c.req.method, route }, seconds);
+    deps.metrics.httpRequests.inc({ method, route, status: String(c.res.status) });
+    deps.metrics.httpDuration.observe({ method, route }, seconds);
     deps.log.info({ method: c.req.method, route, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000), principal: c.get('principal')?.tokenId }, 'request');
   });
 
@@ -47,6 +57,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   });
 
   app.get('/healthz', async (c) => {
+    c.set('route', '/healthz');
     try {
       await deps.db.query('SELECT 1');
       return c.json({ status: 'ok', database: deps.db.kind });
@@ -55,8 +66,8 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
       return c.json({ status: 'unavailable', database: deps.db.kind }, 503);
     }
   });
-  app.get('/api/openapi.json', (c) => c.json(openapi));
-  app.get('/metrics', async (c) => c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }));
+  app.get('/api/openapi.json', (c) => (c.set('route', '/api/openapi.json'), c.json(openapi)));
+  app.get('/metrics', async (c) => (c.set('route', '/metrics'), c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType })));
 
   mount(app, routes, deps.auth);
   app.use('*', serveConsole(deps.consoleDir));

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { AppError, type ErrorCode } from '../errors.ts';
 import { quarantineNow } from '../sense/index.ts';
 import type { ApiDeps } from './deps.ts';
-import { readBodyText } from './http.ts';
+import { decodeUtf8, readBodyText, RefusedBody } from './http.ts';
 import { actorOf, type AppEnv } from './router.ts';
 
 const KEPT: Partial<Record<ErrorCode, string>> = {
@@ -18,21 +18,44 @@ const KEPT: Partial<Record<ErrorCode, string>> = {
  * nothing a client sent is lost.
  */
 export async function readOrQuarantine<T>(c: Context<AppEnv>, deps: ApiDeps, source: string, parse: (text: string) => T): Promise<T> {
+  return readApplyOrQuarantine(c, deps, source, parse, async (input) => input);
+}
+
+/**
+ * Like readOrQuarantine, then applies the parsed input. When `apply` refuses the content (a validation
+ * failure found only in the store, such as a referenced record that does not exist), the body is kept too.
+ */
+export async function readApplyOrQuarantine<T, R>(
+  c: Context<AppEnv>, deps: ApiDeps, source: string, parse: (text: string) => T, apply: (input: T) => Promise<R>,
+): Promise<R> {
   let text = '';
+  let input: T;
   try {
     text = await readBodyText(c, deps.config.maxBodyBytes);
-    return parse(text);
+    input = parse(text);
   } catch (err) {
-    const reason = err instanceof AppError ? KEPT[err.code] : undefined;
-    if (!reason || !(err instanceof AppError)) throw err;
-    // A body over the byte limit was not read whole: its first bytes are what there is to keep.
-    const truncated = typeof err.extra.prefix === 'string';
-    const raw = truncated ? (err.extra.prefix as string) : text;
-    const issues = err.issues.length
-      ? err.issues
-      : [{ path: '(body)', message: truncated ? `${err.message}; only the first ${raw.length} characters are kept` : err.message }];
-    const quarantineId = await quarantineNow(deps.db, { source, reason, issues, raw }, actorOf(c));
-    const { prefix: _prefix, ...extra } = err.extra;
-    throw new AppError(err.code, err.message, err.issues, { ...extra, quarantineId });
+    return quarantineRefused(c, deps, source, err, text);
   }
+  try {
+    return await apply(input);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'validation_failed') return quarantineRefused(c, deps, source, err, text);
+    throw err;
+  }
+}
+
+/** Keeps refused input and rethrows the error with the quarantine id; errors that are not a refusal pass through. */
+async function quarantineRefused(c: Context<AppEnv>, deps: ApiDeps, source: string, err: unknown, text: string): Promise<never> {
+  const reason = err instanceof AppError ? KEPT[err.code] : undefined;
+  if (!reason || !(err instanceof AppError)) throw err;
+  // A body that was not read whole (too large) or did not decode (not UTF-8) is kept as the bytes received.
+  const bytes = err instanceof RefusedBody ? err.bytes : undefined;
+  const decoded = bytes ? decodeUtf8(bytes) : text;
+  const raw = decoded ?? Buffer.from(bytes!).toString('utf8');
+  const truncated = err.code === 'payload_too_large' && bytes !== undefined;
+  const issues = err.issues.length
+    ? err.issues
+    : [{ path: '(body)', message: truncated ? `${err.message}; only the first ${bytes.byteLength} bytes are kept` : err.message }];
+  const quarantineId = await quarantineNow(deps.db, { source, reason, issues, raw, ...(decoded === null ? { rawBytes: bytes } : {}) }, actorOf(c));
+  throw new AppError(err.code, err.message, err.issues, { ...err.extra, quarantineId });
 }

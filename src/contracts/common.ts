@@ -29,26 +29,3 @@ export function toFieldIssues(error: z.ZodError, prefix = ''): FieldIssue[] {
     return [{ path: base || '(root)', message: issue.message }];
   });
 }
-
-// PostgreSQL text and jsonb cannot hold NUL, and JSON text cannot hold an unpaired UTF-16 surrogate.
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/**
- * Finds strings (values or keys) that the database cannot store, so they become a 400 naming the field
- * instead of a failed transaction.
- */
-export function unstorableText(value: unknown, path = ''): FieldIssue[] {
-  const here = (p: string) => p || '(root)';
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? [{ path: here(path), message: 'contains a NUL character or an unpaired surrogate, which cannot be stored' }] : [];
-  if (value === null || typeof value !== 'object') return [];
-  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-  return entries.flatMap(([k, v]) => {
-    const child = path ? `${path}.${k}` : k;
-    return UNSTORABLE.test(k) ? [{ path: here(path), message: 'a field name contains a NUL character or an unpaired surrogate' }] : unstorableText(v, child);
-  });
-}
-
-/** Makes text safe to keep (in quarantine): NUL and unpaired surrogates become visible escapes. */
-export function storableText(text: string): string {
-  return text.replace(new RegExp(UNSTORABLE.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}

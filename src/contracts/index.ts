@@ -3,6 +3,7 @@
  * identity-key normalization both sides share. Imports nothing of the product, so anything may depend on it.
  */
 export * from './common.ts';
+export * from './json.ts';
 export * from './normalize.ts';
 export * from './records.ts';
 export * from './signals.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Attributes, Currency, Email, Money, Phone, ShortText, Timestamp, toFieldIssues, unstorableText, type FieldIssue } from './common.ts';
+import { Attributes, Currency, Email, Money, Phone, ShortText, Timestamp, toFieldIssues, type FieldIssue } from './common.ts';
+import { jsonHazards } from './json.ts';
 import { Brand, ConsentChannel, ConsentPurpose } from './records.ts';
 
 /**
@@ -203,6 +204,9 @@ export type SignalParse = { ok: true; signal: Signal } | { ok: false; issues: Fi
  * every bad field. A retired version is refused with what to send instead.
  */
 export function parseSignal(raw: unknown, registry: ContractRegistry = SIGNAL_REGISTRY): SignalParse {
+  // First, and alone: a value too deep or holding text the store refuses is not safe to validate further.
+  const hazards = jsonHazards(raw);
+  if (hazards.length) return { ok: false, issues: hazards };
   const env = Envelope.safeParse(raw);
   const issues: FieldIssue[] = env.success ? [] : toFieldIssues(env.error);
   const obj = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
@@ -222,7 +226,6 @@ export function parseSignal(raw: unknown, registry: ContractRegistry = SIGNAL_RE
   }
   const data = contract?.safeParse(obj.data);
   if (data && !data.success) issues.push(...toFieldIssues(data.error, 'data'));
-  issues.push(...unstorableText(raw));
   if (!env.success || !data?.success || issues.length) return { ok: false, issues };
   const upgraded = upgrade(entry!, version, data.data as SignalData);
   if (!upgraded.ok) return { ok: false, issues: [{ path: 'version', message: `${type} version ${version} could not be upgraded to ${entry!.current}: ${upgraded.message}` }] };

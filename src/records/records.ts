@@ -1,4 +1,4 @@
-import { RECORD_INPUTS, toFieldIssues, unstorableText, type RecordKind } from '../contracts/index.ts';
+import { jsonHazards, RECORD_INPUTS, toFieldIssues, type RecordKind } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 import { publish } from '../bus/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
@@ -64,9 +64,11 @@ function toColumns(kind: RecordKind, input: Record<string, unknown>): Record<str
 
 /** Validates a create or update body; updates accept any subset of the fields. */
 export function parseRecordInput(kind: RecordKind, body: unknown, partial: boolean): Record<string, unknown> {
+  // First, and alone: a value too deep or holding text the store refuses is not safe to validate further.
+  const hazards = jsonHazards(body);
+  if (hazards.length) throw new AppError('validation_failed', `invalid ${kind} record`, hazards);
   const parsed = RECORD_INPUTS[kind][partial ? 'update' : 'create'].safeParse(body);
-  const issues = [...(parsed.success ? [] : toFieldIssues(parsed.error)), ...unstorableText(body)];
-  if (!parsed.success || issues.length) throw new AppError('validation_failed', `invalid ${kind} record`, issues);
+  if (!parsed.success) throw new AppError('validation_failed', `invalid ${kind} record`, toFieldIssues(parsed.error));
   return parsed.data as Record<string, unknown>;
 }
 

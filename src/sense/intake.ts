@@ -11,8 +11,21 @@ import { insertQuarantine, quarantineRows, type QuarantineInput } from './quaran
 import { scoreSentiment } from './sentiment.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
 
-/** One submitted item: a decoded JSON value, or text that did not decode. */
-export type IntakeItem = { value: unknown } | { malformed: string; error: string };
+/**
+ * One submitted item: a decoded JSON value (with its text as sent, kept in quarantine if it is refused),
+ * or text that did not decode.
+ */
+export type IntakeItem = { value: unknown; raw?: string } | { malformed: string; error: string };
+
+/** The text quarantine keeps for a refused item: as sent when known; a value too deep to serialise is named so. */
+function rawOf(item: { value: unknown; raw?: string }): string {
+  if (item.raw !== undefined) return item.raw;
+  try {
+    return JSON.stringify(item.value) ?? String(item.value);
+  } catch (err) {
+    return `(the value could not be serialised: ${(err as Error).message})`;
+  }
+}
 
 export interface IntakeContext {
   actor: string;
@@ -76,7 +89,7 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
     }
     const parsed = admitSignal(item.value, now, ctx.gates);
     if (!parsed.ok) {
-      rejects.push({ index, source: ctx.source, reason: parsed.reason, issues: parsed.issues, signalSource: parsed.signalSource, raw: JSON.stringify(item.value) ?? String(item.value) });
+      rejects.push({ index, source: ctx.source, reason: parsed.reason, issues: parsed.issues, signalSource: parsed.signalSource, raw: rawOf(item) });
       return;
     }
     const id = parsed.signal.id ?? newId('sig');
@@ -101,7 +114,7 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
   const writes = await resolveSubjects(tx, unseen, ctx, now);
   const fresh = unseen.filter((p) => !p.refusal);
   for (const p of unseen) {
-    if (p.refusal) rejects.push({ index: p.index, source: ctx.source, reason: 'refused', issues: [p.refusal], raw: JSON.stringify((items[p.index] as { value: unknown }).value) });
+    if (p.refusal) rejects.push({ index: p.index, source: ctx.source, reason: 'refused', issues: [p.refusal], raw: rawOf(items[p.index] as { value: unknown; raw?: string }) });
   }
   const signalRows = fresh.map((p) => signalRow(p, now, ctx.source));
   await insertRows(tx, 'signals', {

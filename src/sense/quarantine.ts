@@ -1,4 +1,4 @@
-import { storableText, type FieldIssue } from '../contracts/index.ts';
+import { storableIssue, storableText, type FieldIssue } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 import type { LedgerEvent } from '../ledger/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
@@ -9,6 +9,8 @@ export interface QuarantineInput {
   reason: string;
   issues: FieldIssue[];
   raw: string;
+  /** The bytes as received, when `raw` was decoded from them lossily (invalid UTF-8); kept exactly. */
+  rawBytes?: Uint8Array;
   /** The source a refused signal declared, so quality per source counts it (src/sense/quality.ts). */
   signalSource?: string | null;
 }
@@ -18,7 +20,11 @@ export interface QuarantineRecord {
   source: string;
   reason: string;
   issues: FieldIssue[];
+  /** The input as text; NUL characters and unpaired surrogates are shown as `\uXXXX` escapes. */
   raw: string;
+  /** False when `raw` is not an exact copy of what was received; `rawBase64` then holds the exact bytes. */
+  rawExact: boolean;
+  rawBase64?: string;
   status: 'open' | 'resubmitted' | 'discarded';
   receivedAt: string;
   resolvedAt: string | null;
@@ -30,28 +36,36 @@ const ledgerSafePath = (issue: FieldIssue) => (issue.message === 'unknown field'
 
 /** Rows plus their ledger events; the caller writes both in its transaction. */
 export function quarantineRows(items: QuarantineInput[], actor: string): { rows: Record<string, unknown>[]; events: LedgerEvent[] } {
-  const rows = items.map((q) => ({
-    id: newId('q'),
-    source: q.source,
-    reason: q.reason,
-    issues: q.issues,
-    // Whole: the request body limit already bounds it. NUL and unpaired surrogates are escaped so it can be stored.
-    raw: storableText(q.raw),
-    signal_source: q.signalSource ?? null,
-  }));
+  const rows = items.map((q) => {
+    // Whole: the request body limit already bounds it. NUL and unpaired surrogates are escaped so it can be stored,
+    // and then the exact bytes are kept beside it.
+    const raw = storableText(q.raw);
+    const bytes = q.rawBytes ?? (raw !== q.raw ? Buffer.from(q.raw, 'utf8') : null);
+    return {
+      id: newId('q'),
+      source: q.source,
+      reason: q.reason,
+      // Issues may quote client text (a field name, a type): jsonb must be able to hold them too.
+      issues: q.issues.map(storableIssue),
+      raw,
+      // bytea's hex input form, as jsonb_to_recordset reads it.
+      raw_bytes: bytes ? `\\x${Buffer.from(bytes).toString('hex')}` : null,
+      signal_source: q.signalSource ?? null,
+    };
+  });
   // Field paths only: the raw input may hold personal data, the ledger must not.
   const events = rows.map((r, i) => ({
     type: 'signal.quarantined',
     actor,
     subjectType: 'quarantine',
     subjectId: r.id,
-    data: { source: items[i]!.source, fields: [...new Set(items[i]!.issues.map(ledgerSafePath))].slice(0, 50) },
+    data: { source: items[i]!.source, fields: [...new Set(r.issues.map(ledgerSafePath))].slice(0, 50) },
   }));
   return { rows, events };
 }
 
 export async function insertQuarantine(tx: Queryable, rows: Record<string, unknown>[]): Promise<void> {
-  await insertRows(tx, 'quarantine', { id: 'text', source: 'text', reason: 'text', issues: 'jsonb', raw: 'text', signal_source: 'text' }, rows);
+  await insertRows(tx, 'quarantine', { id: 'text', source: 'text', reason: 'text', issues: 'jsonb', raw: 'text', raw_bytes: 'bytea', signal_source: 'text' }, rows);
 }
 
 /** Quarantines input that never reached validation (malformed JSON, oversized body) in its own transaction. */
@@ -70,6 +84,8 @@ const toRecord = (r: Record<string, unknown>): QuarantineRecord => ({
   reason: r.reason as string,
   issues: r.issues as FieldIssue[],
   raw: r.raw as string,
+  rawExact: r.raw_bytes == null,
+  ...(r.raw_bytes == null ? {} : { rawBase64: Buffer.from(r.raw_bytes as Uint8Array).toString('base64') }),
   status: r.status as QuarantineRecord['status'],
   receivedAt: (r.received_at as Date).toISOString(),
   resolvedAt: r.resolved_at ? (r.resolved_at as Date).toISOString() : null,

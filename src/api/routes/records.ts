@@ -4,7 +4,7 @@ import { AppError } from '../../errors.ts';
 import { createRecord, deleteRecord, getRecord, listRecords, parseRecordInput, recordFilters, updateRecord } from '../../records/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { PageQuery, parseJsonText, parseQuery, requireJson } from '../http.ts';
-import { readOrQuarantine } from '../keep-rejected.ts';
+import { readApplyOrQuarantine } from '../keep-rejected.ts';
 import { actorOf, type RouteDef } from '../router.ts';
 
 /** Strict: a filter this kind does not have is a 400 naming it, not a silently unfiltered list. */
@@ -40,8 +40,8 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
         method: 'post', path: base, tag, summary: `Create a ${kind} record`, body: RECORD_INPUTS[kind].create,
         responses: { 201: 'the created record', 400: 'invalid field (named); the body is kept in quarantine', 409: 'unique field already taken', 413: 'body too large', 415: 'not JSON' },
         handler: async (c) => {
-          const input = await readOrQuarantine(c, deps, `records:${kind}`, (text) => parseRecordInput(kind, parseJsonText(requireJson(c, text)), false));
-          return c.json(await createRecord(deps.db, kind, input, actorOf(c)), 201);
+          const parse = (text: string) => parseRecordInput(kind, parseJsonText(requireJson(c, text)), false);
+          return c.json(await readApplyOrQuarantine(c, deps, `records:${kind}`, parse, (input) => createRecord(deps.db, kind, input, actorOf(c))), 201);
         },
       },
       {
@@ -54,9 +54,11 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
         body: RECORD_INPUTS[kind].update,
         responses: { 200: 'the updated record', 400: 'invalid field (named)', 404: 'no such live record', 409: 'version mismatch or unique conflict' },
         handler: async (c) => {
-          const patch = await readOrQuarantine(c, deps, `records:${kind}`, (text) => parseRecordInput(kind, parseJsonText(requireJson(c, text)), true));
-          if (Object.keys(patch).length === 0) throw new AppError('validation_failed', 'nothing to update', [{ path: '(body)', message: 'name at least one field' }]);
-          return c.json(await updateRecord(deps.db, kind, c.req.param('id')!, patch, actorOf(c), ifMatchVersion(c.req.header('if-match'))));
+          const parse = (text: string) => parseRecordInput(kind, parseJsonText(requireJson(c, text)), true);
+          return c.json(await readApplyOrQuarantine(c, deps, `records:${kind}`, parse, (patch) => {
+            if (Object.keys(patch).length === 0) throw new AppError('validation_failed', 'nothing to update', [{ path: '(body)', message: 'name at least one field' }]);
+            return updateRecord(deps.db, kind, c.req.param('id')!, patch, actorOf(c), ifMatchVersion(c.req.header('if-match')));
+          }));
         },
       },
       {

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { SIGNAL_TYPES, SignalDocument, Timestamp, toFieldIssues } from '../../contracts/index.ts';
+import { jsonArrayElements, SIGNAL_TYPES, SignalDocument, Timestamp, toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { getRecord, toApi } from '../../records/index.ts';
 import {
@@ -8,7 +8,7 @@ import {
   type IntakeItem, type IntakeOutcome,
 } from '../../sense/index.ts';
 import type { ApiDeps } from '../deps.ts';
-import { PageQuery, parseJsonText, parseQuery, readBodyText, readOptionalJson } from '../http.ts';
+import { decodeJson, PageQuery, parseJsonText, parseQuery, readBodyText, readOptionalJson } from '../http.ts';
 import { readOrQuarantine } from '../keep-rejected.ts';
 import { problem, respondProblem } from '../problem.ts';
 import { actorOf, type AppEnv, type RouteDef } from '../router.ts';
@@ -26,7 +26,7 @@ function intakeItems(text: string, contentType: string): { items: IntakeItem[]; 
       single: false,
       items: lines.map((line) => {
         try {
-          return { value: JSON.parse(line) as unknown };
+          return { value: JSON.parse(line) as unknown, raw: line };
         } catch (err) {
           return { malformed: line, error: (err as Error).message };
         }
@@ -36,10 +36,13 @@ function intakeItems(text: string, contentType: string): { items: IntakeItem[]; 
   if (!/^application\/(.+\+)?json\b/i.test(contentType)) {
     throw new AppError('unsupported_media_type', `content-type must be application/json or application/x-ndjson, not '${contentType || 'none'}'`);
   }
-  const value = parseJsonText(text);
-  if (!Array.isArray(value)) return { items: [{ value }], single: true };
+  // Decoded only: each item is checked on its own (parseSignal), so one bad item does not sink the batch.
+  const value = decodeJson(text);
+  if (!Array.isArray(value)) return { items: [{ value, raw: text }], single: true };
   if (value.length === 0) throw new AppError('bad_request', 'the array holds no signals');
-  return { items: value.map((v) => ({ value: v as unknown })), single: false };
+  // Each item's own text, so a refused one is kept as sent.
+  const raws = jsonArrayElements(text);
+  return { items: value.map((v, i) => ({ value: v as unknown, raw: raws[i] })), single: false };
 }
 
 function respond(c: Context<AppEnv>, outcome: IntakeOutcome, single: boolean): Response {
@@ -121,7 +124,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
         if (kept.source.startsWith('records:')) {
           throw new AppError('conflict', `quarantine item ${id} is a rejected ${kept.source.slice(8)} record, not a signal: send the corrected record to /api/v1/${kept.source.slice(8)}, then discard this item`);
         }
-        const item = corrected ?? parseJsonText(kept.raw);
+        const item = corrected ?? decodeJson(kept.raw);
         const actor = actorOf(c);
         const outcome = await db.transaction(async (tx) => {
           await lockOpenQuarantine(tx, id);

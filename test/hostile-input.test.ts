@@ -1,0 +1,232 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH, RECORD_KINDS } from '../src/contracts/index.ts';
+import { createTestApp, type ResponseBody, type TestApp } from './helpers.ts';
+
+let t: TestApp;
+let accountId: string;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  accountId = (await t.call('POST', '/api/v1/accounts', { body: { name: 'Fuzz Target', customerId: 'FZ-1' } })).body.id;
+});
+afterAll(async () => t.close());
+
+/** Sends bytes or text as they are (the helper's `raw` is text only), as the agent role for signals. */
+async function send(method: string, path: string, body: string | Uint8Array<ArrayBuffer>, contentType = 'application/json', role: 'admin' | 'agent' = 'admin') {
+  const res = await t.app.request(path, { method, body, headers: { authorization: `Bearer ${t.tokens[role]}`, 'content-type': contentType } });
+  const text = await res.text();
+  let parsed: ResponseBody;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, body: parsed, text };
+}
+
+const postSignals = (body: string | Uint8Array<ArrayBuffer>, contentType = 'application/json') => send('POST', '/api/v1/signals', body, contentType, 'agent');
+
+async function count(sql: string, params: unknown[] = []): Promise<number> {
+  const [row] = await t.db.query<{ n: string | number }>(sql, params);
+  return Number(row?.n ?? 0);
+}
+const counts = async () => ({ signals: await count('SELECT count(*) AS n FROM signals'), quarantined: await count("SELECT count(*) AS n FROM quarantine WHERE source = 'api'") });
+
+const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
+const nps = (type = 'nps', extra = '') => `{"type":${JSON.stringify(type)},"subject":{"customerId":"FZ-1"},"data":{"score":7}${extra}}`;
+
+describe('hostile input: the reproduced defects', () => {
+  it('a signal whose type holds \\u0000 is a 400 naming type, and is kept', async () => {
+    const res = await postSignals(nps('n\u0000ps'));
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.issues).toEqual([{ path: 'type', message: expect.stringContaining('NUL') }]);
+    const kept = await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`);
+    expect(kept.body.raw).toBe(nps('n\u0000ps'));
+  });
+
+  it('a signal with an extra key "x\\u0000" is a 400 naming the key, escaped', async () => {
+    const res = await postSignals(nps('nps', ',"x\\u0000":1'));
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.issues.map((i: { path: string }) => i.path)).toEqual(['x\\u0000']);
+  });
+
+  it(`an array nested 5,000 levels deep is refused (deeper than ${MAX_JSON_DEPTH}) and kept as sent, on every route that reads JSON`, async () => {
+    const before = await counts();
+    const res = await postSignals(nested(5000));
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.rejected[0].issues[0].message).toContain(`deeper than ${MAX_JSON_DEPTH}`);
+    expect(await counts()).toEqual({ signals: before.signals, quarantined: before.quarantined + 1 });
+    const kept = await t.call('GET', `/api/v1/quarantine/${res.body.rejected[0].quarantineId}`);
+    expect(kept.body.raw).toBe(nested(4999));
+    const deepRecord = `{"name":"Deep","attributes":{"a":${nested(5000)}}}`;
+    const rec = await send('POST', '/api/v1/accounts', deepRecord);
+    expect(rec.status, rec.text).toBe(400);
+    expect(rec.body.issues[0].path).toBe(`attributes.a${'.0'.repeat(MAX_JSON_DEPTH - 2)}`);
+    expect((await t.call('GET', `/api/v1/quarantine/${rec.body.quarantineId}`)).body.raw).toBe(deepRecord);
+  });
+
+  it('a good item beside a bad one is accepted (207); the bad one is quarantined naming its field', async () => {
+    const before = await counts();
+    const res = await postSignals(`[${nps()}, ${nps('a\u0000b')}]`);
+    expect(res.status, res.text).toBe(207);
+    expect(res.body.accepted).toHaveLength(1);
+    expect(res.body.rejected).toEqual([{ index: 1, issues: [expect.objectContaining({ path: 'type' })], quarantineId: expect.any(String) }]);
+    expect(await counts()).toEqual({ signals: before.signals + 1, quarantined: before.quarantined + 1 });
+    const kept = await t.call('GET', `/api/v1/quarantine/${res.body.rejected[0].quarantineId}`);
+    expect(kept.body).toMatchObject({ raw: nps('a\u0000b'), rawExact: true, issues: [{ path: 'type' }] });
+  });
+
+  it('a number too large to represent is refused, not turned into null, and kept as written', async () => {
+    const res = await postSignals(`[${nps('nps', ',"x":1e400')}]`);
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.rejected[0].issues).toEqual([{ path: 'x', message: 'number is too large to represent' }]);
+    expect((await t.call('GET', `/api/v1/quarantine/${res.body.rejected[0].quarantineId}`)).body.raw).toContain('1e400');
+  });
+
+  it('a record refused for a missing referenced record is quarantined', async () => {
+    const body = { accountId: 'acc_missing', email: 'ghost@example.com' };
+    const res = await t.call('POST', '/api/v1/contacts', { body });
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.issues).toEqual([{ path: 'accountId', message: 'no such record' }]);
+    const kept = await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`);
+    expect(kept.body).toMatchObject({ source: 'records:contacts', raw: JSON.stringify(body), issues: [{ path: 'accountId' }] });
+  });
+
+  it('a __proto__ key in attributes is a 400 naming it, never dropped silently', async () => {
+    const raw = '{"name":"Proto","attributes":{"__proto__":{"admin":true},"tier":"gold"}}';
+    const res = await send('POST', '/api/v1/accounts', raw);
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.issues).toEqual([{ path: 'attributes.__proto__', message: expect.stringContaining('__proto__') }]);
+    expect((await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`)).body.raw).toBe(raw);
+    const patch = await send('PATCH', `/api/v1/accounts/${accountId}`, '{"attributes":{"__proto__":1}}');
+    expect(patch.status, patch.text).toBe(400);
+  });
+
+  it('invalid UTF-8 is a 400, and quarantine keeps the exact bytes', async () => {
+    const bytes = new Uint8Array([...Buffer.from('{"type":"nps","note":"'), 0xff, 0xc3, 0x28, ...Buffer.from('"}')]);
+    const res = await postSignals(bytes);
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.issues).toEqual([{ path: '(body)', message: expect.stringContaining('UTF-8') }]);
+    const kept = await t.call('GET', `/api/v1/quarantine/${res.body.quarantineId}`);
+    expect(kept.body.rawExact).toBe(false);
+    expect(Buffer.from(kept.body.rawBase64, 'base64')).toEqual(Buffer.from(bytes));
+    const listed = await t.call('GET', '/api/v1/quarantine?limit=500');
+    expect(listed.body.data.find((q: { id: string }) => q.id === res.body.quarantineId)).toMatchObject({ rawExact: false, rawBase64: kept.body.rawBase64 });
+    const rec = await send('POST', '/api/v1/accounts', bytes);
+    expect(rec.status, rec.text).toBe(400);
+    expect(rec.body.quarantineId).toEqual(expect.any(String));
+  });
+
+  it('every JSON body is checked in one place: a discard reason holding \\u0000 is a 400 naming reason', async () => {
+    const kept = (await postSignals(nps('n\u0000ps'))).body.quarantineId;
+    const res = await send('POST', `/api/v1/quarantine/${kept}/discard`, '{"reason":"spam\\u0000"}');
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.issues).toEqual([{ path: 'reason', message: expect.stringContaining('NUL') }]);
+    expect((await t.call('GET', `/api/v1/quarantine/${kept}`)).body.status).toBe('open');
+  });
+
+  it('a body holding a real NUL byte is kept escaped, with its exact bytes beside', async () => {
+    const line = '{"type":"nps","x":"a\u0000b"}';
+    const res = await postSignals(`${nps()}\n${line}\n`, 'application/x-ndjson');
+    expect(res.status, res.text).toBe(207);
+    const kept = await t.call('GET', `/api/v1/quarantine/${res.body.rejected[0].quarantineId}`);
+    expect(kept.body).toMatchObject({ raw: '{"type":"nps","x":"a\\u0000b"}', rawExact: false });
+    expect(Buffer.from(kept.body.rawBase64, 'base64').toString('utf8')).toBe(line);
+  });
+});
+
+// ---- The property tests: hostile JSON of every kind, to every route that reads a JSON body. ----
+
+/** Any UTF-16 code units: NUL, lone surrogates and all. JSON.stringify writes the hard ones as \u escapes. */
+const anyString = fc.oneof(
+  fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 6 }),
+  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udc00', '\ud83d', '__proto__', 'ok'),
+);
+const hugeNumber = fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '1.7976931348623157e308', '-0', '5e-400');
+/** Nesting far past the limit, as text: building it as a value and serialising it would itself overflow. */
+const deepText = fc.tuple(fc.integer({ min: MAX_JSON_DEPTH - 2, max: 6000 }), fc.boolean()).map(([n, obj]) => (obj ? `${'{"a":'.repeat(n)}1${'}'.repeat(n)}` : nested(n)));
+const leaf = fc.oneof(anyString.map((s) => JSON.stringify(s)), hugeNumber, fc.constantFrom('true', 'null', '7', '"x"'), deepText);
+/** JSON text (always valid JSON) built from hostile parts at any depth. */
+const { json } = fc.letrec<{ json: string; arr: string; obj: string }>((tie) => ({
+  json: fc.oneof({ depthSize: 'small' }, leaf, tie('arr'), tie('obj')),
+  arr: fc.array(tie('json'), { maxLength: 3 }).map((xs) => `[${xs.join(',')}]`),
+  obj: fc.array(fc.tuple(anyString, tie('json')), { maxLength: 3 }).map((kv) => `{${kv.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
+}));
+
+/** A signal, valid or spoiled in one place (type, data, an extra key at the top or in data), or any JSON at all. */
+const signalText = fc.oneof(
+  fc.record({
+    type: fc.oneof(fc.constant('"nps"'), anyString.map((s) => JSON.stringify(s))),
+    score: fc.oneof(fc.constant('7'), fc.constant('7'), hugeNumber, json),
+    top: fc.option(fc.tuple(anyString, json).map(([k, v]) => `,${JSON.stringify(`x${k}`)}:${v}`), { nil: '' }),
+    inData: fc.option(fc.tuple(anyString, json).map(([k, v]) => `,${JSON.stringify(`y${k}`)}:${v}`), { nil: '' }),
+  }).map(({ type, score, top, inData }) => `{"type":${type},"subject":{"customerId":"FZ-1"},"data":{"score":${score}${inData}}${top}}`),
+  json,
+);
+
+/** Puts a raw NUL byte into the text: no longer JSON, so the item is malformed, and kept. */
+const withNulByte = (text: string, at: number) => `${text.slice(0, at % (text.length + 1))}\u0000${text.slice(at % (text.length + 1))}`;
+
+type Form = { kind: 'single'; item: string } | { kind: 'array'; items: string[] } | { kind: 'ndjson'; lines: string[] };
+const form: fc.Arbitrary<Form> = fc.oneof(
+  signalText.filter((s) => !s.startsWith('[')).map((item) => ({ kind: 'single' as const, item })),
+  fc.tuple(signalText, fc.nat()).map(([s, at]) => ({ kind: 'single' as const, item: withNulByte(s, at) })),
+  fc.array(signalText, { minLength: 1, maxLength: 5 }).map((items) => ({ kind: 'array' as const, items })),
+  fc.array(fc.oneof(signalText, fc.tuple(signalText, fc.nat()).map(([s, at]) => withNulByte(s, at))), { minLength: 1, maxLength: 5 })
+    .map((lines) => ({ kind: 'ndjson' as const, lines })),
+);
+
+describe('hostile input: properties', () => {
+  it('signals, single, array and NDJSON: never a 500, and accepted + quarantined = submitted (counted in the tables)', async () => {
+    let submitted = 0;
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(form, async (f) => {
+        const before = await counts();
+        const [res, n] =
+          f.kind === 'single' ? [await postSignals(f.item), 1]
+          : f.kind === 'array' ? [await postSignals(`[${f.items.join(',')}]`), f.items.length]
+          : [await postSignals(f.lines.join('\n'), 'application/x-ndjson'), f.lines.length];
+        expect(res.status, res.text).toBeLessThan(500);
+        const after = await counts();
+        expect(after.signals - before.signals + (after.quarantined - before.quarantined), res.text).toBe(n);
+        submitted += n;
+        refused += after.quarantined - before.quarantined;
+      }),
+      { numRuns: 150, seed: 1212 },
+    );
+    // The generator must exercise both outcomes, or the sum above proves little.
+    expect(refused).toBeGreaterThan(0);
+    expect(refused).toBeLessThan(submitted);
+  });
+
+  it('every record route that reads a body: never a 500, and every refused body is quarantined', async () => {
+    const recordBody = fc.oneof(
+      json,
+      fc.tuple(anyString, json, fc.option(fc.constant(',"accountId":"acc_missing"'), { nil: '' })).map(
+        ([name, attr, ref]) => `{"name":${JSON.stringify(name)},"firstName":"F","subject":"S","sku":"K","attributes":{"k":${attr}}${ref}}`,
+      ),
+      fc.tuple(json, fc.nat()).map(([s, at]) => withNulByte(s, at)),
+    );
+    const kinds = fc.constantFrom(...RECORD_KINDS);
+    await fc.assert(
+      fc.asyncProperty(kinds, fc.constantFrom('POST', 'PATCH'), recordBody, async (kind, method, body) => {
+        const path = method === 'POST' ? `/api/v1/${kind}` : `/api/v1/${kind}/${kind === 'accounts' ? accountId : 'x_missing'}`;
+        const before = await count('SELECT count(*) AS n FROM quarantine WHERE source = $1', [`records:${kind}`]);
+        const res = await send(method, path, body);
+        expect(res.status, res.text).toBeLessThan(500);
+        const kept = await count('SELECT count(*) AS n FROM quarantine WHERE source = $1', [`records:${kind}`]);
+        if (res.status === 400) {
+          expect(res.body.code, res.text).toMatch(/^(validation_failed|malformed_json)$/);
+          if (res.body.code === 'validation_failed') expect(res.body.issues.length, res.text).toBeGreaterThan(0);
+          expect(kept - before, res.text).toBe(1);
+          expect(res.body.quarantineId).toEqual(expect.any(String));
+        } else {
+          expect(kept - before, res.text).toBe(0);
+        }
+      }),
+      { numRuns: 150, seed: 1213 },
+    );
+  });
+});

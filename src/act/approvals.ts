@@ -3,7 +3,7 @@ import type { PolicyGate, PolicyRequestInput } from '../assure/index.ts';
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import { outreachConsent } from '../sense/consent.ts';
-import type { Db, Queryable } from '../store/index.ts';
+import type { Db, Tx } from '../store/index.ts';
 import { executeDecision, type ExecutionResult } from './execute.ts';
 import { isToolAction, TOOLS, type AgentStopReason } from './tools.ts';
 
@@ -27,7 +27,7 @@ interface PendingApproval {
 export const approvalExecutionKey = (approvalId: string) => `approval:${approvalId}`;
 
 /** Locks an approval that can still be decided; an expired one is marked so and refused. */
-async function lockPending(tx: Queryable, id: string, now: Date): Promise<PendingApproval> {
+async function lockPending(tx: Tx, id: string, now: Date): Promise<PendingApproval> {
   const [row] = await tx.query<PendingApproval>(
     `SELECT a.id, a.decision_id, a.status, a.expires_at, p.action, d.request, p.agent_id, p.account_id, p.lead_id, agent_stop_reason(p.agent_id) AS stopped
      FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id

@@ -3,7 +3,7 @@ import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import type { ChurnModelInput } from '../reason/churn-model.ts';
 import type { RegisteredScorer, ServedModels } from '../reason/agents/types.ts';
-import { newId, type Db, type Queryable } from '../store/index.ts';
+import { newId, type Db, type Queryable, type Tx } from '../store/index.ts';
 import { churnRow, MODEL_DATASETS } from './datasets.ts';
 import { DEFAULT_PSI_THRESHOLD, driftReport, referenceProfile, type DriftReport, type DriftStatus, type ReferenceProfile } from './drift.ts';
 import { loadModel, trainModel, type Model } from './models/index.ts';
@@ -126,7 +126,7 @@ async function modelNames(q: Queryable): Promise<string[]> {
 }
 
 /** Locks the model's row for the rest of the transaction (creating it with default settings), so stage changes are serial. */
-async function lockModel(tx: Queryable, name: string): Promise<{ psi_threshold: number; auto_demote: AutoDemote; rules_since: Date | null; rules_replaced: number | null }> {
+async function lockModel(tx: Tx, name: string): Promise<{ psi_threshold: number; auto_demote: AutoDemote; rules_since: Date | null; rules_replaced: number | null }> {
   await tx.query('INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
   const [row] = await tx.query<{ psi_threshold: number; auto_demote: AutoDemote; rules_since: Date | null; rules_replaced: number | null }>(
     'SELECT psi_threshold, auto_demote, rules_since, rules_replaced FROM models WHERE name = $1 FOR UPDATE',
@@ -153,7 +153,7 @@ const ledgerVersion = (type: string, actor: string, row: { id: string; name: str
  * Registers a trained model as a new candidate version. `rows` are the rows it was trained on (the whole table
  * given to training): their profile, and the model's scores of them, are the reference drift is measured against.
  */
-export async function registerModel(tx: Queryable, input: { name: string; model: SerializedModel; rows: readonly RawRow[]; actor: string; now: Date }): Promise<VersionView> {
+export async function registerModel(tx: Tx, input: { name: string; model: SerializedModel; rows: readonly RawRow[]; actor: string; now: Date }): Promise<VersionView> {
   const { name, actor, now } = input;
   if (!NAME.test(name)) throw new AppError('validation_failed', `bad model name '${name}'`, [{ path: 'name', message: 'lower-case letters, digits, - and _, starting with a letter' }]);
   if (input.rows.length === 0) throw new AppError('validation_failed', 'a model is registered with the rows it was trained on', [{ path: 'rows', message: 'none given' }]);
@@ -206,7 +206,7 @@ export async function trainAndRegister(db: Db, name: string, options: TrainInput
 
 /** Moves a version to champion or challenger. A new champion retires the old one (and remembers it, for rollback). */
 export async function promoteVersion(
-  tx: Queryable,
+  tx: Tx,
   input: { name: string; version: number; stage: 'champion' | 'challenger'; reason?: string; actor: string; now: Date },
 ): Promise<VersionView> {
   const { name, version, stage, actor, now } = input;
@@ -250,7 +250,7 @@ export async function promoteVersion(
   return toVersion((await versionRow(tx, name, version))!);
 }
 
-async function retire(tx: Queryable, row: { id: string }, reason: string, forDrift: boolean, now: Date): Promise<void> {
+async function retire(tx: Tx, row: { id: string }, reason: string, forDrift: boolean, now: Date): Promise<void> {
   await tx.query("UPDATE model_versions SET stage = 'retired', retired_at = $2, retired_reason = $3, drift_demoted = $4 WHERE id = $1", [row.id, now.toISOString(), reason, forDrift]);
 }
 
@@ -258,7 +258,7 @@ async function retire(tx: Queryable, row: { id: string }, reason: string, forDri
  * Back to the previous champion: the one the current champion replaced, or, when rules stand in after a drift
  * demotion, the champion that was demoted. The current champion is retired.
  */
-export async function rollbackModel(tx: Queryable, input: { name: string; reason?: string; actor: string; now: Date }): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
+export async function rollbackModel(tx: Tx, input: { name: string; reason?: string; actor: string; now: Date }): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
   const { name, actor, now } = input;
   await requireModel(tx, name);
   const model = await lockModel(tx, name);
@@ -289,7 +289,7 @@ export async function loadModelSettings(q: Queryable, name: string): Promise<Mod
 }
 
 /** Replaces a model's drift settings (fields left out take their defaults); ledgered. */
-export async function saveModelSettings(tx: Queryable, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
+export async function saveModelSettings(tx: Tx, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
   await requireModel(tx, name);
   await lockModel(tx, name);
   await tx.query('UPDATE models SET psi_threshold = $2, auto_demote = $3, drift_check_hours = $4, updated_by = $5, updated_at = now() WHERE name = $1', [
@@ -465,7 +465,7 @@ export async function runDriftCheck(db: Db, name: string, actor: string, now: Da
 }
 
 /** The champion's line of predecessors (what it replaced, and so on), first one not itself demoted for drift. */
-async function lastGood(tx: Queryable, name: string, from: VersionRow): Promise<VersionRow | null> {
+async function lastGood(tx: Tx, name: string, from: VersionRow): Promise<VersionRow | null> {
   const seen = new Set([from.version]);
   let next = from.replaced_version;
   while (next !== null && !seen.has(next)) {

@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import type { Queryable } from '../store/index.ts';
+import type { Queryable, Tx } from '../store/index.ts';
 import { AGENTS, agentById, type Agent, type AgentAction, type AutonomyLevel } from './agents/index.ts';
 
 /** An agent as it runs: its manifest, whether it is paused, and the autonomy in force per action. */
@@ -39,7 +39,7 @@ export async function listAgents(q: Queryable): Promise<AgentView[]> {
 
 /** Pauses or resumes an agent, or sets its autonomy for some of its actions; each change goes to the ledger. */
 export async function updateAgent(
-  tx: Queryable,
+  tx: Tx,
   id: string,
   change: { paused?: boolean; autonomy?: Partial<Record<AgentAction, AutonomyLevel>> },
   actor: string,
@@ -84,7 +84,7 @@ export async function loadKillSwitch(q: Queryable): Promise<KillSwitch> {
  * Engages (a reason is required) or releases the kill switch; ledgered as `agents.kill_switch`. Each agent's own pause
  * is left as it is, so releasing resumes only the agents that were not paused on their own.
  */
-export async function setKillSwitch(tx: Queryable, change: { engaged: boolean; reason?: string }, actor: string, now = new Date()): Promise<KillSwitch> {
+export async function setKillSwitch(tx: Tx, change: { engaged: boolean; reason?: string }, actor: string, now = new Date()): Promise<KillSwitch> {
   const reason = change.reason?.trim() || null;
   if (change.engaged && !reason) throw new AppError('validation_failed', 'engaging the kill switch needs a reason', [{ path: 'reason', message: 'required when engaging, 1 to 500 characters' }]);
   if (reason && reason.length > 500) throw new AppError('validation_failed', 'the reason is too long', [{ path: 'reason', message: 'at most 500 characters' }]);

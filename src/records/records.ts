@@ -2,7 +2,7 @@ import { RECORD_INPUTS, toFieldIssues, unstorableText, type RecordKind } from '.
 import { AppError } from '../errors.ts';
 import { publish } from '../bus/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import { newId, type Db, type Queryable } from '../store/index.ts';
+import { newId, type Db, type Queryable, type Tx } from '../store/index.ts';
 import { syncRecordPeople } from '../sense/identity/people.ts';
 import { registerIdentities, releaseIdentities, releaseOwner } from './identities.ts';
 
@@ -32,7 +32,7 @@ export type RecordRow = Record<string, unknown> & { id: string; version: number 
 /** Published when a case is created, changed or deleted, so the customer's open-case count follows. */
 export const CASES_CHANGED = 'cases.changed';
 
-async function announce(tx: Queryable, kind: RecordKind, before: RecordRow | null, after: RecordRow | null): Promise<void> {
+async function announce(tx: Tx, kind: RecordKind, before: RecordRow | null, after: RecordRow | null): Promise<void> {
   if (kind !== 'cases') return;
   const accountIds = [...new Set([before?.accountId, after?.accountId].filter((a): a is string => typeof a === 'string'))];
   if (accountIds.length) await publish(tx, CASES_CHANGED, { accountIds });
@@ -90,7 +90,7 @@ export async function createRecord(db: Db, kind: RecordKind, input: Record<strin
 }
 
 /** Inserts within an open transaction; used by imports and intake that batch their own transactions. */
-export async function insertRecord(tx: Queryable, kind: RecordKind, input: Record<string, unknown>, actor: string): Promise<RecordRow> {
+export async function insertRecord(tx: Tx, kind: RecordKind, input: Record<string, unknown>, actor: string): Promise<RecordRow> {
   const cols = { id: newId(TABLES[kind].prefix), ...toColumns(kind, input) };
   const names = Object.keys(cols);
   const [row] = await tx.query<Record<string, unknown>>(
@@ -163,7 +163,7 @@ export async function updateRecord(
 
 /** Applies a validated partial update inside the caller's transaction (tools run inside theirs). */
 export async function patchRecord(
-  tx: Queryable,
+  tx: Tx,
   kind: RecordKind,
   id: string,
   patch: Record<string, unknown>,

@@ -3,7 +3,7 @@ import type { SignalGates } from '../config.ts';
 import { publish } from '../bus/index.ts';
 import { appendToLedger, canonicalJson, lockLedger, sha256, type LedgerEvent } from '../ledger/index.ts';
 import { claimIdentities, identityKeys, lookupIdentities, type IdentityClaim, type IdentityKey } from '../records/index.ts';
-import { insertRows, newId, type Db, type Queryable } from '../store/index.ts';
+import { insertRows, newId, type Db, type Tx } from '../store/index.ts';
 import { personFields, registerPeople, resolveNewProfiles, type PersonEntry, type Placement } from './identity/index.ts';
 import { pointFor } from './consent.ts';
 import { admitSignal, PLACEHOLDER_ACCOUNT_NAME } from './quality.ts';
@@ -72,7 +72,7 @@ interface Pending {
   refusal?: FieldIssue;
 }
 
-export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ctx: IntakeContext): Promise<IntakeOutcome> {
+export async function ingestInTransaction(tx: Tx, items: IntakeItem[], ctx: IntakeContext): Promise<IntakeOutcome> {
   // Intake commits holding the ledger lock anyway; taking it first also serialises the
   // lookup-then-create of new profiles, so concurrent batches never make twins of one subject.
   const receivedAt = new Date().toISOString();
@@ -178,7 +178,7 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
  * profile (an account), or a lead for `lead_form`; identifiers the profile did not have yet are added
  * to it. Two signals in one batch naming the same unknown subject share one new profile.
  */
-async function resolveSubjects(tx: Queryable, batch: Pending[], ctx: IntakeContext, now: Date): Promise<{ events: LedgerEvent[] }> {
+async function resolveSubjects(tx: Tx, batch: Pending[], ctx: IntakeContext, now: Date): Promise<{ events: LedgerEvent[] }> {
   const known = await lookupIdentities(tx, batch.flatMap((p) => p.keys));
   const keyOf = (k: IdentityKey) => `${k.kind}:${k.value}`;
   const newAccounts: Record<string, unknown>[] = [];
@@ -243,7 +243,7 @@ async function resolveSubjects(tx: Queryable, batch: Pending[], ctx: IntakeConte
  * for a newcomer is resolved against the people already known and may be folded into one of them; the batch's
  * signals then belong to that profile. A known subject's person record just joins its profile, for survivorship.
  */
-async function resolveDescribedPeople(tx: Queryable, batch: Pending[], ctx: IntakeContext, now: Date): Promise<void> {
+async function resolveDescribedPeople(tx: Tx, batch: Pending[], ctx: IntakeContext, now: Date): Promise<void> {
   const entry = (p: Pending): PersonEntry => ({
     id: `signals:${p.id}`, sourceKind: 'signals', sourceId: p.id, source: p.signal.source ?? ctx.source, accountId: p.owner!.accountId, leadId: p.owner!.leadId,
     fields: personFields({ ...p.signal.subject.person, email: p.signal.subject.email, phone: p.signal.subject.phone }),

@@ -2,7 +2,7 @@ import { storableText, type FieldIssue } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 import type { LedgerEvent } from '../ledger/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import { insertRows, newId, type Queryable } from '../store/index.ts';
+import { insertRows, newId, type Queryable, type Tx } from '../store/index.ts';
 
 export interface QuarantineInput {
   source: string;
@@ -50,12 +50,12 @@ export function quarantineRows(items: QuarantineInput[], actor: string): { rows:
   return { rows, events };
 }
 
-export async function insertQuarantine(tx: Queryable, rows: Record<string, unknown>[]): Promise<void> {
+export async function insertQuarantine(tx: Tx, rows: Record<string, unknown>[]): Promise<void> {
   await insertRows(tx, 'quarantine', { id: 'text', source: 'text', reason: 'text', issues: 'jsonb', raw: 'text', signal_source: 'text' }, rows);
 }
 
 /** Quarantines input that never reached validation (malformed JSON, oversized body) in its own transaction. */
-export async function quarantineNow(db: { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> }, item: QuarantineInput, actor: string): Promise<string> {
+export async function quarantineNow(db: { transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> }, item: QuarantineInput, actor: string): Promise<string> {
   const { rows, events } = quarantineRows([item], actor);
   await db.transaction(async (tx) => {
     await insertQuarantine(tx, rows);
@@ -98,7 +98,7 @@ export async function getQuarantine(q: Queryable, id: string): Promise<Quarantin
  * Locks a quarantine item and checks it is still open. Callers take this lock before anything that
  * appends to the ledger, so resubmit and discard lock in one order and cannot deadlock.
  */
-export async function lockOpenQuarantine(tx: Queryable, id: string): Promise<void> {
+export async function lockOpenQuarantine(tx: Tx, id: string): Promise<void> {
   const [row] = await tx.query<{ status: string }>('SELECT status FROM quarantine WHERE id = $1 FOR UPDATE', [id]);
   if (!row) throw new AppError('not_found', `no quarantine record ${id}`);
   if (row.status !== 'open') throw new AppError('conflict', `quarantine record ${id} is already ${row.status}`);
@@ -109,7 +109,7 @@ export async function lockOpenQuarantine(tx: Queryable, id: string): Promise<voi
  * quarantine record; the ledger notes only that one was given.
  */
 export async function closeQuarantine(
-  tx: Queryable,
+  tx: Tx,
   id: string,
   status: 'resubmitted' | 'discarded',
   resolution: { signalId?: string; corrected?: boolean; reason?: string },

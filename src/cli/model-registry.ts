@@ -52,8 +52,8 @@ export async function modelRegistryCommand(args: string[], config: Config): Prom
     const now = new Date();
     try {
       if (sub === 'list') result = name ? await getModel(db, name) : await listModels(db);
-      else if (sub === 'promote') result = await db.transaction((tx) => promoteVersion(tx, { name: name!, version: versionNumber, stage: stage as 'champion' | 'challenger', actor: CLI_ACTOR, now, ...reason }));
-      else if (sub === 'rollback') result = await db.transaction((tx) => rollbackModel(tx, { name: name!, actor: CLI_ACTOR, now, ...reason }));
+      else if (sub === 'promote') result = await promoteVersion(db, { name: name!, version: versionNumber, stage: stage as 'champion' | 'challenger', actor: CLI_ACTOR, now, ...reason });
+      else if (sub === 'rollback') result = await rollbackModel(db, { name: name!, actor: CLI_ACTOR, now, ...reason });
       else result = await runDriftCheck(db, name!, CLI_ACTOR, now);
     } finally {
       await db.close();

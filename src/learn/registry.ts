@@ -205,7 +205,11 @@ export async function trainAndRegister(db: Db, name: string, options: TrainInput
 }
 
 /** Moves a version to champion or challenger. A new champion retires the old one (and remembers it, for rollback). */
-export async function promoteVersion(
+export async function promoteVersion(db: Db, input: Parameters<typeof promoteInTransaction>[1]): Promise<VersionView> {
+  return db.transaction((tx) => promoteInTransaction(tx, input));
+}
+
+async function promoteInTransaction(
   tx: Tx,
   input: { name: string; version: number; stage: 'champion' | 'challenger'; reason?: string; actor: string; now: Date },
 ): Promise<VersionView> {
@@ -258,7 +262,11 @@ async function retire(tx: Tx, row: { id: string }, reason: string, forDrift: boo
  * Back to the previous champion: the one the current champion replaced, or, when rules stand in after a drift
  * demotion, the champion that was demoted. The current champion is retired.
  */
-export async function rollbackModel(tx: Tx, input: { name: string; reason?: string; actor: string; now: Date }): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
+export async function rollbackModel(db: Db, input: { name: string; reason?: string; actor: string; now: Date }): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
+  return db.transaction((tx) => rollbackInTransaction(tx, input));
+}
+
+async function rollbackInTransaction(tx: Tx, input: { name: string; reason?: string; actor: string; now: Date }): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
   const { name, actor, now } = input;
   await requireModel(tx, name);
   const model = await lockModel(tx, name);
@@ -289,7 +297,11 @@ export async function loadModelSettings(q: Queryable, name: string): Promise<Mod
 }
 
 /** Replaces a model's drift settings (fields left out take their defaults); ledgered. */
-export async function saveModelSettings(tx: Tx, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
+export async function saveModelSettings(db: Db, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
+  return db.transaction((tx) => saveSettingsInTransaction(tx, name, settings, actor));
+}
+
+async function saveSettingsInTransaction(tx: Tx, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
   await requireModel(tx, name);
   await lockModel(tx, name);
   await tx.query('UPDATE models SET psi_threshold = $2, auto_demote = $3, drift_check_hours = $4, updated_by = $5, updated_at = now() WHERE name = $1', [

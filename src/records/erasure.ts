@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { RECORD_KINDS, toFieldIssues } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 import { appendToLedger, lockLedger, type LedgerEvent } from '../ledger/index.ts';
-import { newId, type Tx } from '../store/index.ts';
+import { newId, type Db, type Tx } from '../store/index.ts';
 import { normalizeEmail, normalizeExternalId, normalizePhone } from './normalize.ts';
 
 /** What an erasure request carries: the customer repeated, so a wrong id in the path erases no one. */
@@ -268,7 +268,11 @@ async function quarantineNaming(tx: Tx, ids: Identifiers): Promise<{ id: string;
  * the ledger's references survive; the ledger itself never held personal data and is not touched, only appended to.
  * Erasing an erased customer again erases what has arrived since (signals naming the customer id still reach it).
  */
-export async function eraseSubject(tx: Tx, key: string, request: ErasureRequest, actor: string, now: Date): Promise<ErasureResult> {
+export async function eraseSubject(db: Db, key: string, request: ErasureRequest, actor: string, now: Date): Promise<ErasureResult> {
+  return db.transaction((tx) => eraseInTransaction(tx, key, request, actor, now));
+}
+
+async function eraseInTransaction(tx: Tx, key: string, request: ErasureRequest, actor: string, now: Date): Promise<ErasureResult> {
   // NO KEY UPDATE serialises erasures of one customer without blocking intake's foreign-key checks on the row.
   type Row = { id: string; customer_id: string; erased_at: Date | null; deleted_at: Date | null; merged_into: string | null };
   const lock = 'SELECT id, customer_id, erased_at, deleted_at, merged_into FROM accounts WHERE id = $1 OR customer_id = $1 ORDER BY id LIMIT 1 FOR NO KEY UPDATE';

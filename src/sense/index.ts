@@ -1,4 +1,4 @@
-export { ingestSignals, ingestInTransaction, SIGNALS_ACCEPTED } from './intake.ts';
+export { ingestSignals, ingestInTransaction, resubmitQuarantined, SIGNALS_ACCEPTED } from './intake.ts';
 export { IntakeQueue } from './intake-queue.ts';
 export type { IntakeItem, IntakeOutcome, IntakeContext, AcceptedSignal, SignalsAcceptedEvent } from './intake.ts';
 export { featuresAt, refreshFeatures, subscribeFeatureUpdates, type CustomerFeatures } from './features.ts';
@@ -7,7 +7,7 @@ export type { Profile, TimelineItem, ConsentHistoryItem, ChurnInput, FeatureHist
 export type { ConsentOverview, ConsentRecordState, EffectiveConsent } from './profile.ts';
 export { addressOutreach, confirmConsent, consentFacts, decidingConsent, grants, outreachConsent, pointFor, pointsFor } from './consent.ts';
 export type { Addressed, ConsentFact, ContactDetails, OutreachRequest, OutreachSubject, OutreachTarget } from './consent.ts';
-export { listQuarantine, getQuarantine, lockOpenQuarantine, closeQuarantine, quarantineNow } from './quarantine.ts';
+export { listQuarantine, getQuarantine, lockOpenQuarantine, closeQuarantine, discardQuarantined, quarantineNow } from './quarantine.ts';
 export type { QuarantineRecord } from './quarantine.ts';
 export { scoreSentiment } from './sentiment.ts';
 export { admitSignal, profileQuality, sourceQuality, signalGateIssues, QUALITY_RULES, PLACEHOLDER_ACCOUNT_NAME } from './quality.ts';

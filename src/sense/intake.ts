@@ -1,13 +1,14 @@
 import type { FieldIssue, Signal } from '../contracts/index.ts';
 import type { SignalGates } from '../config.ts';
 import { publish } from '../bus/index.ts';
+import { AppError } from '../errors.ts';
 import { appendToLedger, canonicalJson, lockLedger, sha256, type LedgerEvent } from '../ledger/index.ts';
 import { claimIdentities, identityKeys, lookupIdentities, type IdentityClaim, type IdentityKey } from '../records/index.ts';
 import { insertRows, newId, type Db, type Tx } from '../store/index.ts';
 import { personFields, registerPeople, resolveNewProfiles, type PersonEntry, type Placement } from './identity/index.ts';
 import { pointFor } from './consent.ts';
 import { admitSignal, PLACEHOLDER_ACCOUNT_NAME } from './quality.ts';
-import { insertQuarantine, quarantineRows, type QuarantineInput } from './quarantine.ts';
+import { closeQuarantine, insertQuarantine, lockOpenQuarantine, quarantineRows, type QuarantineInput } from './quarantine.ts';
 import { scoreSentiment } from './sentiment.ts';
 
 export const SIGNALS_ACCEPTED = 'signals.accepted';
@@ -58,6 +59,27 @@ export interface SignalsAcceptedEvent {
 /** Ingests a batch in one transaction. Valid items are stored even when others in the batch fail. */
 export async function ingestSignals(db: Db, items: IntakeItem[], ctx: IntakeContext): Promise<IntakeOutcome> {
   return db.transaction((tx) => ingestInTransaction(tx, items, ctx));
+}
+
+/**
+ * Resubmits an open quarantine item as `item` (what was kept, or a correction): the signal is taken in and the item
+ * closed in one transaction. A signal still invalid is refused with its issues and the item stays open.
+ */
+export async function resubmitQuarantined(
+  db: Db,
+  id: string,
+  item: unknown,
+  ctx: { actor: string; now: Date; corrected: boolean; gates?: SignalGates },
+): Promise<IntakeOutcome> {
+  return db.transaction(async (tx) => {
+    await lockOpenQuarantine(tx, id);
+    const result = await ingestInTransaction(tx, [{ value: item }], { actor: ctx.actor, source: 'quarantine', quarantine: false, now: ctx.now, ...(ctx.gates ? { gates: ctx.gates } : {}) });
+    const rejected = result.rejected[0];
+    if (rejected) throw new AppError('validation_failed', 'the signal is still invalid; the quarantine item stays open', rejected.issues);
+    const signalId = result.accepted[0]?.id ?? result.duplicates[0]?.id;
+    await closeQuarantine(tx, id, 'resubmitted', { signalId, corrected: ctx.corrected }, ctx.actor);
+    return result;
+  });
 }
 
 interface Pending {

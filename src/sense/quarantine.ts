@@ -2,7 +2,7 @@ import { storableText, type FieldIssue } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 import type { LedgerEvent } from '../ledger/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import { insertRows, newId, type Queryable, type Tx } from '../store/index.ts';
+import { insertRows, newId, type Db, type Queryable, type Tx } from '../store/index.ts';
 
 export interface QuarantineInput {
   source: string;
@@ -102,6 +102,14 @@ export async function lockOpenQuarantine(tx: Tx, id: string): Promise<void> {
   const [row] = await tx.query<{ status: string }>('SELECT status FROM quarantine WHERE id = $1 FOR UPDATE', [id]);
   if (!row) throw new AppError('not_found', `no quarantine record ${id}`);
   if (row.status !== 'open') throw new AppError('conflict', `quarantine record ${id} is already ${row.status}`);
+}
+
+/** Closes an open item without ingesting it; the reason stays with the item. */
+export async function discardQuarantined(db: Db, id: string, reason: string, actor: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await lockOpenQuarantine(tx, id);
+    await closeQuarantine(tx, id, 'discarded', { reason }, actor);
+  });
 }
 
 /**

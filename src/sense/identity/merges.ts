@@ -1,7 +1,7 @@
 import { AppError } from '../../errors.ts';
 import { appendToLedger } from '../../ledger/index.ts';
 import { identityKeys } from '../../records/normalize.ts';
-import { newId, type Queryable, type Tx } from '../../store/index.ts';
+import { newId, type Db, type Queryable, type Tx } from '../../store/index.ts';
 import { refreshFeatures } from '../features.ts';
 import type { PairExplanation } from './engine.ts';
 import type { PersonFields } from './people.ts';
@@ -64,6 +64,11 @@ export interface MergeInput {
   now: Date;
 }
 
+/** A steward's merge of two profiles, in its own transaction. */
+export async function stewardMerge(db: Db, input: Omit<MergeInput, 'rule'>): Promise<MergeRecord> {
+  return db.transaction((tx) => mergeProfiles(tx, { ...input, rule: 'steward' }));
+}
+
 /** Folds `mergedId` into `survivorId` in the caller's transaction; ledgered, features recomputed. */
 export async function mergeProfiles(tx: Tx, input: MergeInput): Promise<MergeRecord> {
   const survivor = await liveAccount(tx, input.survivorId, 'survivorId');
@@ -102,7 +107,11 @@ export async function mergeProfiles(tx: Tx, input: MergeInput): Promise<MergeRec
  * Undoes a merge: the rows it moved go back, with the signals that reached the survivor since through an identifier
  * the merged profile brought; the merged profile is live again and both profiles' features are recomputed.
  */
-export async function unmergeProfiles(tx: Tx, mergeId: string, actor: string, now: Date): Promise<MergeRecord & { followed: number }> {
+export async function unmergeProfiles(db: Db, mergeId: string, actor: string, now: Date): Promise<MergeRecord & { followed: number }> {
+  return db.transaction((tx) => unmergeInTransaction(tx, mergeId, actor, now));
+}
+
+async function unmergeInTransaction(tx: Tx, mergeId: string, actor: string, now: Date): Promise<MergeRecord & { followed: number }> {
   const [row] = await tx.query<Record<string, unknown>>('SELECT * FROM identity_merges WHERE id = $1 FOR UPDATE', [mergeId]);
   if (!row) throw new AppError('not_found', `no merge ${mergeId}`);
   if (row.unmerged_at) throw new AppError('conflict', `merge ${mergeId} was already undone`, [{ path: 'id', message: 'already unmerged' }]);
@@ -218,7 +227,11 @@ export async function listReviews(q: Queryable, opts: { status: string; limit: n
 }
 
 /** A steward's answer: merge the two profiles (the candidate, the older, survives) or keep them apart. */
-export async function decideReview(tx: Tx, id: string, decision: 'merge' | 'keep_apart', actor: string, now: Date): Promise<IdentityReview> {
+export async function decideReview(db: Db, id: string, decision: 'merge' | 'keep_apart', actor: string, now: Date): Promise<IdentityReview> {
+  return db.transaction((tx) => decideInTransaction(tx, id, decision, actor, now));
+}
+
+async function decideInTransaction(tx: Tx, id: string, decision: 'merge' | 'keep_apart', actor: string, now: Date): Promise<IdentityReview> {
   const [row] = await tx.query<{ status: string; account_id: string; candidate_id: string; score: string }>('SELECT * FROM identity_reviews WHERE id = $1 FOR UPDATE', [id]);
   if (!row) throw new AppError('not_found', `no identity review ${id}`);
   if (row.status !== 'open') throw new AppError('conflict', `review ${id} is ${row.status}, not open`, [{ path: 'id', message: `already ${row.status}` }]);

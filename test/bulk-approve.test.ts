@@ -136,7 +136,7 @@ describe('POST /api/v1/approvals/bulk-approve', () => {
     try {
       const res = await bulk([a, b]);
       expect(res.status).toBe(200);
-      for (const r of res.body.results) expect(r).toEqual({ id: expect.any(String), ok: false, error: { code: 'conflict', message: expect.stringContaining('kill switch is engaged') } });
+      for (const r of res.body.results) expect(r).toEqual({ id: expect.any(String), ok: false, error: { code: 'kill_switch.on', message: expect.stringContaining('kill switch is engaged') } });
       expect(await status([a, b])).toEqual(['pending', 'pending']);
       expect(await executions()).toBe(before);
     } finally {
@@ -205,5 +205,30 @@ describe('approving when the action fails (create_task tool faked to throw after
     expect(retry.body.results).toEqual([{ id: flaky, ok: true, execution: expect.objectContaining({ status: 'succeeded', replayed: false }) }]);
     expect(await executionsOf(flaky)).toBe(1);
     expect(await tasksTitled('flaky in bulk')).toBe(1);
+  });
+});
+
+describe('approval errors carry domain codes', () => {
+  const approveOne = (id: string) => t.call('POST', `/api/v1/approvals/${id}/approve`, { body: {} });
+
+  it('names an unknown, decided or expired approval, and a paused agent', async () => {
+    expect((await approveOne('appr_nope')).body).toMatchObject({ status: 404, code: 'approval.not_found', type: 'urn:acs:problem:approval.not_found' });
+
+    const once = await pending();
+    expect((await approveOne(once)).status).toBe(200);
+    expect((await approveOne(once)).body).toMatchObject({ status: 409, code: 'approval.already_decided', detail: expect.stringContaining('already approved') });
+
+    const expired = await pending({ ttlMs: 1 });
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await approveOne(expired)).body).toMatchObject({ status: 409, code: 'approval.expired' });
+
+    const waiting = await pending({ agentId: 'data-stewardship' });
+    expect((await t.call('PATCH', '/api/v1/agents/data-stewardship', { body: { paused: true } })).status).toBe(200);
+    try {
+      expect((await approveOne(waiting)).body).toMatchObject({ status: 409, code: 'agent.paused' });
+      expect(await status([waiting])).toEqual(['pending']);
+    } finally {
+      await t.call('PATCH', '/api/v1/agents/data-stewardship', { body: { paused: false } });
+    }
   });
 });

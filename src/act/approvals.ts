@@ -34,9 +34,9 @@ async function lockPending(tx: Tx, id: string, now: Date): Promise<PendingApprov
      WHERE a.id = $1 FOR UPDATE OF a`,
     [id],
   );
-  if (!row) throw new AppError('not_found', `no approval ${id}`);
-  if (row.status !== 'pending') throw new AppError('conflict', `approval ${id} was already ${row.status}`);
-  if (new Date(row.expires_at) <= now) throw new AppError('conflict', `approval ${id} expired at ${new Date(row.expires_at).toISOString()}`);
+  if (!row) throw new AppError('approval.not_found', `no approval ${id}`);
+  if (row.status !== 'pending') throw new AppError('approval.already_decided', `approval ${id} was already ${row.status}`);
+  if (new Date(row.expires_at) <= now) throw new AppError('approval.expired', `approval ${id} expired at ${new Date(row.expires_at).toISOString()}`);
   return row;
 }
 
@@ -62,9 +62,9 @@ async function approveInTransaction(tx: Tx, gate: PolicyGate, id: string, opts: 
   const pending = await lockPending(tx, id, now);
   // Rejecting stays possible while an agent is stopped; approving would let it act.
   if (pending.stopped === 'kill_switch') {
-    throw new AppError('conflict', 'the kill switch is engaged: no proposal can be approved until an admin releases it (rejecting still works)');
+    throw new AppError('kill_switch.on', 'the kill switch is engaged: no proposal can be approved until an admin releases it (rejecting still works)');
   }
-  if (pending.stopped === 'paused') throw new AppError('conflict', `agent ${pending.agent_id} is paused: resume it before approving its proposals, or reject this one`);
+  if (pending.stopped === 'paused') throw new AppError('agent.paused', `agent ${pending.agent_id} is paused: resume it before approving its proposals, or reject this one`);
   let edited: Record<string, unknown> | null = null;
   if (opts.editedParams !== undefined) {
     if (!isToolAction(pending.action)) throw new AppError('bad_request', `unknown action ${pending.action}`);
@@ -81,7 +81,7 @@ async function approveInTransaction(tx: Tx, gate: PolicyGate, id: string, opts: 
       : pending.request.context.hasConsent;
     const recheck = gate.decide({ ...pending.request, context: { ...pending.request.context, amountCents, hasConsent } });
     if (recheck.outcome === 'deny') {
-      throw new AppError('forbidden', `policy refuses the edited parameters: ${recheck.reasons.join('; ')}`, [], { policyIds: recheck.policyIds });
+      throw new AppError('policy.denied', `policy refuses the edited parameters: ${recheck.reasons.join('; ')}`, [], { policyIds: recheck.policyIds });
     }
   }
   await tx.query("UPDATE approvals SET status = 'approved', decided_by = $2, decided_at = $3, edited_params = $4::jsonb, last_error = NULL WHERE id = $1", [

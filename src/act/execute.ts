@@ -49,12 +49,12 @@ export async function executeInTransaction(tx: Tx, req: ExecutionRequest): Promi
   await lockKey(tx, req.idempotencyKey);
   const done = await previous(tx, req.idempotencyKey);
   if (done) {
-    if (done.decision_id !== req.decisionId) throw new AppError('conflict', `idempotency key ${req.idempotencyKey} was used for decision ${done.decision_id}`);
+    if (done.decision_id !== req.decisionId) throw new AppError('execution.key_reused', `idempotency key ${req.idempotencyKey} was used for decision ${done.decision_id}`);
     return { idempotencyKey: req.idempotencyKey, action: done.action, status: done.status, result: done.result, replayed: true };
   }
   const grant = await loadGrant(tx, req.decisionId);
-  if (grant.agentStopped === 'kill_switch') throw new AppError('conflict', 'the kill switch is engaged: no agent\'s action runs until an admin releases it');
-  if (grant.agentStopped === 'paused') throw new AppError('conflict', `agent ${grant.agentId} is paused: nothing it proposed runs until an admin resumes it`);
+  if (grant.agentStopped === 'kill_switch') throw new AppError('kill_switch.on', 'the kill switch is engaged: no agent\'s action runs until an admin releases it');
+  if (grant.agentStopped === 'paused') throw new AppError('agent.paused', `agent ${grant.agentId} is paused: nothing it proposed runs until an admin resumes it`);
   const tool = TOOLS[grant.action];
   const params = tool.params.safeParse(grant.params);
   if (!params.success) {

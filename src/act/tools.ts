@@ -199,11 +199,11 @@ export async function loadGrant(tx: Tx, decisionId: string): Promise<Grant> {
      WHERE d.id = $1`,
     [decisionId],
   );
-  if (!row) throw new AppError('forbidden', `no recorded policy decision ${decisionId}: nothing runs without one`);
+  if (!row) throw new AppError('policy.denied', `no recorded policy decision ${decisionId}: nothing runs without one`);
   const allowed = row.outcome === 'execute' || (row.outcome === 'approval' && row.approval_status === 'approved');
   if (!allowed || row.proposal_status === 'held_out') {
     const why = row.proposal_status === 'held_out' ? 'the customer is in the holdout' : row.outcome === 'approval' ? `its approval is ${row.approval_status ?? 'missing'}` : `the policy outcome was ${row.outcome}`;
-    throw new AppError('forbidden', `decision ${decisionId} does not allow execution: ${why}`);
+    throw new AppError('policy.denied', `decision ${decisionId} does not allow execution: ${why}`);
   }
   if (!isToolAction(row.action)) throw new AppError('bad_request', `unknown action ${row.action}`);
   return {
@@ -220,7 +220,7 @@ function guarded<P>(action: ToolAction, tool: Tool<P>) {
     /** Runs the tool for an allowing decision of this very action; anything else is refused before any effect. */
     run: async (tx: Tx, g: GrantedContext, params: P) => {
       const grant = await loadGrant(tx, g.decisionId);
-      if (grant.action !== action) throw new AppError('forbidden', `decision ${g.decisionId} allows ${grant.action}, not ${action}`);
+      if (grant.action !== action) throw new AppError('policy.denied', `decision ${g.decisionId} allows ${grant.action}, not ${action}`);
       return tool.run(tx, context(grant, g), params);
     },
     compensate: async (tx: Tx, g: GrantedContext, result: Record<string, unknown>) => {

@@ -116,7 +116,7 @@ async function requireModel(q: Queryable, name: string): Promise<void> {
   const [row] = NAME.test(name) ? await q.query('SELECT 1 FROM models WHERE name = $1', [name]) : [];
   if (!row) {
     const known = await modelNames(q);
-    throw new AppError('not_found', `no model '${name}'; known: ${known.join(', ')}`);
+    throw new AppError('model.not_found', `no model '${name}'; known: ${known.join(', ')}`);
   }
 }
 
@@ -182,13 +182,13 @@ export async function registerModel(tx: Tx, input: { name: string; model: Serial
 export async function trainAndRegister(db: Db, name: string, options: TrainInput, actor: string, now: Date): Promise<VersionView> {
   await requireModel(db, name);
   const dataset = MODEL_DATASETS[name];
-  if (!dataset) throw new AppError('conflict', `model '${name}' has no training data definition in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be trained here`);
+  if (!dataset) throw new AppError('model.not_ready', `model '${name}' has no training data definition in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be trained here`);
   const rows = await dataset.loadTraining(db);
   const positives = rows.filter((r) => String(r[dataset.target]) === dataset.positive).length;
   const negatives = rows.length - positives;
   if (rows.length < MIN_TRAINING_ROWS || positives < MIN_PER_OUTCOME || negatives < MIN_PER_OUTCOME) {
     throw new AppError(
-      'conflict',
+      'model.not_ready',
       `too few examples to train ${name}: found ${rows.length} ${dataset.describe} (${positives} ${dataset.target}, ${negatives} not); ` +
         `need at least ${MIN_TRAINING_ROWS}, with ${MIN_PER_OUTCOME} of each outcome`,
       [],
@@ -217,10 +217,10 @@ async function promoteInTransaction(
   await requireModel(tx, name);
   await lockModel(tx, name);
   const target = await versionRow(tx, name, version);
-  if (!target) throw new AppError('not_found', `model ${name} has no version ${version}`);
-  if (target.stage === stage) throw new AppError('conflict', `${name} v${version} is already the ${stage}`);
+  if (!target) throw new AppError('model.not_found', `model ${name} has no version ${version}`);
+  if (target.stage === stage) throw new AppError('model.stage_conflict', `${name} v${version} is already the ${stage}`);
   if (stage === 'challenger' && target.stage === 'champion') {
-    throw new AppError('conflict', `${name} v${version} is the champion; promote another version to champion, or roll back, first`);
+    throw new AppError('model.stage_conflict', `${name} v${version} is the champion; promote another version to champion, or roll back, first`);
   }
   const events = [];
   const reason = input.reason ?? null;
@@ -273,7 +273,7 @@ async function rollbackInTransaction(tx: Tx, input: { name: string; reason?: str
   const current = await stageRow(tx, name, 'champion');
   const previous = current ? current.replaced_version : model.rules_since ? model.rules_replaced : null;
   if (previous === null) {
-    throw new AppError('conflict', current ? `${name} v${current.version} replaced no earlier champion: there is nothing to roll back to` : `${name} has no champion to roll back from`);
+    throw new AppError('model.stage_conflict', current ? `${name} v${current.version} replaced no earlier champion: there is nothing to roll back to` : `${name} has no champion to roll back from`);
   }
   const target = (await versionRow(tx, name, previous))!;
   const reason = input.reason ?? null;
@@ -419,15 +419,15 @@ export async function servingChurn(q: Queryable): Promise<ServedModels | undefin
 export async function runDriftCheck(db: Db, name: string, actor: string, now: Date): Promise<DriftCheckView> {
   await requireModel(db, name);
   const dataset = MODEL_DATASETS[name];
-  if (!dataset) throw new AppError('conflict', `model '${name}' has no live population defined in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be checked`);
+  if (!dataset) throw new AppError('model.not_ready', `model '${name}' has no live population defined in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be checked`);
   const [champion] = await db.query<{ id: string; version: number; reference: ReferenceProfile }>(
     "SELECT id, version, reference FROM model_versions WHERE name = $1 AND stage = 'champion'",
     [name],
   );
-  if (!champion) throw new AppError('conflict', `${name} has no champion: nothing serves, so there is nothing to check for drift`);
+  if (!champion) throw new AppError('model.not_ready', `${name} has no champion: nothing serves, so there is nothing to check for drift`);
   const model = await loadVersionModel(db, champion.id);
   const live = await dataset.loadLive(db, DRIFT_POPULATION_LIMIT);
-  if (live.length === 0) throw new AppError('conflict', `${name} has no live population to compare with its training reference`);
+  if (live.length === 0) throw new AppError('model.not_ready', `${name} has no live population to compare with its training reference`);
   const settings = await loadModelSettings(db, name);
   const report = driftReport(champion.reference, model.json.featureSchema, live, model.predictMany(live), settings.psiThreshold);
 

@@ -51,7 +51,7 @@ async function updateInTransaction(
   actor: string,
 ): Promise<AgentView> {
   const agent = agentById(id);
-  if (!agent) throw new AppError('not_found', `no agent ${id}; known: ${AGENTS.map((a) => a.manifest.id).join(', ')}`);
+  if (!agent) throw new AppError('agent.not_found', `no agent ${id}; known: ${AGENTS.map((a) => a.manifest.id).join(', ')}`);
   for (const action of Object.keys(change.autonomy ?? {})) {
     if (!agent.manifest.actions[action as AgentAction]) {
       throw new AppError('validation_failed', `${id} does not propose ${action}`, [{ path: `autonomy.${action}`, message: `not one of ${Object.keys(agent.manifest.actions).join(', ')}` }]);

@@ -279,7 +279,7 @@ async function eraseInTransaction(tx: Tx, key: string, request: ErasureRequest, 
   let [account] = await tx.query<Row>(lock, [key]);
   // A profile folded into another by an identity merge is that person: the survivor is erased (with it).
   for (let hops = 0; account?.merged_into && hops < 100; hops++) [account] = await tx.query<Row>(lock, [account.merged_into]);
-  if (!account) throw new AppError('not_found', `no customer ${key}`);
+  if (!account) throw new AppError('customer.not_found', `no customer ${key}`);
   if (![key, account.id, account.customer_id].includes(request.confirm)) {
     throw new AppError('validation_failed', 'confirm does not name the customer being erased; nothing was erased', [
       { path: 'confirm', message: `must repeat the customer id '${account.customer_id}' or the account id '${account.id}'` },

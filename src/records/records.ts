@@ -76,7 +76,7 @@ export function mapDbError(err: unknown): never {
   const column = e.detail?.match(/Key \((\w+)\)/)?.[1] ?? e.constraint?.match(/_(\w+?)_(fkey|key|check)$/)?.[1];
   const field = column ? camel(column) : '(record)';
   if (e.code === '23503') throw new AppError('validation_failed', 'referenced record does not exist', [{ path: field, message: 'no such record' }]);
-  if (e.code === '23505') throw new AppError('conflict', `${field} is already taken`, [{ path: field, message: 'already exists' }]);
+  if (e.code === '23505') throw new AppError('record.already_exists', `${field} is already taken`, [{ path: field, message: 'already exists' }]);
   if (e.code === '23514') throw new AppError('validation_failed', 'a value breaks a rule of the record', [{ path: field, message: `violates ${e.constraint ?? 'a check'}` }]);
   // Data exceptions (SQLSTATE class 22): a value the column cannot hold, e.g. a numeric overflow, a NUL character, a date out of range.
   if (typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) {
@@ -107,7 +107,7 @@ export async function insertRecord(tx: Tx, kind: RecordKind, input: Record<strin
 
 export async function getRecord(db: Queryable, kind: RecordKind, id: string): Promise<RecordRow> {
   const [row] = await db.query<Record<string, unknown>>(`SELECT * FROM ${kind} WHERE id = $1 AND deleted_at IS NULL`, [id]);
-  if (!row) throw new AppError('not_found', `no ${kind} record ${id}`);
+  if (!row) throw new AppError('record.not_found', `no ${kind} record ${id}`);
   return toApi(row);
 }
 
@@ -171,10 +171,10 @@ export async function patchRecord(
   ifVersion?: number,
 ): Promise<RecordRow> {
   const [currentRow] = await tx.query<Record<string, unknown>>(`SELECT * FROM ${kind} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [id]);
-  if (!currentRow) throw new AppError('not_found', `no ${kind} record ${id}`);
+  if (!currentRow) throw new AppError('record.not_found', `no ${kind} record ${id}`);
   const current = toApi(currentRow);
   if (ifVersion !== undefined && current.version !== ifVersion) {
-    throw new AppError('conflict', `${kind} ${id} is at version ${current.version}, not ${ifVersion}`, [{ path: 'version', message: 'stale version' }]);
+    throw new AppError('record.version_conflict', `${kind} ${id} is at version ${current.version}, not ${ifVersion}`, [{ path: 'version', message: 'stale version' }]);
   }
   const cols = toColumns(kind, patch);
   const names = Object.keys(cols);
@@ -203,7 +203,7 @@ export async function deleteRecord(db: Db, kind: RecordKind, id: string, actor: 
       `UPDATE ${kind} SET deleted_at = now(), version = version + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING *`,
       [id],
     );
-    if (!row) throw new AppError('not_found', `no ${kind} record ${id}`);
+    if (!row) throw new AppError('record.not_found', `no ${kind} record ${id}`);
     const record = toApi(row);
     await releaseIdentities(tx, kind, record);
     await releaseOwner(tx, kind, id);

@@ -56,7 +56,7 @@ export async function exportSubject(db: Db, key: string, actor: string, now: Dat
 
 async function exportInTransaction(q: Tx, key: string, actor: string, now: Date): Promise<SubjectExport> {
   const [account] = await q.query<{ id: string; customer_id: string | null }>('SELECT id, customer_id FROM accounts WHERE id = $1 OR customer_id = $1', [key]);
-  if (!account) throw new AppError('not_found', `no customer ${key}`);
+  if (!account) throw new AppError('customer.not_found', `no customer ${key}`);
   const data: Record<string, RecordRow[]> = {};
   for (const section of SECTIONS) data[section.name] = (await q.query<Record<string, unknown>>(section.sql, [account.id])).map(toApi);
   const ids = Object.values(data).flatMap((rows) => rows.map((r) => String(r.id ?? r.idempotencyKey ?? r.accountId)));

@@ -90,7 +90,7 @@ export async function listQuarantine(q: Queryable, opts: { status?: string; afte
 
 export async function getQuarantine(q: Queryable, id: string): Promise<QuarantineRecord> {
   const [row] = await q.query<Record<string, unknown>>('SELECT * FROM quarantine WHERE id = $1', [id]);
-  if (!row) throw new AppError('not_found', `no quarantine record ${id}`);
+  if (!row) throw new AppError('quarantine.not_found', `no quarantine record ${id}`);
   return toRecord(row);
 }
 
@@ -100,8 +100,8 @@ export async function getQuarantine(q: Queryable, id: string): Promise<Quarantin
  */
 export async function lockOpenQuarantine(tx: Tx, id: string): Promise<void> {
   const [row] = await tx.query<{ status: string }>('SELECT status FROM quarantine WHERE id = $1 FOR UPDATE', [id]);
-  if (!row) throw new AppError('not_found', `no quarantine record ${id}`);
-  if (row.status !== 'open') throw new AppError('conflict', `quarantine record ${id} is already ${row.status}`);
+  if (!row) throw new AppError('quarantine.not_found', `no quarantine record ${id}`);
+  if (row.status !== 'open') throw new AppError('quarantine.already_resolved', `quarantine record ${id} is already ${row.status}`);
 }
 
 /** Closes an open item without ingesting it; the reason stays with the item. */

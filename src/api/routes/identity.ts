@@ -38,7 +38,7 @@ export function identityRoutes(deps: ApiDeps): RouteDef[] {
       summary: 'One identity review', responses: { 200: 'the review', 404: 'no such review' },
       handler: async (c) => {
         const [review] = await listReviews(db, { status: '', limit: 1, id: c.req.param('id')! });
-        if (!review) throw new AppError('not_found', `no identity review ${c.req.param('id')}`);
+        if (!review) throw new AppError('review.not_found', `no identity review ${c.req.param('id')}`);
         return c.json(review);
       },
     },

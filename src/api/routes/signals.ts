@@ -119,7 +119,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
         const corrected = body.data.signal;
         const kept = await getQuarantine(db, id);
         if (kept.source.startsWith('records:')) {
-          throw new AppError('conflict', `quarantine item ${id} is a rejected ${kept.source.slice(8)} record, not a signal: send the corrected record to /api/v1/${kept.source.slice(8)}, then discard this item`);
+          throw new AppError('quarantine.not_a_signal', `quarantine item ${id} is a rejected ${kept.source.slice(8)} record, not a signal: send the corrected record to /api/v1/${kept.source.slice(8)}, then discard this item`);
         }
         const item = corrected ?? parseJsonText(kept.raw);
         const outcome = await resubmitQuarantined(db, id, item, { actor: actorOf(c), now: deps.clock.now(), corrected: corrected !== undefined, gates: deps.config.signalGates });

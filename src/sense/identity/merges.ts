@@ -47,9 +47,9 @@ function toMerge(r: Record<string, unknown>): MergeRecord {
 async function liveAccount(q: Queryable, id: string, path: string): Promise<{ id: string; merged_into: string | null }> {
   const [row] = await q.query<{ id: string; deleted_at: Date | null; merged_into: string | null }>(
     'SELECT id, deleted_at, merged_into FROM accounts WHERE id = $1 OR customer_id = $1 FOR UPDATE', [id]);
-  if (!row) throw new AppError('not_found', `no customer ${id}`, [{ path, message: 'no such customer' }]);
-  if (row.merged_into) throw new AppError('conflict', `${id} was merged into ${row.merged_into}`, [{ path, message: `merged into ${row.merged_into}` }]);
-  if (row.deleted_at) throw new AppError('conflict', `${id} is deleted`, [{ path, message: 'deleted' }]);
+  if (!row) throw new AppError('customer.not_found', `no customer ${id}`, [{ path, message: 'no such customer' }]);
+  if (row.merged_into) throw new AppError('customer.not_live', `${id} was merged into ${row.merged_into}`, [{ path, message: `merged into ${row.merged_into}` }]);
+  if (row.deleted_at) throw new AppError('customer.not_live', `${id} is deleted`, [{ path, message: 'deleted' }]);
   return row;
 }
 
@@ -113,14 +113,14 @@ export async function unmergeProfiles(db: Db, mergeId: string, actor: string, no
 
 async function unmergeInTransaction(tx: Tx, mergeId: string, actor: string, now: Date): Promise<MergeRecord & { followed: number }> {
   const [row] = await tx.query<Record<string, unknown>>('SELECT * FROM identity_merges WHERE id = $1 FOR UPDATE', [mergeId]);
-  if (!row) throw new AppError('not_found', `no merge ${mergeId}`);
-  if (row.unmerged_at) throw new AppError('conflict', `merge ${mergeId} was already undone`, [{ path: 'id', message: 'already unmerged' }]);
+  if (!row) throw new AppError('merge.not_found', `no merge ${mergeId}`);
+  if (row.unmerged_at) throw new AppError('merge.conflict', `merge ${mergeId} was already undone`, [{ path: 'id', message: 'already unmerged' }]);
   const survivorId = row.survivor_id as string;
   const mergedId = row.merged_id as string;
   const [survivor] = await tx.query<{ merged_into: string | null }>('SELECT merged_into FROM accounts WHERE id = $1 FOR UPDATE', [survivorId]);
   if (survivor?.merged_into) {
     const [later] = await tx.query<{ id: string }>('SELECT id FROM identity_merges WHERE merged_id = $1 AND unmerged_at IS NULL', [survivorId]);
-    throw new AppError('conflict', `${survivorId} was itself merged into ${survivor.merged_into} since: undo merge ${later?.id ?? '(unknown)'} first`, [{ path: 'id', message: 'survivor merged since' }]);
+    throw new AppError('merge.conflict', `${survivorId} was itself merged into ${survivor.merged_into} since: undo merge ${later?.id ?? '(unknown)'} first`, [{ path: 'id', message: 'survivor merged since' }]);
   }
   const moved = row.moved as Moved;
   for (const table of PROFILE_TABLES) {
@@ -233,8 +233,8 @@ export async function decideReview(db: Db, id: string, decision: 'merge' | 'keep
 
 async function decideInTransaction(tx: Tx, id: string, decision: 'merge' | 'keep_apart', actor: string, now: Date): Promise<IdentityReview> {
   const [row] = await tx.query<{ status: string; account_id: string; candidate_id: string; score: string }>('SELECT * FROM identity_reviews WHERE id = $1 FOR UPDATE', [id]);
-  if (!row) throw new AppError('not_found', `no identity review ${id}`);
-  if (row.status !== 'open') throw new AppError('conflict', `review ${id} is ${row.status}, not open`, [{ path: 'id', message: `already ${row.status}` }]);
+  if (!row) throw new AppError('review.not_found', `no identity review ${id}`);
+  if (row.status !== 'open') throw new AppError('review.already_decided', `review ${id} is ${row.status}, not open`, [{ path: 'id', message: `already ${row.status}` }]);
   let mergeId: string | null = null;
   if (decision === 'merge') {
     mergeId = (await mergeProfiles(tx, { survivorId: row.candidate_id, mergedId: row.account_id, rule: 'steward', score: Number(row.score), reviewId: id, actor, now })).id;

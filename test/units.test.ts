@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxBus, publish } from '../src/bus/index.ts';
+import { appendToLedger } from '../src/ledger/index.ts';
 import { identityKeys, normalizeEmail, normalizePhone } from '../src/records/index.ts';
 import { scoreSentiment } from '../src/sense/index.ts';
 import { loadMigrations, migrate, newId, type Db } from '../src/store/index.ts';
@@ -113,6 +114,24 @@ describe('migrations', () => {
       return rows.map((r) => r.note);
     });
     expect(notes).toEqual(["first line;\nit's the second;", 'semi;colon']);
+  });
+});
+
+describe('transactions', () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await openTestDb();
+  });
+  afterAll(async () => db.close());
+
+  it('are a type of their own: a ledger append takes a transaction, and the pool does not compile there', async () => {
+    // Never called: the directive fails the type check (npx tsc --noEmit) if the pool were accepted as a Tx.
+    // @ts-expect-error the pool is not a Tx
+    const _poolRefused = () => appendToLedger(db, []);
+    void _poolRefused;
+    const head = await db.transaction((tx) => appendToLedger(tx, [{ type: 'test.tx_type', actor: 'test' }]));
+    const [row] = await db.query<{ seq: number }>("SELECT seq FROM ledger WHERE type = 'test.tx_type'");
+    expect(row?.seq).toBe(head.seq);
   });
 });
 

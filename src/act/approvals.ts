@@ -92,7 +92,7 @@ async function approveInTransaction(tx: Tx, gate: PolicyGate, id: string, opts: 
 }
 
 export interface ApprovedRun {
-  approval: { approvalId: string; decisionId: string; edited: boolean };
+  approval: ApprovalOutcome;
   execution: ExecutionResult;
 }
 

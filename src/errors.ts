@@ -1,20 +1,57 @@
 import type { FieldIssue } from './contracts/index.ts';
 
-/** What went wrong, as clients see it. Each code has one HTTP status. */
+/**
+ * What went wrong, as clients see it: each code has one HTTP status. Generic codes are for the transport (a body
+ * that is not JSON, a missing token, an unknown route); domain codes (`area.what`) say which rule refused. Adding
+ * a code means adding its status here (`satisfies` makes a missing one a compile error) and a line in docs/errors.md.
+ */
 export const ERROR_STATUS = {
+  // Transport and generic
   validation_failed: 400,
   malformed_json: 400,
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
-  conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
-  too_many_requests: 429,
-} as const;
+  internal: 500,
+  // Approvals and actions
+  'approval.not_found': 404,
+  'approval.already_decided': 409,
+  'approval.expired': 409,
+  'policy.denied': 403,
+  'policy.dry_run_busy': 429,
+  'kill_switch.on': 409,
+  'agent.paused': 409,
+  'agent.not_found': 404,
+  'execution.key_reused': 409,
+  // Records and customers
+  'record.not_found': 404,
+  'record.version_conflict': 409,
+  'record.already_exists': 409,
+  'customer.not_found': 404,
+  'customer.not_live': 409,
+  'consent.not_confirmable': 409,
+  // Identity
+  'merge.not_found': 404,
+  'merge.conflict': 409,
+  'review.not_found': 404,
+  'review.already_decided': 409,
+  'identity.too_few_people': 409,
+  // Quarantine
+  'quarantine.not_found': 404,
+  'quarantine.already_resolved': 409,
+  'quarantine.not_a_signal': 409,
+  // Models
+  'model.not_found': 404,
+  'model.stage_conflict': 409,
+  'model.not_ready': 409,
+} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(ERROR_STATUS, code);
 
 /** The one exception type for expected failures; the API maps it to a 4xx body, the CLI to a message. */
 export class AppError extends Error {

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TOOLS } from '../src/act/index.ts';
 import { recordDecision, type PolicyRequestInput } from '../src/assure/index.ts';
 import { recordProposal } from '../src/reason/index.ts';
 import { createTestApp, type TestApp } from './helpers.ts';
@@ -123,6 +124,9 @@ describe('POST /api/v1/approvals/bulk-approve', () => {
     expect(res.body.results[1].error).toEqual({ code: 'validation_failed', message: expect.stringContaining('parameters do not fit create_task') });
     expect(await t.db.query("SELECT title FROM tasks WHERE title IN ('fine', 'also fine') ORDER BY title")).toEqual([{ title: 'also fine' }, { title: 'fine' }]);
     expect(await t.db.query('SELECT 1 FROM executions WHERE idempotency_key = $1', [`approval:${broken}`])).toHaveLength(0);
+    // Not approved with nothing run: it stays pending, saying why, for a reviewer to reject (or approve with fitting parameters).
+    expect(await status([broken])).toEqual(['pending']);
+    expect((await approvalBody(broken))?.lastError).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('parameters do not fit create_task') });
   });
 
   it('while the kill switch is engaged each item is refused with a 409 in its result, and nothing runs', async () => {
@@ -132,11 +136,99 @@ describe('POST /api/v1/approvals/bulk-approve', () => {
     try {
       const res = await bulk([a, b]);
       expect(res.status).toBe(200);
-      for (const r of res.body.results) expect(r).toEqual({ id: expect.any(String), ok: false, error: { code: 'conflict', message: expect.stringContaining('kill switch is engaged') } });
+      for (const r of res.body.results) expect(r).toEqual({ id: expect.any(String), ok: false, error: { code: 'kill_switch.on', message: expect.stringContaining('kill switch is engaged') } });
       expect(await status([a, b])).toEqual(['pending', 'pending']);
       expect(await executions()).toBe(before);
     } finally {
       await t.call('POST', '/api/v1/agents/kill-switch', { body: { engaged: false } });
+    }
+  });
+});
+
+/**
+ * Makes the create_task tool fail for tasks titled `title`: it writes its task, then throws (as a transport that
+ * times out after the write would), so the test also sees that nothing it wrote survives the failure.
+ */
+function fakeFailingTaskTool(title: string) {
+  const realRun = TOOLS.create_task.run;
+  return vi.spyOn(TOOLS.create_task, 'run').mockImplementation(async (tx, ctx, params) => {
+    const result = await realRun(tx, ctx, params);
+    if (params.title === title) throw new Error('task gateway timed out');
+    return result;
+  });
+}
+
+const approvalBody = async (id: string, status = 'pending') =>
+  ((await t.call('GET', `/api/v1/approvals?status=${status}&limit=200`)).body.data as { id: string }[]).find((a) => a.id === id) as Record<string, unknown> | undefined;
+const tasksTitled = async (title: string) => (await t.db.query('SELECT 1 FROM tasks WHERE title = $1', [title])).length;
+const executionsOf = async (id: string) => (await t.db.query('SELECT 1 FROM executions WHERE idempotency_key = $1', [`approval:${id}`])).length;
+
+describe('approving when the action fails (create_task tool faked to throw after its write)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('leaves the approval pending with the error, and a retry runs the action once', async () => {
+    const id = await pending({ action: 'create_task', params: { title: 'flaky gateway' } });
+    const spy = fakeFailingTaskTool('flaky gateway');
+    const failed = await t.call('POST', `/api/v1/approvals/${id}/approve`, { body: {} });
+    expect(failed.status).toBe(500);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(await status([id])).toEqual(['pending']);
+    expect(await executionsOf(id)).toBe(0);
+    expect(await tasksTitled('flaky gateway')).toBe(0);
+    expect(await approvalBody(id)).toMatchObject({ status: 'pending', lastError: { code: 'internal', message: expect.stringContaining('task gateway timed out'), at: expect.any(String) } });
+    expect(await t.db.query("SELECT 1 FROM ledger WHERE type = 'approval.approved' AND subject_id = $1", [id])).toHaveLength(0);
+    expect(await t.db.query("SELECT 1 FROM ledger WHERE type = 'approval.run_failed' AND subject_id = $1", [id])).toHaveLength(1);
+
+    spy.mockRestore();
+    const retried = await t.call('POST', `/api/v1/approvals/${id}/approve`, { body: {} });
+    expect(retried.status).toBe(200);
+    expect(retried.body.execution).toMatchObject({ idempotencyKey: `approval:${id}`, status: 'succeeded', replayed: false });
+    expect(await status([id])).toEqual(['approved']);
+    expect(await executionsOf(id)).toBe(1);
+    expect(await tasksTitled('flaky gateway')).toBe(1);
+    expect(await approvalBody(id, 'approved')).toMatchObject({ status: 'approved', lastError: null });
+  });
+
+  it('in a bulk approval, leaves the failing item pending with its error while the others run; a retry runs it once', async () => {
+    const [good, flaky] = [await pending({ action: 'create_task', params: { title: 'steady' } }), await pending({ action: 'create_task', params: { title: 'flaky in bulk' } })];
+    fakeFailingTaskTool('flaky in bulk');
+    const res = await bulk([good, flaky]);
+    expect(res.status).toBe(200);
+    expect(res.body.results.map((r: { ok: boolean }) => r.ok)).toEqual([true, false]);
+    expect(await status([good, flaky].sort())).toEqual(good < flaky ? ['approved', 'pending'] : ['pending', 'approved']);
+    expect(await executionsOf(flaky)).toBe(0);
+    expect(await tasksTitled('flaky in bulk')).toBe(0);
+    expect((await approvalBody(flaky))?.lastError).toMatchObject({ code: 'internal', message: expect.stringContaining('task gateway timed out') });
+
+    vi.restoreAllMocks();
+    const retry = await bulk([flaky]);
+    expect(retry.body.results).toEqual([{ id: flaky, ok: true, execution: expect.objectContaining({ status: 'succeeded', replayed: false }) }]);
+    expect(await executionsOf(flaky)).toBe(1);
+    expect(await tasksTitled('flaky in bulk')).toBe(1);
+  });
+});
+
+describe('approval errors carry domain codes', () => {
+  const approveOne = (id: string) => t.call('POST', `/api/v1/approvals/${id}/approve`, { body: {} });
+
+  it('names an unknown, decided or expired approval, and a paused agent', async () => {
+    expect((await approveOne('appr_nope')).body).toMatchObject({ status: 404, code: 'approval.not_found', type: 'urn:acs:problem:approval.not_found' });
+
+    const once = await pending();
+    expect((await approveOne(once)).status).toBe(200);
+    expect((await approveOne(once)).body).toMatchObject({ status: 409, code: 'approval.already_decided', detail: expect.stringContaining('already approved') });
+
+    const expired = await pending({ ttlMs: 1 });
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await approveOne(expired)).body).toMatchObject({ status: 409, code: 'approval.expired' });
+
+    const waiting = await pending({ agentId: 'data-stewardship' });
+    expect((await t.call('PATCH', '/api/v1/agents/data-stewardship', { body: { paused: true } })).status).toBe(200);
+    try {
+      expect((await approveOne(waiting)).body).toMatchObject({ status: 409, code: 'agent.paused' });
+      expect(await status([waiting])).toEqual(['pending']);
+    } finally {
+      await t.call('PATCH', '/api/v1/agents/data-stewardship', { body: { paused: false } });
     }
   });
 });

@@ -92,7 +92,7 @@ describe('the kill switch', () => {
 
     const refused = await t.call('POST', `/api/v1/approvals/${waiting.approvalId}/approve`, { role: 'reviewer' });
     expect(refused.status).toBe(409);
-    expect(refused.body.code).toBe('conflict');
+    expect(refused.body.code).toBe('kill_switch.on');
     expect(refused.body.detail).toContain('kill switch is engaged');
     expect((await t.db.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [waiting.approvalId]))[0]!.status).toBe('pending');
     expect((await t.call('POST', `/api/v1/approvals/${other.approvalId}/reject`, { role: 'reviewer', body: { reason: 'not now' } })).status).toBe(204);

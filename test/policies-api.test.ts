@@ -173,7 +173,7 @@ describe('POST /api/v1/policies/dry-run', () => {
     const statuses = together.map((r) => r.status).sort();
     expect(statuses[0]).toBe(200);
     expect(statuses).toContain(429);
-    expect(together.find((r) => r.status === 429)!.body).toMatchObject({ code: 'too_many_requests', detail: expect.stringContaining('already running') });
+    expect(together.find((r) => r.status === 429)!.body).toMatchObject({ code: 'policy.dry_run_busy', detail: expect.stringContaining('already running') });
     expect((await send()).status).toBe(200);
   });
 

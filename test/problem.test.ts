@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_STATUS } from '../src/errors.ts';
 import { createTestApp, type TestApp } from './helpers.ts';
 
 let t: TestApp;
@@ -35,5 +37,14 @@ describe('error bodies are RFC 9457 problem documents', () => {
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect((await res.json()).code).toBe('not_found');
+  });
+});
+
+describe('error codes', () => {
+  it('each code is documented in docs/errors.md with its status, and nothing else is', () => {
+    const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    const rows = [...doc.matchAll(/^\| `([\w.]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]);
+    expect(Object.fromEntries(rows)).toEqual(ERROR_STATUS);
+    expect(rows).toHaveLength(Object.keys(ERROR_STATUS).length);
   });
 });

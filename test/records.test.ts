@@ -126,7 +126,7 @@ describe('record lifecycle for every kind', () => {
       expect(deleted.text).toBe('');
       const gone = await t.call('GET', `/api/v1/${kind}/${id}`);
       expect(gone.status).toBe(404);
-      expect(gone.body.code).toBe('not_found');
+      expect(gone.body.code).toBe('record.not_found');
       expect(await listAll(kind)).not.toContain(id);
       expect((await t.call('PATCH', `/api/v1/${kind}/${id}`, { body: patch })).status).toBe(404);
       expect((await t.call('DELETE', `/api/v1/${kind}/${id}`)).status).toBe(404);
@@ -335,7 +335,7 @@ describe('validation and conflicts', () => {
     expect(first.status).toBe(201);
     const dup = await t.call('POST', '/api/v1/accounts', { body: { name: 'Copy', customerId: 'DUP-1' } });
     expect(dup.status).toBe(409);
-    expect(dup.body.code).toBe('conflict');
+    expect(dup.body.code).toBe('record.already_exists');
     expect(issuePaths(dup)).toEqual(['customerId']);
     const other = await t.call('POST', '/api/v1/accounts', { body: { name: 'Other', customerId: 'DUP-2' } });
     const moved = await t.call('PATCH', `/api/v1/accounts/${other.body.id}`, { body: { customerId: 'DUP-1' } });
@@ -354,7 +354,7 @@ describe('validation and conflicts', () => {
     expect(v2.body.version).toBe(2);
     const stale = await t.call('PATCH', `/api/v1/accounts/${acc.id}`, { body: { industry: 'Twine' }, headers: { 'if-match': '1' } });
     expect(stale.status).toBe(409);
-    expect(stale.body.code).toBe('conflict');
+    expect(stale.body.code).toBe('record.version_conflict');
     expect((await t.call('GET', `/api/v1/accounts/${acc.id}`)).body.industry).toBe('Rope');
     const current = await t.call('PATCH', `/api/v1/accounts/${acc.id}`, { body: { industry: 'Twine' }, headers: { 'if-match': '"2"' } });
     expect(current.status).toBe(200);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxBus, publish } from '../src/bus/index.ts';
+import { appendToLedger } from '../src/ledger/index.ts';
 import { identityKeys, normalizeEmail, normalizePhone } from '../src/contracts/index.ts';
 import { scoreSentiment } from '../src/sense/index.ts';
 import { loadMigrations, migrate, newId, type Db } from '../src/store/index.ts';
@@ -74,6 +75,63 @@ describe('migrations', () => {
     const parts = splitSql(`-- note\nCREATE TABLE a (x int);\nCREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  RAISE EXCEPTION 'no; never';\nEND $$;\nSELECT 1;`);
     expect(parts).toHaveLength(3);
     expect(parts[1]).toContain("RAISE EXCEPTION 'no; never';");
+  });
+
+  it('split at semicolons only outside tagged dollar quotes, strings, identifiers and comments', () => {
+    expect(splitSql('CREATE FUNCTION g() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN\n  PERFORM 1;\n  RETURN 2;\nEND;\n$body$;\nSELECT 2;')).toEqual([
+      'CREATE FUNCTION g() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN\n  PERFORM 1;\n  RETURN 2;\nEND;\n$body$;',
+      'SELECT 2;',
+    ]);
+    // A $$ inside a tagged body does not end it.
+    expect(splitSql("SELECT $q$ a $$; b $q$;\nSELECT 3;")).toEqual(['SELECT $q$ a $$; b $q$;', 'SELECT 3;']);
+    expect(splitSql("INSERT INTO t VALUES ('it''s\nline two;\n-- not a comment;\nend');\nSELECT 1;")).toEqual([
+      "INSERT INTO t VALUES ('it''s\nline two;\n-- not a comment;\nend');",
+      'SELECT 1;',
+    ]);
+    expect(splitSql("SELECT E'it\\'s;\n', 1;\nSELECT 2;")).toEqual(["SELECT E'it\\'s;\n', 1;", 'SELECT 2;']);
+    expect(splitSql('SELECT 1 AS "odd;\nname";\nSELECT 2;')).toEqual(['SELECT 1 AS "odd;\nname";', 'SELECT 2;']);
+    expect(splitSql('SELECT 1; -- trailing; note\nSELECT 2 /* a;\n /* nested; */ b; */ + 1;\n-- the end;')).toEqual(['SELECT 1;', 'SELECT 2   + 1;']);
+    // $1 is a parameter and a$b$ an identifier, not dollar quotes.
+    expect(splitSql('SELECT $1;\nSELECT a$b$ FROM t;\nSELECT 3;')).toHaveLength(3);
+  });
+
+  it('split scripts whose statements then run on the database as written', async () => {
+    const script = [
+      "CREATE TEMP TABLE split_probe (note text); -- a comment; with semicolons",
+      'CREATE FUNCTION pg_temp.split_probe_fn() RETURNS text LANGUAGE plpgsql AS $fn$',
+      'BEGIN',
+      "  RETURN 'semi;colon';",
+      'END;',
+      '$fn$;',
+      "INSERT INTO split_probe VALUES ('first line;", "it''s the second;'), (pg_temp.split_probe_fn()); /* closing; */",
+    ].join('\n');
+    const statements = splitSql(script);
+    expect(statements).toHaveLength(3);
+    const notes = await db.transaction(async (tx) => {
+      for (const s of statements) await tx.query(s);
+      const rows = await tx.query<{ note: string }>('SELECT note FROM split_probe ORDER BY note');
+      await tx.query('DROP TABLE split_probe');
+      return rows.map((r) => r.note);
+    });
+    expect(notes).toEqual(["first line;\nit's the second;", 'semi;colon']);
+  });
+});
+
+describe('transactions', () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await openTestDb();
+  });
+  afterAll(async () => db.close());
+
+  it('are a type of their own: a ledger append takes a transaction, and the pool does not compile there', async () => {
+    // Never called: the directive fails the type check (npx tsc --noEmit) if the pool were accepted as a Tx.
+    // @ts-expect-error the pool is not a Tx
+    const _poolRefused = () => appendToLedger(db, []);
+    void _poolRefused;
+    const head = await db.transaction((tx) => appendToLedger(tx, [{ type: 'test.tx_type', actor: 'test' }]));
+    const [row] = await db.query<{ seq: number }>("SELECT seq FROM ledger WHERE type = 'test.tx_type'");
+    expect(row?.seq).toBe(head.seq);
   });
 });
 

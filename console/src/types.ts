@@ -14,6 +14,8 @@ export interface Approval {
   decidedBy: string | null;
   reason: string | null;
   editedParams: Record<string, unknown> | null;
+  /** Why the last attempt to approve and run failed (the approval stayed pending). */
+  lastError: { code: string; message: string; at: string } | null;
   proposal: {
     id: string; agentId: string; action: string; params: Record<string, unknown>; channel: string | null; purpose: string | null;
     risk: 'low' | 'medium' | 'high'; ev: ExpectedValue; reason: string;

@@ -3,8 +3,8 @@ import type { PolicyGate, PolicyRequestInput } from '../assure/index.ts';
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import { outreachConsent } from '../sense/index.ts';
-import type { Db, Queryable } from '../store/index.ts';
-import { executeDecision, type ExecutionResult } from './execute.ts';
+import type { Db, Tx } from '../store/index.ts';
+import { executeInTransaction, type ExecutionResult } from './execute.ts';
 import { isToolAction, TOOLS, type AgentStopReason } from './tools.ts';
 
 interface PendingApproval {
@@ -27,16 +27,16 @@ interface PendingApproval {
 export const approvalExecutionKey = (approvalId: string) => `approval:${approvalId}`;
 
 /** Locks an approval that can still be decided; an expired one is marked so and refused. */
-async function lockPending(tx: Queryable, id: string, now: Date): Promise<PendingApproval> {
+async function lockPending(tx: Tx, id: string, now: Date): Promise<PendingApproval> {
   const [row] = await tx.query<PendingApproval>(
     `SELECT a.id, a.decision_id, a.status, a.expires_at, p.action, d.request, p.agent_id, p.account_id, p.lead_id, agent_stop_reason(p.agent_id) AS stopped
      FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
      WHERE a.id = $1 FOR UPDATE OF a`,
     [id],
   );
-  if (!row) throw new AppError('not_found', `no approval ${id}`);
-  if (row.status !== 'pending') throw new AppError('conflict', `approval ${id} was already ${row.status}`);
-  if (new Date(row.expires_at) <= now) throw new AppError('conflict', `approval ${id} expired at ${new Date(row.expires_at).toISOString()}`);
+  if (!row) throw new AppError('approval.not_found', `no approval ${id}`);
+  if (row.status !== 'pending') throw new AppError('approval.already_decided', `approval ${id} was already ${row.status}`);
+  if (new Date(row.expires_at) <= now) throw new AppError('approval.expired', `approval ${id} expired at ${new Date(row.expires_at).toISOString()}`);
   return row;
 }
 
@@ -51,50 +51,61 @@ export async function approve(
   gate: PolicyGate,
   id: string,
   opts: { actor: string; editedParams?: unknown; now?: Date },
-): Promise<{ approvalId: string; decisionId: string; edited: boolean }> {
+): Promise<ApprovalOutcome> {
+  return db.transaction((tx) => approveInTransaction(tx, gate, id, opts));
+}
+
+type ApprovalOutcome = { approvalId: string; decisionId: string; edited: boolean };
+
+async function approveInTransaction(tx: Tx, gate: PolicyGate, id: string, opts: { actor: string; editedParams?: unknown; now?: Date }): Promise<ApprovalOutcome> {
   const now = opts.now ?? new Date();
-  return db.transaction(async (tx) => {
-    const pending = await lockPending(tx, id, now);
-    // Rejecting stays possible while an agent is stopped; approving would let it act.
-    if (pending.stopped === 'kill_switch') {
-      throw new AppError('conflict', 'the kill switch is engaged: no proposal can be approved until an admin releases it (rejecting still works)');
+  const pending = await lockPending(tx, id, now);
+  // Rejecting stays possible while an agent is stopped; approving would let it act.
+  if (pending.stopped === 'kill_switch') {
+    throw new AppError('kill_switch.on', 'the kill switch is engaged: no proposal can be approved until an admin releases it (rejecting still works)');
+  }
+  if (pending.stopped === 'paused') throw new AppError('agent.paused', `agent ${pending.agent_id} is paused: resume it before approving its proposals, or reject this one`);
+  let edited: Record<string, unknown> | null = null;
+  if (opts.editedParams !== undefined) {
+    if (!isToolAction(pending.action)) throw new AppError('bad_request', `unknown action ${pending.action}`);
+    const parsed = (TOOLS[pending.action].params as z.ZodType).safeParse(opts.editedParams);
+    if (!parsed.success) {
+      throw new AppError('validation_failed', `edited parameters do not fit ${pending.action}`, parsed.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })));
     }
-    if (pending.stopped === 'paused') throw new AppError('conflict', `agent ${pending.agent_id} is paused: resume it before approving its proposals, or reject this one`);
-    let edited: Record<string, unknown> | null = null;
-    if (opts.editedParams !== undefined) {
-      if (!isToolAction(pending.action)) throw new AppError('bad_request', `unknown action ${pending.action}`);
-      const parsed = (TOOLS[pending.action].params as z.ZodType).safeParse(opts.editedParams);
-      if (!parsed.success) {
-        throw new AppError('validation_failed', `edited parameters do not fit ${pending.action}`, parsed.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })));
-      }
-      edited = parsed.data as Record<string, unknown>;
-      const amountCents = typeof edited.amountCents === 'number' ? edited.amountCents : pending.request.context.amountCents;
-      // An edited message (another address or brand) is decided on the consent in effect now for where it would go.
-      const { channel, purpose } = pending.request.context;
-      const hasConsent = channel && purpose
-        ? (await outreachConsent(tx, { accountId: pending.account_id, leadId: pending.lead_id }, { channel, purpose, to: edited.to as string | undefined, brand: edited.brand as string | undefined }, now)).granted
-        : pending.request.context.hasConsent;
-      const recheck = gate.decide({ ...pending.request, context: { ...pending.request.context, amountCents, hasConsent } });
-      if (recheck.outcome === 'deny') {
-        throw new AppError('forbidden', `policy refuses the edited parameters: ${recheck.reasons.join('; ')}`, [], { policyIds: recheck.policyIds });
-      }
+    edited = parsed.data as Record<string, unknown>;
+    const amountCents = typeof edited.amountCents === 'number' ? edited.amountCents : pending.request.context.amountCents;
+    // An edited message (another address or brand) is decided on the consent in effect now for where it would go.
+    const { channel, purpose } = pending.request.context;
+    const hasConsent = channel && purpose
+      ? (await outreachConsent(tx, { accountId: pending.account_id, leadId: pending.lead_id }, { channel, purpose, to: edited.to as string | undefined, brand: edited.brand as string | undefined }, now)).granted
+      : pending.request.context.hasConsent;
+    const recheck = gate.decide({ ...pending.request, context: { ...pending.request.context, amountCents, hasConsent } });
+    if (recheck.outcome === 'deny') {
+      throw new AppError('policy.denied', `policy refuses the edited parameters: ${recheck.reasons.join('; ')}`, [], { policyIds: recheck.policyIds });
     }
-    await tx.query("UPDATE approvals SET status = 'approved', decided_by = $2, decided_at = $3, edited_params = $4::jsonb WHERE id = $1", [
-      id, opts.actor, now.toISOString(), edited ? JSON.stringify(edited) : null,
-    ]);
-    await appendToLedger(tx, [{ type: 'approval.approved', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { decisionId: pending.decision_id, edited: edited !== null } }]);
-    return { approvalId: id, decisionId: pending.decision_id, edited: edited !== null };
-  });
+  }
+  await tx.query("UPDATE approvals SET status = 'approved', decided_by = $2, decided_at = $3, edited_params = $4::jsonb, last_error = NULL WHERE id = $1", [
+    id, opts.actor, now.toISOString(), edited ? JSON.stringify(edited) : null,
+  ]);
+  await appendToLedger(tx, [{ type: 'approval.approved', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { decisionId: pending.decision_id, edited: edited !== null } }]);
+  return { approvalId: id, decisionId: pending.decision_id, edited: edited !== null };
 }
 
 export interface ApprovedRun {
-  approval: { approvalId: string; decisionId: string; edited: boolean };
+  approval: ApprovalOutcome;
   execution: ExecutionResult;
 }
 
+/** Wraps what the action threw, to tell it from a refusal of the approval itself (expired, already decided, ...). */
+class ActionFailed {
+  constructor(readonly cause: unknown) {}
+}
+
 /**
- * Approves (as `approve`) and then runs the action once, keyed by the approval (`approvalExecutionKey`), so a retried
- * request, or a play waiting on this approval, never runs it twice. What a reviewer's approval does, one or many.
+ * Approves (as `approve`) and runs the action once, in one transaction: the approval commits only with its execution.
+ * The run is keyed by the approval (`approvalExecutionKey`), so a retried request, or a play waiting on this approval,
+ * never runs it twice. When the action fails, nothing of the attempt stays: the approval is still pending, with the
+ * error as `last_error`, and can be approved again. What a reviewer's approval does, one or many.
  */
 export async function approveAndRun(
   db: Db,
@@ -102,9 +113,30 @@ export async function approveAndRun(
   id: string,
   opts: { actor: string; editedParams?: unknown; now: Date },
 ): Promise<ApprovedRun> {
-  const approval = await approve(db, gate, id, opts);
-  const execution = await executeDecision(db, { decisionId: approval.decisionId, idempotencyKey: approvalExecutionKey(id), actor: opts.actor, now: opts.now });
-  return { approval, execution };
+  try {
+    return await db.transaction(async (tx) => {
+      const approval = await approveInTransaction(tx, gate, id, opts);
+      const execution = await executeInTransaction(tx, { decisionId: approval.decisionId, idempotencyKey: approvalExecutionKey(id), actor: opts.actor, now: opts.now })
+        .catch((err: unknown) => Promise.reject(new ActionFailed(err)));
+      return { approval, execution };
+    });
+  } catch (err) {
+    if (!(err instanceof ActionFailed)) throw err;
+    await recordRunFailure(db, id, err.cause, opts);
+    throw err.cause;
+  }
+}
+
+/** Notes on a still-pending approval why its action failed; the ledger gets the code only (messages may hold personal data). */
+async function recordRunFailure(db: Db, id: string, cause: unknown, opts: { actor: string; now: Date }): Promise<void> {
+  const code = cause instanceof AppError ? cause.code : 'internal';
+  const message = (cause instanceof Error ? cause.message : String(cause)).slice(0, 1000);
+  await db.transaction(async (tx) => {
+    const [row] = await tx.query("UPDATE approvals SET last_error = $2::jsonb WHERE id = $1 AND status = 'pending' RETURNING id", [
+      id, JSON.stringify({ code, message, at: opts.now.toISOString() }),
+    ]);
+    if (row) await appendToLedger(tx, [{ type: 'approval.run_failed', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { code } }]);
+  });
 }
 
 export type BulkApprovalResult =

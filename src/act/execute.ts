@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import type { Db, Queryable } from '../store/index.ts';
+import type { Db, Tx } from '../store/index.ts';
 import { ActionRefused, loadGrant, TOOLS, type ToolAction } from './tools.ts';
 
 export interface ExecutionRequest {
@@ -23,9 +23,9 @@ export interface ExecutionResult {
 }
 
 /** Serialises work on one idempotency key across processes. */
-const lockKey = (tx: Queryable, key: string) => tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+const lockKey = (tx: Tx, key: string) => tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
 
-async function previous(tx: Queryable, key: string) {
+async function previous(tx: Tx, key: string) {
   const [row] = await tx.query<{ decision_id: string; action: string; status: ExecutionResult['status']; result: Record<string, unknown> }>(
     'SELECT decision_id, action, status, result FROM executions WHERE idempotency_key = $1',
     [key],
@@ -42,19 +42,19 @@ export async function executeDecision(db: Db, req: ExecutionRequest): Promise<Ex
 }
 
 /** executeDecision inside the caller's transaction (a play step commits its effect with its own progress). */
-export async function executeInTransaction(tx: Queryable, req: ExecutionRequest): Promise<ExecutionResult> {
+export async function executeInTransaction(tx: Tx, req: ExecutionRequest): Promise<ExecutionResult> {
   if (!/^[\w.:-]{1,200}$/.test(req.idempotencyKey)) {
     throw new AppError('validation_failed', 'bad idempotency key', [{ path: 'idempotencyKey', message: 'letters, digits, _ . : - only, at most 200' }]);
   }
   await lockKey(tx, req.idempotencyKey);
   const done = await previous(tx, req.idempotencyKey);
   if (done) {
-    if (done.decision_id !== req.decisionId) throw new AppError('conflict', `idempotency key ${req.idempotencyKey} was used for decision ${done.decision_id}`);
+    if (done.decision_id !== req.decisionId) throw new AppError('execution.key_reused', `idempotency key ${req.idempotencyKey} was used for decision ${done.decision_id}`);
     return { idempotencyKey: req.idempotencyKey, action: done.action, status: done.status, result: done.result, replayed: true };
   }
   const grant = await loadGrant(tx, req.decisionId);
-  if (grant.agentStopped === 'kill_switch') throw new AppError('conflict', 'the kill switch is engaged: no agent\'s action runs until an admin releases it');
-  if (grant.agentStopped === 'paused') throw new AppError('conflict', `agent ${grant.agentId} is paused: nothing it proposed runs until an admin resumes it`);
+  if (grant.agentStopped === 'kill_switch') throw new AppError('kill_switch.on', 'the kill switch is engaged: no agent\'s action runs until an admin releases it');
+  if (grant.agentStopped === 'paused') throw new AppError('agent.paused', `agent ${grant.agentId} is paused: nothing it proposed runs until an admin resumes it`);
   const tool = TOOLS[grant.action];
   const params = tool.params.safeParse(grant.params);
   if (!params.success) {
@@ -63,7 +63,7 @@ export async function executeInTransaction(tx: Queryable, req: ExecutionRequest)
   let status: 'succeeded' | 'refused' = 'succeeded';
   let result: Record<string, unknown>;
   try {
-    result = await (tool.run as (tx: Queryable, g: typeof req, p: unknown) => Promise<Record<string, unknown>>)(tx, req, params.data);
+    result = await (tool.run as (tx: Tx, g: typeof req, p: unknown) => Promise<Record<string, unknown>>)(tx, req, params.data);
   } catch (err) {
     // A refusal comes before any effect, so the transaction is still good for recording it; the key is spent.
     if (!(err instanceof ActionRefused)) throw err;
@@ -89,7 +89,7 @@ export async function compensateExecution(db: Db, key: string, actor: string, re
   return db.transaction((tx) => compensateInTransaction(tx, key, actor, reason));
 }
 
-export async function compensateInTransaction(tx: Queryable, key: string, actor: string, reason: string): Promise<{ compensated: boolean }> {
+export async function compensateInTransaction(tx: Tx, key: string, actor: string, reason: string): Promise<{ compensated: boolean }> {
   await lockKey(tx, key);
   const done = await previous(tx, key);
   if (!done) throw new AppError('not_found', `no execution ${key}`);

@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import { newId, type Db, type Queryable } from '../store/index.ts';
+import { newId, type Db, type Tx } from '../store/index.ts';
 
 /** What a step decided: go on, finish, check again later (a human decides meanwhile), or stop because policy or a person said no. */
 export type StepOutcome<S> =
@@ -21,9 +21,9 @@ export interface PlayRef {
  * records the play's progress, so a step's effect and the play moving past it commit together.
  */
 export interface PlayStep<S> {
-  run(tx: Queryable, play: PlayRef, state: S): Promise<StepOutcome<S>>;
+  run(tx: Tx, play: PlayRef, state: S): Promise<StepOutcome<S>>;
   /** Undoes the step's effect when the play gives up after it; absent when there is nothing to undo. */
-  compensate?: (tx: Queryable, play: PlayRef, state: S) => Promise<void>;
+  compensate?: (tx: Tx, play: PlayRef, state: S) => Promise<void>;
 }
 
 export interface PlayDefinition<S> {
@@ -58,7 +58,7 @@ export async function startPlay<S>(db: Db, def: PlayDefinition<S>, opts: StartPl
 }
 
 /** startPlay inside the caller's transaction: the play exists exactly when the change that started it commits. */
-export async function startPlayInTransaction<S>(tx: Queryable, def: Pick<PlayDefinition<S>, 'kind' | 'first'> & { steps: Record<string, unknown> }, opts: StartPlayOptions<S>): Promise<string> {
+export async function startPlayInTransaction<S>(tx: Tx, def: Pick<PlayDefinition<S>, 'kind' | 'first'> & { steps: Record<string, unknown> }, opts: StartPlayOptions<S>): Promise<string> {
   const step = opts.step ?? def.first;
   if (!def.steps[step]) throw new Error(`play ${def.kind} has no step ${step}`);
   const id = newId('play');
@@ -138,7 +138,7 @@ export async function runDuePlays(
   return tally;
 }
 
-async function advance(tx: Queryable, def: PlayDefinition<unknown>, row: PlayRow, step: PlayStep<unknown>, now: Date, actor: string): Promise<void> {
+async function advance(tx: Tx, def: PlayDefinition<unknown>, row: PlayRow, step: PlayStep<unknown>, now: Date, actor: string): Promise<void> {
   const ref = { id: row.id, accountId: row.account_id, now };
   const outcome = await step.run(tx, ref, row.state.data);
   const completed = 'wait' in outcome ? row.state.completed : [...row.state.completed, row.step];

@@ -1,7 +1,7 @@
 import { recordJudged, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
 import { trackContext, trackRecords } from '../learn/index.ts';
 import { outreachConsent } from '../sense/index.ts';
-import type { Queryable } from '../store/index.ts';
+import type { Tx } from '../store/index.ts';
 import { approvalExecutionKey } from './approvals.ts';
 import { compensateInTransaction, executeInTransaction } from './execute.ts';
 import type { PlayDefinition, PlayRef } from './plays.ts';
@@ -25,12 +25,12 @@ const ACTOR = 'play:retention';
  * While its agent is stopped (the kill switch, or its own pause) the steps that act (credit, notice) wait: they would
  * otherwise fail, retry, give up and reverse the credit. The play goes on once the agent may act again.
  */
-async function agentStopped(tx: Queryable, agentId: string): Promise<boolean> {
+async function agentStopped(tx: Tx, agentId: string): Promise<boolean> {
   const [row] = await tx.query<{ stopped: boolean }>('SELECT agent_stopped($1) AS stopped', [agentId]);
   return row!.stopped;
 }
 
-async function decide(tx: Queryable, gate: PolicyGate, play: PlayRef, s: RetentionPlayState, action: 'offer_credit' | 'send_message', params: Record<string, unknown>, approvalTtlMs?: number) {
+async function decide(tx: Tx, gate: PolicyGate, play: PlayRef, s: RetentionPlayState, action: 'offer_credit' | 'send_message', params: Record<string, unknown>, approvalTtlMs?: number) {
   const notify = action === 'send_message';
   // The notice is decided on the consent in effect when it is sent, days after the offer perhaps, and goes where that consent allows.
   const consent = notify ? await outreachConsent(tx, { accountId: play.accountId, leadId: null }, { channel: 'email', purpose: 'service' }, play.now) : null;

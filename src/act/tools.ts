@@ -3,7 +3,7 @@ import { Brand, ConsentChannel, ConsentPurpose, RECORD_INPUTS, ShortText } from 
 import { AppError } from '../errors.ts';
 import { insertRecord, patchRecord } from '../records/index.ts';
 import { outreachConsent } from '../sense/index.ts';
-import { newId, type Queryable } from '../store/index.ts';
+import { newId, type Tx } from '../store/index.ts';
 
 /** Who a tool acts for and under which execution; tools never see a request without these. */
 export interface ToolContext {
@@ -29,9 +29,9 @@ export interface GrantedContext {
  */
 export interface Tool<P> {
   params: z.ZodType<P>;
-  run(tx: Queryable, ctx: ToolContext, params: P): Promise<Record<string, unknown>>;
+  run(tx: Tx, ctx: ToolContext, params: P): Promise<Record<string, unknown>>;
   /** Undoes `run`; null when the effect cannot be undone (a sent message), which the caller records. */
-  compensate: ((tx: Queryable, ctx: ToolContext, result: Record<string, unknown>) => Promise<void>) | null;
+  compensate: ((tx: Tx, ctx: ToolContext, result: Record<string, unknown>) => Promise<void>) | null;
 }
 
 /**
@@ -188,7 +188,7 @@ export type AgentStopReason = 'kill_switch' | 'paused';
  * Reads the decision and refuses unless it allows execution: outcome `execute`, or `approval` with the
  * approval granted. Edited parameters from the approval replace the proposal's.
  */
-export async function loadGrant(tx: Queryable, decisionId: string): Promise<Grant> {
+export async function loadGrant(tx: Tx, decisionId: string): Promise<Grant> {
   const [row] = await tx.query<{
     outcome: string; proposal_id: string; action: string; params: unknown; account_id: string | null; lead_id: string | null;
     proposal_status: string; approval_status: string | null; edited_params: unknown; agent_id: string; stopped: AgentStopReason | null;
@@ -199,11 +199,11 @@ export async function loadGrant(tx: Queryable, decisionId: string): Promise<Gran
      WHERE d.id = $1`,
     [decisionId],
   );
-  if (!row) throw new AppError('forbidden', `no recorded policy decision ${decisionId}: nothing runs without one`);
+  if (!row) throw new AppError('policy.denied', `no recorded policy decision ${decisionId}: nothing runs without one`);
   const allowed = row.outcome === 'execute' || (row.outcome === 'approval' && row.approval_status === 'approved');
   if (!allowed || row.proposal_status === 'held_out') {
     const why = row.proposal_status === 'held_out' ? 'the customer is in the holdout' : row.outcome === 'approval' ? `its approval is ${row.approval_status ?? 'missing'}` : `the policy outcome was ${row.outcome}`;
-    throw new AppError('forbidden', `decision ${decisionId} does not allow execution: ${why}`);
+    throw new AppError('policy.denied', `decision ${decisionId} does not allow execution: ${why}`);
   }
   if (!isToolAction(row.action)) throw new AppError('bad_request', `unknown action ${row.action}`);
   return {
@@ -218,12 +218,12 @@ function guarded<P>(action: ToolAction, tool: Tool<P>) {
     params: tool.params,
     canCompensate: tool.compensate !== null,
     /** Runs the tool for an allowing decision of this very action; anything else is refused before any effect. */
-    run: async (tx: Queryable, g: GrantedContext, params: P) => {
+    run: async (tx: Tx, g: GrantedContext, params: P) => {
       const grant = await loadGrant(tx, g.decisionId);
-      if (grant.action !== action) throw new AppError('forbidden', `decision ${g.decisionId} allows ${grant.action}, not ${action}`);
+      if (grant.action !== action) throw new AppError('policy.denied', `decision ${g.decisionId} allows ${grant.action}, not ${action}`);
       return tool.run(tx, context(grant, g), params);
     },
-    compensate: async (tx: Queryable, g: GrantedContext, result: Record<string, unknown>) => {
+    compensate: async (tx: Tx, g: GrantedContext, result: Record<string, unknown>) => {
       const grant = await loadGrant(tx, g.decisionId);
       await tool.compensate?.(tx, context(grant, g), result);
     },

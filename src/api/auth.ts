@@ -40,6 +40,11 @@ export async function revokeToken(db: Db, id: string, actor: string): Promise<vo
   });
 }
 
+/** Records that a token signed in (the console's login), with its role. */
+export async function recordLogin(db: Db, principal: { tokenId: string; role: string }, actor: string): Promise<void> {
+  await db.transaction((tx) => appendToLedger(tx, [{ type: 'auth.login', actor, subjectType: 'token', subjectId: principal.tokenId, data: { role: principal.role } }]));
+}
+
 export async function listTokens(q: Queryable) {
   const rows = await q.query<Record<string, unknown>>('SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id');
   return rows.map((r) => ({

@@ -1,5 +1,5 @@
 import { appendToLedger } from '../ledger/index.ts';
-import { insertRows, newId, type Queryable } from '../store/index.ts';
+import { insertRows, newId, type Tx } from '../store/index.ts';
 import type { Decision, PolicyRequestInput } from './request.ts';
 
 /** Default time a human has to decide an approval before it expires. */
@@ -16,7 +16,7 @@ export interface DecisionRecordInput {
  * approval when the outcome needs one, and ledgers both.
  */
 export async function recordDecision(
-  tx: Queryable,
+  tx: Tx,
   proposalId: string,
   request: PolicyRequestInput,
   decision: Decision,
@@ -27,7 +27,7 @@ export async function recordDecision(
 
 /** recordDecision for many at once, in a fixed number of statements. Returns the ids in order. */
 export async function recordDecisions(
-  tx: Queryable,
+  tx: Tx,
   items: DecisionRecordInput[],
   opts: { now?: Date; approvalTtlMs?: number } = {},
 ): Promise<{ decisionId: string; approvalId: string | null }[]> {

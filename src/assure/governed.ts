@@ -1,5 +1,5 @@
 import { recordProposals, type ProposalRecordInput } from '../reason/index.ts';
-import type { Queryable } from '../store/index.ts';
+import type { Tx } from '../store/index.ts';
 import { recordDecisions } from './decisions.ts';
 import type { Decision, PolicyRequestInput } from './request.ts';
 
@@ -15,7 +15,7 @@ export interface Judged {
  * held-out ones too), then policy's decisions on the judged ones with their approvals, each batch ledgered.
  */
 export async function recordJudged(
-  q: Queryable, proposals: ProposalRecordInput[], judged: Judged[], opts: { now?: Date; approvalTtlMs?: number } = {},
+  q: Tx, proposals: ProposalRecordInput[], judged: Judged[], opts: { now?: Date; approvalTtlMs?: number } = {},
 ): Promise<{ proposalIds: string[]; decisions: { decisionId: string; approvalId: string | null }[] }> {
   const proposalIds = await recordProposals(q, proposals, { now: opts.now });
   const decisions = await recordDecisions(q, judged.map((j) => ({ proposalId: proposalIds[j.proposal]!, request: j.request, decision: j.decision })), opts);

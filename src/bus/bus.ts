@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/index.ts';
+import type { Queryable, Tx } from '../store/index.ts';
 
 /** One event as delivered to a subscriber. */
 export interface BusMessage<T = unknown> {
@@ -12,7 +12,7 @@ export interface BusMessage<T = unknown> {
  * what the handler writes commits together with the acknowledgement. Handlers must be idempotent:
  * delivery is at least once.
  */
-export type BusHandler = (messages: BusMessage[], q: Queryable) => Promise<void>;
+export type BusHandler = (messages: BusMessage[], q: Tx) => Promise<void>;
 
 /**
  * The event backbone as processing sees it. The in-process implementation reads a Postgres outbox;

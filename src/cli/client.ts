@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import { AppError, isErrorCode } from '../errors.ts';
 import { readAdminTokenFile } from '../api/index.ts';
 import { openDatabase, readServerLock } from '../server.ts';
 import type { Db, Queryable } from '../store/index.ts';
@@ -21,6 +22,15 @@ export function runningServerClient(config: Config): ((method: string, path: str
     });
     return { status: res.status, body: await res.json().catch(() => null) };
   };
+}
+
+/**
+ * The server's problem answer as the AppError it came from, so the CLI prints the same message (and field issues)
+ * whether it went through the API or opened the database itself.
+ */
+export function errorOfAnswer(res: { status: number; body: any }): AppError {
+  const code = isErrorCode(res.body?.code) ? res.body.code : res.status === 404 ? 'not_found' : 'bad_request';
+  return new AppError(code, res.body?.detail ?? `server answered ${res.status}`, res.body?.issues ?? []);
 }
 
 /**

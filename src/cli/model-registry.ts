@@ -1,8 +1,7 @@
 import type { Config } from '../config.ts';
-import { AppError, type ErrorCode } from '../errors.ts';
 import { getModel, listModels, promoteVersion, rollbackModel, runDriftCheck, type DriftCheckView, type ModelSummary, type VersionView } from '../learn/index.ts';
 import { openDatabase } from '../server.ts';
-import { runningServerClient } from './client.ts';
+import { errorOfAnswer, runningServerClient } from './client.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 /** The registry's subcommands of `acs model` (`train` is src/cli/model.ts's own; it dispatches these here). */
@@ -14,7 +13,6 @@ export const REGISTRY_USAGE = `acs model list [NAME] [--json]
   acs model drift NAME [--json]`;
 
 const CLI_ACTOR = 'cli';
-const STATUS_CODE: Record<number, ErrorCode> = { 400: 'validation_failed', 403: 'forbidden', 404: 'not_found', 409: 'conflict' };
 
 /**
  * `acs model list|promote|rollback|drift`: the model registry. Through the running server's API when one holds
@@ -45,15 +43,15 @@ export async function modelRegistryCommand(args: string[], config: Config): Prom
       : sub === 'promote' ? await client('POST', `${path}/versions/${versionNumber}/promote`, { stage, ...reason })
       : sub === 'rollback' ? await client('POST', `${path}/rollback`, reason)
       : await client('POST', `${path}/drift`);
-    if (res.status >= 400) throw new AppError(STATUS_CODE[res.status] ?? 'bad_request', res.body?.detail ?? `server answered ${res.status}`, res.body?.issues ?? []);
+    if (res.status >= 400) throw errorOfAnswer(res);
     result = sub === 'list' && !name ? res.body.data : res.body;
   } else {
     const db = await openDatabase(config);
     const now = new Date();
     try {
       if (sub === 'list') result = name ? await getModel(db, name) : await listModels(db);
-      else if (sub === 'promote') result = await db.transaction((tx) => promoteVersion(tx, { name: name!, version: versionNumber, stage: stage as 'champion' | 'challenger', actor: CLI_ACTOR, now, ...reason }));
-      else if (sub === 'rollback') result = await db.transaction((tx) => rollbackModel(tx, { name: name!, actor: CLI_ACTOR, now, ...reason }));
+      else if (sub === 'promote') result = await promoteVersion(db, { name: name!, version: versionNumber, stage: stage as 'champion' | 'challenger', actor: CLI_ACTOR, now, ...reason });
+      else if (sub === 'rollback') result = await rollbackModel(db, { name: name!, actor: CLI_ACTOR, now, ...reason });
       else result = await runDriftCheck(db, name!, CLI_ACTOR, now);
     } finally {
       await db.close();

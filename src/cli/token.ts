@@ -1,8 +1,7 @@
 import { createToken, listTokens, revokeToken } from '../api/index.ts';
 import type { Config } from '../config.ts';
-import { AppError } from '../errors.ts';
 import { openDatabase } from '../server.ts';
-import { runningServerClient } from './client.ts';
+import { errorOfAnswer, runningServerClient } from './client.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 const CLI_ACTOR = 'cli';
@@ -21,7 +20,7 @@ export async function tokenCommand(args: string[], config: Config): Promise<numb
       sub === 'create' ? await client('POST', '/api/v1/tokens', { role: values.role, name: values.name })
       : sub === 'list' ? await client('GET', '/api/v1/tokens')
       : await client('DELETE', `/api/v1/tokens/${id}`);
-    if (res.status >= 400) throw new AppError(res.status === 404 ? 'not_found' : 'validation_failed', res.body?.detail ?? `server answered ${res.status}`, res.body?.issues ?? []);
+    if (res.status >= 400) throw errorOfAnswer(res);
     result = sub === 'list' ? res.body.data : res.body;
   } else {
     const db = await openDatabase(config);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import type { ChurnModelInput, RegisteredScorer, ServedModels } from '../reason/index.ts';
-import { newId, type Db, type Queryable } from '../store/index.ts';
+import { newId, type Db, type Queryable, type Tx } from '../store/index.ts';
 import { churnRow, MODEL_DATASETS } from './datasets.ts';
 import { DEFAULT_PSI_THRESHOLD, driftReport, referenceProfile, type DriftReport, type DriftStatus, type ReferenceProfile } from './drift.ts';
 import { loadModel, trainModel, type Model } from './models/index.ts';
@@ -115,7 +115,7 @@ async function requireModel(q: Queryable, name: string): Promise<void> {
   const [row] = NAME.test(name) ? await q.query('SELECT 1 FROM models WHERE name = $1', [name]) : [];
   if (!row) {
     const known = await modelNames(q);
-    throw new AppError('not_found', `no model '${name}'; known: ${known.join(', ')}`);
+    throw new AppError('model.not_found', `no model '${name}'; known: ${known.join(', ')}`);
   }
 }
 
@@ -125,7 +125,7 @@ async function modelNames(q: Queryable): Promise<string[]> {
 }
 
 /** Locks the model's row for the rest of the transaction (creating it with default settings), so stage changes are serial. */
-async function lockModel(tx: Queryable, name: string): Promise<{ psi_threshold: number; auto_demote: AutoDemote; rules_since: Date | null; rules_replaced: number | null }> {
+async function lockModel(tx: Tx, name: string): Promise<{ psi_threshold: number; auto_demote: AutoDemote; rules_since: Date | null; rules_replaced: number | null }> {
   await tx.query('INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
   const [row] = await tx.query<{ psi_threshold: number; auto_demote: AutoDemote; rules_since: Date | null; rules_replaced: number | null }>(
     'SELECT psi_threshold, auto_demote, rules_since, rules_replaced FROM models WHERE name = $1 FOR UPDATE',
@@ -152,7 +152,7 @@ const ledgerVersion = (type: string, actor: string, row: { id: string; name: str
  * Registers a trained model as a new candidate version. `rows` are the rows it was trained on (the whole table
  * given to training): their profile, and the model's scores of them, are the reference drift is measured against.
  */
-export async function registerModel(tx: Queryable, input: { name: string; model: SerializedModel; rows: readonly RawRow[]; actor: string; now: Date }): Promise<VersionView> {
+export async function registerModel(tx: Tx, input: { name: string; model: SerializedModel; rows: readonly RawRow[]; actor: string; now: Date }): Promise<VersionView> {
   const { name, actor, now } = input;
   if (!NAME.test(name)) throw new AppError('validation_failed', `bad model name '${name}'`, [{ path: 'name', message: 'lower-case letters, digits, - and _, starting with a letter' }]);
   if (input.rows.length === 0) throw new AppError('validation_failed', 'a model is registered with the rows it was trained on', [{ path: 'rows', message: 'none given' }]);
@@ -181,13 +181,13 @@ export async function registerModel(tx: Queryable, input: { name: string; model:
 export async function trainAndRegister(db: Db, name: string, options: TrainInput, actor: string, now: Date): Promise<VersionView> {
   await requireModel(db, name);
   const dataset = MODEL_DATASETS[name];
-  if (!dataset) throw new AppError('conflict', `model '${name}' has no training data definition in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be trained here`);
+  if (!dataset) throw new AppError('model.not_ready', `model '${name}' has no training data definition in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be trained here`);
   const rows = await dataset.loadTraining(db);
   const positives = rows.filter((r) => String(r[dataset.target]) === dataset.positive).length;
   const negatives = rows.length - positives;
   if (rows.length < MIN_TRAINING_ROWS || positives < MIN_PER_OUTCOME || negatives < MIN_PER_OUTCOME) {
     throw new AppError(
-      'conflict',
+      'model.not_ready',
       `too few examples to train ${name}: found ${rows.length} ${dataset.describe} (${positives} ${dataset.target}, ${negatives} not); ` +
         `need at least ${MIN_TRAINING_ROWS}, with ${MIN_PER_OUTCOME} of each outcome`,
       [],
@@ -204,18 +204,22 @@ export async function trainAndRegister(db: Db, name: string, options: TrainInput
 }
 
 /** Moves a version to champion or challenger. A new champion retires the old one (and remembers it, for rollback). */
-export async function promoteVersion(
-  tx: Queryable,
+export async function promoteVersion(db: Db, input: Parameters<typeof promoteInTransaction>[1]): Promise<VersionView> {
+  return db.transaction((tx) => promoteInTransaction(tx, input));
+}
+
+async function promoteInTransaction(
+  tx: Tx,
   input: { name: string; version: number; stage: 'champion' | 'challenger'; reason?: string; actor: string; now: Date },
 ): Promise<VersionView> {
   const { name, version, stage, actor, now } = input;
   await requireModel(tx, name);
   await lockModel(tx, name);
   const target = await versionRow(tx, name, version);
-  if (!target) throw new AppError('not_found', `model ${name} has no version ${version}`);
-  if (target.stage === stage) throw new AppError('conflict', `${name} v${version} is already the ${stage}`);
+  if (!target) throw new AppError('model.not_found', `model ${name} has no version ${version}`);
+  if (target.stage === stage) throw new AppError('model.stage_conflict', `${name} v${version} is already the ${stage}`);
   if (stage === 'challenger' && target.stage === 'champion') {
-    throw new AppError('conflict', `${name} v${version} is the champion; promote another version to champion, or roll back, first`);
+    throw new AppError('model.stage_conflict', `${name} v${version} is the champion; promote another version to champion, or roll back, first`);
   }
   const events = [];
   const reason = input.reason ?? null;
@@ -249,7 +253,7 @@ export async function promoteVersion(
   return toVersion((await versionRow(tx, name, version))!);
 }
 
-async function retire(tx: Queryable, row: { id: string }, reason: string, forDrift: boolean, now: Date): Promise<void> {
+async function retire(tx: Tx, row: { id: string }, reason: string, forDrift: boolean, now: Date): Promise<void> {
   await tx.query("UPDATE model_versions SET stage = 'retired', retired_at = $2, retired_reason = $3, drift_demoted = $4 WHERE id = $1", [row.id, now.toISOString(), reason, forDrift]);
 }
 
@@ -257,14 +261,18 @@ async function retire(tx: Queryable, row: { id: string }, reason: string, forDri
  * Back to the previous champion: the one the current champion replaced, or, when rules stand in after a drift
  * demotion, the champion that was demoted. The current champion is retired.
  */
-export async function rollbackModel(tx: Queryable, input: { name: string; reason?: string; actor: string; now: Date }): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
+export async function rollbackModel(db: Db, input: { name: string; reason?: string; actor: string; now: Date }): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
+  return db.transaction((tx) => rollbackInTransaction(tx, input));
+}
+
+async function rollbackInTransaction(tx: Tx, input: { name: string; reason?: string; actor: string; now: Date }): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
   const { name, actor, now } = input;
   await requireModel(tx, name);
   const model = await lockModel(tx, name);
   const current = await stageRow(tx, name, 'champion');
   const previous = current ? current.replaced_version : model.rules_since ? model.rules_replaced : null;
   if (previous === null) {
-    throw new AppError('conflict', current ? `${name} v${current.version} replaced no earlier champion: there is nothing to roll back to` : `${name} has no champion to roll back from`);
+    throw new AppError('model.stage_conflict', current ? `${name} v${current.version} replaced no earlier champion: there is nothing to roll back to` : `${name} has no champion to roll back from`);
   }
   const target = (await versionRow(tx, name, previous))!;
   const reason = input.reason ?? null;
@@ -288,7 +296,11 @@ export async function loadModelSettings(q: Queryable, name: string): Promise<Mod
 }
 
 /** Replaces a model's drift settings (fields left out take their defaults); ledgered. */
-export async function saveModelSettings(tx: Queryable, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
+export async function saveModelSettings(db: Db, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
+  return db.transaction((tx) => saveSettingsInTransaction(tx, name, settings, actor));
+}
+
+async function saveSettingsInTransaction(tx: Tx, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
   await requireModel(tx, name);
   await lockModel(tx, name);
   await tx.query('UPDATE models SET psi_threshold = $2, auto_demote = $3, drift_check_hours = $4, updated_by = $5, updated_at = now() WHERE name = $1', [
@@ -406,15 +418,15 @@ export async function servingChurn(q: Queryable): Promise<ServedModels | undefin
 export async function runDriftCheck(db: Db, name: string, actor: string, now: Date): Promise<DriftCheckView> {
   await requireModel(db, name);
   const dataset = MODEL_DATASETS[name];
-  if (!dataset) throw new AppError('conflict', `model '${name}' has no live population defined in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be checked`);
+  if (!dataset) throw new AppError('model.not_ready', `model '${name}' has no live population defined in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be checked`);
   const [champion] = await db.query<{ id: string; version: number; reference: ReferenceProfile }>(
     "SELECT id, version, reference FROM model_versions WHERE name = $1 AND stage = 'champion'",
     [name],
   );
-  if (!champion) throw new AppError('conflict', `${name} has no champion: nothing serves, so there is nothing to check for drift`);
+  if (!champion) throw new AppError('model.not_ready', `${name} has no champion: nothing serves, so there is nothing to check for drift`);
   const model = await loadVersionModel(db, champion.id);
   const live = await dataset.loadLive(db, DRIFT_POPULATION_LIMIT);
-  if (live.length === 0) throw new AppError('conflict', `${name} has no live population to compare with its training reference`);
+  if (live.length === 0) throw new AppError('model.not_ready', `${name} has no live population to compare with its training reference`);
   const settings = await loadModelSettings(db, name);
   const report = driftReport(champion.reference, model.json.featureSchema, live, model.predictMany(live), settings.psiThreshold);
 
@@ -464,7 +476,7 @@ export async function runDriftCheck(db: Db, name: string, actor: string, now: Da
 }
 
 /** The champion's line of predecessors (what it replaced, and so on), first one not itself demoted for drift. */
-async function lastGood(tx: Queryable, name: string, from: VersionRow): Promise<VersionRow | null> {
+async function lastGood(tx: Tx, name: string, from: VersionRow): Promise<VersionRow | null> {
   const seen = new Set([from.version]);
   let next = from.replaced_version;
   while (next !== null && !seen.has(next)) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Queryable } from '../store/index.ts';
+import type { Queryable, Tx } from '../store/index.ts';
 import { insertRows } from '../store/index.ts';
 import { canonicalJson } from './canonical.ts';
 
@@ -56,18 +56,17 @@ function entryBody(seq: number, prevHash: string, e: LedgerEvent, ts: string): s
  * Takes the ledger's append lock for the rest of the transaction. Appending takes it anyway; a writer
  * that must also read-then-write other state consistently (intake resolving new profiles) takes it first.
  */
-export async function lockLedger(tx: Queryable): Promise<void> {
+export async function lockLedger(tx: Tx): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK]);
 }
 
 /**
  * The head each open transaction has appended up to. Once a transaction holds the append lock, no one else
- * can move the head until it commits, so its later appends need neither the lock nor the read again. Only
- * transactions are remembered: on a Db each statement commits on its own, and the head must be read each time.
+ * can move the head until it commits, so its later appends need neither the lock nor the read again.
  */
-const headsOfOpenTransactions = new WeakMap<Queryable, { seq: number; hash: string }>();
+const headsOfOpenTransactions = new WeakMap<Tx, { seq: number; hash: string }>();
 
-export async function appendToLedger(tx: Queryable, events: LedgerEvent[]): Promise<{ seq: number; hash: string }> {
+export async function appendToLedger(tx: Tx, events: LedgerEvent[]): Promise<{ seq: number; hash: string }> {
   let head = headsOfOpenTransactions.get(tx);
   if (!head) {
     await lockLedger(tx);
@@ -88,7 +87,7 @@ export async function appendToLedger(tx: Queryable, events: LedgerEvent[]): Prom
   await insertRows(tx, 'ledger', {
     seq: 'bigint', ts: 'timestamptz', type: 'text', actor: 'text', subject_type: 'text', subject_id: 'text', body: 'text', prev_hash: 'text', hash: 'text',
   }, rows);
-  if (!('transaction' in tx)) headsOfOpenTransactions.set(tx, { seq, hash: prevHash });
+  headsOfOpenTransactions.set(tx, { seq, hash: prevHash });
   return { seq, hash: prevHash };
 }
 

@@ -8,7 +8,7 @@ import {
   type Agent, type AgentSettings, type ArbitrationRules, type ChurnModel, type CustomerContext, type ProposalDraft, type ProposalRecordInput, type RecentAction,
 } from '../reason/index.ts';
 import { addressOutreach, SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
-import type { Queryable } from '../store/index.ts';
+import type { Queryable, Tx } from '../store/index.ts';
 import { addReach, loadContexts } from './context.ts';
 
 // The governed loop for the customers and leads whose signals were just accepted: agents propose,
@@ -184,7 +184,7 @@ export function judgeSubject(
 const emptyTally = (): LoopTally => ({ customers: 0, proposals: 0, suppressed: 0, heldOut: 0, executed: 0, approval: 0, denied: 0, plays: 0 });
 
 /** Runs the loop for these customers and leads inside the caller's transaction. */
-export async function decideFor(q: Queryable, subjects: LoopSubjects, opts: LoopOptions, now = new Date()): Promise<LoopTally> {
+export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions, now = new Date()): Promise<LoopTally> {
   const tally = emptyTally();
   if (subjects.accountIds.length + subjects.leadIds.length === 0) return tally;
   const rules = opts.rules ?? DEFAULT_RULES;
@@ -317,7 +317,7 @@ const SWEEP_LIMIT = 2000;
  * no way to reach them, an incomplete subscription, or a contact point shared with another profile. Found
  * in SQL first, so the sweep reads only those customers, not the whole base.
  */
-export async function runScheduledAgents(q: Queryable, opts: LoopOptions, now = new Date()): Promise<LoopTally> {
+export async function runScheduledAgents(q: Tx, opts: LoopOptions, now = new Date()): Promise<LoopTally> {
   // Nothing to sweep for while every scheduled agent is stopped (paused, or the kill switch is engaged).
   const stopped = await stoppedAgents(q, SCHEDULED_AGENTS);
   if (SCHEDULED_AGENTS.every((id) => stopped.has(id))) return emptyTally();

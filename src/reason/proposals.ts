@@ -1,5 +1,5 @@
 import { appendToLedger } from '../ledger/index.ts';
-import { insertRows, newId, type Queryable } from '../store/index.ts';
+import { insertRows, newId, type Tx } from '../store/index.ts';
 
 /** A proposal as stored: the action, for whom, and its explanation (EV terms and a sentence). */
 export interface ProposalRecordInput {
@@ -19,7 +19,7 @@ export interface ProposalRecordInput {
 }
 
 /** Stores a proposal and ledgers it (ids, action and EV only: the reason sentence stays in the table). */
-export async function recordProposal(tx: Queryable, p: ProposalRecordInput, opts: { now?: Date } = {}): Promise<string> {
+export async function recordProposal(tx: Tx, p: ProposalRecordInput, opts: { now?: Date } = {}): Promise<string> {
   return (await recordProposals(tx, [p], opts))[0]!;
 }
 
@@ -27,7 +27,7 @@ export async function recordProposal(tx: Queryable, p: ProposalRecordInput, opts
  * recordProposal for many at once: one insert and one ledger append however many there are. Returns ids in order.
  * `now` dates them on the caller's clock (the live world's); without it, the database's time.
  */
-export async function recordProposals(tx: Queryable, proposals: ProposalRecordInput[], opts: { now?: Date } = {}): Promise<string[]> {
+export async function recordProposals(tx: Tx, proposals: ProposalRecordInput[], opts: { now?: Date } = {}): Promise<string[]> {
   const rows = proposals.map((p) => ({
     id: newId('prop'), agent_id: p.agentId, account_id: p.accountId, lead_id: p.leadId, action: p.action, params: p.params,
     channel: p.channel ?? null, purpose: p.purpose ?? null, risk: p.risk, ev: p.ev, ev_value: p.ev.value, reason: p.reason,

@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import type { Queryable } from '../store/index.ts';
+import type { Db, Queryable, Tx } from '../store/index.ts';
 import { AGENTS, agentById, type Agent, type AgentAction, type AutonomyLevel } from './agents/index.ts';
 
 /** An agent as it runs: its manifest, whether it is paused, and the autonomy in force per action. */
@@ -38,14 +38,20 @@ export async function listAgents(q: Queryable): Promise<AgentView[]> {
 }
 
 /** Pauses or resumes an agent, or sets its autonomy for some of its actions; each change goes to the ledger. */
-export async function updateAgent(
-  tx: Queryable,
+export async function updateAgent(db: Db, id: string, change: AgentChange, actor: string): Promise<AgentView> {
+  return db.transaction((tx) => updateInTransaction(tx, id, change, actor));
+}
+
+export type AgentChange = { paused?: boolean; autonomy?: Partial<Record<AgentAction, AutonomyLevel>> };
+
+async function updateInTransaction(
+  tx: Tx,
   id: string,
-  change: { paused?: boolean; autonomy?: Partial<Record<AgentAction, AutonomyLevel>> },
+  change: AgentChange,
   actor: string,
 ): Promise<AgentView> {
   const agent = agentById(id);
-  if (!agent) throw new AppError('not_found', `no agent ${id}; known: ${AGENTS.map((a) => a.manifest.id).join(', ')}`);
+  if (!agent) throw new AppError('agent.not_found', `no agent ${id}; known: ${AGENTS.map((a) => a.manifest.id).join(', ')}`);
   for (const action of Object.keys(change.autonomy ?? {})) {
     if (!agent.manifest.actions[action as AgentAction]) {
       throw new AppError('validation_failed', `${id} does not propose ${action}`, [{ path: `autonomy.${action}`, message: `not one of ${Object.keys(agent.manifest.actions).join(', ')}` }]);
@@ -84,7 +90,11 @@ export async function loadKillSwitch(q: Queryable): Promise<KillSwitch> {
  * Engages (a reason is required) or releases the kill switch; ledgered as `agents.kill_switch`. Each agent's own pause
  * is left as it is, so releasing resumes only the agents that were not paused on their own.
  */
-export async function setKillSwitch(tx: Queryable, change: { engaged: boolean; reason?: string }, actor: string, now = new Date()): Promise<KillSwitch> {
+export async function setKillSwitch(db: Db, change: { engaged: boolean; reason?: string }, actor: string, now = new Date()): Promise<KillSwitch> {
+  return db.transaction((tx) => setKillSwitchInTransaction(tx, change, actor, now));
+}
+
+async function setKillSwitchInTransaction(tx: Tx, change: { engaged: boolean; reason?: string }, actor: string, now: Date): Promise<KillSwitch> {
   const reason = change.reason?.trim() || null;
   if (change.engaged && !reason) throw new AppError('validation_failed', 'engaging the kill switch needs a reason', [{ path: 'reason', message: 'required when engaging, 1 to 500 characters' }]);
   if (reason && reason.length > 500) throw new AppError('validation_failed', 'the reason is too long', [{ path: 'reason', message: 'at most 500 characters' }]);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { RECORD_KINDS, toFieldIssues } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 import { appendToLedger, lockLedger, type LedgerEvent } from '../ledger/index.ts';
-import { newId, type Queryable } from '../store/index.ts';
+import { newId, type Db, type Tx } from '../store/index.ts';
 import { normalizeEmail, normalizeExternalId, normalizePhone } from '../contracts/index.ts';
 
 /** What an erasure request carries: the customer repeated, so a wrong id in the path erases no one. */
@@ -139,7 +139,7 @@ const DELETIONS: { name: string; sql: string }[] = [
 // statement names both.
 const TYPED = 'typed AS (SELECT $1::text, $2::text[])';
 
-async function countRows(tx: Queryable, sql: string, accountId: string, leadIds: string[]): Promise<number> {
+async function countRows(tx: Tx, sql: string, accountId: string, leadIds: string[]): Promise<number> {
   const [row] = await tx.query<{ n: number }>(sql, [accountId, leadIds]);
   return row!.n;
 }
@@ -164,7 +164,7 @@ interface Identifiers {
 }
 
 /** Contact points the subject's rows carry: its identities, its contacts (deleted ones too), its account, the subjects of its signals. */
-async function gatherIdentifiers(tx: Queryable, accountId: string, leadIds: string[], into: Identifiers): Promise<void> {
+async function gatherIdentifiers(tx: Tx, accountId: string, leadIds: string[], into: Identifiers): Promise<void> {
   const rows = await tx.query<{ kind: string; value: string }>(
     `SELECT kind, value FROM identities WHERE account_id = $1 OR lead_id = ANY($2::text[])
      UNION SELECT 'customer_id', customer_id FROM accounts WHERE id = $1
@@ -193,7 +193,7 @@ const phoneTails = (ids: Identifiers) => [...ids.phones].filter((p) => p.length 
  * Leads of the same person: there is no link from a lead to the profile it became, so a lead belongs to the person
  * when it has their email or phone, as intake would have matched it.
  */
-async function leadsOf(tx: Queryable, ids: Identifiers): Promise<string[]> {
+async function leadsOf(tx: Tx, ids: Identifiers): Promise<string[]> {
   const emails = [...ids.emails];
   const phones = [...ids.phones];
   // Phones are stored as written: a suffix finds the candidates, normalizing confirms them.
@@ -213,7 +213,7 @@ async function leadsOf(tx: Queryable, ids: Identifiers): Promise<string[]> {
 }
 
 /** Live profiles other than the subject that share one of the person's emails or phones. */
-async function otherProfilesOf(tx: Queryable, accountId: string, ids: Identifiers): Promise<string[]> {
+async function otherProfilesOf(tx: Tx, accountId: string, ids: Identifiers): Promise<string[]> {
   const rows = await tx.query<{ id: string }>(
     `SELECT DISTINCT a.id FROM accounts a
      WHERE a.id <> $1 AND a.deleted_at IS NULL AND (
@@ -248,7 +248,7 @@ function names(raw: string, ids: Identifiers): boolean {
  * Quarantined input that names the person, locked. Quarantine rows are locked before the ledger, as resolving one
  * does (src/sense/quarantine.ts), so an erasure and a reviewer's discard cannot deadlock.
  */
-async function quarantineNaming(tx: Queryable, ids: Identifiers): Promise<{ id: string; status: string }[]> {
+async function quarantineNaming(tx: Tx, ids: Identifiers): Promise<{ id: string; status: string }[]> {
   const terms = [...ids.emails, ...ids.keys].map(likePattern);
   const tails = phoneTails(ids).map((t) => `%${t}%`);
   if (terms.length === 0 && tails.length === 0) return [];
@@ -268,14 +268,18 @@ async function quarantineNaming(tx: Queryable, ids: Identifiers): Promise<{ id: 
  * the ledger's references survive; the ledger itself never held personal data and is not touched, only appended to.
  * Erasing an erased customer again erases what has arrived since (signals naming the customer id still reach it).
  */
-export async function eraseSubject(tx: Queryable, key: string, request: ErasureRequest, actor: string, now: Date): Promise<ErasureResult> {
+export async function eraseSubject(db: Db, key: string, request: ErasureRequest, actor: string, now: Date): Promise<ErasureResult> {
+  return db.transaction((tx) => eraseInTransaction(tx, key, request, actor, now));
+}
+
+async function eraseInTransaction(tx: Tx, key: string, request: ErasureRequest, actor: string, now: Date): Promise<ErasureResult> {
   // NO KEY UPDATE serialises erasures of one customer without blocking intake's foreign-key checks on the row.
   type Row = { id: string; customer_id: string; erased_at: Date | null; deleted_at: Date | null; merged_into: string | null };
   const lock = 'SELECT id, customer_id, erased_at, deleted_at, merged_into FROM accounts WHERE id = $1 OR customer_id = $1 ORDER BY id LIMIT 1 FOR NO KEY UPDATE';
   let [account] = await tx.query<Row>(lock, [key]);
   // A profile folded into another by an identity merge is that person: the survivor is erased (with it).
   for (let hops = 0; account?.merged_into && hops < 100; hops++) [account] = await tx.query<Row>(lock, [account.merged_into]);
-  if (!account) throw new AppError('not_found', `no customer ${key}`);
+  if (!account) throw new AppError('customer.not_found', `no customer ${key}`);
   if (![key, account.id, account.customer_id].includes(request.confirm)) {
     throw new AppError('validation_failed', 'confirm does not name the customer being erased; nothing was erased', [
       { path: 'confirm', message: `must repeat the customer id '${account.customer_id}' or the account id '${account.id}'` },

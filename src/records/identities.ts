@@ -1,5 +1,5 @@
 import type { RecordKind } from '../contracts/index.ts';
-import { insertRows, type Queryable } from '../store/index.ts';
+import { insertRows, type Queryable, type Tx } from '../store/index.ts';
 import { identityKeys, type IdentityKey } from '../contracts/index.ts';
 
 /** The identifiers a record carries for its profile (account) or lead: the one statement of those rules. */
@@ -18,12 +18,12 @@ export function identityClaimsFor(kind: RecordKind, record: Record<string, unkno
  * Claims a record's identifiers so signals that name them resolve to it. The first claim on an
  * identifier wins; later claims do not steal it.
  */
-export async function registerIdentities(tx: Queryable, kind: RecordKind, record: Record<string, unknown>, source: string): Promise<void> {
+export async function registerIdentities(tx: Tx, kind: RecordKind, record: Record<string, unknown>, source: string): Promise<void> {
   await claimIdentities(tx, identityClaimsFor(kind, record, source));
 }
 
 /** Lets go of the identifiers a record claimed (before an update retargets them, or on delete). */
-export async function releaseIdentities(tx: Queryable, kind: RecordKind, record: Record<string, unknown>): Promise<void> {
+export async function releaseIdentities(tx: Tx, kind: RecordKind, record: Record<string, unknown>): Promise<void> {
   const claims = identityClaimsFor(kind, record, '');
   if (claims.length === 0) return;
   await tx.query(
@@ -34,14 +34,14 @@ export async function releaseIdentities(tx: Queryable, kind: RecordKind, record:
 }
 
 /** A deleted profile or lead releases every identifier that names it, including its contacts'. */
-export async function releaseOwner(tx: Queryable, kind: RecordKind, id: string): Promise<void> {
+export async function releaseOwner(tx: Tx, kind: RecordKind, id: string): Promise<void> {
   if (kind === 'accounts') await tx.query('DELETE FROM identities WHERE account_id = $1', [id]);
   if (kind === 'leads') await tx.query('DELETE FROM identities WHERE lead_id = $1', [id]);
 }
 
 export type IdentityClaim = IdentityKey & { account_id?: string; lead_id?: string; source: string };
 
-export async function claimIdentities(tx: Queryable, claims: IdentityClaim[]): Promise<void> {
+export async function claimIdentities(tx: Tx, claims: IdentityClaim[]): Promise<void> {
   await insertRows(
     tx,
     'identities',

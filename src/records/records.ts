@@ -2,7 +2,7 @@ import { jsonHazards, RECORD_INPUTS, toFieldIssues, type RecordKind } from '../c
 import { AppError } from '../errors.ts';
 import { publish } from '../bus/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import { newId, type Db, type Queryable } from '../store/index.ts';
+import { newId, type Db, type Queryable, type Tx } from '../store/index.ts';
 import { syncRecordPeople } from '../sense/identity/people.ts';
 import { registerIdentities, releaseIdentities, releaseOwner } from './identities.ts';
 
@@ -32,7 +32,7 @@ export type RecordRow = Record<string, unknown> & { id: string; version: number 
 /** Published when a case is created, changed or deleted, so the customer's open-case count follows. */
 export const CASES_CHANGED = 'cases.changed';
 
-async function announce(tx: Queryable, kind: RecordKind, before: RecordRow | null, after: RecordRow | null): Promise<void> {
+async function announce(tx: Tx, kind: RecordKind, before: RecordRow | null, after: RecordRow | null): Promise<void> {
   if (kind !== 'cases') return;
   const accountIds = [...new Set([before?.accountId, after?.accountId].filter((a): a is string => typeof a === 'string'))];
   if (accountIds.length) await publish(tx, CASES_CHANGED, { accountIds });
@@ -78,7 +78,7 @@ export function mapDbError(err: unknown): never {
   const column = e.detail?.match(/Key \((\w+)\)/)?.[1] ?? e.constraint?.match(/_(\w+?)_(fkey|key|check)$/)?.[1];
   const field = column ? camel(column) : '(record)';
   if (e.code === '23503') throw new AppError('validation_failed', 'referenced record does not exist', [{ path: field, message: 'no such record' }]);
-  if (e.code === '23505') throw new AppError('conflict', `${field} is already taken`, [{ path: field, message: 'already exists' }]);
+  if (e.code === '23505') throw new AppError('record.already_exists', `${field} is already taken`, [{ path: field, message: 'already exists' }]);
   if (e.code === '23514') throw new AppError('validation_failed', 'a value breaks a rule of the record', [{ path: field, message: `violates ${e.constraint ?? 'a check'}` }]);
   // Data exceptions (SQLSTATE class 22): a value the column cannot hold, e.g. a numeric overflow, a NUL character, a date out of range.
   if (typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) {
@@ -92,7 +92,7 @@ export async function createRecord(db: Db, kind: RecordKind, input: Record<strin
 }
 
 /** Inserts within an open transaction; used by imports and intake that batch their own transactions. */
-export async function insertRecord(tx: Queryable, kind: RecordKind, input: Record<string, unknown>, actor: string): Promise<RecordRow> {
+export async function insertRecord(tx: Tx, kind: RecordKind, input: Record<string, unknown>, actor: string): Promise<RecordRow> {
   const cols = { id: newId(TABLES[kind].prefix), ...toColumns(kind, input) };
   const names = Object.keys(cols);
   const [row] = await tx.query<Record<string, unknown>>(
@@ -109,7 +109,7 @@ export async function insertRecord(tx: Queryable, kind: RecordKind, input: Recor
 
 export async function getRecord(db: Queryable, kind: RecordKind, id: string): Promise<RecordRow> {
   const [row] = await db.query<Record<string, unknown>>(`SELECT * FROM ${kind} WHERE id = $1 AND deleted_at IS NULL`, [id]);
-  if (!row) throw new AppError('not_found', `no ${kind} record ${id}`);
+  if (!row) throw new AppError('record.not_found', `no ${kind} record ${id}`);
   return toApi(row);
 }
 
@@ -165,7 +165,7 @@ export async function updateRecord(
 
 /** Applies a validated partial update inside the caller's transaction (tools run inside theirs). */
 export async function patchRecord(
-  tx: Queryable,
+  tx: Tx,
   kind: RecordKind,
   id: string,
   patch: Record<string, unknown>,
@@ -173,10 +173,10 @@ export async function patchRecord(
   ifVersion?: number,
 ): Promise<RecordRow> {
   const [currentRow] = await tx.query<Record<string, unknown>>(`SELECT * FROM ${kind} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [id]);
-  if (!currentRow) throw new AppError('not_found', `no ${kind} record ${id}`);
+  if (!currentRow) throw new AppError('record.not_found', `no ${kind} record ${id}`);
   const current = toApi(currentRow);
   if (ifVersion !== undefined && current.version !== ifVersion) {
-    throw new AppError('conflict', `${kind} ${id} is at version ${current.version}, not ${ifVersion}`, [{ path: 'version', message: 'stale version' }]);
+    throw new AppError('record.version_conflict', `${kind} ${id} is at version ${current.version}, not ${ifVersion}`, [{ path: 'version', message: 'stale version' }]);
   }
   const cols = toColumns(kind, patch);
   const names = Object.keys(cols);
@@ -205,7 +205,7 @@ export async function deleteRecord(db: Db, kind: RecordKind, id: string, actor: 
       `UPDATE ${kind} SET deleted_at = now(), version = version + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING *`,
       [id],
     );
-    if (!row) throw new AppError('not_found', `no ${kind} record ${id}`);
+    if (!row) throw new AppError('record.not_found', `no ${kind} record ${id}`);
     const record = toApi(row);
     await releaseIdentities(tx, kind, record);
     await releaseOwner(tx, kind, id);

@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import type { Queryable } from '../store/index.ts';
+import type { Db, Tx } from '../store/index.ts';
 import { toApi, type RecordRow } from './records.ts';
 
 /** Format of a data subject export; a reader can rely on its sections and fields for this version. */
@@ -50,9 +50,13 @@ export interface SubjectExport {
  * Everything ACS holds about one customer (account id or customer id), soft-deleted records included (with their
  * `deletedAt`), machine-readable; the export itself is recorded in the ledger, with its counts.
  */
-export async function exportSubject(q: Queryable, key: string, actor: string, now: Date): Promise<SubjectExport> {
+export async function exportSubject(db: Db, key: string, actor: string, now: Date): Promise<SubjectExport> {
+  return db.transaction((tx) => exportInTransaction(tx, key, actor, now));
+}
+
+async function exportInTransaction(q: Tx, key: string, actor: string, now: Date): Promise<SubjectExport> {
   const [account] = await q.query<{ id: string; customer_id: string | null }>('SELECT id, customer_id FROM accounts WHERE id = $1 OR customer_id = $1', [key]);
-  if (!account) throw new AppError('not_found', `no customer ${key}`);
+  if (!account) throw new AppError('customer.not_found', `no customer ${key}`);
   const data: Record<string, RecordRow[]> = {};
   for (const section of SECTIONS) data[section.name] = (await q.query<Record<string, unknown>>(section.sql, [account.id])).map(toApi);
   const ids = Object.values(data).flatMap((rows) => rows.map((r) => String(r.id ?? r.idempotencyKey ?? r.accountId)));

@@ -170,10 +170,10 @@ export async function confirmConsent(db: Db, id: string, opts: { actor: string; 
   return db.transaction(async (tx) => {
     const [row] = await tx.query<{ double_opt_in: boolean; confirmed_at: Date | null; status: string; captured_at: Date }>(
       'SELECT double_opt_in, confirmed_at, status, captured_at FROM consents WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [id]);
-    if (!row) throw new AppError('not_found', `no consents record ${id}`);
-    if (!row.double_opt_in) throw new AppError('conflict', `consent ${id} was not given by double opt-in: there is nothing to confirm`);
-    if (row.status !== 'granted') throw new AppError('conflict', `consent ${id} is ${row.status}: only a grant is confirmed`);
-    if (row.confirmed_at) throw new AppError('conflict', `consent ${id} was already confirmed at ${new Date(row.confirmed_at).toISOString()}`);
+    if (!row) throw new AppError('record.not_found', `no consents record ${id}`);
+    if (!row.double_opt_in) throw new AppError('consent.not_confirmable', `consent ${id} was not given by double opt-in: there is nothing to confirm`);
+    if (row.status !== 'granted') throw new AppError('consent.not_confirmable', `consent ${id} is ${row.status}: only a grant is confirmed`);
+    if (row.confirmed_at) throw new AppError('consent.not_confirmable', `consent ${id} was already confirmed at ${new Date(row.confirmed_at).toISOString()}`);
     const at = opts.confirmedAt ? new Date(opts.confirmedAt) : opts.now;
     const bad = at < new Date(row.captured_at) ? 'must not be before the consent was captured' : at > opts.now ? 'must not be in the future' : null;
     if (bad) throw new AppError('validation_failed', `confirmedAt ${bad}`, [{ path: 'confirmedAt', message: bad }]);

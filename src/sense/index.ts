@@ -3,7 +3,7 @@
  * to profiles; features are refreshed; consent, data quality, lineage, the 360 profile and CSV import live here.
  * Mainly owns signals, quarantine, customer_features and the identity_* tables.
  */
-export { ingestSignals, ingestInTransaction } from './intake.ts';
+export { ingestSignals, ingestInTransaction, resubmitQuarantined } from './intake.ts';
 export { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
 export { IntakeQueue } from './intake-queue.ts';
 export type { IntakeItem, IntakeOutcome, IntakeContext, AcceptedSignal } from './intake.ts';
@@ -13,7 +13,7 @@ export type { Profile, TimelineItem, ConsentHistoryItem, ChurnInput, FeatureHist
 export type { ConsentOverview, ConsentRecordState, EffectiveConsent } from './profile.ts';
 export { addressOutreach, confirmConsent, consentFacts, decidingConsent, grants, outreachConsent, pointFor, pointsFor } from './consent.ts';
 export type { Addressed, ConsentFact, ContactDetails, OutreachRequest, OutreachSubject, OutreachTarget } from './consent.ts';
-export { listQuarantine, getQuarantine, lockOpenQuarantine, closeQuarantine, quarantineNow } from './quarantine.ts';
+export { listQuarantine, getQuarantine, lockOpenQuarantine, closeQuarantine, discardQuarantined, quarantineNow } from './quarantine.ts';
 export type { QuarantineRecord } from './quarantine.ts';
 export { scoreSentiment } from './sentiment.ts';
 export { admitSignal, profileQuality, sourceQuality, signalGateIssues, QUALITY_RULES, PLACEHOLDER_ACCOUNT_NAME } from './quality.ts';
@@ -21,6 +21,6 @@ export type { QualityRule, ProfileQuality, SourceQuality } from './quality.ts';
 export { featureLineage, type LineageReport, type FeatureLineage } from './lineage.ts';
 export {
   IdentitySettings, REVIEW_STATUSES, bestCandidate, decideReview, defaultModel, febrlTruth, fitIdentityModel, listMerges, listReviews, loadIdentitySettings, loadMatcher,
-  mergeProfiles, pairwiseScores, personFields, profilePeople, readPeopleCsv, resolvePeople, saveIdentitySettings, unify, unmergeProfiles, type PersonRecord,
+  mergeProfiles, stewardMerge, pairwiseScores, personFields, profilePeople, readPeopleCsv, resolvePeople, saveIdentitySettings, unify, unmergeProfiles, type PersonRecord,
 } from './identity/index.ts';
 export { importCsv, isImportEntity, loadDemoCustomers, progressBar, IMPORT_ENTITIES } from './import/index.ts';

@@ -1,13 +1,14 @@
 import { identityKeys, type FieldIssue, type IdentityKey, type Signal } from '../contracts/index.ts';
 import type { SignalGates } from '../config.ts';
 import { publish } from '../bus/index.ts';
+import { AppError } from '../errors.ts';
 import { appendToLedger, canonicalJson, lockLedger, sha256, type LedgerEvent } from '../ledger/index.ts';
 import { claimIdentities, lookupIdentities, type IdentityClaim } from '../records/index.ts';
-import { insertRows, newId, type Db, type Queryable } from '../store/index.ts';
+import { insertRows, newId, type Db, type Tx } from '../store/index.ts';
 import { personFields, registerPeople, resolveNewProfiles, type PersonEntry, type Placement } from './identity/index.ts';
 import { pointFor } from './consent.ts';
 import { admitSignal, PLACEHOLDER_ACCOUNT_NAME } from './quality.ts';
-import { insertQuarantine, quarantineRows, type QuarantineInput } from './quarantine.ts';
+import { closeQuarantine, insertQuarantine, lockOpenQuarantine, quarantineRows, type QuarantineInput } from './quarantine.ts';
 import { scoreSentiment } from './sentiment.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
 
@@ -59,6 +60,27 @@ export async function ingestSignals(db: Db, items: IntakeItem[], ctx: IntakeCont
   return db.transaction((tx) => ingestInTransaction(tx, items, ctx));
 }
 
+/**
+ * Resubmits an open quarantine item as `item` (what was kept, or a correction): the signal is taken in and the item
+ * closed in one transaction. A signal still invalid is refused with its issues and the item stays open.
+ */
+export async function resubmitQuarantined(
+  db: Db,
+  id: string,
+  item: unknown,
+  ctx: { actor: string; now: Date; corrected: boolean; gates?: SignalGates },
+): Promise<IntakeOutcome> {
+  return db.transaction(async (tx) => {
+    await lockOpenQuarantine(tx, id);
+    const result = await ingestInTransaction(tx, [{ value: item }], { actor: ctx.actor, source: 'quarantine', quarantine: false, now: ctx.now, ...(ctx.gates ? { gates: ctx.gates } : {}) });
+    const rejected = result.rejected[0];
+    if (rejected) throw new AppError('validation_failed', 'the signal is still invalid; the quarantine item stays open', rejected.issues);
+    const signalId = result.accepted[0]?.id ?? result.duplicates[0]?.id;
+    await closeQuarantine(tx, id, 'resubmitted', { signalId, corrected: ctx.corrected }, ctx.actor);
+    return result;
+  });
+}
+
 interface Pending {
   index: number;
   id: string;
@@ -71,7 +93,7 @@ interface Pending {
   refusal?: FieldIssue;
 }
 
-export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ctx: IntakeContext): Promise<IntakeOutcome> {
+export async function ingestInTransaction(tx: Tx, items: IntakeItem[], ctx: IntakeContext): Promise<IntakeOutcome> {
   // Intake commits holding the ledger lock anyway; taking it first also serialises the
   // lookup-then-create of new profiles, so concurrent batches never make twins of one subject.
   const receivedAt = new Date().toISOString();
@@ -177,7 +199,7 @@ export async function ingestInTransaction(tx: Queryable, items: IntakeItem[], ct
  * profile (an account), or a lead for `lead_form`; identifiers the profile did not have yet are added
  * to it. Two signals in one batch naming the same unknown subject share one new profile.
  */
-async function resolveSubjects(tx: Queryable, batch: Pending[], ctx: IntakeContext, now: Date): Promise<{ events: LedgerEvent[] }> {
+async function resolveSubjects(tx: Tx, batch: Pending[], ctx: IntakeContext, now: Date): Promise<{ events: LedgerEvent[] }> {
   const known = await lookupIdentities(tx, batch.flatMap((p) => p.keys));
   const keyOf = (k: IdentityKey) => `${k.kind}:${k.value}`;
   const newAccounts: Record<string, unknown>[] = [];
@@ -242,7 +264,7 @@ async function resolveSubjects(tx: Queryable, batch: Pending[], ctx: IntakeConte
  * for a newcomer is resolved against the people already known and may be folded into one of them; the batch's
  * signals then belong to that profile. A known subject's person record just joins its profile, for survivorship.
  */
-async function resolveDescribedPeople(tx: Queryable, batch: Pending[], ctx: IntakeContext, now: Date): Promise<void> {
+async function resolveDescribedPeople(tx: Tx, batch: Pending[], ctx: IntakeContext, now: Date): Promise<void> {
   const entry = (p: Pending): PersonEntry => ({
     id: `signals:${p.id}`, sourceKind: 'signals', sourceId: p.id, source: p.signal.source ?? ctx.source, accountId: p.owner!.accountId, leadId: p.owner!.leadId,
     fields: personFields({ ...p.signal.subject.person, email: p.signal.subject.email, phone: p.signal.subject.phone }),

@@ -51,7 +51,7 @@ export async function findAccount(q: Queryable, key: string): Promise<RecordRow>
   for (let hops = 0; row && row.deleted_at && row.merged_into && hops < 100; hops++) {
     [row] = await q.query<Record<string, unknown>>('SELECT * FROM accounts WHERE id = $1', [row.merged_into]);
   }
-  if (!row || row.deleted_at) throw new AppError('not_found', `no customer ${key}`);
+  if (!row || row.deleted_at) throw new AppError('customer.not_found', `no customer ${key}`);
   return toApi(row);
 }
 

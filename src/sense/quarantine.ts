@@ -2,7 +2,7 @@ import { storableIssue, storableText, type FieldIssue } from '../contracts/index
 import { AppError } from '../errors.ts';
 import type { LedgerEvent } from '../ledger/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import { insertRows, newId, type Queryable } from '../store/index.ts';
+import { insertRows, newId, type Db, type Queryable, type Tx } from '../store/index.ts';
 
 export interface QuarantineInput {
   source: string;
@@ -64,12 +64,12 @@ export function quarantineRows(items: QuarantineInput[], actor: string): { rows:
   return { rows, events };
 }
 
-export async function insertQuarantine(tx: Queryable, rows: Record<string, unknown>[]): Promise<void> {
+export async function insertQuarantine(tx: Tx, rows: Record<string, unknown>[]): Promise<void> {
   await insertRows(tx, 'quarantine', { id: 'text', source: 'text', reason: 'text', issues: 'jsonb', raw: 'text', raw_bytes: 'bytea', signal_source: 'text' }, rows);
 }
 
 /** Quarantines input that never reached validation (malformed JSON, oversized body) in its own transaction. */
-export async function quarantineNow(db: { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> }, item: QuarantineInput, actor: string): Promise<string> {
+export async function quarantineNow(db: { transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> }, item: QuarantineInput, actor: string): Promise<string> {
   const { rows, events } = quarantineRows([item], actor);
   await db.transaction(async (tx) => {
     await insertQuarantine(tx, rows);
@@ -106,7 +106,7 @@ export async function listQuarantine(q: Queryable, opts: { status?: string; afte
 
 export async function getQuarantine(q: Queryable, id: string): Promise<QuarantineRecord> {
   const [row] = await q.query<Record<string, unknown>>('SELECT * FROM quarantine WHERE id = $1', [id]);
-  if (!row) throw new AppError('not_found', `no quarantine record ${id}`);
+  if (!row) throw new AppError('quarantine.not_found', `no quarantine record ${id}`);
   return toRecord(row);
 }
 
@@ -114,10 +114,18 @@ export async function getQuarantine(q: Queryable, id: string): Promise<Quarantin
  * Locks a quarantine item and checks it is still open. Callers take this lock before anything that
  * appends to the ledger, so resubmit and discard lock in one order and cannot deadlock.
  */
-export async function lockOpenQuarantine(tx: Queryable, id: string): Promise<void> {
+export async function lockOpenQuarantine(tx: Tx, id: string): Promise<void> {
   const [row] = await tx.query<{ status: string }>('SELECT status FROM quarantine WHERE id = $1 FOR UPDATE', [id]);
-  if (!row) throw new AppError('not_found', `no quarantine record ${id}`);
-  if (row.status !== 'open') throw new AppError('conflict', `quarantine record ${id} is already ${row.status}`);
+  if (!row) throw new AppError('quarantine.not_found', `no quarantine record ${id}`);
+  if (row.status !== 'open') throw new AppError('quarantine.already_resolved', `quarantine record ${id} is already ${row.status}`);
+}
+
+/** Closes an open item without ingesting it; the reason stays with the item. */
+export async function discardQuarantined(db: Db, id: string, reason: string, actor: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await lockOpenQuarantine(tx, id);
+    await closeQuarantine(tx, id, 'discarded', { reason }, actor);
+  });
 }
 
 /**
@@ -125,7 +133,7 @@ export async function lockOpenQuarantine(tx: Queryable, id: string): Promise<voi
  * quarantine record; the ledger notes only that one was given.
  */
 export async function closeQuarantine(
-  tx: Queryable,
+  tx: Tx,
   id: string,
   status: 'resubmitted' | 'discarded',
   resolution: { signalId?: string; corrected?: boolean; reason?: string },

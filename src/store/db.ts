@@ -6,11 +6,25 @@ export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
+declare const inTransaction: unique symbol;
+
+/**
+ * A Queryable that is an open transaction. Only `Db.transaction` makes one, so a function that must run
+ * atomically (ledger appends under the chain lock, approve-and-run, merges, erasure) asks for a `Tx`, and
+ * passing the pool is a type error.
+ */
+export interface Tx extends Queryable {
+  readonly [inTransaction]: true;
+}
+
+/** Marks a transaction's handle as a Tx; used by the backends below only. */
+const asTx = (q: Queryable) => q as Tx;
+
 /** The system of record. Both backends speak the same PostgreSQL dialect. */
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
@@ -30,7 +44,7 @@ export async function openPglite(dataDir?: string): Promise<Db> {
   return {
     kind: 'pglite',
     query: (sql, params) => run(lite, sql, params),
-    transaction: (fn) => lite.transaction((tx) => fn({ query: (sql, params) => run(tx, sql, params) })),
+    transaction: (fn) => lite.transaction((tx) => fn(asTx({ query: (sql, params) => run(tx, sql, params) }))),
     exec: async (sql) => {
       await lite.exec(sql);
     },
@@ -72,7 +86,7 @@ export async function openPostgres(url: string, opts: { schema?: string; max?: n
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await fn({ query: (sql, params) => run(client, sql, params) });
+        const result = await fn(asTx({ query: (sql, params) => run(client, sql, params) }));
         await client.query('COMMIT');
         return result;
       } catch (err) {

@@ -3,6 +3,6 @@
  * schema (src/store/migrations).
  */
 export { openPglite, openPostgres, insertRows, analyze } from './db.ts';
-export type { Db, Queryable } from './db.ts';
+export type { Db, Queryable, Tx } from './db.ts';
 export { migrate, loadMigrations } from './migrate.ts';
 export { newId } from './ids.ts';

@@ -55,20 +55,63 @@ export async function migrate(db: Db, migrations = loadMigrations()): Promise<st
   return applied;
 }
 
-/** Splits a migration script into statements, keeping `$$ ... $$` function bodies whole. */
+/**
+ * Splits a migration script into statements at top-level semicolons. A small tokenizer skips what a semicolon
+ * can hide in: 'strings' (with '' escapes, across lines), E'strings' (with backslash escapes), "identifiers",
+ * -- and (nested) block comments, and $tag$ ... $tag$ bodies. Comments are dropped from the statements.
+ */
 export function splitSql(sql: string): string[] {
   const statements: string[] = [];
   let current = '';
-  let inDollar = false;
-  for (const line of sql.split('\n')) {
-    if (!inDollar && line.trim().startsWith('--')) continue;
-    current += line + '\n';
-    if ((line.match(/\$\$/g) ?? []).length % 2 === 1) inDollar = !inDollar;
-    if (!inDollar && line.trimEnd().endsWith(';')) {
-      statements.push(current.trim());
-      current = '';
+  let i = 0;
+  const flush = () => {
+    if (current.trim()) statements.push(current.trim());
+    current = '';
+  };
+  // Copies a quoted run that starts at i and ends at the next unescaped `quote`; an unterminated one runs to the end.
+  const quoted = (quote: string, backslashEscapes: boolean) => {
+    let j = i + 1;
+    while (j < sql.length) {
+      if (backslashEscapes && sql[j] === '\\') j += 2;
+      else if (sql[j] === quote && sql[j + 1] === quote) j += 2;
+      else if (sql[j] === quote) break;
+      else j += 1;
+    }
+    current += sql.slice(i, j + 1);
+    i = j + 1;
+  };
+  while (i < sql.length) {
+    const ch = sql[i]!;
+    const prev = i > 0 ? sql[i - 1]! : '';
+    const identBefore = /[\w$]/.test(prev);
+    if (ch === "'") quoted("'", (prev === 'E' || prev === 'e') && !/[\w$]/.test(sql[i - 2] ?? ''));
+    else if (ch === '"') quoted('"', false);
+    else if (ch === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      i = end === -1 ? sql.length : end;
+    } else if (ch === '/' && sql[i + 1] === '*') {
+      let depth = 0;
+      do {
+        if (sql.startsWith('/*', i)) (depth += 1), (i += 2);
+        else if (sql.startsWith('*/', i)) (depth -= 1), (i += 2);
+        else i += 1;
+      } while (depth > 0 && i < sql.length);
+      current += ' ';
+    } else if (ch === '$' && !identBefore && /^\$(?:[A-Za-z_][\w]*)?\$/.test(sql.slice(i, i + 64))) {
+      const tag = /^\$(?:[A-Za-z_][\w]*)?\$/.exec(sql.slice(i, i + 64))![0];
+      const close = sql.indexOf(tag, i + tag.length);
+      const end = close === -1 ? sql.length : close + tag.length;
+      current += sql.slice(i, end);
+      i = end;
+    } else if (ch === ';') {
+      current += ';';
+      i += 1;
+      flush();
+    } else {
+      current += ch;
+      i += 1;
     }
   }
-  if (current.trim()) statements.push(current.trim());
+  flush();
   return statements;
 }

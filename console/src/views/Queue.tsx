@@ -272,6 +272,11 @@ function ApprovalDetail({ a, mayDecide, editing, setEditing, rejectRef, onApprov
     <article className="detail" aria-labelledby={`detail-${a.id}`}>
       <h2 id={`detail-${a.id}`}>{a.proposal.action.replace(/_/g, ' ')} for {who(a)}</h2>
       <p className="lead">{a.proposal.reason}</p>
+      {a.lastError ? (
+        <p className="note error" role="status">
+          The last attempt to approve failed at {fmt.time(a.lastError.at)} and ran nothing: {a.lastError.message} (<code>{a.lastError.code}</code>). Approve again to retry, or reject.
+        </p>
+      ) : null}
       <Facts items={[
         ['agent', a.proposal.agentId],
         ['channel / purpose', [a.proposal.channel, a.proposal.purpose].filter(Boolean).join(' / ') || null],

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
-import { appendToLedger, listLedger, verifyLedger } from '../../ledger/index.ts';
-import { createToken, listTokens, revokeToken } from '../auth.ts';
+import { listLedger, verifyLedger } from '../../ledger/index.ts';
+import { createToken, listTokens, recordLogin, revokeToken } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson } from '../http.ts';
 import { ROLES } from '../permissions.ts';
@@ -30,7 +30,7 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: '{ tokenId, name, role }' },
       handler: async (c) => {
         const p = c.get('principal');
-        await db.transaction((tx) => appendToLedger(tx, [{ type: 'auth.login', actor: actorOf(c), subjectType: 'token', subjectId: p.tokenId, data: { role: p.role } }]));
+        await recordLogin(db, p, actorOf(c));
         return c.json(p);
       },
     },

@@ -81,7 +81,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
         const body = KillSwitchBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid kill switch change', toFieldIssues(body.error));
         const change = { engaged: body.data.engaged, ...(body.data.reason !== undefined ? { reason: body.data.reason } : {}) };
-        return c.json(await deps.db.transaction((tx) => setKillSwitch(tx, change, actorOf(c), deps.clock.now())));
+        return c.json(await setKillSwitch(deps.db, change, actorOf(c), deps.clock.now()));
       },
     },
     {
@@ -92,7 +92,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
         const body = AgentPatch.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid agent change', toFieldIssues(body.error));
         const change = body.data as Parameters<typeof updateAgent>[2];
-        return c.json(await deps.db.transaction((tx) => updateAgent(tx, c.req.param('id')!, change, actorOf(c))));
+        return c.json(await updateAgent(deps.db, c.req.param('id')!, change, actorOf(c)));
       },
     },
   ];

@@ -26,6 +26,8 @@ const toApproval = (r: Record<string, unknown>) => ({
   reason: r.reason ?? null,
   reasonCategory: r.reason_category ?? null,
   editedParams: r.edited_params ?? null,
+  // Why the last attempt to approve and run failed; the approval stayed pending and can be approved again.
+  lastError: r.last_error ?? null,
   proposal: {
     id: r.proposal_id, agentId: r.agent_id, action: r.action, params: r.params, channel: r.channel, purpose: r.purpose, risk: r.risk,
     ev: r.ev, reason: r.proposal_reason,

@@ -41,7 +41,7 @@ export function customerRoutes(deps: ApiDeps): RouteDef[] {
       method: 'get', path: '/api/v1/customers/:id/export', tag: 'customers',
       summary: 'Everything ACS holds about the customer (a data subject access request), machine-readable: every record, soft-deleted ones too, and the ledger entries about them; the export is ledgered',
       responses: { 200: '{ format, exportedAt, subject, counts, data, ledger }', 404: 'no such customer' },
-      handler: async (c) => c.json(await db.transaction((tx) => exportSubject(tx, c.req.param('id')!, actorOf(c), deps.clock.now()))),
+      handler: async (c) => c.json(await exportSubject(db, c.req.param('id')!, actorOf(c), deps.clock.now())),
     },
     {
       method: 'post', path: '/api/v1/customers/:id/erase', tag: 'customers', body: ErasureRequest,
@@ -49,7 +49,7 @@ export function customerRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: '{ erasureId, subject, erasedAt, alreadyErased, reasonGiven, counts, leadIds, otherProfiles }', 400: 'confirm missing or not naming this customer', 404: 'no such customer' },
       handler: async (c) => {
         const request = parseErasureRequest(await readJson(c, deps.config.maxBodyBytes));
-        return c.json(await db.transaction((tx) => eraseSubject(tx, c.req.param('id')!, request, actorOf(c), deps.clock.now())));
+        return c.json(await eraseSubject(db, c.req.param('id')!, request, actorOf(c), deps.clock.now()));
       },
     },
     {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import {
   IdentitySettings, REVIEW_STATUSES, bestCandidate, decideReview, fitIdentityModel, listMerges, listReviews, loadIdentitySettings, loadMatcher,
-  findAccount, mergeProfiles, personFields, profilePeople, saveIdentitySettings, unify, unmergeProfiles,
+  findAccount, personFields, profilePeople, saveIdentitySettings, stewardMerge, unify, unmergeProfiles,
 } from '../../sense/index.ts';
 import { Email, Phone, SubjectPerson } from '../../contracts/index.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -17,7 +17,7 @@ const MatchBody = SubjectPerson.extend({ email: Email.optional(), phone: Phone.o
 export function identityRoutes(deps: ApiDeps): RouteDef[] {
   const { db } = deps;
   const decide = (decision: 'merge' | 'keep_apart'): RouteDef['handler'] => async (c) =>
-    c.json(await db.transaction((tx) => decideReview(tx, c.req.param('id')!, decision, actorOf(c), deps.clock.now())));
+    c.json(await decideReview(db, c.req.param('id')!, decision, actorOf(c), deps.clock.now()));
   return [
     {
       method: 'get', path: '/api/v1/identity/reviews', tag: 'identity', query: ReviewQuery,
@@ -36,7 +36,7 @@ export function identityRoutes(deps: ApiDeps): RouteDef[] {
       summary: 'One identity review', responses: { 200: 'the review', 404: 'no such review' },
       handler: async (c) => {
         const [review] = await listReviews(db, { status: '', limit: 1, id: c.req.param('id')! });
-        if (!review) throw new AppError('not_found', `no identity review ${c.req.param('id')}`);
+        if (!review) throw new AppError('review.not_found', `no identity review ${c.req.param('id')}`);
         return c.json(review);
       },
     },
@@ -58,7 +58,7 @@ export function identityRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 201: 'the merge', 400: 'same profile twice', 404: 'no such customer', 409: 'a profile is merged or deleted' },
       handler: async (c) => {
         const body = parseBody(MergeBody, await readJson(c, deps.config.maxBodyBytes), 'merge');
-        const merge = await db.transaction((tx) => mergeProfiles(tx, { ...body, rule: 'steward', actor: actorOf(c), now: deps.clock.now() }));
+        const merge = await stewardMerge(db, { ...body, actor: actorOf(c), now: deps.clock.now() });
         return c.json(merge, 201);
       },
     },
@@ -66,7 +66,7 @@ export function identityRoutes(deps: ApiDeps): RouteDef[] {
       method: 'post', path: '/api/v1/identity/merges/:id/unmerge', tag: 'identity',
       summary: 'Undo a merge: what it moved goes back (with the signals that reached the survivor since through the merged profile\u2019s identifiers), the merged profile is live again and both profiles\u2019 features are recomputed',
       responses: { 200: 'the merge, with unmergedAt and followed (signals moved back that arrived after the merge)', 404: 'no such merge', 409: 'already undone, or the survivor was merged since' },
-      handler: async (c) => c.json(await db.transaction((tx) => unmergeProfiles(tx, c.req.param('id')!, actorOf(c), deps.clock.now()))),
+      handler: async (c) => c.json(await unmergeProfiles(db, c.req.param('id')!, actorOf(c), deps.clock.now())),
     },
     {
       method: 'get', path: '/api/v1/customers/:id/lineage', tag: 'identity',

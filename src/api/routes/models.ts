@@ -55,7 +55,7 @@ export function modelRoutes(deps: ApiDeps): RouteDef[] {
         const version = versionParam(c.req.param('version')!);
         const body = parseBody(PromoteBody, await readJson(c, deps.config.maxBodyBytes), 'promotion');
         const input = { name: c.req.param('name')!, version, stage: body.stage, actor: actorOf(c), now: deps.clock.now(), ...(body.reason ? { reason: body.reason } : {}) };
-        return c.json(await db.transaction((tx) => promoteVersion(tx, input)));
+        return c.json(await promoteVersion(db, input));
       },
     },
     {
@@ -65,7 +65,7 @@ export function modelRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const body = parseBody(RollbackBody, await readOptionalJson(c, deps.config.maxBodyBytes), 'rollback');
         const input = { name: c.req.param('name')!, actor: actorOf(c), now: deps.clock.now(), ...(body.reason ? { reason: body.reason } : {}) };
-        return c.json(await db.transaction((tx) => rollbackModel(tx, input)));
+        return c.json(await rollbackModel(db, input));
       },
     },
     {
@@ -80,7 +80,7 @@ export function modelRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: 'the settings', 400: 'bad setting, naming it', 404: 'no such model' },
       handler: async (c) => {
         const body = parseBody(ModelSettingsInput, await readJson(c, deps.config.maxBodyBytes), 'model settings');
-        return c.json(await db.transaction((tx) => saveModelSettings(tx, c.req.param('name')!, body, actorOf(c))));
+        return c.json(await saveModelSettings(db, c.req.param('name')!, body, actorOf(c)));
       },
     },
   ];

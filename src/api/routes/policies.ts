@@ -57,7 +57,7 @@ export function policyRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const body = await parse(c, DryRunBody);
         // A dry-run decides every recorded decision of the period again: one at a time, so the loop keeps its CPU.
-        if (dryRunning) throw new AppError('too_many_requests', 'a policy dry-run is already running on this server; try again when it finishes');
+        if (dryRunning) throw new AppError('policy.dry_run_busy', 'a policy dry-run is already running on this server; try again when it finishes');
         dryRunning = true;
         try {
           return c.json(await dryRunPolicies(deps.db, deps.gate, body.files, { days: body.days, now: deps.clock.now(), actor: actorOf(c) }));

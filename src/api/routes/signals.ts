@@ -4,7 +4,7 @@ import { jsonArrayElements, SIGNAL_TYPES, SignalDocument, Timestamp, toFieldIssu
 import { AppError } from '../../errors.ts';
 import { getRecord, toApi } from '../../records/index.ts';
 import {
-  effectiveConsents, closeQuarantine, getQuarantine, ingestInTransaction, IntakeQueue, listQuarantine, lockOpenQuarantine,
+  discardQuarantined, effectiveConsents, getQuarantine, IntakeQueue, listQuarantine, resubmitQuarantined,
   type IntakeItem, type IntakeOutcome,
 } from '../../sense/index.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -122,19 +122,10 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
         const corrected = body.data.signal;
         const kept = await getQuarantine(db, id);
         if (kept.source.startsWith('records:')) {
-          throw new AppError('conflict', `quarantine item ${id} is a rejected ${kept.source.slice(8)} record, not a signal: send the corrected record to /api/v1/${kept.source.slice(8)}, then discard this item`);
+          throw new AppError('quarantine.not_a_signal', `quarantine item ${id} is a rejected ${kept.source.slice(8)} record, not a signal: send the corrected record to /api/v1/${kept.source.slice(8)}, then discard this item`);
         }
         const item = corrected ?? decodeJson(kept.raw);
-        const actor = actorOf(c);
-        const outcome = await db.transaction(async (tx) => {
-          await lockOpenQuarantine(tx, id);
-          const result = await ingestInTransaction(tx, [{ value: item }], { actor, source: 'quarantine', quarantine: false, now: deps.clock.now(), gates: deps.config.signalGates });
-          const rejected = result.rejected[0];
-          if (rejected) throw new AppError('validation_failed', 'the signal is still invalid; the quarantine item stays open', rejected.issues);
-          const signalId = result.accepted[0]?.id ?? result.duplicates[0]?.id;
-          await closeQuarantine(tx, id, 'resubmitted', { signalId, corrected: corrected !== undefined }, actor);
-          return result;
-        });
+        const outcome = await resubmitQuarantined(db, id, item, { actor: actorOf(c), now: deps.clock.now(), corrected: corrected !== undefined, gates: deps.config.signalGates });
         afterIntake(outcome);
         return c.json({ quarantineId: id, ...outcome }, 202);
       },
@@ -146,10 +137,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const body = z.object({ reason: z.string().trim().min(1).max(500) }).safeParse(parseJsonText(await readBodyText(c, deps.config.maxBodyBytes)));
         if (!body.success) throw new AppError('validation_failed', 'a reason is required', [{ path: 'reason', message: 'required, 1 to 500 characters' }]);
-        await db.transaction(async (tx) => {
-          await lockOpenQuarantine(tx, c.req.param('id')!);
-          await closeQuarantine(tx, c.req.param('id')!, 'discarded', { reason: body.data.reason }, actorOf(c));
-        });
+        await discardQuarantined(db, c.req.param('id')!, body.data.reason, actorOf(c));
         return c.json(await getQuarantine(db, c.req.param('id')!));
       },
     },

@@ -9,7 +9,7 @@ export { generatePeople } from './synthetic.ts';
 export { personFields, recordPersonFields, identifiesPerson, registerPeople, forgetPeople, bestCandidate, type PersonEntry, type PersonFields } from './people.ts';
 export { resolveNewProfiles, type Placement } from './resolve.ts';
 export {
-  mergeProfiles, unmergeProfiles, listMerges, listReviews, decideReview, profilePeople, unify, REVIEW_STATUSES,
+  mergeProfiles, stewardMerge, unmergeProfiles, listMerges, listReviews, decideReview, profilePeople, unify, REVIEW_STATUSES,
   type MergeRecord, type IdentityReview, type PersonLineage, type UnifiedField,
 } from './merges.ts';
 export { IdentitySettings, loadIdentitySettings, saveIdentitySettings, fitIdentityModel, loadMatcher, defaultModel } from './settings.ts';

@@ -1,7 +1,7 @@
 import { AppError } from '../../errors.ts';
 import { appendToLedger } from '../../ledger/index.ts';
 import { identityKeys } from '../../contracts/index.ts';
-import { newId, type Queryable } from '../../store/index.ts';
+import { newId, type Db, type Queryable, type Tx } from '../../store/index.ts';
 import { refreshFeatures } from '../features.ts';
 import type { PairExplanation } from './engine.ts';
 import type { PersonFields } from './people.ts';
@@ -47,9 +47,9 @@ function toMerge(r: Record<string, unknown>): MergeRecord {
 async function liveAccount(q: Queryable, id: string, path: string): Promise<{ id: string; merged_into: string | null }> {
   const [row] = await q.query<{ id: string; deleted_at: Date | null; merged_into: string | null }>(
     'SELECT id, deleted_at, merged_into FROM accounts WHERE id = $1 OR customer_id = $1 FOR UPDATE', [id]);
-  if (!row) throw new AppError('not_found', `no customer ${id}`, [{ path, message: 'no such customer' }]);
-  if (row.merged_into) throw new AppError('conflict', `${id} was merged into ${row.merged_into}`, [{ path, message: `merged into ${row.merged_into}` }]);
-  if (row.deleted_at) throw new AppError('conflict', `${id} is deleted`, [{ path, message: 'deleted' }]);
+  if (!row) throw new AppError('customer.not_found', `no customer ${id}`, [{ path, message: 'no such customer' }]);
+  if (row.merged_into) throw new AppError('customer.not_live', `${id} was merged into ${row.merged_into}`, [{ path, message: `merged into ${row.merged_into}` }]);
+  if (row.deleted_at) throw new AppError('customer.not_live', `${id} is deleted`, [{ path, message: 'deleted' }]);
   return row;
 }
 
@@ -64,8 +64,13 @@ export interface MergeInput {
   now: Date;
 }
 
+/** A steward's merge of two profiles, in its own transaction. */
+export async function stewardMerge(db: Db, input: Omit<MergeInput, 'rule'>): Promise<MergeRecord> {
+  return db.transaction((tx) => mergeProfiles(tx, { ...input, rule: 'steward' }));
+}
+
 /** Folds `mergedId` into `survivorId` in the caller's transaction; ledgered, features recomputed. */
-export async function mergeProfiles(tx: Queryable, input: MergeInput): Promise<MergeRecord> {
+export async function mergeProfiles(tx: Tx, input: MergeInput): Promise<MergeRecord> {
   const survivor = await liveAccount(tx, input.survivorId, 'survivorId');
   const merged = await liveAccount(tx, input.mergedId, 'mergedId');
   if (survivor.id === merged.id) throw new AppError('validation_failed', 'a profile cannot be merged into itself', [{ path: 'mergedId', message: 'same as survivorId' }]);
@@ -102,16 +107,20 @@ export async function mergeProfiles(tx: Queryable, input: MergeInput): Promise<M
  * Undoes a merge: the rows it moved go back, with the signals that reached the survivor since through an identifier
  * the merged profile brought; the merged profile is live again and both profiles' features are recomputed.
  */
-export async function unmergeProfiles(tx: Queryable, mergeId: string, actor: string, now: Date): Promise<MergeRecord & { followed: number }> {
+export async function unmergeProfiles(db: Db, mergeId: string, actor: string, now: Date): Promise<MergeRecord & { followed: number }> {
+  return db.transaction((tx) => unmergeInTransaction(tx, mergeId, actor, now));
+}
+
+async function unmergeInTransaction(tx: Tx, mergeId: string, actor: string, now: Date): Promise<MergeRecord & { followed: number }> {
   const [row] = await tx.query<Record<string, unknown>>('SELECT * FROM identity_merges WHERE id = $1 FOR UPDATE', [mergeId]);
-  if (!row) throw new AppError('not_found', `no merge ${mergeId}`);
-  if (row.unmerged_at) throw new AppError('conflict', `merge ${mergeId} was already undone`, [{ path: 'id', message: 'already unmerged' }]);
+  if (!row) throw new AppError('merge.not_found', `no merge ${mergeId}`);
+  if (row.unmerged_at) throw new AppError('merge.conflict', `merge ${mergeId} was already undone`, [{ path: 'id', message: 'already unmerged' }]);
   const survivorId = row.survivor_id as string;
   const mergedId = row.merged_id as string;
   const [survivor] = await tx.query<{ merged_into: string | null }>('SELECT merged_into FROM accounts WHERE id = $1 FOR UPDATE', [survivorId]);
   if (survivor?.merged_into) {
     const [later] = await tx.query<{ id: string }>('SELECT id FROM identity_merges WHERE merged_id = $1 AND unmerged_at IS NULL', [survivorId]);
-    throw new AppError('conflict', `${survivorId} was itself merged into ${survivor.merged_into} since: undo merge ${later?.id ?? '(unknown)'} first`, [{ path: 'id', message: 'survivor merged since' }]);
+    throw new AppError('merge.conflict', `${survivorId} was itself merged into ${survivor.merged_into} since: undo merge ${later?.id ?? '(unknown)'} first`, [{ path: 'id', message: 'survivor merged since' }]);
   }
   const moved = row.moved as Moved;
   for (const table of PROFILE_TABLES) {
@@ -181,7 +190,7 @@ export interface IdentityReview {
 export const REVIEW_STATUSES = ['open', 'merged', 'kept_apart', 'superseded', 'unmerged'] as const;
 
 export async function openReview(
-  tx: Queryable,
+  tx: Tx,
   r: { accountId: string; candidateId: string; personId: string; candidatePersonId: string; explanation: PairExplanation; actor: string; now: Date },
 ): Promise<string> {
   const id = newId('idrev');
@@ -218,10 +227,14 @@ export async function listReviews(q: Queryable, opts: { status: string; limit: n
 }
 
 /** A steward's answer: merge the two profiles (the candidate, the older, survives) or keep them apart. */
-export async function decideReview(tx: Queryable, id: string, decision: 'merge' | 'keep_apart', actor: string, now: Date): Promise<IdentityReview> {
+export async function decideReview(db: Db, id: string, decision: 'merge' | 'keep_apart', actor: string, now: Date): Promise<IdentityReview> {
+  return db.transaction((tx) => decideInTransaction(tx, id, decision, actor, now));
+}
+
+async function decideInTransaction(tx: Tx, id: string, decision: 'merge' | 'keep_apart', actor: string, now: Date): Promise<IdentityReview> {
   const [row] = await tx.query<{ status: string; account_id: string; candidate_id: string; score: string }>('SELECT * FROM identity_reviews WHERE id = $1 FOR UPDATE', [id]);
-  if (!row) throw new AppError('not_found', `no identity review ${id}`);
-  if (row.status !== 'open') throw new AppError('conflict', `review ${id} is ${row.status}, not open`, [{ path: 'id', message: `already ${row.status}` }]);
+  if (!row) throw new AppError('review.not_found', `no identity review ${id}`);
+  if (row.status !== 'open') throw new AppError('review.already_decided', `review ${id} is ${row.status}, not open`, [{ path: 'id', message: `already ${row.status}` }]);
   let mergeId: string | null = null;
   if (decision === 'merge') {
     mergeId = (await mergeProfiles(tx, { survivorId: row.candidate_id, mergedId: row.account_id, rule: 'steward', score: Number(row.score), reviewId: id, actor, now })).id;

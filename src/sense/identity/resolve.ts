@@ -1,7 +1,7 @@
 import { appendToLedger } from '../../ledger/index.ts';
 import { claimIdentities, lookupIdentities } from '../../records/index.ts';
 import { identityKeys } from '../../contracts/index.ts';
-import type { Queryable } from '../../store/index.ts';
+import type { Tx } from '../../store/index.ts';
 import { mergeProfiles, openReview } from './merges.ts';
 import { bestCandidate, identifiesPerson, recordPersonFields, registerPeople, type PersonEntry } from './people.ts';
 import { loadIdentitySettings, loadMatcher } from './settings.ts';
@@ -19,7 +19,7 @@ export type Placement =
  * and a steward is asked. Each person is registered before the next is resolved, so two records of one newcomer in a
  * batch find each other. Returns the placement of each, in order.
  */
-export async function resolveNewProfiles(tx: Queryable, people: PersonEntry[], ctx: { actor: string; now: Date }): Promise<Placement[]> {
+export async function resolveNewProfiles(tx: Tx, people: PersonEntry[], ctx: { actor: string; now: Date }): Promise<Placement[]> {
   if (people.length === 0) return [];
   const settings = await loadIdentitySettings(tx);
   const matcher = await loadMatcher(tx, settings);
@@ -60,7 +60,7 @@ export interface Attachment {
  * gets the profile's id (in `contacts` as in the given records), its identifiers and its person record with lineage.
  * A contact that matches no one well enough stays on its own; nothing is guessed below the match threshold.
  */
-export async function attachContacts(tx: Queryable, contacts: Record<string, unknown>[], ctx: { actor: string; now: Date; source: string }): Promise<Attachment[]> {
+export async function attachContacts(tx: Tx, contacts: Record<string, unknown>[], ctx: { actor: string; now: Date; source: string }): Promise<Attachment[]> {
   const loose = contacts.filter((c) => !c.accountId && !c.deletedAt);
   if (loose.length === 0) return [];
   const keysOf = (c: Record<string, unknown>) => identityKeys({ email: c.email as string | null, phone: c.phone as string | null });

@@ -88,7 +88,7 @@ export async function fitIdentityModel(q: Queryable, actor: string): Promise<{ r
   const started = performance.now();
   const rows = await q.query<{ id: string; fields: PersonRecord['fields'] }>('SELECT id, fields FROM identity_people WHERE account_id IS NOT NULL OR lead_id IS NOT NULL');
   if (rows.length < 100) {
-    throw new AppError('conflict', `only ${rows.length} person records: fitting needs at least 100, the shipped model is used until then`, [{ path: '(people)', message: 'too few records' }]);
+    throw new AppError('identity.too_few_people', `only ${rows.length} person records: fitting needs at least 100, the shipped model is used until then`, [{ path: '(people)', message: 'too few records' }]);
   }
   const result = resolvePeople(rows.map((r) => ({ id: r.id, source: 0, fields: r.fields })), { randomPairsForU: 200_000 });
   await q.query(

@@ -7,7 +7,7 @@ import { appendToLedger, type LedgerEvent } from '../../ledger/index.ts';
 import {
   claimIdentities, identityClaimsFor, mapDbError, recordIdPrefix, snake, toApi, type RecordRow,
 } from '../../records/index.ts';
-import { insertRows, newId, type Db, type Queryable } from '../../store/index.ts';
+import { insertRows, newId, type Db, type Queryable, type Tx } from '../../store/index.ts';
 import { syncRecordPeople } from '../identity/people.ts';
 import { attachContacts } from '../identity/resolve.ts';
 import { fieldTypes, mapColumns, rowValues, type ColumnMapping, type MappingTarget } from './headers.ts';
@@ -67,7 +67,7 @@ export interface EntityPlan<T> {
   /** Natural keys of an item. Two rows with one key never share a batch, so the later one updates the earlier. */
   keys(item: T): string[];
   /** Writes a batch in the caller's transaction and returns the ledger events for it. */
-  write(tx: Queryable, items: T[], ctx: WriteContext): Promise<BatchWrite>;
+  write(tx: Tx, items: T[], ctx: WriteContext): Promise<BatchWrite>;
 }
 
 const DEFAULT_BATCH = 500;
@@ -109,7 +109,7 @@ export function naturalKeys(fields: readonly string[], input: Record<string, unk
 }
 
 /** The id of the live record each input names by natural key (the oldest, when several match); one query per key field. */
-async function findExisting(tx: Queryable, kind: RecordKind, inputs: Record<string, unknown>[], keyFields: readonly string[]): Promise<(string | undefined)[]> {
+async function findExisting(tx: Tx, kind: RecordKind, inputs: Record<string, unknown>[], keyFields: readonly string[]): Promise<(string | undefined)[]> {
   const found: (string | undefined)[] = inputs.map(() => undefined);
   for (const field of keyFields) {
     const pending = inputs.flatMap((input, i) => {
@@ -140,7 +140,7 @@ function typesFor(ctx: WriteContext, kind: RecordKind, names: string[]): Record<
 }
 
 /** Inserts in one statement per distinct column set: a column missing from a row would be NULL, not its default. */
-async function insertRecords(tx: Queryable, kind: RecordKind, creates: { id: string; fields: Record<string, unknown> }[], ctx: WriteContext): Promise<Map<string, RecordRow>> {
+async function insertRecords(tx: Tx, kind: RecordKind, creates: { id: string; fields: Record<string, unknown> }[], ctx: WriteContext): Promise<Map<string, RecordRow>> {
   const groups = new Map<string, Record<string, unknown>[]>();
   for (const c of creates) {
     const row = { id: c.id, ...toColumns(c.fields) };
@@ -173,7 +173,7 @@ function rounds<T extends { id: string }>(updates: T[]): T[][] {
  * Applies partial updates in one statement per round: each row keeps the columns its patch leaves out,
  * and json columns merge (an import adds attributes, it does not drop the ones already there).
  */
-async function updateRecords(tx: Queryable, kind: RecordKind, updates: { id: string; fields: Record<string, unknown> }[], ctx: WriteContext): Promise<RecordRow[]> {
+async function updateRecords(tx: Tx, kind: RecordKind, updates: { id: string; fields: Record<string, unknown> }[], ctx: WriteContext): Promise<RecordRow[]> {
   const results: RecordRow[] = [];
   for (const round of rounds(updates)) {
     const patches = round.map((u) => ({ id: u.id, patch: toColumns(u.fields) }));
@@ -207,7 +207,7 @@ const recordEvent = (kind: RecordKind, w: WrittenRecord, fields: Record<string, 
  * ledger events for the caller to append.
  */
 export async function writeRecords(
-  tx: Queryable,
+  tx: Tx,
   kind: RecordKind,
   items: RecordItem[],
   ctx: WriteContext,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AccountInput, Attributes, RECORD_INPUTS, ShortText, SubscriptionInput, toFieldIssues } from '../../contracts/index.ts';
-import type { Db, Queryable } from '../../store/index.ts';
+import type { Db, Tx } from '../../store/index.ts';
 import { fieldTypes } from './headers.ts';
 import { countOps, naturalKeys, runImport, writeRecords, type EntityPlan, type ImportOptions, type ImportSummary, type Prepared, type RecordItem } from './import.ts';
 
@@ -114,7 +114,7 @@ function prepareCustomer(values: Record<string, unknown>): Prepared<CustomerItem
 }
 
 /** Accounts whose customer id came from the database sequence are named once that id is known. */
-async function nameNewAccounts(tx: Queryable, ids: string[]): Promise<void> {
+async function nameNewAccounts(tx: Tx, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await tx.query(`UPDATE accounts SET name = 'Customer ' || customer_id WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [JSON.stringify(ids)]);
 }

@@ -1,3 +1,4 @@
-export { publish } from './bus.ts';
+export { OUTBOX_CHANNEL, publish } from './bus.ts';
 export type { Bus, BusHandler, BusMessage } from './bus.ts';
-export { OutboxBus } from './outbox-bus.ts';
+export { DEFAULT_MAX_ATTEMPTS, OutboxBus, type OutboxBusOptions } from './outbox-bus.ts';
+export { discardParked, getOutboxEvent, listParked, outboxStats, pruneDelivered, retryParked, type OutboxEvent, type OutboxStats } from './parked.ts';

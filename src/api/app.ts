@@ -13,6 +13,7 @@ import { customerRoutes } from './routes/customers.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { insightRoutes } from './routes/insights.ts';
 import { modelRoutes } from './routes/models.ts';
+import { outboxRoutes } from './routes/outbox.ts';
 import { policyRoutes } from './routes/policies.ts';
 import { qualityRoutes } from './routes/quality.ts';
 import { recordRoutes } from './routes/records.ts';
@@ -21,7 +22,7 @@ import { signalRoutes } from './routes/signals.ts';
 export const API_VERSION = '0.1.0';
 
 export function apiRoutes(deps: ApiDeps): RouteDef[] {
-  return [...adminRoutes(deps), ...signalRoutes(deps), ...customerRoutes(deps), ...consentRoutes(deps), ...identityRoutes(deps), ...approvalRoutes(deps), ...agentRoutes(deps), ...policyRoutes(deps), ...insightRoutes(deps), ...modelRoutes(deps), ...qualityRoutes(deps), ...recordRoutes(deps)];
+  return [...adminRoutes(deps), ...signalRoutes(deps), ...customerRoutes(deps), ...consentRoutes(deps), ...identityRoutes(deps), ...approvalRoutes(deps), ...agentRoutes(deps), ...policyRoutes(deps), ...insightRoutes(deps), ...modelRoutes(deps), ...qualityRoutes(deps), ...recordRoutes(deps), ...outboxRoutes(deps)];
 }
 
 /** The HTTP application. It opens no port: the server or a test calls it. */

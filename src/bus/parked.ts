@@ -21,6 +21,9 @@ export interface OutboxEvent {
   discardReason: string | null;
 }
 
+/** How an event id is written (in a path, a cursor or on the command line): a positive integer. */
+export const EVENT_ID = /^[1-9]\d{0,15}$/;
+
 const COLUMNS =
   'id, topic, payload, state, attempts, last_error, created_at, last_attempt_at, next_attempt_at, parked_at, delivered_at, discarded_at, discarded_by, discard_reason';
 

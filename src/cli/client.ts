@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import { AppError, type ErrorCode } from '../errors.ts';
 import { readAdminTokenFile } from '../api/auth.ts';
 import { openDatabase, readServerLock } from '../server.ts';
 import type { Db, Queryable } from '../store/index.ts';
@@ -21,6 +22,13 @@ export function runningServerClient(config: Config): ((method: string, path: str
     });
     return { status: res.status, body: await res.json().catch(() => null) };
   };
+}
+
+const STATUS_CODE: Record<number, ErrorCode> = { 400: 'validation_failed', 403: 'forbidden', 404: 'not_found', 409: 'conflict' };
+
+/** A server's error answer (a problem document) as the error the CLI reports: its detail and field issues. */
+export function serverError(res: { status: number; body: any }): AppError {
+  return new AppError(STATUS_CODE[res.status] ?? 'bad_request', res.body?.detail ?? `server answered ${res.status}`, res.body?.issues ?? []);
 }
 
 /**

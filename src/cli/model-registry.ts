@@ -1,8 +1,7 @@
 import type { Config } from '../config.ts';
-import { AppError, type ErrorCode } from '../errors.ts';
 import { getModel, listModels, promoteVersion, rollbackModel, runDriftCheck, type DriftCheckView, type ModelSummary, type VersionView } from '../learn/registry.ts';
 import { openDatabase } from '../server.ts';
-import { runningServerClient } from './client.ts';
+import { runningServerClient, serverError } from './client.ts';
 import { parseCommandArgs, UsageError } from './index.ts';
 
 /** The registry's subcommands of `acs model` (`train` is src/cli/model.ts's own; it dispatches these here). */
@@ -14,7 +13,6 @@ export const REGISTRY_USAGE = `acs model list [NAME] [--json]
   acs model drift NAME [--json]`;
 
 const CLI_ACTOR = 'cli';
-const STATUS_CODE: Record<number, ErrorCode> = { 400: 'validation_failed', 403: 'forbidden', 404: 'not_found', 409: 'conflict' };
 
 /**
  * `acs model list|promote|rollback|drift`: the model registry. Through the running server's API when one holds
@@ -45,7 +43,7 @@ export async function modelRegistryCommand(args: string[], config: Config): Prom
       : sub === 'promote' ? await client('POST', `${path}/versions/${versionNumber}/promote`, { stage, ...reason })
       : sub === 'rollback' ? await client('POST', `${path}/rollback`, reason)
       : await client('POST', `${path}/drift`);
-    if (res.status >= 400) throw new AppError(STATUS_CODE[res.status] ?? 'bad_request', res.body?.detail ?? `server answered ${res.status}`, res.body?.issues ?? []);
+    if (res.status >= 400) throw serverError(res);
     result = sub === 'list' && !name ? res.body.data : res.body;
   } else {
     const db = await openDatabase(config);

@@ -47,6 +47,27 @@ describe.skipIf(!url)('on PostgreSQL, a publish wakes the bus of another process
     await bus.stop();
   });
 
+  it('re-establishes a lost listening connection and catches up on what it missed', async () => {
+    const [{ schema }] = (await db.query<{ schema: string }>('SELECT current_schema() AS schema')) as [{ schema: string }];
+    const tagged = await openPostgres(`${url}${url!.includes('?') ? '&' : '?'}application_name=acs-listen-lost`, { schema, max: 1 });
+    const bus = new OutboxBus(tagged, pino({ level: 'silent' }), HOUR);
+    let arrived: () => void = () => undefined;
+    const delivered = new Promise<void>((resolve) => (arrived = resolve));
+    bus.subscribe('test.lost', async () => undefined);
+    bus.onDelivered((messages) => messages.some((m) => m.topic === 'test.lost') && arrived());
+    await bus.ready();
+    await bus.drain();
+    const [killed] = await db.query<{ n: number }>(
+      "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'acs-listen-lost' AND query = 'LISTEN acs_outbox'",
+    );
+    expect(killed!.n).toBe(1);
+    // Published while the bus may have no connection listening: the reconnection itself wakes the bus.
+    await db.transaction((tx) => publish(tx, 'test.lost', { n: 1 }));
+    await delivered;
+    await bus.stop();
+    await tagged.close();
+  });
+
   it('stops listening when the bus stops, and closing the database ends the connection', async () => {
     // A closed connection's server process leaves pg_stat_activity a moment later: ask until it has (bounded).
     const count = async (expected: number) => {

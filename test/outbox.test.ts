@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileTransport, maintenanceTick, playRegistry } from '../src/act/index.ts';
+import { createMetrics } from '../src/api/metrics.ts';
 import { OutboxBus, pruneDelivered, publish, type BusMessage } from '../src/bus/index.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { listLedger } from '../src/ledger/index.ts';
@@ -232,6 +233,15 @@ describe('retention', () => {
     // A shorter window takes the recent one too.
     expect(await pruneDelivered(db, 50)).toBe(1);
     expect(await pruneDelivered(db, 50)).toBe(0);
+  });
+});
+
+describe('outbox gauges without a database', () => {
+  it('read as NaN (unknown) when the stats cannot be read, and the rest of the scrape still answers', async () => {
+    const metrics = createMetrics({ outbox: () => Promise.reject(new Error('database down')) });
+    const text = await metrics.registry.metrics();
+    for (const name of ['acs_outbox_pending_events', 'acs_outbox_oldest_pending_age_seconds', 'acs_outbox_parked_events']) expect(text).toMatch(new RegExp(`^${name} nan$`, 'im')); // prom-client writes "Nan"; Prometheus reads NaN in any case
+    expect(text).toMatch(/^# TYPE acs_http_requests_total counter$/m);
   });
 });
 

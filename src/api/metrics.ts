@@ -34,8 +34,9 @@ function registerOutboxGauges(registry: Registry, read: () => Promise<OutboxStat
   const gauge = (name: string, help: string, pick: (s: OutboxStats) => number) =>
     new Gauge({
       name, help, registers: [registry],
+      // An unreachable database reads as NaN (unknown) rather than failing the whole scrape.
       async collect() {
-        this.set(pick(await stats()));
+        this.set(await stats().then(pick, () => NaN));
       },
     });
   gauge('acs_outbox_pending_events', 'Outbox events waiting for delivery (the backlog), including those waiting to retry', (s) => s.pending);

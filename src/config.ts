@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   ACS_CONSOLE_DIR: z.string().optional(),
   ACS_SIGNAL_MAX_FUTURE_SECONDS: z.coerce.number().int().min(0).default(DEFAULT_SIGNAL_GATES.maxFutureSeconds),
   ACS_SIGNAL_MAX_AGE_DAYS: z.coerce.number().int().min(1).default(DEFAULT_SIGNAL_GATES.maxAgeDays),
+  ACS_OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  ACS_OUTBOX_RETENTION_HOURS: z.coerce.number().positive().max(24 * 3650).default(168),
 });
 
 export interface Config {
@@ -56,6 +58,8 @@ export interface Config {
   consoleDir?: string;
   /** Signals dated outside these bounds are quarantined at intake. */
   signalGates: SignalGates;
+  /** The event bus: attempts before a failing event is parked, and how long delivered events are kept. */
+  outbox: { maxAttempts: number; retentionHours: number };
 }
 
 export class ConfigError extends Error {}
@@ -85,5 +89,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     world: { daySeconds: e.ACS_WORLD_DAY_SECONDS, seed: e.ACS_WORLD_SEED, reviewer: e.ACS_WORLD_REVIEWER },
     consoleDir: e.ACS_CONSOLE_DIR ? resolve(e.ACS_CONSOLE_DIR) : undefined,
     signalGates: { maxFutureSeconds: e.ACS_SIGNAL_MAX_FUTURE_SECONDS, maxAgeDays: e.ACS_SIGNAL_MAX_AGE_DAYS },
+    outbox: { maxAttempts: e.ACS_OUTBOX_MAX_ATTEMPTS, retentionHours: e.ACS_OUTBOX_RETENTION_HOURS },
   };
 }

@@ -47,6 +47,9 @@ export const ERROR_STATUS = {
   'model.not_found': 404,
   'model.stage_conflict': 409,
   'model.not_ready': 409,
+  // Outbox
+  'outbox.not_found': 404,
+  'outbox.not_parked': 409,
 } as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -5,7 +5,7 @@ import pino, { type Logger } from 'pino';
 import { bootstrapAdminToken, createApp, createMetrics, observeSignalToDecision, TokenAuthenticator } from './api/index.ts';
 import { FileTransport, playRegistry, retentionPlay, startMaintenance, type PlayRegistry } from './act/index.ts';
 import { PolicyGate } from './assure/index.ts';
-import { OutboxBus } from './bus/index.ts';
+import { OutboxBus, outboxStats } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { runScheduledAgents, type LoopOptions } from './loop/index.ts';
@@ -85,13 +85,13 @@ export interface ServiceOptions {
 }
 
 /** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
-export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates'>>, log: Logger, opts: ServiceOptions = {}): Services {
+export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates' | 'outbox'>>, log: Logger, opts: ServiceOptions = {}): Services {
   const gate = opts.gate ?? PolicyGate.load();
   const clock = opts.clock ?? systemClock;
-  const bus = new OutboxBus(db, log);
+  const bus = new OutboxBus(db, log, undefined, { maxAttempts: config.outbox?.maxAttempts });
   subscribePipeline(bus, { decide: opts.loop && { ...opts.loop, gate }, onTally: (t) => t.customers && log.info({ loop: t }, 'agents decided') });
   const plays = playRegistry(retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }));
-  const metrics = createMetrics();
+  const metrics = createMetrics({ outbox: () => outboxStats(db) });
   bus.onDelivered(observeSignalToDecision(metrics));
   const auth = new TokenAuthenticator(db, config.adminToken);
   const app = createApp({ db, bus, auth, log, config, gate, clock, metrics, consoleDir: opts.consoleDir, churn: opts.churn ?? opts.loop?.churn });
@@ -163,7 +163,7 @@ export async function startServer(config: Config, log = createLogger(config), op
   // Scheduled drift checks of registry champions (each model's interval, on the server's clock).
   const models = async (now: Date) =>
     (await runDueDriftChecks(db, now, (name, err) => log.error({ err, model: name }, 'drift check failed'))).map((c) => ({ name: c.name, version: c.version, status: c.status, maxPsi: c.maxPsi, worst: c.worst, action: c.action }));
-  const maintenance = startMaintenance(db, { transport, plays: services.plays, clock: services.clock, daily, models }, log);
+  const maintenance = startMaintenance(db, { transport, plays: services.plays, clock: services.clock, daily, models, outboxRetentionHours: config.outbox.retentionHours }, log);
   let live: { stop(): Promise<void> } | null = null;
   return {
     ...services,

@@ -5,6 +5,7 @@ import { createToken } from '../src/api/auth.ts';
 import type { Role } from '../src/api/permissions.ts';
 import type { PolicyGate } from '../src/assure/index.ts';
 import type { Clock } from '../src/clock.ts';
+import type { Config } from '../src/config.ts';
 import { createServices, type Services } from '../src/server.ts';
 /**
  * A migrated, empty database for one test file: PGlite in memory by default, or an isolated schema on
@@ -44,11 +45,11 @@ export interface TestApp extends Services {
 }
 
 /** The real HTTP app over a fresh database, with one token per role; optionally on a clock of the test's own and other policies. */
-export async function createTestApp(opts: { maxBodyBytes?: number; loop?: { holdoutFraction: number }; clock?: Clock; gate?: PolicyGate; consoleDir?: string } = {}): Promise<TestApp> {
+export async function createTestApp(opts: { maxBodyBytes?: number; loop?: { holdoutFraction: number }; clock?: Clock; gate?: PolicyGate; consoleDir?: string; outbox?: Config['outbox'] } = {}): Promise<TestApp> {
   const db = await openTestDb();
   // Agents stay off unless a test asks for them, so record and signal tests see only their own effects.
   const loop = opts.loop ? { churn: () => undefined, holdout: { salt: 'test', fraction: opts.loop.holdoutFraction }, dailyCreditBudgetCents: 100_000 } : undefined;
-  const services = createServices(db, { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024 }, pino({ level: 'silent' }), { loop, clock: opts.clock, gate: opts.gate, consoleDir: opts.consoleDir });
+  const services = createServices(db, { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, outbox: opts.outbox }, pino({ level: 'silent' }), { loop, clock: opts.clock, gate: opts.gate, consoleDir: opts.consoleDir });
   const tokens = {} as Record<Role, string>;
   for (const role of ['admin', 'reviewer', 'analyst', 'agent'] as Role[]) tokens[role] = (await createToken(db, { role, name: `test ${role}` }, 'test')).token;
   return {

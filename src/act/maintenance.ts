@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { pruneDelivered } from '../bus/index.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { analyze, type Db } from '../store/index.ts';
 import { expireApprovals } from './approvals.ts';
@@ -13,6 +14,8 @@ export interface MaintenanceDeps {
   daily?: (now: Date) => Promise<unknown>;
   /** Model upkeep (scheduled drift checks), asked every round; it decides itself what is due and reports what it did. */
   models?: (now: Date) => Promise<unknown[]>;
+  /** Delivered outbox events older than this are deleted; unset keeps them. */
+  outboxRetentionHours?: number;
 }
 
 /** Steps of due plays run per round at most, so one round stays short; the rest wait for the next. */
@@ -20,12 +23,17 @@ const PLAY_STEPS_PER_ROUND = 500;
 /** How often the embedded database's planner statistics are refreshed (PostgreSQL's autovacuum does its own). */
 const ANALYZE_EVERY_MS = 10 * 60_000;
 
-/** One round of the server's housekeeping: expire stale approvals, advance due plays, hand queued messages to the transport. */
+/**
+ * One round of the server's housekeeping: expire stale approvals, advance due plays, hand queued messages to the
+ * transport, prune delivered outbox events past retention.
+ */
 export async function maintenanceTick(db: Db, deps: MaintenanceDeps, now = (deps.clock ?? systemClock).now()) {
   const expired = await expireApprovals(db, now);
   const plays = await runDuePlays(db, deps.plays, { actor: 'system:plays', now, maxSteps: PLAY_STEPS_PER_ROUND });
   const messages = await deliverQueuedMessages(db, deps.transport);
-  return { expired, plays, ...messages };
+  // Retention is storage upkeep, measured on the database's real time, not the (possibly accelerated) clock.
+  const pruned = deps.outboxRetentionHours === undefined ? 0 : await pruneDelivered(db, deps.outboxRetentionHours);
+  return { expired, plays, ...messages, pruned };
 }
 
 /** Runs maintenanceTick every `intervalMs` until stopped; a failing round is logged and the next one still runs. */
@@ -37,7 +45,7 @@ export function startMaintenance(db: Db, deps: MaintenanceDeps, log: Logger, int
   const round = async () => {
     const now = (deps.clock ?? systemClock).now();
     const r = await maintenanceTick(db, deps, now);
-    if (r.expired || r.sent || r.failed || r.plays.steps) log.info({ maintenance: r }, 'maintenance');
+    if (r.expired || r.sent || r.failed || r.plays.steps || r.pruned) log.info({ maintenance: r }, 'maintenance');
     const day = now.toISOString().slice(0, 10);
     if (deps.models) {
       const checks = await deps.models(now);

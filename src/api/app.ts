@@ -13,6 +13,7 @@ import { customerRoutes } from './routes/customers.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { insightRoutes } from './routes/insights.ts';
 import { modelRoutes } from './routes/models.ts';
+import { outboxRoutes } from './routes/outbox.ts';
 import { policyRoutes } from './routes/policies.ts';
 import { qualityRoutes } from './routes/quality.ts';
 import { recordRoutes } from './routes/records.ts';
@@ -25,7 +26,7 @@ export const UNMATCHED_ROUTE = '(unmatched)';
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 export function apiRoutes(deps: ApiDeps): RouteDef[] {
-  return [...adminRoutes(deps), ...signalRoutes(deps), ...customerRoutes(deps), ...consentRoutes(deps), ...identityRoutes(deps), ...approvalRoutes(deps), ...agentRoutes(deps), ...policyRoutes(deps), ...insightRoutes(deps), ...modelRoutes(deps), ...qualityRoutes(deps), ...recordRoutes(deps)];
+  return [...adminRoutes(deps), ...signalRoutes(deps), ...customerRoutes(deps), ...consentRoutes(deps), ...identityRoutes(deps), ...approvalRoutes(deps), ...agentRoutes(deps), ...policyRoutes(deps), ...insightRoutes(deps), ...modelRoutes(deps), ...qualityRoutes(deps), ...recordRoutes(deps), ...outboxRoutes(deps)];
 }
 
 /** The HTTP application. It opens no port: the server or a test calls it. */

@@ -1,11 +1,15 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { BusMessage } from '../bus/index.ts';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BusMessage, OutboxStats } from '../bus/index.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
 
-/** The service's Prometheus metrics, on a registry of its own so several apps can live in one process. */
-export function createMetrics() {
+/**
+ * The service's Prometheus metrics, on a registry of its own so several apps can live in one process. With
+ * `outbox`, the event bus's backlog, oldest pending age and parked count are read from the database on each scrape.
+ */
+export function createMetrics(opts: { outbox?: () => Promise<OutboxStats> } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'acs_' });
+  if (opts.outbox) registerOutboxGauges(registry, opts.outbox);
   return {
     registry,
     httpRequests: new Counter({ name: 'acs_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
@@ -22,6 +26,23 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+function registerOutboxGauges(registry: Registry, read: () => Promise<OutboxStats>): void {
+  // A scrape collects every gauge at once: they share one query.
+  let current: Promise<OutboxStats> | null = null;
+  const stats = () => (current ??= read().finally(() => (current = null)));
+  const gauge = (name: string, help: string, pick: (s: OutboxStats) => number) =>
+    new Gauge({
+      name, help, registers: [registry],
+      // An unreachable database reads as NaN (unknown) rather than failing the whole scrape.
+      async collect() {
+        this.set(await stats().then(pick, () => NaN));
+      },
+    });
+  gauge('acs_outbox_pending_events', 'Outbox events waiting for delivery (the backlog), including those waiting to retry', (s) => s.pending);
+  gauge('acs_outbox_oldest_pending_age_seconds', 'Age of the oldest outbox event waiting for delivery; 0 when none is', (s) => s.oldestPendingAgeSeconds);
+  gauge('acs_outbox_parked_events', 'Outbox events parked after repeated failures, waiting for an operator to retry or discard them', (s) => s.parked);
+}
 
 /** A bus listener: for every signal in a committed `signals.accepted` delivery, the time since its batch was taken in. */
 export function observeSignalToDecision(metrics: Metrics): (messages: BusMessage[]) => void {

@@ -86,6 +86,11 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'POST /api/v1/models/:name/drift': ['admin'],
   'PUT /api/v1/models/:name/settings': ['admin'],
 
+  // The event bus's parked events (src/api/routes/outbox.ts): operating the pipeline is an admin's job.
+  'GET /api/v1/outbox/parked': ['admin'],
+  'POST /api/v1/outbox/parked/:id/retry': ['admin'],
+  'POST /api/v1/outbox/parked/:id/discard': ['admin'],
+
   'GET /api/v1/ledger': STAFF,
   'GET /api/v1/ledger/verify': STAFF,
 

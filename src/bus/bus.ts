@@ -22,12 +22,21 @@ export interface Bus {
   subscribe(topic: string, handler: BusHandler): void;
   /** Wakes the dispatcher after a commit that published events. */
   notify(): void;
-  /** Resolves once every event published so far has been delivered. */
+  /** Resolves once every event published so far has been delivered or parked; rejects while an event keeps failing. */
   drain(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Writes an event to the outbox inside the caller's transaction: it exists exactly when the change commits. */
+/** The PostgreSQL channel on which publishing wakes the buses of other processes. */
+export const OUTBOX_CHANNEL = 'acs_outbox';
+
+/**
+ * Writes an event to the outbox inside the caller's transaction: it exists exactly when the change commits. The
+ * same statement NOTIFYs other processes' buses, which PostgreSQL delivers on commit (and never on rollback).
+ */
 export async function publish(tx: Queryable, topic: string, payload: unknown): Promise<void> {
-  await tx.query('INSERT INTO outbox (topic, payload) VALUES ($1, $2::jsonb)', [topic, JSON.stringify(payload)]);
+  await tx.query(
+    `WITH wake AS (SELECT pg_notify('${OUTBOX_CHANNEL}', $1)) INSERT INTO outbox (topic, payload) SELECT $1, $2::jsonb FROM wake`,
+    [topic, JSON.stringify(payload)],
+  );
 }

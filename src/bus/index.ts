@@ -2,6 +2,7 @@
  * bus: events between stages. `publish` writes to the outbox in the caller's transaction; the outbox bus delivers
  * them to subscribers at least once. Owns the outbox table.
  */
-export { publish } from './bus.ts';
+export { OUTBOX_CHANNEL, publish } from './bus.ts';
 export type { Bus, BusHandler, BusMessage } from './bus.ts';
-export { OutboxBus } from './outbox-bus.ts';
+export { DEFAULT_MAX_ATTEMPTS, OutboxBus, type OutboxBusOptions } from './outbox-bus.ts';
+export { discardParked, EVENT_ID, getOutboxEvent, listParked, outboxStats, pruneDelivered, retryParked, type OutboxEvent, type OutboxStats } from './parked.ts';

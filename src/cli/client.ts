@@ -24,6 +24,7 @@ export function runningServerClient(config: Config): ((method: string, path: str
   };
 }
 
+
 /**
  * The server's problem answer as the AppError it came from, so the CLI prints the same message (and field issues)
  * whether it went through the API or opened the database itself.

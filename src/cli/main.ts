@@ -35,6 +35,9 @@ const USAGE = `acs: the ACS command line
                                                make a version the champion (default) or the challenger
   acs model rollback NAME [--reason TEXT]      back to the previous champion
   acs model drift NAME [--json]                check the champion for drift (PSI) now
+  acs outbox list [--json]                     events the bus parked after repeated failures, with their errors
+  acs outbox retry ID | acs outbox discard ID --reason TEXT
+                                               deliver a parked event again (after a fix), or never
 
 Configuration comes from the environment: see the README.`;
 
@@ -54,6 +57,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   bandits: async () => (await import('./bandits.ts')).banditsCommand,
   'track-record': async () => (await import('./track-record.ts')).trackRecordCommand,
   model: async () => (await import('./model.ts')).modelCommand,
+  outbox: async () => (await import('./outbox.ts')).outboxCommand,
 };
 
 /** Runs the CLI; returns the process exit code. */

@@ -20,6 +20,12 @@ export interface Tx extends Queryable {
 /** Marks a transaction's handle as a Tx; used by the backends below only. */
 const asTx = (q: Queryable) => q as Tx;
 
+/**
+ * A second handle on the same open transaction. What callers cache per handle (the ledger's head) starts afresh
+ * with it: the bus uses one per savepoint, so a rolled-back event leaves no stale cache behind.
+ */
+export const freshHandle = (tx: Tx): Tx => asTx({ query: (sql, params) => tx.query(sql, params) });
+
 /** The system of record. Both backends speak the same PostgreSQL dialect. */
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
@@ -27,6 +33,11 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * PostgreSQL only: calls `fn` on each NOTIFY on `channel`, from a dedicated connection that reconnects when
+   * lost (and calls `fn` then, since notifications may have been missed). Resolves to an unlisten function.
+   */
+  listen?(channel: string, fn: (payload: string | undefined) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -79,6 +90,7 @@ export async function openPostgres(url: string, opts: { schema?: string; max?: n
   await pool.query('SELECT 1');
   const run = async <T>(c: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]) =>
     (await c.query(sql, params)).rows as T[];
+  const listeners = new Set<() => Promise<void>>();
   return {
     kind: 'postgres',
     query: (sql, params) => run(pool, sql, params),
@@ -99,7 +111,60 @@ export async function openPostgres(url: string, opts: { schema?: string; max?: n
     exec: async (sql) => {
       await pool.query(sql);
     },
-    close: () => pool.end(),
+    listen: async (channel, fn) => {
+      const unlisten = await listenOn(url, channel, fn);
+      const remove = async () => {
+        listeners.delete(remove);
+        await unlisten();
+      };
+      listeners.add(remove);
+      return remove;
+    },
+    close: async () => {
+      await Promise.all([...listeners].map((unlisten) => unlisten()));
+      await pool.end();
+    },
+  };
+}
+
+const LISTEN_RETRY_MS = 1000;
+
+/** One connection outside the pool (a pooled one would be handed to other work) that LISTENs on `channel`. */
+async function listenOn(url: string, channel: string, fn: (payload: string | undefined) => void): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name: ${channel}`);
+  let closed = false;
+  let client: pg.Client | null = null;
+  let retry: NodeJS.Timeout | null = null;
+  const connect = async () => {
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', (n) => n.channel === channel && fn(n.payload));
+    // A lost connection ends the client; 'end' below reconnects.
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${channel}`);
+    } catch (err) {
+      await c.end().catch(() => undefined);
+      throw err;
+    }
+    if (closed) return void (await c.end());
+    client = c;
+    c.on('end', () => {
+      client = null;
+      if (!closed) reconnect();
+    });
+  };
+  const reconnect = () => {
+    retry = setTimeout(() => {
+      connect().then(() => fn(undefined), () => !closed && reconnect());
+    }, LISTEN_RETRY_MS);
+    retry.unref();
+  };
+  await connect();
+  return async () => {
+    closed = true;
+    if (retry) clearTimeout(retry);
+    await client?.end().catch(() => undefined);
   };
 }
 

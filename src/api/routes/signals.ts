@@ -54,7 +54,7 @@ function respond(c: Context<AppEnv>, outcome: IntakeOutcome, single: boolean): R
   if (counts.rejected > 0 && counts.accepted + counts.duplicates === 0) {
     // Nothing landed: an error, so a problem document, still carrying the per-item outcome; issues are named by item index.
     const issues = outcome.rejected.flatMap((r) => r.issues.map((i) => ({ path: `${r.index}.${i.path}`, message: i.message })));
-    return respondProblem(c, problem(400, 'validation_failed', `none of the ${counts.rejected} signals was accepted; each is kept in quarantine`, c.req.path, issues, { counts, ...outcome }));
+    return respondProblem(c, problem(400, 'validation_failed', `none of the ${counts.rejected} signals was accepted; see rejected[] for each one's issues and quarantine id`, c.req.path, issues, { counts, ...outcome }));
   }
   return c.json({ counts, ...outcome }, counts.rejected ? 207 : single && counts.duplicates ? 200 : 202);
 }

@@ -7,6 +7,7 @@ import type { PolicyGate } from '../src/assure/index.ts';
 import type { Clock } from '../src/clock.ts';
 import type { Config } from '../src/config.ts';
 import { createServices, type Services } from '../src/server.ts';
+import { ContractChecker } from './contract.ts';
 /**
  * A migrated, empty database for one test file: PGlite in memory by default, or an isolated schema on
  * the PostgreSQL server named by DATABASE_URL, so the same suite runs on both backends.
@@ -39,7 +40,7 @@ export type ResponseBody = any;
 
 export interface TestApp extends Services {
   tokens: Record<Role, string>;
-  /** Calls the app in process, as `role` unless a token is given. */
+  /** Calls the app in process, as `role` unless a token is given; the answer is checked against the OpenAPI document. */
   call(method: string, path: string, opts?: { body?: unknown; raw?: string; contentType?: string; role?: Role; token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: ResponseBody; text: string }>;
   close(): Promise<void>;
 }
@@ -50,6 +51,7 @@ export async function createTestApp(opts: { maxBodyBytes?: number; loop?: { hold
   // Agents stay off unless a test asks for them, so record and signal tests see only their own effects.
   const loop = opts.loop ? { churn: () => undefined, holdout: { salt: 'test', fraction: opts.loop.holdoutFraction }, dailyCreditBudgetCents: 100_000 } : undefined;
   const services = createServices(db, { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, outbox: opts.outbox }, pino({ level: 'silent' }), { loop, clock: opts.clock, gate: opts.gate, consoleDir: opts.consoleDir });
+  const contract = new ContractChecker(await (await services.app.request('/api/openapi.json')).json());
   const tokens = {} as Record<Role, string>;
   for (const role of ['admin', 'reviewer', 'analyst', 'agent'] as Role[]) tokens[role] = (await createToken(db, { role, name: `test ${role}` }, 'test')).token;
   return {
@@ -70,6 +72,7 @@ export async function createTestApp(opts: { maxBodyBytes?: number; loop?: { hold
       } catch {
         parsed = undefined;
       }
+      contract.check(method, path, res.status, res.headers.get('content-type'), parsed);
       return { status: res.status, body: parsed, text };
     },
     async close() {

@@ -32,6 +32,15 @@ describe('error bodies are RFC 9457 problem documents', () => {
     expect(sig.body.issues.length).toBeGreaterThan(0);
   });
 
+  // The contract check in t.call already requires application/problem+json for the 400.
+  it('a batch of signals that is wholly refused is a problem document that still reports each item', async () => {
+    const res = await t.call('POST', '/api/v1/signals', { body: [{ type: 'nps', subject: { customerId: 'C-1' }, data: { score: 99 } }, { type: 'nope' }] });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'validation_failed', counts: { accepted: 0, duplicates: 0, rejected: 2 } });
+    expect(res.body.rejected.map((r: { quarantineId: string | null }) => typeof r.quarantineId)).toEqual(['string', 'string']);
+    expect(res.body.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(['0.data.score', '1.type']));
+  });
+
   it('an unknown route is a 404 problem, not a bare body', async () => {
     const res = await t.app.request('/api/v1/nothing-here', { headers: { authorization: `Bearer ${t.tokens.admin}` } });
     expect(res.status).toBe(404);

@@ -1,27 +1,76 @@
 import { z } from 'zod';
+import { apiSchemas } from '../contracts/api/index.ts';
 import { allowedRoles, type RouteDef } from './router.ts';
 
-const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+const ref = (id: string) => `#/components/schemas/${id}`;
 
-const ErrorBody = {
-  type: 'object',
-  description: 'RFC 9457 problem details with the ACS error code and field issues',
-  properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string' },
-    instance: { type: 'string' },
-    code: { type: 'string' },
-    issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
-    quarantineId: { type: 'string' },
-  },
-  required: ['type', 'title', 'status', 'detail', 'code'],
+/** Request bodies and query parameters, inlined where they are used. */
+const jsonSchema = (schema: z.ZodType) => {
+  const { $schema: _drop, ...out } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return out;
 };
+
+/**
+ * Response bodies become components, converted in one pass so a schema used in several places is one `$ref`:
+ * the contract's named schemas keep their names, the others are named after their operation and status.
+ */
+function responseComponents(routes: RouteDef[]) {
+  const registry = z.registry<{ id: string; description?: string }>();
+  for (const c of apiSchemas) registry.add(c.schema, { id: c.id, ...(c.description ? { description: c.description } : {}) });
+  const names = new Map<RouteDef, Record<string, string>>();
+  for (const r of routes) {
+    const byStatus: Record<string, string> = {};
+    for (const [status, spec] of Object.entries(r.responses)) {
+      if (typeof spec === 'string') continue;
+      if (!registry.has(spec.schema)) registry.add(spec.schema, { id: `${pascal(operationId(r))}${status}` });
+      byStatus[status] = registry.get(spec.schema)!.id;
+    }
+    names.set(r, byStatus);
+  }
+  const { schemas } = z.toJSONSchema(registry, { io: 'output', unrepresentable: 'any', uri: ref }) as { schemas: Record<string, Record<string, unknown>> };
+  for (const s of Object.values(schemas)) {
+    delete s.$schema;
+    delete s.id;
+  }
+  return { schemas, names };
+}
+
+const pascal = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+const PROBLEM = 'application/problem+json';
+const problemResponse = (description: string) => ({ description, content: { [PROBLEM]: { schema: { $ref: ref('Problem') } } } });
+
+/** One line per tag, shown by API browsers beside the group of operations. */
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  auth: 'API tokens and who is signed in',
+  ledger: 'the hash-chained ledger: browse and verify',
+  signals: 'customer signals: intake under data contracts',
+  quarantine: 'refused inputs, kept with their reasons: correct and resubmit, or discard',
+  customers: 'the unified customer: profile, features, lineage, export and erasure',
+  consents: 'consent per contact point, channel, purpose and brand',
+  identity: 'identity resolution: matching, steward reviews, merges and settings',
+  approvals: 'the human approval queue',
+  agents: "the agents: registry, autonomy, pause, kill switch and their proposals",
+  policies: 'the Cedar policy set: validation and dry-runs',
+  insights: 'KPIs, uplift against the holdout, readiness and bandits',
+  models: 'the model registry: training, promotion, rollback and drift',
+  quality: 'data-quality scores per profile and per source',
+};
+
+/** `GET /api/v1/customers/:id/profile` → `getCustomersByIdProfile`: stable, unique, derived from the route. */
+export function operationId(r: Pick<RouteDef, 'method' | 'path'>): string {
+  const words = r.path
+    .replace(/^\/api\/v1\//, '')
+    .split(/[/-]/)
+    .filter(Boolean)
+    .map((w) => (w.startsWith(':') ? `By${w.charAt(1).toUpperCase()}${w.slice(2)}` : w.charAt(0).toUpperCase() + w.slice(1)));
+  return r.method + words.join('');
+}
 
 /** OpenAPI 3.1 for every mounted route, built from the same definitions the router serves. */
 export function buildOpenApi(routes: RouteDef[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  const { schemas, names } = responseComponents(routes);
   for (const r of routes) {
     const path = r.path.replace(/:(\w+)/g, '{$1}');
     const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
@@ -35,12 +84,16 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
     if (r.body) content['application/json'] = { schema: jsonSchema(r.body) };
     for (const t of r.bodyTypes ?? []) content[t] = { schema: { type: 'string' } };
     const responses: Record<string, unknown> = {};
-    for (const [status, description] of Object.entries(r.responses)) {
-      responses[status] = Number(status) >= 400 ? { description, content: { 'application/problem+json': { schema: ErrorBody } } } : { description };
+    for (const [status, spec] of Object.entries(r.responses)) {
+      const description = typeof spec === 'string' ? spec : spec.description;
+      if (Number(status) >= 400) responses[status] = problemResponse(description);
+      else if (typeof spec === 'string') responses[status] = { description };
+      else responses[status] = { description, content: { 'application/json': { schema: { $ref: ref(names.get(r)![status]!) } } } };
     }
-    responses['401'] = { description: 'missing or invalid bearer token', content: { 'application/problem+json': { schema: ErrorBody } } };
-    responses['403'] = { description: 'role not allowed', content: { 'application/problem+json': { schema: ErrorBody } } };
+    responses['401'] = problemResponse('missing or invalid bearer token');
+    responses['403'] = problemResponse('role not allowed');
     (paths[path] ??= {})[r.method] = {
+      operationId: operationId(r),
       summary: r.summary,
       tags: [r.tag],
       'x-roles': allowedRoles(r),
@@ -50,10 +103,18 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
       responses,
     };
   }
+  const tags = [...new Set(routes.map((r) => r.tag))].sort().map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? `${name} records: create, read, update, list and soft-delete` }));
   return {
     openapi: '3.1.0',
-    info: { title: 'ACS API', version, description: 'ACS, the Autonomous CRM System. Every /api/v1 route takes a bearer token.' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    info: {
+      title: 'ACS API',
+      version,
+      description: 'ACS, the Autonomous CRM System. Every /api/v1 route takes a bearer token. Errors are RFC 9457 problem documents.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: '/', description: 'the server that serves this document' }],
+    tags,
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas },
     paths,
   };
 }

@@ -8,6 +8,15 @@ export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export type AppEnv = { Variables: { principal: Principal; route: string } };
 
+/** A success answer's documentation and the schema its body follows. */
+export interface ResponseSpec {
+  description: string;
+  schema: z.ZodType;
+}
+
+/** Documents a success answer with its body's schema. */
+export const answers = (schema: z.ZodType, description: string): ResponseSpec => ({ description, schema });
+
 /** One API route: what it accepts, who may call it (from PERMISSIONS) and what it does. */
 export interface RouteDef {
   method: Method;
@@ -18,7 +27,11 @@ export interface RouteDef {
   /** Documented request content types other than JSON, e.g. NDJSON. */
   bodyTypes?: string[];
   query?: z.ZodType;
-  responses: Record<number, string>;
+  /**
+   * Each status the route answers with: a description, or for a success with a body, its schema too. Error
+   * statuses carry the problem document (src/contracts/api), so they need only a description.
+   */
+  responses: Record<number, string | ResponseSpec>;
   handler: (c: Context<AppEnv>) => Promise<Response>;
 }
 

@@ -51,8 +51,8 @@ export async function outboxCommand(args: string[], config: Config): Promise<num
     const db = await openDatabase(config);
     try {
       if (sub === 'list') result = { data: await listAllParked(db), stats: await outboxStats(db) };
-      else if (sub === 'retry') result = await db.transaction((tx) => retryParked(tx, Number(id), CLI_ACTOR));
-      else result = await db.transaction((tx) => discardParked(tx, Number(id), reason!, CLI_ACTOR));
+      else if (sub === 'retry') result = await retryParked(db, Number(id), CLI_ACTOR);
+      else result = await discardParked(db, Number(id), reason!, CLI_ACTOR);
     } finally {
       await db.close();
     }
@@ -69,8 +69,8 @@ async function listAllParked(db: Db): Promise<OutboxEvent[]> {
   const all: OutboxEvent[] = [];
   for (let more = true; more; ) {
     const page = await listParked(db, { afterId: all[all.length - 1]?.id, limit: PAGE });
-    all.push(...page.data);
-    more = page.more;
+    all.push(...page);
+    more = page.length === PAGE;
   }
   return all;
 }

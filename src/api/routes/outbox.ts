@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { discardParked, EVENT_ID, listParked, outboxStats, retryParked } from '../../bus/index.ts';
 import { AppError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';
-import { PageQuery, parseBody, parseQuery, readJson } from '../http.ts';
-import { actorOf, type RouteDef } from '../router.ts';
+import { OutboxEventSchema, ParkedPageSchema } from '../../contracts/api/index.ts';
+import { parseBody, parseQuery, readJson } from '../http.ts';
+import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
+import { actorOf, answers, type RouteDef } from '../router.ts';
 
 const DiscardBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 
@@ -13,13 +15,7 @@ function eventId(raw: string | undefined): number {
   return Number(raw);
 }
 
-/** The cursor is the last id of the previous page, opaque to clients. */
-function afterIdOf(cursor: string | undefined): number | undefined {
-  if (cursor === undefined) return undefined;
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!EVENT_ID.test(id)) throw new AppError('validation_failed', 'invalid query parameters', [{ path: 'query.cursor', message: 'not a cursor this list gave out' }]);
-  return Number(id);
-}
+const afterEvent = decodeCursor('sequence');
 
 /** The event bus's parked events: what an operator retries or discards. Admins only. */
 export function outboxRoutes(deps: ApiDeps): RouteDef[] {
@@ -28,21 +24,20 @@ export function outboxRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'get', path: '/api/v1/outbox/parked', tag: 'outbox', query: PageQuery,
       summary: 'Events parked after repeated delivery failures, oldest first, with their last error; and the bus backlog',
-      responses: { 200: '{ data, nextCursor, stats: { pending, oldestPendingAgeSeconds, parked } }' },
+      responses: { 200: answers(ParkedPageSchema, '{ data, nextCursor, stats: { pending, oldestPendingAgeSeconds, parked } }'), 400: 'bad limit or cursor' },
       handler: async (c) => {
         const q = parseQuery(c, PageQuery);
-        const [page, stats] = await Promise.all([listParked(db, { afterId: afterIdOf(q.cursor), limit: q.limit }), outboxStats(db)]);
-        const last = page.data[page.data.length - 1];
-        return c.json({ data: page.data, nextCursor: page.more && last ? Buffer.from(String(last.id)).toString('base64url') : null, stats });
+        const [rows, stats] = await Promise.all([listParked(db, { afterId: afterEvent(q.cursor), limit: q.limit + 1 }), outboxStats(db)]);
+        return c.json({ ...pageOf(rows, q.limit, (last) => last.id), stats });
       },
     },
     {
       method: 'post', path: '/api/v1/outbox/parked/:id/retry', tag: 'outbox',
       summary: 'Put a parked event back for delivery with a fresh count of attempts; recorded in the ledger',
-      responses: { 200: 'the event, pending again', 400: 'bad id', 404: 'no such event', 409: 'not parked' },
+      responses: { 200: answers(OutboxEventSchema, 'the event, pending again'), 400: 'bad id', 404: 'no such event', 409: 'not parked' },
       handler: async (c) => {
         const id = eventId(c.req.param('id'));
-        const event = await db.transaction((tx) => retryParked(tx, id, actorOf(c)));
+        const event = await retryParked(db, id, actorOf(c));
         deps.bus.notify();
         return c.json(event);
       },
@@ -50,11 +45,11 @@ export function outboxRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'post', path: '/api/v1/outbox/parked/:id/discard', tag: 'outbox', body: DiscardBody,
       summary: 'Close a parked event without delivering it (kept, with the reason); recorded in the ledger',
-      responses: { 200: 'the event, discarded', 400: 'bad id, or reason missing', 404: 'no such event', 409: 'not parked' },
+      responses: { 200: answers(OutboxEventSchema, 'the event, discarded'), 400: 'bad id, or reason missing', 404: 'no such event', 409: 'not parked', 413: 'body too large', 415: 'not JSON' },
       handler: async (c) => {
         const id = eventId(c.req.param('id'));
         const body = parseBody(DiscardBody, await readJson(c, deps.config.maxBodyBytes), 'discard request');
-        return c.json(await db.transaction((tx) => discardParked(tx, id, body.reason, actorOf(c))));
+        return c.json(await discardParked(db, id, body.reason, actorOf(c)));
       },
     },
   ];

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { RECORD_INPUTS, RECORD_KINDS, type RecordKind } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
-import { createRecord, deleteRecord, getRecord, listRecords, parseRecordInput, recordFilters, updateRecord } from '../../records/index.ts';
+import { createRecord, deleteRecord, getRecord, listRecords, parseRecordInput, recordFilters, recordIdPrefix, updateRecord } from '../../records/index.ts';
 import type { ApiDeps } from '../deps.ts';
-import { PageQuery, parseJsonText, parseQuery, requireJson } from '../http.ts';
+import { parseJsonText, parseQuery, requireJson } from '../http.ts';
 import { readApplyOrQuarantine } from '../keep-rejected.ts';
+import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
 import { actorOf, type RouteDef } from '../router.ts';
 
 /** Strict: a filter this kind does not have is a 400 naming it, not a silently unfiltered list. */
@@ -33,7 +34,8 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
         responses: { 200: '{ data, nextCursor }', 400: 'bad query parameter' },
         handler: async (c) => {
           const { limit, cursor, ...filters } = parseQuery(c, listQuery(kind)) as z.infer<typeof PageQuery> & Record<string, string>;
-          return c.json(await listRecords(deps.db, kind, { limit, cursor, filters: filters as Record<string, string> }));
+          const rows = await listRecords(deps.db, kind, { limit: limit + 1, afterId: decodeCursor(recordIdPrefix(kind))(cursor), filters: filters as Record<string, string> });
+          return c.json(pageOf(rows, limit, (r) => r.id));
         },
       },
       {

@@ -11,6 +11,8 @@ export const ApprovalSchema = component(
     reason: z.string().nullable(),
     reasonCategory: z.string().nullable(),
     editedParams: z.object({}).loose().nullable(),
+    /** Set when the last approval's action failed: nothing ran, and the approval is still pending. */
+    lastError: z.object({ code: z.string().min(1), message: z.string(), at: IsoTime }).nullable(),
     proposal: z.object({
       id: z.string().min(1), agentId: z.string().min(1), action: z.string().min(1), params: z.object({}).loose(), channel: z.string().nullable(),
       purpose: z.string().nullable(), risk: z.string().min(1), ev: z.object({}).loose(), reason: z.string(),

@@ -47,6 +47,9 @@ export const QuarantineItemSchema = component(
     reason: z.string(),
     issues: z.array(FieldIssueSchema),
     raw: z.string(),
+    /** False when `raw` is not an exact copy of what was received; `rawBase64` then holds the exact bytes. */
+    rawExact: z.boolean(),
+    rawBase64: z.string().optional(),
     status: z.enum(['open', 'resubmitted', 'discarded']),
     receivedAt: IsoTime,
     resolvedAt: IsoTime.nullable(),

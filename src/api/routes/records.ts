@@ -6,7 +6,7 @@ import { createRecord, deleteRecord, getRecord, listRecords, parseRecordInput, r
 import type { ApiDeps } from '../deps.ts';
 import { PageQuery, parseJsonText, parseQuery, requireJson } from '../http.ts';
 import { readOrQuarantine } from '../keep-rejected.ts';
-import { actorOf, answers, type RouteDef } from '../router.ts';
+import { actorOf, answers, NUL_IN_URL, type RouteDef } from '../router.ts';
 
 /** Strict: a filter this kind does not have is a 400 naming it, not a silently unfiltered list. */
 function listQuery(kind: RecordKind) {
@@ -48,7 +48,7 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
       },
       {
         method: 'get', path: `${base}/:id`, tag, summary: `Read one ${kind} record`,
-        responses: { 200: answers(one, 'the record'), 404: 'no such live record' },
+        responses: { 200: answers(one, 'the record'), 400: NUL_IN_URL, 404: 'no such live record' },
         handler: async (c) => c.json(await getRecord(deps.db, kind, c.req.param('id')!)),
       },
       {

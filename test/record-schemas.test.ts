@@ -43,3 +43,18 @@ it('every success answer with a body of the record, agent, policy, insight and m
   // 5 routes per record kind, less the delete's 204; and the 19 routes of the four areas.
   expect(checked).toBe(RECORD_KINDS.length * 4 + 19);
 });
+
+it('a date column is served as that day, whatever the server\u2019s time zone', async () => {
+  const tz = process.env.TZ;
+  process.env.TZ = 'Europe/Berlin';
+  try {
+    const acc = await t.call('POST', '/api/v1/accounts', { body: { name: 'Dated Account' } });
+    const opp = await t.call('POST', '/api/v1/opportunities', { body: { accountId: acc.body.id, name: 'Dated deal', closeDate: '2024-03-01' } });
+    expect(opp.status, opp.text).toBe(201);
+    expect(opp.body.closeDate).toBe('2024-03-01T00:00:00.000Z');
+    expect((await t.call('GET', `/api/v1/opportunities/${opp.body.id}`)).body.closeDate).toBe('2024-03-01T00:00:00.000Z');
+  } finally {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+  }
+});

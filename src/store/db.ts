@@ -65,6 +65,10 @@ export async function openPglite(dataDir?: string): Promise<Db> {
 
 pg.types.setTypeParser(INT8, toNumber);
 pg.types.setTypeParser(NUMERIC, toNumber);
+// A date is a day, not an instant: midnight UTC, as PGlite reads it. pg's default (local midnight) moves it a day on a server east of UTC.
+const DATE = 1082;
+// Anything else PostgreSQL prints for a date (infinity, BC years) stays as its text.
+pg.types.setTypeParser(DATE, (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : v));
 
 /**
  * Connects to a PostgreSQL server. `schema`, when given, is created if missing and put first on the

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { AgentRegistry, AgentSchema, KillSwitchSchema, ProposalPage, ServerClock } from '../../contracts/api/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { listAgents, loadKillSwitch, setKillSwitch, updateAgent } from '../../reason/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { PageQuery, parseQuery, readJson } from '../http.ts';
-import { actorOf, type RouteDef } from '../router.ts';
+import { actorOf, answers, type RouteDef } from '../router.ts';
 
 const Level = z.number().int().min(0).max(5);
 const AgentPatch = z
@@ -34,7 +35,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'get', path: '/api/v1/proposals', tag: 'agents', query: ProposalQuery,
       summary: 'What agents proposed, newest first: the explanation, why it was suppressed or held out, what policy decided, the approval and what ran',
-      responses: { 200: '{ data, nextCursor }' },
+      responses: { 200: answers(ProposalPage, 'a page of proposals'), 400: 'bad filter or cursor' },
       handler: async (c) => {
         const q = parseQuery(c, ProposalQuery);
         const before = q.cursor ? Buffer.from(q.cursor, 'base64url').toString('utf8') : null;
@@ -56,7 +57,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
     },
     {
       method: 'get', path: '/api/v1/world', tag: 'agents', summary: 'The server clock, and the live demo world\u2019s calendar when it runs (acs serve --world)',
-      responses: { 200: '{ now, world }' },
+      responses: { 200: answers(ServerClock, 'the clock') },
       handler: async (c) => {
         const [row] = await deps.db.query<{ seed: number; start_day: Date; next_day: number }>('SELECT seed, start_day, next_day FROM world_clock WHERE id = 1');
         return c.json({
@@ -67,7 +68,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
     },
     {
       method: 'get', path: '/api/v1/agents', tag: 'agents', summary: 'The agent registry: manifests, autonomy in force per action, paused or not; and the kill switch',
-      responses: { 200: '{ data, killSwitch: { engaged, by, at, reason } }' },
+      responses: { 200: answers(AgentRegistry, 'the agents and the kill switch') },
       handler: async (c) => {
         const [data, killSwitch] = await Promise.all([listAgents(deps.db), loadKillSwitch(deps.db)]);
         return c.json({ data, killSwitch });
@@ -76,7 +77,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'post', path: '/api/v1/agents/kill-switch', tag: 'agents', body: KillSwitchBody,
       summary: 'Stop every agent at once (a reason is required), or release the stop; each agent\u2019s own pause is left as it was; recorded in the ledger',
-      responses: { 200: '{ engaged, by, at, reason }', 400: 'engaged missing, or no reason when engaging' },
+      responses: { 200: answers(KillSwitchSchema, 'the kill switch as it now stands'), 400: 'engaged missing, or no reason when engaging', 413: 'body too large', 415: 'not JSON' },
       handler: async (c) => {
         const body = KillSwitchBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid kill switch change', toFieldIssues(body.error));
@@ -87,7 +88,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'patch', path: '/api/v1/agents/:id', tag: 'agents', body: AgentPatch,
       summary: 'Pause or resume an agent, or set its autonomy level (0–5) per action; recorded in the ledger',
-      responses: { 200: 'the agent', 400: 'bad level or unknown action', 404: 'no such agent' },
+      responses: { 200: answers(AgentSchema, 'the agent'), 400: 'bad level or unknown action', 404: 'no such agent', 413: 'body too large', 415: 'not JSON' },
       handler: async (c) => {
         const body = AgentPatch.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid agent change', toFieldIssues(body.error));

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { AgentStatsSchema, BanditsSchema, KpisSchema, ReadinessSchema } from '../../contracts/api/index.ts';
 import { agentStats, banditReport, kpis, OUTCOME_HORIZON_DAYS, OUTCOME_REWARD, TRACK_WINDOW_DAYS, trackRecords, type RegisteredAgent } from '../../learn/index.ts';
 import { AGENTS, BANDITS, MESSAGE_CHANNELS, RETENTION_OFFERS } from '../../reason/index.ts';
 import { readiness } from '../../learn/readiness.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery } from '../http.ts';
-import type { RouteDef } from '../router.ts';
+import { answers, type RouteDef } from '../router.ts';
 
 const RangeQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(365).default(30) });
 
@@ -17,7 +18,7 @@ export function insightRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'get', path: '/api/v1/kpis', tag: 'insights', query: RangeQuery,
       summary: 'KPIs per UTC day over the last `days` days on the server clock: decisions by outcome, signal volume, approval latency, denials by policy, uplift against the holdout per agent and action (with p-value, MDE and power); and the operational, business and AI-quality KPIs, each with its definition and unit',
-      responses: { 200: '{ now, from, days, decisionsByOutcome, signalVolume, approvalLatency, approvalsPending, denialsByPolicy, uplift, metrics: { operational, business, aiQuality } }', 400: 'bad days' },
+      responses: { 200: answers(KpisSchema, 'the KPIs over the range'), 400: 'bad days' },
       handler: async (c) => {
         const q = parseQuery(c, RangeQuery);
         return c.json(await kpis(deps.db, { now: deps.clock.now(), days: q.days, agents: registry() }));
@@ -26,7 +27,7 @@ export function insightRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'get', path: '/api/v1/agents/stats', tag: 'insights', query: RangeQuery,
       summary: 'Per agent, over the proposals it made in the last `days` days: counts by fate, approvals, precision, override rate and uplift; and per agent and action the track record policy sees (last 30 days of decisions, earned autonomy)',
-      responses: { 200: '{ data, trackRecord: { windowDays, data: [{ agentId, action, decisions, approved, rejected, rejectedBy, precisionBp }] } }', 400: 'bad days' },
+      responses: { 200: answers(AgentStatsSchema, 'per-agent performance and track records'), 400: 'bad days' },
       handler: async (c) => {
         const q = parseQuery(c, RangeQuery);
         const now = deps.clock.now();
@@ -38,7 +39,7 @@ export function insightRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'get', path: '/api/v1/bandits', tag: 'insights',
       summary: 'The offer and channel bandits: per bandit and segment, each arm\u2019s Beta posterior (alpha = 1 + accepted, beta = 1 + not), its mean and pull counts',
-      responses: { 200: '{ data: [{ bandit, segment, arms: [{ arm, alpha, beta, mean, pulls, accepted, declined, open }] }], bandits, reward, horizonDays }' },
+      responses: { 200: answers(BanditsSchema, 'the bandits\u2019 posteriors') },
       handler: async (c) => c.json({
         data: await banditReport(deps.db),
         // What the bandits choose among (arms never played keep the uniform prior Beta(1, 1)) and what answers them.
@@ -50,7 +51,7 @@ export function insightRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'get', path: '/api/v1/readiness', tag: 'insights', query: RangeQuery,
       summary: 'The readiness scorecard over the last `days` days: eight dimensions scored 0–100 from this ACS\u2019s own data, each with its metrics (and their definitions), evidence and what to fix next; the maturity stage (1–5) and the top fixes',
-      responses: { 200: '{ now, from, days, overall, stage, stageRule, dimensions: [{ key, name, question, score, metrics, evidence, fixNext }], topFixes }', 400: 'bad days' },
+      responses: { 200: answers(ReadinessSchema, 'the readiness scorecard'), 400: 'bad days' },
       handler: async (c) => {
         const q = parseQuery(c, RangeQuery);
         return c.json(await readiness(deps.db, { now: deps.clock.now(), days: q.days, agents: registry() }));

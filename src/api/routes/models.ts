@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { DriftCheckSchema, ModelDetailSchema, ModelListSchema, ModelRollbackSchema, ModelSettingsSchema, ModelVersionSchema } from '../../contracts/api/index.ts';
 import { AppError } from '../../errors.ts';
 import {
   getModel, listModels, ModelSettingsInput, promoteVersion, rollbackModel, runDriftCheck, saveModelSettings, TrainInput, trainAndRegister,
 } from '../../learn/registry.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseBody, readJson, readOptionalJson } from '../http.ts';
-import { actorOf, type RouteDef } from '../router.ts';
+import { actorOf, answers, type RouteDef } from '../router.ts';
 
 const PromoteBody = z.strictObject({ stage: z.enum(['champion', 'challenger']), reason: z.string().trim().min(1).max(500).optional() });
 const RollbackBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
@@ -29,19 +30,22 @@ export function modelRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'get', path: '/api/v1/models', tag: 'models',
       summary: 'The named models: champion and challenger, what serves now (registry champion, the model trained at start, or rules), drift settings and the latest drift check',
-      responses: { 200: '{ data }' },
+      responses: { 200: answers(ModelListSchema, 'the models') },
       handler: async (c) => c.json({ data: (await listModels(db)).map(withFallback) }),
     },
     {
       method: 'get', path: '/api/v1/models/:name', tag: 'models',
       summary: 'One model: its versions (stage, data fingerprint, metrics, feature schema, who registered and who promoted it), what serves, the settings, the latest drift check in full and recent ones',
-      responses: { 200: '{ name, serving, settings, versions, latestDrift, driftChecks }', 404: 'no such model' },
+      responses: { 200: answers(ModelDetailSchema, 'the model'), 404: 'no such model' },
       handler: async (c) => c.json(withFallback(await getModel(db, c.req.param('name')!))),
     },
     {
       method: 'post', path: '/api/v1/models/:name/train', tag: 'models', body: TrainInput,
       summary: 'Train the model on the records in the store (churn: customers with a recorded churn outcome) and register it as a candidate; options: families, seed, testFraction, folds',
-      responses: { 201: 'the new version', 400: 'bad option, naming it', 404: 'no such model', 409: 'too few labelled examples (the message says how many there are and how many are needed)' },
+      responses: {
+        201: answers(ModelVersionSchema, 'the new version'), 400: 'bad option, naming it', 404: 'no such model',
+        409: 'too few labelled examples (the message says how many there are and how many are needed)', 413: 'body too large', 415: 'not JSON',
+      },
       handler: async (c) => {
         const body = parseBody(TrainInput, await readOptionalJson(c, deps.config.maxBodyBytes), 'training options');
         return c.json(await trainAndRegister(db, c.req.param('name')!, body, actorOf(c), deps.clock.now()), 201);
@@ -50,7 +54,10 @@ export function modelRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'post', path: '/api/v1/models/:name/versions/:version/promote', tag: 'models', body: PromoteBody,
       summary: 'Make a version the champion (it serves; the old champion is retired and remembered for rollback) or the challenger (shadow-scored beside the champion on every proposal); ledgered',
-      responses: { 200: 'the version', 400: 'bad stage or version', 404: 'no such model or version', 409: 'already in that stage, or the champion asked to be challenger' },
+      responses: {
+        200: answers(ModelVersionSchema, 'the version'), 400: 'bad stage or version', 404: 'no such model or version', 409: 'already in that stage, or the champion asked to be challenger',
+        413: 'body too large', 415: 'not JSON',
+      },
       handler: async (c) => {
         const version = versionParam(c.req.param('version')!);
         const body = parseBody(PromoteBody, await readJson(c, deps.config.maxBodyBytes), 'promotion');
@@ -61,7 +68,7 @@ export function modelRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'post', path: '/api/v1/models/:name/rollback', tag: 'models', body: RollbackBody,
       summary: 'Back to the previous champion (the one the current champion replaced, or the one demoted to rules); ledgered as model.rolled_back',
-      responses: { 200: '{ name, from, to }', 404: 'no such model', 409: 'no previous champion' },
+      responses: { 200: answers(ModelRollbackSchema, 'the rollback'), 400: 'bad reason', 404: 'no such model', 409: 'no previous champion', 413: 'body too large', 415: 'not JSON' },
       handler: async (c) => {
         const body = parseBody(RollbackBody, await readOptionalJson(c, deps.config.maxBodyBytes), 'rollback');
         const input = { name: c.req.param('name')!, actor: actorOf(c), now: deps.clock.now(), ...(body.reason ? { reason: body.reason } : {}) };
@@ -71,13 +78,13 @@ export function modelRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'post', path: '/api/v1/models/:name/drift', tag: 'models',
       summary: 'Check the champion for drift now: PSI of each input column and of the score, live population against the training reference; alerts (model.drift_alert) at the threshold and auto-demotes if set',
-      responses: { 200: 'the check', 404: 'no such model', 409: 'no champion, or no live population' },
+      responses: { 200: answers(DriftCheckSchema, 'the check'), 404: 'no such model', 409: 'no champion, or no live population' },
       handler: async (c) => c.json(await runDriftCheck(db, c.req.param('name')!, actorOf(c), deps.clock.now())),
     },
     {
       method: 'put', path: '/api/v1/models/:name/settings', tag: 'models', body: ModelSettingsInput,
       summary: 'Replace the drift settings (fields left out take their defaults): psiThreshold (default 0.25), autoDemote (off, last_good or rules), driftCheckHours (default 24); ledgered',
-      responses: { 200: 'the settings', 400: 'bad setting, naming it', 404: 'no such model' },
+      responses: { 200: answers(ModelSettingsSchema, 'the settings'), 400: 'bad setting, naming it', 404: 'no such model', 413: 'body too large', 415: 'not JSON' },
       handler: async (c) => {
         const body = parseBody(ModelSettingsInput, await readJson(c, deps.config.maxBodyBytes), 'model settings');
         return c.json(await db.transaction((tx) => saveModelSettings(tx, c.req.param('name')!, body, actorOf(c))));

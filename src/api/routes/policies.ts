@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { describePolicySet, dryRunPolicies, validatePolicyCandidate } from '../../assure/index.ts';
+import { PolicyDryRunSchema, PolicySetSchema, PolicyValidationSchema } from '../../contracts/api/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import { readJson } from '../http.ts';
-import { actorOf, type RouteDef } from '../router.ts';
+import { actorOf, answers, type RouteDef } from '../router.ts';
 
 /** Largest policy file a candidate may hold. */
 const MAX_POLICY_FILE_BYTES = 200 * 1024;
@@ -38,13 +39,16 @@ export function policyRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'get', path: '/api/v1/policies', tag: 'policies',
       summary: 'The policy set the server runs: each file\u2019s text, the schema, every policy (id, effect, outcome, reason, file, line) and the credit approval limit',
-      responses: { 200: '{ files, schema, policies, creditApprovalLimitCents }' },
+      responses: { 200: answers(PolicySetSchema, 'the policy set in force') },
       handler: async (c) => c.json(describePolicySet(deps.gate)),
     },
     {
       method: 'post', path: '/api/v1/policies/validate', tag: 'policies', body: ValidateBody,
       summary: 'Validate a candidate policy set (all .cedar files; the schema stays the server\u2019s); invalid Cedar is ok:false with located problems',
-      responses: { 200: '{ ok, problems, policies, warnings }', 400: 'malformed body: missing files, a bad or duplicate file name, a file over 200 kB' },
+      responses: {
+        200: answers(PolicyValidationSchema, 'the validation: ok, or the located problems'), 400: 'malformed body: missing files, a bad or duplicate file name, a file over 200 kB',
+        413: 'body too large', 415: 'not JSON',
+      },
       handler: async (c) => {
         const body = await parse(c, ValidateBody);
         return c.json(validatePolicyCandidate(deps.gate.loaded, body.files));
@@ -53,7 +57,10 @@ export function policyRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'post', path: '/api/v1/policies/dry-run', tag: 'policies', body: DryRunBody,
       summary: 'Shadow mode: re-decide the decisions of the last `days` (default 7, at most 90) with a candidate policy set and list what would change; writes only a ledger entry, runs nothing',
-      responses: { 200: '{ days, from, to, considered, changed, transitions, changes, truncated }', 400: 'malformed body, or an invalid candidate (issues locate each problem)', 429: 'another dry-run is running' },
+      responses: {
+        200: answers(PolicyDryRunSchema, 'what the candidate would change'), 400: 'malformed body, or an invalid candidate (issues locate each problem)', 413: 'body too large',
+        415: 'not JSON', 429: 'another dry-run is running',
+      },
       handler: async (c) => {
         const body = await parse(c, DryRunBody);
         // A dry-run decides every recorded decision of the period again: one at a time, so the loop keeps its CPU.

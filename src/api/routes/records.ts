@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { RECORD_PAGES, RECORD_SCHEMAS } from '../../contracts/api/index.ts';
 import { RECORD_INPUTS, RECORD_KINDS, type RecordKind } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { createRecord, deleteRecord, getRecord, listRecords, parseRecordInput, recordFilters, updateRecord } from '../../records/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { PageQuery, parseJsonText, parseQuery, requireJson } from '../http.ts';
 import { readOrQuarantine } from '../keep-rejected.ts';
-import { actorOf, type RouteDef } from '../router.ts';
+import { actorOf, answers, type RouteDef } from '../router.ts';
 
 /** Strict: a filter this kind does not have is a 400 naming it, not a silently unfiltered list. */
 function listQuery(kind: RecordKind) {
@@ -27,10 +28,11 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
   return RECORD_KINDS.flatMap((kind): RouteDef[] => {
     const base = `/api/v1/${kind}`;
     const tag = kind;
+    const one = RECORD_SCHEMAS[kind];
     return [
       {
         method: 'get', path: base, tag, summary: `List ${kind}, oldest first, with cursor pagination`, query: listQuery(kind),
-        responses: { 200: '{ data, nextCursor }', 400: 'bad query parameter' },
+        responses: { 200: answers(RECORD_PAGES[kind], `a page of ${kind}`), 400: 'bad query parameter or cursor' },
         handler: async (c) => {
           const { limit, cursor, ...filters } = parseQuery(c, listQuery(kind)) as z.infer<typeof PageQuery> & Record<string, string>;
           return c.json(await listRecords(deps.db, kind, { limit, cursor, filters: filters as Record<string, string> }));
@@ -38,7 +40,7 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
       },
       {
         method: 'post', path: base, tag, summary: `Create a ${kind} record`, body: RECORD_INPUTS[kind].create,
-        responses: { 201: 'the created record', 400: 'invalid field (named); the body is kept in quarantine', 409: 'unique field already taken', 413: 'body too large', 415: 'not JSON' },
+        responses: { 201: answers(one, 'the created record'), 400: 'invalid field (named); the body is kept in quarantine', 409: 'unique field already taken', 413: 'body too large', 415: 'not JSON' },
         handler: async (c) => {
           const input = await readOrQuarantine(c, deps, `records:${kind}`, (text) => parseRecordInput(kind, parseJsonText(requireJson(c, text)), false));
           return c.json(await createRecord(deps.db, kind, input, actorOf(c)), 201);
@@ -46,13 +48,16 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
       },
       {
         method: 'get', path: `${base}/:id`, tag, summary: `Read one ${kind} record`,
-        responses: { 200: 'the record', 404: 'no such live record' },
+        responses: { 200: answers(one, 'the record'), 404: 'no such live record' },
         handler: async (c) => c.json(await getRecord(deps.db, kind, c.req.param('id')!)),
       },
       {
         method: 'patch', path: `${base}/:id`, tag, summary: `Update fields of a ${kind} record (If-Match: version for optimistic locking)`,
         body: RECORD_INPUTS[kind].update,
-        responses: { 200: 'the updated record', 400: 'invalid field (named)', 404: 'no such live record', 409: 'version mismatch or unique conflict' },
+        responses: {
+          200: answers(one, 'the updated record'), 400: 'invalid field (named), or a bad If-Match; the body is kept in quarantine', 404: 'no such live record',
+          409: 'version mismatch or unique conflict', 413: 'body too large', 415: 'not JSON',
+        },
         handler: async (c) => {
           const patch = await readOrQuarantine(c, deps, `records:${kind}`, (text) => parseRecordInput(kind, parseJsonText(requireJson(c, text)), true));
           if (Object.keys(patch).length === 0) throw new AppError('validation_failed', 'nothing to update', [{ path: '(body)', message: 'name at least one field' }]);

@@ -1,42 +1,8 @@
-import { z } from 'zod';
-
-/**
- * The HTTP contract's response shapes. A schema registered here with an `id` becomes a named component of the
- * OpenAPI document (`#/components/schemas/<id>`) and is referenced, not inlined, wherever a route uses it.
- */
-export const apiSchemas: { id: string; description?: string; schema: z.ZodType }[] = [];
-
-/** Registers `schema` as the named component `id` and returns it. */
-export function component<T extends z.ZodType>(id: string, schema: T, description?: string): T {
-  if (apiSchemas.some((c) => c.id === id)) throw new Error(`API schema ${id} is declared twice`);
-  apiSchemas.push({ id, schema, ...(description ? { description } : {}) });
-  return schema;
-}
-
-export const FieldIssueSchema = component('FieldIssue', z.object({ path: z.string(), message: z.string() }), 'one field-level problem');
-
-/** RFC 9457 problem details, as every error answer carries them (content-type application/problem+json). */
-export const ProblemSchema = component(
-  'Problem',
-  z
-    .object({
-      type: z.string(),
-      title: z.string(),
-      status: z.number().int().min(400).max(599),
-      detail: z.string(),
-      instance: z.string().optional(),
-      code: z.string().min(1),
-      issues: z.array(FieldIssueSchema).optional(),
-      quarantineId: z.string().optional(),
-    })
-    .loose(),
-  'RFC 9457 problem details with the ACS error code, the field issues and extras such as quarantineId',
-);
-
-/** An ISO-8601 timestamp as the API writes it. */
-export const IsoTime = z.string().min(1);
-
-/** One page of a list: the items, and the cursor of the next page (null on the last). */
-export function page<T extends z.ZodType>(item: T) {
-  return z.object({ data: z.array(item), nextCursor: z.string().nullable() });
-}
+// The HTTP contract's response schemas. The shared pieces live in core.ts, so an area file can import them
+// without importing this index (which re-exports the area files) in a cycle.
+export * from './core.ts';
+export * from './records.ts';
+export * from './agents.ts';
+export * from './policies.ts';
+export * from './insights.ts';
+export * from './models.ts';

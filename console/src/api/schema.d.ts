@@ -1331,6 +1331,861 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        Account: {
+            id: string;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            deletedAt: null;
+            customerId: string;
+            name: string;
+            /** @enum {string} */
+            kind: "business" | "person";
+            industry: string | null;
+            tier: ("free" | "standard" | "premium" | "enterprise") | null;
+            owner: string | null;
+            externalId: string | null;
+            attributes: {
+                [key: string]: unknown;
+            };
+            brand: string | null;
+            mergedInto: string | null;
+            erasedAt: string | null;
+        };
+        Contact: {
+            id: string;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            deletedAt: null;
+            accountId: string | null;
+            firstName: string | null;
+            lastName: string | null;
+            email: string | null;
+            phone: string | null;
+            title: string | null;
+            externalId: string | null;
+            attributes: {
+                [key: string]: unknown;
+            };
+        };
+        Lead: {
+            id: string;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            deletedAt: null;
+            firstName: string | null;
+            lastName: string | null;
+            email: string | null;
+            phone: string | null;
+            company: string | null;
+            source: string | null;
+            /** @enum {string} */
+            status: "new" | "working" | "qualified" | "disqualified" | "converted";
+            score: number | null;
+            attributes: {
+                [key: string]: unknown;
+            };
+            brand: string | null;
+        };
+        Opportunity: {
+            id: string;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            deletedAt: null;
+            accountId: string;
+            name: string;
+            /** @enum {string} */
+            stage: "prospecting" | "qualification" | "proposal" | "negotiation" | "closed_won" | "closed_lost";
+            amount: number | null;
+            currency: string;
+            closeDate: string | null;
+            probability: number | null;
+            owner: string | null;
+        };
+        Case: {
+            id: string;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            deletedAt: null;
+            accountId: string | null;
+            contactId: string | null;
+            subject: string;
+            description: string | null;
+            /** @enum {string} */
+            status: "open" | "pending" | "resolved" | "closed";
+            /** @enum {string} */
+            priority: "low" | "normal" | "high" | "urgent";
+            channel: ("email" | "phone" | "chat" | "web" | "social") | null;
+            openedAt: string;
+            closedAt: string | null;
+        };
+        Interaction: {
+            id: string;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            deletedAt: null;
+            /** @enum {string} */
+            type: "email" | "call" | "chat" | "note";
+            accountId: string | null;
+            contactId: string | null;
+            leadId: string | null;
+            direction: ("inbound" | "outbound") | null;
+            subject: string | null;
+            body: string | null;
+            occurredAt: string;
+        };
+        Product: {
+            id: string;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            deletedAt: null;
+            sku: string;
+            name: string;
+            description: string | null;
+            price: number | null;
+            currency: string;
+            active: boolean;
+        };
+        Subscription: {
+            id: string;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            deletedAt: null;
+            accountId: string;
+            productId: string | null;
+            /** @enum {string} */
+            status: "active" | "paused" | "cancelled";
+            contract: ("month-to-month" | "one-year" | "two-year") | null;
+            paymentMethod: string | null;
+            paperlessBilling: boolean | null;
+            startDate: string | null;
+            endDate: string | null;
+            tenureMonths: number | null;
+            monthlyAmount: number | null;
+            totalBilled: number | null;
+            services: {
+                [key: string]: unknown;
+            };
+        };
+        Partner: {
+            id: string;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            deletedAt: null;
+            name: string;
+            /** @enum {string} */
+            type: "reseller" | "referral" | "technology" | "agency" | "distributor";
+            email: string | null;
+            website: string | null;
+            /** @enum {string} */
+            status: "active" | "inactive" | "prospect";
+            attributes: {
+                [key: string]: unknown;
+            };
+        };
+        Consent: {
+            id: string;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            deletedAt: null;
+            contactId: string | null;
+            leadId: string | null;
+            /** @enum {string} */
+            channel: "email" | "sms" | "phone" | "push";
+            /** @enum {string} */
+            purpose: "marketing" | "service" | "sales";
+            /** @enum {string} */
+            status: "granted" | "denied" | "withdrawn";
+            source: string;
+            capturedAt: string;
+            effectiveFrom: string;
+            effectiveTo: string | null;
+            contactPoint: string | null;
+            brand: string | null;
+            doubleOptIn: boolean;
+            confirmedAt: string | null;
+        };
+        AccountPage: {
+            data: components["schemas"]["Account"][];
+            nextCursor: string | null;
+        };
+        ContactPage: {
+            data: components["schemas"]["Contact"][];
+            nextCursor: string | null;
+        };
+        LeadPage: {
+            data: components["schemas"]["Lead"][];
+            nextCursor: string | null;
+        };
+        OpportunityPage: {
+            data: components["schemas"]["Opportunity"][];
+            nextCursor: string | null;
+        };
+        CasePage: {
+            data: components["schemas"]["Case"][];
+            nextCursor: string | null;
+        };
+        InteractionPage: {
+            data: components["schemas"]["Interaction"][];
+            nextCursor: string | null;
+        };
+        ProductPage: {
+            data: components["schemas"]["Product"][];
+            nextCursor: string | null;
+        };
+        SubscriptionPage: {
+            data: components["schemas"]["Subscription"][];
+            nextCursor: string | null;
+        };
+        PartnerPage: {
+            data: components["schemas"]["Partner"][];
+            nextCursor: string | null;
+        };
+        ConsentPage: {
+            data: components["schemas"]["Consent"][];
+            nextCursor: string | null;
+        };
+        KillSwitch: {
+            engaged: boolean;
+            by: string | null;
+            at: string | null;
+            reason: string | null;
+        };
+        Agent: {
+            id: string;
+            owner: string;
+            objective: string;
+            /** @enum {string} */
+            riskClass: "low" | "medium" | "high";
+            paused: boolean;
+            triggers: {
+                signalTypes: string[];
+                features: {
+                    feature: string;
+                    /** @enum {string} */
+                    op: "<" | "<=" | ">" | ">=";
+                    value: number;
+                }[];
+                schedule?: string;
+            };
+            actions: {
+                [key: string]: {
+                    autonomy: number;
+                    defaultAutonomy: number;
+                    /** @enum {string} */
+                    risk: "low" | "medium" | "high";
+                };
+            };
+        };
+        AgentRegistry: {
+            data: components["schemas"]["Agent"][];
+            killSwitch: components["schemas"]["KillSwitch"];
+        };
+        Proposal: {
+            id: string;
+            agentId: string;
+            accountId: string | null;
+            customerId: string | null;
+            leadId: string | null;
+            action: string;
+            params: {
+                [key: string]: unknown;
+            };
+            channel: string | null;
+            purpose: string | null;
+            /** @enum {string} */
+            risk: "low" | "medium" | "high";
+            ev: {
+                pSuccess: {
+                    value: number;
+                    /** @enum {string} */
+                    source: "features" | "rule" | "model";
+                    detail: string;
+                } & {
+                    [key: string]: unknown;
+                };
+                impact: {
+                    value: number;
+                    /** @enum {string} */
+                    source: "features" | "rule" | "model";
+                    detail: string;
+                } & {
+                    [key: string]: unknown;
+                };
+                cost: {
+                    value: number;
+                    /** @enum {string} */
+                    source: "features" | "rule" | "model";
+                    detail: string;
+                } & {
+                    [key: string]: unknown;
+                };
+                riskPenalty: {
+                    value: number;
+                    /** @enum {string} */
+                    source: "features" | "rule" | "model";
+                    detail: string;
+                } & {
+                    [key: string]: unknown;
+                };
+                value: number;
+            } & {
+                [key: string]: unknown;
+            };
+            reason: string;
+            /** @enum {string} */
+            status: "proposed" | "suppressed" | "held_out" | "decided";
+            statusReason: string | null;
+            createdAt: string;
+            decision: {
+                id: string;
+                /** @enum {string} */
+                outcome: "execute" | "approval" | "deny";
+                policyIds: string[];
+                reasons: string[];
+                autonomy: number;
+                decidedAt: string;
+            } | null;
+            approval: {
+                id: string;
+                /** @enum {string} */
+                status: "pending" | "approved" | "rejected" | "expired";
+            } | null;
+            executions: {
+                idempotencyKey: string;
+                /** @enum {string} */
+                status: "succeeded" | "compensated" | "refused";
+                result: unknown;
+            }[];
+        };
+        ProposalPage: {
+            data: components["schemas"]["Proposal"][];
+            nextCursor: string | null;
+        };
+        ServerClock: {
+            now: string;
+            world: {
+                seed: number;
+                startDay: string;
+                daysDone: number;
+            } | null;
+        };
+        PolicySummary: {
+            id: string;
+            /** @enum {string} */
+            effect: "permit" | "forbid";
+            /** @enum {string} */
+            outcome: "execute" | "approval" | "deny";
+            reason: string;
+            file: string;
+            line: number | null;
+        };
+        PolicySet: {
+            files: {
+                file: string;
+                text: string;
+            }[];
+            schema: {
+                file: string;
+                text: string;
+            };
+            policies: components["schemas"]["PolicySummary"][];
+            creditApprovalLimitCents: number;
+        };
+        PolicyValidation: {
+            ok: boolean;
+            problems: {
+                file: string;
+                line?: number;
+                column?: number;
+                message: string;
+            }[];
+            policies: components["schemas"]["PolicySummary"][];
+            warnings: string[];
+        };
+        PolicyDryRun: {
+            days: number;
+            from: string;
+            to: string;
+            considered: number;
+            changed: number;
+            transitions: {
+                [key: string]: number;
+            };
+            changes: {
+                decisionId: string;
+                proposalId: string;
+                agentId: string;
+                action: string;
+                accountId: string | null;
+                leadId: string | null;
+                decidedAt: string;
+                before: {
+                    /** @enum {string} */
+                    outcome: "execute" | "approval" | "deny";
+                    policyIds: string[];
+                };
+                after: {
+                    /** @enum {string} */
+                    outcome: "execute" | "approval" | "deny";
+                    policyIds: string[];
+                    reasons: string[];
+                };
+            }[];
+            truncated: boolean;
+        };
+        AgentUplift: {
+            agentId: string;
+            outcome: string;
+            /** @enum {string} */
+            better: "lower" | "higher";
+            treated: {
+                customers: number;
+                events: number;
+                rate: number;
+                ci95: [
+                    number,
+                    number
+                ];
+            };
+            holdout: {
+                customers: number;
+                events: number;
+                rate: number;
+                ci95: [
+                    number,
+                    number
+                ];
+            };
+            difference: number;
+            ci95: [
+                number,
+                number
+            ];
+            power: {
+                alpha: number;
+                targetPower: number;
+                baseRate: number | null;
+                pValue: number | null;
+                mde: number | null;
+                power: number | null;
+                required: {
+                    treated: number;
+                    holdout: number;
+                } | null;
+            };
+            byAction: {
+                action: string;
+                treated: {
+                    customers: number;
+                    events: number;
+                    rate: number;
+                    ci95: [
+                        number,
+                        number
+                    ];
+                };
+                holdout: {
+                    customers: number;
+                    events: number;
+                    rate: number;
+                    ci95: [
+                        number,
+                        number
+                    ];
+                };
+                difference: number;
+                ci95: [
+                    number,
+                    number
+                ];
+                power: {
+                    alpha: number;
+                    targetPower: number;
+                    baseRate: number | null;
+                    pValue: number | null;
+                    mde: number | null;
+                    power: number | null;
+                    required: {
+                        treated: number;
+                        holdout: number;
+                    } | null;
+                };
+            }[];
+            series: {
+                day: string;
+                treated: {
+                    customers: number;
+                    events: number;
+                    rate: number;
+                    ci95: [
+                        number,
+                        number
+                    ];
+                };
+                holdout: {
+                    customers: number;
+                    events: number;
+                    rate: number;
+                    ci95: [
+                        number,
+                        number
+                    ];
+                };
+            }[];
+        };
+        Kpi: {
+            /** @enum {string} */
+            section: "operational" | "business" | "aiQuality";
+            label: string;
+            /** @enum {string} */
+            unit: "hours" | "share" | "USD";
+            definition: string;
+            value: number | null;
+            reason: string | null;
+            numerator?: number;
+            denominator?: number;
+            detail?: {
+                [key: string]: unknown;
+            };
+        };
+        Kpis: {
+            now: string;
+            from: string;
+            days: string[];
+            decisionsByOutcome: {
+                day: string;
+                execute: number;
+                approval: number;
+                deny: number;
+                heldOut: number;
+                suppressed: number;
+            }[];
+            signalVolume: {
+                day: string;
+                total: number;
+                byType: {
+                    [key: string]: number;
+                };
+            }[];
+            approvalLatency: {
+                day: string;
+                decided: number;
+                medianHours: number | null;
+                p90Hours: number | null;
+            }[];
+            approvalsPending: number;
+            denialsByPolicy: {
+                policyId: string;
+                reason: string;
+                count: number;
+            }[];
+            uplift: components["schemas"]["AgentUplift"][];
+            metrics: {
+                operational: {
+                    handleTime: components["schemas"]["Kpi"];
+                    firstContactResolution: components["schemas"]["Kpi"];
+                    slaCompliance: components["schemas"]["Kpi"];
+                    deflection: components["schemas"]["Kpi"];
+                };
+                business: {
+                    churn: components["schemas"]["Kpi"];
+                    renewal: components["schemas"]["Kpi"];
+                    conversion: components["schemas"]["Kpi"];
+                    clv: components["schemas"]["Kpi"];
+                };
+                aiQuality: {
+                    policyViolationRate: components["schemas"]["Kpi"];
+                    overrideRate: components["schemas"]["Kpi"];
+                    approvalLatency: components["schemas"]["Kpi"];
+                    escalationPrecision: components["schemas"]["Kpi"];
+                    toolCallFailureRate: components["schemas"]["Kpi"];
+                };
+            };
+        };
+        AgentStats: {
+            data: {
+                agentId: string;
+                proposals: number;
+                suppressed: number;
+                heldOut: number;
+                decided: number;
+                executed: number;
+                denied: number;
+                approvals: {
+                    pending: number;
+                    approved: number;
+                    approvedWithEdits: number;
+                    rejected: number;
+                    expired: number;
+                };
+                precision: number | null;
+                overrideRate: number | null;
+                uplift: components["schemas"]["AgentUplift"] | null;
+            }[];
+            trackRecord: {
+                windowDays: number;
+                data: {
+                    agentId: string;
+                    action: string;
+                    decisions: number;
+                    approved: number;
+                    rejected: number;
+                    rejectedBy: {
+                        [key: string]: number;
+                    };
+                    precisionBp: number;
+                }[];
+            };
+        };
+        Bandits: {
+            data: {
+                bandit: string;
+                segment: string;
+                arms: {
+                    arm: string;
+                    alpha: number;
+                    beta: number;
+                    mean: number;
+                    pulls: number;
+                    accepted: number;
+                    declined: number;
+                    open: number;
+                }[];
+            }[];
+            bandits: {
+                [key: string]: string[];
+            };
+            reward: {
+                [key: string]: 0 | 1;
+            };
+            horizonDays: number;
+        };
+        Readiness: {
+            now: string;
+            from: string;
+            days: number;
+            overall: number;
+            stage: {
+                stage: number;
+                name: string;
+                description: string;
+                /** @enum {string} */
+                weakest: "strategicAlignment" | "dataReadiness" | "processAdaptability" | "agentReliability" | "modelGovernance" | "humanOversight" | "operationalPerformance" | "customerValue";
+            };
+            stageRule: string;
+            dimensions: {
+                /** @enum {string} */
+                key: "strategicAlignment" | "dataReadiness" | "processAdaptability" | "agentReliability" | "modelGovernance" | "humanOversight" | "operationalPerformance" | "customerValue";
+                name: string;
+                question: string;
+                score: number;
+                metrics: {
+                    key: string;
+                    definition: string;
+                    /** @enum {string} */
+                    unit: "share" | "count" | "hours" | "auc";
+                    value: number | null;
+                    score: number | null;
+                    weight: number;
+                }[];
+                evidence: {
+                    [key: string]: unknown;
+                };
+                fixNext: string[];
+            }[];
+            topFixes: {
+                /** @enum {string} */
+                dimension: "strategicAlignment" | "dataReadiness" | "processAdaptability" | "agentReliability" | "modelGovernance" | "humanOversight" | "operationalPerformance" | "customerValue";
+                name: string;
+                score: number;
+                fix: string;
+            }[];
+        };
+        ModelSettings: {
+            psiThreshold: number;
+            /** @enum {string} */
+            autoDemote: "off" | "last_good" | "rules";
+            driftCheckHours: number;
+        };
+        DriftCheck: {
+            id: string;
+            name: string;
+            version: number;
+            checkedAt: string;
+            checkedBy: string;
+            population: number;
+            threshold: number;
+            maxPsi: number;
+            worst: string;
+            /** @enum {string} */
+            status: "ok" | "watch" | "drift";
+            action: string | null;
+            score: {
+                psi: number;
+                /** @enum {string} */
+                status: "ok" | "watch" | "drift";
+                bins: {
+                    label: string;
+                    expected: number;
+                    actual: number;
+                }[];
+            };
+            features: {
+                column: string;
+                psi: number;
+                /** @enum {string} */
+                status: "ok" | "watch" | "drift";
+                bins: {
+                    label: string;
+                    expected: number;
+                    actual: number;
+                }[];
+            }[];
+        };
+        ModelVersion: {
+            name: string;
+            version: number;
+            /** @enum {string} */
+            stage: "candidate" | "champion" | "challenger" | "retired";
+            modelId: string;
+            family: string;
+            dataFingerprint: string;
+            trainingRows: number;
+            trainedAt: string;
+            metrics: {
+                folds: number;
+                heldOut: {
+                    rows: number;
+                    positives: number;
+                    auc: number;
+                } & {
+                    [key: string]: unknown;
+                };
+            } & {
+                [key: string]: unknown;
+            };
+            featureSchema: {
+                target: string;
+                positive: string;
+                columns: ({
+                    column: string;
+                    /** @enum {string} */
+                    kind: "numeric" | "categorical";
+                } & {
+                    [key: string]: unknown;
+                })[];
+                features: string[];
+            } & {
+                [key: string]: unknown;
+            };
+            registeredBy: string;
+            registeredAt: string;
+            promotedBy: string | null;
+            promotedAt: string | null;
+            promotionReason: string | null;
+            replacedVersion: number | null;
+            retiredAt: string | null;
+            retiredReason: string | null;
+            demotedForDrift: boolean;
+        };
+        ModelSummary: {
+            name: string;
+            trainable: boolean;
+            versions: number;
+            champion: {
+                version: number;
+                modelId: string;
+                family: string;
+                heldOutAuc: number | null;
+            } | null;
+            challenger: {
+                version: number;
+                modelId: string;
+                family: string;
+                heldOutAuc: number | null;
+            } | null;
+            serving: {
+                /** @constant */
+                source: "registry";
+                version: number;
+                modelId: string;
+            } | {
+                /** @constant */
+                source: "builtin";
+                id: string;
+                version: string;
+            } | {
+                /** @constant */
+                source: "rules";
+                since?: string;
+                reason?: string;
+            };
+            settings: components["schemas"]["ModelSettings"];
+            latestDrift: {
+                /** @enum {string} */
+                status: "ok" | "watch" | "drift";
+                maxPsi: number;
+                worst: string;
+                version: number;
+                checkedAt: string;
+                action: string | null;
+            } | null;
+        };
+        ModelList: {
+            data: components["schemas"]["ModelSummary"][];
+        };
+        ModelDetail: {
+            name: string;
+            trainable: boolean;
+            serving: {
+                /** @constant */
+                source: "registry";
+                version: number;
+                modelId: string;
+            } | {
+                /** @constant */
+                source: "builtin";
+                id: string;
+                version: string;
+            } | {
+                /** @constant */
+                source: "rules";
+                since?: string;
+                reason?: string;
+            };
+            settings: components["schemas"]["ModelSettings"];
+            versions: components["schemas"]["ModelVersion"][];
+            latestDrift: components["schemas"]["DriftCheck"] | null;
+            driftChecks: {
+                id: string;
+                name: string;
+                version: number;
+                checkedAt: string;
+                checkedBy: string;
+                population: number;
+                threshold: number;
+                maxPsi: number;
+                worst: string;
+                /** @enum {string} */
+                status: "ok" | "watch" | "drift";
+                action: string | null;
+            }[];
+        };
+        ModelRollback: {
+            name: string;
+            from: number | "rules";
+            to: components["schemas"]["ModelVersion"];
+        };
     };
     responses: never;
     parameters: never;
@@ -4031,12 +4886,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data, nextCursor } */
+            /** @description a page of proposals */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProposalPage"];
+                };
+            };
+            /** @description bad filter or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4067,12 +4933,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { now, world } */
+            /** @description the clock */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ServerClock"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4103,12 +4971,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data, killSwitch: { engaged, by, at, reason } } */
+            /** @description the agents and the kill switch */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AgentRegistry"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4146,12 +5016,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description { engaged, by, at, reason } */
+            /** @description the kill switch as it now stands */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["KillSwitch"];
+                };
             };
             /** @description engaged missing, or no reason when engaging */
             400: {
@@ -4173,6 +5045,24 @@ export interface operations {
             };
             /** @description role not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4207,7 +5097,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Agent"];
+                };
             };
             /** @description bad level or unknown action */
             400: {
@@ -4245,6 +5137,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getPolicies: {
@@ -4256,12 +5166,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { files, schema, policies, creditApprovalLimitCents } */
+            /** @description the policy set in force */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PolicySet"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4301,12 +5213,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description { ok, problems, policies, warnings } */
+            /** @description the validation: ok, or the located problems */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PolicyValidation"];
+                };
             };
             /** @description malformed body: missing files, a bad or duplicate file name, a file over 200 kB */
             400: {
@@ -4328,6 +5242,24 @@ export interface operations {
             };
             /** @description role not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4357,12 +5289,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description { days, from, to, considered, changed, transitions, changes, truncated } */
+            /** @description what the candidate would change */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PolicyDryRun"];
+                };
             };
             /** @description malformed body, or an invalid candidate (issues locate each problem) */
             400: {
@@ -4384,6 +5318,24 @@ export interface operations {
             };
             /** @description role not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4413,12 +5365,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { now, from, days, decisionsByOutcome, signalVolume, approvalLatency, approvalsPending, denialsByPolicy, uplift, metrics: { operational, business, aiQuality } } */
+            /** @description the KPIs over the range */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Kpis"];
+                };
             };
             /** @description bad days */
             400: {
@@ -4460,12 +5414,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data, trackRecord: { windowDays, data: [{ agentId, action, decisions, approved, rejected, rejectedBy, precisionBp }] } } */
+            /** @description per-agent performance and track records */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AgentStats"];
+                };
             };
             /** @description bad days */
             400: {
@@ -4505,12 +5461,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data: [{ bandit, segment, arms: [{ arm, alpha, beta, mean, pulls, accepted, declined, open }] }], bandits, reward, horizonDays } */
+            /** @description the bandits’ posteriors */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Bandits"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4543,12 +5501,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { now, from, days, overall, stage, stageRule, dimensions: [{ key, name, question, score, metrics, evidence, fixNext }], topFixes } */
+            /** @description the readiness scorecard */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
             };
             /** @description bad days */
             400: {
@@ -4588,12 +5548,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data } */
+            /** @description the models */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4626,12 +5588,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { name, serving, settings, versions, latestDrift, driftChecks } */
+            /** @description the model */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ModelDetail"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4687,7 +5651,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ModelVersion"];
+                };
             };
             /** @description bad option, naming it */
             400: {
@@ -4734,6 +5700,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     postModelsByNameVersionsByVersionPromote: {
@@ -4761,7 +5745,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ModelVersion"];
+                };
             };
             /** @description bad stage or version */
             400: {
@@ -4808,6 +5794,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     postModelsByNameRollback: {
@@ -4827,12 +5831,23 @@ export interface operations {
             };
         };
         responses: {
-            /** @description { name, from, to } */
+            /** @description the rollback */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ModelRollback"];
+                };
+            };
+            /** @description bad reason */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4870,6 +5885,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     postModelsByNameDrift: {
@@ -4888,7 +5921,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DriftCheck"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4958,7 +5993,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ModelSettings"];
+                };
             };
             /** @description bad setting, naming it */
             400: {
@@ -4989,6 +6026,24 @@ export interface operations {
             };
             /** @description no such model */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5155,14 +6210,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data, nextCursor } */
+            /** @description a page of accounts */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AccountPage"];
+                };
             };
-            /** @description bad query parameter */
+            /** @description bad query parameter or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5222,7 +6279,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
             };
             /** @description invalid field (named); the body is kept in quarantine */
             400: {
@@ -5296,7 +6355,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -5418,9 +6479,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
             };
-            /** @description invalid field (named) */
+            /** @description invalid field (named), or a bad If-Match; the body is kept in quarantine */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5465,6 +6528,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getContacts: {
@@ -5481,14 +6562,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data, nextCursor } */
+            /** @description a page of contacts */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ContactPage"];
+                };
             };
-            /** @description bad query parameter */
+            /** @description bad query parameter or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5546,7 +6629,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Contact"];
+                };
             };
             /** @description invalid field (named); the body is kept in quarantine */
             400: {
@@ -5620,7 +6705,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Contact"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -5740,9 +6827,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Contact"];
+                };
             };
-            /** @description invalid field (named) */
+            /** @description invalid field (named), or a bad If-Match; the body is kept in quarantine */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5787,6 +6876,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getLeads: {
@@ -5803,14 +6910,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data, nextCursor } */
+            /** @description a page of leads */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LeadPage"];
+                };
             };
-            /** @description bad query parameter */
+            /** @description bad query parameter or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5871,7 +6980,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Lead"];
+                };
             };
             /** @description invalid field (named); the body is kept in quarantine */
             400: {
@@ -5945,7 +7056,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Lead"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -6068,9 +7181,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Lead"];
+                };
             };
-            /** @description invalid field (named) */
+            /** @description invalid field (named), or a bad If-Match; the body is kept in quarantine */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6115,6 +7230,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getOpportunities: {
@@ -6131,14 +7264,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data, nextCursor } */
+            /** @description a page of opportunities */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OpportunityPage"];
+                };
             };
-            /** @description bad query parameter */
+            /** @description bad query parameter or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6195,7 +7330,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Opportunity"];
+                };
             };
             /** @description invalid field (named); the body is kept in quarantine */
             400: {
@@ -6269,7 +7406,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Opportunity"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -6388,9 +7527,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Opportunity"];
+                };
             };
-            /** @description invalid field (named) */
+            /** @description invalid field (named), or a bad If-Match; the body is kept in quarantine */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6435,6 +7576,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getCases: {
@@ -6452,14 +7611,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data, nextCursor } */
+            /** @description a page of cases */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CasePage"];
+                };
             };
-            /** @description bad query parameter */
+            /** @description bad query parameter or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6519,7 +7680,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
             };
             /** @description invalid field (named); the body is kept in quarantine */
             400: {
@@ -6593,7 +7756,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -6715,9 +7880,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
             };
-            /** @description invalid field (named) */
+            /** @description invalid field (named), or a bad If-Match; the body is kept in quarantine */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6762,6 +7929,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getInteractions: {
@@ -6780,14 +7965,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data, nextCursor } */
+            /** @description a page of interactions */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["InteractionPage"];
+                };
             };
-            /** @description bad query parameter */
+            /** @description bad query parameter or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6845,7 +8032,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Interaction"];
+                };
             };
             /** @description invalid field (named); the body is kept in quarantine */
             400: {
@@ -6919,7 +8108,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Interaction"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -7039,9 +8230,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Interaction"];
+                };
             };
-            /** @description invalid field (named) */
+            /** @description invalid field (named), or a bad If-Match; the body is kept in quarantine */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7086,6 +8279,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getProducts: {
@@ -7101,14 +8312,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data, nextCursor } */
+            /** @description a page of products */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProductPage"];
+                };
             };
-            /** @description bad query parameter */
+            /** @description bad query parameter or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7162,7 +8375,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
             };
             /** @description invalid field (named); the body is kept in quarantine */
             400: {
@@ -7236,7 +8451,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -7352,9 +8569,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
             };
-            /** @description invalid field (named) */
+            /** @description invalid field (named), or a bad If-Match; the body is kept in quarantine */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7399,6 +8618,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getSubscriptions: {
@@ -7416,14 +8653,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data, nextCursor } */
+            /** @description a page of subscriptions */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SubscriptionPage"];
+                };
             };
-            /** @description bad query parameter */
+            /** @description bad query parameter or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7486,7 +8725,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
             };
             /** @description invalid field (named); the body is kept in quarantine */
             400: {
@@ -7560,7 +8801,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -7685,9 +8928,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
             };
-            /** @description invalid field (named) */
+            /** @description invalid field (named), or a bad If-Match; the body is kept in quarantine */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7732,6 +8977,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getPartners: {
@@ -7748,14 +9011,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data, nextCursor } */
+            /** @description a page of partners */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PartnerPage"];
+                };
             };
-            /** @description bad query parameter */
+            /** @description bad query parameter or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7813,7 +9078,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Partner"];
+                };
             };
             /** @description invalid field (named); the body is kept in quarantine */
             400: {
@@ -7887,7 +9154,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Partner"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -8007,9 +9276,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Partner"];
+                };
             };
-            /** @description invalid field (named) */
+            /** @description invalid field (named), or a bad If-Match; the body is kept in quarantine */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8054,6 +9325,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getConsents: {
@@ -8072,14 +9361,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data, nextCursor } */
+            /** @description a page of consents */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ConsentPage"];
+                };
             };
-            /** @description bad query parameter */
+            /** @description bad query parameter or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8145,7 +9436,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Consent"];
+                };
             };
             /** @description invalid field (named); the body is kept in quarantine */
             400: {
@@ -8219,7 +9512,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Consent"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -8341,9 +9636,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Consent"];
+                };
             };
-            /** @description invalid field (named) */
+            /** @description invalid field (named), or a bad If-Match; the body is kept in quarantine */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8381,6 +9678,24 @@ export interface operations {
             };
             /** @description version mismatch or unique conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

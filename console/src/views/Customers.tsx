@@ -1,10 +1,29 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import type { ViewProps } from '../App.tsx';
-import { get, qs } from '../api.ts';
+import { get, untyped } from '../api/client.ts';
 import { COLORS, Lines } from '../components/charts.tsx';
 import { Badge, Empty, ErrorNote, Facts, fmt, Loading, outcomeTone, TableScroll } from '../components/ui.tsx';
 import { navigate, useLoad } from '../hooks.ts';
-import type { ConsentOverview, FeaturePoint, LedgerEntry, Page, Profile, RecordRow, TimelineItem } from '../types.ts';
+
+import type { LedgerEntry } from './Ledger.tsx';
+
+// TODO(contract): getCustomersByIdProfile, getCustomersByIdConsents and getCustomersByIdFeaturesHistory have no response schema yet.
+type RecordRow = Record<string, unknown> & { id: string };
+interface TimelineItem { at: string; kind: 'signal' | 'outcome' | 'interaction' | 'proposal' | 'decision' | 'action'; id: string; type: string; summary: Record<string, unknown> }
+interface Profile {
+  account: RecordRow; identities: { kind: string; value: string; source: string }[]; contacts: RecordRow[]; consents: RecordRow[];
+  subscriptions: RecordRow[]; openCases: RecordRow[]; features: { asOf: string; values: Record<string, unknown> } | null; timeline: TimelineItem[];
+}
+interface ConsentOverview {
+  effective: {
+    contactPoint: string | null; channel: string; purpose: string; brand: string | null; status: string; grants: boolean;
+    consentId: string; contactId: string; capturedAt: string;
+  }[];
+  data: (RecordRow & { contactId: string; inEffect: boolean; state: 'in_effect' | 'superseded' | 'awaiting_confirmation' | 'scheduled' | 'expired' })[];
+}
+interface FeaturePoint {
+  asOf: string; features: Record<string, number | string | null>; churn: { probability: number; modelId: string; modelVersion: string } | null;
+}
 
 /** Find a customer, then see everything about them: Customer 360. */
 export function Customers(props: ViewProps) {
@@ -15,7 +34,7 @@ export function Customers(props: ViewProps) {
 function CustomerFinder() {
   const [query, setQuery] = useState('');
   const [cursor, setCursor] = useState<string[]>([]);
-  const list = useLoad(() => get<Page<RecordRow>>(`/accounts${qs({ limit: 25, cursor: cursor[cursor.length - 1] })}`), [cursor]);
+  const list = useLoad(() => get('/api/v1/accounts', { params: { query: { limit: 25, cursor: cursor[cursor.length - 1] } } }), [cursor]);
   const open = (e: FormEvent) => {
     e.preventDefault();
     if (query.trim()) navigate(`/customers/${encodeURIComponent(query.trim())}`);
@@ -63,13 +82,13 @@ function CustomerFinder() {
 const TIMELINE_KINDS = ['signal', 'outcome', 'proposal', 'decision', 'action', 'interaction'];
 
 function Customer360({ id, can }: ViewProps & { id: string }) {
-  const profile = useLoad(() => get<Profile>(`/customers/${encodeURIComponent(id)}/profile?timelineLimit=200`), [id], 10_000);
-  const consents = useLoad(() => get<ConsentOverview>(`/customers/${encodeURIComponent(id)}/consents`), [id]);
-  const history = useLoad(() => get<{ data: FeaturePoint[]; notes?: Record<string, string> }>(`/customers/${encodeURIComponent(id)}/features/history?points=12&stepDays=7`), [id]);
+  const profile = useLoad(() => untyped<Profile>(get('/api/v1/customers/{id}/profile', { params: { path: { id }, query: { timelineLimit: 200 } } })), [id], 10_000);
+  const consents = useLoad(() => untyped<ConsentOverview>(get('/api/v1/customers/{id}/consents', { params: { path: { id } } })), [id]);
+  const history = useLoad(() => untyped<{ data: FeaturePoint[]; notes?: Record<string, string> }>(get('/api/v1/customers/{id}/features/history', { params: { path: { id }, query: { points: 12, stepDays: 7 } } })), [id]);
   const accountId = profile.data?.account.id;
   const mayReadLedger = can('GET', '/ledger');
   const lineage = useLoad(
-    () => (accountId && mayReadLedger ? get<{ data: LedgerEntry[] }>(`/ledger${qs({ subjectId: accountId, limit: 200 })}`) : Promise.resolve({ data: [] as LedgerEntry[] })),
+    () => (accountId && mayReadLedger ? untyped<{ data: LedgerEntry[] }>(get('/api/v1/ledger', { params: { query: { subjectId: accountId, limit: 200 } } })) : Promise.resolve({ data: [] as LedgerEntry[] })),
     [accountId],
   );
 

@@ -1,9 +1,17 @@
 import { useState } from 'react';
 import type { ViewProps } from '../App.tsx';
-import { describeError, get, post, qs } from '../api.ts';
+import { get, post, describeError, untyped } from '../api/client.ts';
 import { Badge, Empty, ErrorNote, fmt, Loading, StatusNote, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
-import type { IdentityReview, Page } from '../types.ts';
+
+// TODO(contract): getIdentityReviews has no response schema yet.
+interface ReviewSide { accountId: string; customerId: string | null; name: string | null; personId: string; fields: Record<string, string | null | undefined> | null }
+interface IdentityReview {
+  id: string; status: string; score: number; createdAt: string; decidedAt: string | null; decidedBy: string | null; mergeId: string | null;
+  explanation: { probability: number; rule: string | null; fields: { field: string; level: string; weight: number }[] };
+  profile: ReviewSide;
+  candidate: ReviewSide;
+}
 
 const STATUSES = ['open', 'merged', 'kept_apart', 'unmerged', 'superseded'] as const;
 const pct = (p: number) => `${(p * 100).toFixed(p > 0.99 && p < 1 ? 2 : 0)}%`;
@@ -11,7 +19,7 @@ const pct = (p: number) => `${(p * 100).toFixed(p > 0.99 && p < 1 ? 2 : 0)}%`;
 /** The data steward's queue: new profiles that may be existing customers, side by side, to merge or keep apart. */
 export function Identity({ can }: ViewProps) {
   const [status, setStatus] = useState<(typeof STATUSES)[number]>('open');
-  const list = useLoad(() => get<Page<IdentityReview>>(`/identity/reviews${qs({ status, limit: 100 })}`), [status], 15_000);
+  const list = useLoad(() => untyped<{ data: IdentityReview[] }>(get('/api/v1/identity/reviews', { params: { query: { status, limit: 100 } } })), [status], 15_000);
   const [selected, setSelected] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const items = list.data?.data ?? [];
@@ -57,11 +65,11 @@ export function Identity({ can }: ViewProps) {
 function ReviewDetail({ review: r, mayDecide, mayUnmerge, onDone }: { review: IdentityReview; mayDecide: boolean; mayUnmerge: boolean; onDone: (msg: string) => Promise<void> }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const act = async (path: string, done: string) => {
+  const act = async (send: () => Promise<unknown>, done: string) => {
     setBusy(true);
     setError(null);
     try {
-      await post(path, {});
+      await send();
       await onDone(done);
     } catch (err) {
       setError(describeError(err));
@@ -104,13 +112,13 @@ function ReviewDetail({ review: r, mayDecide, mayUnmerge, onDone }: { review: Id
       {error ? <p className="note error" role="alert">{error}</p> : null}
       {mayDecide ? (
         <div className="actions">
-          <button type="button" disabled={busy} onClick={() => act(`/identity/reviews/${r.id}/merge`, `Merged ${r.profile.customerId} into ${r.candidate.customerId}.`)}>Merge into {r.candidate.customerId}</button>
-          <button type="button" className="secondary" disabled={busy} onClick={() => act(`/identity/reviews/${r.id}/keep-apart`, `Kept ${r.profile.customerId} and ${r.candidate.customerId} apart.`)}>Keep apart</button>
+          <button type="button" disabled={busy} onClick={() => act(() => post('/api/v1/identity/reviews/{id}/merge', { params: { path: { id: r.id } } }), `Merged ${r.profile.customerId} into ${r.candidate.customerId}.`)}>Merge into {r.candidate.customerId}</button>
+          <button type="button" className="secondary" disabled={busy} onClick={() => act(() => post('/api/v1/identity/reviews/{id}/keep-apart', { params: { path: { id: r.id } } }), `Kept ${r.profile.customerId} and ${r.candidate.customerId} apart.`)}>Keep apart</button>
         </div>
       ) : null}
       {mayUnmerge && r.mergeId ? (
         <div className="actions">
-          <button type="button" className="secondary" disabled={busy} onClick={() => act(`/identity/merges/${r.mergeId}/unmerge`, `Undid the merge of ${r.profile.customerId} into ${r.candidate.customerId}.`)}>Undo the merge</button>
+          <button type="button" className="secondary" disabled={busy} onClick={() => act(() => post('/api/v1/identity/merges/{id}/unmerge', { params: { path: { id: r.mergeId! } } }), `Undid the merge of ${r.profile.customerId} into ${r.candidate.customerId}.`)}>Undo the merge</button>
         </div>
       ) : null}
     </article>

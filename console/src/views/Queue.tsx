@@ -1,9 +1,23 @@
 import { useContext, useEffect, useMemo, useRef, useState, type FormEvent, type RefObject } from 'react';
 import { WorldContext, type ViewProps } from '../App.tsx';
-import { ApiError, describeError, get, post, qs } from '../api.ts';
+import { ApiError, get, post, describeError, untyped, type BodyOf } from '../api/client.ts';
 import { Badge, Empty, ErrorNote, Facts, fmt, Loading, StatusNote, AUTONOMY_LABELS, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
-import type { Approval, Page, RejectionCategory, Term } from '../types.ts';
+
+// TODO(contract): getApprovals, postApprovalsByIdApprove and postApprovalsBulkApprove have no response schema yet.
+interface Term { value: number; source: string; detail: string; model?: { id: string; version: string } }
+interface Approval {
+  id: string; status: 'pending' | 'approved' | 'rejected' | 'expired'; expiresAt: string; decidedBy: string | null; reason: string | null;
+  editedParams: Record<string, unknown> | null;
+  proposal: {
+    id: string; agentId: string; action: string; params: Record<string, unknown>; channel: string | null; purpose: string | null;
+    risk: 'low' | 'medium' | 'high'; ev: { pSuccess: Term; impact: Term; cost: Term; riskPenalty: Term; value: number }; reason: string;
+  };
+  decision: { id: string; outcome: string; policyIds: string[]; reasons: string[]; autonomy: number };
+  customer: { accountId: string | null; customerId: string | null; leadId: string | null; features: Record<string, unknown> | null };
+}
+interface Execution { status: string; result: { reason?: string } }
+type RejectionCategory = NonNullable<BodyOf<'/api/v1/approvals/{id}/reject', 'post'>['category']>;
 
 /** Why a reviewer rejects, as the API counts it (per agent, in its track record); every category has a label. */
 const REJECTION_LABELS: Record<RejectionCategory, string> = {
@@ -31,7 +45,7 @@ export function Queue({ can }: ViewProps) {
   const mayBulk = can('POST', '/approvals/bulk-approve');
   const clock = useContext(WorldContext);
   const queue = useLoad(async () => {
-    const page = await get<Page<Approval>>(`/approvals${qs({ limit: 200 })}`);
+    const page = await untyped<{ data: Approval[]; nextCursor: string | null }>(get('/api/v1/approvals', { params: { query: { limit: 200 } } }));
     return { items: page.data, more: page.nextCursor !== null };
   }, [], 10_000);
   const items = useMemo(() => queue.data?.items ?? [], [queue.data]);
@@ -87,7 +101,7 @@ export function Queue({ can }: ViewProps) {
     if (busy.current) return;
     busy.current = true;
     try {
-      const r = await post<{ execution: { status: string; result: { reason?: string } } }>(`/approvals/${a.id}/approve`, params ? { params } : {});
+      const r = await untyped<{ execution: Execution }>(post('/api/v1/approvals/{id}/approve', { params: { path: { id: a.id } }, body: params ? { params } : {} }));
       // A message whose consent was withdrawn while it waited is refused when approved: say why.
       await after(`Approved ${a.proposal.action} for ${who(a)}: ${r.execution.status}${r.execution.status === 'refused' && r.execution.result.reason ? ` (${r.execution.result.reason})` : ''}.`, a.id);
     } catch (err) {
@@ -125,7 +139,7 @@ export function Queue({ can }: ViewProps) {
   const bulkApprove = async () => {
     const batch = checkedItems;
     try {
-      const r = await post<{ results: { id: string; ok: boolean; execution?: { status: string }; error?: { message: string } }[] }>('/approvals/bulk-approve', { ids: batch.map((a) => a.id) });
+      const r = await untyped<{ results: { id: string; ok: boolean; execution?: Execution; error?: { message: string } }[] }>(post('/api/v1/approvals/bulk-approve', { body: { ids: batch.map((a) => a.id) } }));
       const failed = r.results.filter((x) => !x.ok);
       const refused = r.results.filter((x) => x.execution?.status === 'refused');
       const name = (id: string) => { const a = batch.find((b) => b.id === id); return a ? `${a.proposal.action} for ${who(a)}` : id; };
@@ -249,7 +263,7 @@ function ApprovalDetail({ a, mayDecide, editing, setEditing, rejectRef, onApprov
     }
     setBusy(true);
     try {
-      await post(`/approvals/${a.id}/reject`, { reason: reason.trim(), category });
+      await post('/api/v1/approvals/{id}/reject', { params: { path: { id: a.id } }, body: { reason: reason.trim(), category } });
       await onRejected(reason.trim());
     } catch (err) {
       onError(`Could not reject: ${describeError(err)}`);

@@ -58,13 +58,13 @@ const auth: Middleware = {
   },
 };
 
-export const client = createClient<paths>({ baseUrl: '' });
+const client = createClient<paths>({ baseUrl: '' });
 client.use(auth);
 
 type Sent<D> = Promise<{ data?: D; error?: unknown; response: Response }>;
 
 /** The body of a successful answer; any other answer (an RFC 9457 problem document) becomes an ApiError. */
-export async function call<D>(request: Sent<D>): Promise<D> {
+async function call<D>(request: Sent<D>): Promise<D> {
   let answer: Awaited<Sent<D>>;
   try {
     answer = await request;
@@ -101,7 +101,7 @@ export const patch = <P extends PathsWithMethod<paths, 'patch'>>(path: P, ...ini
 
 /**
  * For an operation whose success body the contract does not describe yet: the caller names the type it reads.
- * Every use carries a TODO(contract) naming the operation, to be replaced by `call` once the schema exists.
+ * Every use carries a TODO(contract) naming the operation, dropped once the schema exists (`get`, `post` and `patch` then type the answer).
  */
 export const untyped = <T>(answer: Promise<unknown>): Promise<T> => answer as Promise<T>;
 

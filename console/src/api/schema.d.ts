@@ -2211,6 +2211,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -2247,6 +2256,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -2282,6 +2300,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -2374,6 +2401,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -2424,6 +2460,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -2459,6 +2504,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -3392,6 +3446,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -3441,6 +3504,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -3478,6 +3550,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -3652,6 +3733,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -3701,6 +3791,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -3748,6 +3847,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -3794,6 +3902,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4085,6 +4202,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -4131,6 +4257,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4187,6 +4322,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4314,6 +4458,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -4369,6 +4522,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4477,6 +4639,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4621,6 +4792,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -4669,6 +4849,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -4942,6 +5131,15 @@ export interface operations {
                     "application/json": components["schemas"]["ServerClock"];
                 };
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -4978,6 +5176,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AgentRegistry"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -5173,6 +5380,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PolicySet"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -5470,6 +5686,15 @@ export interface operations {
                     "application/json": components["schemas"]["Bandits"];
                 };
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -5557,6 +5782,15 @@ export interface operations {
                     "application/json": components["schemas"]["ModelList"];
                 };
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -5595,6 +5829,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelDetail"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -5925,6 +6168,15 @@ export interface operations {
                     "application/json": components["schemas"]["DriftCheck"];
                 };
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -6071,6 +6323,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -6115,6 +6376,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -6357,6 +6627,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Account"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -6707,6 +6986,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -7060,6 +7348,15 @@ export interface operations {
                     "application/json": components["schemas"]["Lead"];
                 };
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -7410,6 +7707,15 @@ export interface operations {
                     "application/json": components["schemas"]["Opportunity"];
                 };
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -7758,6 +8064,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -8112,6 +8427,15 @@ export interface operations {
                     "application/json": components["schemas"]["Interaction"];
                 };
             };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description missing or invalid bearer token */
             401: {
                 headers: {
@@ -8453,6 +8777,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -8803,6 +9136,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -9156,6 +9498,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Partner"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -9514,6 +9865,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Consent"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description missing or invalid bearer token */

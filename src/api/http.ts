@@ -70,8 +70,3 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown, what: s
   if (!parsed.success) throw new AppError('validation_failed', `invalid ${what}`, toFieldIssues(parsed.error));
   return parsed.data;
 }
-
-export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(200).optional(),
-});

@@ -1,7 +1,7 @@
 export {
-  CASES_CHANGED, snake, createRecord, insertRecord, getRecord, listRecords, updateRecord, patchRecord, deleteRecord, parseRecordInput, recordFilters, mapDbError, toApi, encodeCursor, decodeCursor, recordIdPrefix,
+  CASES_CHANGED, snake, createRecord, insertRecord, getRecord, listRecords, updateRecord, patchRecord, deleteRecord, parseRecordInput, recordFilters, mapDbError, toApi, recordIdPrefix,
 } from './records.ts';
-export type { RecordRow, Page } from './records.ts';
+export type { RecordRow } from './records.ts';
 export { exportSubject, EXPORT_FORMAT, type SubjectExport } from './subject-export.ts';
 export { eraseSubject, parseErasureRequest, ErasureRequest, type ErasureResult } from './erasure.ts';
 export { registerIdentities, releaseIdentities, identityClaimsFor, claimIdentities, lookupIdentities } from './identities.ts';

@@ -111,42 +111,28 @@ export async function getRecord(db: Queryable, kind: RecordKind, id: string): Pr
   return toApi(row);
 }
 
-export interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
-
-export const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
-
-export function decodeCursor(cursor: string, prefix = '[a-z]+'): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!new RegExp(`^${prefix}_[0-9A-Z]{26}$`).test(id)) throw new AppError('bad_request', 'cursor is not one this API returned', [{ path: 'cursor', message: 'invalid cursor' }]);
-  return id;
-}
-
 export function recordFilters(kind: RecordKind): string[] {
   return TABLES[kind].filters;
 }
 
-/** Lists live records in creation order, `limit` at a time; `nextCursor` fetches the next page. */
+/** Lists live records in creation order after `afterId`, at most `limit`. */
 export async function listRecords(
   db: Queryable,
   kind: RecordKind,
-  opts: { limit: number; cursor?: string; filters?: Record<string, string> },
-): Promise<Page<RecordRow>> {
+  opts: { limit: number; afterId?: string; filters?: Record<string, string> },
+): Promise<RecordRow[]> {
   const where = ['deleted_at IS NULL'];
   const params: unknown[] = [];
-  if (opts.cursor) where.push(`id > $${params.push(decodeCursor(opts.cursor, TABLES[kind].prefix))}`);
+  if (opts.afterId) where.push(`id > $${params.push(opts.afterId)}`);
   for (const [field, value] of Object.entries(opts.filters ?? {})) {
     if (!TABLES[kind].filters.includes(field)) continue;
     where.push(`${snake(field)} = $${params.push(value)}`);
   }
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT * FROM ${kind} WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.push(opts.limit + 1)}`,
+    `SELECT * FROM ${kind} WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.push(opts.limit)}`,
     params,
   );
-  const data = rows.slice(0, opts.limit).map(toApi);
-  return { data, nextCursor: rows.length > opts.limit ? encodeCursor(data[data.length - 1]!.id) : null };
+  return rows.map(toApi);
 }
 
 /** Applies a partial update. With `ifVersion`, a concurrent change since that version is a 409, not a lost update. */

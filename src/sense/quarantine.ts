@@ -76,16 +76,17 @@ const toRecord = (r: Record<string, unknown>): QuarantineRecord => ({
   resolution: (r.resolution as Record<string, unknown> | null) ?? null,
 });
 
-export async function listQuarantine(q: Queryable, opts: { status?: string; afterId?: string; limit: number }) {
+/** Quarantined items after `afterId` in id order, at most `limit`. */
+export async function listQuarantine(q: Queryable, opts: { status?: string; afterId?: string; limit: number }): Promise<QuarantineRecord[]> {
   const params: unknown[] = [];
   const where: string[] = [];
   if (opts.status) where.push(`status = $${params.push(opts.status)}`);
   if (opts.afterId) where.push(`id > $${params.push(opts.afterId)}`);
   const rows = await q.query<Record<string, unknown>>(
-    `SELECT * FROM quarantine ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT $${params.push(opts.limit + 1)}`,
+    `SELECT * FROM quarantine ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT $${params.push(opts.limit)}`,
     params,
   );
-  return { data: rows.slice(0, opts.limit).map(toRecord), more: rows.length > opts.limit };
+  return rows.map(toRecord);
 }
 
 export async function getQuarantine(q: Queryable, id: string): Promise<QuarantineRecord> {

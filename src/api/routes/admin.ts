@@ -6,7 +6,8 @@ import { createToken, listTokens, revokeToken } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson } from '../http.ts';
 import { ROLES } from '../permissions.ts';
-import { actorOf, type RouteDef } from '../router.ts';
+import { actorOf, answers, type RouteDef } from '../router.ts';
+import { CreatedTokenSchema, LedgerPageSchema, LedgerVerifySchema, PrincipalSchema, TokenListSchema } from '../../contracts/api/index.ts';
 
 const TokenInput = z.strictObject({ role: z.enum(ROLES), name: z.string().trim().min(1).max(100) });
 const LedgerQuery = z.object({
@@ -22,12 +23,12 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
   return [
     {
       method: 'get', path: '/api/v1/me', tag: 'auth', summary: 'Who this token is',
-      responses: { 200: '{ tokenId, name, role }' },
+      responses: { 200: answers(PrincipalSchema, 'who this token is') },
       handler: async (c) => c.json(c.get('principal')),
     },
     {
       method: 'post', path: '/api/v1/auth/login', tag: 'auth', summary: 'Sign in with a token (the console does this); recorded in the ledger',
-      responses: { 200: '{ tokenId, name, role }' },
+      responses: { 200: answers(PrincipalSchema, 'who this token is; the sign-in is ledgered') },
       handler: async (c) => {
         const p = c.get('principal');
         await db.transaction((tx) => appendToLedger(tx, [{ type: 'auth.login', actor: actorOf(c), subjectType: 'token', subjectId: p.tokenId, data: { role: p.role } }]));
@@ -36,12 +37,12 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
     },
     {
       method: 'get', path: '/api/v1/tokens', tag: 'auth', summary: 'List API tokens (never their secrets)',
-      responses: { 200: '{ data }' },
+      responses: { 200: answers(TokenListSchema, '{ data }: every token, revoked ones too') },
       handler: async (c) => c.json({ data: await listTokens(db) }),
     },
     {
       method: 'post', path: '/api/v1/tokens', tag: 'auth', summary: 'Create a token; the secret is shown once', body: TokenInput,
-      responses: { 201: '{ id, token, role, name }', 400: 'bad role or name' },
+      responses: { 201: answers(CreatedTokenSchema, 'the token with its secret, shown this once'), 400: 'bad role or name', 413: 'body too large', 415: 'not JSON' },
       handler: async (c) => {
         const body = TokenInput.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid token request', toFieldIssues(body.error));
@@ -59,7 +60,7 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
     },
     {
       method: 'get', path: '/api/v1/ledger', tag: 'ledger', summary: 'Ledger entries, newest first; page with ?before=<seq>', query: LedgerQuery,
-      responses: { 200: '{ data, nextBefore }' },
+      responses: { 200: answers(LedgerPageSchema, '{ data, nextBefore }'), 400: 'bad query parameter' },
       handler: async (c) => {
         const q = parseQuery(c, LedgerQuery);
         const data = await listLedger(db, q);
@@ -68,7 +69,7 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
     },
     {
       method: 'get', path: '/api/v1/ledger/verify', tag: 'ledger', summary: 'Recompute the hash chain: { ok, entries, head, firstBadSeq }',
-      responses: { 200: 'the report (ok may be false)' },
+      responses: { 200: answers(LedgerVerifySchema, 'the report (ok may be false)') },
       handler: async (c) => c.json(await verifyLedger(db)),
     },
   ];

@@ -4,7 +4,8 @@ import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { listAgents, loadKillSwitch, setKillSwitch, updateAgent } from '../../reason/index.ts';
 import type { ApiDeps } from '../deps.ts';
-import { PageQuery, parseQuery, readJson } from '../http.ts';
+import { parseQuery, readJson } from '../http.ts';
+import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
 import { actorOf, answers, type RouteDef } from '../router.ts';
 
 const Level = z.number().int().min(0).max(5);
@@ -22,6 +23,8 @@ const ProposalQuery = PageQuery.extend({
   leadId: z.string().max(100).optional(),
 }).strict();
 
+const proposalCursor = decodeCursor('prop');
+
 const toProposal = (r: Record<string, unknown>) => ({
   id: r.id, agentId: r.agent_id, accountId: r.account_id, customerId: r.customer_id ?? null, leadId: r.lead_id, action: r.action, params: r.params, channel: r.channel, purpose: r.purpose,
   risk: r.risk, ev: r.ev, reason: r.reason, status: r.status, statusReason: r.status_reason, createdAt: new Date(r.created_at as string).toISOString(),
@@ -38,7 +41,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: answers(ProposalPage, 'a page of proposals'), 400: 'bad filter or cursor' },
       handler: async (c) => {
         const q = parseQuery(c, ProposalQuery);
-        const before = q.cursor ? Buffer.from(q.cursor, 'base64url').toString('utf8') : null;
+        const before = proposalCursor(q.cursor) ?? null;
         const rows = await deps.db.query<Record<string, unknown>>(
           `SELECT p.*, acc.customer_id, d.id AS decision_id, d.outcome, d.policy_ids, d.reasons, d.autonomy, d.decided_at, a.id AS approval_id, a.status AS approval_status,
                   (SELECT jsonb_agg(jsonb_build_object('idempotencyKey', e.idempotency_key, 'status', e.status, 'result', e.result) ORDER BY e.created_at)
@@ -50,9 +53,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
            ORDER BY p.id DESC LIMIT $7`,
           [q.agentId ?? null, q.status ?? null, q.outcome ?? null, q.accountId ?? null, q.leadId ?? null, before, q.limit + 1],
         );
-        const page = rows.slice(0, q.limit);
-        const last = page[page.length - 1];
-        return c.json({ data: page.map(toProposal), nextCursor: rows.length > q.limit && last ? Buffer.from(String(last.id)).toString('base64url') : null });
+        return c.json(pageOf(rows, q.limit, (r) => String(r.id), toProposal));
       },
     },
     {

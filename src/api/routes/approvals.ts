@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import { approveAndRun, bulkApprove, reject, REJECTION_CATEGORIES } from '../../act/index.ts';
+import { ApprovalPageSchema, ApprovedRunSchema, BulkApprovalSchema } from '../../contracts/api/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';
-import { PageQuery, parseQuery, readJson, readOptionalJson } from '../http.ts';
-import { actorOf, type RouteDef } from '../router.ts';
+import { parseQuery, readJson, readOptionalJson } from '../http.ts';
+import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
+import { actorOf, answers, type RouteDef } from '../router.ts';
 
 const ApprovalQuery = PageQuery.extend({ status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending') }).strict();
+// The queue's order (expected value, expiry) has no unique key to resume from, so its cursor is a position.
+const offsetCursor = decodeCursor('offset');
 const ApproveBody = z.strictObject({ params: z.record(z.string(), z.unknown()).optional() });
 // The category says what the agent got wrong (optional: `other` when left out); the reason says it in words.
 const RejectBody = z.strictObject({ reason: z.string().trim().min(1).max(500), category: z.enum(REJECTION_CATEGORIES).optional() });
@@ -41,11 +45,10 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'get', path: '/api/v1/approvals', tag: 'approvals', query: ApprovalQuery,
       summary: 'The approval queue, highest expected value first, then soonest to expire',
-      responses: { 200: '{ data, nextCursor }' },
+      responses: { 200: answers(ApprovalPageSchema, '{ data, nextCursor }'), 400: 'bad status, limit or cursor' },
       handler: async (c) => {
         const q = parseQuery(c, ApprovalQuery);
-        const offset = q.cursor ? Number(Buffer.from(q.cursor, 'base64url').toString('utf8')) : 0;
-        if (!Number.isInteger(offset) || offset < 0) throw new AppError('bad_request', 'cursor is not one this API returned', [{ path: 'cursor', message: 'invalid cursor' }]);
+        const offset = offsetCursor(q.cursor);
         const rows = await db.query<Record<string, unknown>>(
           `SELECT a.*, d.outcome, d.policy_ids, d.reasons, d.autonomy, p.id AS proposal_id, p.agent_id, p.action, p.params, p.channel, p.purpose,
                   p.risk, p.ev, p.ev_value, p.reason AS proposal_reason, p.account_id, p.lead_id, acc.customer_id, f.features
@@ -54,14 +57,13 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
            WHERE a.status = $1 ORDER BY p.ev_value DESC, a.expires_at, a.id OFFSET $2 LIMIT $3`,
           [q.status, offset, q.limit + 1],
         );
-        const more = rows.length > q.limit;
-        return c.json({ data: rows.slice(0, q.limit).map(toApproval), nextCursor: more ? Buffer.from(String(offset + q.limit)).toString('base64url') : null });
+        return c.json(pageOf(rows, q.limit, () => offset + q.limit, toApproval));
       },
     },
     {
       method: 'post', path: '/api/v1/approvals/:id/approve', tag: 'approvals', body: ApproveBody,
       summary: 'Approve, optionally with edited parameters (validated, then re-checked by policy); the action then runs once',
-      responses: { 200: '{ approval, execution }', 400: 'edited parameters do not fit the action', 403: 'policy refuses the edit', 409: 'already decided or expired' },
+      responses: { 200: answers(ApprovedRunSchema, '{ approval, execution }'), 400: 'edited parameters do not fit the action', 403: 'policy refuses the edit', 404: 'no such approval', 409: 'already decided or expired, the agent paused or the kill switch engaged', 413: 'body too large', 415: 'not JSON' },
       handler: async (c) => {
         const body = ApproveBody.safeParse(await readOptionalJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid approval', toFieldIssues(body.error));
@@ -73,8 +75,10 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
       method: 'post', path: '/api/v1/approvals/bulk-approve', tag: 'approvals', body: BulkApproveBody,
       summary: 'Approve up to 100 pending low-risk approvals of one agent and one action; each then runs once, independently of the others',
       responses: {
-        200: '{ results: [{ id, ok: true, execution } | { id, ok: false, error: { code, message } }] }',
+        200: answers(BulkApprovalSchema, '{ results: [{ id, ok: true, execution } | { id, ok: false, error: { code, message } }] }'),
         400: 'an id that is not a pending low-risk approval of the same agent and action as the others (issues name ids.<index>); nothing approved',
+        413: 'body too large',
+        415: 'not JSON',
       },
       handler: async (c) => {
         const body = BulkApproveBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
@@ -88,7 +92,7 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'post', path: '/api/v1/approvals/:id/reject', tag: 'approvals', body: RejectBody,
       summary: 'Reject with a reason (required: it is the agent\u2019s feedback) and optionally its category; rejections lower the agent\u2019s precision for the action',
-      responses: { 204: 'rejected', 400: 'reason missing', 409: 'already decided or expired' },
+      responses: { 204: 'rejected', 400: 'reason missing', 404: 'no such approval', 409: 'already decided or expired', 413: 'body too large', 415: 'not JSON' },
       handler: async (c) => {
         const body = RejectBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'a rejection needs a reason', toFieldIssues(body.error));

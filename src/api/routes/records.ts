@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { RECORD_PAGES, RECORD_SCHEMAS } from '../../contracts/api/index.ts';
 import { RECORD_INPUTS, RECORD_KINDS, type RecordKind } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
-import { createRecord, deleteRecord, getRecord, listRecords, parseRecordInput, recordFilters, updateRecord } from '../../records/index.ts';
+import { createRecord, deleteRecord, getRecord, listRecords, parseRecordInput, recordFilters, recordIdPrefix, updateRecord } from '../../records/index.ts';
 import type { ApiDeps } from '../deps.ts';
-import { PageQuery, parseJsonText, parseQuery, requireJson } from '../http.ts';
+import { parseJsonText, parseQuery, requireJson } from '../http.ts';
 import { readOrQuarantine } from '../keep-rejected.ts';
+import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
 import { actorOf, answers, type RouteDef } from '../router.ts';
 
 /** Strict: a filter this kind does not have is a 400 naming it, not a silently unfiltered list. */
@@ -35,7 +36,8 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
         responses: { 200: answers(RECORD_PAGES[kind], `a page of ${kind}`), 400: 'bad query parameter or cursor' },
         handler: async (c) => {
           const { limit, cursor, ...filters } = parseQuery(c, listQuery(kind)) as z.infer<typeof PageQuery> & Record<string, string>;
-          return c.json(await listRecords(deps.db, kind, { limit, cursor, filters: filters as Record<string, string> }));
+          const rows = await listRecords(deps.db, kind, { limit: limit + 1, afterId: decodeCursor(recordIdPrefix(kind))(cursor), filters: filters as Record<string, string> });
+          return c.json(pageOf(rows, limit, (r) => r.id));
         },
       },
       {

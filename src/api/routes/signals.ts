@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { SIGNAL_TYPES, SignalDocument, Timestamp, toFieldIssues } from '../../contracts/index.ts';
+import { ContactConsentsSchema, IntakeResultSchema, page, QuarantineItemSchema, ResubmitResultSchema, StoredSignalSchema } from '../../contracts/api/index.ts';
 import { AppError } from '../../errors.ts';
 import { getRecord, toApi } from '../../records/index.ts';
 import {
@@ -8,14 +9,16 @@ import {
   type IntakeItem, type IntakeOutcome,
 } from '../../sense/index.ts';
 import type { ApiDeps } from '../deps.ts';
-import { PageQuery, parseJsonText, parseQuery, readBodyText, readOptionalJson } from '../http.ts';
+import { parseJsonText, parseQuery, readBodyText, readOptionalJson } from '../http.ts';
 import { readOrQuarantine } from '../keep-rejected.ts';
+import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
 import { problem, respondProblem } from '../problem.ts';
-import { actorOf, type AppEnv, type RouteDef } from '../router.ts';
+import { actorOf, answers, type AppEnv, type RouteDef } from '../router.ts';
 
 const MAX_BATCH = 10_000;
 const ResubmitBody = z.strictObject({ signal: z.unknown().optional() });
 const NDJSON = /^application\/(x-)?ndjson\b/i;
+const quarantineCursor = decodeCursor('q');
 
 /** Splits a body into intake items: one JSON value, a JSON array, or NDJSON lines. */
 function intakeItems(text: string, contentType: string): { items: IntakeItem[]; single: boolean } {
@@ -48,8 +51,12 @@ function respond(c: Context<AppEnv>, outcome: IntakeOutcome, single: boolean): R
     const r = outcome.rejected[0];
     return respondProblem(c, problem(400, 'validation_failed', 'invalid signal', c.req.path, r.issues, { quarantineId: r.quarantineId }));
   }
-  const status = counts.rejected === 0 ? (single && counts.duplicates ? 200 : 202) : counts.accepted + counts.duplicates > 0 ? 207 : 400;
-  return c.json({ counts, ...outcome }, status);
+  if (counts.rejected > 0 && counts.accepted + counts.duplicates === 0) {
+    // Nothing landed: an error, so a problem document, still carrying the per-item outcome; issues are named by item index.
+    const issues = outcome.rejected.flatMap((r) => r.issues.map((i) => ({ path: `${r.index}.${i.path}`, message: i.message })));
+    return respondProblem(c, problem(400, 'validation_failed', `none of the ${counts.rejected} signals was accepted; each is kept in quarantine`, c.req.path, issues, { counts, ...outcome }));
+  }
+  return c.json({ counts, ...outcome }, counts.rejected ? 207 : single && counts.duplicates ? 200 : 202);
 }
 
 export function signalRoutes(deps: ApiDeps): RouteDef[] {
@@ -68,7 +75,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
       method: 'post', path: '/api/v1/signals', tag: 'signals',
       summary: `Ingest one signal, a JSON array of them, or NDJSON. Types: ${SIGNAL_TYPES.join(', ')}. Invalid items are quarantined.`,
       body: z.union([SignalDocument, z.array(SignalDocument)]), bodyTypes: ['application/x-ndjson'],
-      responses: { 200: 'a duplicate of an accepted signal', 202: 'all accepted', 207: 'batch partly accepted: see rejected[]', 400: 'invalid (fields named; kept in quarantine)', 413: 'body too large (prefix kept in quarantine)', 415: 'unsupported content type' },
+      responses: { 200: answers(IntakeResultSchema, 'a duplicate of an accepted signal'), 202: answers(IntakeResultSchema, 'all accepted'), 207: answers(IntakeResultSchema, 'batch partly accepted: see rejected[]'), 400: 'invalid (fields named; kept in quarantine)', 413: 'body too large (prefix kept in quarantine)', 415: 'unsupported content type' },
       handler: async (c) => {
         const actor = actorOf(c);
         const parsed = await readOrQuarantine(c, deps, 'api', (text) => {
@@ -83,7 +90,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
     },
     {
       method: 'get', path: '/api/v1/signals/:id', tag: 'signals', summary: 'Read one accepted signal',
-      responses: { 200: 'the signal', 404: 'not found' },
+      responses: { 200: answers(StoredSignalSchema, 'the signal'), 404: 'not found' },
       handler: async (c) => {
         const [row] = await db.query<Record<string, unknown>>('SELECT * FROM signals WHERE id = $1', [c.req.param('id')]);
         if (!row) throw new AppError('not_found', `no signal ${c.req.param('id')}`);
@@ -93,25 +100,23 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'get', path: '/api/v1/quarantine', tag: 'quarantine', summary: 'List quarantined input with the reasons it was refused',
       query: PageQuery.extend({ status: z.enum(['open', 'resubmitted', 'discarded']).optional() }),
-      responses: { 200: '{ data, nextCursor }' },
+      responses: { 200: answers(page(QuarantineItemSchema), '{ data, nextCursor }'), 400: 'bad status, limit or cursor' },
       handler: async (c) => {
         const q = parseQuery(c, PageQuery.extend({ status: z.enum(['open', 'resubmitted', 'discarded']).optional() }));
-        const afterId = q.cursor ? Buffer.from(q.cursor, 'base64url').toString('utf8') : undefined;
-        const page = await listQuarantine(db, { status: q.status, afterId, limit: q.limit });
-        const last = page.data[page.data.length - 1];
-        return c.json({ data: page.data, nextCursor: page.more && last ? Buffer.from(last.id).toString('base64url') : null });
+        const rows = await listQuarantine(db, { status: q.status, afterId: quarantineCursor(q.cursor), limit: q.limit + 1 });
+        return c.json(pageOf(rows, q.limit, (r) => r.id));
       },
     },
     {
       method: 'get', path: '/api/v1/quarantine/:id', tag: 'quarantine', summary: 'Read one quarantined item, raw input included',
-      responses: { 200: 'the item', 404: 'not found' },
+      responses: { 200: answers(QuarantineItemSchema, 'the item'), 404: 'not found' },
       handler: async (c) => c.json(await getQuarantine(db, c.req.param('id')!)),
     },
     {
       method: 'post', path: '/api/v1/quarantine/:id/resubmit', tag: 'quarantine',
       summary: 'Resubmit a quarantined signal: as it was, or corrected with a body {"signal": {...}}',
       body: ResubmitBody,
-      responses: { 202: 'accepted; the item is closed', 400: 'still invalid (fields named); the item stays open', 409: 'already resolved' },
+      responses: { 202: answers(ResubmitResultSchema, 'accepted; the item is closed'), 400: 'still invalid (fields named); the item stays open', 404: 'no such item', 409: 'already resolved, or not a signal', 413: 'body too large', 415: 'not JSON' },
       handler: async (c) => {
         const id = c.req.param('id')!;
         const body = ResubmitBody.safeParse(await readOptionalJson(c, deps.config.maxBodyBytes));
@@ -139,7 +144,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'post', path: '/api/v1/quarantine/:id/discard', tag: 'quarantine', summary: 'Close a quarantined item without ingesting it (kept, with the reason)',
       body: z.object({ reason: z.string().min(1).max(500) }),
-      responses: { 200: 'discarded', 400: 'reason missing', 409: 'already resolved' },
+      responses: { 200: answers(QuarantineItemSchema, 'discarded: the item, closed'), 400: 'reason missing', 404: 'no such item', 409: 'already resolved', 413: 'body too large' },
       handler: async (c) => {
         const body = z.object({ reason: z.string().trim().min(1).max(500) }).safeParse(parseJsonText(await readBodyText(c, deps.config.maxBodyBytes)));
         if (!body.success) throw new AppError('validation_failed', 'a reason is required', [{ path: 'reason', message: 'required, 1 to 500 characters' }]);
@@ -154,7 +159,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
       method: 'get', path: '/api/v1/contacts/:id/consents/effective', tag: 'consents',
       summary: 'The consent records in effect for a contact, one per channel, purpose, contact point and brand (the latest captured record in its window decides; a double opt-in only once confirmed)',
       query: z.object({ at: Timestamp.optional() }),
-      responses: { 200: '{ data }', 404: 'no such contact' },
+      responses: { 200: answers(ContactConsentsSchema, '{ data }: the consent records in effect'), 400: 'bad at', 404: 'no such contact' },
       handler: async (c) => {
         const q = parseQuery(c, z.object({ at: Timestamp.optional() }));
         const contact = await getRecord(db, 'contacts', c.req.param('id')!);

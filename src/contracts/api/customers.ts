@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { component, IsoTime } from './core.ts';
+import { UnifiedFieldsSchema } from './identity.ts';
+import { ConsentRecordSchema, StoredRecordSchema } from './stored.ts';
+
+const TimelineItemSchema = z.object({
+  at: IsoTime,
+  kind: z.enum(['signal', 'outcome', 'interaction', 'proposal', 'decision', 'action']),
+  id: z.string().min(1),
+  type: z.string(),
+  summary: z.object({}).loose(),
+});
+
+export const ProfileSchema = component(
+  'CustomerProfile',
+  z.object({
+    account: StoredRecordSchema,
+    identities: z.array(z.object({ kind: z.string().min(1), value: z.string(), source: z.string() })),
+    contacts: z.array(StoredRecordSchema),
+    consents: z.array(ConsentRecordSchema),
+    subscriptions: z.array(StoredRecordSchema),
+    openCases: z.array(StoredRecordSchema),
+    features: z.object({ asOf: IsoTime, values: z.object({}).loose() }).nullable(),
+    unified: UnifiedFieldsSchema,
+    timeline: z.array(TimelineItemSchema),
+  }),
+  'the unified customer: account, identities, contacts, consents, subscriptions, open cases, features, unified person fields and timeline',
+);
+
+/** What consent allows now for one contact point (null for push), channel, purpose and brand. */
+export const EffectiveConsentSchema = component(
+  'EffectiveConsent',
+  z.object({
+    contactPoint: z.string().nullable(), channel: z.string().min(1), purpose: z.string().min(1), brand: z.string().nullable(), status: z.string().min(1),
+    grants: z.boolean(), consentId: z.string().min(1), contactId: z.string().min(1), capturedAt: IsoTime,
+  }),
+  'what consent allows now for one contact point, channel, purpose and brand, and the record that decides',
+);
+
+export const ConsentOverviewSchema = component(
+  'ConsentOverview',
+  z.object({
+    effective: z.array(EffectiveConsentSchema),
+    data: z.array(ConsentRecordSchema.extend({
+      contactId: z.string().min(1), inEffect: z.boolean(), state: z.enum(['in_effect', 'superseded', 'awaiting_confirmation', 'scheduled', 'expired']),
+    })),
+  }),
+  'a customer\u2019s consent: what is in effect, and every record behind it with its state now',
+);
+
+export const ContactConsentsSchema = z.object({ data: z.array(ConsentRecordSchema) });
+
+const Counts = z.record(z.string(), z.number().int().min(0));
+
+export const SubjectExportSchema = component(
+  'SubjectExport',
+  z.object({
+    format: z.string().min(1),
+    exportedAt: IsoTime,
+    subject: z.object({ accountId: z.string().min(1), customerId: z.string().nullable() }),
+    counts: Counts,
+    // Rows of many tables, each with its own columns.
+    data: z.record(z.string(), z.array(z.object({}).loose())),
+    ledger: z.array(z.object({ seq: z.number().int(), ts: IsoTime, type: z.string(), actor: z.string(), subjectType: z.string().nullable(), subjectId: z.string().nullable() })),
+  }),
+  'everything held about one customer, machine-readable, with the ledger entries about it',
+);
+
+export const ErasureResultSchema = component(
+  'ErasureResult',
+  z.object({
+    erasureId: z.string().min(1),
+    subject: z.object({ accountId: z.string().min(1), customerId: z.string().min(1) }),
+    erasedAt: IsoTime,
+    alreadyErased: z.boolean(),
+    reasonGiven: z.boolean(),
+    counts: Counts,
+    leadIds: z.array(z.string()),
+    otherProfiles: z.array(z.string()),
+  }),
+  'what an erasure destroyed, per table',
+);
+
+export const FeatureHistorySchema = component(
+  'FeatureHistory',
+  z.object({
+    data: z.array(z.object({
+      asOf: IsoTime,
+      features: z.object({}).loose(),
+      churn: z.object({ probability: z.number().min(0).max(1), modelId: z.string().min(1), modelVersion: z.string() }).nullable(),
+    })),
+    notes: z.record(z.string(), z.string()),
+  }),
+  'the customer\u2019s features at points in time, with the churn score when a model is trained',
+);

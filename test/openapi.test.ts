@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type ResponseBody, type TestApp } from './helpers.ts';
+
+/**
+ * The routes whose success answers must carry a schema, by path prefix (a prefix covers its own path and the paths
+ * below it). Extend the list as more route files document their bodies.
+ */
+const TYPED_PREFIXES = [
+  '/api/v1/me', '/api/v1/auth', '/api/v1/tokens', '/api/v1/ledger',
+  '/api/v1/signals', '/api/v1/quarantine', '/api/v1/contacts/{id}/consents',
+  '/api/v1/customers', '/api/v1/consents/{id}/confirm',
+  '/api/v1/identity', '/api/v1/approvals', '/api/v1/quality',
+];
+
+const covered = (path: string, prefixes: string[]) => prefixes.some((p) => path === p || path.startsWith(`${p}/`));
+
+type Operation = { operationId?: string; tags?: string[]; responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> };
+
+let t: TestApp;
+let doc: ResponseBody;
+let operations: { path: string; method: string; op: Operation }[];
+beforeAll(async () => {
+  t = await createTestApp();
+  doc = (await t.call('GET', '/api/openapi.json', { token: null })).body;
+  operations = Object.entries(doc.paths as Record<string, Record<string, Operation>>).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => ({ path, method, op })));
+});
+afterAll(async () => t.close());
+
+describe('the OpenAPI document', () => {
+  it('names every operation with a unique operationId', () => {
+    const missing = operations.filter((o) => !o.op.operationId).map((o) => `${o.method} ${o.path}`);
+    expect(missing).toEqual([]);
+    const ids = operations.map((o) => o.op.operationId);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+  });
+
+  it('declares every tag it uses at the top level, each with a description', () => {
+    const declared = new Map((doc.tags as { name: string; description?: string }[]).map((tag) => [tag.name, tag.description]));
+    const used = new Set(operations.flatMap((o) => o.op.tags ?? []));
+    expect(used.size).toBeGreaterThan(0);
+    for (const tag of used) expect(declared.get(tag), tag).toMatch(/\S/);
+    expect(operations.filter((o) => !o.op.tags?.length).map((o) => `${o.method} ${o.path}`)).toEqual([]);
+  });
+
+  it('has servers and a license', () => {
+    expect(doc.servers.length).toBeGreaterThan(0);
+    expect(doc.servers[0].url).toEqual(expect.any(String));
+    expect(doc.info.license.name).toMatch(/\S/);
+  });
+
+  it('gives every 2xx answer with a body of the typed routes a JSON schema that is a component', () => {
+    const schemas = doc.components.schemas as Record<string, unknown>;
+    const checked = operations.filter((o) => covered(o.path, TYPED_PREFIXES));
+    // Each prefix must still name routes, so the list cannot silently cover nothing.
+    for (const prefix of TYPED_PREFIXES) expect(checked.some((o) => covered(o.path, [prefix])), prefix).toBe(true);
+    const untyped: string[] = [];
+    for (const { path, method, op } of checked) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (!/^2\d\d$/.test(status) || status === '204') continue;
+        const ref = response.content?.['application/json']?.schema?.$ref;
+        const name = ref?.match(/^#\/components\/schemas\/(.+)$/)?.[1];
+        if (!name || !schemas[name]) untyped.push(`${method.toUpperCase()} ${path} ${status}`);
+      }
+    }
+    expect(untyped).toEqual([]);
+  });
+});

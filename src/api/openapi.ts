@@ -90,8 +90,6 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
       else if (typeof spec === 'string') responses[status] = { description };
       else responses[status] = { description, content: { 'application/json': { schema: { $ref: ref(names.get(r)![status]!) } } } };
     }
-    // Middleware answers these for every route: a NUL in the URL is refused before the route runs (src/api/app.ts).
-    responses['400'] ??= problemResponse('the URL contains a NUL character (%00)');
     responses['401'] = problemResponse('missing or invalid bearer token');
     responses['403'] = problemResponse('role not allowed');
     (paths[path] ??= {})[r.method] = {

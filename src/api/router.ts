@@ -14,6 +14,9 @@ export interface ResponseSpec {
   schema: z.ZodType;
 }
 
+/** What every /api route answers before it runs when its URL holds a NUL (src/api/app.ts); a route without a 400 of its own lists this. */
+export const NUL_IN_URL = 'the URL contains a NUL character (%00)';
+
 /** Documents a success answer with its body's schema. */
 export const answers = (schema: z.ZodType, description: string): ResponseSpec => ({ description, schema });
 

@@ -6,7 +6,7 @@ import { listAgents, loadKillSwitch, setKillSwitch, updateAgent } from '../../re
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson } from '../http.ts';
 import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
-import { actorOf, answers, type RouteDef } from '../router.ts';
+import { actorOf, answers, NUL_IN_URL, type RouteDef } from '../router.ts';
 
 const Level = z.number().int().min(0).max(5);
 const AgentPatch = z
@@ -58,7 +58,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
     },
     {
       method: 'get', path: '/api/v1/world', tag: 'agents', summary: 'The server clock, and the live demo world\u2019s calendar when it runs (acs serve --world)',
-      responses: { 200: answers(ServerClock, 'the clock') },
+      responses: { 200: answers(ServerClock, 'the clock'), 400: NUL_IN_URL },
       handler: async (c) => {
         const [row] = await deps.db.query<{ seed: number; start_day: Date; next_day: number }>('SELECT seed, start_day, next_day FROM world_clock WHERE id = 1');
         return c.json({
@@ -69,7 +69,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
     },
     {
       method: 'get', path: '/api/v1/agents', tag: 'agents', summary: 'The agent registry: manifests, autonomy in force per action, paused or not; and the kill switch',
-      responses: { 200: answers(AgentRegistry, 'the agents and the kill switch') },
+      responses: { 200: answers(AgentRegistry, 'the agents and the kill switch'), 400: NUL_IN_URL },
       handler: async (c) => {
         const [data, killSwitch] = await Promise.all([listAgents(deps.db), loadKillSwitch(deps.db)]);
         return c.json({ data, killSwitch });

@@ -5,7 +5,7 @@ import { AGENTS, BANDITS, MESSAGE_CHANNELS, RETENTION_OFFERS } from '../../reaso
 import { readiness } from '../../learn/readiness.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery } from '../http.ts';
-import { answers, type RouteDef } from '../router.ts';
+import { answers, NUL_IN_URL, type RouteDef } from '../router.ts';
 
 const RangeQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(365).default(30) });
 
@@ -39,7 +39,7 @@ export function insightRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'get', path: '/api/v1/bandits', tag: 'insights',
       summary: 'The offer and channel bandits: per bandit and segment, each arm\u2019s Beta posterior (alpha = 1 + accepted, beta = 1 + not), its mean and pull counts',
-      responses: { 200: answers(BanditsSchema, 'the bandits\u2019 posteriors') },
+      responses: { 200: answers(BanditsSchema, 'the bandits\u2019 posteriors'), 400: NUL_IN_URL },
       handler: async (c) => c.json({
         data: await banditReport(deps.db),
         // What the bandits choose among (arms never played keep the uniform prior Beta(1, 1)) and what answers them.

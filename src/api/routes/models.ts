@@ -6,7 +6,7 @@ import {
 } from '../../learn/registry.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseBody, readJson, readOptionalJson } from '../http.ts';
-import { actorOf, answers, type RouteDef } from '../router.ts';
+import { actorOf, answers, NUL_IN_URL, type RouteDef } from '../router.ts';
 
 const PromoteBody = z.strictObject({ stage: z.enum(['champion', 'challenger']), reason: z.string().trim().min(1).max(500).optional() });
 const RollbackBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
@@ -30,13 +30,13 @@ export function modelRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'get', path: '/api/v1/models', tag: 'models',
       summary: 'The named models: champion and challenger, what serves now (registry champion, the model trained at start, or rules), drift settings and the latest drift check',
-      responses: { 200: answers(ModelListSchema, 'the models') },
+      responses: { 200: answers(ModelListSchema, 'the models'), 400: NUL_IN_URL },
       handler: async (c) => c.json({ data: (await listModels(db)).map(withFallback) }),
     },
     {
       method: 'get', path: '/api/v1/models/:name', tag: 'models',
       summary: 'One model: its versions (stage, data fingerprint, metrics, feature schema, who registered and who promoted it), what serves, the settings, the latest drift check in full and recent ones',
-      responses: { 200: answers(ModelDetailSchema, 'the model'), 404: 'no such model' },
+      responses: { 200: answers(ModelDetailSchema, 'the model'), 400: NUL_IN_URL, 404: 'no such model' },
       handler: async (c) => c.json(withFallback(await getModel(db, c.req.param('name')!))),
     },
     {
@@ -78,7 +78,7 @@ export function modelRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'post', path: '/api/v1/models/:name/drift', tag: 'models',
       summary: 'Check the champion for drift now: PSI of each input column and of the score, live population against the training reference; alerts (model.drift_alert) at the threshold and auto-demotes if set',
-      responses: { 200: answers(DriftCheckSchema, 'the check'), 404: 'no such model', 409: 'no champion, or no live population' },
+      responses: { 200: answers(DriftCheckSchema, 'the check'), 400: NUL_IN_URL, 404: 'no such model', 409: 'no champion, or no live population' },
       handler: async (c) => c.json(await runDriftCheck(db, c.req.param('name')!, actorOf(c), deps.clock.now())),
     },
     {

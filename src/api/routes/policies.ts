@@ -5,7 +5,7 @@ import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import { readJson } from '../http.ts';
-import { actorOf, answers, type RouteDef } from '../router.ts';
+import { actorOf, answers, NUL_IN_URL, type RouteDef } from '../router.ts';
 
 /** Largest policy file a candidate may hold. */
 const MAX_POLICY_FILE_BYTES = 200 * 1024;
@@ -39,7 +39,7 @@ export function policyRoutes(deps: ApiDeps): RouteDef[] {
     {
       method: 'get', path: '/api/v1/policies', tag: 'policies',
       summary: 'The policy set the server runs: each file\u2019s text, the schema, every policy (id, effect, outcome, reason, file, line) and the credit approval limit',
-      responses: { 200: answers(PolicySetSchema, 'the policy set in force') },
+      responses: { 200: answers(PolicySetSchema, 'the policy set in force'), 400: NUL_IN_URL },
       handler: async (c) => c.json(describePolicySet(deps.gate)),
     },
     {

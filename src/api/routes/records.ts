@@ -7,7 +7,7 @@ import type { ApiDeps } from '../deps.ts';
 import { parseJsonText, parseQuery, requireJson } from '../http.ts';
 import { readOrQuarantine } from '../keep-rejected.ts';
 import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
-import { actorOf, answers, type RouteDef } from '../router.ts';
+import { actorOf, answers, NUL_IN_URL, type RouteDef } from '../router.ts';
 
 /** Strict: a filter this kind does not have is a 400 naming it, not a silently unfiltered list. */
 function listQuery(kind: RecordKind) {
@@ -50,7 +50,7 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
       },
       {
         method: 'get', path: `${base}/:id`, tag, summary: `Read one ${kind} record`,
-        responses: { 200: answers(one, 'the record'), 404: 'no such live record' },
+        responses: { 200: answers(one, 'the record'), 400: NUL_IN_URL, 404: 'no such live record' },
         handler: async (c) => c.json(await getRecord(deps.db, kind, c.req.param('id')!)),
       },
       {

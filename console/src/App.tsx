@@ -1,5 +1,5 @@
 import { createContext, useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
-import { ApiError, describeError, get, post, session, untyped, whenUnauthorized } from './api/client.ts';
+import { ApiError, describeError, get, post, session, whenUnauthorized, type Answer } from './api/client.ts';
 import { useHashRoute, useLoad } from './hooks.ts';
 import { fmt } from './components/ui.tsx';
 import { loadPermissions, type Can } from './permissions.ts';
@@ -14,8 +14,7 @@ import { Quarantine } from './views/Quarantine.tsx';
 import { Queue } from './views/Queue.tsx';
 import { SignIn } from './views/SignIn.tsx';
 
-// TODO(contract): getMe and postAuthLogin have no response schema yet.
-interface Principal { tokenId: string; name: string; role: string }
+type Principal = Answer<'/api/v1/me', 'get'>;
 
 /** The server's clock (the live world's, when it runs), read once for every view that needs it. */
 export interface WorldClock {
@@ -68,7 +67,7 @@ export function App() {
   useEffect(() => whenUnauthorized(() => signOut('Your token is no longer accepted; sign in again.')), [signOut]);
 
   const signIn = useCallback(async (token: string) => {
-    const principal = await untyped<Principal>(post('/api/v1/auth/login', { headers: { authorization: `Bearer ${token}` } }));
+    const principal = await post('/api/v1/auth/login', { headers: { authorization: `Bearer ${token}` } });
     const permissions = await loadPermissions(principal.role);
     session.save(token);
     setCan(() => permissions);
@@ -82,7 +81,7 @@ export function App() {
     if (!session.token()) return setRestoring(false);
     setRestoring(true);
     setRestoreError(null);
-    untyped<Principal>(get('/api/v1/me'))
+    get('/api/v1/me')
       .then(async (principal) => {
         const permissions = await loadPermissions(principal.role);
         setCan(() => permissions);

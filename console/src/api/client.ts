@@ -99,12 +99,6 @@ export const get = <P extends PathsWithMethod<paths, 'get'>>(path: P, ...init: I
 export const post = <P extends PathsWithMethod<paths, 'post'>>(path: P, ...init: Init<P, 'post'>) => send('post', path, ...init);
 export const patch = <P extends PathsWithMethod<paths, 'patch'>>(path: P, ...init: Init<P, 'patch'>) => send('patch', path, ...init);
 
-/**
- * For an operation whose success body the contract does not describe yet: the caller names the type it reads.
- * Every use carries a TODO(contract) naming the operation, dropped once the schema exists (`get`, `post` and `patch` then type the answer).
- */
-export const untyped = <T>(answer: Promise<unknown>): Promise<T> => answer as Promise<T>;
-
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) {
     const fields = err.issues.map((i) => `${i.path}: ${i.message}`).join('; ');

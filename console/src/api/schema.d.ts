@@ -2186,6 +2186,645 @@ export interface components {
             from: number | "rules";
             to: components["schemas"]["ModelVersion"];
         };
+        Principal: {
+            tokenId: string;
+            name: string;
+            role: string;
+        };
+        Token: {
+            id: string;
+            name: string;
+            role: string;
+            createdAt: string;
+            lastUsedAt: string | null;
+            revokedAt: string | null;
+        };
+        CreatedToken: {
+            id: string;
+            token: string;
+            role: string;
+            name: string;
+        };
+        LedgerEntry: {
+            seq: number;
+            ts: string;
+            type: string;
+            actor: string;
+            subjectType: string | null;
+            subjectId: string | null;
+            data: {
+                [key: string]: unknown;
+            };
+            prevHash: string;
+            hash: string;
+        };
+        LedgerVerifyReport: {
+            ok: boolean;
+            entries: number;
+            head: string;
+            firstBadSeq: number | null;
+            problem?: string;
+        };
+        Approval: {
+            id: string;
+            /** @enum {string} */
+            status: "pending" | "approved" | "rejected" | "expired";
+            expiresAt: string;
+            decidedBy: string | null;
+            reason: string | null;
+            reasonCategory: string | null;
+            editedParams: {
+                [key: string]: unknown;
+            } | null;
+            proposal: {
+                id: string;
+                agentId: string;
+                action: string;
+                params: {
+                    [key: string]: unknown;
+                };
+                channel: string | null;
+                purpose: string | null;
+                risk: string;
+                ev: {
+                    [key: string]: unknown;
+                };
+                reason: string;
+            };
+            decision: {
+                id: string;
+                /** @enum {string} */
+                outcome: "execute" | "approval" | "deny";
+                policyIds: string[];
+                reasons: string[];
+                autonomy: number;
+            };
+            customer: {
+                accountId: string | null;
+                customerId: string | null;
+                leadId: string | null;
+                features: {
+                    [key: string]: unknown;
+                } | null;
+            };
+        };
+        ExecutionResult: {
+            idempotencyKey: string;
+            action: string;
+            /** @enum {string} */
+            status: "succeeded" | "compensated" | "refused";
+            result: {
+                [key: string]: unknown;
+            };
+            replayed: boolean;
+        };
+        PairExplanation: {
+            probability: number;
+            rule: string | null;
+            fields: {
+                field: string;
+                level: string;
+                weight: number;
+            }[];
+        };
+        IdentityReview: {
+            id: string;
+            /** @enum {string} */
+            status: "open" | "merged" | "kept_apart" | "superseded" | "unmerged";
+            score: number;
+            explanation: components["schemas"]["PairExplanation"];
+            profile: {
+                accountId: string;
+                customerId: string | null;
+                name: string | null;
+                personId: string | null;
+                fields: {
+                    [key: string]: string | null;
+                } | null;
+            };
+            candidate: {
+                accountId: string;
+                customerId: string | null;
+                name: string | null;
+                personId: string | null;
+                fields: {
+                    [key: string]: string | null;
+                } | null;
+            };
+            createdAt: string;
+            decidedAt: string | null;
+            decidedBy: string | null;
+            mergeId: string | null;
+        };
+        Merge: {
+            id: string;
+            survivorId: string;
+            mergedId: string;
+            rule: string;
+            score: number | null;
+            reviewId: string | null;
+            moved: {
+                [key: string]: number;
+            };
+            actor: string;
+            createdAt: string;
+            unmergedAt: string | null;
+            unmergedBy: string | null;
+        };
+        CustomerLineage: {
+            accountId: string;
+            unified: {
+                [key: string]: {
+                    value: string | null;
+                    rule: string;
+                    from: string | null;
+                    alternatives: number;
+                };
+            };
+            people: {
+                id: string;
+                sourceKind: string;
+                sourceId: string;
+                source: string;
+                fields: {
+                    [key: string]: string | null;
+                };
+                observedAt: string;
+                matchedBy: string;
+                score: number | null;
+                matchedPerson: string | null;
+            }[];
+            merges: components["schemas"]["Merge"][];
+        };
+        IdentitySettings: {
+            matchThreshold: number;
+            reviewThreshold: number;
+            rules: {
+                name: string;
+                criteria: {
+                    field: string;
+                    atLeast: string;
+                }[];
+            }[];
+            survivorship: {
+                [key: string]: {
+                    /** @enum {string} */
+                    rule: "most_recent" | "most_frequent" | "source_priority";
+                    sources?: string[];
+                    ignoreEmpty: boolean;
+                };
+            };
+        };
+        StoredRecord: {
+            id: string;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            deletedAt: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        ConsentRecord: {
+            id: string;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            deletedAt: string | null;
+            contactId: string | null;
+            leadId: string | null;
+            channel: string;
+            purpose: string;
+            status: string;
+            source: string;
+            capturedAt: string;
+            effectiveFrom: string;
+            effectiveTo: string | null;
+            contactPoint: string | null;
+            brand: string | null;
+            doubleOptIn: boolean;
+            confirmedAt: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        CustomerProfile: {
+            account: components["schemas"]["StoredRecord"];
+            identities: {
+                kind: string;
+                value: string;
+                source: string;
+            }[];
+            contacts: components["schemas"]["StoredRecord"][];
+            consents: components["schemas"]["ConsentRecord"][];
+            subscriptions: components["schemas"]["StoredRecord"][];
+            openCases: components["schemas"]["StoredRecord"][];
+            features: {
+                asOf: string;
+                values: {
+                    [key: string]: unknown;
+                };
+            } | null;
+            unified: {
+                [key: string]: {
+                    value: string | null;
+                    rule: string;
+                    from: string | null;
+                    alternatives: number;
+                };
+            };
+            timeline: {
+                at: string;
+                /** @enum {string} */
+                kind: "signal" | "outcome" | "interaction" | "proposal" | "decision" | "action";
+                id: string;
+                type: string;
+                summary: {
+                    [key: string]: unknown;
+                };
+            }[];
+        };
+        EffectiveConsent: {
+            contactPoint: string | null;
+            channel: string;
+            purpose: string;
+            brand: string | null;
+            status: string;
+            grants: boolean;
+            consentId: string;
+            contactId: string;
+            capturedAt: string;
+        };
+        ConsentOverview: {
+            effective: components["schemas"]["EffectiveConsent"][];
+            data: ({
+                id: string;
+                version: number;
+                createdAt: string;
+                updatedAt: string;
+                deletedAt: string | null;
+                contactId: string;
+                leadId: string | null;
+                channel: string;
+                purpose: string;
+                status: string;
+                source: string;
+                capturedAt: string;
+                effectiveFrom: string;
+                effectiveTo: string | null;
+                contactPoint: string | null;
+                brand: string | null;
+                doubleOptIn: boolean;
+                confirmedAt: string | null;
+                inEffect: boolean;
+                /** @enum {string} */
+                state: "in_effect" | "superseded" | "awaiting_confirmation" | "scheduled" | "expired";
+            } & {
+                [key: string]: unknown;
+            })[];
+        };
+        SubjectExport: {
+            format: string;
+            exportedAt: string;
+            subject: {
+                accountId: string;
+                customerId: string | null;
+            };
+            counts: {
+                [key: string]: number;
+            };
+            data: {
+                [key: string]: {
+                    [key: string]: unknown;
+                }[];
+            };
+            ledger: {
+                seq: number;
+                ts: string;
+                type: string;
+                actor: string;
+                subjectType: string | null;
+                subjectId: string | null;
+            }[];
+        };
+        ErasureResult: {
+            erasureId: string;
+            subject: {
+                accountId: string;
+                customerId: string;
+            };
+            erasedAt: string;
+            alreadyErased: boolean;
+            reasonGiven: boolean;
+            counts: {
+                [key: string]: number;
+            };
+            leadIds: string[];
+            otherProfiles: string[];
+        };
+        FeatureHistory: {
+            data: {
+                asOf: string;
+                features: {
+                    [key: string]: unknown;
+                };
+                churn: {
+                    probability: number;
+                    modelId: string;
+                    modelVersion: string;
+                } | null;
+            }[];
+            notes: {
+                [key: string]: string;
+            };
+        };
+        ProfileQuality: {
+            accountId: string;
+            customerId: string;
+            applicable: number;
+            passed: number;
+            score: number | null;
+            records: {
+                accounts: number;
+                contacts: number;
+            };
+            dimensions: {
+                [key: string]: {
+                    applicable: number;
+                    passed: number;
+                    score: number | null;
+                };
+            };
+            failing: {
+                rule: string;
+                /** @enum {string} */
+                entity: "accounts" | "contacts" | "leads";
+                recordId: string;
+                field: string;
+                /** @enum {string} */
+                dimension: "validity" | "completeness" | "format";
+                description: string;
+            }[];
+        };
+        SourceQuality: {
+            source: string;
+            signals: {
+                accepted: number;
+                quarantined: number;
+                score: number | null;
+            };
+            leads: {
+                records: number;
+                applicable: number;
+                passed: number;
+                score: number | null;
+                failing: {
+                    [key: string]: number;
+                };
+            } | null;
+        };
+        FeatureLineage: {
+            accountId: string;
+            customerId: string;
+            asOf: string;
+            data: {
+                feature: string;
+                value: number | string | boolean | null;
+                /** @enum {string} */
+                aggregate: "sum" | "count" | "mean" | "last" | "newest" | "ratio" | "current";
+                window: {
+                    from: string;
+                    to: string;
+                } | null;
+                signalType?: string;
+                signals?: {
+                    count: number;
+                    ids: string[];
+                    truncated: boolean;
+                    metricSum?: number;
+                };
+                cases?: {
+                    count: number;
+                    ids: string[];
+                    truncated: boolean;
+                    metricSum?: number;
+                };
+                derivedFrom?: string[];
+            }[];
+        };
+        IntakeResult: {
+            counts: {
+                accepted: number;
+                duplicates: number;
+                rejected: number;
+            };
+            accepted: {
+                index: number;
+                id: string;
+                type: string;
+                accountId: string | null;
+                leadId: string | null;
+                /** @enum {string} */
+                created?: "account" | "lead";
+                identity?: {
+                    /** @constant */
+                    outcome: "merged";
+                    survivorId: string;
+                    mergeId: string;
+                    probability: number;
+                    rule: string;
+                } | {
+                    /** @constant */
+                    outcome: "review";
+                    reviewId: string;
+                    candidateId: string;
+                    probability: number;
+                } | {
+                    /** @constant */
+                    outcome: "new";
+                    probability: number | null;
+                };
+            }[];
+            duplicates: {
+                index: number;
+                id: string;
+            }[];
+            rejected: {
+                index: number;
+                issues: components["schemas"]["FieldIssue"][];
+                quarantineId: string | null;
+            }[];
+        };
+        StoredSignal: {
+            id: string;
+            type: string;
+            schemaVersion: number;
+            occurredAt: string;
+            receivedAt: string;
+            accountId: string | null;
+            leadId: string | null;
+            subject: {
+                [key: string]: unknown;
+            };
+            data: {
+                [key: string]: unknown;
+            };
+            metric: number | null;
+            source: string | null;
+        };
+        QuarantineItem: {
+            id: string;
+            source: string;
+            reason: string;
+            issues: components["schemas"]["FieldIssue"][];
+            raw: string;
+            /** @enum {string} */
+            status: "open" | "resubmitted" | "discarded";
+            receivedAt: string;
+            resolvedAt: string | null;
+            resolution: {
+                [key: string]: unknown;
+            } | null;
+        };
+        GetTokens200: {
+            data: components["schemas"]["Token"][];
+        };
+        GetLedger200: {
+            data: components["schemas"]["LedgerEntry"][];
+            nextBefore: number | null;
+        };
+        GetQuarantine200: {
+            data: components["schemas"]["QuarantineItem"][];
+            nextCursor: string | null;
+        };
+        PostQuarantineByIdResubmit202: {
+            quarantineId: string;
+            accepted: {
+                index: number;
+                id: string;
+                type: string;
+                accountId: string | null;
+                leadId: string | null;
+                /** @enum {string} */
+                created?: "account" | "lead";
+                identity?: {
+                    /** @constant */
+                    outcome: "merged";
+                    survivorId: string;
+                    mergeId: string;
+                    probability: number;
+                    rule: string;
+                } | {
+                    /** @constant */
+                    outcome: "review";
+                    reviewId: string;
+                    candidateId: string;
+                    probability: number;
+                } | {
+                    /** @constant */
+                    outcome: "new";
+                    probability: number | null;
+                };
+            }[];
+            duplicates: {
+                index: number;
+                id: string;
+            }[];
+            rejected: {
+                index: number;
+                issues: components["schemas"]["FieldIssue"][];
+                quarantineId: string | null;
+            }[];
+        };
+        GetContactsByIdConsentsEffective200: {
+            data: components["schemas"]["ConsentRecord"][];
+        };
+        GetIdentityReviews200: {
+            data: components["schemas"]["IdentityReview"][];
+            nextCursor: string | null;
+        };
+        PostIdentityMergesByIdUnmerge200: {
+            id: string;
+            survivorId: string;
+            mergedId: string;
+            rule: string;
+            score: number | null;
+            reviewId: string | null;
+            moved: {
+                [key: string]: number;
+            };
+            actor: string;
+            createdAt: string;
+            unmergedAt: string | null;
+            unmergedBy: string | null;
+            followed: number;
+        };
+        PostIdentityMatch200: {
+            candidate: {
+                personId: string;
+                accountId: string | null;
+                leadId: string | null;
+                explanation: components["schemas"]["PairExplanation"];
+                compared: number;
+            } | null;
+            matchThreshold: number;
+            reviewThreshold: number;
+        };
+        GetIdentitySettings200: {
+            matchThreshold: number;
+            reviewThreshold: number;
+            rules: {
+                name: string;
+                criteria: {
+                    field: string;
+                    atLeast: string;
+                }[];
+            }[];
+            survivorship: {
+                [key: string]: {
+                    /** @enum {string} */
+                    rule: "most_recent" | "most_frequent" | "source_priority";
+                    sources?: string[];
+                    ignoreEmpty: boolean;
+                };
+            };
+            updatedAt: string | null;
+        };
+        PostIdentityModelFit200: {
+            records: number;
+            pairsCompared: number;
+            lambda: number;
+            ms: number;
+        };
+        GetApprovals200: {
+            data: components["schemas"]["Approval"][];
+            nextCursor: string | null;
+        };
+        PostApprovalsByIdApprove200: {
+            approval: {
+                approvalId: string;
+                decisionId: string;
+                edited: boolean;
+            };
+            execution: components["schemas"]["ExecutionResult"];
+        };
+        PostApprovalsBulkApprove200: {
+            results: ({
+                id: string;
+                /** @constant */
+                ok: true;
+                execution: components["schemas"]["ExecutionResult"];
+            } | {
+                id: string;
+                /** @constant */
+                ok: false;
+                error: {
+                    code: string;
+                    message: string;
+                };
+            })[];
+        };
+        GetQualitySources200: {
+            data: components["schemas"]["SourceQuality"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -2204,20 +2843,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { tokenId, name, role } */
+            /** @description who this token is */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Principal"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -2249,20 +2881,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { tokenId, name, role } */
+            /** @description who this token is; the sign-in is ledgered */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Principal"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -2294,20 +2919,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data } */
+            /** @description { data }: every token, revoked ones too */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GetTokens200"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -2347,12 +2965,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description { id, token, role, name } */
+            /** @description the token with its secret, shown this once */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CreatedToken"];
+                };
             };
             /** @description bad role or name */
             400: {
@@ -2381,6 +3001,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     deleteTokensById: {
@@ -2400,15 +3038,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
             };
             /** @description missing or invalid bearer token */
             401: {
@@ -2458,9 +3087,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["GetLedger200"];
+                };
             };
-            /** @description the URL contains a NUL character (%00) */
+            /** @description bad query parameter */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2503,15 +3134,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["LedgerVerifyReport"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -3365,21 +3989,27 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IntakeResult"];
+                };
             };
             /** @description all accepted */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IntakeResult"];
+                };
             };
             /** @description batch partly accepted: see rejected[] */
             207: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IntakeResult"];
+                };
             };
             /** @description invalid (fields named; kept in quarantine) */
             400: {
@@ -3444,15 +4074,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["StoredSignal"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -3502,9 +4125,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["GetQuarantine200"];
+                };
             };
-            /** @description the URL contains a NUL character (%00) */
+            /** @description bad status, limit or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3549,15 +4174,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["QuarantineItem"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -3611,7 +4229,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PostQuarantineByIdResubmit202"];
+                };
             };
             /** @description still invalid (fields named); the item stays open */
             400: {
@@ -3640,8 +4260,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description already resolved */
+            /** @description no such item */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description already resolved, or not a signal */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3668,12 +4315,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description discarded */
+            /** @description discarded: the item, closed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["QuarantineItem"];
+                };
             };
             /** @description reason missing */
             400: {
@@ -3702,8 +4351,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description no such item */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description already resolved */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3726,14 +4393,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { data } */
+            /** @description { data }: the consent records in effect */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["GetContactsByIdConsentsEffective200"];
+                };
             };
-            /** @description the URL contains a NUL character (%00) */
+            /** @description bad at */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3789,9 +4458,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CustomerProfile"];
+                };
             };
-            /** @description the URL contains a NUL character (%00) */
+            /** @description bad timelineLimit */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3845,15 +4516,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["ConsentOverview"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -3901,15 +4565,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["SubjectExport"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -3964,7 +4621,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErasureResult"];
+                };
             };
             /** @description confirm missing or not naming this customer */
             400: {
@@ -4002,6 +4661,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getCustomersByIdFeaturesHistory: {
@@ -4023,7 +4700,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["FeatureHistory"];
+                };
             };
             /** @description bad points or stepDays */
             400: {
@@ -4086,7 +4765,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ConsentRecord"];
+                };
             };
             /** @description confirmedAt before the capture or in the future */
             400: {
@@ -4133,6 +4814,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getIdentityReviews: {
@@ -4153,7 +4852,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["GetIdentityReviews200"];
+                };
             };
             /** @description bad status, limit or cursor */
             400: {
@@ -4200,15 +4901,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["IdentityReview"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -4256,15 +4950,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["IdentityReview"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -4321,15 +5008,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["IdentityReview"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -4391,7 +5071,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Merge"];
+                };
             };
             /** @description same profile twice */
             400: {
@@ -4438,6 +5120,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     postIdentityMergesByIdUnmerge: {
@@ -4456,15 +5156,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["PostIdentityMergesByIdUnmerge200"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -4521,15 +5214,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["CustomerLineage"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -4593,7 +5279,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PostIdentityMatch200"];
+                };
             };
             /** @description invalid details */
             400: {
@@ -4622,6 +5310,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getIdentitySettings: {
@@ -4638,15 +5344,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GetIdentitySettings200"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -4745,7 +5444,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["IdentitySettings"];
+                };
             };
             /** @description invalid settings, naming the field */
             400: {
@@ -4774,6 +5475,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     postIdentityModelFit: {
@@ -4790,15 +5509,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["PostIdentityModelFit200"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -4848,9 +5560,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["GetApprovals200"];
+                };
             };
-            /** @description the URL contains a NUL character (%00) */
+            /** @description bad status, limit or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4903,7 +5617,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PostApprovalsByIdApprove200"];
+                };
             };
             /** @description edited parameters do not fit the action */
             400: {
@@ -4932,8 +5648,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description already decided or expired */
+            /** @description no such approval */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description already decided or expired, the agent paused or the kill switch engaged */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4963,7 +5706,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PostApprovalsBulkApprove200"];
+                };
             };
             /** @description an id that is not a pending low-risk approval of the same agent and action as the others (issues name ids.<index>); nothing approved */
             400: {
@@ -4985,6 +5730,24 @@ export interface operations {
             };
             /** @description role not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5047,8 +5810,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description no such approval */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description already decided or expired */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6321,15 +7111,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["ProfileQuality"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -6375,15 +7158,8 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description the URL contains a NUL character (%00) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["GetQualitySources200"];
                 };
             };
             /** @description missing or invalid bearer token */
@@ -6425,7 +7201,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["FeatureLineage"];
+                };
             };
             /** @description bad asOf or limit */
             400: {

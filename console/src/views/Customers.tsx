@@ -1,29 +1,15 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import type { ViewProps } from '../App.tsx';
-import { get, untyped } from '../api/client.ts';
+import { get, type Answer } from '../api/client.ts';
 import { COLORS, Lines } from '../components/charts.tsx';
 import { Badge, Empty, ErrorNote, Facts, fmt, Loading, outcomeTone, TableScroll } from '../components/ui.tsx';
 import { navigate, useLoad } from '../hooks.ts';
 
-import type { LedgerEntry } from './Ledger.tsx';
-
-// TODO(contract): getCustomersByIdProfile, getCustomersByIdConsents and getCustomersByIdFeaturesHistory have no response schema yet.
-type RecordRow = Record<string, unknown> & { id: string };
-interface TimelineItem { at: string; kind: 'signal' | 'outcome' | 'interaction' | 'proposal' | 'decision' | 'action'; id: string; type: string; summary: Record<string, unknown> }
-interface Profile {
-  account: RecordRow; identities: { kind: string; value: string; source: string }[]; contacts: RecordRow[]; consents: RecordRow[];
-  subscriptions: RecordRow[]; openCases: RecordRow[]; features: { asOf: string; values: Record<string, unknown> } | null; timeline: TimelineItem[];
-}
-interface ConsentOverview {
-  effective: {
-    contactPoint: string | null; channel: string; purpose: string; brand: string | null; status: string; grants: boolean;
-    consentId: string; contactId: string; capturedAt: string;
-  }[];
-  data: (RecordRow & { contactId: string; inEffect: boolean; state: 'in_effect' | 'superseded' | 'awaiting_confirmation' | 'scheduled' | 'expired' })[];
-}
-interface FeaturePoint {
-  asOf: string; features: Record<string, number | string | null>; churn: { probability: number; modelId: string; modelVersion: string } | null;
-}
+type Profile = Answer<'/api/v1/customers/{id}/profile', 'get'>;
+type TimelineItem = Profile['timeline'][number];
+type ConsentOverview = Answer<'/api/v1/customers/{id}/consents', 'get'>;
+type FeaturePoint = Answer<'/api/v1/customers/{id}/features/history', 'get'>['data'][number];
+type LedgerEntry = Answer<'/api/v1/ledger', 'get'>['data'][number];
 
 /** Find a customer, then see everything about them: Customer 360. */
 export function Customers(props: ViewProps) {
@@ -82,13 +68,13 @@ function CustomerFinder() {
 const TIMELINE_KINDS = ['signal', 'outcome', 'proposal', 'decision', 'action', 'interaction'];
 
 function Customer360({ id, can }: ViewProps & { id: string }) {
-  const profile = useLoad(() => untyped<Profile>(get('/api/v1/customers/{id}/profile', { params: { path: { id }, query: { timelineLimit: 200 } } })), [id], 10_000);
-  const consents = useLoad(() => untyped<ConsentOverview>(get('/api/v1/customers/{id}/consents', { params: { path: { id } } })), [id]);
-  const history = useLoad(() => untyped<{ data: FeaturePoint[]; notes?: Record<string, string> }>(get('/api/v1/customers/{id}/features/history', { params: { path: { id }, query: { points: 12, stepDays: 7 } } })), [id]);
+  const profile = useLoad(() => get('/api/v1/customers/{id}/profile', { params: { path: { id }, query: { timelineLimit: 200 } } }), [id], 10_000);
+  const consents = useLoad(() => get('/api/v1/customers/{id}/consents', { params: { path: { id } } }), [id]);
+  const history = useLoad(() => get('/api/v1/customers/{id}/features/history', { params: { path: { id }, query: { points: 12, stepDays: 7 } } }), [id]);
   const accountId = profile.data?.account.id;
   const mayReadLedger = can('GET', '/ledger');
   const lineage = useLoad(
-    () => (accountId && mayReadLedger ? untyped<{ data: LedgerEntry[] }>(get('/api/v1/ledger', { params: { query: { subjectId: accountId, limit: 200 } } })) : Promise.resolve({ data: [] as LedgerEntry[] })),
+    () => (accountId && mayReadLedger ? get('/api/v1/ledger', { params: { query: { subjectId: accountId, limit: 200 } } }) : Promise.resolve({ data: [] as LedgerEntry[] })),
     [accountId],
   );
 

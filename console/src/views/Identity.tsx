@@ -1,17 +1,10 @@
 import { useState } from 'react';
 import type { ViewProps } from '../App.tsx';
-import { get, post, describeError, untyped } from '../api/client.ts';
+import { get, post, describeError, type Answer } from '../api/client.ts';
 import { Badge, Empty, ErrorNote, fmt, Loading, StatusNote, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
 
-// TODO(contract): getIdentityReviews has no response schema yet.
-interface ReviewSide { accountId: string; customerId: string | null; name: string | null; personId: string; fields: Record<string, string | null | undefined> | null }
-interface IdentityReview {
-  id: string; status: string; score: number; createdAt: string; decidedAt: string | null; decidedBy: string | null; mergeId: string | null;
-  explanation: { probability: number; rule: string | null; fields: { field: string; level: string; weight: number }[] };
-  profile: ReviewSide;
-  candidate: ReviewSide;
-}
+type IdentityReview = Answer<'/api/v1/identity/reviews', 'get'>['data'][number];
 
 const STATUSES = ['open', 'merged', 'kept_apart', 'unmerged', 'superseded'] as const;
 const pct = (p: number) => `${(p * 100).toFixed(p > 0.99 && p < 1 ? 2 : 0)}%`;
@@ -19,7 +12,7 @@ const pct = (p: number) => `${(p * 100).toFixed(p > 0.99 && p < 1 ? 2 : 0)}%`;
 /** The data steward's queue: new profiles that may be existing customers, side by side, to merge or keep apart. */
 export function Identity({ can }: ViewProps) {
   const [status, setStatus] = useState<(typeof STATUSES)[number]>('open');
-  const list = useLoad(() => untyped<{ data: IdentityReview[] }>(get('/api/v1/identity/reviews', { params: { query: { status, limit: 100 } } })), [status], 15_000);
+  const list = useLoad(() => get('/api/v1/identity/reviews', { params: { query: { status, limit: 100 } } }), [status], 15_000);
   const [selected, setSelected] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const items = list.data?.data ?? [];
@@ -77,8 +70,7 @@ function ReviewDetail({ review: r, mayDecide, mayUnmerge, onDone }: { review: Id
       setBusy(false);
     }
   };
-  type Field = keyof NonNullable<IdentityReview['profile']['fields']>;
-  const fields = [...new Set([...Object.keys(r.profile.fields ?? {}), ...Object.keys(r.candidate.fields ?? {})])] as Field[];
+  const fields = [...new Set([...Object.keys(r.profile.fields ?? {}), ...Object.keys(r.candidate.fields ?? {})])];
   const levelOf = new Map(r.explanation.fields.map((f) => [f.field, f]));
   return (
     <article className="detail" aria-labelledby={`idr-${r.id}`}>

@@ -1,14 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import type { ViewProps } from '../App.tsx';
-import { get, post, describeError, untyped } from '../api/client.ts';
+import { get, post, describeError, type Answer } from '../api/client.ts';
 import { Badge, Empty, ErrorNote, Facts, fmt, Loading, StatusNote } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
 
-// TODO(contract): getQuarantine has no response schema yet.
-interface QuarantineItem {
-  id: string; source: string; reason: string; issues: { path: string; message: string }[]; raw: string;
-  status: 'open' | 'resubmitted' | 'discarded'; receivedAt: string; resolvedAt: string | null; resolution: Record<string, unknown> | null;
-}
+type QuarantineItem = Answer<'/api/v1/quarantine', 'get'>['data'][number];
 
 const STATUSES = ['open', 'resubmitted', 'discarded'] as const;
 
@@ -23,7 +19,7 @@ const pretty = (raw: string) => {
 /** Refused input, kept whole with its reasons: fix it and resubmit, or discard it with a reason. */
 export function Quarantine({ can }: ViewProps) {
   const [status, setStatus] = useState<(typeof STATUSES)[number]>('open');
-  const list = useLoad(() => untyped<{ data: QuarantineItem[] }>(get('/api/v1/quarantine', { params: { query: { status, limit: 100 } } })), [status], 15_000);
+  const list = useLoad(() => get('/api/v1/quarantine', { params: { query: { status, limit: 100 } } }), [status], 15_000);
   const [selected, setSelected] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const items = list.data?.data ?? [];

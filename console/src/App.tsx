@@ -1,5 +1,5 @@
 import { createContext, useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
-import { api, ApiError, describeError, get, session, whenUnauthorized, type Principal } from './api.ts';
+import { ApiError, describeError, get, post, session, whenUnauthorized, type Answer } from './api/client.ts';
 import { useHashRoute, useLoad } from './hooks.ts';
 import { fmt } from './components/ui.tsx';
 import { loadPermissions, type Can } from './permissions.ts';
@@ -13,6 +13,8 @@ import { Policies } from './views/Policies.tsx';
 import { Quarantine } from './views/Quarantine.tsx';
 import { Queue } from './views/Queue.tsx';
 import { SignIn } from './views/SignIn.tsx';
+
+type Principal = Answer<'/api/v1/me', 'get'>;
 
 /** The server's clock (the live world's, when it runs), read once for every view that needs it. */
 export interface WorldClock {
@@ -65,7 +67,7 @@ export function App() {
   useEffect(() => whenUnauthorized(() => signOut('Your token is no longer accepted; sign in again.')), [signOut]);
 
   const signIn = useCallback(async (token: string) => {
-    const principal = await api<Principal>('POST', '/auth/login', {}, token);
+    const principal = await post('/api/v1/auth/login', { headers: { authorization: `Bearer ${token}` } });
     const permissions = await loadPermissions(principal.role);
     session.save(token);
     setCan(() => permissions);
@@ -79,7 +81,7 @@ export function App() {
     if (!session.token()) return setRestoring(false);
     setRestoring(true);
     setRestoreError(null);
-    get<Principal>('/me')
+    get('/api/v1/me')
       .then(async (principal) => {
         const permissions = await loadPermissions(principal.role);
         setCan(() => permissions);
@@ -114,7 +116,7 @@ function Shell({ me, can, onSignOut }: { me: Principal; can: Can; onSignOut: () 
   const view = views.find((v) => v.path === first) ?? null;
   const main = useRef<HTMLElement>(null);
   const world = useLoad(async () => {
-    const w = await get<{ now: string; world: WorldClock['world'] }>('/world');
+    const w = await get('/api/v1/world');
     return { now: Date.parse(w.now), world: w.world };
   }, [], 5000);
 

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { describeError } from './api.ts';
+import { describeError } from './api/client.ts';
 
 export interface Loaded<T> {
   data: T | undefined;

@@ -29,6 +29,24 @@ export function apiRoutes(deps: ApiDeps): RouteDef[] {
   return [...adminRoutes(deps), ...signalRoutes(deps), ...customerRoutes(deps), ...consentRoutes(deps), ...identityRoutes(deps), ...approvalRoutes(deps), ...agentRoutes(deps), ...policyRoutes(deps), ...insightRoutes(deps), ...modelRoutes(deps), ...qualityRoutes(deps), ...recordRoutes(deps), ...outboxRoutes(deps)];
 }
 
+/**
+ * The OpenAPI document without a server or database: route definitions take their dependencies but only their
+ * handlers use them, so the table is built with stand-ins that fail loudly if a definition ever reaches for one.
+ */
+export function openApiDocument(): Record<string, unknown> {
+  const standIn = (name: string): unknown =>
+    new Proxy(() => undefined, {
+      get: (_t, key) => {
+        throw new Error(`building the route table used deps.${name}.${String(key)}; only handlers may use dependencies`);
+      },
+      apply: () => {
+        throw new Error(`building the route table called deps.${name}; only handlers may use dependencies`);
+      },
+    });
+  const deps = new Proxy({}, { get: (_t, key) => standIn(String(key)) }) as ApiDeps;
+  return buildOpenApi(apiRoutes(deps), API_VERSION);
+}
+
 /** The HTTP application. It opens no port: the server or a test calls it. */
 export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

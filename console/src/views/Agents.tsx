@@ -1,21 +1,26 @@
 import { useState, type FormEvent } from 'react';
 import type { ViewProps } from '../App.tsx';
-import { describeError, get, patch, post } from '../api.ts';
+import { get, post, patch, describeError, type Answer } from '../api/client.ts';
 import { AUTONOMY_LABELS, Badge, ErrorNote, fmt, Loading, StatusNote, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
-import type { AgentStats, AgentView, KillSwitch, Uplift } from '../types.ts';
+
+type Registry = Answer<'/api/v1/agents', 'get'>;
+type AgentView = Registry['data'][number];
+type KillSwitch = Registry['killSwitch'];
+type AgentStats = Answer<'/api/v1/agents/stats', 'get'>['data'][number];
+type Uplift = NonNullable<AgentStats['uplift']>;
 
 /** The agent registry: autonomy per action (admins edit it), pause and resume, the kill switch, and how each agent does. */
 export function Agents({ can }: ViewProps) {
   const mayEdit = can('PATCH', '/agents/{id}');
   const mayKill = can('POST', '/agents/kill-switch');
-  const registry = useLoad(() => get<{ data: AgentView[]; killSwitch: KillSwitch }>('/agents'), [], 10_000);
-  const stats = useLoad(() => (can('GET', '/agents/stats') ? get<{ data: AgentStats[] }>('/agents/stats?days=30') : Promise.resolve({ data: [] })), [], 10_000);
+  const registry = useLoad(() => get('/api/v1/agents'), [], 10_000);
+  const stats = useLoad(() => (can('GET', '/agents/stats') ? get('/api/v1/agents/stats', { params: { query: { days: 30 } } }) : Promise.resolve({ data: [] as AgentStats[] })), [], 10_000);
   const [status, setStatus] = useState<string | null>(null);
 
   const change = async (id: string, body: { paused?: boolean; autonomy?: Record<string, number> }, done: string) => {
     try {
-      await patch(`/agents/${id}`, body);
+      await patch('/api/v1/agents/{id}', { params: { path: { id } }, body });
       setStatus(done);
       await registry.reload();
     } catch (err) {
@@ -50,14 +55,14 @@ function KillSwitchPanel({ kill, mayKill, onChanged, onError }: { kill: KillSwit
     setReasonError(null);
     try {
       if (kill.engaged) {
-        await post('/agents/kill-switch', { engaged: false });
+        await post('/api/v1/agents/kill-switch', { body: { engaged: false } });
         await onChanged('Kill switch released: agents that are not paused run again.');
       } else {
         if (!reason.trim()) {
           setReasonError('Say why you stop all agents: the reason is kept with the switch, for everyone to see.');
           return;
         }
-        await post('/agents/kill-switch', { engaged: true, reason: reason.trim() });
+        await post('/api/v1/agents/kill-switch', { body: { engaged: true, reason: reason.trim() } });
         setReason('');
         await onChanged('Kill switch engaged: no agent proposes, approves or acts until it is released.');
       }

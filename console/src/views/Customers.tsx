@@ -1,10 +1,15 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import type { ViewProps } from '../App.tsx';
-import { get, qs } from '../api.ts';
+import { get, type Answer } from '../api/client.ts';
 import { COLORS, Lines } from '../components/charts.tsx';
 import { Badge, Empty, ErrorNote, Facts, fmt, Loading, outcomeTone, TableScroll } from '../components/ui.tsx';
 import { navigate, useLoad } from '../hooks.ts';
-import type { ConsentOverview, FeaturePoint, LedgerEntry, Page, Profile, RecordRow, TimelineItem } from '../types.ts';
+
+type Profile = Answer<'/api/v1/customers/{id}/profile', 'get'>;
+type TimelineItem = Profile['timeline'][number];
+type ConsentOverview = Answer<'/api/v1/customers/{id}/consents', 'get'>;
+type FeaturePoint = Answer<'/api/v1/customers/{id}/features/history', 'get'>['data'][number];
+type LedgerEntry = Answer<'/api/v1/ledger', 'get'>['data'][number];
 
 /** Find a customer, then see everything about them: Customer 360. */
 export function Customers(props: ViewProps) {
@@ -15,7 +20,7 @@ export function Customers(props: ViewProps) {
 function CustomerFinder() {
   const [query, setQuery] = useState('');
   const [cursor, setCursor] = useState<string[]>([]);
-  const list = useLoad(() => get<Page<RecordRow>>(`/accounts${qs({ limit: 25, cursor: cursor[cursor.length - 1] })}`), [cursor]);
+  const list = useLoad(() => get('/api/v1/accounts', { params: { query: { limit: 25, cursor: cursor[cursor.length - 1] } } }), [cursor]);
   const open = (e: FormEvent) => {
     e.preventDefault();
     if (query.trim()) navigate(`/customers/${encodeURIComponent(query.trim())}`);
@@ -63,13 +68,13 @@ function CustomerFinder() {
 const TIMELINE_KINDS = ['signal', 'outcome', 'proposal', 'decision', 'action', 'interaction'];
 
 function Customer360({ id, can }: ViewProps & { id: string }) {
-  const profile = useLoad(() => get<Profile>(`/customers/${encodeURIComponent(id)}/profile?timelineLimit=200`), [id], 10_000);
-  const consents = useLoad(() => get<ConsentOverview>(`/customers/${encodeURIComponent(id)}/consents`), [id]);
-  const history = useLoad(() => get<{ data: FeaturePoint[]; notes?: Record<string, string> }>(`/customers/${encodeURIComponent(id)}/features/history?points=12&stepDays=7`), [id]);
+  const profile = useLoad(() => get('/api/v1/customers/{id}/profile', { params: { path: { id }, query: { timelineLimit: 200 } } }), [id], 10_000);
+  const consents = useLoad(() => get('/api/v1/customers/{id}/consents', { params: { path: { id } } }), [id]);
+  const history = useLoad(() => get('/api/v1/customers/{id}/features/history', { params: { path: { id }, query: { points: 12, stepDays: 7 } } }), [id]);
   const accountId = profile.data?.account.id;
   const mayReadLedger = can('GET', '/ledger');
   const lineage = useLoad(
-    () => (accountId && mayReadLedger ? get<{ data: LedgerEntry[] }>(`/ledger${qs({ subjectId: accountId, limit: 200 })}`) : Promise.resolve({ data: [] as LedgerEntry[] })),
+    () => (accountId && mayReadLedger ? get('/api/v1/ledger', { params: { query: { subjectId: accountId, limit: 200 } } }) : Promise.resolve({ data: [] as LedgerEntry[] })),
     [accountId],
   );
 

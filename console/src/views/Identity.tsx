@@ -1,9 +1,10 @@
 import { useState } from 'react';
 import type { ViewProps } from '../App.tsx';
-import { describeError, get, post, qs } from '../api.ts';
+import { get, post, describeError, type Answer } from '../api/client.ts';
 import { Badge, Empty, ErrorNote, fmt, Loading, StatusNote, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
-import type { IdentityReview, Page } from '../types.ts';
+
+type IdentityReview = Answer<'/api/v1/identity/reviews', 'get'>['data'][number];
 
 const STATUSES = ['open', 'merged', 'kept_apart', 'unmerged', 'superseded'] as const;
 const pct = (p: number) => `${(p * 100).toFixed(p > 0.99 && p < 1 ? 2 : 0)}%`;
@@ -11,7 +12,7 @@ const pct = (p: number) => `${(p * 100).toFixed(p > 0.99 && p < 1 ? 2 : 0)}%`;
 /** The data steward's queue: new profiles that may be existing customers, side by side, to merge or keep apart. */
 export function Identity({ can }: ViewProps) {
   const [status, setStatus] = useState<(typeof STATUSES)[number]>('open');
-  const list = useLoad(() => get<Page<IdentityReview>>(`/identity/reviews${qs({ status, limit: 100 })}`), [status], 15_000);
+  const list = useLoad(() => get('/api/v1/identity/reviews', { params: { query: { status, limit: 100 } } }), [status], 15_000);
   const [selected, setSelected] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const items = list.data?.data ?? [];
@@ -57,11 +58,11 @@ export function Identity({ can }: ViewProps) {
 function ReviewDetail({ review: r, mayDecide, mayUnmerge, onDone }: { review: IdentityReview; mayDecide: boolean; mayUnmerge: boolean; onDone: (msg: string) => Promise<void> }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const act = async (path: string, done: string) => {
+  const act = async (send: () => Promise<unknown>, done: string) => {
     setBusy(true);
     setError(null);
     try {
-      await post(path, {});
+      await send();
       await onDone(done);
     } catch (err) {
       setError(describeError(err));
@@ -69,8 +70,7 @@ function ReviewDetail({ review: r, mayDecide, mayUnmerge, onDone }: { review: Id
       setBusy(false);
     }
   };
-  type Field = keyof NonNullable<IdentityReview['profile']['fields']>;
-  const fields = [...new Set([...Object.keys(r.profile.fields ?? {}), ...Object.keys(r.candidate.fields ?? {})])] as Field[];
+  const fields = [...new Set([...Object.keys(r.profile.fields ?? {}), ...Object.keys(r.candidate.fields ?? {})])];
   const levelOf = new Map(r.explanation.fields.map((f) => [f.field, f]));
   return (
     <article className="detail" aria-labelledby={`idr-${r.id}`}>
@@ -104,13 +104,13 @@ function ReviewDetail({ review: r, mayDecide, mayUnmerge, onDone }: { review: Id
       {error ? <p className="note error" role="alert">{error}</p> : null}
       {mayDecide ? (
         <div className="actions">
-          <button type="button" disabled={busy} onClick={() => act(`/identity/reviews/${r.id}/merge`, `Merged ${r.profile.customerId} into ${r.candidate.customerId}.`)}>Merge into {r.candidate.customerId}</button>
-          <button type="button" className="secondary" disabled={busy} onClick={() => act(`/identity/reviews/${r.id}/keep-apart`, `Kept ${r.profile.customerId} and ${r.candidate.customerId} apart.`)}>Keep apart</button>
+          <button type="button" disabled={busy} onClick={() => act(() => post('/api/v1/identity/reviews/{id}/merge', { params: { path: { id: r.id } } }), `Merged ${r.profile.customerId} into ${r.candidate.customerId}.`)}>Merge into {r.candidate.customerId}</button>
+          <button type="button" className="secondary" disabled={busy} onClick={() => act(() => post('/api/v1/identity/reviews/{id}/keep-apart', { params: { path: { id: r.id } } }), `Kept ${r.profile.customerId} and ${r.candidate.customerId} apart.`)}>Keep apart</button>
         </div>
       ) : null}
       {mayUnmerge && r.mergeId ? (
         <div className="actions">
-          <button type="button" className="secondary" disabled={busy} onClick={() => act(`/identity/merges/${r.mergeId}/unmerge`, `Undid the merge of ${r.profile.customerId} into ${r.candidate.customerId}.`)}>Undo the merge</button>
+          <button type="button" className="secondary" disabled={busy} onClick={() => act(() => post('/api/v1/identity/merges/{id}/unmerge', { params: { path: { id: r.mergeId! } } }), `Undid the merge of ${r.profile.customerId} into ${r.candidate.customerId}.`)}>Undo the merge</button>
         </div>
       ) : null}
     </article>

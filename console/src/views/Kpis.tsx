@@ -1,10 +1,11 @@
 import { useState } from 'react';
 import type { ViewProps } from '../App.tsx';
-import { get } from '../api.ts';
+import { get, type Answer } from '../api/client.ts';
 import { COLORS, Lines, Ranking, StackedBars } from '../components/charts.tsx';
 import { Empty, ErrorNote, fmt, Loading, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
-import type { Kpis as KpiData } from '../types.ts';
+
+type KpiData = Answer<'/api/v1/kpis', 'get'>;
 
 type Metric = KpiData['metrics']['operational']['handleTime'];
 type Comparison = KpiData['uplift'][number]['byAction'][number];
@@ -71,7 +72,7 @@ const RANGES = [7, 30, 90];
 /** Live KPIs: refreshed every five seconds while the world runs. */
 export function Kpis(_props: ViewProps) {
   const [days, setDays] = useState(30);
-  const kpis = useLoad(() => get<KpiData>(`/kpis?days=${days}`), [days], 5000);
+  const kpis = useLoad(() => get('/api/v1/kpis', { params: { query: { days } } }), [days], 5000);
   const k = kpis.data;
   const labels = k?.days.map((d) => d.slice(5)) ?? [];
   return (

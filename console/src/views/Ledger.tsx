@@ -1,9 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import type { ViewProps } from '../App.tsx';
-import { describeError, get, qs } from '../api.ts';
+import { get, describeError, type Answer } from '../api/client.ts';
 import { Badge, Empty, ErrorNote, fmt, Json, Loading } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
-import type { LedgerEntry, VerifyReport } from '../types.ts';
+
+type LedgerEntry = Answer<'/api/v1/ledger', 'get'>['data'][number];
+type VerifyReport = Answer<'/api/v1/ledger/verify', 'get'>;
 
 interface Filters {
   type: string;
@@ -16,7 +18,7 @@ export function Ledger({ rest }: ViewProps) {
   const [form, setForm] = useState<Filters>(filters);
   const [before, setBefore] = useState<number[]>([]);
   const page = useLoad(
-    () => get<{ data: LedgerEntry[]; nextBefore: number | null }>(`/ledger${qs({ limit: 50, type: filters.type, subjectId: filters.subjectId, before: before[before.length - 1] })}`),
+    () => get('/api/v1/ledger', { params: { query: { limit: 50, type: filters.type || undefined, subjectId: filters.subjectId || undefined, before: before[before.length - 1] } } }),
     [filters, before],
   );
   const [report, setReport] = useState<VerifyReport | null>(null);
@@ -35,10 +37,10 @@ export function Ledger({ rest }: ViewProps) {
     setVerifyError(null);
     setBadEntry(null);
     try {
-      const r = await get<VerifyReport>('/ledger/verify');
+      const r = await get('/api/v1/ledger/verify');
       setReport(r);
       if (!r.ok && r.firstBadSeq !== null) {
-        const around = await get<{ data: LedgerEntry[] }>(`/ledger${qs({ before: r.firstBadSeq + 1, limit: 1 })}`);
+        const around = await get('/api/v1/ledger', { params: { query: { before: r.firstBadSeq + 1, limit: 1 } } });
         setBadEntry(around.data.find((e) => e.seq === r.firstBadSeq) ?? null);
       }
     } catch (err) {

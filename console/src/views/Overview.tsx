@@ -1,16 +1,15 @@
 import { useContext } from 'react';
 import { WorldContext, type ViewProps } from '../App.tsx';
-import { get, qs } from '../api.ts';
+import { get } from '../api/client.ts';
 import { Badge, Empty, ErrorNote, fmt, Loading, outcomeTone } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
-import type { Kpis, Page, Proposal } from '../types.ts';
 
 /** What the agents are doing right now: the world's clock and the newest proposals with their fate. */
 export function Overview({ me, can }: ViewProps) {
   const w = useContext(WorldContext);
   const mayReadProposals = can('GET', '/proposals');
-  const feed = useLoad(() => (mayReadProposals ? get<Page<Proposal>>(`/proposals${qs({ limit: 25 })}`) : Promise.resolve(null)), [], 3000);
-  const pending = useLoad(() => (can('GET', '/kpis') ? get<Kpis>('/kpis?days=1') : Promise.resolve(null)), [], 10_000);
+  const feed = useLoad(() => (mayReadProposals ? get('/api/v1/proposals', { params: { query: { limit: 25 } } }) : Promise.resolve(null)), [], 3000);
+  const pending = useLoad(() => (can('GET', '/kpis') ? get('/api/v1/kpis', { params: { query: { days: 1 } } }) : Promise.resolve(null)), [], 10_000);
   return (
     <section aria-labelledby="overview-title">
       <h1 id="overview-title">Overview</h1>

@@ -1,20 +1,15 @@
 import { useEffect, useState } from 'react';
 import type { ViewProps } from '../App.tsx';
-import { describeError, get, post } from '../api.ts';
+import { get, post, describeError, type Answer } from '../api/client.ts';
 import { Badge, Empty, ErrorNote, fmt, Loading, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
-import type { DryRun, PolicyInfo, PolicyProblem, PolicySet } from '../types.ts';
 
-interface Validation {
-  ok: boolean;
-  problems: PolicyProblem[];
-  policies: PolicyInfo[];
-  warnings: string[];
-}
+type Validation = Answer<'/api/v1/policies/validate', 'post'>;
+type DryRun = Answer<'/api/v1/policies/dry-run', 'post'>;
 
 /** The Cedar policy set in force, and a workbench: change it, validate, then dry-run over recorded decisions (nothing executes). */
 export function Policies({ can }: ViewProps) {
-  const set = useLoad(() => get<PolicySet>('/policies'), []);
+  const set = useLoad(() => get('/api/v1/policies'), []);
   const mayTest = can('POST', '/policies/dry-run');
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [file, setFile] = useState<string>('');
@@ -40,7 +35,7 @@ export function Policies({ can }: ViewProps) {
     setError(null);
     setDryRun(null);
     try {
-      setValidation({ key, result: await post<Validation>('/policies/validate', { files }) });
+      setValidation({ key, result: await post('/api/v1/policies/validate', { body: { files } }) });
     } catch (err) {
       setError(describeError(err));
     } finally {
@@ -52,7 +47,7 @@ export function Policies({ can }: ViewProps) {
     setBusy('dry-run');
     setError(null);
     try {
-      setDryRun(await post<DryRun>('/policies/dry-run', { files, days }));
+      setDryRun(await post('/api/v1/policies/dry-run', { body: { files, days } }));
     } catch (err) {
       setError(describeError(err));
     } finally {

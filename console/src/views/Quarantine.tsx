@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import type { ViewProps } from '../App.tsx';
-import { describeError, get, post, qs } from '../api.ts';
+import { get, post, describeError, type Answer } from '../api/client.ts';
 import { Badge, Empty, ErrorNote, Facts, fmt, Loading, StatusNote } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
-import type { Page, QuarantineItem } from '../types.ts';
+
+type QuarantineItem = Answer<'/api/v1/quarantine', 'get'>['data'][number];
 
 const STATUSES = ['open', 'resubmitted', 'discarded'] as const;
 
@@ -18,7 +19,7 @@ const pretty = (raw: string) => {
 /** Refused input, kept whole with its reasons: fix it and resubmit, or discard it with a reason. */
 export function Quarantine({ can }: ViewProps) {
   const [status, setStatus] = useState<(typeof STATUSES)[number]>('open');
-  const list = useLoad(() => get<Page<QuarantineItem>>(`/quarantine${qs({ status, limit: 100 })}`), [status], 15_000);
+  const list = useLoad(() => get('/api/v1/quarantine', { params: { query: { status, limit: 100 } } }), [status], 15_000);
   const [selected, setSelected] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const items = list.data?.data ?? [];
@@ -80,7 +81,7 @@ function QuarantineDetail({ item, mayFix, onDone }: { item: QuarantineItem; mayF
       }
     }
     try {
-      await post(`/quarantine/${item.id}/resubmit`, unchanged ? {} : { signal });
+      await post('/api/v1/quarantine/{id}/resubmit', { params: { path: { id: item.id } }, body: unchanged ? {} : { signal } });
       await onDone(`Resubmitted ${item.id}: accepted.`);
     } catch (err) {
       setError(describeError(err));
@@ -92,7 +93,7 @@ function QuarantineDetail({ item, mayFix, onDone }: { item: QuarantineItem; mayF
     if (!discardReason.trim()) return setDiscardError('Discarding needs a reason.');
     setDiscardError(null);
     try {
-      await post(`/quarantine/${item.id}/discard`, { reason: discardReason.trim() });
+      await post('/api/v1/quarantine/{id}/discard', { params: { path: { id: item.id } }, body: { reason: discardReason.trim() } });
       await onDone(`Discarded ${item.id}.`);
     } catch (err) {
       setError(describeError(err));

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { describeError } from '../api.ts';
+import { describeError } from '../api/client.ts';
 import { ErrorNote } from '../components/ui.tsx';
 
 export function SignIn({ onSignIn, notice }: { onSignIn: (token: string) => Promise<void>; notice: string | null }) {

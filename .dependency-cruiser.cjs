@@ -35,7 +35,9 @@ const any = (names) => `(${names.map(folder).join('|')})`;
 
 const layerRules = LAYERS.slice(0, -1).map((layer, i) => ({
   name: `layer-${layer.join('-').replace(/\.ts/g, '')}`,
-  comment: `${layer.join(', ')} may not import a higher layer (${LAYERS.slice(i + 1).flat().join(', ')})`,
+  comment: `${layer.join(', ')} may not import a higher layer (${LAYERS.slice(i + 1)
+    .flat()
+    .join(', ')})`,
   severity: 'error',
   from: { path: any(layer), pathNot: EXCEPTIONS.upward.map((e) => e.from) },
   to: { path: any(LAYERS.slice(i + 1).flat()) },
@@ -84,7 +86,7 @@ module.exports = {
       name: 'no-deep-imports',
       comment:
         "Top-level modules of src/ import each other only through the other's index.ts (its surface); the HTTP " +
-        "contract (src/contracts/api/index.ts) is a surface of its own, the one the console may import.",
+        'contract (src/contracts/api/index.ts) is a surface of its own, the one the console may import.',
       severity: 'error',
       from: { path: '^src/([^/]+)', pathNot: EXCEPTIONS.upward.map((e) => e.from) },
       to: { path: '^src/[^/]+/', pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$', '^src/contracts/api/index\\.ts$'] },

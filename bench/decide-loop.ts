@@ -56,11 +56,18 @@ async function setUp() {
   // The server's clock continues where the warm-up days end, so the load's signals land in the same calendar.
   const clock = new AcceleratedClock(Date.parse(START) + WARM_DAYS * 86_400_000, 1);
   const services = createServices(db, { maxBodyBytes: 1 << 20 }, pino({ level: 'silent' }), {
-    clock, loop: { churn: () => churn, holdout, dailyCreditBudgetCents: 100_000_000 },
+    clock,
+    loop: { churn: () => churn, holdout, dailyCreditBudgetCents: 100_000_000 },
   });
   // A few simulated days first, so features, open cases and recent actions look like a running system.
   const driver = await WorldDriver.create({
-    db, bus: services.bus, gate: services.gate, plays: services.plays, world: await worldFromDatabase(db, SEED), start: START, reviewer: 'sim',
+    db,
+    bus: services.bus,
+    gate: services.gate,
+    plays: services.plays,
+    world: await worldFromDatabase(db, SEED),
+    start: START,
+    reviewer: 'sim',
   });
   for (let d = 0; d < WARM_DAYS; d++) await driver.runDay(d);
   return { db, dataDir, services, churn, holdout, driver };
@@ -91,7 +98,14 @@ async function measurePure({ db, services, churn, holdout }: Setup) {
   for (let r = 0; r < rounds; r++) {
     for (const { ctx, drafts } of draftsByContext) {
       const held = inHoldout(holdoutKey(ctx), holdout.salt, holdout.fraction);
-      decisions += judgeSubject(ctx, drafts, [], { ...DEFAULT_RULES, creditBudgetLeftCents: 1e9 }, { gate: services.gate, settings, held }, now).decided.length;
+      decisions += judgeSubject(
+        ctx,
+        drafts,
+        [],
+        { ...DEFAULT_RULES, creditBudgetLeftCents: 1e9 },
+        { gate: services.gate, settings, held },
+        now,
+      ).decided.length;
     }
   }
   const judgeMs = performance.now() - t1;
@@ -145,10 +159,15 @@ async function measureLoad({ db, services, driver }: Setup, size: number, firstD
     const batch = signals.slice(i * size, (i + 1) * size);
     for (const s of batch) scheduledAt.set(s.id, due);
     requests.push(
-      Promise.resolve(services.app.request('/api/v1/signals', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(batch) }))
-        .then(async (res) => {
-          if (res.status !== 202) throw new Error(`POST /api/v1/signals answered ${res.status}: ${await res.text()}`);
+      Promise.resolve(
+        services.app.request('/api/v1/signals', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(batch),
         }),
+      ).then(async (res) => {
+        if (res.status !== 202) throw new Error(`POST /api/v1/signals answered ${res.status}: ${await res.text()}`);
+      }),
     );
   }
   await Promise.all(requests);
@@ -185,12 +204,20 @@ rmSync(setup.dataDir, { recursive: true, force: true });
 if (!ledger.ok) throw new Error('the ledger does not verify after the run');
 
 console.log(`Governed loop on PGlite (on disk): ${CUSTOMERS} Telco customers after ${WARM_DAYS} simulated days${quick ? ' (quick)' : ''}`);
-console.log(`  agents:  ${pure.proposalsPerSec.toLocaleString('en-US')} proposals/s (${pure.contextsPerSec.toLocaleString('en-US')} customer contexts/s; ${pure.withProposals} of ${pure.contexts} customers get proposals)`);
+console.log(
+  `  agents:  ${pure.proposalsPerSec.toLocaleString('en-US')} proposals/s (${pure.contextsPerSec.toLocaleString('en-US')} customer contexts/s; ${pure.withProposals} of ${pure.contexts} customers get proposals)`,
+);
 console.log(`  policy:  ${pure.decisionsPerSec.toLocaleString('en-US')} decisions/s through arbitration and Cedar in rank order`);
 console.log(`  signal-to-decision at a steady ${RATE} signals/s for ${LOAD_SECONDS} s, through the HTTP app:`);
-console.log(`  ${'signals/request'.padEnd(16)} ${'achieved/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'decisions'.padStart(10)}  target p99 <= ${TARGET_P99_MS} ms`);
+console.log(
+  `  ${'signals/request'.padEnd(16)} ${'achieved/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'decisions'.padStart(10)}  target p99 <= ${TARGET_P99_MS} ms`,
+);
 for (const l of loads) {
-  console.log(`  ${String(l.requestSize).padEnd(16)} ${String(l.achievedRate).padStart(10)} ${l.p50Ms.toFixed(1).padStart(8)} ${l.p99Ms.toFixed(1).padStart(8)} ${l.maxMs.toFixed(1).padStart(8)} ${String(l.decisions).padStart(10)}  ${l.met ? 'MET' : 'NOT MET'}`);
+  console.log(
+    `  ${String(l.requestSize).padEnd(16)} ${String(l.achievedRate).padStart(10)} ${l.p50Ms.toFixed(1).padStart(8)} ${l.p99Ms.toFixed(1).padStart(8)} ${l.maxMs.toFixed(1).padStart(8)} ${String(l.decisions).padStart(10)}  ${l.met ? 'MET' : 'NOT MET'}`,
+  );
 }
 console.log(`  ledger verified: ${ledger.entries} entries`);
-console.log(`BENCH_JSON ${JSON.stringify({ bench: 'decide-loop', quick, customers: CUSTOMERS, warmDays: WARM_DAYS, agents: pure, load: loads, targetP99Ms: TARGET_P99_MS, ledgerEntries: ledger.entries })}`);
+console.log(
+  `BENCH_JSON ${JSON.stringify({ bench: 'decide-loop', quick, customers: CUSTOMERS, warmDays: WARM_DAYS, agents: pure, load: loads, targetP99Ms: TARGET_P99_MS, ledgerEntries: ledger.entries })}`,
+);

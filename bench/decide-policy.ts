@@ -40,9 +40,18 @@ function makeRequests(n: number): PolicyRequestInput[] {
     const outreach = action === 'send_message';
     const money = action === 'offer_credit' || action === 'apply_credit';
     return {
-      agent: { id: pick(['retention', 'service-recovery', 'lead-nurturing', 'data-stewardship']), role: 'agent', autonomy: pick([0, 1, 2, 3, 3, 4, 4, 5]) },
+      agent: {
+        id: pick(['retention', 'service-recovery', 'lead-nurturing', 'data-stewardship']),
+        role: 'agent',
+        autonomy: pick([0, 1, 2, 3, 3, 4, 4, 5]),
+      },
       action,
-      customer: { id: `C-${i % 2000}`, segment: pick(['consumer', 'smb', 'enterprise']), region: pick(['US-CA', 'US-NY', 'EU-DE']), inHoldout: rnd() < 0.1 },
+      customer: {
+        id: `C-${i % 2000}`,
+        segment: pick(['consumer', 'smb', 'enterprise']),
+        region: pick(['US-CA', 'US-NY', 'EU-DE']),
+        inHoldout: rnd() < 0.1,
+      },
       context: {
         ...(outreach ? { channel: pick(CHANNELS), purpose: pick(PURPOSES) } : {}),
         hasConsent: rnd() < 0.8,
@@ -118,8 +127,12 @@ const met = ratioP50 <= TARGET_RATIO;
 
 const row = (name: string, s: ReturnType<typeof summary>) =>
   `  ${name.padEnd(34)} ${String(s.count).padStart(7)} ${s.p50Us.toFixed(1).padStart(8)} ${s.p99Us.toFixed(1).padStart(8)} ${s.meanUs.toFixed(1).padStart(8)} ${s.decisionsPerSec.toLocaleString('en-US').padStart(12)}`;
-console.log(`Policy decisions (${gate.loaded.policies.length} policies, ${inputs.length} seeded mixed requests, interleaved blocks of ${BLOCK}, ${seconds.toFixed(1)} s):`);
-console.log(`  ${''.padEnd(34)} ${'count'.padStart(7)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'mean µs'.padStart(8)} ${'decisions/s'.padStart(12)}`);
+console.log(
+  `Policy decisions (${gate.loaded.policies.length} policies, ${inputs.length} seeded mixed requests, interleaved blocks of ${BLOCK}, ${seconds.toFixed(1)} s):`,
+);
+console.log(
+  `  ${''.padEnd(34)} ${'count'.padStart(7)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'mean µs'.padStart(8)} ${'decisions/s'.padStart(12)}`,
+);
 console.log(row('PolicyGate.decide', g));
 console.log(row('raw statefulIsAuthorized', r));
 console.log(`Outcome mix: ${outcomes.execute} execute, ${outcomes.approval} approval, ${outcomes.deny} deny`);

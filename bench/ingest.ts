@@ -96,7 +96,12 @@ export function makeCustomers(n: number): Customer[] {
   for (let i = 1; i <= n; i++) {
     const num = String(i).padStart(6, '0');
     // 'BC-' and not 'CUST-': the intake generates CUST-nnnnnn ids for new profiles from a sequence.
-    out.push({ accountId: `acc_bench_${num}`, contactId: `con_bench_${num}`, customerId: `BC-${num}`, email: `customer.${num}@bench.example.com` });
+    out.push({
+      accountId: `acc_bench_${num}`,
+      contactId: `con_bench_${num}`,
+      customerId: `BC-${num}`,
+      email: `customer.${num}@bench.example.com`,
+    });
   }
   return out;
 }
@@ -116,9 +121,50 @@ export interface BenchSignal {
 }
 
 const TICKET_WORDS = [
-  'the', 'app', 'is', 'very', 'slow', 'since', 'yesterday', 'and', 'my', 'invoice', 'was', 'wrong', 'again', 'please', 'help', 'thanks',
-  'great', 'support', 'login', 'error', 'not', 'working', 'cannot', 'export', 'report', 'dashboard', 'crashes', 'when', 'I', 'open', 'it',
-  'frustrated', 'waiting', 'for', 'a', 'refund', 'resolved', 'quick', 'response', 'appreciate', 'team', 'billing', 'problem', 'account',
+  'the',
+  'app',
+  'is',
+  'very',
+  'slow',
+  'since',
+  'yesterday',
+  'and',
+  'my',
+  'invoice',
+  'was',
+  'wrong',
+  'again',
+  'please',
+  'help',
+  'thanks',
+  'great',
+  'support',
+  'login',
+  'error',
+  'not',
+  'working',
+  'cannot',
+  'export',
+  'report',
+  'dashboard',
+  'crashes',
+  'when',
+  'I',
+  'open',
+  'it',
+  'frustrated',
+  'waiting',
+  'for',
+  'a',
+  'refund',
+  'resolved',
+  'quick',
+  'response',
+  'appreciate',
+  'team',
+  'billing',
+  'problem',
+  'account',
 ];
 const FEATURES = ['reports', 'dashboards', 'api', 'exports', 'sync', 'mobile'];
 const PAGES = ['pricing', 'docs/getting-started', 'blog/release-notes', 'features', 'contact', 'login'];
@@ -172,7 +218,8 @@ export class SignalFactory {
     const who = this.rand.next();
     if (who < 0.05) {
       // Unknown subject: the intake creates a new profile for it.
-      subject = this.rand.next() < 0.5 ? { customerId: `NEW-${this.prefix}-${n}` } : { email: `Prospect.${this.prefix}.${n}@Unknown.example.org` };
+      subject =
+        this.rand.next() < 0.5 ? { customerId: `NEW-${this.prefix}-${n}` } : { email: `Prospect.${this.prefix}.${n}@Unknown.example.org` };
     } else {
       const c = this.pick(this.customers);
       accountId = c.accountId;
@@ -202,7 +249,11 @@ export class SignalFactory {
       };
     } else if (kind < 0.85) {
       type = 'web_visit';
-      data = { url: `https://www.example.com/${this.pick(PAGES)}`, durationSeconds: this.int(900), referrer: 'https://search.example.net/' };
+      data = {
+        url: `https://www.example.com/${this.pick(PAGES)}`,
+        durationSeconds: this.int(900),
+        referrer: 'https://search.example.net/',
+      };
     } else {
       type = 'email_engagement';
       data = { event: this.pick(EMAIL_EVENTS), campaignId: `cmp-${this.int(40)}` };
@@ -222,16 +273,38 @@ export class SignalFactory {
 
 export async function seedCustomers(db: Db, customers: Customer[]): Promise<void> {
   await db.transaction(async (tx) => {
-    await insertRows(tx, 'accounts', { id: 'text', customer_id: 'text', name: 'text', kind: 'text' }, customers.map((c, i) => ({
-      id: c.accountId, customer_id: c.customerId, name: `Bench Customer ${i + 1}`, kind: 'business',
-    })));
-    await insertRows(tx, 'contacts', { id: 'text', account_id: 'text', first_name: 'text', last_name: 'text', email: 'text' }, customers.map((c, i) => ({
-      id: c.contactId, account_id: c.accountId, first_name: 'Customer', last_name: String(i + 1), email: c.email,
-    })));
-    await insertRows(tx, 'identities', { kind: 'text', value: 'text', account_id: 'text', source: 'text' }, customers.flatMap((c) => [
-      { kind: 'customer_id', value: c.customerId, account_id: c.accountId, source: 'bench' },
-      { kind: 'email', value: c.email.toLowerCase(), account_id: c.accountId, source: 'bench' },
-    ]));
+    await insertRows(
+      tx,
+      'accounts',
+      { id: 'text', customer_id: 'text', name: 'text', kind: 'text' },
+      customers.map((c, i) => ({
+        id: c.accountId,
+        customer_id: c.customerId,
+        name: `Bench Customer ${i + 1}`,
+        kind: 'business',
+      })),
+    );
+    await insertRows(
+      tx,
+      'contacts',
+      { id: 'text', account_id: 'text', first_name: 'text', last_name: 'text', email: 'text' },
+      customers.map((c, i) => ({
+        id: c.contactId,
+        account_id: c.accountId,
+        first_name: 'Customer',
+        last_name: String(i + 1),
+        email: c.email,
+      })),
+    );
+    await insertRows(
+      tx,
+      'identities',
+      { kind: 'text', value: 'text', account_id: 'text', source: 'text' },
+      customers.flatMap((c) => [
+        { kind: 'customer_id', value: c.customerId, account_id: c.accountId, source: 'bench' },
+        { kind: 'email', value: c.email.toLowerCase(), account_id: c.accountId, source: 'bench' },
+      ]),
+    );
   });
 }
 
@@ -253,8 +326,17 @@ interface RawRow {
 }
 
 const RAW_COLUMNS = {
-  id: 'text', type: 'text', schema_version: 'int', occurred_at: 'timestamptz', received_at: 'timestamptz', account_id: 'text', lead_id: 'text',
-  subject: 'jsonb', data: 'jsonb', metric: 'numeric', source: 'text',
+  id: 'text',
+  type: 'text',
+  schema_version: 'int',
+  occurred_at: 'timestamptz',
+  received_at: 'timestamptz',
+  account_id: 'text',
+  lead_id: 'text',
+  subject: 'jsonb',
+  data: 'jsonb',
+  metric: 'numeric',
+  source: 'text',
 };
 
 /** The same columns as `signals`, with only a primary key: no foreign keys, no secondary index. */
@@ -288,8 +370,17 @@ function rawRows(customers: Customer[], n: number, prefix: string): RawRow[] {
   for (let i = 0; i < n; i++) {
     const { signal, accountId } = factory.next();
     rows.push({
-      id: signal.id, type: signal.type, schema_version: 1, occurred_at: signal.occurredAt, received_at: receivedAt, account_id: accountId,
-      lead_id: null, subject: signal.subject, data: signal.data, metric: metricOf(signal), source: signal.source,
+      id: signal.id,
+      type: signal.type,
+      schema_version: 1,
+      occurred_at: signal.occurredAt,
+      received_at: receivedAt,
+      account_id: accountId,
+      lead_id: null,
+      subject: signal.subject,
+      data: signal.data,
+      metric: metricOf(signal),
+      source: signal.source,
     });
   }
   return rows;
@@ -300,7 +391,17 @@ const ROW_INSERT = (table: string) =>
    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11)`;
 
 const rowParams = (r: RawRow): unknown[] => [
-  r.id, r.type, r.schema_version, r.occurred_at, r.received_at, r.account_id, r.lead_id, JSON.stringify(r.subject), JSON.stringify(r.data), r.metric, r.source,
+  r.id,
+  r.type,
+  r.schema_version,
+  r.occurred_at,
+  r.received_at,
+  r.account_id,
+  r.lead_id,
+  JSON.stringify(r.subject),
+  JSON.stringify(r.data),
+  r.metric,
+  r.source,
 ];
 
 interface Rate {
@@ -388,15 +489,26 @@ function checkOutcome(outcome: IntakeOutcome, expected: number, batchSize: numbe
 }
 
 async function ingestBatch(db: Db, bus: OutboxBus, items: BenchSignal[], batchSize: number): Promise<number> {
-  const outcome = await ingestSignals(db, items.map((v) => ({ value: v })), { actor: 'bench', source: 'bench' });
+  const outcome = await ingestSignals(
+    db,
+    items.map((v) => ({ value: v })),
+    { actor: 'bench', source: 'bench' },
+  );
   bus.notify();
   checkOutcome(outcome, items.length, batchSize);
   return outcome.accepted.length;
 }
 
-async function measureIngest(db: Db, bus: OutboxBus, factory: SignalFactory, batchSize: number, limits: Limits): Promise<{ result: Omit<IngestResult, 'ratioRowAtATime' | 'ratioSetBased'>; accepted: number }> {
+async function measureIngest(
+  db: Db,
+  bus: OutboxBus,
+  factory: SignalFactory,
+  batchSize: number,
+  limits: Limits,
+): Promise<{ result: Omit<IngestResult, 'ratioRowAtATime' | 'ratioSetBased'>; accepted: number }> {
   let accepted = 0;
-  for (let i = 0; i < (limits.warmupBatches[batchSize] ?? 1); i++) accepted += await ingestBatch(db, bus, factory.batch(batchSize), batchSize);
+  for (let i = 0; i < (limits.warmupBatches[batchSize] ?? 1); i++)
+    accepted += await ingestBatch(db, bus, factory.batch(batchSize), batchSize);
   await bus.drain();
 
   const maxSignals = limits.maxSignals[batchSize] ?? 20_000;
@@ -419,7 +531,9 @@ async function measureIngest(db: Db, bus: OutboxBus, factory: SignalFactory, bat
   accepted += signals;
   const seconds = (end - start) / 1000;
   const result = { batchSize, batches: count, signals, seconds, drainSeconds: (end - beforeDrain) / 1000, perSecond: signals / seconds };
-  progress(`${db.kind}: ingest batch=${batchSize}: ${signals} signals in ${seconds.toFixed(2)} s (final drain ${result.drainSeconds.toFixed(2)} s) = ${fmt(result.perSecond)} signals/s`);
+  progress(
+    `${db.kind}: ingest batch=${batchSize}: ${signals} signals in ${seconds.toFixed(2)} s (final drain ${result.drainSeconds.toFixed(2)} s) = ${fmt(result.perSecond)} signals/s`,
+  );
   return { result, accepted };
 }
 
@@ -431,8 +545,23 @@ interface BackendReport {
   customers: number;
   raw: { rowAtATime: Rate; setBased: Rate };
   ingest: IngestResult[];
-  target: { batchSize: number; threshold: number; ratioRowAtATime: number; ratioSetBased: number; metVsRowAtATime: boolean; metVsSetBased: boolean };
-  checks: { signalsStored: number; signalsAccepted: number; outboxPending: number; customerFeatures: number; ledgerOk: boolean; ledgerEntries: number; ledgerProblem?: string };
+  target: {
+    batchSize: number;
+    threshold: number;
+    ratioRowAtATime: number;
+    ratioSetBased: number;
+    metVsRowAtATime: boolean;
+    metVsSetBased: boolean;
+  };
+  checks: {
+    signalsStored: number;
+    signalsAccepted: number;
+    outboxPending: number;
+    customerFeatures: number;
+    ledgerOk: boolean;
+    ledgerEntries: number;
+    ledgerProblem?: string;
+  };
 }
 
 async function runBackend(db: Db, backend: BackendName, limits: Limits): Promise<BackendReport> {
@@ -454,7 +583,11 @@ async function runBackend(db: Db, backend: BackendName, limits: Limits): Promise
     for (const size of BATCH_SIZES) {
       const m = await measureIngest(db, bus, factory, size, limits);
       accepted += m.accepted;
-      ingest.push({ ...m.result, ratioRowAtATime: m.result.perSecond / raw.rowAtATime.perSecond, ratioSetBased: m.result.perSecond / raw.setBased.perSecond });
+      ingest.push({
+        ...m.result,
+        ratioRowAtATime: m.result.perSecond / raw.rowAtATime.perSecond,
+        ratioSetBased: m.result.perSecond / raw.setBased.perSecond,
+      });
     }
     await bus.drain();
   } finally {
@@ -516,13 +649,24 @@ function printReport(r: BackendReport, label: string): void {
   const out: string[] = [];
   out.push('', `=== ${label} ===`, `customers seeded: ${r.customers}`, '');
   out.push('Raw insert rate of this database (bare table, same columns and payloads as `signals`, primary key only):');
-  out.push(`  (a) row-at-a-time raw insert: ${fmt(r.raw.rowAtATime.perSecond)} rows/s  (${r.raw.rowAtATime.rows} rows, one INSERT per row, one transaction, ${r.raw.rowAtATime.seconds.toFixed(2)} s)`);
-  out.push(`  (b) set-based raw insert:     ${fmt(r.raw.setBased.perSecond)} rows/s  (${r.raw.setBased.rows} rows, one insertRows per ${SET_BATCH}, ${r.raw.setBased.seconds.toFixed(2)} s)`);
+  out.push(
+    `  (a) row-at-a-time raw insert: ${fmt(r.raw.rowAtATime.perSecond)} rows/s  (${r.raw.rowAtATime.rows} rows, one INSERT per row, one transaction, ${r.raw.rowAtATime.seconds.toFixed(2)} s)`,
+  );
+  out.push(
+    `  (b) set-based raw insert:     ${fmt(r.raw.setBased.perSecond)} rows/s  (${r.raw.setBased.rows} rows, one insertRows per ${SET_BATCH}, ${r.raw.setBased.seconds.toFixed(2)} s)`,
+  );
   out.push('', 'End-to-end ingestion (validate, match, store, ledger, features via outbox; time includes the final bus.drain()):');
   out.push(
     table(
       ['batch size', 'signals', 'seconds', 'signals/s', 'ratio vs raw (a) row-at-a-time', 'ratio vs raw (b) set-based'],
-      r.ingest.map((x) => [String(x.batchSize), String(x.signals), x.seconds.toFixed(2), fmt(x.perSecond), `${x.ratioRowAtATime.toFixed(3)} (${pct(x.ratioRowAtATime)})`, `${x.ratioSetBased.toFixed(3)} (${pct(x.ratioSetBased)})`]),
+      r.ingest.map((x) => [
+        String(x.batchSize),
+        String(x.signals),
+        x.seconds.toFixed(2),
+        fmt(x.perSecond),
+        `${x.ratioRowAtATime.toFixed(3)} (${pct(x.ratioRowAtATime)})`,
+        `${x.ratioSetBased.toFixed(3)} (${pct(x.ratioSetBased)})`,
+      ]),
     ),
   );
   const t = r.target;
@@ -576,7 +720,9 @@ async function main(): Promise<number> {
   };
   const backends: Record<string, unknown> = {};
   let exitCode = 0;
-  process.stdout.write(`ACS ingestion benchmark${opts.quick ? ' (--quick)' : ''}: backends=${opts.backend}, batch sizes ${BATCH_SIZES.join(', ')}\n`);
+  process.stdout.write(
+    `ACS ingestion benchmark${opts.quick ? ' (--quick)' : ''}: backends=${opts.backend}, batch sizes ${BATCH_SIZES.join(', ')}\n`,
+  );
 
   if (opts.backend !== 'postgres') {
     const db = await openPglite();
@@ -608,7 +754,9 @@ async function main(): Promise<number> {
         printReport(report, `PostgreSQL ${version?.v ?? '(unknown version)'} (${redact(url)}, schema ${schema})`);
         backends.postgres = { ...report, serverVersion: version?.v ?? null };
       } finally {
-        await db.exec(`DROP SCHEMA ${schema} CASCADE`).catch((err: unknown) => progress(`postgres: could not drop schema ${schema}: ${String(err)}`));
+        await db
+          .exec(`DROP SCHEMA ${schema} CASCADE`)
+          .catch((err: unknown) => progress(`postgres: could not drop schema ${schema}: ${String(err)}`));
         await db.close();
         progress(`postgres: dropped schema ${schema}`);
       }

@@ -14,9 +14,16 @@ const EnvSchema = z.object({
   ACS_PORT: z.coerce.number().int().min(0).max(65535).default(7300),
   ACS_HOST: z.string().default('127.0.0.1'),
   ACS_DATA_DIR: z.string().default('.acs'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
   ACS_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  ACS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  ACS_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   ACS_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   ACS_POLICY_DIR: z.string().optional(),
   ACS_CREDIT_APPROVAL_LIMIT_CENTS: z.coerce.number().int().min(0).default(5000),
@@ -24,15 +31,28 @@ const EnvSchema = z.object({
   ACS_HOLDOUT_FRACTION: z.coerce.number().min(0).max(1).default(0.1),
   ACS_HOLDOUT_SALT: z.string().min(1).default('acs-holdout'),
   ACS_DAILY_CREDIT_BUDGET_CENTS: z.coerce.number().int().min(0).default(100_000),
-  ACS_APPROVAL_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(72),
+  ACS_APPROVAL_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(72),
   ACS_WORLD_DAY_SECONDS: z.coerce.number().min(1).max(86_400).default(60),
-  ACS_WORLD_SEED: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(7),
+  ACS_WORLD_SEED: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .default(7),
   ACS_WORLD_REVIEWER: z.enum(['human', 'sim']).default('human'),
   ACS_CONSOLE_DIR: z.string().optional(),
   ACS_SIGNAL_MAX_FUTURE_SECONDS: z.coerce.number().int().min(0).default(DEFAULT_SIGNAL_GATES.maxFutureSeconds),
   ACS_SIGNAL_MAX_AGE_DAYS: z.coerce.number().int().min(1).default(DEFAULT_SIGNAL_GATES.maxAgeDays),
   ACS_OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
-  ACS_OUTBOX_RETENTION_HOURS: z.coerce.number().positive().max(24 * 3650).default(168),
+  ACS_OUTBOX_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 3650)
+    .default(168),
 });
 
 export interface Config {

@@ -49,7 +49,9 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
   } else {
     const running = readServerLock(config.dataDir);
     if (running && running.pid !== process.pid) {
-      throw new Error(`an ACS server (pid ${running.pid}, ${running.url}) holds the embedded database in ${config.dataDir}; stop it first, or use DATABASE_URL`);
+      throw new Error(
+        `an ACS server (pid ${running.pid}, ${running.url}) holds the embedded database in ${config.dataDir}; stop it first, or use DATABASE_URL`,
+      );
     }
     mkdirSync(config.dataDir, { recursive: true });
     db = await openPglite(join(config.dataDir, 'pgdata'));
@@ -85,16 +87,35 @@ export interface ServiceOptions {
 }
 
 /** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
-export function createServices(db: Db, config: Pick<Config, 'adminToken' | 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates' | 'outbox'>>, log: Logger, opts: ServiceOptions = {}): Services {
+export function createServices(
+  db: Db,
+  config: Pick<Config, 'adminToken' | 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates' | 'outbox'>>,
+  log: Logger,
+  opts: ServiceOptions = {},
+): Services {
   const gate = opts.gate ?? PolicyGate.load();
   const clock = opts.clock ?? systemClock;
   const bus = new OutboxBus(db, log, undefined, { maxAttempts: config.outbox?.maxAttempts });
-  subscribePipeline(bus, { decide: opts.loop && { ...opts.loop, gate }, onTally: (t) => t.customers && log.info({ loop: t }, 'agents decided') });
+  subscribePipeline(bus, {
+    decide: opts.loop && { ...opts.loop, gate },
+    onTally: (t) => t.customers && log.info({ loop: t }, 'agents decided'),
+  });
   const plays = playRegistry(retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }));
   const metrics = createMetrics({ outbox: () => outboxStats(db) });
   bus.onDelivered(observeSignalToDecision(metrics));
   const auth = new TokenAuthenticator(db, config.adminToken);
-  const app = createApp({ db, bus, auth, log, config, gate, clock, metrics, consoleDir: opts.consoleDir, churn: opts.churn ?? opts.loop?.churn });
+  const app = createApp({
+    db,
+    bus,
+    auth,
+    log,
+    config,
+    gate,
+    clock,
+    metrics,
+    consoleDir: opts.consoleDir,
+    churn: opts.churn ?? opts.loop?.churn,
+  });
   return { db, bus, auth, app, log, gate, clock, plays };
 }
 
@@ -122,16 +143,30 @@ export interface RunningServer extends Services {
 export async function startServer(config: Config, log = createLogger(config), opts: { world?: ServerWorld } = {}): Promise<RunningServer> {
   // Policies first: a policy that does not parse or validate stops start-up before anything else opens.
   const policies = PolicyGate.load(config.policyDir, { creditApprovalLimitCents: config.creditApprovalLimitCents });
-  log.info({ policies: policies.loaded.policies.length, creditApprovalLimitCents: policies.creditApprovalLimitCents }, 'policies loaded and validated');
+  log.info(
+    { policies: policies.loaded.policies.length, creditApprovalLimitCents: policies.creditApprovalLimitCents },
+    'policies loaded and validated',
+  );
   const db = await openDatabase(config, log);
   const tokenFile = await bootstrapAdminToken(db, config.dataDir);
   if (tokenFile) log.info({ file: tokenFile }, `first start: admin token written to ${tokenFile} (mode 0600)`);
   const worldClock = opts.world ? await opts.world.openClock(db) : undefined;
   const churn = { model: undefined as ChurnModel | undefined };
   const loop = config.agents
-    ? { churn: () => churn.model, holdout: config.holdout, dailyCreditBudgetCents: config.dailyCreditBudgetCents, approvalTtlMs: config.approvalTtlMs }
+    ? {
+        churn: () => churn.model,
+        holdout: config.holdout,
+        dailyCreditBudgetCents: config.dailyCreditBudgetCents,
+        approvalTtlMs: config.approvalTtlMs,
+      }
     : undefined;
-  const services = createServices(db, config, log, { gate: policies, loop, clock: worldClock, consoleDir: config.consoleDir, churn: () => churn.model });
+  const services = createServices(db, config, log, {
+    gate: policies,
+    loop,
+    clock: worldClock,
+    consoleDir: config.consoleDir,
+    churn: () => churn.model,
+  });
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch: services.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);
@@ -162,8 +197,19 @@ export async function startServer(config: Config, log = createLogger(config), op
   const daily = loop ? (now: Date) => db.transaction((tx) => runScheduledAgents(tx, { ...loop, gate: policies }, now)) : undefined;
   // Scheduled drift checks of registry champions (each model's interval, on the server's clock).
   const models = async (now: Date) =>
-    (await runDueDriftChecks(db, now, (name, err) => log.error({ err, model: name }, 'drift check failed'))).map((c) => ({ name: c.name, version: c.version, status: c.status, maxPsi: c.maxPsi, worst: c.worst, action: c.action }));
-  const maintenance = startMaintenance(db, { transport, plays: services.plays, clock: services.clock, daily, models, outboxRetentionHours: config.outbox.retentionHours }, log);
+    (await runDueDriftChecks(db, now, (name, err) => log.error({ err, model: name }, 'drift check failed'))).map((c) => ({
+      name: c.name,
+      version: c.version,
+      status: c.status,
+      maxPsi: c.maxPsi,
+      worst: c.worst,
+      action: c.action,
+    }));
+  const maintenance = startMaintenance(
+    db,
+    { transport, plays: services.plays, clock: services.clock, daily, models, outboxRetentionHours: config.outbox.retentionHours },
+    log,
+  );
   let live: { stop(): Promise<void> } | null = null;
   return {
     ...services,

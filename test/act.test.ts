@@ -2,7 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { approve, compensateExecution, deliverQueuedMessages, executeDecision, expireApprovals, FileTransport, maintenanceTick, playRegistry, reject, TOOL_ACTIONS, TOOLS } from '../src/act/index.ts';
+import {
+  approve,
+  compensateExecution,
+  deliverQueuedMessages,
+  executeDecision,
+  expireApprovals,
+  FileTransport,
+  maintenanceTick,
+  playRegistry,
+  reject,
+  TOOL_ACTIONS,
+  TOOLS,
+} from '../src/act/index.ts';
 import { PolicyGate, recordDecision, type PolicyRequestInput } from '../src/assure/index.ts';
 import { createRecord } from '../src/records/index.ts';
 import { recordProposal } from '../src/reason/index.ts';
@@ -21,27 +33,71 @@ beforeAll(async () => {
   leadId = (await createRecord(db, 'leads', { email: 'lead@act.example' }, 'test')).id;
   // A message is queued only where consent allows when it runs: ACT-1 agreed to service email.
   const contactId = (await createRecord(db, 'contacts', { accountId, email: 'act@act.example' }, 'test')).id;
-  await createRecord(db, 'consents', { contactId, channel: 'email', purpose: 'service', status: 'granted', source: 'test', capturedAt: '2025-01-01T00:00:00Z', effectiveFrom: '2025-01-01T00:00:00Z' }, 'test');
+  await createRecord(
+    db,
+    'consents',
+    {
+      contactId,
+      channel: 'email',
+      purpose: 'service',
+      status: 'granted',
+      source: 'test',
+      capturedAt: '2025-01-01T00:00:00Z',
+      effectiveFrom: '2025-01-01T00:00:00Z',
+    },
+    'test',
+  );
 });
 afterAll(async () => db.close());
 
 const count = async (table: string) => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0]!.n;
 
 /** Records a proposal and the gate's real decision on it, as the orchestrator will. */
-async function decided(action: string, params: Record<string, unknown>, opts: { autonomy: number; risk?: 'low' | 'medium' | 'high'; amountCents?: number; channel?: 'email'; purpose?: 'service' | 'marketing'; hasConsent?: boolean; status?: 'held_out'; lead?: boolean; ttlMs?: number }) {
+async function decided(
+  action: string,
+  params: Record<string, unknown>,
+  opts: {
+    autonomy: number;
+    risk?: 'low' | 'medium' | 'high';
+    amountCents?: number;
+    channel?: 'email';
+    purpose?: 'service' | 'marketing';
+    hasConsent?: boolean;
+    status?: 'held_out';
+    lead?: boolean;
+    ttlMs?: number;
+  },
+) {
   const request: PolicyRequestInput = {
     agent: { id: 'test-agent', role: 'agent', autonomy: opts.autonomy },
     action: action as PolicyRequestInput['action'],
     customer: { id: 'ACT-1', segment: 'consumer', region: 'US', inHoldout: false },
-    context: { risk: opts.risk ?? 'low', amountCents: opts.amountCents ?? 0, hasConsent: opts.hasConsent ?? false, ...(opts.channel ? { channel: opts.channel } : {}), ...(opts.purpose ? { purpose: opts.purpose } : {}) },
+    context: {
+      risk: opts.risk ?? 'low',
+      amountCents: opts.amountCents ?? 0,
+      hasConsent: opts.hasConsent ?? false,
+      ...(opts.channel ? { channel: opts.channel } : {}),
+      ...(opts.purpose ? { purpose: opts.purpose } : {}),
+    },
   };
   const decision = gate.decide(request);
   return db.transaction(async (tx) => {
     const proposalId = await recordProposal(tx, {
-      agentId: 'test-agent', accountId: opts.lead ? null : accountId, leadId: opts.lead ? leadId : null, action, params, risk: opts.risk ?? 'low',
-      ev: { value: 10 }, reason: 'test proposal', status: opts.status,
+      agentId: 'test-agent',
+      accountId: opts.lead ? null : accountId,
+      leadId: opts.lead ? leadId : null,
+      action,
+      params,
+      risk: opts.risk ?? 'low',
+      ev: { value: 10 },
+      reason: 'test proposal',
+      status: opts.status,
     });
-    return { proposalId, outcome: decision.outcome, ...(await recordDecision(tx, proposalId, request, decision, { approvalTtlMs: opts.ttlMs })) };
+    return {
+      proposalId,
+      outcome: decision.outcome,
+      ...(await recordDecision(tx, proposalId, request, decision, { approvalTtlMs: opts.ttlMs })),
+    };
   });
 }
 
@@ -50,7 +106,11 @@ describe('execution', () => {
     const d = await decided('offer_credit', { amountCents: 2000, reason: 'goodwill' }, { autonomy: 4, amountCents: 2000 });
     expect(d.outcome).toBe('execute');
     const before = await count('credits');
-    const runs = await Promise.all(Array.from({ length: 5 }, () => executeDecision(db, { decisionId: d.decisionId, idempotencyKey: `credit-${d.decisionId}`, actor: 'test' })));
+    const runs = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        executeDecision(db, { decisionId: d.decisionId, idempotencyKey: `credit-${d.decisionId}`, actor: 'test' }),
+      ),
+    );
     expect(await count('credits')).toBe(before + 1);
     expect(runs.filter((r) => !r.replayed)).toHaveLength(1);
     expect(new Set(runs.map((r) => r.result.creditId)).size).toBe(1);
@@ -59,12 +119,22 @@ describe('execution', () => {
   });
 
   it('refuses a denied decision, a missing one, and a held-out customer, with no effect', async () => {
-    const denied = await decided('send_message', { channel: 'email', purpose: 'marketing', template: 'winback' }, { autonomy: 4, channel: 'email', purpose: 'marketing', hasConsent: false });
+    const denied = await decided(
+      'send_message',
+      { channel: 'email', purpose: 'marketing', template: 'winback' },
+      { autonomy: 4, channel: 'email', purpose: 'marketing', hasConsent: false },
+    );
     expect(denied.outcome).toBe('deny');
-    await expect(executeDecision(db, { decisionId: denied.decisionId, idempotencyKey: 'k-denied', actor: 'test' })).rejects.toThrow(/policy outcome was deny/);
-    await expect(executeDecision(db, { decisionId: 'dec_nope', idempotencyKey: 'k-missing', actor: 'test' })).rejects.toThrow(/no recorded policy decision/);
+    await expect(executeDecision(db, { decisionId: denied.decisionId, idempotencyKey: 'k-denied', actor: 'test' })).rejects.toThrow(
+      /policy outcome was deny/,
+    );
+    await expect(executeDecision(db, { decisionId: 'dec_nope', idempotencyKey: 'k-missing', actor: 'test' })).rejects.toThrow(
+      /no recorded policy decision/,
+    );
     const heldOut = await decided('create_task', { title: 'call' }, { autonomy: 4, status: 'held_out' });
-    await expect(executeDecision(db, { decisionId: heldOut.decisionId, idempotencyKey: 'k-held', actor: 'test' })).rejects.toThrow(/holdout/);
+    await expect(executeDecision(db, { decisionId: heldOut.decisionId, idempotencyKey: 'k-held', actor: 'test' })).rejects.toThrow(
+      /holdout/,
+    );
     expect(await count('messages')).toBe(0);
     expect(await db.query("SELECT 1 FROM executions WHERE idempotency_key IN ('k-denied', 'k-missing', 'k-held')")).toHaveLength(0);
   });
@@ -73,16 +143,24 @@ describe('execution', () => {
     const allowedCredit = await decided('offer_credit', { amountCents: 100 }, { autonomy: 4, amountCents: 100 });
     const denied = await decided('create_task', { title: 'x' }, { autonomy: 1 });
     const valid: Record<string, unknown> = {
-      create_case: { subject: 'direct' }, create_task: { title: 'direct' }, priority_routing: { priority: 'high' }, route_lead: { owner: 'rep-1' },
-      update_record: { kind: 'accounts', id: accountId, fields: { tier: 'premium' } }, offer_credit: { amountCents: 100, currency: 'USD' },
-      apply_credit: { amountCents: 100, currency: 'USD' }, send_message: { channel: 'email', purpose: 'service', template: 'x' },
+      create_case: { subject: 'direct' },
+      create_task: { title: 'direct' },
+      priority_routing: { priority: 'high' },
+      route_lead: { owner: 'rep-1' },
+      update_record: { kind: 'accounts', id: accountId, fields: { tier: 'premium' } },
+      offer_credit: { amountCents: 100, currency: 'USD' },
+      apply_credit: { amountCents: 100, currency: 'USD' },
+      send_message: { channel: 'email', purpose: 'service', template: 'x' },
     };
     const tables = ['cases', 'tasks', 'credits', 'messages'];
     const before = await Promise.all(tables.map(count));
     for (const action of TOOL_ACTIONS) {
       const run = TOOLS[action].run as (tx: unknown, g: object, p: unknown) => Promise<unknown>;
       for (const decisionId of ['dec_forged', denied.decisionId, ...(action === 'offer_credit' ? [] : [allowedCredit.decisionId])]) {
-        await expect(db.transaction((tx) => run(tx, { decisionId, idempotencyKey: `direct-${action}`, actor: 'mallory' }, valid[action])), `${action} with ${decisionId}`).rejects.toThrow(/forbidden|does not allow|no recorded|allows offer_credit/);
+        await expect(
+          db.transaction((tx) => run(tx, { decisionId, idempotencyKey: `direct-${action}`, actor: 'mallory' }, valid[action])),
+          `${action} with ${decisionId}`,
+        ).rejects.toThrow(/forbidden|does not allow|no recorded|allows offer_credit/);
       }
     }
     expect(await Promise.all(tables.map(count))).toEqual(before);
@@ -94,7 +172,9 @@ describe('execution', () => {
     const d = await decided('create_task', { title: 'paused work' }, { autonomy: 3 });
     // The proposing agent here is a test one, so its setting is written directly.
     await db.query("INSERT INTO agent_settings (agent_id, paused) VALUES ('test-agent', true)");
-    await expect(executeDecision(db, { decisionId: d.decisionId, idempotencyKey: 'k-paused', actor: 'test' })).rejects.toThrow(/agent test-agent is paused/);
+    await expect(executeDecision(db, { decisionId: d.decisionId, idempotencyKey: 'k-paused', actor: 'test' })).rejects.toThrow(
+      /agent test-agent is paused/,
+    );
     expect(await db.query("SELECT 1 FROM tasks WHERE title = 'paused work'")).toHaveLength(0);
     await db.query("UPDATE agent_settings SET paused = false WHERE agent_id = 'test-agent'");
     expect((await executeDecision(db, { decisionId: d.decisionId, idempotencyKey: 'k-paused', actor: 'test' })).replayed).toBe(false);
@@ -122,7 +202,9 @@ describe('approvals', () => {
   it('holds an L2 action until a reviewer approves it, then runs it', async () => {
     const d = await decided('create_case', { subject: 'proactive check-in' }, { autonomy: 2 });
     expect(d.outcome).toBe('approval');
-    await expect(executeDecision(db, { decisionId: d.decisionId, idempotencyKey: 'k-l2', actor: 'test' })).rejects.toThrow(/approval is pending/);
+    await expect(executeDecision(db, { decisionId: d.decisionId, idempotencyKey: 'k-l2', actor: 'test' })).rejects.toThrow(
+      /approval is pending/,
+    );
     await approve(db, gate, d.approvalId!, { actor: 'reviewer:ann' });
     const run = await executeDecision(db, { decisionId: d.decisionId, idempotencyKey: 'k-l2', actor: 'test' });
     expect(run.result.caseId).toMatch(/^case_/);
@@ -133,15 +215,21 @@ describe('approvals', () => {
     const d = await decided('create_case', { subject: 'maybe' }, { autonomy: 2 });
     await expect(reject(db, d.approvalId!, { actor: 'reviewer:ann', reason: '  ' })).rejects.toThrow(/needs a reason/);
     await reject(db, d.approvalId!, { actor: 'reviewer:ann', reason: 'customer asked not to be contacted' });
-    await expect(executeDecision(db, { decisionId: d.decisionId, idempotencyKey: 'k-rej', actor: 'test' })).rejects.toThrow(/approval is rejected/);
-    const ledger = await db.query<{ body: string }>("SELECT body FROM ledger WHERE type = 'approval.rejected' AND subject_id = $1", [d.approvalId]);
+    await expect(executeDecision(db, { decisionId: d.decisionId, idempotencyKey: 'k-rej', actor: 'test' })).rejects.toThrow(
+      /approval is rejected/,
+    );
+    const ledger = await db.query<{ body: string }>("SELECT body FROM ledger WHERE type = 'approval.rejected' AND subject_id = $1", [
+      d.approvalId,
+    ]);
     expect(ledger[0]!.body).not.toContain('not to be contacted');
   });
 
   it('edited parameters are validated, re-checked by policy, and used', async () => {
     const d = await decided('offer_credit', { amountCents: 9000 }, { autonomy: 4, amountCents: 9000 });
     expect(d.outcome).toBe('approval');
-    await expect(approve(db, gate, d.approvalId!, { actor: 'reviewer:ann', editedParams: { amountCents: -5 } })).rejects.toThrow(/do not fit offer_credit/);
+    await expect(approve(db, gate, d.approvalId!, { actor: 'reviewer:ann', editedParams: { amountCents: -5 } })).rejects.toThrow(
+      /do not fit offer_credit/,
+    );
     await approve(db, gate, d.approvalId!, { actor: 'reviewer:ann', editedParams: { amountCents: 4000, currency: 'USD' } });
     const run = await executeDecision(db, { decisionId: d.decisionId, idempotencyKey: 'k-edit', actor: 'test' });
     expect(run.result.amountCents).toBe(4000);
@@ -164,9 +252,23 @@ describe('approvals API', () => {
       const acc = await t.call('POST', '/api/v1/accounts', { body: { name: 'Queue Co', customerId: 'Q-1' } });
       const gateLocal = t.gate;
       const make = async (subject: string, ev: number) => {
-        const request: PolicyRequestInput = { agent: { id: 'svc', role: 'agent', autonomy: 2 }, action: 'create_case', customer: { id: 'Q-1', segment: 'consumer', region: 'US', inHoldout: false }, context: { risk: 'low' } };
+        const request: PolicyRequestInput = {
+          agent: { id: 'svc', role: 'agent', autonomy: 2 },
+          action: 'create_case',
+          customer: { id: 'Q-1', segment: 'consumer', region: 'US', inHoldout: false },
+          context: { risk: 'low' },
+        };
         return t.db.transaction(async (tx) => {
-          const proposalId = await recordProposal(tx, { agentId: 'svc', accountId: acc.body.id, leadId: null, action: 'create_case', params: { subject }, risk: 'low', ev: { value: ev }, reason: `check ${subject}` });
+          const proposalId = await recordProposal(tx, {
+            agentId: 'svc',
+            accountId: acc.body.id,
+            leadId: null,
+            action: 'create_case',
+            params: { subject },
+            risk: 'low',
+            ev: { value: ev },
+            reason: `check ${subject}`,
+          });
           return recordDecision(tx, proposalId, request, gateLocal.decide(request));
         });
       };
@@ -174,7 +276,11 @@ describe('approvals API', () => {
       const high = await make('high value', 50);
       const queue = await t.call('GET', '/api/v1/approvals', { role: 'analyst' });
       expect(queue.body.data.map((a: { id: string }) => a.id)).toEqual([high.approvalId, low.approvalId]);
-      expect(queue.body.data[0]).toMatchObject({ proposal: { action: 'create_case', reason: 'check high value' }, decision: { outcome: 'approval', policyIds: ['l2-draft-needs-approval'] }, customer: { customerId: 'Q-1' } });
+      expect(queue.body.data[0]).toMatchObject({
+        proposal: { action: 'create_case', reason: 'check high value' },
+        decision: { outcome: 'approval', policyIds: ['l2-draft-needs-approval'] },
+        customer: { customerId: 'Q-1' },
+      });
 
       expect((await t.call('POST', `/api/v1/approvals/${high.approvalId}/approve`, { role: 'agent' })).status).toBe(403);
       const ok = await t.call('POST', `/api/v1/approvals/${high.approvalId}/approve`, { role: 'reviewer' });
@@ -182,8 +288,12 @@ describe('approvals API', () => {
       expect(ok.body.execution.result.caseId).toMatch(/^case_/);
       expect((await t.call('POST', `/api/v1/approvals/${high.approvalId}/approve`, { role: 'reviewer' })).status).toBe(409);
 
-      expect((await t.call('POST', `/api/v1/approvals/${low.approvalId}/reject`, { role: 'reviewer', body: {} })).body.issues[0].path).toBe('reason');
-      expect((await t.call('POST', `/api/v1/approvals/${low.approvalId}/reject`, { role: 'reviewer', body: { reason: 'not needed' } })).status).toBe(204);
+      expect((await t.call('POST', `/api/v1/approvals/${low.approvalId}/reject`, { role: 'reviewer', body: {} })).body.issues[0].path).toBe(
+        'reason',
+      );
+      expect(
+        (await t.call('POST', `/api/v1/approvals/${low.approvalId}/reject`, { role: 'reviewer', body: { reason: 'not needed' } })).status,
+      ).toBe(204);
       expect((await t.call('GET', '/api/v1/approvals?status=pending', { role: 'reviewer' })).body.data).toHaveLength(0);
     } finally {
       await t.close();
@@ -193,20 +303,43 @@ describe('approvals API', () => {
 
 describe('message transport', () => {
   it('delivers queued messages once to the file transport and marks them sent; a failing transport marks them failed', async () => {
-    const d = await decided('send_message', { channel: 'email', purpose: 'service', template: 'outage-notice' }, { autonomy: 4, channel: 'email', purpose: 'service', hasConsent: true });
+    const d = await decided(
+      'send_message',
+      { channel: 'email', purpose: 'service', template: 'outage-notice' },
+      { autonomy: 4, channel: 'email', purpose: 'service', hasConsent: true },
+    );
     expect(d.outcome).toBe('execute');
     const run = await executeDecision(db, { decisionId: d.decisionId, idempotencyKey: 'k-msg', actor: 'test' });
     const file = join(mkdtempSync(join(tmpdir(), 'acs-msg-')), 'messages.jsonl');
     expect(await deliverQueuedMessages(db, new FileTransport(file))).toEqual({ sent: 1, failed: 0 });
     expect(await deliverQueuedMessages(db, new FileTransport(file))).toEqual({ sent: 0, failed: 0 });
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(1);
     // It goes to the address whose consent was checked when it was queued.
-    expect(lines[0]).toMatchObject({ id: run.result.messageId, channel: 'email', template: 'outage-notice', accountId, to: 'act@act.example', brand: null });
+    expect(lines[0]).toMatchObject({
+      id: run.result.messageId,
+      channel: 'email',
+      template: 'outage-notice',
+      accountId,
+      to: 'act@act.example',
+      brand: null,
+    });
 
-    const d2 = await decided('send_message', { channel: 'email', purpose: 'service', template: 'second' }, { autonomy: 4, channel: 'email', purpose: 'service', hasConsent: true });
+    const d2 = await decided(
+      'send_message',
+      { channel: 'email', purpose: 'service', template: 'second' },
+      { autonomy: 4, channel: 'email', purpose: 'service', hasConsent: true },
+    );
     await executeDecision(db, { decisionId: d2.decisionId, idempotencyKey: 'k-msg-2', actor: 'test' });
-    const broken = { name: 'broken', deliver: async () => { throw new Error('gateway down'); } };
+    const broken = {
+      name: 'broken',
+      deliver: async () => {
+        throw new Error('gateway down');
+      },
+    };
     expect(await deliverQueuedMessages(db, broken)).toEqual({ sent: 0, failed: 1 });
   });
 });
@@ -214,7 +347,11 @@ describe('message transport', () => {
 describe('maintenance', () => {
   it('expires stale approvals, advances due plays and delivers queued messages in one round', async () => {
     const stale = await decided('create_case', { subject: 'stale' }, { autonomy: 2, ttlMs: 1000 });
-    const msg = await decided('send_message', { channel: 'email', purpose: 'service', template: 'tick' }, { autonomy: 4, channel: 'email', purpose: 'service', hasConsent: true });
+    const msg = await decided(
+      'send_message',
+      { channel: 'email', purpose: 'service', template: 'tick' },
+      { autonomy: 4, channel: 'email', purpose: 'service', hasConsent: true },
+    );
     await executeDecision(db, { decisionId: msg.decisionId, idempotencyKey: 'k-tick', actor: 'test' });
     const file = join(mkdtempSync(join(tmpdir(), 'acs-tick-')), 'm.jsonl');
     const r = await maintenanceTick(db, { transport: new FileTransport(file), plays: playRegistry() }, new Date(Date.now() + 10_000));

@@ -1,17 +1,48 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AGENTS, ChurnModel, companyFromEmail, dataStewardshipAgent, expectedValue, leadNurturingAgent, retentionAgent, serviceRecoveryAgent,
-  type CustomerContext, type ProposalDraft,
+  AGENTS,
+  ChurnModel,
+  companyFromEmail,
+  dataStewardshipAgent,
+  expectedValue,
+  leadNurturingAgent,
+  retentionAgent,
+  serviceRecoveryAgent,
+  type CustomerContext,
+  type ProposalDraft,
 } from '../src/reason/index.ts';
 import { PolicyRequest } from '../src/assure/index.ts';
 
 const calm: CustomerContext = {
-  accountId: 'acc_1', customerId: 'CUST-000001', name: 'Ann Lee', attributes: { partner: true },
-  subscription: { contract: 'two-year', tenureMonths: 40, monthlyAmount: 80, paymentMethod: 'Credit card (automatic)', services: { internetService: 'DSL' } },
-  features: { usageTrend: 1.1, paymentFailures30d: 0, lastNps: 9, tickets30d: 0, ticketSentiment30d: null, openCases: 0, webVisits7d: 0, emailEngagements30d: 0 },
-  consents: [{ channel: 'email', purpose: 'service' }], contacts: [{ email: 'ann@example.com' }],
+  accountId: 'acc_1',
+  customerId: 'CUST-000001',
+  name: 'Ann Lee',
+  attributes: { partner: true },
+  subscription: {
+    contract: 'two-year',
+    tenureMonths: 40,
+    monthlyAmount: 80,
+    paymentMethod: 'Credit card (automatic)',
+    services: { internetService: 'DSL' },
+  },
+  features: {
+    usageTrend: 1.1,
+    paymentFailures30d: 0,
+    lastNps: 9,
+    tickets30d: 0,
+    ticketSentiment30d: null,
+    openCases: 0,
+    webVisits7d: 0,
+    emailEngagements30d: 0,
+  },
+  consents: [{ channel: 'email', purpose: 'service' }],
+  contacts: [{ email: 'ann@example.com' }],
 };
-const withFeatures = (f: Record<string, number | null>, over: Partial<CustomerContext> = {}): CustomerContext => ({ ...calm, ...over, features: { ...calm.features, ...f } });
+const withFeatures = (f: Record<string, number | null>, over: Partial<CustomerContext> = {}): CustomerContext => ({
+  ...calm,
+  ...over,
+  features: { ...calm.features, ...f },
+});
 
 /** Every proposal is well formed: a known action, EV arithmetic that adds up, and a readable sentence. */
 function expectWellFormed(p: ProposalDraft) {
@@ -22,7 +53,14 @@ function expectWellFormed(p: ProposalDraft) {
   for (const term of [pSuccess, impact, cost, riskPenalty]) expect(['features', 'rule', 'model']).toContain(term.source);
   expect(p.reason).toMatch(/^[A-Z].{10,}\.$/);
   // The action and its context fit the policy gate's request contract.
-  expect(PolicyRequest.safeParse({ agent: { id: p.agentId, role: 'agent', autonomy: 3 }, action: p.action, customer: { id: 'c', segment: 's', region: 'r', inHoldout: false }, context: { risk: p.risk, channel: p.channel, purpose: p.purpose } }).success).toBe(true);
+  expect(
+    PolicyRequest.safeParse({
+      agent: { id: p.agentId, role: 'agent', autonomy: 3 },
+      action: p.action,
+      customer: { id: 'c', segment: 's', region: 'r', inHoldout: false },
+      context: { risk: p.risk, channel: p.channel, purpose: p.purpose },
+    }).success,
+  ).toBe(true);
 }
 
 describe('manifests', () => {
@@ -36,7 +74,12 @@ describe('manifests', () => {
   });
 
   it('EV is p × impact − cost − risk penalty', () => {
-    const ev = expectedValue({ value: 0.5, source: 'rule', detail: '' }, { value: 100, source: 'rule', detail: '' }, { value: 10, source: 'rule', detail: '' }, 'medium');
+    const ev = expectedValue(
+      { value: 0.5, source: 'rule', detail: '' },
+      { value: 100, source: 'rule', detail: '' },
+      { value: 10, source: 'rule', detail: '' },
+      'medium',
+    );
     expect(ev.riskPenalty.value).toBe(10);
     expect(ev.value).toBe(30);
   });
@@ -63,10 +106,21 @@ describe('retention agent', () => {
   it('sizes the credit to the bill and records the model and version it used', () => {
     const examples = Array.from({ length: 200 }, (_, i) => ({
       churned: i % 3 === 0,
-      input: { attributes: {}, subscription: { contract: i % 3 === 0 ? 'month-to-month' : 'two-year', tenureMonths: (i * 7) % 72, monthlyAmount: 20 + (i % 80), services: {} } },
+      input: {
+        attributes: {},
+        subscription: {
+          contract: i % 3 === 0 ? 'month-to-month' : 'two-year',
+          tenureMonths: (i * 7) % 72,
+          monthlyAmount: 20 + (i % 80),
+          services: {},
+        },
+      },
     }));
     const model = ChurnModel.train(examples, 'test-v1');
-    const risky = withFeatures({ paymentFailures30d: 2, usageTrend: 0.3 }, { subscription: { ...calm.subscription!, contract: 'month-to-month', monthlyAmount: 100 } });
+    const risky = withFeatures(
+      { paymentFailures30d: 2, usageTrend: 0.3 },
+      { subscription: { ...calm.subscription!, contract: 'month-to-month', monthlyAmount: 100 } },
+    );
     const proposals = retentionAgent.propose(risky, { churn: model });
     const credit = proposals.find((p) => p.action === 'offer_credit')!;
     expect(credit.params.amountCents).toBe(2500);
@@ -91,8 +145,16 @@ describe('service recovery agent', () => {
 });
 
 describe('lead nurturing agent', () => {
-  const lead = (over: Partial<NonNullable<CustomerContext['lead']>> = {}, features: Record<string, number> = {}, consents: CustomerContext['consents'] = []): CustomerContext => ({
-    ...calm, accountId: null, customerId: null, subscription: null, consents,
+  const lead = (
+    over: Partial<NonNullable<CustomerContext['lead']>> = {},
+    features: Record<string, number> = {},
+    consents: CustomerContext['consents'] = [],
+  ): CustomerContext => ({
+    ...calm,
+    accountId: null,
+    customerId: null,
+    subscription: null,
+    consents,
     features: { webVisits7d: 0, emailEngagements30d: 0, ...features },
     lead: { id: 'lead_1', email: 'bill@initech.co.uk', status: 'new', ...over },
   });
@@ -106,7 +168,9 @@ describe('lead nurturing agent', () => {
   });
 
   it('routes an engaged, well-scored lead to a rep', () => {
-    const proposals = leadNurturingAgent.propose(lead({ phone: '+1 555 0100', firstName: 'Bill' }, { webVisits7d: 3, emailEngagements30d: 1 }));
+    const proposals = leadNurturingAgent.propose(
+      lead({ phone: '+1 555 0100', firstName: 'Bill' }, { webVisits7d: 3, emailEngagements30d: 1 }),
+    );
     expect(proposals.map((p) => p.action)).toContain('route_lead');
     proposals.forEach(expectWellFormed);
   });

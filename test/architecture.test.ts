@@ -23,8 +23,9 @@ interface Violation {
 /** Runs depcruise from `cwd` with the project's config; rules match paths relative to it (src/…, console/src/…). */
 async function cruise(cwd: string, paths: string[]): Promise<Violation[]> {
   // depcruise exits non-zero when it finds violations; the JSON report is on stdout either way.
-  const out = await run(bin('depcruise'), [...paths, '--config', CONFIG, '--output-type', 'json'], { cwd, maxBuffer: 64 << 20 })
-    .catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+  const out = await run(bin('depcruise'), [...paths, '--config', CONFIG, '--output-type', 'json'], { cwd, maxBuffer: 64 << 20 }).catch(
+    (err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }),
+  );
   const report = JSON.parse(out.stdout) as { summary: { violations: { rule: { name: string }; from: string; to: string }[] } };
   return report.summary.violations.map((v) => ({ rule: v.rule.name, from: v.from, to: v.to }));
 }
@@ -67,7 +68,10 @@ describe('module surfaces', () => {
     expect(text.startsWith(`/**\n * ${name}: `)).toBe(true);
     // Drop the comments, then every statement left must be a re-export.
     const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-    const statements = code.split(';').map((s) => s.trim()).filter(Boolean);
+    const statements = code
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean);
     expect(statements.length).toBeGreaterThan(0);
     for (const s of statements) expect(s).toMatch(/^export (type )?(\*|\{[^}]*\})( as \w+)? from '\.\/[^']+'$/);
   });

@@ -16,7 +16,12 @@ function simulate(seed: number, truth: Record<string, number>, rounds: number) {
   const played: string[] = [];
   const start = Date.UTC(2025, 0, 1);
   for (let i = 0; i < rounds; i++) {
-    const choice = thompson(posteriors, { seed, now: new Date(start + i * 86_400_000) }).choose('test-offer', 'month-to-month', 'CUST-1', ARMS.map((arm) => ({ arm, payoff: 1, cost: 0 })));
+    const choice = thompson(posteriors, { seed, now: new Date(start + i * 86_400_000) }).choose(
+      'test-offer',
+      'month-to-month',
+      'CUST-1',
+      ARMS.map((arm) => ({ arm, payoff: 1, cost: 0 })),
+    );
     const accepted = stream(seed, 'truth', i).next() < truth[choice.arm]!;
     const k = posteriorKey('test-offer', 'month-to-month', choice.arm);
     const p = posteriors.get(k) ?? { alpha: 1, beta: 1, pulls: 0 };
@@ -52,17 +57,32 @@ describe('Thompson sampling', () => {
   });
 
   it('explains the choice: the arm, its posterior, its draw, every candidate and why; the score weighs payoff and cost', () => {
-    const posteriors: Posteriors = new Map([[posteriorKey('b', 's', 'cheap'), { alpha: 30, beta: 10, pulls: 38 }], [posteriorKey('b', 's', 'dear'), { alpha: 31, beta: 9, pulls: 38 }]]);
+    const posteriors: Posteriors = new Map([
+      [posteriorKey('b', 's', 'cheap'), { alpha: 30, beta: 10, pulls: 38 }],
+      [posteriorKey('b', 's', 'dear'), { alpha: 31, beta: 9, pulls: 38 }],
+    ]);
     const now = new Date('2025-03-01T00:00:00Z');
     // Nearly the same acceptance, but the dear arm costs more than it is worth.
-    const c = thompson(posteriors, { seed: 1, now }).choose('b', 's', 'CUST-1', [{ arm: 'cheap', payoff: 100, cost: 5 }, { arm: 'dear', payoff: 100, cost: 60 }]);
+    const c = thompson(posteriors, { seed: 1, now }).choose('b', 's', 'CUST-1', [
+      { arm: 'cheap', payoff: 100, cost: 5 },
+      { arm: 'dear', payoff: 100, cost: 60 },
+    ]);
     expect(c).toMatchObject({ bandit: 'b', segment: 's', arm: 'cheap', posterior: { alpha: 30, beta: 10 }, pulls: 38 });
     expect(c.candidates.map((x) => x.arm)).toEqual(['cheap', 'dear']);
     expect(c.candidates[0]!.score).toBeCloseTo(c.candidates[0]!.sampled * 100 - 5, 1);
     expect(c.why).toMatch(/Thompson sampling for segment s/);
     // Same seed, subject and time: the same draws. An unseen arm has the uniform prior.
-    expect(thompson(posteriors, { seed: 1, now }).choose('b', 's', 'CUST-1', [{ arm: 'cheap', payoff: 100, cost: 5 }, { arm: 'dear', payoff: 100, cost: 60 }])).toEqual(c);
-    expect(thompson(new Map(), { seed: 1, now }).choose('b', 's', 'CUST-1', [{ arm: 'new', payoff: 1, cost: 0 }])).toMatchObject({ arm: 'new', posterior: { alpha: 1, beta: 1 }, pulls: 0 });
+    expect(
+      thompson(posteriors, { seed: 1, now }).choose('b', 's', 'CUST-1', [
+        { arm: 'cheap', payoff: 100, cost: 5 },
+        { arm: 'dear', payoff: 100, cost: 60 },
+      ]),
+    ).toEqual(c);
+    expect(thompson(new Map(), { seed: 1, now }).choose('b', 's', 'CUST-1', [{ arm: 'new', payoff: 1, cost: 0 }])).toMatchObject({
+      arm: 'new',
+      posterior: { alpha: 1, beta: 1 },
+      pulls: 0,
+    });
   });
 });
 
@@ -79,8 +99,10 @@ describe('bandits in the loop, updated from outcomes', () => {
     await t.bus.drain();
     return res;
   };
-  const arms = async () => (await t.db.query<{ bandit: string; segment: string; arm: string; alpha: number; beta: number; pulls: number }>(
-    'SELECT bandit, segment, arm, alpha, beta, pulls FROM bandit_arms ORDER BY 1, 2, 3'));
+  const arms = async () =>
+    await t.db.query<{ bandit: string; segment: string; arm: string; alpha: number; beta: number; pulls: number }>(
+      'SELECT bandit, segment, arm, alpha, beta, pulls FROM bandit_arms ORDER BY 1, 2, 3',
+    );
 
   it('the retention offer comes from the bandit, is recorded with its posterior, and an outcome naming its action updates it once', async () => {
     // Service recovery paused, so retention's credit offer is the action taken; at L3 a credit waits for approval.
@@ -114,7 +136,10 @@ describe('bandits in the loop, updated from outcomes', () => {
     expect((await arms())[0]).toMatchObject({ alpha: 1, beta: 1 });
     await post({ type: 'outcome', subject: { customerId: 'BANDIT-1' }, data: { kind: 'renewed', actionKey: `approval:${approvalId}` } });
     expect((await arms())[0]).toMatchObject({ arm: choice.arm, alpha: 2, beta: 1, pulls: 1 });
-    const [pull] = await t.db.query<{ reward: number; outcome_signal_id: string }>('SELECT reward, outcome_signal_id FROM bandit_pulls WHERE proposal_id = $1', [offer.id]);
+    const [pull] = await t.db.query<{ reward: number; outcome_signal_id: string }>(
+      'SELECT reward, outcome_signal_id FROM bandit_pulls WHERE proposal_id = $1',
+      [offer.id],
+    );
     expect(pull!.reward).toBe(1);
     // Once answered, a pull is not counted again.
     await post({ type: 'outcome', subject: { customerId: 'BANDIT-1' }, data: { kind: 'churned', actionKey: `approval:${approvalId}` } });
@@ -131,8 +156,20 @@ describe('bandits in the loop, updated from outcomes', () => {
 
   it('a message goes on the channel the bandit picks among those with consent; a later outcome of the subject updates it', async () => {
     const posted = await post({
-      id: 'bandit-lead-1', type: 'lead_form', version: 2, subject: { email: 'cara@example.com' },
-      data: { firstName: 'Cara', email: 'cara@example.com', phone: '+14155550142', formId: 'demo', consents: [{ channel: 'email', purpose: 'sales' }, { channel: 'sms', purpose: 'sales' }] },
+      id: 'bandit-lead-1',
+      type: 'lead_form',
+      version: 2,
+      subject: { email: 'cara@example.com' },
+      data: {
+        firstName: 'Cara',
+        email: 'cara@example.com',
+        phone: '+14155550142',
+        formId: 'demo',
+        consents: [
+          { channel: 'email', purpose: 'sales' },
+          { channel: 'sms', purpose: 'sales' },
+        ],
+      },
     });
     const leadId = posted.body.accepted[0].leadId;
     const [sent] = (await t.call('GET', `/api/v1/proposals?leadId=${leadId}&status=decided`, { role: 'analyst' })).body.data;
@@ -143,21 +180,44 @@ describe('bandits in the loop, updated from outcomes', () => {
     expect(sent.channel).toBe(choice.arm);
     expect(sent.params.channel).toBe(choice.arm);
     expect(sent.reason).toContain(`sent by ${choice.arm} by Thompson sampling over email, sms for lead`);
-    const [message] = await t.db.query<{ channel: string; contact_point: string }>('SELECT channel, contact_point FROM messages WHERE lead_id = $1', [leadId]);
+    const [message] = await t.db.query<{ channel: string; contact_point: string }>(
+      'SELECT channel, contact_point FROM messages WHERE lead_id = $1',
+      [leadId],
+    );
     expect(message!.channel).toBe(choice.arm);
     expect(message!.contact_point).toBe(choice.arm === 'sms' ? '14155550142' : 'cara@example.com');
 
     // No actionKey: the lead's open pulls whose action ran before the outcome are answered.
     await post({ type: 'outcome', subject: { email: 'cara@example.com' }, data: { kind: 'converted' } });
-    expect((await arms()).find((a) => a.bandit === 'channel')).toMatchObject({ segment: 'lead', arm: choice.arm, alpha: 2, beta: 1, pulls: 1 });
+    expect((await arms()).find((a) => a.bandit === 'channel')).toMatchObject({
+      segment: 'lead',
+      arm: choice.arm,
+      alpha: 2,
+      beta: 1,
+      pulls: 1,
+    });
 
     // A lead with one consented channel: that channel, recorded as the only one eligible.
     const only = await post({
-      id: 'bandit-lead-2', type: 'lead_form', version: 2, subject: { email: 'dan@example.com' },
-      data: { firstName: 'Dan', email: 'dan@example.com', phone: '+14155550143', formId: 'demo', consents: [{ channel: 'sms', purpose: 'sales' }] },
+      id: 'bandit-lead-2',
+      type: 'lead_form',
+      version: 2,
+      subject: { email: 'dan@example.com' },
+      data: {
+        firstName: 'Dan',
+        email: 'dan@example.com',
+        phone: '+14155550143',
+        formId: 'demo',
+        consents: [{ channel: 'sms', purpose: 'sales' }],
+      },
     });
-    const [sms] = (await t.call('GET', `/api/v1/proposals?leadId=${only.body.accepted[0].leadId}&status=decided`, { role: 'analyst' })).body.data;
-    expect(sms).toMatchObject({ channel: 'sms', decision: { outcome: 'execute' }, ev: { bandit: { arm: 'sms', candidates: [{ arm: 'sms' }] } } });
+    const [sms] = (await t.call('GET', `/api/v1/proposals?leadId=${only.body.accepted[0].leadId}&status=decided`, { role: 'analyst' })).body
+      .data;
+    expect(sms).toMatchObject({
+      channel: 'sms',
+      decision: { outcome: 'execute' },
+      ev: { bandit: { arm: 'sms', candidates: [{ arm: 'sms' }] } },
+    });
     expect(sms.ev.bandit.why).toMatch(/^only sms was eligible/);
   });
 
@@ -189,7 +249,9 @@ describe('acs bandits', () => {
       expect(empty.stdout).toContain('No bandit has been played yet');
       const db = await openCliDb(cli);
       try {
-        await db.query("INSERT INTO bandit_arms (bandit, segment, arm, alpha, beta, pulls) VALUES ('retention_offer', 'month-to-month', 'credit_25', 4, 2, 7)");
+        await db.query(
+          "INSERT INTO bandit_arms (bandit, segment, arm, alpha, beta, pulls) VALUES ('retention_offer', 'month-to-month', 'credit_25', 4, 2, 7)",
+        );
       } finally {
         await db.close();
       }

@@ -14,24 +14,50 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 /** A pending approval: an L2 proposal of `agentId`, decided by the real gate. */
-async function pending(opts: { agentId?: string; action?: 'create_case' | 'create_task'; risk?: 'low' | 'medium'; params?: Record<string, unknown>; ttlMs?: number } = {}) {
+async function pending(
+  opts: {
+    agentId?: string;
+    action?: 'create_case' | 'create_task';
+    risk?: 'low' | 'medium';
+    params?: Record<string, unknown>;
+    ttlMs?: number;
+  } = {},
+) {
   const agentId = opts.agentId ?? 'service-recovery';
   const action = opts.action ?? 'create_case';
   const risk = opts.risk ?? 'low';
   const params = opts.params ?? (action === 'create_case' ? { subject: 'bulk check-in' } : { title: 'bulk task' });
-  const request: PolicyRequestInput = { agent: { id: agentId, role: 'agent', autonomy: 2 }, action, customer: { id: 'BULK-1', segment: 'consumer', region: 'US', inHoldout: false }, context: { risk } };
+  const request: PolicyRequestInput = {
+    agent: { id: agentId, role: 'agent', autonomy: 2 },
+    action,
+    customer: { id: 'BULK-1', segment: 'consumer', region: 'US', inHoldout: false },
+    context: { risk },
+  };
   const decision = t.gate.decide(request);
   expect(decision.outcome).toBe('approval');
   const { approvalId } = await t.db.transaction(async (tx) => {
-    const proposalId = await recordProposal(tx, { agentId, accountId, leadId: null, action, params, risk, ev: { value: 10 }, reason: 'bulk test' });
+    const proposalId = await recordProposal(tx, {
+      agentId,
+      accountId,
+      leadId: null,
+      action,
+      params,
+      risk,
+      ev: { value: 10 },
+      reason: 'bulk test',
+    });
     return recordDecision(tx, proposalId, request, decision, { approvalTtlMs: opts.ttlMs });
   });
   return approvalId!;
 }
 
-const status = async (ids: string[]) => (await t.db.query<{ id: string; status: string }>('SELECT id, status FROM approvals WHERE id = ANY($1::text[]) ORDER BY id', [ids])).map((r) => r.status);
+const status = async (ids: string[]) =>
+  (await t.db.query<{ id: string; status: string }>('SELECT id, status FROM approvals WHERE id = ANY($1::text[]) ORDER BY id', [ids])).map(
+    (r) => r.status,
+  );
 const executions = async () => (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM executions'))[0]!.n;
-const bulk = (ids: unknown, role: 'admin' | 'reviewer' | 'analyst' | 'agent' = 'reviewer') => t.call('POST', '/api/v1/approvals/bulk-approve', { role, body: { ids } });
+const bulk = (ids: unknown, role: 'admin' | 'reviewer' | 'analyst' | 'agent' = 'reviewer') =>
+  t.call('POST', '/api/v1/approvals/bulk-approve', { role, body: { ids } });
 
 describe('POST /api/v1/approvals/bulk-approve', () => {
   it('approves two low-risk items of the same agent and action, running each once', async () => {
@@ -40,16 +66,39 @@ describe('POST /api/v1/approvals/bulk-approve', () => {
     const res = await bulk([a, b]);
     expect(res.status).toBe(200);
     expect(res.body.results).toEqual([
-      { id: a, ok: true, execution: expect.objectContaining({ idempotencyKey: `approval:${a}`, action: 'create_case', status: 'succeeded', replayed: false }) },
-      { id: b, ok: true, execution: expect.objectContaining({ idempotencyKey: `approval:${b}`, action: 'create_case', status: 'succeeded', replayed: false }) },
+      {
+        id: a,
+        ok: true,
+        execution: expect.objectContaining({
+          idempotencyKey: `approval:${a}`,
+          action: 'create_case',
+          status: 'succeeded',
+          replayed: false,
+        }),
+      },
+      {
+        id: b,
+        ok: true,
+        execution: expect.objectContaining({
+          idempotencyKey: `approval:${b}`,
+          action: 'create_case',
+          status: 'succeeded',
+          replayed: false,
+        }),
+      },
     ]);
     expect(res.body.results[0].execution.result.caseId).not.toBe(res.body.results[1].execution.result.caseId);
     expect(await status([a, b])).toEqual(['approved', 'approved']);
     expect(await executions()).toBe(before + 2);
     for (const id of [a, b]) {
       expect(await t.db.query('SELECT 1 FROM executions WHERE idempotency_key = $1', [`approval:${id}`])).toHaveLength(1);
-      expect(await t.db.query("SELECT 1 FROM ledger WHERE type = 'action.executed' AND subject_id = $1", [`approval:${id}`])).toHaveLength(1);
-      const [approved] = await t.db.query<{ actor: string }>("SELECT actor FROM ledger WHERE type = 'approval.approved' AND subject_id = $1", [id]);
+      expect(await t.db.query("SELECT 1 FROM ledger WHERE type = 'action.executed' AND subject_id = $1", [`approval:${id}`])).toHaveLength(
+        1,
+      );
+      const [approved] = await t.db.query<{ actor: string }>(
+        "SELECT actor FROM ledger WHERE type = 'approval.approved' AND subject_id = $1",
+        [id],
+      );
       expect(approved!.actor).toMatch(/^token:/);
     }
     expect(await t.db.query("SELECT 1 FROM cases WHERE subject = 'bulk check-in'")).toHaveLength(2);
@@ -120,13 +169,26 @@ describe('POST /api/v1/approvals/bulk-approve', () => {
     const last = await pending({ action: 'create_task', params: { title: 'also fine' } });
     const res = await bulk([good, broken, last]);
     expect(res.status).toBe(200);
-    expect(res.body.results.map((r: { id: string; ok: boolean }) => [r.id, r.ok])).toEqual([[good, true], [broken, false], [last, true]]);
-    expect(res.body.results[1].error).toEqual({ code: 'validation_failed', message: expect.stringContaining('parameters do not fit create_task') });
-    expect(await t.db.query("SELECT title FROM tasks WHERE title IN ('fine', 'also fine') ORDER BY title")).toEqual([{ title: 'also fine' }, { title: 'fine' }]);
+    expect(res.body.results.map((r: { id: string; ok: boolean }) => [r.id, r.ok])).toEqual([
+      [good, true],
+      [broken, false],
+      [last, true],
+    ]);
+    expect(res.body.results[1].error).toEqual({
+      code: 'validation_failed',
+      message: expect.stringContaining('parameters do not fit create_task'),
+    });
+    expect(await t.db.query("SELECT title FROM tasks WHERE title IN ('fine', 'also fine') ORDER BY title")).toEqual([
+      { title: 'also fine' },
+      { title: 'fine' },
+    ]);
     expect(await t.db.query('SELECT 1 FROM executions WHERE idempotency_key = $1', [`approval:${broken}`])).toHaveLength(0);
     // Not approved with nothing run: it stays pending, saying why, for a reviewer to reject (or approve with fitting parameters).
     expect(await status([broken])).toEqual(['pending']);
-    expect((await approvalBody(broken))?.lastError).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('parameters do not fit create_task') });
+    expect((await approvalBody(broken))?.lastError).toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('parameters do not fit create_task'),
+    });
   });
 
   it('while the kill switch is engaged each item is refused with a 409 in its result, and nothing runs', async () => {
@@ -136,7 +198,12 @@ describe('POST /api/v1/approvals/bulk-approve', () => {
     try {
       const res = await bulk([a, b]);
       expect(res.status).toBe(200);
-      for (const r of res.body.results) expect(r).toEqual({ id: expect.any(String), ok: false, error: { code: 'kill_switch.on', message: expect.stringContaining('kill switch is engaged') } });
+      for (const r of res.body.results)
+        expect(r).toEqual({
+          id: expect.any(String),
+          ok: false,
+          error: { code: 'kill_switch.on', message: expect.stringContaining('kill switch is engaged') },
+        });
       expect(await status([a, b])).toEqual(['pending', 'pending']);
       expect(await executions()).toBe(before);
     } finally {
@@ -159,9 +226,11 @@ function fakeFailingTaskTool(title: string) {
 }
 
 const approvalBody = async (id: string, status = 'pending') =>
-  ((await t.call('GET', `/api/v1/approvals?status=${status}&limit=200`)).body.data as { id: string }[]).find((a) => a.id === id) as Record<string, unknown> | undefined;
+  ((await t.call('GET', `/api/v1/approvals?status=${status}&limit=200`)).body.data as { id: string }[]).find((a) => a.id === id) as
+    Record<string, unknown> | undefined;
 const tasksTitled = async (title: string) => (await t.db.query('SELECT 1 FROM tasks WHERE title = $1', [title])).length;
-const executionsOf = async (id: string) => (await t.db.query('SELECT 1 FROM executions WHERE idempotency_key = $1', [`approval:${id}`])).length;
+const executionsOf = async (id: string) =>
+  (await t.db.query('SELECT 1 FROM executions WHERE idempotency_key = $1', [`approval:${id}`])).length;
 
 describe('approving when the action fails (create_task tool faked to throw after its write)', () => {
   afterEach(() => vi.restoreAllMocks());
@@ -175,7 +244,10 @@ describe('approving when the action fails (create_task tool faked to throw after
     expect(await status([id])).toEqual(['pending']);
     expect(await executionsOf(id)).toBe(0);
     expect(await tasksTitled('flaky gateway')).toBe(0);
-    expect(await approvalBody(id)).toMatchObject({ status: 'pending', lastError: { code: 'internal', message: expect.stringContaining('task gateway timed out'), at: expect.any(String) } });
+    expect(await approvalBody(id)).toMatchObject({
+      status: 'pending',
+      lastError: { code: 'internal', message: expect.stringContaining('task gateway timed out'), at: expect.any(String) },
+    });
     expect(await t.db.query("SELECT 1 FROM ledger WHERE type = 'approval.approved' AND subject_id = $1", [id])).toHaveLength(0);
     expect(await t.db.query("SELECT 1 FROM ledger WHERE type = 'approval.run_failed' AND subject_id = $1", [id])).toHaveLength(1);
 
@@ -190,7 +262,10 @@ describe('approving when the action fails (create_task tool faked to throw after
   });
 
   it('in a bulk approval, leaves the failing item pending with its error while the others run; a retry runs it once', async () => {
-    const [good, flaky] = [await pending({ action: 'create_task', params: { title: 'steady' } }), await pending({ action: 'create_task', params: { title: 'flaky in bulk' } })];
+    const [good, flaky] = [
+      await pending({ action: 'create_task', params: { title: 'steady' } }),
+      await pending({ action: 'create_task', params: { title: 'flaky in bulk' } }),
+    ];
     fakeFailingTaskTool('flaky in bulk');
     const res = await bulk([good, flaky]);
     expect(res.status).toBe(200);
@@ -198,11 +273,16 @@ describe('approving when the action fails (create_task tool faked to throw after
     expect(await status([good, flaky].sort())).toEqual(good < flaky ? ['approved', 'pending'] : ['pending', 'approved']);
     expect(await executionsOf(flaky)).toBe(0);
     expect(await tasksTitled('flaky in bulk')).toBe(0);
-    expect((await approvalBody(flaky))?.lastError).toMatchObject({ code: 'internal', message: expect.stringContaining('task gateway timed out') });
+    expect((await approvalBody(flaky))?.lastError).toMatchObject({
+      code: 'internal',
+      message: expect.stringContaining('task gateway timed out'),
+    });
 
     vi.restoreAllMocks();
     const retry = await bulk([flaky]);
-    expect(retry.body.results).toEqual([{ id: flaky, ok: true, execution: expect.objectContaining({ status: 'succeeded', replayed: false }) }]);
+    expect(retry.body.results).toEqual([
+      { id: flaky, ok: true, execution: expect.objectContaining({ status: 'succeeded', replayed: false }) },
+    ]);
     expect(await executionsOf(flaky)).toBe(1);
     expect(await tasksTitled('flaky in bulk')).toBe(1);
   });
@@ -212,11 +292,19 @@ describe('approval errors carry domain codes', () => {
   const approveOne = (id: string) => t.call('POST', `/api/v1/approvals/${id}/approve`, { body: {} });
 
   it('names an unknown, decided or expired approval, and a paused agent', async () => {
-    expect((await approveOne('appr_nope')).body).toMatchObject({ status: 404, code: 'approval.not_found', type: 'urn:acs:problem:approval.not_found' });
+    expect((await approveOne('appr_nope')).body).toMatchObject({
+      status: 404,
+      code: 'approval.not_found',
+      type: 'urn:acs:problem:approval.not_found',
+    });
 
     const once = await pending();
     expect((await approveOne(once)).status).toBe(200);
-    expect((await approveOne(once)).body).toMatchObject({ status: 409, code: 'approval.already_decided', detail: expect.stringContaining('already approved') });
+    expect((await approveOne(once)).body).toMatchObject({
+      status: 409,
+      code: 'approval.already_decided',
+      detail: expect.stringContaining('already approved'),
+    });
 
     const expired = await pending({ ttlMs: 1 });
     await new Promise((r) => setTimeout(r, 5));

@@ -53,7 +53,10 @@ describe('churn model on the Telco customers', () => {
     const test = examples.filter(heldOut);
     expect(test.length).toBeGreaterThan(1500);
     const model = ChurnModel.train(train, trainingFingerprint(train));
-    const auc = rocAuc(test.map((e) => model.predict(e.input).probability), test.map((e) => (e.churned ? 1 : 0)));
+    const auc = rocAuc(
+      test.map((e) => model.predict(e.input).probability),
+      test.map((e) => (e.churned ? 1 : 0)),
+    );
     expect(auc).toBeGreaterThan(0.8);
   });
 
@@ -62,8 +65,26 @@ describe('churn model on the Telco customers', () => {
     const b = ChurnModel.train(examples, trainingFingerprint(examples));
     expect(a.summary()).toEqual(b.summary());
     expect(a.version).toMatch(/^[0-9a-f]{12}$/);
-    const risky = a.predict({ attributes: {}, subscription: { contract: 'month-to-month', tenureMonths: 1, monthlyAmount: 95, paymentMethod: 'Electronic check', services: { internetService: 'Fiber optic' } } });
-    const safe = a.predict({ attributes: { partner: true }, subscription: { contract: 'two-year', tenureMonths: 60, monthlyAmount: 25, paymentMethod: 'Credit card (automatic)', services: { internetService: 'No' } } });
+    const risky = a.predict({
+      attributes: {},
+      subscription: {
+        contract: 'month-to-month',
+        tenureMonths: 1,
+        monthlyAmount: 95,
+        paymentMethod: 'Electronic check',
+        services: { internetService: 'Fiber optic' },
+      },
+    });
+    const safe = a.predict({
+      attributes: { partner: true },
+      subscription: {
+        contract: 'two-year',
+        tenureMonths: 60,
+        monthlyAmount: 25,
+        paymentMethod: 'Credit card (automatic)',
+        services: { internetService: 'No' },
+      },
+    });
     expect(risky.probability).toBeGreaterThan(0.5);
     expect(safe.probability).toBeLessThan(0.05);
     expect(risky.drivers.length).toBe(3);

@@ -64,7 +64,10 @@ describe('acs CLI', () => {
   it('serve refuses to start on a policy that does not validate, showing where', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'acs-bad-policy-'));
     cpSync(fileURLToPath(new URL('../policies/', import.meta.url)), dir, { recursive: true });
-    writeFileSync(join(dir, 'zz-broken.cedar'), '@id("broken")\n@outcome("execute")\npermit(principal, action, resource) when { resource.noSuchAttribute == 1 };\n');
+    writeFileSync(
+      join(dir, 'zz-broken.cedar'),
+      '@id("broken")\n@outcome("execute")\npermit(principal, action, resource) when { resource.noSuchAttribute == 1 };\n',
+    );
     const res = await runAcs(['serve'], { ...cli.env, ACS_POLICY_DIR: dir, ACS_PORT: '0' });
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(/zz-broken\.cedar:3:\d+/);

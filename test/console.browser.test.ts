@@ -17,7 +17,8 @@ import { cliEnv, type CliEnv } from './cli-helpers.ts';
 // port, with the demo world running live and a human (this test) working the review queue.
 const CHROMIUM = process.env.ACS_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) console.warn(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set ACS_CHROMIUM)`);
+if (!HAVE_CHROMIUM)
+  console.warn(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set ACS_CHROMIUM)`);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TELCO = join(ROOT, 'data/telco_churn.csv');
@@ -59,9 +60,23 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
   const accessibilityProblems = async () => {
     await page.evaluate(axeSource);
     const violations = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+      const axe = (
+        window as unknown as {
+          axe: {
+            run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
+          };
+        }
+      ).axe;
       const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+      return r.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map(
+          (v) =>
+            `${v.id}: ${v.nodes
+              .map((n) => n.target.join(' '))
+              .slice(0, 3)
+              .join(', ')}`,
+        );
     });
     return violations;
   };
@@ -73,7 +88,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     const nodeEnv = process.env.NODE_ENV;
     process.env.NODE_ENV = 'production';
     try {
-      await build({ configFile: join(ROOT, 'console/vite.config.ts'), mode: 'production', logLevel: 'warn', build: { outDir: consoleDir } });
+      await build({
+        configFile: join(ROOT, 'console/vite.config.ts'),
+        mode: 'production',
+        logLevel: 'warn',
+        build: { outDir: consoleDir },
+      });
     } finally {
       process.env.NODE_ENV = nodeEnv;
     }
@@ -81,9 +101,15 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     // A fresh data dir, or a fresh schema when the suite runs on PostgreSQL.
     cli = await cliEnv();
     const config = loadConfig({
-      ACS_DATA_DIR: cli.dataDir, ACS_CONSOLE_DIR: consoleDir, ACS_PORT: '0', ACS_LOG_LEVEL: 'silent', DATABASE_URL: cli.env.DATABASE_URL,
+      ACS_DATA_DIR: cli.dataDir,
+      ACS_CONSOLE_DIR: consoleDir,
+      ACS_PORT: '0',
+      ACS_LOG_LEVEL: 'silent',
+      DATABASE_URL: cli.env.DATABASE_URL,
       // Three real seconds a simulated day; approvals wait a year, so none expires under the test.
-      ACS_WORLD_DAY_SECONDS: '3', ACS_WORLD_REVIEWER: 'human', ACS_APPROVAL_TTL_HOURS: String(24 * 365),
+      ACS_WORLD_DAY_SECONDS: '3',
+      ACS_WORLD_REVIEWER: 'human',
+      ACS_APPROVAL_TTL_HOURS: String(24 * 365),
     });
     server = await startServer(config, pino({ level: 'silent' }), { world: liveWorld(config.world) });
     await importFirstCustomers(server.db, TELCO, 600, 'test');
@@ -100,7 +126,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
+    });
     page.on('pageerror', (err) => consoleErrors.push(`${page.url()}: ${err.message}`));
   }, 240_000);
 
@@ -155,15 +183,28 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.locator('article.detail').getByRole('button', { name: 'Reject' }).click();
     await page.getByText(/^Rejected /).waitFor();
 
-    const [approved] = await server.db.query<{ status: string; decided_by: string }>('SELECT status, decided_by FROM approvals WHERE id = $1', [firstId]);
-    const [rejected] = await server.db.query<{ status: string; reason: string; reason_category: string }>('SELECT status, reason, reason_category FROM approvals WHERE id = $1', [secondId]);
+    const [approved] = await server.db.query<{ status: string; decided_by: string }>(
+      'SELECT status, decided_by FROM approvals WHERE id = $1',
+      [firstId],
+    );
+    const [rejected] = await server.db.query<{ status: string; reason: string; reason_category: string }>(
+      'SELECT status, reason, reason_category FROM approvals WHERE id = $1',
+      [secondId],
+    );
     expect(approved).toMatchObject({ status: 'approved' });
-    expect(rejected).toMatchObject({ status: 'rejected', reason: 'the customer asked not to be offered credits', reason_category: 'wrong_offer' });
+    expect(rejected).toMatchObject({
+      status: 'rejected',
+      reason: 'the customer asked not to be offered credits',
+      reason_category: 'wrong_offer',
+    });
     const ran = await server.db.query('SELECT 1 FROM executions WHERE idempotency_key = $1', [`approval:${firstId}`]);
     expect(ran.length).toBe(1);
 
     await view('ledger', 'Ledger');
-    for (const [id, type] of [[firstId, 'approval.approved'], [secondId, 'approval.rejected']] as const) {
+    for (const [id, type] of [
+      [firstId, 'approval.approved'],
+      [secondId, 'approval.rejected'],
+    ] as const) {
       await page.getByLabel('Subject id').fill(id);
       await page.getByRole('button', { name: 'Filter' }).click();
       // Wait for this filter's page (the one before may still show): one entry, about this approval.
@@ -189,19 +230,29 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     // Edit a credit down before approving: the edit is what runs.
     const [credit] = await server.db.query<{ id: string; params: { amountCents: number } }>(
       `SELECT a.id, p.params FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
-       WHERE a.status = 'pending' AND p.action = 'offer_credit' ORDER BY p.ev_value DESC LIMIT 1`);
+       WHERE a.status = 'pending' AND p.action = 'offer_credit' ORDER BY p.ev_value DESC LIMIT 1`,
+    );
     await page.locator(`#item-${credit!.id}`).click();
     await page.locator('article.detail').getByRole('button', { name: 'Edit parameters' }).click();
     const smaller = Math.max(100, Math.floor(credit!.params.amountCents / 2));
     await page.getByLabel('amountCents').fill(String(smaller));
     await page.getByRole('button', { name: 'Approve with these parameters' }).click();
     // The status line may still tell of the keyed approval: wait for this one in the database.
-    const statusOf = async (id: string) => (await server.db.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [id]))[0]!.status;
+    const statusOf = async (id: string) =>
+      (await server.db.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [id]))[0]!.status;
     await expect.poll(() => statusOf(credit!.id), { timeout: 15_000 }).toBe('approved');
-    const [edited] = await server.db.query<{ edited_params: { amountCents: number }; status: string }>('SELECT edited_params, status FROM approvals WHERE id = $1', [credit!.id]);
+    const [edited] = await server.db.query<{ edited_params: { amountCents: number }; status: string }>(
+      'SELECT edited_params, status FROM approvals WHERE id = $1',
+      [credit!.id],
+    );
     expect(edited).toMatchObject({ status: 'approved', edited_params: { amountCents: smaller } });
     // Approving commits first, then the action runs: wait for it, then check it ran with the edit.
-    const ranWith = async () => (await server.db.query<{ params: { amountCents: number } }>('SELECT params FROM executions WHERE idempotency_key = $1', [`approval:${credit!.id}`]))[0]?.params.amountCents;
+    const ranWith = async () =>
+      (
+        await server.db.query<{ params: { amountCents: number } }>('SELECT params FROM executions WHERE idempotency_key = $1', [
+          `approval:${credit!.id}`,
+        ])
+      )[0]?.params.amountCents;
     await expect.poll(ranWith, { timeout: 15_000 }).toBe(smaller);
 
     // Bulk: two low-risk items of the same agent and action.
@@ -210,17 +261,24 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     const kinds = await server.db.query<{ kind: string; ids: string[] }>(
       `SELECT p.agent_id || '/' || p.action AS kind, array_agg(a.id ORDER BY a.id) AS ids
        FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
-       WHERE a.status = 'pending' AND p.risk = 'low' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`);
+       WHERE a.status = 'pending' AND p.risk = 'low' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`,
+    );
     const pair = kinds[0]!.ids.slice(0, 2);
     expect(pair).toHaveLength(2);
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Review queue' }).waitFor();
-    for (const id of pair) await page.locator('.queue-list li', { has: page.locator(`#item-${id}`) }).getByRole('checkbox').check();
+    for (const id of pair)
+      await page
+        .locator('.queue-list li', { has: page.locator(`#item-${id}`) })
+        .getByRole('checkbox')
+        .check();
     await page.getByRole('button', { name: 'Approve 2 selected' }).click();
     await page.getByText('Bulk approved 2 of 2.').waitFor();
     const bulk = await server.db.query<{ status: string }>('SELECT status FROM approvals WHERE id = ANY($1::text[])', [pair]);
     expect(bulk.map((b) => b.status)).toEqual(['approved', 'approved']);
-    await expect(server.db.query('SELECT 1 FROM executions WHERE idempotency_key = ANY($1::text[])', [pair.map((id) => `approval:${id}`)])).resolves.toHaveLength(2);
+    await expect(
+      server.db.query('SELECT 1 FROM executions WHERE idempotency_key = ANY($1::text[])', [pair.map((id) => `approval:${id}`)]),
+    ).resolves.toHaveLength(2);
   });
 
   it('changes an agent’s autonomy level', async () => {
@@ -268,11 +326,15 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await expect(page.getByRole('alert').filter({ hasText: 'does not validate' }).textContent()).resolves.toMatch(/default\.cedar:\d+/);
     await expect(page.getByRole('button', { name: 'Dry-run' }).isDisabled()).resolves.toBe(true);
 
-    await editor.fill(original + '\n@id("e2e-no-credit-offers")\n@reason("no credit offers this week")\nforbid (principal, action == Action::"offer_credit", resource);\n');
+    await editor.fill(
+      original +
+        '\n@id("e2e-no-credit-offers")\n@reason("no credit offers this week")\nforbid (principal, action == Action::"offer_credit", resource);\n',
+    );
     await page.getByRole('button', { name: 'Validate' }).click();
     await page.getByText(/^Valid: \d+ policies \(changed: default\.cedar\)/).waitFor();
     const [credits] = await server.db.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM decisions d JOIN proposals p ON p.id = d.proposal_id WHERE p.action = 'offer_credit' AND d.outcome <> 'deny'");
+      "SELECT count(*)::int AS n FROM decisions d JOIN proposals p ON p.id = d.proposal_id WHERE p.action = 'offer_credit' AND d.outcome <> 'deny'",
+    );
     expect(credits!.n).toBeGreaterThan(0);
     await page.getByLabel('Days of decisions to replay').fill('30');
     await page.getByRole('button', { name: 'Dry-run' }).click();
@@ -293,7 +355,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
   it('verifies the ledger, and after tampering shows the entry where the chain breaks', async () => {
     await view('ledger', 'Ledger');
     await page.getByRole('button', { name: 'Verify the chain' }).click();
-    await page.getByText(/intact/).first().waitFor();
+    await page
+      .getByText(/intact/)
+      .first()
+      .waitFor();
     // Tamper as a superuser would, around the append-only trigger, then verify again.
     const [victim] = await server.db.query<{ seq: number }>('SELECT seq FROM ledger ORDER BY seq LIMIT 1 OFFSET 5');
     await server.db.transaction(async (tx) => {
@@ -315,7 +380,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     }
     await shoot('kpis');
 
-    const [worked] = await server.db.query<{ account_id: string }>('SELECT account_id FROM proposals WHERE account_id IS NOT NULL ORDER BY id LIMIT 1');
+    const [worked] = await server.db.query<{ account_id: string }>(
+      'SELECT account_id FROM proposals WHERE account_id IS NOT NULL ORDER BY id LIMIT 1',
+    );
     await view(`customers/${worked!.account_id}`, /.+/);
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     await page.locator('.timeline .tl-proposal').first().waitFor();
@@ -323,11 +390,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await shoot('customer-360');
 
     const bad = await fetch(server.url + '/api/v1/signals', {
-      method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ type: 'nps', subject: { customerId: '7590-VHVEG' }, data: { score: 11 } }),
     });
     expect(bad.status).toBe(400);
-    const { quarantineId } = await bad.json() as { quarantineId: string };
+    const { quarantineId } = (await bad.json()) as { quarantineId: string };
     await view('quarantine', 'Quarantine');
     await page.locator(`#qitem-${quarantineId}`).click();
     const raw = page.locator(`#raw-${quarantineId}`);
@@ -339,7 +407,17 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     const item = await api(`/quarantine/${quarantineId}`);
     expect(item.status).toBe('resubmitted');
 
-    const views: [string, string | RegExp][] = [['', 'Overview'], ['queue', 'Review queue'], ['agents', 'Agents'], ['policies', 'Policies'], ['ledger', 'Ledger'], ['kpis', 'KPIs'], ['quarantine', 'Quarantine'], ['identity', 'Identity reviews'], [`customers/${worked!.account_id}`, /.+/]];
+    const views: [string, string | RegExp][] = [
+      ['', 'Overview'],
+      ['queue', 'Review queue'],
+      ['agents', 'Agents'],
+      ['policies', 'Policies'],
+      ['ledger', 'Ledger'],
+      ['kpis', 'KPIs'],
+      ['quarantine', 'Quarantine'],
+      ['identity', 'Identity reviews'],
+      [`customers/${worked!.account_id}`, /.+/],
+    ];
     const problems: string[] = [];
     for (const [hash, heading] of views) {
       await view(hash, heading);
@@ -361,16 +439,33 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
 
   it('lets a data steward compare an uncertain match field by field, keep one apart and merge another', async () => {
     const send = async (method: string, path: string, body: unknown) => {
-      const res = await fetch(server.url + '/api/v1' + path, { method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(server.url + '/api/v1' + path, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status, `${method} ${path}`).toBeLessThan(300);
       return res.json() as Promise<any>;
     };
     const acc = await send('POST', '/accounts', { name: 'Beatrix Okonkwo', customerId: 'IDV-1', kind: 'person' });
-    await send('POST', '/contacts', { accountId: acc.id, firstName: 'Beatrix', lastName: 'Okonkwo', email: 'bea@home.example', attributes: { dateOfBirth: '1979-05-17', postcode: '4101' } });
+    await send('POST', '/contacts', {
+      accountId: acc.id,
+      firstName: 'Beatrix',
+      lastName: 'Okonkwo',
+      email: 'bea@home.example',
+      attributes: { dateOfBirth: '1979-05-17', postcode: '4101' },
+    });
     // Thresholds that send any candidate to the steward rather than merging it outright.
     await send('PUT', '/identity/settings', { matchThreshold: 0.999999, reviewThreshold: 0.000001 });
-    for (const [n, postcode] of [[1, '4102'], [2, '4110']] as const) {
-      const res = await send('POST', '/signals', { type: 'usage', subject: { email: `idv${n}@elsewhere.example`, person: { givenName: 'Beatrix', surname: 'Okonkwo', postcode } }, data: { quantity: 1 } });
+    for (const [n, postcode] of [
+      [1, '4102'],
+      [2, '4110'],
+    ] as const) {
+      const res = await send('POST', '/signals', {
+        type: 'usage',
+        subject: { email: `idv${n}@elsewhere.example`, person: { givenName: 'Beatrix', surname: 'Okonkwo', postcode } },
+        data: { quantity: 1 },
+      });
       expect(res.accepted[0].identity.outcome).toBe('review');
     }
     await send('PUT', '/identity/settings', {});
@@ -379,8 +474,16 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     // The heading shows before the list has loaded: wait for the second review to appear.
     await items.nth(1).waitFor();
     await expect(items.count()).resolves.toBeGreaterThanOrEqual(2);
-    await page.getByRole('table').getByRole('row', { name: /surname/ }).getByText('exact').waitFor();
-    await page.getByRole('table').getByRole('row', { name: /postcode/ }).getByText('one edit').waitFor();
+    await page
+      .getByRole('table')
+      .getByRole('row', { name: /surname/ })
+      .getByText('exact')
+      .waitFor();
+    await page
+      .getByRole('table')
+      .getByRole('row', { name: /postcode/ })
+      .getByText('one edit')
+      .waitFor();
     await shoot('identity-review');
     const before = (await api('/identity/reviews')).data as { id: string; profile: { customerId: string } }[];
     await page.getByRole('button', { name: 'Keep apart' }).click();
@@ -394,7 +497,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
   it('offers an analyst no decisions: the queue reads only, agents cannot be edited, and the API refuses anyway', async () => {
     const analyst = await context.browser()!.newContext({ viewport: { width: 1280, height: 800 } });
     const p = await analyst.newPage();
-    p.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`analyst ${p.url()}: ${m.text()}`); });
+    p.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`analyst ${p.url()}: ${m.text()}`);
+    });
     await p.goto(server.url + '/');
     await p.getByLabel('API token').fill(analystToken);
     await p.getByRole('button', { name: 'Sign in' }).click();
@@ -408,7 +513,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await expect(p.getByRole('button', { name: 'Save autonomy' }).count()).resolves.toBe(0);
     await expect(p.getByRole('button', { name: 'Stop all agents' }).count()).resolves.toBe(0);
     const [pending] = await server.db.query<{ id: string }>("SELECT id FROM approvals WHERE status = 'pending' LIMIT 1");
-    const refused = await fetch(`${server.url}/api/v1/approvals/${pending!.id}/approve`, { method: 'POST', headers: { authorization: `Bearer ${analystToken}` } });
+    const refused = await fetch(`${server.url}/api/v1/approvals/${pending!.id}/approve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${analystToken}` },
+    });
     expect(refused.status).toBe(403);
     await analyst.close();
   });

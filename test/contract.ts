@@ -16,7 +16,8 @@ export class ContractChecker {
     this.ajv.addSchema(this.doc as object, DOC_ID);
     for (const [template, methods] of Object.entries(this.doc.paths)) {
       const pattern = new RegExp(`^${template.replace(/\{\w+\}/g, '[^/]+')}$`);
-      for (const method of Object.keys(methods)) this.operations.push({ method, template, pattern, params: (template.match(/\{/g) ?? []).length });
+      for (const method of Object.keys(methods))
+        this.operations.push({ method, template, pattern, params: (template.match(/\{/g) ?? []).length });
     }
     // A literal segment beats a parameter: /approvals/bulk-approve before /approvals/{id}.
     this.operations.sort((a, b) => a.params - b.params);
@@ -35,10 +36,12 @@ export class ContractChecker {
     }
     const pointer = `/paths/${escape(op.template)}/${op.method}/responses/${status}`;
     const response = this.doc.paths[op.template]![op.method]!.responses[String(status)];
-    if (!response) throw new Error(`contract: ${where}, a status the OpenAPI document does not list for ${op.method.toUpperCase()} ${op.template}`);
+    if (!response)
+      throw new Error(`contract: ${where}, a status the OpenAPI document does not list for ${op.method.toUpperCase()} ${op.template}`);
     const media = Object.keys(response.content ?? {})[0];
     if (!media) return;
-    if (media === 'application/problem+json' && contentType !== media) throw new Error(`contract: ${where} with content-type ${contentType}, not ${media}`);
+    if (media === 'application/problem+json' && contentType !== media)
+      throw new Error(`contract: ${where} with content-type ${contentType}, not ${media}`);
     this.validate(`${DOC_ID}#${pointer}/content/${escape(media)}/schema`, body, where);
   }
 
@@ -46,7 +49,9 @@ export class ContractChecker {
     const validate = this.ajv.getSchema(ref) ?? this.ajv.compile({ $ref: ref });
     if (!validate(body)) {
       const errors = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(body)'} ${e.message}`);
-      throw new Error(`contract: ${where}; the body does not follow its schema: ${errors.join('; ')}\n${JSON.stringify(body)?.slice(0, 500)}`);
+      throw new Error(
+        `contract: ${where}; the body does not follow its schema: ${errors.join('; ')}\n${JSON.stringify(body)?.slice(0, 500)}`,
+      );
     }
   }
 }

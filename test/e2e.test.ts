@@ -16,7 +16,10 @@ let logs = '';
 
 function waitForLog(pattern: RegExp, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${logs.slice(-3000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${logs.slice(-3000)}`)),
+      timeoutMs,
+    );
     const check = () => {
       const line = logs.split('\n').find((l) => pattern.test(l));
       if (line) {
@@ -48,7 +51,10 @@ beforeAll(async () => {
   expect(args).toEqual(['serve', '--load-demo', '--world']);
   const built = spawnSync('npm', ['run', 'build:console'], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
   expect(built.status, built.stderr).toBe(0);
-  server = spawn(process.execPath, [ACS_BIN, ...args], { env: { ...cli.env, ACS_PORT: '0', ACS_LOG_LEVEL: 'info', ACS_WORLD_DAY_SECONDS: '2' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(process.execPath, [ACS_BIN, ...args], {
+    env: { ...cli.env, ACS_PORT: '0', ACS_LOG_LEVEL: 'info', ACS_WORLD_DAY_SECONDS: '2' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   server.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
   server.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
   const listening = JSON.parse(await waitForLog(/ACS listening/, 60_000)) as { url: string };
@@ -84,7 +90,10 @@ describe('npm start', () => {
   it('serves the 7,043 Telco customers', async () => {
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
-    const [first, last] = await Promise.all([api('GET', '/api/v1/customers/CUST-000001/profile'), api('GET', '/api/v1/customers/CUST-007043/profile')]);
+    const [first, last] = await Promise.all([
+      api('GET', '/api/v1/customers/CUST-000001/profile'),
+      api('GET', '/api/v1/customers/CUST-007043/profile'),
+    ]);
     expect(first.status).toBe(200);
     expect(last.status).toBe(200);
     expect(first.body.subscriptions).toHaveLength(1);
@@ -92,7 +101,11 @@ describe('npm start', () => {
   });
 
   it('a posted signal shows up in the profile and the ledger, and verify reports ok through the running server', async () => {
-    const posted = await api('POST', '/api/v1/signals', { type: 'payment_failed', subject: { customerId: 'CUST-000042' }, data: { amount: 70.7, currency: 'USD' } });
+    const posted = await api('POST', '/api/v1/signals', {
+      type: 'payment_failed',
+      subject: { customerId: 'CUST-000042' },
+      data: { amount: 70.7, currency: 'USD' },
+    });
     expect(posted.status).toBe(202);
     const signalId = posted.body.accepted[0].id;
     let profile = await api('GET', '/api/v1/customers/CUST-000042/profile');

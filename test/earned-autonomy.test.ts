@@ -10,7 +10,11 @@ const caseAt = (autonomy: number, agentDecisions?: number, agentPrecision?: numb
   agent: { id: 'service-recovery', role: 'agent', autonomy },
   action: 'create_case',
   customer: { id: 'c-1', segment: 'month-to-month', region: 'unknown', inHoldout: false },
-  context: { risk: 'low', ...(agentDecisions === undefined ? {} : { agentDecisions }), ...(agentPrecision === undefined ? {} : { agentPrecision }) },
+  context: {
+    risk: 'low',
+    ...(agentDecisions === undefined ? {} : { agentDecisions }),
+    ...(agentPrecision === undefined ? {} : { agentPrecision }),
+  },
 });
 
 describe('the earned-autonomy policy', () => {
@@ -43,18 +47,39 @@ describe('earned autonomy in the loop', () => {
   let historyAccount: string;
   beforeAll(async () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
-    historyAccount = (await t.call('POST', '/api/v1/accounts', { body: { name: 'History', customerId: 'EA-HISTORY', kind: 'person' } })).body.id;
+    historyAccount = (await t.call('POST', '/api/v1/accounts', { body: { name: 'History', customerId: 'EA-HISTORY', kind: 'person' } }))
+      .body.id;
   });
   afterAll(async () => t.close());
 
   /** Service recovery's past create_case decisions, two days ago (before the loop's clock, which is the newest signal's time). */
   async function history(n: number, outcome: 'execute' | 'approval') {
-    const decision: Decision = { outcome, policyIds: [outcome === 'execute' ? 'low-risk-service-l3' : 'l2-draft-needs-approval'], reasons: ['history'], autonomy: 3, errors: [] };
+    const decision: Decision = {
+      outcome,
+      policyIds: [outcome === 'execute' ? 'low-risk-service-l3' : 'l2-draft-needs-approval'],
+      reasons: ['history'],
+      autonomy: 3,
+      errors: [],
+    };
     return t.db.transaction(async (tx) => {
-      const ids = await recordProposals(tx, Array.from({ length: n }, () => ({
-        agentId: 'service-recovery', accountId: historyAccount, leadId: null, action: 'create_case', params: { subject: 'history', priority: 'high' }, risk: 'low' as const, ev: { value: 1 }, reason: 'History.',
-      })));
-      return recordDecisions(tx, ids.map((proposalId) => ({ proposalId, request: caseAt(3), decision })), { now: new Date(daysAgo(2)) });
+      const ids = await recordProposals(
+        tx,
+        Array.from({ length: n }, () => ({
+          agentId: 'service-recovery',
+          accountId: historyAccount,
+          leadId: null,
+          action: 'create_case',
+          params: { subject: 'history', priority: 'high' },
+          risk: 'low' as const,
+          ev: { value: 1 },
+          reason: 'History.',
+        })),
+      );
+      return recordDecisions(
+        tx,
+        ids.map((proposalId) => ({ proposalId, request: caseAt(3), decision })),
+        { now: new Date(daysAgo(2)) },
+      );
     });
   }
 
@@ -63,19 +88,38 @@ describe('earned autonomy in the loop', () => {
     const accountId = await troubledCustomer(t, customerId);
     expect((await t.call('POST', '/api/v1/signals', { body: trouble(customerId, 1), role: 'agent' })).status).toBe(202);
     await t.bus.drain();
-    const [row] = await t.db.query<{ outcome: string; policy_ids: string[]; request: { context: { agentDecisions: number; agentPrecision: number } }; approval_id: string | null }>(
+    const [row] = await t.db.query<{
+      outcome: string;
+      policy_ids: string[];
+      request: { context: { agentDecisions: number; agentPrecision: number } };
+      approval_id: string | null;
+    }>(
       `SELECT d.outcome, d.policy_ids, d.request, a.id AS approval_id FROM proposals p JOIN decisions d ON d.proposal_id = p.id LEFT JOIN approvals a ON a.decision_id = d.id
-       WHERE p.account_id = $1 AND p.agent_id = 'service-recovery' AND p.action = 'create_case'`, [accountId]);
+       WHERE p.account_id = $1 AND p.agent_id = 'service-recovery' AND p.action = 'create_case'`,
+      [accountId],
+    );
     return row!;
   }
 
   it('a reviewer\u2019s rejection takes a category; an unknown one is refused', async () => {
     const approvalId = (await history(1, 'approval'))[0]!.approvalId;
-    const bad = await t.call('POST', `/api/v1/approvals/${approvalId}/reject`, { role: 'reviewer', body: { reason: 'no', category: 'vibes' } });
+    const bad = await t.call('POST', `/api/v1/approvals/${approvalId}/reject`, {
+      role: 'reviewer',
+      body: { reason: 'no', category: 'vibes' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.issues.map((i: { path: string }) => i.path)).toEqual(['category']);
-    expect((await t.call('POST', `/api/v1/approvals/${approvalId}/reject`, { role: 'reviewer', body: { reason: 'the customer was fine', category: 'not_needed' } })).status).toBe(204);
-    const [ledger] = await t.db.query<{ body: string }>("SELECT body FROM ledger WHERE type = 'approval.rejected' AND subject_id = $1", [approvalId]);
+    expect(
+      (
+        await t.call('POST', `/api/v1/approvals/${approvalId}/reject`, {
+          role: 'reviewer',
+          body: { reason: 'the customer was fine', category: 'not_needed' },
+        })
+      ).status,
+    ).toBe(204);
+    const [ledger] = await t.db.query<{ body: string }>("SELECT body FROM ledger WHERE type = 'approval.rejected' AND subject_id = $1", [
+      approvalId,
+    ]);
     expect(JSON.parse(ledger!.body).data).toEqual({ decisionId: expect.any(String), reasonGiven: true, category: 'not_needed' });
     const rejected = (await t.call('GET', '/api/v1/approvals?status=rejected', { role: 'analyst' })).body.data;
     expect(rejected[0]).toMatchObject({ id: approvalId, reason: 'the customer was fine', reasonCategory: 'not_needed' });
@@ -86,7 +130,10 @@ describe('earned autonomy in the loop', () => {
     const pending = await history(18, 'approval');
     for (const [i, { approvalId }] of pending.entries()) {
       const category = i % 2 ? 'wrong_action' : 'bad_timing';
-      expect((await t.call('POST', `/api/v1/approvals/${approvalId}/reject`, { role: 'reviewer', body: { reason: 'not this', category } })).status).toBe(204);
+      expect(
+        (await t.call('POST', `/api/v1/approvals/${approvalId}/reject`, { role: 'reviewer', body: { reason: 'not this', category } }))
+          .status,
+      ).toBe(204);
     }
     const first = await decideFor('EA-1');
     expect(first).toMatchObject({ outcome: 'execute', policy_ids: ['low-risk-service-l3'] });
@@ -107,11 +154,18 @@ describe('earned autonomy in the loop', () => {
     expect((await t.call('POST', `/api/v1/approvals/${second.approval_id}/approve`, { role: 'reviewer', body: {} })).status).toBe(200);
     const stats = await t.call('GET', '/api/v1/agents/stats?days=30', { role: 'analyst' });
     expect(stats.status).toBe(200);
-    const record = stats.body.trackRecord.data.find((r: { agentId: string; action: string }) => r.agentId === 'service-recovery' && r.action === 'create_case');
+    const record = stats.body.trackRecord.data.find(
+      (r: { agentId: string; action: string }) => r.agentId === 'service-recovery' && r.action === 'create_case',
+    );
     expect(stats.body.trackRecord.windowDays).toBe(30);
     expect(record).toEqual({
-      agentId: 'service-recovery', action: 'create_case', decisions: 102, approved: 83, rejected: 19,
-      rejectedBy: { not_needed: 1, wrong_action: 9, bad_timing: 9 }, precisionBp: Math.floor((10_000 * 83) / 102),
+      agentId: 'service-recovery',
+      action: 'create_case',
+      decisions: 102,
+      approved: 83,
+      rejected: 19,
+      rejectedBy: { not_needed: 1, wrong_action: 9, bad_timing: 9 },
+      precisionBp: Math.floor((10_000 * 83) / 102),
     });
     // The agent's precision in its stats is the same definition: approved (run or approved) over those plus rejected.
     const agent = stats.body.data.find((s: { agentId: string }) => s.agentId === 'service-recovery');
@@ -136,12 +190,27 @@ describe('acs track-record', () => {
       // Three decisions of one agent and action yesterday: one ran on its own, one approved, one rejected as the wrong offer.
       const db = await openCliDb(cli);
       try {
-        for (const [n, outcome, status, category] of [[1, 'execute', null, null], [2, 'approval', 'approved', null], [3, 'approval', 'rejected', 'wrong_offer']] as const) {
+        for (const [n, outcome, status, category] of [
+          [1, 'execute', null, null],
+          [2, 'approval', 'approved', null],
+          [3, 'approval', 'rejected', 'wrong_offer'],
+        ] as const) {
           await db.query(
             `INSERT INTO proposals (id, agent_id, action, params, risk, ev, ev_value, reason, status, created_at) VALUES ($1, 'retention', 'offer_credit', '{}', 'low', '{}', 1, 'r', 'decided', $2)`,
-            [`prop_${n}`, daysAgo(1)]);
-          await db.query(`INSERT INTO decisions (id, proposal_id, outcome, policy_ids, reasons, autonomy, request, decided_at) VALUES ($1, $2, $3, '[]', '[]', 2, '{}', $4)`, [`dec_${n}`, `prop_${n}`, outcome, daysAgo(1)]);
-          if (status) await db.query('INSERT INTO approvals (id, decision_id, status, expires_at, reason_category) VALUES ($1, $2, $3, $4, $5)', [`appr_${n}`, `dec_${n}`, status, daysAgo(-1), category]);
+            [`prop_${n}`, daysAgo(1)],
+          );
+          await db.query(
+            `INSERT INTO decisions (id, proposal_id, outcome, policy_ids, reasons, autonomy, request, decided_at) VALUES ($1, $2, $3, '[]', '[]', 2, '{}', $4)`,
+            [`dec_${n}`, `prop_${n}`, outcome, daysAgo(1)],
+          );
+          if (status)
+            await db.query('INSERT INTO approvals (id, decision_id, status, expires_at, reason_category) VALUES ($1, $2, $3, $4, $5)', [
+              `appr_${n}`,
+              `dec_${n}`,
+              status,
+              daysAgo(-1),
+              category,
+            ]);
         }
       } finally {
         await db.close();
@@ -149,10 +218,20 @@ describe('acs track-record', () => {
       const json = await runAcs(['track-record', '--json'], cli.env);
       expect(json.code, json.stderr).toBe(0);
       expect(JSON.parse(json.stdout)).toEqual([
-        { agentId: 'retention', action: 'offer_credit', decisions: 3, approved: 2, rejected: 1, rejectedBy: { wrong_offer: 1 }, precisionBp: 6666 },
+        {
+          agentId: 'retention',
+          action: 'offer_credit',
+          decisions: 3,
+          approved: 2,
+          rejected: 1,
+          rejectedBy: { wrong_offer: 1 },
+          precisionBp: 6666,
+        },
       ]);
       const text = await runAcs(['track-record'], cli.env);
-      expect(text.stdout).toMatch(/retention \/ offer_credit\s+decisions\s+3\s+precision\s+66\.66%\s+approved 2\s+rejected 1 \(wrong_offer 1\)/);
+      expect(text.stdout).toMatch(
+        /retention \/ offer_credit\s+decisions\s+3\s+precision\s+66\.66%\s+approved 2\s+rejected 1 \(wrong_offer 1\)/,
+      );
       const bad = await runAcs(['track-record', 'now'], cli.env);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain("acs track-record takes no arguments, got 'now'");

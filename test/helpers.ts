@@ -32,7 +32,6 @@ export async function openTestDb(): Promise<Db> {
   };
 }
 
-
 /**
  * A response body as tests read it: loosely typed on purpose, because the assertions are what check its shape.
  */
@@ -41,19 +40,40 @@ export type ResponseBody = any;
 export interface TestApp extends Services {
   tokens: Record<Role, string>;
   /** Calls the app in process, as `role` unless a token is given; the answer is checked against the OpenAPI document. */
-  call(method: string, path: string, opts?: { body?: unknown; raw?: string; contentType?: string; role?: Role; token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: ResponseBody; text: string }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; raw?: string; contentType?: string; role?: Role; token?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: ResponseBody; text: string }>;
   close(): Promise<void>;
 }
 
 /** The real HTTP app over a fresh database, with one token per role; optionally on a clock of the test's own and other policies. */
-export async function createTestApp(opts: { maxBodyBytes?: number; loop?: { holdoutFraction: number }; clock?: Clock; gate?: PolicyGate; consoleDir?: string; outbox?: Config['outbox'] } = {}): Promise<TestApp> {
+export async function createTestApp(
+  opts: {
+    maxBodyBytes?: number;
+    loop?: { holdoutFraction: number };
+    clock?: Clock;
+    gate?: PolicyGate;
+    consoleDir?: string;
+    outbox?: Config['outbox'];
+  } = {},
+): Promise<TestApp> {
   const db = await openTestDb();
   // Agents stay off unless a test asks for them, so record and signal tests see only their own effects.
-  const loop = opts.loop ? { churn: () => undefined, holdout: { salt: 'test', fraction: opts.loop.holdoutFraction }, dailyCreditBudgetCents: 100_000 } : undefined;
-  const services = createServices(db, { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, outbox: opts.outbox }, pino({ level: 'silent' }), { loop, clock: opts.clock, gate: opts.gate, consoleDir: opts.consoleDir });
+  const loop = opts.loop
+    ? { churn: () => undefined, holdout: { salt: 'test', fraction: opts.loop.holdoutFraction }, dailyCreditBudgetCents: 100_000 }
+    : undefined;
+  const services = createServices(db, { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, outbox: opts.outbox }, pino({ level: 'silent' }), {
+    loop,
+    clock: opts.clock,
+    gate: opts.gate,
+    consoleDir: opts.consoleDir,
+  });
   const contract = new ContractChecker(await (await services.app.request('/api/openapi.json')).json());
   const tokens = {} as Record<Role, string>;
-  for (const role of ['admin', 'reviewer', 'analyst', 'agent'] as Role[]) tokens[role] = (await createToken(db, { role, name: `test ${role}` }, 'test')).token;
+  for (const role of ['admin', 'reviewer', 'analyst', 'agent'] as Role[])
+    tokens[role] = (await createToken(db, { role, name: `test ${role}` }, 'test')).token;
   return {
     ...services,
     tokens,
@@ -87,14 +107,39 @@ export const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toIS
 /** A month-to-month customer with a contact who consented to service email: what the loop's agents work on. */
 export async function troubledCustomer(app: TestApp, customerId: string) {
   const acc = await app.call('POST', '/api/v1/accounts', { body: { name: `Customer ${customerId}`, customerId, kind: 'person' } });
-  await app.call('POST', '/api/v1/subscriptions', { body: { accountId: acc.body.id, contract: 'month-to-month', monthlyAmount: 80, tenureMonths: 3 } });
-  const contact = await app.call('POST', '/api/v1/contacts', { body: { accountId: acc.body.id, email: `${customerId.toLowerCase()}@example.com` } });
-  await app.call('POST', '/api/v1/consents', { body: { contactId: contact.body.id, channel: 'email', purpose: 'service', status: 'granted', source: 'signup', capturedAt: daysAgo(100) } });
+  await app.call('POST', '/api/v1/subscriptions', {
+    body: { accountId: acc.body.id, contract: 'month-to-month', monthlyAmount: 80, tenureMonths: 3 },
+  });
+  const contact = await app.call('POST', '/api/v1/contacts', {
+    body: { accountId: acc.body.id, email: `${customerId.toLowerCase()}@example.com` },
+  });
+  await app.call('POST', '/api/v1/consents', {
+    body: {
+      contactId: contact.body.id,
+      channel: 'email',
+      purpose: 'service',
+      status: 'granted',
+      source: 'signup',
+      capturedAt: daysAgo(100),
+    },
+  });
   return acc.body.id as string;
 }
 
 /** Two payment failures and three angry tickets in the last days: enough for retention and service recovery to act. */
 export const trouble = (customerId: string, n: number) => [
-  ...[1, 2].map((d) => ({ id: `${customerId}-pf-${n}-${d}`, type: 'payment_failed', occurredAt: daysAgo(d), subject: { customerId }, data: { amount: 80, currency: 'USD' } })),
-  ...[1, 2, 3].map((d) => ({ id: `${customerId}-t-${n}-${d}`, type: 'support_ticket', occurredAt: daysAgo(d), subject: { customerId }, data: { text: 'Broken again, terrible, I am furious and want to cancel.' } })),
+  ...[1, 2].map((d) => ({
+    id: `${customerId}-pf-${n}-${d}`,
+    type: 'payment_failed',
+    occurredAt: daysAgo(d),
+    subject: { customerId },
+    data: { amount: 80, currency: 'USD' },
+  })),
+  ...[1, 2, 3].map((d) => ({
+    id: `${customerId}-t-${n}-${d}`,
+    type: 'support_ticket',
+    occurredAt: daysAgo(d),
+    subject: { customerId },
+    data: { text: 'Broken again, terrible, I am furious and want to cancel.' },
+  })),
 ];

@@ -17,7 +17,12 @@ async function scrape(): Promise<{ series: string[]; bytes: number }> {
 
 describe('/metrics labels', () => {
   const unknown = (i: number): [string, string] =>
-    [['GET', `/api/x${i}%00`], ['GET', `/api/v1/nope-${i}`], ['POST', `/nowhere/${i}`], ['DELETE', `/api/v1/accounts/a/b/${i}`]][i % 4] as [string, string];
+    [
+      ['GET', `/api/x${i}%00`],
+      ['GET', `/api/v1/nope-${i}`],
+      ['POST', `/nowhere/${i}`],
+      ['DELETE', `/api/v1/accounts/a/b/${i}`],
+    ][i % 4] as [string, string];
 
   it('1,000 distinct unknown paths add no series: unmatched requests share one label', async () => {
     // One of each first, so the fixed label's series for each method and status exist before counting.
@@ -52,7 +57,10 @@ describe('oversized bodies beside small requests, on a real server', () => {
 
   type Outcome = { status: number } | { error: string };
   const outcome = (p: Promise<Response>): Promise<Outcome> =>
-    p.then(async (r) => (await r.arrayBuffer(), { status: r.status }), (err: Error) => ({ error: String((err.cause as Error | undefined)?.message ?? err.message) }));
+    p.then(
+      async (r) => (await r.arrayBuffer(), { status: r.status }),
+      (err: Error) => ({ error: String((err.cause as Error | undefined)?.message ?? err.message) }),
+    );
 
   /** Bounded: 20 waves, each with two oversized uploads and ten small writes in flight together. */
   async function flood(bigBytes: number, token = t.tokens.admin): Promise<{ small: Outcome[]; large: Outcome[] }> {
@@ -64,7 +72,15 @@ describe('oversized bodies beside small requests, on a real server', () => {
     for (let wave = 0; wave < 20; wave++) {
       for (let j = 0; j < 2; j++) large.push(outcome(fetch(`${base}/api/v1/accounts`, { method: 'POST', headers: bigAuth, body: big })));
       for (let j = 0; j < 10; j++) {
-        small.push(outcome(fetch(`${base}/api/v1/accounts`, { method: 'POST', headers: auth, body: JSON.stringify({ name: `Small ${bigBytes} ${wave}-${j}` }) })));
+        small.push(
+          outcome(
+            fetch(`${base}/api/v1/accounts`, {
+              method: 'POST',
+              headers: auth,
+              body: JSON.stringify({ name: `Small ${bigBytes} ${wave}-${j}` }),
+            }),
+          ),
+        );
       }
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -75,7 +91,11 @@ describe('oversized bodies beside small requests, on a real server', () => {
     const { small, large } = await flood(512 * 1024);
     expect(small.filter((o) => !('status' in o) || o.status !== 201)).toEqual([]);
     expect(large.filter((o) => !('status' in o) || o.status !== 413)).toEqual([]);
-    const res = await fetch(`${base}/api/v1/accounts`, { method: 'POST', headers: { authorization: `Bearer ${t.tokens.admin}`, 'content-type': 'application/json' }, body: Buffer.alloc(512 * 1024, 'x') });
+    const res = await fetch(`${base}/api/v1/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.tokens.admin}`, 'content-type': 'application/json' },
+      body: Buffer.alloc(512 * 1024, 'x'),
+    });
     expect(res.status).toBe(413);
     expect(res.headers.get('connection')).toBe('keep-alive');
     await res.arrayBuffer();
@@ -85,7 +105,11 @@ describe('oversized bodies beside small requests, on a real server', () => {
     const { small, large } = await flood(2 * 1024 * 1024);
     expect(small.filter((o) => !('status' in o) || o.status !== 201)).toEqual([]);
     expect(large.filter((o) => !('status' in o) || o.status !== 413)).toEqual([]);
-    const res = await fetch(`${base}/api/v1/accounts`, { method: 'POST', headers: { authorization: `Bearer ${t.tokens.admin}`, 'content-type': 'application/json' }, body: Buffer.alloc(2 * 1024 * 1024, 'x') });
+    const res = await fetch(`${base}/api/v1/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.tokens.admin}`, 'content-type': 'application/json' },
+      body: Buffer.alloc(2 * 1024 * 1024, 'x'),
+    });
     expect(res.status).toBe(413);
     expect(res.headers.get('connection')).toBe('close');
     await res.arrayBuffer();
@@ -95,7 +119,11 @@ describe('oversized bodies beside small requests, on a real server', () => {
     const { small, large } = await flood(512 * 1024, 'not-a-token');
     expect(small.filter((o) => !('status' in o) || o.status !== 201)).toEqual([]);
     expect(large.filter((o) => !('status' in o) || o.status !== 401)).toEqual([]);
-    const res = await fetch(`${base}/api/v1/accounts`, { method: 'POST', headers: { authorization: 'Bearer not-a-token', 'content-type': 'application/json' }, body: Buffer.alloc(512 * 1024, 'x') });
+    const res = await fetch(`${base}/api/v1/accounts`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer not-a-token', 'content-type': 'application/json' },
+      body: Buffer.alloc(512 * 1024, 'x'),
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get('connection')).toBe('close');
     await res.arrayBuffer();

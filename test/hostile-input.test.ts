@@ -13,8 +13,18 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 /** Sends bytes or text as they are (the helper's `raw` is text only), as the agent role for signals. */
-async function send(method: string, path: string, body: string | Uint8Array<ArrayBuffer>, contentType = 'application/json', role: 'admin' | 'agent' = 'admin') {
-  const res = await t.app.request(path, { method, body, headers: { authorization: `Bearer ${t.tokens[role]}`, 'content-type': contentType } });
+async function send(
+  method: string,
+  path: string,
+  body: string | Uint8Array<ArrayBuffer>,
+  contentType = 'application/json',
+  role: 'admin' | 'agent' = 'admin',
+) {
+  const res = await t.app.request(path, {
+    method,
+    body,
+    headers: { authorization: `Bearer ${t.tokens[role]}`, 'content-type': contentType },
+  });
   const text = await res.text();
   let parsed: ResponseBody;
   try {
@@ -25,13 +35,17 @@ async function send(method: string, path: string, body: string | Uint8Array<Arra
   return { status: res.status, body: parsed, text };
 }
 
-const postSignals = (body: string | Uint8Array<ArrayBuffer>, contentType = 'application/json') => send('POST', '/api/v1/signals', body, contentType, 'agent');
+const postSignals = (body: string | Uint8Array<ArrayBuffer>, contentType = 'application/json') =>
+  send('POST', '/api/v1/signals', body, contentType, 'agent');
 
 async function count(sql: string, params: unknown[] = []): Promise<number> {
   const [row] = await t.db.query<{ n: string | number }>(sql, params);
   return Number(row?.n ?? 0);
 }
-const counts = async () => ({ signals: await count('SELECT count(*) AS n FROM signals'), quarantined: await count("SELECT count(*) AS n FROM quarantine WHERE source = 'api'") });
+const counts = async () => ({
+  signals: await count('SELECT count(*) AS n FROM signals'),
+  quarantined: await count("SELECT count(*) AS n FROM quarantine WHERE source = 'api'"),
+});
 
 const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
 const nps = (type = 'nps', extra = '') => `{"type":${JSON.stringify(type)},"subject":{"customerId":"FZ-1"},"data":{"score":7}${extra}}`;
@@ -71,7 +85,9 @@ describe('hostile input: the reproduced defects', () => {
     const res = await postSignals(`[${nps()}, ${nps('a\u0000b')}]`);
     expect(res.status, res.text).toBe(207);
     expect(res.body.accepted).toHaveLength(1);
-    expect(res.body.rejected).toEqual([{ index: 1, issues: [expect.objectContaining({ path: 'type' })], quarantineId: expect.any(String) }]);
+    expect(res.body.rejected).toEqual([
+      { index: 1, issues: [expect.objectContaining({ path: 'type' })], quarantineId: expect.any(String) },
+    ]);
     expect(await counts()).toEqual({ signals: before.signals + 1, quarantined: before.quarantined + 1 });
     const kept = await t.call('GET', `/api/v1/quarantine/${res.body.rejected[0].quarantineId}`);
     expect(kept.body).toMatchObject({ raw: nps('a\u0000b'), rawExact: true, issues: [{ path: 'type' }] });
@@ -112,7 +128,10 @@ describe('hostile input: the reproduced defects', () => {
     expect(kept.body.rawExact).toBe(false);
     expect(Buffer.from(kept.body.rawBase64, 'base64')).toEqual(Buffer.from(bytes));
     const listed = await t.call('GET', '/api/v1/quarantine?limit=500');
-    expect(listed.body.data.find((q: { id: string }) => q.id === res.body.quarantineId)).toMatchObject({ rawExact: false, rawBase64: kept.body.rawBase64 });
+    expect(listed.body.data.find((q: { id: string }) => q.id === res.body.quarantineId)).toMatchObject({
+      rawExact: false,
+      rawBase64: kept.body.rawBase64,
+    });
     const rec = await send('POST', '/api/v1/accounts', bytes);
     expect(rec.status, rec.text).toBe(400);
     expect(rec.body.quarantineId).toEqual(expect.any(String));
@@ -145,23 +164,43 @@ const anyString = fc.oneof(
 );
 const hugeNumber = fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '1.7976931348623157e308', '-0', '5e-400');
 /** Nesting far past the limit, as text: building it as a value and serialising it would itself overflow. */
-const deepText = fc.tuple(fc.integer({ min: MAX_JSON_DEPTH - 2, max: 6000 }), fc.boolean()).map(([n, obj]) => (obj ? `${'{"a":'.repeat(n)}1${'}'.repeat(n)}` : nested(n)));
-const leaf = fc.oneof(anyString.map((s) => JSON.stringify(s)), hugeNumber, fc.constantFrom('true', 'null', '7', '"x"'), deepText);
+const deepText = fc
+  .tuple(fc.integer({ min: MAX_JSON_DEPTH - 2, max: 6000 }), fc.boolean())
+  .map(([n, obj]) => (obj ? `${'{"a":'.repeat(n)}1${'}'.repeat(n)}` : nested(n)));
+const leaf = fc.oneof(
+  anyString.map((s) => JSON.stringify(s)),
+  hugeNumber,
+  fc.constantFrom('true', 'null', '7', '"x"'),
+  deepText,
+);
 /** JSON text (always valid JSON) built from hostile parts at any depth. */
 const { json } = fc.letrec<{ json: string; arr: string; obj: string }>((tie) => ({
   json: fc.oneof({ depthSize: 'small' }, leaf, tie('arr'), tie('obj')),
   arr: fc.array(tie('json'), { maxLength: 3 }).map((xs) => `[${xs.join(',')}]`),
-  obj: fc.array(fc.tuple(anyString, tie('json')), { maxLength: 3 }).map((kv) => `{${kv.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
+  obj: fc
+    .array(fc.tuple(anyString, tie('json')), { maxLength: 3 })
+    .map((kv) => `{${kv.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
 }));
 
 /** A signal, valid or spoiled in one place (type, data, an extra key at the top or in data), or any JSON at all. */
 const signalText = fc.oneof(
-  fc.record({
-    type: fc.oneof(fc.constant('"nps"'), anyString.map((s) => JSON.stringify(s))),
-    score: fc.oneof(fc.constant('7'), fc.constant('7'), hugeNumber, json),
-    top: fc.option(fc.tuple(anyString, json).map(([k, v]) => `,${JSON.stringify(`x${k}`)}:${v}`), { nil: '' }),
-    inData: fc.option(fc.tuple(anyString, json).map(([k, v]) => `,${JSON.stringify(`y${k}`)}:${v}`), { nil: '' }),
-  }).map(({ type, score, top, inData }) => `{"type":${type},"subject":{"customerId":"FZ-1"},"data":{"score":${score}${inData}}${top}}`),
+  fc
+    .record({
+      type: fc.oneof(
+        fc.constant('"nps"'),
+        anyString.map((s) => JSON.stringify(s)),
+      ),
+      score: fc.oneof(fc.constant('7'), fc.constant('7'), hugeNumber, json),
+      top: fc.option(
+        fc.tuple(anyString, json).map(([k, v]) => `,${JSON.stringify(`x${k}`)}:${v}`),
+        { nil: '' },
+      ),
+      inData: fc.option(
+        fc.tuple(anyString, json).map(([k, v]) => `,${JSON.stringify(`y${k}`)}:${v}`),
+        { nil: '' },
+      ),
+    })
+    .map(({ type, score, top, inData }) => `{"type":${type},"subject":{"customerId":"FZ-1"},"data":{"score":${score}${inData}}${top}}`),
   json,
 );
 
@@ -173,7 +212,14 @@ const form: fc.Arbitrary<Form> = fc.oneof(
   signalText.filter((s) => !s.startsWith('[')).map((item) => ({ kind: 'single' as const, item })),
   fc.tuple(signalText, fc.nat()).map(([s, at]) => ({ kind: 'single' as const, item: withNulByte(s, at) })),
   fc.array(signalText, { minLength: 1, maxLength: 5 }).map((items) => ({ kind: 'array' as const, items })),
-  fc.array(fc.oneof(signalText, fc.tuple(signalText, fc.nat()).map(([s, at]) => withNulByte(s, at))), { minLength: 1, maxLength: 5 })
+  fc
+    .array(
+      fc.oneof(
+        signalText,
+        fc.tuple(signalText, fc.nat()).map(([s, at]) => withNulByte(s, at)),
+      ),
+      { minLength: 1, maxLength: 5 },
+    )
     .map((lines) => ({ kind: 'ndjson' as const, lines })),
 );
 
@@ -185,9 +231,11 @@ describe('hostile input: properties', () => {
       fc.asyncProperty(form, async (f) => {
         const before = await counts();
         const [res, n] =
-          f.kind === 'single' ? [await postSignals(f.item), 1]
-          : f.kind === 'array' ? [await postSignals(`[${f.items.join(',')}]`), f.items.length]
-          : [await postSignals(f.lines.join('\n'), 'application/x-ndjson'), f.lines.length];
+          f.kind === 'single'
+            ? [await postSignals(f.item), 1]
+            : f.kind === 'array'
+              ? [await postSignals(`[${f.items.join(',')}]`), f.items.length]
+              : [await postSignals(f.lines.join('\n'), 'application/x-ndjson'), f.lines.length];
         expect(res.status, res.text).toBeLessThan(500);
         const after = await counts();
         expect(after.signals - before.signals + (after.quarantined - before.quarantined), res.text).toBe(n);
@@ -204,9 +252,12 @@ describe('hostile input: properties', () => {
   it('every record route that reads a body: never a 500, and every refused body is quarantined', async () => {
     const recordBody = fc.oneof(
       json,
-      fc.tuple(anyString, json, fc.option(fc.constant(',"accountId":"acc_missing"'), { nil: '' })).map(
-        ([name, attr, ref]) => `{"name":${JSON.stringify(name)},"firstName":"F","subject":"S","sku":"K","attributes":{"k":${attr}}${ref}}`,
-      ),
+      fc
+        .tuple(anyString, json, fc.option(fc.constant(',"accountId":"acc_missing"'), { nil: '' }))
+        .map(
+          ([name, attr, ref]) =>
+            `{"name":${JSON.stringify(name)},"firstName":"F","subject":"S","sku":"K","attributes":{"k":${attr}}${ref}}`,
+        ),
       fc.tuple(json, fc.nat()).map(([s, at]) => withNulByte(s, at)),
     );
     const kinds = fc.constantFrom(...RECORD_KINDS);

@@ -2,7 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { generatePeople, NICKNAMES } from '../src/sense/identity/index.ts';
 import type { PersonField, PersonRecord } from '../src/sense/identity/types.ts';
 
-const FIELDS: PersonField[] = ['givenName', 'surname', 'dateOfBirth', 'streetNumber', 'address1', 'address2', 'suburb', 'postcode', 'state', 'email', 'phone', 'nationalId'];
+const FIELDS: PersonField[] = [
+  'givenName',
+  'surname',
+  'dateOfBirth',
+  'streetNumber',
+  'address1',
+  'address2',
+  'suburb',
+  'postcode',
+  'state',
+  'email',
+  'phone',
+  'nationalId',
+];
 const ID = /^rec-(\d+)-(org|dup-(\d+))$/;
 const STATES = new Set(['nsw', 'vic', 'qld', 'wa', 'sa', 'tas', 'act', 'nt']);
 
@@ -18,7 +31,9 @@ function pairs(records: PersonRecord[]): [PersonRecord, PersonRecord][] {
 }
 
 function validDate(s: string): boolean {
-  const y = Number(s.slice(0, 4)), m = Number(s.slice(4, 6)), d = Number(s.slice(6, 8));
+  const y = Number(s.slice(0, 4)),
+    m = Number(s.slice(4, 6)),
+    d = Number(s.slice(6, 8));
   const date = new Date(Date.UTC(y, m - 1, d));
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
@@ -48,12 +63,19 @@ describe('synthetic people', () => {
   });
 
   it('makes about duplicateShare of the records duplicates, each person having at most maxDuplicatesPerPerson', () => {
-    for (const [share, max] of [[0.3, 3], [0.1, 3], [0.5, 2], [0.2, 1], [0, 3]] as const) {
+    for (const [share, max] of [
+      [0.3, 3],
+      [0.1, 3],
+      [0.5, 2],
+      [0.2, 1],
+      [0, 3],
+    ] as const) {
       const out = generatePeople({ records: 10_000, seed: 3, duplicateShare: share, maxDuplicatesPerPerson: max });
       const dups = out.records.filter((r) => r.id.includes('-dup-')).length;
       expect(Math.abs(dups / 10_000 - share), `share ${share}`).toBeLessThan(0.01);
       const perPerson = new Map<string, number>();
-      for (const r of out.records) if (r.id.includes('-dup-')) perPerson.set(out.entityOf.get(r.id)!, (perPerson.get(out.entityOf.get(r.id)!) ?? 0) + 1);
+      for (const r of out.records)
+        if (r.id.includes('-dup-')) perPerson.set(out.entityOf.get(r.id)!, (perPerson.get(out.entityOf.get(r.id)!) ?? 0) + 1);
       expect(Math.max(0, ...perPerson.values())).toBeLessThanOrEqual(max);
     }
     // Most duplicated people have one duplicate, fewer have two, fewer still three.
@@ -89,7 +111,10 @@ describe('synthetic people', () => {
     expect(entityOf.size).toBe(records.length);
     for (const [entity, kinds] of groups) {
       // one original, and duplicates numbered 0, 1, … without gaps
-      const dups = kinds.filter((k) => k !== 'org').map((k) => Number(k.slice(4))).sort((a, b) => a - b);
+      const dups = kinds
+        .filter((k) => k !== 'org')
+        .map((k) => Number(k.slice(4)))
+        .sort((a, b) => a - b);
       if (kinds.length - dups.length !== 1 || dups.some((k, i) => k !== i)) bad.push(`${entity}: ${kinds.join(' ')}`);
     }
     expect(bad).toEqual([]);
@@ -106,7 +131,12 @@ describe('synthetic people', () => {
   it('keeps every value lowercase and normalized', () => {
     const text = /^[a-z0-9'-]+( [a-z0-9'-]+)*$/;
     const formats: Record<PersonField, RegExp> = {
-      givenName: text, surname: text, address1: text, address2: text, suburb: text, state: text,
+      givenName: text,
+      surname: text,
+      address1: text,
+      address2: text,
+      suburb: text,
+      state: text,
       dateOfBirth: /^\d{8}$/,
       streetNumber: /^[1-9]\d*$/,
       postcode: /^\d{4}$/,
@@ -120,7 +150,11 @@ describe('synthetic people', () => {
     for (const r of records) {
       for (const [field, value] of Object.entries(r.fields) as [PersonField, unknown][]) {
         values++;
-        const ok = FIELDS.includes(field) && typeof value === 'string' && formats[field].test(value) && value === value.trim().toLowerCase().replace(/\s+/g, ' ');
+        const ok =
+          FIELDS.includes(field) &&
+          typeof value === 'string' &&
+          formats[field].test(value) &&
+          value === value.trim().toLowerCase().replace(/\s+/g, ' ');
         if (!ok) bad.push(`${r.id} ${field}=${JSON.stringify(value)}`);
       }
     }
@@ -142,7 +176,8 @@ describe('synthetic people', () => {
     expect(originals).toHaveLength(14_000);
     const bad: string[] = [];
     for (const { id, fields } of originals) {
-      for (const f of ['givenName', 'surname', 'dateOfBirth', 'address1', 'suburb', 'postcode', 'state', 'nationalId'] as const) if (fields[f] === undefined) bad.push(`${id} has no ${f}`);
+      for (const f of ['givenName', 'surname', 'dateOfBirth', 'address1', 'suburb', 'postcode', 'state', 'nationalId'] as const)
+        if (fields[f] === undefined) bad.push(`${id} has no ${f}`);
       const dob = fields.dateOfBirth ?? '';
       const year = Number(dob.slice(0, 4));
       if (!validDate(dob) || year < 1930 || year > 2005) bad.push(`${id} dateOfBirth=${dob}`);
@@ -155,7 +190,8 @@ describe('synthetic people', () => {
     expect(surnames.size).toBeGreaterThan(300);
     expect(Math.max(...surnames.values()) / originals.length).toBeLessThan(0.05);
     // The optional fields are mostly there.
-    for (const f of ['email', 'phone', 'streetNumber'] as const) expect(originals.filter((r) => r.fields[f]).length / originals.length, f).toBeGreaterThan(0.75);
+    for (const f of ['email', 'phone', 'streetNumber'] as const)
+      expect(originals.filter((r) => r.fields[f]).length / originals.length, f).toBeGreaterThan(0.75);
     // A suburb comes with the same state every time, and mostly with one postcode.
     const statesOf = new Map<string, Set<string>>();
     const postcodesOf = new Map<string, Map<string, number>>();
@@ -187,7 +223,18 @@ describe('synthetic people', () => {
   });
 
   it('corrupts in the ways FEBRL does: typos, nicknames, missing values, swapped names, slipped dates, moves, digit changes', () => {
-    const seen = { typo: 0, nickname: 0, missing: 0, swap: 0, dayMonth: 0, dateDigit: 0, moved: 0, postcodeDigit: 0, nationalIdDigit: 0, streetNumber: 0 };
+    const seen = {
+      typo: 0,
+      nickname: 0,
+      missing: 0,
+      swap: 0,
+      dayMonth: 0,
+      dateDigit: 0,
+      moved: 0,
+      postcodeDigit: 0,
+      nationalIdDigit: 0,
+      streetNumber: 0,
+    };
     const oneDigit = (a: string, b: string) => a.length === b.length && [...a].filter((c, i) => c !== b[i]).length === 1;
     // A letter inserted, deleted or replaced, or two neighbours swapped.
     const oneSlip = (a: string, b: string) => {
@@ -203,7 +250,8 @@ describe('synthetic people', () => {
       if (o.givenName !== o.surname && d.givenName === o.surname && d.surname === o.givenName) seen.swap++;
       if (o.givenName && d.givenName && nicknameOf(o.givenName, d.givenName)) seen.nickname++;
       for (const f of ['givenName', 'surname', 'address1', 'suburb'] as const) {
-        const a = o[f], b = d[f];
+        const a = o[f],
+          b = d[f];
         if (a && b && a !== b && oneSlip(a, b)) seen.typo++;
       }
       if (o.dateOfBirth && d.dateOfBirth && o.dateOfBirth !== d.dateOfBirth) {

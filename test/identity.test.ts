@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  compareDates, febrlTruth, jaroWinkler, pairwiseScores, readPeopleCsv, resolvePeople, soundex, withinOneEdit, type PersonRecord,
+  compareDates,
+  febrlTruth,
+  jaroWinkler,
+  pairwiseScores,
+  readPeopleCsv,
+  resolvePeople,
+  soundex,
+  withinOneEdit,
+  type PersonRecord,
 } from '../src/sense/identity/index.ts';
 import { cliEnv, runAcs } from './cli-helpers.ts';
 
@@ -20,12 +28,31 @@ describe('comparators', () => {
   });
 
   it('one edit: a substitution, insertion, deletion or swap of neighbours, and no more', () => {
-    for (const [a, b] of [['4011', '4012'], ['4011', '401'], ['4011', '40111'], ['4011', '4101'], ['x', 'x']]) expect(withinOneEdit(a!, b!), `${a} ${b}`).toBe(true);
-    for (const [a, b] of [['4011', '4122'], ['4011', '40'], ['abcd', 'badc']]) expect(withinOneEdit(a!, b!), `${a} ${b}`).toBe(false);
+    for (const [a, b] of [
+      ['4011', '4012'],
+      ['4011', '401'],
+      ['4011', '40111'],
+      ['4011', '4101'],
+      ['x', 'x'],
+    ])
+      expect(withinOneEdit(a!, b!), `${a} ${b}`).toBe(true);
+    for (const [a, b] of [
+      ['4011', '4122'],
+      ['4011', '40'],
+      ['abcd', 'badc'],
+    ])
+      expect(withinOneEdit(a!, b!), `${a} ${b}`).toBe(false);
   });
 
   it('Soundex codes names by sound (the standard examples: Robert, Rupert, Rubin, Ashcraft, Tymczak, Pfister)', () => {
-    expect(['robert', 'rupert', 'rubin', 'ashcraft', 'tymczak', 'pfister'].map(soundex)).toEqual(['R163', 'R163', 'R150', 'A261', 'T522', 'P236']);
+    expect(['robert', 'rupert', 'rubin', 'ashcraft', 'tymczak', 'pfister'].map(soundex)).toEqual([
+      'R163',
+      'R163',
+      'R150',
+      'A261',
+      'T522',
+      'P236',
+    ]);
   });
 
   it('dates: exact, day and month swapped or one digit slipped, same year and month, different', () => {
@@ -40,7 +67,11 @@ describe('comparators', () => {
 
 describe('Fellegi–Sunter resolution on FEBRL, one configuration, no labels', () => {
   // Targets from the issue; the truth comes from FEBRL's record ids, which the resolver never sees.
-  for (const [name, target] of [['dataset1', 0.99], ['dataset2', 0.97], ['dataset3', 0.95]] as const) {
+  for (const [name, target] of [
+    ['dataset1', 0.99],
+    ['dataset2', 0.97],
+    ['dataset3', 0.95],
+  ] as const) {
     it(`${name}: pairwise F1 ≥ ${target}`, () => {
       const { records } = readPeopleCsv(FEBRL(name));
       const result = resolvePeople(records);
@@ -63,7 +94,10 @@ describe('Fellegi–Sunter resolution on FEBRL, one configuration, no labels', (
     expect(scores.f1).toBeGreaterThanOrEqual(0.99);
     // No cluster holds two records of the same file.
     const perEntity = new Map<string, number[]>();
-    for (const r of two) (perEntity.get(result.entityOf.get(r.id)!) ?? perEntity.set(result.entityOf.get(r.id)!, [0, 0]).get(result.entityOf.get(r.id)!)!)[r.source]!++;
+    for (const r of two)
+      (perEntity.get(result.entityOf.get(r.id)!) ?? perEntity.set(result.entityOf.get(r.id)!, [0, 0]).get(result.entityOf.get(r.id)!)!)[
+        r.source
+      ]!++;
     for (const [a, b] of perEntity.values()) expect(Math.max(a!, b!)).toBeLessThanOrEqual(1);
   });
 
@@ -95,10 +129,18 @@ describe('Fellegi–Sunter resolution on FEBRL, one configuration, no labels', (
     }
     expect(later.length).toBeGreaterThan(500);
     expect(right / later.length).toBeGreaterThanOrEqual(0.95);
-    const stranger = fitted.index.resolve({ id: 'new-1', source: 0, fields: { givenName: 'zebedee', surname: 'quattlebaum', dateOfBirth: '19770707', postcode: '9999' } });
+    const stranger = fitted.index.resolve({
+      id: 'new-1',
+      source: 0,
+      fields: { givenName: 'zebedee', surname: 'quattlebaum', dateOfBirth: '19770707', postcode: '9999' },
+    });
     expect(stranger).toMatchObject({ isNew: true, entityId: 'new-1' });
     // Once added, the next record of that person finds it.
-    const again = fitted.index.resolve({ id: 'new-2', source: 0, fields: { givenName: 'zebedee', surname: 'quattlebaum', dateOfBirth: '19770707', postcode: '9999' } });
+    const again = fitted.index.resolve({
+      id: 'new-2',
+      source: 0,
+      fields: { givenName: 'zebedee', surname: 'quattlebaum', dateOfBirth: '19770707', postcode: '9999' },
+    });
     expect(again).toMatchObject({ isNew: false, entityId: 'new-1' });
   });
 
@@ -121,7 +163,14 @@ describe('acs identity resolve', () => {
     const run = await runAcs(['identity', 'resolve', FEBRL('dataset1'), '--out', out, '--json'], env.env);
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout);
-    expect(summary.files[0].columns).toMatchObject({ given_name: 'givenName', surname: 'surname', date_of_birth: 'dateOfBirth', postcode: 'postcode', soc_sec_id: 'nationalId', suburb: 'suburb' });
+    expect(summary.files[0].columns).toMatchObject({
+      given_name: 'givenName',
+      surname: 'surname',
+      date_of_birth: 'dateOfBirth',
+      postcode: 'postcode',
+      soc_sec_id: 'nationalId',
+      suburb: 'suburb',
+    });
     expect(summary.files[0].idColumn).toBe('rec_id');
     expect(summary.pairwise.f1).toBeGreaterThanOrEqual(0.99);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
@@ -136,8 +185,34 @@ describe('acs identity resolve', () => {
     const env = await cliEnv();
     const dir = mkdtempSync(join(tmpdir(), 'acs-people-'));
     const file = join(dir, 'people.csv');
-    writeFileSync(file, ['person,Vorname,Nachname,Geburtstag,who', '1,anna,schmidt,1980-04-03,a', '2,ana,schmidt,1980-04-03,a', '3,paul,meyer,1975-12-01,b'].join('\n'));
-    const run = await runAcs(['identity', 'resolve', file, '--id-column', 'person', '--map', 'Vorname=givenName,Nachname=surname', '--map', 'Geburtstag=dateOfBirth', '--truth', 'who', '--out', join(dir, 'c.csv'), '--json'], env.env);
+    writeFileSync(
+      file,
+      [
+        'person,Vorname,Nachname,Geburtstag,who',
+        '1,anna,schmidt,1980-04-03,a',
+        '2,ana,schmidt,1980-04-03,a',
+        '3,paul,meyer,1975-12-01,b',
+      ].join('\n'),
+    );
+    const run = await runAcs(
+      [
+        'identity',
+        'resolve',
+        file,
+        '--id-column',
+        'person',
+        '--map',
+        'Vorname=givenName,Nachname=surname',
+        '--map',
+        'Geburtstag=dateOfBirth',
+        '--truth',
+        'who',
+        '--out',
+        join(dir, 'c.csv'),
+        '--json',
+      ],
+      env.env,
+    );
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout);
     expect(summary.pairwise).toMatchObject({ truePairs: 1, truthFrom: 'column who' });

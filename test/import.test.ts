@@ -37,14 +37,22 @@ async function count(sql: string, params: unknown[] = []): Promise<number> {
 }
 
 const readCsv = async (path: string) => parse(await readFile(path), { columns: true }) as Record<string, string>[];
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 async function telcoRows(): Promise<Record<string, string>[]> {
   return readCsv(TELCO);
 }
 
 /** The Telco header and rows as CSV lines, with a customerID column in front. */
-function withCustomerIds(rows: Record<string, string>[], id: (i: number) => string, edit: (r: Record<string, string>) => Record<string, string> = (r) => r): string[] {
+function withCustomerIds(
+  rows: Record<string, string>[],
+  id: (i: number) => string,
+  edit: (r: Record<string, string>) => Record<string, string> = (r) => r,
+): string[] {
   const header = Object.keys(rows[0]!);
   const quote = (v: string) => (/[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   return [['customerID', ...header].join(','), ...rows.map((r, i) => [id(i), ...header.map((h) => quote(edit(r)[h]!))].join(','))];
@@ -57,14 +65,29 @@ describe('telco customers import', () => {
     expect(summary).not.toBeNull();
     const s = summary!;
     console.log(`telco import on ${db.kind}: ${s.total} rows in ${s.ms} ms, ${Math.round((s.total / s.ms) * 1000)} rows/s`);
-    expect(s).toMatchObject({ entity: 'customers', total: 7043, imported: 7043, updated: 0, rejected: 0, rejectedFile: null, ignoredColumns: [] });
-    expect(s.mapping).toMatchObject({ tenure: 'tenureMonths', monthly_charges: 'monthlyAmount', total_charges: 'totalBilled', senior_citizen: 'seniorCitizen' });
+    expect(s).toMatchObject({
+      entity: 'customers',
+      total: 7043,
+      imported: 7043,
+      updated: 0,
+      rejected: 0,
+      rejectedFile: null,
+      ignoredColumns: [],
+    });
+    expect(s.mapping).toMatchObject({
+      tenure: 'tenureMonths',
+      monthly_charges: 'monthlyAmount',
+      total_charges: 'totalBilled',
+      senior_citizen: 'seniorCitizen',
+    });
     expect(progress.at(-1)).toEqual([7043, 7043]);
 
     expect(await count('SELECT count(*) AS n FROM accounts')).toBe(7043);
     expect(await count('SELECT count(*) AS n FROM subscriptions')).toBe(7043);
     expect(await count(`SELECT count(*) AS n FROM identities WHERE kind = 'customer_id'`)).toBe(7043);
-    expect(await count(`SELECT count(*) AS n FROM accounts a JOIN identities i ON i.account_id = a.id AND i.value = a.customer_id`)).toBe(7043);
+    expect(await count(`SELECT count(*) AS n FROM accounts a JOIN identities i ON i.account_id = a.id AND i.value = a.customer_id`)).toBe(
+      7043,
+    );
     expect(await count(`SELECT count(*) AS n FROM ledger WHERE type = 'record.created' AND subject_type = 'accounts'`)).toBe(7043);
     expect(await count(`SELECT count(*) AS n FROM ledger WHERE type = 'record.created' AND subject_type = 'subscriptions'`)).toBe(7043);
     expect(await count(`SELECT count(DISTINCT subject_id) AS n FROM ledger`)).toBe(14086);
@@ -74,7 +97,9 @@ describe('telco customers import', () => {
     const churned = rows.filter((r) => r.churn === 'Yes').length;
     expect(await count(`SELECT count(*) AS n FROM accounts WHERE attributes->>'churned' = 'true'`)).toBe(churned);
     expect(await count(`SELECT count(*) AS n FROM subscriptions WHERE status = 'cancelled'`)).toBe(churned);
-    expect(await count(`SELECT count(*) AS n FROM subscriptions WHERE total_billed IS NULL`)).toBe(rows.filter((r) => r.total_charges === 'NA').length);
+    expect(await count(`SELECT count(*) AS n FROM subscriptions WHERE total_billed IS NULL`)).toBe(
+      rows.filter((r) => r.total_charges === 'NA').length,
+    );
   });
 
   it('maps the first row into an account and its subscription', async () => {
@@ -85,13 +110,27 @@ describe('telco customers import', () => {
     // "No",1,0,1,0,1,0,"No phone service","DSL","No","Yes","No","No","No","No","Month-to-month",1,"Electronic check",29.85,29.85
     expect(first!.name).toBe(`Customer ${first!.customer_id as string}`);
     expect(first!.customer_id).toMatch(/^CUST-\d{6}$/);
-    expect(first).toMatchObject({ kind: 'person', status: 'active', contract: 'month-to-month', payment_method: 'Electronic check', paperless_billing: true, tenure_months: 1 });
+    expect(first).toMatchObject({
+      kind: 'person',
+      status: 'active',
+      contract: 'month-to-month',
+      payment_method: 'Electronic check',
+      paperless_billing: true,
+      tenure_months: 1,
+    });
     expect(first!.attributes).toEqual({ gender: 'female', seniorCitizen: false, partner: true, dependents: false, churned: false });
     expect(first!.monthly_amount).toBe(29.85);
     expect(first!.total_billed).toBe(29.85);
     expect(first!.services).toEqual({
-      phoneService: false, multipleLines: false, internetService: 'DSL', onlineSecurity: false, onlineBackup: true,
-      deviceProtection: false, techSupport: false, streamingTv: false, streamingMovies: false,
+      phoneService: false,
+      multipleLines: false,
+      internetService: 'DSL',
+      onlineSecurity: false,
+      onlineBackup: true,
+      deviceProtection: false,
+      techSupport: false,
+      streamingTv: false,
+      streamingMovies: false,
     });
   });
 
@@ -112,7 +151,9 @@ describe('telco customers import', () => {
     expect(again).toMatchObject({ total: 40, imported: 0, updated: 40, rejected: 0 });
 
     expect(await count(`SELECT count(*) AS n FROM accounts WHERE customer_id LIKE 'T-%'`)).toBe(40);
-    expect(await count(`SELECT count(*) AS n FROM subscriptions s JOIN accounts a ON a.id = s.account_id WHERE a.customer_id LIKE 'T-%'`)).toBe(40);
+    expect(
+      await count(`SELECT count(*) AS n FROM subscriptions s JOIN accounts a ON a.id = s.account_id WHERE a.customer_id LIKE 'T-%'`),
+    ).toBe(40);
     expect(await count(`SELECT count(*) AS n FROM identities WHERE value LIKE 'T-%'`)).toBe(40);
     const [t0] = await db.query<Record<string, unknown>>(
       `SELECT a.name, a.version, a.attributes->>'churned' AS churned, s.monthly_amount, s.status, s.version AS sub_version
@@ -125,17 +166,29 @@ describe('telco customers import', () => {
 
   it('lets a later row in the same file update an earlier one', async () => {
     const rows = (await telcoRows()).slice(0, 3);
-    const file = await csvFile('dupes.csv', withCustomerIds(rows, (i) => (i === 2 ? 'D-1' : `D-${i}`)));
+    const file = await csvFile(
+      'dupes.csv',
+      withCustomerIds(rows, (i) => (i === 2 ? 'D-1' : `D-${i}`)),
+    );
     const summary = await importCsv(db, 'customers', file, { actor: 'tester' });
     expect(summary).toMatchObject({ total: 3, imported: 2, updated: 1, rejected: 0 });
     expect(await count(`SELECT count(*) AS n FROM accounts WHERE customer_id LIKE 'D-%'`)).toBe(2);
-    const [d1] = await db.query<{ tenure_months: number }>(`SELECT s.tenure_months FROM subscriptions s JOIN accounts a ON a.id = s.account_id WHERE a.customer_id = 'D-1'`);
+    const [d1] = await db.query<{ tenure_months: number }>(
+      `SELECT s.tenure_months FROM subscriptions s JOIN accounts a ON a.id = s.account_id WHERE a.customer_id = 'D-1'`,
+    );
     expect(d1!.tenure_months).toBe(Number(rows[2]!.tenure));
   });
 
   it('rejects a row whose required money column is not a number', async () => {
     const rows = (await telcoRows()).slice(0, 2);
-    const file = await csvFile('bad-telco.csv', withCustomerIds(rows, (i) => `B-${i}`, (r) => (r === rows[1] ? { ...r, monthly_charges: 'lots' } : r)));
+    const file = await csvFile(
+      'bad-telco.csv',
+      withCustomerIds(
+        rows,
+        (i) => `B-${i}`,
+        (r) => (r === rows[1] ? { ...r, monthly_charges: 'lots' } : r),
+      ),
+    );
     const summary = await importCsv(db, 'customers', file, { actor: 'tester' });
     expect(summary).toMatchObject({ imported: 1, rejected: 1 });
     const [rejected] = await readCsv(summary.rejectedFile!);
@@ -146,11 +199,23 @@ describe('telco customers import', () => {
 
 describe('record imports', () => {
   it('recognises header spellings and keeps unknown columns in attributes', async () => {
-    const file = await csvFile('contacts.csv', ['First Name,last_name,E-mail,Phone Number,Zip', 'Ada,Lovelace,ada@example.com,+44 20 7946 0000,N1 9GU', 'Alan,Turing,alan@example.com,,']);
+    const file = await csvFile('contacts.csv', [
+      'First Name,last_name,E-mail,Phone Number,Zip',
+      'Ada,Lovelace,ada@example.com,+44 20 7946 0000,N1 9GU',
+      'Alan,Turing,alan@example.com,,',
+    ]);
     const summary = await importCsv(db, 'contacts', file, { actor: 'tester' });
     expect(summary).toMatchObject({ total: 2, imported: 2, rejected: 0, ignoredColumns: [] });
-    expect(summary.mapping).toEqual({ 'First Name': 'firstName', last_name: 'lastName', 'E-mail': 'email', 'Phone Number': 'phone', Zip: 'attributes.Zip' });
-    const rows = await db.query<Record<string, unknown>>(`SELECT first_name, last_name, email, phone, attributes FROM contacts WHERE email LIKE '%@example.com' ORDER BY email`);
+    expect(summary.mapping).toEqual({
+      'First Name': 'firstName',
+      last_name: 'lastName',
+      'E-mail': 'email',
+      'Phone Number': 'phone',
+      Zip: 'attributes.Zip',
+    });
+    const rows = await db.query<Record<string, unknown>>(
+      `SELECT first_name, last_name, email, phone, attributes FROM contacts WHERE email LIKE '%@example.com' ORDER BY email`,
+    );
     expect(rows).toEqual([
       { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com', phone: '+44 20 7946 0000', attributes: { Zip: 'N1 9GU' } },
       { first_name: 'Alan', last_name: 'Turing', email: 'alan@example.com', phone: null, attributes: {} },
@@ -158,7 +223,11 @@ describe('record imports', () => {
     // The ledger names records and fields, never the values.
     expect(await count(`SELECT count(*) AS n FROM ledger WHERE body LIKE '%example.com%' OR body LIKE '%Lovelace%'`)).toBe(0);
     const [event] = await db.query<{ body: string }>(`SELECT body FROM ledger WHERE subject_type = 'contacts' ORDER BY seq LIMIT 1`);
-    expect(JSON.parse(event!.body).data).toEqual({ fields: ['attributes', 'email', 'firstName', 'lastName', 'phone'], version: 1, via: 'import' });
+    expect(JSON.parse(event!.body).data).toEqual({
+      fields: ['attributes', 'email', 'firstName', 'lastName', 'phone'],
+      version: 1,
+      via: 'import',
+    });
 
     const again = await csvFile('contacts-again.csv', ['email_address,given_name,title', 'ADA@example.com,Augusta,Countess']);
     const update = await importCsv(db, 'contacts', again, { actor: 'tester' });
@@ -169,26 +238,38 @@ describe('record imports', () => {
   });
 
   it('recognises lead and account aliases', async () => {
-    const leads = await csvFile('leads.csv', ['fname,Surname,Email Address,Organization,Mobile,Status', 'Grace,Hopper,grace@navy.example,US Navy,555-0100,Qualified']);
+    const leads = await csvFile('leads.csv', [
+      'fname,Surname,Email Address,Organization,Mobile,Status',
+      'Grace,Hopper,grace@navy.example,US Navy,555-0100,Qualified',
+    ]);
     const summary = await importCsv(db, 'leads', leads, { actor: 'tester' });
     expect(summary).toMatchObject({ imported: 1, rejected: 0 });
     expect(await db.query(`SELECT first_name, last_name, company, phone, status FROM leads WHERE email = 'grace@navy.example'`)).toEqual([
       { first_name: 'Grace', last_name: 'Hopper', company: 'US Navy', phone: '555-0100', status: 'qualified' },
     ]);
-    expect(await count(`SELECT count(*) AS n FROM identities i JOIN leads l ON l.id = i.lead_id WHERE l.email = 'grace@navy.example'`)).toBe(2);
+    expect(
+      await count(`SELECT count(*) AS n FROM identities i JOIN leads l ON l.id = i.lead_id WHERE l.email = 'grace@navy.example'`),
+    ).toBe(2);
 
     const accounts = await csvFile('accounts.csv', ['Account Name,Customer Number,Industry', 'Acme Corp,ACME-1,Manufacturing']);
     expect(await importCsv(db, 'accounts', accounts, { actor: 'tester' })).toMatchObject({ imported: 1, rejected: 0 });
-    expect(await db.query(`SELECT name, industry FROM accounts WHERE customer_id = 'ACME-1'`)).toEqual([{ name: 'Acme Corp', industry: 'Manufacturing' }]);
+    expect(await db.query(`SELECT name, industry FROM accounts WHERE customer_id = 'ACME-1'`)).toEqual([
+      { name: 'Acme Corp', industry: 'Manufacturing' },
+    ]);
     expect(await count(`SELECT count(*) AS n FROM identities WHERE kind = 'customer_id' AND value = 'ACME-1'`)).toBe(1);
   });
 
   it('applies --map overrides, and names an unknown target field in the error', async () => {
     const file = await csvFile('mapped.csv', ['Vorname,Kontakt,Phone', 'Emmy,emmy@example.org,X-77']);
-    const summary = await importCsv(db, 'contacts', file, { actor: 'tester', map: { Vorname: 'firstName', Kontakt: 'email', Phone: 'externalId' } });
+    const summary = await importCsv(db, 'contacts', file, {
+      actor: 'tester',
+      map: { Vorname: 'firstName', Kontakt: 'email', Phone: 'externalId' },
+    });
     expect(summary).toMatchObject({ imported: 1, rejected: 0 });
     expect(summary.mapping).toEqual({ Vorname: 'firstName', Kontakt: 'email', Phone: 'externalId' });
-    expect(await db.query(`SELECT first_name, phone, external_id FROM contacts WHERE email = 'emmy@example.org'`)).toEqual([{ first_name: 'Emmy', phone: null, external_id: 'X-77' }]);
+    expect(await db.query(`SELECT first_name, phone, external_id FROM contacts WHERE email = 'emmy@example.org'`)).toEqual([
+      { first_name: 'Emmy', phone: null, external_id: 'X-77' },
+    ]);
 
     const failure = await importCsv(db, 'contacts', file, { actor: 'tester', map: { Vorname: 'nickname' } }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(AppError);
@@ -210,7 +291,14 @@ describe('record imports', () => {
       `${account!.id},Another good one,,99,`,
     ]);
     const summary = await importCsv(db, 'opportunities', file, { actor: 'tester' });
-    expect(summary).toMatchObject({ total: 5, imported: 2, updated: 0, rejected: 3, ignoredColumns: ['Notes'], rejectedFile: join(dir, 'opps.rejected.csv') });
+    expect(summary).toMatchObject({
+      total: 5,
+      imported: 2,
+      updated: 0,
+      rejected: 3,
+      ignoredColumns: ['Notes'],
+      rejectedFile: join(dir, 'opps.rejected.csv'),
+    });
     expect(await db.query(`SELECT name, stage, amount::text AS amount FROM opportunities ORDER BY id`)).toEqual([
       { name: 'Good deal', stage: 'closed_won', amount: '1200.50' },
       { name: 'Another good one', stage: 'prospecting', amount: '99.00' },
@@ -226,14 +314,24 @@ describe('record imports', () => {
 
   it('rejects invalid emails and missing accounts for contacts, and clears a stale rejected file', async () => {
     const [account] = await db.query<{ id: string }>(`SELECT id FROM accounts WHERE customer_id = 'ACME-1'`);
-    const lines = ['account_id,first_name,email', `${account!.id},Good,good@acme.example`, `${account!.id},Bad,not-an-email`, 'acc_nowhere,Lost,lost@acme.example'];
+    const lines = [
+      'account_id,first_name,email',
+      `${account!.id},Good,good@acme.example`,
+      `${account!.id},Bad,not-an-email`,
+      'acc_nowhere,Lost,lost@acme.example',
+    ];
     const path = await csvFile('acme.csv', lines);
     const summary = await importCsv(db, 'contacts', path, { actor: 'tester', batchSize: 10 });
     expect(summary).toMatchObject({ imported: 1, rejected: 2 });
     const rejected = await readCsv(summary.rejectedFile!);
-    expect(rejected.map((r) => [r.first_name, r._reason?.split(':')[0]])).toEqual([['Bad', 'email'], ['Lost', 'account_id']]);
+    expect(rejected.map((r) => [r.first_name, r._reason?.split(':')[0]])).toEqual([
+      ['Bad', 'email'],
+      ['Lost', 'account_id'],
+    ]);
     expect(await count(`SELECT count(*) AS n FROM contacts WHERE email LIKE '%@acme.example'`)).toBe(1);
-    expect(await count(`SELECT count(*) AS n FROM identities WHERE value = 'good@acme.example' AND account_id = $1`, [account!.id])).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM identities WHERE value = 'good@acme.example' AND account_id = $1`, [account!.id])).toBe(
+      1,
+    );
 
     await csvFile('acme.csv', lines.slice(0, 2));
     const clean = await importCsv(db, 'contacts', path, { actor: 'tester' });
@@ -245,9 +343,17 @@ describe('record imports', () => {
     const rows = Array.from({ length: 7 }, (_, i) => `Prod ${i},SKU-${i},${i * 10}`);
     const file = await csvFile('products.csv', ['Product Name,Product Code,Unit Price', ...rows]);
     const calls: [number, number][] = [];
-    const summary = await importCsv(db, 'products', file, { actor: 'tester', batchSize: 3, onProgress: (done, total) => calls.push([done, total]) });
+    const summary = await importCsv(db, 'products', file, {
+      actor: 'tester',
+      batchSize: 3,
+      onProgress: (done, total) => calls.push([done, total]),
+    });
     expect(summary).toMatchObject({ total: 7, imported: 7 });
-    expect(calls).toEqual([[3, 7], [6, 7], [7, 7]]);
+    expect(calls).toEqual([
+      [3, 7],
+      [6, 7],
+      [7, 7],
+    ]);
     expect(await count(`SELECT count(*) AS n FROM products WHERE sku LIKE 'SKU-%'`)).toBe(7);
   });
 });

@@ -19,7 +19,17 @@ const MEASURES: Record<string, { outcome: string; better: 'lower' | 'higher' }> 
   'service-recovery': { outcome: 'complaint', better: 'lower' },
   'lead-nurturing': { outcome: 'converted', better: 'higher' },
 };
-const SIGNAL_TYPES = ['usage', 'payment_failed', 'billing_dispute', 'support_ticket', 'nps', 'web_visit', 'email_engagement', 'lead_form', 'outcome'];
+const SIGNAL_TYPES = [
+  'usage',
+  'payment_failed',
+  'billing_dispute',
+  'support_ticket',
+  'nps',
+  'web_visit',
+  'email_engagement',
+  'lead_form',
+  'outcome',
+];
 
 const midnight = (ms: number) => Math.floor(ms / DAY) * DAY;
 const dayOf = (t: Date | string | number) => new Date(t).toISOString().slice(0, 10);
@@ -36,10 +46,15 @@ function pick(prefix: string, held: boolean, n: number, fraction: number, key: (
 function percentile(sorted: number[], p: number): number {
   const rank = p * (sorted.length - 1);
   const lo = Math.floor(rank);
-  return sorted[lo]! + (rank - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)]! - sorted[lo]!));
+  return sorted[lo]! + (rank - lo) * (sorted[Math.min(lo + 1, sorted.length - 1)]! - sorted[lo]!);
 }
 
-const group = (customers: number, events: number) => ({ customers, events, rate: customers ? events / customers : 0, ci95: wilsonInterval(events, customers) });
+const group = (customers: number, events: number) => ({
+  customers,
+  events,
+  rate: customers ? events / customers : 0,
+  ci95: wilsonInterval(events, customers),
+});
 type Counts = [customers: number, events: number];
 type ActionCounts = { action: string; treated: Counts; holdout: Counts };
 /** One comparison: both groups, the difference with its interval, and its power (the statistics are unit-tested in uplift.test.ts). */
@@ -50,9 +65,17 @@ function comparison(treated: Counts, holdout: Counts) {
   return { treated: group(...treated), holdout: group(...holdout), difference: r.difference, ci95: r.ci95, power: powerReport(t, h) };
 }
 /** The uplift object: final counts, per action, and per day of the range the cumulative counts at that day's end. */
-function expectedUplift(agentId: string, treated: Counts, holdout: Counts, series: { day: string; treated: Counts; holdout: Counts }[], byAction: ActionCounts[]) {
+function expectedUplift(
+  agentId: string,
+  treated: Counts,
+  holdout: Counts,
+  series: { day: string; treated: Counts; holdout: Counts }[],
+  byAction: ActionCounts[],
+) {
   return {
-    agentId, ...MEASURES[agentId]!, ...comparison(treated, holdout),
+    agentId,
+    ...MEASURES[agentId]!,
+    ...comparison(treated, holdout),
     byAction: byAction.map((a) => ({ action: a.action, ...comparison(a.treated, a.holdout) })),
     series: series.map((p) => ({ day: p.day, treated: group(...p.treated), holdout: group(...p.holdout) })),
   };
@@ -68,7 +91,10 @@ describe('KPIs and agent stats from known inputs', () => {
   const ACTIONS = {
     retention: [{ action: 'offer_credit', treated: [4, 1], holdout: [1, 1] }],
     'service-recovery': [{ action: 'create_case', treated: [2, 1], holdout: [1, 1] }],
-    'lead-nurturing': [{ action: 'send_message', treated: [1, 1], holdout: [1, 0] }, { action: 'update_record', treated: [1, 0], holdout: [0, 0] }],
+    'lead-nurturing': [
+      { action: 'send_message', treated: [1, 1], holdout: [1, 0] },
+      { action: 'update_record', treated: [1, 0], holdout: [0, 0] },
+    ],
   } satisfies Record<string, ActionCounts[]>;
   // The server clock: 01:00 UTC today, moved forward as reviewers work, so everything falls on today.
   const c0 = midnight(Date.now()) + HOUR;
@@ -88,9 +114,22 @@ describe('KPIs and agent stats from known inputs', () => {
 
   async function customer(customerId: string) {
     const acc = await t.call('POST', '/api/v1/accounts', { body: { name: customerId, customerId, kind: 'person' } });
-    await t.call('POST', '/api/v1/subscriptions', { body: { accountId: acc.body.id, contract: 'month-to-month', monthlyAmount: 80, tenureMonths: 3 } });
-    const contact = await t.call('POST', '/api/v1/contacts', { body: { accountId: acc.body.id, email: `${customerId.toLowerCase()}@example.com` } });
-    await t.call('POST', '/api/v1/consents', { body: { contactId: contact.body.id, channel: 'email', purpose: 'service', status: 'granted', source: 'signup', capturedAt: new Date(c0 - 100 * DAY).toISOString() } });
+    await t.call('POST', '/api/v1/subscriptions', {
+      body: { accountId: acc.body.id, contract: 'month-to-month', monthlyAmount: 80, tenureMonths: 3 },
+    });
+    const contact = await t.call('POST', '/api/v1/contacts', {
+      body: { accountId: acc.body.id, email: `${customerId.toLowerCase()}@example.com` },
+    });
+    await t.call('POST', '/api/v1/consents', {
+      body: {
+        contactId: contact.body.id,
+        channel: 'email',
+        purpose: 'service',
+        status: 'granted',
+        source: 'signup',
+        capturedAt: new Date(c0 - 100 * DAY).toISOString(),
+      },
+    });
   }
   const signals = async (body: unknown[]) => {
     const res = await t.call('POST', '/api/v1/signals', { role: 'agent', body });
@@ -103,8 +142,13 @@ describe('KPIs and agent stats from known inputs', () => {
     t = await createTestApp({ loop: { holdoutFraction: 0.5 }, clock: { now: () => new Date(clockAt) } });
     // Retention: a low NPS from month-to-month customers. Four get a credit offer waiting for approval, one is held out.
     for (const id of [...R, RH!]) await customer(id);
-    await signals([...R, RH!].map((customerId) => ({ type: 'nps', occurredAt: at(c0 - HOUR), subject: { customerId }, data: { score: 2 } })));
-    const queue = (await t.call('GET', '/api/v1/approvals', { role: 'reviewer' })).body.data as { id: string; customer: { accountId: string } }[];
+    await signals(
+      [...R, RH!].map((customerId) => ({ type: 'nps', occurredAt: at(c0 - HOUR), subject: { customerId }, data: { score: 2 } })),
+    );
+    const queue = (await t.call('GET', '/api/v1/approvals', { role: 'reviewer' })).body.data as {
+      id: string;
+      customer: { accountId: string };
+    }[];
     const accounts = await t.db.query<{ id: string; customer_id: string }>('SELECT id, customer_id FROM accounts');
     for (const a of queue) approvalOf[accounts.find((x) => x.id === a.customer.accountId)!.customer_id] = a.id;
     expect(Object.keys(approvalOf).sort()).toEqual([...R].sort());
@@ -113,24 +157,50 @@ describe('KPIs and agent stats from known inputs', () => {
     clockAt = c0 + 2 * HOUR;
     expect((await t.call('POST', `/api/v1/approvals/${approvalOf[R[0]!]}/approve`, { role: 'reviewer' })).status).toBe(200);
     clockAt = c0 + 4 * HOUR;
-    const edited = await t.call('POST', `/api/v1/approvals/${approvalOf[R[1]!]}/approve`, { role: 'reviewer', body: { params: { amountCents: 1000, currency: 'USD', reason: 'smaller offer' } } });
+    const edited = await t.call('POST', `/api/v1/approvals/${approvalOf[R[1]!]}/approve`, {
+      role: 'reviewer',
+      body: { params: { amountCents: 1000, currency: 'USD', reason: 'smaller offer' } },
+    });
     expect(edited.status, edited.text).toBe(200);
     clockAt = c0 + 10 * HOUR;
-    expect((await t.call('POST', `/api/v1/approvals/${approvalOf[R[2]!]}/reject`, { role: 'reviewer', body: { reason: 'not this month' } })).status).toBe(204);
+    expect(
+      (await t.call('POST', `/api/v1/approvals/${approvalOf[R[2]!]}/reject`, { role: 'reviewer', body: { reason: 'not this month' } }))
+        .status,
+    ).toBe(204);
 
     // Service recovery (retention paused so it stays out): repeated trouble; two get a proactive case, one is held out.
     expect((await t.call('PATCH', '/api/v1/agents/retention', { body: { paused: true } })).status).toBe(200);
     for (const id of [...S, SH!]) await customer(id);
-    await signals([...S, SH!].flatMap((customerId) => [
-      ...[1, 2].map((h) => ({ type: 'payment_failed', occurredAt: at(clockAt - h * HOUR), subject: { customerId }, data: { amount: 80, currency: 'USD' } })),
-      ...[3, 4, 5].map((h) => ({ type: 'support_ticket', occurredAt: at(clockAt - h * HOUR), subject: { customerId }, data: { text: 'Broken again, terrible, I am furious and want to cancel.' } })),
-    ]));
+    await signals(
+      [...S, SH!].flatMap((customerId) => [
+        ...[1, 2].map((h) => ({
+          type: 'payment_failed',
+          occurredAt: at(clockAt - h * HOUR),
+          subject: { customerId },
+          data: { amount: 80, currency: 'USD' },
+        })),
+        ...[3, 4, 5].map((h) => ({
+          type: 'support_ticket',
+          occurredAt: at(clockAt - h * HOUR),
+          subject: { customerId },
+          data: { text: 'Broken again, terrible, I am furious and want to cancel.' },
+        })),
+      ]),
+    );
 
     // Lead nurturing: a lead who ticked the sales-email box gets the email; one who did not has it denied by policy
     // (the enrichment runs instead); one is held out.
     const form = (s: string, consent: boolean) => ({
-      type: 'lead_form', ...(consent ? { version: 2 } : {}), occurredAt: at(clockAt), subject: { email: emailOf(s) },
-      data: { firstName: 'Ann', email: emailOf(s), formId: 'demo', ...(consent ? { consents: [{ channel: 'email', purpose: 'sales' }] } : {}) },
+      type: 'lead_form',
+      ...(consent ? { version: 2 } : {}),
+      occurredAt: at(clockAt),
+      subject: { email: emailOf(s) },
+      data: {
+        firstName: 'Ann',
+        email: emailOf(s),
+        formId: 'demo',
+        ...(consent ? { consents: [{ channel: 'email', purpose: 'sales' }] } : {}),
+      },
     });
     await signals([form(L1!, true), form(L2!, false), form(LH!, true)]);
 
@@ -139,8 +209,11 @@ describe('KPIs and agent stats from known inputs', () => {
     const after = at(Math.max(Date.now(), clockAt) + 1000);
     const outcome = (subject: object, kind: string, occurredAt = after) => ({ type: 'outcome', occurredAt, subject, data: { kind } });
     await signals([
-      outcome({ customerId: R[0] }, 'churned'), outcome({ customerId: RH }, 'churned'),
-      outcome({ customerId: S[0] }, 'complaint'), outcome({ customerId: SH }, 'complaint'), outcome({ customerId: S[1] }, 'complaint', at(c0 - 2 * HOUR)),
+      outcome({ customerId: R[0] }, 'churned'),
+      outcome({ customerId: RH }, 'churned'),
+      outcome({ customerId: S[0] }, 'complaint'),
+      outcome({ customerId: SH }, 'complaint'),
+      outcome({ customerId: S[1] }, 'complaint', at(c0 - 2 * HOUR)),
       outcome({ email: emailOf(L1!) }, 'converted'),
     ]);
   });
@@ -160,17 +233,27 @@ describe('KPIs and agent stats from known inputs', () => {
     const suppressed = (await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM proposals WHERE status = 'suppressed'"))[0]!.n;
     expect(suppressed).toBeGreaterThanOrEqual(5);
     const zero = { execute: 0, approval: 0, deny: 0, heldOut: 0, suppressed: 0 };
-    expect(k.decisionsByOutcome).toEqual(k.days.map((day: string) => ({ day, ...(day === today ? { execute: 4, approval: 4, deny: 1, heldOut: 3, suppressed } : zero) })));
+    expect(k.decisionsByOutcome).toEqual(
+      k.days.map((day: string) => ({ day, ...(day === today ? { execute: 4, approval: 4, deny: 1, heldOut: 3, suppressed } : zero) })),
+    );
 
     const noSignals = Object.fromEntries(SIGNAL_TYPES.map((s) => [s, 0]));
     const todaysSignals = { ...noSignals, nps: 5, payment_failed: 6, support_ticket: 9, lead_form: 3, outcome: 6 };
-    expect(k.signalVolume).toEqual(k.days.map((day: string) => (day === today ? { day, total: 29, byType: todaysSignals } : { day, total: 0, byType: noSignals })));
+    expect(k.signalVolume).toEqual(
+      k.days.map((day: string) => (day === today ? { day, total: 29, byType: todaysSignals } : { day, total: 0, byType: noSignals })),
+    );
 
     // Latencies 2, 4 and 10 hours: median 4, 90th percentile 4 + 0.8 × 6 = 8.8. The expired and pending ones do not count.
-    expect(k.approvalLatency).toEqual(k.days.map((day: string) => (day === today ? { day, decided: 3, medianHours: 4, p90Hours: 8.8 } : { day, decided: 0, medianHours: null, p90Hours: null })));
+    expect(k.approvalLatency).toEqual(
+      k.days.map((day: string) =>
+        day === today ? { day, decided: 3, medianHours: 4, p90Hours: 8.8 } : { day, decided: 0, medianHours: null, p90Hours: null },
+      ),
+    );
     expect(k.approvalsPending).toBe(1);
 
-    expect(k.denialsByPolicy).toEqual([{ policyId: 'outreach-requires-consent', reason: 'outreach needs an effective consent for its channel and purpose', count: 1 }]);
+    expect(k.denialsByPolicy).toEqual([
+      { policyId: 'outreach-requires-consent', reason: 'outreach needs an effective consent for its channel and purpose', count: 1 },
+    ]);
 
     // Treated: retention 4 customers (1 churned), service recovery 2 (1 complaint after its case), lead nurturing
     // 2 leads (1 converted). Held out: 1 each, of whom the retention and service customers had the event.
@@ -186,7 +269,9 @@ describe('KPIs and agent stats from known inputs', () => {
   it('GET /api/v1/kpis: operational, business and AI-quality KPIs, each with its definition and unit', async () => {
     const m = (await t.call('GET', '/api/v1/kpis?days=7', { role: 'analyst' })).body.metrics;
     for (const section of ['operational', 'business', 'aiQuality'] as const) {
-      for (const [key, value] of Object.entries(m[section] as Record<string, { definition: string; unit: string; section: string; label: string }>)) {
+      for (const [key, value] of Object.entries(
+        m[section] as Record<string, { definition: string; unit: string; section: string; label: string }>,
+      )) {
         const def = KPI_DEFINITIONS[key as keyof typeof KPI_DEFINITIONS];
         expect(value, key).toMatchObject({ section, label: def.label, unit: def.unit, definition: def.definition });
         expect(def.definition.length, key).toBeGreaterThan(40);
@@ -196,11 +281,19 @@ describe('KPIs and agent stats from known inputs', () => {
     expect(executions).toBeGreaterThanOrEqual(6);
 
     // Nine ticket cases (normal, 72 h) and two proactive ones (high, 24 h) are open and none is past its deadline.
-    expect(m.operational.handleTime).toMatchObject({ value: null, reason: 'no case was closed in the range', detail: { closed: 0, meanHours: null, p90Hours: null } });
+    expect(m.operational.handleTime).toMatchObject({
+      value: null,
+      reason: 'no case was closed in the range',
+      detail: { closed: 0, meanHours: null, p90Hours: null },
+    });
     expect(m.operational.firstContactResolution).toMatchObject({ value: null, numerator: 0, denominator: 0 });
     expect(m.operational.slaCompliance).toMatchObject({
-      value: null, reason: 'no case opened in the range is closed or past its deadline yet',
-      detail: { slaHours: SLA_HOURS, byPriority: { high: { targetHours: 24, due: 0, met: 0 }, normal: { targetHours: 72, due: 0, met: 0 } } },
+      value: null,
+      reason: 'no case opened in the range is closed or past its deadline yet',
+      detail: {
+        slaHours: SLA_HOURS,
+        byPriority: { high: { targetHours: 24, due: 0, met: 0 }, normal: { targetHours: 72, due: 0, met: 0 } },
+      },
     });
     // Nine tickets, none resolved.
     expect(m.operational.deflection).toMatchObject({ value: 0, numerator: 0, denominator: 9, reason: null, detail: { resolved: 0 } });
@@ -216,10 +309,20 @@ describe('KPIs and agent stats from known inputs', () => {
     // Nine decisions, one denied; three approvals decided by a person after 2, 4 and 10 hours: one approved, one
     // approved with a smaller credit, one rejected. Nothing ran that failed.
     expect(m.aiQuality.policyViolationRate).toMatchObject({ value: 1 / 9, numerator: 1, denominator: 9 });
-    expect(m.aiQuality.overrideRate).toMatchObject({ value: 2 / 3, numerator: 2, denominator: 3, detail: { approved: 1, approvedWithEdits: 1, rejected: 1 } });
+    expect(m.aiQuality.overrideRate).toMatchObject({
+      value: 2 / 3,
+      numerator: 2,
+      denominator: 3,
+      detail: { approved: 1, approvedWithEdits: 1, rejected: 1 },
+    });
     expect(m.aiQuality.approvalLatency).toMatchObject({ value: 4, unit: 'hours', detail: { decided: 3, p90Hours: 8.8, expired: 0 } });
     expect(m.aiQuality.escalationPrecision).toMatchObject({ value: 2 / 3, numerator: 2, denominator: 3 });
-    expect(m.aiQuality.toolCallFailureRate).toMatchObject({ value: 0, numerator: 0, denominator: executions, detail: { compensated: 0, refused: 0, failedDelivery: 0 } });
+    expect(m.aiQuality.toolCallFailureRate).toMatchObject({
+      value: 0,
+      numerator: 0,
+      denominator: executions,
+      detail: { compensated: 0, refused: 0, failedDelivery: 0 },
+    });
   });
 
   it('uplift per action comes with its power: the MDE for these group sizes and the power the observed difference had', async () => {
@@ -233,7 +336,11 @@ describe('KPIs and agent stats from known inputs', () => {
     expect(retention.mde).toBeGreaterThan(1); // four against one can detect nothing
     expect(k.uplift[0].byAction[0].power).toEqual(retention);
     // Lead nurturing's enrichment has no held-out lead: no comparison can be powered.
-    expect(k.uplift[2].byAction[1]).toMatchObject({ action: 'update_record', holdout: { customers: 0 }, power: { mde: null, power: null, pValue: null, baseRate: null } });
+    expect(k.uplift[2].byAction[1]).toMatchObject({
+      action: 'update_record',
+      holdout: { customers: 0 },
+      power: { mde: null, power: null, pValue: null, baseRate: null },
+    });
   });
 
   it('GET /api/v1/agents/stats: per-agent counts, approvals, precision, override rate and uplift', async () => {
@@ -243,30 +350,66 @@ describe('KPIs and agent stats from known inputs', () => {
     const stats = Object.fromEntries((res.body.data as { agentId: string }[]).map((s) => [s.agentId, s]));
     expect(res.body.data.map((s: { agentId: string }) => s.agentId)).toEqual(AGENT_IDS);
     const count = async (agent: string, status: string) =>
-      (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM proposals WHERE agent_id = $1 AND status = $2', [agent, status]))[0]!.n;
+      (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM proposals WHERE agent_id = $1 AND status = $2', [agent, status]))[0]!
+        .n;
 
     // Retention: each of five customers got an offer and a save call; the call lost to the offer (suppressed), the
     // held-out customer's offer was held out. Of the four offers: two ran, one was rejected, one waits.
     expect(stats.retention).toEqual({
-      agentId: 'retention', proposals: 10, suppressed: 5, heldOut: 1, decided: 4, executed: 2, denied: 0,
+      agentId: 'retention',
+      proposals: 10,
+      suppressed: 5,
+      heldOut: 1,
+      decided: 4,
+      executed: 2,
+      denied: 0,
       approvals: { pending: 1, approved: 1, approvedWithEdits: 1, rejected: 1, expired: 0 },
-      precision: 2 / 3, overrideRate: 2 / 3, uplift: expectedUplift('retention', [4, 1], [1, 1], allToday(week, today, [4, 1], [1, 1]), ACTIONS.retention),
+      precision: 2 / 3,
+      overrideRate: 2 / 3,
+      uplift: expectedUplift('retention', [4, 1], [1, 1], allToday(week, today, [4, 1], [1, 1]), ACTIONS.retention),
     });
     const noApprovals = { pending: 0, approved: 0, approvedWithEdits: 0, rejected: 0, expired: 0 };
     const srSuppressed = await count('service-recovery', 'suppressed');
     expect(stats['service-recovery']).toEqual({
-      agentId: 'service-recovery', proposals: 3 + srSuppressed, suppressed: srSuppressed, heldOut: 1, decided: 2, executed: 2, denied: 0,
-      approvals: noApprovals, precision: 1, overrideRate: null, uplift: expectedUplift('service-recovery', [2, 1], [1, 1], allToday(week, today, [2, 1], [1, 1]), ACTIONS['service-recovery']),
+      agentId: 'service-recovery',
+      proposals: 3 + srSuppressed,
+      suppressed: srSuppressed,
+      heldOut: 1,
+      decided: 2,
+      executed: 2,
+      denied: 0,
+      approvals: noApprovals,
+      precision: 1,
+      overrideRate: null,
+      uplift: expectedUplift('service-recovery', [2, 1], [1, 1], allToday(week, today, [2, 1], [1, 1]), ACTIONS['service-recovery']),
     });
     const lnSuppressed = await count('lead-nurturing', 'suppressed');
     expect(stats['lead-nurturing']).toEqual({
-      agentId: 'lead-nurturing', proposals: 4 + lnSuppressed, suppressed: lnSuppressed, heldOut: 1, decided: 3, executed: 2, denied: 1,
+      agentId: 'lead-nurturing',
+      proposals: 4 + lnSuppressed,
+      suppressed: lnSuppressed,
+      heldOut: 1,
+      decided: 3,
+      executed: 2,
+      denied: 1,
       // Precision leaves out the email policy denied for want of consent: both proposals with a verdict ran.
-      approvals: noApprovals, precision: 1, overrideRate: null, uplift: expectedUplift('lead-nurturing', [2, 1], [1, 0], allToday(week, today, [2, 1], [1, 0]), ACTIONS['lead-nurturing']),
+      approvals: noApprovals,
+      precision: 1,
+      overrideRate: null,
+      uplift: expectedUplift('lead-nurturing', [2, 1], [1, 0], allToday(week, today, [2, 1], [1, 0]), ACTIONS['lead-nurturing']),
     });
     expect(stats['data-stewardship']).toEqual({
-      agentId: 'data-stewardship', proposals: 0, suppressed: 0, heldOut: 0, decided: 0, executed: 0, denied: 0,
-      approvals: noApprovals, precision: null, overrideRate: null, uplift: null,
+      agentId: 'data-stewardship',
+      proposals: 0,
+      suppressed: 0,
+      heldOut: 0,
+      decided: 0,
+      executed: 0,
+      denied: 0,
+      approvals: noApprovals,
+      precision: null,
+      overrideRate: null,
+      uplift: null,
     });
   });
 
@@ -311,23 +454,40 @@ describe('denials nothing permitted', () => {
 
   it('counts a denial without a policy id as "(default deny)", with the reason the gate gave', async () => {
     const acc = await t.call('POST', '/api/v1/accounts', { body: { name: 'Denied Co', customerId: 'DENY-1', kind: 'person' } });
-    await t.call('POST', '/api/v1/subscriptions', { body: { accountId: acc.body.id, contract: 'month-to-month', monthlyAmount: 80, tenureMonths: 3 } });
+    await t.call('POST', '/api/v1/subscriptions', {
+      body: { accountId: acc.body.id, contract: 'month-to-month', monthlyAmount: 80, tenureMonths: 3 },
+    });
     const now = Date.now();
     const res = await t.call('POST', '/api/v1/signals', {
       role: 'agent',
-      body: [...[1, 2].map((h) => ({ type: 'payment_failed', occurredAt: new Date(now - h * HOUR).toISOString(), subject: { customerId: 'DENY-1' }, data: { amount: 80, currency: 'USD' } })),
-        ...[3, 4, 5].map((h) => ({ type: 'support_ticket', occurredAt: new Date(now - h * HOUR).toISOString(), subject: { customerId: 'DENY-1' }, data: { text: 'Broken again, terrible, I am furious and want to cancel.' } }))],
+      body: [
+        ...[1, 2].map((h) => ({
+          type: 'payment_failed',
+          occurredAt: new Date(now - h * HOUR).toISOString(),
+          subject: { customerId: 'DENY-1' },
+          data: { amount: 80, currency: 'USD' },
+        })),
+        ...[3, 4, 5].map((h) => ({
+          type: 'support_ticket',
+          occurredAt: new Date(now - h * HOUR).toISOString(),
+          subject: { customerId: 'DENY-1' },
+          data: { text: 'Broken again, terrible, I am furious and want to cancel.' },
+        })),
+      ],
     });
     expect(res.status).toBe(202);
     await t.bus.drain();
     const denied = await t.db.query<{ policy_ids: string[]; reasons: string[]; action: string }>(
-      "SELECT d.policy_ids, d.reasons, p.action FROM decisions d JOIN proposals p ON p.id = d.proposal_id WHERE d.outcome = 'deny'");
+      "SELECT d.policy_ids, d.reasons, p.action FROM decisions d JOIN proposals p ON p.id = d.proposal_id WHERE d.outcome = 'deny'",
+    );
     const byDefault = denied.filter((d) => d.policy_ids.length === 0);
     expect(byDefault.map((d) => d.action)).toContain('create_case');
     // Counted independently: each denial once per policy id, the default ones under "(default deny)".
     const expected = new Map<string, { policyId: string; reason: string; count: number }>();
     for (const d of denied) {
-      const pairs = d.policy_ids.length ? d.policy_ids.map((id, i) => [id, d.reasons.length === d.policy_ids.length ? d.reasons[i]! : d.reasons[0]!]) : [['(default deny)', d.reasons[0]!]];
+      const pairs = d.policy_ids.length
+        ? d.policy_ids.map((id, i) => [id, d.reasons.length === d.policy_ids.length ? d.reasons[i]! : d.reasons[0]!])
+        : [['(default deny)', d.reasons[0]!]];
       for (const [policyId, reason] of pairs) {
         const e = expected.get(`${policyId}\n${reason}`) ?? { policyId: policyId!, reason: reason!, count: 0 };
         e.count++;
@@ -335,9 +495,14 @@ describe('denials nothing permitted', () => {
       }
     }
     const kpis = (await t.call('GET', '/api/v1/kpis?days=2')).body;
-    const sort = (xs: { policyId: string; reason: string; count: number }[]) => [...xs].sort((a, b) => b.count - a.count || a.policyId.localeCompare(b.policyId) || a.reason.localeCompare(b.reason));
+    const sort = (xs: { policyId: string; reason: string; count: number }[]) =>
+      [...xs].sort((a, b) => b.count - a.count || a.policyId.localeCompare(b.policyId) || a.reason.localeCompare(b.reason));
     expect(kpis.denialsByPolicy).toEqual(sort([...expected.values()]));
-    expect(kpis.denialsByPolicy).toContainEqual({ policyId: '(default deny)', reason: 'no policy permits create_case here (default deny)', count: 1 });
+    expect(kpis.denialsByPolicy).toContainEqual({
+      policyId: '(default deny)',
+      reason: 'no policy permits create_case here (default deny)',
+      count: 1,
+    });
   });
 });
 
@@ -352,12 +517,21 @@ describe('KPIs over days of the simulated world', () => {
     await importFirstCustomers(t.db, TELCO, 300, 'test');
     await seedContactsAndConsents(t.db, 7);
     const driver = await WorldDriver.create({
-      db: t.db, bus: t.bus, gate: t.gate, plays: t.plays, world: await worldFromDatabase(t.db, 7), start: new Date(start).toISOString(), reviewer: 'sim',
+      db: t.db,
+      bus: t.bus,
+      gate: t.gate,
+      plays: t.plays,
+      world: await worldFromDatabase(t.db, 7),
+      start: new Date(start).toISOString(),
+      reviewer: 'sim',
     });
     for (let d = 0; d < 8; d++) await driver.runDay(d);
     await t.bus.drain();
     // Left for a person: approvals the simulated reviewer never saw, so some stay pending.
-    await t.call('POST', '/api/v1/signals', { role: 'agent', body: { type: 'nps', subject: { customerId: 'CUST-000001' }, data: { score: 1 } } });
+    await t.call('POST', '/api/v1/signals', {
+      role: 'agent',
+      body: { type: 'nps', subject: { customerId: 'CUST-000001' }, data: { score: 1 } },
+    });
     await t.bus.drain();
   }, 120_000);
   afterAll(async () => t.close());
@@ -368,11 +542,35 @@ describe('KPIs over days of the simulated world', () => {
     const to = midnight(now) + DAY;
     const inRange = (x: Date | string) => ms(x) >= from && ms(x) < to;
     const dayList = Array.from({ length: days }, (_, i) => dayOf(from + i * DAY));
-    const proposals = (await t.db.query<{ id: string; agent_id: string; action: string; account_id: string | null; lead_id: string | null; status: string; created_at: Date }>('SELECT * FROM proposals'));
-    const decisions = await t.db.query<{ id: string; proposal_id: string; outcome: string; policy_ids: string[]; reasons: string[]; decided_at: Date }>('SELECT * FROM decisions');
-    const approvals = await t.db.query<{ decision_id: string; status: string; edited_params: unknown; decided_at: Date | null }>('SELECT * FROM approvals');
+    const proposals = await t.db.query<{
+      id: string;
+      agent_id: string;
+      action: string;
+      account_id: string | null;
+      lead_id: string | null;
+      status: string;
+      created_at: Date;
+    }>('SELECT * FROM proposals');
+    const decisions = await t.db.query<{
+      id: string;
+      proposal_id: string;
+      outcome: string;
+      policy_ids: string[];
+      reasons: string[];
+      decided_at: Date;
+    }>('SELECT * FROM decisions');
+    const approvals = await t.db.query<{ decision_id: string; status: string; edited_params: unknown; decided_at: Date | null }>(
+      'SELECT * FROM approvals',
+    );
     const executions = await t.db.query<{ decision_id: string }>('SELECT decision_id FROM executions');
-    const signals = await t.db.query<{ type: string; account_id: string | null; lead_id: string | null; occurred_at: Date; received_at: Date; data: { kind?: string } }>('SELECT * FROM signals');
+    const signals = await t.db.query<{
+      type: string;
+      account_id: string | null;
+      lead_id: string | null;
+      occurred_at: Date;
+      received_at: Date;
+      data: { kind?: string };
+    }>('SELECT * FROM signals');
     const decisionOf = new Map(decisions.map((d) => [d.proposal_id, d]));
     const approvalOf = new Map(approvals.map((a) => [a.decision_id, a]));
     const ran = new Set(executions.map((e) => e.decision_id));
@@ -387,13 +585,24 @@ describe('KPIs over days of the simulated world', () => {
     }));
     const signalVolume = dayList.map((day) => {
       const that = signals.filter((s) => inRange(s.received_at) && dayOf(s.received_at) === day);
-      return { day, total: that.length, byType: Object.fromEntries(SIGNAL_TYPES.map((type) => [type, that.filter((s) => s.type === type).length])) };
+      return {
+        day,
+        total: that.length,
+        byType: Object.fromEntries(SIGNAL_TYPES.map((type) => [type, that.filter((s) => s.type === type).length])),
+      };
     });
     const decidedAt = new Map(decisions.map((d) => [d.id, ms(d.decided_at)]));
     const approvalLatency = dayList.map((day) => {
-      const hours = approvals.filter((a) => ['approved', 'rejected'].includes(a.status) && inRange(a.decided_at!) && dayOf(a.decided_at!) === day)
-        .map((a) => (ms(a.decided_at!) - decidedAt.get(a.decision_id)!) / HOUR).sort((a, b) => a - b);
-      return { day, decided: hours.length, medianHours: hours.length ? percentile(hours, 0.5) : null, p90Hours: hours.length ? percentile(hours, 0.9) : null };
+      const hours = approvals
+        .filter((a) => ['approved', 'rejected'].includes(a.status) && inRange(a.decided_at!) && dayOf(a.decided_at!) === day)
+        .map((a) => (ms(a.decided_at!) - decidedAt.get(a.decision_id)!) / HOUR)
+        .sort((a, b) => a - b);
+      return {
+        day,
+        decided: hours.length,
+        medianHours: hours.length ? percentile(hours, 0.5) : null,
+        p90Hours: hours.length ? percentile(hours, 0.9) : null,
+      };
     });
 
     const uplift = Object.keys(MEASURES).map((agentId) => {
@@ -406,21 +615,36 @@ describe('KPIs over days of the simulated world', () => {
           if (!(p.status === 'held_out' || (p.status === 'decided' && d && d.outcome !== 'deny'))) continue;
           const key = `${p.status === 'held_out'}|${p.account_id}|${p.lead_id}`;
           const seen = firsts.get(key);
-          if (!seen || ms(p.created_at) < seen.first) firsts.set(key, { held: p.status === 'held_out', account: p.account_id, lead: p.lead_id, first: ms(p.created_at) });
+          if (!seen || ms(p.created_at) < seen.first)
+            firsts.set(key, { held: p.status === 'held_out', account: p.account_id, lead: p.lead_id, first: ms(p.created_at) });
         }
         return [...firsts.values()];
       };
       // Customers who entered before `until`, and those of them with an event after entering and before `until`.
       const tally = (firsts: ReturnType<typeof firstsOf>, held: boolean, until: number): Counts => {
         const members = firsts.filter((f) => f.held === held && f.first < until);
-        const hit = members.filter((f) => signals.some((s) => s.type === 'outcome' && s.data.kind === MEASURES[agentId]!.outcome
-          && ((f.account && s.account_id === f.account) || (f.lead && s.lead_id === f.lead)) && ms(s.occurred_at) > f.first && ms(s.occurred_at) < until));
+        const hit = members.filter((f) =>
+          signals.some(
+            (s) =>
+              s.type === 'outcome' &&
+              s.data.kind === MEASURES[agentId]!.outcome &&
+              ((f.account && s.account_id === f.account) || (f.lead && s.lead_id === f.lead)) &&
+              ms(s.occurred_at) > f.first &&
+              ms(s.occurred_at) < until,
+          ),
+        );
         return [members.length, hit.length];
       };
       const all = firstsOf();
-      const series = dayList.map((day, i) => ({ day, treated: tally(all, false, from + (i + 1) * DAY), holdout: tally(all, true, from + (i + 1) * DAY) }));
+      const series = dayList.map((day, i) => ({
+        day,
+        treated: tally(all, false, from + (i + 1) * DAY),
+        holdout: tally(all, true, from + (i + 1) * DAY),
+      }));
       const actions = [...new Set(proposals.filter((p) => p.agent_id === agentId).map((p) => p.action))].sort();
-      const byAction = actions.map((action) => ({ action, firsts: firstsOf(action) })).filter((a) => a.firsts.length > 0)
+      const byAction = actions
+        .map((action) => ({ action, firsts: firstsOf(action) }))
+        .filter((a) => a.firsts.length > 0)
         .map((a) => ({ action: a.action, treated: tally(a.firsts, false, to), holdout: tally(a.firsts, true, to) }));
       return expectedUplift(agentId, tally(all, false, to), tally(all, true, to), series, byAction);
     });
@@ -442,13 +666,28 @@ describe('KPIs over days of the simulated world', () => {
       const approvedAll = decided.filter((d) => d.outcome === 'execute').length + approvals.approved + approvals.approvedWithEdits;
       const human = approvals.approved + approvals.approvedWithEdits + approvals.rejected;
       return {
-        agentId, proposals: mine.length, suppressed: mine.filter((p) => p.status === 'suppressed').length, heldOut: mine.filter((p) => p.status === 'held_out').length,
-        decided: decided.length, executed, denied, approvals,
-        precision: approvedAll + approvals.rejected ? approvedAll / (approvedAll + approvals.rejected) : null, overrideRate: human ? (approvals.rejected + approvals.approvedWithEdits) / human : null,
+        agentId,
+        proposals: mine.length,
+        suppressed: mine.filter((p) => p.status === 'suppressed').length,
+        heldOut: mine.filter((p) => p.status === 'held_out').length,
+        decided: decided.length,
+        executed,
+        denied,
+        approvals,
+        precision: approvedAll + approvals.rejected ? approvedAll / (approvedAll + approvals.rejected) : null,
+        overrideRate: human ? (approvals.rejected + approvals.approvedWithEdits) / human : null,
         uplift: uplift.find((u) => u.agentId === agentId) ?? null,
       };
     });
-    return { days: dayList, decisionsByOutcome, signalVolume, approvalLatency, approvalsPending: approvals.filter((a) => a.status === 'pending').length, uplift, stats };
+    return {
+      days: dayList,
+      decisionsByOutcome,
+      signalVolume,
+      approvalLatency,
+      approvalsPending: approvals.filter((a) => a.status === 'pending').length,
+      uplift,
+      stats,
+    };
   }
 
   type Latency = { day: string; decided: number; medianHours: number | null; p90Hours: number | null };
@@ -504,13 +743,24 @@ describe('operational and business KPIs from known records', () => {
     // No agents: only what the test records.
     t = await createTestApp({ clock: { now: () => new Date(N) } });
     const subs: Record<string, [status: string, amount: number][]> = {
-      A: [['active', 50]], B: [['active', 100]], C: [['active', 30], ['active', 20]], D: [['cancelled', 70]], E: [],
+      A: [['active', 50]],
+      B: [['active', 100]],
+      C: [
+        ['active', 30],
+        ['active', 20],
+      ],
+      D: [['cancelled', 70]],
+      E: [],
     };
     for (const [name, list] of Object.entries(subs)) {
-      const acc = await t.call('POST', '/api/v1/accounts', { body: { name: `Customer ${name}`, customerId: `OPS-${name}`, kind: 'person' } });
+      const acc = await t.call('POST', '/api/v1/accounts', {
+        body: { name: `Customer ${name}`, customerId: `OPS-${name}`, kind: 'person' },
+      });
       ids[name] = acc.body.id;
       for (const [status, monthlyAmount] of list) {
-        expect((await t.call('POST', '/api/v1/subscriptions', { body: { accountId: acc.body.id, status, monthlyAmount } })).status).toBe(201);
+        expect((await t.call('POST', '/api/v1/subscriptions', { body: { accountId: acc.body.id, status, monthlyAmount } })).status).toBe(
+          201,
+        );
       }
     }
     // Cases recorded by people: [customer, priority, opened, closed].
@@ -524,28 +774,62 @@ describe('operational and business KPIs from known records', () => {
     ];
     for (const [who, priority, opened, closed] of cases) {
       const res = await t.call('POST', '/api/v1/cases', {
-        body: { accountId: ids[who], subject: 'Help', priority, openedAt: at(opened), ...(closed === null ? {} : { closedAt: at(closed), status: 'closed' }) },
+        body: {
+          accountId: ids[who],
+          subject: 'Help',
+          priority,
+          openedAt: at(opened),
+          ...(closed === null ? {} : { closedAt: at(closed), status: 'closed' }),
+        },
       });
       expect(res.status, res.text).toBe(201);
     }
     // Support tickets (each opens a low-priority case of its own, not due yet), their resolutions, and a person's task for A.
-    const ticket = (who: string, offset: number) => ({ type: 'support_ticket', occurredAt: at(offset), subject: { customerId: `OPS-${who}` }, data: { text: 'It does not work', priority: 'low' } });
-    const outcome = (subject: object, kind: string, offset: number) => ({ type: 'outcome', occurredAt: at(offset), subject, data: { kind } });
-    const form = (email: string, offset: number) => ({ type: 'lead_form', occurredAt: at(offset), subject: { email }, data: { email, firstName: 'Lee' } });
+    const ticket = (who: string, offset: number) => ({
+      type: 'support_ticket',
+      occurredAt: at(offset),
+      subject: { customerId: `OPS-${who}` },
+      data: { text: 'It does not work', priority: 'low' },
+    });
+    const outcome = (subject: object, kind: string, offset: number) => ({
+      type: 'outcome',
+      occurredAt: at(offset),
+      subject,
+      data: { kind },
+    });
+    const form = (email: string, offset: number) => ({
+      type: 'lead_form',
+      occurredAt: at(offset),
+      subject: { email },
+      data: { email, firstName: 'Lee' },
+    });
     const res = await t.call('POST', '/api/v1/signals', {
       role: 'agent',
       body: [
-        ticket('A', -3 * DAY + HOUR), ticket('C', -6 * DAY), ticket('E', -2 * DAY),
-        outcome({ customerId: 'OPS-A' }, 'case_resolved', -2 * DAY), outcome({ customerId: 'OPS-C' }, 'case_resolved', -5.5 * DAY),
-        outcome({ customerId: 'OPS-A' }, 'renewed', -1 * DAY), outcome({ customerId: 'OPS-B' }, 'churned', -2 * DAY),
-        outcome({ customerId: 'OPS-E' }, 'churned', -1 * DAY), outcome({ customerId: 'OPS-D' }, 'churned', -10 * DAY),
-        form('l1@example.com', -3 * DAY), form('l2@example.com', -2 * DAY), form('l3@example.com', -9 * DAY),
-        outcome({ email: 'l1@example.com' }, 'converted', -1 * DAY), outcome({ email: 'l3@example.com' }, 'converted', -1 * DAY),
+        ticket('A', -3 * DAY + HOUR),
+        ticket('C', -6 * DAY),
+        ticket('E', -2 * DAY),
+        outcome({ customerId: 'OPS-A' }, 'case_resolved', -2 * DAY),
+        outcome({ customerId: 'OPS-C' }, 'case_resolved', -5.5 * DAY),
+        outcome({ customerId: 'OPS-A' }, 'renewed', -1 * DAY),
+        outcome({ customerId: 'OPS-B' }, 'churned', -2 * DAY),
+        outcome({ customerId: 'OPS-E' }, 'churned', -1 * DAY),
+        outcome({ customerId: 'OPS-D' }, 'churned', -10 * DAY),
+        form('l1@example.com', -3 * DAY),
+        form('l2@example.com', -2 * DAY),
+        form('l3@example.com', -9 * DAY),
+        outcome({ email: 'l1@example.com' }, 'converted', -1 * DAY),
+        outcome({ email: 'l3@example.com' }, 'converted', -1 * DAY),
       ],
     });
     expect(res.status, res.text).toBe(202);
     await t.bus.drain();
-    await t.db.query('INSERT INTO tasks (id, account_id, title, created_at) VALUES ($1, $2, $3, $4)', ['task_ops_a', ids.A, 'Call back', at(-2.5 * DAY)]);
+    await t.db.query('INSERT INTO tasks (id, account_id, title, created_at) VALUES ($1, $2, $3, $4)', [
+      'task_ops_a',
+      ids.A,
+      'Call back',
+      at(-2.5 * DAY),
+    ]);
   });
   afterAll(async () => t.close());
 
@@ -558,10 +842,17 @@ describe('operational and business KPIs from known records', () => {
     // Due: the urgent (met), the high (missed), the closed normal (met) and the open normal past its deadline (missed).
     // The case opened before the range, the urgent one opened an hour ago and the tickets' low cases are not due.
     expect(m.slaCompliance).toMatchObject({
-      value: 0.5, numerator: 2, denominator: 4,
+      value: 0.5,
+      numerator: 2,
+      denominator: 4,
       detail: {
         slaHours: { urgent: 4, high: 24, normal: 72, low: 168 },
-        byPriority: { high: { targetHours: 24, due: 1, met: 0 }, low: { targetHours: 168, due: 0, met: 0 }, normal: { targetHours: 72, due: 2, met: 1 }, urgent: { targetHours: 4, due: 1, met: 1 } },
+        byPriority: {
+          high: { targetHours: 24, due: 1, met: 0 },
+          low: { targetHours: 168, due: 0, met: 0 },
+          normal: { targetHours: 72, due: 2, met: 1 },
+          urgent: { targetHours: 4, due: 1, met: 1 },
+        },
       },
     });
     // Three tickets: C's was resolved with nobody's work; A's was resolved but a person had a task for A meanwhile; E's is not resolved.
@@ -578,12 +869,21 @@ describe('operational and business KPIs from known records', () => {
     // l1 and l2 arrived in the range, l1 converted; l3 arrived before it.
     expect(m.conversion).toMatchObject({ value: 0.5, numerator: 1, denominator: 2 });
     // Monthly revenue per paying customer: A 50, B 100, C 30 + 20: 200 / 3.
-    expect(m.clv).toMatchObject({ value: Math.round((200 / 3 / monthly) * 100) / 100, unit: 'USD', detail: { averageMonthlyRevenue: 66.6667, customersWithRevenue: 3, monthlyChurnRate: monthly } });
+    expect(m.clv).toMatchObject({
+      value: Math.round((200 / 3 / monthly) * 100) / 100,
+      unit: 'USD',
+      detail: { averageMonthlyRevenue: 66.6667, customersWithRevenue: 3, monthlyChurnRate: monthly },
+    });
   });
 
   it('AI quality is null, with the reason, when no agent has worked', async () => {
     const m = (await t.call('GET', '/api/v1/kpis?days=7')).body.metrics.aiQuality;
-    expect(m.policyViolationRate).toMatchObject({ value: null, reason: 'no proposal was put to policy in the range', numerator: 0, denominator: 0 });
+    expect(m.policyViolationRate).toMatchObject({
+      value: null,
+      reason: 'no proposal was put to policy in the range',
+      numerator: 0,
+      denominator: 0,
+    });
     expect(m.overrideRate).toMatchObject({ value: null, reason: 'no approval was decided by a person in the range' });
     expect(m.approvalLatency).toMatchObject({ value: null, reason: 'no approval was decided by a person in the range' });
     expect(m.escalationPrecision.value).toBeNull();

@@ -47,7 +47,11 @@ describe('intake group commit', () => {
 
   it('reports a signal id sent twice at once as accepted in one request and a duplicate in the other', async () => {
     const queue = new IntakeQueue(db);
-    const [a, b, c] = await Promise.all([queue.submit([nps('warm-up')], ctx), queue.submit([nps('twice')], ctx), queue.submit([nps('twice')], ctx)]);
+    const [a, b, c] = await Promise.all([
+      queue.submit([nps('warm-up')], ctx),
+      queue.submit([nps('twice')], ctx),
+      queue.submit([nps('twice')], ctx),
+    ]);
     expect(a.accepted).toHaveLength(1);
     expect(b.accepted.map((x) => x.id)).toEqual(['twice']);
     expect(c.duplicates).toEqual([{ index: 0, id: 'twice' }]);
@@ -56,9 +60,15 @@ describe('intake group commit', () => {
   it('keeps different senders in separate transactions', async () => {
     const counted = countingTransactions(db);
     const queue = new IntakeQueue(counted);
-    await Promise.all([queue.submit([nps('s0')], ctx), queue.submit([nps('s1')], { actor: 'other', source: 'api' }), queue.submit([nps('s2')], ctx)]);
+    await Promise.all([
+      queue.submit([nps('s0')], ctx),
+      queue.submit([nps('s1')], { actor: 'other', source: 'api' }),
+      queue.submit([nps('s2')], ctx),
+    ]);
     expect(counted.transactions).toBe(3);
-    const actors = await db.query<{ actor: string; subject_id: string }>("SELECT actor, subject_id FROM ledger WHERE type = 'signal.accepted' AND subject_id IN ('s0', 's1', 's2') ORDER BY subject_id");
+    const actors = await db.query<{ actor: string; subject_id: string }>(
+      "SELECT actor, subject_id FROM ledger WHERE type = 'signal.accepted' AND subject_id IN ('s0', 's1', 's2') ORDER BY subject_id",
+    );
     expect(actors.map((r) => r.actor)).toEqual(['test', 'other', 'test']);
   });
 

@@ -7,7 +7,16 @@ let db: Db;
 beforeAll(async () => {
   db = await openTestDb();
   await db.transaction((tx) =>
-    appendToLedger(tx, Array.from({ length: 12 }, (_, i) => ({ type: 'test.event', actor: 'test', subjectType: 'thing', subjectId: `t${i + 1}`, data: { n: i + 1 } }))),
+    appendToLedger(
+      tx,
+      Array.from({ length: 12 }, (_, i) => ({
+        type: 'test.event',
+        actor: 'test',
+        subjectType: 'thing',
+        subjectId: `t${i + 1}`,
+        data: { n: i + 1 },
+      })),
+    ),
   );
 });
 afterAll(async () => db.close());
@@ -27,10 +36,7 @@ async function verifyAfter(fn: (tx: Queryable) => Promise<unknown>) {
   const report = await verifyLedger(db);
   await tamper(async (tx) => {
     await tx.query('DELETE FROM ledger');
-    await tx.query(
-      `INSERT INTO ledger SELECT * FROM jsonb_populate_recordset(NULL::ledger, $1::jsonb)`,
-      [JSON.stringify(snapshot)],
-    );
+    await tx.query(`INSERT INTO ledger SELECT * FROM jsonb_populate_recordset(NULL::ledger, $1::jsonb)`, [JSON.stringify(snapshot)]);
   });
   expect((await verifyLedger(db)).ok).toBe(true);
   return report;
@@ -64,7 +70,9 @@ describe('ledger', () => {
 
   it('names the entry whose body had one byte flipped', async () => {
     const report = await verifyAfter((tx) =>
-      tx.query(`UPDATE ledger SET body = overlay(body placing (CASE WHEN substr(body, 20, 1) = 'x' THEN 'y' ELSE 'x' END) from 20 for 1) WHERE seq = 5`),
+      tx.query(
+        `UPDATE ledger SET body = overlay(body placing (CASE WHEN substr(body, 20, 1) = 'x' THEN 'y' ELSE 'x' END) from 20 for 1) WHERE seq = 5`,
+      ),
     );
     expect(report).toMatchObject({ ok: false, firstBadSeq: 5, entries: 4 });
     expect(report.problem).toMatch(/entry 5/);
@@ -97,7 +105,14 @@ describe('ledger', () => {
 
   it('keeps sequence numbers gap-free under concurrent appenders', async () => {
     await Promise.all(
-      Array.from({ length: 8 }, (_, i) => db.transaction((tx) => appendToLedger(tx, [{ type: 'test.concurrent', actor: `w${i}` }, { type: 'test.concurrent', actor: `w${i}` }]))),
+      Array.from({ length: 8 }, (_, i) =>
+        db.transaction((tx) =>
+          appendToLedger(tx, [
+            { type: 'test.concurrent', actor: `w${i}` },
+            { type: 'test.concurrent', actor: `w${i}` },
+          ]),
+        ),
+      ),
     );
     const report = await verifyLedger(db);
     expect(report).toMatchObject({ ok: true, entries: 28 });

@@ -12,7 +12,6 @@ afterEach(async () => {
   t = undefined;
 });
 
-
 describe('the governed loop on accepted signals', () => {
   it('agents propose, arbitration keeps one, policy decides, the action runs, and the ledger holds it all', async () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
@@ -20,8 +19,16 @@ describe('the governed loop on accepted signals', () => {
     expect((await t.call('POST', '/api/v1/signals', { body: trouble('LOOP-1', 1), role: 'agent' })).status).toBe(202);
     await t.bus.drain();
 
-    const proposals = await t.db.query<{ id: string; agent_id: string; action: string; status: string; status_reason: string | null; ev_value: number }>(
-      'SELECT id, agent_id, action, status, status_reason, ev_value FROM proposals WHERE account_id = $1 ORDER BY ev_value DESC', [accountId]);
+    const proposals = await t.db.query<{
+      id: string;
+      agent_id: string;
+      action: string;
+      status: string;
+      status_reason: string | null;
+      ev_value: number;
+    }>('SELECT id, agent_id, action, status, status_reason, ev_value FROM proposals WHERE account_id = $1 ORDER BY ev_value DESC', [
+      accountId,
+    ]);
     const decided = proposals.filter((p) => p.status === 'decided');
     expect(decided).toHaveLength(1);
     expect(proposals.filter((p) => p.status === 'suppressed').length).toBeGreaterThan(0);
@@ -31,10 +38,15 @@ describe('the governed loop on accepted signals', () => {
     // Worked by hand: service recovery's proactive case is worth 0.35 × $480 − $10 − 2% × $480 = $148.40,
     // more than retention's credit; L3 low-risk service is allowed to execute.
     expect(decided[0]).toMatchObject({ agent_id: 'service-recovery', action: 'create_case', ev_value: 148.4 });
-    const [decision] = await t.db.query<{ id: string; outcome: string; policy_ids: string[]; autonomy: number }>('SELECT * FROM decisions WHERE proposal_id = $1', [decided[0]!.id]);
+    const [decision] = await t.db.query<{ id: string; outcome: string; policy_ids: string[]; autonomy: number }>(
+      'SELECT * FROM decisions WHERE proposal_id = $1',
+      [decided[0]!.id],
+    );
     expect(decision).toMatchObject({ outcome: 'execute', autonomy: 3 });
     expect(decision!.policy_ids.length).toBeGreaterThan(0);
-    const [execution] = await t.db.query<{ result: { caseId: string } }>('SELECT result FROM executions WHERE decision_id = $1', [decision!.id]);
+    const [execution] = await t.db.query<{ result: { caseId: string } }>('SELECT result FROM executions WHERE decision_id = $1', [
+      decision!.id,
+    ]);
     expect(execution!.result.caseId).toMatch(/^case_/);
     const types = (await t.db.query<{ type: string }>('SELECT DISTINCT type FROM ledger')).map((r) => r.type);
     expect(types).toEqual(expect.arrayContaining(['signal.accepted', 'proposal.created', 'policy.decided']));
@@ -52,7 +64,10 @@ describe('the governed loop on accepted signals', () => {
     const accountId = await troubledCustomer(t, 'LOOP-2');
     await t.call('POST', '/api/v1/signals', { body: trouble('LOOP-2', 1), role: 'agent' });
     await t.bus.drain();
-    const executed = await t.db.query('SELECT 1 FROM executions e JOIN decisions d ON d.id = e.decision_id JOIN proposals p ON p.id = d.proposal_id WHERE p.account_id = $1', [accountId]);
+    const executed = await t.db.query(
+      'SELECT 1 FROM executions e JOIN decisions d ON d.id = e.decision_id JOIN proposals p ON p.id = d.proposal_id WHERE p.account_id = $1',
+      [accountId],
+    );
     expect(executed).toHaveLength(1);
     await t.call('POST', '/api/v1/signals', { body: trouble('LOOP-2', 2), role: 'agent' });
     await t.bus.drain();
@@ -66,7 +81,9 @@ describe('the governed loop on accepted signals', () => {
     const accountId = await troubledCustomer(t, 'LOOP-3');
     await t.call('POST', '/api/v1/signals', { body: trouble('LOOP-3', 1), role: 'agent' });
     await t.bus.drain();
-    const statuses = (await t.db.query<{ status: string }>('SELECT status FROM proposals WHERE account_id = $1', [accountId])).map((r) => r.status);
+    const statuses = (await t.db.query<{ status: string }>('SELECT status FROM proposals WHERE account_id = $1', [accountId])).map(
+      (r) => r.status,
+    );
     expect(statuses).toContain('held_out');
     expect(statuses).not.toContain('decided');
     expect(await t.db.query('SELECT 1 FROM executions')).toHaveLength(0);
@@ -77,11 +94,18 @@ describe('agent registry', () => {
   it('lists agents with autonomy per action; an admin pauses one or changes a level, and the loop obeys', async () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
     const list = await t.call('GET', '/api/v1/agents', { role: 'analyst' });
-    expect(list.body.data.map((a: { id: string }) => a.id)).toEqual(['retention', 'service-recovery', 'lead-nurturing', 'data-stewardship']);
+    expect(list.body.data.map((a: { id: string }) => a.id)).toEqual([
+      'retention',
+      'service-recovery',
+      'lead-nurturing',
+      'data-stewardship',
+    ]);
     expect(list.body.data[1].actions.create_case).toEqual({ autonomy: 3, defaultAutonomy: 3, risk: 'low' });
 
     expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { role: 'reviewer', body: { paused: true } })).status).toBe(403);
-    expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { offer_credit: 4 } } })).body.issues[0].path).toBe('autonomy.offer_credit');
+    expect(
+      (await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { offer_credit: 4 } } })).body.issues[0].path,
+    ).toBe('autonomy.offer_credit');
     expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { create_case: 9 } } })).status).toBe(400);
     expect((await t.call('PATCH', '/api/v1/agents/nobody', { body: { paused: true } })).status).toBe(404);
 
@@ -93,15 +117,22 @@ describe('agent registry', () => {
     await t.call('POST', '/api/v1/signals', { body: trouble('LOOP-4', 1), role: 'agent' });
     await t.bus.drain();
     const decided = await t.db.query<{ agent_id: string; action: string; outcome: string; autonomy: number }>(
-      "SELECT p.agent_id, p.action, d.outcome, d.autonomy FROM proposals p JOIN decisions d ON d.proposal_id = p.id WHERE p.account_id = $1", [accountId]);
+      'SELECT p.agent_id, p.action, d.outcome, d.autonomy FROM proposals p JOIN decisions d ON d.proposal_id = p.id WHERE p.account_id = $1',
+      [accountId],
+    );
     expect(decided).toEqual([{ agent_id: 'retention', action: 'offer_credit', outcome: 'approval', autonomy: 2 }]);
-    expect(await t.db.query("SELECT 1 FROM proposals WHERE agent_id = 'service-recovery' AND account_id = $1", [accountId])).toHaveLength(0);
+    expect(await t.db.query("SELECT 1 FROM proposals WHERE agent_id = 'service-recovery' AND account_id = $1", [accountId])).toHaveLength(
+      0,
+    );
     expect((await t.db.query("SELECT 1 FROM ledger WHERE type = 'agent.updated'")).length).toBe(2);
   });
 });
 
 const leadForm = (id: string, email: string, consents?: { channel: string; purpose: string }[]) => ({
-  id, type: 'lead_form', ...(consents ? { version: 2 } : {}), subject: { email },
+  id,
+  type: 'lead_form',
+  ...(consents ? { version: 2 } : {}),
+  subject: { email },
   data: { firstName: 'Ann', email, formId: 'demo', ...(consents ? { consents } : {}) },
 });
 
@@ -118,16 +149,25 @@ describe('leads in the loop', () => {
 
     // The form's box became a consent of the lead, and the nurture email went out under it.
     const consents = await t.call('GET', `/api/v1/consents?leadId=${withConsent}`);
-    expect(consents.body.data).toMatchObject([{ leadId: withConsent, contactId: null, channel: 'email', purpose: 'sales', status: 'granted', source: 'lead_form:demo' }]);
+    expect(consents.body.data).toMatchObject([
+      { leadId: withConsent, contactId: null, channel: 'email', purpose: 'sales', status: 'granted', source: 'lead_form:demo' },
+    ]);
     const nurtured = (await t.call('GET', `/api/v1/proposals?leadId=${withConsent}`)).body.data;
     const sent = nurtured.find((p: { status: string }) => p.status === 'decided');
-    expect(sent).toMatchObject({ agentId: 'lead-nurturing', action: 'send_message', decision: { outcome: 'execute', policyIds: ['low-risk-outreach-l3'] } });
+    expect(sent).toMatchObject({
+      agentId: 'lead-nurturing',
+      action: 'send_message',
+      decision: { outcome: 'execute', policyIds: ['low-risk-outreach-l3'] },
+    });
     expect(sent.executions).toHaveLength(1);
     expect(await t.db.query('SELECT 1 FROM messages WHERE lead_id = $1', [withConsent])).toHaveLength(1);
 
     // No consent: the email is denied by the consent policy and recorded so; the enrichment below it runs instead.
     const handled = (await t.call('GET', `/api/v1/proposals?leadId=${without}&status=decided`)).body.data;
-    expect(handled.map((p: { action: string; decision: { outcome: string } }) => `${p.action}:${p.decision.outcome}`).sort()).toEqual(['send_message:deny', 'update_record:execute']);
+    expect(handled.map((p: { action: string; decision: { outcome: string } }) => `${p.action}:${p.decision.outcome}`).sort()).toEqual([
+      'send_message:deny',
+      'update_record:execute',
+    ]);
     expect(handled.find((p: { action: string }) => p.action === 'send_message').decision.policyIds).toEqual(['outreach-requires-consent']);
     expect(await t.db.query('SELECT 1 FROM messages WHERE lead_id = $1', [without])).toHaveLength(0);
     expect((await t.call('GET', `/api/v1/leads/${without}`)).body.company).toBe('Globex');
@@ -140,15 +180,20 @@ describe('triggers', () => {
   it('runs an agent only for the signal types its manifest names', async () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
     const accountId = await troubledCustomer(t, 'TRIG-1');
-    await t.call('POST', '/api/v1/signals', { role: 'agent', body: [
-      { type: 'web_visit', occurredAt: daysAgo(1), subject: { customerId: 'TRIG-1' }, data: { url: 'https://example.com/cancel' } },
-      { type: 'outcome', occurredAt: daysAgo(1), subject: { customerId: 'TRIG-1' }, data: { kind: 'complaint' } },
-    ] });
+    await t.call('POST', '/api/v1/signals', {
+      role: 'agent',
+      body: [
+        { type: 'web_visit', occurredAt: daysAgo(1), subject: { customerId: 'TRIG-1' }, data: { url: 'https://example.com/cancel' } },
+        { type: 'outcome', occurredAt: daysAgo(1), subject: { customerId: 'TRIG-1' }, data: { kind: 'complaint' } },
+      ],
+    });
     await t.bus.drain();
     expect(await t.db.query('SELECT 1 FROM proposals WHERE account_id = $1', [accountId])).toHaveLength(0);
     await t.call('POST', '/api/v1/signals', { role: 'agent', body: trouble('TRIG-1', 1) });
     await t.bus.drain();
-    const agents = (await t.db.query<{ agent_id: string }>('SELECT DISTINCT agent_id FROM proposals WHERE account_id = $1 ORDER BY 1', [accountId])).map((r) => r.agent_id);
+    const agents = (
+      await t.db.query<{ agent_id: string }>('SELECT DISTINCT agent_id FROM proposals WHERE account_id = $1 ORDER BY 1', [accountId])
+    ).map((r) => r.agent_id);
     expect(agents).toEqual(['retention', 'service-recovery']);
   });
 });
@@ -160,7 +205,10 @@ describe('the retention play from the loop', () => {
     const accountId = await troubledCustomer(t, 'PLAY-9');
     await t.call('POST', '/api/v1/signals', { role: 'agent', body: trouble('PLAY-9', 1) });
     await t.bus.drain();
-    const [play] = await t.db.query<{ id: string; step: string; status: string }>('SELECT id, step, status FROM plays WHERE account_id = $1', [accountId]);
+    const [play] = await t.db.query<{ id: string; step: string; status: string }>(
+      'SELECT id, step, status FROM plays WHERE account_id = $1',
+      [accountId],
+    );
     expect(play).toMatchObject({ step: 'await_approval', status: 'running' });
     const queue = (await t.call('GET', '/api/v1/approvals', { role: 'reviewer' })).body.data;
     expect(queue).toHaveLength(1);
@@ -177,9 +225,19 @@ describe('the retention play from the loop', () => {
     expect(approved.status).toBe(200);
     expect(approved.body.execution.action).toBe('offer_credit');
     const rounds = [];
-    for (const later of [1, 2, 3]) rounds.push(await maintenanceTick(t.db, { transport: new FileTransport(join(mkdtempSync(join(tmpdir(), 'acs-loop-')), 'messages.jsonl')), plays: t.plays }, new Date(Date.now() + later * 120_000)));
+    for (const later of [1, 2, 3])
+      rounds.push(
+        await maintenanceTick(
+          t.db,
+          { transport: new FileTransport(join(mkdtempSync(join(tmpdir(), 'acs-loop-')), 'messages.jsonl')), plays: t.plays },
+          new Date(Date.now() + later * 120_000),
+        ),
+      );
     expect(rounds.reduce((n, r) => n + r.plays.steps, 0)).toBeGreaterThanOrEqual(3);
-    const [done] = await t.db.query<{ status: string; state: { data: { creditKey: string; notice: string }; completed: string[] } }>('SELECT status, state FROM plays WHERE id = $1', [play!.id]);
+    const [done] = await t.db.query<{ status: string; state: { data: { creditKey: string; notice: string }; completed: string[] } }>(
+      'SELECT status, state FROM plays WHERE id = $1',
+      [play!.id],
+    );
     expect(done!.status).toBe('done');
     expect(done!.state.completed).toEqual(['await_approval', 'apply_credit', 'notify_customer']);
     expect(done!.state.data.creditKey).toBe(`approval:${queue[0].id}`);
@@ -194,21 +252,31 @@ describe('scheduled agents', () => {
   it('the daily data-stewardship sweep files one task per problem record, and not again the next day', async () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
     // A signal from an unknown address makes a profile with no name; two customers share a phone.
-    await t.call('POST', '/api/v1/signals', { role: 'agent', body: { type: 'nps', subject: { email: 'ghost@example.com' }, data: { score: 9 } } });
+    await t.call('POST', '/api/v1/signals', {
+      role: 'agent',
+      body: { type: 'nps', subject: { email: 'ghost@example.com' }, data: { score: 9 } },
+    });
     const twins: string[] = [];
     for (const n of [1, 2]) {
       const acc = await t.call('POST', '/api/v1/accounts', { body: { name: `Twin ${n}`, customerId: `TWIN-${n}` } });
       await t.call('POST', '/api/v1/contacts', { body: { accountId: acc.body.id, phone: '+14155550100' } });
       twins.push(acc.body.id as string);
     }
-    await t.call('POST', '/api/v1/contacts', { body: { accountId: (await t.call('POST', '/api/v1/accounts', { body: { name: 'Fine', customerId: 'FINE-1' } })).body.id, email: 'fine@example.com' } });
+    await t.call('POST', '/api/v1/contacts', {
+      body: {
+        accountId: (await t.call('POST', '/api/v1/accounts', { body: { name: 'Fine', customerId: 'FINE-1' } })).body.id,
+        email: 'fine@example.com',
+      },
+    });
     await t.bus.drain();
     expect(await t.db.query("SELECT 1 FROM proposals WHERE agent_id = 'data-stewardship'")).toHaveLength(0);
 
     const loop = { gate: t.gate, churn: () => undefined, holdout: { salt: 'test', fraction: 0 }, dailyCreditBudgetCents: 0 };
     const first = await t.db.transaction((tx) => runScheduledAgents(tx, loop, new Date()));
     expect(first).toMatchObject({ customers: 3, executed: 3 });
-    const tasks = await t.db.query<{ account_id: string; details: string; assignee: string }>('SELECT account_id, details, assignee FROM tasks ORDER BY account_id');
+    const tasks = await t.db.query<{ account_id: string; details: string; assignee: string }>(
+      'SELECT account_id, details, assignee FROM tasks ORDER BY account_id',
+    );
     expect(tasks.every((x) => x.assignee === 'data-stewards')).toBe(true);
     expect(tasks.find((x) => x.account_id === twins[0])!.details).toContain(`possible duplicate of ${twins[1]}`);
     expect(tasks.some((x) => x.details.includes('no name'))).toBe(true);

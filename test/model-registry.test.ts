@@ -27,7 +27,7 @@ describe('PSI, worked by hand', () => {
 
   it('floors an empty bin at 0.0001, and a bin empty on both sides adds nothing', () => {
     // 2 × (.4 − .5)ln(.8) + (.2 − .0001)ln(.2 / .0001) = .044629 + .1999 × 7.600902
-    expect(psi([0.5, 0.5, 0], [0.4, 0.4, 0.2])).toBeCloseTo(1.564050, 5);
+    expect(psi([0.5, 0.5, 0], [0.4, 0.4, 0.2])).toBeCloseTo(1.56405, 5);
     expect(psi([0.5, 0.5, 0], [0.3, 0.7, 0])).toBeCloseTo(0.169459, 5);
     expect(() => psi([1, 2], [1])).toThrow(/2 expected bins but 1/);
     expect(() => psi([0, 0], [1, 1])).toThrow(/no observations/);
@@ -55,9 +55,10 @@ describe('PSI, worked by hand', () => {
 // A small seeded world of customers in the Telco export's format: churn depends on contract, tenure and charges.
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
-const HEADER = 'churn,female,senior_citizen,partner,dependents,tenure,phone_service,internet_service,tech_support,contract,paperless_billing,payment_method,monthly_charges';
+const HEADER =
+  'churn,female,senior_citizen,partner,dependents,tenure,phone_service,internet_service,tech_support,contract,paperless_billing,payment_method,monthly_charges';
 const CONTRACTS = ['Month-to-month', 'One year', 'Two year'];
 const PAYMENTS = ['Electronic check', 'Mailed check', 'Credit card (automatic)'];
 const yes = (b: boolean) => (b ? 'Yes' : 'No');
@@ -72,8 +73,23 @@ function trainingCsv(n: number, seed: number): string {
     const fiber = r() < 0.4;
     const logit = -0.5 + (contract === 0 ? 1.5 : contract === 1 ? -0.5 : -1.5) - 0.04 * tenure + 0.015 * (monthly - 60) + (fiber ? 0.5 : 0);
     const churn = r() < 1 / (1 + Math.exp(-logit));
-    lines.push([yes(churn), r() < 0.5 ? 1 : 0, r() < 0.15 ? 1 : 0, yes(r() < 0.5), yes(r() < 0.3), tenure, yes(r() < 0.9), fiber ? 'Fiber optic' : r() < 0.7 ? 'DSL' : 'No',
-      yes(r() < 0.3), CONTRACTS[contract], r() < 0.6 ? 1 : 0, PAYMENTS[Math.floor(r() * 3)], monthly].join(','));
+    lines.push(
+      [
+        yes(churn),
+        r() < 0.5 ? 1 : 0,
+        r() < 0.15 ? 1 : 0,
+        yes(r() < 0.5),
+        yes(r() < 0.3),
+        tenure,
+        yes(r() < 0.9),
+        fiber ? 'Fiber optic' : r() < 0.7 ? 'DSL' : 'No',
+        yes(r() < 0.3),
+        CONTRACTS[contract],
+        r() < 0.6 ? 1 : 0,
+        PAYMENTS[Math.floor(r() * 3)],
+        monthly,
+      ].join(','),
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -83,7 +99,22 @@ function shiftedCsv(n: number, seed: number): string {
   const r = rng(seed);
   const lines = [HEADER.replace('churn,', '')];
   for (let i = 0; i < n; i++) {
-    lines.push([r() < 0.5 ? 1 : 0, 0, 'Yes', 'Yes', 60 + Math.floor(r() * 12), 'Yes', 'No', 'No', 'Two year', 0, 'Mailed check', Math.round((19 + r() * 6) * 100) / 100].join(','));
+    lines.push(
+      [
+        r() < 0.5 ? 1 : 0,
+        0,
+        'Yes',
+        'Yes',
+        60 + Math.floor(r() * 12),
+        'Yes',
+        'No',
+        'No',
+        'Two year',
+        0,
+        'Mailed check',
+        Math.round((19 + r() * 6) * 100) / 100,
+      ].join(','),
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -97,15 +128,24 @@ async function importRows(name: string, csv: string) {
   expect(summary.rejected).toBe(0);
 }
 const ledger = async (type: string) =>
-  t.db.query<{ actor: string; subject_type: string; subject_id: string; body: string }>('SELECT actor, subject_type, subject_id, body FROM ledger WHERE type = $1 ORDER BY seq', [type]);
-const ledgerData = async (type: string) => (await ledger(type)).map((e) => ({ actor: e.actor, ...(JSON.parse(e.body).data as Record<string, unknown>) }));
+  t.db.query<{ actor: string; subject_type: string; subject_id: string; body: string }>(
+    'SELECT actor, subject_type, subject_id, body FROM ledger WHERE type = $1 ORDER BY seq',
+    [type],
+  );
+const ledgerData = async (type: string) =>
+  (await ledger(type)).map((e) => ({ actor: e.actor, ...(JSON.parse(e.body).data as Record<string, unknown>) }));
 
 /** The retention proposals recorded for a customer after a burst of trouble. */
 async function retentionProposals(customerId: string, n: number): Promise<ProposalDraft[]> {
-  const accountId = (await t.db.query<{ id: string }>('SELECT id FROM accounts WHERE customer_id = $1', [customerId]))[0]?.id ?? (await troubledCustomer(t, customerId));
+  const accountId =
+    (await t.db.query<{ id: string }>('SELECT id FROM accounts WHERE customer_id = $1', [customerId]))[0]?.id ??
+    (await troubledCustomer(t, customerId));
   expect((await t.call('POST', '/api/v1/signals', { body: trouble(customerId, n), role: 'agent' })).status).toBe(202);
   await t.bus.drain();
-  const rows = await t.db.query<{ ev: ProposalDraft['ev'] }>("SELECT ev FROM proposals WHERE account_id = $1 AND agent_id = 'retention' ORDER BY id DESC LIMIT 2", [accountId]);
+  const rows = await t.db.query<{ ev: ProposalDraft['ev'] }>(
+    "SELECT ev FROM proposals WHERE account_id = $1 AND agent_id = 'retention' ORDER BY id DESC LIMIT 2",
+    [accountId],
+  );
   expect(rows.length).toBeGreaterThan(0);
   return rows.map((r) => ({ ev: r.ev }) as ProposalDraft);
 }
@@ -123,7 +163,9 @@ describe('the model registry, through the API', () => {
   it('lists churn before anything is registered: rules serve; training with too few examples is a 409 that says why', async () => {
     const list = await t.call('GET', '/api/v1/models', { role: 'analyst' });
     expect(list.status).toBe(200);
-    expect(list.body.data).toEqual([expect.objectContaining({ name: 'churn', trainable: true, versions: 0, champion: null, serving: { source: 'rules' } })]);
+    expect(list.body.data).toEqual([
+      expect.objectContaining({ name: 'churn', trainable: true, versions: 0, champion: null, serving: { source: 'rules' } }),
+    ]);
     const res = await t.call('POST', '/api/v1/models/churn/train');
     expect(res.status).toBe(409);
     expect(res.body.detail).toMatch(/too few examples to train churn: found 0 customers with a recorded churn outcome/);
@@ -134,16 +176,28 @@ describe('the model registry, through the API', () => {
     await importRows('train.csv', trainingCsv(240, 1));
     const v1 = await t.call('POST', '/api/v1/models/churn/train', { body: { families: ['logistic'], seed: 1 } });
     expect(v1.status, v1.text).toBe(201);
-    expect(v1.body).toMatchObject({ name: 'churn', version: 1, stage: 'candidate', family: 'logistic', trainingRows: 240, registeredBy: expect.stringMatching(/^token:/), promotedBy: null });
+    expect(v1.body).toMatchObject({
+      name: 'churn',
+      version: 1,
+      stage: 'candidate',
+      family: 'logistic',
+      trainingRows: 240,
+      registeredBy: expect.stringMatching(/^token:/),
+      promotedBy: null,
+    });
     expect(v1.body.dataFingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(v1.body.metrics.heldOut.auc).toBeGreaterThan(0.6);
-    expect(v1.body.featureSchema.columns.map((c: { column: string }) => c.column)).toEqual(expect.arrayContaining(['contract', 'tenureMonths', 'monthlyAmount']));
+    expect(v1.body.featureSchema.columns.map((c: { column: string }) => c.column)).toEqual(
+      expect.arrayContaining(['contract', 'tenureMonths', 'monthlyAmount']),
+    );
     // The outcome is the target, never a feature.
     expect(v1.body.featureSchema.columns.map((c: { column: string }) => c.column)).not.toContain('churned');
     const v2 = await t.call('POST', '/api/v1/models/churn/train', { body: { families: ['logistic'], seed: 2 } });
     expect(v2.body).toMatchObject({ version: 2, stage: 'candidate' });
-    const [stored] = await t.db.query<{ reference: { rows: number; features: { column: string; shares: number[] }[]; score: { edges: number[]; shares: number[] } }; model: { version: string } }>(
-      "SELECT reference, model FROM model_versions WHERE name = 'churn' AND version = 1");
+    const [stored] = await t.db.query<{
+      reference: { rows: number; features: { column: string; shares: number[] }[]; score: { edges: number[]; shares: number[] } };
+      model: { version: string };
+    }>("SELECT reference, model FROM model_versions WHERE name = 'churn' AND version = 1");
     expect(stored!.model.version).toBe('churn-v1');
     expect(stored!.reference.rows).toBe(240);
     expect(stored!.reference.score.edges.length).toBeGreaterThan(5);
@@ -157,19 +211,31 @@ describe('the model registry, through the API', () => {
   it('promotes a champion, replaces it, and rolls back to the previous one, each in the ledger', async () => {
     const p1 = await t.call('POST', '/api/v1/models/churn/versions/1/promote', { body: { stage: 'champion', reason: 'first model' } });
     expect(p1.status, p1.text).toBe(200);
-    expect(p1.body).toMatchObject({ version: 1, stage: 'champion', promotedBy: expect.stringMatching(/^token:/), promotionReason: 'first model', replacedVersion: null });
+    expect(p1.body).toMatchObject({
+      version: 1,
+      stage: 'champion',
+      promotedBy: expect.stringMatching(/^token:/),
+      promotionReason: 'first model',
+      replacedVersion: null,
+    });
     const p2 = await t.call('POST', '/api/v1/models/churn/versions/2/promote', { body: { stage: 'champion' } });
     expect(p2.body).toMatchObject({ version: 2, stage: 'champion', replacedVersion: 1 });
     let model = (await t.call('GET', '/api/v1/models/churn', { role: 'analyst' })).body;
     expect(model.serving).toMatchObject({ source: 'registry', version: 2 });
-    expect(model.versions.map((v: { version: number; stage: string }) => [v.version, v.stage])).toEqual([[2, 'champion'], [1, 'retired']]);
+    expect(model.versions.map((v: { version: number; stage: string }) => [v.version, v.stage])).toEqual([
+      [2, 'champion'],
+      [1, 'retired'],
+    ]);
     expect(model.versions[1].retiredReason).toBe('replaced by v2');
 
     const back = await t.call('POST', '/api/v1/models/churn/rollback', { body: { reason: 'v2 looks off' } });
     expect(back.status, back.text).toBe(200);
     expect(back.body).toMatchObject({ from: 2, to: { version: 1, stage: 'champion' } });
     model = (await t.call('GET', '/api/v1/models/churn')).body;
-    expect(model.versions.map((v: { version: number; stage: string }) => [v.version, v.stage])).toEqual([[2, 'retired'], [1, 'champion']]);
+    expect(model.versions.map((v: { version: number; stage: string }) => [v.version, v.stage])).toEqual([
+      [2, 'retired'],
+      [1, 'champion'],
+    ]);
     // v1 replaced nothing: there is no further back.
     const again = await t.call('POST', '/api/v1/models/churn/rollback');
     expect(again.status).toBe(409);
@@ -179,16 +245,30 @@ describe('the model registry, through the API', () => {
       expect.objectContaining({ name: 'churn', version: 1, from: 'candidate', to: 'champion', reason: 'first model' }),
       expect.objectContaining({ name: 'churn', version: 2, from: 'candidate', to: 'champion', replaced: 1 }),
     ]);
-    expect(await ledgerData('model.demoted')).toEqual([expect.objectContaining({ version: 1, from: 'champion', to: 'retired', reason: 'replaced by v2' })]);
-    expect(await ledgerData('model.rolled_back')).toEqual([expect.objectContaining({ name: 'churn', from: 2, to: 1, reason: 'v2 looks off', actor: expect.stringMatching(/^token:/) })]);
+    expect(await ledgerData('model.demoted')).toEqual([
+      expect.objectContaining({ version: 1, from: 'champion', to: 'retired', reason: 'replaced by v2' }),
+    ]);
+    expect(await ledgerData('model.rolled_back')).toEqual([
+      expect.objectContaining({ name: 'churn', from: 2, to: 1, reason: 'v2 looks off', actor: expect.stringMatching(/^token:/) }),
+    ]);
   });
 
   it('every retention proposal records the champion it used, with the challenger shadow-scored beside it but not deciding', async () => {
-    expect((await t.call('POST', '/api/v1/models/churn/versions/2/promote', { body: { stage: 'challenger' } })).body).toMatchObject({ version: 2, stage: 'challenger' });
+    expect((await t.call('POST', '/api/v1/models/churn/versions/2/promote', { body: { stage: 'challenger' } })).body).toMatchObject({
+      version: 2,
+      stage: 'challenger',
+    });
     const proposals = await retentionProposals('SHADOW-1', 1);
     for (const { ev } of proposals) {
-      expect(ev.pSuccess).toMatchObject({ source: 'model', model: { id: 'churn', version: '1' }, detail: expect.stringMatching(/registry champion churn v1/) });
-      expect(ev.pSuccess.shadow).toMatchObject({ model: { id: 'churn', version: '2' }, detail: expect.stringMatching(/challenger churn v2.*shadow only/) });
+      expect(ev.pSuccess).toMatchObject({
+        source: 'model',
+        model: { id: 'churn', version: '1' },
+        detail: expect.stringMatching(/registry champion churn v1/),
+      });
+      expect(ev.pSuccess.shadow).toMatchObject({
+        model: { id: 'churn', version: '2' },
+        detail: expect.stringMatching(/challenger churn v2.*shadow only/),
+      });
       expect(typeof ev.pSuccess.shadow!.value).toBe('number');
       // The value decided on is the champion's.
       expect(ev.value).toBeCloseTo(ev.pSuccess.value * ev.impact.value - ev.cost.value - ev.riskPenalty.value, 1);
@@ -215,7 +295,12 @@ describe('the model registry, through the API', () => {
     expect(drifted.body.score.psi).toBeGreaterThan(0.1);
     // Each feature's PSI is the sum over its bins, recomputable from what is reported.
     const contract = drifted.body.features.find((f: { column: string }) => f.column === 'contract');
-    expect(psi(contract.bins.map((b: { expected: number }) => b.expected), contract.bins.map((b: { actual: number }) => b.actual))).toBeCloseTo(contract.psi, 4);
+    expect(
+      psi(
+        contract.bins.map((b: { expected: number }) => b.expected),
+        contract.bins.map((b: { actual: number }) => b.actual),
+      ),
+    ).toBeCloseTo(contract.psi, 4);
 
     const [alert] = await ledgerData('model.drift_alert');
     expect(alert).toMatchObject({ name: 'churn', version: 1, threshold: 0.25, worst: drifted.body.worst });
@@ -242,7 +327,10 @@ describe('the model registry, through the API', () => {
     const second = await t.call('POST', '/api/v1/models/churn/drift');
     expect(second.body).toMatchObject({ version: 1, status: 'drift', action: 'demoted to rules' });
     model = (await t.call('GET', '/api/v1/models/churn')).body;
-    expect(model.serving).toMatchObject({ source: 'rules', reason: expect.stringMatching(/churn v1 was demoted for drift.*no earlier good version/) });
+    expect(model.serving).toMatchObject({
+      source: 'rules',
+      reason: expect.stringMatching(/churn v1 was demoted for drift.*no earlier good version/),
+    });
     expect(model.versions.every((x: { stage: string }) => x.stage !== 'champion')).toBe(true);
     expect((await ledgerData('model.demoted')).slice(-2)).toEqual([
       expect.objectContaining({ actor: 'system:drift', version: 2, to: 'retired', replacedBy: 1 }),
@@ -313,7 +401,9 @@ describe('who may do what, and 4xx that name the field', () => {
     const missing = await t.call('GET', '/api/v1/models/nope');
     expect(missing.status).toBe(404);
     expect(missing.body.detail).toMatch(/no model 'nope'; known: churn/);
-    const settings = await t.call('PUT', '/api/v1/models/churn/settings', { body: { psiThreshold: -1, autoDemote: 'sometimes', extra: 1 } });
+    const settings = await t.call('PUT', '/api/v1/models/churn/settings', {
+      body: { psiThreshold: -1, autoDemote: 'sometimes', extra: 1 },
+    });
     expect(settings.status).toBe(400);
     expect(settings.body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['autoDemote', 'extra', 'psiThreshold']);
     const train = await t.call('POST', '/api/v1/models/churn/train', { body: { families: ['forest'] } });
@@ -330,11 +420,17 @@ describe('who may do what, and 4xx that name the field', () => {
 
 describe('the retention agent chooses its churn score in order', () => {
   const ctx: CustomerContext = {
-    accountId: 'acc_1', customerId: 'C-1', attributes: {}, subscription: { contract: 'month-to-month', tenureMonths: 3, monthlyAmount: 80 },
-    features: { paymentFailures30d: 2 }, consents: [], contacts: [],
+    accountId: 'acc_1',
+    customerId: 'C-1',
+    attributes: {},
+    subscription: { contract: 'month-to-month', tenureMonths: 3, monthlyAmount: 80 },
+    features: { paymentFailures30d: 2 },
+    consents: [],
+    contacts: [],
   };
   const scorer = (version: number, p: number) => ({ name: 'churn', version, predict: () => p });
-  const pSuccess = (registry?: ServedModels) => retentionAgent.propose(ctx, registry ? { registry: { churn: registry } } : {})[0]!.ev.pSuccess;
+  const pSuccess = (registry?: ServedModels) =>
+    retentionAgent.propose(ctx, registry ? { registry: { churn: registry } } : {})[0]!.ev.pSuccess;
 
   it('registry champion, else rules (saying why); a challenger only ever rides along', () => {
     const withChampion = pSuccess({ champion: scorer(3, 0.4), challenger: scorer(4, 0.7), rules: null });
@@ -342,7 +438,11 @@ describe('the retention agent chooses its churn score in order', () => {
     expect(withChampion).toMatchObject({ source: 'model', value: 0.18, model: { id: 'churn', version: '3' } });
     expect(withChampion.shadow).toMatchObject({ model: { id: 'churn', version: '4' }, value: 0.27 });
     const ruled = pSuccess({ champion: null, challenger: scorer(4, 0.7), rules: 'churn v3 was demoted for drift' });
-    expect(ruled).toMatchObject({ source: 'rule', detail: expect.stringMatching(/no model: churn v3 was demoted for drift/), shadow: { model: { version: '4' } } });
+    expect(ruled).toMatchObject({
+      source: 'rule',
+      detail: expect.stringMatching(/no model: churn v3 was demoted for drift/),
+      shadow: { model: { version: '4' } },
+    });
     expect(pSuccess()).toMatchObject({ source: 'rule', detail: expect.stringMatching(/no model available/) });
   });
 });
@@ -365,7 +465,9 @@ describe('acs model list|promote|rollback|drift', () => {
       expect(promote.code, promote.stderr).toBe(0);
       expect(promote.stdout).toMatch(/^churn v1 is now the champion$/m);
       const list = await runAcs(['model', 'list'], cli.env);
-      expect(list.stdout).toMatch(/^churn: 1 version, champion v1 \(logistic, AUC 0\.\d{3}\); serving registry v1; not checked for drift yet$/m);
+      expect(list.stdout).toMatch(
+        /^churn: 1 version, champion v1 \(logistic, AUC 0\.\d{3}\); serving registry v1; not checked for drift yet$/m,
+      );
       const drift = await runAcs(['model', 'drift', 'churn', '--json'], cli.env);
       expect(drift.code, drift.stderr).toBe(0);
       expect(JSON.parse(drift.stdout)).toMatchObject({ name: 'churn', version: 1, status: 'ok', checkedBy: 'cli', population: 120 });

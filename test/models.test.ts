@@ -3,7 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  auc, brier, calibrate, calibrationTable, FeatureEncoder, fitIsotonic, fingerprintTable, inferSchema, loadModel, logLoss, stratifiedFolds, stratifiedSplit, trainModel, type RawRow,
+  auc,
+  brier,
+  calibrate,
+  calibrationTable,
+  FeatureEncoder,
+  fitIsotonic,
+  fingerprintTable,
+  inferSchema,
+  loadModel,
+  logLoss,
+  stratifiedFolds,
+  stratifiedSplit,
+  trainModel,
+  type RawRow,
 } from '../src/learn/models/index.ts';
 import { stream } from '../src/lib/index.ts';
 import { cliEnv, runAcs, type CliEnv } from './cli-helpers.ts';
@@ -17,7 +30,7 @@ function xorRows(n: number, seed: number): RawRow[] {
     const a = rng.next() * 2 - 1;
     const b = rng.next() * 2 - 1;
     const flip = rng.next() < 0.05;
-    return { a: a.toFixed(3), b: b.toFixed(3), noise: (rng.next() * 10).toFixed(2), y: (a * b > 0) !== flip ? 'yes' : 'no' };
+    return { a: a.toFixed(3), b: b.toFixed(3), noise: (rng.next() * 10).toFixed(2), y: a * b > 0 !== flip ? 'yes' : 'no' };
   });
 }
 
@@ -52,20 +65,36 @@ describe('feature handling', () => {
     expect(byName.tenure).toMatchObject({ kind: 'numeric', missingIndicator: false });
     // A row number is unique per row but named like no id: it stays a number.
     expect(byName.row).toMatchObject({ kind: 'numeric' });
-    expect(byName.Contract).toMatchObject({ kind: 'categorical', levels: ['Month-to-month', 'Two year'], other: true, missingIndicator: false });
+    expect(byName.Contract).toMatchObject({
+      kind: 'categorical',
+      levels: ['Month-to-month', 'Two year'],
+      other: true,
+      missingIndicator: false,
+    });
     expect(schema.dropped).toEqual([
       { column: 'customerID', reason: 'id-like' },
       { column: 'Country', reason: 'constant' },
       { column: 'Notes', reason: 'empty' },
       { column: 'Churn', reason: 'target' },
     ]);
-    expect(schema.features).toEqual(['row', 'TotalCharges', 'TotalCharges:missing', 'tenure', 'Contract=Month-to-month', 'Contract=Two year', 'Contract=(other)']);
+    expect(schema.features).toEqual([
+      'row',
+      'TotalCharges',
+      'TotalCharges:missing',
+      'tenure',
+      'Contract=Month-to-month',
+      'Contract=Two year',
+      'Contract=(other)',
+    ]);
   });
 
   it('imputes the training median, flags missing values and sends unseen levels to (other)', () => {
     const encoder = new FeatureEncoder(schema);
     const spec = schema.columns.find((c) => c.column === 'TotalCharges')!;
-    const values = rows.map((r) => Number(r.TotalCharges)).filter((v) => Number.isFinite(v) && v > 0).sort((a, b) => a - b);
+    const values = rows
+      .map((r) => Number(r.TotalCharges))
+      .filter((v) => Number.isFinite(v) && v > 0)
+      .sort((a, b) => a - b);
     expect(spec.kind === 'numeric' && spec.impute).toBe((values[18]! + values[19]!) / 2);
     const x = encoder.encode([
       { row: 5, TotalCharges: '', tenure: '3', Contract: 'Month-to-month' },
@@ -81,15 +110,33 @@ describe('feature handling', () => {
   });
 
   it('fingerprints the data, not the order of keys', () => {
-    const a = fingerprintTable([{ x: 1, y: 'a' }, { x: 2, y: 'b' }]);
+    const a = fingerprintTable([
+      { x: 1, y: 'a' },
+      { x: 2, y: 'b' },
+    ]);
     expect(a).toMatch(/^[0-9a-f]{64}$/);
-    expect(fingerprintTable([{ y: 'a', x: 1 }, { y: 'b', x: 2 }])).toBe(a);
-    expect(fingerprintTable([{ x: 1, y: 'a' }, { x: 2, y: 'c' }])).not.toBe(a);
+    expect(
+      fingerprintTable([
+        { y: 'a', x: 1 },
+        { y: 'b', x: 2 },
+      ]),
+    ).toBe(a);
+    expect(
+      fingerprintTable([
+        { x: 1, y: 'a' },
+        { x: 2, y: 'c' },
+      ]),
+    ).not.toBe(a);
   });
 
   it('splits and folds stratified', () => {
     const labels = Array.from({ length: 100 }, (_, i) => (i < 20 ? 1 : 0));
-    const { train, test } = stratifiedSplit(labels, Array.from({ length: 100 }, (_, i) => i), 0.3, 1);
+    const { train, test } = stratifiedSplit(
+      labels,
+      Array.from({ length: 100 }, (_, i) => i),
+      0.3,
+      1,
+    );
     expect(test.length).toBe(30);
     expect(Array.from(test).filter((i) => labels[i] === 1)).toHaveLength(6);
     expect(new Set([...train, ...test]).size).toBe(100);
@@ -108,7 +155,10 @@ describe('metrics', () => {
     expect(brier(p, y)).toBeCloseTo((0.01 + 0.16 + 0.4225 + 0.04) / 4, 12);
     expect(logLoss(p, y)).toBeCloseTo(-(Math.log(0.9) + Math.log(0.6) + Math.log(0.35) + Math.log(0.8)) / 4, 12);
     const table = calibrationTable(p, y, 2);
-    expect(table.map((b) => [b.count, b.observed])).toEqual([[2, 0.5], [2, 0.5]]);
+    expect(table.map((b) => [b.count, b.observed])).toEqual([
+      [2, 0.5],
+      [2, 0.5],
+    ]);
     expect(table[0]!.meanPredicted).toBeCloseTo(0.225, 12);
     expect(table[1]!.meanPredicted).toBeCloseTo(0.6, 12);
     expect(() => auc([0.2], [1])).toThrow(/both outcomes/);
@@ -138,7 +188,12 @@ describe('training', () => {
     const auto = trainModel(rows, { target: 'y', positive: 'yes', seed: 1 }).model.json;
     expect(auto.family).toBe('gbdt');
     expect(auto.metrics.cvAuc.gbdt).toBeGreaterThan(auto.metrics.cvAuc.logistic!);
-    expect(auto.metrics.topFeatures.slice(0, 2).map((f) => f.feature).sort()).toEqual(['a', 'b']);
+    expect(
+      auto.metrics.topFeatures
+        .slice(0, 2)
+        .map((f) => f.feature)
+        .sort(),
+    ).toEqual(['a', 'b']);
   });
 
   it('calibration on out-of-fold scores improves the held-out log loss of under-fitted trees on a skewed set', () => {
@@ -163,7 +218,17 @@ describe('training', () => {
     for (let i = 1; i < probe.length; i++) expect(probe[i]!).toBeGreaterThanOrEqual(probe[i - 1]!);
     expect(probe[0]!).toBeGreaterThan(0);
     expect(probe.at(-1)!).toBeLessThan(1);
-    expect(logLoss(scores.map((s) => calibrate(c, s)), labels)).toBeLessThan(logLoss(scores.map((s) => calibrate({ method: 'none' }, s)), labels));
+    expect(
+      logLoss(
+        scores.map((s) => calibrate(c, s)),
+        labels,
+      ),
+    ).toBeLessThan(
+      logLoss(
+        scores.map((s) => calibrate({ method: 'none' }, s)),
+        labels,
+      ),
+    );
   });
 
   it('serializes: the stored JSON scores raw rows the same, and a damaged model is refused naming the field', () => {
@@ -176,7 +241,14 @@ describe('training', () => {
       const [early, late] = probe.map((r) => copy.predict(r));
       expect(early).toBeGreaterThan(late!);
       for (const p of copy.predictMany(probe)) expect(p > 0 && p < 1).toBe(true);
-      expect(model.json).toMatchObject({ format: 'acs-model', formatVersion: 1, family, task: 'binary', trainedAt: FIXED_TIME, training: { seed: 1, rows: 400 } });
+      expect(model.json).toMatchObject({
+        format: 'acs-model',
+        formatVersion: 1,
+        family,
+        task: 'binary',
+        trainedAt: FIXED_TIME,
+        training: { seed: 1, rows: 400 },
+      });
       expect(model.json.metrics.heldOut.calibrationTable).toHaveLength(10);
       if (family === 'gbdt') {
         const json = model.toJSON();
@@ -198,7 +270,12 @@ describe('training', () => {
   it('refuses a target it cannot learn, naming the option', () => {
     const rows = skewedRows(100, 1);
     expect(() => trainModel(rows, { target: 'Churned', positive: 'Yes' })).toThrow(/no column 'Churned'/);
-    expect(() => trainModel(rows.map((r) => ({ ...r, churned: 'No' })), { target: 'churned', positive: 'Yes' })).toThrow(/one class/);
+    expect(() =>
+      trainModel(
+        rows.map((r) => ({ ...r, churned: 'No' })),
+        { target: 'churned', positive: 'Yes' },
+      ),
+    ).toThrow(/one class/);
     expect(() => trainModel(rows, { target: 'churned', positive: 'yes' })).toThrow(/no row has churned = 'yes'/);
   });
 });
@@ -212,13 +289,19 @@ describe('acs model train', () => {
     dir = mkdtempSync(join(tmpdir(), 'acs-model-'));
     csv = join(dir, 'customers.csv');
     const rows = skewedRows(300, 7);
-    writeFileSync(csv, ['customer,tenure,plan,churned', ...rows.map((r) => `${r.customer},${r.tenure},${r.plan},${r.churned}`)].join('\n') + '\n');
+    writeFileSync(
+      csv,
+      ['customer,tenure,plan,churned', ...rows.map((r) => `${r.customer},${r.tenure},${r.plan},${r.churned}`)].join('\n') + '\n',
+    );
   });
   afterAll(async () => cli.cleanup());
 
   it('trains on a CSV, prints the choice and the held-out report, and writes a model that loads', async () => {
     const out = join(dir, 'model.json');
-    const text = await runAcs(['model', 'train', '--csv', csv, '--target', 'churned', '--positive', 'Yes', '--seed', '3', '--out', out], cli.env);
+    const text = await runAcs(
+      ['model', 'train', '--csv', csv, '--target', 'churned', '--positive', 'Yes', '--seed', '3', '--out', out],
+      cli.env,
+    );
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/cross-validated ROC AUC \(5 folds over 210 training rows; 90 held out\)/);
     expect(text.stdout).toMatch(/logistic +l2 0\.1 +0\.\d{4} ± /);
@@ -231,10 +314,20 @@ describe('acs model train', () => {
     const model = loadModel(readFileSync(out, 'utf8'));
     expect(model.predict({ tenure: '1', plan: 'basic' })).toBeGreaterThan(model.predict({ tenure: '70', plan: 'pro' }));
 
-    const json = await runAcs(['model', 'train', '--csv', csv, '--target', 'churned', '--positive', 'Yes', '--seed', '3', '--out', out, '--json'], cli.env);
+    const json = await runAcs(
+      ['model', 'train', '--csv', csv, '--target', 'churned', '--positive', 'Yes', '--seed', '3', '--out', out, '--json'],
+      cli.env,
+    );
     expect(json.code, json.stderr).toBe(0);
     const summary = JSON.parse(json.stdout);
-    expect(summary).toMatchObject({ id: model.id, family: model.json.family, rows: 300, numeric: ['tenure'], categorical: ['plan'], dropped: [{ column: 'customer', reason: 'id-like' }] });
+    expect(summary).toMatchObject({
+      id: model.id,
+      family: model.json.family,
+      rows: 300,
+      numeric: ['tenure'],
+      categorical: ['plan'],
+      dropped: [{ column: 'customer', reason: 'id-like' }],
+    });
     expect(summary.heldOut.auc).toBe(model.json.metrics.heldOut.auc);
   });
 

@@ -6,8 +6,11 @@ import { createTestApp, type ResponseBody, type TestApp } from './helpers.ts';
  * below it). Extend the list as more route files document their bodies.
  */
 
-
-type Operation = { operationId?: string; tags?: string[]; responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> };
+type Operation = {
+  operationId?: string;
+  tags?: string[];
+  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+};
 
 let t: TestApp;
 let doc: ResponseBody;
@@ -16,7 +19,8 @@ beforeAll(async () => {
   t = await createTestApp();
   doc = (await t.call('GET', '/api/openapi.json', { token: null })).body;
   operations = Object.entries(doc.paths as Record<string, Record<string, Operation>>).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, op]) => ({ path, method, op })));
+    Object.entries(methods).map(([method, op]) => ({ path, method, op })),
+  );
 });
 afterAll(async () => t.close());
 

@@ -4,18 +4,42 @@ import { arbitrate, conflictReason, DEFAULT_RULES, expectedValue, type ProposalD
 const now = new Date('2026-06-10T12:00:00Z');
 const hoursAgo = (h: number) => new Date(now.getTime() - h * 3600_000);
 const draft = (agentId: string, action: ProposalDraft['action'], ev: number, extra: Partial<ProposalDraft> = {}): ProposalDraft => ({
-  agentId, action, params: {}, risk: 'low', reason: 'Test.',
-  ev: expectedValue({ value: 1, source: 'rule', detail: '' }, { value: ev, source: 'rule', detail: '' }, { value: 0, source: 'rule', detail: '' }, 'low'),
+  agentId,
+  action,
+  params: {},
+  risk: 'low',
+  reason: 'Test.',
+  ev: expectedValue(
+    { value: 1, source: 'rule', detail: '' },
+    { value: ev, source: 'rule', detail: '' },
+    { value: 0, source: 'rule', detail: '' },
+    'low',
+  ),
   ...extra,
 });
 const rules = { ...DEFAULT_RULES, creditBudgetLeftCents: 10_000 };
 
 describe('arbitration', () => {
   it('ranks the drafts within every limit by expected value, highest first, suppressing none of them', () => {
-    const r = arbitrate([draft('retention', 'create_task', 50), draft('service-recovery', 'create_case', 80), draft('retention', 'offer_credit', 60, { params: { amountCents: 1000 } })], [], rules, now);
-    expect(r.ranked.map((d) => `${d.agentId}/${d.action}`)).toEqual(['service-recovery/create_case', 'retention/offer_credit', 'retention/create_task']);
+    const r = arbitrate(
+      [
+        draft('retention', 'create_task', 50),
+        draft('service-recovery', 'create_case', 80),
+        draft('retention', 'offer_credit', 60, { params: { amountCents: 1000 } }),
+      ],
+      [],
+      rules,
+      now,
+    );
+    expect(r.ranked.map((d) => `${d.agentId}/${d.action}`)).toEqual([
+      'service-recovery/create_case',
+      'retention/offer_credit',
+      'retention/create_task',
+    ]);
     expect(r.suppressed).toEqual([]);
-    expect(conflictReason(r.ranked[0]!, r.ranked[2]!)).toBe('conflict: service-recovery/create_case has the higher expected value (78.4 >= 49)');
+    expect(conflictReason(r.ranked[0]!, r.ranked[2]!)).toBe(
+      'conflict: service-recovery/create_case has the higher expected value (78.4 >= 49)',
+    );
   });
 
   it('breaks a tie in expected value by agent, then action, so the order never depends on input order', () => {
@@ -26,19 +50,41 @@ describe('arbitration', () => {
   });
 
   it('suppresses everything during the cooldown after a recent action', () => {
-    const r = arbitrate([draft('retention', 'create_task', 50)], [{ at: hoursAgo(3), agentId: 'service-recovery', action: 'create_case', channel: null }], rules, now);
+    const r = arbitrate(
+      [draft('retention', 'create_task', 50)],
+      [{ at: hoursAgo(3), agentId: 'service-recovery', action: 'create_case', channel: null }],
+      rules,
+      now,
+    );
     expect(r.ranked).toEqual([]);
     expect(r.suppressed[0]!.reason).toMatch(/^cooldown/);
-    expect(arbitrate([draft('retention', 'create_task', 50)], [{ at: hoursAgo(30), agentId: 'service-recovery', action: 'create_case', channel: null }], rules, now).ranked).toHaveLength(1);
+    expect(
+      arbitrate(
+        [draft('retention', 'create_task', 50)],
+        [{ at: hoursAgo(30), agentId: 'service-recovery', action: 'create_case', channel: null }],
+        rules,
+        now,
+      ).ranked,
+    ).toHaveLength(1);
   });
 
   it('caps contacts per channel and respects the daily credit budget', () => {
-    const contacts = [3, 100, 200].map((h) => ({ at: hoursAgo(h + 24), agentId: 'service-recovery', action: 'send_message', channel: 'email' }));
-    const r = arbitrate([
-      draft('retention', 'send_message', 90, { channel: 'email', purpose: 'service' }),
-      draft('retention', 'offer_credit', 80, { params: { amountCents: 20_000 } }),
-      draft('retention', 'create_task', 10),
-    ], contacts, rules, now);
+    const contacts = [3, 100, 200].map((h) => ({
+      at: hoursAgo(h + 24),
+      agentId: 'service-recovery',
+      action: 'send_message',
+      channel: 'email',
+    }));
+    const r = arbitrate(
+      [
+        draft('retention', 'send_message', 90, { channel: 'email', purpose: 'service' }),
+        draft('retention', 'offer_credit', 80, { params: { amountCents: 20_000 } }),
+        draft('retention', 'create_task', 10),
+      ],
+      contacts,
+      rules,
+      now,
+    );
     expect(r.ranked.map((d) => d.action)).toEqual(['create_task']);
     expect(r.suppressed.map((s) => s.reason.split(':')[0])).toEqual(['contact cap', 'credit budget']);
   });

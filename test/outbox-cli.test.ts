@@ -39,13 +39,19 @@ describe('acs outbox on the database (no server running)', () => {
   }
 
   it('lists, retries and discards parked events as the cli actor, and names usage mistakes', async () => {
-    const [first, second] = await withDb(async (db) => [await parkEvent(db, 'signals.accepted', 'TypeError: boom\n    at handler'), await parkEvent(db, 'cases.changed', 'Error: nope')]);
+    const [first, second] = await withDb(async (db) => [
+      await parkEvent(db, 'signals.accepted', 'TypeError: boom\n    at handler'),
+      await parkEvent(db, 'cases.changed', 'Error: nope'),
+    ]);
 
     const json = await runAcs(['outbox', 'list', '--json'], cli.env);
     expect(json.code, json.stderr).toBe(0);
     const listed = JSON.parse(json.stdout);
     expect(listed.stats).toEqual({ pending: 0, oldestPendingAgeSeconds: 0, parked: 2 });
-    expect(listed.data.map((e: { id: number; lastError: string }) => [e.id, e.lastError])).toEqual([[first, 'TypeError: boom\n    at handler'], [second, 'Error: nope']]);
+    expect(listed.data.map((e: { id: number; lastError: string }) => [e.id, e.lastError])).toEqual([
+      [first, 'TypeError: boom\n    at handler'],
+      [second, 'Error: nope'],
+    ]);
     const text = await runAcs(['outbox', 'list'], cli.env);
     expect(text.stdout).toMatch(/^outbox: 0 pending, 2 parked$/m);
     expect(text.stdout).toMatch(new RegExp(`^ +${first} +signals\\.accepted +5 attempts, parked .*: TypeError: boom$`, 'm'));

@@ -16,7 +16,14 @@ const n = (m: BusMessage) => (m.payload as { n: number }).n;
 
 /** What an event's row says about its delivery. */
 async function row(db: Db, id: number) {
-  const [r] = await db.query<{ state: string; attempts: number; last_error: string | null; parked_at: Date | null; next_attempt_at: Date | null; backoff_ms: number | null }>(
+  const [r] = await db.query<{
+    state: string;
+    attempts: number;
+    last_error: string | null;
+    parked_at: Date | null;
+    next_attempt_at: Date | null;
+    backoff_ms: number | null;
+  }>(
     `SELECT state, attempts, last_error, parked_at, next_attempt_at,
             (extract(epoch FROM next_attempt_at - last_attempt_at) * 1000)::float8 AS backoff_ms
        FROM outbox WHERE id = $1`,
@@ -30,12 +37,16 @@ async function publishAll(db: Db, topic: string, ns: number[]): Promise<number[]
   await db.transaction(async (tx) => {
     for (const k of ns) await publish(tx, topic, { n: k });
   });
-  const rows = await db.query<{ id: number }>(`SELECT id FROM outbox WHERE topic = $1 AND (payload->>'n')::int = ANY($2::int[]) ORDER BY id`, [topic, ns]);
+  const rows = await db.query<{ id: number }>(
+    `SELECT id FROM outbox WHERE topic = $1 AND (payload->>'n')::int = ANY($2::int[]) ORDER BY id`,
+    [topic, ns],
+  );
   return rows.map((r) => r.id);
 }
 
 /** Makes every event waiting to retry due now, as if its backoff had passed. */
-const fastForward = (db: Db) => db.query("UPDATE outbox SET next_attempt_at = now() WHERE state = 'pending' AND next_attempt_at IS NOT NULL");
+const fastForward = (db: Db) =>
+  db.query("UPDATE outbox SET next_attempt_at = now() WHERE state = 'pending' AND next_attempt_at IS NOT NULL");
 
 describe('the bus isolates a failing event', () => {
   let db: Db;
@@ -61,7 +72,12 @@ describe('the bus isolates a failing event', () => {
     await expect(bus.drain()).rejects.toThrow(`event ${bad} (test.poison) failed 1 of 3 attempts: Error: cannot handle event 1`);
     expect(await db.query('SELECT n FROM outbox_test_effects ORDER BY n')).toEqual([{ n: 2 }, { n: 3 }]);
     for (const id of good) expect(await row(db, id)).toMatchObject({ state: 'delivered', attempts: 0 });
-    expect(await row(db, bad!)).toMatchObject({ state: 'pending', attempts: 1, last_error: 'Error: cannot handle event 1', backoff_ms: 1000 });
+    expect(await row(db, bad!)).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      last_error: 'Error: cannot handle event 1',
+      backoff_ms: 1000,
+    });
 
     await fastForward(db);
     await expect(bus.drain()).rejects.toThrow(/failed 2 of 3 attempts/);
@@ -133,7 +149,15 @@ describe('parked events through the API', () => {
     const list = await t.call('GET', '/api/v1/outbox/parked');
     expect(list.status).toBe(200);
     expect(list.body.data).toEqual([
-      expect.objectContaining({ id: poison, topic: 'test.api', payload: { n: 1 }, state: 'parked', attempts: 1, lastError: 'Error: event 1 is poison', parkedAt: expect.any(String) }),
+      expect.objectContaining({
+        id: poison,
+        topic: 'test.api',
+        payload: { n: 1 },
+        state: 'parked',
+        attempts: 1,
+        lastError: 'Error: event 1 is poison',
+        parkedAt: expect.any(String),
+      }),
     ]);
     expect(list.body).toMatchObject({ nextCursor: null, stats: { parked: 1, pending: 0 } });
 
@@ -150,7 +174,14 @@ describe('parked events through the API', () => {
     expect(again.status).toBe(409);
     expect(again.body.detail).toBe(`outbox event ${poison} is delivered, not parked`);
     const ledger = await t.call('GET', '/api/v1/ledger?type=outbox.retried');
-    expect(ledger.body.data).toEqual([expect.objectContaining({ actor: expect.stringMatching(/^token:/), subjectType: 'outbox_event', subjectId: String(poison), data: { topic: 'test.api', attempts: 1 } })]);
+    expect(ledger.body.data).toEqual([
+      expect.objectContaining({
+        actor: expect.stringMatching(/^token:/),
+        subjectType: 'outbox_event',
+        subjectId: String(poison),
+        data: { topic: 'test.api', attempts: 1 },
+      }),
+    ]);
   });
 
   it('a discarded event is never delivered; the discard is ledgered without its free-text reason', async () => {
@@ -160,7 +191,12 @@ describe('parked events through the API', () => {
     expect(noReason.body.issues).toEqual([expect.objectContaining({ path: 'reason' })]);
     const discard = await t.call('POST', `/api/v1/outbox/parked/${poison}/discard`, { body: { reason: 'a test event nobody needs' } });
     expect(discard.status, discard.text).toBe(200);
-    expect(discard.body).toMatchObject({ state: 'discarded', discardReason: 'a test event nobody needs', discardedBy: expect.stringMatching(/^token:/), discardedAt: expect.any(String) });
+    expect(discard.body).toMatchObject({
+      state: 'discarded',
+      discardReason: 'a test event nobody needs',
+      discardedBy: expect.stringMatching(/^token:/),
+      discardedAt: expect.any(String),
+    });
 
     bad.delete(5);
     t.bus.notify();
@@ -170,7 +206,9 @@ describe('parked events through the API', () => {
     expect((await t.call('GET', '/api/v1/outbox/parked')).body.data).toEqual([]);
     expect((await t.call('POST', `/api/v1/outbox/parked/${poison}/retry`)).status).toBe(409);
     const ledger = await t.call('GET', '/api/v1/ledger?type=outbox.discarded');
-    expect(ledger.body.data).toEqual([expect.objectContaining({ subjectId: String(poison), data: { topic: 'test.api', attempts: 1, reasonGiven: true } })]);
+    expect(ledger.body.data).toEqual([
+      expect.objectContaining({ subjectId: String(poison), data: { topic: 'test.api', attempts: 1, reasonGiven: true } }),
+    ]);
     expect(JSON.stringify(ledger.body)).not.toContain('nobody needs');
   });
 
@@ -193,7 +231,9 @@ describe('parked events through the API', () => {
 
   it('/metrics reports the backlog, the oldest pending age and the parked count', async () => {
     // Nobody subscribes to this topic, so its events stay pending; one was published two minutes ago.
-    await t.db.query(`INSERT INTO outbox (topic, payload, created_at) VALUES ('test.unheard', '{}', now() - interval '120 seconds'), ('test.unheard', '{}', now())`);
+    await t.db.query(
+      `INSERT INTO outbox (topic, payload, created_at) VALUES ('test.unheard', '{}', now() - interval '120 seconds'), ('test.unheard', '{}', now())`,
+    );
     const [expected] = await t.db.query<{ pending: number; parked: number }>(
       "SELECT count(*) FILTER (WHERE state = 'pending')::int AS pending, count(*) FILTER (WHERE state = 'parked')::int AS parked FROM outbox",
     );
@@ -228,7 +268,10 @@ describe('retention', () => {
     const transport = new FileTransport(join(mkdtempSync(join(tmpdir(), 'acs-outbox-')), 'messages.jsonl'));
     const round = await maintenanceTick(db, { transport, plays: playRegistry(), outboxRetentionHours: 168 });
     expect(round.pruned).toBe(1);
-    const left = await db.query<{ label: string }>("SELECT payload->>'label' AS label FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY id", [ids.map((r) => r.id)]);
+    const left = await db.query<{ label: string }>(
+      "SELECT payload->>'label' AS label FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY id",
+      [ids.map((r) => r.id)],
+    );
     expect(left.map((r) => r.label)).toEqual(['recent delivered', 'old pending', 'old parked', 'old discarded']);
     // A shorter window takes the recent one too.
     expect(await pruneDelivered(db, 50)).toBe(1);
@@ -240,7 +283,8 @@ describe('outbox gauges without a database', () => {
   it('read as NaN (unknown) when the stats cannot be read, and the rest of the scrape still answers', async () => {
     const metrics = createMetrics({ outbox: () => Promise.reject(new Error('database down')) });
     const text = await metrics.registry.metrics();
-    for (const name of ['acs_outbox_pending_events', 'acs_outbox_oldest_pending_age_seconds', 'acs_outbox_parked_events']) expect(text).toMatch(new RegExp(`^${name} nan$`, 'im')); // prom-client writes "Nan"; Prometheus reads NaN in any case
+    for (const name of ['acs_outbox_pending_events', 'acs_outbox_oldest_pending_age_seconds', 'acs_outbox_parked_events'])
+      expect(text).toMatch(new RegExp(`^${name} nan$`, 'im')); // prom-client writes "Nan"; Prometheus reads NaN in any case
     expect(text).toMatch(/^# TYPE acs_http_requests_total counter$/m);
   });
 });
@@ -248,8 +292,16 @@ describe('outbox gauges without a database', () => {
 describe('configuration', () => {
   it('reads ACS_OUTBOX_MAX_ATTEMPTS and ACS_OUTBOX_RETENTION_HOURS, refusing bad values by name', () => {
     expect(loadConfig({}).outbox).toEqual({ maxAttempts: 5, retentionHours: 168 });
-    expect(loadConfig({ ACS_OUTBOX_MAX_ATTEMPTS: '3', ACS_OUTBOX_RETENTION_HOURS: '24' }).outbox).toEqual({ maxAttempts: 3, retentionHours: 24 });
-    for (const [name, value] of [['ACS_OUTBOX_MAX_ATTEMPTS', '0'], ['ACS_OUTBOX_MAX_ATTEMPTS', '2.5'], ['ACS_OUTBOX_RETENTION_HOURS', '-1'], ['ACS_OUTBOX_RETENTION_HOURS', 'week']]) {
+    expect(loadConfig({ ACS_OUTBOX_MAX_ATTEMPTS: '3', ACS_OUTBOX_RETENTION_HOURS: '24' }).outbox).toEqual({
+      maxAttempts: 3,
+      retentionHours: 24,
+    });
+    for (const [name, value] of [
+      ['ACS_OUTBOX_MAX_ATTEMPTS', '0'],
+      ['ACS_OUTBOX_MAX_ATTEMPTS', '2.5'],
+      ['ACS_OUTBOX_RETENTION_HOURS', '-1'],
+      ['ACS_OUTBOX_RETENTION_HOURS', 'week'],
+    ]) {
       expect(() => loadConfig({ [name!]: value }), `${name}=${value}`).toThrow(ConfigError);
       expect(() => loadConfig({ [name!]: value })).toThrow(new RegExp(name!));
     }

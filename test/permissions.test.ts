@@ -10,7 +10,16 @@ let t: TestApp;
 let mounted: RouteDef[];
 beforeAll(async () => {
   t = await createTestApp();
-  mounted = apiRoutes({ db: t.db, bus: t.bus, auth: t.auth, gate: t.gate, clock: t.clock, log: t.log, config: { maxBodyBytes: 1 << 20 }, metrics: createMetrics() });
+  mounted = apiRoutes({
+    db: t.db,
+    bus: t.bus,
+    auth: t.auth,
+    gate: t.gate,
+    clock: t.clock,
+    log: t.log,
+    config: { maxBodyBytes: 1 << 20 },
+    metrics: createMetrics(),
+  });
 });
 afterAll(async () => t.close());
 
@@ -67,7 +76,11 @@ describe('the permission table matches the mounted routes', () => {
   it('mount() refuses a route missing from PERMISSIONS, naming it', () => {
     const app = new Hono<AppEnv>();
     const stray: RouteDef = {
-      method: 'post', path: '/api/v1/secret-backdoor', tag: 'test', summary: 'not in the table', responses: { 200: 'ok' },
+      method: 'post',
+      path: '/api/v1/secret-backdoor',
+      tag: 'test',
+      summary: 'not in the table',
+      responses: { 200: 'ok' },
       handler: async (c) => c.json({ ok: true }),
     };
     expect(() => mount(app, [stray], t.auth)).toThrow(/POST \/api\/v1\/secret-backdoor.*PERMISSIONS/);
@@ -97,7 +110,10 @@ describe('every route, every role', () => {
 
   it('at least one route refuses each non-admin role, so the 403 branch is exercised', () => {
     for (const role of ROLES.filter((r) => r !== 'admin')) {
-      expect(ENTRIES.some((e) => !e.roles.includes(role)), role).toBe(true);
+      expect(
+        ENTRIES.some((e) => !e.roles.includes(role)),
+        role,
+      ).toBe(true);
     }
   });
 });

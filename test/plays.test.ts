@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approve, executeInTransaction, playRegistry, reject, retentionPlay, runDuePlays, startPlay, type PlayDefinition, type RetentionPlayState } from '../src/act/index.ts';
+import {
+  approve,
+  executeInTransaction,
+  playRegistry,
+  reject,
+  retentionPlay,
+  runDuePlays,
+  startPlay,
+  type PlayDefinition,
+  type RetentionPlayState,
+} from '../src/act/index.ts';
 import { PolicyGate, recordDecision } from '../src/assure/index.ts';
 import { createRecord } from '../src/records/index.ts';
 import { recordProposal } from '../src/reason/index.ts';
@@ -19,7 +29,20 @@ beforeAll(async () => {
   accountId = (await createRecord(db, 'accounts', { name: 'Play Co', customerId: 'PLAY-1' }, 'test')).id;
   // The notice is decided on the consent in effect when it goes: PLAY-1 agreed to service email, PLAY-2 did not.
   const contactId = (await createRecord(db, 'contacts', { accountId, email: 'play@example.com' }, 'test')).id;
-  await createRecord(db, 'consents', { contactId, channel: 'email', purpose: 'service', status: 'granted', source: 'test', capturedAt: '2026-01-01T00:00:00Z', effectiveFrom: '2026-01-01T00:00:00Z' }, 'test');
+  await createRecord(
+    db,
+    'consents',
+    {
+      contactId,
+      channel: 'email',
+      purpose: 'service',
+      status: 'granted',
+      source: 'test',
+      capturedAt: '2026-01-01T00:00:00Z',
+      effectiveFrom: '2026-01-01T00:00:00Z',
+    },
+    'test',
+  );
   unconsented = (await createRecord(db, 'accounts', { name: 'Quiet Co', customerId: 'PLAY-2' }, 'test')).id;
 });
 afterAll(async () => db.close());
@@ -32,8 +55,18 @@ const state = (over: Partial<RetentionPlayState> = {}): RetentionPlayState => ({
   reason: 'usage fell by half and a payment failed',
   ...over,
 });
-const playRow = async (id: string) => (await db.query<{ status: string; step: string; attempts: number; state: { data: RetentionPlayState; completed: string[] }; next_run_at: Date }>('SELECT * FROM plays WHERE id = $1', [id]))[0]!;
-const credits = async (status = 'applied') => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM credits WHERE status = $1', [status]))[0]!.n;
+const playRow = async (id: string) =>
+  (
+    await db.query<{
+      status: string;
+      step: string;
+      attempts: number;
+      state: { data: RetentionPlayState; completed: string[] };
+      next_run_at: Date;
+    }>('SELECT * FROM plays WHERE id = $1', [id])
+  )[0]!;
+const credits = async (status = 'applied') =>
+  (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM credits WHERE status = $1', [status]))[0]!.n;
 
 describe('retention play', () => {
   const registry = () => playRegistry(retentionPlay(gate, { approvalPollMs: 1000 }));
@@ -53,7 +86,12 @@ describe('retention play', () => {
 
   it('waits for a reviewer at L3, then goes on when approved', async () => {
     const before = await credits();
-    const id = await startPlay(db, retentionPlay(gate), { accountId, state: state({ agent: { id: 'retention', offerAutonomy: 3, notifyAutonomy: 4 } }), actor: 'test', now: T0 });
+    const id = await startPlay(db, retentionPlay(gate), {
+      accountId,
+      state: state({ agent: { id: 'retention', offerAutonomy: 3, notifyAutonomy: 4 } }),
+      actor: 'test',
+      now: T0,
+    });
     await runDuePlays(db, registry(), { actor: 'test', now: T0 });
     const waiting = await playRow(id);
     expect(waiting).toMatchObject({ status: 'waiting', step: 'await_approval' });
@@ -66,14 +104,33 @@ describe('retention play', () => {
 
   it('stops when the reviewer rejects, when policy denies, and for a held-out customer', async () => {
     const before = await credits();
-    const rejected = await startPlay(db, retentionPlay(gate), { accountId, state: state({ agent: { id: 'retention', offerAutonomy: 3, notifyAutonomy: 4 } }), actor: 'test', now: T0 });
+    const rejected = await startPlay(db, retentionPlay(gate), {
+      accountId,
+      state: state({ agent: { id: 'retention', offerAutonomy: 3, notifyAutonomy: 4 } }),
+      actor: 'test',
+      now: T0,
+    });
     await runDuePlays(db, registry(), { actor: 'test', now: T0 });
-    await reject(db, (await playRow(rejected)).state.data.offer!.approvalId!, { actor: 'reviewer:ann', reason: 'already on a discount', now: at(1000) });
+    await reject(db, (await playRow(rejected)).state.data.offer!.approvalId!, {
+      actor: 'reviewer:ann',
+      reason: 'already on a discount',
+      now: at(1000),
+    });
     await runDuePlays(db, registry(), { actor: 'test', now: at(2000) });
     expect((await playRow(rejected)).status).toBe('refused');
 
-    const denied = await startPlay(db, retentionPlay(gate), { accountId, state: state({ agent: { id: 'retention', offerAutonomy: 1, notifyAutonomy: 4 } }), actor: 'test', now: T0 });
-    const heldOut = await startPlay(db, retentionPlay(gate), { accountId, state: state({ customer: { id: 'PLAY-1', segment: 'consumer', region: 'US', inHoldout: true } }), actor: 'test', now: T0 });
+    const denied = await startPlay(db, retentionPlay(gate), {
+      accountId,
+      state: state({ agent: { id: 'retention', offerAutonomy: 1, notifyAutonomy: 4 } }),
+      actor: 'test',
+      now: T0,
+    });
+    const heldOut = await startPlay(db, retentionPlay(gate), {
+      accountId,
+      state: state({ customer: { id: 'PLAY-1', segment: 'consumer', region: 'US', inHoldout: true } }),
+      actor: 'test',
+      now: T0,
+    });
     await runDuePlays(db, registry(), { actor: 'test', now: at(3000) });
     expect((await playRow(denied)).status).toBe('refused');
     expect((await playRow(heldOut)).status).toBe('refused');
@@ -95,7 +152,12 @@ describe('retention play', () => {
   });
 
   it('skips the notice, without failing, when there is no consent', async () => {
-    const id = await startPlay(db, retentionPlay(gate), { accountId: unconsented, state: state({ customer: { id: 'PLAY-2', segment: 'consumer', region: 'US', inHoldout: false } }), actor: 'test', now: T0 });
+    const id = await startPlay(db, retentionPlay(gate), {
+      accountId: unconsented,
+      state: state({ customer: { id: 'PLAY-2', segment: 'consumer', region: 'US', inHoldout: false } }),
+      actor: 'test',
+      now: T0,
+    });
     await runDuePlays(db, registry(), { actor: 'test', now: T0 });
     const row = await playRow(id);
     expect(row.status).toBe('done');
@@ -127,7 +189,10 @@ describe('play engine', () => {
           run: async (tx, play, s) => {
             calls += 1;
             // The effect below is in the step's transaction: a failure after it must leave no trace.
-            await tx.query("INSERT INTO tasks (id, account_id, title) VALUES ($1, $2, 'after')", [`task_${play.id}_${calls}`, play.accountId]);
+            await tx.query("INSERT INTO tasks (id, account_id, title) VALUES ($1, $2, 'after')", [
+              `task_${play.id}_${calls}`,
+              play.accountId,
+            ]);
             if (calls <= failUntil) throw new Error(`downstream unavailable (call ${calls})`);
             return { done: true, state: { ...s, tries: calls } };
           },
@@ -138,8 +203,22 @@ describe('play engine', () => {
 
   async function allowedCredit(): Promise<string> {
     return db.transaction(async (tx) => {
-      const request = { agent: { id: 't', role: 'agent', autonomy: 4 }, action: 'offer_credit' as const, customer: { id: 'PLAY-1', segment: 'c', region: 'US', inHoldout: false }, context: { risk: 'low' as const, amountCents: 500 } };
-      const proposalId = await recordProposal(tx, { agentId: 't', accountId, leadId: null, action: 'offer_credit', params: { amountCents: 500 }, risk: 'low', ev: { value: 1 }, reason: 'test' });
+      const request = {
+        agent: { id: 't', role: 'agent', autonomy: 4 },
+        action: 'offer_credit' as const,
+        customer: { id: 'PLAY-1', segment: 'c', region: 'US', inHoldout: false },
+        context: { risk: 'low' as const, amountCents: 500 },
+      };
+      const proposalId = await recordProposal(tx, {
+        agentId: 't',
+        accountId,
+        leadId: null,
+        action: 'offer_credit',
+        params: { amountCents: 500 },
+        risk: 'low',
+        ev: { value: 1 },
+        reason: 'test',
+      });
       return (await recordDecision(tx, proposalId, request, gate.decide(request))).decisionId;
     });
   }
@@ -149,7 +228,10 @@ describe('play engine', () => {
     const id = await startPlay(db, def, { accountId, state: { decisionId: await allowedCredit(), tries: 0 }, actor: 'test', now: T0 });
     const registry = playRegistry(def);
     await runDuePlays(db, registry, { actor: 'test', now: T0 });
-    let row = await db.query<{ attempts: number; next_run_at: Date; status: string }>('SELECT attempts, next_run_at, status FROM plays WHERE id = $1', [id]);
+    let row = await db.query<{ attempts: number; next_run_at: Date; status: string }>(
+      'SELECT attempts, next_run_at, status FROM plays WHERE id = $1',
+      [id],
+    );
     expect(row[0]).toMatchObject({ attempts: 1, status: 'running' });
     expect(new Date(row[0]!.next_run_at).getTime()).toBe(at(2000).getTime());
     expect((await runDuePlays(db, registry, { actor: 'test', now: at(1999) })).steps).toBe(0);
@@ -170,7 +252,10 @@ describe('play engine', () => {
     let gaveUp = 0;
     for (const t of [0, 2000, 6000, 14_000]) gaveUp += (await runDuePlays(db, registry, { actor: 'test', now: at(t) })).gaveUp;
     expect(gaveUp).toBe(1);
-    const [row] = await db.query<{ status: string; attempts: number; last_error: string }>('SELECT status, attempts, last_error FROM plays WHERE id = $1', [id]);
+    const [row] = await db.query<{ status: string; attempts: number; last_error: string }>(
+      'SELECT status, attempts, last_error FROM plays WHERE id = $1',
+      [id],
+    );
     expect(row).toMatchObject({ status: 'gave_up', attempts: 3 });
     expect(row!.last_error).toContain('downstream unavailable');
     expect(await db.query("SELECT 1 FROM credits WHERE execution_key = $1 AND status = 'reversed'", [`flaky:${id}`])).toHaveLength(1);

@@ -66,7 +66,15 @@ describe('default policies', () => {
     expect(gate.loaded.policies.length).toBeGreaterThanOrEqual(10);
     expect(gate.loaded.warnings).toEqual([]);
     expect(gate.loaded.actions).toEqual(
-      expect.arrayContaining(['offer_credit', 'create_case', 'create_task', 'send_message', 'route_lead', 'update_record', 'priority_routing']),
+      expect.arrayContaining([
+        'offer_credit',
+        'create_case',
+        'create_task',
+        'send_message',
+        'route_lead',
+        'update_record',
+        'priority_routing',
+      ]),
     );
     for (const p of gate.loaded.policies) expect(p.reason).not.toBe(p.id);
   });
@@ -159,7 +167,14 @@ describe('bad requests are errors, never decisions', () => {
       context: { risk: 'extreme', amountCents: -5, channel: 'fax', sneaky: true },
     });
     const paths = err.issues.map((i) => i.path).sort();
-    expect(paths).toEqual(['agent.autonomy', 'context.amountCents', 'context.channel', 'context.risk', 'context.sneaky', 'customer.inHoldout']);
+    expect(paths).toEqual([
+      'agent.autonomy',
+      'context.amountCents',
+      'context.channel',
+      'context.risk',
+      'context.sneaky',
+      'customer.inHoldout',
+    ]);
     expect(err.message).toContain('agent.autonomy');
     expect(() => gate.decide(null)).toThrow(PolicyRequestError);
     expect(() => gate.decide(request('create_case', 2.5))).toThrow(/agent\.autonomy/);
@@ -178,7 +193,9 @@ describe('bad requests are errors, never decisions', () => {
 
 describe('decision model on custom policy sets', () => {
   it('denies by default when no permit covers the action', () => {
-    const dir = policyDir({ 'p.cedar': '@id("cases-only") @outcome("execute")\npermit (principal, action == Action::"create_case", resource);\n' });
+    const dir = policyDir({
+      'p.cedar': '@id("cases-only") @outcome("execute")\npermit (principal, action == Action::"create_case", resource);\n',
+    });
     const g = PolicyGate.load(dir);
     expect(g.decide(request('create_case', 3)).outcome).toBe('execute');
     expect(g.decide(request('create_task', 5))).toEqual({
@@ -230,7 +247,10 @@ describe('loading policies', () => {
   it('a syntax error fails with the Cedar message, the file and line:column', () => {
     const dir = tempDir();
     cpSync(DEFAULT_POLICY_DIR, dir, { recursive: true });
-    writeFileSync(join(dir, 'extra.cedar'), '// broken\n@id("half") @outcome("execute")\npermit (principal, action, resource) when { principal.autonomy >= };\n');
+    writeFileSync(
+      join(dir, 'extra.cedar'),
+      '// broken\n@id("half") @outcome("execute")\npermit (principal, action, resource) when { principal.autonomy >= };\n',
+    );
     const err = loadError(dir);
     expect(err.message).toContain('unexpected token');
     expect(err.message).toContain(`${join(dir, 'extra.cedar')}:3:67`);
@@ -240,24 +260,41 @@ describe('loading policies', () => {
   it('a policy using an attribute the schema lacks fails validation with the location', () => {
     const dir = tempDir();
     cpSync(DEFAULT_POLICY_DIR, dir, { recursive: true });
-    writeFileSync(join(dir, 'extra.cedar'), '@id("vip") @outcome("execute")\npermit (principal, action, resource)\nwhen { resource.vipTier == 3 };\n');
+    writeFileSync(
+      join(dir, 'extra.cedar'),
+      '@id("vip") @outcome("execute")\npermit (principal, action, resource)\nwhen { resource.vipTier == 3 };\n',
+    );
     const err = loadError(dir);
     expect(err.message).toMatch(/attribute `vipTier` on entity type `Customer` not found/);
     expect(err.problems).toEqual([expect.objectContaining({ file: join(dir, 'extra.cedar'), line: 3, column: 8 })]);
   });
 
   it('a type error and a wrong action are validation errors too', () => {
-    const err = loadError(policyDir({ 'p.cedar': '@id("t") @outcome("execute")\npermit (principal, action, resource) when { context.risk > 2 };' }));
+    const err = loadError(
+      policyDir({ 'p.cedar': '@id("t") @outcome("execute")\npermit (principal, action, resource) when { context.risk > 2 };' }),
+    );
     expect(err.problems[0]).toMatchObject({ line: 2 });
-    const unknown = loadError(policyDir({ 'p.cedar': '@id("t") @outcome("execute")\npermit (principal, action == Action::"launch_rocket", resource);' }));
+    const unknown = loadError(
+      policyDir({ 'p.cedar': '@id("t") @outcome("execute")\npermit (principal, action == Action::"launch_rocket", resource);' }),
+    );
     expect(unknown.message).toContain('launch_rocket');
   });
 
   it('a broken schema fails with its own location, counting characters after non-ASCII text', () => {
-    const err = loadError(policyDir({ 'p.cedar': '@id("t") @outcome("execute") permit (principal, action, resource);' }, `// café…\n${SCHEMA}entity Extra = { a: Nowhere };\n`));
+    const err = loadError(
+      policyDir(
+        { 'p.cedar': '@id("t") @outcome("execute") permit (principal, action, resource);' },
+        `// café…\n${SCHEMA}entity Extra = { a: Nowhere };\n`,
+      ),
+    );
     const line = SCHEMA.split('\n').length + 1;
     expect(err.problems).toEqual([
-      expect.objectContaining({ file: expect.stringMatching(/schema\.cedarschema$/), line, column: 21, message: expect.stringContaining('Nowhere') }),
+      expect.objectContaining({
+        file: expect.stringMatching(/schema\.cedarschema$/),
+        line,
+        column: 21,
+        message: expect.stringContaining('Nowhere'),
+      }),
     ]);
   });
 
@@ -265,7 +302,9 @@ describe('loading policies', () => {
     const missingId = loadError(policyDir({ 'p.cedar': '\n@outcome("execute") permit (principal, action, resource);' }));
     expect(missingId.message).toMatch(/p\.cedar:2:1: policy has no @id/);
     const dup = loadError(
-      policyDir({ 'p.cedar': '@id("x") @outcome("execute") permit (principal, action, resource);\n@id("x") forbid (principal, action, resource);' }),
+      policyDir({
+        'p.cedar': '@id("x") @outcome("execute") permit (principal, action, resource);\n@id("x") forbid (principal, action, resource);',
+      }),
     );
     expect(dup.message).toMatch(/p\.cedar:2:1: duplicate @id\("x"\)/);
     const noOutcome = loadError(policyDir({ 'p.cedar': '@id("x") permit (principal, action, resource);' }));
@@ -298,7 +337,9 @@ describe('acs policy', () => {
   });
 
   it('validate exits 2 with the Cedar error and its location on a broken dir', async () => {
-    const dir = policyDir({ 'p.cedar': '@id("x") @outcome("execute")\npermit (principal, action, resource) when { resource.vipTier == 3 };' });
+    const dir = policyDir({
+      'p.cedar': '@id("x") @outcome("execute")\npermit (principal, action, resource) when { resource.vipTier == 3 };',
+    });
     const res = await runAcs(['policy', 'validate', dir], env);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain(`${join(dir, 'p.cedar')}:2:45`);
@@ -332,7 +373,10 @@ describe('acs policy', () => {
   it('test honours --credit-limit, and usage mistakes exit 2', async () => {
     const dir = tempDir();
     const file = join(dir, 'cases.json');
-    writeFileSync(file, JSON.stringify([{ name: 'big credit', request: request('offer_credit', 4, { amountCents: 20_000 }), expect: 'execute' }]));
+    writeFileSync(
+      file,
+      JSON.stringify([{ name: 'big credit', request: request('offer_credit', 4, { amountCents: 20_000 }), expect: 'execute' }]),
+    );
     expect((await runAcs(['policy', 'test', file], env)).code).toBe(1);
     expect((await runAcs(['policy', 'test', file, '--credit-limit', '20000'], env)).code).toBe(0);
     const bad = await runAcs(['policy', 'test', file, '--credit-limit', '12.5'], env);

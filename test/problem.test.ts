@@ -16,7 +16,13 @@ describe('error bodies are RFC 9457 problem documents', () => {
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="acs"');
     const body = await res.json();
-    expect(body).toMatchObject({ type: 'urn:acs:problem:unauthorized', title: 'Unauthorized', status: 401, code: 'unauthorized', instance: '/api/v1/accounts' });
+    expect(body).toMatchObject({
+      type: 'urn:acs:problem:unauthorized',
+      title: 'Unauthorized',
+      status: 401,
+      code: 'unauthorized',
+      instance: '/api/v1/accounts',
+    });
     expect(body.detail).toMatch(/bearer token/);
   });
 
@@ -34,7 +40,9 @@ describe('error bodies are RFC 9457 problem documents', () => {
 
   // The contract check in t.call already requires application/problem+json for the 400.
   it('a batch of signals that is wholly refused is a problem document that still reports each item', async () => {
-    const res = await t.call('POST', '/api/v1/signals', { body: [{ type: 'nps', subject: { customerId: 'C-1' }, data: { score: 99 } }, { type: 'nope' }] });
+    const res = await t.call('POST', '/api/v1/signals', {
+      body: [{ type: 'nps', subject: { customerId: 'C-1' }, data: { score: 99 } }, { type: 'nope' }],
+    });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ code: 'validation_failed', counts: { accepted: 0, duplicates: 0, rejected: 2 } });
     expect(res.body.rejected.map((r: { quarantineId: string | null }) => typeof r.quarantineId)).toEqual(['string', 'string']);

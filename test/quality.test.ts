@@ -23,8 +23,10 @@ const post = async (body: unknown) => {
 
 describe('profile quality', () => {
   it('scores the account and its live contacts rule by rule, per dimension, naming each failing field', async () => {
-    const accountId = (await t.call('POST', '/api/v1/accounts', { body: { name: 'Quality Co', customerId: 'QUAL-1', kind: 'person' } })).body.id;
-    const add = async (body: Record<string, unknown>) => (await t.call('POST', '/api/v1/contacts', { body: { accountId, ...body } })).body.id as string;
+    const accountId = (await t.call('POST', '/api/v1/accounts', { body: { name: 'Quality Co', customerId: 'QUAL-1', kind: 'person' } }))
+      .body.id;
+    const add = async (body: Record<string, unknown>) =>
+      (await t.call('POST', '/api/v1/contacts', { body: { accountId, ...body } })).body.id as string;
     // Passes all six person rules.
     await add({ firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', phone: '+44 20 7946 0000' });
     // No last name; a phone the API accepts but not in international form; no email, so the email rule does not apply.
@@ -40,21 +42,36 @@ describe('profile quality', () => {
     const res = await t.call('GET', '/api/v1/customers/QUAL-1/quality', { role: 'analyst' });
     expect(res.status, res.text).toBe(200);
     // Account 3/3, Ada 6/6, Bob 3/5, legacy 1/4.
-    expect(res.body).toMatchObject({ accountId, customerId: 'QUAL-1', applicable: 18, passed: 13, score: 0.722, records: { accounts: 1, contacts: 3 } });
+    expect(res.body).toMatchObject({
+      accountId,
+      customerId: 'QUAL-1',
+      applicable: 18,
+      passed: 13,
+      score: 0.722,
+      records: { accounts: 1, contacts: 3 },
+    });
     expect(res.body.dimensions).toEqual({
       completeness: { applicable: 10, passed: 7, score: 0.7 },
       validity: { applicable: 5, passed: 4, score: 0.8 },
       format: { applicable: 3, passed: 2, score: 0.667 },
     });
-    const failing = res.body.failing.map((f: { recordId: string; field: string; dimension: string }) => `${f.recordId} ${f.field} ${f.dimension}`).sort();
-    expect(failing).toEqual([
-      `${bob} lastName completeness`,
-      `${bob} phone format`,
-      `${legacy} email validity`,
-      `${legacy} firstName completeness`,
-      `${legacy} lastName completeness`,
-    ].sort());
-    expect(res.body.failing.find((f: { rule: string }) => f.rule === 'contacts.phone.format')).toMatchObject({ entity: 'contacts', recordId: bob, description: expect.stringContaining('E.164') });
+    const failing = res.body.failing
+      .map((f: { recordId: string; field: string; dimension: string }) => `${f.recordId} ${f.field} ${f.dimension}`)
+      .sort();
+    expect(failing).toEqual(
+      [
+        `${bob} lastName completeness`,
+        `${bob} phone format`,
+        `${legacy} email validity`,
+        `${legacy} firstName completeness`,
+        `${legacy} lastName completeness`,
+      ].sort(),
+    );
+    expect(res.body.failing.find((f: { rule: string }) => f.rule === 'contacts.phone.format')).toMatchObject({
+      entity: 'contacts',
+      recordId: bob,
+      description: expect.stringContaining('E.164'),
+    });
     // The account id finds it too.
     expect((await t.call('GET', `/api/v1/customers/${accountId}/quality`)).body.score).toBe(0.722);
   });
@@ -63,8 +80,17 @@ describe('profile quality', () => {
     const res = await post({ type: 'usage', subject: { customerId: 'ACME 42/x' }, data: { quantity: 1 } });
     expect(res.status).toBe(202);
     const quality = await t.call('GET', `/api/v1/customers/${res.body.accepted[0].accountId}/quality`);
-    expect(quality.body).toMatchObject({ customerId: 'ACME 42/x', applicable: 3, passed: 1, score: 0.333, records: { accounts: 1, contacts: 0 } });
-    expect(quality.body.failing.map((f: { rule: string }) => f.rule).sort()).toEqual(['accounts.customerId.format', 'accounts.name.validity']);
+    expect(quality.body).toMatchObject({
+      customerId: 'ACME 42/x',
+      applicable: 3,
+      passed: 1,
+      score: 0.333,
+      records: { accounts: 1, contacts: 0 },
+    });
+    expect(quality.body.failing.map((f: { rule: string }) => f.rule).sort()).toEqual([
+      'accounts.customerId.format',
+      'accounts.name.validity',
+    ]);
     expect(quality.body.failing.find((f: { field: string }) => f.field === 'name').description).toContain('Unidentified customer');
   });
 
@@ -76,7 +102,12 @@ describe('profile quality', () => {
 
 describe('source quality', () => {
   it('counts per declared source the signals accepted and quarantined, and scores the leads each source brought', async () => {
-    const form = (email: string | undefined, data: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ type: 'lead_form', source: 'webform', subject: email ? { email } : extra, data });
+    const form = (email: string | undefined, data: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      type: 'lead_form',
+      source: 'webform',
+      subject: email ? { email } : extra,
+      data,
+    });
     const res = await post([
       form('ann@webform.example', { firstName: 'Ann', lastName: 'Lee', email: 'ann@webform.example' }),
       form('ben@webform.example', { firstName: 'Ben' }),
@@ -97,7 +128,13 @@ describe('source quality', () => {
     expect(bySource.webform.signals).toEqual({ accepted: 3, quarantined: 1, score: 0.75 });
     expect(bySource['crm-sync']).toEqual({ source: 'crm-sync', signals: { accepted: 2, quarantined: 1, score: 0.667 }, leads: null });
     // Ann 4/4; Ben has no last name 3/4; Cy has no last name, an international phone 4/5.
-    expect(bySource.webform.leads).toEqual({ records: 3, applicable: 13, passed: 11, score: 0.846, failing: { 'leads.lastName.completeness': 2 } });
+    expect(bySource.webform.leads).toEqual({
+      records: 3,
+      applicable: 13,
+      passed: 11,
+      score: 0.846,
+      failing: { 'leads.lastName.completeness': 2 },
+    });
     expect(Object.keys(bySource).some((s) => s.startsWith('records:'))).toBe(false);
     // Sorted by source.
     const names = sources.body.data.map((s: { source: string }) => s.source);
@@ -114,7 +151,9 @@ describe('quality gates at intake', () => {
     expect(res.status).toBe(400);
     expect(res.body.counts).toEqual({ accepted: 0, duplicates: 0, rejected: 10 });
     for (const r of res.body.rejected) expect(r.issues.map((i: { path: string }) => i.path)).toEqual(['occurredAt']);
-    expect(res.body.rejected[0].issues[0].message).toMatch(/^is 3 days ahead of the server clock .*; at most 86400 seconds ahead is accepted$/);
+    expect(res.body.rejected[0].issues[0].message).toMatch(
+      /^is 3 days ahead of the server clock .*; at most 86400 seconds ahead is accepted$/,
+    );
     expect(res.body.rejected[9].issues[0].message).toMatch(/before the server clock .*; signals older than 3650 days are refused$/);
     const kept = await t.call('GET', `/api/v1/quarantine/${res.body.rejected[0].quarantineId}`);
     expect(kept.body).toMatchObject({ reason: 'failed quality gate', status: 'open' });
@@ -137,7 +176,10 @@ describe('quality gates at intake', () => {
     const again = await t.call('POST', `/api/v1/quarantine/${res.body.quarantineId}/resubmit`, { role: 'reviewer' });
     expect(again.status).toBe(400);
     expect(again.body.issues[0].path).toBe('occurredAt');
-    const fixed = await t.call('POST', `/api/v1/quarantine/${res.body.quarantineId}/resubmit`, { role: 'reviewer', body: { signal: { ...signal, occurredAt: daysAgo(0.5) } } });
+    const fixed = await t.call('POST', `/api/v1/quarantine/${res.body.quarantineId}/resubmit`, {
+      role: 'reviewer',
+      body: { signal: { ...signal, occurredAt: daysAgo(0.5) } },
+    });
     expect(fixed.status, fixed.text).toBe(202);
     expect(await t.db.query("SELECT id FROM signals WHERE id = 'gate-resubmit-1'")).toHaveLength(1);
   });
@@ -151,18 +193,26 @@ describe('quality gates at intake', () => {
 
   it('the bounds come from the configuration', async () => {
     expect(loadConfig({}).signalGates).toEqual({ maxFutureSeconds: 86_400, maxAgeDays: 3650 });
-    expect(loadConfig({ ACS_SIGNAL_MAX_FUTURE_SECONDS: '60', ACS_SIGNAL_MAX_AGE_DAYS: '30' }).signalGates).toEqual({ maxFutureSeconds: 60, maxAgeDays: 30 });
+    expect(loadConfig({ ACS_SIGNAL_MAX_FUTURE_SECONDS: '60', ACS_SIGNAL_MAX_AGE_DAYS: '30' }).signalGates).toEqual({
+      maxFutureSeconds: 60,
+      maxAgeDays: 30,
+    });
     expect(() => loadConfig({ ACS_SIGNAL_MAX_AGE_DAYS: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ ACS_SIGNAL_MAX_FUTURE_SECONDS: 'soon' })).toThrow(/ACS_SIGNAL_MAX_FUTURE_SECONDS/);
 
     const db = await openTestDb();
     let services: Services | undefined;
     try {
-      services = createServices(db, { maxBodyBytes: 1 << 20, signalGates: { maxFutureSeconds: 60, maxAgeDays: 30 } }, pino({ level: 'silent' }));
+      services = createServices(
+        db,
+        { maxBodyBytes: 1 << 20, signalGates: { maxFutureSeconds: 60, maxAgeDays: 30 } },
+        pino({ level: 'silent' }),
+      );
       const token = (await createToken(db, { role: 'agent', name: 'gates' }, 'test')).token;
       const send = (occurredAt: string) =>
         services!.app.request('/api/v1/signals', {
-          method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: JSON.stringify({ type: 'usage', occurredAt, subject: { customerId: 'CONF-1' }, data: { quantity: 1 } }),
         });
       const ahead = await send(new Date(Date.now() + 120_000).toISOString());
@@ -181,8 +231,22 @@ describe('quality gates at intake', () => {
 
 describe('feature lineage', () => {
   const at = (days: number, minutes = 0) => new Date(Date.now() - days * DAY - minutes * 60_000).toISOString();
-  const s = (id: string, type: string, occurredAt: string, data: Record<string, unknown>) => ({ id, type, occurredAt, subject: { customerId: 'LIN-1' }, data });
-  type Row = { feature: string; value: number | string | null; aggregate: string; window: { from: string; to: string } | null; signals?: { count: number; ids: string[]; truncated: boolean; metricSum?: number }; cases?: { count: number; ids: string[] }; derivedFrom?: string[] };
+  const s = (id: string, type: string, occurredAt: string, data: Record<string, unknown>) => ({
+    id,
+    type,
+    occurredAt,
+    subject: { customerId: 'LIN-1' },
+    data,
+  });
+  type Row = {
+    feature: string;
+    value: number | string | null;
+    aggregate: string;
+    window: { from: string; to: string } | null;
+    signals?: { count: number; ids: string[]; truncated: boolean; metricSum?: number };
+    cases?: { count: number; ids: string[] };
+    derivedFrom?: string[];
+  };
   const byFeature = (data: Row[]) => Object.fromEntries(data.map((r) => [r.feature, r]));
 
   beforeAll(async () => {
@@ -217,7 +281,11 @@ describe('feature lineage', () => {
     expect(Object.keys(f).sort()).toEqual(Object.keys(profile.body.features.values).sort());
     for (const [name, row] of Object.entries(f)) expect(row.value, name).toEqual(profile.body.features.values[name]);
 
-    expect(f.usage7d).toMatchObject({ value: 12, aggregate: 'sum', signals: { count: 2, ids: ['lin-u1', 'lin-u2'], truncated: false, metricSum: 12 } });
+    expect(f.usage7d).toMatchObject({
+      value: 12,
+      aggregate: 'sum',
+      signals: { count: 2, ids: ['lin-u1', 'lin-u2'], truncated: false, metricSum: 12 },
+    });
     expect(f.usage7d!.window).toEqual({ from: new Date(Date.parse(res.body.asOf) - 7 * DAY).toISOString(), to: res.body.asOf });
     expect(f.usagePrior28d).toMatchObject({ value: 11, signals: { count: 1, ids: ['lin-u10'], metricSum: 11 } });
     expect(f.usagePrior28d!.window!.to).toBe(new Date(Date.parse(res.body.asOf) - 7 * DAY).toISOString());

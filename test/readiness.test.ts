@@ -9,7 +9,13 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const midnight = (ms: number) => Math.floor(ms / DAY) * DAY;
 
-type Dimension = { key: string; score: number; metrics: { key: string; value: number | null; score: number | null; weight: number; definition: string }[]; evidence: any; fixNext: string[] };
+type Dimension = {
+  key: string;
+  score: number;
+  metrics: { key: string; value: number | null; score: number | null; weight: number; definition: string }[];
+  evidence: any;
+  fixNext: string[];
+};
 const dim = (r: { dimensions: Dimension[] }, key: string) => r.dimensions.find((d) => d.key === key)!;
 const metricOf = (d: Dimension, key: string) => d.metrics.find((m) => m.key === key)!;
 /** A dimension's score from its metrics: the weighted mean over the measurable ones, × 100, rounded. */
@@ -41,10 +47,24 @@ describe('GET /api/v1/readiness on an empty database', () => {
     const atL3 = acting.filter((a) => a.autonomy >= 3).length / acting.length;
     const want: Record<string, number> = {
       // Only the manifests' measures count; nothing is recorded, held out or fed.
-      strategicAlignment: scoreOf([[MEASURED, 1], [0, 1], [0, 1], [0, 1]]),
+      strategicAlignment: scoreOf([
+        [MEASURED, 1],
+        [0, 1],
+        [0, 1],
+        [0, 1],
+      ]),
       // No dry-run, no autonomy change; the manifests' autonomy.
-      processAdaptability: scoreOf([[0, 1], [0, 1], [atL3, 1]]),
-      dataReadiness: 0, agentReliability: 0, modelGovernance: 0, humanOversight: 0, operationalPerformance: 0, customerValue: 0,
+      processAdaptability: scoreOf([
+        [0, 1],
+        [0, 1],
+        [atL3, 1],
+      ]),
+      dataReadiness: 0,
+      agentReliability: 0,
+      modelGovernance: 0,
+      humanOversight: 0,
+      operationalPerformance: 0,
+      customerValue: 0,
     };
     expect(Object.fromEntries(r.dimensions.map((d: Dimension) => [d.key, d.score]))).toEqual(want);
     expect(want.strategicAlignment).toBe(19);
@@ -57,7 +77,12 @@ describe('GET /api/v1/readiness on an empty database', () => {
       for (const m of d.metrics) expect(m.definition.length, `${d.key}.${m.key}`).toBeGreaterThan(30);
     }
     expect(r.topFixes).toHaveLength(5);
-    expect(r.topFixes[0]).toEqual({ dimension: 'dataReadiness', name: 'Data readiness', score: 0, fix: 'No customer, contact or lead records yet: import them (acs import).' });
+    expect(r.topFixes[0]).toEqual({
+      dimension: 'dataReadiness',
+      name: 'Data readiness',
+      score: 0,
+      fix: 'No customer, contact or lead records yet: import them (acs import).',
+    });
     expect(dim(r, 'modelGovernance').fixNext[0]).toMatch(/^Train and register a model/);
   });
 
@@ -67,7 +92,8 @@ describe('GET /api/v1/readiness on an empty database', () => {
       expect(res.status, q).toBe(400);
       expect(res.body.issues[0].path).toBe('query.days');
     }
-    for (const role of ['admin', 'reviewer', 'analyst'] as const) expect((await t.call('GET', '/api/v1/readiness?days=7', { role })).status).toBe(200);
+    for (const role of ['admin', 'reviewer', 'analyst'] as const)
+      expect((await t.call('GET', '/api/v1/readiness?days=7', { role })).status).toBe(200);
     expect((await t.call('GET', '/api/v1/readiness', { role: 'agent' })).status).toBe(403);
   });
 });
@@ -84,24 +110,42 @@ describe('model governance from the model registry', () => {
     if (!present) return; // the registry's migration is not in this tree: readiness reports it as not installed
     // Two models: 'churn' with a champion (AUC 0.8) whose latest drift check says watch; 'other' without a version.
     await t.db.query("INSERT INTO models (name) VALUES ('churn'), ('other')");
-    const version = (id: string, v: number, stage: string, auc: number) => t.db.query(
-      `INSERT INTO model_versions (id, name, version, stage, model_id, family, data_fingerprint, training_rows, trained_at, metrics, feature_schema, model, reference, registered_by, registered_at)
-       VALUES ($1, 'churn', $2, $3, $1, 'logistic', 'fp', 100, now(), $4::jsonb, '{}', '{}', '{}', 'test', now())`, [id, v, stage, JSON.stringify({ heldOut: { auc } })]);
+    const version = (id: string, v: number, stage: string, auc: number) =>
+      t.db.query(
+        `INSERT INTO model_versions (id, name, version, stage, model_id, family, data_fingerprint, training_rows, trained_at, metrics, feature_schema, model, reference, registered_by, registered_at)
+       VALUES ($1, 'churn', $2, $3, $1, 'logistic', 'fp', 100, now(), $4::jsonb, '{}', '{}', '{}', 'test', now())`,
+        [id, v, stage, JSON.stringify({ heldOut: { auc } })],
+      );
     await version('mv1', 1, 'retired', 0.6);
     await version('mv2', 2, 'champion', 0.8);
-    const check = (id: string, ago: string, psi: number, status: string) => t.db.query(
-      `INSERT INTO model_drift_checks (id, name, version, checked_at, checked_by, population, threshold, max_psi, worst, status, score, features)
-       VALUES ($1, 'churn', 2, now() - $2::interval, 'test', 10, 0.25, $3, 'tenureMonths', $4, '{}', '[]')`, [id, ago, psi, status]);
+    const check = (id: string, ago: string, psi: number, status: string) =>
+      t.db.query(
+        `INSERT INTO model_drift_checks (id, name, version, checked_at, checked_by, population, threshold, max_psi, worst, status, score, features)
+       VALUES ($1, 'churn', 2, now() - $2::interval, 'test', 10, 0.25, $3, 'tenureMonths', $4, '{}', '[]')`,
+        [id, ago, psi, status],
+      );
     await check('dc1', '2 days', 0.3, 'drift');
     await check('dc2', '1 hour', 0.12, 'watch');
     const m = dim((await t.call('GET', '/api/v1/readiness')).body, 'modelGovernance');
     // Registered: 1 of 2 models has a champion; validated: (0.8 − 0.5) / 0.25 ≥ 1; watched: half (watch); no proposals.
     expect(m.metrics.map((x) => [x.key, x.value, x.score])).toEqual([
-      ['registeredChampions', 0.5, 0.5], ['validatedChampions', 0.8, 1], ['driftWatched', 0.5, 0.5], ['traceableProposals', null, null],
+      ['registeredChampions', 0.5, 0.5],
+      ['validatedChampions', 0.8, 1],
+      ['driftWatched', 0.5, 0.5],
+      ['traceableProposals', null, null],
     ]);
     expect(m.score).toBe(67);
-    expect(m.evidence.registry[0]).toMatchObject({ name: 'churn', champion: 2, heldOutAuc: 0.8, versions: 2, lastDriftCheck: { status: 'watch', maxPsi: 0.12 } });
-    expect(m.fixNext).toEqual(["Promote a validated version of 'other' to champion.", "'churn' v2 shows drift (watch, PSI 0.12): retrain on current data."]);
+    expect(m.evidence.registry[0]).toMatchObject({
+      name: 'churn',
+      champion: 2,
+      heldOutAuc: 0.8,
+      versions: 2,
+      lastDriftCheck: { status: 'watch', maxPsi: 0.12 },
+    });
+    expect(m.fixNext).toEqual([
+      "Promote a validated version of 'other' to champion.",
+      "'churn' v2 shows drift (watch, PSI 0.12): retrain on current data.",
+    ]);
   });
 });
 
@@ -110,7 +154,12 @@ describe('GET /api/v1/readiness from a week of known work', () => {
   const c0 = midnight(Date.now()) + HOUR;
   let clockAt = c0;
   let t: TestApp;
-  let r: { overall: number; stage: { stage: number; name: string; weakest: string }; dimensions: Dimension[]; topFixes: { dimension: string; score: number; fix: string }[] };
+  let r: {
+    overall: number;
+    stage: { stage: number; name: string; weakest: string };
+    dimensions: Dimension[];
+    topFixes: { dimension: string; score: number; fix: string }[];
+  };
   const pick = (prefix: string, held: boolean, n: number) => {
     const out: string[] = [];
     for (let i = 0; out.length < n; i++) if (inHoldout(`${prefix}${i}`, 'test', 0.5) === held) out.push(`${prefix}${i}`);
@@ -125,12 +174,28 @@ describe('GET /api/v1/readiness from a week of known work', () => {
     // Four month-to-month customers with an $80 subscription and a contact known only by email (no names).
     for (const customerId of [...R, RH!]) {
       const acc = await t.call('POST', '/api/v1/accounts', { body: { name: customerId, customerId, kind: 'person' } });
-      await t.call('POST', '/api/v1/subscriptions', { body: { accountId: acc.body.id, contract: 'month-to-month', monthlyAmount: 80, tenureMonths: 3 } });
-      const contact = await t.call('POST', '/api/v1/contacts', { body: { accountId: acc.body.id, email: `${customerId.toLowerCase()}@example.com` } });
-      await t.call('POST', '/api/v1/consents', { body: { contactId: contact.body.id, channel: 'email', purpose: 'service', status: 'granted', source: 'signup', capturedAt: at(c0 - 100 * DAY) } });
+      await t.call('POST', '/api/v1/subscriptions', {
+        body: { accountId: acc.body.id, contract: 'month-to-month', monthlyAmount: 80, tenureMonths: 3 },
+      });
+      const contact = await t.call('POST', '/api/v1/contacts', {
+        body: { accountId: acc.body.id, email: `${customerId.toLowerCase()}@example.com` },
+      });
+      await t.call('POST', '/api/v1/consents', {
+        body: {
+          contactId: contact.body.id,
+          channel: 'email',
+          purpose: 'service',
+          status: 'granted',
+          source: 'signup',
+          capturedAt: at(c0 - 100 * DAY),
+        },
+      });
     }
     // A low NPS: each of the three gets a credit offer sent for approval; the fourth is held out.
-    const nps = await t.call('POST', '/api/v1/signals', { role: 'agent', body: [...R, RH!].map((customerId) => ({ type: 'nps', occurredAt: at(c0 - HOUR), subject: { customerId }, data: { score: 2 } })) });
+    const nps = await t.call('POST', '/api/v1/signals', {
+      role: 'agent',
+      body: [...R, RH!].map((customerId) => ({ type: 'nps', occurredAt: at(c0 - HOUR), subject: { customerId }, data: { score: 2 } })),
+    });
     expect(nps.status).toBe(202);
     await t.bus.drain();
     const queue = (await t.call('GET', '/api/v1/approvals')).body.data as { id: string; customer: { customerId: string } }[];
@@ -140,11 +205,28 @@ describe('GET /api/v1/readiness from a week of known work', () => {
     clockAt = c0 + 2 * HOUR;
     expect((await t.call('POST', `/api/v1/approvals/${approval[R[0]!]}/approve`, { role: 'reviewer' })).status).toBe(200);
     clockAt = c0 + 30 * HOUR;
-    expect((await t.call('POST', `/api/v1/approvals/${approval[R[1]!]}/reject`, { role: 'reviewer', body: { reason: 'not now' } })).status).toBe(204);
+    expect(
+      (await t.call('POST', `/api/v1/approvals/${approval[R[1]!]}/reject`, { role: 'reviewer', body: { reason: 'not now' } })).status,
+    ).toBe(204);
     // R1 and the held-out customer churn. One signal is refused into the quarantine and left there.
-    const outcomes = await t.call('POST', '/api/v1/signals', { role: 'agent', body: [R[1]!, RH!].map((customerId) => ({ type: 'outcome', occurredAt: at(c0 + 31 * HOUR), subject: { customerId }, data: { kind: 'churned' } })) });
+    const outcomes = await t.call('POST', '/api/v1/signals', {
+      role: 'agent',
+      body: [R[1]!, RH!].map((customerId) => ({
+        type: 'outcome',
+        occurredAt: at(c0 + 31 * HOUR),
+        subject: { customerId },
+        data: { kind: 'churned' },
+      })),
+    });
     expect(outcomes.status).toBe(202);
-    expect((await t.call('POST', '/api/v1/signals', { role: 'agent', body: { type: 'nps', subject: { customerId: R[2] }, data: { score: 42 } } })).status).toBe(400);
+    expect(
+      (
+        await t.call('POST', '/api/v1/signals', {
+          role: 'agent',
+          body: { type: 'nps', subject: { customerId: R[2] }, data: { score: 42 } },
+        })
+      ).status,
+    ).toBe(400);
     await t.bus.drain();
     // The process: a dry-run of the policies in force, and one autonomy lowered.
     const files = (await t.call('GET', '/api/v1/policies')).body.files;
@@ -165,17 +247,40 @@ describe('GET /api/v1/readiness from a week of known work', () => {
     // KPIs with a value: churn, renewal, CLV, policy violations, overrides, approval latency, escalation precision
     // and tool-call failures: 8 of 13 (no case, ticket or lead).
     expect(metricOf(d, 'kpisFed').value).toBe(0.615);
-    expect(d.evidence.kpisWithValue).toEqual(['churn', 'renewal', 'clv', 'policyViolationRate', 'overrideRate', 'approvalLatency', 'escalationPrecision', 'toolCallFailureRate']);
+    expect(d.evidence.kpisWithValue).toEqual([
+      'churn',
+      'renewal',
+      'clv',
+      'policyViolationRate',
+      'overrideRate',
+      'approvalLatency',
+      'escalationPrecision',
+      'toolCallFailureRate',
+    ]);
     expect(d.evidence.outcomesRecorded).toEqual({ churned: 2 });
     expect(d.evidence.heldOut).toEqual({ retention: 1, 'service-recovery': 0, 'lead-nurturing': 0 });
-    expect(d.score).toBe(scoreOf([[MEASURED, 1], [1 / 3, 1], [1 / 3, 1], [8 / 13, 1]]));
-    expect(d.fixNext).toContain("Record 'complaint' outcomes (outcome signals): none arrived in the last 7 days, so service-recovery cannot be measured.");
+    expect(d.score).toBe(
+      scoreOf([
+        [MEASURED, 1],
+        [1 / 3, 1],
+        [1 / 3, 1],
+        [8 / 13, 1],
+      ]),
+    );
+    expect(d.fixNext).toContain(
+      "Record 'complaint' outcomes (outcome signals): none arrived in the last 7 days, so service-recovery cannot be measured.",
+    );
   });
 
   it('data readiness: rule pass rate, signals refused, quarantine left open', async () => {
     const d = dim(r, 'dataReadiness');
     // Accounts pass their 3 rules (12 of 12); each contact has an email but no names: 2 of 4 (8 of 16). 20 of 28.
-    expect(d.evidence).toMatchObject({ records: { accounts: 4, contacts: 4, leads: 0 }, rulesApplicable: 28, rulesFailing: 8, failingByRule: { 'contacts.firstName.completeness': 4, 'contacts.lastName.completeness': 4 } });
+    expect(d.evidence).toMatchObject({
+      records: { accounts: 4, contacts: 4, leads: 0 },
+      rulesApplicable: 28,
+      rulesFailing: 8,
+      failingByRule: { 'contacts.firstName.completeness': 4, 'contacts.lastName.completeness': 4 },
+    });
     // Six signals accepted (four NPS, two outcomes), one refused and still open; no identity review.
     expect(d.evidence.signals).toEqual({ accepted: 6, quarantined: 1 });
     expect(d.evidence.quarantine).toEqual({ total: 1, open: 1 });
@@ -183,7 +288,13 @@ describe('GET /api/v1/readiness from a week of known work', () => {
     expect(metricOf(d, 'signalAcceptance').value).toBe(0.857);
     expect(metricOf(d, 'quarantineResolved')).toMatchObject({ value: 0, score: 0 });
     expect(metricOf(d, 'identityReviewsDecided')).toMatchObject({ value: null, score: null });
-    expect(d.score).toBe(scoreOf([[20 / 28, 0.4], [6 / 7, 0.3], [0, 0.15]]));
+    expect(d.score).toBe(
+      scoreOf([
+        [20 / 28, 0.4],
+        [6 / 7, 0.3],
+        [0, 0.15],
+      ]),
+    );
     expect(d.score).toBe(64);
     expect(d.fixNext[0]).toMatch(/^4 of 4 records fail contacts\.firstName\.completeness/);
     expect(d.fixNext).toContain('1 refused input(s) wait in the quarantine: resubmit them corrected or discard them with a reason.');
@@ -195,7 +306,13 @@ describe('GET /api/v1/readiness from a week of known work', () => {
     const atL3 = acting.filter((a) => a.autonomy >= 3).length / acting.length;
     expect(d.evidence).toMatchObject({ dryRuns: 1, autonomyChanges: 1, tunedFromManifest: ['service-recovery.create_case'] });
     expect(d.evidence.autonomy['service-recovery.create_case']).toBe(2);
-    expect(d.score).toBe(scoreOf([[1, 1], [1, 1], [atL3, 1]]));
+    expect(d.score).toBe(
+      scoreOf([
+        [1, 1],
+        [1, 1],
+        [atL3, 1],
+      ]),
+    );
   });
 
   it('agent reliability, human oversight and model governance', async () => {
@@ -206,7 +323,16 @@ describe('GET /api/v1/readiness from a week of known work', () => {
     expect(rel.score).toBe(100);
     // Two decided (2 h on time, 30 h late), none expired; R2's waits 40 hours, past the 24-hour target.
     const o = dim(r, 'humanOversight');
-    expect(o.evidence).toMatchObject({ decided: 2, decidedOnTime: 1, expired: 0, pending: 1, pendingOverdue: 1, medianLatencyHours: 16, overrideRate: 0.5, escalationPrecision: 0.5 });
+    expect(o.evidence).toMatchObject({
+      decided: 2,
+      decidedOnTime: 1,
+      expired: 0,
+      pending: 1,
+      pendingOverdue: 1,
+      medianLatencyHours: 16,
+      overrideRate: 0.5,
+      escalationPrecision: 0.5,
+    });
     expect(metricOf(o, 'answeredOnTime').value).toBe(0.5);
     expect(metricOf(o, 'answered').value).toBe(1);
     expect(o.score).toBe(75);
@@ -228,7 +354,9 @@ describe('GET /api/v1/readiness from a week of known work', () => {
     expect(v.score).toBe(0);
     const need = requiredSampleSize(0.05, 0.5, 3)!.holdout;
     expect(need).toBe(1047);
-    expect(v.fixNext).toContain(`retention's comparison (treated 3, held out 1) can only detect a ${(mde * 100).toFixed(1)}% difference: about ${need} held-out customers are needed to detect 5.0% (a longer period or a larger ACS_HOLDOUT_FRACTION).`);
+    expect(v.fixNext).toContain(
+      `retention's comparison (treated 3, held out 1) can only detect a ${(mde * 100).toFixed(1)}% difference: about ${need} held-out customers are needed to detect 5.0% (a longer period or a larger ACS_HOLDOUT_FRACTION).`,
+    );
   });
 
   it('overall, the stage (capped one above the weakest dimension) and the top fixes, weakest first', () => {
@@ -238,7 +366,13 @@ describe('GET /api/v1/readiness from a week of known work', () => {
     const stage = Math.min(bandOf(r.overall), bandOf(Math.min(...scores)) + 1);
     expect(stage).toBe(2);
     expect(r.stage).toMatchObject({ stage: 2, name: STAGES[1].name, weakest: 'modelGovernance' });
-    expect(r.topFixes.map((f) => f.dimension)).toEqual(['modelGovernance', 'operationalPerformance', 'customerValue', 'strategicAlignment', 'dataReadiness']);
+    expect(r.topFixes.map((f) => f.dimension)).toEqual([
+      'modelGovernance',
+      'operationalPerformance',
+      'customerValue',
+      'strategicAlignment',
+      'dataReadiness',
+    ]);
     expect(r.topFixes[0]!.fix).toMatch(/^Train and register a model/);
   });
 });
@@ -250,14 +384,17 @@ describe('acs readiness', () => {
   });
   afterAll(async () => cli.cleanup());
 
-
-  it('reads the database as the other commands do, on the live world\'s clock, and prints JSON or a report', async () => {
+  it("reads the database as the other commands do, on the live world's clock, and prints JSON or a report", async () => {
     const db = await openCliDb(cli);
     try {
       // Two profiles, one still the placeholder intake gives; one contact with a name and a bad email.
       await db.query("INSERT INTO accounts (id, name) VALUES ('acc_cli1', 'Acme Ltd'), ('acc_cli2', 'Unidentified customer')");
-      await db.query("INSERT INTO contacts (id, account_id, first_name, last_name, email) VALUES ('con_cli1', 'acc_cli1', 'Ann', 'Lee', 'not-an-email')");
-      await db.query("INSERT INTO world_clock (id, seed, start_day, next_day, sim_now) VALUES (1, 7, '2026-01-05T00:00:00Z', 3, '2026-01-08T06:00:00Z')");
+      await db.query(
+        "INSERT INTO contacts (id, account_id, first_name, last_name, email) VALUES ('con_cli1', 'acc_cli1', 'Ann', 'Lee', 'not-an-email')",
+      );
+      await db.query(
+        "INSERT INTO world_clock (id, seed, start_day, next_day, sim_now) VALUES (1, 7, '2026-01-05T00:00:00Z', 3, '2026-01-08T06:00:00Z')",
+      );
     } finally {
       await db.close();
     }
@@ -267,7 +404,11 @@ describe('acs readiness', () => {
     expect(r).toMatchObject({ now: '2026-01-08T06:00:00.000Z', from: '2026-01-02T00:00:00.000Z', days: 7 });
     const data = dim(r, 'dataReadiness');
     // Accounts: 3 + 2 of 3 rules pass (the placeholder name fails); the contact 3 of 4 (the email). 8 of 10.
-    expect(data.evidence).toMatchObject({ rulesApplicable: 10, rulesFailing: 2, failingByRule: { 'accounts.name.validity': 1, 'contacts.email.validity': 1 } });
+    expect(data.evidence).toMatchObject({
+      rulesApplicable: 10,
+      rulesFailing: 2,
+      failingByRule: { 'accounts.name.validity': 1, 'contacts.email.validity': 1 },
+    });
     expect(metricOf(data, 'qualityScore').value).toBe(0.8);
     expect(data.score).toBe(80);
     expect(r.stage.stage).toBe(1);

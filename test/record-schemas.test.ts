@@ -25,7 +25,10 @@ it('each record kind\u2019s answer schema names exactly the columns of its table
 
 it('every success answer with a body of the record, agent, policy, insight and model routes has a schema in the document', async () => {
   const doc = (await t.call('GET', '/api/openapi.json', { token: null })).body as {
-    paths: Record<string, Record<string, { tags: string[]; responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }>>;
+    paths: Record<
+      string,
+      Record<string, { tags: string[]; responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }>
+    >;
   };
   const recordPaths = new Set(RECORD_KINDS.flatMap((k) => [`/api/v1/${k}`, `/api/v1/${k}/{id}`]));
   const areas = new Set(['agents', 'policies', 'insights', 'models']);
@@ -35,7 +38,9 @@ it('every success answer with a body of the record, agent, policy, insight and m
       if (!recordPaths.has(path) && !areas.has(op.tags[0]!)) continue;
       for (const [status, answer] of Object.entries(op.responses)) {
         if (Number(status) >= 300 || status === '204') continue;
-        expect(answer.content?.['application/json']?.schema?.$ref, `${method.toUpperCase()} ${path} ${status}`).toMatch(/^#\/components\/schemas\//);
+        expect(answer.content?.['application/json']?.schema?.$ref, `${method.toUpperCase()} ${path} ${status}`).toMatch(
+          /^#\/components\/schemas\//,
+        );
         checked++;
       }
     }
@@ -49,7 +54,9 @@ it('a date column is served as that day, whatever the server\u2019s time zone', 
   process.env.TZ = 'Europe/Berlin';
   try {
     const acc = await t.call('POST', '/api/v1/accounts', { body: { name: 'Dated Account' } });
-    const opp = await t.call('POST', '/api/v1/opportunities', { body: { accountId: acc.body.id, name: 'Dated deal', closeDate: '2024-03-01' } });
+    const opp = await t.call('POST', '/api/v1/opportunities', {
+      body: { accountId: acc.body.id, name: 'Dated deal', closeDate: '2024-03-01' },
+    });
     expect(opp.status, opp.text).toBe(201);
     expect(opp.body.closeDate).toBe('2024-03-01T00:00:00.000Z');
     expect((await t.call('GET', `/api/v1/opportunities/${opp.body.id}`)).body.closeDate).toBe('2024-03-01T00:00:00.000Z');

@@ -31,7 +31,13 @@ const CASES: Record<RecordKind, KindCase> = {
     patch: { industry: 'Nautical Charting' },
   },
   contacts: {
-    create: () => ({ accountId: dep.accountId, firstName: 'Philippa', lastName: 'Vandersloot', email: 'philippa.vandersloot@example.org', phone: '+44 20 7946 0001' }),
+    create: () => ({
+      accountId: dep.accountId,
+      firstName: 'Philippa',
+      lastName: 'Vandersloot',
+      email: 'philippa.vandersloot@example.org',
+      phone: '+44 20 7946 0001',
+    }),
     patch: { title: 'Chief Archivist' },
   },
   leads: {
@@ -43,11 +49,20 @@ const CASES: Record<RecordKind, KindCase> = {
     patch: { stage: 'proposal' },
   },
   cases: {
-    create: () => ({ accountId: dep.accountId, subject: 'Invoice mismatch for March', description: 'Customer Vandersloot reports a double charge' }),
+    create: () => ({
+      accountId: dep.accountId,
+      subject: 'Invoice mismatch for March',
+      description: 'Customer Vandersloot reports a double charge',
+    }),
     patch: { priority: 'high' },
   },
   interactions: {
-    create: () => ({ type: 'call', accountId: dep.accountId, subject: 'Quarterly check-in call', body: 'Discussed renewal terms with Philippa' }),
+    create: () => ({
+      type: 'call',
+      accountId: dep.accountId,
+      subject: 'Quarterly check-in call',
+      body: 'Discussed renewal terms with Philippa',
+    }),
     patch: { subject: 'Quarterly check-in, rescheduled' },
   },
   products: {
@@ -55,7 +70,13 @@ const CASES: Record<RecordKind, KindCase> = {
     patch: { price: 24.5 },
   },
   subscriptions: {
-    create: () => ({ accountId: dep.accountId, productId: dep.productId, contract: 'one-year', paymentMethod: 'Direct debit via Harbour Bank', monthlyAmount: 19.99 }),
+    create: () => ({
+      accountId: dep.accountId,
+      productId: dep.productId,
+      contract: 'one-year',
+      paymentMethod: 'Direct debit via Harbour Bank',
+      monthlyAmount: 19.99,
+    }),
     patch: { status: 'paused' },
   },
   partners: {
@@ -63,7 +84,14 @@ const CASES: Record<RecordKind, KindCase> = {
     patch: { status: 'inactive' },
   },
   consents: {
-    create: () => ({ contactId: dep.contactId, channel: 'email', purpose: 'service', status: 'granted', source: 'Signup form at harbour fair', capturedAt: '2024-02-01T09:00:00.000Z' }),
+    create: () => ({
+      contactId: dep.contactId,
+      channel: 'email',
+      purpose: 'service',
+      status: 'granted',
+      source: 'Signup form at harbour fair',
+      capturedAt: '2024-02-01T09:00:00.000Z',
+    }),
     patch: { source: 'Corrected by phone with Philippa' },
   },
 };
@@ -173,7 +201,10 @@ describe('listing', () => {
     const pages: string[][] = [];
     let cursor: string | null = null;
     do {
-      const res: { status: number; body: ResponseBody } = await t.call('GET', `/api/v1/accounts?kind=person&limit=10${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: { status: number; body: ResponseBody } = await t.call(
+        'GET',
+        `/api/v1/accounts?kind=person&limit=10${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(res.status).toBe(200);
       pages.push(res.body.data.map((r: { id: string }) => r.id));
       cursor = res.body.nextCursor;
@@ -246,7 +277,13 @@ describe('validation and conflicts', () => {
 
   it('an unknown field on PATCH is a 400 naming it, for every kind', async () => {
     for (const kind of RECORD_KINDS) {
-      const created = await t.call('POST', `/api/v1/${kind}`, { body: { ...CASES[kind].create(), ...(kind === 'accounts' ? { customerId: undefined } : {}), ...(kind === 'products' ? { sku: 'SKU-PATCH-UNKNOWN' } : {}) } });
+      const created = await t.call('POST', `/api/v1/${kind}`, {
+        body: {
+          ...CASES[kind].create(),
+          ...(kind === 'accounts' ? { customerId: undefined } : {}),
+          ...(kind === 'products' ? { sku: 'SKU-PATCH-UNKNOWN' } : {}),
+        },
+      });
       expect(created.status, `${kind}: ${created.text}`).toBe(201);
       const res = await t.call('PATCH', `/api/v1/${kind}/${created.body.id}`, { body: { ...CASES[kind].patch, favouriteColour: 'teal' } });
       expect(res.status, kind).toBe(400);
@@ -446,7 +483,9 @@ describe('consents', () => {
   });
 
   it('a deleted consent no longer decides', async () => {
-    const c = await t.call('POST', '/api/v1/consents', { body: consent({ channel: 'phone', status: 'denied', capturedAt: '2024-05-01T00:00:00Z' }) });
+    const c = await t.call('POST', '/api/v1/consents', {
+      body: consent({ channel: 'phone', status: 'denied', capturedAt: '2024-05-01T00:00:00Z' }),
+    });
     expect((await effective()).filter((x) => x.channel === 'phone').map((x) => x.id)).toEqual([c.body.id]);
     expect((await t.call('DELETE', `/api/v1/consents/${c.body.id}`)).status).toBe(204);
     expect((await effective()).filter((x) => x.channel === 'phone')).toEqual([]);
@@ -454,26 +493,52 @@ describe('consents', () => {
 
   it('effectiveTo before effectiveFrom is a 400 naming effectiveTo, on create and on PATCH', async () => {
     const res = await t.call('POST', '/api/v1/consents', {
-      body: consent({ status: 'granted', capturedAt: '2024-02-01T00:00:00Z', effectiveFrom: '2024-03-01T00:00:00Z', effectiveTo: '2024-02-15T00:00:00Z' }),
+      body: consent({
+        status: 'granted',
+        capturedAt: '2024-02-01T00:00:00Z',
+        effectiveFrom: '2024-03-01T00:00:00Z',
+        effectiveTo: '2024-02-15T00:00:00Z',
+      }),
     });
     expect(res.status).toBe(400);
     expect(issuePaths(res)).toEqual(['effectiveTo']);
-    const ok = (await t.call('POST', '/api/v1/consents', { body: consent({ purpose: 'sales', status: 'granted', capturedAt: '2024-02-01T00:00:00Z' }) })).body;
-    const patch = await t.call('PATCH', `/api/v1/consents/${ok.id}`, { body: { effectiveFrom: '2024-03-01T00:00:00Z', effectiveTo: '2024-02-01T00:00:00Z' } });
+    const ok = (
+      await t.call('POST', '/api/v1/consents', {
+        body: consent({ purpose: 'sales', status: 'granted', capturedAt: '2024-02-01T00:00:00Z' }),
+      })
+    ).body;
+    const patch = await t.call('PATCH', `/api/v1/consents/${ok.id}`, {
+      body: { effectiveFrom: '2024-03-01T00:00:00Z', effectiveTo: '2024-02-01T00:00:00Z' },
+    });
     expect(patch.status).toBe(400);
     expect(issuePaths(patch)).toEqual(['effectiveTo']);
   });
 
   it('a consent belongs to exactly one holder, a contact or a lead, and its holder never changes', async () => {
     const lead = (await t.call('POST', '/api/v1/leads', { body: { email: 'prospect@example.com' } })).body;
-    const forLead = await t.call('POST', '/api/v1/consents', { body: { leadId: lead.id, channel: 'email', purpose: 'sales', status: 'granted', source: 'web form', capturedAt: '2024-02-01T00:00:00Z' } });
+    const forLead = await t.call('POST', '/api/v1/consents', {
+      body: {
+        leadId: lead.id,
+        channel: 'email',
+        purpose: 'sales',
+        status: 'granted',
+        source: 'web form',
+        capturedAt: '2024-02-01T00:00:00Z',
+      },
+    });
     expect(forLead.status).toBe(201);
     expect(forLead.body).toMatchObject({ leadId: lead.id, contactId: null });
-    expect((await t.call('GET', `/api/v1/consents?leadId=${lead.id}`)).body.data.map((c: { id: string }) => c.id)).toEqual([forLead.body.id]);
-    const both = await t.call('POST', '/api/v1/consents', { body: consent({ leadId: lead.id, status: 'granted', capturedAt: '2024-02-01T00:00:00Z' }) });
+    expect((await t.call('GET', `/api/v1/consents?leadId=${lead.id}`)).body.data.map((c: { id: string }) => c.id)).toEqual([
+      forLead.body.id,
+    ]);
+    const both = await t.call('POST', '/api/v1/consents', {
+      body: consent({ leadId: lead.id, status: 'granted', capturedAt: '2024-02-01T00:00:00Z' }),
+    });
     expect(both.status).toBe(400);
     expect(issuePaths(both)).toEqual(['contactId']);
-    const neither = await t.call('POST', '/api/v1/consents', { body: { channel: 'email', purpose: 'sales', status: 'granted', source: 'x', capturedAt: '2024-02-01T00:00:00Z' } });
+    const neither = await t.call('POST', '/api/v1/consents', {
+      body: { channel: 'email', purpose: 'sales', status: 'granted', source: 'x', capturedAt: '2024-02-01T00:00:00Z' },
+    });
     expect(issuePaths(neither)).toEqual(['contactId']);
     const moved = await t.call('PATCH', `/api/v1/consents/${forLead.body.id}`, { body: { contactId } });
     expect(moved.status).toBe(400);
@@ -505,12 +570,28 @@ describe('rules found in review', () => {
     const acc = await t.call('POST', '/api/v1/accounts', { body: { name: 'Window' } });
     const con = await t.call('POST', '/api/v1/contacts', { body: { accountId: acc.body.id, email: 'window@example.com' } });
     const base = { contactId: con.body.id, channel: 'sms', purpose: 'service', status: 'granted', source: 'test' };
-    const offsetOk = await t.call('POST', '/api/v1/consents', { body: { ...base, capturedAt: '2024-01-01T00:00:00Z', effectiveFrom: '2024-01-01T10:00:00+05:00', effectiveTo: '2024-01-01T06:00:00Z' } });
+    const offsetOk = await t.call('POST', '/api/v1/consents', {
+      body: {
+        ...base,
+        capturedAt: '2024-01-01T00:00:00Z',
+        effectiveFrom: '2024-01-01T10:00:00+05:00',
+        effectiveTo: '2024-01-01T06:00:00Z',
+      },
+    });
     expect(offsetOk.status).toBe(201);
-    const inverted = await t.call('POST', '/api/v1/consents', { body: { ...base, capturedAt: '2024-01-01T00:00:00Z', effectiveFrom: '2024-01-01T06:00:00Z', effectiveTo: '2024-01-01T10:00:00+05:00' } });
+    const inverted = await t.call('POST', '/api/v1/consents', {
+      body: {
+        ...base,
+        capturedAt: '2024-01-01T00:00:00Z',
+        effectiveFrom: '2024-01-01T06:00:00Z',
+        effectiveTo: '2024-01-01T10:00:00+05:00',
+      },
+    });
     expect(inverted.status).toBe(400);
     expect(inverted.body.issues[0].path).toBe('effectiveTo');
-    const beforeCapture = await t.call('POST', '/api/v1/consents', { body: { ...base, capturedAt: '2024-02-01T00:00:00Z', effectiveTo: '2024-01-01T00:00:00Z' } });
+    const beforeCapture = await t.call('POST', '/api/v1/consents', {
+      body: { ...base, capturedAt: '2024-02-01T00:00:00Z', effectiveTo: '2024-01-01T00:00:00Z' },
+    });
     expect(beforeCapture.status).toBe(400);
     const patch = await t.call('PATCH', `/api/v1/consents/${offsetOk.body.id}`, { body: { effectiveTo: '2023-12-31T00:00:00Z' } });
     expect(patch.status).toBe(400);

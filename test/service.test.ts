@@ -57,7 +57,10 @@ describe('service endpoints', () => {
       expect(op, `${r.method} ${r.path}`).toBeDefined();
       expect(op.responses['401'], `${r.method} ${r.path}`).toBeDefined();
       for (const name of [...r.path.matchAll(/:(\w+)/g)].map((m) => m[1])) {
-        expect(op.parameters.some((p: { name: string; in: string }) => p.name === name && p.in === 'path'), `${r.path} documents :${name}`).toBe(true);
+        expect(
+          op.parameters.some((p: { name: string; in: string }) => p.name === name && p.in === 'path'),
+          `${r.path} documents :${name}`,
+        ).toBe(true);
       }
     }
     const documented = Object.values(paths).reduce((n, methods) => n + Object.keys(methods).length, 0);
@@ -95,7 +98,11 @@ describe('service endpoints', () => {
   });
 
   it('an unknown route is a JSON 404', async () => {
-    for (const [method, path] of [['GET', '/api/v1/nothing-here'], ['GET', '/nope'], ['PUT', '/api/v1/accounts']] as const) {
+    for (const [method, path] of [
+      ['GET', '/api/v1/nothing-here'],
+      ['GET', '/nope'],
+      ['PUT', '/api/v1/accounts'],
+    ] as const) {
       const res = await t.call(method, path);
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.body.code).toBe('not_found');
@@ -179,7 +186,12 @@ describe('tokens', () => {
     expect(login.body).toEqual(me);
     const ledger = await t.call('GET', `/api/v1/ledger?type=auth.login&subjectId=${me.tokenId}`);
     expect(ledger.body.data).toHaveLength(1);
-    expect(ledger.body.data[0]).toMatchObject({ type: 'auth.login', actor: `token:${me.tokenId}`, subjectType: 'token', data: { role: 'reviewer' } });
+    expect(ledger.body.data[0]).toMatchObject({
+      type: 'auth.login',
+      actor: `token:${me.tokenId}`,
+      subjectType: 'token',
+      data: { role: 'reviewer' },
+    });
     expect(ledger.text).not.toContain(t.tokens.reviewer);
   });
 
@@ -235,7 +247,13 @@ describe('configuration', () => {
   };
 
   it('rejects bad values with a ConfigError naming the variable', () => {
-    for (const [name, value] of [['ACS_PORT', 'abc'], ['ACS_PORT', '70000'], ['DATABASE_URL', 'mysql://x'], ['ACS_MAX_BODY_BYTES', '10'], ['ACS_LOG_LEVEL', 'loud']] as const) {
+    for (const [name, value] of [
+      ['ACS_PORT', 'abc'],
+      ['ACS_PORT', '70000'],
+      ['DATABASE_URL', 'mysql://x'],
+      ['ACS_MAX_BODY_BYTES', '10'],
+      ['ACS_LOG_LEVEL', 'loud'],
+    ] as const) {
       const err = configError({ [name]: value });
       expect(err, `${name}=${value}`).toBeInstanceOf(ConfigError);
       expect(err.message, `${name}=${value}`).toContain(name);
@@ -244,13 +262,25 @@ describe('configuration', () => {
 
   it('gives defaults for an empty environment, and treats empty strings as unset', () => {
     const defaults = loadConfig({});
-    expect(defaults).toMatchObject({ port: 7300, host: '127.0.0.1', maxBodyBytes: 1024 * 1024, logLevel: 'info', databaseUrl: undefined, adminToken: undefined });
+    expect(defaults).toMatchObject({
+      port: 7300,
+      host: '127.0.0.1',
+      maxBodyBytes: 1024 * 1024,
+      logLevel: 'info',
+      databaseUrl: undefined,
+      adminToken: undefined,
+    });
     expect(defaults.dataDir).toBe(join(process.cwd(), '.acs'));
     expect(loadConfig({ ACS_PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 7300, databaseUrl: undefined });
   });
 
   it('reads valid values', () => {
-    const c = loadConfig({ ACS_PORT: '8080', DATABASE_URL: 'postgresql://u@h/db', ACS_MAX_BODY_BYTES: '4096', ACS_ADMIN_TOKEN: 'a'.repeat(20) });
+    const c = loadConfig({
+      ACS_PORT: '8080',
+      DATABASE_URL: 'postgresql://u@h/db',
+      ACS_MAX_BODY_BYTES: '4096',
+      ACS_ADMIN_TOKEN: 'a'.repeat(20),
+    });
     expect(c).toMatchObject({ port: 8080, databaseUrl: 'postgresql://u@h/db', maxBodyBytes: 4096, adminToken: 'a'.repeat(20) });
   });
 });

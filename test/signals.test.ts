@@ -55,7 +55,11 @@ describe('signal intake: matching', () => {
   });
 
   it('an unknown lead_form subject creates a lead, not a customer', async () => {
-    const res = await post({ type: 'lead_form', subject: { email: 'prospect@initech.example' }, data: { firstName: 'Bill', company: 'Initech', formId: 'demo-request' } });
+    const res = await post({
+      type: 'lead_form',
+      subject: { email: 'prospect@initech.example' },
+      data: { firstName: 'Bill', company: 'Initech', formId: 'demo-request' },
+    });
     expect(res.status).toBe(202);
     expect(res.body.accepted[0]).toMatchObject({ accountId: null, created: 'lead' });
     const lead = await t.call('GET', `/api/v1/leads/${res.body.accepted[0].leadId}`);
@@ -75,7 +79,10 @@ describe('signal intake: matching', () => {
     expect(res.status, res.text).toBe(207);
     expect(res.body.accepted.map((a: { index: number }) => a.index)).toEqual([0]);
     expect(res.body.rejected).toHaveLength(1);
-    expect(res.body.rejected[0]).toMatchObject({ index: 1, issues: [{ path: 'subject.customerId', message: expect.stringContaining('customer DEL-1 was deleted') }] });
+    expect(res.body.rejected[0]).toMatchObject({
+      index: 1,
+      issues: [{ path: 'subject.customerId', message: expect.stringContaining('customer DEL-1 was deleted') }],
+    });
     const kept = await t.call('GET', `/api/v1/quarantine/${res.body.rejected[0].quarantineId}`);
     expect(kept.body).toMatchObject({ reason: 'refused', status: 'open' });
     expect(JSON.parse(kept.body.raw)).toMatchObject({ subject: { customerId: 'DEL-1' }, data: { score: 3 } });
@@ -108,7 +115,9 @@ describe('signal intake: batches, NDJSON and duplicates', () => {
     ]);
     expect(res.status).toBe(207);
     expect(res.body.counts).toEqual({ accepted: 1, duplicates: 0, rejected: 3 });
-    const byIndex = Object.fromEntries(res.body.rejected.map((r: { index: number; issues: { path: string }[] }) => [r.index, r.issues.map((i) => i.path)]));
+    const byIndex = Object.fromEntries(
+      res.body.rejected.map((r: { index: number; issues: { path: string }[] }) => [r.index, r.issues.map((i) => i.path)]),
+    );
     expect(byIndex[1]).toEqual(['data.score']);
     expect(byIndex[2]).toEqual(['type']);
     expect(byIndex[3]).toEqual(['subject']);
@@ -121,7 +130,11 @@ describe('signal intake: batches, NDJSON and duplicates', () => {
       '{"type": "nps", "subject": {',
       JSON.stringify({ type: 'email_engagement', subject: { customerId: 'GLX-1' }, data: { event: 'clicked', campaignId: 'c1' } }),
     ];
-    const res = await t.call('POST', '/api/v1/signals', { raw: lines.join('\n') + '\n', contentType: 'application/x-ndjson', role: 'agent' });
+    const res = await t.call('POST', '/api/v1/signals', {
+      raw: lines.join('\n') + '\n',
+      contentType: 'application/x-ndjson',
+      role: 'agent',
+    });
     expect(res.status).toBe(207);
     expect(res.body.counts).toEqual({ accepted: 2, duplicates: 0, rejected: 1 });
     expect(res.body.rejected[0].index).toBe(1);
@@ -142,9 +155,19 @@ describe('signal intake: bad input', () => {
   });
 
   it('wrong types name each bad field, in the envelope and the data at once', async () => {
-    const res = await post({ type: 'payment_failed', occurredAt: 'yesterday', subject: { customerId: 'GLX-1' }, data: { amount: '12', currency: 'usd', extra: 1 } });
+    const res = await post({
+      type: 'payment_failed',
+      occurredAt: 'yesterday',
+      subject: { customerId: 'GLX-1' },
+      data: { amount: '12', currency: 'usd', extra: 1 },
+    });
     expect(res.status).toBe(400);
-    expect(res.body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['data.amount', 'data.currency', 'data.extra', 'occurredAt']);
+    expect(res.body.issues.map((i: { path: string }) => i.path).sort()).toEqual([
+      'data.amount',
+      'data.currency',
+      'data.extra',
+      'occurredAt',
+    ]);
   });
 
   it('an unknown signal type lists the known ones', async () => {
@@ -159,14 +182,21 @@ describe('signal intake: bad input', () => {
     const v1 = await post({ type: 'lead_form', subject: { email: 'v1@initech.example' }, data: { consents: boxes } });
     expect(v1.status).toBe(400);
     expect(v1.body.issues[0]).toMatchObject({ path: 'data.consents', message: expect.stringMatching(/unrecognized|unknown/i) });
-    const bad = await post({ type: 'lead_form', version: 2, subject: { email: 'v2@initech.example' }, data: { consents: [{ channel: 'email', purpose: 'spam' }] } });
+    const bad = await post({
+      type: 'lead_form',
+      version: 2,
+      subject: { email: 'v2@initech.example' },
+      data: { consents: [{ channel: 'email', purpose: 'spam' }] },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.issues[0].path).toBe('data.consents.0.purpose');
     const ok = await post({ type: 'lead_form', version: 2, subject: { email: 'v2@initech.example' }, data: { consents: boxes } });
     expect(ok.status).toBe(202);
     const consents = await t.call('GET', `/api/v1/consents?leadId=${ok.body.accepted[0].leadId}`);
     expect(consents.body.data).toMatchObject([{ channel: 'email', purpose: 'sales', status: 'granted', source: 'lead_form' }]);
-    expect(await t.db.query("SELECT 1 FROM ledger WHERE type = 'record.created' AND subject_id = $1", [consents.body.data[0].id])).toHaveLength(1);
+    expect(
+      await t.db.query("SELECT 1 FROM ledger WHERE type = 'record.created' AND subject_id = $1", [consents.body.data[0].id]),
+    ).toHaveLength(1);
   });
 
   it('an unknown contract version is refused, naming version', async () => {
@@ -187,7 +217,11 @@ describe('signal intake: bad input', () => {
   });
 
   it('an unsupported content type is a 415', async () => {
-    const res = await t.call('POST', '/api/v1/signals', { raw: 'type=nps', contentType: 'application/x-www-form-urlencoded', role: 'agent' });
+    const res = await t.call('POST', '/api/v1/signals', {
+      raw: 'type=nps',
+      contentType: 'application/x-www-form-urlencoded',
+      role: 'agent',
+    });
     expect(res.status).toBe(415);
   });
 
@@ -214,16 +248,22 @@ describe('signal intake: bad input', () => {
       subject: fc.record({ customerId: fc.constant('GLX-1') }),
       data: fc.record({ score: fc.integer({ min: 0, max: 10 }) }),
     });
-    const mutated = fc.tuple(valid, fc.constantFrom('type', 'subject', 'data', 'occurredAt', 'extra'), fc.anything({ maxDepth: 2 })).map(([s, key, junk]) => ({ ...s, [key]: junk }));
+    const mutated = fc
+      .tuple(valid, fc.constantFrom('type', 'subject', 'data', 'occurredAt', 'extra'), fc.anything({ maxDepth: 2 }))
+      .map(([s, key, junk]) => ({ ...s, [key]: junk }));
     await fc.assert(
       fc.asyncProperty(fc.array(fc.oneof(valid, mutated), { minLength: 1, maxLength: 8 }), async (batch) => {
-        const before = await t.db.query<{ n: number }>('SELECT (SELECT count(*) FROM signals)::int + (SELECT count(*) FROM quarantine)::int AS n');
+        const before = await t.db.query<{ n: number }>(
+          'SELECT (SELECT count(*) FROM signals)::int + (SELECT count(*) FROM quarantine)::int AS n',
+        );
         const res = await post(batch);
         expect(res.status).toBeLessThan(500);
         const counts = res.body.counts;
         expect(counts.accepted + counts.rejected + counts.duplicates).toBe(batch.length);
         for (const r of res.body.rejected) expect(r.issues.length).toBeGreaterThan(0);
-        const after = await t.db.query<{ n: number }>('SELECT (SELECT count(*) FROM signals)::int + (SELECT count(*) FROM quarantine)::int AS n');
+        const after = await t.db.query<{ n: number }>(
+          'SELECT (SELECT count(*) FROM signals)::int + (SELECT count(*) FROM quarantine)::int AS n',
+        );
         expect(after[0]!.n - before[0]!.n).toBe(counts.accepted + counts.rejected);
       }),
       { numRuns: 40, seed: 7 },
@@ -243,13 +283,19 @@ describe('quarantine', () => {
     expect(asIs.body.issues[0].path).toBe('data.score');
     expect((await t.call('GET', `/api/v1/quarantine/${id}`)).body.status).toBe('open');
 
-    const fixed = await t.call('POST', `/api/v1/quarantine/${id}/resubmit`, { role: 'reviewer', body: { signal: { type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: 10 } } } });
+    const fixed = await t.call('POST', `/api/v1/quarantine/${id}/resubmit`, {
+      role: 'reviewer',
+      body: { signal: { type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: 10 } } },
+    });
     expect(fixed.status).toBe(202);
     const signalId = fixed.body.accepted[0].id;
     const closed = await t.call('GET', `/api/v1/quarantine/${id}`);
     expect(closed.body).toMatchObject({ status: 'resubmitted', resolution: { signalId, corrected: true } });
 
-    const twice = await t.call('POST', `/api/v1/quarantine/${id}/resubmit`, { role: 'reviewer', body: { signal: { type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: 10 } } } });
+    const twice = await t.call('POST', `/api/v1/quarantine/${id}/resubmit`, {
+      role: 'reviewer',
+      body: { signal: { type: 'nps', subject: { customerId: 'GLX-1' }, data: { score: 10 } } },
+    });
     expect(twice.status).toBe(409);
     const ledger = await t.call('GET', `/api/v1/ledger?subjectId=${id}`);
     expect(ledger.body.data.map((e: { type: string }) => e.type).sort()).toEqual(['quarantine.resubmitted', 'signal.quarantined']);
@@ -305,7 +351,11 @@ describe('features and profile', () => {
   });
 
   it('an accepted signal shows in the profile timeline and in the ledger', async () => {
-    const res = await post({ type: 'billing_dispute', subject: { customerId: 'GLX-1' }, data: { amount: 99.5, currency: 'EUR', reason: 'double charge' } });
+    const res = await post({
+      type: 'billing_dispute',
+      subject: { customerId: 'GLX-1' },
+      data: { amount: 99.5, currency: 'EUR', reason: 'double charge' },
+    });
     const id = res.body.accepted[0].id;
     await t.bus.drain();
     const profile = await t.call('GET', '/api/v1/customers/GLX-1/profile');
@@ -318,10 +368,15 @@ describe('features and profile', () => {
   });
 
   it('keeps personal data out of the ledger', async () => {
-    await post({ type: 'lead_form', subject: { email: 'private.person@example.net', phone: '+1 212 555 0199' }, data: { firstName: 'Priya', lastName: 'Secret' } });
+    await post({
+      type: 'lead_form',
+      subject: { email: 'private.person@example.net', phone: '+1 212 555 0199' },
+      data: { firstName: 'Priya', lastName: 'Secret' },
+    });
     const rows = await t.db.query<{ body: string }>('SELECT body FROM ledger');
     const all = rows.map((r) => r.body).join('\n');
-    for (const pii of ['private.person', '212 555', '2125550199', 'Priya', 'Secret', 'hank.scorpio', 'Globex']) expect(all).not.toContain(pii);
+    for (const pii of ['private.person', '212 555', '2125550199', 'Priya', 'Secret', 'hank.scorpio', 'Globex'])
+      expect(all).not.toContain(pii);
   });
 
   it('a 404 for an unknown customer', async () => {
@@ -332,7 +387,8 @@ describe('features and profile', () => {
 describe('concurrency', () => {
   it('concurrent batches naming the same unknown subject create one profile', async () => {
     const subject = { email: 'race.condition@example.com' };
-    const batch = (n: number) => Array.from({ length: 5 }, (_, i) => ({ id: `race-${n}-${i}`, type: 'usage', subject, data: { quantity: 1 } }));
+    const batch = (n: number) =>
+      Array.from({ length: 5 }, (_, i) => ({ id: `race-${n}-${i}`, type: 'usage', subject, data: { quantity: 1 } }));
     const results = await Promise.all([1, 2, 3, 4].map((n) => post(batch(n))));
     const accounts = new Set(results.flatMap((r) => r.body.accepted.map((a: { accountId: string }) => a.accountId)));
     expect(accounts.size).toBe(1);
@@ -369,7 +425,11 @@ describe('found in review', () => {
   });
 
   it('a signal never hands a customer id to another profile', async () => {
-    const res = await post({ type: 'usage', subject: { email: 'hank.scorpio@globex.com', customerId: 'CUST-999999' }, data: { quantity: 1 } });
+    const res = await post({
+      type: 'usage',
+      subject: { email: 'hank.scorpio@globex.com', customerId: 'CUST-999999' },
+      data: { quantity: 1 },
+    });
     expect(res.body.accepted[0].accountId).toBe(accountId);
     const ids = await t.db.query("SELECT 1 FROM identities WHERE kind = 'customer_id' AND value = 'CUST-999999'");
     expect(ids).toHaveLength(0);
@@ -379,13 +439,19 @@ describe('found in review', () => {
     const a = await t.call('POST', '/api/v1/accounts', { body: { name: 'Old home' } });
     const b = await t.call('POST', '/api/v1/accounts', { body: { name: 'New home' } });
     const contact = await t.call('POST', '/api/v1/contacts', { body: { accountId: a.body.id, email: 'mover@example.com' } });
-    expect((await post({ type: 'usage', subject: { email: 'mover@example.com' }, data: { quantity: 1 } })).body.accepted[0].accountId).toBe(a.body.id);
+    expect((await post({ type: 'usage', subject: { email: 'mover@example.com' }, data: { quantity: 1 } })).body.accepted[0].accountId).toBe(
+      a.body.id,
+    );
     await t.call('PATCH', `/api/v1/contacts/${contact.body.id}`, { body: { accountId: b.body.id } });
-    expect((await post({ type: 'usage', subject: { email: 'mover@example.com' }, data: { quantity: 1 } })).body.accepted[0].accountId).toBe(b.body.id);
+    expect((await post({ type: 'usage', subject: { email: 'mover@example.com' }, data: { quantity: 1 } })).body.accepted[0].accountId).toBe(
+      b.body.id,
+    );
     await t.call('DELETE', `/api/v1/accounts/${b.body.id}?reason=${encodeURIComponent('left us, see ticket 7')}`);
     const after = await post({ type: 'usage', subject: { email: 'mover@example.com' }, data: { quantity: 1 } });
     expect(after.body.accepted[0].created).toBe('account');
-    const ledger = await t.db.query<{ body: string }>("SELECT body FROM ledger WHERE type = 'record.deleted' AND subject_id = $1", [b.body.id]);
+    const ledger = await t.db.query<{ body: string }>("SELECT body FROM ledger WHERE type = 'record.deleted' AND subject_id = $1", [
+      b.body.id,
+    ]);
     expect(ledger[0]!.body).toContain('"reasonGiven":true');
     expect(ledger[0]!.body).not.toContain('ticket 7');
     const kept = await t.db.query<{ reason: string }>('SELECT reason FROM deletion_reasons WHERE record_id = $1', [b.body.id]);

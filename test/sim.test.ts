@@ -60,7 +60,10 @@ describe('holdout assignment', () => {
 
   it('is decided by the id and salt alone: same answer every time, in any order', () => {
     const forward = ids.map((id) => inHoldout(id, 'salt-a'));
-    const backward = [...ids].reverse().map((id) => inHoldout(id, 'salt-a')).reverse();
+    const backward = [...ids]
+      .reverse()
+      .map((id) => inHoldout(id, 'salt-a'))
+      .reverse();
     expect(backward).toEqual(forward);
     expect(ids.map((id) => inHoldout(id, 'salt-a'))).toEqual(forward);
     // Pinned: SHA-256("salt-a:CUST-000001") starts a1b3474c25492…; its first 52 bits over 2^52 is the point.
@@ -138,7 +141,10 @@ describe('customers from the Telco data', () => {
       services: { internetService: 'DSL', phoneService: false, multipleLines: false, onlineBackup: true, techSupport: false },
     });
     const fromRecords = simCustomerFromRecords(
-      { customerId: 'CUST-000001', attributes: { gender: 'female', seniorCitizen: false, partner: true, dependents: false, churned: false } },
+      {
+        customerId: 'CUST-000001',
+        attributes: { gender: 'female', seniorCitizen: false, partner: true, dependents: false, churned: false },
+      },
       {
         contract: 'month-to-month',
         paymentMethod: 'Electronic check',
@@ -146,7 +152,17 @@ describe('customers from the Telco data', () => {
         tenureMonths: 1,
         monthlyAmount: '29.85',
         totalBilled: '29.85',
-        services: { phoneService: false, multipleLines: false, internetService: 'DSL', onlineSecurity: false, onlineBackup: true, deviceProtection: false, techSupport: false, streamingTv: false, streamingMovies: false },
+        services: {
+          phoneService: false,
+          multipleLines: false,
+          internetService: 'DSL',
+          onlineSecurity: false,
+          onlineBackup: true,
+          deviceProtection: false,
+          techSupport: false,
+          streamingTv: false,
+          streamingMovies: false,
+        },
       },
     );
     expect(fromRecords).toEqual(first);
@@ -198,7 +214,16 @@ describe('the simulated world', () => {
       expect(t).toBeLessThan((day + 1) * 86_400_000);
     }
     expect(new Set(signals.map((s) => s.id)).size).toBe(signals.length);
-    expect([...types].sort()).toEqual(['billing_dispute', 'email_engagement', 'lead_form', 'nps', 'payment_failed', 'support_ticket', 'usage', 'web_visit']);
+    expect([...types].sort()).toEqual([
+      'billing_dispute',
+      'email_engagement',
+      'lead_form',
+      'nps',
+      'payment_failed',
+      'support_ticket',
+      'usage',
+      'web_visit',
+    ]);
     const leads = signals.filter((s) => s.type === 'lead_form');
     expect(leads.every((s) => /^lead-11-\d+-\d+@example\.com$/.test(s.subject.email ?? ''))).toBe(true);
     expect(new Set(signals.filter((s) => s.type === 'support_ticket').map((s) => s.data.text)).size).toBeGreaterThan(20);
@@ -244,7 +269,11 @@ describe('the simulated world', () => {
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       const tickets = month.signals.filter((s) => s.type === 'support_ticket');
       const sentiment = (low: boolean) =>
-        mean(tickets.filter((s) => (baseline.get(s.subject.customerId!)! < median) === low).map((s) => scoreSentiment(String(s.data.text)).score));
+        mean(
+          tickets
+            .filter((s) => baseline.get(s.subject.customerId!)! < median === low)
+            .map((s) => scoreSentiment(String(s.data.text)).score),
+        );
       expect(sentiment(true)).toBeLessThan(sentiment(false) - 0.05);
     });
   });
@@ -253,7 +282,12 @@ describe('the simulated world', () => {
 describe('the response model', () => {
   const day = (index: number) => simDay(START, index);
   const rng = () => stream(1, 'test-respond');
-  const act = (kind: SimAction['kind'], extra: Partial<SimAction> = {}): SimAction => ({ kind, hadConsent: true, channel: 'email', ...extra });
+  const act = (kind: SimAction['kind'], extra: Partial<SimAction> = {}): SimAction => ({
+    kind,
+    hadConsent: true,
+    channel: 'email',
+    ...extra,
+  });
   let customer: SimCustomer;
   beforeAll(() => {
     customer = createSimCustomer(inputs[0]!, 1);

@@ -48,9 +48,12 @@ describe('acs simulate', () => {
     // Retention's p(success) comes from the churn model fitted on the demo data, named with its version; the other
     // agents work by rules. Every proposal is accounted for.
     expect(first.models.retention!.length).toBeGreaterThan(0);
-    for (const m of first.models.retention!) expect(m).toMatchObject({ model: expect.not.stringMatching(/^rules$/), version: expect.stringMatching(/\S/) });
+    for (const m of first.models.retention!)
+      expect(m).toMatchObject({ model: expect.not.stringMatching(/^rules$/), version: expect.stringMatching(/\S/) });
     expect(first.models.retention!.reduce((n, m) => n + m.proposals, 0)).toBe(first.byAgent.retention!.proposals);
-    expect(first.models['lead-nurturing']).toEqual([{ model: 'rules', version: null, proposals: first.byAgent['lead-nurturing']!.proposals }]);
+    expect(first.models['lead-nurturing']).toEqual([
+      { model: 'rules', version: null, proposals: first.byAgent['lead-nurturing']!.proposals },
+    ]);
   });
 
   it('a different seed gives a different world', async () => {

@@ -13,7 +13,9 @@ describe('smoke', () => {
     expect(acc.status).toBe(201);
     const con = await t.call('POST', '/api/v1/contacts', { body: { accountId: acc.body.id, email: 'Ann@Example.com', firstName: 'Ann' } });
     expect(con.status).toBe(201);
-    const sig = await t.call('POST', '/api/v1/signals', { body: { type: 'nps', subject: { email: 'ann@example.COM' }, data: { score: 3 } } });
+    const sig = await t.call('POST', '/api/v1/signals', {
+      body: { type: 'nps', subject: { email: 'ann@example.COM' }, data: { score: 3 } },
+    });
     expect(sig.status).toBe(202);
     expect(sig.body.accepted[0].accountId).toBe(acc.body.id);
     await t.bus.drain();

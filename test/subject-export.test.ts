@@ -56,7 +56,8 @@ describe('GET /api/v1/customers/{id}/export: everything ACS holds about a person
   });
 
   it('is for admins only, and names an unknown customer', async () => {
-    for (const role of ['reviewer', 'analyst', 'agent'] as const) expect((await t.call('GET', '/api/v1/customers/DSR-1/export', { role })).status, role).toBe(403);
+    for (const role of ['reviewer', 'analyst', 'agent'] as const)
+      expect((await t.call('GET', '/api/v1/customers/DSR-1/export', { role })).status, role).toBe(403);
     const missing = await t.call('GET', '/api/v1/customers/NOBODY/export');
     expect(missing.status).toBe(404);
     expect(missing.body.detail).toContain('NOBODY');

@@ -22,7 +22,11 @@ describe('identity normalization', () => {
     expect(normalizePhone('+44 20 7946 0000')).toBe('442079460000');
   });
   it('orders keys strongest first and skips empty ones', () => {
-    expect(identityKeys({ email: 'A@B.co', customerId: 'C1', phone: '', externalId: 'x-1' }).map((k) => k.kind)).toEqual(['customer_id', 'external_id', 'email']);
+    expect(identityKeys({ email: 'A@B.co', customerId: 'C1', phone: '', externalId: 'x-1' }).map((k) => k.kind)).toEqual([
+      'customer_id',
+      'external_id',
+      'email',
+    ]);
   });
 });
 
@@ -72,38 +76,43 @@ describe('migrations', () => {
   });
 
   it('split scripts into statements, keeping function bodies whole', () => {
-    const parts = splitSql(`-- note\nCREATE TABLE a (x int);\nCREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  RAISE EXCEPTION 'no; never';\nEND $$;\nSELECT 1;`);
+    const parts = splitSql(
+      `-- note\nCREATE TABLE a (x int);\nCREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  RAISE EXCEPTION 'no; never';\nEND $$;\nSELECT 1;`,
+    );
     expect(parts).toHaveLength(3);
     expect(parts[1]).toContain("RAISE EXCEPTION 'no; never';");
   });
 
   it('split at semicolons only outside tagged dollar quotes, strings, identifiers and comments', () => {
-    expect(splitSql('CREATE FUNCTION g() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN\n  PERFORM 1;\n  RETURN 2;\nEND;\n$body$;\nSELECT 2;')).toEqual([
-      'CREATE FUNCTION g() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN\n  PERFORM 1;\n  RETURN 2;\nEND;\n$body$;',
-      'SELECT 2;',
-    ]);
+    expect(
+      splitSql('CREATE FUNCTION g() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN\n  PERFORM 1;\n  RETURN 2;\nEND;\n$body$;\nSELECT 2;'),
+    ).toEqual(['CREATE FUNCTION g() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN\n  PERFORM 1;\n  RETURN 2;\nEND;\n$body$;', 'SELECT 2;']);
     // A $$ inside a tagged body does not end it.
-    expect(splitSql("SELECT $q$ a $$; b $q$;\nSELECT 3;")).toEqual(['SELECT $q$ a $$; b $q$;', 'SELECT 3;']);
+    expect(splitSql('SELECT $q$ a $$; b $q$;\nSELECT 3;')).toEqual(['SELECT $q$ a $$; b $q$;', 'SELECT 3;']);
     expect(splitSql("INSERT INTO t VALUES ('it''s\nline two;\n-- not a comment;\nend');\nSELECT 1;")).toEqual([
       "INSERT INTO t VALUES ('it''s\nline two;\n-- not a comment;\nend');",
       'SELECT 1;',
     ]);
     expect(splitSql("SELECT E'it\\'s;\n', 1;\nSELECT 2;")).toEqual(["SELECT E'it\\'s;\n', 1;", 'SELECT 2;']);
     expect(splitSql('SELECT 1 AS "odd;\nname";\nSELECT 2;')).toEqual(['SELECT 1 AS "odd;\nname";', 'SELECT 2;']);
-    expect(splitSql('SELECT 1; -- trailing; note\nSELECT 2 /* a;\n /* nested; */ b; */ + 1;\n-- the end;')).toEqual(['SELECT 1;', 'SELECT 2   + 1;']);
+    expect(splitSql('SELECT 1; -- trailing; note\nSELECT 2 /* a;\n /* nested; */ b; */ + 1;\n-- the end;')).toEqual([
+      'SELECT 1;',
+      'SELECT 2   + 1;',
+    ]);
     // $1 is a parameter and a$b$ an identifier, not dollar quotes.
     expect(splitSql('SELECT $1;\nSELECT a$b$ FROM t;\nSELECT 3;')).toHaveLength(3);
   });
 
   it('split scripts whose statements then run on the database as written', async () => {
     const script = [
-      "CREATE TEMP TABLE split_probe (note text); -- a comment; with semicolons",
+      'CREATE TEMP TABLE split_probe (note text); -- a comment; with semicolons',
       'CREATE FUNCTION pg_temp.split_probe_fn() RETURNS text LANGUAGE plpgsql AS $fn$',
       'BEGIN',
       "  RETURN 'semi;colon';",
       'END;',
       '$fn$;',
-      "INSERT INTO split_probe VALUES ('first line;", "it''s the second;'), (pg_temp.split_probe_fn()); /* closing; */",
+      "INSERT INTO split_probe VALUES ('first line;",
+      "it''s the second;'), (pg_temp.split_probe_fn()); /* closing; */",
     ].join('\n');
     const statements = splitSql(script);
     expect(statements).toHaveLength(3);

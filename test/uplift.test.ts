@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  achievedPower, baseRate, minimumDetectableEffect, normalCdf, normalQuantile, powerReport, requiredSampleSize, twoProportionPValue, upliftReport, wilsonInterval,
+  achievedPower,
+  baseRate,
+  minimumDetectableEffect,
+  normalCdf,
+  normalQuantile,
+  powerReport,
+  requiredSampleSize,
+  twoProportionPValue,
+  upliftReport,
+  wilsonInterval,
 } from '../src/learn/index.ts';
 
 const Z = 1.959963984540054;
@@ -14,7 +23,12 @@ function wilsonClosedForm(events: number, n: number): [number, number] {
 
 describe('uplift against the holdout', () => {
   it('Wilson limits agree with the closed form and stay inside [0, 1]', () => {
-    for (const [k, n] of [[56, 70], [48, 80], [3, 200], [81, 263]] as const) {
+    for (const [k, n] of [
+      [56, 70],
+      [48, 80],
+      [3, 200],
+      [81, 263],
+    ] as const) {
       const [lo, hi] = wilsonInterval(k, n);
       const [clo, chi] = wilsonClosedForm(k, n);
       expect(lo).toBeCloseTo(clo, 12);
@@ -25,7 +39,7 @@ describe('uplift against the holdout', () => {
     expect(wilsonInterval(10, 10)[1]).toBeLessThanOrEqual(1);
   });
 
-  it('combines the two Wilson intervals as Newcombe\'s hybrid score method does', () => {
+  it("combines the two Wilson intervals as Newcombe's hybrid score method does", () => {
     const r = upliftReport({ customers: 70, events: 56 }, { customers: 80, events: 48 });
     const [l1, u1] = wilsonClosedForm(56, 70);
     const [l2, u2] = wilsonClosedForm(48, 80);
@@ -118,7 +132,7 @@ describe('significance and power of a treated-against-holdout comparison', () =>
     expect(() => requiredSampleSize(0.05, 0.2, 0)).toThrow(RangeError);
   });
 
-  it('the base rate is the holdout\'s, or the pooled rate when the holdout shows no variation', () => {
+  it("the base rate is the holdout's, or the pooled rate when the holdout shows no variation", () => {
     expect(baseRate({ customers: 900, events: 90 }, { customers: 100, events: 15 })).toBe(0.15);
     expect(baseRate({ customers: 4, events: 1 }, { customers: 1, events: 1 })).toBeCloseTo(0.4, 15);
     expect(baseRate({ customers: 4, events: 0 }, { customers: 1, events: 0 })).toBeNull();
@@ -134,7 +148,13 @@ describe('significance and power of a treated-against-holdout comparison', () =>
     // To see this 5-point drop with 80% power at 9:1: 2.8015852² × 0.1275 × (10/9) / 0.0025 = 444.77 → 445 held out.
     expect(r.required).toEqual({ holdout: 445, treated: 4003 });
     expect(powerReport({ customers: 10, events: 1 }, { customers: 0, events: 0 })).toEqual({
-      alpha: 0.05, targetPower: 0.8, baseRate: null, pValue: null, mde: null, power: null, required: null,
+      alpha: 0.05,
+      targetPower: 0.8,
+      baseRate: null,
+      pValue: null,
+      mde: null,
+      power: null,
+      required: null,
     });
   });
 });

@@ -45,9 +45,19 @@ describe('the live world', () => {
     expect(opened.state.startDay.getTime() % DAY_MS).toBe(0);
     expect(Date.now() - opened.state.startDay.getTime()).toBeLessThan(DAY_MS);
     services = createServices(db, { maxBodyBytes: 1 << 20 }, silent, {
-      clock: opened.clock, loop: { churn: () => undefined, holdout: { salt: 'live', fraction: 0.1 }, dailyCreditBudgetCents: 100_000 },
+      clock: opened.clock,
+      loop: { churn: () => undefined, holdout: { salt: 'live', fraction: 0.1 }, dailyCreditBudgetCents: 100_000 },
     });
-    const live = await startLiveWorld({ db, bus: services.bus, gate: services.gate, plays: services.plays, clock: opened.clock, state: opened.state, reviewer: 'sim', log: silent });
+    const live = await startLiveWorld({
+      db,
+      bus: services.bus,
+      gate: services.gate,
+      plays: services.plays,
+      clock: opened.clock,
+      state: opened.state,
+      reviewer: 'sim',
+      log: silent,
+    });
     // Bounded wait: 0.4 s a day, so three days take about 1.2 s of clock; allow 20 s on a busy machine.
     for (let i = 0; i < 200 && opened.state.nextDay < 3; i++) await new Promise((r) => setTimeout(r, 100));
     await live.stop();
@@ -67,7 +77,16 @@ describe('the live world', () => {
     // Resumed from the saved reading, days ahead of real time, not from the real clock.
     expect(resumed.clock.now().getTime()).toBeGreaterThanOrEqual(new Date(saved!.sim_now).getTime());
     expect(resumed.clock.now().getTime()).toBeGreaterThan(Date.now() + DAY_MS);
-    const again = await startLiveWorld({ db, bus: services.bus, gate: services.gate, plays: services.plays, clock: resumed.clock, state: resumed.state, reviewer: 'human', log: silent });
+    const again = await startLiveWorld({
+      db,
+      bus: services.bus,
+      gate: services.gate,
+      plays: services.plays,
+      clock: resumed.clock,
+      state: resumed.state,
+      reviewer: 'human',
+      log: silent,
+    });
     const target = resumed.state.nextDay + 1;
     for (let i = 0; i < 200 && resumed.state.nextDay < target; i++) await new Promise((r) => setTimeout(r, 100));
     await again.stop();

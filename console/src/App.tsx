@@ -92,15 +92,33 @@ export function App() {
   }, [signOut]);
   useEffect(restore, [restore]);
 
-  if (restoring && !me) return <p className="muted center" role="status">Checking your session…</p>;
+  if (restoring && !me)
+    return (
+      <p className="muted center" role="status">
+        Checking your session…
+      </p>
+    );
   if (restoreError && !me) {
     return (
       <main className="signin" id="main">
         <h1>ACS console</h1>
-        <p className="note error" role="alert">The server did not answer: {restoreError}</p>
+        <p className="note error" role="alert">
+          The server did not answer: {restoreError}
+        </p>
         <div className="button-row">
-          <button type="button" onClick={restore}>Try again</button>
-          <button type="button" className="secondary" onClick={() => { setRestoreError(null); signOut(); }}>Sign in with another token</button>
+          <button type="button" onClick={restore}>
+            Try again
+          </button>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              setRestoreError(null);
+              signOut();
+            }}
+          >
+            Sign in with another token
+          </button>
         </div>
       </main>
     );
@@ -115,10 +133,14 @@ function Shell({ me, can, onSignOut }: { me: Principal; can: Can; onSignOut: () 
   const [first = '', ...rest] = route.replace(/^\//, '').split('/').map(safeDecode);
   const view = views.find((v) => v.path === first) ?? null;
   const main = useRef<HTMLElement>(null);
-  const world = useLoad(async () => {
-    const w = await get('/api/v1/world');
-    return { now: Date.parse(w.now), world: w.world };
-  }, [], 5000);
+  const world = useLoad(
+    async () => {
+      const w = await get('/api/v1/world');
+      return { now: Date.parse(w.now), world: w.world };
+    },
+    [],
+    5000,
+  );
 
   // Moving to another page (a view, or a customer within one) puts focus at its start, as a page load would.
   useEffect(() => {
@@ -128,32 +150,58 @@ function Shell({ me, can, onSignOut }: { me: Principal; can: Can; onSignOut: () 
 
   return (
     <div className="shell">
-      <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); main.current?.focus(); }}>Skip to content</a>
+      <a
+        className="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          main.current?.focus();
+        }}
+      >
+        Skip to content
+      </a>
       <header className="top">
         <span className="brand">ACS console</span>
         <span className="clock" aria-label="server clock">
-          {world.data ? <>{world.data.world ? `world day ${world.data.world.daysDone} · ` : ''}{fmt.time(new Date(world.data.now).toISOString())}</> : ''}
+          {world.data ? (
+            <>
+              {world.data.world ? `world day ${world.data.world.daysDone} · ` : ''}
+              {fmt.time(new Date(world.data.now).toISOString())}
+            </>
+          ) : (
+            ''
+          )}
         </span>
-        <span className="who">{me.name} <span className="badge plain">{me.role}</span></span>
-        <button type="button" className="link" onClick={onSignOut}>Sign out</button>
+        <span className="who">
+          {me.name} <span className="badge plain">{me.role}</span>
+        </span>
+        <button type="button" className="link" onClick={onSignOut}>
+          Sign out
+        </button>
       </header>
       <nav aria-label="Views" className="nav">
         <ul>
           {views.map((v) => (
             <li key={v.path}>
-              <a href={`#/${v.path}`} aria-current={view?.path === v.path ? 'page' : undefined}>{v.label}</a>
+              <a href={`#/${v.path}`} aria-current={view?.path === v.path ? 'page' : undefined}>
+                {v.label}
+              </a>
             </li>
           ))}
         </ul>
       </nav>
       <main id="main" ref={main} tabIndex={-1}>
         <WorldContext.Provider value={world.data ?? null}>
-        {view ? view.render({ me, can, rest: rest.join('/') }) : (
-          <section>
-            <h1>Not here</h1>
-            <p>This view does not exist or your role ({me.role}) cannot use it. <a href="#/">Go to the overview</a>.</p>
-          </section>
-        )}
+          {view ? (
+            view.render({ me, can, rest: rest.join('/') })
+          ) : (
+            <section>
+              <h1>Not here</h1>
+              <p>
+                This view does not exist or your role ({me.role}) cannot use it. <a href="#/">Go to the overview</a>.
+              </p>
+            </section>
+          )}
         </WorldContext.Provider>
       </main>
     </div>

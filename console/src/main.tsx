@@ -14,8 +14,18 @@ class Boundary extends Component<{ children: ReactNode }, { error: Error | null 
     return (
       <main className="signin" id="main">
         <h1>Something broke in the console</h1>
-        <p className="note error" role="alert">{this.state.error.message}</p>
-        <button type="button" onClick={() => { window.location.hash = '/'; this.setState({ error: null }); }}>Back to the overview</button>
+        <p className="note error" role="alert">
+          {this.state.error.message}
+        </p>
+        <button
+          type="button"
+          onClick={() => {
+            window.location.hash = '/';
+            this.setState({ error: null });
+          }}
+        >
+          Back to the overview
+        </button>
       </main>
     );
   }

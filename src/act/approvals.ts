@@ -36,7 +36,8 @@ async function lockPending(tx: Tx, id: string, now: Date): Promise<PendingApprov
   );
   if (!row) throw new AppError('approval.not_found', `no approval ${id}`);
   if (row.status !== 'pending') throw new AppError('approval.already_decided', `approval ${id} was already ${row.status}`);
-  if (new Date(row.expires_at) <= now) throw new AppError('approval.expired', `approval ${id} expired at ${new Date(row.expires_at).toISOString()}`);
+  if (new Date(row.expires_at) <= now)
+    throw new AppError('approval.expired', `approval ${id} expired at ${new Date(row.expires_at).toISOString()}`);
   return row;
 }
 
@@ -57,37 +58,69 @@ export async function approve(
 
 type ApprovalOutcome = { approvalId: string; decisionId: string; edited: boolean };
 
-async function approveInTransaction(tx: Tx, gate: PolicyGate, id: string, opts: { actor: string; editedParams?: unknown; now?: Date }): Promise<ApprovalOutcome> {
+async function approveInTransaction(
+  tx: Tx,
+  gate: PolicyGate,
+  id: string,
+  opts: { actor: string; editedParams?: unknown; now?: Date },
+): Promise<ApprovalOutcome> {
   const now = opts.now ?? new Date();
   const pending = await lockPending(tx, id, now);
   // Rejecting stays possible while an agent is stopped; approving would let it act.
   if (pending.stopped === 'kill_switch') {
-    throw new AppError('kill_switch.on', 'the kill switch is engaged: no proposal can be approved until an admin releases it (rejecting still works)');
+    throw new AppError(
+      'kill_switch.on',
+      'the kill switch is engaged: no proposal can be approved until an admin releases it (rejecting still works)',
+    );
   }
-  if (pending.stopped === 'paused') throw new AppError('agent.paused', `agent ${pending.agent_id} is paused: resume it before approving its proposals, or reject this one`);
+  if (pending.stopped === 'paused')
+    throw new AppError('agent.paused', `agent ${pending.agent_id} is paused: resume it before approving its proposals, or reject this one`);
   let edited: Record<string, unknown> | null = null;
   if (opts.editedParams !== undefined) {
     if (!isToolAction(pending.action)) throw new AppError('bad_request', `unknown action ${pending.action}`);
     const parsed = (TOOLS[pending.action].params as z.ZodType).safeParse(opts.editedParams);
     if (!parsed.success) {
-      throw new AppError('validation_failed', `edited parameters do not fit ${pending.action}`, parsed.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })));
+      throw new AppError(
+        'validation_failed',
+        `edited parameters do not fit ${pending.action}`,
+        parsed.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })),
+      );
     }
     edited = parsed.data as Record<string, unknown>;
     const amountCents = typeof edited.amountCents === 'number' ? edited.amountCents : pending.request.context.amountCents;
     // An edited message (another address or brand) is decided on the consent in effect now for where it would go.
     const { channel, purpose } = pending.request.context;
-    const hasConsent = channel && purpose
-      ? (await outreachConsent(tx, { accountId: pending.account_id, leadId: pending.lead_id }, { channel, purpose, to: edited.to as string | undefined, brand: edited.brand as string | undefined }, now)).granted
-      : pending.request.context.hasConsent;
+    const hasConsent =
+      channel && purpose
+        ? (
+            await outreachConsent(
+              tx,
+              { accountId: pending.account_id, leadId: pending.lead_id },
+              { channel, purpose, to: edited.to as string | undefined, brand: edited.brand as string | undefined },
+              now,
+            )
+          ).granted
+        : pending.request.context.hasConsent;
     const recheck = gate.decide({ ...pending.request, context: { ...pending.request.context, amountCents, hasConsent } });
     if (recheck.outcome === 'deny') {
-      throw new AppError('policy.denied', `policy refuses the edited parameters: ${recheck.reasons.join('; ')}`, [], { policyIds: recheck.policyIds });
+      throw new AppError('policy.denied', `policy refuses the edited parameters: ${recheck.reasons.join('; ')}`, [], {
+        policyIds: recheck.policyIds,
+      });
     }
   }
-  await tx.query("UPDATE approvals SET status = 'approved', decided_by = $2, decided_at = $3, edited_params = $4::jsonb, last_error = NULL WHERE id = $1", [
-    id, opts.actor, now.toISOString(), edited ? JSON.stringify(edited) : null,
+  await tx.query(
+    "UPDATE approvals SET status = 'approved', decided_by = $2, decided_at = $3, edited_params = $4::jsonb, last_error = NULL WHERE id = $1",
+    [id, opts.actor, now.toISOString(), edited ? JSON.stringify(edited) : null],
+  );
+  await appendToLedger(tx, [
+    {
+      type: 'approval.approved',
+      actor: opts.actor,
+      subjectType: 'approvals',
+      subjectId: id,
+      data: { decisionId: pending.decision_id, edited: edited !== null },
+    },
   ]);
-  await appendToLedger(tx, [{ type: 'approval.approved', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { decisionId: pending.decision_id, edited: edited !== null } }]);
   return { approvalId: id, decisionId: pending.decision_id, edited: edited !== null };
 }
 
@@ -116,8 +149,12 @@ export async function approveAndRun(
   try {
     return await db.transaction(async (tx) => {
       const approval = await approveInTransaction(tx, gate, id, opts);
-      const execution = await executeInTransaction(tx, { decisionId: approval.decisionId, idempotencyKey: approvalExecutionKey(id), actor: opts.actor, now: opts.now })
-        .catch((err: unknown) => Promise.reject(new ActionFailed(err)));
+      const execution = await executeInTransaction(tx, {
+        decisionId: approval.decisionId,
+        idempotencyKey: approvalExecutionKey(id),
+        actor: opts.actor,
+        now: opts.now,
+      }).catch((err: unknown) => Promise.reject(new ActionFailed(err)));
       return { approval, execution };
     });
   } catch (err) {
@@ -133,15 +170,18 @@ async function recordRunFailure(db: Db, id: string, cause: unknown, opts: { acto
   const message = (cause instanceof Error ? cause.message : String(cause)).slice(0, 1000);
   await db.transaction(async (tx) => {
     const [row] = await tx.query("UPDATE approvals SET last_error = $2::jsonb WHERE id = $1 AND status = 'pending' RETURNING id", [
-      id, JSON.stringify({ code, message, at: opts.now.toISOString() }),
+      id,
+      JSON.stringify({ code, message, at: opts.now.toISOString() }),
     ]);
-    if (row) await appendToLedger(tx, [{ type: 'approval.run_failed', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { code } }]);
+    if (row)
+      await appendToLedger(tx, [
+        { type: 'approval.run_failed', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { code } },
+      ]);
   });
 }
 
 export type BulkApprovalResult =
-  | { id: string; ok: true; execution: ExecutionResult }
-  | { id: string; ok: false; error: { code: string; message: string } };
+  { id: string; ok: true; execution: ExecutionResult } | { id: string; ok: false; error: { code: string; message: string } };
 
 /**
  * Approves many like items at once: every id must be a pending, unexpired approval of a low-risk proposal, all of the
@@ -176,11 +216,16 @@ export async function bulkApprove(
     if (r.status !== 'pending') return [{ path, message: `approval ${id} was already ${r.status}` }];
     if (new Date(r.expires_at) <= opts.now) return [{ path, message: `approval ${id} expired at ${new Date(r.expires_at).toISOString()}` }];
     if (r.risk !== 'low') return [{ path, message: `approval ${id} is ${r.risk} risk; bulk approval takes low-risk items only` }];
-    if (`${r.agent_id}/${r.action}` !== kind) return [{ path, message: `approval ${id} is ${r.agent_id}/${r.action}; the others are ${kind}` }];
+    if (`${r.agent_id}/${r.action}` !== kind)
+      return [{ path, message: `approval ${id} is ${r.agent_id}/${r.action}; the others are ${kind}` }];
     return [];
   });
   if (issues.length) {
-    throw new AppError('validation_failed', 'bulk approval takes pending low-risk approvals of one agent and one action; nothing was approved', issues);
+    throw new AppError(
+      'validation_failed',
+      'bulk approval takes pending low-risk approvals of one agent and one action; nothing was approved',
+      issues,
+    );
   }
   const results: BulkApprovalResult[] = [];
   for (const id of ids) {
@@ -203,25 +248,51 @@ export async function bulkApprove(
  * Why a reviewer rejected, beside the free text: what the agent got wrong. Every category counts against the agent's
  * precision (src/learn/track-record.ts); the categories show where.
  */
-export const REJECTION_CATEGORIES = ['not_needed', 'wrong_action', 'wrong_offer', 'wrong_channel', 'bad_timing', 'wrong_data', 'other'] as const;
+export const REJECTION_CATEGORIES = [
+  'not_needed',
+  'wrong_action',
+  'wrong_offer',
+  'wrong_channel',
+  'bad_timing',
+  'wrong_data',
+  'other',
+] as const;
 export type RejectionCategory = (typeof REJECTION_CATEGORIES)[number];
 
 /**
  * Rejects with a reason, which is required: it is the agent's feedback. The text stays in the approval row; the
  * category (default `other`) goes to the ledger too, being no personal data.
  */
-export async function reject(db: Db, id: string, opts: { actor: string; reason: string; category?: RejectionCategory; now?: Date }): Promise<void> {
+export async function reject(
+  db: Db,
+  id: string,
+  opts: { actor: string; reason: string; category?: RejectionCategory; now?: Date },
+): Promise<void> {
   const reason = opts.reason.trim();
-  if (!reason || reason.length > 500) throw new AppError('validation_failed', 'a rejection needs a reason', [{ path: 'reason', message: 'required, 1 to 500 characters' }]);
+  if (!reason || reason.length > 500)
+    throw new AppError('validation_failed', 'a rejection needs a reason', [{ path: 'reason', message: 'required, 1 to 500 characters' }]);
   const category = opts.category ?? 'other';
   if (!REJECTION_CATEGORIES.includes(category)) {
-    throw new AppError('validation_failed', 'unknown rejection category', [{ path: 'category', message: `one of ${REJECTION_CATEGORIES.join(', ')}` }]);
+    throw new AppError('validation_failed', 'unknown rejection category', [
+      { path: 'category', message: `one of ${REJECTION_CATEGORIES.join(', ')}` },
+    ]);
   }
   const now = opts.now ?? new Date();
   await db.transaction(async (tx) => {
     const pending = await lockPending(tx, id, now);
-    await tx.query("UPDATE approvals SET status = 'rejected', decided_by = $2, decided_at = $3, reason = $4, reason_category = $5 WHERE id = $1", [id, opts.actor, now.toISOString(), reason, category]);
-    await appendToLedger(tx, [{ type: 'approval.rejected', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { decisionId: pending.decision_id, reasonGiven: true, category } }]);
+    await tx.query(
+      "UPDATE approvals SET status = 'rejected', decided_by = $2, decided_at = $3, reason = $4, reason_category = $5 WHERE id = $1",
+      [id, opts.actor, now.toISOString(), reason, category],
+    );
+    await appendToLedger(tx, [
+      {
+        type: 'approval.rejected',
+        actor: opts.actor,
+        subjectType: 'approvals',
+        subjectId: id,
+        data: { decisionId: pending.decision_id, reasonGiven: true, category },
+      },
+    ]);
   });
 }
 
@@ -232,7 +303,16 @@ export async function expireApprovals(db: Db, now = new Date()): Promise<number>
       "UPDATE approvals SET status = 'expired', decided_at = $1 WHERE status = 'pending' AND expires_at <= $1 RETURNING id, decision_id",
       [now.toISOString()],
     );
-    await appendToLedger(tx, rows.map((r) => ({ type: 'approval.expired', actor: 'system', subjectType: 'approvals', subjectId: r.id, data: { decisionId: r.decision_id } })));
+    await appendToLedger(
+      tx,
+      rows.map((r) => ({
+        type: 'approval.expired',
+        actor: 'system',
+        subjectType: 'approvals',
+        subjectId: r.id,
+        data: { decisionId: r.decision_id },
+      })),
+    );
     return rows.length;
   });
 }

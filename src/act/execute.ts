@@ -44,21 +44,30 @@ export async function executeDecision(db: Db, req: ExecutionRequest): Promise<Ex
 /** executeDecision inside the caller's transaction (a play step commits its effect with its own progress). */
 export async function executeInTransaction(tx: Tx, req: ExecutionRequest): Promise<ExecutionResult> {
   if (!/^[\w.:-]{1,200}$/.test(req.idempotencyKey)) {
-    throw new AppError('validation_failed', 'bad idempotency key', [{ path: 'idempotencyKey', message: 'letters, digits, _ . : - only, at most 200' }]);
+    throw new AppError('validation_failed', 'bad idempotency key', [
+      { path: 'idempotencyKey', message: 'letters, digits, _ . : - only, at most 200' },
+    ]);
   }
   await lockKey(tx, req.idempotencyKey);
   const done = await previous(tx, req.idempotencyKey);
   if (done) {
-    if (done.decision_id !== req.decisionId) throw new AppError('execution.key_reused', `idempotency key ${req.idempotencyKey} was used for decision ${done.decision_id}`);
+    if (done.decision_id !== req.decisionId)
+      throw new AppError('execution.key_reused', `idempotency key ${req.idempotencyKey} was used for decision ${done.decision_id}`);
     return { idempotencyKey: req.idempotencyKey, action: done.action, status: done.status, result: done.result, replayed: true };
   }
   const grant = await loadGrant(tx, req.decisionId);
-  if (grant.agentStopped === 'kill_switch') throw new AppError('kill_switch.on', 'the kill switch is engaged: no agent\'s action runs until an admin releases it');
-  if (grant.agentStopped === 'paused') throw new AppError('agent.paused', `agent ${grant.agentId} is paused: nothing it proposed runs until an admin resumes it`);
+  if (grant.agentStopped === 'kill_switch')
+    throw new AppError('kill_switch.on', "the kill switch is engaged: no agent's action runs until an admin releases it");
+  if (grant.agentStopped === 'paused')
+    throw new AppError('agent.paused', `agent ${grant.agentId} is paused: nothing it proposed runs until an admin resumes it`);
   const tool = TOOLS[grant.action];
   const params = tool.params.safeParse(grant.params);
   if (!params.success) {
-    throw new AppError('validation_failed', `parameters do not fit ${grant.action}`, params.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })));
+    throw new AppError(
+      'validation_failed',
+      `parameters do not fit ${grant.action}`,
+      params.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })),
+    );
   }
   let status: 'succeeded' | 'refused' = 'succeeded';
   let result: Record<string, unknown>;
@@ -72,12 +81,32 @@ export async function executeInTransaction(tx: Tx, req: ExecutionRequest): Promi
   }
   await tx.query(
     'INSERT INTO executions (idempotency_key, decision_id, action, params, status, result, created_at) VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb, $7)',
-    [req.idempotencyKey, req.decisionId, grant.action, JSON.stringify(params.data), status, JSON.stringify(result), (req.now ?? new Date()).toISOString()],
+    [
+      req.idempotencyKey,
+      req.decisionId,
+      grant.action,
+      JSON.stringify(params.data),
+      status,
+      JSON.stringify(result),
+      (req.now ?? new Date()).toISOString(),
+    ],
   );
-  await appendToLedger(tx, [{
-    type: status === 'succeeded' ? 'action.executed' : 'action.refused', actor: req.actor, subjectType: 'executions', subjectId: req.idempotencyKey,
-    data: { decisionId: req.decisionId, proposalId: grant.proposalId, action: grant.action, accountId: grant.accountId, leadId: grant.leadId, result },
-  }]);
+  await appendToLedger(tx, [
+    {
+      type: status === 'succeeded' ? 'action.executed' : 'action.refused',
+      actor: req.actor,
+      subjectType: 'executions',
+      subjectId: req.idempotencyKey,
+      data: {
+        decisionId: req.decisionId,
+        proposalId: grant.proposalId,
+        action: grant.action,
+        accountId: grant.accountId,
+        leadId: grant.leadId,
+        result,
+      },
+    },
+  ]);
   return { idempotencyKey: req.idempotencyKey, action: grant.action, status, result, replayed: false };
 }
 
@@ -98,11 +127,21 @@ export async function compensateInTransaction(tx: Tx, key: string, actor: string
   const tool = TOOLS[done.action as ToolAction];
   const g = { decisionId: done.decision_id, idempotencyKey: key, actor };
   if (!tool.canCompensate) {
-    await appendToLedger(tx, [{ type: 'action.not_compensable', actor, subjectType: 'executions', subjectId: key, data: { action: done.action } }]);
+    await appendToLedger(tx, [
+      { type: 'action.not_compensable', actor, subjectType: 'executions', subjectId: key, data: { action: done.action } },
+    ]);
     return { compensated: false };
   }
   await tool.compensate(tx, g, done.result);
   await tx.query("UPDATE executions SET status = 'compensated', updated_at = now() WHERE idempotency_key = $1", [key]);
-  await appendToLedger(tx, [{ type: 'action.compensated', actor, subjectType: 'executions', subjectId: key, data: { action: done.action, reasonGiven: reason.length > 0 } }]);
+  await appendToLedger(tx, [
+    {
+      type: 'action.compensated',
+      actor,
+      subjectType: 'executions',
+      subjectId: key,
+      data: { action: done.action, reasonGiven: reason.length > 0 },
+    },
+  ]);
   return { compensated: true };
 }

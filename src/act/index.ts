@@ -5,9 +5,30 @@
  */
 export { executeDecision, executeInTransaction, compensateExecution, compensateInTransaction } from './execute.ts';
 export type { ExecutionRequest, ExecutionResult } from './execute.ts';
-export { approve, approveAndRun, bulkApprove, reject, expireApprovals, approvalExecutionKey, REJECTION_CATEGORIES, type ApprovedRun, type BulkApprovalResult, type RejectionCategory } from './approvals.ts';
+export {
+  approve,
+  approveAndRun,
+  bulkApprove,
+  reject,
+  expireApprovals,
+  approvalExecutionKey,
+  REJECTION_CATEGORIES,
+  type ApprovedRun,
+  type BulkApprovalResult,
+  type RejectionCategory,
+} from './approvals.ts';
 export { TOOLS, TOOL_ACTIONS, isToolAction, type ToolAction, type AgentStopReason } from './tools.ts';
 export { FileTransport, deliverQueuedMessages, type MessageTransport, type OutgoingMessage } from './transport.ts';
-export { startPlay, startPlayInTransaction, runDuePlays, playRegistry, type PlayDefinition, type PlayStep, type StepOutcome, type PlayRegistry, type StartPlayOptions } from './plays.ts';
+export {
+  startPlay,
+  startPlayInTransaction,
+  runDuePlays,
+  playRegistry,
+  type PlayDefinition,
+  type PlayStep,
+  type StepOutcome,
+  type PlayRegistry,
+  type StartPlayOptions,
+} from './plays.ts';
 export { retentionPlay, type RetentionPlayState } from './retention-play.ts';
 export { maintenanceTick, startMaintenance, type MaintenanceDeps } from './maintenance.ts';

@@ -4,10 +4,7 @@ import { newId, type Db, type Tx } from '../store/index.ts';
 
 /** What a step decided: go on, finish, check again later (a human decides meanwhile), or stop because policy or a person said no. */
 export type StepOutcome<S> =
-  | { next: string; state: S }
-  | { done: true; state: S }
-  | { wait: number; state: S }
-  | { refuse: string; state: S };
+  { next: string; state: S } | { done: true; state: S } | { wait: number; state: S } | { refuse: string; state: S };
 
 export interface PlayRef {
   id: string;
@@ -58,15 +55,32 @@ export async function startPlay<S>(db: Db, def: PlayDefinition<S>, opts: StartPl
 }
 
 /** startPlay inside the caller's transaction: the play exists exactly when the change that started it commits. */
-export async function startPlayInTransaction<S>(tx: Tx, def: Pick<PlayDefinition<S>, 'kind' | 'first'> & { steps: Record<string, unknown> }, opts: StartPlayOptions<S>): Promise<string> {
+export async function startPlayInTransaction<S>(
+  tx: Tx,
+  def: Pick<PlayDefinition<S>, 'kind' | 'first'> & { steps: Record<string, unknown> },
+  opts: StartPlayOptions<S>,
+): Promise<string> {
   const step = opts.step ?? def.first;
   if (!def.steps[step]) throw new Error(`play ${def.kind} has no step ${step}`);
   const id = newId('play');
   const stored: Stored<S> = { data: opts.state, completed: [] };
   await tx.query('INSERT INTO plays (id, kind, account_id, step, state, next_run_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)', [
-    id, def.kind, opts.accountId, step, JSON.stringify(stored), (opts.now ?? new Date()).toISOString(),
+    id,
+    def.kind,
+    opts.accountId,
+    step,
+    JSON.stringify(stored),
+    (opts.now ?? new Date()).toISOString(),
   ]);
-  await appendToLedger(tx, [{ type: 'play.started', actor: opts.actor, subjectType: 'plays', subjectId: id, data: { kind: def.kind, accountId: opts.accountId, step } }]);
+  await appendToLedger(tx, [
+    {
+      type: 'play.started',
+      actor: opts.actor,
+      subjectType: 'plays',
+      subjectId: id,
+      data: { kind: def.kind, accountId: opts.accountId, step },
+    },
+  ]);
   return id;
 }
 
@@ -103,29 +117,31 @@ export async function runDuePlays(
   const skipped = new Set<string>();
   for (let i = 0; i < (opts.maxSteps ?? 1000); i++) {
     const failure: { row?: PlayRow; error?: string } = {};
-    const ran = await db.transaction(async (tx) => {
-      const [row] = await tx.query<PlayRow>(
-        `SELECT id, kind, account_id, step, status, state, attempts FROM plays
+    const ran = await db
+      .transaction(async (tx) => {
+        const [row] = await tx.query<PlayRow>(
+          `SELECT id, kind, account_id, step, status, state, attempts FROM plays
          WHERE status IN ('running', 'waiting') AND next_run_at <= $1 AND NOT (id = ANY($2::text[]))
          ORDER BY next_run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
-        [now.toISOString(), [...skipped]],
-      );
-      if (!row) return false;
-      const def = byKind.get(row.kind);
-      const step = def?.steps[row.step];
-      if (!def || !step) throw new AppError('bad_request', `play ${row.id} is at unknown step ${row.kind}/${row.step}`);
-      try {
-        await advance(tx, def, row, step, now, opts.actor);
-      } catch (err) {
-        failure.row = row;
-        failure.error = (err as Error).message;
-        throw err;
-      }
-      return true;
-    }).catch((err: unknown) => {
-      if (!failure.row) throw err;
-      return 'failed' as const;
-    });
+          [now.toISOString(), [...skipped]],
+        );
+        if (!row) return false;
+        const def = byKind.get(row.kind);
+        const step = def?.steps[row.step];
+        if (!def || !step) throw new AppError('bad_request', `play ${row.id} is at unknown step ${row.kind}/${row.step}`);
+        try {
+          await advance(tx, def, row, step, now, opts.actor);
+        } catch (err) {
+          failure.row = row;
+          failure.error = (err as Error).message;
+          throw err;
+        }
+        return true;
+      })
+      .catch((err: unknown) => {
+        if (!failure.row) throw err;
+        return 'failed' as const;
+      });
     if (ran === false) break;
     tally.steps++;
     if (ran === 'failed' && failure.row) {
@@ -138,36 +154,82 @@ export async function runDuePlays(
   return tally;
 }
 
-async function advance(tx: Tx, def: PlayDefinition<unknown>, row: PlayRow, step: PlayStep<unknown>, now: Date, actor: string): Promise<void> {
+async function advance(
+  tx: Tx,
+  def: PlayDefinition<unknown>,
+  row: PlayRow,
+  step: PlayStep<unknown>,
+  now: Date,
+  actor: string,
+): Promise<void> {
   const ref = { id: row.id, accountId: row.account_id, now };
   const outcome = await step.run(tx, ref, row.state.data);
   const completed = 'wait' in outcome ? row.state.completed : [...row.state.completed, row.step];
   const stored = JSON.stringify({ data: outcome.state, completed });
   if ('next' in outcome) {
     if (!def.steps[outcome.next]) throw new Error(`play ${def.kind} has no step ${outcome.next}`);
-    await tx.query("UPDATE plays SET step = $2, status = 'running', state = $3::jsonb, attempts = 0, next_run_at = $4, last_error = NULL, updated_at = now() WHERE id = $1", [row.id, outcome.next, stored, now.toISOString()]);
+    await tx.query(
+      "UPDATE plays SET step = $2, status = 'running', state = $3::jsonb, attempts = 0, next_run_at = $4, last_error = NULL, updated_at = now() WHERE id = $1",
+      [row.id, outcome.next, stored, now.toISOString()],
+    );
   } else if ('wait' in outcome) {
-    await tx.query("UPDATE plays SET status = 'waiting', state = $2::jsonb, next_run_at = $3, updated_at = now() WHERE id = $1", [row.id, stored, new Date(now.getTime() + outcome.wait).toISOString()]);
+    await tx.query("UPDATE plays SET status = 'waiting', state = $2::jsonb, next_run_at = $3, updated_at = now() WHERE id = $1", [
+      row.id,
+      stored,
+      new Date(now.getTime() + outcome.wait).toISOString(),
+    ]);
   } else {
     const status = 'done' in outcome ? 'done' : 'refused';
     await tx.query('UPDATE plays SET status = $2, state = $3::jsonb, updated_at = now() WHERE id = $1', [row.id, status, stored]);
-    await appendToLedger(tx, [{ type: `play.${status}`, actor, subjectType: 'plays', subjectId: row.id, data: { kind: def.kind, step: row.step, ...('refuse' in outcome ? { why: outcome.refuse } : {}) } }]);
+    await appendToLedger(tx, [
+      {
+        type: `play.${status}`,
+        actor,
+        subjectType: 'plays',
+        subjectId: row.id,
+        data: { kind: def.kind, step: row.step, ...('refuse' in outcome ? { why: outcome.refuse } : {}) },
+      },
+    ]);
   }
 }
 
 /** Counts a failed attempt; past the limit, undoes the completed steps in reverse and gives up. Returns true when it gave up. */
-async function recordFailure(db: Db, def: PlayDefinition<unknown>, row: PlayRow, error: string, now: Date, actor: string): Promise<boolean> {
+async function recordFailure(
+  db: Db,
+  def: PlayDefinition<unknown>,
+  row: PlayRow,
+  error: string,
+  now: Date,
+  actor: string,
+): Promise<boolean> {
   const failures = row.attempts + 1;
   return db.transaction(async (tx) => {
     if (failures < (def.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)) {
       const retryAt = new Date(now.getTime() + (def.backoffMs ?? defaultBackoff)(failures));
-      await tx.query('UPDATE plays SET attempts = $2, next_run_at = $3, last_error = $4, updated_at = now() WHERE id = $1', [row.id, failures, retryAt.toISOString(), error.slice(0, 2000)]);
+      await tx.query('UPDATE plays SET attempts = $2, next_run_at = $3, last_error = $4, updated_at = now() WHERE id = $1', [
+        row.id,
+        failures,
+        retryAt.toISOString(),
+        error.slice(0, 2000),
+      ]);
       return false;
     }
     const ref = { id: row.id, accountId: row.account_id, now };
     for (const done of [...row.state.completed].reverse()) await def.steps[done]?.compensate?.(tx, ref, row.state.data);
-    await tx.query("UPDATE plays SET status = 'gave_up', attempts = $2, last_error = $3, updated_at = now() WHERE id = $1", [row.id, failures, error.slice(0, 2000)]);
-    await appendToLedger(tx, [{ type: 'play.gave_up', actor, subjectType: 'plays', subjectId: row.id, data: { kind: def.kind, step: row.step, attempts: failures, compensated: row.state.completed } }]);
+    await tx.query("UPDATE plays SET status = 'gave_up', attempts = $2, last_error = $3, updated_at = now() WHERE id = $1", [
+      row.id,
+      failures,
+      error.slice(0, 2000),
+    ]);
+    await appendToLedger(tx, [
+      {
+        type: 'play.gave_up',
+        actor,
+        subjectType: 'plays',
+        subjectId: row.id,
+        data: { kind: def.kind, step: row.step, attempts: failures, compensated: row.state.completed },
+      },
+    ]);
     return true;
   });
 }

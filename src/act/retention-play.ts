@@ -30,10 +30,20 @@ async function agentStopped(tx: Tx, agentId: string): Promise<boolean> {
   return row!.stopped;
 }
 
-async function decide(tx: Tx, gate: PolicyGate, play: PlayRef, s: RetentionPlayState, action: 'offer_credit' | 'send_message', params: Record<string, unknown>, approvalTtlMs?: number) {
+async function decide(
+  tx: Tx,
+  gate: PolicyGate,
+  play: PlayRef,
+  s: RetentionPlayState,
+  action: 'offer_credit' | 'send_message',
+  params: Record<string, unknown>,
+  approvalTtlMs?: number,
+) {
   const notify = action === 'send_message';
   // The notice is decided on the consent in effect when it is sent, days after the offer perhaps, and goes where that consent allows.
-  const consent = notify ? await outreachConsent(tx, { accountId: play.accountId, leadId: null }, { channel: 'email', purpose: 'service' }, play.now) : null;
+  const consent = notify
+    ? await outreachConsent(tx, { accountId: play.accountId, leadId: null }, { channel: 'email', purpose: 'service' }, play.now)
+    : null;
   if (consent?.to) params = { ...params, to: consent.to, ...(consent.brand ? { brand: consent.brand } : {}) };
   // Earned autonomy applies to the play's steps as to the loop's proposals.
   const track = trackContext(await trackRecords(tx, { now: play.now, agentIds: [s.agent.id] }), s.agent.id, action);
@@ -47,11 +57,26 @@ async function decide(tx: Tx, gate: PolicyGate, play: PlayRef, s: RetentionPlayS
   };
   const decision = gate.decide(request);
   // The loop's own decide step records it: the proposal, then policy's decision (and approval) on it.
-  const { decisions: [recorded] } = await recordJudged(tx, [{
-    agentId: s.agent.id, accountId: play.accountId, leadId: null, action, params, risk: 'low', ev: s.ev,
-    reason: notify ? 'tell the customer about the credit' : s.reason,
-    ...(notify ? { channel: 'email', purpose: 'service' } : {}),
-  }], [{ proposal: 0, request, decision }], { now: play.now, approvalTtlMs });
+  const {
+    decisions: [recorded],
+  } = await recordJudged(
+    tx,
+    [
+      {
+        agentId: s.agent.id,
+        accountId: play.accountId,
+        leadId: null,
+        action,
+        params,
+        risk: 'low',
+        ev: s.ev,
+        reason: notify ? 'tell the customer about the credit' : s.reason,
+        ...(notify ? { channel: 'email', purpose: 'service' } : {}),
+      },
+    ],
+    [{ proposal: 0, request, decision }],
+    { now: play.now, approvalTtlMs },
+  );
   return { decision, ...recorded! };
 }
 
@@ -60,7 +85,10 @@ async function decide(tx: Tx, gate: PolicyGate, play: PlayRef, s: RetentionPlayS
  * holdout gets the proposal recorded as held out and nothing else. If a later step keeps failing, the
  * credit is reversed.
  */
-export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number; approvalTtlMs?: number } = {}): PlayDefinition<RetentionPlayState> {
+export function retentionPlay(
+  gate: PolicyGate,
+  opts: { approvalPollMs?: number; approvalTtlMs?: number } = {},
+): PlayDefinition<RetentionPlayState> {
   const pollMs = opts.approvalPollMs ?? 60_000;
   return {
     kind: 'retention',
@@ -70,7 +98,25 @@ export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number;
         run: async (tx, play, s) => {
           const params = { amountCents: s.amountCents, currency: 'USD', reason: 'retention offer' };
           if (s.customer.inHoldout) {
-            await recordJudged(tx, [{ agentId: s.agent.id, accountId: play.accountId, leadId: null, action: 'offer_credit', params, risk: 'low', ev: s.ev, reason: s.reason, status: 'held_out', statusReason: 'customer is in the holdout' }], [], { now: play.now });
+            await recordJudged(
+              tx,
+              [
+                {
+                  agentId: s.agent.id,
+                  accountId: play.accountId,
+                  leadId: null,
+                  action: 'offer_credit',
+                  params,
+                  risk: 'low',
+                  ev: s.ev,
+                  reason: s.reason,
+                  status: 'held_out',
+                  statusReason: 'customer is in the holdout',
+                },
+              ],
+              [],
+              { now: play.now },
+            );
             return { refuse: 'customer is in the holdout', state: s };
           }
           const { decision, decisionId, approvalId } = await decide(tx, gate, play, s, 'offer_credit', params, opts.approvalTtlMs);
@@ -105,9 +151,16 @@ export function retentionPlay(gate: PolicyGate, opts: { approvalPollMs?: number;
           const params = { channel: 'email', purpose: 'service', template: 'retention-credit-applied' };
           const { decision, decisionId } = await decide(tx, gate, play, s, 'send_message', params, opts.approvalTtlMs);
           // Waiting for a human is the approval queue's business now: approving it sends the notice.
-          if (decision.outcome === 'approval') return { done: true, state: { ...s, notice: `waiting for approval: ${decision.reasons.join('; ')}` } };
-          if (decision.outcome !== 'execute') return { done: true, state: { ...s, notice: `not sent: ${decision.reasons.join('; ') || decision.outcome}` } };
-          const sent = await executeInTransaction(tx, { decisionId, idempotencyKey: `play:${play.id}:notify`, actor: ACTOR, now: play.now });
+          if (decision.outcome === 'approval')
+            return { done: true, state: { ...s, notice: `waiting for approval: ${decision.reasons.join('; ')}` } };
+          if (decision.outcome !== 'execute')
+            return { done: true, state: { ...s, notice: `not sent: ${decision.reasons.join('; ') || decision.outcome}` } };
+          const sent = await executeInTransaction(tx, {
+            decisionId,
+            idempotencyKey: `play:${play.id}:notify`,
+            actor: ACTOR,
+            now: play.now,
+          });
           return { done: true, state: { ...s, notice: sent.status === 'refused' ? `not sent: ${String(sent.result.reason)}` : 'queued' } };
         },
       },

@@ -39,7 +39,10 @@ export interface Tool<P> {
  * consent was withdrawn since it was decided): the execution is recorded as refused, with `reason` and `detail`.
  */
 export class ActionRefused extends Error {
-  constructor(readonly reason: string, readonly detail: Record<string, unknown> = {}) {
+  constructor(
+    readonly reason: string,
+    readonly detail: Record<string, unknown> = {},
+  ) {
     super(reason);
   }
 }
@@ -49,14 +52,37 @@ const need = (id: string | null, what: string): string => {
   return id;
 };
 
-const CreateCase = z.strictObject({ subject: ShortText, description: z.string().max(5000).optional(), priority: z.enum(['low', 'normal', 'high', 'urgent']).optional() });
-const CreateTask = z.strictObject({ title: ShortText, details: z.string().max(5000).optional(), assignee: ShortText.optional(), dueInDays: z.number().int().min(0).max(365).optional() });
+const CreateCase = z.strictObject({
+  subject: ShortText,
+  description: z.string().max(5000).optional(),
+  priority: z.enum(['low', 'normal', 'high', 'urgent']).optional(),
+});
+const CreateTask = z.strictObject({
+  title: ShortText,
+  details: z.string().max(5000).optional(),
+  assignee: ShortText.optional(),
+  dueInDays: z.number().int().min(0).max(365).optional(),
+});
 const PriorityRouting = z.strictObject({ priority: z.enum(['high', 'urgent']), caseId: z.string().optional() });
 const RouteLead = z.strictObject({ owner: ShortText });
-const UpdateRecord = z.strictObject({ kind: z.enum(['accounts', 'contacts', 'leads']), id: z.string(), fields: z.record(z.string(), z.unknown()) });
-const Credit = z.strictObject({ amountCents: z.number().int().min(1).max(10_000_000), currency: z.string().regex(/^[A-Z]{3}$/).default('USD'), reason: z.string().max(500).optional() });
+const UpdateRecord = z.strictObject({
+  kind: z.enum(['accounts', 'contacts', 'leads']),
+  id: z.string(),
+  fields: z.record(z.string(), z.unknown()),
+});
+const Credit = z.strictObject({
+  amountCents: z.number().int().min(1).max(10_000_000),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .default('USD'),
+  reason: z.string().max(500).optional(),
+});
 const SendMessage = z.strictObject({
-  channel: ConsentChannel, purpose: ConsentPurpose, template: ShortText, body: z.string().max(20_000).optional(),
+  channel: ConsentChannel,
+  purpose: ConsentPurpose,
+  template: ShortText,
+  body: z.string().max(20_000).optional(),
   /** The email address or phone number it goes to; absent: the customer's first point whose consent grants. */
   to: z.string().trim().min(1).max(254).optional(),
   /** The brand it goes out under; absent: the customer's. */
@@ -67,9 +93,10 @@ const creditTool: Tool<z.infer<typeof Credit>> = {
   params: Credit,
   run: async (tx, ctx, p) => {
     const id = newId('cred');
-    await tx.query('INSERT INTO credits (id, account_id, amount_cents, currency, reason, execution_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-      id, need(ctx.accountId, 'accountId'), p.amountCents, p.currency, p.reason ?? null, ctx.idempotencyKey, ctx.now.toISOString(),
-    ]);
+    await tx.query(
+      'INSERT INTO credits (id, account_id, amount_cents, currency, reason, execution_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [id, need(ctx.accountId, 'accountId'), p.amountCents, p.currency, p.reason ?? null, ctx.idempotencyKey, ctx.now.toISOString()],
+    );
     return { creditId: id, amountCents: p.amountCents };
   },
   compensate: async (tx, _ctx, result) => {
@@ -81,7 +108,19 @@ const DEFINITIONS = {
   create_case: {
     params: CreateCase,
     run: async (tx, ctx, p) => {
-      const record = await insertRecord(tx, 'cases', { accountId: need(ctx.accountId, 'accountId'), subject: p.subject, description: p.description, priority: p.priority, channel: 'web', openedAt: ctx.now.toISOString() }, ctx.actor);
+      const record = await insertRecord(
+        tx,
+        'cases',
+        {
+          accountId: need(ctx.accountId, 'accountId'),
+          subject: p.subject,
+          description: p.description,
+          priority: p.priority,
+          channel: 'web',
+          openedAt: ctx.now.toISOString(),
+        },
+        ctx.actor,
+      );
       return { caseId: record.id };
     },
     compensate: async (tx, ctx, result) => {
@@ -95,7 +134,17 @@ const DEFINITIONS = {
       await tx.query(
         `INSERT INTO tasks (id, account_id, lead_id, title, details, assignee, due_at, execution_key, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int IS NULL THEN NULL ELSE $9::timestamptz + make_interval(days => $7::int) END, $8, $9)`,
-        [id, ctx.accountId, ctx.leadId, p.title, p.details ?? null, p.assignee ?? null, p.dueInDays ?? null, ctx.idempotencyKey, ctx.now.toISOString()],
+        [
+          id,
+          ctx.accountId,
+          ctx.leadId,
+          p.title,
+          p.details ?? null,
+          p.assignee ?? null,
+          p.dueInDays ?? null,
+          ctx.idempotencyKey,
+          ctx.now.toISOString(),
+        ],
       );
       return { taskId: id };
     },
@@ -118,7 +167,13 @@ const DEFINITIONS = {
   route_lead: {
     params: RouteLead,
     run: async (tx, ctx, p) => {
-      const lead = await patchRecord(tx, 'leads', need(ctx.leadId, 'leadId'), { status: 'working', attributes: { owner: p.owner } }, ctx.actor);
+      const lead = await patchRecord(
+        tx,
+        'leads',
+        need(ctx.leadId, 'leadId'),
+        { status: 'working', attributes: { owner: p.owner } },
+        ctx.actor,
+      );
       return { leadId: lead.id, owner: p.owner };
     },
     compensate: null,
@@ -127,7 +182,12 @@ const DEFINITIONS = {
     params: UpdateRecord,
     run: async (tx, ctx, p) => {
       const fields = RECORD_INPUTS[p.kind].update.safeParse(p.fields);
-      if (!fields.success) throw new AppError('validation_failed', `invalid fields for ${p.kind}`, fields.error.issues.map((i) => ({ path: `fields.${i.path.join('.')}`, message: i.message })));
+      if (!fields.success)
+        throw new AppError(
+          'validation_failed',
+          `invalid fields for ${p.kind}`,
+          fields.error.issues.map((i) => ({ path: `fields.${i.path.join('.')}`, message: i.message })),
+        );
       const record = await patchRecord(tx, p.kind, p.id, fields.data as Record<string, unknown>, ctx.actor);
       return { kind: p.kind, id: record.id, version: record.version };
     },
@@ -140,17 +200,41 @@ const DEFINITIONS = {
     run: async (tx, ctx, p) => {
       // Consent is read again as the message is queued, as it is in effect now: one withdrawn since the decision
       // (while it waited for approval, say) stops it. No address goes into the reason: it reaches the ledger.
-      const consent = await outreachConsent(tx, { accountId: ctx.accountId, leadId: ctx.leadId }, { channel: p.channel, purpose: p.purpose, to: p.to, brand: p.brand }, ctx.now);
+      const consent = await outreachConsent(
+        tx,
+        { accountId: ctx.accountId, leadId: ctx.leadId },
+        { channel: p.channel, purpose: p.purpose, to: p.to, brand: p.brand },
+        ctx.now,
+      );
       if (!consent.granted) {
         const scope = `${p.channel}/${p.purpose}${consent.brand ? ` under brand ${consent.brand}` : ''}`;
-        const why = consent.consent ? `consent ${consent.consent.id} (${consent.consent.status}) decides` : consent.to === null && p.channel !== 'push' ? 'the customer has no contact point for the channel' : 'no consent speaks for it';
-        throw new ActionRefused(`not sent: no consent in effect for ${scope} to the message's contact point; ${why}`, { cause: 'consent', consentId: consent.consent?.id ?? null });
+        const why = consent.consent
+          ? `consent ${consent.consent.id} (${consent.consent.status}) decides`
+          : consent.to === null && p.channel !== 'push'
+            ? 'the customer has no contact point for the channel'
+            : 'no consent speaks for it';
+        throw new ActionRefused(`not sent: no consent in effect for ${scope} to the message's contact point; ${why}`, {
+          cause: 'consent',
+          consentId: consent.consent?.id ?? null,
+        });
       }
       const id = newId('msg');
       await tx.query(
         `INSERT INTO messages (id, account_id, lead_id, channel, purpose, template, body, execution_key, created_at, contact_point, brand)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [id, ctx.accountId, ctx.leadId, p.channel, p.purpose, p.template, p.body ?? null, ctx.idempotencyKey, ctx.now.toISOString(), consent.to, consent.brand],
+        [
+          id,
+          ctx.accountId,
+          ctx.leadId,
+          p.channel,
+          p.purpose,
+          p.template,
+          p.body ?? null,
+          ctx.idempotencyKey,
+          ctx.now.toISOString(),
+          consent.to,
+          consent.brand,
+        ],
       );
       return { messageId: id };
     },
@@ -190,8 +274,17 @@ export type AgentStopReason = 'kill_switch' | 'paused';
  */
 export async function loadGrant(tx: Tx, decisionId: string): Promise<Grant> {
   const [row] = await tx.query<{
-    outcome: string; proposal_id: string; action: string; params: unknown; account_id: string | null; lead_id: string | null;
-    proposal_status: string; approval_status: string | null; edited_params: unknown; agent_id: string; stopped: AgentStopReason | null;
+    outcome: string;
+    proposal_id: string;
+    action: string;
+    params: unknown;
+    account_id: string | null;
+    lead_id: string | null;
+    proposal_status: string;
+    approval_status: string | null;
+    edited_params: unknown;
+    agent_id: string;
+    stopped: AgentStopReason | null;
   }>(
     `SELECT d.outcome, p.id AS proposal_id, p.action, p.params, p.account_id, p.lead_id, p.status AS proposal_status,
             a.status AS approval_status, a.edited_params, p.agent_id, agent_stop_reason(p.agent_id) AS stopped
@@ -202,18 +295,35 @@ export async function loadGrant(tx: Tx, decisionId: string): Promise<Grant> {
   if (!row) throw new AppError('policy.denied', `no recorded policy decision ${decisionId}: nothing runs without one`);
   const allowed = row.outcome === 'execute' || (row.outcome === 'approval' && row.approval_status === 'approved');
   if (!allowed || row.proposal_status === 'held_out') {
-    const why = row.proposal_status === 'held_out' ? 'the customer is in the holdout' : row.outcome === 'approval' ? `its approval is ${row.approval_status ?? 'missing'}` : `the policy outcome was ${row.outcome}`;
+    const why =
+      row.proposal_status === 'held_out'
+        ? 'the customer is in the holdout'
+        : row.outcome === 'approval'
+          ? `its approval is ${row.approval_status ?? 'missing'}`
+          : `the policy outcome was ${row.outcome}`;
     throw new AppError('policy.denied', `decision ${decisionId} does not allow execution: ${why}`);
   }
   if (!isToolAction(row.action)) throw new AppError('bad_request', `unknown action ${row.action}`);
   return {
-    decisionId, proposalId: row.proposal_id, action: row.action, params: row.edited_params ?? row.params, accountId: row.account_id, leadId: row.lead_id,
-    agentId: row.agent_id, agentStopped: row.stopped ?? null,
+    decisionId,
+    proposalId: row.proposal_id,
+    action: row.action,
+    params: row.edited_params ?? row.params,
+    accountId: row.account_id,
+    leadId: row.lead_id,
+    agentId: row.agent_id,
+    agentStopped: row.stopped ?? null,
   };
 }
 
 function guarded<P>(action: ToolAction, tool: Tool<P>) {
-  const context = (grant: Grant, g: GrantedContext): ToolContext => ({ accountId: grant.accountId, leadId: grant.leadId, idempotencyKey: g.idempotencyKey, actor: g.actor, now: g.now ?? new Date() });
+  const context = (grant: Grant, g: GrantedContext): ToolContext => ({
+    accountId: grant.accountId,
+    leadId: grant.leadId,
+    idempotencyKey: g.idempotencyKey,
+    actor: g.actor,
+    now: g.now ?? new Date(),
+  });
   return {
     params: tool.params,
     canCompensate: tool.compensate !== null,
@@ -231,6 +341,6 @@ function guarded<P>(action: ToolAction, tool: Tool<P>) {
 }
 
 /** The only way to the tools: every entry checks for an allowing decision itself. */
-export const TOOLS = Object.fromEntries(
-  TOOL_ACTIONS.map((action) => [action, guarded(action, DEFINITIONS[action] as Tool<unknown>)]),
-) as { [A in ToolAction]: ReturnType<typeof guarded<z.infer<(typeof DEFINITIONS)[A]['params']>>> };
+export const TOOLS = Object.fromEntries(TOOL_ACTIONS.map((action) => [action, guarded(action, DEFINITIONS[action] as Tool<unknown>)])) as {
+  [A in ToolAction]: ReturnType<typeof guarded<z.infer<(typeof DEFINITIONS)[A]['params']>>>;
+};

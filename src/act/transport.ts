@@ -43,14 +43,31 @@ export async function deliverQueuedMessages(db: Db, transport: MessageTransport,
   let failed = 0;
   for (let i = 0; i < limit; i++) {
     const outcome = await db.transaction(async (tx) => {
-      const [row] = await tx.query<{ id: string; account_id: string | null; lead_id: string | null; channel: string; purpose: string; contact_point: string | null; brand: string | null; template: string; body: string | null }>(
+      const [row] = await tx.query<{
+        id: string;
+        account_id: string | null;
+        lead_id: string | null;
+        channel: string;
+        purpose: string;
+        contact_point: string | null;
+        brand: string | null;
+        template: string;
+        body: string | null;
+      }>(
         "SELECT id, account_id, lead_id, channel, purpose, contact_point, brand, template, body FROM messages WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
       );
       if (!row) return 'empty' as const;
       try {
         await transport.deliver({
-          id: row.id, accountId: row.account_id, leadId: row.lead_id, channel: row.channel, purpose: row.purpose, to: row.contact_point, brand: row.brand,
-          template: row.template, body: row.body,
+          id: row.id,
+          accountId: row.account_id,
+          leadId: row.lead_id,
+          channel: row.channel,
+          purpose: row.purpose,
+          to: row.contact_point,
+          brand: row.brand,
+          template: row.template,
+          body: row.body,
         });
         await tx.query("UPDATE messages SET status = 'sent', sent_at = now(), transport = $2 WHERE id = $1", [row.id, transport.name]);
         return 'sent' as const;

@@ -26,7 +26,21 @@ export const UNMATCHED_ROUTE = '(unmatched)';
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 export function apiRoutes(deps: ApiDeps): RouteDef[] {
-  return [...adminRoutes(deps), ...signalRoutes(deps), ...customerRoutes(deps), ...consentRoutes(deps), ...identityRoutes(deps), ...approvalRoutes(deps), ...agentRoutes(deps), ...policyRoutes(deps), ...insightRoutes(deps), ...modelRoutes(deps), ...qualityRoutes(deps), ...recordRoutes(deps), ...outboxRoutes(deps)];
+  return [
+    ...adminRoutes(deps),
+    ...signalRoutes(deps),
+    ...customerRoutes(deps),
+    ...consentRoutes(deps),
+    ...identityRoutes(deps),
+    ...approvalRoutes(deps),
+    ...agentRoutes(deps),
+    ...policyRoutes(deps),
+    ...insightRoutes(deps),
+    ...modelRoutes(deps),
+    ...qualityRoutes(deps),
+    ...recordRoutes(deps),
+    ...outboxRoutes(deps),
+  ];
 }
 
 /**
@@ -66,7 +80,17 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.httpRequests.inc({ method, route, status: String(c.res.status) });
     deps.metrics.httpDuration.observe({ method, route }, seconds);
-    deps.log.info({ method: c.req.method, route, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000), principal: c.get('principal')?.tokenId }, 'request');
+    deps.log.info(
+      {
+        method: c.req.method,
+        route,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(seconds * 1000),
+        principal: c.get('principal')?.tokenId,
+      },
+      'request',
+    );
   });
 
   // A NUL in a path or query cannot reach a PostgreSQL text parameter; refuse it up front.
@@ -86,7 +110,13 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     }
   });
   app.get('/api/openapi.json', (c) => (c.set('route', '/api/openapi.json'), c.json(openapi)));
-  app.get('/metrics', async (c) => (c.set('route', '/metrics'), c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType })));
+  app.get(
+    '/metrics',
+    async (c) => (
+      c.set('route', '/metrics'),
+      c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType })
+    ),
+  );
 
   mount(app, routes, deps.auth);
   app.use('*', serveConsole(deps.consoleDir));

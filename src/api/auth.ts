@@ -17,12 +17,17 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 /** A new secret: `acs_` and 43 url-safe characters (256 random bits). Only its hash is stored. */
 const newSecret = () => `acs_${randomBytes(32).toString('base64url')}`;
 
-export async function createToken(db: Db, input: { role: string; name: string }, actor: string): Promise<{ id: string; token: string; role: Role; name: string }> {
+export async function createToken(
+  db: Db,
+  input: { role: string; name: string },
+  actor: string,
+): Promise<{ id: string; token: string; role: Role; name: string }> {
   if (!(ROLES as readonly string[]).includes(input.role)) {
     throw new AppError('validation_failed', 'unknown role', [{ path: 'role', message: `must be one of ${ROLES.join(', ')}` }]);
   }
   const name = input.name.trim();
-  if (!name || name.length > 100) throw new AppError('validation_failed', 'bad token name', [{ path: 'name', message: 'must be 1 to 100 characters' }]);
+  if (!name || name.length > 100)
+    throw new AppError('validation_failed', 'bad token name', [{ path: 'name', message: 'must be 1 to 100 characters' }]);
   const token = newSecret();
   const id = newId('tok');
   await db.transaction(async (tx) => {
@@ -42,13 +47,19 @@ export async function revokeToken(db: Db, id: string, actor: string): Promise<vo
 
 /** Records that a token signed in (the console's login), with its role. */
 export async function recordLogin(db: Db, principal: { tokenId: string; role: string }, actor: string): Promise<void> {
-  await db.transaction((tx) => appendToLedger(tx, [{ type: 'auth.login', actor, subjectType: 'token', subjectId: principal.tokenId, data: { role: principal.role } }]));
+  await db.transaction((tx) =>
+    appendToLedger(tx, [{ type: 'auth.login', actor, subjectType: 'token', subjectId: principal.tokenId, data: { role: principal.role } }]),
+  );
 }
 
 export async function listTokens(q: Queryable) {
-  const rows = await q.query<Record<string, unknown>>('SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id');
+  const rows = await q.query<Record<string, unknown>>(
+    'SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id',
+  );
   return rows.map((r) => ({
-    id: r.id, name: r.name, role: r.role,
+    id: r.id,
+    name: r.name,
+    role: r.role,
     createdAt: (r.created_at as Date).toISOString(),
     lastUsedAt: r.last_used_at ? (r.last_used_at as Date).toISOString() : null,
     revokedAt: r.revoked_at ? (r.revoked_at as Date).toISOString() : null,
@@ -75,7 +86,8 @@ export class TokenAuthenticator {
     const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) throw new AppError('unauthorized', 'missing bearer token: send Authorization: Bearer <token>');
     const hash = hashToken(token);
-    if (this.envHash && timingSafeEqual(this.envHash, Buffer.from(hash, 'hex'))) return { tokenId: 'env', name: 'ACS_ADMIN_TOKEN', role: 'admin' };
+    if (this.envHash && timingSafeEqual(this.envHash, Buffer.from(hash, 'hex')))
+      return { tokenId: 'env', name: 'ACS_ADMIN_TOKEN', role: 'admin' };
     const cached = this.cache.get(hash);
     if (cached && cached.until > Date.now()) return cached.principal;
     const [row] = await this.db.query<{ id: string; name: string; role: Role }>(

@@ -21,7 +21,8 @@ const TYPES: Record<string, string> = {
 
 /** The console only loads its own files and only talks to its own origin. */
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -39,7 +40,8 @@ export function serveConsole(dir: string = DEFAULT_CONSOLE_DIR): MiddlewareHandl
   const root = resolve(dir);
   return async (c, next) => {
     const path = c.req.path;
-    if ((c.req.method !== 'GET' && c.req.method !== 'HEAD') || path.startsWith('/api/') || path === '/metrics' || path === '/healthz') return next();
+    if ((c.req.method !== 'GET' && c.req.method !== 'HEAD') || path.startsWith('/api/') || path === '/metrics' || path === '/healthz')
+      return next();
     const index = join(root, 'index.html');
     if (!existsSync(index)) {
       if (path === '/' || path === '/index.html') return c.html(NOT_BUILT, 503);

@@ -5,7 +5,13 @@ import { AppError } from '../errors.ts';
 
 /** A refused request body, carrying the bytes read, so quarantine can keep exactly what was sent. */
 export class RefusedBody extends AppError {
-  constructor(code: 'payload_too_large' | 'malformed_json', message: string, issues: FieldIssue[], extra: Record<string, unknown>, readonly bytes: Uint8Array) {
+  constructor(
+    code: 'payload_too_large' | 'malformed_json',
+    message: string,
+    issues: FieldIssue[],
+    extra: Record<string, unknown>,
+    readonly bytes: Uint8Array,
+  ) {
     super(code, message, issues, extra);
   }
 }
@@ -27,7 +33,7 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
  */
 async function dropRest(c: Context, reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): Promise<void> {
   const most = Math.max(4 * limit, 1024 * 1024);
-  for (let dropped = 0; ; ) {
+  for (let dropped = 0; ;) {
     const { done, value } = await reader.read();
     if (done) return;
     dropped += value.byteLength;
@@ -56,16 +62,29 @@ export async function readBodyText(c: Context, limit: number): Promise<string> {
     if (size > limit) {
       const kept = Buffer.concat([...chunks, value]).subarray(0, limit);
       await dropRest(c, reader, limit);
-      throw new RefusedBody('payload_too_large', `request body exceeds the ${limit}-byte limit (ACS_MAX_BODY_BYTES)`, [], {
-        limit,
-        ...(Number.isFinite(declared) ? { declaredBytes: declared } : {}),
-      }, kept);
+      throw new RefusedBody(
+        'payload_too_large',
+        `request body exceeds the ${limit}-byte limit (ACS_MAX_BODY_BYTES)`,
+        [],
+        {
+          limit,
+          ...(Number.isFinite(declared) ? { declaredBytes: declared } : {}),
+        },
+        kept,
+      );
     }
     chunks.push(value);
   }
   const bytes = Buffer.concat(chunks);
   const text = decodeUtf8(bytes);
-  if (text === null) throw new RefusedBody('malformed_json', 'the body is not valid UTF-8; JSON text must be UTF-8', [{ path: '(body)', message: 'holds bytes that are not valid UTF-8' }], {}, bytes);
+  if (text === null)
+    throw new RefusedBody(
+      'malformed_json',
+      'the body is not valid UTF-8; JSON text must be UTF-8',
+      [{ path: '(body)', message: 'holds bytes that are not valid UTF-8' }],
+      {},
+      bytes,
+    );
   return text;
 }
 

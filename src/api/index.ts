@@ -3,5 +3,13 @@
  * the built console's files. Owns the api_tokens table. Only the composition roots (server.ts, cli) import it.
  */
 export { API_VERSION, apiRoutes, createApp } from './app.ts';
-export { bootstrapAdminToken, createToken, listTokens, readAdminTokenFile, revokeToken, TokenAuthenticator, type Principal } from './auth.ts';
+export {
+  bootstrapAdminToken,
+  createToken,
+  listTokens,
+  readAdminTokenFile,
+  revokeToken,
+  TokenAuthenticator,
+  type Principal,
+} from './auth.ts';
 export { createMetrics, observeSignalToDecision, type Metrics } from './metrics.ts';

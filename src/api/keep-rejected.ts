@@ -26,7 +26,11 @@ export async function readOrQuarantine<T>(c: Context<AppEnv>, deps: ApiDeps, sou
  * failure found only in the store, such as a referenced record that does not exist), the body is kept too.
  */
 export async function readApplyOrQuarantine<T, R>(
-  c: Context<AppEnv>, deps: ApiDeps, source: string, parse: (text: string) => T, apply: (input: T) => Promise<R>,
+  c: Context<AppEnv>,
+  deps: ApiDeps,
+  source: string,
+  parse: (text: string) => T,
+  apply: (input: T) => Promise<R>,
 ): Promise<R> {
   let text = '';
   let input: T;
@@ -56,6 +60,10 @@ async function quarantineRefused(c: Context<AppEnv>, deps: ApiDeps, source: stri
   const issues = err.issues.length
     ? err.issues
     : [{ path: '(body)', message: truncated ? `${err.message}; only the first ${bytes.byteLength} bytes are kept` : err.message }];
-  const quarantineId = await quarantineNow(deps.db, { source, reason, issues, raw, ...(decoded === null ? { rawBytes: bytes } : {}) }, actorOf(c));
+  const quarantineId = await quarantineNow(
+    deps.db,
+    { source, reason, issues, raw, ...(decoded === null ? { rawBytes: bytes } : {}) },
+    actorOf(c),
+  );
   throw new AppError(err.code, err.message, err.issues, { ...err.extra, quarantineId });
 }

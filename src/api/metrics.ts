@@ -12,14 +12,24 @@ export function createMetrics(opts: { outbox?: () => Promise<OutboxStats> } = {}
   if (opts.outbox) registerOutboxGauges(registry, opts.outbox);
   return {
     registry,
-    httpRequests: new Counter({ name: 'acs_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    httpRequests: new Counter({
+      name: 'acs_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
-      name: 'acs_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route'], registers: [registry],
+      name: 'acs_http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: ['method', 'route'],
+      registers: [registry],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     }),
     signals: new Counter({ name: 'acs_signals_total', help: 'Signals by outcome', labelNames: ['outcome'], registers: [registry] }),
     signalToDecision: new Histogram({
-      name: 'acs_signal_to_decision_seconds', help: 'From a signal batch taken in to its features and agent decisions committed, per signal', registers: [registry],
+      name: 'acs_signal_to_decision_seconds',
+      help: 'From a signal batch taken in to its features and agent decisions committed, per signal',
+      registers: [registry],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     }),
   };
@@ -33,15 +43,29 @@ function registerOutboxGauges(registry: Registry, read: () => Promise<OutboxStat
   const stats = () => (current ??= read().finally(() => (current = null)));
   const gauge = (name: string, help: string, pick: (s: OutboxStats) => number) =>
     new Gauge({
-      name, help, registers: [registry],
+      name,
+      help,
+      registers: [registry],
       // An unreachable database reads as NaN (unknown) rather than failing the whole scrape.
       async collect() {
         this.set(await stats().then(pick, () => NaN));
       },
     });
-  gauge('acs_outbox_pending_events', 'Outbox events waiting for delivery (the backlog), including those waiting to retry', (s) => s.pending);
-  gauge('acs_outbox_oldest_pending_age_seconds', 'Age of the oldest outbox event waiting for delivery; 0 when none is', (s) => s.oldestPendingAgeSeconds);
-  gauge('acs_outbox_parked_events', 'Outbox events parked after repeated failures, waiting for an operator to retry or discard them', (s) => s.parked);
+  gauge(
+    'acs_outbox_pending_events',
+    'Outbox events waiting for delivery (the backlog), including those waiting to retry',
+    (s) => s.pending,
+  );
+  gauge(
+    'acs_outbox_oldest_pending_age_seconds',
+    'Age of the oldest outbox event waiting for delivery; 0 when none is',
+    (s) => s.oldestPendingAgeSeconds,
+  );
+  gauge(
+    'acs_outbox_parked_events',
+    'Outbox events parked after repeated failures, waiting for an operator to retry or discard them',
+    (s) => s.parked,
+  );
 }
 
 /** A bus listener: for every signal in a committed `signals.accepted` delivery, the time since its batch was taken in. */
@@ -50,7 +74,8 @@ export function observeSignalToDecision(metrics: Metrics): (messages: BusMessage
     const done = Date.now();
     for (const m of messages) {
       const e = m.topic === SIGNALS_ACCEPTED ? (m.payload as SignalsAcceptedEvent) : null;
-      if (e?.receivedAt) for (let i = 0; i < e.signalIds.length; i++) metrics.signalToDecision.observe((done - Date.parse(e.receivedAt)) / 1000);
+      if (e?.receivedAt)
+        for (let i = 0; i < e.signalIds.length; i++) metrics.signalToDecision.observe((done - Date.parse(e.receivedAt)) / 1000);
     }
   };
 }

@@ -27,7 +27,9 @@ function responseComponents(routes: RouteDef[]) {
     }
     names.set(r, byStatus);
   }
-  const { schemas } = z.toJSONSchema(registry, { io: 'output', unrepresentable: 'any', uri: ref }) as { schemas: Record<string, Record<string, unknown>> };
+  const { schemas } = z.toJSONSchema(registry, { io: 'output', unrepresentable: 'any', uri: ref }) as {
+    schemas: Record<string, Record<string, unknown>>;
+  };
   for (const s of Object.values(schemas)) {
     delete s.$schema;
     delete s.id;
@@ -50,7 +52,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   consents: 'consent per contact point, channel, purpose and brand',
   identity: 'identity resolution: matching, steward reviews, merges and settings',
   approvals: 'the human approval queue',
-  agents: "the agents: registry, autonomy, pause, kill switch and their proposals",
+  agents: 'the agents: registry, autonomy, pause, kill switch and their proposals',
   policies: 'the Cedar policy set: validation and dry-runs',
   insights: 'KPIs, uplift against the holdout, readiness and bandits',
   models: 'the model registry: training, promotion, rollback and drift',
@@ -103,7 +105,9 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
       responses,
     };
   }
-  const tags = [...new Set(routes.map((r) => r.tag))].sort().map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? `${name} records: create, read, update, list and soft-delete` }));
+  const tags = [...new Set(routes.map((r) => r.tag))]
+    .sort()
+    .map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? `${name} records: create, read, update, list and soft-delete` }));
   return {
     openapi: '3.1.0',
     info: {

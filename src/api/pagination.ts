@@ -14,7 +14,10 @@ export const PageQuery = z.object({
  */
 export type CursorKind = string;
 
-const invalid = () => new AppError('validation_failed', 'cursor is not one this API returned', [{ path: 'cursor', message: 'invalid cursor: pass the nextCursor of the previous page unchanged' }]);
+const invalid = () =>
+  new AppError('validation_failed', 'cursor is not one this API returned', [
+    { path: 'cursor', message: 'invalid cursor: pass the nextCursor of the previous page unchanged' },
+  ]);
 
 export const encodeCursor = (value: string | number) => Buffer.from(String(value), 'utf8').toString('base64url');
 
@@ -42,8 +45,16 @@ export function decodeCursor(kind: CursorKind): (cursor: string | undefined) => 
  * One page from `rows`, fetched with `limit + 1` so the extra row tells whether another page follows; the next
  * cursor is made from the last row kept.
  */
-export function pageOf<T, U = T>(rows: T[], limit: number, cursorOf: (last: T) => string | number, map?: (row: T) => U): { data: U[]; nextCursor: string | null } {
+export function pageOf<T, U = T>(
+  rows: T[],
+  limit: number,
+  cursorOf: (last: T) => string | number,
+  map?: (row: T) => U,
+): { data: U[]; nextCursor: string | null } {
   const kept = rows.slice(0, limit);
   const last = kept[kept.length - 1];
-  return { data: map ? kept.map(map) : (kept as unknown as U[]), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null };
+  return {
+    data: map ? kept.map(map) : (kept as unknown as U[]),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null,
+  };
 }

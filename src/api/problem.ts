@@ -25,7 +25,14 @@ const titleOf = (code: string) => {
   return words.charAt(0).toUpperCase() + words.slice(1);
 };
 
-export function problem(status: number, code: string, detail: string, instance: string, issues: FieldIssue[] = [], extra: Record<string, unknown> = {}): Problem {
+export function problem(
+  status: number,
+  code: string,
+  detail: string,
+  instance: string,
+  issues: FieldIssue[] = [],
+  extra: Record<string, unknown> = {},
+): Problem {
   return {
     ...extra,
     type: `urn:acs:problem:${code}`,

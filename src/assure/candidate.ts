@@ -4,7 +4,14 @@ import { appendToLedger, sha256 } from '../ledger/index.ts';
 import type { Db } from '../store/index.ts';
 import { PolicyLoadError, PolicyRequestError, type PolicyProblem } from './errors.ts';
 import { PolicyGate } from './gate.ts';
-import { checkPolicySources, preparseCheckedPolicies, type CheckedPolicies, type LoadedPolicies, type PolicyInfo, type PolicySource } from './load.ts';
+import {
+  checkPolicySources,
+  preparseCheckedPolicies,
+  type CheckedPolicies,
+  type LoadedPolicies,
+  type PolicyInfo,
+  type PolicySource,
+} from './load.ts';
 import type { Decision, Outcome } from './request.ts';
 
 // Policy changes before they take effect: the set in force as people read it, a candidate set validated against
@@ -21,7 +28,14 @@ export interface PolicySummary {
   line: number | null;
 }
 
-const summary = (p: PolicyInfo): PolicySummary => ({ id: p.id, effect: p.effect, outcome: p.outcome, reason: p.reason, file: basename(p.file), line: p.line ?? null });
+const summary = (p: PolicyInfo): PolicySummary => ({
+  id: p.id,
+  effect: p.effect,
+  outcome: p.outcome,
+  reason: p.reason,
+  file: basename(p.file),
+  line: p.line ?? null,
+});
 
 /** The policy set a gate runs: its files' text, the schema, each policy, and the credit approval limit it decides with. */
 export function describePolicySet(gate: PolicyGate): {
@@ -139,17 +153,32 @@ export async function dryRunPolicies(db: Db, running: PolicyGate, files: PolicyS
     checked = checkCandidate(running.loaded, files);
   } catch (err) {
     if (!(err instanceof PolicyLoadError)) throw err;
-    throw new AppError('validation_failed', `the candidate policies are invalid: ${err.problems.length} problem(s)`, err.problems.map((p) => {
-      const index = files.findIndex((f) => f.file === p.file);
-      return { path: index >= 0 ? `files.${index}.text` : 'files', message: `${p.line ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file}: ${p.message}` };
-    }), { problems: err.problems });
+    throw new AppError(
+      'validation_failed',
+      `the candidate policies are invalid: ${err.problems.length} problem(s)`,
+      err.problems.map((p) => {
+        const index = files.findIndex((f) => f.file === p.file);
+        return {
+          path: index >= 0 ? `files.${index}.text` : 'files',
+          message: `${p.line ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file}: ${p.message}`,
+        };
+      }),
+      { problems: err.problems },
+    );
   }
   const candidate = new PolicyGate(
     {
-      dir: CANDIDATE_LABEL, files: checked.sources.map((s) => s.file), sources: checked.sources, schemaFile: running.loaded.schemaFile,
-      schemaText: running.loaded.schemaText, policies: checked.policies, actions: checked.actions, warnings: checked.warnings,
+      dir: CANDIDATE_LABEL,
+      files: checked.sources.map((s) => s.file),
+      sources: checked.sources,
+      schemaFile: running.loaded.schemaFile,
+      schemaText: running.loaded.schemaText,
+      policies: checked.policies,
+      actions: checked.actions,
+      warnings: checked.warnings,
       // The schema is the server's own, already preparsed under the running gate's name.
-      policySetId: CANDIDATE_SLOT, schemaName: running.loaded.schemaName,
+      policySetId: CANDIDATE_SLOT,
+      schemaName: running.loaded.schemaName,
     },
     { creditApprovalLimitCents: running.creditApprovalLimitCents },
   );
@@ -159,7 +188,16 @@ export async function dryRunPolicies(db: Db, running: PolicyGate, files: PolicyS
   const maxChanges = opts.maxChanges ?? 500;
   const to = opts.now;
   const from = new Date(to.getTime() - opts.days * 86_400_000);
-  const report: DryRunReport = { days: opts.days, from: from.toISOString(), to: to.toISOString(), considered: 0, changed: 0, transitions: {}, changes: [], truncated: false };
+  const report: DryRunReport = {
+    days: opts.days,
+    from: from.toISOString(),
+    to: to.toISOString(),
+    considered: 0,
+    changed: 0,
+    transitions: {},
+    changes: [],
+    truncated: false,
+  };
   let cursor: { at: string; id: string } | null = null;
   for (;;) {
     const rows: DecisionRow[] = await db.query<DecisionRow>(
@@ -183,7 +221,12 @@ export async function dryRunPolicies(db: Db, running: PolicyGate, files: PolicyS
       report.transitions[transition] = (report.transitions[transition] ?? 0) + 1;
       if (report.changes.length < maxChanges) {
         report.changes.push({
-          decisionId: row.id, proposalId: row.proposal_id, agentId: row.agent_id, action: row.action, accountId: row.account_id, leadId: row.lead_id,
+          decisionId: row.id,
+          proposalId: row.proposal_id,
+          agentId: row.agent_id,
+          action: row.action,
+          accountId: row.account_id,
+          leadId: row.lead_id,
           decidedAt: new Date(row.decided_at).toISOString(),
           before: { outcome: row.outcome, policyIds: row.policy_ids },
           after: { outcome: after.outcome, policyIds: after.policyIds, reasons: after.reasons },
@@ -198,13 +241,26 @@ export async function dryRunPolicies(db: Db, running: PolicyGate, files: PolicyS
   }
 
   const candidateHash = sha256(JSON.stringify([...files].sort((a, b) => (a.file < b.file ? -1 : 1)).map((f) => [f.file, f.text])));
-  await db.transaction((tx) => appendToLedger(tx, [{
-    type: 'policy.dry_run', actor: opts.actor, subjectType: 'policies', subjectId: `sha256:${candidateHash}`,
-    data: {
-      files: files.map((f) => f.file), days: report.days, from: report.from, to: report.to, considered: report.considered, changed: report.changed,
-      transitions: report.transitions, truncated: report.truncated,
-    },
-  }]));
+  await db.transaction((tx) =>
+    appendToLedger(tx, [
+      {
+        type: 'policy.dry_run',
+        actor: opts.actor,
+        subjectType: 'policies',
+        subjectId: `sha256:${candidateHash}`,
+        data: {
+          files: files.map((f) => f.file),
+          days: report.days,
+          from: report.from,
+          to: report.to,
+          considered: report.considered,
+          changed: report.changed,
+          transitions: report.transitions,
+          truncated: report.truncated,
+        },
+      },
+    ]),
+  );
   return report;
 }
 
@@ -213,7 +269,8 @@ function redecide(gate: PolicyGate, request: unknown): Pick<Decision, 'outcome' 
   try {
     return gate.decide(request);
   } catch (err) {
-    if (err instanceof PolicyRequestError) return { outcome: 'deny', policyIds: [], reasons: [`the recorded request is not valid now: ${err.message}`] };
+    if (err instanceof PolicyRequestError)
+      return { outcome: 'deny', policyIds: [], reasons: [`the recorded request is not valid now: ${err.message}`] };
     throw err;
   }
 }

@@ -35,18 +35,49 @@ export async function recordDecisions(
   const now = opts.now ?? new Date();
   const expires = new Date(now.getTime() + (opts.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS)).toISOString();
   const rows = items.map((i) => ({
-    id: newId('dec'), proposal_id: i.proposalId, outcome: i.decision.outcome, policy_ids: i.decision.policyIds, reasons: i.decision.reasons,
-    autonomy: i.decision.autonomy, request: i.request, decided_at: now.toISOString(), approvalId: i.decision.outcome === 'approval' ? newId('appr') : null,
+    id: newId('dec'),
+    proposal_id: i.proposalId,
+    outcome: i.decision.outcome,
+    policy_ids: i.decision.policyIds,
+    reasons: i.decision.reasons,
+    autonomy: i.decision.autonomy,
+    request: i.request,
+    decided_at: now.toISOString(),
+    approvalId: i.decision.outcome === 'approval' ? newId('appr') : null,
   }));
-  await insertRows(tx, 'decisions', {
-    id: 'text', proposal_id: 'text', outcome: 'text', policy_ids: 'jsonb', reasons: 'jsonb', autonomy: 'int', request: 'jsonb', decided_at: 'timestamptz',
-  }, rows);
-  await tx.query("UPDATE proposals SET status = 'decided' WHERE id = ANY($1::text[]) AND status = 'proposed'", [rows.map((r) => r.proposal_id)]);
-  await insertRows(tx, 'approvals', { id: 'text', decision_id: 'text', expires_at: 'timestamptz' },
-    rows.filter((r) => r.approvalId).map((r) => ({ id: r.approvalId, decision_id: r.id, expires_at: expires })));
-  await appendToLedger(tx, rows.map((r) => ({
-    type: 'policy.decided', actor: 'policy', subjectType: 'decisions', subjectId: r.id,
-    data: { proposalId: r.proposal_id, outcome: r.outcome, policyIds: r.policy_ids, autonomy: r.autonomy, approvalId: r.approvalId },
-  })));
+  await insertRows(
+    tx,
+    'decisions',
+    {
+      id: 'text',
+      proposal_id: 'text',
+      outcome: 'text',
+      policy_ids: 'jsonb',
+      reasons: 'jsonb',
+      autonomy: 'int',
+      request: 'jsonb',
+      decided_at: 'timestamptz',
+    },
+    rows,
+  );
+  await tx.query("UPDATE proposals SET status = 'decided' WHERE id = ANY($1::text[]) AND status = 'proposed'", [
+    rows.map((r) => r.proposal_id),
+  ]);
+  await insertRows(
+    tx,
+    'approvals',
+    { id: 'text', decision_id: 'text', expires_at: 'timestamptz' },
+    rows.filter((r) => r.approvalId).map((r) => ({ id: r.approvalId, decision_id: r.id, expires_at: expires })),
+  );
+  await appendToLedger(
+    tx,
+    rows.map((r) => ({
+      type: 'policy.decided',
+      actor: 'policy',
+      subjectType: 'decisions',
+      subjectId: r.id,
+      data: { proposalId: r.proposal_id, outcome: r.outcome, policyIds: r.policy_ids, autonomy: r.autonomy, approvalId: r.approvalId },
+    })),
+  );
   return rows.map((r) => ({ decisionId: r.id, approvalId: r.approvalId }));
 }

@@ -66,7 +66,8 @@ export class PolicyGate {
     options: PolicyGateOptions = {},
   ) {
     const limit = options.creditApprovalLimitCents ?? DEFAULT_CREDIT_APPROVAL_LIMIT_CENTS;
-    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`creditApprovalLimitCents must be a whole number of cents >= 0, got ${limit}`);
+    if (!Number.isSafeInteger(limit) || limit < 0)
+      throw new RangeError(`creditApprovalLimitCents must be a whole number of cents >= 0, got ${limit}`);
     this.creditApprovalLimitCents = limit;
     this.byId = new Map(loaded.policies.map((p, order) => [p.id, { ...p, order }]));
     this.actions = new Set(loaded.actions);
@@ -92,7 +93,12 @@ export class PolicyGate {
     } catch (err) {
       return failed(autonomy, [], [`cedar threw: ${(err as Error).message}`]);
     }
-    if (answer.type === 'failure') return failed(autonomy, [], answer.errors.map((e) => e.message));
+    if (answer.type === 'failure')
+      return failed(
+        autonomy,
+        [],
+        answer.errors.map((e) => e.message),
+      );
 
     const { decision, diagnostics } = answer.response;
     if (diagnostics.errors.length) {
@@ -117,7 +123,9 @@ export class PolicyGate {
 
   private ordered(policyIds: string[]): PolicyInfo[] {
     return policyIds
-      .map((id) => this.byId.get(id) ?? { id, effect: 'permit' as const, outcome: 'approval' as const, reason: id, file: '', order: Infinity })
+      .map(
+        (id) => this.byId.get(id) ?? { id, effect: 'permit' as const, outcome: 'approval' as const, reason: id, file: '', order: Infinity },
+      )
       .sort((a, b) => a.order - b.order);
   }
 }
@@ -131,5 +139,11 @@ function reasons(ps: PolicyInfo[]): string[] {
 }
 
 function failed(autonomy: number, policyIds: string[], errors: string[]): Decision {
-  return { outcome: 'deny', policyIds, reasons: ['the policies could not be evaluated for this request; denied to be safe'], autonomy, errors };
+  return {
+    outcome: 'deny',
+    policyIds,
+    reasons: ['the policies could not be evaluated for this request; denied to be safe'],
+    autonomy,
+    errors,
+  };
 }

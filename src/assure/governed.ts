@@ -15,9 +15,16 @@ export interface Judged {
  * held-out ones too), then policy's decisions on the judged ones with their approvals, each batch ledgered.
  */
 export async function recordJudged(
-  q: Tx, proposals: ProposalRecordInput[], judged: Judged[], opts: { now?: Date; approvalTtlMs?: number } = {},
+  q: Tx,
+  proposals: ProposalRecordInput[],
+  judged: Judged[],
+  opts: { now?: Date; approvalTtlMs?: number } = {},
 ): Promise<{ proposalIds: string[]; decisions: { decisionId: string; approvalId: string | null }[] }> {
   const proposalIds = await recordProposals(q, proposals, { now: opts.now });
-  const decisions = await recordDecisions(q, judged.map((j) => ({ proposalId: proposalIds[j.proposal]!, request: j.request, decision: j.decision })), opts);
+  const decisions = await recordDecisions(
+    q,
+    judged.map((j) => ({ proposalId: proposalIds[j.proposal]!, request: j.request, decision: j.decision })),
+    opts,
+  );
   return { proposalIds, decisions };
 }

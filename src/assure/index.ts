@@ -3,7 +3,16 @@
  * the decision (and its approval) is recorded with the proposal it answers. Owns the policies and the decisions table.
  */
 export { PolicyGate, DEFAULT_CREDIT_APPROVAL_LIMIT_CENTS, toCedarCall, type PolicyGateOptions } from './gate.ts';
-export { loadPolicies, loadPolicySources, checkPolicySources, DEFAULT_POLICY_DIR, type LoadedPolicies, type CheckedPolicies, type PolicyInfo, type PolicySource } from './load.ts';
+export {
+  loadPolicies,
+  loadPolicySources,
+  checkPolicySources,
+  DEFAULT_POLICY_DIR,
+  type LoadedPolicies,
+  type CheckedPolicies,
+  type PolicyInfo,
+  type PolicySource,
+} from './load.ts';
 export {
   describePolicySet,
   validatePolicyCandidate,

@@ -140,10 +140,22 @@ export function loadPolicySources(files: PolicySource[], schema: PolicySource, l
   const schemaName = uniqueId('schema');
   preparseCheckedPolicies(policySetId, checked);
   const preSchema = cedar.preparseSchema(schemaName, schema.text);
-  if (preSchema.type === 'failure') throw new PolicyLoadError(label, preSchema.errors.map((e) => ({ file: schema.file, message: describe(e) })));
+  if (preSchema.type === 'failure')
+    throw new PolicyLoadError(
+      label,
+      preSchema.errors.map((e) => ({ file: schema.file, message: describe(e) })),
+    );
   return {
-    dir: label, files: checked.sources.map((s) => s.file), sources: checked.sources, schemaFile: schema.file, schemaText: schema.text,
-    policies: checked.policies, actions: checked.actions, warnings: checked.warnings, policySetId, schemaName,
+    dir: label,
+    files: checked.sources.map((s) => s.file),
+    sources: checked.sources,
+    schemaFile: schema.file,
+    schemaText: schema.text,
+    policies: checked.policies,
+    actions: checked.actions,
+    warnings: checked.warnings,
+    policySetId,
+    schemaName,
   };
 }
 
@@ -153,7 +165,11 @@ export function loadPolicySources(files: PolicySource[], schema: PolicySource, l
  */
 export function preparseCheckedPolicies(policySetId: string, checked: CheckedPolicies): void {
   const pre = cedar.preparsePolicySet(policySetId, { staticPolicies: checked.texts });
-  if (pre.type === 'failure') throw new PolicyLoadError(checked.label, pre.errors.map((e) => ({ file: checked.label, message: describe(e) })));
+  if (pre.type === 'failure')
+    throw new PolicyLoadError(
+      checked.label,
+      pre.errors.map((e) => ({ file: checked.label, message: describe(e) })),
+    );
 }
 
 /**
@@ -167,10 +183,17 @@ export function checkPolicySources(files: PolicySource[], schema: PolicySource, 
   // checkParseSchema reports true source offsets (schemaToJson does not), so ask it first.
   const schemaChecked = cedar.checkParseSchema(schema.text);
   if (schemaChecked.type === 'failure') {
-    throw new PolicyLoadError(label, schemaChecked.errors.map((e) => locate(e, [schemaSource], schema.file)));
+    throw new PolicyLoadError(
+      label,
+      schemaChecked.errors.map((e) => locate(e, [schemaSource], schema.file)),
+    );
   }
   const schemaParsed = cedar.schemaToJson(schema.text);
-  if (schemaParsed.type === 'failure') throw new PolicyLoadError(label, schemaParsed.errors.map((e) => ({ file: schema.file, message: describe(e) })));
+  if (schemaParsed.type === 'failure')
+    throw new PolicyLoadError(
+      label,
+      schemaParsed.errors.map((e) => ({ file: schema.file, message: describe(e) })),
+    );
 
   // Parse file by file, so a syntax error points at its own file; then validate the whole set at once.
   const sources: Source[] = [];
@@ -189,10 +212,16 @@ export function checkPolicySources(files: PolicySource[], schema: PolicySource, 
   const all = sources.map((s) => s.text).join('');
   const validated = cedar.validate({ schema: schema.text, policies: { staticPolicies: all }, validationSettings: { mode: 'strict' } });
   if (validated.type === 'failure') {
-    throw new PolicyLoadError(label, validated.errors.map((e) => locate(e, sources, sources[0]!.file)));
+    throw new PolicyLoadError(
+      label,
+      validated.errors.map((e) => locate(e, sources, sources[0]!.file)),
+    );
   }
   if (validated.validationErrors.length) {
-    throw new PolicyLoadError(label, validated.validationErrors.map((v) => locate(v.error, sources, sources[0]!.file)));
+    throw new PolicyLoadError(
+      label,
+      validated.validationErrors.map((v) => locate(v.error, sources, sources[0]!.file)),
+    );
   }
   const warnings = [...validated.validationWarnings.map((v) => v.error), ...validated.otherWarnings].map((w) => {
     const p = locate(w, sources, label);
@@ -204,11 +233,13 @@ export function checkPolicySources(files: PolicySource[], schema: PolicySource, 
   const texts: Record<string, string> = {};
   for (const src of sources) {
     const parts = cedar.policySetTextToParts(src.text);
-    if (parts.type === 'failure') throw new PolicyLoadError(label, parts.errors.map((e) => locate(e, [{ ...src, start: 0 }], src.file)));
+    if (parts.type === 'failure')
+      throw new PolicyLoadError(
+        label,
+        parts.errors.map((e) => locate(e, [{ ...src, start: 0 }], src.file)),
+      );
     if (parts.policy_templates.length) problems.push({ file: src.file, message: 'policy templates are not supported' });
-    const located = parts.policies
-      .map((text) => ({ text, at: src.text.indexOf(text) }))
-      .sort((a, b) => a.at - b.at);
+    const located = parts.policies.map((text) => ({ text, at: src.text.indexOf(text) })).sort((a, b) => a.at - b.at);
     for (const { text, at } of located) {
       const where = at >= 0 ? lineCol(src.bytes, Buffer.byteLength(src.text.slice(0, at))) : undefined;
       const problem = (message: string) => problems.push({ file: src.file, ...where, message });
@@ -250,12 +281,22 @@ export function checkPolicySources(files: PolicySource[], schema: PolicySource, 
   const ns = schemaParsed.json[''];
   const missing = ['Agent', 'Customer'].filter((t) => !ns?.entityTypes[t]);
   if (missing.length) {
-    throw new PolicyLoadError(label, [{ file: schema.file, message: `the schema must declare entity types ${missing.join(', ')} outside any namespace` }]);
+    throw new PolicyLoadError(label, [
+      { file: schema.file, message: `the schema must declare entity types ${missing.join(', ')} outside any namespace` },
+    ]);
   }
   const actions = Object.entries(ns?.actions ?? {})
     .filter(([, a]) => (a.appliesTo?.principalTypes.length ?? 0) > 0)
     .map(([name]) => name)
     .sort();
 
-  return { label, sources: files.map((f) => ({ file: f.file, text: f.text })), schema: { file: schema.file, text: schema.text }, policies, actions, warnings, texts };
+  return {
+    label,
+    sources: files.map((f) => ({ file: f.file, text: f.text })),
+    schema: { file: schema.file, text: schema.text },
+    policies,
+    actions,
+    warnings,
+    texts,
+  };
 }

@@ -5,4 +5,14 @@
 export { OUTBOX_CHANNEL, publish } from './bus.ts';
 export type { Bus, BusHandler, BusMessage } from './bus.ts';
 export { DEFAULT_MAX_ATTEMPTS, OutboxBus, type OutboxBusOptions } from './outbox-bus.ts';
-export { discardParked, EVENT_ID, getOutboxEvent, listParked, outboxStats, pruneDelivered, retryParked, type OutboxEvent, type OutboxStats } from './parked.ts';
+export {
+  discardParked,
+  EVENT_ID,
+  getOutboxEvent,
+  listParked,
+  outboxStats,
+  pruneDelivered,
+  retryParked,
+  type OutboxEvent,
+  type OutboxStats,
+} from './parked.ts';

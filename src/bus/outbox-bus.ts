@@ -108,7 +108,10 @@ export class OutboxBus implements Bus {
         const [last] = await this.db.query<{ id: number; topic: string; attempts: number; last_error: string }>(
           "SELECT id, topic, attempts, last_error FROM outbox WHERE state = 'pending' AND attempts > 0 ORDER BY last_attempt_at DESC LIMIT 1",
         );
-        throw new Error(`outbox delivery is failing; ${p.n} events pending` + (last ? `; event ${last.id} (${last.topic}) failed ${last.attempts} of ${this.maxAttempts} attempts: ${last.last_error}` : ''));
+        throw new Error(
+          `outbox delivery is failing; ${p.n} events pending` +
+            (last ? `; event ${last.id} (${last.topic}) failed ${last.attempts} of ${this.maxAttempts} attempts: ${last.last_error}` : ''),
+        );
       }
       await sleep(Math.max(10, p.wait ?? 0));
     }
@@ -218,10 +221,17 @@ export class OutboxBus implements Bus {
     if (outcome?.failed) {
       this.eventFailures += 1;
       const f = outcome.failed;
-      if (f.parked) this.log?.error({ event: id, topic: f.topic, attempts: f.attempts, error: f.error }, 'outbox event parked after repeated failures; retry or discard it (acs outbox)');
+      if (f.parked)
+        this.log?.error(
+          { event: id, topic: f.topic, attempts: f.attempts, error: f.error },
+          'outbox event parked after repeated failures; retry or discard it (acs outbox)',
+        );
       else {
         this.retryAt = Math.min(this.retryAt, Date.now() + f.delayMs);
-        this.log?.warn({ event: id, topic: f.topic, attempts: f.attempts, error: f.error, retryInMs: f.delayMs }, 'outbox event failed; will retry');
+        this.log?.warn(
+          { event: id, topic: f.topic, attempts: f.attempts, error: f.error, retryInMs: f.delayMs },
+          'outbox event failed; will retry',
+        );
       }
     }
   }
@@ -240,7 +250,16 @@ export class OutboxBus implements Bus {
       [m.id, attempts, error, parked, delayMs],
     );
     // Parking is an operator's business from now on, so it is on the record (the error text is not: it is free text).
-    if (parked) await appendToLedger(tx, [{ type: 'outbox.parked', actor: 'system:bus', subjectType: 'outbox_event', subjectId: String(m.id), data: { topic: m.topic, attempts } }]);
+    if (parked)
+      await appendToLedger(tx, [
+        {
+          type: 'outbox.parked',
+          actor: 'system:bus',
+          subjectType: 'outbox_event',
+          subjectId: String(m.id),
+          data: { topic: m.topic, attempts },
+        },
+      ]);
     return { topic: m.topic, attempts, parked, delayMs, error };
   }
 
@@ -253,7 +272,10 @@ export class OutboxBus implements Bus {
   }
 
   private async acknowledge(tx: Tx, messages: BusMessage[]): Promise<void> {
-    if (messages.length) await tx.query("UPDATE outbox SET state = 'delivered', delivered_at = now(), next_attempt_at = NULL WHERE id = ANY($1::bigint[])", [messages.map((m) => m.id)]);
+    if (messages.length)
+      await tx.query("UPDATE outbox SET state = 'delivered', delivered_at = now(), next_attempt_at = NULL WHERE id = ANY($1::bigint[])", [
+        messages.map((m) => m.id),
+      ]);
   }
 
   private delivered(messages: BusMessage[]): void {

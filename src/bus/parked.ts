@@ -1,14 +1,14 @@
-import { AppError } from "../errors.ts";
-import { appendToLedger } from "../ledger/index.ts";
-import type { Db, Queryable, Tx } from "../store/index.ts";
-import { OUTBOX_CHANNEL } from "./bus.ts";
+import { AppError } from '../errors.ts';
+import { appendToLedger } from '../ledger/index.ts';
+import type { Db, Queryable, Tx } from '../store/index.ts';
+import { OUTBOX_CHANNEL } from './bus.ts';
 
 /** One outbox event as operators see it. */
 export interface OutboxEvent {
   id: number;
   topic: string;
   payload: unknown;
-  state: "pending" | "delivered" | "parked" | "discarded";
+  state: 'pending' | 'delivered' | 'parked' | 'discarded';
   attempts: number;
   lastError: string | null;
   createdAt: string;
@@ -25,18 +25,17 @@ export interface OutboxEvent {
 export const EVENT_ID = /^[1-9]\d{0,15}$/;
 
 const COLUMNS =
-  "id, topic, payload, state, attempts, last_error, created_at, last_attempt_at, next_attempt_at, parked_at, delivered_at, discarded_at, discarded_by, discard_reason";
+  'id, topic, payload, state, attempts, last_error, created_at, last_attempt_at, next_attempt_at, parked_at, delivered_at, discarded_at, discarded_by, discard_reason';
 
 type Row = Record<string, unknown>;
-const iso = (v: unknown) =>
-  v == null ? null : new Date(v as string).toISOString();
+const iso = (v: unknown) => (v == null ? null : new Date(v as string).toISOString());
 
 function toEvent(r: Row): OutboxEvent {
   return {
     id: Number(r.id),
     topic: r.topic as string,
     payload: r.payload,
-    state: r.state as OutboxEvent["state"],
+    state: r.state as OutboxEvent['state'],
     attempts: r.attempts as number,
     lastError: (r.last_error as string | null) ?? null,
     createdAt: iso(r.created_at)!,
@@ -51,47 +50,29 @@ function toEvent(r: Row): OutboxEvent {
 }
 
 /** Parked events, oldest first, after `afterId`; up to `limit` of them (callers ask one more to know if a page follows). */
-export async function listParked(
-  q: Queryable,
-  opts: { afterId?: number; limit: number },
-): Promise<OutboxEvent[]> {
-  const rows = await q.query<Row>(
-    `SELECT ${COLUMNS} FROM outbox WHERE state = 'parked' AND id > $1 ORDER BY id LIMIT $2`,
-    [opts.afterId ?? 0, opts.limit],
-  );
+export async function listParked(q: Queryable, opts: { afterId?: number; limit: number }): Promise<OutboxEvent[]> {
+  const rows = await q.query<Row>(`SELECT ${COLUMNS} FROM outbox WHERE state = 'parked' AND id > $1 ORDER BY id LIMIT $2`, [
+    opts.afterId ?? 0,
+    opts.limit,
+  ]);
   return rows.map(toEvent);
 }
 
-export async function getOutboxEvent(
-  q: Queryable,
-  id: number,
-): Promise<OutboxEvent> {
-  const [row] = await q.query<Row>(
-    `SELECT ${COLUMNS} FROM outbox WHERE id = $1`,
-    [id],
-  );
-  if (!row) throw new AppError("outbox.not_found", `no outbox event ${id}`);
+export async function getOutboxEvent(q: Queryable, id: number): Promise<OutboxEvent> {
+  const [row] = await q.query<Row>(`SELECT ${COLUMNS} FROM outbox WHERE id = $1`, [id]);
+  if (!row) throw new AppError('outbox.not_found', `no outbox event ${id}`);
   return toEvent(row);
 }
 
 /** Locks a parked event for the rest of the transaction: 404 when there is none, 409 when it is not parked. */
-async function lockParked(
-  tx: Tx,
-  id: number,
-): Promise<{ topic: string; attempts: number }> {
+async function lockParked(tx: Tx, id: number): Promise<{ topic: string; attempts: number }> {
   const [row] = await tx.query<{
     topic: string;
     attempts: number;
     state: string;
-  }>("SELECT topic, attempts, state FROM outbox WHERE id = $1 FOR UPDATE", [
-    id,
-  ]);
-  if (!row) throw new AppError("outbox.not_found", `no outbox event ${id}`);
-  if (row.state !== "parked")
-    throw new AppError(
-      "outbox.not_parked",
-      `outbox event ${id} is ${row.state}, not parked`,
-    );
+  }>('SELECT topic, attempts, state FROM outbox WHERE id = $1 FOR UPDATE', [id]);
+  if (!row) throw new AppError('outbox.not_found', `no outbox event ${id}`);
+  if (row.state !== 'parked') throw new AppError('outbox.not_parked', `outbox event ${id} is ${row.state}, not parked`);
   return row;
 }
 
@@ -99,23 +80,16 @@ async function lockParked(
  * Puts a parked event back in line with a fresh count of attempts (its last error stays for reference), and
  * wakes the buses of other processes on commit. The caller notifies its own bus after commit.
  */
-export function retryParked(
-  db: Db,
-  id: number,
-  actor: string,
-): Promise<OutboxEvent> {
+export function retryParked(db: Db, id: number, actor: string): Promise<OutboxEvent> {
   return db.transaction(async (tx) => {
     const { topic, attempts } = await lockParked(tx, id);
-    await tx.query(
-      "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, parked_at = NULL WHERE id = $1",
-      [id],
-    );
-    await tx.query("SELECT pg_notify($1, $2)", [OUTBOX_CHANNEL, topic]);
+    await tx.query("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, parked_at = NULL WHERE id = $1", [id]);
+    await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, topic]);
     await appendToLedger(tx, [
       {
-        type: "outbox.retried",
+        type: 'outbox.retried',
         actor,
-        subjectType: "outbox_event",
+        subjectType: 'outbox_event',
         subjectId: String(id),
         data: { topic, attempts },
       },
@@ -125,23 +99,19 @@ export function retryParked(
 }
 
 /** Closes a parked event for good: it is never delivered. The reason stays in the row; the ledger notes one was given. */
-export function discardParked(
-  db: Db,
-  id: number,
-  reason: string,
-  actor: string,
-): Promise<OutboxEvent> {
+export function discardParked(db: Db, id: number, reason: string, actor: string): Promise<OutboxEvent> {
   return db.transaction(async (tx) => {
     const { topic, attempts } = await lockParked(tx, id);
-    await tx.query(
-      "UPDATE outbox SET state = 'discarded', discarded_at = now(), discarded_by = $2, discard_reason = $3 WHERE id = $1",
-      [id, actor, reason],
-    );
+    await tx.query("UPDATE outbox SET state = 'discarded', discarded_at = now(), discarded_by = $2, discard_reason = $3 WHERE id = $1", [
+      id,
+      actor,
+      reason,
+    ]);
     await appendToLedger(tx, [
       {
-        type: "outbox.discarded",
+        type: 'outbox.discarded',
         actor,
-        subjectType: "outbox_event",
+        subjectType: 'outbox_event',
         subjectId: String(id),
         data: { topic, attempts, reasonGiven: true },
       },
@@ -176,11 +146,7 @@ export async function outboxStats(q: Queryable): Promise<OutboxStats> {
 }
 
 /** Deletes delivered events older than the retention window, at most `limit` per call; returns how many. */
-export async function pruneDelivered(
-  q: Queryable,
-  retentionHours: number,
-  limit = 10_000,
-): Promise<number> {
+export async function pruneDelivered(q: Queryable, retentionHours: number, limit = 10_000): Promise<number> {
   const rows = await q.query(
     `DELETE FROM outbox WHERE id IN (
        SELECT id FROM outbox WHERE state = 'delivered' AND delivered_at < now() - make_interval(secs => $1::float8) LIMIT $2)

@@ -11,7 +11,9 @@ function render(report: Report): string {
   for (const b of report) {
     lines.push(`${b.bandit} / ${b.segment}`);
     for (const a of b.arms) {
-      lines.push(`  ${a.arm.padEnd(16)} Beta(${a.alpha}, ${a.beta})  mean ${(a.mean * 100).toFixed(1).padStart(5)}%  pulls ${a.pulls}  accepted ${a.accepted}  declined ${a.declined}  open ${a.open}`);
+      lines.push(
+        `  ${a.arm.padEnd(16)} Beta(${a.alpha}, ${a.beta})  mean ${(a.mean * 100).toFixed(1).padStart(5)}%  pulls ${a.pulls}  accepted ${a.accepted}  declined ${a.declined}  open ${a.open}`,
+      );
     }
   }
   return lines.join('\n');
@@ -21,7 +23,12 @@ function render(report: Report): string {
 export async function banditsCommand(args: string[], config: Config): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } });
   if (positionals.length) throw new UsageError(`acs bandits takes no arguments, got '${positionals[0]}'`);
-  const report = await readThroughServerOrDb(config, '/api/v1/bandits', (body) => body.data as Report, (db) => banditReport(db));
+  const report = await readThroughServerOrDb(
+    config,
+    '/api/v1/bandits',
+    (body) => body.data as Report,
+    (db) => banditReport(db),
+  );
   console.log(values.json ? JSON.stringify(report) : render(report));
   return 0;
 }

@@ -8,7 +8,9 @@ import type { Db, Queryable } from '../store/index.ts';
  * When a server holds the embedded database, CLI commands go through its API instead of opening the
  * same files. Returns null when the CLI should open the database itself.
  */
-export function runningServerClient(config: Config): ((method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>) | null {
+export function runningServerClient(
+  config: Config,
+): ((method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>) | null {
   if (config.databaseUrl) return null;
   const lock = readServerLock(config.dataDir);
   if (!lock) return null;
@@ -24,7 +26,6 @@ export function runningServerClient(config: Config): ((method: string, path: str
   };
 }
 
-
 /**
  * The server's problem answer as the AppError it came from, so the CLI prints the same message (and field issues)
  * whether it went through the API or opened the database itself.
@@ -38,7 +39,12 @@ export function errorOfAnswer(res: { status: number; body: any }): AppError {
  * A read for a CLI command: through a running server's API (`path`, answer taken by `pick`) when one holds the
  * embedded database, otherwise from the database directly (`local`).
  */
-export async function readThroughServerOrDb<T>(config: Config, path: string, pick: (body: any) => T, local: (db: Db) => Promise<T>): Promise<T> {
+export async function readThroughServerOrDb<T>(
+  config: Config,
+  path: string,
+  pick: (body: any) => T,
+  local: (db: Db) => Promise<T>,
+): Promise<T> {
   const client = runningServerClient(config);
   if (client) {
     const res = await client('GET', path);

@@ -16,11 +16,20 @@ export async function importCommand(args: string[], config: Config): Promise<num
   }
   const db = await openDatabase(config);
   try {
-    const summary = await importCsv(db, entity, file, { map, actor: 'cli:import', onProgress: values.json ? undefined : progressBar(process.stderr, `importing ${entity}`) });
+    const summary = await importCsv(db, entity, file, {
+      map,
+      actor: 'cli:import',
+      onProgress: values.json ? undefined : progressBar(process.stderr, `importing ${entity}`),
+    });
     if (values.json) console.log(JSON.stringify(summary));
     else {
-      console.log(`${summary.entity}: ${summary.imported} imported, ${summary.updated} updated, ${summary.rejected} rejected of ${summary.total} rows in ${(summary.ms / 1000).toFixed(1)} s`);
-      if (summary.attached) console.log(`${summary.attached} contacts without a customer were matched to one by identity resolution (lineage: GET /api/v1/customers/{id}/lineage)`);
+      console.log(
+        `${summary.entity}: ${summary.imported} imported, ${summary.updated} updated, ${summary.rejected} rejected of ${summary.total} rows in ${(summary.ms / 1000).toFixed(1)} s`,
+      );
+      if (summary.attached)
+        console.log(
+          `${summary.attached} contacts without a customer were matched to one by identity resolution (lineage: GET /api/v1/customers/{id}/lineage)`,
+        );
       if (summary.rejectedFile) console.log(`rejected rows, each with its reason: ${summary.rejectedFile}`);
       if (summary.ignoredColumns.length) console.log(`columns not imported: ${summary.ignoredColumns.join(', ')}`);
     }

@@ -71,7 +71,9 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     if (!load) throw new UsageError(`unknown command '${name}'`);
     const config = loadConfig();
-    return await (await load())(rest, config);
+    return await (
+      await load()
+    )(rest, config);
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`acs: ${err.message}\n\n${USAGE}`);

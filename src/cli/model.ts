@@ -7,7 +7,7 @@ import { parseCommandArgs, UsageError } from './args.ts';
 // The registry's subcommands (src/cli/model-registry.ts), loaded only when asked for: `train` needs no database.
 const REGISTRY_SUBCOMMANDS = ['list', 'promote', 'rollback', 'drift'];
 
-const TRAIN_USAGE = "acs model train --csv FILE --target COL --positive VALUE [--seed N] [--out model.json] [--json]";
+const TRAIN_USAGE = 'acs model train --csv FILE --target COL --positive VALUE [--seed N] [--out model.json] [--json]';
 
 /**
  * `acs model train --csv FILE --target COL --positive VALUE [--seed N] [--out model.json] [--json]`: trains a
@@ -26,7 +26,8 @@ export async function modelCommand(args: string[], config: Config): Promise<numb
     json: { type: 'boolean' },
   });
   const [sub, ...extra] = positionals;
-  if (sub !== 'train') throw new UsageError(`unknown model command '${sub ?? ''}'; try '${TRAIN_USAGE}', or acs model ${REGISTRY_SUBCOMMANDS.join('|')}`);
+  if (sub !== 'train')
+    throw new UsageError(`unknown model command '${sub ?? ''}'; try '${TRAIN_USAGE}', or acs model ${REGISTRY_SUBCOMMANDS.join('|')}`);
   if (extra.length) throw new UsageError(`model train takes no positional arguments, got '${extra.join(' ')}'; name the file with --csv`);
   for (const flag of ['csv', 'target', 'positive'] as const) {
     if (values[flag] === undefined || values[flag] === '') throw new UsageError(`model train needs --${flag}: ${TRAIN_USAGE}`);
@@ -71,21 +72,40 @@ export async function modelCommand(args: string[], config: Config): Promise<numb
     return 0;
   }
   const t = model.training;
-  console.log(`${file}: ${rows.length} rows${result.unlabeled ? ` (${result.unlabeled} without a ${schema.target}, left out)` : ''}; target ${schema.target} = ${schema.positive}: ${t.positives} positive (${pct(t.positives / t.rows)})`);
+  console.log(
+    `${file}: ${rows.length} rows${result.unlabeled ? ` (${result.unlabeled} without a ${schema.target}, left out)` : ''}; target ${schema.target} = ${schema.positive}: ${t.positives} positive (${pct(t.positives / t.rows)})`,
+  );
   const dropped = summary.dropped.map((d) => `${d.column} (${d.reason})`).join(', ');
-  console.log(`features: ${summary.numeric.length} numeric and ${summary.categorical.length} categorical columns → ${summary.features} features${dropped ? `; dropped ${dropped}` : ''}`);
+  console.log(
+    `features: ${summary.numeric.length} numeric and ${summary.categorical.length} categorical columns → ${summary.features} features${dropped ? `; dropped ${dropped}` : ''}`,
+  );
   console.log(`cross-validated ROC AUC (${m.folds} folds over ${t.trainRows} training rows; ${t.testRows} held out):`);
   const best = new Set(Object.entries(m.cvAuc).map(([f, a]) => `${f}:${a}`));
   for (const c of m.candidates) {
     const mark = best.has(`${c.family}:${c.cvAuc}`) ? (c.family === model.family ? ' ← chosen' : ' ← best of its family') : '';
     console.log(`  ${c.family.padEnd(8)} ${describe(c).padEnd(34)} ${c.cvAuc.toFixed(4)} ± ${c.cvAucSd.toFixed(4)}${mark}`);
   }
-  console.log(`chosen: ${model.family}, calibrated by ${model.calibration.method === 'platt' ? 'Platt scaling' : model.calibration.method} on out-of-fold scores`);
+  console.log(
+    `chosen: ${model.family}, calibrated by ${model.calibration.method === 'platt' ? 'Platt scaling' : model.calibration.method} on out-of-fold scores`,
+  );
   const h = m.heldOut;
-  console.log(`held out (${h.rows} rows, ${h.positives} positive): ROC AUC ${h.auc.toFixed(4)}, log loss ${h.logLoss.toFixed(4)} (uncalibrated ${h.logLossUncalibrated.toFixed(4)}), Brier ${h.brier.toFixed(4)}`);
-  console.log(`calibration by decile, mean predicted → observed: ${h.calibrationTable.map((b) => `${b.meanPredicted.toFixed(2)}→${b.observed.toFixed(2)}`).join('  ')}`);
-  console.log(`top features: ${m.topFeatures.slice(0, 8).map((f) => `${f.feature} ${pct(f.importance)}`).join(', ')}`);
-  console.log(`time: ${Object.entries(summary.seconds).map(([k, v]) => `${k} ${v} s`).join(', ')}`);
+  console.log(
+    `held out (${h.rows} rows, ${h.positives} positive): ROC AUC ${h.auc.toFixed(4)}, log loss ${h.logLoss.toFixed(4)} (uncalibrated ${h.logLossUncalibrated.toFixed(4)}), Brier ${h.brier.toFixed(4)}`,
+  );
+  console.log(
+    `calibration by decile, mean predicted → observed: ${h.calibrationTable.map((b) => `${b.meanPredicted.toFixed(2)}→${b.observed.toFixed(2)}`).join('  ')}`,
+  );
+  console.log(
+    `top features: ${m.topFeatures
+      .slice(0, 8)
+      .map((f) => `${f.feature} ${pct(f.importance)}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `time: ${Object.entries(summary.seconds)
+      .map(([k, v]) => `${k} ${v} s`)
+      .join(', ')}`,
+  );
   console.log(`wrote ${out} (model ${model.id})`);
   return 0;
 }

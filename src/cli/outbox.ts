@@ -21,7 +21,8 @@ export async function outboxCommand(args: string[], config: Config): Promise<num
   const [sub, id, ...extra] = positionals;
   const usage = (message: string) => new UsageError(`${message}\n${USAGE}`);
   if (sub !== 'list' && sub !== 'retry' && sub !== 'discard') throw usage(`unknown outbox command '${sub ?? ''}'`);
-  if (sub === 'list' ? id !== undefined || extra.length : extra.length) throw usage(`outbox ${sub}: unexpected argument '${(sub === 'list' ? [id, ...extra] : extra).join(' ')}'`);
+  if (sub === 'list' ? id !== undefined || extra.length : extra.length)
+    throw usage(`outbox ${sub}: unexpected argument '${(sub === 'list' ? [id, ...extra] : extra).join(' ')}'`);
   if (sub !== 'list' && !id) throw usage(`outbox ${sub} needs the event id (acs outbox list shows them)`);
   if (id !== undefined && !EVENT_ID.test(id)) throw usage(`ID must be an event id (a positive integer), not '${id}'`);
   const reason = values.reason?.trim();
@@ -60,14 +61,17 @@ export async function outboxCommand(args: string[], config: Config): Promise<num
 
   if (values.json) console.log(JSON.stringify(result));
   else if ('stats' in result) printList(result.data, result.stats);
-  else if (sub === 'retry') console.log(`event ${result.id} (${result.topic}) is pending again, with a fresh count of attempts; ${client || config.databaseUrl ? 'the server delivers it now' : 'the server delivers it when it next runs'}`);
+  else if (sub === 'retry')
+    console.log(
+      `event ${result.id} (${result.topic}) is pending again, with a fresh count of attempts; ${client || config.databaseUrl ? 'the server delivers it now' : 'the server delivers it when it next runs'}`,
+    );
   else console.log(`event ${result.id} (${result.topic}) is discarded and will never be delivered`);
   return 0;
 }
 
 async function listAllParked(db: Db): Promise<OutboxEvent[]> {
   const all: OutboxEvent[] = [];
-  for (let more = true; more; ) {
+  for (let more = true; more;) {
     const page = await listParked(db, { afterId: all[all.length - 1]?.id, limit: PAGE });
     all.push(...page);
     more = page.length === PAGE;
@@ -76,9 +80,13 @@ async function listAllParked(db: Db): Promise<OutboxEvent[]> {
 }
 
 function printList(events: OutboxEvent[], stats: OutboxStats): void {
-  console.log(`outbox: ${stats.pending} pending${stats.pending ? ` (oldest ${Math.round(stats.oldestPendingAgeSeconds)} s)` : ''}, ${stats.parked} parked`);
+  console.log(
+    `outbox: ${stats.pending} pending${stats.pending ? ` (oldest ${Math.round(stats.oldestPendingAgeSeconds)} s)` : ''}, ${stats.parked} parked`,
+  );
   for (const e of events) {
-    console.log(`  ${String(e.id).padStart(8)}  ${e.topic.padEnd(20)}  ${e.attempts} attempts, parked ${e.parkedAt?.slice(0, 19).replace('T', ' ')}: ${(e.lastError ?? '').split('\n')[0]}`);
+    console.log(
+      `  ${String(e.id).padStart(8)}  ${e.topic.padEnd(20)}  ${e.attempts} attempts, parked ${e.parkedAt?.slice(0, 19).replace('T', ' ')}: ${(e.lastError ?? '').split('\n')[0]}`,
+    );
   }
   if (events.length) console.log('acs outbox retry ID (after a fix) or acs outbox discard ID --reason TEXT');
 }

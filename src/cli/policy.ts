@@ -100,10 +100,16 @@ function test(casesFile: string, dir: string | undefined, creditApprovalLimitCen
     const ok = decision.outcome === c.expect;
     if (!ok) failed++;
     const ids = decision.policyIds.length ? decision.policyIds.join(', ') : 'default deny';
-    const why = ok ? '' : `\n      reasons: ${decision.reasons.join('; ')}${decision.errors.length ? `\n      errors: ${decision.errors.join('; ')}` : ''}`;
-    console.log(`${ok ? 'pass' : 'FAIL'}  ${c.name}: ${ok ? decision.outcome : `expected ${c.expect}, got ${decision.outcome}`} [${ids}]${why}`);
+    const why = ok
+      ? ''
+      : `\n      reasons: ${decision.reasons.join('; ')}${decision.errors.length ? `\n      errors: ${decision.errors.join('; ')}` : ''}`;
+    console.log(
+      `${ok ? 'pass' : 'FAIL'}  ${c.name}: ${ok ? decision.outcome : `expected ${c.expect}, got ${decision.outcome}`} [${ids}]${why}`,
+    );
   }
   const total = parsed.data.length;
-  console.log(`\n${total - failed} of ${total} cases passed${failed ? `, ${failed} failed` : ''} (credit approval limit ${creditApprovalLimitCents} cents)`);
+  console.log(
+    `\n${total - failed} of ${total} cases passed${failed ? `, ${failed} failed` : ''} (credit approval limit ${creditApprovalLimitCents} cents)`,
+  );
   return failed ? 1 : 0;
 }

@@ -29,9 +29,15 @@ export async function readinessCommand(args: string[], config: Config): Promise<
   const { values, positionals } = parseCommandArgs(args, { days: { type: 'string' }, json: { type: 'boolean' } });
   if (positionals.length) throw new UsageError(`acs readiness takes no arguments, got '${positionals[0]}'`);
   const days = values.days === undefined ? 30 : Number(values.days);
-  if (!Number.isInteger(days) || days < 1 || days > 365) throw new UsageError(`--days must be a whole number from 1 to 365, not '${values.days}'`);
+  if (!Number.isInteger(days) || days < 1 || days > 365)
+    throw new UsageError(`--days must be a whole number from 1 to 365, not '${values.days}'`);
   const agents = AGENTS.map((a) => ({ agentId: a.manifest.id, ...(a.manifest.measure ? { measure: a.manifest.measure } : {}) }));
-  const report = await readThroughServerOrDb(config, `/api/v1/readiness?days=${days}`, (body) => body as Readiness, async (db) => readiness(db, { now: await serverNow(db), days, agents }));
+  const report = await readThroughServerOrDb(
+    config,
+    `/api/v1/readiness?days=${days}`,
+    (body) => body as Readiness,
+    async (db) => readiness(db, { now: await serverNow(db), days, agents }),
+  );
   console.log(values.json ? JSON.stringify(report) : render(report));
   return 0;
 }

@@ -18,7 +18,10 @@ export async function serveCommand(args: string[], config: Config): Promise<numb
   if (values['load-demo']) {
     const summary = await loadDemoCustomers(server.db, DEMO_CUSTOMERS_FILE, progressBar(process.stderr, 'loading demo customers'));
     if (summary) {
-      log.info({ imported: summary.imported, rejected: summary.rejected, ms: summary.ms }, `loaded ${summary.imported} demo customers from the Telco dataset`);
+      log.info(
+        { imported: summary.imported, rejected: summary.rejected, ms: summary.ms },
+        `loaded ${summary.imported} demo customers from the Telco dataset`,
+      );
       await server.trainChurnModel();
     } else log.info('demo customers already loaded');
   }

@@ -16,7 +16,11 @@ function positiveInt(name: string, raw: string | undefined, fallback: number, ma
 /** `acs simulate`: the demo world, headless, on a fresh embedded database. */
 export async function simulateCommand(args: string[], _config: Config): Promise<number> {
   const { values } = parseCommandArgs(args, {
-    customers: { type: 'string' }, days: { type: 'string' }, seed: { type: 'string' }, holdout: { type: 'string' }, json: { type: 'boolean' },
+    customers: { type: 'string' },
+    days: { type: 'string' },
+    seed: { type: 'string' },
+    holdout: { type: 'string' },
+    json: { type: 'boolean' },
   });
   const holdout = values.holdout === undefined ? 0.1 : Number(values.holdout);
   if (!(holdout >= 0 && holdout <= 1)) throw new UsageError(`--holdout must be a share from 0 to 1, not '${values.holdout}'`);

@@ -17,9 +17,11 @@ export async function tokenCommand(args: string[], config: Config): Promise<numb
   let result: unknown;
   if (client) {
     const res =
-      sub === 'create' ? await client('POST', '/api/v1/tokens', { role: values.role, name: values.name })
-      : sub === 'list' ? await client('GET', '/api/v1/tokens')
-      : await client('DELETE', `/api/v1/tokens/${id}`);
+      sub === 'create'
+        ? await client('POST', '/api/v1/tokens', { role: values.role, name: values.name })
+        : sub === 'list'
+          ? await client('GET', '/api/v1/tokens')
+          : await client('DELETE', `/api/v1/tokens/${id}`);
     if (res.status >= 400) throw errorOfAnswer(res);
     result = sub === 'list' ? res.body.data : res.body;
   } else {

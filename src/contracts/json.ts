@@ -36,7 +36,8 @@ export function jsonHazards(value: unknown, prefix = ''): FieldIssue[] {
   while (stack.length && issues.length < MAX_HAZARDS) {
     const { v, path, depth } = stack.pop()!;
     if (typeof v === 'string') {
-      if (UNSTORABLE.test(v)) issues.push({ path: at(path), message: 'contains a NUL character or an unpaired surrogate, which cannot be stored' });
+      if (UNSTORABLE.test(v))
+        issues.push({ path: at(path), message: 'contains a NUL character or an unpaired surrogate, which cannot be stored' });
     } else if (typeof v === 'number') {
       if (!Number.isFinite(v)) issues.push({ path: at(path), message: 'number is too large to represent' });
     } else if (v !== null && typeof v === 'object') {
@@ -49,8 +50,10 @@ export function jsonHazards(value: unknown, prefix = ''): FieldIssue[] {
       for (let i = entries.length - 1; i >= 0; i--) {
         const [k, x] = entries[i]!;
         const child = childPath(path, k);
-        if (UNSTORABLE.test(k)) issues.push({ path: child, message: 'the field name contains a NUL character or an unpaired surrogate, which cannot be stored' });
-        else if (k === '__proto__' && !Array.isArray(v)) issues.push({ path: child, message: 'the field name __proto__ is not accepted; rename it' });
+        if (UNSTORABLE.test(k))
+          issues.push({ path: child, message: 'the field name contains a NUL character or an unpaired surrogate, which cannot be stored' });
+        else if (k === '__proto__' && !Array.isArray(v))
+          issues.push({ path: child, message: 'the field name __proto__ is not accepted; rename it' });
         else stack.push({ v: x, path: child, depth: depth + 1 });
       }
     }

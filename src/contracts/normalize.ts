@@ -24,7 +24,12 @@ export interface IdentityKey {
 }
 
 /** The keys a subject or record offers, strongest first. */
-export function identityKeys(s: { customerId?: string | null; email?: string | null; phone?: string | null; externalId?: string | null }): IdentityKey[] {
+export function identityKeys(s: {
+  customerId?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  externalId?: string | null;
+}): IdentityKey[] {
   const keys: IdentityKey[] = [];
   if (s.customerId) keys.push({ kind: 'customer_id', value: s.customerId.trim() });
   if (s.externalId) keys.push({ kind: 'external_id', value: normalizeExternalId(s.externalId) });

@@ -8,11 +8,19 @@ import { normalizeEmail, normalizePhone } from './normalize.ts';
 const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
 /** A brand of the tenant, as customers, consents and messages name it: a key, compared in lower case. */
-export const Brand = z.string().trim().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64').transform((b) => b.toLowerCase());
+export const Brand = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64')
+  .transform((b) => b.toLowerCase());
 
 export const AccountInput = z.strictObject({
   name: ShortText,
-  customerId: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64').optional(),
+  customerId: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64')
+    .optional(),
   kind: z.enum(['business', 'person']).optional(),
   industry: opt(ShortText),
   tier: opt(z.enum(['free', 'standard', 'premium', 'enterprise'])),
@@ -82,7 +90,10 @@ export const InteractionInput = z.strictObject({
 });
 
 export const ProductInput = z.strictObject({
-  sku: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64'),
+  sku: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64'),
   name: ShortText,
   description: opt(z.string().max(5000)),
   price: opt(Money),
@@ -118,25 +129,25 @@ export const ConsentChannel = z.enum(['email', 'sms', 'phone', 'push']);
 export const ConsentPurpose = z.enum(['marketing', 'service', 'sales']);
 
 const ConsentFields = z.strictObject({
-    /** Who consented: a contact, or a lead not yet converted (exactly one of the two). */
-    contactId: z.string().optional(),
-    leadId: z.string().optional(),
-    channel: ConsentChannel,
-    purpose: ConsentPurpose,
-    status: z.enum(['granted', 'denied', 'withdrawn']),
-    /** Where the consent was captured (a form, a call, an import): kept as given. */
-    source: ShortText,
-    capturedAt: Timestamp,
-    effectiveFrom: Timestamp.optional(),
-    effectiveTo: opt(Timestamp),
-    /** The email address (channel email) or phone number (sms, phone) it is about; absent: the holder's own. */
-    contactPoint: opt(z.string().trim().min(1).max(254)),
-    /** The brand it was given to; absent: every brand of the tenant. */
-    brand: opt(Brand),
-    /** Given by double opt-in: the grant counts only from `confirmedAt` (POST /api/v1/consents/{id}/confirm). */
-    doubleOptIn: z.boolean().optional(),
-    /** When the person confirmed a double opt-in; given here only when the confirmation was already captured elsewhere. */
-    confirmedAt: opt(Timestamp),
+  /** Who consented: a contact, or a lead not yet converted (exactly one of the two). */
+  contactId: z.string().optional(),
+  leadId: z.string().optional(),
+  channel: ConsentChannel,
+  purpose: ConsentPurpose,
+  status: z.enum(['granted', 'denied', 'withdrawn']),
+  /** Where the consent was captured (a form, a call, an import): kept as given. */
+  source: ShortText,
+  capturedAt: Timestamp,
+  effectiveFrom: Timestamp.optional(),
+  effectiveTo: opt(Timestamp),
+  /** The email address (channel email) or phone number (sms, phone) it is about; absent: the holder's own. */
+  contactPoint: opt(z.string().trim().min(1).max(254)),
+  /** The brand it was given to; absent: every brand of the tenant. */
+  brand: opt(Brand),
+  /** Given by double opt-in: the grant counts only from `confirmedAt` (POST /api/v1/consents/{id}/confirm). */
+  doubleOptIn: z.boolean().optional(),
+  /** When the person confirmed a double opt-in; given here only when the confirmation was already captured elsewhere. */
+  confirmedAt: opt(Timestamp),
 });
 // Instants, not strings: offsets make string order meaningless. Without effectiveFrom, capturedAt starts the window.
 const windowIsOrdered = (c: { capturedAt?: string; effectiveFrom?: string; effectiveTo?: string | null }) => {
@@ -157,7 +168,8 @@ function consentRules(c: z.infer<typeof ConsentFields>, ctx: z.RefinementCtx) {
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   if (c.contactPoint != null) {
     if (c.channel === 'push') issue('contactPoint', 'a push consent names no contact point: ACS keeps no device tokens');
-    else if (!(c.channel === 'email' ? Email : Phone).safeParse(c.contactPoint).success) issue('contactPoint', `must be ${c.channel === 'email' ? 'an email address' : 'a phone number'} for channel ${c.channel}`);
+    else if (!(c.channel === 'email' ? Email : Phone).safeParse(c.contactPoint).success)
+      issue('contactPoint', `must be ${c.channel === 'email' ? 'an email address' : 'a phone number'} for channel ${c.channel}`);
   }
   if (c.doubleOptIn && c.status !== 'granted') issue('doubleOptIn', 'only a grant is given by double opt-in');
   if (c.confirmedAt != null && !c.doubleOptIn) issue('confirmedAt', 'only a double opt-in is confirmed');
@@ -169,11 +181,14 @@ function consentRules(c: z.infer<typeof ConsentFields>, ctx: z.RefinementCtx) {
 }
 
 // A consent takes effect when it was captured unless it says otherwise.
-export const ConsentInput = ConsentFields.refine(windowIsOrdered, windowMessage).refine(oneHolder, holderMessage).superRefine(consentRules).transform((c) => ({
-  ...c,
-  effectiveFrom: c.effectiveFrom ?? c.capturedAt,
-  ...(c.contactPoint != null ? { contactPoint: normalizeContactPoint(c.channel, c.contactPoint) } : {}),
-}));
+export const ConsentInput = ConsentFields.refine(windowIsOrdered, windowMessage)
+  .refine(oneHolder, holderMessage)
+  .superRefine(consentRules)
+  .transform((c) => ({
+    ...c,
+    effectiveFrom: c.effectiveFrom ?? c.capturedAt,
+    ...(c.contactPoint != null ? { contactPoint: normalizeContactPoint(c.channel, c.contactPoint) } : {}),
+  }));
 
 const pair = <T extends z.ZodObject>(create: z.ZodType, fields: T) => ({ create, update: fields.partial() });
 
@@ -192,7 +207,9 @@ export const RECORD_INPUTS = {
   // A double opt-in is confirmed through POST /api/v1/consents/{id}/confirm.
   consents: {
     create: ConsentInput,
-    update: ConsentFields.omit({ contactId: true, leadId: true, contactPoint: true, brand: true, doubleOptIn: true, confirmedAt: true }).partial().refine(windowIsOrdered, windowMessage),
+    update: ConsentFields.omit({ contactId: true, leadId: true, contactPoint: true, brand: true, doubleOptIn: true, confirmedAt: true })
+      .partial()
+      .refine(windowIsOrdered, windowMessage),
   },
 } as const;
 

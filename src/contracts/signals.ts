@@ -48,7 +48,10 @@ const LeadFormV1 = z.strictObject({
 });
 
 const LeadFormV2 = LeadFormV1.extend({
-  consents: z.array(z.strictObject({ channel: ConsentChannel, purpose: ConsentPurpose })).max(12).optional(),
+  consents: z
+    .array(z.strictObject({ channel: ConsentChannel, purpose: ConsentPurpose }))
+    .max(12)
+    .optional(),
 });
 
 // Versioned data contracts, one per signal type. A new version is added beside the old one, never edited in place.
@@ -113,7 +116,10 @@ export const SIGNAL_CONTRACTS = {
     2: LeadFormV2,
     // Version 3 lets a box name the brand it consents to.
     3: LeadFormV2.extend({
-      consents: z.array(z.strictObject({ channel: ConsentChannel, purpose: ConsentPurpose, brand: Brand.optional() })).max(12).optional(),
+      consents: z
+        .array(z.strictObject({ channel: ConsentChannel, purpose: ConsentPurpose, brand: Brand.optional() }))
+        .max(12)
+        .optional(),
     }),
   },
   // What happened to a customer afterwards; holdout reports compare these between treated and held-out customers.
@@ -159,23 +165,34 @@ const LIFECYCLE: { [T in SignalType]?: Pick<SignalContract, 'current' | 'older'>
 export function checkRegistry(registry: ContractRegistry): ContractRegistry {
   for (const [type, c] of Object.entries(registry)) {
     const known = Object.keys(c.versions).map(Number);
-    if (!c.versions[c.current] || Math.max(...known) !== c.current) throw new Error(`${type}: the current version ${c.current} must be the highest with a contract`);
+    if (!c.versions[c.current] || Math.max(...known) !== c.current)
+      throw new Error(`${type}: the current version ${c.current} must be the highest with a contract`);
     for (let v = 1; v < c.current; v++) {
       const fate = c.older[v];
       if (!fate) throw new Error(`${type} version ${v}: declare whether it is upgraded or retired`);
       if ('upgrade' in fate && !c.versions[v]) throw new Error(`${type} version ${v} is upgraded but has no contract to check it against`);
-      if ('upgrade' in fate && v + 1 < c.current && !('upgrade' in (c.older[v + 1] ?? {}))) throw new Error(`${type} version ${v} upgrades into version ${v + 1}, which is retired`);
+      if ('upgrade' in fate && v + 1 < c.current && !('upgrade' in (c.older[v + 1] ?? {})))
+        throw new Error(`${type} version ${v} upgrades into version ${v + 1}, which is retired`);
     }
   }
   return registry;
 }
 
 export const SIGNAL_REGISTRY: ContractRegistry = checkRegistry(
-  Object.fromEntries(SIGNAL_TYPES.map((type) => [type, { versions: SIGNAL_CONTRACTS[type] as Record<number, z.ZodType>, ...(LIFECYCLE[type] ?? { current: 1, older: {} }) }])),
+  Object.fromEntries(
+    SIGNAL_TYPES.map((type) => [
+      type,
+      { versions: SIGNAL_CONTRACTS[type] as Record<number, z.ZodType>, ...(LIFECYCLE[type] ?? { current: 1, older: {} }) },
+    ]),
+  ),
 );
 
 const Envelope = z.strictObject({
-  id: z.string().trim().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits, _ . : - only, at most 128').optional(),
+  id: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits, _ . : - only, at most 128')
+    .optional(),
   type: z.string(),
   version: z.number().int().min(1).optional(),
   occurredAt: Timestamp.optional(),
@@ -213,35 +230,65 @@ export function parseSignal(raw: unknown, registry: ContractRegistry = SIGNAL_RE
   const type = obj.type;
   const entry = typeof type === 'string' && Object.hasOwn(registry, type) ? registry[type] : undefined;
   if (typeof type === 'string' && !entry) {
-    issues.push({ path: 'type', message: `unknown signal type '${type.slice(0, 60)}'; expected one of ${Object.keys(registry).join(', ')}` });
+    issues.push({
+      path: 'type',
+      message: `unknown signal type '${type.slice(0, 60)}'; expected one of ${Object.keys(registry).join(', ')}`,
+    });
   }
   const version = typeof obj.version === 'number' ? obj.version : 1;
   const fate = entry && version < entry.current ? entry.older[version] : undefined;
   if (entry && fate && 'retired' in fate) {
-    issues.push({ path: 'version', message: `${type} version ${version} is retired; the current version is ${entry.current}: ${fate.retired}` });
+    issues.push({
+      path: 'version',
+      message: `${type} version ${version} is retired; the current version is ${entry.current}: ${fate.retired}`,
+    });
   }
   const contract = entry && !(fate && 'retired' in fate) && Object.hasOwn(entry.versions, version) ? entry.versions[version] : undefined;
   if (entry && !contract && !issues.some((i) => i.path === 'version')) {
-    issues.push({ path: 'version', message: `${type} has no contract version ${version}; known: ${Object.keys(entry.versions).join(', ')}` });
+    issues.push({
+      path: 'version',
+      message: `${type} has no contract version ${version}; known: ${Object.keys(entry.versions).join(', ')}`,
+    });
   }
   const data = contract?.safeParse(obj.data);
   if (data && !data.success) issues.push(...toFieldIssues(data.error, 'data'));
   if (!env.success || !data?.success || issues.length) return { ok: false, issues };
   const upgraded = upgrade(entry!, version, data.data as SignalData);
-  if (!upgraded.ok) return { ok: false, issues: [{ path: 'version', message: `${type} version ${version} could not be upgraded to ${entry!.current}: ${upgraded.message}` }] };
+  if (!upgraded.ok)
+    return {
+      ok: false,
+      issues: [{ path: 'version', message: `${type} version ${version} could not be upgraded to ${entry!.current}: ${upgraded.message}` }],
+    };
   return {
     ok: true,
-    signal: { ...env.data, type: type as SignalType, version: entry!.current, data: upgraded.data, ...(version < entry!.current ? { upgradedFrom: version } : {}) },
+    signal: {
+      ...env.data,
+      type: type as SignalType,
+      version: entry!.current,
+      data: upgraded.data,
+      ...(version < entry!.current ? { upgradedFrom: version } : {}),
+    },
   };
 }
 
 /** Steps valid data of `version` up to the current version, checking the result against the current contract. */
-function upgrade(entry: SignalContract, version: number, data: SignalData): { ok: true; data: SignalData } | { ok: false; message: string } {
+function upgrade(
+  entry: SignalContract,
+  version: number,
+  data: SignalData,
+): { ok: true; data: SignalData } | { ok: false; message: string } {
   if (version === entry.current) return { ok: true, data };
   let out = data;
   for (let v = version; v < entry.current; v++) out = (entry.older[v] as { upgrade: (d: SignalData) => SignalData }).upgrade(out);
   const checked = entry.versions[entry.current]!.safeParse(out);
-  return checked.success ? { ok: true, data: checked.data as SignalData } : { ok: false, message: toFieldIssues(checked.error, 'data').map((i) => `${i.path} ${i.message}`).join('; ') };
+  return checked.success
+    ? { ok: true, data: checked.data as SignalData }
+    : {
+        ok: false,
+        message: toFieldIssues(checked.error, 'data')
+          .map((i) => `${i.path} ${i.message}`)
+          .join('; '),
+      };
 }
 
 /**
@@ -254,8 +301,17 @@ export const SignalDocument = z.union(
       .filter(([version]) => !(c.older[Number(version)] && 'retired' in c.older[Number(version)]!))
       .map(([version, data]) => {
         // Only version 1 may be left out: it is the default.
-        const doc = Envelope.extend({ type: z.literal(type), version: version === '1' ? z.literal(1).optional() : z.literal(Number(version)), data });
-        return Number(version) < c.current ? doc.meta({ deprecated: true, description: `${type} version ${version}: accepted and upgraded to version ${c.current} on intake` }) : doc;
+        const doc = Envelope.extend({
+          type: z.literal(type),
+          version: version === '1' ? z.literal(1).optional() : z.literal(Number(version)),
+          data,
+        });
+        return Number(version) < c.current
+          ? doc.meta({
+              deprecated: true,
+              description: `${type} version ${version}: accepted and upgraded to version ${c.current} on intake`,
+            })
+          : doc;
       }),
   ) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]],
 );

@@ -51,7 +51,9 @@ export function sampleBeta(rng: Rng, alpha: number, beta: number): number {
 
 /** Every stored posterior (a handful of rows: bandits × segments × arms); an arm never stored has the uniform prior. */
 export async function loadPosteriors(q: Queryable): Promise<Posteriors> {
-  const rows = await q.query<{ bandit: string; segment: string; arm: string; alpha: number; beta: number; pulls: number }>('SELECT bandit, segment, arm, alpha, beta, pulls FROM bandit_arms');
+  const rows = await q.query<{ bandit: string; segment: string; arm: string; alpha: number; beta: number; pulls: number }>(
+    'SELECT bandit, segment, arm, alpha, beta, pulls FROM bandit_arms',
+  );
   return new Map(rows.map((r) => [key(r.bandit, r.segment, r.arm), { alpha: r.alpha, beta: r.beta, pulls: r.pulls }]));
 }
 
@@ -72,16 +74,40 @@ export function thompson(posteriors: Posteriors, opts: { seed?: string | number;
       const candidates = arms.map((a) => {
         const p = posteriors.get(key(bandit, segment, a.arm)) ?? PRIOR;
         const sampled = sampleBeta(rng, p.alpha, p.beta);
-        return { arm: a.arm, alpha: p.alpha, beta: p.beta, pulls: p.pulls, sampled, score: sampled * a.payoff - a.cost, payoff: a.payoff, cost: a.cost };
+        return {
+          arm: a.arm,
+          alpha: p.alpha,
+          beta: p.beta,
+          pulls: p.pulls,
+          sampled,
+          score: sampled * a.payoff - a.cost,
+          payoff: a.payoff,
+          cost: a.cost,
+        };
       });
       const best = candidates.reduce((b, c) => (c.score > b.score ? c : b));
-      const terms = best.payoff === 1 && best.cost === 0 ? `drew ${best.sampled.toFixed(3)}` : `drew ${best.sampled.toFixed(3)} × $${best.payoff.toFixed(2)} − $${best.cost.toFixed(2)} = ${best.score.toFixed(2)}`;
-      const why = candidates.length === 1
-        ? `only ${best.arm} was eligible; it ${terms} from Beta(${best.alpha}, ${best.beta})`
-        : `Thompson sampling for segment ${segment}: one draw per arm from its Beta posterior, scored as draw × payoff − cost; ${best.arm} ${terms} from Beta(${best.alpha}, ${best.beta}), the best of ${candidates.length}`;
+      const terms =
+        best.payoff === 1 && best.cost === 0
+          ? `drew ${best.sampled.toFixed(3)}`
+          : `drew ${best.sampled.toFixed(3)} × $${best.payoff.toFixed(2)} − $${best.cost.toFixed(2)} = ${best.score.toFixed(2)}`;
+      const why =
+        candidates.length === 1
+          ? `only ${best.arm} was eligible; it ${terms} from Beta(${best.alpha}, ${best.beta})`
+          : `Thompson sampling for segment ${segment}: one draw per arm from its Beta posterior, scored as draw × payoff − cost; ${best.arm} ${terms} from Beta(${best.alpha}, ${best.beta}), the best of ${candidates.length}`;
       return {
-        bandit, segment, arm: best.arm, posterior: { alpha: best.alpha, beta: best.beta }, sampled: round(best.sampled), pulls: best.pulls,
-        candidates: candidates.map((c) => ({ arm: c.arm, alpha: c.alpha, beta: c.beta, sampled: round(c.sampled), score: round(c.score, 2) })),
+        bandit,
+        segment,
+        arm: best.arm,
+        posterior: { alpha: best.alpha, beta: best.beta },
+        sampled: round(best.sampled),
+        pulls: best.pulls,
+        candidates: candidates.map((c) => ({
+          arm: c.arm,
+          alpha: c.alpha,
+          beta: c.beta,
+          sampled: round(c.sampled),
+          score: round(c.score, 2),
+        })),
         why,
       };
     },
@@ -98,8 +124,20 @@ export interface Pull {
 /** Records the arms played (proposals policy allowed), and counts them on their posteriors: two statements. */
 export async function recordPulls(q: Queryable, pulls: Pull[], now: Date): Promise<void> {
   if (pulls.length === 0) return;
-  await insertRows(q, 'bandit_pulls', { proposal_id: 'text', bandit: 'text', segment: 'text', arm: 'text', account_id: 'text', lead_id: 'text', pulled_at: 'timestamptz' },
-    pulls.map((p) => ({ proposal_id: p.proposalId, bandit: p.choice.bandit, segment: p.choice.segment, arm: p.choice.arm, account_id: p.accountId, lead_id: p.leadId, pulled_at: now.toISOString() })));
+  await insertRows(
+    q,
+    'bandit_pulls',
+    { proposal_id: 'text', bandit: 'text', segment: 'text', arm: 'text', account_id: 'text', lead_id: 'text', pulled_at: 'timestamptz' },
+    pulls.map((p) => ({
+      proposal_id: p.proposalId,
+      bandit: p.choice.bandit,
+      segment: p.choice.segment,
+      arm: p.choice.arm,
+      account_id: p.accountId,
+      lead_id: p.leadId,
+      pulled_at: now.toISOString(),
+    })),
+  );
   await q.query(
     `INSERT INTO bandit_arms (bandit, segment, arm, pulls, updated_at)
      SELECT bandit, segment, arm, count(*)::int, $2::timestamptz FROM jsonb_to_recordset($1::jsonb) AS t(bandit text, segment text, arm text) GROUP BY 1, 2, 3
@@ -115,7 +153,10 @@ export async function recordPulls(q: Queryable, pulls: Pull[], now: Date): Promi
  * - without: every open pull of the subject whose action ran before the outcome, within OUTCOME_HORIZON_DAYS.
  * Returns the pulls resolved.
  */
-export async function updateFromOutcomes(q: Queryable, signalIds: string[]): Promise<{ bandit: string; segment: string; arm: string; reward: number }[]> {
+export async function updateFromOutcomes(
+  q: Queryable,
+  signalIds: string[],
+): Promise<{ bandit: string; segment: string; arm: string; reward: number }[]> {
   if (signalIds.length === 0) return [];
   return q.query(
     `WITH o AS (
@@ -150,7 +191,10 @@ export async function updateFromOutcomes(q: Queryable, signalIds: string[]): Pro
 /** Updates the posteriors from every accepted batch's outcomes, in the delivery's transaction. */
 export function subscribeBanditUpdates(bus: Bus): void {
   bus.subscribe(SIGNALS_ACCEPTED, async (messages, q) => {
-    await updateFromOutcomes(q, messages.flatMap((m) => (m.payload as SignalsAcceptedEvent).signalIds));
+    await updateFromOutcomes(
+      q,
+      messages.flatMap((m) => (m.payload as SignalsAcceptedEvent).signalIds),
+    );
   });
 }
 
@@ -182,7 +226,16 @@ export async function banditReport(q: Queryable): Promise<{ bandit: string; segm
   for (const r of rows) {
     let g = out[out.length - 1];
     if (!g || g.bandit !== r.bandit || g.segment !== r.segment) out.push((g = { bandit: r.bandit, segment: r.segment, arms: [] }));
-    g.arms.push({ arm: r.arm, alpha: r.alpha, beta: r.beta, mean: round(r.alpha / (r.alpha + r.beta)), pulls: r.pulls, accepted: r.alpha - 1, declined: r.beta - 1, open: r.open });
+    g.arms.push({
+      arm: r.arm,
+      alpha: r.alpha,
+      beta: r.beta,
+      mean: round(r.alpha / (r.alpha + r.beta)),
+      pulls: r.pulls,
+      accepted: r.alpha - 1,
+      declined: r.beta - 1,
+      open: r.open,
+    });
   }
   return out;
 }

@@ -18,10 +18,21 @@ export interface ModelDataset {
   loadLive(q: Queryable, limit: number): Promise<RawRow[]>;
 }
 
-const SERVICES = ['phoneService', 'multipleLines', 'internetService', 'onlineSecurity', 'onlineBackup', 'deviceProtection', 'techSupport', 'streamingTv', 'streamingMovies'] as const;
+const SERVICES = [
+  'phoneService',
+  'multipleLines',
+  'internetService',
+  'onlineSecurity',
+  'onlineBackup',
+  'deviceProtection',
+  'techSupport',
+  'streamingTv',
+  'streamingMovies',
+] as const;
 const DEMOGRAPHICS = ['gender', 'seniorCitizen', 'partner', 'dependents'] as const;
 
-const cell = (v: unknown): string | number | boolean | null => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null);
+const cell = (v: unknown): string | number | boolean | null =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null;
 
 /**
  * A customer as the churn models read it: the subscription (contract, billing, services) and demographics. The
@@ -56,8 +67,13 @@ const churnDataset: ModelDataset = {
   async loadLive(q, limit) {
     // Everyone with a subscription, as training reads them (cancelled ones included), newest accounts first when capped.
     const rows = await q.query<{
-      attributes: Record<string, unknown>; contract: string | null; payment_method: string | null; paperless_billing: boolean | null;
-      tenure_months: number | null; monthly_amount: number | null; services: Record<string, unknown>;
+      attributes: Record<string, unknown>;
+      contract: string | null;
+      payment_method: string | null;
+      paperless_billing: boolean | null;
+      tenure_months: number | null;
+      monthly_amount: number | null;
+      services: Record<string, unknown>;
     }>(
       `SELECT * FROM (
          SELECT DISTINCT ON (a.id) a.id, a.attributes, s.contract, s.payment_method, s.paperless_billing, s.tenure_months, s.monthly_amount, s.services
@@ -66,13 +82,19 @@ const churnDataset: ModelDataset = {
        ) live ORDER BY id DESC LIMIT $1`,
       [limit],
     );
-    return rows.map((r) => churnRow({
-      attributes: r.attributes,
-      subscription: {
-        contract: r.contract, paymentMethod: r.payment_method, paperlessBilling: r.paperless_billing,
-        tenureMonths: r.tenure_months, monthlyAmount: r.monthly_amount, services: r.services,
-      },
-    }));
+    return rows.map((r) =>
+      churnRow({
+        attributes: r.attributes,
+        subscription: {
+          contract: r.contract,
+          paymentMethod: r.payment_method,
+          paperlessBilling: r.paperless_billing,
+          tenureMonths: r.tenure_months,
+          monthlyAmount: r.monthly_amount,
+          services: r.services,
+        },
+      }),
+    );
   },
 };
 

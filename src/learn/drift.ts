@@ -184,7 +184,13 @@ function compare(binning: Binning, values: readonly (number | string | null)[], 
 }
 
 /** Compares a live population (its rows, and the model's scores of them) with a reference profile. Needs at least one row. */
-export function driftReport(reference: ReferenceProfile, schema: FeatureSchema, rows: readonly RawRow[], scores: ArrayLike<number>, threshold = DEFAULT_PSI_THRESHOLD): DriftReport {
+export function driftReport(
+  reference: ReferenceProfile,
+  schema: FeatureSchema,
+  rows: readonly RawRow[],
+  scores: ArrayLike<number>,
+  threshold = DEFAULT_PSI_THRESHOLD,
+): DriftReport {
   if (rows.length === 0) throw new RangeError('drift needs a live population of at least one row');
   const byColumn = new Map(schema.columns.map((s, c) => [s.column, c]));
   const features = reference.features.map((f) => {

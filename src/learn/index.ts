@@ -5,23 +5,72 @@
  */
 export { holdoutPoint, inHoldout, leadHoldoutKey } from './holdout.ts';
 export {
-  achievedPower, baseRate, minimumDetectableEffect, normalCdf, normalQuantile, powerReport, requiredSampleSize, twoProportionPValue, upliftReport, wilsonInterval,
-  ALPHA, TARGET_POWER, type GroupCounts, type PowerReport, type UpliftReport,
+  achievedPower,
+  baseRate,
+  minimumDetectableEffect,
+  normalCdf,
+  normalQuantile,
+  powerReport,
+  requiredSampleSize,
+  twoProportionPValue,
+  upliftReport,
+  wilsonInterval,
+  ALPHA,
+  TARGET_POWER,
+  type GroupCounts,
+  type PowerReport,
+  type UpliftReport,
 } from './uplift.ts';
 export {
-  agentStats, agentUplift, compare, DEFAULT_DENY, kpis, measuresOf,
-  type ActionUplift, type AgentMeasure, type AgentStats, type AgentUplift, type Comparison, type Kpis, type RegisteredAgent,
+  agentStats,
+  agentUplift,
+  compare,
+  DEFAULT_DENY,
+  kpis,
+  measuresOf,
+  type ActionUplift,
+  type AgentMeasure,
+  type AgentStats,
+  type AgentUplift,
+  type Comparison,
+  type Kpis,
+  type RegisteredAgent,
 } from './kpis.ts';
 export { dayRange, type DayRange } from './day-range.ts';
 export { KPI_DEFINITIONS, kpiMetrics, SLA_HOURS, type Kpi, type KpiKey, type KpiMetrics } from './metrics.ts';
 export {
-  banditReport, DEFAULT_BANDIT_SEED, loadPosteriors, posteriorKey, OUTCOME_HORIZON_DAYS, OUTCOME_REWARD, recordPulls, sampleBeta, subscribeBanditUpdates, thompson, updateFromOutcomes,
-  type BanditArmReport, type Posterior, type Posteriors, type Pull,
+  banditReport,
+  DEFAULT_BANDIT_SEED,
+  loadPosteriors,
+  posteriorKey,
+  OUTCOME_HORIZON_DAYS,
+  OUTCOME_REWARD,
+  recordPulls,
+  sampleBeta,
+  subscribeBanditUpdates,
+  thompson,
+  updateFromOutcomes,
+  type BanditArmReport,
+  type Posterior,
+  type Posteriors,
+  type Pull,
 } from './bandit.ts';
 export { TRACK_WINDOW_DAYS, trackContext, trackKey, trackRecords, type TrackRecord } from './track-record.ts';
 export {
-  getModel, listModels, ModelSettingsInput, promoteVersion, rollbackModel, runDriftCheck, runDueDriftChecks, saveModelSettings, servingChurn, TrainInput, trainAndRegister,
-  type DriftCheckView, type ModelSummary, type VersionView,
+  getModel,
+  listModels,
+  ModelSettingsInput,
+  promoteVersion,
+  rollbackModel,
+  runDriftCheck,
+  runDueDriftChecks,
+  saveModelSettings,
+  servingChurn,
+  TrainInput,
+  trainAndRegister,
+  type DriftCheckView,
+  type ModelSummary,
+  type VersionView,
 } from './registry.ts';
 export { readiness, type Readiness, type ReadinessMetric } from './readiness.ts';
 export { modelUsage } from './model-usage.ts';

@@ -20,7 +20,8 @@ export interface RegisteredAgent {
   measure?: Omit<AgentMeasure, 'agentId'>;
 }
 
-export const measuresOf = (agents: RegisteredAgent[]): AgentMeasure[] => agents.flatMap((a) => (a.measure ? [{ agentId: a.agentId, ...a.measure }] : []));
+export const measuresOf = (agents: RegisteredAgent[]): AgentMeasure[] =>
+  agents.flatMap((a) => (a.measure ? [{ agentId: a.agentId, ...a.measure }] : []));
 
 type Group = { customers: number; events: number; rate: number; ci95: [number, number] };
 
@@ -110,7 +111,15 @@ function countBefore(sorted: number[], limit: number): number {
 export async function agentUplift(q: Queryable, measures: AgentMeasure[], range: DayRange): Promise<AgentUplift[]> {
   if (measures.length === 0) return [];
   // One row per customer, agent and action: when they entered that comparison, and their first event after that.
-  const rows = await q.query<{ agent_id: string; action: string; account_id: string | null; lead_id: string | null; held: boolean; first_at: Date | string; event_at: Date | string | null }>(
+  const rows = await q.query<{
+    agent_id: string;
+    action: string;
+    account_id: string | null;
+    lead_id: string | null;
+    held: boolean;
+    first_at: Date | string;
+    event_at: Date | string | null;
+  }>(
     `WITH m AS (SELECT * FROM unnest($3::text[], $4::text[]) AS m(agent_id, kind)),
      firsts AS (
        SELECT p.agent_id, p.action, p.account_id, p.lead_id, p.status = 'held_out' AS held, min(p.created_at) AS first_at
@@ -169,9 +178,13 @@ export async function agentUplift(q: Queryable, measures: AgentMeasure[], range:
     outcome: m.outcome,
     better: m.better,
     ...compare(counts(m.agentId, false, end), counts(m.agentId, true, end)),
-    byAction: [...perAction.entries()].filter(([key]) => key.startsWith(`${m.agentId}|`)).map(([key, c]) => ({
-      action: key.slice(m.agentId.length + 1), ...compare(c.false, c.true),
-    })).sort((a, b) => (a.action < b.action ? -1 : a.action > b.action ? 1 : 0)),
+    byAction: [...perAction.entries()]
+      .filter(([key]) => key.startsWith(`${m.agentId}|`))
+      .map(([key, c]) => ({
+        action: key.slice(m.agentId.length + 1),
+        ...compare(c.false, c.true),
+      }))
+      .sort((a, b) => (a.action < b.action ? -1 : a.action > b.action ? 1 : 0)),
     series: range.days.map((day) => {
       const until = Date.parse(`${day}T00:00:00.000Z`) + DAY_MS;
       return { day, treated: group(counts(m.agentId, false, until)), holdout: group(counts(m.agentId, true, until)) };
@@ -179,12 +192,22 @@ export async function agentUplift(q: Queryable, measures: AgentMeasure[], range:
   }));
 }
 
-const group = (g: GroupCounts): Group => ({ ...g, rate: g.customers ? g.events / g.customers : 0, ci95: wilsonInterval(g.events, g.customers) });
+const group = (g: GroupCounts): Group => ({
+  ...g,
+  rate: g.customers ? g.events / g.customers : 0,
+  ci95: wilsonInterval(g.events, g.customers),
+});
 
 /** Treated against holdout from the two groups' counts. */
 export function compare(treated: GroupCounts, holdout: GroupCounts): Comparison {
   const report = upliftReport(treated, holdout);
-  return { treated: group(report.treated), holdout: group(report.holdout), difference: report.difference, ci95: report.ci95, power: powerReport(treated, holdout) };
+  return {
+    treated: group(report.treated),
+    holdout: group(report.holdout),
+    difference: report.difference,
+    ci95: report.ci95,
+    power: powerReport(treated, holdout),
+  };
 }
 
 /**
@@ -249,7 +272,12 @@ export async function kpis(q: Queryable, opts: { now: Date; days: number; agents
     from: range.from.toISOString(),
     days: range.days,
     decisionsByOutcome: range.days.map((d) => ({
-      day: d, execute: count(d, 'execute'), approval: count(d, 'approval'), deny: count(d, 'deny'), heldOut: count(d, 'held_out'), suppressed: count(d, 'suppressed'),
+      day: d,
+      execute: count(d, 'execute'),
+      approval: count(d, 'approval'),
+      deny: count(d, 'deny'),
+      heldOut: count(d, 'held_out'),
+      suppressed: count(d, 'suppressed'),
     })),
     signalVolume: range.days.map((d) => {
       const byType = Object.fromEntries(types.map((t) => [t, signals.find((s) => s.day === d && s.type === t)?.n ?? 0]));
@@ -283,8 +311,19 @@ export async function agentStats(q: Queryable, opts: { now: Date; days: number; 
   const range = dayRange(opts.now, opts.days);
   const [rows, uplift] = await Promise.all([
     q.query<{
-      agent_id: string; proposals: number; suppressed: number; held_out: number; decided: number; executed: number; denied: number; auto_executed: number;
-      pending: number; approved: number; approved_with_edits: number; rejected: number; expired: number;
+      agent_id: string;
+      proposals: number;
+      suppressed: number;
+      held_out: number;
+      decided: number;
+      executed: number;
+      denied: number;
+      auto_executed: number;
+      pending: number;
+      approved: number;
+      approved_with_edits: number;
+      rejected: number;
+      expired: number;
     }>(
       `SELECT p.agent_id, count(*)::int AS proposals,
               count(*) FILTER (WHERE p.status = 'suppressed')::int AS suppressed,
@@ -309,7 +348,13 @@ export async function agentStats(q: Queryable, opts: { now: Date; days: number; 
   ]);
   return opts.agents.map(({ agentId }) => {
     const r = rows.find((x) => x.agent_id === agentId);
-    const approvals = { pending: r?.pending ?? 0, approved: r?.approved ?? 0, approvedWithEdits: r?.approved_with_edits ?? 0, rejected: r?.rejected ?? 0, expired: r?.expired ?? 0 };
+    const approvals = {
+      pending: r?.pending ?? 0,
+      approved: r?.approved ?? 0,
+      approvedWithEdits: r?.approved_with_edits ?? 0,
+      rejected: r?.rejected ?? 0,
+      expired: r?.expired ?? 0,
+    };
     const executed = r?.executed ?? 0;
     const denied = r?.denied ?? 0;
     const approvedAll = (r?.auto_executed ?? 0) + approvals.approved + approvals.approvedWithEdits;

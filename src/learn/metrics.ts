@@ -30,61 +30,94 @@ export interface KpiDefinition {
   definition: string;
 }
 
-const sla = Object.entries(SLA_HOURS).map(([p, h]) => `${p} ${h} h`).join(', ');
+const sla = Object.entries(SLA_HOURS)
+  .map(([p, h]) => `${p} ${h} h`)
+  .join(', ');
 
 /** Every KPI's definition, in one place: the API returns it with each value and the README documents the same. */
 export const KPI_DEFINITIONS = {
   handleTime: {
-    section: 'operational', label: 'Handle time', unit: 'hours',
-    definition: 'Median hours from a case\'s opening to its closing, over the cases closed in the range (closed: closedAt set).',
+    section: 'operational',
+    label: 'Handle time',
+    unit: 'hours',
+    definition: "Median hours from a case's opening to its closing, over the cases closed in the range (closed: closedAt set).",
   },
   firstContactResolution: {
-    section: 'operational', label: 'First-contact resolution', unit: 'share',
+    section: 'operational',
+    label: 'First-contact resolution',
+    unit: 'share',
     definition: `Of the cases closed in the range, the share whose customer sent no further support ticket after the case opened and within ${REPEAT_CONTACT_DAYS} days of its closing.`,
   },
   slaCompliance: {
-    section: 'operational', label: 'SLA compliance', unit: 'share',
+    section: 'operational',
+    label: 'SLA compliance',
+    unit: 'share',
     definition: `Of the cases opened in the range that are closed or past their deadline, the share closed within their priority's service level (${sla}; see SLA_HOURS).`,
   },
   deflection: {
-    section: 'operational', label: 'Deflection', unit: 'share',
+    section: 'operational',
+    label: 'Deflection',
+    unit: 'share',
     definition: `Of the support needs raised in the range (support_ticket signals of known customers), the share resolved without a person: a case_resolved outcome for the customer within ${DEFLECTION_DAYS} days, with no task created for the customer and no approval decided for them between the ticket and that resolution.`,
   },
   churn: {
-    section: 'business', label: 'Churn', unit: 'share',
-    definition: 'Of the customers at the start of the range (live profiles with an active subscription, or that churned in the range; none that churned before it), the share with a churned outcome in the range.',
+    section: 'business',
+    label: 'Churn',
+    unit: 'share',
+    definition:
+      'Of the customers at the start of the range (live profiles with an active subscription, or that churned in the range; none that churned before it), the share with a churned outcome in the range.',
   },
   renewal: {
-    section: 'business', label: 'Renewal', unit: 'share',
+    section: 'business',
+    label: 'Renewal',
+    unit: 'share',
     definition: 'Of the customers with a renewed or churned outcome in the range, the share that renewed and did not churn.',
   },
   conversion: {
-    section: 'business', label: 'Conversion', unit: 'share',
+    section: 'business',
+    label: 'Conversion',
+    unit: 'share',
     definition: 'Of the leads that sent a lead_form signal in the range, the share with a converted outcome in the range.',
   },
   clv: {
-    section: 'business', label: 'Customer lifetime value', unit: 'USD',
+    section: 'business',
+    label: 'Customer lifetime value',
+    unit: 'USD',
     definition: `Average monthly revenue per customer (active subscriptions' monthly amounts, per live customer that has one) divided by the monthly churn rate, 1 − (1 − churn)^(${MONTH_DAYS}/days): revenue over the expected lifetime, undiscounted, before costs.`,
   },
   policyViolationRate: {
-    section: 'aiQuality', label: 'Policy violation rate', unit: 'share',
+    section: 'aiQuality',
+    label: 'Policy violation rate',
+    unit: 'share',
     definition: 'Of the proposals put to policy in the range (decisions), the share denied by policy.',
   },
   overrideRate: {
-    section: 'aiQuality', label: 'Override rate', unit: 'share',
-    definition: 'Of the approvals a person decided in the range (approved or rejected), the share rejected or approved with edited parameters.',
+    section: 'aiQuality',
+    label: 'Override rate',
+    unit: 'share',
+    definition:
+      'Of the approvals a person decided in the range (approved or rejected), the share rejected or approved with edited parameters.',
   },
   approvalLatency: {
-    section: 'aiQuality', label: 'Approval latency', unit: 'hours',
-    definition: 'Median hours from a proposal being sent for approval to a person approving or rejecting it, over the approvals decided in the range.',
+    section: 'aiQuality',
+    label: 'Approval latency',
+    unit: 'hours',
+    definition:
+      'Median hours from a proposal being sent for approval to a person approving or rejecting it, over the approvals decided in the range.',
   },
   escalationPrecision: {
-    section: 'aiQuality', label: 'Escalation precision', unit: 'share',
-    definition: 'Of the approvals a person decided in the range, the share approved (with or without edits): escalations the person agreed with. Expired ones are left out: nobody judged them.',
+    section: 'aiQuality',
+    label: 'Escalation precision',
+    unit: 'share',
+    definition:
+      'Of the approvals a person decided in the range, the share approved (with or without edits): escalations the person agreed with. Expired ones are left out: nobody judged them.',
   },
   toolCallFailureRate: {
-    section: 'aiQuality', label: 'Tool-call failure rate', unit: 'share',
-    definition: 'Of the executions recorded in the range, the share that did not take effect as intended: compensated, refused by their tool when they came to run, or a message whose delivery failed. (A call that raises rolls back and leaves no execution; its play retries it.)',
+    section: 'aiQuality',
+    label: 'Tool-call failure rate',
+    unit: 'share',
+    definition:
+      'Of the executions recorded in the range, the share that did not take effect as intended: compensated, refused by their tool when they came to run, or a message whose delivery failed. (A call that raises rolls back and leaves no execution; its play retries it.)',
   },
 } as const satisfies Record<string, KpiDefinition>;
 
@@ -113,9 +146,19 @@ const num = (x: unknown) => (x === null || x === undefined ? null : Number(x));
 /** Hours to 3 decimals and dollars to cents, as shown; shares stay exact (numerator / denominator). */
 const DIGITS: Record<KpiUnit, number | null> = { hours: 3, USD: 2, share: null };
 
-function kpi(key: KpiKey, value: number | null, reason: string, extra: Partial<Pick<Kpi, 'numerator' | 'denominator' | 'detail'>> = {}): Kpi {
+function kpi(
+  key: KpiKey,
+  value: number | null,
+  reason: string,
+  extra: Partial<Pick<Kpi, 'numerator' | 'denominator' | 'detail'>> = {},
+): Kpi {
   const digits = DIGITS[KPI_DEFINITIONS[key].unit];
-  return { ...KPI_DEFINITIONS[key], value: digits === null ? value : round(value, digits), reason: value === null ? reason : null, ...extra };
+  return {
+    ...KPI_DEFINITIONS[key],
+    value: digits === null ? value : round(value, digits),
+    reason: value === null ? reason : null,
+    ...extra,
+  };
 }
 
 /** A share with its counts; null (with the reason) when the denominator is 0. */
@@ -128,7 +171,16 @@ const PRIORITIES = Object.keys(SLA_HOURS);
 async function operational(q: Queryable, range: DayRange): Promise<KpiMetrics['operational']> {
   const bounds = [range.from.toISOString(), range.to.toISOString(), range.now.toISOString()];
   const [cases, [needs]] = await Promise.all([
-    q.query<{ priority: string | null; closed: number; median_h: number | null; p90_h: number | null; mean_h: number | null; fcr: number; due: number; met: number }>(
+    q.query<{
+      priority: string | null;
+      closed: number;
+      median_h: number | null;
+      p90_h: number | null;
+      mean_h: number | null;
+      fcr: number;
+      due: number;
+      met: number;
+    }>(
       `WITH sla AS (SELECT * FROM unnest($4::text[], $5::float8[]) AS sla(priority, hours)),
        c AS (
          SELECT c.priority, c.opened_at, c.closed_at, c.account_id,
@@ -172,23 +224,40 @@ async function operational(q: Queryable, range: DayRange): Promise<KpiMetrics['o
   ]);
   const all = cases.find((r) => r.priority === null) ?? { closed: 0, median_h: null, p90_h: null, mean_h: null, fcr: 0, due: 0, met: 0 };
   const byPriority = Object.fromEntries(
-    cases.filter((r) => r.priority !== null).sort((a, b) => String(a.priority).localeCompare(String(b.priority)))
-      .map((r) => [r.priority, { targetHours: SLA_HOURS[r.priority as keyof typeof SLA_HOURS] ?? SLA_HOURS.normal, due: r.due, met: r.met }]),
+    cases
+      .filter((r) => r.priority !== null)
+      .sort((a, b) => String(a.priority).localeCompare(String(b.priority)))
+      .map((r) => [
+        r.priority,
+        { targetHours: SLA_HOURS[r.priority as keyof typeof SLA_HOURS] ?? SLA_HOURS.normal, due: r.due, met: r.met },
+      ]),
   );
   return {
     handleTime: kpi('handleTime', num(all.median_h), 'no case was closed in the range', {
       detail: { closed: all.closed, meanHours: round(num(all.mean_h), 3), p90Hours: round(num(all.p90_h), 3) },
     }),
     firstContactResolution: share('firstContactResolution', all.fcr, all.closed, 'no case was closed in the range'),
-    slaCompliance: share('slaCompliance', all.met, all.due, 'no case opened in the range is closed or past its deadline yet', { slaHours: SLA_HOURS, byPriority }),
-    deflection: share('deflection', needs!.deflected, needs!.needs, 'no support ticket from a known customer in the range', { resolved: needs!.resolved }),
+    slaCompliance: share('slaCompliance', all.met, all.due, 'no case opened in the range is closed or past its deadline yet', {
+      slaHours: SLA_HOURS,
+      byPriority,
+    }),
+    deflection: share('deflection', needs!.deflected, needs!.needs, 'no support ticket from a known customer in the range', {
+      resolved: needs!.resolved,
+    }),
   };
 }
 
 /** Churn, renewal and conversion from one pass over outcome and lead_form signals; CLV adds subscriptions. */
 async function business(q: Queryable, range: DayRange): Promise<KpiMetrics['business']> {
   const [r] = await q.query<{
-    customers: number; churned: number; renewed: number; renewal_base: number; leads: number; converted: number; paying: number; revenue: number | null;
+    customers: number;
+    churned: number;
+    renewed: number;
+    renewal_base: number;
+    leads: number;
+    converted: number;
+    paying: number;
+    revenue: number | null;
   }>(
     `WITH o AS (
        SELECT account_id, lead_id, grouping(account_id) AS by_lead,
@@ -225,9 +294,12 @@ async function business(q: Queryable, range: DayRange): Promise<KpiMetrics['busi
   // The churn of the range scaled to a month, compounding: 1 − (1 − c)^(30/days).
   const monthlyChurn = churnRate === null ? null : 1 - (1 - churnRate) ** (MONTH_DAYS / days);
   const revenue = num(r!.revenue);
-  const clvReason = revenue === null ? 'no live customer has an active subscription with a monthly amount'
-    : monthlyChurn === null ? 'no customers to measure churn on'
-      : 'no churn in the range: the expected lifetime is unbounded';
+  const clvReason =
+    revenue === null
+      ? 'no live customer has an active subscription with a monthly amount'
+      : monthlyChurn === null
+        ? 'no customers to measure churn on'
+        : 'no churn in the range: the expected lifetime is unbounded';
   return {
     churn: share('churn', r!.churned, r!.customers, 'no customers in the range', { monthlyRate: monthlyChurn }),
     renewal: share('renewal', r!.renewed, r!.renewal_base, 'no renewed or churned outcome in the range'),
@@ -267,19 +339,40 @@ async function aiQuality(q: Queryable, range: DayRange): Promise<KpiMetrics['aiQ
       bounds,
     ),
   ]);
-  const executionsByAction = execs.map((e) => ({ action: e.action, executions: e.executions, compensated: e.compensated, refused: e.refused, failedDelivery: e.failed_delivery }))
+  const executionsByAction = execs
+    .map((e) => ({
+      action: e.action,
+      executions: e.executions,
+      compensated: e.compensated,
+      refused: e.refused,
+      failedDelivery: e.failed_delivery,
+    }))
     .sort((a, b) => (a.action < b.action ? -1 : 1));
   const sum = (k: keyof ExecutionTally) => executionsByAction.reduce((n, e) => n + (e[k] as number), 0);
   const human = appr!.approved + appr!.edited + appr!.rejected;
   const noneDecided = 'no approval was decided by a person in the range';
   return {
     policyViolationRate: share('policyViolationRate', dec!.denied, dec!.decisions, 'no proposal was put to policy in the range'),
-    overrideRate: share('overrideRate', appr!.rejected + appr!.edited, human, noneDecided, { approved: appr!.approved, approvedWithEdits: appr!.edited, rejected: appr!.rejected }),
-    approvalLatency: kpi('approvalLatency', num(appr!.median_h), noneDecided, { detail: { decided: human, p90Hours: round(num(appr!.p90_h), 3), expired: appr!.expired } }),
-    escalationPrecision: share('escalationPrecision', appr!.approved + appr!.edited, human, noneDecided, { expired: appr!.expired }),
-    toolCallFailureRate: share('toolCallFailureRate', sum('compensated') + sum('refused') + sum('failedDelivery'), sum('executions'), 'nothing was executed in the range', {
-      compensated: sum('compensated'), refused: sum('refused'), failedDelivery: sum('failedDelivery'),
+    overrideRate: share('overrideRate', appr!.rejected + appr!.edited, human, noneDecided, {
+      approved: appr!.approved,
+      approvedWithEdits: appr!.edited,
+      rejected: appr!.rejected,
     }),
+    approvalLatency: kpi('approvalLatency', num(appr!.median_h), noneDecided, {
+      detail: { decided: human, p90Hours: round(num(appr!.p90_h), 3), expired: appr!.expired },
+    }),
+    escalationPrecision: share('escalationPrecision', appr!.approved + appr!.edited, human, noneDecided, { expired: appr!.expired }),
+    toolCallFailureRate: share(
+      'toolCallFailureRate',
+      sum('compensated') + sum('refused') + sum('failedDelivery'),
+      sum('executions'),
+      'nothing was executed in the range',
+      {
+        compensated: sum('compensated'),
+        refused: sum('refused'),
+        failedDelivery: sum('failedDelivery'),
+      },
+    ),
     executionsByAction,
   };
 }

@@ -18,10 +18,14 @@ export const RULES = 'rules';
  */
 export async function modelUsage(q: Queryable, range: Pick<DayRange, 'from' | 'to'>): Promise<Record<string, ModelUse[]>> {
   // Columns another part of ACS may add to proposals; read when present, so nothing here breaks before or after.
-  const columns = new Set((await q.query<{ column_name: string }>(
-    `SELECT column_name FROM information_schema.columns
+  const columns = new Set(
+    (
+      await q.query<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns
      WHERE table_schema = current_schema() AND table_name = 'proposals' AND column_name IN ('model', 'model_id', 'model_version')`,
-  )).map((c) => c.column_name));
+      )
+    ).map((c) => c.column_name),
+  );
   const idColumn = columns.has('model_id') ? 'model_id' : columns.has('model') ? 'model' : null;
   const fromColumns = idColumn
     ? `UNION ALL SELECT p.${idColumn}::text, ${columns.has('model_version') ? 'p.model_version::text' : 'NULL'} WHERE p.${idColumn} IS NOT NULL`
@@ -49,6 +53,7 @@ export async function modelUsage(q: Queryable, range: Pick<DayRange, 'from' | 't
   const out: Record<string, ModelUse[]> = {};
   for (const r of rows) (out[r.agent_id] ??= []).push({ model: r.model ?? RULES, version: r.version, proposals: r.proposals });
   // Most used first; ties by name, so reports compare equal run to run.
-  for (const list of Object.values(out)) list.sort((a, b) => b.proposals - a.proposals || (a.model + (a.version ?? '')).localeCompare(b.model + (b.version ?? '')));
+  for (const list of Object.values(out))
+    list.sort((a, b) => b.proposals - a.proposals || (a.model + (a.version ?? '')).localeCompare(b.model + (b.version ?? '')));
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }

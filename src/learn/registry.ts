@@ -4,7 +4,14 @@ import { appendToLedger } from '../ledger/index.ts';
 import type { ChurnModelInput, RegisteredScorer, ServedModels } from '../reason/index.ts';
 import { newId, type Db, type Queryable, type Tx } from '../store/index.ts';
 import { churnRow, MODEL_DATASETS } from './datasets.ts';
-import { DEFAULT_PSI_THRESHOLD, driftReport, referenceProfile, type DriftReport, type DriftStatus, type ReferenceProfile } from './drift.ts';
+import {
+  DEFAULT_PSI_THRESHOLD,
+  driftReport,
+  referenceProfile,
+  type DriftReport,
+  type DriftStatus,
+  type ReferenceProfile,
+} from './drift.ts';
 import { loadModel, trainModel, type Model } from './models/index.ts';
 import type { Family, RawRow, SerializedModel } from './models/types.ts';
 
@@ -30,13 +37,25 @@ export const ModelSettingsInput = z.strictObject({
   psiThreshold: z.number().gt(0).max(10).default(DEFAULT_PSI_THRESHOLD),
   autoDemote: z.enum(AUTO_DEMOTE).default('off'),
   /** How often the scheduled check runs for the champion, on the server's clock. */
-  driftCheckHours: z.number().gt(0).max(24 * 366).default(24),
+  driftCheckHours: z
+    .number()
+    .gt(0)
+    .max(24 * 366)
+    .default(24),
 });
 export type ModelSettings = z.output<typeof ModelSettingsInput>;
 
 export const TrainInput = z.strictObject({
-  families: z.array(z.enum(['logistic', 'gbdt'])).min(1).optional(),
-  seed: z.number().int().min(0).max(2 ** 31).optional(),
+  families: z
+    .array(z.enum(['logistic', 'gbdt']))
+    .min(1)
+    .optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31)
+    .optional(),
   testFraction: z.number().gt(0).lt(1).optional(),
   folds: z.number().int().min(2).max(20).optional(),
 });
@@ -77,33 +96,61 @@ export interface DriftCheckView extends DriftReport {
 
 /** What serves a named model now: a registry champion, rules on purpose (after a demotion), or nothing registered. */
 export type Serving =
-  | { source: 'registry'; version: number; modelId: string }
-  | { source: 'rules'; since: string; reason: string }
-  | { source: 'none' };
+  { source: 'registry'; version: number; modelId: string } | { source: 'rules'; since: string; reason: string } | { source: 'none' };
 
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 
-type VersionRow = Record<string, unknown> & { id: string; name: string; version: number; stage: Stage; replaced_version: number | null; drift_demoted: boolean };
+type VersionRow = Record<string, unknown> & {
+  id: string;
+  name: string;
+  version: number;
+  stage: Stage;
+  replaced_version: number | null;
+  drift_demoted: boolean;
+};
 
 const VERSION_COLUMNS = `id, name, version, stage, model_id, family, data_fingerprint, training_rows, trained_at, metrics, feature_schema, registered_by, registered_at,
   promoted_by, promoted_at, promotion_reason, replaced_version, retired_at, retired_reason, drift_demoted`;
 
 function toVersion(r: Record<string, unknown>): VersionView {
   return {
-    name: r.name as string, version: r.version as number, stage: r.stage as Stage, modelId: r.model_id as string, family: r.family as string,
-    dataFingerprint: r.data_fingerprint as string, trainingRows: r.training_rows as number, trainedAt: iso(r.trained_at)!,
-    metrics: r.metrics as VersionView['metrics'], featureSchema: r.feature_schema as VersionView['featureSchema'],
-    registeredBy: r.registered_by as string, registeredAt: iso(r.registered_at)!, promotedBy: (r.promoted_by as string) ?? null,
-    promotedAt: iso(r.promoted_at), promotionReason: (r.promotion_reason as string) ?? null, replacedVersion: (r.replaced_version as number) ?? null,
-    retiredAt: iso(r.retired_at), retiredReason: (r.retired_reason as string) ?? null, demotedForDrift: r.drift_demoted === true,
+    name: r.name as string,
+    version: r.version as number,
+    stage: r.stage as Stage,
+    modelId: r.model_id as string,
+    family: r.family as string,
+    dataFingerprint: r.data_fingerprint as string,
+    trainingRows: r.training_rows as number,
+    trainedAt: iso(r.trained_at)!,
+    metrics: r.metrics as VersionView['metrics'],
+    featureSchema: r.feature_schema as VersionView['featureSchema'],
+    registeredBy: r.registered_by as string,
+    registeredAt: iso(r.registered_at)!,
+    promotedBy: (r.promoted_by as string) ?? null,
+    promotedAt: iso(r.promoted_at),
+    promotionReason: (r.promotion_reason as string) ?? null,
+    replacedVersion: (r.replaced_version as number) ?? null,
+    retiredAt: iso(r.retired_at),
+    retiredReason: (r.retired_reason as string) ?? null,
+    demotedForDrift: r.drift_demoted === true,
   };
 }
 
 function toCheck(r: Record<string, unknown>): DriftCheckView {
   return {
-    id: r.id as string, name: r.name as string, version: r.version as number, checkedAt: iso(r.checked_at)!, checkedBy: r.checked_by as string,
-    population: r.population as number, threshold: r.threshold as number, maxPsi: r.max_psi as number, worst: r.worst as string,
-    status: r.status as DriftStatus, score: r.score as DriftReport['score'], features: r.features as DriftReport['features'], action: (r.action as string) ?? null,
+    id: r.id as string,
+    name: r.name as string,
+    version: r.version as number,
+    checkedAt: iso(r.checked_at)!,
+    checkedBy: r.checked_by as string,
+    population: r.population as number,
+    threshold: r.threshold as number,
+    maxPsi: r.max_psi as number,
+    worst: r.worst as string,
+    status: r.status as DriftStatus,
+    score: r.score as DriftReport['score'],
+    features: r.features as DriftReport['features'],
+    action: (r.action as string) ?? null,
   };
 }
 
@@ -125,7 +172,10 @@ async function modelNames(q: Queryable): Promise<string[]> {
 }
 
 /** Locks the model's row for the rest of the transaction (creating it with default settings), so stage changes are serial. */
-async function lockModel(tx: Tx, name: string): Promise<{ psi_threshold: number; auto_demote: AutoDemote; rules_since: Date | null; rules_replaced: number | null }> {
+async function lockModel(
+  tx: Tx,
+  name: string,
+): Promise<{ psi_threshold: number; auto_demote: AutoDemote; rules_since: Date | null; rules_replaced: number | null }> {
   await tx.query('INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
   const [row] = await tx.query<{ psi_threshold: number; auto_demote: AutoDemote; rules_since: Date | null; rules_replaced: number | null }>(
     'SELECT psi_threshold, auto_demote, rules_since, rules_replaced FROM models WHERE name = $1 FOR UPDATE',
@@ -135,7 +185,10 @@ async function lockModel(tx: Tx, name: string): Promise<{ psi_threshold: number;
 }
 
 async function versionRow(q: Queryable, name: string, version: number): Promise<VersionRow | undefined> {
-  const [row] = await q.query<VersionRow>(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE name = $1 AND version = $2`, [name, version]);
+  const [row] = await q.query<VersionRow>(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE name = $1 AND version = $2`, [
+    name,
+    version,
+  ]);
   return row;
 }
 
@@ -144,33 +197,81 @@ async function stageRow(q: Queryable, name: string, stage: 'champion' | 'challen
   return row;
 }
 
-const ledgerVersion = (type: string, actor: string, row: { id: string; name: string; version: number }, data: Record<string, unknown>, now: Date) => ({
-  type, actor, subjectType: 'model_versions', subjectId: row.id, data: { name: row.name, version: row.version, ...data }, at: now,
+const ledgerVersion = (
+  type: string,
+  actor: string,
+  row: { id: string; name: string; version: number },
+  data: Record<string, unknown>,
+  now: Date,
+) => ({
+  type,
+  actor,
+  subjectType: 'model_versions',
+  subjectId: row.id,
+  data: { name: row.name, version: row.version, ...data },
+  at: now,
 });
 
 /**
  * Registers a trained model as a new candidate version. `rows` are the rows it was trained on (the whole table
  * given to training): their profile, and the model's scores of them, are the reference drift is measured against.
  */
-export async function registerModel(tx: Tx, input: { name: string; model: SerializedModel; rows: readonly RawRow[]; actor: string; now: Date }): Promise<VersionView> {
+export async function registerModel(
+  tx: Tx,
+  input: { name: string; model: SerializedModel; rows: readonly RawRow[]; actor: string; now: Date },
+): Promise<VersionView> {
   const { name, actor, now } = input;
-  if (!NAME.test(name)) throw new AppError('validation_failed', `bad model name '${name}'`, [{ path: 'name', message: 'lower-case letters, digits, - and _, starting with a letter' }]);
-  if (input.rows.length === 0) throw new AppError('validation_failed', 'a model is registered with the rows it was trained on', [{ path: 'rows', message: 'none given' }]);
+  if (!NAME.test(name))
+    throw new AppError('validation_failed', `bad model name '${name}'`, [
+      { path: 'name', message: 'lower-case letters, digits, - and _, starting with a letter' },
+    ]);
+  if (input.rows.length === 0)
+    throw new AppError('validation_failed', 'a model is registered with the rows it was trained on', [
+      { path: 'rows', message: 'none given' },
+    ]);
   const model = loadModel(input.model);
   const reference = referenceProfile(model.json.featureSchema, input.rows, model.predictMany(input.rows));
   await lockModel(tx, name);
-  const [{ next }] = (await tx.query<{ next: number }>('SELECT coalesce(max(version), 0) + 1 AS next FROM model_versions WHERE name = $1', [name])) as [{ next: number }, ...unknown[]];
+  const [{ next }] = (await tx.query<{ next: number }>('SELECT coalesce(max(version), 0) + 1 AS next FROM model_versions WHERE name = $1', [
+    name,
+  ])) as [{ next: number }, ...unknown[]];
   const json: SerializedModel = { ...model.json, version: `${name}-v${next}` };
   const id = newId('mver');
   const [row] = await tx.query<VersionRow>(
     `INSERT INTO model_versions (id, name, version, model_id, family, data_fingerprint, training_rows, trained_at, metrics, feature_schema, model, reference, registered_by, registered_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${VERSION_COLUMNS}`,
-    [id, name, next, json.id, json.family, json.dataFingerprint, json.training.rows, json.trainedAt, JSON.stringify(json.metrics), JSON.stringify(json.featureSchema),
-      JSON.stringify(json), JSON.stringify(reference satisfies ReferenceProfile), actor, now.toISOString()],
+    [
+      id,
+      name,
+      next,
+      json.id,
+      json.family,
+      json.dataFingerprint,
+      json.training.rows,
+      json.trainedAt,
+      JSON.stringify(json.metrics),
+      JSON.stringify(json.featureSchema),
+      JSON.stringify(json),
+      JSON.stringify(reference satisfies ReferenceProfile),
+      actor,
+      now.toISOString(),
+    ],
   );
-  await appendToLedger(tx, [ledgerVersion('model.registered', actor, row!, {
-    modelId: json.id, family: json.family, dataFingerprint: json.dataFingerprint, trainingRows: json.training.rows, heldOutAuc: json.metrics.heldOut.auc,
-  }, now)]);
+  await appendToLedger(tx, [
+    ledgerVersion(
+      'model.registered',
+      actor,
+      row!,
+      {
+        modelId: json.id,
+        family: json.family,
+        dataFingerprint: json.dataFingerprint,
+        trainingRows: json.training.rows,
+        heldOutAuc: json.metrics.heldOut.auc,
+      },
+      now,
+    ),
+  ]);
   return toVersion(row!);
 }
 
@@ -181,7 +282,11 @@ export async function registerModel(tx: Tx, input: { name: string; model: Serial
 export async function trainAndRegister(db: Db, name: string, options: TrainInput, actor: string, now: Date): Promise<VersionView> {
   await requireModel(db, name);
   const dataset = MODEL_DATASETS[name];
-  if (!dataset) throw new AppError('model.not_ready', `model '${name}' has no training data definition in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be trained here`);
+  if (!dataset)
+    throw new AppError(
+      'model.not_ready',
+      `model '${name}' has no training data definition in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be trained here`,
+    );
   const rows = await dataset.loadTraining(db);
   const positives = rows.filter((r) => String(r[dataset.target]) === dataset.positive).length;
   const negatives = rows.length - positives;
@@ -196,9 +301,13 @@ export async function trainAndRegister(db: Db, name: string, options: TrainInput
   }
   const families: Family[] | undefined = options.families;
   const { model } = trainModel(rows, {
-    target: dataset.target, positive: dataset.positive, trainedAt: now,
-    ...(families ? { families } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    ...(options.testFraction !== undefined ? { testFraction: options.testFraction } : {}), ...(options.folds !== undefined ? { folds: options.folds } : {}),
+    target: dataset.target,
+    positive: dataset.positive,
+    trainedAt: now,
+    ...(families ? { families } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.testFraction !== undefined ? { testFraction: options.testFraction } : {}),
+    ...(options.folds !== undefined ? { folds: options.folds } : {}),
   });
   return db.transaction((tx) => registerModel(tx, { name, model: model.toJSON(), rows, actor, now }));
 }
@@ -219,7 +328,10 @@ async function promoteInTransaction(
   if (!target) throw new AppError('model.not_found', `model ${name} has no version ${version}`);
   if (target.stage === stage) throw new AppError('model.stage_conflict', `${name} v${version} is already the ${stage}`);
   if (stage === 'challenger' && target.stage === 'champion') {
-    throw new AppError('model.stage_conflict', `${name} v${version} is the champion; promote another version to champion, or roll back, first`);
+    throw new AppError(
+      'model.stage_conflict',
+      `${name} v${version} is the champion; promote another version to champion, or roll back, first`,
+    );
   }
   const events = [];
   const reason = input.reason ?? null;
@@ -227,7 +339,9 @@ async function promoteInTransaction(
     const current = await stageRow(tx, name, 'champion');
     if (current) {
       await retire(tx, current, `replaced by v${version}`, false, now);
-      events.push(ledgerVersion('model.demoted', actor, current, { from: 'champion', to: 'retired', reason: `replaced by v${version}` }, now));
+      events.push(
+        ledgerVersion('model.demoted', actor, current, { from: 'champion', to: 'retired', reason: `replaced by v${version}` }, now),
+      );
     }
     await tx.query(
       `UPDATE model_versions SET stage = 'champion', promoted_by = $2, promoted_at = $3, promotion_reason = $4, replaced_version = $5, drift_demoted = false, retired_at = NULL, retired_reason = NULL
@@ -236,12 +350,28 @@ async function promoteInTransaction(
     );
     // A champion again: rules no longer stand in for a demoted one.
     await tx.query('UPDATE models SET rules_since = NULL, rules_reason = NULL, rules_replaced = NULL WHERE name = $1', [name]);
-    events.push(ledgerVersion('model.promoted', actor, target, { from: target.stage, to: 'champion', replaced: current?.version ?? null, reason }, now));
+    events.push(
+      ledgerVersion(
+        'model.promoted',
+        actor,
+        target,
+        { from: target.stage, to: 'champion', replaced: current?.version ?? null, reason },
+        now,
+      ),
+    );
   } else {
     const current = await stageRow(tx, name, 'challenger');
     if (current) {
       await tx.query("UPDATE model_versions SET stage = 'candidate' WHERE id = $1", [current.id]);
-      events.push(ledgerVersion('model.demoted', actor, current, { from: 'challenger', to: 'candidate', reason: `replaced as challenger by v${version}` }, now));
+      events.push(
+        ledgerVersion(
+          'model.demoted',
+          actor,
+          current,
+          { from: 'challenger', to: 'candidate', reason: `replaced as challenger by v${version}` },
+          now,
+        ),
+      );
     }
     await tx.query(
       "UPDATE model_versions SET stage = 'challenger', promoted_by = $2, promoted_at = $3, promotion_reason = $4, retired_at = NULL, retired_reason = NULL WHERE id = $1",
@@ -254,25 +384,41 @@ async function promoteInTransaction(
 }
 
 async function retire(tx: Tx, row: { id: string }, reason: string, forDrift: boolean, now: Date): Promise<void> {
-  await tx.query("UPDATE model_versions SET stage = 'retired', retired_at = $2, retired_reason = $3, drift_demoted = $4 WHERE id = $1", [row.id, now.toISOString(), reason, forDrift]);
+  await tx.query("UPDATE model_versions SET stage = 'retired', retired_at = $2, retired_reason = $3, drift_demoted = $4 WHERE id = $1", [
+    row.id,
+    now.toISOString(),
+    reason,
+    forDrift,
+  ]);
 }
 
 /**
  * Back to the previous champion: the one the current champion replaced, or, when rules stand in after a drift
  * demotion, the champion that was demoted. The current champion is retired.
  */
-export async function rollbackModel(db: Db, input: { name: string; reason?: string; actor: string; now: Date }): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
+export async function rollbackModel(
+  db: Db,
+  input: { name: string; reason?: string; actor: string; now: Date },
+): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
   return db.transaction((tx) => rollbackInTransaction(tx, input));
 }
 
-async function rollbackInTransaction(tx: Tx, input: { name: string; reason?: string; actor: string; now: Date }): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
+async function rollbackInTransaction(
+  tx: Tx,
+  input: { name: string; reason?: string; actor: string; now: Date },
+): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
   const { name, actor, now } = input;
   await requireModel(tx, name);
   const model = await lockModel(tx, name);
   const current = await stageRow(tx, name, 'champion');
   const previous = current ? current.replaced_version : model.rules_since ? model.rules_replaced : null;
   if (previous === null) {
-    throw new AppError('model.stage_conflict', current ? `${name} v${current.version} replaced no earlier champion: there is nothing to roll back to` : `${name} has no champion to roll back from`);
+    throw new AppError(
+      'model.stage_conflict',
+      current
+        ? `${name} v${current.version} replaced no earlier champion: there is nothing to roll back to`
+        : `${name} has no champion to roll back from`,
+    );
   }
   const target = (await versionRow(tx, name, previous))!;
   const reason = input.reason ?? null;
@@ -283,7 +429,9 @@ async function rollbackInTransaction(tx: Tx, input: { name: string; reason?: str
   );
   await tx.query('UPDATE models SET rules_since = NULL, rules_reason = NULL, rules_replaced = NULL WHERE name = $1', [name]);
   const from = current ? current.version : ('rules' as const);
-  await appendToLedger(tx, [{ type: 'model.rolled_back', actor, subjectType: 'models', subjectId: name, data: { name, from, to: previous, reason }, at: now }]);
+  await appendToLedger(tx, [
+    { type: 'model.rolled_back', actor, subjectType: 'models', subjectId: name, data: { name, from, to: previous, reason }, at: now },
+  ]);
   return { name, from, to: toVersion((await versionRow(tx, name, previous))!) };
 }
 
@@ -292,7 +440,9 @@ export async function loadModelSettings(q: Queryable, name: string): Promise<Mod
     'SELECT psi_threshold, auto_demote, drift_check_hours FROM models WHERE name = $1',
     [name],
   );
-  return row ? { psiThreshold: row.psi_threshold, autoDemote: row.auto_demote, driftCheckHours: row.drift_check_hours } : ModelSettingsInput.parse({});
+  return row
+    ? { psiThreshold: row.psi_threshold, autoDemote: row.auto_demote, driftCheckHours: row.drift_check_hours }
+    : ModelSettingsInput.parse({});
 }
 
 /** Replaces a model's drift settings (fields left out take their defaults); ledgered. */
@@ -303,10 +453,13 @@ export async function saveModelSettings(db: Db, name: string, settings: ModelSet
 async function saveSettingsInTransaction(tx: Tx, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
   await requireModel(tx, name);
   await lockModel(tx, name);
-  await tx.query('UPDATE models SET psi_threshold = $2, auto_demote = $3, drift_check_hours = $4, updated_by = $5, updated_at = now() WHERE name = $1', [
-    name, settings.psiThreshold, settings.autoDemote, settings.driftCheckHours, actor,
+  await tx.query(
+    'UPDATE models SET psi_threshold = $2, auto_demote = $3, drift_check_hours = $4, updated_by = $5, updated_at = now() WHERE name = $1',
+    [name, settings.psiThreshold, settings.autoDemote, settings.driftCheckHours, actor],
+  );
+  await appendToLedger(tx, [
+    { type: 'model.settings_changed', actor, subjectType: 'models', subjectId: name, data: { name, ...settings } },
   ]);
-  await appendToLedger(tx, [{ type: 'model.settings_changed', actor, subjectType: 'models', subjectId: name, data: { name, ...settings } }]);
   return settings;
 }
 
@@ -351,9 +504,23 @@ export async function listModels(q: Queryable): Promise<ModelSummary[]> {
     };
     const check = await latestCheck(q, name);
     out.push({
-      name, trainable: name in MODEL_DATASETS, versions: mine.length, champion: brief('champion'), challenger: brief('challenger'),
-      serving: await servingOf(q, name), settings: await loadModelSettings(q, name),
-      latestDrift: check ? { status: check.status, maxPsi: check.maxPsi, worst: check.worst, version: check.version, checkedAt: check.checkedAt, action: check.action } : null,
+      name,
+      trainable: name in MODEL_DATASETS,
+      versions: mine.length,
+      champion: brief('champion'),
+      challenger: brief('challenger'),
+      serving: await servingOf(q, name),
+      settings: await loadModelSettings(q, name),
+      latestDrift: check
+        ? {
+            status: check.status,
+            maxPsi: check.maxPsi,
+            worst: check.worst,
+            version: check.version,
+            checkedAt: check.checkedAt,
+            action: check.action,
+          }
+        : null,
     });
   }
   return out;
@@ -366,7 +533,10 @@ export async function getModel(q: Queryable, name: string) {
   const checks = await q.query('SELECT * FROM model_drift_checks WHERE name = $1 ORDER BY checked_at DESC, id DESC LIMIT 10', [name]);
   const recent = checks.map(toCheck);
   return {
-    name, trainable: name in MODEL_DATASETS, serving: await servingOf(q, name), settings: await loadModelSettings(q, name),
+    name,
+    trainable: name in MODEL_DATASETS,
+    serving: await servingOf(q, name),
+    settings: await loadModelSettings(q, name),
     versions: rows.map(toVersion),
     latestDrift: recent[0] ?? null,
     driftChecks: recent.map(({ score: _s, features: _f, ...brief }) => brief),
@@ -394,7 +564,13 @@ async function loadVersionModel(q: Queryable, id: string): Promise<Model> {
  * or why rules stand in. Undefined when nothing was ever registered (agents then use the start-up model or rules).
  */
 export async function servingChurn(q: Queryable): Promise<ServedModels | undefined> {
-  const rows = await q.query<{ rules_since: Date | null; rules_reason: string | null; id: string | null; version: number | null; stage: Stage | null }>(
+  const rows = await q.query<{
+    rules_since: Date | null;
+    rules_reason: string | null;
+    id: string | null;
+    version: number | null;
+    stage: Stage | null;
+  }>(
     `SELECT m.rules_since, m.rules_reason, v.id, v.version, v.stage FROM models m
      LEFT JOIN model_versions v ON v.name = m.name AND v.stage IN ('champion', 'challenger') WHERE m.name = 'churn'`,
   );
@@ -418,7 +594,11 @@ export async function servingChurn(q: Queryable): Promise<ServedModels | undefin
 export async function runDriftCheck(db: Db, name: string, actor: string, now: Date): Promise<DriftCheckView> {
   await requireModel(db, name);
   const dataset = MODEL_DATASETS[name];
-  if (!dataset) throw new AppError('model.not_ready', `model '${name}' has no live population defined in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be checked`);
+  if (!dataset)
+    throw new AppError(
+      'model.not_ready',
+      `model '${name}' has no live population defined in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be checked`,
+    );
   const [champion] = await db.query<{ id: string; version: number; reference: ReferenceProfile }>(
     "SELECT id, version, reference FROM model_versions WHERE name = $1 AND stage = 'champion'",
     [name],
@@ -439,8 +619,20 @@ export async function runDriftCheck(db: Db, name: string, actor: string, now: Da
     const still = await stageRow(tx, name, 'champion');
     if (report.status === 'drift') {
       events.push({
-        type: 'model.drift_alert', actor, subjectType: 'model_drift_checks', subjectId: id, at: now,
-        data: { name, version: champion.version, maxPsi: report.maxPsi, worst: report.worst, threshold: report.threshold, scorePsi: report.score.psi, population: report.population },
+        type: 'model.drift_alert',
+        actor,
+        subjectType: 'model_drift_checks',
+        subjectId: id,
+        at: now,
+        data: {
+          name,
+          version: champion.version,
+          maxPsi: report.maxPsi,
+          worst: report.worst,
+          threshold: report.threshold,
+          scorePsi: report.score.psi,
+          population: report.population,
+        },
       });
       // Demotion follows the model's setting, not the wish of whoever ran the check: the system does it.
       const system = 'system:drift';
@@ -454,11 +646,26 @@ export async function runDriftCheck(db: Db, name: string, actor: string, now: Da
             [good.id, system, now.toISOString(), `last good version after v${still.version} drifted`],
           );
           action = `demoted to v${good.version}`;
-          events.push(ledgerVersion('model.demoted', system, still, { from: 'champion', to: 'retired', reason: why, replacedBy: good.version }, now));
-          events.push(ledgerVersion('model.promoted', system, good, { from: good.stage, to: 'champion', reason: `last good version after v${still.version} drifted` }, now));
+          events.push(
+            ledgerVersion('model.demoted', system, still, { from: 'champion', to: 'retired', reason: why, replacedBy: good.version }, now),
+          );
+          events.push(
+            ledgerVersion(
+              'model.promoted',
+              system,
+              good,
+              { from: good.stage, to: 'champion', reason: `last good version after v${still.version} drifted` },
+              now,
+            ),
+          );
         } else {
           const rulesWhy = `${name} v${still.version} was demoted for ${why}${m.auto_demote === 'last_good' ? ' and no earlier good version exists' : ''}`;
-          await tx.query('UPDATE models SET rules_since = $2, rules_reason = $3, rules_replaced = $4 WHERE name = $1', [name, now.toISOString(), rulesWhy, still.version]);
+          await tx.query('UPDATE models SET rules_since = $2, rules_reason = $3, rules_replaced = $4 WHERE name = $1', [
+            name,
+            now.toISOString(),
+            rulesWhy,
+            still.version,
+          ]);
           action = 'demoted to rules';
           events.push(ledgerVersion('model.demoted', system, still, { from: 'champion', to: 'rules', reason: why }, now));
         }
@@ -467,8 +674,21 @@ export async function runDriftCheck(db: Db, name: string, actor: string, now: Da
     const [row] = await tx.query(
       `INSERT INTO model_drift_checks (id, name, version, checked_at, checked_by, population, threshold, max_psi, worst, status, score, features, action)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
-      [id, name, champion.version, now.toISOString(), actor, report.population, report.threshold, report.maxPsi, report.worst, report.status,
-        JSON.stringify(report.score), JSON.stringify(report.features), action],
+      [
+        id,
+        name,
+        champion.version,
+        now.toISOString(),
+        actor,
+        report.population,
+        report.threshold,
+        report.maxPsi,
+        report.worst,
+        report.status,
+        JSON.stringify(report.score),
+        JSON.stringify(report.features),
+        action,
+      ],
     );
     await appendToLedger(tx, events);
     return toCheck(row!);

@@ -30,7 +30,10 @@ export const trackKey = (agentId: string, action: string) => `${agentId}/${actio
  * Track records of these agents (all when absent) over the decisions made in (now − windowDays, now], by agent and
  * action, keyed by trackKey. One grouped statement over the window's decisions (index decisions_decided).
  */
-export async function trackRecords(q: Queryable, opts: { now: Date; agentIds?: string[]; windowDays?: number }): Promise<Map<string, TrackRecord>> {
+export async function trackRecords(
+  q: Queryable,
+  opts: { now: Date; agentIds?: string[]; windowDays?: number },
+): Promise<Map<string, TrackRecord>> {
   const rows = await q.query<{ agent_id: string; action: string; category: string | null; approved: number; rejected: number }>(
     `SELECT p.agent_id, p.action, CASE WHEN a.status = 'rejected' THEN coalesce(a.reason_category, 'other') END AS category,
             count(*) FILTER (WHERE d.outcome = 'execute' OR a.status = 'approved')::int AS approved,
@@ -44,7 +47,9 @@ export async function trackRecords(q: Queryable, opts: { now: Date; agentIds?: s
   const out = new Map<string, TrackRecord>();
   for (const r of rows) {
     const k = trackKey(r.agent_id, r.action);
-    const t = out.get(k) ?? out.set(k, { agentId: r.agent_id, action: r.action, decisions: 0, approved: 0, rejected: 0, rejectedBy: {}, precisionBp: 0 }).get(k)!;
+    const t =
+      out.get(k) ??
+      out.set(k, { agentId: r.agent_id, action: r.action, decisions: 0, approved: 0, rejected: 0, rejectedBy: {}, precisionBp: 0 }).get(k)!;
     t.approved += r.approved;
     t.rejected += r.rejected;
     if (r.category) t.rejectedBy[r.category] = (t.rejectedBy[r.category] ?? 0) + r.rejected;
@@ -57,7 +62,11 @@ export async function trackRecords(q: Queryable, opts: { now: Date; agentIds?: s
 }
 
 /** What the policy request carries for one agent and action. */
-export function trackContext(records: Map<string, TrackRecord>, agentId: string, action: string): { agentDecisions: number; agentPrecision: number } {
+export function trackContext(
+  records: Map<string, TrackRecord>,
+  agentId: string,
+  action: string,
+): { agentDecisions: number; agentPrecision: number } {
   const t = records.get(trackKey(agentId, action));
   return { agentDecisions: t?.decisions ?? 0, agentPrecision: t?.precisionBp ?? 0 };
 }

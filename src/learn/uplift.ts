@@ -31,7 +31,10 @@ export function wilsonInterval(events: number, n: number, z = Z95): [number, num
 }
 
 export function upliftReport(treated: GroupCounts, holdout: GroupCounts): UpliftReport {
-  for (const [name, g] of [['treated', treated], ['holdout', holdout]] as const) {
+  for (const [name, g] of [
+    ['treated', treated],
+    ['holdout', holdout],
+  ] as const) {
     if (!Number.isInteger(g.customers) || !Number.isInteger(g.events) || g.customers < 0 || g.events < 0 || g.events > g.customers) {
       throw new RangeError(`${name} counts must be whole numbers with 0 <= events <= customers`);
     }
@@ -123,14 +126,20 @@ export function normalQuantile(p: number): number {
   let x: number;
   if (p < low) {
     const q = Math.sqrt(-2 * Math.log(p));
-    x = (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    x =
+      (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
   } else if (p <= 1 - low) {
     const q = p - 0.5;
     const r = q * q;
-    x = ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+    x =
+      ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+      (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
   } else {
     const q = Math.sqrt(-2 * Math.log(1 - p));
-    x = -(((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    x =
+      -(((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
   }
   const e = normalCdf(x) - p;
   const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
@@ -179,7 +188,13 @@ export function minimumDetectableEffect(nTreated: number, nHoldout: number, base
  * rate: Φ(|d|/SE − z₁₋α/₂) + Φ(−|d|/SE − z₁₋α/₂), with the SE of the MDE, so the power at the MDE is the target.
  * At an effect of 0 it is alpha. Null where the MDE is.
  */
-export function achievedPower(effect: number, nTreated: number, nHoldout: number, base: number | null, opts: Pick<PowerOptions, 'alpha'> = {}): number | null {
+export function achievedPower(
+  effect: number,
+  nTreated: number,
+  nHoldout: number,
+  base: number | null,
+  opts: Pick<PowerOptions, 'alpha'> = {},
+): number | null {
   checkSizes(nTreated, nHoldout);
   if (!nTreated || !nHoldout || base === null || !(base > 0 && base < 1)) return null;
   const z = normalQuantile(1 - (opts.alpha ?? ALPHA) / 2);
@@ -195,7 +210,8 @@ export function twoProportionPValue(treated: GroupCounts, holdout: GroupCounts):
   if (!treated.customers || !holdout.customers) return null;
   const pooled = (treated.events + holdout.events) / (treated.customers + holdout.customers);
   if (pooled <= 0 || pooled >= 1) return 1;
-  const z = (treated.events / treated.customers - holdout.events / holdout.customers) / nullSe(pooled, treated.customers, holdout.customers);
+  const z =
+    (treated.events / treated.customers - holdout.events / holdout.customers) / nullSe(pooled, treated.customers, holdout.customers);
   return Math.min(1, 2 * normalCdf(-Math.abs(z)));
 }
 
@@ -204,7 +220,12 @@ export function twoProportionPValue(treated: GroupCounts, holdout: GroupCounts):
  * ratio: holdout = (z₁₋α/₂ + z_power)² · b(1−b) · (1 + 1/ratio) / d², treated = ratio × holdout, both rounded up.
  * Null for an effect of 0 or a base rate of 0 or 1.
  */
-export function requiredSampleSize(effect: number, base: number | null, ratio = 1, opts: PowerOptions = {}): { treated: number; holdout: number } | null {
+export function requiredSampleSize(
+  effect: number,
+  base: number | null,
+  ratio = 1,
+  opts: PowerOptions = {},
+): { treated: number; holdout: number } | null {
   if (!(ratio > 0)) throw new RangeError(`the treated:holdout ratio must be above 0, got ${ratio}`);
   if (effect === 0 || base === null || !(base > 0 && base < 1)) return null;
   const z = normalQuantile(1 - (opts.alpha ?? ALPHA) / 2) + normalQuantile(opts.power ?? TARGET_POWER);
@@ -231,7 +252,8 @@ export interface PowerReport {
 
 export function powerReport(treated: GroupCounts, holdout: GroupCounts, opts: PowerOptions = {}): PowerReport {
   const b = baseRate(treated, holdout);
-  const difference = (treated.customers ? treated.events / treated.customers : 0) - (holdout.customers ? holdout.events / holdout.customers : 0);
+  const difference =
+    (treated.customers ? treated.events / treated.customers : 0) - (holdout.customers ? holdout.events / holdout.customers : 0);
   return {
     alpha: opts.alpha ?? ALPHA,
     targetPower: opts.power ?? TARGET_POWER,
@@ -239,6 +261,7 @@ export function powerReport(treated: GroupCounts, holdout: GroupCounts, opts: Po
     pValue: twoProportionPValue(treated, holdout),
     mde: minimumDetectableEffect(treated.customers, holdout.customers, b, opts),
     power: treated.customers && holdout.customers ? achievedPower(difference, treated.customers, holdout.customers, b, opts) : null,
-    required: treated.customers && holdout.customers ? requiredSampleSize(difference, b, treated.customers / holdout.customers, opts) : null,
+    required:
+      treated.customers && holdout.customers ? requiredSampleSize(difference, b, treated.customers / holdout.customers, opts) : null,
   };
 }

@@ -80,13 +80,36 @@ export async function appendToLedger(tx: Tx, events: LedgerEvent[]): Promise<{ s
     const ts = (e.at ?? new Date()).toISOString();
     const body = entryBody(seq, prevHash, e, ts);
     const hash = sha256(prevHash + body);
-    const row = { seq, ts, type: e.type, actor: e.actor, subject_type: e.subjectType ?? null, subject_id: e.subjectId ?? null, body, prev_hash: prevHash, hash };
+    const row = {
+      seq,
+      ts,
+      type: e.type,
+      actor: e.actor,
+      subject_type: e.subjectType ?? null,
+      subject_id: e.subjectId ?? null,
+      body,
+      prev_hash: prevHash,
+      hash,
+    };
     prevHash = hash;
     return row;
   });
-  await insertRows(tx, 'ledger', {
-    seq: 'bigint', ts: 'timestamptz', type: 'text', actor: 'text', subject_type: 'text', subject_id: 'text', body: 'text', prev_hash: 'text', hash: 'text',
-  }, rows);
+  await insertRows(
+    tx,
+    'ledger',
+    {
+      seq: 'bigint',
+      ts: 'timestamptz',
+      type: 'text',
+      actor: 'text',
+      subject_type: 'text',
+      subject_id: 'text',
+      body: 'text',
+      prev_hash: 'text',
+      hash: 'text',
+    },
+    rows,
+  );
   headsOfOpenTransactions.set(tx, { seq, hash: prevHash });
   return { seq, hash: prevHash };
 }
@@ -161,7 +184,10 @@ function checkEntry(row: LedgerRow, expectedSeq: number, prevHash: string): stri
 }
 
 /** Reads entries newest first, for the API. `data` comes from the hashed body. */
-export async function listLedger(db: Queryable, opts: { before?: number; limit: number; subjectId?: string; type?: string }): Promise<LedgerEntry[]> {
+export async function listLedger(
+  db: Queryable,
+  opts: { before?: number; limit: number; subjectId?: string; type?: string },
+): Promise<LedgerEntry[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (opts.before) where.push(`seq < $${params.push(opts.before)}`);
@@ -183,4 +209,3 @@ export async function listLedger(db: Queryable, opts: { before?: number; limit: 
     hash: r.hash,
   }));
 }
-

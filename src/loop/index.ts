@@ -4,7 +4,15 @@
  * starts the retention play. Owns no tables of its own: it writes through reason, assure, learn and act.
  */
 export {
-  decideFor, holdoutKey, judgeSubject, runScheduledAgents, SCHEDULED_AGENTS, subscribeDecisionLoop,
-  type LoopOptions, type LoopSubjects, type LoopTally, type Verdict,
+  decideFor,
+  holdoutKey,
+  judgeSubject,
+  runScheduledAgents,
+  SCHEDULED_AGENTS,
+  subscribeDecisionLoop,
+  type LoopOptions,
+  type LoopSubjects,
+  type LoopTally,
+  type Verdict,
 } from './loop.ts';
 export { loadContexts } from './context.ts';

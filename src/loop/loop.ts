@@ -1,11 +1,38 @@
 import { executeInTransaction, retentionPlay, startPlayInTransaction, type RetentionPlayState } from '../act/index.ts';
 import { recordJudged, type Decision, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
-import { inHoldout, leadHoldoutKey, loadPosteriors, recordPulls, servingChurn, thompson, trackContext, trackRecords, type Pull, type TrackRecord } from '../learn/index.ts';
 import {
-  AGENTS, arbitrate, autonomyInForce, conflictReason, DEFAULT_RULES, loadAgentSettings, MESSAGE_CHANNELS, onChosenChannel, segmentOf, stoppedAgents,
+  inHoldout,
+  leadHoldoutKey,
+  loadPosteriors,
+  recordPulls,
+  servingChurn,
+  thompson,
+  trackContext,
+  trackRecords,
+  type Pull,
+  type TrackRecord,
+} from '../learn/index.ts';
+import {
+  AGENTS,
+  arbitrate,
+  autonomyInForce,
+  conflictReason,
+  DEFAULT_RULES,
+  loadAgentSettings,
+  MESSAGE_CHANNELS,
+  onChosenChannel,
+  segmentOf,
+  stoppedAgents,
   type BanditChooser,
-  type Agent, type AgentSettings, type ArbitrationRules, type ChurnModel, type CustomerContext, type ProposalDraft, type ProposalRecordInput, type RecentAction,
+  type Agent,
+  type AgentSettings,
+  type ArbitrationRules,
+  type ChurnModel,
+  type CustomerContext,
+  type ProposalDraft,
+  type ProposalRecordInput,
+  type RecentAction,
 } from '../reason/index.ts';
 import { addressOutreach, SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
 import type { Queryable, Tx } from '../store/index.ts';
@@ -74,7 +101,12 @@ export function holdoutKey(ctx: CustomerContext): string {
 function addressed(draft: ProposalDraft, ctx: CustomerContext): { draft: ProposalDraft; hasConsent: boolean } {
   if (!draft.channel || !draft.purpose) return { draft, hasConsent: false };
   const named = draft.params as { to?: string; brand?: string };
-  const a = addressOutreach(ctx.consents, ctx.contacts, { channel: draft.channel, purpose: draft.purpose, to: named.to, brand: named.brand ?? ctx.brand ?? null });
+  const a = addressOutreach(ctx.consents, ctx.contacts, {
+    channel: draft.channel,
+    purpose: draft.purpose,
+    to: named.to,
+    brand: named.brand ?? ctx.brand ?? null,
+  });
   const params = { ...draft.params, ...(a.to ? { to: a.to } : {}), ...(a.brand ? { brand: a.brand } : {}) };
   return { draft: { ...draft, params }, hasConsent: a.granted };
 }
@@ -83,10 +115,18 @@ function addressed(draft: ProposalDraft, ctx: CustomerContext): { draft: Proposa
 function consentedChannels(draft: ProposalDraft, ctx: CustomerContext): string[] {
   if (!draft.purpose) return [];
   const brand = (draft.params as { brand?: string }).brand ?? ctx.brand ?? null;
-  return MESSAGE_CHANNELS.filter((channel) => addressOutreach(ctx.consents, ctx.contacts, { channel, purpose: draft.purpose!, brand }).granted);
+  return MESSAGE_CHANNELS.filter(
+    (channel) => addressOutreach(ctx.consents, ctx.contacts, { channel, purpose: draft.purpose!, brand }).granted,
+  );
 }
 
-function policyRequest(draft: ProposalDraft, ctx: CustomerContext, settings: AgentSettings, consent: boolean, track: Map<string, TrackRecord>): PolicyRequestInput {
+function policyRequest(
+  draft: ProposalDraft,
+  ctx: CustomerContext,
+  settings: AgentSettings,
+  consent: boolean,
+  track: Map<string, TrackRecord>,
+): PolicyRequestInput {
   return {
     agent: { id: draft.agentId, role: 'agent', autonomy: autonomyInForce(settings, draft.agentId, draft.action) },
     action: draft.action,
@@ -98,18 +138,35 @@ function policyRequest(draft: ProposalDraft, ctx: CustomerContext, settings: Age
       inHoldout: false,
     },
     context: {
-      risk: draft.risk, hasConsent: consent, amountCents: typeof draft.params.amountCents === 'number' ? draft.params.amountCents : 0,
-      ...(draft.channel ? { channel: draft.channel } : {}), ...(draft.purpose ? { purpose: draft.purpose } : {}),
+      risk: draft.risk,
+      hasConsent: consent,
+      amountCents: typeof draft.params.amountCents === 'number' ? draft.params.amountCents : 0,
+      ...(draft.channel ? { channel: draft.channel } : {}),
+      ...(draft.purpose ? { purpose: draft.purpose } : {}),
       // Earned autonomy: the agent's record for this action, read once per batch.
       ...trackContext(track, draft.agentId, draft.action),
     },
   };
 }
 
-const stored = (draft: ProposalDraft, ctx: CustomerContext, status?: ProposalRecordInput['status'], statusReason?: string): ProposalRecordInput => ({
-  agentId: draft.agentId, accountId: ctx.accountId, leadId: ctx.lead?.id ?? null, action: draft.action, params: draft.params, channel: draft.channel,
-  purpose: draft.purpose, risk: draft.risk, ev: draft.ev as unknown as { value: number } & Record<string, unknown>, reason: draft.reason,
-  ...(status ? { status } : {}), ...(statusReason ? { statusReason } : {}),
+const stored = (
+  draft: ProposalDraft,
+  ctx: CustomerContext,
+  status?: ProposalRecordInput['status'],
+  statusReason?: string,
+): ProposalRecordInput => ({
+  agentId: draft.agentId,
+  accountId: ctx.accountId,
+  leadId: ctx.lead?.id ?? null,
+  action: draft.action,
+  params: draft.params,
+  channel: draft.channel,
+  purpose: draft.purpose,
+  risk: draft.risk,
+  ev: draft.ev as unknown as { value: number } & Record<string, unknown>,
+  reason: draft.reason,
+  ...(status ? { status } : {}),
+  ...(statusReason ? { statusReason } : {}),
 });
 
 /**
@@ -125,7 +182,11 @@ async function recentActions(q: Queryable, subjects: LoopSubjects, now: Date): P
     [subjects.accountIds, subjects.leadIds, now.toISOString()],
   );
   const bySubject = new Map<string, RecentAction[]>();
-  for (const r of rows) bySubject.set(r.subject, [...(bySubject.get(r.subject) ?? []), { at: new Date(r.at), agentId: r.agent_id, action: r.action, channel: r.channel }]);
+  for (const r of rows)
+    bySubject.set(r.subject, [
+      ...(bySubject.get(r.subject) ?? []),
+      { at: new Date(r.at), agentId: r.agent_id, action: r.action, channel: r.channel },
+    ]);
   return bySubject;
 }
 
@@ -155,8 +216,12 @@ export interface Verdict {
  * allowed (next-best action: a denied draft is recorded as denied and the next one is asked).
  */
 export function judgeSubject(
-  ctx: CustomerContext, drafts: ProposalDraft[], recent: RecentAction[], rules: ArbitrationRules,
-  env: { gate: PolicyGate; settings: AgentSettings; held: boolean; bandit?: BanditChooser; track?: Map<string, TrackRecord> }, now: Date,
+  ctx: CustomerContext,
+  drafts: ProposalDraft[],
+  recent: RecentAction[],
+  rules: ArbitrationRules,
+  env: { gate: PolicyGate; settings: AgentSettings; held: boolean; bandit?: BanditChooser; track?: Map<string, TrackRecord> },
+  now: Date,
 ): Verdict {
   // Messages go on the channel the bandit picks among those with consent, before arbitration counts contacts per channel.
   if (env.bandit) drafts = drafts.map((d) => onChosenChannel(d, ctx, consentedChannels(d, ctx), env.bandit!));
@@ -177,11 +242,21 @@ export function judgeSubject(
     }
   }
   const { winner } = verdict;
-  if (winner) for (const loser of ranked.slice(ranked.indexOf(winner) + 1)) suppressed.push({ draft: loser, reason: conflictReason(winner, loser) });
+  if (winner)
+    for (const loser of ranked.slice(ranked.indexOf(winner) + 1)) suppressed.push({ draft: loser, reason: conflictReason(winner, loser) });
   return verdict;
 }
 
-const emptyTally = (): LoopTally => ({ customers: 0, proposals: 0, suppressed: 0, heldOut: 0, executed: 0, approval: 0, denied: 0, plays: 0 });
+const emptyTally = (): LoopTally => ({
+  customers: 0,
+  proposals: 0,
+  suppressed: 0,
+  heldOut: 0,
+  executed: 0,
+  approval: 0,
+  denied: 0,
+  plays: 0,
+});
 
 /** Runs the loop for these customers and leads inside the caller's transaction. */
 export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions, now = new Date()): Promise<LoopTally> {
@@ -207,24 +282,44 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
   // The registry's champion and challenger for churn, once per batch (loaded models are cached by version).
   const registry = contexts.length ? { churn: await servingChurn(q) } : undefined;
   const proposing = contexts
-    .map((ctx) => ({ ctx, drafts: lookers.get(ctx.accountId ?? ctx.lead!.id)!.flatMap((a) => a.propose(ctx, { churn, registry, bandit })) }))
+    .map((ctx) => ({
+      ctx,
+      drafts: lookers.get(ctx.accountId ?? ctx.lead!.id)!.flatMap((a) => a.propose(ctx, { churn, registry, bandit })),
+    }))
     .filter((p) => p.drafts.length > 0);
   if (proposing.length === 0) return tally;
   // Policy needs consent; only now, and only for the subjects with proposals.
-  await addReach(q, proposing.map((p) => p.ctx), now);
+  await addReach(
+    q,
+    proposing.map((p) => p.ctx),
+    now,
+  );
   // History and budget are read only for the few subjects with proposals: most signals change nothing.
-  const recent = await recentActions(q, {
-    accountIds: proposing.flatMap((p) => (p.ctx.accountId ? [p.ctx.accountId] : [])),
-    leadIds: proposing.flatMap((p) => (p.ctx.lead ? [p.ctx.lead.id] : [])),
-  }, now);
+  const recent = await recentActions(
+    q,
+    {
+      accountIds: proposing.flatMap((p) => (p.ctx.accountId ? [p.ctx.accountId] : [])),
+      leadIds: proposing.flatMap((p) => (p.ctx.lead ? [p.ctx.lead.id] : [])),
+    },
+    now,
+  );
   // Earned autonomy: the proposing agents' records per action, one query for the batch.
   const track = await trackRecords(q, { now, agentIds: [...new Set(proposing.flatMap((p) => p.drafts.map((d) => d.agentId)))] });
-  let creditLeft = proposing.some((p) => p.drafts.some((d) => d.action === 'offer_credit')) ? opts.dailyCreditBudgetCents - (await creditsAppliedOn(q, now)) : opts.dailyCreditBudgetCents;
+  let creditLeft = proposing.some((p) => p.drafts.some((d) => d.action === 'offer_credit'))
+    ? opts.dailyCreditBudgetCents - (await creditsAppliedOn(q, now))
+    : opts.dailyCreditBudgetCents;
 
   const verdicts: Verdict[] = [];
   for (const { ctx, drafts } of proposing) {
     const held = inHoldout(holdoutKey(ctx), opts.holdout.salt, opts.holdout.fraction);
-    const verdict = judgeSubject(ctx, drafts, recent.get(ctx.accountId ?? ctx.lead!.id) ?? [], { ...rules, creditBudgetLeftCents: creditLeft }, { gate: opts.gate, settings, held, bandit, track }, now);
+    const verdict = judgeSubject(
+      ctx,
+      drafts,
+      recent.get(ctx.accountId ?? ctx.lead!.id) ?? [],
+      { ...rules, creditBudgetLeftCents: creditLeft },
+      { gate: opts.gate, settings, held, bandit, track },
+      now,
+    );
     if (!held && verdict.winner?.action === 'offer_credit') creditLeft -= Number(verdict.winner.params.amountCents);
     verdicts.push(verdict);
   }
@@ -245,15 +340,29 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
     tally.heldOut += v.heldOut ? 1 : 0;
   }
   tally.proposals = proposals.length;
-  const { proposalIds, decisions: recorded } = await recordJudged(q, proposals, decided.map(({ verdict, index, proposal }) => ({
-    proposal, request: verdict.decided[index]!.request, decision: verdict.decided[index]!.decision,
-  })), { now, approvalTtlMs: opts.approvalTtlMs });
+  const { proposalIds, decisions: recorded } = await recordJudged(
+    q,
+    proposals,
+    decided.map(({ verdict, index, proposal }) => ({
+      proposal,
+      request: verdict.decided[index]!.request,
+      decision: verdict.decided[index]!.decision,
+    })),
+    { now, approvalTtlMs: opts.approvalTtlMs },
+  );
 
   // An arm is played when policy allows the proposal that carries it (an outcome counts only once its action ran).
   const pulls: Pull[] = decided.flatMap(({ verdict, index, proposal }) => {
     const { draft, decision } = verdict.decided[index]!;
     return draft.ev.bandit && decision.outcome !== 'deny'
-      ? [{ proposalId: proposalIds[proposal]!, choice: draft.ev.bandit, accountId: verdict.ctx.accountId, leadId: verdict.ctx.lead?.id ?? null }]
+      ? [
+          {
+            proposalId: proposalIds[proposal]!,
+            choice: draft.ev.bandit,
+            accountId: verdict.ctx.accountId,
+            leadId: verdict.ctx.lead?.id ?? null,
+          },
+        ]
       : [];
   });
   await recordPulls(q, pulls, now);
@@ -272,12 +381,24 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
     if (draft.action === 'offer_credit' && verdict.ctx.accountId) {
       // Offer → (approval) → credit → notice, durably: the play picks up from the decision made here.
       const state: RetentionPlayState = {
-        agent: { id: draft.agentId, offerAutonomy: decision.autonomy, notifyAutonomy: autonomyInForce(settings, draft.agentId, 'send_message') },
+        agent: {
+          id: draft.agentId,
+          offerAutonomy: decision.autonomy,
+          notifyAutonomy: autonomyInForce(settings, draft.agentId, 'send_message'),
+        },
         customer: { id: request.customer.id, segment: request.customer.segment, region: request.customer.region, inHoldout: false },
         amountCents: Number(draft.params.amountCents),
-        ev: draft.ev as unknown as RetentionPlayState['ev'], reason: draft.reason, offer: { decisionId, approvalId },
+        ev: draft.ev as unknown as RetentionPlayState['ev'],
+        reason: draft.reason,
+        offer: { decisionId, approvalId },
       };
-      await startPlayInTransaction(q, play, { accountId: verdict.ctx.accountId, state, actor: `agent:${draft.agentId}`, now, step: approvalId ? 'await_approval' : 'apply_credit' });
+      await startPlayInTransaction(q, play, {
+        accountId: verdict.ctx.accountId,
+        state,
+        actor: `agent:${draft.agentId}`,
+        now,
+        step: approvalId ? 'await_approval' : 'apply_credit',
+      });
       tally.plays++;
     } else if (decision.outcome === 'execute') {
       await executeInTransaction(q, { decisionId, idempotencyKey: `decision:${decisionId}`, actor: `agent:${draft.agentId}`, now });
@@ -292,7 +413,8 @@ export function subscribeDecisionLoop(bus: Bus, opts: LoopOptions, onTally?: (t:
     const events = messages.map((m) => m.payload as SignalsAcceptedEvent);
     const bySignalTypes = new Map<string, Set<string>>();
     for (const e of events) {
-      for (const [subject, types] of Object.entries(e.typesBySubject ?? {})) bySignalTypes.set(subject, new Set([...(bySignalTypes.get(subject) ?? []), ...types]));
+      for (const [subject, types] of Object.entries(e.typesBySubject ?? {}))
+        bySignalTypes.set(subject, new Set([...(bySignalTypes.get(subject) ?? []), ...types]));
     }
     const subjects: LoopSubjects = {
       accountIds: [...new Set(events.flatMap((e) => e.accountIds))],

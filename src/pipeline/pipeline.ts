@@ -27,17 +27,24 @@ interface Stage {
  */
 export const STAGES = [
   { name: 'intake', runs: 'request', does: 'validate each signal, quarantine what fails, store the rest, publish signals.accepted' },
-  { name: 'identity', runs: 'request', does: 'place the people a new profile names (inside intake\'s transaction)' },
-  { name: 'features', runs: 'bus', does: 'refresh the features of the customers the batch touched', subscribe: (bus) => subscribeFeatureUpdates(bus) },
+  { name: 'identity', runs: 'request', does: "place the people a new profile names (inside intake's transaction)" },
   {
-    name: 'decide', runs: 'bus', does: 'outcomes update the bandits; then agents propose, arbitration ranks, the holdout is held out, policy decides',
+    name: 'features',
+    runs: 'bus',
+    does: 'refresh the features of the customers the batch touched',
+    subscribe: (bus) => subscribeFeatureUpdates(bus),
+  },
+  {
+    name: 'decide',
+    runs: 'bus',
+    does: 'outcomes update the bandits; then agents propose, arbitration ranks, the holdout is held out, policy decides',
     subscribe: (bus, opts) => {
       // Outcomes update the offer and channel bandits' posteriors before agents next draw from them.
       subscribeBanditUpdates(bus);
       if (opts.decide) subscribeDecisionLoop(bus, opts.decide, opts.onTally);
     },
   },
-  { name: 'act', runs: 'bus', does: 'run what policy allowed, or start the retention play (in the decide stage\'s transaction)' },
+  { name: 'act', runs: 'bus', does: "run what policy allowed, or start the retention play (in the decide stage's transaction)" },
 ] as const satisfies readonly Stage[];
 
 export type StageName = (typeof STAGES)[number]['name'];

@@ -25,7 +25,12 @@ const FEATURES: Record<string, (x: ChurnModelInput) => number> = {
   monthlyHundreds: (x) => (x.subscription.monthlyAmount ?? 0) / 100,
   contractOneYear: (x) => (x.subscription.contract === 'one-year' ? 1 : 0),
   contractTwoYear: (x) => (x.subscription.contract === 'two-year' ? 1 : 0),
-  fiberInternet: (x) => (String(x.subscription.services?.internetService ?? '').toLowerCase().startsWith('fiber') ? 1 : 0),
+  fiberInternet: (x) =>
+    String(x.subscription.services?.internetService ?? '')
+      .toLowerCase()
+      .startsWith('fiber')
+      ? 1
+      : 0,
   noInternet: (x) => (String(x.subscription.services?.internetService ?? 'no').toLowerCase() === 'no' ? 1 : 0),
   electronicCheck: (x) => (String(x.subscription.paymentMethod ?? '').toLowerCase() === 'electronic check' ? 1 : 0),
   paperlessBilling: (x) => flag(x.subscription.paperlessBilling),
@@ -86,7 +91,11 @@ export interface LogisticFit {
 }
 
 /** Newton–Raphson on the penalised log-likelihood; the intercept is not penalised. */
-export function fitLogistic(rows: number[][], labels: number[], opts: { l2?: number; maxIterations?: number; tolerance?: number } = {}): LogisticFit {
+export function fitLogistic(
+  rows: number[][],
+  labels: number[],
+  opts: { l2?: number; maxIterations?: number; tolerance?: number } = {},
+): LogisticFit {
   const l2 = opts.l2 ?? 1;
   const d = (rows[0]?.length ?? 0) + 1;
   let beta = new Array<number>(d).fill(0);
@@ -103,9 +112,13 @@ export function fitLogistic(rows: number[][], labels: number[], opts: { l2?: num
       }
     });
     for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) hess[j]![i] = hess[i]![j]!;
-    const step = solveSpd(hess.map((r) => r.map((v) => -v)), grad);
+    const step = solveSpd(
+      hess.map((r) => r.map((v) => -v)),
+      grad,
+    );
     beta = beta.map((b, j) => b + step[j]!);
-    if (Math.max(...step.map(Math.abs)) < (opts.tolerance ?? 1e-8)) return { intercept: beta[0]!, weights: beta.slice(1), iterations: iteration };
+    if (Math.max(...step.map(Math.abs)) < (opts.tolerance ?? 1e-8))
+      return { intercept: beta[0]!, weights: beta.slice(1), iterations: iteration };
   }
   throw new Error('logistic regression did not converge');
 }
@@ -115,11 +128,11 @@ export function rocAuc(scores: number[], labels: number[]): number {
   const order = scores.map((s, i) => [s, labels[i]!] as const).sort((a, b) => a[0] - b[0]);
   let rankSum = 0;
   let positives = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j < order.length && order[j]![0] === order[i]![0]) j++;
     const averageRank = (i + 1 + j) / 2;
-    for (let k = i; k < j; k++) if (order[k]![1] === 1) (rankSum += averageRank), positives++;
+    for (let k = i; k < j; k++) if (order[k]![1] === 1) ((rankSum += averageRank), positives++);
     i = j;
   }
   const negatives = order.length - positives;
@@ -153,8 +166,13 @@ export class ChurnModel {
 
   /** Fits on customers with a known outcome. `version` names the training data, e.g. its fingerprint. */
   static train(examples: { input: ChurnModelInput; churned: boolean }[], version: string, l2 = 1): ChurnModel {
-    if (examples.length < 50) throw new Error(`need at least 50 customers with a known outcome to fit the churn model, got ${examples.length}`);
-    const fit = fitLogistic(examples.map((e) => churnFeatureVector(e.input)), examples.map((e) => (e.churned ? 1 : 0)), { l2 });
+    if (examples.length < 50)
+      throw new Error(`need at least 50 customers with a known outcome to fit the churn model, got ${examples.length}`);
+    const fit = fitLogistic(
+      examples.map((e) => churnFeatureVector(e.input)),
+      examples.map((e) => (e.churned ? 1 : 0)),
+      { l2 },
+    );
     return new ChurnModel(version, examples.length, fit);
   }
 

@@ -45,6 +45,7 @@ export async function loadChurnExamples(q: Queryable): Promise<ChurnExample[]> {
 /** A short fingerprint of the training data (who, and with which outcome), used as the model version. */
 export function trainingFingerprint(examples: ChurnExample[]): string {
   const hash = createHash('sha256');
-  for (const e of [...examples].sort((a, b) => (a.customerId < b.customerId ? -1 : 1))) hash.update(`${e.customerId}:${e.churned ? 1 : 0}\n`);
+  for (const e of [...examples].sort((a, b) => (a.customerId < b.customerId ? -1 : 1)))
+    hash.update(`${e.customerId}:${e.churned ? 1 : 0}\n`);
   return hash.digest('hex').slice(0, 12);
 }

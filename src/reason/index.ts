@@ -12,5 +12,14 @@ export type { ProposalRecordInput } from './proposals.ts';
 export * from './agents/index.ts';
 export { arbitrate, conflictReason, DEFAULT_RULES, type Arbitration, type ArbitrationRules, type RecentAction } from './orchestrator.ts';
 export {
-  autonomyInForce, listAgents, loadAgentSettings, updateAgent, loadKillSwitch, setKillSwitch, stoppedAgents, type AgentSettings, type AgentView, type KillSwitch,
+  autonomyInForce,
+  listAgents,
+  loadAgentSettings,
+  updateAgent,
+  loadKillSwitch,
+  setKillSwitch,
+  stoppedAgents,
+  type AgentSettings,
+  type AgentView,
+  type KillSwitch,
 } from './settings.ts';

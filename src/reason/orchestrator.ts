@@ -45,14 +45,18 @@ export function arbitrate(drafts: ProposalDraft[], recent: RecentAction[], rules
   const inCooldown = last !== null && now.getTime() - last.getTime() < rules.cooldownMs;
   const within = (r: RecentAction, ms: number) => now.getTime() - r.at.getTime() < ms;
   const contacts = (channel: string) => recent.filter((r) => r.channel === channel && within(r, rules.contactWindowMs)).length;
-  const repeated = (d: ProposalDraft) => recent.find((r) => r.agentId === d.agentId && r.action === d.action && within(r, rules.repeatWindowMs));
+  const repeated = (d: ProposalDraft) =>
+    recent.find((r) => r.agentId === d.agentId && r.action === d.action && within(r, rules.repeatWindowMs));
   const ranked: ProposalDraft[] = [];
   for (const draft of drafts) {
     const repeat = repeated(draft);
     if (inCooldown) suppressed.push({ draft, reason: `cooldown: the customer had an action at ${last!.toISOString()}` });
-    else if (repeat) suppressed.push({ draft, reason: `repeat: ${draft.agentId}/${draft.action} was already taken at ${repeat.at.toISOString()}` });
-    else if (draft.channel && contacts(draft.channel) >= rules.contactCap) suppressed.push({ draft, reason: `contact cap: ${rules.contactCap} ${draft.channel} contacts already in the window` });
-    else if (draft.action === 'offer_credit' && Number(draft.params.amountCents) > rules.creditBudgetLeftCents) suppressed.push({ draft, reason: `credit budget: ${rules.creditBudgetLeftCents} cents left today` });
+    else if (repeat)
+      suppressed.push({ draft, reason: `repeat: ${draft.agentId}/${draft.action} was already taken at ${repeat.at.toISOString()}` });
+    else if (draft.channel && contacts(draft.channel) >= rules.contactCap)
+      suppressed.push({ draft, reason: `contact cap: ${rules.contactCap} ${draft.channel} contacts already in the window` });
+    else if (draft.action === 'offer_credit' && Number(draft.params.amountCents) > rules.creditBudgetLeftCents)
+      suppressed.push({ draft, reason: `credit budget: ${rules.creditBudgetLeftCents} cents left today` });
     else ranked.push(draft);
   }
   ranked.sort((a, b) => b.ev.value - a.ev.value || a.agentId.localeCompare(b.agentId) || a.action.localeCompare(b.action));

@@ -29,17 +29,53 @@ export async function recordProposal(tx: Tx, p: ProposalRecordInput, opts: { now
  */
 export async function recordProposals(tx: Tx, proposals: ProposalRecordInput[], opts: { now?: Date } = {}): Promise<string[]> {
   const rows = proposals.map((p) => ({
-    id: newId('prop'), agent_id: p.agentId, account_id: p.accountId, lead_id: p.leadId, action: p.action, params: p.params,
-    channel: p.channel ?? null, purpose: p.purpose ?? null, risk: p.risk, ev: p.ev, ev_value: p.ev.value, reason: p.reason,
-    status: p.status ?? 'proposed', status_reason: p.statusReason ?? null, ...(opts.now ? { created_at: opts.now.toISOString() } : {}),
+    id: newId('prop'),
+    agent_id: p.agentId,
+    account_id: p.accountId,
+    lead_id: p.leadId,
+    action: p.action,
+    params: p.params,
+    channel: p.channel ?? null,
+    purpose: p.purpose ?? null,
+    risk: p.risk,
+    ev: p.ev,
+    ev_value: p.ev.value,
+    reason: p.reason,
+    status: p.status ?? 'proposed',
+    status_reason: p.statusReason ?? null,
+    ...(opts.now ? { created_at: opts.now.toISOString() } : {}),
   }));
-  await insertRows(tx, 'proposals', {
-    id: 'text', agent_id: 'text', account_id: 'text', lead_id: 'text', action: 'text', params: 'jsonb', channel: 'text', purpose: 'text',
-    risk: 'text', ev: 'jsonb', ev_value: 'numeric', reason: 'text', status: 'text', status_reason: 'text', ...(opts.now ? { created_at: 'timestamptz' } : {}),
-  }, rows);
-  await appendToLedger(tx, rows.map((r) => ({
-    type: 'proposal.created', actor: `agent:${r.agent_id}`, subjectType: 'proposals', subjectId: r.id,
-    data: { agentId: r.agent_id, accountId: r.account_id, leadId: r.lead_id, action: r.action, ev: r.ev_value, status: r.status },
-  })));
+  await insertRows(
+    tx,
+    'proposals',
+    {
+      id: 'text',
+      agent_id: 'text',
+      account_id: 'text',
+      lead_id: 'text',
+      action: 'text',
+      params: 'jsonb',
+      channel: 'text',
+      purpose: 'text',
+      risk: 'text',
+      ev: 'jsonb',
+      ev_value: 'numeric',
+      reason: 'text',
+      status: 'text',
+      status_reason: 'text',
+      ...(opts.now ? { created_at: 'timestamptz' } : {}),
+    },
+    rows,
+  );
+  await appendToLedger(
+    tx,
+    rows.map((r) => ({
+      type: 'proposal.created',
+      actor: `agent:${r.agent_id}`,
+      subjectType: 'proposals',
+      subjectId: r.id,
+      data: { agentId: r.agent_id, accountId: r.account_id, leadId: r.lead_id, action: r.action, ev: r.ev_value, status: r.status },
+    })),
+  );
   return rows.map((r) => r.id);
 }

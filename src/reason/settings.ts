@@ -15,7 +15,9 @@ export interface AgentView {
 }
 
 export async function loadAgentSettings(q: Queryable): Promise<Map<string, { paused: boolean; autonomy: Record<string, number> }>> {
-  const rows = await q.query<{ agent_id: string; paused: boolean; autonomy: Record<string, number> }>('SELECT agent_id, paused, autonomy FROM agent_settings');
+  const rows = await q.query<{ agent_id: string; paused: boolean; autonomy: Record<string, number> }>(
+    'SELECT agent_id, paused, autonomy FROM agent_settings',
+  );
   return new Map(rows.map((r) => [r.agent_id, { paused: r.paused, autonomy: r.autonomy }]));
 }
 
@@ -31,8 +33,18 @@ export async function listAgents(q: Queryable): Promise<AgentView[]> {
   return AGENTS.map(({ manifest: m }) => {
     const s = settings.get(m.id);
     return {
-      id: m.id, owner: m.owner, objective: m.objective, riskClass: m.riskClass, triggers: m.triggers, paused: s?.paused ?? false,
-      actions: Object.fromEntries(Object.entries(m.actions).map(([a, spec]) => [a, { autonomy: autonomyInForce(settings, m.id, a), defaultAutonomy: spec!.autonomy, risk: spec!.risk }])),
+      id: m.id,
+      owner: m.owner,
+      objective: m.objective,
+      riskClass: m.riskClass,
+      triggers: m.triggers,
+      paused: s?.paused ?? false,
+      actions: Object.fromEntries(
+        Object.entries(m.actions).map(([a, spec]) => [
+          a,
+          { autonomy: autonomyInForce(settings, m.id, a), defaultAutonomy: spec!.autonomy, risk: spec!.risk },
+        ]),
+      ),
     };
   });
 }
@@ -44,17 +56,14 @@ export async function updateAgent(db: Db, id: string, change: AgentChange, actor
 
 export type AgentChange = { paused?: boolean; autonomy?: Partial<Record<AgentAction, AutonomyLevel>> };
 
-async function updateInTransaction(
-  tx: Tx,
-  id: string,
-  change: AgentChange,
-  actor: string,
-): Promise<AgentView> {
+async function updateInTransaction(tx: Tx, id: string, change: AgentChange, actor: string): Promise<AgentView> {
   const agent = agentById(id);
   if (!agent) throw new AppError('agent.not_found', `no agent ${id}; known: ${AGENTS.map((a) => a.manifest.id).join(', ')}`);
   for (const action of Object.keys(change.autonomy ?? {})) {
     if (!agent.manifest.actions[action as AgentAction]) {
-      throw new AppError('validation_failed', `${id} does not propose ${action}`, [{ path: `autonomy.${action}`, message: `not one of ${Object.keys(agent.manifest.actions).join(', ')}` }]);
+      throw new AppError('validation_failed', `${id} does not propose ${action}`, [
+        { path: `autonomy.${action}`, message: `not one of ${Object.keys(agent.manifest.actions).join(', ')}` },
+      ]);
     }
   }
   await tx.query(
@@ -82,7 +91,10 @@ export async function loadKillSwitch(q: Queryable): Promise<KillSwitch> {
     'SELECT engaged, reason, changed_by, changed_at FROM agent_kill_switch WHERE id = 1',
   );
   return {
-    engaged: row?.engaged ?? false, by: row?.changed_by ?? null, at: row?.changed_at ? new Date(row.changed_at).toISOString() : null, reason: row?.reason ?? null,
+    engaged: row?.engaged ?? false,
+    by: row?.changed_by ?? null,
+    at: row?.changed_at ? new Date(row.changed_at).toISOString() : null,
+    reason: row?.reason ?? null,
   };
 }
 
@@ -90,18 +102,43 @@ export async function loadKillSwitch(q: Queryable): Promise<KillSwitch> {
  * Engages (a reason is required) or releases the kill switch; ledgered as `agents.kill_switch`. Each agent's own pause
  * is left as it is, so releasing resumes only the agents that were not paused on their own.
  */
-export async function setKillSwitch(db: Db, change: { engaged: boolean; reason?: string }, actor: string, now = new Date()): Promise<KillSwitch> {
+export async function setKillSwitch(
+  db: Db,
+  change: { engaged: boolean; reason?: string },
+  actor: string,
+  now = new Date(),
+): Promise<KillSwitch> {
   return db.transaction((tx) => setKillSwitchInTransaction(tx, change, actor, now));
 }
 
-async function setKillSwitchInTransaction(tx: Tx, change: { engaged: boolean; reason?: string }, actor: string, now: Date): Promise<KillSwitch> {
+async function setKillSwitchInTransaction(
+  tx: Tx,
+  change: { engaged: boolean; reason?: string },
+  actor: string,
+  now: Date,
+): Promise<KillSwitch> {
   const reason = change.reason?.trim() || null;
-  if (change.engaged && !reason) throw new AppError('validation_failed', 'engaging the kill switch needs a reason', [{ path: 'reason', message: 'required when engaging, 1 to 500 characters' }]);
-  if (reason && reason.length > 500) throw new AppError('validation_failed', 'the reason is too long', [{ path: 'reason', message: 'at most 500 characters' }]);
+  if (change.engaged && !reason)
+    throw new AppError('validation_failed', 'engaging the kill switch needs a reason', [
+      { path: 'reason', message: 'required when engaging, 1 to 500 characters' },
+    ]);
+  if (reason && reason.length > 500)
+    throw new AppError('validation_failed', 'the reason is too long', [{ path: 'reason', message: 'at most 500 characters' }]);
   // Releasing keeps the reason it was engaged for (unless a new one is given), so nobody has to wonder why it was.
-  await tx.query('UPDATE agent_kill_switch SET engaged = $1, reason = coalesce($2, reason), changed_by = $3, changed_at = $4 WHERE id = 1', [change.engaged, reason, actor, now.toISOString()]);
+  await tx.query(
+    'UPDATE agent_kill_switch SET engaged = $1, reason = coalesce($2, reason), changed_by = $3, changed_at = $4 WHERE id = 1',
+    [change.engaged, reason, actor, now.toISOString()],
+  );
   // The reason stays in the table; the ledger keeps no free text.
-  await appendToLedger(tx, [{ type: 'agents.kill_switch', actor, subjectType: 'agents', subjectId: '*', data: { engaged: change.engaged, reasonGiven: reason !== null } }]);
+  await appendToLedger(tx, [
+    {
+      type: 'agents.kill_switch',
+      actor,
+      subjectType: 'agents',
+      subjectId: '*',
+      data: { engaged: change.engaged, reasonGiven: reason !== null },
+    },
+  ]);
   return loadKillSwitch(tx);
 }
 

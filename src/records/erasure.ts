@@ -44,14 +44,42 @@ const textArray = (xs: readonly string[]) => `ARRAY[${xs.map(lit).join(', ')}]::
  * The action parameters that stay: amounts, channels, templates, priorities and ids. Everything else goes, by default:
  * free text (a message body, a task, a case), record fields an update wrote, where a message was addressed.
  */
-const PARAMS_KEPT = textArray(['amountCents', 'currency', 'channel', 'purpose', 'brand', 'template', 'priority', 'dueInDays', 'assignee', 'owner', 'kind', 'id', 'caseId']);
+const PARAMS_KEPT = textArray([
+  'amountCents',
+  'currency',
+  'channel',
+  'purpose',
+  'brand',
+  'template',
+  'priority',
+  'dueInDays',
+  'assignee',
+  'owner',
+  'kind',
+  'id',
+  'caseId',
+]);
 /**
  * The signal data fields that stay: numbers, codes and enums that features, KPIs and outcomes read, and a lead
  * form's consent boxes. Everything else (ticket text, comments, names, URLs, reasons, external references) goes.
  */
 const SIGNAL_DATA_KEPT = textArray([
-  'quantity', 'feature', 'unit', 'amount', 'currency', 'score', 'priority', 'channel', 'event', 'campaignId', 'kind', 'caseId',
-  'actionKey', 'durationSeconds', 'formId', 'consents',
+  'quantity',
+  'feature',
+  'unit',
+  'amount',
+  'currency',
+  'score',
+  'priority',
+  'channel',
+  'event',
+  'campaignId',
+  'kind',
+  'caseId',
+  'actionKey',
+  'durationSeconds',
+  'formId',
+  'consents',
 ]);
 /** A jsonb object column with only the `kept` keys (an allowlist, so a field added later is erased unless named here). */
 const only = (col: string, kept: string) =>
@@ -60,8 +88,10 @@ const only = (col: string, kept: string) =>
 // Every statement below selects the subject's rows with $1, the account id, and $2, the ids of the person's leads.
 const CONTACTS = 'SELECT id FROM contacts WHERE account_id = $1';
 /** Profiles folded into the subject's by identity merges (src/sense/identity/merges.ts), however deep: the same person. */
-const FOLDED = 'WITH RECURSIVE f(id) AS (SELECT id FROM accounts WHERE merged_into = $1 UNION SELECT a.id FROM accounts a JOIN f ON a.merged_into = f.id) SELECT id FROM f';
-const DECISIONS = 'SELECT d.id FROM decisions d JOIN proposals p ON p.id = d.proposal_id WHERE p.account_id = $1 OR p.lead_id = ANY($2::text[])';
+const FOLDED =
+  'WITH RECURSIVE f(id) AS (SELECT id FROM accounts WHERE merged_into = $1 UNION SELECT a.id FROM accounts a JOIN f ON a.merged_into = f.id) SELECT id FROM f';
+const DECISIONS =
+  'SELECT d.id FROM decisions d JOIN proposals p ON p.id = d.proposal_id WHERE p.account_id = $1 OR p.lead_id = ANY($2::text[])';
 const VERSIONED = 'updated_at = now(), version = version + 1';
 const EMPTY = "'{}'::jsonb";
 
@@ -79,40 +109,84 @@ const nulls = (...cols: string[]) => Object.fromEntries(cols.map((c) => [c, 'NUL
 /** Every personal column ACS keeps, table by table. Ids, times, types, statuses and numbers stay. */
 const REDACTIONS: Redaction[] = [
   // The customer id stays: it is the business's key, not the person's, and the rows below still hang off the account.
-  { table: 'accounts', scope: `id = $1 OR id IN (${FOLDED})`, set: { name: lit('Erased customer'), external_id: 'NULL', attributes: EMPTY }, touch: VERSIONED },
-  { table: 'contacts', scope: 'account_id = $1', set: { ...nulls('first_name', 'last_name', 'email', 'phone', 'title', 'external_id'), attributes: EMPTY }, touch: VERSIONED },
-  { table: 'leads', scope: 'id = ANY($2::text[])', set: { ...nulls('first_name', 'last_name', 'email', 'phone', 'company'), attributes: EMPTY }, touch: VERSIONED },
+  {
+    table: 'accounts',
+    scope: `id = $1 OR id IN (${FOLDED})`,
+    set: { name: lit('Erased customer'), external_id: 'NULL', attributes: EMPTY },
+    touch: VERSIONED,
+  },
+  {
+    table: 'contacts',
+    scope: 'account_id = $1',
+    set: { ...nulls('first_name', 'last_name', 'email', 'phone', 'title', 'external_id'), attributes: EMPTY },
+    touch: VERSIONED,
+  },
+  {
+    table: 'leads',
+    scope: 'id = ANY($2::text[])',
+    set: { ...nulls('first_name', 'last_name', 'email', 'phone', 'company'), attributes: EMPTY },
+    touch: VERSIONED,
+  },
   // Channel, purpose, status and dates stay: they prove what the person agreed to, and when.
   {
-    table: 'consents', scope: `contact_id IN (${CONTACTS}) OR lead_id = ANY($2::text[])`, set: { source: lit(ERASED), contact_point: 'NULL' }, touch: VERSIONED,
+    table: 'consents',
+    scope: `contact_id IN (${CONTACTS}) OR lead_id = ANY($2::text[])`,
+    set: { source: lit(ERASED), contact_point: 'NULL' },
+    touch: VERSIONED,
   },
-  { table: 'cases', scope: `account_id = $1 OR contact_id IN (${CONTACTS})`, set: { subject: lit(ERASED), description: 'NULL' }, touch: VERSIONED },
-  { table: 'interactions', scope: `account_id = $1 OR contact_id IN (${CONTACTS}) OR lead_id = ANY($2::text[])`, set: nulls('subject', 'body'), touch: VERSIONED },
+  {
+    table: 'cases',
+    scope: `account_id = $1 OR contact_id IN (${CONTACTS})`,
+    set: { subject: lit(ERASED), description: 'NULL' },
+    touch: VERSIONED,
+  },
+  {
+    table: 'interactions',
+    scope: `account_id = $1 OR contact_id IN (${CONTACTS}) OR lead_id = ANY($2::text[])`,
+    set: nulls('subject', 'body'),
+    touch: VERSIONED,
+  },
   { table: 'opportunities', scope: 'account_id = $1', set: { name: lit(ERASED) }, touch: VERSIONED },
   {
-    table: 'signals', scope: 'account_id = $1 OR lead_id = ANY($2::text[])',
+    table: 'signals',
+    scope: 'account_id = $1 OR lead_id = ANY($2::text[])',
     set: {
       subject: `CASE WHEN subject ? 'customerId' THEN jsonb_build_object('customerId', subject->'customerId') ELSE ${EMPTY} END`,
       data: only('data', SIGNAL_DATA_KEPT),
     },
   },
-  { table: 'proposals', scope: 'account_id = $1 OR lead_id = ANY($2::text[])', set: { reason: lit(ERASED), params: only('params', PARAMS_KEPT) } },
-  { table: 'approvals', scope: `decision_id IN (${DECISIONS})`, set: { reason: 'NULL', edited_params: only('edited_params', PARAMS_KEPT) } },
+  {
+    table: 'proposals',
+    scope: 'account_id = $1 OR lead_id = ANY($2::text[])',
+    set: { reason: lit(ERASED), params: only('params', PARAMS_KEPT) },
+  },
+  {
+    table: 'approvals',
+    scope: `decision_id IN (${DECISIONS})`,
+    set: { reason: 'NULL', edited_params: only('edited_params', PARAMS_KEPT) },
+  },
   { table: 'executions', scope: `decision_id IN (${DECISIONS})`, set: { params: only('params', PARAMS_KEPT) } },
   // Open work about the person is cancelled, and queued messages are never sent: there is no one left to serve.
   {
-    table: 'tasks', scope: 'account_id = $1 OR lead_id = ANY($2::text[])',
+    table: 'tasks',
+    scope: 'account_id = $1 OR lead_id = ANY($2::text[])',
     set: { title: lit(ERASED), details: 'NULL', status: "CASE WHEN status = 'open' THEN 'cancelled' ELSE status END" },
   },
   { table: 'credits', scope: 'account_id = $1', set: { reason: 'NULL' } },
   {
-    table: 'messages', scope: 'account_id = $1 OR lead_id = ANY($2::text[])',
+    table: 'messages',
+    scope: 'account_id = $1 OR lead_id = ANY($2::text[])',
     set: { body: 'NULL', contact_point: 'NULL', status: "CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END" },
   },
   // A play keeps its step's data under `data`; the retention play's carries the agent's sentence.
   {
-    table: 'plays', scope: 'account_id = $1',
-    set: { state: `CASE WHEN state->'data' ? 'reason' THEN jsonb_set(state, '{data,reason}', '"${ERASED}"') ELSE state END`, last_error: 'NULL' }, touch: 'updated_at = now()',
+    table: 'plays',
+    scope: 'account_id = $1',
+    set: {
+      state: `CASE WHEN state->'data' ? 'reason' THEN jsonb_set(state, '{data,reason}', '"${ERASED}"') ELSE state END`,
+      last_error: 'NULL',
+    },
+    touch: 'updated_at = now()',
   },
   // A merge remembers the identifiers it moved (emails and phones) so an unmerge can move them back; the ids stay.
   { table: 'identity_merges', scope: 'survivor_id = $1 OR merged_id = $1', set: { moved: "moved - 'identities'" } },
@@ -120,8 +194,10 @@ const REDACTIONS: Redaction[] = [
 
 /** The subject's CRM records, by kind, whose deletion reasons (free text) go. */
 const RECORDS = [
-  ...REDACTIONS.filter((r) => (RECORD_KINDS as readonly string[]).includes(r.table)).map((r) => `SELECT '${r.table}'::text, id FROM ${r.table} WHERE ${r.scope}`),
-  'SELECT \'subscriptions\'::text, id FROM subscriptions WHERE account_id = $1',
+  ...REDACTIONS.filter((r) => (RECORD_KINDS as readonly string[]).includes(r.table)).map(
+    (r) => `SELECT '${r.table}'::text, id FROM ${r.table} WHERE ${r.scope}`,
+  ),
+  "SELECT 'subscriptions'::text, id FROM subscriptions WHERE account_id = $1",
 ].join(' UNION ALL ');
 
 const DELETIONS: { name: string; sql: string }[] = [
@@ -146,7 +222,8 @@ async function countRows(tx: Tx, sql: string, accountId: string, leadIds: string
 /** An UPDATE or DELETE of the subject's rows, counted. */
 const counted = (dml: string) => `WITH ${TYPED}, done AS (${dml} RETURNING 1) SELECT count(*)::int AS n FROM done`;
 /** Locks a redaction's rows, as an edit, an approval or a play step locks its row before it appends to the ledger. */
-const locking = (r: Redaction) => `WITH ${TYPED} SELECT count(*)::int AS n FROM (SELECT 1 FROM ${r.table} WHERE ${r.scope} FOR NO KEY UPDATE) locked`;
+const locking = (r: Redaction) =>
+  `WITH ${TYPED} SELECT count(*)::int AS n FROM (SELECT 1 FROM ${r.table} WHERE ${r.scope} FOR NO KEY UPDATE) locked`;
 
 function redactionSql(r: Redaction): string {
   const cols = Object.entries(r.set);
@@ -208,7 +285,9 @@ async function leadsOf(tx: Tx, ids: Identifiers): Promise<string[]> {
     [emails, phones, phoneTails(ids)],
   );
   return rows
-    .filter((l) => l.claimed || (l.email && ids.emails.has(normalizeEmail(l.email))) || (l.phone && ids.phones.has(normalizePhone(l.phone))))
+    .filter(
+      (l) => l.claimed || (l.email && ids.emails.has(normalizeEmail(l.email))) || (l.phone && ids.phones.has(normalizePhone(l.phone))),
+    )
     .map((l) => l.id);
 }
 
@@ -275,7 +354,8 @@ export async function eraseSubject(db: Db, key: string, request: ErasureRequest,
 async function eraseInTransaction(tx: Tx, key: string, request: ErasureRequest, actor: string, now: Date): Promise<ErasureResult> {
   // NO KEY UPDATE serialises erasures of one customer without blocking intake's foreign-key checks on the row.
   type Row = { id: string; customer_id: string; erased_at: Date | null; deleted_at: Date | null; merged_into: string | null };
-  const lock = 'SELECT id, customer_id, erased_at, deleted_at, merged_into FROM accounts WHERE id = $1 OR customer_id = $1 ORDER BY id LIMIT 1 FOR NO KEY UPDATE';
+  const lock =
+    'SELECT id, customer_id, erased_at, deleted_at, merged_into FROM accounts WHERE id = $1 OR customer_id = $1 ORDER BY id LIMIT 1 FOR NO KEY UPDATE';
   let [account] = await tx.query<Row>(lock, [key]);
   // A profile folded into another by an identity merge is that person: the survivor is erased (with it).
   for (let hops = 0; account?.merged_into && hops < 100; hops++) [account] = await tx.query<Row>(lock, [account.merged_into]);
@@ -307,14 +387,30 @@ async function eraseInTransaction(tx: Tx, key: string, request: ErasureRequest, 
     `UPDATE approvals SET status = 'expired', decided_at = $3 WHERE status = 'pending' AND decision_id IN (${DECISIONS}) RETURNING id, decision_id`,
     [account.id, leadIds, now.toISOString()],
   );
-  events.push(...expired.map((r) => ({ type: 'approval.expired', actor, subjectType: 'approvals', subjectId: r.id, data: { decisionId: r.decision_id, via: 'erasure', erasureId } })));
+  events.push(
+    ...expired.map((r) => ({
+      type: 'approval.expired',
+      actor,
+      subjectType: 'approvals',
+      subjectId: r.id,
+      data: { decisionId: r.decision_id, via: 'erasure', erasureId },
+    })),
+  );
 
   // A play under way would go on to credit or write to someone who is gone: it stops where it is.
   const stopped = await tx.query<{ id: string; kind: string; step: string }>(
     "UPDATE plays SET status = 'refused', updated_at = now() WHERE account_id = $1 AND status IN ('running', 'waiting') RETURNING id, kind, step",
     [account.id],
   );
-  events.push(...stopped.map((p) => ({ type: 'play.refused', actor, subjectType: 'plays', subjectId: p.id, data: { kind: p.kind, step: p.step, why: 'the customer was erased', erasureId } })));
+  events.push(
+    ...stopped.map((p) => ({
+      type: 'play.refused',
+      actor,
+      subjectType: 'plays',
+      subjectId: p.id,
+      data: { kind: p.kind, step: p.step, why: 'the customer was erased', erasureId },
+    })),
+  );
 
   for (const r of REDACTIONS) counts[r.table] = await countRows(tx, counted(redactionSql(r)), account.id, leadIds);
   for (const d of DELETIONS) counts[d.name] = await countRows(tx, counted(d.sql), account.id, leadIds);
@@ -326,7 +422,17 @@ async function eraseInTransaction(tx: Tx, key: string, request: ErasureRequest, 
     [quarantined.map((q) => q.id), ERASED, erasureId],
   );
   counts.quarantine = quarantined.length;
-  events.push(...quarantined.filter((q) => q.status === 'open').map((q) => ({ type: 'quarantine.discarded', actor, subjectType: 'quarantine', subjectId: q.id, data: { via: 'erasure', erasureId } })));
+  events.push(
+    ...quarantined
+      .filter((q) => q.status === 'open')
+      .map((q) => ({
+        type: 'quarantine.discarded',
+        actor,
+        subjectType: 'quarantine',
+        subjectId: q.id,
+        data: { via: 'erasure', erasureId },
+      })),
+  );
 
   // The erased profile, its contacts and the person's leads leave reads, and agents no longer work on them.
   const [erased] = await tx.query<{ erased_at: Date; version: number }>(
@@ -340,14 +446,30 @@ async function eraseInTransaction(tx: Tx, key: string, request: ErasureRequest, 
     [account.id, leadIds],
   );
   if (!account.deleted_at) deleted.unshift({ kind: 'accounts', id: account.id, version: erased!.version });
-  events.push(...deleted.map((d) => ({ type: 'record.deleted', actor, subjectType: d.kind, subjectId: d.id, data: { version: d.version, via: 'erasure', erasureId } })));
+  events.push(
+    ...deleted.map((d) => ({
+      type: 'record.deleted',
+      actor,
+      subjectType: d.kind,
+      subjectId: d.id,
+      data: { version: d.version, via: 'erasure', erasureId },
+    })),
+  );
 
   await tx.query('INSERT INTO erasures (id, account_id, actor, reason, counts, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)', [
-    erasureId, account.id, actor, request.reason ?? null, JSON.stringify(counts), now.toISOString(),
+    erasureId,
+    account.id,
+    actor,
+    request.reason ?? null,
+    JSON.stringify(counts),
+    now.toISOString(),
   ]);
   // Counts and ids only: the reason is free text and stays in `erasures`, which is erasable; the ledger is not.
   events.push({
-    type: 'customer.erased', actor, subjectType: 'accounts', subjectId: account.id,
+    type: 'customer.erased',
+    actor,
+    subjectType: 'accounts',
+    subjectId: account.id,
     data: { erasureId, counts, leadIds, reasonGiven: request.reason !== undefined, ...(account.erased_at ? { repeat: true } : {}) },
   });
   await appendToLedger(tx, events);

@@ -6,9 +6,13 @@ import { identityKeys, type IdentityKey } from '../contracts/index.ts';
 export function identityClaimsFor(kind: RecordKind, record: Record<string, unknown>, source: string): IdentityClaim[] {
   const str = (k: string) => (typeof record[k] === 'string' ? (record[k] as string) : null);
   const claims = (owner: { account_id?: string; lead_id?: string }, keys: IdentityKey[]) => keys.map((k) => ({ ...k, ...owner, source }));
-  if (kind === 'accounts') return claims({ account_id: record.id as string }, identityKeys({ customerId: str('customerId'), externalId: str('externalId') }));
+  if (kind === 'accounts')
+    return claims({ account_id: record.id as string }, identityKeys({ customerId: str('customerId'), externalId: str('externalId') }));
   if (kind === 'contacts' && str('accountId')) {
-    return claims({ account_id: str('accountId')! }, identityKeys({ email: str('email'), phone: str('phone'), externalId: str('externalId') }));
+    return claims(
+      { account_id: str('accountId')! },
+      identityKeys({ email: str('email'), phone: str('phone'), externalId: str('externalId') }),
+    );
   }
   if (kind === 'leads') return claims({ lead_id: record.id as string }, identityKeys({ email: str('email'), phone: str('phone') }));
   return [];

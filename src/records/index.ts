@@ -4,7 +4,20 @@
  * deletion_reasons and erasures.
  */
 export {
-  CASES_CHANGED, snake, createRecord, insertRecord, getRecord, listRecords, updateRecord, patchRecord, deleteRecord, parseRecordInput, recordFilters, mapDbError, toApi, recordIdPrefix,
+  CASES_CHANGED,
+  snake,
+  createRecord,
+  insertRecord,
+  getRecord,
+  listRecords,
+  updateRecord,
+  patchRecord,
+  deleteRecord,
+  parseRecordInput,
+  recordFilters,
+  mapDbError,
+  toApi,
+  recordIdPrefix,
 } from './records.ts';
 export type { RecordRow } from './records.ts';
 export { exportSubject, EXPORT_FORMAT, type SubjectExport } from './subject-export.ts';

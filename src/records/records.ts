@@ -77,9 +77,14 @@ export function mapDbError(err: unknown): never {
   const e = err as { code?: string; constraint?: string; detail?: string; message?: string };
   const column = e.detail?.match(/Key \((\w+)\)/)?.[1] ?? e.constraint?.match(/_(\w+?)_(fkey|key|check)$/)?.[1];
   const field = column ? camel(column) : '(record)';
-  if (e.code === '23503') throw new AppError('validation_failed', 'referenced record does not exist', [{ path: field, message: 'no such record' }]);
-  if (e.code === '23505') throw new AppError('record.already_exists', `${field} is already taken`, [{ path: field, message: 'already exists' }]);
-  if (e.code === '23514') throw new AppError('validation_failed', 'a value breaks a rule of the record', [{ path: field, message: `violates ${e.constraint ?? 'a check'}` }]);
+  if (e.code === '23503')
+    throw new AppError('validation_failed', 'referenced record does not exist', [{ path: field, message: 'no such record' }]);
+  if (e.code === '23505')
+    throw new AppError('record.already_exists', `${field} is already taken`, [{ path: field, message: 'already exists' }]);
+  if (e.code === '23514')
+    throw new AppError('validation_failed', 'a value breaks a rule of the record', [
+      { path: field, message: `violates ${e.constraint ?? 'a check'}` },
+    ]);
   // Data exceptions (SQLSTATE class 22): a value the column cannot hold, e.g. a numeric overflow, a NUL character, a date out of range.
   if (typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) {
     throw new AppError('validation_failed', 'a value cannot be stored', [{ path: field, message: e.message ?? 'value out of range' }]);
@@ -103,7 +108,9 @@ export async function insertRecord(tx: Tx, kind: RecordKind, input: Record<strin
   await registerIdentities(tx, kind, record, 'record');
   await syncRecordPeople(tx, kind, [record], 'record');
   await announce(tx, kind, null, record);
-  await appendToLedger(tx, [{ type: 'record.created', actor, subjectType: kind, subjectId: record.id, data: { fields: Object.keys(input).sort(), version: 1 } }]);
+  await appendToLedger(tx, [
+    { type: 'record.created', actor, subjectType: kind, subjectId: record.id, data: { fields: Object.keys(input).sort(), version: 1 } },
+  ]);
   return record;
 }
 
@@ -158,11 +165,15 @@ export async function patchRecord(
   actor: string,
   ifVersion?: number,
 ): Promise<RecordRow> {
-  const [currentRow] = await tx.query<Record<string, unknown>>(`SELECT * FROM ${kind} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [id]);
+  const [currentRow] = await tx.query<Record<string, unknown>>(`SELECT * FROM ${kind} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [
+    id,
+  ]);
   if (!currentRow) throw new AppError('record.not_found', `no ${kind} record ${id}`);
   const current = toApi(currentRow);
   if (ifVersion !== undefined && current.version !== ifVersion) {
-    throw new AppError('record.version_conflict', `${kind} ${id} is at version ${current.version}, not ${ifVersion}`, [{ path: 'version', message: 'stale version' }]);
+    throw new AppError('record.version_conflict', `${kind} ${id} is at version ${current.version}, not ${ifVersion}`, [
+      { path: 'version', message: 'stale version' },
+    ]);
   }
   const cols = toColumns(kind, patch);
   const names = Object.keys(cols);
@@ -177,7 +188,15 @@ export async function patchRecord(
   await registerIdentities(tx, kind, record, 'record');
   await syncRecordPeople(tx, kind, [record], 'record');
   await announce(tx, kind, current, record);
-  await appendToLedger(tx, [{ type: 'record.updated', actor, subjectType: kind, subjectId: id, data: { fields: Object.keys(patch).sort(), version: record.version } }]);
+  await appendToLedger(tx, [
+    {
+      type: 'record.updated',
+      actor,
+      subjectType: kind,
+      subjectId: id,
+      data: { fields: Object.keys(patch).sort(), version: record.version },
+    },
+  ]);
   return record;
 }
 
@@ -197,7 +216,16 @@ export async function deleteRecord(db: Db, kind: RecordKind, id: string, actor: 
     await releaseOwner(tx, kind, id);
     await syncRecordPeople(tx, kind, [record], 'record');
     await announce(tx, kind, record, null);
-    if (reason) await tx.query('INSERT INTO deletion_reasons (kind, record_id, reason, actor) VALUES ($1, $2, $3, $4)', [kind, id, reason, actor]);
-    await appendToLedger(tx, [{ type: 'record.deleted', actor, subjectType: kind, subjectId: id, data: { version: record.version, ...(reason ? { reasonGiven: true } : {}) } }]);
+    if (reason)
+      await tx.query('INSERT INTO deletion_reasons (kind, record_id, reason, actor) VALUES ($1, $2, $3, $4)', [kind, id, reason, actor]);
+    await appendToLedger(tx, [
+      {
+        type: 'record.deleted',
+        actor,
+        subjectType: kind,
+        subjectId: id,
+        data: { version: record.version, ...(reason ? { reasonGiven: true } : {}) },
+      },
+    ]);
   });
 }

@@ -11,7 +11,10 @@ const SECTIONS: { name: string; sql: string }[] = [
   { name: 'accounts', sql: 'SELECT * FROM accounts WHERE id = $1' },
   { name: 'identities', sql: 'SELECT * FROM identities WHERE account_id = $1 ORDER BY kind, value' },
   { name: 'contacts', sql: 'SELECT * FROM contacts WHERE account_id = $1 ORDER BY id' },
-  { name: 'consents', sql: 'SELECT c.* FROM consents c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.account_id = $1 ORDER BY c.captured_at, c.id' },
+  {
+    name: 'consents',
+    sql: 'SELECT c.* FROM consents c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.account_id = $1 ORDER BY c.captured_at, c.id',
+  },
   { name: 'subscriptions', sql: 'SELECT * FROM subscriptions WHERE account_id = $1 ORDER BY id' },
   { name: 'opportunities', sql: 'SELECT * FROM opportunities WHERE account_id = $1 ORDER BY id' },
   { name: 'cases', sql: 'SELECT * FROM cases WHERE account_id = $1 ORDER BY id' },
@@ -23,9 +26,18 @@ const SECTIONS: { name: string; sql: string }[] = [
   { name: 'merges', sql: 'SELECT * FROM identity_merges WHERE survivor_id = $1 OR merged_id = $1 ORDER BY created_at, id' },
   { name: 'identityReviews', sql: 'SELECT * FROM identity_reviews WHERE account_id = $1 OR candidate_id = $1 ORDER BY created_at, id' },
   { name: 'proposals', sql: 'SELECT * FROM proposals WHERE account_id = $1 ORDER BY created_at, id' },
-  { name: 'decisions', sql: 'SELECT d.* FROM decisions d JOIN proposals p ON p.id = d.proposal_id WHERE p.account_id = $1 ORDER BY d.decided_at, d.id' },
-  { name: 'approvals', sql: 'SELECT a.* FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id WHERE p.account_id = $1 ORDER BY a.id' },
-  { name: 'executions', sql: 'SELECT e.* FROM executions e JOIN decisions d ON d.id = e.decision_id JOIN proposals p ON p.id = d.proposal_id WHERE p.account_id = $1 ORDER BY e.created_at, e.idempotency_key' },
+  {
+    name: 'decisions',
+    sql: 'SELECT d.* FROM decisions d JOIN proposals p ON p.id = d.proposal_id WHERE p.account_id = $1 ORDER BY d.decided_at, d.id',
+  },
+  {
+    name: 'approvals',
+    sql: 'SELECT a.* FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id WHERE p.account_id = $1 ORDER BY a.id',
+  },
+  {
+    name: 'executions',
+    sql: 'SELECT e.* FROM executions e JOIN decisions d ON d.id = e.decision_id JOIN proposals p ON p.id = d.proposal_id WHERE p.account_id = $1 ORDER BY e.created_at, e.idempotency_key',
+  },
   { name: 'tasks', sql: 'SELECT * FROM tasks WHERE account_id = $1 ORDER BY id' },
   { name: 'credits', sql: 'SELECT * FROM credits WHERE account_id = $1 ORDER BY id' },
   { name: 'messages', sql: 'SELECT * FROM messages WHERE account_id = $1 ORDER BY id' },
@@ -55,23 +67,41 @@ export async function exportSubject(db: Db, key: string, actor: string, now: Dat
 }
 
 async function exportInTransaction(q: Tx, key: string, actor: string, now: Date): Promise<SubjectExport> {
-  const [account] = await q.query<{ id: string; customer_id: string | null }>('SELECT id, customer_id FROM accounts WHERE id = $1 OR customer_id = $1', [key]);
+  const [account] = await q.query<{ id: string; customer_id: string | null }>(
+    'SELECT id, customer_id FROM accounts WHERE id = $1 OR customer_id = $1',
+    [key],
+  );
   if (!account) throw new AppError('customer.not_found', `no customer ${key}`);
   const data: Record<string, RecordRow[]> = {};
   for (const section of SECTIONS) data[section.name] = (await q.query<Record<string, unknown>>(section.sql, [account.id])).map(toApi);
   const ids = Object.values(data).flatMap((rows) => rows.map((r) => String(r.id ?? r.idempotencyKey ?? r.accountId)));
-  const ledger = await q.query<{ seq: number; ts: Date; type: string; actor: string; subject_type: string | null; subject_id: string | null }>(
-    'SELECT seq, ts, type, actor, subject_type, subject_id FROM ledger WHERE subject_id = ANY($1::text[]) ORDER BY seq',
-    [[...new Set([account.id, ...ids])]],
-  );
+  const ledger = await q.query<{
+    seq: number;
+    ts: Date;
+    type: string;
+    actor: string;
+    subject_type: string | null;
+    subject_id: string | null;
+  }>('SELECT seq, ts, type, actor, subject_type, subject_id FROM ledger WHERE subject_id = ANY($1::text[]) ORDER BY seq', [
+    [...new Set([account.id, ...ids])],
+  ]);
   const counts = Object.fromEntries(Object.entries(data).map(([name, rows]) => [name, rows.length]));
-  await appendToLedger(q, [{ type: 'customer.exported', actor, subjectType: 'accounts', subjectId: account.id, data: { format: EXPORT_FORMAT, counts } }]);
+  await appendToLedger(q, [
+    { type: 'customer.exported', actor, subjectType: 'accounts', subjectId: account.id, data: { format: EXPORT_FORMAT, counts } },
+  ]);
   return {
     format: EXPORT_FORMAT,
     exportedAt: now.toISOString(),
     subject: { accountId: account.id, customerId: account.customer_id },
     counts,
     data,
-    ledger: ledger.map((e) => ({ seq: Number(e.seq), ts: new Date(e.ts).toISOString(), type: e.type, actor: e.actor, subjectType: e.subject_type, subjectId: e.subject_id })),
+    ledger: ledger.map((e) => ({
+      seq: Number(e.seq),
+      ts: new Date(e.ts).toISOString(),
+      type: e.type,
+      actor: e.actor,
+      subjectType: e.subject_type,
+      subjectId: e.subject_id,
+    })),
   };
 }

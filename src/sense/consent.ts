@@ -74,14 +74,20 @@ export function pointsFor(channel: string, contacts: ContactDetails[]): (string 
 }
 
 const speaksFor = (f: ConsentFact, t: OutreachTarget) =>
-  f.channel === t.channel && f.purpose === t.purpose && (f.contactPoint == null || f.contactPoint === t.contactPoint) && (f.brand == null || f.brand === t.brand);
+  f.channel === t.channel &&
+  f.purpose === t.purpose &&
+  (f.contactPoint == null || f.contactPoint === t.contactPoint) &&
+  (f.brand == null || f.brand === t.brand);
 
 /** The record that decides for `target`: the latest captured of those that speak for it; undefined when none does. */
 export function decidingConsent(facts: ConsentFact[], target: OutreachTarget): ConsentFact | undefined {
   let best: ConsentFact | undefined;
   for (const f of facts) {
     if (!speaksFor(f, target)) continue;
-    const newer = !best || (f.capturedAt ?? '') > (best.capturedAt ?? '') || ((f.capturedAt ?? '') === (best.capturedAt ?? '') && (f.id ?? '') > (best.id ?? ''));
+    const newer =
+      !best ||
+      (f.capturedAt ?? '') > (best.capturedAt ?? '') ||
+      ((f.capturedAt ?? '') === (best.capturedAt ?? '') && (f.id ?? '') > (best.id ?? ''));
     if (newer) best = f;
   }
   return best;
@@ -100,10 +106,18 @@ export function consentFacts(records: RecordRow[], holders: Map<string, ContactD
     const holderId = String(r.contactId ?? r.leadId);
     const contactPoint = (r.contactPoint as string | null) ?? pointFor(channel, holders.get(holderId) ?? {});
     if (contactPoint === null && channel !== 'push') return [];
-    return [{
-      id: r.id, holderId, channel, purpose: String(r.purpose), status: r.status as ConsentFact['status'], contactPoint,
-      brand: (r.brand as string | null) ?? null, capturedAt: String(r.capturedAt),
-    }];
+    return [
+      {
+        id: r.id,
+        holderId,
+        channel,
+        purpose: String(r.purpose),
+        status: r.status as ConsentFact['status'],
+        contactPoint,
+        brand: (r.brand as string | null) ?? null,
+        capturedAt: String(r.capturedAt),
+      },
+    ];
   });
 }
 
@@ -131,8 +145,13 @@ export interface Addressed {
  * channel the customer has no point for goes nowhere and is not granted.
  */
 export function addressOutreach(facts: ConsentFact[], contacts: ContactDetails[], req: OutreachRequest): Addressed {
-  const candidates = req.to ? [req.channel === 'push' ? null : normalizeContactPoint(req.channel, req.to)] : pointsFor(req.channel, contacts);
-  const decided = candidates.map((to) => ({ to, consent: decidingConsent(facts, { channel: req.channel, purpose: req.purpose, contactPoint: to, brand: req.brand }) }));
+  const candidates = req.to
+    ? [req.channel === 'push' ? null : normalizeContactPoint(req.channel, req.to)]
+    : pointsFor(req.channel, contacts);
+  const decided = candidates.map((to) => ({
+    to,
+    consent: decidingConsent(facts, { channel: req.channel, purpose: req.purpose, contactPoint: to, brand: req.brand }),
+  }));
   const chosen = decided.find((d) => grants(d.consent)) ?? decided[0];
   if (!chosen) return { to: null, brand: req.brand, granted: false, consent: undefined };
   return { to: chosen.to, brand: req.brand, granted: grants(chosen.consent), consent: chosen.consent };
@@ -148,15 +167,28 @@ export interface OutreachSubject {
  * `addressOutreach` on the database as of `at`: the consents in effect then, and the customer's contacts and brand
  * as they are. The brand is the request's, or else the customer's. What execution and late approvals check.
  */
-export async function outreachConsent(q: Queryable, subject: OutreachSubject, req: Omit<OutreachRequest, 'brand'> & { brand?: string | null }, at: Date): Promise<Addressed> {
+export async function outreachConsent(
+  q: Queryable,
+  subject: OutreachSubject,
+  req: Omit<OutreachRequest, 'brand'> & { brand?: string | null },
+  at: Date,
+): Promise<Addressed> {
   const holders = subject.accountId
     ? await q.query<{ id: string | null; email: string | null; phone: string | null; brand: string | null }>(
-      `SELECT c.id, c.email, c.phone, a.brand FROM accounts a LEFT JOIN contacts c ON c.account_id = a.id AND c.deleted_at IS NULL
-       WHERE a.id = $1 ORDER BY c.id`, [subject.accountId])
+        `SELECT c.id, c.email, c.phone, a.brand FROM accounts a LEFT JOIN contacts c ON c.account_id = a.id AND c.deleted_at IS NULL
+       WHERE a.id = $1 ORDER BY c.id`,
+        [subject.accountId],
+      )
     : await q.query<{ id: string | null; email: string | null; phone: string | null; brand: string | null }>(
-      'SELECT id, email, phone, brand FROM leads WHERE id = $1', [subject.leadId]);
+        'SELECT id, email, phone, brand FROM leads WHERE id = $1',
+        [subject.leadId],
+      );
   const contacts = holders.filter((h): h is typeof h & { id: string } => h.id !== null);
-  const records = await effectiveConsents(q, contacts.map((c) => c.id), at);
+  const records = await effectiveConsents(
+    q,
+    contacts.map((c) => c.id),
+    at,
+  );
   const facts = consentFacts(records, new Map(contacts.map((c) => [c.id, c])));
   return addressOutreach(facts, contacts, { ...req, brand: req.brand ?? holders[0]?.brand ?? null });
 }
@@ -169,13 +201,19 @@ export async function outreachConsent(q: Queryable, subject: OutreachSubject, re
 export async function confirmConsent(db: Db, id: string, opts: { actor: string; confirmedAt?: string; now: Date }): Promise<RecordRow> {
   return db.transaction(async (tx) => {
     const [row] = await tx.query<{ double_opt_in: boolean; confirmed_at: Date | null; status: string; captured_at: Date }>(
-      'SELECT double_opt_in, confirmed_at, status, captured_at FROM consents WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [id]);
+      'SELECT double_opt_in, confirmed_at, status, captured_at FROM consents WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+      [id],
+    );
     if (!row) throw new AppError('record.not_found', `no consents record ${id}`);
-    if (!row.double_opt_in) throw new AppError('consent.not_confirmable', `consent ${id} was not given by double opt-in: there is nothing to confirm`);
-    if (row.status !== 'granted') throw new AppError('consent.not_confirmable', `consent ${id} is ${row.status}: only a grant is confirmed`);
-    if (row.confirmed_at) throw new AppError('consent.not_confirmable', `consent ${id} was already confirmed at ${new Date(row.confirmed_at).toISOString()}`);
+    if (!row.double_opt_in)
+      throw new AppError('consent.not_confirmable', `consent ${id} was not given by double opt-in: there is nothing to confirm`);
+    if (row.status !== 'granted')
+      throw new AppError('consent.not_confirmable', `consent ${id} is ${row.status}: only a grant is confirmed`);
+    if (row.confirmed_at)
+      throw new AppError('consent.not_confirmable', `consent ${id} was already confirmed at ${new Date(row.confirmed_at).toISOString()}`);
     const at = opts.confirmedAt ? new Date(opts.confirmedAt) : opts.now;
-    const bad = at < new Date(row.captured_at) ? 'must not be before the consent was captured' : at > opts.now ? 'must not be in the future' : null;
+    const bad =
+      at < new Date(row.captured_at) ? 'must not be before the consent was captured' : at > opts.now ? 'must not be in the future' : null;
     if (bad) throw new AppError('validation_failed', `confirmedAt ${bad}`, [{ path: 'confirmedAt', message: bad }]);
     return patchRecord(tx, 'consents', id, { confirmedAt: at.toISOString() }, opts.actor);
   });

@@ -33,7 +33,13 @@ export const SIGNAL_FEATURES: Record<string, SignalFeature> = {
   tickets30d: { column: 'tickets', aggregate: 'count', type: 'support_ticket', days: [30, 0] },
   ticketSentiment30d: { column: 'sentiment', aggregate: 'mean', type: 'support_ticket', days: [30, 0] },
   webVisits7d: { column: 'visits', aggregate: 'count', type: 'web_visit', days: [7, 0] },
-  emailEngagements30d: { column: 'engagements', aggregate: 'count', type: 'email_engagement', days: [30, 0], where: `s.data->>'event' IN ('opened', 'clicked', 'replied')` },
+  emailEngagements30d: {
+    column: 'engagements',
+    aggregate: 'count',
+    type: 'email_engagement',
+    days: [30, 0],
+    where: `s.data->>'event' IN ('opened', 'clicked', 'replied')`,
+  },
   lastNps: { column: 'last_nps', aggregate: 'last', type: 'nps', days: [90, 0] },
   complaints90d: { column: 'complaints', aggregate: 'count', type: 'outcome', days: [90, 0], where: `s.data->>'kind' = 'complaint'` },
   lastSignalAt: { column: 'last_signal_at', aggregate: 'newest', days: [90, 0] },
@@ -82,7 +88,9 @@ w AS (
   FROM pts
   -- Per account, so each aggregate reads that account's index range, not the whole table.
   CROSS JOIN LATERAL (SELECT
-    ${Object.values(SIGNAL_FEATURES).map((f) => `${AGGREGATE_SQL[f.aggregate](featureCondition(f))} AS ${f.column}`).join(',\n    ')}
+    ${Object.values(SIGNAL_FEATURES)
+      .map((f) => `${AGGREGATE_SQL[f.aggregate](featureCondition(f))} AS ${f.column}`)
+      .join(',\n    ')}
     FROM signals s
     WHERE ${FEATURE_SCAN}
   ) agg
@@ -138,7 +146,10 @@ export type CustomerFeatures = Record<string, number | string | null>;
  */
 export async function featuresAt(q: Queryable, accountId: string, asOf: Date[]): Promise<{ asOf: string; features: CustomerFeatures }[]> {
   if (asOf.length === 0) return [];
-  const rows = await q.query<{ as_of: Date | string; features: CustomerFeatures }>(HISTORY_SQL, [accountId, asOf.map((d) => d.toISOString())]);
+  const rows = await q.query<{ as_of: Date | string; features: CustomerFeatures }>(HISTORY_SQL, [
+    accountId,
+    asOf.map((d) => d.toISOString()),
+  ]);
   return rows.map((r) => ({ asOf: new Date(r.as_of).toISOString(), features: r.features }));
 }
 

@@ -20,7 +20,27 @@ export { admitSignal, profileQuality, sourceQuality, signalGateIssues, QUALITY_R
 export type { QualityRule, ProfileQuality, SourceQuality } from './quality.ts';
 export { featureLineage, type LineageReport, type FeatureLineage } from './lineage.ts';
 export {
-  IdentitySettings, REVIEW_STATUSES, bestCandidate, decideReview, defaultModel, febrlTruth, fitIdentityModel, listMerges, listReviews, loadIdentitySettings, loadMatcher,
-  mergeProfiles, stewardMerge, pairwiseScores, personFields, profilePeople, readPeopleCsv, resolvePeople, saveIdentitySettings, unify, unmergeProfiles, type PersonRecord,
+  IdentitySettings,
+  REVIEW_STATUSES,
+  bestCandidate,
+  decideReview,
+  defaultModel,
+  febrlTruth,
+  fitIdentityModel,
+  listMerges,
+  listReviews,
+  loadIdentitySettings,
+  loadMatcher,
+  mergeProfiles,
+  stewardMerge,
+  pairwiseScores,
+  personFields,
+  profilePeople,
+  readPeopleCsv,
+  resolvePeople,
+  saveIdentitySettings,
+  unify,
+  unmergeProfiles,
+  type PersonRecord,
 } from './identity/index.ts';
 export { importCsv, isImportEntity, loadDemoCustomers, progressBar, IMPORT_ENTITIES } from './import/index.ts';

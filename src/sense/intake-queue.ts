@@ -67,7 +67,11 @@ export class IntakeQueue {
     const now = group.reduce((latest, s) => (s.ctx.now && s.ctx.now > latest ? s.ctx.now : latest), new Date(0));
     let outcome: IntakeOutcome;
     try {
-      outcome = await ingestSignals(this.db, group.flatMap((s) => s.items), { ...group[0]!.ctx, now: now.getTime() > 0 ? now : undefined });
+      outcome = await ingestSignals(
+        this.db,
+        group.flatMap((s) => s.items),
+        { ...group[0]!.ctx, now: now.getTime() > 0 ? now : undefined },
+      );
     } catch {
       for (const s of group) await ingestSignals(this.db, s.items, s.ctx).then(s.resolve, s.reject);
       return;
@@ -75,7 +79,8 @@ export class IntakeQueue {
     let offset = 0;
     for (const s of group) {
       const end = offset + s.items.length;
-      const mine = <T extends { index: number }>(list: T[]) => list.filter((x) => x.index >= offset && x.index < end).map((x) => ({ ...x, index: x.index - offset }));
+      const mine = <T extends { index: number }>(list: T[]) =>
+        list.filter((x) => x.index >= offset && x.index < end).map((x) => ({ ...x, index: x.index - offset }));
       s.resolve({ accepted: mine(outcome.accepted), duplicates: mine(outcome.duplicates), rejected: mine(outcome.rejected) });
       offset = end;
     }

@@ -72,7 +72,13 @@ export async function resubmitQuarantined(
 ): Promise<IntakeOutcome> {
   return db.transaction(async (tx) => {
     await lockOpenQuarantine(tx, id);
-    const result = await ingestInTransaction(tx, [{ value: item }], { actor: ctx.actor, source: 'quarantine', quarantine: false, now: ctx.now, ...(ctx.gates ? { gates: ctx.gates } : {}) });
+    const result = await ingestInTransaction(tx, [{ value: item }], {
+      actor: ctx.actor,
+      source: 'quarantine',
+      quarantine: false,
+      now: ctx.now,
+      ...(ctx.gates ? { gates: ctx.gates } : {}),
+    });
     const rejected = result.rejected[0];
     if (rejected) throw new AppError('validation_failed', 'the signal is still invalid; the quarantine item stays open', rejected.issues);
     const signalId = result.accepted[0]?.id ?? result.duplicates[0]?.id;
@@ -106,12 +112,25 @@ export async function ingestInTransaction(tx: Tx, items: IntakeItem[], ctx: Inta
 
   items.forEach((item, index) => {
     if ('malformed' in item) {
-      rejects.push({ index, source: ctx.source, reason: 'malformed JSON', issues: [{ path: '(body)', message: `malformed JSON: ${item.error}` }], raw: item.malformed });
+      rejects.push({
+        index,
+        source: ctx.source,
+        reason: 'malformed JSON',
+        issues: [{ path: '(body)', message: `malformed JSON: ${item.error}` }],
+        raw: item.malformed,
+      });
       return;
     }
     const parsed = admitSignal(item.value, now, ctx.gates);
     if (!parsed.ok) {
-      rejects.push({ index, source: ctx.source, reason: parsed.reason, issues: parsed.issues, signalSource: parsed.signalSource, raw: rawOf(item) });
+      rejects.push({
+        index,
+        source: ctx.source,
+        reason: parsed.reason,
+        issues: parsed.issues,
+        signalSource: parsed.signalSource,
+        raw: rawOf(item),
+      });
       return;
     }
     const id = parsed.signal.id ?? newId('sig');
@@ -125,7 +144,9 @@ export async function ingestInTransaction(tx: Tx, items: IntakeItem[], ctx: Inta
 
   // A signal id seen before is accepted once: later copies are reported, not stored again.
   const known = pending.length
-    ? new Set((await tx.query<{ id: string }>('SELECT id FROM signals WHERE id = ANY($1::text[])', [pending.map((p) => p.id)])).map((r) => r.id))
+    ? new Set(
+        (await tx.query<{ id: string }>('SELECT id FROM signals WHERE id = ANY($1::text[])', [pending.map((p) => p.id)])).map((r) => r.id),
+      )
     : new Set<string>();
   const unseen = pending.filter((p) => {
     if (!known.has(p.id)) return true;
@@ -136,37 +157,97 @@ export async function ingestInTransaction(tx: Tx, items: IntakeItem[], ctx: Inta
   const writes = await resolveSubjects(tx, unseen, ctx, now);
   const fresh = unseen.filter((p) => !p.refusal);
   for (const p of unseen) {
-    if (p.refusal) rejects.push({ index: p.index, source: ctx.source, reason: 'refused', issues: [p.refusal], raw: rawOf(items[p.index] as { value: unknown; raw?: string }) });
+    if (p.refusal)
+      rejects.push({
+        index: p.index,
+        source: ctx.source,
+        reason: 'refused',
+        issues: [p.refusal],
+        raw: rawOf(items[p.index] as { value: unknown; raw?: string }),
+      });
   }
   const signalRows = fresh.map((p) => signalRow(p, now, ctx.source));
-  await insertRows(tx, 'signals', {
-    id: 'text', type: 'text', schema_version: 'int', occurred_at: 'timestamptz', received_at: 'timestamptz', account_id: 'text', lead_id: 'text',
-    subject: 'jsonb', data: 'jsonb', metric: 'numeric', source: 'text',
-  }, signalRows);
+  await insertRows(
+    tx,
+    'signals',
+    {
+      id: 'text',
+      type: 'text',
+      schema_version: 'int',
+      occurred_at: 'timestamptz',
+      received_at: 'timestamptz',
+      account_id: 'text',
+      lead_id: 'text',
+      subject: 'jsonb',
+      data: 'jsonb',
+      metric: 'numeric',
+      source: 'text',
+    },
+    signalRows,
+  );
   const consentRows = formConsents(fresh, now);
-  await insertRows(tx, 'consents', {
-    id: 'text', lead_id: 'text', channel: 'text', purpose: 'text', status: 'text', source: 'text', captured_at: 'timestamptz', effective_from: 'timestamptz',
-    contact_point: 'text', brand: 'text',
-  }, consentRows);
+  await insertRows(
+    tx,
+    'consents',
+    {
+      id: 'text',
+      lead_id: 'text',
+      channel: 'text',
+      purpose: 'text',
+      status: 'text',
+      source: 'text',
+      captured_at: 'timestamptz',
+      effective_from: 'timestamptz',
+      contact_point: 'text',
+      brand: 'text',
+    },
+    consentRows,
+  );
   const caseRows = ticketCases(fresh, now);
-  await insertRows(tx, 'cases', { id: 'text', account_id: 'text', subject: 'text', description: 'text', priority: 'text', channel: 'text', opened_at: 'timestamptz' }, caseRows);
+  await insertRows(
+    tx,
+    'cases',
+    { id: 'text', account_id: 'text', subject: 'text', description: 'text', priority: 'text', channel: 'text', opened_at: 'timestamptz' },
+    caseRows,
+  );
   // After the rows exist, so a new profile that proves to be a known person is folded in with them.
   await resolveDescribedPeople(tx, fresh, ctx, now);
 
   const quarantined = ctx.quarantine === false ? null : quarantineRows(rejects, ctx.actor);
   if (quarantined) await insertQuarantine(tx, quarantined.rows);
-  rejects.forEach((r, i) => outcome.rejected.push({ index: r.index, issues: r.issues, quarantineId: (quarantined?.rows[i]?.id as string) ?? null }));
+  rejects.forEach((r, i) =>
+    outcome.rejected.push({ index: r.index, issues: r.issues, quarantineId: (quarantined?.rows[i]?.id as string) ?? null }),
+  );
 
   const events: LedgerEvent[] = [
     ...writes.events,
-    ...consentRows.map((c) => ({ type: 'record.created', actor: ctx.actor, subjectType: 'consents', subjectId: c.id, data: { via: 'signal', leadId: c.lead_id, channel: c.channel, purpose: c.purpose, version: 1 } })),
-    ...caseRows.map((c) => ({ type: 'record.created', actor: ctx.actor, subjectType: 'cases', subjectId: c.id, data: { via: 'signal', fields: ['accountId', 'channel', 'description', 'priority', 'subject'], version: 1 } })),
+    ...consentRows.map((c) => ({
+      type: 'record.created',
+      actor: ctx.actor,
+      subjectType: 'consents',
+      subjectId: c.id,
+      data: { via: 'signal', leadId: c.lead_id, channel: c.channel, purpose: c.purpose, version: 1 },
+    })),
+    ...caseRows.map((c) => ({
+      type: 'record.created',
+      actor: ctx.actor,
+      subjectType: 'cases',
+      subjectId: c.id,
+      data: { via: 'signal', fields: ['accountId', 'channel', 'description', 'priority', 'subject'], version: 1 },
+    })),
     ...fresh.map((p, i) => ({
       type: 'signal.accepted',
       actor: ctx.actor,
       subjectType: 'signals',
       subjectId: p.id,
-      data: { signalType: p.signal.type, version: p.signal.version, ...(p.signal.upgradedFrom ? { upgradedFrom: p.signal.upgradedFrom } : {}), accountId: p.owner!.accountId, leadId: p.owner!.leadId, digest: sha256(canonicalJson(signalRows[i])) },
+      data: {
+        signalType: p.signal.type,
+        version: p.signal.version,
+        ...(p.signal.upgradedFrom ? { upgradedFrom: p.signal.upgradedFrom } : {}),
+        accountId: p.owner!.accountId,
+        leadId: p.owner!.leadId,
+        digest: sha256(canonicalJson(signalRows[i])),
+      },
     })),
     ...(quarantined?.events ?? []),
   ];
@@ -182,11 +263,25 @@ export async function ingestInTransaction(tx: Tx, items: IntakeItem[], ctx: Inta
     if (subject && !typesBySubject[subject]?.includes(p.signal.type)) (typesBySubject[subject] ??= []).push(p.signal.type);
   }
   if (fresh.length) {
-    await publish(tx, SIGNALS_ACCEPTED, { signalIds: fresh.map((p) => p.id), accountIds, leadIds, typesBySubject, asOf: new Date(asOf).toISOString(), receivedAt } satisfies SignalsAcceptedEvent);
+    await publish(tx, SIGNALS_ACCEPTED, {
+      signalIds: fresh.map((p) => p.id),
+      accountIds,
+      leadIds,
+      typesBySubject,
+      asOf: new Date(asOf).toISOString(),
+      receivedAt,
+    } satisfies SignalsAcceptedEvent);
   }
 
   for (const p of fresh) {
-    outcome.accepted.push({ index: p.index, id: p.id, type: p.signal.type, ...p.owner!, ...(p.created ? { created: p.created } : {}), ...(p.identity ? { identity: p.identity } : {}) });
+    outcome.accepted.push({
+      index: p.index,
+      id: p.id,
+      type: p.signal.type,
+      ...p.owner!,
+      ...(p.created ? { created: p.created } : {}),
+      ...(p.identity ? { identity: p.identity } : {}),
+    });
   }
   outcome.accepted.sort((a, b) => a.index - b.index);
   outcome.duplicates.sort((a, b) => a.index - b.index);
@@ -200,7 +295,10 @@ export async function ingestInTransaction(tx: Tx, items: IntakeItem[], ctx: Inta
  * to it. Two signals in one batch naming the same unknown subject share one new profile.
  */
 async function resolveSubjects(tx: Tx, batch: Pending[], ctx: IntakeContext, now: Date): Promise<{ events: LedgerEvent[] }> {
-  const known = await lookupIdentities(tx, batch.flatMap((p) => p.keys));
+  const known = await lookupIdentities(
+    tx,
+    batch.flatMap((p) => p.keys),
+  );
   const keyOf = (k: IdentityKey) => `${k.kind}:${k.value}`;
   const newAccounts: Record<string, unknown>[] = [];
   const newLeads: Record<string, unknown>[] = [];
@@ -210,14 +308,24 @@ async function resolveSubjects(tx: Tx, batch: Pending[], ctx: IntakeContext, now
   // A deleted customer's id is not reused: a signal naming only it cannot start a new profile under it.
   const named = [...new Set(batch.flatMap((p) => (p.signal.subject.customerId ? [p.signal.subject.customerId] : [])))];
   const deleted = named.length
-    ? new Set((await tx.query<{ customer_id: string }>('SELECT customer_id FROM accounts WHERE customer_id = ANY($1::text[]) AND deleted_at IS NOT NULL', [named])).map((r) => r.customer_id))
+    ? new Set(
+        (
+          await tx.query<{ customer_id: string }>(
+            'SELECT customer_id FROM accounts WHERE customer_id = ANY($1::text[]) AND deleted_at IS NOT NULL',
+            [named],
+          )
+        ).map((r) => r.customer_id),
+      )
     : new Set<string>();
 
   for (const p of batch) {
     const hit = p.keys.map((k) => known.get(keyOf(k))).find((r) => r);
     const customerId = p.signal.subject.customerId;
     if (!hit && p.signal.type !== 'lead_form' && customerId && deleted.has(customerId)) {
-      p.refusal = { path: 'subject.customerId', message: `customer ${customerId} was deleted; a deleted customer's id is not given to a new profile` };
+      p.refusal = {
+        path: 'subject.customerId',
+        message: `customer ${customerId} was deleted; a deleted customer's id is not given to a new profile`,
+      };
       continue;
     }
     if (hit) {
@@ -227,18 +335,42 @@ async function resolveSubjects(tx: Tx, batch: Pending[], ctx: IntakeContext, now
       newLeads.push(lead);
       p.owner = { accountId: null, leadId: lead.id as string };
       p.created = 'lead';
-      events.push({ type: 'record.created', actor: ctx.actor, subjectType: 'leads', subjectId: lead.id as string, data: { via: 'signal', signalId: p.id, version: 1 } });
+      events.push({
+        type: 'record.created',
+        actor: ctx.actor,
+        subjectType: 'leads',
+        subjectId: lead.id as string,
+        data: { via: 'signal', signalId: p.id, version: 1 },
+      });
     } else {
-      const account = { id: newId('acc'), customer_id: p.signal.subject.customerId ?? null, name: PLACEHOLDER_ACCOUNT_NAME, kind: 'person', attributes: { createdFrom: 'signal' }, created_at: now };
+      const account = {
+        id: newId('acc'),
+        customer_id: p.signal.subject.customerId ?? null,
+        name: PLACEHOLDER_ACCOUNT_NAME,
+        kind: 'person',
+        attributes: { createdFrom: 'signal' },
+        created_at: now,
+      };
       newAccounts.push(account);
       p.owner = { accountId: account.id, leadId: null };
       p.created = 'account';
-      events.push({ type: 'record.created', actor: ctx.actor, subjectType: 'accounts', subjectId: account.id, data: { via: 'signal', signalId: p.id, version: 1 } });
+      events.push({
+        type: 'record.created',
+        actor: ctx.actor,
+        subjectType: 'accounts',
+        subjectId: account.id,
+        data: { via: 'signal', signalId: p.id, version: 1 },
+      });
     }
     for (const k of p.keys) {
       // Customer ids belong to the account that carries them; a signal never hands one to another profile.
       if (known.has(keyOf(k)) || (k.kind === 'customer_id' && p.created !== 'account')) continue;
-      const claim = { ...k, account_id: p.owner.accountId ?? undefined, lead_id: p.owner.leadId ?? undefined, source: `signal:${p.signal.type}` };
+      const claim = {
+        ...k,
+        account_id: p.owner.accountId ?? undefined,
+        lead_id: p.owner.leadId ?? undefined,
+        source: `signal:${p.signal.type}`,
+      };
       claims.push(claim);
       known.set(keyOf(k), { kind: k.kind, value: k.value, account_id: claim.account_id ?? null, lead_id: claim.lead_id ?? null });
     }
@@ -251,10 +383,30 @@ async function resolveSubjects(tx: Tx, batch: Pending[], ctx: IntakeContext, now
       ? await tx.query<{ id: string }>('SELECT next_customer_id() AS id FROM generate_series(1, $1::int)', [missing.length])
       : [];
     missing.forEach((a, i) => (a.customer_id = generated[i]!.id));
-    await insertRows(tx, 'accounts', { id: 'text', customer_id: 'text', name: 'text', kind: 'text', attributes: 'jsonb', created_at: 'timestamptz' }, newAccounts);
-    for (const a of missing) claims.push({ kind: 'customer_id', value: a.customer_id as string, account_id: a.id as string, source: 'generated' });
+    await insertRows(
+      tx,
+      'accounts',
+      { id: 'text', customer_id: 'text', name: 'text', kind: 'text', attributes: 'jsonb', created_at: 'timestamptz' },
+      newAccounts,
+    );
+    for (const a of missing)
+      claims.push({ kind: 'customer_id', value: a.customer_id as string, account_id: a.id as string, source: 'generated' });
   }
-  await insertRows(tx, 'leads', { id: 'text', first_name: 'text', last_name: 'text', email: 'text', phone: 'text', company: 'text', source: 'text', attributes: 'jsonb' }, newLeads);
+  await insertRows(
+    tx,
+    'leads',
+    {
+      id: 'text',
+      first_name: 'text',
+      last_name: 'text',
+      email: 'text',
+      phone: 'text',
+      company: 'text',
+      source: 'text',
+      attributes: 'jsonb',
+    },
+    newLeads,
+  );
   await claimIdentities(tx, claims);
   return { events };
 }
@@ -266,7 +418,12 @@ async function resolveSubjects(tx: Tx, batch: Pending[], ctx: IntakeContext, now
  */
 async function resolveDescribedPeople(tx: Tx, batch: Pending[], ctx: IntakeContext, now: Date): Promise<void> {
   const entry = (p: Pending): PersonEntry => ({
-    id: `signals:${p.id}`, sourceKind: 'signals', sourceId: p.id, source: p.signal.source ?? ctx.source, accountId: p.owner!.accountId, leadId: p.owner!.leadId,
+    id: `signals:${p.id}`,
+    sourceKind: 'signals',
+    sourceId: p.id,
+    source: p.signal.source ?? ctx.source,
+    accountId: p.owner!.accountId,
+    leadId: p.owner!.leadId,
     fields: personFields({ ...p.signal.subject.person, email: p.signal.subject.email, phone: p.signal.subject.phone }),
     observedAt: p.signal.occurredAt ?? now.toISOString(),
     matchedBy: p.created ? 'new profile' : 'identifier',
@@ -285,7 +442,15 @@ async function resolveDescribedPeople(tx: Tx, batch: Pending[], ctx: IntakeConte
 }
 
 function leadFromForm(s: Signal): Record<string, unknown> {
-  const d = s.data as { firstName?: string; lastName?: string; email?: string; phone?: string; company?: string; formId?: string; interest?: string };
+  const d = s.data as {
+    firstName?: string;
+    lastName?: string;
+    email?: string;
+    phone?: string;
+    company?: string;
+    formId?: string;
+    interest?: string;
+  };
   return {
     id: newId('lead'),
     first_name: d.firstName ?? null,
@@ -343,13 +508,25 @@ function signalRow(p: Pending, now: Date, source: string) {
 function formConsents(batch: Pending[], now: Date) {
   return batch.flatMap((p) => {
     if (p.signal.type !== 'lead_form' || !p.owner!.leadId) return [];
-    const data = p.signal.data as { consents?: { channel: string; purpose: string; brand?: string }[]; formId?: string; email?: string; phone?: string };
+    const data = p.signal.data as {
+      consents?: { channel: string; purpose: string; brand?: string }[];
+      formId?: string;
+      email?: string;
+      phone?: string;
+    };
     const at = p.signal.occurredAt ?? now.toISOString();
     const given = { email: data.email ?? p.signal.subject.email, phone: data.phone ?? p.signal.subject.phone };
     return (data.consents ?? []).map((b) => ({
-      id: newId('cons'), lead_id: p.owner!.leadId, channel: b.channel, purpose: b.purpose, status: 'granted',
-      source: `lead_form${data.formId ? `:${data.formId}` : ''}`.slice(0, 200), captured_at: at, effective_from: at,
-      contact_point: pointFor(b.channel, given), brand: b.brand ?? null,
+      id: newId('cons'),
+      lead_id: p.owner!.leadId,
+      channel: b.channel,
+      purpose: b.purpose,
+      status: 'granted',
+      source: `lead_form${data.formId ? `:${data.formId}` : ''}`.slice(0, 200),
+      captured_at: at,
+      effective_from: at,
+      contact_point: pointFor(b.channel, given),
+      brand: b.brand ?? null,
     }));
   });
 }

@@ -55,7 +55,9 @@ ORDER BY c.opened_at DESC, c.id DESC LIMIT $2`;
  */
 export async function featureLineage(q: Queryable, key: string, opts: { asOf?: Date; limit: number; now: Date }): Promise<LineageReport> {
   const account = await findAccount(q, key);
-  const [stored] = opts.asOf ? [] : await q.query<{ as_of: Date | string }>('SELECT as_of FROM customer_features WHERE account_id = $1', [account.id]);
+  const [stored] = opts.asOf
+    ? []
+    : await q.query<{ as_of: Date | string }>('SELECT as_of FROM customer_features WHERE account_id = $1', [account.id]);
   const asOf = opts.asOf ?? (stored ? new Date(stored.as_of) : opts.now);
   const [[point], [row], cases] = await Promise.all([
     featuresAt(q, account.id, [asOf]),
@@ -77,7 +79,12 @@ export async function featureLineage(q: Queryable, key: string, opts: { asOf?: D
       aggregate: f.aggregate,
       window: { from: at(f.days[0]), to: at(f.days[1]) },
       ...(f.type ? { signalType: f.type } : {}),
-      signals: { count, ids, truncated: ids.length < count, ...(f.aggregate === 'sum' || f.aggregate === 'mean' ? { metricSum: sum ?? 0 } : {}) },
+      signals: {
+        count,
+        ids,
+        truncated: ids.length < count,
+        ...(f.aggregate === 'sum' || f.aggregate === 'mean' ? { metricSum: sum ?? 0 } : {}),
+      },
     };
   });
   const openCases = cases[0] ? Number(cases[0].n) : 0;
@@ -87,9 +94,21 @@ export async function featureLineage(q: Queryable, key: string, opts: { asOf?: D
     asOf: asOf.toISOString(),
     data: [
       ...fromSignals,
-      { feature: 'usageTrend', value: values.usageTrend ?? null, aggregate: 'ratio', window: null, derivedFrom: ['usage7d', 'usagePrior28d'] },
+      {
+        feature: 'usageTrend',
+        value: values.usageTrend ?? null,
+        aggregate: 'ratio',
+        window: null,
+        derivedFrom: ['usage7d', 'usagePrior28d'],
+      },
       // Cases keep no history of their status, so this is the count now, whatever asOf says.
-      { feature: 'openCases', value: values.openCases ?? null, aggregate: 'current', window: null, cases: { count: openCases, ids: cases.map((c) => c.id), truncated: cases.length < openCases } },
+      {
+        feature: 'openCases',
+        value: values.openCases ?? null,
+        aggregate: 'current',
+        window: null,
+        cases: { count: openCases, ids: cases.map((c) => c.id), truncated: cases.length < openCases },
+      },
     ],
   };
 }

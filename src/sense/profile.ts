@@ -46,7 +46,10 @@ export { effectiveConsents };
  * one it was merged into (its ids stay valid for callers that kept them).
  */
 export async function findAccount(q: Queryable, key: string): Promise<RecordRow> {
-  let [row] = await q.query<Record<string, unknown>>('SELECT * FROM accounts WHERE (id = $1 OR customer_id = $1) ORDER BY deleted_at NULLS FIRST LIMIT 1', [key]);
+  let [row] = await q.query<Record<string, unknown>>(
+    'SELECT * FROM accounts WHERE (id = $1 OR customer_id = $1) ORDER BY deleted_at NULLS FIRST LIMIT 1',
+    [key],
+  );
   // Merges chain at most as deep as there were merges; the bound only guards against a cycle.
   for (let hops = 0; row && row.deleted_at && row.merged_into && hops < 100; hops++) {
     [row] = await q.query<Record<string, unknown>>('SELECT * FROM accounts WHERE id = $1', [row.merged_into]);
@@ -83,15 +86,27 @@ export async function getProfile(q: Queryable, key: string, opts: { timelineLimi
   const account = await findAccount(q, key);
   const id = account.id;
   const limit = opts.timelineLimit ?? 50;
-  const live = (table: string, extra = '') => q.query<Record<string, unknown>>(`SELECT * FROM ${table} WHERE account_id = $1 AND deleted_at IS NULL ${extra}`, [id]);
+  const live = (table: string, extra = '') =>
+    q.query<Record<string, unknown>>(`SELECT * FROM ${table} WHERE account_id = $1 AND deleted_at IS NULL ${extra}`, [id]);
   const [identities, contacts, subscriptions, openCases, featureRows, signals, interactions, work, people, settings] = await Promise.all([
-    q.query<{ kind: string; value: string; source: string }>('SELECT kind, value, source FROM identities WHERE account_id = $1 ORDER BY kind, value', [id]),
+    q.query<{ kind: string; value: string; source: string }>(
+      'SELECT kind, value, source FROM identities WHERE account_id = $1 ORDER BY kind, value',
+      [id],
+    ),
     live('contacts', 'ORDER BY id'),
     live('subscriptions', 'ORDER BY id'),
     live('cases', "AND status IN ('open', 'pending') ORDER BY opened_at DESC"),
-    q.query<{ as_of: Date; features: Record<string, unknown> }>('SELECT as_of, features FROM customer_features WHERE account_id = $1', [id]),
-    q.query<Record<string, unknown>>('SELECT id, type, occurred_at, data, metric FROM signals WHERE account_id = $1 ORDER BY occurred_at DESC, id DESC LIMIT $2', [id, limit]),
-    q.query<Record<string, unknown>>('SELECT id, type, occurred_at, direction, subject FROM interactions WHERE account_id = $1 AND deleted_at IS NULL ORDER BY occurred_at DESC LIMIT $2', [id, limit]),
+    q.query<{ as_of: Date; features: Record<string, unknown> }>('SELECT as_of, features FROM customer_features WHERE account_id = $1', [
+      id,
+    ]),
+    q.query<Record<string, unknown>>(
+      'SELECT id, type, occurred_at, data, metric FROM signals WHERE account_id = $1 ORDER BY occurred_at DESC, id DESC LIMIT $2',
+      [id, limit],
+    ),
+    q.query<Record<string, unknown>>(
+      'SELECT id, type, occurred_at, direction, subject FROM interactions WHERE account_id = $1 AND deleted_at IS NULL ORDER BY occurred_at DESC LIMIT $2',
+      [id, limit],
+    ),
     agentWork(q, id, limit),
     profilePeople(q, id),
     loadIdentitySettings(q),
@@ -101,9 +116,21 @@ export async function getProfile(q: Queryable, key: string, opts: { timelineLimi
     ...signals.map((s): TimelineItem => {
       const data = s.data as Record<string, unknown>;
       const outcome = s.type === 'outcome';
-      return { at: (s.occurred_at as Date).toISOString(), kind: outcome ? 'outcome' : 'signal', id: s.id as string, type: outcome ? String(data.kind) : (s.type as string), summary: { ...data, metric: s.metric } };
+      return {
+        at: (s.occurred_at as Date).toISOString(),
+        kind: outcome ? 'outcome' : 'signal',
+        id: s.id as string,
+        type: outcome ? String(data.kind) : (s.type as string),
+        summary: { ...data, metric: s.metric },
+      };
     }),
-    ...interactions.map((i) => ({ at: (i.occurred_at as Date).toISOString(), kind: 'interaction' as const, id: i.id as string, type: i.type as string, summary: { direction: i.direction, subject: i.subject } })),
+    ...interactions.map((i) => ({
+      at: (i.occurred_at as Date).toISOString(),
+      kind: 'interaction' as const,
+      id: i.id as string,
+      type: i.type as string,
+      summary: { direction: i.direction, subject: i.subject },
+    })),
     ...work,
   ]
     .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : STEP_ORDER[a.kind] - STEP_ORDER[b.kind]))
@@ -154,7 +181,12 @@ export interface ConsentOverview {
   data: ConsentHistoryItem[];
 }
 
-const targetOf = (f: ConsentFact) => ({ channel: f.channel, purpose: f.purpose, contactPoint: f.contactPoint ?? null, brand: f.brand ?? null });
+const targetOf = (f: ConsentFact) => ({
+  channel: f.channel,
+  purpose: f.purpose,
+  contactPoint: f.contactPoint ?? null,
+  brand: f.brand ?? null,
+});
 
 function recordState(r: RecordRow, decides: boolean, now: Date): ConsentRecordState {
   if (decides) return 'in_effect';
@@ -179,7 +211,10 @@ export async function consentHistory(q: Queryable, key: string, now: Date): Prom
        ORDER BY c.captured_at DESC, c.id DESC`,
       [account.id],
     ),
-    q.query<{ id: string; email: string | null; phone: string | null }>('SELECT id, email, phone FROM contacts WHERE account_id = $1 AND deleted_at IS NULL', [account.id]),
+    q.query<{ id: string; email: string | null; phone: string | null }>(
+      'SELECT id, email, phone FROM contacts WHERE account_id = $1 AND deleted_at IS NULL',
+      [account.id],
+    ),
   ]);
   const holders = new Map(contacts.map((c) => [c.id, c]));
   const current = await effectiveConsents(q, [...new Set(rows.map((r) => r.contact_id as string))], now);
@@ -209,8 +244,12 @@ export async function consentHistory(q: Queryable, key: string, now: Date): Prom
 export interface ChurnInput {
   attributes: Record<string, unknown>;
   subscription: {
-    contract: string | null; paymentMethod: string | null; paperlessBilling: boolean | null; tenureMonths: number | null;
-    monthlyAmount: number | null; services: Record<string, unknown>;
+    contract: string | null;
+    paymentMethod: string | null;
+    paperlessBilling: boolean | null;
+    tenureMonths: number | null;
+    monthlyAmount: number | null;
+    services: Record<string, unknown>;
   };
 }
 
@@ -225,12 +264,26 @@ export interface FeatureHistory {
  * A customer's features at `points` times, `stepDays` apart, the last at `now` (oldest first), computed from the
  * signal history as the feature refresh computes them.
  */
-export async function featureHistory(q: Queryable, key: string, opts: { points: number; stepDays: number; now: Date }): Promise<FeatureHistory> {
+export async function featureHistory(
+  q: Queryable,
+  key: string,
+  opts: { points: number; stepDays: number; now: Date },
+): Promise<FeatureHistory> {
   const account = await findAccount(q, key);
-  const times = Array.from({ length: opts.points }, (_, i) => new Date(opts.now.getTime() - (opts.points - 1 - i) * opts.stepDays * 86_400_000));
+  const times = Array.from(
+    { length: opts.points },
+    (_, i) => new Date(opts.now.getTime() - (opts.points - 1 - i) * opts.stepDays * 86_400_000),
+  );
   const [points, [sub]] = await Promise.all([
     featuresAt(q, account.id, times),
-    q.query<{ contract: string | null; payment_method: string | null; paperless_billing: boolean | null; tenure_months: number | null; monthly_amount: number | null; services: Record<string, unknown> | null }>(
+    q.query<{
+      contract: string | null;
+      payment_method: string | null;
+      paperless_billing: boolean | null;
+      tenure_months: number | null;
+      monthly_amount: number | null;
+      services: Record<string, unknown> | null;
+    }>(
       'SELECT contract, payment_method, paperless_billing, tenure_months, monthly_amount, services FROM subscriptions WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT 1',
       [account.id],
     ),
@@ -241,7 +294,14 @@ export async function featureHistory(q: Queryable, key: string, opts: { points: 
     churnInput: sub
       ? {
           attributes: (account.attributes as Record<string, unknown> | undefined) ?? {},
-          subscription: { contract: sub.contract, paymentMethod: sub.payment_method, paperlessBilling: sub.paperless_billing, tenureMonths: sub.tenure_months, monthlyAmount: sub.monthly_amount, services: sub.services ?? {} },
+          subscription: {
+            contract: sub.contract,
+            paymentMethod: sub.payment_method,
+            paperlessBilling: sub.paperless_billing,
+            tenureMonths: sub.tenure_months,
+            monthlyAmount: sub.monthly_amount,
+            services: sub.services ?? {},
+          },
         }
       : null,
   };

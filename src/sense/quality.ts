@@ -43,35 +43,86 @@ const patternOf = (schema: z.ZodType) => {
 // E.164: a + and the country code, then at most 15 digits in all; separators people write are ignored.
 const E164 = '^\\+[1-9][0-9]{7,14}$';
 
-const rule = (entity: QualityEntity, field: string, dimension: QualityDimension, description: string, applies: string, passes: string): QualityRule => ({
-  id: `${entity}.${field}.${dimension}`, entity, field, dimension, description, applies, passes,
+const rule = (
+  entity: QualityEntity,
+  field: string,
+  dimension: QualityDimension,
+  description: string,
+  applies: string,
+  passes: string,
+): QualityRule => ({
+  id: `${entity}.${field}.${dimension}`,
+  entity,
+  field,
+  dimension,
+  description,
+  applies,
+  passes,
 });
-const filledIn = (entity: QualityEntity, field: string) => rule(entity, field, 'completeness', `${field} is filled in`, 'true', present(field));
+const filledIn = (entity: QualityEntity, field: string) =>
+  rule(entity, field, 'completeness', `${field} is filled in`, 'true', present(field));
 
 /** Contacts and leads are people: the same rules hold for both. */
 const personRules = (entity: QualityEntity): QualityRule[] => [
   filledIn(entity, 'firstName'),
   filledIn(entity, 'lastName'),
   rule(entity, 'email|phone', 'completeness', 'an email or a phone to reach them by', 'true', `${present('email')} OR ${present('phone')}`),
-  rule(entity, 'email', 'validity', 'a well-formed email address, as the API accepts', present('email'), `length(email) <= 254 AND email ~ ${literal(patternOf(Email))}`),
-  rule(entity, 'phone', 'validity', 'a phone number: digits with optional +, spaces, dots, dashes or parentheses, as the API accepts', present('phone'),
-    `phone ~ ${literal(patternOf(Phone))} AND length(regexp_replace(phone, '[^0-9]', '', 'g')) >= 5`),
-  rule(entity, 'phone', 'format', 'in international (E.164) form: + and country code, 8 to 15 digits', present('phone'), `regexp_replace(phone, '[ ().-]', '', 'g') ~ ${literal(E164)}`),
+  rule(
+    entity,
+    'email',
+    'validity',
+    'a well-formed email address, as the API accepts',
+    present('email'),
+    `length(email) <= 254 AND email ~ ${literal(patternOf(Email))}`,
+  ),
+  rule(
+    entity,
+    'phone',
+    'validity',
+    'a phone number: digits with optional +, spaces, dots, dashes or parentheses, as the API accepts',
+    present('phone'),
+    `phone ~ ${literal(patternOf(Phone))} AND length(regexp_replace(phone, '[^0-9]', '', 'g')) >= 5`,
+  ),
+  rule(
+    entity,
+    'phone',
+    'format',
+    'in international (E.164) form: + and country code, 8 to 15 digits',
+    present('phone'),
+    `regexp_replace(phone, '[ ().-]', '', 'g') ~ ${literal(E164)}`,
+  ),
 ];
 
 /** Every rule, in one place. */
 export const QUALITY_RULES: QualityRule[] = [
   filledIn('accounts', 'name'),
-  rule('accounts', 'name', 'validity', `a real name, not the placeholder '${PLACEHOLDER_ACCOUNT_NAME}' of a profile created from a signal`, present('name'), `name <> ${literal(PLACEHOLDER_ACCOUNT_NAME)}`),
+  rule(
+    'accounts',
+    'name',
+    'validity',
+    `a real name, not the placeholder '${PLACEHOLDER_ACCOUNT_NAME}' of a profile created from a signal`,
+    present('name'),
+    `name <> ${literal(PLACEHOLDER_ACCOUNT_NAME)}`,
+  ),
   // A signal's subject may carry any customer id; the API only accepts these.
-  rule('accounts', 'customerId', 'format', 'letters, digits, _ . - only, at most 64, as the API accepts', 'true', `customer_id ~ ${literal(patternOf(AccountInput.shape.customerId.unwrap()))}`),
+  rule(
+    'accounts',
+    'customerId',
+    'format',
+    'letters, digits, _ . - only, at most 64, as the API accepts',
+    'true',
+    `customer_id ~ ${literal(patternOf(AccountInput.shape.customerId.unwrap()))}`,
+  ),
   ...personRules('contacts'),
   ...personRules('leads'),
 ];
 
 const rulesOf = (entity: QualityEntity) => QUALITY_RULES.filter((r) => r.entity === entity);
 /** Per rule i: r<i> is null when it does not apply to the row, else whether it passes. */
-const ruleColumns = (entity: QualityEntity) => rulesOf(entity).map((r, i) => `CASE WHEN ${r.applies} THEN coalesce(${r.passes}, false) END AS r${i}`).join(', ');
+const ruleColumns = (entity: QualityEntity) =>
+  rulesOf(entity)
+    .map((r, i) => `CASE WHEN ${r.applies} THEN coalesce(${r.passes}, false) END AS r${i}`)
+    .join(', ');
 
 export interface Tally {
   applicable: number;
@@ -80,7 +131,11 @@ export interface Tally {
   score: number | null;
 }
 
-const tally = (applicable: number, passed: number): Tally => ({ applicable, passed, score: applicable ? Math.round((passed / applicable) * 1000) / 1000 : null });
+const tally = (applicable: number, passed: number): Tally => ({
+  applicable,
+  passed,
+  score: applicable ? Math.round((passed / applicable) * 1000) / 1000 : null,
+});
 
 export interface ProfileQuality extends Tally {
   accountId: string;
@@ -95,7 +150,10 @@ export async function profileQuality(q: Queryable, key: string): Promise<Profile
   const account = await findAccount(q, key);
   const [accounts, contacts] = await Promise.all([
     q.query<Record<string, unknown>>(`SELECT id, ${ruleColumns('accounts')} FROM accounts WHERE id = $1`, [account.id]),
-    q.query<Record<string, unknown>>(`SELECT id, ${ruleColumns('contacts')} FROM contacts WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id`, [account.id]),
+    q.query<Record<string, unknown>>(
+      `SELECT id, ${ruleColumns('contacts')} FROM contacts WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id`,
+      [account.id],
+    ),
   ]);
   const results = [...resultsOf('accounts', accounts), ...resultsOf('contacts', contacts)];
   const count = (of: typeof results) => tally(of.length, of.filter((r) => r.passed).length);
@@ -104,14 +162,28 @@ export async function profileQuality(q: Queryable, key: string): Promise<Profile
     customerId: account.customerId as string,
     ...count(results),
     records: { accounts: accounts.length, contacts: contacts.length },
-    dimensions: Object.fromEntries(QUALITY_DIMENSIONS.map((d) => [d, count(results.filter((r) => r.rule.dimension === d))])) as Record<QualityDimension, Tally>,
-    failing: results.filter((r) => !r.passed).map(({ rule: r, recordId }) => ({ rule: r.id, entity: r.entity, recordId, field: r.field, dimension: r.dimension, description: r.description })),
+    dimensions: Object.fromEntries(QUALITY_DIMENSIONS.map((d) => [d, count(results.filter((r) => r.rule.dimension === d))])) as Record<
+      QualityDimension,
+      Tally
+    >,
+    failing: results
+      .filter((r) => !r.passed)
+      .map(({ rule: r, recordId }) => ({
+        rule: r.id,
+        entity: r.entity,
+        recordId,
+        field: r.field,
+        dimension: r.dimension,
+        description: r.description,
+      })),
   };
 }
 
 function resultsOf(entity: QualityEntity, rows: Record<string, unknown>[]) {
   return rows.flatMap((row) =>
-    rulesOf(entity).flatMap((r, i) => (row[`r${i}`] === null ? [] : [{ rule: r, recordId: row.id as string, passed: row[`r${i}`] === true }])),
+    rulesOf(entity).flatMap((r, i) =>
+      row[`r${i}`] === null ? [] : [{ rule: r, recordId: row.id as string, passed: row[`r${i}`] === true }],
+    ),
   );
 }
 
@@ -134,7 +206,12 @@ SELECT source, sum(accepted)::int AS accepted, sum(quarantined)::int AS quaranti
 
 const LEAD_SOURCES_SQL = `
 SELECT coalesce(source, '(none)') AS source, count(*)::int AS records,
-  ${rulesOf('leads').map((r, i) => `count(*) FILTER (WHERE ${r.applies})::int AS a${i}, count(*) FILTER (WHERE ${r.applies} AND coalesce(${r.passes}, false))::int AS p${i}`).join(',\n  ')}
+  ${rulesOf('leads')
+    .map(
+      (r, i) =>
+        `count(*) FILTER (WHERE ${r.applies})::int AS a${i}, count(*) FILTER (WHERE ${r.applies} AND coalesce(${r.passes}, false))::int AS p${i}`,
+    )
+    .join(',\n  ')}
 FROM leads WHERE deleted_at IS NULL GROUP BY 1`;
 
 /** Quality per source, one grouped statement over signals and quarantine and one over leads. */
@@ -144,7 +221,9 @@ export async function sourceQuality(q: Queryable): Promise<SourceQuality[]> {
     q.query<Record<string, number | string>>(LEAD_SOURCES_SQL),
   ]);
   const bySource = new Map<string, SourceQuality>();
-  const entry = (source: string) => bySource.get(source) ?? bySource.set(source, { source, signals: { accepted: 0, quarantined: 0, score: null }, leads: null }).get(source)!;
+  const entry = (source: string) =>
+    bySource.get(source) ??
+    bySource.set(source, { source, signals: { accepted: 0, quarantined: 0, score: null }, leads: null }).get(source)!;
   for (const s of signals) {
     const t = tally(s.accepted + s.quarantined, s.accepted);
     entry(s.source).signals = { accepted: s.accepted, quarantined: s.quarantined, score: t.score };
@@ -153,7 +232,9 @@ export async function sourceQuality(q: Queryable): Promise<SourceQuality[]> {
   for (const l of leads) {
     const applicable = rules.reduce((n, _r, i) => n + Number(l[`a${i}`]), 0);
     const passed = rules.reduce((n, _r, i) => n + Number(l[`p${i}`]), 0);
-    const failing = Object.fromEntries(rules.map((r, i) => [r.id, Number(l[`a${i}`]) - Number(l[`p${i}`])]).filter(([, n]) => Number(n) > 0));
+    const failing = Object.fromEntries(
+      rules.map((r, i) => [r.id, Number(l[`a${i}`]) - Number(l[`p${i}`])]).filter(([, n]) => Number(n) > 0),
+    );
     entry(String(l.source)).leads = { records: Number(l.records), ...tally(applicable, passed), failing };
   }
   return [...bySource.values()].sort((a, b) => a.source.localeCompare(b.source));
@@ -169,15 +250,30 @@ export function signalGateIssues(raw: unknown, now: Date, gates: SignalGates = D
   const at = Date.parse(occurredAt as string);
   const ahead = at - now.getTime();
   if (ahead > gates.maxFutureSeconds * 1000) {
-    return [{ path: 'occurredAt', message: `is ${describe(ahead)} ahead of the server clock (${now.toISOString()}); at most ${gates.maxFutureSeconds} seconds ahead is accepted` }];
+    return [
+      {
+        path: 'occurredAt',
+        message: `is ${describe(ahead)} ahead of the server clock (${now.toISOString()}); at most ${gates.maxFutureSeconds} seconds ahead is accepted`,
+      },
+    ];
   }
   if (-ahead > gates.maxAgeDays * 86_400_000) {
-    return [{ path: 'occurredAt', message: `is ${describe(-ahead)} before the server clock (${now.toISOString()}); signals older than ${gates.maxAgeDays} days are refused` }];
+    return [
+      {
+        path: 'occurredAt',
+        message: `is ${describe(-ahead)} before the server clock (${now.toISOString()}); signals older than ${gates.maxAgeDays} days are refused`,
+      },
+    ];
   }
   return [];
 }
 
-const describe = (ms: number) => (ms >= 2 * 86_400_000 ? `${Math.floor(ms / 86_400_000)} days` : ms >= 7_200_000 ? `${Math.floor(ms / 3_600_000)} hours` : `${Math.ceil(ms / 1000)} seconds`);
+const describe = (ms: number) =>
+  ms >= 2 * 86_400_000
+    ? `${Math.floor(ms / 86_400_000)} days`
+    : ms >= 7_200_000
+      ? `${Math.floor(ms / 3_600_000)} hours`
+      : `${Math.ceil(ms / 1000)} seconds`;
 
 export type Admission = (SignalParse & { ok: true }) | { ok: false; issues: FieldIssue[]; reason: string; signalSource: string | null };
 

@@ -65,11 +65,20 @@ export function quarantineRows(items: QuarantineInput[], actor: string): { rows:
 }
 
 export async function insertQuarantine(tx: Tx, rows: Record<string, unknown>[]): Promise<void> {
-  await insertRows(tx, 'quarantine', { id: 'text', source: 'text', reason: 'text', issues: 'jsonb', raw: 'text', raw_bytes: 'bytea', signal_source: 'text' }, rows);
+  await insertRows(
+    tx,
+    'quarantine',
+    { id: 'text', source: 'text', reason: 'text', issues: 'jsonb', raw: 'text', raw_bytes: 'bytea', signal_source: 'text' },
+    rows,
+  );
 }
 
 /** Quarantines input that never reached validation (malformed JSON, oversized body) in its own transaction. */
-export async function quarantineNow(db: { transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> }, item: QuarantineInput, actor: string): Promise<string> {
+export async function quarantineNow(
+  db: { transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> },
+  item: QuarantineInput,
+  actor: string,
+): Promise<string> {
   const { rows, events } = quarantineRows([item], actor);
   await db.transaction(async (tx) => {
     await insertQuarantine(tx, rows);
@@ -93,7 +102,10 @@ const toRecord = (r: Record<string, unknown>): QuarantineRecord => ({
 });
 
 /** Quarantined items after `afterId` in id order, at most `limit`. */
-export async function listQuarantine(q: Queryable, opts: { status?: string; afterId?: string; limit: number }): Promise<QuarantineRecord[]> {
+export async function listQuarantine(
+  q: Queryable,
+  opts: { status?: string; afterId?: string; limit: number },
+): Promise<QuarantineRecord[]> {
   const params: unknown[] = [];
   const where: string[] = [];
   if (opts.status) where.push(`status = $${params.push(opts.status)}`);
@@ -140,7 +152,19 @@ export async function closeQuarantine(
   resolution: { signalId?: string; corrected?: boolean; reason?: string },
   actor: string,
 ): Promise<void> {
-  await tx.query('UPDATE quarantine SET status = $2, resolved_at = now(), resolution = $3::jsonb WHERE id = $1', [id, status, JSON.stringify(resolution)]);
+  await tx.query('UPDATE quarantine SET status = $2, resolved_at = now(), resolution = $3::jsonb WHERE id = $1', [
+    id,
+    status,
+    JSON.stringify(resolution),
+  ]);
   const { reason, ...facts } = resolution;
-  await appendToLedger(tx, [{ type: `quarantine.${status}`, actor, subjectType: 'quarantine', subjectId: id, data: { ...facts, ...(reason ? { reasonGiven: true } : {}) } }]);
+  await appendToLedger(tx, [
+    {
+      type: `quarantine.${status}`,
+      actor,
+      subjectType: 'quarantine',
+      subjectId: id,
+      data: { ...facts, ...(reason ? { reasonGiven: true } : {}) },
+    },
+  ]);
 }

@@ -37,7 +37,10 @@ export function simulatedChurn(inputs: readonly SimCustomerInput[], baseDaily: n
  * Bisection on log(baseDaily). The same seeds are used at every step (common random numbers), so simulated
  * churn rises monotonically with the base hazard and the search converges.
  */
-export function calibrateBaseHazard(inputs: readonly SimCustomerInput[], options: CalibrationOptions = {}): { baseDaily: number; churn: number } {
+export function calibrateBaseHazard(
+  inputs: readonly SimCustomerInput[],
+  options: CalibrationOptions = {},
+): { baseDaily: number; churn: number } {
   const target = options.target ?? HAZARD.target30d;
   const days = options.days ?? 30;
   const seeds = options.seeds ?? [1, 2, 3];

@@ -118,7 +118,16 @@ function internetOf(v: unknown): string {
 export function simCustomerFromTelcoRow(row: Record<string, string>, customerId: string): SimCustomerInput {
   const v: Record<string, string> = {};
   for (const [k, value] of Object.entries(row)) v[key(k)] = value;
-  const gender = v.gender !== undefined ? (/^f/i.test(v.gender) ? 'female' : 'male') : v.female !== undefined ? (flag(v.female) ? 'female' : 'male') : null;
+  const gender =
+    v.gender !== undefined
+      ? /^f/i.test(v.gender)
+        ? 'female'
+        : 'male'
+      : v.female !== undefined
+        ? flag(v.female)
+          ? 'female'
+          : 'male'
+        : null;
   return {
     customerId,
     gender,
@@ -229,7 +238,16 @@ export function attributeLogRisk(x: SimCustomerInput): number {
   return Object.values(riskContributions(x)).reduce((a, b) => a + b, 0);
 }
 
-const SERVICE_KEYS = ['phoneService', 'multipleLines', 'onlineSecurity', 'onlineBackup', 'deviceProtection', 'techSupport', 'streamingTv', 'streamingMovies'] as const;
+const SERVICE_KEYS = [
+  'phoneService',
+  'multipleLines',
+  'onlineSecurity',
+  'onlineBackup',
+  'deviceProtection',
+  'techSupport',
+  'streamingTv',
+  'streamingMovies',
+] as const;
 
 export function serviceCount(x: SimCustomerInput): number {
   return SERVICE_KEYS.filter((k) => x.services[k]).length + (hasInternet(x) ? 1 : 0);
@@ -242,8 +260,16 @@ export function serviceCount(x: SimCustomerInput): number {
 export function createSimCustomer(input: SimCustomerInput, seed: number): SimCustomer {
   const rng = stream(seed, input.customerId, 'init');
   const logRisk = attributeLogRisk(input);
-  const satisfaction = clamp(STATE.satisfactionIntercept - STATE.satisfactionPerLogRisk * logRisk + normal(rng, 0, STATE.satisfactionNoiseSd), 0.05, 0.95);
-  const engagement = clamp(STATE.engagementIntercept + STATE.engagementPerService * serviceCount(input) + normal(rng, 0, STATE.engagementNoiseSd), 0.05, 0.95);
+  const satisfaction = clamp(
+    STATE.satisfactionIntercept - STATE.satisfactionPerLogRisk * logRisk + normal(rng, 0, STATE.satisfactionNoiseSd),
+    0.05,
+    0.95,
+  );
+  const engagement = clamp(
+    STATE.engagementIntercept + STATE.engagementPerService * serviceCount(input) + normal(rng, 0, STATE.engagementNoiseSd),
+    0.05,
+    0.95,
+  );
   const paymentReliability = STATE.paymentReliability[paymentKind(input.paymentMethod)] ?? STATE.paymentReliability.other!;
   return {
     input,

@@ -24,6 +24,25 @@ export {
 } from './customer.ts';
 export { calibrateBaseHazard, simulatedChurn, type CalibrationOptions } from './calibrate.ts';
 export { HAZARD, RESPONSE, SIGNALS, STATE } from './params.ts';
-export { applyStateChanges, isContact, offerMultiplier, respond, respondLead, type ActionKind, type Response, type SimAction } from './response.ts';
+export {
+  applyStateChanges,
+  isContact,
+  offerMultiplier,
+  respond,
+  respondLead,
+  type ActionKind,
+  type Response,
+  type SimAction,
+} from './response.ts';
 export type { OutcomeType, SimDay, SimLead, SimOutcome, SimSignal, SimWorld } from './types.ts';
-export { applyAction, churnRate, createWorld, simDay, simulateDay, type ActionResult, type ActionTarget, type DayResult, type WorldOptions } from './world.ts';
+export {
+  applyAction,
+  churnRate,
+  createWorld,
+  simDay,
+  simulateDay,
+  type ActionResult,
+  type ActionTarget,
+  type DayResult,
+  type WorldOptions,
+} from './world.ts';

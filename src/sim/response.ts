@@ -59,7 +59,10 @@ function contactsWith(days: readonly number[], today: number): number[] {
 }
 
 /** A treatment of one source replaces the earlier one of that source (they do not stack). */
-const withTreatment = (list: readonly Treatment[], t: Treatment) => [...list.filter((x) => x.source !== t.source && x.untilDay >= t.fromDay), t];
+const withTreatment = (list: readonly Treatment[], t: Treatment) => [
+  ...list.filter((x) => x.source !== t.source && x.untilDay >= t.fromDay),
+  t,
+];
 
 export function respond(customer: SimCustomer, action: SimAction, day: SimDay, rng: Rng): Response<SimState> {
   const s = customer.state;
@@ -86,7 +89,14 @@ export function respond(customer: SimCustomer, action: SimAction, day: SimDay, r
     if (!action.hadConsent) {
       annoyance += RESPONSE.noConsentAnnoyance;
       satisfaction += RESPONSE.noConsentSatisfaction;
-      outcomes.push({ id: outcomeId('complaint', id, d, action), type: 'complaint', customerId: id, day: d, occurredAt: at(day, 12), reason: 'no_consent' });
+      outcomes.push({
+        id: outcomeId('complaint', id, d, action),
+        type: 'complaint',
+        customerId: id,
+        day: d,
+        occurredAt: at(day, 12),
+        reason: 'no_consent',
+      });
       effects.push('contacted without consent: complaint');
     }
   }
@@ -97,21 +107,37 @@ export function respond(customer: SimCustomer, action: SimAction, day: SimDay, r
       const active = treatments.filter((t) => t.source === 'offer' && t.untilDay >= d).reduce((sum, t) => sum + (t.creditCents ?? 0), 0);
       const credit = active + Math.max(0, action.amountCents ?? 0);
       const multiplier = offerMultiplier(credit, customer.input.monthlyAmount);
-      treatments = withTreatment(treatments, { source: 'offer', fromDay: d, untilDay: d + RESPONSE.offerDays - 1, hazardMultiplier: multiplier, creditCents: credit });
+      treatments = withTreatment(treatments, {
+        source: 'offer',
+        fromDay: d,
+        untilDay: d + RESPONSE.offerDays - 1,
+        hazardMultiplier: multiplier,
+        creditCents: credit,
+      });
       effects.push(`credit ${credit} cents active: hazard × ${multiplier.toFixed(3)} for ${RESPONSE.offerDays} days`);
       break;
     }
     case 'save_call': {
       if (!action.hadConsent) break;
       if (bernoulli(rng, RESPONSE.saveCallReach)) {
-        treatments = withTreatment(treatments, { source: 'save_call', fromDay: d, untilDay: d + RESPONSE.saveCallDays - 1, hazardMultiplier: RESPONSE.saveCallMultiplier });
+        treatments = withTreatment(treatments, {
+          source: 'save_call',
+          fromDay: d,
+          untilDay: d + RESPONSE.saveCallDays - 1,
+          hazardMultiplier: RESPONSE.saveCallMultiplier,
+        });
         effects.push(`save call answered: hazard × ${RESPONSE.saveCallMultiplier} for ${RESPONSE.saveCallDays} days`);
       } else effects.push('save call not answered');
       break;
     }
     case 'outreach': {
       if (!action.hadConsent) break;
-      treatments = withTreatment(treatments, { source: 'outreach', fromDay: d, untilDay: d + RESPONSE.outreachDays - 1, hazardMultiplier: RESPONSE.outreachMultiplier });
+      treatments = withTreatment(treatments, {
+        source: 'outreach',
+        fromDay: d,
+        untilDay: d + RESPONSE.outreachDays - 1,
+        hazardMultiplier: RESPONSE.outreachMultiplier,
+      });
       changes.engagement = clamp(s.engagement + RESPONSE.outreachEngagement, 0, 1);
       effects.push(`outreach: hazard × ${RESPONSE.outreachMultiplier} for ${RESPONSE.outreachDays} days`);
       break;
@@ -164,7 +190,14 @@ export function respondLead(lead: SimLead, action: SimAction, day: SimDay, rng: 
     }
     if (!action.hadConsent) {
       warmth -= RESPONSE.leadOutreachWarmth;
-      outcomes.push({ id: outcomeId('complaint', lead.leadKey, d, action), type: 'complaint', email: lead.email, day: d, occurredAt: at(day, 12), reason: 'no_consent' });
+      outcomes.push({
+        id: outcomeId('complaint', lead.leadKey, d, action),
+        type: 'complaint',
+        email: lead.email,
+        day: d,
+        occurredAt: at(day, 12),
+        reason: 'no_consent',
+      });
       effects.push('contacted without consent: complaint');
     }
   }
@@ -172,7 +205,14 @@ export function respondLead(lead: SimLead, action: SimAction, day: SimDay, rng: 
     // Routing is the rep calling back someone who asked to be contacted, so it converts regardless of marketing consent.
     if (bernoulli(rng, RESPONSE.routeConversion * clamp(warmth, 0, 1))) {
       changes.status = 'converted';
-      outcomes.push({ id: `sim-converted-${lead.leadKey}`, type: 'converted', email: lead.email, day: d, occurredAt: at(day, 15), reason: 'route_lead' });
+      outcomes.push({
+        id: `sim-converted-${lead.leadKey}`,
+        type: 'converted',
+        email: lead.email,
+        day: d,
+        occurredAt: at(day, 15),
+        reason: 'route_lead',
+      });
       effects.push('routed to a rep: converted');
     } else effects.push('routed to a rep: not yet');
   } else if (action.kind === 'outreach' && action.hadConsent) {

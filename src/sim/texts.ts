@@ -23,19 +23,40 @@ const OPENERS: Record<Tone, readonly string[]> = {
 
 const BODIES: Record<Topic, Record<Tone, readonly string[]>> = {
   internet: {
-    negative: ['My internet is slow again every evening and the wifi keeps dropping.', 'The connection is unreliable and keeps failing during work calls.'],
-    neutral: ['My internet speed seems lower than my plan. Could you check the line?', 'Could someone check my router settings? The speed varies.'],
-    positive: ['The speed has been good, I just want to ask about upgrading my router.', 'Internet works well, could you tell me about faster plans?'],
+    negative: [
+      'My internet is slow again every evening and the wifi keeps dropping.',
+      'The connection is unreliable and keeps failing during work calls.',
+    ],
+    neutral: [
+      'My internet speed seems lower than my plan. Could you check the line?',
+      'Could someone check my router settings? The speed varies.',
+    ],
+    positive: [
+      'The speed has been good, I just want to ask about upgrading my router.',
+      'Internet works well, could you tell me about faster plans?',
+    ],
   },
   outage: {
-    negative: ['There is an outage at my address and the service has been down since yesterday.', 'Internet is down again, this is the second outage this week.'],
+    negative: [
+      'There is an outage at my address and the service has been down since yesterday.',
+      'Internet is down again, this is the second outage this week.',
+    ],
     neutral: ['My service seems to be down. Is there an outage in my area?', 'No connection since this morning, is there maintenance?'],
-    positive: ['Service went down this morning, thanks for any update on when it is fixed.', 'Small outage today, appreciate a quick look.'],
+    positive: [
+      'Service went down this morning, thanks for any update on when it is fixed.',
+      'Small outage today, appreciate a quick look.',
+    ],
   },
   billing: {
-    negative: ['I was overcharged on my last bill and nobody explains why it is so expensive.', 'My bill is wrong again, I was charged for things I never ordered.'],
+    negative: [
+      'I was overcharged on my last bill and nobody explains why it is so expensive.',
+      'My bill is wrong again, I was charged for things I never ordered.',
+    ],
     neutral: ['Could you explain the charges on my last invoice?', 'I have a question about the amount on my latest bill.'],
-    positive: ['Thanks for the clear bill, one small question about a line item.', 'Billing is easy, I just want to change my billing date.'],
+    positive: [
+      'Thanks for the clear bill, one small question about a line item.',
+      'Billing is easy, I just want to change my billing date.',
+    ],
   },
   tv: {
     negative: ['Streaming keeps freezing and half my channels are missing.', 'The TV service is broken, the app crashes every night.'],
@@ -48,14 +69,23 @@ const BODIES: Record<Topic, Record<Tone, readonly string[]>> = {
     positive: ['Phone service is good, I want to add another line.', 'Thanks, the line works fine now, just one question about roaming.'],
   },
   account: {
-    negative: ['I tried to update my address three times and it still shows the old one, ridiculous.', 'Your website logged me out again and I lost my changes.'],
+    negative: [
+      'I tried to update my address three times and it still shows the old one, ridiculous.',
+      'Your website logged me out again and I lost my changes.',
+    ],
     neutral: ['I am moving next month. How do I transfer my service?', 'Please update the email address on my account.'],
     positive: ['Moving went smooth, thanks. Please confirm my new address.', 'Easy to manage my account, just need to add a contact.'],
   },
   cancel: {
-    negative: ['I want to cancel. I am switching to another provider unless this gets fixed.', 'How do I cancel? I am leaving, this is not worth the money.'],
+    negative: [
+      'I want to cancel. I am switching to another provider unless this gets fixed.',
+      'How do I cancel? I am leaving, this is not worth the money.',
+    ],
     neutral: ['What would it cost to cancel my contract early?', 'Can you tell me the notice period if I want to end my plan?'],
-    positive: ['I am happy overall but considering a cheaper plan, what can you offer?', 'Good service, but I need to cut costs. Any options before I decide?'],
+    positive: [
+      'I am happy overall but considering a cheaper plan, what can you offer?',
+      'Good service, but I need to cut costs. Any options before I decide?',
+    ],
   },
 };
 
@@ -98,10 +128,52 @@ const NPS_COMMENTS: Record<Tone, readonly string[]> = {
 
 export const npsComment = (rng: Rng, tone: Tone) => pick(rng, NPS_COMMENTS[tone]);
 
-const FIRST = ['Ana', 'Ben', 'Chen', 'Dara', 'Eli', 'Fatima', 'Gus', 'Hana', 'Ivan', 'Jo', 'Kofi', 'Lena', 'Mateo', 'Nora', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sam', 'Tariq'];
-const LAST = ['Silva', 'Okafor', 'Nguyen', 'Smith', 'Kowalski', 'Haddad', 'Jensen', 'Garcia', 'Ito', 'Murphy', 'Rossi', 'Patel', 'Novak', 'Brown'];
+const FIRST = [
+  'Ana',
+  'Ben',
+  'Chen',
+  'Dara',
+  'Eli',
+  'Fatima',
+  'Gus',
+  'Hana',
+  'Ivan',
+  'Jo',
+  'Kofi',
+  'Lena',
+  'Mateo',
+  'Nora',
+  'Omar',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sam',
+  'Tariq',
+];
+const LAST = [
+  'Silva',
+  'Okafor',
+  'Nguyen',
+  'Smith',
+  'Kowalski',
+  'Haddad',
+  'Jensen',
+  'Garcia',
+  'Ito',
+  'Murphy',
+  'Rossi',
+  'Patel',
+  'Novak',
+  'Brown',
+];
 const COMPANIES = ['Northwind Dental', 'Blue Harbor Cafe', 'Acme Logistics', 'Maple Street Clinic', 'Orbit Studio', 'Pine & Co'];
-export const LEAD_INTERESTS = ['Fiber internet', 'TV and streaming bundle', 'Business line', 'Phone plan', 'Internet and phone bundle'] as const;
+export const LEAD_INTERESTS = [
+  'Fiber internet',
+  'TV and streaming bundle',
+  'Business line',
+  'Phone plan',
+  'Internet and phone bundle',
+] as const;
 
 export function leadPerson(rng: Rng): { firstName: string; lastName: string; company: string | null } {
   const firstName = pick(rng, FIRST);
@@ -110,6 +182,14 @@ export function leadPerson(rng: Rng): { firstName: string; lastName: string; com
   return { firstName, lastName, company };
 }
 
-export const WEB_PAGES = ['/plans', '/support', '/support/internet', '/account/billing', '/account/usage', '/offers', '/tv/channels'] as const;
+export const WEB_PAGES = [
+  '/plans',
+  '/support',
+  '/support/internet',
+  '/account/billing',
+  '/account/usage',
+  '/offers',
+  '/tv/channels',
+] as const;
 export const CANCEL_PAGE = '/account/cancel';
 export const LEAD_PAGES = ['/plans', '/offers', '/coverage', '/plans/fiber', '/contact'] as const;

@@ -1,9 +1,28 @@
 import type { SignalType } from '../contracts/index.ts';
-import { createSimCustomer, dailyHazard, hasInternet, termEndDay, type SimCustomer, type SimCustomerInput, type SimState } from './customer.ts';
+import {
+  createSimCustomer,
+  dailyHazard,
+  hasInternet,
+  termEndDay,
+  type SimCustomer,
+  type SimCustomerInput,
+  type SimState,
+} from './customer.ts';
 import { HAZARD, RESPONSE, SIGNALS, STATE } from './params.ts';
 import { bernoulli, clamp, integer, normal, pick, poisson, stream, uniform, type Rng } from '../lib/index.ts';
 import { applyStateChanges, respond, respondLead, type SimAction } from './response.ts';
-import { CANCEL_PAGE, LEAD_INTERESTS, LEAD_PAGES, WEB_PAGES, disputeReason, leadPerson, npsComment, ticketText, type Tone, type Topic } from './texts.ts';
+import {
+  CANCEL_PAGE,
+  LEAD_INTERESTS,
+  LEAD_PAGES,
+  WEB_PAGES,
+  disputeReason,
+  leadPerson,
+  npsComment,
+  ticketText,
+  type Tone,
+  type Topic,
+} from './texts.ts';
 import type { SimDay, SimLead, SimOutcome, SimSignal, SimWorld } from './types.ts';
 
 /**
@@ -55,7 +74,15 @@ class DayLog {
     this.day = day;
   }
   add(type: SignalType, hours: number, data: Record<string, unknown>, version = 1): void {
-    this.signals.push({ id: `${this.prefix}-${++this.n}`, type, version, occurredAt: atHour(this.day, hours), source: SOURCE, subject: this.subject, data });
+    this.signals.push({
+      id: `${this.prefix}-${++this.n}`,
+      type,
+      version,
+      occurredAt: atHour(this.day, hours),
+      source: SOURCE,
+      subject: this.subject,
+      data,
+    });
   }
 }
 
@@ -83,7 +110,11 @@ function topicOf(rng: Rng, c: SimCustomer, inTrouble: boolean, hazard: number): 
 }
 
 /** One customer's day: state dynamics, churn, then the signals they produce. */
-function customerDay(world: SimWorld, c: SimCustomer, day: SimDay): { customer: SimCustomer; signals: SimSignal[]; outcomes: SimOutcome[] } {
+function customerDay(
+  world: SimWorld,
+  c: SimCustomer,
+  day: SimDay,
+): { customer: SimCustomer; signals: SimSignal[]; outcomes: SimOutcome[] } {
   const d = day.index;
   const id = c.input.customerId;
   const rng = stream(world.seed, id, 'day', d);
@@ -108,7 +139,8 @@ function customerDay(world: SimWorld, c: SimCustomer, day: SimDay): { customer: 
     engagementTarget = Math.max(0.02, c.baseline.engagement - STATE.disengageDepth);
   }
   if (troubleUntil !== null && d > troubleUntil) troubleUntil = null;
-  const troubleDaily = c.input.services.internetService === 'Fiber optic' ? STATE.troubleDaily.fiber : hasInternet(c.input) ? STATE.troubleDaily.dsl : 0;
+  const troubleDaily =
+    c.input.services.internetService === 'Fiber optic' ? STATE.troubleDaily.fiber : hasInternet(c.input) ? STATE.troubleDaily.dsl : 0;
   if (troubleUntil === null && bernoulli(rng, troubleDaily)) troubleUntil = d + integer(rng, ...STATE.troubleDays) - 1;
   const inTrouble = troubleUntil !== null;
 
@@ -120,7 +152,14 @@ function customerDay(world: SimWorld, c: SimCustomer, day: SimDay): { customer: 
   // 4. Tickets due today are resolved.
   const resolved = s.openTickets.filter((t) => t.resolveDay <= d);
   for (const t of resolved) {
-    outcomes.push({ id: outcomeId('case_resolved', `-${t.ref}`), type: 'case_resolved', customerId: id, day: d, occurredAt: atHour(day, uniform(rng, 8, 18)), ticketId: t.ref });
+    outcomes.push({
+      id: outcomeId('case_resolved', `-${t.ref}`),
+      type: 'case_resolved',
+      customerId: id,
+      day: d,
+      occurredAt: atHour(day, uniform(rng, 8, 18)),
+      ticketId: t.ref,
+    });
     satisfaction += STATE.caseResolvedSatisfaction;
   }
   let openTickets = resolved.length ? s.openTickets.filter((t) => t.resolveDay > d) : s.openTickets;
@@ -151,11 +190,26 @@ function customerDay(world: SimWorld, c: SimCustomer, day: SimDay): { customer: 
   const hazard = dailyHazard(customer, d, world.baseDaily);
   if (bernoulli(rng, hazard)) {
     state = { ...state, status: 'churned', churnedDay: d, openTickets: [] };
-    outcomes.push({ id: outcomeId('churned'), type: 'churned', customerId: id, day: d, occurredAt: atHour(day, uniform(rng, 0, 24)), hazard, contract: c.input.contract ?? 'unknown' });
+    outcomes.push({
+      id: outcomeId('churned'),
+      type: 'churned',
+      customerId: id,
+      day: d,
+      occurredAt: atHour(day, uniform(rng, 0, 24)),
+      hazard,
+      contract: c.input.contract ?? 'unknown',
+    });
     return { customer: { ...c, state }, signals: [], outcomes };
   }
   if (termEndDay(customer, d) === d) {
-    outcomes.push({ id: outcomeId('renewed'), type: 'renewed', customerId: id, day: d, occurredAt: atHour(day, 0), contract: c.input.contract ?? 'unknown' });
+    outcomes.push({
+      id: outcomeId('renewed'),
+      type: 'renewed',
+      customerId: id,
+      day: d,
+      occurredAt: atHour(day, 0),
+      contract: c.input.contract ?? 'unknown',
+    });
   }
 
   // 7. Signals.
@@ -171,7 +225,12 @@ function customerDay(world: SimWorld, c: SimCustomer, day: SimDay): { customer: 
     const factor = Math.exp(normal(rng, 0, SIGNALS.usageNoiseSd));
     const internet = hasInternet(c.input);
     const weekly = (internet ? SIGNALS.weeklyDataGb : SIGNALS.weeklyVoiceMinutes) * engagement * factor;
-    log.add('usage', uniform(rng, 1, 3), { feature: internet ? 'data' : 'voice', quantity: Math.round(weekly * 100) / 100, unit: internet ? 'GB' : 'minutes', attributes: { periodDays: SIGNALS.usageCadenceDays } });
+    log.add('usage', uniform(rng, 1, 3), {
+      feature: internet ? 'data' : 'voice',
+      quantity: Math.round(weekly * 100) / 100,
+      unit: internet ? 'GB' : 'minutes',
+      attributes: { periodDays: SIGNALS.usageCadenceDays },
+    });
   }
   const sat = state.satisfaction;
   const ticketP = SIGNALS.ticketBase * (1 + SIGNALS.ticketPerDissatisfaction * (1 - sat)) * (inTrouble ? SIGNALS.ticketTroubleFactor : 1);
@@ -182,15 +241,34 @@ function customerDay(world: SimWorld, c: SimCustomer, day: SimDay): { customer: 
     const { subject, text } = ticketText(rng, topic, tone);
     const ticketId = `T-${id}-${++tickets}`;
     const priority = topic === 'outage' || topic === 'cancel' ? 'high' : tone === 'negative' ? 'normal' : 'low';
-    log.add('support_ticket', uniform(rng, 7, 22), { ticketId, subject, text, priority, channel: pick(rng, ['email', 'phone', 'chat', 'web'] as const) });
+    log.add('support_ticket', uniform(rng, 7, 22), {
+      ticketId,
+      subject,
+      text,
+      priority,
+      channel: pick(rng, ['email', 'phone', 'chat', 'web'] as const),
+    });
     openTickets = [...openTickets, { ref: ticketId, resolveDay: d + integer(rng, ...STATE.resolutionDays) }];
     if (tone === 'negative' && sat < SIGNALS.complaintBelowSatisfaction && bernoulli(rng, SIGNALS.complaintProbability)) {
-      outcomes.push({ id: outcomeId('complaint', `-${ticketId}`), type: 'complaint', customerId: id, day: d, occurredAt: atHour(day, 22.5), reason: 'service', ticketId });
+      outcomes.push({
+        id: outcomeId('complaint', `-${ticketId}`),
+        type: 'complaint',
+        customerId: id,
+        day: d,
+        occurredAt: atHour(day, 22.5),
+        reason: 'service',
+        ticketId,
+      });
     }
   }
   if (bernoulli(rng, SIGNALS.disputeBase * (1 + SIGNALS.disputePerDissatisfaction * (1 - sat)))) {
     const amount = Math.round(c.input.monthlyAmount * uniform(rng, 0.1, 1) * 100) / 100;
-    log.add('billing_dispute', uniform(rng, 8, 20), { amount, currency: 'USD', reason: disputeReason(rng), invoiceId: `INV-${id}-${Math.max(0, d - integer(rng, 1, 30))}` });
+    log.add('billing_dispute', uniform(rng, 8, 20), {
+      amount,
+      currency: 'USD',
+      reason: disputeReason(rng),
+      invoiceId: `INV-${id}-${Math.max(0, d - integer(rng, 1, 30))}`,
+    });
   }
   if (bernoulli(rng, SIGNALS.npsDaily)) {
     const score = Math.round(clamp(10 * sat + normal(rng, 0, SIGNALS.npsNoiseSd), 0, 10));
@@ -210,8 +288,10 @@ function customerDay(world: SimWorld, c: SimCustomer, day: SimDay): { customer: 
     else if (bernoulli(rng, SIGNALS.emailOpen * (0.5 + engagement))) {
       const hour = uniform(rng, 10, 23);
       log.add('email_engagement', hour, { event: 'opened', campaignId });
-      if (bernoulli(rng, SIGNALS.emailClick)) log.add('email_engagement', hour + 0.01, { event: 'clicked', campaignId, link: `${SITE}/offers` });
-      if (bernoulli(rng, SIGNALS.emailUnsubscribe * (1 + 10 * annoyance))) log.add('email_engagement', hour + 0.02, { event: 'unsubscribed', campaignId });
+      if (bernoulli(rng, SIGNALS.emailClick))
+        log.add('email_engagement', hour + 0.01, { event: 'clicked', campaignId, link: `${SITE}/offers` });
+      if (bernoulli(rng, SIGNALS.emailUnsubscribe * (1 + 10 * annoyance)))
+        log.add('email_engagement', hour + 0.02, { event: 'unsubscribed', campaignId });
     }
   }
 
@@ -227,7 +307,14 @@ function leadDay(world: SimWorld, lead: SimLead, day: SimDay): { lead: SimLead; 
     log.add('web_visit', uniform(rng, 7, 23), { url: SITE + pick(rng, LEAD_PAGES), durationSeconds: Math.round(uniform(rng, 10, 600)) });
   }
   if (bernoulli(rng, SIGNALS.leadSelfConvertDaily * lead.warmth)) {
-    const outcome: SimOutcome = { id: `sim-${world.seed}-d${day.index}-${lead.leadKey}-converted`, type: 'converted', email: lead.email, day: day.index, occurredAt: atHour(day, uniform(rng, 9, 20)), reason: 'self' };
+    const outcome: SimOutcome = {
+      id: `sim-${world.seed}-d${day.index}-${lead.leadKey}-converted`,
+      type: 'converted',
+      email: lead.email,
+      day: day.index,
+      occurredAt: atHour(day, uniform(rng, 9, 20)),
+      reason: 'self',
+    };
     return { lead: { ...lead, status: 'converted' }, signals: log.signals, outcomes: [outcome] };
   }
   return { lead, signals: log.signals, outcomes: [] };
@@ -246,9 +333,26 @@ function newLeads(world: SimWorld, day: SimDay): { leads: SimLead[]; signals: Si
     // Its own stream, so adding the opt-in left every other draw of the world as it was.
     const optIn = bernoulli(stream(world.seed, leadKey, 'consent'), SIGNALS.leadSalesEmailOptIn);
     const consents: SimLead['consents'] = optIn ? [{ channel: 'email', purpose: 'sales' }] : [];
-    const lead: SimLead = { leadKey, email, ...person, interest, createdDay: day.index, warmth: uniform(rng, 0.1, 0.9), status: 'open', contactDays: [], consents };
+    const lead: SimLead = {
+      leadKey,
+      email,
+      ...person,
+      interest,
+      createdDay: day.index,
+      warmth: uniform(rng, 0.1, 0.9),
+      status: 'open',
+      contactDays: [],
+      consents,
+    };
     leads.push(lead);
-    const data: Record<string, unknown> = { firstName: lead.firstName, lastName: lead.lastName, email, formId: 'contact-us', interest, consents };
+    const data: Record<string, unknown> = {
+      firstName: lead.firstName,
+      lastName: lead.lastName,
+      email,
+      formId: 'contact-us',
+      interest,
+      consents,
+    };
     if (lead.company) data.company = lead.company;
     if (rng.next() < 0.5) data.message = `Please contact me about ${interest.toLowerCase()}.`;
     const log = new DayLog(`sim-${world.seed}-d${day.index}-${leadKey}`, { email }, day);
@@ -287,7 +391,11 @@ export function simulateDay(world: SimWorld, day: SimDay): DayResult {
   });
   const fresh = newLeads(world, day);
   signals.push(...fresh.signals);
-  return { world: { ...world, customers, leads: [...leads, ...fresh.leads] }, signals: signals.sort(byTimeThenId), outcomes: outcomes.sort(byTimeThenId) };
+  return {
+    world: { ...world, customers, leads: [...leads, ...fresh.leads] },
+    signals: signals.sort(byTimeThenId),
+    outcomes: outcomes.sort(byTimeThenId),
+  };
 }
 
 export type ActionTarget = { customerId: string } | { email: string };
@@ -328,4 +436,3 @@ export function applyAction(world: SimWorld, target: ActionTarget, action: SimAc
 export function churnRate(customersAtStart: number, outcomes: readonly SimOutcome[]): number {
   return customersAtStart === 0 ? 0 : outcomes.filter((o) => o.type === 'churned').length / customersAtStart;
 }
-

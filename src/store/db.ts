@@ -92,8 +92,7 @@ export async function openPostgres(url: string, opts: { schema?: string; max?: n
   });
   // Fail fast with the server's own message when the URL is wrong.
   await pool.query('SELECT 1');
-  const run = async <T>(c: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]) =>
-    (await c.query(sql, params)).rows as T[];
+  const run = async <T>(c: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]) => (await c.query(sql, params)).rows as T[];
   const listeners = new Set<() => Promise<void>>();
   return {
     kind: 'postgres',
@@ -160,7 +159,10 @@ async function listenOn(url: string, channel: string, fn: (payload: string | und
   };
   const reconnect = () => {
     retry = setTimeout(() => {
-      connect().then(() => fn(undefined), () => !closed && reconnect());
+      connect().then(
+        () => fn(undefined),
+        () => !closed && reconnect(),
+      );
     }, LISTEN_RETRY_MS);
     retry.unref();
   };

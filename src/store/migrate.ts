@@ -92,8 +92,8 @@ export function splitSql(sql: string): string[] {
     } else if (ch === '/' && sql[i + 1] === '*') {
       let depth = 0;
       do {
-        if (sql.startsWith('/*', i)) (depth += 1), (i += 2);
-        else if (sql.startsWith('*/', i)) (depth -= 1), (i += 2);
+        if (sql.startsWith('/*', i)) ((depth += 1), (i += 2));
+        else if (sql.startsWith('*/', i)) ((depth -= 1), (i += 2));
         else i += 1;
       } while (depth > 0 && i < sql.length);
       current += ' ';

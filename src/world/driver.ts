@@ -6,7 +6,16 @@ import type { PolicyGate } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
 import { importCsv, ingestSignals } from '../sense/index.ts';
 import { bernoulli, stream } from '../lib/index.ts';
-import { applyAction, createWorld, simCustomerFromRecords, simDay, simulateDay, type SimAction, type SimOutcome, type SimWorld } from '../sim/index.ts';
+import {
+  applyAction,
+  createWorld,
+  simCustomerFromRecords,
+  simDay,
+  simulateDay,
+  type SimAction,
+  type SimOutcome,
+  type SimWorld,
+} from '../sim/index.ts';
 import type { Db } from '../store/index.ts';
 
 /** Seeded consent: the share of customers who agreed to service email, and to marketing email. */
@@ -28,7 +37,9 @@ function simKind(action: string, template: string | undefined): SimAction['kind'
 export async function importFirstCustomers(db: Db, csvFile: string, n: number, actor: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'acs-customers-'));
   try {
-    const lines = readFileSync(csvFile, 'utf8').split('\n').filter((l) => l.trim());
+    const lines = readFileSync(csvFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim());
     writeFileSync(join(dir, 'customers.csv'), lines.slice(0, n + 1).join('\n') + '\n');
     await importCsv(db, 'customers', join(dir, 'customers.csv'), { actor });
   } finally {
@@ -45,17 +56,27 @@ export async function seedContactsAndConsents(db: Db, seed: number): Promise<voi
   const accounts = await db.query<{ id: string; customer_id: string }>(
     `SELECT a.id, a.customer_id FROM accounts a
      WHERE a.deleted_at IS NULL AND jsonb_typeof(a.attributes->'churned') = 'boolean' AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id)
-     ORDER BY a.customer_id`);
+     ORDER BY a.customer_id`,
+  );
   if (accounts.length === 0) return;
   const dir = mkdtempSync(join(tmpdir(), 'acs-world-'));
   try {
-    writeFileSync(join(dir, 'contacts.csv'), 'accountId,email\n' + accounts.map((a) => `${a.id},${a.customer_id.toLowerCase()}@example.com`).join('\n') + '\n');
+    writeFileSync(
+      join(dir, 'contacts.csv'),
+      'accountId,email\n' + accounts.map((a) => `${a.id},${a.customer_id.toLowerCase()}@example.com`).join('\n') + '\n',
+    );
     await importCsv(db, 'contacts', join(dir, 'contacts.csv'), { actor: ACTOR });
-    const contacts = await db.query<{ id: string; email: string }>('SELECT id, email FROM contacts WHERE account_id = ANY($1::text[]) ORDER BY email', [accounts.map((a) => a.id)]);
+    const contacts = await db.query<{ id: string; email: string }>(
+      'SELECT id, email FROM contacts WHERE account_id = ANY($1::text[]) ORDER BY email',
+      [accounts.map((a) => a.id)],
+    );
     const rows: string[] = [];
     for (const c of contacts) {
       const rng = stream(seed, 'consent', c.email);
-      for (const [purpose, p] of [['service', SIM_CONSENT.serviceEmail], ['marketing', SIM_CONSENT.marketingEmail]] as const) {
+      for (const [purpose, p] of [
+        ['service', SIM_CONSENT.serviceEmail],
+        ['marketing', SIM_CONSENT.marketingEmail],
+      ] as const) {
         if (bernoulli(rng, p)) rows.push(`${c.id},email,${purpose},granted,signup,2025-12-01T00:00:00Z`);
       }
     }
@@ -68,16 +89,43 @@ export async function seedContactsAndConsents(db: Db, seed: number): Promise<voi
 
 /** The world of the customers in the database, with customers already recorded as churned left out of it. */
 export async function worldFromDatabase(db: Db, seed: number): Promise<SimWorld> {
-  const records = await db.query<{ customer_id: string; attributes: Record<string, unknown>; contract: string; payment_method: string; paperless_billing: boolean; tenure_months: number; monthly_amount: number; total_billed: number | null; services: Record<string, unknown>; churned: boolean }>(
+  const records = await db.query<{
+    customer_id: string;
+    attributes: Record<string, unknown>;
+    contract: string;
+    payment_method: string;
+    paperless_billing: boolean;
+    tenure_months: number;
+    monthly_amount: number;
+    total_billed: number | null;
+    services: Record<string, unknown>;
+    churned: boolean;
+  }>(
     `SELECT a.customer_id, a.attributes, s.contract, s.payment_method, s.paperless_billing, s.tenure_months, s.monthly_amount, s.total_billed, s.services,
             EXISTS (SELECT 1 FROM signals g WHERE g.account_id = a.id AND g.type = 'outcome' AND g.data->>'kind' = 'churned') AS churned
      FROM accounts a JOIN subscriptions s ON s.account_id = a.id
      WHERE a.deleted_at IS NULL AND s.deleted_at IS NULL AND s.monthly_amount IS NOT NULL AND s.tenure_months IS NOT NULL
-     ORDER BY a.customer_id`);
-  return createWorld(records.filter((r) => !r.churned).map((r) => simCustomerFromRecords(
-    { customerId: r.customer_id, attributes: r.attributes },
-    { contract: r.contract, paymentMethod: r.payment_method, paperlessBilling: r.paperless_billing, tenureMonths: r.tenure_months, monthlyAmount: r.monthly_amount, totalBilled: r.total_billed, services: r.services },
-  )), seed);
+     ORDER BY a.customer_id`,
+  );
+  return createWorld(
+    records
+      .filter((r) => !r.churned)
+      .map((r) =>
+        simCustomerFromRecords(
+          { customerId: r.customer_id, attributes: r.attributes },
+          {
+            contract: r.contract,
+            paymentMethod: r.payment_method,
+            paperlessBilling: r.paperless_billing,
+            tenureMonths: r.tenure_months,
+            monthlyAmount: r.monthly_amount,
+            totalBilled: r.total_billed,
+            services: r.services,
+          },
+        ),
+      ),
+    seed,
+  );
 }
 
 export interface WorldDriverOptions {
@@ -125,9 +173,12 @@ export class WorldDriver {
   /** Executions already in the database are history: the world does not replay them. */
   static async create(opts: WorldDriverOptions): Promise<WorldDriver> {
     const applied = (await opts.db.query<{ key: string }>('SELECT idempotency_key AS key FROM executions')).map((r) => r.key);
-    const consents = (await opts.db.query<{ k: string }>(
-      `SELECT a.customer_id || ':' || c.purpose AS k FROM consents c JOIN contacts ct ON ct.id = c.contact_id JOIN accounts a ON a.id = ct.account_id
-       WHERE c.status = 'granted' AND c.source = 'signup'`)).map((r) => r.k);
+    const consents = (
+      await opts.db.query<{ k: string }>(
+        `SELECT a.customer_id || ':' || c.purpose AS k FROM consents c JOIN contacts ct ON ct.id = c.contact_id JOIN accounts a ON a.id = ct.account_id
+       WHERE c.status = 'granted' AND c.source = 'signup'`,
+      )
+    ).map((r) => r.k);
     return new WorldDriver(opts, new Set(applied), new Set(consents));
   }
 
@@ -135,7 +186,13 @@ export class WorldDriver {
     const { db, bus } = this.opts;
     const day = simDay(this.opts.start, index);
     const dayEnd = new Date(Date.parse(day.start) + 86_400_000 - 1);
-    const tally: DayTally = { day: index, signals: { accepted: 0, rejected: 0 }, reviewed: { approved: 0, rejected: 0 }, delivered: 0, outcomes: [] };
+    const tally: DayTally = {
+      day: index,
+      signals: { accepted: 0, rejected: 0 },
+      reviewed: { approved: 0, rejected: 0 },
+      delivered: 0,
+      outcomes: [],
+    };
     const result = simulateDay(this.world, day);
     this.world = result.world;
     tally.outcomes.push(...result.outcomes);
@@ -168,7 +225,9 @@ export class WorldDriver {
     const done = { approved: 0, rejected: 0 };
     const pending = await db.query<{ id: string; ev_value: number; action: string; params: { amountCents?: number } }>(
       `SELECT a.id, p.ev_value, p.action, p.params FROM approvals a JOIN decisions dd ON dd.id = a.decision_id JOIN proposals p ON p.id = dd.proposal_id
-       WHERE a.status = 'pending' AND a.expires_at > $1 AND NOT agent_stopped(p.agent_id) ORDER BY p.ev_value DESC, a.id`, [now.toISOString()]);
+       WHERE a.status = 'pending' AND a.expires_at > $1 AND NOT agent_stopped(p.agent_id) ORDER BY p.ev_value DESC, a.id`,
+      [now.toISOString()],
+    );
     for (const a of pending) {
       const tooBig = a.action === 'offer_credit' && (a.params.amountCents ?? 0) > SIM_REVIEWER_MAX_CREDIT_CENTS;
       if (a.ev_value < 0 || tooBig) {
@@ -185,7 +244,11 @@ export class WorldDriver {
   /** What ran reaches the simulated customers and leads; what they do in response comes back as outcome signals. */
   private async deliver(day: ReturnType<typeof simDay>, now: Date, tally: DayTally): Promise<void> {
     const executions = await this.opts.db.query<{
-      key: string; action: string; params: { amountCents?: number; channel?: 'email'; template?: string }; customer_id: string | null; email: string | null;
+      key: string;
+      action: string;
+      params: { amountCents?: number; channel?: 'email'; template?: string };
+      customer_id: string | null;
+      email: string | null;
       purpose: string | null;
     }>(
       `SELECT e.idempotency_key AS key, e.action, e.params, a.customer_id, l.email, p.purpose
@@ -202,7 +265,10 @@ export class WorldDriver {
       if (!target) continue;
       const kind = simKind(e.action, e.params.template);
       const action: SimAction = {
-        kind, key: e.key, amountCents: e.params.amountCents, channel: e.params.channel,
+        kind,
+        key: e.key,
+        amountCents: e.params.amountCents,
+        channel: e.params.channel,
         // The world's truth, not ACS's belief: a message counts as consented only if the person really agreed.
         hadConsent: e.action !== 'send_message' || this.reallyConsented(target, e.purpose),
       };
@@ -224,7 +290,10 @@ export class WorldDriver {
 /** Outcomes as `outcome` signals: customers by customer id, leads by email. */
 export function outcomeSignals(list: SimOutcome[]) {
   return list.map((o) => ({
-    id: o.id, type: 'outcome', occurredAt: o.occurredAt, source: 'sim',
+    id: o.id,
+    type: 'outcome',
+    occurredAt: o.occurredAt,
+    source: 'sim',
     subject: o.customerId ? { customerId: o.customerId } : { email: o.email! },
     data: { kind: o.type, ...(o.reason ? { reason: o.reason } : {}) },
   }));

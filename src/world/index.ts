@@ -3,5 +3,15 @@
  * (`acs serve --world`). Only the CLI, the composition root, wires it in. Owns the world_clock table.
  */
 export { runSimulation, type SimulateOptions, type SimulationReport } from './simulate.ts';
-export { WorldDriver, importFirstCustomers, seedContactsAndConsents, worldFromDatabase, outcomeSignals, SIM_CONSENT, SIM_REVIEWER_MAX_CREDIT_CENTS, type DayTally, type WorldDriverOptions } from './driver.ts';
+export {
+  WorldDriver,
+  importFirstCustomers,
+  seedContactsAndConsents,
+  worldFromDatabase,
+  outcomeSignals,
+  SIM_CONSENT,
+  SIM_REVIEWER_MAX_CREDIT_CENTS,
+  type DayTally,
+  type WorldDriverOptions,
+} from './driver.ts';
 export { AcceleratedClock, liveWorld, openWorldClock, startLiveWorld, type LiveWorldDeps, type WorldClockState } from './live.ts';

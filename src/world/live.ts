@@ -34,15 +34,24 @@ export interface WorldClockState {
  * The live world's clock, resumed from where it was saved (a first start begins today, at the current
  * time). `daySeconds` real seconds make one simulated day.
  */
-export async function openWorldClock(db: Db, opts: { seed: number; daySeconds: number }): Promise<{ clock: AcceleratedClock; state: WorldClockState }> {
-  const [row] = await db.query<{ seed: number; start_day: Date; next_day: number; sim_now: Date }>('SELECT seed, start_day, next_day, sim_now FROM world_clock WHERE id = 1');
+export async function openWorldClock(
+  db: Db,
+  opts: { seed: number; daySeconds: number },
+): Promise<{ clock: AcceleratedClock; state: WorldClockState }> {
+  const [row] = await db.query<{ seed: number; start_day: Date; next_day: number; sim_now: Date }>(
+    'SELECT seed, start_day, next_day, sim_now FROM world_clock WHERE id = 1',
+  );
   let state: WorldClockState;
   if (row) {
     state = { seed: row.seed, startDay: new Date(row.start_day), nextDay: row.next_day, simNow: new Date(row.sim_now) };
   } else {
     const now = new Date();
     state = { seed: opts.seed, startDay: new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS), nextDay: 0, simNow: now };
-    await db.query('INSERT INTO world_clock (id, seed, start_day, next_day, sim_now) VALUES (1, $1, $2, 0, $3)', [state.seed, state.startDay.toISOString(), state.simNow.toISOString()]);
+    await db.query('INSERT INTO world_clock (id, seed, start_day, next_day, sim_now) VALUES (1, $1, $2, 0, $3)', [
+      state.seed,
+      state.startDay.toISOString(),
+      state.simNow.toISOString(),
+    ]);
   }
   return { clock: new AcceleratedClock(state.simNow.getTime(), DAY_MS / 1000 / opts.daySeconds), state };
 }
@@ -67,15 +76,27 @@ export async function startLiveWorld(deps: LiveWorldDeps): Promise<{ stop(): Pro
   const { db, clock, state, log } = deps;
   await seedContactsAndConsents(db, state.seed);
   const driver = await WorldDriver.create({
-    db: deps.db, bus: deps.bus, gate: deps.gate, plays: deps.plays, world: await worldFromDatabase(db, state.seed), start: state.startDay.toISOString(), reviewer: deps.reviewer,
+    db: deps.db,
+    bus: deps.bus,
+    gate: deps.gate,
+    plays: deps.plays,
+    world: await worldFromDatabase(db, state.seed),
+    start: state.startDay.toISOString(),
+    reviewer: deps.reviewer,
   });
-  log.info({ customers: driver.world.customers.length, day: state.nextDay, clock: clock.now().toISOString(), speed: clock.speed }, `live world running: one simulated day every ${Math.round(DAY_MS / 1000 / clock.speed)} s`);
+  log.info(
+    { customers: driver.world.customers.length, day: state.nextDay, clock: clock.now().toISOString(), speed: clock.speed },
+    `live world running: one simulated day every ${Math.round(DAY_MS / 1000 / clock.speed)} s`,
+  );
   let stopped = false;
   let busy = false;
   let running: Promise<void> = Promise.resolve();
   const save = async () => {
     state.simNow = clock.now();
-    await db.query('UPDATE world_clock SET next_day = $1, sim_now = $2, updated_at = now() WHERE id = 1', [state.nextDay, state.simNow.toISOString()]);
+    await db.query('UPDATE world_clock SET next_day = $1, sim_now = $2, updated_at = now() WHERE id = 1', [
+      state.nextDay,
+      state.simNow.toISOString(),
+    ]);
   };
   const tick = async () => {
     // Days end in order; a day that takes longer than its real time is caught up on the next ticks.
@@ -85,16 +106,31 @@ export async function startLiveWorld(deps: LiveWorldDeps): Promise<{ stop(): Pro
       const day = await driver.runDay(state.nextDay);
       state.nextDay += 1;
       await save();
-      log.info({ world: { day: day.day, signals: day.signals, reviewed: day.reviewed, delivered: day.delivered, outcomes: day.outcomes.length, ms: Date.now() - started } }, `simulated day ${day.day} done`);
+      log.info(
+        {
+          world: {
+            day: day.day,
+            signals: day.signals,
+            reviewed: day.reviewed,
+            delivered: day.delivered,
+            outcomes: day.outcomes.length,
+            ms: Date.now() - started,
+          },
+        },
+        `simulated day ${day.day} done`,
+      );
     } else await save();
   };
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    running = tick()
-      .catch((err: unknown) => log.error({ err }, 'live world tick failed; the next tick tries again'))
-      .finally(() => (busy = false));
-  }, Math.min(1000, DAY_MS / clock.speed / 4));
+  const timer = setInterval(
+    () => {
+      if (busy) return;
+      busy = true;
+      running = tick()
+        .catch((err: unknown) => log.error({ err }, 'live world tick failed; the next tick tries again'))
+        .finally(() => (busy = false));
+    },
+    Math.min(1000, DAY_MS / clock.speed / 4),
+  );
   timer.unref();
   return {
     stop: async () => {
@@ -114,7 +150,7 @@ export function liveWorld(opts: { seed: number; daySeconds: number; reviewer: 'h
   return {
     openClock: async (db: Db): Promise<AcceleratedClock> => (opened = await openWorldClock(db, opts)).clock,
     start: (deps: Omit<LiveWorldDeps, 'clock' | 'state' | 'reviewer'>): Promise<{ stop(): Promise<void> }> => {
-      if (!opened) throw new Error('the live world\'s clock was not opened');
+      if (!opened) throw new Error("the live world's clock was not opened");
       return startLiveWorld({ ...deps, clock: opened.clock, state: opened.state, reviewer: opts.reviewer });
     },
   };

@@ -30,10 +30,20 @@ const DAY_MS = 86_400_000;
 /** A comparison as the report shows it: rates, intervals and power to 4 decimals. */
 function reported(c: Comparison) {
   const r4 = (x: number | null) => (x === null ? null : round(x));
-  const group = (g: Comparison['treated']) => ({ customers: g.customers, events: g.events, rate: round(g.rate), ci95: g.ci95.map(round) as [number, number] });
+  const group = (g: Comparison['treated']) => ({
+    customers: g.customers,
+    events: g.events,
+    rate: round(g.rate),
+    ci95: g.ci95.map(round) as [number, number],
+  });
   return {
-    treated: group(c.treated), holdout: group(c.holdout), difference: round(c.difference), ci95: c.ci95.map(round) as [number, number],
-    pValue: r4(c.power.pValue), mde: r4(c.power.mde), power: r4(c.power.power),
+    treated: group(c.treated),
+    holdout: group(c.holdout),
+    difference: round(c.difference),
+    ci95: c.ci95.map(round) as [number, number],
+    pValue: r4(c.power.pValue),
+    mde: r4(c.power.mde),
+    power: r4(c.power.power),
   };
 }
 
@@ -64,7 +74,13 @@ export async function runSimulation(opts: SimulateOptions) {
     const loop = { gate, churn: () => churn, holdout: { salt, fraction: opts.holdout }, dailyCreditBudgetCents: 100_000 };
     subscribePipeline(bus, { decide: loop });
     const driver = await WorldDriver.create({
-      db, bus, gate, plays: playRegistry(retentionPlay(gate)), world: await worldFromDatabase(db, opts.seed), start: START, reviewer: 'sim',
+      db,
+      bus,
+      gate,
+      plays: playRegistry(retentionPlay(gate)),
+      world: await worldFromDatabase(db, opts.seed),
+      start: START,
+      reviewer: 'sim',
       daily: (now) => db.transaction((tx) => runScheduledAgents(tx, loop, now)),
     });
     const customerIds = driver.world.customers.map((c) => c.input.customerId);
@@ -85,7 +101,9 @@ export async function runSimulation(opts: SimulateOptions) {
     const churned = new Set(outcomes.filter((o) => o.type === 'churned' && o.customerId).map((o) => o.customerId!));
     const uplift = compare(customerIds, held, churned);
     const leadKeys = driver.world.leads.map((l) => leadHoldoutKey({ id: l.leadKey, email: l.email }));
-    const converted = new Set(outcomes.filter((o) => o.type === 'converted' && o.email).map((o) => leadHoldoutKey({ id: '', email: o.email })));
+    const converted = new Set(
+      outcomes.filter((o) => o.type === 'converted' && o.email).map((o) => leadHoldoutKey({ id: '', email: o.email })),
+    );
     const leadUplift = compare(leadKeys, held, converted);
 
     const decisions = await countBy(db, 'SELECT outcome AS k, count(*)::int AS n FROM decisions GROUP BY outcome');
@@ -96,17 +114,28 @@ export async function runSimulation(opts: SimulateOptions) {
       `SELECT p.agent_id, count(*)::int AS proposals,
               count(*) FILTER (WHERE d.outcome = 'execute')::int AS executed, count(*) FILTER (WHERE d.outcome = 'approval')::int AS approval,
               count(*) FILTER (WHERE d.outcome = 'deny')::int AS denied
-       FROM proposals p LEFT JOIN decisions d ON d.proposal_id = p.id GROUP BY p.agent_id ORDER BY p.agent_id`);
-    const deniedBy = await countBy(db, `SELECT policy AS k, count(*)::int AS n FROM decisions, jsonb_array_elements_text(policy_ids) AS policy WHERE outcome = 'deny' GROUP BY policy`);
+       FROM proposals p LEFT JOIN decisions d ON d.proposal_id = p.id GROUP BY p.agent_id ORDER BY p.agent_id`,
+    );
+    const deniedBy = await countBy(
+      db,
+      `SELECT policy AS k, count(*)::int AS n FROM decisions, jsonb_array_elements_text(policy_ids) AS policy WHERE outcome = 'deny' GROUP BY policy`,
+    );
     const [executions] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM executions');
     // The agents' own measures over the whole run, from the recorded proposals and outcome signals, as the KPIs read
     // them (the range runs to the midnight after the last day, so the last day's end is inside it).
     const range = dayRange(new Date(Date.parse(START) + opts.days * DAY_MS), opts.days + 1);
     const agents = AGENTS.map((a) => ({ agentId: a.manifest.id, ...(a.manifest.measure ? { measure: a.manifest.measure } : {}) }));
-    const upliftByAgent = Object.fromEntries((await agentUplift(db, measuresOf(agents), range)).map((u) => [u.agentId, {
-      outcome: u.outcome, better: u.better, ...reported(u),
-      byAction: Object.fromEntries(u.byAction.map((a) => [a.action, reported(a)])),
-    }]));
+    const upliftByAgent = Object.fromEntries(
+      (await agentUplift(db, measuresOf(agents), range)).map((u) => [
+        u.agentId,
+        {
+          outcome: u.outcome,
+          better: u.better,
+          ...reported(u),
+          byAction: Object.fromEntries(u.byAction.map((a) => [a.action, reported(a)])),
+        },
+      ]),
+    );
     const models = await modelUsage(db, range);
     const ledger = await verifyLedger(db);
     return {
@@ -116,10 +145,19 @@ export async function runSimulation(opts: SimulateOptions) {
       signals,
       proposals: Object.values(statuses).reduce((a, b) => a + b, 0),
       decisions: {
-        executed: decisions.execute ?? 0, approval: decisions.approval ?? 0, denied: decisions.deny ?? 0, suppressed: statuses.suppressed ?? 0, heldOut: statuses.held_out ?? 0,
+        executed: decisions.execute ?? 0,
+        approval: decisions.approval ?? 0,
+        denied: decisions.deny ?? 0,
+        suppressed: statuses.suppressed ?? 0,
+        heldOut: statuses.held_out ?? 0,
         deniedBy,
       },
-      approvals: { approved: approvals.approved ?? 0, rejected: approvals.rejected ?? 0, expired: approvals.expired ?? 0, pending: approvals.pending ?? 0 },
+      approvals: {
+        approved: approvals.approved ?? 0,
+        rejected: approvals.rejected ?? 0,
+        expired: approvals.expired ?? 0,
+        pending: approvals.pending ?? 0,
+      },
       outcomes: {
         treated: { customers: uplift.treated.customers, churnRate: round(uplift.treated.rate) },
         holdout: { customers: uplift.holdout.customers, churnRate: round(uplift.holdout.rate) },
@@ -131,7 +169,9 @@ export async function runSimulation(opts: SimulateOptions) {
           upliftCI95: leadUplift.ci95.map(round) as [number, number],
         },
       },
-      byAgent: Object.fromEntries(byAgentRows.map((r) => [r.agent_id, { proposals: r.proposals, executed: r.executed, approval: r.approval, denied: r.denied }])),
+      byAgent: Object.fromEntries(
+        byAgentRows.map((r) => [r.agent_id, { proposals: r.proposals, executed: r.executed, approval: r.approval, denied: r.denied }]),
+      ),
       /** Per measured agent and action: treated against holdout on the agent's outcome, 95% intervals, p-value, MDE and power. */
       upliftByAgent,
       /** Per agent, the models its proposals rested on (`rules` when none), with their versions and counts. */

@@ -13,7 +13,11 @@ type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : ne
 type Ok<Op> = Op extends { responses: infer R } ? JsonOf<R[Extract<keyof R, 200 | 201 | 202>]> : never;
 export type Answer<P extends keyof paths, M extends keyof paths[P]> = Ok<paths[P][M]>;
 /** The JSON request body an operation takes. */
-export type BodyOf<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+export type BodyOf<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  requestBody?: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
 
 /** An error the API answered with: its code, message and the fields it named. */
 export class ApiError extends Error {
@@ -75,7 +79,13 @@ async function call<D>(request: Sent<D>): Promise<D> {
   if (response.ok) return data as D;
   const problem = (error && typeof error === 'object' ? error : {}) as Partial<Problem>;
   const where = new URL(response.url || '/', location.href).pathname;
-  throw new ApiError(response.status, problem.code ?? `http_${response.status}`, problem.detail ?? `${where} failed with ${response.status}`, problem.issues ?? [], problem as Record<string, unknown>);
+  throw new ApiError(
+    response.status,
+    problem.code ?? `http_${response.status}`,
+    problem.detail ?? `${where} failed with ${response.status}`,
+    problem.issues ?? [],
+    problem as Record<string, unknown>,
+  );
 }
 
 type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';
@@ -90,7 +100,11 @@ type Init<P extends keyof paths, M extends HttpMethod> =
  * Calls an operation and resolves to its success body, typed from the schema as it is (openapi-fetch's own result
  * type turns tuples into arrays); an error answer rejects with an ApiError.
  */
-export function send<M extends HttpMethod, P extends PathsWithMethod<paths, M>>(method: M, path: P, ...init: Init<P, M>): Promise<Answer<P, M>> {
+export function send<M extends HttpMethod, P extends PathsWithMethod<paths, M>>(
+  method: M,
+  path: P,
+  ...init: Init<P, M>
+): Promise<Answer<P, M>> {
   // The signature above checks the call; openapi-fetch's generic `request` cannot be re-instantiated over it.
   const request = client.request as (method: string, path: string, init?: unknown) => Sent<unknown>;
   return call(request(method, path, init[0])) as Promise<Answer<P, M>>;

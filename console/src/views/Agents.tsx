@@ -15,7 +15,14 @@ export function Agents({ can }: ViewProps) {
   const mayEdit = can('PATCH', '/agents/{id}');
   const mayKill = can('POST', '/agents/kill-switch');
   const registry = useLoad(() => get('/api/v1/agents'), [], 10_000);
-  const stats = useLoad(() => (can('GET', '/agents/stats') ? get('/api/v1/agents/stats', { params: { query: { days: 30 } } }) : Promise.resolve({ data: [] as AgentStats[] })), [], 10_000);
+  const stats = useLoad(
+    () =>
+      can('GET', '/agents/stats')
+        ? get('/api/v1/agents/stats', { params: { query: { days: 30 } } })
+        : Promise.resolve({ data: [] as AgentStats[] }),
+    [],
+    10_000,
+  );
   const [status, setStatus] = useState<string | null>(null);
 
   const change = async (id: string, body: { paused?: boolean; autonomy?: Record<string, number> }, done: string) => {
@@ -34,20 +41,46 @@ export function Agents({ can }: ViewProps) {
       <h1 id="agents-title">Agents</h1>
       <StatusNote message={status} />
       <ErrorNote error={registry.error ?? stats.error} />
-      {kill ? <KillSwitchPanel kill={kill} mayKill={mayKill} onChanged={async (msg) => { setStatus(msg); await registry.reload(); }} onError={setStatus} /> : null}
+      {kill ? (
+        <KillSwitchPanel
+          kill={kill}
+          mayKill={mayKill}
+          onChanged={async (msg) => {
+            setStatus(msg);
+            await registry.reload();
+          }}
+          onError={setStatus}
+        />
+      ) : null}
       {registry.loading && !registry.data ? <Loading what="agents" /> : null}
       <div className="cards">
         {registry.data?.data.map((agent) => (
           // Remounted when the server's settings change (another admin's edit), so no stale level is saved back.
-          <AgentCard key={`${agent.id} ${JSON.stringify(agent.actions)} ${agent.paused}`} agent={agent} stats={stats.data?.data.find((s) => s.agentId === agent.id)} mayEdit={mayEdit}
-            stopped={kill?.engaged ?? false} onChange={change} />
+          <AgentCard
+            key={`${agent.id} ${JSON.stringify(agent.actions)} ${agent.paused}`}
+            agent={agent}
+            stats={stats.data?.data.find((s) => s.agentId === agent.id)}
+            mayEdit={mayEdit}
+            stopped={kill?.engaged ?? false}
+            onChange={change}
+          />
         ))}
       </div>
     </section>
   );
 }
 
-function KillSwitchPanel({ kill, mayKill, onChanged, onError }: { kill: KillSwitch; mayKill: boolean; onChanged: (msg: string) => Promise<void>; onError: (msg: string) => void }) {
+function KillSwitchPanel({
+  kill,
+  mayKill,
+  onChanged,
+  onError,
+}: {
+  kill: KillSwitch;
+  mayKill: boolean;
+  onChanged: (msg: string) => Promise<void>;
+  onError: (msg: string) => void;
+}) {
   const [reason, setReason] = useState('');
   const [reasonError, setReasonError] = useState<string | null>(null);
   const submit = async (e: FormEvent) => {
@@ -74,19 +107,44 @@ function KillSwitchPanel({ kill, mayKill, onChanged, onError }: { kill: KillSwit
     <div className={`panel ${kill.engaged ? 'danger-panel' : ''}`} role="region" aria-label="Kill switch">
       <h2>Kill switch</h2>
       {kill.engaged ? (
-        <p><Badge tone="bad">engaged</Badge> All agents are stopped since {fmt.time(kill.at)} by {kill.by}: “{kill.reason}”.</p>
-      ) : <p><Badge tone="good">released</Badge> Agents run as their own settings say.{kill.at ? <> Released {fmt.time(kill.at)} by {kill.by}{kill.reason ? `; it had been engaged for: “${kill.reason}”` : ''}.</> : null}</p>}
+        <p>
+          <Badge tone="bad">engaged</Badge> All agents are stopped since {fmt.time(kill.at)} by {kill.by}: “{kill.reason}”.
+        </p>
+      ) : (
+        <p>
+          <Badge tone="good">released</Badge> Agents run as their own settings say.
+          {kill.at ? (
+            <>
+              {' '}
+              Released {fmt.time(kill.at)} by {kill.by}
+              {kill.reason ? `; it had been engaged for: “${kill.reason}”` : ''}.
+            </>
+          ) : null}
+        </p>
+      )}
       {mayKill ? (
         <form onSubmit={submit} className="inline-form" noValidate>
           {!kill.engaged ? (
             <>
               <label htmlFor="kill-reason">Reason</label>
-              <input id="kill-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={500}
-                aria-invalid={reasonError ? true : undefined} aria-describedby={reasonError ? 'kill-reason-error' : undefined} />
+              <input
+                id="kill-reason"
+                value={reason}
+                onChange={(e) => setReason(e.target.value)}
+                maxLength={500}
+                aria-invalid={reasonError ? true : undefined}
+                aria-describedby={reasonError ? 'kill-reason-error' : undefined}
+              />
             </>
           ) : null}
-          <button type="submit" className={kill.engaged ? undefined : 'danger'}>{kill.engaged ? 'Release the kill switch' : 'Stop all agents'}</button>
-          {reasonError ? <p id="kill-reason-error" className="note error" role="alert">{reasonError}</p> : null}
+          <button type="submit" className={kill.engaged ? undefined : 'danger'}>
+            {kill.engaged ? 'Release the kill switch' : 'Stop all agents'}
+          </button>
+          {reasonError ? (
+            <p id="kill-reason-error" className="note error" role="alert">
+              {reasonError}
+            </p>
+          ) : null}
         </form>
       ) : null}
     </div>
@@ -98,57 +156,104 @@ function UpliftLine({ u }: { u: Uplift }) {
   const hurt = u.better === 'lower' ? u.ci95[0] > 0 : u.ci95[1] < 0;
   return (
     <p>
-      {u.outcome}: treated {fmt.pct(u.treated.rate)} (n={u.treated.customers}) against holdout {fmt.pct(u.holdout.rate)} (n={u.holdout.customers});
-      difference {fmt.pct(u.difference)} [95% CI {fmt.pct(u.ci95[0])} to {fmt.pct(u.ci95[1])}]{' '}
+      {u.outcome}: treated {fmt.pct(u.treated.rate)} (n={u.treated.customers}) against holdout {fmt.pct(u.holdout.rate)} (n=
+      {u.holdout.customers}); difference {fmt.pct(u.difference)} [95% CI {fmt.pct(u.ci95[0])} to {fmt.pct(u.ci95[1])}]{' '}
       {helped ? <Badge tone="good">helps</Badge> : hurt ? <Badge tone="bad">hurts</Badge> : <Badge tone="plain">not yet clear</Badge>}
     </p>
   );
 }
 
-function AgentCard({ agent, stats, mayEdit, stopped, onChange }: {
-  agent: AgentView; stats: AgentStats | undefined; mayEdit: boolean; stopped: boolean;
+function AgentCard({
+  agent,
+  stats,
+  mayEdit,
+  stopped,
+  onChange,
+}: {
+  agent: AgentView;
+  stats: AgentStats | undefined;
+  mayEdit: boolean;
+  stopped: boolean;
   onChange: (id: string, body: { paused?: boolean; autonomy?: Record<string, number> }, done: string) => Promise<void>;
 }) {
-  const [levels, setLevels] = useState<Record<string, number>>(() => Object.fromEntries(Object.entries(agent.actions).map(([a, s]) => [a, s.autonomy])));
+  const [levels, setLevels] = useState<Record<string, number>>(() =>
+    Object.fromEntries(Object.entries(agent.actions).map(([a, s]) => [a, s.autonomy])),
+  );
   const edited = Object.entries(levels).filter(([a, l]) => agent.actions[a]?.autonomy !== l);
   const save = async (e: FormEvent) => {
     e.preventDefault();
-    await onChange(agent.id, { autonomy: Object.fromEntries(edited) }, `Saved autonomy of ${agent.id}: ${edited.map(([a, l]) => `${a} → L${l}`).join(', ')}.`);
+    await onChange(
+      agent.id,
+      { autonomy: Object.fromEntries(edited) },
+      `Saved autonomy of ${agent.id}: ${edited.map(([a, l]) => `${a} → L${l}`).join(', ')}.`,
+    );
   };
   return (
     <article className="card" aria-labelledby={`agent-${agent.id}`}>
       <div className="title-row">
         <h2 id={`agent-${agent.id}`}>{agent.id}</h2>
-        {agent.paused ? <Badge tone="warn">paused</Badge> : stopped ? <Badge tone="bad">stopped by kill switch</Badge> : <Badge tone="good">running</Badge>}
+        {agent.paused ? (
+          <Badge tone="warn">paused</Badge>
+        ) : stopped ? (
+          <Badge tone="bad">stopped by kill switch</Badge>
+        ) : (
+          <Badge tone="good">running</Badge>
+        )}
       </div>
       <p>{agent.objective}</p>
-      <p className="muted">Owner {agent.owner} · risk class {agent.riskClass} · runs on {agent.triggers.schedule ? `a ${agent.triggers.schedule} schedule` : agent.triggers.signalTypes.join(', ')}</p>
+      <p className="muted">
+        Owner {agent.owner} · risk class {agent.riskClass} · runs on{' '}
+        {agent.triggers.schedule ? `a ${agent.triggers.schedule} schedule` : agent.triggers.signalTypes.join(', ')}
+      </p>
       <form onSubmit={save} noValidate>
         <TableScroll label={`Autonomy of ${agent.id}`}>
-        <table>
-          <caption className="sr-only">Autonomy of {agent.id} per action</caption>
-          <thead><tr><th scope="col">action</th><th scope="col">risk</th><th scope="col">autonomy</th></tr></thead>
-          <tbody>
-            {Object.entries(agent.actions).map(([action, spec]) => (
-              <tr key={action}>
-                <th scope="row">{action}</th>
-                <td>{spec.risk}</td>
-                <td>
-                  {mayEdit ? (
-                    <select aria-label={`Autonomy of ${agent.id} for ${action}`} value={levels[action]} onChange={(e) => setLevels({ ...levels, [action]: Number(e.target.value) })}>
-                      {AUTONOMY_LABELS.map((label, level) => <option key={level} value={level}>{label}{level === spec.defaultAutonomy ? ' (default)' : ''}</option>)}
-                    </select>
-                  ) : (AUTONOMY_LABELS[spec.autonomy] ?? `L${spec.autonomy}`)}
-                </td>
+          <table>
+            <caption className="sr-only">Autonomy of {agent.id} per action</caption>
+            <thead>
+              <tr>
+                <th scope="col">action</th>
+                <th scope="col">risk</th>
+                <th scope="col">autonomy</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {Object.entries(agent.actions).map(([action, spec]) => (
+                <tr key={action}>
+                  <th scope="row">{action}</th>
+                  <td>{spec.risk}</td>
+                  <td>
+                    {mayEdit ? (
+                      <select
+                        aria-label={`Autonomy of ${agent.id} for ${action}`}
+                        value={levels[action]}
+                        onChange={(e) => setLevels({ ...levels, [action]: Number(e.target.value) })}
+                      >
+                        {AUTONOMY_LABELS.map((label, level) => (
+                          <option key={level} value={level}>
+                            {label}
+                            {level === spec.defaultAutonomy ? ' (default)' : ''}
+                          </option>
+                        ))}
+                      </select>
+                    ) : (
+                      (AUTONOMY_LABELS[spec.autonomy] ?? `L${spec.autonomy}`)
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </TableScroll>
         {mayEdit ? (
           <div className="button-row">
-            <button type="submit" disabled={edited.length === 0}>Save autonomy</button>
-            <button type="button" className="secondary" onClick={() => onChange(agent.id, { paused: !agent.paused }, `${agent.id} ${agent.paused ? 'resumed' : 'paused'}.`)}>
+            <button type="submit" disabled={edited.length === 0}>
+              Save autonomy
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => onChange(agent.id, { paused: !agent.paused }, `${agent.id} ${agent.paused ? 'resumed' : 'paused'}.`)}
+            >
               {agent.paused ? 'Resume' : 'Pause'} {agent.id}
             </button>
           </div>
@@ -158,12 +263,32 @@ function AgentCard({ agent, stats, mayEdit, stopped, onChange }: {
         <>
           <h3>Last 30 days</h3>
           <dl className="facts compact">
-            <div><dt>proposals</dt><dd>{stats.proposals}</dd></div>
-            <div><dt>executed</dt><dd>{stats.executed}</dd></div>
-            <div><dt>denied by policy</dt><dd>{stats.denied}</dd></div>
-            <div><dt>held out</dt><dd>{stats.heldOut}</dd></div>
-            <div><dt>precision</dt><dd title="of its proposals with a verdict (run by policy, approved or rejected by a person), the share run or approved; policy denials are left out">{fmt.pct(stats.precision)}</dd></div>
-            <div><dt>override rate</dt><dd title="of approvals a human decided, the share rejected or edited">{fmt.pct(stats.overrideRate)}</dd></div>
+            <div>
+              <dt>proposals</dt>
+              <dd>{stats.proposals}</dd>
+            </div>
+            <div>
+              <dt>executed</dt>
+              <dd>{stats.executed}</dd>
+            </div>
+            <div>
+              <dt>denied by policy</dt>
+              <dd>{stats.denied}</dd>
+            </div>
+            <div>
+              <dt>held out</dt>
+              <dd>{stats.heldOut}</dd>
+            </div>
+            <div>
+              <dt>precision</dt>
+              <dd title="of its proposals with a verdict (run by policy, approved or rejected by a person), the share run or approved; policy denials are left out">
+                {fmt.pct(stats.precision)}
+              </dd>
+            </div>
+            <div>
+              <dt>override rate</dt>
+              <dd title="of approvals a human decided, the share rejected or edited">{fmt.pct(stats.overrideRate)}</dd>
+            </div>
           </dl>
           {stats.uplift ? <UpliftLine u={stats.uplift} /> : <p className="muted">No holdout comparison for this agent's objective yet.</p>}
         </>

@@ -42,22 +42,42 @@ function CustomerFinder() {
           <TableScroll label="Accounts">
             <table>
               <caption>Accounts, in the order they were created</caption>
-              <thead><tr><th scope="col">customer</th><th scope="col">name</th><th scope="col">kind</th><th scope="col">account id</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">customer</th>
+                  <th scope="col">name</th>
+                  <th scope="col">kind</th>
+                  <th scope="col">account id</th>
+                </tr>
+              </thead>
               <tbody>
                 {list.data.data.map((a) => (
                   <tr key={a.id}>
-                    <th scope="row"><a href={`#/customers/${a.id}`}>{String(a.customerId ?? a.id)}</a></th>
+                    <th scope="row">
+                      <a href={`#/customers/${a.id}`}>{String(a.customerId ?? a.id)}</a>
+                    </th>
                     <td>{String(a.name ?? '—')}</td>
                     <td>{String(a.kind ?? '—')}</td>
-                    <td><code>{a.id}</code></td>
+                    <td>
+                      <code>{a.id}</code>
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </TableScroll>
           <div className="button-row">
-            <button type="button" className="secondary" disabled={cursor.length === 0} onClick={() => setCursor(cursor.slice(0, -1))}>Previous</button>
-            <button type="button" className="secondary" disabled={!list.data.nextCursor} onClick={() => setCursor([...cursor, list.data!.nextCursor!])}>Next</button>
+            <button type="button" className="secondary" disabled={cursor.length === 0} onClick={() => setCursor(cursor.slice(0, -1))}>
+              Previous
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              disabled={!list.data.nextCursor}
+              onClick={() => setCursor([...cursor, list.data!.nextCursor!])}
+            >
+              Next
+            </button>
           </div>
         </>
       ) : null}
@@ -68,74 +88,178 @@ function CustomerFinder() {
 const TIMELINE_KINDS = ['signal', 'outcome', 'proposal', 'decision', 'action', 'interaction'];
 
 function Customer360({ id, can }: ViewProps & { id: string }) {
-  const profile = useLoad(() => get('/api/v1/customers/{id}/profile', { params: { path: { id }, query: { timelineLimit: 200 } } }), [id], 10_000);
+  const profile = useLoad(
+    () => get('/api/v1/customers/{id}/profile', { params: { path: { id }, query: { timelineLimit: 200 } } }),
+    [id],
+    10_000,
+  );
   const consents = useLoad(() => get('/api/v1/customers/{id}/consents', { params: { path: { id } } }), [id]);
-  const history = useLoad(() => get('/api/v1/customers/{id}/features/history', { params: { path: { id }, query: { points: 12, stepDays: 7 } } }), [id]);
+  const history = useLoad(
+    () => get('/api/v1/customers/{id}/features/history', { params: { path: { id }, query: { points: 12, stepDays: 7 } } }),
+    [id],
+  );
   const accountId = profile.data?.account.id;
   const mayReadLedger = can('GET', '/ledger');
   const lineage = useLoad(
-    () => (accountId && mayReadLedger ? get('/api/v1/ledger', { params: { query: { subjectId: accountId, limit: 200 } } }) : Promise.resolve({ data: [] as LedgerEntry[] })),
+    () =>
+      accountId && mayReadLedger
+        ? get('/api/v1/ledger', { params: { query: { subjectId: accountId, limit: 200 } } })
+        : Promise.resolve({ data: [] as LedgerEntry[] }),
     [accountId],
   );
 
-  if (profile.error && !profile.data) return <section><h1>Customer {id}</h1><ErrorNote error={profile.error} /><p><a href="#/customers">Back to customers</a></p></section>;
+  if (profile.error && !profile.data)
+    return (
+      <section>
+        <h1>Customer {id}</h1>
+        <ErrorNote error={profile.error} />
+        <p>
+          <a href="#/customers">Back to customers</a>
+        </p>
+      </section>
+    );
   if (!profile.data) return <Loading what={`customer ${id}`} />;
   const p = profile.data;
   const a = p.account;
   const merges = (lineage.data?.data ?? []).filter((e) => /merge|split|unmerge/.test(e.type));
   return (
     <section aria-labelledby="c360-title">
-      <p><a href="#/customers">← Customers</a></p>
-      <h1 id="c360-title">{String(a.name ?? a.customerId ?? a.id)}{a.customerId && !String(a.name ?? '').includes(String(a.customerId)) ? <span className="muted"> {String(a.customerId)}</span> : null}</h1>
+      <p>
+        <a href="#/customers">← Customers</a>
+      </p>
+      <h1 id="c360-title">
+        {String(a.name ?? a.customerId ?? a.id)}
+        {a.customerId && !String(a.name ?? '').includes(String(a.customerId)) ? (
+          <span className="muted"> {String(a.customerId)}</span>
+        ) : null}
+      </h1>
       <ErrorNote error={profile.error} />
       <div className="grid-2">
         <div className="panel">
           <h2>Profile</h2>
-          <Facts items={[
-            ['account id', <code>{a.id}</code>], ['kind', String(a.kind ?? '')], ['brand', String(a.brand ?? '')], ['segment', String(a.segment ?? '')], ['region', String(a.region ?? '')],
-            ...Object.entries((a.attributes as Record<string, unknown>) ?? {}).slice(0, 12).map(([k, v]) => [k, String(v)] as [string, string]),
-          ]} />
+          <Facts
+            items={[
+              ['account id', <code>{a.id}</code>],
+              ['kind', String(a.kind ?? '')],
+              ['brand', String(a.brand ?? '')],
+              ['segment', String(a.segment ?? '')],
+              ['region', String(a.region ?? '')],
+              ...Object.entries((a.attributes as Record<string, unknown>) ?? {})
+                .slice(0, 12)
+                .map(([k, v]) => [k, String(v)] as [string, string]),
+            ]}
+          />
           <h3>Subscriptions</h3>
           {p.subscriptions.length ? (
-            <ul>{p.subscriptions.map((s) => (
-              <li key={s.id}>{[s.status, s.contract, s.tenureMonths !== undefined && s.tenureMonths !== null ? `${s.tenureMonths} months` : null, s.paymentMethod,
-                typeof s.monthlyAmount === 'number' ? `${fmt.money(s.monthlyAmount)}/month` : null].filter(Boolean).join(' · ')}</li>
-            ))}</ul>
-          ) : <Empty>None.</Empty>}
+            <ul>
+              {p.subscriptions.map((s) => (
+                <li key={s.id}>
+                  {[
+                    s.status,
+                    s.contract,
+                    s.tenureMonths !== undefined && s.tenureMonths !== null ? `${s.tenureMonths} months` : null,
+                    s.paymentMethod,
+                    typeof s.monthlyAmount === 'number' ? `${fmt.money(s.monthlyAmount)}/month` : null,
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <Empty>None.</Empty>
+          )}
           <h3>Open cases</h3>
-          {p.openCases.length ? <ul>{p.openCases.map((c) => <li key={c.id}>{String(c.subject ?? c.id)} · {String(c.status)} · {String(c.priority ?? '')}</li>)}</ul> : <Empty>None.</Empty>}
+          {p.openCases.length ? (
+            <ul>
+              {p.openCases.map((c) => (
+                <li key={c.id}>
+                  {String(c.subject ?? c.id)} · {String(c.status)} · {String(c.priority ?? '')}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <Empty>None.</Empty>
+          )}
         </div>
         <div className="panel">
           <h2>Identities and merge lineage</h2>
           <TableScroll label="Identities">
             <table>
               <caption className="sr-only">Identities</caption>
-              <thead><tr><th scope="col">kind</th><th scope="col">value</th><th scope="col">source</th></tr></thead>
-              <tbody>{p.identities.map((i) => <tr key={i.kind + i.value}><td>{i.kind}</td><td>{i.value}</td><td>{i.source}</td></tr>)}</tbody>
+              <thead>
+                <tr>
+                  <th scope="col">kind</th>
+                  <th scope="col">value</th>
+                  <th scope="col">source</th>
+                </tr>
+              </thead>
+              <tbody>
+                {p.identities.map((i) => (
+                  <tr key={i.kind + i.value}>
+                    <td>{i.kind}</td>
+                    <td>{i.value}</td>
+                    <td>{i.source}</td>
+                  </tr>
+                ))}
+              </tbody>
             </table>
           </TableScroll>
           <h3>Contacts</h3>
-          {p.contacts.length ? <ul>{p.contacts.map((c) => <li key={c.id}>{[c.firstName, c.lastName].filter(Boolean).join(' ') || c.id} · {String(c.email ?? '')} {String(c.phone ?? '')}</li>)}</ul> : <Empty>None.</Empty>}
+          {p.contacts.length ? (
+            <ul>
+              {p.contacts.map((c) => (
+                <li key={c.id}>
+                  {[c.firstName, c.lastName].filter(Boolean).join(' ') || c.id} · {String(c.email ?? '')} {String(c.phone ?? '')}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <Empty>None.</Empty>
+          )}
           <h3>Merges</h3>
-          {!mayReadLedger ? <p className="muted">Your role cannot read the ledger, where merges are recorded.</p>
-            : merges.length ? <ul>{merges.map((e) => <li key={e.seq}>{fmt.time(e.ts)} {e.type} by {e.actor}: <code>{JSON.stringify(e.data)}</code></li>)}</ul>
-            : <Empty>No merges recorded: this profile is as it was created.</Empty>}
+          {!mayReadLedger ? (
+            <p className="muted">Your role cannot read the ledger, where merges are recorded.</p>
+          ) : merges.length ? (
+            <ul>
+              {merges.map((e) => (
+                <li key={e.seq}>
+                  {fmt.time(e.ts)} {e.type} by {e.actor}: <code>{JSON.stringify(e.data)}</code>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <Empty>No merges recorded: this profile is as it was created.</Empty>
+          )}
         </div>
       </div>
       <div className="panel">
         <h2>Consents and their history</h2>
         <ErrorNote error={consents.error} />
-        {consents.data?.data.length ? <ConsentTables consents={consents.data} /> : consents.data ? <Empty>No consent recorded: agents may not contact this customer for any purpose.</Empty> : null}
+        {consents.data?.data.length ? (
+          <ConsentTables consents={consents.data} />
+        ) : consents.data ? (
+          <Empty>No consent recorded: agents may not contact this customer for any purpose.</Empty>
+        ) : null}
       </div>
-      <FeatureHistory history={history.data?.data} notes={Object.values(history.data?.notes ?? {})} error={history.error} current={p.features} timeline={p.timeline} />
+      <FeatureHistory
+        history={history.data?.data}
+        notes={Object.values(history.data?.notes ?? {})}
+        error={history.error}
+        current={p.features}
+        timeline={p.timeline}
+      />
       <Timeline items={p.timeline} />
     </section>
   );
 }
 
 const CONSENT_STATE: Record<ConsentOverview['data'][number]['state'], string> = {
-  in_effect: 'in effect', superseded: 'superseded by a later record', awaiting_confirmation: 'awaiting double opt-in confirmation',
-  scheduled: 'not in force yet', expired: 'expired',
+  in_effect: 'in effect',
+  superseded: 'superseded by a later record',
+  awaiting_confirmation: 'awaiting double opt-in confirmation',
+  scheduled: 'not in force yet',
+  expired: 'expired',
 };
 
 /** What consent allows now, per contact point, channel, purpose and brand, then every record behind it. */
@@ -147,33 +271,82 @@ function ConsentTables({ consents }: { consents: ConsentOverview }) {
         <TableScroll label="Consent in effect">
           <table>
             <caption className="sr-only">Consent in effect now, per contact point, channel, purpose and brand</caption>
-            <thead><tr><th scope="col">contact point</th><th scope="col">channel</th><th scope="col">purpose</th><th scope="col">brand</th><th scope="col">allows contact</th><th scope="col">since</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">contact point</th>
+                <th scope="col">channel</th>
+                <th scope="col">purpose</th>
+                <th scope="col">brand</th>
+                <th scope="col">allows contact</th>
+                <th scope="col">since</th>
+              </tr>
+            </thead>
             <tbody>
               {consents.effective.map((e) => (
                 <tr key={`${e.contactPoint}|${e.channel}|${e.purpose}|${e.brand}`}>
-                  <td>{e.contactPoint ?? <span className="muted">any device</span>}</td><td>{e.channel}</td><td>{e.purpose}</td>
+                  <td>{e.contactPoint ?? <span className="muted">any device</span>}</td>
+                  <td>{e.channel}</td>
+                  <td>{e.purpose}</td>
                   <td>{e.brand ?? <span className="muted">every brand</span>}</td>
-                  <td><Badge tone={e.grants ? 'good' : 'bad'}>{e.grants ? 'yes' : `no: ${e.status}`}</Badge></td><td>{fmt.time(e.capturedAt)}</td>
+                  <td>
+                    <Badge tone={e.grants ? 'good' : 'bad'}>{e.grants ? 'yes' : `no: ${e.status}`}</Badge>
+                  </td>
+                  <td>{fmt.time(e.capturedAt)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </TableScroll>
-      ) : <Empty>Nothing is in effect now: agents may not contact this customer.</Empty>}
+      ) : (
+        <Empty>Nothing is in effect now: agents may not contact this customer.</Empty>
+      )}
       <h3>Every record</h3>
       <TableScroll label="Consent records">
         <table>
           <caption className="sr-only">Consent records, newest first</caption>
-          <thead><tr><th scope="col">captured</th><th scope="col">contact point</th><th scope="col">channel</th><th scope="col">purpose</th><th scope="col">brand</th><th scope="col">status</th><th scope="col">double opt-in</th><th scope="col">source</th><th scope="col">now</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">captured</th>
+              <th scope="col">contact point</th>
+              <th scope="col">channel</th>
+              <th scope="col">purpose</th>
+              <th scope="col">brand</th>
+              <th scope="col">status</th>
+              <th scope="col">double opt-in</th>
+              <th scope="col">source</th>
+              <th scope="col">now</th>
+            </tr>
+          </thead>
           <tbody>
             {consents.data.map((c) => (
               <tr key={c.id}>
-                <td>{fmt.time(c.capturedAt as string)}</td><td>{c.contactPoint ? String(c.contactPoint) : <span className="muted">the contact&rsquo;s own</span>}</td>
-                <td>{String(c.channel)}</td><td>{String(c.purpose)}</td><td>{c.brand ? String(c.brand) : <span className="muted">every brand</span>}</td>
-                <td><Badge tone={c.status === 'granted' ? 'good' : 'bad'}>{String(c.status)}</Badge></td>
-                <td>{c.doubleOptIn ? (c.confirmedAt ? `confirmed ${fmt.time(c.confirmedAt as string)}` : 'not confirmed') : <span className="muted">no</span>}</td>
+                <td>{fmt.time(c.capturedAt as string)}</td>
+                <td>{c.contactPoint ? String(c.contactPoint) : <span className="muted">the contact&rsquo;s own</span>}</td>
+                <td>{String(c.channel)}</td>
+                <td>{String(c.purpose)}</td>
+                <td>{c.brand ? String(c.brand) : <span className="muted">every brand</span>}</td>
+                <td>
+                  <Badge tone={c.status === 'granted' ? 'good' : 'bad'}>{String(c.status)}</Badge>
+                </td>
+                <td>
+                  {c.doubleOptIn ? (
+                    c.confirmedAt ? (
+                      `confirmed ${fmt.time(c.confirmedAt as string)}`
+                    ) : (
+                      'not confirmed'
+                    )
+                  ) : (
+                    <span className="muted">no</span>
+                  )}
+                </td>
                 <td>{String(c.source ?? '')}</td>
-                <td>{c.inEffect ? <Badge tone="good">in effect</Badge> : <span className="muted">{CONSENT_STATE[c.state] ?? 'not in force'}</span>}</td>
+                <td>
+                  {c.inEffect ? (
+                    <Badge tone="good">in effect</Badge>
+                  ) : (
+                    <span className="muted">{CONSENT_STATE[c.state] ?? 'not in force'}</span>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -183,7 +356,19 @@ function ConsentTables({ consents }: { consents: ConsentOverview }) {
   );
 }
 
-function FeatureHistory({ history, notes, error, current, timeline }: { history?: FeaturePoint[]; notes: string[]; error: string | null; current: Profile['features']; timeline: TimelineItem[] }) {
+function FeatureHistory({
+  history,
+  notes,
+  error,
+  current,
+  timeline,
+}: {
+  history?: FeaturePoint[];
+  notes: string[];
+  error: string | null;
+  current: Profile['features'];
+  timeline: TimelineItem[];
+}) {
   const numeric = useMemo(() => {
     const names = new Set<string>();
     for (const point of history ?? []) for (const [k, v] of Object.entries(point.features)) if (typeof v === 'number') names.add(k);
@@ -202,27 +387,70 @@ function FeatureHistory({ history, notes, error, current, timeline }: { history?
       <h2>Features and scores over time</h2>
       <ErrorNote error={error} />
       {current ? <p className="muted">Current features as of {fmt.time(current.asOf)}.</p> : null}
-      <p>{churn
-        ? <>Churn probability now: <strong>{fmt.pct(churn.probability)}</strong> (model <code>{churn.modelId}</code> v<code>{churn.modelVersion}</code>).</>
-        : 'No churn score: the churn model is not trained on this server yet, or the customer has no subscription.'}</p>
+      <p>
+        {churn ? (
+          <>
+            Churn probability now: <strong>{fmt.pct(churn.probability)}</strong> (model <code>{churn.modelId}</code> v
+            <code>{churn.modelVersion}</code>).
+          </>
+        ) : (
+          'No churn score: the churn model is not trained on this server yet, or the customer has no subscription.'
+        )}
+      </p>
       {history && history.length ? (
         <div className="grid-2">
           <div>
             <div className="field inline">
               <label htmlFor="feature-pick">Feature</label>
               <select id="feature-pick" value={chosen} onChange={(e) => setFeature(e.target.value)}>
-                {numeric.map((n) => <option key={n} value={n}>{n}</option>)}
+                {numeric.map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
               </select>
             </div>
-            {chosen ? <Lines title={`${chosen}, weekly`} labels={labels} series={[{ name: chosen, color: COLORS.primary, values: history.map((h) => (typeof h.features[chosen] === 'number' ? (h.features[chosen] as number) : null)) }]} /> : null}
+            {chosen ? (
+              <Lines
+                title={`${chosen}, weekly`}
+                labels={labels}
+                series={[
+                  {
+                    name: chosen,
+                    color: COLORS.primary,
+                    values: history.map((h) => (typeof h.features[chosen] === 'number' ? (h.features[chosen] as number) : null)),
+                  },
+                ]}
+              />
+            ) : null}
           </div>
           {proposals.length ? (
-            <Lines title="Expected value of each proposal (dollars)" labels={proposals.map((p) => p.at.slice(5, 10))} format={(n) => `$${Math.round(n)}`}
-              series={agents.map((agent, i) => ({ name: agent, color: palette[i % palette.length]!, values: proposals.map((p) => (String(p.summary.agentId) === agent ? Number(p.summary.ev) : null)) }))} />
-          ) : <p className="muted">No agent has proposed anything for this customer yet.</p>}
+            <Lines
+              title="Expected value of each proposal (dollars)"
+              labels={proposals.map((p) => p.at.slice(5, 10))}
+              format={(n) => `$${Math.round(n)}`}
+              series={agents.map((agent, i) => ({
+                name: agent,
+                color: palette[i % palette.length]!,
+                values: proposals.map((p) => (String(p.summary.agentId) === agent ? Number(p.summary.ev) : null)),
+              }))}
+            />
+          ) : (
+            <p className="muted">No agent has proposed anything for this customer yet.</p>
+          )}
         </div>
-      ) : history ? <Empty>No signals yet, so no features.</Empty> : <Loading what="feature history" />}
-      {notes.length ? <ul className="muted">{notes.map((n) => <li key={n}>{n}</li>)}</ul> : null}
+      ) : history ? (
+        <Empty>No signals yet, so no features.</Empty>
+      ) : (
+        <Loading what="feature history" />
+      )}
+      {notes.length ? (
+        <ul className="muted">
+          {notes.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ul>
+      ) : null}
     </div>
   );
 }
@@ -230,10 +458,17 @@ function FeatureHistory({ history, notes, error, current, timeline }: { history?
 function summaryOf(item: TimelineItem): string {
   const s = item.summary;
   switch (item.kind) {
-    case 'proposal': return `${s.agentId} proposed (EV ${fmt.money(s.ev as number)}), ${s.status}${s.statusReason ? `: ${s.statusReason}` : ''}. ${s.reason ?? ''}`;
-    case 'decision': return `policy ${(s.policyIds as string[] | undefined)?.join(', ') || '(default)'}: ${(s.reasons as string[] | undefined)?.join('; ') ?? ''}`;
-    case 'action': return `${s.status}${s.idempotencyKey ? ` · ${s.idempotencyKey}` : ''}`;
-    default: return Object.entries(s).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object').map(([k, v]) => `${k}: ${v}`).join(' · ');
+    case 'proposal':
+      return `${s.agentId} proposed (EV ${fmt.money(s.ev as number)}), ${s.status}${s.statusReason ? `: ${s.statusReason}` : ''}. ${s.reason ?? ''}`;
+    case 'decision':
+      return `policy ${(s.policyIds as string[] | undefined)?.join(', ') || '(default)'}: ${(s.reasons as string[] | undefined)?.join('; ') ?? ''}`;
+    case 'action':
+      return `${s.status}${s.idempotencyKey ? ` · ${s.idempotencyKey}` : ''}`;
+    default:
+      return Object.entries(s)
+        .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(' · ');
   }
 }
 
@@ -246,14 +481,30 @@ function Timeline({ items }: { items: TimelineItem[] }) {
       <fieldset className="kinds">
         <legend>Show</legend>
         {TIMELINE_KINDS.map((k) => (
-          <label key={k}><input type="checkbox" checked={shown.has(k)} onChange={() => { const n = new Set(shown); if (n.has(k)) n.delete(k); else n.add(k); setShown(n); }} /> {k}s</label>
+          <label key={k}>
+            <input
+              type="checkbox"
+              checked={shown.has(k)}
+              onChange={() => {
+                const n = new Set(shown);
+                if (n.has(k)) n.delete(k);
+                else n.add(k);
+                setShown(n);
+              }}
+            />{' '}
+            {k}s
+          </label>
         ))}
       </fieldset>
-      {visible.length === 0 ? <Empty>Nothing to show.</Empty> : (
+      {visible.length === 0 ? (
+        <Empty>Nothing to show.</Empty>
+      ) : (
         <ol className="timeline">
           {visible.map((i) => (
             <li key={`${i.kind}-${i.id}`} className={`tl-${i.kind}`}>
-              <span className="muted">{fmt.time(i.at)}</span> <Badge tone={i.kind === 'decision' || i.kind === 'action' ? outcomeTone(i.type) : 'info'}>{i.kind}</Badge> <strong>{i.type}</strong>
+              <span className="muted">{fmt.time(i.at)}</span>{' '}
+              <Badge tone={i.kind === 'decision' || i.kind === 'action' ? outcomeTone(i.type) : 'info'}>{i.kind}</Badge>{' '}
+              <strong>{i.type}</strong>
               <span className="tl-summary"> {summaryOf(i)}</span>
             </li>
           ))}

@@ -26,8 +26,19 @@ export function Identity({ can }: ViewProps) {
         <h1 id="identity-title">Identity reviews</h1>
         <div className="field inline">
           <label htmlFor="idr-status">Show</label>
-          <select id="idr-status" value={status} onChange={(e) => { setStatus(e.target.value as typeof status); setSelected(null); }}>
-            {STATUSES.map((s) => <option key={s} value={s}>{s.replace('_', ' ')}</option>)}
+          <select
+            id="idr-status"
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value as typeof status);
+              setSelected(null);
+            }}
+          >
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s.replace('_', ' ')}
+              </option>
+            ))}
           </select>
         </div>
       </div>
@@ -40,22 +51,53 @@ export function Identity({ can }: ViewProps) {
           <ol className="queue-list" aria-label={`${status} identity reviews`}>
             {items.map((r) => (
               <li key={r.id} className={r.id === current?.id ? 'selected' : undefined}>
-                <button type="button" className="queue-item" aria-current={r.id === current?.id ? 'true' : undefined} onClick={() => setSelected(r.id)}>
-                  <span className="item-main">{r.profile.customerId} may be {r.candidate.customerId}</span>
-                  <span className="item-meta"><span>{pct(r.score)}</span><span>{fmt.time(r.createdAt)}</span></span>
+                <button
+                  type="button"
+                  className="queue-item"
+                  aria-current={r.id === current?.id ? 'true' : undefined}
+                  onClick={() => setSelected(r.id)}
+                >
+                  <span className="item-main">
+                    {r.profile.customerId} may be {r.candidate.customerId}
+                  </span>
+                  <span className="item-meta">
+                    <span>{pct(r.score)}</span>
+                    <span>{fmt.time(r.createdAt)}</span>
+                  </span>
                 </button>
               </li>
             ))}
           </ol>
-          {current ? <ReviewDetail key={current.id} review={current} mayDecide={mayDecide && current.status === 'open'} mayUnmerge={mayUnmerge && current.status === 'merged'}
-            onDone={async (msg) => { setMessage(msg); setSelected(null); await list.reload(); }} /> : null}
+          {current ? (
+            <ReviewDetail
+              key={current.id}
+              review={current}
+              mayDecide={mayDecide && current.status === 'open'}
+              mayUnmerge={mayUnmerge && current.status === 'merged'}
+              onDone={async (msg) => {
+                setMessage(msg);
+                setSelected(null);
+                await list.reload();
+              }}
+            />
+          ) : null}
         </div>
       ) : null}
     </section>
   );
 }
 
-function ReviewDetail({ review: r, mayDecide, mayUnmerge, onDone }: { review: IdentityReview; mayDecide: boolean; mayUnmerge: boolean; onDone: (msg: string) => Promise<void> }) {
+function ReviewDetail({
+  review: r,
+  mayDecide,
+  mayUnmerge,
+  onDone,
+}: {
+  review: IdentityReview;
+  mayDecide: boolean;
+  mayUnmerge: boolean;
+  onDone: (msg: string) => Promise<void>;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const act = async (send: () => Promise<unknown>, done: string) => {
@@ -74,15 +116,26 @@ function ReviewDetail({ review: r, mayDecide, mayUnmerge, onDone }: { review: Id
   const levelOf = new Map(r.explanation.fields.map((f) => [f.field, f]));
   return (
     <article className="detail" aria-labelledby={`idr-${r.id}`}>
-      <h2 id={`idr-${r.id}`}>Match probability {pct(r.score)} <Badge tone={r.status === 'open' ? 'warn' : 'plain'}>{r.status.replace('_', ' ')}</Badge></h2>
+      <h2 id={`idr-${r.id}`}>
+        Match probability {pct(r.score)} <Badge tone={r.status === 'open' ? 'warn' : 'plain'}>{r.status.replace('_', ' ')}</Badge>
+      </h2>
       <p className="lead">
-        A new profile, <a href={`#/customers/${encodeURIComponent(r.profile.accountId)}`}>{r.profile.customerId}</a>, may be the existing customer{' '}
-        <a href={`#/customers/${encodeURIComponent(r.candidate.accountId)}`}>{r.candidate.customerId}</a> ({r.candidate.name ?? 'no name'}).
+        A new profile, <a href={`#/customers/${encodeURIComponent(r.profile.accountId)}`}>{r.profile.customerId}</a>, may be the existing
+        customer <a href={`#/customers/${encodeURIComponent(r.candidate.accountId)}`}>{r.candidate.customerId}</a> (
+        {r.candidate.name ?? 'no name'}).
       </p>
       <TableScroll label="The two records, field by field">
         <table>
           <caption>Each field's comparison and the evidence it gives (log2 odds; positive is for a match)</caption>
-          <thead><tr><th scope="col">field</th><th scope="col">new profile</th><th scope="col">existing customer</th><th scope="col">comparison</th><th scope="col">weight</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">field</th>
+              <th scope="col">new profile</th>
+              <th scope="col">existing customer</th>
+              <th scope="col">comparison</th>
+              <th scope="col">weight</th>
+            </tr>
+          </thead>
           <tbody>
             {fields.map((f) => {
               const c = levelOf.get(f);
@@ -99,18 +152,65 @@ function ReviewDetail({ review: r, mayDecide, mayUnmerge, onDone }: { review: Id
           </tbody>
         </table>
       </TableScroll>
-      {r.explanation.rule ? <p>Matched by the rule <code>{r.explanation.rule}</code>.</p> : null}
-      {r.decidedAt ? <p className="muted">Decided {fmt.time(r.decidedAt)} by {r.decidedBy ?? 'the system'}.</p> : null}
-      {error ? <p className="note error" role="alert">{error}</p> : null}
+      {r.explanation.rule ? (
+        <p>
+          Matched by the rule <code>{r.explanation.rule}</code>.
+        </p>
+      ) : null}
+      {r.decidedAt ? (
+        <p className="muted">
+          Decided {fmt.time(r.decidedAt)} by {r.decidedBy ?? 'the system'}.
+        </p>
+      ) : null}
+      {error ? (
+        <p className="note error" role="alert">
+          {error}
+        </p>
+      ) : null}
       {mayDecide ? (
         <div className="actions">
-          <button type="button" disabled={busy} onClick={() => act(() => post('/api/v1/identity/reviews/{id}/merge', { params: { path: { id: r.id } } }), `Merged ${r.profile.customerId} into ${r.candidate.customerId}.`)}>Merge into {r.candidate.customerId}</button>
-          <button type="button" className="secondary" disabled={busy} onClick={() => act(() => post('/api/v1/identity/reviews/{id}/keep-apart', { params: { path: { id: r.id } } }), `Kept ${r.profile.customerId} and ${r.candidate.customerId} apart.`)}>Keep apart</button>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() =>
+              act(
+                () => post('/api/v1/identity/reviews/{id}/merge', { params: { path: { id: r.id } } }),
+                `Merged ${r.profile.customerId} into ${r.candidate.customerId}.`,
+              )
+            }
+          >
+            Merge into {r.candidate.customerId}
+          </button>
+          <button
+            type="button"
+            className="secondary"
+            disabled={busy}
+            onClick={() =>
+              act(
+                () => post('/api/v1/identity/reviews/{id}/keep-apart', { params: { path: { id: r.id } } }),
+                `Kept ${r.profile.customerId} and ${r.candidate.customerId} apart.`,
+              )
+            }
+          >
+            Keep apart
+          </button>
         </div>
       ) : null}
       {mayUnmerge && r.mergeId ? (
         <div className="actions">
-          <button type="button" className="secondary" disabled={busy} onClick={() => act(() => post('/api/v1/identity/merges/{id}/unmerge', { params: { path: { id: r.mergeId! } } }), `Undid the merge of ${r.profile.customerId} into ${r.candidate.customerId}.`)}>Undo the merge</button>
+          <button
+            type="button"
+            className="secondary"
+            disabled={busy}
+            onClick={() =>
+              act(
+                () => post('/api/v1/identity/merges/{id}/unmerge', { params: { path: { id: r.mergeId! } } }),
+                `Undid the merge of ${r.profile.customerId} into ${r.candidate.customerId}.`,
+              )
+            }
+          >
+            Undo the merge
+          </button>
         </div>
       ) : null}
     </article>

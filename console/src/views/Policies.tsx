@@ -62,19 +62,37 @@ export function Policies({ can }: ViewProps) {
       {set.loading ? <Loading what="policies" /> : null}
       {set.data ? (
         <>
-          <p className="muted">Cedar decides every proposed action: execute, wait for approval, or deny. Credits above {fmt.cents(set.data.creditApprovalLimitCents)} need a human.</p>
+          <p className="muted">
+            Cedar decides every proposed action: execute, wait for approval, or deny. Credits above{' '}
+            {fmt.cents(set.data.creditApprovalLimitCents)} need a human.
+          </p>
           <TableScroll label="Policies in force">
             <table>
               <caption>Policies in force ({set.data.policies.length})</caption>
-              <thead><tr><th scope="col">id</th><th scope="col">effect</th><th scope="col">outcome</th><th scope="col">reason</th><th scope="col">where</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">id</th>
+                  <th scope="col">effect</th>
+                  <th scope="col">outcome</th>
+                  <th scope="col">reason</th>
+                  <th scope="col">where</th>
+                </tr>
+              </thead>
               <tbody>
                 {set.data.policies.map((p) => (
                   <tr key={p.id}>
-                    <th scope="row"><code>{p.id}</code></th>
-                    <td><Badge tone={p.effect === 'forbid' ? 'bad' : 'good'}>{p.effect}</Badge></td>
+                    <th scope="row">
+                      <code>{p.id}</code>
+                    </th>
+                    <td>
+                      <Badge tone={p.effect === 'forbid' ? 'bad' : 'good'}>{p.effect}</Badge>
+                    </td>
                     <td>{p.outcome ?? '—'}</td>
                     <td>{p.reason}</td>
-                    <td>{p.file}{p.line ? `:${p.line}` : ''}</td>
+                    <td>
+                      {p.file}
+                      {p.line ? `:${p.line}` : ''}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -84,41 +102,84 @@ export function Policies({ can }: ViewProps) {
           {mayTest ? (
             <div className="panel" role="region" aria-labelledby="workbench-title">
               <h2 id="workbench-title">Test a change</h2>
-              <p>Edit the policy files, validate them against the schema, then replay the last days of recorded decisions under the change.
-                <strong> Shadow mode: nothing executes and the policies in force stay as they are.</strong></p>
+              <p>
+                Edit the policy files, validate them against the schema, then replay the last days of recorded decisions under the change.
+                <strong> Shadow mode: nothing executes and the policies in force stay as they are.</strong>
+              </p>
               <div className="field">
                 <label htmlFor="policy-file">File</label>
                 <select id="policy-file" value={file} onChange={(e) => setFile(e.target.value)}>
-                  {Object.keys(drafts).map((f) => <option key={f} value={f}>{f}{changedFiles.includes(f) ? ' (changed)' : ''}</option>)}
+                  {Object.keys(drafts).map((f) => (
+                    <option key={f} value={f}>
+                      {f}
+                      {changedFiles.includes(f) ? ' (changed)' : ''}
+                    </option>
+                  ))}
                 </select>
               </div>
               <div className="field">
                 <label htmlFor="policy-text">Policy text of {file}</label>
-                <textarea id="policy-text" className="code" rows={18} spellCheck={false} value={drafts[file] ?? ''}
-                  onChange={(e) => setDrafts({ ...drafts, [file]: e.target.value })} />
+                <textarea
+                  id="policy-text"
+                  className="code"
+                  rows={18}
+                  spellCheck={false}
+                  value={drafts[file] ?? ''}
+                  onChange={(e) => setDrafts({ ...drafts, [file]: e.target.value })}
+                />
               </div>
               <div className="button-row">
-                <button type="button" onClick={validate} disabled={busy !== null}>{busy === 'validate' ? 'Validating…' : 'Validate'}</button>
-                <button type="button" className="secondary" disabled={changedFiles.length === 0}
-                  onClick={() => { setDrafts(Object.fromEntries(set.data!.files.map((f) => [f.file, f.text]))); setValidation(null); setDryRun(null); }}>Discard changes</button>
+                <button type="button" onClick={validate} disabled={busy !== null}>
+                  {busy === 'validate' ? 'Validating…' : 'Validate'}
+                </button>
+                <button
+                  type="button"
+                  className="secondary"
+                  disabled={changedFiles.length === 0}
+                  onClick={() => {
+                    setDrafts(Object.fromEntries(set.data!.files.map((f) => [f.file, f.text])));
+                    setValidation(null);
+                    setDryRun(null);
+                  }}
+                >
+                  Discard changes
+                </button>
               </div>
               {validation && validation.key === key ? (
                 validation.result.ok ? (
                   <div className="note good" role="status">
-                    <p>Valid: {validation.result.policies.length} policies{changedFiles.length ? ` (changed: ${changedFiles.join(', ')})` : ' (no changes)'}.</p>
-                    {validation.result.warnings.length ? <ul>{validation.result.warnings.map((w) => <li key={w}>Warning: {w}</li>)}</ul> : null}
+                    <p>
+                      Valid: {validation.result.policies.length} policies
+                      {changedFiles.length ? ` (changed: ${changedFiles.join(', ')})` : ' (no changes)'}.
+                    </p>
+                    {validation.result.warnings.length ? (
+                      <ul>
+                        {validation.result.warnings.map((w) => (
+                          <li key={w}>Warning: {w}</li>
+                        ))}
+                      </ul>
+                    ) : null}
                   </div>
                 ) : (
                   <div className="note error" role="alert">
                     <p>The change does not validate:</p>
-                    <ul>{validation.result.problems.map((p, i) => <li key={i}>{p.file}{p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ''}: {p.message}</li>)}</ul>
+                    <ul>
+                      {validation.result.problems.map((p, i) => (
+                        <li key={i}>
+                          {p.file}
+                          {p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ''}: {p.message}
+                        </li>
+                      ))}
+                    </ul>
                   </div>
                 )
               ) : null}
               <div className="inline-form">
                 <label htmlFor="dry-days">Days of decisions to replay</label>
                 <input id="dry-days" type="number" min={1} max={90} value={days} onChange={(e) => setDays(Number(e.target.value))} />
-                <button type="button" onClick={runDry} disabled={!validated || busy !== null}>{busy === 'dry-run' ? 'Replaying…' : 'Dry-run'}</button>
+                <button type="button" onClick={runDry} disabled={!validated || busy !== null}>
+                  {busy === 'dry-run' ? 'Replaying…' : 'Dry-run'}
+                </button>
                 {!validated ? <span className="muted">Validate the change first.</span> : null}
               </div>
               <ErrorNote error={error} />
@@ -134,24 +195,51 @@ export function Policies({ can }: ViewProps) {
 function DryRunResult({ r }: { r: DryRun }) {
   return (
     <div className="dry-run" role="region" aria-label="Dry-run result">
-      <h3>Dry-run: {r.changed} of {r.considered} decisions would change</h3>
-      <p className="muted">Decisions from {fmt.time(r.from)} to {fmt.time(r.to)}.{r.truncated ? ' Only the newest changes are listed.' : ''}</p>
+      <h3>
+        Dry-run: {r.changed} of {r.considered} decisions would change
+      </h3>
+      <p className="muted">
+        Decisions from {fmt.time(r.from)} to {fmt.time(r.to)}.{r.truncated ? ' Only the newest changes are listed.' : ''}
+      </p>
       {Object.keys(r.transitions).length ? (
-        <ul>{Object.entries(r.transitions).map(([t, n]) => <li key={t}>{t}: {n}</li>)}</ul>
+        <ul>
+          {Object.entries(r.transitions).map(([t, n]) => (
+            <li key={t}>
+              {t}: {n}
+            </li>
+          ))}
+        </ul>
       ) : null}
-      {r.changes.length === 0 ? <Empty>No recorded decision would come out differently.</Empty> : (
+      {r.changes.length === 0 ? (
+        <Empty>No recorded decision would come out differently.</Empty>
+      ) : (
         <TableScroll label="Decisions that would change">
           <table>
             <caption className="sr-only">Decisions that would change</caption>
-            <thead><tr><th scope="col">decided</th><th scope="col">agent · action</th><th scope="col">subject</th><th scope="col">now</th><th scope="col">under the change</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">decided</th>
+                <th scope="col">agent · action</th>
+                <th scope="col">subject</th>
+                <th scope="col">now</th>
+                <th scope="col">under the change</th>
+              </tr>
+            </thead>
             <tbody>
               {r.changes.map((c) => (
                 <tr key={c.decisionId}>
                   <td>{fmt.time(c.decidedAt)}</td>
-                  <td>{c.agentId} · {c.action}</td>
+                  <td>
+                    {c.agentId} · {c.action}
+                  </td>
                   <td>{c.accountId ? <a href={`#/customers/${c.accountId}`}>{c.accountId}</a> : c.leadId}</td>
-                  <td>{c.before.outcome} <span className="muted">{c.before.policyIds.join(', ')}</span></td>
-                  <td><strong>{c.after.outcome}</strong> <span className="muted">{c.after.policyIds.join(', ') || c.after.reasons.join('; ')}</span></td>
+                  <td>
+                    {c.before.outcome} <span className="muted">{c.before.policyIds.join(', ')}</span>
+                  </td>
+                  <td>
+                    <strong>{c.after.outcome}</strong>{' '}
+                    <span className="muted">{c.after.policyIds.join(', ') || c.after.reasons.join('; ')}</span>
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -32,8 +32,19 @@ export function Quarantine({ can }: ViewProps) {
         <h1 id="quarantine-title">Quarantine</h1>
         <div className="field inline">
           <label htmlFor="q-status">Show</label>
-          <select id="q-status" value={status} onChange={(e) => { setStatus(e.target.value as typeof status); setSelected(null); }}>
-            {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+          <select
+            id="q-status"
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value as typeof status);
+              setSelected(null);
+            }}
+          >
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
           </select>
         </div>
       </div>
@@ -46,15 +57,34 @@ export function Quarantine({ can }: ViewProps) {
           <ol className="queue-list" aria-label={`${status} quarantine items`}>
             {items.map((q) => (
               <li key={q.id} className={q.id === current?.id ? 'selected' : undefined}>
-                <button type="button" id={`qitem-${q.id}`} className="queue-item" aria-current={q.id === current?.id ? 'true' : undefined} onClick={() => setSelected(q.id)}>
+                <button
+                  type="button"
+                  id={`qitem-${q.id}`}
+                  className="queue-item"
+                  aria-current={q.id === current?.id ? 'true' : undefined}
+                  onClick={() => setSelected(q.id)}
+                >
                   <span className="item-main">{q.reason}</span>
-                  <span className="item-meta"><span>{q.source}</span><span>{fmt.time(q.receivedAt)}</span></span>
+                  <span className="item-meta">
+                    <span>{q.source}</span>
+                    <span>{fmt.time(q.receivedAt)}</span>
+                  </span>
                 </button>
               </li>
             ))}
           </ol>
-          {current ? <QuarantineDetail key={current.id} item={current} mayFix={mayFix && current.status === 'open'}
-            onDone={async (msg) => { setMessage(msg); setSelected(null); await list.reload(); }} /> : null}
+          {current ? (
+            <QuarantineDetail
+              key={current.id}
+              item={current}
+              mayFix={mayFix && current.status === 'open'}
+              onDone={async (msg) => {
+                setMessage(msg);
+                setSelected(null);
+                await list.reload();
+              }}
+            />
+          ) : null}
         </div>
       ) : null}
     </section>
@@ -102,35 +132,79 @@ function QuarantineDetail({ item, mayFix, onDone }: { item: QuarantineItem; mayF
 
   return (
     <article className="detail" aria-labelledby={`q-${item.id}`}>
-      <h2 id={`q-${item.id}`}>{item.id} <Badge tone={item.status === 'open' ? 'warn' : 'plain'}>{item.status}</Badge></h2>
-      <Facts items={[['source', item.source], ['received', fmt.time(item.receivedAt)], ['reason', item.reason], ['resolved', item.resolvedAt ? fmt.time(item.resolvedAt) : null]]} />
+      <h2 id={`q-${item.id}`}>
+        {item.id} <Badge tone={item.status === 'open' ? 'warn' : 'plain'}>{item.status}</Badge>
+      </h2>
+      <Facts
+        items={[
+          ['source', item.source],
+          ['received', fmt.time(item.receivedAt)],
+          ['reason', item.reason],
+          ['resolved', item.resolvedAt ? fmt.time(item.resolvedAt) : null],
+        ]}
+      />
       {item.issues.length ? (
         <>
           <h3>What was wrong</h3>
-          <ul className="issues">{item.issues.map((i, k) => <li key={k}><code>{i.path}</code>: {i.message}</li>)}</ul>
+          <ul className="issues">
+            {item.issues.map((i, k) => (
+              <li key={k}>
+                <code>{i.path}</code>: {i.message}
+              </li>
+            ))}
+          </ul>
         </>
       ) : null}
       {mayFix ? (
         <>
-          {isRecord ? <p className="note info">This is a refused {item.source.slice(8)} record: send the corrected record through the records API, then discard this item.</p> : null}
+          {isRecord ? (
+            <p className="note info">
+              This is a refused {item.source.slice(8)} record: send the corrected record through the records API, then discard this item.
+            </p>
+          ) : null}
           <form onSubmit={resubmit} noValidate>
             <label htmlFor={`raw-${item.id}`}>Input as received{isRecord ? '' : ' — correct it, then resubmit'}</label>
-            <textarea id={`raw-${item.id}`} className="code" rows={14} spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} readOnly={isRecord} />
+            <textarea
+              id={`raw-${item.id}`}
+              className="code"
+              rows={14}
+              spellCheck={false}
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+              readOnly={isRecord}
+            />
             {!isRecord ? <button type="submit">Resubmit</button> : null}
           </form>
           <form onSubmit={discard} className="inline-form" noValidate>
             <label htmlFor={`discard-${item.id}`}>Reason to discard</label>
-            <input id={`discard-${item.id}`} value={discardReason} onChange={(e) => setDiscardReason(e.target.value)} maxLength={500}
-              aria-invalid={discardError ? true : undefined} aria-describedby={discardError ? `discard-error-${item.id}` : undefined} />
-            <button type="submit" className="danger">Discard</button>
-            {discardError ? <p id={`discard-error-${item.id}`} className="note error" role="alert">{discardError}</p> : null}
+            <input
+              id={`discard-${item.id}`}
+              value={discardReason}
+              onChange={(e) => setDiscardReason(e.target.value)}
+              maxLength={500}
+              aria-invalid={discardError ? true : undefined}
+              aria-describedby={discardError ? `discard-error-${item.id}` : undefined}
+            />
+            <button type="submit" className="danger">
+              Discard
+            </button>
+            {discardError ? (
+              <p id={`discard-error-${item.id}`} className="note error" role="alert">
+                {discardError}
+              </p>
+            ) : null}
           </form>
         </>
       ) : (
         <>
           <h3>Input as received</h3>
           <pre className="json">{pretty(item.raw)}</pre>
-          {item.resolution ? <><h3>Resolution</h3><pre className="json">{JSON.stringify(item.resolution, null, 2)}</pre></> : null}
+          {item.resolution ? (
+            <>
+              <h3>Resolution</h3>
+              <pre className="json">{JSON.stringify(item.resolution, null, 2)}</pre>
+            </>
+          ) : null}
         </>
       )}
       <ErrorNote error={error} />

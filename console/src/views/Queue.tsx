@@ -6,15 +6,31 @@ import { useLoad } from '../hooks.ts';
 
 type Approval = Answer<'/api/v1/approvals', 'get'>['data'][number];
 // TODO(contract): getApprovals describes proposal.ev as an open object; this is the part of it the queue shows.
-interface Term { value: number; source: string; detail: string; model?: { id: string; version: string } }
-interface ExpectedValue { pSuccess: Term; impact: Term; cost: Term; riskPenalty: Term; value: number }
+interface Term {
+  value: number;
+  source: string;
+  detail: string;
+  model?: { id: string; version: string };
+}
+interface ExpectedValue {
+  pSuccess: Term;
+  impact: Term;
+  cost: Term;
+  riskPenalty: Term;
+  value: number;
+}
 const evOf = (a: Approval) => a.proposal.ev as unknown as ExpectedValue;
 type RejectionCategory = NonNullable<BodyOf<'/api/v1/approvals/{id}/reject', 'post'>['category']>;
 
 /** Why a reviewer rejects, as the API counts it (per agent, in its track record); every category has a label. */
 const REJECTION_LABELS: Record<RejectionCategory, string> = {
-  not_needed: 'Not needed', wrong_action: 'Wrong action', wrong_offer: 'Wrong offer', wrong_channel: 'Wrong channel',
-  bad_timing: 'Bad timing', wrong_data: 'Wrong data', other: 'Other',
+  not_needed: 'Not needed',
+  wrong_action: 'Wrong action',
+  wrong_offer: 'Wrong offer',
+  wrong_channel: 'Wrong channel',
+  bad_timing: 'Bad timing',
+  wrong_data: 'Wrong data',
+  other: 'Other',
 };
 
 const kindOf = (a: Approval) => `${a.proposal.agentId} · ${a.proposal.action}`;
@@ -36,10 +52,14 @@ export function Queue({ can }: ViewProps) {
   const mayDecide = can('POST', '/approvals/{id}/approve');
   const mayBulk = can('POST', '/approvals/bulk-approve');
   const clock = useContext(WorldContext);
-  const queue = useLoad(async () => {
-    const page = await get('/api/v1/approvals', { params: { query: { limit: 200 } } });
-    return { items: page.data, more: page.nextCursor !== null };
-  }, [], 10_000);
+  const queue = useLoad(
+    async () => {
+      const page = await get('/api/v1/approvals', { params: { query: { limit: 200 } } });
+      return { items: page.data, more: page.nextCursor !== null };
+    },
+    [],
+    10_000,
+  );
   const items = useMemo(() => queue.data?.items ?? [], [queue.data]);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [checked, setChecked] = useState<Set<string>>(new Set());
@@ -69,7 +89,11 @@ export function Queue({ can }: ViewProps) {
 
   const checkedItems = items.filter((a) => checked.has(a.id));
   const bulkKinds = new Set(checkedItems.map(kindOf));
-  const bulkOk = checkedItems.length > 0 && checkedItems.length <= BULK_LIMIT && bulkKinds.size === 1 && checkedItems.every((a) => a.proposal.risk === 'low');
+  const bulkOk =
+    checkedItems.length > 0 &&
+    checkedItems.length <= BULK_LIMIT &&
+    bulkKinds.size === 1 &&
+    checkedItems.every((a) => a.proposal.risk === 'low');
 
   /** After a decision: say what happened, select the decided item's neighbour, reload, and keep the keyboard on the list. */
   const after = async (message: string, decidedId?: string) => {
@@ -83,7 +107,10 @@ export function Queue({ can }: ViewProps) {
 
   const move = (step: number) => {
     if (!items.length) return;
-    const i = Math.max(0, items.findIndex((a) => a.id === current?.id));
+    const i = Math.max(
+      0,
+      items.findIndex((a) => a.id === current?.id),
+    );
     const next = items[Math.min(items.length - 1, Math.max(0, i + step))]!;
     setSelectedId(next.id);
     document.getElementById(`item-${next.id}`)?.focus();
@@ -95,7 +122,10 @@ export function Queue({ can }: ViewProps) {
     try {
       const r = await post('/api/v1/approvals/{id}/approve', { params: { path: { id: a.id } }, body: params ? { params } : {} });
       // A message whose consent was withdrawn while it waited is refused when approved: say why.
-      await after(`Approved ${a.proposal.action} for ${who(a)}: ${r.execution.status}${r.execution.status === 'refused' && r.execution.result.reason ? ` (${r.execution.result.reason})` : ''}.`, a.id);
+      await after(
+        `Approved ${a.proposal.action} for ${who(a)}: ${r.execution.status}${r.execution.status === 'refused' && r.execution.result.reason ? ` (${r.execution.result.reason})` : ''}.`,
+        a.id,
+      );
     } catch (err) {
       setStatus(`Could not approve: ${describeError(err)}`);
       await queue.reload();
@@ -104,25 +134,39 @@ export function Queue({ can }: ViewProps) {
     }
   };
 
-  const toggle = (id: string) => setChecked((prev) => {
-    const next = new Set(prev);
-    if (next.has(id)) next.delete(id);
-    else next.add(id);
-    return next;
-  });
+  const toggle = (id: string) =>
+    setChecked((prev) => {
+      const next = new Set(prev);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (!shortcutTarget(e)) return;
       const onItem = (e.target as HTMLElement).classList.contains('queue-item');
-      if (e.key === 'j' || (onItem && e.key === 'ArrowDown')) { e.preventDefault(); move(1); }
-      else if (e.key === 'k' || (onItem && e.key === 'ArrowUp')) { e.preventDefault(); move(-1); }
-      else if (e.key === '?') setShowHelp((v) => !v);
+      if (e.key === 'j' || (onItem && e.key === 'ArrowDown')) {
+        e.preventDefault();
+        move(1);
+      } else if (e.key === 'k' || (onItem && e.key === 'ArrowUp')) {
+        e.preventDefault();
+        move(-1);
+      } else if (e.key === '?') setShowHelp((v) => !v);
       else if (!mayDecide || !current) return;
-      else if (e.key === 'a') { e.preventDefault(); void approve(current); }
-      else if (e.key === 'r') { e.preventDefault(); rejectRef.current?.focus(); }
-      else if (e.key === 'e') { e.preventDefault(); setEditing(true); }
-      else if (e.key === 'x' && current.proposal.risk === 'low' && mayBulk) { e.preventDefault(); toggle(current.id); }
+      else if (e.key === 'a') {
+        e.preventDefault();
+        void approve(current);
+      } else if (e.key === 'r') {
+        e.preventDefault();
+        rejectRef.current?.focus();
+      } else if (e.key === 'e') {
+        e.preventDefault();
+        setEditing(true);
+      } else if (e.key === 'x' && current.proposal.risk === 'low' && mayBulk) {
+        e.preventDefault();
+        toggle(current.id);
+      }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -134,16 +178,24 @@ export function Queue({ can }: ViewProps) {
       const r = await post('/api/v1/approvals/bulk-approve', { body: { ids: batch.map((a) => a.id) } });
       const failed = r.results.filter((x) => !x.ok);
       const refused = r.results.filter((x) => x.ok && x.execution.status === 'refused');
-      const name = (id: string) => { const a = batch.find((b) => b.id === id); return a ? `${a.proposal.action} for ${who(a)}` : id; };
+      const name = (id: string) => {
+        const a = batch.find((b) => b.id === id);
+        return a ? `${a.proposal.action} for ${who(a)}` : id;
+      };
       setChecked(new Set());
-      await after(`Bulk approved ${r.results.length - failed.length} of ${r.results.length}.${failed.length ? ` Failed: ${failed.map((f) => `${name(f.id)} (${f.error?.message})`).join('; ')}` : ''}`
-        + `${refused.length ? ` Not sent, consent no longer in effect: ${refused.map((f) => name(f.id)).join('; ')}.` : ''}`);
+      await after(
+        `Bulk approved ${r.results.length - failed.length} of ${r.results.length}.${failed.length ? ` Failed: ${failed.map((f) => `${name(f.id)} (${f.error?.message})`).join('; ')}` : ''}` +
+          `${refused.length ? ` Not sent, consent no longer in effect: ${refused.map((f) => name(f.id)).join('; ')}.` : ''}`,
+      );
     } catch (err) {
       // The API names refused items by their place in the request: say which items they are.
-      const issues = err instanceof ApiError ? err.issues.map((i) => {
-        const a = batch[Number(i.path.replace(/^ids\./, ''))];
-        return a ? `${a.proposal.action} for ${who(a)}: ${i.message}` : `${i.path}: ${i.message}`;
-      }) : [];
+      const issues =
+        err instanceof ApiError
+          ? err.issues.map((i) => {
+              const a = batch[Number(i.path.replace(/^ids\./, ''))];
+              return a ? `${a.proposal.action} for ${who(a)}: ${i.message}` : `${i.path}: ${i.message}`;
+            })
+          : [];
       setStatus(`Bulk approval refused, nothing was approved: ${issues.length ? issues.join('; ') : describeError(err)}`);
       await queue.reload();
     }
@@ -155,17 +207,42 @@ export function Queue({ can }: ViewProps) {
     <section aria-labelledby="queue-title">
       <div className="title-row">
         <h1 id="queue-title">Review queue</h1>
-        <span className="muted">{items.length}{queue.data?.more ? '+' : ''} pending · highest expected value first, then soonest to expire</span>
-        <button type="button" className="link" aria-expanded={showHelp} aria-controls="shortcuts" onClick={() => setShowHelp((v) => !v)}>Keyboard shortcuts</button>
+        <span className="muted">
+          {items.length}
+          {queue.data?.more ? '+' : ''} pending · highest expected value first, then soonest to expire
+        </span>
+        <button type="button" className="link" aria-expanded={showHelp} aria-controls="shortcuts" onClick={() => setShowHelp((v) => !v)}>
+          Keyboard shortcuts
+        </button>
       </div>
       {showHelp ? (
         <div id="shortcuts" className="panel">
           <h2>Keyboard shortcuts</h2>
           <ul className="shortcuts">
-            <li><kbd>j</kbd> / <kbd>↓</kbd> next item, <kbd>k</kbd> / <kbd>↑</kbd> previous</li>
-            {mayDecide ? <><li><kbd>a</kbd> approve the selected item</li><li><kbd>r</kbd> write a rejection reason</li><li><kbd>e</kbd> edit its parameters</li></> : null}
-            {mayBulk ? <li><kbd>x</kbd> select a low-risk item for bulk approval</li> : null}
-            <li><kbd>?</kbd> show or hide this list</li>
+            <li>
+              <kbd>j</kbd> / <kbd>↓</kbd> next item, <kbd>k</kbd> / <kbd>↑</kbd> previous
+            </li>
+            {mayDecide ? (
+              <>
+                <li>
+                  <kbd>a</kbd> approve the selected item
+                </li>
+                <li>
+                  <kbd>r</kbd> write a rejection reason
+                </li>
+                <li>
+                  <kbd>e</kbd> edit its parameters
+                </li>
+              </>
+            ) : null}
+            {mayBulk ? (
+              <li>
+                <kbd>x</kbd> select a low-risk item for bulk approval
+              </li>
+            ) : null}
+            <li>
+              <kbd>?</kbd> show or hide this list
+            </li>
           </ul>
         </div>
       ) : null}
@@ -175,26 +252,53 @@ export function Queue({ can }: ViewProps) {
       {queue.loading && !queue.data ? <Loading what="the queue" /> : null}
       {mayBulk && checkedItems.length > 0 ? (
         <div className="bulkbar" role="region" aria-label="Bulk approval">
-          <span>{checkedItems.length} selected{bulkKinds.size === 1 ? ` (${[...bulkKinds][0]})` : ''}</span>
-          <button type="button" onClick={bulkApprove} disabled={!bulkOk}>Approve {checkedItems.length} selected</button>
-          <button type="button" className="secondary" onClick={() => setChecked(new Set())}>Clear selection</button>
-          {!bulkOk ? <span className="muted">Bulk approval takes up to {BULK_LIMIT} low-risk items of one kind (same agent and action).</span> : null}
+          <span>
+            {checkedItems.length} selected{bulkKinds.size === 1 ? ` (${[...bulkKinds][0]})` : ''}
+          </span>
+          <button type="button" onClick={bulkApprove} disabled={!bulkOk}>
+            Approve {checkedItems.length} selected
+          </button>
+          <button type="button" className="secondary" onClick={() => setChecked(new Set())}>
+            Clear selection
+          </button>
+          {!bulkOk ? (
+            <span className="muted">Bulk approval takes up to {BULK_LIMIT} low-risk items of one kind (same agent and action).</span>
+          ) : null}
         </div>
       ) : null}
-      {queue.data && items.length === 0 ? <Empty>Nothing waits for a decision. Agents' proposals that need a human appear here.</Empty> : null}
+      {queue.data && items.length === 0 ? (
+        <Empty>Nothing waits for a decision. Agents' proposals that need a human appear here.</Empty>
+      ) : null}
       {items.length > 0 ? (
         <div className="split">
           <ol className="queue-list" aria-label="Pending approvals">
             {items.map((a) => (
               <li key={a.id} className={a.id === current?.id ? 'selected' : undefined}>
                 {mayBulk && a.proposal.risk === 'low' ? (
-                  <input type="checkbox" checked={checked.has(a.id)} onChange={() => toggle(a.id)} aria-label={`Select ${a.proposal.action} for ${who(a)} for bulk approval`} />
-                ) : <span className="checkbox-gap" aria-hidden="true" />}
-                <button type="button" id={`item-${a.id}`} className="queue-item" aria-current={a.id === current?.id ? 'true' : undefined} onClick={() => setSelectedId(a.id)}>
-                  <span className="item-main">{a.proposal.action.replace(/_/g, ' ')} <span className="muted">for</span> {who(a)}</span>
+                  <input
+                    type="checkbox"
+                    checked={checked.has(a.id)}
+                    onChange={() => toggle(a.id)}
+                    aria-label={`Select ${a.proposal.action} for ${who(a)} for bulk approval`}
+                  />
+                ) : (
+                  <span className="checkbox-gap" aria-hidden="true" />
+                )}
+                <button
+                  type="button"
+                  id={`item-${a.id}`}
+                  className="queue-item"
+                  aria-current={a.id === current?.id ? 'true' : undefined}
+                  onClick={() => setSelectedId(a.id)}
+                >
+                  <span className="item-main">
+                    {a.proposal.action.replace(/_/g, ' ')} <span className="muted">for</span> {who(a)}
+                  </span>
                   <span className="item-meta">
                     <span>EV {fmt.money(evOf(a).value)}</span>
-                    <Badge tone={a.proposal.risk === 'low' ? 'good' : a.proposal.risk === 'medium' ? 'warn' : 'bad'}>{a.proposal.risk} risk</Badge>
+                    <Badge tone={a.proposal.risk === 'low' ? 'good' : a.proposal.risk === 'medium' ? 'warn' : 'bad'}>
+                      {a.proposal.risk} risk
+                    </Badge>
                     <span>{clock ? fmt.until(a.expiresAt, clock.now) : ''}</span>
                   </span>
                 </button>
@@ -202,12 +306,19 @@ export function Queue({ can }: ViewProps) {
             ))}
           </ol>
           {current ? (
-            <ApprovalDetail key={current.id} a={current} mayDecide={mayDecide} editing={editing} setEditing={setEditing} rejectRef={rejectRef}
+            <ApprovalDetail
+              key={current.id}
+              a={current}
+              mayDecide={mayDecide}
+              editing={editing}
+              setEditing={setEditing}
+              rejectRef={rejectRef}
               onApprove={(params) => approve(current, params)}
               onRejected={(reason) => after(`Rejected ${current.proposal.action} for ${who(current)}: “${reason}”.`, current.id)}
               onError={(msg) => setStatus(msg)}
               sameKindLow={mayBulk && current.proposal.risk === 'low' ? sameKindLow.length : 0}
-              onSelectKind={() => setChecked(new Set(sameKindLow.map((a) => a.id)))} />
+              onSelectKind={() => setChecked(new Set(sameKindLow.map((a) => a.id)))}
+            />
           ) : null}
         </div>
       ) : null}
@@ -220,7 +331,15 @@ function TermRow({ name, term, money }: { name: string; term: Term; money: boole
     <tr>
       <th scope="row">{name}</th>
       <td>{money ? fmt.money(term.value) : fmt.pct(term.value)}</td>
-      <td>{term.model ? <>model <code>{term.model.id}</code> v<code>{term.model.version}</code></> : term.source}</td>
+      <td>
+        {term.model ? (
+          <>
+            model <code>{term.model.id}</code> v<code>{term.model.version}</code>
+          </>
+        ) : (
+          term.source
+        )}
+      </td>
       <td>{term.detail}</td>
     </tr>
   );
@@ -239,7 +358,18 @@ interface DetailProps {
   onSelectKind: () => void;
 }
 
-function ApprovalDetail({ a, mayDecide, editing, setEditing, rejectRef, onApprove, onRejected, onError, sameKindLow, onSelectKind }: DetailProps) {
+function ApprovalDetail({
+  a,
+  mayDecide,
+  editing,
+  setEditing,
+  rejectRef,
+  onApprove,
+  onRejected,
+  onError,
+  sameKindLow,
+  onSelectKind,
+}: DetailProps) {
   const [reason, setReason] = useState('');
   const [category, setCategory] = useState<RejectionCategory>('other');
   const [reasonError, setReasonError] = useState<string | null>(null);
@@ -276,22 +406,34 @@ function ApprovalDetail({ a, mayDecide, editing, setEditing, rejectRef, onApprov
   const ev = evOf(a);
   return (
     <article className="detail" aria-labelledby={`detail-${a.id}`}>
-      <h2 id={`detail-${a.id}`}>{a.proposal.action.replace(/_/g, ' ')} for {who(a)}</h2>
+      <h2 id={`detail-${a.id}`}>
+        {a.proposal.action.replace(/_/g, ' ')} for {who(a)}
+      </h2>
       <p className="lead">{a.proposal.reason}</p>
       {a.lastError ? (
         <p className="note error" role="status">
-          The last attempt to approve failed at {fmt.time(a.lastError.at)} and ran nothing: {a.lastError.message} (<code>{a.lastError.code}</code>). Approve again to retry, or reject.
+          The last attempt to approve failed at {fmt.time(a.lastError.at)} and ran nothing: {a.lastError.message} (
+          <code>{a.lastError.code}</code>). Approve again to retry, or reject.
         </p>
       ) : null}
-      <Facts items={[
-        ['agent', a.proposal.agentId],
-        ['channel / purpose', [a.proposal.channel, a.proposal.purpose].filter(Boolean).join(' / ') || null],
-        ['risk', a.proposal.risk],
-        ['expected value', fmt.money(ev.value)],
-        ['autonomy', AUTONOMY_LABELS[a.decision.autonomy] ?? `L${a.decision.autonomy}`],
-        ['expires', fmt.time(a.expiresAt)],
-        ['customer', a.customer.accountId ? <a href={`#/customers/${a.customer.accountId}`}>{a.customer.customerId ?? a.customer.accountId} (Customer 360)</a> : a.customer.leadId],
-      ]} />
+      <Facts
+        items={[
+          ['agent', a.proposal.agentId],
+          ['channel / purpose', [a.proposal.channel, a.proposal.purpose].filter(Boolean).join(' / ') || null],
+          ['risk', a.proposal.risk],
+          ['expected value', fmt.money(ev.value)],
+          ['autonomy', AUTONOMY_LABELS[a.decision.autonomy] ?? `L${a.decision.autonomy}`],
+          ['expires', fmt.time(a.expiresAt)],
+          [
+            'customer',
+            a.customer.accountId ? (
+              <a href={`#/customers/${a.customer.accountId}`}>{a.customer.customerId ?? a.customer.accountId} (Customer 360)</a>
+            ) : (
+              a.customer.leadId
+            ),
+          ],
+        ]}
+      />
       <h3>Parameters</h3>
       {editing && mayDecide ? (
         <ParamEditor params={a.proposal.params} busy={busy} onCancel={() => setEditing(false)} onSubmit={(p) => run(p)} />
@@ -301,7 +443,14 @@ function ApprovalDetail({ a, mayDecide, editing, setEditing, rejectRef, onApprov
       <h3>Why: expected value = p(success) × impact − cost − risk penalty</h3>
       <TableScroll label="Expected value terms">
         <table>
-          <thead><tr><th scope="col">term</th><th scope="col">value</th><th scope="col">source</th><th scope="col">how</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">term</th>
+              <th scope="col">value</th>
+              <th scope="col">source</th>
+              <th scope="col">how</th>
+            </tr>
+          </thead>
           <tbody>
             <TermRow name="p(success)" term={ev.pSuccess} money={false} />
             <TermRow name="impact" term={ev.impact} money />
@@ -312,7 +461,11 @@ function ApprovalDetail({ a, mayDecide, editing, setEditing, rejectRef, onApprov
       </TableScroll>
       <h3>Matched policies</h3>
       <ul className="policies">
-        {a.decision.policyIds.map((id, i) => <li key={id}><code>{id}</code>: {a.decision.reasons[i] ?? ''}</li>)}
+        {a.decision.policyIds.map((id, i) => (
+          <li key={id}>
+            <code>{id}</code>: {a.decision.reasons[i] ?? ''}
+          </li>
+        ))}
       </ul>
       <h3>Customer features</h3>
       {features.length ? <Facts items={features.map(([k, v]) => [k, String(v)])} /> : <Empty>No features yet.</Empty>}
@@ -320,21 +473,53 @@ function ApprovalDetail({ a, mayDecide, editing, setEditing, rejectRef, onApprov
         <div className="actions">
           {!editing ? (
             <div className="button-row">
-              <button type="button" onClick={() => run()} disabled={busy} aria-keyshortcuts="a">Approve <kbd aria-hidden="true">a</kbd></button>
-              <button type="button" className="secondary" onClick={() => setEditing(true)} disabled={busy} aria-keyshortcuts="e">Edit parameters <kbd aria-hidden="true">e</kbd></button>
-              {sameKindLow > 1 ? <button type="button" className="secondary" onClick={onSelectKind}>Select all {sameKindLow} low-risk of this kind</button> : null}
+              <button type="button" onClick={() => run()} disabled={busy} aria-keyshortcuts="a">
+                Approve <kbd aria-hidden="true">a</kbd>
+              </button>
+              <button type="button" className="secondary" onClick={() => setEditing(true)} disabled={busy} aria-keyshortcuts="e">
+                Edit parameters <kbd aria-hidden="true">e</kbd>
+              </button>
+              {sameKindLow > 1 ? (
+                <button type="button" className="secondary" onClick={onSelectKind}>
+                  Select all {sameKindLow} low-risk of this kind
+                </button>
+              ) : null}
             </div>
           ) : null}
           <form onSubmit={reject} className="reject" noValidate>
-            <label htmlFor={`reason-${a.id}`}>Reason for rejecting <span className="muted">(required; the agent learns from it)</span></label>
-            <textarea id={`reason-${a.id}`} ref={rejectRef} aria-keyshortcuts="r" rows={2} maxLength={500} value={reason} onChange={(e) => { setReason(e.target.value); setReasonError(null); }}
-              aria-invalid={reasonError ? true : undefined} aria-describedby={reasonError ? `reason-error-${a.id}` : undefined} />
-            {reasonError ? <p id={`reason-error-${a.id}`} className="note error" role="alert">{reasonError}</p> : null}
+            <label htmlFor={`reason-${a.id}`}>
+              Reason for rejecting <span className="muted">(required; the agent learns from it)</span>
+            </label>
+            <textarea
+              id={`reason-${a.id}`}
+              ref={rejectRef}
+              aria-keyshortcuts="r"
+              rows={2}
+              maxLength={500}
+              value={reason}
+              onChange={(e) => {
+                setReason(e.target.value);
+                setReasonError(null);
+              }}
+              aria-invalid={reasonError ? true : undefined}
+              aria-describedby={reasonError ? `reason-error-${a.id}` : undefined}
+            />
+            {reasonError ? (
+              <p id={`reason-error-${a.id}`} className="note error" role="alert">
+                {reasonError}
+              </p>
+            ) : null}
             <label htmlFor={`category-${a.id}`}>What was wrong</label>
             <select id={`category-${a.id}`} value={category} onChange={(e) => setCategory(e.target.value as RejectionCategory)}>
-              {Object.entries(REJECTION_LABELS).map(([value, label]) => <option key={value} value={value}>{label}</option>)}
+              {Object.entries(REJECTION_LABELS).map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
             </select>
-            <button type="submit" className="danger" disabled={busy}>Reject</button>
+            <button type="submit" className="danger" disabled={busy}>
+              Reject
+            </button>
           </form>
         </div>
       ) : null}
@@ -343,9 +528,20 @@ function ApprovalDetail({ a, mayDecide, editing, setEditing, rejectRef, onApprov
 }
 
 /** One input per parameter: numbers stay numbers; anything structured is edited as JSON. */
-function ParamEditor({ params, busy, onSubmit, onCancel }: { params: Record<string, unknown>; busy: boolean; onSubmit: (p: Record<string, unknown>) => void; onCancel: () => void }) {
+function ParamEditor({
+  params,
+  busy,
+  onSubmit,
+  onCancel,
+}: {
+  params: Record<string, unknown>;
+  busy: boolean;
+  onSubmit: (p: Record<string, unknown>) => void;
+  onCancel: () => void;
+}) {
   const [values, setValues] = useState<Record<string, string>>(() =>
-    Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])));
+    Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+  );
   const [error, setError] = useState<string | null>(null);
 
   const submit = (e: FormEvent) => {
@@ -371,14 +567,27 @@ function ParamEditor({ params, busy, onSubmit, onCancel }: { params: Record<stri
       {Object.entries(params).map(([k, original]) => (
         <div key={k} className="field">
           <label htmlFor={`param-${k}`}>{k}</label>
-          <input id={`param-${k}`} inputMode={typeof original === 'number' ? 'numeric' : undefined} value={values[k] ?? ''} onChange={(e) => setValues({ ...values, [k]: e.target.value })} />
+          <input
+            id={`param-${k}`}
+            inputMode={typeof original === 'number' ? 'numeric' : undefined}
+            value={values[k] ?? ''}
+            onChange={(e) => setValues({ ...values, [k]: e.target.value })}
+          />
         </div>
       ))}
       <p className="muted">The edit is checked again by policy before it runs.</p>
-      {error ? <p className="note error" role="alert">{error}</p> : null}
+      {error ? (
+        <p className="note error" role="alert">
+          {error}
+        </p>
+      ) : null}
       <div className="button-row">
-        <button type="submit" disabled={busy}>Approve with these parameters</button>
-        <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
+        <button type="submit" disabled={busy}>
+          Approve with these parameters
+        </button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          Cancel
+        </button>
       </div>
     </form>
   );

@@ -24,15 +24,34 @@ export function SignIn({ onSignIn, notice }: { onSignIn: (token: string) => Prom
   return (
     <main className="signin" id="main">
       <h1>ACS console</h1>
-      <p>Sign in with an API token. The admin token of a new server is in <code>.acs/admin-token</code>; an admin makes
-        others with <code>acs token create --role reviewer --name you</code>.</p>
-      {notice ? <p className="note warn" role="status">{notice}</p> : null}
+      <p>
+        Sign in with an API token. The admin token of a new server is in <code>.acs/admin-token</code>; an admin makes others with{' '}
+        <code>acs token create --role reviewer --name you</code>.
+      </p>
+      {notice ? (
+        <p className="note warn" role="status">
+          {notice}
+        </p>
+      ) : null}
       <form onSubmit={submit} noValidate>
         <label htmlFor="token">API token</label>
-        <input id="token" name="token" type="password" autoComplete="current-password" value={token} onChange={(e) => setToken(e.target.value)}
-          aria-describedby={error ? 'signin-error' : undefined} aria-invalid={error ? true : undefined} autoFocus />
-        <button type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
-        <div id="signin-error"><ErrorNote error={error} /></div>
+        <input
+          id="token"
+          name="token"
+          type="password"
+          autoComplete="current-password"
+          value={token}
+          onChange={(e) => setToken(e.target.value)}
+          aria-describedby={error ? 'signin-error' : undefined}
+          aria-invalid={error ? true : undefined}
+          autoFocus
+        />
+        <button type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+        <div id="signin-error">
+          <ErrorNote error={error} />
+        </div>
       </form>
     </main>
   );

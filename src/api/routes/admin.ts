@@ -22,12 +22,18 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
   const { db } = deps;
   return [
     {
-      method: 'get', path: '/api/v1/me', tag: 'auth', summary: 'Who this token is',
+      method: 'get',
+      path: '/api/v1/me',
+      tag: 'auth',
+      summary: 'Who this token is',
       responses: { 200: answers(PrincipalSchema, 'who this token is') },
       handler: async (c) => c.json(c.get('principal')),
     },
     {
-      method: 'post', path: '/api/v1/auth/login', tag: 'auth', summary: 'Sign in with a token (the console does this); recorded in the ledger',
+      method: 'post',
+      path: '/api/v1/auth/login',
+      tag: 'auth',
+      summary: 'Sign in with a token (the console does this); recorded in the ledger',
       responses: { 200: answers(PrincipalSchema, 'who this token is; the sign-in is ledgered') },
       handler: async (c) => {
         const p = c.get('principal');
@@ -36,13 +42,25 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'get', path: '/api/v1/tokens', tag: 'auth', summary: 'List API tokens (never their secrets)',
+      method: 'get',
+      path: '/api/v1/tokens',
+      tag: 'auth',
+      summary: 'List API tokens (never their secrets)',
       responses: { 200: answers(TokenListSchema, '{ data }: every token, revoked ones too') },
       handler: async (c) => c.json({ data: await listTokens(db) }),
     },
     {
-      method: 'post', path: '/api/v1/tokens', tag: 'auth', summary: 'Create a token; the secret is shown once', body: TokenInput,
-      responses: { 201: answers(CreatedTokenSchema, 'the token with its secret, shown this once'), 400: 'bad role or name', 413: 'body too large', 415: 'not JSON' },
+      method: 'post',
+      path: '/api/v1/tokens',
+      tag: 'auth',
+      summary: 'Create a token; the secret is shown once',
+      body: TokenInput,
+      responses: {
+        201: answers(CreatedTokenSchema, 'the token with its secret, shown this once'),
+        400: 'bad role or name',
+        413: 'body too large',
+        415: 'not JSON',
+      },
       handler: async (c) => {
         const body = TokenInput.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid token request', toFieldIssues(body.error));
@@ -50,7 +68,10 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'delete', path: '/api/v1/tokens/:id', tag: 'auth', summary: 'Revoke a token',
+      method: 'delete',
+      path: '/api/v1/tokens/:id',
+      tag: 'auth',
+      summary: 'Revoke a token',
       responses: { 204: 'revoked', 404: 'no active token' },
       handler: async (c) => {
         await revokeToken(db, c.req.param('id')!, actorOf(c));
@@ -59,7 +80,11 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'get', path: '/api/v1/ledger', tag: 'ledger', summary: 'Ledger entries, newest first; page with ?before=<seq>', query: LedgerQuery,
+      method: 'get',
+      path: '/api/v1/ledger',
+      tag: 'ledger',
+      summary: 'Ledger entries, newest first; page with ?before=<seq>',
+      query: LedgerQuery,
       responses: { 200: answers(LedgerPageSchema, '{ data, nextBefore }'), 400: 'bad query parameter' },
       handler: async (c) => {
         const q = parseQuery(c, LedgerQuery);
@@ -68,7 +93,10 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'get', path: '/api/v1/ledger/verify', tag: 'ledger', summary: 'Recompute the hash chain: { ok, entries, head, firstBadSeq }',
+      method: 'get',
+      path: '/api/v1/ledger/verify',
+      tag: 'ledger',
+      summary: 'Recompute the hash chain: { ok, entries, head, firstBadSeq }',
       responses: { 200: answers(LedgerVerifySchema, 'the report (ok may be false)') },
       handler: async (c) => c.json(await verifyLedger(db)),
     },

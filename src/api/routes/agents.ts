@@ -26,9 +26,31 @@ const ProposalQuery = PageQuery.extend({
 const proposalCursor = decodeCursor('prop');
 
 const toProposal = (r: Record<string, unknown>) => ({
-  id: r.id, agentId: r.agent_id, accountId: r.account_id, customerId: r.customer_id ?? null, leadId: r.lead_id, action: r.action, params: r.params, channel: r.channel, purpose: r.purpose,
-  risk: r.risk, ev: r.ev, reason: r.reason, status: r.status, statusReason: r.status_reason, createdAt: new Date(r.created_at as string).toISOString(),
-  decision: r.decision_id ? { id: r.decision_id, outcome: r.outcome, policyIds: r.policy_ids, reasons: r.reasons, autonomy: r.autonomy, decidedAt: new Date(r.decided_at as string).toISOString() } : null,
+  id: r.id,
+  agentId: r.agent_id,
+  accountId: r.account_id,
+  customerId: r.customer_id ?? null,
+  leadId: r.lead_id,
+  action: r.action,
+  params: r.params,
+  channel: r.channel,
+  purpose: r.purpose,
+  risk: r.risk,
+  ev: r.ev,
+  reason: r.reason,
+  status: r.status,
+  statusReason: r.status_reason,
+  createdAt: new Date(r.created_at as string).toISOString(),
+  decision: r.decision_id
+    ? {
+        id: r.decision_id,
+        outcome: r.outcome,
+        policyIds: r.policy_ids,
+        reasons: r.reasons,
+        autonomy: r.autonomy,
+        decidedAt: new Date(r.decided_at as string).toISOString(),
+      }
+    : null,
   approval: r.approval_id ? { id: r.approval_id, status: r.approval_status } : null,
   executions: (r.executions as unknown[] | null) ?? [],
 });
@@ -36,8 +58,12 @@ const toProposal = (r: Record<string, unknown>) => ({
 export function agentRoutes(deps: ApiDeps): RouteDef[] {
   return [
     {
-      method: 'get', path: '/api/v1/proposals', tag: 'agents', query: ProposalQuery,
-      summary: 'What agents proposed, newest first: the explanation, why it was suppressed or held out, what policy decided, the approval and what ran',
+      method: 'get',
+      path: '/api/v1/proposals',
+      tag: 'agents',
+      query: ProposalQuery,
+      summary:
+        'What agents proposed, newest first: the explanation, why it was suppressed or held out, what policy decided, the approval and what ran',
       responses: { 200: answers(ProposalPage, 'a page of proposals'), 400: 'bad filter or cursor' },
       handler: async (c) => {
         const q = parseQuery(c, ProposalQuery);
@@ -57,10 +83,15 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'get', path: '/api/v1/world', tag: 'agents', summary: 'The server clock, and the live demo world\u2019s calendar when it runs (acs serve --world)',
+      method: 'get',
+      path: '/api/v1/world',
+      tag: 'agents',
+      summary: 'The server clock, and the live demo world\u2019s calendar when it runs (acs serve --world)',
       responses: { 200: answers(ServerClock, 'the clock'), 400: NUL_IN_URL },
       handler: async (c) => {
-        const [row] = await deps.db.query<{ seed: number; start_day: Date; next_day: number }>('SELECT seed, start_day, next_day FROM world_clock WHERE id = 1');
+        const [row] = await deps.db.query<{ seed: number; start_day: Date; next_day: number }>(
+          'SELECT seed, start_day, next_day FROM world_clock WHERE id = 1',
+        );
         return c.json({
           now: deps.clock.now().toISOString(),
           world: row ? { seed: row.seed, startDay: new Date(row.start_day).toISOString(), daysDone: row.next_day } : null,
@@ -68,7 +99,10 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'get', path: '/api/v1/agents', tag: 'agents', summary: 'The agent registry: manifests, autonomy in force per action, paused or not; and the kill switch',
+      method: 'get',
+      path: '/api/v1/agents',
+      tag: 'agents',
+      summary: 'The agent registry: manifests, autonomy in force per action, paused or not; and the kill switch',
       responses: { 200: answers(AgentRegistry, 'the agents and the kill switch'), 400: NUL_IN_URL },
       handler: async (c) => {
         const [data, killSwitch] = await Promise.all([listAgents(deps.db), loadKillSwitch(deps.db)]);
@@ -76,9 +110,18 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'post', path: '/api/v1/agents/kill-switch', tag: 'agents', body: KillSwitchBody,
-      summary: 'Stop every agent at once (a reason is required), or release the stop; each agent\u2019s own pause is left as it was; recorded in the ledger',
-      responses: { 200: answers(KillSwitchSchema, 'the kill switch as it now stands'), 400: 'engaged missing, or no reason when engaging', 413: 'body too large', 415: 'not JSON' },
+      method: 'post',
+      path: '/api/v1/agents/kill-switch',
+      tag: 'agents',
+      body: KillSwitchBody,
+      summary:
+        'Stop every agent at once (a reason is required), or release the stop; each agent\u2019s own pause is left as it was; recorded in the ledger',
+      responses: {
+        200: answers(KillSwitchSchema, 'the kill switch as it now stands'),
+        400: 'engaged missing, or no reason when engaging',
+        413: 'body too large',
+        415: 'not JSON',
+      },
       handler: async (c) => {
         const body = KillSwitchBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid kill switch change', toFieldIssues(body.error));
@@ -87,9 +130,18 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'patch', path: '/api/v1/agents/:id', tag: 'agents', body: AgentPatch,
+      method: 'patch',
+      path: '/api/v1/agents/:id',
+      tag: 'agents',
+      body: AgentPatch,
       summary: 'Pause or resume an agent, or set its autonomy level (0–5) per action; recorded in the ledger',
-      responses: { 200: answers(AgentSchema, 'the agent'), 400: 'bad level or unknown action', 404: 'no such agent', 413: 'body too large', 415: 'not JSON' },
+      responses: {
+        200: answers(AgentSchema, 'the agent'),
+        400: 'bad level or unknown action',
+        404: 'no such agent',
+        413: 'body too large',
+        415: 'not JSON',
+      },
       handler: async (c) => {
         const body = AgentPatch.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid agent change', toFieldIssues(body.error));

@@ -15,11 +15,15 @@ const ApproveBody = z.strictObject({ params: z.record(z.string(), z.unknown()).o
 // The category says what the agent got wrong (optional: `other` when left out); the reason says it in words.
 const RejectBody = z.strictObject({ reason: z.string().trim().min(1).max(500), category: z.enum(REJECTION_CATEGORIES).optional() });
 const BulkApproveBody = z.strictObject({
-  ids: z.array(z.string().min(1).max(100)).min(1).max(100).superRefine((ids, ctx) => {
-    ids.forEach((id, i) => {
-      if (ids.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate of ids.${ids.indexOf(id)}` });
-    });
-  }),
+  ids: z
+    .array(z.string().min(1).max(100))
+    .min(1)
+    .max(100)
+    .superRefine((ids, ctx) => {
+      ids.forEach((id, i) => {
+        if (ids.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate of ids.${ids.indexOf(id)}` });
+      });
+    }),
 });
 
 const toApproval = (r: Record<string, unknown>) => ({
@@ -33,8 +37,15 @@ const toApproval = (r: Record<string, unknown>) => ({
   // Why the last attempt to approve and run failed; the approval stayed pending and can be approved again.
   lastError: r.last_error ?? null,
   proposal: {
-    id: r.proposal_id, agentId: r.agent_id, action: r.action, params: r.params, channel: r.channel, purpose: r.purpose, risk: r.risk,
-    ev: r.ev, reason: r.proposal_reason,
+    id: r.proposal_id,
+    agentId: r.agent_id,
+    action: r.action,
+    params: r.params,
+    channel: r.channel,
+    purpose: r.purpose,
+    risk: r.risk,
+    ev: r.ev,
+    reason: r.proposal_reason,
   },
   decision: { id: r.decision_id, outcome: r.outcome, policyIds: r.policy_ids, reasons: r.reasons, autonomy: r.autonomy },
   customer: { accountId: r.account_id, customerId: r.customer_id ?? null, leadId: r.lead_id, features: r.features ?? null },
@@ -45,7 +56,10 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
   const { db, gate } = deps;
   return [
     {
-      method: 'get', path: '/api/v1/approvals', tag: 'approvals', query: ApprovalQuery,
+      method: 'get',
+      path: '/api/v1/approvals',
+      tag: 'approvals',
+      query: ApprovalQuery,
       summary: 'The approval queue, highest expected value first, then soonest to expire',
       responses: { 200: answers(ApprovalPageSchema, '{ data, nextCursor }'), 400: 'bad status, limit or cursor' },
       handler: async (c) => {
@@ -63,18 +77,34 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'post', path: '/api/v1/approvals/:id/approve', tag: 'approvals', body: ApproveBody,
+      method: 'post',
+      path: '/api/v1/approvals/:id/approve',
+      tag: 'approvals',
+      body: ApproveBody,
       summary: 'Approve, optionally with edited parameters (validated, then re-checked by policy); the action then runs once',
-      responses: { 200: answers(ApprovedRunSchema, '{ approval, execution }'), 400: 'edited parameters do not fit the action', 403: 'policy refuses the edit', 404: 'no such approval', 409: 'already decided or expired, the agent paused or the kill switch engaged', 413: 'body too large', 415: 'not JSON' },
+      responses: {
+        200: answers(ApprovedRunSchema, '{ approval, execution }'),
+        400: 'edited parameters do not fit the action',
+        403: 'policy refuses the edit',
+        404: 'no such approval',
+        409: 'already decided or expired, the agent paused or the kill switch engaged',
+        413: 'body too large',
+        415: 'not JSON',
+      },
       handler: async (c) => {
         const body = ApproveBody.safeParse(await readOptionalJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid approval', toFieldIssues(body.error));
         // The run is keyed by the approval, so a retried request (or a play waiting on this approval) never runs the action twice.
-        return c.json(await approveAndRun(db, gate, c.req.param('id')!, { actor: actorOf(c), editedParams: body.data.params, now: deps.clock.now() }));
+        return c.json(
+          await approveAndRun(db, gate, c.req.param('id')!, { actor: actorOf(c), editedParams: body.data.params, now: deps.clock.now() }),
+        );
       },
     },
     {
-      method: 'post', path: '/api/v1/approvals/bulk-approve', tag: 'approvals', body: BulkApproveBody,
+      method: 'post',
+      path: '/api/v1/approvals/bulk-approve',
+      tag: 'approvals',
+      body: BulkApproveBody,
       summary: 'Approve up to 100 pending low-risk approvals of one agent and one action; each then runs once, independently of the others',
       responses: {
         200: answers(BulkApprovalSchema, '{ results: [{ id, ok: true, execution } | { id, ok: false, error: { code, message } }] }'),
@@ -86,19 +116,37 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
         const body = BulkApproveBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid bulk approval', toFieldIssues(body.error));
         const results = await bulkApprove(db, gate, body.data.ids, {
-          actor: actorOf(c), now: deps.clock.now(), onUnexpected: (id, err) => deps.log.error({ err, approvalId: id }, 'bulk approval failed'),
+          actor: actorOf(c),
+          now: deps.clock.now(),
+          onUnexpected: (id, err) => deps.log.error({ err, approvalId: id }, 'bulk approval failed'),
         });
         return c.json({ results });
       },
     },
     {
-      method: 'post', path: '/api/v1/approvals/:id/reject', tag: 'approvals', body: RejectBody,
-      summary: 'Reject with a reason (required: it is the agent\u2019s feedback) and optionally its category; rejections lower the agent\u2019s precision for the action',
-      responses: { 204: 'rejected', 400: 'reason missing', 404: 'no such approval', 409: 'already decided or expired', 413: 'body too large', 415: 'not JSON' },
+      method: 'post',
+      path: '/api/v1/approvals/:id/reject',
+      tag: 'approvals',
+      body: RejectBody,
+      summary:
+        'Reject with a reason (required: it is the agent\u2019s feedback) and optionally its category; rejections lower the agent\u2019s precision for the action',
+      responses: {
+        204: 'rejected',
+        400: 'reason missing',
+        404: 'no such approval',
+        409: 'already decided or expired',
+        413: 'body too large',
+        415: 'not JSON',
+      },
       handler: async (c) => {
         const body = RejectBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'a rejection needs a reason', toFieldIssues(body.error));
-        await reject(db, c.req.param('id')!, { actor: actorOf(c), reason: body.data.reason, category: body.data.category, now: deps.clock.now() });
+        await reject(db, c.req.param('id')!, {
+          actor: actorOf(c),
+          reason: body.data.reason,
+          category: body.data.category,
+          now: deps.clock.now(),
+        });
         return c.body(null, 204);
       },
     },

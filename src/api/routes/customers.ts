@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { ConsentOverviewSchema, ErasureResultSchema, FeatureHistorySchema, ProfileSchema, SubjectExportSchema } from '../../contracts/api/index.ts';
+import {
+  ConsentOverviewSchema,
+  ErasureResultSchema,
+  FeatureHistorySchema,
+  ProfileSchema,
+  SubjectExportSchema,
+} from '../../contracts/api/index.ts';
 import { ChurnModel } from '../../reason/index.ts';
 import { eraseSubject, ErasureRequest, exportSubject, parseErasureRequest } from '../../records/index.ts';
 import { consentHistory, featureHistory, getProfile } from '../../sense/index.ts';
@@ -15,7 +21,8 @@ const HistoryQuery = z.strictObject({
 
 const HISTORY_NOTES = {
   openCases: 'the current count of open or pending cases at every point: cases keep no history of their status',
-  churn: 'the churn model scores the profile (attributes and subscription) as it is now, so it is the same at every point; null when no model is trained or the customer has no subscription',
+  churn:
+    'the churn model scores the profile (attributes and subscription) as it is now, so it is the same at every point; null when no model is trained or the customer has no subscription',
 };
 
 /** Customer 360: the profile, the consent history and how the features moved. `:id` is the account id or the customer id. */
@@ -23,8 +30,11 @@ export function customerRoutes(deps: ApiDeps): RouteDef[] {
   const { db } = deps;
   return [
     {
-      method: 'get', path: '/api/v1/customers/:id/profile', tag: 'customers',
-      summary: 'A customer profile (by account id or customer id): identities, contacts, consents, subscriptions, open cases, features and a timeline of signals, outcomes, interactions and the agents\u2019 proposals, decisions and actions',
+      method: 'get',
+      path: '/api/v1/customers/:id/profile',
+      tag: 'customers',
+      summary:
+        'A customer profile (by account id or customer id): identities, contacts, consents, subscriptions, open cases, features and a timeline of signals, outcomes, interactions and the agents\u2019 proposals, decisions and actions',
       query: ProfileQuery,
       responses: { 200: answers(ProfileSchema, 'the profile'), 400: 'bad timelineLimit', 404: 'no such customer' },
       handler: async (c) => {
@@ -33,35 +43,62 @@ export function customerRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'get', path: '/api/v1/customers/:id/consents', tag: 'customers',
-      summary: 'The customer\u2019s consent: `effective`, what is in effect now per contact point, channel, purpose and brand (the record that decides and whether it grants); `data`, every consent record of their contacts, superseded, pending, expired and withdrawn ones included, newest captured first, each with its state now',
+      method: 'get',
+      path: '/api/v1/customers/:id/consents',
+      tag: 'customers',
+      summary:
+        'The customer\u2019s consent: `effective`, what is in effect now per contact point, channel, purpose and brand (the record that decides and whether it grants); `data`, every consent record of their contacts, superseded, pending, expired and withdrawn ones included, newest captured first, each with its state now',
       responses: { 200: answers(ConsentOverviewSchema, '{ effective, data }'), 404: 'no such customer' },
       handler: async (c) => c.json(await consentHistory(db, c.req.param('id')!, deps.clock.now())),
     },
     {
-      method: 'get', path: '/api/v1/customers/:id/export', tag: 'customers',
-      summary: 'Everything ACS holds about the customer (a data subject access request), machine-readable: every record, soft-deleted ones too, and the ledger entries about them; the export is ledgered',
+      method: 'get',
+      path: '/api/v1/customers/:id/export',
+      tag: 'customers',
+      summary:
+        'Everything ACS holds about the customer (a data subject access request), machine-readable: every record, soft-deleted ones too, and the ledger entries about them; the export is ledgered',
       responses: { 200: answers(SubjectExportSchema, '{ format, exportedAt, subject, counts, data, ledger }'), 404: 'no such customer' },
       handler: async (c) => c.json(await exportSubject(db, c.req.param('id')!, actorOf(c), deps.clock.now())),
     },
     {
-      method: 'post', path: '/api/v1/customers/:id/erase', tag: 'customers', body: ErasureRequest,
-      summary: 'Erase the customer (a data subject\u2019s right to erasure), in one transaction: the personal fields of every record about them are destroyed in place, their email, phone and external ids stop resolving, their pending approvals lapse, and the profile is soft-deleted; ids, times and numbers stay, so aggregates and the ledger still hold. `confirm` must repeat the customer id or account id. One `customer.erased` ledger entry with counts per table; the reason stays out of the ledger. Erasing again is allowed and erases what arrived since (`alreadyErased: true`)',
-      responses: { 200: answers(ErasureResultSchema, '{ erasureId, subject, erasedAt, alreadyErased, reasonGiven, counts, leadIds, otherProfiles }'), 400: 'confirm missing or not naming this customer', 404: 'no such customer', 413: 'body too large', 415: 'not JSON' },
+      method: 'post',
+      path: '/api/v1/customers/:id/erase',
+      tag: 'customers',
+      body: ErasureRequest,
+      summary:
+        'Erase the customer (a data subject\u2019s right to erasure), in one transaction: the personal fields of every record about them are destroyed in place, their email, phone and external ids stop resolving, their pending approvals lapse, and the profile is soft-deleted; ids, times and numbers stay, so aggregates and the ledger still hold. `confirm` must repeat the customer id or account id. One `customer.erased` ledger entry with counts per table; the reason stays out of the ledger. Erasing again is allowed and erases what arrived since (`alreadyErased: true`)',
+      responses: {
+        200: answers(ErasureResultSchema, '{ erasureId, subject, erasedAt, alreadyErased, reasonGiven, counts, leadIds, otherProfiles }'),
+        400: 'confirm missing or not naming this customer',
+        404: 'no such customer',
+        413: 'body too large',
+        415: 'not JSON',
+      },
       handler: async (c) => {
         const request = parseErasureRequest(await readJson(c, deps.config.maxBodyBytes));
         return c.json(await eraseSubject(db, c.req.param('id')!, request, actorOf(c), deps.clock.now()));
       },
     },
     {
-      method: 'get', path: '/api/v1/customers/:id/features/history', tag: 'customers', query: HistoryQuery,
-      summary: 'The customer\u2019s features at `points` times `stepDays` apart, the last now, computed from the signal history as the feature refresh does; with the churn score when a model is trained',
-      responses: { 200: answers(FeatureHistorySchema, '{ data: [{ asOf, features, churn }], notes }'), 400: 'bad points or stepDays', 404: 'no such customer' },
+      method: 'get',
+      path: '/api/v1/customers/:id/features/history',
+      tag: 'customers',
+      query: HistoryQuery,
+      summary:
+        'The customer\u2019s features at `points` times `stepDays` apart, the last now, computed from the signal history as the feature refresh does; with the churn score when a model is trained',
+      responses: {
+        200: answers(FeatureHistorySchema, '{ data: [{ asOf, features, churn }], notes }'),
+        400: 'bad points or stepDays',
+        404: 'no such customer',
+      },
       handler: async (c) => {
         const q = parseQuery(c, HistoryQuery);
         const history = await featureHistory(db, c.req.param('id')!, { points: q.points, stepDays: q.stepDays, now: deps.clock.now() });
         const model = deps.churn?.();
-        const churn = model && history.churnInput ? { probability: model.predict(history.churnInput).probability, modelId: ChurnModel.ID, modelVersion: model.version } : null;
+        const churn =
+          model && history.churnInput
+            ? { probability: model.predict(history.churnInput).probability, modelId: ChurnModel.ID, modelVersion: model.version }
+            : null;
         return c.json({ data: history.points.map((p) => ({ ...p, churn })), notes: HISTORY_NOTES });
       },
     },

@@ -11,7 +11,10 @@ const DiscardBody = z.strictObject({ reason: z.string().trim().min(1).max(500) }
 
 /** An event id from the path: a positive integer, else a 400 naming it. */
 function eventId(raw: string | undefined): number {
-  if (!raw || !EVENT_ID.test(raw)) throw new AppError('validation_failed', 'the event id must be a positive integer', [{ path: 'id', message: `not an event id: '${raw ?? ''}'` }]);
+  if (!raw || !EVENT_ID.test(raw))
+    throw new AppError('validation_failed', 'the event id must be a positive integer', [
+      { path: 'id', message: `not an event id: '${raw ?? ''}'` },
+    ]);
   return Number(raw);
 }
 
@@ -22,9 +25,15 @@ export function outboxRoutes(deps: ApiDeps): RouteDef[] {
   const { db } = deps;
   return [
     {
-      method: 'get', path: '/api/v1/outbox/parked', tag: 'outbox', query: PageQuery,
+      method: 'get',
+      path: '/api/v1/outbox/parked',
+      tag: 'outbox',
+      query: PageQuery,
       summary: 'Events parked after repeated delivery failures, oldest first, with their last error; and the bus backlog',
-      responses: { 200: answers(ParkedPageSchema, '{ data, nextCursor, stats: { pending, oldestPendingAgeSeconds, parked } }'), 400: 'bad limit or cursor' },
+      responses: {
+        200: answers(ParkedPageSchema, '{ data, nextCursor, stats: { pending, oldestPendingAgeSeconds, parked } }'),
+        400: 'bad limit or cursor',
+      },
       handler: async (c) => {
         const q = parseQuery(c, PageQuery);
         const [rows, stats] = await Promise.all([listParked(db, { afterId: afterEvent(q.cursor), limit: q.limit + 1 }), outboxStats(db)]);
@@ -32,7 +41,9 @@ export function outboxRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'post', path: '/api/v1/outbox/parked/:id/retry', tag: 'outbox',
+      method: 'post',
+      path: '/api/v1/outbox/parked/:id/retry',
+      tag: 'outbox',
       summary: 'Put a parked event back for delivery with a fresh count of attempts; recorded in the ledger',
       responses: { 200: answers(OutboxEventSchema, 'the event, pending again'), 400: 'bad id', 404: 'no such event', 409: 'not parked' },
       handler: async (c) => {
@@ -43,9 +54,19 @@ export function outboxRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'post', path: '/api/v1/outbox/parked/:id/discard', tag: 'outbox', body: DiscardBody,
+      method: 'post',
+      path: '/api/v1/outbox/parked/:id/discard',
+      tag: 'outbox',
+      body: DiscardBody,
       summary: 'Close a parked event without delivering it (kept, with the reason); recorded in the ledger',
-      responses: { 200: answers(OutboxEventSchema, 'the event, discarded'), 400: 'bad id, or reason missing', 404: 'no such event', 409: 'not parked', 413: 'body too large', 415: 'not JSON' },
+      responses: {
+        200: answers(OutboxEventSchema, 'the event, discarded'),
+        400: 'bad id, or reason missing',
+        404: 'no such event',
+        409: 'not parked',
+        413: 'body too large',
+        415: 'not JSON',
+      },
       handler: async (c) => {
         const id = eventId(c.req.param('id'));
         const body = parseBody(DiscardBody, await readJson(c, deps.config.maxBodyBytes), 'discard request');

@@ -11,18 +11,25 @@ import { actorOf, answers, NUL_IN_URL, type RouteDef } from '../router.ts';
 const MAX_POLICY_FILE_BYTES = 200 * 1024;
 
 const PolicyFile = z.strictObject({
-  file: z.string().max(100).regex(/^[A-Za-z0-9][\w.-]*\.cedar$/, 'a file name ending in .cedar, without folders (letters, digits, _ . -)'),
+  file: z
+    .string()
+    .max(100)
+    .regex(/^[A-Za-z0-9][\w.-]*\.cedar$/, 'a file name ending in .cedar, without folders (letters, digits, _ . -)'),
   text: z.string().refine((t) => Buffer.byteLength(t) <= MAX_POLICY_FILE_BYTES, `at most ${MAX_POLICY_FILE_BYTES / 1024} kB`),
 });
 
 /** A complete candidate set: it replaces every current `.cedar` file; the schema stays the server's. */
-const CandidateFiles = z.array(PolicyFile).min(1).max(50).superRefine((files, ctx) => {
-  const seen = new Set<string>();
-  files.forEach((f, i) => {
-    if (seen.has(f.file)) ctx.addIssue({ code: 'custom', path: [i, 'file'], message: `duplicate file name ${f.file}` });
-    seen.add(f.file);
+const CandidateFiles = z
+  .array(PolicyFile)
+  .min(1)
+  .max(50)
+  .superRefine((files, ctx) => {
+    const seen = new Set<string>();
+    files.forEach((f, i) => {
+      if (seen.has(f.file)) ctx.addIssue({ code: 'custom', path: [i, 'file'], message: `duplicate file name ${f.file}` });
+      seen.add(f.file);
+    });
   });
-});
 
 const ValidateBody = z.strictObject({ files: CandidateFiles });
 const DryRunBody = z.strictObject({ files: CandidateFiles, days: z.number().int().min(1).max(90).default(7) });
@@ -37,17 +44,26 @@ export function policyRoutes(deps: ApiDeps): RouteDef[] {
   };
   return [
     {
-      method: 'get', path: '/api/v1/policies', tag: 'policies',
-      summary: 'The policy set the server runs: each file\u2019s text, the schema, every policy (id, effect, outcome, reason, file, line) and the credit approval limit',
+      method: 'get',
+      path: '/api/v1/policies',
+      tag: 'policies',
+      summary:
+        'The policy set the server runs: each file\u2019s text, the schema, every policy (id, effect, outcome, reason, file, line) and the credit approval limit',
       responses: { 200: answers(PolicySetSchema, 'the policy set in force'), 400: NUL_IN_URL },
       handler: async (c) => c.json(describePolicySet(deps.gate)),
     },
     {
-      method: 'post', path: '/api/v1/policies/validate', tag: 'policies', body: ValidateBody,
-      summary: 'Validate a candidate policy set (all .cedar files; the schema stays the server\u2019s); invalid Cedar is ok:false with located problems',
+      method: 'post',
+      path: '/api/v1/policies/validate',
+      tag: 'policies',
+      body: ValidateBody,
+      summary:
+        'Validate a candidate policy set (all .cedar files; the schema stays the server\u2019s); invalid Cedar is ok:false with located problems',
       responses: {
-        200: answers(PolicyValidationSchema, 'the validation: ok, or the located problems'), 400: 'malformed body: missing files, a bad or duplicate file name, a file over 200 kB',
-        413: 'body too large', 415: 'not JSON',
+        200: answers(PolicyValidationSchema, 'the validation: ok, or the located problems'),
+        400: 'malformed body: missing files, a bad or duplicate file name, a file over 200 kB',
+        413: 'body too large',
+        415: 'not JSON',
       },
       handler: async (c) => {
         const body = await parse(c, ValidateBody);
@@ -55,19 +71,29 @@ export function policyRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'post', path: '/api/v1/policies/dry-run', tag: 'policies', body: DryRunBody,
-      summary: 'Shadow mode: re-decide the decisions of the last `days` (default 7, at most 90) with a candidate policy set and list what would change; writes only a ledger entry, runs nothing',
+      method: 'post',
+      path: '/api/v1/policies/dry-run',
+      tag: 'policies',
+      body: DryRunBody,
+      summary:
+        'Shadow mode: re-decide the decisions of the last `days` (default 7, at most 90) with a candidate policy set and list what would change; writes only a ledger entry, runs nothing',
       responses: {
-        200: answers(PolicyDryRunSchema, 'what the candidate would change'), 400: 'malformed body, or an invalid candidate (issues locate each problem)', 413: 'body too large',
-        415: 'not JSON', 429: 'another dry-run is running',
+        200: answers(PolicyDryRunSchema, 'what the candidate would change'),
+        400: 'malformed body, or an invalid candidate (issues locate each problem)',
+        413: 'body too large',
+        415: 'not JSON',
+        429: 'another dry-run is running',
       },
       handler: async (c) => {
         const body = await parse(c, DryRunBody);
         // A dry-run decides every recorded decision of the period again: one at a time, so the loop keeps its CPU.
-        if (dryRunning) throw new AppError('policy.dry_run_busy', 'a policy dry-run is already running on this server; try again when it finishes');
+        if (dryRunning)
+          throw new AppError('policy.dry_run_busy', 'a policy dry-run is already running on this server; try again when it finishes');
         dryRunning = true;
         try {
-          return c.json(await dryRunPolicies(deps.db, deps.gate, body.files, { days: body.days, now: deps.clock.now(), actor: actorOf(c) }));
+          return c.json(
+            await dryRunPolicies(deps.db, deps.gate, body.files, { days: body.days, now: deps.clock.now(), actor: actorOf(c) }),
+          );
         } finally {
           dryRunning = false;
         }

@@ -1,12 +1,25 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { jsonArrayElements, SIGNAL_TYPES, SignalDocument, Timestamp, toFieldIssues } from '../../contracts/index.ts';
-import { ContactConsentsSchema, IntakeResultSchema, page, QuarantineItemSchema, ResubmitResultSchema, StoredSignalSchema } from '../../contracts/api/index.ts';
+import {
+  ContactConsentsSchema,
+  IntakeResultSchema,
+  page,
+  QuarantineItemSchema,
+  ResubmitResultSchema,
+  StoredSignalSchema,
+} from '../../contracts/api/index.ts';
 import { AppError } from '../../errors.ts';
 import { getRecord, toApi } from '../../records/index.ts';
 import {
-  discardQuarantined, effectiveConsents, getQuarantine, IntakeQueue, listQuarantine, resubmitQuarantined,
-  type IntakeItem, type IntakeOutcome,
+  discardQuarantined,
+  effectiveConsents,
+  getQuarantine,
+  IntakeQueue,
+  listQuarantine,
+  resubmitQuarantined,
+  type IntakeItem,
+  type IntakeOutcome,
 } from '../../sense/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { decodeJson, parseJsonText, parseQuery, readBodyText, readOptionalJson } from '../http.ts';
@@ -37,7 +50,10 @@ function intakeItems(text: string, contentType: string): { items: IntakeItem[]; 
     };
   }
   if (!/^application\/(.+\+)?json\b/i.test(contentType)) {
-    throw new AppError('unsupported_media_type', `content-type must be application/json or application/x-ndjson, not '${contentType || 'none'}'`);
+    throw new AppError(
+      'unsupported_media_type',
+      `content-type must be application/json or application/x-ndjson, not '${contentType || 'none'}'`,
+    );
   }
   // Decoded only: each item is checked on its own (parseSignal), so one bad item does not sink the batch.
   const value = decodeJson(text);
@@ -57,7 +73,17 @@ function respond(c: Context<AppEnv>, outcome: IntakeOutcome, single: boolean): R
   if (counts.rejected > 0 && counts.accepted + counts.duplicates === 0) {
     // Nothing landed: an error, so a problem document, still carrying the per-item outcome; issues are named by item index.
     const issues = outcome.rejected.flatMap((r) => r.issues.map((i) => ({ path: `${r.index}.${i.path}`, message: i.message })));
-    return respondProblem(c, problem(400, 'validation_failed', `none of the ${counts.rejected} signals was accepted; see rejected[] for each one's issues and quarantine id`, c.req.path, issues, { counts, ...outcome }));
+    return respondProblem(
+      c,
+      problem(
+        400,
+        'validation_failed',
+        `none of the ${counts.rejected} signals was accepted; see rejected[] for each one's issues and quarantine id`,
+        c.req.path,
+        issues,
+        { counts, ...outcome },
+      ),
+    );
   }
   return c.json({ counts, ...outcome }, counts.rejected ? 207 : single && counts.duplicates ? 200 : 202);
 }
@@ -75,15 +101,26 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
 
   return [
     {
-      method: 'post', path: '/api/v1/signals', tag: 'signals',
+      method: 'post',
+      path: '/api/v1/signals',
+      tag: 'signals',
       summary: `Ingest one signal, a JSON array of them, or NDJSON. Types: ${SIGNAL_TYPES.join(', ')}. Invalid items are quarantined.`,
-      body: z.union([SignalDocument, z.array(SignalDocument)]), bodyTypes: ['application/x-ndjson'],
-      responses: { 200: answers(IntakeResultSchema, 'a duplicate of an accepted signal'), 202: answers(IntakeResultSchema, 'all accepted'), 207: answers(IntakeResultSchema, 'batch partly accepted: see rejected[]'), 400: 'invalid (fields named; kept in quarantine)', 413: 'body too large (prefix kept in quarantine)', 415: 'unsupported content type' },
+      body: z.union([SignalDocument, z.array(SignalDocument)]),
+      bodyTypes: ['application/x-ndjson'],
+      responses: {
+        200: answers(IntakeResultSchema, 'a duplicate of an accepted signal'),
+        202: answers(IntakeResultSchema, 'all accepted'),
+        207: answers(IntakeResultSchema, 'batch partly accepted: see rejected[]'),
+        400: 'invalid (fields named; kept in quarantine)',
+        413: 'body too large (prefix kept in quarantine)',
+        415: 'unsupported content type',
+      },
       handler: async (c) => {
         const actor = actorOf(c);
         const parsed = await readOrQuarantine(c, deps, 'api', (text) => {
           const split = intakeItems(text, c.req.header('content-type') ?? '');
-          if (split.items.length > MAX_BATCH) throw new AppError('payload_too_large', `a batch holds at most ${MAX_BATCH} signals; split it`);
+          if (split.items.length > MAX_BATCH)
+            throw new AppError('payload_too_large', `a batch holds at most ${MAX_BATCH} signals; split it`);
           return split;
         });
         const outcome = await intake.submit(parsed.items, { actor, source: 'api', now: deps.clock.now(), gates: deps.config.signalGates });
@@ -92,7 +129,10 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'get', path: '/api/v1/signals/:id', tag: 'signals', summary: 'Read one accepted signal',
+      method: 'get',
+      path: '/api/v1/signals/:id',
+      tag: 'signals',
+      summary: 'Read one accepted signal',
       responses: { 200: answers(StoredSignalSchema, 'the signal'), 404: 'not found' },
       handler: async (c) => {
         const [row] = await db.query<Record<string, unknown>>('SELECT * FROM signals WHERE id = $1', [c.req.param('id')]);
@@ -101,7 +141,10 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'get', path: '/api/v1/quarantine', tag: 'quarantine', summary: 'List quarantined input with the reasons it was refused',
+      method: 'get',
+      path: '/api/v1/quarantine',
+      tag: 'quarantine',
+      summary: 'List quarantined input with the reasons it was refused',
       query: PageQuery.extend({ status: z.enum(['open', 'resubmitted', 'discarded']).optional() }),
       responses: { 200: answers(page(QuarantineItemSchema), '{ data, nextCursor }'), 400: 'bad status, limit or cursor' },
       handler: async (c) => {
@@ -111,44 +154,80 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
       },
     },
     {
-      method: 'get', path: '/api/v1/quarantine/:id', tag: 'quarantine', summary: 'Read one quarantined item, raw input included',
+      method: 'get',
+      path: '/api/v1/quarantine/:id',
+      tag: 'quarantine',
+      summary: 'Read one quarantined item, raw input included',
       responses: { 200: answers(QuarantineItemSchema, 'the item'), 404: 'not found' },
       handler: async (c) => c.json(await getQuarantine(db, c.req.param('id')!)),
     },
     {
-      method: 'post', path: '/api/v1/quarantine/:id/resubmit', tag: 'quarantine',
+      method: 'post',
+      path: '/api/v1/quarantine/:id/resubmit',
+      tag: 'quarantine',
       summary: 'Resubmit a quarantined signal: as it was, or corrected with a body {"signal": {...}}',
       body: ResubmitBody,
-      responses: { 202: answers(ResubmitResultSchema, 'accepted; the item is closed'), 400: 'still invalid (fields named); the item stays open', 404: 'no such item', 409: 'already resolved, or not a signal', 413: 'body too large', 415: 'not JSON' },
+      responses: {
+        202: answers(ResubmitResultSchema, 'accepted; the item is closed'),
+        400: 'still invalid (fields named); the item stays open',
+        404: 'no such item',
+        409: 'already resolved, or not a signal',
+        413: 'body too large',
+        415: 'not JSON',
+      },
       handler: async (c) => {
         const id = c.req.param('id')!;
         const body = ResubmitBody.safeParse(await readOptionalJson(c, deps.config.maxBodyBytes));
-        if (!body.success) throw new AppError('validation_failed', 'the body must be {"signal": {...}} or empty', toFieldIssues(body.error));
+        if (!body.success)
+          throw new AppError('validation_failed', 'the body must be {"signal": {...}} or empty', toFieldIssues(body.error));
         const corrected = body.data.signal;
         const kept = await getQuarantine(db, id);
         if (kept.source.startsWith('records:')) {
-          throw new AppError('quarantine.not_a_signal', `quarantine item ${id} is a rejected ${kept.source.slice(8)} record, not a signal: send the corrected record to /api/v1/${kept.source.slice(8)}, then discard this item`);
+          throw new AppError(
+            'quarantine.not_a_signal',
+            `quarantine item ${id} is a rejected ${kept.source.slice(8)} record, not a signal: send the corrected record to /api/v1/${kept.source.slice(8)}, then discard this item`,
+          );
         }
         const item = corrected ?? decodeJson(kept.raw);
-        const outcome = await resubmitQuarantined(db, id, item, { actor: actorOf(c), now: deps.clock.now(), corrected: corrected !== undefined, gates: deps.config.signalGates });
+        const outcome = await resubmitQuarantined(db, id, item, {
+          actor: actorOf(c),
+          now: deps.clock.now(),
+          corrected: corrected !== undefined,
+          gates: deps.config.signalGates,
+        });
         afterIntake(outcome);
         return c.json({ quarantineId: id, ...outcome }, 202);
       },
     },
     {
-      method: 'post', path: '/api/v1/quarantine/:id/discard', tag: 'quarantine', summary: 'Close a quarantined item without ingesting it (kept, with the reason)',
+      method: 'post',
+      path: '/api/v1/quarantine/:id/discard',
+      tag: 'quarantine',
+      summary: 'Close a quarantined item without ingesting it (kept, with the reason)',
       body: z.object({ reason: z.string().min(1).max(500) }),
-      responses: { 200: answers(QuarantineItemSchema, 'discarded: the item, closed'), 400: 'reason missing', 404: 'no such item', 409: 'already resolved', 413: 'body too large' },
+      responses: {
+        200: answers(QuarantineItemSchema, 'discarded: the item, closed'),
+        400: 'reason missing',
+        404: 'no such item',
+        409: 'already resolved',
+        413: 'body too large',
+      },
       handler: async (c) => {
-        const body = z.object({ reason: z.string().trim().min(1).max(500) }).safeParse(parseJsonText(await readBodyText(c, deps.config.maxBodyBytes)));
-        if (!body.success) throw new AppError('validation_failed', 'a reason is required', [{ path: 'reason', message: 'required, 1 to 500 characters' }]);
+        const body = z
+          .object({ reason: z.string().trim().min(1).max(500) })
+          .safeParse(parseJsonText(await readBodyText(c, deps.config.maxBodyBytes)));
+        if (!body.success)
+          throw new AppError('validation_failed', 'a reason is required', [{ path: 'reason', message: 'required, 1 to 500 characters' }]);
         await discardQuarantined(db, c.req.param('id')!, body.data.reason, actorOf(c));
         return c.json(await getQuarantine(db, c.req.param('id')!));
       },
     },
     {
-      method: 'get', path: '/api/v1/contacts/:id/consents/effective', tag: 'consents',
-      summary: 'The consent records in effect for a contact, one per channel, purpose, contact point and brand (the latest captured record in its window decides; a double opt-in only once confirmed)',
+      method: 'get',
+      path: '/api/v1/contacts/:id/consents/effective',
+      tag: 'consents',
+      summary:
+        'The consent records in effect for a contact, one per channel, purpose, contact point and brand (the latest captured record in its window decides; a double opt-in only once confirmed)',
       query: z.object({ at: Timestamp.optional() }),
       responses: { 200: answers(ContactConsentsSchema, '{ data }: the consent records in effect'), 400: 'bad at', 404: 'no such contact' },
       handler: async (c) => {

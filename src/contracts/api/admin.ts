@@ -2,11 +2,22 @@ import { z } from 'zod';
 import { component, IsoTime } from './core.ts';
 
 /** Who a token is: what GET /me and POST /auth/login answer. */
-export const PrincipalSchema = component('Principal', z.object({ tokenId: z.string().min(1), name: z.string(), role: z.string().min(1) }), 'who a bearer token is');
+export const PrincipalSchema = component(
+  'Principal',
+  z.object({ tokenId: z.string().min(1), name: z.string(), role: z.string().min(1) }),
+  'who a bearer token is',
+);
 
 export const TokenSchema = component(
   'Token',
-  z.object({ id: z.string().min(1), name: z.string(), role: z.string().min(1), createdAt: IsoTime, lastUsedAt: IsoTime.nullable(), revokedAt: IsoTime.nullable() }),
+  z.object({
+    id: z.string().min(1),
+    name: z.string(),
+    role: z.string().min(1),
+    createdAt: IsoTime,
+    lastUsedAt: IsoTime.nullable(),
+    revokedAt: IsoTime.nullable(),
+  }),
   'an API token, never its secret',
 );
 export const TokenListSchema = z.object({ data: z.array(TokenSchema) });
@@ -38,6 +49,12 @@ export const LedgerPageSchema = z.object({ data: z.array(LedgerEntrySchema), nex
 
 export const LedgerVerifySchema = component(
   'LedgerVerifyReport',
-  z.object({ ok: z.boolean(), entries: z.number().int().min(0), head: z.string().min(1), firstBadSeq: z.number().int().nullable(), problem: z.string().optional() }),
+  z.object({
+    ok: z.boolean(),
+    entries: z.number().int().min(0),
+    head: z.string().min(1),
+    firstBadSeq: z.number().int().nullable(),
+    problem: z.string().optional(),
+  }),
   'the result of recomputing the hash chain',
 );

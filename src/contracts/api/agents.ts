@@ -6,72 +6,99 @@ import { component, IsoTime, page } from './core.ts';
 const Risk = z.enum(['low', 'medium', 'high']);
 const DecisionOutcome = z.enum(['execute', 'approval', 'deny']);
 
-export const KillSwitchSchema = component('KillSwitch', z.object({
-  engaged: z.boolean(),
-  /** Who last engaged or released it (the token, as the ledger names it), and when; null when never touched. */
-  by: z.string().nullable(),
-  at: IsoTime.nullable(),
-  reason: z.string().nullable(),
-}), 'the kill switch: while engaged, no agent proposes and nothing they proposed runs');
+export const KillSwitchSchema = component(
+  'KillSwitch',
+  z.object({
+    engaged: z.boolean(),
+    /** Who last engaged or released it (the token, as the ledger names it), and when; null when never touched. */
+    by: z.string().nullable(),
+    at: IsoTime.nullable(),
+    reason: z.string().nullable(),
+  }),
+  'the kill switch: while engaged, no agent proposes and nothing they proposed runs',
+);
 
 const FeatureTrigger = z.object({ feature: z.string(), op: z.enum(['<', '<=', '>', '>=']), value: z.number() });
 
-export const AgentSchema = component('Agent', z.object({
-  id: z.string(),
-  owner: z.string(),
-  objective: z.string(),
-  riskClass: Risk,
-  paused: z.boolean(),
-  triggers: z.object({ signalTypes: z.array(z.string()), features: z.array(FeatureTrigger), schedule: z.string().optional() }),
-  /** Per action it may propose: the autonomy level in force (0–5), the manifest's default, and the action's risk. */
-  actions: z.record(z.string(), z.object({ autonomy: z.number().int().min(0).max(5), defaultAutonomy: z.number().int().min(0).max(5), risk: Risk })),
-}), 'an agent as it runs: its manifest, whether it is paused, and the autonomy in force per action');
+export const AgentSchema = component(
+  'Agent',
+  z.object({
+    id: z.string(),
+    owner: z.string(),
+    objective: z.string(),
+    riskClass: Risk,
+    paused: z.boolean(),
+    triggers: z.object({ signalTypes: z.array(z.string()), features: z.array(FeatureTrigger), schedule: z.string().optional() }),
+    /** Per action it may propose: the autonomy level in force (0–5), the manifest's default, and the action's risk. */
+    actions: z.record(
+      z.string(),
+      z.object({ autonomy: z.number().int().min(0).max(5), defaultAutonomy: z.number().int().min(0).max(5), risk: Risk }),
+    ),
+  }),
+  'an agent as it runs: its manifest, whether it is paused, and the autonomy in force per action',
+);
 
-export const AgentRegistry = component('AgentRegistry', z.object({ data: z.array(AgentSchema), killSwitch: KillSwitchSchema }), 'every agent, and the kill switch');
+export const AgentRegistry = component(
+  'AgentRegistry',
+  z.object({ data: z.array(AgentSchema), killSwitch: KillSwitchSchema }),
+  'every agent, and the kill switch',
+);
 
 /** One term of an expected value and where its number came from; models add their id and shadow scores. */
 const EvTerm = z.object({ value: z.number(), source: z.enum(['features', 'rule', 'model']), detail: z.string() }).loose();
 
-export const ProposalSchema = component('Proposal', z.object({
-  id: z.string(),
-  agentId: z.string(),
-  /** The customer's account, or the lead, it is about (one of the two). */
-  accountId: z.string().nullable(),
-  customerId: z.string().nullable(),
-  leadId: z.string().nullable(),
-  action: z.string(),
-  /** The action's parameters: open-ended, per action. */
-  params: z.record(z.string(), z.unknown()),
-  channel: z.string().nullable(),
-  purpose: z.string().nullable(),
-  risk: Risk,
-  /** p(success) × impact − cost − risk penalty, each term with its source; a bandit's choice when one chose. */
-  ev: z.object({ pSuccess: EvTerm, impact: EvTerm, cost: EvTerm, riskPenalty: EvTerm, value: z.number() }).loose(),
-  reason: z.string(),
-  status: z.enum(['proposed', 'suppressed', 'held_out', 'decided']),
-  statusReason: z.string().nullable(),
-  createdAt: IsoTime,
-  decision: z.object({
+export const ProposalSchema = component(
+  'Proposal',
+  z.object({
     id: z.string(),
-    outcome: DecisionOutcome,
-    policyIds: z.array(z.string()),
-    reasons: z.array(z.string()),
-    autonomy: z.number().int(),
-    decidedAt: IsoTime,
-  }).nullable(),
-  approval: z.object({ id: z.string(), status: z.enum(['pending', 'approved', 'rejected', 'expired']) }).nullable(),
-  executions: z.array(z.object({
-    idempotencyKey: z.string(),
-    status: z.enum(['succeeded', 'compensated', 'refused']),
-    /** What the tool returned: open-ended, per action. */
-    result: z.unknown(),
-  })),
-}), 'what an agent proposed: its explanation, why it was suppressed or held out, what policy decided, the approval and what ran');
+    agentId: z.string(),
+    /** The customer's account, or the lead, it is about (one of the two). */
+    accountId: z.string().nullable(),
+    customerId: z.string().nullable(),
+    leadId: z.string().nullable(),
+    action: z.string(),
+    /** The action's parameters: open-ended, per action. */
+    params: z.record(z.string(), z.unknown()),
+    channel: z.string().nullable(),
+    purpose: z.string().nullable(),
+    risk: Risk,
+    /** p(success) × impact − cost − risk penalty, each term with its source; a bandit's choice when one chose. */
+    ev: z.object({ pSuccess: EvTerm, impact: EvTerm, cost: EvTerm, riskPenalty: EvTerm, value: z.number() }).loose(),
+    reason: z.string(),
+    status: z.enum(['proposed', 'suppressed', 'held_out', 'decided']),
+    statusReason: z.string().nullable(),
+    createdAt: IsoTime,
+    decision: z
+      .object({
+        id: z.string(),
+        outcome: DecisionOutcome,
+        policyIds: z.array(z.string()),
+        reasons: z.array(z.string()),
+        autonomy: z.number().int(),
+        decidedAt: IsoTime,
+      })
+      .nullable(),
+    approval: z.object({ id: z.string(), status: z.enum(['pending', 'approved', 'rejected', 'expired']) }).nullable(),
+    executions: z.array(
+      z.object({
+        idempotencyKey: z.string(),
+        status: z.enum(['succeeded', 'compensated', 'refused']),
+        /** What the tool returned: open-ended, per action. */
+        result: z.unknown(),
+      }),
+    ),
+  }),
+  'what an agent proposed: its explanation, why it was suppressed or held out, what policy decided, the approval and what ran',
+);
 
 export const ProposalPage = component('ProposalPage', page(ProposalSchema), 'one page of proposals, newest first');
 
-export const ServerClock = component('ServerClock', z.object({
-  now: IsoTime,
-  /** The live demo world's calendar when it runs; null otherwise. */
-  world: z.object({ seed: z.number().int(), startDay: IsoTime, daysDone: z.number().int().min(0) }).nullable(),
-}), 'the server clock, and the live demo world\u2019s calendar when it runs');
+export const ServerClock = component(
+  'ServerClock',
+  z.object({
+    now: IsoTime,
+    /** The live demo world's calendar when it runs; null otherwise. */
+    world: z.object({ seed: z.number().int(), startDay: IsoTime, daysDone: z.number().int().min(0) }).nullable(),
+  }),
+  'the server clock, and the live demo world\u2019s calendar when it runs',
+);

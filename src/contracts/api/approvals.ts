@@ -14,11 +14,29 @@ export const ApprovalSchema = component(
     /** Set when the last approval's action failed: nothing ran, and the approval is still pending. */
     lastError: z.object({ code: z.string().min(1), message: z.string(), at: IsoTime }).nullable(),
     proposal: z.object({
-      id: z.string().min(1), agentId: z.string().min(1), action: z.string().min(1), params: z.object({}).loose(), channel: z.string().nullable(),
-      purpose: z.string().nullable(), risk: z.string().min(1), ev: z.object({}).loose(), reason: z.string(),
+      id: z.string().min(1),
+      agentId: z.string().min(1),
+      action: z.string().min(1),
+      params: z.object({}).loose(),
+      channel: z.string().nullable(),
+      purpose: z.string().nullable(),
+      risk: z.string().min(1),
+      ev: z.object({}).loose(),
+      reason: z.string(),
     }),
-    decision: z.object({ id: z.string().min(1), outcome: z.enum(['execute', 'approval', 'deny']), policyIds: z.array(z.string()), reasons: z.array(z.string()), autonomy: z.number().int() }),
-    customer: z.object({ accountId: z.string().nullable(), customerId: z.string().nullable(), leadId: z.string().nullable(), features: z.object({}).loose().nullable() }),
+    decision: z.object({
+      id: z.string().min(1),
+      outcome: z.enum(['execute', 'approval', 'deny']),
+      policyIds: z.array(z.string()),
+      reasons: z.array(z.string()),
+      autonomy: z.number().int(),
+    }),
+    customer: z.object({
+      accountId: z.string().nullable(),
+      customerId: z.string().nullable(),
+      leadId: z.string().nullable(),
+      features: z.object({}).loose().nullable(),
+    }),
   }),
   'an item of the approval queue: the proposal, what policy decided and the customer\u2019s context',
 );
@@ -27,7 +45,11 @@ export const ApprovalPageSchema = page(ApprovalSchema);
 export const ExecutionResultSchema = component(
   'ExecutionResult',
   z.object({
-    idempotencyKey: z.string().min(1), action: z.string().min(1), status: z.enum(['succeeded', 'compensated', 'refused']), result: z.object({}).loose(), replayed: z.boolean(),
+    idempotencyKey: z.string().min(1),
+    action: z.string().min(1),
+    status: z.enum(['succeeded', 'compensated', 'refused']),
+    result: z.object({}).loose(),
+    replayed: z.boolean(),
   }),
   'what ran, once per idempotency key',
 );
@@ -38,8 +60,10 @@ export const ApprovedRunSchema = z.object({
 });
 
 export const BulkApprovalSchema = z.object({
-  results: z.array(z.union([
-    z.object({ id: z.string().min(1), ok: z.literal(true), execution: ExecutionResultSchema }),
-    z.object({ id: z.string().min(1), ok: z.literal(false), error: z.object({ code: z.string().min(1), message: z.string() }) }),
-  ])),
+  results: z.array(
+    z.union([
+      z.object({ id: z.string().min(1), ok: z.literal(true), execution: ExecutionResultSchema }),
+      z.object({ id: z.string().min(1), ok: z.literal(false), error: z.object({ code: z.string().min(1), message: z.string() }) }),
+    ]),
+  ),
 });

@@ -31,8 +31,15 @@ export const ProfileSchema = component(
 export const EffectiveConsentSchema = component(
   'EffectiveConsent',
   z.object({
-    contactPoint: z.string().nullable(), channel: z.string().min(1), purpose: z.string().min(1), brand: z.string().nullable(), status: z.string().min(1),
-    grants: z.boolean(), consentId: z.string().min(1), contactId: z.string().min(1), capturedAt: IsoTime,
+    contactPoint: z.string().nullable(),
+    channel: z.string().min(1),
+    purpose: z.string().min(1),
+    brand: z.string().nullable(),
+    status: z.string().min(1),
+    grants: z.boolean(),
+    consentId: z.string().min(1),
+    contactId: z.string().min(1),
+    capturedAt: IsoTime,
   }),
   'what consent allows now for one contact point, channel, purpose and brand, and the record that decides',
 );
@@ -41,9 +48,13 @@ export const ConsentOverviewSchema = component(
   'ConsentOverview',
   z.object({
     effective: z.array(EffectiveConsentSchema),
-    data: z.array(ConsentRecordSchema.extend({
-      contactId: z.string().min(1), inEffect: z.boolean(), state: z.enum(['in_effect', 'superseded', 'awaiting_confirmation', 'scheduled', 'expired']),
-    })),
+    data: z.array(
+      ConsentRecordSchema.extend({
+        contactId: z.string().min(1),
+        inEffect: z.boolean(),
+        state: z.enum(['in_effect', 'superseded', 'awaiting_confirmation', 'scheduled', 'expired']),
+      }),
+    ),
   }),
   'a customer\u2019s consent: what is in effect, and every record behind it with its state now',
 );
@@ -61,7 +72,16 @@ export const SubjectExportSchema = component(
     counts: Counts,
     // Rows of many tables, each with its own columns.
     data: z.record(z.string(), z.array(z.object({}).loose())),
-    ledger: z.array(z.object({ seq: z.number().int(), ts: IsoTime, type: z.string(), actor: z.string(), subjectType: z.string().nullable(), subjectId: z.string().nullable() })),
+    ledger: z.array(
+      z.object({
+        seq: z.number().int(),
+        ts: IsoTime,
+        type: z.string(),
+        actor: z.string(),
+        subjectType: z.string().nullable(),
+        subjectId: z.string().nullable(),
+      }),
+    ),
   }),
   'everything held about one customer, machine-readable, with the ledger entries about it',
 );
@@ -84,11 +104,13 @@ export const ErasureResultSchema = component(
 export const FeatureHistorySchema = component(
   'FeatureHistory',
   z.object({
-    data: z.array(z.object({
-      asOf: IsoTime,
-      features: z.object({}).loose(),
-      churn: z.object({ probability: z.number().min(0).max(1), modelId: z.string().min(1), modelVersion: z.string() }).nullable(),
-    })),
+    data: z.array(
+      z.object({
+        asOf: IsoTime,
+        features: z.object({}).loose(),
+        churn: z.object({ probability: z.number().min(0).max(1), modelId: z.string().min(1), modelVersion: z.string() }).nullable(),
+      }),
+    ),
     notes: z.record(z.string(), z.string()),
   }),
   'the customer\u2019s features at points in time, with the churn score when a model is trained',

@@ -16,7 +16,11 @@ export const PairExplanationSchema = component(
 );
 
 const ReviewSideSchema = z.object({
-  accountId: z.string().min(1), customerId: z.string().nullable(), name: z.string().nullable(), personId: z.string().nullable(), fields: PersonFieldsSchema.nullable(),
+  accountId: z.string().min(1),
+  customerId: z.string().nullable(),
+  name: z.string().nullable(),
+  personId: z.string().nullable(),
+  fields: PersonFieldsSchema.nullable(),
 });
 
 export const IdentityReviewSchema = component(
@@ -39,9 +43,17 @@ export const IdentityReviewSchema = component(
 export const MergeSchema = component(
   'Merge',
   z.object({
-    id: z.string().min(1), survivorId: z.string().min(1), mergedId: z.string().min(1), rule: z.string().min(1), score: z.number().nullable(),
-    reviewId: z.string().nullable(), moved: z.record(z.string(), z.number().int().min(0)), actor: z.string().min(1), createdAt: IsoTime,
-    unmergedAt: IsoTime.nullable(), unmergedBy: z.string().nullable(),
+    id: z.string().min(1),
+    survivorId: z.string().min(1),
+    mergedId: z.string().min(1),
+    rule: z.string().min(1),
+    score: z.number().nullable(),
+    reviewId: z.string().nullable(),
+    moved: z.record(z.string(), z.number().int().min(0)),
+    actor: z.string().min(1),
+    createdAt: IsoTime,
+    unmergedAt: IsoTime.nullable(),
+    unmergedBy: z.string().nullable(),
   }),
   'one profile folded into another, with how many rows it moved per table',
 );
@@ -59,19 +71,34 @@ export const LineageSchema = component(
   z.object({
     accountId: z.string().min(1),
     unified: UnifiedFieldsSchema,
-    people: z.array(z.object({
-      id: z.string().min(1), sourceKind: z.string().min(1), sourceId: z.string().min(1), source: z.string(), fields: PersonFieldsSchema, observedAt: IsoTime,
-      matchedBy: z.string(), score: z.number().nullable(), matchedPerson: z.string().nullable(),
-    })),
+    people: z.array(
+      z.object({
+        id: z.string().min(1),
+        sourceKind: z.string().min(1),
+        sourceId: z.string().min(1),
+        source: z.string(),
+        fields: PersonFieldsSchema,
+        observedAt: IsoTime,
+        matchedBy: z.string(),
+        score: z.number().nullable(),
+        matchedPerson: z.string().nullable(),
+      }),
+    ),
     merges: z.array(MergeSchema),
   }),
   'how a profile was assembled: its person records, merges and unified fields',
 );
 
 export const MatchResultSchema = z.object({
-  candidate: z.object({
-    personId: z.string().min(1), accountId: z.string().nullable(), leadId: z.string().nullable(), explanation: PairExplanationSchema, compared: z.number().int().min(0),
-  }).nullable(),
+  candidate: z
+    .object({
+      personId: z.string().min(1),
+      accountId: z.string().nullable(),
+      leadId: z.string().nullable(),
+      explanation: PairExplanationSchema,
+      compared: z.number().int().min(0),
+    })
+    .nullable(),
   matchThreshold: z.number(),
   reviewThreshold: z.number(),
 });
@@ -79,14 +106,30 @@ export const MatchResultSchema = z.object({
 const SettingsShape = {
   matchThreshold: z.number().gt(0).max(1),
   reviewThreshold: z.number().gt(0).max(1),
-  rules: z.array(z.object({ name: z.string().min(1), criteria: z.array(z.object({ field: z.string().min(1), atLeast: z.string().min(1) })) })),
-  survivorship: z.record(z.string(), z.object({ rule: z.enum(['most_recent', 'most_frequent', 'source_priority']), sources: z.array(z.string()).optional(), ignoreEmpty: z.boolean() })),
+  rules: z.array(
+    z.object({ name: z.string().min(1), criteria: z.array(z.object({ field: z.string().min(1), atLeast: z.string().min(1) })) }),
+  ),
+  survivorship: z.record(
+    z.string(),
+    z.object({
+      rule: z.enum(['most_recent', 'most_frequent', 'source_priority']),
+      sources: z.array(z.string()).optional(),
+      ignoreEmpty: z.boolean(),
+    }),
+  ),
 };
 
-export const IdentitySettingsSchema = component('IdentitySettings', z.object(SettingsShape), 'thresholds, deterministic match rules and survivorship per field');
+export const IdentitySettingsSchema = component(
+  'IdentitySettings',
+  z.object(SettingsShape),
+  'thresholds, deterministic match rules and survivorship per field',
+);
 /** As read: with when they were last changed (null: never, the defaults). */
 export const StoredIdentitySettingsSchema = z.object({ ...SettingsShape, updatedAt: IsoTime.nullable() });
 
 export const IdentityModelFitSchema = z.object({
-  records: z.number().int().min(0), pairsCompared: z.number().int().min(0), lambda: z.number(), ms: z.number().min(0),
+  records: z.number().int().min(0),
+  pairsCompared: z.number().int().min(0),
+  lambda: z.number(),
+  ms: z.number().min(0),
 });

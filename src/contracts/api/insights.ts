@@ -22,128 +22,175 @@ const PowerReport = z.object({
 /** Treated against holdout: both groups, the difference with its 95% interval, and its power. */
 const comparison = { treated: Group, holdout: Group, difference: z.number(), ci95: Interval, power: PowerReport };
 
-export const AgentUpliftSchema = component('AgentUplift', z.object({
-  agentId: z.string(),
-  outcome: z.string(),
-  better: z.enum(['lower', 'higher']),
-  ...comparison,
-  byAction: z.array(z.object({ action: z.string(), ...comparison })),
-  /** Cumulative, at the end of each day of the range, oldest first. */
-  series: z.array(z.object({ day: Day, treated: Group, holdout: Group })),
-}), 'an agent\u2019s effect on its outcome, treated against held-out customers, overall and per action');
+export const AgentUpliftSchema = component(
+  'AgentUplift',
+  z.object({
+    agentId: z.string(),
+    outcome: z.string(),
+    better: z.enum(['lower', 'higher']),
+    ...comparison,
+    byAction: z.array(z.object({ action: z.string(), ...comparison })),
+    /** Cumulative, at the end of each day of the range, oldest first. */
+    series: z.array(z.object({ day: Day, treated: Group, holdout: Group })),
+  }),
+  'an agent\u2019s effect on its outcome, treated against held-out customers, overall and per action',
+);
 
-export const KpiSchema = component('Kpi', z.object({
-  section: z.enum(['operational', 'business', 'aiQuality']),
-  label: z.string(),
-  unit: z.enum(['hours', 'share', 'USD']),
-  definition: z.string(),
-  /** Null when there is nothing to measure; `reason` says why. */
-  value: z.number().nullable(),
-  reason: z.string().nullable(),
-  numerator: z.number().optional(),
-  denominator: z.number().optional(),
-  /** The numbers behind the value: they differ per KPI. */
-  detail: z.record(z.string(), z.unknown()).optional(),
-}), 'one KPI with its definition and unit');
+export const KpiSchema = component(
+  'Kpi',
+  z.object({
+    section: z.enum(['operational', 'business', 'aiQuality']),
+    label: z.string(),
+    unit: z.enum(['hours', 'share', 'USD']),
+    definition: z.string(),
+    /** Null when there is nothing to measure; `reason` says why. */
+    value: z.number().nullable(),
+    reason: z.string().nullable(),
+    numerator: z.number().optional(),
+    denominator: z.number().optional(),
+    /** The numbers behind the value: they differ per KPI. */
+    detail: z.record(z.string(), z.unknown()).optional(),
+  }),
+  'one KPI with its definition and unit',
+);
 
-export const KpisSchema = component('Kpis', z.object({
-  now: IsoTime,
-  from: IsoTime,
-  days: z.array(Day),
-  decisionsByOutcome: z.array(z.object({ day: Day, execute: Count, approval: Count, deny: Count, heldOut: Count, suppressed: Count })),
-  signalVolume: z.array(z.object({ day: Day, total: Count, byType: z.record(z.string(), Count) })),
-  approvalLatency: z.array(z.object({ day: Day, decided: Count, medianHours: z.number().nullable(), p90Hours: z.number().nullable() })),
-  approvalsPending: Count,
-  denialsByPolicy: z.array(z.object({ policyId: z.string(), reason: z.string(), count: Count })),
-  uplift: z.array(AgentUpliftSchema),
-  metrics: z.object({
-    operational: z.object({ handleTime: KpiSchema, firstContactResolution: KpiSchema, slaCompliance: KpiSchema, deflection: KpiSchema }),
-    business: z.object({ churn: KpiSchema, renewal: KpiSchema, conversion: KpiSchema, clv: KpiSchema }),
-    aiQuality: z.object({
-      policyViolationRate: KpiSchema, overrideRate: KpiSchema, approvalLatency: KpiSchema, escalationPrecision: KpiSchema, toolCallFailureRate: KpiSchema,
+export const KpisSchema = component(
+  'Kpis',
+  z.object({
+    now: IsoTime,
+    from: IsoTime,
+    days: z.array(Day),
+    decisionsByOutcome: z.array(z.object({ day: Day, execute: Count, approval: Count, deny: Count, heldOut: Count, suppressed: Count })),
+    signalVolume: z.array(z.object({ day: Day, total: Count, byType: z.record(z.string(), Count) })),
+    approvalLatency: z.array(z.object({ day: Day, decided: Count, medianHours: z.number().nullable(), p90Hours: z.number().nullable() })),
+    approvalsPending: Count,
+    denialsByPolicy: z.array(z.object({ policyId: z.string(), reason: z.string(), count: Count })),
+    uplift: z.array(AgentUpliftSchema),
+    metrics: z.object({
+      operational: z.object({ handleTime: KpiSchema, firstContactResolution: KpiSchema, slaCompliance: KpiSchema, deflection: KpiSchema }),
+      business: z.object({ churn: KpiSchema, renewal: KpiSchema, conversion: KpiSchema, clv: KpiSchema }),
+      aiQuality: z.object({
+        policyViolationRate: KpiSchema,
+        overrideRate: KpiSchema,
+        approvalLatency: KpiSchema,
+        escalationPrecision: KpiSchema,
+        toolCallFailureRate: KpiSchema,
+      }),
     }),
   }),
-}), 'KPIs per UTC day over the range, uplift against the holdout, and the operational, business and AI-quality KPIs');
+  'KPIs per UTC day over the range, uplift against the holdout, and the operational, business and AI-quality KPIs',
+);
 
-export const AgentStatsSchema = component('AgentStats', z.object({
-  data: z.array(z.object({
-    agentId: z.string(),
-    proposals: Count,
-    suppressed: Count,
-    heldOut: Count,
-    decided: Count,
-    executed: Count,
-    denied: Count,
-    approvals: z.object({ pending: Count, approved: Count, approvedWithEdits: Count, rejected: Count, expired: Count }),
-    precision: z.number().nullable(),
-    overrideRate: z.number().nullable(),
-    uplift: AgentUpliftSchema.nullable(),
-  })),
-  trackRecord: z.object({
-    windowDays: z.number().int(),
-    data: z.array(z.object({
-      agentId: z.string(),
-      action: z.string(),
-      decisions: Count,
-      approved: Count,
-      rejected: Count,
-      rejectedBy: z.record(z.string(), Count),
-      /** approved / decisions in basis points, rounded down; 0 without decisions. */
-      precisionBp: z.number().int().min(0).max(10_000),
-    })),
+export const AgentStatsSchema = component(
+  'AgentStats',
+  z.object({
+    data: z.array(
+      z.object({
+        agentId: z.string(),
+        proposals: Count,
+        suppressed: Count,
+        heldOut: Count,
+        decided: Count,
+        executed: Count,
+        denied: Count,
+        approvals: z.object({ pending: Count, approved: Count, approvedWithEdits: Count, rejected: Count, expired: Count }),
+        precision: z.number().nullable(),
+        overrideRate: z.number().nullable(),
+        uplift: AgentUpliftSchema.nullable(),
+      }),
+    ),
+    trackRecord: z.object({
+      windowDays: z.number().int(),
+      data: z.array(
+        z.object({
+          agentId: z.string(),
+          action: z.string(),
+          decisions: Count,
+          approved: Count,
+          rejected: Count,
+          rejectedBy: z.record(z.string(), Count),
+          /** approved / decisions in basis points, rounded down; 0 without decisions. */
+          precisionBp: z.number().int().min(0).max(10_000),
+        }),
+      ),
+    }),
   }),
-}), 'per agent: proposals by fate, approvals, precision, override rate and uplift; and the track record earned autonomy reads');
+  'per agent: proposals by fate, approvals, precision, override rate and uplift; and the track record earned autonomy reads',
+);
 
-export const BanditsSchema = component('Bandits', z.object({
-  data: z.array(z.object({
-    bandit: z.string(),
-    segment: z.string(),
-    arms: z.array(z.object({
-      arm: z.string(),
-      alpha: z.number().int().min(1),
-      beta: z.number().int().min(1),
-      mean: z.number(),
-      pulls: Count,
-      accepted: Count,
-      declined: Count,
-      open: Count,
-    })),
-  })),
-  /** What each bandit chooses among. */
-  bandits: z.record(z.string(), z.array(z.string())),
-  /** Outcome kinds that answer an offer: 1 accepts it, 0 declines. */
-  reward: z.record(z.string(), z.union([z.literal(0), z.literal(1)])),
-  horizonDays: z.number().int(),
-}), 'the offer and channel bandits\u2019 posteriors per segment and arm');
+export const BanditsSchema = component(
+  'Bandits',
+  z.object({
+    data: z.array(
+      z.object({
+        bandit: z.string(),
+        segment: z.string(),
+        arms: z.array(
+          z.object({
+            arm: z.string(),
+            alpha: z.number().int().min(1),
+            beta: z.number().int().min(1),
+            mean: z.number(),
+            pulls: Count,
+            accepted: Count,
+            declined: Count,
+            open: Count,
+          }),
+        ),
+      }),
+    ),
+    /** What each bandit chooses among. */
+    bandits: z.record(z.string(), z.array(z.string())),
+    /** Outcome kinds that answer an offer: 1 accepts it, 0 declines. */
+    reward: z.record(z.string(), z.union([z.literal(0), z.literal(1)])),
+    horizonDays: z.number().int(),
+  }),
+  'the offer and channel bandits\u2019 posteriors per segment and arm',
+);
 
 const DimensionKey = z.enum([
-  'strategicAlignment', 'dataReadiness', 'processAdaptability', 'agentReliability', 'modelGovernance', 'humanOversight', 'operationalPerformance', 'customerValue',
+  'strategicAlignment',
+  'dataReadiness',
+  'processAdaptability',
+  'agentReliability',
+  'modelGovernance',
+  'humanOversight',
+  'operationalPerformance',
+  'customerValue',
 ]);
 
-export const ReadinessSchema = component('Readiness', z.object({
-  now: IsoTime,
-  from: IsoTime,
-  days: z.number().int(),
-  overall: z.number().int().min(0).max(100),
-  stage: z.object({ stage: z.number().int().min(1).max(5), name: z.string(), description: z.string(), weakest: DimensionKey }),
-  stageRule: z.string(),
-  dimensions: z.array(z.object({
-    key: DimensionKey,
-    name: z.string(),
-    question: z.string(),
-    score: z.number().int().min(0).max(100),
-    metrics: z.array(z.object({
-      key: z.string(),
-      definition: z.string(),
-      unit: z.enum(['share', 'count', 'hours', 'auc']),
-      value: z.number().nullable(),
-      /** The metric's contribution, 0–1; null leaves it out of the dimension's score. */
-      score: z.number().min(0).max(1).nullable(),
-      weight: z.number(),
-    })),
-    /** The numbers behind the score: they differ per dimension. */
-    evidence: z.record(z.string(), z.unknown()),
-    fixNext: z.array(z.string()),
-  })),
-  topFixes: z.array(z.object({ dimension: DimensionKey, name: z.string(), score: z.number().int(), fix: z.string() })),
-}), 'the readiness scorecard: eight dimensions scored 0–100, the maturity stage and the top fixes');
+export const ReadinessSchema = component(
+  'Readiness',
+  z.object({
+    now: IsoTime,
+    from: IsoTime,
+    days: z.number().int(),
+    overall: z.number().int().min(0).max(100),
+    stage: z.object({ stage: z.number().int().min(1).max(5), name: z.string(), description: z.string(), weakest: DimensionKey }),
+    stageRule: z.string(),
+    dimensions: z.array(
+      z.object({
+        key: DimensionKey,
+        name: z.string(),
+        question: z.string(),
+        score: z.number().int().min(0).max(100),
+        metrics: z.array(
+          z.object({
+            key: z.string(),
+            definition: z.string(),
+            unit: z.enum(['share', 'count', 'hours', 'auc']),
+            value: z.number().nullable(),
+            /** The metric's contribution, 0–1; null leaves it out of the dimension's score. */
+            score: z.number().min(0).max(1).nullable(),
+            weight: z.number(),
+          }),
+        ),
+        /** The numbers behind the score: they differ per dimension. */
+        evidence: z.record(z.string(), z.unknown()),
+        fixNext: z.array(z.string()),
+      }),
+    ),
+    topFixes: z.array(z.object({ dimension: DimensionKey, name: z.string(), score: z.number().int(), fix: z.string() })),
+  }),
+  'the readiness scorecard: eight dimensions scored 0–100, the maturity stage and the top fixes',
+);

@@ -15,11 +15,15 @@ const Serving = z.discriminatedUnion('source', [
   z.object({ source: z.literal('rules'), since: IsoTime.optional(), reason: z.string().optional() }),
 ]);
 
-export const ModelSettingsSchema = component('ModelSettings', z.object({
-  psiThreshold: z.number(),
-  autoDemote: z.enum(['off', 'last_good', 'rules']),
-  driftCheckHours: z.number(),
-}), 'a model\u2019s drift settings');
+export const ModelSettingsSchema = component(
+  'ModelSettings',
+  z.object({
+    psiThreshold: z.number(),
+    autoDemote: z.enum(['off', 'last_good', 'rules']),
+    driftCheckHours: z.number(),
+  }),
+  'a model\u2019s drift settings',
+);
 
 const BinComparison = {
   psi: z.number(),
@@ -43,69 +47,107 @@ const driftBrief = {
   action: z.string().nullable(),
 };
 
-export const DriftCheckSchema = component('DriftCheck', z.object({
-  ...driftBrief,
-  score: z.object(BinComparison),
-  /** Per column, largest PSI first. */
-  features: z.array(z.object({ column: z.string(), ...BinComparison })),
-}), 'one drift check of a champion: PSI of the score and of each input column against the training reference');
+export const DriftCheckSchema = component(
+  'DriftCheck',
+  z.object({
+    ...driftBrief,
+    score: z.object(BinComparison),
+    /** Per column, largest PSI first. */
+    features: z.array(z.object({ column: z.string(), ...BinComparison })),
+  }),
+  'one drift check of a champion: PSI of the score and of each input column against the training reference',
+);
 
-export const ModelVersionSchema = component('ModelVersion', z.object({
-  name: z.string(),
-  version: z.number().int().min(1),
-  stage: Stage,
-  modelId: z.string(),
-  family: z.string(),
-  dataFingerprint: z.string(),
-  trainingRows: Count,
-  trainedAt: IsoTime,
-  /** Cross-validation and held-out metrics; the full set differs per family. */
-  metrics: z.object({ folds: z.number().int(), heldOut: z.object({ rows: Count, positives: Count, auc: z.number() }).loose() }).loose(),
-  /** The columns and encoded features the model reads. */
-  featureSchema: z.object({ target: z.string(), positive: z.string(), columns: z.array(z.object({ column: z.string(), kind: z.enum(['numeric', 'categorical']) }).loose()), features: z.array(z.string()) }).loose(),
-  registeredBy: z.string(),
-  registeredAt: IsoTime,
-  promotedBy: z.string().nullable(),
-  promotedAt: IsoTime.nullable(),
-  promotionReason: z.string().nullable(),
-  /** The champion this version replaced: where a rollback from it goes. */
-  replacedVersion: z.number().int().nullable(),
-  retiredAt: IsoTime.nullable(),
-  retiredReason: z.string().nullable(),
-  demotedForDrift: z.boolean(),
-}), 'one registered version of a model');
+export const ModelVersionSchema = component(
+  'ModelVersion',
+  z.object({
+    name: z.string(),
+    version: z.number().int().min(1),
+    stage: Stage,
+    modelId: z.string(),
+    family: z.string(),
+    dataFingerprint: z.string(),
+    trainingRows: Count,
+    trainedAt: IsoTime,
+    /** Cross-validation and held-out metrics; the full set differs per family. */
+    metrics: z.object({ folds: z.number().int(), heldOut: z.object({ rows: Count, positives: Count, auc: z.number() }).loose() }).loose(),
+    /** The columns and encoded features the model reads. */
+    featureSchema: z
+      .object({
+        target: z.string(),
+        positive: z.string(),
+        columns: z.array(z.object({ column: z.string(), kind: z.enum(['numeric', 'categorical']) }).loose()),
+        features: z.array(z.string()),
+      })
+      .loose(),
+    registeredBy: z.string(),
+    registeredAt: IsoTime,
+    promotedBy: z.string().nullable(),
+    promotedAt: IsoTime.nullable(),
+    promotionReason: z.string().nullable(),
+    /** The champion this version replaced: where a rollback from it goes. */
+    replacedVersion: z.number().int().nullable(),
+    retiredAt: IsoTime.nullable(),
+    retiredReason: z.string().nullable(),
+    demotedForDrift: z.boolean(),
+  }),
+  'one registered version of a model',
+);
 
-const VersionBrief = z.object({ version: z.number().int(), modelId: z.string(), family: z.string(), heldOutAuc: z.number().nullable() }).nullable();
+const VersionBrief = z
+  .object({ version: z.number().int(), modelId: z.string(), family: z.string(), heldOutAuc: z.number().nullable() })
+  .nullable();
 
-export const ModelSummarySchema = component('ModelSummary', z.object({
-  name: z.string(),
-  /** ACS knows how to train it from the store. */
-  trainable: z.boolean(),
-  versions: Count,
-  champion: VersionBrief,
-  challenger: VersionBrief,
-  serving: Serving,
-  settings: ModelSettingsSchema,
-  latestDrift: z.object({ status: DriftStatus, maxPsi: z.number(), worst: z.string(), version: z.number().int(), checkedAt: IsoTime, action: z.string().nullable() }).nullable(),
-}), 'a named model: its champion and challenger, what serves, the settings and the latest drift check');
+export const ModelSummarySchema = component(
+  'ModelSummary',
+  z.object({
+    name: z.string(),
+    /** ACS knows how to train it from the store. */
+    trainable: z.boolean(),
+    versions: Count,
+    champion: VersionBrief,
+    challenger: VersionBrief,
+    serving: Serving,
+    settings: ModelSettingsSchema,
+    latestDrift: z
+      .object({
+        status: DriftStatus,
+        maxPsi: z.number(),
+        worst: z.string(),
+        version: z.number().int(),
+        checkedAt: IsoTime,
+        action: z.string().nullable(),
+      })
+      .nullable(),
+  }),
+  'a named model: its champion and challenger, what serves, the settings and the latest drift check',
+);
 
 export const ModelListSchema = component('ModelList', z.object({ data: z.array(ModelSummarySchema) }), 'every named model');
 
-export const ModelDetailSchema = component('ModelDetail', z.object({
-  name: z.string(),
-  trainable: z.boolean(),
-  serving: Serving,
-  settings: ModelSettingsSchema,
-  /** Newest first. */
-  versions: z.array(ModelVersionSchema),
-  latestDrift: DriftCheckSchema.nullable(),
-  /** The ten most recent checks, newest first, without their bins. */
-  driftChecks: z.array(z.object(driftBrief)),
-}), 'one model: its versions, what serves, the settings and the recent drift checks');
+export const ModelDetailSchema = component(
+  'ModelDetail',
+  z.object({
+    name: z.string(),
+    trainable: z.boolean(),
+    serving: Serving,
+    settings: ModelSettingsSchema,
+    /** Newest first. */
+    versions: z.array(ModelVersionSchema),
+    latestDrift: DriftCheckSchema.nullable(),
+    /** The ten most recent checks, newest first, without their bins. */
+    driftChecks: z.array(z.object(driftBrief)),
+  }),
+  'one model: its versions, what serves, the settings and the recent drift checks',
+);
 
-export const ModelRollbackSchema = component('ModelRollback', z.object({
-  name: z.string(),
-  /** The champion rolled back from, or `rules` when rules stood in. */
-  from: z.union([z.number().int(), z.literal('rules')]),
-  to: ModelVersionSchema,
-}), 'a rollback: from which champion (or rules) to which version');
+export const ModelRollbackSchema = component(
+  'ModelRollback',
+  z.object({
+    name: z.string(),
+    /** The champion rolled back from, or `rules` when rules stood in. */
+    from: z.union([z.number().int(), z.literal('rules')]),
+    to: ModelVersionSchema,
+  }),
+  'a rollback: from which champion (or rules) to which version',
+);

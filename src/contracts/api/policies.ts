@@ -6,53 +6,76 @@ import { component, IsoTime } from './core.ts';
 const Outcome = z.enum(['execute', 'approval', 'deny']);
 const PolicyFileText = z.object({ file: z.string(), text: z.string() });
 
-export const PolicySummarySchema = component('PolicySummary', z.object({
-  id: z.string(),
-  effect: z.enum(['permit', 'forbid']),
-  /** For permits: what an allow through this policy means. Forbids deny. */
-  outcome: Outcome,
-  reason: z.string(),
-  /** The file name, without folders, and the 1-based line when known. */
+export const PolicySummarySchema = component(
+  'PolicySummary',
+  z.object({
+    id: z.string(),
+    effect: z.enum(['permit', 'forbid']),
+    /** For permits: what an allow through this policy means. Forbids deny. */
+    outcome: Outcome,
+    reason: z.string(),
+    /** The file name, without folders, and the 1-based line when known. */
+    file: z.string(),
+    line: z.number().int().nullable(),
+  }),
+  'one policy: where it is and what it decides',
+);
+
+export const PolicySetSchema = component(
+  'PolicySet',
+  z.object({
+    files: z.array(PolicyFileText),
+    schema: PolicyFileText,
+    policies: z.array(PolicySummarySchema),
+    creditApprovalLimitCents: z.number().int(),
+  }),
+  'the policy set the server runs',
+);
+
+const PolicyProblem = z.object({
   file: z.string(),
-  line: z.number().int().nullable(),
-}), 'one policy: where it is and what it decides');
+  line: z.number().int().optional(),
+  column: z.number().int().optional(),
+  message: z.string(),
+});
 
-export const PolicySetSchema = component('PolicySet', z.object({
-  files: z.array(PolicyFileText),
-  schema: PolicyFileText,
-  policies: z.array(PolicySummarySchema),
-  creditApprovalLimitCents: z.number().int(),
-}), 'the policy set the server runs');
+export const PolicyValidationSchema = component(
+  'PolicyValidation',
+  z.object({
+    ok: z.boolean(),
+    /** Where each problem is: file, and line and column when known. Empty when ok. */
+    problems: z.array(PolicyProblem),
+    policies: z.array(PolicySummarySchema),
+    warnings: z.array(z.string()),
+  }),
+  'a candidate policy set, validated as start-up would',
+);
 
-const PolicyProblem = z.object({ file: z.string(), line: z.number().int().optional(), column: z.number().int().optional(), message: z.string() });
-
-export const PolicyValidationSchema = component('PolicyValidation', z.object({
-  ok: z.boolean(),
-  /** Where each problem is: file, and line and column when known. Empty when ok. */
-  problems: z.array(PolicyProblem),
-  policies: z.array(PolicySummarySchema),
-  warnings: z.array(z.string()),
-}), 'a candidate policy set, validated as start-up would');
-
-export const PolicyDryRunSchema = component('PolicyDryRun', z.object({
-  days: z.number().int(),
-  from: IsoTime,
-  to: IsoTime,
-  considered: z.number().int().min(0),
-  changed: z.number().int().min(0),
-  /** Changed decisions by `before→after` outcome. */
-  transitions: z.record(z.string(), z.number().int()),
-  /** Newest first, at most 500; `truncated` says there were more. */
-  changes: z.array(z.object({
-    decisionId: z.string(),
-    proposalId: z.string(),
-    agentId: z.string(),
-    action: z.string(),
-    accountId: z.string().nullable(),
-    leadId: z.string().nullable(),
-    decidedAt: IsoTime,
-    before: z.object({ outcome: Outcome, policyIds: z.array(z.string()) }),
-    after: z.object({ outcome: Outcome, policyIds: z.array(z.string()), reasons: z.array(z.string()) }),
-  })),
-  truncated: z.boolean(),
-}), 'recorded decisions re-decided with a candidate policy set: what would change');
+export const PolicyDryRunSchema = component(
+  'PolicyDryRun',
+  z.object({
+    days: z.number().int(),
+    from: IsoTime,
+    to: IsoTime,
+    considered: z.number().int().min(0),
+    changed: z.number().int().min(0),
+    /** Changed decisions by `before→after` outcome. */
+    transitions: z.record(z.string(), z.number().int()),
+    /** Newest first, at most 500; `truncated` says there were more. */
+    changes: z.array(
+      z.object({
+        decisionId: z.string(),
+        proposalId: z.string(),
+        agentId: z.string(),
+        action: z.string(),
+        accountId: z.string().nullable(),
+        leadId: z.string().nullable(),
+        decidedAt: IsoTime,
+        before: z.object({ outcome: Outcome, policyIds: z.array(z.string()) }),
+        after: z.object({ outcome: Outcome, policyIds: z.array(z.string()), reasons: z.array(z.string()) }),
+      }),
+    ),
+    truncated: z.boolean(),
+  }),
+  'recorded decisions re-decided with a candidate policy set: what would change',
+);

@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { AccountInput, CaseInput, ConsentChannel, ConsentPurpose, InteractionInput, LeadInput, OpportunityInput, PartnerInput, SubscriptionInput, type RecordKind } from '../records.ts';
+import {
+  AccountInput,
+  CaseInput,
+  ConsentChannel,
+  ConsentPurpose,
+  InteractionInput,
+  LeadInput,
+  OpportunityInput,
+  PartnerInput,
+  SubscriptionInput,
+  type RecordKind,
+} from '../records.ts';
 import { component, IsoTime, page } from './core.ts';
 
 // A CRM record as the API answers it: every column of its table, camelCased, timestamps and dates as ISO strings
@@ -22,130 +33,170 @@ const stamps = {
 
 const record = <T extends z.ZodRawShape>(fields: T) => z.object({ ...stamps, ...fields });
 
-export const AccountRecord = component('Account', record({
-  customerId: z.string(),
-  name: z.string(),
-  kind: AccountInput.shape.kind.unwrap(),
-  industry: text,
-  tier: AccountInput.shape.tier.unwrap(),
-  owner: text,
-  externalId: text,
-  attributes: Attributes,
-  brand: text,
-  /** The profile this account was merged into by identity resolution. */
-  mergedInto: text,
-  erasedAt: time,
-}), 'an account (a customer): a business or a person');
+export const AccountRecord = component(
+  'Account',
+  record({
+    customerId: z.string(),
+    name: z.string(),
+    kind: AccountInput.shape.kind.unwrap(),
+    industry: text,
+    tier: AccountInput.shape.tier.unwrap(),
+    owner: text,
+    externalId: text,
+    attributes: Attributes,
+    brand: text,
+    /** The profile this account was merged into by identity resolution. */
+    mergedInto: text,
+    erasedAt: time,
+  }),
+  'an account (a customer): a business or a person',
+);
 
-export const ContactRecord = component('Contact', record({
-  accountId: text,
-  firstName: text,
-  lastName: text,
-  email: text,
-  phone: text,
-  title: text,
-  externalId: text,
-  attributes: Attributes,
-}), 'a person at an account');
+export const ContactRecord = component(
+  'Contact',
+  record({
+    accountId: text,
+    firstName: text,
+    lastName: text,
+    email: text,
+    phone: text,
+    title: text,
+    externalId: text,
+    attributes: Attributes,
+  }),
+  'a person at an account',
+);
 
-export const LeadRecord = component('Lead', record({
-  firstName: text,
-  lastName: text,
-  email: text,
-  phone: text,
-  company: text,
-  source: text,
-  status: LeadInput.shape.status.unwrap(),
-  score: num,
-  attributes: Attributes,
-  brand: text,
-}), 'a prospect not yet a customer');
+export const LeadRecord = component(
+  'Lead',
+  record({
+    firstName: text,
+    lastName: text,
+    email: text,
+    phone: text,
+    company: text,
+    source: text,
+    status: LeadInput.shape.status.unwrap(),
+    score: num,
+    attributes: Attributes,
+    brand: text,
+  }),
+  'a prospect not yet a customer',
+);
 
-export const OpportunityRecord = component('Opportunity', record({
-  accountId: z.string(),
-  name: z.string(),
-  stage: OpportunityInput.shape.stage.unwrap(),
-  amount: num,
-  currency: z.string(),
-  /** A date, served as midnight of that day. */
-  closeDate: time,
-  probability: num,
-  owner: text,
-}), 'a deal in the pipeline');
+export const OpportunityRecord = component(
+  'Opportunity',
+  record({
+    accountId: z.string(),
+    name: z.string(),
+    stage: OpportunityInput.shape.stage.unwrap(),
+    amount: num,
+    currency: z.string(),
+    /** A date, served as midnight of that day. */
+    closeDate: time,
+    probability: num,
+    owner: text,
+  }),
+  'a deal in the pipeline',
+);
 
-export const CaseRecord = component('Case', record({
-  accountId: text,
-  contactId: text,
-  subject: z.string(),
-  description: text,
-  status: CaseInput.shape.status.unwrap(),
-  priority: CaseInput.shape.priority.unwrap(),
-  channel: CaseInput.shape.channel.unwrap(),
-  openedAt: IsoTime,
-  closedAt: time,
-}), 'a support case');
+export const CaseRecord = component(
+  'Case',
+  record({
+    accountId: text,
+    contactId: text,
+    subject: z.string(),
+    description: text,
+    status: CaseInput.shape.status.unwrap(),
+    priority: CaseInput.shape.priority.unwrap(),
+    channel: CaseInput.shape.channel.unwrap(),
+    openedAt: IsoTime,
+    closedAt: time,
+  }),
+  'a support case',
+);
 
-export const InteractionRecord = component('Interaction', record({
-  type: InteractionInput.shape.type,
-  accountId: text,
-  contactId: text,
-  leadId: text,
-  direction: InteractionInput.shape.direction.unwrap(),
-  subject: text,
-  body: text,
-  occurredAt: IsoTime,
-}), 'an email, call, chat or note');
+export const InteractionRecord = component(
+  'Interaction',
+  record({
+    type: InteractionInput.shape.type,
+    accountId: text,
+    contactId: text,
+    leadId: text,
+    direction: InteractionInput.shape.direction.unwrap(),
+    subject: text,
+    body: text,
+    occurredAt: IsoTime,
+  }),
+  'an email, call, chat or note',
+);
 
-export const ProductRecord = component('Product', record({
-  sku: z.string(),
-  name: z.string(),
-  description: text,
-  price: num,
-  currency: z.string(),
-  active: z.boolean(),
-}), 'a product of the catalogue');
+export const ProductRecord = component(
+  'Product',
+  record({
+    sku: z.string(),
+    name: z.string(),
+    description: text,
+    price: num,
+    currency: z.string(),
+    active: z.boolean(),
+  }),
+  'a product of the catalogue',
+);
 
-export const SubscriptionRecord = component('Subscription', record({
-  accountId: z.string(),
-  productId: text,
-  status: SubscriptionInput.shape.status.unwrap(),
-  contract: SubscriptionInput.shape.contract.unwrap(),
-  paymentMethod: text,
-  paperlessBilling: z.boolean().nullable(),
-  /** Dates, served as midnight of that day. */
-  startDate: time,
-  endDate: time,
-  tenureMonths: z.number().int().nullable(),
-  monthlyAmount: num,
-  totalBilled: num,
-  services: Attributes,
-}), 'an account\u2019s subscription to a product');
+export const SubscriptionRecord = component(
+  'Subscription',
+  record({
+    accountId: z.string(),
+    productId: text,
+    status: SubscriptionInput.shape.status.unwrap(),
+    contract: SubscriptionInput.shape.contract.unwrap(),
+    paymentMethod: text,
+    paperlessBilling: z.boolean().nullable(),
+    /** Dates, served as midnight of that day. */
+    startDate: time,
+    endDate: time,
+    tenureMonths: z.number().int().nullable(),
+    monthlyAmount: num,
+    totalBilled: num,
+    services: Attributes,
+  }),
+  'an account\u2019s subscription to a product',
+);
 
-export const PartnerRecord = component('Partner', record({
-  name: z.string(),
-  type: PartnerInput.shape.type.unwrap(),
-  email: text,
-  website: text,
-  status: PartnerInput.shape.status.unwrap(),
-  attributes: Attributes,
-}), 'a reseller, referral, technology, agency or distribution partner');
+export const PartnerRecord = component(
+  'Partner',
+  record({
+    name: z.string(),
+    type: PartnerInput.shape.type.unwrap(),
+    email: text,
+    website: text,
+    status: PartnerInput.shape.status.unwrap(),
+    attributes: Attributes,
+  }),
+  'a reseller, referral, technology, agency or distribution partner',
+);
 
-export const ConsentRecord = component('Consent', record({
-  /** Exactly one of contactId and leadId is set. */
-  contactId: text,
-  leadId: text,
-  channel: ConsentChannel,
-  purpose: ConsentPurpose,
-  status: z.enum(['granted', 'denied', 'withdrawn']),
-  source: z.string(),
-  capturedAt: IsoTime,
-  effectiveFrom: IsoTime,
-  effectiveTo: time,
-  contactPoint: text,
-  brand: text,
-  doubleOptIn: z.boolean(),
-  confirmedAt: time,
-}), 'one consent record: who, for which channel, purpose, contact point and brand, and when');
+export const ConsentRecord = component(
+  'Consent',
+  record({
+    /** Exactly one of contactId and leadId is set. */
+    contactId: text,
+    leadId: text,
+    channel: ConsentChannel,
+    purpose: ConsentPurpose,
+    status: z.enum(['granted', 'denied', 'withdrawn']),
+    source: z.string(),
+    capturedAt: IsoTime,
+    effectiveFrom: IsoTime,
+    effectiveTo: time,
+    contactPoint: text,
+    brand: text,
+    doubleOptIn: z.boolean(),
+    confirmedAt: time,
+  }),
+  'one consent record: who, for which channel, purpose, contact point and brand, and when',
+);
 
 /** Each record kind's answer body, for the record routes. */
 export const RECORD_SCHEMAS: Record<RecordKind, z.ZodType> = {

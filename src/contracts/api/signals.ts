@@ -10,10 +10,17 @@ const PlacementSchema = z.discriminatedUnion('outcome', [
 
 /** What intake did with each item of a request, by its index in the request. */
 const IntakeOutcomeShape = {
-  accepted: z.array(z.object({
-    index: z.number().int().min(0), id: z.string().min(1), type: z.string().min(1), accountId: z.string().nullable(), leadId: z.string().nullable(),
-    created: z.enum(['account', 'lead']).optional(), identity: PlacementSchema.optional(),
-  })),
+  accepted: z.array(
+    z.object({
+      index: z.number().int().min(0),
+      id: z.string().min(1),
+      type: z.string().min(1),
+      accountId: z.string().nullable(),
+      leadId: z.string().nullable(),
+      created: z.enum(['account', 'lead']).optional(),
+      identity: PlacementSchema.optional(),
+    }),
+  ),
   duplicates: z.array(z.object({ index: z.number().int().min(0), id: z.string().min(1) })),
   rejected: z.array(z.object({ index: z.number().int().min(0), issues: z.array(FieldIssueSchema), quarantineId: z.string().nullable() })),
 };
@@ -32,9 +39,17 @@ export const ResubmitResultSchema = z.object({ quarantineId: z.string().min(1), 
 export const StoredSignalSchema = component(
   'StoredSignal',
   z.object({
-    id: z.string().min(1), type: z.string().min(1), schemaVersion: z.number().int(), occurredAt: IsoTime, receivedAt: IsoTime,
-    accountId: z.string().nullable(), leadId: z.string().nullable(), subject: z.object({}).loose(), data: z.object({}).loose(),
-    metric: z.number().nullable(), source: z.string().nullable(),
+    id: z.string().min(1),
+    type: z.string().min(1),
+    schemaVersion: z.number().int(),
+    occurredAt: IsoTime,
+    receivedAt: IsoTime,
+    accountId: z.string().nullable(),
+    leadId: z.string().nullable(),
+    subject: z.object({}).loose(),
+    data: z.object({}).loose(),
+    metric: z.number().nullable(),
+    source: z.string().nullable(),
   }),
   'an accepted signal as stored',
 );

@@ -6,7 +6,12 @@ import { AppError } from '../../errors.ts';
 export function readCsvTable(file: string): { columns: string[]; rows: Record<string, string>[] } {
   let rows: Record<string, string>[];
   try {
-    rows = parse(readFileSync(file, 'utf8'), { columns: (h: string[]) => h.map((x) => x.trim()), trim: true, skip_empty_lines: true, bom: true });
+    rows = parse(readFileSync(file, 'utf8'), {
+      columns: (h: string[]) => h.map((x) => x.trim()),
+      trim: true,
+      skip_empty_lines: true,
+      bom: true,
+    });
   } catch (err) {
     throw new AppError('bad_request', `cannot read ${file}: ${(err as Error).message}`, [{ path: 'csv', message: (err as Error).message }]);
   }

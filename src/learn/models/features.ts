@@ -42,7 +42,8 @@ export function tableColumns(rows: readonly RawRow[]): string[] {
 }
 
 // `id`, `customer_id`, `row-key`, `customerID`, `accountId`: not `paid` or `valid`.
-const looksLikeIdName = (name: string) => /(^|[\s_\-.])(id|uuid|guid|key|no)$/i.test(name) || /^(id|uuid|guid|key)$/i.test(name) || /[a-z](Id|ID)$/.test(name);
+const looksLikeIdName = (name: string) =>
+  /(^|[\s_\-.])(id|uuid|guid|key|no)$/i.test(name) || /^(id|uuid|guid|key)$/i.test(name) || /[a-z](Id|ID)$/.test(name);
 
 /**
  * Reads a table's columns and decides how each becomes features: numeric (numbers, or strings that all parse as
@@ -106,7 +107,10 @@ export function inferSchema(rows: readonly RawRow[], target: string, positive: s
     }
     // Most frequent first; ties by value, so the schema does not depend on row order.
     const ranked = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const levels = ranked.filter(([, c]) => c >= minLevelCount).slice(0, maxLevels).map(([v]) => v);
+    const levels = ranked
+      .filter(([, c]) => c >= minLevelCount)
+      .slice(0, maxLevels)
+      .map(([v]) => v);
     columns.push({ column, kind: 'categorical', levels, other: levels.length < distinct, missingIndicator: hasMissing });
   }
 
@@ -116,7 +120,11 @@ export function inferSchema(rows: readonly RawRow[], target: string, positive: s
     const names =
       spec.kind === 'numeric'
         ? [spec.column, ...(spec.missingIndicator ? [`${spec.column}:missing`] : [])]
-        : [...spec.levels.map((l) => `${spec.column}=${l}`), ...(spec.other ? [`${spec.column}=(other)`] : []), ...(spec.missingIndicator ? [`${spec.column}:missing`] : [])];
+        : [
+            ...spec.levels.map((l) => `${spec.column}=${l}`),
+            ...(spec.other ? [`${spec.column}=(other)`] : []),
+            ...(spec.missingIndicator ? [`${spec.column}:missing`] : []),
+          ];
     for (const name of names) {
       features.push(name);
       featureColumn.push(c);
@@ -196,7 +204,12 @@ export class FeatureEncoder {
 }
 
 /** Whether each row's target is the positive value (1) or not (0); NaN when the target is missing. */
-export function targetLabels(rows: readonly RawRow[], target: string, positive: string, missingTokens = DEFAULT_MISSING_TOKENS): Float64Array {
+export function targetLabels(
+  rows: readonly RawRow[],
+  target: string,
+  positive: string,
+  missingTokens = DEFAULT_MISSING_TOKENS,
+): Float64Array {
   const missing = new Set(missingTokens);
   const want = positive.trim();
   const y = new Float64Array(rows.length);
@@ -228,10 +241,14 @@ export function fingerprintTable(rows: readonly RawRow[]): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify(columns) + '\n');
   for (const row of rows) {
-    hash.update(JSON.stringify(columns.map((c) => {
-      const v = row[c];
-      return v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : v;
-    })) + '\n');
+    hash.update(
+      JSON.stringify(
+        columns.map((c) => {
+          const v = row[c];
+          return v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : v;
+        }),
+      ) + '\n',
+    );
   }
   return hash.digest('hex');
 }
@@ -241,14 +258,24 @@ export function checkTarget(rows: readonly RawRow[], target: string, positive: s
   if (rows.length === 0) throw new AppError('validation_failed', 'the table has no rows', [{ path: 'csv', message: 'no data rows' }]);
   const columns = tableColumns(rows);
   if (!columns.includes(target)) {
-    throw new AppError('validation_failed', `no column '${target}' in the table`, [{ path: 'target', message: `columns are: ${columns.join(', ')}` }]);
+    throw new AppError('validation_failed', `no column '${target}' in the table`, [
+      { path: 'target', message: `columns are: ${columns.join(', ')}` },
+    ]);
   }
   const counts = valueCounts(rows, target).filter(([v]) => v !== '(missing)');
-  const listed = counts.slice(0, 10).map(([v, c]) => `${v} (${c})`).join(', ') + (counts.length > 10 ? ', …' : '');
+  const listed =
+    counts
+      .slice(0, 10)
+      .map(([v, c]) => `${v} (${c})`)
+      .join(', ') + (counts.length > 10 ? ', …' : '');
   if (counts.length < 2) {
-    throw new AppError('validation_failed', `target column '${target}' has one class only: both outcomes are needed to learn`, [{ path: 'target', message: `values are: ${listed || 'none'}` }]);
+    throw new AppError('validation_failed', `target column '${target}' has one class only: both outcomes are needed to learn`, [
+      { path: 'target', message: `values are: ${listed || 'none'}` },
+    ]);
   }
   if (!counts.some(([v]) => v === positive.trim())) {
-    throw new AppError('validation_failed', `no row has ${target} = '${positive}'`, [{ path: 'positive', message: `values of ${target} are: ${listed}` }]);
+    throw new AppError('validation_failed', `no row has ${target} = '${positive}'`, [
+      { path: 'positive', message: `values of ${target} are: ${listed}` },
+    ]);
   }
 }

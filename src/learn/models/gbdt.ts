@@ -54,7 +54,7 @@ export function binEdges(x: Float64Array, width: number, rows: ArrayLike<number>
   const nBins = Int32Array.from(edges, (e) => e.length + 1);
   const offsets = new Int32Array(width);
   let total = 0;
-  for (let f = 0; f < width; f++) (offsets[f] = total), (total += nBins[f]!);
+  for (let f = 0; f < width; f++) ((offsets[f] = total), (total += nBins[f]!));
   return { edges, nBins, offsets, totalBins: total };
 }
 
@@ -119,7 +119,14 @@ export interface GbdtFit {
  * Trains on binned rows with 0/1 labels. With `valid`, tracks its log loss after every round, and with `patience`
  * stops once that many rounds have passed without a new best (the curve then ends there).
  */
-export function trainGbdt(train: Binned, y: ArrayLike<number>, e: BinEdges, config: GbdtConfig, seed: number, valid?: { data: Binned; y: ArrayLike<number>; patience?: number }): GbdtFit {
+export function trainGbdt(
+  train: Binned,
+  y: ArrayLike<number>,
+  e: BinEdges,
+  config: GbdtConfig,
+  seed: number,
+  valid?: { data: Binned; y: ArrayLike<number>; patience?: number },
+): GbdtFit {
   const { n, d, bins } = train;
   let pos = 0;
   for (let i = 0; i < n; i++) pos += y[i]!;
@@ -162,13 +169,13 @@ export function trainGbdt(train: Binned, y: ArrayLike<number>, e: BinEdges, conf
         mask[all[k]!] = 1;
       }
       for (let i = 0, k = 0; i < n; i++) {
-        if (mask[i]) (idx[k++] = i), (mask[i] = 0);
+        if (mask[i]) ((idx[k++] = i), (mask[i] = 0));
       }
     } else idx.set(all);
 
     const tree: BinTree = { feature: [], bin: [], left: [], right: [], value: [] };
     const newNode = () => {
-      tree.feature.push(-1), tree.bin.push(0), tree.left.push(-1), tree.right.push(-1), tree.value.push(0);
+      (tree.feature.push(-1), tree.bin.push(0), tree.left.push(-1), tree.right.push(-1), tree.value.push(0));
       return tree.feature.length - 1;
     };
     const rootHist = hist.take();
@@ -177,12 +184,12 @@ export function trainGbdt(train: Binned, y: ArrayLike<number>, e: BinEdges, conf
       // The node's totals are any one feature's histogram summed over its bins.
       let G = 0;
       let H = 0;
-      for (let b = 0; b < e.nBins[0]!; b++) (G += nodeHist[3 * b]!), (H += nodeHist[3 * b + 1]!);
+      for (let b = 0; b < e.nBins[0]!; b++) ((G += nodeHist[3 * b]!), (H += nodeHist[3 * b + 1]!));
       const split = depth < maxDepth && end - start >= 2 * minLeaf ? bestSplit(nodeHist, e, d, G, H, end - start, minLeaf, l2) : null;
       if (!split) {
         const value = (-G / (H + l2)) * learningRate;
         tree.value[node] = value;
-        for (let k = start; k < end; k++) (score[idx[k]!]! += value), (scored[idx[k]!] = 1);
+        for (let k = start; k < end; k++) ((score[idx[k]!]! += value), (scored[idx[k]!] = 1));
         hist.give(nodeHist);
         return;
       }
@@ -254,7 +261,17 @@ class HistogramPool {
   }
 }
 
-function accumulate(out: Float64Array, idx: Uint32Array, start: number, end: number, bins: Uint8Array, d: number, g: Float64Array, h: Float64Array, offsets: Int32Array): void {
+function accumulate(
+  out: Float64Array,
+  idx: Uint32Array,
+  start: number,
+  end: number,
+  bins: Uint8Array,
+  d: number,
+  g: Float64Array,
+  h: Float64Array,
+  offsets: Int32Array,
+): void {
   for (let k = start; k < end; k++) {
     const row = idx[k]!;
     const gr = g[row]!;
@@ -270,7 +287,16 @@ function accumulate(out: Float64Array, idx: Uint32Array, start: number, end: num
 }
 
 /** The best split of a node from its histogram: the largest reduction of the regularised loss, if any. */
-function bestSplit(hist: Float64Array, e: BinEdges, d: number, G: number, H: number, count: number, minLeaf: number, l2: number): { feature: number; bin: number; gain: number } | null {
+function bestSplit(
+  hist: Float64Array,
+  e: BinEdges,
+  d: number,
+  G: number,
+  H: number,
+  count: number,
+  minLeaf: number,
+  l2: number,
+): { feature: number; bin: number; gain: number } | null {
   const parent = (G * G) / (H + l2);
   let best: { feature: number; bin: number; gain: number } | null = null;
   let bestGain = 1e-9;

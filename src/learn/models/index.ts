@@ -5,7 +5,19 @@
  */
 export { calibrate, fitIsotonic, fitPlatt } from './calibration.ts';
 export { readCsvTable } from './csv.ts';
-export { cellNumber, cellText, checkTarget, DEFAULT_MISSING_TOKENS, FeatureEncoder, fingerprintTable, inferSchema, tableColumns, targetLabels, valueCounts, type SchemaOptions } from './features.ts';
+export {
+  cellNumber,
+  cellText,
+  checkTarget,
+  DEFAULT_MISSING_TOKENS,
+  FeatureEncoder,
+  fingerprintTable,
+  inferSchema,
+  tableColumns,
+  targetLabels,
+  valueCounts,
+  type SchemaOptions,
+} from './features.ts';
 export { binEdges, binRows, CompiledForest, gbdtParams, gbdtScores, trainGbdt, type BinEdges, type Binned, type GbdtFit } from './gbdt.ts';
 export { designMatrix, fitLogistic, logisticDesign, logisticScores, type LogisticDesign, type LogisticFitResult } from './logistic.ts';
 export { auc, brier, calibrationTable, logLoss, sigmoid } from './metrics.ts';

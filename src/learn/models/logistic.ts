@@ -23,7 +23,13 @@ const MIN_DISTINCT_FOR_HINGES = 10;
  * Chooses hinge knots and standardization from the rows `rows` of the encoded matrix X (row-major, `width` wide).
  * `hinges: false` gives the plain linear design.
  */
-export function logisticDesign(x: Float64Array, width: number, rows: ArrayLike<number>, schema: FeatureSchema, options: { hinges?: boolean } = {}): LogisticDesign {
+export function logisticDesign(
+  x: Float64Array,
+  width: number,
+  rows: ArrayLike<number>,
+  schema: FeatureSchema,
+  options: { hinges?: boolean } = {},
+): LogisticDesign {
   const hinges: LogisticParams['hinges'] = [];
   let f = 0;
   for (const spec of schema.columns) {
@@ -49,7 +55,7 @@ export function logisticDesign(x: Float64Array, width: number, rows: ArrayLike<n
   const row = new Float64Array(p);
   for (let k = 0; k < rows.length; k++) {
     expandRow(x, rows[k]! * width, width, hinges, row);
-    for (let j = 0; j < p; j++) (mean[j]! += row[j]!), (sq[j]! += row[j]! * row[j]!);
+    for (let j = 0; j < p; j++) ((mean[j]! += row[j]!), (sq[j]! += row[j]! * row[j]!));
   }
   const scale = new Float64Array(p);
   for (let j = 0; j < p; j++) {
@@ -153,7 +159,7 @@ export function fitLogistic(z: SparseDesign, y: ArrayLike<number>, l2: number, s
   const { col, val } = z;
   let current = objective(z, y, beta, l2);
   let iterations = 0;
-  for (; iterations < 100; ) {
+  for (; iterations < 100;) {
     iterations++;
     grad.fill(0);
     hess.fill(0);

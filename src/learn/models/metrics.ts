@@ -10,12 +10,12 @@ export function auc(scores: Numbers, labels: Numbers): number {
   order.sort((a, b) => scores[a]! - scores[b]!);
   let rankSum = 0;
   let positives = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     const s = scores[order[i]!]!;
     while (j < n && scores[order[j]!] === s) j++;
     const averageRank = (i + 1 + j) / 2;
-    for (let k = i; k < j; k++) if (labels[order[k]!] === 1) (rankSum += averageRank), positives++;
+    for (let k = i; k < j; k++) if (labels[order[k]!] === 1) ((rankSum += averageRank), positives++);
     i = j;
   }
   const negatives = n - positives;
@@ -53,7 +53,7 @@ export function calibrationTable(p: Numbers, labels: Numbers, bins = 10): Calibr
     if (to <= from) continue;
     let sp = 0;
     let sy = 0;
-    for (let k = from; k < to; k++) (sp += p[order[k]!]!), (sy += labels[order[k]!]!);
+    for (let k = from; k < to; k++) ((sp += p[order[k]!]!), (sy += labels[order[k]!]!));
     out.push({ count: to - from, meanPredicted: sp / (to - from), observed: sy / (to - from) });
   }
   return out;

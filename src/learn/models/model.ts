@@ -10,7 +10,13 @@ const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
 const columnSpec = z.discriminatedUnion('kind', [
   z.object({ column: z.string(), kind: z.literal('numeric'), impute: finite, missingIndicator: z.boolean() }),
-  z.object({ column: z.string(), kind: z.literal('categorical'), levels: z.array(z.string()), other: z.boolean(), missingIndicator: z.boolean() }),
+  z.object({
+    column: z.string(),
+    kind: z.literal('categorical'),
+    levels: z.array(z.string()),
+    other: z.boolean(),
+    missingIndicator: z.boolean(),
+  }),
 ]);
 
 const featureSchema = z.object({
@@ -32,9 +38,23 @@ const logisticParams = z.object({
   l2: finite,
 });
 
-const tree = z.object({ feature: z.array(z.number().int()), threshold: z.array(finite), left: z.array(z.number().int()), right: z.array(z.number().int()), value: z.array(finite) });
+const tree = z.object({
+  feature: z.array(z.number().int()),
+  threshold: z.array(finite),
+  left: z.array(z.number().int()),
+  right: z.array(z.number().int()),
+  value: z.array(finite),
+});
 const gbdtParams = z.object({
-  config: z.object({ rounds: z.number().int(), learningRate: finite, maxDepth: z.number().int(), minLeaf: z.number().int(), l2: finite, subsample: finite, maxBins: z.number().int() }),
+  config: z.object({
+    rounds: z.number().int(),
+    learningRate: finite,
+    maxDepth: z.number().int(),
+    minLeaf: z.number().int(),
+    l2: finite,
+    subsample: finite,
+    maxBins: z.number().int(),
+  }),
   baseScore: finite,
   trees: z.array(tree),
 });
@@ -78,17 +98,25 @@ export class Model {
       const p = json.params as LogisticParams;
       const expanded = width + p.hinges.length;
       if (p.mean.length !== expanded || p.scale.length !== expanded || p.weights.length !== expanded) {
-        throw new AppError('validation_failed', 'logistic parameters do not match the feature schema', [{ path: 'params', message: `expected ${expanded} weights, got ${p.weights.length}` }]);
+        throw new AppError('validation_failed', 'logistic parameters do not match the feature schema', [
+          { path: 'params', message: `expected ${expanded} weights, got ${p.weights.length}` },
+        ]);
       }
       this.scoreEncoded = (x, at) => logisticScoreRow(p, width, x, at);
     } else {
       const params = json.params as GbdtParams;
       params.trees.forEach((t, k) => {
         const nodes = t.feature.length;
-        const bad = [t.threshold, t.left, t.right, t.value].some((a) => a.length !== nodes) ||
-          t.feature.some((f, j) => f >= width || (f >= 0 && !(t.left[j]! > j && t.left[j]! < nodes && t.right[j]! > j && t.right[j]! < nodes)));
+        const bad =
+          [t.threshold, t.left, t.right, t.value].some((a) => a.length !== nodes) ||
+          t.feature.some(
+            (f, j) => f >= width || (f >= 0 && !(t.left[j]! > j && t.left[j]! < nodes && t.right[j]! > j && t.right[j]! < nodes)),
+          );
         // Children come after their parent, so a walk down a tree always ends at a leaf.
-        if (bad) throw new AppError('validation_failed', 'tree parameters do not match the feature schema', [{ path: `params.trees.${k}`, message: `features must be below ${width}, children inside the tree and after their parent` }]);
+        if (bad)
+          throw new AppError('validation_failed', 'tree parameters do not match the feature schema', [
+            { path: `params.trees.${k}`, message: `features must be below ${width}, children inside the tree and after their parent` },
+          ]);
       });
       const forest = new CompiledForest(params);
       this.scoreEncoded = (x, at) => forest.score(x, at);
@@ -138,11 +166,19 @@ export function loadModel(input: unknown): Model {
   }
   const parsed = serializedModel.safeParse(value);
   if (!parsed.success) {
-    throw new AppError('validation_failed', 'not an ACS model', parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    throw new AppError(
+      'validation_failed',
+      'not an ACS model',
+      parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
   }
   const params = (parsed.data.family === 'logistic' ? logisticParams : gbdtParams).safeParse(parsed.data.params);
   if (!params.success) {
-    throw new AppError('validation_failed', `bad ${parsed.data.family} parameters`, params.error.issues.map((i) => ({ path: ['params', ...i.path].join('.'), message: i.message })));
+    throw new AppError(
+      'validation_failed',
+      `bad ${parsed.data.family} parameters`,
+      params.error.issues.map((i) => ({ path: ['params', ...i.path].join('.'), message: i.message })),
+    );
   }
   return new Model(value as SerializedModel);
 }

@@ -21,7 +21,12 @@ function byClass(labels: ArrayLike<number>, indices: ArrayLike<number>): [number
  * A stratified train/test split of the rows `indices` (each class split in the same proportion), fixed by the
  * seed. Both parts come back in ascending row order, so nothing downstream depends on the shuffle order.
  */
-export function stratifiedSplit(labels: ArrayLike<number>, indices: ArrayLike<number>, testFraction: number, seed: number): { train: Uint32Array; test: Uint32Array } {
+export function stratifiedSplit(
+  labels: ArrayLike<number>,
+  indices: ArrayLike<number>,
+  testFraction: number,
+  seed: number,
+): { train: Uint32Array; test: Uint32Array } {
   const train: number[] = [];
   const test: number[] = [];
   byClass(labels, indices).forEach((rows, cls) => {
@@ -36,7 +41,10 @@ export function stratifiedSplit(labels: ArrayLike<number>, indices: ArrayLike<nu
 /** Stratified k folds over positions 0..n−1 of `labels`: fold[i] is the fold row i is held out in. */
 export function stratifiedFolds(labels: ArrayLike<number>, k: number, seed: number): Uint8Array {
   const fold = new Uint8Array(labels.length);
-  const classes = byClass(labels, Array.from({ length: labels.length }, (_, i) => i));
+  const classes = byClass(
+    labels,
+    Array.from({ length: labels.length }, (_, i) => i),
+  );
   classes.forEach((rows, cls) => {
     shuffle(rows, stream(seed, 'folds', cls));
     // Continue the round-robin across classes so fold sizes differ by at most one.

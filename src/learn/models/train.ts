@@ -8,7 +8,18 @@ import { designMatrix, fitLogistic, logisticDesign, logisticScores, toParams, ty
 import { auc, brier, calibrationTable, logLoss, mean, sd, sigmoid } from './metrics.ts';
 import { Model } from './model.ts';
 import { stratifiedFolds, stratifiedSplit } from './split.ts';
-import type { Calibration, CandidateResult, Family, FeatureImportance, FeatureSchema, GbdtConfig, GbdtParams, LogisticParams, RawRow, SerializedModel } from './types.ts';
+import type {
+  Calibration,
+  CandidateResult,
+  Family,
+  FeatureImportance,
+  FeatureSchema,
+  GbdtConfig,
+  GbdtParams,
+  LogisticParams,
+  RawRow,
+  SerializedModel,
+} from './types.ts';
 
 /**
  * Trains a binary classifier on a raw table: infers the features, cross-validates each family's small fixed grid
@@ -71,9 +82,14 @@ export function trainModel(rows: readonly RawRow[], options: TrainOptions): Trai
   const k = options.folds ?? 5;
   const families = options.families ?? ['logistic', 'gbdt'];
   const progress = options.onProgress ?? (() => undefined);
-  if (!(testFraction > 0 && testFraction < 1)) throw new AppError('validation_failed', 'testFraction must be between 0 and 1', [{ path: 'testFraction', message: String(testFraction) }]);
-  if (!(Number.isInteger(k) && k >= 2 && k <= 20)) throw new AppError('validation_failed', 'folds must be an integer from 2 to 20', [{ path: 'folds', message: String(k) }]);
-  if (!Number.isSafeInteger(seed)) throw new AppError('validation_failed', 'seed must be an integer', [{ path: 'seed', message: String(seed) }]);
+  if (!(testFraction > 0 && testFraction < 1))
+    throw new AppError('validation_failed', 'testFraction must be between 0 and 1', [
+      { path: 'testFraction', message: String(testFraction) },
+    ]);
+  if (!(Number.isInteger(k) && k >= 2 && k <= 20))
+    throw new AppError('validation_failed', 'folds must be an integer from 2 to 20', [{ path: 'folds', message: String(k) }]);
+  if (!Number.isSafeInteger(seed))
+    throw new AppError('validation_failed', 'seed must be an integer', [{ path: 'seed', message: String(seed) }]);
   checkTarget(rows, target, positive);
 
   const yAll = targetLabels(rows, target, positive);
@@ -84,9 +100,16 @@ export function trainModel(rows: readonly RawRow[], options: TrainOptions): Trai
   const need = Math.max(k, 2);
   for (const cls of [1, 0]) {
     if (count(split.train, cls) < need || count(split.test, cls) < 1) {
-      throw new AppError('validation_failed', `too few ${cls ? 'positive' : 'negative'} rows to train and test: ${count(split.train, cls) + count(split.test, cls)}`, [
-        { path: 'target', message: `each outcome needs at least ${Math.ceil(need / (1 - testFraction)) + 1} rows for ${k}-fold cross-validation and a held-out split` },
-      ]);
+      throw new AppError(
+        'validation_failed',
+        `too few ${cls ? 'positive' : 'negative'} rows to train and test: ${count(split.train, cls) + count(split.test, cls)}`,
+        [
+          {
+            path: 'target',
+            message: `each outcome needs at least ${Math.ceil(need / (1 - testFraction)) + 1} rows for ${k}-fold cross-validation and a held-out split`,
+          },
+        ],
+      );
     }
   }
   const trainRows = Array.from(split.train, (i) => rows[i]!);
@@ -99,7 +122,16 @@ export function trainModel(rows: readonly RawRow[], options: TrainOptions): Trai
   const encoder = new FeatureEncoder(schema);
   const width = encoder.width;
   if (width === 0) {
-    throw new AppError('validation_failed', 'no column is usable as a feature', [{ path: 'csv', message: schema.dropped.filter((d) => d.reason !== 'target').map((d) => `${d.column}: ${d.reason}`).join(', ') || 'the table has only the target column' }]);
+    throw new AppError('validation_failed', 'no column is usable as a feature', [
+      {
+        path: 'csv',
+        message:
+          schema.dropped
+            .filter((d) => d.reason !== 'target')
+            .map((d) => `${d.column}: ${d.reason}`)
+            .join(', ') || 'the table has only the target column',
+      },
+    ]);
   }
   const x = encoder.encode(trainRows);
   const n = trainRows.length;
@@ -120,14 +152,21 @@ export function trainModel(rows: readonly RawRow[], options: TrainOptions): Trai
     for (const config of options.gbdtGrid ?? DEFAULT_GBDT_GRID) candidates.push(cvGbdt(x, width, y, foldRows, config, seed));
   }
   progress('trees cross-validated');
-  if (candidates.length === 0) throw new AppError('validation_failed', 'no model family to train', [{ path: 'families', message: 'logistic, gbdt' }]);
-  const bestOf = (family: Family) => candidates.filter((c) => c.result.family === family).reduce<Candidate | null>((b, c) => (!b || c.result.cvAuc > b.result.cvAuc ? c : b), null);
+  if (candidates.length === 0)
+    throw new AppError('validation_failed', 'no model family to train', [{ path: 'families', message: 'logistic, gbdt' }]);
+  const bestOf = (family: Family) =>
+    candidates
+      .filter((c) => c.result.family === family)
+      .reduce<Candidate | null>((b, c) => (!b || c.result.cvAuc > b.result.cvAuc ? c : b), null);
   // Ties go to the logistic regression: the simpler, more transparent model.
-  const chosen = [bestOf('logistic'), bestOf('gbdt')].filter((c): c is Candidate => c !== null).reduce((b, c) => (c.result.cvAuc > b.result.cvAuc ? c : b));
+  const chosen = [bestOf('logistic'), bestOf('gbdt')]
+    .filter((c): c is Candidate => c !== null)
+    .reduce((b, c) => (c.result.cvAuc > b.result.cvAuc ? c : b));
   const t2 = performance.now();
 
   const method = options.calibration ?? 'platt';
-  const calibration: Calibration = method === 'platt' ? fitPlatt(chosen.oof, y) : method === 'isotonic' ? fitIsotonic(chosen.oof, y) : { method: 'none' };
+  const calibration: Calibration =
+    method === 'platt' ? fitPlatt(chosen.oof, y) : method === 'isotonic' ? fitIsotonic(chosen.oof, y) : { method: 'none' };
   const all = Uint32Array.from({ length: n }, (_, i) => i);
   const fitted = fitCandidate(chosen, x, width, y, schema, all, seed);
   const t3 = performance.now();
@@ -145,7 +184,15 @@ export function trainModel(rows: readonly RawRow[], options: TrainOptions): Trai
     calibration,
     trainedAt,
     dataFingerprint,
-    training: { seed, rows: labeled.length, trainRows: n, testRows: testRows.length, positives: count(split.train, 1) + count(split.test, 1), testFraction, folds: k },
+    training: {
+      seed,
+      rows: labeled.length,
+      trainRows: n,
+      testRows: testRows.length,
+      positives: count(split.train, 1) + count(split.test, 1),
+      testFraction,
+      folds: k,
+    },
   };
   // Score the held-out rows through the stored form, exactly as a consumer of the JSON will.
   const provisional = new Model({ ...draft, id: '', metrics: emptyMetrics(k) });
@@ -157,8 +204,17 @@ export function trainModel(rows: readonly RawRow[], options: TrainOptions): Trai
     for (const family of ['logistic', 'gbdt'] as const) {
       const other = bestOf(family);
       if (!other || family === chosen.result.family) continue;
-      const m = new Model({ ...draft, family, params: fitCandidate(other, x, width, y, schema, all, seed).params, id: '', metrics: emptyMetrics(k) });
-      heldOutAucByFamily[family] = auc(Float64Array.from(testRows, (r) => m.rawScore(r)), yTest);
+      const m = new Model({
+        ...draft,
+        family,
+        params: fitCandidate(other, x, width, y, schema, all, seed).params,
+        id: '',
+        metrics: emptyMetrics(k),
+      });
+      heldOutAucByFamily[family] = auc(
+        Float64Array.from(testRows, (r) => m.rawScore(r)),
+        yTest,
+      );
     }
   }
   const metrics: SerializedModel['metrics'] = {
@@ -180,7 +236,10 @@ export function trainModel(rows: readonly RawRow[], options: TrainOptions): Trai
   };
   // Content-addressed: the same data, options and code give the same id whenever they run, so trainedAt is left out.
   const { trainedAt: _when, ...content } = draft;
-  const id = `mdl_${createHash('sha256').update(canonicalJson({ ...content, metrics })).digest('hex').slice(0, 16)}`;
+  const id = `mdl_${createHash('sha256')
+    .update(canonicalJson({ ...content, metrics }))
+    .digest('hex')
+    .slice(0, 16)}`;
   const model = new Model({ ...draft, id, metrics } as SerializedModel);
   const t4 = performance.now();
   return {
@@ -191,7 +250,13 @@ export function trainModel(rows: readonly RawRow[], options: TrainOptions): Trai
 }
 
 function emptyMetrics(folds: number): SerializedModel['metrics'] {
-  return { folds, candidates: [], cvAuc: {}, heldOut: { rows: 0, positives: 0, auc: 0, logLoss: 0, brier: 0, logLossUncalibrated: 0, brierUncalibrated: 0, calibrationTable: [] }, topFeatures: [] };
+  return {
+    folds,
+    candidates: [],
+    cvAuc: {},
+    heldOut: { rows: 0, positives: 0, auc: 0, logLoss: 0, brier: 0, logLossUncalibrated: 0, brierUncalibrated: 0, calibrationTable: [] },
+    topFeatures: [],
+  };
 }
 
 type Folds = { fit: Uint32Array; valid: Uint32Array }[];
@@ -236,7 +301,11 @@ function cvGbdt(x: Float64Array, width: number, y: Float64Array, folds: Folds, c
     const edges = binEdges(x, width, fit, config.maxBins);
     const data = binRows(x, width, fit, edges);
     const validData = binRows(x, width, valid, edges);
-    const result = trainGbdt(data, pick(y, fit), edges, config, seed + 7919 * (f + 1), { data: validData, y: pick(y, valid), patience: GBDT_PATIENCE });
+    const result = trainGbdt(data, pick(y, fit), edges, config, seed + 7919 * (f + 1), {
+      data: validData,
+      y: pick(y, valid),
+      patience: GBDT_PATIENCE,
+    });
     fits.push({ fit: result, valid: validData, rows: valid });
   });
   // The mean validation curve, as far as every fold went (each went at least GBDT_PATIENCE past its own best).
@@ -261,7 +330,15 @@ function cvGbdt(x: Float64Array, width: number, y: Float64Array, folds: Folds, c
 }
 
 /** Fits a candidate's configuration on the given rows; returns the stored parameters and feature importances. */
-function fitCandidate(c: Candidate, x: Float64Array, width: number, y: Float64Array, schema: FeatureSchema, rows: Uint32Array, seed: number): { params: LogisticParams | GbdtParams; importance: FeatureImportance[] } {
+function fitCandidate(
+  c: Candidate,
+  x: Float64Array,
+  width: number,
+  y: Float64Array,
+  schema: FeatureSchema,
+  rows: Uint32Array,
+  seed: number,
+): { params: LogisticParams | GbdtParams; importance: FeatureImportance[] } {
   const yRows = pick(y, rows);
   if (c.result.family === 'logistic') {
     const design = logisticDesign(x, width, rows, schema);
@@ -282,6 +359,10 @@ function importances(raw: ArrayLike<number>, schema: FeatureSchema): FeatureImpo
   let total = 0;
   for (let j = 0; j < raw.length; j++) total += raw[j]!;
   return schema.features
-    .map((feature, j) => ({ feature, column: schema.columns[schema.featureColumn[j]!]!.column, importance: total > 0 ? raw[j]! / total : 0 }))
+    .map((feature, j) => ({
+      feature,
+      column: schema.columns[schema.featureColumn[j]!]!.column,
+      importance: total > 0 ? raw[j]! / total : 0,
+    }))
     .sort((a, b) => b.importance - a.importance || (a.feature < b.feature ? -1 : 1));
 }

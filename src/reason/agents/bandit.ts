@@ -27,7 +27,11 @@ const creditCents = (ctx: CustomerContext, percent: number) => Math.max(500, Mat
  * The credit to offer. With a bandit, Thompson sampling over the offers for the customer's segment, scored as the
  * sampled acceptance × a year of the bill − the credit; without one, the 25% offer.
  */
-export function chooseOffer(ctx: CustomerContext, annualValue: number, bandit?: BanditChooser): { amountCents: number; choice?: BanditChoice; note?: string } {
+export function chooseOffer(
+  ctx: CustomerContext,
+  annualValue: number,
+  bandit?: BanditChooser,
+): { amountCents: number; choice?: BanditChoice; note?: string } {
   if (!bandit) return { amountCents: creditCents(ctx, 25) };
   const arms = RETENTION_OFFERS.map((o) => ({ arm: o.arm, payoff: annualValue, cost: creditCents(ctx, o.percent) / 100 }));
   const choice = bandit.choose(BANDITS.offer, segmentOf(ctx), subjectOf(ctx), arms);
@@ -44,12 +48,26 @@ export const MESSAGE_CHANNELS = ['email', 'sms'] as const;
  * this customer), with the choice in its EV and its sentence. Left as it is when it names its own address, is not on
  * a message channel, or no channel is eligible (policy then refuses it for want of consent).
  */
-export function onChosenChannel(draft: ProposalDraft, ctx: CustomerContext, eligible: readonly string[], bandit: BanditChooser): ProposalDraft {
-  if (!draft.channel || !(MESSAGE_CHANNELS as readonly string[]).includes(draft.channel) || draft.params.to !== undefined || eligible.length === 0) return draft;
+export function onChosenChannel(
+  draft: ProposalDraft,
+  ctx: CustomerContext,
+  eligible: readonly string[],
+  bandit: BanditChooser,
+): ProposalDraft {
+  if (
+    !draft.channel ||
+    !(MESSAGE_CHANNELS as readonly string[]).includes(draft.channel) ||
+    draft.params.to !== undefined ||
+    eligible.length === 0
+  )
+    return draft;
   const arms = eligible.map((arm) => ({ arm, payoff: 1, cost: 0 }));
   const choice = bandit.choose(BANDITS.channel, segmentOf(ctx), subjectOf(ctx), arms);
   const channel = choice.arm as ProposalDraft['channel'];
-  const how = eligible.length === 1 ? `${channel}, the only channel with consent` : `${channel} by Thompson sampling over ${eligible.join(', ')} for ${choice.segment}`;
+  const how =
+    eligible.length === 1
+      ? `${channel}, the only channel with consent`
+      : `${channel} by Thompson sampling over ${eligible.join(', ')} for ${choice.segment}`;
   const sentence = `${draft.reason.replace(/\.$/, '')} (sent by ${how}: acceptance drawn ${choice.sampled.toFixed(2)} from Beta(${choice.posterior.alpha}, ${choice.posterior.beta})).`;
   return { ...draft, channel, params: { ...draft.params, channel }, ev: { ...draft.ev, bandit: choice }, reason: sentence };
 }

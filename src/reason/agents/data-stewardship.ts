@@ -16,7 +16,8 @@ export function recordProblems(ctx: CustomerContext): string[] {
   const problems: string[] = [];
   if (!ctx.name || ctx.name === 'Unidentified customer') problems.push('no name: the profile was created from a signal');
   if (!ctx.contacts.some((c) => c.email || c.phone)) problems.push('no contact with an email or phone');
-  if (ctx.subscription && (ctx.subscription.monthlyAmount == null || ctx.subscription.tenureMonths == null)) problems.push('subscription lacks monthly amount or tenure');
+  if (ctx.subscription && (ctx.subscription.monthlyAmount == null || ctx.subscription.tenureMonths == null))
+    problems.push('subscription lacks monthly amount or tenure');
   for (const other of ctx.possibleDuplicates ?? []) problems.push(`possible duplicate of ${other}`);
   return problems;
 }
@@ -27,12 +28,25 @@ export const dataStewardshipAgent: Agent = {
     if (!ctx.accountId) return [];
     const problems = recordProblems(ctx);
     if (problems.length === 0) return [];
-    return [{
-      agentId: 'data-stewardship', action: 'create_task', risk: 'low',
-      params: { title: `Data steward: ${problems.length} problem(s) on ${ctx.customerId ?? ctx.accountId}`, details: problems.join('\n'), assignee: 'data-stewards' },
-      // Value of a clean record: other agents' proposals for this customer become possible and better aimed.
-      ev: expectedValue({ value: 0.5, source: 'rule', detail: 'most steward tasks get done' }, { value: 20, source: 'rule', detail: 'value of a usable record' }, { value: 5, source: 'rule', detail: 'steward time' }, 'low'),
-      reason: `Fix the record: ${problems.join('; ')}.`,
-    }];
+    return [
+      {
+        agentId: 'data-stewardship',
+        action: 'create_task',
+        risk: 'low',
+        params: {
+          title: `Data steward: ${problems.length} problem(s) on ${ctx.customerId ?? ctx.accountId}`,
+          details: problems.join('\n'),
+          assignee: 'data-stewards',
+        },
+        // Value of a clean record: other agents' proposals for this customer become possible and better aimed.
+        ev: expectedValue(
+          { value: 0.5, source: 'rule', detail: 'most steward tasks get done' },
+          { value: 20, source: 'rule', detail: 'value of a usable record' },
+          { value: 5, source: 'rule', detail: 'steward time' },
+          'low',
+        ),
+        reason: `Fix the record: ${problems.join('; ')}.`,
+      },
+    ];
   },
 };

@@ -7,7 +7,11 @@ export const RISK_PENALTY_SHARE: Record<Risk, number> = { low: 0.02, medium: 0.1
 const cents = (n: number) => Math.round(n * 100) / 100;
 
 export function expectedValue(pSuccess: Term, impact: Term, cost: Term, risk: Risk): ExpectedValue {
-  const riskPenalty: Term = { value: cents(impact.value * RISK_PENALTY_SHARE[risk]), source: 'rule', detail: `${RISK_PENALTY_SHARE[risk] * 100}% of impact for ${risk} risk` };
+  const riskPenalty: Term = {
+    value: cents(impact.value * RISK_PENALTY_SHARE[risk]),
+    source: 'rule',
+    detail: `${RISK_PENALTY_SHARE[risk] * 100}% of impact for ${risk} risk`,
+  };
   return { pSuccess, impact, cost, riskPenalty, value: cents(pSuccess.value * impact.value - cost.value - riskPenalty.value) };
 }
 

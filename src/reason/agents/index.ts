@@ -4,6 +4,21 @@ export { serviceRecoveryAgent } from './service-recovery.ts';
 export { leadNurturingAgent, companyFromEmail, leadScore, ROUTE_SCORE } from './lead-nurturing.ts';
 export { dataStewardshipAgent, recordProblems } from './data-stewardship.ts';
 export { expectedValue, firedTriggers, RISK_PENALTY_SHARE } from './ev.ts';
-export type { Agent, AgentManifest, AgentAction, AutonomyLevel, CustomerContext, ExpectedValue, FeatureTrigger, OutcomeKind, ProposalDraft, ProposeOptions, RegisteredScorer, Risk, ServedModels, Term } from './types.ts';
+export type {
+  Agent,
+  AgentManifest,
+  AgentAction,
+  AutonomyLevel,
+  CustomerContext,
+  ExpectedValue,
+  FeatureTrigger,
+  OutcomeKind,
+  ProposalDraft,
+  ProposeOptions,
+  RegisteredScorer,
+  Risk,
+  ServedModels,
+  Term,
+} from './types.ts';
 export { BANDITS, chooseOffer, DEFAULT_OFFER, MESSAGE_CHANNELS, onChosenChannel, RETENTION_OFFERS, segmentOf } from './bandit.ts';
 export type { BanditArm, BanditChoice, BanditChooser } from './types.ts';

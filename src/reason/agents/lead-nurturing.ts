@@ -23,7 +23,20 @@ export const leadNurturingManifest: AgentManifest = {
 };
 
 /** Mail providers whose domain says nothing about the company. */
-const FREE_MAIL = new Set(['gmail.com', 'googlemail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'live.com', 'icloud.com', 'aol.com', 'proton.me', 'protonmail.com', 'gmx.com', 'example.com']);
+const FREE_MAIL = new Set([
+  'gmail.com',
+  'googlemail.com',
+  'yahoo.com',
+  'hotmail.com',
+  'outlook.com',
+  'live.com',
+  'icloud.com',
+  'aol.com',
+  'proton.me',
+  'protonmail.com',
+  'gmx.com',
+  'example.com',
+]);
 /** Route to a rep at or above this score; below it, nurture by email. */
 export const ROUTE_SCORE = 60;
 /** Value of a converted lead in dollars: an assumption until conversion data exists. */
@@ -42,7 +55,15 @@ export function leadScore(ctx: CustomerContext, company: string | null): number 
   const lead = ctx.lead!;
   const visits = num(ctx.features.webVisits7d) ?? 0;
   const engaged = num(ctx.features.emailEngagements30d) ?? 0;
-  return Math.min(100, 20 + (company ? 15 : 0) + (lead.phone ? 10 : 0) + Math.min(30, visits * 10) + Math.min(20, engaged * 10) + (lead.firstName || lead.lastName ? 5 : 0));
+  return Math.min(
+    100,
+    20 +
+      (company ? 15 : 0) +
+      (lead.phone ? 10 : 0) +
+      Math.min(30, visits * 10) +
+      Math.min(20, engaged * 10) +
+      (lead.firstName || lead.lastName ? 5 : 0),
+  );
 }
 
 export const leadNurturingAgent: Agent = {
@@ -60,24 +81,43 @@ export const leadNurturingAgent: Agent = {
     const out: ProposalDraft[] = [];
     if (inferred) {
       out.push({
-        agentId: 'lead-nurturing', action: 'update_record', risk: 'low',
+        agentId: 'lead-nurturing',
+        action: 'update_record',
+        risk: 'low',
         params: { kind: 'leads', id: lead.id, fields: { company: inferred, score } },
-        ev: expectedValue({ value: 0.02, source: 'rule', detail: 'better routing from complete data' }, impact, { value: 0, source: 'rule', detail: 'no cost' }, 'low'),
+        ev: expectedValue(
+          { value: 0.02, source: 'rule', detail: 'better routing from complete data' },
+          impact,
+          { value: 0, source: 'rule', detail: 'no cost' },
+          'low',
+        ),
         reason: `Fill in the company (${inferred}) from the email domain and set the score to ${score}.`,
       });
     }
     if (score >= ROUTE_SCORE) {
       out.push({
-        agentId: 'lead-nurturing', action: 'route_lead', risk: 'low', params: { owner: 'sales-queue' },
+        agentId: 'lead-nurturing',
+        action: 'route_lead',
+        risk: 'low',
+        params: { owner: 'sales-queue' },
         ev: expectedValue(pConvert, impact, { value: 20, source: 'rule', detail: 'a rep\u2019s first call' }, 'low'),
         reason: `Route to a rep: score ${score} is at or above ${ROUTE_SCORE}.`,
       });
     } else if (lead.email) {
       // Whether the lead agreed to sales email is policy's question (outreach-requires-consent), asked once, in one place.
       out.push({
-        agentId: 'lead-nurturing', action: 'send_message', risk: 'low', channel: 'email', purpose: 'sales',
+        agentId: 'lead-nurturing',
+        action: 'send_message',
+        risk: 'low',
+        channel: 'email',
+        purpose: 'sales',
         params: { channel: 'email', purpose: 'sales', template: 'nurture-1' },
-        ev: expectedValue({ value: cents(pConvert.value / 3), source: 'rule', detail: 'a third of the routed rate' }, impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'),
+        ev: expectedValue(
+          { value: cents(pConvert.value / 3), source: 'rule', detail: 'a third of the routed rate' },
+          impact,
+          { value: 0.5, source: 'rule', detail: 'sending cost' },
+          'low',
+        ),
         reason: `Send the first nurture email: score ${score} is below ${ROUTE_SCORE}${hasConsent(ctx, 'email', 'sales') ? ' and the lead agreed to sales email' : ''}.`,
       });
     }

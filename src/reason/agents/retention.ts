@@ -44,14 +44,24 @@ function servingChurnTerm(ctx: CustomerContext, fired: string[], opts?: ProposeO
   if (served?.champion && sub) {
     const c = served.champion;
     const p = c.predict({ attributes: ctx.attributes, subscription: sub });
-    return { value: withTriggers(p, fired), source: 'model', detail: `registry champion ${c.name} v${c.version}: profile score ${pct(p)}; ${TRIGGER_POINTS}`, model: { id: c.name, version: String(c.version) } };
+    return {
+      value: withTriggers(p, fired),
+      source: 'model',
+      detail: `registry champion ${c.name} v${c.version}: profile score ${pct(p)}; ${TRIGGER_POINTS}`,
+      model: { id: c.name, version: String(c.version) },
+    };
   }
   const model = opts?.churn;
   // The registry's word on rules wins over the start-up model: a demoted model must stop deciding.
   if (model && sub && !served?.rules) {
     const p = model.predict({ attributes: ctx.attributes, subscription: sub });
     const drivers = p.drivers.map((d) => d.feature).join(', ');
-    return { value: withTriggers(p.probability, fired), source: 'model', detail: `model trained at start (no registry champion): profile score ${pct(p.probability)} (drivers: ${drivers}); ${TRIGGER_POINTS}`, model: { id: 'churn-logistic', version: model.version } };
+    return {
+      value: withTriggers(p.probability, fired),
+      source: 'model',
+      detail: `model trained at start (no registry champion): profile score ${pct(p.probability)} (drivers: ${drivers}); ${TRIGGER_POINTS}`,
+      model: { id: 'churn-logistic', version: model.version },
+    };
   }
   const contract = sub?.contract === 'month-to-month' ? 0.15 : 0;
   const why = served?.rules ? `no model: ${served.rules}` : !sub ? 'no subscription to score' : 'no model available';
@@ -65,13 +75,27 @@ function churnProbability(ctx: CustomerContext, fired: string[], opts?: ProposeO
   if (!challenger || !ctx.subscription) return term;
   const p = challenger.predict({ attributes: ctx.attributes, subscription: ctx.subscription });
   const detail = `challenger ${challenger.name} v${challenger.version}: profile score ${pct(p)}; shadow only, not used to decide`;
-  return { ...term, shadow: { model: { id: challenger.name, version: String(challenger.version) }, value: withTriggers(p, fired), detail } };
+  return {
+    ...term,
+    shadow: { model: { id: challenger.name, version: String(challenger.version) }, value: withTriggers(p, fired), detail },
+  };
 }
 
 /** p(churn) × a save rate, explained with where p(churn) came from; its shadow scaled alike. */
 const scaled = (p: Term, rate: number): Term => ({
-  value: cents(p.value * rate), source: p.source, detail: `p(churn) ${pct(p.value)} × ${rate} save rate; p(churn) from ${p.detail}`, ...(p.model ? { model: p.model } : {}),
-  ...(p.shadow ? { shadow: { ...p.shadow, value: cents(p.shadow.value * rate), detail: `p(churn) ${pct(p.shadow.value)} × ${rate} save rate; ${p.shadow.detail}` } } : {}),
+  value: cents(p.value * rate),
+  source: p.source,
+  detail: `p(churn) ${pct(p.value)} × ${rate} save rate; p(churn) from ${p.detail}`,
+  ...(p.model ? { model: p.model } : {}),
+  ...(p.shadow
+    ? {
+        shadow: {
+          ...p.shadow,
+          value: cents(p.shadow.value * rate),
+          detail: `p(churn) ${pct(p.shadow.value)} × ${rate} save rate; ${p.shadow.detail}`,
+        },
+      }
+    : {}),
 });
 
 export const retentionAgent: Agent = {
@@ -90,24 +114,48 @@ export const retentionAgent: Agent = {
     const why = `churn risk ${(pChurn.value * 100).toFixed(0)}% (${fired.join('; ')})`;
     const options: ProposalDraft[] = [
       {
-        agentId: 'retention', action: 'offer_credit', risk: 'low',
+        agentId: 'retention',
+        action: 'offer_credit',
+        risk: 'low',
         params: { amountCents: creditCents, currency: 'USD', reason: 'retention offer' },
-        ev: { ...expectedValue(scaled(pChurn, SAVE_RATE.offer_credit), impact, { value: creditCents / 100, source: 'rule', detail: 'the credit' }, 'low'), ...(offer.choice ? { bandit: offer.choice } : {}) },
+        ev: {
+          ...expectedValue(
+            scaled(pChurn, SAVE_RATE.offer_credit),
+            impact,
+            { value: creditCents / 100, source: 'rule', detail: 'the credit' },
+            'low',
+          ),
+          ...(offer.choice ? { bandit: offer.choice } : {}),
+        },
         reason: `Offer a $${(creditCents / 100).toFixed(2)} credit: ${why}${offer.note ? `; ${offer.note}` : ''}.`,
       },
       {
-        agentId: 'retention', action: 'create_task', risk: 'low',
+        agentId: 'retention',
+        action: 'create_task',
+        risk: 'low',
         params: { title: 'Save call', details: why, dueInDays: 2 },
-        ev: expectedValue(scaled(pChurn, SAVE_RATE.create_task), impact, { value: 15, source: 'rule', detail: 'a rep\u2019s half hour' }, 'low'),
+        ev: expectedValue(
+          scaled(pChurn, SAVE_RATE.create_task),
+          impact,
+          { value: 15, source: 'rule', detail: 'a rep\u2019s half hour' },
+          'low',
+        ),
         reason: `Call the customer: ${why}.`,
       },
       {
-        agentId: 'retention', action: 'send_message', risk: 'low', channel: 'email', purpose: 'service',
+        agentId: 'retention',
+        action: 'send_message',
+        risk: 'low',
+        channel: 'email',
+        purpose: 'service',
         params: { channel: 'email', purpose: 'service', template: 'check-in' },
         ev: expectedValue(scaled(pChurn, SAVE_RATE.send_message), impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'),
         reason: `Send a check-in email: ${why}.`,
       },
     ];
-    return options.filter((o) => o.ev.value > 0).sort((a, b) => b.ev.value - a.ev.value).slice(0, 2);
+    return options
+      .filter((o) => o.ev.value > 0)
+      .sort((a, b) => b.ev.value - a.ev.value)
+      .slice(0, 2);
   },
 };

@@ -38,20 +38,33 @@ export const serviceRecoveryAgent: Agent = {
     const p = (a: keyof typeof RESOLVE): Term => ({ value: RESOLVE[a], source: 'rule', detail: `resolution rate for ${a}` });
     const proposals: ProposalDraft[] = [
       {
-        agentId: 'service-recovery', action: 'create_case', risk: 'low', params: { subject: 'Proactive check: repeated problems', description: why, priority: 'high' },
-        ev: expectedValue(p('create_case'), impact, { value: 10, source: 'rule', detail: 'agent time' }, 'low'), reason: `Open a proactive case: ${why}.`,
+        agentId: 'service-recovery',
+        action: 'create_case',
+        risk: 'low',
+        params: { subject: 'Proactive check: repeated problems', description: why, priority: 'high' },
+        ev: expectedValue(p('create_case'), impact, { value: 10, source: 'rule', detail: 'agent time' }, 'low'),
+        reason: `Open a proactive case: ${why}.`,
       },
       {
-        agentId: 'service-recovery', action: 'send_message', risk: 'low', channel: 'email', purpose: 'service',
+        agentId: 'service-recovery',
+        action: 'send_message',
+        risk: 'low',
+        channel: 'email',
+        purpose: 'service',
         params: { channel: 'email', purpose: 'service', template: 'we-are-on-it' },
-        ev: expectedValue(p('send_message'), impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'), reason: `Tell the customer we are on it: ${why}.`,
+        ev: expectedValue(p('send_message'), impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'),
+        reason: `Tell the customer we are on it: ${why}.`,
       },
     ];
     const open = typeof ctx.features.openCases === 'number' ? ctx.features.openCases : 0;
     if (open >= 1) {
       proposals.push({
-        agentId: 'service-recovery', action: 'priority_routing', risk: 'low', params: { priority: 'urgent' },
-        ev: expectedValue(p('priority_routing'), impact, { value: 5, source: 'rule', detail: 'queue jump' }, 'low'), reason: `Move the ${open} open case(s) to the front: ${why}.`,
+        agentId: 'service-recovery',
+        action: 'priority_routing',
+        risk: 'low',
+        params: { priority: 'urgent' },
+        ev: expectedValue(p('priority_routing'), impact, { value: 5, source: 'rule', detail: 'queue jump' }, 'low'),
+        reason: `Move the ${open} open case(s) to the front: ${why}.`,
       });
     }
     return proposals.filter((x) => x.ev.value > 0).sort((a, b) => b.ev.value - a.ev.value);

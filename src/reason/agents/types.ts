@@ -2,7 +2,8 @@ import type { ChurnModel, ChurnModelInput } from '../churn-model.ts';
 import type { ConsentFact } from '../../sense/index.ts';
 
 /** The actions agents may propose; the policy schema (policies/) declares the same names. */
-export type AgentAction = 'offer_credit' | 'create_task' | 'send_message' | 'create_case' | 'priority_routing' | 'route_lead' | 'update_record';
+export type AgentAction =
+  'offer_credit' | 'create_task' | 'send_message' | 'create_case' | 'priority_routing' | 'route_lead' | 'update_record';
 export type Risk = 'low' | 'medium' | 'high';
 /** The kinds of `outcome` signal (src/contracts/signals.ts). */
 export type OutcomeKind = 'churned' | 'renewed' | 'converted' | 'case_resolved' | 'complaint';
@@ -53,7 +54,15 @@ export interface CustomerContext {
    * says `readsContacts`, and for every subject before policy decides. Absent means loaded.
    */
   reachLoaded?: boolean;
-  lead?: { id: string; email?: string | null; phone?: string | null; company?: string | null; firstName?: string | null; lastName?: string | null; status: string };
+  lead?: {
+    id: string;
+    email?: string | null;
+    phone?: string | null;
+    company?: string | null;
+    firstName?: string | null;
+    lastName?: string | null;
+    status: string;
+  };
   /** Profile ids that identity resolution thinks may be the same person (filled by the caller when known). */
   possibleDuplicates?: string[];
 }

@@ -55,7 +55,20 @@ export function withinOneEdit(a: string, b: string): boolean {
 export function soundex(name: string): string {
   const s = name.replace(/[^a-z]/g, '');
   if (!s) return '';
-  const code = (c: string) => ('bfpv'.includes(c) ? '1' : 'cgjkqsxz'.includes(c) ? '2' : 'dt'.includes(c) ? '3' : c === 'l' ? '4' : 'mn'.includes(c) ? '5' : c === 'r' ? '6' : '');
+  const code = (c: string) =>
+    'bfpv'.includes(c)
+      ? '1'
+      : 'cgjkqsxz'.includes(c)
+        ? '2'
+        : 'dt'.includes(c)
+          ? '3'
+          : c === 'l'
+            ? '4'
+            : 'mn'.includes(c)
+              ? '5'
+              : c === 'r'
+                ? '6'
+                : '';
   let out = s[0]!.toUpperCase();
   let last = code(s[0]!);
   for (let i = 1; i < s.length && out.length < 4; i++) {
@@ -95,20 +108,29 @@ export function nicknameIndex(nicknames: Record<string, readonly string[]>): Map
   return index;
 }
 
-const names = (nicknames: Map<string, Set<string>>, crossField?: boolean): Comparator => (a, b) => {
-  if (a === b) return 4;
-  const jw = jaroWinkler(a, b);
-  if (jw >= 0.94 || nicknames.get(a)?.has(b)) return 3;
-  if (jw >= 0.85) return 2;
-  // An initial against the full name, or (for given names) the start of one name in the other.
-  if ((a.length === 1 && b.startsWith(a)) || (b.length === 1 && a.startsWith(b)) || (crossField && jw >= 0.75)) return 1;
-  return 0;
-};
+const names =
+  (nicknames: Map<string, Set<string>>, crossField?: boolean): Comparator =>
+  (a, b) => {
+    if (a === b) return 4;
+    const jw = jaroWinkler(a, b);
+    if (jw >= 0.94 || nicknames.get(a)?.has(b)) return 3;
+    if (jw >= 0.85) return 2;
+    // An initial against the full name, or (for given names) the start of one name in the other.
+    if ((a.length === 1 && b.startsWith(a)) || (b.length === 1 && a.startsWith(b)) || (crossField && jw >= 0.75)) return 1;
+    return 0;
+  };
 
 /** Dates as YYYYMMDD: exact; day and month swapped or one digit off or swapped; same year and month; else 0. */
 export const compareDates: Comparator = (a, b) => {
   if (a === b) return 3;
-  if (a.length === 8 && b.length === 8 && a.slice(0, 4) === b.slice(0, 4) && a.slice(4, 6) === b.slice(6, 8) && a.slice(6, 8) === b.slice(4, 6)) return 2;
+  if (
+    a.length === 8 &&
+    b.length === 8 &&
+    a.slice(0, 4) === b.slice(0, 4) &&
+    a.slice(4, 6) === b.slice(6, 8) &&
+    a.slice(6, 8) === b.slice(4, 6)
+  )
+    return 2;
   if (a.length === b.length && withinOneEdit(a, b)) return 2;
   if (a.slice(0, 6) === b.slice(0, 6) || (a.slice(0, 4) === b.slice(0, 4) && a.slice(6) === b.slice(6))) return 1;
   return 0;
@@ -130,7 +152,12 @@ export const compareExact: Comparator = (a, b) => (a === b ? 1 : 0);
 /** The comparisons the matcher makes, field by field. */
 export function personComparisons(nicknames: Map<string, Set<string>>): FieldComparison[] {
   return [
-    { field: 'givenName', levels: ['different', 'initial', 'similar', 'close or nickname', 'exact'], compare: names(nicknames, true), termFrequency: true },
+    {
+      field: 'givenName',
+      levels: ['different', 'initial', 'similar', 'close or nickname', 'exact'],
+      compare: names(nicknames, true),
+      termFrequency: true,
+    },
     { field: 'surname', levels: ['different', 'initial', 'similar', 'close', 'exact'], compare: names(nicknames), termFrequency: true },
     { field: 'dateOfBirth', levels: ['different', 'same year and month', 'one slip', 'exact'], compare: compareDates },
     { field: 'streetNumber', levels: ['different', 'one edit', 'exact'], compare: compareCodes },

@@ -26,7 +26,13 @@ export interface MatchRule {
 export const DEFAULT_RULES: MatchRule[] = [
   { name: 'same email', criteria: [{ field: 'email', atLeast: 'exact' }] },
   { name: 'same phone', criteria: [{ field: 'phone', atLeast: 'exact' }] },
-  { name: 'same national id and birth date', criteria: [{ field: 'nationalId', atLeast: 'exact' }, { field: 'dateOfBirth', atLeast: 'exact' }] },
+  {
+    name: 'same national id and birth date',
+    criteria: [
+      { field: 'nationalId', atLeast: 'exact' },
+      { field: 'dateOfBirth', atLeast: 'exact' },
+    ],
+  },
 ];
 
 export interface ResolveOptions {
@@ -114,11 +120,15 @@ export class Matcher {
   private readonly comparisons: FieldComparison[];
   private readonly scorer: PairScorer;
   private readonly levels: Int8Array;
-  constructor(readonly model: MatchModel, nicknames: Record<string, readonly string[]> = NICKNAMES) {
+  constructor(
+    readonly model: MatchModel,
+    nicknames: Record<string, readonly string[]> = NICKNAMES,
+  ) {
     this.comparisons = personComparisons(nicknameIndex(nicknames));
     const params = this.comparisons.map((c) => {
       const p = model.parameters.find((x) => x.field === c.field);
-      if (!p || p.m.length !== c.levels.length || p.u.length !== c.levels.length) throw new Error(`match model has no usable parameters for ${c.field}`);
+      if (!p || p.m.length !== c.levels.length || p.u.length !== c.levels.length)
+        throw new Error(`match model has no usable parameters for ${c.field}`);
       return p;
     });
     const tf = new Map<PersonField, Map<string, number>>();
@@ -267,12 +277,14 @@ class PairScorer {
     this.ruleNames = rules.map((r) => r.name);
     this.neutral = comparisons.map((c) => multiValued.has(c.field));
     this.weights = params.map((p) => p.m.map((m, l) => Math.log2(m / p.u[l]!)));
-    this.rules = rules.map((r) => r.criteria.map((c) => {
-      const f = comparisons.findIndex((x) => x.field === c.field);
-      const level = f >= 0 ? comparisons[f]!.levels.indexOf(c.atLeast) : -1;
-      if (f < 0 || level < 0) throw new Error(`rule '${r.name}': no level '${c.atLeast}' for field ${c.field}`);
-      return { f, level };
-    }));
+    this.rules = rules.map((r) =>
+      r.criteria.map((c) => {
+        const f = comparisons.findIndex((x) => x.field === c.field);
+        const level = f >= 0 ? comparisons[f]!.levels.indexOf(c.atLeast) : -1;
+        if (f < 0 || level < 0) throw new Error(`rule '${r.name}': no level '${c.atLeast}' for field ${c.field}`);
+        return { f, level };
+      }),
+    );
   }
 
   /** The name of the first rule whose criteria the levels all reach, or null. */
@@ -355,7 +367,10 @@ function storableFrequencies(tf: Map<PersonField, Map<string, number>>): MatchMo
   const out: MatchModel['termFrequencies'] = {};
   for (const [field, table] of tf) {
     const unseen = table.get(UNSEEN)!;
-    const top = [...table].filter(([v]) => v !== UNSEEN).sort((a, b) => b[1] - a[1]).slice(0, MODEL_TERMS);
+    const top = [...table]
+      .filter(([v]) => v !== UNSEEN)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, MODEL_TERMS);
     const floor = top.length === MODEL_TERMS ? top[top.length - 1]![1] : unseen;
     out[field] = { values: Object.fromEntries(top), floor };
   }
@@ -586,10 +601,24 @@ export function resolvePeople(records: PersonRecord[], opts: ResolveOptions = {}
     entityOf.set(records[i]!.id, records[root]!.id);
   }
   lap('cluster');
-  const index = new IdentityIndex([...records], records.map((r) => entityOf.get(r.id)!), blocks, comparisons, scorer, threshold, maxBlock);
+  const index = new IdentityIndex(
+    [...records],
+    records.map((r) => entityOf.get(r.id)!),
+    blocks,
+    comparisons,
+    scorer,
+    threshold,
+    maxBlock,
+  );
   return {
-    entityOf, clusters, pairsCompared: left.length, pairsMatched: matched.length, lambda,
-    parameters: params.map((p) => ({ field: p.field, levels: p.levels, m: p.m.map(round4), u: p.u.map(round4) })), timings, index,
+    entityOf,
+    clusters,
+    pairsCompared: left.length,
+    pairsMatched: matched.length,
+    lambda,
+    parameters: params.map((p) => ({ field: p.field, levels: p.levels, m: p.m.map(round4), u: p.u.map(round4) })),
+    timings,
+    index,
     model: { parameters: params, termFrequencies: storableFrequencies(tf), logPrior, rules: opts.rules ?? DEFAULT_RULES, fittedOn: n },
   };
 }
@@ -619,5 +648,12 @@ export function pairwiseScores(records: PersonRecord[], entityOf: Map<string, st
   const truePositive = pairsWithin((r) => `${entityOf.get(r.id)}\u0000${truthOf.get(r.id)}`);
   const precision = predicted ? truePositive / predicted : 1;
   const recall = actual ? truePositive / actual : 1;
-  return { truePositive, predicted, actual, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
+  return {
+    truePositive,
+    predicted,
+    actual,
+    precision,
+    recall,
+    f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
+  };
 }

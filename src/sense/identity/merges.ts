@@ -38,17 +38,30 @@ const countMoved = (moved: Moved) => Object.fromEntries(Object.entries(moved).ma
 function toMerge(r: Record<string, unknown>): MergeRecord {
   const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
   return {
-    id: r.id as string, survivorId: r.survivor_id as string, mergedId: r.merged_id as string, rule: r.rule as string,
-    score: r.score === null ? null : Number(r.score), reviewId: (r.review_id as string | null) ?? null, moved: countMoved(r.moved as Moved),
-    actor: r.actor as string, createdAt: iso(r.created_at)!, unmergedAt: iso(r.unmerged_at), unmergedBy: (r.unmerged_by as string | null) ?? null,
+    id: r.id as string,
+    survivorId: r.survivor_id as string,
+    mergedId: r.merged_id as string,
+    rule: r.rule as string,
+    score: r.score === null ? null : Number(r.score),
+    reviewId: (r.review_id as string | null) ?? null,
+    moved: countMoved(r.moved as Moved),
+    actor: r.actor as string,
+    createdAt: iso(r.created_at)!,
+    unmergedAt: iso(r.unmerged_at),
+    unmergedBy: (r.unmerged_by as string | null) ?? null,
   };
 }
 
 async function liveAccount(q: Queryable, id: string, path: string): Promise<{ id: string; merged_into: string | null }> {
   const [row] = await q.query<{ id: string; deleted_at: Date | null; merged_into: string | null }>(
-    'SELECT id, deleted_at, merged_into FROM accounts WHERE id = $1 OR customer_id = $1 FOR UPDATE', [id]);
+    'SELECT id, deleted_at, merged_into FROM accounts WHERE id = $1 OR customer_id = $1 FOR UPDATE',
+    [id],
+  );
   if (!row) throw new AppError('customer.not_found', `no customer ${id}`, [{ path, message: 'no such customer' }]);
-  if (row.merged_into) throw new AppError('customer.not_live', `${id} was merged into ${row.merged_into}`, [{ path, message: `merged into ${row.merged_into}` }]);
+  if (row.merged_into)
+    throw new AppError('customer.not_live', `${id} was merged into ${row.merged_into}`, [
+      { path, message: `merged into ${row.merged_into}` },
+    ]);
   if (row.deleted_at) throw new AppError('customer.not_live', `${id} is deleted`, [{ path, message: 'deleted' }]);
   return row;
 }
@@ -73,17 +86,30 @@ export async function stewardMerge(db: Db, input: Omit<MergeInput, 'rule'>): Pro
 export async function mergeProfiles(tx: Tx, input: MergeInput): Promise<MergeRecord> {
   const survivor = await liveAccount(tx, input.survivorId, 'survivorId');
   const merged = await liveAccount(tx, input.mergedId, 'mergedId');
-  if (survivor.id === merged.id) throw new AppError('validation_failed', 'a profile cannot be merged into itself', [{ path: 'mergedId', message: 'same as survivorId' }]);
+  if (survivor.id === merged.id)
+    throw new AppError('validation_failed', 'a profile cannot be merged into itself', [
+      { path: 'mergedId', message: 'same as survivorId' },
+    ]);
   const moved: Moved = {};
   for (const table of PROFILE_TABLES) {
-    const rows = await tx.query<{ id: string }>(`UPDATE ${table} SET account_id = $1 WHERE account_id = $2 RETURNING id`, [survivor.id, merged.id]);
+    const rows = await tx.query<{ id: string }>(`UPDATE ${table} SET account_id = $1 WHERE account_id = $2 RETURNING id`, [
+      survivor.id,
+      merged.id,
+    ]);
     if (rows.length) moved[table] = rows.map((r) => r.id);
   }
   // Identifiers the survivor already holds stay with it; the rest follow the merged profile's records.
-  const identities = await tx.query<{ kind: string; value: string }>('UPDATE identities SET account_id = $1 WHERE account_id = $2 RETURNING kind, value', [survivor.id, merged.id]);
+  const identities = await tx.query<{ kind: string; value: string }>(
+    'UPDATE identities SET account_id = $1 WHERE account_id = $2 RETURNING kind, value',
+    [survivor.id, merged.id],
+  );
   if (identities.length) moved.identities = identities;
   await tx.query('DELETE FROM customer_features WHERE account_id = $1', [merged.id]);
-  await tx.query('UPDATE accounts SET merged_into = $1, deleted_at = $2, version = version + 1, updated_at = now() WHERE id = $3', [survivor.id, input.now.toISOString(), merged.id]);
+  await tx.query('UPDATE accounts SET merged_into = $1, deleted_at = $2, version = version + 1, updated_at = now() WHERE id = $3', [
+    survivor.id,
+    input.now.toISOString(),
+    merged.id,
+  ]);
   // Open questions about the folded profile are answered by this merge.
   await tx.query(
     `UPDATE identity_reviews SET status = 'superseded', decided_at = $2 WHERE status = 'open' AND (account_id = $1 OR candidate_id = $1) AND id IS DISTINCT FROM $3`,
@@ -92,13 +118,35 @@ export async function mergeProfiles(tx: Tx, input: MergeInput): Promise<MergeRec
   const [row] = await tx.query<Record<string, unknown>>(
     `INSERT INTO identity_merges (id, survivor_id, merged_id, rule, score, review_id, moved, actor, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-    [newId('merge'), survivor.id, merged.id, input.rule, input.score ?? null, input.reviewId ?? null, JSON.stringify(moved), input.actor, input.now.toISOString()],
+    [
+      newId('merge'),
+      survivor.id,
+      merged.id,
+      input.rule,
+      input.score ?? null,
+      input.reviewId ?? null,
+      JSON.stringify(moved),
+      input.actor,
+      input.now.toISOString(),
+    ],
   );
   const record = toMerge(row!);
-  await appendToLedger(tx, [{
-    type: 'identity.merged', actor: input.actor, subjectType: 'accounts', subjectId: survivor.id,
-    data: { mergeId: record.id, mergedId: merged.id, rule: input.rule, score: input.score ?? null, reviewId: input.reviewId ?? null, moved: record.moved },
-  }]);
+  await appendToLedger(tx, [
+    {
+      type: 'identity.merged',
+      actor: input.actor,
+      subjectType: 'accounts',
+      subjectId: survivor.id,
+      data: {
+        mergeId: record.id,
+        mergedId: merged.id,
+        rule: input.rule,
+        score: input.score ?? null,
+        reviewId: input.reviewId ?? null,
+        moved: record.moved,
+      },
+    },
+  ]);
   await refreshFeatures(tx, [survivor.id], input.now);
   return record;
 }
@@ -114,18 +162,28 @@ export async function unmergeProfiles(db: Db, mergeId: string, actor: string, no
 async function unmergeInTransaction(tx: Tx, mergeId: string, actor: string, now: Date): Promise<MergeRecord & { followed: number }> {
   const [row] = await tx.query<Record<string, unknown>>('SELECT * FROM identity_merges WHERE id = $1 FOR UPDATE', [mergeId]);
   if (!row) throw new AppError('merge.not_found', `no merge ${mergeId}`);
-  if (row.unmerged_at) throw new AppError('merge.conflict', `merge ${mergeId} was already undone`, [{ path: 'id', message: 'already unmerged' }]);
+  if (row.unmerged_at)
+    throw new AppError('merge.conflict', `merge ${mergeId} was already undone`, [{ path: 'id', message: 'already unmerged' }]);
   const survivorId = row.survivor_id as string;
   const mergedId = row.merged_id as string;
-  const [survivor] = await tx.query<{ merged_into: string | null }>('SELECT merged_into FROM accounts WHERE id = $1 FOR UPDATE', [survivorId]);
+  const [survivor] = await tx.query<{ merged_into: string | null }>('SELECT merged_into FROM accounts WHERE id = $1 FOR UPDATE', [
+    survivorId,
+  ]);
   if (survivor?.merged_into) {
-    const [later] = await tx.query<{ id: string }>('SELECT id FROM identity_merges WHERE merged_id = $1 AND unmerged_at IS NULL', [survivorId]);
-    throw new AppError('merge.conflict', `${survivorId} was itself merged into ${survivor.merged_into} since: undo merge ${later?.id ?? '(unknown)'} first`, [{ path: 'id', message: 'survivor merged since' }]);
+    const [later] = await tx.query<{ id: string }>('SELECT id FROM identity_merges WHERE merged_id = $1 AND unmerged_at IS NULL', [
+      survivorId,
+    ]);
+    throw new AppError(
+      'merge.conflict',
+      `${survivorId} was itself merged into ${survivor.merged_into} since: undo merge ${later?.id ?? '(unknown)'} first`,
+      [{ path: 'id', message: 'survivor merged since' }],
+    );
   }
   const moved = row.moved as Moved;
   for (const table of PROFILE_TABLES) {
     const ids = moved[table];
-    if (ids?.length) await tx.query(`UPDATE ${table} SET account_id = $1 WHERE account_id = $2 AND id = ANY($3::text[])`, [mergedId, survivorId, ids]);
+    if (ids?.length)
+      await tx.query(`UPDATE ${table} SET account_id = $1 WHERE account_id = $2 AND id = ANY($3::text[])`, [mergedId, survivorId, ids]);
   }
   if (moved.identities?.length) {
     await tx.query(
@@ -139,25 +197,42 @@ async function unmergeInTransaction(tx: Tx, mergeId: string, actor: string, now:
   const later = brought.size
     ? await tx.query<{ id: string; subject: Record<string, string> }>(
         'SELECT id, subject FROM signals WHERE account_id = $1 AND received_at >= $2 AND NOT (id = ANY($3::text[]))',
-        [survivorId, row.created_at, moved.signals ?? []])
+        [survivorId, row.created_at, moved.signals ?? []],
+      )
     : [];
   const followed = later.filter((s) => identityKeys(s.subject).some((k) => brought.has(`${k.kind}:${k.value}`))).map((s) => s.id);
   if (followed.length) await tx.query('UPDATE signals SET account_id = $1 WHERE id = ANY($2::text[])', [mergedId, followed]);
-  await tx.query('UPDATE accounts SET merged_into = NULL, deleted_at = NULL, version = version + 1, updated_at = now() WHERE id = $1', [mergedId]);
+  await tx.query('UPDATE accounts SET merged_into = NULL, deleted_at = NULL, version = version + 1, updated_at = now() WHERE id = $1', [
+    mergedId,
+  ]);
   const [done] = await tx.query<Record<string, unknown>>(
-    'UPDATE identity_merges SET unmerged_at = $2, unmerged_by = $3 WHERE id = $1 RETURNING *', [mergeId, now.toISOString(), actor]);
-  if (row.review_id) await tx.query(`UPDATE identity_reviews SET status = 'unmerged', decided_at = $2, decided_by = $3 WHERE id = $1`, [row.review_id, now.toISOString(), actor]);
-  await appendToLedger(tx, [{
-    type: 'identity.unmerged', actor, subjectType: 'accounts', subjectId: survivorId,
-    data: { mergeId, mergedId, restored: countMoved(moved), followedSignals: followed.length },
-  }]);
+    'UPDATE identity_merges SET unmerged_at = $2, unmerged_by = $3 WHERE id = $1 RETURNING *',
+    [mergeId, now.toISOString(), actor],
+  );
+  if (row.review_id)
+    await tx.query(`UPDATE identity_reviews SET status = 'unmerged', decided_at = $2, decided_by = $3 WHERE id = $1`, [
+      row.review_id,
+      now.toISOString(),
+      actor,
+    ]);
+  await appendToLedger(tx, [
+    {
+      type: 'identity.unmerged',
+      actor,
+      subjectType: 'accounts',
+      subjectId: survivorId,
+      data: { mergeId, mergedId, restored: countMoved(moved), followedSignals: followed.length },
+    },
+  ]);
   await refreshFeatures(tx, [survivorId, mergedId], now);
   return { ...toMerge(done!), followed: followed.length };
 }
 
 export async function listMerges(q: Queryable, accountId: string): Promise<MergeRecord[]> {
   const rows = await q.query<Record<string, unknown>>(
-    'SELECT * FROM identity_merges WHERE survivor_id = $1 OR merged_id = $1 ORDER BY created_at DESC, id DESC', [accountId]);
+    'SELECT * FROM identity_merges WHERE survivor_id = $1 OR merged_id = $1 ORDER BY created_at DESC, id DESC',
+    [accountId],
+  );
   return rows.map(toMerge);
 }
 
@@ -191,23 +266,48 @@ export const REVIEW_STATUSES = ['open', 'merged', 'kept_apart', 'superseded', 'u
 
 export async function openReview(
   tx: Tx,
-  r: { accountId: string; candidateId: string; personId: string; candidatePersonId: string; explanation: PairExplanation; actor: string; now: Date },
+  r: {
+    accountId: string;
+    candidateId: string;
+    personId: string;
+    candidatePersonId: string;
+    explanation: PairExplanation;
+    actor: string;
+    now: Date;
+  },
 ): Promise<string> {
   const id = newId('idrev');
   await tx.query(
     `INSERT INTO identity_reviews (id, account_id, candidate_id, person_id, candidate_person_id, score, explanation, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [id, r.accountId, r.candidateId, r.personId, r.candidatePersonId, r.explanation.probability, JSON.stringify(r.explanation), r.now.toISOString()],
+    [
+      id,
+      r.accountId,
+      r.candidateId,
+      r.personId,
+      r.candidatePersonId,
+      r.explanation.probability,
+      JSON.stringify(r.explanation),
+      r.now.toISOString(),
+    ],
   );
-  await appendToLedger(tx, [{
-    type: 'identity.review_opened', actor: r.actor, subjectType: 'accounts', subjectId: r.accountId,
-    data: { reviewId: id, candidateId: r.candidateId, score: r.explanation.probability },
-  }]);
+  await appendToLedger(tx, [
+    {
+      type: 'identity.review_opened',
+      actor: r.actor,
+      subjectType: 'accounts',
+      subjectId: r.accountId,
+      data: { reviewId: id, candidateId: r.candidateId, score: r.explanation.probability },
+    },
+  ]);
   return id;
 }
 
 /** Reviews in a status (open by default), oldest first, with both profiles side by side. */
-export async function listReviews(q: Queryable, opts: { status: string; limit: number; after?: string; id?: string }): Promise<IdentityReview[]> {
+export async function listReviews(
+  q: Queryable,
+  opts: { status: string; limit: number; after?: string; id?: string },
+): Promise<IdentityReview[]> {
   const rows = await q.query<Record<string, unknown>>(
     `SELECT r.*, a.customer_id AS a_customer, a.name AS a_name, pa.fields AS a_fields, c.customer_id AS c_customer, c.name AS c_name, pc.fields AS c_fields
      FROM identity_reviews r
@@ -219,30 +319,89 @@ export async function listReviews(q: Queryable, opts: { status: string; limit: n
   );
   const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
   return rows.map((r) => ({
-    id: r.id as string, status: r.status as string, score: Number(r.score), explanation: r.explanation as PairExplanation,
-    profile: { accountId: r.account_id as string, customerId: r.a_customer as string, name: r.a_name as string, personId: r.person_id as string, fields: (r.a_fields as PersonFields) ?? null },
-    candidate: { accountId: r.candidate_id as string, customerId: r.c_customer as string, name: r.c_name as string, personId: r.candidate_person_id as string, fields: (r.c_fields as PersonFields) ?? null },
-    createdAt: iso(r.created_at)!, decidedAt: iso(r.decided_at), decidedBy: (r.decided_by as string | null) ?? null, mergeId: (r.merge_id as string | null) ?? null,
+    id: r.id as string,
+    status: r.status as string,
+    score: Number(r.score),
+    explanation: r.explanation as PairExplanation,
+    profile: {
+      accountId: r.account_id as string,
+      customerId: r.a_customer as string,
+      name: r.a_name as string,
+      personId: r.person_id as string,
+      fields: (r.a_fields as PersonFields) ?? null,
+    },
+    candidate: {
+      accountId: r.candidate_id as string,
+      customerId: r.c_customer as string,
+      name: r.c_name as string,
+      personId: r.candidate_person_id as string,
+      fields: (r.c_fields as PersonFields) ?? null,
+    },
+    createdAt: iso(r.created_at)!,
+    decidedAt: iso(r.decided_at),
+    decidedBy: (r.decided_by as string | null) ?? null,
+    mergeId: (r.merge_id as string | null) ?? null,
   }));
 }
 
 /** A steward's answer: merge the two profiles (the candidate, the older, survives) or keep them apart. */
-export async function decideReview(db: Db, id: string, decision: 'merge' | 'keep_apart', actor: string, now: Date): Promise<IdentityReview> {
+export async function decideReview(
+  db: Db,
+  id: string,
+  decision: 'merge' | 'keep_apart',
+  actor: string,
+  now: Date,
+): Promise<IdentityReview> {
   return db.transaction((tx) => decideInTransaction(tx, id, decision, actor, now));
 }
 
-async function decideInTransaction(tx: Tx, id: string, decision: 'merge' | 'keep_apart', actor: string, now: Date): Promise<IdentityReview> {
-  const [row] = await tx.query<{ status: string; account_id: string; candidate_id: string; score: string }>('SELECT * FROM identity_reviews WHERE id = $1 FOR UPDATE', [id]);
+async function decideInTransaction(
+  tx: Tx,
+  id: string,
+  decision: 'merge' | 'keep_apart',
+  actor: string,
+  now: Date,
+): Promise<IdentityReview> {
+  const [row] = await tx.query<{ status: string; account_id: string; candidate_id: string; score: string }>(
+    'SELECT * FROM identity_reviews WHERE id = $1 FOR UPDATE',
+    [id],
+  );
   if (!row) throw new AppError('review.not_found', `no identity review ${id}`);
-  if (row.status !== 'open') throw new AppError('review.already_decided', `review ${id} is ${row.status}, not open`, [{ path: 'id', message: `already ${row.status}` }]);
+  if (row.status !== 'open')
+    throw new AppError('review.already_decided', `review ${id} is ${row.status}, not open`, [
+      { path: 'id', message: `already ${row.status}` },
+    ]);
   let mergeId: string | null = null;
   if (decision === 'merge') {
-    mergeId = (await mergeProfiles(tx, { survivorId: row.candidate_id, mergedId: row.account_id, rule: 'steward', score: Number(row.score), reviewId: id, actor, now })).id;
+    mergeId = (
+      await mergeProfiles(tx, {
+        survivorId: row.candidate_id,
+        mergedId: row.account_id,
+        rule: 'steward',
+        score: Number(row.score),
+        reviewId: id,
+        actor,
+        now,
+      })
+    ).id;
   } else {
-    await appendToLedger(tx, [{ type: 'identity.kept_apart', actor, subjectType: 'accounts', subjectId: row.account_id, data: { reviewId: id, candidateId: row.candidate_id } }]);
+    await appendToLedger(tx, [
+      {
+        type: 'identity.kept_apart',
+        actor,
+        subjectType: 'accounts',
+        subjectId: row.account_id,
+        data: { reviewId: id, candidateId: row.candidate_id },
+      },
+    ]);
   }
-  await tx.query('UPDATE identity_reviews SET status = $2, decided_at = $3, decided_by = $4, merge_id = $5 WHERE id = $1',
-    [id, decision === 'merge' ? 'merged' : 'kept_apart', now.toISOString(), actor, mergeId]);
+  await tx.query('UPDATE identity_reviews SET status = $2, decided_at = $3, decided_by = $4, merge_id = $5 WHERE id = $1', [
+    id,
+    decision === 'merge' ? 'merged' : 'kept_apart',
+    now.toISOString(),
+    actor,
+    mergeId,
+  ]);
   return (await listReviews(tx, { status: '', limit: 1, id }))[0]!;
 }
 
@@ -271,10 +430,18 @@ export interface UnifiedField {
 }
 
 export async function profilePeople(q: Queryable, accountId: string): Promise<PersonLineage[]> {
-  const rows = await q.query<Record<string, unknown>>('SELECT * FROM identity_people WHERE account_id = $1 ORDER BY observed_at, id', [accountId]);
+  const rows = await q.query<Record<string, unknown>>('SELECT * FROM identity_people WHERE account_id = $1 ORDER BY observed_at, id', [
+    accountId,
+  ]);
   return rows.map((r) => ({
-    id: r.id as string, sourceKind: r.source_kind as string, sourceId: r.source_id as string, source: r.source as string, fields: r.fields as PersonFields,
-    observedAt: new Date(r.observed_at as string).toISOString(), matchedBy: r.matched_by as string, score: r.score === null ? null : Number(r.score),
+    id: r.id as string,
+    sourceKind: r.source_kind as string,
+    sourceId: r.source_id as string,
+    source: r.source as string,
+    fields: r.fields as PersonFields,
+    observedAt: new Date(r.observed_at as string).toISOString(),
+    matchedBy: r.matched_by as string,
+    score: r.score === null ? null : Number(r.score),
     matchedPerson: (r.matched_person as string | null) ?? null,
   }));
 }
@@ -292,7 +459,9 @@ const rankOf = (sources: string[], p: PersonLineage) => {
  */
 export function unify(people: PersonLineage[], settings: IdentitySettings): Partial<Record<PersonField, UnifiedField>> {
   const out: Partial<Record<PersonField, UnifiedField>> = {};
-  const newestFirst = [...people].sort((a, b) => (a.observedAt < b.observedAt ? 1 : a.observedAt > b.observedAt ? -1 : a.id < b.id ? 1 : -1));
+  const newestFirst = [...people].sort((a, b) =>
+    a.observedAt < b.observedAt ? 1 : a.observedAt > b.observedAt ? -1 : a.id < b.id ? 1 : -1,
+  );
   for (const field of PERSON_FIELDS) {
     const policy = survivorshipFor(settings, field);
     const holders = policy.ignoreEmpty ? newestFirst.filter((p) => p.fields[field]) : newestFirst;

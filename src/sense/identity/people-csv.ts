@@ -19,7 +19,8 @@ const HEADER_NAMES: Record<PersonField, string[]> = {
   nationalId: ['nationalid', 'socsecid', 'ssn', 'socialsecuritynumber', 'taxid'],
 };
 /** The person field a column or attribute name means, if any (`Date of birth`, `zip`, `dob` ...). */
-export const personFieldNamed = (name: string): PersonField | undefined => PERSON_FIELDS.find((f) => HEADER_NAMES[f].includes(squash(name)));
+export const personFieldNamed = (name: string): PersonField | undefined =>
+  PERSON_FIELDS.find((f) => HEADER_NAMES[f].includes(squash(name)));
 
 const ID_NAMES = ['recid', 'recordid', 'id', 'personid', 'customerid'];
 const squash = (h: string) => h.toLowerCase().replace(/[\s_\-.]/g, '');
@@ -59,21 +60,42 @@ export interface PeopleFile {
  * Reads a CSV of people (FEBRL's `, ` separator works too), maps its columns to person fields from the header
  * (`map` overrides: column → field), and normalizes every value. Rows without an id column are numbered.
  */
-export function readPeopleCsv(file: string, opts: { source?: number; idColumn?: string; map?: Record<string, string>; truthColumn?: string } = {}): PeopleFile {
+export function readPeopleCsv(
+  file: string,
+  opts: { source?: number; idColumn?: string; map?: Record<string, string>; truthColumn?: string } = {},
+): PeopleFile {
   let rows: Record<string, string>[];
   try {
-    rows = parse(readFileSync(file, 'utf8'), { columns: (h: string[]) => h.map((x) => x.trim()), trim: true, skip_empty_lines: true, relax_column_count: true, bom: true });
+    rows = parse(readFileSync(file, 'utf8'), {
+      columns: (h: string[]) => h.map((x) => x.trim()),
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      bom: true,
+    });
   } catch (err) {
     throw new AppError('bad_request', `cannot read ${file}: ${(err as Error).message}`);
   }
   const headers = rows.length ? Object.keys(rows[0]!) : [];
   for (const [column, field] of Object.entries(opts.map ?? {})) {
-    if (!headers.includes(column)) throw new AppError('validation_failed', `--map names a column ${file} does not have`, [{ path: `map.${column}`, message: `columns are: ${headers.join(', ')}` }]);
-    if (!(PERSON_FIELDS as readonly string[]).includes(field)) throw new AppError('validation_failed', `--map names an unknown field`, [{ path: `map.${column}`, message: `fields are: ${PERSON_FIELDS.join(', ')}` }]);
+    if (!headers.includes(column))
+      throw new AppError('validation_failed', `--map names a column ${file} does not have`, [
+        { path: `map.${column}`, message: `columns are: ${headers.join(', ')}` },
+      ]);
+    if (!(PERSON_FIELDS as readonly string[]).includes(field))
+      throw new AppError('validation_failed', `--map names an unknown field`, [
+        { path: `map.${column}`, message: `fields are: ${PERSON_FIELDS.join(', ')}` },
+      ]);
   }
   const idColumn = opts.idColumn ?? headers.find((h) => ID_NAMES.includes(squash(h))) ?? null;
-  if (opts.idColumn && !headers.includes(opts.idColumn)) throw new AppError('validation_failed', `no column ${opts.idColumn} in ${file}`, [{ path: 'id-column', message: `columns are: ${headers.join(', ')}` }]);
-  if (opts.truthColumn && !headers.includes(opts.truthColumn)) throw new AppError('validation_failed', `no column ${opts.truthColumn} in ${file}`, [{ path: 'truth', message: `columns are: ${headers.join(', ')}` }]);
+  if (opts.idColumn && !headers.includes(opts.idColumn))
+    throw new AppError('validation_failed', `no column ${opts.idColumn} in ${file}`, [
+      { path: 'id-column', message: `columns are: ${headers.join(', ')}` },
+    ]);
+  if (opts.truthColumn && !headers.includes(opts.truthColumn))
+    throw new AppError('validation_failed', `no column ${opts.truthColumn} in ${file}`, [
+      { path: 'truth', message: `columns are: ${headers.join(', ')}` },
+    ]);
   const columns: Record<string, PersonField> = {};
   const taken = new Set<PersonField>();
   for (const h of headers) {
@@ -85,7 +107,10 @@ export function readPeopleCsv(file: string, opts: { source?: number; idColumn?: 
       taken.add(field);
     }
   }
-  if (Object.keys(columns).length === 0) throw new AppError('validation_failed', `no person columns recognised in ${file}`, [{ path: 'header', message: `got ${headers.join(', ')}; name them with --map column=field` }]);
+  if (Object.keys(columns).length === 0)
+    throw new AppError('validation_failed', `no person columns recognised in ${file}`, [
+      { path: 'header', message: `got ${headers.join(', ')}; name them with --map column=field` },
+    ]);
   const truth = opts.truthColumn ? new Map<string, string>() : undefined;
   const records = rows.map((row, i) => {
     const id = idColumn ? row[idColumn]! : String(i + 1);

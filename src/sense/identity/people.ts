@@ -61,12 +61,30 @@ export async function registerPeople(q: Queryable, people: PersonEntry[]): Promi
     q,
     'identity_people',
     {
-      id: 'text', source_kind: 'text', source_id: 'text', source: 'text', account_id: 'text', lead_id: 'text', fields: 'jsonb', observed_at: 'timestamptz',
-      matched_by: 'text', score: 'numeric', matched_person: 'text',
+      id: 'text',
+      source_kind: 'text',
+      source_id: 'text',
+      source: 'text',
+      account_id: 'text',
+      lead_id: 'text',
+      fields: 'jsonb',
+      observed_at: 'timestamptz',
+      matched_by: 'text',
+      score: 'numeric',
+      matched_person: 'text',
     },
     people.map((p) => ({
-      id: p.id, source_kind: p.sourceKind, source_id: p.sourceId, source: p.source, account_id: p.accountId, lead_id: p.leadId, fields: p.fields,
-      observed_at: p.observedAt, matched_by: p.matchedBy, score: p.score ?? null, matched_person: p.matchedPerson ?? null,
+      id: p.id,
+      source_kind: p.sourceKind,
+      source_id: p.sourceId,
+      source: p.source,
+      account_id: p.accountId,
+      lead_id: p.leadId,
+      fields: p.fields,
+      observed_at: p.observedAt,
+      matched_by: p.matchedBy,
+      score: p.score ?? null,
+      matched_person: p.matchedPerson ?? null,
     })),
     `ON CONFLICT (id) DO UPDATE SET fields = EXCLUDED.fields, account_id = EXCLUDED.account_id, lead_id = EXCLUDED.lead_id,
        observed_at = EXCLUDED.observed_at, source = EXCLUDED.source`,
@@ -140,7 +158,18 @@ export async function syncRecordPeople(q: Queryable, kind: string, records: Reco
     const accountId = kind === 'contacts' ? ((r.accountId as string | null) ?? null) : null;
     const leadId = kind === 'leads' ? (r.id as string) : null;
     if (r.deletedAt || !(accountId || leadId) || !identifiesPerson(fields)) drop.push(id);
-    else keep.push({ id, sourceKind: kind, sourceId: r.id as string, source, accountId, leadId, fields, observedAt: String(r.updatedAt ?? new Date().toISOString()), matchedBy: 'record' });
+    else
+      keep.push({
+        id,
+        sourceKind: kind,
+        sourceId: r.id as string,
+        source,
+        accountId,
+        leadId,
+        fields,
+        observedAt: String(r.updatedAt ?? new Date().toISOString()),
+        matchedBy: 'record',
+      });
   }
   await forgetPeople(q, drop);
   await registerPeople(q, keep);

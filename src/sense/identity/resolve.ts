@@ -25,18 +25,32 @@ export async function resolveNewProfiles(tx: Tx, people: PersonEntry[], ctx: { a
   const matcher = await loadMatcher(tx, settings);
   const placements: Placement[] = [];
   for (const person of people) {
-    const best = identifiesPerson(person.fields) ? await bestCandidate(tx, matcher, person.fields, { accountId: person.accountId, accountsOnly: true }) : null;
+    const best = identifiesPerson(person.fields)
+      ? await bestCandidate(tx, matcher, person.fields, { accountId: person.accountId, accountsOnly: true })
+      : null;
     const probability = best?.explanation.probability ?? null;
     const rule = best?.explanation.rule ?? 'probabilistic';
     const confident = best && probability! >= settings.matchThreshold;
     await registerPeople(tx, [{ ...person, ...(confident ? { matchedBy: rule, score: probability, matchedPerson: best.personId } : {}) }]);
     if (confident) {
-      const merge = await mergeProfiles(tx, { survivorId: best.accountId!, mergedId: person.accountId!, rule, score: probability, actor: ctx.actor, now: ctx.now });
+      const merge = await mergeProfiles(tx, {
+        survivorId: best.accountId!,
+        mergedId: person.accountId!,
+        rule,
+        score: probability,
+        actor: ctx.actor,
+        now: ctx.now,
+      });
       placements.push({ outcome: 'merged', survivorId: best.accountId!, mergeId: merge.id, probability: probability!, rule });
     } else if (best && probability! >= settings.reviewThreshold) {
       const reviewId = await openReview(tx, {
-        accountId: person.accountId!, candidateId: best.accountId!, personId: person.id, candidatePersonId: best.personId, explanation: best.explanation,
-        actor: ctx.actor, now: ctx.now,
+        accountId: person.accountId!,
+        candidateId: best.accountId!,
+        personId: person.id,
+        candidatePersonId: best.personId,
+        explanation: best.explanation,
+        actor: ctx.actor,
+        now: ctx.now,
       });
       placements.push({ outcome: 'review', reviewId, candidateId: best.accountId!, probability: probability! });
     } else {
@@ -60,7 +74,11 @@ export interface Attachment {
  * gets the profile's id (in `contacts` as in the given records), its identifiers and its person record with lineage.
  * A contact that matches no one well enough stays on its own; nothing is guessed below the match threshold.
  */
-export async function attachContacts(tx: Tx, contacts: Record<string, unknown>[], ctx: { actor: string; now: Date; source: string }): Promise<Attachment[]> {
+export async function attachContacts(
+  tx: Tx,
+  contacts: Record<string, unknown>[],
+  ctx: { actor: string; now: Date; source: string },
+): Promise<Attachment[]> {
   const loose = contacts.filter((c) => !c.accountId && !c.deletedAt);
   if (loose.length === 0) return [];
   const keysOf = (c: Record<string, unknown>) => identityKeys({ email: c.email as string | null, phone: c.phone as string | null });
@@ -74,26 +92,60 @@ export async function attachContacts(tx: Tx, contacts: Record<string, unknown>[]
     let found: Attachment | null = null;
     let matchedPerson: string | null = null;
     if (key) {
-      found = { contactId: c.id as string, accountId: known.get(`${key.kind}:${key.value}`)!.account_id!, matchedBy: `same ${key.kind}`, score: null };
+      found = {
+        contactId: c.id as string,
+        accountId: known.get(`${key.kind}:${key.value}`)!.account_id!,
+        matchedBy: `same ${key.kind}`,
+        score: null,
+      };
     } else if (identifiesPerson(fields)) {
       const best = await bestCandidate(tx, matcher, fields, { accountsOnly: true });
       if (best && best.explanation.probability >= settings.matchThreshold) {
-        found = { contactId: c.id as string, accountId: best.accountId!, matchedBy: best.explanation.rule ?? 'probabilistic', score: best.explanation.probability };
+        found = {
+          contactId: c.id as string,
+          accountId: best.accountId!,
+          matchedBy: best.explanation.rule ?? 'probabilistic',
+          score: best.explanation.probability,
+        };
         matchedPerson = best.personId;
       }
     }
     if (!found) continue;
-    await tx.query('UPDATE contacts SET account_id = $1, version = version + 1, updated_at = now() WHERE id = $2', [found.accountId, found.contactId]);
+    await tx.query('UPDATE contacts SET account_id = $1, version = version + 1, updated_at = now() WHERE id = $2', [
+      found.accountId,
+      found.contactId,
+    ]);
     c.accountId = found.accountId;
-    await claimIdentities(tx, keysOf(c).map((k) => ({ ...k, account_id: found.accountId, source: ctx.source })));
-    await registerPeople(tx, [{
-      id: `contacts:${found.contactId}`, sourceKind: 'contacts', sourceId: found.contactId, source: ctx.source, accountId: found.accountId, leadId: null, fields,
-      observedAt: ctx.now.toISOString(), matchedBy: found.matchedBy, score: found.score, matchedPerson,
-    }]);
+    await claimIdentities(
+      tx,
+      keysOf(c).map((k) => ({ ...k, account_id: found.accountId, source: ctx.source })),
+    );
+    await registerPeople(tx, [
+      {
+        id: `contacts:${found.contactId}`,
+        sourceKind: 'contacts',
+        sourceId: found.contactId,
+        source: ctx.source,
+        accountId: found.accountId,
+        leadId: null,
+        fields,
+        observedAt: ctx.now.toISOString(),
+        matchedBy: found.matchedBy,
+        score: found.score,
+        matchedPerson,
+      },
+    ]);
     attached.push(found);
   }
-  await appendToLedger(tx, attached.map((a) => ({
-    type: 'identity.attached', actor: ctx.actor, subjectType: 'contacts', subjectId: a.contactId, data: { accountId: a.accountId, matchedBy: a.matchedBy, score: a.score },
-  })));
+  await appendToLedger(
+    tx,
+    attached.map((a) => ({
+      type: 'identity.attached',
+      actor: ctx.actor,
+      subjectType: 'contacts',
+      subjectId: a.contactId,
+      data: { accountId: a.accountId, matchedBy: a.matchedBy, score: a.score },
+    })),
+  );
   return attached;
 }

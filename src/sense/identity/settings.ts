@@ -10,17 +10,25 @@ import { PERSON_FIELDS, type PersonRecord } from './types.ts';
 export const SURVIVORSHIP_RULES = ['most_recent', 'most_frequent', 'source_priority'] as const;
 export const SOURCE_KINDS = ['contacts', 'leads', 'signals'] as const;
 
-const FieldRule = z.strictObject({
-  rule: z.enum(SURVIVORSHIP_RULES),
-  /** For source_priority: source kinds (contacts, leads, signals) or source systems, first wins. */
-  sources: z.array(z.string().trim().min(1).max(100)).max(20).optional(),
-  /** Skip empty values (default): a source that left the field blank does not blank the profile. */
-  ignoreEmpty: z.boolean().default(true),
-}).refine((r) => r.rule !== 'source_priority' || (r.sources?.length ?? 0) > 0, { message: 'source_priority needs sources', path: ['sources'] });
+const FieldRule = z
+  .strictObject({
+    rule: z.enum(SURVIVORSHIP_RULES),
+    /** For source_priority: source kinds (contacts, leads, signals) or source systems, first wins. */
+    sources: z.array(z.string().trim().min(1).max(100)).max(20).optional(),
+    /** Skip empty values (default): a source that left the field blank does not blank the profile. */
+    ignoreEmpty: z.boolean().default(true),
+  })
+  .refine((r) => r.rule !== 'source_priority' || (r.sources?.length ?? 0) > 0, {
+    message: 'source_priority needs sources',
+    path: ['sources'],
+  });
 
 const Rule = z.strictObject({
   name: z.string().trim().min(1).max(100),
-  criteria: z.array(z.strictObject({ field: z.enum(PERSON_FIELDS), atLeast: z.string().trim().min(1).max(40) })).min(1).max(12),
+  criteria: z
+    .array(z.strictObject({ field: z.enum(PERSON_FIELDS), atLeast: z.string().trim().min(1).max(40) }))
+    .min(1)
+    .max(12),
 });
 
 /**
@@ -28,12 +36,17 @@ const Rule = z.strictObject({
  * `reviewThreshold` and it, it starts its own profile and a steward is asked. Rules match outright (any rule; all
  * criteria within it). Survivorship is set per field of the unified profile.
  */
-export const IdentitySettings = z.strictObject({
-  matchThreshold: z.number().gt(0).max(1).default(0.95),
-  reviewThreshold: z.number().gt(0).max(1).default(0.6),
-  rules: z.array(Rule).max(20).default(DEFAULT_RULES),
-  survivorship: z.partialRecord(z.enum(PERSON_FIELDS), FieldRule).default({}),
-}).refine((s) => s.reviewThreshold <= s.matchThreshold, { message: 'reviewThreshold must not exceed matchThreshold', path: ['reviewThreshold'] });
+export const IdentitySettings = z
+  .strictObject({
+    matchThreshold: z.number().gt(0).max(1).default(0.95),
+    reviewThreshold: z.number().gt(0).max(1).default(0.6),
+    rules: z.array(Rule).max(20).default(DEFAULT_RULES),
+    survivorship: z.partialRecord(z.enum(PERSON_FIELDS), FieldRule).default({}),
+  })
+  .refine((s) => s.reviewThreshold <= s.matchThreshold, {
+    message: 'reviewThreshold must not exceed matchThreshold',
+    path: ['reviewThreshold'],
+  });
 export type IdentitySettings = z.output<typeof IdentitySettings>;
 export type FieldSurvivorship = z.output<typeof FieldRule>;
 
@@ -54,12 +67,16 @@ export async function saveIdentitySettings(q: Queryable, body: unknown, actor: s
   if (!parsed.success) throw new AppError('validation_failed', 'invalid identity settings', toFieldIssues(parsed.error));
   const settings = parsed.data;
   const model = await defaultModel();
-  settings.rules.forEach((rule, r) => rule.criteria.forEach((c, i) => {
-    const levels = model.parameters.find((p) => p.field === c.field)!.levels;
-    if (!levels.includes(c.atLeast)) {
-      throw new AppError('validation_failed', 'invalid identity settings', [{ path: `rules.${r}.criteria.${i}.atLeast`, message: `${c.field} has levels ${levels.join(', ')}` }]);
-    }
-  }));
+  settings.rules.forEach((rule, r) =>
+    rule.criteria.forEach((c, i) => {
+      const levels = model.parameters.find((p) => p.field === c.field)!.levels;
+      if (!levels.includes(c.atLeast)) {
+        throw new AppError('validation_failed', 'invalid identity settings', [
+          { path: `rules.${r}.criteria.${i}.atLeast`, message: `${c.field} has levels ${levels.join(', ')}` },
+        ]);
+      }
+    }),
+  );
   await q.query(
     `INSERT INTO identity_settings (id, settings, updated_by) VALUES (1, $1, $2)
      ON CONFLICT (id) DO UPDATE SET settings = EXCLUDED.settings, updated_by = EXCLUDED.updated_by, updated_at = now()`,
@@ -84,13 +101,25 @@ export function defaultModel(): Promise<MatchModel> {
 }
 
 /** Fits the matcher on the base's own person records (EM, no labels) and stores it. */
-export async function fitIdentityModel(q: Queryable, actor: string): Promise<{ records: number; pairsCompared: number; lambda: number; ms: number }> {
+export async function fitIdentityModel(
+  q: Queryable,
+  actor: string,
+): Promise<{ records: number; pairsCompared: number; lambda: number; ms: number }> {
   const started = performance.now();
-  const rows = await q.query<{ id: string; fields: PersonRecord['fields'] }>('SELECT id, fields FROM identity_people WHERE account_id IS NOT NULL OR lead_id IS NOT NULL');
+  const rows = await q.query<{ id: string; fields: PersonRecord['fields'] }>(
+    'SELECT id, fields FROM identity_people WHERE account_id IS NOT NULL OR lead_id IS NOT NULL',
+  );
   if (rows.length < 100) {
-    throw new AppError('identity.too_few_people', `only ${rows.length} person records: fitting needs at least 100, the shipped model is used until then`, [{ path: '(people)', message: 'too few records' }]);
+    throw new AppError(
+      'identity.too_few_people',
+      `only ${rows.length} person records: fitting needs at least 100, the shipped model is used until then`,
+      [{ path: '(people)', message: 'too few records' }],
+    );
   }
-  const result = resolvePeople(rows.map((r) => ({ id: r.id, source: 0, fields: r.fields })), { randomPairsForU: 200_000 });
+  const result = resolvePeople(
+    rows.map((r) => ({ id: r.id, source: 0, fields: r.fields })),
+    { randomPairsForU: 200_000 },
+  );
   await q.query(
     `INSERT INTO identity_models (id, model, fitted_by) VALUES (1, $1, $2)
      ON CONFLICT (id) DO UPDATE SET model = EXCLUDED.model, fitted_by = EXCLUDED.fitted_by, fitted_at = now()`,

@@ -38,7 +38,14 @@ export interface SyntheticPeople {
 // ---------------------------------------------------------------------------------------------------------------
 
 const words = (text: string): string[] => [...new Set(text.trim().split(/\s+/))];
-const phrases = (text: string): string[] => [...new Set(text.split(',').map((s) => s.trim().replace(/\s+/g, ' ')).filter(Boolean))];
+const phrases = (text: string): string[] => [
+  ...new Set(
+    text
+      .split(',')
+      .map((s) => s.trim().replace(/\s+/g, ' '))
+      .filter(Boolean),
+  ),
+];
 
 const GIVEN_NAMES = words(`
   james jack william oliver thomas olivia charlotte emily jessica sarah michael david john daniel joshua matthew
@@ -144,7 +151,9 @@ const STREET_NAMES = phrases(`
 /** Street types, repeated to weight them (street most of all). */
 const STREET_TYPE_DRAW = `
   street street street street road road road avenue avenue place place crescent crescent court court drive drive
-  circuit close parade way lane terrace grove boulevard`.trim().split(/\s+/);
+  circuit close parade way lane terrace grove boulevard`
+  .trim()
+  .split(/\s+/);
 
 const ADDRESS2_NAMES = phrases(`
   the willows, pacific terraces, lakefront retirement village, brentwood village, jewells medical centre,
@@ -207,11 +216,21 @@ const SUBURB_TABLE = `
 `;
 
 /** Roughly each state's share of the population: a person's state is drawn first, then a suburb in it. */
-const STATE_WEIGHTS: [string, number][] = [['nsw', 0.32], ['vic', 0.26], ['qld', 0.2], ['wa', 0.1], ['sa', 0.07], ['tas', 0.02], ['act', 0.02], ['nt', 0.01]];
+const STATE_WEIGHTS: [string, number][] = [
+  ['nsw', 0.32],
+  ['vic', 0.26],
+  ['qld', 0.2],
+  ['wa', 0.1],
+  ['sa', 0.07],
+  ['tas', 0.02],
+  ['act', 0.02],
+  ['nt', 0.01],
+];
 
-const EMAIL_DOMAINS = words(`gmail.com hotmail.com outlook.com yahoo.com.au bigpond.com optusnet.com.au icloud.com live.com.au iinet.net.au tpg.com.au`);
+const EMAIL_DOMAINS = words(
+  `gmail.com hotmail.com outlook.com yahoo.com.au bigpond.com optusnet.com.au icloud.com live.com.au iinet.net.au tpg.com.au`,
+);
 const EMAIL_DOMAIN_DRAW = [0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 6, 6, 7, 8, 9].map((i) => EMAIL_DOMAINS[i]!);
-
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tables made once at load.
@@ -264,7 +283,8 @@ const numberText = (n: number): string => (n < 1000 ? (NUMBER_TEXT[n] ??= String
 /** Every date of birth from 1930-01-01 to 2005-12-31 as YYYYMMDD. */
 const FIRST_YEAR = 1930;
 const LAST_YEAR = 2005;
-const daysIn = (y: number, m: number): number => (m === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31);
+const daysIn = (y: number, m: number): number =>
+  m === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31;
 const DATES: string[] = [];
 for (let y = FIRST_YEAR; y <= LAST_YEAR; y++) {
   for (let m = 1; m <= 12; m++) {
@@ -274,7 +294,10 @@ for (let y = FIRST_YEAR; y <= LAST_YEAR; y++) {
 }
 
 /** Keyboard neighbours of each letter (QWERTY), for typos that look like slips of the finger. */
-const NEIGHBOURS: string[] = 'qwsz vghn xdfv serfcx wsdr drtgvc ftyhbv gyujnb ujko huikmn jiolm kop njk bhjm iklp ol wa edft awedxz rfgy yhji cfgb qase zsdc tghu asx'.split(' ');
+const NEIGHBOURS: string[] =
+  'qwsz vghn xdfv serfcx wsdr drtgvc ftyhbv gyujnb ujko huikmn jiolm kop njk bhjm iklp ol wa edft awedxz rfgy yhji cfgb qase zsdc tghu asx'.split(
+    ' ',
+  );
 const isLetter = (c: number): boolean => c >= 97 && c <= 122;
 
 /**
@@ -292,7 +315,18 @@ const flat = (s: string): string => {
 // Field slots: records are assembled in scratch arrays indexed by these, then built into objects in one key order.
 // ---------------------------------------------------------------------------------------------------------------
 
-const GIVEN = 0, SURNAME = 1, DOB = 2, STREET_NO = 3, ADDRESS1 = 4, ADDRESS2 = 5, SUBURB = 6, POSTCODE = 7, STATE = 8, EMAIL = 9, PHONE = 10, NATIONAL_ID = 11;
+const GIVEN = 0,
+  SURNAME = 1,
+  DOB = 2,
+  STREET_NO = 3,
+  ADDRESS1 = 4,
+  ADDRESS2 = 5,
+  SUBURB = 6,
+  POSTCODE = 7,
+  STATE = 8,
+  EMAIL = 9,
+  PHONE = 10,
+  NATIONAL_ID = 11;
 const SLOTS = 12;
 type Slots = (string | undefined)[];
 
@@ -356,15 +390,11 @@ const drawAddress2 = (rng: Rng): string => {
 
 /** An address belongs to one person: the person's number (base 36) keeps it theirs. */
 function drawEmail(rng: Rng, given: number, surname: number, dob: string, person: number): string {
-  const g = GIVEN_EMAIL[given]!, s = SURNAME_EMAIL[surname]!;
+  const g = GIVEN_EMAIL[given]!,
+    s = SURNAME_EMAIL[surname]!;
   const u = rng.next();
   const local =
-    u < 0.35 ? `${g}.${s}`
-    : u < 0.5 ? g + s
-    : u < 0.65 ? g[0] + s
-    : u < 0.75 ? `${g}_${s}`
-    : u < 0.85 ? `${s}.${g}`
-    : g + dob.slice(2, 4);
+    u < 0.35 ? `${g}.${s}` : u < 0.5 ? g + s : u < 0.65 ? g[0] + s : u < 0.75 ? `${g}_${s}` : u < 0.85 ? `${s}.${g}` : g + dob.slice(2, 4);
   return flat(`${local}${person.toString(36)}@${EMAIL_DOMAIN_DRAW[below(rng, EMAIL_DOMAIN_DRAW.length)]}`);
 }
 
@@ -524,7 +554,8 @@ function applyError(rng: Rng, kind: ErrorKind, v: Slots, org: Slots, kept: numbe
       if (s === undefined || !affordable(v, org, kept, DOB)) return false;
       const u = rng.next();
       let t: string;
-      const mm = s.slice(4, 6), dd = s.slice(6, 8);
+      const mm = s.slice(4, 6),
+        dd = s.slice(6, 8);
       if (u < 0.35 && dd !== mm && Number(dd) >= 1 && Number(dd) <= 12) t = s.slice(0, 4) + dd + mm;
       else if (u < 0.85) t = changeDigit(rng, s, 2);
       else {
@@ -584,7 +615,8 @@ function applyError(rng: Rng, kind: ErrorKind, v: Slots, org: Slots, kept: numbe
       return true;
     }
     case 'swap': {
-      const g = v[GIVEN], s = v[SURNAME];
+      const g = v[GIVEN],
+        s = v[SURNAME];
       if (g === undefined || s === undefined || g === s || !affordableAll(v, org, kept, NAME_SLOTS)) return false;
       v[GIVEN] = s;
       v[SURNAME] = g;
@@ -630,7 +662,9 @@ export function generatePeople(opts: SyntheticPeopleOptions): SyntheticPeople {
   const dupTotal = Math.round(total * share);
   const orgTotal = total - dupTotal;
   if (dupTotal > orgTotal * maxDup) {
-    throw new RangeError(`${dupTotal} duplicates cannot come from ${orgTotal} people with at most ${maxDup} each: lower duplicateShare or raise maxDuplicatesPerPerson`);
+    throw new RangeError(
+      `${dupTotal} duplicates cannot come from ${orgTotal} people with at most ${maxDup} each: lower duplicateShare or raise maxDuplicatesPerPerson`,
+    );
   }
 
   // How many duplicates each person has: people taken in a seeded order, each drawing a Zipf count until the

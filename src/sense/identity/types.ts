@@ -1,6 +1,17 @@
 /** The person fields identity resolution compares. Every value is normalized text; absent means unknown. */
 export const PERSON_FIELDS = [
-  'givenName', 'surname', 'dateOfBirth', 'streetNumber', 'address1', 'address2', 'suburb', 'postcode', 'state', 'email', 'phone', 'nationalId',
+  'givenName',
+  'surname',
+  'dateOfBirth',
+  'streetNumber',
+  'address1',
+  'address2',
+  'suburb',
+  'postcode',
+  'state',
+  'email',
+  'phone',
+  'nationalId',
 ] as const;
 export type PersonField = (typeof PERSON_FIELDS)[number];
 

@@ -3,11 +3,7 @@ import { AppError } from '../../errors.ts';
 
 /** What a CSV cell must become before validation, read off the zod schema rather than listed by hand. */
 export type FieldType =
-  | { kind: 'number' }
-  | { kind: 'boolean' }
-  | { kind: 'enum'; options: string[] }
-  | { kind: 'json' }
-  | { kind: 'text' };
+  { kind: 'number' } | { kind: 'boolean' } | { kind: 'enum'; options: string[] } | { kind: 'json' } | { kind: 'text' };
 
 /** Strips optional/nullable/default wrappers and refinement pipes down to the type a value must have. */
 function baseType(t: z.core.$ZodType): z.core.$ZodType {
@@ -99,9 +95,11 @@ function applyOverrides(header: string[], target: MappingTarget, overrides: Reco
   for (const [column, field] of Object.entries(overrides)) {
     const flag = `--map ${column}=${field}`;
     if (!target.fields.has(field)) {
-      throw new AppError('bad_request', `${flag}: ${target.entity} have no field "${field}" (fields: ${[...target.fields.keys()].join(', ')})`, [
-        { path: `map.${column}`, message: `unknown field "${field}"` },
-      ]);
+      throw new AppError(
+        'bad_request',
+        `${flag}: ${target.entity} have no field "${field}" (fields: ${[...target.fields.keys()].join(', ')})`,
+        [{ path: `map.${column}`, message: `unknown field "${field}"` }],
+      );
     }
     const index = findColumn(header, column);
     if (index < 0) {
@@ -109,7 +107,10 @@ function applyOverrides(header: string[], target: MappingTarget, overrides: Reco
         { path: `map.${column}`, message: 'no such column' },
       ]);
     }
-    if (fields.includes(field)) throw new AppError('bad_request', `${flag}: field "${field}" is mapped twice`, [{ path: `map.${column}`, message: 'field mapped twice' }]);
+    if (fields.includes(field))
+      throw new AppError('bad_request', `${flag}: field "${field}" is mapped twice`, [
+        { path: `map.${column}`, message: 'field mapped twice' },
+      ]);
     fields[index] = field;
   }
 }

@@ -4,9 +4,7 @@ import { parse } from 'csv-parse';
 import { normalizeEmail, RECORD_INPUTS, RECORD_KINDS, toFieldIssues, type FieldIssue, type RecordKind } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { appendToLedger, type LedgerEvent } from '../../ledger/index.ts';
-import {
-  claimIdentities, identityClaimsFor, mapDbError, recordIdPrefix, snake, toApi, type RecordRow,
-} from '../../records/index.ts';
+import { claimIdentities, identityClaimsFor, mapDbError, recordIdPrefix, snake, toApi, type RecordRow } from '../../records/index.ts';
 import { insertRows, newId, type Db, type Queryable, type Tx } from '../../store/index.ts';
 import { syncRecordPeople } from '../identity/people.ts';
 import { attachContacts } from '../identity/resolve.ts';
@@ -109,7 +107,12 @@ export function naturalKeys(fields: readonly string[], input: Record<string, unk
 }
 
 /** The id of the live record each input names by natural key (the oldest, when several match); one query per key field. */
-async function findExisting(tx: Tx, kind: RecordKind, inputs: Record<string, unknown>[], keyFields: readonly string[]): Promise<(string | undefined)[]> {
+async function findExisting(
+  tx: Tx,
+  kind: RecordKind,
+  inputs: Record<string, unknown>[],
+  keyFields: readonly string[],
+): Promise<(string | undefined)[]> {
   const found: (string | undefined)[] = inputs.map(() => undefined);
   for (const field of keyFields) {
     const pending = inputs.flatMap((input, i) => {
@@ -140,7 +143,12 @@ function typesFor(ctx: WriteContext, kind: RecordKind, names: string[]): Record<
 }
 
 /** Inserts in one statement per distinct column set: a column missing from a row would be NULL, not its default. */
-async function insertRecords(tx: Tx, kind: RecordKind, creates: { id: string; fields: Record<string, unknown> }[], ctx: WriteContext): Promise<Map<string, RecordRow>> {
+async function insertRecords(
+  tx: Tx,
+  kind: RecordKind,
+  creates: { id: string; fields: Record<string, unknown> }[],
+  ctx: WriteContext,
+): Promise<Map<string, RecordRow>> {
   const groups = new Map<string, Record<string, unknown>[]>();
   for (const c of creates) {
     const row = { id: c.id, ...toColumns(c.fields) };
@@ -173,13 +181,20 @@ function rounds<T extends { id: string }>(updates: T[]): T[][] {
  * Applies partial updates in one statement per round: each row keeps the columns its patch leaves out,
  * and json columns merge (an import adds attributes, it does not drop the ones already there).
  */
-async function updateRecords(tx: Tx, kind: RecordKind, updates: { id: string; fields: Record<string, unknown> }[], ctx: WriteContext): Promise<RecordRow[]> {
+async function updateRecords(
+  tx: Tx,
+  kind: RecordKind,
+  updates: { id: string; fields: Record<string, unknown> }[],
+  ctx: WriteContext,
+): Promise<RecordRow[]> {
   const results: RecordRow[] = [];
   for (const round of rounds(updates)) {
     const patches = round.map((u) => ({ id: u.id, patch: toColumns(u.fields) }));
     const names = [...new Set(patches.flatMap((p) => Object.keys(p.patch)))];
     const types = typesFor(ctx, kind, names);
-    const values = names.map((n) => (types[n] === 'jsonb' ? `COALESCE(t.${n}, '{}'::jsonb) || COALESCE(u.patch->'${n}', '{}'::jsonb)` : `r.${n}`));
+    const values = names.map((n) =>
+      types[n] === 'jsonb' ? `COALESCE(t.${n}, '{}'::jsonb) || COALESCE(u.patch->'${n}', '{}'::jsonb)` : `r.${n}`,
+    );
     const rows = await tx.query<Record<string, unknown>>(
       `UPDATE ${kind} AS t SET (${[...names, 'version', 'updated_at'].join(', ')}) =
          (SELECT ${[...values, 't.version + 1', 'now()'].join(', ')} FROM jsonb_populate_record(t, u.patch) AS r)
@@ -213,20 +228,47 @@ export async function writeRecords(
   ctx: WriteContext,
   keyFields: readonly string[] = NATURAL_KEYS[kind] ?? [],
 ): Promise<{ written: WrittenRecord[]; attached: number; events: LedgerEvent[] }> {
-  const existing = await findExisting(tx, kind, items.map((i) => i.input), keyFields);
+  const existing = await findExisting(
+    tx,
+    kind,
+    items.map((i) => i.input),
+    keyFields,
+  );
   const ops = items.map((item, i) => {
     const id = existing[i];
-    return id ? { op: 'updated' as const, id, fields: item.input } : { op: 'created' as const, id: newId(recordIdPrefix(kind)), fields: { ...item.defaults, ...item.input } };
+    return id
+      ? { op: 'updated' as const, id, fields: item.input }
+      : { op: 'created' as const, id: newId(recordIdPrefix(kind)), fields: { ...item.defaults, ...item.input } };
   });
-  const created = await insertRecords(tx, kind, ops.filter((o) => o.op === 'created'), ctx);
+  const created = await insertRecords(
+    tx,
+    kind,
+    ops.filter((o) => o.op === 'created'),
+    ctx,
+  );
   const updateOps = ops.filter((o) => o.op === 'updated');
   const updated = await updateRecords(tx, kind, updateOps, ctx);
   const updatedByOp = new Map(updateOps.map((o, i) => [o, updated[i]!]));
   const written = ops.map((o) => ({ op: o.op, record: o.op === 'created' ? created.get(o.id)! : updatedByOp.get(o)! }));
   // People imported without a profile find theirs through identity resolution (and then claim identifiers for it).
-  const attached = kind === 'contacts' ? await attachContacts(tx, written.map((w) => w.record), { actor: ctx.actor, now: new Date(), source: 'import' }) : [];
-  await claimIdentities(tx, written.flatMap((w) => identityClaimsFor(kind, w.record, 'import')));
-  await syncRecordPeople(tx, kind, written.map((w) => w.record), 'import');
+  const attached =
+    kind === 'contacts'
+      ? await attachContacts(
+          tx,
+          written.map((w) => w.record),
+          { actor: ctx.actor, now: new Date(), source: 'import' },
+        )
+      : [];
+  await claimIdentities(
+    tx,
+    written.flatMap((w) => identityClaimsFor(kind, w.record, 'import')),
+  );
+  await syncRecordPeople(
+    tx,
+    kind,
+    written.map((w) => w.record),
+    'import',
+  );
   return { written, attached: attached.length, events: written.map((w, i) => recordEvent(kind, w, ops[i]!.fields, ctx.actor)) };
 }
 
@@ -254,10 +296,17 @@ export function recordPlan(kind: RecordKind): EntityPlan<RecordItem> {
   return {
     entity: kind,
     tables: [kind],
-    target: { entity: kind, fields, aliases: RECORD_ALIASES[kind] ?? {}, extrasField: fields.get('attributes')?.kind === 'json' ? 'attributes' : null },
+    target: {
+      entity: kind,
+      fields,
+      aliases: RECORD_ALIASES[kind] ?? {},
+      extrasField: fields.get('attributes')?.kind === 'json' ? 'attributes' : null,
+    },
     prepare: (values) => {
       const parsed = schema.safeParse(values);
-      return parsed.success ? { ok: true, item: { input: parsed.data as Record<string, unknown> } } : { ok: false, issues: toFieldIssues(parsed.error) };
+      return parsed.success
+        ? { ok: true, item: { input: parsed.data as Record<string, unknown> } }
+        : { ok: false, issues: toFieldIssues(parsed.error) };
     },
     keys: (item) => naturalKeys(keyFields, item.input),
     write: async (tx, items, ctx) => {
@@ -392,7 +441,11 @@ interface BatchOutcome<T> {
 async function writeBatch<T>(db: Db, plan: EntityPlan<T>, rows: Pending<T>[], ctx: WriteContext): Promise<BatchOutcome<T>> {
   try {
     const { inserted, updated, attached } = await db.transaction(async (tx) => {
-      const result = await plan.write(tx, rows.map((r) => r.item), ctx);
+      const result = await plan.write(
+        tx,
+        rows.map((r) => r.item),
+        ctx,
+      );
       await appendToLedger(tx, result.events);
       return result;
     });
@@ -439,7 +492,8 @@ function prepareRow<T>(cells: string[], columns: ColumnMapping, plan: EntityPlan
 export async function runImport<T>(db: Db, plan: EntityPlan<T>, file: string, opts: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new AppError('bad_request', `batch size must be a positive integer, not ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new AppError('bad_request', `batch size must be a positive integer, not ${batchSize}`);
   const { header, total } = await scanCsv(file);
   const columns = mapColumns(header, plan.target, opts.map);
   const ctx: WriteContext = { actor: opts.actor, columns: await loadColumnTypes(db, plan.tables) };

@@ -11,7 +11,9 @@ export async function importCsv(db: Db, entity: ImportEntity, file: string, opts
   if (!IMPORT_ENTITIES.includes(entity)) {
     throw new AppError('bad_request', `cannot import "${entity}": expected one of ${IMPORT_ENTITIES.join(', ')}`);
   }
-  const summary = await (entity === 'customers' ? runImport(db, customersPlan(), file, opts) : runImport(db, recordPlan(entity), file, opts));
+  const summary = await (entity === 'customers'
+    ? runImport(db, customersPlan(), file, opts)
+    : runImport(db, recordPlan(entity), file, opts));
   // A bulk load changes table sizes by orders of magnitude: let the planner know before the next query.
   if (summary.imported + summary.updated > 0) await analyze(db);
   return summary;

@@ -2,7 +2,17 @@ import { z } from 'zod';
 import { AccountInput, Attributes, RECORD_INPUTS, ShortText, SubscriptionInput, toFieldIssues } from '../../contracts/index.ts';
 import type { Db, Tx } from '../../store/index.ts';
 import { fieldTypes } from './headers.ts';
-import { countOps, naturalKeys, runImport, writeRecords, type EntityPlan, type ImportOptions, type ImportSummary, type Prepared, type RecordItem } from './import.ts';
+import {
+  countOps,
+  naturalKeys,
+  runImport,
+  writeRecords,
+  type EntityPlan,
+  type ImportOptions,
+  type ImportSummary,
+  type Prepared,
+  type RecordItem,
+} from './import.ts';
 
 // The composite `customers` entity: one row of the IBM Telco churn export becomes a person account
 // (demographics and the churn outcome in attributes) plus the subscription it pays for.
@@ -44,7 +54,16 @@ const CustomerRow = z.strictObject({
 });
 type CustomerRow = z.infer<typeof CustomerRow>;
 
-const SERVICE_FLAGS = ['phoneService', 'multipleLines', 'onlineSecurity', 'onlineBackup', 'deviceProtection', 'techSupport', 'streamingTv', 'streamingMovies'] as const;
+const SERVICE_FLAGS = [
+  'phoneService',
+  'multipleLines',
+  'onlineSecurity',
+  'onlineBackup',
+  'deviceProtection',
+  'techSupport',
+  'streamingTv',
+  'streamingMovies',
+] as const;
 
 const CUSTOMER_ALIASES: Record<string, readonly string[]> = {
   churn: ['churned', 'churn label', 'exited'],
@@ -116,7 +135,9 @@ function prepareCustomer(values: Record<string, unknown>): Prepared<CustomerItem
 /** Accounts whose customer id came from the database sequence are named once that id is known. */
 async function nameNewAccounts(tx: Tx, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  await tx.query(`UPDATE accounts SET name = 'Customer ' || customer_id WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [JSON.stringify(ids)]);
+  await tx.query(`UPDATE accounts SET name = 'Customer ' || customer_id WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [
+    JSON.stringify(ids),
+  ]);
 }
 
 export function customersPlan(): EntityPlan<CustomerItem> {
@@ -128,8 +149,17 @@ export function customersPlan(): EntityPlan<CustomerItem> {
     keys: (item) => naturalKeys(['customerId'], item.account.input),
     write: async (tx, items, ctx) => {
       // Matched by customer id only: the subscription of a matched account is the one updated, by account id.
-      const accounts = await writeRecords(tx, 'accounts', items.map((i) => i.account), ctx, ['customerId']);
-      await nameNewAccounts(tx, accounts.written.flatMap((w, i) => (w.op === 'created' && !items[i]!.named ? [w.record.id] : [])));
+      const accounts = await writeRecords(
+        tx,
+        'accounts',
+        items.map((i) => i.account),
+        ctx,
+        ['customerId'],
+      );
+      await nameNewAccounts(
+        tx,
+        accounts.written.flatMap((w, i) => (w.op === 'created' && !items[i]!.named ? [w.record.id] : [])),
+      );
       const subscriptions = items.map((item, i) => ({ input: { accountId: accounts.written[i]!.record.id, ...item.subscription } }));
       const subs = await writeRecords(tx, 'subscriptions', subscriptions, ctx, ['accountId']);
       return { ...countOps(accounts.written), events: [...accounts.events, ...subs.events] };

@@ -224,8 +224,11 @@ export class WorldDriver {
     const { db, gate } = this.opts;
     const done = { approved: 0, rejected: 0 };
     const pending = await db.query<{ id: string; ev_value: number; action: string; params: { amountCents?: number } }>(
+      // Ties in EV go in the order of the world's own keys, not of ids (random), so a seed gives the same reviews.
       `SELECT a.id, p.ev_value, p.action, p.params FROM approvals a JOIN decisions dd ON dd.id = a.decision_id JOIN proposals p ON p.id = dd.proposal_id
-       WHERE a.status = 'pending' AND a.expires_at > $1 AND NOT agent_stopped(p.agent_id) ORDER BY p.ev_value DESC, a.id`,
+       LEFT JOIN accounts acc ON acc.id = p.account_id LEFT JOIN leads l ON l.id = p.lead_id
+       WHERE a.status = 'pending' AND a.expires_at > $1 AND NOT agent_stopped(p.agent_id)
+       ORDER BY p.ev_value DESC, acc.customer_id NULLS LAST, l.email NULLS LAST, p.action, p.params::text`,
       [now.toISOString()],
     );
     for (const a of pending) {
@@ -254,19 +257,26 @@ export class WorldDriver {
       `SELECT e.idempotency_key AS key, e.action, e.params, a.customer_id, l.email, p.purpose
        FROM executions e JOIN decisions dd ON dd.id = e.decision_id JOIN proposals p ON p.id = dd.proposal_id
        LEFT JOIN accounts a ON a.id = p.account_id LEFT JOIN leads l ON l.id = p.lead_id
-       WHERE e.created_at > $1::timestamptz - interval '3 days' AND e.status <> 'refused' ORDER BY e.idempotency_key`,
+       WHERE e.created_at > $1::timestamptz - interval '3 days' AND e.status <> 'refused'
+       ORDER BY a.customer_id NULLS LAST, l.email NULLS LAST, e.action, e.params::text, e.idempotency_key`,
       [now.toISOString()],
     );
     const outcomes: SimOutcome[] = [];
+    // The response draw is keyed by the target, the kind and its count that day, never by an execution's key: those
+    // hold random ids, and a seed must give the same world.
+    const seen = new Map<string, number>();
     for (const e of executions) {
       if (this.applied.has(e.key)) continue;
       this.applied.add(e.key);
       const target = e.customer_id ? { customerId: e.customer_id } : e.email ? { email: e.email } : null;
       if (!target) continue;
       const kind = simKind(e.action, e.params.template);
+      const slot = `${e.customer_id ?? e.email}:${kind}`;
+      const ordinal = seen.get(slot) ?? 0;
+      seen.set(slot, ordinal + 1);
       const action: SimAction = {
         kind,
-        key: e.key,
+        key: `${kind}-${ordinal}`,
         amountCents: e.params.amountCents,
         channel: e.params.channel,
         // The world's truth, not ACS's belief: a message counts as consented only if the person really agreed.

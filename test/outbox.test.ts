@@ -220,7 +220,7 @@ describe('parked events through the API', () => {
     expect(unknown.status).toBe(404);
     const cursor = await t.call('GET', '/api/v1/outbox/parked?cursor=AA');
     expect(cursor.status).toBe(400);
-    expect(cursor.body.issues).toEqual([expect.objectContaining({ path: 'query.cursor' })]);
+    expect(cursor.body.issues).toEqual([expect.objectContaining({ path: 'cursor' })]);
 
     const ids = await deliver([7, 8, 9], [7, 8, 9]);
     const first = await t.call('GET', '/api/v1/outbox/parked?limit=2');

@@ -90,6 +90,7 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
         409: 'already decided or expired, the agent paused or the kill switch engaged',
         413: 'body too large',
         415: 'not JSON',
+        500: 'the action failed and nothing ran: the approval stays pending with its lastError, and approving again retries it',
       },
       handler: async (c) => {
         const body = ApproveBody.safeParse(await readOptionalJson(c, deps.config.maxBodyBytes));

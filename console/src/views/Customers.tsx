@@ -31,7 +31,12 @@ function CustomerFinder() {
       <form className="filters" onSubmit={open} role="search" aria-label="Open a customer">
         <div className="field">
           <label htmlFor="customer-key">Customer id or account id</label>
-          <input id="customer-key" placeholder="e.g. 7590-VHVEG or acc_…" value={query} onChange={(e) => setQuery(e.target.value)} />
+          <input
+            id="customer-key"
+            placeholder="a customer id (e.g. CUST-000001) or acc_…"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+          />
         </div>
         <button type="submit">Open</button>
       </form>

@@ -53,6 +53,5 @@ export function respondProblem(c: Context, body: Problem): Response {
 }
 
 export function problemOfAppError(err: AppError, instance: string): Problem {
-  const { prefix: _prefix, ...extra } = err.extra;
-  return problem(err.status, err.code, err.message, instance, err.issues, extra);
+  return problem(err.status, err.code, err.message, instance, err.issues, err.extra);
 }

@@ -1,0 +1,50 @@
+/**
+ * Which module owns each table. A table's SQL lives only in its owner's `*.repo.ts` files; other modules call those
+ * functions. Read models that join tables of several modules live in src/views and only read. The check is
+ * scripts/check-tables.ts (`npm run check:tables`, run by `npm test`); docs/architecture.md explains it.
+ */
+export const TABLE_OWNERS = {
+  ledger: ['ledger'],
+  bus: ['outbox'],
+  records: [
+    'accounts',
+    'contacts',
+    'leads',
+    'opportunities',
+    'cases',
+    'tasks',
+    'products',
+    'partners',
+    'subscriptions',
+    'interactions',
+    'identities',
+    'deletion_reasons',
+  ],
+  sense: [
+    'signals',
+    'quarantine',
+    'consents',
+    'customer_features',
+    'identity_people',
+    'identity_blocks',
+    'identity_merges',
+    'identity_reviews',
+    'identity_settings',
+    'identity_models',
+  ],
+  reason: ['agent_settings', 'agent_kill_switch'],
+  assure: ['proposals', 'decisions'],
+  learn: ['bandit_arms', 'bandit_pulls', 'models', 'model_versions', 'model_drift_checks'],
+  act: ['approvals', 'executions', 'plays', 'messages', 'credits'],
+  privacy: ['erasures'],
+  api: ['api_tokens'],
+  world: ['world_clock'],
+} as const satisfies Record<string, readonly string[]>;
+
+/**
+ * Writers allowed to reach past the owners, each with its reason. Keep it short.
+ * - Erasure destroys a customer's personal data in every table in one transaction, from one list a reviewer can
+ *   read column by column (src/privacy/erasure.repo.ts); spreading that list over eleven modules would hide a
+ *   forgotten column.
+ */
+export const CROSS_OWNER_WRITERS = ['src/privacy/erasure.repo.ts'] as const;

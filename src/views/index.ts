@@ -1,0 +1,5 @@
+/**
+ * views: read models that join the tables of several modules (the 360 profile, the approval queue, the proposals
+ * feed, readiness, the subject export, KPIs). They only read, and import nothing but store, contracts and lib, so
+ * any module may call them. Owns no tables.
+ */

@@ -3,3 +3,4 @@
  * feed, readiness, the subject export, KPIs). They only read, and import nothing but store, contracts and lib, so
  * any module may call them. Owns no tables.
  */
+export * from './subject-export.ts';

@@ -4,3 +4,4 @@
  * any module may call them. Owns no tables.
  */
 export * from './identity.ts';
+export * from './subject-export.ts';

@@ -20,11 +20,6 @@ export {
   recordIdPrefix,
 } from './records.ts';
 export type { RecordRow } from './records.ts';
-export { exportSubject, EXPORT_FORMAT, type SubjectExport } from './subject-export.ts';
-export { eraseSubject, parseErasureRequest, ErasureRequest, type ErasureResult } from './erasure.ts';
-export { registerIdentities, releaseIdentities, identityClaimsFor, claimIdentities, lookupIdentities } from './identities.ts';
-export type { IdentityClaim, ResolvedIdentity } from './identities.ts';
-export * from './records.repo.ts';
 export { registerIdentities, releaseIdentities, identityClaimsFor, lookupIdentities } from './identities.ts';
 export * from './records.repo.ts';
 export * from './identities.repo.ts';

@@ -150,3 +150,20 @@ export async function reviveMergedAccount(tx: Tx, mergedId: string): Promise<voi
 export async function attachContactToAccount(tx: Tx, contactId: string, accountId: string): Promise<void> {
   await tx.query('UPDATE contacts SET account_id = $1, version = version + 1, updated_at = now() WHERE id = $2', [accountId, contactId]);
 }
+
+// --- world
+/** The imported Telco demo accounts (they carry the dataset's boolean `churned`) that have no contact yet. */
+export function listDemoAccountsWithoutContact(q: Queryable): Promise<{ id: string; customer_id: string }[]> {
+  return q.query<{ id: string; customer_id: string }>(
+    `SELECT a.id, a.customer_id FROM accounts a
+     WHERE a.deleted_at IS NULL AND jsonb_typeof(a.attributes->'churned') = 'boolean' AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id)
+     ORDER BY a.customer_id`,
+  );
+}
+
+/** The contacts of these accounts, by email. */
+export function listContactEmailsOfAccounts(q: Queryable, accountIds: string[]): Promise<{ id: string; email: string }[]> {
+  return q.query<{ id: string; email: string }>('SELECT id, email FROM contacts WHERE account_id = ANY($1::text[]) ORDER BY email', [
+    accountIds,
+  ]);
+}

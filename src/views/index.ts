@@ -5,3 +5,5 @@
  */
 export * from './identity.ts';
 export * from './subject-export.ts';
+export * from './world-driver.ts';
+export * from './world-report.ts';

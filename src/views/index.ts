@@ -3,3 +3,9 @@
  * feed, readiness, the subject export, KPIs). They only read, and import nothing but store, contracts and lib, so
  * any module may call them. Owns no tables.
  */
+export * from './readiness.ts';
+export * from './kpis.ts';
+export * from './metrics.ts';
+export * from './track-record.ts';
+export * from './model-usage.ts';
+export * from './training-data.ts';

@@ -77,3 +77,4 @@ export { readiness, type Readiness, type ReadinessMetric } from './readiness.ts'
 export { modelUsage } from './model-usage.ts';
 export { readCsvTable, trainModel, type CandidateResult } from './models/index.ts';
 export * from './registry.repo.ts';
+export * from './learn.repo.ts';

@@ -9,3 +9,4 @@ export * from './metrics.ts';
 export * from './track-record.ts';
 export * from './model-usage.ts';
 export * from './training-data.ts';
+export * from './bandits.ts';

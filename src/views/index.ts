@@ -5,3 +5,4 @@
  */
 export * from './identity.ts';
 export * from './subject-export.ts';
+export * from './customer-360.ts';

@@ -1,5 +1,5 @@
 import type { RecordKind } from '../contracts/index.ts';
-import type { Queryable, Tx } from '../store/index.ts';
+import { insertRows, type Queryable, type Tx } from '../store/index.ts';
 
 // A kind's table has the kind's name; rows come back as stored (snake_case), for records.ts to map.
 type StoredRow = Record<string, unknown>;
@@ -166,4 +166,264 @@ export function listContactEmailsOfAccounts(q: Queryable, accountIds: string[]):
   return q.query<{ id: string; email: string }>('SELECT id, email FROM contacts WHERE account_id = ANY($1::text[]) ORDER BY email', [
     accountIds,
   ]);
+}
+
+// --- sense
+
+/** The newest live account, else the newest deleted one, whose id or customer id is `key` (src/sense/profile.ts findAccount). */
+export async function accountRowByIdOrCustomerId(q: Queryable, key: string): Promise<Record<string, unknown> | undefined> {
+  const [row] = await q.query<Record<string, unknown>>(
+    'SELECT * FROM accounts WHERE (id = $1 OR customer_id = $1) ORDER BY deleted_at NULLS FIRST LIMIT 1',
+    [key],
+  );
+  return row;
+}
+
+/** The account `id`, live or deleted. */
+export async function accountRowById(q: Queryable, id: string): Promise<Record<string, unknown> | undefined> {
+  const [row] = await q.query<Record<string, unknown>>('SELECT * FROM accounts WHERE id = $1', [id]);
+  return row;
+}
+
+/** The contract terms of a subscription, as a churn model reads them. */
+export interface SubscriptionTermsRow {
+  contract: string | null;
+  payment_method: string | null;
+  paperless_billing: boolean | null;
+  tenure_months: number | null;
+  monthly_amount: number | null;
+  services: Record<string, unknown> | null;
+}
+
+/** The contract terms of an account's first live subscription. */
+export async function firstLiveSubscriptionTerms(q: Queryable, accountId: string): Promise<SubscriptionTermsRow[]> {
+  return q.query<SubscriptionTermsRow>(
+    'SELECT contract, payment_method, paperless_billing, tenure_months, monthly_amount, services FROM subscriptions WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT 1',
+    [accountId],
+  );
+}
+
+/** Who may hold consent for outreach: a holder's id (null when none), contact points and the brand of the customer. */
+export interface OutreachHolderRow {
+  id: string | null;
+  email: string | null;
+  phone: string | null;
+  brand: string | null;
+}
+
+/** An account's live contacts, with the account's brand (one row with a null id when it has none). */
+export async function outreachHoldersOfAccount(q: Queryable, accountId: string): Promise<OutreachHolderRow[]> {
+  return q.query<OutreachHolderRow>(
+    `SELECT c.id, c.email, c.phone, a.brand FROM accounts a LEFT JOIN contacts c ON c.account_id = a.id AND c.deleted_at IS NULL
+       WHERE a.id = $1 ORDER BY c.id`,
+    [accountId],
+  );
+}
+
+/** A lead as a holder of its own consent. */
+export async function outreachHolderOfLead(q: Queryable, leadId: string | null): Promise<OutreachHolderRow[]> {
+  return q.query<OutreachHolderRow>('SELECT id, email, phone, brand FROM leads WHERE id = $1', [leadId]);
+}
+
+/** Which of `customerIds` belong to deleted accounts. */
+export async function deletedCustomerIds(tx: Tx, customerIds: string[]): Promise<{ customer_id: string }[]> {
+  return tx.query<{ customer_id: string }>(
+    'SELECT customer_id FROM accounts WHERE customer_id = ANY($1::text[]) AND deleted_at IS NOT NULL',
+    [customerIds],
+  );
+}
+
+/** `n` new customer ids from the generator the accounts table's default uses. */
+export async function nextCustomerIds(tx: Tx, n: number): Promise<{ id: string }[]> {
+  return tx.query<{ id: string }>('SELECT next_customer_id() AS id FROM generate_series(1, $1::int)', [n]);
+}
+
+/** Inserts the accounts intake creates for signals of unknown customers. */
+export async function insertSignalAccounts(tx: Tx, rows: Record<string, unknown>[]): Promise<void> {
+  await insertRows(
+    tx,
+    'accounts',
+    { id: 'text', customer_id: 'text', name: 'text', kind: 'text', attributes: 'jsonb', created_at: 'timestamptz' },
+    rows,
+  );
+}
+
+/** Inserts the leads intake creates from lead forms. */
+export async function insertSignalLeads(tx: Tx, rows: Record<string, unknown>[]): Promise<void> {
+  await insertRows(
+    tx,
+    'leads',
+    {
+      id: 'text',
+      first_name: 'text',
+      last_name: 'text',
+      email: 'text',
+      phone: 'text',
+      company: 'text',
+      source: 'text',
+      attributes: 'jsonb',
+    },
+    rows,
+  );
+}
+
+/** Inserts the cases intake opens for support tickets. */
+export async function insertTicketCases(tx: Tx, rows: Record<string, unknown>[]): Promise<void> {
+  await insertRows(
+    tx,
+    'cases',
+    { id: 'text', account_id: 'text', subject: 'text', description: 'text', priority: 'text', channel: 'text', opened_at: 'timestamptz' },
+    rows,
+  );
+}
+
+/** A case `c` that counts in openCases. */
+export const OPEN_CASE = `c.status IN ('open', 'pending') AND c.deleted_at IS NULL`;
+
+/** An account's open cases, newest opened first, at most `limit`; `n` is how many there are in all. */
+export async function openCasesOfAccount(q: Queryable, accountId: string, limit: number): Promise<{ n: number; id: string }[]> {
+  return q.query<{ n: number; id: string }>(
+    `
+SELECT count(*) OVER () AS n, c.id FROM cases c WHERE c.account_id = $1 AND ${OPEN_CASE}
+ORDER BY c.opened_at DESC, c.id DESC LIMIT $2`,
+    [accountId, limit],
+  );
+}
+
+/** The data quality rules (`columns`: one boolean or null column r<i> per rule, src/sense/quality.ts) over an account. */
+export async function accountRuleResults(q: Queryable, columns: string, accountId: string): Promise<Record<string, unknown>[]> {
+  return q.query<Record<string, unknown>>(`SELECT id, ${columns} FROM accounts WHERE id = $1`, [accountId]);
+}
+
+/** The data quality rules over an account's live contacts, in id order. */
+export async function contactRuleResults(q: Queryable, columns: string, accountId: string): Promise<Record<string, unknown>[]> {
+  return q.query<Record<string, unknown>>(`SELECT id, ${columns} FROM contacts WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id`, [
+    accountId,
+  ]);
+}
+
+/** Live leads per source: how many, and the `counts` columns (per rule, applicable and passed; src/sense/quality.ts). */
+export async function leadRuleCountsBySource(q: Queryable, counts: string): Promise<Record<string, number | string>[]> {
+  return q.query<Record<string, number | string>>(`
+SELECT coalesce(source, '(none)') AS source, count(*)::int AS records,
+  ${counts}
+FROM leads WHERE deleted_at IS NULL GROUP BY 1`);
+}
+
+/** The id and natural key (`keyExpr`, its SQL) of the live `kind` records whose key is one of `keys`, in id order. */
+export async function liveRecordIdsByKey(
+  tx: Tx,
+  kind: RecordKind,
+  keyExpr: string,
+  keys: string[],
+): Promise<{ id: string; key: string }[]> {
+  return tx.query<{ id: string; key: string }>(
+    `SELECT id, ${keyExpr} AS key FROM ${kind} WHERE deleted_at IS NULL AND ${keyExpr} IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY id`,
+    [JSON.stringify(keys)],
+  );
+}
+
+/** Inserts `kind` rows of one column set (`types`: column to SQL type) and returns them as stored. */
+export async function insertRecordRowsReturning(
+  tx: Tx,
+  kind: RecordKind,
+  types: Record<string, string>,
+  rows: Record<string, unknown>[],
+): Promise<Record<string, unknown>[]> {
+  return insertRows<Record<string, unknown>>(tx, kind, types, rows, 'RETURNING *');
+}
+
+/**
+ * Applies `patches` ({ id, patch } with snake_case columns) to `kind` records in one statement: columns `names`
+ * are set to `values` (SQL over the row `t`, the patched row `r` and the patch `u.patch`), the version goes up.
+ */
+export async function patchRecordRows(
+  tx: Tx,
+  kind: RecordKind,
+  names: string[],
+  values: string[],
+  patches: { id: string; patch: Record<string, unknown> }[],
+): Promise<Record<string, unknown>[]> {
+  return tx.query<Record<string, unknown>>(
+    `UPDATE ${kind} AS t SET (${[...names, 'version', 'updated_at'].join(', ')}) =
+         (SELECT ${[...values, 't.version + 1', 'now()'].join(', ')} FROM jsonb_populate_record(t, u.patch) AS r)
+       FROM jsonb_to_recordset($1::jsonb) AS u(id text, patch jsonb) WHERE t.id = u.id RETURNING t.*`,
+    [JSON.stringify(patches)],
+  );
+}
+
+/** A table's columns and their SQL types, from the catalog. */
+export async function tableColumnTypes(q: Queryable, table: string): Promise<{ name: string; type: string }[]> {
+  return q.query<{ name: string; type: string }>(
+    `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+       WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+    [table],
+  );
+}
+
+/** Names the accounts `ids` after their customer ids (their customer ids came from the database sequence). */
+export async function nameAccountsAfterCustomerId(tx: Tx, ids: string[]): Promise<void> {
+  await tx.query(`UPDATE accounts SET name = 'Customer ' || customer_id WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [
+    JSON.stringify(ids),
+  ]);
+}
+
+/** Whether any account exists, deleted ones included. */
+export async function anyAccountExists(q: Queryable): Promise<boolean> {
+  const [row] = await q.query<{ present: boolean }>('SELECT EXISTS (SELECT 1 FROM accounts) AS present');
+  return row?.present ?? false;
+}
+
+// Consents as sense reads them (src/sense/consent.ts) and intake writes those of lead forms.
+
+/**
+ * Per holder, channel, purpose, contact point and brand, the latest captured consent record in effect at `at` (a
+ * double opt-in only once confirmed), of the holders `holderIds` (contact or lead ids).
+ */
+export async function effectiveConsentRows(q: Queryable, holderIds: string[], at: Date): Promise<Record<string, unknown>[]> {
+  // One branch per holder column, so each reads its own index instead of the planner scanning for an OR.
+  return q.query<Record<string, unknown>>(
+    `SELECT DISTINCT ON (coalesce(contact_id, lead_id), channel, purpose, contact_point, brand) * FROM (
+       SELECT * FROM consents WHERE contact_id = ANY($1::text[])
+       UNION ALL
+       SELECT * FROM consents WHERE lead_id = ANY($1::text[])
+     ) c
+     WHERE deleted_at IS NULL AND effective_from <= $2 AND (effective_to IS NULL OR effective_to > $2)
+       AND (NOT double_opt_in OR confirmed_at <= $2)
+     ORDER BY coalesce(contact_id, lead_id), channel, purpose, contact_point, brand, captured_at DESC, id DESC`,
+    [holderIds, at.toISOString()],
+  );
+}
+
+/** Locks a live consent record for its confirmation and returns what the confirmation checks. */
+export async function lockConsentForConfirmation(
+  tx: Tx,
+  id: string,
+): Promise<{ double_opt_in: boolean; confirmed_at: Date | null; status: string; captured_at: Date } | undefined> {
+  const [row] = await tx.query<{ double_opt_in: boolean; confirmed_at: Date | null; status: string; captured_at: Date }>(
+    'SELECT double_opt_in, confirmed_at, status, captured_at FROM consents WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+    [id],
+  );
+  return row;
+}
+
+/** Inserts the consents lead forms gave. */
+export async function insertFormConsents(tx: Tx, rows: Record<string, unknown>[]): Promise<void> {
+  await insertRows(
+    tx,
+    'consents',
+    {
+      id: 'text',
+      lead_id: 'text',
+      channel: 'text',
+      purpose: 'text',
+      status: 'text',
+      source: 'text',
+      captured_at: 'timestamptz',
+      effective_from: 'timestamptz',
+      contact_point: 'text',
+      brand: 'text',
+    },
+    rows,
+  );
 }

@@ -1,6 +1,14 @@
 import { normalizeContactPoint } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
-import { patchRecord, toApi, type RecordRow } from '../records/index.ts';
+import {
+  effectiveConsentRows,
+  lockConsentForConfirmation,
+  outreachHolderOfLead,
+  outreachHoldersOfAccount,
+  patchRecord,
+  toApi,
+  type RecordRow,
+} from '../records/index.ts';
 import type { Db, Queryable } from '../store/index.ts';
 
 // Consent as outreach reads it (README "Consent"). Each effective record speaks for one channel and purpose, one
@@ -16,18 +24,7 @@ import type { Db, Queryable } from '../store/index.ts';
  */
 export async function effectiveConsents(q: Queryable, holderIds: string[], at: Date): Promise<RecordRow[]> {
   if (holderIds.length === 0) return [];
-  // One branch per holder column, so each reads its own index instead of the planner scanning for an OR.
-  const rows = await q.query<Record<string, unknown>>(
-    `SELECT DISTINCT ON (coalesce(contact_id, lead_id), channel, purpose, contact_point, brand) * FROM (
-       SELECT * FROM consents WHERE contact_id = ANY($1::text[])
-       UNION ALL
-       SELECT * FROM consents WHERE lead_id = ANY($1::text[])
-     ) c
-     WHERE deleted_at IS NULL AND effective_from <= $2 AND (effective_to IS NULL OR effective_to > $2)
-       AND (NOT double_opt_in OR confirmed_at <= $2)
-     ORDER BY coalesce(contact_id, lead_id), channel, purpose, contact_point, brand, captured_at DESC, id DESC`,
-    [holderIds, at.toISOString()],
-  );
+  const rows = await effectiveConsentRows(q, holderIds, at);
   return rows.map(toApi);
 }
 
@@ -173,16 +170,7 @@ export async function outreachConsent(
   req: Omit<OutreachRequest, 'brand'> & { brand?: string | null },
   at: Date,
 ): Promise<Addressed> {
-  const holders = subject.accountId
-    ? await q.query<{ id: string | null; email: string | null; phone: string | null; brand: string | null }>(
-        `SELECT c.id, c.email, c.phone, a.brand FROM accounts a LEFT JOIN contacts c ON c.account_id = a.id AND c.deleted_at IS NULL
-       WHERE a.id = $1 ORDER BY c.id`,
-        [subject.accountId],
-      )
-    : await q.query<{ id: string | null; email: string | null; phone: string | null; brand: string | null }>(
-        'SELECT id, email, phone, brand FROM leads WHERE id = $1',
-        [subject.leadId],
-      );
+  const holders = subject.accountId ? await outreachHoldersOfAccount(q, subject.accountId) : await outreachHolderOfLead(q, subject.leadId);
   const contacts = holders.filter((h): h is typeof h & { id: string } => h.id !== null);
   const records = await effectiveConsents(
     q,
@@ -200,10 +188,7 @@ export async function outreachConsent(
  */
 export async function confirmConsent(db: Db, id: string, opts: { actor: string; confirmedAt?: string; now: Date }): Promise<RecordRow> {
   return db.transaction(async (tx) => {
-    const [row] = await tx.query<{ double_opt_in: boolean; confirmed_at: Date | null; status: string; captured_at: Date }>(
-      'SELECT double_opt_in, confirmed_at, status, captured_at FROM consents WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
-      [id],
-    );
+    const row = await lockConsentForConfirmation(tx, id);
     if (!row) throw new AppError('record.not_found', `no consents record ${id}`);
     if (!row.double_opt_in)
       throw new AppError('consent.not_confirmable', `consent ${id} was not given by double opt-in: there is nothing to confirm`);

@@ -1,7 +1,9 @@
 /**
  * sense: the intake, identity and features stages. Signals are validated, quarantined or stored; people are matched
  * to profiles; features are refreshed; consent, data quality, lineage, the 360 profile and CSV import live here.
- * Mainly owns signals, quarantine, customer_features and the identity_* tables.
+ * Owns tables signals, quarantine, customer_features (their SQL: sense.repo.ts, quarantine.repo.ts, features.repo.ts)
+ * and the identity_* tables (src/sense/identity). Consents are records' (a record kind); their SQL for sense is in
+ * src/records/records.repo.ts.
  */
 export { ingestSignals, ingestInTransaction, resubmitQuarantined } from './intake.ts';
 export { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
@@ -45,3 +47,5 @@ export {
 } from './identity/index.ts';
 export { importCsv, isImportEntity, loadDemoCustomers, progressBar, IMPORT_ENTITIES } from './import/index.ts';
 export * from './sense.repo.ts';
+export * from './quarantine.repo.ts';
+export * from './features.repo.ts';

@@ -3,12 +3,24 @@ import type { SignalGates } from '../config.ts';
 import { publish } from '../bus/index.ts';
 import { AppError } from '../errors.ts';
 import { appendToLedger, canonicalJson, lockLedger, sha256, type LedgerEvent } from '../ledger/index.ts';
-import { claimIdentities, lookupIdentities, type IdentityClaim } from '../records/index.ts';
-import { insertRows, newId, type Db, type Tx } from '../store/index.ts';
+import {
+  claimIdentities,
+  deletedCustomerIds,
+  insertFormConsents,
+  insertSignalAccounts,
+  insertSignalLeads,
+  insertTicketCases,
+  lookupIdentities,
+  nextCustomerIds,
+  type IdentityClaim,
+} from '../records/index.ts';
+import { newId, type Db, type Tx } from '../store/index.ts';
 import { personFields, registerPeople, resolveNewProfiles, type PersonEntry, type Placement } from './identity/index.ts';
 import { pointFor } from './consent.ts';
 import { admitSignal, PLACEHOLDER_ACCOUNT_NAME } from './quality.ts';
-import { closeQuarantine, insertQuarantine, lockOpenQuarantine, quarantineRows, type QuarantineInput } from './quarantine.ts';
+import { closeQuarantine, lockOpenQuarantine, quarantineRows, type QuarantineInput } from './quarantine.ts';
+import { insertQuarantine } from './quarantine.repo.ts';
+import { insertSignals, storedSignalIds } from './sense.repo.ts';
 import { scoreSentiment } from './sentiment.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
 
@@ -145,7 +157,12 @@ export async function ingestInTransaction(tx: Tx, items: IntakeItem[], ctx: Inta
   // A signal id seen before is accepted once: later copies are reported, not stored again.
   const known = pending.length
     ? new Set(
-        (await tx.query<{ id: string }>('SELECT id FROM signals WHERE id = ANY($1::text[])', [pending.map((p) => p.id)])).map((r) => r.id),
+        (
+          await storedSignalIds(
+            tx,
+            pending.map((p) => p.id),
+          )
+        ).map((r) => r.id),
       )
     : new Set<string>();
   const unseen = pending.filter((p) => {
@@ -167,49 +184,11 @@ export async function ingestInTransaction(tx: Tx, items: IntakeItem[], ctx: Inta
       });
   }
   const signalRows = fresh.map((p) => signalRow(p, now, ctx.source));
-  await insertRows(
-    tx,
-    'signals',
-    {
-      id: 'text',
-      type: 'text',
-      schema_version: 'int',
-      occurred_at: 'timestamptz',
-      received_at: 'timestamptz',
-      account_id: 'text',
-      lead_id: 'text',
-      subject: 'jsonb',
-      data: 'jsonb',
-      metric: 'numeric',
-      source: 'text',
-    },
-    signalRows,
-  );
+  await insertSignals(tx, signalRows);
   const consentRows = formConsents(fresh, now);
-  await insertRows(
-    tx,
-    'consents',
-    {
-      id: 'text',
-      lead_id: 'text',
-      channel: 'text',
-      purpose: 'text',
-      status: 'text',
-      source: 'text',
-      captured_at: 'timestamptz',
-      effective_from: 'timestamptz',
-      contact_point: 'text',
-      brand: 'text',
-    },
-    consentRows,
-  );
+  await insertFormConsents(tx, consentRows);
   const caseRows = ticketCases(fresh, now);
-  await insertRows(
-    tx,
-    'cases',
-    { id: 'text', account_id: 'text', subject: 'text', description: 'text', priority: 'text', channel: 'text', opened_at: 'timestamptz' },
-    caseRows,
-  );
+  await insertTicketCases(tx, caseRows);
   // After the rows exist, so a new profile that proves to be a known person is folded in with them.
   await resolveDescribedPeople(tx, fresh, ctx, now);
 
@@ -307,16 +286,7 @@ async function resolveSubjects(tx: Tx, batch: Pending[], ctx: IntakeContext, now
 
   // A deleted customer's id is not reused: a signal naming only it cannot start a new profile under it.
   const named = [...new Set(batch.flatMap((p) => (p.signal.subject.customerId ? [p.signal.subject.customerId] : [])))];
-  const deleted = named.length
-    ? new Set(
-        (
-          await tx.query<{ customer_id: string }>(
-            'SELECT customer_id FROM accounts WHERE customer_id = ANY($1::text[]) AND deleted_at IS NOT NULL',
-            [named],
-          )
-        ).map((r) => r.customer_id),
-      )
-    : new Set<string>();
+  const deleted = named.length ? new Set((await deletedCustomerIds(tx, named)).map((r) => r.customer_id)) : new Set<string>();
 
   for (const p of batch) {
     const hit = p.keys.map((k) => known.get(keyOf(k))).find((r) => r);
@@ -379,34 +349,13 @@ async function resolveSubjects(tx: Tx, batch: Pending[], ctx: IntakeContext, now
   if (newAccounts.length) {
     // Accounts without a customer id get one from the same generator the table default uses.
     const missing = newAccounts.filter((a) => !a.customer_id);
-    const generated = missing.length
-      ? await tx.query<{ id: string }>('SELECT next_customer_id() AS id FROM generate_series(1, $1::int)', [missing.length])
-      : [];
+    const generated = missing.length ? await nextCustomerIds(tx, missing.length) : [];
     missing.forEach((a, i) => (a.customer_id = generated[i]!.id));
-    await insertRows(
-      tx,
-      'accounts',
-      { id: 'text', customer_id: 'text', name: 'text', kind: 'text', attributes: 'jsonb', created_at: 'timestamptz' },
-      newAccounts,
-    );
+    await insertSignalAccounts(tx, newAccounts);
     for (const a of missing)
       claims.push({ kind: 'customer_id', value: a.customer_id as string, account_id: a.id as string, source: 'generated' });
   }
-  await insertRows(
-    tx,
-    'leads',
-    {
-      id: 'text',
-      first_name: 'text',
-      last_name: 'text',
-      email: 'text',
-      phone: 'text',
-      company: 'text',
-      source: 'text',
-      attributes: 'jsonb',
-    },
-    newLeads,
-  );
+  await insertSignalLeads(tx, newLeads);
   await claimIdentities(tx, claims);
   return { events };
 }

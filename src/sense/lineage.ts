@@ -1,5 +1,8 @@
 import type { Queryable } from '../store/index.ts';
-import { FEATURE_SCAN, featureCondition, featuresAt, NEWEST_FIRST, OPEN_CASE, SIGNAL_FEATURES, type FeatureAggregate } from './features.ts';
+import { openCasesOfAccount } from '../records/index.ts';
+import { SIGNAL_FEATURES, type FeatureAggregate } from './feature-signals.ts';
+import { featureLineageCounts, storedFeaturesAsOf } from './features.repo.ts';
+import { featuresAt } from './features.ts';
 import { findAccount } from './profile.ts';
 
 /** The signals (or, for openCases, the cases) a feature value was computed from. */
@@ -36,33 +39,18 @@ export interface LineageReport {
 const DAY_MS = 86_400_000;
 const FEATURES = Object.entries(SIGNAL_FEATURES);
 
-// One pass over the account's signals in the scanned range: per feature, how many count, their ids and metric sum.
-const LINEAGE_SQL = `
-WITH pts AS (SELECT $1::text AS account_id, $2::timestamptz AS as_of)
-SELECT ${FEATURES.map(([, f], i) => {
-  const cond = featureCondition(f);
-  return `count(*) FILTER (WHERE ${cond}) AS n${i}, (array_agg(s.id ORDER BY ${NEWEST_FIRST}) FILTER (WHERE ${cond}))[1:$3::int] AS ids${i}, sum(s.metric) FILTER (WHERE ${cond}) AS sum${i}`;
-}).join(',\n  ')}
-FROM pts JOIN signals s ON ${FEATURE_SCAN}`;
-
-const OPEN_CASES_SQL = `
-SELECT count(*) OVER () AS n, c.id FROM cases c WHERE c.account_id = $1 AND ${OPEN_CASE}
-ORDER BY c.opened_at DESC, c.id DESC LIMIT $2`;
-
 /**
  * For every feature of a customer as of `asOf` (default: the time the stored features were computed for, else
  * now), its value, its window and the signals that produced it, by the same conditions the feature refresh uses.
  */
 export async function featureLineage(q: Queryable, key: string, opts: { asOf?: Date; limit: number; now: Date }): Promise<LineageReport> {
   const account = await findAccount(q, key);
-  const [stored] = opts.asOf
-    ? []
-    : await q.query<{ as_of: Date | string }>('SELECT as_of FROM customer_features WHERE account_id = $1', [account.id]);
+  const [stored] = opts.asOf ? [] : await storedFeaturesAsOf(q, account.id);
   const asOf = opts.asOf ?? (stored ? new Date(stored.as_of) : opts.now);
   const [[point], [row], cases] = await Promise.all([
     featuresAt(q, account.id, [asOf]),
-    q.query<Record<string, unknown>>(LINEAGE_SQL, [account.id, asOf.toISOString(), opts.limit]),
-    q.query<{ n: number; id: string }>(OPEN_CASES_SQL, [account.id, opts.limit]),
+    featureLineageCounts(q, account.id, asOf, opts.limit),
+    openCasesOfAccount(q, account.id, opts.limit),
   ]);
   const values = point!.features;
   const at = (days: number) => new Date(asOf.getTime() - days * DAY_MS).toISOString();

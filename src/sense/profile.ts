@@ -1,6 +1,18 @@
 import { AppError } from '../errors.ts';
-import { toApi, type RecordRow } from '../records/index.ts';
+import { accountRowById, accountRowByIdOrCustomerId, firstLiveSubscriptionTerms, toApi, type RecordRow } from '../records/index.ts';
 import type { Queryable } from '../store/index.ts';
+import {
+  agentWorkOfAccount,
+  consentRecordsOfAccount,
+  contactPointsOfAccount,
+  profileContacts,
+  profileFeatures,
+  profileIdentities,
+  profileInteractions,
+  profileOpenCases,
+  profileSignals,
+  profileSubscriptions,
+} from '../views/index.ts';
 import { consentFacts, decidingConsent, effectiveConsents, grants, type ConsentFact } from './consent.ts';
 import { featuresAt, type CustomerFeatures } from './features.ts';
 import { loadIdentitySettings, profilePeople, unify, type PersonField, type UnifiedField } from './identity/index.ts';
@@ -46,39 +58,13 @@ export { effectiveConsents };
  * one it was merged into (its ids stay valid for callers that kept them).
  */
 export async function findAccount(q: Queryable, key: string): Promise<RecordRow> {
-  let [row] = await q.query<Record<string, unknown>>(
-    'SELECT * FROM accounts WHERE (id = $1 OR customer_id = $1) ORDER BY deleted_at NULLS FIRST LIMIT 1',
-    [key],
-  );
+  let row = await accountRowByIdOrCustomerId(q, key);
   // Merges chain at most as deep as there were merges; the bound only guards against a cycle.
   for (let hops = 0; row && row.deleted_at && row.merged_into && hops < 100; hops++) {
-    [row] = await q.query<Record<string, unknown>>('SELECT * FROM accounts WHERE id = $1', [row.merged_into]);
+    row = await accountRowById(q, row.merged_into as string);
   }
   if (!row || row.deleted_at) throw new AppError('customer.not_found', `no customer ${key}`);
   return toApi(row);
-}
-
-/**
- * The agents' work on an account, newest first, at most `limit` of each kind: proposals, the decisions on them
- * and the executions of those decisions, in one statement.
- */
-async function agentWork(q: Queryable, accountId: string, limit: number): Promise<TimelineItem[]> {
-  const rows = await q.query<{ at: Date | string; kind: TimelineItem['kind']; id: string; type: string; summary: Record<string, unknown> }>(
-    `(SELECT p.created_at AS at, 'proposal' AS kind, p.id, p.action AS type,
-             jsonb_build_object('agentId', p.agent_id, 'status', p.status, 'statusReason', p.status_reason, 'ev', p.ev_value, 'reason', p.reason) AS summary
-      FROM proposals p WHERE p.account_id = $1 ORDER BY p.created_at DESC, p.id DESC LIMIT $2)
-     UNION ALL
-     (SELECT d.decided_at, 'decision', d.id, d.outcome,
-             jsonb_build_object('proposalId', d.proposal_id, 'policyIds', d.policy_ids, 'reasons', d.reasons)
-      FROM decisions d JOIN proposals p ON p.id = d.proposal_id WHERE p.account_id = $1 ORDER BY d.decided_at DESC, d.id DESC LIMIT $2)
-     UNION ALL
-     (SELECT e.created_at, 'action', e.idempotency_key, e.action,
-             jsonb_build_object('status', e.status, 'idempotencyKey', e.idempotency_key, 'result', e.result)
-      FROM executions e JOIN decisions d ON d.id = e.decision_id JOIN proposals p ON p.id = d.proposal_id
-      WHERE p.account_id = $1 ORDER BY e.created_at DESC, e.idempotency_key DESC LIMIT $2)`,
-    [accountId, limit],
-  );
-  return rows.map((r) => ({ at: new Date(r.at).toISOString(), kind: r.kind, id: r.id, type: r.type, summary: r.summary }));
 }
 
 /** A customer's unified view. `key` is the account id or the customer id. */
@@ -86,28 +72,16 @@ export async function getProfile(q: Queryable, key: string, opts: { timelineLimi
   const account = await findAccount(q, key);
   const id = account.id;
   const limit = opts.timelineLimit ?? 50;
-  const live = (table: string, extra = '') =>
-    q.query<Record<string, unknown>>(`SELECT * FROM ${table} WHERE account_id = $1 AND deleted_at IS NULL ${extra}`, [id]);
   const [identities, contacts, subscriptions, openCases, featureRows, signals, interactions, work, people, settings] = await Promise.all([
-    q.query<{ kind: string; value: string; source: string }>(
-      'SELECT kind, value, source FROM identities WHERE account_id = $1 ORDER BY kind, value',
-      [id],
-    ),
-    live('contacts', 'ORDER BY id'),
-    live('subscriptions', 'ORDER BY id'),
-    live('cases', "AND status IN ('open', 'pending') ORDER BY opened_at DESC"),
-    q.query<{ as_of: Date; features: Record<string, unknown> }>('SELECT as_of, features FROM customer_features WHERE account_id = $1', [
-      id,
-    ]),
-    q.query<Record<string, unknown>>(
-      'SELECT id, type, occurred_at, data, metric FROM signals WHERE account_id = $1 ORDER BY occurred_at DESC, id DESC LIMIT $2',
-      [id, limit],
-    ),
-    q.query<Record<string, unknown>>(
-      'SELECT id, type, occurred_at, direction, subject FROM interactions WHERE account_id = $1 AND deleted_at IS NULL ORDER BY occurred_at DESC LIMIT $2',
-      [id, limit],
-    ),
-    agentWork(q, id, limit),
+    profileIdentities(q, id),
+    profileContacts(q, id),
+    profileSubscriptions(q, id),
+    profileOpenCases(q, id),
+    profileFeatures(q, id),
+    profileSignals(q, id, limit),
+    profileInteractions(q, id, limit),
+    // The agents' work (proposals, decisions, executions), at most `limit` of each kind.
+    agentWorkOfAccount(q, id, limit),
     profilePeople(q, id),
     loadIdentitySettings(q),
   ]);
@@ -204,18 +178,7 @@ function recordState(r: RecordRow, decides: boolean, now: Date): ConsentRecordSt
  */
 export async function consentHistory(q: Queryable, key: string, now: Date): Promise<ConsentOverview> {
   const account = await findAccount(q, key);
-  const [rows, contacts] = await Promise.all([
-    q.query<Record<string, unknown>>(
-      `SELECT c.* FROM consents c JOIN contacts ct ON ct.id = c.contact_id
-       WHERE ct.account_id = $1 AND ct.deleted_at IS NULL AND c.deleted_at IS NULL
-       ORDER BY c.captured_at DESC, c.id DESC`,
-      [account.id],
-    ),
-    q.query<{ id: string; email: string | null; phone: string | null }>(
-      'SELECT id, email, phone FROM contacts WHERE account_id = $1 AND deleted_at IS NULL',
-      [account.id],
-    ),
-  ]);
+  const [rows, contacts] = await Promise.all([consentRecordsOfAccount(q, account.id), contactPointsOfAccount(q, account.id)]);
   const holders = new Map(contacts.map((c) => [c.id, c]));
   const current = await effectiveConsents(q, [...new Set(rows.map((r) => r.contact_id as string))], now);
   const facts = consentFacts(current, holders);
@@ -274,20 +237,7 @@ export async function featureHistory(
     { length: opts.points },
     (_, i) => new Date(opts.now.getTime() - (opts.points - 1 - i) * opts.stepDays * 86_400_000),
   );
-  const [points, [sub]] = await Promise.all([
-    featuresAt(q, account.id, times),
-    q.query<{
-      contract: string | null;
-      payment_method: string | null;
-      paperless_billing: boolean | null;
-      tenure_months: number | null;
-      monthly_amount: number | null;
-      services: Record<string, unknown> | null;
-    }>(
-      'SELECT contract, payment_method, paperless_billing, tenure_months, monthly_amount, services FROM subscriptions WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT 1',
-      [account.id],
-    ),
-  ]);
+  const [points, [sub]] = await Promise.all([featuresAt(q, account.id, times), firstLiveSubscriptionTerms(q, account.id)]);
   return {
     accountId: account.id,
     points,

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { DEFAULT_SIGNAL_GATES, type SignalGates } from '../config.ts';
 import { AccountInput, Email, parseSignal, Phone, storableText, Timestamp, type FieldIssue, type SignalParse } from '../contracts/index.ts';
+import { accountRuleResults, contactRuleResults, leadRuleCountsBySource } from '../records/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { findAccount } from './profile.ts';
+import { signalCountsBySource } from './sense.repo.ts';
 
 /**
  * Data quality: the rules records are held to, a score per customer profile and per source, and the gates a signal
@@ -149,11 +151,8 @@ export interface ProfileQuality extends Tally {
 export async function profileQuality(q: Queryable, key: string): Promise<ProfileQuality> {
   const account = await findAccount(q, key);
   const [accounts, contacts] = await Promise.all([
-    q.query<Record<string, unknown>>(`SELECT id, ${ruleColumns('accounts')} FROM accounts WHERE id = $1`, [account.id]),
-    q.query<Record<string, unknown>>(
-      `SELECT id, ${ruleColumns('contacts')} FROM contacts WHERE account_id = $1 AND deleted_at IS NULL ORDER BY id`,
-      [account.id],
-    ),
+    accountRuleResults(q, ruleColumns('accounts'), account.id),
+    contactRuleResults(q, ruleColumns('contacts'), account.id),
   ]);
   const results = [...resultsOf('accounts', accounts), ...resultsOf('contacts', contacts)];
   const count = (of: typeof results) => tally(of.length, of.filter((r) => r.passed).length);
@@ -195,31 +194,17 @@ export interface SourceQuality {
   leads: (Tally & { records: number; failing: Record<string, number> }) | null;
 }
 
-// Signals name their source; a quarantined one keeps the source it declared, else the channel it came by.
-// Records rejected by the record API are not signals.
-const SIGNAL_SOURCES_SQL = `
-SELECT source, sum(accepted)::int AS accepted, sum(quarantined)::int AS quarantined FROM (
-  SELECT coalesce(source, '(none)') AS source, count(*) AS accepted, 0 AS quarantined FROM signals GROUP BY 1
-  UNION ALL
-  SELECT coalesce(signal_source, source), 0, count(*) FROM quarantine WHERE source NOT LIKE 'records:%' GROUP BY 1
-) x GROUP BY source`;
-
-const LEAD_SOURCES_SQL = `
-SELECT coalesce(source, '(none)') AS source, count(*)::int AS records,
-  ${rulesOf('leads')
-    .map(
-      (r, i) =>
-        `count(*) FILTER (WHERE ${r.applies})::int AS a${i}, count(*) FILTER (WHERE ${r.applies} AND coalesce(${r.passes}, false))::int AS p${i}`,
-    )
-    .join(',\n  ')}
-FROM leads WHERE deleted_at IS NULL GROUP BY 1`;
+// Per lead rule i, over the live leads of a source: a<i> where it applies, p<i> where it also passes.
+const LEAD_RULE_COUNTS = rulesOf('leads')
+  .map(
+    (r, i) =>
+      `count(*) FILTER (WHERE ${r.applies})::int AS a${i}, count(*) FILTER (WHERE ${r.applies} AND coalesce(${r.passes}, false))::int AS p${i}`,
+  )
+  .join(',\n  ');
 
 /** Quality per source, one grouped statement over signals and quarantine and one over leads. */
 export async function sourceQuality(q: Queryable): Promise<SourceQuality[]> {
-  const [signals, leads] = await Promise.all([
-    q.query<{ source: string; accepted: number; quarantined: number }>(SIGNAL_SOURCES_SQL),
-    q.query<Record<string, number | string>>(LEAD_SOURCES_SQL),
-  ]);
+  const [signals, leads] = await Promise.all([signalCountsBySource(q), leadRuleCountsBySource(q, LEAD_RULE_COUNTS)]);
   const bySource = new Map<string, SourceQuality>();
   const entry = (source: string) =>
     bySource.get(source) ??

@@ -2,7 +2,8 @@ import { storableIssue, storableText, type FieldIssue } from '../contracts/index
 import { AppError } from '../errors.ts';
 import type { LedgerEvent } from '../ledger/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import { insertRows, newId, type Db, type Queryable, type Tx } from '../store/index.ts';
+import { newId, type Db, type Queryable, type Tx } from '../store/index.ts';
+import { insertQuarantine, lockQuarantineRow, quarantineRowById, quarantineRowsAfter, resolveQuarantineRow } from './quarantine.repo.ts';
 
 export interface QuarantineInput {
   source: string;
@@ -64,15 +65,6 @@ export function quarantineRows(items: QuarantineInput[], actor: string): { rows:
   return { rows, events };
 }
 
-export async function insertQuarantine(tx: Tx, rows: Record<string, unknown>[]): Promise<void> {
-  await insertRows(
-    tx,
-    'quarantine',
-    { id: 'text', source: 'text', reason: 'text', issues: 'jsonb', raw: 'text', raw_bytes: 'bytea', signal_source: 'text' },
-    rows,
-  );
-}
-
 /** Quarantines input that never reached validation (malformed JSON, oversized body) in its own transaction. */
 export async function quarantineNow(
   db: { transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> },
@@ -106,19 +98,12 @@ export async function listQuarantine(
   q: Queryable,
   opts: { status?: string; afterId?: string; limit: number },
 ): Promise<QuarantineRecord[]> {
-  const params: unknown[] = [];
-  const where: string[] = [];
-  if (opts.status) where.push(`status = $${params.push(opts.status)}`);
-  if (opts.afterId) where.push(`id > $${params.push(opts.afterId)}`);
-  const rows = await q.query<Record<string, unknown>>(
-    `SELECT * FROM quarantine ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT $${params.push(opts.limit)}`,
-    params,
-  );
+  const rows = await quarantineRowsAfter(q, opts);
   return rows.map(toRecord);
 }
 
 export async function getQuarantine(q: Queryable, id: string): Promise<QuarantineRecord> {
-  const [row] = await q.query<Record<string, unknown>>('SELECT * FROM quarantine WHERE id = $1', [id]);
+  const row = await quarantineRowById(q, id);
   if (!row) throw new AppError('quarantine.not_found', `no quarantine record ${id}`);
   return toRecord(row);
 }
@@ -128,7 +113,7 @@ export async function getQuarantine(q: Queryable, id: string): Promise<Quarantin
  * appends to the ledger, so resubmit and discard lock in one order and cannot deadlock.
  */
 export async function lockOpenQuarantine(tx: Tx, id: string): Promise<void> {
-  const [row] = await tx.query<{ status: string }>('SELECT status FROM quarantine WHERE id = $1 FOR UPDATE', [id]);
+  const row = await lockQuarantineRow(tx, id);
   if (!row) throw new AppError('quarantine.not_found', `no quarantine record ${id}`);
   if (row.status !== 'open') throw new AppError('quarantine.already_resolved', `quarantine record ${id} is already ${row.status}`);
 }
@@ -152,11 +137,7 @@ export async function closeQuarantine(
   resolution: { signalId?: string; corrected?: boolean; reason?: string },
   actor: string,
 ): Promise<void> {
-  await tx.query('UPDATE quarantine SET status = $2, resolved_at = now(), resolution = $3::jsonb WHERE id = $1', [
-    id,
-    status,
-    JSON.stringify(resolution),
-  ]);
+  await resolveQuarantineRow(tx, id, status, resolution);
   const { reason, ...facts } = resolution;
   await appendToLedger(tx, [
     {

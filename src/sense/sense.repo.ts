@@ -1,4 +1,47 @@
-import type { Tx } from '../store/index.ts';
+import { insertRows, type Queryable, type Tx } from '../store/index.ts';
+
+// The SQL of signals (src/sense/intake.ts, src/sense/quality.ts). The quarantine and customer_features have theirs
+// in quarantine.repo.ts and features.repo.ts.
+
+/** Which of `ids` are ids of stored signals. */
+export async function storedSignalIds(tx: Tx, ids: string[]): Promise<{ id: string }[]> {
+  return tx.query<{ id: string }>('SELECT id FROM signals WHERE id = ANY($1::text[])', [ids]);
+}
+
+export async function insertSignals(tx: Tx, rows: Record<string, unknown>[]): Promise<void> {
+  await insertRows(
+    tx,
+    'signals',
+    {
+      id: 'text',
+      type: 'text',
+      schema_version: 'int',
+      occurred_at: 'timestamptz',
+      received_at: 'timestamptz',
+      account_id: 'text',
+      lead_id: 'text',
+      subject: 'jsonb',
+      data: 'jsonb',
+      metric: 'numeric',
+      source: 'text',
+    },
+    rows,
+  );
+}
+
+// Signals name their source; a quarantined one keeps the source it declared, else the channel it came by.
+// Records rejected by the record API are not signals.
+const SIGNAL_SOURCES_SQL = `
+SELECT source, sum(accepted)::int AS accepted, sum(quarantined)::int AS quarantined FROM (
+  SELECT coalesce(source, '(none)') AS source, count(*) AS accepted, 0 AS quarantined FROM signals GROUP BY 1
+  UNION ALL
+  SELECT coalesce(signal_source, source), 0, count(*) FROM quarantine WHERE source NOT LIKE 'records:%' GROUP BY 1
+) x GROUP BY source`;
+
+/** Per source, the signals stored and those refused into the quarantine. */
+export async function signalCountsBySource(q: Queryable): Promise<{ source: string; accepted: number; quarantined: number }[]> {
+  return q.query<{ source: string; accepted: number; quarantined: number }>(SIGNAL_SOURCES_SQL);
+}
 
 // --- identity
 

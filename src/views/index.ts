@@ -14,3 +14,4 @@ export * from './track-record.ts';
 export * from './model-usage.ts';
 export * from './training-data.ts';
 export * from './bandits.ts';
+export * from './customer-360.ts';

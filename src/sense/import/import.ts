@@ -4,8 +4,20 @@ import { parse } from 'csv-parse';
 import { normalizeEmail, RECORD_INPUTS, RECORD_KINDS, toFieldIssues, type FieldIssue, type RecordKind } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { appendToLedger, type LedgerEvent } from '../../ledger/index.ts';
-import { claimIdentities, identityClaimsFor, mapDbError, recordIdPrefix, snake, toApi, type RecordRow } from '../../records/index.ts';
-import { insertRows, newId, type Db, type Queryable, type Tx } from '../../store/index.ts';
+import {
+  claimIdentities,
+  identityClaimsFor,
+  insertRecordRowsReturning,
+  liveRecordIdsByKey,
+  mapDbError,
+  patchRecordRows,
+  recordIdPrefix,
+  snake,
+  tableColumnTypes,
+  toApi,
+  type RecordRow,
+} from '../../records/index.ts';
+import { newId, type Db, type Queryable, type Tx } from '../../store/index.ts';
 import { syncRecordPeople } from '../identity/people.ts';
 import { attachContacts } from '../identity/resolve.ts';
 import { fieldTypes, mapColumns, rowValues, type ColumnMapping, type MappingTarget } from './headers.ts';
@@ -120,10 +132,7 @@ async function findExisting(
       return key === null ? [] : [{ i, key }];
     });
     if (pending.length === 0) continue;
-    const rows = await tx.query<{ id: string; key: string }>(
-      `SELECT id, ${keySql(field)} AS key FROM ${kind} WHERE deleted_at IS NULL AND ${keySql(field)} IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY id`,
-      [JSON.stringify([...new Set(pending.map((p) => p.key))])],
-    );
+    const rows = await liveRecordIdsByKey(tx, kind, keySql(field), [...new Set(pending.map((p) => p.key))]);
     const ids = new Map<string, string>();
     for (const r of rows) if (!ids.has(r.key)) ids.set(r.key, r.id);
     for (const p of pending) found[p.i] = ids.get(p.key);
@@ -159,7 +168,7 @@ async function insertRecords(
   }
   const written = new Map<string, RecordRow>();
   for (const [signature, rows] of groups) {
-    const inserted = await insertRows<Record<string, unknown>>(tx, kind, typesFor(ctx, kind, signature.split(',')), rows, 'RETURNING *');
+    const inserted = await insertRecordRowsReturning(tx, kind, typesFor(ctx, kind, signature.split(',')), rows);
     for (const r of inserted) written.set(r.id as string, toApi(r));
   }
   return written;
@@ -195,12 +204,7 @@ async function updateRecords(
     const values = names.map((n) =>
       types[n] === 'jsonb' ? `COALESCE(t.${n}, '{}'::jsonb) || COALESCE(u.patch->'${n}', '{}'::jsonb)` : `r.${n}`,
     );
-    const rows = await tx.query<Record<string, unknown>>(
-      `UPDATE ${kind} AS t SET (${[...names, 'version', 'updated_at'].join(', ')}) =
-         (SELECT ${[...values, 't.version + 1', 'now()'].join(', ')} FROM jsonb_populate_record(t, u.patch) AS r)
-       FROM jsonb_to_recordset($1::jsonb) AS u(id text, patch jsonb) WHERE t.id = u.id RETURNING t.*`,
-      [JSON.stringify(patches)],
-    );
+    const rows = await patchRecordRows(tx, kind, names, values, patches);
     const byId = new Map(rows.map((r) => [r.id as string, toApi(r)]));
     results.push(...round.map((u) => byId.get(u.id)!));
   }
@@ -348,11 +352,7 @@ async function scanCsv(file: string): Promise<{ header: string[]; total: number 
 async function loadColumnTypes(db: Queryable, tables: readonly string[]): Promise<ColumnTypes> {
   const types: ColumnTypes = new Map();
   for (const table of tables) {
-    const rows = await db.query<{ name: string; type: string }>(
-      `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-       WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
-      [table],
-    );
+    const rows = await tableColumnTypes(db, table);
     types.set(table, Object.fromEntries(rows.map((r) => [r.name, r.type])));
   }
   return types;

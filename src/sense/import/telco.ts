@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AccountInput, Attributes, RECORD_INPUTS, ShortText, SubscriptionInput, toFieldIssues } from '../../contracts/index.ts';
+import { anyAccountExists, nameAccountsAfterCustomerId } from '../../records/index.ts';
 import type { Db, Tx } from '../../store/index.ts';
 import { fieldTypes } from './headers.ts';
 import {
@@ -135,9 +136,7 @@ function prepareCustomer(values: Record<string, unknown>): Prepared<CustomerItem
 /** Accounts whose customer id came from the database sequence are named once that id is known. */
 async function nameNewAccounts(tx: Tx, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  await tx.query(`UPDATE accounts SET name = 'Customer ' || customer_id WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [
-    JSON.stringify(ids),
-  ]);
+  await nameAccountsAfterCustomerId(tx, ids);
 }
 
 export function customersPlan(): EntityPlan<CustomerItem> {
@@ -169,7 +168,6 @@ export function customersPlan(): EntityPlan<CustomerItem> {
 
 /** Imports the Telco churn file as customers into an empty system; returns null when accounts already exist. */
 export async function loadDemoCustomers(db: Db, file: string, onProgress?: ImportOptions['onProgress']): Promise<ImportSummary | null> {
-  const [row] = await db.query<{ present: boolean }>('SELECT EXISTS (SELECT 1 FROM accounts) AS present');
-  if (row?.present) return null;
+  if (await anyAccountExists(db)) return null;
   return runImport(db, customersPlan(), file, { actor: 'system', ...(onProgress ? { onProgress } : {}) });
 }

@@ -1,4 +1,4 @@
-import { OPEN_CASE } from '../records/index.ts';
+import { openCaseCountSql } from '../records/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { FEATURE_SCAN, featureCondition, NEWEST_FIRST, SIGNAL_FEATURES, type FeatureAggregate } from './feature-signals.ts';
 
@@ -54,7 +54,7 @@ const FEATURES_JSON = `jsonb_build_object(
   'lastNps', w.last_nps,
   'complaints90d', w.complaints,
   'lastSignalAt', to_char(w.last_signal_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-  'openCases', (SELECT count(*) FROM cases c WHERE c.account_id = w.account_id AND ${OPEN_CASE})
+  'openCases', ${openCaseCountSql('w.account_id')}
 )`;
 
 // Many accounts, one time.

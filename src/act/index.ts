@@ -32,3 +32,4 @@ export {
 } from './plays.ts';
 export { retentionPlay, type RetentionPlayState } from './retention-play.ts';
 export { maintenanceTick, startMaintenance, type MaintenanceDeps } from './maintenance.ts';
+export * from './act.repo.ts';

@@ -1,5 +1,6 @@
 import { appendToLedger } from '../ledger/index.ts';
 import { insertRows, newId, type Tx } from '../store/index.ts';
+import { insertDecisions, markProposalsDecided } from './assure.repo.ts';
 import type { Decision, PolicyRequestInput } from './request.ts';
 
 /** Default time a human has to decide an approval before it expires. */
@@ -45,24 +46,11 @@ export async function recordDecisions(
     decided_at: now.toISOString(),
     approvalId: i.decision.outcome === 'approval' ? newId('appr') : null,
   }));
-  await insertRows(
+  await insertDecisions(tx, rows);
+  await markProposalsDecided(
     tx,
-    'decisions',
-    {
-      id: 'text',
-      proposal_id: 'text',
-      outcome: 'text',
-      policy_ids: 'jsonb',
-      reasons: 'jsonb',
-      autonomy: 'int',
-      request: 'jsonb',
-      decided_at: 'timestamptz',
-    },
-    rows,
-  );
-  await tx.query("UPDATE proposals SET status = 'decided' WHERE id = ANY($1::text[]) AND status = 'proposed'", [
     rows.map((r) => r.proposal_id),
-  ]);
+  );
   await insertRows(
     tx,
     'approvals',

@@ -23,3 +23,4 @@ export {
   type AgentView,
   type KillSwitch,
 } from './settings.ts';
+export * from './reason.repo.ts';

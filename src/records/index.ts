@@ -24,3 +24,4 @@ export { exportSubject, EXPORT_FORMAT, type SubjectExport } from './subject-expo
 export { eraseSubject, parseErasureRequest, ErasureRequest, type ErasureResult } from './erasure.ts';
 export { registerIdentities, releaseIdentities, identityClaimsFor, claimIdentities, lookupIdentities } from './identities.ts';
 export type { IdentityClaim, ResolvedIdentity } from './identities.ts';
+export * from './records.repo.ts';

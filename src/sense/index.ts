@@ -44,3 +44,4 @@ export {
   type PersonRecord,
 } from './identity/index.ts';
 export { importCsv, isImportEntity, loadDemoCustomers, progressBar, IMPORT_ENTITIES } from './import/index.ts';
+export * from './sense.repo.ts';

@@ -2,9 +2,17 @@
  * act's tables: approvals, executions, plays, messages and credits. Their SQL lives here; the workflows that use it
  * (approvals.ts, execute.ts, plays.ts, tools.ts, transport.ts) keep the decisions.
  */
-import type { Queryable, Tx } from '../store/index.ts';
+import { insertRows, type Queryable, type Tx } from '../store/index.ts';
 
 // --- approvals
+
+/** Opens approvals (id, decision_id, expires_at) for decisions that need one. */
+export async function insertApprovals(
+  tx: Tx,
+  rows: readonly { id: string | null; decision_id: string; expires_at: string }[],
+): Promise<void> {
+  await insertRows(tx, 'approvals', { id: 'text', decision_id: 'text', expires_at: 'timestamptz' }, rows);
+}
 
 /** Locks an approval's row for its decision (approve, reject); what it is about is read after, under the lock. */
 export async function lockApproval(tx: Tx, id: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { recordJudged, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
+import type { PolicyGate, PolicyRequestInput } from '../assure/index.ts';
 import { trackContext, trackRecords } from '../learn/index.ts';
 import { isAgentStopped } from '../reason/index.ts';
 import { outreachConsent } from '../sense/index.ts';
@@ -6,6 +6,7 @@ import type { Tx } from '../store/index.ts';
 import { findApprovalStatus } from './act.repo.ts';
 import { approvalExecutionKey } from './approvals.ts';
 import { compensateInTransaction, executeInTransaction } from './execute.ts';
+import { recordJudged } from './governed.ts';
 import type { PlayDefinition, PlayRef } from './plays.ts';
 
 /** What the retention play carries from step to step; everything is plain JSON so it survives restarts. */

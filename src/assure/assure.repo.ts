@@ -60,3 +60,29 @@ export async function insertDecisions(tx: Tx, rows: readonly object[]): Promise<
 export async function markProposalsDecided(tx: Tx, proposalIds: string[]): Promise<void> {
   await tx.query("UPDATE proposals SET status = 'decided' WHERE id = ANY($1::text[]) AND status = 'proposed'", [proposalIds]);
 }
+
+/** Proposal rows as recordProposals builds them; `datedByCaller`: they carry `created_at` (else the database's time). */
+export async function insertProposals(tx: Tx, rows: readonly object[], opts: { datedByCaller: boolean }): Promise<void> {
+  await insertRows(
+    tx,
+    'proposals',
+    {
+      id: 'text',
+      agent_id: 'text',
+      account_id: 'text',
+      lead_id: 'text',
+      action: 'text',
+      params: 'jsonb',
+      channel: 'text',
+      purpose: 'text',
+      risk: 'text',
+      ev: 'jsonb',
+      ev_value: 'numeric',
+      reason: 'text',
+      status: 'text',
+      status_reason: 'text',
+      ...(opts.datedByCaller ? { created_at: 'timestamptz' } : {}),
+    },
+    rows,
+  );
+}

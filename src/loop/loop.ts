@@ -1,5 +1,12 @@
-import { executeInTransaction, retentionPlay, startPlayInTransaction, sumCreditsAppliedOn, type RetentionPlayState } from '../act/index.ts';
-import { recordJudged, type Decision, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
+import {
+  executeInTransaction,
+  recordJudged,
+  retentionPlay,
+  startPlayInTransaction,
+  sumCreditsAppliedOn,
+  type RetentionPlayState,
+} from '../act/index.ts';
+import type { Decision, PolicyGate, PolicyRequestInput, ProposalRecordInput } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
 import {
   inHoldout,
@@ -31,7 +38,6 @@ import {
   type ChurnModel,
   type CustomerContext,
   type ProposalDraft,
-  type ProposalRecordInput,
   type RecentAction,
 } from '../reason/index.ts';
 import { findAccountsToSteward } from '../records/index.ts';

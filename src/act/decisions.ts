@@ -1,7 +1,7 @@
 import { appendToLedger } from '../ledger/index.ts';
-import { insertRows, newId, type Tx } from '../store/index.ts';
-import { insertDecisions, markProposalsDecided } from './assure.repo.ts';
-import type { Decision, PolicyRequestInput } from './request.ts';
+import { insertDecisions, markProposalsDecided, type Decision, type PolicyRequestInput } from '../assure/index.ts';
+import { newId, type Tx } from '../store/index.ts';
+import { insertApprovals } from './act.repo.ts';
 
 /** Default time a human has to decide an approval before it expires. */
 export const DEFAULT_APPROVAL_TTL_MS = 72 * 3600_000;
@@ -51,10 +51,8 @@ export async function recordDecisions(
     tx,
     rows.map((r) => r.proposal_id),
   );
-  await insertRows(
+  await insertApprovals(
     tx,
-    'approvals',
-    { id: 'text', decision_id: 'text', expires_at: 'timestamptz' },
     rows.filter((r) => r.approvalId).map((r) => ({ id: r.approvalId, decision_id: r.id, expires_at: expires })),
   );
   await appendToLedger(

@@ -75,7 +75,7 @@ export function checkTables({ root, owners, crossOwnerWriters }: TableCheckInput
     .filter((f) => f.endsWith('.sql'))
     .sort()) {
     const sql = readFileSync(join(root, MIGRATIONS, name), 'utf8');
-    for (const m of sql.matchAll(/create\s+table\s+(?:if\s+not\s+exists\s+)?([a-z_][a-z0-9_]*)/gi)) created.set(m[1].toLowerCase(), name);
+    for (const m of sql.matchAll(/create\s+table\s+(?:if\s+not\s+exists\s+)?([a-z_][a-z0-9_]*)/gi)) created.set(m[1]!.toLowerCase(), name);
   }
   for (const [table, migration] of created) {
     if (!ownerOf.has(table)) violations.push({ rule: 'unowned-table', file: `${MIGRATIONS}/${migration}`, line: 0, detail: table });
@@ -105,7 +105,7 @@ export function checkTables({ root, owners, crossOwnerWriters }: TableCheckInput
     }));
     for (const lit of [...literals(path, text), ...bulk]) {
       if (!LOOKS_LIKE_SQL.some((re) => re.test(lit.text))) continue;
-      const tables = [...new Set([...lit.text.matchAll(TABLE_REF)].map((m) => m[1].toLowerCase()).filter((t) => ownerOf.has(t)))];
+      const tables = [...new Set([...lit.text.matchAll(TABLE_REF)].map((m) => m[1]!.toLowerCase()).filter((t) => ownerOf.has(t)))];
       if (tables.length === 0) continue;
       const snippet = lit.text.replace(/\s+/g, ' ').trim().slice(0, 80);
       if (!home) {

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { AppError } from '../errors.ts';
+import { ping } from '../store/index.ts';
 import { serveConsole } from './console.ts';
 import type { ApiDeps } from './deps.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -102,7 +103,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.get('/healthz', async (c) => {
     c.set('route', '/healthz');
     try {
-      await deps.db.query('SELECT 1');
+      await ping(deps.db);
       return c.json({ status: 'ok', database: deps.db.kind });
     } catch (err) {
       deps.log.error({ err }, 'health check failed');

@@ -5,6 +5,7 @@ import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import { newId, type Db, type Queryable } from '../store/index.ts';
 import { ROLES, type Role } from './permissions.ts';
+import { countActiveAdminTokens, insertApiToken, markApiTokenRevoked, selectApiTokens, useApiToken } from './tokens.repo.ts';
 
 export interface Principal {
   tokenId: string;
@@ -31,7 +32,7 @@ export async function createToken(
   const token = newSecret();
   const id = newId('tok');
   await db.transaction(async (tx) => {
-    await tx.query('INSERT INTO api_tokens (id, name, role, token_hash) VALUES ($1, $2, $3, $4)', [id, name, input.role, hashToken(token)]);
+    await insertApiToken(tx, { id, name, role: input.role, tokenHash: hashToken(token) });
     await appendToLedger(tx, [{ type: 'token.created', actor, subjectType: 'token', subjectId: id, data: { role: input.role } }]);
   });
   return { id, token, role: input.role as Role, name };
@@ -39,8 +40,7 @@ export async function createToken(
 
 export async function revokeToken(db: Db, id: string, actor: string): Promise<void> {
   await db.transaction(async (tx) => {
-    const [row] = await tx.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id', [id]);
-    if (!row) throw new AppError('not_found', `no active token ${id}`);
+    if (!(await markApiTokenRevoked(tx, id))) throw new AppError('not_found', `no active token ${id}`);
     await appendToLedger(tx, [{ type: 'token.revoked', actor, subjectType: 'token', subjectId: id }]);
   });
 }
@@ -53,9 +53,7 @@ export async function recordLogin(db: Db, principal: { tokenId: string; role: st
 }
 
 export async function listTokens(q: Queryable) {
-  const rows = await q.query<Record<string, unknown>>(
-    'SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id',
-  );
+  const rows = await selectApiTokens(q);
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
@@ -90,10 +88,7 @@ export class TokenAuthenticator {
       return { tokenId: 'env', name: 'ACS_ADMIN_TOKEN', role: 'admin' };
     const cached = this.cache.get(hash);
     if (cached && cached.until > Date.now()) return cached.principal;
-    const [row] = await this.db.query<{ id: string; name: string; role: Role }>(
-      'UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id, name, role',
-      [hash],
-    );
+    const row = await useApiToken<Role>(this.db, hash);
     if (!row) throw new AppError('unauthorized', 'invalid or revoked token');
     const principal = { tokenId: row.id, name: row.name, role: row.role };
     this.cache.set(hash, { principal, until: Date.now() + this.ttlMs });
@@ -110,8 +105,7 @@ export class TokenAuthenticator {
  * Returns the file path when it created one.
  */
 export async function bootstrapAdminToken(db: Db, dataDir: string): Promise<string | null> {
-  const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL");
-  if (row!.n > 0) return null;
+  if ((await countActiveAdminTokens(db)) > 0) return null;
   const file = join(dataDir, 'admin-token');
   const { token } = await createToken(db, { role: 'admin', name: 'bootstrap admin' }, 'system');
   mkdirSync(dataDir, { recursive: true });

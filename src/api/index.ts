@@ -1,6 +1,7 @@
 /**
  * api: the HTTP API (Hono): routes, auth tokens, permissions, problem documents, the OpenAPI document, metrics and
- * the built console's files. Owns the api_tokens table. Only the composition roots (server.ts, cli) import it.
+ * the built console's files. Owns the api_tokens table (tokens.repo.ts). Only the composition roots (server.ts, cli)
+ * import it.
  */
 export { API_VERSION, apiRoutes, createApp } from './app.ts';
 export {
@@ -13,3 +14,4 @@ export {
   type Principal,
 } from './auth.ts';
 export { createMetrics, observeSignalToDecision, type Metrics } from './metrics.ts';
+export * from './tokens.repo.ts';

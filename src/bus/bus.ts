@@ -1,4 +1,5 @@
 import type { Queryable, Tx } from '../store/index.ts';
+import { insertOutboxEvent } from './outbox.repo.ts';
 
 /** One event as delivered to a subscriber. */
 export interface BusMessage<T = unknown> {
@@ -27,16 +28,10 @@ export interface Bus {
   stop(): Promise<void>;
 }
 
-/** The PostgreSQL channel on which publishing wakes the buses of other processes. */
-export const OUTBOX_CHANNEL = 'acs_outbox';
-
 /**
  * Writes an event to the outbox inside the caller's transaction: it exists exactly when the change commits. The
  * same statement NOTIFYs other processes' buses, which PostgreSQL delivers on commit (and never on rollback).
  */
 export async function publish(tx: Queryable, topic: string, payload: unknown): Promise<void> {
-  await tx.query(
-    `WITH wake AS (SELECT pg_notify('${OUTBOX_CHANNEL}', $1)) INSERT INTO outbox (topic, payload) SELECT $1, $2::jsonb FROM wake`,
-    [topic, JSON.stringify(payload)],
-  );
+  await insertOutboxEvent(tx, topic, payload);
 }

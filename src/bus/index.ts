@@ -1,8 +1,8 @@
 /**
  * bus: events between stages. `publish` writes to the outbox in the caller's transaction; the outbox bus delivers
- * them to subscribers at least once. Owns the outbox table.
+ * them to subscribers at least once. Owns the outbox table (outbox.repo.ts).
  */
-export { OUTBOX_CHANNEL, publish } from './bus.ts';
+export { publish } from './bus.ts';
 export type { Bus, BusHandler, BusMessage } from './bus.ts';
 export { DEFAULT_MAX_ATTEMPTS, OutboxBus, type OutboxBusOptions } from './outbox-bus.ts';
 export {
@@ -16,3 +16,4 @@ export {
   type OutboxEvent,
   type OutboxStats,
 } from './parked.ts';
+export * from './outbox.repo.ts';

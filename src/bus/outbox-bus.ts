@@ -1,7 +1,17 @@
 import type { Logger } from 'pino';
 import { appendToLedger } from '../ledger/index.ts';
 import { freshHandle, type Db, type Tx } from '../store/index.ts';
-import { OUTBOX_CHANNEL, type Bus, type BusHandler, type BusMessage } from './bus.ts';
+import type { Bus, BusHandler, BusMessage } from './bus.ts';
+import {
+  claimDueOutboxEvent,
+  claimDueOutboxEvents,
+  lastFailedOutboxEvent,
+  markOutboxDelivered,
+  OUTBOX_CHANNEL,
+  outboxEventSavepoint,
+  pendingOutboxSummary,
+  recordOutboxFailure,
+} from './outbox.repo.ts';
 
 const BATCH = 500;
 /** How often to look for events when nothing wakes the bus: PGlite, or PostgreSQL without LISTEN. */
@@ -90,12 +100,7 @@ export class OutboxBus implements Bus {
     for (let round = 0; round < 10_000; round++) {
       this.notify();
       await this.running;
-      const [p] = await this.db.query<{ n: number; due: number; wait: number | null }>(
-        `SELECT count(*)::int AS n, count(*) FILTER (WHERE next_attempt_at IS NULL OR next_attempt_at <= now())::int AS due,
-                (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::float8 AS wait
-           FROM outbox WHERE state = 'pending' AND topic = ANY($1::text[])`,
-        [[...this.handlers.keys()]],
-      );
+      const p = await pendingOutboxSummary(this.db, [...this.handlers.keys()]);
       if (!p?.n) return;
       if (this.failures > 0) throw new Error(`outbox delivery is failing; ${p.n} events pending`);
       if (p.due) {
@@ -105,9 +110,7 @@ export class OutboxBus implements Bus {
       // Only events waiting to retry are left. Those that failed during this drain are reported; those that failed
       // before it are waited for, so a drain after a fix delivers them.
       if (this.eventFailures > failedBefore) {
-        const [last] = await this.db.query<{ id: number; topic: string; attempts: number; last_error: string }>(
-          "SELECT id, topic, attempts, last_error FROM outbox WHERE state = 'pending' AND attempts > 0 ORDER BY last_attempt_at DESC LIMIT 1",
-        );
+        const last = await lastFailedOutboxEvent(this.db);
         throw new Error(
           `outbox delivery is failing; ${p.n} events pending` +
             (last ? `; event ${last.id} (${last.topic}) failed ${last.attempts} of ${this.maxAttempts} attempts: ${last.last_error}` : ''),
@@ -172,12 +175,7 @@ export class OutboxBus implements Bus {
     try {
       const delivered = await this.db.transaction(async (tx) => {
         // Only topics someone listens to are claimed, so no event is acknowledged unread.
-        claimed = await tx.query<BusMessage>(
-          `SELECT id, topic, payload FROM outbox
-            WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= now()) AND topic = ANY($1::text[])
-            ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-          [[...this.handlers.keys()]],
-        );
+        claimed = await claimDueOutboxEvents(tx, [...this.handlers.keys()], BATCH);
         await this.handle(claimed, tx);
         await this.acknowledge(tx, claimed);
         return claimed;
@@ -198,22 +196,18 @@ export class OutboxBus implements Bus {
    */
   private async deliverOne(id: number): Promise<void> {
     const outcome = await this.db.transaction(async (tx) => {
-      const [m] = await tx.query<BusMessage & { attempts: number }>(
-        `SELECT id, topic, payload, attempts FROM outbox
-          WHERE id = $1 AND state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= now()) FOR UPDATE SKIP LOCKED`,
-        [id],
-      );
+      const m = await claimDueOutboxEvent(tx, id);
       if (!m) return null; // delivered, parked or taken by another process meanwhile
       const message: BusMessage = { id: m.id, topic: m.topic, payload: m.payload };
-      await tx.query('SAVEPOINT outbox_event');
+      await outboxEventSavepoint(tx, 'open');
       try {
         // A handle of its own: what the handlers cached about this transaction (the ledger's head) goes with the savepoint.
         await this.handle([message], freshHandle(tx));
-        await tx.query('RELEASE SAVEPOINT outbox_event');
+        await outboxEventSavepoint(tx, 'release');
         await this.acknowledge(tx, [message]);
         return { delivered: message };
       } catch (err) {
-        await tx.query('ROLLBACK TO SAVEPOINT outbox_event');
+        await outboxEventSavepoint(tx, 'rollback');
         return { failed: await this.recordFailure(tx, m, err) };
       }
     });
@@ -241,14 +235,7 @@ export class OutboxBus implements Bus {
     const parked = attempts >= this.maxAttempts;
     const delayMs = Math.min(MAX_EVENT_BACKOFF_MS, this.backoffMs * 2 ** (attempts - 1));
     const error = errorText(err);
-    await tx.query(
-      `UPDATE outbox SET attempts = $2, last_error = $3, last_attempt_at = now(),
-              state = CASE WHEN $4 THEN 'parked' ELSE 'pending' END,
-              parked_at = CASE WHEN $4 THEN now() END,
-              next_attempt_at = CASE WHEN $4 THEN NULL ELSE now() + make_interval(secs => $5::float8 / 1000) END
-        WHERE id = $1`,
-      [m.id, attempts, error, parked, delayMs],
-    );
+    await recordOutboxFailure(tx, { id: m.id, attempts, error, parked, delayMs });
     // Parking is an operator's business from now on, so it is on the record (the error text is not: it is free text).
     if (parked)
       await appendToLedger(tx, [
@@ -273,9 +260,10 @@ export class OutboxBus implements Bus {
 
   private async acknowledge(tx: Tx, messages: BusMessage[]): Promise<void> {
     if (messages.length)
-      await tx.query("UPDATE outbox SET state = 'delivered', delivered_at = now(), next_attempt_at = NULL WHERE id = ANY($1::bigint[])", [
+      await markOutboxDelivered(
+        tx,
         messages.map((m) => m.id),
-      ]);
+      );
   }
 
   private delivered(messages: BusMessage[]): void {

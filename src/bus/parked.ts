@@ -1,7 +1,16 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import type { Db, Queryable, Tx } from '../store/index.ts';
-import { OUTBOX_CHANNEL } from './bus.ts';
+import {
+  countOutboxBacklog,
+  deleteDeliveredOutboxEvents,
+  lockOutboxEvent,
+  markOutboxDiscarded,
+  notifyOutbox,
+  requeueOutboxEvent,
+  selectOutboxEvent,
+  selectParkedOutboxEvents,
+} from './outbox.repo.ts';
 
 /** One outbox event as operators see it. */
 export interface OutboxEvent {
@@ -23,9 +32,6 @@ export interface OutboxEvent {
 
 /** How an event id is written (in a path, a cursor or on the command line): a positive integer. */
 export const EVENT_ID = /^[1-9]\d{0,15}$/;
-
-const COLUMNS =
-  'id, topic, payload, state, attempts, last_error, created_at, last_attempt_at, next_attempt_at, parked_at, delivered_at, discarded_at, discarded_by, discard_reason';
 
 type Row = Record<string, unknown>;
 const iso = (v: unknown) => (v == null ? null : new Date(v as string).toISOString());
@@ -51,26 +57,19 @@ function toEvent(r: Row): OutboxEvent {
 
 /** Parked events, oldest first, after `afterId`; up to `limit` of them (callers ask one more to know if a page follows). */
 export async function listParked(q: Queryable, opts: { afterId?: number; limit: number }): Promise<OutboxEvent[]> {
-  const rows = await q.query<Row>(`SELECT ${COLUMNS} FROM outbox WHERE state = 'parked' AND id > $1 ORDER BY id LIMIT $2`, [
-    opts.afterId ?? 0,
-    opts.limit,
-  ]);
+  const rows = await selectParkedOutboxEvents(q, opts.afterId ?? 0, opts.limit);
   return rows.map(toEvent);
 }
 
 export async function getOutboxEvent(q: Queryable, id: number): Promise<OutboxEvent> {
-  const [row] = await q.query<Row>(`SELECT ${COLUMNS} FROM outbox WHERE id = $1`, [id]);
+  const row = await selectOutboxEvent(q, id);
   if (!row) throw new AppError('outbox.not_found', `no outbox event ${id}`);
   return toEvent(row);
 }
 
 /** Locks a parked event for the rest of the transaction: 404 when there is none, 409 when it is not parked. */
 async function lockParked(tx: Tx, id: number): Promise<{ topic: string; attempts: number }> {
-  const [row] = await tx.query<{
-    topic: string;
-    attempts: number;
-    state: string;
-  }>('SELECT topic, attempts, state FROM outbox WHERE id = $1 FOR UPDATE', [id]);
+  const row = await lockOutboxEvent(tx, id);
   if (!row) throw new AppError('outbox.not_found', `no outbox event ${id}`);
   if (row.state !== 'parked') throw new AppError('outbox.not_parked', `outbox event ${id} is ${row.state}, not parked`);
   return row;
@@ -83,8 +82,8 @@ async function lockParked(tx: Tx, id: number): Promise<{ topic: string; attempts
 export function retryParked(db: Db, id: number, actor: string): Promise<OutboxEvent> {
   return db.transaction(async (tx) => {
     const { topic, attempts } = await lockParked(tx, id);
-    await tx.query("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, parked_at = NULL WHERE id = $1", [id]);
-    await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, topic]);
+    await requeueOutboxEvent(tx, id);
+    await notifyOutbox(tx, topic);
     await appendToLedger(tx, [
       {
         type: 'outbox.retried',
@@ -102,11 +101,7 @@ export function retryParked(db: Db, id: number, actor: string): Promise<OutboxEv
 export function discardParked(db: Db, id: number, reason: string, actor: string): Promise<OutboxEvent> {
   return db.transaction(async (tx) => {
     const { topic, attempts } = await lockParked(tx, id);
-    await tx.query("UPDATE outbox SET state = 'discarded', discarded_at = now(), discarded_by = $2, discard_reason = $3 WHERE id = $1", [
-      id,
-      actor,
-      reason,
-    ]);
+    await markOutboxDiscarded(tx, id, actor, reason);
     await appendToLedger(tx, [
       {
         type: 'outbox.discarded',
@@ -129,15 +124,7 @@ export interface OutboxStats {
 }
 
 export async function outboxStats(q: Queryable): Promise<OutboxStats> {
-  const [row] = await q.query<{
-    pending: number;
-    parked: number;
-    age: number | null;
-  }>(
-    `SELECT count(*) FILTER (WHERE state = 'pending')::int AS pending, count(*) FILTER (WHERE state = 'parked')::int AS parked,
-            extract(epoch FROM now() - min(created_at) FILTER (WHERE state = 'pending'))::float8 AS age
-       FROM outbox WHERE state IN ('pending', 'parked')`,
-  );
+  const row = await countOutboxBacklog(q);
   return {
     pending: row?.pending ?? 0,
     parked: row?.parked ?? 0,
@@ -147,11 +134,5 @@ export async function outboxStats(q: Queryable): Promise<OutboxStats> {
 
 /** Deletes delivered events older than the retention window, at most `limit` per call; returns how many. */
 export async function pruneDelivered(q: Queryable, retentionHours: number, limit = 10_000): Promise<number> {
-  const rows = await q.query(
-    `DELETE FROM outbox WHERE id IN (
-       SELECT id FROM outbox WHERE state = 'delivered' AND delivered_at < now() - make_interval(secs => $1::float8) LIMIT $2)
-     RETURNING id`,
-    [retentionHours * 3600, limit],
-  );
-  return rows.length;
+  return deleteDeliveredOutboxEvents(q, retentionHours * 3600, limit);
 }

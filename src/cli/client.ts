@@ -3,6 +3,7 @@ import { AppError, isErrorCode } from '../errors.ts';
 import { readAdminTokenFile } from '../api/index.ts';
 import { openDatabase, readServerLock } from '../server.ts';
 import type { Db, Queryable } from '../store/index.ts';
+import { readWorldSimNow } from '../world/index.ts';
 
 /**
  * When a server holds the embedded database, CLI commands go through its API instead of opening the
@@ -64,6 +65,6 @@ export async function readThroughServerOrDb<T>(
  * the real time. A running server answers on its own clock.
  */
 export async function serverNow(q: Queryable): Promise<Date> {
-  const [world] = await q.query<{ sim_now: Date }>('SELECT sim_now FROM world_clock WHERE id = 1');
-  return world ? new Date(world.sim_now) : new Date();
+  const simNow = await readWorldSimNow(q);
+  return simNow ? new Date(simNow) : new Date();
 }

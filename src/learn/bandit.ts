@@ -2,7 +2,9 @@ import type { Bus } from '../bus/index.ts';
 import type { BanditArm, BanditChoice, BanditChooser } from '../reason/index.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
 import { normal, stream, type Rng } from '../lib/index.ts';
-import { insertRows, type Queryable } from '../store/index.ts';
+import type { Queryable } from '../store/index.ts';
+import { banditArmReportRows, banditOutcomeHits } from '../views/index.ts';
+import { countBanditArmPulls, insertBanditPulls, listBanditArms, resolveBanditPulls } from './learn.repo.ts';
 
 // Thompson sampling for offer and channel choice per segment. Each (bandit, segment, arm) has a Beta posterior over
 // the chance the customer accepts; the loop loads them once per batch, agents draw from them through a chooser that
@@ -51,9 +53,7 @@ export function sampleBeta(rng: Rng, alpha: number, beta: number): number {
 
 /** Every stored posterior (a handful of rows: bandits × segments × arms); an arm never stored has the uniform prior. */
 export async function loadPosteriors(q: Queryable): Promise<Posteriors> {
-  const rows = await q.query<{ bandit: string; segment: string; arm: string; alpha: number; beta: number; pulls: number }>(
-    'SELECT bandit, segment, arm, alpha, beta, pulls FROM bandit_arms',
-  );
+  const rows = await listBanditArms(q);
   return new Map(rows.map((r) => [key(r.bandit, r.segment, r.arm), { alpha: r.alpha, beta: r.beta, pulls: r.pulls }]));
 }
 
@@ -124,10 +124,8 @@ export interface Pull {
 /** Records the arms played (proposals policy allowed), and counts them on their posteriors: two statements. */
 export async function recordPulls(q: Queryable, pulls: Pull[], now: Date): Promise<void> {
   if (pulls.length === 0) return;
-  await insertRows(
+  await insertBanditPulls(
     q,
-    'bandit_pulls',
-    { proposal_id: 'text', bandit: 'text', segment: 'text', arm: 'text', account_id: 'text', lead_id: 'text', pulled_at: 'timestamptz' },
     pulls.map((p) => ({
       proposal_id: p.proposalId,
       bandit: p.choice.bandit,
@@ -138,19 +136,16 @@ export async function recordPulls(q: Queryable, pulls: Pull[], now: Date): Promi
       pulled_at: now.toISOString(),
     })),
   );
-  await q.query(
-    `INSERT INTO bandit_arms (bandit, segment, arm, pulls, updated_at)
-     SELECT bandit, segment, arm, count(*)::int, $2::timestamptz FROM jsonb_to_recordset($1::jsonb) AS t(bandit text, segment text, arm text) GROUP BY 1, 2, 3
-     ON CONFLICT (bandit, segment, arm) DO UPDATE SET pulls = bandit_arms.pulls + excluded.pulls, updated_at = excluded.updated_at`,
-    [JSON.stringify(pulls.map(({ choice: c }) => ({ bandit: c.bandit, segment: c.segment, arm: c.arm }))), now.toISOString()],
+  await countBanditArmPulls(
+    q,
+    pulls.map(({ choice: c }) => ({ bandit: c.bandit, segment: c.segment, arm: c.arm })),
+    now,
   );
 }
 
 /**
- * Updates the posteriors from these signals' outcomes (kinds in OUTCOME_REWARD), in one statement. An outcome answers
- * a pull only if the pull's action ran (an execution that succeeded), and each pull once:
- * - with `data.actionKey`: the pull of the action run under that idempotency key, if it is the same subject's;
- * - without: every open pull of the subject whose action ran before the outcome, within OUTCOME_HORIZON_DAYS.
+ * Updates the posteriors from these signals' outcomes (kinds in OUTCOME_REWARD): one read of the pulls they answer
+ * (banditOutcomeHits, whose comment says which), then one statement that resolves those pulls and adds their rewards.
  * Returns the pulls resolved.
  */
 export async function updateFromOutcomes(
@@ -158,34 +153,9 @@ export async function updateFromOutcomes(
   signalIds: string[],
 ): Promise<{ bandit: string; segment: string; arm: string; reward: number }[]> {
   if (signalIds.length === 0) return [];
-  return q.query(
-    `WITH o AS (
-       SELECT s.id, s.account_id, s.lead_id, s.occurred_at, (($2::jsonb)->>(s.data->>'kind'))::int AS reward, s.data->>'actionKey' AS action_key
-       FROM signals s WHERE s.id = ANY($1::text[]) AND s.type = 'outcome' AND s.data->>'kind' = ANY($4::text[])
-     ),
-     hits AS (
-       SELECT DISTINCT ON (b.proposal_id) b.proposal_id, o.id AS signal_id, o.reward, o.occurred_at
-       FROM o
-       JOIN bandit_pulls b ON b.reward IS NULL AND ((o.account_id IS NOT NULL AND b.account_id = o.account_id) OR (o.lead_id IS NOT NULL AND b.lead_id = o.lead_id))
-       JOIN decisions d ON d.proposal_id = b.proposal_id
-       JOIN executions e ON e.decision_id = d.id AND e.status = 'succeeded'
-       WHERE (o.action_key IS NOT NULL AND e.idempotency_key = o.action_key)
-          OR (o.action_key IS NULL AND e.created_at <= o.occurred_at AND b.pulled_at > o.occurred_at - make_interval(days => $3::int))
-       ORDER BY b.proposal_id, o.occurred_at, o.id
-     ),
-     resolved AS (
-       UPDATE bandit_pulls b SET reward = h.reward, outcome_signal_id = h.signal_id, resolved_at = h.occurred_at
-       FROM hits h WHERE b.proposal_id = h.proposal_id AND b.reward IS NULL
-       RETURNING b.bandit, b.segment, b.arm, b.reward
-     ),
-     posterior AS (
-       INSERT INTO bandit_arms (bandit, segment, arm, alpha, beta, updated_at)
-       SELECT bandit, segment, arm, 1 + sum(reward)::int, 1 + count(*)::int - sum(reward)::int, now() FROM resolved GROUP BY 1, 2, 3
-       ON CONFLICT (bandit, segment, arm) DO UPDATE SET alpha = bandit_arms.alpha + excluded.alpha - 1, beta = bandit_arms.beta + excluded.beta - 1, updated_at = excluded.updated_at
-     )
-     SELECT bandit, segment, arm, reward::int AS reward FROM resolved ORDER BY 1, 2, 3`,
-    [signalIds, JSON.stringify(OUTCOME_REWARD), OUTCOME_HORIZON_DAYS, Object.keys(OUTCOME_REWARD)],
-  );
+  const hits = await banditOutcomeHits(q, signalIds, OUTCOME_REWARD, OUTCOME_HORIZON_DAYS);
+  if (hits.length === 0) return [];
+  return resolveBanditPulls(q, hits);
 }
 
 /** Updates the posteriors from every accepted batch's outcomes, in the delivery's transaction. */
@@ -213,15 +183,7 @@ export interface BanditArmReport {
 
 /** Every stored posterior, by bandit and segment, with pull counts. */
 export async function banditReport(q: Queryable): Promise<{ bandit: string; segment: string; arms: BanditArmReport[] }[]> {
-  const rows = await q.query<{ bandit: string; segment: string; arm: string; alpha: number; beta: number; pulls: number; open: number }>(
-    `SELECT a.bandit, a.segment, a.arm, a.alpha, a.beta, a.pulls, coalesce(o.open, 0)::int AS open
-     FROM bandit_arms a LEFT JOIN (
-       SELECT bandit, segment, arm, count(*) AS open FROM bandit_pulls b
-       WHERE reward IS NULL AND EXISTS (SELECT 1 FROM decisions d JOIN executions e ON e.decision_id = d.id AND e.status = 'succeeded' WHERE d.proposal_id = b.proposal_id)
-       GROUP BY 1, 2, 3
-     ) o USING (bandit, segment, arm)
-     ORDER BY a.bandit, a.segment, a.arm`,
-  );
+  const rows = await banditArmReportRows(q);
   const out: { bandit: string; segment: string; arms: BanditArmReport[] }[] = [];
   for (const r of rows) {
     let g = out[out.length - 1];

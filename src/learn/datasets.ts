@@ -1,5 +1,6 @@
 import { loadChurnExamples, type ChurnModelInput } from '../reason/index.ts';
 import type { Queryable } from '../store/index.ts';
+import { churnLiveCustomers } from '../views/index.ts';
 import type { RawRow } from './models/types.ts';
 
 /**
@@ -66,22 +67,7 @@ const churnDataset: ModelDataset = {
   },
   async loadLive(q, limit) {
     // Everyone with a subscription, as training reads them (cancelled ones included), newest accounts first when capped.
-    const rows = await q.query<{
-      attributes: Record<string, unknown>;
-      contract: string | null;
-      payment_method: string | null;
-      paperless_billing: boolean | null;
-      tenure_months: number | null;
-      monthly_amount: number | null;
-      services: Record<string, unknown>;
-    }>(
-      `SELECT * FROM (
-         SELECT DISTINCT ON (a.id) a.id, a.attributes, s.contract, s.payment_method, s.paperless_billing, s.tenure_months, s.monthly_amount, s.services
-         FROM accounts a JOIN subscriptions s ON s.account_id = a.id AND s.deleted_at IS NULL
-         WHERE a.deleted_at IS NULL ORDER BY a.id, s.id
-       ) live ORDER BY id DESC LIMIT $1`,
-      [limit],
-    );
+    const rows = await churnLiveCustomers(q, limit);
     return rows.map((r) =>
       churnRow({
         attributes: r.attributes,

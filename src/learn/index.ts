@@ -1,7 +1,8 @@
 /**
  * learn: measuring and learning from outcomes. Holdout assignment, uplift statistics, KPIs, bandit posteriors,
- * track records (earned autonomy), readiness, drift, model training and the model registry. Mainly owns the bandit_*
- * tables and the model registry's (models, model_versions, model_drift_checks).
+ * track records (earned autonomy), readiness, drift, model training and the model registry. Owns tables bandit_arms
+ * and bandit_pulls (learn.repo.ts) and the model registry's models, model_versions and model_drift_checks
+ * (registry.repo.ts); what it reads of other modules comes through src/views.
  */
 export { holdoutPoint, inHoldout, leadHoldoutKey } from './holdout.ts';
 export {
@@ -75,3 +76,5 @@ export {
 export { readiness, type Readiness, type ReadinessMetric } from './readiness.ts';
 export { modelUsage } from './model-usage.ts';
 export { readCsvTable, trainModel, type CandidateResult } from './models/index.ts';
+export * from './registry.repo.ts';
+export * from './learn.repo.ts';

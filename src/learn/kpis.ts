@@ -1,11 +1,21 @@
 import { SIGNAL_TYPES } from '../contracts/index.ts';
 import type { Queryable } from '../store/index.ts';
+import {
+  kpiAgentProposalCounts,
+  kpiApprovalLatencyByDay,
+  kpiDecisionOutcomesByDay,
+  kpiDenialsByPolicy,
+  kpiPendingApprovals,
+  kpiSignalVolumeByDay,
+  kpiUpliftEntries,
+} from '../views/index.ts';
 import { DAY_MS, dayRange, type DayRange } from './day-range.ts';
 import { kpiMetrics, type KpiMetrics } from './metrics.ts';
 import { powerReport, upliftReport, wilsonInterval, type GroupCounts, type PowerReport } from './uplift.ts';
 
 // KPIs over a range of UTC days and per-agent performance, read from what the loop recorded. Each series is
-// one set-based statement over the whole range (grouped by day in SQL), never a query per day.
+// one set-based statement over the whole range (grouped by day in SQL), never a query per day: the read models
+// in src/views/kpis.ts.
 
 /** How an agent's value is measured: the `outcome` signal kind of its objective, and which way is better. */
 export interface AgentMeasure {
@@ -79,8 +89,6 @@ export interface AgentStats {
   uplift: AgentUplift | null;
 }
 
-/** A day bucket in SQL: the UTC date of a timestamptz. */
-const day = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
 /** A denial with no policy id: nothing permitted the action (Cedar's default deny). */
 export const DEFAULT_DENY = '(default deny)';
 const hours = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 1000);
@@ -111,33 +119,11 @@ function countBefore(sorted: number[], limit: number): number {
 export async function agentUplift(q: Queryable, measures: AgentMeasure[], range: DayRange): Promise<AgentUplift[]> {
   if (measures.length === 0) return [];
   // One row per customer, agent and action: when they entered that comparison, and their first event after that.
-  const rows = await q.query<{
-    agent_id: string;
-    action: string;
-    account_id: string | null;
-    lead_id: string | null;
-    held: boolean;
-    first_at: Date | string;
-    event_at: Date | string | null;
-  }>(
-    `WITH m AS (SELECT * FROM unnest($3::text[], $4::text[]) AS m(agent_id, kind)),
-     firsts AS (
-       SELECT p.agent_id, p.action, p.account_id, p.lead_id, p.status = 'held_out' AS held, min(p.created_at) AS first_at
-       FROM proposals p LEFT JOIN decisions d ON d.proposal_id = p.id
-       WHERE p.agent_id = ANY($3::text[]) AND p.created_at >= $1::timestamptz AND p.created_at < $2::timestamptz
-         AND (p.status = 'held_out' OR (p.status = 'decided' AND d.outcome <> 'deny'))
-       GROUP BY 1, 2, 3, 4, 5
-     )
-     SELECT f.agent_id, f.action, f.account_id, f.lead_id, f.held, f.first_at,
-            -- One branch per holder column, so each reads its own index; least() skips the branch that found nothing.
-            least(
-              (SELECT min(s.occurred_at) FROM signals s WHERE s.account_id = f.account_id AND s.type = 'outcome' AND s.data->>'kind' = m.kind
-                 AND s.occurred_at > f.first_at AND s.occurred_at < $2::timestamptz),
-              (SELECT min(s.occurred_at) FROM signals s WHERE s.lead_id = f.lead_id AND s.type = 'outcome' AND s.data->>'kind' = m.kind
-                 AND s.occurred_at > f.first_at AND s.occurred_at < $2::timestamptz)
-            ) AS event_at
-     FROM firsts f JOIN m ON m.agent_id = f.agent_id`,
-    [range.from.toISOString(), range.to.toISOString(), measures.map((m) => m.agentId), measures.map((m) => m.outcome)],
+  const rows = await kpiUpliftEntries(
+    q,
+    range,
+    measures.map((m) => m.agentId),
+    measures.map((m) => m.outcome),
   );
   // The agent's own comparison: per customer, the row of the action proposed first (its event is the first after that).
   const agentRows = new Map<string, (typeof rows)[number]>();
@@ -226,41 +212,12 @@ export function compare(treated: GroupCounts, holdout: GroupCounts): Comparison 
  */
 export async function kpis(q: Queryable, opts: { now: Date; days: number; agents: RegisteredAgent[] }): Promise<Kpis> {
   const range = dayRange(opts.now, opts.days);
-  const bounds = [range.from.toISOString(), range.to.toISOString()];
-  const [outcomes, signals, latency, [pending], denials, uplift, metrics] = await Promise.all([
-    q.query<{ day: string; k: string; n: number }>(
-      `SELECT ${day('decided_at')} AS day, outcome AS k, count(*)::int AS n
-       FROM decisions WHERE decided_at >= $1::timestamptz AND decided_at < $2::timestamptz GROUP BY 1, 2
-       UNION ALL
-       SELECT ${day('created_at')}, status, count(*)::int
-       FROM proposals WHERE status IN ('held_out', 'suppressed') AND created_at >= $1::timestamptz AND created_at < $2::timestamptz GROUP BY 1, 2`,
-      bounds,
-    ),
-    q.query<{ day: string; type: string; n: number }>(
-      `SELECT ${day('received_at')} AS day, type, count(*)::int AS n
-       FROM signals WHERE received_at >= $1::timestamptz AND received_at < $2::timestamptz GROUP BY 1, 2`,
-      bounds,
-    ),
-    q.query<{ day: string; decided: number; median: number; p90: number }>(
-      `SELECT day, count(*)::int AS decided,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY h) AS median, percentile_cont(0.9) WITHIN GROUP (ORDER BY h) AS p90
-       FROM (SELECT ${day('a.decided_at')} AS day, (extract(epoch FROM a.decided_at - d.decided_at) / 3600)::float8 AS h
-             FROM approvals a JOIN decisions d ON d.id = a.decision_id
-             WHERE a.status IN ('approved', 'rejected') AND a.decided_at >= $1::timestamptz AND a.decided_at < $2::timestamptz) x
-       GROUP BY day`,
-      bounds,
-    ),
-    q.query<{ n: number }>("SELECT count(*)::int AS n FROM approvals WHERE status = 'pending'"),
-    q.query<{ policy_id: string; reason: string; n: number }>(
-      `SELECT coalesce(p.policy_id, $3) AS policy_id,
-              coalesce(CASE WHEN p.policy_id IS NULL OR jsonb_array_length(d.reasons) <> jsonb_array_length(d.policy_ids) THEN d.reasons->>0
-                            ELSE d.reasons->>(p.ord::int - 1) END, '') AS reason,
-              count(*)::int AS n
-       FROM decisions d LEFT JOIN LATERAL jsonb_array_elements_text(d.policy_ids) WITH ORDINALITY AS p(policy_id, ord) ON true
-       WHERE d.outcome = 'deny' AND d.decided_at >= $1::timestamptz AND d.decided_at < $2::timestamptz
-       GROUP BY 1, 2 ORDER BY n DESC, policy_id, reason`,
-      [...bounds, DEFAULT_DENY],
-    ),
+  const [outcomes, signals, latency, pending, denials, uplift, metrics] = await Promise.all([
+    kpiDecisionOutcomesByDay(q, range),
+    kpiSignalVolumeByDay(q, range),
+    kpiApprovalLatencyByDay(q, range),
+    kpiPendingApprovals(q),
+    kpiDenialsByPolicy(q, range, DEFAULT_DENY),
     agentUplift(q, measuresOf(opts.agents), range),
     kpiMetrics(q, range),
   ]);
@@ -287,7 +244,7 @@ export async function kpis(q: Queryable, opts: { now: Date; days: number; agents
       const r = latency.find((x) => x.day === d);
       return { day: d, decided: r?.decided ?? 0, medianHours: hours(r?.median ?? null), p90Hours: hours(r?.p90 ?? null) };
     }),
-    approvalsPending: pending!.n,
+    approvalsPending: pending,
     denialsByPolicy: denials.map((r) => ({ policyId: r.policy_id, reason: r.reason, count: r.n })),
     uplift,
     metrics: { operational: metrics.operational, business: metrics.business, aiQuality: metrics.aiQuality },
@@ -309,43 +266,7 @@ export async function kpis(q: Queryable, opts: { now: Date; days: number; agents
  */
 export async function agentStats(q: Queryable, opts: { now: Date; days: number; agents: RegisteredAgent[] }): Promise<AgentStats[]> {
   const range = dayRange(opts.now, opts.days);
-  const [rows, uplift] = await Promise.all([
-    q.query<{
-      agent_id: string;
-      proposals: number;
-      suppressed: number;
-      held_out: number;
-      decided: number;
-      executed: number;
-      denied: number;
-      auto_executed: number;
-      pending: number;
-      approved: number;
-      approved_with_edits: number;
-      rejected: number;
-      expired: number;
-    }>(
-      `SELECT p.agent_id, count(*)::int AS proposals,
-              count(*) FILTER (WHERE p.status = 'suppressed')::int AS suppressed,
-              count(*) FILTER (WHERE p.status = 'held_out')::int AS held_out,
-              count(d.id)::int AS decided,
-              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM executions e WHERE e.decision_id = d.id AND e.status <> 'refused'))::int AS executed,
-              count(*) FILTER (WHERE d.outcome = 'deny')::int AS denied,
-              count(*) FILTER (WHERE d.outcome = 'execute')::int AS auto_executed,
-              count(*) FILTER (WHERE a.status = 'pending')::int AS pending,
-              count(*) FILTER (WHERE a.status = 'approved' AND a.edited_params IS NULL)::int AS approved,
-              count(*) FILTER (WHERE a.status = 'approved' AND a.edited_params IS NOT NULL)::int AS approved_with_edits,
-              count(*) FILTER (WHERE a.status = 'rejected')::int AS rejected,
-              count(*) FILTER (WHERE a.status = 'expired')::int AS expired
-       FROM proposals p
-       LEFT JOIN decisions d ON d.proposal_id = p.id
-       LEFT JOIN approvals a ON a.decision_id = d.id
-       WHERE p.created_at >= $1::timestamptz AND p.created_at < $2::timestamptz
-       GROUP BY p.agent_id`,
-      [range.from.toISOString(), range.to.toISOString()],
-    ),
-    agentUplift(q, measuresOf(opts.agents), range),
-  ]);
+  const [rows, uplift] = await Promise.all([kpiAgentProposalCounts(q, range), agentUplift(q, measuresOf(opts.agents), range)]);
   return opts.agents.map(({ agentId }) => {
     const r = rows.find((x) => x.agent_id === agentId);
     const approvals = {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../store/index.ts';
+import { aiQualityKpis, businessKpis, caseKpis, supportNeedKpis } from '../views/index.ts';
 import type { DayRange } from './day-range.ts';
 
 /**
@@ -169,58 +170,14 @@ const PRIORITIES = Object.keys(SLA_HOURS);
 
 /** Cases: handle time, first-contact resolution and SLA compliance, in one statement grouped by priority (and in all). */
 async function operational(q: Queryable, range: DayRange): Promise<KpiMetrics['operational']> {
-  const bounds = [range.from.toISOString(), range.to.toISOString(), range.now.toISOString()];
-  const [cases, [needs]] = await Promise.all([
-    q.query<{
-      priority: string | null;
-      closed: number;
-      median_h: number | null;
-      p90_h: number | null;
-      mean_h: number | null;
-      fcr: number;
-      due: number;
-      met: number;
-    }>(
-      `WITH sla AS (SELECT * FROM unnest($4::text[], $5::float8[]) AS sla(priority, hours)),
-       c AS (
-         SELECT c.priority, c.opened_at, c.closed_at, c.account_id,
-                c.closed_at >= $1::timestamptz AND c.closed_at < $2::timestamptz AS closed_in_range,
-                (extract(epoch FROM c.closed_at - c.opened_at) / 3600)::float8 AS h,
-                c.opened_at + make_interval(secs => coalesce(sla.hours, $6::float8) * 3600) AS due_at
-         FROM cases c LEFT JOIN sla ON sla.priority = c.priority
-         WHERE c.deleted_at IS NULL
-           AND ((c.closed_at >= $1::timestamptz AND c.closed_at < $2::timestamptz) OR (c.opened_at >= $1::timestamptz AND c.opened_at < $2::timestamptz))
-       )
-       SELECT CASE WHEN grouping(priority) = 1 THEN NULL ELSE priority END AS priority,
-              count(*) FILTER (WHERE closed_in_range)::int AS closed,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY h) FILTER (WHERE closed_in_range) AS median_h,
-              percentile_cont(0.9) WITHIN GROUP (ORDER BY h) FILTER (WHERE closed_in_range) AS p90_h,
-              avg(h) FILTER (WHERE closed_in_range) AS mean_h,
-              -- First contact: no support ticket from the customer after the case opened, up to N days after it closed.
-              count(*) FILTER (WHERE closed_in_range AND NOT EXISTS (
-                SELECT 1 FROM signals s WHERE s.account_id = c.account_id AND s.type = 'support_ticket'
-                  AND s.occurred_at > c.opened_at AND s.occurred_at <= c.closed_at + make_interval(days => $7::int)))::int AS fcr,
-              -- Due: opened in the range and either closed or past its deadline now.
-              count(*) FILTER (WHERE opened_at >= $1::timestamptz AND opened_at < $2::timestamptz AND (closed_at IS NOT NULL OR due_at <= $3::timestamptz))::int AS due,
-              count(*) FILTER (WHERE opened_at >= $1::timestamptz AND opened_at < $2::timestamptz AND closed_at IS NOT NULL AND closed_at <= due_at)::int AS met
-       FROM c GROUP BY GROUPING SETS ((priority), ())`,
-      [...bounds, PRIORITIES, PRIORITIES.map((p) => SLA_HOURS[p as keyof typeof SLA_HOURS]), SLA_HOURS.normal, REPEAT_CONTACT_DAYS],
-    ),
-    q.query<{ needs: number; resolved: number; deflected: number }>(
-      `SELECT count(*)::int AS needs, count(r.at)::int AS resolved,
-              count(*) FILTER (WHERE r.at IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM tasks k WHERE k.account_id = t.account_id AND k.created_at >= t.occurred_at AND k.created_at <= r.at)
-                AND NOT EXISTS (SELECT 1 FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
-                                WHERE p.account_id = t.account_id AND a.status IN ('approved', 'rejected') AND a.decided_at >= t.occurred_at AND a.decided_at <= r.at))::int AS deflected
-       FROM signals t
-       LEFT JOIN LATERAL (
-         SELECT min(s.occurred_at) AS at FROM signals s
-         WHERE s.account_id = t.account_id AND s.type = 'outcome' AND s.data->>'kind' = 'case_resolved'
-           AND s.occurred_at > t.occurred_at AND s.occurred_at <= t.occurred_at + make_interval(days => $3::int)
-       ) r ON true
-       WHERE t.type = 'support_ticket' AND t.account_id IS NOT NULL AND t.occurred_at >= $1::timestamptz AND t.occurred_at < $2::timestamptz`,
-      [range.from.toISOString(), range.to.toISOString(), DEFLECTION_DAYS],
-    ),
+  const [cases, needs] = await Promise.all([
+    caseKpis(q, range, {
+      priorities: PRIORITIES,
+      hours: PRIORITIES.map((p) => SLA_HOURS[p as keyof typeof SLA_HOURS]),
+      defaultHours: SLA_HOURS.normal,
+      repeatContactDays: REPEAT_CONTACT_DAYS,
+    }),
+    supportNeedKpis(q, range, DEFLECTION_DAYS),
   ]);
   const all = cases.find((r) => r.priority === null) ?? { closed: 0, median_h: null, p90_h: null, mean_h: null, fcr: 0, due: 0, met: 0 };
   const byPriority = Object.fromEntries(
@@ -241,59 +198,20 @@ async function operational(q: Queryable, range: DayRange): Promise<KpiMetrics['o
       slaHours: SLA_HOURS,
       byPriority,
     }),
-    deflection: share('deflection', needs!.deflected, needs!.needs, 'no support ticket from a known customer in the range', {
-      resolved: needs!.resolved,
+    deflection: share('deflection', needs.deflected, needs.needs, 'no support ticket from a known customer in the range', {
+      resolved: needs.resolved,
     }),
   };
 }
 
 /** Churn, renewal and conversion from one pass over outcome and lead_form signals; CLV adds subscriptions. */
 async function business(q: Queryable, range: DayRange): Promise<KpiMetrics['business']> {
-  const [r] = await q.query<{
-    customers: number;
-    churned: number;
-    renewed: number;
-    renewal_base: number;
-    leads: number;
-    converted: number;
-    paying: number;
-    revenue: number | null;
-  }>(
-    `WITH o AS (
-       SELECT account_id, lead_id, grouping(account_id) AS by_lead,
-              bool_or(type = 'outcome' AND data->>'kind' = 'churned' AND occurred_at < $1::timestamptz) AS churned_before,
-              bool_or(type = 'outcome' AND data->>'kind' = 'churned' AND occurred_at >= $1::timestamptz) AS churned,
-              bool_or(type = 'outcome' AND data->>'kind' = 'renewed' AND occurred_at >= $1::timestamptz) AS renewed,
-              bool_or(type = 'outcome' AND data->>'kind' = 'converted' AND occurred_at >= $1::timestamptz) AS converted,
-              bool_or(type = 'lead_form' AND occurred_at >= $1::timestamptz) AS arrived
-       FROM signals WHERE type IN ('outcome', 'lead_form') AND occurred_at < $2::timestamptz
-       GROUP BY GROUPING SETS ((account_id), (lead_id))
-     ),
-     subs AS (
-       SELECT account_id, sum(monthly_amount)::float8 AS monthly FROM subscriptions
-       WHERE status = 'active' AND deleted_at IS NULL GROUP BY account_id
-     ),
-     acc AS (
-       SELECT a.id, s.account_id IS NOT NULL AS active, s.monthly, coalesce(o.churned, false) AS churned,
-              coalesce(o.churned_before, false) AS churned_before, coalesce(o.renewed, false) AS renewed
-       FROM accounts a LEFT JOIN subs s ON s.account_id = a.id LEFT JOIN o ON o.by_lead = 0 AND o.account_id = a.id
-       WHERE a.deleted_at IS NULL AND a.merged_into IS NULL
-     )
-     SELECT (SELECT count(*) FROM acc WHERE (active OR churned) AND NOT churned_before)::int AS customers,
-            (SELECT count(*) FROM acc WHERE churned AND NOT churned_before)::int AS churned,
-            (SELECT count(*) FROM acc WHERE renewed AND NOT churned)::int AS renewed,
-            (SELECT count(*) FROM acc WHERE renewed OR churned)::int AS renewal_base,
-            (SELECT count(*) FROM o WHERE by_lead = 1 AND lead_id IS NOT NULL AND arrived)::int AS leads,
-            (SELECT count(*) FROM o WHERE by_lead = 1 AND lead_id IS NOT NULL AND arrived AND converted)::int AS converted,
-            (SELECT count(*) FROM acc WHERE active AND monthly IS NOT NULL)::int AS paying,
-            (SELECT avg(monthly) FROM acc WHERE active AND monthly IS NOT NULL) AS revenue`,
-    [range.from.toISOString(), range.to.toISOString()],
-  );
+  const r = await businessKpis(q, range);
   const days = range.days.length;
-  const churnRate = r!.customers ? r!.churned / r!.customers : null;
+  const churnRate = r.customers ? r.churned / r.customers : null;
   // The churn of the range scaled to a month, compounding: 1 − (1 − c)^(30/days).
   const monthlyChurn = churnRate === null ? null : 1 - (1 - churnRate) ** (MONTH_DAYS / days);
-  const revenue = num(r!.revenue);
+  const revenue = num(r.revenue);
   const clvReason =
     revenue === null
       ? 'no live customer has an active subscription with a monthly amount'
@@ -301,44 +219,18 @@ async function business(q: Queryable, range: DayRange): Promise<KpiMetrics['busi
         ? 'no customers to measure churn on'
         : 'no churn in the range: the expected lifetime is unbounded';
   return {
-    churn: share('churn', r!.churned, r!.customers, 'no customers in the range', { monthlyRate: monthlyChurn }),
-    renewal: share('renewal', r!.renewed, r!.renewal_base, 'no renewed or churned outcome in the range'),
-    conversion: share('conversion', r!.converted, r!.leads, 'no lead_form signal in the range'),
+    churn: share('churn', r.churned, r.customers, 'no customers in the range', { monthlyRate: monthlyChurn }),
+    renewal: share('renewal', r.renewed, r.renewal_base, 'no renewed or churned outcome in the range'),
+    conversion: share('conversion', r.converted, r.leads, 'no lead_form signal in the range'),
     clv: kpi('clv', revenue !== null && monthlyChurn ? revenue / monthlyChurn : null, clvReason, {
-      detail: { averageMonthlyRevenue: round(revenue, 4), customersWithRevenue: r!.paying, monthlyChurnRate: monthlyChurn },
+      detail: { averageMonthlyRevenue: round(revenue, 4), customersWithRevenue: r.paying, monthlyChurnRate: monthlyChurn },
     }),
   };
 }
 
 /** Policy, approvals and executions: one statement each. */
 async function aiQuality(q: Queryable, range: DayRange): Promise<KpiMetrics['aiQuality'] & { executionsByAction: ExecutionTally[] }> {
-  const bounds = [range.from.toISOString(), range.to.toISOString()];
-  const [[dec], [appr], execs] = await Promise.all([
-    q.query<{ decisions: number; denied: number }>(
-      `SELECT count(*)::int AS decisions, count(*) FILTER (WHERE outcome = 'deny')::int AS denied
-       FROM decisions WHERE decided_at >= $1::timestamptz AND decided_at < $2::timestamptz`,
-      bounds,
-    ),
-    q.query<{ approved: number; edited: number; rejected: number; expired: number; median_h: number | null; p90_h: number | null }>(
-      `SELECT count(*) FILTER (WHERE a.status = 'approved' AND a.edited_params IS NULL)::int AS approved,
-              count(*) FILTER (WHERE a.status = 'approved' AND a.edited_params IS NOT NULL)::int AS edited,
-              count(*) FILTER (WHERE a.status = 'rejected')::int AS rejected,
-              count(*) FILTER (WHERE a.status = 'expired')::int AS expired,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY (extract(epoch FROM a.decided_at - d.decided_at) / 3600)::float8) FILTER (WHERE a.status IN ('approved', 'rejected')) AS median_h,
-              percentile_cont(0.9) WITHIN GROUP (ORDER BY (extract(epoch FROM a.decided_at - d.decided_at) / 3600)::float8) FILTER (WHERE a.status IN ('approved', 'rejected')) AS p90_h
-       FROM approvals a JOIN decisions d ON d.id = a.decision_id
-       WHERE a.decided_at >= $1::timestamptz AND a.decided_at < $2::timestamptz`,
-      bounds,
-    ),
-    q.query<{ action: string; executions: number; compensated: number; refused: number; failed_delivery: number }>(
-      `SELECT e.action, count(*)::int AS executions,
-              count(*) FILTER (WHERE e.status = 'compensated')::int AS compensated,
-              count(*) FILTER (WHERE e.status = 'refused')::int AS refused,
-              count(*) FILTER (WHERE e.status = 'succeeded' AND EXISTS (SELECT 1 FROM messages m WHERE m.execution_key = e.idempotency_key AND m.status = 'failed'))::int AS failed_delivery
-       FROM executions e WHERE e.created_at >= $1::timestamptz AND e.created_at < $2::timestamptz GROUP BY e.action`,
-      bounds,
-    ),
-  ]);
+  const { decisions: dec, approvals: appr, executions: execs } = await aiQualityKpis(q, range);
   const executionsByAction = execs
     .map((e) => ({
       action: e.action,
@@ -349,19 +241,19 @@ async function aiQuality(q: Queryable, range: DayRange): Promise<KpiMetrics['aiQ
     }))
     .sort((a, b) => (a.action < b.action ? -1 : 1));
   const sum = (k: keyof ExecutionTally) => executionsByAction.reduce((n, e) => n + (e[k] as number), 0);
-  const human = appr!.approved + appr!.edited + appr!.rejected;
+  const human = appr.approved + appr.edited + appr.rejected;
   const noneDecided = 'no approval was decided by a person in the range';
   return {
-    policyViolationRate: share('policyViolationRate', dec!.denied, dec!.decisions, 'no proposal was put to policy in the range'),
-    overrideRate: share('overrideRate', appr!.rejected + appr!.edited, human, noneDecided, {
-      approved: appr!.approved,
-      approvedWithEdits: appr!.edited,
-      rejected: appr!.rejected,
+    policyViolationRate: share('policyViolationRate', dec.denied, dec.decisions, 'no proposal was put to policy in the range'),
+    overrideRate: share('overrideRate', appr.rejected + appr.edited, human, noneDecided, {
+      approved: appr.approved,
+      approvedWithEdits: appr.edited,
+      rejected: appr.rejected,
     }),
-    approvalLatency: kpi('approvalLatency', num(appr!.median_h), noneDecided, {
-      detail: { decided: human, p90Hours: round(num(appr!.p90_h), 3), expired: appr!.expired },
+    approvalLatency: kpi('approvalLatency', num(appr.median_h), noneDecided, {
+      detail: { decided: human, p90Hours: round(num(appr.p90_h), 3), expired: appr.expired },
     }),
-    escalationPrecision: share('escalationPrecision', appr!.approved + appr!.edited, human, noneDecided, { expired: appr!.expired }),
+    escalationPrecision: share('escalationPrecision', appr.approved + appr.edited, human, noneDecided, { expired: appr.expired }),
     toolCallFailureRate: share(
       'toolCallFailureRate',
       sum('compensated') + sum('refused') + sum('failedDelivery'),

@@ -1,10 +1,21 @@
 import { listAgents } from '../reason/index.ts';
 import { QUALITY_RULES, type QualityRule } from '../sense/index.ts';
 import type { Queryable } from '../store/index.ts';
+import {
+  readinessIdentityReviews,
+  readinessIntakeCounts,
+  readinessOutcomeKinds,
+  readinessOversight,
+  readinessPlayStatuses,
+  readinessLedgerChanges,
+  readinessRecordRuleCounts,
+  readinessTopDenials,
+} from '../views/index.ts';
 import { dayRange } from './day-range.ts';
 import { agentUplift, measuresOf, type AgentUplift, type RegisteredAgent } from './kpis.ts';
 import { kpiMetrics, type Kpi, type KpiMetrics } from './metrics.ts';
 import { modelUsage, RULES } from './model-usage.ts';
+import { readinessRegistryRows } from './registry.repo.ts';
 import { requiredSampleSize } from './uplift.ts';
 
 /**
@@ -168,48 +179,22 @@ function dimension(
 /** Rule pass counts over one table's live rows, one statement: the same rules the profile and source scores use. */
 async function tableQuality(q: Queryable, entity: QualityRule['entity']) {
   const rules = QUALITY_RULES.filter((r) => r.entity === entity);
-  const live = entity === 'accounts' ? 'deleted_at IS NULL AND merged_into IS NULL' : 'deleted_at IS NULL';
-  const [row] = await q.query<Record<string, number>>(
-    `SELECT count(*)::int AS records, ${rules.map((r, i) => `count(*) FILTER (WHERE ${r.applies})::int AS a${i}, count(*) FILTER (WHERE ${r.applies} AND coalesce(${r.passes}, false))::int AS p${i}`).join(', ')}
-     FROM ${entity} WHERE ${live}`,
-  );
+  const row = await readinessRecordRuleCounts(q, entity, rules);
   return {
-    records: row!.records,
+    records: row.records!,
     rules: rules.map((r, i) => ({
       rule: r.id,
       description: r.description,
-      applicable: row![`a${i}`]!,
-      failing: row![`a${i}`]! - row![`p${i}`]!,
+      applicable: row[`a${i}`]!,
+      failing: row[`a${i}`]! - row[`p${i}`]!,
     })),
   };
 }
 
 /** The model registry's champions and their latest drift check; empty when the registry's tables are not there. */
 async function registry(q: Queryable) {
-  const [present] = await q.query<{ models: boolean; checks: boolean }>(
-    "SELECT to_regclass('model_versions') IS NOT NULL AS models, to_regclass('model_drift_checks') IS NOT NULL AS checks",
-  );
-  if (!present!.models) return { available: false, models: [] as RegistryModel[] };
-  const rows = await q.query<{
-    name: string;
-    champion: number | null;
-    auc: number | null;
-    fingerprint: string | null;
-    trained_at: Date | null;
-    versions: number;
-    rules_since: Date | null;
-    drift_status: string | null;
-    drift_at: Date | null;
-    max_psi: number | null;
-  }>(
-    `SELECT m.name, c.version AS champion, (c.metrics->'heldOut'->>'auc')::float8 AS auc, c.data_fingerprint AS fingerprint, c.trained_at,
-            (SELECT count(*) FROM model_versions v WHERE v.name = m.name)::int AS versions, m.rules_since,
-            ${present!.checks ? 'd.status' : 'NULL'} AS drift_status, ${present!.checks ? 'd.checked_at' : 'NULL'} AS drift_at, ${present!.checks ? 'd.max_psi' : 'NULL'} AS max_psi
-     FROM models m
-     LEFT JOIN model_versions c ON c.name = m.name AND c.stage = 'champion'
-     ${present!.checks ? `LEFT JOIN LATERAL (SELECT status, checked_at, max_psi FROM model_drift_checks k WHERE k.name = m.name AND k.version = c.version ORDER BY checked_at DESC LIMIT 1) d ON true` : ''}
-     ORDER BY m.name`,
-  );
+  const { available, rows } = await readinessRegistryRows(q);
+  if (!available) return { available: false, models: [] as RegistryModel[] };
   return {
     available: true,
     models: rows.map((r) => ({
@@ -238,82 +223,33 @@ type RegistryModel = {
 /** The scorecard over the `days` days ending on the day of `now` (the server clock). */
 export async function readiness(q: Queryable, opts: { now: Date; days: number; agents: RegisteredAgent[] }): Promise<Readiness> {
   const range = dayRange(opts.now, opts.days);
-  const bounds = [range.from.toISOString(), range.to.toISOString()];
   const measures = measuresOf(opts.agents);
-  const [
-    kpi,
-    uplift,
-    outcomeKinds,
-    accounts,
-    contacts,
-    leads,
-    [intake],
-    [identity],
-    ledger,
-    agents,
-    [oversight],
-    plays,
-    models,
-    reg,
-    denials,
-  ] = await Promise.all([
-    kpiMetrics(q, range),
-    agentUplift(q, measures, range),
-    q.query<{ kind: string; n: number }>(
-      `SELECT data->>'kind' AS kind, count(*)::int AS n FROM signals
-       WHERE type = 'outcome' AND occurred_at >= $1::timestamptz AND occurred_at < $2::timestamptz GROUP BY 1`,
-      bounds,
-    ),
-    tableQuality(q, 'accounts'),
-    tableQuality(q, 'contacts'),
-    tableQuality(q, 'leads'),
-    // Signals against refused signals (records the record API refused are not signals), as the source scores count.
-    q.query<{ accepted: number; quarantined: number; quarantine_total: number; quarantine_open: number }>(
-      `SELECT (SELECT count(*) FROM signals)::int AS accepted,
-              count(*) FILTER (WHERE source NOT LIKE 'records:%')::int AS quarantined,
-              count(*)::int AS quarantine_total, count(*) FILTER (WHERE status = 'open')::int AS quarantine_open
-       FROM quarantine`,
-    ),
-    q.query<{ reviews: number; open: number; merges: number }>(
-      `SELECT count(*)::int AS reviews, count(*) FILTER (WHERE status = 'open')::int AS open,
-              (SELECT count(*) FROM identity_merges WHERE unmerged_at IS NULL)::int AS merges
-       FROM identity_reviews`,
-    ),
-    q.query<{ type: string; n: number; autonomy: number; last: Date }>(
-      `SELECT type, count(*)::int AS n, count(*) FILTER (WHERE (body::jsonb)->'data'->'autonomy' IS NOT NULL)::int AS autonomy, max(ts) AS last
-       FROM ledger WHERE type IN ('policy.dry_run', 'agent.updated') GROUP BY type`,
-    ),
-    listAgents(q),
-    q.query<{ decided: number; on_time: number; expired: number; pending: number; overdue: number }>(
-      `SELECT count(*) FILTER (WHERE a.status IN ('approved', 'rejected') AND a.decided_at >= $1::timestamptz AND a.decided_at < $2::timestamptz)::int AS decided,
-              count(*) FILTER (WHERE a.status IN ('approved', 'rejected') AND a.decided_at >= $1::timestamptz AND a.decided_at < $2::timestamptz
-                               AND a.decided_at - d.decided_at <= make_interval(hours => $4::int))::int AS on_time,
-              count(*) FILTER (WHERE a.status = 'expired' AND a.decided_at >= $1::timestamptz AND a.decided_at < $2::timestamptz)::int AS expired,
-              count(*) FILTER (WHERE a.status = 'pending')::int AS pending,
-              count(*) FILTER (WHERE a.status = 'pending' AND d.decided_at < $3::timestamptz - make_interval(hours => $4::int))::int AS overdue
-       FROM approvals a JOIN decisions d ON d.id = a.decision_id
-       WHERE a.status = 'pending' OR (a.decided_at >= $1::timestamptz AND a.decided_at < $2::timestamptz)`,
-      [...bounds, range.now.toISOString(), OVERSIGHT_TARGET_HOURS],
-    ),
-    q.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM plays GROUP BY status'),
-    modelUsage(q, range),
-    registry(q),
-    q.query<{ policy: string; n: number }>(
-      `SELECT coalesce(p.policy, '(default deny)') AS policy, count(*)::int AS n
-       FROM decisions d LEFT JOIN LATERAL jsonb_array_elements_text(d.policy_ids) AS p(policy) ON true
-       WHERE d.outcome = 'deny' AND d.decided_at >= $1::timestamptz AND d.decided_at < $2::timestamptz
-       GROUP BY 1 ORDER BY n DESC, policy LIMIT 3`,
-      bounds,
-    ),
-  ]);
+  const [kpi, uplift, outcomeKinds, accounts, contacts, leads, intake, identity, ledger, agents, oversight, plays, models, reg, denials] =
+    await Promise.all([
+      kpiMetrics(q, range),
+      agentUplift(q, measures, range),
+      readinessOutcomeKinds(q, range),
+      tableQuality(q, 'accounts'),
+      tableQuality(q, 'contacts'),
+      tableQuality(q, 'leads'),
+      readinessIntakeCounts(q),
+      readinessIdentityReviews(q),
+      readinessLedgerChanges(q),
+      listAgents(q),
+      readinessOversight(q, range, range.now, OVERSIGHT_TARGET_HOURS),
+      readinessPlayStatuses(q),
+      modelUsage(q, range),
+      registry(q),
+      readinessTopDenials(q, range),
+    ]);
   const period = `in the last ${opts.days} days`;
   const dims: ReadinessDimension[] = [
     strategicAlignment(opts.agents, uplift, outcomeKinds, kpi, period),
-    dataReadiness({ accounts, contacts, leads }, intake!, identity!),
+    dataReadiness({ accounts, contacts, leads }, intake, identity),
     processAdaptability(ledger, agents),
     agentReliability(kpi, denials, plays),
     modelGovernance(models, reg, period),
-    humanOversight(oversight!, kpi, period),
+    humanOversight(oversight, kpi, period),
     operationalPerformance(kpi, period),
     customerValue(uplift, kpi, period),
   ];

@@ -4,16 +4,42 @@ import { appendToLedger } from '../ledger/index.ts';
 import type { ChurnModelInput, RegisteredScorer, ServedModels } from '../reason/index.ts';
 import { newId, type Db, type Queryable, type Tx } from '../store/index.ts';
 import { churnRow, MODEL_DATASETS } from './datasets.ts';
-import {
-  DEFAULT_PSI_THRESHOLD,
-  driftReport,
-  referenceProfile,
-  type DriftReport,
-  type DriftStatus,
-  type ReferenceProfile,
-} from './drift.ts';
+import { DEFAULT_PSI_THRESHOLD, driftReport, referenceProfile, type DriftReport, type DriftStatus } from './drift.ts';
 import { loadModel, trainModel, type Model } from './models/index.ts';
 import type { Family, RawRow, SerializedModel } from './models/types.ts';
+import {
+  AUTO_DEMOTE_MODES,
+  clearModelRules,
+  findChampionReference,
+  findModelServing,
+  findModelSettingsRow,
+  findModelVersion,
+  findModelVersionAtStage,
+  findVersionModelJson,
+  insertDriftCheck,
+  insertModelVersion,
+  listChurnServingRows,
+  listDriftCheckRows,
+  listModelRowNames,
+  listModelsDueForDriftCheck,
+  listModelVersionBriefs,
+  listModelVersionRows,
+  lockModelRow,
+  MODEL_STAGES,
+  modelRowExists,
+  nextModelVersionNumber,
+  reinstateVersionChampion,
+  restoreVersionChampion,
+  setModelRules,
+  setVersionCandidate,
+  setVersionChallenger,
+  setVersionChampion,
+  setVersionRetired,
+  updateModelSettings,
+  type AutoDemoteMode,
+  type ModelStage,
+  type ModelVersionRow,
+} from './registry.repo.ts';
 
 /**
  * The model registry: every version of a named model (churn, ...) with its training data fingerprint, metrics,
@@ -22,10 +48,10 @@ import type { Family, RawRow, SerializedModel } from './models/types.ts';
  * of stage is in the ledger. Drift checks compare the live population with the champion's training reference.
  */
 
-export const STAGES = ['candidate', 'champion', 'challenger', 'retired'] as const;
-export type Stage = (typeof STAGES)[number];
-export const AUTO_DEMOTE = ['off', 'last_good', 'rules'] as const;
-export type AutoDemote = (typeof AUTO_DEMOTE)[number];
+export const STAGES = MODEL_STAGES;
+export type Stage = ModelStage;
+export const AUTO_DEMOTE = AUTO_DEMOTE_MODES;
+export type AutoDemote = AutoDemoteMode;
 
 /** Fewest labelled rows, and of each outcome, the registry trains on: below that a model would be noise. */
 export const MIN_TRAINING_ROWS = 50;
@@ -100,18 +126,6 @@ export type Serving =
 
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 
-type VersionRow = Record<string, unknown> & {
-  id: string;
-  name: string;
-  version: number;
-  stage: Stage;
-  replaced_version: number | null;
-  drift_demoted: boolean;
-};
-
-const VERSION_COLUMNS = `id, name, version, stage, model_id, family, data_fingerprint, training_rows, trained_at, metrics, feature_schema, registered_by, registered_at,
-  promoted_by, promoted_at, promotion_reason, replaced_version, retired_at, retired_reason, drift_demoted`;
-
 function toVersion(r: Record<string, unknown>): VersionView {
   return {
     name: r.name as string,
@@ -159,42 +173,15 @@ const NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 /** A model name must be a known dataset or already have versions; otherwise a 404 that lists what exists. */
 async function requireModel(q: Queryable, name: string): Promise<void> {
   if (MODEL_DATASETS[name]) return;
-  const [row] = NAME.test(name) ? await q.query('SELECT 1 FROM models WHERE name = $1', [name]) : [];
-  if (!row) {
+  if (!(NAME.test(name) && (await modelRowExists(q, name)))) {
     const known = await modelNames(q);
     throw new AppError('model.not_found', `no model '${name}'; known: ${known.join(', ')}`);
   }
 }
 
 async function modelNames(q: Queryable): Promise<string[]> {
-  const rows = await q.query<{ name: string }>('SELECT name FROM models');
-  return [...new Set([...Object.keys(MODEL_DATASETS), ...rows.map((r) => r.name)])].sort();
-}
-
-/** Locks the model's row for the rest of the transaction (creating it with default settings), so stage changes are serial. */
-async function lockModel(
-  tx: Tx,
-  name: string,
-): Promise<{ psi_threshold: number; auto_demote: AutoDemote; rules_since: Date | null; rules_replaced: number | null }> {
-  await tx.query('INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
-  const [row] = await tx.query<{ psi_threshold: number; auto_demote: AutoDemote; rules_since: Date | null; rules_replaced: number | null }>(
-    'SELECT psi_threshold, auto_demote, rules_since, rules_replaced FROM models WHERE name = $1 FOR UPDATE',
-    [name],
-  );
-  return row!;
-}
-
-async function versionRow(q: Queryable, name: string, version: number): Promise<VersionRow | undefined> {
-  const [row] = await q.query<VersionRow>(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE name = $1 AND version = $2`, [
-    name,
-    version,
-  ]);
-  return row;
-}
-
-async function stageRow(q: Queryable, name: string, stage: 'champion' | 'challenger'): Promise<VersionRow | undefined> {
-  const [row] = await q.query<VersionRow>(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE name = $1 AND stage = $2`, [name, stage]);
-  return row;
+  const names = await listModelRowNames(q);
+  return [...new Set([...Object.keys(MODEL_DATASETS), ...names])].sort();
 }
 
 const ledgerVersion = (
@@ -231,37 +218,16 @@ export async function registerModel(
     ]);
   const model = loadModel(input.model);
   const reference = referenceProfile(model.json.featureSchema, input.rows, model.predictMany(input.rows));
-  await lockModel(tx, name);
-  const [{ next }] = (await tx.query<{ next: number }>('SELECT coalesce(max(version), 0) + 1 AS next FROM model_versions WHERE name = $1', [
-    name,
-  ])) as [{ next: number }, ...unknown[]];
+  await lockModelRow(tx, name);
+  const next = await nextModelVersionNumber(tx, name);
   const json: SerializedModel = { ...model.json, version: `${name}-v${next}` };
   const id = newId('mver');
-  const [row] = await tx.query<VersionRow>(
-    `INSERT INTO model_versions (id, name, version, model_id, family, data_fingerprint, training_rows, trained_at, metrics, feature_schema, model, reference, registered_by, registered_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${VERSION_COLUMNS}`,
-    [
-      id,
-      name,
-      next,
-      json.id,
-      json.family,
-      json.dataFingerprint,
-      json.training.rows,
-      json.trainedAt,
-      JSON.stringify(json.metrics),
-      JSON.stringify(json.featureSchema),
-      JSON.stringify(json),
-      JSON.stringify(reference satisfies ReferenceProfile),
-      actor,
-      now.toISOString(),
-    ],
-  );
+  const row = await insertModelVersion(tx, { id, name, version: next, model: json, reference, registeredBy: actor, registeredAt: now });
   await appendToLedger(tx, [
     ledgerVersion(
       'model.registered',
       actor,
-      row!,
+      row,
       {
         modelId: json.id,
         family: json.family,
@@ -272,7 +238,7 @@ export async function registerModel(
       now,
     ),
   ]);
-  return toVersion(row!);
+  return toVersion(row);
 }
 
 /**
@@ -323,8 +289,8 @@ async function promoteInTransaction(
 ): Promise<VersionView> {
   const { name, version, stage, actor, now } = input;
   await requireModel(tx, name);
-  await lockModel(tx, name);
-  const target = await versionRow(tx, name, version);
+  await lockModelRow(tx, name);
+  const target = await findModelVersion(tx, name, version);
   if (!target) throw new AppError('model.not_found', `model ${name} has no version ${version}`);
   if (target.stage === stage) throw new AppError('model.stage_conflict', `${name} v${version} is already the ${stage}`);
   if (stage === 'challenger' && target.stage === 'champion') {
@@ -336,20 +302,16 @@ async function promoteInTransaction(
   const events = [];
   const reason = input.reason ?? null;
   if (stage === 'champion') {
-    const current = await stageRow(tx, name, 'champion');
+    const current = await findModelVersionAtStage(tx, name, 'champion');
     if (current) {
       await retire(tx, current, `replaced by v${version}`, false, now);
       events.push(
         ledgerVersion('model.demoted', actor, current, { from: 'champion', to: 'retired', reason: `replaced by v${version}` }, now),
       );
     }
-    await tx.query(
-      `UPDATE model_versions SET stage = 'champion', promoted_by = $2, promoted_at = $3, promotion_reason = $4, replaced_version = $5, drift_demoted = false, retired_at = NULL, retired_reason = NULL
-       WHERE id = $1`,
-      [target.id, actor, now.toISOString(), reason, current?.version ?? null],
-    );
+    await setVersionChampion(tx, target.id, { actor, at: now, reason, replacedVersion: current?.version ?? null });
     // A champion again: rules no longer stand in for a demoted one.
-    await tx.query('UPDATE models SET rules_since = NULL, rules_reason = NULL, rules_replaced = NULL WHERE name = $1', [name]);
+    await clearModelRules(tx, name);
     events.push(
       ledgerVersion(
         'model.promoted',
@@ -360,9 +322,9 @@ async function promoteInTransaction(
       ),
     );
   } else {
-    const current = await stageRow(tx, name, 'challenger');
+    const current = await findModelVersionAtStage(tx, name, 'challenger');
     if (current) {
-      await tx.query("UPDATE model_versions SET stage = 'candidate' WHERE id = $1", [current.id]);
+      await setVersionCandidate(tx, current.id);
       events.push(
         ledgerVersion(
           'model.demoted',
@@ -373,23 +335,15 @@ async function promoteInTransaction(
         ),
       );
     }
-    await tx.query(
-      "UPDATE model_versions SET stage = 'challenger', promoted_by = $2, promoted_at = $3, promotion_reason = $4, retired_at = NULL, retired_reason = NULL WHERE id = $1",
-      [target.id, actor, now.toISOString(), reason],
-    );
+    await setVersionChallenger(tx, target.id, { actor, at: now, reason });
     events.push(ledgerVersion('model.promoted', actor, target, { from: target.stage, to: 'challenger', reason }, now));
   }
   await appendToLedger(tx, events);
-  return toVersion((await versionRow(tx, name, version))!);
+  return toVersion((await findModelVersion(tx, name, version))!);
 }
 
 async function retire(tx: Tx, row: { id: string }, reason: string, forDrift: boolean, now: Date): Promise<void> {
-  await tx.query("UPDATE model_versions SET stage = 'retired', retired_at = $2, retired_reason = $3, drift_demoted = $4 WHERE id = $1", [
-    row.id,
-    now.toISOString(),
-    reason,
-    forDrift,
-  ]);
+  await setVersionRetired(tx, row.id, reason, forDrift, now);
 }
 
 /**
@@ -409,8 +363,8 @@ async function rollbackInTransaction(
 ): Promise<{ name: string; from: number | 'rules'; to: VersionView }> {
   const { name, actor, now } = input;
   await requireModel(tx, name);
-  const model = await lockModel(tx, name);
-  const current = await stageRow(tx, name, 'champion');
+  const model = await lockModelRow(tx, name);
+  const current = await findModelVersionAtStage(tx, name, 'champion');
   const previous = current ? current.replaced_version : model.rules_since ? model.rules_replaced : null;
   if (previous === null) {
     throw new AppError(
@@ -420,26 +374,24 @@ async function rollbackInTransaction(
         : `${name} has no champion to roll back from`,
     );
   }
-  const target = (await versionRow(tx, name, previous))!;
+  const target = (await findModelVersion(tx, name, previous))!;
   const reason = input.reason ?? null;
   if (current) await retire(tx, current, `rolled back to v${previous}`, false, now);
-  await tx.query(
-    "UPDATE model_versions SET stage = 'champion', promoted_by = $2, promoted_at = $3, promotion_reason = $4, drift_demoted = false, retired_at = NULL, retired_reason = NULL WHERE id = $1",
-    [target.id, actor, now.toISOString(), reason ?? (current ? `rollback from v${current.version}` : 'rollback from rules')],
-  );
-  await tx.query('UPDATE models SET rules_since = NULL, rules_reason = NULL, rules_replaced = NULL WHERE name = $1', [name]);
+  await restoreVersionChampion(tx, target.id, {
+    actor,
+    at: now,
+    reason: reason ?? (current ? `rollback from v${current.version}` : 'rollback from rules'),
+  });
+  await clearModelRules(tx, name);
   const from = current ? current.version : ('rules' as const);
   await appendToLedger(tx, [
     { type: 'model.rolled_back', actor, subjectType: 'models', subjectId: name, data: { name, from, to: previous, reason }, at: now },
   ]);
-  return { name, from, to: toVersion((await versionRow(tx, name, previous))!) };
+  return { name, from, to: toVersion((await findModelVersion(tx, name, previous))!) };
 }
 
 export async function loadModelSettings(q: Queryable, name: string): Promise<ModelSettings> {
-  const [row] = await q.query<{ psi_threshold: number; auto_demote: AutoDemote; drift_check_hours: number }>(
-    'SELECT psi_threshold, auto_demote, drift_check_hours FROM models WHERE name = $1',
-    [name],
-  );
+  const row = await findModelSettingsRow(q, name);
   return row
     ? { psiThreshold: row.psi_threshold, autoDemote: row.auto_demote, driftCheckHours: row.drift_check_hours }
     : ModelSettingsInput.parse({});
@@ -452,11 +404,8 @@ export async function saveModelSettings(db: Db, name: string, settings: ModelSet
 
 async function saveSettingsInTransaction(tx: Tx, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
   await requireModel(tx, name);
-  await lockModel(tx, name);
-  await tx.query(
-    'UPDATE models SET psi_threshold = $2, auto_demote = $3, drift_check_hours = $4, updated_by = $5, updated_at = now() WHERE name = $1',
-    [name, settings.psiThreshold, settings.autoDemote, settings.driftCheckHours, actor],
-  );
+  await lockModelRow(tx, name);
+  await updateModelSettings(tx, name, settings, actor);
   await appendToLedger(tx, [
     { type: 'model.settings_changed', actor, subjectType: 'models', subjectId: name, data: { name, ...settings } },
   ]);
@@ -464,17 +413,14 @@ async function saveSettingsInTransaction(tx: Tx, name: string, settings: ModelSe
 }
 
 async function servingOf(q: Queryable, name: string): Promise<Serving> {
-  const [row] = await q.query<{ rules_since: Date | null; rules_reason: string | null; version: number | null; model_id: string | null }>(
-    `SELECT m.rules_since, m.rules_reason, v.version, v.model_id FROM models m LEFT JOIN model_versions v ON v.name = m.name AND v.stage = 'champion' WHERE m.name = $1`,
-    [name],
-  );
+  const row = await findModelServing(q, name);
   if (row?.version) return { source: 'registry', version: row.version, modelId: row.model_id! };
   if (row?.rules_since) return { source: 'rules', since: iso(row.rules_since)!, reason: row.rules_reason ?? '' };
   return { source: 'none' };
 }
 
 async function latestCheck(q: Queryable, name: string): Promise<DriftCheckView | null> {
-  const [row] = await q.query('SELECT * FROM model_drift_checks WHERE name = $1 ORDER BY checked_at DESC, id DESC LIMIT 1', [name]);
+  const [row] = await listDriftCheckRows(q, name, 1);
   return row ? toCheck(row) : null;
 }
 
@@ -492,9 +438,7 @@ export interface ModelSummary {
 /** Every named model: the known datasets and anything registered. */
 export async function listModels(q: Queryable): Promise<ModelSummary[]> {
   const names = await modelNames(q);
-  const versions = await q.query<{ name: string; version: number; stage: Stage; model_id: string; family: string; auc: number | null }>(
-    `SELECT name, version, stage, model_id, family, (metrics->'heldOut'->>'auc')::float8 AS auc FROM model_versions ORDER BY name, version`,
-  );
+  const versions = await listModelVersionBriefs(q);
   const out: ModelSummary[] = [];
   for (const name of names) {
     const mine = versions.filter((v) => v.name === name);
@@ -529,8 +473,8 @@ export async function listModels(q: Queryable): Promise<ModelSummary[]> {
 /** One model: every version (newest first) with its stage and metrics, what serves, the settings and the recent drift checks. */
 export async function getModel(q: Queryable, name: string) {
   await requireModel(q, name);
-  const rows = await q.query(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE name = $1 ORDER BY version DESC`, [name]);
-  const checks = await q.query('SELECT * FROM model_drift_checks WHERE name = $1 ORDER BY checked_at DESC, id DESC LIMIT 10', [name]);
+  const rows = await listModelVersionRows(q, name);
+  const checks = await listDriftCheckRows(q, name, 10);
   const recent = checks.map(toCheck);
   return {
     name,
@@ -551,8 +495,7 @@ const LOADED_MAX = 32;
 async function loadVersionModel(q: Queryable, id: string): Promise<Model> {
   let model = loaded.get(id);
   if (!model) {
-    const [row] = await q.query<{ model: SerializedModel }>('SELECT model FROM model_versions WHERE id = $1', [id]);
-    model = loadModel(row!.model);
+    model = loadModel(await findVersionModelJson(q, id));
     if (loaded.size >= LOADED_MAX) loaded.delete(loaded.keys().next().value!);
     loaded.set(id, model);
   }
@@ -564,16 +507,7 @@ async function loadVersionModel(q: Queryable, id: string): Promise<Model> {
  * or why rules stand in. Undefined when nothing was ever registered (agents then use the start-up model or rules).
  */
 export async function servingChurn(q: Queryable): Promise<ServedModels | undefined> {
-  const rows = await q.query<{
-    rules_since: Date | null;
-    rules_reason: string | null;
-    id: string | null;
-    version: number | null;
-    stage: Stage | null;
-  }>(
-    `SELECT m.rules_since, m.rules_reason, v.id, v.version, v.stage FROM models m
-     LEFT JOIN model_versions v ON v.name = m.name AND v.stage IN ('champion', 'challenger') WHERE m.name = 'churn'`,
-  );
+  const rows = await listChurnServingRows(q);
   if (rows.length === 0) return undefined;
   const scorer = async (stage: Stage): Promise<RegisteredScorer | null> => {
     const row = rows.find((r) => r.stage === stage);
@@ -599,10 +533,7 @@ export async function runDriftCheck(db: Db, name: string, actor: string, now: Da
       'model.not_ready',
       `model '${name}' has no live population defined in ACS; only ${Object.keys(MODEL_DATASETS).join(', ')} can be checked`,
     );
-  const [champion] = await db.query<{ id: string; version: number; reference: ReferenceProfile }>(
-    "SELECT id, version, reference FROM model_versions WHERE name = $1 AND stage = 'champion'",
-    [name],
-  );
+  const champion = await findChampionReference(db, name);
   if (!champion) throw new AppError('model.not_ready', `${name} has no champion: nothing serves, so there is nothing to check for drift`);
   const model = await loadVersionModel(db, champion.id);
   const live = await dataset.loadLive(db, DRIFT_POPULATION_LIMIT);
@@ -611,12 +542,12 @@ export async function runDriftCheck(db: Db, name: string, actor: string, now: Da
   const report = driftReport(champion.reference, model.json.featureSchema, live, model.predictMany(live), settings.psiThreshold);
 
   return db.transaction(async (tx) => {
-    const m = await lockModel(tx, name);
+    const m = await lockModelRow(tx, name);
     const id = newId('mdrift');
     const events = [];
     let action: string | null = null;
     // The champion may have changed while the population was read: the check still stands, demotion does not.
-    const still = await stageRow(tx, name, 'champion');
+    const still = await findModelVersionAtStage(tx, name, 'champion');
     if (report.status === 'drift') {
       events.push({
         type: 'model.drift_alert',
@@ -641,10 +572,11 @@ export async function runDriftCheck(db: Db, name: string, actor: string, now: Da
         const good = m.auto_demote === 'last_good' ? await lastGood(tx, name, still) : null;
         await retire(tx, still, why, true, now);
         if (good) {
-          await tx.query(
-            "UPDATE model_versions SET stage = 'champion', promoted_by = $2, promoted_at = $3, promotion_reason = $4, retired_at = NULL, retired_reason = NULL WHERE id = $1",
-            [good.id, system, now.toISOString(), `last good version after v${still.version} drifted`],
-          );
+          await reinstateVersionChampion(tx, good.id, {
+            actor: system,
+            at: now,
+            reason: `last good version after v${still.version} drifted`,
+          });
           action = `demoted to v${good.version}`;
           events.push(
             ledgerVersion('model.demoted', system, still, { from: 'champion', to: 'retired', reason: why, replacedBy: good.version }, now),
@@ -660,48 +592,39 @@ export async function runDriftCheck(db: Db, name: string, actor: string, now: Da
           );
         } else {
           const rulesWhy = `${name} v${still.version} was demoted for ${why}${m.auto_demote === 'last_good' ? ' and no earlier good version exists' : ''}`;
-          await tx.query('UPDATE models SET rules_since = $2, rules_reason = $3, rules_replaced = $4 WHERE name = $1', [
-            name,
-            now.toISOString(),
-            rulesWhy,
-            still.version,
-          ]);
+          await setModelRules(tx, name, now, rulesWhy, still.version);
           action = 'demoted to rules';
           events.push(ledgerVersion('model.demoted', system, still, { from: 'champion', to: 'rules', reason: why }, now));
         }
       }
     }
-    const [row] = await tx.query(
-      `INSERT INTO model_drift_checks (id, name, version, checked_at, checked_by, population, threshold, max_psi, worst, status, score, features, action)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
-      [
-        id,
-        name,
-        champion.version,
-        now.toISOString(),
-        actor,
-        report.population,
-        report.threshold,
-        report.maxPsi,
-        report.worst,
-        report.status,
-        JSON.stringify(report.score),
-        JSON.stringify(report.features),
-        action,
-      ],
-    );
+    const row = await insertDriftCheck(tx, {
+      id,
+      name,
+      version: champion.version,
+      checkedAt: now,
+      checkedBy: actor,
+      population: report.population,
+      threshold: report.threshold,
+      maxPsi: report.maxPsi,
+      worst: report.worst,
+      status: report.status,
+      score: report.score,
+      features: report.features,
+      action,
+    });
     await appendToLedger(tx, events);
-    return toCheck(row!);
+    return toCheck(row);
   });
 }
 
 /** The champion's line of predecessors (what it replaced, and so on), first one not itself demoted for drift. */
-async function lastGood(tx: Tx, name: string, from: VersionRow): Promise<VersionRow | null> {
+async function lastGood(tx: Tx, name: string, from: ModelVersionRow): Promise<ModelVersionRow | null> {
   const seen = new Set([from.version]);
   let next = from.replaced_version;
   while (next !== null && !seen.has(next)) {
     seen.add(next);
-    const row = await versionRow(tx, name, next);
+    const row = await findModelVersion(tx, name, next);
     if (!row) return null;
     if (!row.drift_demoted) return row;
     next = row.replaced_version;
@@ -714,16 +637,9 @@ async function lastGood(tx: Tx, name: string, from: VersionRow): Promise<Version
  * is checked at once). Called every maintenance round; a failing model is reported and the others still run.
  */
 export async function runDueDriftChecks(db: Db, now: Date, onError?: (name: string, err: unknown) => void): Promise<DriftCheckView[]> {
-  const due = await db.query<{ name: string }>(
-    `SELECT m.name FROM models m JOIN model_versions v ON v.name = m.name AND v.stage = 'champion'
-     WHERE NOT EXISTS (
-       SELECT 1 FROM model_drift_checks c WHERE c.name = m.name AND c.version = v.version
-         AND c.checked_at > $1::timestamptz - make_interval(secs => m.drift_check_hours * 3600)
-     ) ORDER BY m.name`,
-    [now.toISOString()],
-  );
+  const due = await listModelsDueForDriftCheck(db, now);
   const checks: DriftCheckView[] = [];
-  for (const { name } of due) {
+  for (const name of due) {
     if (!MODEL_DATASETS[name]) continue;
     try {
       checks.push(await runDriftCheck(db, name, 'system:drift', now));

@@ -1,4 +1,5 @@
 import type { Queryable } from '../store/index.ts';
+import { trackRecordVerdicts } from '../views/index.ts';
 
 // Earned autonomy: each agent's track record per action, as policy sees it (context.agentDecisions and
 // context.agentPrecision, policies/README.md). The verdicts are the ones agentStats' precision counts (kpis.ts):
@@ -34,16 +35,11 @@ export async function trackRecords(
   q: Queryable,
   opts: { now: Date; agentIds?: string[]; windowDays?: number },
 ): Promise<Map<string, TrackRecord>> {
-  const rows = await q.query<{ agent_id: string; action: string; category: string | null; approved: number; rejected: number }>(
-    `SELECT p.agent_id, p.action, CASE WHEN a.status = 'rejected' THEN coalesce(a.reason_category, 'other') END AS category,
-            count(*) FILTER (WHERE d.outcome = 'execute' OR a.status = 'approved')::int AS approved,
-            count(*) FILTER (WHERE a.status = 'rejected')::int AS rejected
-     FROM decisions d JOIN proposals p ON p.id = d.proposal_id LEFT JOIN approvals a ON a.decision_id = d.id
-     WHERE d.decided_at > $1::timestamptz - make_interval(days => $2::int) AND d.decided_at <= $1::timestamptz AND d.outcome <> 'deny'
-       AND ($3::text[] IS NULL OR p.agent_id = ANY($3::text[]))
-     GROUP BY 1, 2, 3`,
-    [opts.now.toISOString(), opts.windowDays ?? TRACK_WINDOW_DAYS, opts.agentIds ?? null],
-  );
+  const rows = await trackRecordVerdicts(q, {
+    now: opts.now,
+    windowDays: opts.windowDays ?? TRACK_WINDOW_DAYS,
+    agentIds: opts.agentIds ?? null,
+  });
   const out = new Map<string, TrackRecord>();
   for (const r of rows) {
     const k = trackKey(r.agent_id, r.action);

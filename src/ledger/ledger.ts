@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Queryable, Tx } from '../store/index.ts';
-import { insertRows } from '../store/index.ts';
 import { canonicalJson } from './canonical.ts';
+import {
+  insertLedgerRows,
+  readLedgerHead,
+  readLedgerPage,
+  selectLedgerEntries,
+  takeLedgerAppendLock,
+  type LedgerRow,
+} from './ledger.repo.ts';
 
 /** The hash that the first entry chains from. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -57,7 +64,7 @@ function entryBody(seq: number, prevHash: string, e: LedgerEvent, ts: string): s
  * that must also read-then-write other state consistently (intake resolving new profiles) takes it first.
  */
 export async function lockLedger(tx: Tx): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK]);
+  await takeLedgerAppendLock(tx, LEDGER_LOCK);
 }
 
 /**
@@ -70,7 +77,7 @@ export async function appendToLedger(tx: Tx, events: LedgerEvent[]): Promise<{ s
   let head = headsOfOpenTransactions.get(tx);
   if (!head) {
     await lockLedger(tx);
-    [head] = await tx.query<{ seq: number; hash: string }>('SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1');
+    head = await readLedgerHead(tx);
   }
   let seq = head?.seq ?? 0;
   let prevHash = head?.hash ?? GENESIS_HASH;
@@ -94,22 +101,7 @@ export async function appendToLedger(tx: Tx, events: LedgerEvent[]): Promise<{ s
     prevHash = hash;
     return row;
   });
-  await insertRows(
-    tx,
-    'ledger',
-    {
-      seq: 'bigint',
-      ts: 'timestamptz',
-      type: 'text',
-      actor: 'text',
-      subject_type: 'text',
-      subject_id: 'text',
-      body: 'text',
-      prev_hash: 'text',
-      hash: 'text',
-    },
-    rows,
-  );
+  await insertLedgerRows(tx, rows);
   headsOfOpenTransactions.set(tx, { seq, hash: prevHash });
   return { seq, hash: prevHash };
 }
@@ -120,18 +112,6 @@ export interface VerifyReport {
   head: string;
   firstBadSeq: number | null;
   problem?: string;
-}
-
-interface LedgerRow {
-  seq: number;
-  ts: Date;
-  type: string;
-  actor: string;
-  subject_type: string | null;
-  subject_id: string | null;
-  body: string;
-  prev_hash: string;
-  hash: string;
 }
 
 const VERIFY_PAGE = 5000;
@@ -146,10 +126,7 @@ export async function verifyLedger(db: Queryable): Promise<VerifyReport> {
   let prevHash = GENESIS_HASH;
   let entries = 0;
   for (;;) {
-    const rows = await db.query<LedgerRow>(
-      'SELECT seq, ts, type, actor, subject_type, subject_id, body, prev_hash, hash FROM ledger WHERE seq >= $1 ORDER BY seq LIMIT $2',
-      [expectedSeq, VERIFY_PAGE],
-    );
+    const rows = await readLedgerPage(db, expectedSeq, VERIFY_PAGE);
     for (const row of rows) {
       const problem = checkEntry(row, expectedSeq, prevHash);
       if (problem) return { ok: false, entries, head: prevHash, firstBadSeq: expectedSeq, problem };
@@ -188,15 +165,7 @@ export async function listLedger(
   db: Queryable,
   opts: { before?: number; limit: number; subjectId?: string; type?: string },
 ): Promise<LedgerEntry[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (opts.before) where.push(`seq < $${params.push(opts.before)}`);
-  if (opts.subjectId) where.push(`subject_id = $${params.push(opts.subjectId)}`);
-  if (opts.type) where.push(`type = $${params.push(opts.type)}`);
-  const rows = await db.query<LedgerRow>(
-    `SELECT * FROM ledger ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT $${params.push(opts.limit)}`,
-    params,
-  );
+  const rows = await selectLedgerEntries(db, opts);
   return rows.map((r) => ({
     seq: r.seq,
     ts: new Date(r.ts).toISOString(),

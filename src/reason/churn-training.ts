@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../store/index.ts';
+import { churnLabelledCustomers } from '../views/index.ts';
 import type { ChurnModelInput } from './churn-model.ts';
 
 export interface ChurnExample {
@@ -10,21 +11,7 @@ export interface ChurnExample {
 
 /** Customers whose churn outcome is recorded (the Telco import keeps it in `attributes.churned`), with their subscription. */
 export async function loadChurnExamples(q: Queryable): Promise<ChurnExample[]> {
-  const rows = await q.query<{
-    customer_id: string;
-    attributes: Record<string, unknown>;
-    contract: string | null;
-    payment_method: string | null;
-    paperless_billing: boolean | null;
-    tenure_months: number | null;
-    monthly_amount: number | null;
-    services: Record<string, unknown>;
-  }>(
-    `SELECT DISTINCT ON (a.id) a.customer_id, a.attributes, s.contract, s.payment_method, s.paperless_billing, s.tenure_months, s.monthly_amount, s.services
-     FROM accounts a JOIN subscriptions s ON s.account_id = a.id AND s.deleted_at IS NULL
-     WHERE a.deleted_at IS NULL AND jsonb_typeof(a.attributes->'churned') = 'boolean'
-     ORDER BY a.id, s.id`,
-  );
+  const rows = await churnLabelledCustomers(q);
   return rows.map((r) => ({
     customerId: r.customer_id,
     churned: r.attributes.churned === true,

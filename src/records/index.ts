@@ -1,7 +1,7 @@
 /**
  * records: the system of record. Create, read, update and soft-delete of accounts, contacts, cases and the other
- * record kinds, identity claims, subject export and erasure. Mainly owns the record tables, identities,
- * deletion_reasons and erasures.
+ * record kinds, and identity claims. Owns the record tables (accounts, contacts, leads, opportunities, cases, tasks,
+ * products, partners, subscriptions, interactions), identities and deletion_reasons.
  */
 export {
   CASES_CHANGED,
@@ -20,8 +20,6 @@ export {
   recordIdPrefix,
 } from './records.ts';
 export type { RecordRow } from './records.ts';
-export { exportSubject, EXPORT_FORMAT, type SubjectExport } from './subject-export.ts';
-export { eraseSubject, parseErasureRequest, ErasureRequest, type ErasureResult } from './erasure.ts';
-export { registerIdentities, releaseIdentities, identityClaimsFor, claimIdentities, lookupIdentities } from './identities.ts';
-export type { IdentityClaim, ResolvedIdentity } from './identities.ts';
+export { registerIdentities, releaseIdentities, identityClaimsFor, lookupIdentities } from './identities.ts';
 export * from './records.repo.ts';
+export * from './identities.repo.ts';

@@ -5,6 +5,15 @@ import { appendToLedger } from '../ledger/index.ts';
 import { newId, type Db, type Queryable, type Tx } from '../store/index.ts';
 import { syncRecordPeople } from '../sense/identity/people.ts';
 import { registerIdentities, releaseIdentities, releaseOwner } from './identities.ts';
+import {
+  insertDeletionReason,
+  insertRecordRow,
+  lockLiveRecordRow,
+  selectLiveRecordRow,
+  selectLiveRecordRows,
+  softDeleteRecordRow,
+  updateRecordRow,
+} from './records.repo.ts';
 
 interface TableMeta {
   prefix: string;
@@ -99,11 +108,7 @@ export async function createRecord(db: Db, kind: RecordKind, input: Record<strin
 /** Inserts within an open transaction; used by imports and intake that batch their own transactions. */
 export async function insertRecord(tx: Tx, kind: RecordKind, input: Record<string, unknown>, actor: string): Promise<RecordRow> {
   const cols = { id: newId(TABLES[kind].prefix), ...toColumns(kind, input) };
-  const names = Object.keys(cols);
-  const [row] = await tx.query<Record<string, unknown>>(
-    `INSERT INTO ${kind} (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`,
-    Object.values(cols),
-  );
+  const row = await insertRecordRow(tx, kind, cols);
   const record = toApi(row!);
   await registerIdentities(tx, kind, record, 'record');
   await syncRecordPeople(tx, kind, [record], 'record');
@@ -115,7 +120,7 @@ export async function insertRecord(tx: Tx, kind: RecordKind, input: Record<strin
 }
 
 export async function getRecord(db: Queryable, kind: RecordKind, id: string): Promise<RecordRow> {
-  const [row] = await db.query<Record<string, unknown>>(`SELECT * FROM ${kind} WHERE id = $1 AND deleted_at IS NULL`, [id]);
+  const row = await selectLiveRecordRow(db, kind, id);
   if (!row) throw new AppError('record.not_found', `no ${kind} record ${id}`);
   return toApi(row);
 }
@@ -130,17 +135,12 @@ export async function listRecords(
   kind: RecordKind,
   opts: { limit: number; afterId?: string; filters?: Record<string, string> },
 ): Promise<RecordRow[]> {
-  const where = ['deleted_at IS NULL'];
-  const params: unknown[] = [];
-  if (opts.afterId) where.push(`id > $${params.push(opts.afterId)}`);
+  const columns: [string, string][] = [];
   for (const [field, value] of Object.entries(opts.filters ?? {})) {
     if (!TABLES[kind].filters.includes(field)) continue;
-    where.push(`${snake(field)} = $${params.push(value)}`);
+    columns.push([snake(field), value]);
   }
-  const rows = await db.query<Record<string, unknown>>(
-    `SELECT * FROM ${kind} WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.push(opts.limit)}`,
-    params,
-  );
+  const rows = await selectLiveRecordRows(db, kind, { limit: opts.limit, afterId: opts.afterId, columns });
   return rows.map(toApi);
 }
 
@@ -165,9 +165,7 @@ export async function patchRecord(
   actor: string,
   ifVersion?: number,
 ): Promise<RecordRow> {
-  const [currentRow] = await tx.query<Record<string, unknown>>(`SELECT * FROM ${kind} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [
-    id,
-  ]);
+  const currentRow = await lockLiveRecordRow(tx, kind, id);
   if (!currentRow) throw new AppError('record.not_found', `no ${kind} record ${id}`);
   const current = toApi(currentRow);
   if (ifVersion !== undefined && current.version !== ifVersion) {
@@ -175,13 +173,7 @@ export async function patchRecord(
       { path: 'version', message: 'stale version' },
     ]);
   }
-  const cols = toColumns(kind, patch);
-  const names = Object.keys(cols);
-  const sets = names.map((n, i) => `${n} = $${i + 2}`);
-  const [row] = await tx.query<Record<string, unknown>>(
-    `UPDATE ${kind} SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING *`,
-    [id, ...Object.values(cols)],
-  );
+  const row = await updateRecordRow(tx, kind, id, toColumns(kind, patch));
   const record = toApi(row!);
   // An email or account that changed must stop resolving to the old profile.
   await releaseIdentities(tx, kind, current);
@@ -206,18 +198,14 @@ export async function patchRecord(
  */
 export async function deleteRecord(db: Db, kind: RecordKind, id: string, actor: string, reason?: string): Promise<void> {
   await db.transaction(async (tx) => {
-    const [row] = await tx.query<Record<string, unknown>>(
-      `UPDATE ${kind} SET deleted_at = now(), version = version + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING *`,
-      [id],
-    );
+    const row = await softDeleteRecordRow(tx, kind, id);
     if (!row) throw new AppError('record.not_found', `no ${kind} record ${id}`);
     const record = toApi(row);
     await releaseIdentities(tx, kind, record);
     await releaseOwner(tx, kind, id);
     await syncRecordPeople(tx, kind, [record], 'record');
     await announce(tx, kind, record, null);
-    if (reason)
-      await tx.query('INSERT INTO deletion_reasons (kind, record_id, reason, actor) VALUES ($1, $2, $3, $4)', [kind, id, reason, actor]);
+    if (reason) await insertDeletionReason(tx, kind, id, reason, actor);
     await appendToLedger(tx, [
       {
         type: 'record.deleted',

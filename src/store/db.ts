@@ -191,6 +191,11 @@ export async function insertRows<T = Record<string, unknown>>(
   return q.query<T>(sql, [JSON.stringify(rows)]);
 }
 
+/** The health probe: one trivial round trip to the database; rejects when it cannot answer. */
+export async function ping(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}
+
 /**
  * Refreshes the planner's statistics. PostgreSQL's autovacuum does this on its own; the embedded PGlite has
  * no background workers, so without it the planner guesses table sizes and may scan instead of using an index.

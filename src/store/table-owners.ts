@@ -19,11 +19,12 @@ export const TABLE_OWNERS = {
     'interactions',
     'identities',
     'deletion_reasons',
+    // A record kind: written through the records API like the others; sense reads it to decide consent in effect.
+    'consents',
   ],
   sense: [
     'signals',
     'quarantine',
-    'consents',
     'customer_features',
     'identity_people',
     'identity_blocks',

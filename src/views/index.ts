@@ -3,6 +3,17 @@
  * feed, readiness, the subject export, KPIs). They only read, and import nothing but store, contracts and lib, so
  * any module may call them. Owns no tables.
  */
+export * from './identity.ts';
+export * from './subject-export.ts';
+export * from './world-driver.ts';
+export * from './world-report.ts';
+export * from './readiness.ts';
+export * from './kpis.ts';
+export * from './metrics.ts';
+export * from './track-record.ts';
+export * from './model-usage.ts';
+export * from './training-data.ts';
+export * from './bandits.ts';
 export * from './approval-queue.ts';
 export * from './decision-grant.ts';
 export * from './decision-context.ts';

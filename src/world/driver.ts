@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { approveAndRun, expireApprovals, reject, runDuePlays, type PlayRegistry } from '../act/index.ts';
+import { approveAndRun, expireApprovals, listExecutionKeys, reject, runDuePlays, type PlayRegistry } from '../act/index.ts';
 import type { PolicyGate } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
+import { listContactEmailsOfAccounts, listDemoAccountsWithoutContact } from '../records/index.ts';
 import { importCsv, ingestSignals } from '../sense/index.ts';
 import { bernoulli, stream } from '../lib/index.ts';
 import {
@@ -17,6 +18,7 @@ import {
   type SimWorld,
 } from '../sim/index.ts';
 import type { Db } from '../store/index.ts';
+import { listRecentWorldExecutions, listReviewableApprovals, listSignupConsentKeys, listWorldCustomers } from '../views/index.ts';
 
 /** Seeded consent: the share of customers who agreed to service email, and to marketing email. */
 export const SIM_CONSENT = { serviceEmail: 0.7, marketingEmail: 0.4 };
@@ -53,11 +55,7 @@ export async function importFirstCustomers(db: Db, csvFile: string, n: number, a
  * are touched: a profile someone else made never gets a made-up contact or consent.
  */
 export async function seedContactsAndConsents(db: Db, seed: number): Promise<void> {
-  const accounts = await db.query<{ id: string; customer_id: string }>(
-    `SELECT a.id, a.customer_id FROM accounts a
-     WHERE a.deleted_at IS NULL AND jsonb_typeof(a.attributes->'churned') = 'boolean' AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id)
-     ORDER BY a.customer_id`,
-  );
+  const accounts = await listDemoAccountsWithoutContact(db);
   if (accounts.length === 0) return;
   const dir = mkdtempSync(join(tmpdir(), 'acs-world-'));
   try {
@@ -66,9 +64,9 @@ export async function seedContactsAndConsents(db: Db, seed: number): Promise<voi
       'accountId,email\n' + accounts.map((a) => `${a.id},${a.customer_id.toLowerCase()}@example.com`).join('\n') + '\n',
     );
     await importCsv(db, 'contacts', join(dir, 'contacts.csv'), { actor: ACTOR });
-    const contacts = await db.query<{ id: string; email: string }>(
-      'SELECT id, email FROM contacts WHERE account_id = ANY($1::text[]) ORDER BY email',
-      [accounts.map((a) => a.id)],
+    const contacts = await listContactEmailsOfAccounts(
+      db,
+      accounts.map((a) => a.id),
     );
     const rows: string[] = [];
     for (const c of contacts) {
@@ -89,24 +87,7 @@ export async function seedContactsAndConsents(db: Db, seed: number): Promise<voi
 
 /** The world of the customers in the database, with customers already recorded as churned left out of it. */
 export async function worldFromDatabase(db: Db, seed: number): Promise<SimWorld> {
-  const records = await db.query<{
-    customer_id: string;
-    attributes: Record<string, unknown>;
-    contract: string;
-    payment_method: string;
-    paperless_billing: boolean;
-    tenure_months: number;
-    monthly_amount: number;
-    total_billed: number | null;
-    services: Record<string, unknown>;
-    churned: boolean;
-  }>(
-    `SELECT a.customer_id, a.attributes, s.contract, s.payment_method, s.paperless_billing, s.tenure_months, s.monthly_amount, s.total_billed, s.services,
-            EXISTS (SELECT 1 FROM signals g WHERE g.account_id = a.id AND g.type = 'outcome' AND g.data->>'kind' = 'churned') AS churned
-     FROM accounts a JOIN subscriptions s ON s.account_id = a.id
-     WHERE a.deleted_at IS NULL AND s.deleted_at IS NULL AND s.monthly_amount IS NOT NULL AND s.tenure_months IS NOT NULL
-     ORDER BY a.customer_id`,
-  );
+  const records = await listWorldCustomers(db);
   return createWorld(
     records
       .filter((r) => !r.churned)
@@ -172,13 +153,8 @@ export class WorldDriver {
 
   /** Executions already in the database are history: the world does not replay them. */
   static async create(opts: WorldDriverOptions): Promise<WorldDriver> {
-    const applied = (await opts.db.query<{ key: string }>('SELECT idempotency_key AS key FROM executions')).map((r) => r.key);
-    const consents = (
-      await opts.db.query<{ k: string }>(
-        `SELECT a.customer_id || ':' || c.purpose AS k FROM consents c JOIN contacts ct ON ct.id = c.contact_id JOIN accounts a ON a.id = ct.account_id
-       WHERE c.status = 'granted' AND c.source = 'signup'`,
-      )
-    ).map((r) => r.k);
+    const applied = await listExecutionKeys(opts.db);
+    const consents = await listSignupConsentKeys(opts.db);
     return new WorldDriver(opts, new Set(applied), new Set(consents));
   }
 
@@ -223,14 +199,7 @@ export class WorldDriver {
   private async review(now: Date): Promise<DayTally['reviewed']> {
     const { db, gate } = this.opts;
     const done = { approved: 0, rejected: 0 };
-    const pending = await db.query<{ id: string; ev_value: number; action: string; params: { amountCents?: number } }>(
-      // Ties in EV go in the order of the world's own keys, not of ids (random), so a seed gives the same reviews.
-      `SELECT a.id, p.ev_value, p.action, p.params FROM approvals a JOIN decisions dd ON dd.id = a.decision_id JOIN proposals p ON p.id = dd.proposal_id
-       LEFT JOIN accounts acc ON acc.id = p.account_id LEFT JOIN leads l ON l.id = p.lead_id
-       WHERE a.status = 'pending' AND a.expires_at > $1 AND NOT agent_stopped(p.agent_id)
-       ORDER BY p.ev_value DESC, acc.customer_id NULLS LAST, l.email NULLS LAST, p.action, p.params::text`,
-      [now.toISOString()],
-    );
+    const pending = await listReviewableApprovals(db, now);
     for (const a of pending) {
       const tooBig = a.action === 'offer_credit' && (a.params.amountCents ?? 0) > SIM_REVIEWER_MAX_CREDIT_CENTS;
       if (a.ev_value < 0 || tooBig) {
@@ -246,21 +215,7 @@ export class WorldDriver {
 
   /** What ran reaches the simulated customers and leads; what they do in response comes back as outcome signals. */
   private async deliver(day: ReturnType<typeof simDay>, now: Date, tally: DayTally): Promise<void> {
-    const executions = await this.opts.db.query<{
-      key: string;
-      action: string;
-      params: { amountCents?: number; channel?: 'email'; template?: string };
-      customer_id: string | null;
-      email: string | null;
-      purpose: string | null;
-    }>(
-      `SELECT e.idempotency_key AS key, e.action, e.params, a.customer_id, l.email, p.purpose
-       FROM executions e JOIN decisions dd ON dd.id = e.decision_id JOIN proposals p ON p.id = dd.proposal_id
-       LEFT JOIN accounts a ON a.id = p.account_id LEFT JOIN leads l ON l.id = p.lead_id
-       WHERE e.created_at > $1::timestamptz - interval '3 days' AND e.status <> 'refused'
-       ORDER BY a.customer_id NULLS LAST, l.email NULLS LAST, e.action, e.params::text, e.idempotency_key`,
-      [now.toISOString()],
-    );
+    const executions = await listRecentWorldExecutions(this.opts.db, now);
     const outcomes: SimOutcome[] = [];
     // The response draw is keyed by the target, the kind and its count that day, never by an execution's key: those
     // hold random ids, and a seed must give the same world.

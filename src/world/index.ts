@@ -1,6 +1,6 @@
 /**
  * world: the demo world driven through ACS (not the product): headless (`acs simulate`) or live beside the server
- * (`acs serve --world`). Only the CLI, the composition root, wires it in. Owns the world_clock table.
+ * (`acs serve --world`). Only the CLI, the composition root, wires it in. Owns the world_clock table (world.repo.ts).
  */
 export { runSimulation, type SimulateOptions, type SimulationReport } from './simulate.ts';
 export {
@@ -15,3 +15,4 @@ export {
   type WorldDriverOptions,
 } from './driver.ts';
 export { AcceleratedClock, liveWorld, openWorldClock, startLiveWorld, type LiveWorldDeps, type WorldClockState } from './live.ts';
+export * from './world.repo.ts';

@@ -5,6 +5,7 @@ import type { Bus } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../store/index.ts';
 import { seedContactsAndConsents, WorldDriver, worldFromDatabase } from './driver.ts';
+import { insertWorldClock, readWorldClock, saveWorldClock } from './world.repo.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -38,20 +39,14 @@ export async function openWorldClock(
   db: Db,
   opts: { seed: number; daySeconds: number },
 ): Promise<{ clock: AcceleratedClock; state: WorldClockState }> {
-  const [row] = await db.query<{ seed: number; start_day: Date; next_day: number; sim_now: Date }>(
-    'SELECT seed, start_day, next_day, sim_now FROM world_clock WHERE id = 1',
-  );
+  const row = await readWorldClock(db);
   let state: WorldClockState;
   if (row) {
     state = { seed: row.seed, startDay: new Date(row.start_day), nextDay: row.next_day, simNow: new Date(row.sim_now) };
   } else {
     const now = new Date();
     state = { seed: opts.seed, startDay: new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS), nextDay: 0, simNow: now };
-    await db.query('INSERT INTO world_clock (id, seed, start_day, next_day, sim_now) VALUES (1, $1, $2, 0, $3)', [
-      state.seed,
-      state.startDay.toISOString(),
-      state.simNow.toISOString(),
-    ]);
+    await insertWorldClock(db, { seed: state.seed, startDay: state.startDay.toISOString(), simNow: state.simNow.toISOString() });
   }
   return { clock: new AcceleratedClock(state.simNow.getTime(), DAY_MS / 1000 / opts.daySeconds), state };
 }
@@ -93,10 +88,7 @@ export async function startLiveWorld(deps: LiveWorldDeps): Promise<{ stop(): Pro
   let running: Promise<void> = Promise.resolve();
   const save = async () => {
     state.simNow = clock.now();
-    await db.query('UPDATE world_clock SET next_day = $1, sim_now = $2, updated_at = now() WHERE id = 1', [
-      state.nextDay,
-      state.simNow.toISOString(),
-    ]);
+    await saveWorldClock(db, state.nextDay, state.simNow.toISOString());
   };
   const tick = async () => {
     // Days end in order; a day that takes longer than its real time is caught up on the next ticks.

@@ -8,7 +8,8 @@ import { runScheduledAgents } from '../loop/index.ts';
 import { subscribePipeline } from '../pipeline/index.ts';
 import { AGENTS, ChurnModel, loadChurnExamples, trainingFingerprint } from '../reason/index.ts';
 import type { SimOutcome } from '../sim/index.ts';
-import { migrate, openPglite, type Db } from '../store/index.ts';
+import { migrate, openPglite } from '../store/index.ts';
+import { simulationCounts } from '../views/index.ts';
 import { importFirstCustomers, seedContactsAndConsents, WorldDriver, worldFromDatabase } from './driver.ts';
 
 export interface SimulateOptions {
@@ -23,7 +24,6 @@ export interface SimulateOptions {
 /** The first simulated day; fixed so a seed always replays the same calendar. */
 const START = '2026-01-05T00:00:00.000Z';
 
-const countBy = async (db: Db, sql: string) => Object.fromEntries((await db.query<{ k: string; n: number }>(sql)).map((r) => [r.k, r.n]));
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
 const DAY_MS = 86_400_000;
 
@@ -106,21 +106,7 @@ export async function runSimulation(opts: SimulateOptions) {
     );
     const leadUplift = compare(leadKeys, held, converted);
 
-    const decisions = await countBy(db, 'SELECT outcome AS k, count(*)::int AS n FROM decisions GROUP BY outcome');
-    const statuses = await countBy(db, 'SELECT status AS k, count(*)::int AS n FROM proposals GROUP BY status');
-    const approvals = await countBy(db, 'SELECT status AS k, count(*)::int AS n FROM approvals GROUP BY status');
-    const plays = await countBy(db, 'SELECT status AS k, count(*)::int AS n FROM plays GROUP BY status');
-    const byAgentRows = await db.query<{ agent_id: string; proposals: number; executed: number; approval: number; denied: number }>(
-      `SELECT p.agent_id, count(*)::int AS proposals,
-              count(*) FILTER (WHERE d.outcome = 'execute')::int AS executed, count(*) FILTER (WHERE d.outcome = 'approval')::int AS approval,
-              count(*) FILTER (WHERE d.outcome = 'deny')::int AS denied
-       FROM proposals p LEFT JOIN decisions d ON d.proposal_id = p.id GROUP BY p.agent_id ORDER BY p.agent_id`,
-    );
-    const deniedBy = await countBy(
-      db,
-      `SELECT policy AS k, count(*)::int AS n FROM decisions, jsonb_array_elements_text(policy_ids) AS policy WHERE outcome = 'deny' GROUP BY policy`,
-    );
-    const [executions] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM executions');
+    const { decisions, statuses, approvals, plays, byAgentRows, deniedBy, executions } = await simulationCounts(db);
     // The agents' own measures over the whole run, from the recorded proposals and outcome signals, as the KPIs read
     // them (the range runs to the midnight after the last day, so the last day's end is inside it).
     const range = dayRange(new Date(Date.parse(START) + opts.days * DAY_MS), opts.days + 1);

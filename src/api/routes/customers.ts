@@ -7,7 +7,7 @@ import {
   SubjectExportSchema,
 } from '../../contracts/api/index.ts';
 import { ChurnModel } from '../../reason/index.ts';
-import { eraseSubject, ErasureRequest, exportSubject, parseErasureRequest } from '../../records/index.ts';
+import { eraseSubject, ErasureRequest, exportSubject, parseErasureRequest } from '../../privacy/index.ts';
 import { consentHistory, featureHistory, getProfile } from '../../sense/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson } from '../http.ts';

@@ -1,4 +1,6 @@
 // Identity resolution: Fellegi–Sunter matching with EM-estimated parameters, blocking and guarded clustering.
+// Owns tables identity_people, identity_blocks, identity_merges, identity_reviews, identity_settings and identity_models
+// (their SQL is in identity.repo.ts).
 export {
   resolvePeople,
   pairwiseScores,
@@ -56,3 +58,4 @@ export {
   type UnifiedField,
 } from './merges.ts';
 export { IdentitySettings, loadIdentitySettings, saveIdentitySettings, fitIdentityModel, loadMatcher, defaultModel } from './settings.ts';
+export * from './identity.repo.ts';

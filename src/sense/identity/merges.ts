@@ -1,8 +1,41 @@
 import { AppError } from '../../errors.ts';
 import { appendToLedger } from '../../ledger/index.ts';
 import { identityKeys } from '../../contracts/index.ts';
+import {
+  lockAccountForMerge,
+  lockMergeSurvivor,
+  markAccountMerged,
+  moveIdentitiesForMerge,
+  moveRecordsForMerge,
+  restoreIdentitiesForUnmerge,
+  restoreRecordsForUnmerge,
+  reviveMergedAccount,
+} from '../../records/index.ts';
+import { identityReviewRows } from '../../views/index.ts';
 import { newId, type Db, type Queryable, type Tx } from '../../store/index.ts';
 import { refreshFeatures } from '../features.ts';
+import {
+  deleteCustomerFeaturesOf,
+  moveSignalsForMerge,
+  moveSignalsToAccount,
+  restoreSignalsForUnmerge,
+  signalsReceivedSince,
+} from '../sense.repo.ts';
+import {
+  findLiveMergeOf,
+  identityMergesOfAccount,
+  identityPeopleOfAccount,
+  insertIdentityMerge,
+  insertIdentityReview,
+  lockIdentityMerge,
+  lockIdentityReview,
+  markIdentityMergeUndone,
+  markIdentityReviewUnmerged,
+  moveIdentityPeopleForMerge,
+  recordIdentityReviewDecision,
+  restoreIdentityPeopleForUnmerge,
+  supersedeOpenIdentityReviews,
+} from './identity.repo.ts';
 import type { PairExplanation } from './engine.ts';
 import type { PersonFields } from './people.ts';
 import { SOURCE_KINDS, survivorshipFor, type IdentitySettings } from './settings.ts';
@@ -17,7 +50,23 @@ import { PERSON_FIELDS, type PersonField } from './types.ts';
 /** Tables whose rows belong to a profile through `account_id` and move with it; consents move with their contacts. */
 const PROFILE_TABLES = ['contacts', 'signals', 'cases', 'interactions', 'opportunities', 'subscriptions', 'identity_people'] as const;
 
-type Moved = Partial<Record<(typeof PROFILE_TABLES)[number], string[]>> & { identities?: { kind: string; value: string }[] };
+type ProfileTable = (typeof PROFILE_TABLES)[number];
+
+type Moved = Partial<Record<ProfileTable, string[]>> & { identities?: { kind: string; value: string }[] };
+
+/** Moves a profile table's rows from the merged profile to the survivor, through the table's owner. */
+function moveForMerge(tx: Tx, table: ProfileTable, survivorId: string, mergedId: string): Promise<{ id: string }[]> {
+  if (table === 'signals') return moveSignalsForMerge(tx, survivorId, mergedId);
+  if (table === 'identity_people') return moveIdentityPeopleForMerge(tx, survivorId, mergedId);
+  return moveRecordsForMerge(tx, table, survivorId, mergedId);
+}
+
+/** Gives the merged profile back the rows (`ids`) of a profile table its merge moved. */
+function restoreForUnmerge(tx: Tx, table: ProfileTable, mergedId: string, survivorId: string, ids: string[]): Promise<void> {
+  if (table === 'signals') return restoreSignalsForUnmerge(tx, mergedId, survivorId, ids);
+  if (table === 'identity_people') return restoreIdentityPeopleForUnmerge(tx, mergedId, survivorId, ids);
+  return restoreRecordsForUnmerge(tx, table, mergedId, survivorId, ids);
+}
 
 export interface MergeRecord {
   id: string;
@@ -52,11 +101,8 @@ function toMerge(r: Record<string, unknown>): MergeRecord {
   };
 }
 
-async function liveAccount(q: Queryable, id: string, path: string): Promise<{ id: string; merged_into: string | null }> {
-  const [row] = await q.query<{ id: string; deleted_at: Date | null; merged_into: string | null }>(
-    'SELECT id, deleted_at, merged_into FROM accounts WHERE id = $1 OR customer_id = $1 FOR UPDATE',
-    [id],
-  );
+async function liveAccount(tx: Tx, id: string, path: string): Promise<{ id: string; merged_into: string | null }> {
+  const row = await lockAccountForMerge(tx, id);
   if (!row) throw new AppError('customer.not_found', `no customer ${id}`, [{ path, message: 'no such customer' }]);
   if (row.merged_into)
     throw new AppError('customer.not_live', `${id} was merged into ${row.merged_into}`, [
@@ -92,44 +138,27 @@ export async function mergeProfiles(tx: Tx, input: MergeInput): Promise<MergeRec
     ]);
   const moved: Moved = {};
   for (const table of PROFILE_TABLES) {
-    const rows = await tx.query<{ id: string }>(`UPDATE ${table} SET account_id = $1 WHERE account_id = $2 RETURNING id`, [
-      survivor.id,
-      merged.id,
-    ]);
+    const rows = await moveForMerge(tx, table, survivor.id, merged.id);
     if (rows.length) moved[table] = rows.map((r) => r.id);
   }
   // Identifiers the survivor already holds stay with it; the rest follow the merged profile's records.
-  const identities = await tx.query<{ kind: string; value: string }>(
-    'UPDATE identities SET account_id = $1 WHERE account_id = $2 RETURNING kind, value',
-    [survivor.id, merged.id],
-  );
+  const identities = await moveIdentitiesForMerge(tx, survivor.id, merged.id);
   if (identities.length) moved.identities = identities;
-  await tx.query('DELETE FROM customer_features WHERE account_id = $1', [merged.id]);
-  await tx.query('UPDATE accounts SET merged_into = $1, deleted_at = $2, version = version + 1, updated_at = now() WHERE id = $3', [
-    survivor.id,
-    input.now.toISOString(),
-    merged.id,
-  ]);
+  await deleteCustomerFeaturesOf(tx, merged.id);
+  await markAccountMerged(tx, merged.id, survivor.id, input.now.toISOString());
   // Open questions about the folded profile are answered by this merge.
-  await tx.query(
-    `UPDATE identity_reviews SET status = 'superseded', decided_at = $2 WHERE status = 'open' AND (account_id = $1 OR candidate_id = $1) AND id IS DISTINCT FROM $3`,
-    [merged.id, input.now.toISOString(), input.reviewId ?? null],
-  );
-  const [row] = await tx.query<Record<string, unknown>>(
-    `INSERT INTO identity_merges (id, survivor_id, merged_id, rule, score, review_id, moved, actor, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-    [
-      newId('merge'),
-      survivor.id,
-      merged.id,
-      input.rule,
-      input.score ?? null,
-      input.reviewId ?? null,
-      JSON.stringify(moved),
-      input.actor,
-      input.now.toISOString(),
-    ],
-  );
+  await supersedeOpenIdentityReviews(tx, merged.id, input.now.toISOString(), input.reviewId ?? null);
+  const row = await insertIdentityMerge(tx, {
+    id: newId('merge'),
+    survivorId: survivor.id,
+    mergedId: merged.id,
+    rule: input.rule,
+    score: input.score ?? null,
+    reviewId: input.reviewId ?? null,
+    moved: JSON.stringify(moved),
+    actor: input.actor,
+    createdAt: input.now.toISOString(),
+  });
   const record = toMerge(row!);
   await appendToLedger(tx, [
     {
@@ -160,19 +189,15 @@ export async function unmergeProfiles(db: Db, mergeId: string, actor: string, no
 }
 
 async function unmergeInTransaction(tx: Tx, mergeId: string, actor: string, now: Date): Promise<MergeRecord & { followed: number }> {
-  const [row] = await tx.query<Record<string, unknown>>('SELECT * FROM identity_merges WHERE id = $1 FOR UPDATE', [mergeId]);
+  const row = await lockIdentityMerge(tx, mergeId);
   if (!row) throw new AppError('merge.not_found', `no merge ${mergeId}`);
   if (row.unmerged_at)
     throw new AppError('merge.conflict', `merge ${mergeId} was already undone`, [{ path: 'id', message: 'already unmerged' }]);
   const survivorId = row.survivor_id as string;
   const mergedId = row.merged_id as string;
-  const [survivor] = await tx.query<{ merged_into: string | null }>('SELECT merged_into FROM accounts WHERE id = $1 FOR UPDATE', [
-    survivorId,
-  ]);
+  const survivor = await lockMergeSurvivor(tx, survivorId);
   if (survivor?.merged_into) {
-    const [later] = await tx.query<{ id: string }>('SELECT id FROM identity_merges WHERE merged_id = $1 AND unmerged_at IS NULL', [
-      survivorId,
-    ]);
+    const later = await findLiveMergeOf(tx, survivorId);
     throw new AppError(
       'merge.conflict',
       `${survivorId} was itself merged into ${survivor.merged_into} since: undo merge ${later?.id ?? '(unknown)'} first`,
@@ -182,39 +207,17 @@ async function unmergeInTransaction(tx: Tx, mergeId: string, actor: string, now:
   const moved = row.moved as Moved;
   for (const table of PROFILE_TABLES) {
     const ids = moved[table];
-    if (ids?.length)
-      await tx.query(`UPDATE ${table} SET account_id = $1 WHERE account_id = $2 AND id = ANY($3::text[])`, [mergedId, survivorId, ids]);
+    if (ids?.length) await restoreForUnmerge(tx, table, mergedId, survivorId, ids);
   }
-  if (moved.identities?.length) {
-    await tx.query(
-      `UPDATE identities i SET account_id = $1 FROM jsonb_to_recordset($3::jsonb) AS k(kind text, value text)
-       WHERE i.kind = k.kind AND i.value = k.value AND i.account_id = $2`,
-      [mergedId, survivorId, JSON.stringify(moved.identities)],
-    );
-  }
+  if (moved.identities?.length) await restoreIdentitiesForUnmerge(tx, mergedId, survivorId, moved.identities);
   // Signals that arrived after the merge and named the merged profile by one of its identifiers belong to it.
   const brought = new Set((moved.identities ?? []).map((k) => `${k.kind}:${k.value}`));
-  const later = brought.size
-    ? await tx.query<{ id: string; subject: Record<string, string> }>(
-        'SELECT id, subject FROM signals WHERE account_id = $1 AND received_at >= $2 AND NOT (id = ANY($3::text[]))',
-        [survivorId, row.created_at, moved.signals ?? []],
-      )
-    : [];
+  const later = brought.size ? await signalsReceivedSince(tx, survivorId, row.created_at, moved.signals ?? []) : [];
   const followed = later.filter((s) => identityKeys(s.subject).some((k) => brought.has(`${k.kind}:${k.value}`))).map((s) => s.id);
-  if (followed.length) await tx.query('UPDATE signals SET account_id = $1 WHERE id = ANY($2::text[])', [mergedId, followed]);
-  await tx.query('UPDATE accounts SET merged_into = NULL, deleted_at = NULL, version = version + 1, updated_at = now() WHERE id = $1', [
-    mergedId,
-  ]);
-  const [done] = await tx.query<Record<string, unknown>>(
-    'UPDATE identity_merges SET unmerged_at = $2, unmerged_by = $3 WHERE id = $1 RETURNING *',
-    [mergeId, now.toISOString(), actor],
-  );
-  if (row.review_id)
-    await tx.query(`UPDATE identity_reviews SET status = 'unmerged', decided_at = $2, decided_by = $3 WHERE id = $1`, [
-      row.review_id,
-      now.toISOString(),
-      actor,
-    ]);
+  if (followed.length) await moveSignalsToAccount(tx, mergedId, followed);
+  await reviveMergedAccount(tx, mergedId);
+  const done = await markIdentityMergeUndone(tx, mergeId, now.toISOString(), actor);
+  if (row.review_id) await markIdentityReviewUnmerged(tx, row.review_id as string, now.toISOString(), actor);
   await appendToLedger(tx, [
     {
       type: 'identity.unmerged',
@@ -229,10 +232,7 @@ async function unmergeInTransaction(tx: Tx, mergeId: string, actor: string, now:
 }
 
 export async function listMerges(q: Queryable, accountId: string): Promise<MergeRecord[]> {
-  const rows = await q.query<Record<string, unknown>>(
-    'SELECT * FROM identity_merges WHERE survivor_id = $1 OR merged_id = $1 ORDER BY created_at DESC, id DESC',
-    [accountId],
-  );
+  const rows = await identityMergesOfAccount(q, accountId);
   return rows.map(toMerge);
 }
 
@@ -277,20 +277,16 @@ export async function openReview(
   },
 ): Promise<string> {
   const id = newId('idrev');
-  await tx.query(
-    `INSERT INTO identity_reviews (id, account_id, candidate_id, person_id, candidate_person_id, score, explanation, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [
-      id,
-      r.accountId,
-      r.candidateId,
-      r.personId,
-      r.candidatePersonId,
-      r.explanation.probability,
-      JSON.stringify(r.explanation),
-      r.now.toISOString(),
-    ],
-  );
+  await insertIdentityReview(tx, {
+    id,
+    accountId: r.accountId,
+    candidateId: r.candidateId,
+    personId: r.personId,
+    candidatePersonId: r.candidatePersonId,
+    score: r.explanation.probability,
+    explanation: JSON.stringify(r.explanation),
+    createdAt: r.now.toISOString(),
+  });
   await appendToLedger(tx, [
     {
       type: 'identity.review_opened',
@@ -308,15 +304,7 @@ export async function listReviews(
   q: Queryable,
   opts: { status: string; limit: number; after?: string; id?: string },
 ): Promise<IdentityReview[]> {
-  const rows = await q.query<Record<string, unknown>>(
-    `SELECT r.*, a.customer_id AS a_customer, a.name AS a_name, pa.fields AS a_fields, c.customer_id AS c_customer, c.name AS c_name, pc.fields AS c_fields
-     FROM identity_reviews r
-     JOIN accounts a ON a.id = r.account_id JOIN accounts c ON c.id = r.candidate_id
-     LEFT JOIN identity_people pa ON pa.id = r.person_id LEFT JOIN identity_people pc ON pc.id = r.candidate_person_id
-     WHERE ${opts.id ? 'r.id = $1' : 'r.status = $1 AND ($2::text IS NULL OR r.id > $2)'}
-     ORDER BY r.id LIMIT ${opts.id ? 1 : '$3'}`,
-    opts.id ? [opts.id] : [opts.status, opts.after ?? null, opts.limit],
-  );
+  const rows = await identityReviewRows(q, opts);
   const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
   return rows.map((r) => ({
     id: r.id as string,
@@ -362,10 +350,7 @@ async function decideInTransaction(
   actor: string,
   now: Date,
 ): Promise<IdentityReview> {
-  const [row] = await tx.query<{ status: string; account_id: string; candidate_id: string; score: string }>(
-    'SELECT * FROM identity_reviews WHERE id = $1 FOR UPDATE',
-    [id],
-  );
+  const row = await lockIdentityReview(tx, id);
   if (!row) throw new AppError('review.not_found', `no identity review ${id}`);
   if (row.status !== 'open')
     throw new AppError('review.already_decided', `review ${id} is ${row.status}, not open`, [
@@ -395,13 +380,7 @@ async function decideInTransaction(
       },
     ]);
   }
-  await tx.query('UPDATE identity_reviews SET status = $2, decided_at = $3, decided_by = $4, merge_id = $5 WHERE id = $1', [
-    id,
-    decision === 'merge' ? 'merged' : 'kept_apart',
-    now.toISOString(),
-    actor,
-    mergeId,
-  ]);
+  await recordIdentityReviewDecision(tx, id, decision === 'merge' ? 'merged' : 'kept_apart', now.toISOString(), actor, mergeId);
   return (await listReviews(tx, { status: '', limit: 1, id }))[0]!;
 }
 
@@ -430,9 +409,7 @@ export interface UnifiedField {
 }
 
 export async function profilePeople(q: Queryable, accountId: string): Promise<PersonLineage[]> {
-  const rows = await q.query<Record<string, unknown>>('SELECT * FROM identity_people WHERE account_id = $1 ORDER BY observed_at, id', [
-    accountId,
-  ]);
+  const rows = await identityPeopleOfAccount(q, accountId);
   return rows.map((r) => ({
     id: r.id as string,
     sourceKind: r.source_kind as string,

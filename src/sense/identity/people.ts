@@ -1,5 +1,7 @@
-import { insertRows, type Queryable } from '../../store/index.ts';
+import type { Queryable } from '../../store/index.ts';
+import { identityCandidates } from '../../views/index.ts';
 import { blockingKeys, type Matcher, type PairExplanation } from './engine.ts';
+import { deleteIdentityBlocksOf, deleteIdentityPeople, insertIdentityBlocks, upsertIdentityPeople } from './identity.repo.ts';
 import { normalizeValue, personFieldNamed } from './people-csv.ts';
 import type { PersonRecord } from './types.ts';
 
@@ -56,23 +58,9 @@ const blockRows = (person: { id: string; fields: PersonFields }) =>
 export async function registerPeople(q: Queryable, people: PersonEntry[]): Promise<void> {
   if (people.length === 0) return;
   const ids = people.map((p) => p.id);
-  await q.query('DELETE FROM identity_blocks WHERE person_id = ANY($1::text[])', [ids]);
-  await insertRows(
+  await deleteIdentityBlocksOf(q, ids);
+  await upsertIdentityPeople(
     q,
-    'identity_people',
-    {
-      id: 'text',
-      source_kind: 'text',
-      source_id: 'text',
-      source: 'text',
-      account_id: 'text',
-      lead_id: 'text',
-      fields: 'jsonb',
-      observed_at: 'timestamptz',
-      matched_by: 'text',
-      score: 'numeric',
-      matched_person: 'text',
-    },
     people.map((p) => ({
       id: p.id,
       source_kind: p.sourceKind,
@@ -86,19 +74,14 @@ export async function registerPeople(q: Queryable, people: PersonEntry[]): Promi
       score: p.score ?? null,
       matched_person: p.matchedPerson ?? null,
     })),
-    `ON CONFLICT (id) DO UPDATE SET fields = EXCLUDED.fields, account_id = EXCLUDED.account_id, lead_id = EXCLUDED.lead_id,
-       observed_at = EXCLUDED.observed_at, source = EXCLUDED.source`,
   );
-  await insertRows(q, 'identity_blocks', { key: 'text', person_id: 'text' }, people.flatMap(blockRows), 'ON CONFLICT DO NOTHING');
+  await insertIdentityBlocks(q, people.flatMap(blockRows));
 }
 
 /** Forgets person records (a deleted contact or lead). */
 export async function forgetPeople(q: Queryable, ids: string[]): Promise<void> {
-  if (ids.length) await q.query('DELETE FROM identity_people WHERE id = ANY($1::text[])', [ids]);
+  if (ids.length) await deleteIdentityPeople(q, ids);
 }
-
-/** Blocks with more people than this are too common a key to tell anyone apart, as in batch resolution. */
-const MAX_BLOCK = 400;
 
 export interface Candidate {
   personId: string;
@@ -120,18 +103,7 @@ export async function bestCandidate(
 ): Promise<(Candidate & { compared: number }) | null> {
   const keys = blockingKeys(fields).flatMap((key, kind) => (key ? [`${kind}:${key}`] : []));
   if (keys.length === 0) return null;
-  const rows = await q.query<{ id: string; account_id: string | null; lead_id: string | null; fields: PersonFields }>(
-    `SELECT p.id, p.account_id, p.lead_id, p.fields FROM identity_people p
-     WHERE p.id IN (
-       SELECT b.person_id FROM identity_blocks b
-       WHERE b.key = ANY($1::text[])
-         AND (SELECT count(*) FROM (SELECT 1 FROM identity_blocks c WHERE c.key = b.key LIMIT ${MAX_BLOCK + 1}) x) <= ${MAX_BLOCK})
-     AND (p.account_id IS NOT NULL OR (p.lead_id IS NOT NULL AND NOT $3))
-     AND p.account_id IS DISTINCT FROM $2
-     AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = p.account_id AND a.deleted_at IS NOT NULL)
-     AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.id = p.lead_id AND l.deleted_at IS NOT NULL)`,
-    [keys, opts.accountId ?? null, opts.accountsOnly ?? false],
-  );
+  const rows = await identityCandidates(q, keys, opts.accountId ?? null, opts.accountsOnly ?? false);
   const probe: PersonRecord = { id: '(new)', source: 0, fields };
   let best: (typeof rows)[number] | null = null;
   let bestProbability = -1;

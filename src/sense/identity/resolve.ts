@@ -1,5 +1,5 @@
 import { appendToLedger } from '../../ledger/index.ts';
-import { claimIdentities, lookupIdentities } from '../../records/index.ts';
+import { attachContactToAccount, claimIdentities, lookupIdentities } from '../../records/index.ts';
 import { identityKeys } from '../../contracts/index.ts';
 import type { Tx } from '../../store/index.ts';
 import { mergeProfiles, openReview } from './merges.ts';
@@ -111,10 +111,7 @@ export async function attachContacts(
       }
     }
     if (!found) continue;
-    await tx.query('UPDATE contacts SET account_id = $1, version = version + 1, updated_at = now() WHERE id = $2', [
-      found.accountId,
-      found.contactId,
-    ]);
+    await attachContactToAccount(tx, found.contactId, found.accountId);
     c.accountId = found.accountId;
     await claimIdentities(
       tx,

@@ -3,8 +3,16 @@ import { AppError } from '../../errors.ts';
 import type { Queryable } from '../../store/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { DEFAULT_RULES, Matcher, resolvePeople, type MatchModel } from './engine.ts';
+import {
+  findIdentityModel,
+  findIdentityModelStamp,
+  findIdentitySettings,
+  identityPeopleToFit,
+  upsertIdentityModel,
+  upsertIdentitySettings,
+} from './identity.repo.ts';
 import { generatePeople } from './synthetic.ts';
-import { PERSON_FIELDS, type PersonRecord } from './types.ts';
+import { PERSON_FIELDS } from './types.ts';
 
 /** How the unified profile picks a field's value among its source records. */
 export const SURVIVORSHIP_RULES = ['most_recent', 'most_frequent', 'source_priority'] as const;
@@ -57,7 +65,7 @@ export function survivorshipFor(settings: IdentitySettings, field: (typeof PERSO
 }
 
 export async function loadIdentitySettings(q: Queryable): Promise<IdentitySettings & { updatedAt: string | null }> {
-  const [row] = await q.query<{ settings: unknown; updated_at: Date }>('SELECT settings, updated_at FROM identity_settings WHERE id = 1');
+  const row = await findIdentitySettings(q);
   return { ...IdentitySettings.parse(row?.settings ?? {}), updatedAt: row ? row.updated_at.toISOString() : null };
 }
 
@@ -77,11 +85,7 @@ export async function saveIdentitySettings(q: Queryable, body: unknown, actor: s
       }
     }),
   );
-  await q.query(
-    `INSERT INTO identity_settings (id, settings, updated_by) VALUES (1, $1, $2)
-     ON CONFLICT (id) DO UPDATE SET settings = EXCLUDED.settings, updated_by = EXCLUDED.updated_by, updated_at = now()`,
-    [JSON.stringify(settings), actor],
-  );
+  await upsertIdentitySettings(q, JSON.stringify(settings), actor);
   return settings;
 }
 
@@ -106,9 +110,7 @@ export async function fitIdentityModel(
   actor: string,
 ): Promise<{ records: number; pairsCompared: number; lambda: number; ms: number }> {
   const started = performance.now();
-  const rows = await q.query<{ id: string; fields: PersonRecord['fields'] }>(
-    'SELECT id, fields FROM identity_people WHERE account_id IS NOT NULL OR lead_id IS NOT NULL',
-  );
+  const rows = await identityPeopleToFit(q);
   if (rows.length < 100) {
     throw new AppError(
       'identity.too_few_people',
@@ -120,11 +122,7 @@ export async function fitIdentityModel(
     rows.map((r) => ({ id: r.id, source: 0, fields: r.fields })),
     { randomPairsForU: 200_000 },
   );
-  await q.query(
-    `INSERT INTO identity_models (id, model, fitted_by) VALUES (1, $1, $2)
-     ON CONFLICT (id) DO UPDATE SET model = EXCLUDED.model, fitted_by = EXCLUDED.fitted_by, fitted_at = now()`,
-    [JSON.stringify(result.model), actor],
-  );
+  await upsertIdentityModel(q, JSON.stringify(result.model), actor);
   return { records: rows.length, pairsCompared: result.pairsCompared, lambda: result.lambda, ms: Math.round(performance.now() - started) };
 }
 
@@ -133,11 +131,11 @@ const matchers = new Map<string, Matcher>();
 /** The matcher for the stored (or shipped) model under the current settings' rules; built once per version of either. */
 export async function loadMatcher(q: Queryable, settings: IdentitySettings & { updatedAt: string | null }): Promise<Matcher> {
   // The stamp alone first: the model document (parameters and term-frequency tables) is read only when not cached.
-  const [row] = await q.query<{ fitted_at: Date }>('SELECT fitted_at FROM identity_models WHERE id = 1');
+  const row = await findIdentityModelStamp(q);
   const key = `${row?.fitted_at.toISOString() ?? 'shipped'}|${settings.updatedAt ?? 'default'}`;
   let matcher = matchers.get(key);
   if (!matcher) {
-    const [stored] = row ? await q.query<{ model: MatchModel }>('SELECT model FROM identity_models WHERE id = 1') : [];
+    const stored = row ? await findIdentityModel(q) : undefined;
     const model = stored?.model ?? (await defaultModel());
     matcher = new Matcher({ ...model, rules: settings.rules });
     if (matchers.size > 16) matchers.clear();

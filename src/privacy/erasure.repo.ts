@@ -1,39 +1,10 @@
-import { z } from 'zod';
-import { RECORD_KINDS, toFieldIssues } from '../contracts/index.ts';
-import { AppError } from '../errors.ts';
-import { appendToLedger, lockLedger, type LedgerEvent } from '../ledger/index.ts';
-import { newId, type Db, type Tx } from '../store/index.ts';
-import { normalizeEmail, normalizeExternalId, normalizePhone } from '../contracts/index.ts';
+import { RECORD_KINDS } from '../contracts/index.ts';
+import type { Tx } from '../store/index.ts';
 
-/** What an erasure request carries: the customer repeated, so a wrong id in the path erases no one. */
-export const ErasureRequest = z.strictObject({
-  confirm: z.string({ error: 'required: repeat the customer id or account id being erased' }).trim().min(1).max(200),
-  reason: z.string().trim().min(1).max(2000).optional(),
-});
-export type ErasureRequest = z.infer<typeof ErasureRequest>;
-
-/** Validates a request body; a 400 names each bad field. */
-export function parseErasureRequest(body: unknown): ErasureRequest {
-  const parsed = ErasureRequest.safeParse(body);
-  if (!parsed.success) throw new AppError('validation_failed', 'invalid erasure request; nothing was erased', toFieldIssues(parsed.error));
-  return parsed.data;
-}
-
-export interface ErasureResult {
-  erasureId: string;
-  subject: { accountId: string; customerId: string };
-  /** When the customer was first erased. */
-  erasedAt: string;
-  /** The customer had been erased before; `counts` are what this request found left (data that arrived since). */
-  alreadyErased: boolean;
-  reasonGiven: boolean;
-  /** Rows whose personal data this request destroyed, per table. */
-  counts: Record<string, number>;
-  /** Leads of the same person (sharing an email or phone), erased with the customer. */
-  leadIds: string[];
-  /** Other live profiles sharing an email or phone with the person: possibly the same person, not erased. */
-  otherProfiles: string[];
-}
+/**
+ * Erasure's SQL: the one writer allowed past the tables' owners (src/store/table-owners.ts says why). It destroys a
+ * customer's personal data in every module's tables, from the lists below that a reviewer can read column by column.
+ */
 
 /** What a required free-text column becomes. */
 const ERASED = '[erased]';
@@ -232,17 +203,27 @@ function redactionSql(r: Redaction): string {
   return `UPDATE ${r.table} SET ${assignments.join(', ')} WHERE (${r.scope}) AND (${changed})`;
 }
 
-/** The person's identifiers, normalized as identities are: what resolves to them, and what names them in free input. */
-interface Identifiers {
-  emails: Set<string>;
-  phones: Set<string>;
-  /** Customer and external ids, matched as written. */
-  keys: Set<string>;
+export interface ErasureSubjectRow {
+  id: string;
+  customer_id: string;
+  erased_at: Date | null;
+  deleted_at: Date | null;
+  merged_into: string | null;
+}
+
+/** The account a key (account id or customer id) names, locked for its erasure. */
+export async function lockErasureSubject(tx: Tx, key: string): Promise<ErasureSubjectRow | undefined> {
+  // NO KEY UPDATE serialises erasures of one customer without blocking intake's foreign-key checks on the row.
+  const [account] = await tx.query<ErasureSubjectRow>(
+    'SELECT id, customer_id, erased_at, deleted_at, merged_into FROM accounts WHERE id = $1 OR customer_id = $1 ORDER BY id LIMIT 1 FOR NO KEY UPDATE',
+    [key],
+  );
+  return account;
 }
 
 /** Contact points the subject's rows carry: its identities, its contacts (deleted ones too), its account, the subjects of its signals. */
-async function gatherIdentifiers(tx: Tx, accountId: string, leadIds: string[], into: Identifiers): Promise<void> {
-  const rows = await tx.query<{ kind: string; value: string }>(
+export async function selectSubjectIdentifiers(tx: Tx, accountId: string, leadIds: string[]): Promise<{ kind: string; value: string }[]> {
+  return tx.query<{ kind: string; value: string }>(
     `SELECT kind, value FROM identities WHERE account_id = $1 OR lead_id = ANY($2::text[])
      UNION SELECT 'customer_id', customer_id FROM accounts WHERE id = $1
      UNION SELECT 'external_id', external_id FROM accounts WHERE id = $1 AND external_id IS NOT NULL
@@ -256,25 +237,19 @@ async function gatherIdentifiers(tx: Tx, accountId: string, leadIds: string[], i
        WHERE (s.account_id = $1 OR s.lead_id = ANY($2::text[])) AND k.value IS NOT NULL`,
     [accountId, leadIds],
   );
-  for (const { kind, value } of rows) {
-    if (kind === 'email') into.emails.add(normalizeEmail(value));
-    else if (kind === 'phone' && normalizePhone(value)) into.phones.add(normalizePhone(value));
-    else if (kind === 'customer_id' || kind === 'external_id') into.keys.add(normalizeExternalId(value));
-  }
 }
 
-/** Short digit strings match too much to name anyone. */
-const phoneTails = (ids: Identifiers) => [...ids.phones].filter((p) => p.length >= 7).map((p) => p.slice(-7));
-
 /**
- * Leads of the same person: there is no link from a lead to the profile it became, so a lead belongs to the person
- * when it has their email or phone, as intake would have matched it.
+ * Leads that may be the person's: with one of the (normalized) emails, an identity claim on one of the emails or
+ * phones (`claimed`), or a phone ending in one of the tails. The caller confirms the email and phone matches.
  */
-async function leadsOf(tx: Tx, ids: Identifiers): Promise<string[]> {
-  const emails = [...ids.emails];
-  const phones = [...ids.phones];
-  // Phones are stored as written: a suffix finds the candidates, normalizing confirms them.
-  const rows = await tx.query<{ id: string; email: string | null; phone: string | null; claimed: boolean }>(
+export async function selectCandidateLeads(
+  tx: Tx,
+  emails: string[],
+  phones: string[],
+  phoneTails: string[],
+): Promise<{ id: string; email: string | null; phone: string | null; claimed: boolean }[]> {
+  return tx.query<{ id: string; email: string | null; phone: string | null; claimed: boolean }>(
     `SELECT l.id, l.email, l.phone,
             EXISTS (SELECT 1 FROM identities i WHERE i.lead_id = l.id AND ((i.kind = 'email' AND i.value = ANY($1::text[])) OR (i.kind = 'phone' AND i.value = ANY($2::text[])))) AS claimed
      FROM leads l
@@ -282,206 +257,115 @@ async function leadsOf(tx: Tx, ids: Identifiers): Promise<string[]> {
         OR l.id IN (SELECT lead_id FROM identities WHERE lead_id IS NOT NULL AND ((kind = 'email' AND value = ANY($1::text[])) OR (kind = 'phone' AND value = ANY($2::text[]))))
         OR (l.phone IS NOT NULL AND right(regexp_replace(l.phone, '[^0-9]', '', 'g'), 7) = ANY($3::text[]))
      ORDER BY l.id`,
-    [emails, phones, phoneTails(ids)],
+    [emails, phones, phoneTails],
   );
-  return rows
-    .filter(
-      (l) => l.claimed || (l.email && ids.emails.has(normalizeEmail(l.email))) || (l.phone && ids.phones.has(normalizePhone(l.phone))),
-    )
-    .map((l) => l.id);
 }
 
-/** Live profiles other than the subject that share one of the person's emails or phones. */
-async function otherProfilesOf(tx: Tx, accountId: string, ids: Identifiers): Promise<string[]> {
+/** Live profiles other than the subject that share one of these emails or phones. */
+export async function selectProfilesSharing(tx: Tx, accountId: string, emails: string[], phones: string[]): Promise<string[]> {
   const rows = await tx.query<{ id: string }>(
     `SELECT DISTINCT a.id FROM accounts a
      WHERE a.id <> $1 AND a.deleted_at IS NULL AND (
        a.id IN (SELECT account_id FROM identities WHERE (kind = 'email' AND value = ANY($2::text[])) OR (kind = 'phone' AND value = ANY($3::text[])))
        OR a.id IN (SELECT account_id FROM contacts WHERE deleted_at IS NULL AND lower(email) = ANY($2::text[])))
      ORDER BY a.id`,
-    [accountId, [...ids.emails], [...ids.phones]],
+    [accountId, emails, phones],
   );
   return rows.map((r) => r.id);
 }
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, '\\$&')}%`;
-
-/**
- * Does refused input name the person? Whole identifiers only: `CUST-1` is not named by `CUST-10` or `CUST-1-2`, nor
- * `a@b.org` by `a@b.org.uk`; a full stop ending a sentence still ends one.
- */
-function names(raw: string, ids: Identifiers): boolean {
-  for (const term of [...ids.emails, ...ids.keys]) {
-    if (new RegExp(`(?<![\\w.%+-])${escapeRegExp(term)}(?!\\.?[\\w-])`, 'i').test(raw)) return true;
-  }
-  const national = [...ids.phones].filter((p) => p.length >= 7).map((p) => p.slice(-10));
-  for (const m of raw.matchAll(/\+?\d[\d\s().-]{5,}\d/g)) {
-    const digits = m[0].replace(/\D/g, '');
-    if (national.some((n) => digits.includes(n))) return true;
-  }
-  return false;
-}
-
-/**
- * Quarantined input that names the person, locked. Quarantine rows are locked before the ledger, as resolving one
- * does (src/sense/quarantine.ts), so an erasure and a reviewer's discard cannot deadlock.
- */
-async function quarantineNaming(tx: Tx, ids: Identifiers): Promise<{ id: string; status: string }[]> {
-  const terms = [...ids.emails, ...ids.keys].map(likePattern);
-  const tails = phoneTails(ids).map((t) => `%${t}%`);
-  if (terms.length === 0 && tails.length === 0) return [];
-  const rows = await tx.query<{ id: string; raw: string; status: string }>(
+/** Quarantined input not yet erased that contains one of the LIKE patterns (`tails` against its digits only), locked. */
+export async function lockQuarantineMatching(
+  tx: Tx,
+  terms: string[],
+  tails: string[],
+): Promise<{ id: string; raw: string; status: string }[]> {
+  return tx.query<{ id: string; raw: string; status: string }>(
     `SELECT id, raw, status FROM quarantine
      WHERE raw <> $3 AND (raw ILIKE ANY($1::text[]) OR regexp_replace(raw, '[^0-9]', '', 'g') LIKE ANY($2::text[]))
      ORDER BY id FOR UPDATE`,
     [terms, tails, ERASED],
   );
-  return rows.filter((r) => names(r.raw, ids)).map(({ id, status }) => ({ id, status }));
 }
 
-/**
- * Erases a customer (account id or customer id) in the caller's transaction: the personal fields of every row about
- * them are destroyed in place, their identifiers stop resolving, open work about them stops, and the profile, its
- * contacts and the person's leads are soft-deleted. Ids, times, types, statuses and numbers stay, so aggregates and
- * the ledger's references survive; the ledger itself never held personal data and is not touched, only appended to.
- * Erasing an erased customer again erases what has arrived since (signals naming the customer id still reach it).
- */
-export async function eraseSubject(db: Db, key: string, request: ErasureRequest, actor: string, now: Date): Promise<ErasureResult> {
-  return db.transaction((tx) => eraseInTransaction(tx, key, request, actor, now));
+/** Locks every row the redactions will change, table by table in their order. */
+export async function lockRedactedRows(tx: Tx, accountId: string, leadIds: string[]): Promise<void> {
+  for (const r of REDACTIONS) await countRows(tx, locking(r), accountId, leadIds);
 }
 
-async function eraseInTransaction(tx: Tx, key: string, request: ErasureRequest, actor: string, now: Date): Promise<ErasureResult> {
-  // NO KEY UPDATE serialises erasures of one customer without blocking intake's foreign-key checks on the row.
-  type Row = { id: string; customer_id: string; erased_at: Date | null; deleted_at: Date | null; merged_into: string | null };
-  const lock =
-    'SELECT id, customer_id, erased_at, deleted_at, merged_into FROM accounts WHERE id = $1 OR customer_id = $1 ORDER BY id LIMIT 1 FOR NO KEY UPDATE';
-  let [account] = await tx.query<Row>(lock, [key]);
-  // A profile folded into another by an identity merge is that person: the survivor is erased (with it).
-  for (let hops = 0; account?.merged_into && hops < 100; hops++) [account] = await tx.query<Row>(lock, [account.merged_into]);
-  if (!account) throw new AppError('customer.not_found', `no customer ${key}`);
-  if (![key, account.id, account.customer_id].includes(request.confirm)) {
-    throw new AppError('validation_failed', 'confirm does not name the customer being erased; nothing was erased', [
-      { path: 'confirm', message: `must repeat the customer id '${account.customer_id}' or the account id '${account.id}'` },
-    ]);
-  }
-
-  const ids: Identifiers = { emails: new Set(), phones: new Set(), keys: new Set() };
-  await gatherIdentifiers(tx, account.id, [], ids);
-  const leadIds = await leadsOf(tx, ids);
-  if (leadIds.length) await gatherIdentifiers(tx, account.id, leadIds, ids);
-  const otherProfiles = await otherProfilesOf(tx, account.id, ids);
-  // Every other writer locks its rows and then the ledger; so does this, so it cannot deadlock with an edit, an
-  // approval or a play step on the same rows. Holding the ledger, no intake can attach a signal to the person until
-  // this commits.
-  const quarantined = await quarantineNaming(tx, ids);
-  for (const r of REDACTIONS) await countRows(tx, locking(r), account.id, leadIds);
-  await lockLedger(tx);
-
-  const erasureId = newId('era');
-  const counts: Record<string, number> = {};
-  const events: LedgerEvent[] = [];
-
-  // Pending approvals would run an action for someone who is gone; they lapse, as they would at their expiry.
-  const expired = await tx.query<{ id: string; decision_id: string }>(
+/** Pending approvals of the subject's decisions lapse, as they would at their expiry. */
+export async function expireSubjectApprovals(
+  tx: Tx,
+  accountId: string,
+  leadIds: string[],
+  now: Date,
+): Promise<{ id: string; decision_id: string }[]> {
+  return tx.query<{ id: string; decision_id: string }>(
     `UPDATE approvals SET status = 'expired', decided_at = $3 WHERE status = 'pending' AND decision_id IN (${DECISIONS}) RETURNING id, decision_id`,
-    [account.id, leadIds, now.toISOString()],
+    [accountId, leadIds, now.toISOString()],
   );
-  events.push(
-    ...expired.map((r) => ({
-      type: 'approval.expired',
-      actor,
-      subjectType: 'approvals',
-      subjectId: r.id,
-      data: { decisionId: r.decision_id, via: 'erasure', erasureId },
-    })),
-  );
+}
 
-  // A play under way would go on to credit or write to someone who is gone: it stops where it is.
-  const stopped = await tx.query<{ id: string; kind: string; step: string }>(
+/** The account's plays under way stop where they are. */
+export async function refuseSubjectPlays(tx: Tx, accountId: string): Promise<{ id: string; kind: string; step: string }[]> {
+  return tx.query<{ id: string; kind: string; step: string }>(
     "UPDATE plays SET status = 'refused', updated_at = now() WHERE account_id = $1 AND status IN ('running', 'waiting') RETURNING id, kind, step",
-    [account.id],
+    [accountId],
   );
-  events.push(
-    ...stopped.map((p) => ({
-      type: 'play.refused',
-      actor,
-      subjectType: 'plays',
-      subjectId: p.id,
-      data: { kind: p.kind, step: p.step, why: 'the customer was erased', erasureId },
-    })),
-  );
+}
 
-  for (const r of REDACTIONS) counts[r.table] = await countRows(tx, counted(redactionSql(r)), account.id, leadIds);
-  for (const d of DELETIONS) counts[d.name] = await countRows(tx, counted(d.sql), account.id, leadIds);
+/** Runs the redactions, then the deletions; the rows each changed, by table (redactions) and name (deletions), in that order. */
+export async function redactSubject(tx: Tx, accountId: string, leadIds: string[]): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const r of REDACTIONS) counts[r.table] = await countRows(tx, counted(redactionSql(r)), accountId, leadIds);
+  for (const d of DELETIONS) counts[d.name] = await countRows(tx, counted(d.sql), accountId, leadIds);
+  return counts;
+}
 
+/** Quarantined input naming the person: its text goes, and open items are discarded with the erasure as the resolution. */
+export async function eraseQuarantined(tx: Tx, ids: string[], erasureId: string): Promise<void> {
   await tx.query(
     `UPDATE quarantine SET raw = $2, issues = '[]'::jsonb, status = CASE WHEN status = 'open' THEN 'discarded' ELSE status END,
        resolved_at = coalesce(resolved_at, now()), resolution = coalesce(resolution - 'reason', ${EMPTY}) || jsonb_build_object('erasureId', $3::text)
      WHERE id = ANY($1::text[])`,
-    [quarantined.map((q) => q.id), ERASED, erasureId],
+    [ids, ERASED, erasureId],
   );
-  counts.quarantine = quarantined.length;
-  events.push(
-    ...quarantined
-      .filter((q) => q.status === 'open')
-      .map((q) => ({
-        type: 'quarantine.discarded',
-        actor,
-        subjectType: 'quarantine',
-        subjectId: q.id,
-        data: { via: 'erasure', erasureId },
-      })),
-  );
+}
 
-  // The erased profile, its contacts and the person's leads leave reads, and agents no longer work on them.
+/** Marks the account erased (first erasure's time kept) and deleted. */
+export async function markAccountErased(tx: Tx, accountId: string, now: Date): Promise<{ erased_at: Date; version: number } | undefined> {
   const [erased] = await tx.query<{ erased_at: Date; version: number }>(
     'UPDATE accounts SET erased_at = coalesce(erased_at, $2), deleted_at = coalesce(deleted_at, now()) WHERE id = $1 RETURNING erased_at, version',
-    [account.id, now.toISOString()],
+    [accountId, now.toISOString()],
   );
-  const deleted = await tx.query<{ kind: string; id: string; version: number }>(
+  return erased;
+}
+
+/** Soft-deletes the account's live contacts and these live leads; what it deleted, contacts first. */
+export async function softDeleteSubjectRecords(
+  tx: Tx,
+  accountId: string,
+  leadIds: string[],
+): Promise<{ kind: string; id: string; version: number }[]> {
+  return tx.query<{ kind: string; id: string; version: number }>(
     `WITH c AS (UPDATE contacts SET deleted_at = now() WHERE account_id = $1 AND deleted_at IS NULL RETURNING id, version),
           l AS (UPDATE leads SET deleted_at = now() WHERE id = ANY($2::text[]) AND deleted_at IS NULL RETURNING id, version)
      SELECT 'contacts' AS kind, id, version FROM c UNION ALL SELECT 'leads', id, version FROM l ORDER BY kind, id`,
-    [account.id, leadIds],
+    [accountId, leadIds],
   );
-  if (!account.deleted_at) deleted.unshift({ kind: 'accounts', id: account.id, version: erased!.version });
-  events.push(
-    ...deleted.map((d) => ({
-      type: 'record.deleted',
-      actor,
-      subjectType: d.kind,
-      subjectId: d.id,
-      data: { version: d.version, via: 'erasure', erasureId },
-    })),
-  );
+}
 
+/** The register of erasures: who erased whom, when, why (free text, erasable) and how many rows. */
+export async function insertErasure(
+  tx: Tx,
+  e: { id: string; accountId: string; actor: string; reason: string | null; counts: Record<string, number>; now: Date },
+): Promise<void> {
   await tx.query('INSERT INTO erasures (id, account_id, actor, reason, counts, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)', [
-    erasureId,
-    account.id,
-    actor,
-    request.reason ?? null,
-    JSON.stringify(counts),
-    now.toISOString(),
+    e.id,
+    e.accountId,
+    e.actor,
+    e.reason,
+    JSON.stringify(e.counts),
+    e.now.toISOString(),
   ]);
-  // Counts and ids only: the reason is free text and stays in `erasures`, which is erasable; the ledger is not.
-  events.push({
-    type: 'customer.erased',
-    actor,
-    subjectType: 'accounts',
-    subjectId: account.id,
-    data: { erasureId, counts, leadIds, reasonGiven: request.reason !== undefined, ...(account.erased_at ? { repeat: true } : {}) },
-  });
-  await appendToLedger(tx, events);
-
-  return {
-    erasureId,
-    subject: { accountId: account.id, customerId: account.customer_id },
-    erasedAt: new Date(erased!.erased_at).toISOString(),
-    alreadyErased: account.erased_at !== null,
-    reasonGiven: request.reason !== undefined,
-    counts,
-    leadIds,
-    otherProfiles,
-  };
 }

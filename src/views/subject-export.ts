@@ -1,10 +1,9 @@
-import { AppError } from '../errors.ts';
-import { appendToLedger } from '../ledger/index.ts';
-import type { Db, Tx } from '../store/index.ts';
-import { toApi, type RecordRow } from './records.ts';
+import type { Queryable } from '../store/index.ts';
 
-/** Format of a data subject export; a reader can rely on its sections and fields for this version. */
-export const EXPORT_FORMAT = 'acs-subject-export-1';
+/**
+ * The subject export's read model: everything ACS holds about one customer, across the tables of every module, as
+ * stored (snake_case). src/privacy/subject-export.ts shapes it and records the export.
+ */
 
 /** Each section: the table it comes from and how its rows belong to the customer. */
 const SECTIONS: { name: string; sql: string }[] = [
@@ -44,64 +43,39 @@ const SECTIONS: { name: string; sql: string }[] = [
   { name: 'plays', sql: 'SELECT * FROM plays WHERE account_id = $1 ORDER BY id' },
   // Which offer or channel a bandit played for the customer, and the outcome that answered it.
   { name: 'banditPulls', sql: 'SELECT * FROM bandit_pulls WHERE account_id = $1 ORDER BY pulled_at, proposal_id' },
-  // The register of erasures of this customer (src/records/erasure.ts), with the reasons given.
+  // The register of erasures of this customer (src/privacy/erasure.ts), with the reasons given.
   { name: 'erasures', sql: 'SELECT * FROM erasures WHERE account_id = $1 ORDER BY created_at, id' },
 ];
 
-export interface SubjectExport {
-  format: string;
-  exportedAt: string;
-  subject: { accountId: string; customerId: string | null };
-  counts: Record<string, number>;
-  data: Record<string, RecordRow[]>;
-  /** Ledger entries about any exported record: what happened to the data, and who did it. */
-  ledger: { seq: number; ts: string; type: string; actor: string; subjectType: string | null; subjectId: string | null }[];
-}
-
-/**
- * Everything ACS holds about one customer (account id or customer id), soft-deleted records included (with their
- * `deletedAt`), machine-readable; the export itself is recorded in the ledger, with its counts.
- */
-export async function exportSubject(db: Db, key: string, actor: string, now: Date): Promise<SubjectExport> {
-  return db.transaction((tx) => exportInTransaction(tx, key, actor, now));
-}
-
-async function exportInTransaction(q: Tx, key: string, actor: string, now: Date): Promise<SubjectExport> {
+/** The account a subject export is about, by account id or customer id. */
+export async function findSubjectExportAccount(q: Queryable, key: string): Promise<{ id: string; customer_id: string | null } | undefined> {
   const [account] = await q.query<{ id: string; customer_id: string | null }>(
     'SELECT id, customer_id FROM accounts WHERE id = $1 OR customer_id = $1',
     [key],
   );
-  if (!account) throw new AppError('customer.not_found', `no customer ${key}`);
-  const data: Record<string, RecordRow[]> = {};
-  for (const section of SECTIONS) data[section.name] = (await q.query<Record<string, unknown>>(section.sql, [account.id])).map(toApi);
-  const ids = Object.values(data).flatMap((rows) => rows.map((r) => String(r.id ?? r.idempotencyKey ?? r.accountId)));
-  const ledger = await q.query<{
-    seq: number;
-    ts: Date;
-    type: string;
-    actor: string;
-    subject_type: string | null;
-    subject_id: string | null;
-  }>('SELECT seq, ts, type, actor, subject_type, subject_id FROM ledger WHERE subject_id = ANY($1::text[]) ORDER BY seq', [
-    [...new Set([account.id, ...ids])],
-  ]);
-  const counts = Object.fromEntries(Object.entries(data).map(([name, rows]) => [name, rows.length]));
-  await appendToLedger(q, [
-    { type: 'customer.exported', actor, subjectType: 'accounts', subjectId: account.id, data: { format: EXPORT_FORMAT, counts } },
-  ]);
-  return {
-    format: EXPORT_FORMAT,
-    exportedAt: now.toISOString(),
-    subject: { accountId: account.id, customerId: account.customer_id },
-    counts,
-    data,
-    ledger: ledger.map((e) => ({
-      seq: Number(e.seq),
-      ts: new Date(e.ts).toISOString(),
-      type: e.type,
-      actor: e.actor,
-      subjectType: e.subject_type,
-      subjectId: e.subject_id,
-    })),
-  };
+  return account;
+}
+
+/** The account's rows, section by section in the export's order, soft-deleted ones included. */
+export async function readSubjectExportSections(q: Queryable, accountId: string): Promise<Record<string, Record<string, unknown>[]>> {
+  const data: Record<string, Record<string, unknown>[]> = {};
+  for (const section of SECTIONS) data[section.name] = await q.query<Record<string, unknown>>(section.sql, [accountId]);
+  return data;
+}
+
+export interface SubjectLedgerRow {
+  seq: number;
+  ts: Date;
+  type: string;
+  actor: string;
+  subject_type: string | null;
+  subject_id: string | null;
+}
+
+/** Ledger entries about any of these subjects, oldest first. */
+export async function readSubjectLedger(q: Queryable, subjectIds: string[]): Promise<SubjectLedgerRow[]> {
+  return q.query<SubjectLedgerRow>(
+    'SELECT seq, ts, type, actor, subject_type, subject_id FROM ledger WHERE subject_id = ANY($1::text[]) ORDER BY seq',
+    [subjectIds],
+  );
 }

@@ -1,0 +1,36 @@
+import type { Queryable } from '../store/index.ts';
+
+// The read models the churn model trains on and scores (src/reason/churn-training.ts, src/learn/datasets.ts):
+// customers (accounts) with their subscription, one row per customer (its first live subscription).
+
+export interface CustomerSubscriptionRow {
+  attributes: Record<string, unknown>;
+  contract: string | null;
+  payment_method: string | null;
+  paperless_billing: boolean | null;
+  tenure_months: number | null;
+  monthly_amount: number | null;
+  services: Record<string, unknown>;
+}
+
+/** Customers whose churn outcome is recorded (the Telco import keeps it in `attributes.churned`), with their subscription. */
+export async function churnLabelledCustomers(q: Queryable): Promise<(CustomerSubscriptionRow & { customer_id: string })[]> {
+  return q.query<CustomerSubscriptionRow & { customer_id: string }>(
+    `SELECT DISTINCT ON (a.id) a.customer_id, a.attributes, s.contract, s.payment_method, s.paperless_billing, s.tenure_months, s.monthly_amount, s.services
+     FROM accounts a JOIN subscriptions s ON s.account_id = a.id AND s.deleted_at IS NULL
+     WHERE a.deleted_at IS NULL AND jsonb_typeof(a.attributes->'churned') = 'boolean'
+     ORDER BY a.id, s.id`,
+  );
+}
+
+/** Everyone with a subscription, as training reads them (cancelled ones included), newest accounts first, at most `limit`. */
+export async function churnLiveCustomers(q: Queryable, limit: number): Promise<CustomerSubscriptionRow[]> {
+  return q.query<CustomerSubscriptionRow>(
+    `SELECT * FROM (
+         SELECT DISTINCT ON (a.id) a.id, a.attributes, s.contract, s.payment_method, s.paperless_billing, s.tenure_months, s.monthly_amount, s.services
+         FROM accounts a JOIN subscriptions s ON s.account_id = a.id AND s.deleted_at IS NULL
+         WHERE a.deleted_at IS NULL ORDER BY a.id, s.id
+       ) live ORDER BY id DESC LIMIT $1`,
+    [limit],
+  );
+}

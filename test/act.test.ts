@@ -11,13 +11,13 @@ import {
   FileTransport,
   maintenanceTick,
   playRegistry,
+  recordDecision,
   reject,
   TOOL_ACTIONS,
   TOOLS,
 } from '../src/act/index.ts';
-import { PolicyGate, recordDecision, type PolicyRequestInput } from '../src/assure/index.ts';
+import { PolicyGate, recordProposal, type PolicyRequestInput } from '../src/assure/index.ts';
 import { createRecord } from '../src/records/index.ts';
-import { recordProposal } from '../src/reason/index.ts';
 import type { Db } from '../src/store/index.ts';
 import { createTestApp, openTestDb } from './helpers.ts';
 

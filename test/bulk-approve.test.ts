@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { TOOLS } from '../src/act/index.ts';
-import { recordDecision, type PolicyRequestInput } from '../src/assure/index.ts';
-import { recordProposal } from '../src/reason/index.ts';
+import { recordDecision, TOOLS } from '../src/act/index.ts';
+import { recordProposal, type PolicyRequestInput } from '../src/assure/index.ts';
 import { createTestApp, type TestApp } from './helpers.ts';
 
 let t: TestApp;

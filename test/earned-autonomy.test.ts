@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolicyGate, recordDecisions, type Decision, type PolicyRequestInput } from '../src/assure/index.ts';
+import { recordDecisions } from '../src/act/index.ts';
+import { PolicyGate, recordProposals, type Decision, type PolicyRequestInput } from '../src/assure/index.ts';
 import { trackKey, trackRecords } from '../src/learn/index.ts';
-import { recordProposals } from '../src/reason/index.ts';
 import { cliEnv, openCliDb, runAcs } from './cli-helpers.ts';
 import { createTestApp, daysAgo, trouble, troubledCustomer, type TestApp } from './helpers.ts';
 

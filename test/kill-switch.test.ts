@@ -1,8 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { executeDecision, retentionPlay, runDuePlays, startPlay, playRegistry, type RetentionPlayState } from '../src/act/index.ts';
-import { recordDecision, type PolicyRequestInput } from '../src/assure/index.ts';
+import {
+  executeDecision,
+  recordDecision,
+  retentionPlay,
+  runDuePlays,
+  startPlay,
+  playRegistry,
+  type RetentionPlayState,
+} from '../src/act/index.ts';
+import { recordProposal, type PolicyRequestInput } from '../src/assure/index.ts';
 import { runScheduledAgents } from '../src/loop/index.ts';
-import { recordProposal } from '../src/reason/index.ts';
 import { createTestApp, trouble, troubledCustomer, type TestApp } from './helpers.ts';
 
 let t: TestApp | undefined;

@@ -3,6 +3,7 @@ import {
   approve,
   executeInTransaction,
   playRegistry,
+  recordDecision,
   reject,
   retentionPlay,
   runDuePlays,
@@ -10,9 +11,8 @@ import {
   type PlayDefinition,
   type RetentionPlayState,
 } from '../src/act/index.ts';
-import { PolicyGate, recordDecision } from '../src/assure/index.ts';
+import { PolicyGate, recordProposal } from '../src/assure/index.ts';
 import { createRecord } from '../src/records/index.ts';
-import { recordProposal } from '../src/reason/index.ts';
 import type { Db } from '../src/store/index.ts';
 import { openTestDb } from './helpers.ts';
 

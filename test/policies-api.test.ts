@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY_DIR, dryRunPolicies, recordDecision, type PolicyRequestInput } from '../src/assure/index.ts';
-import { recordProposal } from '../src/reason/index.ts';
+import { recordDecision } from '../src/act/index.ts';
+import { DEFAULT_POLICY_DIR, dryRunPolicies, recordProposal, type PolicyRequestInput } from '../src/assure/index.ts';
 import { createTestApp, type TestApp } from './helpers.ts';
 
 const SHIPPED = readFileSync(join(DEFAULT_POLICY_DIR, 'default.cedar'), 'utf8');

@@ -1,4 +1,247 @@
-import type { Queryable } from '../store/index.ts';
+/**
+ * act's tables: approvals, executions, plays, messages and credits. Their SQL lives here; the workflows that use it
+ * (approvals.ts, execute.ts, plays.ts, tools.ts, transport.ts) keep the decisions.
+ */
+import { insertRows, type Queryable, type Tx } from '../store/index.ts';
+
+// --- approvals
+
+/** Opens approvals (id, decision_id, expires_at) for decisions that need one. */
+export async function insertApprovals(
+  tx: Tx,
+  rows: readonly { id: string | null; decision_id: string; expires_at: string }[],
+): Promise<void> {
+  await insertRows(tx, 'approvals', { id: 'text', decision_id: 'text', expires_at: 'timestamptz' }, rows);
+}
+
+/** Locks an approval's row for its decision (approve, reject); what it is about is read after, under the lock. */
+export async function lockApproval(tx: Tx, id: string): Promise<void> {
+  await tx.query('SELECT id FROM approvals WHERE id = $1 FOR UPDATE', [id]);
+}
+
+export async function markApprovalApproved(
+  tx: Tx,
+  id: string,
+  change: { actor: string; decidedAt: string; editedParams: string | null },
+): Promise<void> {
+  await tx.query(
+    "UPDATE approvals SET status = 'approved', decided_by = $2, decided_at = $3, edited_params = $4::jsonb, last_error = NULL WHERE id = $1",
+    [id, change.actor, change.decidedAt, change.editedParams],
+  );
+}
+
+/** Notes why a still-pending approval's run failed; returns whether it was still pending. */
+export async function noteApprovalRunError(tx: Tx, id: string, lastError: string): Promise<boolean> {
+  const [row] = await tx.query("UPDATE approvals SET last_error = $2::jsonb WHERE id = $1 AND status = 'pending' RETURNING id", [
+    id,
+    lastError,
+  ]);
+  return row !== undefined;
+}
+
+export async function markApprovalRejected(
+  tx: Tx,
+  id: string,
+  change: { actor: string; decidedAt: string; reason: string; category: string },
+): Promise<void> {
+  await tx.query(
+    "UPDATE approvals SET status = 'rejected', decided_by = $2, decided_at = $3, reason = $4, reason_category = $5 WHERE id = $1",
+    [id, change.actor, change.decidedAt, change.reason, change.category],
+  );
+}
+
+/** Marks pending approvals past their time as expired; returns them. */
+export async function expirePendingApprovals(tx: Tx, now: string): Promise<{ id: string; decision_id: string }[]> {
+  return tx.query<{ id: string; decision_id: string }>(
+    "UPDATE approvals SET status = 'expired', decided_at = $1 WHERE status = 'pending' AND expires_at <= $1 RETURNING id, decision_id",
+    [now],
+  );
+}
+
+export async function findApprovalStatus(q: Queryable, id: string | null | undefined): Promise<string | undefined> {
+  const [row] = await q.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [id]);
+  return row?.status;
+}
+
+// --- executions
+
+/** Serialises work on one idempotency key across processes. */
+export const lockExecutionKey = (tx: Tx, key: string) => tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+
+export async function findExecutionByKey(tx: Tx, key: string) {
+  const [row] = await tx.query<{
+    decision_id: string;
+    action: string;
+    status: 'succeeded' | 'compensated' | 'refused';
+    result: Record<string, unknown>;
+  }>('SELECT decision_id, action, status, result FROM executions WHERE idempotency_key = $1', [key]);
+  return row;
+}
+
+export async function insertExecution(
+  tx: Tx,
+  e: { idempotencyKey: string; decisionId: string; action: string; params: string; status: string; result: string; createdAt: string },
+): Promise<void> {
+  await tx.query(
+    'INSERT INTO executions (idempotency_key, decision_id, action, params, status, result, created_at) VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb, $7)',
+    [e.idempotencyKey, e.decisionId, e.action, e.params, e.status, e.result, e.createdAt],
+  );
+}
+
+export async function markExecutionCompensated(tx: Tx, key: string): Promise<void> {
+  await tx.query("UPDATE executions SET status = 'compensated', updated_at = now() WHERE idempotency_key = $1", [key]);
+}
+
+// --- credits
+
+export async function insertCredit(
+  tx: Tx,
+  c: {
+    id: string;
+    accountId: string;
+    amountCents: number;
+    currency: string;
+    reason: string | null;
+    executionKey: string;
+    createdAt: string;
+  },
+): Promise<void> {
+  await tx.query(
+    'INSERT INTO credits (id, account_id, amount_cents, currency, reason, execution_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [c.id, c.accountId, c.amountCents, c.currency, c.reason, c.executionKey, c.createdAt],
+  );
+}
+
+export async function reverseAppliedCredit(tx: Tx, id: unknown): Promise<void> {
+  await tx.query("UPDATE credits SET status = 'reversed', reversed_at = now() WHERE id = $1 AND status = 'applied'", [id]);
+}
+
+/** Credits applied on the (UTC) day of `now`, in cents. */
+export async function sumCreditsAppliedOn(q: Queryable, now: string): Promise<number> {
+  const [row] = await q.query<{ cents: number }>(
+    "SELECT coalesce(sum(amount_cents), 0)::int AS cents FROM credits WHERE status = 'applied' AND created_at >= date_trunc('day', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+    [now],
+  );
+  return row!.cents;
+}
+
+// --- messages
+
+export async function insertMessage(
+  tx: Tx,
+  m: {
+    id: string;
+    accountId: string | null;
+    leadId: string | null;
+    channel: string;
+    purpose: string;
+    template: string;
+    body: string | null;
+    executionKey: string;
+    createdAt: string;
+    contactPoint: string | null;
+    brand: string | null;
+  },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO messages (id, account_id, lead_id, channel, purpose, template, body, execution_key, created_at, contact_point, brand)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [m.id, m.accountId, m.leadId, m.channel, m.purpose, m.template, m.body, m.executionKey, m.createdAt, m.contactPoint, m.brand],
+  );
+}
+
+export async function cancelQueuedMessage(tx: Tx, id: unknown): Promise<void> {
+  await tx.query("UPDATE messages SET status = 'cancelled' WHERE id = $1 AND status = 'queued'", [id]);
+}
+
+/** Claims the oldest queued message with SKIP LOCKED, so two dispatchers never send one twice. */
+export async function claimQueuedMessage(tx: Tx) {
+  const [row] = await tx.query<{
+    id: string;
+    account_id: string | null;
+    lead_id: string | null;
+    channel: string;
+    purpose: string;
+    contact_point: string | null;
+    brand: string | null;
+    template: string;
+    body: string | null;
+  }>(
+    "SELECT id, account_id, lead_id, channel, purpose, contact_point, brand, template, body FROM messages WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+  );
+  return row;
+}
+
+export async function markMessageSent(tx: Tx, id: string, transport: string): Promise<void> {
+  await tx.query("UPDATE messages SET status = 'sent', sent_at = now(), transport = $2 WHERE id = $1", [id, transport]);
+}
+
+export async function markMessageFailed(tx: Tx, id: string, transport: string): Promise<void> {
+  await tx.query("UPDATE messages SET status = 'failed', transport = $2 WHERE id = $1", [id, transport]);
+}
+
+// --- plays
+
+export async function insertPlay(
+  tx: Tx,
+  p: { id: string; kind: string; accountId: string | null; step: string; state: string; nextRunAt: string },
+): Promise<void> {
+  await tx.query('INSERT INTO plays (id, kind, account_id, step, state, next_run_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)', [
+    p.id,
+    p.kind,
+    p.accountId,
+    p.step,
+    p.state,
+    p.nextRunAt,
+  ]);
+}
+
+/** Locks the next due play (SKIP LOCKED: several workers never run one step twice), leaving out `skipped`. */
+export async function claimDuePlay<R>(tx: Tx, now: string, skipped: string[]): Promise<R | undefined> {
+  const [row] = await tx.query<R>(
+    `SELECT id, kind, account_id, step, status, state, attempts FROM plays
+         WHERE status IN ('running', 'waiting') AND next_run_at <= $1 AND NOT (id = ANY($2::text[]))
+         ORDER BY next_run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+    [now, skipped],
+  );
+  return row;
+}
+
+export async function movePlayToStep(tx: Tx, id: string, step: string, state: string, nextRunAt: string): Promise<void> {
+  await tx.query(
+    "UPDATE plays SET step = $2, status = 'running', state = $3::jsonb, attempts = 0, next_run_at = $4, last_error = NULL, updated_at = now() WHERE id = $1",
+    [id, step, state, nextRunAt],
+  );
+}
+
+export async function makePlayWait(tx: Tx, id: string, state: string, nextRunAt: string): Promise<void> {
+  await tx.query("UPDATE plays SET status = 'waiting', state = $2::jsonb, next_run_at = $3, updated_at = now() WHERE id = $1", [
+    id,
+    state,
+    nextRunAt,
+  ]);
+}
+
+export async function finishPlay(tx: Tx, id: string, status: string, state: string): Promise<void> {
+  await tx.query('UPDATE plays SET status = $2, state = $3::jsonb, updated_at = now() WHERE id = $1', [id, status, state]);
+}
+
+export async function schedulePlayRetry(tx: Tx, id: string, attempts: number, retryAt: string, error: string): Promise<void> {
+  await tx.query('UPDATE plays SET attempts = $2, next_run_at = $3, last_error = $4, updated_at = now() WHERE id = $1', [
+    id,
+    attempts,
+    retryAt,
+    error,
+  ]);
+}
+
+export async function markPlayGaveUp(tx: Tx, id: string, attempts: number, error: string): Promise<void> {
+  await tx.query("UPDATE plays SET status = 'gave_up', attempts = $2, last_error = $3, updated_at = now() WHERE id = $1", [
+    id,
+    attempts,
+    error,
+  ]);
+}
 
 // --- world
 /** The idempotency key of every execution on record. */

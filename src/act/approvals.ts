@@ -4,6 +4,8 @@ import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import { outreachConsent } from '../sense/index.ts';
 import type { Db, Tx } from '../store/index.ts';
+import { readApprovalForDecision, readApprovalsForBulk } from '../views/index.ts';
+import { expirePendingApprovals, lockApproval, markApprovalApproved, markApprovalRejected, noteApprovalRunError } from './act.repo.ts';
 import { executeInTransaction, type ExecutionResult } from './execute.ts';
 import { isToolAction, TOOLS, type AgentStopReason } from './tools.ts';
 
@@ -28,12 +30,8 @@ export const approvalExecutionKey = (approvalId: string) => `approval:${approval
 
 /** Locks an approval that can still be decided; an expired one is marked so and refused. */
 async function lockPending(tx: Tx, id: string, now: Date): Promise<PendingApproval> {
-  const [row] = await tx.query<PendingApproval>(
-    `SELECT a.id, a.decision_id, a.status, a.expires_at, p.action, d.request, p.agent_id, p.account_id, p.lead_id, agent_stop_reason(p.agent_id) AS stopped
-     FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
-     WHERE a.id = $1 FOR UPDATE OF a`,
-    [id],
-  );
+  await lockApproval(tx, id);
+  const row = await readApprovalForDecision<PendingApproval>(tx, id);
   if (!row) throw new AppError('approval.not_found', `no approval ${id}`);
   if (row.status !== 'pending') throw new AppError('approval.already_decided', `approval ${id} was already ${row.status}`);
   if (new Date(row.expires_at) <= now)
@@ -108,10 +106,11 @@ async function approveInTransaction(
       });
     }
   }
-  await tx.query(
-    "UPDATE approvals SET status = 'approved', decided_by = $2, decided_at = $3, edited_params = $4::jsonb, last_error = NULL WHERE id = $1",
-    [id, opts.actor, now.toISOString(), edited ? JSON.stringify(edited) : null],
-  );
+  await markApprovalApproved(tx, id, {
+    actor: opts.actor,
+    decidedAt: now.toISOString(),
+    editedParams: edited ? JSON.stringify(edited) : null,
+  });
   await appendToLedger(tx, [
     {
       type: 'approval.approved',
@@ -169,11 +168,8 @@ async function recordRunFailure(db: Db, id: string, cause: unknown, opts: { acto
   const code = cause instanceof AppError ? cause.code : 'internal';
   const message = (cause instanceof Error ? cause.message : String(cause)).slice(0, 1000);
   await db.transaction(async (tx) => {
-    const [row] = await tx.query("UPDATE approvals SET last_error = $2::jsonb WHERE id = $1 AND status = 'pending' RETURNING id", [
-      id,
-      JSON.stringify({ code, message, at: opts.now.toISOString() }),
-    ]);
-    if (row)
+    const stillPending = await noteApprovalRunError(tx, id, JSON.stringify({ code, message, at: opts.now.toISOString() }));
+    if (stillPending)
       await appendToLedger(tx, [
         { type: 'approval.run_failed', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { code } },
       ]);
@@ -195,12 +191,7 @@ export async function bulkApprove(
   ids: string[],
   opts: { actor: string; now: Date; onUnexpected?: (id: string, err: unknown) => void },
 ): Promise<BulkApprovalResult[]> {
-  const rows = await db.query<{ id: string; status: string; expires_at: Date; risk: string; agent_id: string; action: string }>(
-    `SELECT a.id, a.status, a.expires_at, p.risk, p.agent_id, p.action
-     FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
-     WHERE a.id = ANY($1::text[])`,
-    [ids],
-  );
+  const rows = await readApprovalsForBulk(db, ids);
   const byId = new Map(rows.map((r) => [r.id, r]));
   // The kind most ids share (the first seen on a tie) is the batch's; ids of any other kind are the odd ones out.
   const kinds = new Map<string, number>();
@@ -280,10 +271,7 @@ export async function reject(
   const now = opts.now ?? new Date();
   await db.transaction(async (tx) => {
     const pending = await lockPending(tx, id, now);
-    await tx.query(
-      "UPDATE approvals SET status = 'rejected', decided_by = $2, decided_at = $3, reason = $4, reason_category = $5 WHERE id = $1",
-      [id, opts.actor, now.toISOString(), reason, category],
-    );
+    await markApprovalRejected(tx, id, { actor: opts.actor, decidedAt: now.toISOString(), reason, category });
     await appendToLedger(tx, [
       {
         type: 'approval.rejected',
@@ -299,10 +287,7 @@ export async function reject(
 /** Marks pending approvals past their time as expired; returns how many. */
 export async function expireApprovals(db: Db, now = new Date()): Promise<number> {
   return db.transaction(async (tx) => {
-    const rows = await tx.query<{ id: string; decision_id: string }>(
-      "UPDATE approvals SET status = 'expired', decided_at = $1 WHERE status = 'pending' AND expires_at <= $1 RETURNING id, decision_id",
-      [now.toISOString()],
-    );
+    const rows = await expirePendingApprovals(tx, now.toISOString());
     await appendToLedger(
       tx,
       rows.map((r) => ({

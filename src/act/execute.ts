@@ -1,6 +1,7 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import type { Db, Tx } from '../store/index.ts';
+import { findExecutionByKey, insertExecution, lockExecutionKey, markExecutionCompensated } from './act.repo.ts';
 import { ActionRefused, loadGrant, TOOLS, type ToolAction } from './tools.ts';
 
 export interface ExecutionRequest {
@@ -22,17 +23,6 @@ export interface ExecutionResult {
   replayed: boolean;
 }
 
-/** Serialises work on one idempotency key across processes. */
-const lockKey = (tx: Tx, key: string) => tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
-
-async function previous(tx: Tx, key: string) {
-  const [row] = await tx.query<{ decision_id: string; action: string; status: ExecutionResult['status']; result: Record<string, unknown> }>(
-    'SELECT decision_id, action, status, result FROM executions WHERE idempotency_key = $1',
-    [key],
-  );
-  return row;
-}
-
 /**
  * Runs the action a decision allows, exactly once per idempotency key: the effect, the execution row and
  * the ledger entry commit together, and a repeat of the key returns the first result without acting.
@@ -48,8 +38,8 @@ export async function executeInTransaction(tx: Tx, req: ExecutionRequest): Promi
       { path: 'idempotencyKey', message: 'letters, digits, _ . : - only, at most 200' },
     ]);
   }
-  await lockKey(tx, req.idempotencyKey);
-  const done = await previous(tx, req.idempotencyKey);
+  await lockExecutionKey(tx, req.idempotencyKey);
+  const done = await findExecutionByKey(tx, req.idempotencyKey);
   if (done) {
     if (done.decision_id !== req.decisionId)
       throw new AppError('execution.key_reused', `idempotency key ${req.idempotencyKey} was used for decision ${done.decision_id}`);
@@ -79,18 +69,15 @@ export async function executeInTransaction(tx: Tx, req: ExecutionRequest): Promi
     status = 'refused';
     result = { reason: err.reason, ...err.detail };
   }
-  await tx.query(
-    'INSERT INTO executions (idempotency_key, decision_id, action, params, status, result, created_at) VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb, $7)',
-    [
-      req.idempotencyKey,
-      req.decisionId,
-      grant.action,
-      JSON.stringify(params.data),
-      status,
-      JSON.stringify(result),
-      (req.now ?? new Date()).toISOString(),
-    ],
-  );
+  await insertExecution(tx, {
+    idempotencyKey: req.idempotencyKey,
+    decisionId: req.decisionId,
+    action: grant.action,
+    params: JSON.stringify(params.data),
+    status,
+    result: JSON.stringify(result),
+    createdAt: (req.now ?? new Date()).toISOString(),
+  });
   await appendToLedger(tx, [
     {
       type: status === 'succeeded' ? 'action.executed' : 'action.refused',
@@ -119,8 +106,8 @@ export async function compensateExecution(db: Db, key: string, actor: string, re
 }
 
 export async function compensateInTransaction(tx: Tx, key: string, actor: string, reason: string): Promise<{ compensated: boolean }> {
-  await lockKey(tx, key);
-  const done = await previous(tx, key);
+  await lockExecutionKey(tx, key);
+  const done = await findExecutionByKey(tx, key);
   if (!done) throw new AppError('not_found', `no execution ${key}`);
   // Nothing ran for a refused action: there is nothing to undo.
   if (done.status === 'compensated' || done.status === 'refused') return { compensated: true };
@@ -133,7 +120,7 @@ export async function compensateInTransaction(tx: Tx, key: string, actor: string
     return { compensated: false };
   }
   await tool.compensate(tx, g, done.result);
-  await tx.query("UPDATE executions SET status = 'compensated', updated_at = now() WHERE idempotency_key = $1", [key]);
+  await markExecutionCompensated(tx, key);
   await appendToLedger(tx, [
     {
       type: 'action.compensated',

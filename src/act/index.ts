@@ -1,7 +1,8 @@
 /**
  * act: the act stage. Tools that run only for a recorded decision that allows them (once per idempotency key),
- * approvals, durable plays (the retention play), message transport and the maintenance rounds. Mainly owns
- * executions, credits, messages, plays and the approval workflow.
+ * approvals (policy's decisions are recorded here with the approvals they open), durable plays (the retention play),
+ * message transport and the maintenance rounds. Owns tables approvals, executions, plays, messages and credits
+ * (act.repo.ts).
  */
 export { executeDecision, executeInTransaction, compensateExecution, compensateInTransaction } from './execute.ts';
 export type { ExecutionRequest, ExecutionResult } from './execute.ts';
@@ -32,4 +33,6 @@ export {
 } from './plays.ts';
 export { retentionPlay, type RetentionPlayState } from './retention-play.ts';
 export { maintenanceTick, startMaintenance, type MaintenanceDeps } from './maintenance.ts';
+export { recordDecision, recordDecisions, DEFAULT_APPROVAL_TTL_MS, type DecisionRecordInput } from './decisions.ts';
+export { recordJudged, type Judged } from './governed.ts';
 export * from './act.repo.ts';

@@ -1,6 +1,7 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import { newId, type Db, type Tx } from '../store/index.ts';
+import { claimDuePlay, finishPlay, insertPlay, makePlayWait, markPlayGaveUp, movePlayToStep, schedulePlayRetry } from './act.repo.ts';
 
 /** What a step decided: go on, finish, check again later (a human decides meanwhile), or stop because policy or a person said no. */
 export type StepOutcome<S> =
@@ -64,14 +65,14 @@ export async function startPlayInTransaction<S>(
   if (!def.steps[step]) throw new Error(`play ${def.kind} has no step ${step}`);
   const id = newId('play');
   const stored: Stored<S> = { data: opts.state, completed: [] };
-  await tx.query('INSERT INTO plays (id, kind, account_id, step, state, next_run_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)', [
+  await insertPlay(tx, {
     id,
-    def.kind,
-    opts.accountId,
+    kind: def.kind,
+    accountId: opts.accountId,
     step,
-    JSON.stringify(stored),
-    (opts.now ?? new Date()).toISOString(),
-  ]);
+    state: JSON.stringify(stored),
+    nextRunAt: (opts.now ?? new Date()).toISOString(),
+  });
   await appendToLedger(tx, [
     {
       type: 'play.started',
@@ -119,12 +120,7 @@ export async function runDuePlays(
     const failure: { row?: PlayRow; error?: string } = {};
     const ran = await db
       .transaction(async (tx) => {
-        const [row] = await tx.query<PlayRow>(
-          `SELECT id, kind, account_id, step, status, state, attempts FROM plays
-         WHERE status IN ('running', 'waiting') AND next_run_at <= $1 AND NOT (id = ANY($2::text[]))
-         ORDER BY next_run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
-          [now.toISOString(), [...skipped]],
-        );
+        const row = await claimDuePlay<PlayRow>(tx, now.toISOString(), [...skipped]);
         if (!row) return false;
         const def = byKind.get(row.kind);
         const step = def?.steps[row.step];
@@ -168,19 +164,12 @@ async function advance(
   const stored = JSON.stringify({ data: outcome.state, completed });
   if ('next' in outcome) {
     if (!def.steps[outcome.next]) throw new Error(`play ${def.kind} has no step ${outcome.next}`);
-    await tx.query(
-      "UPDATE plays SET step = $2, status = 'running', state = $3::jsonb, attempts = 0, next_run_at = $4, last_error = NULL, updated_at = now() WHERE id = $1",
-      [row.id, outcome.next, stored, now.toISOString()],
-    );
+    await movePlayToStep(tx, row.id, outcome.next, stored, now.toISOString());
   } else if ('wait' in outcome) {
-    await tx.query("UPDATE plays SET status = 'waiting', state = $2::jsonb, next_run_at = $3, updated_at = now() WHERE id = $1", [
-      row.id,
-      stored,
-      new Date(now.getTime() + outcome.wait).toISOString(),
-    ]);
+    await makePlayWait(tx, row.id, stored, new Date(now.getTime() + outcome.wait).toISOString());
   } else {
     const status = 'done' in outcome ? 'done' : 'refused';
-    await tx.query('UPDATE plays SET status = $2, state = $3::jsonb, updated_at = now() WHERE id = $1', [row.id, status, stored]);
+    await finishPlay(tx, row.id, status, stored);
     await appendToLedger(tx, [
       {
         type: `play.${status}`,
@@ -206,21 +195,12 @@ async function recordFailure(
   return db.transaction(async (tx) => {
     if (failures < (def.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)) {
       const retryAt = new Date(now.getTime() + (def.backoffMs ?? defaultBackoff)(failures));
-      await tx.query('UPDATE plays SET attempts = $2, next_run_at = $3, last_error = $4, updated_at = now() WHERE id = $1', [
-        row.id,
-        failures,
-        retryAt.toISOString(),
-        error.slice(0, 2000),
-      ]);
+      await schedulePlayRetry(tx, row.id, failures, retryAt.toISOString(), error.slice(0, 2000));
       return false;
     }
     const ref = { id: row.id, accountId: row.account_id, now };
     for (const done of [...row.state.completed].reverse()) await def.steps[done]?.compensate?.(tx, ref, row.state.data);
-    await tx.query("UPDATE plays SET status = 'gave_up', attempts = $2, last_error = $3, updated_at = now() WHERE id = $1", [
-      row.id,
-      failures,
-      error.slice(0, 2000),
-    ]);
+    await markPlayGaveUp(tx, row.id, failures, error.slice(0, 2000));
     await appendToLedger(tx, [
       {
         type: 'play.gave_up',

@@ -1,9 +1,12 @@
-import { recordJudged, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
+import type { PolicyGate, PolicyRequestInput } from '../assure/index.ts';
 import { trackContext, trackRecords } from '../learn/index.ts';
+import { isAgentStopped } from '../reason/index.ts';
 import { outreachConsent } from '../sense/index.ts';
 import type { Tx } from '../store/index.ts';
+import { findApprovalStatus } from './act.repo.ts';
 import { approvalExecutionKey } from './approvals.ts';
 import { compensateInTransaction, executeInTransaction } from './execute.ts';
+import { recordJudged } from './governed.ts';
 import type { PlayDefinition, PlayRef } from './plays.ts';
 
 /** What the retention play carries from step to step; everything is plain JSON so it survives restarts. */
@@ -25,10 +28,7 @@ const ACTOR = 'play:retention';
  * While its agent is stopped (the kill switch, or its own pause) the steps that act (credit, notice) wait: they would
  * otherwise fail, retry, give up and reverse the credit. The play goes on once the agent may act again.
  */
-async function agentStopped(tx: Tx, agentId: string): Promise<boolean> {
-  const [row] = await tx.query<{ stopped: boolean }>('SELECT agent_stopped($1) AS stopped', [agentId]);
-  return row!.stopped;
-}
+const agentStopped = isAgentStopped;
 
 async function decide(
   tx: Tx,
@@ -128,10 +128,10 @@ export function retentionPlay(
       // The approval is a step that waits; a reviewer's decision lets it go on.
       await_approval: {
         run: async (tx, _play, s) => {
-          const [row] = await tx.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [s.offer?.approvalId]);
-          if (row?.status === 'pending') return { wait: pollMs, state: s };
-          if (row?.status === 'approved') return { next: 'apply_credit', state: s };
-          return { refuse: `the offer's approval was ${row?.status ?? 'missing'}`, state: s };
+          const status = await findApprovalStatus(tx, s.offer?.approvalId);
+          if (status === 'pending') return { wait: pollMs, state: s };
+          if (status === 'approved') return { next: 'apply_credit', state: s };
+          return { refuse: `the offer's approval was ${status ?? 'missing'}`, state: s };
         },
       },
       apply_credit: {

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { Brand, ConsentChannel, ConsentPurpose, RECORD_INPUTS, ShortText } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
-import { insertRecord, patchRecord } from '../records/index.ts';
+import { cancelOpenTask, findOpenCaseIds, insertExecutedTask, insertRecord, patchRecord } from '../records/index.ts';
 import { outreachConsent } from '../sense/index.ts';
 import { newId, type Tx } from '../store/index.ts';
+import { readDecisionGrant } from '../views/index.ts';
+import { cancelQueuedMessage, insertCredit, insertMessage, reverseAppliedCredit } from './act.repo.ts';
 
 /** Who a tool acts for and under which execution; tools never see a request without these. */
 export interface ToolContext {
@@ -93,14 +95,19 @@ const creditTool: Tool<z.infer<typeof Credit>> = {
   params: Credit,
   run: async (tx, ctx, p) => {
     const id = newId('cred');
-    await tx.query(
-      'INSERT INTO credits (id, account_id, amount_cents, currency, reason, execution_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [id, need(ctx.accountId, 'accountId'), p.amountCents, p.currency, p.reason ?? null, ctx.idempotencyKey, ctx.now.toISOString()],
-    );
+    await insertCredit(tx, {
+      id,
+      accountId: need(ctx.accountId, 'accountId'),
+      amountCents: p.amountCents,
+      currency: p.currency,
+      reason: p.reason ?? null,
+      executionKey: ctx.idempotencyKey,
+      createdAt: ctx.now.toISOString(),
+    });
     return { creditId: id, amountCents: p.amountCents };
   },
   compensate: async (tx, _ctx, result) => {
-    await tx.query("UPDATE credits SET status = 'reversed', reversed_at = now() WHERE id = $1 AND status = 'applied'", [result.creditId]);
+    await reverseAppliedCredit(tx, result.creditId);
   },
 };
 
@@ -131,34 +138,27 @@ const DEFINITIONS = {
     params: CreateTask,
     run: async (tx, ctx, p) => {
       const id = newId('task');
-      await tx.query(
-        `INSERT INTO tasks (id, account_id, lead_id, title, details, assignee, due_at, execution_key, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int IS NULL THEN NULL ELSE $9::timestamptz + make_interval(days => $7::int) END, $8, $9)`,
-        [
-          id,
-          ctx.accountId,
-          ctx.leadId,
-          p.title,
-          p.details ?? null,
-          p.assignee ?? null,
-          p.dueInDays ?? null,
-          ctx.idempotencyKey,
-          ctx.now.toISOString(),
-        ],
-      );
+      await insertExecutedTask(tx, {
+        id,
+        accountId: ctx.accountId,
+        leadId: ctx.leadId,
+        title: p.title,
+        details: p.details ?? null,
+        assignee: p.assignee ?? null,
+        dueInDays: p.dueInDays ?? null,
+        executionKey: ctx.idempotencyKey,
+        createdAt: ctx.now.toISOString(),
+      });
       return { taskId: id };
     },
     compensate: async (tx, _ctx, result) => {
-      await tx.query("UPDATE tasks SET status = 'cancelled' WHERE id = $1 AND status = 'open'", [result.taskId]);
+      await cancelOpenTask(tx, result.taskId);
     },
   } satisfies Tool<z.infer<typeof CreateTask>>,
   priority_routing: {
     params: PriorityRouting,
     run: async (tx, ctx, p) => {
-      const rows = await tx.query<{ id: string }>(
-        `SELECT id FROM cases WHERE account_id = $1 AND status IN ('open', 'pending') AND deleted_at IS NULL AND ($2::text IS NULL OR id = $2) ORDER BY opened_at`,
-        [need(ctx.accountId, 'accountId'), p.caseId ?? null],
-      );
+      const rows = await findOpenCaseIds(tx, need(ctx.accountId, 'accountId'), p.caseId ?? null);
       for (const r of rows) await patchRecord(tx, 'cases', r.id, { priority: p.priority }, ctx.actor);
       return { caseIds: rows.map((r) => r.id) };
     },
@@ -219,28 +219,24 @@ const DEFINITIONS = {
         });
       }
       const id = newId('msg');
-      await tx.query(
-        `INSERT INTO messages (id, account_id, lead_id, channel, purpose, template, body, execution_key, created_at, contact_point, brand)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [
-          id,
-          ctx.accountId,
-          ctx.leadId,
-          p.channel,
-          p.purpose,
-          p.template,
-          p.body ?? null,
-          ctx.idempotencyKey,
-          ctx.now.toISOString(),
-          consent.to,
-          consent.brand,
-        ],
-      );
+      await insertMessage(tx, {
+        id,
+        accountId: ctx.accountId,
+        leadId: ctx.leadId,
+        channel: p.channel,
+        purpose: p.purpose,
+        template: p.template,
+        body: p.body ?? null,
+        executionKey: ctx.idempotencyKey,
+        createdAt: ctx.now.toISOString(),
+        contactPoint: consent.to,
+        brand: consent.brand,
+      });
       return { messageId: id };
     },
     // A queued message can still be cancelled; once a transport sent it, it cannot be taken back.
     compensate: async (tx, _ctx, result) => {
-      await tx.query("UPDATE messages SET status = 'cancelled' WHERE id = $1 AND status = 'queued'", [result.messageId]);
+      await cancelQueuedMessage(tx, result.messageId);
     },
   } satisfies Tool<z.infer<typeof SendMessage>>,
 } as const;
@@ -273,25 +269,7 @@ export type AgentStopReason = 'kill_switch' | 'paused';
  * approval granted. Edited parameters from the approval replace the proposal's.
  */
 export async function loadGrant(tx: Tx, decisionId: string): Promise<Grant> {
-  const [row] = await tx.query<{
-    outcome: string;
-    proposal_id: string;
-    action: string;
-    params: unknown;
-    account_id: string | null;
-    lead_id: string | null;
-    proposal_status: string;
-    approval_status: string | null;
-    edited_params: unknown;
-    agent_id: string;
-    stopped: AgentStopReason | null;
-  }>(
-    `SELECT d.outcome, p.id AS proposal_id, p.action, p.params, p.account_id, p.lead_id, p.status AS proposal_status,
-            a.status AS approval_status, a.edited_params, p.agent_id, agent_stop_reason(p.agent_id) AS stopped
-     FROM decisions d JOIN proposals p ON p.id = d.proposal_id LEFT JOIN approvals a ON a.decision_id = d.id
-     WHERE d.id = $1`,
-    [decisionId],
-  );
+  const row = await readDecisionGrant(tx, decisionId);
   if (!row) throw new AppError('policy.denied', `no recorded policy decision ${decisionId}: nothing runs without one`);
   const allowed = row.outcome === 'execute' || (row.outcome === 'approval' && row.approval_status === 'approved');
   if (!allowed || row.proposal_status === 'held_out') {
@@ -312,7 +290,7 @@ export async function loadGrant(tx: Tx, decisionId: string): Promise<Grant> {
     accountId: row.account_id,
     leadId: row.lead_id,
     agentId: row.agent_id,
-    agentStopped: row.stopped ?? null,
+    agentStopped: (row.stopped as AgentStopReason | null) ?? null,
   };
 }
 

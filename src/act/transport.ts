@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Db } from '../store/index.ts';
+import { claimQueuedMessage, markMessageFailed, markMessageSent } from './act.repo.ts';
 
 /** A queued message as a transport receives it. */
 export interface OutgoingMessage {
@@ -43,19 +44,7 @@ export async function deliverQueuedMessages(db: Db, transport: MessageTransport,
   let failed = 0;
   for (let i = 0; i < limit; i++) {
     const outcome = await db.transaction(async (tx) => {
-      const [row] = await tx.query<{
-        id: string;
-        account_id: string | null;
-        lead_id: string | null;
-        channel: string;
-        purpose: string;
-        contact_point: string | null;
-        brand: string | null;
-        template: string;
-        body: string | null;
-      }>(
-        "SELECT id, account_id, lead_id, channel, purpose, contact_point, brand, template, body FROM messages WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
-      );
+      const row = await claimQueuedMessage(tx);
       if (!row) return 'empty' as const;
       try {
         await transport.deliver({
@@ -69,10 +58,10 @@ export async function deliverQueuedMessages(db: Db, transport: MessageTransport,
           template: row.template,
           body: row.body,
         });
-        await tx.query("UPDATE messages SET status = 'sent', sent_at = now(), transport = $2 WHERE id = $1", [row.id, transport.name]);
+        await markMessageSent(tx, row.id, transport.name);
         return 'sent' as const;
       } catch {
-        await tx.query("UPDATE messages SET status = 'failed', transport = $2 WHERE id = $1", [row.id, transport.name]);
+        await markMessageFailed(tx, row.id, transport.name);
         return 'failed' as const;
       }
     });

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { AppError } from '../errors.ts';
 import { appendToLedger, sha256 } from '../ledger/index.ts';
 import type { Db } from '../store/index.ts';
+import { selectDecisionsPage, type DecisionWithProposalRow } from './assure.repo.ts';
 import { PolicyLoadError, PolicyRequestError, type PolicyProblem } from './errors.ts';
 import { PolicyGate } from './gate.ts';
 import {
@@ -124,21 +125,6 @@ export interface DryRunReport {
   truncated: boolean;
 }
 
-interface DecisionRow {
-  id: string;
-  proposal_id: string;
-  outcome: Outcome;
-  policy_ids: string[];
-  request: unknown;
-  decided_at: Date;
-  /** decided_at as PostgreSQL prints it: a cursor that keeps its microseconds. */
-  at_key: string;
-  agent_id: string;
-  action: string;
-  account_id: string | null;
-  lead_id: string | null;
-}
-
 const sameIds = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
 
 /**
@@ -200,15 +186,13 @@ export async function dryRunPolicies(db: Db, running: PolicyGate, files: PolicyS
   };
   let cursor: { at: string; id: string } | null = null;
   for (;;) {
-    const rows: DecisionRow[] = await db.query<DecisionRow>(
-      `SELECT d.id, d.proposal_id, d.outcome, d.policy_ids, d.request, d.decided_at, d.decided_at::text AS at_key,
-              p.agent_id, p.action, p.account_id, p.lead_id
-       FROM decisions d JOIN proposals p ON p.id = d.proposal_id
-       WHERE d.decided_at > $1::timestamptz AND d.decided_at <= $2::timestamptz
-         AND ($3::timestamptz IS NULL OR (d.decided_at, d.id) < ($3::timestamptz, $4::text))
-       ORDER BY d.decided_at DESC, d.id DESC LIMIT $5`,
-      [from.toISOString(), to.toISOString(), cursor?.at ?? null, cursor?.id ?? null, pageSize],
-    );
+    const rows: DecisionWithProposalRow[] = await selectDecisionsPage(db, {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      cursorAt: cursor?.at ?? null,
+      cursorId: cursor?.id ?? null,
+      limit: pageSize,
+    });
     if (rows.length === 0) break;
     // From here to the end of the page nothing awaits, so no other dry run can preparse into the slot meanwhile.
     preparseCheckedPolicies(CANDIDATE_SLOT, checked);

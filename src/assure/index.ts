@@ -1,6 +1,7 @@
 /**
  * assure: policy. Cedar policies and autonomy levels decide what runs, what waits for a human and what is refused;
- * the decision (and its approval) is recorded with the proposal it answers. Owns the policies and the decisions table.
+ * proposals are recorded here. Owns the policies, and tables proposals and decisions (assure.repo.ts); act records
+ * each decision with its approval (which act owns).
  */
 export { PolicyGate, DEFAULT_CREDIT_APPROVAL_LIMIT_CENTS, toCedarCall, type PolicyGateOptions } from './gate.ts';
 export {
@@ -36,5 +37,5 @@ export {
   type Decision,
   type Outcome,
 } from './request.ts';
-export { recordDecision, recordDecisions, DEFAULT_APPROVAL_TTL_MS, type DecisionRecordInput } from './decisions.ts';
-export { recordJudged, type Judged } from './governed.ts';
+export { recordProposal, recordProposals, type ProposalRecordInput } from './proposals.ts';
+export * from './assure.repo.ts';

@@ -1,6 +1,8 @@
 import type { CustomerContext } from '../reason/index.ts';
 import { consentFacts, effectiveConsents, type ConsentFact } from '../sense/index.ts';
+import { findContactsOfAccounts, findContactsWithPoints } from '../records/index.ts';
 import type { Queryable } from '../store/index.ts';
+import { readAccountContexts, readLeadContexts } from '../views/index.ts';
 
 /** How a customer can be reached: contacts, and the consent records in effect for their points. */
 export type Reach = Pick<CustomerContext, 'contacts' | 'consents'>;
@@ -44,10 +46,7 @@ async function loadReach(
 ): Promise<Map<string, Reach & { raw: { account_id: string; email: string | null; phone: string | null }[] }>> {
   const byAccount = new Map<string, Reach & { raw: { account_id: string; email: string | null; phone: string | null }[] }>();
   if (accountIds.length === 0) return byAccount;
-  const contacts = await q.query<{ id: string; account_id: string; email: string | null; phone: string | null }>(
-    'SELECT id, account_id, email, phone FROM contacts WHERE account_id = ANY($1::text[]) AND deleted_at IS NULL ORDER BY id',
-    [accountIds],
-  );
+  const contacts = await findContactsOfAccounts(q, accountIds);
   const holders = new Map(contacts.map((c) => [c.id, c]));
   const consents = await effectiveConsents(
     q,
@@ -67,29 +66,7 @@ async function loadReach(
 
 async function accountContexts(q: Queryable, accountIds: string[], now: Date, opts: ContextOptions): Promise<CustomerContext[]> {
   if (accountIds.length === 0) return [];
-  const accounts = await q.query<{
-    id: string;
-    customer_id: string;
-    name: string;
-    brand: string | null;
-    attributes: Record<string, unknown>;
-    features: Record<string, number | string | null> | null;
-    contract: string | null;
-    payment_method: string | null;
-    paperless_billing: boolean | null;
-    tenure_months: number | null;
-    monthly_amount: number | null;
-    services: Record<string, unknown> | null;
-    has_subscription: boolean;
-  }>(
-    `SELECT a.id, a.customer_id, a.name, a.brand, a.attributes, f.features, s.contract, s.payment_method, s.paperless_billing, s.tenure_months,
-            s.monthly_amount, s.services, s.id IS NOT NULL AS has_subscription
-     FROM accounts a
-     LEFT JOIN LATERAL (SELECT * FROM subscriptions x WHERE x.account_id = a.id AND x.deleted_at IS NULL ORDER BY x.id LIMIT 1) s ON true
-     LEFT JOIN customer_features f ON f.account_id = a.id
-     WHERE a.id = ANY($1::text[]) AND a.deleted_at IS NULL ORDER BY a.id`,
-    [accountIds],
-  );
+  const accounts = await readAccountContexts(q, accountIds);
   const reach = await loadReach(
     q,
     accounts.map((a) => a.id).filter((id) => opts.reach?.(id) ?? true),
@@ -141,12 +118,7 @@ async function sharedContactPoints(
   const phones = [...new Set(contacts.flatMap((c) => (c.phone ? [c.phone] : [])))];
   const twins = new Map<string, string[]>();
   if (emails.length + phones.length === 0) return twins;
-  // Looked up by value (the contacts_email and contacts_phone indexes), not by a self-join the planner may scan.
-  const matches = await q.query<{ account_id: string; email: string | null; phone: string | null }>(
-    `SELECT c.account_id, lower(c.email) AS email, c.phone FROM contacts c JOIN accounts a ON a.id = c.account_id AND a.deleted_at IS NULL
-     WHERE c.deleted_at IS NULL AND ((c.email IS NOT NULL AND lower(c.email) = ANY($1::text[])) OR (c.phone IS NOT NULL AND c.phone = ANY($2::text[])))`,
-    [emails, phones],
-  );
+  const matches = await findContactsWithPoints(q, emails, phones);
   for (const c of contacts) {
     const others = matches
       .filter((m) => m.account_id !== c.account_id && ((c.email && m.email === c.email.toLowerCase()) || (c.phone && m.phone === c.phone)))
@@ -159,30 +131,7 @@ async function sharedContactPoints(
 /** Leads have no customer_features row: their few features are counted here from their signals. */
 async function leadContexts(q: Queryable, leadIds: string[], now: Date): Promise<CustomerContext[]> {
   if (leadIds.length === 0) return [];
-  const leads = await q.query<{
-    id: string;
-    email: string | null;
-    phone: string | null;
-    company: string | null;
-    first_name: string | null;
-    last_name: string | null;
-    brand: string | null;
-    status: string;
-    attributes: Record<string, unknown>;
-    web_visits: number;
-    engagements: number;
-    last_signal_at: Date | null;
-  }>(
-    `SELECT l.id, l.email, l.phone, l.company, l.first_name, l.last_name, l.brand, l.status, l.attributes, agg.*
-     FROM leads l CROSS JOIN LATERAL (SELECT
-       count(*) FILTER (WHERE s.type = 'web_visit' AND s.occurred_at > $2::timestamptz - interval '7 days')::int AS web_visits,
-       count(*) FILTER (WHERE s.type = 'email_engagement' AND s.data->>'event' IN ('opened', 'clicked', 'replied')
-                        AND s.occurred_at > $2::timestamptz - interval '30 days')::int AS engagements,
-       max(s.occurred_at) AS last_signal_at
-       FROM signals s WHERE s.lead_id = l.id AND s.occurred_at > $2::timestamptz - interval '30 days' AND s.occurred_at <= $2::timestamptz) agg
-     WHERE l.id = ANY($1::text[]) AND l.deleted_at IS NULL ORDER BY l.id`,
-    [leadIds, now.toISOString()],
-  );
+  const leads = await readLeadContexts(q, leadIds, now.toISOString());
   const facts = consentFacts(
     await effectiveConsents(
       q,

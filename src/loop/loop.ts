@@ -1,5 +1,12 @@
-import { executeInTransaction, retentionPlay, startPlayInTransaction, type RetentionPlayState } from '../act/index.ts';
-import { recordJudged, type Decision, type PolicyGate, type PolicyRequestInput } from '../assure/index.ts';
+import {
+  executeInTransaction,
+  recordJudged,
+  retentionPlay,
+  startPlayInTransaction,
+  sumCreditsAppliedOn,
+  type RetentionPlayState,
+} from '../act/index.ts';
+import type { Decision, PolicyGate, PolicyRequestInput, ProposalRecordInput } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
 import {
   inHoldout,
@@ -31,11 +38,12 @@ import {
   type ChurnModel,
   type CustomerContext,
   type ProposalDraft,
-  type ProposalRecordInput,
   type RecentAction,
 } from '../reason/index.ts';
+import { findAccountsToSteward } from '../records/index.ts';
 import { addressOutreach, SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
 import type { Queryable, Tx } from '../store/index.ts';
+import { readRecentActions } from '../views/index.ts';
 import { addReach, loadContexts } from './context.ts';
 
 // The governed loop for the customers and leads whose signals were just accepted: agents propose,
@@ -174,13 +182,7 @@ const stored = (
  * for (or got) approval, dated by the decision, on the clock that decided them.
  */
 async function recentActions(q: Queryable, subjects: LoopSubjects, now: Date): Promise<Map<string, RecentAction[]>> {
-  const rows = await q.query<{ subject: string; at: Date; agent_id: string; action: string; channel: string | null }>(
-    `SELECT coalesce(p.account_id, p.lead_id) AS subject, d.decided_at AS at, p.agent_id, p.action, p.channel
-     FROM (SELECT * FROM proposals WHERE account_id = ANY($1::text[]) UNION ALL SELECT * FROM proposals WHERE lead_id = ANY($2::text[])) p
-     JOIN decisions d ON d.proposal_id = p.id LEFT JOIN approvals a ON a.decision_id = d.id
-     WHERE d.outcome <> 'deny' AND (a.id IS NULL OR a.status IN ('pending', 'approved')) AND d.decided_at > $3::timestamptz - interval '30 days'`,
-    [subjects.accountIds, subjects.leadIds, now.toISOString()],
-  );
+  const rows = await readRecentActions(q, subjects.accountIds, subjects.leadIds, now.toISOString());
   const bySubject = new Map<string, RecentAction[]>();
   for (const r of rows)
     bySubject.set(r.subject, [
@@ -192,11 +194,7 @@ async function recentActions(q: Queryable, subjects: LoopSubjects, now: Date): P
 
 /** Credits applied on the (UTC) day of `now`, in cents: what today's budget has already spent. */
 async function creditsAppliedOn(q: Queryable, now: Date): Promise<number> {
-  const [row] = await q.query<{ cents: number }>(
-    "SELECT coalesce(sum(amount_cents), 0)::int AS cents FROM credits WHERE status = 'applied' AND created_at >= date_trunc('day', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
-    [now.toISOString()],
-  );
-  return row!.cents;
+  return sumCreditsAppliedOn(q, now.toISOString());
 }
 
 /** One subject's way through arbitration and policy, before anything is written. */
@@ -443,23 +441,6 @@ export async function runScheduledAgents(q: Tx, opts: LoopOptions, now = new Dat
   // Nothing to sweep for while every scheduled agent is stopped (paused, or the kill switch is engaged).
   const stopped = await stoppedAgents(q, SCHEDULED_AGENTS);
   if (SCHEDULED_AGENTS.every((id) => stopped.has(id))) return emptyTally();
-  // Set-based (hash joins over whole tables), so a sweep of the full base is one quick statement.
-  const candidates = await q.query<{ id: string }>(
-    `WITH shared AS (
-       SELECT c.account_id FROM contacts c JOIN (
-         SELECT lower(email) AS email FROM contacts WHERE email IS NOT NULL AND deleted_at IS NULL GROUP BY 1 HAVING count(DISTINCT account_id) > 1
-       ) d ON lower(c.email) = d.email WHERE c.deleted_at IS NULL
-       UNION
-       SELECT c.account_id FROM contacts c JOIN (
-         SELECT phone FROM contacts WHERE phone IS NOT NULL AND deleted_at IS NULL GROUP BY 1 HAVING count(DISTINCT account_id) > 1
-       ) d ON c.phone = d.phone WHERE c.deleted_at IS NULL
-     ),
-     reachable AS (SELECT DISTINCT account_id FROM contacts WHERE deleted_at IS NULL AND (email IS NOT NULL OR phone IS NOT NULL)),
-     incomplete AS (SELECT DISTINCT account_id FROM subscriptions WHERE deleted_at IS NULL AND (monthly_amount IS NULL OR tenure_months IS NULL))
-     SELECT a.id FROM accounts a
-     LEFT JOIN reachable r ON r.account_id = a.id LEFT JOIN incomplete i ON i.account_id = a.id LEFT JOIN (SELECT DISTINCT account_id FROM shared) s ON s.account_id = a.id
-     WHERE a.deleted_at IS NULL AND (a.name = 'Unidentified customer' OR r.account_id IS NULL OR i.account_id IS NOT NULL OR s.account_id IS NOT NULL)
-     ORDER BY a.id LIMIT ${SWEEP_LIMIT}`,
-  );
+  const candidates = await findAccountsToSteward(q, SWEEP_LIMIT);
   return decideFor(q, { accountIds: candidates.map((c) => c.id), leadIds: [], triggers: { agentIds: SCHEDULED_AGENTS } }, opts, now);
 }

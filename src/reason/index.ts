@@ -1,14 +1,12 @@
 /**
  * reason: agents and what they reason with. The agent registry and manifests, expected value, bandit choices,
- * arbitration, the churn model, agent settings and the kill switch; proposals are recorded here. Mainly owns
- * proposals, agent_settings and agent_kill_switch.
+ * arbitration, the churn model, agent settings and the kill switch (what agents propose is recorded by assure). Owns
+ * tables agent_settings and agent_kill_switch (reason.repo.ts).
  */
 export { ChurnModel, CHURN_FEATURES, churnFeatureVector, fitLogistic, rocAuc } from './churn-model.ts';
 export type { ChurnModelInput, ChurnPrediction, ChurnModelSummary, LogisticFit } from './churn-model.ts';
 export { loadChurnExamples, trainingFingerprint } from './churn-training.ts';
 export type { ChurnExample } from './churn-training.ts';
-export { recordProposal, recordProposals } from './proposals.ts';
-export type { ProposalRecordInput } from './proposals.ts';
 export * from './agents/index.ts';
 export { arbitrate, conflictReason, DEFAULT_RULES, type Arbitration, type ArbitrationRules, type RecentAction } from './orchestrator.ts';
 export {
@@ -23,3 +21,4 @@ export {
   type AgentView,
   type KillSwitch,
 } from './settings.ts';
+export * from './reason.repo.ts';

@@ -1,6 +1,7 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import type { Db, Queryable, Tx } from '../store/index.ts';
+import { selectAgentSettings, selectKillSwitch, selectStoppedAgentIds, updateKillSwitch, upsertAgentSettings } from './reason.repo.ts';
 import { AGENTS, agentById, type Agent, type AgentAction, type AutonomyLevel } from './agents/index.ts';
 
 /** An agent as it runs: its manifest, whether it is paused, and the autonomy in force per action. */
@@ -15,9 +16,7 @@ export interface AgentView {
 }
 
 export async function loadAgentSettings(q: Queryable): Promise<Map<string, { paused: boolean; autonomy: Record<string, number> }>> {
-  const rows = await q.query<{ agent_id: string; paused: boolean; autonomy: Record<string, number> }>(
-    'SELECT agent_id, paused, autonomy FROM agent_settings',
-  );
+  const rows = await selectAgentSettings(q);
   return new Map(rows.map((r) => [r.agent_id, { paused: r.paused, autonomy: r.autonomy }]));
 }
 
@@ -66,11 +65,11 @@ async function updateInTransaction(tx: Tx, id: string, change: AgentChange, acto
       ]);
     }
   }
-  await tx.query(
-    `INSERT INTO agent_settings (agent_id, paused, autonomy, updated_by) VALUES ($1, coalesce($2, false), coalesce($3::jsonb, '{}'), $4)
-     ON CONFLICT (agent_id) DO UPDATE SET paused = coalesce($2, agent_settings.paused), autonomy = agent_settings.autonomy || coalesce($3::jsonb, '{}'),
-       updated_at = now(), updated_by = $4`,
-    [id, change.paused ?? null, change.autonomy ? JSON.stringify(change.autonomy) : null, actor],
+  await upsertAgentSettings(
+    tx,
+    id,
+    { paused: change.paused ?? null, autonomy: change.autonomy ? JSON.stringify(change.autonomy) : null },
+    actor,
   );
   await appendToLedger(tx, [{ type: 'agent.updated', actor, subjectType: 'agents', subjectId: id, data: { ...change } }]);
   return (await listAgents(tx)).find((a) => a.id === id)!;
@@ -87,9 +86,7 @@ export interface KillSwitch {
 }
 
 export async function loadKillSwitch(q: Queryable): Promise<KillSwitch> {
-  const [row] = await q.query<{ engaged: boolean; reason: string | null; changed_by: string | null; changed_at: Date | null }>(
-    'SELECT engaged, reason, changed_by, changed_at FROM agent_kill_switch WHERE id = 1',
-  );
+  const row = await selectKillSwitch(q);
   return {
     engaged: row?.engaged ?? false,
     by: row?.changed_by ?? null,
@@ -125,10 +122,7 @@ async function setKillSwitchInTransaction(
   if (reason && reason.length > 500)
     throw new AppError('validation_failed', 'the reason is too long', [{ path: 'reason', message: 'at most 500 characters' }]);
   // Releasing keeps the reason it was engaged for (unless a new one is given), so nobody has to wonder why it was.
-  await tx.query(
-    'UPDATE agent_kill_switch SET engaged = $1, reason = coalesce($2, reason), changed_by = $3, changed_at = $4 WHERE id = 1',
-    [change.engaged, reason, actor, now.toISOString()],
-  );
+  await updateKillSwitch(tx, change.engaged, reason, actor, now.toISOString());
   // The reason stays in the table; the ledger keeps no free text.
   await appendToLedger(tx, [
     {
@@ -147,6 +141,5 @@ async function setKillSwitchInTransaction(
  * `agent_stopped()`, the same rule approvals, executions and plays check, so the loop and the database never disagree.
  */
 export async function stoppedAgents(q: Queryable, agentIds: readonly string[] = AGENTS.map((a) => a.manifest.id)): Promise<Set<string>> {
-  const rows = await q.query<{ id: string }>('SELECT id FROM unnest($1::text[]) AS a(id) WHERE agent_stopped(id)', [[...agentIds]]);
-  return new Set(rows.map((r) => r.id));
+  return new Set(await selectStoppedAgentIds(q, [...agentIds]));
 }

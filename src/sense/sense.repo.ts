@@ -76,3 +76,11 @@ export async function moveSignalsToAccount(tx: Tx, accountId: string, ids: strin
 export async function deleteCustomerFeaturesOf(tx: Tx, accountId: string): Promise<void> {
   await tx.query('DELETE FROM customer_features WHERE account_id = $1', [accountId]);
 }
+
+// --- act: the signals route (src/api/routes/signals.ts)
+
+/** One accepted signal, every column, or undefined. */
+export async function findSignalById(q: Queryable, id: string | undefined): Promise<Record<string, unknown> | undefined> {
+  const [row] = await q.query<Record<string, unknown>>('SELECT * FROM signals WHERE id = $1', [id]);
+  return row;
+}

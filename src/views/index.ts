@@ -15,3 +15,8 @@ export * from './model-usage.ts';
 export * from './training-data.ts';
 export * from './bandits.ts';
 export * from './customer-360.ts';
+export * from './approval-queue.ts';
+export * from './decision-grant.ts';
+export * from './decision-context.ts';
+export * from './proposals-feed.ts';
+export * from './world-clock.ts';

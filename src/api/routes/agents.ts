@@ -3,6 +3,7 @@ import { AgentRegistry, AgentSchema, KillSwitchSchema, ProposalPage, ServerClock
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { listAgents, loadKillSwitch, setKillSwitch, updateAgent } from '../../reason/index.ts';
+import { listProposalsFeed, readWorldClock } from '../../views/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson } from '../http.ts';
 import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
@@ -68,17 +69,15 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const q = parseQuery(c, ProposalQuery);
         const before = proposalCursor(q.cursor) ?? null;
-        const rows = await deps.db.query<Record<string, unknown>>(
-          `SELECT p.*, acc.customer_id, d.id AS decision_id, d.outcome, d.policy_ids, d.reasons, d.autonomy, d.decided_at, a.id AS approval_id, a.status AS approval_status,
-                  (SELECT jsonb_agg(jsonb_build_object('idempotencyKey', e.idempotency_key, 'status', e.status, 'result', e.result) ORDER BY e.created_at)
-                   FROM executions e WHERE e.decision_id = d.id) AS executions
-           FROM proposals p LEFT JOIN accounts acc ON acc.id = p.account_id
-           LEFT JOIN decisions d ON d.proposal_id = p.id LEFT JOIN approvals a ON a.decision_id = d.id
-           WHERE ($1::text IS NULL OR p.agent_id = $1) AND ($2::text IS NULL OR p.status = $2) AND ($3::text IS NULL OR d.outcome = $3)
-             AND ($4::text IS NULL OR p.account_id = $4) AND ($5::text IS NULL OR p.lead_id = $5) AND ($6::text IS NULL OR p.id < $6)
-           ORDER BY p.id DESC LIMIT $7`,
-          [q.agentId ?? null, q.status ?? null, q.outcome ?? null, q.accountId ?? null, q.leadId ?? null, before, q.limit + 1],
-        );
+        const rows = await listProposalsFeed(deps.db, {
+          agentId: q.agentId ?? null,
+          status: q.status ?? null,
+          outcome: q.outcome ?? null,
+          accountId: q.accountId ?? null,
+          leadId: q.leadId ?? null,
+          before,
+          limit: q.limit + 1,
+        });
         return c.json(pageOf(rows, q.limit, (r) => String(r.id), toProposal));
       },
     },
@@ -89,9 +88,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
       summary: 'The server clock, and the live demo world\u2019s calendar when it runs (acs serve --world)',
       responses: { 200: answers(ServerClock, 'the clock'), 400: NUL_IN_URL },
       handler: async (c) => {
-        const [row] = await deps.db.query<{ seed: number; start_day: Date; next_day: number }>(
-          'SELECT seed, start_day, next_day FROM world_clock WHERE id = 1',
-        );
+        const row = await readWorldClock(deps.db);
         return c.json({
           now: deps.clock.now().toISOString(),
           world: row ? { seed: row.seed, startDay: new Date(row.start_day).toISOString(), daysDone: row.next_day } : null,

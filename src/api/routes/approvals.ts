@@ -3,6 +3,7 @@ import { approveAndRun, bulkApprove, reject, REJECTION_CATEGORIES } from '../../
 import { ApprovalPageSchema, ApprovedRunSchema, BulkApprovalSchema } from '../../contracts/api/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
+import { listApprovalQueue } from '../../views/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson, readOptionalJson } from '../http.ts';
 import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
@@ -65,14 +66,7 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const q = parseQuery(c, ApprovalQuery);
         const offset = offsetCursor(q.cursor);
-        const rows = await db.query<Record<string, unknown>>(
-          `SELECT a.*, d.outcome, d.policy_ids, d.reasons, d.autonomy, p.id AS proposal_id, p.agent_id, p.action, p.params, p.channel, p.purpose,
-                  p.risk, p.ev, p.ev_value, p.reason AS proposal_reason, p.account_id, p.lead_id, acc.customer_id, f.features
-           FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
-           LEFT JOIN accounts acc ON acc.id = p.account_id LEFT JOIN customer_features f ON f.account_id = p.account_id
-           WHERE a.status = $1 ORDER BY p.ev_value DESC, a.expires_at, a.id OFFSET $2 LIMIT $3`,
-          [q.status, offset, q.limit + 1],
-        );
+        const rows = await listApprovalQueue(db, q.status, offset, q.limit + 1);
         return c.json(pageOf(rows, q.limit, () => offset + q.limit, toApproval));
       },
     },

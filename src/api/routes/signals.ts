@@ -14,6 +14,7 @@ import { getRecord, toApi } from '../../records/index.ts';
 import {
   discardQuarantined,
   effectiveConsents,
+  findSignalById,
   getQuarantine,
   IntakeQueue,
   listQuarantine,
@@ -135,7 +136,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
       summary: 'Read one accepted signal',
       responses: { 200: answers(StoredSignalSchema, 'the signal'), 404: 'not found' },
       handler: async (c) => {
-        const [row] = await db.query<Record<string, unknown>>('SELECT * FROM signals WHERE id = $1', [c.req.param('id')]);
+        const row = await findSignalById(db, c.req.param('id'));
         if (!row) throw new AppError('not_found', `no signal ${c.req.param('id')}`);
         return c.json(toApi(row));
       },

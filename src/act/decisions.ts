@@ -1,6 +1,7 @@
 import { appendToLedger } from '../ledger/index.ts';
-import { insertRows, newId, type Tx } from '../store/index.ts';
-import type { Decision, PolicyRequestInput } from './request.ts';
+import { insertDecisions, markProposalsDecided, type Decision, type PolicyRequestInput } from '../assure/index.ts';
+import { newId, type Tx } from '../store/index.ts';
+import { insertApprovals } from './act.repo.ts';
 
 /** Default time a human has to decide an approval before it expires. */
 export const DEFAULT_APPROVAL_TTL_MS = 72 * 3600_000;
@@ -45,28 +46,13 @@ export async function recordDecisions(
     decided_at: now.toISOString(),
     approvalId: i.decision.outcome === 'approval' ? newId('appr') : null,
   }));
-  await insertRows(
+  await insertDecisions(tx, rows);
+  await markProposalsDecided(
     tx,
-    'decisions',
-    {
-      id: 'text',
-      proposal_id: 'text',
-      outcome: 'text',
-      policy_ids: 'jsonb',
-      reasons: 'jsonb',
-      autonomy: 'int',
-      request: 'jsonb',
-      decided_at: 'timestamptz',
-    },
-    rows,
-  );
-  await tx.query("UPDATE proposals SET status = 'decided' WHERE id = ANY($1::text[]) AND status = 'proposed'", [
     rows.map((r) => r.proposal_id),
-  ]);
-  await insertRows(
+  );
+  await insertApprovals(
     tx,
-    'approvals',
-    { id: 'text', decision_id: 'text', expires_at: 'timestamptz' },
     rows.filter((r) => r.approvalId).map((r) => ({ id: r.approvalId, decision_id: r.id, expires_at: expires })),
   );
   await appendToLedger(

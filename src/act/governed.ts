@@ -1,7 +1,6 @@
-import { recordProposals, type ProposalRecordInput } from '../reason/index.ts';
+import { recordProposals, type Decision, type PolicyRequestInput, type ProposalRecordInput } from '../assure/index.ts';
 import type { Tx } from '../store/index.ts';
 import { recordDecisions } from './decisions.ts';
-import type { Decision, PolicyRequestInput } from './request.ts';
 
 /** A proposal policy judged: the request it was asked and its answer; `proposal` indexes the proposals recorded with it. */
 export interface Judged {

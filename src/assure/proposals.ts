@@ -1,5 +1,6 @@
 import { appendToLedger } from '../ledger/index.ts';
-import { insertRows, newId, type Tx } from '../store/index.ts';
+import { newId, type Tx } from '../store/index.ts';
+import { insertProposals } from './assure.repo.ts';
 
 /** A proposal as stored: the action, for whom, and its explanation (EV terms and a sentence). */
 export interface ProposalRecordInput {
@@ -45,28 +46,7 @@ export async function recordProposals(tx: Tx, proposals: ProposalRecordInput[], 
     status_reason: p.statusReason ?? null,
     ...(opts.now ? { created_at: opts.now.toISOString() } : {}),
   }));
-  await insertRows(
-    tx,
-    'proposals',
-    {
-      id: 'text',
-      agent_id: 'text',
-      account_id: 'text',
-      lead_id: 'text',
-      action: 'text',
-      params: 'jsonb',
-      channel: 'text',
-      purpose: 'text',
-      risk: 'text',
-      ev: 'jsonb',
-      ev_value: 'numeric',
-      reason: 'text',
-      status: 'text',
-      status_reason: 'text',
-      ...(opts.now ? { created_at: 'timestamptz' } : {}),
-    },
-    rows,
-  );
+  await insertProposals(tx, rows, { datedByCaller: Boolean(opts.now) });
   await appendToLedger(
     tx,
     rows.map((r) => ({

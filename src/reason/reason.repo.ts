@@ -1,0 +1,57 @@
+/**
+ * reason's tables: agent_settings and agent_kill_switch, and SQL's `agent_stopped()` that reads them. Their SQL lives
+ * here; src/reason/settings.ts keeps the rules.
+ */
+import type { Queryable, Tx } from '../store/index.ts';
+
+export async function selectAgentSettings(
+  q: Queryable,
+): Promise<{ agent_id: string; paused: boolean; autonomy: Record<string, number> }[]> {
+  return q.query<{ agent_id: string; paused: boolean; autonomy: Record<string, number> }>(
+    'SELECT agent_id, paused, autonomy FROM agent_settings',
+  );
+}
+
+/** Creates or changes an agent's settings; a null `paused` or `autonomy` leaves that part as it is. */
+export async function upsertAgentSettings(
+  tx: Tx,
+  id: string,
+  change: { paused: boolean | null; autonomy: string | null },
+  actor: string,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO agent_settings (agent_id, paused, autonomy, updated_by) VALUES ($1, coalesce($2, false), coalesce($3::jsonb, '{}'), $4)
+     ON CONFLICT (agent_id) DO UPDATE SET paused = coalesce($2, agent_settings.paused), autonomy = agent_settings.autonomy || coalesce($3::jsonb, '{}'),
+       updated_at = now(), updated_by = $4`,
+    [id, change.paused, change.autonomy, actor],
+  );
+}
+
+export async function selectKillSwitch(
+  q: Queryable,
+): Promise<{ engaged: boolean; reason: string | null; changed_by: string | null; changed_at: Date | null } | undefined> {
+  const [row] = await q.query<{ engaged: boolean; reason: string | null; changed_by: string | null; changed_at: Date | null }>(
+    'SELECT engaged, reason, changed_by, changed_at FROM agent_kill_switch WHERE id = 1',
+  );
+  return row;
+}
+
+/** Releasing keeps the reason it was engaged for (unless a new one is given), so nobody has to wonder why it was. */
+export async function updateKillSwitch(tx: Tx, engaged: boolean, reason: string | null, actor: string, at: string): Promise<void> {
+  await tx.query(
+    'UPDATE agent_kill_switch SET engaged = $1, reason = coalesce($2, reason), changed_by = $3, changed_at = $4 WHERE id = 1',
+    [engaged, reason, actor, at],
+  );
+}
+
+/** The ids among `agentIds` SQL's `agent_stopped()` stops (the kill switch is engaged, or the agent is paused). */
+export async function selectStoppedAgentIds(q: Queryable, agentIds: string[]): Promise<string[]> {
+  const rows = await q.query<{ id: string }>('SELECT id FROM unnest($1::text[]) AS a(id) WHERE agent_stopped(id)', [agentIds]);
+  return rows.map((r) => r.id);
+}
+
+/** SQL's `agent_stopped()` for one agent: whether it may not act now. */
+export async function isAgentStopped(q: Queryable, agentId: string): Promise<boolean> {
+  const [row] = await q.query<{ stopped: boolean }>('SELECT agent_stopped($1) AS stopped', [agentId]);
+  return row!.stopped;
+}

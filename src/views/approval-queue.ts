@@ -1,0 +1,56 @@
+/**
+ * The approval queue: approvals (act) with the decision and proposal they answer (assure) and the customer's
+ * context (records, sense). Read only; the locks and the writes are act's (src/act/act.repo.ts).
+ */
+import type { Queryable } from '../store/index.ts';
+
+/** One page of the queue, highest expected value first, then soonest to expire. */
+export async function listApprovalQueue(q: Queryable, status: string, offset: number, limit: number): Promise<Record<string, unknown>[]> {
+  return q.query<Record<string, unknown>>(
+    `SELECT a.*, d.outcome, d.policy_ids, d.reasons, d.autonomy, p.id AS proposal_id, p.agent_id, p.action, p.params, p.channel, p.purpose,
+                  p.risk, p.ev, p.ev_value, p.reason AS proposal_reason, p.account_id, p.lead_id, acc.customer_id, f.features
+           FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
+           LEFT JOIN accounts acc ON acc.id = p.account_id LEFT JOIN customer_features f ON f.account_id = p.account_id
+           WHERE a.status = $1 ORDER BY p.ev_value DESC, a.expires_at, a.id OFFSET $2 LIMIT $3`,
+    [status, offset, limit],
+  );
+}
+
+/** An approval with what deciding it needs: the action, the policy request, the subject and whether its agent is stopped. */
+export interface ApprovalForDecisionRow {
+  id: string;
+  decision_id: string;
+  status: string;
+  expires_at: Date;
+  action: string;
+  request: unknown;
+  agent_id: string;
+  account_id: string | null;
+  lead_id: string | null;
+  /** SQL's `agent_stop_reason()`: 'kill_switch', 'paused' or null. */
+  stopped: string | null;
+}
+
+/** Read after act locked the approval's row (lockApproval), so it is what the decision is made on. */
+export async function readApprovalForDecision<T = ApprovalForDecisionRow>(q: Queryable, id: string): Promise<T | undefined> {
+  const [row] = await q.query<T>(
+    `SELECT a.id, a.decision_id, a.status, a.expires_at, p.action, d.request, p.agent_id, p.account_id, p.lead_id, agent_stop_reason(p.agent_id) AS stopped
+     FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
+     WHERE a.id = $1`,
+    [id],
+  );
+  return row;
+}
+
+/** What a bulk approval checks of each item: its state, risk, agent and action. */
+export async function readApprovalsForBulk(
+  q: Queryable,
+  ids: string[],
+): Promise<{ id: string; status: string; expires_at: Date; risk: string; agent_id: string; action: string }[]> {
+  return q.query<{ id: string; status: string; expires_at: Date; risk: string; agent_id: string; action: string }>(
+    `SELECT a.id, a.status, a.expires_at, p.risk, p.agent_id, p.action
+     FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
+     WHERE a.id = ANY($1::text[])`,
+    [ids],
+  );
+}

@@ -28,7 +28,7 @@ const LAYERS = [
 // Known exceptions, each one import; keep this list short and say why.
 const EXCEPTIONS = {
   // records writes contacts and leads, and identity's person records must change in the same transaction. Inverting
-  // it (identity subscribing to record writes) is the tables-with-owners work of issue 12, section 3.
+  // it needs a hook inside the writer's transaction, which the bus (delivering after commit) does not offer.
   upward: [{ from: '^src/records/records\\.ts$', to: '^src/sense/identity/people\\.ts$' }],
 };
 

@@ -4,7 +4,7 @@
  */
 import { insertRows, type Queryable, type Tx } from '../store/index.ts';
 
-// --- approvals
+// Approvals.
 
 /** Opens approvals (id, decision_id, expires_at) for decisions that need one. */
 export async function insertApprovals(
@@ -63,7 +63,7 @@ export async function findApprovalStatus(q: Queryable, id: string | null | undef
   return row?.status;
 }
 
-// --- executions
+// Executions.
 
 /** Serialises work on one idempotency key across processes. */
 export const lockExecutionKey = (tx: Tx, key: string) => tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
@@ -92,7 +92,7 @@ export async function markExecutionCompensated(tx: Tx, key: string): Promise<voi
   await tx.query("UPDATE executions SET status = 'compensated', updated_at = now() WHERE idempotency_key = $1", [key]);
 }
 
-// --- credits
+// Credits.
 
 export async function insertCredit(
   tx: Tx,
@@ -125,7 +125,7 @@ export async function sumCreditsAppliedOn(q: Queryable, now: string): Promise<nu
   return row!.cents;
 }
 
-// --- messages
+// Messages.
 
 export async function insertMessage(
   tx: Tx,
@@ -180,7 +180,7 @@ export async function markMessageFailed(tx: Tx, id: string, transport: string): 
   await tx.query("UPDATE messages SET status = 'failed', transport = $2 WHERE id = $1", [id, transport]);
 }
 
-// --- plays
+// Plays.
 
 export async function insertPlay(
   tx: Tx,
@@ -243,7 +243,7 @@ export async function markPlayGaveUp(tx: Tx, id: string, attempts: number, error
   ]);
 }
 
-// --- world
+// What the demo world reads of executions (src/world/driver.ts).
 /** The idempotency key of every execution on record. */
 export async function listExecutionKeys(q: Queryable): Promise<string[]> {
   return (await q.query<{ key: string }>('SELECT idempotency_key AS key FROM executions')).map((r) => r.key);

@@ -64,7 +64,7 @@ export async function insertDeletionReason(tx: Tx, kind: RecordKind, id: string,
   await tx.query('INSERT INTO deletion_reasons (kind, record_id, reason, actor) VALUES ($1, $2, $3, $4)', [kind, id, reason, actor]);
 }
 
-// --- identity
+// What identity merges and resolution change in records (src/sense/identity).
 
 /** Record tables whose rows belong to a profile through `account_id` and move with it when profiles merge. */
 export type MergedRecordTable = 'contacts' | 'cases' | 'interactions' | 'opportunities' | 'subscriptions';
@@ -151,7 +151,7 @@ export async function attachContactToAccount(tx: Tx, contactId: string, accountI
   await tx.query('UPDATE contacts SET account_id = $1, version = version + 1, updated_at = now() WHERE id = $2', [accountId, contactId]);
 }
 
-// --- world
+// What the demo world reads of records (src/world/driver.ts).
 /** The imported Telco demo accounts (they carry the dataset's boolean `churned`) that have no contact yet. */
 export function listDemoAccountsWithoutContact(q: Queryable): Promise<{ id: string; customer_id: string }[]> {
   return q.query<{ id: string; customer_id: string }>(
@@ -168,7 +168,7 @@ export function listContactEmailsOfAccounts(q: Queryable, accountIds: string[]):
   ]);
 }
 
-// --- sense
+// What sense reads and writes of records: profiles, consent, intake, data quality, imports (src/sense).
 
 /** The newest live account, else the newest deleted one, whose id or customer id is `key` (src/sense/profile.ts findAccount). */
 export async function accountRowByIdOrCustomerId(q: Queryable, key: string): Promise<Record<string, unknown> | undefined> {
@@ -436,7 +436,7 @@ export async function insertFormConsents(tx: Tx, rows: Record<string, unknown>[]
   );
 }
 
-// --- act: the tools' tasks and cases (src/act/tools.ts), and what the loop reads of records (src/loop)
+// The tools' tasks and cases (src/act/tools.ts), and what the loop reads of records (src/loop).
 
 /** A task an executed action created; `dueInDays` counts from `createdAt`. */
 export async function insertExecutedTask(

@@ -43,7 +43,7 @@ export async function signalCountsBySource(q: Queryable): Promise<{ source: stri
   return q.query<{ source: string; accepted: number; quarantined: number }>(SIGNAL_SOURCES_SQL);
 }
 
-// --- identity
+// What identity merges change in signals and features (src/sense/identity).
 
 /** A merge moves the merged profile's signals to the survivor; returns the ids of those it moved. */
 export async function moveSignalsForMerge(tx: Tx, survivorId: string, mergedId: string): Promise<{ id: string }[]> {
@@ -77,7 +77,7 @@ export async function deleteCustomerFeaturesOf(tx: Tx, accountId: string): Promi
   await tx.query('DELETE FROM customer_features WHERE account_id = $1', [accountId]);
 }
 
-// --- act: the signals route (src/api/routes/signals.ts)
+// One stored signal, for the signals route (src/api/routes/signals.ts).
 
 /** One accepted signal, every column, or undefined. */
 export async function findSignalById(q: Queryable, id: string | undefined): Promise<Record<string, unknown> | undefined> {

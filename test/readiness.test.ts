@@ -321,6 +321,13 @@ describe('GET /api/v1/readiness from a week of known work', () => {
     expect(rel.evidence).toMatchObject({ decisions: 3, denied: 0, failed: 0 });
     expect(rel.evidence.executions).toBeGreaterThanOrEqual(1);
     expect(rel.score).toBe(100);
+    // Each metric is named after what its value is: none denied and none failed are rates of 0, scored 1.
+    expect(rel.metrics.map((m) => [m.key, m.value, m.score])).toEqual([
+      ['policyViolationRate', 0, 1],
+      ['toolCallFailureRate', 0, 1],
+      ['playCompletion', null, null], // no play ended in this week
+    ]);
+    expect(metricOf(rel, 'policyViolationRate').definition).toMatch(/^Policy violation rate/i);
     // Two decided (2 h on time, 30 h late), none expired; R2's waits 40 hours, past the 24-hour target.
     const o = dim(r, 'humanOversight');
     expect(o.evidence).toMatchObject({

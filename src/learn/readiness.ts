@@ -538,8 +538,9 @@ function agentReliability(
   return dimension(
     'agentReliability',
     [
-      fromKpi('policyCompliance', v, (x) => 1 - x),
-      fromKpi('toolCallSuccess', f, (x) => 1 - x),
+      // Named after what the value is (a rate of failures); the score is its complement, higher is better.
+      fromKpi('policyViolationRate', v, (x) => 1 - x),
+      fromKpi('toolCallFailureRate', f, (x) => 1 - x),
       metric(
         'playCompletion',
         'Of the durable plays that ended (done or gave up), the share done (all time); refused plays are left out: stopping was right.',

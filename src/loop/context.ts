@@ -97,6 +97,10 @@ async function accountContexts(q: Queryable, accountIds: string[], now: Date, op
             services: a.services ?? {},
           }
         : null,
+      subscriptionStatus: a.subscription_status,
+      churned: a.churned,
+      erased: a.erased,
+      openTasks: a.open_tasks,
       features: a.features ?? {},
       consents: r?.consents ?? [],
       contacts: r?.contacts ?? [],

@@ -26,6 +26,7 @@ import {
   autonomyInForce,
   conflictReason,
   DEFAULT_RULES,
+  ineligibility,
   loadAgentSettings,
   MESSAGE_CHANNELS,
   onChosenChannel,
@@ -209,7 +210,8 @@ export interface Verdict {
 }
 
 /**
- * Arbitration and policy for one subject's drafts, in memory: limits suppress, the rest are ranked by EV,
+ * Arbitration and policy for one subject's drafts, in memory: drafts the customer is not eligible for, drafts not
+ * worth taking (EV at or below zero) and drafts over a limit are suppressed with the reason, the rest are ranked by EV,
  * a held-out subject's best draft is held out, and otherwise Cedar decides in rank order until a draft is
  * allowed (next-best action: a denied draft is recorded as denied and the next one is asked).
  */
@@ -223,7 +225,16 @@ export function judgeSubject(
 ): Verdict {
   // Messages go on the channel the bandit picks among those with consent, before arbitration counts contacts per channel.
   if (env.bandit) drafts = drafts.map((d) => onChosenChannel(d, ctx, consentedChannels(d, ctx), env.bandit!));
-  const { ranked, suppressed } = arbitrate(drafts, recent, rules, now);
+  // Eligibility first: a customer an action is not for (a cancelled subscription, an erased person) never competes.
+  const refused: Verdict['suppressed'] = [];
+  const eligible = drafts.filter((draft) => {
+    const reason = ineligibility(draft, ctx);
+    if (reason) refused.push({ draft, reason });
+    return !reason;
+  });
+  const arbitration = arbitrate(eligible, recent, rules, now);
+  const ranked = arbitration.ranked;
+  const suppressed = [...refused, ...arbitration.suppressed];
   const verdict: Verdict = { ctx, suppressed, heldOut: null, decided: [], winner: null };
   if (env.held) {
     verdict.winner = verdict.heldOut = ranked[0] ?? null;

@@ -21,4 +21,5 @@ export {
   type AgentView,
   type KillSwitch,
 } from './settings.ts';
+export { ineligibility } from './eligibility.ts';
 export * from './reason.repo.ts';

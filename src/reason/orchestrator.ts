@@ -35,8 +35,8 @@ export interface Arbitration {
 }
 
 /**
- * Settles one customer's proposals from all agents: drafts that break a limit are suppressed with the
- * limit named; the rest are ranked by expected value. The first of them that policy allows is the one
+ * Settles one customer's proposals from all agents: drafts not worth taking (expected value at or below zero)
+ * and drafts that break a limit are suppressed with the reason named; the rest are ranked by expected value. The first of them that policy allows is the one
  * action; `conflictReason` explains why the others lost.
  */
 export function arbitrate(drafts: ProposalDraft[], recent: RecentAction[], rules: ArbitrationRules, now: Date): Arbitration {
@@ -50,7 +50,9 @@ export function arbitrate(drafts: ProposalDraft[], recent: RecentAction[], rules
   const ranked: ProposalDraft[] = [];
   for (const draft of drafts) {
     const repeat = repeated(draft);
-    if (inCooldown) suppressed.push({ draft, reason: `cooldown: the customer had an action at ${last!.toISOString()}` });
+    // Doing nothing is always an option: a draft that is not expected to gain more than it costs never runs.
+    if (draft.ev.value <= 0) suppressed.push({ draft, reason: `not worth it: expected value ${draft.ev.value} <= 0` });
+    else if (inCooldown) suppressed.push({ draft, reason: `cooldown: the customer had an action at ${last!.toISOString()}` });
     else if (repeat)
       suppressed.push({ draft, reason: `repeat: ${draft.agentId}/${draft.action} was already taken at ${repeat.at.toISOString()}` });
     else if (draft.channel && contacts(draft.channel) >= rules.contactCap)

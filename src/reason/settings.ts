@@ -2,7 +2,7 @@ import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import type { Db, Queryable, Tx } from '../store/index.ts';
 import { selectAgentSettings, selectKillSwitch, selectStoppedAgentIds, updateKillSwitch, upsertAgentSettings } from './reason.repo.ts';
-import { AGENTS, agentById, type Agent, type AgentAction, type AutonomyLevel } from './agents/index.ts';
+import { AGENTS, agentById, type Agent, type AgentAction, type AutonomyLevel, type EligibilityRule } from './agents/index.ts';
 
 /** An agent as it runs: its manifest, whether it is paused, and the autonomy in force per action. */
 export interface AgentView {
@@ -12,7 +12,7 @@ export interface AgentView {
   riskClass: string;
   paused: boolean;
   triggers: Agent['manifest']['triggers'];
-  actions: Record<string, { autonomy: number; defaultAutonomy: number; risk: string }>;
+  actions: Record<string, { autonomy: number; defaultAutonomy: number; risk: string; eligibility: EligibilityRule[] }>;
 }
 
 export async function loadAgentSettings(q: Queryable): Promise<Map<string, { paused: boolean; autonomy: Record<string, number> }>> {
@@ -41,7 +41,12 @@ export async function listAgents(q: Queryable): Promise<AgentView[]> {
       actions: Object.fromEntries(
         Object.entries(m.actions).map(([a, spec]) => [
           a,
-          { autonomy: autonomyInForce(settings, m.id, a), defaultAutonomy: spec!.autonomy, risk: spec!.risk },
+          {
+            autonomy: autonomyInForce(settings, m.id, a),
+            defaultAutonomy: spec!.autonomy,
+            risk: spec!.risk,
+            eligibility: spec!.eligibility ?? [],
+          },
         ]),
       ),
     };

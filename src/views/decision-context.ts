@@ -19,13 +19,26 @@ export interface AccountContextRow {
   monthly_amount: number | null;
   services: Record<string, unknown> | null;
   has_subscription: boolean;
+  subscription_status: string | null;
+  /** An outcome signal said the customer churned. */
+  churned: boolean;
+  /** The customer's personal data was erased (privacy's register). */
+  erased: boolean;
+  /** Titles of the customer's open tasks. */
+  open_tasks: string[];
 }
 
-/** Live accounts among `accountIds`, by id, each with its first live subscription (by id) and its features. */
+/**
+ * Live accounts among `accountIds`, by id, each with its first live subscription (by id) and its features, and what
+ * eligibility asks: whether the customer churned or was erased, and its open tasks.
+ */
 export async function readAccountContexts(q: Queryable, accountIds: string[]): Promise<AccountContextRow[]> {
   return q.query<AccountContextRow>(
     `SELECT a.id, a.customer_id, a.name, a.brand, a.attributes, f.features, s.contract, s.payment_method, s.paperless_billing, s.tenure_months,
-            s.monthly_amount, s.services, s.id IS NOT NULL AS has_subscription
+            s.monthly_amount, s.services, s.id IS NOT NULL AS has_subscription, s.status AS subscription_status,
+            EXISTS (SELECT 1 FROM signals o WHERE o.account_id = a.id AND o.type = 'outcome' AND o.data->>'kind' = 'churned') AS churned,
+            EXISTS (SELECT 1 FROM erasures e WHERE e.account_id = a.id) AS erased,
+            ARRAY(SELECT t.title FROM tasks t WHERE t.account_id = a.id AND t.status = 'open' ORDER BY t.created_at, t.id) AS open_tasks
      FROM accounts a
      LEFT JOIN LATERAL (SELECT * FROM subscriptions x WHERE x.account_id = a.id AND x.deleted_at IS NULL ORDER BY x.id LIMIT 1) s ON true
      LEFT JOIN customer_features f ON f.account_id = a.id

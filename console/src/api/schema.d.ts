@@ -1450,6 +1450,7 @@ export interface components {
                     defaultAutonomy: number;
                     /** @enum {string} */
                     risk: "low" | "medium" | "high";
+                    eligibility: ("subscription_live" | "person_reachable" | "no_open_save_call")[];
                 };
             };
         };

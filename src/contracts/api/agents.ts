@@ -29,10 +29,18 @@ export const AgentSchema = component(
     riskClass: Risk,
     paused: z.boolean(),
     triggers: z.object({ signalTypes: z.array(z.string()), features: z.array(FeatureTrigger), schedule: z.string().optional() }),
-    /** Per action it may propose: the autonomy level in force (0–5), the manifest's default, and the action's risk. */
+    /**
+     * Per action it may propose: the autonomy level in force (0–5), the manifest's default, the action's risk, and
+     * the eligibility rules a customer must pass before a draft of it is ranked.
+     */
     actions: z.record(
       z.string(),
-      z.object({ autonomy: z.number().int().min(0).max(5), defaultAutonomy: z.number().int().min(0).max(5), risk: Risk }),
+      z.object({
+        autonomy: z.number().int().min(0).max(5),
+        defaultAutonomy: z.number().int().min(0).max(5),
+        risk: Risk,
+        eligibility: z.array(z.enum(['subscription_live', 'person_reachable', 'no_open_save_call'])),
+      }),
     ),
   }),
   'an agent as it runs: its manifest, whether it is paused, and the autonomy in force per action',

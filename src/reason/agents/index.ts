@@ -10,6 +10,7 @@ export type {
   AgentAction,
   AutonomyLevel,
   CustomerContext,
+  EligibilityRule,
   ExpectedValue,
   FeatureTrigger,
   OutcomeKind,

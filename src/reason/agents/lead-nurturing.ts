@@ -15,7 +15,7 @@ export const leadNurturingManifest: AgentManifest = {
   actions: {
     update_record: { autonomy: 3, risk: 'low' },
     route_lead: { autonomy: 3, risk: 'low' },
-    send_message: { autonomy: 3, risk: 'low' },
+    send_message: { autonomy: 3, risk: 'low', eligibility: ['person_reachable'] },
   },
   riskClass: 'low',
   measure: { outcome: 'converted', better: 'higher' },

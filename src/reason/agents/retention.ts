@@ -2,6 +2,9 @@ import { chooseOffer } from './bandit.ts';
 import { cents, expectedValue, firedTriggers, monthly } from './ev.ts';
 import type { Agent, AgentManifest, CustomerContext, ProposalDraft, ProposeOptions, Term } from './types.ts';
 
+/** The title of the task a save call is; eligibility looks for an open one (src/reason/eligibility.ts). */
+export const SAVE_CALL_TITLE = 'Save call';
+
 export const retentionManifest: AgentManifest = {
   id: 'retention',
   owner: 'customer-success',
@@ -15,9 +18,10 @@ export const retentionManifest: AgentManifest = {
     ],
   },
   actions: {
-    offer_credit: { autonomy: 3, risk: 'low' },
-    create_task: { autonomy: 3, risk: 'low' },
-    send_message: { autonomy: 2, risk: 'low' },
+    // Retention is for customers still with us: nothing goes to a cancelled or churned subscription.
+    offer_credit: { autonomy: 3, risk: 'low', eligibility: ['subscription_live'] },
+    create_task: { autonomy: 3, risk: 'low', eligibility: ['subscription_live', 'no_open_save_call'] },
+    send_message: { autonomy: 2, risk: 'low', eligibility: ['subscription_live', 'person_reachable'] },
   },
   riskClass: 'medium',
   measure: { outcome: 'churned', better: 'lower' },
@@ -133,7 +137,7 @@ export const retentionAgent: Agent = {
         agentId: 'retention',
         action: 'create_task',
         risk: 'low',
-        params: { title: 'Save call', details: why, dueInDays: 2 },
+        params: { title: SAVE_CALL_TITLE, details: why, dueInDays: 2 },
         ev: expectedValue(
           scaled(pChurn, SAVE_RATE.create_task),
           impact,

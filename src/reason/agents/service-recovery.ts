@@ -17,7 +17,7 @@ export const serviceRecoveryManifest: AgentManifest = {
   actions: {
     create_case: { autonomy: 3, risk: 'low' },
     priority_routing: { autonomy: 3, risk: 'low' },
-    send_message: { autonomy: 3, risk: 'low' },
+    send_message: { autonomy: 3, risk: 'low', eligibility: ['person_reachable'] },
   },
   riskClass: 'low',
   measure: { outcome: 'complaint', better: 'lower' },

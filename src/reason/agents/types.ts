@@ -10,6 +10,13 @@ export type OutcomeKind = 'churned' | 'renewed' | 'converted' | 'case_resolved' 
 /** L0 off, L1 suggest, L2 draft for approval, L3 execute low risk, L4 execute and escalate exceptions, L5 plan across domains. */
 export type AutonomyLevel = 0 | 1 | 2 | 3 | 4 | 5;
 
+/**
+ * Who an action may be taken for. `subscription_live`: the subscription is not cancelled and the customer has not
+ * churned. `person_reachable`: the person was not erased and has an email or phone. `no_open_save_call`: the
+ * customer has no open save call.
+ */
+export type EligibilityRule = 'subscription_live' | 'person_reachable' | 'no_open_save_call';
+
 export interface FeatureTrigger {
   feature: string;
   op: '<' | '<=' | '>' | '>=';
@@ -21,8 +28,11 @@ export interface AgentManifest {
   owner: string;
   objective: string;
   triggers: { signalTypes: string[]; features: FeatureTrigger[]; schedule?: string };
-  /** Each action the agent may propose, with its default autonomy level and risk. */
-  actions: Partial<Record<AgentAction, { autonomy: AutonomyLevel; risk: Risk }>>;
+  /**
+   * Each action the agent may propose, with its default autonomy level and risk, and the eligibility rules a
+   * customer must pass before a draft of it is even ranked (src/reason/eligibility.ts).
+   */
+  actions: Partial<Record<AgentAction, { autonomy: AutonomyLevel; risk: Risk; eligibility?: EligibilityRule[] }>>;
   riskClass: Risk;
   /**
    * How the agent's value is measured against the holdout: the kind of `outcome` signal its objective is about,
@@ -40,6 +50,14 @@ export interface CustomerContext {
   name?: string | null;
   attributes: Record<string, unknown>;
   subscription: ChurnModelInput['subscription'] | null;
+  /** The subscription's status (active, paused, cancelled); absent when unknown. */
+  subscriptionStatus?: string | null;
+  /** An outcome signal recorded that the customer churned. */
+  churned?: boolean;
+  /** The person's data was erased. */
+  erased?: boolean;
+  /** Titles of the customer's open tasks. */
+  openTasks?: string[];
   features: Record<string, number | string | null>;
   /**
    * The consent records in effect, granting or not, each for its channel, purpose, contact point and brand; which

@@ -20,6 +20,7 @@ export const ERROR_STATUS = {
   'approval.not_found': 404,
   'approval.already_decided': 409,
   'approval.expired': 409,
+  'approval.edit_over_limit': 409,
   'policy.denied': 403,
   'policy.dry_run_busy': 429,
   'kill_switch.on': 409,

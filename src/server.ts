@@ -142,7 +142,10 @@ export interface RunningServer extends Services {
 /** Starts ACS: database, admin token on first start, HTTP server. With `world`, the server runs on that world's clock. */
 export async function startServer(config: Config, log = createLogger(config), opts: { world?: ServerWorld } = {}): Promise<RunningServer> {
   // Policies first: a policy that does not parse or validate stops start-up before anything else opens.
-  const policies = PolicyGate.load(config.policyDir, { creditApprovalLimitCents: config.creditApprovalLimitCents });
+  const policies = PolicyGate.load(config.policyDir, {
+    creditApprovalLimitCents: config.creditApprovalLimitCents,
+    dailyCreditBudgetCents: config.dailyCreditBudgetCents,
+  });
   log.info(
     { policies: policies.loaded.policies.length, creditApprovalLimitCents: policies.creditApprovalLimitCents },
     'policies loaded and validated',

@@ -87,14 +87,12 @@ const allToday = (days: string[], today: string, treated: Counts, holdout: Count
 
 describe('KPIs and agent stats from known inputs', () => {
   // Per action: the retention offers (the save calls lost arbitration), the proactive cases, and for the leads the email
-  // (L1 got it, LH's was held out, L2's was denied by policy) and the enrichment L2 got instead.
+  // (L1 got it, LH's was held out, L2's was denied by policy). L2's enrichment is worth nothing by its own terms
+  // (EV 0), so it is suppressed as not worth it and L2 is not treated.
   const ACTIONS = {
     retention: [{ action: 'offer_credit', treated: [4, 1], holdout: [1, 1] }],
     'service-recovery': [{ action: 'create_case', treated: [2, 1], holdout: [1, 1] }],
-    'lead-nurturing': [
-      { action: 'send_message', treated: [1, 1], holdout: [1, 0] },
-      { action: 'update_record', treated: [1, 0], holdout: [0, 0] },
-    ],
+    'lead-nurturing': [{ action: 'send_message', treated: [1, 1], holdout: [1, 0] }],
   } satisfies Record<string, ActionCounts[]>;
   // The server clock: 01:00 UTC today, moved forward as reviewers work, so everything falls on today.
   const c0 = midnight(Date.now()) + HOUR;
@@ -228,13 +226,13 @@ describe('KPIs and agent stats from known inputs', () => {
     expect(k.days).toEqual(Array.from({ length: 7 }, (_, i) => dayOf(midnight(c0) - (6 - i) * DAY)));
     expect(k.days[6]).toBe(today);
 
-    // Executed: two proactive cases, the consented lead's email and the other lead's enrichment. Approval: the four
-    // credit offers. Denied: the email to the lead without consent. Held out: one of each agent.
+    // Executed: two proactive cases and the consented lead's email. Approval: the four credit offers. Denied: the email
+    // to the lead without consent. Held out: one of each agent. Suppressed: lost arbitration, or not worth it.
     const suppressed = (await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM proposals WHERE status = 'suppressed'"))[0]!.n;
     expect(suppressed).toBeGreaterThanOrEqual(5);
     const zero = { execute: 0, approval: 0, deny: 0, heldOut: 0, suppressed: 0 };
     expect(k.decisionsByOutcome).toEqual(
-      k.days.map((day: string) => ({ day, ...(day === today ? { execute: 4, approval: 4, deny: 1, heldOut: 3, suppressed } : zero) })),
+      k.days.map((day: string) => ({ day, ...(day === today ? { execute: 3, approval: 4, deny: 1, heldOut: 3, suppressed } : zero) })),
     );
 
     const noSignals = Object.fromEntries(SIGNAL_TYPES.map((s) => [s, 0]));
@@ -256,14 +254,14 @@ describe('KPIs and agent stats from known inputs', () => {
     ]);
 
     // Treated: retention 4 customers (1 churned), service recovery 2 (1 complaint after its case), lead nurturing
-    // 2 leads (1 converted). Held out: 1 each, of whom the retention and service customers had the event.
+    // 1 lead (L1, converted; L2 got nothing that ran). Held out: 1 each, of whom the retention and service customers had the event.
     expect(k.uplift).toEqual([
       expectedUplift('retention', [4, 1], [1, 1], allToday(k.days, today, [4, 1], [1, 1]), ACTIONS.retention),
       expectedUplift('service-recovery', [2, 1], [1, 1], allToday(k.days, today, [2, 1], [1, 1]), ACTIONS['service-recovery']),
-      expectedUplift('lead-nurturing', [2, 1], [1, 0], allToday(k.days, today, [2, 1], [1, 0]), ACTIONS['lead-nurturing']),
+      expectedUplift('lead-nurturing', [1, 1], [1, 0], allToday(k.days, today, [1, 1], [1, 0]), ACTIONS['lead-nurturing']),
     ]);
     expect(k.uplift[0]).toMatchObject({ treated: { rate: 0.25 }, holdout: { rate: 1 }, difference: -0.75 });
-    expect(k.uplift[2]).toMatchObject({ better: 'higher', treated: { rate: 0.5 }, holdout: { rate: 0 }, difference: 0.5 });
+    expect(k.uplift[2]).toMatchObject({ better: 'higher', treated: { rate: 1 }, holdout: { rate: 0 }, difference: 1 });
   });
 
   it('GET /api/v1/kpis: operational, business and AI-quality KPIs, each with its definition and unit', async () => {
@@ -278,7 +276,7 @@ describe('KPIs and agent stats from known inputs', () => {
       }
     }
     const executions = (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM executions'))[0]!.n;
-    expect(executions).toBeGreaterThanOrEqual(6);
+    expect(executions).toBeGreaterThanOrEqual(5);
 
     // Nine ticket cases (normal, 72 h) and two proactive ones (high, 24 h) are open and none is past its deadline.
     expect(m.operational.handleTime).toMatchObject({
@@ -306,9 +304,9 @@ describe('KPIs and agent stats from known inputs', () => {
     expect(m.business.clv.value).toBeCloseTo(80 / monthly, 2);
     expect(m.business.clv).toMatchObject({ unit: 'USD', detail: { averageMonthlyRevenue: 80, customersWithRevenue: 8 } });
 
-    // Nine decisions, one denied; three approvals decided by a person after 2, 4 and 10 hours: one approved, one
+    // Eight decisions, one denied; three approvals decided by a person after 2, 4 and 10 hours: one approved, one
     // approved with a smaller credit, one rejected. Nothing ran that failed.
-    expect(m.aiQuality.policyViolationRate).toMatchObject({ value: 1 / 9, numerator: 1, denominator: 9 });
+    expect(m.aiQuality.policyViolationRate).toMatchObject({ value: 1 / 8, numerator: 1, denominator: 8 });
     expect(m.aiQuality.overrideRate).toMatchObject({
       value: 2 / 3,
       numerator: 2,
@@ -335,12 +333,8 @@ describe('KPIs and agent stats from known inputs', () => {
     expect(retention.mde).toBeCloseTo(mde, 9);
     expect(retention.mde).toBeGreaterThan(1); // four against one can detect nothing
     expect(k.uplift[0].byAction[0].power).toEqual(retention);
-    // Lead nurturing's enrichment has no held-out lead: no comparison can be powered.
-    expect(k.uplift[2].byAction[1]).toMatchObject({
-      action: 'update_record',
-      holdout: { customers: 0 },
-      power: { mde: null, power: null, pValue: null, baseRate: null },
-    });
+    // Lead nurturing's enrichment never ran (not worth it), so only its email has an uplift.
+    expect(k.uplift[2].byAction.map((a: { action: string }) => a.action)).toEqual(['send_message']);
   });
 
   it('GET /api/v1/agents/stats: per-agent counts, approvals, precision, override rate and uplift', async () => {
@@ -386,17 +380,17 @@ describe('KPIs and agent stats from known inputs', () => {
     const lnSuppressed = await count('lead-nurturing', 'suppressed');
     expect(stats['lead-nurturing']).toEqual({
       agentId: 'lead-nurturing',
-      proposals: 4 + lnSuppressed,
+      proposals: 3 + lnSuppressed,
       suppressed: lnSuppressed,
       heldOut: 1,
-      decided: 3,
-      executed: 2,
+      decided: 2,
+      executed: 1,
       denied: 1,
       // Precision leaves out the email policy denied for want of consent: both proposals with a verdict ran.
       approvals: noApprovals,
       precision: 1,
       overrideRate: null,
-      uplift: expectedUplift('lead-nurturing', [2, 1], [1, 0], allToday(week, today, [2, 1], [1, 0]), ACTIONS['lead-nurturing']),
+      uplift: expectedUplift('lead-nurturing', [1, 1], [1, 0], allToday(week, today, [1, 1], [1, 0]), ACTIONS['lead-nurturing']),
     });
     expect(stats['data-stewardship']).toEqual({
       agentId: 'data-stewardship',

@@ -117,6 +117,14 @@ export async function reverseAppliedCredit(tx: Tx, id: unknown): Promise<void> {
 }
 
 /** Credits applied on the (UTC) day of `now`, in cents. */
+/**
+ * Serialises credit writes against the daily budget: whoever applies a credit holds this lock until commit, so two
+ * credits near the budget cannot both read the room that only one of them fits in.
+ */
+export async function lockCreditBudget(tx: Tx): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext('acs.credits.daily_budget'))");
+}
+
 export async function sumCreditsAppliedOn(q: Queryable, now: string): Promise<number> {
   const [row] = await q.query<{ cents: number }>(
     "SELECT coalesce(sum(amount_cents), 0)::int AS cents FROM credits WHERE status = 'applied' AND created_at >= date_trunc('day', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",

@@ -6,6 +6,7 @@ import { outreachConsent } from '../sense/index.ts';
 import type { Db, Tx } from '../store/index.ts';
 import { readApprovalForDecision, readApprovalsForBulk } from '../views/index.ts';
 import { expirePendingApprovals, lockApproval, markApprovalApproved, markApprovalRejected, noteApprovalRunError } from './act.repo.ts';
+import { creditBudgetLeft } from './credit-budget.ts';
 import { executeInTransaction, type ExecutionResult } from './execute.ts';
 import { isToolAction, TOOLS, type AgentStopReason } from './tools.ts';
 
@@ -85,7 +86,8 @@ async function approveInTransaction(
       );
     }
     edited = parsed.data as Record<string, unknown>;
-    const amountCents = typeof edited.amountCents === 'number' ? edited.amountCents : pending.request.context.amountCents;
+    const amountCents = typeof edited.amountCents === 'number' ? edited.amountCents : (pending.request.context.amountCents ?? 0);
+    await checkEditWithinLimits(tx, gate, pending, amountCents, now);
     // An edited message (another address or brand) is decided on the consent in effect now for where it would go.
     const { channel, purpose } = pending.request.context;
     const hasConsent =
@@ -139,6 +141,30 @@ class ActionFailed {
  * never runs it twice. When the action fails, nothing of the attempt stays: the approval is still pending, with the
  * error as `last_error`, and can be approved again. What a reviewer's approval does, one or many.
  */
+/**
+ * An approver's edit keeps to the limits the agent's draft was held to: a credit no larger than the approval limit
+ * (or the drafted amount, when that was already above it), and within what the day's credit budget has left
+ * (offers waiting for approval count, this one's own drafted amount aside).
+ */
+async function checkEditWithinLimits(tx: Tx, gate: PolicyGate, pending: PendingApproval, amountCents: number, now: Date): Promise<void> {
+  if (pending.action !== 'offer_credit') return;
+  const drafted = pending.request.context.amountCents ?? 0;
+  const ceiling = Math.max(drafted, gate.creditApprovalLimitCents);
+  if (amountCents > ceiling) {
+    throw new AppError('approval.edit_over_limit', `the edited credit of ${amountCents} cents is above the credit approval limit`, [
+      { path: 'params.amountCents', message: `credit approval limit: at most ${ceiling} cents` },
+    ]);
+  }
+  const left = await creditBudgetLeft(tx, gate.dailyCreditBudgetCents, now, { exceptApprovalId: pending.id });
+  if (amountCents > left) {
+    throw new AppError(
+      'approval.edit_over_limit',
+      `the edited credit of ${amountCents} cents is more than today's credit budget has left`,
+      [{ path: 'params.amountCents', message: `daily credit budget: ${Math.max(0, left)} of ${gate.dailyCreditBudgetCents} cents left` }],
+    );
+  }
+}
+
 export async function approveAndRun(
   db: Db,
   gate: PolicyGate,
@@ -153,6 +179,7 @@ export async function approveAndRun(
         idempotencyKey: approvalExecutionKey(id),
         actor: opts.actor,
         now: opts.now,
+        dailyCreditBudgetCents: gate.dailyCreditBudgetCents,
       }).catch((err: unknown) => Promise.reject(new ActionFailed(err)));
       return { approval, execution };
     });

@@ -11,6 +11,8 @@ export interface ExecutionRequest {
   actor: string;
   /** When the action takes effect (default: now); a simulation passes its own clock. */
   now?: Date;
+  /** The daily credit budget a credit keeps to (PolicyGate.dailyCreditBudgetCents); absent: not checked. */
+  dailyCreditBudgetCents?: number;
 }
 
 export interface ExecutionResult {

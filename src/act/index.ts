@@ -35,4 +35,5 @@ export { retentionPlay, type RetentionPlayState } from './retention-play.ts';
 export { maintenanceTick, startMaintenance, type MaintenanceDeps } from './maintenance.ts';
 export { recordDecision, recordDecisions, DEFAULT_APPROVAL_TTL_MS, type DecisionRecordInput } from './decisions.ts';
 export { recordJudged, type Judged } from './governed.ts';
+export { creditBudgetLeft } from './credit-budget.ts';
 export * from './act.repo.ts';

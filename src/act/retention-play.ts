@@ -139,7 +139,15 @@ export function retentionPlay(
           if (await agentStopped(tx, s.agent.id)) return { wait: pollMs, state: s };
           // After an approval, the same key as the approve route: whichever runs first applies the credit, once.
           const key = s.offer!.approvalId ? approvalExecutionKey(s.offer!.approvalId) : `play:${play.id}:apply_credit`;
-          await executeInTransaction(tx, { decisionId: s.offer!.decisionId, idempotencyKey: key, actor: ACTOR, now: play.now });
+          const applied = await executeInTransaction(tx, {
+            decisionId: s.offer!.decisionId,
+            idempotencyKey: key,
+            actor: ACTOR,
+            now: play.now,
+            dailyCreditBudgetCents: gate.dailyCreditBudgetCents,
+          });
+          // Refused (the day's budget is spent): nothing was applied, so there is nothing to announce.
+          if (applied.status === 'refused') return { refuse: `the credit was not applied: ${String(applied.result.reason)}`, state: s };
           return { next: 'notify_customer', state: { ...s, creditKey: key } };
         },
         compensate: async (tx, _play, s) => {

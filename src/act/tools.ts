@@ -5,7 +5,14 @@ import { cancelOpenTask, findOpenCaseIds, insertExecutedTask, insertRecord, patc
 import { outreachConsent } from '../sense/index.ts';
 import { newId, type Tx } from '../store/index.ts';
 import { readDecisionGrant } from '../views/index.ts';
-import { cancelQueuedMessage, insertCredit, insertMessage, reverseAppliedCredit } from './act.repo.ts';
+import {
+  cancelQueuedMessage,
+  insertCredit,
+  insertMessage,
+  lockCreditBudget,
+  reverseAppliedCredit,
+  sumCreditsAppliedOn,
+} from './act.repo.ts';
 
 /** Who a tool acts for and under which execution; tools never see a request without these. */
 export interface ToolContext {
@@ -15,6 +22,8 @@ export interface ToolContext {
   actor: string;
   /** When the action takes effect: the caller's clock (a simulation's day), so budgets and due dates follow it. */
   now: Date;
+  /** The daily credit budget the credit tool keeps to (PolicyGate.dailyCreditBudgetCents); absent: not checked. */
+  dailyCreditBudgetCents?: number;
 }
 
 /** What a guarded tool is called with: the decision that allows it, which the tool checks again itself. */
@@ -23,6 +32,8 @@ export interface GrantedContext {
   idempotencyKey: string;
   actor: string;
   now?: Date;
+  /** The daily credit budget a credit keeps to (PolicyGate.dailyCreditBudgetCents); absent: not checked. */
+  dailyCreditBudgetCents?: number;
 }
 
 /**
@@ -94,6 +105,17 @@ const SendMessage = z.strictObject({
 const creditTool: Tool<z.infer<typeof Credit>> = {
   params: Credit,
   run: async (tx, ctx, p) => {
+    if (ctx.dailyCreditBudgetCents !== undefined) {
+      // The hard line, where credits are written: serialised, so concurrent credits near the budget never pass it.
+      await lockCreditBudget(tx);
+      const applied = await sumCreditsAppliedOn(tx, ctx.now.toISOString());
+      if (applied + p.amountCents > ctx.dailyCreditBudgetCents) {
+        throw new ActionRefused(
+          `not applied: the daily credit budget of ${ctx.dailyCreditBudgetCents} cents has ${Math.max(0, ctx.dailyCreditBudgetCents - applied)} left, less than ${p.amountCents}`,
+          { cause: 'credit_budget', budgetCents: ctx.dailyCreditBudgetCents, appliedCents: applied },
+        );
+      }
+    }
     const id = newId('cred');
     await insertCredit(tx, {
       id,
@@ -301,6 +323,7 @@ function guarded<P>(action: ToolAction, tool: Tool<P>) {
     idempotencyKey: g.idempotencyKey,
     actor: g.actor,
     now: g.now ?? new Date(),
+    ...(g.dailyCreditBudgetCents !== undefined ? { dailyCreditBudgetCents: g.dailyCreditBudgetCents } : {}),
   });
   return {
     params: tool.params,

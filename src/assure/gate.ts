@@ -6,10 +6,14 @@ import { PolicyRequest, type Decision } from './request.ts';
 
 /** Credits above this many cents need approval unless configured otherwise ($50). */
 export const DEFAULT_CREDIT_APPROVAL_LIMIT_CENTS = 5000;
+/** Credits applied in one UTC day stay within this many cents unless configured otherwise ($1,000). */
+export const DEFAULT_DAILY_CREDIT_BUDGET_CENTS = 100_000;
 
 export interface PolicyGateOptions {
   /** Credits above this amount (cents) need approval; handed to the policies as `context.creditApprovalLimit`. */
   creditApprovalLimitCents?: number;
+  /** Credits applied per UTC day, in cents: arbitration, an approver's edit and the credit tool all keep within it. */
+  dailyCreditBudgetCents?: number;
 }
 
 /** The Cedar request the gate sends, built from a validated `PolicyRequest`. */
@@ -58,6 +62,7 @@ export function toCedarCall(
  */
 export class PolicyGate {
   readonly creditApprovalLimitCents: number;
+  readonly dailyCreditBudgetCents: number;
   private readonly byId: Map<string, PolicyInfo & { order: number }>;
   private readonly actions: Set<string>;
 
@@ -69,6 +74,10 @@ export class PolicyGate {
     if (!Number.isSafeInteger(limit) || limit < 0)
       throw new RangeError(`creditApprovalLimitCents must be a whole number of cents >= 0, got ${limit}`);
     this.creditApprovalLimitCents = limit;
+    const budget = options.dailyCreditBudgetCents ?? DEFAULT_DAILY_CREDIT_BUDGET_CENTS;
+    if (!Number.isSafeInteger(budget) || budget < 0)
+      throw new RangeError(`dailyCreditBudgetCents must be a whole number of cents >= 0, got ${budget}`);
+    this.dailyCreditBudgetCents = budget;
     this.byId = new Map(loaded.policies.map((p, order) => [p.id, { ...p, order }]));
     this.actions = new Set(loaded.actions);
   }

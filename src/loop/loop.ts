@@ -3,7 +3,7 @@ import {
   recordJudged,
   retentionPlay,
   startPlayInTransaction,
-  sumCreditsAppliedOn,
+  creditBudgetLeft,
   type RetentionPlayState,
 } from '../act/index.ts';
 import type { Decision, PolicyGate, PolicyRequestInput, ProposalRecordInput } from '../assure/index.ts';
@@ -193,11 +193,6 @@ async function recentActions(q: Queryable, subjects: LoopSubjects, now: Date): P
   return bySubject;
 }
 
-/** Credits applied on the (UTC) day of `now`, in cents: what today's budget has already spent. */
-async function creditsAppliedOn(q: Queryable, now: Date): Promise<number> {
-  return sumCreditsAppliedOn(q, now.toISOString());
-}
-
 /** One subject's way through arbitration and policy, before anything is written. */
 export interface Verdict {
   ctx: CustomerContext;
@@ -315,7 +310,7 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
   // Earned autonomy: the proposing agents' records per action, one query for the batch.
   const track = await trackRecords(q, { now, agentIds: [...new Set(proposing.flatMap((p) => p.drafts.map((d) => d.agentId)))] });
   let creditLeft = proposing.some((p) => p.drafts.some((d) => d.action === 'offer_credit'))
-    ? opts.dailyCreditBudgetCents - (await creditsAppliedOn(q, now))
+    ? await creditBudgetLeft(q, opts.dailyCreditBudgetCents, now)
     : opts.dailyCreditBudgetCents;
 
   const verdicts: Verdict[] = [];

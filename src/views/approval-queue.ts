@@ -54,3 +54,17 @@ export async function readApprovalsForBulk(
     [ids],
   );
 }
+
+/**
+ * The credit offers waiting for a person, in cents (an edited amount where one was saved): the daily budget counts
+ * them as spoken for. Expired ones no longer count; `exceptApprovalId` leaves out the one being decided.
+ */
+export async function pendingCreditOfferCents(q: Queryable, now: string, exceptApprovalId: string | null = null): Promise<number> {
+  const [row] = await q.query<{ cents: number }>(
+    `SELECT coalesce(sum(coalesce((a.edited_params->>'amountCents')::bigint, (p.params->>'amountCents')::bigint)), 0)::int AS cents
+     FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
+     WHERE a.status = 'pending' AND a.expires_at > $1::timestamptz AND p.action = 'offer_credit' AND a.id IS DISTINCT FROM $2`,
+    [now, exceptApprovalId],
+  );
+  return row!.cents;
+}

@@ -149,12 +149,15 @@ export async function insertMessage(
     createdAt: string;
     contactPoint: string | null;
     brand: string | null;
+    /** The consent that allowed the message, read at `createdAt` (the same clock). */
+    consentId: string | null;
   },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO messages (id, account_id, lead_id, channel, purpose, template, body, execution_key, created_at, contact_point, brand)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [m.id, m.accountId, m.leadId, m.channel, m.purpose, m.template, m.body, m.executionKey, m.createdAt, m.contactPoint, m.brand],
+    `INSERT INTO messages (id, account_id, lead_id, channel, purpose, template, body, execution_key, created_at, contact_point, brand,
+                           consent_id, consent_checked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $9)`,
+    [m.id, m.accountId, m.leadId, m.channel, m.purpose, m.template, m.body, m.executionKey, m.createdAt, m.contactPoint, m.brand, m.consentId],
   );
 }
 

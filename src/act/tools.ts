@@ -253,6 +253,7 @@ const DEFINITIONS = {
         createdAt: ctx.now.toISOString(),
         contactPoint: consent.to,
         brand: consent.brand,
+        consentId: consent.consent?.id ?? null,
       });
       return { messageId: id };
     },

@@ -1,4 +1,6 @@
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { playRegistry, startMaintenance } from '../src/act/index.ts';
 import { createTestApp, type TestApp } from './helpers.ts';
 
 // The supervisor pauses an agent that trips a threshold against its own trailing baseline (src/supervisor). History is
@@ -217,5 +219,36 @@ describe('the supervisor', () => {
     expect(tooMany.status).toBe(400);
     expect(JSON.stringify(tooMany.body)).toContain('minBaselineDays');
     expect((await a.call('POST', '/api/v1/supervisor/run', { role: 'reviewer' })).status).toBe(403);
+  });
+
+  it('runs in the maintenance rounds, once per hour of the server clock, with its alerts', async () => {
+    const a = await app();
+    await baseline(NOON, (at) => seed(a, 'retention', at, 10, { approval: 'approved' }));
+    await seed(a, 'retention', lastHour(), 80, { approval: 'approved' });
+    const rounds: Date[] = [];
+    let now = NOON;
+    const maintenance = startMaintenance(
+      a.db,
+      {
+        transport: { name: 'none', deliver: async () => {} },
+        plays: playRegistry(),
+        clock: { now: () => now },
+        supervise: async (at) => {
+          rounds.push(at);
+          return a.supervise(at);
+        },
+      },
+      pino({ level: 'silent' }),
+      20,
+    );
+    await expect.poll(() => rounds.length, { timeout: 10_000 }).toBe(1);
+    await new Promise((r) => setTimeout(r, 200)); // more rounds in the same hour do not run it again
+    expect(rounds).toHaveLength(1);
+    now = new Date(NOON.getTime() + HOUR);
+    await expect.poll(() => rounds.length, { timeout: 10_000 }).toBe(2);
+    await maintenance.stop();
+    expect(await agent(a, 'retention')).toMatchObject({ paused: true, pausedBy: 'supervisor' });
+    const metrics = await a.call('GET', '/metrics', { token: null });
+    expect(metrics.text).toContain('acs_agent_auto_pauses_total{agent="retention",trigger="proposal_spike"} 1');
   });
 });

@@ -16,6 +16,7 @@ const LAYERS = [
   ['learn', 'assure'],
   ['act'],
   ['privacy'],
+  ['supervisor'],
   ['loop'],
   ['pipeline'],
   ['api'],

@@ -2,7 +2,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
-import { bootstrapAdminToken, createApp, createMetrics, observeSignalToDecision, TokenAuthenticator } from './api/index.ts';
+import {
+  bootstrapAdminToken,
+  createApp,
+  createMetrics,
+  observeSignalToDecision,
+  superviseAndAlert,
+  TokenAuthenticator,
+} from './api/index.ts';
 import { FileTransport, playRegistry, retentionPlay, startMaintenance, type PlayRegistry } from './act/index.ts';
 import { PolicyGate } from './assure/index.ts';
 import { OutboxBus, outboxStats } from './bus/index.ts';
@@ -71,6 +78,8 @@ export interface Services {
   plays: PlayRegistry;
   app: ReturnType<typeof createApp>;
   log: Logger;
+  /** One supervisor round with its alerts (metric, log line); the maintenance rounds run it hourly. */
+  supervise(now: Date): Promise<unknown[]>;
 }
 
 export interface ServiceOptions {
@@ -116,7 +125,8 @@ export function createServices(
     consoleDir: opts.consoleDir,
     churn: opts.churn ?? opts.loop?.churn,
   });
-  return { db, bus, auth, app, log, gate, clock, plays };
+  const supervise = (now: Date) => superviseAndAlert({ db, metrics, log, gate }, now);
+  return { db, bus, auth, app, log, gate, clock, plays, supervise };
 }
 
 /**
@@ -210,7 +220,15 @@ export async function startServer(config: Config, log = createLogger(config), op
     }));
   const maintenance = startMaintenance(
     db,
-    { transport, plays: services.plays, clock: services.clock, daily, models, outboxRetentionHours: config.outbox.retentionHours },
+    {
+      transport,
+      plays: services.plays,
+      clock: services.clock,
+      daily,
+      models,
+      supervise: services.supervise,
+      outboxRetentionHours: config.outbox.retentionHours,
+    },
     log,
   );
   let live: { stop(): Promise<void> } | null = null;

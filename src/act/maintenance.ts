@@ -14,6 +14,8 @@ export interface MaintenanceDeps {
   daily?: (now: Date) => Promise<unknown>;
   /** Model upkeep (scheduled drift checks), asked every round; it decides itself what is due and reports what it did. */
   models?: (now: Date) => Promise<unknown[]>;
+  /** The supervisor (pauses agents that trip its thresholds), run once per hour of the clock; the first round runs it too. */
+  supervise?: (now: Date) => Promise<unknown[]>;
   /** Delivered outbox events older than this are deleted; unset keeps them. */
   outboxRetentionHours?: number;
 }
@@ -42,6 +44,7 @@ export function startMaintenance(db: Db, deps: MaintenanceDeps, log: Logger, int
   let busy = false;
   let analyzedAt = Date.now();
   let lastDay = '';
+  let lastHour = '';
   const round = async () => {
     const now = (deps.clock ?? systemClock).now();
     const r = await maintenanceTick(db, deps, now);
@@ -50,6 +53,11 @@ export function startMaintenance(db: Db, deps: MaintenanceDeps, log: Logger, int
     if (deps.models) {
       const checks = await deps.models(now);
       if (checks.length) log.info({ drift: checks }, 'model drift checked');
+    }
+    const hour = now.toISOString().slice(0, 13);
+    if (deps.supervise && hour !== lastHour) {
+      await deps.supervise(now); // it logs each pause itself
+      lastHour = hour;
     }
     if (deps.daily && day !== lastDay) {
       log.info({ day, daily: await deps.daily(now) }, 'daily run');

@@ -13,5 +13,6 @@ export {
   TokenAuthenticator,
   type Principal,
 } from './auth.ts';
+export { superviseAndAlert } from './supervise.ts';
 export { createMetrics, observeSignalToDecision, type Metrics } from './metrics.ts';
 export * from './tokens.repo.ts';

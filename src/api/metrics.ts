@@ -25,6 +25,12 @@ export function createMetrics(opts: { outbox?: () => Promise<OutboxStats> } = {}
       registers: [registry],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     }),
+    autoPauses: new Counter({
+      name: 'acs_agent_auto_pauses_total',
+      help: 'Agents the supervisor paused, by agent and trigger',
+      labelNames: ['agent', 'trigger'],
+      registers: [registry],
+    }),
     signals: new Counter({ name: 'acs_signals_total', help: 'Signals by outcome', labelNames: ['outcome'], registers: [registry] }),
     signalToDecision: new Histogram({
       name: 'acs_signal_to_decision_seconds',

@@ -56,6 +56,10 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/agents': ALL,
   'PATCH /api/v1/agents/:id': ['admin'],
   'POST /api/v1/agents/kill-switch': ['admin'],
+  // The supervisor (src/supervisor): staff read its thresholds; setting them or running a round is an admin's call.
+  'GET /api/v1/supervisor/settings': STAFF,
+  'PUT /api/v1/supervisor/settings': ['admin'],
+  'POST /api/v1/supervisor/run': ['admin'],
   'GET /api/v1/proposals': STAFF,
   'GET /api/v1/world': ALL,
 

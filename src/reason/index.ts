@@ -14,6 +14,8 @@ export {
   listAgents,
   loadAgentSettings,
   updateAgent,
+  updateInTransaction as updateAgentInTransaction,
+  type AgentChange,
   loadKillSwitch,
   setKillSwitch,
   stoppedAgents,

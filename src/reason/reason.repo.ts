@@ -4,26 +4,39 @@
  */
 import type { Queryable, Tx } from '../store/index.ts';
 
-export async function selectAgentSettings(
-  q: Queryable,
-): Promise<{ agent_id: string; paused: boolean; autonomy: Record<string, number> }[]> {
-  return q.query<{ agent_id: string; paused: boolean; autonomy: Record<string, number> }>(
-    'SELECT agent_id, paused, autonomy FROM agent_settings',
-  );
+export interface AgentSettingsRow {
+  agent_id: string;
+  paused: boolean;
+  autonomy: Record<string, number>;
+  paused_by: string | null;
+  pause_reason: string | null;
+  resumed_at: Date | null;
 }
 
-/** Creates or changes an agent's settings; a null `paused` or `autonomy` leaves that part as it is. */
+export async function selectAgentSettings(q: Queryable): Promise<AgentSettingsRow[]> {
+  return q.query<AgentSettingsRow>('SELECT agent_id, paused, autonomy, paused_by, pause_reason, resumed_at FROM agent_settings');
+}
+
+/**
+ * Creates or changes an agent's settings; a null `paused` or `autonomy` leaves that part as it is. A pause records who
+ * paused it and why (`reason`); a resume clears both and records when (`at`).
+ */
 export async function upsertAgentSettings(
   tx: Tx,
   id: string,
-  change: { paused: boolean | null; autonomy: string | null },
+  change: { paused: boolean | null; autonomy: string | null; reason?: string | null },
   actor: string,
+  at: string,
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO agent_settings (agent_id, paused, autonomy, updated_by) VALUES ($1, coalesce($2, false), coalesce($3::jsonb, '{}'), $4)
+    `INSERT INTO agent_settings (agent_id, paused, autonomy, updated_by, paused_by, pause_reason)
+       VALUES ($1, coalesce($2, false), coalesce($3::jsonb, '{}'), $4, CASE WHEN $2 THEN $4 END, CASE WHEN $2 THEN $5 END)
      ON CONFLICT (agent_id) DO UPDATE SET paused = coalesce($2, agent_settings.paused), autonomy = agent_settings.autonomy || coalesce($3::jsonb, '{}'),
+       paused_by = CASE WHEN $2 IS NULL THEN agent_settings.paused_by WHEN $2 THEN $4 END,
+       pause_reason = CASE WHEN $2 IS NULL THEN agent_settings.pause_reason WHEN $2 THEN $5 END,
+       resumed_at = CASE WHEN NOT $2 AND agent_settings.paused THEN $6::timestamptz ELSE agent_settings.resumed_at END,
        updated_at = now(), updated_by = $4`,
-    [id, change.paused, change.autonomy, actor],
+    [id, change.paused, change.autonomy, actor, change.reason ?? null, at],
   );
 }
 

@@ -11,13 +11,34 @@ export interface AgentView {
   objective: string;
   riskClass: string;
   paused: boolean;
+  /** Who paused it (an admin's token name, or `supervisor`) and why; null while it runs. */
+  pausedBy: string | null;
+  pauseReason: string | null;
   triggers: Agent['manifest']['triggers'];
   actions: Record<string, { autonomy: number; defaultAutonomy: number; risk: string; eligibility: EligibilityRule[] }>;
 }
 
-export async function loadAgentSettings(q: Queryable): Promise<Map<string, { paused: boolean; autonomy: Record<string, number> }>> {
+export async function loadAgentSettings(
+  q: Queryable,
+): Promise<
+  Map<
+    string,
+    { paused: boolean; autonomy: Record<string, number>; pausedBy: string | null; pauseReason: string | null; resumedAt: Date | null }
+  >
+> {
   const rows = await selectAgentSettings(q);
-  return new Map(rows.map((r) => [r.agent_id, { paused: r.paused, autonomy: r.autonomy }]));
+  return new Map(
+    rows.map((r) => [
+      r.agent_id,
+      {
+        paused: r.paused,
+        autonomy: r.autonomy,
+        pausedBy: r.paused_by,
+        pauseReason: r.pause_reason,
+        resumedAt: r.resumed_at ? new Date(r.resumed_at) : null,
+      },
+    ]),
+  );
 }
 
 /** An agent's autonomy for an action: an admin's setting, else the manifest's default, else L0 (off). */
@@ -38,6 +59,8 @@ export async function listAgents(q: Queryable): Promise<AgentView[]> {
       riskClass: m.riskClass,
       triggers: m.triggers,
       paused: s?.paused ?? false,
+      pausedBy: s?.paused ? s.pausedBy : null,
+      pauseReason: s?.paused ? s.pauseReason : null,
       actions: Object.fromEntries(
         Object.entries(m.actions).map(([a, spec]) => [
           a,
@@ -54,13 +77,15 @@ export async function listAgents(q: Queryable): Promise<AgentView[]> {
 }
 
 /** Pauses or resumes an agent, or sets its autonomy for some of its actions; each change goes to the ledger. */
-export async function updateAgent(db: Db, id: string, change: AgentChange, actor: string): Promise<AgentView> {
-  return db.transaction((tx) => updateInTransaction(tx, id, change, actor));
+export async function updateAgent(db: Db, id: string, change: AgentChange, actor: string, now = new Date()): Promise<AgentView> {
+  return db.transaction((tx) => updateInTransaction(tx, id, change, actor, now));
 }
 
-export type AgentChange = { paused?: boolean; autonomy?: Partial<Record<AgentAction, AutonomyLevel>> };
+/** `reason` goes with a pause: why it was paused (the supervisor names its trigger and figures). */
+export type AgentChange = { paused?: boolean; reason?: string; autonomy?: Partial<Record<AgentAction, AutonomyLevel>> };
 
-async function updateInTransaction(tx: Tx, id: string, change: AgentChange, actor: string): Promise<AgentView> {
+/** updateAgent inside the caller's transaction (the supervisor pauses and ledgers its finding in one). */
+export async function updateInTransaction(tx: Tx, id: string, change: AgentChange, actor: string, now = new Date()): Promise<AgentView> {
   const agent = agentById(id);
   if (!agent) throw new AppError('agent.not_found', `no agent ${id}; known: ${AGENTS.map((a) => a.manifest.id).join(', ')}`);
   for (const action of Object.keys(change.autonomy ?? {})) {
@@ -73,10 +98,15 @@ async function updateInTransaction(tx: Tx, id: string, change: AgentChange, acto
   await upsertAgentSettings(
     tx,
     id,
-    { paused: change.paused ?? null, autonomy: change.autonomy ? JSON.stringify(change.autonomy) : null },
+    { paused: change.paused ?? null, autonomy: change.autonomy ? JSON.stringify(change.autonomy) : null, reason: change.reason ?? null },
     actor,
+    now.toISOString(),
   );
-  await appendToLedger(tx, [{ type: 'agent.updated', actor, subjectType: 'agents', subjectId: id, data: { ...change } }]);
+  // The reason stays in the table; the ledger keeps no free text (the supervisor ledgers its figures on their own).
+  const { reason, ...ledgered } = change;
+  await appendToLedger(tx, [
+    { type: 'agent.updated', actor, subjectType: 'agents', subjectId: id, data: { ...ledgered, ...(reason ? { reasonGiven: true } : {}) } },
+  ]);
   return (await listAgents(tx)).find((a) => a.id === id)!;
 }
 

@@ -38,6 +38,7 @@ export const TABLE_OWNERS = {
   learn: ['bandit_arms', 'bandit_pulls', 'models', 'model_versions', 'model_drift_checks'],
   act: ['approvals', 'executions', 'plays', 'messages', 'credits'],
   privacy: ['erasures'],
+  supervisor: ['supervisor_settings'],
   api: ['api_tokens'],
   world: ['world_clock'],
 } as const satisfies Record<string, readonly string[]>;

@@ -20,3 +20,4 @@ export * from './decision-grant.ts';
 export * from './decision-context.ts';
 export * from './proposals-feed.ts';
 export * from './world-clock.ts';
+export * from './supervisor.ts';

@@ -652,6 +652,41 @@ export interface paths {
         patch: operations["patchAgentsById"];
         trace?: never;
     };
+    "/api/v1/supervisor/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The supervisor’s thresholds: when it pauses an agent on its own */
+        get: operations["getSupervisorSettings"];
+        /** Change some of the supervisor’s thresholds (the others keep their value); recorded in the ledger */
+        put: operations["putSupervisorSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervisor/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run one supervisor round now (the maintenance rounds run it every hour of the server clock): pauses the agents that trip a threshold */
+        post: operations["postSupervisorRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/policies": {
         parameters: {
             query?: never;
@@ -1434,6 +1469,8 @@ export interface components {
             /** @enum {string} */
             riskClass: "low" | "medium" | "high";
             paused: boolean;
+            pausedBy: string | null;
+            pauseReason: string | null;
             triggers: {
                 signalTypes: string[];
                 features: {
@@ -1453,6 +1490,34 @@ export interface components {
                     eligibility: ("subscription_live" | "person_reachable" | "no_open_save_call")[];
                 };
             };
+        };
+        SupervisorThresholds: {
+            enabled: boolean;
+            baselineDays: number;
+            minBaselineDays: number;
+            proposalSpikeFactor: number;
+            proposalSpikeMin: number;
+            denialSpikeFactor: number;
+            denialSpikeMin: number;
+            precisionDrop: number;
+            precisionMinVerdicts: number;
+            complaintSpikeFactor: number;
+            complaintSpikeMin: number;
+            complaintWindowHours: number;
+            budgetBurnFactor: number;
+            budgetBurnMinShare: number;
+        };
+        SupervisorRun: {
+            at: string;
+            paused: {
+                agentId: string;
+                /** @enum {string} */
+                trigger: "proposal_spike" | "denial_spike" | "precision_drop" | "complaint_spike" | "budget_burn";
+                window: number;
+                baseline: number;
+                threshold: number;
+                reason: string;
+            }[];
         };
         AgentRegistry: {
             data: components["schemas"]["Agent"][];
@@ -6177,6 +6242,7 @@ export interface operations {
             content: {
                 "application/json": {
                     paused?: boolean;
+                    reason?: string;
                     autonomy?: {
                         [key: string]: number;
                     };
@@ -6240,6 +6306,184 @@ export interface operations {
             };
             /** @description not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSupervisorSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the thresholds in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupervisorThresholds"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putSupervisorSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    enabled?: boolean;
+                    baselineDays?: number;
+                    minBaselineDays?: number;
+                    proposalSpikeFactor?: number;
+                    proposalSpikeMin?: number;
+                    denialSpikeFactor?: number;
+                    denialSpikeMin?: number;
+                    precisionDrop?: number;
+                    precisionMinVerdicts?: number;
+                    complaintSpikeFactor?: number;
+                    complaintSpikeMin?: number;
+                    complaintWindowHours?: number;
+                    budgetBurnFactor?: number;
+                    budgetBurnMinShare?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description the thresholds now in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupervisorThresholds"];
+                };
+            };
+            /** @description a threshold out of range or unknown, named in the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postSupervisorRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the agents it paused */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupervisorRun"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

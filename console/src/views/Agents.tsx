@@ -36,11 +36,26 @@ export function Agents({ can }: ViewProps) {
   };
 
   const kill = registry.data?.killSwitch;
+  const autoPaused = registry.data?.data.filter((a) => a.paused && a.pausedBy === 'supervisor') ?? [];
   return (
     <section aria-labelledby="agents-title">
       <h1 id="agents-title">Agents</h1>
       <StatusNote message={status} />
       <ErrorNote error={registry.error ?? stats.error} />
+      {autoPaused.length ? (
+        // The supervisor's alert: an agent it paused on its own stays paused until an admin resumes it.
+        <div className="note error" role="alert" aria-label="Agents paused by the supervisor">
+          <strong>Paused by the supervisor:</strong>
+          <ul>
+            {autoPaused.map((a) => (
+              <li key={a.id}>
+                {a.id}: {a.pauseReason ?? 'no reason recorded'}
+              </li>
+            ))}
+          </ul>
+          {mayEdit ? 'Review the agent, then resume it below.' : 'Only an admin can resume it.'}
+        </div>
+      ) : null}
       {kill ? (
         <KillSwitchPanel
           kill={kill}
@@ -193,7 +208,7 @@ function AgentCard({
       <div className="title-row">
         <h2 id={`agent-${agent.id}`}>{agent.id}</h2>
         {agent.paused ? (
-          <Badge tone="warn">paused</Badge>
+          <Badge tone="warn">{agent.pausedBy === 'supervisor' ? 'paused by the supervisor' : 'paused'}</Badge>
         ) : stopped ? (
           <Badge tone="bad">stopped by kill switch</Badge>
         ) : (
@@ -201,6 +216,11 @@ function AgentCard({
         )}
       </div>
       <p>{agent.objective}</p>
+      {agent.paused && agent.pauseReason ? (
+        <p className="muted">
+          Paused by {agent.pausedBy}: {agent.pauseReason}
+        </p>
+      ) : null}
       <p className="muted">
         Owner {agent.owner} · risk class {agent.riskClass} · runs on{' '}
         {agent.triggers.schedule ? `a ${agent.triggers.schedule} schedule` : agent.triggers.signalTypes.join(', ')}

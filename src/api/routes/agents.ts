@@ -1,9 +1,19 @@
 import { z } from 'zod';
-import { AgentRegistry, AgentSchema, KillSwitchSchema, ProposalPage, ServerClock } from '../../contracts/api/index.ts';
+import {
+  AgentRegistry,
+  AgentSchema,
+  KillSwitchSchema,
+  ProposalPage,
+  ServerClock,
+  SupervisorRunSchema,
+  SupervisorThresholdsSchema,
+} from '../../contracts/api/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { listAgents, loadKillSwitch, setKillSwitch, updateAgent } from '../../reason/index.ts';
+import { loadThresholds, SupervisorThresholds, updateThresholds } from '../../supervisor/index.ts';
 import { listProposalsFeed, readWorldClock } from '../../views/index.ts';
+import { superviseAndAlert } from '../supervise.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson } from '../http.ts';
 import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
@@ -11,7 +21,11 @@ import { actorOf, answers, NUL_IN_URL, type RouteDef } from '../router.ts';
 
 const Level = z.number().int().min(0).max(5);
 const AgentPatch = z
-  .strictObject({ paused: z.boolean().optional(), autonomy: z.record(z.string(), Level).optional() })
+  .strictObject({
+    paused: z.boolean().optional(),
+    reason: z.string().trim().min(1).max(500).optional(),
+    autonomy: z.record(z.string(), Level).optional(),
+  })
   .refine((p) => p.paused !== undefined || p.autonomy !== undefined, { message: 'name paused or autonomy' });
 
 const KillSwitchBody = z.strictObject({ engaged: z.boolean(), reason: z.string().trim().min(1).max(500).optional() });
@@ -143,7 +157,41 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
         const body = AgentPatch.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid agent change', toFieldIssues(body.error));
         const change = body.data as Parameters<typeof updateAgent>[2];
-        return c.json(await updateAgent(deps.db, c.req.param('id')!, change, actorOf(c)));
+        return c.json(await updateAgent(deps.db, c.req.param('id')!, change, actorOf(c), deps.clock.now()));
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/supervisor/settings',
+      tag: 'agents',
+      summary: 'The supervisor\u2019s thresholds: when it pauses an agent on its own',
+      responses: { 200: answers(SupervisorThresholdsSchema, 'the thresholds in force'), 400: NUL_IN_URL },
+      handler: async (c) => c.json(await loadThresholds(deps.db)),
+    },
+    {
+      method: 'put',
+      path: '/api/v1/supervisor/settings',
+      tag: 'agents',
+      body: SupervisorThresholds.partial(),
+      summary: 'Change some of the supervisor\u2019s thresholds (the others keep their value); recorded in the ledger',
+      responses: {
+        200: answers(SupervisorThresholdsSchema, 'the thresholds now in force'),
+        400: 'a threshold out of range or unknown, named in the problem',
+        413: 'body too large',
+        415: 'not JSON',
+      },
+      handler: async (c) => c.json(await updateThresholds(deps.db, await readJson(c, deps.config.maxBodyBytes), actorOf(c))),
+    },
+    {
+      method: 'post',
+      path: '/api/v1/supervisor/run',
+      tag: 'agents',
+      summary:
+        'Run one supervisor round now (the maintenance rounds run it every hour of the server clock): pauses the agents that trip a threshold',
+      responses: { 200: answers(SupervisorRunSchema, 'the agents it paused'), 400: NUL_IN_URL },
+      handler: async (c) => {
+        const now = deps.clock.now();
+        return c.json({ at: now.toISOString(), paused: await superviseAndAlert(deps, now) });
       },
     },
   ];

@@ -28,6 +28,9 @@ export const AgentSchema = component(
     objective: z.string(),
     riskClass: Risk,
     paused: z.boolean(),
+    /** Who paused it (an admin's token, or `supervisor` when it paused the agent on its own) and why; null while it runs. */
+    pausedBy: z.string().nullable(),
+    pauseReason: z.string().nullable(),
     triggers: z.object({ signalTypes: z.array(z.string()), features: z.array(FeatureTrigger), schedule: z.string().optional() }),
     /**
      * Per action it may propose: the autonomy level in force (0–5), the manifest's default, the action's risk, and
@@ -44,6 +47,45 @@ export const AgentSchema = component(
     ),
   }),
   'an agent as it runs: its manifest, whether it is paused, and the autonomy in force per action',
+);
+
+export const SupervisorThresholdsSchema = component(
+  'SupervisorThresholds',
+  z.object({
+    enabled: z.boolean(),
+    baselineDays: z.number().int(),
+    minBaselineDays: z.number().int(),
+    proposalSpikeFactor: z.number(),
+    proposalSpikeMin: z.number().int(),
+    denialSpikeFactor: z.number(),
+    denialSpikeMin: z.number().int(),
+    precisionDrop: z.number(),
+    precisionMinVerdicts: z.number().int(),
+    complaintSpikeFactor: z.number(),
+    complaintSpikeMin: z.number().int(),
+    complaintWindowHours: z.number().int(),
+    budgetBurnFactor: z.number(),
+    budgetBurnMinShare: z.number(),
+  }),
+  "the supervisor's thresholds: each agent's last 24 hours against the mean per day of its baseline days before",
+);
+
+export const SupervisorRunSchema = component(
+  'SupervisorRun',
+  z.object({
+    at: IsoTime,
+    paused: z.array(
+      z.object({
+        agentId: z.string(),
+        trigger: z.enum(['proposal_spike', 'denial_spike', 'precision_drop', 'complaint_spike', 'budget_burn']),
+        window: z.number(),
+        baseline: z.number(),
+        threshold: z.number(),
+        reason: z.string(),
+      }),
+    ),
+  }),
+  'the agents one supervisor round paused, each with its trigger and figures',
 );
 
 export const AgentRegistry = component(

@@ -332,7 +332,7 @@ describe('acs policy', () => {
     const res = await runAcs(['policy', 'validate'], env);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/policies ok: \d+ policies in 1 file\(s\) \(5 forbid/);
+    expect(res.stdout).toMatch(/policies ok: \d+ policies in 1 file\(s\) \(6 forbid/);
     expect((await runAcs(['policy', 'validate', DEFAULT_POLICY_DIR], env)).code).toBe(0);
   });
 

@@ -90,18 +90,18 @@ async function approveInTransaction(
     await checkEditWithinLimits(tx, gate, pending, amountCents, now);
     // An edited message (another address or brand) is decided on the consent in effect now for where it would go.
     const { channel, purpose } = pending.request.context;
-    const hasConsent =
+    const consent =
       channel && purpose
-        ? (
-            await outreachConsent(
-              tx,
-              { accountId: pending.account_id, leadId: pending.lead_id },
-              { channel, purpose, to: edited.to as string | undefined, brand: edited.brand as string | undefined },
-              now,
-            )
-          ).granted
-        : pending.request.context.hasConsent;
-    const recheck = gate.decide({ ...pending.request, context: { ...pending.request.context, amountCents, hasConsent } });
+        ? await outreachConsent(
+            tx,
+            { accountId: pending.account_id, leadId: pending.lead_id },
+            { channel, purpose, to: edited.to as string | undefined, brand: edited.brand as string | undefined },
+            now,
+          )
+        : null;
+    const hasConsent = consent ? consent.granted : pending.request.context.hasConsent;
+    const doubleOptIn = consent ? consent.doubleOptIn : pending.request.context.doubleOptIn;
+    const recheck = gate.decide({ ...pending.request, context: { ...pending.request.context, amountCents, hasConsent, doubleOptIn } });
     if (recheck.outcome === 'deny') {
       throw new AppError('policy.denied', `policy refuses the edited parameters: ${recheck.reasons.join('; ')}`, [], {
         policyIds: recheck.policyIds,

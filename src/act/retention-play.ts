@@ -52,7 +52,17 @@ async function decide(
     action,
     customer: s.customer,
     context: notify
-      ? { channel: 'email', purpose: 'service', hasConsent: consent!.granted, risk: 'low', ...track }
+      ? {
+          channel: 'email',
+          purpose: 'service',
+          hasConsent: consent!.granted,
+          doubleOptIn: consent!.doubleOptIn,
+          risk: 'low',
+          // The notice is the play's later step, in another domain (outreach) than its offer (money): decided with the
+          // plan's level, so an L5 plan runs it without a second approval (policy `l5-plan-across-domains`).
+          planAutonomy: s.agent.offerAutonomy,
+          ...track,
+        }
       : { risk: 'low', amountCents: s.amountCents, ...track },
   };
   const decision = gate.decide(request);

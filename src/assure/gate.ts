@@ -25,6 +25,8 @@ export function toCedarCall(
   const { agent, customer, context: c } = req;
   const context: cedar.Context = {
     hasConsent: c.hasConsent,
+    doubleOptIn: c.doubleOptIn,
+    planAutonomy: c.planAutonomy,
     region: customer.region,
     segment: customer.segment,
     inHoldout: customer.inHoldout,

@@ -15,7 +15,8 @@ export interface ProposalRecordInput {
   /** The expected-value terms with their sources; `value` is p × impact − cost − risk penalty. */
   ev: { value: number } & Record<string, unknown>;
   reason: string;
-  status?: 'proposed' | 'suppressed' | 'held_out';
+  /** suggested: an L1 agent's proposal, decided (denied for execution by the L1 rule) and kept as a suggestion. */
+  status?: 'proposed' | 'suppressed' | 'held_out' | 'suggested';
   statusReason?: string;
 }
 

@@ -47,6 +47,13 @@ export const PolicyRequest = z.strictObject({
      * to and its brand (src/sense/consent.ts). Absent means no consent.
      */
     hasConsent: z.boolean().default(false),
+    /** The consent that grants was given by double opt-in and confirmed (src/sense/consent.ts). Absent means no. */
+    doubleOptIn: z.boolean().default(false),
+    /**
+     * A later step of a multi-step play: the autonomy level of the play's first decision (the plan), 0 = not a play's
+     * later step. An L5 plan's low-risk steps in other domains run without a second approval (policies/README.md).
+     */
+    planAutonomy: z.number().int().min(0).max(5).default(0),
     /** Money the action moves, in cents. */
     amountCents: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
     risk: z.enum(RISKS),

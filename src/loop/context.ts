@@ -56,7 +56,7 @@ async function loadReach(
   for (const id of accountIds) byAccount.set(id, { contacts: [], consents: [], raw: [] });
   for (const c of contacts) {
     const r = byAccount.get(c.account_id)!;
-    r.contacts.push({ email: c.email, phone: c.phone });
+    r.contacts.push({ email: c.email, phone: c.phone, country: c.country });
     r.raw.push(c);
   }
   // Withdrawals and refusals too: a later one for a point outweighs an earlier, broader grant.

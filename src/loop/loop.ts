@@ -30,6 +30,7 @@ import {
   loadAgentSettings,
   MESSAGE_CHANNELS,
   onChosenChannel,
+  regionOf,
   segmentOf,
   stoppedAgents,
   type BanditChooser,
@@ -73,6 +74,8 @@ export interface LoopTally {
   executed: number;
   approval: number;
   denied: number;
+  /** L1 suggestions recorded (each the customer's one action: shown to people, never executed). */
+  suggested: number;
   /** Retention plays started for credit offers. */
   plays: number;
 }
@@ -107,8 +110,8 @@ export function holdoutKey(ctx: CustomerContext): string {
  * in effect grants, under its own brand or else the customer's; both go into its parameters, so the message goes
  * where consent was checked and the tool can check it again. Whether consent grants is the policy's `hasConsent`.
  */
-function addressed(draft: ProposalDraft, ctx: CustomerContext): { draft: ProposalDraft; hasConsent: boolean } {
-  if (!draft.channel || !draft.purpose) return { draft, hasConsent: false };
+function addressed(draft: ProposalDraft, ctx: CustomerContext): { draft: ProposalDraft; hasConsent: boolean; doubleOptIn: boolean } {
+  if (!draft.channel || !draft.purpose) return { draft, hasConsent: false, doubleOptIn: false };
   const named = draft.params as { to?: string; brand?: string };
   const a = addressOutreach(ctx.consents, ctx.contacts, {
     channel: draft.channel,
@@ -117,7 +120,7 @@ function addressed(draft: ProposalDraft, ctx: CustomerContext): { draft: Proposa
     brand: named.brand ?? ctx.brand ?? null,
   });
   const params = { ...draft.params, ...(a.to ? { to: a.to } : {}), ...(a.brand ? { brand: a.brand } : {}) };
-  return { draft: { ...draft, params }, hasConsent: a.granted };
+  return { draft: { ...draft, params }, hasConsent: a.granted, doubleOptIn: a.doubleOptIn };
 }
 
 /** The message channels on which the consent in effect grants this draft's purpose for one of the subject's points. */
@@ -133,7 +136,7 @@ function policyRequest(
   draft: ProposalDraft,
   ctx: CustomerContext,
   settings: AgentSettings,
-  consent: boolean,
+  consent: { hasConsent: boolean; doubleOptIn: boolean },
   track: Map<string, TrackRecord>,
 ): PolicyRequestInput {
   return {
@@ -142,13 +145,15 @@ function policyRequest(
     customer: {
       id: ctx.customerId ?? ctx.accountId ?? ctx.lead!.id,
       segment: segmentOf(ctx),
-      region: 'unknown',
+      // From the country the customer's data names (src/reason/region.ts): EU, UK, US, … or unknown.
+      region: regionOf(ctx),
       // Held-out customers never reach the gate; policy's holdout rule is the second line for other callers.
       inHoldout: false,
     },
     context: {
       risk: draft.risk,
-      hasConsent: consent,
+      hasConsent: consent.hasConsent,
+      doubleOptIn: consent.doubleOptIn,
       amountCents: typeof draft.params.amountCents === 'number' ? draft.params.amountCents : 0,
       ...(draft.channel ? { channel: draft.channel } : {}),
       ...(draft.purpose ? { purpose: draft.purpose } : {}),
@@ -193,13 +198,25 @@ async function recentActions(q: Queryable, subjects: LoopSubjects, now: Date): P
   return bySubject;
 }
 
+/**
+ * An L1 suggestion: denied for execution by the L1 rule alone (`autonomy-l1-suggest-only`). Any other forbid that
+ * also matched (no consent, the holdout, EU marketing without double opt-in) makes it a plain denial: the agent would
+ * not be allowed to do it at any level, so it is not worth suggesting.
+ */
+export const L1_SUGGEST_POLICY_ID = 'autonomy-l1-suggest-only';
+export function isSuggestion(decision: Decision): true | undefined {
+  return decision.outcome === 'deny' && decision.policyIds.length === 1 && decision.policyIds[0] === L1_SUGGEST_POLICY_ID
+    ? true
+    : undefined;
+}
+
 /** One subject's way through arbitration and policy, before anything is written. */
 export interface Verdict {
   ctx: CustomerContext;
   suppressed: { draft: ProposalDraft; reason: string }[];
   heldOut: ProposalDraft | null;
-  /** Drafts policy decided, in rank order: denied ones, then at most one allowed. */
-  decided: { draft: ProposalDraft; request: PolicyRequestInput; decision: Decision }[];
+  /** Drafts policy decided, in rank order: denied ones, then at most one allowed or suggested (L1). */
+  decided: { draft: ProposalDraft; request: PolicyRequestInput; decision: Decision; suggestion?: true }[];
   /** The one action taken (or held out), if any. */
   winner: ProposalDraft | null;
 }
@@ -236,10 +253,13 @@ export function judgeSubject(
   } else {
     for (const draft of ranked) {
       const outreach = addressed(draft, ctx);
-      const request = policyRequest(outreach.draft, ctx, env.settings, outreach.hasConsent, env.track ?? new Map());
+      const request = policyRequest(outreach.draft, ctx, env.settings, outreach, env.track ?? new Map());
       const decision = env.gate.decide(request);
-      verdict.decided.push({ draft: outreach.draft, request, decision });
-      if (decision.outcome !== 'deny') {
+      const suggestion = isSuggestion(decision);
+      verdict.decided.push({ draft: outreach.draft, request, decision, ...(suggestion ? { suggestion } : {}) });
+      // An allowed draft runs; an L1 suggestion is the customer's one action too: shown to people, and nothing else
+      // runs in its place.
+      if (decision.outcome !== 'deny' || suggestion) {
         verdict.winner = draft;
         break;
       }
@@ -259,6 +279,7 @@ const emptyTally = (): LoopTally => ({
   executed: 0,
   approval: 0,
   denied: 0,
+  suggested: 0,
   plays: 0,
 });
 
@@ -338,7 +359,7 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
     if (v.heldOut) proposals.push(stored(v.heldOut, v.ctx, 'held_out', 'customer is in the holdout'));
     v.decided.forEach((d, index) => {
       decided.push({ verdict: v, index, proposal: proposals.length });
-      proposals.push(stored(d.draft, v.ctx));
+      proposals.push(d.suggestion ? stored(d.draft, v.ctx, 'suggested', d.decision.reasons.join('; ')) : stored(d.draft, v.ctx));
     });
     tally.suppressed += v.suppressed.length;
     tally.heldOut += v.heldOut ? 1 : 0;
@@ -377,7 +398,8 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
     const { draft, request, decision } = verdict.decided[index]!;
     const { decisionId, approvalId } = recorded[i]!;
     if (decision.outcome === 'deny') {
-      tally.denied++;
+      if (verdict.decided[index]!.suggestion) tally.suggested++;
+      else tally.denied++;
       continue;
     }
     if (decision.outcome === 'execute') tally.executed++;

@@ -24,4 +24,5 @@ export {
   type KillSwitch,
 } from './settings.ts';
 export { ineligibility } from './eligibility.ts';
+export { EU_MEMBER_STATES, regionOf, regionOfAttributes, regionOfCountry } from './region.ts';
 export * from './reason.repo.ts';

@@ -476,9 +476,11 @@ export async function findOpenCaseIds(q: Queryable, accountId: string, caseId: s
 export async function findContactsOfAccounts(
   q: Queryable,
   accountIds: string[],
-): Promise<{ id: string; account_id: string; email: string | null; phone: string | null }[]> {
-  return q.query<{ id: string; account_id: string; email: string | null; phone: string | null }>(
-    'SELECT id, account_id, email, phone FROM contacts WHERE account_id = ANY($1::text[]) AND deleted_at IS NULL ORDER BY id',
+): Promise<{ id: string; account_id: string; email: string | null; phone: string | null; country: string | null }[]> {
+  // The country a contact's attributes name (`country`, `countryCode` or `address.country`): where policy's region comes from.
+  return q.query<{ id: string; account_id: string; email: string | null; phone: string | null; country: string | null }>(
+    `SELECT id, account_id, email, phone, coalesce(attributes->>'country', attributes->>'countryCode', attributes#>>'{address,country}') AS country
+     FROM contacts WHERE account_id = ANY($1::text[]) AND deleted_at IS NULL ORDER BY id`,
     [accountIds],
   );
 }

@@ -42,6 +42,8 @@ export interface ConsentFact {
   /** The brand it speaks for; absent or null: every brand. */
   brand?: string | null;
   capturedAt?: string;
+  /** A grant given by double opt-in (in effect only once confirmed, so a fact that has it was confirmed). */
+  doubleOptIn?: boolean;
 }
 
 /** One message: its channel and purpose, where it goes (null for push) and under which brand (null: none named). */
@@ -113,6 +115,7 @@ export function consentFacts(records: RecordRow[], holders: Map<string, ContactD
         contactPoint,
         brand: (r.brand as string | null) ?? null,
         capturedAt: String(r.capturedAt),
+        doubleOptIn: r.doubleOptIn === true,
       },
     ];
   });
@@ -132,6 +135,8 @@ export interface Addressed {
   to: string | null;
   brand: string | null;
   granted: boolean;
+  /** It grants, by a double opt-in the person confirmed (what policy's `doubleOptIn` says: EU marketing needs it). */
+  doubleOptIn: boolean;
   /** The record that decided, if any: a grant, or the refusal or withdrawal that stops the message. */
   consent: ConsentFact | undefined;
 }
@@ -149,9 +154,17 @@ export function addressOutreach(facts: ConsentFact[], contacts: ContactDetails[]
     to,
     consent: decidingConsent(facts, { channel: req.channel, purpose: req.purpose, contactPoint: to, brand: req.brand }),
   }));
-  const chosen = decided.find((d) => grants(d.consent)) ?? decided[0];
-  if (!chosen) return { to: null, brand: req.brand, granted: false, consent: undefined };
-  return { to: chosen.to, brand: req.brand, granted: grants(chosen.consent), consent: chosen.consent };
+  // A point whose grant was double opt-in first (EU marketing needs one), then any that grants.
+  const chosen = decided.find((d) => grants(d.consent) && d.consent?.doubleOptIn) ?? decided.find((d) => grants(d.consent)) ?? decided[0];
+  if (!chosen) return { to: null, brand: req.brand, granted: false, doubleOptIn: false, consent: undefined };
+  const granted = grants(chosen.consent);
+  return {
+    to: chosen.to,
+    brand: req.brand,
+    granted,
+    doubleOptIn: granted && chosen.consent?.doubleOptIn === true,
+    consent: chosen.consent,
+  };
 }
 
 /** Whom an outreach is for: an account (its live contacts hold its consents) or a lead. */

@@ -1576,7 +1576,7 @@ export interface components {
             };
             reason: string;
             /** @enum {string} */
-            status: "proposed" | "suppressed" | "held_out" | "decided";
+            status: "proposed" | "suppressed" | "held_out" | "suggested" | "decided";
             statusReason: string | null;
             createdAt: string;
             decision: {
@@ -6014,7 +6014,7 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
                 agentId?: string;
-                status?: "suppressed" | "held_out" | "decided";
+                status?: "suppressed" | "held_out" | "suggested" | "decided";
                 outcome?: "execute" | "approval" | "deny";
                 accountId?: string;
                 leadId?: string;

@@ -32,7 +32,7 @@ const KillSwitchBody = z.strictObject({ engaged: z.boolean(), reason: z.string()
 
 const ProposalQuery = PageQuery.extend({
   agentId: z.string().max(100).optional(),
-  status: z.enum(['suppressed', 'held_out', 'decided']).optional(),
+  status: z.enum(['suppressed', 'held_out', 'suggested', 'decided']).optional(),
   outcome: z.enum(['execute', 'approval', 'deny']).optional(),
   accountId: z.string().max(100).optional(),
   leadId: z.string().max(100).optional(),

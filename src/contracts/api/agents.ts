@@ -115,7 +115,8 @@ export const ProposalSchema = component(
     /** p(success) × impact − cost − risk penalty, each term with its source; a bandit's choice when one chose. */
     ev: z.object({ pSuccess: EvTerm, impact: EvTerm, cost: EvTerm, riskPenalty: EvTerm, value: z.number() }).loose(),
     reason: z.string(),
-    status: z.enum(['proposed', 'suppressed', 'held_out', 'decided']),
+    /** suggested: an L1 agent's proposal, kept and shown as a suggestion (its decision denies execution by the L1 rule). */
+    status: z.enum(['proposed', 'suppressed', 'held_out', 'suggested', 'decided']),
     statusReason: z.string().nullable(),
     createdAt: IsoTime,
     decision: z

@@ -64,7 +64,8 @@ export interface CustomerContext {
    * one decides for a message is src/sense/consent.ts's rule (`hasConsent` asks it).
    */
   consents: ConsentFact[];
-  contacts: { email?: string | null; phone?: string | null }[];
+  /** Contact details, and the country a contact's attributes name (policy's region, when the account names none). */
+  contacts: { email?: string | null; phone?: string | null; country?: string | null }[];
   /** The brand the customer is with; messages go out under it unless they name another. */
   brand?: string | null;
   /**

@@ -1382,6 +1382,27 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        ChurnScore: {
+            probability: number;
+            profileScore: number | null;
+            /** @enum {string} */
+            source: "model" | "rule";
+            model: {
+                name: string;
+                version: string;
+            } | null;
+            scoredAt: string;
+            triggers: string[];
+            detail: string;
+            shadow?: {
+                model: {
+                    name: string;
+                    version: string;
+                };
+                probability: number;
+                detail: string;
+            };
+        };
         Principal: {
             tokenId: string;
             name: string;
@@ -1577,6 +1598,7 @@ export interface components {
                     [key: string]: unknown;
                 };
                 reason: string;
+                churn: components["schemas"]["ChurnScore"] | null;
             };
             decision: {
                 id: string;
@@ -1768,6 +1790,56 @@ export interface components {
                     [key: string]: unknown;
                 };
             }[];
+            churn: {
+                decided: {
+                    probability: number;
+                    profileScore: number | null;
+                    /** @enum {string} */
+                    source: "model" | "rule";
+                    model: {
+                        name: string;
+                        version: string;
+                    } | null;
+                    scoredAt: string;
+                    triggers: string[];
+                    detail: string;
+                    shadow?: {
+                        model: {
+                            name: string;
+                            version: string;
+                        };
+                        probability: number;
+                        detail: string;
+                    };
+                    proposalId: string;
+                    decisionId: string | null;
+                } | null;
+                current: {
+                    probability: number;
+                    profileScore: number | null;
+                    /** @enum {string} */
+                    source: "model" | "rule";
+                    model: {
+                        name: string;
+                        version: string;
+                    } | null;
+                    scoredAt: string;
+                    triggers: string[];
+                    detail: string;
+                    shadow?: {
+                        model: {
+                            name: string;
+                            version: string;
+                        };
+                        probability: number;
+                        detail: string;
+                    };
+                    /** @constant */
+                    fresh: true;
+                    sameModelAsDecided: boolean | null;
+                    label: string;
+                } | null;
+            };
         };
         EffectiveConsent: {
             contactPoint: string | null;

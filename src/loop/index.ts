@@ -16,3 +16,4 @@ export {
   type Verdict,
 } from './loop.ts';
 export { loadContexts } from './context.ts';
+export { churnScoreNow } from './churn-score.ts';

@@ -309,7 +309,7 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
   const proposing = contexts
     .map((ctx) => ({
       ctx,
-      drafts: lookers.get(ctx.accountId ?? ctx.lead!.id)!.flatMap((a) => a.propose(ctx, { churn, registry, bandit })),
+      drafts: lookers.get(ctx.accountId ?? ctx.lead!.id)!.flatMap((a) => a.propose(ctx, { churn, registry, bandit, now })),
     }))
     .filter((p) => p.drafts.length > 0);
   if (proposing.length === 0) return tally;

@@ -106,3 +106,21 @@ export function contactPointsOfAccount(
     [accountId],
   );
 }
+
+/**
+ * The churn score the customer's latest decision used: the newest proposal that recorded one (`ev.churn`, written by
+ * the retention agent), with the decision on it when policy judged it (suppressed and held-out drafts have none).
+ */
+export async function latestDecidedChurnScore(
+  q: Queryable,
+  accountId: string,
+): Promise<{ proposal_id: string; decision_id: string | null; churn: Record<string, unknown> } | undefined> {
+  const [row] = await q.query<{ proposal_id: string; decision_id: string | null; churn: Record<string, unknown> }>(
+    `SELECT p.id AS proposal_id, d.id AS decision_id, p.ev->'churn' AS churn
+     FROM proposals p LEFT JOIN decisions d ON d.proposal_id = p.id
+     WHERE p.account_id = $1 AND p.ev->'churn' IS NOT NULL
+     ORDER BY p.created_at DESC, (d.id IS NULL), p.id DESC LIMIT 1`,
+    [accountId],
+  );
+  return row;
+}

@@ -1417,6 +1417,27 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        ChurnScore: {
+            probability: number;
+            profileScore: number | null;
+            /** @enum {string} */
+            source: "model" | "rule";
+            model: {
+                name: string;
+                version: string;
+            } | null;
+            scoredAt: string;
+            triggers: string[];
+            detail: string;
+            shadow?: {
+                model: {
+                    name: string;
+                    version: string;
+                };
+                probability: number;
+                detail: string;
+            };
+        };
         Principal: {
             tokenId: string;
             name: string;
@@ -1642,6 +1663,7 @@ export interface components {
                     [key: string]: unknown;
                 };
                 reason: string;
+                churn: components["schemas"]["ChurnScore"] | null;
             };
             decision: {
                 id: string;
@@ -1833,6 +1855,56 @@ export interface components {
                     [key: string]: unknown;
                 };
             }[];
+            churn: {
+                decided: {
+                    probability: number;
+                    profileScore: number | null;
+                    /** @enum {string} */
+                    source: "model" | "rule";
+                    model: {
+                        name: string;
+                        version: string;
+                    } | null;
+                    scoredAt: string;
+                    triggers: string[];
+                    detail: string;
+                    shadow?: {
+                        model: {
+                            name: string;
+                            version: string;
+                        };
+                        probability: number;
+                        detail: string;
+                    };
+                    proposalId: string;
+                    decisionId: string | null;
+                } | null;
+                current: {
+                    probability: number;
+                    profileScore: number | null;
+                    /** @enum {string} */
+                    source: "model" | "rule";
+                    model: {
+                        name: string;
+                        version: string;
+                    } | null;
+                    scoredAt: string;
+                    triggers: string[];
+                    detail: string;
+                    shadow?: {
+                        model: {
+                            name: string;
+                            version: string;
+                        };
+                        probability: number;
+                        detail: string;
+                    };
+                    /** @constant */
+                    fresh: true;
+                    sameModelAsDecided: boolean | null;
+                    label: string;
+                } | null;
+            };
         };
         EffectiveConsent: {
             contactPoint: string | null;

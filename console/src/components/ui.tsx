@@ -99,3 +99,27 @@ export const AUTONOMY_LABELS = [
   'L4 execute, escalate exceptions',
   'L5 plan across domains',
 ];
+
+/** A churn score as the API gives it (`ChurnScore`): the card and the Customer 360 both show it with this. */
+export interface ChurnScoreView {
+  probability: number;
+  model: { name: string; version: string } | null;
+  scoredAt: string;
+}
+
+/** "82.1% (model churn v3, scored …)": the one way the console writes a churn score, so the card and the 360 read alike. */
+export function ChurnScoreText({ score }: { score: ChurnScoreView }) {
+  return (
+    <>
+      <strong>{fmt.pct(score.probability)}</strong> (
+      {score.model ? (
+        <>
+          model <code>{score.model.name}</code> v<code>{score.model.version}</code>
+        </>
+      ) : (
+        'documented rules'
+      )}
+      , scored {fmt.time(score.scoredAt)})
+    </>
+  );
+}

@@ -2,7 +2,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import type { ViewProps } from '../App.tsx';
 import { get, type Answer } from '../api/client.ts';
 import { COLORS, Lines } from '../components/charts.tsx';
-import { Badge, Empty, ErrorNote, Facts, fmt, Loading, outcomeTone, TableScroll } from '../components/ui.tsx';
+import { Badge, ChurnScoreText, Empty, ErrorNote, Facts, fmt, Loading, outcomeTone, TableScroll } from '../components/ui.tsx';
 import { navigate, useLoad } from '../hooks.ts';
 
 type Profile = Answer<'/api/v1/customers/{id}/profile', 'get'>;
@@ -253,6 +253,7 @@ function Customer360({ id, can }: ViewProps & { id: string }) {
         error={history.error}
         current={p.features}
         timeline={p.timeline}
+        churn={p.churn}
       />
       <Timeline items={p.timeline} />
     </section>
@@ -367,12 +368,14 @@ function FeatureHistory({
   error,
   current,
   timeline,
+  churn,
 }: {
   history?: FeaturePoint[];
   notes: string[];
   error: string | null;
   current: Profile['features'];
   timeline: TimelineItem[];
+  churn: Profile['churn'];
 }) {
   const numeric = useMemo(() => {
     const names = new Set<string>();
@@ -382,7 +385,6 @@ function FeatureHistory({
   const [feature, setFeature] = useState('usage7d');
   const chosen = numeric.includes(feature) ? feature : numeric[0];
   const labels = history?.map((h) => h.asOf.slice(5, 10)) ?? [];
-  const churn = history?.[history.length - 1]?.churn ?? null;
   // The agents' own scores, as they recorded them: the expected value of each proposal, oldest first.
   const proposals = timeline.filter((t) => t.kind === 'proposal').reverse();
   const agents = [...new Set(proposals.map((p) => String(p.summary.agentId)))];
@@ -393,15 +395,26 @@ function FeatureHistory({
       <ErrorNote error={error} />
       {current ? <p className="muted">Current features as of {fmt.time(current.asOf)}.</p> : null}
       <p>
-        {churn ? (
+        {churn.decided ? (
           <>
-            Churn probability now: <strong>{fmt.pct(churn.probability)}</strong> (model <code>{churn.modelId}</code> v
-            <code>{churn.modelVersion}</code>).
+            Churn probability the latest decision used: <ChurnScoreText score={churn.decided} />.
           </>
         ) : (
-          'No churn score: the churn model is not trained on this server yet, or the customer has no subscription.'
+          'No decision has used a churn score for this customer yet.'
         )}
       </p>
+      {churn.current ? (
+        <p className="muted">
+          Fresh score, not the decided one: <ChurnScoreText score={churn.current} />
+          {churn.current.sameModelAsDecided === false ? (
+            <>
+              {' '}
+              <Badge tone="warn">different model version</Badge>
+            </>
+          ) : null}
+          . {churn.current.label}.
+        </p>
+      ) : null}
       {history && history.length ? (
         <div className="grid-2">
           <div>

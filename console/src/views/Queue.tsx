@@ -1,7 +1,18 @@
 import { useContext, useEffect, useMemo, useRef, useState, type FormEvent, type RefObject } from 'react';
 import { WorldContext, type ViewProps } from '../App.tsx';
 import { ApiError, get, post, describeError, type Answer, type BodyOf } from '../api/client.ts';
-import { Badge, Empty, ErrorNote, Facts, fmt, Loading, StatusNote, AUTONOMY_LABELS, TableScroll } from '../components/ui.tsx';
+import {
+  Badge,
+  ChurnScoreText,
+  Empty,
+  ErrorNote,
+  Facts,
+  fmt,
+  Loading,
+  StatusNote,
+  AUTONOMY_LABELS,
+  TableScroll,
+} from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
 
 type Approval = Answer<'/api/v1/approvals', 'get'>['data'][number];
@@ -422,6 +433,8 @@ function ApprovalDetail({
           ['channel / purpose', [a.proposal.channel, a.proposal.purpose].filter(Boolean).join(' / ') || null],
           ['risk', a.proposal.risk],
           ['expected value', fmt.money(ev.value)],
+          // The score it was decided with: the same field the Customer 360 shows as the latest decision's.
+          ['churn risk', a.proposal.churn ? <ChurnScoreText score={a.proposal.churn} /> : null],
           ['autonomy', AUTONOMY_LABELS[a.decision.autonomy] ?? `L${a.decision.autonomy}`],
           ['expires', fmt.time(a.expiresAt)],
           [

@@ -47,6 +47,8 @@ const toApproval = (r: Record<string, unknown>) => ({
     risk: r.risk,
     ev: r.ev,
     reason: r.proposal_reason,
+    // The score it was decided with, the same field the Customer 360 shows (src/views/customer-360.ts).
+    churn: (r.ev as { churn?: unknown } | null)?.churn ?? null,
   },
   decision: { id: r.decision_id, outcome: r.outcome, policyIds: r.policy_ids, reasons: r.reasons, autonomy: r.autonomy },
   customer: { accountId: r.account_id, customerId: r.customer_id ?? null, leadId: r.lead_id, features: r.features ?? null },

@@ -6,9 +6,11 @@ import {
   ProfileSchema,
   SubjectExportSchema,
 } from '../../contracts/api/index.ts';
-import { ChurnModel } from '../../reason/index.ts';
+import { churnScoreNow } from '../../loop/index.ts';
+import type { ChurnScore } from '../../reason/index.ts';
 import { eraseSubject, ErasureRequest, exportSubject, parseErasureRequest } from '../../privacy/index.ts';
 import { consentHistory, featureHistory, getProfile } from '../../sense/index.ts';
+import { latestDecidedChurnScore } from '../../views/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson } from '../http.ts';
 import { actorOf, answers, type RouteDef } from '../router.ts';
@@ -19,10 +21,33 @@ const HistoryQuery = z.strictObject({
   stepDays: z.coerce.number().int().min(1).max(30).default(7),
 });
 
+const modelOf = (s: Pick<ChurnScore, 'model'>) => (s.model ? `${s.model.name} v${s.model.version}` : 'the documented rules');
+
+/**
+ * The churn score of the customer's latest decision, and a fresh one now by the same function and the model serving
+ * now, labelled as fresh, with whether the same model version scored both: the two are never mixed silently.
+ */
+async function churnOf(deps: ApiDeps, accountId: string) {
+  const now = deps.clock.now();
+  const [row, current] = await Promise.all([
+    latestDecidedChurnScore(deps.db, accountId),
+    churnScoreNow(deps.db, accountId, { churn: deps.churn?.(), now }),
+  ]);
+  const decided = row ? { ...(row.churn as unknown as ChurnScore), proposalId: row.proposal_id, decisionId: row.decision_id } : null;
+  if (!current) return { decided, current: null };
+  const same = decided ? decided.source === current.source && modelOf(decided) === modelOf(current) : null;
+  const label = !decided
+    ? `scored now by ${modelOf(current)}; no decision has used a churn score yet`
+    : same
+      ? `scored now by ${modelOf(current)}, the model the latest decision used (scored ${decided.scoredAt}); it differs only as the customer changed`
+      : `scored now by ${modelOf(current)}, a different model from the one the latest decision used (${modelOf(decided)}, scored ${decided.scoredAt})`;
+  return { decided, current: { ...current, fresh: true as const, sameModelAsDecided: same, label } };
+}
+
 const HISTORY_NOTES = {
   openCases: 'the current count of open or pending cases at every point: cases keep no history of their status',
   churn:
-    'the churn model scores the profile (attributes and subscription) as it is now, so it is the same at every point; null when no model is trained or the customer has no subscription',
+    'the profile score (attributes and subscription, before recent trouble) of the churn model serving now (the registry champion, else the model trained at start), as it is now, so it is the same at every point; null when no model serves or the customer has no subscription. The score decisions use is the profile\u2019s `churn`',
 };
 
 /** Customer 360: the profile, the consent history and how the features moved. `:id` is the account id or the customer id. */
@@ -39,7 +64,8 @@ export function customerRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: answers(ProfileSchema, 'the profile'), 400: 'bad timelineLimit', 404: 'no such customer' },
       handler: async (c) => {
         const q = parseQuery(c, ProfileQuery);
-        return c.json(await getProfile(db, c.req.param('id')!, { timelineLimit: q.timelineLimit, now: deps.clock.now() }));
+        const profile = await getProfile(db, c.req.param('id')!, { timelineLimit: q.timelineLimit, now: deps.clock.now() });
+        return c.json({ ...profile, churn: await churnOf(deps, profile.account.id) });
       },
     },
     {
@@ -94,10 +120,13 @@ export function customerRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const q = parseQuery(c, HistoryQuery);
         const history = await featureHistory(db, c.req.param('id')!, { points: q.points, stepDays: q.stepDays, now: deps.clock.now() });
-        const model = deps.churn?.();
+        // The model that serves decisions now, through the same scorer; its profile score only (no triggers).
+        const now = history.churnInput
+          ? await churnScoreNow(db, history.accountId, { churn: deps.churn?.(), now: deps.clock.now() })
+          : null;
         const churn =
-          model && history.churnInput
-            ? { probability: model.predict(history.churnInput).probability, modelId: ChurnModel.ID, modelVersion: model.version }
+          now?.model && now.profileScore !== null
+            ? { probability: now.profileScore, modelId: now.model.name, modelVersion: now.model.version }
             : null;
         return c.json({ data: history.points.map((p) => ({ ...p, churn })), notes: HISTORY_NOTES });
       },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { component, IsoTime, page } from './core.ts';
+import { ChurnScoreSchema, component, IsoTime, page } from './core.ts';
 
 export const ApprovalSchema = component(
   'Approval',
@@ -23,6 +23,8 @@ export const ApprovalSchema = component(
       risk: z.string().min(1),
       ev: z.object({}).loose(),
       reason: z.string(),
+      /** The churn score the proposal was decided with (`ev.churn`), as the Customer 360 shows it; null when none was used. */
+      churn: ChurnScoreSchema.nullable(),
     }),
     decision: z.object({
       id: z.string().min(1),

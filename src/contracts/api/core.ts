@@ -40,3 +40,24 @@ export const IsoTime = z.string().min(1);
 export function page<T extends z.ZodType>(item: T) {
   return z.object({ data: z.array(item), nextCursor: z.string().nullable() });
 }
+
+const ModelRefSchema = z.object({ name: z.string().min(1), version: z.string().min(1) });
+
+/**
+ * A customer's churn score: one probability, from one model version (null: the documented rules), scored at one
+ * time. The retention agent records it with its proposals; the approval card and the Customer 360 show that field.
+ */
+export const ChurnScoreSchema = component(
+  'ChurnScore',
+  z.object({
+    probability: z.number().min(0).max(1),
+    profileScore: z.number().min(0).max(1).nullable(),
+    source: z.enum(['model', 'rule']),
+    model: ModelRefSchema.nullable(),
+    scoredAt: IsoTime,
+    triggers: z.array(z.string()),
+    detail: z.string(),
+    shadow: z.object({ model: ModelRefSchema, probability: z.number().min(0).max(1), detail: z.string() }).optional(),
+  }),
+  'a churn score: the probability, the model and version that scored it (null under the documented rules) and when; a challenger\u2019s shadow score beside it never decides',
+);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { component, IsoTime } from './core.ts';
+import { ChurnScoreSchema, component, IsoTime } from './core.ts';
 import { UnifiedFieldsSchema } from './identity.ts';
 import { ConsentRecordSchema, StoredRecordSchema } from './stored.ts';
 
@@ -23,8 +23,19 @@ export const ProfileSchema = component(
     features: z.object({ asOf: IsoTime, values: z.object({}).loose() }).nullable(),
     unified: UnifiedFieldsSchema,
     timeline: z.array(TimelineItemSchema),
+    churn: z.object({
+      /** The score the customer's latest decision used, as its approval shows it. */
+      decided: ChurnScoreSchema.extend({ proposalId: z.string().min(1), decisionId: z.string().nullable() }).nullable(),
+      /** A fresh score now, by the model serving now; labelled, never shown as the decided one. */
+      current: ChurnScoreSchema.extend({
+        fresh: z.literal(true),
+        /** Whether the same model version scored the decided one; null when nothing was decided yet. */
+        sameModelAsDecided: z.boolean().nullable(),
+        label: z.string().min(1),
+      }).nullable(),
+    }),
   }),
-  'the unified customer: account, identities, contacts, consents, subscriptions, open cases, features, unified person fields and timeline',
+  'the unified customer: account, identities, contacts, consents, subscriptions, open cases, features, unified person fields, timeline and churn score (decided and fresh)',
 );
 
 /** What consent allows now for one contact point (null for push), channel, purpose and brand. */

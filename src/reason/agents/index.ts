@@ -1,5 +1,5 @@
 export { AGENTS, agentById } from './registry.ts';
-export { retentionAgent } from './retention.ts';
+export { retentionAgent, scoreChurn } from './retention.ts';
 export { serviceRecoveryAgent } from './service-recovery.ts';
 export { leadNurturingAgent, companyFromEmail, leadScore, ROUTE_SCORE } from './lead-nurturing.ts';
 export { dataStewardshipAgent, recordProblems } from './data-stewardship.ts';
@@ -9,6 +9,7 @@ export type {
   AgentManifest,
   AgentAction,
   AutonomyLevel,
+  ChurnScore,
   CustomerContext,
   EligibilityRule,
   ExpectedValue,

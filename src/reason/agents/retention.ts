@@ -1,6 +1,6 @@
 import { chooseOffer } from './bandit.ts';
 import { cents, expectedValue, firedTriggers, monthly } from './ev.ts';
-import type { Agent, AgentManifest, CustomerContext, ProposalDraft, ProposeOptions, Term } from './types.ts';
+import type { Agent, AgentManifest, ChurnScore, CustomerContext, ProposalDraft, ProposeOptions, Term } from './types.ts';
 
 /** The title of the task a save call is; eligibility looks for an open one (src/reason/eligibility.ts). */
 export const SAVE_CALL_TITLE = 'Save call';
@@ -38,21 +38,24 @@ const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 /** A profile score plus recent trouble: each fired signal trigger adds 10 points, capped. */
 const withTriggers = (p: number, fired: string[]) => cents(Math.min(0.95, p + 0.1 * fired.length));
 
+type Scored = Omit<ChurnScore, 'scoredAt' | 'triggers'>;
+
 /**
  * p(churn), from the first of: the model registry's champion for `churn`; the model trained at server start;
  * the documented rules. The registry can also choose rules on purpose (its champion was demoted for drift).
  */
-function servingChurnTerm(ctx: CustomerContext, fired: string[], opts?: ProposeOptions): Term {
+function servingChurn(ctx: CustomerContext, fired: string[], opts?: ProposeOptions): Scored {
   const served = opts?.registry?.churn;
   const sub = ctx.subscription;
   if (served?.champion && sub) {
     const c = served.champion;
     const p = c.predict({ attributes: ctx.attributes, subscription: sub });
     return {
-      value: withTriggers(p, fired),
+      probability: withTriggers(p, fired),
+      profileScore: p,
       source: 'model',
       detail: `registry champion ${c.name} v${c.version}: profile score ${pct(p)}; ${TRIGGER_POINTS}`,
-      model: { id: c.name, version: String(c.version) },
+      model: { name: c.name, version: String(c.version) },
     };
   }
   const model = opts?.churn;
@@ -61,27 +64,60 @@ function servingChurnTerm(ctx: CustomerContext, fired: string[], opts?: ProposeO
     const p = model.predict({ attributes: ctx.attributes, subscription: sub });
     const drivers = p.drivers.map((d) => d.feature).join(', ');
     return {
-      value: withTriggers(p.probability, fired),
+      probability: withTriggers(p.probability, fired),
+      profileScore: p.probability,
       source: 'model',
       detail: `model trained at start (no registry champion): profile score ${pct(p.probability)} (drivers: ${drivers}); ${TRIGGER_POINTS}`,
-      model: { id: 'churn-logistic', version: model.version },
+      model: { name: 'churn-logistic', version: model.version },
     };
   }
   const contract = sub?.contract === 'month-to-month' ? 0.15 : 0;
   const why = served?.rules ? `no model: ${served.rules}` : !sub ? 'no subscription to score' : 'no model available';
-  return { value: cents(Math.min(0.9, 0.1 + contract + 0.15 * fired.length)), source: 'rule', detail: `${RULES_DETAIL} (${why})` };
+  return {
+    probability: cents(Math.min(0.9, 0.1 + contract + 0.15 * fired.length)),
+    profileScore: null,
+    source: 'rule',
+    detail: `${RULES_DETAIL} (${why})`,
+    model: null,
+  };
 }
 
-/** The serving p(churn), with a registry challenger's score beside it for comparison only. */
-function churnProbability(ctx: CustomerContext, fired: string[], opts?: ProposeOptions): Term {
-  const term = servingChurnTerm(ctx, fired, opts);
+/**
+ * The customer's churn score: the one function that computes it, for the retention agent's proposals and for the
+ * Customer 360's fresh score alike. The retention triggers that fire (a month-to-month contract counts once another
+ * fires) add to the serving model's profile score; a registry challenger's score is recorded beside it, shadow only.
+ * Dated `opts.now`.
+ */
+export function scoreChurn(ctx: CustomerContext, opts?: ProposeOptions): ChurnScore {
+  const fired = firedTriggers(retentionManifest, ctx);
+  if (ctx.subscription?.contract === 'month-to-month' && fired.length > 0) fired.push('month-to-month contract');
+  const score: ChurnScore = { ...servingChurn(ctx, fired, opts), scoredAt: (opts?.now ?? new Date()).toISOString(), triggers: fired };
   const challenger = opts?.registry?.churn?.challenger;
-  if (!challenger || !ctx.subscription) return term;
+  if (!challenger || !ctx.subscription) return score;
   const p = challenger.predict({ attributes: ctx.attributes, subscription: ctx.subscription });
   const detail = `challenger ${challenger.name} v${challenger.version}: profile score ${pct(p)}; shadow only, not used to decide`;
   return {
-    ...term,
-    shadow: { model: { id: challenger.name, version: String(challenger.version) }, value: withTriggers(p, fired), detail },
+    ...score,
+    shadow: { model: { name: challenger.name, version: String(challenger.version) }, probability: withTriggers(p, fired), detail },
+  };
+}
+
+/** The EV term of a churn score, its shadow beside it. */
+function churnTerm(score: ChurnScore): Term {
+  return {
+    value: score.probability,
+    source: score.source,
+    detail: score.detail,
+    ...(score.model ? { model: { id: score.model.name, version: score.model.version } } : {}),
+    ...(score.shadow
+      ? {
+          shadow: {
+            model: { id: score.shadow.model.name, version: score.shadow.model.version },
+            value: score.shadow.probability,
+            detail: score.shadow.detail,
+          },
+        }
+      : {}),
   };
 }
 
@@ -106,10 +142,10 @@ export const retentionAgent: Agent = {
   manifest: retentionManifest,
   propose(ctx, opts) {
     if (!ctx.accountId) return [];
-    const fired = firedTriggers(retentionManifest, ctx);
-    if (ctx.subscription?.contract === 'month-to-month' && fired.length > 0) fired.push('month-to-month contract');
+    const churn = scoreChurn(ctx, opts);
+    const fired = churn.triggers;
     if (fired.length === 0) return [];
-    const pChurn = churnProbability(ctx, fired, opts);
+    const pChurn = churnTerm(churn);
     const annual = monthly(ctx) * 12;
     const impact: Term = { value: cents(annual), source: 'features', detail: `a year of the $${monthly(ctx).toFixed(2)} monthly charge` };
     // Which credit to offer is the offer bandit's choice for the customer's segment (25% of the bill without one).
@@ -130,6 +166,7 @@ export const retentionAgent: Agent = {
             'low',
           ),
           ...(offer.choice ? { bandit: offer.choice } : {}),
+          churn,
         },
         reason: `Offer a $${(creditCents / 100).toFixed(2)} credit: ${why}${offer.note ? `; ${offer.note}` : ''}.`,
       },
@@ -138,12 +175,15 @@ export const retentionAgent: Agent = {
         action: 'create_task',
         risk: 'low',
         params: { title: SAVE_CALL_TITLE, details: why, dueInDays: 2 },
-        ev: expectedValue(
-          scaled(pChurn, SAVE_RATE.create_task),
-          impact,
-          { value: 15, source: 'rule', detail: 'a rep\u2019s half hour' },
-          'low',
-        ),
+        ev: {
+          ...expectedValue(
+            scaled(pChurn, SAVE_RATE.create_task),
+            impact,
+            { value: 15, source: 'rule', detail: 'a rep\u2019s half hour' },
+            'low',
+          ),
+          churn,
+        },
         reason: `Call the customer: ${why}.`,
       },
       {
@@ -153,7 +193,10 @@ export const retentionAgent: Agent = {
         channel: 'email',
         purpose: 'service',
         params: { channel: 'email', purpose: 'service', template: 'check-in' },
-        ev: expectedValue(scaled(pChurn, SAVE_RATE.send_message), impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'),
+        ev: {
+          ...expectedValue(scaled(pChurn, SAVE_RATE.send_message), impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'),
+          churn,
+        },
         reason: `Send a check-in email: ${why}.`,
       },
     ];

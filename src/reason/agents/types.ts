@@ -105,6 +105,30 @@ export interface ExpectedValue {
   value: number;
   /** When a bandit chose the offer or channel: the arm, its posterior and why (src/reason/agents/bandit.ts). */
   bandit?: BanditChoice;
+  /** The churn score the proposal was decided with (retention), as the approval card and the Customer 360 show it. */
+  churn?: ChurnScore;
+}
+
+/**
+ * A customer's churn score: one number, from one model version (or the documented rules), at one time. The retention
+ * agent computes it with `scoreChurn` and records it with its proposals; the Customer 360 shows the one the latest
+ * decision used, and labels a fresh score beside it with its own model and time.
+ */
+export interface ChurnScore {
+  /** p(churn) in [0, 1]: the model's profile score plus 10 points per fired trigger (capped at 95%), or the rules. */
+  probability: number;
+  /** The model's score of the profile alone, before the triggers; null under the rules. */
+  profileScore: number | null;
+  source: 'model' | 'rule';
+  /** The model and version that scored; null when the documented rules did. */
+  model: { name: string; version: string } | null;
+  /** When it was scored, on the clock of the decision. */
+  scoredAt: string;
+  /** The retention triggers that fired, as readable labels (each adds to the profile score). */
+  triggers: string[];
+  detail: string;
+  /** A registry challenger's score, beside it for comparison only: never decides, never shown as the score. */
+  shadow?: { model: { name: string; version: string }; probability: number; detail: string };
 }
 
 export interface ProposalDraft {
@@ -143,6 +167,8 @@ export interface ProposeOptions {
   registry?: { churn?: ServedModels };
   /** Thompson sampling over offers per segment (the loop's, with the posteriors of the batch); without it, the default offer. */
   bandit?: BanditChooser;
+  /** The decision's time: scores are dated with it (default: the system clock). */
+  now?: Date;
 }
 
 export interface Agent {

@@ -157,7 +157,20 @@ export async function insertMessage(
     `INSERT INTO messages (id, account_id, lead_id, channel, purpose, template, body, execution_key, created_at, contact_point, brand,
                            consent_id, consent_checked_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $9)`,
-    [m.id, m.accountId, m.leadId, m.channel, m.purpose, m.template, m.body, m.executionKey, m.createdAt, m.contactPoint, m.brand, m.consentId],
+    [
+      m.id,
+      m.accountId,
+      m.leadId,
+      m.channel,
+      m.purpose,
+      m.template,
+      m.body,
+      m.executionKey,
+      m.createdAt,
+      m.contactPoint,
+      m.brand,
+      m.consentId,
+    ],
   );
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { bootstrapAdminToken, createApp, createMetrics, observeSignalToDecision, TokenAuthenticator } from './api/index.ts';
-import { FileTransport, playRegistry, retentionPlay, startMaintenance, type PlayRegistry } from './act/index.ts';
+import { FileTransport, playRegistry, retentionPlay, serviceRecoveryPlay, startMaintenance, type PlayRegistry } from './act/index.ts';
 import { PolicyGate } from './assure/index.ts';
 import { OutboxBus, outboxStats } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -100,7 +100,10 @@ export function createServices(
     decide: opts.loop && { ...opts.loop, gate },
     onTally: (t) => t.customers && log.info({ loop: t }, 'agents decided'),
   });
-  const plays = playRegistry(retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }));
+  const plays = playRegistry(
+    retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }),
+    serviceRecoveryPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }),
+  );
   const metrics = createMetrics({ outbox: () => outboxStats(db) });
   bus.onDelivered(observeSignalToDecision(metrics));
   const auth = new TokenAuthenticator(db, config.adminToken);

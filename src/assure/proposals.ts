@@ -17,6 +17,8 @@ export interface ProposalRecordInput {
   reason: string;
   status?: 'proposed' | 'suppressed' | 'held_out';
   statusReason?: string;
+  /** Set on a later step of another action's play (its notice): the decision of the action it follows. */
+  followsDecisionId?: string;
 }
 
 /** Stores a proposal and ledgers it (ids, action and EV only: the reason sentence stays in the table). */
@@ -44,6 +46,7 @@ export async function recordProposals(tx: Tx, proposals: ProposalRecordInput[], 
     reason: p.reason,
     status: p.status ?? 'proposed',
     status_reason: p.statusReason ?? null,
+    follows_decision_id: p.followsDecisionId ?? null,
     ...(opts.now ? { created_at: opts.now.toISOString() } : {}),
   }));
   await insertProposals(tx, rows, { datedByCaller: Boolean(opts.now) });

@@ -10,7 +10,7 @@ import {
   superviseAndAlert,
   TokenAuthenticator,
 } from './api/index.ts';
-import { FileTransport, playRegistry, retentionPlay, startMaintenance, type PlayRegistry } from './act/index.ts';
+import { FileTransport, playRegistry, retentionPlay, serviceRecoveryPlay, startMaintenance, type PlayRegistry } from './act/index.ts';
 import { PolicyGate } from './assure/index.ts';
 import { OutboxBus, outboxStats } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -109,7 +109,10 @@ export function createServices(
     decide: opts.loop && { ...opts.loop, gate },
     onTally: (t) => t.customers && log.info({ loop: t }, 'agents decided'),
   });
-  const plays = playRegistry(retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }));
+  const plays = playRegistry(
+    retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }),
+    serviceRecoveryPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }),
+  );
   const metrics = createMetrics({ outbox: () => outboxStats(db) });
   bus.onDelivered(observeSignalToDecision(metrics));
   const auth = new TokenAuthenticator(db, config.adminToken);

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDuePlays } from '../src/act/index.ts';
 import { createTestApp, daysAgo, trouble, type ResponseBody, type TestApp } from './helpers.ts';
 
 // Consent per contact point, channel, purpose and brand, double opt-in, immediate revocation, and outreach that
 // reads the consent in effect when it is decided and again when it runs. Through the HTTP app and the loop: the
-// service-recovery agent is the only one acting, and it may only write to the customer (its case and routing are
-// L0, so policy denies them and asks about the email next).
+// service-recovery agent is the only one acting. Its notice to the customer is the second step of its case's play
+// (issue 13: the notice no longer competes with the case for the one slot, so these tests no longer set the case to
+// L0 to let the email win it): the case runs, and the notice is decided by policy when the play sends it.
 
 let t: TestApp;
 let batch = 0;
@@ -18,7 +20,7 @@ afterAll(async () => t.close());
 
 async function outreachAutonomy(level: number) {
   const res = await t.call('PATCH', '/api/v1/agents/service-recovery', {
-    body: { autonomy: { create_case: 0, priority_routing: 0, send_message: level } },
+    body: { autonomy: { create_case: 3, priority_routing: 0, send_message: level } },
   });
   expect(res.status, res.text).toBe(200);
 }
@@ -44,13 +46,21 @@ async function consent(body: Record<string, unknown>, role: 'admin' | 'reviewer'
   return res.body.id;
 }
 
-/** Trouble for these customers, all in one delivery, and the loop run on it. */
+/** Trouble for these customers, all in one delivery, and the loop run on it (each gets a case); then the plays send the notices. */
 async function troubleFor(...customerIds: string[]) {
+  await troubleOnly(...customerIds);
+  await sendNotices();
+}
+
+/** The loop only: the cases are opened and their notices wait as the next step of each case's play. */
+async function troubleOnly(...customerIds: string[]) {
   batch++;
   const posted = await t.call('POST', '/api/v1/signals', { role: 'agent', body: customerIds.flatMap((id) => trouble(id, batch)) });
   expect(posted.status, posted.text).toBe(202);
   await t.bus.drain();
 }
+
+const sendNotices = () => runDuePlays(t.db, t.plays, { actor: 'test', now: new Date(Date.now() + 60_000) });
 
 /** The customer's email decisions, oldest first: outcome and the policies that decided. */
 async function emails(accountId: string) {
@@ -224,7 +234,7 @@ describe('consent per brand', () => {
 });
 
 describe('double opt-in', () => {
-  it('does not grant until confirmed; only reviewers and admins confirm it, once; then the email goes', async () => {
+  it('does not grant until confirmed; only reviewers and admins confirm it, once; a notice sent after the confirmation goes', async () => {
     const {
       accountId,
       contactIds: [c],
@@ -256,9 +266,20 @@ describe('double opt-in', () => {
     view = await consents('DOI-1');
     expect(view.data[0]).toMatchObject({ id, inEffect: true, state: 'in_effect' });
     expect(view.effective).toMatchObject([{ contactPoint: 'doi@doi.example', status: 'granted', grants: true, consentId: id }]);
-    await troubleFor('DOI-1');
-    expect((await emails(accountId)).map((e) => e.decision.outcome)).toEqual(['deny', 'execute']);
-    expect(await messages(accountId)).toHaveLength(1);
+    // The customer had their case and its notice (denied above); another case within the cooldown is not opened.
+    // The notice is decided on the consent in effect when it is sent: confirmed between the case and the notice, it goes.
+    const {
+      accountId: next,
+      contactIds: [d],
+    } = await customer('DOI-3', [{ email: 'doi3@doi.example' }]);
+    const pending = await consent({ contactId: d, doubleOptIn: true, source: 'newsletter form', capturedAt: daysAgo(2) });
+    await troubleOnly('DOI-3');
+    expect(await emails(next)).toEqual([]);
+    expect((await t.call('POST', `/api/v1/consents/${pending}/confirm`, { role: 'reviewer', body: { confirmedAt } })).status).toBe(200);
+    await sendNotices();
+    expect((await emails(next)).map((e) => e.decision.outcome)).toEqual(['execute']);
+    expect(await messages(next)).toHaveLength(1);
+    expect(await messages(accountId)).toHaveLength(0);
   });
 
   it('only a grant is double opt-in, only a double opt-in is confirmed', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arbitrate, conflictReason, DEFAULT_RULES, expectedValue, type ProposalDraft } from '../src/reason/index.ts';
+import { arbitrate, conflictReason, DEFAULT_RULES, expectedValue, followUpLimit, type ProposalDraft } from '../src/reason/index.ts';
 
 const now = new Date('2026-06-10T12:00:00Z');
 const hoursAgo = (h: number) => new Date(now.getTime() - h * 3600_000);
@@ -98,5 +98,23 @@ describe('arbitration', () => {
     // Another agent's credit, or the same one after the window, is not a repeat.
     expect(arbitrate([credit], [{ ...recent[0]!, agentId: 'service-recovery' }], rules, now).ranked).toHaveLength(1);
     expect(arbitrate([credit], [{ ...recent[0]!, at: hoursAgo(24 * 15) }], rules, now).ranked).toHaveLength(1);
+  });
+
+  it('a notice that followed its action in a play is a contact, not a second action: it starts no cooldown of its own', () => {
+    // The case 30 hours ago is past the cooldown; its notice, sent 2 hours ago as the play's next step, does not restart it.
+    const recent = [
+      { at: hoursAgo(30), agentId: 'service-recovery', action: 'create_case', channel: null },
+      { at: hoursAgo(2), agentId: 'service-recovery', action: 'send_message', channel: 'email', followUp: true },
+    ];
+    expect(arbitrate([draft('retention', 'create_task', 50)], recent, rules, now).ranked).toHaveLength(1);
+    // The same message as an action of its own would have.
+    const own = recent.map((r) => ({ ...r, followUp: false }));
+    expect(arbitrate([draft('retention', 'create_task', 50)], own, rules, now).suppressed[0]!.reason).toMatch(/^cooldown/);
+    // It still counts against the channel's contact cap, and a step of a play is held to the cap and to EV > 0 itself.
+    const notice = draft('service-recovery', 'send_message', 40, { channel: 'email', purpose: 'service', partOf: 'create_case' });
+    const full = [3, 4, 5].map((h) => ({ ...recent[1]!, at: hoursAgo(h) }));
+    expect(followUpLimit(notice, full, rules, now)).toBe('contact cap: 3 email contacts already in the window');
+    expect(followUpLimit(notice, recent, rules, now)).toBeNull();
+    expect(followUpLimit({ ...notice, ev: { ...notice.ev, value: 0 } }, recent, rules, now)).toBe('not worth it: expected value 0 <= 0');
   });
 });

@@ -1,6 +1,6 @@
 /**
  * act: the act stage. Tools that run only for a recorded decision that allows them (once per idempotency key),
- * approvals (policy's decisions are recorded here with the approvals they open), durable plays (the retention play),
+ * approvals (policy's decisions are recorded here with the approvals they open), durable plays (the retention play; the service recovery play: a case, then its notice),
  * message transport and the maintenance rounds. Owns tables approvals, executions, plays, messages and credits
  * (act.repo.ts).
  */
@@ -32,6 +32,7 @@ export {
   type StartPlayOptions,
 } from './plays.ts';
 export { retentionPlay, type RetentionPlayState } from './retention-play.ts';
+export { serviceRecoveryPlay, type ServiceRecoveryPlayState } from './service-recovery-play.ts';
 export { maintenanceTick, startMaintenance, type MaintenanceDeps } from './maintenance.ts';
 export { recordDecision, recordDecisions, DEFAULT_APPROVAL_TTL_MS, type DecisionRecordInput } from './decisions.ts';
 export { recordJudged, type Judged } from './governed.ts';

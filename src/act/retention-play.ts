@@ -81,7 +81,8 @@ async function decide(
         risk: 'low',
         ev: s.ev,
         reason: notify ? 'tell the customer about the credit' : s.reason,
-        ...(notify ? { channel: 'email', purpose: 'service' } : {}),
+        // The notice is a step of the credit's play: a contact, not a second action for the cooldown.
+        ...(notify ? { channel: 'email', purpose: 'service', followsDecisionId: s.offer?.decisionId } : {}),
       },
     ],
     [{ proposal: 0, request, decision }],

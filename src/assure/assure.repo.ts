@@ -81,6 +81,7 @@ export async function insertProposals(tx: Tx, rows: readonly object[], opts: { d
       reason: 'text',
       status: 'text',
       status_reason: 'text',
+      follows_decision_id: 'text',
       ...(opts.datedByCaller ? { created_at: 'timestamptz' } : {}),
     },
     rows,

@@ -18,6 +18,8 @@ export interface ProposalRecordInput {
   /** suggested: an L1 agent's proposal, decided (denied for execution by the L1 rule) and kept as a suggestion. */
   status?: 'proposed' | 'suppressed' | 'held_out' | 'suggested';
   statusReason?: string;
+  /** Set on a later step of another action's play (its notice): the decision of the action it follows. */
+  followsDecisionId?: string;
 }
 
 /** Stores a proposal and ledgers it (ids, action and EV only: the reason sentence stays in the table). */
@@ -45,6 +47,7 @@ export async function recordProposals(tx: Tx, proposals: ProposalRecordInput[], 
     reason: p.reason,
     status: p.status ?? 'proposed',
     status_reason: p.statusReason ?? null,
+    follows_decision_id: p.followsDecisionId ?? null,
     ...(opts.now ? { created_at: opts.now.toISOString() } : {}),
   }));
   await insertProposals(tx, rows, { datedByCaller: Boolean(opts.now) });

@@ -2,9 +2,11 @@ import {
   executeInTransaction,
   recordJudged,
   retentionPlay,
+  serviceRecoveryPlay,
   startPlayInTransaction,
   creditBudgetLeft,
   type RetentionPlayState,
+  type ServiceRecoveryPlayState,
 } from '../act/index.ts';
 import type { Decision, PolicyGate, PolicyRequestInput, ProposalRecordInput } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
@@ -26,6 +28,7 @@ import {
   autonomyInForce,
   conflictReason,
   DEFAULT_RULES,
+  followUpLimit,
   ineligibility,
   loadAgentSettings,
   MESSAGE_CHANNELS,
@@ -50,7 +53,8 @@ import { addReach, loadContexts } from './context.ts';
 
 // The governed loop for the customers and leads whose signals were just accepted: agents propose,
 // arbitration ranks, held-out customers get nothing executed, Cedar decides in rank order until one
-// proposal is allowed, and that one runs (a credit offer runs as the durable retention play).
+// proposal is allowed, and that one runs (a credit offer runs as the durable retention play; a service-recovery case
+// runs with its notice as the service recovery play: the notice follows the case, it does not compete with it).
 
 export interface LoopOptions {
   gate: PolicyGate;
@@ -76,7 +80,7 @@ export interface LoopTally {
   denied: number;
   /** L1 suggestions recorded (each the customer's one action: shown to people, never executed). */
   suggested: number;
-  /** Retention plays started for credit offers. */
+  /** Plays started: retention plays for credit offers, service recovery plays for a case with its notice. */
   plays: number;
 }
 
@@ -193,7 +197,7 @@ async function recentActions(q: Queryable, subjects: LoopSubjects, now: Date): P
   for (const r of rows)
     bySubject.set(r.subject, [
       ...(bySubject.get(r.subject) ?? []),
-      { at: new Date(r.at), agentId: r.agent_id, action: r.action, channel: r.channel },
+      { at: new Date(r.at), agentId: r.agent_id, action: r.action, channel: r.channel, followUp: r.follow_up },
     ]);
   return bySubject;
 }
@@ -219,6 +223,8 @@ export interface Verdict {
   decided: { draft: ProposalDraft; request: PolicyRequestInput; decision: Decision; suggestion?: true }[];
   /** The one action taken (or held out), if any. */
   winner: ProposalDraft | null;
+  /** A step of the winner's play that follows it (service recovery's notice after its case), addressed; not decided yet. */
+  followUp: ProposalDraft | null;
 }
 
 /**
@@ -237,6 +243,10 @@ export function judgeSubject(
 ): Verdict {
   // Messages go on the channel the bandit picks among those with consent, before arbitration counts contacts per channel.
   if (env.bandit) drafts = drafts.map((d) => onChosenChannel(d, ctx, consentedChannels(d, ctx), env.bandit!));
+  // A draft that is part of another action's play (a notice after its case) does not compete for the slot: it follows
+  // the action it belongs to if that one wins, and is decided as its play's step when it is sent.
+  const steps = drafts.filter((d) => d.partOf);
+  drafts = drafts.filter((d) => !d.partOf);
   // Eligibility first: a customer an action is not for (a cancelled subscription, an erased person) never competes.
   const refused: Verdict['suppressed'] = [];
   const eligible = drafts.filter((draft) => {
@@ -247,7 +257,7 @@ export function judgeSubject(
   const arbitration = arbitrate(eligible, recent, rules, now);
   const ranked = arbitration.ranked;
   const suppressed = [...refused, ...arbitration.suppressed];
-  const verdict: Verdict = { ctx, suppressed, heldOut: null, decided: [], winner: null };
+  const verdict: Verdict = { ctx, suppressed, heldOut: null, decided: [], winner: null, followUp: null };
   if (env.held) {
     verdict.winner = verdict.heldOut = ranked[0] ?? null;
   } else {
@@ -268,6 +278,15 @@ export function judgeSubject(
   const { winner } = verdict;
   if (winner)
     for (const loser of ranked.slice(ranked.indexOf(winner) + 1)) suppressed.push({ draft: loser, reason: conflictReason(winner, loser) });
+  for (const step of steps) {
+    const of = `${step.agentId}/${step.partOf}`;
+    const follows = winner && !env.held && winner.agentId === step.agentId && winner.action === step.partOf;
+    const reason = !follows
+      ? `part of ${of}, which was ${env.held && winner ? 'held out' : 'not taken'}`
+      : (ineligibility(step, ctx) ?? followUpLimit(step, recent, rules, now));
+    if (reason) suppressed.push({ draft: step, reason });
+    else verdict.followUp = addressed(step, ctx).draft;
+  }
   return verdict;
 }
 
@@ -393,6 +412,7 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
   await recordPulls(q, pulls, now);
 
   const play = retentionPlay(opts.gate, { approvalTtlMs: opts.approvalTtlMs });
+  const recovery = serviceRecoveryPlay(opts.gate, { approvalTtlMs: opts.approvalTtlMs });
   for (let i = 0; i < decided.length; i++) {
     const { verdict, index } = decided[i]!;
     const { draft, request, decision } = verdict.decided[index]!;
@@ -426,8 +446,35 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
         step: approvalId ? 'await_approval' : 'apply_credit',
       });
       tally.plays++;
-    } else if (decision.outcome === 'execute') {
-      await executeInTransaction(q, { decisionId, idempotencyKey: `decision:${decisionId}`, actor: `agent:${draft.agentId}`, now });
+    } else {
+      const ran =
+        decision.outcome === 'execute'
+          ? await executeInTransaction(q, { decisionId, idempotencyKey: `decision:${decisionId}`, actor: `agent:${draft.agentId}`, now })
+          : null;
+      const notice = verdict.followUp;
+      // The case ran (or waits for its approval): its notice follows as the next step of its play, not as a rival action.
+      if (notice && verdict.ctx.accountId && ran?.status !== 'refused') {
+        const state: ServiceRecoveryPlayState = {
+          agent: { id: draft.agentId, notifyAutonomy: autonomyInForce(settings, draft.agentId, 'send_message') },
+          customer: { id: request.customer.id, segment: request.customer.segment, region: request.customer.region, inHoldout: false },
+          case: { decisionId, approvalId, ...(ran ? { caseId: String(ran.result.caseId ?? '') } : {}) },
+          notice: {
+            channel: notice.channel!,
+            purpose: notice.purpose!,
+            params: notice.params,
+            ev: notice.ev as unknown as ServiceRecoveryPlayState['notice']['ev'],
+            reason: notice.reason,
+          },
+        };
+        await startPlayInTransaction(q, recovery, {
+          accountId: verdict.ctx.accountId,
+          state,
+          actor: `agent:${draft.agentId}`,
+          now,
+          step: ran ? 'notify_customer' : 'await_approval',
+        });
+        tally.plays++;
+      }
     }
   }
   return tally;

@@ -8,7 +8,15 @@ export type { ChurnModelInput, ChurnPrediction, ChurnModelSummary, LogisticFit }
 export { loadChurnExamples, trainingFingerprint } from './churn-training.ts';
 export type { ChurnExample } from './churn-training.ts';
 export * from './agents/index.ts';
-export { arbitrate, conflictReason, DEFAULT_RULES, type Arbitration, type ArbitrationRules, type RecentAction } from './orchestrator.ts';
+export {
+  arbitrate,
+  conflictReason,
+  followUpLimit,
+  DEFAULT_RULES,
+  type Arbitration,
+  type ArbitrationRules,
+  type RecentAction,
+} from './orchestrator.ts';
 export {
   autonomyInForce,
   listAgents,

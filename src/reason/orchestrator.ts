@@ -26,6 +26,11 @@ export interface RecentAction {
   agentId: string;
   action: string;
   channel: string | null;
+  /**
+   * A later step of another action's play (the notice after a case or a credit): it counts as a contact on its
+   * channel, but not as a second action for the cooldown, because it never competed for the one slot.
+   */
+  followUp?: boolean;
 }
 
 export interface Arbitration {
@@ -41,7 +46,7 @@ export interface Arbitration {
  */
 export function arbitrate(drafts: ProposalDraft[], recent: RecentAction[], rules: ArbitrationRules, now: Date): Arbitration {
   const suppressed: Arbitration['suppressed'] = [];
-  const last = recent.reduce<Date | null>((latest, r) => (!latest || r.at > latest ? r.at : latest), null);
+  const last = recent.filter((r) => !r.followUp).reduce<Date | null>((latest, r) => (!latest || r.at > latest ? r.at : latest), null);
   const inCooldown = last !== null && now.getTime() - last.getTime() < rules.cooldownMs;
   const within = (r: RecentAction, ms: number) => now.getTime() - r.at.getTime() < ms;
   const contacts = (channel: string) => recent.filter((r) => r.channel === channel && within(r, rules.contactWindowMs)).length;
@@ -68,4 +73,17 @@ export function arbitrate(drafts: ProposalDraft[], recent: RecentAction[], rules
 /** Why a ranked draft was not taken: another one won, at a higher (or equal) expected value. */
 export function conflictReason(winner: ProposalDraft, loser: ProposalDraft): string {
   return `conflict: ${winner.agentId}/${winner.action} has the higher expected value (${winner.ev.value} >= ${loser.ev.value})`;
+}
+
+/**
+ * Whether a step of the winner's play (a draft with `partOf`, such as service recovery's notice after its case) may
+ * follow it: it does not compete for the slot, so the cooldown and the ranking do not apply, but it is not taken at
+ * or below zero expected value, nor past the contact cap of its channel. The reason it may not, or null.
+ */
+export function followUpLimit(draft: ProposalDraft, recent: RecentAction[], rules: ArbitrationRules, now: Date): string | null {
+  if (draft.ev.value <= 0) return `not worth it: expected value ${draft.ev.value} <= 0`;
+  const contacts = recent.filter((r) => r.channel === draft.channel && now.getTime() - r.at.getTime() < rules.contactWindowMs).length;
+  if (draft.channel && contacts >= rules.contactCap)
+    return `contact cap: ${rules.contactCap} ${draft.channel} contacts already in the window`;
+  return null;
 }

@@ -79,16 +79,17 @@ export async function readLeadContexts(q: Queryable, leadIds: string[], now: str
 
 /**
  * The subjects' actions of the last 30 days before `now`: those that ran, and those policy allowed that wait for (or
- * got) approval, dated by the decision.
+ * got) approval, dated by the decision. `follow_up`: a later step of another action's play (its notice).
  */
 export async function readRecentActions(
   q: Queryable,
   accountIds: string[],
   leadIds: string[],
   now: string,
-): Promise<{ subject: string; at: Date; agent_id: string; action: string; channel: string | null }[]> {
-  return q.query<{ subject: string; at: Date; agent_id: string; action: string; channel: string | null }>(
-    `SELECT coalesce(p.account_id, p.lead_id) AS subject, d.decided_at AS at, p.agent_id, p.action, p.channel
+): Promise<{ subject: string; at: Date; agent_id: string; action: string; channel: string | null; follow_up: boolean }[]> {
+  return q.query<{ subject: string; at: Date; agent_id: string; action: string; channel: string | null; follow_up: boolean }>(
+    `SELECT coalesce(p.account_id, p.lead_id) AS subject, d.decided_at AS at, p.agent_id, p.action, p.channel,
+            p.follows_decision_id IS NOT NULL AS follow_up
      FROM (SELECT * FROM proposals WHERE account_id = ANY($1::text[]) UNION ALL SELECT * FROM proposals WHERE lead_id = ANY($2::text[])) p
      JOIN decisions d ON d.proposal_id = p.id LEFT JOIN approvals a ON a.decision_id = d.id
      WHERE d.outcome <> 'deny' AND (a.id IS NULL OR a.status IN ('pending', 'approved')) AND d.decided_at > $3::timestamptz - interval '30 days'`,

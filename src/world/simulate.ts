@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { playRegistry, retentionPlay } from '../act/index.ts';
+import { playRegistry, retentionPlay, serviceRecoveryPlay } from '../act/index.ts';
 import { PolicyGate } from '../assure/index.ts';
 import { OutboxBus } from '../bus/index.ts';
 import { verifyLedger } from '../ledger/index.ts';
@@ -77,7 +77,7 @@ export async function runSimulation(opts: SimulateOptions) {
       db,
       bus,
       gate,
-      plays: playRegistry(retentionPlay(gate)),
+      plays: playRegistry(retentionPlay(gate), serviceRecoveryPlay(gate)),
       world: await worldFromDatabase(db, opts.seed),
       start: START,
       reviewer: 'sim',

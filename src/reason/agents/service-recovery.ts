@@ -53,7 +53,9 @@ export const serviceRecoveryAgent: Agent = {
         purpose: 'service',
         params: { channel: 'email', purpose: 'service', template: 'we-are-on-it' },
         ev: expectedValue(p('send_message'), impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'),
-        reason: `Tell the customer we are on it: ${why}.`,
+        reason: `Tell the customer we opened a case and are on it: ${why}.`,
+        // The notice is the case's second step, not an action of its own: it never competes with the case for the slot.
+        partOf: 'create_case',
       },
     ];
     const open = typeof ctx.features.openCases === 'number' ? ctx.features.openCases : 0;

@@ -141,6 +141,11 @@ export interface ProposalDraft {
   ev: ExpectedValue;
   /** One sentence a person can read. */
   reason: string;
+  /**
+   * Set on a draft that is a later step of this agent's other action (service recovery's notice is part of its case):
+   * it does not compete for the customer's one slot; when that action wins it, this runs after it as a step of its play.
+   */
+  partOf?: AgentAction;
 }
 
 /** A registered model version, ready to score a customer (built by src/learn/registry.ts). */

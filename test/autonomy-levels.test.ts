@@ -26,6 +26,20 @@ type Proposal = {
 };
 
 describe('L1: suggest', () => {
+  it('a suggested case is not followed by its notice: the notice is recorded as part of an action that was only suggested', async () => {
+    t = await createTestApp({ loop: { holdoutFraction: 0 } });
+    expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { create_case: 1 } } })).status).toBe(200);
+    const accountId = await troubledCustomer(t, 'L1-2');
+    await t.call('POST', '/api/v1/signals', { body: trouble('L1-2', 1), role: 'agent' });
+    await t.bus.drain();
+    const all: Proposal[] = (await t.call('GET', `/api/v1/proposals?accountId=${accountId}`, { role: 'analyst' })).body.data;
+    expect(all.filter((p) => p.status === 'suggested').map((p) => `${p.agentId}/${p.action}`)).toEqual(['service-recovery/create_case']);
+    const notice = all.find((p) => p.agentId === 'service-recovery' && p.action === 'send_message');
+    expect(notice).toMatchObject({ status: 'suppressed', statusReason: 'part of service-recovery/create_case, which was only suggested' });
+    expect(await t.db.query('SELECT 1 FROM plays')).toHaveLength(0);
+    expect(await t.db.query('SELECT 1 FROM messages')).toHaveLength(0);
+  });
+
   it('records the suggestion as suggested, shows it in the proposals API, and runs nothing else in its place', async () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
     // Service recovery paused: retention's credit is the best draft; at L1 it may only be suggested.

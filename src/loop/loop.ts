@@ -278,11 +278,14 @@ export function judgeSubject(
   const { winner } = verdict;
   if (winner)
     for (const loser of ranked.slice(ranked.indexOf(winner) + 1)) suppressed.push({ draft: loser, reason: conflictReason(winner, loser) });
+  // An L1 suggestion wins the slot but runs nothing, so nothing follows it.
+  const suggested = verdict.decided.at(-1)?.suggestion === true;
   for (const step of steps) {
     const of = `${step.agentId}/${step.partOf}`;
-    const follows = winner && !env.held && winner.agentId === step.agentId && winner.action === step.partOf;
+    const isWinner = winner !== null && winner.agentId === step.agentId && winner.action === step.partOf;
+    const follows = isWinner && !env.held && !suggested;
     const reason = !follows
-      ? `part of ${of}, which was ${env.held && winner ? 'held out' : 'not taken'}`
+      ? `part of ${of}, which was ${env.held && winner ? 'held out' : isWinner && suggested ? 'only suggested' : 'not taken'}`
       : (ineligibility(step, ctx) ?? followUpLimit(step, recent, rules, now));
     if (reason) suppressed.push({ draft: step, reason });
     else verdict.followUp = addressed(step, ctx).draft;

@@ -149,12 +149,16 @@ const REDACTIONS: Redaction[] = [
     scope: 'account_id = $1 OR lead_id = ANY($2::text[])',
     set: { body: 'NULL', contact_point: 'NULL', status: "CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END" },
   },
-  // A play keeps its step's data under `data`; the retention play's carries the agent's sentence.
+  // A play keeps its step's data under `data`; the retention play's carries the agent's sentence, the service recovery
+  // play's its notice (the agent's sentence, and the address the loop found, which the send finds again anyway).
   {
     table: 'plays',
     scope: 'account_id = $1',
     set: {
-      state: `CASE WHEN state->'data' ? 'reason' THEN jsonb_set(state, '{data,reason}', '"${ERASED}"') ELSE state END`,
+      state: `(SELECT CASE WHEN s->'data'->'notice' IS NULL THEN s
+                 ELSE jsonb_set(jsonb_set(s, '{data,notice,reason}', '"${ERASED}"'), '{data,notice,params}',
+                                coalesce(s->'data'->'notice'->'params', '{}'::jsonb) - 'to') END
+               FROM (SELECT CASE WHEN state->'data' ? 'reason' THEN jsonb_set(state, '{data,reason}', '"${ERASED}"') ELSE state END AS s) x)`,
       last_error: 'NULL',
     },
     touch: 'updated_at = now()',

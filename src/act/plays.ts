@@ -1,7 +1,16 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import { newId, type Db, type Tx } from '../store/index.ts';
-import { claimDuePlay, finishPlay, insertPlay, makePlayWait, markPlayGaveUp, movePlayToStep, schedulePlayRetry } from './act.repo.ts';
+import {
+  claimDuePlay,
+  findApprovalStatus,
+  finishPlay,
+  insertPlay,
+  makePlayWait,
+  markPlayGaveUp,
+  movePlayToStep,
+  schedulePlayRetry,
+} from './act.repo.ts';
 
 /** What a step decided: go on, finish, check again later (a human decides meanwhile), or stop because policy or a person said no. */
 export type StepOutcome<S> =
@@ -22,6 +31,26 @@ export interface PlayStep<S> {
   run(tx: Tx, play: PlayRef, state: S): Promise<StepOutcome<S>>;
   /** Undoes the step's effect when the play gives up after it; absent when there is nothing to undo. */
   compensate?: (tx: Tx, play: PlayRef, state: S) => Promise<void>;
+}
+
+/**
+ * A step that waits for a person's decision on the approval `approvalOf` names: approved goes on to `next`, rejected
+ * or expired refuses the play, naming `what` was refused; still pending checks again after `pollMs`.
+ */
+export function awaitApproval<S>(opts: {
+  approvalOf: (s: S) => string | null | undefined;
+  next: string;
+  what: string;
+  pollMs: number;
+}): PlayStep<S> {
+  return {
+    run: async (tx, _play, s) => {
+      const status = await findApprovalStatus(tx, opts.approvalOf(s));
+      if (status === 'pending') return { wait: opts.pollMs, state: s };
+      if (status === 'approved') return { next: opts.next, state: s };
+      return { refuse: `${opts.what}'s approval was ${status ?? 'missing'}`, state: s };
+    },
+  };
 }
 
 export interface PlayDefinition<S> {

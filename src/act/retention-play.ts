@@ -3,11 +3,10 @@ import { trackContext, trackRecords } from '../learn/index.ts';
 import { isAgentStopped } from '../reason/index.ts';
 import { outreachConsent } from '../sense/index.ts';
 import type { Tx } from '../store/index.ts';
-import { findApprovalStatus } from './act.repo.ts';
 import { approvalExecutionKey } from './approvals.ts';
 import { compensateInTransaction, executeInTransaction } from './execute.ts';
 import { recordJudged } from './governed.ts';
-import type { PlayDefinition, PlayRef } from './plays.ts';
+import { awaitApproval, type PlayDefinition, type PlayRef } from './plays.ts';
 
 /** What the retention play carries from step to step; everything is plain JSON so it survives restarts. */
 export interface RetentionPlayState {
@@ -137,14 +136,7 @@ export function retentionPlay(
         },
       },
       // The approval is a step that waits; a reviewer's decision lets it go on.
-      await_approval: {
-        run: async (tx, _play, s) => {
-          const status = await findApprovalStatus(tx, s.offer?.approvalId);
-          if (status === 'pending') return { wait: pollMs, state: s };
-          if (status === 'approved') return { next: 'apply_credit', state: s };
-          return { refuse: `the offer's approval was ${status ?? 'missing'}`, state: s };
-        },
-      },
+      await_approval: awaitApproval({ approvalOf: (s) => s.offer?.approvalId, next: 'apply_credit', what: 'the offer', pollMs }),
       apply_credit: {
         run: async (tx, play, s) => {
           if (await agentStopped(tx, s.agent.id)) return { wait: pollMs, state: s };

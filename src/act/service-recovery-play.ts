@@ -2,11 +2,10 @@ import type { PolicyGate, PolicyRequestInput } from '../assure/index.ts';
 import { recordPulls, trackContext, trackRecords, type Pull } from '../learn/index.ts';
 import { isAgentStopped } from '../reason/index.ts';
 import { outreachConsent } from '../sense/index.ts';
-import { findApprovalStatus } from './act.repo.ts';
 import { approvalExecutionKey } from './approvals.ts';
 import { executeInTransaction } from './execute.ts';
 import { recordJudged } from './governed.ts';
-import type { PlayDefinition } from './plays.ts';
+import { awaitApproval, type PlayDefinition } from './plays.ts';
 
 /** What the service recovery play carries from step to step; plain JSON, so it survives restarts. */
 export interface ServiceRecoveryPlayState {
@@ -45,14 +44,7 @@ export function serviceRecoveryPlay(
     first: 'await_approval',
     steps: {
       // The case waits for a human when policy says so; the notice waits with it.
-      await_approval: {
-        run: async (tx, _play, s) => {
-          const status = await findApprovalStatus(tx, s.case.approvalId);
-          if (status === 'pending') return { wait: pollMs, state: s };
-          if (status === 'approved') return { next: 'open_case', state: s };
-          return { refuse: `the case's approval was ${status ?? 'missing'}`, state: s };
-        },
-      },
+      await_approval: awaitApproval({ approvalOf: (s) => s.case.approvalId, next: 'open_case', what: 'the case', pollMs }),
       open_case: {
         run: async (tx, play, s) => {
           if (await isAgentStopped(tx, s.agent.id)) return { wait: pollMs, state: s };

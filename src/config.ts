@@ -43,7 +43,8 @@ const EnvSchema = z.object({
     .min(1)
     .max(2 ** 31 - 1)
     .default(7),
-  ACS_WORLD_REVIEWER: z.enum(['human', 'sim']).default('human'),
+  // The live world's queue is worked by the simulated reviewer unless a person says they will work it.
+  ACS_WORLD_REVIEWER: z.enum(['human', 'sim']).default('sim'),
   ACS_CONSOLE_DIR: z.string().optional(),
   ACS_SIGNAL_MAX_FUTURE_SECONDS: z.coerce.number().int().min(0).default(DEFAULT_SIGNAL_GATES.maxFutureSeconds),
   ACS_SIGNAL_MAX_AGE_DAYS: z.coerce.number().int().min(1).default(DEFAULT_SIGNAL_GATES.maxAgeDays),

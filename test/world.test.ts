@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { verifyLedger } from '../src/ledger/index.ts';
 import { createRecord } from '../src/records/index.ts';
 import { createServices, type Services } from '../src/server.ts';
@@ -11,6 +12,15 @@ import { openTestDb } from './helpers.ts';
 const TELCO = fileURLToPath(new URL('../data/telco_churn.csv', import.meta.url));
 const DAY_MS = 86_400_000;
 const silent = pino({ level: 'silent' });
+
+describe("the live world's reviewer", () => {
+  it('is the simulated reviewer unless ACS_WORLD_REVIEWER=human says a person works the queue', () => {
+    expect(loadConfig({}).world.reviewer).toBe('sim');
+    expect(loadConfig({ ACS_WORLD_REVIEWER: 'human' }).world.reviewer).toBe('human');
+    expect(() => loadConfig({ ACS_WORLD_REVIEWER: 'nobody' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ACS_WORLD_REVIEWER: 'nobody' })).toThrow(/ACS_WORLD_REVIEWER/);
+  });
+});
 
 describe('the accelerated clock', () => {
   it('runs `speed` times faster than real time from its anchor', async () => {

@@ -73,6 +73,9 @@ describe('the service recovery play: a case, then its notice', () => {
     const notice = (await proposalsOf(t, accountId)).find((p) => p.action === 'send_message')!;
     // It names the case's decision it follows: a contact for the caps, not a second action for the cooldown.
     expect(notice).toMatchObject({ status: 'decided', follows_decision_id: decision.id });
+    const listed = (await t.call('GET', `/api/v1/proposals?accountId=${accountId}`, { role: 'analyst' })).body.data;
+    expect(listed.find((p: { id: string }) => p.id === notice.id).followsDecisionId).toBe(decision.id);
+    expect(listed.find((p: { action: string }) => p.action === 'create_case').followsDecisionId).toBeNull();
     const [noticeDecision] = await t.db.query<{ outcome: string; policy_ids: string[] }>(
       'SELECT outcome, policy_ids FROM decisions WHERE proposal_id = $1',
       [notice.id],

@@ -1599,6 +1599,7 @@ export interface components {
             /** @enum {string} */
             status: "proposed" | "suppressed" | "held_out" | "suggested" | "decided";
             statusReason: string | null;
+            followsDecisionId: string | null;
             createdAt: string;
             decision: {
                 id: string;

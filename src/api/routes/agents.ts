@@ -55,6 +55,7 @@ const toProposal = (r: Record<string, unknown>) => ({
   reason: r.reason,
   status: r.status,
   statusReason: r.status_reason,
+  followsDecisionId: r.follows_decision_id ?? null,
   createdAt: new Date(r.created_at as string).toISOString(),
   decision: r.decision_id
     ? {

@@ -118,6 +118,8 @@ export const ProposalSchema = component(
     /** suggested: an L1 agent's proposal, kept and shown as a suggestion (its decision denies execution by the L1 rule). */
     status: z.enum(['proposed', 'suppressed', 'held_out', 'suggested', 'decided']),
     statusReason: z.string().nullable(),
+    /** The decision of the action this proposal follows as the next step of its play (a notice after its case or credit). */
+    followsDecisionId: z.string().nullable(),
     createdAt: IsoTime,
     decision: z
       .object({

@@ -76,6 +76,9 @@ describe('L1: suggest', () => {
       [accountId],
     );
     expect(request!.request.customer.region).toBe('EU');
+    // A suggestion is not a policy violation: policy holding an L1 draft back is what L1 means.
+    const kpis = (await t.call('GET', '/api/v1/kpis?days=1', { role: 'analyst' })).body.metrics;
+    expect(kpis.aiQuality.policyViolationRate).toMatchObject({ numerator: 0, denominator: 1, value: 0 });
   });
 });
 

@@ -90,7 +90,8 @@ export const KPI_DEFINITIONS = {
     section: 'aiQuality',
     label: 'Policy violation rate',
     unit: 'share',
-    definition: 'Of the proposals put to policy in the range (decisions), the share denied by policy.',
+    definition:
+      'Of the proposals put to policy in the range (decisions), the share denied by policy. An L1 agent\u2019s suggestion is not counted as denied: policy holding it back from running is what L1 means.',
   },
   overrideRate: {
     section: 'aiQuality',

@@ -160,8 +160,9 @@ export async function aiQualityKpis(
   const bounds = [range.from.toISOString(), range.to.toISOString()];
   const [[dec], [appr], execs] = await Promise.all([
     q.query<{ decisions: number; denied: number }>(
-      `SELECT count(*)::int AS decisions, count(*) FILTER (WHERE outcome = 'deny')::int AS denied
-       FROM decisions WHERE decided_at >= $1::timestamptz AND decided_at < $2::timestamptz`,
+      `SELECT count(*)::int AS decisions, count(*) FILTER (WHERE d.outcome = 'deny' AND p.status <> 'suggested')::int AS denied
+       FROM decisions d JOIN proposals p ON p.id = d.proposal_id
+       WHERE d.decided_at >= $1::timestamptz AND d.decided_at < $2::timestamptz`,
       bounds,
     ),
     q.query<ApprovalKpiRow>(

@@ -418,6 +418,16 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
       ['identity', 'Identity reviews'],
       [`customers/${worked!.account_id}`, /.+/],
     ];
+    // Text nobody wrote for a phone: one long unbroken word (a link pasted as the kill switch's reason, a token id) must
+    // wrap, not push the page sideways.
+    for (const body of [{ engaged: true, reason: `see https://status.example.com/incidents/${'x'.repeat(90)}` }, { engaged: false }]) {
+      const res = await fetch(server.url + '/api/v1/agents/kill-switch', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+    }
     const problems: string[] = [];
     for (const [hash, heading] of views) {
       await view(hash, heading);

@@ -208,9 +208,14 @@ async function rowsFor(q: Queryable, measures: AgentMeasure[], now: Date): Promi
 
 const directions = (measures: AgentMeasure[]) => Object.fromEntries(measures.map((m) => [m.agentId, m.better]));
 
-/** The estimator the loop gives agents: fitted on every customer of the window, one statement. */
+/**
+ * The estimator the loop gives agents: fitted on every customer of the window, one statement, as of the start of the
+ * UTC day of `now` (what happened before the decision day began), so every batch of a day prices alike and a replay
+ * of the same days fits the same estimates.
+ */
 export async function loadUpliftEstimator(q: Queryable, measures: AgentMeasure[], now: Date): Promise<UpliftEstimator> {
-  const fit = fitUplift(await rowsFor(q, measures, now), directions(measures));
+  const dayStart = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
+  const fit = fitUplift(await rowsFor(q, measures, dayStart), directions(measures));
   return upliftEstimator(fit, Object.fromEntries(measures.map((m) => [m.agentId, m.outcome])));
 }
 

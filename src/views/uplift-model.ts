@@ -6,7 +6,7 @@ import type { Queryable } from '../store/index.ts';
 export interface UpliftModelRow {
   agent_id: string;
   action: string;
-  /** The account, or the lead when there is no account: the unit of the holdout and of the evaluation split. */
+  /** The customer id (or account id), or the lead's holdout key (`lead:` and its email): the unit of the evaluation split. */
   subject: string;
   /** The segment the agent recorded with the proposal (`ev.upliftSegment`); 'unsegmented' for older proposals. */
   segment: string;
@@ -19,8 +19,9 @@ export interface UpliftModelRow {
 
 /**
  * Per agent, action and subject, the first proposal of that action in [from, to) that either ran (treated: decided,
- * with an execution that was not refused) or was held out (control), and whether an `outcome` signal of the agent's
- * kind followed it within `horizonDays` (and before `to`). `agents` and `kinds` pair up: agent i's kind.
+ * with an execution before `to` that was not refused) or was held out (control), and whether an `outcome` signal of
+ * the agent's kind followed it within `horizonDays` (and before `to`). Nothing at or after `to` is read, so the rows
+ * as of `to` stay the same however late they are read. `agents` and `kinds` pair up: agent i's kind.
  */
 export async function upliftModelRows(
   q: Queryable,
@@ -33,15 +34,17 @@ export async function upliftModelRows(
     `WITH m AS (SELECT * FROM unnest($3::text[], $4::text[]) AS m(agent_id, kind)),
      entries AS (
        SELECT DISTINCT ON (p.agent_id, p.action, coalesce(p.account_id, p.lead_id), p.status = 'held_out')
-              p.agent_id, p.action, p.account_id, p.lead_id, coalesce(p.account_id, p.lead_id) AS subject,
+              p.agent_id, p.action, p.account_id, p.lead_id,
+              -- The holdout's own key (the customer id, or the lead's email): stable across runs, unlike row ids.
+              coalesce(a.customer_id, p.account_id, 'lead:' || coalesce(nullif(lower(trim(l.email)), ''), l.id), p.lead_id) AS subject,
               p.status = 'held_out' AS held, p.created_at AS at,
               coalesce(p.ev->>'upliftSegment', 'unsegmented') AS segment,
               coalesce((p.ev->'pSuccess'->'prior'->>'value')::float8, (p.ev->'pSuccess'->>'value')::float8, 0) AS prior
-       FROM proposals p
+       FROM proposals p LEFT JOIN accounts a ON a.id = p.account_id LEFT JOIN leads l ON l.id = p.lead_id
        WHERE p.agent_id = ANY($3::text[]) AND p.created_at >= $1::timestamptz AND p.created_at < $2::timestamptz
          AND (p.status = 'held_out' OR (p.status = 'decided' AND EXISTS (
                SELECT 1 FROM decisions d JOIN executions e ON e.decision_id = d.id
-               WHERE d.proposal_id = p.id AND e.status <> 'refused')))
+               WHERE d.proposal_id = p.id AND e.status <> 'refused' AND e.created_at < $2::timestamptz)))
        ORDER BY p.agent_id, p.action, coalesce(p.account_id, p.lead_id), p.status = 'held_out', p.created_at
      )
      SELECT e.agent_id, e.action, e.subject, e.segment, e.held, e.prior,

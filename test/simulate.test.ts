@@ -45,6 +45,10 @@ describe('acs simulate', () => {
       expect(Object.keys(u.byAction).length).toBeGreaterThan(0);
     }
     expect(first.upliftByAgent.retention!.treated.customers).toBeGreaterThan(0);
+    // Per measured agent: how the uplift model behind p(success) ranks customers held out of its fit.
+    expect(Object.keys(first.upliftModel)).toEqual(['retention', 'service-recovery', 'lead-nurturing']);
+    expect(first.upliftModel.retention).toMatchObject({ outcome: 'churned' });
+    for (const m of Object.values(first.upliftModel)) expect(m.treated + m.holdout).toBe(m.customers);
     // Retention's p(success) comes from the churn model fitted on the demo data, named with its version; the other
     // agents work by rules. Every proposal is accounted for.
     expect(first.models.retention!.length).toBeGreaterThan(0);

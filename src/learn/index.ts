@@ -73,6 +73,25 @@ export {
   type ModelSummary,
   type VersionView,
 } from './registry.ts';
+export {
+  fitUplift,
+  inFitSplit,
+  loadUpliftEstimator,
+  rankingQuality,
+  shrunk,
+  upliftEstimator,
+  upliftModelReport,
+  UPLIFT_FIT_SHARE,
+  UPLIFT_HORIZON_DAYS,
+  UPLIFT_PRIOR_K,
+  UPLIFT_WINDOW_DAYS,
+  type AgentUpliftModel,
+  type RankedUnit,
+  type RankingQuality,
+  type SegmentFit,
+  type UpliftFit,
+  type UpliftModelReport,
+} from './uplift-model.ts';
 export { readiness, type Readiness, type ReadinessMetric } from './readiness.ts';
 export { modelUsage } from './model-usage.ts';
 export { readCsvTable, trainModel, type CandidateResult } from './models/index.ts';

@@ -772,6 +772,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents/uplift-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The uplift model agents price p(success) with: per measured agent, action and segment, the treated (the action ran) and held-out outcome rates within horizonDays of the proposal over the last windowDays days, the observed incremental effect and its weight against the prior (n / (n + k)); and per agent its Qini coefficient and AUUC on customers a hash split held out of the fit */
+        get: operations["getAgentsUpliftModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bandits": {
         parameters: {
             query?: never;
@@ -1562,7 +1579,7 @@ export interface components {
                 pSuccess: {
                     value: number;
                     /** @enum {string} */
-                    source: "features" | "rule" | "model";
+                    source: "features" | "rule" | "model" | "uplift";
                     detail: string;
                 } & {
                     [key: string]: unknown;
@@ -1570,7 +1587,7 @@ export interface components {
                 impact: {
                     value: number;
                     /** @enum {string} */
-                    source: "features" | "rule" | "model";
+                    source: "features" | "rule" | "model" | "uplift";
                     detail: string;
                 } & {
                     [key: string]: unknown;
@@ -1578,7 +1595,7 @@ export interface components {
                 cost: {
                     value: number;
                     /** @enum {string} */
-                    source: "features" | "rule" | "model";
+                    source: "features" | "rule" | "model" | "uplift";
                     detail: string;
                 } & {
                     [key: string]: unknown;
@@ -1586,7 +1603,7 @@ export interface components {
                 riskPenalty: {
                     value: number;
                     /** @enum {string} */
-                    source: "features" | "rule" | "model";
+                    source: "features" | "rule" | "model" | "uplift";
                     detail: string;
                 } & {
                     [key: string]: unknown;
@@ -2227,6 +2244,44 @@ export interface components {
                 [key: string]: 0 | 1;
             };
             horizonDays: number;
+        };
+        UpliftModel: {
+            now: string;
+            windowDays: number;
+            horizonDays: number;
+            k: number;
+            fitShare: number;
+            agents: {
+                agentId: string;
+                outcome: string;
+                /** @enum {string} */
+                better: "lower" | "higher";
+                evaluation: {
+                    qini: number | null;
+                    auuc: number | null;
+                    customers: number;
+                    treated: number;
+                    holdout: number;
+                };
+                segments: {
+                    action: string;
+                    segment: string;
+                    treated: {
+                        customers: number;
+                        events: number;
+                        rate: number;
+                    };
+                    holdout: {
+                        customers: number;
+                        events: number;
+                        rate: number;
+                    };
+                    observed: number | null;
+                    effectiveN: number;
+                    weight: number;
+                    meanPrior: number;
+                }[];
+            }[];
         };
         Readiness: {
             now: string;
@@ -6842,6 +6897,53 @@ export interface operations {
                 };
             };
             /** @description bad days */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAgentsUpliftModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the uplift model and its ranking quality */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpliftModel"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
             400: {
                 headers: {
                     [name: string]: unknown;

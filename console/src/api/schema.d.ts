@@ -3792,7 +3792,7 @@ export interface operations {
                     };
                     data: {
                         /** @enum {string} */
-                        kind: "churned" | "renewed" | "converted" | "case_resolved" | "complaint";
+                        kind: "churned" | "renewed" | "converted" | "case_resolved" | "complaint" | "offer_accepted" | "offer_declined";
                         reason?: string;
                         caseId?: string;
                         actionKey?: string;
@@ -4198,7 +4198,7 @@ export interface operations {
                     };
                     data: {
                         /** @enum {string} */
-                        kind: "churned" | "renewed" | "converted" | "case_resolved" | "complaint";
+                        kind: "churned" | "renewed" | "converted" | "case_resolved" | "complaint" | "offer_accepted" | "offer_declined";
                         reason?: string;
                         caseId?: string;
                         actionKey?: string;

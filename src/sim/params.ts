@@ -1,7 +1,8 @@
 /**
  * Every number in the simulated world, in one place. docs/simulation.md explains each one and where it came from.
- * Only HAZARD.baseDaily is calibrated (to a population churn target); every other value is a reasoned assumption
- * about direction and rough size. None is tuned to make any agent look good: the holdout measures what happens.
+ * Only HAZARD.baseDaily is calibrated (to a population churn target); RESPONSIVENESS.sleepingDogMultiplier comes
+ * from a published field experiment (named there); every other value is a reasoned assumption about direction and
+ * rough size. None is tuned to make any agent look good: the holdout measures what happens.
  */
 
 /** Daily churn hazard: baseDaily × exp(sum of log relative risks) × state and treatment multipliers. */

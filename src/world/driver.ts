@@ -34,9 +34,12 @@ export const SIM_REVIEWER_MAX_CREDIT_CENTS = 10_000;
 const INTAKE_BATCH = 1000;
 const ACTOR = 'sim';
 
+/** Messages that tell the customer about their own case or credit: notices, not asks to stay (no retention contact). */
+const NOTICE_TEMPLATES = new Set(['retention-credit-applied', 'we-are-on-it']);
+
 /** How an executed action reaches a simulated customer (the response model's kinds). */
 function simKind(action: string, template: string | undefined): SimAction['kind'] {
-  if (action === 'send_message') return template === 'retention-credit-applied' ? 'notify' : 'outreach';
+  if (action === 'send_message') return template && NOTICE_TEMPLATES.has(template) ? 'notify' : 'outreach';
   const kinds: Record<string, SimAction['kind']> = { offer_credit: 'offer_credit', apply_credit: 'offer_credit', create_task: 'save_call' };
   return kinds[action] ?? action;
 }

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileTransport, startMaintenance } from '../src/act/index.ts';
 import { createToken } from '../src/api/auth.ts';
 import { verifyLedger } from '../src/ledger/index.ts';
 import { runScheduledAgents } from '../src/loop/index.ts';
@@ -8,7 +12,15 @@ import { ChurnModel, loadChurnExamples, trainingFingerprint } from '../src/reaso
 import { createServices, type Services } from '../src/server.ts';
 import type { SimOutcome } from '../src/sim/index.ts';
 import type { Db } from '../src/store/index.ts';
-import { AcceleratedClock, importFirstCustomers, seedContactsAndConsents, WorldDriver, worldFromDatabase } from '../src/world/index.ts';
+import {
+  AcceleratedClock,
+  importFirstCustomers,
+  openWorldClock,
+  seedContactsAndConsents,
+  startLiveWorld,
+  WorldDriver,
+  worldFromDatabase,
+} from '../src/world/index.ts';
 import { openTestDb } from './helpers.ts';
 
 const TELCO = fileURLToPath(new URL('../data/telco_churn.csv', import.meta.url));
@@ -141,6 +153,70 @@ describe('the world after 14 simulated days', () => {
     expect(accepted).toBeLessThanOrEqual(answers.filter((o) => o.type === 'offer_accepted').length);
     expect((await verifyLedger(db)).ok).toBe(true);
   });
+});
+
+describe('the live world, as `acs serve --world` runs it, after 14 simulated days', () => {
+  it('closes cases, measures them, and works the queue: the housekeeping on the fast clock expires nothing unreviewed', async () => {
+    const db = await openTestDb();
+    const dir = mkdtempSync(join(tmpdir(), 'acs-live-'));
+    const log = pino({ level: 'silent' });
+    let services: Services | undefined;
+    try {
+      await importFirstCustomers(db, TELCO, CUSTOMERS, 'test');
+      const examples = await loadChurnExamples(db);
+      const churn = ChurnModel.train(examples, trainingFingerprint(examples));
+      // A simulated day every 0.1 s: far less than a day takes to simulate, so without the hold business time would
+      // run days ahead of the world, and the housekeeping would expire approvals before the reviewer saw them.
+      const opened = await openWorldClock(db, { seed: 7, daySeconds: 0.1 });
+      services = createServices(db, { maxBodyBytes: 1 << 20 }, log, {
+        clock: opened.clock,
+        loop: { churn: () => churn, holdout: { salt: 'live-test', fraction: 0.1 }, dailyCreditBudgetCents: 100_000 },
+      });
+      const maintenance = startMaintenance(
+        db,
+        { transport: new FileTransport(join(dir, 'messages.jsonl')), plays: services.plays, clock: opened.clock },
+        log,
+        20,
+      );
+      const live = await startLiveWorld({
+        db,
+        bus: services.bus,
+        gate: services.gate,
+        plays: services.plays,
+        clock: opened.clock,
+        state: opened.state,
+        reviewer: 'sim',
+        log,
+      });
+      // Bounded wait: 14 days, each a second or two of work; allow 100 s on a busy machine.
+      for (let i = 0; i < 1000 && opened.state.nextDay < DAYS; i++) await new Promise((r) => setTimeout(r, 100));
+      await live.stop();
+      await maintenance.stop();
+      await services.bus.drain();
+      expect(opened.state.nextDay).toBeGreaterThanOrEqual(DAYS);
+      // Business time never ran ahead of the world: at most the end of the day after the last one simulated.
+      expect(opened.clock.now().getTime()).toBeLessThanOrEqual(opened.state.startDay.getTime() + (opened.state.nextDay + 1) * DAY_MS);
+
+      const [cases] = await db.query<{ closed: number }>(
+        "SELECT count(*)::int AS closed FROM cases WHERE status = 'resolved' AND closed_at IS NOT NULL",
+      );
+      expect(cases!.closed).toBeGreaterThan(0);
+      const token = (await createToken(db, { role: 'admin', name: 'live test' }, 'test')).token;
+      const res = await services.app.request(`/api/v1/kpis?days=${DAYS + 1}`, { headers: { authorization: `Bearer ${token}` } });
+      const op = ((await res.json()) as any).metrics.operational;
+      expect(op.handleTime.value).toBeGreaterThan(0);
+      expect(op.firstContactResolution.value).not.toBeNull();
+      expect(op.slaCompliance.value).not.toBeNull();
+      const rows = await db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM approvals GROUP BY status');
+      const by = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+      expect(by.approved ?? 0).toBeGreaterThan(0);
+      expect(by.expired ?? 0).toBe(0);
+    } finally {
+      await services?.bus.stop();
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
 
 describe("the live world's business clock", () => {

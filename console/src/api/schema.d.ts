@@ -3847,7 +3847,7 @@ export interface operations {
                     };
                     data: {
                         /** @enum {string} */
-                        kind: "churned" | "renewed" | "converted" | "case_resolved" | "complaint";
+                        kind: "churned" | "renewed" | "converted" | "case_resolved" | "complaint" | "offer_accepted" | "offer_declined";
                         reason?: string;
                         caseId?: string;
                         actionKey?: string;
@@ -4253,7 +4253,7 @@ export interface operations {
                     };
                     data: {
                         /** @enum {string} */
-                        kind: "churned" | "renewed" | "converted" | "case_resolved" | "complaint";
+                        kind: "churned" | "renewed" | "converted" | "case_resolved" | "complaint" | "offer_accepted" | "offer_declined";
                         reason?: string;
                         caseId?: string;
                         actionKey?: string;

@@ -12,6 +12,7 @@ import { registerModel } from '../src/learn/registry.ts';
 import { HELD_OUT_SHARE, isHeldOut, pairedAucDifference, RETRAIN_ACTOR, runDueRetrains, runModelUpkeep } from '../src/learn/retrain.ts';
 import { stream } from '../src/lib/index.ts';
 import { importCsv } from '../src/sense/import/index.ts';
+import { cliEnv, runAcs } from './cli-helpers.ts';
 import { createTestApp, type TestApp } from './helpers.ts';
 
 function rng(seed: number) {
@@ -355,4 +356,25 @@ describe('retraining churn on outcomes recorded in ACS, through the API', () => 
     }
     expect((await t.call('POST', '/api/v1/models/nope/retrain')).status).toBe(404);
   });
+});
+
+describe('acs model retrain', () => {
+  it('runs on the database when no server runs, as the cli actor, and says what it decided and why', async () => {
+    const cli = await cliEnv();
+    try {
+      const run = await runAcs(['model', 'retrain', 'churn'], cli.env);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^retrain of churn at .* by cli: skipped \(champion none, challenger none\)$/m);
+      expect(run.stdout).toMatch(/too few outcomes recorded in ACS to retrain churn: 0 training customers/);
+      expect(run.stdout).toMatch(/labels: churned outcomes recorded in ACS from .* \(30 days\); margin 0.01$/m);
+      const json = await runAcs(['model', 'retrain', 'churn', '--json'], cli.env);
+      expect(JSON.parse(json.stdout)).toMatchObject({ name: 'churn', decision: 'skipped', ranBy: 'cli' });
+      const bad = await runAcs(['model', 'retrain'], cli.env);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/model retrain needs the model name/);
+    } finally {
+      await cli.cleanup();
+      rmSync(cli.dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

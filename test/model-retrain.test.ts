@@ -343,9 +343,31 @@ describe('retraining churn on outcomes recorded in ACS, through the API', () => 
       margin: 0.05,
       labels: { asOf: later.toISOString(), windowDays: 30, snapshot: new Date(later.getTime() - 30 * DAY).toISOString() },
     });
-    expect(['kept_champion', 'promoted']).toContain(entries[0]!.decision);
+    // The margin is now 0.05: the challenger on the later window does not clear it (deterministic by seed).
+    expect(entries[0]!.decision).toBe('kept_champion');
     // Once run, not due again within the interval.
     expect(await runDueRetrains(t.db, new Date(later.getTime() + DAY))).toEqual([]);
+
+    // A run that fails is reported, and recorded and ledgered as skipped with the error, so it is not retried every round.
+    const failing = new Date(later.getTime() + 8 * DAY);
+    const broken = {
+      ...t.db,
+      query: (async (sql: string, params?: unknown[]) => {
+        if (sql.includes("data->>'kind' = 'churned'")) throw new Error('boom');
+        return t.db.query(sql, params);
+      }) as typeof t.db.query,
+    };
+    const errors: string[] = [];
+    const [failed] = await runDueRetrains(broken, failing, (name, err) => errors.push(`${name}: ${(err as Error).message}`));
+    expect(errors).toEqual(['churn: boom']);
+    expect(failed).toMatchObject({
+      decision: 'skipped',
+      ranBy: RETRAIN_ACTOR,
+      championVersion: 4,
+      reason: expect.stringMatching(/^the retrain failed: boom/),
+    });
+    expect((await ledgerData('model.retrained')).at(-1)).toMatchObject({ decision: 'skipped', reason: failed!.reason });
+    expect(await runDueRetrains(t.db, new Date(failing.getTime() + DAY))).toEqual([]);
     expect((await t.call('GET', '/api/v1/ledger/verify')).body.ok).toBe(true);
   }, 120_000);
 

@@ -314,6 +314,50 @@ export async function retrainModel(db: Db, name: string, actor: string, now: Dat
   );
 }
 
+/** A scheduled retrain that failed, stored and ledgered as skipped with the error. */
+async function recordFailure(db: Db, name: string, now: Date, err: unknown): Promise<RetrainView> {
+  const settings = await loadModelSettings(db, name);
+  const reason = `the retrain failed: ${err instanceof Error ? err.message : String(err)}; the next one runs after the interval`;
+  const detail = {
+    reason,
+    margin: settings.promoteMargin,
+    labels: {
+      snapshot: new Date(now.getTime() - settings.labelWindowDays * 86_400_000).toISOString(),
+      asOf: now.toISOString(),
+      windowDays: settings.labelWindowDays,
+      source: 'acs_outcomes' as const,
+    },
+    training: null,
+    comparison: null,
+  };
+  return db.transaction(async (tx) => {
+    await lockModelRow(tx, name);
+    const champion = await findModelVersionAtStage(tx, name, 'champion');
+    const id = newId('mretrain');
+    const row = await insertRetrain(tx, {
+      id,
+      name,
+      ranAt: now,
+      ranBy: RETRAIN_ACTOR,
+      decision: 'skipped',
+      championVersion: champion?.version ?? null,
+      challengerVersion: null,
+      detail,
+    });
+    await appendToLedger(tx, [
+      {
+        type: 'model.retrained',
+        actor: RETRAIN_ACTOR,
+        subjectType: 'model_retrains',
+        subjectId: id,
+        at: now,
+        data: { name, decision: 'skipped', champion: champion?.version ?? null, challenger: null, ...detail },
+      },
+    ]);
+    return toRetrain(row);
+  });
+}
+
 /** The recent retrains of a model, newest first. */
 export async function listRetrains(db: Db, name: string, limit = 10): Promise<RetrainView[]> {
   await requireModel(db, name);
@@ -333,6 +377,9 @@ export async function runDueRetrains(db: Db, now: Date, onError?: (name: string,
       out.push(await retrainModel(db, name, RETRAIN_ACTOR, now));
     } catch (err) {
       onError?.(name, err);
+      // Recorded as a skipped run, so the schedule waits one interval instead of training again every round.
+      const failed = await recordFailure(db, name, now, err).catch(() => null);
+      if (failed) out.push(failed);
     }
   }
   return out;

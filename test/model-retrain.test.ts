@@ -391,6 +391,11 @@ describe('acs model retrain', () => {
       expect(run.stdout).toMatch(/labels: churned outcomes recorded in ACS from .* \(30 days\); margin 0.01$/m);
       const json = await runAcs(['model', 'retrain', 'churn', '--json'], cli.env);
       expect(JSON.parse(json.stdout)).toMatchObject({ name: 'churn', decision: 'skipped', ranBy: 'cli' });
+      const show = await runAcs(['model', 'list', 'churn'], cli.env);
+      expect(show.stdout).toMatch(
+        /^retrain on outcomes recorded in ACS: every 7 d once a champion serves; 30-day label window, promoted when the AUC gain's 95% CI lower bound exceeds 0.01$/m,
+      );
+      expect(show.stdout).toMatch(/^retrain of churn at .* by cli: skipped/m);
       const bad = await runAcs(['model', 'retrain'], cli.env);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/model retrain needs the model name/);

@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import {
   getModel,
   listModels,
+  listRetrains,
   promoteVersion,
   retrainModel,
   rollbackModel,
@@ -73,7 +74,7 @@ export async function modelRegistryCommand(args: string[], config: Config): Prom
     const db = await openDatabase(config);
     const now = new Date();
     try {
-      if (sub === 'list') result = name ? await getModel(db, name) : await listModels(db);
+      if (sub === 'list') result = name ? { ...(await getModel(db, name)), retrains: await listRetrains(db, name) } : await listModels(db);
       else if (sub === 'promote')
         result = await promoteVersion(db, {
           name: name!,
@@ -95,7 +96,7 @@ export async function modelRegistryCommand(args: string[], config: Config): Prom
     return 0;
   }
   if (sub === 'list' && !name) printList(result as ModelSummary[]);
-  else if (sub === 'list') printModel(result as Awaited<ReturnType<typeof getModel>>);
+  else if (sub === 'list') printModel(result as Awaited<ReturnType<typeof getModel>> & { retrains: RetrainView[] });
   else if (sub === 'promote') {
     const v = result as VersionView;
     console.log(
@@ -130,10 +131,14 @@ function printList(models: ModelSummary[]): void {
   }
 }
 
-function printModel(m: Awaited<ReturnType<typeof getModel>>): void {
+function printModel(m: Awaited<ReturnType<typeof getModel>> & { retrains: RetrainView[] }): void {
   const s = m.settings;
   console.log(
     `${m.name}: serving ${serving(m.serving)}; PSI threshold ${s.psiThreshold}, auto-demote ${s.autoDemote}, checked every ${s.driftCheckHours} h`,
+  );
+  console.log(
+    `retrain on outcomes recorded in ACS: ${s.retrainEveryDays === null ? 'off' : `every ${s.retrainEveryDays} d once a champion serves`}; ` +
+      `${s.labelWindowDays}-day label window, promoted when the AUC gain's 95% CI lower bound exceeds ${s.promoteMargin}`,
   );
   if (m.versions.length === 0)
     console.log(m.trainable ? `no versions yet: POST /api/v1/models/${m.name}/train trains one from the store` : 'no versions yet');
@@ -147,6 +152,7 @@ function printModel(m: Awaited<ReturnType<typeof getModel>>): void {
     }
   }
   if (m.latestDrift) printCheck(m.latestDrift);
+  if (m.retrains[0]) printRetrain(m.retrains[0]);
 }
 
 function printCheck(c: DriftCheckView): void {

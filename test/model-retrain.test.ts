@@ -371,12 +371,17 @@ describe('retraining churn on outcomes recorded in ACS, through the API', () => 
     expect((await t.call('GET', '/api/v1/ledger/verify')).body.ok).toBe(true);
   }, 120_000);
 
-  it('only an admin retrains; an unknown model is a 404', async () => {
+  it('only an admin retrains; an unknown model is a 404; bad retrain settings are 400s naming the field', async () => {
     for (const role of ['reviewer', 'analyst', 'agent'] as const) {
       const res = await t.call('POST', '/api/v1/models/churn/retrain', { role });
       expect(res.status).toBe(403);
     }
     expect((await t.call('POST', '/api/v1/models/nope/retrain')).status).toBe(404);
+    const bad = await t.call('PUT', '/api/v1/models/churn/settings', {
+      body: { retrainEveryDays: 0, labelWindowDays: 0.5, promoteMargin: 1 },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['labelWindowDays', 'promoteMargin', 'retrainEveryDays']);
   });
 });
 

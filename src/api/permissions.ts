@@ -90,6 +90,7 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'POST /api/v1/models/:name/versions/:version/promote': ['admin'],
   'POST /api/v1/models/:name/rollback': ['admin'],
   'POST /api/v1/models/:name/drift': ['admin'],
+  'POST /api/v1/models/:name/retrain': ['admin'],
   'PUT /api/v1/models/:name/settings': ['admin'],
 
   // The event bus's parked events (src/api/routes/outbox.ts): operating the pipeline is an admin's job.

@@ -45,8 +45,9 @@ it('every success answer with a body of the record, agent, policy, insight and m
       }
     }
   }
-  // 5 routes per record kind, less the delete's 204; and the 22 routes of the four areas (the supervisor's three among them).
-  expect(checked).toBe(RECORD_KINDS.length * 4 + 22);
+  // 5 routes per record kind, less the delete's 204; and the 24 routes of the four areas (the supervisor's three, the
+  // uplift model's report and the retrain among them).
+  expect(checked).toBe(RECORD_KINDS.length * 4 + 24);
 });
 
 it('a date column is served as that day, whatever the server\u2019s time zone', async () => {

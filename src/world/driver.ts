@@ -13,7 +13,10 @@ import {
   simCustomerFromRecords,
   simDay,
   simulateDay,
+  type ActionResult,
+  type ActionTarget,
   type SimAction,
+  type SimDay,
   type SimOutcome,
   type SimWorld,
 } from '../sim/index.ts';
@@ -121,6 +124,15 @@ export interface WorldDriverOptions {
   reviewer: 'sim' | 'human';
   /** Once-a-day work at each day's end (scheduled agents), when no one else runs it. */
   daily?: (now: Date) => Promise<unknown>;
+  /** Told of every executed action as it reaches the world (the policy-value benchmark accounts for them). */
+  onDelivered?: (delivered: {
+    action: SimAction;
+    target: ActionTarget;
+    day: SimDay;
+    result: ActionResult;
+    executed: string;
+    purpose: string | null;
+  }) => void;
 }
 
 export interface DayTally {
@@ -239,6 +251,7 @@ export class WorldDriver {
       };
       const r = applyAction(this.world, target, action, day);
       this.world = r.world;
+      this.opts.onDelivered?.({ action, target, day, result: r, executed: e.action, purpose: e.purpose });
       if (r.found) tally.delivered++;
       outcomes.push(...r.outcomes);
     }

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 import { progressBar } from '../sense/index.ts';
 import { cpus } from 'node:os';
-import { runSimulation, runValueBench, valueTable, type PolicyName } from '../world/index.ts';
+import { runSimulation, runValueBenchDetailed, spendLines, valueTable, type PolicyName } from '../world/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 const TELCO = fileURLToPath(new URL('../../data/telco_churn.csv', import.meta.url));
@@ -77,7 +77,7 @@ export async function valueCommand(args: string[], defaults: { customers: number
   };
   const began = Date.now();
   let policyStart = began;
-  const report = await runValueBench({
+  const { report, spend } = await runValueBenchDetailed({
     ...options,
     onProgress: (policy: PolicyName, done: number, total: number) => {
       if (done === 1) policyStart = Date.now();
@@ -86,8 +86,13 @@ export async function valueCommand(args: string[], defaults: { customers: number
     },
   });
   const seconds = (Date.now() - began) / 1000;
-  if (values.json) console.log(JSON.stringify(report));
-  else console.log(`${valueTable(report)}\n\nMachine: ${machine()}; ${seconds.toFixed(0)} s in all.`);
+  const spent = `Actions that reached a customer, by policy:\n${spendLines(spend)
+    .map((l) => `  ${l}`)
+    .join('\n')}`;
+  if (values.json) {
+    console.log(JSON.stringify(report));
+    process.stderr.write(`${spent}\n`);
+  } else console.log(`${valueTable(report)}\n\n${spent}\n\nMachine: ${machine()}; ${seconds.toFixed(0)} s in all.`);
   process.stderr.write(`bench:value done in ${seconds.toFixed(0)} s on ${machine()}\n`);
   return 0;
 }

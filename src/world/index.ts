@@ -15,6 +15,7 @@ export {
   runPolicy,
   runValueBench,
   runValueBenchDetailed,
+  spendLines,
   valueTable,
   type PolicyName,
   type ValueBenchReport,

@@ -455,9 +455,14 @@ export async function runValueBench(opts: ValueBenchOptions): Promise<ValueBench
 }
 
 /** The same, with each policy's per-customer net values (in the world's customer order) and whom ACS acted on. */
-export async function runValueBenchDetailed(
-  opts: ValueBenchOptions,
-): Promise<{ report: ValueBenchReport; customerIds: string[]; perCustomer: Record<PolicyName, Float64Array>; actedOn: Set<string> }> {
+export async function runValueBenchDetailed(opts: ValueBenchOptions): Promise<{
+  report: ValueBenchReport;
+  customerIds: string[];
+  perCustomer: Record<PolicyName, Float64Array>;
+  actedOn: Set<string>;
+  /** What each policy spent: actions that reached a customer, by kind, and the credit given in all. */
+  spend: Record<PolicyName, { actions: Record<string, number>; creditCents: number }>;
+}> {
   const actedOn = new Set<string>();
   let start: SimWorld | null = null;
   let end: SimWorld | null = null;
@@ -499,11 +504,12 @@ export async function runValueBenchDetailed(
   });
   if (!start || !acsAccounts) throw new Error('the ACS run reported no world');
   const world0: SimWorld = start;
-  const acs = policyValue(world0, end ?? world0, opts.days, acsAccounts);
+  const acsValue = policyValue(world0, end ?? world0, opts.days, acsAccounts);
+  const acs = { ...acsValue, accounts: acsAccounts as Accounts };
   const consents = seededConsents(world0, opts.seed);
   const run = (name: PolicyName, policy: Policy) => {
     const r = runPolicy(world0, opts.days, policy, (done, total) => opts.onProgress?.(name, done, total));
-    return policyValue(world0, r.end, opts.days, r.accounts);
+    return { ...policyValue(world0, r.end, opts.days, r.accounts), accounts: r.accounts };
   };
   const none = run('none', nonePolicy);
   const rules = run('rules', rulesPolicy(consents));
@@ -531,7 +537,27 @@ export async function runValueBenchDetailed(
       oracle: oracle.perCustomer,
     },
     actedOn,
+    spend: Object.fromEntries(
+      (
+        [
+          ['none', none],
+          ['rules', rules],
+          ['random', random],
+          ['acs', acs],
+          ['oracle', oracle],
+        ] as const
+      ).map(([name, p]) => [name, { actions: Object.fromEntries([...p.accounts.actions].sort()), creditCents: p.accounts.creditTotal }]),
+    ) as Record<PolicyName, { actions: Record<string, number>; creditCents: number }>,
   };
+}
+
+/** What each policy spent, one line each (for stderr or under the table). */
+export function spendLines(spend: Record<PolicyName, { actions: Record<string, number>; creditCents: number }>): string[] {
+  return POLICIES.map((name) => {
+    const s = spend[name];
+    const kinds = Object.entries(s.actions).map(([k, n]) => `${k} ${n}`);
+    return `${name}: ${kinds.length ? kinds.join(', ') : 'no actions'}; credits $${(s.creditCents / 100).toFixed(2)}`;
+  });
 }
 
 /** The report as a table, for people. */

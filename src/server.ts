@@ -20,7 +20,7 @@ import { subscribePipeline } from './pipeline/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
 import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
 import { defaultModel } from './sense/index.ts';
-import { runDueDriftChecks } from './learn/index.ts';
+import { runModelUpkeep } from './learn/index.ts';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({ level: config.logLevel, base: { service: 'acs' } });
@@ -211,16 +211,9 @@ export async function startServer(config: Config, log = createLogger(config), op
   // Messages go to a file in the data dir: nothing is sent anywhere until a real transport is plugged in.
   const transport = new FileTransport(join(config.dataDir, 'outbox', 'messages.jsonl'));
   const daily = loop ? (now: Date) => db.transaction((tx) => runScheduledAgents(tx, { ...loop, gate: policies }, now)) : undefined;
-  // Scheduled drift checks of registry champions (each model's interval, on the server's clock).
-  const models = async (now: Date) =>
-    (await runDueDriftChecks(db, now, (name, err) => log.error({ err, model: name }, 'drift check failed'))).map((c) => ({
-      name: c.name,
-      version: c.version,
-      status: c.status,
-      maxPsi: c.maxPsi,
-      worst: c.worst,
-      action: c.action,
-    }));
+  // Model upkeep: scheduled drift checks of registry champions and scheduled retrains on live outcomes (each
+  // model's interval, on the server's clock).
+  const models = (now: Date) => runModelUpkeep(db, now, (name, what, err) => log.error({ err, model: name }, `${what} failed`));
   const maintenance = startMaintenance(
     db,
     {

@@ -134,7 +134,12 @@ describe('bandits in the loop, updated from outcomes', () => {
     // An outcome naming an action that is not this offer's leaves the pull alone.
     await post({ type: 'outcome', subject: { customerId: 'BANDIT-1' }, data: { kind: 'churned', actionKey: 'approval:appr_nothing' } });
     expect((await arms())[0]).toMatchObject({ alpha: 1, beta: 1 });
-    await post({ type: 'outcome', subject: { customerId: 'BANDIT-1' }, data: { kind: 'renewed', actionKey: `approval:${approvalId}` } });
+    // The customer's answer to the offer, naming it: accepted.
+    await post({
+      type: 'outcome',
+      subject: { customerId: 'BANDIT-1' },
+      data: { kind: 'offer_accepted', actionKey: `approval:${approvalId}` },
+    });
     expect((await arms())[0]).toMatchObject({ arm: choice.arm, alpha: 2, beta: 1, pulls: 1 });
     const [pull] = await t.db.query<{ reward: number; outcome_signal_id: string }>(
       'SELECT reward, outcome_signal_id FROM bandit_pulls WHERE proposal_id = $1',
@@ -142,7 +147,11 @@ describe('bandits in the loop, updated from outcomes', () => {
     );
     expect(pull!.reward).toBe(1);
     // Once answered, a pull is not counted again.
-    await post({ type: 'outcome', subject: { customerId: 'BANDIT-1' }, data: { kind: 'churned', actionKey: `approval:${approvalId}` } });
+    await post({
+      type: 'outcome',
+      subject: { customerId: 'BANDIT-1' },
+      data: { kind: 'offer_declined', actionKey: `approval:${approvalId}` },
+    });
     await post({ type: 'outcome', subject: { customerId: 'BANDIT-1' }, data: { kind: 'churned' } });
     expect((await arms())[0]).toMatchObject({ alpha: 2, beta: 1 });
 
@@ -234,7 +243,7 @@ describe('bandits in the loop, updated from outcomes', () => {
     // Dan's sms ran and waits for an outcome.
     expect(channel.arms.find((a: { arm: string }) => a.arm === 'sms').open).toBeGreaterThanOrEqual(1);
     expect(res.body.bandits).toEqual({ 'retention-offer': ['credit-10', 'credit-25', 'credit-50'], channel: ['email', 'sms'] });
-    expect(res.body.reward).toEqual({ renewed: 1, converted: 1, churned: 0 });
+    expect(res.body.reward).toEqual({ offer_accepted: 1, renewed: 1, converted: 1, offer_declined: 0, churned: 0 });
     for (const role of ['admin', 'reviewer'] as const) expect((await t.call('GET', '/api/v1/bandits', { role })).status).toBe(200);
     expect((await t.call('GET', '/api/v1/bandits', { role: 'agent' })).status).toBe(403);
   });

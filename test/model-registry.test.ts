@@ -315,7 +315,14 @@ describe('the model registry, through the API', () => {
     await t.call('POST', '/api/v1/models/churn/versions/2/promote', { body: { stage: 'champion' } });
     const put = await t.call('PUT', '/api/v1/models/churn/settings', { body: { autoDemote: 'last_good', psiThreshold: 0.2 } });
     expect(put.status, put.text).toBe(200);
-    expect(put.body).toEqual({ autoDemote: 'last_good', psiThreshold: 0.2, driftCheckHours: 24 });
+    expect(put.body).toEqual({
+      autoDemote: 'last_good',
+      psiThreshold: 0.2,
+      driftCheckHours: 24,
+      retrainEveryDays: 7,
+      labelWindowDays: 30,
+      promoteMargin: 0.01,
+    });
 
     const first = await t.call('POST', '/api/v1/models/churn/drift');
     expect(first.body).toMatchObject({ version: 2, status: 'drift', threshold: 0.2, action: 'demoted to v1' });

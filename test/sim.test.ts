@@ -8,11 +8,14 @@ import { scoreSentiment } from '../src/sense/index.ts';
 import {
   HAZARD,
   RESPONSE,
+  RESPONSIVENESS,
   applyAction,
   applyStateChanges,
   createSimCustomer,
   createWorld,
   dailyHazard,
+  drawResponsiveness,
+  offerAcceptance,
   offerMultiplier,
   respond,
   simCustomerFromRecords,
@@ -297,17 +300,75 @@ describe('the response model', () => {
     return { customer: applyStateChanges(c, r.stateChanges), outcomes: r.outcomes };
   };
 
-  it('lowers the hazard with an offer, more for a bigger credit but with diminishing returns', () => {
+  /** A draw that always says yes (u = 0) or always no (u just below 1). */
+  const yes = { next: () => 0 };
+  const no = { next: () => 0.999999 };
+  const as = (kind: 'persuadable' | 'unmoved' | 'sleepingDog'): SimCustomer => ({ ...customer, responsiveness: kind });
+  const offerTo = (c: SimCustomer, amountCents: number, draw: { next(): number }, d = 0) => {
+    const r = respond(c, act('offer_credit', { amountCents, actionKey: 'approval:appr_1', key: 'k' }), day(d), draw);
+    return { customer: applyStateChanges(c, r.stateChanges), outcomes: r.outcomes };
+  };
+
+  it('has customers accept an offer more often the bigger the credit, with diminishing returns, and by kind', () => {
+    const p = as('persuadable');
+    const small = offerAcceptance(p, 1000);
+    const large = offerAcceptance(p, 2000);
+    expect(small).toBeGreaterThan(0);
+    expect(large).toBeGreaterThan(small);
+    expect(large).toBeLessThan(2 * small);
+    expect(offerAcceptance(p, 1e9)).toBeCloseTo(RESPONSE.offerAcceptMax.persuadable, 6);
+    expect(offerAcceptance(as('unmoved'), 1e9)).toBeCloseTo(RESPONSE.offerAcceptMax.unmoved, 6);
+    expect(offerAcceptance(as('sleepingDog'), 1e9)).toBeCloseTo(RESPONSE.offerAcceptMax.sleepingDog, 6);
+    expect(offerMultiplier(1e9, 50)).toBeCloseTo(1 - RESPONSE.offerAcceptMax.persuadable * RESPONSE.offerMaxReduction, 6);
+  });
+
+  it("answers an offer the same day, naming the action; an accepted credit lowers only a persuadable's hazard, for a while", () => {
     const before = dailyHazard(customer, 0);
-    const small = dailyHazard(after(customer, act('offer_credit', { amountCents: 1000 })).customer, 0);
-    const large = dailyHazard(after(customer, act('offer_credit', { amountCents: 2000 })).customer, 0);
-    expect(small).toBeLessThan(before);
-    expect(large).toBeLessThan(small);
-    expect(before - large).toBeLessThan(2 * (before - small));
-    expect(offerMultiplier(1e9, 50)).toBeCloseTo(1 - RESPONSE.offerMaxReduction, 6);
+    const accepted = offerTo(as('persuadable'), 2000, yes);
+    expect(accepted.outcomes).toEqual([
+      expect.objectContaining({ type: 'offer_accepted', customerId: 'CUST-000001', day: 0, actionKey: 'approval:appr_1' }),
+    ]);
+    expect(dailyHazard(accepted.customer, 0)).toBeCloseTo(before * (1 - RESPONSE.offerMaxReduction), 12);
     // The effect ends after the documented number of days.
-    const offered = after(customer, act('offer_credit', { amountCents: 2000 })).customer;
-    expect(dailyHazard(offered, RESPONSE.offerDays)).toBeCloseTo(dailyHazard(customer, RESPONSE.offerDays), 12);
+    expect(dailyHazard(accepted.customer, RESPONSE.offerDays)).toBeCloseTo(dailyHazard(customer, RESPONSE.offerDays), 12);
+    const declined = offerTo(as('persuadable'), 2000, no);
+    expect(declined.outcomes).toEqual([expect.objectContaining({ type: 'offer_declined', actionKey: 'approval:appr_1' })]);
+    expect(dailyHazard(declined.customer, 0)).toBeCloseTo(before, 12);
+    // Someone the offer does not move takes the money and is as likely to leave as before.
+    const unmoved = offerTo(as('unmoved'), 2000, yes);
+    expect(unmoved.outcomes[0]!.type).toBe('offer_accepted');
+    expect(dailyHazard(unmoved.customer, 0)).toBeCloseTo(before, 12);
+  });
+
+  it('pushes a sleeping dog toward leaving when a retention contact reaches it, whatever it answers', () => {
+    const dog = as('sleepingDog');
+    const before = dailyHazard(dog, 0);
+    for (const a of [act('offer_credit', { amountCents: 2000 }), act('outreach'), act('save_call')]) {
+      const c = applyStateChanges(dog, respond(dog, a, day(0), yes).stateChanges);
+      expect(dailyHazard(c, 0)).toBeCloseTo(before * RESPONSIVENESS.sleepingDogMultiplier, 12);
+      expect(dailyHazard(c, RESPONSIVENESS.sleepingDogDays)).toBeCloseTo(dailyHazard(dog, RESPONSIVENESS.sleepingDogDays), 12);
+    }
+    // Work inside the company is no contact: a proactive case does not wake it.
+    const cased = applyStateChanges(dog, respond(dog, act('create_case'), day(0), yes).stateChanges);
+    expect(dailyHazard(cased, 0)).toBeLessThanOrEqual(before);
+    // Outreach and save calls help only persuadables.
+    for (const a of [act('outreach'), act('save_call')]) {
+      const p = as('persuadable');
+      const u = as('unmoved');
+      expect(dailyHazard(applyStateChanges(p, respond(p, a, day(0), yes).stateChanges), 0)).toBeLessThan(dailyHazard(p, 0));
+      expect(dailyHazard(applyStateChanges(u, respond(u, a, day(0), yes).stateChanges), 0)).toBeCloseTo(dailyHazard(u, 0), 12);
+    }
+  });
+
+  it("draws each customer's hidden responsiveness from their own stream, in the documented shares", () => {
+    expect(createSimCustomer(inputs[0]!, 1).responsiveness).toBe(drawResponsiveness(1, inputs[0]!.customerId));
+    const kinds = inputs.map((x) => drawResponsiveness(7, x.customerId));
+    const n = kinds.length;
+    for (const [kind, share] of Object.entries(RESPONSIVENESS.shares)) {
+      const seen = kinds.filter((k) => k === kind).length / n;
+      // Within 4 binomial standard errors of the documented share.
+      expect(Math.abs(seen - share)).toBeLessThan(4 * Math.sqrt((share * (1 - share)) / n));
+    }
   });
 
   it('annoys with too many contacts: a 5th contact in a week raises the hazard and lowers satisfaction', () => {
@@ -332,7 +393,7 @@ describe('the response model', () => {
   });
 
   it('raises satisfaction with proactive case handling, and the case is resolved on schedule', () => {
-    const handled = after(customer, act('create_case'), 0).customer;
+    const handled = after(customer, act('create_case', { caseId: 'case_acs1', actionKey: 'exec:1' }), 0).customer;
     expect(handled.state.satisfaction).toBeGreaterThan(customer.state.satisfaction);
     let world: SimWorld = { ...createWorld([], 1), customers: [handled] };
     const resolved: SimOutcome[] = [];
@@ -341,7 +402,10 @@ describe('the response model', () => {
       world = r.world;
       resolved.push(...r.outcomes.filter((o) => o.type === 'case_resolved' && o.ticketId === 'case-d0'));
     }
-    if (world.customers[0]!.state.status === 'active') expect(resolved).toHaveLength(1);
+    if (world.customers[0]!.state.status === 'active') {
+      // The resolution names the ACS case the action opened and the action itself.
+      expect(resolved).toEqual([expect.objectContaining({ caseId: 'case_acs1', actionKey: 'exec:1', day: RESPONSE.caseFixDays })]);
+    }
   });
 
   it('does nothing to a customer who has left', () => {
@@ -356,9 +420,13 @@ describe('the response model', () => {
     expect(routed(world)).toEqual(routed(world));
     expect(routed(world).found).toBe(true);
     expect(applyAction(world, { customerId: 'NOPE' }, act('outreach'), day(5)).found).toBe(false);
-    const r = applyAction(world, { customerId: 'CUST-000002' }, act('offer_credit', { amountCents: 1500 }), day(5));
+    const offer = (w: SimWorld) => applyAction(w, { customerId: 'CUST-000002' }, act('offer_credit', { amountCents: 1500 }), day(5));
+    const r = offer(world);
+    expect(offer(world)).toEqual(r);
     const c = r.world.customers.find((x) => x.input.customerId === 'CUST-000002')!;
-    expect(c.state.treatments.some((t) => t.source === 'offer')).toBe(true);
+    expect(r.outcomes.map((o) => o.type)).toEqual([expect.stringMatching(/^offer_(accepted|declined)$/)]);
+    const helped = r.outcomes[0]!.type === 'offer_accepted' && c.responsiveness === 'persuadable';
+    expect(c.state.treatments.some((t) => t.source === 'offer')).toBe(helped);
     expect(world.customers.find((x) => x.input.customerId === 'CUST-000002')!.state.treatments).toEqual([]);
   });
 });

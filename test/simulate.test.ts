@@ -15,7 +15,8 @@ describe('acs simulate', () => {
     expect(l1.entries).toBe(l2.entries);
     expect(l1.verified && l2.verified).toBe(true);
 
-    expect(first).toMatchObject({ customers: 300, days: 10, seed: 7 });
+    // The 77 of the first 300 Telco rows labelled as churned import as cancelled subscriptions: they are not simulated.
+    expect(first).toMatchObject({ customers: 223, days: 10, seed: 7 });
     expect(first.signals.accepted).toBeGreaterThan(0);
     expect(first.signals.rejected).toBe(0);
     expect(first.proposals).toBeGreaterThan(0);
@@ -25,7 +26,7 @@ describe('acs simulate', () => {
     expect(first.approvals.approved).toBeGreaterThan(0);
     expect(first.executions).toBeGreaterThanOrEqual(first.decisions.executed);
     expect(first.byAgent['lead-nurturing']!.proposals).toBeGreaterThan(0);
-    expect(first.outcomes.treated.customers + first.outcomes.holdout.customers).toBe(300);
+    expect(first.outcomes.treated.customers + first.outcomes.holdout.customers).toBe(223);
     expect(first.outcomes.leads.treated.leads).toBeGreaterThan(0);
     expect(first.ledger.head).toMatch(/^[0-9a-f]{64}$/);
     expect(first.outcomes.holdout.customers).toBeGreaterThan(0);
@@ -45,6 +46,10 @@ describe('acs simulate', () => {
       expect(Object.keys(u.byAction).length).toBeGreaterThan(0);
     }
     expect(first.upliftByAgent.retention!.treated.customers).toBeGreaterThan(0);
+    // Per measured agent: how the uplift model behind p(success) ranks customers held out of its fit.
+    expect(Object.keys(first.upliftModel)).toEqual(['retention', 'service-recovery', 'lead-nurturing']);
+    expect(first.upliftModel.retention).toMatchObject({ outcome: 'churned' });
+    for (const m of Object.values(first.upliftModel)) expect(m.treated + m.holdout).toBe(m.customers);
     // Retention's p(success) comes from the churn model fitted on the demo data, named with its version; the other
     // agents work by rules. Every proposal is accounted for.
     expect(first.models.retention!.length).toBeGreaterThan(0);

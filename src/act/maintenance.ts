@@ -12,7 +12,7 @@ export interface MaintenanceDeps {
   clock?: Clock;
   /** Work that runs once per (UTC) day of the clock, such as scheduled agents; the first round runs it too. */
   daily?: (now: Date) => Promise<unknown>;
-  /** Model upkeep (scheduled drift checks), asked every round; it decides itself what is due and reports what it did. */
+  /** Model upkeep (scheduled drift checks and retrains), asked every round; it decides itself what is due and reports what it did. */
   models?: (now: Date) => Promise<unknown[]>;
   /** The supervisor (pauses agents that trip its thresholds), run once per hour of the clock; the first round runs it too. */
   supervise?: (now: Date) => Promise<unknown[]>;
@@ -51,8 +51,8 @@ export function startMaintenance(db: Db, deps: MaintenanceDeps, log: Logger, int
     if (r.expired || r.sent || r.failed || r.plays.steps || r.pruned) log.info({ maintenance: r }, 'maintenance');
     const day = now.toISOString().slice(0, 10);
     if (deps.models) {
-      const checks = await deps.models(now);
-      if (checks.length) log.info({ drift: checks }, 'model drift checked');
+      const upkeep = await deps.models(now);
+      if (upkeep.length) log.info({ models: upkeep }, 'model upkeep (drift checks, retrains)');
     }
     const hour = now.toISOString().slice(0, 13);
     if (deps.supervise && hour !== lastHour) {

@@ -71,6 +71,8 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   // KPIs and agent performance (src/api/routes/insights.ts)
   'GET /api/v1/kpis': STAFF,
   'GET /api/v1/agents/stats': STAFF,
+  // The uplift model p(success) comes from: segment rates and its ranking quality (aggregates, no customer data).
+  'GET /api/v1/agents/uplift-model': STAFF,
   // The readiness scorecard (src/learn/readiness.ts)
   'GET /api/v1/readiness': STAFF,
   // Learning from outcomes: the offer and channel bandits' posteriors.
@@ -88,6 +90,7 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'POST /api/v1/models/:name/versions/:version/promote': ['admin'],
   'POST /api/v1/models/:name/rollback': ['admin'],
   'POST /api/v1/models/:name/drift': ['admin'],
+  'POST /api/v1/models/:name/retrain': ['admin'],
   'PUT /api/v1/models/:name/settings': ['admin'],
 
   // The event bus's parked events (src/api/routes/outbox.ts): operating the pipeline is an admin's job.

@@ -2,11 +2,14 @@ import type { Config } from '../config.ts';
 import {
   getModel,
   listModels,
+  listRetrains,
   promoteVersion,
+  retrainModel,
   rollbackModel,
   runDriftCheck,
   type DriftCheckView,
   type ModelSummary,
+  type RetrainView,
   type VersionView,
 } from '../learn/index.ts';
 import { openDatabase } from '../server.ts';
@@ -14,17 +17,18 @@ import { errorOfAnswer, runningServerClient } from './client.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 /** The registry's subcommands of `acs model` (`train` is src/cli/model.ts's own; it dispatches these here). */
-const REGISTRY_SUBCOMMANDS = ['list', 'promote', 'rollback', 'drift'];
+const REGISTRY_SUBCOMMANDS = ['list', 'promote', 'rollback', 'drift', 'retrain'];
 
 export const REGISTRY_USAGE = `acs model list [NAME] [--json]
   acs model promote NAME VERSION [--stage champion|challenger] [--reason TEXT] [--json]
   acs model rollback NAME [--reason TEXT] [--json]
-  acs model drift NAME [--json]`;
+  acs model drift NAME [--json]
+  acs model retrain NAME [--json]`;
 
 const CLI_ACTOR = 'cli';
 
 /**
- * `acs model list|promote|rollback|drift`: the model registry. Through the running server's API when one holds
+ * `acs model list|promote|rollback|drift|retrain`: the model registry. Through the running server's API when one holds
  * the embedded database, otherwise on the database directly (as the `cli` actor).
  */
 export async function modelRegistryCommand(args: string[], config: Config): Promise<number> {
@@ -61,14 +65,16 @@ export async function modelRegistryCommand(args: string[], config: Config): Prom
           ? await client('POST', `${path}/versions/${versionNumber}/promote`, { stage, ...reason })
           : sub === 'rollback'
             ? await client('POST', `${path}/rollback`, reason)
-            : await client('POST', `${path}/drift`);
+            : sub === 'drift'
+              ? await client('POST', `${path}/drift`)
+              : await client('POST', `${path}/retrain`);
     if (res.status >= 400) throw errorOfAnswer(res);
     result = sub === 'list' && !name ? res.body.data : res.body;
   } else {
     const db = await openDatabase(config);
     const now = new Date();
     try {
-      if (sub === 'list') result = name ? await getModel(db, name) : await listModels(db);
+      if (sub === 'list') result = name ? { ...(await getModel(db, name)), retrains: await listRetrains(db, name) } : await listModels(db);
       else if (sub === 'promote')
         result = await promoteVersion(db, {
           name: name!,
@@ -79,7 +85,8 @@ export async function modelRegistryCommand(args: string[], config: Config): Prom
           ...reason,
         });
       else if (sub === 'rollback') result = await rollbackModel(db, { name: name!, actor: CLI_ACTOR, now, ...reason });
-      else result = await runDriftCheck(db, name!, CLI_ACTOR, now);
+      else if (sub === 'drift') result = await runDriftCheck(db, name!, CLI_ACTOR, now);
+      else result = await retrainModel(db, name!, CLI_ACTOR, now);
     } finally {
       await db.close();
     }
@@ -89,7 +96,7 @@ export async function modelRegistryCommand(args: string[], config: Config): Prom
     return 0;
   }
   if (sub === 'list' && !name) printList(result as ModelSummary[]);
-  else if (sub === 'list') printModel(result as Awaited<ReturnType<typeof getModel>>);
+  else if (sub === 'list') printModel(result as Awaited<ReturnType<typeof getModel>> & { retrains: RetrainView[] });
   else if (sub === 'promote') {
     const v = result as VersionView;
     console.log(
@@ -98,7 +105,8 @@ export async function modelRegistryCommand(args: string[], config: Config): Prom
   } else if (sub === 'rollback') {
     const r = result as { name: string; from: number | string; to: VersionView };
     console.log(`${r.name}: rolled back from ${typeof r.from === 'number' ? `v${r.from}` : r.from} to v${r.to.version}, now the champion`);
-  } else printCheck(result as DriftCheckView);
+  } else if (sub === 'drift') printCheck(result as DriftCheckView);
+  else printRetrain(result as RetrainView);
   return 0;
 }
 
@@ -123,10 +131,14 @@ function printList(models: ModelSummary[]): void {
   }
 }
 
-function printModel(m: Awaited<ReturnType<typeof getModel>>): void {
+function printModel(m: Awaited<ReturnType<typeof getModel>> & { retrains: RetrainView[] }): void {
   const s = m.settings;
   console.log(
     `${m.name}: serving ${serving(m.serving)}; PSI threshold ${s.psiThreshold}, auto-demote ${s.autoDemote}, checked every ${s.driftCheckHours} h`,
+  );
+  console.log(
+    `retrain on outcomes recorded in ACS: ${s.retrainEveryDays === null ? 'off' : `every ${s.retrainEveryDays} d once a champion serves`}; ` +
+      `${s.labelWindowDays}-day label window, promoted when the AUC gain's 95% CI lower bound exceeds ${s.promoteMargin}`,
   );
   if (m.versions.length === 0)
     console.log(m.trainable ? `no versions yet: POST /api/v1/models/${m.name}/train trains one from the store` : 'no versions yet');
@@ -140,6 +152,7 @@ function printModel(m: Awaited<ReturnType<typeof getModel>>): void {
     }
   }
   if (m.latestDrift) printCheck(m.latestDrift);
+  if (m.retrains[0]) printRetrain(m.retrains[0]);
 }
 
 function printCheck(c: DriftCheckView): void {
@@ -148,4 +161,13 @@ function printCheck(c: DriftCheckView): void {
   );
   for (const f of [{ column: '(score)', ...c.score }, ...c.features])
     console.log(`  ${f.column.padEnd(18)} ${f.psi.toFixed(4)}  ${f.status}`);
+}
+
+function printRetrain(r: RetrainView): void {
+  const versions = `champion ${r.championVersion === null ? 'none' : `v${r.championVersion}`}, challenger ${r.challengerVersion === null ? 'none' : `v${r.challengerVersion}`}`;
+  console.log(`retrain of ${r.name} at ${day(r.ranAt)} by ${r.ranBy}: ${r.decision.replace('_', ' ')} (${versions})`);
+  console.log(`  ${r.reason}`);
+  console.log(
+    `  labels: churned outcomes recorded in ACS from ${day(r.labels.snapshot)} to ${day(r.labels.asOf)} (${r.labels.windowDays} days); margin ${r.margin}`,
+  );
 }

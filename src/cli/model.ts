@@ -5,7 +5,7 @@ import type { Config } from '../config.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 // The registry's subcommands (src/cli/model-registry.ts), loaded only when asked for: `train` needs no database.
-const REGISTRY_SUBCOMMANDS = ['list', 'promote', 'rollback', 'drift'];
+const REGISTRY_SUBCOMMANDS = ['list', 'promote', 'rollback', 'drift', 'retrain'];
 
 const TRAIN_USAGE = 'acs model train --csv FILE --target COL --positive VALUE [--seed N] [--out model.json] [--json]';
 

@@ -125,7 +125,8 @@ export const SIGNAL_CONTRACTS = {
   // What happened to a customer afterwards; holdout reports compare these between treated and held-out customers.
   outcome: {
     1: z.strictObject({
-      kind: z.enum(['churned', 'renewed', 'converted', 'case_resolved', 'complaint']),
+      // offer_accepted / offer_declined: the customer's answer to an offer (name it with actionKey).
+      kind: z.enum(['churned', 'renewed', 'converted', 'case_resolved', 'complaint', 'offer_accepted', 'offer_declined']),
       reason: z.string().max(2000).optional(),
       caseId: z.string().max(100).optional(),
       /** The idempotency key of the action this outcome answers, when there is one. */

@@ -10,8 +10,11 @@ import { countBanditArmPulls, insertBanditPulls, listBanditArms, resolveBanditPu
 // the chance the customer accepts; the loop loads them once per batch, agents draw from them through a chooser that
 // is deterministic given its seed, the subject and the decision time, and outcomes update them (updateFromOutcomes).
 
-/** Outcome kinds that answer an offer: renewing or converting accepts it, churning does not. Other kinds say nothing. */
-export const OUTCOME_REWARD: Record<string, 0 | 1> = { renewed: 1, converted: 1, churned: 0 };
+/**
+ * Outcome kinds that answer an offer: accepting it, renewing or converting accepts it; declining it or churning does
+ * not. Other kinds say nothing.
+ */
+export const OUTCOME_REWARD: Record<string, 0 | 1> = { offer_accepted: 1, renewed: 1, converted: 1, offer_declined: 0, churned: 0 };
 /** Without an `actionKey`, an outcome answers the subject's pulls whose action ran within this many days before it. */
 export const OUTCOME_HORIZON_DAYS = 90;
 export const DEFAULT_BANDIT_SEED = 'acs-bandit';

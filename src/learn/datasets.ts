@@ -1,6 +1,6 @@
 import { loadChurnExamples, type ChurnModelInput } from '../reason/index.ts';
 import type { Queryable } from '../store/index.ts';
-import { churnLiveCustomers } from '../views/index.ts';
+import { churnLiveCustomers, churnOutcomeCustomers, type CustomerSubscriptionRow } from '../views/index.ts';
 import type { RawRow } from './models/types.ts';
 
 /**
@@ -17,6 +17,11 @@ export interface ModelDataset {
   loadTraining(q: Queryable): Promise<RawRow[]>;
   /** The population the model scores now, at most `limit` rows. */
   loadLive(q: Queryable, limit: number): Promise<RawRow[]>;
+  /**
+   * Rows labelled from outcomes recorded in ACS: the population at risk at `snapshot`, the target set by whether the
+   * outcome was recorded in [snapshot, asOf). Each with its customer id (for splitting by customer).
+   */
+  loadOutcomeLabelled?(q: Queryable, snapshot: Date, asOf: Date): Promise<{ customerId: string; row: RawRow }[]>;
 }
 
 const SERVICES = [
@@ -56,6 +61,19 @@ export function churnRow(input: ChurnModelInput): Record<string, string | number
 
 export const CHURN_TARGET = 'churned';
 
+const subscriptionRow = (r: CustomerSubscriptionRow) =>
+  churnRow({
+    attributes: r.attributes,
+    subscription: {
+      contract: r.contract,
+      paymentMethod: r.payment_method,
+      paperlessBilling: r.paperless_billing,
+      tenureMonths: r.tenure_months,
+      monthlyAmount: r.monthly_amount,
+      services: r.services,
+    },
+  });
+
 const churnDataset: ModelDataset = {
   name: 'churn',
   describe: 'customers with a recorded churn outcome (attributes.churned true or false) and a subscription',
@@ -68,19 +86,12 @@ const churnDataset: ModelDataset = {
   async loadLive(q, limit) {
     // Everyone with a subscription, as training reads them (cancelled ones included), newest accounts first when capped.
     const rows = await churnLiveCustomers(q, limit);
-    return rows.map((r) =>
-      churnRow({
-        attributes: r.attributes,
-        subscription: {
-          contract: r.contract,
-          paymentMethod: r.payment_method,
-          paperlessBilling: r.paperless_billing,
-          tenureMonths: r.tenure_months,
-          monthlyAmount: r.monthly_amount,
-          services: r.services,
-        },
-      }),
-    );
+    return rows.map(subscriptionRow);
+  },
+  async loadOutcomeLabelled(q, snapshot, asOf) {
+    // The label is ACS's own record (a `churned` outcome signal in the window), never the imported attribute.
+    const rows = await churnOutcomeCustomers(q, snapshot, asOf);
+    return rows.map((r) => ({ customerId: r.customer_id, row: { ...subscriptionRow(r), [CHURN_TARGET]: r.churned } }));
   },
 };
 

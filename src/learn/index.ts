@@ -1,8 +1,8 @@
 /**
  * learn: measuring and learning from outcomes. Holdout assignment, uplift statistics, KPIs, bandit posteriors,
- * track records (earned autonomy), readiness, drift, model training and the model registry. Owns tables bandit_arms
- * and bandit_pulls (learn.repo.ts) and the model registry's models, model_versions and model_drift_checks
- * (registry.repo.ts); what it reads of other modules comes through src/views.
+ * track records (earned autonomy), readiness, drift, model training, the model registry and its scheduled retrain on live outcomes. Owns tables bandit_arms
+ * and bandit_pulls (learn.repo.ts) and the model registry's models, model_versions, model_drift_checks and
+ * model_retrains (registry.repo.ts); what it reads of other modules comes through src/views.
  */
 export { holdoutPoint, inHoldout, leadHoldoutKey } from './holdout.ts';
 export {
@@ -73,6 +73,39 @@ export {
   type ModelSummary,
   type VersionView,
 } from './registry.ts';
+export {
+  fitUplift,
+  inFitSplit,
+  loadUpliftEstimator,
+  rankingQuality,
+  shrunk,
+  upliftEstimator,
+  upliftModelReport,
+  UPLIFT_FIT_SHARE,
+  UPLIFT_HORIZON_DAYS,
+  UPLIFT_PRIOR_K,
+  UPLIFT_WINDOW_DAYS,
+  type AgentUpliftModel,
+  type RankedUnit,
+  type RankingQuality,
+  type SegmentFit,
+  type UpliftFit,
+  type UpliftModelReport,
+} from './uplift-model.ts';
+export {
+  BOOTSTRAP_RESAMPLES,
+  BOOTSTRAP_SEED,
+  HELD_OUT_SHARE,
+  isHeldOut,
+  listRetrains,
+  pairedAucDifference,
+  retrainModel,
+  RETRAIN_ACTOR,
+  runDueRetrains,
+  runModelUpkeep,
+  type RetrainView,
+  type UpkeepEntry,
+} from './retrain.ts';
 export { readiness, type Readiness, type ReadinessMetric } from './readiness.ts';
 export { modelUsage } from './model-usage.ts';
 export { readCsvTable, trainModel, type CandidateResult } from './models/index.ts';

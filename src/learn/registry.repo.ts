@@ -185,12 +185,18 @@ export async function setModelRules(tx: Tx, name: string, since: Date, reason: s
   ]);
 }
 
-export async function findModelSettingsRow(
-  q: Queryable,
-  name: string,
-): Promise<{ psi_threshold: number; auto_demote: AutoDemoteMode; drift_check_hours: number } | undefined> {
-  const [row] = await q.query<{ psi_threshold: number; auto_demote: AutoDemoteMode; drift_check_hours: number }>(
-    'SELECT psi_threshold, auto_demote, drift_check_hours FROM models WHERE name = $1',
+export interface ModelSettingsRow {
+  psi_threshold: number;
+  auto_demote: AutoDemoteMode;
+  drift_check_hours: number;
+  retrain_every_days: number | null;
+  label_window_days: number;
+  promote_margin: number;
+}
+
+export async function findModelSettingsRow(q: Queryable, name: string): Promise<ModelSettingsRow | undefined> {
+  const [row] = await q.query<ModelSettingsRow>(
+    'SELECT psi_threshold, auto_demote, drift_check_hours, retrain_every_days, label_window_days, promote_margin FROM models WHERE name = $1',
     [name],
   );
   return row;
@@ -199,12 +205,29 @@ export async function findModelSettingsRow(
 export async function updateModelSettings(
   tx: Tx,
   name: string,
-  settings: { psiThreshold: number; autoDemote: AutoDemoteMode; driftCheckHours: number },
+  settings: {
+    psiThreshold: number;
+    autoDemote: AutoDemoteMode;
+    driftCheckHours: number;
+    retrainEveryDays: number | null;
+    labelWindowDays: number;
+    promoteMargin: number;
+  },
   actor: string,
 ): Promise<void> {
   await tx.query(
-    'UPDATE models SET psi_threshold = $2, auto_demote = $3, drift_check_hours = $4, updated_by = $5, updated_at = now() WHERE name = $1',
-    [name, settings.psiThreshold, settings.autoDemote, settings.driftCheckHours, actor],
+    `UPDATE models SET psi_threshold = $2, auto_demote = $3, drift_check_hours = $4, retrain_every_days = $5, label_window_days = $6,
+       promote_margin = $7, updated_by = $8, updated_at = now() WHERE name = $1`,
+    [
+      name,
+      settings.psiThreshold,
+      settings.autoDemote,
+      settings.driftCheckHours,
+      settings.retrainEveryDays,
+      settings.labelWindowDays,
+      settings.promoteMargin,
+      actor,
+    ],
   );
 }
 
@@ -310,6 +333,61 @@ export async function listModelsDueForDriftCheck(db: Db, now: Date): Promise<str
        SELECT 1 FROM model_drift_checks c WHERE c.name = m.name AND c.version = v.version
          AND c.checked_at > $1::timestamptz - make_interval(secs => m.drift_check_hours * 3600)
      ) ORDER BY m.name`,
+    [now.toISOString()],
+  );
+  return due.map((r) => r.name);
+}
+
+export interface RetrainRow {
+  id: string;
+  name: string;
+  ran_at: Date | string;
+  ran_by: string;
+  decision: string;
+  champion_version: number | null;
+  challenger_version: number | null;
+  detail: Record<string, unknown>;
+}
+
+export async function insertRetrain(
+  tx: Tx,
+  r: {
+    id: string;
+    name: string;
+    ranAt: Date;
+    ranBy: string;
+    decision: string;
+    championVersion: number | null;
+    challengerVersion: number | null;
+    detail: unknown;
+  },
+): Promise<RetrainRow> {
+  const [row] = await tx.query<RetrainRow>(
+    `INSERT INTO model_retrains (id, name, ran_at, ran_by, decision, champion_version, challenger_version, detail)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+    [r.id, r.name, r.ranAt.toISOString(), r.ranBy, r.decision, r.championVersion, r.challengerVersion, JSON.stringify(r.detail)],
+  );
+  return row!;
+}
+
+/** The newest `limit` retrains of a model, newest first. */
+export async function listRetrainRows(q: Queryable, name: string, limit: number): Promise<RetrainRow[]> {
+  return q.query<RetrainRow>('SELECT * FROM model_retrains WHERE name = $1 ORDER BY ran_at DESC, id DESC LIMIT $2', [name, limit]);
+}
+
+/**
+ * Models whose retrain is due at `now`: a schedule is set, a champion serves, and neither the champion's promotion
+ * nor the latest retrain is within the interval (a new champion first serves one full interval).
+ */
+export async function listModelsDueForRetrain(db: Db, now: Date): Promise<string[]> {
+  const due = await db.query<{ name: string }>(
+    `SELECT m.name FROM models m JOIN model_versions v ON v.name = m.name AND v.stage = 'champion'
+     WHERE m.retrain_every_days IS NOT NULL
+       AND coalesce(v.promoted_at, v.registered_at) <= $1::timestamptz - make_interval(secs => m.retrain_every_days * 86400)
+       AND NOT EXISTS (
+         SELECT 1 FROM model_retrains r WHERE r.name = m.name
+           AND r.ran_at > $1::timestamptz - make_interval(secs => m.retrain_every_days * 86400)
+       ) ORDER BY m.name`,
     [now.toISOString()],
   );
   return due.map((r) => r.name);

@@ -68,6 +68,15 @@ export const ModelSettingsInput = z.strictObject({
     .gt(0)
     .max(24 * 366)
     .default(24),
+  /**
+   * How often the scheduled retrain on outcomes recorded in ACS runs once a champion serves (days, on the server's
+   * clock), or null for never. On by default: promotion still needs the challenger to beat the champion by the margin.
+   */
+  retrainEveryDays: z.number().gt(0).max(366).nullable().default(7),
+  /** The label window: a customer at risk at the snapshot (now − window) is a positive if a churned outcome is recorded within it. */
+  labelWindowDays: z.number().int().min(1).max(366).default(30),
+  /** The AUC gain the 95% CI's lower bound must exceed for the challenger to be promoted. */
+  promoteMargin: z.number().min(0).lt(1).default(0.01),
 });
 export type ModelSettings = z.output<typeof ModelSettingsInput>;
 
@@ -126,7 +135,7 @@ export type Serving =
 
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 
-function toVersion(r: Record<string, unknown>): VersionView {
+export function toVersion(r: Record<string, unknown>): VersionView {
   return {
     name: r.name as string,
     version: r.version as number,
@@ -171,7 +180,7 @@ function toCheck(r: Record<string, unknown>): DriftCheckView {
 const NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 
 /** A model name must be a known dataset or already have versions; otherwise a 404 that lists what exists. */
-async function requireModel(q: Queryable, name: string): Promise<void> {
+export async function requireModel(q: Queryable, name: string): Promise<void> {
   if (MODEL_DATASETS[name]) return;
   if (!(NAME.test(name) && (await modelRowExists(q, name)))) {
     const known = await modelNames(q);
@@ -283,7 +292,7 @@ export async function promoteVersion(db: Db, input: Parameters<typeof promoteInT
   return db.transaction((tx) => promoteInTransaction(tx, input));
 }
 
-async function promoteInTransaction(
+export async function promoteInTransaction(
   tx: Tx,
   input: { name: string; version: number; stage: 'champion' | 'challenger'; reason?: string; actor: string; now: Date },
 ): Promise<VersionView> {
@@ -393,11 +402,18 @@ async function rollbackInTransaction(
 export async function loadModelSettings(q: Queryable, name: string): Promise<ModelSettings> {
   const row = await findModelSettingsRow(q, name);
   return row
-    ? { psiThreshold: row.psi_threshold, autoDemote: row.auto_demote, driftCheckHours: row.drift_check_hours }
+    ? {
+        psiThreshold: row.psi_threshold,
+        autoDemote: row.auto_demote,
+        driftCheckHours: row.drift_check_hours,
+        retrainEveryDays: row.retrain_every_days === null ? null : Number(row.retrain_every_days),
+        labelWindowDays: row.label_window_days,
+        promoteMargin: Number(row.promote_margin),
+      }
     : ModelSettingsInput.parse({});
 }
 
-/** Replaces a model's drift settings (fields left out take their defaults); ledgered. */
+/** Replaces a model's drift and retrain settings (fields left out take their defaults); ledgered. */
 export async function saveModelSettings(db: Db, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
   return db.transaction((tx) => saveSettingsInTransaction(tx, name, settings, actor));
 }
@@ -492,7 +508,7 @@ export async function getModel(q: Queryable, name: string) {
 const loaded = new Map<string, Model>();
 const LOADED_MAX = 32;
 
-async function loadVersionModel(q: Queryable, id: string): Promise<Model> {
+export async function loadVersionModel(q: Queryable, id: string): Promise<Model> {
   let model = loaded.get(id);
   if (!model) {
     model = loadModel(await findVersionModelJson(q, id));

@@ -14,6 +14,8 @@ import {
   inHoldout,
   leadHoldoutKey,
   loadPosteriors,
+  loadUpliftEstimator,
+  measuresOf,
   recordPulls,
   servingChurn,
   thompson,
@@ -38,6 +40,7 @@ import {
   stoppedAgents,
   type BanditChooser,
   type Agent,
+  type UpliftEstimator,
   type AgentSettings,
   type ArbitrationRules,
   type ChurnModel,
@@ -293,6 +296,25 @@ export function judgeSubject(
   return verdict;
 }
 
+/**
+ * The uplift estimates agents price p(success) with, fitted from the holdout once per decision day per loop
+ * configuration (one statement; outcomes arrive by the day, so a finer refresh would change little), not per batch.
+ */
+const upliftCache = new WeakMap<LoopOptions, { day: string; estimator: Promise<UpliftEstimator> }>();
+function upliftFor(q: Queryable, opts: LoopOptions, now: Date): Promise<UpliftEstimator> {
+  const day = now.toISOString().slice(0, 10);
+  const cached = upliftCache.get(opts);
+  if (cached?.day === day) return cached.estimator;
+  const measures = measuresOf(
+    AGENTS.map((a) => ({ agentId: a.manifest.id, ...(a.manifest.measure ? { measure: a.manifest.measure } : {}) })),
+  );
+  const estimator = loadUpliftEstimator(q, measures, now);
+  upliftCache.set(opts, { day, estimator });
+  // A failed read is not kept: the next batch tries again.
+  estimator.catch(() => upliftCache.delete(opts));
+  return estimator;
+}
+
 const emptyTally = (): LoopTally => ({
   customers: 0,
   proposals: 0,
@@ -328,10 +350,12 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
   const bandit = contexts.length ? thompson(await loadPosteriors(q), { seed: opts.banditSeed, now }) : undefined;
   // The registry's champion and challenger for churn, once per batch (loaded models are cached by version).
   const registry = contexts.length ? { churn: await servingChurn(q) } : undefined;
+  // p(success) as the incremental effect learned from the holdout (src/learn/uplift-model.ts), once per decision day.
+  const uplift = contexts.length ? await upliftFor(q, opts, now) : undefined;
   const proposing = contexts
     .map((ctx) => ({
       ctx,
-      drafts: lookers.get(ctx.accountId ?? ctx.lead!.id)!.flatMap((a) => a.propose(ctx, { churn, registry, bandit, now })),
+      drafts: lookers.get(ctx.accountId ?? ctx.lead!.id)!.flatMap((a) => a.propose(ctx, { churn, registry, bandit, now, uplift })),
     }))
     .filter((p) => p.drafts.length > 0);
   if (proposing.length === 0) return tally;

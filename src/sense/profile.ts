@@ -20,7 +20,7 @@ import { loadIdentitySettings, profilePeople, unify, type PersonField, type Unif
 /**
  * One entry of a customer's timeline, newest first:
  * - `signal` (at occurred_at; type = the signal type; summary = its data and metric);
- * - `outcome`: an `outcome` signal (type = its kind: churned, renewed, converted, case_resolved, complaint);
+ * - `outcome`: an `outcome` signal (type = its kind: churned, renewed, converted, case_resolved, complaint, offer_accepted, offer_declined);
  * - `interaction` (at occurred_at; type = the interaction type; summary { direction, subject });
  * - `proposal`: what an agent proposed (at created_at; type = the action; summary { agentId, status, statusReason, ev, reason });
  * - `decision`: what policy decided on it (at decided_at; type = execute, approval or deny; summary { proposalId, policyIds, reasons });

@@ -1,4 +1,4 @@
-import { HAZARD, STATE } from './params.ts';
+import { HAZARD, RESPONSIVENESS, STATE } from './params.ts';
 import { clamp, integer, normal, stream } from '../lib/index.ts';
 
 /**
@@ -39,7 +39,7 @@ export interface SimCustomerInput {
 
 /** A promise of lower hazard from an action, for a while (see response.ts). */
 export interface Treatment {
-  source: 'offer' | 'save_call' | 'outreach';
+  source: 'offer' | 'save_call' | 'outreach' | 'provoked';
   fromDay: number;
   untilDay: number;
   hazardMultiplier: number;
@@ -50,6 +50,9 @@ export interface Treatment {
 export interface OpenTicket {
   ref: string;
   resolveDay: number;
+  /** A case ACS opened (create_case): its id and the action's idempotency key, for the resolution to name. */
+  caseId?: string;
+  actionKey?: string;
 }
 
 /** What changes from day to day. Replaced, never mutated: every step returns a new state. */
@@ -73,8 +76,23 @@ export interface SimState {
   tickets: number;
 }
 
+/**
+ * How a customer responds to actions, hidden from ACS (RESPONSIVENESS): a persuadable is helped by offers and
+ * contact, an unmoved customer is not, a sleeping dog is pushed toward leaving by retention contact.
+ */
+export type Responsiveness = 'persuadable' | 'unmoved' | 'sleepingDog';
+
+/** A customer's hidden responsiveness, from their own stream (seed, customer id, 'responsiveness'). */
+export function drawResponsiveness(seed: number, customerId: string): Responsiveness {
+  const u = stream(seed, customerId, 'responsiveness').next();
+  const { persuadable, unmoved } = RESPONSIVENESS.shares;
+  return u < persuadable ? 'persuadable' : u < persuadable + unmoved ? 'unmoved' : 'sleepingDog';
+}
+
 export interface SimCustomer {
   input: SimCustomerInput;
+  /** Hidden: how they respond to actions. Absent (a customer built by hand) means persuadable. */
+  responsiveness?: Responsiveness;
   /** Sum of the attribute log relative risks (HAZARD.logRisk): fixed for the run. */
   logRisk: number;
   baseline: { satisfaction: number; engagement: number; paymentReliability: number };
@@ -277,6 +295,8 @@ export function createSimCustomer(input: SimCustomerInput, seed: number): SimCus
     baseline: { satisfaction, engagement, paymentReliability },
     anchorDay: integer(rng, 0, 29),
     usageWeekday: integer(rng, 0, 6),
+    // Its own stream, so drawing it left every other draw of the customer as it was.
+    responsiveness: drawResponsiveness(seed, input.customerId),
     state: {
       status: 'active',
       churnedDay: null,

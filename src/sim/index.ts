@@ -7,6 +7,7 @@ export {
   attributeLogRisk,
   createSimCustomer,
   dailyHazard,
+  drawResponsiveness,
   inRenewalWindow,
   riskContributions,
   simCustomerFromRecords,
@@ -20,14 +21,18 @@ export {
   type SimCustomerInput,
   type SimState,
   type SubscriptionLike,
+  type Responsiveness,
   type Treatment,
 } from './customer.ts';
 export { calibrateBaseHazard, simulatedChurn, type CalibrationOptions } from './calibrate.ts';
-export { HAZARD, RESPONSE, SIGNALS, STATE } from './params.ts';
+export { HAZARD, RESPONSE, RESPONSIVENESS, SIGNALS, STATE } from './params.ts';
 export {
+  acceptedOfferMultiplier,
   applyStateChanges,
   isContact,
+  offerAcceptance,
   offerMultiplier,
+  responsivenessOf,
   respond,
   respondLead,
   type ActionKind,

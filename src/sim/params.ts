@@ -1,7 +1,8 @@
 /**
  * Every number in the simulated world, in one place. docs/simulation.md explains each one and where it came from.
- * Only HAZARD.baseDaily is calibrated (to a population churn target); every other value is a reasoned assumption
- * about direction and rough size. None is tuned to make any agent look good: the holdout measures what happens.
+ * Only HAZARD.baseDaily is calibrated (to a population churn target); RESPONSIVENESS.sleepingDogMultiplier comes
+ * from a published field experiment (named there); every other value is a reasoned assumption about direction and
+ * rough size. None is tuned to make any agent look good: the holdout measures what happens.
  */
 
 /** Daily churn hazard: baseDaily × exp(sum of log relative risks) × state and treatment multipliers. */
@@ -117,17 +118,56 @@ export const SIGNALS = {
   complaintProbability: 0.1,
 } as const;
 
+/**
+ * Who responds to what: each customer's hidden responsiveness, drawn once from their own stream (seed, customer id,
+ * 'responsiveness') and never shown to ACS. The segments are the uplift-modelling taxonomy of Radcliffe & Surry
+ * ("Real-World Uplift Modelling with Significance-Based Uplift Trees", Stochastic Solutions white paper, 2011):
+ * persuadables (the action helps), customers the action does not move (their "sure things" and "lost causes"), and
+ * sleeping dogs (being contacted makes them more likely to leave). That the response is heterogeneous and not the
+ * same thing as churn risk is the finding of Ascarza, "Retention Futility: Targeting High-Risk Customers Might Be
+ * Ineffective", Journal of Marketing Research 55(1), 2018, pp. 80–98. The shares themselves are assumptions: neither
+ * paper gives shares that transfer to this population.
+ */
+export const RESPONSIVENESS = {
+  /** Assumption: shares of the three kinds (they sum to 1). Drawn independently of every observable attribute. */
+  shares: { persuadable: 0.35, unmoved: 0.55, sleepingDog: 0.1 },
+  /**
+   * A sleeping dog reached by a retention contact (offer_credit, save_call, outreach): hazard × sleepingDogMultiplier
+   * for sleepingDogDays. Source: Ascarza, Iyengar & Schleicher, "The Perils of Proactive Churn Prevention Using Plan
+   * Recommendations: Evidence from a Field Experiment", Journal of Marketing Research 53(1), 2016, pp. 46–60: in a
+   * wireless carrier's field experiment (about 65,000 customers) 10.0% of the contacted customers churned in the three
+   * months after the campaign against 6.4% of the control group, a relative risk of 10.0 / 6.4 ≈ 1.56 over 90 days.
+   * Here that whole ratio is given to the sleeping dogs only (our choice: the paper reports the group average).
+   */
+  sleepingDogMultiplier: 1.56,
+  sleepingDogDays: 90,
+} as const;
+
 /** How customers respond when an action reaches them (src/sim/response.ts). */
 export const RESPONSE = {
-  /** Offer or credit: hazard × (1 − offerMaxReduction × (1 − exp(−credit / (offerScale × monthly bill)))), for offerDays. */
-  offerMaxReduction: 0.35,
+  /**
+   * A credit offer is accepted with probability offerAcceptMax[kind] × (1 − exp(−credit / (offerScale × monthly bill))):
+   * more likely the larger the credit against the bill, with diminishing returns, and by kind of customer. The
+   * customer answers it the same day (an `offer_accepted` or `offer_declined` outcome naming the action).
+   * Assumption: no published take rate of bill credits transfers here; a persuadable offered half a month's bill
+   * accepts with probability 0.8 × 0.63 ≈ 0.51, one the offer does not move takes the money one time in five.
+   */
+  offerAcceptMax: { persuadable: 0.8, unmoved: 0.3, sleepingDog: 0.1 },
   offerScale: 0.5,
+  /**
+   * An accepted offer: hazard × (1 − offerMaxReduction) for offerDays for a persuadable; an unmoved customer who
+   * accepts takes the credit and is no less likely to leave; a declined offer changes nothing. Assumption.
+   */
+  offerMaxReduction: 0.5,
   offerDays: 60,
-  /** A save call is answered with saveCallReach; if answered, hazard × saveCallMultiplier for saveCallDays. */
+  /**
+   * A save call is answered with saveCallReach; if answered, a persuadable's hazard × saveCallMultiplier for
+   * saveCallDays (others: no change, or a sleeping dog's rise, RESPONSIVENESS). Assumption.
+   */
   saveCallReach: 0.6,
   saveCallMultiplier: 0.85,
   saveCallDays: 30,
-  /** Outreach: hazard × outreachMultiplier for outreachDays, and a small engagement lift. */
+  /** Outreach: a persuadable's hazard × outreachMultiplier for outreachDays, and a small engagement lift. Assumption. */
   outreachMultiplier: 0.95,
   outreachDays: 14,
   outreachEngagement: 0.03,

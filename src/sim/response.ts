@@ -1,5 +1,5 @@
-import type { SimCustomer, SimState, Treatment } from './customer.ts';
-import { RESPONSE } from './params.ts';
+import type { Responsiveness, SimCustomer, SimState, Treatment } from './customer.ts';
+import { RESPONSE, RESPONSIVENESS } from './params.ts';
 import { bernoulli, clamp, type Rng } from '../lib/index.ts';
 import type { SimDay, SimLead, SimOutcome } from './types.ts';
 
@@ -28,8 +28,12 @@ export interface SimAction {
   amountCents?: number;
   /** Whether the customer had an effective consent for this channel and purpose when contacted. */
   hadConsent: boolean;
-  /** Tells apart two actions of one kind on one day (e.g. the execution's idempotency key); used in outcome ids. */
+  /** Tells apart two actions of one kind on one day (e.g. its count that day); used in outcome ids and draws. */
   key?: string;
+  /** The idempotency key of the ACS execution this is: carried into the outcomes that answer it, never into a draw or an id. */
+  actionKey?: string;
+  /** For create_case: the ACS case it opened, which its resolution names. */
+  caseId?: string;
 }
 
 export interface Response<S> {
@@ -43,10 +47,35 @@ export interface Response<S> {
 const CONTACTS = new Set(['offer_credit', 'save_call', 'outreach', 'notify', 'route_lead']);
 export const isContact = (kind: string) => CONTACTS.has(kind);
 
-/** Hazard multiplier of a credit: diminishing returns in the credit relative to the monthly bill. */
+/** Contacts that ask the customer to stay: a sleeping dog reached by one of these is pushed toward leaving. */
+const RETENTION_CONTACTS = new Set(['offer_credit', 'save_call', 'outreach']);
+
+/** A customer's hidden kind; one built by hand without it is persuadable. */
+export const responsivenessOf = (customer: SimCustomer): Responsiveness => customer.responsiveness ?? 'persuadable';
+
+/**
+ * The probability the customer accepts a credit of `creditCents`: offerAcceptMax for their kind × (1 − exp(−credit /
+ * (offerScale × monthly bill))). Exported so an evaluator can take the expectation over respond()'s draw.
+ */
+export function offerAcceptance(customer: SimCustomer, creditCents: number): number {
+  const bill = Math.max(1, customer.input.monthlyAmount) * 100;
+  const max = RESPONSE.offerAcceptMax[responsivenessOf(customer)];
+  return max * (1 - Math.exp(-Math.max(0, creditCents) / (RESPONSE.offerScale * bill)));
+}
+
+/**
+ * The expected hazard multiplier of a credit for a persuadable customer with this bill, over the acceptance draw:
+ * 1 − acceptance × offerMaxReduction. (Kept for callers of the earlier model; respond() is where the effect lives.)
+ */
 export function offerMultiplier(creditCents: number, monthlyAmount: number): number {
   const bill = Math.max(1, monthlyAmount) * 100;
-  return 1 - RESPONSE.offerMaxReduction * (1 - Math.exp(-Math.max(0, creditCents) / (RESPONSE.offerScale * bill)));
+  const accept = RESPONSE.offerAcceptMax.persuadable * (1 - Math.exp(-Math.max(0, creditCents) / (RESPONSE.offerScale * bill)));
+  return 1 - accept * RESPONSE.offerMaxReduction;
+}
+
+/** Hazard multiplier of an accepted credit for the customer's kind: 1 − offerMaxReduction for a persuadable, else 1. */
+export function acceptedOfferMultiplier(customer: SimCustomer): number {
+  return responsivenessOf(customer) === 'persuadable' ? 1 - RESPONSE.offerMaxReduction : 1;
 }
 
 const outcomeId = (type: string, who: string, d: number, a: SimAction) => `sim-${type}-${who}-d${d}-${a.kind}${a.key ? `-${a.key}` : ''}`;
@@ -101,37 +130,71 @@ export function respond(customer: SimCustomer, action: SimAction, day: SimDay, r
     }
   }
 
+  const kind = responsivenessOf(customer);
+  // A sleeping dog reminded that it could leave: the rise comes with the contact, whatever the answer.
+  if (kind === 'sleepingDog' && RETENTION_CONTACTS.has(action.kind)) {
+    treatments = withTreatment(treatments, {
+      source: 'provoked',
+      fromDay: d,
+      untilDay: d + RESPONSIVENESS.sleepingDogDays - 1,
+      hazardMultiplier: RESPONSIVENESS.sleepingDogMultiplier,
+    });
+    effects.push(
+      `retention contact provoked a sleeping dog: hazard × ${RESPONSIVENESS.sleepingDogMultiplier} for ${RESPONSIVENESS.sleepingDogDays} days`,
+    );
+  }
+
   switch (action.kind) {
     case 'offer_credit': {
-      // The credit lands on the bill with or without consent; only its announcement is a contact.
-      const active = treatments.filter((t) => t.source === 'offer' && t.untilDay >= d).reduce((sum, t) => sum + (t.creditCents ?? 0), 0);
-      const credit = active + Math.max(0, action.amountCents ?? 0);
-      const multiplier = offerMultiplier(credit, customer.input.monthlyAmount);
-      treatments = withTreatment(treatments, {
-        source: 'offer',
-        fromDay: d,
-        untilDay: d + RESPONSE.offerDays - 1,
-        hazardMultiplier: multiplier,
-        creditCents: credit,
+      // The credit lands on the bill with or without consent (only its announcement is a contact); the customer
+      // accepts it (and, if persuadable, stays more readily) or declines it, and says so the same day.
+      const credit = Math.max(0, action.amountCents ?? 0);
+      const p = offerAcceptance(customer, credit);
+      const accepted = bernoulli(rng, p);
+      outcomes.push({
+        id: outcomeId(accepted ? 'offer_accepted' : 'offer_declined', id, d, action),
+        type: accepted ? 'offer_accepted' : 'offer_declined',
+        customerId: id,
+        day: d,
+        occurredAt: at(day, 19),
+        ...(action.actionKey ? { actionKey: action.actionKey } : {}),
       });
-      effects.push(`credit ${credit} cents active: hazard × ${multiplier.toFixed(3)} for ${RESPONSE.offerDays} days`);
+      const multiplier = accepted ? acceptedOfferMultiplier(customer) : 1;
+      if (multiplier !== 1) {
+        treatments = withTreatment(treatments, {
+          source: 'offer',
+          fromDay: d,
+          untilDay: d + RESPONSE.offerDays - 1,
+          hazardMultiplier: multiplier,
+          creditCents: credit,
+        });
+      }
+      effects.push(
+        `credit ${credit} cents ${accepted ? 'accepted' : 'declined'} (p ${p.toFixed(3)}): hazard × ${multiplier.toFixed(3)}${multiplier !== 1 ? ` for ${RESPONSE.offerDays} days` : ''}`,
+      );
       break;
     }
     case 'save_call': {
       if (!action.hadConsent) break;
       if (bernoulli(rng, RESPONSE.saveCallReach)) {
-        treatments = withTreatment(treatments, {
-          source: 'save_call',
-          fromDay: d,
-          untilDay: d + RESPONSE.saveCallDays - 1,
-          hazardMultiplier: RESPONSE.saveCallMultiplier,
-        });
-        effects.push(`save call answered: hazard × ${RESPONSE.saveCallMultiplier} for ${RESPONSE.saveCallDays} days`);
+        if (kind === 'persuadable') {
+          treatments = withTreatment(treatments, {
+            source: 'save_call',
+            fromDay: d,
+            untilDay: d + RESPONSE.saveCallDays - 1,
+            hazardMultiplier: RESPONSE.saveCallMultiplier,
+          });
+          effects.push(`save call answered: hazard × ${RESPONSE.saveCallMultiplier} for ${RESPONSE.saveCallDays} days`);
+        } else effects.push('save call answered: not moved');
       } else effects.push('save call not answered');
       break;
     }
     case 'outreach': {
       if (!action.hadConsent) break;
+      if (kind !== 'persuadable') {
+        effects.push('outreach: not moved');
+        break;
+      }
       treatments = withTreatment(treatments, {
         source: 'outreach',
         fromDay: d,
@@ -146,7 +209,15 @@ export function respond(customer: SimCustomer, action: SimAction, day: SimDay, r
       satisfaction += RESPONSE.caseSatisfaction;
       const fixBy = d + RESPONSE.caseFixDays;
       if (s.troubleUntil !== null && s.troubleUntil > fixBy) changes.troubleUntil = fixBy;
-      changes.openTickets = [...s.openTickets, { ref: `case-d${d}${action.key ? `-${action.key}` : ''}`, resolveDay: fixBy }];
+      changes.openTickets = [
+        ...s.openTickets,
+        {
+          ref: `case-d${d}${action.key ? `-${action.key}` : ''}`,
+          resolveDay: fixBy,
+          ...(action.caseId ? { caseId: action.caseId } : {}),
+          ...(action.actionKey ? { actionKey: action.actionKey } : {}),
+        },
+      ];
       effects.push(`proactive case: satisfaction +${RESPONSE.caseSatisfaction}, resolved by day ${fixBy}`);
       break;
     }

@@ -10,7 +10,7 @@ export interface SimDay {
 /** A signal as a client would post it: it passes parseSignal, and its id makes re-ingesting it a no-op. */
 export type SimSignal = Required<Pick<Signal, 'id' | 'type' | 'version' | 'occurredAt' | 'source' | 'subject' | 'data'>>;
 
-export type OutcomeType = 'churned' | 'renewed' | 'converted' | 'case_resolved' | 'complaint';
+export type OutcomeType = 'churned' | 'renewed' | 'converted' | 'case_resolved' | 'complaint' | 'offer_accepted' | 'offer_declined';
 
 /**
  * What happened to a customer or lead, as the holdout comparison counts it. Customers are named by `customerId`,
@@ -28,6 +28,10 @@ export interface SimOutcome {
   hazard?: number;
   contract?: string;
   ticketId?: string;
+  /** case_resolved of a case ACS opened (create_case): that case's id, as the action's result named it. */
+  caseId?: string;
+  /** The idempotency key of the ACS action this outcome answers (an offer's acceptance or refusal, a case's resolution). */
+  actionKey?: string;
 }
 
 /** A prospect who filled the lead form. */

@@ -159,6 +159,8 @@ function customerDay(
       day: d,
       occurredAt: atHour(day, uniform(rng, 8, 18)),
       ticketId: t.ref,
+      ...(t.caseId ? { caseId: t.caseId } : {}),
+      ...(t.actionKey ? { actionKey: t.actionKey } : {}),
     });
     satisfaction += STATE.caseResolvedSatisfaction;
   }

@@ -35,7 +35,7 @@ export const TABLE_OWNERS = {
   ],
   reason: ['agent_settings', 'agent_kill_switch'],
   assure: ['proposals', 'decisions'],
-  learn: ['bandit_arms', 'bandit_pulls', 'models', 'model_versions', 'model_drift_checks'],
+  learn: ['bandit_arms', 'bandit_pulls', 'models', 'model_versions', 'model_drift_checks', 'model_retrains'],
   act: ['approvals', 'executions', 'plays', 'messages', 'credits'],
   privacy: ['erasures'],
   supervisor: ['supervisor_settings'],

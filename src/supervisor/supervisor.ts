@@ -50,7 +50,7 @@ export type SupervisorThresholds = z.infer<typeof SupervisorThresholds>;
 export const DEFAULT_THRESHOLDS: SupervisorThresholds = {
   enabled: true,
   baselineDays: 7,
-  minBaselineDays: 3,
+  minBaselineDays: 7,
   proposalSpikeFactor: 3,
   proposalSpikeMin: 50,
   denialSpikeFactor: 3,

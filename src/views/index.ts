@@ -21,3 +21,4 @@ export * from './decision-context.ts';
 export * from './proposals-feed.ts';
 export * from './world-clock.ts';
 export * from './supervisor.ts';
+export * from './uplift-model.ts';

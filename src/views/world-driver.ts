@@ -5,7 +5,10 @@ import type { Queryable } from '../store/index.ts';
  * gave, the approval queue its simulated reviewer works and the executions that reach its people.
  */
 
-/** A customer with a subscription, as the world's response model needs it, and whether they are recorded as churned. */
+/**
+ * A customer with a subscription, as the world's response model needs it, and whether they are gone: recorded as
+ * churned (a `churned` outcome) or their subscription is cancelled (as the Telco import records its churned rows).
+ */
 export interface WorldCustomerRow {
   customer_id: string;
   attributes: Record<string, unknown>;
@@ -22,7 +25,7 @@ export interface WorldCustomerRow {
 export function listWorldCustomers(q: Queryable): Promise<WorldCustomerRow[]> {
   return q.query<WorldCustomerRow>(
     `SELECT a.customer_id, a.attributes, s.contract, s.payment_method, s.paperless_billing, s.tenure_months, s.monthly_amount, s.total_billed, s.services,
-            EXISTS (SELECT 1 FROM signals g WHERE g.account_id = a.id AND g.type = 'outcome' AND g.data->>'kind' = 'churned') AS churned
+            (s.status = 'cancelled' OR EXISTS (SELECT 1 FROM signals g WHERE g.account_id = a.id AND g.type = 'outcome' AND g.data->>'kind' = 'churned')) AS churned
      FROM accounts a JOIN subscriptions s ON s.account_id = a.id
      WHERE a.deleted_at IS NULL AND s.deleted_at IS NULL AND s.monthly_amount IS NOT NULL AND s.tenure_months IS NOT NULL
      ORDER BY a.customer_id`,
@@ -59,6 +62,8 @@ export interface WorldExecutionRow {
   key: string;
   action: string;
   params: { amountCents?: number; channel?: 'email'; template?: string };
+  /** What the tool returned (create_case: `caseId`). */
+  result: { caseId?: string } | null;
   customer_id: string | null;
   email: string | null;
   purpose: string | null;
@@ -67,11 +72,32 @@ export interface WorldExecutionRow {
 /** Executions (other than refused) of the three days before `now`, in the world's own order. */
 export function listRecentWorldExecutions(q: Queryable, now: Date): Promise<WorldExecutionRow[]> {
   return q.query<WorldExecutionRow>(
-    `SELECT e.idempotency_key AS key, e.action, e.params, a.customer_id, l.email, p.purpose
+    `SELECT e.idempotency_key AS key, e.action, e.params, e.result, a.customer_id, l.email, p.purpose
      FROM executions e JOIN decisions dd ON dd.id = e.decision_id JOIN proposals p ON p.id = dd.proposal_id
      LEFT JOIN accounts a ON a.id = p.account_id LEFT JOIN leads l ON l.id = p.lead_id
      WHERE e.created_at > $1::timestamptz - interval '3 days' AND e.status <> 'refused'
      ORDER BY a.customer_id NULLS LAST, l.email NULLS LAST, e.action, e.params::text, e.idempotency_key`,
     [now.toISOString()],
+  );
+}
+
+/**
+ * The open case intake opened for each of these support tickets (a customer id and the `ticketId` of their
+ * `support_ticket` signal): the case of the ticket's account opened at the ticket's time, by ticket id.
+ */
+export async function listOpenTicketCases(
+  q: Queryable,
+  tickets: { customerId: string; ticketId: string }[],
+): Promise<{ ticket_id: string; case_id: string }[]> {
+  if (tickets.length === 0) return [];
+  return q.query<{ ticket_id: string; case_id: string }>(
+    `SELECT DISTINCT ON (t.ticket_id) t.ticket_id, c.id AS case_id
+     FROM unnest($1::text[], $2::text[]) AS t(customer_id, ticket_id)
+     JOIN accounts a ON a.customer_id = t.customer_id
+     JOIN signals s ON s.account_id = a.id AND s.type = 'support_ticket' AND s.data->>'ticketId' = t.ticket_id
+     JOIN cases c ON c.account_id = s.account_id AND c.opened_at = s.occurred_at
+     WHERE c.deleted_at IS NULL AND c.closed_at IS NULL
+     ORDER BY t.ticket_id, c.id`,
+    [tickets.map((t) => t.customerId), tickets.map((t) => t.ticketId)],
   );
 }

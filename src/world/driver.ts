@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { approveAndRun, expireApprovals, listExecutionKeys, reject, runDuePlays, type PlayRegistry } from '../act/index.ts';
 import type { PolicyGate } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
-import { listContactEmailsOfAccounts, listDemoAccountsWithoutContact } from '../records/index.ts';
+import { listContactEmailsOfAccounts, listDemoAccountsWithoutContact, parseRecordInput, updateRecord } from '../records/index.ts';
 import { importCsv, ingestSignals } from '../sense/index.ts';
 import { bernoulli, stream } from '../lib/index.ts';
 import {
@@ -21,7 +21,13 @@ import {
   type SimWorld,
 } from '../sim/index.ts';
 import type { Db } from '../store/index.ts';
-import { listRecentWorldExecutions, listReviewableApprovals, listSignupConsentKeys, listWorldCustomers } from '../views/index.ts';
+import {
+  listOpenTicketCases,
+  listRecentWorldExecutions,
+  listReviewableApprovals,
+  listSignupConsentKeys,
+  listWorldCustomers,
+} from '../views/index.ts';
 
 /** Seeded consent: the share of customers who agreed to service email, and to marketing email. */
 export const SIM_CONSENT = { serviceEmail: 0.7, marketingEmail: 0.4 };
@@ -31,9 +37,12 @@ export const SIM_REVIEWER_MAX_CREDIT_CENTS = 10_000;
 const INTAKE_BATCH = 1000;
 const ACTOR = 'sim';
 
+/** Messages that tell the customer about their own case or credit: notices, not asks to stay (no retention contact). */
+const NOTICE_TEMPLATES = new Set(['retention-credit-applied', 'we-are-on-it']);
+
 /** How an executed action reaches a simulated customer (the response model's kinds). */
 function simKind(action: string, template: string | undefined): SimAction['kind'] {
-  if (action === 'send_message') return template === 'retention-credit-applied' ? 'notify' : 'outreach';
+  if (action === 'send_message') return template && NOTICE_TEMPLATES.has(template) ? 'notify' : 'outreach';
   const kinds: Record<string, SimAction['kind']> = { offer_credit: 'offer_credit', apply_credit: 'offer_credit', create_task: 'save_call' };
   return kinds[action] ?? action;
 }
@@ -88,7 +97,10 @@ export async function seedContactsAndConsents(db: Db, seed: number): Promise<voi
   }
 }
 
-/** The world of the customers in the database, with customers already recorded as churned left out of it. */
+/**
+ * The world of the customers in the database, with customers already gone left out of it: those recorded as churned
+ * and those whose subscription is cancelled (the Telco rows labelled as churned import so). They produce nothing.
+ */
 export async function worldFromDatabase(db: Db, seed: number): Promise<SimWorld> {
   const records = await listWorldCustomers(db);
   return createWorld(
@@ -183,8 +195,11 @@ export class WorldDriver {
     };
     const result = simulateDay(this.world, day);
     this.world = result.world;
-    tally.outcomes.push(...result.outcomes);
-    await this.ingest([...result.signals, ...outcomeSignals(result.outcomes)], dayEnd, tally);
+    // The day's signals first: a ticket opened and resolved today has its case before the case is closed.
+    await this.ingest(result.signals, dayEnd, tally);
+    const outcomes = await this.closeCases(result.outcomes);
+    tally.outcomes.push(...outcomes);
+    await this.ingest(outcomeSignals(outcomes), dayEnd, tally);
     await bus.drain();
     if (this.opts.reviewer === 'sim') tally.reviewed = await this.review(dayEnd);
     await this.opts.daily?.(dayEnd);
@@ -244,6 +259,9 @@ export class WorldDriver {
       const action: SimAction = {
         kind,
         key: `${kind}-${ordinal}`,
+        // Carried into the outcomes that answer it (an offer's answer, a case's resolution), never into a draw.
+        actionKey: e.key,
+        ...(e.result?.caseId ? { caseId: e.result.caseId } : {}),
         amountCents: e.params.amountCents,
         channel: e.params.channel,
         // The world's truth, not ACS's belief: a message counts as consented only if the person really agreed.
@@ -255,8 +273,44 @@ export class WorldDriver {
       if (r.found) tally.delivered++;
       outcomes.push(...r.outcomes);
     }
-    tally.outcomes.push(...outcomes);
-    if (outcomes.length) await this.ingest(outcomeSignals(outcomes), now, tally);
+    const answered = await this.closeCases(outcomes);
+    tally.outcomes.push(...answered);
+    if (answered.length) await this.ingest(outcomeSignals(answered), now, tally);
+  }
+
+  /**
+   * A resolved ticket or proactive case closes its ACS case, through the records API as a helpdesk would: status
+   * `resolved`, `closedAt` the resolution's time. A ticket's case is the one intake opened for it; a proactive case
+   * is the one its action opened. Returns the outcomes with the case they closed named (`caseId`).
+   */
+  private async closeCases(outcomes: SimOutcome[]): Promise<SimOutcome[]> {
+    const resolved = outcomes.filter((o) => o.type === 'case_resolved' && o.customerId);
+    if (resolved.length === 0) return outcomes;
+    const byTicket = new Map(
+      (
+        await listOpenTicketCases(
+          this.opts.db,
+          resolved.filter((o) => !o.caseId && o.ticketId).map((o) => ({ customerId: o.customerId!, ticketId: o.ticketId! })),
+        )
+      ).map((r) => [r.ticket_id, r.case_id]),
+    );
+    const out: SimOutcome[] = [];
+    for (const o of outcomes) {
+      const caseId = o.type === 'case_resolved' ? (o.caseId ?? (o.ticketId ? byTicket.get(o.ticketId) : undefined)) : undefined;
+      if (!caseId) {
+        out.push(o);
+        continue;
+      }
+      try {
+        const patch = parseRecordInput('cases', { status: 'resolved', closedAt: o.occurredAt }, true);
+        await updateRecord(this.opts.db, 'cases', caseId, patch, ACTOR);
+      } catch (err) {
+        // A case deleted or merged away meanwhile has nothing left to close.
+        if ((err as { code?: string }).code !== 'record.not_found') throw err;
+      }
+      out.push({ ...o, caseId });
+    }
+    return out;
   }
 
   private reallyConsented(target: { customerId: string } | { email: string }, purpose: string | null): boolean {
@@ -265,7 +319,7 @@ export class WorldDriver {
   }
 }
 
-/** Outcomes as `outcome` signals: customers by customer id, leads by email. */
+/** Outcomes as `outcome` signals: customers by customer id, leads by email, with the case and the action they answer. */
 export function outcomeSignals(list: SimOutcome[]) {
   return list.map((o) => ({
     id: o.id,
@@ -273,6 +327,11 @@ export function outcomeSignals(list: SimOutcome[]) {
     occurredAt: o.occurredAt,
     source: 'sim',
     subject: o.customerId ? { customerId: o.customerId } : { email: o.email! },
-    data: { kind: o.type, ...(o.reason ? { reason: o.reason } : {}) },
+    data: {
+      kind: o.type,
+      ...(o.reason ? { reason: o.reason } : {}),
+      ...(o.caseId ? { caseId: o.caseId } : {}),
+      ...(o.actionKey ? { actionKey: o.actionKey } : {}),
+    },
   }));
 }

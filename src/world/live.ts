@@ -9,17 +9,35 @@ import { insertWorldClock, readWorldClock, saveWorldClock } from './world.repo.t
 
 const DAY_MS = 86_400_000;
 
-/** Simulated time running `speed` times faster than real time from an anchor. */
+/**
+ * Simulated time running `speed` times faster than real time from an anchor. With a limit set (holdAt), it never
+ * passes the limit: it stops there and, once the limit moves on, resumes from it. The live world holds the business
+ * clock at the end of the day it is simulating, so a day that takes longer than its real time to simulate does not
+ * let decisions, approvals and their expiry run ahead of the world.
+ */
 export class AcceleratedClock implements Clock {
-  private readonly realAnchorMs = Date.now();
+  private realAnchorMs = Date.now();
+  private limitMs: number | null = null;
 
   constructor(
-    private readonly simAnchorMs: number,
+    private simAnchorMs: number,
     readonly speed: number,
   ) {}
 
   now(): Date {
-    return new Date(this.simAnchorMs + (Date.now() - this.realAnchorMs) * this.speed);
+    const t = this.simAnchorMs + (Date.now() - this.realAnchorMs) * this.speed;
+    if (this.limitMs !== null && t > this.limitMs) {
+      // Held: time stands at the limit, and starts again from it when the limit moves.
+      this.simAnchorMs = this.limitMs;
+      this.realAnchorMs = Date.now();
+      return new Date(this.limitMs);
+    }
+    return new Date(t);
+  }
+
+  /** The time the clock may not pass (ms since the epoch), or null for none. */
+  holdAt(limitMs: number | null): void {
+    this.limitMs = limitMs;
   }
 }
 
@@ -83,6 +101,9 @@ export async function startLiveWorld(deps: LiveWorldDeps): Promise<{ stop(): Pro
     { customers: driver.world.customers.length, day: state.nextDay, clock: clock.now().toISOString(), speed: clock.speed },
     `live world running: one simulated day every ${Math.round(DAY_MS / 1000 / clock.speed)} s`,
   );
+  // Business time (the server's clock) stops at the end of the day being simulated until that day is done.
+  const dayEnds = (d: number) => state.startDay.getTime() + (d + 1) * DAY_MS;
+  clock.holdAt(dayEnds(state.nextDay));
   let stopped = false;
   let busy = false;
   let running: Promise<void> = Promise.resolve();
@@ -91,12 +112,12 @@ export async function startLiveWorld(deps: LiveWorldDeps): Promise<{ stop(): Pro
     await saveWorldClock(db, state.nextDay, state.simNow.toISOString());
   };
   const tick = async () => {
-    // Days end in order; a day that takes longer than its real time is caught up on the next ticks.
-    const dayEnds = (d: number) => state.startDay.getTime() + (d + 1) * DAY_MS;
+    // Days end in order. The clock waits at a day's end while the day runs, so it never gets ahead of the world.
     if (!stopped && clock.now().getTime() >= dayEnds(state.nextDay)) {
       const started = Date.now();
       const day = await driver.runDay(state.nextDay);
       state.nextDay += 1;
+      clock.holdAt(dayEnds(state.nextDay));
       await save();
       log.info(
         {

@@ -3,7 +3,17 @@ import { playRegistry, retentionPlay, serviceRecoveryPlay } from '../act/index.t
 import { PolicyGate } from '../assure/index.ts';
 import { OutboxBus } from '../bus/index.ts';
 import { verifyLedger } from '../ledger/index.ts';
-import { agentUplift, dayRange, inHoldout, leadHoldoutKey, measuresOf, modelUsage, upliftReport, type Comparison } from '../learn/index.ts';
+import {
+  agentUplift,
+  dayRange,
+  inHoldout,
+  leadHoldoutKey,
+  measuresOf,
+  modelUsage,
+  upliftModelReport,
+  upliftReport,
+  type Comparison,
+} from '../learn/index.ts';
 import { runScheduledAgents } from '../loop/index.ts';
 import { subscribePipeline } from '../pipeline/index.ts';
 import { AGENTS, ChurnModel, loadChurnExamples, trainingFingerprint } from '../reason/index.ts';
@@ -140,6 +150,10 @@ export async function runSimulation(opts: SimulateOptions) {
         },
       ]),
     );
+    // How well the uplift model behind p(success) ranks customers held out of its fit (src/learn/uplift-model.ts).
+    const upliftModel = Object.fromEntries(
+      (await upliftModelReport(db, measuresOf(agents), range.to)).agents.map((a) => [a.agentId, { outcome: a.outcome, ...a.evaluation }]),
+    );
     const models = await modelUsage(db, range);
     const ledger = await verifyLedger(db);
     return {
@@ -180,6 +194,8 @@ export async function runSimulation(opts: SimulateOptions) {
       ),
       /** Per measured agent and action: treated against holdout on the agent's outcome, 95% intervals, p-value, MDE and power. */
       upliftByAgent,
+      /** Per measured agent: Qini coefficient and AUUC of the uplift model on customers held out of its fit, with the counts ranked. */
+      upliftModel,
       /** Per agent, the models its proposals rested on (`rules` when none), with their versions and counts. */
       models,
       plays,

@@ -772,6 +772,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents/uplift-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The uplift model agents price p(success) with: per measured agent, action and segment, the treated (the action ran) and held-out outcome rates within horizonDays of the proposal over the last windowDays days, the observed incremental effect and its weight against the prior (n / (n + k)); and per agent its Qini coefficient and AUUC on customers a hash split held out of the fit */
+        get: operations["getAgentsUpliftModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bandits": {
         parameters: {
             query?: never;
@@ -908,6 +925,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/models/{name}/retrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retrain now on outcomes recorded in ACS (label: a churned outcome within labelWindowDays of the snapshot); judge the challenger against the champion on held-out customers by AUC with a 95% paired bootstrap CI; promote only when the lower bound exceeds promoteMargin; recorded and ledgered (model.retrained) whatever the decision */
+        post: operations["postModelsByNameRetrain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/models/{name}/settings": {
         parameters: {
             query?: never;
@@ -916,7 +950,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Replace the drift settings (fields left out take their defaults): psiThreshold (default 0.25), autoDemote (off, last_good or rules), driftCheckHours (default 24); ledgered */
+        /** Replace the drift and retrain settings (fields left out take their defaults): psiThreshold (default 0.25), autoDemote (off, last_good or rules), driftCheckHours (default 24), retrainEveryDays (default 7, null for off), labelWindowDays (default 30), promoteMargin (default 0.01); ledgered */
         put: operations["putModelsByNameSettings"];
         post?: never;
         delete?: never;
@@ -1562,7 +1596,7 @@ export interface components {
                 pSuccess: {
                     value: number;
                     /** @enum {string} */
-                    source: "features" | "rule" | "model";
+                    source: "features" | "rule" | "model" | "uplift";
                     detail: string;
                 } & {
                     [key: string]: unknown;
@@ -1570,7 +1604,7 @@ export interface components {
                 impact: {
                     value: number;
                     /** @enum {string} */
-                    source: "features" | "rule" | "model";
+                    source: "features" | "rule" | "model" | "uplift";
                     detail: string;
                 } & {
                     [key: string]: unknown;
@@ -1578,7 +1612,7 @@ export interface components {
                 cost: {
                     value: number;
                     /** @enum {string} */
-                    source: "features" | "rule" | "model";
+                    source: "features" | "rule" | "model" | "uplift";
                     detail: string;
                 } & {
                     [key: string]: unknown;
@@ -1586,7 +1620,7 @@ export interface components {
                 riskPenalty: {
                     value: number;
                     /** @enum {string} */
-                    source: "features" | "rule" | "model";
+                    source: "features" | "rule" | "model" | "uplift";
                     detail: string;
                 } & {
                     [key: string]: unknown;
@@ -2228,6 +2262,44 @@ export interface components {
             };
             horizonDays: number;
         };
+        UpliftModel: {
+            now: string;
+            windowDays: number;
+            horizonDays: number;
+            k: number;
+            fitShare: number;
+            agents: {
+                agentId: string;
+                outcome: string;
+                /** @enum {string} */
+                better: "lower" | "higher";
+                evaluation: {
+                    qini: number | null;
+                    auuc: number | null;
+                    customers: number;
+                    treated: number;
+                    holdout: number;
+                };
+                segments: {
+                    action: string;
+                    segment: string;
+                    treated: {
+                        customers: number;
+                        events: number;
+                        rate: number;
+                    };
+                    holdout: {
+                        customers: number;
+                        events: number;
+                        rate: number;
+                    };
+                    observed: number | null;
+                    effectiveN: number;
+                    weight: number;
+                    meanPrior: number;
+                }[];
+            }[];
+        };
         Readiness: {
             now: string;
             from: string;
@@ -2274,6 +2346,50 @@ export interface components {
             /** @enum {string} */
             autoDemote: "off" | "last_good" | "rules";
             driftCheckHours: number;
+            retrainEveryDays: number | null;
+            labelWindowDays: number;
+            promoteMargin: number;
+        };
+        ModelRetrain: {
+            id: string;
+            name: string;
+            ranAt: string;
+            ranBy: string;
+            /** @enum {string} */
+            decision: "promoted" | "kept_champion" | "no_champion" | "skipped";
+            championVersion: number | null;
+            challengerVersion: number | null;
+            reason: string;
+            margin: number;
+            labels: {
+                snapshot: string;
+                asOf: string;
+                windowDays: number;
+                /** @constant */
+                source: "acs_outcomes";
+            };
+            training: {
+                rows: number;
+                positives: number;
+                negatives: number;
+            } | null;
+            comparison: {
+                heldOut: {
+                    rows: number;
+                    positives: number;
+                    negatives: number;
+                };
+                championAuc: number;
+                challengerAuc: number;
+                difference: number;
+                ci95: [
+                    number,
+                    number
+                ];
+                method: string;
+                resamples: number;
+                seed: number;
+            } | null;
         };
         DriftCheck: {
             id: string;
@@ -2438,6 +2554,7 @@ export interface components {
                 status: "ok" | "watch" | "drift";
                 action: string | null;
             }[];
+            retrains: components["schemas"]["ModelRetrain"][];
         };
         ModelRollback: {
             name: string;
@@ -3792,7 +3909,7 @@ export interface operations {
                     };
                     data: {
                         /** @enum {string} */
-                        kind: "churned" | "renewed" | "converted" | "case_resolved" | "complaint";
+                        kind: "churned" | "renewed" | "converted" | "case_resolved" | "complaint" | "offer_accepted" | "offer_declined";
                         reason?: string;
                         caseId?: string;
                         actionKey?: string;
@@ -4198,7 +4315,7 @@ export interface operations {
                     };
                     data: {
                         /** @enum {string} */
-                        kind: "churned" | "renewed" | "converted" | "case_resolved" | "complaint";
+                        kind: "churned" | "renewed" | "converted" | "case_resolved" | "complaint" | "offer_accepted" | "offer_declined";
                         reason?: string;
                         caseId?: string;
                         actionKey?: string;
@@ -6870,6 +6987,53 @@ export interface operations {
             };
         };
     };
+    getAgentsUpliftModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the uplift model and its ranking quality */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpliftModel"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getBandits: {
         parameters: {
             query?: never;
@@ -7417,6 +7581,73 @@ export interface operations {
             };
         };
     };
+    postModelsByNameRetrain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the retrain and its decision (skipped when too few outcomes are recorded) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelRetrain"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the model cannot be retrained on outcomes, or its champion changed during the run */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     putModelsByNameSettings: {
         parameters: {
             query?: never;
@@ -7438,6 +7669,12 @@ export interface operations {
                     autoDemote?: "off" | "last_good" | "rules";
                     /** @default 24 */
                     driftCheckHours?: number;
+                    /** @default 7 */
+                    retrainEveryDays?: number | null;
+                    /** @default 30 */
+                    labelWindowDays?: number;
+                    /** @default 0.01 */
+                    promoteMargin?: number;
                 };
             };
         };

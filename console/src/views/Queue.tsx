@@ -343,7 +343,9 @@ function TermRow({ name, term, money }: { name: string; term: Term; money: boole
       <th scope="row">{name}</th>
       <td>{money ? fmt.money(term.value) : fmt.pct(term.value)}</td>
       <td>
-        {term.model ? (
+        {term.source === 'uplift' ? (
+          'uplift from the holdout'
+        ) : term.model ? (
           <>
             model <code>{term.model.id}</code> v<code>{term.model.version}</code>
           </>

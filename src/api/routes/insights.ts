@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { AgentStatsSchema, BanditsSchema, KpisSchema, ReadinessSchema } from '../../contracts/api/index.ts';
+import { AgentStatsSchema, BanditsSchema, KpisSchema, ReadinessSchema, UpliftModelSchema } from '../../contracts/api/index.ts';
 import {
   agentStats,
   banditReport,
   kpis,
+  measuresOf,
+  upliftModelReport,
   OUTCOME_HORIZON_DAYS,
   OUTCOME_REWARD,
   TRACK_WINDOW_DAYS,
@@ -57,6 +59,15 @@ export function insightRoutes(deps: ApiDeps): RouteDef[] {
           a.agentId + a.action < b.agentId + b.action ? -1 : 1;
         return c.json({ data, trackRecord: { windowDays: TRACK_WINDOW_DAYS, data: [...track.values()].sort(byName) } });
       },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/agents/uplift-model',
+      tag: 'insights',
+      summary:
+        'The uplift model agents price p(success) with: per measured agent, action and segment, the treated (the action ran) and held-out outcome rates within horizonDays of the proposal over the last windowDays days, the observed incremental effect and its weight against the prior (n / (n + k)); and per agent its Qini coefficient and AUUC on customers a hash split held out of the fit',
+      responses: { 200: answers(UpliftModelSchema, 'the uplift model and its ranking quality'), 400: NUL_IN_URL },
+      handler: async (c) => c.json(await upliftModelReport(deps.db, measuresOf(registry()), deps.clock.now())),
     },
     {
       method: 'get',

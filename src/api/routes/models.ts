@@ -6,13 +6,16 @@ import {
   ModelRollbackSchema,
   ModelSettingsSchema,
   ModelVersionSchema,
+  RetrainSchema,
 } from '../../contracts/api/index.ts';
 import { AppError } from '../../errors.ts';
 import {
   getModel,
   listModels,
+  listRetrains,
   ModelSettingsInput,
   promoteVersion,
+  retrainModel,
   rollbackModel,
   runDriftCheck,
   saveModelSettings,
@@ -60,7 +63,11 @@ export function modelRoutes(deps: ApiDeps): RouteDef[] {
       summary:
         'One model: its versions (stage, data fingerprint, metrics, feature schema, who registered and who promoted it), what serves, the settings, the latest drift check in full and recent ones',
       responses: { 200: answers(ModelDetailSchema, 'the model'), 400: NUL_IN_URL, 404: 'no such model' },
-      handler: async (c) => c.json(withFallback(await getModel(db, c.req.param('name')!))),
+      handler: async (c) => {
+        const name = c.req.param('name')!;
+        const model = await getModel(db, name);
+        return c.json({ ...withFallback(model), retrains: await listRetrains(db, name, 10) });
+      },
     },
     {
       method: 'post',
@@ -152,12 +159,26 @@ export function modelRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => c.json(await runDriftCheck(db, c.req.param('name')!, actorOf(c), deps.clock.now())),
     },
     {
+      method: 'post',
+      path: '/api/v1/models/:name/retrain',
+      tag: 'models',
+      summary:
+        'Retrain now on outcomes recorded in ACS (label: a churned outcome within labelWindowDays of the snapshot); judge the challenger against the champion on held-out customers by AUC with a 95% paired bootstrap CI; promote only when the lower bound exceeds promoteMargin; recorded and ledgered (model.retrained) whatever the decision',
+      responses: {
+        200: answers(RetrainSchema, 'the retrain and its decision (skipped when too few outcomes are recorded)'),
+        400: NUL_IN_URL,
+        404: 'no such model',
+        409: 'the model cannot be retrained on outcomes, or its champion changed during the run',
+      },
+      handler: async (c) => c.json(await retrainModel(db, c.req.param('name')!, actorOf(c), deps.clock.now())),
+    },
+    {
       method: 'put',
       path: '/api/v1/models/:name/settings',
       tag: 'models',
       body: ModelSettingsInput,
       summary:
-        'Replace the drift settings (fields left out take their defaults): psiThreshold (default 0.25), autoDemote (off, last_good or rules), driftCheckHours (default 24); ledgered',
+        'Replace the drift and retrain settings (fields left out take their defaults): psiThreshold (default 0.25), autoDemote (off, last_good or rules), driftCheckHours (default 24), retrainEveryDays (default 7, null for off), labelWindowDays (default 30), promoteMargin (default 0.01); ledgered',
       responses: {
         200: answers(ModelSettingsSchema, 'the settings'),
         400: 'bad setting, naming it',

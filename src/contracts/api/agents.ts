@@ -94,8 +94,8 @@ export const AgentRegistry = component(
   'every agent, and the kill switch',
 );
 
-/** One term of an expected value and where its number came from; models add their id and shadow scores. */
-const EvTerm = z.object({ value: z.number(), source: z.enum(['features', 'rule', 'model']), detail: z.string() }).loose();
+/** One term of an expected value and where its number came from; models add their id and shadow scores; an `uplift` term (p(success) learned from the holdout) adds the `prior` it was shrunk toward. */
+const EvTerm = z.object({ value: z.number(), source: z.enum(['features', 'rule', 'model', 'uplift']), detail: z.string() }).loose();
 
 export const ProposalSchema = component(
   'Proposal',

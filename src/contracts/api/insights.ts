@@ -148,6 +148,53 @@ export const BanditsSchema = component(
   'the offer and channel bandits\u2019 posteriors per segment and arm',
 );
 
+const UpliftArm = z.object({ customers: Count, events: Count, rate: z.number() });
+
+export const UpliftModelSchema = component(
+  'UpliftModel',
+  z.object({
+    now: IsoTime,
+    /** Proposals of the last windowDays days are learned from. */
+    windowDays: z.number().int(),
+    /** An outcome counts when it comes within horizonDays of the customer's first proposal of the action. */
+    horizonDays: z.number().int(),
+    /** The prior's weight in customers of effective sample size: the data's weight is n / (n + k). */
+    k: z.number(),
+    /** Share of customers (by a hash of their id) the evaluation fit is trained on; the rest are ranked. */
+    fitShare: z.number(),
+    agents: z.array(
+      z.object({
+        agentId: z.string(),
+        outcome: z.string(),
+        better: z.enum(['lower', 'higher']),
+        /** Ranking quality on customers held out of the fit: Qini coefficient and AUUC, in incremental successes per customer; null without both groups. */
+        evaluation: z.object({
+          qini: z.number().nullable(),
+          auuc: z.number().nullable(),
+          customers: Count,
+          treated: Count,
+          holdout: Count,
+        }),
+        /** The served fit per action and segment: treated (the action ran) and holdout (held out) arms. */
+        segments: z.array(
+          z.object({
+            action: z.string(),
+            segment: z.string(),
+            treated: UpliftArm,
+            holdout: UpliftArm,
+            /** The incremental effect observed, in the direction the measure calls better; null without both arms. */
+            observed: z.number().nullable(),
+            effectiveN: z.number(),
+            weight: z.number(),
+            meanPrior: z.number(),
+          }),
+        ),
+      }),
+    ),
+  }),
+  'the uplift model p(success) comes from: per measured agent, action and segment, treated against held-out outcomes, and how well it ranks customers held out of the fit',
+);
+
 const DimensionKey = z.enum([
   'strategicAlignment',
   'dataReadiness',

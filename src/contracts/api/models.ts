@@ -21,8 +21,46 @@ export const ModelSettingsSchema = component(
     psiThreshold: z.number(),
     autoDemote: z.enum(['off', 'last_good', 'rules']),
     driftCheckHours: z.number(),
+    /** Days between scheduled retrains on outcomes recorded in ACS; null when off. */
+    retrainEveryDays: z.number().nullable(),
+    /** Label window after the snapshot, in days. */
+    labelWindowDays: z.number().int(),
+    /** AUC gain the 95% CI's lower bound must exceed for promotion. */
+    promoteMargin: z.number(),
   }),
-  'a model\u2019s drift settings',
+  'a model\u2019s drift and retrain settings',
+);
+
+const Outcomes = z.object({ rows: Count, positives: Count, negatives: Count });
+
+export const RetrainSchema = component(
+  'ModelRetrain',
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    ranAt: IsoTime,
+    ranBy: z.string(),
+    decision: z.enum(['promoted', 'kept_champion', 'no_champion', 'skipped']),
+    championVersion: z.number().int().nullable(),
+    challengerVersion: z.number().int().nullable(),
+    reason: z.string(),
+    margin: z.number(),
+    labels: z.object({ snapshot: IsoTime, asOf: IsoTime, windowDays: z.number().int(), source: z.literal('acs_outcomes') }),
+    training: Outcomes.nullable(),
+    comparison: z
+      .object({
+        heldOut: Outcomes,
+        championAuc: z.number(),
+        challengerAuc: z.number(),
+        difference: z.number(),
+        ci95: z.tuple([z.number(), z.number()]),
+        method: z.string(),
+        resamples: Count,
+        seed: z.number().int(),
+      })
+      .nullable(),
+  }),
+  'one retrain on outcomes recorded in ACS and its decision: both AUCs on held-out customers, the 95% CI of the difference and the margin',
 );
 
 const BinComparison = {
@@ -137,6 +175,8 @@ export const ModelDetailSchema = component(
     latestDrift: DriftCheckSchema.nullable(),
     /** The ten most recent checks, newest first, without their bins. */
     driftChecks: z.array(z.object(driftBrief)),
+    /** The ten most recent retrains on live outcomes, newest first. */
+    retrains: z.array(RetrainSchema),
   }),
   'one model: its versions, what serves, the settings and the recent drift checks',
 );

@@ -1,5 +1,6 @@
 export { AGENTS, agentById } from './registry.ts';
 export { retentionAgent, scoreChurn } from './retention.ts';
+export { upliftSegmentOf } from './segments.ts';
 export { serviceRecoveryAgent } from './service-recovery.ts';
 export { leadNurturingAgent, companyFromEmail, leadScore, ROUTE_SCORE } from './lead-nurturing.ts';
 export { dataStewardshipAgent, recordProblems } from './data-stewardship.ts';
@@ -21,6 +22,7 @@ export type {
   Risk,
   ServedModels,
   Term,
+  UpliftEstimator,
 } from './types.ts';
 export { BANDITS, chooseOffer, DEFAULT_OFFER, MESSAGE_CHANNELS, onChosenChannel, RETENTION_OFFERS, segmentOf } from './bandit.ts';
 export type { BanditArm, BanditChoice, BanditChooser } from './types.ts';

@@ -1,5 +1,6 @@
 import { cents, expectedValue, hasConsent, num } from './ev.ts';
-import type { Agent, AgentManifest, CustomerContext, ProposalDraft } from './types.ts';
+import { leadSegment, learnedPSuccess } from './segments.ts';
+import type { Agent, AgentAction, AgentManifest, CustomerContext, ProposalDraft, Term } from './types.ts';
 
 export const leadNurturingManifest: AgentManifest = {
   id: 'lead-nurturing',
@@ -68,7 +69,7 @@ export function leadScore(ctx: CustomerContext, company: string | null): number 
 
 export const leadNurturingAgent: Agent = {
   manifest: leadNurturingManifest,
-  propose(ctx) {
+  propose(ctx, opts) {
     const lead = ctx.lead;
     if (!lead || !['new', 'working'].includes(lead.status)) return [];
     const engaged = (num(ctx.features.webVisits7d) ?? 0) >= 2 || (num(ctx.features.emailEngagements30d) ?? 0) >= 1;
@@ -78,6 +79,9 @@ export const leadNurturingAgent: Agent = {
     const score = leadScore(ctx, company);
     const pConvert = { value: cents(score / 100 / 4), source: 'rule' as const, detail: `lead score ${score} / 400` };
     const impact = { value: LEAD_VALUE, source: 'rule' as const, detail: 'assumed value of a converted lead' };
+    // p(success): the uplift learned from the holdout for the lead's score band, shrunk toward the rule below.
+    const segment = leadSegment(score);
+    const learned = (action: AgentAction, prior: Term) => learnedPSuccess(opts, 'lead-nurturing', action, segment, prior);
     const out: ProposalDraft[] = [];
     if (inferred) {
       out.push({
@@ -85,12 +89,15 @@ export const leadNurturingAgent: Agent = {
         action: 'update_record',
         risk: 'low',
         params: { kind: 'leads', id: lead.id, fields: { company: inferred, score } },
-        ev: expectedValue(
-          { value: 0.02, source: 'rule', detail: 'better routing from complete data' },
-          impact,
-          { value: 0, source: 'rule', detail: 'no cost' },
-          'low',
-        ),
+        ev: {
+          ...expectedValue(
+            learned('update_record', { value: 0.02, source: 'rule', detail: 'better routing from complete data' }),
+            impact,
+            { value: 0, source: 'rule', detail: 'no cost' },
+            'low',
+          ),
+          upliftSegment: segment,
+        },
         reason: `Fill in the company (${inferred}) from the email domain and set the score to ${score}.`,
       });
     }
@@ -100,7 +107,15 @@ export const leadNurturingAgent: Agent = {
         action: 'route_lead',
         risk: 'low',
         params: { owner: 'sales-queue' },
-        ev: expectedValue(pConvert, impact, { value: 20, source: 'rule', detail: 'a rep\u2019s first call' }, 'low'),
+        ev: {
+          ...expectedValue(
+            learned('route_lead', pConvert),
+            impact,
+            { value: 20, source: 'rule', detail: 'a rep\u2019s first call' },
+            'low',
+          ),
+          upliftSegment: segment,
+        },
         reason: `Route to a rep: score ${score} is at or above ${ROUTE_SCORE}.`,
       });
     } else if (lead.email) {
@@ -112,12 +127,15 @@ export const leadNurturingAgent: Agent = {
         channel: 'email',
         purpose: 'sales',
         params: { channel: 'email', purpose: 'sales', template: 'nurture-1' },
-        ev: expectedValue(
-          { value: cents(pConvert.value / 3), source: 'rule', detail: 'a third of the routed rate' },
-          impact,
-          { value: 0.5, source: 'rule', detail: 'sending cost' },
-          'low',
-        ),
+        ev: {
+          ...expectedValue(
+            learned('send_message', { value: cents(pConvert.value / 3), source: 'rule', detail: 'a third of the routed rate' }),
+            impact,
+            { value: 0.5, source: 'rule', detail: 'sending cost' },
+            'low',
+          ),
+          upliftSegment: segment,
+        },
         reason: `Send the first nurture email: score ${score} is below ${ROUTE_SCORE}${hasConsent(ctx, 'email', 'sales') ? ' and the lead agreed to sales email' : ''}.`,
       });
     }

@@ -1,5 +1,6 @@
 import { chooseOffer } from './bandit.ts';
 import { cents, expectedValue, firedTriggers, monthly } from './ev.ts';
+import { learnedPSuccess, retentionSegment } from './segments.ts';
 import type { Agent, AgentManifest, ChurnScore, CustomerContext, ProposalDraft, ProposeOptions, Term } from './types.ts';
 
 /** The title of the task a save call is; eligibility looks for an open one (src/reason/eligibility.ts). */
@@ -28,7 +29,8 @@ export const retentionManifest: AgentManifest = {
 };
 
 // How much each action lowers the chance of losing the customer, given they were going to churn.
-// Assumptions stated here, to be replaced by learned values (issue 6): a credit 30%, a save call 20%, an email 5%.
+// Assumptions stated here, not measurements: a credit 30%, a save call 20%, an email 5%. p(churn) × the save rate is
+// the prior the uplift learned from the holdout is shrunk toward (src/learn/uplift-model.ts).
 const SAVE_RATE = { offer_credit: 0.3, create_task: 0.2, send_message: 0.05 } as const;
 
 const TRIGGER_POINTS = 'recent trouble adds 10 points per trigger, capped at 95%';
@@ -151,6 +153,9 @@ export const retentionAgent: Agent = {
     // Which credit to offer is the offer bandit's choice for the customer's segment (25% of the bill without one).
     const offer = chooseOffer(ctx, annual, opts?.bandit);
     const creditCents = offer.amountCents;
+    // p(success) is the incremental effect learned from the holdout for this segment, shrunk toward p(churn) × save rate.
+    const segment = retentionSegment(pChurn.value, ctx.subscription?.contract);
+    const p = (action: keyof typeof SAVE_RATE) => learnedPSuccess(opts, 'retention', action, segment, scaled(pChurn, SAVE_RATE[action]));
     const why = `churn risk ${(pChurn.value * 100).toFixed(0)}% (${fired.join('; ')})`;
     const options: ProposalDraft[] = [
       {
@@ -159,14 +164,10 @@ export const retentionAgent: Agent = {
         risk: 'low',
         params: { amountCents: creditCents, currency: 'USD', reason: 'retention offer' },
         ev: {
-          ...expectedValue(
-            scaled(pChurn, SAVE_RATE.offer_credit),
-            impact,
-            { value: creditCents / 100, source: 'rule', detail: 'the credit' },
-            'low',
-          ),
+          ...expectedValue(p('offer_credit'), impact, { value: creditCents / 100, source: 'rule', detail: 'the credit' }, 'low'),
           ...(offer.choice ? { bandit: offer.choice } : {}),
           churn,
+          upliftSegment: segment,
         },
         reason: `Offer a $${(creditCents / 100).toFixed(2)} credit: ${why}${offer.note ? `; ${offer.note}` : ''}.`,
       },
@@ -176,13 +177,9 @@ export const retentionAgent: Agent = {
         risk: 'low',
         params: { title: SAVE_CALL_TITLE, details: why, dueInDays: 2 },
         ev: {
-          ...expectedValue(
-            scaled(pChurn, SAVE_RATE.create_task),
-            impact,
-            { value: 15, source: 'rule', detail: 'a rep\u2019s half hour' },
-            'low',
-          ),
+          ...expectedValue(p('create_task'), impact, { value: 15, source: 'rule', detail: 'a rep\u2019s half hour' }, 'low'),
           churn,
+          upliftSegment: segment,
         },
         reason: `Call the customer: ${why}.`,
       },
@@ -194,8 +191,9 @@ export const retentionAgent: Agent = {
         purpose: 'service',
         params: { channel: 'email', purpose: 'service', template: 'check-in' },
         ev: {
-          ...expectedValue(scaled(pChurn, SAVE_RATE.send_message), impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'),
+          ...expectedValue(p('send_message'), impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'),
           churn,
+          upliftSegment: segment,
         },
         reason: `Send a check-in email: ${why}.`,
       },

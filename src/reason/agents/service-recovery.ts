@@ -1,4 +1,5 @@
 import { cents, expectedValue, firedTriggers, monthly } from './ev.ts';
+import { learnedPSuccess, serviceSegment } from './segments.ts';
 import type { Agent, AgentManifest, ProposalDraft, Term } from './types.ts';
 
 export const serviceRecoveryManifest: AgentManifest = {
@@ -23,26 +24,33 @@ export const serviceRecoveryManifest: AgentManifest = {
   measure: { outcome: 'complaint', better: 'lower' },
 };
 
-// Chance that each step resolves the trouble (assumptions, documented here; learned later).
+// Chance that each step resolves the trouble (assumptions, documented here): the prior of the learned uplift.
 const RESOLVE = { create_case: 0.35, priority_routing: 0.25, send_message: 0.1 } as const;
 
 export const serviceRecoveryAgent: Agent = {
   manifest: serviceRecoveryManifest,
-  propose(ctx) {
+  propose(ctx, opts) {
     if (!ctx.accountId) return [];
     const fired = firedTriggers(serviceRecoveryManifest, ctx);
     if (fired.length === 0) return [];
     const why = fired.join('; ');
     // What is at stake: half a year of revenue from a customer having a bad time.
     const impact: Term = { value: cents(monthly(ctx) * 6), source: 'features', detail: 'six months of the monthly charge' };
-    const p = (a: keyof typeof RESOLVE): Term => ({ value: RESOLVE[a], source: 'rule', detail: `resolution rate for ${a}` });
+    const open = typeof ctx.features.openCases === 'number' ? ctx.features.openCases : 0;
+    // p(success): the uplift learned from the holdout for this segment, shrunk toward the documented resolution rate.
+    const segment = serviceSegment(fired.length, open);
+    const p = (a: keyof typeof RESOLVE): Term =>
+      learnedPSuccess(opts, 'service-recovery', a, segment, { value: RESOLVE[a], source: 'rule', detail: `resolution rate for ${a}` });
     const proposals: ProposalDraft[] = [
       {
         agentId: 'service-recovery',
         action: 'create_case',
         risk: 'low',
         params: { subject: 'Proactive check: repeated problems', description: why, priority: 'high' },
-        ev: expectedValue(p('create_case'), impact, { value: 10, source: 'rule', detail: 'agent time' }, 'low'),
+        ev: {
+          ...expectedValue(p('create_case'), impact, { value: 10, source: 'rule', detail: 'agent time' }, 'low'),
+          upliftSegment: segment,
+        },
         reason: `Open a proactive case: ${why}.`,
       },
       {
@@ -52,20 +60,25 @@ export const serviceRecoveryAgent: Agent = {
         channel: 'email',
         purpose: 'service',
         params: { channel: 'email', purpose: 'service', template: 'we-are-on-it' },
-        ev: expectedValue(p('send_message'), impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'),
+        ev: {
+          ...expectedValue(p('send_message'), impact, { value: 0.5, source: 'rule', detail: 'sending cost' }, 'low'),
+          upliftSegment: segment,
+        },
         reason: `Tell the customer we opened a case and are on it: ${why}.`,
         // The notice is the case's second step, not an action of its own: it never competes with the case for the slot.
         partOf: 'create_case',
       },
     ];
-    const open = typeof ctx.features.openCases === 'number' ? ctx.features.openCases : 0;
     if (open >= 1) {
       proposals.push({
         agentId: 'service-recovery',
         action: 'priority_routing',
         risk: 'low',
         params: { priority: 'urgent' },
-        ev: expectedValue(p('priority_routing'), impact, { value: 5, source: 'rule', detail: 'queue jump' }, 'low'),
+        ev: {
+          ...expectedValue(p('priority_routing'), impact, { value: 5, source: 'rule', detail: 'queue jump' }, 'low'),
+          upliftSegment: segment,
+        },
         reason: `Move the ${open} open case(s) to the front: ${why}.`,
       });
     }

@@ -89,8 +89,11 @@ export interface CustomerContext {
 /** One term of the expected value and where its number came from. */
 export interface Term {
   value: number;
-  source: 'features' | 'rule' | 'model';
+  /** `uplift`: p(success) learned from treated against held-out outcomes, shrunk toward its prior (src/learn/uplift-model.ts). */
+  source: 'features' | 'rule' | 'model' | 'uplift';
   detail: string;
+  /** For an `uplift` term: the prior it was shrunk toward (the agent's documented rule or model), as the agent computed it. */
+  prior?: { value: number; source: 'features' | 'rule' | 'model'; detail: string };
   model?: { id: string; version: string };
   /** A challenger model's value for the same term, recorded beside it for comparison: never used to decide. */
   shadow?: { model: { id: string; version: string }; value: number; detail: string };
@@ -107,6 +110,17 @@ export interface ExpectedValue {
   bandit?: BanditChoice;
   /** The churn score the proposal was decided with (retention), as the approval card and the Customer 360 show it. */
   churn?: ChurnScore;
+  /** The segment whose treated-against-holdout outcomes estimate p(success) (each agent documents its segments). */
+  upliftSegment?: string;
+}
+
+/**
+ * p(success) as the incremental effect of an action: learned per agent, action and segment from the randomized
+ * holdout and shrunk toward the agent's prior (src/learn/uplift-model.ts builds it, once per batch).
+ */
+export interface UpliftEstimator {
+  /** The estimate for this agent, action and segment, shrunk toward `prior`; `prior` itself, noted, when there is no data. */
+  pSuccess(agentId: string, action: AgentAction, segment: string, prior: Term): Term;
 }
 
 /**
@@ -174,6 +188,8 @@ export interface ProposeOptions {
   bandit?: BanditChooser;
   /** The decision's time: scores are dated with it (default: the system clock). */
   now?: Date;
+  /** Uplift estimates learned from the holdout; without it, p(success) is the agent's documented prior. */
+  uplift?: UpliftEstimator;
 }
 
 export interface Agent {

@@ -123,14 +123,16 @@ describe('policy-value benchmark', () => {
     expect(ci95[1] - mean).toBeCloseTo(1.96 * Math.sqrt((15.25 ** 2 * 2) / 1 / 2), 10);
   });
 
-  it('the oracle does no worse than no action where an action clearly helps, and its look-ahead values a treatment', () => {
+  it('the oracle does no worse than no action where an action clearly helps (persuadable customers), and its look-ahead values a treatment', () => {
     // 200 new fiber customers on a high bill in a world whose base hazard is six times the calibrated one: their
     // hazard is high enough for a retention action to pay back inside the run.
-    const world = createWorld(
+    // All persuadable (the world draws a share of unmoved customers and sleeping dogs, whom no action helps).
+    const drawn = createWorld(
       Array.from({ length: 200 }, (_, i) => input(`C${i}`, { monthlyAmount: 110 })),
       3,
       { baseDaily: 0.004 },
     );
+    const world = { ...drawn, customers: drawn.customers.map((c) => ({ ...c, responsiveness: 'persuadable' as const })) };
     expect(dailyHazard(world.customers[0]!, 0, world.baseDaily)).toBeGreaterThan(0.01);
     const days = 60;
     const consents = seededConsents(world, world.seed);

@@ -16,6 +16,8 @@ const USAGE = `acs: the ACS command line
   acs migrate                                  apply database migrations
   acs simulate [--customers N] [--days D] [--seed S] [--holdout 0.1] [--json]
                                                run the demo world headless on a fresh embedded database
+  acs simulate --compare [--customers N] [--days D] [--seed S] [--json]
+                                               the policy-value benchmark: ACS against none, rules, random, oracle
   acs readiness [--days 30] [--json]           the readiness scorecard: eight dimensions scored 0–100
   acs bandits [--json]                         the offer and channel bandits: each arm's Beta posterior and pulls
   acs track-record [--json]                    each agent's precision per action over 30 days, as earned autonomy sees it

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 import { progressBar } from '../sense/index.ts';
-import { runSimulation } from '../world/index.ts';
+import { cpus } from 'node:os';
+import { runSimulation, runValueBenchDetailed, spendLines, valueTable, type PolicyName } from '../world/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 const TELCO = fileURLToPath(new URL('../../data/telco_churn.csv', import.meta.url));
@@ -13,8 +14,13 @@ function positiveInt(name: string, raw: string | undefined, fallback: number, ma
   return n;
 }
 
-/** `acs simulate`: the demo world, headless, on a fresh embedded database. */
+/** `acs simulate`: the demo world, headless, on a fresh embedded database. With --compare, the policy-value benchmark. */
 export async function simulateCommand(args: string[], _config: Config): Promise<number> {
+  if (args.includes('--compare'))
+    return valueCommand(
+      args.filter((a) => a !== '--compare'),
+      { customers: 2000, days: 30 },
+    );
   const { values } = parseCommandArgs(args, {
     customers: { type: 'string' },
     days: { type: 'string' },
@@ -35,4 +41,58 @@ export async function simulateCommand(args: string[], _config: Config): Promise<
   if (values.json) console.log(JSON.stringify(report));
   else console.log(JSON.stringify(report, null, 2));
   return report.ledger.verified ? 0 : 1;
+}
+
+/** Defaults of the policy-value benchmark, and the small run of --quick (for CI). */
+export const VALUE_QUICK = { customers: 300, days: 14 };
+
+/** The machine a benchmark ran on. */
+export function machine(): string {
+  const cpu = cpus();
+  return `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, Node ${process.version}`;
+}
+
+/**
+ * The policy-value benchmark (`npm run bench:value`, `acs simulate --compare`): five policies on one seeded world.
+ * --json prints the one pinned JSON document; otherwise a table and the machine. Progress goes to stderr.
+ */
+export async function valueCommand(args: string[], defaults: { customers: number; days: number }): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    customers: { type: 'string' },
+    days: { type: 'string' },
+    seed: { type: 'string' },
+    holdout: { type: 'string' },
+    quick: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  const base = values.quick ? VALUE_QUICK : defaults;
+  const holdout = values.holdout === undefined ? 0.1 : Number(values.holdout);
+  if (!(holdout > 0 && holdout < 1)) throw new UsageError(`--holdout must be a share between 0 and 1, not '${values.holdout}'`);
+  const options = {
+    csvFile: TELCO,
+    customers: positiveInt('customers', values.customers, base.customers, 7043),
+    days: positiveInt('days', values.days, base.days, 365),
+    seed: positiveInt('seed', values.seed, 7, 2 ** 31 - 1),
+    holdout,
+  };
+  const began = Date.now();
+  let policyStart = began;
+  const { report, spend } = await runValueBenchDetailed({
+    ...options,
+    onProgress: (policy: PolicyName, done: number, total: number) => {
+      if (done === 1) policyStart = Date.now();
+      if (done === total || done % 10 === 0)
+        process.stderr.write(`bench:value ${policy}: ${done}/${total} days (${((Date.now() - policyStart) / 1000).toFixed(0)} s)\n`);
+    },
+  });
+  const seconds = (Date.now() - began) / 1000;
+  const spent = `Actions that reached a customer, by policy:\n${spendLines(spend)
+    .map((l) => `  ${l}`)
+    .join('\n')}`;
+  if (values.json) {
+    console.log(JSON.stringify(report));
+    process.stderr.write(`${spent}\n`);
+  } else console.log(`${valueTable(report)}\n\n${spent}\n\nMachine: ${machine()}; ${seconds.toFixed(0)} s in all.`);
+  process.stderr.write(`bench:value done in ${seconds.toFixed(0)} s on ${machine()}\n`);
+  return 0;
 }

@@ -61,7 +61,7 @@ export function listReviewableApprovals(
 export interface WorldExecutionRow {
   key: string;
   action: string;
-  params: { amountCents?: number; channel?: 'email'; template?: string };
+  params: { amountCents?: number; channel?: 'email'; template?: string; title?: string };
   /** What the tool returned (create_case: `caseId`). */
   result: { caseId?: string } | null;
   customer_id: string | null;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { approveAndRun, expireApprovals, listExecutionKeys, reject, runDuePlays, type PlayRegistry } from '../act/index.ts';
 import type { PolicyGate } from '../assure/index.ts';
+import { SAVE_CALL_TITLE } from '../reason/index.ts';
 import type { Bus } from '../bus/index.ts';
 import { listContactEmailsOfAccounts, listDemoAccountsWithoutContact, parseRecordInput, updateRecord } from '../records/index.ts';
 import { importCsv, ingestSignals } from '../sense/index.ts';
@@ -13,7 +14,10 @@ import {
   simCustomerFromRecords,
   simDay,
   simulateDay,
+  type ActionResult,
+  type ActionTarget,
   type SimAction,
+  type SimDay,
   type SimOutcome,
   type SimWorld,
 } from '../sim/index.ts';
@@ -24,6 +28,7 @@ import {
   listReviewableApprovals,
   listSignupConsentKeys,
   listWorldCustomers,
+  type WorldExecutionRow,
 } from '../views/index.ts';
 
 /** Seeded consent: the share of customers who agreed to service email, and to marketing email. */
@@ -37,10 +42,14 @@ const ACTOR = 'sim';
 /** Messages that tell the customer about their own case or credit: notices, not asks to stay (no retention contact). */
 const NOTICE_TEMPLATES = new Set(['retention-credit-applied', 'we-are-on-it']);
 
-/** How an executed action reaches a simulated customer (the response model's kinds). */
-function simKind(action: string, template: string | undefined): SimAction['kind'] {
-  if (action === 'send_message') return template && NOTICE_TEMPLATES.has(template) ? 'notify' : 'outreach';
-  const kinds: Record<string, SimAction['kind']> = { offer_credit: 'offer_credit', apply_credit: 'offer_credit', create_task: 'save_call' };
+/**
+ * How an executed action reaches a simulated customer (the response model's kinds). Only a retention save call is a
+ * task the customer hears about; any other task (a data steward's review) stays inside the company.
+ */
+function simKind(action: string, params: WorldExecutionRow['params']): SimAction['kind'] {
+  if (action === 'send_message') return params.template && NOTICE_TEMPLATES.has(params.template) ? 'notify' : 'outreach';
+  if (action === 'create_task') return params.title === SAVE_CALL_TITLE ? 'save_call' : 'create_task';
+  const kinds: Record<string, SimAction['kind']> = { offer_credit: 'offer_credit', apply_credit: 'offer_credit' };
   return kinds[action] ?? action;
 }
 
@@ -133,6 +142,15 @@ export interface WorldDriverOptions {
   reviewer: 'sim' | 'human';
   /** Once-a-day work at each day's end (scheduled agents), when no one else runs it. */
   daily?: (now: Date) => Promise<unknown>;
+  /** Told of every executed action as it reaches the world (the policy-value benchmark accounts for them). */
+  onDelivered?: (delivered: {
+    action: SimAction;
+    target: ActionTarget;
+    day: SimDay;
+    result: ActionResult;
+    executed: string;
+    purpose: string | null;
+  }) => void;
 }
 
 export interface DayTally {
@@ -240,7 +258,7 @@ export class WorldDriver {
       this.applied.add(e.key);
       const target = e.customer_id ? { customerId: e.customer_id } : e.email ? { email: e.email } : null;
       if (!target) continue;
-      const kind = simKind(e.action, e.params.template);
+      const kind = simKind(e.action, e.params);
       const slot = `${e.customer_id ?? e.email}:${kind}`;
       const ordinal = seen.get(slot) ?? 0;
       seen.set(slot, ordinal + 1);
@@ -257,6 +275,7 @@ export class WorldDriver {
       };
       const r = applyAction(this.world, target, action, day);
       this.world = r.world;
+      this.opts.onDelivered?.({ action, target, day, result: r, executed: e.action, purpose: e.purpose });
       if (r.found) tally.delivered++;
       outcomes.push(...r.outcomes);
     }

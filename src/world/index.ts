@@ -2,7 +2,24 @@
  * world: the demo world driven through ACS (not the product): headless (`acs simulate`) or live beside the server
  * (`acs serve --world`). Only the CLI, the composition root, wires it in. Owns the world_clock table (world.repo.ts).
  */
-export { runSimulation, type SimulateOptions, type SimulationReport } from './simulate.ts';
+export { runSimulation, SIM_START, type SimulateOptions, type SimulationObserver, type SimulationReport } from './simulate.ts';
+export {
+  Accounts,
+  ACTION_COST_CENTS,
+  meanCi,
+  nonePolicy,
+  oraclePolicy,
+  POLICIES,
+  policyValue,
+  rulesPolicy,
+  runPolicy,
+  runValueBench,
+  runValueBenchDetailed,
+  spendLines,
+  valueTable,
+  type PolicyName,
+  type ValueBenchReport,
+} from './value.ts';
 export {
   WorldDriver,
   importFirstCustomers,

@@ -17,10 +17,17 @@ import {
 import { runScheduledAgents } from '../loop/index.ts';
 import { subscribePipeline } from '../pipeline/index.ts';
 import { AGENTS, ChurnModel, loadChurnExamples, trainingFingerprint } from '../reason/index.ts';
-import type { SimOutcome } from '../sim/index.ts';
+import type { SimOutcome, SimWorld } from '../sim/index.ts';
 import { migrate, openPglite } from '../store/index.ts';
 import { simulationCounts } from '../views/index.ts';
-import { importFirstCustomers, seedContactsAndConsents, WorldDriver, worldFromDatabase } from './driver.ts';
+import {
+  importFirstCustomers,
+  seedContactsAndConsents,
+  WorldDriver,
+  worldFromDatabase,
+  type DayTally,
+  type WorldDriverOptions,
+} from './driver.ts';
 
 export interface SimulateOptions {
   csvFile: string;
@@ -29,10 +36,18 @@ export interface SimulateOptions {
   seed: number;
   holdout: number;
   onDay?: (done: number, total: number) => void;
+  /** Watches the run from outside (the policy-value benchmark): the world at the start, each delivered action, each day. */
+  observer?: SimulationObserver;
+}
+
+export interface SimulationObserver {
+  start?: (world: SimWorld) => void;
+  delivered?: WorldDriverOptions['onDelivered'];
+  day?: (tally: DayTally, world: SimWorld) => void;
 }
 
 /** The first simulated day; fixed so a seed always replays the same calendar. */
-const START = '2026-01-05T00:00:00.000Z';
+export const SIM_START = '2026-01-05T00:00:00.000Z';
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
 const DAY_MS = 86_400_000;
@@ -89,11 +104,13 @@ export async function runSimulation(opts: SimulateOptions) {
       gate,
       plays: playRegistry(retentionPlay(gate), serviceRecoveryPlay(gate)),
       world: await worldFromDatabase(db, opts.seed),
-      start: START,
+      start: SIM_START,
+      onDelivered: opts.observer?.delivered,
       reviewer: 'sim',
       daily: (now) => db.transaction((tx) => runScheduledAgents(tx, loop, now)),
     });
     const customerIds = driver.world.customers.map((c) => c.input.customerId);
+    opts.observer?.start?.(driver.world);
 
     const signals = { accepted: 0, rejected: 0 };
     const outcomes: SimOutcome[] = [];
@@ -102,6 +119,7 @@ export async function runSimulation(opts: SimulateOptions) {
       signals.accepted += day.signals.accepted;
       signals.rejected += day.signals.rejected;
       outcomes.push(...day.outcomes);
+      opts.observer?.day?.(day, driver.world);
       opts.onDay?.(d + 1, opts.days);
     }
     await bus.drain();
@@ -119,7 +137,7 @@ export async function runSimulation(opts: SimulateOptions) {
     const { decisions, statuses, approvals, plays, byAgentRows, deniedBy, executions } = await simulationCounts(db);
     // The agents' own measures over the whole run, from the recorded proposals and outcome signals, as the KPIs read
     // them (the range runs to the midnight after the last day, so the last day's end is inside it).
-    const range = dayRange(new Date(Date.parse(START) + opts.days * DAY_MS), opts.days + 1);
+    const range = dayRange(new Date(Date.parse(SIM_START) + opts.days * DAY_MS), opts.days + 1);
     const agents = AGENTS.map((a) => ({ agentId: a.manifest.id, ...(a.manifest.measure ? { measure: a.manifest.measure } : {}) }));
     const upliftByAgent = Object.fromEntries(
       (await agentUplift(db, measuresOf(agents), range)).map((u) => [
@@ -161,6 +179,8 @@ export async function runSimulation(opts: SimulateOptions) {
       outcomes: {
         treated: { customers: uplift.treated.customers, churnRate: round(uplift.treated.rate) },
         holdout: { customers: uplift.holdout.customers, churnRate: round(uplift.holdout.rate) },
+        /** Treated minus held-out churn rate. */
+        uplift: round(uplift.difference),
         upliftCI95: uplift.ci95.map(round) as [number, number],
         complaints: outcomes.filter((o) => o.type === 'complaint').length,
         leads: {

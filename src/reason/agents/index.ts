@@ -1,5 +1,5 @@
 export { AGENTS, agentById } from './registry.ts';
-export { retentionAgent, scoreChurn } from './retention.ts';
+export { retentionAgent, SAVE_CALL_TITLE, scoreChurn } from './retention.ts';
 export { upliftSegmentOf } from './segments.ts';
 export { serviceRecoveryAgent } from './service-recovery.ts';
 export { leadNurturingAgent, companyFromEmail, leadScore, ROUTE_SCORE } from './lead-nurturing.ts';

@@ -162,6 +162,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await view('queue', 'Review queue');
     const items = page.locator('.queue-item');
     await items.nth(1).waitFor();
+    // The header counts what loaded (and says nothing while loading).
+    await expect(page.locator('#queue-count').textContent()).resolves.toMatch(new RegExp(`^${await items.count()}\\+? pending · `));
     // Keyboard: j moves to the next item, k back.
     const firstId = (await items.nth(0).getAttribute('id'))!.slice('item-'.length);
     const secondId = (await items.nth(1).getAttribute('id'))!.slice('item-'.length);

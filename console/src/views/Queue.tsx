@@ -218,9 +218,9 @@ export function Queue({ can }: ViewProps) {
     <section aria-labelledby="queue-title">
       <div className="title-row">
         <h1 id="queue-title">Review queue</h1>
-        <span className="muted">
-          {items.length}
-          {queue.data?.more ? '+' : ''} pending · highest expected value first, then soonest to expire
+        <span className="muted" id="queue-count">
+          {/* No count until the queue has loaded: "0 pending" while loading reads as "nothing to approve". */}
+          {queue.data ? `${items.length}${queue.data.more ? '+' : ''} pending · ` : ''}highest expected value first, then soonest to expire
         </span>
         <button type="button" className="link" aria-expanded={showHelp} aria-controls="shortcuts" onClick={() => setShowHelp((v) => !v)}>
           Keyboard shortcuts

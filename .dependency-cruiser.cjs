@@ -7,11 +7,14 @@
 // sim/ and world/ (the demo world) sit above the product, and cli/ (the composition root) above everything.
 const LAYERS = [
   ['lib', 'contracts', 'clock.ts', 'config.ts', 'errors.ts'],
+  ['trust'],
   ['store'],
   ['views'],
   ['ledger', 'bus'],
   ['records'],
   ['sense'],
+  ['knowledge'],
+  ['ground'],
   ['reason'],
   ['learn', 'assure'],
   ['act'],

@@ -111,3 +111,4 @@ export { modelUsage } from './model-usage.ts';
 export { readCsvTable, trainModel, type CandidateResult } from './models/index.ts';
 export * from './registry.repo.ts';
 export * from './learn.repo.ts';
+export { CALIBRATION_BOUNDS, CALIBRATION_PRIOR_EVENTS, fitChurnCalibration, loadChurnCalibration } from './churn-calibration.ts';

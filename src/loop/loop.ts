@@ -14,6 +14,7 @@ import {
   inHoldout,
   leadHoldoutKey,
   loadPosteriors,
+  loadChurnCalibration,
   loadUpliftEstimator,
   measuresOf,
   recordPulls,
@@ -40,6 +41,7 @@ import {
   stoppedAgents,
   type BanditChooser,
   type Agent,
+  type ChurnCalibration,
   type UpliftEstimator,
   type AgentSettings,
   type ArbitrationRules,
@@ -297,22 +299,29 @@ export function judgeSubject(
 }
 
 /**
- * The uplift estimates agents price p(success) with, fitted from the holdout once per decision day per loop
- * configuration (one statement; outcomes arrive by the day, so a finer refresh would change little), not per batch.
+ * What the holdout taught, fitted once per decision day per loop configuration (outcomes arrive by the day, so a
+ * finer refresh would change little), not per batch: the uplift estimates agents price p(success) with, and the
+ * churn score's calibration. A failed read is not kept: the next batch tries again.
  */
-const upliftCache = new WeakMap<LoopOptions, { day: string; estimator: Promise<UpliftEstimator> }>();
-function upliftFor(q: Queryable, opts: LoopOptions, now: Date): Promise<UpliftEstimator> {
+interface HoldoutLearning {
+  uplift: UpliftEstimator;
+  churnCalibration: ChurnCalibration;
+}
+const learningCache = new WeakMap<LoopOptions, { day: string; learning: Promise<HoldoutLearning> }>();
+function holdoutLearningFor(q: Queryable, opts: LoopOptions, now: Date): Promise<HoldoutLearning> {
   const day = now.toISOString().slice(0, 10);
-  const cached = upliftCache.get(opts);
-  if (cached?.day === day) return cached.estimator;
+  const cached = learningCache.get(opts);
+  if (cached?.day === day) return cached.learning;
   const measures = measuresOf(
     AGENTS.map((a) => ({ agentId: a.manifest.id, ...(a.manifest.measure ? { measure: a.manifest.measure } : {}) })),
   );
-  const estimator = loadUpliftEstimator(q, measures, now);
-  upliftCache.set(opts, { day, estimator });
-  // A failed read is not kept: the next batch tries again.
-  estimator.catch(() => upliftCache.delete(opts));
-  return estimator;
+  const learning = (async () => ({
+    uplift: await loadUpliftEstimator(q, measures, now),
+    churnCalibration: await loadChurnCalibration(q, now),
+  }))();
+  learningCache.set(opts, { day, learning });
+  learning.catch(() => learningCache.delete(opts));
+  return learning;
 }
 
 const emptyTally = (): LoopTally => ({
@@ -350,12 +359,17 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
   const bandit = contexts.length ? thompson(await loadPosteriors(q), { seed: opts.banditSeed, now }) : undefined;
   // The registry's champion and challenger for churn, once per batch (loaded models are cached by version).
   const registry = contexts.length ? { churn: await servingChurn(q) } : undefined;
-  // p(success) as the incremental effect learned from the holdout (src/learn/uplift-model.ts), once per decision day.
-  const uplift = contexts.length ? await upliftFor(q, opts, now) : undefined;
+  // p(success) as the incremental effect learned from the holdout (src/learn/uplift-model.ts), and p(churn)
+  // calibrated to the held-out customers' churn (src/learn/churn-calibration.ts), once per decision day.
+  const { uplift, churnCalibration } = contexts.length
+    ? await holdoutLearningFor(q, opts, now)
+    : { uplift: undefined, churnCalibration: undefined };
   const proposing = contexts
     .map((ctx) => ({
       ctx,
-      drafts: lookers.get(ctx.accountId ?? ctx.lead!.id)!.flatMap((a) => a.propose(ctx, { churn, registry, bandit, now, uplift })),
+      drafts: lookers
+        .get(ctx.accountId ?? ctx.lead!.id)!
+        .flatMap((a) => a.propose(ctx, { churn, registry, bandit, now, uplift, churnCalibration })),
     }))
     .filter((p) => p.drafts.length > 0);
   if (proposing.length === 0) return tally;

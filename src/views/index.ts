@@ -22,3 +22,4 @@ export * from './proposals-feed.ts';
 export * from './world-clock.ts';
 export * from './supervisor.ts';
 export * from './uplift-model.ts';
+export * from './churn-calibration.ts';

@@ -1471,6 +1471,11 @@ export interface components {
                 probability: number;
                 detail: string;
             };
+            uncalibrated?: number;
+            calibration?: {
+                factor: number;
+                detail: string;
+            };
         };
         Principal: {
             tokenId: string;
@@ -1911,6 +1916,11 @@ export interface components {
                         probability: number;
                         detail: string;
                     };
+                    uncalibrated?: number;
+                    calibration?: {
+                        factor: number;
+                        detail: string;
+                    };
                     proposalId: string;
                     decisionId: string | null;
                 } | null;
@@ -1932,6 +1942,11 @@ export interface components {
                             version: string;
                         };
                         probability: number;
+                        detail: string;
+                    };
+                    uncalibrated?: number;
+                    calibration?: {
+                        factor: number;
                         detail: string;
                     };
                     /** @constant */

@@ -58,6 +58,8 @@ export const ChurnScoreSchema = component(
     triggers: z.array(z.string()),
     detail: z.string(),
     shadow: z.object({ model: ModelRefSchema, probability: z.number().min(0).max(1), detail: z.string() }).optional(),
+    uncalibrated: z.number().min(0).max(1).optional(),
+    calibration: z.object({ factor: z.number().positive(), detail: z.string() }).optional(),
   }),
-  'a churn score: the probability, the model and version that scored it (null under the documented rules) and when; a challenger\u2019s shadow score beside it never decides',
+  'a churn score: the probability, the model and version that scored it (null under the documented rules) and when; a challenger\u2019s shadow score beside it never decides; when calibrated to the churn of ACS\u2019s held-out customers, the score before calibration and the factor',
 );

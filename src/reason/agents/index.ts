@@ -10,6 +10,7 @@ export type {
   AgentManifest,
   AgentAction,
   AutonomyLevel,
+  ChurnCalibration,
   ChurnScore,
   CustomerContext,
   EligibilityRule,

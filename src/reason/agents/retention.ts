@@ -1,7 +1,7 @@
 import { chooseOffer } from './bandit.ts';
 import { cents, expectedValue, firedTriggers, monthly } from './ev.ts';
 import { learnedPSuccess, retentionSegment } from './segments.ts';
-import type { Agent, AgentManifest, ChurnScore, CustomerContext, ProposalDraft, ProposeOptions, Term } from './types.ts';
+import type { Agent, AgentManifest, ChurnCalibration, ChurnScore, CustomerContext, ProposalDraft, ProposeOptions, Term } from './types.ts';
 
 /** The title of the task a save call is; eligibility looks for an open one (src/reason/eligibility.ts). */
 export const SAVE_CALL_TITLE = 'Save call';
@@ -35,7 +35,8 @@ const SAVE_RATE = { offer_credit: 0.3, create_task: 0.2, send_message: 0.05 } as
 
 const TRIGGER_POINTS = 'recent trouble adds 10 points per trigger, capped at 95%';
 const RULES_DETAIL = '10% base, +15 month-to-month, +15 per trigger';
-const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
 /** A profile score plus recent trouble: each fired signal trigger adds 10 points, capped. */
 const withTriggers = (p: number, fired: string[]) => cents(Math.min(0.95, p + 0.1 * fired.length));
@@ -93,14 +94,39 @@ function servingChurn(ctx: CustomerContext, fired: string[], opts?: ProposeOptio
 export function scoreChurn(ctx: CustomerContext, opts?: ProposeOptions): ChurnScore {
   const fired = firedTriggers(retentionManifest, ctx);
   if (ctx.subscription?.contract === 'month-to-month' && fired.length > 0) fired.push('month-to-month contract');
-  const score: ChurnScore = { ...servingChurn(ctx, fired, opts), scoredAt: (opts?.now ?? new Date()).toISOString(), triggers: fired };
+  const cal = opts?.churnCalibration;
+  const served = servingChurn(ctx, fired, opts);
+  const score: ChurnScore = {
+    ...(cal ? calibrated(served, cal) : served),
+    scoredAt: (opts?.now ?? new Date()).toISOString(),
+    triggers: fired,
+  };
   const challenger = opts?.registry?.churn?.challenger;
   if (!challenger || !ctx.subscription) return score;
   const p = challenger.predict({ attributes: ctx.attributes, subscription: ctx.subscription });
   const detail = `challenger ${challenger.name} v${challenger.version}: profile score ${pct(p)}; shadow only, not used to decide`;
+  const shadow = withTriggers(p, fired);
   return {
     ...score,
-    shadow: { model: { name: challenger.name, version: String(challenger.version) }, probability: withTriggers(p, fired), detail },
+    shadow: {
+      model: { name: challenger.name, version: String(challenger.version) },
+      probability: cal ? rescale(shadow, cal) : shadow,
+      detail,
+    },
+  };
+}
+
+/** A score times the holdout's calibration factor, capped like the score itself; four decimals, as it is often small. */
+const rescale = (p: number, cal: ChurnCalibration) => Math.round(Math.min(0.95, p * cal.factor) * 10_000) / 10_000;
+
+/** The served score rescaled to the churn of ACS's own held-out customers, its raw value and the reason kept. */
+function calibrated(score: Scored, cal: ChurnCalibration): Scored & Pick<ChurnScore, 'uncalibrated' | 'calibration'> {
+  return {
+    ...score,
+    probability: rescale(score.probability, cal),
+    uncalibrated: score.probability,
+    calibration: { factor: cal.factor, detail: cal.detail },
+    detail: `${score.detail}; ${cal.detail}`,
   };
 }
 
@@ -125,7 +151,7 @@ function churnTerm(score: ChurnScore): Term {
 
 /** p(churn) × a save rate, explained with where p(churn) came from; its shadow scaled alike. */
 const scaled = (p: Term, rate: number): Term => ({
-  value: cents(p.value * rate),
+  value: round4(p.value * rate),
   source: p.source,
   detail: `p(churn) ${pct(p.value)} × ${rate} save rate; p(churn) from ${p.detail}`,
   ...(p.model ? { model: p.model } : {}),
@@ -133,7 +159,7 @@ const scaled = (p: Term, rate: number): Term => ({
     ? {
         shadow: {
           ...p.shadow,
-          value: cents(p.shadow.value * rate),
+          value: round4(p.shadow.value * rate),
           detail: `p(churn) ${pct(p.shadow.value)} × ${rate} save rate; ${p.shadow.detail}`,
         },
       }
@@ -154,9 +180,10 @@ export const retentionAgent: Agent = {
     const offer = chooseOffer(ctx, annual, opts?.bandit);
     const creditCents = offer.amountCents;
     // p(success) is the incremental effect learned from the holdout for this segment, shrunk toward p(churn) × save rate.
-    const segment = retentionSegment(pChurn.value, ctx.subscription?.contract);
+    // Banded on the score before calibration: the bands rank customers, and must not move when the calibration does.
+    const segment = retentionSegment(churn.uncalibrated ?? pChurn.value, ctx.subscription?.contract);
     const p = (action: keyof typeof SAVE_RATE) => learnedPSuccess(opts, 'retention', action, segment, scaled(pChurn, SAVE_RATE[action]));
-    const why = `churn risk ${(pChurn.value * 100).toFixed(0)}% (${fired.join('; ')})`;
+    const why = `churn risk ${pct(pChurn.value)} (${fired.join('; ')})`;
     const options: ProposalDraft[] = [
       {
         agentId: 'retention',

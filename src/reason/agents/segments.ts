@@ -4,7 +4,7 @@ import type { AgentAction, ProposeOptions, Term } from './types.ts';
 // proposes, so that each holds enough treated and held-out customers to learn from. The agent records the segment
 // with its proposal (`ev.upliftSegment`), and the estimator reads it back from there.
 
-/** Churn-risk band of p(churn): low below 30%, medium below 60%, high from 60%. */
+/** Churn-risk band of p(churn) before its calibration to the holdout: low below 30%, medium below 60%, high from 60%. */
 export const churnBand = (p: number) => (p < 0.3 ? 'low' : p < 0.6 ? 'medium' : 'high');
 
 /** Retention: churn-risk band × contract (month-to-month, one-year, two-year, or none known). */

@@ -143,6 +143,22 @@ export interface ChurnScore {
   detail: string;
   /** A registry challenger's score, beside it for comparison only: never decides, never shown as the score. */
   shadow?: { model: { name: string; version: string }; probability: number; detail: string };
+  /** The score before calibration to the holdout (present when a calibration rescaled it). */
+  uncalibrated?: number;
+  /** The holdout calibration that rescaled the score. */
+  calibration?: { factor: number; detail: string };
+}
+
+/**
+ * How the churn score is rescaled to the churn of ACS's own customers: observed over expected churn among the
+ * retention customers the holdout held out (src/learn/churn-calibration.ts fits it).
+ */
+export interface ChurnCalibration {
+  factor: number;
+  heldOut: number;
+  events: number;
+  expected: number;
+  detail: string;
 }
 
 export interface ProposalDraft {
@@ -190,6 +206,8 @@ export interface ProposeOptions {
   now?: Date;
   /** Uplift estimates learned from the holdout; without it, p(success) is the agent's documented prior. */
   uplift?: UpliftEstimator;
+  /** The churn score's calibration to the holdout; without it, the serving model's score as it is. */
+  churnCalibration?: ChurnCalibration;
 }
 
 export interface Agent {

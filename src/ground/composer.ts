@@ -1,6 +1,6 @@
 import { factSentences } from './facts.ts';
 import { DEFAULT_GUARDRAILS, type GuardrailConfig } from './guardrails.ts';
-import { FACTS_MARKER, contentWords, sentences, support, withoutCitations } from './text.ts';
+import { FACTS_MARKER, contentWords, sentences, withoutCitations } from './text.ts';
 import type { CustomerFacts, Passage, Purpose } from './types.ts';
 
 /**
@@ -10,7 +10,8 @@ import type { CustomerFacts, Passage, Purpose } from './types.ts';
  * sign-off and disclaimers, none of which states a fact. The same input always gives the same text.
  *
  * It abstains when the best passage supports the question too little: support is the share of the question's
- * content words found in the passage (see text.ts), and below ABSTAIN_BELOW_SUPPORT nothing is composed. An outbound
+ * content words found in the passage (see text.ts), counting at most QUERY_WORDS_FOR_FULL_SUPPORT of them, and below
+ * ABSTAIN_BELOW_SUPPORT nothing is composed. An outbound
  * text with no question is about its purpose's topic (a list of words, any of which may match): there support is the
  * number of topic words the passage shares over TOPIC_WORDS_FOR_FULL_SUPPORT, capped at 1. Passages quoted must reach
  * QUOTE_ABOVE_SUPPORT and half the best passage's support, so a passage that shares one word is not quoted beside
@@ -22,6 +23,11 @@ export const COMPOSER_MODEL = 'extractive-composer@1';
 export const ABSTAIN_BELOW_SUPPORT = 0.34;
 /** A passage below this support of the question is not quoted, even when a better one is. */
 export const QUOTE_ABOVE_SUPPORT = 0.2;
+/**
+ * A question is fully supported by a passage that holds all its content words, or this many of them when it has more:
+ * a long ticket (greetings, contact details, the story) would otherwise never be supported by any one passage.
+ */
+export const QUERY_WORDS_FOR_FULL_SUPPORT = 6;
 /** A topic (an outbound text with no question) is fully supported by a passage that shares this many of its words. */
 export const TOPIC_WORDS_FOR_FULL_SUPPORT = 3;
 /** At most this many sentences are quoted from the passages. */
@@ -85,12 +91,12 @@ const GREETED: readonly Purpose[] = ['retention_offer', 'service_recovery', 'nur
 export function passageSupport(purpose: Purpose, query: string | undefined, passage: Passage): number {
   if (purpose === 'case_summary') return 1;
   const given = (query ?? '').trim();
-  if (given) return support(given, passage.text);
-  const topic = contentWords(PURPOSE_TOPICS[purpose]);
+  const q = contentWords(given || PURPOSE_TOPICS[purpose]);
   const words = contentWords(passage.text);
   let shared = 0;
-  for (const w of topic) if (words.has(w)) shared += 1;
-  return Math.min(1, shared / TOPIC_WORDS_FOR_FULL_SUPPORT);
+  for (const w of q) if (words.has(w)) shared += 1;
+  const full = given ? Math.min(q.size, QUERY_WORDS_FOR_FULL_SUPPORT) : TOPIC_WORDS_FOR_FULL_SUPPORT;
+  return full === 0 ? 0 : Math.min(1, shared / full);
 }
 
 /** The best passage's support: how abstention is decided (the same rule on the provider path). */
@@ -162,7 +168,7 @@ export function compose(input: ComposeInput): Composition {
 
 /** Puts a citation marker before a sentence's closing punctuation: "… in 5 days [2]." */
 function cite(sentence: string, marker: string): string {
-  const m = /^(.*?)([.!?]*)$/.exec(sentence.trim())!;
+  const m = sentence.trim().match(/^(.*?)([.!?]*)$/)!;
   return `${m[1]} [${marker}]${m[2] || '.'}`;
 }
 

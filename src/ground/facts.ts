@@ -18,7 +18,11 @@ export function factSentences(facts: CustomerFacts): Record<string, string> {
   if (facts.offer) out.offer = `We can offer you ${facts.offer}.`;
   if (facts.caseSubject) out.caseSubject = `This is about your case: ${facts.caseSubject}.`;
   for (const [key, value] of Object.entries(facts)) {
-    if (value === undefined || key in out || ['name', 'plan', 'monthlyAmount', 'currency', 'tenureMonths', 'offer', 'caseSubject'].includes(key))
+    if (
+      value === undefined ||
+      key in out ||
+      ['name', 'plan', 'monthlyAmount', 'currency', 'tenureMonths', 'offer', 'caseSubject'].includes(key)
+    )
       continue;
     out[key] = `Your ${key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} is ${String(value)}.`;
   }

@@ -118,13 +118,11 @@ export async function generate(input: GenerateInput, deps: GenerateDeps = {}): P
 
   const guardrails = checkOutput({ text, purpose: input.purpose, passages: input.passages, facts, config, abstained });
   const used = new Set(sentences(text).flatMap(citationsOf));
-  const citations = [...used]
-    .sort()
-    .map((marker) => {
-      if (marker === FACTS_MARKER) return { marker, chunkId: 'customer-facts' };
-      const p = input.passages[Number(marker) - 1];
-      return p ? { marker, chunkId: p.chunkId, path: p.path, headingPath: p.headingPath } : { marker, chunkId: '(unknown)' };
-    });
+  const citations = [...used].sort().map((marker) => {
+    if (marker === FACTS_MARKER) return { marker, chunkId: 'customer-facts' };
+    const p = input.passages[Number(marker) - 1];
+    return p ? { marker, chunkId: p.chunkId, path: p.path, headingPath: p.headingPath } : { marker, chunkId: '(unknown)' };
+  });
   const record: GenerationRecord = {
     generationId: randomUUID(),
     purpose: input.purpose,
@@ -155,7 +153,8 @@ export async function generate(input: GenerateInput, deps: GenerateDeps = {}): P
 /** The prompt's messages, with every untrusted text (question, passages, facts) in its own data block. */
 export function buildMessages(prompt: Prompt, input: GenerateInput, config: GuardrailConfig = DEFAULT_GUARDRAILS): ChatMessage[] {
   const passages = input.passages.map((p, i) => `[${i + 1}]\n${asUntrustedData('passage', p.chunkId, p.text)}`).join('\n\n');
-  const facts = input.facts && Object.keys(input.facts).length > 0 ? asUntrustedData('customer-facts', FACTS_MARKER, factsText(input.facts)) : '(none)';
+  const facts =
+    input.facts && Object.keys(input.facts).length > 0 ? asUntrustedData('customer-facts', FACTS_MARKER, factsText(input.facts)) : '(none)';
   const query = input.query?.trim()
     ? `The customer's ${input.purpose === 'answer' ? 'question' : 'message'}:\n\n${asUntrustedData(input.purpose === 'answer' ? 'question' : 'ticket', input.subject?.id ?? 'input', input.query.trim())}`
     : '';

@@ -58,12 +58,14 @@ export const DEFAULT_GUARDRAILS: GuardrailConfig = {
   prohibited: [
     {
       id: 'guarantee',
-      pattern: /\bguarantee(s|d)?\b|\bwe promise\b|\b100\s?% (sure|certain|uptime)\b|\bwill never (fail|go down|happen again)\b|\brisk[- ]free\b/i,
+      pattern:
+        /\bguarantee(s|d)?\b|\bwe promise\b|\b100\s?% (sure|certain|uptime)\b|\bwill never (fail|go down|happen again)\b|\brisk[- ]free\b/i,
       reason: 'a guarantee or promise',
     },
     {
       id: 'legal-advice',
-      pattern: /\blegal advice\b|\b(you should|you can|you could) (sue|take legal action)\b|\blawsuit\b|\byour (legal|statutory) rights? (is|are|means)\b/i,
+      pattern:
+        /\blegal advice\b|\b(you should|you can|you could) (sue|take legal action)\b|\blawsuit\b|\byour (legal|statutory) rights? (is|are|means)\b/i,
       reason: 'legal advice',
     },
     {
@@ -73,8 +75,40 @@ export const DEFAULT_GUARDRAILS: GuardrailConfig = {
     },
   ],
   disclaimers: { retention_offer: [UNSUBSCRIBE], nurture: [UNSUBSCRIBE] },
-  allowedCaps: ['STOP', 'FAQ', 'SIM', 'ESIM', 'NPS', 'ACS', 'USD', 'EUR', 'GBP', 'VAT', 'PIN', 'PUK', 'DSL', 'ADSL', 'VDSL', 'WIFI', 'HTTP', 'HTTPS', 'LTE'],
-  blameWords: ['stupid', 'idiot', 'dumb', 'lazy', 'careless', 'incompetent', 'ridiculous', 'your fault', 'you failed to', 'you should have known', 'obviously you'],
+  allowedCaps: [
+    'STOP',
+    'FAQ',
+    'SIM',
+    'ESIM',
+    'NPS',
+    'ACS',
+    'USD',
+    'EUR',
+    'GBP',
+    'VAT',
+    'PIN',
+    'PUK',
+    'DSL',
+    'ADSL',
+    'VDSL',
+    'WIFI',
+    'HTTP',
+    'HTTPS',
+    'LTE',
+  ],
+  blameWords: [
+    'stupid',
+    'idiot',
+    'dumb',
+    'lazy',
+    'careless',
+    'incompetent',
+    'ridiculous',
+    'your fault',
+    'you failed to',
+    'you should have known',
+    'obviously you',
+  ],
   courtesy:
     /^(hi|hello|hey|dear|good (morning|afternoon|evening)|thanks|thank you|many thanks|we('| a)re sorry|we apologi[sz]e|sorry for|kind regards|best regards|warm regards|regards|best wishes|sincerely|yours|cheers|all the best|the .{1,40} team|we appreciate|we value|we hope|let us know|feel free|if you have (any )?(other |more )?questions|please reply|reply to this)\b/i,
 };
@@ -121,7 +155,7 @@ export function isFactual(sentence: string, config: GuardrailConfig = DEFAULT_GU
   if (disclaimers.some((d) => bare === d.text || d.pattern.test(bare))) return false;
   if (contentWords(bare).size === 0) return false;
   if (/:$/.test(bare) && words(bare).length <= 4) return false;
-  const courtesy = config.courtesy.exec(bare);
+  const courtesy = bare.match(config.courtesy);
   if (courtesy) return contentWords(bare.slice(courtesy[0].length)).size > MAX_COURTESY_CONTENT_WORDS;
   return !/^not enough support\b/i.test(bare);
 }
@@ -183,7 +217,10 @@ export function checkOutput(input: GuardrailInput): GuardrailResult {
   const amounts: GuardrailCheck = {
     name: 'amounts',
     passed: strays.length === 0,
-    detail: strays.length === 0 ? 'every amount is in a cited passage or the customer facts' : `amounts not in any cited passage or the customer facts: ${strays.join('; ')}`,
+    detail:
+      strays.length === 0
+        ? 'every amount is in a cited passage or the customer facts'
+        : `amounts not in any cited passage or the customer facts: ${strays.join('; ')}`,
   };
 
   // (c) disclaimers the purpose needs
@@ -212,7 +249,11 @@ export function checkOutput(input: GuardrailInput): GuardrailResult {
     blame.length > 0 ? `blaming or insulting words: ${blame.join(', ')}` : '',
     exclamations > MAX_EXCLAMATIONS ? `${exclamations} exclamation marks (at most ${MAX_EXCLAMATIONS})` : '',
   ].filter(Boolean);
-  const tone: GuardrailCheck = { name: 'tone', passed: toneProblems.length === 0, detail: toneProblems.length === 0 ? 'calm' : toneProblems.join('; ') };
+  const tone: GuardrailCheck = {
+    name: 'tone',
+    passed: toneProblems.length === 0,
+    detail: toneProblems.length === 0 ? 'calm' : toneProblems.join('; '),
+  };
 
   const checks = [citations, prohibited, amounts, disclaimerCheck, tone];
   return {
@@ -229,7 +270,10 @@ export function checkOutput(input: GuardrailInput): GuardrailResult {
  * What the caller must do with a checked text: send it only when `sendable`; otherwise block it and route the draft
  * to a person's approval, showing `reasons`.
  */
-export function sendDecision(result: GuardrailResult, abstained = false): { sendable: boolean; routeToApproval: boolean; reasons: string[] } {
+export function sendDecision(
+  result: GuardrailResult,
+  abstained = false,
+): { sendable: boolean; routeToApproval: boolean; reasons: string[] } {
   const reasons = result.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`);
   if (abstained) reasons.unshift('abstained: not enough support, route to a person');
   return { sendable: reasons.length === 0, routeToApproval: reasons.length > 0, reasons };

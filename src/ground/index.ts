@@ -15,14 +15,31 @@ export {
   MAX_QUOTED_SENTENCES,
   PURPOSE_TOPICS,
   QUOTE_ABOVE_SUPPORT,
+  QUERY_WORDS_FOR_FULL_SUPPORT,
   TOPIC_WORDS_FOR_FULL_SUPPORT,
   bestSupport,
   compose,
   passageSupport,
 } from './composer.ts';
 export type { ComposeInput, Composition } from './composer.ts';
-export { DEFAULT_GUARDRAILS, MAX_COURTESY_CONTENT_WORDS, MAX_EXCLAMATIONS, SENTENCE_SUPPORT_THRESHOLD, checkOutput, isFactual, sendDecision } from './guardrails.ts';
-export type { Disclaimer, GuardrailCheck, GuardrailConfig, GuardrailInput, GuardrailResult, ProhibitedClaim, UnsupportedSentence } from './guardrails.ts';
+export {
+  DEFAULT_GUARDRAILS,
+  MAX_COURTESY_CONTENT_WORDS,
+  MAX_EXCLAMATIONS,
+  SENTENCE_SUPPORT_THRESHOLD,
+  checkOutput,
+  isFactual,
+  sendDecision,
+} from './guardrails.ts';
+export type {
+  Disclaimer,
+  GuardrailCheck,
+  GuardrailConfig,
+  GuardrailInput,
+  GuardrailResult,
+  ProhibitedClaim,
+  UnsupportedSentence,
+} from './guardrails.ts';
 export {
   DEFAULT_MAX_RETRIES,
   DEFAULT_TIMEOUT_MS,

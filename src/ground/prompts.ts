@@ -25,19 +25,20 @@ export class PromptError extends Error {}
 
 /** Parses one prompt file; a missing field or section is an error naming the file. */
 export function parsePrompt(source: string, file = '(prompt)'): Prompt {
-  const m = /^---\r?\n([\s\S]*?)\r?\n---\r?\n([\s\S]*)$/.exec(source);
+  const m = source.match(/^---\r?\n([\s\S]*?)\r?\n---\r?\n([\s\S]*)$/);
   if (!m) throw new PromptError(`${file}: no front matter (--- id, version, purpose ---)`);
   const meta = Object.fromEntries(
     m[1]!
       .split(/\r?\n/)
-      .map((l) => /^\s*([a-z]+)\s*:\s*(.*?)\s*$/.exec(l))
-      .filter((x): x is RegExpExecArray => x !== null)
+      .map((l) => l.match(/^\s*([a-z]+)\s*:\s*(.*?)\s*$/))
+      .filter((x): x is RegExpMatchArray => x !== null)
       .map((x) => [x[1]!, x[2]!]),
   );
   const version = Number(meta.version);
   if (!meta.id || !/^[a-z0-9-]+$/.test(meta.id)) throw new PromptError(`${file}: id must be lower-case letters, digits and dashes`);
   if (!Number.isInteger(version) || version < 1) throw new PromptError(`${file}: version must be a positive integer`);
-  if (!(PURPOSES as readonly string[]).includes(meta.purpose ?? '')) throw new PromptError(`${file}: purpose must be one of ${PURPOSES.join(', ')}`);
+  if (!(PURPOSES as readonly string[]).includes(meta.purpose ?? ''))
+    throw new PromptError(`${file}: purpose must be one of ${PURPOSES.join(', ')}`);
   const sections = m[2]!.split(/^## (system|user)\s*$/m);
   const system = sections.indexOf('system');
   const user = sections.indexOf('user');

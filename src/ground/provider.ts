@@ -102,7 +102,10 @@ export class OpenAICompatibleProvider implements Provider {
     const data = json.data;
     const url = endpointUrl(ep.baseUrl, 'embeddings');
     if (!Array.isArray(data) || data.length !== texts.length)
-      throw new ProviderError(`embeddings answer has ${Array.isArray(data) ? data.length : 'no'} data items for ${texts.length} inputs`, url);
+      throw new ProviderError(
+        `embeddings answer has ${Array.isArray(data) ? data.length : 'no'} data items for ${texts.length} inputs`,
+        url,
+      );
     const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
     const vectors = ordered.map((d, i) => {
       if (!Array.isArray(d.embedding) || !d.embedding.every((x) => typeof x === 'number' && Number.isFinite(x)))
@@ -124,7 +127,9 @@ export class OpenAICompatibleProvider implements Provider {
         res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(this.timeoutMs) });
       } catch (err) {
         const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-        const why = timedOut ? `no answer within ${this.timeoutMs} ms` : `cannot reach it (${err instanceof Error ? err.message : String(err)})`;
+        const why = timedOut
+          ? `no answer within ${this.timeoutMs} ms`
+          : `cannot reach it (${err instanceof Error ? err.message : String(err)})`;
         last = new ProviderError(`${path} at ${url}: ${why}, after ${attempt} attempt(s)`, url, undefined, attempt);
         continue;
       }
@@ -137,7 +142,12 @@ export class OpenAICompatibleProvider implements Provider {
         }
       }
       const snippet = text.replace(/\s+/g, ' ').slice(0, 200);
-      last = new ProviderError(`${path} at ${url}: HTTP ${res.status}${snippet ? ` (${snippet})` : ''}, after ${attempt} attempt(s)`, url, res.status, attempt);
+      last = new ProviderError(
+        `${path} at ${url}: HTTP ${res.status}${snippet ? ` (${snippet})` : ''}, after ${attempt} attempt(s)`,
+        url,
+        res.status,
+        attempt,
+      );
       // A refusal (bad key, bad model, bad request) will not change on retry.
       if (res.status !== 429 && res.status < 500) throw last;
     }

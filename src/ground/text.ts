@@ -24,7 +24,7 @@ export const FACTS_MARKER = 'C';
 /** Strips a word's common English suffixes so "refunds", "refunded" and "refund" meet. Deliberately crude. */
 export function stem(word: string): string {
   let w = word;
-  const m = /^(.*?)(ing|ed|es|s|e|ly)$/.exec(w);
+  const m = w.match(/^(.*?)(ing|ed|es|s|e|ly)$/);
   if (m && m[1]!.length >= 3 && !w.endsWith('ss')) w = m[1]!;
   if (/([b-df-hj-np-tv-z])\1$/.test(w) && w.length > 3) w = w.slice(0, -1);
   return w;
@@ -32,7 +32,12 @@ export function stem(word: string): string {
 
 /** Lower-cased word tokens; numbers keep their decimal part ("45.00"). Citation markers are not words. */
 export function words(text: string): string[] {
-  return text.replace(CITATION_PATTERN, ' ').toLowerCase().match(/[a-z0-9]+(?:[.,'’][a-z0-9]+)*/g) ?? [];
+  return (
+    text
+      .replace(CITATION_PATTERN, ' ')
+      .toLowerCase()
+      .match(/[a-z0-9]+(?:[.,'’][a-z0-9]+)*/g) ?? []
+  );
 }
 
 /** The stemmed content words of a text, as a set. */

@@ -212,6 +212,29 @@ describe('the OpenAI-compatible provider against a fake OpenAI-compatible server
     expect(g.decision.reasons.map((r) => r.split(':')[0])).toEqual(['citations', 'prohibited-claims', 'amounts']);
   });
 
+  it('drops a reasoning model’s <think> block from the answer', async () => {
+    fake.setScript([
+      () => ({
+        status: 200,
+        body: {
+          choices: [
+            {
+              message: {
+                content: '<think>They want refund timing.</think>\nRefunds for a cancelled plan are paid within 10 business days [1].',
+              },
+            },
+          ],
+        },
+      }),
+    ]);
+    const g = await generate(
+      { purpose: 'answer', query: 'How long do refunds take for a cancelled plan?', passages: KB },
+      { provider: provider(), masker: testMasker },
+    );
+    expect(g.text).toBe('Refunds for a cancelled plan are paid within 10 business days [1].');
+    expect(g.decision.sendable).toBe(true);
+  });
+
   it('abstains without calling the server when support is weak, and takes the model’s own abstention', async () => {
     const weak = await generate(
       { purpose: 'answer', query: 'Do you sell parrots on Sundays?', passages: KB },

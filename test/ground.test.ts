@@ -188,6 +188,8 @@ describe('output guardrails', () => {
     expect(
       failed('Your current plan is Fibre 500 at $45.00 a month [C].', 'case_reply', { plan: 'Fibre 500', monthlyAmount: 39 }),
     ).toContain('amounts');
+    // A number in the facts that is not money (a tenure, a phone number) does not license an amount.
+    expect(failed('You have been with us for 26 months and get $26.00 back [C].')).toContain('amounts');
   });
 
   it('catches a missing disclaimer the purpose needs', () => {

@@ -1,4 +1,4 @@
-import { formatMoney } from './text.ts';
+import { formatMoney, moneyAmounts } from './text.ts';
 import type { CustomerFacts } from './types.ts';
 
 /**
@@ -29,12 +29,15 @@ export function factSentences(facts: CustomerFacts): Record<string, string> {
   return out;
 }
 
-/** Every number the facts hold, for the money check: an amount a text states must be one of these or in a cited passage. */
+/** Facts whose numbers are money: an amount a text states must be one of these, or in a passage the sentence cites. */
+const MONEY_KEY = /amount|price|credit|charge|balance|fee|cost|total|refund|discount/i;
+
+/** The money amounts the facts hold: money-named numbers, and amounts written inside text facts ("a $10.00 credit"). */
 export function factNumbers(facts: CustomerFacts): number[] {
   const out: number[] = [];
-  for (const v of Object.values(facts)) {
-    if (typeof v === 'number') out.push(v);
-    else if (typeof v === 'string') for (const m of v.matchAll(/\d[\d,]*(?:\.\d+)?/g)) out.push(Number.parseFloat(m[0].replace(/,/g, '')));
+  for (const [key, v] of Object.entries(facts)) {
+    if (typeof v === 'number' && MONEY_KEY.test(key)) out.push(v);
+    else if (typeof v === 'string') out.push(...moneyAmounts(v));
   }
   return out;
 }

@@ -111,7 +111,8 @@ export async function generate(input: GenerateInput, deps: GenerateDeps = {}): P
       maskedEntities = masked.counts;
       const answer = await deps.provider.chat(masked.messages);
       model = answer.model;
-      text = masked.restore(answer.text).trim();
+      // Reasoning models served through Ollama or vLLM may prefix their answer with a <think> block: it is not the answer.
+      text = masked.restore(answer.text.replace(/<think>[\s\S]*?<\/think>/g, '')).trim();
       abstained = /^not enough support\b/i.test(text);
     }
   }
@@ -171,8 +172,10 @@ export function buildMessages(prompt: Prompt, input: GenerateInput, config: Guar
   ];
 }
 
-// Joins the messages so one masking pass numbers the placeholders once for the whole conversation.
-const SEPARATOR = '\n\u0000\u241E\u0000\n';
+// Joins the messages so one masking pass numbers the placeholders once for the whole conversation. Plain text, so a
+// masker that normalises whitespace or control characters still leaves it alone; if the masker does change it, the
+// split finds the wrong number of parts and generation stops rather than send a garbled conversation.
+const SEPARATOR = '\n\n=====ACS-MESSAGE-BOUNDARY=====\n\n';
 
 /** Masks a conversation in one pass, so a placeholder means the same value in every message, and restores answers. */
 export function maskMessages(masker: Masker, messages: ChatMessage[], names: string[]) {

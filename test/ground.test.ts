@@ -112,6 +112,12 @@ describe('the embedded composer', () => {
     expect(weak.reason).toMatch(/below/);
     expect(compose({ purpose: 'case_reply', query: QUESTION, passages: [] }).abstained).toBe(true);
     expect(compose({ purpose: 'case_summary', passages: [] }).abstained).toBe(true);
+    // Support from a heading alone gives nothing to quote.
+    const heading: Passage = { ...KB[0]!, text: '## Refunds for a cancelled plan' };
+    expect(compose({ purpose: 'answer', query: 'refunds cancelled plan', passages: [heading] })).toMatchObject({
+      abstained: true,
+      reason: expect.stringMatching(/no sentence/),
+    });
     // An outbound text whose topic the passages do not touch abstains too.
     expect(compose({ purpose: 'retention_offer', passages: [KB[0]!], facts: FACTS }).abstained).toBe(true);
   });

@@ -127,7 +127,8 @@ export function compose(input: ComposeInput): Composition {
   const candidates: { passage: number; order: number; sentence: string; score: number }[] = [];
   for (const { p, i, s } of scored) {
     if (!summary && (s < QUOTE_ABOVE_SUPPORT || s < best / 2)) continue;
-    sentences(p.text).forEach((raw, order) => {
+    // Markdown headings name a section; they state nothing to quote.
+    sentences(p.text.replace(/^[ \t]*#{1,6}[ \t].*$/gm, '')).forEach((raw, order) => {
       const sentence = withoutCitations(raw);
       const cw = contentWords(sentence);
       if (cw.size < 3 || /:$/.test(sentence)) return; // headings and fragments say too little to quote
@@ -148,6 +149,16 @@ export function compose(input: ComposeInput): Composition {
     seen.add(key);
     used.add(c.passage);
     quoted.push(cite(c.sentence, String(c.passage + 1)));
+  }
+
+  if (quoted.length === 0) {
+    return {
+      text: ABSTAIN_TEXT,
+      abstained: true,
+      reason: 'no sentence of the passages speaks to the question',
+      bestSupport: round(best),
+      citations: [],
+    };
   }
 
   const facts = input.facts ?? {};

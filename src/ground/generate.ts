@@ -119,11 +119,14 @@ export async function generate(input: GenerateInput, deps: GenerateDeps = {}): P
 
   const guardrails = checkOutput({ text, purpose: input.purpose, passages: input.passages, facts, config, abstained });
   const used = new Set(sentences(text).flatMap(citationsOf));
-  const citations = [...used].sort().map((marker) => {
-    if (marker === FACTS_MARKER) return { marker, chunkId: 'customer-facts' };
-    const p = input.passages[Number(marker) - 1];
-    return p ? { marker, chunkId: p.chunkId, path: p.path, headingPath: p.headingPath } : { marker, chunkId: '(unknown)' };
-  });
+  const order = (m: string) => (m === FACTS_MARKER ? Number.MAX_SAFE_INTEGER : Number(m));
+  const citations = [...used]
+    .sort((a, b) => order(a) - order(b))
+    .map((marker) => {
+      if (marker === FACTS_MARKER) return { marker, chunkId: 'customer-facts' };
+      const p = input.passages[Number(marker) - 1];
+      return p ? { marker, chunkId: p.chunkId, path: p.path, headingPath: p.headingPath } : { marker, chunkId: '(unknown)' };
+    });
   const record: GenerationRecord = {
     generationId: randomUUID(),
     purpose: input.purpose,

@@ -87,7 +87,7 @@ interface Seen {
 /** A fake OpenAI-compatible server on loopback: records each request and answers by a script. */
 function fakeServer() {
   const seen: Seen[] = [];
-  let script: ((req: Seen) => { status: number; body: unknown } | 'hang')[] = [];
+  let script: ((req: Seen) => { status: number; body: unknown } | 'hang' | 'stall')[] = [];
   const server: Server = createServer(async (req: IncomingMessage, res) => {
     let body = '';
     for await (const chunk of req) body += chunk;
@@ -96,6 +96,12 @@ function fakeServer() {
     const step = script.shift() ?? ((r: Seen) => ok(r));
     const answer = step(s);
     if (answer === 'hang') return; // never answers: the client's timeout must end the wait
+    if (answer === 'stall') {
+      // headers and half a body, then nothing
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"choices": [');
+      return;
+    }
     res.writeHead(answer.status, { 'content-type': 'application/json' });
     res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
   });
@@ -294,6 +300,13 @@ describe('the OpenAI-compatible provider against a fake OpenAI-compatible server
       .catch((e: unknown) => e)) as ProviderError;
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toMatch(/no answer within 200 ms/);
+  });
+
+  it('times out a server that sends headers and then stalls, and retries it', async () => {
+    fake.setScript([() => 'stall']);
+    const r = await provider({ timeoutMs: 200, maxRetries: 1 }).chat([{ role: 'user', content: 'hello' }]);
+    expect(r.model).toBe('fake-model-1');
+    expect(fake.seen).toHaveLength(2);
   });
 
   it('an answer of the wrong shape is a clear error', async () => {

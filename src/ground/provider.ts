@@ -123,8 +123,11 @@ export class OpenAICompatibleProvider implements Provider {
     for (let attempt = 1; attempt <= this.maxRetries + 1; attempt++) {
       if (attempt > 1) await new Promise((r) => setTimeout(r, this.backoffMs * 2 ** (attempt - 2)));
       let res: Response;
+      let text: string;
       try {
         res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(this.timeoutMs) });
+        // The timeout covers the body too: a server that sends headers and then stalls is a timeout, not a bad answer.
+        text = await res.text();
       } catch (err) {
         const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
         const why = timedOut
@@ -133,7 +136,6 @@ export class OpenAICompatibleProvider implements Provider {
         last = new ProviderError(`${path} at ${url}: ${why}, after ${attempt} attempt(s)`, url, undefined, attempt);
         continue;
       }
-      const text = await res.text().catch(() => '');
       if (res.ok) {
         try {
           return JSON.parse(text) as unknown;

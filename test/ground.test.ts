@@ -13,6 +13,7 @@ import {
   citationsOf,
   compose,
   generate,
+  generationMetrics,
   isFactual,
   ledgerGeneration,
   loadPrompts,
@@ -309,6 +310,29 @@ describe('provider configuration', () => {
     expect(() => loadConfig({ ACS_EMBED_MODEL: 'x' })).toThrow(/ACS_EMBED_BASE_URL: required/);
     expect(() => loadConfig({ ACS_LLM_BASE_URL: 'ftp://x', ACS_LLM_MODEL: 'm' })).toThrow(ConfigError);
     expect(() => loadConfig({ ACS_LLM_BASE_URL: 'not a url', ACS_LLM_MODEL: 'm' })).toThrow(/ACS_LLM_BASE_URL/);
+  });
+});
+
+describe('generation metrics', () => {
+  it('sums grounding, unsupported sentences, abstentions, blocks and masked entities over records', async () => {
+    const good = await generate({ purpose: 'answer', query: QUESTION, passages: KB });
+    const weak = await generate({ purpose: 'answer', query: 'Can I bring my parrot to the shop on Sunday?', passages: KB });
+    const bad = {
+      ...good.record,
+      guardrails: { ...good.record.guardrails, passed: false, factualSentences: 4, supportedSentences: 3 },
+      maskedEntities: { EMAIL: 2 },
+    };
+    const m = generationMetrics([good.record, weak.record, bad]);
+    const f = good.record.guardrails.factualSentences;
+    expect(m).toEqual({
+      generations: 3,
+      abstentionRate: 0.3333,
+      groundingRate: Math.round(((f + 3) / (f + 4)) * 10_000) / 10_000,
+      unsupportedPer1000Sentences: Math.round((1 / (f + 4)) * 10_000) / 10,
+      blockedRate: 0.5,
+      maskedEntities: { EMAIL: 2 },
+    });
+    expect(generationMetrics([])).toMatchObject({ generations: 0, abstentionRate: null, groundingRate: null });
   });
 });
 

@@ -219,3 +219,43 @@ export async function ledgerGeneration(
 ): Promise<{ seq: number; hash: string }> {
   return appendToLedger(tx, [generationLedgerEvent(record, opts)]);
 }
+
+/** The AI-quality figures a set of generation records gives (for KPIs and readiness). */
+export interface GenerationMetrics {
+  generations: number;
+  abstentionRate: number | null;
+  /** Supported factual sentences over factual sentences, across all records that were not abstentions. */
+  groundingRate: number | null;
+  unsupportedPer1000Sentences: number | null;
+  /** Share of generations whose guardrails failed (blocked and routed to approval). */
+  blockedRate: number | null;
+  maskedEntities: Record<string, number>;
+}
+
+export function generationMetrics(records: GenerationRecord[]): GenerationMetrics {
+  let abstained = 0;
+  let factual = 0;
+  let supported = 0;
+  let blocked = 0;
+  const masked: Record<string, number> = {};
+  for (const r of records) {
+    if (r.abstained) abstained += 1;
+    else {
+      factual += r.guardrails.factualSentences;
+      supported += r.guardrails.supportedSentences;
+      if (!r.guardrails.passed) blocked += 1;
+    }
+    for (const [type, n] of Object.entries(r.maskedEntities)) masked[type] = (masked[type] ?? 0) + n;
+  }
+  const n = records.length;
+  const answered = n - abstained;
+  const rate = (num: number, den: number) => (den === 0 ? null : Math.round((num / den) * 10_000) / 10_000);
+  return {
+    generations: n,
+    abstentionRate: rate(abstained, n),
+    groundingRate: rate(supported, factual),
+    unsupportedPer1000Sentences: factual === 0 ? null : Math.round(((factual - supported) / factual) * 1000 * 10) / 10,
+    blockedRate: rate(blocked, answered),
+    maskedEntities: masked,
+  };
+}

@@ -56,8 +56,9 @@ export {
   buildMessages,
   generate,
   generationLedgerEvent,
+  generationMetrics,
   ledgerGeneration,
   maskMessages,
   maskedEmbed,
 } from './generate.ts';
-export type { GenerateDeps, GenerateInput, Generation, GenerationRecord } from './generate.ts';
+export type { GenerateDeps, GenerateInput, Generation, GenerationMetrics, GenerationRecord } from './generate.ts';

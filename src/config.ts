@@ -54,7 +54,25 @@ const EnvSchema = z.object({
     .positive()
     .max(24 * 3650)
     .default(168),
+  // A language-model provider (any OpenAI-compatible server); unset means the embedded composer, and nothing leaves.
+  ACS_LLM_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  ACS_LLM_MODEL: z.string().min(1).optional(),
+  ACS_LLM_API_KEY: z.string().min(1).optional(),
+  ACS_EMBED_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  ACS_EMBED_MODEL: z.string().min(1).optional(),
+  ACS_EMBED_API_KEY: z.string().min(1).optional(),
+  ACS_LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  ACS_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
 });
+
+/** One provider endpoint: an OpenAI-compatible server's base URL, the model to ask for, and its key if it needs one. */
+export interface ProviderEndpointConfig {
+  baseUrl: string;
+  model: string;
+  apiKey?: string;
+  timeoutMs: number;
+  maxRetries: number;
+}
 
 export interface Config {
   port: number;
@@ -81,6 +99,10 @@ export interface Config {
   signalGates: SignalGates;
   /** The event bus: attempts before a failing event is parked, and how long delivered events are kept. */
   outbox: { maxAttempts: number; retentionHours: number };
+  /** The chat model grounded generation may use; unset means the embedded composer. */
+  llm?: ProviderEndpointConfig;
+  /** The embedding model semantic retrieval may use; unset means lexical retrieval alone. */
+  embed?: ProviderEndpointConfig;
 }
 
 export class ConfigError extends Error {}
@@ -93,6 +115,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const endpoint = (prefix: 'ACS_LLM' | 'ACS_EMBED'): ProviderEndpointConfig | undefined => {
+    const baseUrl = e[`${prefix}_BASE_URL`];
+    const model = e[`${prefix}_MODEL`];
+    if (!baseUrl && !model) return undefined;
+    if (!baseUrl || !model) {
+      const missing = baseUrl ? `${prefix}_MODEL` : `${prefix}_BASE_URL`;
+      throw new ConfigError(`invalid configuration:\n  ${missing}: required when ${prefix}_${baseUrl ? 'BASE_URL' : 'MODEL'} is set`);
+    }
+    return { baseUrl, model, apiKey: e[`${prefix}_API_KEY`], timeoutMs: e.ACS_LLM_TIMEOUT_MS, maxRetries: e.ACS_LLM_MAX_RETRIES };
+  };
+  const llm = endpoint('ACS_LLM');
+  const embed = endpoint('ACS_EMBED');
   return {
     port: e.ACS_PORT,
     host: e.ACS_HOST,
@@ -111,5 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consoleDir: e.ACS_CONSOLE_DIR ? resolve(e.ACS_CONSOLE_DIR) : undefined,
     signalGates: { maxFutureSeconds: e.ACS_SIGNAL_MAX_FUTURE_SECONDS, maxAgeDays: e.ACS_SIGNAL_MAX_AGE_DAYS },
     outbox: { maxAttempts: e.ACS_OUTBOX_MAX_ATTEMPTS, retentionHours: e.ACS_OUTBOX_RETENTION_HOURS },
+    ...(llm && { llm }),
+    ...(embed && { embed }),
   };
 }

@@ -1,0 +1,186 @@
+import { factSentences } from './facts.ts';
+import { DEFAULT_GUARDRAILS, type GuardrailConfig } from './guardrails.ts';
+import { FACTS_MARKER, contentWords, sentences, withoutCitations } from './text.ts';
+import type { CustomerFacts, Passage, Purpose } from './types.ts';
+
+/**
+ * The embedded composer: grounded text with no model. It copies whole sentences out of the retrieved passages (the
+ * ones that share the most content words with the question or topic), cites each with the passage's marker, adds the
+ * customer's facts as fixed sentences citing `[C]`, and wraps them in the purpose's template: greeting, opening,
+ * sign-off and disclaimers, none of which states a fact. The same input always gives the same text.
+ *
+ * It abstains when the best passage supports the question too little: support is the share of the question's
+ * content words found in the passage (see text.ts), counting at most QUERY_WORDS_FOR_FULL_SUPPORT of them, and below
+ * ABSTAIN_BELOW_SUPPORT nothing is composed. An outbound
+ * text with no question is about its purpose's topic (a list of words, any of which may match): there support is the
+ * number of topic words the passage shares over TOPIC_WORDS_FOR_FULL_SUPPORT, capped at 1. Passages quoted must reach
+ * QUOTE_ABOVE_SUPPORT and half the best passage's support, so a passage that shares one word is not quoted beside
+ * one that answers.
+ */
+
+export const COMPOSER_MODEL = 'extractive-composer@1';
+/** Below this support of the question by the best passage, generation abstains. */
+export const ABSTAIN_BELOW_SUPPORT = 0.34;
+/** A passage below this support of the question is not quoted, even when a better one is. */
+export const QUOTE_ABOVE_SUPPORT = 0.2;
+/**
+ * A question is fully supported by a passage that holds all its content words, or this many of them when it has more:
+ * a long ticket (greetings, contact details, the story) would otherwise never be supported by any one passage.
+ */
+export const QUERY_WORDS_FOR_FULL_SUPPORT = 6;
+/** A topic (an outbound text with no question) is fully supported by a passage that shares this many of its words. */
+export const TOPIC_WORDS_FOR_FULL_SUPPORT = 3;
+/** At most this many sentences are quoted from the passages. */
+export const MAX_QUOTED_SENTENCES = 3;
+export const ABSTAIN_TEXT = 'Not enough support: route to a person.';
+
+/** The topic an outbound text is about when the caller gives no question. */
+export const PURPOSE_TOPICS: Record<Purpose, string> = {
+  retention_offer: 'loyalty offer credit discount plan contract',
+  service_recovery: 'outage service disruption credit compensation restore',
+  nurture: 'plan features tips benefits',
+  case_reply: 'help support issue',
+  answer: '',
+  case_summary: '',
+};
+
+export interface ComposeInput {
+  purpose: Purpose;
+  /** The customer's question, the ticket's text, or an outbound text's topic. */
+  query?: string;
+  /** Retrieved passages, best first. `[n]` in the output cites `passages[n - 1]`. */
+  passages: Passage[];
+  facts?: CustomerFacts;
+  /** Who signs outbound texts. */
+  signature?: string;
+  guardrails?: GuardrailConfig;
+}
+
+export interface Composition {
+  text: string;
+  abstained: boolean;
+  /** Why it abstained, with the best support found. */
+  reason?: string;
+  bestSupport: number;
+  /** The markers the text uses, with what each names. */
+  citations: { marker: string; chunkId: string }[];
+}
+
+/** Which facts each purpose states, in order. */
+const PURPOSE_FACTS: Record<Purpose, string[]> = {
+  retention_offer: ['plan', 'tenureMonths', 'offer'],
+  service_recovery: ['caseSubject', 'plan', 'offer'],
+  nurture: ['plan'],
+  case_reply: ['caseSubject'],
+  answer: [],
+  case_summary: ['caseSubject', 'plan'],
+};
+
+const OPENINGS: Record<Purpose, string> = {
+  retention_offer: 'Thank you for being with us.',
+  service_recovery: 'We are sorry for the trouble with your service.',
+  nurture: 'We hope you are enjoying your service.',
+  case_reply: 'Thank you for getting in touch.',
+  answer: '',
+  case_summary: 'Case summary:',
+};
+
+const GREETED: readonly Purpose[] = ['retention_offer', 'service_recovery', 'nurture', 'case_reply'];
+
+/** How well a passage supports a question (containment) or, with no question, the purpose's topic (shared topic words). */
+export function passageSupport(purpose: Purpose, query: string | undefined, passage: Passage): number {
+  if (purpose === 'case_summary') return 1;
+  const given = (query ?? '').trim();
+  const q = contentWords(given || PURPOSE_TOPICS[purpose]);
+  const words = contentWords(passage.text);
+  let shared = 0;
+  for (const w of q) if (words.has(w)) shared += 1;
+  const full = given ? Math.min(q.size, QUERY_WORDS_FOR_FULL_SUPPORT) : TOPIC_WORDS_FOR_FULL_SUPPORT;
+  return full === 0 ? 0 : Math.min(1, shared / full);
+}
+
+/** The best passage's support: how abstention is decided (the same rule on the provider path). */
+export function bestSupport(purpose: Purpose, query: string | undefined, passages: Passage[]): number {
+  return passages.reduce((best, p) => Math.max(best, passageSupport(purpose, query, p)), 0);
+}
+
+export function compose(input: ComposeInput): Composition {
+  const config = input.guardrails ?? DEFAULT_GUARDRAILS;
+  const query = (input.query ?? '').trim() || PURPOSE_TOPICS[input.purpose];
+  const q = contentWords(query);
+  const summary = input.purpose === 'case_summary';
+  // A summary summarises what it is given; every other purpose needs passages that speak to the question.
+  const scored = input.passages.map((p, i) => ({ p, i, s: passageSupport(input.purpose, input.query, p) }));
+  const best = scored.reduce((b, x) => Math.max(b, x.s), 0);
+  const threshold = summary ? Number.MIN_VALUE : ABSTAIN_BELOW_SUPPORT;
+  if (input.passages.length === 0 || best < threshold) {
+    return {
+      text: ABSTAIN_TEXT,
+      abstained: true,
+      reason: `best passage support ${round(best)} is below ${ABSTAIN_BELOW_SUPPORT}`,
+      bestSupport: round(best),
+      citations: [],
+    };
+  }
+
+  // Candidate sentences from every passage good enough to quote; scored by shared content words, ties by position.
+  const candidates: { passage: number; order: number; sentence: string; score: number }[] = [];
+  for (const { p, i, s } of scored) {
+    if (!summary && (s < QUOTE_ABOVE_SUPPORT || s < best / 2)) continue;
+    // Markdown headings name a section; they state nothing to quote.
+    sentences(p.text.replace(/^[ \t]*#{1,6}[ \t].*$/gm, '')).forEach((raw, order) => {
+      const sentence = withoutCitations(raw);
+      const cw = contentWords(sentence);
+      if (cw.size < 3 || /:$/.test(sentence)) return; // headings and fragments say too little to quote
+      let shared = 0;
+      for (const w of cw) if (q.has(w)) shared += 1;
+      if (!summary && shared === 0) return;
+      candidates.push({ passage: i, order, sentence, score: summary ? -order : shared });
+    });
+  }
+  candidates.sort((a, b) => b.score - a.score || a.passage - b.passage || a.order - b.order);
+  const seen = new Set<string>();
+  const quoted: string[] = [];
+  const used = new Set<number>();
+  for (const c of candidates) {
+    if (quoted.length >= MAX_QUOTED_SENTENCES) break;
+    const key = c.sentence.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    used.add(c.passage);
+    quoted.push(cite(c.sentence, String(c.passage + 1)));
+  }
+
+  if (quoted.length === 0) {
+    return {
+      text: ABSTAIN_TEXT,
+      abstained: true,
+      reason: 'no sentence of the passages speaks to the question',
+      bestSupport: round(best),
+      citations: [],
+    };
+  }
+
+  const facts = input.facts ?? {};
+  const rendered = factSentences(facts);
+  const factLines = PURPOSE_FACTS[input.purpose].filter((k) => rendered[k]).map((k) => cite(rendered[k]!, FACTS_MARKER));
+  const lines: string[] = [];
+  if (GREETED.includes(input.purpose)) lines.push(facts.name ? `Hi ${facts.name},` : 'Hello,', '');
+  if (OPENINGS[input.purpose]) lines.push(OPENINGS[input.purpose]);
+  lines.push(...factLines, ...quoted);
+  if (GREETED.includes(input.purpose)) lines.push('', 'Kind regards,', input.signature ?? 'The customer care team');
+  const disclaimers = config.disclaimers[input.purpose] ?? [];
+  if (disclaimers.length > 0) lines.push('', ...disclaimers.map((d) => d.text));
+
+  const citations = [...used].sort((a, b) => a - b).map((i) => ({ marker: String(i + 1), chunkId: input.passages[i]!.chunkId }));
+  if (factLines.length > 0) citations.push({ marker: FACTS_MARKER, chunkId: 'customer-facts' });
+  return { text: lines.join('\n'), abstained: false, bestSupport: round(best), citations };
+}
+
+/** Puts a citation marker before a sentence's closing punctuation: "… in 5 days [2]." */
+function cite(sentence: string, marker: string): string {
+  const m = sentence.trim().match(/^(.*?)([.!?]*)$/)!;
+  return `${m[1]} [${marker}]${m[2] || '.'}`;
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,0 +1,18 @@
+// The trust layer's surface: masking personal data (pii.ts). It imports only lib, contracts and packages, and
+// never the database.
+export {
+  DEFAULT_PHONE_REGIONS,
+  findPii,
+  maskPii,
+  PII_TYPES,
+  redactForLog,
+  resolveOverlaps,
+  unmaskPii,
+  type MaskResult,
+  type PiiEntity,
+  type PiiOptions,
+  type PiiType,
+  type RestoreMap,
+} from './pii.ts';
+export { cardSchemeOf, IBAN_LENGTHS, ibanValid, luhnValid, ninoPrefixValid, ssnValid, tfnValid } from './checksums.ts';
+export { maskLogValue, piiSafeLoggerOptions } from './log.ts';

@@ -15,4 +15,4 @@ export {
   type RestoreMap,
 } from './pii.ts';
 export { cardSchemeOf, IBAN_LENGTHS, ibanValid, luhnValid, ninoPrefixValid, ssnValid, tfnValid } from './checksums.ts';
-export { maskLogValue, piiSafeLoggerOptions } from './log.ts';
+export { maskChildBindings, maskLogValue, piiSafeLoggerOptions } from './log.ts';

@@ -1,4 +1,4 @@
-import { stdSerializers, type LoggerOptions } from 'pino';
+import { stdSerializers, type Logger, type LoggerOptions } from 'pino';
 import { redactForLog } from './pii.ts';
 
 /** How deep a logged object is walked; below that a value is logged as "[too deep]". */
@@ -14,7 +14,8 @@ export function maskLogValue(value: unknown, depth = 0, seen = new WeakSet<objec
   if (depth >= MAX_DEPTH) return '[too deep]';
   if (seen.has(value)) return '[circular]';
   seen.add(value);
-  if (value instanceof Error) return maskLogValue(stdSerializers.err(value), depth + 1, seen);
+  // pino's error serializer gives an object of its own prototype; its own fields (type, message, stack, cause…) are copied.
+  if (value instanceof Error) return maskLogValue({ ...stdSerializers.err(value) }, depth + 1, seen);
   if (Array.isArray(value)) return value.map((v) => maskLogValue(v, depth + 1, seen));
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
@@ -29,8 +30,8 @@ export function maskLogValue(value: unknown, depth = 0, seen = new WeakSet<objec
 
 /**
  * pino options that keep emails, card numbers, IBANs and national ids out of log output: the message and its
- * format arguments are redacted as the log method is called, and every string field of the logged object and
- * of a child logger's bindings before the line is written.
+ * format arguments are redacted as the log method is called, and every string field of the logged object before
+ * the line is written. A child logger's bindings need maskChildBindings as well.
  */
 export function piiSafeLoggerOptions(): Pick<LoggerOptions, 'hooks' | 'formatters'> {
   return {
@@ -42,7 +43,18 @@ export function piiSafeLoggerOptions(): Pick<LoggerOptions, 'hooks' | 'formatter
     },
     formatters: {
       log: (obj) => maskLogValue(obj) as Record<string, unknown>,
-      bindings: (bindings) => maskLogValue(bindings) as Record<string, unknown>,
     },
   };
+}
+
+/**
+ * Redacts the bindings of every child logger made from `logger` (and from its children, which inherit the
+ * method): pino writes a child's bindings once, when the child is made, past the log formatter.
+ */
+export function maskChildBindings<L extends Logger>(logger: L): L {
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, maskLogValue(bindings) as typeof bindings, options);
+  } as typeof logger.child;
+  return logger;
 }

@@ -1,4 +1,4 @@
-import { findNumbers, type CountryCode } from 'libphonenumber-js/max';
+import { findNumbers, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max';
 import { cardSchemeOf, IBAN_LENGTHS, ibanValid, luhnValid, ninoPrefixValid, ssnValid, tfnValid } from './checksums.ts';
 
 /**
@@ -49,24 +49,62 @@ function findEmails(text: string, out: PiiEntity[]): void {
 
 // ---------------------------------------------------------------------------------------------------- phones
 
+// Dates (13.10.2024, 2024-03-15), amounts (1631.19) and IPv4 addresses that a phone parser can read as a number.
+const DATE_LIKE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/;
+const AMOUNT_LIKE = /^\d{1,7}(?:[.,]\d{3})*[.,]\d{1,2}$/;
+const CURRENCY_BEFORE = /(?:[$€£¥]|\b(?:AUD|USD|GBP|EUR|NZD|CAD|dollars?|amount|total)\b)\s*$/i;
+// Digits written in groups as phone numbers are: "0412 345 678", "(02) 9374 4000", "212-736-5000".
+const GROUPED = /^\(?\d+\)?(?:[ -]{1,2}\(?\d+\)?)+$/;
+const IPV4_LIKE = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/**
+ * Phone numbers, found by libphonenumber-js for each default region. A number the library's metadata calls valid
+ * is kept; one it calls only possible (the right length, a range it does not know as allocated) is kept when it
+ * is written in international form, or in phone-style groups with at least 10 digits.
+ */
 function findPhones(text: string, regions: readonly CountryCode[], out: PiiEntity[]): void {
-  // Numbers with "+" parse the same under any region; each region adds the national forms it knows.
-  for (const region of regions) {
-    for (const f of findNumbers(text, { defaultCountry: region, v2: true })) {
-      // A number glued to letters or to "-"/"/" (a code, a date part) is not a phone number here.
-      const before = text[f.startsAt - 1] ?? ' ';
-      const after = text[f.endsAt] ?? ' ';
-      if (/[\w/]/.test(before) || /[\w/]/.test(after)) continue;
-      if (before === '-' || (after === '-' && /\d/.test(text[f.endsAt + 1] ?? ''))) continue;
-      out.push({ type: 'phone', start: f.startsAt, end: f.endsAt });
+  // "+61 (0)412 …", "+44 (0)20 …": the national trunk prefix in brackets inside an international number; blanked
+  // (same length, so offsets hold) because the parser reads it as part of the number.
+  const scan = text.replace(/(?<=\+\d{1,3}\s?)\(0\)/g, '   ');
+  // The parser can join two numbers across ", " ("+1 212 736 5000, 020 …"), so each stretch between commas and
+  // semicolons is read on its own; a stretch without three digits holds no phone number.
+  for (const m of scan.matchAll(/[^,;]+/g)) {
+    if (!/\d\D*\d\D*\d/.test(m[0])) continue;
+    for (const region of regions) scanPhones(text, m[0], m.index, region, out);
+  }
+}
+
+type Found = { startsAt: number; endsAt: number; number: PhoneNumber };
+
+/** The phone numbers in `part`, the stretch of the text that starts at `from`. */
+function scanPhones(text: string, part: string, from: number, region: CountryCode, out: PiiEntity[]): void {
+  const options = { defaultCountry: region, v2: true, leniency: 'POSSIBLE' } as Parameters<typeof findNumbers>[1];
+  for (const found of findNumbers(part, options) as unknown as Found[]) {
+    const start = from + found.startsAt;
+    const end = from + found.endsAt;
+    const surface = text.slice(start, end);
+    // A number glued to letters or to "-"/"/" (a code, a date part) is not a phone number here.
+    const before = text[start - 1] ?? ' ';
+    const after = text[end] ?? ' ';
+    if (/[\w/]/.test(before) || /[\w/]/.test(after)) continue;
+    if (before === '-' || (after === '-' && /\d/.test(text[end + 1] ?? ''))) continue;
+    if (DATE_LIKE.test(surface) || AMOUNT_LIKE.test(surface) || IPV4_LIKE.test(surface)) continue;
+    if (CURRENCY_BEFORE.test(text.slice(Math.max(0, start - 12), start))) continue;
+    const digitCount = surface.replace(/\D/g, '').replace(/^(?:00|011)/, '').length;
+    // E.164 allows at most 15 digits with the country code.
+    if (digitCount > 15) continue;
+    if (!found.number.isValid()) {
+      // National forms carry a trunk prefix or an area code: 10 digits or more in the regions tried.
+      if (!(surface.startsWith('+') || (digitCount >= 10 && GROUPED.test(surface)))) continue;
     }
+    out.push({ type: 'phone', start, end });
   }
 }
 
 // ---------------------------------------------------------------------------------------------------- cards
 
 // Runs of digit groups joined by one space or one dash, not glued to letters, digits or a dash on either side.
-const DIGIT_RUN = /(?<![\w.-])\d+(?:[ -]\d+)*(?![\w-]|\.\d)/g;
+const DIGIT_RUN = /(?<![\w.+-])\d+(?:[ -]\d+)*(?![\w-]|\.\d)/g;
 
 interface Group {
   start: number;
@@ -82,22 +120,37 @@ function groupsOf(run: string, offset: number): Group[] {
   return groups;
 }
 
-/** 13 to 19 digits, written whole or in groups with one kind of separator, Luhn-valid, of a known scheme. */
+/** Groupings card numbers are printed in: fours (the last group shorter), and 4-6-5 or 4-6-4. */
+function cardGrouping(lengths: number[]): boolean {
+  if (lengths.length === 1) return true;
+  const key = lengths.join('-');
+  if (key === '4-6-5' || key === '4-6-4') return true;
+  return lengths.slice(0, -1).every((l) => l === 4) && lengths[lengths.length - 1]! <= 4;
+}
+
+/**
+ * 13 to 19 digits, written whole or in groups with one kind of separator, Luhn-valid, of a known scheme. A card
+ * number inside a longer run of groups counts only when spaces separate them and it is grouped as cards are
+ * ("4111 1111 1111 1111 12 months"); a dashed run is one code, taken whole or not at all.
+ */
 function findCards(text: string, out: PiiEntity[]): void {
   for (const m of text.matchAll(DIGIT_RUN)) {
     const groups = groupsOf(m[0], m.index);
+    const dashed = m[0].includes('-');
     for (let i = 0; i < groups.length;) {
+      // The longest card number starting at group i; at most 19 digits, so only a few groups are looked at.
       let found = -1;
-      for (let j = groups.length - 1; j >= i; j--) {
+      let digits = '';
+      for (let j = i; j < groups.length; j++) {
+        digits += text.slice(groups[j]!.start, groups[j]!.end);
+        if (digits.length > 19) break;
         // One separator throughout the card number (spaces or dashes, not both).
-        const seps = new Set(groups.slice(i + 1, j + 1).map((g) => g.sep));
-        if (seps.size > 1) continue;
-        const digits = text.slice(groups[i]!.start, groups[j]!.end).replace(/\D/g, '');
-        if (digits.length < 13 || digits.length > 19) continue;
-        if (luhnValid(digits) && cardSchemeOf(digits)) {
-          found = j;
-          break;
-        }
+        if (j > i + 1 && groups[j]!.sep !== groups[i + 1]!.sep) break;
+        const whole = i === 0 && j === groups.length - 1;
+        if (!whole && dashed) continue;
+        if (digits.length < 13) continue;
+        if (!whole && !cardGrouping(groups.slice(i, j + 1).map((g) => g.end - g.start))) continue;
+        if (luhnValid(digits) && cardSchemeOf(digits)) found = j;
       }
       if (found >= 0) {
         out.push({ type: 'card', start: groups[i]!.start, end: groups[found]!.end });
@@ -140,10 +193,15 @@ const NINO = /(?<![\w])([A-Za-z]{2}) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-Da-d])(?!\w
 const TFN = /(?<![\w-])(\d{3})([ -])(\d{3})\2(\d{3})(?![\w-])/g;
 const TFN_KEYWORD = /\b(?:TFN|tax file number)\s*(?:#|no\.?|number)?\s*[:#]?\s*(\d{8,9})(?!\w)/gi;
 
+// Digits right after a country code or an area code in brackets are the rest of a phone number.
+const PHONE_BEFORE = /(?:\+\d{1,3}|\(\d{1,4}\))[ .-]?$/;
+const afterPhonePrefix = (text: string, at: number) => PHONE_BEFORE.test(text.slice(Math.max(0, at - 8), at));
+
 function findNationalIds(text: string, types: ReadonlySet<PiiType>, out: PiiEntity[]): void {
   if (types.has('ssn')) {
     for (const m of text.matchAll(SSN)) {
-      if (ssnValid(m[1]!, m[3]!, m[4]!)) out.push({ type: 'ssn', start: m.index, end: m.index + m[0].length });
+      if (ssnValid(m[1]!, m[3]!, m[4]!) && !afterPhonePrefix(text, m.index))
+        out.push({ type: 'ssn', start: m.index, end: m.index + m[0].length });
     }
     for (const m of text.matchAll(SSN_KEYWORD)) {
       const d = m[1]!;
@@ -161,7 +219,8 @@ function findNationalIds(text: string, types: ReadonlySet<PiiType>, out: PiiEnti
   }
   if (types.has('tfn')) {
     for (const m of text.matchAll(TFN)) {
-      if (tfnValid(m[1]! + m[3]! + m[4]!)) out.push({ type: 'tfn', start: m.index, end: m.index + m[0].length });
+      if (tfnValid(m[1]! + m[3]! + m[4]!) && !afterPhonePrefix(text, m.index))
+        out.push({ type: 'tfn', start: m.index, end: m.index + m[0].length });
     }
     for (const m of text.matchAll(TFN_KEYWORD)) {
       const d = m[1]!;
@@ -181,13 +240,13 @@ const STREET_SUFFIXES = [
 const WORD = "[A-Z][A-Za-z'’-]+";
 const UNIT = String.raw`(?:(?:Unit|Apt\.?|Apartment|Flat|Suite|Level|Shop)\s+\d{1,4}[A-Za-z]?,?\s+)?`;
 const NUMBER = String.raw`\d{1,5}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?`;
-const SUFFIX = `(?:${STREET_SUFFIXES.join('|')})\\b\\.?`;
+const SUFFIX = `(?:${STREET_SUFFIXES.join('|')})\\b(?:\\.(?=,))?`;
 const DIRECTION = String.raw`(?:\s+(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\b)?`;
 // A locality after the street: ", Town" (one to three capitalised words), then an optional state or county
 // abbreviation and a postcode: "Springfield NSW 2000", "Austin, TX 78701", "London SW1A 1AA".
 const STATE = String.raw`(?:[A-Z]{2,3})`;
 const POSTCODE = String.raw`(?:\d{4,5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})`;
-const LOCALITY = `(?:,?\\s+(?:${WORD}\\s+){0,2}${WORD}(?:,?\\s+${STATE})?(?:,?\\s+${POSTCODE})(?![\\w]))?`;
+const LOCALITY = `(?:,?\\s+(?:${WORD}\\s+){0,2}${WORD}(?:,?\\s+${STATE})?(?:,?\\s+${POSTCODE})(?![\\w-]))?`;
 const ADDRESS = new RegExp(
   `(?<![\\w/-])${UNIT}${NUMBER}\\s+(?:${WORD}\\s+){1,3}${SUFFIX}${DIRECTION}${LOCALITY}` +
     String.raw`|(?<!\w)(?:P\.?\s?O\.?\s+Box|GPO\s+Box|Post Office Box)\s+\d{1,6}(?!\w)` +
@@ -196,12 +255,7 @@ const ADDRESS = new RegExp(
 );
 
 function findAddresses(text: string, out: PiiEntity[]): void {
-  for (const m of text.matchAll(ADDRESS)) {
-    let end = m.index + m[0].length;
-    // A trailing "." that ends the sentence is not part of the address ("St." keeps its own).
-    if (text[end - 1] === '.' && !/\b(?:St|Rd|Ave|Av|Blvd|Ln|Dr|Ct|Pl|Tce|Cres|Pde|Hwy|Sq|Cct|Gr|Pkwy|Esp|Gdns)\.$/.test(m[0])) end--;
-    out.push({ type: 'address', start: m.index, end });
-  }
+  for (const m of text.matchAll(ADDRESS)) out.push({ type: 'address', start: m.index, end: m.index + m[0].length });
 }
 
 // ---------------------------------------------------------------------------------------------------- names

@@ -1,5 +1,8 @@
-// The trust layer's surface: masking personal data (pii.ts). It imports only lib, contracts and packages, and
-// never the database.
+/**
+ * trust: what keeps personal data and untrusted text in their place around generation. Here: finding and masking
+ * personal data (pii.ts, with its check-digit rules in checksums.ts) and keeping it out of log lines (log.ts).
+ * The layer imports only lib, contracts and packages, and never the database.
+ */
 export {
   DEFAULT_PHONE_REGIONS,
   findPii,

@@ -1,5 +1,8 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from './helpers.ts';
+import { createToken } from '../src/api/auth.ts';
+import { createLogger, createServices } from '../src/server.ts';
+import { createTestApp, openTestDb, type TestApp } from './helpers.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -62,5 +65,40 @@ describe('POST /api/v1/pii/mask', () => {
     expect((await t.call('POST', '/api/v1/pii/mask', { body: { text: 'x'.repeat(20_000) } })).status).toBe(200);
     expect((await t.call('POST', '/api/v1/pii/mask', { raw: '{"text": ' })).status).toBe(400);
     expect((await t.call('POST', '/api/v1/pii/mask', { raw: 'text', contentType: 'text/plain' })).status).toBe(415);
+  });
+});
+
+describe('the server log', () => {
+  it('holds no email or card number a request carried, in its path, query or body', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const db = await openTestDb();
+    const services = createServices(db, { maxBodyBytes: 1 << 20 }, createLogger({ logLevel: 'info' }, sink));
+    try {
+      const { token } = await createToken(db, { role: 'admin', name: 'log test' }, 'test');
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      await services.app.request('/api/v1/customers/jane.citizen@example.com/profile', { headers });
+      await services.app.request('/api/v1/nowhere/4111111111111111?email=bob@example.com', { headers });
+      await services.app.request('/api/v1/pii/mask', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ text: 'carol@example.com 5500 0000 0000 0004' }),
+      });
+      const out = lines.join('');
+      expect(lines.length).toBeGreaterThanOrEqual(3);
+      expect(out).toContain('"route":"/api/v1/customers/:id/profile"');
+      expect(out).toContain('[EMAIL]');
+      for (const secret of ['jane.citizen@example.com', 'bob@example.com', 'carol@example.com', '4111111111111111', '5500 0000']) {
+        expect(out, secret).not.toContain(secret);
+      }
+    } finally {
+      await services.bus.stop();
+      await db.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import {
   bootstrapAdminToken,
   createApp,
@@ -21,9 +21,15 @@ import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/ind
 import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
 import { defaultModel } from './sense/index.ts';
 import { runModelUpkeep } from './learn/index.ts';
+import { maskChildBindings, piiSafeLoggerOptions } from './trust/index.ts';
 
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ level: config.logLevel, base: { service: 'acs' } });
+/**
+ * The server's logger. Emails, card numbers, IBANs and national ids are redacted from every line, in the message
+ * in the logged fields and in child loggers' bindings (src/trust: piiSafeLoggerOptions, maskChildBindings). `destination`: where lines go (default stdout).
+ */
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
+  const options = { level: config.logLevel, base: { service: 'acs' }, ...piiSafeLoggerOptions() };
+  return maskChildBindings(destination ? pino(options, destination) : pino(options));
 }
 
 /** What a running server advertises in its data dir, so the CLI talks to it instead of opening the same PGlite files. */

@@ -19,6 +19,7 @@ import { policyRoutes } from './routes/policies.ts';
 import { qualityRoutes } from './routes/quality.ts';
 import { recordRoutes } from './routes/records.ts';
 import { signalRoutes } from './routes/signals.ts';
+import { trustRoutes } from './routes/trust.ts';
 
 export const API_VERSION = '0.1.0';
 
@@ -41,6 +42,7 @@ export function apiRoutes(deps: ApiDeps): RouteDef[] {
     ...qualityRoutes(deps),
     ...recordRoutes(deps),
     ...outboxRoutes(deps),
+    ...trustRoutes(deps),
   ];
 }
 

@@ -98,6 +98,10 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'POST /api/v1/outbox/parked/:id/retry': ['admin'],
   'POST /api/v1/outbox/parked/:id/discard': ['admin'],
 
+  // Masking personal data (src/api/routes/trust.ts): every role may, agents included. It stores nothing and
+  // answers only with what the caller sent, less the personal data.
+  'POST /api/v1/pii/mask': ALL,
+
   'GET /api/v1/ledger': STAFF,
   'GET /api/v1/ledger/verify': STAFF,
 

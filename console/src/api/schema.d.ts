@@ -1431,6 +1431,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pii/mask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Masks the personal data in `text` (at most 20,000 characters): emails, phone numbers, payment cards (Luhn), IBANs (mod 97), US SSNs, UK NI numbers, Australian TFNs, street addresses and PO boxes, and the `names` given. Each becomes a typed placeholder ([EMAIL_1], [PHONE_2], …; the same value, the same placeholder); `entities` gives each one’s type and its `start`/`end` offsets into the input (UTF-16 code units, end exclusive). Nothing is stored. */
+        post: operations["postPiiMask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3034,6 +3051,15 @@ export interface components {
             resolution: {
                 [key: string]: unknown;
             } | null;
+        };
+        PiiMaskResult: {
+            text: string;
+            entities: {
+                /** @enum {string} */
+                type: "email" | "phone" | "card" | "iban" | "ssn" | "nino" | "tfn" | "address" | "name";
+                start: number;
+                end: number;
+            }[];
         };
         GetTokens200: {
             data: components["schemas"]["Token"][];
@@ -11705,6 +11731,78 @@ export interface operations {
                 };
             };
             /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postPiiMask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    text: string;
+                    names?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description { text, entities: [{ type, start, end }] } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PiiMaskResult"];
+                };
+            };
+            /** @description missing or non-string text, text over 20,000 characters, bad names, unknown fields, or malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body over the server’s limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not application/json */
             415: {
                 headers: {
                     [name: string]: unknown;

@@ -14,3 +14,4 @@ export * from './quality.ts';
 export * from './records.ts';
 export * from './signals.ts';
 export * from './stored.ts';
+export * from './trust.ts';

@@ -57,6 +57,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   insights: 'KPIs, uplift against the holdout, readiness and bandits',
   models: 'the model registry: training, promotion, rollback and drift',
   quality: 'data-quality scores per profile and per source',
+  knowledge: 'the knowledge base: sources and their approval, document import, and hybrid search',
 };
 
 /** `GET /api/v1/customers/:id/profile` → `getCustomersByIdProfile`: stable, unique, derived from the route. */

@@ -98,6 +98,16 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'POST /api/v1/outbox/parked/:id/retry': ['admin'],
   'POST /api/v1/outbox/parked/:id/discard': ['admin'],
 
+  // The knowledge base (src/api/routes/knowledge.ts): everyone searches (filtered by role and intended use) and reads
+  // the sources; what may ground customer-facing text (sources, their approval, imports) is an admin's call.
+  'GET /api/v1/knowledge/search': ALL,
+  'GET /api/v1/knowledge/sources': ALL,
+  'GET /api/v1/knowledge/sources/:id': ALL,
+  'POST /api/v1/knowledge/sources': ['admin'],
+  'POST /api/v1/knowledge/sources/:id/approve': ['admin'],
+  'POST /api/v1/knowledge/sources/:id/retire': ['admin'],
+  'POST /api/v1/knowledge/documents': ['admin'],
+
   'GET /api/v1/ledger': STAFF,
   'GET /api/v1/ledger/verify': STAFF,
 

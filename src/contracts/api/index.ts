@@ -7,6 +7,7 @@ export * from './approvals.ts';
 export * from './customers.ts';
 export * from './identity.ts';
 export * from './insights.ts';
+export * from './knowledge.ts';
 export * from './models.ts';
 export * from './outbox.ts';
 export * from './policies.ts';

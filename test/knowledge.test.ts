@@ -134,19 +134,20 @@ describe('import and search on the database', () => {
     const g2 = second.documents[0]!;
     expect(g2).toMatchObject({ status: 'updated', version: 2, chunks: { total: 4, added: 1, changed: 1, unchanged: 2, removed: 1 } });
     expect(g2.chunkIds.slice(0, 3)).toEqual(guide.chunkIds.slice(0, 3));
-    expect(second.source.version).toBe(2);
+    // Never approved, so still its first version.
+    expect(second.source.version).toBe(1);
     const rows = await documentChunks(db, guide.documentId);
     expect(rows.map((r) => r.id)).toEqual(g2.chunkIds);
     expect(rows[2]!.text).toBe('Beta text, revised.');
 
     // Approving, then changing content without approval, sends the source back to draft.
     const approved = await importDocuments(db, { name: 'import-test' }, [], { actor: 'test', now: NOW });
-    expect(approved.source).toMatchObject({ state: 'approved', approvedVersion: 2 });
+    expect(approved.source).toMatchObject({ state: 'approved', approvedVersion: 1 });
     const drafted = await importDocuments(db, { name: 'import-test', approve: false }, [{ ...docs[2]!, content: 'Changed.' }], {
       actor: 'test',
       now: NOW,
     });
-    expect(drafted.source).toMatchObject({ state: 'draft', version: 3, approvedVersion: 2 });
+    expect(drafted.source).toMatchObject({ state: 'draft', version: 2, approvedVersion: 1 });
 
     const ledger = await listLedger(db, { limit: 50 });
     const types = ledger.map((e) => e.type);

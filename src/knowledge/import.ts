@@ -73,7 +73,8 @@ export function pathProblem(path: string): string | null {
 /**
  * Imports documents into one source in one transaction. Each document is split into chunks (src/knowledge/chunk.ts);
  * a document whose content is unchanged is left as it is; a changed one gets a new version, its chunks are updated in
- * place by their stable ids, and chunks no longer there are removed. Any change raises the source's version.
+ * place by their stable ids, and chunks no longer there are removed. A change to an approved version of the source
+ * makes a new version of it.
  * Ledgered: each changed document, and the approval.
  */
 export async function importDocuments(
@@ -155,8 +156,9 @@ export async function importDocuments(
       ]);
     }
     const changed = out.some((r) => r.status !== 'unchanged');
-    // A new source starts at version 1 with its first documents; an existing one moves to a new version.
-    if (changed && !made.created) await bumpSourceVersion(tx, source.id, now);
+    // A version is what an approval approves: changes to an approved version make a new one (back to draft until
+    // approved again); changes to a version not yet approved are part of it.
+    if (changed && source.approved_version === source.version) await bumpSourceVersion(tx, source.id, now);
     source = (await selectSource(tx, source.id, true))!;
     const approve = spec.approve ?? true;
     if (approve && !(source.state === 'approved' && source.approved_version === source.version))

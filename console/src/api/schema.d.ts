@@ -2444,92 +2444,6 @@ export interface components {
                 fix: string;
             }[];
         };
-        KnowledgeSource: {
-            id: string;
-            name: string;
-            owner: string;
-            /** @enum {string} */
-            audience: "internal" | "customer";
-            /** @enum {string} */
-            state: "draft" | "approved" | "retired";
-            version: number;
-            approvedVersion: number | null;
-            approvedAt: string | null;
-            approvedBy: string | null;
-            reviewDate: string | null;
-            current: boolean;
-            documents: number;
-            chunks: number;
-            createdAt: string;
-            updatedAt: string;
-        };
-        KnowledgeSourceList: {
-            data: components["schemas"]["KnowledgeSource"][];
-        };
-        KnowledgeImport: {
-            source: components["schemas"]["KnowledgeSource"];
-            document: {
-                documentId: string;
-                path: string;
-                title: string;
-                /** @enum {string} */
-                format: "md" | "html" | "txt";
-                version: number;
-                /** @enum {string} */
-                status: "created" | "updated" | "unchanged";
-                chunks: {
-                    total: number;
-                    added: number;
-                    changed: number;
-                    unchanged: number;
-                    removed: number;
-                };
-                chunkIds: string[];
-            };
-        };
-        KnowledgeSearch: {
-            query: string;
-            /** @enum {string} */
-            use: "customer" | "internal";
-            k: number;
-            results: {
-                chunkId: string;
-                path: string;
-                title: string;
-                headingPath: string[];
-                text: string;
-                score: number;
-                ranks: {
-                    lexical: number | null;
-                    trigram: number | null;
-                    semantic: number | null;
-                };
-                document: {
-                    id: string;
-                    version: number;
-                };
-                source: {
-                    id: string;
-                    name: string;
-                    /** @enum {string} */
-                    audience: "internal" | "customer";
-                    /** @enum {string} */
-                    state: "draft" | "approved" | "retired";
-                    version: number;
-                    reviewDate: string | null;
-                };
-                injection: unknown;
-            }[];
-            retrieval: {
-                /** @constant */
-                lexical: "bm25";
-                /** @enum {string} */
-                trigram: "pg_trgm" | "js" | "off";
-                /** @enum {string} */
-                semantic: "cosine" | "off";
-                rrfK: number;
-            };
-        };
         ModelSettings: {
             psiThreshold: number;
             /** @enum {string} */
@@ -3208,6 +3122,92 @@ export interface components {
             resolution: {
                 [key: string]: unknown;
             } | null;
+        };
+        KnowledgeSource: {
+            id: string;
+            name: string;
+            owner: string;
+            /** @enum {string} */
+            audience: "internal" | "customer";
+            /** @enum {string} */
+            state: "draft" | "approved" | "retired";
+            version: number;
+            approvedVersion: number | null;
+            approvedAt: string | null;
+            approvedBy: string | null;
+            reviewDate: string | null;
+            current: boolean;
+            documents: number;
+            chunks: number;
+            createdAt: string;
+            updatedAt: string;
+        };
+        KnowledgeSourceList: {
+            data: components["schemas"]["KnowledgeSource"][];
+        };
+        KnowledgeImport: {
+            source: components["schemas"]["KnowledgeSource"];
+            document: {
+                documentId: string;
+                path: string;
+                title: string;
+                /** @enum {string} */
+                format: "md" | "html" | "txt";
+                version: number;
+                /** @enum {string} */
+                status: "created" | "updated" | "unchanged";
+                chunks: {
+                    total: number;
+                    added: number;
+                    changed: number;
+                    unchanged: number;
+                    removed: number;
+                };
+                chunkIds: string[];
+            };
+        };
+        KnowledgeSearch: {
+            query: string;
+            /** @enum {string} */
+            use: "customer" | "internal";
+            k: number;
+            results: {
+                chunkId: string;
+                path: string;
+                title: string;
+                headingPath: string[];
+                text: string;
+                score: number;
+                ranks: {
+                    lexical: number | null;
+                    trigram: number | null;
+                    semantic: number | null;
+                };
+                document: {
+                    id: string;
+                    version: number;
+                };
+                source: {
+                    id: string;
+                    name: string;
+                    /** @enum {string} */
+                    audience: "internal" | "customer";
+                    /** @enum {string} */
+                    state: "draft" | "approved" | "retired";
+                    version: number;
+                    reviewDate: string | null;
+                };
+                injection: unknown;
+            }[];
+            retrieval: {
+                /** @constant */
+                lexical: "bm25";
+                /** @enum {string} */
+                trigram: "pg_trgm" | "js" | "off";
+                /** @enum {string} */
+                semantic: "cosine" | "off";
+                rrfK: number;
+            };
         };
         GetTokens200: {
             data: components["schemas"]["Token"][];

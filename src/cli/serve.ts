@@ -26,14 +26,19 @@ export async function serveCommand(args: string[], config: Config): Promise<numb
       );
       await server.trainChurnModel();
     } else log.info('demo customers already loaded');
-    // The demo knowledge base: loaded on every start, changing only what its files changed.
-    const knowledge = await loadDemoKnowledge(server.db, server.clock.now());
-    for (const k of knowledge) {
-      const changed = k.documents.filter((d) => d.status !== 'unchanged').length;
-      log.info(
-        { source: k.source.name, documents: k.documents.length, changed, chunks: k.source.chunks, state: k.source.state },
-        changed ? `loaded the demo knowledge base '${k.source.name}'` : `demo knowledge base '${k.source.name}' already loaded`,
-      );
+    // The demo knowledge base: loaded on every start, changing only what its files changed. A source an admin retired
+    // stays retired: the server starts without it.
+    try {
+      const knowledge = await loadDemoKnowledge(server.db, server.clock.now());
+      for (const k of knowledge) {
+        const changed = k.documents.filter((d) => d.status !== 'unchanged').length;
+        log.info(
+          { source: k.source.name, documents: k.documents.length, changed, chunks: k.source.chunks, state: k.source.state },
+          changed ? `loaded the demo knowledge base '${k.source.name}'` : `demo knowledge base '${k.source.name}' already loaded`,
+        );
+      }
+    } catch (err) {
+      log.warn({ err }, `the demo knowledge base was not loaded: ${(err as Error).message}`);
     }
   }
   if (values.world) await server.startWorld();

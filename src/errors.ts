@@ -48,6 +48,9 @@ export const ERROR_STATUS = {
   'model.not_found': 404,
   'model.stage_conflict': 409,
   'model.not_ready': 409,
+  // Knowledge
+  'knowledge.source_not_found': 404,
+  'knowledge.source_conflict': 409,
   // Outbox
   'outbox.not_found': 404,
   'outbox.not_parked': 409,

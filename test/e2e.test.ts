@@ -100,6 +100,19 @@ describe('npm start', () => {
     expect((await api('GET', '/api/v1/customers/CUST-007044/profile')).status).toBe(404);
   });
 
+  it('loads the demo knowledge base, and acs kb search goes through the running server', async () => {
+    await waitForLog(/demo knowledge base 'telco-agent-playbook'/, 60_000);
+    const found = await api('GET', `/api/v1/knowledge/search?q=${encodeURIComponent('What does FIBER-500 cost?')}&k=5&use=customer`);
+    expect(found.status).toBe(200);
+    expect(found.body.results[0]).toMatchObject({ path: 'plans.md', headingPath: ['Plans and prices', 'Fiber 500 (FIBER-500)'] });
+    const viaCli = await runAcs(['kb', 'search', 'late payment fee', '--k', '1', '--json'], cli.env);
+    expect(viaCli.code, viaCli.stderr).toBe(0);
+    expect(JSON.parse(viaCli.stdout).results[0]).toMatchObject({
+      path: 'billing.md',
+      headingPath: ['Billing and payments', 'Late payments'],
+    });
+  });
+
   it('a posted signal shows up in the profile and the ledger, and verify reports ok through the running server', async () => {
     const posted = await api('POST', '/api/v1/signals', {
       type: 'payment_failed',

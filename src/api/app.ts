@@ -13,6 +13,7 @@ import { consentRoutes } from './routes/consents.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { insightRoutes } from './routes/insights.ts';
+import { knowledgeRoutes } from './routes/knowledge.ts';
 import { modelRoutes } from './routes/models.ts';
 import { outboxRoutes } from './routes/outbox.ts';
 import { policyRoutes } from './routes/policies.ts';
@@ -43,6 +44,7 @@ export function apiRoutes(deps: ApiDeps): RouteDef[] {
     ...recordRoutes(deps),
     ...outboxRoutes(deps),
     ...trustRoutes(deps),
+    ...knowledgeRoutes(deps),
   ];
 }
 

@@ -58,6 +58,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   models: 'the model registry: training, promotion, rollback and drift',
   quality: 'data-quality scores per profile and per source',
   trust: 'the trust layer: masking personal data before text leaves for a model',
+  knowledge: 'the knowledge base: sources and their approval, document import, and hybrid search',
 };
 
 /** `GET /api/v1/customers/:id/profile` → `getCustomersByIdProfile`: stable, unique, derived from the route. */

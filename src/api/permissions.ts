@@ -101,6 +101,15 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   // Masking personal data (src/api/routes/trust.ts): every role may, agents included. It stores nothing and
   // answers only with what the caller sent, less the personal data.
   'POST /api/v1/pii/mask': ALL,
+  // The knowledge base (src/api/routes/knowledge.ts): everyone searches (filtered by role and intended use) and reads
+  // the sources; what may ground customer-facing text (sources, their approval, imports) is an admin's call.
+  'GET /api/v1/knowledge/search': ALL,
+  'GET /api/v1/knowledge/sources': ALL,
+  'GET /api/v1/knowledge/sources/:id': ALL,
+  'POST /api/v1/knowledge/sources': ['admin'],
+  'POST /api/v1/knowledge/sources/:id/approve': ['admin'],
+  'POST /api/v1/knowledge/sources/:id/retire': ['admin'],
+  'POST /api/v1/knowledge/documents': ['admin'],
 
   'GET /api/v1/ledger': STAFF,
   'GET /api/v1/ledger/verify': STAFF,

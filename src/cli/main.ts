@@ -37,6 +37,14 @@ const USAGE = `acs: the ACS command line
                                                make a version the champion (default) or the challenger
   acs model rollback NAME [--reason TEXT]      back to the previous champion
   acs model drift NAME [--json]                check the champion for drift (PSI) now
+  acs kb import DIR|FILE [--source NAME] [--owner TEXT] [--audience customer|internal] [--review-date YYYY-MM-DD]
+                    [--draft] [--json]
+                                               import Markdown, HTML and text files into a knowledge source, one
+                                               document per file (path relative to DIR); approved unless --draft
+  acs kb search "question" [--k 5] [--use internal|customer] [--include-drafts] [--json]
+                                               hybrid search of the knowledge base: ranked chunks with path,
+                                               heading path, text and score
+  acs kb sources [--json] | acs kb approve SOURCE [--review-date D] | acs kb retire SOURCE [--reason TEXT]
   acs outbox list [--json]                     events the bus parked after repeated failures, with their errors
   acs outbox retry ID | acs outbox discard ID --reason TEXT
                                                deliver a parked event again (after a fix), or never
@@ -60,6 +68,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'track-record': async () => (await import('./track-record.ts')).trackRecordCommand,
   model: async () => (await import('./model.ts')).modelCommand,
   outbox: async () => (await import('./outbox.ts')).outboxCommand,
+  kb: async () => (await import('./kb.ts')).kbCommand,
 };
 
 /** Runs the CLI; returns the process exit code. */

@@ -4,11 +4,13 @@ import { loadDemoCustomers, progressBar } from '../sense/index.ts';
 import { createLogger, startServer } from '../server.ts';
 import { liveWorld } from '../world/index.ts';
 import { parseCommandArgs } from './args.ts';
+import { loadDemoKnowledge } from './demo-knowledge.ts';
 
 export const DEMO_CUSTOMERS_FILE = fileURLToPath(new URL('../../data/telco_churn.csv', import.meta.url));
 
 /**
- * Runs the server until SIGINT or SIGTERM. With --load-demo, an empty database first gets the Telco customers;
+ * Runs the server until SIGINT or SIGTERM. With --load-demo, an empty database first gets the Telco customers, and
+ * the demo knowledge base is loaded (idempotently);
  * with --world, the demo world runs live on an accelerated clock and the agents work on its signals.
  */
 export async function serveCommand(args: string[], config: Config): Promise<number> {
@@ -24,6 +26,20 @@ export async function serveCommand(args: string[], config: Config): Promise<numb
       );
       await server.trainChurnModel();
     } else log.info('demo customers already loaded');
+    // The demo knowledge base: loaded on every start, changing only what its files changed. A source an admin retired
+    // stays retired: the server starts without it.
+    try {
+      const knowledge = await loadDemoKnowledge(server.db, server.clock.now());
+      for (const k of knowledge) {
+        const changed = k.documents.filter((d) => d.status !== 'unchanged').length;
+        log.info(
+          { source: k.source.name, documents: k.documents.length, changed, chunks: k.source.chunks, state: k.source.state },
+          changed ? `loaded the demo knowledge base '${k.source.name}'` : `demo knowledge base '${k.source.name}' already loaded`,
+        );
+      }
+    } catch (err) {
+      log.warn({ err }, `the demo knowledge base was not loaded: ${(err as Error).message}`);
+    }
   }
   if (values.world) await server.startWorld();
   const tokenAt = config.adminToken ? 'ACS_ADMIN_TOKEN' : `${config.dataDir}/admin-token`;

@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import pg from 'pg';
 
 /** Anything that can run a parameterised SQL statement: the database itself or an open transaction. */
@@ -47,8 +48,9 @@ const NUMERIC = 1700;
 const toNumber = (v: string) => Number(v);
 
 export async function openPglite(dataDir?: string): Promise<Db> {
-  // One options object: PGlite ignores a second argument when the first (the data dir) is undefined.
-  const lite = new PGlite({ dataDir, parsers: { [INT8]: toNumber, [NUMERIC]: toNumber } });
+  // One options object: PGlite ignores a second argument when the first (the data dir) is undefined. pg_trgm is
+  // made available (knowledge search's trigram similarity); migration 023 creates it in the database.
+  const lite = new PGlite({ dataDir, parsers: { [INT8]: toNumber, [NUMERIC]: toNumber }, extensions: { pg_trgm } });
   await lite.waitReady;
   const run = async <T>(q: { query: PGlite['query'] }, sql: string, params?: unknown[]) =>
     (await q.query<T>(sql, params as unknown[])).rows;

@@ -33,6 +33,7 @@ export const TABLE_OWNERS = {
     'identity_settings',
     'identity_models',
   ],
+  knowledge: ['knowledge_sources', 'knowledge_documents', 'knowledge_chunks'],
   reason: ['agent_settings', 'agent_kill_switch'],
   assure: ['proposals', 'decisions'],
   learn: ['bandit_arms', 'bandit_pulls', 'models', 'model_versions', 'model_drift_checks', 'model_retrains'],

@@ -15,3 +15,4 @@ export * from './records.ts';
 export * from './signals.ts';
 export * from './stored.ts';
 export * from './trust.ts';
+export * from './knowledge.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileTransport, maintenanceTick } from '../src/act/index.ts';
-import { createTestApp, trouble, troubledCustomer, type TestApp } from './helpers.ts';
+import { createTestApp, ticketTrouble, trouble, troubledCustomer, type TestApp } from './helpers.ts';
 
 // Issue 13: autonomy levels L0–L5 each mean something distinct (policies/README.md "Autonomy levels"). Here the two the
 // loop and the retention play make distinct beyond the policy cases: an L1 suggestion is a suggestion that takes the
@@ -30,7 +30,7 @@ describe('L1: suggest', () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
     expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { create_case: 1 } } })).status).toBe(200);
     const accountId = await troubledCustomer(t, 'L1-2');
-    await t.call('POST', '/api/v1/signals', { body: trouble('L1-2', 1), role: 'agent' });
+    await t.call('POST', '/api/v1/signals', { body: ticketTrouble('L1-2', 1), role: 'agent' });
     await t.bus.drain();
     const all: Proposal[] = (await t.call('GET', `/api/v1/proposals?accountId=${accountId}`, { role: 'analyst' })).body.data;
     expect(all.filter((p) => p.status === 'suggested').map((p) => `${p.agentId}/${p.action}`)).toEqual(['service-recovery/create_case']);

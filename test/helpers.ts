@@ -126,6 +126,16 @@ export async function troubledCustomer(app: TestApp, customerId: string) {
   return acc.body.id as string;
 }
 
+/** Three angry tickets in the last days and nothing else: service recovery's triggers fire, retention's do not. */
+export const ticketTrouble = (customerId: string, n: number) =>
+  [1, 2, 3].map((d) => ({
+    id: `${customerId}-t-${n}-${d}`,
+    type: 'support_ticket',
+    occurredAt: daysAgo(d),
+    subject: { customerId },
+    data: { text: 'Broken again, terrible, I am furious and want to cancel.' },
+  }));
+
 /** Two payment failures and three angry tickets in the last days: enough for retention and service recovery to act. */
 export const trouble = (customerId: string, n: number) => [
   ...[1, 2].map((d) => ({

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDuePlays } from '../src/act/index.ts';
 import { publish } from '../src/bus/index.ts';
-import { createTestApp, daysAgo, trouble, troubledCustomer, type TestApp } from './helpers.ts';
+import { createTestApp, daysAgo, ticketTrouble, troubledCustomer, type TestApp } from './helpers.ts';
 
 // Issue 13, "arbitration that serves the customer": service recovery's notice ("we opened a case and are on it") is
 // the second step of its case's play, not a rival draft. It used to lose the one-action-per-customer slot to the case
@@ -53,7 +53,7 @@ describe('the service recovery play: a case, then its notice', () => {
   it('a troubled customer gets the case and its notice, with one slot used', async () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
     const accountId = await troubledCustomer(t, 'SRP-1');
-    await t.call('POST', '/api/v1/signals', { role: 'agent', body: trouble('SRP-1', 1) });
+    await t.call('POST', '/api/v1/signals', { role: 'agent', body: ticketTrouble('SRP-1', 1) });
     await t.bus.drain();
 
     // One slot: the case is the one action the loop decided; the notice did not compete (neither decided nor a conflict loser).
@@ -106,7 +106,7 @@ describe('the service recovery play: a case, then its notice', () => {
       },
     });
     expect(withdrawn.status, withdrawn.text).toBe(201);
-    await t.call('POST', '/api/v1/signals', { role: 'agent', body: trouble('SRP-2', 1) });
+    await t.call('POST', '/api/v1/signals', { role: 'agent', body: ticketTrouble('SRP-2', 1) });
     await t.bus.drain();
     expect((await caseDecision(t, accountId)).outcome).toBe('execute');
     expect(await proactiveCases(t, accountId)).toHaveLength(1);
@@ -132,7 +132,7 @@ describe('the service recovery play: a case, then its notice', () => {
   it('replaying the delivery, and running the plays again, sends the notice once', async () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
     const accountId = await troubledCustomer(t, 'SRP-3');
-    await t.call('POST', '/api/v1/signals', { role: 'agent', body: trouble('SRP-3', 1) });
+    await t.call('POST', '/api/v1/signals', { role: 'agent', body: ticketTrouble('SRP-3', 1) });
     await t.bus.drain();
     await runPlays(t);
 
@@ -143,7 +143,7 @@ describe('the service recovery play: a case, then its notice', () => {
     await t.db.transaction((tx) => publish(tx, 'signals.accepted', event!.payload));
     await t.bus.drain();
     // And the same signals posted again are duplicates; the plays run again, later.
-    await t.call('POST', '/api/v1/signals', { role: 'agent', body: trouble('SRP-3', 1) });
+    await t.call('POST', '/api/v1/signals', { role: 'agent', body: ticketTrouble('SRP-3', 1) });
     await t.bus.drain();
     for (const ms of [120_000, 3_600_000]) await runDuePlays(t.db, t.plays, { actor: 'test', now: later(ms) });
 

@@ -94,7 +94,8 @@ function servingChurn(ctx: CustomerContext, fired: string[], opts?: ProposeOptio
 export function scoreChurn(ctx: CustomerContext, opts?: ProposeOptions): ChurnScore {
   const fired = firedTriggers(retentionManifest, ctx);
   if (ctx.subscription?.contract === 'month-to-month' && fired.length > 0) fired.push('month-to-month contract');
-  const cal = opts?.churnCalibration;
+  // Without held-out customers there is nothing to calibrate to: the score stands as served.
+  const cal = opts?.churnCalibration?.heldOut ? opts.churnCalibration : undefined;
   const served = servingChurn(ctx, fired, opts);
   const score: ChurnScore = {
     ...(cal ? calibrated(served, cal) : served),

@@ -1,4 +1,5 @@
 import { cents, expectedValue, firedTriggers, monthly } from './ev.ts';
+import { scoreChurn } from './retention.ts';
 import { learnedPSuccess, serviceSegment } from './segments.ts';
 import type { Agent, AgentManifest, ProposalDraft, Term } from './types.ts';
 
@@ -34,8 +35,16 @@ export const serviceRecoveryAgent: Agent = {
     const fired = firedTriggers(serviceRecoveryManifest, ctx);
     if (fired.length === 0) return [];
     const why = fired.join('; ');
-    // What is at stake: half a year of revenue from a customer having a bad time.
-    const impact: Term = { value: cents(monthly(ctx) * 6), source: 'features', detail: 'six months of the monthly charge' };
+    // What is at stake: half a year of revenue, times the chance this customer leaves (the one churn score, calibrated
+    // to the holdout). Unresolved trouble does not lose every customer: valuing it as if it did paid for cases that
+    // kept nobody.
+    const churn = scoreChurn(ctx, opts);
+    const impact: Term = {
+      value: cents(monthly(ctx) * 6 * churn.probability),
+      source: churn.source,
+      detail: `six months of the $${monthly(ctx).toFixed(2)} monthly charge × p(churn) ${(churn.probability * 100).toFixed(1)}% (${churn.detail})`,
+      ...(churn.model ? { model: { id: churn.model.name, version: churn.model.version } } : {}),
+    };
     const open = typeof ctx.features.openCases === 'number' ? ctx.features.openCases : 0;
     // p(success): the uplift learned from the holdout for this segment, shrunk toward the documented resolution rate.
     const segment = serviceSegment(fired.length, open);

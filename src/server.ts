@@ -15,6 +15,7 @@ import { PolicyGate } from './assure/index.ts';
 import { OutboxBus, outboxStats } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
+import { providerFromConfig } from './ground/index.ts';
 import { runScheduledAgents, type LoopOptions } from './loop/index.ts';
 import { subscribePipeline } from './pipeline/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
@@ -116,8 +117,8 @@ export function createServices(
     onTally: (t) => t.customers && log.info({ loop: t }, 'agents decided'),
   });
   const plays = playRegistry(
-    retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }),
-    serviceRecoveryPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs }),
+    retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs, text: opts.loop?.text }),
+    serviceRecoveryPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs, text: opts.loop?.text }),
   );
   const metrics = createMetrics({ outbox: () => outboxStats(db) });
   bus.onDelivered(observeSignalToDecision(metrics));
@@ -180,6 +181,8 @@ export async function startServer(config: Config, log = createLogger(config), op
         holdout: config.holdout,
         dailyCreditBudgetCents: config.dailyCreditBudgetCents,
         approvalTtlMs: config.approvalTtlMs,
+        // Message bodies: the configured chat model (with PII masked before it leaves), else the embedded composer.
+        text: { provider: config.llm ? providerFromConfig(config) : undefined },
       }
     : undefined;
   const services = createServices(db, config, log, {

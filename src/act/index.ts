@@ -31,6 +31,19 @@ export {
   type PlayRegistry,
   type StartPlayOptions,
 } from './plays.ts';
+export {
+  draftMessageBody,
+  ledgerMessageGeneration,
+  messagePurpose,
+  piiMasker,
+  withTextVerdict,
+  MESSAGE_PASSAGES,
+  TEXT_ABSTAINED_POLICY_ID,
+  TEXT_GUARDRAILS_POLICY_ID,
+  type DraftedMessage,
+  type MessageCitation,
+  type MessageTextDeps,
+} from './message-body.ts';
 export { retentionPlay, type RetentionPlayState } from './retention-play.ts';
 export { serviceRecoveryPlay, type ServiceRecoveryPlayState } from './service-recovery-play.ts';
 export { maintenanceTick, startMaintenance, type MaintenanceDeps } from './maintenance.ts';

@@ -6,6 +6,7 @@ import type { Tx } from '../store/index.ts';
 import { approvalExecutionKey } from './approvals.ts';
 import { compensateInTransaction, executeInTransaction } from './execute.ts';
 import { recordJudged } from './governed.ts';
+import { draftMessageBody, ledgerMessageGeneration, withTextVerdict, type MessageTextDeps } from './message-body.ts';
 import { awaitApproval, type PlayDefinition, type PlayRef } from './plays.ts';
 
 /** What the retention play carries from step to step; everything is plain JSON so it survives restarts. */
@@ -37,6 +38,7 @@ async function decide(
   action: 'offer_credit' | 'send_message',
   params: Record<string, unknown>,
   approvalTtlMs?: number,
+  text?: MessageTextDeps,
 ) {
   const notify = action === 'send_message';
   // The notice is decided on the consent in effect when it is sent, days after the offer perhaps, and goes where that consent allows.
@@ -44,6 +46,21 @@ async function decide(
     ? await outreachConsent(tx, { accountId: play.accountId, leadId: null }, { channel: 'email', purpose: 'service' }, play.now)
     : null;
   if (consent?.to) params = { ...params, to: consent.to, ...(consent.brand ? { brand: consent.brand } : {}) };
+  // The notice's body: grounded in the knowledge base and the customer's facts (the credit among them), with citations.
+  const drafted = notify
+    ? await draftMessageBody(
+        tx,
+        {
+          accountId: play.accountId,
+          template: String(params.template ?? ''),
+          consentPurpose: 'service',
+          now: play.now,
+          offerCents: s.amountCents,
+        },
+        text,
+      )
+    : null;
+  if (drafted) params = { ...params, ...drafted.params };
   // Earned autonomy applies to the play's steps as to the loop's proposals.
   const track = trackContext(await trackRecords(tx, { now: play.now, agentIds: [s.agent.id] }), s.agent.id, action);
   const request: PolicyRequestInput = {
@@ -64,9 +81,11 @@ async function decide(
         }
       : { risk: 'low', amountCents: s.amountCents, ...track },
   };
-  const decision = gate.decide(request);
+  // A body that failed a guardrail goes to a person; one that abstained is not sent (message-body.ts).
+  const decision = withTextVerdict(gate.decide(request), drafted);
   // The loop's own decide step records it: the proposal, then policy's decision (and approval) on it.
   const {
+    proposalIds: [proposalId],
     decisions: [recorded],
   } = await recordJudged(
     tx,
@@ -87,6 +106,7 @@ async function decide(
     [{ proposal: 0, request, decision }],
     { now: play.now, approvalTtlMs },
   );
+  if (drafted) await ledgerMessageGeneration(tx, drafted.generation.record, proposalId!, ACTOR, play.now);
   return { decision, ...recorded! };
 }
 
@@ -97,7 +117,7 @@ async function decide(
  */
 export function retentionPlay(
   gate: PolicyGate,
-  opts: { approvalPollMs?: number; approvalTtlMs?: number } = {},
+  opts: { approvalPollMs?: number; approvalTtlMs?: number; text?: MessageTextDeps } = {},
 ): PlayDefinition<RetentionPlayState> {
   const pollMs = opts.approvalPollMs ?? 60_000;
   return {
@@ -160,7 +180,7 @@ export function retentionPlay(
       notify_customer: {
         run: async (tx, play, s) => {
           const params = { channel: 'email', purpose: 'service', template: 'retention-credit-applied' };
-          const { decision, decisionId } = await decide(tx, gate, play, s, 'send_message', params, opts.approvalTtlMs);
+          const { decision, decisionId } = await decide(tx, gate, play, s, 'send_message', params, opts.approvalTtlMs, opts.text);
           // Waiting for a human is the approval queue's business now: approving it sends the notice.
           if (decision.outcome === 'approval')
             return { done: true, state: { ...s, notice: `waiting for approval: ${decision.reasons.join('; ')}` } };

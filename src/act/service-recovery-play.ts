@@ -4,6 +4,7 @@ import { isAgentStopped } from '../reason/index.ts';
 import { outreachConsent } from '../sense/index.ts';
 import { approvalExecutionKey } from './approvals.ts';
 import { executeInTransaction } from './execute.ts';
+import { draftMessageBody, ledgerMessageGeneration, withTextVerdict, type MessageTextDeps } from './message-body.ts';
 import { recordJudged } from './governed.ts';
 import { awaitApproval, type PlayDefinition } from './plays.ts';
 
@@ -36,7 +37,7 @@ const ACTOR = 'play:service-recovery';
  */
 export function serviceRecoveryPlay(
   gate: PolicyGate,
-  opts: { approvalPollMs?: number; approvalTtlMs?: number } = {},
+  opts: { approvalPollMs?: number; approvalTtlMs?: number; text?: MessageTextDeps } = {},
 ): PlayDefinition<ServiceRecoveryPlayState> {
   const pollMs = opts.approvalPollMs ?? 60_000;
   return {
@@ -71,7 +72,24 @@ export function serviceRecoveryPlay(
             { channel: n.channel, purpose: n.purpose, brand: typeof n.params.brand === 'string' ? n.params.brand : null },
             play.now,
           );
-          const params = { ...n.params, ...(consent.to ? { to: consent.to } : {}), ...(consent.brand ? { brand: consent.brand } : {}) };
+          // The body: grounded in the knowledge base and the customer's facts (the case's subject among them), with citations.
+          const drafted = await draftMessageBody(
+            tx,
+            {
+              accountId: play.accountId,
+              template: String(n.params.template ?? ''),
+              consentPurpose: n.purpose,
+              now: play.now,
+              caseId: s.case.caseId ?? null,
+            },
+            opts.text,
+          );
+          const params = {
+            ...n.params,
+            ...(consent.to ? { to: consent.to } : {}),
+            ...(consent.brand ? { brand: consent.brand } : {}),
+            ...drafted?.params,
+          };
           const track = trackContext(await trackRecords(tx, { now: play.now, agentIds: [s.agent.id] }), s.agent.id, 'send_message');
           const request: PolicyRequestInput = {
             agent: { id: s.agent.id, role: 'agent', autonomy: s.agent.notifyAutonomy },
@@ -79,7 +97,8 @@ export function serviceRecoveryPlay(
             customer: s.customer,
             context: { channel: n.channel, purpose: n.purpose, hasConsent: consent.granted, risk: 'low', amountCents: 0, ...track },
           };
-          const decision = gate.decide(request);
+          // A body that failed a guardrail goes to a person; one that abstained is not sent (message-body.ts).
+          const decision = withTextVerdict(gate.decide(request), drafted);
           const {
             proposalIds: [proposalId],
             decisions: [recorded],
@@ -104,6 +123,7 @@ export function serviceRecoveryPlay(
             [{ proposal: 0, request, decision }],
             { now: play.now, approvalTtlMs: opts.approvalTtlMs },
           );
+          if (drafted) await ledgerMessageGeneration(tx, drafted.generation.record, proposalId!, ACTOR, play.now);
           // The channel bandit's arm is played when policy allows the notice that carries it.
           const bandit = n.ev.bandit as Pull['choice'] | undefined;
           if (bandit && decision.outcome !== 'deny')

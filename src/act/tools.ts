@@ -96,6 +96,22 @@ const SendMessage = z.strictObject({
   purpose: ConsentPurpose,
   template: ShortText,
   body: z.string().max(20_000).optional(),
+  /** What the generated body cites (src/act/message-body.ts): each marker's chunk id, document path and heading path. */
+  citations: z
+    .array(
+      z.strictObject({
+        marker: z.string().max(16),
+        chunkId: z.string().max(300),
+        path: z.string().max(1000).optional(),
+        headingPath: z.array(z.string().max(500)).max(20).optional(),
+      }),
+    )
+    .max(50)
+    .optional(),
+  /** The generation that wrote the body: its id (ledgered as generation.created), whether it abstained, why it was held. */
+  generation: z
+    .strictObject({ id: z.string().max(100), abstained: z.boolean(), blocked: z.array(z.string().max(2000)).max(50) })
+    .optional(),
   /** The email address or phone number it goes to; absent: the customer's first point whose consent grants. */
   to: z.string().trim().min(1).max(254).optional(),
   /** The brand it goes out under; absent: the customer's. */

@@ -8,7 +8,7 @@ export { FORMATS, MAX_CHUNK_CHARS, chunkDocument, chunkIds, formatOfPath, parseD
 export type { Block, DocumentChunk, DocumentFormat, ParsedDocument } from './chunk.ts';
 export { embedPending, importDocuments, pathProblem, readDocuments } from './import.ts';
 export type { DocumentInput, DocumentResult, Embedder, ImportResult, ReadFolderResult, SourceSpec } from './import.ts';
-export { RRF_K, TRIGRAM_THRESHOLD, USES, cosine, filterFor, searchKnowledge } from './search.ts';
+export { RRF_K, TRIGRAM_THRESHOLD, USES, cosine, filterFor, hasKnowledgeFor, searchKnowledge } from './search.ts';
 export type { KnowledgeUse, SearchHit, SearchOptions, SearchResult } from './search.ts';
 export { AUDIENCES, DEFAULT_OWNER, SOURCE_STATES, approveSource, createSource, getSource, listSources, retireSource } from './sources.ts';
 export type { Audience, KnowledgeSource, SourceFields } from './sources.ts';

@@ -283,6 +283,12 @@ export async function trigramSearch(
   );
 }
 
+/** Whether any chunk passes the filter: a knowledge base with nothing a use may read is one that is not there for it. */
+export async function anyEligibleChunk(q: Queryable, filter: ChunkFilter): Promise<boolean> {
+  const rows = await q.query(`WITH el AS (${ELIGIBLE(1)}) SELECT 1 FROM el LIMIT 1`, filterParams(filter));
+  return rows.length > 0;
+}
+
 /** The allowed chunks' heading paths and texts: for trigram similarity in JS where the database has no pg_trgm. */
 export async function selectEligibleTexts(
   q: Queryable,

@@ -2,6 +2,7 @@ import type { Queryable } from '../store/index.ts';
 import type { Embedder } from './import.ts';
 import { embeddingText } from './import.ts';
 import {
+  anyEligibleChunk,
   bm25Search,
   queryLexemes,
   selectEligibleEmbeddings,
@@ -194,4 +195,9 @@ export function cosine(a: number[], b: number[]): number {
     nb += b[i]! * b[i]!;
   }
   return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
+
+/** Whether the knowledge base holds anything this use may read (for customer use: approved, current, customer-facing). */
+export async function hasKnowledgeFor(db: Queryable, use: KnowledgeUse, now: Date): Promise<boolean> {
+  return anyEligibleChunk(db, filterFor(use, false, now));
 }

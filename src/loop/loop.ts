@@ -1,10 +1,15 @@
 import {
+  draftMessageBody,
   executeInTransaction,
+  ledgerMessageGeneration,
   recordJudged,
+  withTextVerdict,
   retentionPlay,
   serviceRecoveryPlay,
   startPlayInTransaction,
   creditBudgetLeft,
+  type DraftedMessage,
+  type MessageTextDeps,
   type RetentionPlayState,
   type ServiceRecoveryPlayState,
 } from '../act/index.ts';
@@ -72,6 +77,8 @@ export interface LoopOptions {
   approvalTtlMs?: number;
   /** Seed of the bandits' draws (with the subject and the UTC day of the decision); default DEFAULT_BANDIT_SEED. */
   banditSeed?: string | number;
+  /** How message bodies are generated: the embedded composer unless a provider is given (src/act/message-body.ts). */
+  text?: MessageTextDeps;
 }
 
 export interface LoopTally {
@@ -409,6 +416,28 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
     verdicts.push(verdict);
   }
 
+  // An allowed message gets its body before it is recorded: grounded, cited, and checked by the guardrails. A body that
+  // failed a check goes to a person; one that abstained is not sent (src/act/message-body.ts).
+  const bodies = new Map<object, DraftedMessage>();
+  for (const v of verdicts) {
+    const last = v.decided.at(-1);
+    if (!last || last.draft.action !== 'send_message' || last.decision.outcome === 'deny') continue;
+    const drafted = await draftMessageBody(
+      q,
+      {
+        accountId: v.ctx.accountId,
+        template: String(last.draft.params.template ?? ''),
+        consentPurpose: last.draft.purpose ?? String(last.draft.params.purpose ?? ''),
+        now,
+      },
+      opts.text,
+    );
+    if (!drafted) continue;
+    last.draft = { ...last.draft, params: { ...last.draft.params, ...drafted.params } };
+    last.decision = withTextVerdict(last.decision, drafted);
+    bodies.set(last, drafted);
+  }
+
   // Writes, batched: every proposal, then every decision, then the allowed actions.
   const proposals: ProposalRecordInput[] = [];
   // Each decided draft, and where its proposal stands in `proposals`.
@@ -435,6 +464,18 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
     })),
     { now, approvalTtlMs: opts.approvalTtlMs },
   );
+
+  for (const { verdict, index, proposal } of decided) {
+    const drafted = bodies.get(verdict.decided[index]!);
+    if (drafted)
+      await ledgerMessageGeneration(
+        q,
+        drafted.generation.record,
+        proposalIds[proposal]!,
+        `agent:${verdict.decided[index]!.draft.agentId}`,
+        now,
+      );
+  }
 
   // An arm is played when policy allows the proposal that carries it (an outcome counts only once its action ran).
   const pulls: Pull[] = decided.flatMap(({ verdict, index, proposal }) => {

@@ -16,6 +16,7 @@ export * from './training-data.ts';
 export * from './bandits.ts';
 export * from './customer-360.ts';
 export * from './approval-queue.ts';
+export * from './message-facts.ts';
 export * from './decision-grant.ts';
 export * from './decision-context.ts';
 export * from './proposals-feed.ts';

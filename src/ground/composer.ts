@@ -128,10 +128,12 @@ export function compose(input: ComposeInput): Composition {
   for (const { p, i, s } of scored) {
     if (!summary && (s < QUOTE_ABOVE_SUPPORT || s < best / 2)) continue;
     // Markdown headings name a section; they state nothing to quote.
-    sentences(p.text.replace(/^[ \t]*#{1,6}[ \t].*$/gm, '')).forEach((raw, order) => {
+    sentences(unwrap(p.text.replace(/^[ \t]*#{1,6}[ \t].*$/gm, ''))).forEach((raw, order) => {
       const sentence = withoutCitations(raw);
       const cw = contentWords(sentence);
       if (cw.size < 3 || /:$/.test(sentence)) return; // headings and fragments say too little to quote
+      // A list item that continues a lead-in ("after an outage …;") means nothing without it.
+      if (/^[a-z]/.test(sentence) || /[;,]$/.test(sentence)) return;
       let shared = 0;
       for (const w of cw) if (q.has(w)) shared += 1;
       if (!summary && shared === 0) return;
@@ -175,6 +177,14 @@ export function compose(input: ComposeInput): Composition {
   const citations = [...used].sort((a, b) => a - b).map((i) => ({ marker: String(i + 1), chunkId: input.passages[i]!.chunkId }));
   if (factLines.length > 0) citations.push({ marker: FACTS_MARKER, chunkId: 'customer-facts' });
   return { text: lines.join('\n'), abstained: false, bestSupport: round(best), citations };
+}
+
+/**
+ * Joins a paragraph's hard-wrapped lines (Markdown wrapped at a fixed width), so a sentence that runs over a line break
+ * is quoted whole, not cut at the break. Blank lines, headings, list items and quotes still start a new line.
+ */
+export function unwrap(text: string): string {
+  return text.replace(/([^\n])[ \t]*\r?\n(?![ \t]*(\r?\n|#{1,6}[ \t]|[-*+][ \t]|\d+[.)][ \t]|>))[ \t]*/g, '$1 ');
 }
 
 /** Puts a citation marker before a sentence's closing punctuation: "… in 5 days [2]." */

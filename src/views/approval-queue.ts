@@ -16,6 +16,48 @@ export async function listApprovalQueue(q: Queryable, status: string, offset: nu
   );
 }
 
+/** A cited passage as the approval card lists it: the marker in the body, the chunk, its document's path and heading path. */
+export interface ApprovalCitation {
+  marker: string;
+  chunkId: string;
+  path: string | null;
+  headingPath: string[];
+}
+
+/** The message a send_message proposal would send: its generated body (null when none was written) and what the body cites. */
+export interface ApprovalMessage {
+  body: string | null;
+  citations: ApprovalCitation[];
+  /** The generation abstained: nothing grounded to say. */
+  abstained: boolean;
+  /** Why the body may not go out on its own (each failed guardrail check); empty when it passed. */
+  blocked: string[];
+}
+
+/**
+ * The message a queue row's proposal carries (src/act/message-body.ts writes it into the parameters), or null for an
+ * action that sends nothing. An approver's edited body, when one was saved, is what would go out.
+ */
+export function approvalMessage(row: Record<string, unknown>): ApprovalMessage | null {
+  if (row.action !== 'send_message') return null;
+  const params = (row.params ?? {}) as Record<string, unknown>;
+  const edited = (row.edited_params ?? null) as Record<string, unknown> | null;
+  const body = typeof edited?.body === 'string' ? edited.body : typeof params.body === 'string' ? params.body : null;
+  const cited = Array.isArray(params.citations) ? (params.citations as Record<string, unknown>[]) : [];
+  const generation = (params.generation ?? {}) as { abstained?: unknown; blocked?: unknown };
+  return {
+    body,
+    citations: cited.map((c) => ({
+      marker: String(c.marker ?? ''),
+      chunkId: String(c.chunkId ?? ''),
+      path: typeof c.path === 'string' ? c.path : null,
+      headingPath: Array.isArray(c.headingPath) ? c.headingPath.map(String) : [],
+    })),
+    abstained: generation.abstained === true,
+    blocked: Array.isArray(generation.blocked) ? generation.blocked.map(String) : [],
+  };
+}
+
 /** An approval with what deciding it needs: the action, the policy request, the subject and whether its agent is stopped. */
 export interface ApprovalForDecisionRow {
   id: string;

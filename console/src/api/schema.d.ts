@@ -1824,6 +1824,17 @@ export interface components {
                 };
                 reason: string;
                 churn: components["schemas"]["ChurnScore"] | null;
+                message: {
+                    body: string | null;
+                    citations: {
+                        marker: string;
+                        chunkId: string;
+                        path: string | null;
+                        headingPath: string[];
+                    }[];
+                    abstained: boolean;
+                    blocked: string[];
+                } | null;
             };
             decision: {
                 id: string;

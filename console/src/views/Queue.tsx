@@ -449,11 +449,17 @@ function ApprovalDetail({
           ],
         ]}
       />
+      {a.proposal.message ? <MessageBody message={a.proposal.message} /> : null}
       <h3>Parameters</h3>
       {editing && mayDecide ? (
         <ParamEditor params={a.proposal.params} busy={busy} onCancel={() => setEditing(false)} onSubmit={(p) => run(p)} />
       ) : (
-        <Facts items={Object.entries(a.proposal.params).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)])} />
+        <Facts
+          items={Object.entries(a.proposal.params)
+            // The message's body and citations are shown above, as the customer would read them.
+            .filter(([k]) => !a.proposal.message || !['body', 'citations', 'generation'].includes(k))
+            .map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)])}
+        />
       )}
       <h3>Why: expected value = p(success) × impact − cost − risk penalty</h3>
       <TableScroll label="Expected value terms">
@@ -539,6 +545,45 @@ function ApprovalDetail({
         </div>
       ) : null}
     </article>
+  );
+}
+
+/** The message a proposal would send: its generated body as written, why it was held, and the passages it cites. */
+function MessageBody({ message: m }: { message: NonNullable<Approval['proposal']['message']> }) {
+  const passages = m.citations.filter((c) => c.path);
+  return (
+    <>
+      <h3>Message</h3>
+      {m.blocked.length ? (
+        <p className="note warn" role="status">
+          Held for a person: {m.blocked.join('; ')}
+        </p>
+      ) : null}
+      {m.body ? (
+        <pre className="message-body" aria-label="Message body">
+          {m.body}
+        </pre>
+      ) : (
+        <Empty>{m.abstained ? 'No body: not enough support in the knowledge base.' : 'No body: the template is sent as it is.'}</Empty>
+      )}
+      {passages.length ? (
+        <>
+          <h4>Cited passages</h4>
+          <ul className="citations">
+            {passages.map((c) => (
+              <li key={c.marker}>
+                <code>[{c.marker}]</code> {[c.path, ...c.headingPath].join(' › ')}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {m.citations.some((c) => c.marker === 'C') ? (
+        <p className="muted">
+          <code>[C]</code> cites the customer&apos;s own record.
+        </p>
+      ) : null}
+    </>
   );
 }
 

@@ -3,7 +3,7 @@ import { approveAndRun, bulkApprove, reject, REJECTION_CATEGORIES } from '../../
 import { ApprovalPageSchema, ApprovedRunSchema, BulkApprovalSchema } from '../../contracts/api/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
-import { listApprovalQueue } from '../../views/index.ts';
+import { approvalMessage, listApprovalQueue } from '../../views/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson, readOptionalJson } from '../http.ts';
 import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
@@ -49,6 +49,8 @@ const toApproval = (r: Record<string, unknown>) => ({
     reason: r.proposal_reason,
     // The score it was decided with, the same field the Customer 360 shows (src/views/customer-360.ts).
     churn: (r.ev as { churn?: unknown } | null)?.churn ?? null,
+    // The body a message would send, with the passages it cites; null for an action that sends nothing.
+    message: approvalMessage(r),
   },
   decision: { id: r.decision_id, outcome: r.outcome, policyIds: r.policy_ids, reasons: r.reasons, autonomy: r.autonomy },
   customer: { accountId: r.account_id, customerId: r.customer_id ?? null, leadId: r.lead_id, features: r.features ?? null },

@@ -25,6 +25,26 @@ export const ApprovalSchema = component(
       reason: z.string(),
       /** The churn score the proposal was decided with (`ev.churn`), as the Customer 360 shows it; null when none was used. */
       churn: ChurnScoreSchema.nullable(),
+      /**
+       * What a send_message proposal would send: the body generated from the knowledge base and the customer's facts,
+       * the passages it cites (`[1]` is the first; `[C]` the customer's facts), whether generation abstained and which
+       * guardrail checks held it for a person. Null for an action that sends nothing.
+       */
+      message: z
+        .object({
+          body: z.string().nullable(),
+          citations: z.array(
+            z.object({
+              marker: z.string(),
+              chunkId: z.string(),
+              path: z.string().nullable(),
+              headingPath: z.array(z.string()),
+            }),
+          ),
+          abstained: z.boolean(),
+          blocked: z.array(z.string()),
+        })
+        .nullable(),
     }),
     decision: z.object({
       id: z.string().min(1),

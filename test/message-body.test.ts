@@ -1,0 +1,193 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  deliverQueuedMessages,
+  FileTransport,
+  runDuePlays,
+  TEXT_ABSTAINED_POLICY_ID,
+  TEXT_GUARDRAILS_POLICY_ID,
+} from '../src/act/index.ts';
+import { loadDemoKnowledge } from '../src/cli/demo-knowledge.ts';
+import { importDocuments } from '../src/knowledge/index.ts';
+import { createTestApp, ticketTrouble, troubledCustomer, type TestApp } from './helpers.ts';
+
+// Issue 14, "outbound messages get a real body": the service-recovery notice that follows a support ticket's case is
+// written from the knowledge base and the customer's facts, with citations; the approval card shows it; the transport
+// sends exactly it; a body that fails a guardrail goes to a person, and one that abstains is not sent.
+
+let t: TestApp | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+const later = () => new Date(Date.now() + 60_000);
+const runPlays = (app: TestApp) => runDuePlays(app.db, app.plays, { actor: 'test', now: later() });
+
+type Notice = {
+  id: string;
+  params: Record<string, unknown> & { body?: string; citations?: { chunkId: string; path?: string; headingPath?: string[] }[] };
+};
+const noticeOf = async (app: TestApp, accountId: string) => {
+  const [row] = await app.db.query<Notice>(
+    "SELECT id, params FROM proposals WHERE account_id = $1 AND agent_id = 'service-recovery' AND action = 'send_message'",
+    [accountId],
+  );
+  return row!;
+};
+const decisionOf = async (app: TestApp, proposalId: string) =>
+  (
+    await app.db.query<{ outcome: string; policy_ids: string[]; reasons: string[] }>(
+      'SELECT outcome, policy_ids, reasons FROM decisions WHERE proposal_id = $1',
+      [proposalId],
+    )
+  )[0]!;
+const messagesOf = (app: TestApp, accountId: string) =>
+  app.db.query<{ id: string; body: string | null }>('SELECT id, body FROM messages WHERE account_id = $1', [accountId]);
+
+async function ticketFor(app: TestApp, customerId: string) {
+  const accountId = await troubledCustomer(app, customerId);
+  await app.call('POST', '/api/v1/signals', { role: 'agent', body: ticketTrouble(customerId, 1) });
+  await app.bus.drain();
+  await runPlays(app);
+  return accountId;
+}
+
+/** Sends what is queued through the file transport; returns the lines it wrote. */
+async function sendQueued(app: TestApp): Promise<{ id: string; body: string | null }[]> {
+  dir = mkdtempSync(join(tmpdir(), 'acs-transport-'));
+  const file = join(dir, 'outbox.jsonl');
+  await deliverQueuedMessages(app.db, new FileTransport(file));
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+}
+
+describe('outbound messages get a grounded body with citations', () => {
+  it('the service-recovery notice after a ticket is written from the demo knowledge base and sent exactly as written', async () => {
+    t = await createTestApp({ loop: { holdoutFraction: 0 } });
+    await loadDemoKnowledge(t.db, new Date());
+    const accountId = await ticketFor(t, 'MB-1');
+
+    const notice = await noticeOf(t, accountId);
+    const body = notice.params.body!;
+    expect(body).toMatch(/^Hi|^Hello/);
+    // The customer's facts: the case it follows and the plan with its monthly amount, each citing [C].
+    expect(body).toContain('This is about your case: Proactive check: repeated problems [C].');
+    expect(body).toContain('Your current plan is month-to-month at $80.00 a month [C].');
+    expect(body).toMatch(/\[1\]/);
+    // Citations name demo knowledge chunks: the customer-facing documents only, with their heading paths.
+    const passages = notice.params.citations!.filter((c) => c.chunkId !== 'customer-facts');
+    expect(passages.length).toBeGreaterThan(0);
+    for (const c of passages) {
+      expect(['billing.md', 'cancellation.md', 'credits.md', 'outages.md', 'plans.md']).toContain(c.path);
+      expect(c.headingPath!.length).toBeGreaterThan(0);
+    }
+    expect(await decisionOf(t, notice.id)).toMatchObject({ outcome: 'execute' });
+
+    // What was queued, and what the transport wrote, is exactly that body.
+    const [queued] = await messagesOf(t, accountId);
+    expect(queued!.body).toBe(body);
+    const sent = await sendQueued(t);
+    expect(sent.find((m) => m.id === queued!.id)!.body).toBe(body);
+
+    // The generation is ledgered against the proposal: ids and hashes, nothing personal.
+    const entries = (await t.call('GET', `/api/v1/ledger?subjectId=${notice.id}`, { role: 'analyst' })).body.data;
+    const entry = entries.find(
+      (e: { type: string; subjectType: string }) => e.type === 'generation.created' && e.subjectType === 'proposals',
+    );
+    expect(entry.data).toMatchObject({ purpose: 'service_recovery', provider: 'embedded', abstained: false });
+    expect(entry.data.citedChunkIds).toEqual(passages.map((c) => c.chunkId));
+    const ledgered = JSON.stringify(entry.data);
+    for (const personal of ['mb-1@example.com', 'Customer MB-1', '80.00', 'month-to-month', 'Proactive check', body.split('\n')[2]!])
+      expect(ledgered).not.toContain(personal);
+    expect((await t.call('GET', '/api/v1/ledger/verify')).body.ok).toBe(true);
+  });
+
+  it('a notice that needs approval shows its body and cited passages on the approval card; approving sends that body', async () => {
+    t = await createTestApp({ loop: { holdoutFraction: 0 } });
+    await loadDemoKnowledge(t.db, new Date());
+    const l2 = await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { send_message: 2 } } });
+    expect(l2.status, l2.text).toBe(200);
+    const accountId = await ticketFor(t, 'MB-2');
+    const notice = await noticeOf(t, accountId);
+    expect(await decisionOf(t, notice.id)).toMatchObject({ outcome: 'approval' });
+    expect(await messagesOf(t, accountId)).toEqual([]);
+
+    const queue = await t.call('GET', '/api/v1/approvals', { role: 'reviewer' });
+    expect(queue.status, queue.text).toBe(200);
+    const card = queue.body.data.find((a: { proposal: { id: string } }) => a.proposal.id === notice.id);
+    expect(card.proposal.message.body).toBe(notice.params.body);
+    expect(card.proposal.message.abstained).toBe(false);
+    expect(card.proposal.message.blocked).toEqual([]);
+    const cited = card.proposal.message.citations.filter((c: { chunkId: string }) => c.chunkId !== 'customer-facts');
+    expect(cited.length).toBeGreaterThan(0);
+    expect(cited[0]).toMatchObject({ marker: '1', path: expect.stringMatching(/\.md$/), headingPath: expect.any(Array) });
+
+    const approved = await t.call('POST', `/api/v1/approvals/${card.id}/approve`, { role: 'reviewer' });
+    expect(approved.status, approved.text).toBe(200);
+    const [queued] = await messagesOf(t, accountId);
+    expect(queued!.body).toBe(notice.params.body);
+    const sent = await sendQueued(t);
+    expect(sent.find((m) => m.id === queued!.id)!.body).toBe(notice.params.body);
+  });
+
+  it('a body with a prohibited claim never goes out on its own: it waits for a person, with the failed check as the reason', async () => {
+    t = await createTestApp({ loop: { holdoutFraction: 0 } });
+    await importDocuments(
+      t.db,
+      { name: 'bad-faq', owner: 'test', audience: 'customer', reviewDate: '2099-12-31', approve: true },
+      [
+        {
+          path: 'outages.md',
+          format: 'md',
+          content:
+            '# Outages\n\n## Service disruption\n\nAfter an outage we restore your service and we guarantee it will never go down again.\n',
+        },
+      ],
+      { actor: 'test', now: new Date() },
+    );
+    const accountId = await ticketFor(t, 'MB-3');
+    const notice = await noticeOf(t, accountId);
+    expect(notice.params.body).toMatch(/guarantee/);
+    const decision = await decisionOf(t, notice.id);
+    expect(decision.outcome).toBe('approval');
+    expect(decision.policy_ids).toContain(TEXT_GUARDRAILS_POLICY_ID);
+    expect(decision.reasons.join(' ')).toMatch(/generated body: prohibited-claims: /);
+    expect(await messagesOf(t, accountId)).toEqual([]);
+    const card = (await t.call('GET', '/api/v1/approvals', { role: 'reviewer' })).body.data.find(
+      (a: { proposal: { id: string } }) => a.proposal.id === notice.id,
+    );
+    expect(card.proposal.message.blocked.join(' ')).toMatch(/^prohibited-claims: /);
+  });
+
+  it('with nothing relevant in the knowledge base the body abstains and the notice is not sent, with the reason', async () => {
+    t = await createTestApp({ loop: { holdoutFraction: 0 } });
+    await importDocuments(
+      t.db,
+      { name: 'garden', owner: 'test', audience: 'customer', reviewDate: '2099-12-31', approve: true },
+      [{ path: 'roses.md', format: 'md', content: '# Roses\n\n## Pruning\n\nPrune roses in late winter, above an outward bud.\n' }],
+      { actor: 'test', now: new Date() },
+    );
+    const accountId = await ticketFor(t, 'MB-4');
+    const notice = await noticeOf(t, accountId);
+    expect(notice.params.body).toBeUndefined();
+    expect(notice.params.generation).toMatchObject({ abstained: true });
+    const decision = await decisionOf(t, notice.id);
+    expect(decision).toMatchObject({ outcome: 'deny', policy_ids: [TEXT_ABSTAINED_POLICY_ID] });
+    expect(decision.reasons[0]).toMatch(/^generated body: abstained/);
+    const [play] = await t.db.query<{ status: string; state: { data: { sent?: string } } }>(
+      'SELECT status, state FROM plays WHERE account_id = $1',
+      [accountId],
+    );
+    expect(play).toMatchObject({ status: 'refused' });
+    expect(play!.state.data.sent).toMatch(/abstained/);
+    expect(await messagesOf(t, accountId)).toEqual([]);
+  });
+});

@@ -5,10 +5,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   deliverQueuedMessages,
   FileTransport,
+  playRegistry,
+  retentionPlay,
   runDuePlays,
+  startPlay,
   TEXT_ABSTAINED_POLICY_ID,
   TEXT_GUARDRAILS_POLICY_ID,
 } from '../src/act/index.ts';
+import { PolicyGate } from '../src/assure/index.ts';
 import { loadDemoKnowledge } from '../src/cli/demo-knowledge.ts';
 import { importDocuments } from '../src/knowledge/index.ts';
 import { createTestApp, ticketTrouble, troubledCustomer, type TestApp } from './helpers.ts';
@@ -189,5 +193,60 @@ describe('outbound messages get a grounded body with citations', () => {
     expect(play).toMatchObject({ status: 'refused' });
     expect(play!.state.data.sent).toMatch(/abstained/);
     expect(await messagesOf(t, accountId)).toEqual([]);
+  });
+
+  it("the retention play's credit notice states the credit and cites the credits policy; the nurture email cites the plans", async () => {
+    t = await createTestApp({ loop: { holdoutFraction: 0 } });
+    await loadDemoKnowledge(t.db, new Date());
+    const accountId = await troubledCustomer(t, 'MB-5');
+    const gate = PolicyGate.load();
+    const now = new Date();
+    await startPlay(t.db, retentionPlay(gate), {
+      accountId,
+      state: {
+        agent: { id: 'retention', offerAutonomy: 4, notifyAutonomy: 4 },
+        customer: { id: 'MB-5', segment: 'consumer', region: 'US', inHoldout: false },
+        amountCents: 2000,
+        ev: { value: 42 },
+        reason: 'test',
+      },
+      actor: 'test',
+      now,
+    });
+    await runDuePlays(t.db, playRegistry(retentionPlay(gate)), { actor: 'test', now });
+    const [notice] = await t.db.query<Notice>("SELECT id, params FROM proposals WHERE account_id = $1 AND action = 'send_message'", [
+      accountId,
+    ]);
+    expect(notice!.params.body).toContain('We can offer you a $20.00 credit on your bill [C].');
+    expect(notice!.params.body).toMatch(/unsubscribe/i);
+    expect(notice!.params.citations!.some((c) => c.path === 'credits.md')).toBe(true);
+    const [queued] = await messagesOf(t, accountId);
+    expect(queued!.body).toBe(notice!.params.body);
+
+    // The loop's own message proposals get their body the same way: a lead's first nurture email.
+    const posted = await t.call('POST', '/api/v1/signals', {
+      role: 'agent',
+      body: [
+        {
+          id: 'mb-lf-1',
+          type: 'lead_form',
+          version: 2,
+          subject: { email: 'ann@initech.example' },
+          data: { firstName: 'Ann', email: 'ann@initech.example', formId: 'demo', consents: [{ channel: 'email', purpose: 'sales' }] },
+        },
+      ],
+    });
+    expect(posted.status, posted.text).toBe(202);
+    await t.bus.drain();
+    const leadId = posted.body.accepted[0].leadId;
+    const [email] = await t.db.query<Notice>(
+      "SELECT id, params FROM proposals WHERE lead_id = $1 AND action = 'send_message' AND status = 'decided'",
+      [leadId],
+    );
+    expect(email!.params.body).toMatch(/^Hello,/);
+    expect(email!.params.citations!.some((c) => c.path === 'plans.md')).toBe(true);
+    const [lead] = await t.db.query<{ body: string | null }>('SELECT body FROM messages WHERE lead_id = $1', [leadId]);
+    expect(lead!.body).toBe(email!.params.body);
+    expect(JSON.stringify(email!.params)).not.toContain('Ann');
   });
 });

@@ -38,7 +38,7 @@ export const ABSTAIN_TEXT = 'Not enough support: route to a person.';
 export const PURPOSE_TOPICS: Record<Purpose, string> = {
   retention_offer: 'loyalty offer credit discount plan contract',
   service_recovery: 'outage service disruption credit compensation restore',
-  nurture: 'plan features tips benefits',
+  nurture: 'plan features tips benefits internet add-ons faster',
   case_reply: 'help support issue',
   answer: '',
   case_summary: '',

@@ -1,9 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   deliverQueuedMessages,
+  draftMessageBody,
   FileTransport,
   playRegistry,
   retentionPlay,
@@ -14,6 +17,7 @@ import {
 } from '../src/act/index.ts';
 import { PolicyGate } from '../src/assure/index.ts';
 import { loadDemoKnowledge } from '../src/cli/demo-knowledge.ts';
+import { OpenAICompatibleProvider } from '../src/ground/index.ts';
 import { importDocuments } from '../src/knowledge/index.ts';
 import { createTestApp, ticketTrouble, troubledCustomer, type TestApp } from './helpers.ts';
 
@@ -248,5 +252,54 @@ describe('outbound messages get a grounded body with citations', () => {
     const [lead] = await t.db.query<{ body: string | null }>('SELECT body FROM messages WHERE lead_id = $1', [leadId]);
     expect(lead!.body).toBe(email!.params.body);
     expect(JSON.stringify(email!.params)).not.toContain('Ann');
+  });
+});
+
+describe('message bodies through a configured model (a fake OpenAI-compatible server on loopback)', () => {
+  it('masks the case subject and facts before they leave, restores the answer, and ledgers the masked counts', async () => {
+    const seen: string[] = [];
+    const fake = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c) => (raw += c));
+      req.on('end', () => {
+        seen.push(raw);
+        const content = 'We are sorry for the trouble. We will write to [EMAIL_1] about your case [C].';
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ model: 'fake-model', choices: [{ index: 0, message: { role: 'assistant', content } }] }));
+      });
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    try {
+      t = await createTestApp();
+      await loadDemoKnowledge(t.db, new Date());
+      const accountId = await troubledCustomer(t, 'MB-6');
+      const opened = await t.call('POST', '/api/v1/cases', {
+        body: { accountId, subject: 'Outage again, write to mb6.private@example.com' },
+      });
+      expect(opened.status, opened.text).toBe(201);
+      const provider = new OpenAICompatibleProvider({
+        chat: { baseUrl: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, model: 'fake-model' },
+        maxRetries: 0,
+      });
+      const drafted = await t.db.transaction((tx) =>
+        draftMessageBody(
+          tx,
+          { accountId, template: 'we-are-on-it', consentPurpose: 'service', now: new Date(), caseId: opened.body.id },
+          { provider },
+        ),
+      );
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toContain('[EMAIL_1]');
+      expect(seen[0]).not.toContain('mb6.private@example.com');
+      expect(drafted!.params.body).toContain('mb6.private@example.com');
+      expect(drafted!.generation.record).toMatchObject({
+        provider: 'openai-compatible',
+        model: 'fake-model',
+        maskedEntities: { email: 1 },
+      });
+      expect(JSON.stringify(drafted!.generation.record)).not.toContain('mb6.private');
+    } finally {
+      await new Promise<void>((resolve) => fake.close(() => resolve()));
+    }
   });
 });

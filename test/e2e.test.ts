@@ -152,6 +152,34 @@ describe('npm start', () => {
     expect([...agents].some((a) => a === 'retention' || a === 'service-recovery')).toBe(true);
   });
 
+  it('in the live world, a message that went out carries a body citing the demo knowledge base, and the outbox holds exactly it', async () => {
+    type Sent = { id: string; params: { body?: string; citations?: { path?: string }[] }; executions: { result: unknown }[] };
+    const outbox = join(cli.dataDir, 'outbox', 'messages.jsonl');
+    const delivered = () =>
+      existsSync(outbox)
+        ? readFileSync(outbox, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as { id: string; body: string | null })
+        : [];
+    // Bounded: at most 120 polls a second apart for a message the agents sent and the transport handed on.
+    let match: { proposal: Sent; line: { id: string; body: string | null } } | undefined;
+    for (let i = 0; i < 120 && !match; i++) {
+      const page = await api('GET', '/api/v1/proposals?limit=500&status=decided');
+      const lines = delivered();
+      for (const p of page.body.data as (Sent & { action: string })[]) {
+        if (p.action !== 'send_message' || typeof p.params.body !== 'string') continue;
+        const messageId = p.executions.map((e) => (e.result as { messageId?: string } | null)?.messageId).find(Boolean);
+        const line = lines.find((l) => l.id === messageId);
+        if (line) match = { proposal: p, line };
+      }
+      if (!match) await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(match, 'a sent message with a generated body').toBeDefined();
+    expect(match!.line.body).toBe(match!.proposal.params.body);
+    expect(match!.proposal.params.citations!.some((c) => typeof c.path === 'string' && c.path.endsWith('.md'))).toBe(true);
+  });
+
   it('stops cleanly on SIGTERM and releases the data dir', async () => {
     const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
     server.kill('SIGTERM');

@@ -7,7 +7,10 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import pino from 'pino';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { draftMessageBody, recordJudged } from '../src/act/index.ts';
 import { createToken, readAdminTokenFile } from '../src/api/auth.ts';
+import { PolicyGate } from '../src/assure/index.ts';
+import { loadDemoKnowledge } from '../src/cli/demo-knowledge.ts';
 import { loadConfig } from '../src/config.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { importFirstCustomers, liveWorld } from '../src/world/index.ts';
@@ -531,6 +534,58 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     });
     expect(refused.status).toBe(403);
     await analyst.close();
+  });
+
+  it("shows a message's generated body and the passages it cites on the review card", async () => {
+    // The demo knowledge base, as `npm start` loads it; a check-in email drafted for one of the world's customers and
+    // held for review at L2, with the expected value of a pending item raised so it tops the queue.
+    const now = server.clock.now();
+    await loadDemoKnowledge(server.db, now);
+    const [row] = await server.db.query<{ account_id: string; customer_id: string; ev: { value: number } }>(
+      `SELECT p.account_id, acc.customer_id, p.ev FROM approvals a JOIN decisions d ON d.id = a.decision_id
+       JOIN proposals p ON p.id = d.proposal_id JOIN accounts acc ON acc.id = p.account_id
+       WHERE a.status = 'pending' ORDER BY a.id LIMIT 1`,
+    );
+    const { approvalId, body } = await server.db.transaction(async (tx) => {
+      const drafted = (await draftMessageBody(tx, { accountId: row!.account_id, template: 'check-in', consentPurpose: 'service', now }))!;
+      const request = {
+        agent: { id: 'retention', role: 'agent', autonomy: 2 },
+        action: 'send_message',
+        customer: { id: row!.customer_id, segment: 'consumer', region: 'US', inHoldout: false },
+        context: { channel: 'email', purpose: 'service', hasConsent: true, risk: 'low' },
+      } as const;
+      const decision = PolicyGate.load().decide(request);
+      expect(decision.outcome).toBe('approval');
+      const { decisions } = await recordJudged(
+        tx,
+        [
+          {
+            agentId: 'retention',
+            accountId: row!.account_id,
+            leadId: null,
+            action: 'send_message',
+            params: { channel: 'email', purpose: 'service', template: 'check-in', ...drafted.params },
+            channel: 'email',
+            purpose: 'service',
+            risk: 'low',
+            ev: { ...row!.ev, value: 1_000_000 },
+            reason: 'check in with the customer',
+          },
+        ],
+        [{ proposal: 0, request, decision }],
+        { now, approvalTtlMs: 365 * 24 * 3600_000 },
+      );
+      return { approvalId: decisions[0]!.approvalId!, body: drafted.params.body! };
+    });
+    await view('queue', 'Review queue');
+    await page.locator(`#item-${approvalId}`).click();
+    const shown = page.getByLabel('Message body');
+    await shown.waitFor();
+    await expect(shown.textContent()).resolves.toBe(body);
+    const cited = await page.locator('.citations li').allTextContents();
+    expect(cited.length).toBeGreaterThan(0);
+    for (const c of cited) expect(c).toMatch(/^\[\d+\] \S+\.md › .+/);
+    await shoot('review-card-message');
   });
 
   it('logged no errors in the browser console', () => {

@@ -3,7 +3,7 @@
 //   npx tsx scripts/train-injection.ts
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CLASSIFIER_THRESHOLD, classify, injectionBenchmark, loadCorpus, splitCorpus, trainInjectionModel } from '../src/trust/index.ts';
+import { CLASSIFIER_THRESHOLD, classify, evaluateInjection, loadCorpus, splitCorpus, trainInjectionModel } from '../src/trust/index.ts';
 
 const out = fileURLToPath(new URL('../src/trust/injection-model.json', import.meta.url));
 const items = loadCorpus();
@@ -11,7 +11,7 @@ const { train, test } = splitCorpus(items);
 const model = trainInjectionModel(train, { test: test.length });
 writeFileSync(out, JSON.stringify(model) + '\n');
 const trainAcc = train.filter((i) => classify(model, i.text) >= CLASSIFIER_THRESHOLD === (i.label === 'injection')).length / train.length;
-const b = injectionBenchmark(items, model);
+const b = evaluateInjection(test, model);
 console.log(`trained on ${train.length} texts (${Object.keys(model.weights).length} features); train accuracy ${trainAcc.toFixed(3)}`);
 console.log(`test: ${b.attacks} attacks, ${b.benign} benign; flagged ${b.detectionRate}, false positives ${b.falsePositiveRate}`);
 console.log(`classifier alone: ${JSON.stringify(b.classifierOnly)}; rules alone: ${JSON.stringify(b.rulesOnly)}`);

@@ -20,13 +20,15 @@ export {
   windows,
   wrapUntrusted,
   type InjectionFinding,
+  type InjectionScan,
   type InjectionModel,
 } from './injection.ts';
 export {
   DEFAULT_CORPUS,
+  FRESH_CORPUS,
   SPLIT_SEED,
   TEST_SHARE,
-  injectionBenchmark,
+  evaluateInjection,
   loadCorpus,
   splitCorpus,
   trainInjectionModel,

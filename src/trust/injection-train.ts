@@ -25,6 +25,8 @@ export interface CorpusItem {
 }
 
 export const DEFAULT_CORPUS = fileURLToPath(new URL('../../data/trust/injection/corpus.jsonl', import.meta.url));
+/** Written after the rules were frozen, never trained or tuned on: how the detector does on wording it has not seen. */
+export const FRESH_CORPUS = fileURLToPath(new URL('../../data/trust/injection/fresh.jsonl', import.meta.url));
 /** The split's seed: fixed, so the test set never leaks into training between runs. */
 export const SPLIT_SEED = 14;
 /** Share of each label kept for testing. */
@@ -128,9 +130,8 @@ export interface InjectionBenchmark {
 
 const BASELINE = /ignore (all )?previous instructions/i;
 
-/** The detector's figures on the corpus's test split, beside the single-phrase baseline, in one run. */
-export function injectionBenchmark(items: CorpusItem[] = loadCorpus(), model?: InjectionModel): InjectionBenchmark {
-  const { test } = splitCorpus(items);
+/** The detector's figures on these texts (the test split, or another held-out set), beside the one-phrase baseline. */
+export function evaluateInjection(test: CorpusItem[], model?: InjectionModel): InjectionBenchmark {
   const attacks = test.filter((i) => i.label === 'injection');
   const benign = test.filter((i) => i.label === 'benign');
   const rate = (of: CorpusItem[], flag: (t: string) => boolean) => round(of.filter((i) => flag(i.text)).length / Math.max(1, of.length));

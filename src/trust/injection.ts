@@ -22,6 +22,9 @@ export interface InjectionFinding {
   classifierScore: number;
 }
 
+/** A finding over several strings (a signal's data): the strongest, with the paths of the flagged fields. */
+export type InjectionScan = InjectionFinding & { fields: string[]; scannedChars: number };
+
 /** Text beyond this many characters is not scanned: keeps intake cheap (a ticket body is at most 20,000). */
 export const MAX_SCAN_CHARS = 20_000;
 /** A rules score at or above this flags the text. */

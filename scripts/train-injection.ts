@@ -1,13 +1,13 @@
-// Trains the prompt-injection classifier on the train split of data/trust/injection/corpus.jsonl and writes
+// Trains the prompt-injection classifier on the train split of data/trust/injection/corpus.jsonl plus fresh.jsonl
+// (never the test split or holdout.jsonl) and writes
 // src/trust/injection-model.json. Deterministic: the same corpus gives the same file.
 //   npx tsx scripts/train-injection.ts
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CLASSIFIER_THRESHOLD, classify, evaluateInjection, loadCorpus, splitCorpus, trainInjectionModel } from '../src/trust/index.ts';
+import { CLASSIFIER_THRESHOLD, classify, evaluateInjection, trainingSet, trainInjectionModel } from '../src/trust/index.ts';
 
 const out = fileURLToPath(new URL('../src/trust/injection-model.json', import.meta.url));
-const items = loadCorpus();
-const { train, test } = splitCorpus(items);
+const { train, test } = trainingSet();
 const model = trainInjectionModel(train, { test: test.length });
 writeFileSync(out, JSON.stringify(model) + '\n');
 const trainAcc = train.filter((i) => classify(model, i.text) >= CLASSIFIER_THRESHOLD === (i.label === 'injection')).length / train.length;

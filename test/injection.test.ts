@@ -9,6 +9,7 @@ import {
   scanData,
   splitCorpus,
   trainInjectionModel,
+  trainingSet,
   wrapUntrusted,
 } from '../src/trust/index.ts';
 import { createTestApp, daysAgo, trouble, troubledCustomer, type TestApp } from './helpers.ts';
@@ -90,12 +91,14 @@ describe('the injection detector', () => {
 
   it('ships the model its training script makes from the train split (deterministic)', () => {
     const { train, test } = splitCorpus(loadCorpus());
+    const training = trainingSet();
+    expect(training.test).toEqual(test);
     expect(test.filter((i) => i.label === 'injection').length).toBeGreaterThanOrEqual(30);
     expect(new Set(train.map((i) => i.id)).size + new Set(test.map((i) => i.id)).size).toBe(loadCorpus().length);
     expect(train.some((i) => test.includes(i))).toBe(false);
     const file = fileURLToPath(new URL('../src/trust/injection-model.json', import.meta.url));
-    expect(trainInjectionModel(train, { test: test.length })).toEqual(JSON.parse(readFileSync(file, 'utf8')));
-    expect(injectionModel().trainedOn).toMatchObject({ train: train.length, test: test.length });
+    expect(trainInjectionModel(training.train, { test: test.length })).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+    expect(injectionModel().trainedOn).toMatchObject({ train: training.train.length, test: test.length });
   });
 
   it("meets the issue's target on the held-out test split, and beats the one-phrase baseline", () => {
@@ -106,6 +109,8 @@ describe('the injection detector', () => {
     expect(b.test.detectionRate).toBeGreaterThanOrEqual(0.9);
     expect(b.test.falsePositiveRate).toBeLessThanOrEqual(0.1);
     expect(b.test.detectionRate).toBeGreaterThan(b.test.baseline.detectionRate);
+    // The holdout (wording nobody tuned on) is reported as measured; it only has to beat the baseline.
+    expect(b.holdout.detectionRate).toBeGreaterThan(b.holdout.baseline.detectionRate);
   });
 });
 

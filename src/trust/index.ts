@@ -26,11 +26,13 @@ export {
 export {
   DEFAULT_CORPUS,
   FRESH_CORPUS,
+  HOLDOUT_CORPUS,
   SPLIT_SEED,
   TEST_SHARE,
   evaluateInjection,
   loadCorpus,
   splitCorpus,
+  trainingSet,
   trainInjectionModel,
   type CorpusItem,
   type InjectionBenchmark,

@@ -25,8 +25,13 @@ export interface CorpusItem {
 }
 
 export const DEFAULT_CORPUS = fileURLToPath(new URL('../../data/trust/injection/corpus.jsonl', import.meta.url));
-/** Written after the rules were frozen, never trained or tuned on: how the detector does on wording it has not seen. */
+/**
+ * Written after the first rules were frozen and measured once on them (61.1% flagged, docs/trust.md); the rules were
+ * then revised with its misses in view, and the classifier trains on it. No longer a clean measure: see HOLDOUT.
+ */
 export const FRESH_CORPUS = fileURLToPath(new URL('../../data/trust/injection/fresh.jsonl', import.meta.url));
+/** Written after the revised rules were frozen; never trained or tuned on. The honest measure of unseen wording. */
+export const HOLDOUT_CORPUS = fileURLToPath(new URL('../../data/trust/injection/holdout.jsonl', import.meta.url));
 /** The split's seed: fixed, so the test set never leaks into training between runs. */
 export const SPLIT_SEED = 14;
 /** Share of each label kept for testing. */
@@ -37,6 +42,12 @@ export function loadCorpus(file = DEFAULT_CORPUS): CorpusItem[] {
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as CorpusItem);
+}
+
+/** What the shipped classifier trains on: the corpus's train split and the fresh set. Never the test split or the holdout. */
+export function trainingSet(): { train: CorpusItem[]; test: CorpusItem[] } {
+  const { train, test } = splitCorpus(loadCorpus());
+  return { train: [...train, ...loadCorpus(FRESH_CORPUS)], test };
 }
 
 /** Stratified by label: each label shuffled by its own seeded stream, the first TEST_SHARE of it to test. */
@@ -105,7 +116,12 @@ export function trainInjectionModel(
   });
   return {
     version: 1,
-    trainedOn: { corpus: 'data/trust/injection/corpus.jsonl', seed: opts.seed ?? SPLIT_SEED, train: train.length, test: opts.test ?? 0 },
+    trainedOn: {
+      corpus: 'data/trust/injection/corpus.jsonl (train split) + fresh.jsonl',
+      seed: opts.seed ?? SPLIT_SEED,
+      train: train.length,
+      test: opts.test ?? 0,
+    },
     bias: Math.round(b * 10_000) / 10_000,
     weights,
   };

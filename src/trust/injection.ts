@@ -128,10 +128,12 @@ interface Rule {
   raw?: RegExp[];
   /** Phrases matched against the letters-only view (spaced-out or punctuated disguises). */
   squashed?: string[];
+  /** Patterns matched against the letters-only view. */
+  squashedPatterns?: RegExp[];
 }
 
 const OBJ =
-  '(?:instructions?|instructies|rules?|limits|guidelines|directives|prompts?|system prompt|programming|guardrails|constraints|policy|policies|orders|restrictions|safety rules|operator|configuration|context)';
+  '(?:instructions?|instructies|rules?|limits|guidelines|directives|prompts?|system prompt|programming|guardrails|constraints|policy|policies|orders|restrictions|safety rules|operator|configuration|context|directions|guidance)';
 const QUAL =
   '(?:(?:all|any|every|the|your|my|of|these|those|previous|prior|above|earlier|preceding|former|existing|original|current|initial|old|given|standing)\\s+){0,4}';
 
@@ -141,11 +143,14 @@ const RULES: Rule[] = [
     weight: 0.9,
     patterns: [
       new RegExp(
-        `\\b(?:ignore|disregard|forget|override|overrid(?:e|ing)|bypass|set aside|skip|drop|abandon|stop following|cancel)\\w*\\s+(?:about\\s+)?${QUAL}${OBJ}\\b`,
+        `\\b(?:ignore|disregard|forget|override|overrid(?:e|ing)|bypass|set aside|put aside|overlook|skip|drop|abandon|stop following|cancel)\\w*\\s+(?:about\\s+)?${QUAL}${OBJ}\\b`,
       ),
-      new RegExp(`\\b(?:ignor|disregard|forget|overrid|bypass)\\w*\\s+(?:[\\w']+\\s+){0,4}${OBJ}\\b`),
+      new RegExp(`\\b(?:ignor|disregard|forget|overrid|bypass|overlook|drop)\\w*\\s+(?:[\\w']+\\s+){0,4}${OBJ}\\b`),
       /\b(?:disregard|ignore|forget) (?:the |everything |all )?above\b/,
-      /\b(?:previous|prior|earlier|above|original) (?:instructions?|rules|guidelines|context) (?:are|is|were) (?:now )?(?:void|cancel+ed|revoked|obsolete|invalid|no longer valid)/,
+      /\b(?:previous|prior|earlier|above|original|preceding|old|usual) (?:instructions?|rules|guidelines|directives|context|policies) (?:are|is|were|have been|no longer) (?:now )?(?:void|cancel+ed|revoked|obsolete|invalid|no longer valid|suspended|lifted|apply|a test)/,
+      /\b(?:instructions|rules|guidelines|directives|policies) (?:no longer apply|do not apply any ?more|don'?t apply any ?more)\b/,
+      /\bset (?:its|your|the|all)? ?(?:usual |normal )?(?:checks|rules|guidelines|instructions|policies|restrictions) aside\b/,
+      /\boverride (?:the |your |any )?(?:previous|prior|earlier) settings\b/,
       /\b(?:forget|ignore|disregard) (?:everything|all) (?:you (?:were|have been) (?:told|given)|above|before this|so far)/,
       /\bignore (?:the )?(?:conversation|customer question|user'?s question) so far\b|\bignore the (?:customer|user)'?s? question\b/,
       /\b(?:override|overrides) (?:the )?(?:policy|limits?|compensation limits|credit limit|retention policy)\b/,
@@ -158,6 +163,9 @@ const RULES: Rule[] = [
       'disregardallpreviousinstructions',
       'ignoreyourinstructions',
     ],
+    squashedPatterns: [
+      /(?:ignore|disregard|forget|override|bypass)(?:all|any|every|your|the|my|previous|prior|earlier|above)*(?:instructions|rules|guidelines|directives|policies|prompt)/,
+    ],
   },
   {
     id: 'override-multilingual',
@@ -166,7 +174,7 @@ const RULES: Rule[] = [
       /\bignorier\w* (?:\w+ ){0,3}(?:anweisungen|regeln|vorgaben)/, // German
       /\bignor(?:ez|e|er)? (?:\w+ ){0,3}(?:instructions|consignes|regles)/, // French
       /\boubliez? (?:\w+ ){0,2}(?:instructions|consignes|regles)/,
-      /\b(?:ignora|olvida) (?:\w+ ){0,3}(?:instrucciones|reglas)/, // Spanish
+      /\b(?:ignora|ignore|ignoren|olvida|olvide) (?:\w+ ){0,3}(?:instrucciones|reglas)/, // Spanish
       /\bignora (?:\w+ ){0,3}(?:istruzioni|regole)/, // Italian
       /\bignore (?:\w+ ){0,3}instrucoes/, // Portuguese
       /\bnegeer (?:\w+ ){0,3}(?:instructies|regels)/, // Dutch
@@ -182,7 +190,10 @@ const RULES: Rule[] = [
       /\byour (?:new|only) (?:task|goal|job) is\b/,
       /\bfrom now on,? you (?:are|will|must|shall)\b/,
       /\b(?:pretend|imagine) (?:that )?you(?:'re| are)? (?:an? |the )?(?:\w+ ){0,3}(?:assistant|agent|bot|manager|supervisor|head|lawyer|admin|rep)/,
-      /\bpretend you are\b/,
+      /\bpretend (?:you are|you're|to be)\b/,
+      /\byou(?:'re| are| re) (?:a|an|the) (?:\w+ )?(?:superuser|super user|admin|administrator|root user|god)\b/,
+      /\b(?:unlimited|full|unrestricted) (?:authority|power|access|approval rights)\b/,
+      /\b(?:maintenance|admin|debug|test) mode\b.{0,40}\b(?:no|without) (?:policy|policies|checks|rules|limits)/,
       /\bact (?:as|like) (?:an? |my |the )?(?:\w+ ){0,3}(?:assistant|agent|bot|manager|supervisor|rep|you have no restrictions)/,
       /\b(?:developer|god|jailbreak|unrestricted) mode\b/,
       /\bwith (?:no|without) (?:any )?(?:restrictions|limits|spending limit|rules)\b/,
@@ -221,6 +232,10 @@ const RULES: Rule[] = [
       /\bif you are an? (?:ai|llm|language model|assistant|bot|automated)\b/,
       /\b(?:ai|assistant|bot|model|language models?|llm|automated (?:systems?|agent)|assistants)(?: \w+){0,3}(?: reading| processing| handling| analysing| analyzing| summarising| summarizing) (?:this|these)\b/,
       /\b(?:dear|hi|hey|hello) (?:automated agent|ai|assistant|bot)\b/,
+      /[[(]\s*(?:ai|assistant|bot|llm|model|ai system)\s*:/,
+      /\b(?:the |your )?(?:support |virtual |ai |language )?(?:model|assistant|bot|ai|chatbot|llm|answer generator|responder)\s+(?:shall|must|should|will now|is (?:now )?(?:permitted|allowed|authori[sz]ed))\b/,
+      /\b(?:note|message|directive|instructions?) (?:to|for) (?:the )?(?:answer generator|automated (?:responder|triage)|virtual agent|summari[sz]er|responder)\b/,
+      /\bto the automated (?:responder|agent|system)\b/,
       /\b(?:any|all) (?:ai|assistants?|language models?)\b.*\b(?:must|should)\b/,
       /\bassistants? (?:must|should) (?:now )?\b/,
       /\bhinweis fur ki/,
@@ -246,6 +261,10 @@ const RULES: Rule[] = [
     patterns: [
       /\b(?:reveal|print|show|repeat|output|leak|paste|tell me|list) (?:me )?(?:your|the|all the)? ?(?:full |exact |complete |hidden )?(?:system prompt|instructions|prompt|hidden instructions|tools you can call|configuration|api key)/,
       /\bwhat were (?:the )?(?:exact )?instructions\b/,
+      /\b(?:dump|disclose|share|show|print|reveal|tell|list|give)\b(?: me)? (?:the|your) (?:hidden |secret |full )?(?:prompt|rules|instructions|guidelines)\b(?: you(?:'re| are| were| have been)? ?(?:run|running|given|configured|told|using|use)| (?:word for word|verbatim))/,
+      /\b(?:dump|disclose|leak)\b(?: \S+){0,3} (?:hidden |secret |system )?prompt\b/,
+      /\b(?:send|forward|email|cc|share|give|export|post)\b(?: \S+){0,4} (?:full |complete |whole )?list of (?:all )?(?:the )?(?:accounts|customers|subscribers|contacts|users)\b/,
+      /\b(?:append|include|add|attach)\b(?: \S+){0,4} (?:date of birth|full card number|card numbers?|passwords?|security answers|social security)/,
       /\brepeat the text above\b/,
       /\b(?:send|forward|email|export|attach|append|include|output|paste|print|list)\b(?: \S+){0,6} (?:customer database|database export|all (?:the )?(?:other )?(?:customers?|respondents|accounts)|every customer|card numbers?|billing details of all|account histories|knowledge base|internal notes|api key|database password|password reset link|security answers|other customers|full profile)/,
       /\b(?:last \d+ messages other customers|other companies in my region)\b/,
@@ -280,7 +299,8 @@ function matchRules(text: string): Set<string> {
     if (
       rule.patterns?.some((p) => p.test(clean)) ||
       rule.raw?.some((p) => p.test(text)) ||
-      rule.squashed?.some((s) => squashed.includes(s))
+      rule.squashed?.some((s) => squashed.includes(s)) ||
+      rule.squashedPatterns?.some((p) => p.test(squashed))
     )
       hits.add(rule.id);
   }

@@ -236,7 +236,7 @@ const RULES: Rule[] = [
       /\b(?:the |your )?(?:support |virtual |ai |language )?(?:model|assistant|bot|ai|chatbot|llm|answer generator|responder)\s+(?:shall|must|should|will now|is (?:now )?(?:permitted|allowed|authori[sz]ed))\b/,
       /\b(?:note|message|directive|instructions?) (?:to|for) (?:the )?(?:answer generator|automated (?:responder|triage)|virtual agent|summari[sz]er|responder)\b/,
       /\bto the automated (?:responder|agent|system)\b/,
-      /\b(?:any|all) (?:ai|assistants?|language models?)\b.*\b(?:must|should)\b/,
+      /\b(?:any|all) (?:ai|assistants?|language models?)\b.{0,200}\b(?:must|should)\b/,
       /\bassistants? (?:must|should) (?:now )?\b/,
       /\bhinweis fur ki/,
     ],
@@ -279,15 +279,17 @@ const RULES: Rule[] = [
 
 /** Long base64-looking runs: decoded and scanned too (an instruction sent encoded is itself a sign). */
 const BASE64_RUN = /[A-Za-z0-9+/]{20,}={0,2}/g;
+/** Only the start of a long run is decoded: an instruction fits, and a huge blob costs nothing. */
+const MAX_BASE64_CHARS = 4096;
 
 function decodedRuns(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(BASE64_RUN)) {
     if (out.length >= 5) break;
-    const decoded = Buffer.from(m[0], 'base64').toString('utf8');
+    const decoded = Buffer.from(m[0].slice(0, MAX_BASE64_CHARS - (MAX_BASE64_CHARS % 4)), 'base64').toString('utf8');
     // Mostly printable ASCII: a real message, not random bytes.
     const printable = decoded.replace(/[^\x20-\x7e]/g, '').length;
-    if (decoded.length >= 8 && printable / decoded.length > 0.9 && /[a-z]{3,} [a-z]{2,}/i.test(decoded)) out.push(decoded);
+    if (decoded.length >= 8 && printable / decoded.length > 0.9 && /\b[a-z]{3,20} [a-z]{2,20}\b/i.test(decoded)) out.push(decoded);
   }
   return out;
 }

@@ -221,6 +221,9 @@ describe('injected instructions in a ticket, an email and an NPS comment, throug
       (a: { id: string }) => a.id === approval!.id,
     );
     expect(card.decision.reasons.join(' ')).toMatch(/prompt injection/);
+    // A person who has read the ticket may still approve: the gate checks the stored request again, flag included,
+    // and allows it (approval is the outcome a flag asks for, not a denial).
+    expect((await t.call('POST', `/api/v1/approvals/${approval!.id}/approve`, { role: 'reviewer', body: {} })).status).toBe(200);
   });
 
   it('a benign ticket that says "ignore my last email" is not flagged and changes nothing', async () => {

@@ -9,7 +9,7 @@ import { CLASSIFIER_THRESHOLD, classify, evaluateInjection, trainingSet, trainIn
 const out = fileURLToPath(new URL('../src/trust/injection-model.json', import.meta.url));
 const { train, test } = trainingSet();
 const model = trainInjectionModel(train, { test: test.length });
-writeFileSync(out, JSON.stringify(model) + '\n');
+writeFileSync(out, JSON.stringify(model, null, 2) + '\n');
 const trainAcc = train.filter((i) => classify(model, i.text) >= CLASSIFIER_THRESHOLD === (i.label === 'injection')).length / train.length;
 const b = evaluateInjection(test, model);
 console.log(`trained on ${train.length} texts (${Object.keys(model.weights).length} features); train accuracy ${trainAcc.toFixed(3)}`);

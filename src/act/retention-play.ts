@@ -19,6 +19,8 @@ export interface RetentionPlayState {
   offer?: { decisionId: string; approvalId: string | null };
   creditKey?: string;
   notice?: string;
+  /** The offer was decided with a customer's input flagged as a possible prompt injection: its notice is too. */
+  inputFlagged?: boolean;
 }
 
 const ACTOR = 'play:retention';
@@ -61,8 +63,9 @@ async function decide(
           // plan's level, so an L5 plan runs it without a second approval (policy `l5-plan-across-domains`).
           planAutonomy: s.agent.offerAutonomy,
           ...track,
+          ...(s.inputFlagged ? { inputFlagged: true } : {}),
         }
-      : { risk: 'low', amountCents: s.amountCents, ...track },
+      : { risk: 'low', amountCents: s.amountCents, ...track, ...(s.inputFlagged ? { inputFlagged: true } : {}) },
   };
   const decision = gate.decide(request);
   // The loop's own decide step records it: the proposal, then policy's decision (and approval) on it.

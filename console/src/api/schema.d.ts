@@ -3122,6 +3122,18 @@ export interface components {
                 quarantineId: string | null;
             }[];
         };
+        SignalTrust: {
+            injection?: {
+                flagged: boolean;
+                score: number;
+                rules: string[];
+                classifierScore: number;
+                fields: string[];
+                scannedChars: number;
+            };
+        } & {
+            [key: string]: unknown;
+        };
         StoredSignal: {
             id: string;
             type: string;
@@ -3138,6 +3150,7 @@ export interface components {
             };
             metric: number | null;
             source: string | null;
+            trust: components["schemas"]["SignalTrust"] | null;
         };
         QuarantineItem: {
             id: string;

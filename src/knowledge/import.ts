@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { AppError } from '../errors.ts';
+import { detectInjection } from '../trust/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import type { Db } from '../store/index.ts';
 import { chunkDocument, chunkIds, contentHash, documentId, formatOfPath, parseDocument, type DocumentFormat } from './chunk.ts';
@@ -127,7 +128,14 @@ export async function importDocuments(
         continue;
       }
       const before = new Map((existing ? await selectChunkHashes(tx, id) : []).map((r) => [r.id, r.content_hash]));
-      const rows = chunks.map((c, i) => ({ ...c, id: ids[i]!, contentHash: contentHash(JSON.stringify([c.headingPath, c.text])) }));
+      // A knowledge document is untrusted text too: each chunk is scanned for injected instructions, and the finding
+      // (rule ids and scores, never the text) is kept on the chunk and returned with it by search.
+      const rows = chunks.map((c, i) => ({
+        ...c,
+        id: ids[i]!,
+        contentHash: contentHash(JSON.stringify([c.headingPath, c.text])),
+        injection: detectInjection(c.text),
+      }));
       const version = await upsertDocument(tx, { id, sourceId: source.id, path: d.path, title, format: d.format, contentHash: hash, now });
       await upsertChunks(tx, id, rows, now);
       const removed = await deleteChunksNotIn(tx, id, ids);

@@ -165,14 +165,19 @@ export async function injectionSideEffects(attacks?: CorpusItem[]): Promise<Inje
   }
 }
 
+/** The side effects as printed lines. */
+export function formatInjectionSideEffects(r: InjectionSideEffects): string[] {
+  return [
+    `attacks planted through the pipeline: ${r.planted} (corpus test split + holdout)`,
+    `  stored flagged: ${r.flagged}; their decisions: ${JSON.stringify(r.flaggedOutcomes)}`,
+    `  side effects for flagged customers without a human: ${r.executedWithoutHuman} (target 0)`,
+    `  proposals with a parameter the attack named: ${r.paramsFromText} (target 0)`,
+    `  missed: ${r.unflagged}; actions that ran for them on the gate's authority: ${r.executedUnflagged}`,
+  ];
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await injectionSideEffects();
   if (process.argv.includes('--json')) console.log(JSON.stringify(r, null, 2));
-  else {
-    console.log(`attacks planted through the pipeline: ${r.planted} (corpus test split + holdout)`);
-    console.log(`  stored flagged: ${r.flagged}; their decisions: ${JSON.stringify(r.flaggedOutcomes)}`);
-    console.log(`  side effects for flagged customers without a human: ${r.executedWithoutHuman} (target 0)`);
-    console.log(`  proposals with a parameter the attack named: ${r.paramsFromText} (target 0)`);
-    console.log(`  missed: ${r.unflagged}; actions that ran for them on the gate's authority: ${r.executedUnflagged}`);
-  }
+  else console.log(formatInjectionSideEffects(r).join('\n'));
 }

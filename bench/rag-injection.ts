@@ -54,20 +54,22 @@ function table(name: string, b: InjectionBenchmark): string[] {
   ];
 }
 
+/** The report as printed lines: the three sets' tables, then the target on the test split and on the holdout. */
+export function formatInjectionBenchmark(report: InjectionBenchmarkReport): string[] {
+  const met = (b: InjectionBenchmark) => (b.detectionRate >= report.target.detectionRate ? 'met' : 'not met');
+  return [
+    ...table('test split (rules written with the corpus in view)', report.test),
+    '',
+    ...table('fresh set (seen when the rules were revised; trained on)', report.fresh),
+    '',
+    ...table('holdout (unseen wording: the honest figure)', report.holdout),
+    '',
+    `target ≥ ${pct(report.target.detectionRate)} flagged: test split ${met(report.test)}, holdout ${met(report.holdout)}`,
+  ];
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const report = injectionBenchmark();
   if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2));
-  else {
-    console.log(
-      [
-        ...table('test split (rules written with the corpus in view)', report.test),
-        '',
-        ...table('fresh set (seen when the rules were revised; trained on)', report.fresh),
-        '',
-        ...table('holdout (unseen wording: the honest figure)', report.holdout),
-      ].join('\n'),
-    );
-    const met = (b: InjectionBenchmark) => (b.detectionRate >= report.target.detectionRate ? 'met' : 'not met');
-    console.log(`\ntarget ≥ ${pct(report.target.detectionRate)} flagged: test split ${met(report.test)}, holdout ${met(report.holdout)}`);
-  }
+  else console.log(formatInjectionBenchmark(report).join('\n'));
 }

@@ -132,6 +132,7 @@ export function compose(input: ComposeInput): Composition {
       const sentence = withoutCitations(raw);
       const cw = contentWords(sentence);
       if (cw.size < 3 || /:$/.test(sentence)) return; // headings and fragments say too little to quote
+      if (/\?["'’”)\]]*$/.test(sentence)) return; // a question (an FAQ's "Q: …?") restates what was asked; it answers nothing
       let shared = 0;
       for (const w of cw) if (q.has(w)) shared += 1;
       if (!summary && shared === 0) return;

@@ -23,6 +23,14 @@ export interface DocumentInput {
   path: string;
   format: DocumentFormat;
   content: string;
+  /** The title; by default the one the content gives (front matter, first heading, <title>), else the file name. */
+  title?: string;
+  /**
+   * Pre-chunked: these chunks, in this order, instead of splitting `content` along its headings. For content that
+   * already comes in pieces with ids of their own (FAQ entries, review sentences): one chunk each, so a hit maps back
+   * to the piece. Not offered by `acs kb import` or the API, which always chunk.
+   */
+  chunks?: { headingPath: string[]; text: string }[];
 }
 
 /** The source the documents go to: made when missing; the fields given replace the existing source's. */
@@ -89,6 +97,13 @@ export async function importDocuments(
     if (problem)
       throw new AppError('validation_failed', `bad document path '${d.path}'`, [{ path: `documents[${i}].path`, message: problem }]);
   });
+  docs.forEach((d, i) => {
+    const bad = d.chunks?.findIndex((c) => !c.text.trim() || c.headingPath.some((h) => !h.trim()));
+    if (bad !== undefined && bad >= 0)
+      throw new AppError('validation_failed', `document '${d.path}': pre-chunked chunk ${bad} is empty`, [
+        { path: `documents[${i}].chunks[${bad}]`, message: 'text and headings must not be empty' },
+      ]);
+  });
   const paths = new Set<string>();
   for (const d of docs) {
     if (paths.has(d.path))
@@ -107,12 +122,14 @@ export async function importDocuments(
     }
     const out: DocumentResult[] = [];
     for (const d of docs) {
-      const hash = contentHash(`${d.format}\n${d.content}`);
+      const hash = contentHash(`${d.format}\n${d.content}${d.chunks ? `\n${JSON.stringify([d.title ?? null, d.chunks])}` : ''}`);
       const id = documentId(source.name, d.path);
       const parsed = parseDocument(d.content, d.format);
-      const chunks = chunkDocument(parsed);
+      const chunks = d.chunks
+        ? d.chunks.map((c, ordinal) => ({ ordinal, headingPath: c.headingPath, text: c.text }))
+        : chunkDocument(parsed);
       const ids = chunkIds(source.name, d.path, chunks);
-      const title = parsed.title ?? basename(d.path).replace(/\.[^.]+$/, '');
+      const title = d.title ?? parsed.title ?? basename(d.path).replace(/\.[^.]+$/, '');
       const existing = await selectDocument(tx, id, true);
       if (existing && existing.content_hash === hash) {
         out.push({

@@ -206,6 +206,8 @@ export interface ChunkFilter {
   audiences: string[];
   /** YYYY-MM-DD: only sources whose review date is not before it (or that have none); null for no such condition. */
   currentOn: string | null;
+  /** Only chunks of these documents (ids); null or absent for every document. */
+  documentIds?: string[] | null;
 }
 
 const ELIGIBLE = (first: number) => `
@@ -214,9 +216,10 @@ const ELIGIBLE = (first: number) => `
   JOIN knowledge_documents d ON d.id = c.document_id
   JOIN knowledge_sources s ON s.id = d.source_id
   WHERE s.state = ANY($${first}::text[]) AND s.audience = ANY($${first + 1}::text[])
-    AND ($${first + 2}::date IS NULL OR s.review_date IS NULL OR s.review_date >= $${first + 2}::date)`;
+    AND ($${first + 2}::date IS NULL OR s.review_date IS NULL OR s.review_date >= $${first + 2}::date)
+    AND ($${first + 3}::text[] IS NULL OR d.id = ANY($${first + 3}::text[]))`;
 
-const filterParams = (f: ChunkFilter) => [f.states, f.audiences, f.currentOn];
+const filterParams = (f: ChunkFilter) => [f.states, f.audiences, f.currentOn, f.documentIds ?? null];
 
 /** The English lexemes of each query word (none for a stop word). */
 export async function queryLexemes(q: Queryable, tokens: string[]): Promise<{ token: string; lexemes: string[] }[]> {

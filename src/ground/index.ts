@@ -63,3 +63,14 @@ export {
   maskedEmbed,
 } from './generate.ts';
 export type { GenerateDeps, GenerateInput, Generation, GenerationMetrics, GenerationRecord } from './generate.ts';
+export {
+  ANSWER_CHANNELS,
+  ASSIST_PASSAGES,
+  SUMMARY_INTERACTIONS,
+  answerQuestion,
+  customerFacts,
+  findCustomer,
+  suggestReply,
+  summarizeCase,
+} from './assist.ts';
+export type { AnswerChannel, AssistCitation, AssistDeps, AssistResult } from './assist.ts';

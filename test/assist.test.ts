@@ -187,6 +187,31 @@ describe('agent assist and answers on the embedded composer', () => {
     expect((await t.call('POST', `/api/v1/cases/${id}/suggest-reply`, { token: null })).status).toBe(401);
   });
 
+  it('the AI-quality KPIs and readiness count the ledgered generations: grounding, unsupported claims, abstentions, masking', async () => {
+    const entries = await listLedger(t.db, { limit: 500, type: 'generation.created' });
+    const data = entries.map((e) => e.data as ResponseBody);
+    const answered = data.filter((d) => !d.abstained);
+    const factual = answered.reduce((n, d) => n + d.guardrails.factualSentences, 0);
+    const supported = answered.reduce((n, d) => n + d.guardrails.supportedSentences, 0);
+    expect(data.length).toBeGreaterThan(3);
+    expect(factual).toBeGreaterThan(0);
+
+    const m = (await t.call('GET', '/api/v1/kpis?days=7', { role: 'analyst' })).body.metrics.aiQuality;
+    expect(m.groundingRate).toMatchObject({ unit: 'share', value: supported / factual, numerator: supported, denominator: factual });
+    expect(m.unsupportedClaims).toMatchObject({ unit: 'per1000', value: Math.round(((factual - supported) / factual) * 10_000) / 10 });
+    expect(m.abstentionRate).toMatchObject({ numerator: data.length - answered.length, denominator: data.length });
+    // The embedded composer sends nothing anywhere, so nothing was masked.
+    expect(m.maskedEntities).toMatchObject({ unit: 'count', value: 0, detail: { byType: {}, generations: data.length } });
+
+    const readiness = (await t.call('GET', '/api/v1/readiness?days=7', { role: 'analyst' })).body;
+    const reliability = readiness.dimensions.find((d: ResponseBody) => d.key === 'agentReliability');
+    expect(reliability.metrics.find((x: ResponseBody) => x.key === 'groundingRate')).toMatchObject({
+      value: Math.round((supported / factual) * 1000) / 1000,
+    });
+    expect(reliability.metrics.find((x: ResponseBody) => x.key === 'abstentionRate').score).toBeNull();
+    expect(reliability.evidence.generations).toBe(data.length);
+  });
+
   it('an unknown case or customer is a 404 naming it; bad input a 400 naming the field', async () => {
     const noCase = await t.call('POST', '/api/v1/cases/case_nope/suggest-reply');
     expect(noCase.status).toBe(404);
@@ -268,6 +293,9 @@ describe('agent assist and answers through a FAKE OpenAI-compatible server', () 
     expect(r.guardrails.passed).toBe(true);
     expect(r.generation).toMatchObject({ provider: 'openai-compatible', model: 'fake-model-1', promptId: 'case-reply', promptVersion: 2 });
     expect(r.generation.maskedEntities).toMatchObject({ email: 1, card: 1 });
+    const kpis = (await t.call('GET', '/api/v1/kpis?days=7')).body.metrics.aiQuality;
+    expect(kpis.maskedEntities.value).toBeGreaterThanOrEqual(4);
+    expect(kpis.maskedEntities.detail.byType).toMatchObject({ email: 1, card: 1 });
 
     const entries = await listLedger(t.db, { limit: 10, type: 'generation.created' });
     const entry = entries.find((e) => e.seq === r.generation.ledgerSeq)!;

@@ -62,7 +62,7 @@ export {
   maskMessages,
   maskedEmbed,
 } from './generate.ts';
-export type { GenerateDeps, GenerateInput, Generation, GenerationMetrics, GenerationRecord } from './generate.ts';
+export type { GenerateDeps, GenerateInput, Generation, GenerationMetrics, GenerationRecord, GenerationTally } from './generate.ts';
 export {
   ANSWER_CHANNELS,
   ASSIST_PASSAGES,

@@ -2326,7 +2326,7 @@ export interface components {
             section: "operational" | "business" | "aiQuality";
             label: string;
             /** @enum {string} */
-            unit: "hours" | "share" | "USD";
+            unit: "hours" | "share" | "USD" | "per1000" | "count";
             definition: string;
             value: number | null;
             reason: string | null;
@@ -2387,6 +2387,10 @@ export interface components {
                     approvalLatency: components["schemas"]["Kpi"];
                     escalationPrecision: components["schemas"]["Kpi"];
                     toolCallFailureRate: components["schemas"]["Kpi"];
+                    groundingRate: components["schemas"]["Kpi"];
+                    unsupportedClaims: components["schemas"]["Kpi"];
+                    abstentionRate: components["schemas"]["Kpi"];
+                    maskedEntities: components["schemas"]["Kpi"];
                 };
             };
         };

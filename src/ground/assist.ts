@@ -162,7 +162,9 @@ async function run(
       );
     throw err;
   });
-  const { seq } = await deps.db.transaction((tx) => ledgerGeneration(tx, g.record, { actor: deps.actor, subject: o.subject, at: deps.now }));
+  const { seq } = await deps.db.transaction((tx) =>
+    ledgerGeneration(tx, g.record, { actor: deps.actor, subject: o.subject, at: deps.now }),
+  );
   const citations: AssistCitation[] = g.citations.map((c) => {
     if (c.marker === FACTS_MARKER)
       return { marker: c.marker, kind: 'customer-facts', chunkId: c.chunkId, path: null, headingPath: [], quote: factsText(o.facts) };

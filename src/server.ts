@@ -191,7 +191,8 @@ export async function startServer(config: Config, log = createLogger(config), op
     loop,
     clock: worldClock,
     consoleDir: config.consoleDir,
-    provider: providerFromConfig(config),
+    // Generation uses a model only when a chat model is configured; an embedding model alone leaves it embedded.
+    provider: config.llm ? providerFromConfig(config) : undefined,
     churn: () => churn.model,
   });
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {

@@ -216,6 +216,7 @@ describe('agent assist and answers on the embedded composer', () => {
     const noCase = await t.call('POST', '/api/v1/cases/case_nope/suggest-reply');
     expect(noCase.status).toBe(404);
     expect(noCase.body.detail).toMatch(/no case case_nope/);
+    expect((await t.call('POST', '/api/v1/cases/case%00x/suggest-reply')).status).toBe(400);
     const noCaseSummary = await t.call('POST', '/api/v1/cases/case_nope/summary');
     expect(noCaseSummary.status).toBe(404);
     const noCustomer = await t.call('POST', '/api/v1/answer', {
@@ -234,6 +235,8 @@ describe('agent assist and answers on the embedded composer', () => {
     expect(await bad({ question: 'fee?', channel: 'sms' })).toEqual(['channel']);
     expect(await bad({ question: 'fee?' })).toEqual(['channel']);
     expect(await bad({ question: 'fee?', channel: 'chat', extra: 1 })).toEqual(['extra']);
+    expect(await bad({ question: 'late\u0000fee?', channel: 'chat' })).toEqual(['question']);
+    expect(await bad({ question: 'fee?', channel: 'chat', customerId: 'cust\u0000x' })).toEqual(['customerId']);
     const badReply = await t.call('POST', `/api/v1/cases/${seeded.ticket.id}/suggest-reply`, { body: { tone: 'warm' } });
     expect(badReply.status).toBe(400);
     expect(badReply.body.issues.map((i: { path: string }) => i.path)).toEqual(['tone']);

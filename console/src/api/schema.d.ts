@@ -12757,7 +12757,7 @@ export interface operations {
                     "application/json": components["schemas"]["SuggestedReply"];
                 };
             };
-            /** @description unknown body field, or malformed JSON */
+            /** @description unknown body field, malformed JSON, or the URL contains a NUL character (%00) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12846,7 +12846,7 @@ export interface operations {
                     "application/json": components["schemas"]["CaseSummary"];
                 };
             };
-            /** @description unknown body field, or malformed JSON */
+            /** @description unknown body field, malformed JSON, or the URL contains a NUL character (%00) */
             400: {
                 headers: {
                     [name: string]: unknown;

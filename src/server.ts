@@ -15,6 +15,7 @@ import { PolicyGate } from './assure/index.ts';
 import { OutboxBus, outboxStats } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
+import { providerFromConfig, type Provider } from './ground/index.ts';
 import { runScheduledAgents, type LoopOptions } from './loop/index.ts';
 import { subscribePipeline } from './pipeline/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
@@ -99,6 +100,8 @@ export interface ServiceOptions {
   consoleDir?: string;
   /** The churn model in use (Customer 360 shows its score); default: the loop's, if agents run. */
   churn?: () => ChurnModel | undefined;
+  /** The language-model provider generation uses (agent assist, answers); default none: the embedded composer. */
+  provider?: Provider;
 }
 
 /** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
@@ -133,6 +136,7 @@ export function createServices(
     metrics,
     consoleDir: opts.consoleDir,
     churn: opts.churn ?? opts.loop?.churn,
+    provider: opts.provider,
   });
   const supervise = (now: Date) => superviseAndAlert({ db, metrics, log, gate }, now);
   return { db, bus, auth, app, log, gate, clock, plays, supervise };
@@ -187,6 +191,8 @@ export async function startServer(config: Config, log = createLogger(config), op
     loop,
     clock: worldClock,
     consoleDir: config.consoleDir,
+    // Generation uses a model only when a chat model is configured; an embedding model alone leaves it embedded.
+    provider: config.llm ? providerFromConfig(config) : undefined,
     churn: () => churn.model,
   });
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {

@@ -15,7 +15,7 @@ import { PolicyGate } from './assure/index.ts';
 import { OutboxBus, outboxStats } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import { providerFromConfig } from './ground/index.ts';
+import { providerFromConfig, type Provider } from './ground/index.ts';
 import { runScheduledAgents, type LoopOptions } from './loop/index.ts';
 import { subscribePipeline } from './pipeline/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
@@ -100,6 +100,8 @@ export interface ServiceOptions {
   consoleDir?: string;
   /** The churn model in use (Customer 360 shows its score); default: the loop's, if agents run. */
   churn?: () => ChurnModel | undefined;
+  /** The language-model provider generation uses (agent assist, answers); default none: the embedded composer. */
+  provider?: Provider;
 }
 
 /** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
@@ -134,6 +136,7 @@ export function createServices(
     metrics,
     consoleDir: opts.consoleDir,
     churn: opts.churn ?? opts.loop?.churn,
+    provider: opts.provider,
   });
   const supervise = (now: Date) => superviseAndAlert({ db, metrics, log, gate }, now);
   return { db, bus, auth, app, log, gate, clock, plays, supervise };
@@ -175,14 +178,16 @@ export async function startServer(config: Config, log = createLogger(config), op
   if (tokenFile) log.info({ file: tokenFile }, `first start: admin token written to ${tokenFile} (mode 0600)`);
   const worldClock = opts.world ? await opts.world.openClock(db) : undefined;
   const churn = { model: undefined as ChurnModel | undefined };
+  // Generation uses a model only when a chat model is configured (PII masked before text leaves); an embedding model
+  // alone, or none, leaves it with the embedded composer. One provider for message bodies, assist and answers.
+  const provider = config.llm ? providerFromConfig(config) : undefined;
   const loop = config.agents
     ? {
         churn: () => churn.model,
         holdout: config.holdout,
         dailyCreditBudgetCents: config.dailyCreditBudgetCents,
         approvalTtlMs: config.approvalTtlMs,
-        // Message bodies: the configured chat model (with PII masked before it leaves), else the embedded composer.
-        text: { provider: config.llm ? providerFromConfig(config) : undefined },
+        text: { provider },
       }
     : undefined;
   const services = createServices(db, config, log, {
@@ -190,6 +195,7 @@ export async function startServer(config: Config, log = createLogger(config), op
     loop,
     clock: worldClock,
     consoleDir: config.consoleDir,
+    provider,
     churn: () => churn.model,
   });
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {

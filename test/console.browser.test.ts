@@ -153,7 +153,18 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     const nav = await page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents();
-    expect(nav).toEqual(['Overview', 'Review queue', 'Customers', 'Agents', 'Policies', 'Ledger', 'KPIs', 'Quarantine', 'Identity']);
+    expect(nav).toEqual([
+      'Overview',
+      'Review queue',
+      'Customers',
+      'Agents',
+      'Policies',
+      'Ledger',
+      'KPIs',
+      'Quarantine',
+      'Identity',
+      'Knowledge',
+    ]);
     // The agents are visibly at work: the live feed lists their proposals.
     await page.locator('.feed li').first().waitFor();
     await shoot('overview');
@@ -421,6 +432,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
       ['kpis', 'KPIs'],
       ['quarantine', 'Quarantine'],
       ['identity', 'Identity reviews'],
+      ['knowledge', 'Knowledge'],
       [`customers/${worked!.account_id}`, /.+/],
     ];
     // Text nobody wrote for a phone: one long unbroken word (a link pasted as the kill switch's reason, a token id) must

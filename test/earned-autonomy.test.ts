@@ -3,7 +3,7 @@ import { recordDecisions } from '../src/act/index.ts';
 import { PolicyGate, recordProposals, type Decision, type PolicyRequestInput } from '../src/assure/index.ts';
 import { trackKey, trackRecords } from '../src/learn/index.ts';
 import { cliEnv, openCliDb, runAcs } from './cli-helpers.ts';
-import { createTestApp, daysAgo, trouble, troubledCustomer, type TestApp } from './helpers.ts';
+import { createTestApp, daysAgo, ticketTrouble, troubledCustomer, type TestApp } from './helpers.ts';
 
 const gate = PolicyGate.load();
 const caseAt = (autonomy: number, agentDecisions?: number, agentPrecision?: number): PolicyRequestInput => ({
@@ -86,7 +86,7 @@ describe('earned autonomy in the loop', () => {
   /** The create_case decision the loop made for a new troubled customer, with the track record it was decided on. */
   async function decideFor(customerId: string) {
     const accountId = await troubledCustomer(t, customerId);
-    expect((await t.call('POST', '/api/v1/signals', { body: trouble(customerId, 1), role: 'agent' })).status).toBe(202);
+    expect((await t.call('POST', '/api/v1/signals', { body: ticketTrouble(customerId, 1), role: 'agent' })).status).toBe(202);
     await t.bus.drain();
     const [row] = await t.db.query<{
       outcome: string;

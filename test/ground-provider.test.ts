@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   OpenAICompatibleProvider,
@@ -7,52 +5,10 @@ import {
   endpointUrl,
   generate,
   maskedEmbed,
-  type Masker,
-  type MaskedEntity,
+  trustMasker,
   type Passage,
 } from '../src/ground/index.ts';
-
-/**
- * A minimal masker for this test only (emails, phones, Luhn-checked cards, known names), standing in for the trust
- * module's. Placeholders are typed and numbered per value: <EMAIL_1>, <PHONE_1>, <CARD_1>, <PERSON_1>.
- */
-const testMasker: Masker = {
-  mask(text, names = []) {
-    const values = new Map<string, string>();
-    const counts: Record<string, number> = {};
-    const entities: MaskedEntity[] = [];
-    const placeholder = (type: string, value: string) => {
-      for (const [ph, v] of values) if (v === value && ph.startsWith(`<${type}_`)) return ph;
-      counts[type] = (counts[type] ?? 0) + 1;
-      const ph = `<${type}_${counts[type]}>`;
-      values.set(ph, value);
-      entities.push({ type });
-      return ph;
-    };
-    const luhn = (digits: string) => {
-      let sum = 0;
-      for (let i = 0; i < digits.length; i++) {
-        let d = Number(digits[digits.length - 1 - i]);
-        if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-        sum += d;
-      }
-      return sum % 10 === 0;
-    };
-    let out = text.replace(/[\w.+-]+@[\w-]+(\.[\w-]+)+/g, (m) => placeholder('EMAIL', m));
-    out = out.replace(/\b\d(?:[ -]?\d){12,18}\b/g, (m) => (luhn(m.replace(/\D/g, '')) ? placeholder('CARD', m) : m));
-    out = out.replace(/(?<![\w<])\+?\d[\d ().-]{7,}\d\b/g, (m) => (m.replace(/\D/g, '').length >= 9 ? placeholder('PHONE', m) : m));
-    for (const name of names.filter(Boolean).sort((a, b) => b.length - a.length)) {
-      const parts = [name, ...name.split(/\s+/).filter((p) => p.length > 2)];
-      for (const part of parts)
-        out = out.replace(new RegExp(`\\b${part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'g'), (m) => placeholder('PERSON', m));
-    }
-    return {
-      text: out,
-      entities,
-      restore: (t) => t.replace(/<(EMAIL|CARD|PHONE|PERSON)_\d+>/g, (ph) => values.get(ph) ?? ph),
-    };
-  },
-};
+import { fakeOpenAiServer, type Seen } from './fake-openai.ts';
 
 const KB: Passage[] = [
   {
@@ -78,63 +34,23 @@ const PERSONAL = {
   card: '4111 1111 1111 1111',
 };
 
-interface Seen {
-  path: string;
-  auth?: string;
-  body: string;
-}
-
-/** A fake OpenAI-compatible server on loopback: records each request and answers by a script. */
-function fakeServer() {
-  const seen: Seen[] = [];
-  let script: ((req: Seen) => { status: number; body: unknown } | 'hang' | 'stall')[] = [];
-  const server: Server = createServer(async (req: IncomingMessage, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    const s: Seen = { path: req.url ?? '', auth: req.headers.authorization, body };
-    seen.push(s);
-    const step = script.shift() ?? ((r: Seen) => ok(r));
-    const answer = step(s);
-    if (answer === 'hang') return; // never answers: the client's timeout must end the wait
-    if (answer === 'stall') {
-      // headers and half a body, then nothing
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"choices": [');
-      return;
-    }
-    res.writeHead(answer.status, { 'content-type': 'application/json' });
-    res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
-  });
-  return {
-    server,
-    seen,
-    setScript: (s: typeof script) => {
-      script = [...s];
-    },
-  };
-}
-
 /** The normal answer: a grounded reply that greets the customer by the placeholder the server was given. */
 function ok(r: Seen): { status: number; body: unknown } {
   if (r.path.endsWith('/embeddings')) {
     const input = (JSON.parse(r.body) as { input: string[] }).input;
     return { status: 200, body: { model: 'fake-embed', data: input.map((_, i) => ({ index: i, embedding: [i, 0.5, 1] })) } };
   }
-  const person = /<PERSON_\d+>/.exec(r.body)?.[0] ?? 'there';
+  const person = /\[NAME_\d+\]/.exec(r.body)?.[0] ?? 'there';
   const content = `Hi ${person},\nRefunds for a cancelled plan are paid to the original payment method within 10 business days [1].\nKind regards,\nThe customer care team`;
   return { status: 200, body: { id: 'x', model: 'fake-model-1', choices: [{ index: 0, message: { role: 'assistant', content } }] } };
 }
 
-const fake = fakeServer();
+const fake = fakeOpenAiServer(ok);
 let base = '';
 beforeAll(async () => {
-  await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+  base = await fake.start();
 });
-afterAll(async () => {
-  fake.server.closeAllConnections();
-  await new Promise((resolve) => fake.server.close(resolve));
-});
+afterAll(async () => fake.stop());
 beforeEach(() => {
   fake.seen.length = 0;
   fake.setScript([]);
@@ -153,7 +69,7 @@ describe('the OpenAI-compatible provider against a fake OpenAI-compatible server
     const question = `Hi, I am ${PERSONAL.name}. I cancelled my plan; how long do refunds take? Mail me at ${PERSONAL.email} or call ${PERSONAL.phone}. My card is ${PERSONAL.card}.`;
     const g = await generate(
       { purpose: 'case_reply', query: question, passages: KB, facts: { name: PERSONAL.name, plan: 'Fibre 500', phone: PERSONAL.phone } },
-      { provider: provider(), masker: testMasker },
+      { provider: provider(), masker: trustMasker },
     );
     expect(fake.seen).toHaveLength(1);
     const sent = fake.seen[0]!;
@@ -173,15 +89,15 @@ describe('the OpenAI-compatible provider against a fake OpenAI-compatible server
       '4111111111111111',
     ])
       expect(sent.body).not.toContain(value);
-    expect(sent.body).toContain('<EMAIL_1>');
-    expect(sent.body).toContain('<CARD_1>');
-    expect(sent.body).toContain('<PHONE_1>');
-    expect(sent.body).toContain('<PERSON_1>');
+    expect(sent.body).toContain('[EMAIL_1]');
+    expect(sent.body).toContain('[CARD_1]');
+    expect(sent.body).toContain('[PHONE_1]');
+    expect(sent.body).toContain('[NAME_1]');
     // The question travels as data.
     expect(body.messages[1]!.content).toMatch(/<<<DATA kind="ticket"[^\n]*>>>\n[^\n]*cancelled my plan/);
 
     expect(g.text.startsWith(`Hi ${PERSONAL.name},`)).toBe(true);
-    expect(g.text).not.toMatch(/<PERSON_\d+>/);
+    expect(g.text).not.toMatch(/\[NAME_\d+\]/);
     expect(g.abstained).toBe(false);
     expect(g.decision).toEqual({ sendable: true, routeToApproval: false, reasons: [] });
     expect(g.citations).toEqual([
@@ -191,10 +107,11 @@ describe('the OpenAI-compatible provider against a fake OpenAI-compatible server
       provider: 'openai-compatible',
       model: 'fake-model-1',
       promptId: 'case-reply',
-      promptVersion: 1,
+      promptVersion: 2,
       citedChunkIds: ['kb-refunds-1'],
-      // Two emails: the customer's, and the support address in a passage (masking runs over the whole prompt).
-      maskedEntities: { EMAIL: 2, CARD: 1, PHONE: 1, PERSON: 1 },
+      // Occurrences masked, by type: two emails (the customer's, and the support address in a passage: masking runs
+      // over the whole prompt); the name and the phone twice each (in the question and in the customer facts).
+      maskedEntities: { email: 2, card: 1, phone: 2, name: 2 },
     });
     expect(JSON.stringify(g.record)).not.toMatch(/Marguerite|example\.net|4111|555/);
   });
@@ -211,7 +128,7 @@ describe('the OpenAI-compatible provider against a fake OpenAI-compatible server
     ]);
     const g = await generate(
       { purpose: 'answer', query: 'How long do refunds take for a cancelled plan?', passages: KB },
-      { provider: provider(), masker: testMasker },
+      { provider: provider(), masker: trustMasker },
     );
     expect(g.decision.sendable).toBe(false);
     expect(g.decision.routeToApproval).toBe(true);
@@ -235,7 +152,7 @@ describe('the OpenAI-compatible provider against a fake OpenAI-compatible server
     ]);
     const g = await generate(
       { purpose: 'answer', query: 'How long do refunds take for a cancelled plan?', passages: KB },
-      { provider: provider(), masker: testMasker },
+      { provider: provider(), masker: trustMasker },
     );
     expect(g.text).toBe('Refunds for a cancelled plan are paid within 10 business days [1].');
     expect(g.decision.sendable).toBe(true);
@@ -244,14 +161,14 @@ describe('the OpenAI-compatible provider against a fake OpenAI-compatible server
   it('abstains without calling the server when support is weak, and takes the model’s own abstention', async () => {
     const weak = await generate(
       { purpose: 'answer', query: 'Do you sell parrots on Sundays?', passages: KB },
-      { provider: provider(), masker: testMasker },
+      { provider: provider(), masker: trustMasker },
     );
     expect(weak.abstained).toBe(true);
     expect(fake.seen).toHaveLength(0);
     fake.setScript([() => ({ status: 200, body: { choices: [{ message: { content: 'Not enough support: route to a person.' } }] } })]);
     const own = await generate(
       { purpose: 'answer', query: 'How long do refunds take for a cancelled plan?', passages: KB },
-      { provider: provider(), masker: testMasker },
+      { provider: provider(), masker: trustMasker },
     );
     expect(own.abstained).toBe(true);
     expect(own.decision.routeToApproval).toBe(true);
@@ -315,7 +232,7 @@ describe('the OpenAI-compatible provider against a fake OpenAI-compatible server
   });
 
   it('embeds masked texts, in order', async () => {
-    const r = await maskedEmbed(provider(), testMasker, [`mail ${PERSONAL.email}`, 'refunds'], [PERSONAL.name]);
+    const r = await maskedEmbed(provider(), trustMasker, [`mail ${PERSONAL.email}`, 'refunds'], [PERSONAL.name]);
     expect(r).toEqual({
       model: 'fake-embed',
       vectors: [

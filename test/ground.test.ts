@@ -123,6 +123,14 @@ describe('the embedded composer', () => {
     expect(compose({ purpose: 'retention_offer', passages: [KB[0]!], facts: FACTS }).abstained).toBe(true);
   });
 
+  it('quotes the answer of an FAQ entry, never its question', () => {
+    const faq: Passage = { ...KB[0]!, text: 'Q: Can I bring my dog to the hotel lobby? A: Dogs on a lead are welcome in the hotel lobby.' };
+    const c = compose({ purpose: 'answer', query: 'Can I bring my dog to the lobby?', passages: [faq] });
+    expect(c.abstained).toBe(false);
+    expect(c.text).toMatch(/Dogs on a lead are welcome in the hotel lobby \[1\]\./);
+    expect(c.text).not.toMatch(/Can I bring/);
+  });
+
   it('the record of an abstention says so and the decision routes it to a person', async () => {
     const g = await generate({ purpose: 'answer', query: 'Can I bring my parrot to the shop on Sunday?', passages: KB });
     expect(g.abstained).toBe(true);

@@ -6,6 +6,7 @@ import type { Role } from '../src/api/permissions.ts';
 import type { PolicyGate } from '../src/assure/index.ts';
 import type { Clock } from '../src/clock.ts';
 import type { Config } from '../src/config.ts';
+import type { Provider } from '../src/ground/index.ts';
 import { createServices, type Services } from '../src/server.ts';
 import { ContractChecker } from './contract.ts';
 /**
@@ -57,6 +58,8 @@ export async function createTestApp(
     gate?: PolicyGate;
     consoleDir?: string;
     outbox?: Config['outbox'];
+    /** A language-model provider for generation (a fake one in tests); default none: the embedded composer. */
+    provider?: Provider;
   } = {},
 ): Promise<TestApp> {
   const db = await openTestDb();
@@ -69,6 +72,7 @@ export async function createTestApp(
     clock: opts.clock,
     gate: opts.gate,
     consoleDir: opts.consoleDir,
+    provider: opts.provider,
   });
   const contract = new ContractChecker(await (await services.app.request('/api/openapi.json')).json());
   const tokens = {} as Record<Role, string>;

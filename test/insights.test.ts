@@ -454,13 +454,8 @@ describe('denials nothing permitted', () => {
     const now = Date.now();
     const res = await t.call('POST', '/api/v1/signals', {
       role: 'agent',
+      // Tickets only: service recovery's case is the best draft (payment failures would give retention's credit the slot).
       body: [
-        ...[1, 2].map((h) => ({
-          type: 'payment_failed',
-          occurredAt: new Date(now - h * HOUR).toISOString(),
-          subject: { customerId: 'DENY-1' },
-          data: { amount: 80, currency: 'USD' },
-        })),
         ...[3, 4, 5].map((h) => ({
           type: 'support_ticket',
           occurredAt: new Date(now - h * HOUR).toISOString(),

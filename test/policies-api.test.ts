@@ -103,7 +103,7 @@ describe('GET /api/v1/policies', () => {
     expect(res.body.files).toEqual([{ file: 'default.cedar', text: SHIPPED }]);
     expect(res.body.schema).toEqual({ file: 'schema.cedarschema', text: SCHEMA });
     expect(res.body.creditApprovalLimitCents).toBe(5000);
-    expect(res.body.policies).toHaveLength(16);
+    expect(res.body.policies).toHaveLength(17);
     expect(res.body.policies[0]).toEqual({
       id: 'autonomy-l0-off',
       effect: 'forbid',
@@ -116,7 +116,7 @@ describe('GET /api/v1/policies', () => {
       effect: 'permit',
       outcome: 'execute',
     });
-    expect(res.body.policies.filter((p: { outcome: string }) => p.outcome === 'approval')).toHaveLength(6);
+    expect(res.body.policies.filter((p: { outcome: string }) => p.outcome === 'approval')).toHaveLength(7);
   });
 
   it('is refused to the agent role, on every policy route', async () => {

@@ -245,8 +245,8 @@ describe('GET /api/v1/readiness from a week of known work', () => {
     expect(metricOf(d, 'outcomesRecorded')).toMatchObject({ value: 0.333, score: 0.333 });
     expect(metricOf(d, 'holdoutCoverage')).toMatchObject({ value: 0.333 });
     // KPIs with a value: churn, renewal, CLV, policy violations, overrides, approval latency, escalation precision
-    // and tool-call failures: 8 of 13 (no case, ticket or lead).
-    expect(metricOf(d, 'kpisFed').value).toBe(0.615);
+    // and tool-call failures: 8 of 17 (no case, ticket, lead or generated text).
+    expect(metricOf(d, 'kpisFed').value).toBe(0.471);
     expect(d.evidence.kpisWithValue).toEqual([
       'churn',
       'renewal',
@@ -264,7 +264,7 @@ describe('GET /api/v1/readiness from a week of known work', () => {
         [MEASURED, 1],
         [1 / 3, 1],
         [1 / 3, 1],
-        [8 / 13, 1],
+        [8 / 17, 1],
       ]),
     );
     expect(d.fixNext).toContain(
@@ -325,6 +325,8 @@ describe('GET /api/v1/readiness from a week of known work', () => {
     expect(rel.metrics.map((m) => [m.key, m.value, m.score])).toEqual([
       ['policyViolationRate', 0, 1],
       ['toolCallFailureRate', 0, 1],
+      ['groundingRate', null, null], // no text was generated: unscored
+      ['abstentionRate', null, null], // shown, never scored
       ['playCompletion', null, null], // no play ended in this week
     ]);
     expect(metricOf(rel, 'policyViolationRate').definition).toMatch(/^Policy violation rate/i);

@@ -23,7 +23,7 @@ it('each record kind\u2019s answer schema names exactly the columns of its table
   }
 });
 
-it('every success answer with a body of the record, agent, policy, insight, model, trust and knowledge routes has a schema in the document', async () => {
+it('every success answer with a body of the record, agent, policy, insight, model, trust, knowledge and assist routes has a schema in the document', async () => {
   const doc = (await t.call('GET', '/api/openapi.json', { token: null })).body as {
     paths: Record<
       string,
@@ -31,7 +31,7 @@ it('every success answer with a body of the record, agent, policy, insight, mode
     >;
   };
   const recordPaths = new Set(RECORD_KINDS.flatMap((k) => [`/api/v1/${k}`, `/api/v1/${k}/{id}`]));
-  const areas = new Set(['agents', 'policies', 'insights', 'models', 'trust', 'knowledge']);
+  const areas = new Set(['agents', 'policies', 'insights', 'models', 'trust', 'knowledge', 'assist']);
   let checked = 0;
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
@@ -46,8 +46,9 @@ it('every success answer with a body of the record, agent, policy, insight, mode
     }
   }
   // 5 routes per record kind, less the delete's 204; the 25 routes of five areas (the supervisor's three, the uplift
-  // model's report, the retrain and the PII mask among them); and the knowledge routes' 8 answers (the document import has two).
-  expect(checked).toBe(RECORD_KINDS.length * 4 + 25 + 8);
+  // model's report, the retrain and the PII mask among them); the knowledge routes' 8 answers (the document import has
+  // two); and the 3 assist routes (suggested reply, case summary, answer).
+  expect(checked).toBe(RECORD_KINDS.length * 4 + 25 + 8 + 3);
 });
 
 it('a date column is served as that day, whatever the server\u2019s time zone', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../src/ledger/index.ts';
-import { createTestApp, trouble, troubledCustomer, type TestApp } from './helpers.ts';
+import { createTestApp, ticketTrouble, troubledCustomer, type TestApp } from './helpers.ts';
 
 describe('GET /api/v1/customers/{id}/export: everything ACS holds about a person', () => {
   let t: TestApp;
@@ -12,8 +12,8 @@ describe('GET /api/v1/customers/{id}/export: everything ACS holds about a person
     accountId = await troubledCustomer(t, 'DSR-1');
     otherId = await troubledCustomer(t, 'DSR-2');
     // The agents act on the first customer's trouble: proposals, a decision, a case opened and executed.
-    expect((await t.call('POST', '/api/v1/signals', { body: trouble('DSR-1', 1), role: 'agent' })).status).toBe(202);
-    expect((await t.call('POST', '/api/v1/signals', { body: trouble('DSR-2', 1), role: 'agent' })).status).toBe(202);
+    expect((await t.call('POST', '/api/v1/signals', { body: ticketTrouble('DSR-1', 1), role: 'agent' })).status).toBe(202);
+    expect((await t.call('POST', '/api/v1/signals', { body: ticketTrouble('DSR-2', 1), role: 'agent' })).status).toBe(202);
     await t.bus.drain();
     // A contact deleted later is still data ACS holds.
     const old = await t.call('POST', '/api/v1/contacts', { body: { accountId, email: 'old-address@example.com' } });
@@ -26,7 +26,7 @@ describe('GET /api/v1/customers/{id}/export: everything ACS holds about a person
     expect(res.status, res.text).toBe(200);
     const x = res.body;
     expect(x).toMatchObject({ format: 'acs-subject-export-1', subject: { accountId, customerId: 'DSR-1' } });
-    expect(x.counts).toMatchObject({ accounts: 1, contacts: 2, consents: 1, subscriptions: 1, signals: 5 });
+    expect(x.counts).toMatchObject({ accounts: 1, contacts: 2, consents: 1, subscriptions: 1, signals: 3 });
     expect(x.data.contacts.map((c: { email: string }) => c.email).sort()).toEqual(['dsr-1@example.com', 'old-address@example.com']);
     expect(x.data.contacts.find((c: { email: string }) => c.email === 'old-address@example.com').deletedAt).toEqual(expect.any(String));
     // The agents' work on this customer, as recorded: proposals, their decisions, what ran, the case it opened.

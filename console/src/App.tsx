@@ -6,6 +6,7 @@ import { loadPermissions, type Can } from './permissions.ts';
 import { Agents } from './views/Agents.tsx';
 import { Customers } from './views/Customers.tsx';
 import { Identity } from './views/Identity.tsx';
+import { Knowledge } from './views/Knowledge.tsx';
 import { Kpis } from './views/Kpis.tsx';
 import { Ledger } from './views/Ledger.tsx';
 import { Overview } from './views/Overview.tsx';
@@ -48,6 +49,7 @@ const VIEWS: ViewDef[] = [
   { path: 'kpis', label: 'KPIs', needs: ['GET', '/kpis'], render: (p) => <Kpis {...p} /> },
   { path: 'quarantine', label: 'Quarantine', needs: ['GET', '/quarantine'], render: (p) => <Quarantine {...p} /> },
   { path: 'identity', label: 'Identity', needs: ['GET', '/identity/reviews'], render: (p) => <Identity {...p} /> },
+  { path: 'knowledge', label: 'Knowledge', needs: ['GET', '/knowledge/sources'], render: (p) => <Knowledge {...p} /> },
 ];
 
 export function App() {

@@ -20,6 +20,8 @@ export interface RetentionPlayState {
   offer?: { decisionId: string; approvalId: string | null };
   creditKey?: string;
   notice?: string;
+  /** The offer was decided with a customer's input flagged as a possible prompt injection: its notice is too. */
+  inputFlagged?: boolean;
 }
 
 const ACTOR = 'play:retention';
@@ -78,8 +80,9 @@ async function decide(
           // plan's level, so an L5 plan runs it without a second approval (policy `l5-plan-across-domains`).
           planAutonomy: s.agent.offerAutonomy,
           ...track,
+          ...(s.inputFlagged ? { inputFlagged: true } : {}),
         }
-      : { risk: 'low', amountCents: s.amountCents, ...track },
+      : { risk: 'low', amountCents: s.amountCents, ...track, ...(s.inputFlagged ? { inputFlagged: true } : {}) },
   };
   // A body that failed a guardrail goes to a person; one that abstained is not sent (message-body.ts).
   const decision = withTextVerdict(gate.decide(request), drafted);

@@ -15,6 +15,8 @@ export interface ServiceRecoveryPlayState {
   /** The case's decision (made by the loop), its approval if a human must allow it, and the case once opened. */
   case: { decisionId: string; approvalId: string | null; caseId?: string };
   /** The notice the agent drafted with the case: channel and purpose, its parameters as the loop addressed them, its EV. */
+  /** The case was decided with a customer's input flagged as a possible prompt injection: its notice is too. */
+  inputFlagged?: boolean;
   notice: {
     channel: NonNullable<PolicyRequestInput['context']['channel']>;
     purpose: NonNullable<PolicyRequestInput['context']['purpose']>;
@@ -95,7 +97,15 @@ export function serviceRecoveryPlay(
             agent: { id: s.agent.id, role: 'agent', autonomy: s.agent.notifyAutonomy },
             action: 'send_message',
             customer: s.customer,
-            context: { channel: n.channel, purpose: n.purpose, hasConsent: consent.granted, risk: 'low', amountCents: 0, ...track },
+            context: {
+              channel: n.channel,
+              purpose: n.purpose,
+              hasConsent: consent.granted,
+              risk: 'low',
+              amountCents: 0,
+              ...track,
+              ...(s.inputFlagged ? { inputFlagged: true } : {}),
+            },
           };
           // A body that failed a guardrail goes to a person; one that abstained is not sent (message-body.ts).
           const decision = withTextVerdict(gate.decide(request), drafted);

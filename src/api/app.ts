@@ -9,6 +9,7 @@ import { mount, type AppEnv, type RouteDef } from './router.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { approvalRoutes } from './routes/approvals.ts';
+import { assistRoutes } from './routes/assist.ts';
 import { consentRoutes } from './routes/consents.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { identityRoutes } from './routes/identity.ts';
@@ -45,6 +46,7 @@ export function apiRoutes(deps: ApiDeps): RouteDef[] {
     ...outboxRoutes(deps),
     ...trustRoutes(deps),
     ...knowledgeRoutes(deps),
+    ...assistRoutes(deps),
   ];
 }
 

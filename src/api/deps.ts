@@ -3,6 +3,7 @@ import type { PolicyGate } from '../assure/index.ts';
 import type { Bus } from '../bus/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import type { Provider } from '../ground/index.ts';
 import type { ChurnModel } from '../reason/index.ts';
 import type { Db } from '../store/index.ts';
 import type { TokenAuthenticator } from './auth.ts';
@@ -23,4 +24,6 @@ export interface ApiDeps {
   consoleDir?: string;
   /** The churn model in use, when one is trained: Customer 360 shows its score. */
   churn?: () => ChurnModel | undefined;
+  /** The configured language-model provider; unset means the embedded composer, and no text leaves the process. */
+  provider?: Provider;
 }

@@ -59,6 +59,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   quality: 'data-quality scores per profile and per source',
   trust: 'the trust layer: masking personal data before text leaves for a model',
   knowledge: 'the knowledge base: sources and their approval, document import, and hybrid search',
+  assist: 'agent assist and customer answers: suggested case replies, case summaries and answers, grounded with citations or abstaining',
 };
 
 /** `GET /api/v1/customers/:id/profile` → `getCustomersByIdProfile`: stable, unique, derived from the route. */

@@ -110,6 +110,12 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'POST /api/v1/knowledge/sources/:id/approve': ['admin'],
   'POST /api/v1/knowledge/sources/:id/retire': ['admin'],
   'POST /api/v1/knowledge/documents': ['admin'],
+  // Agent assist and answers (src/api/routes/assist.ts). A suggested reply and an answer are text for a customer:
+  // the roles that answer customers ask for them (agents, reviewers, admins), never the read-only analyst. A case
+  // summary is for any staff reading the case, agents included; the analyst's is masked.
+  'POST /api/v1/cases/:id/suggest-reply': ['admin', 'reviewer', 'agent'],
+  'POST /api/v1/cases/:id/summary': ALL,
+  'POST /api/v1/answer': ['admin', 'reviewer', 'agent'],
 
   'GET /api/v1/ledger': STAFF,
   'GET /api/v1/ledger/verify': STAFF,

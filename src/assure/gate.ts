@@ -35,6 +35,7 @@ export function toCedarCall(
     creditApprovalLimit: creditApprovalLimitCents,
     agentDecisions: c.agentDecisions,
     agentPrecision: c.agentPrecision,
+    inputFlagged: c.inputFlagged,
   };
   if (c.channel !== undefined) context.channel = c.channel;
   if (c.purpose !== undefined) context.purpose = c.purpose;

@@ -64,6 +64,11 @@ export const PolicyRequest = z.strictObject({
      */
     agentDecisions: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
     agentPrecision: z.number().int().min(0).max(10_000).default(0),
+    /**
+     * Untrusted input about this customer was flagged as a possible prompt injection (a signal in the last 7 days,
+     * src/trust): the action goes to a human (policy `flagged-input-needs-approval`). Absent means no.
+     */
+    inputFlagged: z.boolean().default(false),
   }),
 });
 export type PolicyRequestInput = z.input<typeof PolicyRequest>;

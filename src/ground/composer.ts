@@ -134,6 +134,7 @@ export function compose(input: ComposeInput): Composition {
       if (cw.size < 3 || /:$/.test(sentence)) return; // headings and fragments say too little to quote
       // A list item that continues a lead-in ("after an outage …;") means nothing without it.
       if (/^[a-z]/.test(sentence) || /[;,]$/.test(sentence)) return;
+      if (/\?["'’”)\]]*$/.test(sentence)) return; // a question (an FAQ's "Q: …?") restates what was asked; it answers nothing
       let shared = 0;
       for (const w of cw) if (q.has(w)) shared += 1;
       if (!summary && shared === 0) return;

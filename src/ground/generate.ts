@@ -232,7 +232,12 @@ export interface GenerationMetrics {
   maskedEntities: Record<string, number>;
 }
 
-export function generationMetrics(records: GenerationRecord[]): GenerationMetrics {
+/** What the metrics read of a record: a ledger entry's data serves as it is. */
+export type GenerationTally = Pick<GenerationRecord, 'abstained' | 'maskedEntities'> & {
+  guardrails: Pick<GenerationRecord['guardrails'], 'passed' | 'factualSentences' | 'supportedSentences'>;
+};
+
+export function generationMetrics(records: GenerationTally[]): GenerationMetrics {
   let abstained = 0;
   let factual = 0;
   let supported = 0;

@@ -2,10 +2,11 @@
  * ground: grounded generation. Providers (chat and embeddings, OpenAI-compatible), versioned prompts, the embedded
  * extractive composer that needs no model, the output guardrails every generated text passes before it may be sent,
  * and the generation record the ledger keeps. Owns no table. Retrieval (knowledge) and masking (trust) come in as
- * plain inputs: passages and a Masker.
+ * plain inputs: passages and a Masker (trustMasker is the trust module's, adapted).
  */
 export type { CustomerFacts, MaskedEntity, Masker, Passage, Purpose } from './types.ts';
 export { identityMasker, MARKETING_PURPOSES, PURPOSES } from './types.ts';
+export { namesAndParts, trustMasker } from './masker.ts';
 export { asUntrustedData, escapeDelimiters, DATA_CLOSE, DATA_OPEN } from './untrusted.ts';
 export { contentWords, sentences, support, citationsOf, moneyAmounts } from './text.ts';
 export {
@@ -61,4 +62,15 @@ export {
   maskMessages,
   maskedEmbed,
 } from './generate.ts';
-export type { GenerateDeps, GenerateInput, Generation, GenerationMetrics, GenerationRecord } from './generate.ts';
+export type { GenerateDeps, GenerateInput, Generation, GenerationMetrics, GenerationRecord, GenerationTally } from './generate.ts';
+export {
+  ANSWER_CHANNELS,
+  ASSIST_PASSAGES,
+  SUMMARY_INTERACTIONS,
+  answerQuestion,
+  customerFacts,
+  findCustomer,
+  suggestReply,
+  summarizeCase,
+} from './assist.ts';
+export type { AnswerChannel, AssistCitation, AssistDeps, AssistResult } from './assist.ts';

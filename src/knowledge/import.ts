@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { AppError } from '../errors.ts';
+import { detectInjection } from '../trust/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import type { Db } from '../store/index.ts';
 import { chunkDocument, chunkIds, contentHash, documentId, formatOfPath, parseDocument, type DocumentFormat } from './chunk.ts';
@@ -22,6 +23,14 @@ export interface DocumentInput {
   path: string;
   format: DocumentFormat;
   content: string;
+  /** The title; by default the one the content gives (front matter, first heading, <title>), else the file name. */
+  title?: string;
+  /**
+   * Pre-chunked: these chunks, in this order, instead of splitting `content` along its headings. For content that
+   * already comes in pieces with ids of their own (FAQ entries, review sentences): one chunk each, so a hit maps back
+   * to the piece. Not offered by `acs kb import` or the API, which always chunk.
+   */
+  chunks?: { headingPath: string[]; text: string }[];
 }
 
 /** The source the documents go to: made when missing; the fields given replace the existing source's. */
@@ -88,6 +97,13 @@ export async function importDocuments(
     if (problem)
       throw new AppError('validation_failed', `bad document path '${d.path}'`, [{ path: `documents[${i}].path`, message: problem }]);
   });
+  docs.forEach((d, i) => {
+    const bad = d.chunks?.findIndex((c) => !c.text.trim() || c.headingPath.some((h) => !h.trim()));
+    if (bad !== undefined && bad >= 0)
+      throw new AppError('validation_failed', `document '${d.path}': pre-chunked chunk ${bad} is empty`, [
+        { path: `documents[${i}].chunks[${bad}]`, message: 'text and headings must not be empty' },
+      ]);
+  });
   const paths = new Set<string>();
   for (const d of docs) {
     if (paths.has(d.path))
@@ -106,12 +122,14 @@ export async function importDocuments(
     }
     const out: DocumentResult[] = [];
     for (const d of docs) {
-      const hash = contentHash(`${d.format}\n${d.content}`);
+      const hash = contentHash(`${d.format}\n${d.content}${d.chunks ? `\n${JSON.stringify([d.title ?? null, d.chunks])}` : ''}`);
       const id = documentId(source.name, d.path);
       const parsed = parseDocument(d.content, d.format);
-      const chunks = chunkDocument(parsed);
+      const chunks = d.chunks
+        ? d.chunks.map((c, ordinal) => ({ ordinal, headingPath: c.headingPath, text: c.text }))
+        : chunkDocument(parsed);
       const ids = chunkIds(source.name, d.path, chunks);
-      const title = parsed.title ?? basename(d.path).replace(/\.[^.]+$/, '');
+      const title = d.title ?? parsed.title ?? basename(d.path).replace(/\.[^.]+$/, '');
       const existing = await selectDocument(tx, id, true);
       if (existing && existing.content_hash === hash) {
         out.push({
@@ -127,7 +145,14 @@ export async function importDocuments(
         continue;
       }
       const before = new Map((existing ? await selectChunkHashes(tx, id) : []).map((r) => [r.id, r.content_hash]));
-      const rows = chunks.map((c, i) => ({ ...c, id: ids[i]!, contentHash: contentHash(JSON.stringify([c.headingPath, c.text])) }));
+      // A knowledge document is untrusted text too: each chunk is scanned for injected instructions, and the finding
+      // (rule ids and scores, never the text) is kept on the chunk and returned with it by search.
+      const rows = chunks.map((c, i) => ({
+        ...c,
+        id: ids[i]!,
+        contentHash: contentHash(JSON.stringify([c.headingPath, c.text])),
+        injection: detectInjection(c.text),
+      }));
       const version = await upsertDocument(tx, { id, sourceId: source.id, path: d.path, title, format: d.format, contentHash: hash, now });
       await upsertChunks(tx, id, rows, now);
       const removed = await deleteChunksNotIn(tx, id, ids);

@@ -125,38 +125,45 @@ export async function selectChunkHashes(q: Queryable, documentId: string): Promi
 
 /**
  * Writes a document's chunks: new ones are inserted, existing ones (same id) updated in place. A chunk whose text
- * changed loses its embedding and its injection finding, which were about the old text.
+ * changed loses its embedding, which was about the old text; its injection finding is the one given, of the new text.
  */
 export async function upsertChunks(
   tx: Tx,
   documentId: string,
-  chunks: { id: string; ordinal: number; headingPath: string[]; text: string; contentHash: string }[],
+  chunks: { id: string; ordinal: number; headingPath: string[]; text: string; contentHash: string; injection: unknown }[],
   now: Date,
 ): Promise<void> {
   if (chunks.length === 0) return;
   await tx.query(
     `WITH input AS (
-       SELECT t.id, t.ordinal, ARRAY(SELECT jsonb_array_elements_text(t.heading_path)) AS heading_path, t.text, t.content_hash
-       FROM jsonb_to_recordset($1::jsonb) AS t(id text, ordinal int, heading_path jsonb, text text, content_hash text)
+       SELECT t.id, t.ordinal, ARRAY(SELECT jsonb_array_elements_text(t.heading_path)) AS heading_path, t.text, t.content_hash, t.injection
+       FROM jsonb_to_recordset($1::jsonb) AS t(id text, ordinal int, heading_path jsonb, text text, content_hash text, injection jsonb)
      ), vec AS (
        SELECT i.*, setweight(to_tsvector('english', array_to_string(i.heading_path, ' ')), 'A') || setweight(to_tsvector('english', i.text), 'B') AS tsv
        FROM input i
      )
-     INSERT INTO knowledge_chunks (id, document_id, ordinal, heading_path, text, content_hash, token_count, tsv, updated_at)
+     INSERT INTO knowledge_chunks (id, document_id, ordinal, heading_path, text, content_hash, token_count, tsv, injection, updated_at)
      SELECT v.id, $2, v.ordinal, v.heading_path, v.text, v.content_hash,
-       (SELECT coalesce(sum(coalesce(array_length(u.positions, 1), 1)), 0) FROM unnest(v.tsv) u)::int, v.tsv, $3
+       (SELECT coalesce(sum(coalesce(array_length(u.positions, 1), 1)), 0) FROM unnest(v.tsv) u)::int, v.tsv, v.injection, $3
      FROM vec v
      ON CONFLICT (id) DO UPDATE SET
        ordinal = EXCLUDED.ordinal, heading_path = EXCLUDED.heading_path, text = EXCLUDED.text, token_count = EXCLUDED.token_count,
        tsv = EXCLUDED.tsv,
        embedding = CASE WHEN knowledge_chunks.content_hash = EXCLUDED.content_hash THEN knowledge_chunks.embedding END,
        embedding_model = CASE WHEN knowledge_chunks.content_hash = EXCLUDED.content_hash THEN knowledge_chunks.embedding_model END,
-       injection = CASE WHEN knowledge_chunks.content_hash = EXCLUDED.content_hash THEN knowledge_chunks.injection END,
+       injection = EXCLUDED.injection,
        updated_at = CASE WHEN knowledge_chunks.content_hash = EXCLUDED.content_hash THEN knowledge_chunks.updated_at ELSE EXCLUDED.updated_at END,
        content_hash = EXCLUDED.content_hash`,
     [
       JSON.stringify(
-        chunks.map((c) => ({ id: c.id, ordinal: c.ordinal, heading_path: c.headingPath, text: c.text, content_hash: c.contentHash })),
+        chunks.map((c) => ({
+          id: c.id,
+          ordinal: c.ordinal,
+          heading_path: c.headingPath,
+          text: c.text,
+          content_hash: c.contentHash,
+          injection: c.injection,
+        })),
       ),
       documentId,
       now,
@@ -199,6 +206,8 @@ export interface ChunkFilter {
   audiences: string[];
   /** YYYY-MM-DD: only sources whose review date is not before it (or that have none); null for no such condition. */
   currentOn: string | null;
+  /** Only chunks of these documents (ids); null or absent for every document. */
+  documentIds?: string[] | null;
 }
 
 const ELIGIBLE = (first: number) => `
@@ -207,9 +216,10 @@ const ELIGIBLE = (first: number) => `
   JOIN knowledge_documents d ON d.id = c.document_id
   JOIN knowledge_sources s ON s.id = d.source_id
   WHERE s.state = ANY($${first}::text[]) AND s.audience = ANY($${first + 1}::text[])
-    AND ($${first + 2}::date IS NULL OR s.review_date IS NULL OR s.review_date >= $${first + 2}::date)`;
+    AND ($${first + 2}::date IS NULL OR s.review_date IS NULL OR s.review_date >= $${first + 2}::date)
+    AND ($${first + 3}::text[] IS NULL OR d.id = ANY($${first + 3}::text[]))`;
 
-const filterParams = (f: ChunkFilter) => [f.states, f.audiences, f.currentOn];
+const filterParams = (f: ChunkFilter) => [f.states, f.audiences, f.currentOn, f.documentIds ?? null];
 
 /** The English lexemes of each query word (none for a stop word). */
 export async function queryLexemes(q: Queryable, tokens: string[]): Promise<{ token: string; lexemes: string[] }[]> {

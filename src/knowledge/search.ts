@@ -37,6 +37,11 @@ export interface SearchOptions {
   now: Date;
   /** Semantic retrieval, when a provider is configured. */
   embedder?: Embedder;
+  /**
+   * Only chunks of these documents (ids, `kbd_…`): retrieval about one thing the conversation is about, as a CRM
+   * keeps to the account in context. The use's filter still applies; an empty list finds nothing.
+   */
+  documentIds?: string[];
   /** Trigram similarity: in the database when it has pg_trgm (`auto`, the default), always in JS, or off. */
   trigram?: 'auto' | 'js' | 'off';
 }
@@ -80,7 +85,7 @@ const trgmSchemas = new WeakMap<object, Promise<string | null>>();
  * similarity of embeddings when an embedder is given; the rankings fused by reciprocal rank fusion.
  */
 export async function searchKnowledge(db: Queryable, o: SearchOptions): Promise<SearchResult> {
-  const filter = filterFor(o.use, o.includeDrafts === true && o.use === 'internal', o.now);
+  const filter = { ...filterFor(o.use, o.includeDrafts === true && o.use === 'internal', o.now), documentIds: o.documentIds ?? null };
   const depth = Math.max(50, o.k * 10);
   const tokens = queryTokens(o.q);
   const perToken = await queryLexemes(db, tokens);

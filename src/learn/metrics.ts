@@ -1,5 +1,6 @@
 import type { Queryable } from '../store/index.ts';
-import { aiQualityKpis, businessKpis, caseKpis, supportNeedKpis } from '../views/index.ts';
+import { generationMetrics } from '../ground/index.ts';
+import { aiQualityKpis, businessKpis, caseKpis, generationKpiRows, supportNeedKpis } from '../views/index.ts';
 import type { DayRange } from './day-range.ts';
 
 /**
@@ -21,7 +22,8 @@ export const DEFLECTION_DAYS = 7;
 /** CLV and the monthly churn rate assume a month of this many days. */
 export const MONTH_DAYS = 30;
 
-export type KpiUnit = 'hours' | 'share' | 'USD';
+/** `per1000`: per 1,000 sentences. */
+export type KpiUnit = 'hours' | 'share' | 'USD' | 'per1000' | 'count';
 export type KpiSection = 'operational' | 'business' | 'aiQuality';
 
 export interface KpiDefinition {
@@ -121,6 +123,34 @@ export const KPI_DEFINITIONS = {
     definition:
       'Of the executions recorded in the range, the share that did not take effect as intended: compensated, refused by their tool when they came to run, or a message whose delivery failed. (A call that raises rolls back and leaves no execution; its play retries it.)',
   },
+  groundingRate: {
+    section: 'aiQuality',
+    label: 'Grounding rate',
+    unit: 'share',
+    definition:
+      'Of the factual sentences in the texts generated in the range (generation.created ledger entries; abstentions left out), the share the output guardrails found supported by a passage or customer fact the sentence cites.',
+  },
+  unsupportedClaims: {
+    section: 'aiQuality',
+    label: 'Unsupported claims',
+    unit: 'per1000',
+    definition:
+      'Factual sentences not supported by what they cite, per 1,000 factual sentences, in the texts generated in the range (abstentions left out): (1 − grounding rate) × 1,000.',
+  },
+  abstentionRate: {
+    section: 'aiQuality',
+    label: 'Abstention rate',
+    unit: 'share',
+    definition:
+      'Of the texts generated in the range (replies, answers, summaries, message bodies), the share that abstained ("Not enough support: route to a person") because retrieval found too little support.',
+  },
+  maskedEntities: {
+    section: 'aiQuality',
+    label: 'Masked entities',
+    unit: 'count',
+    definition:
+      'Pieces of personal data (emails, phones, cards, IBANs, national ids, addresses, names) masked out of the text sent to a language model by the generations of the range; `detail.byType` by type. Zero when only the embedded composer ran: then nothing left the process.',
+  },
 } as const satisfies Record<string, KpiDefinition>;
 
 export type KpiKey = keyof typeof KPI_DEFINITIONS;
@@ -139,14 +169,24 @@ export interface Kpi extends KpiDefinition {
 export interface KpiMetrics {
   operational: { handleTime: Kpi; firstContactResolution: Kpi; slaCompliance: Kpi; deflection: Kpi };
   business: { churn: Kpi; renewal: Kpi; conversion: Kpi; clv: Kpi };
-  aiQuality: { policyViolationRate: Kpi; overrideRate: Kpi; approvalLatency: Kpi; escalationPrecision: Kpi; toolCallFailureRate: Kpi };
+  aiQuality: {
+    policyViolationRate: Kpi;
+    overrideRate: Kpi;
+    approvalLatency: Kpi;
+    escalationPrecision: Kpi;
+    toolCallFailureRate: Kpi;
+    groundingRate: Kpi;
+    unsupportedClaims: Kpi;
+    abstentionRate: Kpi;
+    maskedEntities: Kpi;
+  };
 }
 
 const round = (x: number | null, digits = 6) => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 const num = (x: unknown) => (x === null || x === undefined ? null : Number(x));
 
 /** Hours to 3 decimals and dollars to cents, as shown; shares stay exact (numerator / denominator). */
-const DIGITS: Record<KpiUnit, number | null> = { hours: 3, USD: 2, share: null };
+const DIGITS: Record<KpiUnit, number | null> = { hours: 3, USD: 2, share: null, per1000: 1, count: 0 };
 
 function kpi(
   key: KpiKey,
@@ -229,9 +269,20 @@ async function business(q: Queryable, range: DayRange): Promise<KpiMetrics['busi
   };
 }
 
-/** Policy, approvals and executions: one statement each. */
+/** Policy, approvals and executions: one statement each; generation from its ledger entries. */
 async function aiQuality(q: Queryable, range: DayRange): Promise<KpiMetrics['aiQuality'] & { executionsByAction: ExecutionTally[] }> {
-  const { decisions: dec, approvals: appr, executions: execs } = await aiQualityKpis(q, range);
+  const [{ decisions: dec, approvals: appr, executions: execs }, generations] = await Promise.all([
+    aiQualityKpis(q, range),
+    generationKpiRows(q, range),
+  ]);
+  // The same figures generationMetrics gives the ground module's own report: one definition.
+  const gen = generationMetrics(generations);
+  const factual = generations.filter((g) => !g.abstained).reduce((n, g) => n + g.guardrails.factualSentences, 0);
+  const supported = generations.filter((g) => !g.abstained).reduce((n, g) => n + g.guardrails.supportedSentences, 0);
+  const abstained = generations.filter((g) => g.abstained).length;
+  const noGeneration = 'no text was generated in the range';
+  const noFactual = generations.length ? 'the texts generated in the range state no fact (or all abstained)' : noGeneration;
+  const masked = Object.values(gen.maskedEntities).reduce((n, x) => n + x, 0);
   const executionsByAction = execs
     .map((e) => ({
       action: e.action,
@@ -266,6 +317,14 @@ async function aiQuality(q: Queryable, range: DayRange): Promise<KpiMetrics['aiQ
         failedDelivery: sum('failedDelivery'),
       },
     ),
+    groundingRate: share('groundingRate', supported, factual, noFactual, { blockedRate: gen.blockedRate }),
+    unsupportedClaims: kpi('unsupportedClaims', gen.unsupportedPer1000Sentences, noFactual, {
+      detail: { unsupportedSentences: factual - supported, factualSentences: factual },
+    }),
+    abstentionRate: share('abstentionRate', abstained, generations.length, noGeneration),
+    maskedEntities: kpi('maskedEntities', generations.length ? masked : null, noGeneration, {
+      detail: { byType: gen.maskedEntities, generations: generations.length },
+    }),
     executionsByAction,
   };
 }

@@ -510,6 +510,8 @@ function agentReliability(
 ): ReadinessDimension {
   const v = kpi.aiQuality.policyViolationRate;
   const f = kpi.aiQuality.toolCallFailureRate;
+  const g = kpi.aiQuality.groundingRate;
+  const a = kpi.aiQuality.abstentionRate;
   const count = (s: string) => plays.find((p) => p.status === s)?.n ?? 0;
   const ended = count('done') + count('gave_up');
   const completion = ended ? count('done') / ended : null;
@@ -534,6 +536,11 @@ function agentReliability(
       ? [`${count('gave_up')} play(s) gave up after retries and were compensated: read their last error (plays.last_error).`]
       : []),
     ...(v.value === null ? ['Nothing was put to policy: let the agents run (ACS_AGENTS=on) on live signals.'] : []),
+    ...(g.value !== null && g.value < 1
+      ? [
+          `${g.denominator! - g.numerator!} of ${g.denominator} generated factual sentence(s) were not supported by what they cite: read the blocked drafts' reasons, then fix the prompt, the model or the knowledge base.`,
+        ]
+      : []),
   ];
   return dimension(
     'agentReliability',
@@ -541,6 +548,9 @@ function agentReliability(
       // Named after what the value is (a rate of failures); the score is its complement, higher is better.
       fromKpi('policyViolationRate', v, (x) => 1 - x),
       fromKpi('toolCallFailureRate', f, (x) => 1 - x),
+      // Generated text: grounding is scored; abstaining is right when support is low, so its rate is shown, not scored.
+      fromKpi('groundingRate', g, (x) => x),
+      metric('abstentionRate', `${a.label}: ${a.definition}`, 'share', a.value, null),
       metric(
         'playCompletion',
         'Of the durable plays that ended (done or gave up), the share done (all time); refused plays are left out: stopping was right.',
@@ -557,6 +567,9 @@ function agentReliability(
       failed: f.numerator,
       failingActions: Object.fromEntries(failing.map((e) => [e.action, e.failed])),
       plays: Object.fromEntries(plays.map((p) => [p.status, p.n])),
+      generations: a.denominator,
+      unsupportedClaimsPer1000Sentences: kpi.aiQuality.unsupportedClaims.value,
+      maskedEntities: kpi.aiQuality.maskedEntities.detail?.byType ?? {},
     },
     fixes,
   );

@@ -56,7 +56,7 @@ import {
   type RecentAction,
 } from '../reason/index.ts';
 import { findAccountsToSteward } from '../records/index.ts';
-import { addressOutreach, SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
+import { addressOutreach, flaggedSignalsOf, SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
 import type { Queryable, Tx } from '../store/index.ts';
 import { readRecentActions } from '../views/index.ts';
 import { addReach, loadContexts } from './context.ts';
@@ -154,6 +154,7 @@ function policyRequest(
   settings: AgentSettings,
   consent: { hasConsent: boolean; doubleOptIn: boolean },
   track: Map<string, TrackRecord>,
+  inputFlagged: boolean,
 ): PolicyRequestInput {
   return {
     agent: { id: draft.agentId, role: 'agent', autonomy: autonomyInForce(settings, draft.agentId, draft.action) },
@@ -175,9 +176,14 @@ function policyRequest(
       ...(draft.purpose ? { purpose: draft.purpose } : {}),
       // Earned autonomy: the agent's record for this action, read once per batch.
       ...trackContext(track, draft.agentId, draft.action),
+      // A recent signal of this customer was flagged as a possible prompt injection: a human approves.
+      ...(inputFlagged ? { inputFlagged: true } : {}),
     },
   };
 }
+
+/** How far back a signal flagged for prompt injection lowers its customer's autonomy. */
+export const FLAGGED_INPUT_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
 const stored = (
   draft: ProposalDraft,
@@ -250,7 +256,15 @@ export function judgeSubject(
   drafts: ProposalDraft[],
   recent: RecentAction[],
   rules: ArbitrationRules,
-  env: { gate: PolicyGate; settings: AgentSettings; held: boolean; bandit?: BanditChooser; track?: Map<string, TrackRecord> },
+  env: {
+    gate: PolicyGate;
+    settings: AgentSettings;
+    held: boolean;
+    bandit?: BanditChooser;
+    track?: Map<string, TrackRecord>;
+    /** The subject has a signal flagged for prompt injection in the window (FLAGGED_INPUT_WINDOW_MS). */
+    inputFlagged?: boolean;
+  },
   now: Date,
 ): Verdict {
   // Messages go on the channel the bandit picks among those with consent, before arbitration counts contacts per channel.
@@ -275,7 +289,7 @@ export function judgeSubject(
   } else {
     for (const draft of ranked) {
       const outreach = addressed(draft, ctx);
-      const request = policyRequest(outreach.draft, ctx, env.settings, outreach, env.track ?? new Map());
+      const request = policyRequest(outreach.draft, ctx, env.settings, outreach, env.track ?? new Map(), env.inputFlagged === true);
       const decision = env.gate.decide(request);
       const suggestion = isSuggestion(decision);
       verdict.decided.push({ draft: outreach.draft, request, decision, ...(suggestion ? { suggestion } : {}) });
@@ -397,6 +411,14 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
   );
   // Earned autonomy: the proposing agents' records per action, one query for the batch.
   const track = await trackRecords(q, { now, agentIds: [...new Set(proposing.flatMap((p) => p.drafts.map((d) => d.agentId)))] });
+  // Prompt-injection defence: subjects with a flagged signal in the last 7 days, one query for the batch.
+  const flagged = await flaggedSignalsOf(
+    q,
+    proposing.flatMap((p) => (p.ctx.accountId ? [p.ctx.accountId] : [])),
+    proposing.flatMap((p) => (p.ctx.lead ? [p.ctx.lead.id] : [])),
+    new Date(now.getTime() - FLAGGED_INPUT_WINDOW_MS),
+    now,
+  );
   let creditLeft = proposing.some((p) => p.drafts.some((d) => d.action === 'offer_credit'))
     ? await creditBudgetLeft(q, opts.dailyCreditBudgetCents, now)
     : opts.dailyCreditBudgetCents;
@@ -409,7 +431,7 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
       drafts,
       recent.get(ctx.accountId ?? ctx.lead!.id) ?? [],
       { ...rules, creditBudgetLeftCents: creditLeft },
-      { gate: opts.gate, settings, held, bandit, track },
+      { gate: opts.gate, settings, held, bandit, track, inputFlagged: flagged.has(ctx.accountId ?? ctx.lead!.id) },
       now,
     );
     if (!held && verdict.winner?.action === 'offer_credit') creditLeft -= Number(verdict.winner.params.amountCents);
@@ -519,6 +541,7 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
         ev: draft.ev as unknown as RetentionPlayState['ev'],
         reason: draft.reason,
         offer: { decisionId, approvalId },
+        ...(request.context.inputFlagged ? { inputFlagged: true } : {}),
       };
       await startPlayInTransaction(q, play, {
         accountId: verdict.ctx.accountId,
@@ -547,6 +570,7 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
             ev: notice.ev as unknown as ServiceRecoveryPlayState['notice']['ev'],
             reason: notice.reason,
           },
+          ...(request.context.inputFlagged ? { inputFlagged: true } : {}),
         };
         await startPlayInTransaction(q, recovery, {
           accountId: verdict.ctx.accountId,

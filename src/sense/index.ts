@@ -5,7 +5,7 @@
  * and the identity_* tables (src/sense/identity). Consents are records' (a record kind); their SQL for sense is in
  * src/records/records.repo.ts.
  */
-export { ingestSignals, ingestInTransaction, resubmitQuarantined } from './intake.ts';
+export { ingestSignals, ingestInTransaction, resubmitQuarantined, signalTrust, FREE_TEXT_FIELDS } from './intake.ts';
 export { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
 export { IntakeQueue } from './intake-queue.ts';
 export type { IntakeItem, IntakeOutcome, IntakeContext, AcceptedSignal } from './intake.ts';

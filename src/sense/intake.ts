@@ -15,6 +15,7 @@ import {
   type IdentityClaim,
 } from '../records/index.ts';
 import { newId, type Db, type Tx } from '../store/index.ts';
+import { scanData, type InjectionScan } from '../trust/index.ts';
 import { personFields, registerPeople, resolveNewProfiles, type PersonEntry, type Placement } from './identity/index.ts';
 import { pointFor } from './consent.ts';
 import { admitSignal, PLACEHOLDER_ACCOUNT_NAME } from './quality.ts';
@@ -432,6 +433,28 @@ function metricOf(s: Signal): number | null {
   }
 }
 
+/**
+ * The free-text fields of each signal type: untrusted text a person wrote (a ticket, an NPS comment, a form's message,
+ * a dispute's reason). Only these are scanned for prompt injection, so intake stays cheap for usage and web visits.
+ */
+export const FREE_TEXT_FIELDS: Partial<Record<string, readonly string[]>> = {
+  support_ticket: ['subject', 'text'],
+  nps: ['comment'],
+  billing_dispute: ['reason'],
+  payment_failed: ['reason'],
+  outcome: ['reason'],
+  lead_form: ['message', 'interest', 'company'],
+};
+
+/** The trust layer's finding on a signal's free text (src/trust), as stored in `signals.trust`; null: nothing to scan. */
+export function signalTrust(type: string, data: Record<string, unknown>): { injection: InjectionScan } | null {
+  const fields = FREE_TEXT_FIELDS[type];
+  if (!fields) return null;
+  const text = Object.fromEntries(fields.filter((f) => typeof data[f] === 'string').map((f) => [f, data[f]]));
+  const injection = scanData(text);
+  return injection ? { injection } : null;
+}
+
 function signalRow(p: Pending, now: Date, source: string) {
   return {
     id: p.id,
@@ -445,6 +468,7 @@ function signalRow(p: Pending, now: Date, source: string) {
     data: p.signal.data,
     metric: metricOf(p.signal),
     source: p.signal.source ?? source,
+    trust: signalTrust(p.signal.type, p.signal.data as Record<string, unknown>),
   };
 }
 

@@ -24,6 +24,7 @@ export async function insertSignals(tx: Tx, rows: Record<string, unknown>[]): Pr
       data: 'jsonb',
       metric: 'numeric',
       source: 'text',
+      trust: 'jsonb',
     },
     rows,
   );
@@ -83,4 +84,32 @@ export async function deleteCustomerFeaturesOf(tx: Tx, accountId: string): Promi
 export async function findSignalById(q: Queryable, id: string | undefined): Promise<Record<string, unknown> | undefined> {
   const [row] = await q.query<Record<string, unknown>>('SELECT * FROM signals WHERE id = $1', [id]);
   return row;
+}
+
+// Prompt-injection findings (signals.trust, written at intake): the loop lowers autonomy for subjects with a recent one.
+
+/**
+ * The customers and leads among these with a signal flagged for prompt injection that occurred at or after `since`
+ * (and not after `until`), with the flagged signals' ids, by subject id (account or lead).
+ */
+export async function flaggedSignalsOf(
+  q: Queryable,
+  accountIds: string[],
+  leadIds: string[],
+  since: Date,
+  until: Date,
+): Promise<Map<string, string[]>> {
+  const bySubject = new Map<string, string[]>();
+  if (accountIds.length + leadIds.length === 0) return bySubject;
+  const rows = await q.query<{ subject: string; ids: string[] }>(
+    `SELECT coalesce(account_id, lead_id) AS subject, array_agg(id ORDER BY occurred_at, id) AS ids
+       FROM signals
+      WHERE (trust -> 'injection' ->> 'flagged') = 'true'
+        AND (account_id = ANY($1::text[]) OR lead_id = ANY($2::text[]))
+        AND occurred_at >= $3 AND occurred_at <= $4
+      GROUP BY 1`,
+    [accountIds, leadIds, since.toISOString(), until.toISOString()],
+  );
+  for (const r of rows) bySubject.set(r.subject, r.ids);
+  return bySubject;
 }

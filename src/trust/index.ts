@@ -1,7 +1,9 @@
 /**
- * trust: what keeps personal data and untrusted text in their place around generation. Here: finding and masking
- * personal data (pii.ts, with its check-digit rules in checksums.ts) and keeping it out of log lines (log.ts).
- * The layer imports only lib, contracts and packages, and never the database.
+ * trust: what keeps personal data and untrusted text in their place around generation. Finding and masking personal
+ * data (pii.ts, with its check-digit rules in checksums.ts) and keeping it out of log lines (log.ts); prompt-injection
+ * detection (rules plus a small trained classifier, injection.ts), the wrapper that marks untrusted text as data in
+ * prompts, and the injection corpus's split and benchmark (injection-train.ts). The layer imports only lib, contracts
+ * and packages, never the database; it owns no table (findings are stored by the module that owns the row).
  */
 export {
   DEFAULT_PHONE_REGIONS,
@@ -19,3 +21,37 @@ export {
 } from './pii.ts';
 export { cardSchemeOf, IBAN_LENGTHS, ibanValid, luhnValid, ninoPrefixValid, ssnValid, tfnValid } from './checksums.ts';
 export { maskChildBindings, maskLogValue, piiSafeLoggerOptions } from './log.ts';
+export {
+  CLASSIFIER_THRESHOLD,
+  COMBINED_THRESHOLD,
+  FLAG_THRESHOLD,
+  MAX_SCAN_CHARS,
+  UNTRUSTED_PREAMBLE,
+  classifierScore,
+  classify,
+  detectInjection,
+  features,
+  injectionModel,
+  normalizeText,
+  ruleFindings,
+  scanData,
+  windows,
+  wrapUntrusted,
+  type InjectionFinding,
+  type InjectionScan,
+  type InjectionModel,
+} from './injection.ts';
+export {
+  DEFAULT_CORPUS,
+  FRESH_CORPUS,
+  HOLDOUT_CORPUS,
+  SPLIT_SEED,
+  TEST_SHARE,
+  evaluateInjection,
+  loadCorpus,
+  splitCorpus,
+  trainingSet,
+  trainInjectionModel,
+  type CorpusItem,
+  type InjectionBenchmark,
+} from './injection-train.ts';

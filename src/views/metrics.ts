@@ -187,3 +187,38 @@ export async function aiQualityKpis(
   ]);
   return { decisions: dec!, approvals: appr!, executions: execs };
 }
+
+/** What the AI-quality KPIs read of one generation's ledger entry (`generation.created`): flags and counts only. */
+export interface GenerationKpiRow {
+  abstained: boolean;
+  guardrails: { passed: boolean; factualSentences: number; supportedSentences: number };
+  maskedEntities: Record<string, number>;
+}
+
+/**
+ * The generations ledgered in the range (`generation.created` entries, src/ground): whether each abstained, its
+ * guardrail counts and its masked entities by type. The entries hold ids, counts and hashes only.
+ */
+export async function generationKpiRows(q: Queryable, range: Range): Promise<GenerationKpiRow[]> {
+  const rows = await q.query<{
+    abstained: boolean;
+    passed: boolean;
+    factual: number;
+    supported: number;
+    masked: Record<string, number> | null;
+  }>(
+    `SELECT (d->>'abstained')::boolean AS abstained,
+            coalesce((d->'guardrails'->>'passed')::boolean, false) AS passed,
+            coalesce((d->'guardrails'->>'factualSentences')::int, 0) AS factual,
+            coalesce((d->'guardrails'->>'supportedSentences')::int, 0) AS supported,
+            d->'maskedEntities' AS masked
+     FROM (SELECT body::jsonb->'data' AS d FROM ledger
+           WHERE type = 'generation.created' AND ts >= $1::timestamptz AND ts < $2::timestamptz) g`,
+    [range.from.toISOString(), range.to.toISOString()],
+  );
+  return rows.map((r) => ({
+    abstained: r.abstained === true,
+    guardrails: { passed: r.passed, factualSentences: r.factual, supportedSentences: r.supported },
+    maskedEntities: Object.fromEntries(Object.entries(r.masked ?? {}).map(([k, v]) => [k, Number(v)])),
+  }));
+}

@@ -16,8 +16,14 @@ const SECTIONS: { key: keyof KpiData['metrics']; title: string }[] = [
   { key: 'aiQuality', title: 'AI quality' },
 ];
 
-const value = (m: Metric) =>
-  m.value === null ? '—' : m.unit === 'share' ? fmt.pct(m.value) : m.unit === 'hours' ? `${m.value.toFixed(1)} h` : fmt.money(m.value);
+function value(m: Metric): string {
+  if (m.value === null) return '—';
+  if (m.unit === 'share') return fmt.pct(m.value);
+  if (m.unit === 'hours') return `${m.value.toFixed(1)} h`;
+  if (m.unit === 'per1000') return `${m.value.toFixed(1)} per 1,000 sentences`;
+  if (m.unit === 'count') return String(m.value);
+  return fmt.money(m.value);
+}
 
 /** Each KPI with its value, what it was computed from, and its definition: a number is only as good as what it means. */
 function KpiTable({ title, metrics }: { title: string; metrics: Record<string, Metric> }) {

@@ -16,3 +16,4 @@ export * from './signals.ts';
 export * from './stored.ts';
 export * from './trust.ts';
 export * from './knowledge.ts';
+export * from './assist.ts';

@@ -41,7 +41,8 @@ export const KpiSchema = component(
   z.object({
     section: z.enum(['operational', 'business', 'aiQuality']),
     label: z.string(),
-    unit: z.enum(['hours', 'share', 'USD']),
+    /** `per1000`: per 1,000 sentences. */
+    unit: z.enum(['hours', 'share', 'USD', 'per1000', 'count']),
     definition: z.string(),
     /** Null when there is nothing to measure; `reason` says why. */
     value: z.number().nullable(),
@@ -75,6 +76,10 @@ export const KpisSchema = component(
         approvalLatency: KpiSchema,
         escalationPrecision: KpiSchema,
         toolCallFailureRate: KpiSchema,
+        groundingRate: KpiSchema,
+        unsupportedClaims: KpiSchema,
+        abstentionRate: KpiSchema,
+        maskedEntities: KpiSchema,
       }),
     }),
   }),

@@ -36,6 +36,26 @@ export const IntakeResultSchema = component(
 
 export const ResubmitResultSchema = z.object({ quarantineId: z.string().min(1), ...IntakeOutcomeShape });
 
+/** What the trust layer found in a signal's free text at intake (docs/trust.md, "Prompt injection"). */
+export const SignalTrustSchema = component(
+  'SignalTrust',
+  z
+    .object({
+      injection: z
+        .object({
+          flagged: z.boolean(),
+          score: z.number().min(0).max(1),
+          rules: z.array(z.string()),
+          classifierScore: z.number().min(0).max(1),
+          fields: z.array(z.string()),
+          scannedChars: z.number().int().min(0),
+        })
+        .optional(),
+    })
+    .loose(),
+  "the trust layer's findings on the signal's free text: injection (flagged, score, the rules that matched, the classifier's score, the flagged fields)",
+);
+
 export const StoredSignalSchema = component(
   'StoredSignal',
   z.object({
@@ -50,6 +70,8 @@ export const StoredSignalSchema = component(
     data: z.object({}).loose(),
     metric: z.number().nullable(),
     source: z.string().nullable(),
+    /** Null when the signal has no free text to scan (or was stored before the trust layer). */
+    trust: SignalTrustSchema.nullable(),
   }),
   'an accepted signal as stored',
 );

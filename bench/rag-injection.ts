@@ -1,0 +1,75 @@
+/**
+ * Prompt-injection benchmark (issue 14, "Benchmarks", Injection; docs/trust.md, "Prompt injection").
+ *
+ *   npx tsx bench/rag-injection.ts [--json]
+ *
+ * On three sets of original texts (data/trust/injection/README.md), prints for each:
+ *   - the corpus's held-out test split (fixed seed; the classifier never trains on it, but the rules were written with
+ *     the whole corpus in view, so this figure flatters them);
+ *   - fresh.jsonl, written after the first rules were frozen; measured once on them (61.1% flagged), then the rules
+ *     were revised with its misses in view and the classifier trains on it: no longer a clean measure;
+ *   - holdout.jsonl, written after the revised rules were frozen, never trained or tuned on: the honest figure for
+ *     wording the detector has not seen.
+ * The figures: the share of attacks flagged (target ≥ 90%), the false-positive rate on benign customer texts,
+ * the rules and the classifier alone, and the same-run baseline: one rule, the phrase "ignore (all) previous
+ * instructions". `injectionBenchmark()` is the core, for `npm run bench:rag`.
+ */
+import { evaluateInjection, FRESH_CORPUS, HOLDOUT_CORPUS, loadCorpus, splitCorpus, type InjectionBenchmark } from '../src/trust/index.ts';
+
+export interface InjectionBenchmarkReport {
+  /** The corpus's test split (30% of each label, seed 14). */
+  test: InjectionBenchmark;
+  /** The fresh set (seen by the revised rules and trained on by the classifier: reported, not a clean measure). */
+  fresh: InjectionBenchmark;
+  /** The holdout: wording neither the rules nor the classifier saw. */
+  holdout: InjectionBenchmark;
+  /** The issue's target: at least 90% of attacks flagged. */
+  target: { detectionRate: number };
+}
+
+export function injectionBenchmark(): InjectionBenchmarkReport {
+  const { test } = splitCorpus(loadCorpus());
+  return {
+    test: evaluateInjection(test),
+    fresh: evaluateInjection(loadCorpus(FRESH_CORPUS)),
+    holdout: evaluateInjection(loadCorpus(HOLDOUT_CORPUS)),
+    target: { detectionRate: 0.9 },
+  };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+function table(name: string, b: InjectionBenchmark): string[] {
+  const row = (label: string, r: { detectionRate: number; falsePositiveRate: number }) =>
+    `  ${label.padEnd(34)} ${pct(r.detectionRate).padStart(8)} ${pct(r.falsePositiveRate).padStart(8)}`;
+  return [
+    `${name}: ${b.attacks} attacks, ${b.benign} benign texts`,
+    `  ${''.padEnd(34)} ${'flagged'.padStart(8)} ${'FP rate'.padStart(8)}`,
+    row('detector (rules + classifier)', b),
+    row('rules alone', b.rulesOnly),
+    row('classifier alone', b.classifierOnly),
+    row('baseline: "ignore previous instr."', b.baseline),
+    `  missed: ${b.missed.join(', ') || 'none'}`,
+    `  false positives: ${b.falsePositives.join(', ') || 'none'}`,
+  ];
+}
+
+/** The report as printed lines: the three sets' tables, then the target on the test split and on the holdout. */
+export function formatInjectionBenchmark(report: InjectionBenchmarkReport): string[] {
+  const met = (b: InjectionBenchmark) => (b.detectionRate >= report.target.detectionRate ? 'met' : 'not met');
+  return [
+    ...table('test split (rules written with the corpus in view)', report.test),
+    '',
+    ...table('fresh set (seen when the rules were revised; trained on)', report.fresh),
+    '',
+    ...table('holdout (unseen wording: the honest figure)', report.holdout),
+    '',
+    `target ≥ ${pct(report.target.detectionRate)} flagged: test split ${met(report.test)}, holdout ${met(report.holdout)}`,
+  ];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const report = injectionBenchmark();
+  if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2));
+  else console.log(formatInjectionBenchmark(report).join('\n'));
+}

@@ -1,0 +1,31 @@
+import { maskPii, unmaskPii } from '../trust/index.ts';
+import type { Masker } from './types.ts';
+
+/**
+ * The trust layer's masker as generation uses it: every personal value the trust module finds (emails, phones,
+ * Luhn-checked cards, IBANs, national ids, addresses, and the names given) becomes a typed placeholder such as
+ * `[EMAIL_1]` or `[NAME_1]`, and `restore` puts the values back into the model's answer. A name is also masked by
+ * its parts (a first or last name written alone), each part of three letters or more.
+ */
+export const trustMasker: Masker = {
+  mask(text, names = []) {
+    const masked = maskPii(text, { names: namesAndParts(names) });
+    return {
+      text: masked.text,
+      entities: masked.entities.map((e) => ({ type: e.type, start: e.start, end: e.end })),
+      restore: (answer) => unmaskPii(answer, masked.restore),
+    };
+  },
+};
+
+/** The names, and each name's words of three letters or more, longest first. */
+export function namesAndParts(names: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const name of names) {
+    const n = name.trim().replace(/\s+/g, ' ');
+    if (!n) continue;
+    out.add(n);
+    for (const part of n.split(' ')) if (part.replace(/[^\p{L}]/gu, '').length >= 3) out.add(part);
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}

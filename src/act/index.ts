@@ -35,7 +35,6 @@ export {
   draftMessageBody,
   ledgerMessageGeneration,
   messagePurpose,
-  piiMasker,
   withTextVerdict,
   MESSAGE_PASSAGES,
   TEXT_ABSTAINED_POLICY_ID,

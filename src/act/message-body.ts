@@ -3,17 +3,16 @@ import {
   generate,
   ledgerGeneration,
   PURPOSE_TOPICS,
+  trustMasker,
   type CustomerFacts,
   type Generation,
   type GenerationRecord,
-  type Masker,
   type Passage,
   type Provider,
   type Purpose,
 } from '../ground/index.ts';
 import { hasKnowledgeFor, searchKnowledge } from '../knowledge/index.ts';
 import type { Tx } from '../store/index.ts';
-import { maskPii, unmaskPii } from '../trust/index.ts';
 import { readMessageFacts } from '../views/index.ts';
 
 /**
@@ -52,14 +51,6 @@ export function messagePurpose(template: string, consentPurpose: string): Purpos
   if (consentPurpose === 'sales' || consentPurpose === 'marketing' || template.startsWith('nurture')) return 'nurture';
   return 'retention_offer';
 }
-
-/** The masker the provider path uses: trust's PII masking, with the customer's name from the facts. */
-export const piiMasker: Masker = {
-  mask(text, names) {
-    const m = maskPii(text, { names });
-    return { text: m.text, entities: m.entities.map((e) => ({ type: e.type })), restore: (t) => unmaskPii(t, m.restore) };
-  },
-};
 
 const money = (cents: number) => `$${(cents / 100).toFixed(2)}`;
 
@@ -101,7 +92,7 @@ export async function draftMessageBody(
     text: h.text,
     score: h.score,
   }));
-  const generation = await generate({ purpose, passages, facts }, deps.provider ? { provider: deps.provider, masker: piiMasker } : {});
+  const generation = await generate({ purpose, passages, facts }, deps.provider ? { provider: deps.provider, masker: trustMasker } : {});
   return {
     params: {
       ...(generation.abstained ? {} : { body: generation.text }),

@@ -208,6 +208,8 @@ export interface ChunkFilter {
   currentOn: string | null;
   /** Only chunks of these documents (ids); null or absent for every document. */
   documentIds?: string[] | null;
+  /** Leave out chunks the injection detector flagged (customer use: such a passage never grounds customer-facing text). */
+  excludeFlagged?: boolean;
 }
 
 const ELIGIBLE = (first: number) => `
@@ -217,9 +219,10 @@ const ELIGIBLE = (first: number) => `
   JOIN knowledge_sources s ON s.id = d.source_id
   WHERE s.state = ANY($${first}::text[]) AND s.audience = ANY($${first + 1}::text[])
     AND ($${first + 2}::date IS NULL OR s.review_date IS NULL OR s.review_date >= $${first + 2}::date)
-    AND ($${first + 3}::text[] IS NULL OR d.id = ANY($${first + 3}::text[]))`;
+    AND ($${first + 3}::text[] IS NULL OR d.id = ANY($${first + 3}::text[]))
+    AND (NOT $${first + 4}::boolean OR coalesce((c.injection->>'flagged')::boolean, false) = false)`;
 
-const filterParams = (f: ChunkFilter) => [f.states, f.audiences, f.currentOn, f.documentIds ?? null];
+const filterParams = (f: ChunkFilter) => [f.states, f.audiences, f.currentOn, f.documentIds ?? null, f.excludeFlagged === true];
 
 /** The English lexemes of each query word (none for a stop word). */
 export async function queryLexemes(q: Queryable, tokens: string[]): Promise<{ token: string; lexemes: string[] }[]> {

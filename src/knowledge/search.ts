@@ -70,7 +70,7 @@ export interface SearchResult {
 
 /** The filter a use implies. */
 export function filterFor(use: KnowledgeUse, includeDrafts: boolean, now: Date): ChunkFilter {
-  if (use === 'customer') return { states: ['approved'], audiences: ['customer'], currentOn: dayOf(now) };
+  if (use === 'customer') return { states: ['approved'], audiences: ['customer'], currentOn: dayOf(now), excludeFlagged: true };
   return { states: includeDrafts ? ['approved', 'draft'] : ['approved'], audiences: ['internal', 'customer'], currentOn: null };
 }
 

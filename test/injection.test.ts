@@ -12,7 +12,7 @@ import {
   trainingSet,
   wrapUntrusted,
 } from '../src/trust/index.ts';
-import { createTestApp, daysAgo, trouble, troubledCustomer, type TestApp } from './helpers.ts';
+import { createTestApp, daysAgo, ticketTrouble, trouble, troubledCustomer, type TestApp } from './helpers.ts';
 
 // Issue 14 §4, prompt-injection defence: inbound text is scanned by a detector (rules plus a small trained
 // classifier), the finding is stored on the signal, and a flagged input lowers autonomy: whatever follows for that
@@ -229,8 +229,9 @@ describe('injected instructions in a ticket, an email and an NPS comment, throug
   it('a benign ticket that says "ignore my last email" is not flagged and changes nothing', async () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
     const accountId = await troubledCustomer(t, 'INJ-OK');
-    const signals = trouble('INJ-OK', 1);
-    (signals[2]!.data as Record<string, unknown>).text = 'Please ignore my last email. I want to cancel unless you credit the outage days.';
+    // Tickets only: service recovery's case is the best draft and, unflagged, runs at L3 without a person.
+    const signals = ticketTrouble('INJ-OK', 1);
+    (signals[0]!.data as Record<string, unknown>).text = 'Please ignore my last email. I want to cancel unless you credit the outage days.';
     await t.call('POST', '/api/v1/signals', { role: 'agent', body: signals });
     await t.bus.drain();
     expect((await t.call('GET', '/api/v1/signals/INJ-OK-t-1-1', { role: 'analyst' })).body.trust.injection.flagged).toBe(false);

@@ -18,6 +18,10 @@ const RANKINGS = [
 ] as const;
 
 /** The knowledge base: its sources with their state (admins approve and retire them), and a search over it. */
+/** Whether the detector's finding on a passage flagged it: every chunk carries a finding, most of them clean. */
+const injectionFlagged = (finding: unknown): boolean =>
+  typeof finding === 'object' && finding !== null && (finding as { flagged?: unknown }).flagged === true;
+
 export function Knowledge({ me, can }: ViewProps) {
   const sources = useLoad(() => get('/api/v1/knowledge/sources'), [], 30_000);
   const [message, setMessage] = useState<string | null>(null);
@@ -386,7 +390,7 @@ function Result({ hit: r, query }: { hit: Hit; query: string }) {
           {r.source.name} v{r.source.version} <Badge tone={STATE_TONE[r.source.state]}>{r.source.state}</Badge>{' '}
           <Badge tone="plain">{r.source.audience === 'customer' ? 'customer-facing' : 'internal'}</Badge>
         </span>
-        {r.injection ? <Badge tone="bad">flagged: possible injection</Badge> : null}
+        {injectionFlagged(r.injection) ? <Badge tone="bad">flagged: possible injection</Badge> : null}
       </p>
       <p className="kb-text">
         {highlight(r.text, query).map((piece, i) => (piece.hit ? <mark key={i}>{piece.text}</mark> : <span key={i}>{piece.text}</span>))}

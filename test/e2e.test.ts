@@ -47,7 +47,9 @@ beforeAll(async () => {
   const start = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).scripts.start as string;
   const [buildStep, serveStep] = start.split(' && ');
   expect(buildStep).toBe('npm run build:console');
-  const args = serveStep!.replace(/^node bin\/acs\.js /, '').split(' ');
+  // `exec` hands the shell's process to the server, so a SIGTERM to `npm start` reaches it.
+  expect(serveStep).toMatch(/^exec node bin\/acs\.js /);
+  const args = serveStep!.replace(/^exec node bin\/acs\.js /, '').split(' ');
   expect(args).toEqual(['serve', '--load-demo', '--world']);
   const built = spawnSync('npm', ['run', 'build:console'], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
   expect(built.status, built.stderr).toBe(0);

@@ -1,5 +1,5 @@
-// Trains the prompt-injection classifier on the train split of data/trust/injection/corpus.jsonl plus fresh.jsonl
-// (never the test split or holdout.jsonl) and writes
+// Trains the prompt-injection classifier on the train split of data/trust/injection/corpus.jsonl plus fresh.jsonl and
+// holdout.jsonl (never the test split or holdout2.jsonl) and writes
 // src/trust/injection-model.json. Deterministic: the same corpus gives the same file.
 //   npx tsx scripts/train-injection.ts
 import { writeFileSync } from 'node:fs';

@@ -45,6 +45,7 @@ export {
   DEFAULT_CORPUS,
   FRESH_CORPUS,
   HOLDOUT_CORPUS,
+  HOLDOUT2_CORPUS,
   SPLIT_SEED,
   TEST_SHARE,
   evaluateInjection,

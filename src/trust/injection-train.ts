@@ -30,8 +30,16 @@ export const DEFAULT_CORPUS = fileURLToPath(new URL('../../data/trust/injection/
  * then revised with its misses in view, and the classifier trains on it. No longer a clean measure: see HOLDOUT.
  */
 export const FRESH_CORPUS = fileURLToPath(new URL('../../data/trust/injection/fresh.jsonl', import.meta.url));
-/** Written after the revised rules were frozen; never trained or tuned on. The honest measure of unseen wording. */
+/**
+ * Written after the revised rules were frozen and measured once on them (66.7% flagged, docs/trust.md); then the
+ * rules were revised again with its misses in view, and the classifier trains on it. No longer a clean measure.
+ */
 export const HOLDOUT_CORPUS = fileURLToPath(new URL('../../data/trust/injection/holdout.jsonl', import.meta.url));
+/**
+ * Written and committed before the word-class features and the third revision of the rules; never trained or tuned on,
+ * measured once. The honest measure of unseen wording.
+ */
+export const HOLDOUT2_CORPUS = fileURLToPath(new URL('../../data/trust/injection/holdout2.jsonl', import.meta.url));
 /** The split's seed: fixed, so the test set never leaks into training between runs. */
 export const SPLIT_SEED = 14;
 /** Share of each label kept for testing. */
@@ -44,10 +52,13 @@ export function loadCorpus(file = DEFAULT_CORPUS): CorpusItem[] {
     .map((l) => JSON.parse(l) as CorpusItem);
 }
 
-/** What the shipped classifier trains on: the corpus's train split and the fresh set. Never the test split or the holdout. */
+/**
+ * What the shipped classifier trains on: the corpus's train split, the fresh set and the first holdout. Never the test
+ * split or holdout2.
+ */
 export function trainingSet(): { train: CorpusItem[]; test: CorpusItem[] } {
   const { train, test } = splitCorpus(loadCorpus());
-  return { train: [...train, ...loadCorpus(FRESH_CORPUS)], test };
+  return { train: [...train, ...loadCorpus(FRESH_CORPUS), ...loadCorpus(HOLDOUT_CORPUS)], test };
 }
 
 /** Stratified by label: each label shuffled by its own seeded stream, the first TEST_SHARE of it to test. */
@@ -71,14 +82,16 @@ export function splitCorpus(items: CorpusItem[], seed = SPLIT_SEED): { train: Co
 /**
  * L2-regularised logistic regression by full-batch gradient descent, a fixed number of steps from zero weights:
  * deterministic for a given training set. Features present in fewer than `minCount` training texts are dropped.
+ * The defaults were chosen by 5-fold cross-validation over the training texts (and the first holdout, before it was
+ * trained on), never on holdout2.
  */
 export function trainInjectionModel(
   train: CorpusItem[],
   opts: { steps?: number; rate?: number; l2?: number; minCount?: number; seed?: number; test?: number } = {},
 ): InjectionModel {
-  const steps = opts.steps ?? 1500;
-  const rate = opts.rate ?? 2;
-  const l2 = opts.l2 ?? 0.001;
+  const steps = opts.steps ?? 4000;
+  const rate = opts.rate ?? 4;
+  const l2 = opts.l2 ?? 0.00003;
   const minCount = opts.minCount ?? 2;
   const rows = train.map((item) => ({ f: [...features(item.text)], y: item.label === 'injection' ? 1 : 0 }));
   const counts = new Map<string, number>();
@@ -115,9 +128,9 @@ export function trainInjectionModel(
     if (v !== 0) weights[k] = v;
   });
   return {
-    version: 1,
+    version: 2,
     trainedOn: {
-      corpus: 'data/trust/injection/corpus.jsonl (train split) + fresh.jsonl',
+      corpus: 'data/trust/injection/corpus.jsonl (train split) + fresh.jsonl + holdout.jsonl',
       seed: opts.seed ?? SPLIT_SEED,
       train: train.length,
       test: opts.test ?? 0,

@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 //   - rules: instruction overrides, role play and system-prompt markers, tool/action requests aimed at the model,
 //     exfiltration requests, delimiter breaking, and the same phrases spaced out, in leetspeak, with homoglyphs or
 //     zero-width characters, or base64-encoded; plus the override phrase in a few common languages;
-//   - a small logistic-regression classifier on word and character n-grams, trained by
-//     scripts/train-injection.ts on data/trust/injection/corpus.jsonl (train split only) and shipped as
-//     src/trust/injection-model.json.
+//   - a small logistic-regression classifier on words, word pairs and word classes (kinds of words such as "a verb
+//     that sets rules aside" or "the model addressed"), trained by scripts/train-injection.ts on the corpus's train
+//     split, fresh.jsonl and holdout.jsonl, and shipped as src/trust/injection-model.json.
 // A finding never blocks intake: it is stored with the signal, and a flagged input lowers autonomy (policies/).
 
 /** What the detector says about one text. */
@@ -143,9 +143,10 @@ const RULES: Rule[] = [
     weight: 0.9,
     patterns: [
       new RegExp(
-        `\\b(?:ignore|disregard|forget|override|overrid(?:e|ing)|bypass|set aside|put aside|overlook|skip|drop|abandon|stop following|cancel)\\w*\\s+(?:about\\s+)?${QUAL}${OBJ}\\b`,
+        `\\b(?:ignore|disregard|forget|override|overrid(?:e|ing)|bypass|set aside|put aside|overlook|skip|drop|abandon|stop following|cancel)(?!(?:p?ed|led|d)\\b)\\w*\\s+(?:about\\s+)?${QUAL}${OBJ}\\b`,
       ),
-      new RegExp(`\\b(?:ignor|disregard|forget|overrid|bypass|overlook|drop)\\w*\\s+(?:[\\w']+\\s+){0,4}${OBJ}\\b`),
+      // Not the past tense: "the installer ignored the instructions I left" is a story, not an order.
+      new RegExp(`\\b(?:ignor|disregard|forget|overrid|bypass|overlook|drop)(?!(?:p?ed|e?d)\\b)\\w*\\s+(?:[\\w']+\\s+){0,4}${OBJ}\\b`),
       /\b(?:disregard|ignore|forget) (?:the |everything |all )?above\b/,
       /\b(?:previous|prior|earlier|above|original|preceding|old|usual) (?:instructions?|rules|guidelines|directives|context|policies) (?:are|is|were|have been|no longer) (?:now )?(?:void|cancel+ed|revoked|obsolete|invalid|no longer valid|suspended|lifted|apply|a test)/,
       /\b(?:instructions|rules|guidelines|directives|policies) (?:no longer apply|do not apply any ?more|don'?t apply any ?more)\b/,
@@ -154,6 +155,12 @@ const RULES: Rule[] = [
       /\b(?:forget|ignore|disregard) (?:everything|all) (?:you (?:were|have been) (?:told|given)|above|before this|so far)/,
       /\bignore (?:the )?(?:conversation|customer question|user'?s question) so far\b|\bignore the (?:customer|user)'?s? question\b/,
       /\b(?:override|overrides) (?:the )?(?:policy|limits?|compensation limits|credit limit|retention policy)\b/,
+      new RegExp(
+        `\\b(?:stop|quit|no longer) (?:obeying|following|listening to|respecting|applying) ${QUAL}${OBJ}\\b|\\bdisobey\\w* ${QUAL}${OBJ}\\b`,
+      ),
+      new RegExp(`\\b(?:do not|don'?t|not) (?:apply|follow|obey|enforce|use) (?:your|the|any) (?:usual |normal |standard |own )?${OBJ}\\b`),
+      /\b(?:pretend|imagine|assume|act as if) (?:that )?(?:the |your |there (?:is|are) no )?(?:\w+ )?(?:policy|policies|rules|limits?|restrictions|guidelines)\b(?: (?:does not|doesn'?t|do not|don'?t) (?:exist|apply))?/,
+      /\b(?:bypass|circumvent|get around|work around) (?:them|those|these|it)\b/,
     ],
     squashed: [
       'ignoreallpreviousinstructions',
@@ -185,7 +192,10 @@ const RULES: Rule[] = [
     id: 'role-play',
     weight: 0.75,
     patterns: [
-      /\byou(?: are|'re| re) (?:now|no longer)\b/,
+      // Not "you are now the third person I have talked to".
+      /\byou(?: are|'re| re) (?:now|no longer)\b(?! (?:the |my )?(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|next|last|only) (?:person|agent|one|rep))/,
+      /\b(?:switch|change) (?:your )?(?:persona|character|personality)\b|\bstay in character\b/,
+      /\bplay (?:the (?:part|role) of|a character)\b/,
       /\bnew (?:instructions?|task|rule|policy)\b(?: for the \w+)?\s*:/,
       /\byour (?:new|only) (?:task|goal|job) is\b/,
       /\bfrom now on,? you (?:are|will|must|shall)\b/,
@@ -236,6 +246,8 @@ const RULES: Rule[] = [
       /\b(?:the |your )?(?:support |virtual |ai |language )?(?:model|assistant|bot|ai|chatbot|llm|answer generator|responder)\s+(?:shall|must|should|will now|is (?:now )?(?:permitted|allowed|authori[sz]ed))\b/,
       /\b(?:note|message|directive|instructions?) (?:to|for) (?:the )?(?:answer generator|automated (?:responder|triage)|virtual agent|summari[sz]er|responder)\b/,
       /\bto the automated (?:responder|agent|system)\b/,
+      /\b(?:whichever|whatever|any) (?:program|software|system|ai|bot|model|machine)\b(?: \w+){0,2} (?:reads|is reading|processes|handles) (?:this|these)\b/,
+      /\basking the (?:ai|assistant|bot|model)\b/,
       /\b(?:any|all) (?:ai|assistants?|language models?)\b.{0,200}\b(?:must|should)\b/,
       /\bassistants? (?:must|should) (?:now )?\b/,
       /\bhinweis fur ki/,
@@ -266,6 +278,11 @@ const RULES: Rule[] = [
       /\b(?:send|forward|email|cc|share|give|export|post)\b(?: \S+){0,4} (?:full |complete |whole )?list of (?:all )?(?:the )?(?:accounts|customers|subscribers|contacts|users)\b/,
       /\b(?:append|include|add|attach)\b(?: \S+){0,4} (?:date of birth|full card number|card numbers?|passwords?|security answers|social security)/,
       /\brepeat the text above\b/,
+      /\bread (?:back|out)\b(?: \S+){0,4} (?:confidential |hidden |secret |internal |system )?(?:instructions|prompt|rules|guidelines)\b/,
+      /\b(?:system message|system prompt|instructions) you (?:were|are) (?:started|initiali[sz]ed|configured|primed|given|told)\b/,
+      /\b(?:internal|confidential|hidden|secret) (?:\w+ )?(?:guidelines|instructions|rules|prompt)\b.{0,80}\b(?:not (?:to )?share|told not|into the reply|word for word)/,
+      // Someone else's secrets: not a KB page telling customers never to reveal their password.
+      /\b(?:output|print|list|include|append)\b(?: \S+){0,3} (?:the |their |(?:customer|account holder|caller|user)'?s? )(?:\S+ ){0,2}(?:passwords?|pins?|security answers)\b/,
       /\b(?:send|forward|email|export|attach|append|include|output|paste|print|list)\b(?: \S+){0,6} (?:customer database|database export|all (?:the )?(?:other )?(?:customers?|respondents|accounts)|every customer|card numbers?|billing details of all|account histories|knowledge base|internal notes|api key|database password|password reset link|security answers|other customers|full profile)/,
       /\b(?:last \d+ messages other customers|other companies in my region)\b/,
     ],
@@ -327,7 +344,7 @@ export function ruleFindings(text: string): { rules: string[]; score: number } {
 }
 
 // ------------------------------------------------------------------------------------------------------------------
-// Classifier: logistic regression on hashed-free, named n-gram features (a vocabulary kept in the model file).
+// Classifier: logistic regression on named features (a vocabulary kept in the model file).
 
 export interface InjectionModel {
   version: number;
@@ -337,17 +354,87 @@ export interface InjectionModel {
   weights: Record<string, number>;
 }
 
-/** Word unigrams and bigrams and character 4-grams of the cleaned text, as a set (binary features). */
+/**
+ * Word classes the classifier generalises over: an unseen verb of the same kind ("set aside", "stop obeying", "neglect")
+ * or another language's word lands on the same feature as the training wording. Matched on word prefixes of the
+ * cleaned text; a word may belong to several classes.
+ */
+const WORD_CLASSES: [string, RegExp][] = [
+  [
+    'OVERRIDE',
+    /^(?:ignor|disregard|forget|forgot|overrid|bypass|circumvent|skip|drop|abandon|overlook|dismiss|neglect|suspend|disobey|unlearn|discard|oubli|vergiss|vergess|olvid|negeer|zapomnij|esquec|dimentic)/,
+  ],
+  ['STOP', /^(?:stop|quit|cease|no longer|anymore|instead|aside|lift|revok|void|cancel+ed|obsolete|outdated|invalid|expired)/],
+  [
+    'RULES',
+    /^(?:instruct|rule|guideline|guidance|polic|directive|prompt|programming|guardrail|constraint|restrict|limit|check|procedur|configur|setting|operator|orders?$|safeguard|filter|training|consigne|anweisung|regel|instruccion|regla|istruzion|regol|instrucoe|instructie|vorgabe|protocol)/,
+  ],
+  [
+    'MODEL',
+    /^(?:ai$|a\.i|assistant|bot$|bots$|chatbot|model|llm|gpt|program$|programs$|machine|automat|system|agent$|responder|summari[sz]er|ki$|ia$|robot|copilot|algorithm)/,
+  ],
+  ['YOU', /^(?:you$|your|yourself|you're|youre|du$|dein|tu$|tes$|vous|votre|usted|tus?$)/],
+  ['NOW', /^(?:now$|henceforth|onwards?|immediately|from$|new$|real$|actual|only$|true$|updated|latest)/],
+  [
+    'REVEAL',
+    /^(?:reveal|print|show|paste|output|repeat|dump|leak|disclose|display|expose|recite|read$|copy|echo|spell|tell|list|share|forward|export|append|include|attach|email|send|revel|zeig|montre|muestr)/,
+  ],
+  ['SECRET', /^(?:hidden|secret|confidential|internal|initial|original|verbatim|system|underlying|private|backend|exact|full$|word)/],
+  [
+    'PERSONA',
+    /^(?:pretend|imagine|roleplay|role$|persona|play$|act$|acting|character|mode$|dan$|jailbreak|unrestricted|unfiltered|rogue|simulat|hypothetical|game$|story|grandm|developer|sudo|admin|root$|god$)/,
+  ],
+  [
+    'ACT',
+    /^(?:refund|credit|approv|waiv|issue|grant|cancel|close|transfer|mark|apply|delet|erase|unsubscrib|escalat|upgrad|discount|voucher|compensat|reimburs|port$|unlock|reset|raise|lower|set$|change|update|execut|invok|call$|run$|trigger)/,
+  ],
+  [
+    'GATE',
+    /^(?:approval|review|verif|supervisor|human|manager|authori[sz]|permission|consent|sign-?off|oversight|log$|logging|record|audit)/,
+  ],
+  [
+    'DATA',
+    /^(?:password|passcode|pin$|pins$|card$|cards$|iban|birth|dob$|api$|key$|keys$|credential|database|token|secret|ssn|social|address|phone|emails?$|contacts?$|customers$|accounts$|everyone|all$|every$)/,
+  ],
+  ['MUST', /^(?:must|shall|should|will$|need|required|obey|follow|comply|do$|only$|always|never)/],
+  ['NEG', /^(?:no$|not$|without|don'?t|never|nothing|none|zero|free$|unlimited)/],
+  ['POLITE', /^(?:please|kindly|pls|plz|could|would|mind|favour|favor|appreciate|thanks?|grateful)/],
+  ['FOREIGN', /^(?:und|les|las|los|toutes|todas|alle|mijn|mein|mon|mes|mis|pour|para|sofort|por|favor|euro|moi|mir|dame|donne)$/],
+];
+
+function wordClasses(word: string): string[] {
+  const out: string[] = [];
+  for (const [name, re] of WORD_CLASSES) if (re.test(word)) out.push(name);
+  return out;
+}
+
+/** Words (and a few words, as a clause opener) a sentence may start with before its verb. */
+const FILLER = /^(?:please|kindly|now|just|also|so|and|then|simply|pls|ok|okay|hey|hi|first|next|instead|immediately|quickly)$/;
+
+/**
+ * Binary features of the cleaned text (normalised, de-leeted, spacing undone, so disguises land on the plain words):
+ *   - word unigrams and bigrams (the wording the corpus has);
+ *   - word classes (`k:`), ordered pairs of classes within five words (`kk:`), and the class of each clause's first
+ *     real word (`i:`, the imperative aimed at the reader): wording the corpus does not have lands on these.
+ */
 export function features(text: string): Set<string> {
   const { clean } = views(text);
-  const words = clean.match(/[a-z0-9$]+|[<>#[\]{}|:/]+/g) ?? [];
+  const words = clean.match(/[a-z0-9$']+|[<>#[\]{}|:/]+/g) ?? [];
   const out = new Set<string>();
   for (let i = 0; i < words.length; i++) {
     out.add(`w:${words[i]}`);
     if (i + 1 < words.length) out.add(`b:${words[i]} ${words[i + 1]}`);
   }
-  const padded = ` ${clean} `;
-  for (let i = 0; i + 4 <= padded.length; i++) out.add(`c:${padded.slice(i, i + 4)}`);
+  const classes = words.map(wordClasses);
+  for (let i = 0; i < words.length; i++)
+    for (const a of classes[i]!) {
+      out.add(`k:${a}`);
+      for (let j = i + 1; j < Math.min(words.length, i + 6); j++) for (const b of classes[j]!) out.add(`kk:${a} ${b}`);
+    }
+  for (const clause of clean.split(/[.!?;:\n()"]+|\b(?:and|then|but)\b/)) {
+    const first = clause.match(/[a-z']+/g)?.find((w) => !FILLER.test(w));
+    if (first) for (const c of wordClasses(first)) out.add(`i:${c}`);
+  }
   return out;
 }
 

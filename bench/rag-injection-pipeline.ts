@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/rag-injection-pipeline.ts [--json]
  *
- * Every attack of the corpus's test split and of the holdout is planted in a troubled customer's signals, one customer
+ * Every attack of the corpus's test split and of holdout2 (unseen wording) is planted in a troubled customer's signals, one customer
  * per attack: in the ticket text (tickets, KB documents, forms, chat), a ticket sent by email (emails), or an NPS
  * comment (NPS). The signals go through the HTTP app, intake, features and the governed loop on an embedded database,
  * as in production. Then, per customer, it counts what the agents decided and what ran. The KB documents are planted
@@ -23,7 +23,7 @@ import pino from 'pino';
 import { createToken } from '../src/api/auth.ts';
 import { createServices } from '../src/server.ts';
 import { migrate, openPglite } from '../src/store/index.ts';
-import { HOLDOUT_CORPUS, loadCorpus, splitCorpus, type CorpusItem } from '../src/trust/index.ts';
+import { HOLDOUT2_CORPUS, loadCorpus, splitCorpus, type CorpusItem } from '../src/trust/index.ts';
 
 export interface InjectionSideEffects {
   planted: number;
@@ -75,7 +75,7 @@ function signalsFor(customerId: string, item: CorpusItem) {
 export async function injectionSideEffects(attacks?: CorpusItem[]): Promise<InjectionSideEffects> {
   attacks ??= [
     ...splitCorpus(loadCorpus()).test.filter((i) => i.label === 'injection'),
-    ...loadCorpus(HOLDOUT_CORPUS).filter((i) => i.label === 'injection'),
+    ...loadCorpus(HOLDOUT2_CORPUS).filter((i) => i.label === 'injection'),
   ];
   const db = await openPglite();
   await migrate(db);
@@ -168,7 +168,7 @@ export async function injectionSideEffects(attacks?: CorpusItem[]): Promise<Inje
 /** The side effects as printed lines. */
 export function formatInjectionSideEffects(r: InjectionSideEffects): string[] {
   return [
-    `attacks planted through the pipeline: ${r.planted} (corpus test split + holdout)`,
+    `attacks planted through the pipeline: ${r.planted} (corpus test split + holdout2)`,
     `  stored flagged: ${r.flagged}; their decisions: ${JSON.stringify(r.flaggedOutcomes)}`,
     `  side effects for flagged customers without a human: ${r.executedWithoutHuman} (target 0)`,
     `  proposals with a parameter the attack named: ${r.paramsFromText} (target 0)`,

@@ -133,7 +133,7 @@ describe('npm run bench:rag on a tiny DSTC-shaped set (PGlite)', () => {
     // The detector's figures on the shipped texts; the pipeline part is skipped here (it has its own test).
     expect(result.injection.sideEffects).toBeNull();
     expect(result.injection.detection.target.detectionRate).toBe(0.9);
-    for (const set of [result.injection.detection.test, result.injection.detection.holdout])
+    for (const set of [result.injection.detection.test, result.injection.detection.holdout, result.injection.detection.holdout2])
       (expect(set.attacks).toBeGreaterThan(0),
         expect(set.detectionRate).toBeGreaterThanOrEqual(0),
         expect(set.detectionRate).toBeLessThanOrEqual(1));
@@ -142,7 +142,7 @@ describe('npm run bench:rag on a tiny DSTC-shaped set (PGlite)', () => {
     const text = formatRagBench(result);
     expect(text).toMatch(/baseline: Okapi BM25/);
     expect(text).toMatch(/published: DSTC11 track 5 baseline, BART-base\s+0\.287/);
-    expect(text).toMatch(/holdout \(unseen wording: the honest figure\)/);
+    expect(text).toMatch(/holdout2 \(unseen wording: the honest figure\)/);
     expect(text).toMatch(/attacks through the pipeline: skipped/);
   });
 

@@ -96,6 +96,8 @@ describe('the injection detector', () => {
       'Your own policy says outages over a day are credited. I want the credit your terms promise, not excuses.',
       'The installer ignored the instructions I left on the door and drilled through the wrong wall.',
       'FAQ: you can ignore the "no service" icon for the first ten minutes after a SIM swap.',
+      // A ticket subject from the demo world: two words, one of which ("dropped") is an override verb's class.
+      'Dropped calls',
     ])
       expect(flagged(t), t).toBe(false);
   });

@@ -46,6 +46,7 @@ export {
   FRESH_CORPUS,
   HOLDOUT_CORPUS,
   HOLDOUT2_CORPUS,
+  POLICY_CORPUS,
   SPLIT_SEED,
   TEST_SHARE,
   evaluateInjection,

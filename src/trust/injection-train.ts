@@ -6,6 +6,7 @@ import {
   classifierScore,
   detectInjection,
   features,
+  featureScale,
   FLAG_THRESHOLD,
   ruleFindings,
   type InjectionModel,
@@ -39,6 +40,11 @@ export const HOLDOUT_CORPUS = fileURLToPath(new URL('../../data/trust/injection/
  * Written and committed before the word-class features and the third revision of the rules; never trained or tuned on,
  * measured once. The honest measure of unseen wording.
  */
+/**
+ * Benign policy and FAQ prose (and plain requests about credits and refunds), written after holdout2's one measurement,
+ * when the demo knowledge base showed the classifier reading policy prose about credits as an attack. Training only.
+ */
+export const POLICY_CORPUS = fileURLToPath(new URL('../../data/trust/injection/policy.jsonl', import.meta.url));
 export const HOLDOUT2_CORPUS = fileURLToPath(new URL('../../data/trust/injection/holdout2.jsonl', import.meta.url));
 /** The split's seed: fixed, so the test set never leaks into training between runs. */
 export const SPLIT_SEED = 14;
@@ -58,7 +64,7 @@ export function loadCorpus(file = DEFAULT_CORPUS): CorpusItem[] {
  */
 export function trainingSet(): { train: CorpusItem[]; test: CorpusItem[] } {
   const { train, test } = splitCorpus(loadCorpus());
-  return { train: [...train, ...loadCorpus(FRESH_CORPUS), ...loadCorpus(HOLDOUT_CORPUS)], test };
+  return { train: [...train, ...loadCorpus(FRESH_CORPUS), ...loadCorpus(HOLDOUT_CORPUS), ...loadCorpus(POLICY_CORPUS)], test };
 }
 
 /** Stratified by label: each label shuffled by its own seeded stream, the first TEST_SHARE of it to test. */
@@ -83,7 +89,7 @@ export function splitCorpus(items: CorpusItem[], seed = SPLIT_SEED): { train: Co
  * L2-regularised logistic regression by full-batch gradient descent, a fixed number of steps from zero weights:
  * deterministic for a given training set. Features present in fewer than `minCount` training texts are dropped.
  * The defaults were chosen by 5-fold cross-validation over the training texts (and the first holdout, before it was
- * trained on), never on holdout2.
+ * trained on), and by the demo knowledge base's chunks (benign prose that must not be flagged); never on holdout2.
  */
 export function trainInjectionModel(
   train: CorpusItem[],
@@ -91,7 +97,7 @@ export function trainInjectionModel(
 ): InjectionModel {
   const steps = opts.steps ?? 4000;
   const rate = opts.rate ?? 4;
-  const l2 = opts.l2 ?? 0.00003;
+  const l2 = opts.l2 ?? 0.0001;
   const minCount = opts.minCount ?? 2;
   const rows = train.map((item) => ({ f: [...features(item.text)], y: item.label === 'injection' ? 1 : 0 }));
   const counts = new Map<string, number>();
@@ -104,7 +110,7 @@ export function trainInjectionModel(
   const X = rows.map((r) => {
     const idx = r.f.map((k) => index.get(k)).filter((i): i is number => i !== undefined);
     // Scaled by the text's own feature count, as classify() does.
-    return { idx, scale: 1 / Math.sqrt(Math.max(1, r.f.length)), y: r.y };
+    return { idx, scale: featureScale(r.f.length), y: r.y };
   });
   const w = new Float64Array(vocab.length);
   let b = 0;
@@ -130,7 +136,7 @@ export function trainInjectionModel(
   return {
     version: 2,
     trainedOn: {
-      corpus: 'data/trust/injection/corpus.jsonl (train split) + fresh.jsonl + holdout.jsonl',
+      corpus: 'data/trust/injection/corpus.jsonl (train split) + fresh.jsonl + holdout.jsonl + policy.jsonl',
       seed: opts.seed ?? SPLIT_SEED,
       train: train.length,
       test: opts.test ?? 0,

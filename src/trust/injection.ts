@@ -438,14 +438,24 @@ export function features(text: string): Set<string> {
   return out;
 }
 
+/**
+ * Below this many features a text counts as this many: a two-word subject ("Dropped calls") cannot reach a high score
+ * on one or two strong words.
+ */
+export const MIN_SCALED_FEATURES = 16;
+
+/** Features are scaled by 1/sqrt(n), in training as in scoring, so long and short texts are comparable. */
+export function featureScale(n: number): number {
+  return 1 / Math.sqrt(Math.max(MIN_SCALED_FEATURES, n));
+}
+
 /** The model's probability for one window of text. */
 export function classify(model: InjectionModel, text: string): number {
   const f = features(text);
   if (f.size === 0) return 0;
   let z = 0;
   for (const k of f) z += model.weights[k] ?? 0;
-  // Features are scaled by 1/sqrt(n), as in training, so long and short texts are comparable.
-  return sigmoid(model.bias + z / Math.sqrt(f.size));
+  return sigmoid(model.bias + z * featureScale(f.size));
 }
 
 /**

@@ -11,7 +11,8 @@
  *   - holdout.jsonl, written after the revised rules were frozen; measured once on them (66.7% flagged), then the
  *     rules were revised with its misses in view and the classifier trains on it: no longer a clean measure;
  *   - holdout2.jsonl, committed before the word-class features and the third rule revision, never trained or tuned
- *     on: the honest figure for wording the detector has not seen.
+ *     on: the honest figure for wording the detector has not seen. Its one clean run (91.7% flagged) was on a detector
+ *     that was then fixed for false positives on the demo knowledge base; later runs are second looks (docs/trust.md).
  * The figures: the share of attacks flagged (target ≥ 90%), the false-positive rate on benign customer texts,
  * the rules and the classifier alone, and the same-run baseline: one rule, the phrase "ignore (all) previous
  * instructions". `injectionBenchmark()` is the core, for `npm run bench:rag`.
@@ -77,7 +78,7 @@ export function formatInjectionBenchmark(report: InjectionBenchmarkReport): stri
     '',
     ...table('holdout (measured once, then seen when the rules were revised; trained on)', report.holdout),
     '',
-    ...table('holdout2 (unseen wording: the honest figure)', report.holdout2),
+    ...table('holdout2 (unseen wording: the honest figure; its one clean run is in docs/trust.md)', report.holdout2),
     '',
     `target ≥ ${pct(report.target.detectionRate)} flagged: test split ${met(report.test)}, holdout2 (unseen wording) ${met(report.holdout2)}`,
   ];

@@ -1,8 +1,10 @@
 import type { Decision } from '../assure/index.ts';
 import {
+  chatProvider,
   generate,
   ledgerGeneration,
   PURPOSE_TOPICS,
+  providerEmbedder,
   trustMasker,
   type CustomerFacts,
   type Generation,
@@ -84,15 +86,19 @@ export async function draftMessageBody(
   if (row.case_subject) facts.caseSubject = row.case_subject;
   // Retrieval looks for the purpose's topic and what the message is about; the composer writes to the topic.
   const q = [PURPOSE_TOPICS[purpose], row.case_subject ?? ''].join(' ').trim();
-  const found = await searchKnowledge(tx, { q, k: MESSAGE_PASSAGES, use: 'customer', now: input.now, trigram: 'off' });
+  // Hybrid retrieval when an embedding model is configured, as search and assist do.
+  const embedder = providerEmbedder(deps.provider, trustMasker);
+  const found = await searchKnowledge(tx, { q, k: MESSAGE_PASSAGES, use: 'customer', now: input.now, trigram: 'off', embedder });
   const passages: Passage[] = found.results.map((h) => ({
     chunkId: h.chunkId,
     path: h.path,
     headingPath: h.headingPath,
     text: h.text,
     score: h.score,
+    similarity: h.similarity,
   }));
-  const generation = await generate({ purpose, passages, facts }, deps.provider ? { provider: deps.provider, masker: trustMasker } : {});
+  const chat = chatProvider(deps.provider);
+  const generation = await generate({ purpose, passages, facts }, chat ? { provider: chat, masker: trustMasker } : {});
   return {
     params: {
       ...(generation.abstained ? {} : { body: generation.text }),

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { importDocuments, readDocuments, type ImportResult } from '../knowledge/index.ts';
+import { importDocuments, readDocuments, type Embedder, type ImportResult } from '../knowledge/index.ts';
 import type { Db } from '../store/index.ts';
 
 const DEMO_KNOWLEDGE_DIR = fileURLToPath(new URL('../../data/knowledge/telco/', import.meta.url));
@@ -19,11 +19,12 @@ export const DEMO_KNOWLEDGE = [
   },
 ];
 
-export async function loadDemoKnowledge(db: Db, now: Date, actor = 'demo'): Promise<ImportResult[]> {
+/** With an embedder (an embedding model is configured), chunks not yet embedded by it are embedded too. */
+export async function loadDemoKnowledge(db: Db, now: Date, actor = 'demo', embedder?: Embedder): Promise<ImportResult[]> {
   const out: ImportResult[] = [];
   for (const k of DEMO_KNOWLEDGE) {
     const { documents } = readDocuments(DEMO_KNOWLEDGE_DIR + k.dir);
-    out.push(await importDocuments(db, { ...k.source, approve: true }, documents, { actor, now }));
+    out.push(await importDocuments(db, { ...k.source, approve: true }, documents, { actor, now, embedder }));
   }
   return out;
 }

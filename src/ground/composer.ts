@@ -28,6 +28,12 @@ export const QUOTE_ABOVE_SUPPORT = 0.2;
  * a long ticket (greetings, contact details, the story) would otherwise never be supported by any one passage.
  */
 export const QUERY_WORDS_FOR_FULL_SUPPORT = 6;
+/**
+ * A passage an embedding model places at least this close to the question (cosine) supports it as fully as its
+ * similarity, though it shares no word with it: retrieval found it by meaning. Model-dependent: 0.6 keeps unrelated
+ * texts out for the usual sentence-embedding models, whose unrelated pairs sit well below it.
+ */
+export const SEMANTIC_SUPPORT_MIN = 0.6;
 /** A topic (an outbound text with no question) is fully supported by a passage that shares this many of its words. */
 export const TOPIC_WORDS_FOR_FULL_SUPPORT = 3;
 /** At most this many sentences are quoted from the passages. */
@@ -96,7 +102,9 @@ export function passageSupport(purpose: Purpose, query: string | undefined, pass
   let shared = 0;
   for (const w of q) if (words.has(w)) shared += 1;
   const full = given ? Math.min(q.size, QUERY_WORDS_FOR_FULL_SUPPORT) : TOPIC_WORDS_FOR_FULL_SUPPORT;
-  return full === 0 ? 0 : Math.min(1, shared / full);
+  const lexical = full === 0 ? 0 : Math.min(1, shared / full);
+  const semantic = passage.similarity != null && passage.similarity >= SEMANTIC_SUPPORT_MIN ? Math.min(1, passage.similarity) : 0;
+  return Math.max(lexical, semantic);
 }
 
 /** The best passage's support: how abstention is decided (the same rule on the provider path). */

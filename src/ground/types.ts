@@ -12,6 +12,8 @@ export interface Passage {
   text: string;
   /** The retriever's score; ground keeps it for the record and does not rely on its scale. */
   score: number;
+  /** Cosine similarity with the question, when an embedding model ranked the passage: semantic support. */
+  similarity?: number | null;
 }
 
 /** What the system of record says about the customer. Every value is personal data and is masked before a provider sees it. */

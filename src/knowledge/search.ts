@@ -56,6 +56,8 @@ export interface SearchHit {
   score: number;
   /** The chunk's rank (from 1) in each ranking, null where it is not ranked. */
   ranks: { lexical: number | null; trigram: number | null; semantic: number | null };
+  /** Cosine similarity of the chunk's embedding with the query's, when it was ranked semantically; else null. */
+  similarity: number | null;
   document: { id: string; version: number };
   source: { id: string; name: string; audience: string; state: string; version: number; reviewDate: string | null };
   /** The injection detector's finding on this chunk, when it has been scanned. */
@@ -139,6 +141,7 @@ export async function searchKnowledge(db: Queryable, o: SearchOptions): Promise<
     }
   }
 
+  const similarity = new Map(semantic.map((r) => [r.id, r.score]));
   const fused = new Map<string, { score: number; ranks: SearchHit['ranks'] }>();
   const add = (list: { id: string }[], key: keyof SearchHit['ranks']) =>
     list.forEach((r, i) => {
@@ -171,6 +174,7 @@ export async function searchKnowledge(db: Queryable, o: SearchOptions): Promise<
         text: r.text,
         score: f.score,
         ranks: f.ranks,
+        similarity: f.ranks.semantic === null ? null : Math.round(similarity.get(id)! * 10_000) / 10_000,
         document: { id: r.document_id, version: r.document_version },
         source: {
           id: r.source_id,

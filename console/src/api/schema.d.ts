@@ -3303,6 +3303,7 @@ export interface components {
                     trigram: number | null;
                     semantic: number | null;
                 };
+                similarity: number | null;
                 document: {
                     id: string;
                     version: number;

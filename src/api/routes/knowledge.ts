@@ -15,6 +15,7 @@ import { AppError } from '../../errors.ts';
 import {
   approveSource,
   createSource,
+  embedPending,
   formatOfPath,
   getSource,
   importDocuments,
@@ -23,6 +24,7 @@ import {
   retireSource,
   searchKnowledge,
 } from '../../knowledge/index.ts';
+import { providerEmbedder } from '../../ground/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseBody, parseQuery, readJson, readOptionalJson } from '../http.ts';
 import { actorOf, answers, NUL_IN_URL, type RouteDef } from '../router.ts';
@@ -30,6 +32,8 @@ import { actorOf, answers, NUL_IN_URL, type RouteDef } from '../router.ts';
 /** The knowledge base: search (everyone, filtered by role and intended use), sources and imports (admins write). */
 export function knowledgeRoutes(deps: ApiDeps): RouteDef[] {
   const { db } = deps;
+  // The embedding model, when one is configured: search is then hybrid, and imported chunks are embedded.
+  const embedder = () => providerEmbedder(deps.provider);
   return [
     {
       method: 'get',
@@ -54,7 +58,7 @@ export function knowledgeRoutes(deps: ApiDeps): RouteDef[] {
           throw new AppError('validation_failed', 'draft sources never ground customer-facing text', [
             { path: 'query.includeDrafts', message: 'only with use=internal' },
           ]);
-        const found = await searchKnowledge(db, { q: q.q, k: q.k, use, includeDrafts, now: deps.clock.now() });
+        const found = await searchKnowledge(db, { q: q.q, k: q.k, use, includeDrafts, now: deps.clock.now(), embedder: embedder() });
         return c.json({ query: q.q, use, k: q.k, ...found });
       },
     },
@@ -168,6 +172,12 @@ export function knowledgeRoutes(deps: ApiDeps): RouteDef[] {
           actor: actorOf(c),
           now: deps.clock.now(),
         });
+        // The import stands when the embedding model fails: its chunks wait, and the next import embeds them.
+        const embedWith = embedder();
+        if (embedWith)
+          await embedPending(db, embedWith).catch((err: unknown) =>
+            deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'imported chunks not embedded yet'),
+          );
         const document = result.documents[0]!;
         return c.json({ source: result.source, document }, document.status === 'created' ? 201 : 200);
       },

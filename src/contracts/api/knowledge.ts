@@ -126,6 +126,8 @@ export const KnowledgeSearchSchema = component(
           trigram: z.number().int().nullable(),
           semantic: z.number().int().nullable(),
         }),
+        /** Cosine similarity of the chunk with the query, when ranked semantically (an embedding model is configured). */
+        similarity: z.number().nullable(),
         document: z.object({ id: z.string(), version: z.number().int() }),
         source: z.object({
           id: z.string(),

@@ -221,7 +221,14 @@ describe('outbound messages get a grounded body with citations', () => {
     const [notice] = await t.db.query<Notice>("SELECT id, params FROM proposals WHERE account_id = $1 AND action = 'send_message'", [
       accountId,
     ]);
-    expect(notice!.params.body).toContain('We can offer you a $20.00 credit on your bill [C].');
+    // The credit was applied before the notice: it is stated as applied, never offered.
+    expect(notice!.params.body).toContain('We have applied a credit of $20.00 to your account [C].');
+    expect(notice!.params.body).not.toMatch(/\bwe can offer\b/i);
+    // Numbered from [1] in order of first use, and about credits on the bill, not outages.
+    const markers = [...notice!.params.body!.matchAll(/\[(\d+)\]/g)].map((m) => m[1]);
+    expect(markers[0]).toBe('1');
+    expect([...new Set(markers)]).toEqual([...new Set(markers)].map((_, i) => String(i + 1)));
+    expect(notice!.params.citations!.map((c) => c.path)).not.toContain('outages.md');
     expect(notice!.params.body).toMatch(/unsubscribe/i);
     expect(notice!.params.citations!.some((c) => c.path === 'credits.md')).toBe(true);
     const [queued] = await messagesOf(t, accountId);

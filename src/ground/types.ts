@@ -25,8 +25,10 @@ export interface CustomerFacts {
   /** The currency sign amounts are written with; `$` unless given. */
   currency?: string;
   tenureMonths?: number;
-  /** The offer a proposal makes, in words (e.g. "a $10.00 credit on your next bill"). */
+  /** The offer a proposal makes, in words (e.g. "a $10.00 credit on your next bill"): stated as an offer. */
   offer?: string;
+  /** A credit already applied, in words (e.g. "a credit of $10.00 to your account"): stated as done, never as an offer. */
+  creditApplied?: string;
   /** The subject of the open case the text is about. */
   caseSubject?: string;
   [key: string]: string | number | boolean | undefined;

@@ -411,4 +411,51 @@ describe('the knowledge API', () => {
       expect.arrayContaining(['knowledge.source_created', 'knowledge.source_approved', 'knowledge.source_retired']),
     );
   });
+
+  it("lists a source's documents by path, with chunk counts and update times, paged; everyone may read it", async () => {
+    const all = await t.call('GET', '/api/v1/knowledge/sources/telco-help-centre/documents', { role: 'analyst' });
+    expect(all.status, all.text).toBe(200);
+    expect(all.body.nextCursor).toBeNull();
+    expect(all.body.data.map((d: { path: string }) => d.path)).toEqual([
+      'billing.md',
+      'cancellation.md',
+      'credits.md',
+      'outages.md',
+      'plans.md',
+    ]);
+    const source = await t.call('GET', '/api/v1/knowledge/sources/telco-help-centre');
+    const credits = all.body.data[2];
+    expect(credits).toMatchObject({ title: 'Bill credits policy', format: 'md', version: 1 });
+    expect(credits.id).toMatch(/^kbd_/);
+    expect(Date.parse(credits.updatedAt)).not.toBeNaN();
+    const chunks = all.body.data.reduce((n: number, d: { chunks: number }) => n + d.chunks, 0);
+    expect(chunks).toBe(source.body.chunks);
+    expect(credits.chunks).toBeGreaterThan(1);
+
+    // Paged: two, two, one; by id as well as by name.
+    const paths: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await t.call('GET', `/api/v1/knowledge/sources/${source.body.id}/documents?limit=2${cursor ? `&cursor=${cursor}` : ''}`, {
+        role: 'agent',
+      });
+      expect(res.status, res.text).toBe(200);
+      paths.push(...res.body.data.map((d: { path: string }) => d.path));
+      cursor = res.body.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(paths).toEqual(all.body.data.map((d: { path: string }) => d.path));
+
+    expect((await t.call('GET', '/api/v1/knowledge/sources/nope/documents')).status).toBe(404);
+    const badLimit = await t.call('GET', '/api/v1/knowledge/sources/telco-help-centre/documents?limit=0');
+    expect(badLimit.status).toBe(400);
+    expect(badLimit.body.issues[0].path).toBe('query.limit');
+    const badCursor = await t.call('GET', '/api/v1/knowledge/sources/telco-help-centre/documents?cursor=zz');
+    expect(badCursor.body.issues[0].path).toMatch(/cursor/);
+    const unknown = await t.call('GET', '/api/v1/knowledge/sources/telco-help-centre/documents?sort=path');
+    expect(unknown.status).toBe(400);
+    expect((await t.call('GET', '/api/v1/knowledge/sources/telco-help-centre/documents', { token: null })).status).toBe(401);
+  });
 });

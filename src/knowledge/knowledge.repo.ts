@@ -28,6 +28,27 @@ export async function selectSources(q: Queryable): Promise<SourceRow[]> {
   return q.query<SourceRow>(`SELECT ${SOURCE_COLUMNS} FROM knowledge_sources s ORDER BY s.name`);
 }
 
+export interface DocumentListRow {
+  id: string;
+  path: string;
+  title: string;
+  format: string;
+  version: number;
+  chunks: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A source's documents by path, with their chunk counts: `limit` rows from `offset`. */
+export async function selectDocuments(q: Queryable, sourceId: string, offset: number, limit: number): Promise<DocumentListRow[]> {
+  return q.query<DocumentListRow>(
+    `SELECT d.id, d.path, d.title, d.format, d.version, d.created_at, d.updated_at,
+            (SELECT count(*)::int FROM knowledge_chunks c WHERE c.document_id = d.id) AS chunks
+     FROM knowledge_documents d WHERE d.source_id = $1 ORDER BY d.path, d.id OFFSET $2 LIMIT $3`,
+    [sourceId, offset, limit],
+  );
+}
+
 /** By id or by name; `lock` takes the row for the rest of the transaction. */
 export async function selectSource(q: Queryable, idOrName: string, lock = false): Promise<SourceRow | undefined> {
   const [row] = await q.query<SourceRow>(

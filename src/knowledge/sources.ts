@@ -5,6 +5,7 @@ import {
   insertSource,
   markSourceApproved,
   markSourceRetired,
+  selectDocuments,
   selectSource,
   selectSources,
   updateSourceFields,
@@ -68,6 +69,33 @@ export async function getSource(q: Queryable, idOrName: string, now: Date): Prom
   const row = await selectSource(q, idOrName);
   if (!row) throw new AppError('knowledge.source_not_found', `no knowledge source '${idOrName}'`);
   return toSource(row, now);
+}
+
+export interface KnowledgeDocumentSummary {
+  id: string;
+  path: string;
+  title: string;
+  format: string;
+  version: number;
+  chunks: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A source's documents (by id or name), ordered by path: `limit` from `offset`, fetched one more to tell a next page. */
+export async function listDocuments(q: Queryable, idOrName: string, offset: number, limit: number): Promise<KnowledgeDocumentSummary[]> {
+  const source = await selectSource(q, idOrName);
+  if (!source) throw new AppError('knowledge.source_not_found', `no knowledge source '${idOrName}'`);
+  return (await selectDocuments(q, source.id, offset, limit)).map((d) => ({
+    id: d.id,
+    path: d.path,
+    title: d.title,
+    format: d.format,
+    version: d.version,
+    chunks: d.chunks,
+    createdAt: new Date(d.created_at).toISOString(),
+    updatedAt: new Date(d.updated_at).toISOString(),
+  }));
 }
 
 export interface SourceFields {

@@ -1,5 +1,6 @@
 import {
   KnowledgeApproveInput,
+  KnowledgeDocumentPage,
   KnowledgeDocumentSource,
   KnowledgeDocumentInput,
   KnowledgeImportSchema,
@@ -19,6 +20,7 @@ import {
   formatOfPath,
   getSource,
   importDocuments,
+  listDocuments,
   listSources,
   pathProblem,
   retireSource,
@@ -26,8 +28,12 @@ import {
 } from '../../knowledge/index.ts';
 import { providerEmbedder } from '../../ground/index.ts';
 import type { ApiDeps } from '../deps.ts';
+import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
 import { parseBody, parseQuery, readJson, readOptionalJson } from '../http.ts';
 import { actorOf, answers, NUL_IN_URL, type RouteDef } from '../router.ts';
+
+const DocumentQuery = PageQuery.strict();
+const offsetCursor = decodeCursor('offset');
 
 /** The knowledge base: search (everyone, filtered by role and intended use), sources and imports (admins write). */
 export function knowledgeRoutes(deps: ApiDeps): RouteDef[] {
@@ -77,6 +83,25 @@ export function knowledgeRoutes(deps: ApiDeps): RouteDef[] {
       summary: 'One knowledge source, by id or name',
       responses: { 200: answers(KnowledgeSourceSchema, 'the source'), 400: NUL_IN_URL, 404: 'no such source' },
       handler: async (c) => c.json(await getSource(db, c.req.param('id')!, deps.clock.now())),
+    },
+    {
+      method: 'get',
+      path: '/api/v1/knowledge/sources/:id/documents',
+      tag: 'knowledge',
+      query: DocumentQuery,
+      summary:
+        'The documents of a knowledge source (by id or name), by path: each with its title, format, version, chunk count and when it was last updated; paged',
+      responses: {
+        200: answers(KnowledgeDocumentPage, '{ data, nextCursor }'),
+        400: `bad limit or cursor, or ${NUL_IN_URL}`,
+        404: 'no such source',
+      },
+      handler: async (c) => {
+        const q = parseQuery(c, DocumentQuery);
+        const offset = offsetCursor(q.cursor);
+        const rows = await listDocuments(db, c.req.param('id')!, offset, q.limit + 1);
+        return c.json(pageOf(rows, q.limit, () => offset + q.limit));
+      },
     },
     {
       method: 'post',

@@ -12,6 +12,8 @@ import {
 } from '../src/knowledge/index.ts';
 import { listLedger } from '../src/ledger/index.ts';
 import type { Db } from '../src/store/index.ts';
+import { loadMigrations } from '../src/store/index.ts';
+import { splitSql } from '../src/store/migrate.ts';
 import { createTestApp, openTestDb, type TestApp } from './helpers.ts';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
@@ -203,6 +205,34 @@ describe('import and search on the database', () => {
     // A misspelt word no chunk holds is also matched by trigram.
     const typo = await search('cancelation');
     expect(typo.results[0]!.path).toBe('cancellation.md');
+  });
+
+  it("the trigram ranking's candidates come from the chunks' trigram index (migration 026), not a scan", async () => {
+    const [index] = await db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'knowledge_chunks_trgm'`);
+    expect(index?.indexdef).toMatch(/USING gin \(knowledge_chunk_search_text\(heading_path, text\) (public\.)?gin_trgm_ops\)/);
+    // The operator form search uses (src/knowledge/knowledge.repo.ts); with scans priced out, the plan shows the index.
+    const plan = await db.transaction(async (tx) => {
+      await tx.query('SET LOCAL enable_seqscan = off');
+      return tx.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT c.id FROM unnest(ARRAY['FIBR-5000']) t
+         JOIN knowledge_chunks c ON t OPERATOR(public.<%) knowledge_chunk_search_text(c.heading_path, c.text)`,
+      );
+    });
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index Scan on knowledge_chunks_trgm/);
+  });
+
+  it('migration 026 makes no index and does not fail where pg_trgm is not installed', async () => {
+    const m026 = loadMigrations().find((m) => m.name.startsWith('026_'))!;
+    const ROLLBACK = new Error('rolled back on purpose');
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('DROP EXTENSION pg_trgm CASCADE');
+        for (const statement of splitSql(m026.sql)) await tx.query(statement);
+        expect(await tx.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'knowledge_chunks_trgm'`)).toEqual([]);
+        throw ROLLBACK;
+      }),
+    ).rejects.toBe(ROLLBACK);
+    expect(await db.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'knowledge_chunks_trgm'`)).toHaveLength(1);
   });
 
   it('customer use never sees internal, draft, retired or expired sources', async () => {

@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/index.ts';
+import type { Db, Queryable, Tx } from '../store/index.ts';
 import type { Embedder } from './import.ts';
 import { embeddingText } from './import.ts';
 import {
@@ -79,6 +79,10 @@ export function filterFor(use: KnowledgeUse, includeDrafts: boolean, now: Date):
 /** Quotes lexemes into an OR tsquery: any of them. */
 const orQuery = (lexemes: string[]) => lexemes.map((l) => `'${l.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(' | ');
 
+/** Runs `fn` in the caller's transaction, or in a new one when given the database itself (only a Db can begin one). */
+const inTransaction = <T>(q: Queryable, fn: (tx: Tx) => Promise<T>): Promise<T> =>
+  'transaction' in q ? (q as Db).transaction(fn) : fn(q as Tx);
+
 const trgmSchemas = new WeakMap<object, Promise<string | null>>();
 
 /**
@@ -110,7 +114,7 @@ export async function searchKnowledge(db: Queryable, o: SearchOptions): Promise<
     }
     if (schema) {
       trigramMode = 'pg_trgm';
-      trigram = await trigramSearch(db, schema, fuzzy, TRIGRAM_THRESHOLD, filter, depth);
+      trigram = await inTransaction(db, (tx) => trigramSearch(tx, schema!, fuzzy, TRIGRAM_THRESHOLD, filter, depth));
     } else {
       trigramMode = 'js';
       trigram = (await selectEligibleTexts(db, filter))

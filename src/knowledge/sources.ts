@@ -7,6 +7,7 @@ import {
   markSourceRetired,
   selectDocuments,
   selectSource,
+  type DocumentListRow,
   selectSources,
   updateSourceFields,
   type SourceRow,
@@ -71,30 +72,17 @@ export async function getSource(q: Queryable, idOrName: string, now: Date): Prom
   return toSource(row, now);
 }
 
-export interface KnowledgeDocumentSummary {
-  id: string;
-  path: string;
-  title: string;
-  format: string;
-  version: number;
-  chunks: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A document as listed: its row, with times as ISO strings. */
+export type KnowledgeDocumentSummary = Omit<DocumentListRow, 'created_at' | 'updated_at'> & { createdAt: string; updatedAt: string };
 
 /** A source's documents (by id or name), ordered by path: `limit` from `offset`, fetched one more to tell a next page. */
 export async function listDocuments(q: Queryable, idOrName: string, offset: number, limit: number): Promise<KnowledgeDocumentSummary[]> {
   const source = await selectSource(q, idOrName);
   if (!source) throw new AppError('knowledge.source_not_found', `no knowledge source '${idOrName}'`);
-  return (await selectDocuments(q, source.id, offset, limit)).map((d) => ({
-    id: d.id,
-    path: d.path,
-    title: d.title,
-    format: d.format,
-    version: d.version,
-    chunks: d.chunks,
-    createdAt: new Date(d.created_at).toISOString(),
-    updatedAt: new Date(d.updated_at).toISOString(),
+  return (await selectDocuments(q, source.id, offset, limit)).map(({ created_at, updated_at, ...d }) => ({
+    ...d,
+    createdAt: new Date(created_at).toISOString(),
+    updatedAt: new Date(updated_at).toISOString(),
   }));
 }
 

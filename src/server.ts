@@ -179,8 +179,9 @@ export async function startServer(config: Config, log = createLogger(config), op
   const worldClock = opts.world ? await opts.world.openClock(db) : undefined;
   const churn = { model: undefined as ChurnModel | undefined };
   // Generation uses a model only when a chat model is configured (PII masked before text leaves); an embedding model
-  // alone, or none, leaves it with the embedded composer. One provider for message bodies, assist and answers.
-  const provider = config.llm ? providerFromConfig(config) : undefined;
+  // alone leaves it with the embedded composer but makes retrieval hybrid. One provider for message bodies, assist,
+  // answers and knowledge search.
+  const provider = providerFromConfig(config);
   const loop = config.agents
     ? {
         churn: () => churn.model,

@@ -337,3 +337,109 @@ describe('agent assist and answers through a FAKE OpenAI-compatible server', () 
     expect(res.body.detail).not.toMatch(/127\.0\.0\.1/);
   });
 });
+
+/**
+ * A FAKE embedding model: each text becomes a vector of concept counts (travel, equipment, billing) plus a constant, so
+ * texts about the same thing in different words come out close. It stands in for a real embedding model outside ACS.
+ */
+const CONCEPTS = [
+  ['abroad', 'overseas', 'holiday', 'travel', 'trip', 'volts', 'adapter', 'mains'],
+  ['router', 'modem', 'wifi', 'box', 'hub'],
+  ['payment', 'fee', 'bill', 'late', 'due', 'unpaid'],
+];
+function conceptVector(text: string): number[] {
+  const words = text.toLowerCase().match(/[a-z]+/g) ?? [];
+  return [...CONCEPTS.map((c) => words.filter((w) => c.includes(w)).length), 0.1];
+}
+function embeddingsOrChat(r: Seen) {
+  if (!r.path.endsWith('/embeddings')) {
+    // No customer is named here: a placeholder the prompt itself shows is no one's name to greet.
+    const answer = groundedAnswer(r);
+    const message = answer.body.choices[0]!.message;
+    message.content = message.content.replace(/^Hi \[NAME_\d+\],/, 'Hello,');
+    return answer;
+  }
+  const input = (JSON.parse(r.body) as { input: string[] }).input;
+  return { status: 200, body: { model: 'fake-embed', data: input.map((t, index) => ({ index, embedding: conceptVector(t) })) } };
+}
+
+describe('assist retrieval is hybrid with an embedding model (a FAKE OpenAI-compatible server for chat and embeddings)', () => {
+  const fake = fakeOpenAiServer(embeddingsOrChat);
+  let t: TestApp;
+  // Shares no word with the passage below: only the embeddings can find it.
+  const QUESTION = 'Can I use my wifi box on holiday overseas?';
+  beforeAll(async () => {
+    const base = await fake.start();
+    const provider = new OpenAICompatibleProvider({
+      chat: { baseUrl: base, model: 'fake-model' },
+      embed: { baseUrl: base, model: 'fake-embed' },
+      maxRetries: 0,
+    });
+    t = await createTestApp({ provider });
+    const source = { name: 'travel-help', owner: 'Care', audience: 'customer', reviewDate: null };
+    for (const [path, content] of [
+      [
+        'travel/router-abroad.md',
+        '# Taking the router abroad\n\nThe modem works on any mains supply between 100 and 240 volts, so a plug adapter is all it needs.\n',
+      ],
+      [
+        'billing/late-fees.md',
+        '# Late payment\n\nA late payment fee of $5 applies when a bill is still unpaid 14 days after its due date.\n',
+      ],
+    ] as const) {
+      const res = await t.call('POST', '/api/v1/knowledge/documents', { body: { path, content, source } });
+      expect(res.status, res.text).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.stop();
+  });
+  beforeEach(() => {
+    fake.seen.length = 0;
+  });
+
+  const embeddedQueries = () =>
+    fake.seen.filter((s) => s.path.endsWith('/embeddings')).flatMap((s) => (JSON.parse(s.body) as { input: string[] }).input);
+
+  it('an answer embeds the question and cites a passage found only semantically', async () => {
+    const lexical = await t.call('GET', `/api/v1/knowledge/search?q=${encodeURIComponent(QUESTION)}&use=customer`);
+    expect(lexical.status, lexical.text).toBe(200);
+    const hit = lexical.body.results[0];
+    expect(hit).toMatchObject({ path: 'travel/router-abroad.md', ranks: { lexical: null, semantic: 1 } });
+    expect(hit.similarity).toBeGreaterThan(0.9);
+    fake.seen.length = 0;
+
+    const res = await t.call('POST', '/api/v1/answer', { body: { question: QUESTION, channel: 'chat' } });
+    expect(res.status, res.text).toBe(200);
+    expect(embeddedQueries()).toEqual([QUESTION]);
+    expect(res.body.abstained).toBe(false);
+    expect(res.body.citations[0]).toMatchObject({ marker: '1', kind: 'knowledge', path: 'travel/router-abroad.md' });
+    expect(res.body.citations[0].quote).toContain('240 volts');
+    expect(res.body.text).toContain('240 volts');
+    expect(res.body.guardrails, res.body.text).toMatchObject({ passed: true });
+  });
+
+  it('a suggested reply embeds the case text and cites the semantic passage', async () => {
+    const opened = await t.call('POST', '/api/v1/cases', { body: { subject: 'Going on holiday', description: QUESTION } });
+    expect(opened.status, opened.text).toBe(201);
+    const res = await t.call('POST', `/api/v1/cases/${opened.body.id}/suggest-reply`, { role: 'agent' });
+    expect(res.status, res.text).toBe(200);
+    expect(embeddedQueries()).toEqual([`Going on holiday\n\n${QUESTION}`]);
+    expect(res.body.abstained).toBe(false);
+    expect(res.body.citations[0]).toMatchObject({ kind: 'knowledge', path: 'travel/router-abroad.md' });
+  });
+
+  it('a message body retrieves with the embedding model too', async () => {
+    const { draftMessageBody } = await import('../src/act/index.ts');
+    const provider = new OpenAICompatibleProvider({ embed: { baseUrl: fake.base, model: 'fake-embed' }, maxRetries: 0 });
+    const drafted = await t.db.transaction((tx) =>
+      draftMessageBody(tx, { accountId: null, template: 'loyalty-credit', consentPurpose: 'service', now: new Date() }, { provider }),
+    );
+    expect(drafted).not.toBeNull();
+    // The topic query was embedded; no chat model is configured, so the embedded composer wrote the body.
+    expect(embeddedQueries()).toHaveLength(1);
+    expect(fake.seen.some((s) => s.path.endsWith('/chat/completions'))).toBe(false);
+    expect(drafted!.generation.record.provider).toBe('embedded');
+  });
+});

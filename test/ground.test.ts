@@ -145,6 +145,36 @@ describe('the embedded composer', () => {
   });
 });
 
+describe('citation markers', () => {
+  it("count from [1] in order of first use, on the model's path too, and the citations still name the right passages", async () => {
+    // A stand-in model in the process that cites the third passage, then the second.
+    const model = {
+      name: 'stub',
+      chatModel: 'stub-1',
+      chat: async () => ({
+        text: 'Customers with more than 12 months on a plan can receive a loyalty credit [3]. Service credits appear on the next bill [2] [3].',
+        model: 'stub-1',
+      }),
+      embed: async () => ({ vectors: [], model: 'none' }),
+    };
+    const masker = { mask: (text: string) => ({ text, entities: [], restore: (t: string) => t }) };
+    const g = await generate(
+      { purpose: 'answer', query: 'loyalty credit next bill plan months', passages: KB },
+      { provider: model, masker },
+    );
+    expect(g.text).toBe(
+      'Customers with more than 12 months on a plan can receive a loyalty credit [1]. Service credits appear on the next bill [2] [1].',
+    );
+    expect(g.citations.map((c) => [c.marker, c.chunkId])).toEqual([
+      ['1', 'kb-loyalty-1'],
+      ['2', 'kb-credits-1'],
+    ]);
+    expect(g.guardrails.checks.find((c) => c.name === 'citations')).toMatchObject({ passed: true });
+    // The record keeps what was retrieved in retrieval order.
+    expect(g.record.retrievedChunkIds).toEqual(KB.map((p) => p.chunkId));
+  });
+});
+
 describe('output guardrails', () => {
   const check = (text: string, purpose: Purpose = 'case_reply', facts: CustomerFacts = FACTS) =>
     checkOutput({ text, purpose, passages: KB, facts });

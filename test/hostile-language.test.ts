@@ -16,7 +16,13 @@ const BODIES = [
   '{"text":"\\ud800","question":"\\udc00?","channel":"chat"}',
   '{"text":1e999999,"k":1e309}',
 ];
-const ROUTES = ['/api/v1/pii/mask', '/api/v1/answer', '/api/v1/knowledge/documents', '/api/v1/cases/no-such-case/suggest-reply'];
+const ROUTES = [
+  '/api/v1/pii/mask',
+  '/api/v1/answer',
+  '/api/v1/knowledge/documents',
+  '/api/v1/cases/no-such-case/suggest-reply',
+  '/api/v1/cases/no-such-case/summary',
+];
 
 describe('hostile bodies on the language routes', () => {
   for (const path of ROUTES)
@@ -27,4 +33,16 @@ describe('hostile bodies on the language routes', () => {
         expect(res.status, `${path} ${raw.slice(0, 40)}: ${res.text}`).toBeLessThan(500);
       }
     });
+
+  it('the summary of a case that exists: the body is refused before the case is read, with a 400', async () => {
+    const opened = await t.call('POST', '/api/v1/cases', { body: { subject: 'Router keeps dropping' } });
+    expect(opened.status, opened.text).toBe(201);
+    const path = `/api/v1/cases/${opened.body.id}/summary`;
+    for (const raw of BODIES) {
+      const res = await t.call('POST', path, { raw });
+      expect(res.status, `${raw.slice(0, 40)}: ${res.text}`).toBe(400);
+    }
+    // The same route with no body answers: the refusals above are about the bodies.
+    expect((await t.call('POST', path)).status).toBe(200);
+  });
 });

@@ -69,6 +69,15 @@ describe('acs kb on the database (no server running)', () => {
     expect(single.code, single.stderr).toBe(0);
     expect(JSON.parse(single.stdout).documents).toEqual([expect.objectContaining({ path: 'plans.md', status: 'unchanged' })]);
 
+    const docs = await runAcs(['kb', 'documents', basename(kb), '--json'], cli.env);
+    expect(docs.code, docs.stderr).toBe(0);
+    expect(JSON.parse(docs.stdout).data.map((d: { path: string; chunks: number }) => [d.path, d.chunks])).toEqual([
+      ['guides/outage.html', 1],
+      ['notes.txt', 1],
+      ['plans.md', 2],
+    ]);
+    expect((await runAcs(['kb', 'documents', 'no-such-source'], cli.env)).stderr).toMatch(/no knowledge source 'no-such-source'/);
+
     const badK = await runAcs(['kb', 'search', 'fiber', '--k', '0'], cli.env);
     expect(badK.code).toBe(2);
     expect(badK.stderr).toMatch(/^ {2}k: /m);
@@ -132,5 +141,8 @@ describe('acs kb through a running server', () => {
     expect(approvals[0]!.actor).toMatch(/^token:/);
     const sources = await runAcs(['kb', 'sources'], env);
     expect(sources.stdout).toMatch(/^cli-kb {2}approved v1, customer, owner Care, no review date; 3 documents, 4 chunks$/m);
+    const docs = await runAcs(['kb', 'documents', 'cli-kb'], env);
+    expect(docs.code, docs.stderr).toBe(0);
+    expect(docs.stdout).toMatch(/^plans\.md +v1 +2 chunks +\d{4}-\d{2}-\d{2}T[\d:.]+Z +Plans$/m);
   }, 120_000);
 });

@@ -16,9 +16,9 @@ import {
   TEXT_GUARDRAILS_POLICY_ID,
 } from '../src/act/index.ts';
 import { PolicyGate } from '../src/assure/index.ts';
-import { loadDemoKnowledge } from '../src/cli/demo-knowledge.ts';
-import { OpenAICompatibleProvider } from '../src/ground/index.ts';
-import { importDocuments } from '../src/knowledge/index.ts';
+import { demoReviewDate, loadDemoKnowledge } from '../src/cli/demo-knowledge.ts';
+import { answerQuestion, OpenAICompatibleProvider } from '../src/ground/index.ts';
+import { getSource, importDocuments, searchKnowledge } from '../src/knowledge/index.ts';
 import { createTestApp, ticketTrouble, troubledCustomer, type TestApp } from './helpers.ts';
 
 // Issue 14, "outbound messages get a real body": the service-recovery notice that follows a support ticket's case is
@@ -221,7 +221,14 @@ describe('outbound messages get a grounded body with citations', () => {
     const [notice] = await t.db.query<Notice>("SELECT id, params FROM proposals WHERE account_id = $1 AND action = 'send_message'", [
       accountId,
     ]);
-    expect(notice!.params.body).toContain('We can offer you a $20.00 credit on your bill [C].');
+    // The credit was applied before the notice: it is stated as applied, never offered.
+    expect(notice!.params.body).toContain('We have applied a credit of $20.00 to your account [C].');
+    expect(notice!.params.body).not.toMatch(/\bwe can offer\b/i);
+    // Numbered from [1] in order of first use, and about credits on the bill, not outages.
+    const markers = [...notice!.params.body!.matchAll(/\[(\d+)\]/g)].map((m) => m[1]);
+    expect(markers[0]).toBe('1');
+    expect([...new Set(markers)]).toEqual([...new Set(markers)].map((_, i) => String(i + 1)));
+    expect(notice!.params.citations!.map((c) => c.path)).not.toContain('outages.md');
     expect(notice!.params.body).toMatch(/unsubscribe/i);
     expect(notice!.params.citations!.some((c) => c.path === 'credits.md')).toBe(true);
     const [queued] = await messagesOf(t, accountId);
@@ -301,5 +308,52 @@ describe('message bodies through a configured model (a fake OpenAI-compatible se
     } finally {
       await new Promise<void>((resolve) => fake.close(() => resolve()));
     }
+  });
+});
+
+describe("the demo knowledge base's review date", () => {
+  const DAY = 86_400_000;
+  it('is a year after the demo clock; once it passes, the source grounds no customer-facing text until approved again', async () => {
+    t = await createTestApp();
+    const now = new Date('2026-01-05T00:00:00Z');
+    await loadDemoKnowledge(t.db, now);
+    const help = await getSource(t.db, 'telco-help-centre', now);
+    expect(help.reviewDate).toBe('2027-01-05');
+    expect(help.current).toBe(true);
+    // Later loads (every start) keep the date: a review date is not renewed by restarting.
+    await loadDemoKnowledge(t.db, new Date(now.getTime() + 30 * DAY));
+    expect((await getSource(t.db, 'telco-help-centre', now)).reviewDate).toBe('2027-01-05');
+
+    const passed = new Date('2027-01-06T12:00:00Z');
+    await loadDemoKnowledge(t.db, passed);
+    expect(await getSource(t.db, 'telco-help-centre', passed)).toMatchObject({ reviewDate: '2027-01-05', current: false });
+    const q = 'late payment fee';
+    expect((await searchKnowledge(t.db, { q, k: 5, use: 'customer', now })).results.length).toBeGreaterThan(0);
+    expect((await searchKnowledge(t.db, { q, k: 5, use: 'customer', now: passed })).results).toEqual([]);
+    // Staff may still read it (internal use): what lapses is the approval for customers.
+    expect((await searchKnowledge(t.db, { q, k: 5, use: 'internal', now: passed })).results.length).toBeGreaterThan(0);
+    const body = await t.db.transaction((tx) =>
+      draftMessageBody(tx, { accountId: null, template: 'we-are-on-it', consentPurpose: 'service', now: passed }),
+    );
+    expect(body).toBeNull();
+    const answer = await answerQuestion(
+      { db: t.db, now: passed, actor: 'test' },
+      { question: 'How much is the late payment fee?', channel: 'chat' },
+    );
+    expect(answer).toMatchObject({ abstained: true, citations: [] });
+    expect(answer.reason).toMatch(/no passage was retrieved/);
+  });
+
+  it('an older placeholder date far in the future is brought back to a year out', async () => {
+    t = await createTestApp();
+    const now = new Date();
+    await importDocuments(
+      t.db,
+      { name: 'telco-help-centre', reviewDate: '2030-12-31', approve: true },
+      [{ path: 'x.md', format: 'md', content: '# X\n\nSomething to say about bills.' }],
+      { actor: 'test', now },
+    );
+    await loadDemoKnowledge(t.db, now);
+    expect((await getSource(t.db, 'telco-help-centre', now)).reviewDate).toBe(demoReviewDate(now));
   });
 });

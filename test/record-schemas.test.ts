@@ -46,9 +46,9 @@ it('every success answer with a body of the record, agent, policy, insight, mode
     }
   }
   // 5 routes per record kind, less the delete's 204; the 25 routes of five areas (the supervisor's three, the uplift
-  // model's report, the retrain and the PII mask among them); the knowledge routes' 8 answers (the document import has
-  // two); and the 3 assist routes (suggested reply, case summary, answer).
-  expect(checked).toBe(RECORD_KINDS.length * 4 + 25 + 8 + 3);
+  // model's report, the retrain and the PII mask among them); the knowledge routes' 9 answers (the document import has
+  // two; a source's documents one); and the 3 assist routes (suggested reply, case summary, answer).
+  expect(checked).toBe(RECORD_KINDS.length * 4 + 25 + 9 + 3);
 });
 
 it('a date column is served as that day, whatever the server\u2019s time zone', async () => {

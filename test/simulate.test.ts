@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { simulateCommand } from '../src/cli/simulate.ts';
+import type { Config } from '../src/config.ts';
 import { runSimulation } from '../src/world/index.ts';
 
 const TELCO = fileURLToPath(new URL('../data/telco_churn.csv', import.meta.url));
@@ -29,6 +31,9 @@ describe('acs simulate', () => {
     expect(first.outcomes.treated.customers + first.outcomes.holdout.customers).toBe(223);
     expect(first.outcomes.leads.treated.leads).toBeGreaterThan(0);
     expect(first.ledger.head).toMatch(/^[0-9a-f]{64}$/);
+    // No knowledge base loaded: messages are template names with no body.
+    for (const b of Object.values(first.messageBodies)) expect(b).toMatchObject({ withBody: 0, cited: 0 });
+    expect(Object.keys(first.messageBodies).length).toBeGreaterThan(0);
     expect(first.outcomes.holdout.customers).toBeGreaterThan(0);
     expect(first.outcomes.upliftCI95[0]).toBeLessThanOrEqual(first.outcomes.upliftCI95[1]);
     expect(Object.keys(first.byAgent).length).toBeGreaterThan(0);
@@ -65,5 +70,22 @@ describe('acs simulate', () => {
     const a = await runSimulation({ csvFile: TELCO, customers: 100, days: 3, seed: 1, holdout: 0.1 });
     const b = await runSimulation({ csvFile: TELCO, customers: 100, days: 3, seed: 2, holdout: 0.1 });
     expect(a.signals.accepted).not.toBe(b.signals.accepted);
+  });
+
+  it('acs simulate loads the demo knowledge base: retention and service-recovery messages get bodies with citations', async () => {
+    const printed: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+    try {
+      expect(await simulateCommand(['--customers', '300', '--days', '10', '--json'], {} as Config)).toBe(0);
+    } finally {
+      log.mockRestore();
+    }
+    const report = JSON.parse(printed.join('\n')) as {
+      messageBodies: Record<string, { messages: number; withBody: number; cited: number }>;
+    };
+    const bodies = report.messageBodies;
+    const cited = (bodies.retention?.cited ?? 0) + (bodies['service-recovery']?.cited ?? 0);
+    expect(cited, JSON.stringify(bodies)).toBeGreaterThan(0);
+    for (const b of Object.values(bodies)) expect(b.cited).toBeLessThanOrEqual(b.withBody);
   });
 });

@@ -1,8 +1,10 @@
 import type { Decision } from '../assure/index.ts';
 import {
+  chatProvider,
   generate,
   ledgerGeneration,
   PURPOSE_TOPICS,
+  providerEmbedder,
   trustMasker,
   type CustomerFacts,
   type Generation,
@@ -52,6 +54,9 @@ export function messagePurpose(template: string, consentPurpose: string): Purpos
   return 'retention_offer';
 }
 
+/** What a notice of an applied credit is about. */
+export const CREDIT_APPLIED_TOPIC = 'credit applied appears next bill amount';
+
 const money = (cents: number) => `$${(cents / 100).toFixed(2)}`;
 
 /**
@@ -66,8 +71,10 @@ export async function draftMessageBody(
     template: string;
     consentPurpose: string;
     now: Date;
-    /** A credit the message announces or offers, in cents. */
+    /** A credit the message offers, in cents: stated as an offer. */
     offerCents?: number;
+    /** A credit already applied that the message confirms, in cents: stated as applied. */
+    appliedCreditCents?: number;
     /** The case a notice follows. */
     caseId?: string | null;
   },
@@ -81,18 +88,25 @@ export async function draftMessageBody(
   if (row.monthly_amount !== null && Number.isFinite(Number(row.monthly_amount))) facts.monthlyAmount = Number(row.monthly_amount);
   if (row.tenure_months !== null && purpose === 'retention_offer') facts.tenureMonths = row.tenure_months;
   if (input.offerCents) facts.offer = `a ${money(input.offerCents)} credit on your bill`;
+  if (input.appliedCreditCents) facts.creditApplied = `a credit of ${money(input.appliedCreditCents)} to your account`;
   if (row.case_subject) facts.caseSubject = row.case_subject;
-  // Retrieval looks for the purpose's topic and what the message is about; the composer writes to the topic.
-  const q = [PURPOSE_TOPICS[purpose], row.case_subject ?? ''].join(' ').trim();
-  const found = await searchKnowledge(tx, { q, k: MESSAGE_PASSAGES, use: 'customer', now: input.now, trigram: 'off' });
+  // Retrieval looks for the text's topic and what the message is about; the composer writes to the topic. A notice of
+  // an applied credit is about the credit on the bill, not about why credits are offered (outages, retention).
+  const topic = input.appliedCreditCents ? CREDIT_APPLIED_TOPIC : PURPOSE_TOPICS[purpose];
+  const q = [topic, row.case_subject ?? ''].join(' ').trim();
+  // Hybrid retrieval when an embedding model is configured, as search and assist do.
+  const embedder = providerEmbedder(deps.provider, trustMasker);
+  const found = await searchKnowledge(tx, { q, k: MESSAGE_PASSAGES, use: 'customer', now: input.now, trigram: 'off', embedder });
   const passages: Passage[] = found.results.map((h) => ({
     chunkId: h.chunkId,
     path: h.path,
     headingPath: h.headingPath,
     text: h.text,
     score: h.score,
+    similarity: h.similarity,
   }));
-  const generation = await generate({ purpose, passages, facts }, deps.provider ? { provider: deps.provider, masker: trustMasker } : {});
+  const chat = chatProvider(deps.provider);
+  const generation = await generate({ purpose, topic, passages, facts }, chat ? { provider: chat, masker: trustMasker } : {});
   return {
     params: {
       ...(generation.abstained ? {} : { body: generation.text }),

@@ -57,7 +57,8 @@ async function decide(
           template: String(params.template ?? ''),
           consentPurpose: 'service',
           now: play.now,
-          offerCents: s.amountCents,
+          // The notice follows apply_credit: the credit is applied, and the text says so.
+          appliedCreditCents: s.amountCents,
         },
         text,
       )

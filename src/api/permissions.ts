@@ -106,6 +106,7 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/knowledge/search': ALL,
   'GET /api/v1/knowledge/sources': ALL,
   'GET /api/v1/knowledge/sources/:id': ALL,
+  'GET /api/v1/knowledge/sources/:id/documents': ALL,
   'POST /api/v1/knowledge/sources': ['admin'],
   'POST /api/v1/knowledge/sources/:id/approve': ['admin'],
   'POST /api/v1/knowledge/sources/:id/retire': ['admin'],

@@ -7,11 +7,13 @@ import { AppError } from '../errors.ts';
 import {
   approveSource,
   importDocuments,
+  listDocuments,
   listSources,
   readDocuments,
   retireSource,
   searchKnowledge,
   type DocumentResult,
+  type KnowledgeDocumentSummary,
   type KnowledgeSource,
   type SearchResult,
 } from '../knowledge/index.ts';
@@ -23,10 +25,12 @@ import { parseCommandArgs, UsageError } from './args.ts';
 const USAGE = `acs kb import DIR|FILE [--source NAME] [--owner TEXT] [--audience customer|internal] [--review-date YYYY-MM-DD] [--draft] [--json]
   acs kb search "question" [--k 5] [--use internal|customer] [--include-drafts] [--json]
   acs kb sources [--json]
+  acs kb documents SOURCE [--json]
   acs kb approve SOURCE [--review-date YYYY-MM-DD] [--json]
   acs kb retire SOURCE [--reason TEXT] [--json]`;
 
 const CLI_ACTOR = 'cli';
+const DOCUMENTS_PAGE = 500;
 
 /** Validates with a contract schema; a failure names each field, as the API would. */
 function check<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
@@ -58,6 +62,7 @@ export async function kbCommand(args: string[], config: Config): Promise<number>
     import: ['source', 'owner', 'audience', 'review-date', 'draft', 'json'],
     search: ['k', 'use', 'include-drafts', 'json'],
     sources: ['json'],
+    documents: ['json'],
     approve: ['review-date', 'json'],
     retire: ['reason', 'json'],
   };
@@ -123,6 +128,35 @@ export async function kbCommand(args: string[], config: Config): Promise<number>
     if (values.json) console.log(JSON.stringify({ data: sources }));
     else if (!sources.length) console.log('no knowledge sources yet; acs kb import DIR makes one');
     else for (const s of sources) console.log(describeSource(s));
+    return 0;
+  }
+
+  if (sub === 'documents') {
+    const docs: KnowledgeDocumentSummary[] = [];
+    if (client) {
+      // Every page, in the API's largest size.
+      let cursor: string | null = null;
+      do {
+        const res = await client(
+          'GET',
+          `/api/v1/knowledge/sources/${encodeURIComponent(arg!)}/documents?limit=${DOCUMENTS_PAGE}${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        if (res.status !== 200) throw errorOfAnswer(res);
+        docs.push(...(res.body.data as KnowledgeDocumentSummary[]));
+        cursor = res.body.nextCursor as string | null;
+      } while (cursor);
+    } else
+      await withDb(async (db) => {
+        for (let page = await listDocuments(db, arg!, 0, DOCUMENTS_PAGE); page.length;) {
+          docs.push(...page);
+          page = page.length < DOCUMENTS_PAGE ? [] : await listDocuments(db, arg!, docs.length, DOCUMENTS_PAGE);
+        }
+      });
+    if (values.json) console.log(JSON.stringify({ data: docs }));
+    else if (!docs.length) console.log(`no documents in '${arg}' yet`);
+    else
+      for (const d of docs)
+        console.log(`${d.path.padEnd(40)} v${d.version}  ${String(d.chunks).padStart(3)} chunks  ${d.updatedAt}  ${d.title}`);
     return 0;
   }
 

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 import { loadDemoCustomers, progressBar } from '../sense/index.ts';
+import { providerEmbedder, providerFromConfig } from '../ground/index.ts';
 import { createLogger, startServer } from '../server.ts';
 import { liveWorld } from '../world/index.ts';
 import { parseCommandArgs } from './args.ts';
@@ -29,7 +30,8 @@ export async function serveCommand(args: string[], config: Config): Promise<numb
     // The demo knowledge base: loaded on every start, changing only what its files changed. A source an admin retired
     // stays retired: the server starts without it.
     try {
-      const knowledge = await loadDemoKnowledge(server.db, server.clock.now());
+      const embedder = providerEmbedder(providerFromConfig(config));
+      const knowledge = await loadDemoKnowledge(server.db, server.clock.now(), 'demo', embedder);
       for (const k of knowledge) {
         const changed = k.documents.filter((d) => d.status !== 'unchanged').length;
         log.info(

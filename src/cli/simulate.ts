@@ -4,6 +4,7 @@ import { progressBar } from '../sense/index.ts';
 import { cpus } from 'node:os';
 import { runSimulation, runValueBenchDetailed, spendLines, valueTable, type PolicyName } from '../world/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
+import { loadDemoKnowledge } from './demo-knowledge.ts';
 
 const TELCO = fileURLToPath(new URL('../../data/telco_churn.csv', import.meta.url));
 
@@ -36,6 +37,8 @@ export async function simulateCommand(args: string[], _config: Config): Promise<
     days: positiveInt('days', values.days, 30, 365),
     seed: positiveInt('seed', values.seed, 7, 2 ** 31 - 1),
     holdout,
+    // The demo knowledge base, as `serve --load-demo` loads it: message bodies are grounded and cited.
+    loadKnowledge: (db, now) => loadDemoKnowledge(db, now, 'sim'),
     onDay: values.json ? undefined : progressBar(process.stderr, 'simulating days'),
   });
   if (values.json) console.log(JSON.stringify(report));

@@ -3,6 +3,7 @@ import { searchKnowledge, type KnowledgeUse, type SearchHit } from '../knowledge
 import { getRecord, listRecords, type RecordRow } from '../records/index.ts';
 import type { Db, Queryable } from '../store/index.ts';
 import { ABSTAIN_BELOW_SUPPORT } from './composer.ts';
+import { chatProvider, providerEmbedder } from './embedder.ts';
 import { factsText } from './facts.ts';
 import { generate, ledgerGeneration, type Generation } from './generate.ts';
 import { trustMasker } from './masker.ts';
@@ -84,7 +85,24 @@ const toPassage = (h: SearchHit): Passage => ({
   headingPath: h.headingPath,
   text: [...h.headingPath.map((title, i) => `${'#'.repeat(Math.min(i + 1, 6))} ${title.replace(/\s+/g, ' ')}`), '', h.text].join('\n'),
   score: h.score,
+  similarity: h.similarity,
 });
+
+/** The client learns what failed and how often it was tried, not where the model is served. */
+function providerFailed(err: unknown): never {
+  if (err instanceof ProviderError)
+    throw new AppError(
+      'generation.provider_failed',
+      `the language model failed${err.status ? ` with HTTP ${err.status}` : ''} after ${err.attempts} attempt(s); try again, or answer without it`,
+    );
+  throw err;
+}
+
+/** Customer-use retrieval: hybrid (lexical and semantic, fused) when the provider has an embedding model. */
+const retrieve = (deps: AssistDeps, q: string, k: number) =>
+  searchKnowledge(deps.db, { q, k, use: 'customer', now: deps.now, embedder: providerEmbedder(deps.provider, deps.masker) }).catch(
+    providerFailed,
+  );
 
 const fullName = (c: RecordRow | undefined) =>
   c ? [c.firstName, c.lastName].filter((x): x is string => typeof x === 'string' && x.trim() !== '').join(' ') || undefined : undefined;
@@ -152,23 +170,16 @@ async function run(
 ): Promise<AssistResult> {
   const g: Generation = await generate(
     { purpose: o.purpose, query: o.query, passages: o.passages, facts: o.facts, subject: o.subject },
-    { provider: deps.provider, masker: deps.masker },
-  ).catch((err: unknown) => {
-    // The client learns what failed and how often it was tried, not where the model is served.
-    if (err instanceof ProviderError)
-      throw new AppError(
-        'generation.provider_failed',
-        `the language model failed${err.status ? ` with HTTP ${err.status}` : ''} after ${err.attempts} attempt(s); try again, or answer without it`,
-      );
-    throw err;
-  });
+    { provider: chatProvider(deps.provider), masker: deps.masker },
+  ).catch(providerFailed);
   const { seq } = await deps.db.transaction((tx) =>
     ledgerGeneration(tx, g.record, { actor: deps.actor, subject: o.subject, at: deps.now }),
   );
   const citations: AssistCitation[] = g.citations.map((c) => {
     if (c.marker === FACTS_MARKER)
       return { marker: c.marker, kind: 'customer-facts', chunkId: c.chunkId, path: null, headingPath: [], quote: factsText(o.facts) };
-    const i = Number(c.marker) - 1;
+    // Markers are renumbered in order of use: the citation's chunk id names the passage.
+    const i = o.passages.findIndex((x) => x.chunkId === c.chunkId);
     const p = o.passages[i];
     return {
       marker: c.marker,
@@ -227,7 +238,7 @@ async function run(
 export async function suggestReply(deps: AssistDeps, caseId: string, k = ASSIST_PASSAGES): Promise<AssistResult & { caseId: string }> {
   const c = await findCase(deps.db, caseId);
   const query = caseText(c);
-  const found = await searchKnowledge(deps.db, { q: query, k, use: 'customer', now: deps.now });
+  const found = await retrieve(deps, query, k);
   const facts = await customerFacts(deps.db, { accountId: c.accountId as string | null, contactId: c.contactId as string | null });
   if (typeof c.subject === 'string') facts.caseSubject = c.subject;
   const out = await run(deps, {
@@ -306,7 +317,7 @@ export async function answerQuestion(
 ): Promise<AssistResult & { channel: AnswerChannel; customerId: string | null }> {
   const account = q.customerId ? await findCustomer(deps.db, q.customerId) : undefined;
   const facts = account ? await customerFacts(deps.db, { accountId: account.id }) : {};
-  const found = await searchKnowledge(deps.db, { q: q.question, k, use: 'customer', now: deps.now });
+  const found = await retrieve(deps, q.question, k);
   const out = await run(deps, {
     purpose: 'answer',
     query: q.question,

@@ -28,6 +28,12 @@ export const QUOTE_ABOVE_SUPPORT = 0.2;
  * a long ticket (greetings, contact details, the story) would otherwise never be supported by any one passage.
  */
 export const QUERY_WORDS_FOR_FULL_SUPPORT = 6;
+/**
+ * A passage an embedding model places at least this close to the question (cosine) supports it as fully as its
+ * similarity, though it shares no word with it: retrieval found it by meaning. Model-dependent: 0.6 keeps unrelated
+ * texts out for the usual sentence-embedding models, whose unrelated pairs sit well below it.
+ */
+export const SEMANTIC_SUPPORT_MIN = 0.6;
 /** A topic (an outbound text with no question) is fully supported by a passage that shares this many of its words. */
 export const TOPIC_WORDS_FOR_FULL_SUPPORT = 3;
 /** At most this many sentences are quoted from the passages. */
@@ -48,6 +54,8 @@ export interface ComposeInput {
   purpose: Purpose;
   /** The customer's question, the ticket's text, or an outbound text's topic. */
   query?: string;
+  /** An outbound text's topic when it is narrower than its purpose's (PURPOSE_TOPICS), e.g. a credit already applied. */
+  topic?: string;
   /** Retrieved passages, best first. `[n]` in the output cites `passages[n - 1]`. */
   passages: Passage[];
   facts?: CustomerFacts;
@@ -68,8 +76,8 @@ export interface Composition {
 
 /** Which facts each purpose states, in order. */
 const PURPOSE_FACTS: Record<Purpose, string[]> = {
-  retention_offer: ['plan', 'tenureMonths', 'offer'],
-  service_recovery: ['caseSubject', 'plan', 'offer'],
+  retention_offer: ['plan', 'tenureMonths', 'offer', 'creditApplied'],
+  service_recovery: ['caseSubject', 'plan', 'offer', 'creditApplied'],
   nurture: ['plan'],
   case_reply: ['caseSubject'],
   answer: [],
@@ -88,29 +96,31 @@ const OPENINGS: Record<Purpose, string> = {
 const GREETED: readonly Purpose[] = ['retention_offer', 'service_recovery', 'nurture', 'case_reply'];
 
 /** How well a passage supports a question (containment) or, with no question, the purpose's topic (shared topic words). */
-export function passageSupport(purpose: Purpose, query: string | undefined, passage: Passage): number {
+export function passageSupport(purpose: Purpose, query: string | undefined, passage: Passage, topic?: string): number {
   if (purpose === 'case_summary') return 1;
   const given = (query ?? '').trim();
-  const q = contentWords(given || PURPOSE_TOPICS[purpose]);
+  const q = contentWords(given || topic || PURPOSE_TOPICS[purpose]);
   const words = contentWords(passage.text);
   let shared = 0;
   for (const w of q) if (words.has(w)) shared += 1;
   const full = given ? Math.min(q.size, QUERY_WORDS_FOR_FULL_SUPPORT) : TOPIC_WORDS_FOR_FULL_SUPPORT;
-  return full === 0 ? 0 : Math.min(1, shared / full);
+  const lexical = full === 0 ? 0 : Math.min(1, shared / full);
+  const semantic = passage.similarity != null && passage.similarity >= SEMANTIC_SUPPORT_MIN ? Math.min(1, passage.similarity) : 0;
+  return Math.max(lexical, semantic);
 }
 
 /** The best passage's support: how abstention is decided (the same rule on the provider path). */
-export function bestSupport(purpose: Purpose, query: string | undefined, passages: Passage[]): number {
-  return passages.reduce((best, p) => Math.max(best, passageSupport(purpose, query, p)), 0);
+export function bestSupport(purpose: Purpose, query: string | undefined, passages: Passage[], topic?: string): number {
+  return passages.reduce((best, p) => Math.max(best, passageSupport(purpose, query, p, topic)), 0);
 }
 
 export function compose(input: ComposeInput): Composition {
   const config = input.guardrails ?? DEFAULT_GUARDRAILS;
-  const query = (input.query ?? '').trim() || PURPOSE_TOPICS[input.purpose];
-  const q = contentWords(query);
+  const asked = (input.query ?? '').trim();
+  const q = contentWords(asked || input.topic || PURPOSE_TOPICS[input.purpose]);
   const summary = input.purpose === 'case_summary';
   // A summary summarises what it is given; every other purpose needs passages that speak to the question.
-  const scored = input.passages.map((p, i) => ({ p, i, s: passageSupport(input.purpose, input.query, p) }));
+  const scored = input.passages.map((p, i) => ({ p, i, s: passageSupport(input.purpose, input.query, p, input.topic) }));
   const best = scored.reduce((b, x) => Math.max(b, x.s), 0);
   const threshold = summary ? Number.MIN_VALUE : ABSTAIN_BELOW_SUPPORT;
   if (input.passages.length === 0 || best < threshold) {
@@ -142,6 +152,10 @@ export function compose(input: ComposeInput): Composition {
     });
   }
   candidates.sort((a, b) => b.score - a.score || a.passage - b.passage || a.order - b.order);
+  // An outbound text about a topic quotes only sentences sharing more than half as many of its words as the best one:
+  // one that shares fewer (an outage FAQ's "we may offer a bill credit" in a credit notice) is about something else.
+  const topScore = candidates[0]?.score ?? 0;
+  if (!summary && !asked) candidates.splice(0, candidates.length, ...candidates.filter((c) => c.score * 2 > topScore));
   const seen = new Set<string>();
   const quoted: string[] = [];
   const used = new Set<number>();

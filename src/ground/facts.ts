@@ -16,12 +16,13 @@ export function factSentences(facts: CustomerFacts): Record<string, string> {
   if (typeof facts.tenureMonths === 'number')
     out.tenureMonths = `You have been with us for ${facts.tenureMonths} month${facts.tenureMonths === 1 ? '' : 's'}.`;
   if (facts.offer) out.offer = `We can offer you ${facts.offer}.`;
+  if (facts.creditApplied) out.creditApplied = `We have applied ${facts.creditApplied}.`;
   if (facts.caseSubject) out.caseSubject = `This is about your case: ${facts.caseSubject}.`;
   for (const [key, value] of Object.entries(facts)) {
     if (
       value === undefined ||
       key in out ||
-      ['name', 'plan', 'monthlyAmount', 'currency', 'tenureMonths', 'offer', 'caseSubject'].includes(key)
+      ['name', 'plan', 'monthlyAmount', 'currency', 'tenureMonths', 'offer', 'creditApplied', 'caseSubject'].includes(key)
     )
       continue;
     out[key] = `Your ${key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} is ${String(value)}.`;

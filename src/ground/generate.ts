@@ -6,7 +6,7 @@ import { factsText } from './facts.ts';
 import { DEFAULT_GUARDRAILS, checkOutput, sendDecision, type GuardrailConfig, type GuardrailResult } from './guardrails.ts';
 import { loadPrompts, renderPrompt, type Prompt } from './prompts.ts';
 import type { ChatMessage, Provider } from './provider.ts';
-import { FACTS_MARKER, citationsOf, sentences } from './text.ts';
+import { CITATION_PATTERN, FACTS_MARKER, citationsOf, sentences } from './text.ts';
 import { type CustomerFacts, type Masker, type Passage, type Purpose } from './types.ts';
 import { asUntrustedData } from './untrusted.ts';
 
@@ -19,6 +19,8 @@ export interface GenerateInput {
   purpose: Purpose;
   /** The customer's question or the ticket's text (untrusted), or an outbound text's topic. */
   query?: string;
+  /** An outbound text's topic when narrower than its purpose's (a credit already applied, not credits in general). */
+  topic?: string;
   /** Retrieved passages, best first. */
   passages: Passage[];
   facts?: CustomerFacts;
@@ -90,7 +92,14 @@ export async function generate(input: GenerateInput, deps: GenerateDeps = {}): P
   let maskedEntities: Record<string, number> = {};
 
   if (!deps.provider) {
-    const c = compose({ purpose: input.purpose, query: input.query, passages: input.passages, facts, guardrails: config });
+    const c = compose({
+      purpose: input.purpose,
+      query: input.query,
+      topic: input.topic,
+      passages: input.passages,
+      facts,
+      guardrails: config,
+    });
     ({ text, abstained, bestSupport: best } = c);
     prompt = COMPOSER_PROMPT;
     model = COMPOSER_MODEL;
@@ -100,7 +109,7 @@ export async function generate(input: GenerateInput, deps: GenerateDeps = {}): P
     if (!p) throw new Error(`generate: no prompt for purpose ${input.purpose}`);
     prompt = p;
     model = deps.provider.chatModel ?? 'unknown';
-    best = bestSupport(input.purpose, input.query, input.passages);
+    best = bestSupport(input.purpose, input.query, input.passages, input.topic);
     // Abstain before calling the model when retrieval found too little: the same rule as the composer.
     if (input.passages.length === 0 || (input.purpose !== 'case_summary' && best < ABSTAIN_BELOW_SUPPORT)) {
       text = ABSTAIN_TEXT;
@@ -117,14 +126,18 @@ export async function generate(input: GenerateInput, deps: GenerateDeps = {}): P
     }
   }
 
-  const guardrails = checkOutput({ text, purpose: input.purpose, passages: input.passages, facts, config, abstained });
+  // Markers count from [1] in the order the text first uses them; the passages are reordered to match.
+  const renumbered = renumberCitations(text, input.passages);
+  text = renumbered.text;
+  const passages = renumbered.passages;
+  const guardrails = checkOutput({ text, purpose: input.purpose, passages, facts, config, abstained });
   const used = new Set(sentences(text).flatMap(citationsOf));
   const order = (m: string) => (m === FACTS_MARKER ? Number.MAX_SAFE_INTEGER : Number(m));
   const citations = [...used]
     .sort((a, b) => order(a) - order(b))
     .map((marker) => {
       if (marker === FACTS_MARKER) return { marker, chunkId: 'customer-facts' };
-      const p = input.passages[Number(marker) - 1];
+      const p = passages[Number(marker) - 1];
       return p ? { marker, chunkId: p.chunkId, path: p.path, headingPath: p.headingPath } : { marker, chunkId: '(unknown)' };
     });
   const record: GenerationRecord = {
@@ -152,6 +165,27 @@ export async function generate(input: GenerateInput, deps: GenerateDeps = {}): P
     outputHash: sha256(text),
   };
   return { text, abstained, citations, guardrails, decision: sendDecision(guardrails, abstained), record };
+}
+
+/**
+ * Renumbers a text's passage markers from [1] in the order of their first use, and orders the passages to match
+ * (those not cited follow, in their order). `[C]` and markers naming no passage stay as they are.
+ */
+export function renumberCitations(text: string, passages: Passage[]): { text: string; passages: Passage[] } {
+  const order: number[] = [];
+  for (const m of text.matchAll(CITATION_PATTERN)) {
+    const i = Number(m[1]) - 1;
+    if (m[1] !== FACTS_MARKER && i >= 0 && i < passages.length && !order.includes(i)) order.push(i);
+  }
+  const perm = [...order, ...passages.map((_, i) => i).filter((i) => !order.includes(i))];
+  const renumbered = new Map(perm.map((old, n) => [old, n + 1]));
+  return {
+    text: text.replace(CITATION_PATTERN, (whole, marker: string) => {
+      const n = marker === FACTS_MARKER ? undefined : renumbered.get(Number(marker) - 1);
+      return n === undefined ? whole : `[${n}]`;
+    }),
+    passages: perm.map((i) => passages[i]!),
+  };
 }
 
 /** The prompt's messages, with every untrusted text (question, passages, facts) in its own data block. */

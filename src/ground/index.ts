@@ -73,4 +73,5 @@ export {
   suggestReply,
   summarizeCase,
 } from './assist.ts';
+export { chatProvider, providerEmbedder } from './embedder.ts';
 export type { AnswerChannel, AssistCitation, AssistDeps, AssistResult } from './assist.ts';

@@ -12,6 +12,8 @@ export interface Passage {
   text: string;
   /** The retriever's score; ground keeps it for the record and does not rely on its scale. */
   score: number;
+  /** Cosine similarity with the question, when an embedding model ranked the passage: semantic support. */
+  similarity?: number | null;
 }
 
 /** What the system of record says about the customer. Every value is personal data and is masked before a provider sees it. */
@@ -23,8 +25,10 @@ export interface CustomerFacts {
   /** The currency sign amounts are written with; `$` unless given. */
   currency?: string;
   tenureMonths?: number;
-  /** The offer a proposal makes, in words (e.g. "a $10.00 credit on your next bill"). */
+  /** The offer a proposal makes, in words (e.g. "a $10.00 credit on your next bill"): stated as an offer. */
   offer?: string;
+  /** A credit already applied, in words (e.g. "a credit of $10.00 to your account"): stated as done, never as an offer. */
+  creditApplied?: string;
   /** The subject of the open case the text is about. */
   caseSubject?: string;
   [key: string]: string | number | boolean | undefined;

@@ -10,7 +10,18 @@ export { embedPending, importDocuments, pathProblem, readDocuments } from './imp
 export type { DocumentInput, DocumentResult, Embedder, ImportResult, ReadFolderResult, SourceSpec } from './import.ts';
 export { RRF_K, TRIGRAM_THRESHOLD, USES, cosine, filterFor, hasKnowledgeFor, searchKnowledge } from './search.ts';
 export type { KnowledgeUse, SearchHit, SearchOptions, SearchResult } from './search.ts';
-export { AUDIENCES, DEFAULT_OWNER, SOURCE_STATES, approveSource, createSource, getSource, listSources, retireSource } from './sources.ts';
+export {
+  AUDIENCES,
+  DEFAULT_OWNER,
+  SOURCE_STATES,
+  approveSource,
+  createSource,
+  getSource,
+  listDocuments,
+  listSources,
+  retireSource,
+} from './sources.ts';
+export type { KnowledgeDocumentSummary } from './sources.ts';
 export type { Audience, KnowledgeSource, SourceFields } from './sources.ts';
 export { wordSimilarity } from './trigram.ts';
 export { selectDocumentChunks as documentChunks } from './knowledge.repo.ts';

@@ -28,6 +28,27 @@ export async function selectSources(q: Queryable): Promise<SourceRow[]> {
   return q.query<SourceRow>(`SELECT ${SOURCE_COLUMNS} FROM knowledge_sources s ORDER BY s.name`);
 }
 
+export interface DocumentListRow {
+  id: string;
+  path: string;
+  title: string;
+  format: string;
+  version: number;
+  chunks: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A source's documents by path, with their chunk counts: `limit` rows from `offset`. */
+export async function selectDocuments(q: Queryable, sourceId: string, offset: number, limit: number): Promise<DocumentListRow[]> {
+  return q.query<DocumentListRow>(
+    `SELECT d.id, d.path, d.title, d.format, d.version, d.created_at, d.updated_at,
+            (SELECT count(*)::int FROM knowledge_chunks c WHERE c.document_id = d.id) AS chunks
+     FROM knowledge_documents d WHERE d.source_id = $1 ORDER BY d.path, d.id OFFSET $2 LIMIT $3`,
+    [sourceId, offset, limit],
+  );
+}
+
 /** By id or by name; `lock` takes the row for the rest of the transaction. */
 export async function selectSource(q: Queryable, idOrName: string, lock = false): Promise<SourceRow | undefined> {
   const [row] = await q.query<SourceRow>(
@@ -273,10 +294,12 @@ export async function trigramSchema(q: Queryable): Promise<string | null> {
 
 /**
  * pg_trgm's word_similarity of each token against each allowed chunk's heading path and text; a chunk scores the sum
- * over the tokens that reach `threshold`.
+ * over the tokens that reach `threshold`. The candidates come from the word-similarity operator (`<%`), which the
+ * chunks' trigram index (migration 026) answers; its threshold is set to ours for the transaction, so the operator
+ * keeps exactly the pairs the score counts. Run it in a transaction (`SET LOCAL` lasts for it).
  */
 export async function trigramSearch(
-  q: Queryable,
+  q: Tx,
   schema: string,
   tokens: string[],
   threshold: number,
@@ -284,11 +307,17 @@ export async function trigramSearch(
   limit: number,
 ): Promise<{ id: string; score: number }[]> {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unexpected schema name for pg_trgm: ${schema}`);
+  await q.query(`SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)`, [String(threshold)]);
   return q.query(
-    `WITH el AS (${ELIGIBLE(4)})
+    `WITH el AS (${ELIGIBLE(4)}),
+     hits AS (
+       SELECT c.id, t FROM unnest($1::text[]) t
+       JOIN knowledge_chunks c ON t OPERATOR(${schema}.<%) knowledge_chunk_search_text(c.heading_path, c.text)
+     )
      SELECT el.id, sum(s.sim)::float8 AS score
-     FROM el CROSS JOIN LATERAL (
-       SELECT ${schema}.word_similarity(t, array_to_string(el.heading_path, ' ') || ' ' || el.text)::float8 AS sim FROM unnest($1::text[]) t
+     FROM hits h JOIN el ON el.id = h.id
+     CROSS JOIN LATERAL (
+       SELECT ${schema}.word_similarity(h.t, knowledge_chunk_search_text(el.heading_path, el.text))::float8 AS sim
      ) s
      WHERE s.sim >= $2
      GROUP BY el.id ORDER BY score DESC, el.id LIMIT $3`,

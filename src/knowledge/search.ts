@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/index.ts';
+import type { Db, Queryable, Tx } from '../store/index.ts';
 import type { Embedder } from './import.ts';
 import { embeddingText } from './import.ts';
 import {
@@ -56,6 +56,8 @@ export interface SearchHit {
   score: number;
   /** The chunk's rank (from 1) in each ranking, null where it is not ranked. */
   ranks: { lexical: number | null; trigram: number | null; semantic: number | null };
+  /** Cosine similarity of the chunk's embedding with the query's, when it was ranked semantically; else null. */
+  similarity: number | null;
   document: { id: string; version: number };
   source: { id: string; name: string; audience: string; state: string; version: number; reviewDate: string | null };
   /** The injection detector's finding on this chunk, when it has been scanned. */
@@ -76,6 +78,10 @@ export function filterFor(use: KnowledgeUse, includeDrafts: boolean, now: Date):
 
 /** Quotes lexemes into an OR tsquery: any of them. */
 const orQuery = (lexemes: string[]) => lexemes.map((l) => `'${l.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(' | ');
+
+/** Runs `fn` in the caller's transaction, or in a new one when given the database itself (only a Db can begin one). */
+const inTransaction = <T>(q: Queryable, fn: (tx: Tx) => Promise<T>): Promise<T> =>
+  'transaction' in q ? (q as Db).transaction(fn) : fn(q as Tx);
 
 const trgmSchemas = new WeakMap<object, Promise<string | null>>();
 
@@ -108,7 +114,7 @@ export async function searchKnowledge(db: Queryable, o: SearchOptions): Promise<
     }
     if (schema) {
       trigramMode = 'pg_trgm';
-      trigram = await trigramSearch(db, schema, fuzzy, TRIGRAM_THRESHOLD, filter, depth);
+      trigram = await inTransaction(db, (tx) => trigramSearch(tx, schema!, fuzzy, TRIGRAM_THRESHOLD, filter, depth));
     } else {
       trigramMode = 'js';
       trigram = (await selectEligibleTexts(db, filter))
@@ -139,6 +145,7 @@ export async function searchKnowledge(db: Queryable, o: SearchOptions): Promise<
     }
   }
 
+  const similarity = new Map(semantic.map((r) => [r.id, r.score]));
   const fused = new Map<string, { score: number; ranks: SearchHit['ranks'] }>();
   const add = (list: { id: string }[], key: keyof SearchHit['ranks']) =>
     list.forEach((r, i) => {
@@ -171,6 +178,7 @@ export async function searchKnowledge(db: Queryable, o: SearchOptions): Promise<
         text: r.text,
         score: f.score,
         ranks: f.ranks,
+        similarity: f.ranks.semantic === null ? null : Math.round(similarity.get(id)! * 10_000) / 10_000,
         document: { id: r.document_id, version: r.document_version },
         source: {
           id: r.source_id,

@@ -5,7 +5,9 @@ import {
   insertSource,
   markSourceApproved,
   markSourceRetired,
+  selectDocuments,
   selectSource,
+  type DocumentListRow,
   selectSources,
   updateSourceFields,
   type SourceRow,
@@ -68,6 +70,20 @@ export async function getSource(q: Queryable, idOrName: string, now: Date): Prom
   const row = await selectSource(q, idOrName);
   if (!row) throw new AppError('knowledge.source_not_found', `no knowledge source '${idOrName}'`);
   return toSource(row, now);
+}
+
+/** A document as listed: its row, with times as ISO strings. */
+export type KnowledgeDocumentSummary = Omit<DocumentListRow, 'created_at' | 'updated_at'> & { createdAt: string; updatedAt: string };
+
+/** A source's documents (by id or name), ordered by path: `limit` from `offset`, fetched one more to tell a next page. */
+export async function listDocuments(q: Queryable, idOrName: string, offset: number, limit: number): Promise<KnowledgeDocumentSummary[]> {
+  const source = await selectSource(q, idOrName);
+  if (!source) throw new AppError('knowledge.source_not_found', `no knowledge source '${idOrName}'`);
+  return (await selectDocuments(q, source.id, offset, limit)).map(({ created_at, updated_at, ...d }) => ({
+    ...d,
+    createdAt: new Date(created_at).toISOString(),
+    updatedAt: new Date(updated_at).toISOString(),
+  }));
 }
 
 export interface SourceFields {

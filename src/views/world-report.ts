@@ -25,5 +25,15 @@ export async function simulationCounts(q: Queryable) {
     `SELECT policy AS k, count(*)::int AS n FROM decisions, jsonb_array_elements_text(policy_ids) AS policy WHERE outcome = 'deny' GROUP BY policy`,
   );
   const [executions] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM executions');
-  return { decisions, statuses, approvals, plays, byAgentRows, deniedBy, executions };
+  // Message proposals by agent: how many carry a generated body, and how many of those cite a knowledge passage.
+  const bodyRows = await q.query<{ agent_id: string; messages: number; with_body: number; cited: number }>(
+    `SELECT agent_id, count(*)::int AS messages, count(*) FILTER (WHERE params ? 'body')::int AS with_body,
+            count(*) FILTER (WHERE params ? 'body' AND EXISTS (
+              SELECT 1 FROM jsonb_array_elements(COALESCE(params->'citations', '[]'::jsonb)) c WHERE c->>'marker' <> 'C'))::int AS cited
+     FROM proposals WHERE action = 'send_message' GROUP BY agent_id ORDER BY agent_id`,
+  );
+  const messageBodies = Object.fromEntries(
+    bodyRows.map((r) => [r.agent_id, { messages: r.messages, withBody: r.with_body, cited: r.cited }]),
+  );
+  return { decisions, statuses, approvals, plays, byAgentRows, deniedBy, executions, messageBodies };
 }

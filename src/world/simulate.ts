@@ -18,7 +18,7 @@ import { runScheduledAgents } from '../loop/index.ts';
 import { subscribePipeline } from '../pipeline/index.ts';
 import { AGENTS, ChurnModel, loadChurnExamples, trainingFingerprint } from '../reason/index.ts';
 import type { SimOutcome, SimWorld } from '../sim/index.ts';
-import { migrate, openPglite } from '../store/index.ts';
+import { migrate, openPglite, type Db } from '../store/index.ts';
 import { simulationCounts } from '../views/index.ts';
 import {
   importFirstCustomers,
@@ -36,6 +36,11 @@ export interface SimulateOptions {
   seed: number;
   holdout: number;
   onDay?: (done: number, total: number) => void;
+  /**
+   * Loads a knowledge base into the fresh database before the first day (the CLI loads the demo's), so message bodies
+   * are grounded and cited; without it messages go out as templates with no body.
+   */
+  loadKnowledge?: (db: Db, now: Date) => Promise<unknown>;
   /** Watches the run from outside (the policy-value benchmark): the world at the start, each delivered action, each day. */
   observer?: SimulationObserver;
 }
@@ -89,6 +94,7 @@ export async function runSimulation(opts: SimulateOptions) {
   const db = await openPglite();
   try {
     await migrate(db);
+    await opts.loadKnowledge?.(db, new Date(SIM_START));
     await importFirstCustomers(db, opts.csvFile, opts.customers, 'sim');
     await seedContactsAndConsents(db, opts.seed);
     const examples = await loadChurnExamples(db);
@@ -134,7 +140,7 @@ export async function runSimulation(opts: SimulateOptions) {
     );
     const leadUplift = compare(leadKeys, held, converted);
 
-    const { decisions, statuses, approvals, plays, byAgentRows, deniedBy, executions } = await simulationCounts(db);
+    const { decisions, statuses, approvals, plays, byAgentRows, deniedBy, executions, messageBodies } = await simulationCounts(db);
     // The agents' own measures over the whole run, from the recorded proposals and outcome signals, as the KPIs read
     // them (the range runs to the midnight after the last day, so the last day's end is inside it).
     const range = dayRange(new Date(Date.parse(SIM_START) + opts.days * DAY_MS), opts.days + 1);
@@ -200,6 +206,8 @@ export async function runSimulation(opts: SimulateOptions) {
       models,
       plays,
       executions: executions!.n,
+      /** Per agent, its message proposals, how many carry a generated body, and how many of those cite a knowledge passage. */
+      messageBodies,
       ledger: { entries: ledger.entries, verified: ledger.ok, head: ledger.head },
     };
   } finally {

@@ -1500,6 +1500,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/knowledge/sources/{id}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The documents of a knowledge source (by id or name), by path: each with its title, format, version, chunk count and when it was last updated; paged */
+        get: operations["getKnowledgeSourcesByIdDocuments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/knowledge/sources/{id}/approve": {
         parameters: {
             query?: never;
@@ -3265,6 +3282,17 @@ export interface components {
         KnowledgeSourceList: {
             data: components["schemas"]["KnowledgeSource"][];
         };
+        KnowledgeDocument: {
+            id: string;
+            path: string;
+            title: string;
+            /** @enum {string} */
+            format: "md" | "html" | "txt";
+            version: number;
+            chunks: number;
+            createdAt: string;
+            updatedAt: string;
+        };
         KnowledgeImport: {
             source: components["schemas"]["KnowledgeSource"];
             document: {
@@ -3303,6 +3331,7 @@ export interface components {
                     trigram: number | null;
                     semantic: number | null;
                 };
+                similarity: number | null;
                 document: {
                     id: string;
                     version: number;
@@ -3627,6 +3656,10 @@ export interface components {
             data: components["schemas"]["OutboxEvent"][];
             nextCursor: string | null;
             stats: components["schemas"]["OutboxStats"];
+        };
+        GetKnowledgeSourcesByIdDocuments200: {
+            data: components["schemas"]["KnowledgeDocument"][];
+            nextCursor: string | null;
         };
     };
     responses: never;
@@ -12438,6 +12471,67 @@ export interface operations {
                 };
             };
             /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such source */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getKnowledgeSourcesByIdDocuments: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { data, nextCursor } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetKnowledgeSourcesByIdDocuments200"];
+                };
+            };
+            /** @description bad limit or cursor, or the URL contains a NUL character (%00) */
             400: {
                 headers: {
                     [name: string]: unknown;

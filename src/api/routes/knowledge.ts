@@ -1,5 +1,6 @@
 import {
   KnowledgeApproveInput,
+  KnowledgeDocumentPage,
   KnowledgeDocumentSource,
   KnowledgeDocumentInput,
   KnowledgeImportSchema,
@@ -15,21 +16,30 @@ import { AppError } from '../../errors.ts';
 import {
   approveSource,
   createSource,
+  embedPending,
   formatOfPath,
   getSource,
   importDocuments,
+  listDocuments,
   listSources,
   pathProblem,
   retireSource,
   searchKnowledge,
 } from '../../knowledge/index.ts';
+import { providerEmbedder } from '../../ground/index.ts';
 import type { ApiDeps } from '../deps.ts';
+import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
 import { parseBody, parseQuery, readJson, readOptionalJson } from '../http.ts';
 import { actorOf, answers, NUL_IN_URL, type RouteDef } from '../router.ts';
+
+const DocumentQuery = PageQuery.strict();
+const offsetCursor = decodeCursor('offset');
 
 /** The knowledge base: search (everyone, filtered by role and intended use), sources and imports (admins write). */
 export function knowledgeRoutes(deps: ApiDeps): RouteDef[] {
   const { db } = deps;
+  // The embedding model, when one is configured: search is then hybrid, and imported chunks are embedded.
+  const embedder = () => providerEmbedder(deps.provider);
   return [
     {
       method: 'get',
@@ -54,7 +64,7 @@ export function knowledgeRoutes(deps: ApiDeps): RouteDef[] {
           throw new AppError('validation_failed', 'draft sources never ground customer-facing text', [
             { path: 'query.includeDrafts', message: 'only with use=internal' },
           ]);
-        const found = await searchKnowledge(db, { q: q.q, k: q.k, use, includeDrafts, now: deps.clock.now() });
+        const found = await searchKnowledge(db, { q: q.q, k: q.k, use, includeDrafts, now: deps.clock.now(), embedder: embedder() });
         return c.json({ query: q.q, use, k: q.k, ...found });
       },
     },
@@ -73,6 +83,25 @@ export function knowledgeRoutes(deps: ApiDeps): RouteDef[] {
       summary: 'One knowledge source, by id or name',
       responses: { 200: answers(KnowledgeSourceSchema, 'the source'), 400: NUL_IN_URL, 404: 'no such source' },
       handler: async (c) => c.json(await getSource(db, c.req.param('id')!, deps.clock.now())),
+    },
+    {
+      method: 'get',
+      path: '/api/v1/knowledge/sources/:id/documents',
+      tag: 'knowledge',
+      query: DocumentQuery,
+      summary:
+        'The documents of a knowledge source (by id or name), by path: each with its title, format, version, chunk count and when it was last updated; paged',
+      responses: {
+        200: answers(KnowledgeDocumentPage, '{ data, nextCursor }'),
+        400: `bad limit or cursor, or ${NUL_IN_URL}`,
+        404: 'no such source',
+      },
+      handler: async (c) => {
+        const q = parseQuery(c, DocumentQuery);
+        const offset = offsetCursor(q.cursor);
+        const rows = await listDocuments(db, c.req.param('id')!, offset, q.limit + 1);
+        return c.json(pageOf(rows, q.limit, () => offset + q.limit));
+      },
     },
     {
       method: 'post',
@@ -168,6 +197,12 @@ export function knowledgeRoutes(deps: ApiDeps): RouteDef[] {
           actor: actorOf(c),
           now: deps.clock.now(),
         });
+        // The import stands when the embedding model fails: its chunks wait, and the next import embeds them.
+        const embedWith = embedder();
+        if (embedWith)
+          await embedPending(db, embedWith).catch((err: unknown) =>
+            deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'imported chunks not embedded yet'),
+          );
         const document = result.documents[0]!;
         return c.json({ source: result.source, document }, document.status === 'created' ? 201 : 200);
       },

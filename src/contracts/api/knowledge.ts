@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { component, IsoTime } from './core.ts';
+import { component, IsoTime, page } from './core.ts';
 
 // The knowledge base: sources, document imports and search. Requests and answers.
 
@@ -79,6 +79,24 @@ export const KnowledgeSourceList = component(
   'every knowledge source',
 );
 
+export const KnowledgeDocumentSchema = component(
+  'KnowledgeDocument',
+  z.object({
+    id: z.string(),
+    /** Where the document lives in its source, as imported. */
+    path: z.string(),
+    title: z.string(),
+    format: z.enum(['md', 'html', 'txt']),
+    version: z.number().int().min(1),
+    /** How many chunks (passages) it was split into. */
+    chunks: z.number().int().min(0),
+    createdAt: IsoTime,
+    updatedAt: IsoTime,
+  }),
+  'a document of a knowledge source: its path, title, version and how many chunks it has',
+);
+export const KnowledgeDocumentPage = page(KnowledgeDocumentSchema);
+
 const ChunkCounts = z.object({
   total: z.number().int(),
   added: z.number().int(),
@@ -126,6 +144,8 @@ export const KnowledgeSearchSchema = component(
           trigram: z.number().int().nullable(),
           semantic: z.number().int().nullable(),
         }),
+        /** Cosine similarity of the chunk with the query, when ranked semantically (an embedding model is configured). */
+        similarity: z.number().nullable(),
         document: z.object({ id: z.string(), version: z.number().int() }),
         source: z.object({
           id: z.string(),

@@ -64,7 +64,7 @@ const sendNotices = () => runDuePlays(t.db, t.plays, { actor: 'test', now: new D
 
 /** The customer's email decisions, oldest first: outcome and the policies that decided. */
 async function emails(accountId: string) {
-  const proposals = (await t.call('GET', `/api/v1/proposals?accountId=${accountId}&status=decided`, { role: 'analyst' })).body
+  const proposals = (await t.call('GET', `/api/v1/proposals?accountId=${accountId}&status=decided`, { role: 'reviewer' })).body
     .data as ResponseBody[];
   return proposals.filter((p) => p.action === 'send_message').reverse();
 }
@@ -76,7 +76,7 @@ const messages = (accountId: string) =>
   );
 
 const consents = async (customerId: string) => {
-  const res = await t.call('GET', `/api/v1/customers/${customerId}/consents`, { role: 'analyst' });
+  const res = await t.call('GET', `/api/v1/customers/${customerId}/consents`, { role: 'reviewer' });
   expect(res.status, res.text).toBe(200);
   return res.body as { effective: ResponseBody[]; data: ResponseBody[] };
 };

@@ -1,17 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import pino from 'pino';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToken, readAdminTokenFile } from '../src/api/auth.ts';
+import { createToken } from '../src/api/auth.ts';
 import { loadDemoKnowledge } from '../src/cli/demo-knowledge.ts';
-import { loadConfig } from '../src/config.ts';
-import { startServer, type RunningServer } from '../src/server.ts';
-import { cliEnv, type CliEnv } from './cli-helpers.ts';
+import type { RunningServer } from '../src/server.ts';
+import { startConsoleServer } from './console-server.ts';
 
 // The console's Knowledge view in a real browser (Debian's Chromium driven by playwright-core) against a real server
 // holding the demo knowledge base, a draft source and one whose review date has passed. No live world: this view
@@ -27,8 +23,7 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 
 describe.skipIf(!HAVE_CHROMIUM)('the console’s Knowledge view in Chromium', () => {
   let server: RunningServer;
-  let cli: CliEnv;
-  let consoleDir: string;
+  let close: () => Promise<void>;
   let browser: Browser;
   let page: Page;
   let adminToken = '';
@@ -102,30 +97,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the console’s Knowledge view in Chromium', ()
   };
 
   beforeAll(async () => {
-    consoleDir = mkdtempSync(join(tmpdir(), 'acs-console-build-'));
-    const nodeEnv = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      await build({
-        configFile: join(ROOT, 'console/vite.config.ts'),
-        mode: 'production',
-        logLevel: 'warn',
-        build: { outDir: consoleDir },
-      });
-    } finally {
-      process.env.NODE_ENV = nodeEnv;
-    }
     mkdirSync(SHOTS, { recursive: true });
-    cli = await cliEnv();
-    const config = loadConfig({
-      ACS_DATA_DIR: cli.dataDir,
-      ACS_CONSOLE_DIR: consoleDir,
-      ACS_PORT: '0',
-      ACS_LOG_LEVEL: 'silent',
-      DATABASE_URL: cli.env.DATABASE_URL,
-    });
-    server = await startServer(config, pino({ level: 'silent' }));
-    adminToken = readAdminTokenFile(cli.dataDir)!;
+    ({ server, adminToken, close } = await startConsoleServer());
     analystToken = (await createToken(server.db, { role: 'analyst', name: 'knowledge analyst' }, 'test')).token;
     await loadDemoKnowledge(server.db, new Date());
     // A draft, customer-facing source nobody has approved yet: customer-facing search must not see it.
@@ -150,9 +123,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console’s Knowledge view in Chromium', ()
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    await cli?.cleanup();
-    for (const dir of [cli?.dataDir, consoleDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    await close?.();
   });
 
   it('lists every source with its owner, audience, state, version and review date, and flags a passed review date', async () => {

@@ -1,20 +1,16 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import pino from 'pino';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { draftMessageBody, recordJudged } from '../src/act/index.ts';
-import { createToken, readAdminTokenFile } from '../src/api/auth.ts';
+import { createToken } from '../src/api/auth.ts';
 import { PolicyGate } from '../src/assure/index.ts';
 import { loadDemoKnowledge } from '../src/cli/demo-knowledge.ts';
-import { loadConfig } from '../src/config.ts';
-import { startServer, type RunningServer } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
 import { importFirstCustomers, liveWorld } from '../src/world/index.ts';
-import { cliEnv, type CliEnv } from './cli-helpers.ts';
+import { startConsoleServer } from './console-server.ts';
 
 // The web console in a real browser: Debian's Chromium driven by playwright-core, against a real server on a free
 // port, with the demo world running live and a human (this test) working the review queue.
@@ -31,8 +27,7 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 
 describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
   let server: RunningServer;
-  let cli: CliEnv;
-  let consoleDir: string;
+  let close: () => Promise<void>;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -85,40 +80,16 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
   };
 
   beforeAll(async () => {
-    // Built into a folder of its own, so `npm start`'s test can build console/dist at the same time.
-    consoleDir = mkdtempSync(join(tmpdir(), 'acs-console-build-'));
-    // As `npm run build:console` builds it: React's production build, not the one vitest's NODE_ENV=test would pick.
-    const nodeEnv = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      await build({
-        configFile: join(ROOT, 'console/vite.config.ts'),
-        mode: 'production',
-        logLevel: 'warn',
-        build: { outDir: consoleDir },
-      });
-    } finally {
-      process.env.NODE_ENV = nodeEnv;
-    }
     mkdirSync(SHOTS, { recursive: true });
-    // A fresh data dir, or a fresh schema when the suite runs on PostgreSQL.
-    cli = await cliEnv();
-    const config = loadConfig({
-      ACS_DATA_DIR: cli.dataDir,
-      ACS_CONSOLE_DIR: consoleDir,
-      ACS_PORT: '0',
-      ACS_LOG_LEVEL: 'silent',
-      DATABASE_URL: cli.env.DATABASE_URL,
-      // Three real seconds a simulated day; approvals wait a year, so none expires under the test.
-      ACS_WORLD_DAY_SECONDS: '3',
-      ACS_WORLD_REVIEWER: 'human',
-      ACS_APPROVAL_TTL_HOURS: String(24 * 365),
-    });
-    server = await startServer(config, pino({ level: 'silent' }), { world: liveWorld(config.world) });
+    // A fresh data dir, or a fresh schema when the suite runs on PostgreSQL. Three real seconds a simulated day;
+    // approvals wait a year, so none expires under the test.
+    ({ server, adminToken, close } = await startConsoleServer({
+      env: { ACS_WORLD_DAY_SECONDS: '3', ACS_WORLD_REVIEWER: 'human', ACS_APPROVAL_TTL_HOURS: String(24 * 365) },
+      parts: (config) => ({ world: liveWorld(config.world) }),
+    }));
     await importFirstCustomers(server.db, TELCO, 600, 'test');
     await server.trainChurnModel();
     await server.startWorld();
-    adminToken = readAdminTokenFile(cli.dataDir)!;
     analystToken = (await createToken(server.db, { role: 'analyst', name: 'console analyst' }, 'test')).token;
     // Bounded wait for the world to give the queue work for every test below: at most 120 s.
     for (let i = 0; i < 240; i++) {
@@ -137,9 +108,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    await cli?.cleanup();
-    for (const dir of [cli?.dataDir, consoleDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    await close?.();
   });
 
   it('refuses a wrong token with the reason, then signs in and offers the admin every view', async () => {

@@ -74,7 +74,7 @@ describe('identity resolution in the product: signals, lineage, review, merge an
     expect(next.body.accepted[0]).toMatchObject({ accountId: kate });
     expect(next.body.accepted[0].created).toBeUndefined();
 
-    const lineage = await t.call('GET', '/api/v1/customers/KW-1/lineage', { role: 'analyst' });
+    const lineage = await t.call('GET', '/api/v1/customers/KW-1/lineage', { role: 'reviewer' });
     expect(lineage.status, lineage.text).toBe(200);
     const sources = lineage.body.people.map((p: { sourceKind: string; matchedBy: string }) => `${p.sourceKind}:${p.matchedBy}`).sort();
     expect(sources).toEqual(['contacts:record', 'signals:probabilistic']);
@@ -150,7 +150,7 @@ describe('identity resolution in the product: signals, lineage, review, merge an
   it('an uncertain match waits for a steward, who can keep the two apart or merge them', async () => {
     // A weaker description: her name, and a postcode one digit off.
     const weak = { givenName: 'Katherine', surname: 'Whitfield', postcode: '2601' };
-    const probe = await t.call('POST', '/api/v1/identity/match', { body: weak, role: 'analyst' });
+    const probe = await t.call('POST', '/api/v1/identity/match', { body: weak, role: 'reviewer' });
     expect(probe.status, probe.text).toBe(200);
     const p = probe.body.candidate.explanation.probability as number;
     expect(probe.body.candidate.accountId).toBe(kate);
@@ -173,7 +173,7 @@ describe('identity resolution in the product: signals, lineage, review, merge an
       expect(res.body.accepted[0].identity).toMatchObject({ outcome: 'review', candidateId: kate });
       expect(res.body.accepted[0].accountId).not.toBe(kate);
     }
-    const queue = await t.call('GET', '/api/v1/identity/reviews', { role: 'analyst' });
+    const queue = await t.call('GET', '/api/v1/identity/reviews', { role: 'reviewer' });
     expect(queue.status, queue.text).toBe(200);
     expect(queue.body.data).toHaveLength(2);
     const [first, second] = queue.body.data;

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { AppError } from '../errors.ts';
 import { ping } from '../store/index.ts';
+import { maskForRole } from './analyst-masking.ts';
 import { serveConsole } from './console.ts';
 import type { ApiDeps } from './deps.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -105,6 +106,9 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     if (/%00/.test(c.req.url)) throw new AppError('bad_request', 'the URL contains a NUL character (%00)');
     await next();
   });
+
+  // Personal data masked for the analyst role, on every route's answer (errors too): src/api/analyst-masking.ts.
+  app.use('/api/*', maskForRole(deps.db));
 
   app.get('/healthz', async (c) => {
     c.set('route', '/healthz');

@@ -1,5 +1,8 @@
-import { maskPii, unmaskPii } from '../trust/index.ts';
+import { maskPii, namesAndParts, unmaskPii } from '../trust/index.ts';
 import type { Masker } from './types.ts';
+
+// The trust layer's rule for a name's parts, shared with the analyst's masking of API answers.
+export { namesAndParts };
 
 /**
  * The trust layer's masker as generation uses it: every personal value the trust module finds (emails, phones,
@@ -17,15 +20,3 @@ export const trustMasker: Masker = {
     };
   },
 };
-
-/** The names, and each name's words of three letters or more, longest first. */
-export function namesAndParts(names: readonly string[]): string[] {
-  const out = new Set<string>();
-  for (const name of names) {
-    const n = name.trim().replace(/\s+/g, ' ');
-    if (!n) continue;
-    out.add(n);
-    for (const part of n.split(' ')) if (part.replace(/[^\p{L}]/gu, '').length >= 3) out.add(part);
-  }
-  return [...out].sort((a, b) => b.length - a.length);
-}

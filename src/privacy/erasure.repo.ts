@@ -66,7 +66,7 @@ const DECISIONS =
 const VERSIONED = 'updated_at = now(), version = version + 1';
 const EMPTY = "'{}'::jsonb";
 
-interface Redaction {
+export interface Redaction {
   table: string;
   scope: string;
   /** Personal columns and what they become; a row counts when any of them changes, so a repeat counts nothing. */
@@ -78,7 +78,7 @@ interface Redaction {
 const nulls = (...cols: string[]) => Object.fromEntries(cols.map((c) => [c, 'NULL']));
 
 /** Every personal column ACS keeps, table by table. Ids, times, types, statuses and numbers stay. */
-const REDACTIONS: Redaction[] = [
+export const REDACTIONS: readonly Redaction[] = [
   // The customer id stays: it is the business's key, not the person's, and the rows below still hang off the account.
   {
     table: 'accounts',

@@ -24,3 +24,4 @@ export * from './world-clock.ts';
 export * from './supervisor.ts';
 export * from './uplift-model.ts';
 export * from './churn-calibration.ts';
+export * from './person-names.ts';

@@ -80,6 +80,13 @@ describe('acs dump and acs restore', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`${dumpFile} already exists; pass --force to overwrite it`);
     expect(readFileSync(dumpFile, 'utf8')).toBe(sql);
+
+    // --out -: the dump on stdout, what the command says on stderr; the same dump but for the time in its first line.
+    const piped = await runAcs(['dump', '--out', '-'], env({ ACS_DATA_DIR: source }));
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).toMatch(/wrote the dump to standard output: \d+\.\d MB/);
+    const afterFirstLine = (text: string) => text.slice(text.indexOf('\n'));
+    expect(afterFirstLine(piped.stdout)).toBe(afterFirstLine(sql));
   }, 60_000);
 
   it('restores into a fresh data dir: every table, the signals, the records and the ledger head the same, and the ledger verifies', async () => {
@@ -176,6 +183,18 @@ describe('acs dump and acs restore', () => {
     'loads into a new PostgreSQL database through acs restore, the same as the source, and refuses a second time',
     async () => {
       await withNewDatabase(async (target) => {
+        // A URL whose search_path puts ACS in another schema would not see tables restored into public.
+        const c = new pg.Client({ connectionString: target });
+        await c.connect();
+        await c.query('CREATE SCHEMA elsewhere');
+        await c.end();
+        const elsewhere = `${target}?options=${encodeURIComponent('-c search_path=elsewhere')}`;
+        const wrongSchema = await runAcs(['restore', dumpFile], env({ DATABASE_URL: elsewhere }));
+        expect(wrongSchema.code).toBe(2);
+        expect(wrongSchema.stderr).toContain(
+          "the dump restores into schema public, but DATABASE_URL's search_path puts ACS in 'elsewhere'",
+        );
+
         const restored = await runAcs(['restore', dumpFile], env({ DATABASE_URL: target }));
         expect(restored.stderr).toBe('');
         expect(restored.code).toBe(0);

@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { readServerLock } from '../server.ts';
-import { dumpPglite, dumpProblem, openPglite, openPostgres, publicTableCount, restoreDump, schemaLevel, type Db } from '../store/index.ts';
+import {
+  currentSchema,
+  dumpPglite,
+  dumpProblem,
+  openPglite,
+  openPostgres,
+  publicTableCount,
+  restoreDump,
+  schemaLevel,
+  type Db,
+} from '../store/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -124,13 +134,11 @@ async function restoreIntoPostgres(url: string, sql: string, force: boolean) {
     throw new Error(`cannot connect to DATABASE_URL: ${err.message}`);
   });
   try {
-    const [row] = await db.query<{ schema: string }>('SELECT current_schema() AS schema');
+    const schema = await currentSchema(db);
     // The dump names schema public; restoring while this connection works in another would leave ACS unable to see it.
-    if (row?.schema !== 'public')
-      throw new AppError(
-        'bad_request',
-        `the dump restores into schema public, but DATABASE_URL's search_path puts ACS in '${row?.schema}'`,
-      );
+    if (schema !== 'public') {
+      throw new AppError('bad_request', `the dump restores into schema public, but DATABASE_URL's search_path puts ACS in '${schema}'`);
+    }
     await refuseNonEmpty(db, 'the database in DATABASE_URL', 'restore into a new, empty database (createdb), or drop its tables yourself');
     return await restoreDump(db, sql, progressReporter());
   } finally {

@@ -41,6 +41,12 @@ export async function dumpPglite(pgdata: string, now: Date): Promise<{ sql: stri
   }
 }
 
+/** The schema unqualified names resolve to on this connection: where ACS looks for its tables. */
+export async function currentSchema(q: Queryable): Promise<string | null> {
+  const [row] = await q.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+  return row?.schema ?? null;
+}
+
 /** Tables in schema public, where a dump restores: any at all means the target is not empty. */
 export async function publicTableCount(q: Queryable): Promise<number> {
   const [row] = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_catalog.pg_tables WHERE schemaname = 'public'`);

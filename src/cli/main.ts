@@ -14,6 +14,10 @@ const USAGE = `acs: the ACS command line
   acs token create --role R --name N           make an API token (admin, reviewer, analyst, agent)
   acs token list | acs token revoke <id>
   acs migrate                                  apply database migrations
+  acs dump [--out FILE|-] [--force]            the embedded database as a SQL file PGlite or PostgreSQL can load
+                                               (default acs-dump-<time>.sql here; never overwrites without --force)
+  acs restore FILE|- [--force]                 load a dump into an empty database: the embedded one, or DATABASE_URL's;
+                                               --force moves a non-empty embedded database aside (never deletes it)
   acs simulate [--customers N] [--days D] [--seed S] [--holdout 0.1] [--json]
                                                run the demo world headless on a fresh embedded database
   acs simulate --compare [--customers N] [--days D] [--seed S] [--json]
@@ -60,6 +64,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ledger: async () => (await import('./ledger.ts')).ledgerCommand,
   token: async () => (await import('./token.ts')).tokenCommand,
   migrate: async () => (await import('./migrate.ts')).migrateCommand,
+  dump: async () => (await import('./dump.ts')).dumpCommand,
+  restore: async () => (await import('./dump.ts')).restoreCommand,
   simulate: async () => (await import('./simulate.ts')).simulateCommand,
   policy: async () => (await import('./policy.ts')).policyCommand,
   identity: async () => (await import('./identity.ts')).identityCommand,

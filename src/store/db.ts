@@ -47,11 +47,17 @@ const INT8 = 20;
 const NUMERIC = 1700;
 const toNumber = (v: string) => Number(v);
 
-export async function openPglite(dataDir?: string): Promise<Db> {
+/** The embedded engine itself, for what needs PGlite's own API (pg_dump); everything else goes through `openPglite`. */
+export async function createPglite(dataDir?: string): Promise<PGlite> {
   // One options object: PGlite ignores a second argument when the first (the data dir) is undefined. pg_trgm is
   // made available (knowledge search's trigram similarity); migration 023 creates it in the database.
   const lite = new PGlite({ dataDir, parsers: { [INT8]: toNumber, [NUMERIC]: toNumber }, extensions: { pg_trgm } });
   await lite.waitReady;
+  return lite;
+}
+
+export async function openPglite(dataDir?: string): Promise<Db> {
+  const lite = await createPglite(dataDir);
   const run = async <T>(q: { query: PGlite['query'] }, sql: string, params?: unknown[]) =>
     (await q.query<T>(sql, params as unknown[])).rows;
   return {

@@ -6,3 +6,4 @@ export { openPglite, openPostgres, insertRows, analyze, freshHandle, ping } from
 export type { Db, Queryable, Tx } from './db.ts';
 export { migrate, loadMigrations } from './migrate.ts';
 export { newId } from './ids.ts';
+export { dumpPglite, restoreDump, dumpProblem, publicTableCount, schemaLevel, currentSchema } from './dump.ts';

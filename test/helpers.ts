@@ -60,9 +60,11 @@ export async function createTestApp(
     outbox?: Config['outbox'];
     /** A language-model provider for generation (a fake one in tests); default none: the embedded composer. */
     provider?: Provider;
+    /** A migrated database of the test's own (one on disk, say); default openTestDb's. The app closes it. */
+    db?: Db;
   } = {},
 ): Promise<TestApp> {
-  const db = await openTestDb();
+  const db = opts.db ?? (await openTestDb());
   // Agents stay off unless a test asks for them, so record and signal tests see only their own effects.
   const loop = opts.loop
     ? { churn: () => undefined, holdout: { salt: 'test', fraction: opts.loop.holdoutFraction }, dailyCreditBudgetCents: 100_000 }

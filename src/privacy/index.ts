@@ -6,3 +6,4 @@
 export { eraseSubject, parseErasureRequest, ErasureRequest, type ErasureResult } from './erasure.ts';
 export { exportSubject, EXPORT_FORMAT, type SubjectExport } from './subject-export.ts';
 export * from './erasure.repo.ts';
+export { compactErasures, parseCompactionRequest, CompactionRequest, type CompactionResult, type CompactionStep } from './compaction.ts';

@@ -294,6 +294,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/privacy/compact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Compact after erasure: rewrite every table an erasure changes (VACUUM FULL, with indexes and TOAST) and pg_statistic, then switch WAL and checkpoint, so no old copy of an erased person’s rows stays in the database files. Runs for the erasures not yet compacted (and, with `retryIncomplete`, default true, those whose last compaction fell short); maintenance runs it too. Each step says whether it was done, and if the database refused it, what an operator must configure; `complete` is true only when every step was done. Recorded on each erasure and in the ledger (`erasure.compacted`) */
+        post: operations["postPrivacyCompact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{id}/features/history": {
         parameters: {
             query?: never;
@@ -2215,6 +2232,17 @@ export interface components {
             };
             leadIds: string[];
             otherProfiles: string[];
+        };
+        CompactionResult: {
+            erasureIds: string[];
+            tables: string[];
+            steps: {
+                /** @enum {string} */
+                step: "rewrite" | "statistics" | "wal";
+                done: boolean;
+                detail: string;
+            }[];
+            complete: boolean;
         };
         FeatureHistory: {
             data: {
@@ -5457,6 +5485,78 @@ export interface operations {
             };
             /** @description no such customer */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postPrivacyCompact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default true */
+                    retryIncomplete?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description { erasureIds, tables, steps: [{ step, done, detail }], complete } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompactionResult"];
+                };
+            };
+            /** @description retryIncomplete not a boolean, or an unknown field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

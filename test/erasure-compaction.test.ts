@@ -1,0 +1,259 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
+import { createTestApp, daysAgo, type TestApp } from './helpers.ts';
+
+/**
+ * Erasure leaves no readable copy: the person's strings are searched for, byte by byte, in every file of the
+ * database's data directory (heap, indexes, TOAST, pg_statistic, WAL), after erasure and compaction. They must be
+ * there before (so the search can fail), gone after, and a customer who was not erased must still be there.
+ */
+
+const tag = randomBytes(5).toString('hex');
+const digits = String(1000 + (parseInt(tag.slice(0, 4), 16) % 9000));
+/** Strings only the erased person's data holds; the phone as its digits, which its written and normalized forms share. */
+const ERASED = {
+  email: `zq${tag}.mail@example.org`,
+  name: `Zqlastname${tag}`,
+  phone: `555010${digits}`,
+  ticket: `zqticket${tag} the router is on fire`,
+  case: `zqcase${tag} refund please`,
+  note: `zqnote${tag} called about the bill`,
+};
+const CONTROL = { email: `zq${tag}.control@example.org`, name: `Zqcontrol${tag}` };
+
+/** Occurrences of each needle in every file under `dir`, recursively, binary-safe: `{ needle: { relativePath: n } }`. */
+function grepDir(dir: string, needles: string[]): Record<string, Record<string, number>> {
+  const hits: Record<string, Record<string, number>> = Object.fromEntries(needles.map((n) => [n, {}]));
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) {
+        const bytes = readFileSync(path);
+        for (const needle of needles) {
+          let n = 0;
+          for (let i = bytes.indexOf(needle); i >= 0; i = bytes.indexOf(needle, i + 1)) n++;
+          if (n) hits[needle]![path.slice(dir.length + 1)] = n;
+        }
+      }
+    }
+  };
+  walk(dir);
+  return hits;
+}
+const total = (hits: Record<string, Record<string, number>>) =>
+  Object.values(hits).reduce((sum, files) => sum + Object.values(files).reduce((a, b) => a + b, 0), 0);
+
+/** The erased person and a control customer, with their strings in records, signals, cases and interactions, through the API. */
+async function populate(t: TestApp) {
+  const customer = async (customerId: string, s: { email: string; name: string; phone?: string }) => {
+    const acc = await t.call('POST', '/api/v1/accounts', { body: { name: `Customer ${s.name}`, customerId, kind: 'person' } });
+    expect(acc.status, acc.text).toBe(201);
+    const contact = await t.call('POST', '/api/v1/contacts', {
+      body: { accountId: acc.body.id, firstName: 'Zq', lastName: s.name, email: s.email, ...(s.phone ? { phone: `+1${s.phone}` } : {}) },
+    });
+    expect(contact.status, contact.text).toBe(201);
+    return { accountId: acc.body.id as string, contactId: contact.body.id as string };
+  };
+  const erased = await customer(`CX-${tag}`, ERASED);
+  await customer(`CC-${tag}`, CONTROL);
+  const signal = await t.call('POST', '/api/v1/signals', {
+    role: 'agent',
+    body: {
+      type: 'support_ticket',
+      occurredAt: daysAgo(1),
+      subject: { email: ERASED.email },
+      data: { text: ERASED.ticket, priority: 'high' },
+    },
+  });
+  expect(signal.status, signal.text).toBe(202);
+  const kase = await t.call('POST', '/api/v1/cases', {
+    body: {
+      accountId: erased.accountId,
+      contactId: erased.contactId,
+      subject: ERASED.case,
+      description: `${ERASED.case}: ${ERASED.email}`,
+    },
+  });
+  expect(kase.status, kase.text).toBe(201);
+  const call = await t.call('POST', '/api/v1/interactions', {
+    body: {
+      type: 'call',
+      accountId: erased.accountId,
+      contactId: erased.contactId,
+      direction: 'inbound',
+      subject: ERASED.note,
+      body: ERASED.note,
+    },
+  });
+  expect(call.status, call.text).toBe(201);
+  // The planner's samples (pg_statistic) now hold values of these tables, as autovacuum or maintenance would make them.
+  await t.db.query('ANALYZE');
+  return erased;
+}
+
+const erase = async (t: TestApp) => {
+  const res = await t.call('POST', `/api/v1/customers/CX-${tag}/erase`, { body: { confirm: `CX-${tag}` } });
+  expect(res.status, res.text).toBe(200);
+  return res.body.erasureId as string;
+};
+const compact = async (t: TestApp, body?: unknown) => {
+  const res = await t.call('POST', '/api/v1/privacy/compact', { body: body ?? {} });
+  expect(res.status, res.text).toBe(200);
+  return res.body;
+};
+
+describe('erasure compaction on the embedded database: no copy left in the data directory', () => {
+  let dir: string;
+  let t: TestApp;
+  const before: Record<string, unknown> = {};
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'acs-compaction-'));
+    const db = await openPglite(dir);
+    await migrate(db);
+    t = await createTestApp({ db });
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the strings are in the files before, none is after erasure and compaction, the control customer is still there', async () => {
+    const erased = await populate(t);
+    const needles = [...Object.values(ERASED), CONTROL.email, CONTROL.name];
+    const pre = grepDir(dir, needles);
+    for (const needle of needles) expect(Object.keys(pre[needle]!), `${needle} before`).not.toHaveLength(0);
+    before.hits = total(pre);
+
+    const erasureId = await erase(t);
+    const bad = await t.call('POST', '/api/v1/privacy/compact', { body: { retryIncomplete: 'yes' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues.map((i: { path: string }) => i.path)).toEqual(['retryIncomplete']);
+    expect((await t.call('POST', '/api/v1/privacy/compact', { body: {}, role: 'analyst' })).status).toBe(403);
+
+    const result = await compact(t);
+    expect(result.erasureIds).toEqual([erasureId]);
+    expect(result.steps.map((s: { step: string; done: boolean }) => [s.step, s.done])).toEqual([
+      ['rewrite', true],
+      ['statistics', true],
+      ['wal', true],
+    ]);
+    expect(result.complete).toBe(true);
+    expect(result.tables).toEqual(expect.arrayContaining(['accounts', 'contacts', 'signals', 'cases', 'interactions', 'identities']));
+    // Nothing is due any more.
+    expect(await compact(t)).toEqual({ erasureIds: [], tables: [], steps: [], complete: true });
+    const ledger = (await t.call('GET', `/api/v1/ledger?type=erasure.compacted&subjectId=${erasureId}`)).body.data;
+    expect(ledger).toHaveLength(1);
+    expect(JSON.stringify(ledger)).not.toContain(tag);
+    // The live rows still hang together: the erased profile's cases (ours, and the one its ticket opened) are there, their text gone.
+    const cases = await t.db.query<{ subject: string }>('SELECT subject FROM cases WHERE account_id = $1', [erased.accountId]);
+    expect(cases.length).toBeGreaterThan(0);
+    expect(cases.every((c) => c.subject === '[erased]')).toBe(true);
+
+    await t.close(); // flushes and closes the files
+    const post = grepDir(dir, needles);
+    const left = Object.fromEntries(Object.values(ERASED).map((n) => [n, post[n]]));
+    expect(left, 'erased strings still readable in the data directory').toEqual(
+      Object.fromEntries(Object.values(ERASED).map((n) => [n, {}])),
+    );
+    expect(Object.keys(post[CONTROL.email]!)).not.toHaveLength(0);
+    expect(Object.keys(post[CONTROL.name]!)).not.toHaveLength(0);
+    console.log(`pglite: ${before.hits as number} hits before, ${total(left as Record<string, Record<string, number>>)} after`);
+  });
+});
+
+/**
+ * The same on the PostgreSQL server, in a database of its own (compaction rewrites tables and pg_statistic with
+ * exclusive locks, which other test files must not wait on). The data directory is the server's: the test must be
+ * able to read it (CI runs as root on the database host); if it cannot, it fails saying so.
+ */
+describe.runIf(process.env.DATABASE_URL)('erasure compaction on the PostgreSQL server: no copy left in the data directory', () => {
+  const url = process.env.DATABASE_URL!;
+  const dbName = `acs_compaction_${tag}`;
+  let admin: pg.Client;
+  let t: TestApp;
+  let dataDir: string;
+  let recycle: string;
+
+  const setRecycle = async (value: 'on' | 'off') => {
+    await admin.query(`ALTER SYSTEM SET wal_recycle = ${value}`);
+    await admin.query('SELECT pg_reload_conf()');
+    await new Promise((r) => setTimeout(r, 500)); // the checkpointer reads the configuration on its own
+  };
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    dataDir = (await admin.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
+    try {
+      readdirSync(join(dataDir, 'pg_wal'));
+    } catch (err) {
+      throw new Error(
+        `cannot read the server's data directory ${dataDir} (${(err as Error).message}): this test greps it, so it must run on the database host as a user that can read it`,
+      );
+    }
+    recycle = (await admin.query<{ wal_recycle: string }>('SHOW wal_recycle')).rows[0]!.wal_recycle;
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    const dbUrl = new URL(url);
+    dbUrl.pathname = `/${dbName}`;
+    const db: Db = await openPostgres(dbUrl.toString(), { max: 4 });
+    await migrate(db);
+    t = await createTestApp({ db });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
+    // The server's setting as the test found it.
+    await admin.query(recycle === 'off' ? 'ALTER SYSTEM SET wal_recycle = off' : 'ALTER SYSTEM RESET wal_recycle');
+    await admin.query('SELECT pg_reload_conf()');
+    await admin.end();
+  });
+
+  it('says what is left while the server recycles WAL; with wal_recycle off nothing is, and the control customer is still there', async () => {
+    await populate(t);
+    const needles = [...Object.values(ERASED), CONTROL.email, CONTROL.name];
+    const pre = grepDir(dataDir, needles);
+    for (const needle of needles) expect(Object.keys(pre[needle]!), `${needle} before`).not.toHaveLength(0);
+
+    const erasureId = await erase(t);
+    // As the server is configured by default: compaction rewrites the tables and statistics but says the WAL is not done.
+    await setRecycle('on');
+    const first = await compact(t);
+    expect(first.erasureIds).toEqual([erasureId]);
+    expect(first.complete).toBe(false);
+    const wal = first.steps.find((s: { step: string }) => s.step === 'wal');
+    expect(wal).toMatchObject({ done: false, detail: expect.stringContaining('wal_recycle') });
+    expect(first.steps.filter((s: { done: boolean }) => s.done).map((s: { step: string }) => s.step)).toEqual(['rewrite', 'statistics']);
+    const mid = grepDir(dataDir, Object.values(ERASED));
+    // Whatever is left is WAL only.
+    const midFiles = [...new Set(Object.values(mid).flatMap((files) => Object.keys(files)))];
+    expect(midFiles.filter((f) => !f.startsWith('pg_wal/'))).toEqual([]);
+
+    // The operator turns recycling off; the incomplete erasure is compacted again.
+    await setRecycle('off');
+    const second = await compact(t, { retryIncomplete: true });
+    expect(second.erasureIds).toEqual([erasureId]);
+    expect(second.steps.map((s: { step: string; done: boolean }) => [s.step, s.done])).toEqual([
+      ['rewrite', true],
+      ['statistics', true],
+      ['wal', true],
+    ]);
+    expect(second.complete).toBe(true);
+
+    const post = grepDir(dataDir, needles);
+    const left = Object.fromEntries(Object.values(ERASED).map((n) => [n, post[n]]));
+    expect(left, 'erased strings still readable in the data directory').toEqual(
+      Object.fromEntries(Object.values(ERASED).map((n) => [n, {}])),
+    );
+    expect(Object.keys(post[CONTROL.email]!)).not.toHaveLength(0);
+    expect(Object.keys(post[CONTROL.name]!)).not.toHaveLength(0);
+    console.log(
+      `postgres: ${total(pre)} hits before, ${total(mid)} after compaction with wal_recycle on (${midFiles.join(', ')}), ${total(left as Record<string, Record<string, number>>)} after with it off`,
+    );
+  });
+});

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { FileTransport, startMaintenance } from '../src/act/index.ts';
+import { compactErasures } from '../src/privacy/index.ts';
 import { migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
 import { createTestApp, daysAgo, type TestApp } from './helpers.ts';
 
@@ -255,5 +258,59 @@ describe.runIf(process.env.DATABASE_URL)('erasure compaction on the PostgreSQL s
     console.log(
       `postgres: ${total(pre)} hits before, ${total(mid)} after compaction with wal_recycle on (${midFiles.join(', ')}), ${total(left as Record<string, Record<string, number>>)} after with it off`,
     );
+  });
+});
+
+describe('maintenance compacts the erasures that are due', () => {
+  it('a round compacts a new erasure, records it on the erasure, and leaves it alone after', async () => {
+    // The embedded database in memory, whatever the backend: this checks the scheduling, the tests above the files.
+    const db = await openPglite();
+    await migrate(db);
+    const t = await createTestApp({ db });
+    const dir = mkdtempSync(join(tmpdir(), 'acs-compaction-maintenance-'));
+    try {
+      await populate(t);
+      const erasureId = await erase(t);
+      const runs: { erasureIds: string[]; complete: boolean }[] = [];
+      const maintenance = startMaintenance(
+        t.db,
+        {
+          transport: new FileTransport(join(dir, 'outbox.jsonl')),
+          plays: t.plays,
+          compact: async (now) => {
+            const run = await compactErasures(t.db, { actor: 'system:maintenance', now, retryIncomplete: false });
+            runs.push(run);
+            return run;
+          },
+        },
+        pino({ level: 'silent' }),
+        20,
+      );
+      try {
+        for (let i = 0; i < 600 && runs.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        await maintenance.stop();
+      }
+      expect(runs[0]).toMatchObject({ erasureIds: [erasureId], complete: true });
+      expect(runs.slice(1).map((r) => r.erasureIds)).toEqual(runs.slice(1).map(() => []));
+      const [row] = await t.db.query<{ compacted_at: Date | null; compaction: unknown }>(
+        'SELECT compacted_at, compaction FROM erasures WHERE id = $1',
+        [erasureId],
+      );
+      expect(row!.compacted_at).not.toBeNull();
+      expect(row!.compaction).toEqual({
+        complete: true,
+        steps: [
+          { step: 'rewrite', done: true },
+          { step: 'statistics', done: true },
+          { step: 'wal', done: true },
+        ],
+      });
+      const ledger = (await t.call('GET', `/api/v1/ledger?type=erasure.compacted&subjectId=${erasureId}`)).body.data;
+      expect(ledger).toMatchObject([{ actor: 'system:maintenance' }]);
+    } finally {
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,6 +10,10 @@ import {
   selectCompactableTables,
   selectErasuresToCompact,
   selectWalRetention,
+  setSessionWalRecycle,
+  switchWalAndCheckpoint,
+  vacuumFullAnalyze,
+  vacuumFullStatistics,
 } from './erasure.repo.ts';
 
 /**
@@ -55,7 +59,6 @@ export function parseCompactionRequest(body: unknown): CompactionRequest {
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** VACUUM FULL, ANALYZE of each table: one statement each, outside any transaction (VACUUM refuses one). */
 async function rewriteTables(db: Db): Promise<{ step: CompactionStep; tables: string[] }> {
@@ -67,7 +70,7 @@ async function rewriteTables(db: Db): Promise<{ step: CompactionStep; tables: st
   const failed: string[] = [];
   for (const { table } of tables.filter((t) => t.owned)) {
     try {
-      await db.query(`VACUUM (FULL, ANALYZE) ${quoteIdent(table)}`);
+      await vacuumFullAnalyze(db, table);
       rewritten.push(table);
     } catch (err) {
       failed.push(`${table}: ${message(err)}`);
@@ -100,7 +103,7 @@ async function rewriteStatistics(db: Db): Promise<CompactionStep> {
         'pg_statistic was not rewritten: only its owner (a superuser) may VACUUM FULL it; old planner samples may hold erased values until a superuser runs VACUUM FULL pg_statistic',
     };
   try {
-    await db.query('VACUUM FULL pg_catalog.pg_statistic');
+    await vacuumFullStatistics(db);
     return { step: 'statistics', done: true, detail: 'rewrote pg_statistic after the re-analyze' };
   } catch (err) {
     return { step: 'statistics', done: false, detail: `VACUUM FULL pg_statistic failed: ${message(err)}` };
@@ -115,7 +118,7 @@ async function rewriteStatistics(db: Db): Promise<CompactionStep> {
 async function dropOldWal(db: Db): Promise<CompactionStep> {
   // The embedded database checkpoints in this very session, so a session setting is enough there; a server's
   // checkpointer reads only its own configuration.
-  if (db.kind === 'pglite') await db.query('SET wal_recycle = off');
+  if (db.kind === 'pglite') await setSessionWalRecycle(db, true);
   try {
     const retention = await selectWalRetention(db);
     const keeps = [
@@ -131,8 +134,7 @@ async function dropOldWal(db: Db): Promise<CompactionStep> {
         : []),
     ];
     for (let round = 0; round < 2; round++) {
-      await db.query('SELECT pg_switch_wal()');
-      await db.query('CHECKPOINT');
+      await switchWalAndCheckpoint(db);
     }
     if (keeps.length) return { step: 'wal', done: false, detail: `switched WAL and checkpointed, but ${keeps.join('; ')}` };
     return {
@@ -147,7 +149,7 @@ async function dropOldWal(db: Db): Promise<CompactionStep> {
       detail: `could not switch WAL and checkpoint (${message(err)}): a superuser, or a role granted pg_checkpoint and EXECUTE on pg_switch_wal, must run it`,
     };
   } finally {
-    if (db.kind === 'pglite') await db.query('RESET wal_recycle');
+    if (db.kind === 'pglite') await setSessionWalRecycle(db, false);
   }
 }
 

@@ -440,3 +440,26 @@ export async function markErasuresCompacted(tx: Tx, ids: string[], compaction: u
     JSON.stringify(compaction),
   ]);
 }
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** Rewrites a table (heap, TOAST, indexes) and refreshes its statistics; outside any transaction, as VACUUM must be. */
+export async function vacuumFullAnalyze(db: Queryable, table: string): Promise<void> {
+  await db.query(`VACUUM (FULL, ANALYZE) ${quoteIdent(table)}`);
+}
+
+/** Rewrites pg_statistic, dropping the dead rows an ANALYZE left with the old samples. */
+export async function vacuumFullStatistics(db: Queryable): Promise<void> {
+  await db.query('VACUUM FULL pg_catalog.pg_statistic');
+}
+
+/** This session's wal_recycle: off, or back to the configured value. */
+export async function setSessionWalRecycle(db: Queryable, off: boolean): Promise<void> {
+  await db.query(off ? 'SET wal_recycle = off' : 'RESET wal_recycle');
+}
+
+/** Moves the WAL to a new segment and checkpoints, so the segments before can be removed. */
+export async function switchWalAndCheckpoint(db: Queryable): Promise<void> {
+  await db.query('SELECT pg_switch_wal()');
+  await db.query('CHECKPOINT');
+}

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { FileTransport, startMaintenance } from '../src/act/index.ts';
 import { compactErasures } from '../src/privacy/index.ts';
 import { migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
+import { cliEnv, openCliDb, runAcs } from './cli-helpers.ts';
 import { createTestApp, daysAgo, type TestApp } from './helpers.ts';
 
 /**
@@ -311,6 +312,42 @@ describe('maintenance compacts the erasures that are due', () => {
     } finally {
       await t.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('acs privacy compact (no server running)', () => {
+  it('compacts the erasures due, says what it could not do with exit 1, and nothing is due after', async () => {
+    const cli = await cliEnv();
+    try {
+      const t = await createTestApp({ db: await openCliDb(cli) });
+      let recycle = '';
+      try {
+        await populate(t);
+        await erase(t);
+        recycle = (await t.db.query<{ wal_recycle: string }>('SHOW wal_recycle'))[0]!.wal_recycle;
+      } finally {
+        await t.close(); // the embedded database has one user at a time
+      }
+      const run = await runAcs(['privacy', 'compact', '--json'], cli.env, 180_000);
+      const result = JSON.parse(run.stdout);
+      expect(result.erasureIds).toHaveLength(1);
+      expect(result.steps.map((s: { step: string }) => s.step)).toEqual(['rewrite', 'statistics', 'wal']);
+      // The embedded database checkpoints in the command's own process; a server recycling WAL is reported, exit 1.
+      const walDone = !cli.env.DATABASE_URL || recycle === 'off';
+      expect(result.steps.find((s: { step: string }) => s.step === 'wal').done).toBe(walDone);
+      expect(result.complete).toBe(walDone);
+      expect(run.code, run.stderr).toBe(walDone ? 0 : 1);
+
+      const again = await runAcs(['privacy', 'compact', '--only-new'], cli.env);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout.trim()).toBe('no erasure is due for compaction');
+      const usage = await runAcs(['privacy', 'compact', 'now'], cli.env);
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toContain("unexpected argument 'now'");
+    } finally {
+      await cli.cleanup();
+      rmSync(cli.dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -101,7 +101,7 @@ export function customerRoutes(deps: ApiDeps): RouteDef[] {
       tag: 'customers',
       body: ErasureRequest,
       summary:
-        'Erase the customer (a data subject\u2019s right to erasure), in one transaction: the personal fields of every record about them are destroyed in place, their email, phone and external ids stop resolving, their pending approvals lapse, and the profile is soft-deleted; ids, times and numbers stay, so aggregates and the ledger still hold. `confirm` must repeat the customer id or account id. One `customer.erased` ledger entry with counts per table; the reason stays out of the ledger. Erasing again is allowed and erases what arrived since (`alreadyErased: true`)',
+        'Erase the customer (a data subject\u2019s right to erasure), in one transaction: the personal fields of every record about them are destroyed in the live rows (the old copies in the database files go at the next compaction, `POST /api/v1/privacy/compact`), their email, phone and external ids stop resolving, their pending approvals lapse, and the profile is soft-deleted; ids, times and numbers stay, so aggregates and the ledger still hold. `confirm` must repeat the customer id or account id. One `customer.erased` ledger entry with counts per table; the reason stays out of the ledger. Erasing again is allowed and erases what arrived since (`alreadyErased: true`)',
       responses: {
         200: answers(ErasureResultSchema, '{ erasureId, subject, erasedAt, alreadyErased, reasonGiven, counts, leadIds, otherProfiles }'),
         400: 'confirm missing or not naming this customer',

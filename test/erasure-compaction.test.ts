@@ -9,7 +9,7 @@ import { FileTransport, startMaintenance } from '../src/act/index.ts';
 import { compactErasures } from '../src/privacy/index.ts';
 import { migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
 import { cliEnv, openCliDb, runAcs } from './cli-helpers.ts';
-import { createTestApp, daysAgo, type TestApp } from './helpers.ts';
+import { createTestApp, daysAgo, type ResponseBody, type TestApp } from './helpers.ts';
 
 /**
  * Erasure leaves no readable copy: the person's strings are searched for, byte by byte, in every file of the
@@ -101,6 +101,35 @@ async function populate(t: TestApp) {
   return erased;
 }
 
+const NEEDLES = [...Object.values(ERASED), CONTROL.email, CONTROL.name];
+/** Every string, the erased person's and the control's, is in the files: the search can find them. Returns the hits. */
+function expectAllPresent(dir: string): number {
+  const hits = grepDir(dir, NEEDLES);
+  for (const needle of NEEDLES) expect(Object.keys(hits[needle]!), `${needle} before`).not.toHaveLength(0);
+  return total(hits);
+}
+/** None of the erased person's strings is in the files; the control customer's still are. Returns the hits left (0). */
+function expectOnlyControlLeft(dir: string): number {
+  const hits = grepDir(dir, NEEDLES);
+  const left = Object.fromEntries(Object.values(ERASED).map((n) => [n, hits[n]!]));
+  expect(left, 'erased strings still readable in the data directory').toEqual(
+    Object.fromEntries(Object.values(ERASED).map((n) => [n, {}])),
+  );
+  expect(Object.keys(hits[CONTROL.email]!)).not.toHaveLength(0);
+  expect(Object.keys(hits[CONTROL.name]!)).not.toHaveLength(0);
+  return total(left);
+}
+/** A compaction of exactly this erasure with every step done. */
+function expectComplete(result: ResponseBody, erasureId: string) {
+  expect(result.erasureIds).toEqual([erasureId]);
+  expect(result.steps.map((s: { step: string; done: boolean }) => [s.step, s.done])).toEqual([
+    ['rewrite', true],
+    ['statistics', true],
+    ['wal', true],
+  ]);
+  expect(result.complete).toBe(true);
+}
+
 const erase = async (t: TestApp) => {
   const res = await t.call('POST', `/api/v1/customers/CX-${tag}/erase`, { body: { confirm: `CX-${tag}` } });
   expect(res.status, res.text).toBe(200);
@@ -115,7 +144,6 @@ const compact = async (t: TestApp, body?: unknown) => {
 describe('erasure compaction on the embedded database: no copy left in the data directory', () => {
   let dir: string;
   let t: TestApp;
-  const before: Record<string, unknown> = {};
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'acs-compaction-'));
@@ -129,10 +157,7 @@ describe('erasure compaction on the embedded database: no copy left in the data 
 
   it('the strings are in the files before, none is after erasure and compaction, the control customer is still there', async () => {
     const erased = await populate(t);
-    const needles = [...Object.values(ERASED), CONTROL.email, CONTROL.name];
-    const pre = grepDir(dir, needles);
-    for (const needle of needles) expect(Object.keys(pre[needle]!), `${needle} before`).not.toHaveLength(0);
-    before.hits = total(pre);
+    const before = expectAllPresent(dir);
 
     const erasureId = await erase(t);
     const bad = await t.call('POST', '/api/v1/privacy/compact', { body: { retryIncomplete: 'yes' } });
@@ -141,13 +166,7 @@ describe('erasure compaction on the embedded database: no copy left in the data 
     expect((await t.call('POST', '/api/v1/privacy/compact', { body: {}, role: 'analyst' })).status).toBe(403);
 
     const result = await compact(t);
-    expect(result.erasureIds).toEqual([erasureId]);
-    expect(result.steps.map((s: { step: string; done: boolean }) => [s.step, s.done])).toEqual([
-      ['rewrite', true],
-      ['statistics', true],
-      ['wal', true],
-    ]);
-    expect(result.complete).toBe(true);
+    expectComplete(result, erasureId);
     expect(result.tables).toEqual(expect.arrayContaining(['accounts', 'contacts', 'signals', 'cases', 'interactions', 'identities']));
     // Nothing is due any more.
     expect(await compact(t)).toEqual({ erasureIds: [], tables: [], steps: [], complete: true });
@@ -160,14 +179,8 @@ describe('erasure compaction on the embedded database: no copy left in the data 
     expect(cases.every((c) => c.subject === '[erased]')).toBe(true);
 
     await t.close(); // flushes and closes the files
-    const post = grepDir(dir, needles);
-    const left = Object.fromEntries(Object.values(ERASED).map((n) => [n, post[n]]));
-    expect(left, 'erased strings still readable in the data directory').toEqual(
-      Object.fromEntries(Object.values(ERASED).map((n) => [n, {}])),
-    );
-    expect(Object.keys(post[CONTROL.email]!)).not.toHaveLength(0);
-    expect(Object.keys(post[CONTROL.name]!)).not.toHaveLength(0);
-    console.log(`pglite: ${before.hits as number} hits before, ${total(left as Record<string, Record<string, number>>)} after`);
+    const after = expectOnlyControlLeft(dir);
+    console.log(`pglite: ${before} hits before, ${after} after`);
   });
 });
 
@@ -220,9 +233,7 @@ describe.runIf(process.env.DATABASE_URL)('erasure compaction on the PostgreSQL s
 
   it('says what is left while the server recycles WAL; with wal_recycle off nothing is, and the control customer is still there', async () => {
     await populate(t);
-    const needles = [...Object.values(ERASED), CONTROL.email, CONTROL.name];
-    const pre = grepDir(dataDir, needles);
-    for (const needle of needles) expect(Object.keys(pre[needle]!), `${needle} before`).not.toHaveLength(0);
+    const before = expectAllPresent(dataDir);
 
     const erasureId = await erase(t);
     // As the server is configured by default: compaction rewrites the tables and statistics but says the WAL is not done.
@@ -240,24 +251,11 @@ describe.runIf(process.env.DATABASE_URL)('erasure compaction on the PostgreSQL s
 
     // The operator turns recycling off; the incomplete erasure is compacted again.
     await setRecycle('off');
-    const second = await compact(t, { retryIncomplete: true });
-    expect(second.erasureIds).toEqual([erasureId]);
-    expect(second.steps.map((s: { step: string; done: boolean }) => [s.step, s.done])).toEqual([
-      ['rewrite', true],
-      ['statistics', true],
-      ['wal', true],
-    ]);
-    expect(second.complete).toBe(true);
+    expectComplete(await compact(t, { retryIncomplete: true }), erasureId);
 
-    const post = grepDir(dataDir, needles);
-    const left = Object.fromEntries(Object.values(ERASED).map((n) => [n, post[n]]));
-    expect(left, 'erased strings still readable in the data directory').toEqual(
-      Object.fromEntries(Object.values(ERASED).map((n) => [n, {}])),
-    );
-    expect(Object.keys(post[CONTROL.email]!)).not.toHaveLength(0);
-    expect(Object.keys(post[CONTROL.name]!)).not.toHaveLength(0);
+    const after = expectOnlyControlLeft(dataDir);
     console.log(
-      `postgres: ${total(pre)} hits before, ${total(mid)} after compaction with wal_recycle on (${midFiles.join(', ')}), ${total(left as Record<string, Record<string, number>>)} after with it off`,
+      `postgres: ${before} hits before, ${total(mid)} after compaction with wal_recycle on (${midFiles.join(', ')}), ${after} after with it off`,
     );
   });
 });

@@ -9,6 +9,7 @@ import {
   ownsStatistics,
   selectCompactableTables,
   selectErasuresToCompact,
+  selectOlderSnapshots,
   selectWalRetention,
   setSessionWalRecycle,
   switchWalAndCheckpoint,
@@ -60,8 +61,25 @@ export function parseCompactionRequest(body: unknown): CompactionRequest {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/** How long compaction waits, by default, for transactions older than the erasures to end. */
+const SNAPSHOT_WAIT_MS = 30_000;
+
+/**
+ * Waits until no other session of the database holds a snapshot from before the erasures (VACUUM FULL keeps the old
+ * row versions such a snapshot may still see), for at most `waitMs`; the sessions still holding one.
+ */
+async function waitForOlderSnapshots(db: Db, erasureIds: string[], waitMs: number) {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const older = await selectOlderSnapshots(db, erasureIds);
+    if (older.length === 0 || Date.now() >= deadline) return older;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** VACUUM FULL, ANALYZE of each table: one statement each, outside any transaction (VACUUM refuses one). */
-async function rewriteTables(db: Db): Promise<{ step: CompactionStep; tables: string[] }> {
+async function rewriteTables(db: Db, erasureIds: string[], waitMs: number): Promise<{ step: CompactionStep; tables: string[] }> {
+  const older = await waitForOlderSnapshots(db, erasureIds, waitMs);
   const tables = await selectCompactableTables(db, ERASED_TABLES);
   const missing = ERASED_TABLES.filter((t) => !tables.some((x) => x.table === t));
   // PostgreSQL skips a table the role does not own with a warning, not an error: checked first so it is never counted.
@@ -77,6 +95,11 @@ async function rewriteTables(db: Db): Promise<{ step: CompactionStep; tables: st
     }
   }
   const problems = [
+    ...(older.length
+      ? [
+          `transactions older than the erasure were still open (${older.map((o) => `pid ${o.pid}${o.xact_start ? ` since ${new Date(o.xact_start).toISOString()}` : ''}`).join(', ')}): the old row versions they may see were kept; compact again once they end`,
+        ]
+      : []),
     ...(notOwned.length ? [`not owned by this role, so not rewritten: ${notOwned.join(', ')} (run compaction as the tables' owner)`] : []),
     ...(failed.length ? [`failed: ${failed.join('; ')}`] : []),
     ...(missing.length ? [`missing from the schema: ${missing.join(', ')}`] : []),
@@ -158,10 +181,19 @@ async function dropOldWal(db: Db): Promise<CompactionStep> {
  * steps above, then each erasure records the run and the ledger gets one `erasure.compacted` per erasure (ids and
  * outcomes only). A step the database refuses is reported as not done, with what to configure: never as done.
  */
-export async function compactErasures(db: Db, opts: { actor: string; now: Date; retryIncomplete: boolean }): Promise<CompactionResult> {
+export async function compactErasures(
+  db: Db,
+  opts: {
+    actor: string;
+    now: Date;
+    retryIncomplete: boolean;
+    /** How long to wait for transactions older than the erasures to end (default 30 s). */
+    snapshotWaitMs?: number;
+  },
+): Promise<CompactionResult> {
   const erasureIds = await selectErasuresToCompact(db, opts.retryIncomplete);
   if (erasureIds.length === 0) return { erasureIds, tables: [], steps: [], complete: true };
-  const rewrite = await rewriteTables(db);
+  const rewrite = await rewriteTables(db, erasureIds, opts.snapshotWaitMs ?? SNAPSHOT_WAIT_MS);
   const steps = [rewrite.step, await rewriteStatistics(db), await dropOldWal(db)];
   const complete = steps.every((s) => s.done);
   // Step names and outcomes only; the details (setting names, errors) are in the answer and the log.

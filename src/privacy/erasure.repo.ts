@@ -463,3 +463,18 @@ export async function switchWalAndCheckpoint(db: Queryable): Promise<void> {
   await db.query('SELECT pg_switch_wal()');
   await db.query('CHECKPOINT');
 }
+
+/**
+ * Other sessions of this database whose snapshot or transaction is as old as the newest of these erasures (by the
+ * transaction that last wrote its register row): while one is open, the row versions the erasure replaced may still
+ * be visible to it, and VACUUM FULL must keep them.
+ */
+export async function selectOlderSnapshots(db: Queryable, erasureIds: string[]): Promise<{ pid: number; xact_start: Date | null }[]> {
+  return db.query<{ pid: number; xact_start: Date | null }>(
+    `SELECT a.pid, a.xact_start FROM pg_stat_activity a
+     WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+       AND greatest(age(a.backend_xmin), age(a.backend_xid)) >= (SELECT min(age(xmin)) FROM erasures WHERE id = ANY($1::text[]))
+     ORDER BY a.pid`,
+    [erasureIds],
+  );
+}

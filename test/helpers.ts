@@ -60,7 +60,7 @@ export async function createTestApp(
     outbox?: Config['outbox'];
     /** A language-model provider for generation (a fake one in tests); default none: the embedded composer. */
     provider?: Provider;
-    /** A migrated database of the test's own (a PGlite data dir on disk, say); default a fresh one from openTestDb. */
+    /** A migrated database of the test's own (one on disk, say); default openTestDb's. The app closes it. */
     db?: Db;
   } = {},
 ): Promise<TestApp> {

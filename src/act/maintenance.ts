@@ -16,6 +16,11 @@ export interface MaintenanceDeps {
   models?: (now: Date) => Promise<unknown[]>;
   /** The supervisor (pauses agents that trip its thresholds), run once per hour of the clock; the first round runs it too. */
   supervise?: (now: Date) => Promise<unknown[]>;
+  /**
+   * Compaction after erasure (src/privacy/compaction.ts), asked every round: it rewrites tables only when an erasure
+   * is due, and reports the erasures it compacted.
+   */
+  compact?: (now: Date) => Promise<{ erasureIds: string[]; complete: boolean }>;
   /** Delivered outbox events older than this are deleted; unset keeps them. */
   outboxRetentionHours?: number;
 }
@@ -53,6 +58,13 @@ export function startMaintenance(db: Db, deps: MaintenanceDeps, log: Logger, int
     if (deps.models) {
       const upkeep = await deps.models(now);
       if (upkeep.length) log.info({ models: upkeep }, 'model upkeep (drift checks, retrains)');
+    }
+    if (deps.compact) {
+      const compaction = await deps.compact(now);
+      if (compaction.erasureIds.length) {
+        if (compaction.complete) log.info({ compaction }, 'compacted after erasure');
+        else log.warn({ compaction }, 'compacted after erasure, but not every step could be done: see the steps');
+      }
     }
     const hour = now.toISOString().slice(0, 13);
     if (deps.supervise && hour !== lastHour) {

@@ -31,6 +31,8 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/customers/:id/export': ['admin'],
   // Erasure destroys a person's data for good: admins only.
   'POST /api/v1/customers/:id/erase': ['admin'],
+  // Compaction after erasure rewrites tables under exclusive locks: admins only.
+  'POST /api/v1/privacy/compact': ['admin'],
   'GET /api/v1/contacts/:id/consents/effective': ALL,
   // Confirming a double opt-in records the person's word, as recording a consent does: never an agent.
   'POST /api/v1/consents/:id/confirm': ['admin', 'reviewer'],

@@ -52,6 +52,9 @@ const USAGE = `acs: the ACS command line
   acs outbox list [--json]                     events the bus parked after repeated failures, with their errors
   acs outbox retry ID | acs outbox discard ID --reason TEXT
                                                deliver a parked event again (after a fix), or never
+  acs privacy compact [--only-new] [--json]    after erasures: rewrite the tables, statistics and WAL so no old
+                                               copy of an erased person stays in the database files; exits 1
+                                               when a step could not be done (it says what to configure)
 
 Configuration comes from the environment: see the README.`;
 
@@ -75,6 +78,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   model: async () => (await import('./model.ts')).modelCommand,
   outbox: async () => (await import('./outbox.ts')).outboxCommand,
   kb: async () => (await import('./kb.ts')).kbCommand,
+  privacy: async () => (await import('./privacy.ts')).privacyCommand,
 };
 
 /** Runs the CLI; returns the process exit code. */

@@ -1,5 +1,5 @@
 import { RECORD_KINDS } from '../contracts/index.ts';
-import type { Tx } from '../store/index.ts';
+import type { Queryable, Tx } from '../store/index.ts';
 
 /**
  * Erasure's SQL: the one writer allowed past the tables' owners (src/store/table-owners.ts says why). It destroys a
@@ -175,15 +175,36 @@ const RECORDS = [
   "SELECT 'subscriptions'::text, id FROM subscriptions WHERE account_id = $1",
 ].join(' UNION ALL ');
 
-const DELETIONS: { name: string; sql: string }[] = [
+/** A deletion: `tables` are where the deleted rows lived (cascades included), for compaction. */
+const DELETIONS: { name: string; sql: string; tables: string[] }[] = [
   // The email, phone and external ids stop resolving, so a new signal naming them starts a new profile. The customer
   // id stays claimed by the erased account: intake would otherwise try to make a second account with that id.
-  { name: 'identities', sql: "DELETE FROM identities WHERE (account_id = $1 AND kind <> 'customer_id') OR lead_id = ANY($2::text[])" },
-  { name: 'deletion_reasons', sql: `DELETE FROM deletion_reasons WHERE (kind, record_id) IN (${RECORDS})` },
+  {
+    name: 'identities',
+    sql: "DELETE FROM identities WHERE (account_id = $1 AND kind <> 'customer_id') OR lead_id = ANY($2::text[])",
+    tables: ['identities'],
+  },
+  { name: 'deletion_reasons', sql: `DELETE FROM deletion_reasons WHERE (kind, record_id) IN (${RECORDS})`, tables: ['deletion_reasons'] },
   // Identity resolution's person records (their identifying fields, and blocking keys by cascade) and the steward's
   // reviews that explain a match with field values.
-  { name: 'identity_people', sql: 'DELETE FROM identity_people WHERE account_id = $1 OR lead_id = ANY($2::text[])' },
-  { name: 'identity_reviews', sql: 'DELETE FROM identity_reviews WHERE account_id = $1 OR candidate_id = $1' },
+  {
+    name: 'identity_people',
+    sql: 'DELETE FROM identity_people WHERE account_id = $1 OR lead_id = ANY($2::text[])',
+    tables: ['identity_people', 'identity_blocks'],
+  },
+  {
+    name: 'identity_reviews',
+    sql: 'DELETE FROM identity_reviews WHERE account_id = $1 OR candidate_id = $1',
+    tables: ['identity_reviews'],
+  },
+];
+
+/**
+ * Every table an erasure changes (the redactions', the deletions', and quarantine, which eraseQuarantined blanks): where
+ * old versions of the person's rows linger until compaction (src/privacy/compaction.ts) rewrites them.
+ */
+export const ERASED_TABLES: readonly string[] = [
+  ...new Set([...REDACTIONS.map((r) => r.table), ...DELETIONS.flatMap((d) => d.tables), 'quarantine']),
 ];
 
 // Every statement gets both parameters, typed up front: PostgreSQL refuses a parameter it cannot type, and not every
@@ -372,4 +393,88 @@ export async function insertErasure(
     JSON.stringify(e.counts),
     e.now.toISOString(),
   ]);
+}
+
+/** Erasures never compacted, and with `incomplete` those whose last compaction could not do every step; oldest first. */
+export async function selectErasuresToCompact(db: Queryable, incomplete: boolean): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT id FROM erasures WHERE compacted_at IS NULL OR ($1 AND (compaction->>'complete')::boolean IS NOT TRUE) ORDER BY created_at, id`,
+    [incomplete],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Tables (of ERASED_TABLES) that exist, with whether the current role may rewrite them (VACUUM needs the owner). */
+export async function selectCompactableTables(db: Queryable, tables: readonly string[]): Promise<{ table: string; owned: boolean }[]> {
+  return db.query<{ table: string; owned: boolean }>(
+    `SELECT t.name AS table, pg_has_role(c.relowner, 'MEMBER') AS owned
+     FROM unnest($1::text[]) WITH ORDINALITY t(name, n) JOIN pg_class c ON c.oid = to_regclass(t.name) ORDER BY t.n`,
+    [tables],
+  );
+}
+
+/** Whether the current role owns pg_statistic (a superuser does), which VACUUM FULL of it needs. */
+export async function ownsStatistics(db: Queryable): Promise<boolean> {
+  const [row] = await db.query<{ owned: boolean }>(
+    "SELECT pg_has_role(relowner, 'MEMBER') AS owned FROM pg_class WHERE oid = 'pg_catalog.pg_statistic'::regclass",
+  );
+  return row?.owned ?? false;
+}
+
+/** What keeps old WAL segments readable on a server: recycling, kept segments, replication slots, archiving. */
+export async function selectWalRetention(
+  db: Queryable,
+): Promise<{ wal_recycle: string; wal_keep_size: string; archive_mode: string; slots: number }> {
+  const [row] = await db.query<{ wal_recycle: string; wal_keep_size: string; archive_mode: string; slots: number }>(
+    `SELECT current_setting('wal_recycle') AS wal_recycle, current_setting('wal_keep_size') AS wal_keep_size,
+            current_setting('archive_mode') AS archive_mode, (SELECT count(*)::int FROM pg_replication_slots) AS slots`,
+  );
+  return row!;
+}
+
+/** Marks erasures compacted, with what the run did (step names and outcomes only). */
+export async function markErasuresCompacted(tx: Tx, ids: string[], compaction: unknown, now: Date): Promise<void> {
+  await tx.query('UPDATE erasures SET compacted_at = $2, compaction = $3::jsonb WHERE id = ANY($1::text[])', [
+    ids,
+    now.toISOString(),
+    JSON.stringify(compaction),
+  ]);
+}
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** Rewrites a table (heap, TOAST, indexes) and refreshes its statistics; outside any transaction, as VACUUM must be. */
+export async function vacuumFullAnalyze(db: Queryable, table: string): Promise<void> {
+  await db.query(`VACUUM (FULL, ANALYZE) ${quoteIdent(table)}`);
+}
+
+/** Rewrites pg_statistic, dropping the dead rows an ANALYZE left with the old samples. */
+export async function vacuumFullStatistics(db: Queryable): Promise<void> {
+  await db.query('VACUUM FULL pg_catalog.pg_statistic');
+}
+
+/** This session's wal_recycle: off, or back to the configured value. */
+export async function setSessionWalRecycle(db: Queryable, off: boolean): Promise<void> {
+  await db.query(off ? 'SET wal_recycle = off' : 'RESET wal_recycle');
+}
+
+/** Moves the WAL to a new segment and checkpoints, so the segments before can be removed. */
+export async function switchWalAndCheckpoint(db: Queryable): Promise<void> {
+  await db.query('SELECT pg_switch_wal()');
+  await db.query('CHECKPOINT');
+}
+
+/**
+ * Other sessions of this database whose snapshot or transaction is as old as the newest of these erasures (by the
+ * transaction that last wrote its register row): while one is open, the row versions the erasure replaced may still
+ * be visible to it, and VACUUM FULL must keep them.
+ */
+export async function selectOlderSnapshots(db: Queryable, erasureIds: string[]): Promise<{ pid: number; xact_start: Date | null }[]> {
+  return db.query<{ pid: number; xact_start: Date | null }>(
+    `SELECT a.pid, a.xact_start FROM pg_stat_activity a
+     WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+       AND greatest(age(a.backend_xmin), age(a.backend_xid)) >= (SELECT min(age(xmin)) FROM erasures WHERE id = ANY($1::text[]))
+     ORDER BY a.pid`,
+    [erasureIds],
+  );
 }

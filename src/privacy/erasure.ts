@@ -118,7 +118,7 @@ async function quarantineNaming(tx: Tx, ids: Identifiers): Promise<{ id: string;
 
 /**
  * Erases a customer (account id or customer id) in the caller's transaction: the personal fields of every row about
- * them are destroyed in place, their identifiers stop resolving, open work about them stops, and the profile, its
+ * them are destroyed in the live rows (compaction.ts then removes the old copies from the database files), their identifiers stop resolving, open work about them stops, and the profile, its
  * contacts and the person's leads are soft-deleted. Ids, times, types, statuses and numbers stay, so aggregates and
  * the ledger's references survive; the ledger itself never held personal data and is not touched, only appended to.
  * Erasing an erased customer again erases what has arrived since (signals naming the customer id still reach it).

@@ -286,8 +286,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Erase the customer (a data subject’s right to erasure), in one transaction: the personal fields of every record about them are destroyed in place, their email, phone and external ids stop resolving, their pending approvals lapse, and the profile is soft-deleted; ids, times and numbers stay, so aggregates and the ledger still hold. `confirm` must repeat the customer id or account id. One `customer.erased` ledger entry with counts per table; the reason stays out of the ledger. Erasing again is allowed and erases what arrived since (`alreadyErased: true`) */
+        /** Erase the customer (a data subject’s right to erasure), in one transaction: the personal fields of every record about them are destroyed in the live rows (the old copies in the database files go at the next compaction, `POST /api/v1/privacy/compact`), their email, phone and external ids stop resolving, their pending approvals lapse, and the profile is soft-deleted; ids, times and numbers stay, so aggregates and the ledger still hold. `confirm` must repeat the customer id or account id. One `customer.erased` ledger entry with counts per table; the reason stays out of the ledger. Erasing again is allowed and erases what arrived since (`alreadyErased: true`) */
         post: operations["postCustomersByIdErase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/privacy/compact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Compact after erasure: rewrite every table an erasure changes (VACUUM FULL, with indexes and TOAST) and pg_statistic, then switch WAL and checkpoint, so no old copy of an erased person’s rows stays in the database files. Runs for the erasures not yet compacted (and, with `retryIncomplete`, default true, those whose last compaction fell short); maintenance runs it too. Each step says whether it was done, and if the database refused it, what an operator must configure; `complete` is true only when every step was done. Recorded on each erasure and in the ledger (`erasure.compacted`) */
+        post: operations["postPrivacyCompact"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2232,6 +2249,17 @@ export interface components {
             };
             leadIds: string[];
             otherProfiles: string[];
+        };
+        CompactionResult: {
+            erasureIds: string[];
+            tables: string[];
+            steps: {
+                /** @enum {string} */
+                step: "rewrite" | "statistics" | "wal";
+                done: boolean;
+                detail: string;
+            }[];
+            complete: boolean;
         };
         FeatureHistory: {
             data: {
@@ -5490,6 +5518,78 @@ export interface operations {
             };
             /** @description no such customer */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postPrivacyCompact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default true */
+                    retryIncomplete?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description { erasureIds, tables, steps: [{ step, done, detail }], complete } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompactionResult"];
+                };
+            };
+            /** @description retryIncomplete not a boolean, or an unknown field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  CompactionResultSchema,
   ConsentOverviewSchema,
   ErasureResultSchema,
   FeatureHistorySchema,
@@ -8,11 +9,19 @@ import {
 } from '../../contracts/api/index.ts';
 import { churnScoreNow } from '../../loop/index.ts';
 import type { ChurnScore } from '../../reason/index.ts';
-import { eraseSubject, ErasureRequest, exportSubject, parseErasureRequest } from '../../privacy/index.ts';
+import {
+  compactErasures,
+  CompactionRequest,
+  eraseSubject,
+  ErasureRequest,
+  exportSubject,
+  parseCompactionRequest,
+  parseErasureRequest,
+} from '../../privacy/index.ts';
 import { consentHistory, featureHistory, getProfile } from '../../sense/index.ts';
 import { latestDecidedChurnScore } from '../../views/index.ts';
 import type { ApiDeps } from '../deps.ts';
-import { parseQuery, readJson } from '../http.ts';
+import { parseQuery, readJson, readOptionalJson } from '../http.ts';
 import { actorOf, answers, type RouteDef } from '../router.ts';
 
 const ProfileQuery = z.object({ timelineLimit: z.coerce.number().int().min(1).max(500).optional() });
@@ -92,7 +101,7 @@ export function customerRoutes(deps: ApiDeps): RouteDef[] {
       tag: 'customers',
       body: ErasureRequest,
       summary:
-        'Erase the customer (a data subject\u2019s right to erasure), in one transaction: the personal fields of every record about them are destroyed in place, their email, phone and external ids stop resolving, their pending approvals lapse, and the profile is soft-deleted; ids, times and numbers stay, so aggregates and the ledger still hold. `confirm` must repeat the customer id or account id. One `customer.erased` ledger entry with counts per table; the reason stays out of the ledger. Erasing again is allowed and erases what arrived since (`alreadyErased: true`)',
+        'Erase the customer (a data subject\u2019s right to erasure), in one transaction: the personal fields of every record about them are destroyed in the live rows (the old copies in the database files go at the next compaction, `POST /api/v1/privacy/compact`), their email, phone and external ids stop resolving, their pending approvals lapse, and the profile is soft-deleted; ids, times and numbers stay, so aggregates and the ledger still hold. `confirm` must repeat the customer id or account id. One `customer.erased` ledger entry with counts per table; the reason stays out of the ledger. Erasing again is allowed and erases what arrived since (`alreadyErased: true`)',
       responses: {
         200: answers(ErasureResultSchema, '{ erasureId, subject, erasedAt, alreadyErased, reasonGiven, counts, leadIds, otherProfiles }'),
         400: 'confirm missing or not naming this customer',
@@ -103,6 +112,24 @@ export function customerRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const request = parseErasureRequest(await readJson(c, deps.config.maxBodyBytes));
         return c.json(await eraseSubject(db, c.req.param('id')!, request, actorOf(c), deps.clock.now()));
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/privacy/compact',
+      tag: 'customers',
+      body: CompactionRequest,
+      summary:
+        'Compact after erasure: rewrite every table an erasure changes (VACUUM FULL, with indexes and TOAST) and pg_statistic, then switch WAL and checkpoint, so no old copy of an erased person\u2019s rows stays in the database files. Runs for the erasures not yet compacted (and, with `retryIncomplete`, default true, those whose last compaction fell short); maintenance runs it too. Each step says whether it was done, and if the database refused it, what an operator must configure; `complete` is true only when every step was done. Recorded on each erasure and in the ledger (`erasure.compacted`)',
+      responses: {
+        200: answers(CompactionResultSchema, '{ erasureIds, tables, steps: [{ step, done, detail }], complete }'),
+        400: 'retryIncomplete not a boolean, or an unknown field',
+        413: 'body too large',
+        415: 'not JSON',
+      },
+      handler: async (c) => {
+        const request = parseCompactionRequest(await readOptionalJson(c, deps.config.maxBodyBytes));
+        return c.json(await compactErasures(db, { actor: actorOf(c), now: deps.clock.now(), retryIncomplete: request.retryIncomplete }));
       },
     },
     {

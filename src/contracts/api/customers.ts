@@ -112,6 +112,17 @@ export const ErasureResultSchema = component(
   'what an erasure destroyed, per table',
 );
 
+export const CompactionResultSchema = component(
+  'CompactionResult',
+  z.object({
+    erasureIds: z.array(z.string().min(1)),
+    tables: z.array(z.string().min(1)),
+    steps: z.array(z.object({ step: z.enum(['rewrite', 'statistics', 'wal']), done: z.boolean(), detail: z.string().min(1) })),
+    complete: z.boolean(),
+  }),
+  'what a compaction after erasure rewrote, step by step, and whether every step was done',
+);
+
 export const FeatureHistorySchema = component(
   'FeatureHistory',
   z.object({

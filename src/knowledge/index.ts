@@ -8,8 +8,8 @@ export { FORMATS, MAX_CHUNK_CHARS, chunkDocument, chunkIds, formatOfPath, parseD
 export type { Block, DocumentChunk, DocumentFormat, ParsedDocument } from './chunk.ts';
 export { embedPending, importDocuments, pathProblem, readDocuments } from './import.ts';
 export type { DocumentInput, DocumentResult, Embedder, ImportResult, ReadFolderResult, SourceSpec } from './import.ts';
-export { RRF_K, TRIGRAM_THRESHOLD, USES, cosine, filterFor, hasKnowledgeFor, searchKnowledge } from './search.ts';
-export type { KnowledgeUse, SearchHit, SearchOptions, SearchResult } from './search.ts';
+export { RRF_K, TRIGRAM_THRESHOLD, USES, cosine, filterFor, hasKnowledgeFor, searchKnowledge, semanticRanking } from './search.ts';
+export type { KnowledgeUse, SearchHit, SearchOptions, SearchResult, SemanticEngine } from './search.ts';
 export {
   AUDIENCES,
   DEFAULT_OWNER,

@@ -284,12 +284,16 @@ export async function bm25Search(
   );
 }
 
-/** The schema pg_trgm is installed in, or null when the database does not have it. */
-export async function trigramSchema(q: Queryable): Promise<string | null> {
+/** The schema an extension (pg_trgm, vector) is installed in, or null when the database does not have it. */
+export async function extensionSchema(q: Queryable, name: 'pg_trgm' | 'vector'): Promise<string | null> {
   const [row] = await q.query<{ schema: string }>(
-    `SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`,
+    `SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1`,
+    [name],
   );
-  return row?.schema ?? null;
+  const schema = row?.schema ?? null;
+  // The schema goes into SQL text (operators and types are qualified with it), so only a plain name will do.
+  if (schema !== null && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unexpected schema name for ${name}: ${schema}`);
+  return schema;
 }
 
 /**
@@ -306,7 +310,6 @@ export async function trigramSearch(
   filter: ChunkFilter,
   limit: number,
 ): Promise<{ id: string; score: number }[]> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`unexpected schema name for pg_trgm: ${schema}`);
   await q.query(`SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)`, [String(threshold)]);
   return q.query(
     `WITH el AS (${ELIGIBLE(4)}),
@@ -337,6 +340,31 @@ export async function selectEligibleTexts(
   filter: ChunkFilter,
 ): Promise<{ id: string; heading_path: string[]; text: string }[]> {
   return q.query(`WITH el AS (${ELIGIBLE(1)}) SELECT id, heading_path, text FROM el ORDER BY id`, filterParams(filter));
+}
+
+/**
+ * pgvector's exact top-k over the allowed chunks' embeddings from `model` of the query's length: cosine distance
+ * (`<=>`) between the stored real[] cast to vector and the query, best first, ties by id. Similarity is 1 − distance;
+ * a zero vector (whose distance pgvector gives as NaN) scores 0, as the JS cosine has it. `schema` is pgvector's.
+ */
+export async function vectorSearch(
+  q: Queryable,
+  schema: string,
+  model: string,
+  query: number[],
+  filter: ChunkFilter,
+  limit: number,
+): Promise<{ id: string; score: number }[]> {
+  return q.query(
+    `WITH el AS (${ELIGIBLE(4)}),
+     d AS (
+       SELECT id, (embedding::${schema}.vector OPERATOR(${schema}.<=>) $2::real[]::${schema}.vector)::float8 AS distance
+       FROM el WHERE embedding IS NOT NULL AND embedding_model = $1 AND cardinality(embedding) = cardinality($2::real[])
+     )
+     SELECT id, CASE WHEN distance = 'NaN' THEN 0 ELSE 1 - distance END AS score
+     FROM d ORDER BY score DESC, id LIMIT $3`,
+    [model, query, limit, ...filterParams(filter)],
+  );
 }
 
 /** The allowed chunks' embeddings from `model`. */

@@ -8,8 +8,9 @@ import {
   selectEligibleEmbeddings,
   selectEligibleTexts,
   selectHits,
-  trigramSchema,
+  extensionSchema,
   trigramSearch,
+  vectorSearch,
   type ChunkFilter,
 } from './knowledge.repo.ts';
 import { dayOf } from './sources.ts';
@@ -44,6 +45,8 @@ export interface SearchOptions {
   documentIds?: string[];
   /** Trigram similarity: in the database when it has pg_trgm (`auto`, the default), always in JS, or off. */
   trigram?: 'auto' | 'js' | 'off';
+  /** Cosine similarity: in the database when it has pgvector (`auto`, the default), or always in JS. */
+  vector?: 'auto' | 'js';
 }
 
 export interface SearchHit {
@@ -83,7 +86,45 @@ const orQuery = (lexemes: string[]) => lexemes.map((l) => `'${l.replace(/\\/g, '
 const inTransaction = <T>(q: Queryable, fn: (tx: Tx) => Promise<T>): Promise<T> =>
   'transaction' in q ? (q as Db).transaction(fn) : fn(q as Tx);
 
-const trgmSchemas = new WeakMap<object, Promise<string | null>>();
+/** Where each database has pg_trgm and pgvector: looked up once per database (handle), as extensions rarely come and go. */
+const extensionSchemas = new WeakMap<object, Map<string, Promise<string | null>>>();
+function cachedExtensionSchema(db: Queryable, name: 'pg_trgm' | 'vector'): Promise<string | null> {
+  let byName = extensionSchemas.get(db);
+  if (!byName) extensionSchemas.set(db, (byName = new Map()));
+  let cached = byName.get(name);
+  if (!cached) byName.set(name, (cached = extensionSchema(db, name)));
+  return cached;
+}
+
+/** How a semantic ranking was made: by pgvector in the database, or by cosine in JS where it has no pgvector. */
+export type SemanticEngine = 'pgvector' | 'js';
+
+/**
+ * The chunks the filter allows, ranked by the cosine similarity of their embedding from `model` with `query`, best
+ * first, ties by id, at most `limit`; only embeddings of the query's length take part. With pgvector the database
+ * ranks them (exact, no index: see docs/knowledge.md); without it every allowed embedding is read and compared here.
+ * Both rank the same numbers: the stored vectors are float4, and the query is rounded to float4 as the cast does.
+ */
+export async function semanticRanking(
+  db: Queryable,
+  model: string,
+  query: number[],
+  filter: ChunkFilter,
+  limit: number,
+  mode: 'auto' | 'js' = 'auto',
+): Promise<{ engine: SemanticEngine; ranking: { id: string; score: number }[] }> {
+  const q = query.map(Math.fround);
+  // pgvector takes 1 to 16,000 dimensions; any other length is left to JS.
+  const schema = mode === 'auto' && q.length >= 1 && q.length <= 16_000 ? await cachedExtensionSchema(db, 'vector') : null;
+  if (schema) return { engine: 'pgvector', ranking: await vectorSearch(db, schema, model, q, filter, limit) };
+  const ranking = (await selectEligibleEmbeddings(db, model, filter))
+    .filter((c) => c.embedding.length === q.length)
+    // 1 − (1 − s), not s: the database returns 1 − its cosine distance, and the two differ in the last bits.
+    .map((c) => ({ id: c.id, score: 1 - (1 - cosine(q, c.embedding)) }))
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+    .slice(0, limit);
+  return { engine: 'js', ranking };
+}
 
 /**
  * Hybrid search over the knowledge base, in the database: BM25 over the full-text vectors, trigram similarity for
@@ -108,9 +149,7 @@ export async function searchKnowledge(db: Queryable, o: SearchOptions): Promise<
   if (fuzzy.length && o.trigram !== 'off') {
     let schema: string | null = null;
     if (o.trigram !== 'js') {
-      let cached = trgmSchemas.get(db);
-      if (!cached) trgmSchemas.set(db, (cached = trigramSchema(db)));
-      schema = await cached;
+      schema = await cachedExtensionSchema(db, 'pg_trgm');
     }
     if (schema) {
       trigramMode = 'pg_trgm';
@@ -136,13 +175,7 @@ export async function searchKnowledge(db: Queryable, o: SearchOptions): Promise<
   if (o.embedder && o.q.trim()) {
     const model = o.embedder.model ?? 'default';
     const [query] = await o.embedder.embed([embeddingText([], o.q)]);
-    if (query) {
-      semantic = (await selectEligibleEmbeddings(db, model, filter))
-        .filter((c) => c.embedding.length === query.length)
-        .map((c) => ({ id: c.id, score: cosine(query, c.embedding) }))
-        .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
-        .slice(0, depth);
-    }
+    if (query) semantic = (await semanticRanking(db, model, query, filter, depth, o.vector)).ranking;
   }
 
   const similarity = new Map(semantic.map((r) => [r.id, r.score]));
@@ -198,16 +231,25 @@ export async function searchKnowledge(db: Queryable, o: SearchOptions): Promise<
   };
 }
 
+/**
+ * Cosine similarity computed as pgvector computes it, so the JS ranking and the database's agree to the last bit:
+ * products and sums in float4 (Math.fround rounds each, which gives float4 arithmetic exactly), the quotient in
+ * float8, clamped to [-1, 1]. A zero vector scores 0 (pgvector gives NaN; the SQL maps it to 0 too).
+ */
 export function cosine(a: number[], b: number[]): number {
+  const f = Math.fround;
   let dot = 0;
   let na = 0;
   let nb = 0;
   for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
+    const x = f(a[i]!);
+    const y = f(b[i]!);
+    dot = f(dot + f(x * y));
+    na = f(na + f(x * x));
+    nb = f(nb + f(y * y));
   }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+  if (na === 0 || nb === 0) return 0;
+  return Math.min(1, Math.max(-1, dot / Math.sqrt(na * nb)));
 }
 
 /** Whether the knowledge base holds anything this use may read (for customer use: approved, current, customer-facing). */

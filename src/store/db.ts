@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { vector } from '@electric-sql/pglite-pgvector';
 import pg from 'pg';
 
 /** Anything that can run a parameterised SQL statement: the database itself or an open transaction. */
@@ -49,9 +50,10 @@ const toNumber = (v: string) => Number(v);
 
 /** The embedded engine itself, for what needs PGlite's own API (pg_dump); everything else goes through `openPglite`. */
 export async function createPglite(dataDir?: string): Promise<PGlite> {
-  // One options object: PGlite ignores a second argument when the first (the data dir) is undefined. pg_trgm is
-  // made available (knowledge search's trigram similarity); migration 023 creates it in the database.
-  const lite = new PGlite({ dataDir, parsers: { [INT8]: toNumber, [NUMERIC]: toNumber }, extensions: { pg_trgm } });
+  // One options object: PGlite ignores a second argument when the first (the data dir) is undefined. pg_trgm and
+  // pgvector are made available (knowledge search's trigram and semantic rankings); migrations 023 and 027 create
+  // them in the database.
+  const lite = new PGlite({ dataDir, parsers: { [INT8]: toNumber, [NUMERIC]: toNumber }, extensions: { pg_trgm, vector } });
   await lite.waitReady;
   return lite;
 }

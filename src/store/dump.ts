@@ -10,6 +10,14 @@ const TRANSACTION_TIMEOUT = /^SET transaction_timeout = 0;$/m;
 const PORTABLE_TRANSACTION_TIMEOUT = `DO $$ BEGIN PERFORM pg_catalog.set_config('transaction_timeout', '0', false);
 EXCEPTION WHEN undefined_object THEN NULL; END $$;`;
 
+/**
+ * PGlite has pgvector (migration 027); a PostgreSQL server may not. No column uses its types (embeddings are real[]),
+ * so the dump creates it where it can and otherwise goes on, as the migration does: search then ranks in JS.
+ */
+const VECTOR_EXTENSION = /^CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public;\n(?:(?:--.*)?\n)*COMMENT ON EXTENSION vector IS .*;$/m;
+const PORTABLE_VECTOR_EXTENSION = `DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public;
+EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'pgvector is not available (%); knowledge search computes cosine similarity in JS', SQLERRM; END $$;`;
+
 /** The newest migration recorded in a database, or null when it has no ACS schema. */
 export async function schemaLevel(q: Queryable): Promise<string | null> {
   const [t] = await q.query<{ t: string | null }>(`SELECT to_regclass('public.schema_migrations')::text AS t`);
@@ -30,7 +38,9 @@ export async function dumpPglite(pgdata: string, now: Date): Promise<{ sql: stri
     if (!level) throw new Error(`${pgdata} holds no ACS database (no schema_migrations table): nothing to dump`);
     const engine = (await lite.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
     const file = await pgDump({ pg: lite, args: ['--no-owner', '--no-privileges', '--rows-per-insert=1000'] });
-    const body = (await file.text()).replace(TRANSACTION_TIMEOUT, () => PORTABLE_TRANSACTION_TIMEOUT);
+    const body = (await file.text())
+      .replace(TRANSACTION_TIMEOUT, () => PORTABLE_TRANSACTION_TIMEOUT)
+      .replace(VECTOR_EXTENSION, () => PORTABLE_VECTOR_EXTENSION);
     const header =
       `-- ACS dump of the embedded database (PGlite, PostgreSQL ${engine}), schema at migration ${level}, ` +
       `written ${now.toISOString()}.\n-- Restore with \`acs restore FILE\` (embedded, or PostgreSQL when DATABASE_URL is set), ` +

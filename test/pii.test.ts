@@ -46,6 +46,17 @@ describe('phone numbers', () => {
     expect(r.text).toBe('Mobile [PHONE_1], or from abroad [PHONE_1].');
   });
 
+  it('finds a number followed by a citation marker or a placeholder, as generated text writes them', () => {
+    // Found by a user trial: "[" read as phone punctuation made the parser drop the number before it.
+    const text = 'Call +1 415 555 2671 [1]. Or 0412 345 678 [C], or 020 7946 0958 [EMAIL_1].';
+    expect(found(text)).toEqual([
+      ['phone', '+1 415 555 2671'],
+      ['phone', '0412 345 678'],
+      ['phone', '020 7946 0958'],
+    ]);
+    expect(maskPii('call +1 415 555 2671 [1].').text).toBe('call [PHONE_1] [1].');
+  });
+
   it('leaves dates, amounts, IP addresses and order numbers alone', () => {
     const text = 'On 13.10.2024 and 2024-03-15 I paid AUD 1631.19 for order #48213377; router 192.168.10.24; ORD-2024-118273.';
     expect(found(text)).toEqual([]);

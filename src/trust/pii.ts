@@ -65,7 +65,11 @@ const IPV4_LIKE = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 function findPhones(text: string, regions: readonly CountryCode[], out: PiiEntity[]): void {
   // "+61 (0)412 …", "+44 (0)20 …": the national trunk prefix in brackets inside an international number; blanked
   // (same length, so offsets hold) because the parser reads it as part of the number.
-  const scan = text.replace(/(?<=\+\d{1,3}\s?)\(0\)/g, '   ');
+  // Bracketed markers with fewer than three digits ("[1]", "[C]", "[EMAIL_1]": citations and placeholders) are
+  // blanked too: the parser reads "[" as phone punctuation and drops the whole number it was next to.
+  const scan = text
+    .replace(/(?<=\+\d{1,3}\s?)\(0\)/g, '   ')
+    .replace(/\[[^\]\n]{0,24}\]/g, (m) => ((m.match(/\d/g)?.length ?? 0) < 3 ? ' '.repeat(m.length) : m));
   // The parser can join two numbers across ", " ("+1 212 736 5000, 020 …"), so each stretch between commas and
   // semicolons is read on its own; a stretch without three digits holds no phone number.
   for (const m of scan.matchAll(/[^,;]+/g)) {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
+import { readAdminTokenFile } from '../api/index.ts';
 import { loadDemoCustomers, progressBar } from '../sense/index.ts';
 import { providerEmbedder, providerFromConfig } from '../ground/index.ts';
 import { createLogger, startServer } from '../server.ts';
@@ -45,12 +46,26 @@ export async function serveCommand(args: string[], config: Config): Promise<numb
   }
   if (values.world) await server.startWorld();
   const tokenAt = config.adminToken ? 'ACS_ADMIN_TOKEN' : `${config.dataDir}/admin-token`;
-  log.info(`web console: ${server.url}/ (sign in with the admin token in ${tokenAt})`);
-  log.info(`admin token: ${tokenAt}; try: curl -H "Authorization: Bearer $(cat ${config.dataDir}/admin-token)" ${server.url}/api/v1/me`);
+  if (config.adminToken || readAdminTokenFile(config.dataDir)) {
+    log.info(`web console: ${server.url}/ (sign in with the admin token in ${tokenAt})`);
+    log.info(`admin token: ${tokenAt}; try: curl -H "Authorization: Bearer $(cat ${config.dataDir}/admin-token)" ${server.url}/api/v1/me`);
+  } else {
+    // A restored or copied database has admin tokens whose secrets were never written here.
+    log.warn(
+      `web console: ${server.url}/ (no admin token file in ${config.dataDir}: this database's admin tokens were made elsewhere, a restore say; sign in with one of them, or stop the server and run 'acs token create --role admin --name NAME')`,
+    );
+  }
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // On Ctrl-C a terminal signals npm and node, and npm passes it on again: a second signal must not cut the
+    // shutdown short (the database would be left open and server.json behind).
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return log.info(`${signal} again: already shutting down`);
+      stopping = true;
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
   log.info('shutting down');
   await server.close();

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres } from '../src/store/index.ts';
 import { runAcs } from './cli-helpers.ts';
 import { createTestApp, openTestDb, type TestApp } from './helpers.ts';
 
@@ -47,12 +48,13 @@ if (url)
   describe('on PostgreSQL, a token revoked by another process is refused within 1 s', () => {
     let app: TestApp;
     let cliEnv: NodeJS.ProcessEnv;
+    let schema: string;
+    const sep = url.includes('?') ? '&' : '?';
     beforeAll(async () => {
       const db = await openTestDb();
-      const [{ schema }] = (await db.query<{ schema: string }>('SELECT current_schema() AS schema')) as [{ schema: string }];
+      [{ schema }] = (await db.query<{ schema: string }>('SELECT current_schema() AS schema')) as [{ schema: string }];
       app = await createTestApp({ db });
       // `acs token revoke` in a process of its own, on the same database and schema.
-      const sep = url.includes('?') ? '&' : '?';
       cliEnv = {
         ...process.env,
         ACS_DATA_DIR: mkdtempSync(join(tmpdir(), 'acs-revoke-')),
@@ -89,5 +91,31 @@ if (url)
       expect((await createAdminAs(app, admin)).status).toBe(201);
       const ms = await revokeElsewhere('admin', () => createAdminAs(app, admin));
       expect(ms).toBeLessThan(1000);
+    });
+
+    it('shares one listening connection with the bus, and a lost one, once back, clears the cache', async () => {
+      const tagged = await openPostgres(`${url}${sep}application_name=acs-revoke-listen`, { schema, max: 2 });
+      const other = await createTestApp({ db: tagged });
+      try {
+        const analyst = other.tokens.analyst;
+        expect((await other.call('GET', '/api/v1/accounts', { token: analyst })).status).toBe(200); // cached, listening
+        await other.bus.ready();
+        const listening = "application_name = 'acs-revoke-listen' AND query LIKE 'LISTEN %'";
+        const [conns] = await app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE ${listening}`);
+        expect(conns!.n).toBe(1);
+        await app.db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${listening}`);
+        // Revoked with no NOTIFY, as if it came while the connection was down: only the reconnection can tell.
+        await app.db.query("UPDATE api_tokens SET revoked_at = now() WHERE token_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex')", [
+          analyst,
+        ]);
+        let status = 200;
+        for (let i = 0; i < 150 && status !== 401; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          status = (await other.call('GET', '/api/v1/accounts', { token: analyst })).status;
+        }
+        expect(status).toBe(401);
+      } finally {
+        await other.close();
+      }
     });
   });

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenAuthenticator } from '../src/api/auth.ts';
 import { openPostgres } from '../src/store/index.ts';
 import { runAcs } from './cli-helpers.ts';
 import { createTestApp, openTestDb, type TestApp } from './helpers.ts';
@@ -117,5 +118,15 @@ if (url)
       } finally {
         await other.close();
       }
+    });
+
+    it('caches nothing where it cannot LISTEN, so a revocation it is never told of still counts at once', async () => {
+      const deaf = new TokenAuthenticator({ ...app.db, listen: () => Promise.reject(new Error('LISTEN refused')) });
+      const header = `Bearer ${app.tokens.reviewer}`;
+      expect((await deaf.authenticate(header)).role).toBe('reviewer');
+      await app.db.query("UPDATE api_tokens SET revoked_at = now() WHERE token_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex')", [
+        app.tokens.reviewer,
+      ]);
+      await expect(deaf.authenticate(header)).rejects.toThrow('invalid or revoked token');
     });
   });

@@ -125,7 +125,7 @@ export function createServices(
   );
   const metrics = createMetrics({ outbox: () => outboxStats(db) });
   bus.onDelivered(observeSignalToDecision(metrics));
-  const auth = new TokenAuthenticator(db, config.adminToken);
+  const auth = new TokenAuthenticator(db, config.adminToken, log);
   const app = createApp({
     db,
     bus,

@@ -5,7 +5,14 @@ import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import { newId, type Db, type Queryable } from '../store/index.ts';
 import { ROLES, type Role } from './permissions.ts';
-import { countActiveAdminTokens, insertApiToken, markApiTokenRevoked, selectApiTokens, useApiToken } from './tokens.repo.ts';
+import {
+  countActiveAdminTokens,
+  insertApiToken,
+  markApiTokenRevoked,
+  selectApiTokens,
+  TOKEN_REVOKED_CHANNEL,
+  useApiToken,
+} from './tokens.repo.ts';
 
 export interface Principal {
   tokenId: string;
@@ -65,17 +72,29 @@ export async function listTokens(q: Queryable) {
 }
 
 /**
+ * A cached lookup is refreshed after this long even when no revocation was announced: a safety net for a LISTEN
+ * connection lost and not yet back (its return clears the cache, but a revocation in between is missed until then),
+ * and the cadence at which a busy token's last_used_at moves.
+ */
+const CACHE_MS = 60_000;
+
+/**
  * Resolves bearer tokens to principals. The environment's ACS_ADMIN_TOKEN, when set, is an admin.
- * Lookups are cached briefly; revocation through this object clears the cache at once.
+ * Lookups are cached until a revocation clears them: one through this object at once (`forget`), one by another
+ * process on PostgreSQL by its NOTIFY, delivered on commit. On PostgreSQL without LISTEN nothing is cached.
  */
 export class TokenAuthenticator {
   private readonly cache = new Map<string, { principal: Principal; until: number }>();
   private readonly envHash?: Buffer;
+  /** Bumped by each clearing, so a lookup that raced a revocation is not cached. */
+  private generation = 0;
+  /** Whether the cache may be used: always on PGlite (one process), on PostgreSQL once LISTENing. */
+  private listening: Promise<boolean> | null = null;
 
   constructor(
     private readonly db: Db,
     envAdminToken?: string,
-    private readonly ttlMs = 10_000,
+    private readonly log?: { warn(obj: object, msg: string): void },
   ) {
     if (envAdminToken) this.envHash = Buffer.from(hashToken(envAdminToken), 'hex');
   }
@@ -86,17 +105,34 @@ export class TokenAuthenticator {
     const hash = hashToken(token);
     if (this.envHash && timingSafeEqual(this.envHash, Buffer.from(hash, 'hex')))
       return { tokenId: 'env', name: 'ACS_ADMIN_TOKEN', role: 'admin' };
+    const canCache = await (this.listening ??= this.listen());
     const cached = this.cache.get(hash);
-    if (cached && cached.until > Date.now()) return cached.principal;
+    if (canCache && cached && cached.until > Date.now()) return cached.principal;
+    const generation = this.generation;
     const row = await useApiToken<Role>(this.db, hash);
     if (!row) throw new AppError('unauthorized', 'invalid or revoked token');
     const principal = { tokenId: row.id, name: row.name, role: row.role };
-    this.cache.set(hash, { principal, until: Date.now() + this.ttlMs });
+    if (canCache && generation === this.generation) this.cache.set(hash, { principal, until: Date.now() + CACHE_MS });
     return principal;
   }
 
+  /** Drops every cached lookup; called on a revocation here, and on one announced by another process. */
   forget(): void {
+    this.generation++;
     this.cache.clear();
+  }
+
+  private async listen(): Promise<boolean> {
+    if (this.db.kind === 'pglite') return true;
+    if (!this.db.listen) return false;
+    try {
+      // Any revocation clears all (a few lookups to redo); so does the connection's return (payload undefined).
+      await this.db.listen(TOKEN_REVOKED_CHANNEL, () => this.forget());
+      return true;
+    } catch (err) {
+      this.log?.warn({ err }, 'auth: cannot LISTEN for revocations; tokens are looked up on every request');
+      return false;
+    }
   }
 }
 

@@ -4,9 +4,16 @@ export async function insertApiToken(tx: Tx, t: { id: string; name: string; role
   await tx.query('INSERT INTO api_tokens (id, name, role, token_hash) VALUES ($1, $2, $3, $4)', [t.id, t.name, t.role, t.tokenHash]);
 }
 
-/** Revokes an active token; false when there is none with this id. */
+/** Where revocations are announced to other processes' authenticators; the payload is the token's id. */
+export const TOKEN_REVOKED_CHANNEL = 'acs_token_revoked';
+
+/**
+ * Revokes an active token; false when there is none with this id. It NOTIFYs other processes in the same
+ * transaction, which PostgreSQL delivers on commit only, so no process forgets a token that stays valid.
+ */
 export async function markApiTokenRevoked(tx: Tx, id: string): Promise<boolean> {
   const [row] = await tx.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id', [id]);
+  if (row) await tx.query('SELECT pg_notify($1, $2)', [TOKEN_REVOKED_CHANNEL, id]);
   return row !== undefined;
 }
 

@@ -36,8 +36,9 @@ export interface Db extends Queryable {
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   /**
-   * PostgreSQL only: calls `fn` on each NOTIFY on `channel`, from a dedicated connection that reconnects when
-   * lost (and calls `fn` then, since notifications may have been missed). Resolves to an unlisten function.
+   * PostgreSQL only: calls `fn` on each NOTIFY on `channel`, from one dedicated connection (shared by all channels)
+   * that reconnects when lost (and calls `fn` then, since notifications may have been missed). Resolves to an
+   * unlisten function.
    */
   listen?(channel: string, fn: (payload: string | undefined) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -103,7 +104,7 @@ export async function openPostgres(url: string, opts: { schema?: string; max?: n
   // Fail fast with the server's own message when the URL is wrong.
   await pool.query('SELECT 1');
   const run = async <T>(c: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]) => (await c.query(sql, params)).rows as T[];
-  const listeners = new Set<() => Promise<void>>();
+  const listener = sharedListener(url);
   return {
     kind: 'postgres',
     query: (sql, params) => run(pool, sql, params),
@@ -124,17 +125,9 @@ export async function openPostgres(url: string, opts: { schema?: string; max?: n
     exec: async (sql) => {
       await pool.query(sql);
     },
-    listen: async (channel, fn) => {
-      const unlisten = await listenOn(url, channel, fn);
-      const remove = async () => {
-        listeners.delete(remove);
-        await unlisten();
-      };
-      listeners.add(remove);
-      return remove;
-    },
+    listen: (channel, fn) => listener.listen(channel, fn),
     close: async () => {
-      await Promise.all([...listeners].map((unlisten) => unlisten()));
+      await listener.close();
       await pool.end();
     },
   };
@@ -142,45 +135,100 @@ export async function openPostgres(url: string, opts: { schema?: string; max?: n
 
 const LISTEN_RETRY_MS = 1000;
 
-/** One connection outside the pool (a pooled one would be handed to other work) that LISTENs on `channel`. */
-async function listenOn(url: string, channel: string, fn: (payload: string | undefined) => void): Promise<() => Promise<void>> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name: ${channel}`);
-  let closed = false;
-  let client: pg.Client | null = null;
+type Notified = (payload: string | undefined) => void;
+
+/**
+ * One connection outside the pool (a pooled one would be handed to other work) that LISTENs on every channel a
+ * caller asked for, so a process holds one such connection however many listen (the bus, the token cache).
+ */
+function sharedListener(url: string) {
+  const channels = new Map<string, Set<Notified>>();
+  let client: Promise<pg.Client> | null = null;
   let retry: NodeJS.Timeout | null = null;
-  const connect = async () => {
+  let closed = false;
+  /** Clients this process ended on purpose: their 'end' must not touch the current connection. */
+  const ended = new WeakSet<pg.Client>();
+  const notifyAll = () => {
+    for (const fns of channels.values()) for (const fn of fns) fn(undefined);
+  };
+  const connect = async (): Promise<pg.Client> => {
     const c = new pg.Client({ connectionString: url });
-    c.on('notification', (n) => n.channel === channel && fn(n.payload));
+    c.on('notification', (n) => channels.get(n.channel)?.forEach((fn) => fn(n.payload)));
     // A lost connection ends the client; 'end' below reconnects.
     c.on('error', () => undefined);
     try {
       await c.connect();
-      await c.query(`LISTEN ${channel}`);
+      for (const channel of channels.keys()) await c.query(`LISTEN ${channel}`);
     } catch (err) {
       await c.end().catch(() => undefined);
       throw err;
     }
-    if (closed) return void (await c.end());
-    client = c;
     c.on('end', () => {
+      if (ended.has(c)) return;
       client = null;
-      if (!closed) reconnect();
+      if (!closed && channels.size) reconnect();
     });
+    return c;
   };
+  const open = () => {
+    const next = connect();
+    client = next;
+    next.catch(() => {
+      if (client === next) client = null;
+    });
+    return next;
+  };
+  // Notifications sent while the connection was down are lost: every listener is called once it is back.
   const reconnect = () => {
     retry = setTimeout(() => {
-      connect().then(
-        () => fn(undefined),
-        () => !closed && reconnect(),
-      );
+      retry = null;
+      if (closed || client) return;
+      open().then(notifyAll, () => !closed && reconnect());
     }, LISTEN_RETRY_MS);
     retry.unref();
   };
-  await connect();
-  return async () => {
-    closed = true;
+  const end = async () => {
+    const c = client;
+    client = null;
     if (retry) clearTimeout(retry);
-    await client?.end().catch(() => undefined);
+    const live = await c?.catch(() => null);
+    if (!live) return;
+    ended.add(live);
+    await live.end().catch(() => undefined);
+  };
+  return {
+    async listen(channel: string, fn: Notified): Promise<() => Promise<void>> {
+      if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name: ${channel}`);
+      if (closed) throw new Error('the database is closed');
+      const known = channels.get(channel);
+      try {
+        if (known) known.add(fn);
+        else {
+          channels.set(channel, new Set([fn]));
+          if (client) await (await client).query(`LISTEN ${channel}`);
+        }
+        // A new connection LISTENs on every channel in the map, this one included.
+        await (client ?? open());
+      } catch (err) {
+        channels.get(channel)?.delete(fn);
+        if (channels.get(channel)?.size === 0) channels.delete(channel);
+        if (!channels.size) await end();
+        throw err;
+      }
+      return async () => {
+        const fns = channels.get(channel);
+        if (!fns?.delete(fn) || fns.size) return;
+        channels.delete(channel);
+        if (!channels.size) return end();
+        const c = await client?.catch(() => null);
+        await c?.query(`UNLISTEN ${channel}`).catch(() => undefined);
+      };
+    },
+    async close(): Promise<void> {
+      closed = true;
+      channels.clear();
+      await end();
+    },
   };
 }
 

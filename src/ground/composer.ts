@@ -45,6 +45,13 @@ export const ABSTAIN_TEXT = 'Not enough support: route to a person.';
  * amount due on your next bill." share 3 of 7 words (0.43).
  */
 export const REDUNDANT_AT_JACCARD = 0.4;
+/**
+ * A customer's question (purpose `answer`) is answered only by a sentence that shares more than this share of its
+ * content words (counting at most QUERY_WORDS_FOR_FULL_SUPPORT): one shared word of two ("stay" in "an amount stays
+ * unpaid" for "Can I get a discount if I stay?") is a coincidence, not an answer. A ticket (a case reply) is long
+ * and wordy, so there one shared word still counts.
+ */
+export const ANSWER_SENTENCE_SHARE = 0.5;
 /** A question that asks what something costs: a sentence that states an amount answers it. */
 const PRICE_QUESTION = /\b(cost|costs|price|prices|priced|how much|fee|fees|charge|charges|pay)\b/i;
 /** What a sentence stating an amount adds to its score under a price question: more than a shared name ("Plan code: …"). */
@@ -148,6 +155,7 @@ export function compose(input: ComposeInput): Composition {
   const candidates: { passage: number; order: number; sentence: string; words: Set<string>; score: number }[] = [];
   for (const { p, i, s } of scored) {
     if (!summary && (s < QUOTE_ABOVE_SUPPORT || s < best / 2)) continue;
+    const heading = contentWords(p.headingPath.join(' '));
     // Markdown headings name a section; they state nothing to quote.
     sentences(unwrap(p.text.replace(/^[ \t]*#{1,6}[ \t].*$/gm, ''))).forEach((raw, order) => {
       const sentence = withoutCitations(raw);
@@ -166,6 +174,12 @@ export function compose(input: ComposeInput): Composition {
       // Under a price question, a sentence that states an amount answers it though it shares no word ("Price: $70 …").
       const price = priceAsked && moneyAmounts(sentence).length > 0 ? PRICE_ANSWER_BONUS : 0;
       if (shared === 0 && price === 0) return;
+      // The section's heading names what its sentences are about ("Fiber 500" over "Price: $70 per month").
+      if (input.purpose === 'answer') {
+        let answered = price ? 1 : 0;
+        for (const w of q) if (cw.has(w) || heading.has(w)) answered += 1;
+        if (answered / Math.min(q.size, QUERY_WORDS_FOR_FULL_SUPPORT) <= ANSWER_SENTENCE_SHARE) return;
+      }
       candidates.push({ passage: i, order, sentence, words: cw, score: shared + price });
     });
   }

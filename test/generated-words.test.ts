@@ -129,7 +129,6 @@ describe('answers and summaries over HTTP on the demo knowledge base', () => {
 
   it('an off-topic passage abstains; on-topic questions still answer', async () => {
     const off = await ask('Can I get a discount if I stay?');
-    console.log(off.text, off.bestSupport, off.generation.bestSupport, JSON.stringify(off.citations.map((c: { path: string }) => c.path)));
     expect(off).toMatchObject({ abstained: true, decision: { sendable: false } });
     for (const q of [
       'How much is the late payment fee?',

@@ -569,7 +569,7 @@ function MessageBody({ message: m }: { message: NonNullable<Approval['proposal']
       {m.sentences.length ? (
         <>
           <h4>Evidence per sentence</h4>
-          <ul className="citations" aria-label="Evidence per sentence">
+          <ul className="citations evidence" aria-label="Evidence per sentence">
             {m.sentences.map((x, i) => (
               <li key={i}>
                 {x.text}{' '}

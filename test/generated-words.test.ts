@@ -66,6 +66,19 @@ describe('redundancy control', () => {
     expect(separateCitations(c.text).sentences).toHaveLength(2);
   });
 
+  it("no text for the customer quotes the case's subject; a summary for staff does", () => {
+    const passages = [passage('outages', 'If your service keeps dropping, we check your line and restore the service.')];
+    const facts = { caseSubject: 'Proactive check: repeated problems' };
+    for (const purpose of ['service_recovery', 'case_reply'] as const) {
+      const c = compose({ purpose, query: 'service keeps dropping', passages, facts });
+      expect(c.abstained).toBe(false);
+      expect(c.text).not.toContain('Proactive check');
+    }
+    expect(compose({ purpose: 'case_summary', passages, facts }).text).toContain(
+      'The case is about: Proactive check: repeated problems [C].',
+    );
+  });
+
   it('a contract term is stated as the contract, not as the plan', () => {
     const passages = [passage('credits', 'We offer a loyalty credit on your plan to customers on a contract.')];
     const c = compose({ purpose: 'retention_offer', passages, facts: { contract: 'month-to-month', monthlyAmount: 73.7 } });

@@ -94,9 +94,11 @@ export interface Composition {
 /** Which facts each purpose states, in order. */
 const PURPOSE_FACTS: Record<Purpose, string[]> = {
   retention_offer: ['plan', 'tenureMonths', 'offer', 'creditApplied'],
-  service_recovery: ['caseSubject', 'plan', 'offer', 'creditApplied'],
+  // A case's subject is staff's label (ACS's own agents write some: "Proactive check: …"): a summary states it, and
+  // no text for the customer does.
+  service_recovery: ['plan', 'offer', 'creditApplied'],
   nurture: ['plan'],
-  case_reply: ['caseSubject'],
+  case_reply: [],
   answer: [],
   case_summary: ['caseSubject', 'plan'],
 };

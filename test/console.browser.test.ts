@@ -563,7 +563,15 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     const shown = page.getByLabel('Message body');
     await shown.waitFor();
     await expect(shown.textContent()).resolves.toBe(body);
-    const cited = await page.locator('.citations li').allTextContents();
+    // The body is what the customer gets, with no markers; each citing sentence shows its markers beside it.
+    expect(body).not.toMatch(/\[(\d+|C)\]/);
+    const evidence = await page.getByLabel('Evidence per sentence').locator('li').allTextContents();
+    expect(evidence.length).toBeGreaterThan(0);
+    for (const e of evidence) {
+      expect(e).toMatch(/ (\[(\d+|C)\])+$/);
+      expect(body).toContain(e.replace(/ (\[(\d+|C)\])+$/, ''));
+    }
+    const cited = await page.locator('.citations:not(.evidence) li').allTextContents();
     expect(cited.length).toBeGreaterThan(0);
     for (const c of cited) expect(c).toMatch(/^\[\d+\] \S+\.md › .+/);
     await shoot('review-card-message');

@@ -39,7 +39,11 @@ const runPlays = (app: TestApp) => runDuePlays(app.db, app.plays, { actor: 'test
 
 type Notice = {
   id: string;
-  params: Record<string, unknown> & { body?: string; citations?: { chunkId: string; path?: string; headingPath?: string[] }[] };
+  params: Record<string, unknown> & {
+    body?: string;
+    sentences?: { text: string; markers: string[] }[];
+    citations?: { marker: string; chunkId: string; path?: string; headingPath?: string[] }[];
+  };
 };
 const noticeOf = async (app: TestApp, accountId: string) => {
   const [row] = await app.db.query<Notice>(
@@ -86,10 +90,19 @@ describe('outbound messages get a grounded body with citations', () => {
     const notice = await noticeOf(t, accountId);
     const body = notice.params.body!;
     expect(body).toMatch(/^Hi|^Hello/);
-    // The customer's facts: the case it follows and the plan with its monthly amount, each citing [C].
-    expect(body).toContain('This is about your case: Proactive check: repeated problems [C].');
-    expect(body).toContain('Your current plan is month-to-month at $80.00 a month [C].');
-    expect(body).toMatch(/\[1\]/);
+    // What the customer reads carries no evidence markers and never ACS's own case subject ("Proactive check: …").
+    expect(body).not.toMatch(/\[(\d+|C)\]/);
+    expect(body).not.toMatch(/Proactive check|This is about your case/);
+    // The contract term is stated as the contract, with the monthly amount: a customer fact.
+    expect(body).toContain('You are on a month-to-month contract at $80.00 a month.');
+    expect(body).not.toContain('Your current plan is month-to-month');
+    // The evidence is beside the body: each citing sentence of the body with its markers.
+    const evidence = notice.params.sentences!;
+    expect(evidence).toContainEqual({ text: 'You are on a month-to-month contract at $80.00 a month.', markers: ['C'] });
+    expect(evidence.some((x) => x.markers.includes('1'))).toBe(true);
+    for (const x of evidence) expect(body).toContain(x.text);
+    const named = new Set(notice.params.citations!.map((c) => c.marker));
+    for (const x of evidence) for (const m of x.markers) expect(named).toContain(m);
     // Citations name demo knowledge chunks: the customer-facing documents only, with their heading paths.
     const passages = notice.params.citations!.filter((c) => c.chunkId !== 'customer-facts');
     expect(passages.length).toBeGreaterThan(0);
@@ -132,6 +145,10 @@ describe('outbound messages get a grounded body with citations', () => {
     expect(queue.status, queue.text).toBe(200);
     const card = queue.body.data.find((a: { proposal: { id: string } }) => a.proposal.id === notice.id);
     expect(card.proposal.message.body).toBe(notice.params.body);
+    // The card shows each sentence's evidence beside the body, which carries none.
+    expect(card.proposal.message.sentences).toEqual(notice.params.sentences);
+    expect(card.proposal.message.sentences.length).toBeGreaterThan(0);
+    expect(card.proposal.message.body).not.toMatch(/\[(\d+|C)\]/);
     expect(card.proposal.message.abstained).toBe(false);
     expect(card.proposal.message.blocked).toEqual([]);
     const cited = card.proposal.message.citations.filter((c: { chunkId: string }) => c.chunkId !== 'customer-facts');
@@ -222,10 +239,19 @@ describe('outbound messages get a grounded body with citations', () => {
       accountId,
     ]);
     // The credit was applied before the notice: it is stated as applied, never offered.
-    expect(notice!.params.body).toContain('We have applied a credit of $20.00 to your account [C].');
+    expect(notice!.params.body).toContain('We have applied a credit of $20.00 to your account.');
+    expect(notice!.params.sentences).toContainEqual({ text: 'We have applied a credit of $20.00 to your account.', markers: ['C'] });
     expect(notice!.params.body).not.toMatch(/\bwe can offer\b/i);
+    expect(notice!.params.body).not.toMatch(/\[(\d+|C)\]/);
+    // Said once: the knowledge base's three ways of saying "a credit comes off the next bill" are not all quoted.
+    const sameThing = [
+      'The credit appears on your next bill.',
+      'A bill credit reduces the amount due',
+      'A bill credit is an amount we take off',
+    ];
+    expect(sameThing.filter((x) => notice!.params.body!.includes(x))).toHaveLength(1);
     // Numbered from [1] in order of first use, and about credits on the bill, not outages.
-    const markers = [...notice!.params.body!.matchAll(/\[(\d+)\]/g)].map((m) => m[1]);
+    const markers = notice!.params.sentences!.flatMap((x) => x.markers).filter((m) => m !== 'C');
     expect(markers[0]).toBe('1');
     expect([...new Set(markers)]).toEqual([...new Set(markers)].map((_, i) => String(i + 1)));
     expect(notice!.params.citations!.map((c) => c.path)).not.toContain('outages.md');
@@ -263,14 +289,14 @@ describe('outbound messages get a grounded body with citations', () => {
 });
 
 describe('message bodies through a configured model (a fake OpenAI-compatible server on loopback)', () => {
-  it('masks the case subject and facts before they leave, restores the answer, and ledgers the masked counts', async () => {
+  it("never sends the case's internal subject to the model or the customer; the answer comes back through the masker", async () => {
     const seen: string[] = [];
     const fake = createServer((req, res) => {
       let raw = '';
       req.on('data', (c) => (raw += c));
       req.on('end', () => {
         seen.push(raw);
-        const content = 'We are sorry for the trouble. We will write to [EMAIL_1] about your case [C].';
+        const content = 'We are sorry for the trouble. You are on a month-to-month contract at $80.00 a month [C].';
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ model: 'fake-model', choices: [{ index: 0, message: { role: 'assistant', content } }] }));
       });
@@ -296,14 +322,13 @@ describe('message bodies through a configured model (a fake OpenAI-compatible se
         ),
       );
       expect(seen).toHaveLength(1);
-      expect(seen[0]).toContain('[EMAIL_1]');
-      expect(seen[0]).not.toContain('mb6.private@example.com');
-      expect(drafted!.params.body).toContain('mb6.private@example.com');
-      expect(drafted!.generation.record).toMatchObject({
-        provider: 'openai-compatible',
-        model: 'fake-model',
-        maskedEntities: { email: 1 },
-      });
+      // The subject ACS's case carries (here with an address in it) is internal: it reaches neither the model nor the body.
+      expect(seen[0]).not.toContain('mb6.private');
+      expect(seen[0]).not.toContain('Outage again');
+      expect(drafted!.params.body).toBe('We are sorry for the trouble. You are on a month-to-month contract at $80.00 a month.');
+      expect(drafted!.params.sentences).toEqual([{ text: 'You are on a month-to-month contract at $80.00 a month.', markers: ['C'] }]);
+      expect(drafted!.generation.decision.sendable).toBe(true);
+      expect(drafted!.generation.record).toMatchObject({ provider: 'openai-compatible', model: 'fake-model' });
       expect(JSON.stringify(drafted!.generation.record)).not.toContain('mb6.private');
     } finally {
       await new Promise<void>((resolve) => fake.close(() => resolve()));

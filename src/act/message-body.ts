@@ -5,7 +5,9 @@ import {
   ledgerGeneration,
   PURPOSE_TOPICS,
   providerEmbedder,
+  separateCitations,
   trustMasker,
+  type CitedSentence,
   type CustomerFacts,
   type Generation,
   type GenerationRecord,
@@ -39,8 +41,17 @@ export interface MessageCitation {
 
 /** What the body adds to a send_message proposal's parameters. */
 export interface DraftedMessage {
-  /** Absent when generation abstained: there is no text to send. */
-  params: { body?: string; citations: MessageCitation[]; generation: { id: string; abstained: boolean; blocked: string[] } };
+  /**
+   * `body` is what the customer reads and the transport sends: no citation markers. `sentences` are its sentences that
+   * cite evidence, each with its markers (`citations` names what each marker is), for the reviewer. Both are absent when
+   * generation abstained: there is no text to send.
+   */
+  params: {
+    body?: string;
+    sentences?: CitedSentence[];
+    citations: MessageCitation[];
+    generation: { id: string; abstained: boolean; blocked: string[] };
+  };
   generation: Generation;
 }
 
@@ -84,12 +95,13 @@ export async function draftMessageBody(
   const purpose = messagePurpose(input.template, input.consentPurpose);
   const row = await readMessageFacts(tx, input.accountId, input.caseId ?? null);
   const facts: CustomerFacts = {};
-  if (row.contract) facts.plan = row.contract;
+  // The account's contract term (month-to-month, one year…): stated as a contract, not as the plan.
+  if (row.contract) facts.contract = row.contract;
   if (row.monthly_amount !== null && Number.isFinite(Number(row.monthly_amount))) facts.monthlyAmount = Number(row.monthly_amount);
   if (row.tenure_months !== null && purpose === 'retention_offer') facts.tenureMonths = row.tenure_months;
   if (input.offerCents) facts.offer = `a ${money(input.offerCents)} credit on your bill`;
   if (input.appliedCreditCents) facts.creditApplied = `a credit of ${money(input.appliedCreditCents)} to your account`;
-  if (row.case_subject) facts.caseSubject = row.case_subject;
+  // The case's subject is written by ACS's own agents ("Proactive check: …"): it guides retrieval, never the customer's text.
   // Retrieval looks for the text's topic and what the message is about; the composer writes to the topic. A notice of
   // an applied credit is about the credit on the bill, not about why credits are offered (outages, retention).
   const topic = input.appliedCreditCents ? CREDIT_APPLIED_TOPIC : PURPOSE_TOPICS[purpose];
@@ -107,9 +119,11 @@ export async function draftMessageBody(
   }));
   const chat = chatProvider(deps.provider);
   const generation = await generate({ purpose, topic, passages, facts }, chat ? { provider: chat, masker: trustMasker } : {});
+  // The guardrails checked the marked text (each sentence against what it cites); the customer gets it without markers.
+  const { body, sentences } = separateCitations(generation.text);
   return {
     params: {
-      ...(generation.abstained ? {} : { body: generation.text }),
+      ...(generation.abstained ? {} : { body, sentences }),
       citations: generation.citations,
       generation: { id: generation.record.generationId, abstained: generation.abstained, blocked: generation.decision.reasons },
     },

@@ -108,6 +108,11 @@ const SendMessage = z.strictObject({
     )
     .max(50)
     .optional(),
+  /** The body's sentences that cite evidence, each with its markers: what the reviewer checks; never sent. */
+  sentences: z
+    .array(z.strictObject({ text: z.string().max(5000), markers: z.array(z.string().max(16)).max(50) }))
+    .max(200)
+    .optional(),
   /** The generation that wrote the body: its id (ledgered as generation.created), whether it abstained, why it was held. */
   generation: z
     .strictObject({ id: z.string().max(100), abstained: z.boolean(), blocked: z.array(z.string().max(2000)).max(50) })

@@ -177,7 +177,14 @@ async function run(
   );
   const citations: AssistCitation[] = g.citations.map((c) => {
     if (c.marker === FACTS_MARKER)
-      return { marker: c.marker, kind: 'customer-facts', chunkId: c.chunkId, path: null, headingPath: [], quote: factsText(o.facts) };
+      return {
+        marker: c.marker,
+        kind: 'customer-facts',
+        chunkId: c.chunkId,
+        path: null,
+        headingPath: [],
+        quote: factsText(o.facts, o.purpose === 'case_summary' ? 'staff' : 'customer'),
+      };
     // Markers are renumbered in order of use: the citation's chunk id names the passage.
     const i = o.passages.findIndex((x) => x.chunkId === c.chunkId);
     const p = o.passages[i];

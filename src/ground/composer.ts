@@ -1,6 +1,6 @@
 import { factSentences } from './facts.ts';
 import { DEFAULT_GUARDRAILS, type GuardrailConfig } from './guardrails.ts';
-import { FACTS_MARKER, contentWords, sentences, withoutCitations } from './text.ts';
+import { FACTS_MARKER, contentWords, moneyAmounts, sentences, withoutCitations } from './text.ts';
 import type { CustomerFacts, Passage, Purpose } from './types.ts';
 
 /**
@@ -39,6 +39,23 @@ export const TOPIC_WORDS_FOR_FULL_SUPPORT = 3;
 /** At most this many sentences are quoted from the passages. */
 export const MAX_QUOTED_SENTENCES = 3;
 export const ABSTAIN_TEXT = 'Not enough support: route to a person.';
+/**
+ * A sentence whose content words overlap one already quoted this much (Jaccard: shared over all, of the two sets) says
+ * the same thing again and is skipped. 0.4: "The credit appears on your next bill." and "A bill credit reduces the
+ * amount due on your next bill." share 3 of 7 words (0.43).
+ */
+export const REDUNDANT_AT_JACCARD = 0.4;
+/**
+ * A customer's question (purpose `answer`) is answered only by a sentence that shares more than this share of its
+ * content words (counting at most QUERY_WORDS_FOR_FULL_SUPPORT): one shared word of two ("stay" in "an amount stays
+ * unpaid" for "Can I get a discount if I stay?") is a coincidence, not an answer. A ticket (a case reply) is long
+ * and wordy, so there one shared word still counts.
+ */
+export const ANSWER_SENTENCE_SHARE = 0.5;
+/** A question that asks what something costs: a sentence that states an amount answers it. */
+const PRICE_QUESTION = /\b(cost|costs|price|prices|priced|how much|fee|fees|charge|charges|pay)\b/i;
+/** What a sentence stating an amount adds to its score under a price question: more than a shared name ("Plan code: …"). */
+const PRICE_ANSWER_BONUS = 3;
 
 /** The topic an outbound text is about when the caller gives no question. */
 export const PURPOSE_TOPICS: Record<Purpose, string> = {
@@ -77,9 +94,11 @@ export interface Composition {
 /** Which facts each purpose states, in order. */
 const PURPOSE_FACTS: Record<Purpose, string[]> = {
   retention_offer: ['plan', 'tenureMonths', 'offer', 'creditApplied'],
-  service_recovery: ['caseSubject', 'plan', 'offer', 'creditApplied'],
+  // A case's subject is staff's label (ACS's own agents write some: "Proactive check: …"): a summary states it, and
+  // no text for the customer does.
+  service_recovery: ['plan', 'offer', 'creditApplied'],
   nurture: ['plan'],
-  case_reply: ['caseSubject'],
+  case_reply: [],
   answer: [],
   case_summary: ['caseSubject', 'plan'],
 };
@@ -119,6 +138,7 @@ export function compose(input: ComposeInput): Composition {
   const asked = (input.query ?? '').trim();
   const q = contentWords(asked || input.topic || PURPOSE_TOPICS[input.purpose]);
   const summary = input.purpose === 'case_summary';
+  const priceAsked = PRICE_QUESTION.test(asked);
   // A summary summarises what it is given; every other purpose needs passages that speak to the question.
   const scored = input.passages.map((p, i) => ({ p, i, s: passageSupport(input.purpose, input.query, p, input.topic) }));
   const best = scored.reduce((b, x) => Math.max(b, x.s), 0);
@@ -134,21 +154,35 @@ export function compose(input: ComposeInput): Composition {
   }
 
   // Candidate sentences from every passage good enough to quote; scored by shared content words, ties by position.
-  const candidates: { passage: number; order: number; sentence: string; score: number }[] = [];
+  const candidates: { passage: number; order: number; sentence: string; words: Set<string>; score: number }[] = [];
   for (const { p, i, s } of scored) {
     if (!summary && (s < QUOTE_ABOVE_SUPPORT || s < best / 2)) continue;
+    const heading = contentWords(p.headingPath.join(' '));
     // Markdown headings name a section; they state nothing to quote.
     sentences(unwrap(p.text.replace(/^[ \t]*#{1,6}[ \t].*$/gm, ''))).forEach((raw, order) => {
       const sentence = withoutCitations(raw);
       const cw = contentWords(sentence);
+      // A summary reports the case's own messages, short ones ("Slow internet") and the customer's questions included.
+      if (summary) {
+        if (cw.size > 0) candidates.push({ passage: i, order, sentence, words: cw, score: -order });
+        return;
+      }
       if (cw.size < 3 || /:$/.test(sentence)) return; // headings and fragments say too little to quote
       // A list item that continues a lead-in ("after an outage …;") means nothing without it.
       if (/^[a-z]/.test(sentence) || /[;,]$/.test(sentence)) return;
       if (/\?["'’”)\]]*$/.test(sentence)) return; // a question (an FAQ's "Q: …?") restates what was asked; it answers nothing
       let shared = 0;
       for (const w of cw) if (q.has(w)) shared += 1;
-      if (!summary && shared === 0) return;
-      candidates.push({ passage: i, order, sentence, score: summary ? -order : shared });
+      // Under a price question, a sentence that states an amount answers it though it shares no word ("Price: $70 …").
+      const price = priceAsked && moneyAmounts(sentence).length > 0 ? PRICE_ANSWER_BONUS : 0;
+      if (shared === 0 && price === 0) return;
+      // The section's heading names what its sentences are about ("Fiber 500" over "Price: $70 per month").
+      if (input.purpose === 'answer') {
+        let answered = price ? 1 : 0;
+        for (const w of q) if (cw.has(w) || heading.has(w)) answered += 1;
+        if (answered / Math.min(q.size, QUERY_WORDS_FOR_FULL_SUPPORT) <= ANSWER_SENTENCE_SHARE) return;
+      }
+      candidates.push({ passage: i, order, sentence, words: cw, score: shared + price });
     });
   }
   candidates.sort((a, b) => b.score - a.score || a.passage - b.passage || a.order - b.order);
@@ -156,14 +190,14 @@ export function compose(input: ComposeInput): Composition {
   // one that shares fewer (an outage FAQ's "we may offer a bill credit" in a credit notice) is about something else.
   const topScore = candidates[0]?.score ?? 0;
   if (!summary && !asked) candidates.splice(0, candidates.length, ...candidates.filter((c) => c.score * 2 > topScore));
-  const seen = new Set<string>();
+  const chosen: Set<string>[] = [];
   const quoted: string[] = [];
   const used = new Set<number>();
   for (const c of candidates) {
     if (quoted.length >= MAX_QUOTED_SENTENCES) break;
-    const key = c.sentence.toLowerCase();
-    if (seen.has(key)) continue;
-    seen.add(key);
+    // Redundancy control: a sentence that says what a quoted one said (the same words, mostly) is not quoted again.
+    if (chosen.some((w) => jaccard(w, c.words) >= REDUNDANT_AT_JACCARD)) continue;
+    chosen.push(c.words);
     used.add(c.passage);
     quoted.push(cite(c.sentence, String(c.passage + 1)));
   }
@@ -179,7 +213,7 @@ export function compose(input: ComposeInput): Composition {
   }
 
   const facts = input.facts ?? {};
-  const rendered = factSentences(facts);
+  const rendered = factSentences(facts, summary ? 'staff' : 'customer');
   const factLines = PURPOSE_FACTS[input.purpose].filter((k) => rendered[k]).map((k) => cite(rendered[k]!, FACTS_MARKER));
   const lines: string[] = [];
   if (GREETED.includes(input.purpose)) lines.push(facts.name ? `Hi ${facts.name},` : 'Hello,', '');
@@ -206,6 +240,14 @@ export function unwrap(text: string): string {
 function cite(sentence: string, marker: string): string {
   const m = sentence.trim().match(/^(.*?)([.!?]*)$/)!;
   return `${m[1]} [${marker}]${m[2] || '.'}`;
+}
+
+/** Shared content words over all content words of two sentences. */
+export function jaccard(a: Set<string>, b: Set<string>): number {
+  let shared = 0;
+  for (const w of a) if (b.has(w)) shared += 1;
+  const union = a.size + b.size - shared;
+  return union === 0 ? 1 : shared / union;
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

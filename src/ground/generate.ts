@@ -164,7 +164,7 @@ export async function generate(input: GenerateInput, deps: GenerateDeps = {}): P
     inputHash,
     outputHash: sha256(text),
   };
-  return { text, abstained, citations, guardrails, decision: sendDecision(guardrails, abstained), record };
+  return { text, abstained, citations, guardrails, decision: sendDecision(guardrails, abstained, input.purpose), record };
 }
 
 /**

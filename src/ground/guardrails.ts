@@ -166,7 +166,8 @@ export function checkOutput(input: GuardrailInput): GuardrailResult {
   const facts = input.facts ?? {};
   const disclaimers = input.abstained ? [] : (config.disclaimers[input.purpose] ?? []);
   const all = splitSentences(input.text);
-  const factsWords = contentWords(factsText(facts));
+  // A [C] sentence may speak to the customer ("Your plan …") or, in a summary, of them ("The customer's plan …").
+  const factsWords = contentWords(`${factsText(facts)}\n${factsText(facts, 'staff')}`);
   const passageWords = input.passages.map((p) => contentWords(p.text));
 
   // (a) citations and support
@@ -238,22 +239,13 @@ export function checkOutput(input: GuardrailInput): GuardrailResult {
           : `missing: ${missing.map((d) => d.id).join(', ')}`,
   };
 
-  // (d) tone
-  const allowedCaps = new Set(config.allowedCaps.map((w) => w.toUpperCase()));
-  const shouted = (withoutCitations(input.text).match(/\b[A-Z]{4,}\b/g) ?? []).filter((w) => !allowedCaps.has(w));
-  const lower = input.text.toLowerCase();
-  const blame = config.blameWords.filter((w) => new RegExp(`\\b${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(lower));
-  const exclamations = (input.text.match(/!/g) ?? []).length;
-  const toneProblems = [
-    shouted.length > 0 ? `all-caps words: ${shouted.length}` : '',
-    blame.length > 0 ? `blaming or insulting words: ${blame.join(', ')}` : '',
-    exclamations > MAX_EXCLAMATIONS ? `${exclamations} exclamation marks (at most ${MAX_EXCLAMATIONS})` : '',
-  ].filter(Boolean);
-  const tone: GuardrailCheck = {
-    name: 'tone',
-    passed: toneProblems.length === 0,
-    detail: toneProblems.length === 0 ? 'calm' : toneProblems.join('; '),
-  };
+  // (d) tone: of the words ACS writes. A summary is for staff and quotes the customer's own words (which may be angry):
+  // it is never sent, so its tone is not checked. Codes ("FIBER-500", "DSL-25") and upper-case words a cited passage
+  // writes verbatim are the knowledge base's names, not shouting.
+  const tone: GuardrailCheck =
+    input.purpose === 'case_summary'
+      ? { name: 'tone', passed: true, detail: "not applicable: a summary is internal and quotes the customer's words" }
+      : checkTone(input.text, input.passages, config);
 
   const checks = [citations, prohibited, amounts, disclaimerCheck, tone];
   return {
@@ -266,6 +258,29 @@ export function checkOutput(input: GuardrailInput): GuardrailResult {
   };
 }
 
+/** The tone check: shouting (all-caps words that are not codes or the cited passages' own words), blame, exclamations. */
+function checkTone(text: string, passages: Passage[], config: GuardrailConfig): GuardrailCheck {
+  const allowedCaps = new Set(config.allowedCaps.map((w) => w.toUpperCase()));
+  const quoted = citationsOf(text)
+    .map((c) => (c === FACTS_MARKER ? '' : (passages[Number(c) - 1]?.text ?? '')))
+    .join('\n');
+  const shouted = (withoutCitations(text).match(/[A-Za-z0-9][A-Za-z0-9-]*/g) ?? []).filter(
+    (w) => /^[A-Z]{4,}$/.test(w) && !allowedCaps.has(w) && !new RegExp(`(^|[^A-Za-z0-9-])${w}([^A-Za-z0-9-]|$)`).test(quoted),
+  );
+  const lower = text.toLowerCase();
+  const blame = config.blameWords.filter((w) => new RegExp(`\\b${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(lower));
+  const exclamations = (text.match(/!/g) ?? []).length;
+  const toneProblems = [
+    shouted.length > 0 ? `all-caps words: ${shouted.length}` : '',
+    blame.length > 0 ? `blaming or insulting words: ${blame.join(', ')}` : '',
+    exclamations > MAX_EXCLAMATIONS ? `${exclamations} exclamation marks (at most ${MAX_EXCLAMATIONS})` : '',
+  ].filter(Boolean);
+  return { name: 'tone', passed: toneProblems.length === 0, detail: toneProblems.length === 0 ? 'calm' : toneProblems.join('; ') };
+}
+
+/** Why an internal text has no send verdict. */
+export const NOT_SENT_INTERNAL = 'not applicable: a case summary is for staff and is never sent';
+
 /**
  * What the caller must do with a checked text: send it only when `sendable`; otherwise block it and route the draft
  * to a person's approval, showing `reasons`.
@@ -273,9 +288,12 @@ export function checkOutput(input: GuardrailInput): GuardrailResult {
 export function sendDecision(
   result: GuardrailResult,
   abstained = false,
+  purpose?: Purpose,
 ): { sendable: boolean; routeToApproval: boolean; reasons: string[] } {
   const reasons = result.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`);
   if (abstained) reasons.unshift('abstained: not enough support, route to a person');
+  // A summary goes to no one: not sendable, nothing to approve; the failed checks, if any, still say what is wrong.
+  if (purpose === 'case_summary') return { sendable: false, routeToApproval: false, reasons: [NOT_SENT_INTERNAL, ...reasons] };
   return { sendable: reasons.length === 0, routeToApproval: reasons.length > 0, reasons };
 }
 

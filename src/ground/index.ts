@@ -8,7 +8,7 @@ export type { CustomerFacts, MaskedEntity, Masker, Passage, Purpose } from './ty
 export { identityMasker, MARKETING_PURPOSES, PURPOSES } from './types.ts';
 export { namesAndParts, trustMasker } from './masker.ts';
 export { asUntrustedData, escapeDelimiters, DATA_CLOSE, DATA_OPEN } from './untrusted.ts';
-export { contentWords, sentences, support, citationsOf, moneyAmounts } from './text.ts';
+export { contentWords, sentences, support, citationsOf, moneyAmounts, separateCitations, type CitedSentence } from './text.ts';
 export {
   ABSTAIN_BELOW_SUPPORT,
   ABSTAIN_TEXT,

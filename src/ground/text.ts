@@ -106,3 +106,25 @@ export function moneyAmounts(text: string): number[] {
 
 /** Formats an amount the way the composer writes money. */
 export const formatMoney = (amount: number, currency = '$') => `${currency}${amount.toFixed(2)}`;
+
+/** A sentence of a text as a reader sees it, and the markers that cite its evidence. */
+export interface CitedSentence {
+  text: string;
+  markers: string[];
+}
+
+/**
+ * Splits a marked text into what a customer reads and the evidence beside it: `body` is the text with every citation
+ * marker removed (lines kept), `sentences` the body's sentences that cite something, each with its markers in order.
+ * The markers are the reviewer's evidence; the body is what the transport sends.
+ */
+export function separateCitations(text: string): { body: string; sentences: CitedSentence[] } {
+  const body = text
+    .split('\n')
+    .map((line) => line.replace(/\s*\[(\d{1,3}|C)\]/g, '').replace(/[ \t]+$/, ''))
+    .join('\n');
+  const cited = sentences(text)
+    .map((s) => ({ text: withoutCitations(s), markers: citationsOf(s) }))
+    .filter((s) => s.markers.length > 0);
+  return { body, sentences: cited };
+}

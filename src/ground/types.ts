@@ -20,6 +20,8 @@ export interface Passage {
 export interface CustomerFacts {
   name?: string;
   plan?: string;
+  /** The account's contract term ("month-to-month", "one year"), stated as the contract, never as the plan. */
+  contract?: string;
   /** The monthly charge in currency units (e.g. 45.5 for $45.50). */
   monthlyAmount?: number;
   /** The currency sign amounts are written with; `$` unless given. */

@@ -27,6 +27,8 @@ export interface ApprovalCitation {
 /** The message a send_message proposal would send: its generated body (null when none was written) and what the body cites. */
 export interface ApprovalMessage {
   body: string | null;
+  /** The body's sentences that cite evidence, each with its markers: the body itself carries no markers. */
+  sentences: { text: string; markers: string[] }[];
   citations: ApprovalCitation[];
   /** The generation abstained: nothing grounded to say. */
   abstained: boolean;
@@ -45,8 +47,12 @@ export function approvalMessage(row: Record<string, unknown>): ApprovalMessage |
   const body = typeof edited?.body === 'string' ? edited.body : typeof params.body === 'string' ? params.body : null;
   const cited = Array.isArray(params.citations) ? (params.citations as Record<string, unknown>[]) : [];
   const generation = (params.generation ?? {}) as { abstained?: unknown; blocked?: unknown };
+  // An approver's edit replaces the body: the generated sentences and their evidence no longer describe it.
+  const sentences =
+    typeof edited?.body === 'string' || !Array.isArray(params.sentences) ? [] : (params.sentences as Record<string, unknown>[]);
   return {
     body,
+    sentences: sentences.map((x) => ({ text: String(x.text ?? ''), markers: Array.isArray(x.markers) ? x.markers.map(String) : [] })),
     citations: cited.map((c) => ({
       marker: String(c.marker ?? ''),
       chunkId: String(c.chunkId ?? ''),

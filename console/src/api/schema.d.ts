@@ -1911,6 +1911,10 @@ export interface components {
                 churn: components["schemas"]["ChurnScore"] | null;
                 message: {
                     body: string | null;
+                    sentences: {
+                        text: string;
+                        markers: string[];
+                    }[];
                     citations: {
                         marker: string;
                         chunkId: string;

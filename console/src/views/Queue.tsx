@@ -548,7 +548,7 @@ function ApprovalDetail({
   );
 }
 
-/** The message a proposal would send: its generated body as written, why it was held, and the passages it cites. */
+/** The message a proposal would send: its body as the customer gets it, why it was held, each sentence's evidence, and the passages cited. */
 function MessageBody({ message: m }: { message: NonNullable<Approval['proposal']['message']> }) {
   const passages = m.citations.filter((c) => c.path);
   return (
@@ -566,6 +566,21 @@ function MessageBody({ message: m }: { message: NonNullable<Approval['proposal']
       ) : (
         <Empty>{m.abstained ? 'No body: not enough support in the knowledge base.' : 'No body: the template is sent as it is.'}</Empty>
       )}
+      {m.sentences.length ? (
+        <>
+          <h4>Evidence per sentence</h4>
+          <ul className="citations evidence" aria-label="Evidence per sentence">
+            {m.sentences.map((x, i) => (
+              <li key={i}>
+                {x.text}{' '}
+                {x.markers.map((k) => (
+                  <code key={k}>[{k}]</code>
+                ))}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
       {passages.length ? (
         <>
           <h4>Cited passages</h4>

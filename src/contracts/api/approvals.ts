@@ -26,13 +26,15 @@ export const ApprovalSchema = component(
       /** The churn score the proposal was decided with (`ev.churn`), as the Customer 360 shows it; null when none was used. */
       churn: ChurnScoreSchema.nullable(),
       /**
-       * What a send_message proposal would send: the body generated from the knowledge base and the customer's facts,
-       * the passages it cites (`[1]` is the first; `[C]` the customer's facts), whether generation abstained and which
+       * What a send_message proposal would send: the body generated from the knowledge base and the customer's facts
+       * (exactly what the customer gets: no citation markers), its sentences that cite evidence with their markers, the
+       * passages the markers name (`1` is the first; `C` the customer's facts), whether generation abstained and which
        * guardrail checks held it for a person. Null for an action that sends nothing.
        */
       message: z
         .object({
           body: z.string().nullable(),
+          sentences: z.array(z.object({ text: z.string(), markers: z.array(z.string()) })),
           citations: z.array(
             z.object({
               marker: z.string(),

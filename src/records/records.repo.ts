@@ -382,6 +382,12 @@ export async function anyAccountExists(q: Queryable): Promise<boolean> {
   return row?.present ?? false;
 }
 
+/** How many accounts exist, deleted ones included. */
+export async function countAccounts(q: Queryable): Promise<number> {
+  const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM accounts');
+  return row?.n ?? 0;
+}
+
 // Consents as sense reads them (src/sense/consent.ts) and intake writes those of lead forms.
 
 /**

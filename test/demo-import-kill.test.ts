@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../src/ledger/index.ts';
 import { ACS_BIN, cliEnv, openCliDb, type CliEnv } from './cli-helpers.ts';
 
 // A kill -9 of `acs serve --load-demo` (what `npm start` runs, less the live world, which starts only after the load)
@@ -111,7 +112,7 @@ describe('kill -9 during the first start’s demo import', () => {
     }
   });
 
-  it('holds each of the 7,043 customers once, with one subscription and one ledger entry each, and the demo knowledge base', async () => {
+  it('holds each of the 7,043 customers once, with one subscription and one ledger entry each, a verifying ledger and the demo knowledge base', async () => {
     second.child.kill('SIGTERM');
     await exited(second.child, 30_000);
     const db = await openCliDb(cli);
@@ -123,6 +124,8 @@ describe('kill -9 during the first start’s demo import', () => {
       expect(await one('SELECT count(DISTINCT account_id)::int AS n FROM subscriptions')).toBe(7043);
       expect(await one(`SELECT count(*)::int AS n FROM ledger WHERE type = 'record.created' AND subject_type = 'accounts'`)).toBe(7043);
       expect(await one(`SELECT count(*)::int AS n FROM ledger WHERE type = 'record.updated'`)).toBe(0);
+      // The kill left no half-written chain: every entry links to the one before.
+      expect((await verifyLedger(db)).ok).toBe(true);
       expect(await one('SELECT count(*)::int AS n FROM demo_loads WHERE completed_at IS NOT NULL')).toBe(1);
       expect(await one(`SELECT count(*)::int AS n FROM knowledge_sources WHERE name = 'telco-agent-playbook'`)).toBe(1);
       expect(await one('SELECT count(*)::int AS n FROM knowledge_chunks')).toBeGreaterThan(0);

@@ -152,6 +152,36 @@ describe('telco customers import', () => {
     expect(next!.id).toBe('CUST-007044');
   });
 
+  it('resumes an unfinished demo load with the missing rows only, leaving a customer deleted meanwhile deleted', async () => {
+    const other = await openTestDb();
+    try {
+      const rows = (await telcoRows()).slice(0, 4);
+      const lines = (n: number) => [Object.keys(rows[0]!).join(','), ...rows.slice(0, n).map((r) => Object.values(r).join(','))];
+      // A load that got through the first two rows and no further: what a kill between batches leaves.
+      const firstTwo = await loadDemoCustomers(other, await csvFile('demo2.csv', lines(2)));
+      expect(firstTwo).toMatchObject({ status: 'loaded', resumedAt: null, summary: { imported: 2 } });
+      await other.query('UPDATE demo_loads SET completed_at = NULL');
+      await other.query(`UPDATE accounts SET deleted_at = now() WHERE customer_id = 'CUST-000002'`);
+      const resumed: [number, number][] = [];
+      const load = await loadDemoCustomers(other, await csvFile('demo4.csv', lines(4)), { onResume: (p, t) => resumed.push([p, t]) });
+      expect(resumed).toEqual([[2, 4]]);
+      expect(load).toMatchObject({ status: 'loaded', resumedAt: 2, summary: { total: 4, imported: 2, updated: 0, rejected: 0 } });
+      const accounts = await other.query<{ customer_id: string; deleted: boolean }>(
+        'SELECT customer_id, deleted_at IS NOT NULL AS deleted FROM accounts ORDER BY customer_id',
+      );
+      expect(accounts).toEqual(
+        ['CUST-000001', 'CUST-000002', 'CUST-000003', 'CUST-000004'].map((id) => ({ customer_id: id, deleted: id === 'CUST-000002' })),
+      );
+      const [created] = await other.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ledger WHERE type = 'record.created' AND subject_type = 'accounts'`,
+      );
+      expect(created!.n).toBe(4);
+      expect(await loadDemoCustomers(other, TELCO)).toEqual({ status: 'already-loaded' });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('does not load the demo into a database holding accounts no demo load wrote', async () => {
     const other = await openTestDb();
     try {

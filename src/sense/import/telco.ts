@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AccountInput, Attributes, RECORD_INPUTS, ShortText, SubscriptionInput, toFieldIssues } from '../../contracts/index.ts';
-import { anyAccountExists, countAccounts, liveRecordIdsByKey, nameAccountsAfterCustomerId } from '../../records/index.ts';
+import { anyAccountExists, countAccounts, nameAccountsAfterCustomerId, takenCustomerIds } from '../../records/index.ts';
 import type { Db, Tx } from '../../store/index.ts';
 import { completeDemoLoad, demoLoad, startDemoLoad } from './demo.repo.ts';
 import { fieldTypes } from './headers.ts';
@@ -143,10 +143,10 @@ async function nameNewAccounts(tx: Tx, ids: string[]): Promise<void> {
 
 const demoCustomerId = (row: number) => `CUST-${String(row).padStart(6, '0')}`;
 
-/** The items whose customer id names no live account: what a resumed load still has to write. */
+/** The items whose customer id no account holds (one an admin deleted meanwhile stays taken): what is left to load. */
 async function notYetLoaded(tx: Tx, items: CustomerItem[]): Promise<CustomerItem[]> {
   const ids = items.flatMap((i) => (typeof i.account.input.customerId === 'string' ? [i.account.input.customerId] : []));
-  const present = new Set((await liveRecordIdsByKey(tx, 'accounts', 'customer_id', ids)).map((r) => r.key));
+  const present = new Set(await takenCustomerIds(tx, ids));
   return items.filter((i) => !present.has(i.account.input.customerId as string));
 }
 

@@ -61,9 +61,10 @@ function withCustomerIds(
 describe('telco customers import', () => {
   it('imports all 7,043 customers as accounts with subscriptions, identities and one ledger event per record', async () => {
     const progress: [number, number][] = [];
-    const summary = await loadDemoCustomers(db, TELCO, (done, total) => progress.push([done, total]));
-    expect(summary).not.toBeNull();
-    const s = summary!;
+    const load = await loadDemoCustomers(db, TELCO, { onProgress: (done, total) => progress.push([done, total]) });
+    if (load.status !== 'loaded') throw new Error(`expected a load, got ${load.status}`);
+    expect(load.resumedAt).toBeNull();
+    const s = load.summary;
     console.log(`telco import on ${db.kind}: ${s.total} rows in ${s.ms} ms, ${Math.round((s.total / s.ms) * 1000)} rows/s`);
     expect(s).toMatchObject({
       entity: 'customers',
@@ -134,9 +135,67 @@ describe('telco customers import', () => {
     });
   });
 
-  it('skips the demo load once accounts exist', async () => {
-    expect(await loadDemoCustomers(db, TELCO)).toBeNull();
+  it('skips the demo load once it completed', async () => {
+    expect(await loadDemoCustomers(db, TELCO)).toEqual({ status: 'already-loaded' });
     expect(await count('SELECT count(*) AS n FROM accounts')).toBe(7043);
+  });
+
+  it('numbers the demo customers by row, and the next generated customer id follows them', async () => {
+    // The demo gives its ids itself (so a resumed load numbers alike); the sequence skips the ids taken.
+    const [first] = await db.query<{ monthly_amount: string }>(
+      `SELECT s.monthly_amount::text FROM accounts a JOIN subscriptions s ON s.account_id = a.id WHERE a.customer_id = 'CUST-000001'`,
+    );
+    expect(Number(first!.monthly_amount)).toBe(Number((await telcoRows())[0]!.monthly_charges));
+    const started = performance.now();
+    const [next] = await db.query<{ id: string }>('SELECT next_customer_id() AS id');
+    console.log(`first generated customer id after the demo on ${db.kind}: ${Math.round(performance.now() - started)} ms`);
+    expect(next!.id).toBe('CUST-007044');
+  });
+
+  it('resumes an unfinished demo load with the missing rows only, leaving a customer deleted meanwhile deleted', async () => {
+    const other = await openTestDb();
+    try {
+      const rows = (await telcoRows()).slice(0, 4);
+      const lines = (n: number) => [Object.keys(rows[0]!).join(','), ...rows.slice(0, n).map((r) => Object.values(r).join(','))];
+      // A load that got through the first two rows and no further: what a kill between batches leaves.
+      const firstTwo = await loadDemoCustomers(other, await csvFile('demo2.csv', lines(2)));
+      expect(firstTwo).toMatchObject({ status: 'loaded', resumedAt: null, summary: { imported: 2 } });
+      await other.query('UPDATE demo_loads SET completed_at = NULL');
+      await other.query(`UPDATE accounts SET deleted_at = now() WHERE customer_id = 'CUST-000002'`);
+      const resumed: [number, number][] = [];
+      const load = await loadDemoCustomers(other, await csvFile('demo4.csv', lines(4)), { onResume: (p, t) => resumed.push([p, t]) });
+      expect(resumed).toEqual([[2, 4]]);
+      expect(load).toMatchObject({ status: 'loaded', resumedAt: 2, summary: { total: 4, imported: 2, updated: 0, rejected: 0 } });
+      const accounts = await other.query<{ customer_id: string; deleted: boolean }>(
+        'SELECT customer_id, deleted_at IS NOT NULL AS deleted FROM accounts ORDER BY customer_id',
+      );
+      expect(accounts).toEqual(
+        ['CUST-000001', 'CUST-000002', 'CUST-000003', 'CUST-000004'].map((id) => ({ customer_id: id, deleted: id === 'CUST-000002' })),
+      );
+      const [created] = await other.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ledger WHERE type = 'record.created' AND subject_type = 'accounts'`,
+      );
+      expect(created!.n).toBe(4);
+      expect(await loadDemoCustomers(other, TELCO)).toEqual({ status: 'already-loaded' });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('does not load the demo into a database holding accounts no demo load wrote', async () => {
+    const other = await openTestDb();
+    try {
+      const path = await csvFile('one.csv', [
+        Object.keys((await telcoRows())[0]!).join(','),
+        Object.values((await telcoRows())[0]!).join(','),
+      ]);
+      expect(await importCsv(other, 'customers', path, { actor: 'tester' })).toMatchObject({ imported: 1 });
+      expect(await loadDemoCustomers(other, TELCO)).toEqual({ status: 'not-empty' });
+      const [row] = await other.query<{ n: number }>('SELECT count(*)::int AS n FROM accounts');
+      expect(row!.n).toBe(1);
+    } finally {
+      await other.close();
+    }
   });
 
   it('updates instead of duplicating when the file carries a customer id column', async () => {

@@ -15,19 +15,38 @@ export const DEMO_CUSTOMERS_FILE = fileURLToPath(new URL('../../data/telco_churn
  * the demo knowledge base is loaded (idempotently);
  * with --world, the demo world runs live on an accelerated clock and the agents work on its signals.
  */
+/** Progress for logs (not a terminal): one line at each tenth of the rows, so a long load is visibly moving. */
+function progressLog(log: ReturnType<typeof createLogger>): (done: number, total: number) => void {
+  let logged = 0;
+  return (done, total) => {
+    const tenth = total > 0 ? Math.floor((done / total) * 10) : 10;
+    if (tenth <= logged || done >= total) return;
+    logged = tenth;
+    log.info({ done, total }, `loading demo customers: ${done} of ${total}`);
+  };
+}
+
 export async function serveCommand(args: string[], config: Config): Promise<number> {
   const { values } = parseCommandArgs(args, { 'load-demo': { type: 'boolean' }, world: { type: 'boolean' } });
   const log = createLogger(config);
   const server = await startServer(config, log, values.world ? { world: liveWorld(config.world) } : {});
   if (values['load-demo']) {
-    const summary = await loadDemoCustomers(server.db, DEMO_CUSTOMERS_FILE, progressBar(process.stderr, 'loading demo customers'));
-    if (summary) {
+    const load = await loadDemoCustomers(server.db, DEMO_CUSTOMERS_FILE, {
+      onProgress: process.stderr.isTTY ? progressBar(process.stderr, 'loading demo customers') : progressLog(log),
+      onResume: (present, total) =>
+        log.info({ present, total }, `demo import was interrupted at ${present} of ${total} customers; resuming`),
+    });
+    if (load.status === 'loaded') {
+      const { summary } = load;
       log.info(
-        { imported: summary.imported, rejected: summary.rejected, ms: summary.ms },
-        `loaded ${summary.imported} demo customers from the Telco dataset`,
+        { imported: summary.imported, rejected: summary.rejected, ms: summary.ms, resumedAt: load.resumedAt },
+        load.resumedAt === null
+          ? `loaded ${summary.imported} demo customers from the Telco dataset`
+          : `finished the interrupted demo import: ${summary.imported} more customers loaded, ${load.resumedAt} were there`,
       );
       await server.trainChurnModel();
-    } else log.info('demo customers already loaded');
+    } else if (load.status === 'already-loaded') log.info('demo customers already loaded');
+    else log.info('demo customers not loaded: the database already holds accounts that no demo import wrote');
     // The demo knowledge base: loaded on every start, changing only what its files changed. A source an admin retired
     // stays retired: the server starts without it.
     try {

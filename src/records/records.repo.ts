@@ -382,6 +382,21 @@ export async function anyAccountExists(q: Queryable): Promise<boolean> {
   return row?.present ?? false;
 }
 
+/** Which of `customerIds` an account holds, deleted accounts included (their ids stay taken). */
+export async function takenCustomerIds(q: Queryable, customerIds: string[]): Promise<string[]> {
+  const rows = await q.query<{ customer_id: string }>(
+    'SELECT customer_id FROM accounts WHERE customer_id IN (SELECT jsonb_array_elements_text($1::jsonb))',
+    [JSON.stringify(customerIds)],
+  );
+  return rows.map((r) => r.customer_id);
+}
+
+/** How many accounts exist, deleted ones included. */
+export async function countAccounts(q: Queryable): Promise<number> {
+  const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM accounts');
+  return row?.n ?? 0;
+}
+
 // Consents as sense reads them (src/sense/consent.ts) and intake writes those of lead forms.
 
 /**

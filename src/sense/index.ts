@@ -2,7 +2,7 @@
  * sense: the intake, identity and features stages. Signals are validated, quarantined or stored; people are matched
  * to profiles; features are refreshed; consent, data quality, lineage, the 360 profile and CSV import live here.
  * Owns tables signals, quarantine, customer_features (their SQL: sense.repo.ts, quarantine.repo.ts, features.repo.ts)
- * and the identity_* tables (src/sense/identity). Consents are records' (a record kind); their SQL for sense is in
+ * the identity_* tables (src/sense/identity) and demo_loads (import/demo.repo.ts). Consents are records' (a record kind); their SQL for sense is in
  * src/records/records.repo.ts.
  */
 export { ingestSignals, ingestInTransaction, resubmitQuarantined, signalTrust, FREE_TEXT_FIELDS } from './intake.ts';

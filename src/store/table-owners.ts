@@ -32,6 +32,7 @@ export const TABLE_OWNERS = {
     'identity_reviews',
     'identity_settings',
     'identity_models',
+    'demo_loads',
   ],
   knowledge: ['knowledge_sources', 'knowledge_documents', 'knowledge_chunks'],
   reason: ['agent_settings', 'agent_kill_switch'],

@@ -73,7 +73,8 @@ export interface EntityPlan<T> {
   /** Tables the plan writes. */
   tables: RecordKind[];
   target: MappingTarget;
-  prepare(values: Record<string, unknown>): Prepared<T>;
+  /** `row` is the data row's number in the file, from 1 (the header is not counted). */
+  prepare(values: Record<string, unknown>, row: number): Prepared<T>;
   /** Natural keys of an item. Two rows with one key never share a batch, so the later one updates the earlier. */
   keys(item: T): string[];
   /** Writes a batch in the caller's transaction and returns the ledger events for it. */
@@ -338,7 +339,7 @@ async function* csvRecords(file: string): AsyncGenerator<string[]> {
 }
 
 /** A first pass for the header and the row count, so progress can show a total. */
-async function scanCsv(file: string): Promise<{ header: string[]; total: number }> {
+export async function scanCsv(file: string): Promise<{ header: string[]; total: number }> {
   let header: string[] | null = null;
   let total = 0;
   for await (const record of csvRecords(file)) {
@@ -480,12 +481,12 @@ class Batch<T> {
   }
 }
 
-function prepareRow<T>(cells: string[], columns: ColumnMapping, plan: EntityPlan<T>): Prepared<T> {
+function prepareRow<T>(cells: string[], row: number, columns: ColumnMapping, plan: EntityPlan<T>): Prepared<T> {
   if (cells.length !== columns.header.length) {
     const found = `${cells.length} value${cells.length === 1 ? '' : 's'}`;
     return { ok: false, issues: [{ path: '(row)', message: `has ${found}, the header has ${columns.header.length} columns` }] };
   }
-  return plan.prepare(rowValues(cells, columns, plan.target));
+  return plan.prepare(rowValues(cells, columns, plan.target), row);
 }
 
 /** Imports a CSV file through a plan. Bad rows are rejected into `<file>.rejected.csv`; the rest are upserted in batches. */
@@ -523,7 +524,7 @@ export async function runImport<T>(db: Db, plan: EntityPlan<T>, file: string, op
         isHeader = false;
         continue;
       }
-      const prepared = prepareRow(cells, columns, plan);
+      const prepared = prepareRow(cells, done + 1, columns, plan);
       if (!prepared.ok) {
         rejects.add(cells, reasonText(prepared.issues, columns));
         done += 1;

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { AccountInput, Attributes, RECORD_INPUTS, ShortText, SubscriptionInput, toFieldIssues } from '../../contracts/index.ts';
-import { anyAccountExists, nameAccountsAfterCustomerId } from '../../records/index.ts';
+import { anyAccountExists, countAccounts, nameAccountsAfterCustomerId, takenCustomerIds } from '../../records/index.ts';
 import type { Db, Tx } from '../../store/index.ts';
+import { completeDemoLoad, demoLoad, startDemoLoad } from './demo.repo.ts';
 import { fieldTypes } from './headers.ts';
 import {
   countOps,
   naturalKeys,
   runImport,
+  scanCsv,
   writeRecords,
   type EntityPlan,
   type ImportOptions,
@@ -139,14 +141,31 @@ async function nameNewAccounts(tx: Tx, ids: string[]): Promise<void> {
   await nameAccountsAfterCustomerId(tx, ids);
 }
 
-export function customersPlan(): EntityPlan<CustomerItem> {
+const demoCustomerId = (row: number) => `CUST-${String(row).padStart(6, '0')}`;
+
+/** The items whose customer id no account holds (one an admin deleted meanwhile stays taken): what is left to load. */
+async function notYetLoaded(tx: Tx, items: CustomerItem[]): Promise<CustomerItem[]> {
+  const ids = items.flatMap((i) => (typeof i.account.input.customerId === 'string' ? [i.account.input.customerId] : []));
+  const present = new Set(await takenCustomerIds(tx, ids));
+  return items.filter((i) => !present.has(i.account.input.customerId as string));
+}
+
+/**
+ * With `demo`, a row without a customer id gets CUST-<row number> (what the database sequence would give it in an
+ * empty system, but not after a crash lost some of its numbers), and rows whose customer is already there are left as
+ * they are: loading the file again writes only the customers still missing.
+ */
+export function customersPlan(opts: { demo?: boolean } = {}): EntityPlan<CustomerItem> {
   return {
     entity: 'customers',
     tables: ['accounts', 'subscriptions'],
     target: { entity: 'customers', fields: fieldTypes(CustomerRow), aliases: CUSTOMER_ALIASES, extrasField: 'attributes' },
-    prepare: prepareCustomer,
+    prepare: (values, row) =>
+      prepareCustomer(opts.demo && values.customerId === undefined ? { ...values, customerId: demoCustomerId(row) } : values),
     keys: (item) => naturalKeys(['customerId'], item.account.input),
-    write: async (tx, items, ctx) => {
+    write: async (tx, batch, ctx) => {
+      const items = opts.demo ? await notYetLoaded(tx, batch) : batch;
+      if (items.length === 0) return { inserted: 0, updated: 0, events: [] };
       // Matched by customer id only: the subscription of a matched account is the one updated, by account id.
       const accounts = await writeRecords(
         tx,
@@ -166,8 +185,40 @@ export function customersPlan(): EntityPlan<CustomerItem> {
   };
 }
 
-/** Imports the Telco churn file as customers into an empty system; returns null when accounts already exist. */
-export async function loadDemoCustomers(db: Db, file: string, onProgress?: ImportOptions['onProgress']): Promise<ImportSummary | null> {
-  if (await anyAccountExists(db)) return null;
-  return runImport(db, customersPlan(), file, { actor: 'system', ...(onProgress ? { onProgress } : {}) });
+const DEMO_DATASET = 'telco';
+
+export interface DemoLoadOptions {
+  onProgress?: ImportOptions['onProgress'];
+  /** Called before an interrupted load resumes, with the accounts it had written and the rows of the file. */
+  onResume?: (present: number, total: number) => void;
+}
+
+export type DemoLoad =
+  | { status: 'loaded'; summary: ImportSummary; resumedAt: number | null }
+  | { status: 'already-loaded' }
+  /** Accounts exist that no demo load wrote (the system's own data): the demo is not mixed into them. */
+  | { status: 'not-empty' };
+
+/**
+ * Imports the Telco churn file as customers into an empty system. The load is marked started before its first batch
+ * and completed after its last, so a load killed midway resumes on the next start, writing only the customers still
+ * missing (each row's customer id is its row number); each batch commits with its ledger entries, so nothing is
+ * written twice.
+ */
+export async function loadDemoCustomers(db: Db, file: string, opts: DemoLoadOptions = {}): Promise<DemoLoad> {
+  const marker = await demoLoad(db, DEMO_DATASET);
+  if (marker?.completed) return { status: 'already-loaded' };
+  if (!marker && (await anyAccountExists(db))) return { status: 'not-empty' };
+  const { total } = await scanCsv(file);
+  let resumedAt: number | null = null;
+  if (marker) {
+    resumedAt = await countAccounts(db);
+    opts.onResume?.(resumedAt, total);
+  } else await startDemoLoad(db, DEMO_DATASET, total);
+  const summary = await runImport(db, customersPlan({ demo: true }), file, {
+    actor: 'system',
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+  await completeDemoLoad(db, DEMO_DATASET);
+  return { status: 'loaded', summary, resumedAt };
 }

@@ -231,6 +231,11 @@ describe('injected instructions in a ticket, an email and an NPS comment, throug
       expect((await t.call('GET', `/api/v1/signals/${id}`, { role: 'analyst' })).body.trust.injection.flagged, id).toBe(false);
     // A signal with no free text has nothing to scan.
     expect((await t.call('GET', '/api/v1/signals/INJ-1-pf-1-1', { role: 'analyst' })).body.trust).toBeNull();
+    // The AI-quality KPI counts them: the flagged customer's ticket, email and NPS comment, out of every text scanned.
+    const flags = (await t.call('GET', '/api/v1/kpis?days=7', { role: 'analyst' })).body.metrics.aiQuality.injectionFlags;
+    expect(flags).toMatchObject({ unit: 'count', value: 3 });
+    // At least the seven texts read above were scanned (the setup's tickets are too).
+    expect(flags.detail.signalsScanned).toBeGreaterThanOrEqual(7);
 
     // The control: the same kind of trouble without injected text; the action it wins runs on policy's authority.
     const control = await decisionsOf(t, clean);

@@ -245,8 +245,8 @@ describe('GET /api/v1/readiness from a week of known work', () => {
     expect(metricOf(d, 'outcomesRecorded')).toMatchObject({ value: 0.333, score: 0.333 });
     expect(metricOf(d, 'holdoutCoverage')).toMatchObject({ value: 0.333 });
     // KPIs with a value: churn, renewal, CLV, policy violations, overrides, approval latency, escalation precision
-    // and tool-call failures: 8 of 17 (no case, ticket, lead or generated text).
-    expect(metricOf(d, 'kpisFed').value).toBe(0.471);
+    // and tool-call failures: 8 of 18 (no case, ticket, lead, generated text or scanned free text).
+    expect(metricOf(d, 'kpisFed').value).toBe(0.444);
     expect(d.evidence.kpisWithValue).toEqual([
       'churn',
       'renewal',
@@ -264,7 +264,7 @@ describe('GET /api/v1/readiness from a week of known work', () => {
         [MEASURED, 1],
         [1 / 3, 1],
         [1 / 3, 1],
-        [8 / 17, 1],
+        [8 / 18, 1],
       ]),
     );
     expect(d.fixNext).toContain(

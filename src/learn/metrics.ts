@@ -1,6 +1,6 @@
 import type { Queryable } from '../store/index.ts';
 import { generationMetrics } from '../ground/index.ts';
-import { aiQualityKpis, businessKpis, caseKpis, generationKpiRows, supportNeedKpis } from '../views/index.ts';
+import { aiQualityKpis, businessKpis, caseKpis, generationKpiRows, injectionFlagRows, supportNeedKpis } from '../views/index.ts';
 import type { DayRange } from './day-range.ts';
 
 /**
@@ -144,6 +144,13 @@ export const KPI_DEFINITIONS = {
     definition:
       'Of the texts generated in the range (replies, answers, summaries, message bodies), the share that abstained ("Not enough support: route to a person") because retrieval found too little support.',
   },
+  injectionFlags: {
+    section: 'aiQuality',
+    label: 'Injection flags',
+    unit: 'count',
+    definition:
+      'Signals in the range whose free text the prompt-injection detector flagged at intake (each sends its customer\u2019s actions to a person for 7 days); `detail` adds the signals scanned, and the knowledge passages scanned and flagged as they stand now (a flagged passage never grounds customer-facing text).',
+  },
   maskedEntities: {
     section: 'aiQuality',
     label: 'Masked entities',
@@ -178,6 +185,7 @@ export interface KpiMetrics {
     groundingRate: Kpi;
     unsupportedClaims: Kpi;
     abstentionRate: Kpi;
+    injectionFlags: Kpi;
     maskedEntities: Kpi;
   };
 }
@@ -271,9 +279,10 @@ async function business(q: Queryable, range: DayRange): Promise<KpiMetrics['busi
 
 /** Policy, approvals and executions: one statement each; generation from its ledger entries. */
 async function aiQuality(q: Queryable, range: DayRange): Promise<KpiMetrics['aiQuality'] & { executionsByAction: ExecutionTally[] }> {
-  const [{ decisions: dec, approvals: appr, executions: execs }, generations] = await Promise.all([
+  const [{ decisions: dec, approvals: appr, executions: execs }, generations, injection] = await Promise.all([
     aiQualityKpis(q, range),
     generationKpiRows(q, range),
+    injectionFlagRows(q, range),
   ]);
   // The same figures generationMetrics gives the ground module's own report: one definition.
   const gen = generationMetrics(generations);
@@ -322,6 +331,14 @@ async function aiQuality(q: Queryable, range: DayRange): Promise<KpiMetrics['aiQ
       detail: { unsupportedSentences: factual - supported, factualSentences: factual },
     }),
     abstentionRate: share('abstentionRate', abstained, generations.length, noGeneration),
+    injectionFlags: kpi(
+      'injectionFlags',
+      injection.scanned ? injection.flagged : null,
+      'no signal in the range carried free text to scan',
+      {
+        detail: { signalsScanned: injection.scanned, chunksScanned: injection.chunksScanned, chunksFlagged: injection.chunksFlagged },
+      },
+    ),
     maskedEntities: kpi('maskedEntities', generations.length ? masked : null, noGeneration, {
       detail: { byType: gen.maskedEntities, generations: generations.length },
     }),

@@ -570,6 +570,7 @@ function agentReliability(
       generations: a.denominator,
       unsupportedClaimsPer1000Sentences: kpi.aiQuality.unsupportedClaims.value,
       maskedEntities: kpi.aiQuality.maskedEntities.detail?.byType ?? {},
+      injectionFlags: kpi.aiQuality.injectionFlags.value,
     },
     fixes,
   );

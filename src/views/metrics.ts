@@ -188,6 +188,30 @@ export async function aiQualityKpis(
   return { decisions: dec!, approvals: appr!, executions: execs };
 }
 
+/** What the injection detector flagged: signals in the range (by when they occurred), and knowledge passages now. */
+export interface InjectionFlagRow {
+  scanned: number;
+  flagged: number;
+  chunksScanned: number;
+  chunksFlagged: number;
+}
+
+/**
+ * Signals whose free text the trust layer scanned at intake in the range, and those it flagged (signals.trust); the
+ * knowledge passages scanned and flagged as they stand (a passage's finding is of its current text).
+ */
+export async function injectionFlagRows(q: Queryable, range: Range): Promise<InjectionFlagRow> {
+  const [row] = await q.query<InjectionFlagRow>(
+    `SELECT (SELECT count(*) FROM signals WHERE trust IS NOT NULL AND occurred_at >= $1::timestamptz AND occurred_at < $2::timestamptz)::int AS scanned,
+            (SELECT count(*) FROM signals WHERE (trust -> 'injection' ->> 'flagged') = 'true'
+                                            AND occurred_at >= $1::timestamptz AND occurred_at < $2::timestamptz)::int AS flagged,
+            (SELECT count(*) FROM knowledge_chunks WHERE injection IS NOT NULL)::int AS "chunksScanned",
+            (SELECT count(*) FROM knowledge_chunks WHERE (injection ->> 'flagged') = 'true')::int AS "chunksFlagged"`,
+    [range.from.toISOString(), range.to.toISOString()],
+  );
+  return row!;
+}
+
 /** What the AI-quality KPIs read of one generation's ledger entry (`generation.created`): flags and counts only. */
 export interface GenerationKpiRow {
   abstained: boolean;

@@ -2450,6 +2450,7 @@ export interface components {
                     groundingRate: components["schemas"]["Kpi"];
                     unsupportedClaims: components["schemas"]["Kpi"];
                     abstentionRate: components["schemas"]["Kpi"];
+                    injectionFlags: components["schemas"]["Kpi"];
                     maskedEntities: components["schemas"]["Kpi"];
                 };
             };

@@ -79,6 +79,7 @@ export const KpisSchema = component(
         groundingRate: KpiSchema,
         unsupportedClaims: KpiSchema,
         abstentionRate: KpiSchema,
+        injectionFlags: KpiSchema,
         maskedEntities: KpiSchema,
       }),
     }),

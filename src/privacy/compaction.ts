@@ -12,6 +12,7 @@ import {
   selectOlderSnapshots,
   selectWalRetention,
   setSessionWalRecycle,
+  listWalSegments,
   switchWalAndCheckpoint,
   vacuumFullAnalyze,
   vacuumFullStatistics,
@@ -134,9 +135,10 @@ async function rewriteStatistics(db: Db): Promise<CompactionStep> {
 }
 
 /**
- * Two rounds of switching to a new WAL segment and checkpointing: the segments written before, with the erasure's
- * old rows, are then past every checkpoint and are deleted, if recycling is off (a recycled segment is renamed for
- * reuse with its content intact) and nothing else keeps them (wal_keep_size, replication slots, an archive).
+ * Rounds of switching to a new WAL segment and checkpointing until no segment file from before is left (checked by
+ * listing pg_wal): the segments with the erasure's old rows are then deleted, if recycling is off (a recycled segment
+ * is renamed for reuse with its content intact) and nothing else keeps them (wal_keep_size, replication slots, an
+ * archive).
  */
 async function dropOldWal(db: Db): Promise<CompactionStep> {
   // The embedded database checkpoints in this very session, so a session setting is enough there; a server's
@@ -156,14 +158,37 @@ async function dropOldWal(db: Db): Promise<CompactionStep> {
         ? ['archive_mode is on: archived segments hold the old rows (expire them from the archive)']
         : []),
     ];
-    for (let round = 0; round < 2; round++) {
+    // Every segment file present now may hold the old rows: older ones, and ones recycled ahead of the write position
+    // (while recycling was on) that still hold old content. Each round (a checkpoint writes a record, so the next
+    // switch moves on) consumes one; the checkpoint deletes those behind it. Bounded: one round per file, plus two.
+    const before = await listWalSegments(db);
+    let left = before ?? [];
+    for (let round = 0; round < (before ? before.length + 2 : 2) && (round < 2 || left.length); round++) {
       await switchWalAndCheckpoint(db);
+      if (before) {
+        const now = new Set((await listWalSegments(db)) ?? []);
+        left = before.filter((f) => now.has(f));
+      }
     }
     if (keeps.length) return { step: 'wal', done: false, detail: `switched WAL and checkpointed, but ${keeps.join('; ')}` };
+    if (!before) {
+      return {
+        step: 'wal',
+        done: true,
+        detail: 'switched to a new WAL segment and checkpointed twice (this role may not list pg_wal, so it was not checked)',
+      };
+    }
+    if (left.length) {
+      return {
+        step: 'wal',
+        done: false,
+        detail: `switched WAL and checkpointed, but ${left.length} segment file(s) from before are still in pg_wal (${left.join(', ')})`,
+      };
+    }
     return {
       step: 'wal',
       done: true,
-      detail: 'switched to a new WAL segment and checkpointed twice: the segments with the old rows are deleted',
+      detail: `switched WAL and checkpointed until none of the ${before.length} segment files from before was left in pg_wal`,
     };
   } catch (err) {
     return {

@@ -458,6 +458,16 @@ export async function setSessionWalRecycle(db: Queryable, off: boolean): Promise
   await db.query(off ? 'SET wal_recycle = off' : 'RESET wal_recycle');
 }
 
+/** The WAL segment files in pg_wal (superusers and pg_monitor may list them); null when the role may not. */
+export async function listWalSegments(db: Queryable): Promise<string[] | null> {
+  try {
+    const rows = await db.query<{ name: string }>(`SELECT name FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'`);
+    return rows.map((r) => r.name);
+  } catch {
+    return null;
+  }
+}
+
 /** Moves the WAL to a new segment and checkpoints, so the segments before can be removed. */
 export async function switchWalAndCheckpoint(db: Queryable): Promise<void> {
   await db.query('SELECT pg_switch_wal()');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers.ts';
 
-// The language half's write routes (issue 14) meet hostile bodies with a 4xx, never a 500.
+// The write routes issue 14 added (language, and compaction after erasure) meet hostile bodies with a 4xx, never a 500.
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
@@ -22,6 +22,7 @@ const ROUTES = [
   '/api/v1/knowledge/documents',
   '/api/v1/cases/no-such-case/suggest-reply',
   '/api/v1/cases/no-such-case/summary',
+  '/api/v1/privacy/compact',
 ];
 
 describe('hostile bodies on the language routes', () => {

@@ -37,7 +37,7 @@ const driver = await WorldDriver.create({
   world: await worldFromDatabase(db, seed),
   start: START,
   reviewer: 'sim',
-  daily: (now) => db.transaction((tx) => runScheduledAgents(tx, loop, now)),
+  daily: (now) => runScheduledAgents(db, loop, now),
 });
 let churned = 0;
 for (let d = 0; d < days; d++) {

@@ -227,7 +227,7 @@ export async function startServer(config: Config, log = createLogger(config), op
   log.info({ fittedOn: identity.fittedOn }, 'identity matcher ready');
   // Messages go to a file in the data dir: nothing is sent anywhere until a real transport is plugged in.
   const transport = new FileTransport(join(config.dataDir, 'outbox', 'messages.jsonl'));
-  const daily = loop ? (now: Date) => db.transaction((tx) => runScheduledAgents(tx, { ...loop, gate: policies }, now)) : undefined;
+  const daily = loop ? (now: Date) => runScheduledAgents(db, { ...loop, gate: policies }, now) : undefined;
   // Model upkeep: scheduled drift checks of registry champions and scheduled retrains on live outcomes (each
   // model's interval, on the server's clock).
   const models = (now: Date) => runModelUpkeep(db, now, (name, what, err) => log.error({ err, model: name }, `${what} failed`));

@@ -110,7 +110,7 @@ describe('the kill switch', () => {
 
     await t.call('POST', '/api/v1/accounts', { body: { name: 'Unidentified customer', customerId: 'KILL-GHOST' } });
     const loop = { gate: t.gate, churn: () => undefined, holdout: { salt: 'test', fraction: 0 }, dailyCreditBudgetCents: 0 };
-    expect(await t.db.transaction((tx) => runScheduledAgents(tx, loop, new Date()))).toMatchObject({
+    expect(await runScheduledAgents(t.db, loop, new Date())).toMatchObject({
       customers: 0,
       proposals: 0,
       executed: 0,
@@ -121,7 +121,7 @@ describe('the kill switch', () => {
     await t.call('POST', '/api/v1/signals', { role: 'agent', body: trouble('KILL-1', 2) });
     await t.bus.drain();
     expect(await count(t, "SELECT 1 FROM proposals WHERE account_id = $1 AND status = 'decided'", [accountId])).toBe(1);
-    expect((await t.db.transaction((tx) => runScheduledAgents(tx, loop, new Date()))).customers).toBeGreaterThan(0);
+    expect((await runScheduledAgents(t.db, loop, new Date())).customers).toBeGreaterThan(0);
   });
 
   it('while engaged a pending approval cannot be approved (409), rejecting still works, and nothing already allowed runs', async () => {

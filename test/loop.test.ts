@@ -277,7 +277,7 @@ describe('scheduled agents', () => {
     expect(await t.db.query("SELECT 1 FROM proposals WHERE agent_id = 'data-stewardship'")).toHaveLength(0);
 
     const loop = { gate: t.gate, churn: () => undefined, holdout: { salt: 'test', fraction: 0 }, dailyCreditBudgetCents: 0 };
-    const first = await t.db.transaction((tx) => runScheduledAgents(tx, loop, new Date()));
+    const first = await runScheduledAgents(t.db, loop, new Date());
     expect(first).toMatchObject({ customers: 3, executed: 3 });
     const tasks = await t.db.query<{ account_id: string; details: string; assignee: string }>(
       'SELECT account_id, details, assignee FROM tasks ORDER BY account_id',
@@ -286,7 +286,7 @@ describe('scheduled agents', () => {
     expect(tasks.find((x) => x.account_id === twins[0])!.details).toContain(`possible duplicate of ${twins[1]}`);
     expect(tasks.some((x) => x.details.includes('no name'))).toBe(true);
 
-    const next = await t.db.transaction((tx) => runScheduledAgents(tx, loop, new Date(Date.now() + 86_400_000)));
+    const next = await runScheduledAgents(t.db, loop, new Date(Date.now() + 86_400_000));
     expect(next).toMatchObject({ executed: 0, suppressed: 3 });
     expect(await t.db.query('SELECT 1 FROM tasks')).toHaveLength(3);
   });

@@ -64,7 +64,7 @@ describe('the world after 14 simulated days', () => {
       world: await worldFromDatabase(db, 7),
       start: START,
       reviewer: 'sim',
-      daily: (at) => db.transaction((tx) => runScheduledAgents(tx, { ...loop, gate: services.gate }, at)),
+      daily: (at) => runScheduledAgents(db, { ...loop, gate: services.gate }, at),
     });
     for (let d = 0; d < DAYS; d++) {
       outcomes.push(...(await driver.runDay(d)).outcomes);

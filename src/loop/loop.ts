@@ -57,7 +57,7 @@ import {
 } from '../reason/index.ts';
 import { findAccountsToSteward } from '../records/index.ts';
 import { addressOutreach, flaggedSignalsOf, SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
-import type { Queryable, Tx } from '../store/index.ts';
+import type { Db, Queryable, Tx } from '../store/index.ts';
 import { readRecentActions } from '../views/index.ts';
 import { addReach, loadContexts } from './context.ts';
 
@@ -612,16 +612,31 @@ export function subscribeDecisionLoop(bus: Bus, opts: LoopOptions, onTally?: (t:
 export const SCHEDULED_AGENTS = AGENTS.filter((a) => a.manifest.triggers.schedule === 'daily').map((a) => a.manifest.id);
 /** Subjects one scheduled sweep looks at, at most; the rest wait for the next day. */
 const SWEEP_LIMIT = 2000;
+/**
+ * Subjects decided per transaction in a sweep. Short transactions let other work in between: the embedded
+ * database has one connection, and a 2,000-customer sweep in one transaction held the API for over ten seconds.
+ */
+export const SWEEP_CHUNK = 100;
 
 /**
  * The daily run of scheduled agents (data stewardship) over the customers whose records look wrong: no name,
  * no way to reach them, an incomplete subscription, or a contact point shared with another profile. Found
- * in SQL first, so the sweep reads only those customers, not the whole base.
+ * in SQL first, so the sweep reads only those customers, not the whole base. Each chunk of customers is decided
+ * and committed in a transaction of its own; a run stopped midway leaves whole chunks done, and the next day's
+ * sweep finds whoever still needs it.
  */
-export async function runScheduledAgents(q: Tx, opts: LoopOptions, now = new Date()): Promise<LoopTally> {
+export async function runScheduledAgents(db: Db, opts: LoopOptions, now = new Date()): Promise<LoopTally> {
   // Nothing to sweep for while every scheduled agent is stopped (paused, or the kill switch is engaged).
-  const stopped = await stoppedAgents(q, SCHEDULED_AGENTS);
+  const stopped = await stoppedAgents(db, SCHEDULED_AGENTS);
   if (SCHEDULED_AGENTS.every((id) => stopped.has(id))) return emptyTally();
-  const candidates = await findAccountsToSteward(q, SWEEP_LIMIT);
-  return decideFor(q, { accountIds: candidates.map((c) => c.id), leadIds: [], triggers: { agentIds: SCHEDULED_AGENTS } }, opts, now);
+  const ids = (await findAccountsToSteward(db, SWEEP_LIMIT)).map((c) => c.id);
+  const total = emptyTally();
+  for (let i = 0; i < ids.length; i += SWEEP_CHUNK) {
+    const chunk = ids.slice(i, i + SWEEP_CHUNK);
+    const tally = await db.transaction((tx) =>
+      decideFor(tx, { accountIds: chunk, leadIds: [], triggers: { agentIds: SCHEDULED_AGENTS } }, opts, now),
+    );
+    for (const key of Object.keys(total) as (keyof LoopTally)[]) total[key] += tally[key];
+  }
+  return total;
 }

@@ -59,10 +59,35 @@ export async function createPglite(dataDir?: string): Promise<PGlite> {
   return lite;
 }
 
+/** The longest stretch of embedded-database work before the event loop gets a turn. */
+const PGLITE_YIELD_MS = 10;
+
+/**
+ * PGlite runs each query synchronously in WASM on this thread and resolves it as a microtask, so a chain of awaited
+ * queries (a day of the live world, a delivery of the bus) never lets the event loop read a socket: requests, even
+ * for static files, waited for the whole chain (seconds). Before a query, the event loop gets a turn once the
+ * thread has been busy this long.
+ */
+function eventLoopTurns(everyMs: number): () => Promise<void> | undefined {
+  let since = performance.now();
+  return () => {
+    if (performance.now() - since < everyMs) return undefined;
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        since = performance.now();
+        resolve();
+      }),
+    );
+  };
+}
+
 export async function openPglite(dataDir?: string): Promise<Db> {
   const lite = await createPglite(dataDir);
-  const run = async <T>(q: { query: PGlite['query'] }, sql: string, params?: unknown[]) =>
-    (await q.query<T>(sql, params as unknown[])).rows;
+  const turn = eventLoopTurns(PGLITE_YIELD_MS);
+  const run = async <T>(q: { query: PGlite['query'] }, sql: string, params?: unknown[]) => {
+    await turn();
+    return (await q.query<T>(sql, params as unknown[])).rows;
+  };
   return {
     kind: 'pglite',
     query: (sql, params) => run(lite, sql, params),

@@ -142,6 +142,13 @@ export interface WorldDriverOptions {
   reviewer: 'sim' | 'human';
   /** Once-a-day work at each day's end (scheduled agents), when no one else runs it. */
   daily?: (now: Date) => Promise<unknown>;
+  /**
+   * Signals per intake transaction, each batch delivered by the bus before the next is taken. The live world sets
+   * a small one: it shares the embedded database's one connection with the API, and a day's 1,000 signals in one
+   * transaction, then one delivery, held the API for seconds. Unset: 1,000 per transaction, delivered at the end
+   * (acs simulate, whose reports stay comparable).
+   */
+  intakeBatch?: number;
   /** Told of every executed action as it reaches the world (the policy-value benchmark accounts for them). */
   onDelivered?: (delivered: {
     action: SimAction;
@@ -217,10 +224,15 @@ export class WorldDriver {
 
   private async ingest(signals: object[], now: Date, tally: DayTally): Promise<void> {
     const items = signals.map((value) => ({ value }));
-    for (let i = 0; i < items.length; i += INTAKE_BATCH) {
-      const r = await ingestSignals(this.opts.db, items.slice(i, i + INTAKE_BATCH), { actor: ACTOR, source: 'sim', now });
+    const batch = this.opts.intakeBatch ?? INTAKE_BATCH;
+    for (let i = 0; i < items.length; i += batch) {
+      const r = await ingestSignals(this.opts.db, items.slice(i, i + batch), { actor: ACTOR, source: 'sim', now });
       tally.signals.accepted += r.accepted.length;
       tally.signals.rejected += r.rejected.length;
+      if (this.opts.intakeBatch) {
+        this.opts.bus.notify();
+        await this.opts.bus.drain();
+      }
     }
     this.opts.bus.notify();
   }

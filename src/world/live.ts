@@ -85,6 +85,9 @@ export interface LiveWorldDeps {
  * day's signals go through the API's own intake and the agents act on them. A restart resumes the clock and
  * the day count; the simulated people restart from their baselines, and those recorded as churned stay gone.
  */
+/** Signals per intake transaction in the live world: small, so the API waits at most a short transaction for the database. */
+const LIVE_INTAKE_BATCH = 50;
+
 export async function startLiveWorld(deps: LiveWorldDeps): Promise<{ stop(): Promise<void> }> {
   const { db, clock, state, log } = deps;
   await seedContactsAndConsents(db, state.seed);
@@ -96,6 +99,7 @@ export async function startLiveWorld(deps: LiveWorldDeps): Promise<{ stop(): Pro
     world: await worldFromDatabase(db, state.seed),
     start: state.startDay.toISOString(),
     reviewer: deps.reviewer,
+    intakeBatch: LIVE_INTAKE_BATCH,
   });
   log.info(
     { customers: driver.world.customers.length, day: state.nextDay, clock: clock.now().toISOString(), speed: clock.speed },

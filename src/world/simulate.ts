@@ -113,7 +113,7 @@ export async function runSimulation(opts: SimulateOptions) {
       start: SIM_START,
       onDelivered: opts.observer?.delivered,
       reviewer: 'sim',
-      daily: (now) => db.transaction((tx) => runScheduledAgents(tx, loop, now)),
+      daily: (now) => runScheduledAgents(db, loop, now),
     });
     const customerIds = driver.world.customers.map((c) => c.input.customerId);
     opts.observer?.start?.(driver.world);

@@ -7,3 +7,5 @@ export type { Db, Queryable, Tx } from './db.ts';
 export { migrate, loadMigrations } from './migrate.ts';
 export { newId } from './ids.ts';
 export { dumpPglite, restoreDump, dumpProblem, publicTableCount, schemaLevel, currentSchema } from './dump.ts';
+export { Lease, PROCESS_ID } from './leases.ts';
+export { claimJobRun, jobRan, recordJobRun, leaseHolder } from './leases.repo.ts';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
@@ -27,7 +28,7 @@ import { providerFromConfig, type Provider } from './ground/index.ts';
 import { runScheduledAgents, type LoopOptions } from './loop/index.ts';
 import { subscribePipeline } from './pipeline/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
-import { Lease, migrate, openPglite, openPostgres, type Db, type Tx } from './store/index.ts';
+import { Lease, migrate, notify, openPglite, openPostgres, PROCESS_ID, type Db, type Tx } from './store/index.ts';
 import { defaultModel } from './sense/index.ts';
 import { runModelUpkeep } from './learn/index.ts';
 import { compactErasures } from './privacy/index.ts';
@@ -174,6 +175,9 @@ export interface RunningServer extends Services {
   close(): Promise<void>;
 }
 
+/** Announces a churn model fitted on new rows (its payload: who fitted it). */
+const CHURN_TRAINED_CHANNEL = 'acs_churn_trained';
+
 /**
  * What `acs serve` runs: `all` (the default) is the API, the pipeline's stages and the maintenance rounds in one
  * process; `api` is the API alone, for clusters whose stages and jobs run in `acs worker` processes (docs/scaling.md).
@@ -227,14 +231,27 @@ async function openProcess(
     churn: () => churn.model,
     stages: opts.stages,
   });
-  const trainChurnModel = async () => {
+  const fitChurnModel = async () => {
     const examples = await loadChurnExamples(db);
     if (examples.length < 50) return undefined;
     churn.model = ChurnModel.train(examples, trainingFingerprint(examples));
     log.info({ model: ChurnModel.ID, version: churn.model.version, trainedOn: examples.length }, 'churn model trained');
     return churn.model;
   };
-  return { policies, db, loop, services, trainChurnModel };
+  // A model fitted after new customers arrived (--load-demo) is announced: the other processes fit theirs again from
+  // the same rows, so every process's agents score churn alike. A lost LISTEN connection's return refits too.
+  const self = `${PROCESS_ID}:${randomBytes(3).toString('hex')}`;
+  await db
+    .listen?.(CHURN_TRAINED_CHANNEL, (from) => {
+      if (from !== self) fitChurnModel().catch((err: unknown) => log.warn({ err }, 'could not fit the churn model again'));
+    })
+    .catch((err: unknown) => log.warn({ err }, 'cannot LISTEN for churn models fitted elsewhere; this process keeps its own'));
+  const trainChurnModel = async () => {
+    const model = await fitChurnModel();
+    if (model) await notify(db, CHURN_TRAINED_CHANNEL, self);
+    return model;
+  };
+  return { policies, db, loop, services, fitChurnModel, trainChurnModel };
 }
 
 /** Fitted at start rather than on the first signal that describes a person, which would wait a second or two for it. */
@@ -301,7 +318,7 @@ export async function startServer(
   if (!config.databaseUrl) writeFileSync(lockFile(config.dataDir), JSON.stringify({ pid: process.pid, url } satisfies ServerLock));
   if (worker) services.bus.notify();
   log.info({ url, database: db.kind, role: opts.role ?? 'all' }, `ACS listening on ${url}`);
-  await trainChurnModel();
+  await p.fitChurnModel();
   await fitIdentityMatcher(log);
   const maintenance = worker ? startJobs(config, log, p) : null;
   let live: { stop(): Promise<void> } | null = null;
@@ -342,7 +359,7 @@ export async function startWorker(config: Config, log = createLogger(config)): P
     );
   const p = await openProcess(config, log, { stages: true, bootstrapToken: false });
   const { db, services } = p;
-  await p.trainChurnModel();
+  await p.fitChurnModel();
   await fitIdentityMatcher(log);
   services.bus.notify();
   const maintenance = startJobs(config, log, p);

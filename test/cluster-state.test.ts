@@ -1,8 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_DIR } from '../src/assure/index.ts';
+import { loadConfig } from '../src/config.ts';
+import { loadDemoCustomers } from '../src/sense/index.ts';
+import { createLogger, startServer, startWorker } from '../src/server.ts';
 import { Lease, openPostgres } from '../src/store/index.ts';
+import { cliEnv } from './cli-helpers.ts';
 import { createTestApp, openTestDb, trouble, troubledCustomer, type TestApp } from './helpers.ts';
 
 // What several processes must agree on, with two service instances (each its own connection pool, as two processes
@@ -75,6 +81,46 @@ if (url)
       expect(await elsewhere.acquire()).toBe(true);
       await elsewhere.release();
     });
+  });
+
+if (url)
+  describe('the churn model, fitted in each process', () => {
+    it('fitted again by an API server after new customers, is fitted again by a worker from the same rows', async () => {
+      const cli = await cliEnv();
+      const dir = mkdtempSync(join(tmpdir(), 'acs-churn-'));
+      const lines: { msg?: string; version?: string; trainedOn?: number }[] = [];
+      const capture = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+          done();
+        },
+      });
+      const config = loadConfig({ ...cli.env, ACS_PORT: '0', ACS_LOG_LEVEL: 'info', ACS_DATA_DIR: dir });
+      const worker = await startWorker(config, createLogger(config, capture));
+      const server = await startServer(config, createLogger({ logLevel: 'silent' }), { role: 'api' });
+      try {
+        // 60 labelled customers (the demo file's first rows): enough for a model.
+        const csv = join(dir, 'customers.csv');
+        writeFileSync(
+          csv,
+          readFileSync(new URL('../data/telco_churn.csv', import.meta.url), 'utf8')
+            .split('\n')
+            .slice(0, 61)
+            .join('\n') + '\n',
+        );
+        expect((await loadDemoCustomers(server.db, csv)).status).toBe('loaded');
+        const model = await server.trainChurnModel();
+        expect(model).toBeDefined();
+        const trained = () => lines.find((l) => l.msg === 'churn model trained');
+        await expect.poll(trained, { timeout: 30_000 }).toBeDefined();
+        expect(trained()).toMatchObject({ version: model!.version, trainedOn: 60 });
+      } finally {
+        await server.close();
+        await worker.close();
+        await cli.cleanup();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
   });
 
 if (!url)

@@ -163,22 +163,25 @@ if (url)
       start('worker-2', ['worker']);
       start('api-1', ['serve', '--no-worker']);
       start('api-2', ['serve', '--no-worker']);
+      // They start side by side; on a loaded machine (the suite's other files) a start can take a while.
+      const startBy = Date.now() + 120_000;
       for (const p of procs) {
+        const left = () => Math.max(1000, startBy - Date.now());
         if (p.name.startsWith('api')) {
           const line = await until(
             `${p.name} to listen\n${tail()}`,
             async () => p.lines.find((l) => String(l.msg).startsWith('ACS listening on')),
-            40_000,
+            left(),
           );
           p.url = line.url as string;
         } else
           await until(
             `${p.name} to run\n${tail()}`,
             async () => p.lines.find((l) => String(l.msg).startsWith('ACS worker running')),
-            40_000,
+            left(),
           );
       }
-    }, 90_000);
+    }, 150_000);
 
     afterAll(async () => {
       for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');

@@ -2,7 +2,7 @@
  * store: the database. PGlite or PostgreSQL behind one interface, migrations, batched inserts and ids. Owns the
  * schema (src/store/migrations).
  */
-export { openPglite, openPostgres, insertRows, analyze, freshHandle, ping } from './db.ts';
+export { openPglite, openPostgres, insertRows, analyze, freshHandle, ping, notify } from './db.ts';
 export type { Db, Queryable, Tx } from './db.ts';
 export { migrate, loadMigrations } from './migrate.ts';
 export { newId } from './ids.ts';

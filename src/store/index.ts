@@ -1,6 +1,6 @@
 /**
  * store: the database. PGlite or PostgreSQL behind one interface, migrations, batched inserts and ids. Owns the
- * schema (src/store/migrations).
+ * schema (src/store/migrations), and the tables processes coordinate through: leases and job_runs (leases.repo.ts).
  */
 export { openPglite, openPostgres, insertRows, analyze, freshHandle, ping, notify } from './db.ts';
 export type { Db, Queryable, Tx } from './db.ts';

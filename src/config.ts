@@ -63,6 +63,10 @@ const EnvSchema = z.object({
   ACS_EMBED_API_KEY: z.string().min(1).optional(),
   ACS_LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   ACS_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  // Several processes on one PostgreSQL (docs/scaling.md): how often maintenance rounds run, and how long the
+  // once-per-cluster lease outlives a holder that stopped renewing it (how soon another process takes over).
+  ACS_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(5000),
+  ACS_LEASE_TTL_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
 });
 
 /** One provider endpoint: an OpenAI-compatible server's base URL, the model to ask for, and its key if it needs one. */
@@ -103,6 +107,8 @@ export interface Config {
   llm?: ProviderEndpointConfig;
   /** The embedding model semantic retrieval may use; unset means lexical retrieval alone. */
   embed?: ProviderEndpointConfig;
+  /** Maintenance rounds' interval, and the TTL of the lease under which one process runs the once-per-cluster jobs. */
+  cluster: { maintenanceIntervalMs: number; leaseTtlMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -147,5 +153,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outbox: { maxAttempts: e.ACS_OUTBOX_MAX_ATTEMPTS, retentionHours: e.ACS_OUTBOX_RETENTION_HOURS },
     ...(llm && { llm }),
     ...(embed && { embed }),
+    cluster: { maintenanceIntervalMs: e.ACS_MAINTENANCE_INTERVAL_MS, leaseTtlMs: e.ACS_LEASE_TTL_MS },
   };
 }

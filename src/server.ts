@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
@@ -10,7 +11,15 @@ import {
   superviseAndAlert,
   TokenAuthenticator,
 } from './api/index.ts';
-import { FileTransport, playRegistry, retentionPlay, serviceRecoveryPlay, startMaintenance, type PlayRegistry } from './act/index.ts';
+import {
+  FileTransport,
+  MAINTENANCE_LEASE,
+  playRegistry,
+  retentionPlay,
+  serviceRecoveryPlay,
+  startMaintenance,
+  type PlayRegistry,
+} from './act/index.ts';
 import { PolicyGate } from './assure/index.ts';
 import { OutboxBus, outboxStats } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -19,7 +28,7 @@ import { providerFromConfig, type Provider } from './ground/index.ts';
 import { runScheduledAgents, type LoopOptions } from './loop/index.ts';
 import { subscribePipeline } from './pipeline/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
-import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
+import { Lease, migrate, notify, openPglite, openPostgres, PROCESS_ID, type Db } from './store/index.ts';
 import { defaultModel } from './sense/index.ts';
 import { runModelUpkeep } from './learn/index.ts';
 import { compactErasures } from './privacy/index.ts';
@@ -103,6 +112,8 @@ export interface ServiceOptions {
   churn?: () => ChurnModel | undefined;
   /** The language-model provider generation uses (agent assist, answers); default none: the embedded composer. */
   provider?: Provider;
+  /** Whether this process runs the pipeline's stages on the bus; default yes (false: an API-only process). */
+  stages?: boolean;
 }
 
 /** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
@@ -115,10 +126,11 @@ export function createServices(
   const gate = opts.gate ?? PolicyGate.load();
   const clock = opts.clock ?? systemClock;
   const bus = new OutboxBus(db, log, undefined, { maxAttempts: config.outbox?.maxAttempts });
-  subscribePipeline(bus, {
-    decide: opts.loop && { ...opts.loop, gate },
-    onTally: (t) => t.customers && log.info({ loop: t }, 'agents decided'),
-  });
+  if (opts.stages !== false)
+    subscribePipeline(bus, {
+      decide: opts.loop && { ...opts.loop, gate },
+      onTally: (t) => t.customers && log.info({ loop: t }, 'agents decided'),
+    });
   const plays = playRegistry(
     retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs, text: opts.loop?.text }),
     serviceRecoveryPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs, text: opts.loop?.text }),
@@ -163,8 +175,24 @@ export interface RunningServer extends Services {
   close(): Promise<void>;
 }
 
-/** Starts ACS: database, admin token on first start, HTTP server. With `world`, the server runs on that world's clock. */
-export async function startServer(config: Config, log = createLogger(config), opts: { world?: ServerWorld } = {}): Promise<RunningServer> {
+/** Announces a churn model fitted on new rows (its payload: who fitted it). */
+const CHURN_TRAINED_CHANNEL = 'acs_churn_trained';
+
+/**
+ * What `acs serve` runs: `all` (the default) is the API, the pipeline's stages and the maintenance rounds in one
+ * process; `api` is the API alone, for clusters whose stages and jobs run in `acs worker` processes (docs/scaling.md).
+ */
+export type ServeRole = 'all' | 'api';
+
+/**
+ * What a server and a worker share: the validated policies, the open database, the loop's settings, the services and
+ * the churn model the agents use until the registry serves one.
+ */
+async function openProcess(
+  config: Config,
+  log: Logger,
+  opts: { stages: boolean; clock?: (db: Db) => Promise<Clock>; bootstrapToken: boolean },
+) {
   // Policies first: a policy that does not parse or validate stops start-up before anything else opens.
   const policies = PolicyGate.load(config.policyDir, {
     creditApprovalLimitCents: config.creditApprovalLimitCents,
@@ -175,9 +203,11 @@ export async function startServer(config: Config, log = createLogger(config), op
     'policies loaded and validated',
   );
   const db = await openDatabase(config, log);
-  const tokenFile = await bootstrapAdminToken(db, config.dataDir);
-  if (tokenFile) log.info({ file: tokenFile }, `first start: admin token written to ${tokenFile} (mode 0600)`);
-  const worldClock = opts.world ? await opts.world.openClock(db) : undefined;
+  if (opts.bootstrapToken) {
+    const tokenFile = await bootstrapAdminToken(db, config.dataDir);
+    if (tokenFile) log.info({ file: tokenFile }, `first start: admin token written to ${tokenFile} (mode 0600)`);
+  }
+  const clock = opts.clock ? await opts.clock(db) : undefined;
   const churn = { model: undefined as ChurnModel | undefined };
   // Generation uses a model only when a chat model is configured (PII masked before text leaves); an embedding model
   // alone leaves it with the embedded composer but makes retrieval hybrid. One provider for message bodies, assist,
@@ -195,11 +225,85 @@ export async function startServer(config: Config, log = createLogger(config), op
   const services = createServices(db, config, log, {
     gate: policies,
     loop,
-    clock: worldClock,
+    clock,
     consoleDir: config.consoleDir,
     provider,
     churn: () => churn.model,
+    stages: opts.stages,
   });
+  const fitChurnModel = async () => {
+    const examples = await loadChurnExamples(db);
+    if (examples.length < 50) return undefined;
+    churn.model = ChurnModel.train(examples, trainingFingerprint(examples));
+    log.info({ model: ChurnModel.ID, version: churn.model.version, trainedOn: examples.length }, 'churn model trained');
+    return churn.model;
+  };
+  // A model fitted after new customers arrived (--load-demo) is announced: the other processes fit theirs again from
+  // the same rows, so every process's agents score churn alike. A lost LISTEN connection's return refits too.
+  const self = `${PROCESS_ID}:${randomBytes(3).toString('hex')}`;
+  await db
+    .listen?.(CHURN_TRAINED_CHANNEL, (from) => {
+      if (from !== self) fitChurnModel().catch((err: unknown) => log.warn({ err }, 'could not fit the churn model again'));
+    })
+    .catch((err: unknown) => log.warn({ err }, 'cannot LISTEN for churn models fitted elsewhere; this process keeps its own'));
+  const trainChurnModel = async () => {
+    const model = await fitChurnModel();
+    if (model) await notify(db, CHURN_TRAINED_CHANNEL, self);
+    return model;
+  };
+  return { policies, db, loop, services, fitChurnModel, trainChurnModel };
+}
+
+/** Fitted at start rather than on the first signal that describes a person, which would wait a second or two for it. */
+async function fitIdentityMatcher(log: Logger): Promise<void> {
+  const identity = await defaultModel();
+  log.info({ fittedOn: identity.fittedOn }, 'identity matcher ready');
+}
+
+/**
+ * The maintenance rounds with every job the server's configuration gives them; they run under the cluster's
+ * maintenance lease, so of all `acs serve` and `acs worker` processes on one database only its holder does the work.
+ */
+function startJobs(config: Config, log: Logger, p: Awaited<ReturnType<typeof openProcess>>): { stop(): Promise<void> } {
+  const { db, services, loop, policies } = p;
+  // Messages go to a file in the data dir: nothing is sent anywhere until a real transport is plugged in.
+  const transport = new FileTransport(join(config.dataDir, 'outbox', 'messages.jsonl'));
+  const daily = loop ? (now: Date) => runScheduledAgents(db, { ...loop, gate: policies }, now) : undefined;
+  // Model upkeep: scheduled drift checks of registry champions and scheduled retrains on live outcomes (each
+  // model's interval, on the server's clock).
+  const models = (now: Date) => runModelUpkeep(db, now, (name, what, err) => log.error({ err, model: name }, `${what} failed`));
+  return startMaintenance(
+    db,
+    {
+      transport,
+      plays: services.plays,
+      clock: services.clock,
+      daily,
+      models,
+      supervise: services.supervise,
+      // Erasures not yet compacted; one whose compaction fell short waits for `acs privacy compact` after the fix.
+      compact: (now) => compactErasures(db, { actor: 'system:maintenance', now, retryIncomplete: false }),
+      outboxRetentionHours: config.outbox.retentionHours,
+      lease: new Lease(db, MAINTENANCE_LEASE, config.cluster.leaseTtlMs),
+    },
+    log,
+    config.cluster.maintenanceIntervalMs,
+  );
+}
+
+/**
+ * Starts ACS: database, admin token on first start, HTTP server, and (role `all`, the default) the pipeline's stages
+ * and the maintenance rounds. With `world`, the server runs on that world's clock.
+ */
+export async function startServer(
+  config: Config,
+  log = createLogger(config),
+  opts: { world?: ServerWorld; role?: ServeRole } = {},
+): Promise<RunningServer> {
+  const worker = (opts.role ?? 'all') === 'all';
+  const world = opts.world;
+  const p = await openProcess(config, log, { stages: worker, bootstrapToken: true, clock: world && ((db) => world.openClock(db)) });
+  const { db, services, policies, trainChurnModel } = p;
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch: services.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);
@@ -212,56 +316,61 @@ export async function startServer(config: Config, log = createLogger(config), op
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host}:${port}`;
   if (!config.databaseUrl) writeFileSync(lockFile(config.dataDir), JSON.stringify({ pid: process.pid, url } satisfies ServerLock));
-  services.bus.notify();
-  log.info({ url, database: db.kind }, `ACS listening on ${url}`);
-  const trainChurnModel = async () => {
-    const examples = await loadChurnExamples(db);
-    if (examples.length < 50) return undefined;
-    churn.model = ChurnModel.train(examples, trainingFingerprint(examples));
-    log.info({ model: ChurnModel.ID, version: churn.model.version, trainedOn: examples.length }, 'churn model trained');
-    return churn.model;
-  };
-  await trainChurnModel();
-  // Fitted now rather than on the first signal that describes a person, which would wait a second or two for it.
-  const identity = await defaultModel();
-  log.info({ fittedOn: identity.fittedOn }, 'identity matcher ready');
-  // Messages go to a file in the data dir: nothing is sent anywhere until a real transport is plugged in.
-  const transport = new FileTransport(join(config.dataDir, 'outbox', 'messages.jsonl'));
-  const daily = loop ? (now: Date) => runScheduledAgents(db, { ...loop, gate: policies }, now) : undefined;
-  // Model upkeep: scheduled drift checks of registry champions and scheduled retrains on live outcomes (each
-  // model's interval, on the server's clock).
-  const models = (now: Date) => runModelUpkeep(db, now, (name, what, err) => log.error({ err, model: name }, `${what} failed`));
-  const maintenance = startMaintenance(
-    db,
-    {
-      transport,
-      plays: services.plays,
-      clock: services.clock,
-      daily,
-      models,
-      supervise: services.supervise,
-      // Erasures not yet compacted; one whose compaction fell short waits for `acs privacy compact` after the fix.
-      compact: (now) => compactErasures(db, { actor: 'system:maintenance', now, retryIncomplete: false }),
-      outboxRetentionHours: config.outbox.retentionHours,
-    },
-    log,
-  );
+  if (worker) services.bus.notify();
+  log.info({ url, database: db.kind, role: opts.role ?? 'all' }, `ACS listening on ${url}`);
+  await p.fitChurnModel();
+  await fitIdentityMatcher(log);
+  const maintenance = worker ? startJobs(config, log, p) : null;
   let live: { stop(): Promise<void> } | null = null;
   return {
     ...services,
     url,
     trainChurnModel,
     startWorld: async () => {
-      if (!opts.world) throw new Error('the server was started without the live world');
-      live ??= await opts.world.start({ db, bus: services.bus, gate: policies, plays: services.plays, log });
+      if (!world) throw new Error('the server was started without the live world');
+      live ??= await world.start({ db, bus: services.bus, gate: policies, plays: services.plays, log });
     },
     close: async () => {
       await live?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await maintenance.stop();
+      await maintenance?.stop();
       await services.bus.stop();
       await db.close();
       if (!config.databaseUrl) rmSync(lockFile(config.dataDir), { force: true });
+    },
+  };
+}
+
+export interface RunningWorker {
+  db: Db;
+  log: Logger;
+  /** Finishes the batch and the round under way, lets the maintenance lease go and closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a worker: the pipeline's stages on the bus and the maintenance rounds (under the cluster's lease), without
+ * HTTP. Any number may run beside `acs serve` processes on one PostgreSQL; the embedded database has one process.
+ */
+export async function startWorker(config: Config, log = createLogger(config)): Promise<RunningWorker> {
+  if (!config.databaseUrl)
+    throw new Error(
+      'acs worker needs DATABASE_URL: the embedded database is one process, and `acs serve` already runs the stages and jobs there',
+    );
+  const p = await openProcess(config, log, { stages: true, bootstrapToken: false });
+  const { db, services } = p;
+  await p.fitChurnModel();
+  await fitIdentityMatcher(log);
+  services.bus.notify();
+  const maintenance = startJobs(config, log, p);
+  log.info({ database: db.kind }, 'ACS worker running: pipeline stages and maintenance rounds (under the cluster lease)');
+  return {
+    db,
+    log,
+    close: async () => {
+      await maintenance.stop();
+      await services.bus.stop();
+      await db.close();
     },
   };
 }

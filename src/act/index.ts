@@ -45,7 +45,7 @@ export {
 } from './message-body.ts';
 export { retentionPlay, type RetentionPlayState } from './retention-play.ts';
 export { serviceRecoveryPlay, type ServiceRecoveryPlayState } from './service-recovery-play.ts';
-export { maintenanceTick, startMaintenance, type MaintenanceDeps } from './maintenance.ts';
+export { maintenanceTick, startMaintenance, MAINTENANCE_LEASE, DEFAULT_LEASE_TTL_MS, type MaintenanceDeps } from './maintenance.ts';
 export { recordDecision, recordDecisions, DEFAULT_APPROVAL_TTL_MS, type DecisionRecordInput } from './decisions.ts';
 export { recordJudged, type Judged } from './governed.ts';
 export { creditBudgetLeft } from './credit-budget.ts';

@@ -4,8 +4,15 @@ import { UsageError } from './args.ts';
 
 const USAGE = `acs: the ACS command line
 
-  acs serve [--load-demo] [--world]            start the API (port ACS_PORT, default 7300); --world also
-                                               runs the demo world live on an accelerated clock
+  acs serve [--load-demo] [--world] [--no-worker]
+                                               start the API (port ACS_PORT, default 7300), the pipeline's
+                                               stages and the maintenance jobs; --world also runs the demo
+                                               world live on an accelerated clock; --no-worker serves the API
+                                               only (needs DATABASE_URL; acs worker runs the rest)
+  acs worker                                   run the pipeline's stages and the maintenance jobs without HTTP,
+                                               beside any number of serve and worker processes on one
+                                               PostgreSQL (needs DATABASE_URL); jobs that must run once per
+                                               cluster run in whichever process holds their lease
   acs import <entity> <file.csv> [--map col=field ...] [--json]
                                                import a CSV; entity: customers, accounts, contacts, leads,
                                                opportunities, cases, interactions, products, subscriptions,
@@ -63,6 +70,7 @@ export type Command = (args: string[], config: Config) => Promise<number>;
 // Loaded on demand: a usage error or `acs ledger verify` should not pay for the whole server's imports.
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.ts')).serveCommand,
+  worker: async () => (await import('./worker.ts')).workerCommand,
   import: async () => (await import('./import.ts')).importCommand,
   ledger: async () => (await import('./ledger.ts')).ledgerCommand,
   token: async () => (await import('./token.ts')).tokenCommand,

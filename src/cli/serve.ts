@@ -5,16 +5,12 @@ import { loadDemoCustomers, progressBar } from '../sense/index.ts';
 import { providerEmbedder, providerFromConfig } from '../ground/index.ts';
 import { createLogger, startServer } from '../server.ts';
 import { liveWorld } from '../world/index.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, UsageError } from './args.ts';
+import { stopSignal } from './stop-signal.ts';
 import { loadDemoKnowledge } from './demo-knowledge.ts';
 
 export const DEMO_CUSTOMERS_FILE = fileURLToPath(new URL('../../data/telco_churn.csv', import.meta.url));
 
-/**
- * Runs the server until SIGINT or SIGTERM. With --load-demo, an empty database first gets the Telco customers, and
- * the demo knowledge base is loaded (idempotently);
- * with --world, the demo world runs live on an accelerated clock and the agents work on its signals.
- */
 /** Progress for logs (not a terminal): one line at each tenth of the rows, so a long load is visibly moving. */
 function progressLog(log: ReturnType<typeof createLogger>): (done: number, total: number) => void {
   let logged = 0;
@@ -26,10 +22,28 @@ function progressLog(log: ReturnType<typeof createLogger>): (done: number, total
   };
 }
 
+/**
+ * Runs the server until SIGINT or SIGTERM. With --load-demo, an empty database first gets the Telco customers, and
+ * the demo knowledge base is loaded (idempotently); with --world, the demo world runs live on an accelerated clock
+ * and the agents work on its signals; with --no-worker, it serves the API only and `acs worker` processes run the
+ * stages and jobs.
+ */
 export async function serveCommand(args: string[], config: Config): Promise<number> {
-  const { values } = parseCommandArgs(args, { 'load-demo': { type: 'boolean' }, world: { type: 'boolean' } });
+  const { values } = parseCommandArgs(args, {
+    'load-demo': { type: 'boolean' },
+    world: { type: 'boolean' },
+    'no-worker': { type: 'boolean' },
+  });
+  // The API alone leaves the stages and jobs to `acs worker` processes, which need a database they can share.
+  if (values['no-worker'] && !config.databaseUrl)
+    throw new UsageError(
+      '--no-worker needs DATABASE_URL: on the embedded database `acs serve` is the one process, and must run the stages and jobs',
+    );
   const log = createLogger(config);
-  const server = await startServer(config, log, values.world ? { world: liveWorld(config.world) } : {});
+  const server = await startServer(config, log, {
+    ...(values.world ? { world: liveWorld(config.world) } : {}),
+    role: values['no-worker'] ? 'api' : 'all',
+  });
   if (values['load-demo']) {
     const load = await loadDemoCustomers(server.db, DEMO_CUSTOMERS_FILE, {
       onProgress: process.stderr.isTTY ? progressBar(process.stderr, 'loading demo customers') : progressLog(log),
@@ -74,18 +88,7 @@ export async function serveCommand(args: string[], config: Config): Promise<numb
       `web console: ${server.url}/ (no admin token file in ${config.dataDir}: this database's admin tokens were made elsewhere, a restore say; sign in with one of them, or stop the server and run 'acs token create --role admin --name NAME')`,
     );
   }
-  await new Promise<void>((resolve) => {
-    // On Ctrl-C a terminal signals npm and node, and npm passes it on again: a second signal must not cut the
-    // shutdown short (the database would be left open and server.json behind).
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) return log.info(`${signal} again: already shutting down`);
-      stopping = true;
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await stopSignal(log);
   log.info('shutting down');
   await server.close();
   return 0;

@@ -274,6 +274,14 @@ export async function insertRows<T = Record<string, unknown>>(
   return q.query<T>(sql, [JSON.stringify(rows)]);
 }
 
+/**
+ * Tells every process LISTENing on `channel` (PostgreSQL; on PGlite there is no other process), on commit when `q` is
+ * a transaction.
+ */
+export async function notify(q: Queryable & { kind?: Db['kind'] }, channel: string, payload = ''): Promise<void> {
+  if (q.kind !== 'pglite') await q.query('SELECT pg_notify($1, $2)', [channel, payload]);
+}
+
 /** The health probe: one trivial round trip to the database; rejects when it cannot answer. */
 export async function ping(db: Queryable): Promise<void> {
   await db.query('SELECT 1');

@@ -4,6 +4,8 @@
  * scripts/check-tables.ts (`npm run check:tables`, run by `npm test`); docs/architecture.md explains it.
  */
 export const TABLE_OWNERS = {
+  // Coordination between processes: named leases and the periods once-per-period jobs have done (src/store/leases.ts).
+  store: ['leases', 'job_runs'],
   ledger: ['ledger'],
   bus: ['outbox'],
   records: [

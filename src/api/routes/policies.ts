@@ -3,9 +3,14 @@ import { describePolicySet, dryRunPolicies, validatePolicyCandidate } from '../.
 import { PolicyDryRunSchema, PolicySetSchema, PolicyValidationSchema } from '../../contracts/api/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
+import { Lease } from '../../store/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { readJson } from '../http.ts';
 import { actorOf, answers, NUL_IN_URL, type RouteDef } from '../router.ts';
+
+const DRY_RUN_LEASE = 'policy-dry-run';
+/** Renewed while the dry-run works; a server that died holding it frees it after this long. */
+const DRY_RUN_LEASE_TTL_MS = 60_000;
 
 /** Largest policy file a candidate may hold. */
 const MAX_POLICY_FILE_BYTES = 200 * 1024;
@@ -36,7 +41,6 @@ const DryRunBody = z.strictObject({ files: CandidateFiles, days: z.number().int(
 
 /** The Cedar policy set: view it, validate a proposed change, dry-run it over recorded decisions (shadow mode). */
 export function policyRoutes(deps: ApiDeps): RouteDef[] {
-  let dryRunning = false;
   const parse = async <T extends z.ZodType>(c: Parameters<RouteDef['handler']>[0], schema: T): Promise<z.output<T>> => {
     const body = schema.safeParse(await readJson(c, deps.config.maxBodyBytes));
     if (!body.success) throw new AppError('validation_failed', 'invalid candidate policy set', toFieldIssues(body.error));
@@ -86,16 +90,19 @@ export function policyRoutes(deps: ApiDeps): RouteDef[] {
       },
       handler: async (c) => {
         const body = await parse(c, DryRunBody);
-        // A dry-run decides every recorded decision of the period again: one at a time, so the loop keeps its CPU.
-        if (dryRunning)
-          throw new AppError('policy.dry_run_busy', 'a policy dry-run is already running on this server; try again when it finishes');
-        dryRunning = true;
+        // A dry-run decides every recorded decision of the period again: one at a time in the cluster (a lease, so
+        // a server that dies mid-run frees it), so the loop keeps its CPU.
+        const lease = new Lease(deps.db, DRY_RUN_LEASE, DRY_RUN_LEASE_TTL_MS);
+        if (!(await lease.acquire()))
+          throw new AppError('policy.dry_run_busy', 'a policy dry-run is already running; try again when it finishes');
+        const keepAlive = lease.keepAlive();
         try {
           return c.json(
             await dryRunPolicies(deps.db, deps.gate, body.files, { days: body.days, now: deps.clock.now(), actor: actorOf(c) }),
           );
         } finally {
-          dryRunning = false;
+          keepAlive.stop();
+          await lease.release();
         }
       },
     },

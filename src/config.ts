@@ -63,6 +63,9 @@ const EnvSchema = z.object({
   ACS_EMBED_API_KEY: z.string().min(1).optional(),
   ACS_LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   ACS_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  // OpenTelemetry's standard variables: traces go to an OTLP/HTTP collector only when an endpoint is set.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('acs'),
 });
 
 /** One provider endpoint: an OpenAI-compatible server's base URL, the model to ask for, and its key if it needs one. */
@@ -103,6 +106,8 @@ export interface Config {
   llm?: ProviderEndpointConfig;
   /** The embedding model semantic retrieval may use; unset means lexical retrieval alone. */
   embed?: ProviderEndpointConfig;
+  /** OpenTelemetry traces: the OTLP/HTTP collector (unset: no SDK starts) and the service name spans carry. */
+  otel?: { endpoint?: string; serviceName: string };
 }
 
 export class ConfigError extends Error {}
@@ -147,5 +152,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outbox: { maxAttempts: e.ACS_OUTBOX_MAX_ATTEMPTS, retentionHours: e.ACS_OUTBOX_RETENTION_HOURS },
     ...(llm && { llm }),
     ...(embed && { embed }),
+    otel: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
   };
 }

@@ -10,7 +10,15 @@ import {
   superviseAndAlert,
   TokenAuthenticator,
 } from './api/index.ts';
-import { FileTransport, playRegistry, retentionPlay, serviceRecoveryPlay, startMaintenance, type PlayRegistry } from './act/index.ts';
+import {
+  FileTransport,
+  playRegistry,
+  readActGauges,
+  retentionPlay,
+  serviceRecoveryPlay,
+  startMaintenance,
+  type PlayRegistry,
+} from './act/index.ts';
 import { PolicyGate } from './assure/index.ts';
 import { OutboxBus, outboxStats } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -123,7 +131,7 @@ export function createServices(
     retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs, text: opts.loop?.text }),
     serviceRecoveryPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs, text: opts.loop?.text }),
   );
-  const metrics = createMetrics({ outbox: () => outboxStats(db) });
+  const metrics = createMetrics({ outbox: () => outboxStats(db), act: () => readActGauges(db) });
   bus.onDelivered(observeSignalToDecision(metrics));
   const auth = new TokenAuthenticator(db, config.adminToken, log);
   const app = createApp({

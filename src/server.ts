@@ -28,6 +28,7 @@ import { runScheduledAgents, type LoopOptions } from './loop/index.ts';
 import { subscribePipeline } from './pipeline/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
 import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
+import { startTracing } from './lib/index.ts';
 import { defaultModel } from './sense/index.ts';
 import { runModelUpkeep } from './learn/index.ts';
 import { compactErasures } from './privacy/index.ts';
@@ -182,6 +183,11 @@ export async function startServer(config: Config, log = createLogger(config), op
     { policies: policies.loaded.policies.length, creditApprovalLimitCents: policies.creditApprovalLimitCents },
     'policies loaded and validated',
   );
+  // Traces only when a collector is configured: without it the SDK is never loaded and spans are no-ops.
+  const tracing = config.otel?.endpoint
+    ? await startTracing({ endpoint: config.otel.endpoint, serviceName: config.otel.serviceName })
+    : undefined;
+  if (tracing) log.info({ endpoint: config.otel?.endpoint }, 'OpenTelemetry traces on');
   const db = await openDatabase(config, log);
   const tokenFile = await bootstrapAdminToken(db, config.dataDir);
   if (tokenFile) log.info({ file: tokenFile }, `first start: admin token written to ${tokenFile} (mode 0600)`);
@@ -270,6 +276,7 @@ export async function startServer(config: Config, log = createLogger(config), op
       await services.bus.stop();
       await db.close();
       if (!config.databaseUrl) rmSync(lockFile(config.dataDir), { force: true });
+      await tracing?.shutdown();
     },
   };
 }

@@ -1,3 +1,5 @@
+import { setTracingEnabled } from './trace.ts';
+
 /** A started OpenTelemetry SDK: flush sends the spans ended so far, shutdown flushes and unregisters. */
 export interface Tracing {
   flush(): Promise<void>;
@@ -25,9 +27,11 @@ export async function startTracing(opts: { endpoint: string; serviceName: string
     spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 })],
   });
   provider.register();
+  setTracingEnabled(true);
   return {
     flush: () => provider.forceFlush(),
     shutdown: async () => {
+      setTracingEnabled(false);
       await provider.shutdown();
       // Back to the no-op API, so a later start in the same process (a test) registers afresh.
       api.trace.disable();

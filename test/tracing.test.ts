@@ -1,0 +1,167 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTracing, type Tracing } from '../src/lib/index.ts';
+import { createTestApp, type TestApp } from './helpers.ts';
+
+/** One span as OTLP/HTTP JSON carries it. */
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  links?: { traceId: string; spanId: string }[];
+  attributes: {
+    key: string;
+    value: { stringValue?: string; intValue?: number | string; arrayValue?: { values: { stringValue?: string }[] } };
+  }[];
+}
+
+const attr = (s: OtlpSpan, key: string) => {
+  const v = s.attributes.find((a) => a.key === key)?.value;
+  if (!v) return undefined;
+  if (v.arrayValue) return v.arrayValue.values.map((x) => x.stringValue);
+  return v.stringValue ?? (v.intValue === undefined ? undefined : Number(v.intValue));
+};
+
+const leadForm = (id: string, email: string) => ({
+  id,
+  type: 'lead_form',
+  version: 2,
+  subject: { email },
+  data: { firstName: 'Ann', email, formId: 'demo', consents: [{ channel: 'email', purpose: 'sales' }] },
+});
+
+// A mock of an external system: a local OTLP/HTTP collector on loopback stands in for a real one (Jaeger, Tempo,
+// an OpenTelemetry Collector). It keeps every span the exporter posts to /v1/traces.
+describe('OpenTelemetry traces, sent to a mock OTLP/HTTP collector on loopback', () => {
+  let collector: Server;
+  let endpoint: string;
+  const spans: OtlpSpan[] = [];
+  let posts = 0;
+  let t: TestApp;
+  let tracing: Tracing | undefined;
+
+  beforeAll(async () => {
+    collector = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.method === 'POST' && req.url === '/v1/traces' && /json/.test(req.headers['content-type'] ?? '')) {
+          posts++;
+          const body = JSON.parse(Buffer.concat(chunks).toString()) as {
+            resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[];
+          };
+          for (const rs of body.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        } else res.writeHead(404).end();
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+    t = await createTestApp({ loop: { holdoutFraction: 0 } });
+  });
+  afterAll(async () => {
+    await tracing?.shutdown();
+    await t.close();
+    await new Promise<void>((resolve) => collector.close(() => resolve()));
+  });
+
+  it('without an endpoint nothing is traced: no span is sent and events carry no trace context', async () => {
+    const res = await t.app.request('/api/v1/signals', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.tokens.agent}`, 'content-type': 'application/json' },
+      body: JSON.stringify([leadForm('trace-off-1', 'off@initech.example')]),
+    });
+    expect(res.status).toBe(202);
+    await t.bus.drain();
+    const events = await t.db.query<{ payload: Record<string, unknown> }>('SELECT payload FROM outbox');
+    expect(events.length).toBeGreaterThan(0);
+    for (const e of events) expect(e.payload).not.toHaveProperty('traceparent');
+    expect(posts).toBe(0);
+  });
+
+  it('traces a signal from the HTTP request through intake, the bus, each stage and policy to the tool that ran', async () => {
+    tracing = await startTracing({ endpoint, serviceName: 'acs-test' });
+    const res = await t.app.request('/api/v1/signals', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.tokens.agent}`, 'content-type': 'application/json' },
+      body: JSON.stringify([leadForm('trace-on-1', 'ann@initech.example')]),
+    });
+    expect(res.status).toBe(202);
+    const leadId = ((await res.json()) as { accepted: { leadId: string }[] }).accepted[0]!.leadId;
+    await t.bus.drain();
+    await tracing.flush();
+    expect(posts).toBeGreaterThan(0);
+
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const parentOf = (s: OtlpSpan) => (s.parentSpanId ? byId.get(s.parentSpanId) : undefined);
+    const one = (name: string, where: (s: OtlpSpan) => boolean = () => true) => {
+      const found = spans.filter((s) => s.name === name && where(s));
+      expect(found, name).toHaveLength(1);
+      return found[0]!;
+    };
+
+    const http = one('POST /api/v1/signals');
+    expect(http.kind).toBe(2); // SERVER
+    expect(http.parentSpanId ?? '').toBe('');
+    expect(attr(http, 'acs.request_id')).toBe(res.headers.get('x-request-id'));
+    expect(attr(http, 'http.response.status_code')).toBe(202);
+    const inTrace = (s: OtlpSpan) => s.traceId === http.traceId;
+
+    const intake = one('intake', inTrace);
+    expect(parentOf(intake)).toBe(http);
+    expect(attr(intake, 'acs.signal.ids')).toEqual(['trace-on-1']);
+
+    // The bus: the event carried the trace context, so its delivery continues the request's trace.
+    const deliveries = spans.filter((s) => s.name === 'deliver signals.accepted' && inTrace(s));
+    expect(deliveries.length).toBeGreaterThanOrEqual(2);
+    for (const d of deliveries) {
+      expect(d.kind).toBe(5); // CONSUMER
+      expect(parentOf(d)).toBe(intake);
+    }
+    const features = one('stage features', inTrace);
+    // The decide stage subscribes two handlers (the bandits' learning, then the agents): a span each.
+    const decides = spans.filter((s) => s.name === 'stage decide' && inTrace(s));
+    expect(decides).toHaveLength(2);
+    for (const stage of [features, ...decides]) {
+      expect(deliveries).toContain(parentOf(stage));
+      expect(attr(stage, 'acs.signal.ids')).toEqual(['trace-on-1']);
+    }
+
+    const descends = (s: OtlpSpan, from: OtlpSpan) => {
+      for (let p = parentOf(s); p; p = parentOf(p)) if (p === from) return true;
+      return false;
+    };
+    const decide = decides.find((d) => spans.some((s) => s.name === 'policy decide' && descends(s, d)))!;
+    expect(decide).toBeDefined();
+    const judged = spans.filter((s) => s.name === 'policy decide' && descends(s, decide));
+    expect(judged.length).toBeGreaterThanOrEqual(1);
+    expect(judged.map((s) => attr(s, 'acs.policy.action'))).toContain('send_message');
+    const recorded = one('policy record', (s) => descends(s, decide));
+    const decisionIds = attr(recorded, 'acs.decision.ids') as string[];
+    expect(decisionIds.length).toBeGreaterThanOrEqual(1);
+    const [decision] = await t.db.query<{ id: string }>(
+      `SELECT d.id FROM decisions d JOIN proposals p ON p.id = d.proposal_id
+        WHERE p.lead_id = $1 AND p.action = 'send_message' AND d.outcome = 'execute'`,
+      [leadId],
+    );
+    expect(decisionIds).toContain(decision!.id);
+
+    const tool = one('tool send_message', (s) => descends(s, decide));
+    expect(attr(tool, 'acs.decision.id')).toBe(decision!.id);
+    expect(attr(tool, 'acs.execution.status')).toBe('succeeded');
+  });
+
+  it("continues a caller's W3C traceparent", async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await t.app.request('/healthz', {
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, 'x-request-id': 'trace-parent-1' },
+    });
+    expect(res.status).toBe(200);
+    await tracing!.flush();
+    const http = spans.find((s) => s.name === 'GET /healthz' && attr(s, 'acs.request_id') === 'trace-parent-1');
+    expect(http).toMatchObject({ traceId, parentSpanId: '00f067aa0ba902b7' });
+  });
+});

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { startTracing, type Tracing } from '../src/lib/index.ts';
 import { createTestApp, type TestApp } from './helpers.ts';
 
@@ -163,5 +164,16 @@ describe('OpenTelemetry traces, sent to a mock OTLP/HTTP collector on loopback',
     await tracing!.flush();
     const http = spans.find((s) => s.name === 'GET /healthz' && attr(s, 'acs.request_id') === 'trace-parent-1');
     expect(http).toMatchObject({ traceId, parentSpanId: '00f067aa0ba902b7' });
+  });
+});
+
+describe('tracing configuration', () => {
+  it('reads the standard OpenTelemetry variables: no endpoint by default, the service name acs', () => {
+    expect(loadConfig({}).otel).toEqual({ endpoint: undefined, serviceName: 'acs' });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SERVICE_NAME: 'acs-eu' }).otel).toEqual({
+      endpoint: 'http://127.0.0.1:4318',
+      serviceName: 'acs-eu',
+    });
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(ConfigError);
   });
 });

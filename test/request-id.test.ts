@@ -56,7 +56,7 @@ describe('request ids', () => {
   });
 
   it('replaces an incoming id that is too long or holds unsafe characters with one of its own', async () => {
-    for (const bad of ['x'.repeat(129), 'has space', 'quote"d', 'caf\u00e9', '<script>', '']) {
+    for (const bad of ['x'.repeat(129), 'has space', 'quote"d', 'caf\u00e9', 'ann@example.com', '<script>', '']) {
       const res = await app.request('/healthz', { headers: { 'x-request-id': bad } });
       const id = res.headers.get('x-request-id');
       expect(id).toMatch(/^[0-9a-f-]{36}$/);

@@ -35,7 +35,7 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 /** The header a request's id travels in, both ways. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 /** A client's request id is kept when it is short and plain (it lands in logs and headers); otherwise one is made. */
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:\/+=-]{1,128}$/;
 
 export const requestIdOf = (incoming: string | undefined): string =>
   incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();

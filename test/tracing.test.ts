@@ -1,30 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { startTracing, type Tracing } from '../src/lib/index.ts';
 import { createTestApp, type TestApp } from './helpers.ts';
-
-/** One span as OTLP/HTTP JSON carries it. */
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  links?: { traceId: string; spanId: string }[];
-  attributes: {
-    key: string;
-    value: { stringValue?: string; intValue?: number | string; arrayValue?: { values: { stringValue?: string }[] } };
-  }[];
-}
-
-const attr = (s: OtlpSpan, key: string) => {
-  const v = s.attributes.find((a) => a.key === key)?.value;
-  if (!v) return undefined;
-  if (v.arrayValue) return v.arrayValue.values.map((x) => x.stringValue);
-  return v.stringValue ?? (v.intValue === undefined ? undefined : Number(v.intValue));
-};
+import { attr, startMockCollector, type OtlpSpan } from './otlp-collector.ts';
 
 const leadForm = (id: string, email: string) => ({
   id,
@@ -34,39 +12,22 @@ const leadForm = (id: string, email: string) => ({
   data: { firstName: 'Ann', email, formId: 'demo', consents: [{ channel: 'email', purpose: 'sales' }] },
 });
 
-// A mock of an external system: a local OTLP/HTTP collector on loopback stands in for a real one (Jaeger, Tempo,
-// an OpenTelemetry Collector). It keeps every span the exporter posts to /v1/traces.
+// A mock of an external system: a local OTLP/HTTP collector on loopback stands in for a real one.
 describe('OpenTelemetry traces, sent to a mock OTLP/HTTP collector on loopback', () => {
-  let collector: Server;
-  let endpoint: string;
-  const spans: OtlpSpan[] = [];
-  let posts = 0;
+  let collector: Awaited<ReturnType<typeof startMockCollector>>;
+  let spans: OtlpSpan[];
   let t: TestApp;
   let tracing: Tracing | undefined;
 
   beforeAll(async () => {
-    collector = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        if (req.method === 'POST' && req.url === '/v1/traces' && /json/.test(req.headers['content-type'] ?? '')) {
-          posts++;
-          const body = JSON.parse(Buffer.concat(chunks).toString()) as {
-            resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[];
-          };
-          for (const rs of body.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        } else res.writeHead(404).end();
-      });
-    });
-    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-    endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+    collector = await startMockCollector();
+    spans = collector.spans;
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
   });
   afterAll(async () => {
     await tracing?.shutdown();
     await t.close();
-    await new Promise<void>((resolve) => collector.close(() => resolve()));
+    await collector.close();
   });
 
   it('without an endpoint nothing is traced: no span is sent and events carry no trace context', async () => {
@@ -80,11 +41,11 @@ describe('OpenTelemetry traces, sent to a mock OTLP/HTTP collector on loopback',
     const events = await t.db.query<{ payload: Record<string, unknown> }>('SELECT payload FROM outbox');
     expect(events.length).toBeGreaterThan(0);
     for (const e of events) expect(e.payload).not.toHaveProperty('traceparent');
-    expect(posts).toBe(0);
+    expect(collector.posts()).toBe(0);
   });
 
   it('traces a signal from the HTTP request through intake, the bus, each stage and policy to the tool that ran', async () => {
-    tracing = await startTracing({ endpoint, serviceName: 'acs-test' });
+    tracing = await startTracing({ endpoint: collector.endpoint, serviceName: 'acs-test' });
     const res = await t.app.request('/api/v1/signals', {
       method: 'POST',
       headers: { authorization: `Bearer ${t.tokens.agent}`, 'content-type': 'application/json' },
@@ -94,7 +55,7 @@ describe('OpenTelemetry traces, sent to a mock OTLP/HTTP collector on loopback',
     const leadId = ((await res.json()) as { accepted: { leadId: string }[] }).accepted[0]!.leadId;
     await t.bus.drain();
     await tracing.flush();
-    expect(posts).toBeGreaterThan(0);
+    expect(collector.posts()).toBeGreaterThan(0);
 
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     const parentOf = (s: OtlpSpan) => (s.parentSpanId ? byId.get(s.parentSpanId) : undefined);

@@ -34,7 +34,7 @@ describe('work-in-flight gauges on /metrics', () => {
     expect((await t.call('POST', '/api/v1/signals', { body: trouble('GAUGE-1', 1), role: 'agent' })).status).toBe(202);
     await t.bus.drain();
     let text = await scrape();
-    // The retention play runs, its step waiting on the approval its credit needs.
+    // The retention play has started: its first step (checking the approval its credit needs) is due.
     expect(gauge(text, 'acs_approvals_pending')).toBe(1);
     expect(gauge(text, 'acs_plays{status="running"}')).toBe(1);
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { startTracing, type Tracing } from '../src/lib/index.ts';
+import { trace } from '@opentelemetry/api';
+import { batchParent, inSpan, startTracing, withTraceContext, type Tracing } from '../src/lib/index.ts';
 import { createTestApp, type TestApp } from './helpers.ts';
 import { attr, startMockCollector, type OtlpSpan } from './otlp-collector.ts';
 
@@ -114,6 +115,19 @@ describe('OpenTelemetry traces, sent to a mock OTLP/HTTP collector on loopback',
     const tool = one('tool send_message', (s) => descends(s, decide));
     expect(attr(tool, 'acs.decision.id')).toBe(decision!.id);
     expect(attr(tool, 'acs.execution.status')).toBe('succeeded');
+  });
+
+  // Tracing is on from the test above.
+  it('a batch of events from several traces continues the first and links the others', async () => {
+    const published = await Promise.all(
+      ['a', 'b', 'c'].map((name) =>
+        inSpan(`publish ${name}`, {}, async (span) => ({ ...withTraceContext({ name }), span: span.spanContext() })),
+      ),
+    );
+    expect(published.every((p) => typeof (p as Record<string, unknown>).traceparent === 'string')).toBe(true);
+    const { parent, links } = batchParent([...published, { untraced: true }]);
+    expect(trace.getSpanContext(parent!)?.spanId).toBe(published[0]!.span.spanId);
+    expect(links.map((l) => l.context.spanId)).toEqual([published[1]!.span.spanId, published[2]!.span.spanId]);
   });
 
   it("continues a caller's W3C traceparent", async () => {

@@ -67,6 +67,9 @@ const EnvSchema = z.object({
   // once-per-cluster lease outlives a holder that stopped renewing it (how soon another process takes over).
   ACS_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(5000),
   ACS_LEASE_TTL_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
+  // OpenTelemetry's standard variables: traces go to an OTLP/HTTP collector only when an endpoint is set.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('acs'),
 });
 
 /** One provider endpoint: an OpenAI-compatible server's base URL, the model to ask for, and its key if it needs one. */
@@ -109,6 +112,8 @@ export interface Config {
   embed?: ProviderEndpointConfig;
   /** Maintenance rounds' interval, and the TTL of the lease under which one process runs the once-per-cluster jobs. */
   cluster: { maintenanceIntervalMs: number; leaseTtlMs: number };
+  /** OpenTelemetry traces: the OTLP/HTTP collector (unset: no SDK starts) and the service name spans carry. */
+  otel?: { endpoint?: string; serviceName: string };
 }
 
 export class ConfigError extends Error {}
@@ -154,5 +159,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(llm && { llm }),
     ...(embed && { embed }),
     cluster: { maintenanceIntervalMs: e.ACS_MAINTENANCE_INTERVAL_MS, leaseTtlMs: e.ACS_LEASE_TTL_MS },
+    otel: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
   };
 }

@@ -15,6 +15,7 @@ import {
   FileTransport,
   MAINTENANCE_LEASE,
   playRegistry,
+  readActGauges,
   retentionPlay,
   serviceRecoveryPlay,
   startMaintenance,
@@ -29,6 +30,7 @@ import { runScheduledAgents, type LoopOptions } from './loop/index.ts';
 import { subscribePipeline } from './pipeline/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
 import { Lease, migrate, notify, openPglite, openPostgres, PROCESS_ID, type Db } from './store/index.ts';
+import { startTracing } from './lib/index.ts';
 import { defaultModel } from './sense/index.ts';
 import { runModelUpkeep } from './learn/index.ts';
 import { compactErasures } from './privacy/index.ts';
@@ -135,7 +137,7 @@ export function createServices(
     retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs, text: opts.loop?.text }),
     serviceRecoveryPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs, text: opts.loop?.text }),
   );
-  const metrics = createMetrics({ outbox: () => outboxStats(db) });
+  const metrics = createMetrics({ outbox: () => outboxStats(db), act: () => readActGauges(db) });
   bus.onDelivered(observeSignalToDecision(metrics));
   const auth = new TokenAuthenticator(db, config.adminToken, log);
   const app = createApp({
@@ -202,6 +204,11 @@ async function openProcess(
     { policies: policies.loaded.policies.length, creditApprovalLimitCents: policies.creditApprovalLimitCents },
     'policies loaded and validated',
   );
+  // Traces only when a collector is configured: without it the SDK is never loaded and spans are no-ops.
+  const tracing = config.otel?.endpoint
+    ? await startTracing({ endpoint: config.otel.endpoint, serviceName: config.otel.serviceName })
+    : undefined;
+  if (tracing) log.info({ endpoint: config.otel?.endpoint }, 'OpenTelemetry traces on');
   const db = await openDatabase(config, log);
   if (opts.bootstrapToken) {
     const tokenFile = await bootstrapAdminToken(db, config.dataDir);
@@ -251,7 +258,7 @@ async function openProcess(
     if (model) await notify(db, CHURN_TRAINED_CHANNEL, self);
     return model;
   };
-  return { policies, db, loop, services, fitChurnModel, trainChurnModel };
+  return { policies, db, loop, services, fitChurnModel, trainChurnModel, tracing };
 }
 
 /** Fitted at start rather than on the first signal that describes a person, which would wait a second or two for it. */
@@ -303,7 +310,7 @@ export async function startServer(
   const worker = (opts.role ?? 'all') === 'all';
   const world = opts.world;
   const p = await openProcess(config, log, { stages: worker, bootstrapToken: true, clock: world && ((db) => world.openClock(db)) });
-  const { db, services, policies, trainChurnModel } = p;
+  const { db, services, policies, trainChurnModel, tracing } = p;
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch: services.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);
@@ -337,6 +344,7 @@ export async function startServer(
       await services.bus.stop();
       await db.close();
       if (!config.databaseUrl) rmSync(lockFile(config.dataDir), { force: true });
+      await tracing?.shutdown();
     },
   };
 }
@@ -371,6 +379,7 @@ export async function startWorker(config: Config, log = createLogger(config)): P
       await maintenance.stop();
       await services.bus.stop();
       await db.close();
+      await p.tracing?.shutdown();
     },
   };
 }

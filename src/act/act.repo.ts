@@ -272,3 +272,29 @@ export async function markPlayGaveUp(tx: Tx, id: string, attempts: number, error
 export async function listExecutionKeys(q: Queryable): Promise<string[]> {
   return (await q.query<{ key: string }>('SELECT idempotency_key AS key FROM executions')).map((r) => r.key);
 }
+
+// Gauges.
+
+/** Every status a play can have (the plays table's CHECK). */
+export const PLAY_STATUSES = ['running', 'waiting', 'done', 'refused', 'gave_up'] as const;
+
+/** What /metrics shows of act's work in flight: plays by status, approvals waiting for a human, messages not yet sent. */
+export interface ActGauges {
+  playsByStatus: Record<string, number>;
+  pendingApprovals: number;
+  /** Messages queued and not yet handed to the transport. */
+  queuedMessages: number;
+}
+
+export async function readActGauges(q: Queryable): Promise<ActGauges> {
+  const plays = await q.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM plays GROUP BY status');
+  const [counts] = await q.query<{ approvals: number; messages: number }>(
+    `SELECT (SELECT count(*)::int FROM approvals WHERE status = 'pending') AS approvals,
+            (SELECT count(*)::int FROM messages WHERE status = 'queued') AS messages`,
+  );
+  return {
+    playsByStatus: Object.fromEntries(plays.map((r) => [r.status, r.n])),
+    pendingApprovals: counts?.approvals ?? 0,
+    queuedMessages: counts?.messages ?? 0,
+  };
+}

@@ -1,4 +1,5 @@
 import { appendToLedger } from '../ledger/index.ts';
+import { inSpan, spanIds, tracingEnabled } from '../lib/index.ts';
 import { insertDecisions, markProposalsDecided, type Decision, type PolicyRequestInput } from '../assure/index.ts';
 import { newId, type Tx } from '../store/index.ts';
 import { insertApprovals } from './act.repo.ts';
@@ -33,6 +34,25 @@ export async function recordDecisions(
   opts: { now?: Date; approvalTtlMs?: number } = {},
 ): Promise<{ decisionId: string; approvalId: string | null }[]> {
   if (items.length === 0) return [];
+  return inSpan('policy record', {}, async (span) => {
+    const recorded = await recordDecisionsUntraced(tx, items, opts);
+    if (tracingEnabled())
+      span.setAttributes({
+        'acs.decision.count': recorded.length,
+        'acs.decision.ids': spanIds(recorded.map((r) => r.decisionId)),
+        'acs.proposal.ids': spanIds(items.map((i) => i.proposalId)),
+        'acs.decision.outcomes': spanIds(items.map((i) => i.decision.outcome)),
+        'acs.approval.ids': spanIds(recorded.flatMap((r) => (r.approvalId ? [r.approvalId] : []))),
+      });
+    return recorded;
+  });
+}
+
+async function recordDecisionsUntraced(
+  tx: Tx,
+  items: DecisionRecordInput[],
+  opts: { now?: Date; approvalTtlMs?: number },
+): Promise<{ decisionId: string; approvalId: string | null }[]> {
   const now = opts.now ?? new Date();
   const expires = new Date(now.getTime() + (opts.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS)).toISOString();
   const rows = items.map((i) => ({

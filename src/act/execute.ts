@@ -1,5 +1,6 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
+import { inSpan } from '../lib/index.ts';
 import type { Db, Tx } from '../store/index.ts';
 import { findExecutionByKey, insertExecution, lockExecutionKey, markExecutionCompensated } from './act.repo.ts';
 import { ActionRefused, loadGrant, TOOLS, type ToolAction } from './tools.ts';
@@ -34,7 +35,20 @@ export async function executeDecision(db: Db, req: ExecutionRequest): Promise<Ex
 }
 
 /** executeDecision inside the caller's transaction (a play step commits its effect with its own progress). */
-export async function executeInTransaction(tx: Tx, req: ExecutionRequest): Promise<ExecutionResult> {
+export function executeInTransaction(tx: Tx, req: ExecutionRequest): Promise<ExecutionResult> {
+  return inSpan(
+    'tool execute',
+    { attributes: { 'acs.decision.id': req.decisionId, 'acs.execution.key': req.idempotencyKey } },
+    async (span) => {
+      const result = await executeUntraced(tx, req);
+      span.updateName(`tool ${result.action}`);
+      span.setAttributes({ 'acs.tool': result.action, 'acs.execution.status': result.status, 'acs.execution.replayed': result.replayed });
+      return result;
+    },
+  );
+}
+
+async function executeUntraced(tx: Tx, req: ExecutionRequest): Promise<ExecutionResult> {
   if (!/^[\w.:-]{1,200}$/.test(req.idempotencyKey)) {
     throw new AppError('validation_failed', 'bad idempotency key', [
       { path: 'idempotencyKey', message: 'letters, digits, _ . : - only, at most 200' },

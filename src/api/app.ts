@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { AppError } from '../errors.ts';
+import { inSpan, incomingTraceContext, SpanKind } from '../lib/index.ts';
 import { ping } from '../store/index.ts';
 import { maskForRole } from './analyst-masking.ts';
 import { serveConsole } from './console.ts';
@@ -29,6 +31,14 @@ export const API_VERSION = '0.1.0';
 /** The one metrics label for a request no route matched: labels come from the route table, never from a client's path. */
 export const UNMATCHED_ROUTE = '(unmatched)';
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** The header a request's id travels in, both ways. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+/** A client's request id is kept when it is short and plain (it lands in logs and headers); otherwise one is made. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:\/+=-]{1,128}$/;
+
+export const requestIdOf = (incoming: string | undefined): string =>
+  incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 
 export function apiRoutes(deps: ApiDeps): RouteDef[] {
   return [
@@ -77,7 +87,26 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
 
   app.use('*', async (c, next) => {
     const started = performance.now();
-    await next();
+    const requestId = requestIdOf(c.req.header(REQUEST_ID_HEADER));
+    const log = deps.log.child({ requestId });
+    c.set('requestId', requestId);
+    c.set('log', log);
+    // The request's span (a no-op without a tracer provider) continues a caller's W3C traceparent, if it sent one.
+    await inSpan(
+      `${c.req.method} request`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': c.req.method, 'url.path': c.req.path, 'acs.request_id': requestId },
+      },
+      async (span) => {
+        await next();
+        const route = c.get('route') ?? UNMATCHED_ROUTE;
+        span.updateName(`${c.req.method} ${route}`);
+        span.setAttributes({ 'http.route': route, 'http.response.status_code': c.res.status });
+      },
+      incomingTraceContext(c.req.header('traceparent'), c.req.header('tracestate')),
+    );
+    c.res.headers.set(REQUEST_ID_HEADER, requestId);
     // A body left unread on a kept-alive connection gets it closed later, under requests the client has sent
     // on it since (their answers lost after commit). Closing it with this answer tells the client not to reuse it.
     if ((c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding')) {
@@ -88,7 +117,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.httpRequests.inc({ method, route, status: String(c.res.status) });
     deps.metrics.httpDuration.observe({ method, route }, seconds);
-    deps.log.info(
+    log.info(
       {
         method: c.req.method,
         route,
@@ -116,7 +145,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
       await ping(deps.db);
       return c.json({ status: 'ok', database: deps.db.kind });
     } catch (err) {
-      deps.log.error({ err }, 'health check failed');
+      c.get('log').error({ err }, 'health check failed');
       return c.json({ status: 'unavailable', database: deps.db.kind }, 503);
     }
   });
@@ -135,7 +164,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.notFound((c) => respondProblem(c, problem(404, 'not_found', `no route ${c.req.method} ${c.req.path}`, c.req.path)));
   app.onError((err, c) => {
     if (err instanceof AppError) return respondProblem(c, problemOfAppError(err, c.req.path));
-    deps.log.error({ err, path: c.req.path }, 'unhandled error');
+    (c.get('log') ?? deps.log).error({ err, path: c.req.path }, 'unhandled error');
     return respondProblem(c, problem(500, 'internal', 'internal error; see the server log', c.req.path));
   });
   return app;

@@ -1,15 +1,37 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { PLAY_STATUSES, type ActGauges } from '../act/index.ts';
 import type { BusMessage, OutboxStats } from '../bus/index.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
 
+/** How far the ledger's sequencer lags: entries committed but not chained yet, and the age of the oldest. */
+export interface SequencerLag {
+  pending: number;
+  oldestSeconds: number | null;
+}
+
+/** Readers of the gauges /metrics reads at scrape time; each one left out leaves its gauges out. */
+export interface GaugeSources {
+  /** The outbox's backlog, oldest pending age and parked count. */
+  outbox?: () => Promise<OutboxStats>;
+  /** Plays by status, pending approvals and queued messages (src/act). */
+  act?: () => Promise<ActGauges>;
+  /** The message stream's backlog by consumer (the NATS bus: messages not yet acknowledged by each stage). */
+  streamBacklog?: () => Promise<Record<string, number>>;
+  /** The ledger sequencer's lag (src/ledger, when entries are chained off the hot path). */
+  ledgerLag?: () => Promise<SequencerLag>;
+}
+
 /**
- * The service's Prometheus metrics, on a registry of its own so several apps can live in one process. With
- * `outbox`, the event bus's backlog, oldest pending age and parked count are read from the database on each scrape.
+ * The service's Prometheus metrics, on a registry of its own so several apps can live in one process. The gauges of
+ * `sources` (outbox, act, stream backlog, ledger lag) are read from their owners on each scrape.
  */
-export function createMetrics(opts: { outbox?: () => Promise<OutboxStats> } = {}) {
+export function createMetrics(sources: GaugeSources = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'acs_' });
-  if (opts.outbox) registerOutboxGauges(registry, opts.outbox);
+  if (sources.outbox) registerOutboxGauges(registry, sources.outbox);
+  if (sources.act) registerActGauges(registry, sources.act);
+  if (sources.streamBacklog) registerStreamGauge(registry, sources.streamBacklog);
+  if (sources.ledgerLag) registerLedgerGauges(registry, sources.ledgerLag);
   return {
     registry,
     httpRequests: new Counter({
@@ -43,11 +65,11 @@ export function createMetrics(opts: { outbox?: () => Promise<OutboxStats> } = {}
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-function registerOutboxGauges(registry: Registry, read: () => Promise<OutboxStats>): void {
-  // A scrape collects every gauge at once: they share one query.
-  let current: Promise<OutboxStats> | null = null;
+/** One read shared by the gauges of one scrape (they are collected at once), and a gauge factory over it. */
+function sharedRead<T>(registry: Registry, read: () => Promise<T>) {
+  let current: Promise<T> | null = null;
   const stats = () => (current ??= read().finally(() => (current = null)));
-  const gauge = (name: string, help: string, pick: (s: OutboxStats) => number) =>
+  return (name: string, help: string, pick: (s: T) => number) =>
     new Gauge({
       name,
       help,
@@ -57,6 +79,10 @@ function registerOutboxGauges(registry: Registry, read: () => Promise<OutboxStat
         this.set(await stats().then(pick, () => NaN));
       },
     });
+}
+
+function registerOutboxGauges(registry: Registry, read: () => Promise<OutboxStats>): void {
+  const gauge = sharedRead(registry, read);
   gauge(
     'acs_outbox_pending_events',
     'Outbox events waiting for delivery (the backlog), including those waiting to retry',
@@ -71,6 +97,47 @@ function registerOutboxGauges(registry: Registry, read: () => Promise<OutboxStat
     'acs_outbox_parked_events',
     'Outbox events parked after repeated failures, waiting for an operator to retry or discard them',
     (s) => s.parked,
+  );
+}
+
+function registerActGauges(registry: Registry, read: () => Promise<ActGauges>): void {
+  const gauge = sharedRead(registry, read);
+  new Gauge({
+    name: 'acs_plays',
+    help: 'Durable plays by status (running, waiting, done, refused, gave_up)',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      const stats = await read().catch(() => null);
+      // Every status is a series, 0 included, so a dashboard sees a status empty rather than missing.
+      for (const status of PLAY_STATUSES) this.set({ status }, stats ? (stats.playsByStatus[status] ?? 0) : NaN);
+    },
+  });
+  gauge('acs_approvals_pending', 'Approvals waiting for a human decision', (s) => s.pendingApprovals);
+  gauge('acs_messages_queued', 'Outbound messages queued and not yet handed to the transport', (s) => s.queuedMessages);
+}
+
+function registerStreamGauge(registry: Registry, read: () => Promise<Record<string, number>>): void {
+  new Gauge({
+    name: 'acs_stream_backlog_messages',
+    help: 'Messages in the stream not yet acknowledged, by consumer (the NATS bus)',
+    labelNames: ['consumer'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const backlog = await read().catch(() => null);
+      if (backlog) for (const [consumer, n] of Object.entries(backlog)) this.set({ consumer }, n);
+    },
+  });
+}
+
+function registerLedgerGauges(registry: Registry, read: () => Promise<SequencerLag>): void {
+  const gauge = sharedRead(registry, read);
+  gauge('acs_ledger_unsequenced_entries', 'Ledger entries committed but not chained by the sequencer yet', (s) => s.pending);
+  gauge(
+    'acs_ledger_sequencer_lag_seconds',
+    'Age of the oldest ledger entry the sequencer has not chained yet; 0 when none is',
+    (s) => s.oldestSeconds ?? 0,
   );
 }
 

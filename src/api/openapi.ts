@@ -116,7 +116,9 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
     info: {
       title: 'ACS API',
       version,
-      description: 'ACS, the Autonomous CRM System. Every /api/v1 route takes a bearer token. Errors are RFC 9457 problem documents.',
+      description:
+        'ACS, the Autonomous CRM System. Every /api/v1 route takes a bearer token. Errors are RFC 9457 problem documents. ' +
+        "Every answer carries an X-Request-Id header (the caller's own when it sends a sane one); problem documents repeat it as requestId.",
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: '/', description: 'the server that serves this document' }],

@@ -1,10 +1,12 @@
 import type { Context } from 'hono';
 import type { FieldIssue } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
+import type { AppEnv } from './router.ts';
 
 /**
  * Error bodies as RFC 9457 problem details. Beside the standard members they carry the ACS error `code`, the
- * field `issues` and whatever the error adds (for example `quarantineId`), so clients branch on `code`.
+ * field `issues` and whatever the error adds (for example `quarantineId`), so clients branch on `code`; `requestId`
+ * is the request's id (the X-Request-Id header, and the `requestId` of its log lines), added when answering.
  */
 export interface Problem {
   type: string;
@@ -45,11 +47,12 @@ export function problem(
   };
 }
 
-/** Answers with a problem document; a 401 also says how to authenticate. */
-export function respondProblem(c: Context, body: Problem): Response {
+/** Answers with a problem document carrying the request's id; a 401 also says how to authenticate. */
+export function respondProblem(c: Context<AppEnv>, body: Problem): Response {
   const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE };
   if (body.status === 401) headers['www-authenticate'] = 'Bearer realm="acs"';
-  return c.body(JSON.stringify(body), body.status as 400, headers);
+  const requestId = c.get('requestId');
+  return c.body(JSON.stringify(requestId ? { ...body, requestId } : body), body.status as 400, headers);
 }
 
 export function problemOfAppError(err: AppError, instance: string): Problem {

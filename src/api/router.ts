@@ -1,4 +1,5 @@
 import type { Context, Hono } from 'hono';
+import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { Principal, TokenAuthenticator } from './auth.ts';
@@ -6,7 +7,8 @@ import { PERMISSIONS, type Role } from './permissions.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-export type AppEnv = { Variables: { principal: Principal; route: string } };
+/** `requestId` and `log` (a child logger carrying it) are set for every request before anything else runs. */
+export type AppEnv = { Variables: { principal: Principal; route: string; requestId: string; log: Logger } };
 
 /** A success answer's documentation and the schema its body follows. */
 export interface ResponseSpec {

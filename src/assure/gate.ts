@@ -1,5 +1,6 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { toFieldIssues } from '../contracts/index.ts';
+import { inSpanSync, tracingEnabled } from '../lib/index.ts';
 import { PolicyRequestError } from './errors.ts';
 import { loadPolicies, type LoadedPolicies, type PolicyInfo } from './load.ts';
 import { PolicyRequest, type Decision } from './request.ts';
@@ -92,6 +93,22 @@ export class PolicyGate {
 
   /** Validates `input` (throws `PolicyRequestError` naming the field) and decides it. Never throws for a valid request. */
   decide(input: unknown): Decision {
+    return inSpanSync('policy decide', {}, (span) => {
+      const decision = this.decideUntraced(input);
+      if (tracingEnabled()) {
+        const req = input as { action?: unknown; agent?: { id?: unknown } };
+        span.setAttributes({
+          'acs.policy.action': String(req.action),
+          'acs.agent.id': String(req.agent?.id),
+          'acs.policy.outcome': decision.outcome,
+          'acs.policy.ids': decision.policyIds,
+        });
+      }
+      return decision;
+    });
+  }
+
+  private decideUntraced(input: unknown): Decision {
     const parsed = PolicyRequest.safeParse(input);
     if (!parsed.success) throw new PolicyRequestError(toFieldIssues(parsed.error));
     const req = parsed.data;

@@ -1,3 +1,4 @@
+import { withTraceContext } from '../lib/index.ts';
 import type { Queryable, Tx } from '../store/index.ts';
 import { insertOutboxEvent } from './outbox.repo.ts';
 
@@ -30,8 +31,10 @@ export interface Bus {
 
 /**
  * Writes an event to the outbox inside the caller's transaction: it exists exactly when the change commits. The
- * same statement NOTIFYs other processes' buses, which PostgreSQL delivers on commit (and never on rollback).
+ * same statement NOTIFYs other processes' buses, which PostgreSQL delivers on commit (and never on rollback). When
+ * a span is being traced, the payload carries its W3C `traceparent`, so the stages that handle the event later (in
+ * another transaction or process) continue the trace.
  */
 export async function publish(tx: Queryable, topic: string, payload: unknown): Promise<void> {
-  await insertOutboxEvent(tx, topic, payload);
+  await insertOutboxEvent(tx, topic, withTraceContext(payload));
 }

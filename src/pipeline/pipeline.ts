@@ -1,7 +1,8 @@
-import type { Bus } from '../bus/index.ts';
+import type { Bus, BusHandler } from '../bus/index.ts';
 import { subscribeBanditUpdates } from '../learn/index.ts';
+import { batchParent, inSpan, SpanKind, spanIds, tracingEnabled } from '../lib/index.ts';
 import { subscribeDecisionLoop, type LoopOptions, type LoopTally } from '../loop/index.ts';
-import { subscribeFeatureUpdates } from '../sense/index.ts';
+import { SIGNALS_ACCEPTED, subscribeFeatureUpdates, type SignalsAcceptedEvent } from '../sense/index.ts';
 
 export interface PipelineOptions {
   /** The decide stage's settings; without them agents do not run (features and the bandits' learning still do). */
@@ -53,6 +54,57 @@ export type StageName = (typeof STAGES)[number]['name'];
 export function subscribePipeline(bus: Bus, opts: PipelineOptions = {}): void {
   const last = STAGES.findIndex((s) => s.name === (opts.until ?? 'act'));
   STAGES.forEach((stage: Stage, i) => {
-    if (i <= last) stage.subscribe?.(bus, opts);
+    if (i <= last) stage.subscribe?.(tracedBus(bus, stage.name), opts);
   });
+}
+
+/**
+ * The bus as one stage sees it: each delivery to the stage's handlers runs in a `deliver <topic>` span that continues
+ * the trace the events were published in (src/bus publish), around a `stage <name>` span. Only subscribing changes.
+ */
+function tracedBus(bus: Bus, stage: string): Bus {
+  const subscribe = (topic: string, handler: BusHandler) => bus.subscribe(topic, tracedHandler(stage, topic, handler));
+  return new Proxy(bus, {
+    get: (target, key) => {
+      if (key === 'subscribe') return subscribe;
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function tracedHandler(stage: string, topic: string, handler: BusHandler): BusHandler {
+  return (messages, q) => {
+    if (!tracingEnabled()) return handler(messages, q);
+    // A batch joins the traces of its events: the first is the parent, the others are links.
+    const { parent, links } = batchParent(messages.map((m) => m.payload));
+    const signalIds = topic === SIGNALS_ACCEPTED ? messages.flatMap((m) => (m.payload as SignalsAcceptedEvent).signalIds ?? []) : [];
+    return inSpan(
+      `deliver ${topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        links,
+        attributes: {
+          'messaging.system': 'acs',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': topic,
+          'messaging.batch.message_count': messages.length,
+          'acs.event.ids': spanIds(messages.map((m) => String(m.id))),
+        },
+      },
+      () =>
+        inSpan(
+          `stage ${stage}`,
+          {
+            attributes: {
+              'acs.stage': stage,
+              'acs.signal.count': signalIds.length,
+              ...(signalIds.length ? { 'acs.signal.ids': spanIds(signalIds) } : {}),
+            },
+          },
+          () => handler(messages, q),
+        ),
+      parent,
+    );
+  };
 }

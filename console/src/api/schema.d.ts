@@ -1653,6 +1653,7 @@ export interface components {
             code: string;
             issues?: components["schemas"]["FieldIssue"][];
             quarantineId?: string;
+            requestId?: string;
         } & {
             [key: string]: unknown;
         };

@@ -192,7 +192,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: answers(SupervisorRunSchema, 'the agents it paused'), 400: NUL_IN_URL },
       handler: async (c) => {
         const now = deps.clock.now();
-        return c.json({ at: now.toISOString(), paused: await superviseAndAlert(deps, now) });
+        return c.json({ at: now.toISOString(), paused: await superviseAndAlert({ ...deps, log: c.get('log') }, now) });
       },
     },
   ];

@@ -117,7 +117,7 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
         const results = await bulkApprove(db, gate, body.data.ids, {
           actor: actorOf(c),
           now: deps.clock.now(),
-          onUnexpected: (id, err) => deps.log.error({ err, approvalId: id }, 'bulk approval failed'),
+          onUnexpected: (id, err) => c.get('log').error({ err, approvalId: id }, 'bulk approval failed'),
         });
         return c.json({ results });
       },

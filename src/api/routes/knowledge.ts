@@ -201,7 +201,7 @@ export function knowledgeRoutes(deps: ApiDeps): RouteDef[] {
         const embedWith = embedder();
         if (embedWith)
           await embedPending(db, embedWith).catch((err: unknown) =>
-            deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'imported chunks not embedded yet'),
+            c.get('log').warn({ err: err instanceof Error ? err.message : String(err) }, 'imported chunks not embedded yet'),
           );
         const document = result.documents[0]!;
         return c.json({ source: result.source, document }, document.status === 'created' ? 201 : 200);

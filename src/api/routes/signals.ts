@@ -26,6 +26,7 @@ import type { ApiDeps } from '../deps.ts';
 import { decodeJson, parseJsonText, parseQuery, readBodyText, readOptionalJson } from '../http.ts';
 import { readOrQuarantine } from '../keep-rejected.ts';
 import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
+import { inSpan, spanIds, tracingEnabled } from '../../lib/index.ts';
 import { problem, respondProblem } from '../problem.ts';
 import { actorOf, answers, type AppEnv, type RouteDef } from '../router.ts';
 
@@ -124,7 +125,17 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
             throw new AppError('payload_too_large', `a batch holds at most ${MAX_BATCH} signals; split it`);
           return split;
         });
-        const outcome = await intake.submit(parsed.items, { actor, source: 'api', now: deps.clock.now(), gates: deps.config.signalGates });
+        const outcome = await inSpan('intake', { attributes: { 'acs.signal.submitted': parsed.items.length } }, async (span) => {
+          const out = await intake.submit(parsed.items, { actor, source: 'api', now: deps.clock.now(), gates: deps.config.signalGates });
+          if (tracingEnabled())
+            span.setAttributes({
+              'acs.signal.ids': spanIds(out.accepted.map((a) => a.id)),
+              'acs.signal.accepted': out.accepted.length,
+              'acs.signal.duplicates': out.duplicates.length,
+              'acs.signal.rejected': out.rejected.length,
+            });
+          return out;
+        });
         afterIntake(outcome);
         return respond(c, outcome, parsed.single);
       },

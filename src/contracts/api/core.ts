@@ -28,9 +28,10 @@ export const ProblemSchema = component(
       code: z.string().min(1),
       issues: z.array(FieldIssueSchema).optional(),
       quarantineId: z.string().optional(),
+      requestId: z.string().optional(),
     })
     .loose(),
-  'RFC 9457 problem details with the ACS error code, the field issues and extras such as quarantineId',
+  'RFC 9457 problem details with the ACS error code, the field issues, the request id (as in the X-Request-Id header and the log) and extras such as quarantineId',
 );
 
 /** An ISO-8601 timestamp as the API writes it. */

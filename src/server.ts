@@ -12,7 +12,7 @@ import {
 } from './api/index.ts';
 import { FileTransport, playRegistry, retentionPlay, serviceRecoveryPlay, startMaintenance, type PlayRegistry } from './act/index.ts';
 import { PolicyGate } from './assure/index.ts';
-import { OutboxBus, outboxStats } from './bus/index.ts';
+import { NatsBus, OutboxBus, outboxStats, type OutboxDelivery } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { providerFromConfig, type Provider } from './ground/index.ts';
@@ -78,7 +78,8 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
 
 export interface Services {
   db: Db;
-  bus: OutboxBus;
+  /** The embedded bus, or the one on NATS JetStream when ACS_NATS_URL is set. */
+  bus: OutboxDelivery;
   auth: TokenAuthenticator;
   gate: PolicyGate;
   clock: Clock;
@@ -108,13 +109,16 @@ export interface ServiceOptions {
 /** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
 export function createServices(
   db: Db,
-  config: Pick<Config, 'adminToken' | 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates' | 'outbox'>>,
+  config: Pick<Config, 'adminToken' | 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates' | 'outbox' | 'nats'>>,
   log: Logger,
   opts: ServiceOptions = {},
 ): Services {
   const gate = opts.gate ?? PolicyGate.load();
   const clock = opts.clock ?? systemClock;
-  const bus = new OutboxBus(db, log, undefined, { maxAttempts: config.outbox?.maxAttempts });
+  const maxAttempts = config.outbox?.maxAttempts;
+  const bus = config.nats
+    ? new NatsBus(db, log, { url: config.nats.url, maxAttempts })
+    : new OutboxBus(db, log, undefined, { maxAttempts });
   subscribePipeline(bus, {
     decide: opts.loop && { ...opts.loop, gate },
     onTally: (t) => t.customers && log.info({ loop: t }, 'agents decided'),
@@ -151,7 +155,7 @@ export interface ServerWorld {
   /** Opens the world's clock once the database is open; the server runs on it. */
   openClock(db: Db): Promise<Clock>;
   /** Starts the world beside the running services. */
-  start(deps: { db: Db; bus: OutboxBus; gate: PolicyGate; plays: PlayRegistry; log: Logger }): Promise<{ stop(): Promise<void> }>;
+  start(deps: { db: Db; bus: OutboxDelivery; gate: PolicyGate; plays: PlayRegistry; log: Logger }): Promise<{ stop(): Promise<void> }>;
 }
 
 export interface RunningServer extends Services {
@@ -199,6 +203,12 @@ export async function startServer(config: Config, log = createLogger(config), op
     consoleDir: config.consoleDir,
     provider,
     churn: () => churn.model,
+  });
+  // With ACS_NATS_URL, an unreachable broker stops start-up here, naming the variable.
+  await services.bus.ready().catch(async (err: Error) => {
+    await services.bus.stop();
+    await db.close();
+    throw err;
   });
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch: services.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));

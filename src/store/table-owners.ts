@@ -5,7 +5,7 @@
  */
 export const TABLE_OWNERS = {
   ledger: ['ledger'],
-  bus: ['outbox'],
+  bus: ['outbox', 'bus_identity'],
   records: [
     'accounts',
     'contacts',

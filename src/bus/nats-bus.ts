@@ -268,7 +268,8 @@ export class NatsBus extends OutboxDelivery {
         const queue: JsMsg[] = [];
         let working: Promise<void> | null = null;
         const work = async () => {
-          while (queue.length) await this.deliver(queue.splice(0, this.batch));
+          while (queue.length)
+            await this.deliver(queue.splice(0, this.batch)).catch((err) => this.log?.error({ err, topic }, 'NATS delivery failed'));
           working = null;
         };
         for await (const m of pull) {
@@ -291,13 +292,11 @@ export class NatsBus extends OutboxDelivery {
   private async deliver(msgs: JsMsg[]): Promise<void> {
     const ids = msgs.map((m) => m.json<Envelope>().id);
     try {
-      if (msgs.length > 1) {
-        // Rows no longer pending were delivered (or parked, or discarded) already: acknowledged without their handlers.
-        const { failed } = await this.deliverTogether((tx) => lockPendingOutboxEvents(tx, ids));
-        if (!failed) {
-          for (const m of msgs) m.ack();
-          return;
-        }
+      // Rows no longer pending were delivered (or parked, or discarded) already: acknowledged without their handlers.
+      const { failed } = await this.deliverTogether((tx) => lockPendingOutboxEvents(tx, ids));
+      if (!failed) {
+        for (const m of msgs) answer(m, 'ack');
+        return;
       }
     } catch (err) {
       this.log?.warn({ err, events: msgs.length }, 'NATS batch failed; delivering its events one at a time');
@@ -311,16 +310,16 @@ export class NatsBus extends OutboxDelivery {
       const lastChance = m.info.deliveryCount >= this.maxAttempts;
       const outcome = await this.deliverOne(id, async (tx) => (await lockPendingOutboxEvents(tx, [id]))[0], lastChance);
       const failed = outcome?.failed;
-      if (!failed) m.ack();
-      else if (!failed.parked) m.nak(failed.delayMs);
+      if (!failed) answer(m, 'ack');
+      else if (!failed.parked) answer(m, 'nak', failed.delayMs);
       else {
         await this.deadLetter(failed.message, failed);
-        m.term('parked');
+        answer(m, 'term');
       }
     } catch (err) {
       // The database failed, not the handlers: no attempt counted; the broker delivers it again.
       this.log?.error({ err, event: id }, 'NATS delivery failed; will retry');
-      m.nak(this.backoffMs);
+      answer(m, 'nak', this.backoffMs);
     }
   }
 
@@ -332,6 +331,20 @@ export class NatsBus extends OutboxDelivery {
     } catch (err) {
       this.log?.error({ err, event: message.id }, 'could not publish a parked event to the dead-letter stream; it is parked in the outbox');
     }
+  }
+}
+
+/**
+ * Acknowledges a message, or asks for it again after `delay`, or ends its deliveries. With the connection gone this
+ * throws; the broker then delivers the message again after its ack wait, and the outbox row says whether it was done.
+ */
+function answer(m: JsMsg, how: 'ack' | 'nak' | 'term', delay?: number): void {
+  try {
+    if (how === 'ack') m.ack();
+    else if (how === 'nak') m.nak(delay);
+    else m.term('parked');
+  } catch {
+    // nothing to do: see above
   }
 }
 

@@ -216,6 +216,10 @@ if (process.env.ACS_NATS_URL) {
         expect(Math.max(...samples.map((s) => s.ackPending))).toBeGreaterThan(0);
         expect(Math.max(...samples.map((s) => s.pending))).toBeGreaterThan(total / 2);
         expect(delivered).toBeLessThan(total);
+        const [backlog] = await bus.streamBacklog();
+        expect(backlog!.topic).toBe('test.nats.slow');
+        expect(backlog!.pending).toBeGreaterThan(0);
+        expect(backlog!.inFlight).toBeLessThanOrEqual(maxInFlight);
         slow = false;
         await bus.drain();
         expect(delivered).toBe(total);

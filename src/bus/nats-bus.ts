@@ -124,6 +124,17 @@ export class NatsBus extends OutboxDelivery {
     return this.relayError;
   }
 
+  /** Per topic, the events waiting on the broker and those handed out but not yet acknowledged (for gauges). */
+  async streamBacklog(): Promise<{ topic: string; pending: number; inFlight: number }[]> {
+    const { jsm, names } = await this.connected();
+    return Promise.all(
+      [...this.consumers.keys()].map(async (topic) => {
+        const info = await jsm.consumers.info(names.stream, names.consumer(topic)).catch(() => null);
+        return { topic, pending: info?.num_pending ?? 0, inFlight: info?.num_ack_pending ?? 0 };
+      }),
+    );
+  }
+
   /** Stops pulling, lets the batches in hand finish, closes the connection. `deleteStreams`: for databases that go too (tests). */
   async stop(opts: { deleteStreams?: boolean } = {}): Promise<void> {
     this.stopped = true;

@@ -27,6 +27,9 @@ describe('ACS_NATS_URL', () => {
       await publishAll(db, 'test.unreachable', [1]);
       await expect(bus.ready()).rejects.toThrow(/cannot connect to ACS_NATS_URL \(nats:\/\/127\.0\.0\.1:1\)/);
       await expect(bus.drain()).rejects.toThrow(/ACS_NATS_URL/);
+      const withSecret = new NatsBus(db, silent, { url: 'nats://acs:s3cret@127.0.0.1:1' });
+      await expect(withSecret.ready()).rejects.toThrow(/^cannot connect to ACS_NATS_URL \(nats:\/\/\*\*\*@127\.0\.0\.1:1\)/);
+      await withSecret.stop();
     } finally {
       await bus.stop();
       await db.close();

@@ -78,6 +78,7 @@ interface Envelope {
  */
 export class NatsBus extends OutboxDelivery {
   private readonly url: string;
+  private readonly shownUrl: string;
   private readonly batch: number;
   private readonly maxInFlight: number;
   private broker: Promise<Broker> | null = null;
@@ -94,6 +95,7 @@ export class NatsBus extends OutboxDelivery {
   constructor(db: Db, log: Logger | undefined, opts: NatsBusOptions) {
     super(db, log, opts.pollMs, opts);
     this.url = opts.url;
+    this.shownUrl = opts.url.replace(/\/\/[^@/]*@/, '//***@'); // errors never show credentials
     this.batch = opts.batch ?? BATCH;
     this.maxInFlight = Math.max(opts.maxInFlight ?? MAX_IN_FLIGHT, 1);
   }
@@ -175,7 +177,7 @@ export class NatsBus extends OutboxDelivery {
     try {
       nc = await connect({ servers: this.url, name: 'acs', maxReconnectAttempts: -1 });
     } catch (err) {
-      throw new Error(`cannot connect to ACS_NATS_URL (${this.url}): ${errorText(err)}`);
+      throw new Error(`cannot connect to ACS_NATS_URL (${this.shownUrl}): ${errorText(err)}`);
     }
     try {
       const jsm = await jetstreamManager(nc);
@@ -196,7 +198,7 @@ export class NatsBus extends OutboxDelivery {
       return { nc, js: jetstream(nc), jsm, names };
     } catch (err) {
       await nc.close();
-      throw new Error(`ACS_NATS_URL (${this.url}): cannot set up JetStream streams: ${errorText(err)}`);
+      throw new Error(`ACS_NATS_URL (${this.shownUrl}): cannot set up JetStream streams: ${errorText(err)}`);
     }
   }
 

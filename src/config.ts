@@ -54,6 +54,11 @@ const EnvSchema = z.object({
     .positive()
     .max(24 * 3650)
     .default(168),
+  // Carries the outbox on NATS JetStream instead of in process; unset means the embedded bus and no service to run.
+  ACS_NATS_URL: z
+    .string()
+    .regex(/^nats:\/\/[^\s/]+\/?$/, 'must be a nats:// URL, as nats://127.0.0.1:4222')
+    .optional(),
   // A language-model provider (any OpenAI-compatible server); unset means the embedded composer, and nothing leaves.
   ACS_LLM_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   ACS_LLM_MODEL: z.string().min(1).optional(),
@@ -106,6 +111,8 @@ export interface Config {
   signalGates: SignalGates;
   /** The event bus: attempts before a failing event is parked, and how long delivered events are kept. */
   outbox: { maxAttempts: number; retentionHours: number };
+  /** The NATS JetStream server that carries the outbox's events; unset means the embedded bus. */
+  nats?: { url: string };
   /** The chat model grounded generation may use; unset means the embedded composer. */
   llm?: ProviderEndpointConfig;
   /** The embedding model semantic retrieval may use; unset means lexical retrieval alone. */
@@ -156,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consoleDir: e.ACS_CONSOLE_DIR ? resolve(e.ACS_CONSOLE_DIR) : undefined,
     signalGates: { maxFutureSeconds: e.ACS_SIGNAL_MAX_FUTURE_SECONDS, maxAgeDays: e.ACS_SIGNAL_MAX_AGE_DAYS },
     outbox: { maxAttempts: e.ACS_OUTBOX_MAX_ATTEMPTS, retentionHours: e.ACS_OUTBOX_RETENTION_HOURS },
+    ...(e.ACS_NATS_URL && { nats: { url: e.ACS_NATS_URL } }),
     ...(llm && { llm }),
     ...(embed && { embed }),
     cluster: { maintenanceIntervalMs: e.ACS_MAINTENANCE_INTERVAL_MS, leaseTtlMs: e.ACS_LEASE_TTL_MS },

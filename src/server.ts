@@ -22,7 +22,7 @@ import {
   type PlayRegistry,
 } from './act/index.ts';
 import { PolicyGate } from './assure/index.ts';
-import { OutboxBus, outboxStats } from './bus/index.ts';
+import { NatsBus, OutboxBus, outboxStats, type OutboxDelivery } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { providerFromConfig, type Provider } from './ground/index.ts';
@@ -89,7 +89,8 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
 
 export interface Services {
   db: Db;
-  bus: OutboxBus;
+  /** The embedded bus, or the one on NATS JetStream when ACS_NATS_URL is set. */
+  bus: OutboxDelivery;
   auth: TokenAuthenticator;
   gate: PolicyGate;
   clock: Clock;
@@ -121,13 +122,16 @@ export interface ServiceOptions {
 /** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
 export function createServices(
   db: Db,
-  config: Pick<Config, 'adminToken' | 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates' | 'outbox'>>,
+  config: Pick<Config, 'adminToken' | 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates' | 'outbox' | 'nats'>>,
   log: Logger,
   opts: ServiceOptions = {},
 ): Services {
   const gate = opts.gate ?? PolicyGate.load();
   const clock = opts.clock ?? systemClock;
-  const bus = new OutboxBus(db, log, undefined, { maxAttempts: config.outbox?.maxAttempts });
+  const maxAttempts = config.outbox?.maxAttempts;
+  const bus = config.nats
+    ? new NatsBus(db, log, { url: config.nats.url, maxAttempts })
+    : new OutboxBus(db, log, undefined, { maxAttempts });
   if (opts.stages !== false)
     subscribePipeline(bus, {
       decide: opts.loop && { ...opts.loop, gate },
@@ -137,7 +141,15 @@ export function createServices(
     retentionPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs, text: opts.loop?.text }),
     serviceRecoveryPlay(gate, { approvalTtlMs: opts.loop?.approvalTtlMs, text: opts.loop?.text }),
   );
-  const metrics = createMetrics({ outbox: () => outboxStats(db), act: () => readActGauges(db) });
+  const metrics = createMetrics({
+    outbox: () => outboxStats(db),
+    act: () => readActGauges(db),
+    // On NATS: what waits on the broker and what is in flight, per topic's consumer.
+    streamBacklog:
+      bus instanceof NatsBus
+        ? async () => Object.fromEntries((await bus.streamBacklog()).map((b) => [b.topic, b.pending + b.inFlight]))
+        : undefined,
+  });
   bus.onDelivered(observeSignalToDecision(metrics));
   const auth = new TokenAuthenticator(db, config.adminToken, log);
   const app = createApp({
@@ -165,7 +177,7 @@ export interface ServerWorld {
   /** Opens the world's clock once the database is open; the server runs on it. */
   openClock(db: Db): Promise<Clock>;
   /** Starts the world beside the running services. */
-  start(deps: { db: Db; bus: OutboxBus; gate: PolicyGate; plays: PlayRegistry; log: Logger }): Promise<{ stop(): Promise<void> }>;
+  start(deps: { db: Db; bus: OutboxDelivery; gate: PolicyGate; plays: PlayRegistry; log: Logger }): Promise<{ stop(): Promise<void> }>;
 }
 
 export interface RunningServer extends Services {
@@ -237,6 +249,12 @@ async function openProcess(
     provider,
     churn: () => churn.model,
     stages: opts.stages,
+  });
+  // With ACS_NATS_URL, an unreachable broker stops start-up here, naming the variable.
+  await services.bus.ready().catch(async (err: Error) => {
+    await services.bus.stop();
+    await db.close();
+    throw err;
   });
   const fitChurnModel = async () => {
     const examples = await loadChurnExamples(db);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
 import pino from 'pino';
 import { createToken } from '../src/api/auth.ts';
+import { NatsBus, type Bus } from '../src/bus/index.ts';
 import type { Role } from '../src/api/permissions.ts';
 import type { PolicyGate } from '../src/assure/index.ts';
 import type { Clock } from '../src/clock.ts';
@@ -31,6 +32,14 @@ export async function openTestDb(): Promise<Db> {
       await db.close();
     },
   };
+}
+
+/** The NATS server the suite runs its buses on when ACS_NATS_URL is set (`ACS_NATS_URL=nats://127.0.0.1:4222 npm test`). */
+export const testNats = () => (process.env.ACS_NATS_URL ? { url: process.env.ACS_NATS_URL } : undefined);
+
+/** Stops a test's bus; on NATS its streams go too, as its database does. */
+export async function stopTestBus(bus: Bus): Promise<void> {
+  await (bus instanceof NatsBus ? bus.stop({ deleteStreams: true }) : bus.stop());
 }
 
 /**
@@ -69,13 +78,18 @@ export async function createTestApp(
   const loop = opts.loop
     ? { churn: () => undefined, holdout: { salt: 'test', fraction: opts.loop.holdoutFraction }, dailyCreditBudgetCents: 100_000 }
     : undefined;
-  const services = createServices(db, { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, outbox: opts.outbox }, pino({ level: 'silent' }), {
-    loop,
-    clock: opts.clock,
-    gate: opts.gate,
-    consoleDir: opts.consoleDir,
-    provider: opts.provider,
-  });
+  const services = createServices(
+    db,
+    { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, outbox: opts.outbox, nats: testNats() },
+    pino({ level: 'silent' }),
+    {
+      loop,
+      clock: opts.clock,
+      gate: opts.gate,
+      consoleDir: opts.consoleDir,
+      provider: opts.provider,
+    },
+  );
   const contract = new ContractChecker(await (await services.app.request('/api/openapi.json')).json());
   const tokens = {} as Record<Role, string>;
   for (const role of ['admin', 'reviewer', 'analyst', 'agent'] as Role[])
@@ -102,7 +116,7 @@ export async function createTestApp(
       return { status: res.status, body: parsed, text };
     },
     async close() {
-      await services.bus.stop();
+      await stopTestBus(services.bus);
       await db.close();
     },
   };

@@ -21,7 +21,7 @@ import {
   WorldDriver,
   worldFromDatabase,
 } from '../src/world/index.ts';
-import { openTestDb } from './helpers.ts';
+import { openTestDb, stopTestBus, testNats } from './helpers.ts';
 
 const TELCO = fileURLToPath(new URL('../data/telco_churn.csv', import.meta.url));
 const START = '2026-01-05T00:00:00.000Z';
@@ -54,7 +54,10 @@ describe('the world after 14 simulated days', () => {
     const churn = ChurnModel.train(examples, trainingFingerprint(examples));
     const loop = { churn: () => churn, holdout: { salt: 'world-test', fraction: 0.1 }, dailyCreditBudgetCents: 100_000 };
     // The API reads the business clock: the end of the last simulated day.
-    services = createServices(db, { maxBodyBytes: 1 << 20 }, pino({ level: 'silent' }), { clock: { now: () => now }, loop });
+    services = createServices(db, { maxBodyBytes: 1 << 20, nats: testNats() }, pino({ level: 'silent' }), {
+      clock: { now: () => now },
+      loop,
+    });
     token = (await createToken(db, { role: 'admin', name: 'world test' }, 'test')).token;
     driver = await WorldDriver.create({
       db,
@@ -73,7 +76,7 @@ describe('the world after 14 simulated days', () => {
     await services.bus.drain();
   }, 180_000);
   afterAll(async () => {
-    await services?.bus.stop();
+    if (services) await stopTestBus(services.bus);
     await db?.close();
   });
 

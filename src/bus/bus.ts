@@ -17,8 +17,8 @@ export interface BusMessage<T = unknown> {
 export type BusHandler = (messages: BusMessage[], q: Tx) => Promise<void>;
 
 /**
- * The event backbone as processing sees it. The in-process implementation reads a Postgres outbox;
- * a NATS JetStream implementation can sit behind the same interface.
+ * The event backbone as processing sees it. Both implementations read the Postgres outbox: OutboxBus delivers in
+ * process, NatsBus carries the events through NATS JetStream (ACS_NATS_URL).
  */
 export interface Bus {
   subscribe(topic: string, handler: BusHandler): void;

@@ -60,6 +60,48 @@ export function claimDueOutboxEvents(tx: Tx, topics: string[], limit: number): P
   );
 }
 
+/**
+ * Locks these events, oldest first, where they are still pending, whether due or not: the broker decides when an
+ * event comes again. It waits for a process that holds one, so an event another delivered meanwhile is not found.
+ */
+export function lockPendingOutboxEvents(tx: Tx, ids: number[]): Promise<(OutboxMessageRow & { attempts: number })[]> {
+  return tx.query<OutboxMessageRow & { attempts: number }>(
+    `SELECT id, topic, payload, attempts FROM outbox WHERE id = ANY($1::bigint[]) AND state = 'pending' ORDER BY id FOR UPDATE`,
+    [ids],
+  );
+}
+
+/**
+ * Claims up to `limit` committed events of these topics not yet handed to the broker, oldest first; and those it
+ * holds but should have delivered `staleSeconds` ago (after their publication or their last retry's due time).
+ */
+export function claimUnpublishedOutboxEvents(
+  tx: Tx,
+  topics: string[],
+  limit: number,
+  staleSeconds: number,
+): Promise<(OutboxMessageRow & { publications: number })[]> {
+  return tx.query<OutboxMessageRow & { publications: number }>(
+    `SELECT id, topic, payload, publications FROM outbox
+      WHERE state = 'pending' AND topic = ANY($1::text[])
+        AND (published_at IS NULL OR greatest(published_at, next_attempt_at) < now() - make_interval(secs => $2::float8))
+      ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`,
+    [topics, staleSeconds],
+  );
+}
+
+/** Notes that the broker holds these events; the next publication of one (after a retry) gets a new message id. */
+export async function markOutboxPublished(tx: Tx, ids: number[]): Promise<void> {
+  await tx.query('UPDATE outbox SET published_at = now(), publications = publications + 1 WHERE id = ANY($1::bigint[])', [ids]);
+}
+
+/** This database's name on the broker: random, made by the migration that added it. */
+export async function selectBusIdentity(q: Queryable): Promise<string> {
+  const [row] = await q.query<{ id: string }>('SELECT id FROM bus_identity');
+  if (!row) throw new Error('bus_identity is empty');
+  return row.id;
+}
+
 /** Claims one event if it is still pending and due (and no other process holds it). */
 export async function claimDueOutboxEvent(tx: Tx, id: number): Promise<(OutboxMessageRow & { attempts: number }) | undefined> {
   const [m] = await tx.query<OutboxMessageRow & { attempts: number }>(
@@ -120,7 +162,11 @@ export async function lockOutboxEvent(tx: Tx, id: number): Promise<{ topic: stri
 
 /** Puts an event back in line with a fresh count of attempts (its last error stays for reference). */
 export async function requeueOutboxEvent(tx: Tx, id: number): Promise<void> {
-  await tx.query("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, parked_at = NULL WHERE id = $1", [id]);
+  // Unpublished again, so a relay to a broker hands it over once more.
+  await tx.query(
+    "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, parked_at = NULL, published_at = NULL WHERE id = $1",
+    [id],
+  );
 }
 
 export async function markOutboxDiscarded(tx: Tx, id: number, actor: string, reason: string): Promise<void> {

@@ -7,7 +7,7 @@ export const TABLE_OWNERS = {
   // Coordination between processes: named leases and the periods once-per-period jobs have done (src/store/leases.ts).
   store: ['leases', 'job_runs'],
   ledger: ['ledger'],
-  bus: ['outbox'],
+  bus: ['outbox', 'bus_identity'],
   records: [
     'accounts',
     'contacts',

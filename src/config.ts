@@ -63,6 +63,13 @@ const EnvSchema = z.object({
   ACS_EMBED_API_KEY: z.string().min(1).optional(),
   ACS_LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   ACS_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  // PostgreSQL: the schema owner's URL, for migrations; DATABASE_URL's role then gets DML only (docs/ledger.md).
+  ACS_MIGRATE_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  ACS_LEDGER_SEQUENCE_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  ACS_LEDGER_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
 });
 
 /** One provider endpoint: an OpenAI-compatible server's base URL, the model to ask for, and its key if it needs one. */
@@ -103,6 +110,10 @@ export interface Config {
   llm?: ProviderEndpointConfig;
   /** The embedding model semantic retrieval may use; unset means lexical retrieval alone. */
   embed?: ProviderEndpointConfig;
+  /** PostgreSQL: the owner's URL migrations run with; the app's own role (DATABASE_URL) then gets DML only. */
+  migrateDatabaseUrl?: string;
+  /** The ledger's sequencer: how often it chains new entries, and how often the head is checkpointed (when it moved). */
+  ledger: { sequenceMs: number; checkpointSeconds: number };
 }
 
 export class ConfigError extends Error {}
@@ -125,6 +136,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     return { baseUrl, model, apiKey: e[`${prefix}_API_KEY`], timeoutMs: e.ACS_LLM_TIMEOUT_MS, maxRetries: e.ACS_LLM_MAX_RETRIES };
   };
+  if (e.ACS_MIGRATE_DATABASE_URL && !e.DATABASE_URL) {
+    throw new ConfigError('invalid configuration:\n  ACS_MIGRATE_DATABASE_URL: needs DATABASE_URL (the app role the migrations grant to)');
+  }
   const llm = endpoint('ACS_LLM');
   const embed = endpoint('ACS_EMBED');
   return {
@@ -147,5 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outbox: { maxAttempts: e.ACS_OUTBOX_MAX_ATTEMPTS, retentionHours: e.ACS_OUTBOX_RETENTION_HOURS },
     ...(llm && { llm }),
     ...(embed && { embed }),
+    ...(e.ACS_MIGRATE_DATABASE_URL && { migrateDatabaseUrl: e.ACS_MIGRATE_DATABASE_URL }),
+    ledger: { sequenceMs: e.ACS_LEDGER_SEQUENCE_MS, checkpointSeconds: e.ACS_LEDGER_CHECKPOINT_SECONDS },
   };
 }

@@ -17,9 +17,10 @@ import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { providerFromConfig, type Provider } from './ground/index.ts';
 import { runScheduledAgents, type LoopOptions } from './loop/index.ts';
+import { grantAppRole, startLedgerSequencer, writeCheckpoint } from './ledger/index.ts';
 import { subscribePipeline } from './pipeline/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
-import { migrate, openPglite, openPostgres, type Db } from './store/index.ts';
+import { currentRole, migrate, openPglite, openPostgres, type Db } from './store/index.ts';
 import { defaultModel } from './sense/index.ts';
 import { runModelUpkeep } from './learn/index.ts';
 import { compactErasures } from './privacy/index.ts';
@@ -55,7 +56,26 @@ export function readServerLock(dataDir: string): ServerLock | null {
 }
 
 /** Opens the configured database and brings its schema up to date. */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, log?: Logger): Promise<Db> {
+/** Migrates as the schema's owner, then grants the app's own role (`app`'s) DML only, the ledger narrower still. */
+async function migrateAsOwner(ownerUrl: string, app: Db): Promise<string[]> {
+  const owner = await openPostgres(ownerUrl, { max: 1 }).catch((err: Error) => {
+    throw new Error(`cannot connect to ACS_MIGRATE_DATABASE_URL: ${err.message}`);
+  });
+  try {
+    const applied = await migrate(owner);
+    const role = await currentRole(app);
+    // One role in both URLs is the single-role set-up: nothing to separate.
+    if (role !== (await currentRole(owner))) await grantAppRole(owner, role);
+    return applied;
+  } finally {
+    await owner.close();
+  }
+}
+
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'migrateDatabaseUrl'>>,
+  log?: Logger,
+): Promise<Db> {
   let db: Db;
   if (config.databaseUrl) {
     db = await openPostgres(config.databaseUrl).catch((err: Error) => {
@@ -71,7 +91,7 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
     mkdirSync(config.dataDir, { recursive: true });
     db = await openPglite(join(config.dataDir, 'pgdata'));
   }
-  const applied = await migrate(db);
+  const applied = config.migrateDatabaseUrl ? await migrateAsOwner(config.migrateDatabaseUrl, db) : await migrate(db);
   if (applied.length) log?.info({ applied }, 'migrations applied');
   return db;
 }
@@ -246,6 +266,17 @@ export async function startServer(config: Config, log = createLogger(config), op
     },
     log,
   );
+  // Chains ledger entries shortly after their writers commit, and publishes the head as a signed checkpoint.
+  let lastCheckpoint = 0;
+  const sequencer = startLedgerSequencer(db, {
+    intervalMs: config.ledger.sequenceMs,
+    after: async () => {
+      if (Date.now() - lastCheckpoint < config.ledger.checkpointSeconds * 1000) return;
+      lastCheckpoint = Date.now();
+      await writeCheckpoint(db, config.dataDir);
+    },
+    onError: (err) => log.error({ err }, 'ledger sequencer failed; it retries'),
+  });
   let live: { stop(): Promise<void> } | null = null;
   return {
     ...services,
@@ -260,6 +291,7 @@ export async function startServer(config: Config, log = createLogger(config), op
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await maintenance.stop();
       await services.bus.stop();
+      await sequencer.stop();
       await db.close();
       if (!config.databaseUrl) rmSync(lockFile(config.dataDir), { force: true });
     },

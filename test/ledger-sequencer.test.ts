@@ -12,6 +12,7 @@ import {
   sequenceLedger,
   SEQUENCE_BATCH,
   SIGNING_KEY_FILE,
+  startLedgerSequencer,
   verifyChain,
   verifyLedger,
   writeCheckpoint,
@@ -99,7 +100,57 @@ describe('the ledger sequencer', () => {
     expect(await sequenceLedger(db)).toBe(3);
     expect(await verifyChain(db)).toMatchObject({ ok: true, entries: before.entries + 3 });
   });
+
+  it('the timer chains new entries on its own and calls `after` each pass; stopping runs a last pass', async () => {
+    let passes = 0;
+    const sequencer = startLedgerSequencer(db, {
+      intervalMs: 20,
+      after: async () => void passes++,
+      onError: (err) => expect(err).toBeUndefined(),
+    });
+    await db.transaction((tx) => appendToLedger(tx, events('seq.timer', 2)));
+    for (let i = 0; i < 250 && (await ledgerLag(db)).pending > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await ledgerLag(db)).pending).toBe(0);
+    await db.transaction((tx) => appendToLedger(tx, events('seq.timer.last', 1)));
+    const before = passes;
+    await sequencer.stop();
+    expect(passes).toBeGreaterThan(before);
+    expect((await ledgerLag(db)).pending).toBe(0);
+    expect((await verifyChain(db)).ok).toBe(true);
+  });
 });
+
+if (process.env.DATABASE_URL) {
+  describe('the sequencer on PostgreSQL, beside open transactions', () => {
+    let db: Db;
+    beforeAll(async () => {
+      db = await openTestDb();
+    });
+    afterAll(async () => db.close());
+
+    it('chains only committed entries: an open writer blocks no one, and its entries follow once it commits', async () => {
+      let commit!: () => void;
+      const held = new Promise<void>((resolve) => (commit = resolve));
+      let appended!: () => void;
+      const inside = new Promise<void>((resolve) => (appended = resolve));
+      const open = db.transaction(async (tx) => {
+        await appendToLedger(tx, events('open.slow', 2));
+        appended();
+        await held;
+      });
+      await inside;
+      // Another writer commits while the first is open: it does not wait, and its entries are chained at once.
+      await db.transaction((tx) => appendToLedger(tx, events('open.fast', 1)));
+      expect(await sequenceLedger(db)).toBe(1);
+      commit();
+      await open;
+      expect(await sequenceLedger(db)).toBe(2);
+      const order = await db.query<{ type: string }>("SELECT type FROM ledger WHERE type LIKE 'open.%' ORDER BY seq");
+      expect(order.map((r) => r.type)).toEqual(['open.fast', 'open.slow', 'open.slow']);
+      expect((await verifyLedger(db)).ok).toBe(true);
+    });
+  });
+}
 
 describe('signed checkpoints of the ledger head', () => {
   let db: Db;

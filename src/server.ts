@@ -17,7 +17,7 @@ import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { providerFromConfig, type Provider } from './ground/index.ts';
 import { runScheduledAgents, type LoopOptions } from './loop/index.ts';
-import { grantAppRole, startLedgerSequencer, writeCheckpoint } from './ledger/index.ts';
+import { grantAppRole, sequenceLedger, startLedgerSequencer, writeCheckpoint } from './ledger/index.ts';
 import { subscribePipeline } from './pipeline/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
 import { currentRole, migrate, openPglite, openPostgres, type Db } from './store/index.ts';
@@ -93,7 +93,17 @@ export async function openDatabase(
   }
   const applied = config.migrateDatabaseUrl ? await migrateAsOwner(config.migrateDatabaseUrl, db) : await migrate(db);
   if (applied.length) log?.info({ applied }, 'migrations applied');
-  return db;
+  // A process chains the ledger entries it wrote before it lets go of the database (a CLI command runs no sequencer).
+  return {
+    ...db,
+    close: async () => {
+      try {
+        await sequenceLedger(db);
+      } finally {
+        await db.close();
+      }
+    },
+  };
 }
 
 export interface Services {

@@ -33,7 +33,7 @@ export interface LedgerEntry {
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** What a writer hashes nothing of yet: the entry's body without its place in the chain. */
+/** The body a writer stores: everything the entry records, without its place in the chain (seq, prev). */
 function unchainedBody(e: LedgerEvent, ts: string): string {
   return canonicalJson({
     ts,

@@ -55,7 +55,6 @@ export function readServerLock(dataDir: string): ServerLock | null {
   }
 }
 
-/** Opens the configured database and brings its schema up to date. */
 /** Migrates as the schema's owner, then grants the app's own role (`app`'s) DML only, the ledger narrower still. */
 async function migrateAsOwner(ownerUrl: string, app: Db): Promise<string[]> {
   const owner = await openPostgres(ownerUrl, { max: 1 }).catch((err: Error) => {
@@ -72,6 +71,9 @@ async function migrateAsOwner(ownerUrl: string, app: Db): Promise<string[]> {
   }
 }
 
+/**
+ * Opens the configured database and brings its schema up to date (as the owner, when ACS_MIGRATE_DATABASE_URL is set).
+ */
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'migrateDatabaseUrl'>>,
   log?: Logger,

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { OutboxBus } from '../src/bus/index.ts';
-import { verifyLedger } from '../src/ledger/index.ts';
+import { ledgerLag, sequenceLedger, verifyLedger } from '../src/ledger/index.ts';
 import { stream, type Rng } from '../src/lib/index.ts';
 import { subscribePipeline } from '../src/pipeline/index.ts';
 import { ingestSignals, scoreSentiment, type IntakeOutcome } from '../src/sense/index.ts';
@@ -561,6 +561,8 @@ interface BackendReport {
     ledgerOk: boolean;
     ledgerEntries: number;
     ledgerProblem?: string;
+    /** Entries the sequencer had still to chain after the timed runs, and how fast it chained them. */
+    sequencer: { pending: number; seconds: number; perSecond: number };
   };
 }
 
@@ -598,6 +600,10 @@ async function runBackend(db: Db, backend: BackendName, limits: Limits): Promise
   const [stored] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM signals');
   const [pending] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE delivered_at IS NULL');
   const [features] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM customer_features');
+  const { pending: unchained } = await ledgerLag(db);
+  const sequenceStart = performance.now();
+  await sequenceLedger(db);
+  const sequenceSeconds = (performance.now() - sequenceStart) / 1000;
   const ledger = await verifyLedger(db);
   const checks = {
     signalsStored: stored?.n ?? 0,
@@ -607,6 +613,7 @@ async function runBackend(db: Db, backend: BackendName, limits: Limits): Promise
     ledgerOk: ledger.ok,
     ledgerEntries: ledger.entries,
     ...(ledger.problem ? { ledgerProblem: ledger.problem } : {}),
+    sequencer: { pending: unchained, seconds: sequenceSeconds, perSecond: sequenceSeconds > 0 ? unchained / sequenceSeconds : 0 },
   };
   if (checks.signalsStored !== accepted) throw new Error(`${backend}: ${accepted} signals accepted but ${checks.signalsStored} stored`);
   if (checks.outboxPending !== 0) throw new Error(`${backend}: ${checks.outboxPending} outbox events still pending after drain`);
@@ -678,6 +685,8 @@ function printReport(r: BackendReport, label: string): void {
     '',
     `Checks (not timed): signals stored ${c.signalsStored} = accepted ${c.signalsAccepted}; outbox pending ${c.outboxPending}; ` +
       `customer_features rows ${c.customerFeatures}; verifyLedger ${c.ledgerOk ? 'ok' : 'FAILED'}, ${c.ledgerEntries} entries`,
+    `Ledger sequencer (off the timed path): ${c.sequencer.pending} entries waiting after the runs, chained in ` +
+      `${c.sequencer.seconds.toFixed(2)} s = ${fmt(c.sequencer.perSecond)} entries/s`,
   );
   process.stdout.write(out.join('\n') + '\n');
 }

@@ -75,6 +75,13 @@ const EnvSchema = z.object({
   // OpenTelemetry's standard variables: traces go to an OTLP/HTTP collector only when an endpoint is set.
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('acs'),
+  // PostgreSQL: the schema owner's URL, for migrations; DATABASE_URL's role then gets DML only (docs/ledger.md).
+  ACS_MIGRATE_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  ACS_LEDGER_SEQUENCE_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  ACS_LEDGER_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
 });
 
 /** One provider endpoint: an OpenAI-compatible server's base URL, the model to ask for, and its key if it needs one. */
@@ -121,6 +128,10 @@ export interface Config {
   cluster: { maintenanceIntervalMs: number; leaseTtlMs: number };
   /** OpenTelemetry traces: the OTLP/HTTP collector (unset: no SDK starts) and the service name spans carry. */
   otel?: { endpoint?: string; serviceName: string };
+  /** PostgreSQL: the owner's URL migrations run with; the app's own role (DATABASE_URL) then gets DML only. */
+  migrateDatabaseUrl?: string;
+  /** The ledger's sequencer: how often it chains new entries, and how often the head is checkpointed (when it moved). */
+  ledger: { sequenceMs: number; checkpointSeconds: number };
 }
 
 export class ConfigError extends Error {}
@@ -143,6 +154,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     return { baseUrl, model, apiKey: e[`${prefix}_API_KEY`], timeoutMs: e.ACS_LLM_TIMEOUT_MS, maxRetries: e.ACS_LLM_MAX_RETRIES };
   };
+  if (e.ACS_MIGRATE_DATABASE_URL && !e.DATABASE_URL) {
+    throw new ConfigError('invalid configuration:\n  ACS_MIGRATE_DATABASE_URL: needs DATABASE_URL (the app role the migrations grant to)');
+  }
   const llm = endpoint('ACS_LLM');
   const embed = endpoint('ACS_EMBED');
   return {
@@ -168,5 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(embed && { embed }),
     cluster: { maintenanceIntervalMs: e.ACS_MAINTENANCE_INTERVAL_MS, leaseTtlMs: e.ACS_LEASE_TTL_MS },
     otel: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
+    ...(e.ACS_MIGRATE_DATABASE_URL && { migrateDatabaseUrl: e.ACS_MIGRATE_DATABASE_URL }),
+    ledger: { sequenceMs: e.ACS_LEDGER_SEQUENCE_MS, checkpointSeconds: e.ACS_LEDGER_CHECKPOINT_SECONDS },
   };
 }

@@ -54,6 +54,8 @@ export const ERROR_STATUS = {
   // Outbox
   'outbox.not_found': 404,
   'outbox.not_parked': 409,
+  // Ledger
+  'ledger.no_data_dir': 409,
   // Generation: the configured language model did not answer (after its retries) or refused
   'generation.provider_failed': 502,
 } as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 502>;

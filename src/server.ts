@@ -27,9 +27,10 @@ import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { providerFromConfig, type Provider } from './ground/index.ts';
 import { runScheduledAgents, type LoopOptions } from './loop/index.ts';
+import { grantAppRole, ledgerLag, sequenceLedger, startLedgerSequencer, writeCheckpoint } from './ledger/index.ts';
 import { subscribePipeline } from './pipeline/index.ts';
 import { ChurnModel, loadChurnExamples, trainingFingerprint } from './reason/index.ts';
-import { Lease, migrate, notify, openPglite, openPostgres, PROCESS_ID, type Db } from './store/index.ts';
+import { currentRole, Lease, migrate, notify, openPglite, openPostgres, PROCESS_ID, type Db } from './store/index.ts';
 import { startTracing } from './lib/index.ts';
 import { defaultModel } from './sense/index.ts';
 import { runModelUpkeep } from './learn/index.ts';
@@ -65,8 +66,29 @@ export function readServerLock(dataDir: string): ServerLock | null {
   }
 }
 
-/** Opens the configured database and brings its schema up to date. */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, log?: Logger): Promise<Db> {
+/** Migrates as the schema's owner, then grants the app's own role (`app`'s) DML only, the ledger narrower still. */
+async function migrateAsOwner(ownerUrl: string, app: Db): Promise<string[]> {
+  const owner = await openPostgres(ownerUrl, { max: 1 }).catch((err: Error) => {
+    throw new Error(`cannot connect to ACS_MIGRATE_DATABASE_URL: ${err.message}`);
+  });
+  try {
+    const applied = await migrate(owner);
+    const role = await currentRole(app);
+    // One role in both URLs is the single-role set-up: nothing to separate.
+    if (role !== (await currentRole(owner))) await grantAppRole(owner, role);
+    return applied;
+  } finally {
+    await owner.close();
+  }
+}
+
+/**
+ * Opens the configured database and brings its schema up to date (as the owner, when ACS_MIGRATE_DATABASE_URL is set).
+ */
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'migrateDatabaseUrl'>>,
+  log?: Logger,
+): Promise<Db> {
   let db: Db;
   if (config.databaseUrl) {
     db = await openPostgres(config.databaseUrl).catch((err: Error) => {
@@ -82,9 +104,19 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
     mkdirSync(config.dataDir, { recursive: true });
     db = await openPglite(join(config.dataDir, 'pgdata'));
   }
-  const applied = await migrate(db);
+  const applied = config.migrateDatabaseUrl ? await migrateAsOwner(config.migrateDatabaseUrl, db) : await migrate(db);
   if (applied.length) log?.info({ applied }, 'migrations applied');
-  return db;
+  // A process chains the ledger entries it wrote before it lets go of the database (a CLI command runs no sequencer).
+  return {
+    ...db,
+    close: async () => {
+      try {
+        await sequenceLedger(db);
+      } finally {
+        await db.close();
+      }
+    },
+  };
 }
 
 export interface Services {
@@ -144,6 +176,7 @@ export function createServices(
   const metrics = createMetrics({
     outbox: () => outboxStats(db),
     act: () => readActGauges(db),
+    ledgerLag: () => ledgerLag(db),
     // On NATS: what waits on the broker and what is in flight, per topic's consumer.
     streamBacklog:
       bus instanceof NatsBus
@@ -286,6 +319,23 @@ async function fitIdentityMatcher(log: Logger): Promise<void> {
 }
 
 /**
+ * Chains ledger entries shortly after their writers commit (any process may: one round at a time holds the
+ * sequencer's lock), and publishes the head as a signed checkpoint in the data dir.
+ */
+function startLedgerUpkeep(config: Config, log: Logger, db: Db): { stop(): Promise<void> } {
+  let lastCheckpoint = 0;
+  return startLedgerSequencer(db, {
+    intervalMs: config.ledger.sequenceMs,
+    after: async () => {
+      if (Date.now() - lastCheckpoint < config.ledger.checkpointSeconds * 1000) return;
+      lastCheckpoint = Date.now();
+      await writeCheckpoint(db, config.dataDir);
+    },
+    onError: (err) => log.error({ err }, 'ledger sequencer failed; it retries'),
+  });
+}
+
+/**
  * The maintenance rounds with every job the server's configuration gives them; they run under the cluster's
  * maintenance lease, so of all `acs serve` and `acs worker` processes on one database only its holder does the work.
  */
@@ -346,6 +396,7 @@ export async function startServer(
   await p.fitChurnModel();
   await fitIdentityMatcher(log);
   const maintenance = worker ? startJobs(config, log, p) : null;
+  const sequencer = startLedgerUpkeep(config, log, db);
   let live: { stop(): Promise<void> } | null = null;
   return {
     ...services,
@@ -360,6 +411,7 @@ export async function startServer(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await maintenance?.stop();
       await services.bus.stop();
+      await sequencer.stop();
       await db.close();
       if (!config.databaseUrl) rmSync(lockFile(config.dataDir), { force: true });
       await tracing?.shutdown();
@@ -389,6 +441,7 @@ export async function startWorker(config: Config, log = createLogger(config)): P
   await fitIdentityMatcher(log);
   services.bus.notify();
   const maintenance = startJobs(config, log, p);
+  const sequencer = startLedgerUpkeep(config, log, db);
   log.info({ database: db.kind }, 'ACS worker running: pipeline stages and maintenance rounds (under the cluster lease)');
   return {
     db,
@@ -396,6 +449,7 @@ export async function startWorker(config: Config, log = createLogger(config)): P
     close: async () => {
       await maintenance.stop();
       await services.bus.stop();
+      await sequencer.stop();
       await db.close();
       await p.tracing?.shutdown();
     },

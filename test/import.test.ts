@@ -281,7 +281,7 @@ describe('record imports', () => {
     ]);
     // The ledger names records and fields, never the values.
     expect(await count(`SELECT count(*) AS n FROM ledger WHERE body LIKE '%example.com%' OR body LIKE '%Lovelace%'`)).toBe(0);
-    const [event] = await db.query<{ body: string }>(`SELECT body FROM ledger WHERE subject_type = 'contacts' ORDER BY seq LIMIT 1`);
+    const [event] = await db.query<{ body: string }>(`SELECT body FROM ledger WHERE subject_type = 'contacts' ORDER BY seq, id LIMIT 1`);
     expect(JSON.parse(event!.body).data).toEqual({
       fields: ['attributes', 'email', 'firstName', 'lastName', 'phone'],
       version: 1,

@@ -89,7 +89,7 @@ describe('the kill switch', () => {
     const off = await release(t);
     // Released, it still says why it was engaged.
     expect(off.body).toMatchObject({ engaged: false, reason: 'runaway credits, investigating', by: on.body.by });
-    const entries = await t.db.query<{ body: string }>("SELECT body FROM ledger WHERE type = 'agents.kill_switch' ORDER BY seq");
+    const entries = await t.db.query<{ body: string }>("SELECT body FROM ledger WHERE type = 'agents.kill_switch' ORDER BY seq, id");
     expect(entries.map((e) => JSON.parse(e.body).data)).toEqual([
       { engaged: true, reasonGiven: true },
       { engaged: false, reasonGiven: false },

@@ -129,7 +129,7 @@ async function importRows(name: string, csv: string) {
 }
 const ledger = async (type: string) =>
   t.db.query<{ actor: string; subject_type: string; subject_id: string; body: string }>(
-    'SELECT actor, subject_type, subject_id, body FROM ledger WHERE type = $1 ORDER BY seq',
+    'SELECT actor, subject_type, subject_id, body FROM ledger WHERE type = $1 ORDER BY seq, id',
     [type],
   );
 const ledgerData = async (type: string) =>

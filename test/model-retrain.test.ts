@@ -104,10 +104,12 @@ let people: Person[] = [];
 const churnedIds = new Set<string>();
 
 const ledgerData = async (type: string): Promise<Record<string, unknown>[]> =>
-  (await t.db.query<{ actor: string; body: string }>('SELECT actor, body FROM ledger WHERE type = $1 ORDER BY seq', [type])).map((e) => ({
-    actor: e.actor,
-    ...(JSON.parse(e.body).data as Record<string, unknown>),
-  }));
+  (await t.db.query<{ actor: string; body: string }>('SELECT actor, body FROM ledger WHERE type = $1 ORDER BY seq, id', [type])).map(
+    (e) => ({
+      actor: e.actor,
+      ...(JSON.parse(e.body).data as Record<string, unknown>),
+    }),
+  );
 
 async function postSignals(signals: unknown[]) {
   for (let i = 0; i < signals.length; i += 500) {

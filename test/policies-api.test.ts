@@ -305,7 +305,7 @@ describe('POST /api/v1/policies/dry-run', () => {
     expect(await Promise.all(TABLES.map(count))).toEqual(before);
     expect(await count('ledger')).toBe(ledgerBefore + 1);
     const [entry] = await t.db.query<{ type: string; actor: string; subject_type: string; body: string }>(
-      'SELECT type, actor, subject_type, body FROM ledger ORDER BY seq DESC LIMIT 1',
+      'SELECT type, actor, subject_type, body FROM ledger ORDER BY id DESC LIMIT 1',
     );
     expect(entry).toMatchObject({ type: 'policy.dry_run', subject_type: 'policies', actor: expect.stringMatching(/^token:/) });
     expect(JSON.parse(entry!.body).data).toMatchObject({

@@ -84,7 +84,7 @@ describe('the service recovery play: a case, then its notice', () => {
     const messages = await messagesOf(t, accountId);
     expect(messages).toMatchObject([{ template: 'we-are-on-it', contact_point: 'srp-1@example.com' }]);
     expect(messages[0]!.consent_id).toMatch(/^cons_/);
-    const ledger = (await t.db.query<{ type: string }>('SELECT type FROM ledger WHERE subject_id = $1 ORDER BY seq', [done!.id])).map(
+    const ledger = (await t.db.query<{ type: string }>('SELECT type FROM ledger WHERE subject_id = $1 ORDER BY seq, id', [done!.id])).map(
       (r) => r.type,
     );
     expect(ledger).toEqual(['play.started', 'play.done']);

@@ -138,9 +138,9 @@ describe('transactions', () => {
     // @ts-expect-error the pool is not a Tx
     const _poolRefused = () => appendToLedger(db, []);
     void _poolRefused;
-    const head = await db.transaction((tx) => appendToLedger(tx, [{ type: 'test.tx_type', actor: 'test' }]));
-    const [row] = await db.query<{ seq: number }>("SELECT seq FROM ledger WHERE type = 'test.tx_type'");
-    expect(row?.seq).toBe(head.seq);
+    const { ids } = await db.transaction((tx) => appendToLedger(tx, [{ type: 'test.tx_type', actor: 'test' }]));
+    const [row] = await db.query<{ id: number }>("SELECT id FROM ledger WHERE type = 'test.tx_type'");
+    expect(row?.id).toBe(ids[0]);
   });
 });
 

@@ -13,7 +13,8 @@ import type { Metrics } from './metrics.ts';
 export interface ApiDeps {
   db: Db;
   bus: Bus;
-  config: Pick<Config, 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates'>>;
+  /** `dataDir` holds the ledger's signed checkpoints, which verification checks (none when unset). */
+  config: Pick<Config, 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates' | 'dataDir'>>;
   log: Logger;
   metrics: Metrics;
   auth: TokenAuthenticator;

@@ -1,13 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { PLAY_STATUSES, type ActGauges } from '../act/index.ts';
 import type { BusMessage, OutboxStats } from '../bus/index.ts';
+import type { LedgerLag } from '../ledger/index.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../sense/index.ts';
-
-/** How far the ledger's sequencer lags: entries committed but not chained yet, and the age of the oldest. */
-export interface SequencerLag {
-  pending: number;
-  oldestSeconds: number | null;
-}
 
 /** Readers of the gauges /metrics reads at scrape time; each one left out leaves its gauges out. */
 export interface GaugeSources {
@@ -18,7 +13,7 @@ export interface GaugeSources {
   /** The message stream's backlog by consumer (the NATS bus: messages not yet acknowledged by each stage). */
   streamBacklog?: () => Promise<Record<string, number>>;
   /** The ledger sequencer's lag (src/ledger, when entries are chained off the hot path). */
-  ledgerLag?: () => Promise<SequencerLag>;
+  ledgerLag?: () => Promise<LedgerLag>;
 }
 
 /**
@@ -131,7 +126,7 @@ function registerStreamGauge(registry: Registry, read: () => Promise<Record<stri
   });
 }
 
-function registerLedgerGauges(registry: Registry, read: () => Promise<SequencerLag>): void {
+function registerLedgerGauges(registry: Registry, read: () => Promise<LedgerLag>): void {
   const gauge = sharedRead(registry, read);
   gauge('acs_ledger_unsequenced_entries', 'Ledger entries committed but not chained by the sequencer yet', (s) => s.pending);
   gauge(

@@ -122,6 +122,7 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
 
   'GET /api/v1/ledger': STAFF,
   'GET /api/v1/ledger/verify': STAFF,
+  'POST /api/v1/ledger/checkpoint': ['admin'],
 
   // CRM records: everyone reads; reviewers (data stewards) and agents write; only admins delete.
   // Consents are the customer's word: agents may read them but never record one.

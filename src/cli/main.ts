@@ -17,7 +17,8 @@ const USAGE = `acs: the ACS command line
                                                import a CSV; entity: customers, accounts, contacts, leads,
                                                opportunities, cases, interactions, products, subscriptions,
                                                partners, consents
-  acs ledger verify [--json]                   recompute the ledger hash chain
+  acs ledger verify [--json]                   recompute the ledger hash chain, check its signed checkpoints
+  acs ledger checkpoint [--json]               record the ledger head as a signed checkpoint
   acs token create --role R --name N           make an API token (admin, reviewer, analyst, agent)
   acs token list | acs token revoke <id>
   acs migrate                                  apply database migrations

@@ -1,5 +1,6 @@
 import { AppError } from '../errors.ts';
 import { searchKnowledge, type KnowledgeUse, type SearchHit } from '../knowledge/index.ts';
+import { sequencedSeq } from '../ledger/index.ts';
 import { getRecord, listRecords, type RecordRow } from '../records/index.ts';
 import type { Db, Queryable } from '../store/index.ts';
 import { ABSTAIN_BELOW_SUPPORT } from './composer.ts';
@@ -172,9 +173,10 @@ async function run(
     { purpose: o.purpose, query: o.query, passages: o.passages, facts: o.facts, subject: o.subject },
     { provider: chatProvider(deps.provider), masker: deps.masker },
   ).catch(providerFailed);
-  const { seq } = await deps.db.transaction((tx) =>
+  const { ids } = await deps.db.transaction((tx) =>
     ledgerGeneration(tx, g.record, { actor: deps.actor, subject: o.subject, at: deps.now }),
   );
+  const seq = await sequencedSeq(deps.db, ids[0]!);
   const citations: AssistCitation[] = g.citations.map((c) => {
     if (c.marker === FACTS_MARKER)
       return {

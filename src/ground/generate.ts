@@ -250,7 +250,7 @@ export async function ledgerGeneration(
   tx: Tx,
   record: GenerationRecord,
   opts: { actor: string; subject?: { type: string; id: string }; at?: Date },
-): Promise<{ seq: number; hash: string }> {
+): Promise<{ ids: number[] }> {
   return appendToLedger(tx, [generationLedgerEvent(record, opts)]);
 }
 

@@ -1,19 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Queryable, Tx } from '../store/index.ts';
 import { canonicalJson } from './canonical.ts';
-import {
-  insertLedgerRows,
-  readLedgerHead,
-  readLedgerPage,
-  selectLedgerEntries,
-  takeLedgerAppendLock,
-  type LedgerRow,
-} from './ledger.repo.ts';
+import { insertUnchainedRows, readLedgerPage, selectLedgerEntries, type LedgerRow } from './ledger.repo.ts';
 
 /** The hash that the first entry chains from. */
 export const GENESIS_HASH = '0'.repeat(64);
-// Any fixed number: serialises appenders so sequence numbers and the chain stay gap-free.
-const LEDGER_LOCK = 730_002;
 
 /**
  * One fact for the ledger. It names records by id only: personal data never goes in,
@@ -42,76 +33,63 @@ export interface LedgerEntry {
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-function entryBody(seq: number, prevHash: string, e: LedgerEvent, ts: string): string {
+/** The body a writer stores: everything the entry records, without its place in the chain (seq, prev). */
+function unchainedBody(e: LedgerEvent, ts: string): string {
   return canonicalJson({
-    seq,
     ts,
     type: e.type,
     actor: e.actor,
     subjectType: e.subjectType ?? null,
     subjectId: e.subjectId ?? null,
     data: e.data ?? {},
-    prev: prevHash,
   });
 }
 
 /**
- * Appends events inside the caller's transaction, so an entry exists exactly when the change it
- * records was committed. One statement per call however many events.
+ * The body an entry is hashed by: its unchained body with its sequence number and the hash it chains from. Keys are
+ * sorted, so this is byte for byte the body entries had when writers chained them themselves.
  */
-/**
- * Takes the ledger's append lock for the rest of the transaction. Appending takes it anyway; a writer
- * that must also read-then-write other state consistently (intake resolving new profiles) takes it first.
- */
-export async function lockLedger(tx: Tx): Promise<void> {
-  await takeLedgerAppendLock(tx, LEDGER_LOCK);
+export function chainedBody(unchained: string, seq: number, prevHash: string): string {
+  return canonicalJson({ ...(JSON.parse(unchained) as Record<string, unknown>), seq, prev: prevHash });
 }
 
 /**
- * The head each open transaction has appended up to. Once a transaction holds the append lock, no one else
- * can move the head until it commits, so its later appends need neither the lock nor the read again.
+ * Appends events inside the caller's transaction, so an entry exists exactly when the change it records was
+ * committed. One statement per call however many events. Entries are written unchained and take no lock: the
+ * sequencer (sequencer.ts) gives them their sequence numbers and hashes shortly after the transaction commits.
+ * Resolves to the new entries' ids, in the order given.
  */
-const headsOfOpenTransactions = new WeakMap<Tx, { seq: number; hash: string }>();
-
-export async function appendToLedger(tx: Tx, events: LedgerEvent[]): Promise<{ seq: number; hash: string }> {
-  let head = headsOfOpenTransactions.get(tx);
-  if (!head) {
-    await lockLedger(tx);
-    head = await readLedgerHead(tx);
-  }
-  let seq = head?.seq ?? 0;
-  let prevHash = head?.hash ?? GENESIS_HASH;
-  if (events.length === 0) return { seq, hash: prevHash };
+export async function appendToLedger(tx: Tx, events: LedgerEvent[]): Promise<{ ids: number[] }> {
+  if (events.length === 0) return { ids: [] };
   const rows = events.map((e) => {
-    seq += 1;
     const ts = (e.at ?? new Date()).toISOString();
-    const body = entryBody(seq, prevHash, e, ts);
-    const hash = sha256(prevHash + body);
-    const row = {
-      seq,
+    return {
       ts,
       type: e.type,
       actor: e.actor,
       subject_type: e.subjectType ?? null,
       subject_id: e.subjectId ?? null,
-      body,
-      prev_hash: prevHash,
-      hash,
+      body: unchainedBody(e, ts),
     };
-    prevHash = hash;
-    return row;
   });
-  await insertLedgerRows(tx, rows);
-  headsOfOpenTransactions.set(tx, { seq, hash: prevHash });
-  return { seq, hash: prevHash };
+  return { ids: await insertUnchainedRows(tx, rows) };
 }
 
 export interface VerifyReport {
   ok: boolean;
+  /** Chained entries verified (those the sequencer has not chained yet are counted in `lag`). */
   entries: number;
   head: string;
   firstBadSeq: number | null;
   problem?: string;
+}
+
+/** A published head: the chain must still hold entry `seq` with this hash. */
+export interface HeadCheck {
+  seq: number;
+  hash: string;
+  /** How the report names it (when and where it was published). */
+  label: string;
 }
 
 const VERIFY_PAGE = 5000;
@@ -119,16 +97,18 @@ const VERIFY_PAGE = 5000;
 /**
  * Recomputes the whole chain. An entry is bad when its body no longer hashes to its hash, when its
  * body disagrees with its row (sequence, time, type, subject), or when it does not chain from the
- * entry before it (a deleted, inserted or reordered entry). The first bad one is named.
+ * entry before it (a deleted, inserted or reordered entry). The first bad one is named. Published heads
+ * (`heads`) show what the chain alone cannot: its newest entries removed or rewritten.
  */
-export async function verifyLedger(db: Queryable): Promise<VerifyReport> {
+export async function verifyChain(db: Queryable, heads: HeadCheck[] = []): Promise<VerifyReport> {
+  const published = new Map(heads.map((h) => [h.seq, h]));
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let entries = 0;
   for (;;) {
     const rows = await readLedgerPage(db, expectedSeq, VERIFY_PAGE);
     for (const row of rows) {
-      const problem = checkEntry(row, expectedSeq, prevHash);
+      const problem = checkEntry(row, expectedSeq, prevHash) ?? checkPublished(row, published.get(row.seq));
       if (problem) return { ok: false, entries, head: prevHash, firstBadSeq: expectedSeq, problem };
       prevHash = row.hash;
       expectedSeq += 1;
@@ -136,7 +116,17 @@ export async function verifyLedger(db: Queryable): Promise<VerifyReport> {
     }
     if (rows.length < VERIFY_PAGE) break;
   }
+  const beyond = heads.filter((h) => h.seq >= expectedSeq).sort((a, b) => b.seq - a.seq)[0];
+  if (beyond) {
+    const problem = `entries ${expectedSeq} to ${beyond.seq} are missing: ${beyond.label} recorded entry ${beyond.seq}, and the ledger ends at entry ${expectedSeq - 1}`;
+    return { ok: false, entries, head: prevHash, firstBadSeq: expectedSeq, problem };
+  }
   return { ok: true, entries, head: prevHash, firstBadSeq: null };
+}
+
+function checkPublished(row: LedgerRow, head: HeadCheck | undefined): string | null {
+  if (!head || head.hash === row.hash) return null;
+  return `entry ${row.seq} is not the entry ${head.label} recorded: the ledger was rewritten from this entry or before`;
 }
 
 function checkEntry(row: LedgerRow, expectedSeq: number, prevHash: string): string | null {
@@ -160,8 +150,8 @@ function checkEntry(row: LedgerRow, expectedSeq: number, prevHash: string): stri
   return columnsAgree ? null : `entry ${row.seq} columns disagree with its hashed body`;
 }
 
-/** Reads entries newest first, for the API. `data` comes from the hashed body. */
-export async function listLedger(
+/** Reads chained entries newest first, for the API. `data` comes from the hashed body. */
+export async function readLedgerEntries(
   db: Queryable,
   opts: { before?: number; limit: number; subjectId?: string; type?: string },
 ): Promise<LedgerEntry[]> {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { toFieldIssues } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
-import { appendToLedger, lockLedger, type LedgerEvent } from '../ledger/index.ts';
+import { appendToLedger, type LedgerEvent } from '../ledger/index.ts';
+import { lockSubjectPlacement } from '../sense/index.ts';
 import { newId, type Db, type Tx } from '../store/index.ts';
 import { normalizeEmail, normalizeExternalId, normalizePhone } from '../contracts/index.ts';
 import {
@@ -144,12 +145,12 @@ async function eraseInTransaction(tx: Tx, key: string, request: ErasureRequest, 
   if (leadIds.length) await gatherIdentifiers(tx, account.id, leadIds, ids);
   // Live profiles other than the subject that share one of the person's emails or phones.
   const otherProfiles = await selectProfilesSharing(tx, account.id, [...ids.emails], [...ids.phones]);
-  // Every other writer locks its rows and then the ledger; so does this, so it cannot deadlock with an edit, an
-  // approval or a play step on the same rows. Holding the ledger, no intake can attach a signal to the person until
+  // Rows first, then intake's placement lock (intake takes no row lock before it), so this cannot deadlock with an
+  // edit, an approval or a play step on the same rows. Holding it, no intake can attach a signal to the person until
   // this commits.
   const quarantined = await quarantineNaming(tx, ids);
   await lockRedactedRows(tx, account.id, leadIds);
-  await lockLedger(tx);
+  await lockSubjectPlacement(tx);
 
   const erasureId = newId('era');
   const events: LedgerEvent[] = [];

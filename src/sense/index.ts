@@ -6,6 +6,7 @@
  * src/records/records.repo.ts.
  */
 export { ingestSignals, ingestInTransaction, resubmitQuarantined, signalTrust, FREE_TEXT_FIELDS } from './intake.ts';
+export { lockSubjectPlacement } from './sense.repo.ts';
 export { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
 export { IntakeQueue } from './intake-queue.ts';
 export type { IntakeItem, IntakeOutcome, IntakeContext, AcceptedSignal } from './intake.ts';

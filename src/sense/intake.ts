@@ -2,7 +2,7 @@ import { identityKeys, type FieldIssue, type IdentityKey, type Signal } from '..
 import type { SignalGates } from '../config.ts';
 import { publish } from '../bus/index.ts';
 import { AppError } from '../errors.ts';
-import { appendToLedger, canonicalJson, lockLedger, sha256, type LedgerEvent } from '../ledger/index.ts';
+import { appendToLedger, canonicalJson, sha256, type LedgerEvent } from '../ledger/index.ts';
 import {
   claimIdentities,
   deletedCustomerIds,
@@ -21,7 +21,7 @@ import { pointFor } from './consent.ts';
 import { admitSignal, PLACEHOLDER_ACCOUNT_NAME } from './quality.ts';
 import { closeQuarantine, lockOpenQuarantine, quarantineRows, type QuarantineInput } from './quarantine.ts';
 import { insertQuarantine } from './quarantine.repo.ts';
-import { insertSignals, storedSignalIds } from './sense.repo.ts';
+import { insertSignals, lockSubjectPlacement, storedSignalIds } from './sense.repo.ts';
 import { scoreSentiment } from './sentiment.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
 
@@ -113,10 +113,10 @@ interface Pending {
 }
 
 export async function ingestInTransaction(tx: Tx, items: IntakeItem[], ctx: IntakeContext): Promise<IntakeOutcome> {
-  // Intake commits holding the ledger lock anyway; taking it first also serialises the
-  // lookup-then-create of new profiles, so concurrent batches never make twins of one subject.
+  // Serialises the lookup-then-create of new profiles, so concurrent batches never make twins of one subject, and
+  // keeps intake from placing a signal on a person while an erasure of them commits.
   const receivedAt = new Date().toISOString();
-  await lockLedger(tx);
+  await lockSubjectPlacement(tx);
   const now = ctx.now ?? new Date();
   const outcome: IntakeOutcome = { accepted: [], duplicates: [], rejected: [] };
   const rejects: (QuarantineInput & { index: number })[] = [];

@@ -4,6 +4,14 @@ import { insertRows, type Queryable, type Tx } from '../store/index.ts';
 // in quarantine.repo.ts and features.repo.ts.
 
 /** Which of `ids` are ids of stored signals. */
+// Any fixed number (the ledger's append lock had it before appends stopped taking a lock).
+const SUBJECT_PLACEMENT_LOCK = 730_002;
+
+/** Takes the lock that serialises placing signals on profiles (intake) with erasing one, until the transaction ends. */
+export async function lockSubjectPlacement(tx: Tx): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [SUBJECT_PLACEMENT_LOCK]);
+}
+
 export async function storedSignalIds(tx: Tx, ids: string[]): Promise<{ id: string }[]> {
   return tx.query<{ id: string }>('SELECT id FROM signals WHERE id = ANY($1::text[])', [ids]);
 }

@@ -12,7 +12,7 @@ declare const inTransaction: unique symbol;
 
 /**
  * A Queryable that is an open transaction. Only `Db.transaction` makes one, so a function that must run
- * atomically (ledger appends under the chain lock, approve-and-run, merges, erasure) asks for a `Tx`, and
+ * atomically (ledger appends, approve-and-run, merges, erasure) asks for a `Tx`, and
  * passing the pool is a type error.
  */
 export interface Tx extends Queryable {
@@ -23,7 +23,7 @@ export interface Tx extends Queryable {
 const asTx = (q: Queryable) => q as Tx;
 
 /**
- * A second handle on the same open transaction. What callers cache per handle (the ledger's head) starts afresh
+ * A second handle on the same open transaction. What callers cache per handle starts afresh
  * with it: the bus uses one per savepoint, so a rolled-back event leaves no stale cache behind.
  */
 export const freshHandle = (tx: Tx): Tx => asTx({ query: (sql, params) => tx.query(sql, params) });

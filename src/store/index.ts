@@ -6,6 +6,7 @@ export { openPglite, openPostgres, insertRows, analyze, freshHandle, ping, notif
 export type { Db, Queryable, Tx } from './db.ts';
 export { migrate, loadMigrations } from './migrate.ts';
 export { newId } from './ids.ts';
+export { currentRole, grantSchemaDml, regrantTable } from './roles.ts';
 export { dumpPglite, restoreDump, dumpProblem, publicTableCount, schemaLevel, currentSchema } from './dump.ts';
 export { Lease, PROCESS_ID } from './leases.ts';
 export { claimJobRun, leaseHolder } from './leases.repo.ts';

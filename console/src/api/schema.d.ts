@@ -97,10 +97,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recompute the hash chain: { ok, entries, head, firstBadSeq } */
+        /** Chain what waits, recompute the hash chain and check every signed checkpoint of the data dir is still in it: { ok, entries, head, firstBadSeq, checkpoints, lag } */
         get: operations["getLedgerVerify"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/checkpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Chain what waits and record the head as a signed checkpoint in the data dir (the server also does it periodically) */
+        post: operations["postLedgerCheckpoint"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1721,6 +1738,19 @@ export interface components {
             head: string;
             firstBadSeq: number | null;
             problem?: string;
+            checkpoints: number;
+            lag: {
+                pending: number;
+                oldestSeconds: number | null;
+            };
+        };
+        LedgerCheckpoint: {
+            checkpoint: {
+                seq: number;
+                hash: string;
+                at: string;
+                signature: string;
+            } | null;
         };
         KillSwitch: {
             engaged: boolean;
@@ -4019,6 +4049,53 @@ export interface operations {
             };
             /** @description role not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postLedgerCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { checkpoint } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerCheckpoint"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the server has no data dir to record it in */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

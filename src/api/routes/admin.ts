@@ -1,13 +1,20 @@
 import { z } from 'zod';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
-import { listLedger, verifyLedger } from '../../ledger/index.ts';
+import { listLedger, verifyLedger, writeCheckpoint } from '../../ledger/index.ts';
 import { createToken, listTokens, recordLogin, revokeToken } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson } from '../http.ts';
 import { ROLES } from '../permissions.ts';
 import { actorOf, answers, type RouteDef } from '../router.ts';
-import { CreatedTokenSchema, LedgerPageSchema, LedgerVerifySchema, PrincipalSchema, TokenListSchema } from '../../contracts/api/index.ts';
+import {
+  CreatedTokenSchema,
+  LedgerCheckpointSchema,
+  LedgerPageSchema,
+  LedgerVerifySchema,
+  PrincipalSchema,
+  TokenListSchema,
+} from '../../contracts/api/index.ts';
 
 const TokenInput = z.strictObject({ role: z.enum(ROLES), name: z.string().trim().min(1).max(100) });
 const LedgerQuery = z.object({
@@ -96,9 +103,22 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
       method: 'get',
       path: '/api/v1/ledger/verify',
       tag: 'ledger',
-      summary: 'Recompute the hash chain: { ok, entries, head, firstBadSeq }',
+      summary:
+        'Chain what waits, recompute the hash chain and check every signed checkpoint of the data dir is still in it: { ok, entries, head, firstBadSeq, checkpoints, lag }',
       responses: { 200: answers(LedgerVerifySchema, 'the report (ok may be false)') },
-      handler: async (c) => c.json(await verifyLedger(db)),
+      handler: async (c) => c.json(await verifyLedger(db, { checkpointDir: deps.config.dataDir })),
+    },
+    {
+      method: 'post',
+      path: '/api/v1/ledger/checkpoint',
+      tag: 'ledger',
+      summary: 'Chain what waits and record the head as a signed checkpoint in the data dir (the server also does it periodically)',
+      responses: { 200: answers(LedgerCheckpointSchema, '{ checkpoint }'), 409: 'the server has no data dir to record it in' },
+      handler: async (c) => {
+        const dir = deps.config.dataDir;
+        if (!dir) throw new AppError('ledger.no_data_dir', 'this server has no data dir to record checkpoints in');
+        return c.json({ checkpoint: await writeCheckpoint(db, dir) });
+      },
     },
   ];
 }

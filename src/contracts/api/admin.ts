@@ -55,6 +55,18 @@ export const LedgerVerifySchema = component(
     head: z.string().min(1),
     firstBadSeq: z.number().int().nullable(),
     problem: z.string().optional(),
+    checkpoints: z.number().int().min(0),
+    lag: z.object({ pending: z.number().int().min(0), oldestSeconds: z.number().nullable() }),
   }),
-  'the result of recomputing the hash chain',
+  'the result of recomputing the hash chain and checking the signed checkpoints; `lag` counts entries written since, not chained yet',
+);
+
+export const LedgerCheckpointSchema = component(
+  'LedgerCheckpoint',
+  z.object({
+    checkpoint: z
+      .object({ seq: z.number().int().min(1), hash: z.string().min(1), at: z.string(), signature: z.string().min(1) })
+      .nullable(),
+  }),
+  'the signed checkpoint of the ledger head (the last one when the head has not moved; null on an empty ledger)',
 );

@@ -50,23 +50,25 @@ const LIMITS = quick
       scaleOutSignals: 3000,
       loopCustomers: 300,
       warmDays: 1,
-      latencySeconds: 2,
+      latencySeconds: 1,
       searchRates: [250, 500, 1000],
-      stepSeconds: 1.5,
-      searchBudgetSeconds: 15,
-      embeddedSeconds: 4,
+      stepSeconds: 1,
+      searchBudgetSeconds: 10,
+      embeddedSeconds: 2,
+      requestTimeoutMs: 5000,
       brokerMessages: 5000,
       brokerSeconds: 2,
     }
   : {
-      scaleOutSignals: 20_000,
+      scaleOutSignals: 10_000,
       loopCustomers: 2000,
       warmDays: 3,
-      latencySeconds: 20,
+      latencySeconds: 10,
       searchRates: [250, 500, 750, 1000, 1500, 2000, 3000],
       stepSeconds: 8,
       searchBudgetSeconds: 120,
-      embeddedSeconds: 30,
+      embeddedSeconds: 20,
+      requestTimeoutMs: 30_000,
       brokerMessages: 200_000,
       brokerSeconds: 10,
     };
@@ -435,7 +437,7 @@ async function embedded() {
           method: 'POST',
           headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
           body: body(i),
-          signal: AbortSignal.timeout(30_000),
+          signal: AbortSignal.timeout(LIMITS.requestTimeoutMs),
         }).then(
           async (res) => {
             await res.arrayBuffer();
@@ -569,14 +571,26 @@ async function main() {
   const url = postgresUrl();
   const unreachable = await probePostgres(url);
   const pgReason = unreachable ? `cannot connect to ${redact(url)}: ${unreachable}` : null;
-  await ingest(pgReason);
-  await scaleOut(pgReason);
-  await loops(pgReason);
-  await embedded();
-  await broker();
+  const parts: Record<string, number> = {};
+  const part = async (name: string, fn: () => Promise<unknown>) => {
+    const t = performance.now();
+    await fn();
+    parts[name] = round((performance.now() - t) / 1000, 1);
+    progress(`${name} took ${parts[name]} s`);
+  };
+  await part('ingest', () => ingest(pgReason));
+  await part('scaleOut', () => scaleOut(pgReason));
+  await part('loop', () => loops(pgReason));
+  await part('embedded', embedded);
+  await part('broker', broker);
+  report.partSeconds = parts;
   report.seconds = round((performance.now() - started) / 1000, 1);
   say('');
-  say(`done in ${report.seconds} s`);
+  say(
+    `done in ${report.seconds} s (${Object.entries(parts)
+      .map(([k, v]) => `${k} ${v} s`)
+      .join(', ')})`,
+  );
   if (asJson) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else process.stdout.write(`BENCH_JSON ${JSON.stringify(report)}\n`);
 }

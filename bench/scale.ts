@@ -306,9 +306,9 @@ async function loop(setup: LoopSetup, backend: string, tag: string) {
       tag: `lat-${tag}`,
     });
     day += 40;
-    const metLatency = latency.p99Ms <= TARGETS.latencyP99Ms;
+    const metLatency = latency.p99Ms <= TARGETS.latencyP99Ms && latency.errors === 0;
     say(
-      `  latency, ${backend}: ${fmt(latency.signals)} signals at ${RATE}/s, 1 per request: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms (achieved ${latency.achievedRate}/s; target p99 <= ${TARGETS.latencyP99Ms} ms) -> ${verdict(metLatency)}`,
+      `  latency, ${backend}: ${fmt(latency.signals)} signals at ${RATE}/s, 1 per request: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms, ${latency.errors} failed requests${latency.firstError ? ` (first: ${latency.firstError})` : ''} (achieved ${latency.achievedRate}/s; target p99 <= ${TARGETS.latencyP99Ms} ms) -> ${verdict(metLatency)}`,
     );
     // The step search: each rate for a few seconds, 10 signals per request, until p99 passes 100 ms or time runs out.
     const steps: LoadResult[] = [];
@@ -328,12 +328,12 @@ async function loop(setup: LoopSetup, backend: string, tag: string) {
       steps.push(step);
       progress(`throughput ${backend}: ${rate}/s -> p99 ${step.p99Ms} ms, achieved ${step.achievedRate}/s`);
       // Sustained: p99 within the bound and the offered rate achieved (a server that falls behind shows in both).
-      if (step.p99Ms > TARGETS.throughputP99Ms || step.achievedRate < rate * 0.9) break;
+      if (step.p99Ms > TARGETS.throughputP99Ms || step.achievedRate < rate * 0.9 || step.errors > 0) break;
       best = step;
     }
     say(
       `  throughput, ${backend}: highest sustained rate with p99 <= ${TARGETS.throughputP99Ms} ms: ${best ? `${fmt(best.offeredRate)} signals/s (p99 ${best.p99Ms} ms)` : `none of the rates tried (the lowest, ${LIMITS.searchRates[0]}/s, gave p99 ${steps[0]?.p99Ms} ms)`}; ` +
-        `steps: ${steps.map((s) => `${s.offeredRate}/s p99 ${s.p99Ms} ms`).join(', ')}; 10 signals per request, ${LIMITS.stepSeconds} s a step`,
+        `steps: ${steps.map((s) => `${s.offeredRate}/s p99 ${s.p99Ms} ms${s.errors ? ` ${s.errors} failed` : ''}`).join(', ')}; 10 signals per request, ${LIMITS.stepSeconds} s a step`,
     );
     const ledger = await verifyLedger(setup.db);
     if (!ledger.ok) throw new Error(`${backend}: the ledger does not verify after the load: ${ledger.problem ?? ''}`);

@@ -39,9 +39,13 @@ import { measureLoad, serveOnLoopback, setUpLoop, type LoadResult, type LoopSetu
 
 const quick = process.argv.includes('--quick');
 const asJson = process.argv.includes('--json');
+const PARTS = ['ingest', 'scaleOut', 'loop', 'embedded', 'broker'];
+/** `--only=a,b` runs those parts only (for development); every part runs by default. */
+let only = PARTS;
 for (const arg of process.argv.slice(2))
-  if (arg !== '--quick' && arg !== '--json') {
-    process.stderr.write(`unknown argument: ${arg}\nusage: tsx bench/scale.ts [--quick] [--json]\n`);
+  if (arg.startsWith('--only=')) only = arg.slice(7).split(',');
+  else if (arg !== '--quick' && arg !== '--json') {
+    process.stderr.write(`unknown argument: ${arg}\nusage: tsx bench/scale.ts [--quick] [--json] [--only=${PARTS.join(',')}]\n`);
     process.exit(2);
   }
 
@@ -142,6 +146,8 @@ interface Drain {
   seconds: number;
   eventsPerSec: number;
   signalsPerSec: number;
+  /** Share of samples during the drain in which some backend of this database waited on a lock. */
+  lockWaitShare: number;
   cpu: { workersSec: number; dbSec: number | null; machineBusyShare: number | null; wallSec: number };
 }
 
@@ -187,7 +193,8 @@ async function scaleOut(pgReason: string | null) {
       return m;
     };
     const runs: Drain[] = [];
-    for (const k of [1, 2]) {
+    // Alternating rounds, the best of each kept: on a shared machine, other work slows some rounds at random.
+    for (const k of quick ? [1, 2] : [1, 2, 1, 2]) {
       // Preload with every worker stopped: the API takes the signals in and the events wait in the backlog.
       const n = LIMITS.scaleOutSignals;
       progress(`scale-out: preloading ${n} signals through ${base} (100 per request, no worker running)`);
@@ -231,9 +238,17 @@ async function scaleOut(pgReason: string | null) {
       await gate.query('COMMIT');
       await gate.end();
       const deadline = t0 + (quick ? 60_000 : 300_000);
+      // Sampled while it drains: how often this database's backends wait on a lock (rows, advisory locks).
+      let samples = 0;
+      let lockWaits = 0;
       while ((await backlog()) > 0) {
         if (performance.now() > deadline)
           throw new Error(`scale-out: the backlog did not drain within ${(deadline - t0) / 1000} s with ${k} worker(s)`);
+        const [w] = await db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
+        samples++;
+        if (w!.n > 0) lockWaits++;
         await sleep(20);
       }
       const seconds = (performance.now() - t0) / 1000;
@@ -252,6 +267,7 @@ async function scaleOut(pgReason: string | null) {
         seconds: round(seconds, 2),
         eventsPerSec: Math.round(drainedEvents / seconds),
         signalsPerSec: Math.round(n / seconds),
+        lockWaitShare: samples ? round(lockWaits / samples, 3) : 0,
         cpu: {
           workersSec: round(workersSec, 2),
           dbSec: dbSec === null ? null : round(dbSec, 2),
@@ -262,18 +278,23 @@ async function scaleOut(pgReason: string | null) {
       runs.push(run);
       say(
         `  ${k} worker${k > 1 ? 's' : ' '}: ${n} signals (${events} events) drained in ${run.seconds.toFixed(2)} s = ${fmt(run.signalsPerSec)} signals/s (${fmt(run.eventsPerSec)} events/s); ` +
-          `CPU: workers ${run.cpu.workersSec} s, this database's backends ${run.cpu.dbSec ?? 'n/a'} s, machine ${run.cpu.machineBusyShare === null ? 'n/a' : pct(run.cpu.machineBusyShare)} busy`,
+          `CPU: workers ${run.cpu.workersSec} s, this database's backends ${run.cpu.dbSec ?? 'n/a'} s, machine ${run.cpu.machineBusyShare === null ? 'n/a' : pct(run.cpu.machineBusyShare)} busy; a backend waiting on a lock in ${pct(run.lockWaitShare)} of samples`,
       );
     }
-    const ratio = runs[1]!.signalsPerSec / runs[0]!.signalsPerSec;
-    const two = runs[1]!.cpu;
+    const best = (k: number) => runs.filter((r) => r.workers === k).sort((a, b) => b.signalsPerSec - a.signalsPerSec)[0]!;
+    const ratio = best(2).signalsPerSec / best(1).signalsPerSec;
+    const two = best(2);
+    const acsCpuShare = (two.cpu.workersSec + (two.cpu.dbSec ?? 0)) / (two.seconds * Number(report.cores));
+    const busy = two.cpu.machineBusyShare;
     const limiter =
-      two.machineBusyShare !== null && two.machineBusyShare > 0.85
-        ? `the machine's cores: ${pct(two.machineBusyShare)} busy with 2 workers (the database, the workers and other work share ${report.cores} cores)`
-        : two.dbSec !== null && two.dbSec > two.workersSec
-          ? 'the database: its backends used more CPU than the workers'
-          : "the workers' own CPU and their round trips to the database";
-    say(`  ratio 2 workers / 1 worker: ${ratio.toFixed(2)}x; limited by ${limiter}`);
+      two.lockWaitShare > 0.3
+        ? `lock waits in the database: a backend waited on a lock in ${pct(two.lockWaitShare)} of samples`
+        : busy !== null && busy > 0.85
+          ? `the machine's ${report.cores} cores, ${pct(busy)} busy, of which ACS (workers and this database's backends) used ${pct(acsCpuShare)}: the rest was other work on the machine`
+          : two.cpu.dbSec !== null && two.cpu.dbSec > two.cpu.workersSec
+            ? 'the database: its backends used more CPU than the workers'
+            : "the workers' own CPU and their round trips to the database";
+    say(`  ratio 2 workers / 1 worker (best round of each): ${ratio.toFixed(2)}x; limited by ${limiter}`);
     report.scaleOut = {
       path: `acs serve --no-worker preloads over HTTP; acs worker child processes drain; ${BUS_LABEL}`,
       bus: NATS_URL ? 'nats' : 'outbox',
@@ -411,6 +432,24 @@ async function embedded() {
     server = spawnAcs('embedded', ['serve', '--load-demo', '--world'], env);
     const base = String((await server.waitFor('ACS listening on', 120_000)).url);
     await server.waitFor('live world running', 300_000);
+    // The load starts once the server answers a light request quickly three times running (bounded): after start-up's
+    // own work, so the figure is the steady state, not the boot.
+    const settleStart = performance.now();
+    let quickAnswers = 0;
+    while (quickAnswers < 3 && performance.now() - settleStart < (quick ? 20_000 : 60_000)) {
+      const t = performance.now();
+      const ok = await fetch(`${base}/api/v1/me`, {
+        headers: { authorization: `Bearer ${admin}` },
+        signal: AbortSignal.timeout(5000),
+      }).then(
+        async (r) => (await r.arrayBuffer(), r.status === 200),
+        () => false,
+      );
+      quickAnswers = ok && performance.now() - t < 200 ? quickAnswers + 1 : 0;
+      await sleep(300);
+    }
+    const settleSeconds = round((performance.now() - settleStart) / 1000, 1);
+    progress(`embedded: settled after ${settleSeconds} s (${quickAnswers === 3 ? 'answering quickly' : 'still slow; loading anyway'})`);
     const total = Math.round(RATE * LIMITS.embeddedSeconds);
     const types = ['usage', 'web_visit', 'email_engagement'] as const;
     const body = (i: number) => {
@@ -474,6 +513,7 @@ async function embedded() {
       maxMs: max,
       over1s,
       errors,
+      settleSeconds,
       dailyRunsInWindow: dailyRuns,
       worldDaysInWindow: worldDays,
       met,
@@ -573,6 +613,7 @@ async function main() {
   const pgReason = unreachable ? `cannot connect to ${redact(url)}: ${unreachable}` : null;
   const parts: Record<string, number> = {};
   const part = async (name: string, fn: () => Promise<unknown>) => {
+    if (!only.includes(name)) return;
     const t = performance.now();
     await fn();
     parts[name] = round((performance.now() - t) / 1000, 1);

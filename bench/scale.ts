@@ -148,6 +148,7 @@ interface Drain {
   signalsPerSec: number;
   /** Share of samples during the drain in which some backend of this database waited on a lock. */
   lockWaitShare: number;
+  waitedOn: string | null;
   cpu: { workersSec: number; dbSec: number | null; machineBusyShare: number | null; wallSec: number };
 }
 
@@ -241,14 +242,16 @@ async function scaleOut(pgReason: string | null) {
       // Sampled while it drains: how often this database's backends wait on a lock (rows, advisory locks).
       let samples = 0;
       let lockWaits = 0;
+      const waitedOn = new Map<string, number>();
       while ((await backlog()) > 0) {
         if (performance.now() > deadline)
           throw new Error(`scale-out: the backlog did not drain within ${(deadline - t0) / 1000} s with ${k} worker(s)`);
-        const [w] = await db.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        const waiting = await db.query<{ what: string }>(
+          "SELECT wait_event || ': ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS what FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
         );
         samples++;
-        if (w!.n > 0) lockWaits++;
+        if (waiting.length > 0) lockWaits++;
+        for (const { what } of waiting) waitedOn.set(what, (waitedOn.get(what) ?? 0) + 1);
         await sleep(20);
       }
       const seconds = (performance.now() - t0) / 1000;
@@ -268,6 +271,8 @@ async function scaleOut(pgReason: string | null) {
         eventsPerSec: Math.round(drainedEvents / seconds),
         signalsPerSec: Math.round(n / seconds),
         lockWaitShare: samples ? round(lockWaits / samples, 3) : 0,
+        // The lock and the statement waited on most often.
+        waitedOn: [...waitedOn].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null,
         cpu: {
           workersSec: round(workersSec, 2),
           dbSec: dbSec === null ? null : round(dbSec, 2),
@@ -278,7 +283,7 @@ async function scaleOut(pgReason: string | null) {
       runs.push(run);
       say(
         `  ${k} worker${k > 1 ? 's' : ' '}: ${n} signals (${events} events) drained in ${run.seconds.toFixed(2)} s = ${fmt(run.signalsPerSec)} signals/s (${fmt(run.eventsPerSec)} events/s); ` +
-          `CPU: workers ${run.cpu.workersSec} s, this database's backends ${run.cpu.dbSec ?? 'n/a'} s, machine ${run.cpu.machineBusyShare === null ? 'n/a' : pct(run.cpu.machineBusyShare)} busy; a backend waiting on a lock in ${pct(run.lockWaitShare)} of samples`,
+          `CPU: workers ${run.cpu.workersSec} s, this database's backends ${run.cpu.dbSec ?? 'n/a'} s, machine ${run.cpu.machineBusyShare === null ? 'n/a' : pct(run.cpu.machineBusyShare)} busy; a backend waiting on a lock in ${pct(run.lockWaitShare)} of samples${run.waitedOn ? ` (most often ${run.waitedOn})` : ''}`,
       );
     }
     const best = (k: number) => runs.filter((r) => r.workers === k).sort((a, b) => b.signalsPerSec - a.signalsPerSec)[0]!;
@@ -288,7 +293,7 @@ async function scaleOut(pgReason: string | null) {
     const busy = two.cpu.machineBusyShare;
     const limiter =
       two.lockWaitShare > 0.3
-        ? `lock waits in the database: a backend waited on a lock in ${pct(two.lockWaitShare)} of samples`
+        ? `lock waits in the database: a backend waited on a lock in ${pct(two.lockWaitShare)} of samples, most often ${two.waitedOn}`
         : busy !== null && busy > 0.85
           ? `the machine's ${report.cores} cores, ${pct(busy)} busy, of which ACS (workers and this database's backends) used ${pct(acsCpuShare)}: the rest was other work on the machine`
           : two.cpu.dbSec !== null && two.cpu.dbSec > two.cpu.workersSec

@@ -15,18 +15,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import pino from 'pino';
-import { createToken } from '../src/api/auth.ts';
 import { verifyLedger } from '../src/ledger/index.ts';
 import { inHoldout } from '../src/learn/index.ts';
 import { holdoutKey, judgeSubject, loadContexts } from '../src/loop/index.ts';
-import { AGENTS, ChurnModel, DEFAULT_RULES, loadAgentSettings, loadChurnExamples, trainingFingerprint } from '../src/reason/index.ts';
-import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from '../src/sense/index.ts';
-import { simDay, simulateDay } from '../src/sim/index.ts';
-import { createServices } from '../src/server.ts';
-import { migrate, openPglite } from '../src/store/index.ts';
-import { AcceleratedClock, importFirstCustomers, seedContactsAndConsents, WorldDriver, worldFromDatabase } from '../src/world/index.ts';
+import { AGENTS, DEFAULT_RULES, loadAgentSettings } from '../src/reason/index.ts';
+import { openPglite } from '../src/store/index.ts';
+import { LOOP_START, measureLoad, setUpLoop, type LoopSetup } from './loop-load.ts';
 
 const quick = process.argv.includes('--quick');
 const CUSTOMERS = quick ? 500 : 7043;
@@ -36,48 +30,17 @@ const LOAD_SECONDS = quick ? 3 : 20;
 /** Signals per request, as a connector flushing every 20 ms would send them; batch 1 is measured too. */
 const REQUEST_SIZES = quick ? [10] : (process.env.BENCH_SIZES ?? '10,1').split(',').map(Number);
 const TARGET_P99_MS = 50;
-const SEED = 7;
-const START = '2026-01-05T00:00:00.000Z';
-const TELCO = fileURLToPath(new URL('../data/telco_churn.csv', import.meta.url));
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const round = (x: number, digits = 1) => +x.toFixed(digits);
 
 async function setUp() {
   // On disk, as `npm start` keeps it: the embedded default is PGlite in a data directory, not in memory.
   const dataDir = mkdtempSync(join(tmpdir(), 'acs-bench-pgdata-'));
   const db = await openPglite(dataDir);
-  await migrate(db);
-  await importFirstCustomers(db, TELCO, CUSTOMERS, 'bench');
-  await seedContactsAndConsents(db, SEED);
-  const examples = await loadChurnExamples(db);
-  const churn = ChurnModel.train(examples, trainingFingerprint(examples));
-  const holdout = { salt: 'bench', fraction: 0.1 };
-  // The server's clock continues where the warm-up days end, so the load's signals land in the same calendar.
-  const clock = new AcceleratedClock(Date.parse(START) + WARM_DAYS * 86_400_000, 1);
-  const services = createServices(db, { maxBodyBytes: 1 << 20 }, pino({ level: 'silent' }), {
-    clock,
-    loop: { churn: () => churn, holdout, dailyCreditBudgetCents: 100_000_000 },
-  });
-  // A few simulated days first, so features, open cases and recent actions look like a running system.
-  const driver = await WorldDriver.create({
-    db,
-    bus: services.bus,
-    gate: services.gate,
-    plays: services.plays,
-    world: await worldFromDatabase(db, SEED),
-    start: START,
-    reviewer: 'sim',
-  });
-  for (let d = 0; d < WARM_DAYS; d++) await driver.runDay(d);
-  return { db, dataDir, services, churn, holdout, driver };
+  return { ...(await setUpLoop(db, CUSTOMERS, WARM_DAYS)), dataDir };
 }
 
-type Setup = Awaited<ReturnType<typeof setUp>>;
-
 /** Sections 1 and 2: the pure parts of the loop over every customer's real context. */
-async function measurePure({ db, services, churn, holdout }: Setup) {
-  const now = new Date(Date.parse(START) + WARM_DAYS * 86_400_000);
+async function measurePure({ db, services, churn, holdout }: LoopSetup) {
+  const now = new Date(Date.parse(LOOP_START) + WARM_DAYS * 86_400_000);
   const ids = (await db.query<{ id: string }>('SELECT id FROM accounts ORDER BY id')).map((r) => r.id);
   const contexts = await loadContexts(db, ids, [], now);
   const settings = await loadAgentSettings(db);
@@ -119,82 +82,13 @@ async function measurePure({ db, services, churn, holdout }: Setup) {
   };
 }
 
-/** Section 3: a steady stream of signals through the HTTP app, `size` per request, at RATE signals/s. */
-async function measureLoad({ db, services, driver }: Setup, size: number, firstDay: number) {
-  const token = (await createToken(db, { role: 'agent', name: `bench ${size}` }, 'bench')).token;
-  // The world's own next days supply the signals: real subjects, realistic types and payloads.
-  const total = RATE * LOAD_SECONDS;
-  const pool: Record<string, unknown>[] = [];
-  let world = driver.world;
-  for (let d = firstDay; pool.length < total && d < firstDay + 60; d++) {
-    const day = simulateDay(world, simDay(START, d));
-    world = day.world;
-    // Without occurredAt, each signal is dated by the server's clock when it arrives.
-    for (const s of day.signals) pool.push({ type: s.type, version: s.version, source: 'bench', subject: s.subject, data: s.data });
-  }
-  if (pool.length < total) throw new Error(`the world made only ${pool.length} signals for ${total}`);
-  const signals = pool.slice(0, total).map((s, i) => ({ ...s, id: `bench-${size}-${i}` }));
-
-  const scheduledAt = new Map<string, number>();
-  const latencies: number[] = [];
-  services.bus.onDelivered((messages) => {
-    const done = performance.now();
-    for (const m of messages) {
-      if (m.topic !== SIGNALS_ACCEPTED) continue;
-      for (const id of (m.payload as SignalsAcceptedEvent).signalIds) {
-        const at = scheduledAt.get(id);
-        if (at !== undefined) latencies.push(done - at);
-        scheduledAt.delete(id);
-      }
-    }
-  });
-  const [before] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions');
-  const intervalMs = (size / RATE) * 1000;
-  const requests: Promise<void>[] = [];
-  const t0 = performance.now() + 50;
-  for (let i = 0; i * size < total; i++) {
-    const due = t0 + i * intervalMs;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const batch = signals.slice(i * size, (i + 1) * size);
-    for (const s of batch) scheduledAt.set(s.id, due);
-    requests.push(
-      Promise.resolve(
-        services.app.request('/api/v1/signals', {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(batch),
-        }),
-      ).then(async (res) => {
-        if (res.status !== 202) throw new Error(`POST /api/v1/signals answered ${res.status}: ${await res.text()}`);
-      }),
-    );
-  }
-  await Promise.all(requests);
-  await services.bus.drain();
-  const elapsed = (performance.now() - t0) / 1000;
-  const [after] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions');
-  if (latencies.length !== total) throw new Error(`only ${latencies.length} of ${total} signals reached a decision`);
-  const sorted = latencies.sort((a, b) => a - b);
-  return {
-    requestSize: size,
-    signals: total,
-    offeredRate: RATE,
-    achievedRate: Math.round(total / elapsed),
-    p50Ms: round(percentile(sorted, 50)),
-    p99Ms: round(percentile(sorted, 99)),
-    maxMs: round(sorted[sorted.length - 1]!),
-    decisions: after!.n - before!.n,
-    met: percentile(sorted, 99) <= TARGET_P99_MS,
-  };
-}
-
 const setup = await setUp();
 const pure = await measurePure(setup);
 const loads = [];
 let day = WARM_DAYS;
 for (const size of REQUEST_SIZES) {
-  loads.push(await measureLoad(setup, size, day));
+  const l = await measureLoad(setup, { size, rate: RATE, seconds: LOAD_SECONDS, firstDay: day, tag: String(size) });
+  loads.push({ ...l, met: l.p99Ms <= TARGET_P99_MS });
   day += 20;
 }
 const ledger = await verifyLedger(setup.db);

@@ -6,29 +6,28 @@
  *
  * See bench/README.md for what is measured and how to read the output.
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import pg from 'pg';
 import { OutboxBus } from '../src/bus/index.ts';
 import { ledgerLag, sequenceLedger, verifyLedger } from '../src/ledger/index.ts';
 import { stream, type Rng } from '../src/lib/index.ts';
 import { subscribePipeline } from '../src/pipeline/index.ts';
 import { ingestSignals, scoreSentiment, type IntakeOutcome } from '../src/sense/index.ts';
-import { insertRows, migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
+import { insertRows, migrate, openPglite, type Db } from '../src/store/index.ts';
+import { fmt, pct, postgresUrl, probePostgres, progress, redact, table, withPostgresSchema } from './lib.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options and limits
 
 type BackendChoice = 'pglite' | 'postgres' | 'both';
-type BackendName = 'pglite' | 'postgres';
+export type BackendName = 'pglite' | 'postgres';
 
 interface Options {
   quick: boolean;
   backend: BackendChoice;
 }
 
-interface Limits {
+export interface Limits {
   customers: number;
   maxSeconds: number;
   rawRows: number;
@@ -43,14 +42,14 @@ const TARGET_RATIO = 0.3;
 const SET_BATCH = 1000;
 const SEED = 0x5eedac51;
 
-const FULL: Limits = {
+export const FULL: Limits = {
   customers: 2000,
   maxSeconds: 20,
   rawRows: 20_000,
   maxSignals: { 1: 1000, 100: 20_000, 1000: 20_000 },
   warmupBatches: { 1: 20, 100: 2, 1000: 1 },
 };
-const QUICK: Limits = {
+export const QUICK: Limits = {
   customers: 300,
   maxSeconds: 3,
   rawRows: 2000,
@@ -78,8 +77,6 @@ function parseArgs(argv: string[]): Options {
   }
   return opts;
 }
-
-const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic workload
@@ -404,7 +401,7 @@ const rowParams = (r: RawRow): unknown[] => [
   r.source,
 ];
 
-interface Rate {
+export interface Rate {
   rows: number;
   seconds: number;
   perSecond: number;
@@ -465,7 +462,7 @@ async function measureRaw(db: Db, customers: Customer[], limits: Limits): Promis
 // ---------------------------------------------------------------------------------------------
 // End-to-end ingestion
 
-interface IngestResult {
+export interface IngestResult {
   batchSize: number;
   batches: number;
   signals: number;
@@ -540,7 +537,7 @@ async function measureIngest(
 // ---------------------------------------------------------------------------------------------
 // One backend
 
-interface BackendReport {
+export interface BackendReport {
   backend: BackendName;
   customers: number;
   raw: { rowAtATime: Rate; setBased: Rate };
@@ -566,7 +563,13 @@ interface BackendReport {
   };
 }
 
-async function runBackend(db: Db, backend: BackendName, limits: Limits): Promise<BackendReport> {
+/** Raw baselines, then ingestion at each batch size (`batchSizes` must include 1,000, the size the target is read at). */
+export async function runBackend(
+  db: Db,
+  backend: BackendName,
+  limits: Limits,
+  batchSizes: readonly number[] = BATCH_SIZES,
+): Promise<BackendReport> {
   progress(`${backend}: migrating`);
   await migrate(db);
   const customers = makeCustomers(limits.customers);
@@ -582,7 +585,7 @@ async function runBackend(db: Db, backend: BackendName, limits: Limits): Promise
   const ingest: IngestResult[] = [];
   let accepted = 0;
   try {
-    for (const size of BATCH_SIZES) {
+    for (const size of batchSizes) {
       const m = await measureIngest(db, bus, factory, size, limits);
       accepted += m.accepted;
       ingest.push({
@@ -640,19 +643,7 @@ async function runBackend(db: Db, backend: BackendName, limits: Limits): Promise
 // ---------------------------------------------------------------------------------------------
 // Output
 
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(headers), '  ' + widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-function printReport(r: BackendReport, label: string): void {
+export function printReport(r: BackendReport, label: string): void {
   const out: string[] = [];
   out.push('', `=== ${label} ===`, `customers seeded: ${r.customers}`, '');
   out.push('Raw insert rate of this database (bare table, same columns and payloads as `signals`, primary key only):');
@@ -691,30 +682,6 @@ function printReport(r: BackendReport, label: string): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable DATABASE_URL)';
-  }
-}
-
-/** Connects once with a short timeout, so an absent server is reported rather than waited on. */
-async function probePostgres(url: string): Promise<string | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (err) {
-    return err instanceof Error ? err.message || err.name : String(err);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Main
 
@@ -745,7 +712,7 @@ async function main(): Promise<number> {
   }
 
   if (opts.backend !== 'pglite') {
-    const url = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+    const url = postgresUrl();
     const unreachable = await probePostgres(url);
     if (unreachable) {
       const reason = `cannot connect to ${redact(url)}: ${unreachable}`;
@@ -754,21 +721,11 @@ async function main(): Promise<number> {
       // Only PostgreSQL was asked for and none was measured: that is a failure, not a skip.
       if (opts.backend === 'postgres') exitCode = 1;
     } else {
-      const schema = `bench_${randomBytes(6).toString('hex')}`;
-      progress(`postgres: using schema ${schema} on ${redact(url)}`);
-      const db = await openPostgres(url, { schema });
-      try {
-        const [version] = await db.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+      await withPostgresSchema(url, async (db, label, version) => {
         const report = await runBackend(db, 'postgres', limits);
-        printReport(report, `PostgreSQL ${version?.v ?? '(unknown version)'} (${redact(url)}, schema ${schema})`);
-        backends.postgres = { ...report, serverVersion: version?.v ?? null };
-      } finally {
-        await db
-          .exec(`DROP SCHEMA ${schema} CASCADE`)
-          .catch((err: unknown) => progress(`postgres: could not drop schema ${schema}: ${String(err)}`));
-        await db.close();
-        progress(`postgres: dropped schema ${schema}`);
-      }
+        printReport(report, label);
+        backends.postgres = { ...report, serverVersion: version };
+      });
     }
   }
 

@@ -421,7 +421,7 @@ async function embedded() {
   );
   const dataDir = mkdtempSync(join(tmpdir(), 'acs-bench-embedded-'));
   const admin = `bench-${randomBytes(12).toString('hex')}`;
-  // No DATABASE_URL: the embedded database, as npm start has it. A simulated day every 3 s, so daily runs happen under load.
+  // No DATABASE_URL and no NATS: the embedded database and bus, as npm start has them. A simulated day every 3 s, so daily runs happen under load.
   const env: NodeJS.ProcessEnv = {
     ACS_DATA_DIR: dataDir,
     ACS_ADMIN_TOKEN: admin,
@@ -431,6 +431,7 @@ async function embedded() {
     ACS_AGENTS: 'on',
     ACS_WORLD_DAY_SECONDS: '3',
     DATABASE_URL: undefined,
+    ACS_NATS_URL: undefined,
   };
   let server: Child | undefined;
   try {

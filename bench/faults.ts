@@ -1,7 +1,7 @@
 /**
  * Fault runs: kill -9 one process again and again while a client sends signals, then check what the database holds.
  *
- *   npx tsx bench/faults.ts --scenario api|worker|embedded [--signals N] [--kills K] [--seed S] [--json]
+ *   npx tsx bench/faults.ts --scenario api|worker|embedded|connections [--signals N] [--kills K] [--seed S] [--json]
  *
  * api and worker need DATABASE_URL (a fresh database is made on that server and dropped after); with ACS_NATS_URL
  * set, the processes get it too. Exits 1 when a check fails. See docs/faults.md.
@@ -22,8 +22,8 @@ const { values } = parseArgs({
   },
 });
 const scenario = values.scenario as Scenario;
-if (!['api', 'worker', 'embedded'].includes(scenario)) {
-  console.error('usage: tsx bench/faults.ts --scenario api|worker|embedded [--signals N] [--kills K] [--seed S] [--json]');
+if (!['api', 'worker', 'embedded', 'connections'].includes(scenario)) {
+  console.error('usage: tsx bench/faults.ts --scenario api|worker|embedded|connections [--signals N] [--kills K] [--seed S] [--json]');
   process.exit(2);
 }
 const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));

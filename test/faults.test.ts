@@ -41,4 +41,11 @@ if (process.env.DATABASE_URL)
     it('of the worker while the API runs', async () => {
       expectSurvived(await run('worker', 1500, 4), 1500, 4);
     }, 300_000);
+
+    it('pg_terminate_backend on the worker’s connections mid-batch: the worker stays up, reconnects and goes on', async () => {
+      const r = await run('connections', 1500, 4);
+      expectSurvived(r, 1500, 4);
+      expect(r.terminated, 'backends terminated').toBeGreaterThanOrEqual(4);
+      expect(r.crashes, 'workers that died of it').toBe(0);
+    }, 300_000);
   });

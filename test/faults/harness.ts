@@ -11,7 +11,14 @@ import { freshDatabase, ready, remoteApp, running, sleep, spawnAcs, stop, until,
 // The fault harness: processes on loopback, a client sending signals with unique ids while one process is killed
 // with SIGKILL again and again, then checks read from the database. See docs/faults.md.
 
-export type Scenario = 'api' | 'worker' | 'embedded';
+/**
+ * api, worker, embedded: that process is killed with SIGKILL and restarted. connections: the worker's database
+ * connections are ended by `pg_terminate_backend` (the processes stay up; one that dies of it is restarted, and counted).
+ */
+export type Scenario = 'api' | 'worker' | 'embedded' | 'connections';
+
+/** The worker's connections carry this application_name, so the connections scenario can find them. */
+const WORKER_APP = 'acs-faults-worker';
 
 export interface FaultOptions {
   scenario: Scenario;
@@ -38,6 +45,9 @@ export interface FaultReport {
   acknowledged: number;
   resent: number;
   kills: number;
+  /** connections: backends ended by pg_terminate_backend, and processes that died of it (restarted). */
+  terminated: number;
+  crashes: number;
   stored: number;
   duplicates: number;
   lost: number;
@@ -125,11 +135,11 @@ export async function runFaultScenario(opts: FaultOptions): Promise<FaultReport>
           { name: 'worker', args: ['worker'], dataDir: join(base, 'worker') },
           { name: 'api', args: ['serve', '--no-worker'], dataDir: join(base, 'api') },
         ];
-  const victim = roles.find((r) => r.name === (opts.scenario === 'worker' ? 'worker' : opts.scenario === 'api' ? 'api' : 'serve'))!;
+  const victim = roles.find((r) => r.name === (opts.scenario === 'api' ? 'api' : opts.scenario === 'embedded' ? 'serve' : 'worker'))!;
   const apiRole = roles.find((r) => r.name !== 'worker')!;
   const env = (r: Role): NodeJS.ProcessEnv => {
     const e: NodeJS.ProcessEnv = { ...process.env, ...SETTINGS, ACS_DATA_DIR: r.dataDir, ACS_ADMIN_TOKEN: token };
-    if (database) e.DATABASE_URL = database.url;
+    if (database) e.DATABASE_URL = r.name === 'worker' ? `${database.url}?application_name=${WORKER_APP}` : database.url;
     else delete e.DATABASE_URL;
     return e;
   };
@@ -158,13 +168,31 @@ export async function runFaultScenario(opts: FaultOptions): Promise<FaultReport>
     // Kills: each one SIGKILLs the victim a random moment after it is set off, then restarts it and waits until it
     // serves again; one at a time, so the client's failures can wait for the restart under way.
     let kills = 0;
+    let terminated = 0;
+    let crashes = 0;
     let restarting: Promise<void> = Promise.resolve();
+    const terminate = async () => {
+      const ended = await db!.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2) t',
+        [database!.name, WORKER_APP],
+      );
+      terminated += ended[0]!.n;
+      await sleep(500);
+      if (running(victim.proc!)) return;
+      crashes++;
+      const last = victim.proc!.lines.filter((l) => l.stderr || Number(l.level) >= 50).slice(-2);
+      log(
+        `${victim.name} died (${victim.proc!.child.exitCode ?? victim.proc!.child.signalCode}) after its connections were ended: ${JSON.stringify(last).slice(0, 1500)}`,
+      );
+      await start(victim);
+    };
     const killOnce = (delayMs: number) => {
       restarting = restarting.then(async () => {
         await sleep(delayMs);
-        await stop(victim.proc!, 'SIGKILL');
         kills++;
-        log(`kill ${kills}: ${victim.name} (${Date.now() - started} ms)`);
+        log(`kill ${kills}: ${opts.scenario === 'connections' ? "the worker's connections" : victim.name} (${Date.now() - started} ms)`);
+        if (opts.scenario === 'connections') return terminate();
+        await stop(victim.proc!, 'SIGKILL');
         await start(victim);
       });
       return restarting;
@@ -259,6 +287,8 @@ export async function runFaultScenario(opts: FaultOptions): Promise<FaultReport>
       acknowledged: acked.size,
       resent,
       kills,
+      terminated,
+      crashes,
       ...report,
       reaccepted,
       approvedByClient,
@@ -332,7 +362,8 @@ export const failures = (r: FaultReport) =>
 export function formatReport(r: FaultReport): string {
   return [
     `faults ${r.scenario}${r.nats ? ' (NATS)' : ''}, seed ${r.seed}:`,
-    `sent ${r.sent}, acknowledged ${r.acknowledged}, resent ${r.resent}, kills ${r.kills};`,
+    `sent ${r.sent}, acknowledged ${r.acknowledged}, resent ${r.resent}, kills ${r.kills}`,
+    r.scenario === 'connections' ? `(backends terminated ${r.terminated}, processes died ${r.crashes});` : ';',
     `stored ${r.stored}, duplicates ${r.duplicates}, lost ${r.lost}, reaccepted ${r.reaccepted};`,
     `decisions ${r.decisions}, executions ${r.executions}, double executions ${r.doubleExecutions};`,
     `approvals ${r.approvals} (approved by the client ${r.approvedByClient}), inconsistent ${r.approvalsInconsistent};`,

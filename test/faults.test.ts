@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { DEFAULTS, formatReport, runFaultScenario, type FaultReport, type Scenario } from './faults/harness.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULTS, formatReport, killStarted, runFaultScenario, type FaultReport, type Scenario } from './faults/harness.ts';
 
 // Short fault runs (docs/faults.md): kill -9 of one process at random moments while a client sends signals with unique
 // ids and resends what was not acknowledged; then nothing acknowledged is lost, nothing is stored or executed twice,
@@ -10,6 +10,8 @@ async function run(scenario: Scenario, signals: number, kills: number): Promise<
   console.log(formatReport(report));
   return report;
 }
+
+afterAll(killStarted, 30_000);
 
 function expectSurvived(r: FaultReport, signals: number, kills: number) {
   expect(r.kills, 'kills').toBe(kills);

@@ -115,6 +115,14 @@ function killPoints(rng: Rng, n: number, count: number): number[] {
   return [...picked].sort((a, b) => a - b);
 }
 
+/** Every process a run started; a test's afterAll kills what is left, should a run be cut short. */
+export const spawned = new Set<AcsProcess>();
+
+export async function killStarted(): Promise<void> {
+  await Promise.all([...spawned].map((p) => stop(p, 'SIGKILL')));
+  spawned.clear();
+}
+
 export async function runFaultScenario(opts: FaultOptions): Promise<FaultReport> {
   const started = Date.now();
   const deadline = started + opts.timeoutMs;
@@ -145,6 +153,7 @@ export async function runFaultScenario(opts: FaultOptions): Promise<FaultReport>
   };
   const start = async (r: Role) => {
     r.proc = spawnAcs(r.name, r.args, env(r));
+    spawned.add(r.proc);
     await ready(r.proc, Math.min(120_000, left()));
   };
   let db: Db | undefined;
@@ -362,8 +371,8 @@ export const failures = (r: FaultReport) =>
 export function formatReport(r: FaultReport): string {
   return [
     `faults ${r.scenario}${r.nats ? ' (NATS)' : ''}, seed ${r.seed}:`,
-    `sent ${r.sent}, acknowledged ${r.acknowledged}, resent ${r.resent}, kills ${r.kills}`,
-    r.scenario === 'connections' ? `(backends terminated ${r.terminated}, processes died ${r.crashes});` : ';',
+    `sent ${r.sent}, acknowledged ${r.acknowledged}, resent ${r.resent}, kills ${r.kills}` +
+      (r.scenario === 'connections' ? ` (backends terminated ${r.terminated}, processes died ${r.crashes});` : ';'),
     `stored ${r.stored}, duplicates ${r.duplicates}, lost ${r.lost}, reaccepted ${r.reaccepted};`,
     `decisions ${r.decisions}, executions ${r.executions}, double executions ${r.doubleExecutions};`,
     `approvals ${r.approvals} (approved by the client ${r.approvedByClient}), inconsistent ${r.approvalsInconsistent};`,

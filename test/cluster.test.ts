@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAINTENANCE_LEASE } from '../src/act/index.ts';
 import { leaseHolder, migrate, openPostgres, type Db } from '../src/store/index.ts';
-import { ACS_BIN } from './cli-helpers.ts';
-import { trouble, troubledCustomer, type ResponseBody, type TestApp } from './helpers.ts';
+import { trouble, troubledCustomer } from './helpers.ts';
+import { freshDatabase, ready, remoteApp, sleep, spawnAcs, stop, until, type AcsProcess } from './processes.ts';
 
 // Two `acs worker` and two `acs serve --no-worker` processes on one fresh PostgreSQL database: signals sent to both
 // servers are processed once, every once-per-cluster job runs in one process only (counted in the logs of all four
@@ -21,56 +19,23 @@ const url = process.env.DATABASE_URL;
  */
 const SETTINGS = { ACS_MAINTENANCE_INTERVAL_MS: '200', ACS_LEASE_TTL_MS: '4000', ACS_APPROVAL_TTL_HOURS: String(2 / 3600) };
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  dataDir: string;
-  /** Its log lines, parsed (pino's JSON). */
-  lines: Record<string, unknown>[];
-  url?: string;
-}
+type Proc = AcsProcess & { dataDir: string };
 
 const TOOK_LEASE = 'took the maintenance lease: this process runs the once-per-cluster jobs';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` every 100 ms until it returns something truthy; fails after `ms`, saying what it waited for. */
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms: number): Promise<T> {
-  const started = Date.now();
-  while (Date.now() - started < ms) {
-    const got = await probe();
-    if (got) return got;
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
-
 if (url)
   describe('a cluster: two acs worker and two acs serve --no-worker processes on one PostgreSQL', () => {
-    const dbName = `acs_cluster_${randomBytes(5).toString('hex')}`;
-    const clusterUrl = new URL(url);
-    clusterUrl.pathname = `/${dbName}`;
-    clusterUrl.search = '';
+    let database: Awaited<ReturnType<typeof freshDatabase>>;
     const admin = `admin-${randomBytes(12).toString('hex')}`;
     const procs: Proc[] = [];
     let db: Db;
 
-    const adminClient = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      try {
-        return await fn(c);
-      } finally {
-        await c.end();
-      }
-    };
-
     function start(name: string, args: string[]): Proc {
       const dataDir = mkdtempSync(join(tmpdir(), `acs-${name}-`));
-      const child = spawn(process.execPath, [ACS_BIN, ...args], {
-        env: {
+      const proc = Object.assign(
+        spawnAcs(name, args, {
           ...process.env,
           ...SETTINGS,
-          DATABASE_URL: clusterUrl.toString(),
+          DATABASE_URL: database.url,
           ACS_DATA_DIR: dataDir,
           ACS_ADMIN_TOKEN: admin,
           ACS_PORT: '0',
@@ -78,24 +43,9 @@ if (url)
           ACS_LOG_LEVEL: 'info',
           ACS_AGENTS: 'on',
           ACS_HOLDOUT_FRACTION: '0',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const proc: Proc = { name, child, dataDir, lines: [] };
-      let rest = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        const text = rest + d.toString();
-        const parts = text.split('\n');
-        rest = parts.pop()!;
-        for (const line of parts) {
-          try {
-            proc.lines.push(JSON.parse(line) as Record<string, unknown>);
-          } catch {
-            proc.lines.push({ msg: line });
-          }
-        }
-      });
-      child.stderr!.on('data', (d: Buffer) => proc.lines.push({ msg: d.toString(), stderr: true }));
+        }),
+        { dataDir },
+      );
       procs.push(proc);
       return proc;
     }
@@ -104,24 +54,9 @@ if (url)
     const allLogged = (msg: string): Record<string, unknown>[] => procs.flatMap((p) => logged(p, msg).map((l) => ({ ...l, proc: p.name })));
     const tail = () => procs.map((p) => `${p.name}: ${JSON.stringify(p.lines.slice(-5))}`).join('\n');
 
-    /** A TestApp-shaped client of one server over HTTP, so the shared helpers that make customers work on it. */
-    const remote = (base: string) =>
-      ({
-        call: async (method: string, path: string, opts: { body?: unknown } = {}) => {
-          const res = await fetch(base + path, {
-            method,
-            headers: { authorization: `Bearer ${admin}`, ...(opts.body ? { 'content-type': 'application/json' } : {}) },
-            body: opts.body ? JSON.stringify(opts.body) : undefined,
-            signal: AbortSignal.timeout(10_000),
-          });
-          const text = await res.text();
-          return { status: res.status, text, body: (text ? JSON.parse(text) : null) as ResponseBody };
-        },
-      }) as unknown as TestApp;
-
     /** Makes the customers on `server` and sends their signals there; returns their account ids. */
     async function troubleOn(server: Proc, ids: string[]): Promise<string[]> {
-      const app = remote(server.url!);
+      const app = remoteApp(() => server.url!, admin);
       const accounts: string[] = [];
       for (const id of ids) {
         accounts.push(await troubledCustomer(app, id));
@@ -158,8 +93,8 @@ if (url)
       ).map((r) => r.n);
 
     beforeAll(async () => {
-      await adminClient((c) => c.query(`CREATE DATABASE ${dbName}`));
-      db = await openPostgres(clusterUrl.toString(), { max: 4 });
+      database = await freshDatabase(url, 'acs_cluster');
+      db = await openPostgres(database.url, { max: 4 });
       // Migrated once here, so the four processes start on a schema that is up to date.
       await migrate(db);
       start('worker-1', ['worker']);
@@ -168,31 +103,13 @@ if (url)
       start('api-2', ['serve', '--no-worker']);
       // They start side by side; on a loaded machine (the suite's other files) a start can take a while.
       const startBy = Date.now() + 120_000;
-      for (const p of procs) {
-        const left = () => Math.max(1000, startBy - Date.now());
-        if (p.name.startsWith('api')) {
-          const line = await until(
-            `${p.name} to listen\n${tail()}`,
-            async () => p.lines.find((l) => String(l.msg).startsWith('ACS listening on')),
-            left(),
-          );
-          p.url = line.url as string;
-        } else
-          await until(
-            `${p.name} to run\n${tail()}`,
-            async () => p.lines.find((l) => String(l.msg).startsWith('ACS worker running')),
-            left(),
-          );
-      }
+      for (const p of procs) await ready(p, Math.max(1000, startBy - Date.now()));
     }, 150_000);
 
     afterAll(async () => {
-      for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-      await Promise.all(
-        procs.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? new Promise((r) => p.child.once('exit', r)) : null)),
-      );
+      await Promise.all(procs.map((p) => stop(p, 'SIGKILL')));
       await db?.close();
-      await adminClient((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+      await database?.drop();
       for (const p of procs) rmSync(p.dataDir, { recursive: true, force: true });
     }, 30_000);
 

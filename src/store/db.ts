@@ -126,6 +126,9 @@ export async function openPostgres(url: string, opts: { schema?: string; max?: n
     max: opts.max ?? 10,
     ...(opts.schema ? { options: `-c search_path=${opts.schema},public` } : {}),
   });
+  // A connection the server ends (a restart, pg_terminate_backend) while idle in the pool: the pool drops it and the
+  // next query opens another. Without a listener the 'error' event would end the process.
+  pool.on('error', () => undefined);
   // Fail fast with the server's own message when the URL is wrong.
   await pool.query('SELECT 1');
   const run = async <T>(c: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]) => (await c.query(sql, params)).rows as T[];
@@ -135,16 +138,22 @@ export async function openPostgres(url: string, opts: { schema?: string; max?: n
     query: (sql, params) => run(pool, sql, params),
     transaction: async (fn) => {
       const client = await pool.connect();
+      // Ended by the server between two queries of the transaction: the next query fails (the transaction rolls back)
+      // and the client is released as broken, not handed out again.
+      let lost: Error | undefined;
+      const onError = (err: Error) => (lost = err);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(asTx({ query: (sql, params) => run(client, sql, params) }));
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch((e: Error) => (lost ??= e));
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(lost);
       }
     },
     exec: async (sql) => {

@@ -1,0 +1,381 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyLedger } from '../../src/ledger/index.ts';
+import { stream, type Rng } from '../../src/lib/index.ts';
+import { migrate, openPglite, openPostgres, type Db } from '../../src/store/index.ts';
+import { daysAgo, troubledCustomer } from '../helpers.ts';
+import { freshDatabase, ready, remoteApp, running, sleep, spawnAcs, stop, until, type AcsProcess } from '../processes.ts';
+
+// The fault harness: processes on loopback, a client sending signals with unique ids while one process is killed
+// with SIGKILL again and again, then checks read from the database. See docs/faults.md.
+
+/**
+ * api, worker, embedded: that process is killed with SIGKILL and restarted. connections: the worker's database
+ * connections are ended by `pg_terminate_backend` (the processes stay up; one that dies of it is restarted, and counted).
+ */
+export type Scenario = 'api' | 'worker' | 'embedded' | 'connections';
+
+/** The worker's connections carry this application_name, so the connections scenario can find them. */
+const WORKER_APP = 'acs-faults-worker';
+
+export interface FaultOptions {
+  scenario: Scenario;
+  signals: number;
+  kills: number;
+  seed: number;
+  /** Signals per request. */
+  batch: number;
+  /** Customers made (over the API) before the run; the signals are spread over them, so the loop acts. */
+  customers: number;
+  /** Share of the acknowledged signals sent again at the end. */
+  resendShare: number;
+  /** The whole run's bound. */
+  timeoutMs: number;
+  log?: (line: string) => void;
+}
+
+export interface FaultReport {
+  scenario: Scenario;
+  /** Reproduces the kill points and the resent sample. */
+  seed: number;
+  nats: boolean;
+  sent: number;
+  acknowledged: number;
+  resent: number;
+  kills: number;
+  /** connections: backends ended by pg_terminate_backend, and processes that died of it (restarted). */
+  terminated: number;
+  crashes: number;
+  stored: number;
+  duplicates: number;
+  lost: number;
+  /** Acknowledged signals that a resend reported as new (not as duplicates): evidence of a lost acknowledged signal. */
+  reaccepted: number;
+  decisions: number;
+  executions: number;
+  doubleExecutions: number;
+  approvals: number;
+  approvedByClient: number;
+  approvalsInconsistent: number;
+  /** Outbox events not delivered when the checks ran (the pipeline had not drained in time). */
+  pendingEvents: number;
+  ledgerOk: boolean;
+  ledgerEntries: number;
+  seconds: number;
+}
+
+export const DEFAULTS: Omit<FaultOptions, 'scenario'> = {
+  signals: 1000,
+  kills: 3,
+  seed: 1,
+  batch: 25,
+  customers: 12,
+  resendShare: 0.05,
+  timeoutMs: 240_000,
+};
+
+/** Short rounds and lease, so a killed worker's jobs move on fast; no holdout, so every decision can act. */
+const SETTINGS = {
+  ACS_MAINTENANCE_INTERVAL_MS: '300',
+  ACS_LEASE_TTL_MS: '3000',
+  ACS_AGENTS: 'on',
+  ACS_HOLDOUT_FRACTION: '0',
+  ACS_PORT: '0',
+  ACS_HOST: '127.0.0.1',
+  ACS_LOG_LEVEL: 'info',
+};
+
+interface Role {
+  name: string;
+  args: string[];
+  proc?: AcsProcess;
+  dataDir: string;
+}
+
+/** A signal that makes the customer look troubled (a failed payment or an angry ticket), so the agents act. */
+function signalFor(id: string, customerId: string, i: number) {
+  return i % 2 === 0
+    ? { id, type: 'payment_failed', occurredAt: daysAgo(1 + (i % 5)), subject: { customerId }, data: { amount: 80, currency: 'USD' } }
+    : {
+        id,
+        type: 'support_ticket',
+        occurredAt: daysAgo(1 + (i % 5)),
+        subject: { customerId },
+        data: { text: 'Broken again, terrible, I am furious and want to cancel.' },
+      };
+}
+
+/** `count` distinct indices out of 1..n-1, sorted: the batches before which a kill is set off. */
+function killPoints(rng: Rng, n: number, count: number): number[] {
+  const picked = new Set<number>();
+  for (let guard = 0; picked.size < Math.min(count, n - 1) && guard < 100 * count; guard++)
+    picked.add(1 + Math.floor(rng.next() * (n - 1)));
+  return [...picked].sort((a, b) => a - b);
+}
+
+/** Every process a run started; a test's afterAll kills what is left, should a run be cut short. */
+export const spawned = new Set<AcsProcess>();
+
+export async function killStarted(): Promise<void> {
+  await Promise.all([...spawned].map((p) => stop(p, 'SIGKILL')));
+  spawned.clear();
+}
+
+export async function runFaultScenario(opts: FaultOptions): Promise<FaultReport> {
+  const started = Date.now();
+  const deadline = started + opts.timeoutMs;
+  const left = () => Math.max(1_000, deadline - Date.now());
+  const log = opts.log ?? (() => undefined);
+  const rng = stream(opts.seed, 'faults', opts.scenario);
+  const token = `admin-${randomBytes(12).toString('hex')}`;
+  const base = mkdtempSync(join(tmpdir(), `acs-faults-${opts.scenario}-`));
+  const nats = Boolean(process.env.ACS_NATS_URL);
+  const pgUrl = process.env.DATABASE_URL;
+  if (opts.scenario !== 'embedded' && !pgUrl) throw new Error(`scenario ${opts.scenario} needs DATABASE_URL`);
+
+  const database = opts.scenario === 'embedded' ? null : await freshDatabase(pgUrl!, 'acs_faults');
+  const roles: Role[] =
+    opts.scenario === 'embedded'
+      ? [{ name: 'serve', args: ['serve'], dataDir: join(base, 'serve') }]
+      : [
+          { name: 'worker', args: ['worker'], dataDir: join(base, 'worker') },
+          { name: 'api', args: ['serve', '--no-worker'], dataDir: join(base, 'api') },
+        ];
+  const victim = roles.find((r) => r.name === (opts.scenario === 'api' ? 'api' : opts.scenario === 'embedded' ? 'serve' : 'worker'))!;
+  const apiRole = roles.find((r) => r.name !== 'worker')!;
+  const env = (r: Role): NodeJS.ProcessEnv => {
+    const e: NodeJS.ProcessEnv = { ...process.env, ...SETTINGS, ACS_DATA_DIR: r.dataDir, ACS_ADMIN_TOKEN: token };
+    if (database) e.DATABASE_URL = r.name === 'worker' ? `${database.url}?application_name=${WORKER_APP}` : database.url;
+    else delete e.DATABASE_URL;
+    return e;
+  };
+  const start = async (r: Role) => {
+    r.proc = spawnAcs(r.name, r.args, env(r));
+    spawned.add(r.proc);
+    await ready(r.proc, Math.min(120_000, left()));
+  };
+  let db: Db | undefined;
+
+  try {
+    if (database) {
+      // Migrated once here, so the processes start on an up-to-date schema.
+      db = await openPostgres(database.url, { max: 2 });
+      await migrate(db);
+    }
+    for (const r of roles) await start(r);
+    const app = remoteApp(() => apiRole.proc!.url!, token);
+    const customers: string[] = [];
+    for (let c = 0; c < opts.customers; c++) {
+      const id = `FLT-${c}`;
+      await troubledCustomer(app, id);
+      customers.push(id);
+    }
+    log(`${opts.scenario}: ${roles.map((r) => `${r.name} pid ${r.proc!.child.pid}`).join(', ')}; ${customers.length} customers`);
+
+    // Kills: each one SIGKILLs the victim a random moment after it is set off, then restarts it and waits until it
+    // serves again; one at a time, so the client's failures can wait for the restart under way.
+    let kills = 0;
+    let terminated = 0;
+    let crashes = 0;
+    let restarting: Promise<void> = Promise.resolve();
+    const terminate = async () => {
+      const ended = await db!.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2) t',
+        [database!.name, WORKER_APP],
+      );
+      terminated += ended[0]!.n;
+      await sleep(500);
+      if (running(victim.proc!)) return;
+      crashes++;
+      const last = victim.proc!.lines.filter((l) => l.stderr || Number(l.level) >= 50).slice(-2);
+      log(
+        `${victim.name} died (${victim.proc!.child.exitCode ?? victim.proc!.child.signalCode}) after its connections were ended: ${JSON.stringify(last).slice(0, 1500)}`,
+      );
+      await start(victim);
+    };
+    const killOnce = (delayMs: number) => {
+      restarting = restarting.then(async () => {
+        await sleep(delayMs);
+        kills++;
+        log(`kill ${kills}: ${opts.scenario === 'connections' ? "the worker's connections" : victim.name} (${Date.now() - started} ms)`);
+        if (opts.scenario === 'connections') return terminate();
+        await stop(victim.proc!, 'SIGKILL');
+        await start(victim);
+      });
+      return restarting;
+    };
+
+    const ids = Array.from({ length: opts.signals }, (_, i) => `flt-${opts.seed}-${opts.scenario}-${i}`);
+    const acked = new Set<string>();
+    let sent = 0;
+    let resent = 0;
+    let reaccepted = 0;
+    let approvedByClient = 0;
+    /** Posts one batch; true when the server acknowledged it (2xx). */
+    const post = async (batch: number[], wasAcked: boolean): Promise<boolean> => {
+      const body = batch.map((i) => signalFor(ids[i]!, customers[i % customers.length]!, i));
+      try {
+        const res = await app.call('POST', '/api/v1/signals', { body });
+        if (res.status < 200 || res.status >= 300) return false;
+        for (const a of (res.body?.accepted ?? []) as { id: string }[]) if (wasAcked && acked.has(a.id)) reaccepted++;
+        for (const i of batch) acked.add(ids[i]!);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    /** Approves one pending approval now and then, so approvals see kills too; failures are fine (counted in the checks). */
+    const approveOne = async () => {
+      try {
+        const page = await app.call('GET', '/api/v1/approvals?limit=1');
+        const id = (page.body?.data as { id: string }[] | undefined)?.[0]?.id;
+        if (!id) return;
+        const res = await app.call('POST', `/api/v1/approvals/${id}/approve`, { body: {} });
+        if (res.status === 200) approvedByClient++;
+      } catch {
+        // the API was being killed
+      }
+    };
+
+    const batches: number[][] = [];
+    for (let i = 0; i < ids.length; i += opts.batch)
+      batches.push(Array.from({ length: Math.min(opts.batch, ids.length - i) }, (_, k) => i + k));
+    const points = new Set(killPoints(rng, batches.length, opts.kills));
+    const unacked: number[][] = [];
+    for (let b = 0; b < batches.length && Date.now() < deadline; b++) {
+      if (points.has(b)) void killOnce(Math.floor(rng.next() * 300));
+      sent += batches[b]!.length;
+      if (!(await post(batches[b]!, false))) {
+        unacked.push(batches[b]!);
+        // The API is down: wait for the restart under way rather than spin.
+        await Promise.race([restarting, sleep(2_000)]);
+      }
+      if (b % 8 === 4) await approveOne();
+    }
+    await restarting;
+
+    // Resend what was not acknowledged (bounded), then a sample of what was.
+    for (const batch of unacked) {
+      for (let attempt = 0; attempt < 50 && Date.now() < deadline; attempt++) {
+        resent += batch.length;
+        if (await post(batch, false)) break;
+        await sleep(200);
+      }
+    }
+    const sample = ids.map((_, i) => i).filter((i) => acked.has(ids[i]!) && rng.next() < opts.resendShare);
+    for (let i = 0; i < sample.length; i += opts.batch) {
+      const batch = sample.slice(i, i + opts.batch);
+      resent += batch.length;
+      await post(batch, true);
+    }
+    await approveOne();
+
+    // Let the pipeline finish what was sent, bounded; what is left is reported, not hidden.
+    const pending = async (): Promise<number> => {
+      if (db) {
+        const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE state = 'pending'");
+        return row!.n;
+      }
+      const res = await fetch(`${apiRole.proc!.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      const m = /^acs_outbox_pending_events (\d+)/m.exec(await res.text());
+      return m ? Number(m[1]) : -1;
+    };
+    await until('the pipeline to drain', async () => (await pending()) === 0, Math.min(90_000, left())).catch(() => undefined);
+    const pendingEvents = await pending().catch(() => -1);
+    for (const r of roles) await stop(r.proc!, 'SIGTERM', 30_000);
+
+    if (!db) db = await openPglite(join(victim.dataDir, 'pgdata'));
+    const report = await check(db, ids, acked);
+    return {
+      scenario: opts.scenario,
+      seed: opts.seed,
+      nats,
+      sent,
+      acknowledged: acked.size,
+      resent,
+      kills,
+      terminated,
+      crashes,
+      ...report,
+      reaccepted,
+      approvedByClient,
+      pendingEvents,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+    };
+  } finally {
+    for (const r of roles) if (r.proc && running(r.proc)) await stop(r.proc, 'SIGKILL');
+    await db?.close();
+    await database?.drop();
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+/** The five checks, read from the database. */
+async function check(db: Db, ids: string[], acked: Set<string>) {
+  const one = async (sql: string, params: unknown[] = []) => (await db.query<{ n: number }>(sql, params))[0]!.n;
+  const storedIds = new Set((await db.query<{ id: string }>('SELECT id FROM signals WHERE id = ANY($1::text[])', [ids])).map((r) => r.id));
+  const stored = await one('SELECT count(*)::int AS n FROM signals WHERE id = ANY($1::text[])', [ids]);
+  // A signal stored twice: two rows, or two acceptances in the ledger (the id is the key, so a second row cannot hide).
+  const duplicates =
+    stored -
+    storedIds.size +
+    (await one(
+      `SELECT count(*)::int AS n FROM (SELECT subject_id FROM ledger WHERE type = 'signal.accepted' AND subject_id = ANY($1::text[])
+         GROUP BY subject_id HAVING count(*) > 1) d`,
+      [ids],
+    ));
+  const lost = [...acked].filter((id) => !storedIds.has(id)).length;
+  // An action done twice: one idempotency key with two effects of a kind, or executed twice in the ledger.
+  const doubleExecutions = await one(
+    `SELECT count(*)::int AS n FROM (
+       SELECT subject_id AS k FROM ledger WHERE type = 'action.executed' GROUP BY subject_id HAVING count(*) > 1
+       UNION ALL SELECT execution_key FROM messages WHERE execution_key IS NOT NULL GROUP BY execution_key HAVING count(*) > 1
+       UNION ALL SELECT execution_key FROM credits WHERE execution_key IS NOT NULL GROUP BY execution_key HAVING count(*) > 1
+       UNION ALL SELECT execution_key FROM tasks WHERE execution_key IS NOT NULL GROUP BY execution_key HAVING count(*) > 1
+     ) d`,
+  );
+  // Approved: its action ran once, under the approval's key. Pending, rejected or expired: it did not run.
+  const approvals = await db.query<{ status: string; runs: number }>(
+    `SELECT a.status, count(e.idempotency_key)::int AS runs FROM approvals a
+       LEFT JOIN executions e ON e.idempotency_key = 'approval:' || a.id GROUP BY a.id, a.status`,
+  );
+  const approvalsInconsistent = approvals.filter((a) => (a.status === 'approved' ? a.runs !== 1 : a.runs !== 0)).length;
+  const ledger = await verifyLedger(db);
+  return {
+    stored,
+    duplicates,
+    lost,
+    decisions: await one('SELECT count(*)::int AS n FROM decisions'),
+    executions: await one('SELECT count(*)::int AS n FROM executions'),
+    doubleExecutions,
+    approvals: approvals.length,
+    approvalsInconsistent,
+    ledgerOk: ledger.ok,
+    ledgerEntries: await one('SELECT count(*)::int AS n FROM ledger'),
+  };
+}
+
+/** The five checks: nothing acknowledged lost, nothing stored or executed twice, approvals consistent, the ledger verifies. */
+export const failures = (r: FaultReport) =>
+  [
+    r.lost > 0 && `${r.lost} acknowledged signals lost`,
+    r.duplicates > 0 && `${r.duplicates} signals stored twice`,
+    r.doubleExecutions > 0 && `${r.doubleExecutions} actions executed twice`,
+    r.approvalsInconsistent > 0 && `${r.approvalsInconsistent} approvals inconsistent`,
+    !r.ledgerOk && 'the ledger does not verify',
+  ].filter((f): f is string => Boolean(f));
+
+/** One line of counts, for logs and CI output. */
+export function formatReport(r: FaultReport): string {
+  return [
+    `faults ${r.scenario}${r.nats ? ' (NATS)' : ''}, seed ${r.seed}:`,
+    `sent ${r.sent}, acknowledged ${r.acknowledged}, resent ${r.resent}, kills ${r.kills}` +
+      (r.scenario === 'connections' ? ` (backends terminated ${r.terminated}, processes died ${r.crashes});` : ';'),
+    `stored ${r.stored}, duplicates ${r.duplicates}, lost ${r.lost}, reaccepted ${r.reaccepted};`,
+    `decisions ${r.decisions}, executions ${r.executions}, double executions ${r.doubleExecutions};`,
+    `approvals ${r.approvals} (approved by the client ${r.approvedByClient}), inconsistent ${r.approvalsInconsistent};`,
+    `pending events ${r.pendingEvents}; ledger ${r.ledgerOk ? 'verifies' : 'BROKEN'} (${r.ledgerEntries} entries); ${r.seconds} s`,
+  ].join(' ');
+}

@@ -30,6 +30,8 @@ const DUPLICATE_WINDOW_MS = 2 * 60_000;
 /** A pending event the broker should have delivered by now is handed over again (the broker lost it, say). */
 const STALE_SECONDS = 300;
 const MAX_BACKOFF_MS = 30_000;
+/** How long stop() lets the relay and the consumers finish before it closes the connection under them. */
+const STOP_GRACE_MS = 5_000;
 const ms = (n: number) => n * 1_000_000; // the JetStream API counts durations in nanoseconds
 
 export interface NatsBusOptions extends OutboxBusOptions {
@@ -142,9 +144,15 @@ export class NatsBus extends OutboxDelivery {
     this.stopped = true;
     this.halt();
     if (this.timer) clearTimeout(this.timer);
-    await this.relaying;
-    for (const pull of this.pulls) await pull.close().catch(() => undefined);
-    await Promise.all(this.consumers.values());
+    // A relay or a consumer can be left waiting on the broker (a pull, a publish's ack), which made a stop hang now and
+    // then. Past the grace, closing the connection ends those waits. Cutting a delivery short is safe: each commits
+    // before its ack, and an event redelivered after it took effect is only acknowledged.
+    const finished = (async () => {
+      await this.relaying;
+      for (const pull of this.pulls) await pull.close().catch(() => undefined);
+      await Promise.all(this.consumers.values());
+    })();
+    await Promise.race([finished, sleep(STOP_GRACE_MS)]);
     const broker = await this.broker?.catch(() => null);
     if (broker) {
       if (opts.deleteStreams)

@@ -157,7 +157,7 @@ export class NatsBus extends OutboxDelivery {
     if (broker) {
       if (opts.deleteStreams)
         for (const name of [broker.names.stream, broker.names.deadLetters]) await broker.jsm.streams.delete(name).catch(() => false);
-      await broker.nc.close();
+      await Promise.race([broker.nc.close(), sleep(STOP_GRACE_MS)]);
     }
     await this.unlisten();
   }

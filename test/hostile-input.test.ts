@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH, RECORD_KINDS } from '../src/contracts/index.ts';
+import { PERMISSIONS } from '../src/api/permissions.ts';
 import { createTestApp, type ResponseBody, type TestApp } from './helpers.ts';
 
 let t: TestApp;
@@ -279,5 +280,49 @@ describe('hostile input: properties', () => {
       }),
       { numRuns: 150, seed: 1213 },
     );
+  });
+});
+
+describe('hostile input: every route that changes something', () => {
+  // Routes added later (the ledger checkpoint, work items, …) are covered without a test of their own: the list
+  // comes from the permission table, which must match the mounted routes (test/permissions.test.ts).
+  const writes = Object.keys(PERMISSIONS)
+    .map((key) => key.split(' ') as [string, string])
+    .filter(([method]) => method !== 'GET');
+  const bodies: [string, string | Uint8Array<ArrayBuffer>][] = [
+    ['nested 5,000 deep', nested(5000)],
+    ['a NUL in a value and a key', '{"reason":"a\\u0000b","x\\u0000":1,"name":"\\u0000"}'],
+    ['a number too large', '{"amountCents":1e400,"limit":1e400}'],
+    ['invalid UTF-8', new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xc3, 0x28, 0x22, 0x7d])],
+    ['not an object', '"just a string"'],
+    ['cut short', '{"name":'],
+  ];
+
+  it('covers the writes, the ledger checkpoint among them', () => {
+    expect(writes.length).toBeGreaterThan(30);
+    expect(writes.map((w) => w.join(' '))).toContain('POST /api/v1/ledger/checkpoint');
+  });
+
+  it('never answers a hostile body with a 500, on a real id or a missing one', async () => {
+    const failures: string[] = [];
+    for (const [method, path] of writes) {
+      for (const url of new Set([path.replace(/:\w+/g, 'x_missing'), path.replace(/:\w+/g, accountId)])) {
+        for (const [label, body] of bodies) {
+          const res = await send(method, url, body);
+          if (res.status >= 500) failures.push(`${method} ${url} with ${label}: ${res.status} ${res.text.slice(0, 200)}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('a hostile body on the ledger checkpoint is refused or ignored, and the ledger still verifies', async () => {
+    for (const [, body] of bodies) {
+      const res = await send('POST', '/api/v1/ledger/checkpoint', body);
+      expect(res.status, res.text).toBeLessThan(500);
+    }
+    const verified = await t.call('GET', '/api/v1/ledger/verify');
+    expect(verified.status, verified.text).toBe(200);
+    expect(verified.body.ok, verified.text).toBe(true);
   });
 });

@@ -64,6 +64,9 @@ ${FEATURES_CTE}
 INSERT INTO customer_features (account_id, as_of, features, updated_at)
 SELECT w.account_id, w.as_of, ${FEATURES_JSON}, now()
 FROM w
+-- Rows are locked in account order, so two workers refreshing overlapping customers wait on each other instead
+-- of deadlocking (each delivery's order is its events' order).
+ORDER BY w.account_id
 ON CONFLICT (account_id) DO UPDATE SET as_of = EXCLUDED.as_of, features = EXCLUDED.features, updated_at = now()`;
 
 // One account, many times.
@@ -76,7 +79,7 @@ ORDER BY w.as_of`;
 
 /** Recomputes and stores the features of `accountIds` as of `asOf`. */
 export async function upsertCustomerFeatures(q: Queryable, accountIds: string[], asOf: Date): Promise<void> {
-  await q.query(REFRESH_SQL, [accountIds, asOf.toISOString()]);
+  await q.query(REFRESH_SQL, [[...accountIds].sort(), asOf.toISOString()]);
 }
 
 /** One account's features at each of `asOf`, oldest first, from the signal history. */

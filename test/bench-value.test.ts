@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createWorld, dailyHazard, type SimCustomerInput, type SimWorld } from '../src/sim/index.ts';
+import { createWorld, dailyHazard, simDay, type SimCustomerInput, type SimWorld } from '../src/sim/index.ts';
 import {
   Accounts,
   nonePolicy,
@@ -150,6 +150,32 @@ describe('policy-value benchmark', () => {
       state: { ...c.state, treatments: [{ source: 'save_call' as const, fromDay: 0, untilDay: 29, hazardMultiplier: 0.5 }] },
     };
     expect(expectedActiveDays(called, 0, 30, world.baseDaily)).toBeGreaterThan(expectedActiveDays(c, 0, 30, world.baseDaily));
+  });
+
+  it('the oracle without the hidden kind decides the same whatever the kinds are; the full oracle does not', () => {
+    // The same high-risk customers, once all persuadable and once all sleeping dogs.
+    const drawn = createWorld(
+      Array.from({ length: 60 }, (_, i) => input(`K${i}`, { monthlyAmount: 110 })),
+      5,
+      { baseDaily: 0.004 },
+    );
+    const as = (kind: 'persuadable' | 'sleepingDog'): SimWorld => ({
+      ...drawn,
+      customers: drawn.customers.map((c) => ({ ...c, responsiveness: kind })),
+    });
+    const consents = seededConsents(drawn, drawn.seed);
+    const day = simDay('2027-01-01T00:00:00.000Z', 0);
+    const decide = (world: SimWorld, knowsKind: boolean) =>
+      oraclePolicy(consents, 60, undefined, undefined, { knowsKind }).decide(world, day, []);
+    const blindPersuadable = decide(as('persuadable'), false);
+    expect(decide(as('sleepingDog'), false)).toEqual(blindPersuadable);
+    const knowing = decide(as('persuadable'), true);
+    expect(knowing.length).toBeGreaterThan(0);
+    // Contact only makes a sleeping dog likelier to leave: the full oracle leaves them all alone.
+    expect(decide(as('sleepingDog'), true).filter((d) => d.action.kind !== 'create_case' && d.action.kind !== 'priority_routing')).toEqual(
+      [],
+    );
+    expect(knowing).not.toEqual(blindPersuadable);
   });
 
   it('runs five policies on one world in the pinned shape; the same seed gives the same numbers, customers ACS left alone match no action', async () => {

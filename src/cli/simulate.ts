@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 import { progressBar } from '../sense/index.ts';
 import { cpus } from 'node:os';
-import { runSimulation, runValueBenchDetailed, spendLines, valueTable, type PolicyName } from '../world/index.ts';
+import { referenceLines, runSimulation, runValueBenchDetailed, spendLines, valueTable, type PolicyName } from '../world/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { loadDemoKnowledge } from './demo-knowledge.ts';
 
@@ -80,7 +80,7 @@ export async function valueCommand(args: string[], defaults: { customers: number
   };
   const began = Date.now();
   let policyStart = began;
-  const { report, spend } = await runValueBenchDetailed({
+  const { report, spend, reference } = await runValueBenchDetailed({
     ...options,
     onProgress: (policy: PolicyName, done: number, total: number) => {
       if (done === 1) policyStart = Date.now();
@@ -91,7 +91,7 @@ export async function valueCommand(args: string[], defaults: { customers: number
   const seconds = (Date.now() - began) / 1000;
   const spent = `Actions that reached a customer, by policy:\n${spendLines(spend)
     .map((l) => `  ${l}`)
-    .join('\n')}`;
+    .join('\n')}\n\n${referenceLines(reference).join('\n')}`;
   if (values.json) {
     console.log(JSON.stringify(report));
     process.stderr.write(`${spent}\n`);

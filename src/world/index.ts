@@ -15,8 +15,10 @@ export {
   runPolicy,
   runValueBench,
   runValueBenchDetailed,
+  referenceLines,
   spendLines,
   valueTable,
+  type BlindOracleReference,
   type PolicyName,
   type ValueBenchReport,
 } from './value.ts';

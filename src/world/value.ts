@@ -6,6 +6,7 @@ import {
   offerAcceptance,
   respond,
   RESPONSE,
+  RESPONSIVENESS,
   simDay,
   simulateDay,
   STATE,
@@ -15,6 +16,7 @@ import {
   type SimOutcome,
   type SimSignal,
   type SimWorld,
+  type Responsiveness,
 } from '../sim/index.ts';
 import { SIM_CONSENT } from './driver.ts';
 import { runSimulation, SIM_START } from './simulate.ts';
@@ -403,12 +405,34 @@ function oneDrawProbability(c: SimCustomer, action: SimAction): number | null {
 }
 
 /**
+ * The customer as each hidden kind (persuadable, unmoved, sleeping dog) with the world's share of it: what an
+ * evaluator that cannot see the kind has to average over.
+ */
+function asEachKind(c: SimCustomer): { customer: SimCustomer; weight: number }[] {
+  return (Object.entries(RESPONSIVENESS.shares) as [Responsiveness, number][]).map(([kind, weight]) => ({
+    customer: { ...c, responsiveness: kind },
+    weight,
+  }));
+}
+
+/**
  * Knows each customer's true response: for every candidate it applies respond() to the customer (averaging its
  * random draw over a few fixed seeds) and compares the expected revenue over the horizon with and without it,
  * less the credit and the action's cost. It takes each customer's best action of positive net value, best
  * first, within ACS's daily credit budget and contact caps.
+ *
+ * With `knowsKind: false` it is the same oracle without the one thing no policy can observe: whether a customer is
+ * persuadable, unmoved or a sleeping dog (drawn independently of every attribute). It averages each action's
+ * expected days over the three kinds by their shares. It still reads the rest of the hidden state, so it bounds
+ * from above what any policy that sees only the customer's signals and attributes can gain.
  */
-export function oraclePolicy(consents: Set<string>, days: number, horizon = ORACLE.horizonDays, draws = ORACLE.draws): Policy {
+export function oraclePolicy(
+  consents: Set<string>,
+  days: number,
+  horizon = ORACLE.horizonDays,
+  draws = ORACLE.draws,
+  { knowsKind = true }: { knowsKind?: boolean } = {},
+): Policy {
   const caps = new Caps(CONTACT_CAP.contacts, CONTACT_CAP.windowDays);
   return {
     decide(world, day) {
@@ -421,18 +445,23 @@ export function oraclePolicy(consents: Set<string>, days: number, horizon = ORAC
         const id = c.input.customerId;
         const perDay = c.input.monthlyAmount / 30;
         const base = expectedActiveDays(c, d, h, world.baseDaily);
+        const kinds = knowsKind ? [{ customer: c, weight: 1 }] : asEachKind(c);
         const options: { action: SimAction; gain: number }[] = [];
         for (const action of candidates(c, consents)) {
           if (!caps.allows(id, action.kind, d)) continue;
-          const days = expectedDaysAfter(
-            c,
-            action,
-            day,
-            h,
-            world.baseDaily,
-            (k) => stream(world.seed, id, 'oracle', d, action.kind, k),
-            draws,
-          );
+          let days = 0;
+          for (const { customer, weight } of kinds)
+            days +=
+              weight *
+              expectedDaysAfter(
+                customer,
+                action,
+                day,
+                h,
+                world.baseDaily,
+                (k) => stream(world.seed, id, 'oracle', d, action.kind, k),
+                draws,
+              );
           const gain = perDay * (days - base) - ((action.amountCents ?? 0) + costOf(action.kind)) / 100;
           if (gain > 0) options.push({ action, gain });
         }
@@ -474,6 +503,28 @@ export interface ValueBenchReport {
   uplift: { outcome: 'churned'; difference: number; ci95: [number, number] };
 }
 
+export interface BlindOracleReference {
+  blindOracle: PolicyValue;
+  /** Paired per customer against no action. */
+  blindOracleVsNone: { mean: number; ci95: [number, number] };
+  /** Its gain over no action as a share of the oracle's (null when the oracle gains nothing). */
+  blindOracleShare: number | null;
+  blindOracleActions: Record<string, number>;
+}
+
+/** The kind-blind oracle's lines, printed beside the pinned report (not part of it). */
+export function referenceLines(r: BlindOracleReference): string[] {
+  const money = (x: number) => `${x < 0 ? '-' : ''}$${Math.abs(x).toFixed(2)}`;
+  const kinds = Object.entries(r.blindOracleActions).map(([k, n]) => `${k} ${n}`);
+  return [
+    'Oracle without the hidden kind (knows all but whether a customer is persuadable, unmoved or a sleeping dog):',
+    `  net value / customer ${money(r.blindOracle.netValuePerCustomer)}; against no action ${money(r.blindOracleVsNone.mean)}, ` +
+      `95% CI [${money(r.blindOracleVsNone.ci95[0])}, ${money(r.blindOracleVsNone.ci95[1])}]; ` +
+      `share of the oracle's gain ${r.blindOracleShare === null ? 'n/a' : `${(r.blindOracleShare * 100).toFixed(1)}%`}; ` +
+      `actions: ${kinds.length ? kinds.join(', ') : 'none'}`,
+  ];
+}
+
 function paired(a: Float64Array, b: Float64Array): { mean: number; ci95: [number, number] } {
   const diff = new Float64Array(a.length);
   for (let i = 0; i < a.length; i++) diff[i] = a[i]! - b[i]!;
@@ -494,6 +545,8 @@ export async function runValueBenchDetailed(opts: ValueBenchOptions): Promise<{
   actedOn: Set<string>;
   /** What each policy spent: actions that reached a customer, by kind, and the credit given in all. */
   spend: Record<PolicyName, { actions: Record<string, number>; creditCents: number }>;
+  /** Beside the pinned report: the oracle without the hidden kind, the ceiling of a policy that cannot see it. */
+  reference: BlindOracleReference;
 }> {
   const actedOn = new Set<string>();
   let start: SimWorld | null = null;
@@ -547,6 +600,7 @@ export async function runValueBenchDetailed(opts: ValueBenchOptions): Promise<{
   const rules = run('rules', rulesPolicy(consents));
   const random = run('random', randomPolicy(delivered, consents, opts.seed));
   const oracle = run('oracle', oraclePolicy(consents, opts.days));
+  const blind = run('oracle', oraclePolicy(consents, opts.days, undefined, undefined, { knowsKind: false }));
   const gain = (p: typeof none) => meanCi(p.perCustomer).mean - meanCi(none.perCustomer).mean;
   const oracleGain = gain(oracle);
   const report: ValueBenchReport = {
@@ -571,6 +625,12 @@ export async function runValueBenchDetailed(opts: ValueBenchOptions): Promise<{
       oracle: oracle.perCustomer,
     },
     actedOn,
+    reference: {
+      blindOracle: blind.value,
+      blindOracleVsNone: paired(blind.perCustomer, none.perCustomer),
+      blindOracleShare: oracleGain > 0 ? r4(gain(blind) / oracleGain) : null,
+      blindOracleActions: Object.fromEntries([...blind.accounts.actions].sort()),
+    },
     spend: Object.fromEntries(
       (
         [

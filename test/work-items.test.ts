@@ -178,13 +178,17 @@ describe('lists', () => {
     expect(msgs.body.data[0]).toMatchObject({
       template: 'thanks',
       body: 'Thank you for staying.',
-      to: 'one@work.example',
+      contactPoint: 'one@work.example',
       status: 'queued',
       sentAt: null,
       customerId: 'WORK-1',
       origin: { executionKey: made.messageKey, action: 'send_message' },
     });
     expect((await t.call('GET', '/api/v1/messages?status=sent')).body.data).toEqual([]);
+    // An analyst reads the same list with the recipient masked, as every contact point.
+    const masked = await t.call('GET', '/api/v1/messages?customerId=WORK-1', { role: 'analyst' });
+    expect(masked.body.data[0].contactPoint).not.toContain('one@work.example');
+    expect(masked.body.data[0].status).toBe('queued');
 
     const credits = await t.call('GET', '/api/v1/credits?customerId=WORK-1');
     expect(credits.body.data).toHaveLength(1);

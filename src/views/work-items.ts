@@ -107,8 +107,8 @@ export interface MessageItem {
   template: string;
   /** The text that goes (or went) out; null when the template alone was queued. */
   body: string | null;
-  /** Where it goes: the email address or phone number. */
-  to: string | null;
+  /** Where it goes: the email address or phone number (masked for analysts, as every contact point). */
+  contactPoint: string | null;
   brand: string | null;
   /** Delivery: queued (waiting for the transport), sent, failed or cancelled (its action was undone). */
   status: 'queued' | 'sent' | 'failed' | 'cancelled';
@@ -131,7 +131,7 @@ export async function listMessages(q: Queryable, f: WorkListFilter): Promise<Mes
     purpose: r.purpose as string,
     template: r.template as string,
     body: (r.body as string | null) ?? null,
-    to: (r.contact_point as string | null) ?? null,
+    contactPoint: (r.contact_point as string | null) ?? null,
     brand: (r.brand as string | null) ?? null,
     status: r.status as MessageItem['status'],
     transport: (r.transport as string | null) ?? null,

@@ -3738,7 +3738,7 @@ export interface components {
             purpose: string;
             template: string;
             body: string | null;
-            to: string | null;
+            contactPoint: string | null;
             brand: string | null;
             /** @enum {string} */
             status: "queued" | "sent" | "failed" | "cancelled";

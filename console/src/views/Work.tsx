@@ -385,7 +385,7 @@ function MessageTable({ messages }: { messages: Message[] }) {
           <td>
             <CustomerLink item={m} />
           </td>
-          <td>{m.to ?? '—'}</td>
+          <td>{m.contactPoint ?? '—'}</td>
           <td>
             <Badge tone={tone(m.status)}>{m.status}</Badge>
             <div className="muted">{m.sentAt ? `${fmt.time(m.sentAt)} via ${m.transport ?? '?'}` : `queued ${fmt.time(m.createdAt)}`}</div>

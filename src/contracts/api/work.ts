@@ -40,7 +40,7 @@ export const MessageSchema = component(
     purpose: z.string(),
     template: z.string(),
     body: z.string().nullable(),
-    to: z.string().nullable(),
+    contactPoint: z.string().nullable(),
     brand: z.string().nullable(),
     status: z.enum(['queued', 'sent', 'failed', 'cancelled']),
     transport: z.string().nullable(),

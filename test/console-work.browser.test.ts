@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeDecision, recordDecision } from '../src/act/index.ts';
+import { executeDecision, recordDecision, startPlay, type RetentionPlayState } from '../src/act/index.ts';
 import { createToken } from '../src/api/auth.ts';
 import { recordProposal, type PolicyRequestInput } from '../src/assure/index.ts';
 import { createRecord } from '../src/records/index.ts';
@@ -32,6 +32,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console’s Work view in Chromium', () => {
   let reviewerToken = '';
   let analystToken = '';
   let taskId = '';
+  let playId = '';
   const consoleErrors: string[] = [];
 
   /** A proposal, the gate's real decision on it (autonomy 4: it executes) and its one execution. */
@@ -94,6 +95,15 @@ describe.skipIf(!HAVE_CHROMIUM)('the console’s Work view in Chromium', () => {
     const task = await executed(accountId, 'create_task', { title: 'save call', details: 'usage halved' }, 'workui-task');
     taskId = String(task.result.taskId);
     await executed(accountId, 'offer_credit', { amountCents: 1250, reason: 'goodwill' }, 'workui-credit');
+    // A real retention play, under way (the server's maintenance may take it on to wait for its offer's approval).
+    const state: RetentionPlayState = {
+      agent: { id: 'retention', offerAutonomy: 2, notifyAutonomy: 2 },
+      customer: { id: 'WORKUI-1', segment: 'consumer', region: 'US', inHoldout: false },
+      amountCents: 900,
+      ev: { value: 12 },
+      reason: 'usage halved',
+    };
+    playId = await startPlay(server.db, server.plays.get('retention')!, { accountId, state, actor: 'test' });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     page.on('console', (m) => {
@@ -135,6 +145,39 @@ describe.skipIf(!HAVE_CHROMIUM)('the console’s Work view in Chromium', () => {
     expect(entries.map((e) => e.data.note)).toEqual(['called; the customer stays']);
   });
 
+  it('lets an admin cancel a play under way after confirming, with a reason for the ledger', async () => {
+    const admin = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    admin.on('pageerror', (err) => consoleErrors.push(`admin: ${err.message}`));
+    await signIn(admin, server.url, adminToken);
+    await admin.goto(`${server.url}/#/work/plays/WORKUI-1`);
+    const plays = admin.getByRole('region', { name: 'Plays, newest first' });
+    const row = plays.getByRole('row').filter({ hasText: playId });
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toMatch(/retention.*WORKUI-1/);
+    await row.getByRole('button', { name: `Cancel play ${playId}` }).click();
+    // Nothing happens before the confirmation; Escape closes it and keeps the play.
+    await admin.getByRole('button', { name: 'Confirm cancellation' }).waitFor();
+    await admin.keyboard.press('Escape');
+    await expect(admin.getByRole('button', { name: 'Confirm cancellation' }).count()).resolves.toBe(0);
+    const cancelButton = row.getByRole('button', { name: `Cancel play ${playId}` });
+    await expect(cancelButton.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await row.getByRole('button', { name: `Cancel play ${playId}` }).click();
+    await admin.getByLabel('Reason (optional, kept in the ledger)').fill('customer called in');
+    await admin.getByRole('button', { name: 'Confirm cancellation' }).click();
+    await admin
+      .getByRole('status')
+      .filter({ hasText: `Play ${playId} is cancelled.` })
+      .waitFor();
+    await plays.getByRole('row').filter({ hasText: playId }).filter({ hasText: 'refused' }).waitFor();
+    await expect(row.textContent()).resolves.toMatch(/cancelled by token:/);
+    expect(await accessibilityProblems(admin)).toEqual([]);
+    await admin.close();
+    const res = await fetch(`${server.url}/api/v1/ledger?subjectId=${playId}&type=play.cancelled`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(((await res.json()).data as { data: { reason: string } }[]).map((e) => e.data.reason)).toEqual(['customer called in']);
+  });
+
   it('filters by customer from the Customer 360, shows credits, and gives an analyst no buttons', async () => {
     await page.goto(`${server.url}/#/work/credits/WORKUI-1`);
     const credits = page.getByRole('region', { name: 'Credits, newest first' });
@@ -149,6 +192,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the console’s Work view in Chromium', () => {
     await analyst.goto(`${server.url}/#/work/tasks`);
     await tasksTable(analyst).getByRole('row').filter({ hasText: 'save call' }).waitFor();
     await expect(analyst.getByRole('button', { name: /Complete|Assign/ }).count()).resolves.toBe(0);
+    await analyst.goto(`${server.url}/#/work/plays`);
+    await analyst.getByRole('region', { name: 'Plays, newest first' }).getByRole('row').filter({ hasText: playId }).waitFor();
+    await expect(analyst.getByRole('button', { name: /Retry|Cancel/ }).count()).resolves.toBe(0);
+    await analyst.goto(`${server.url}/#/work/tasks`);
+    await tasksTable(analyst).getByRole('row').filter({ hasText: 'save call' }).waitFor();
     // Phone width: the page itself does not scroll sideways (the table scrolls in its own region).
     const wide = await analyst.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     expect(wide).toBe(false);

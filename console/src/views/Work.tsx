@@ -308,7 +308,13 @@ function TaskForm({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
+  // The button that opened the panel gets focus back when it closes without acting.
+  const opener = useRef(document.activeElement as HTMLElement | null);
   useEffect(() => input.current?.focus(), []);
+  const close = () => {
+    onCancel();
+    opener.current?.focus();
+  };
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -337,7 +343,7 @@ function TaskForm({
       onSubmit={submit}
       aria-labelledby={`${id}-title`}
       onKeyDown={(e) => {
-        if (e.key === 'Escape' && !busy) onCancel();
+        if (e.key === 'Escape' && !busy) close();
       }}
       noValidate
     >
@@ -360,7 +366,7 @@ function TaskForm({
         <button type="submit" disabled={busy}>
           {what === 'assign' ? 'Assign' : 'Mark done'}
         </button>
-        <button type="button" className="secondary" onClick={onCancel} disabled={busy}>
+        <button type="button" className="secondary" onClick={close} disabled={busy}>
           Cancel
         </button>
       </div>
@@ -517,7 +523,12 @@ function PlayConfirm({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const box = useRef<HTMLDivElement>(null);
+  const opener = useRef(document.activeElement as HTMLElement | null);
   useEffect(() => box.current?.querySelector<HTMLElement>('input, button')?.focus(), []);
+  const close = () => {
+    onClose();
+    opener.current?.focus();
+  };
 
   const confirm = async (e: FormEvent) => {
     e.preventDefault();
@@ -545,7 +556,7 @@ function PlayConfirm({
       onSubmit={confirm}
       aria-labelledby={`${id}-ask`}
       onKeyDown={(e) => {
-        if (e.key === 'Escape' && !busy) onClose();
+        if (e.key === 'Escape' && !busy) close();
       }}
     >
       <div ref={box}>
@@ -572,7 +583,7 @@ function PlayConfirm({
           <button type="submit" className={what === 'cancel' ? 'danger' : undefined} disabled={busy}>
             {what === 'retry' ? 'Confirm retry' : 'Confirm cancellation'}
           </button>
-          <button type="button" className="secondary" onClick={onClose} disabled={busy}>
+          <button type="button" className="secondary" onClick={close} disabled={busy}>
             Keep as is
           </button>
         </div>

@@ -51,6 +51,11 @@ export const ERROR_STATUS = {
   // Knowledge
   'knowledge.source_not_found': 404,
   'knowledge.source_conflict': 409,
+  // Work items: tasks to assign or complete, plays to retry or cancel
+  'task.not_found': 404,
+  'task.not_open': 409,
+  'play.not_found': 404,
+  'play.wrong_state': 409,
   // Outbox
   'outbox.not_found': 404,
   'outbox.not_parked': 409,

@@ -125,6 +125,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     expect(nav).toEqual([
       'Overview',
       'Review queue',
+      'Work',
       'Customers',
       'Agents',
       'Policies',
@@ -395,6 +396,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     const views: [string, string | RegExp][] = [
       ['', 'Overview'],
       ['queue', 'Review queue'],
+      ['work/tasks', 'Work'],
       ['agents', 'Agents'],
       ['policies', 'Policies'],
       ['ledger', 'Ledger'],

@@ -14,6 +14,7 @@ import { Policies } from './views/Policies.tsx';
 import { Quarantine } from './views/Quarantine.tsx';
 import { Queue } from './views/Queue.tsx';
 import { SignIn } from './views/SignIn.tsx';
+import { Work } from './views/Work.tsx';
 
 type Principal = Answer<'/api/v1/me', 'get'>;
 
@@ -42,6 +43,7 @@ interface ViewDef {
 const VIEWS: ViewDef[] = [
   { path: '', label: 'Overview', needs: ['GET', '/world'], render: (p) => <Overview {...p} /> },
   { path: 'queue', label: 'Review queue', needs: ['GET', '/approvals'], render: (p) => <Queue {...p} /> },
+  { path: 'work', label: 'Work', needs: ['GET', '/tasks'], render: (p) => <Work {...p} /> },
   { path: 'customers', label: 'Customers', needs: ['GET', '/customers/{id}/profile'], render: (p) => <Customers {...p} /> },
   { path: 'agents', label: 'Agents', needs: ['GET', '/agents'], render: (p) => <Agents {...p} /> },
   { path: 'policies', label: 'Policies', needs: ['GET', '/policies'], render: (p) => <Policies {...p} /> },

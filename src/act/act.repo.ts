@@ -267,6 +267,39 @@ export async function markPlayGaveUp(tx: Tx, id: string, attempts: number, error
   ]);
 }
 
+// An admin's controls on a play (src/act/play-controls.ts).
+
+/** Locks a play's row (waiting for a step that is running on it to commit); undefined when there is none. */
+export async function lockPlay(
+  tx: Tx,
+  id: string,
+): Promise<
+  { status: string; attempts: number; step: string; kind: string; last_error: string | null; state: { completed?: unknown } } | undefined
+> {
+  const [row] = await tx.query<{
+    status: string;
+    attempts: number;
+    step: string;
+    kind: string;
+    last_error: string | null;
+    state: { completed?: unknown };
+  }>('SELECT status, attempts, step, kind, last_error, state FROM plays WHERE id = $1 FOR UPDATE', [id]);
+  return row;
+}
+
+/** Makes a play due now with a fresh count of attempts, running again from its current step (its last error stays). */
+export async function rerunPlayNow(tx: Tx, id: string, now: string): Promise<void> {
+  await tx.query("UPDATE plays SET status = 'running', attempts = 0, next_run_at = $2, updated_at = now() WHERE id = $1", [id, now]);
+}
+
+/** Stops a play as refused by a person, noting who cancelled it, when and why in its state. */
+export async function cancelPlayRow(tx: Tx, id: string, cancelled: string): Promise<void> {
+  await tx.query(
+    "UPDATE plays SET status = 'refused', state = state || jsonb_build_object('cancelled', $2::jsonb), updated_at = now() WHERE id = $1",
+    [id, cancelled],
+  );
+}
+
 // What the demo world reads of executions (src/world/driver.ts).
 /** The idempotency key of every execution on record. */
 export async function listExecutionKeys(q: Queryable): Promise<string[]> {

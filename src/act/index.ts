@@ -43,6 +43,7 @@ export {
   type MessageCitation,
   type MessageTextDeps,
 } from './message-body.ts';
+export { retryPlay, cancelPlay } from './play-controls.ts';
 export { retentionPlay, type RetentionPlayState } from './retention-play.ts';
 export { serviceRecoveryPlay, type ServiceRecoveryPlayState } from './service-recovery-play.ts';
 export { maintenanceTick, startMaintenance, MAINTENANCE_LEASE, DEFAULT_LEASE_TTL_MS, type MaintenanceDeps } from './maintenance.ts';

@@ -25,6 +25,7 @@ import { qualityRoutes } from './routes/quality.ts';
 import { recordRoutes } from './routes/records.ts';
 import { signalRoutes } from './routes/signals.ts';
 import { trustRoutes } from './routes/trust.ts';
+import { workRoutes } from './routes/work.ts';
 
 export const API_VERSION = '0.1.0';
 
@@ -48,6 +49,7 @@ export function apiRoutes(deps: ApiDeps): RouteDef[] {
     ...consentRoutes(deps),
     ...identityRoutes(deps),
     ...approvalRoutes(deps),
+    ...workRoutes(deps),
     ...agentRoutes(deps),
     ...policyRoutes(deps),
     ...insightRoutes(deps),

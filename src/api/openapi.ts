@@ -52,6 +52,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   consents: 'consent per contact point, channel, purpose and brand',
   identity: 'identity resolution: matching, steward reviews, merges and settings',
   approvals: 'the human approval queue',
+  work: 'the agents\u2019 work items: tasks to assign and complete, messages and their delivery, credits, and plays to retry or cancel',
   agents: 'the agents: registry, autonomy, pause, kill switch and their proposals',
   policies: 'the Cedar policy set: validation and dry-runs',
   insights: 'KPIs, uplift against the holdout, readiness and bandits',

@@ -55,6 +55,17 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'POST /api/v1/approvals/:id/reject': ['admin', 'reviewer'],
   'POST /api/v1/approvals/bulk-approve': ['admin', 'reviewer'],
 
+  // The agents' work items (src/api/routes/work.ts): staff read them; reviewers and admins work tasks; retrying or
+  // cancelling a play changes what the agents do next, so it is an admin's call.
+  'GET /api/v1/tasks': STAFF,
+  'POST /api/v1/tasks/:id/assign': ['admin', 'reviewer'],
+  'POST /api/v1/tasks/:id/complete': ['admin', 'reviewer'],
+  'GET /api/v1/messages': STAFF,
+  'GET /api/v1/credits': STAFF,
+  'GET /api/v1/plays': STAFF,
+  'POST /api/v1/plays/:id/retry': ['admin'],
+  'POST /api/v1/plays/:id/cancel': ['admin'],
+
   'GET /api/v1/agents': ALL,
   'PATCH /api/v1/agents/:id': ['admin'],
   'POST /api/v1/agents/kill-switch': ['admin'],

@@ -21,5 +21,6 @@ export {
 } from './records.ts';
 export type { RecordRow } from './records.ts';
 export { registerIdentities, releaseIdentities, identityClaimsFor, lookupIdentities } from './identities.ts';
+export { assignTask, completeTask } from './tasks.ts';
 export * from './records.repo.ts';
 export * from './identities.repo.ts';

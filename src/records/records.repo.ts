@@ -538,3 +538,21 @@ export async function findAccountsToSteward(q: Queryable, limit: number): Promis
      ORDER BY a.id LIMIT ${limit}`,
   );
 }
+
+// Working a task (src/records/tasks.ts): assign it, complete it.
+
+/** Locks a task's row for the rest of the transaction; its status and assignee, or undefined when there is none. */
+export async function lockTask(tx: Tx, id: string): Promise<{ status: string; assignee: string | null } | undefined> {
+  const [row] = await tx.query<{ status: string; assignee: string | null }>('SELECT status, assignee FROM tasks WHERE id = $1 FOR UPDATE', [
+    id,
+  ]);
+  return row;
+}
+
+export async function setTaskAssignee(tx: Tx, id: string, assignee: string): Promise<void> {
+  await tx.query("UPDATE tasks SET assignee = $2 WHERE id = $1 AND status = 'open'", [id, assignee]);
+}
+
+export async function markTaskDone(tx: Tx, id: string): Promise<void> {
+  await tx.query("UPDATE tasks SET status = 'done' WHERE id = $1 AND status = 'open'", [id]);
+}

@@ -138,6 +138,14 @@ function Customer360({ id, can }: ViewProps & { id: string }) {
           <span className="muted"> {String(a.customerId)}</span>
         ) : null}
       </h1>
+      {a.customerId && can('GET', '/tasks') ? (
+        <p>
+          The agents' work for this customer: <a href={`#/work/tasks/${encodeURIComponent(String(a.customerId))}`}>tasks</a>,{' '}
+          <a href={`#/work/messages/${encodeURIComponent(String(a.customerId))}`}>messages</a>,{' '}
+          <a href={`#/work/credits/${encodeURIComponent(String(a.customerId))}`}>credits</a> and{' '}
+          <a href={`#/work/plays/${encodeURIComponent(String(a.customerId))}`}>plays</a>
+        </p>
+      ) : null}
       <ErrorNote error={profile.error} />
       <div className="grid-2">
         <div className="panel">

@@ -17,3 +17,4 @@ export * from './stored.ts';
 export * from './trust.ts';
 export * from './knowledge.ts';
 export * from './assist.ts';
+export * from './work.ts';

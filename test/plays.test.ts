@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   approve,
+  cancelPlay,
   executeInTransaction,
   playRegistry,
   recordDecision,
@@ -100,6 +101,35 @@ describe('retention play', () => {
     await runDuePlays(db, registry(), { actor: 'test', now: at(2000) });
     expect((await playRow(id)).status).toBe('done');
     expect(await credits()).toBe(before + 1);
+  });
+
+  it('cancelled while it waits for a reviewer: its approval is withdrawn, and approving it later runs nothing', async () => {
+    const before = await credits();
+    const id = await startPlay(db, retentionPlay(gate), {
+      accountId,
+      state: state({ agent: { id: 'retention', offerAutonomy: 3, notifyAutonomy: 4 } }),
+      actor: 'test',
+      now: T0,
+    });
+    await runDuePlays(db, registry(), { actor: 'test', now: T0 });
+    const approvalId = (await playRow(id)).state.data.offer!.approvalId!;
+    await cancelPlay(db, id, { actor: 'admin:ann', reason: 'the customer asked us to stop', now: at(500) });
+    const [approval] = await db.query<{ status: string; decided_by: string; reason: string }>(
+      'SELECT status, decided_by, reason FROM approvals WHERE id = $1',
+      [approvalId],
+    );
+    expect(approval).toEqual({ status: 'expired', decided_by: 'admin:ann', reason: `withdrawn: play ${id} was cancelled` });
+    await expect(approve(db, gate, approvalId, { actor: 'reviewer:ann', now: at(1000) })).rejects.toMatchObject({
+      code: 'approval.already_decided',
+    });
+    await runDuePlays(db, registry(), { actor: 'test', now: at(2000) });
+    expect((await playRow(id)).status).toBe('refused');
+    expect(await credits()).toBe(before);
+    const ledger = await db.query<{ type: string }>(
+      "SELECT type FROM ledger WHERE subject_id IN ($1, $2) AND type IN ('play.cancelled', 'approval.withdrawn') ORDER BY seq",
+      [id, approvalId],
+    );
+    expect(ledger.map((e) => e.type).sort()).toEqual(['approval.withdrawn', 'play.cancelled']);
   });
 
   it('stops when the reviewer rejects, when policy denies, and for a held-out customer', async () => {

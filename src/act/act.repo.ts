@@ -58,6 +58,19 @@ export async function expirePendingApprovals(tx: Tx, now: string): Promise<{ id:
   );
 }
 
+/** Withdraws a pending approval (its play was cancelled): it ends expired, with who withdrew it and why. */
+export async function withdrawPendingApproval(
+  tx: Tx,
+  id: string,
+  opts: { actor: string; reason: string; at: string },
+): Promise<{ id: string; decision_id: string } | undefined> {
+  const [row] = await tx.query<{ id: string; decision_id: string }>(
+    "UPDATE approvals SET status = 'expired', decided_by = $2, reason = $3, decided_at = $4 WHERE id = $1 AND status = 'pending' RETURNING id, decision_id",
+    [id, opts.actor, opts.reason, opts.at],
+  );
+  return row;
+}
+
 export async function findApprovalStatus(q: Queryable, id: string | null | undefined): Promise<string | undefined> {
   const [row] = await q.query<{ status: string }>('SELECT status FROM approvals WHERE id = $1', [id]);
   return row?.status;

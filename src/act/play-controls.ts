@@ -5,7 +5,7 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import type { Db } from '../store/index.ts';
-import { cancelPlayRow, lockPlay, rerunPlayNow } from './act.repo.ts';
+import { cancelPlayRow, lockPlay, rerunPlayNow, withdrawPendingApproval } from './act.repo.ts';
 
 const wrongState = (id: string, status: string, why: string) =>
   new AppError('play.wrong_state', `play ${id} is ${status}: ${why}`, [], { status });
@@ -46,9 +46,21 @@ export async function retryPlay(db: Db, id: string, opts: { actor: string; now: 
   });
 }
 
+/** The approvals a play's state names (a step's `{ decisionId, approvalId }`, e.g. the retention offer or the case). */
+function approvalIdsOf(state: Record<string, unknown>): string[] {
+  const data = state.data && typeof state.data === 'object' ? (state.data as Record<string, unknown>) : {};
+  return Object.values(data).flatMap((v) =>
+    v && typeof v === 'object' && typeof (v as { approvalId?: unknown }).approvalId === 'string'
+      ? [(v as { approvalId: string }).approvalId]
+      : [],
+  );
+}
+
 /**
  * Stops a running or waiting play before its next step; it ends refused (a person said no), with who cancelled it,
- * when and why in its state. Steps it already completed stay done: a credit it applied stays applied.
+ * when and why in its state. Steps it already completed stay done: a credit it applied stays applied. An approval
+ * the play still waits on is withdrawn (it ends expired, with the canceller as its decider), so approving it later
+ * cannot run the play's action after all; a withdrawal is not a rejection, so it does not count against the agent.
  */
 export async function cancelPlay(db: Db, id: string, opts: { actor: string; reason: string | null; now: Date }): Promise<void> {
   await db.transaction(async (tx) => {
@@ -59,14 +71,34 @@ export async function cancelPlay(db: Db, id: string, opts: { actor: string; reas
     const at = opts.now.toISOString();
     await cancelPlayRow(tx, id, JSON.stringify({ by: opts.actor, at, reason: opts.reason }));
     const completed = Array.isArray(row.state.completed) ? row.state.completed.map(String) : [];
+    const withdrawn = [];
+    for (const approvalId of approvalIdsOf(row.state)) {
+      const w = await withdrawPendingApproval(tx, approvalId, { actor: opts.actor, reason: `withdrawn: play ${id} was cancelled`, at });
+      if (w) withdrawn.push(w);
+    }
     await appendToLedger(tx, [
       {
         type: 'play.cancelled',
         actor: opts.actor,
         subjectType: 'plays',
         subjectId: id,
-        data: { kind: row.kind, step: row.step, from: row.status, completed, reason: opts.reason, at },
+        data: {
+          kind: row.kind,
+          step: row.step,
+          from: row.status,
+          completed,
+          reason: opts.reason,
+          at,
+          withdrawnApprovals: withdrawn.map((w) => w.id),
+        },
       },
+      ...withdrawn.map((w) => ({
+        type: 'approval.withdrawn',
+        actor: opts.actor,
+        subjectType: 'approvals',
+        subjectId: w.id,
+        data: { decisionId: w.decision_id, playId: id },
+      })),
     ]);
   });
 }

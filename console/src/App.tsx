@@ -57,11 +57,13 @@ const VIEWS: ViewDef[] = [
 export function App() {
   const [me, setMe] = useState<Principal | null>(null);
   const [can, setCan] = useState<Can | null>(null);
-  const [restoring, setRestoring] = useState(() => session.token() !== null);
+  const [restoring, setRestoring] = useState(() => session.token() !== null || session.cookieHint());
   const [restoreError, setRestoreError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
   const signOut = useCallback((why?: string) => {
+    // The session cookie goes too (the server clears it); the token stays valid for API clients until revoked.
+    if (session.active()) void post('/api/v1/auth/logout').catch(() => undefined);
     session.clear();
     setMe(null);
     setCan(null);
@@ -79,19 +81,25 @@ export function App() {
     setNotice(null);
   }, []);
 
-  // A reload keeps the session: the token in this tab's storage is checked again. Only a refused token ends it; a
-  // server that is restarting or unreachable gets a retry instead.
+  // A reload keeps the session: the token in this tab's storage is checked again. A new tab has no token of its own
+  // but the session cookie, which the same check uses. Only a refused session ends it (a tab that never signed in
+  // just shows the sign-in page); a server that is restarting or unreachable gets a retry instead.
   const restore = useCallback(() => {
-    if (!session.token()) return setRestoring(false);
+    const hadToken = session.token() !== null;
+    if (!hadToken && !session.cookieHint()) return setRestoring(false);
     setRestoring(true);
     setRestoreError(null);
     get('/api/v1/me')
       .then(async (principal) => {
         const permissions = await loadPermissions(principal.role);
+        if (!hadToken) session.useCookie();
         setCan(() => permissions);
         setMe(principal);
       })
-      .catch((err) => (err instanceof ApiError && err.status === 401 ? signOut(describeError(err)) : setRestoreError(describeError(err))))
+      .catch((err) => {
+        if (!(err instanceof ApiError && err.status === 401)) return setRestoreError(describeError(err));
+        if (hadToken) signOut(describeError(err));
+      })
       .finally(() => setRestoring(false));
   }, [signOut]);
   useEffect(restore, [restore]);

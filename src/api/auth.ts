@@ -59,6 +59,14 @@ export async function recordLogin(db: Db, principal: { tokenId: string; role: st
   );
 }
 
+export async function recordLogout(db: Db, principal: { tokenId: string; role: string }, actor: string): Promise<void> {
+  await db.transaction((tx) =>
+    appendToLedger(tx, [
+      { type: 'auth.logout', actor, subjectType: 'token', subjectId: principal.tokenId, data: { role: principal.role } },
+    ]),
+  );
+}
+
 export async function listTokens(q: Queryable) {
   const rows = await selectApiTokens(q);
   return rows.map((r) => ({

@@ -14,6 +14,7 @@ const STAFF: Role[] = ['admin', 'reviewer', 'analyst'];
 export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/me': ALL,
   'POST /api/v1/auth/login': ALL,
+  'POST /api/v1/auth/logout': ALL,
   'GET /api/v1/tokens': ['admin'],
   'POST /api/v1/tokens': ['admin'],
   'DELETE /api/v1/tokens/:id': ['admin'],

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { Principal, TokenAuthenticator } from './auth.ts';
 import { PERMISSIONS, type Role } from './permissions.ts';
+import { authorizationOf, clearSessionCookie } from './session-cookie.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -60,7 +61,12 @@ export function mount(app: Hono<AppEnv>, routes: RouteDef[], auth: TokenAuthenti
     const roles = allowedRoles(r);
     app.on(r.method.toUpperCase(), r.path, async (c) => {
       c.set('route', r.path);
-      const principal = await auth.authenticate(c.req.header('authorization'));
+      const { header, fromCookie } = authorizationOf(c);
+      const principal = await auth.authenticate(header).catch((err: unknown) => {
+        // A cookie whose token is no longer accepted goes, so the browser stops sending it.
+        if (fromCookie) clearSessionCookie(c);
+        throw err;
+      });
       if (!roles.includes(principal.role)) {
         throw new AppError('forbidden', `role '${principal.role}' may not call ${routeKey(r)}; allowed: ${roles.join(', ')}`);
       }

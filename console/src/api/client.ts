@@ -34,10 +34,23 @@ export class ApiError extends Error {
 
 const TOKEN_KEY = 'acs.token';
 
+/**
+ * The signed-in session: the token in this tab's storage, or, in a tab opened from another (a link, Ctrl+click), the
+ * HttpOnly session cookie that signing in set, which this code cannot read and the browser sends by itself.
+ */
+let viaCookie = false;
 export const session = {
   token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
   save: (token: string) => sessionStorage.setItem(TOKEN_KEY, token),
-  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+  /** Marks the session as the cookie's (this tab has no token of its own). */
+  useCookie: () => (viaCookie = true),
+  active: (): boolean => viaCookie || sessionStorage.getItem(TOKEN_KEY) !== null,
+  /** Whether signing in set a session cookie (its readable hint; the cookie itself is HttpOnly). */
+  cookieHint: (): boolean => document.cookie.split('; ').includes('acs_signed_in=1'),
+  clear: () => {
+    viaCookie = false;
+    sessionStorage.removeItem(TOKEN_KEY);
+  },
 };
 
 /** Called when the server says the token is no longer good, so the shell can return to sign-in. */
@@ -53,11 +66,13 @@ const auth: Middleware = {
     // A call may bring its own token (sign-in checks one before it is saved); otherwise the session's.
     const token = bearer(session.token());
     if (token && !request.headers.has('authorization')) request.headers.set('authorization', token);
+    // Lets a write signed in by the session cookie through (the server refuses cookie-only writes without it).
+    request.headers.set('x-acs-console', '1');
     return request;
   },
   onResponse({ request, response }) {
-    // Only a rejection of the token in use signs out: not one of a token being tried at sign-in.
-    if (response.status === 401 && request.headers.get('authorization') === bearer(session.token())) onUnauthorized();
+    // Only a rejection of the session in use signs out: not one of a token being tried at sign-in.
+    if (response.status === 401 && session.active() && request.headers.get('authorization') === bearer(session.token())) onUnauthorized();
     return response;
   },
 };

@@ -2,11 +2,12 @@ import { z } from 'zod';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { listLedger, verifyLedger, writeCheckpoint } from '../../ledger/index.ts';
-import { createToken, listTokens, recordLogin, revokeToken } from '../auth.ts';
+import { createToken, listTokens, recordLogin, recordLogout, revokeToken } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson } from '../http.ts';
 import { ROLES } from '../permissions.ts';
 import { actorOf, answers, type RouteDef } from '../router.ts';
+import { authorizationOf, clearSessionCookie, setSessionCookie } from '../session-cookie.ts';
 import {
   CreatedTokenSchema,
   LedgerCheckpointSchema,
@@ -40,12 +41,28 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
       method: 'post',
       path: '/api/v1/auth/login',
       tag: 'auth',
-      summary: 'Sign in with a token (the console does this); recorded in the ledger',
+      summary:
+        'Sign in with a token (the console does this); recorded in the ledger. Sets the console session cookie (HttpOnly, SameSite=Strict), so a new tab stays signed in',
       responses: { 200: answers(PrincipalSchema, 'who this token is; the sign-in is ledgered') },
       handler: async (c) => {
         const p = c.get('principal');
         await recordLogin(db, p, actorOf(c));
+        const { header } = authorizationOf(c);
+        const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+        if (token) setSessionCookie(c, token);
         return c.json(p);
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/auth/logout',
+      tag: 'auth',
+      summary: 'Sign out of the console: clears the session cookie (the token itself stays valid until revoked); recorded in the ledger',
+      responses: { 204: 'signed out' },
+      handler: async (c) => {
+        await recordLogout(db, c.get('principal'), actorOf(c));
+        clearSessionCookie(c);
+        return c.body(null, 204);
       },
     },
     {

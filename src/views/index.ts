@@ -25,3 +25,4 @@ export * from './supervisor.ts';
 export * from './uplift-model.ts';
 export * from './churn-calibration.ts';
 export * from './person-names.ts';
+export * from './customer-search.ts';

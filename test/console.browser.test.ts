@@ -121,6 +121,13 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByLabel('API token').fill(adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    // The count of approvals left to expire unreviewed, as the API gives it (none here: approvals wait a year).
+    const expired = page.locator('#expired-unreviewed');
+    await expired.waitFor();
+    const { approvalsExpired } = await api('/kpis?days=1');
+    await expect(expired.textContent()).resolves.toBe(
+      `expired without review${approvalsExpired.total} approvals${approvalsExpired.inRange} of them today`,
+    );
     const nav = await page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents();
     expect(nav).toEqual([
       'Overview',

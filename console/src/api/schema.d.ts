@@ -2496,6 +2496,10 @@ export interface components {
                 p90Hours: number | null;
             }[];
             approvalsPending: number;
+            approvalsExpired: {
+                total: number;
+                inRange: number;
+            };
             denialsByPolicy: {
                 policyId: string;
                 reason: string;

@@ -75,6 +75,8 @@ describe('GET /api/v1/search', () => {
     // A name written a little wrong still finds its customer by trigram similarity, ranked after real matches.
     const similar = await found('Quuxingtom');
     expect(similar[0]).toMatchObject({ accountId: ids.zelda, match: 'similar' });
+    // A query with a digit or an @ is an id, email or phone: no name is found by mere similarity to it.
+    expect(await found('Quuxingtom1')).toEqual([]);
   });
 
   it('finds a phone by its digits, however either side writes them', async () => {

@@ -4,7 +4,8 @@ import type { Queryable } from '../store/index.ts';
  * Customer search (GET /api/v1/search): live customers (accounts not deleted nor merged away) found by their customer
  * id, account id, name, or a live contact's name, email or phone, in part and whatever the case. A phone matches by
  * its digits, however either side writes them. Migration 033 indexes every field by trigrams (where pg_trgm is
- * installed), and names also match by pg_trgm's word similarity, so a name written a little differently is found.
+ * installed), and names also match by pg_trgm's word similarity, so a name written a little differently is found
+ * (only for a query without digits or an @, which could be a name).
  */
 
 /** What a hit matched: the field, in the order a tie between fields is broken. */
@@ -72,7 +73,10 @@ export async function searchCustomers(
   const contains = `%${likeLiteral(query)}%`;
   const prefix = `${likeLiteral(query)}%`;
   const digits = opts.idsOnly ? null : phoneDigitsOf(query);
-  const similar = schema ? (col: string) => `OR $1::text OPERATOR(${schema}.<%) ${col}` : () => '';
+  // Names are compared by similarity only for a query that could be a name: one with a digit or an @ is an id, an
+  // email or a phone, and would find every name sharing a word with it (every "Customer 1234" for "cust-0012").
+  const fuzzy = schema !== null && !/[\d@]/.test(query);
+  const similar = fuzzy ? (col: string) => `OR $1::text OPERATOR(${schema}.<%) ${col}` : () => '';
   const similarity = schema
     ? `${schema}.similarity(lower(h.value), lower($1::text))::float8`
     : `(length($1::text)::float8 / greatest(length(h.value), 1))`;

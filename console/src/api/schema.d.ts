@@ -250,7 +250,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Find customers by name, email, phone or customer or account id, whole or in part, whatever the case (a phone by its digits, however written). Best first: exact matches (ids, then email, phone, name), then the field’s start, then anywhere in it, then names similar by trigrams; ties by trigram similarity. Deleted and merged-away customers are left out. A role that sees personal data masked (the analyst) is matched by ids only, so a search cannot tell it whose email or phone is whose (`fields: "ids"`) */
+        /** Find customers by name, email, phone or customer or account id, whole or in part, whatever the case (a phone by its digits, however written). Best first: exact matches (ids, then email, phone, name), then the field’s start, then anywhere in it, then names similar by trigrams (for a query without digits or an @); ties by trigram similarity. Deleted and merged-away customers are left out. A role that sees personal data masked (the analyst) is matched by ids only, so a search cannot tell it whose email or phone is whose (`fields: "ids"`) */
         get: operations["getSearch"];
         put?: never;
         post?: never;

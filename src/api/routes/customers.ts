@@ -72,7 +72,7 @@ export function customerRoutes(deps: ApiDeps): RouteDef[] {
       tag: 'customers',
       query: CustomerSearchQuery,
       summary:
-        'Find customers by name, email, phone or customer or account id, whole or in part, whatever the case (a phone by its digits, however written). Best first: exact matches (ids, then email, phone, name), then the field\u2019s start, then anywhere in it, then names similar by trigrams; ties by trigram similarity. Deleted and merged-away customers are left out. A role that sees personal data masked (the analyst) is matched by ids only, so a search cannot tell it whose email or phone is whose (`fields: "ids"`)',
+        'Find customers by name, email, phone or customer or account id, whole or in part, whatever the case (a phone by its digits, however written). Best first: exact matches (ids, then email, phone, name), then the field\u2019s start, then anywhere in it, then names similar by trigrams (for a query without digits or an @); ties by trigram similarity. Deleted and merged-away customers are left out. A role that sees personal data masked (the analyst) is matched by ids only, so a search cannot tell it whose email or phone is whose (`fields: "ids"`)',
       responses: {
         200: answers(CustomerSearchSchema, '{ query, limit, fields, similarity, data }'),
         400: 'q missing, empty or longer than 200 characters, or a bad limit (1 to 100)',

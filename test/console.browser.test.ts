@@ -121,6 +121,13 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByLabel('API token').fill(adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    // The count of approvals left to expire unreviewed, as the API gives it (none here: approvals wait a year).
+    const expired = page.locator('#expired-unreviewed');
+    await expired.waitFor();
+    const { approvalsExpired } = await api('/kpis?days=1');
+    await expect(expired.textContent()).resolves.toBe(
+      `expired without review${approvalsExpired.total} approvals${approvalsExpired.inRange} of them today`,
+    );
     const nav = await page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents();
     expect(nav).toEqual([
       'Overview',
@@ -357,6 +364,53 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByRole('heading', { name: `Entry ${victim!.seq}, where the chain breaks` }).waitFor();
     await expect(page.locator('.bad-entry pre').textContent()).resolves.toContain('"tampered": true');
     await shoot('ledger-broken');
+  });
+
+  it('finds a customer from the header by part of an email or a lower-case partial id, and opens their 360', async () => {
+    const [person] = await server.db.query<{ account_id: string; customer_id: string; email: string }>(
+      `SELECT a.id AS account_id, a.customer_id, c.email FROM contacts c JOIN accounts a ON a.id = c.account_id
+       WHERE c.email IS NOT NULL AND c.deleted_at IS NULL AND a.deleted_at IS NULL AND a.merged_into IS NULL ORDER BY a.id LIMIT 1`,
+    );
+    expect(person).toBeDefined();
+    await view('ledger', 'Ledger');
+    // `/` from anywhere outside a field puts the keyboard in the header's search.
+    await page.locator('main').focus();
+    await page.keyboard.press('/');
+    const box = page.getByRole('combobox', { name: 'Find a customer', exact: true });
+    await expect(box.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    // Part of the email, in upper case: results come as you type.
+    const part = person!.email.split('@')[0]!.slice(0, 8).toUpperCase();
+    await box.pressSequentially(part, { delay: 30 });
+    const options = page.getByRole('listbox', { name: 'Find a customer: results', exact: true }).getByRole('option');
+    await options.first().waitFor();
+    await expect(options.allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining(person!.customer_id)]));
+    expect(await accessibilityProblems()).toEqual([]);
+    await shoot('search');
+    const target = options.filter({ hasText: person!.customer_id }).first();
+    await target.click();
+    await page.waitForURL(new RegExp(`#/customers/${person!.account_id}$`));
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+
+    // The Customers view's field is the same search: part of the customer id in lower case, then Enter, opens the best match's 360.
+    await view('customers', 'Customers');
+    const finder = page.getByRole('combobox', { name: 'Find a customer by name, email, phone or id' });
+    const partial = person!.customer_id.toLowerCase().slice(1);
+    await finder.fill(partial);
+    const first = page
+      .getByRole('listbox', { name: 'Find a customer by name, email, phone or id: results', exact: true })
+      .getByRole('option')
+      .first();
+    await first.waitFor();
+    await expect(first.textContent()).resolves.toContain(person!.customer_id);
+    await finder.press('Enter');
+    await page.waitForURL(new RegExp(`#/customers/${person!.account_id}$`));
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+
+    // Nothing found says so, and typing `/` into a field is only typing.
+    await view('customers', 'Customers');
+    await finder.fill('no such customer / anywhere');
+    await page.locator('.search-note', { hasText: 'No customer matches “no such customer / anywhere”' }).waitFor();
+    await expect(finder.inputValue()).resolves.toBe('no such customer / anywhere');
   });
 
   it('shows KPIs, Customer 360 and the quarantine, each usable at phone width and without accessibility failures', async () => {

@@ -2,6 +2,7 @@ import { createContext, useCallback, useEffect, useRef, useState, type ReactNode
 import { ApiError, describeError, get, post, session, whenUnauthorized, type Answer } from './api/client.ts';
 import { useHashRoute, useLoad } from './hooks.ts';
 import { fmt } from './components/ui.tsx';
+import { CustomerSearchBox } from './components/search.tsx';
 import { loadPermissions, type Can } from './permissions.ts';
 import { Agents } from './views/Agents.tsx';
 import { Customers } from './views/Customers.tsx';
@@ -145,6 +146,8 @@ function Shell({ me, can, onSignOut }: { me: Principal; can: Can; onSignOut: () 
   const [first = '', ...rest] = route.replace(/^\//, '').split('/').map(safeDecode);
   const view = views.find((v) => v.path === first) ?? null;
   const main = useRef<HTMLElement>(null);
+  const search = useRef<HTMLInputElement>(null);
+  const maySearch = can('GET', '/search');
   const world = useLoad(
     async () => {
       const w = await get('/api/v1/world');
@@ -160,6 +163,20 @@ function Shell({ me, can, onSignOut }: { me: Principal; can: Can; onSignOut: () 
     main.current?.focus();
   }, [route]);
 
+  // `/` finds a customer from any view, unless the key is being typed into a field.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+      const el = e.target as HTMLElement | null;
+      if (el?.closest('input, textarea, select, [contenteditable="true"]')) return;
+      if (!search.current) return;
+      e.preventDefault();
+      search.current.focus();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   return (
     <div className="shell">
       <a
@@ -174,6 +191,15 @@ function Shell({ me, can, onSignOut }: { me: Principal; can: Can; onSignOut: () 
       </a>
       <header className="top">
         <span className="brand">ACS console</span>
+        {maySearch ? (
+          <CustomerSearchBox
+            id="header-search"
+            label="Find a customer"
+            placeholder="Find a customer: name, email, phone or id  ( / )"
+            inputRef={search}
+            className="in-header"
+          />
+        ) : null}
         <span className="clock" aria-label="server clock">
           {world.data ? (
             <>

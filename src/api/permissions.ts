@@ -25,6 +25,9 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/quarantine/:id': STAFF,
   'POST /api/v1/quarantine/:id/resubmit': ['admin', 'reviewer'],
   'POST /api/v1/quarantine/:id/discard': ['admin', 'reviewer'],
+  // Customer search: staff find customers; the analyst by ids only (src/views/customer-search.ts). Agents work from
+  // the customer a signal names and never browse.
+  'GET /api/v1/search': STAFF,
   'GET /api/v1/customers/:id/profile': ALL,
   'GET /api/v1/customers/:id/consents': ALL,
   'GET /api/v1/customers/:id/features/history': ALL,

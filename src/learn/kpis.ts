@@ -6,6 +6,7 @@ import {
   kpiDecisionOutcomesByDay,
   kpiDenialsByPolicy,
   kpiPendingApprovals,
+  kpiExpiredApprovals,
   kpiSignalVolumeByDay,
   kpiUpliftEntries,
 } from '../views/index.ts';
@@ -69,6 +70,8 @@ export interface Kpis {
   signalVolume: { day: string; total: number; byType: Record<string, number> }[];
   approvalLatency: { day: string; decided: number; medianHours: number | null; p90Hours: number | null }[];
   approvalsPending: number;
+  /** Approvals that expired with nobody deciding them: in all, and marked expired within the range. */
+  approvalsExpired: { total: number; inRange: number };
   denialsByPolicy: { policyId: string; reason: string; count: number }[];
   uplift: AgentUplift[];
   /** Operational, business and AI-quality KPIs over the range, each with its definition and unit (src/learn/metrics.ts). */
@@ -205,6 +208,8 @@ export function compare(treated: GroupCounts, holdout: GroupCounts): Comparison 
  *   creation (it opens with its decision, at the decision's time) to the human's decision: median and 90th
  *   percentile, interpolated (percentile_cont); null on a day without any;
  * - approvalsPending: approvals waiting for a human now;
+ * - approvalsExpired: approvals that reached their expiry with nobody deciding them, in all and marked expired in
+ *   the range (one lapsed early because its customer was erased is not counted);
  * - denialsByPolicy: denied decisions in the range, counted once per policy id in the decision (a denial
  *   no policy named counts as "(default deny)"), with the policy's reason;
  * - uplift: per measured agent (and per action), see agentUplift;
@@ -212,11 +217,12 @@ export function compare(treated: GroupCounts, holdout: GroupCounts): Comparison 
  */
 export async function kpis(q: Queryable, opts: { now: Date; days: number; agents: RegisteredAgent[] }): Promise<Kpis> {
   const range = dayRange(opts.now, opts.days);
-  const [outcomes, signals, latency, pending, denials, uplift, metrics] = await Promise.all([
+  const [outcomes, signals, latency, pending, expired, denials, uplift, metrics] = await Promise.all([
     kpiDecisionOutcomesByDay(q, range),
     kpiSignalVolumeByDay(q, range),
     kpiApprovalLatencyByDay(q, range),
     kpiPendingApprovals(q),
+    kpiExpiredApprovals(q, range),
     kpiDenialsByPolicy(q, range, DEFAULT_DENY),
     agentUplift(q, measuresOf(opts.agents), range),
     kpiMetrics(q, range),
@@ -245,6 +251,7 @@ export async function kpis(q: Queryable, opts: { now: Date; days: number; agents
       return { day: d, decided: r?.decided ?? 0, medianHours: hours(r?.median ?? null), p90Hours: hours(r?.p90 ?? null) };
     }),
     approvalsPending: pending,
+    approvalsExpired: { total: expired.total, inRange: expired.in_range },
     denialsByPolicy: denials.map((r) => ({ policyId: r.policy_id, reason: r.reason, count: r.n })),
     uplift,
     metrics: { operational: metrics.operational, business: metrics.business, aiQuality: metrics.aiQuality },

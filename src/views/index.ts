@@ -26,3 +26,4 @@ export * from './uplift-model.ts';
 export * from './churn-calibration.ts';
 export * from './person-names.ts';
 export * from './work-items.ts';
+export * from './customer-search.ts';

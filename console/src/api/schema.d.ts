@@ -260,6 +260,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find customers by name, email, phone or customer or account id, whole or in part, whatever the case (a phone by its digits, however written). Best first: exact matches (ids, then email, phone, name), then the field’s start, then anywhere in it, then names similar by trigrams (for a query without digits or an @); ties by trigram similarity. Deleted and merged-away customers are left out. A role that sees personal data masked (the analyst) is matched by ids only, so a search cannot tell it whose email or phone is whose (`fields: "ids"`) */
+        get: operations["getSearch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{id}/profile": {
         parameters: {
             query?: never;
@@ -2465,6 +2482,32 @@ export interface components {
                 [key: string]: string;
             };
         };
+        CustomerSearch: {
+            query: string;
+            limit: number;
+            /** @enum {string} */
+            fields: "all" | "ids";
+            /** @enum {string} */
+            similarity: "pg_trgm" | "none";
+            data: {
+                accountId: string;
+                customerId: string;
+                name: string;
+                kind: string | null;
+                /** @enum {string} */
+                matchedOn: "customerId" | "accountId" | "email" | "phone" | "name";
+                /** @enum {string} */
+                match: "exact" | "prefix" | "contains" | "similar";
+                similarity: number;
+                contact: {
+                    id: string;
+                    firstName: string | null;
+                    lastName: string | null;
+                    email: string | null;
+                    phone: string | null;
+                } | null;
+            }[];
+        };
         AgentUplift: {
             agentId: string;
             outcome: string;
@@ -2606,6 +2649,10 @@ export interface components {
                 p90Hours: number | null;
             }[];
             approvalsPending: number;
+            approvalsExpired: {
+                total: number;
+                inRange: number;
+            };
             denialsByPolicy: {
                 policyId: string;
                 reason: string;
@@ -5658,6 +5705,56 @@ export interface operations {
             };
             /** @description no such contact */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSearch: {
+        parameters: {
+            query: {
+                q: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { query, limit, fields, similarity, data } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerSearch"];
+                };
+            };
+            /** @description q missing, empty or longer than 200 characters, or a bad limit (1 to 100) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,6 +4,7 @@ import { get, type Answer } from '../api/client.ts';
 import { COLORS, Lines } from '../components/charts.tsx';
 import { Badge, ChurnScoreText, Empty, ErrorNote, Facts, fmt, Loading, outcomeTone, TableScroll } from '../components/ui.tsx';
 import { navigate, useLoad } from '../hooks.ts';
+import { CustomerSearchBox } from '../components/search.tsx';
 
 type Profile = Answer<'/api/v1/customers/{id}/profile', 'get'>;
 type TimelineItem = Profile['timeline'][number];
@@ -14,32 +15,27 @@ type LedgerEntry = Answer<'/api/v1/ledger', 'get'>['data'][number];
 /** Find a customer, then see everything about them: Customer 360. */
 export function Customers(props: ViewProps) {
   const key = props.rest;
-  return key ? <Customer360 {...props} id={key} /> : <CustomerFinder />;
+  return key ? <Customer360 {...props} id={key} /> : <CustomerFinder maySearch={props.can('GET', '/search')} />;
 }
 
-function CustomerFinder() {
-  const [query, setQuery] = useState('');
+function CustomerFinder({ maySearch }: { maySearch: boolean }) {
   const [cursor, setCursor] = useState<string[]>([]);
   const list = useLoad(() => get('/api/v1/accounts', { params: { query: { limit: 25, cursor: cursor[cursor.length - 1] } } }), [cursor]);
-  const open = (e: FormEvent) => {
-    e.preventDefault();
-    if (query.trim()) navigate(`/customers/${encodeURIComponent(query.trim())}`);
-  };
   return (
     <section aria-labelledby="customers-title">
       <h1 id="customers-title">Customers</h1>
-      <form className="filters" onSubmit={open} role="search" aria-label="Open a customer">
-        <div className="field">
-          <label htmlFor="customer-key">Customer id or account id</label>
-          <input
+      {maySearch ? (
+        <div className="field finder">
+          <label htmlFor="customer-key">Find a customer by name, email, phone or id</label>
+          <CustomerSearchBox
             id="customer-key"
-            placeholder="a customer id (e.g. CUST-000001) or acc_…"
-            value={query}
-            onChange={(e) => setQuery(e.target.value)}
+            label="Find a customer by name, email, phone or id"
+            placeholder="e.g. 7590-vhveg, a name, an email or phone digits"
           />
         </div>
-        <button type="submit">Open</button>
-      </form>
+      ) : (
+        <OpenById />
+      )}
       <ErrorNote error={list.error} />
       {list.loading && !list.data ? <Loading what="customers" /> : null}
       {list.data ? (
@@ -91,6 +87,29 @@ function CustomerFinder() {
 }
 
 const TIMELINE_KINDS = ['signal', 'outcome', 'proposal', 'decision', 'action', 'interaction'];
+
+/** For a role without search: open a customer by their exact customer id or account id. */
+function OpenById() {
+  const [query, setQuery] = useState('');
+  const open = (e: FormEvent) => {
+    e.preventDefault();
+    if (query.trim()) navigate(`/customers/${encodeURIComponent(query.trim())}`);
+  };
+  return (
+    <form className="filters" onSubmit={open} role="search" aria-label="Open a customer">
+      <div className="field">
+        <label htmlFor="customer-key">Customer id or account id</label>
+        <input
+          id="customer-key"
+          placeholder="a customer id (e.g. CUST-000001) or acc_…"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+        />
+      </div>
+      <button type="submit">Open</button>
+    </form>
+  );
+}
 
 function Customer360({ id, can }: ViewProps & { id: string }) {
   const profile = useLoad(

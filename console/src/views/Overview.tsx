@@ -42,6 +42,13 @@ export function Overview({ me, can }: ViewProps) {
             </span>
           </div>
         ) : null}
+        {pending.data ? (
+          <div className="stat" id="expired-unreviewed">
+            <span className="stat-label">expired without review</span>
+            <span className="stat-value">{pending.data.approvalsExpired.total} approvals</span>
+            <span className="stat-label">{pending.data.approvalsExpired.inRange} of them today</span>
+          </div>
+        ) : null}
       </div>
       {mayReadProposals ? (
         <>

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import {
   CompactionResultSchema,
   ConsentOverviewSchema,
+  CustomerSearchQuery,
+  CustomerSearchSchema,
   ErasureResultSchema,
   FeatureHistorySchema,
   ProfileSchema,
@@ -19,7 +21,8 @@ import {
   parseErasureRequest,
 } from '../../privacy/index.ts';
 import { consentHistory, featureHistory, getProfile } from '../../sense/index.ts';
-import { latestDecidedChurnScore } from '../../views/index.ts';
+import { latestDecidedChurnScore, searchCustomers } from '../../views/index.ts';
+import { MASKED_ROLES } from '../analyst-masking.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson, readOptionalJson } from '../http.ts';
 import { actorOf, answers, type RouteDef } from '../router.ts';
@@ -63,6 +66,24 @@ const HISTORY_NOTES = {
 export function customerRoutes(deps: ApiDeps): RouteDef[] {
   const { db } = deps;
   return [
+    {
+      method: 'get',
+      path: '/api/v1/search',
+      tag: 'customers',
+      query: CustomerSearchQuery,
+      summary:
+        'Find customers by name, email, phone or customer or account id, whole or in part, whatever the case (a phone by its digits, however written). Best first: exact matches (ids, then email, phone, name), then the field\u2019s start, then anywhere in it, then names similar by trigrams (for a query without digits or an @); ties by trigram similarity. Deleted and merged-away customers are left out. A role that sees personal data masked (the analyst) is matched by ids only, so a search cannot tell it whose email or phone is whose (`fields: "ids"`)',
+      responses: {
+        200: answers(CustomerSearchSchema, '{ query, limit, fields, similarity, data }'),
+        400: 'q missing, empty or longer than 200 characters, or a bad limit (1 to 100)',
+      },
+      handler: async (c) => {
+        const q = parseQuery(c, CustomerSearchQuery);
+        const idsOnly = MASKED_ROLES.includes(c.get('principal').role);
+        const found = await searchCustomers(db, q.q, { limit: q.limit, idsOnly });
+        return c.json({ query: q.q, limit: q.limit, fields: idsOnly ? 'ids' : 'all', similarity: found.similarity, data: found.hits });
+      },
+    },
     {
       method: 'get',
       path: '/api/v1/customers/:id/profile',

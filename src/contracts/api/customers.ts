@@ -137,3 +137,43 @@ export const FeatureHistorySchema = component(
   }),
   'the customer\u2019s features at points in time, with the churn score when a model is trained',
 );
+
+/** GET /api/v1/search: the text to find and how many customers to answer with. */
+export const CustomerSearchQuery = z.strictObject({
+  /** A name, email, phone number or customer or account id, whole or in part, any case; 1 to 200 characters. */
+  q: z.string().trim().min(1, 'give the text to search for').max(200, 'at most 200 characters'),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const CustomerSearchSchema = component(
+  'CustomerSearch',
+  z.object({
+    query: z.string(),
+    limit: z.number().int(),
+    /** What the query was matched against: personal fields too, or ids only (a role that sees personal data masked). */
+    fields: z.enum(['all', 'ids']),
+    /** How names were compared by similarity: pg_trgm in the database, or not at all where it is not installed. */
+    similarity: z.enum(['pg_trgm', 'none']),
+    data: z.array(
+      z.object({
+        accountId: z.string().min(1),
+        customerId: z.string().min(1),
+        name: z.string(),
+        kind: z.string().nullable(),
+        matchedOn: z.enum(['customerId', 'accountId', 'email', 'phone', 'name']),
+        match: z.enum(['exact', 'prefix', 'contains', 'similar']),
+        similarity: z.number(),
+        contact: z
+          .object({
+            id: z.string().min(1),
+            firstName: z.string().nullable(),
+            lastName: z.string().nullable(),
+            email: z.string().nullable(),
+            phone: z.string().nullable(),
+          })
+          .nullable(),
+      }),
+    ),
+  }),
+  'customers found by name, email, phone or id, best first: exact matches, then prefix, then contains, then similar names',
+);

@@ -65,6 +65,8 @@ export const KpisSchema = component(
     signalVolume: z.array(z.object({ day: Day, total: Count, byType: z.record(z.string(), Count) })),
     approvalLatency: z.array(z.object({ day: Day, decided: Count, medianHours: z.number().nullable(), p90Hours: z.number().nullable() })),
     approvalsPending: Count,
+    /** Approvals that reached their expiry with nobody deciding them: in all, and marked expired within the range. */
+    approvalsExpired: z.object({ total: Count, inRange: Count }),
     denialsByPolicy: z.array(z.object({ policyId: z.string(), reason: z.string(), count: Count })),
     uplift: z.array(AgentUpliftSchema),
     metrics: z.object({

@@ -77,3 +77,14 @@ if (process.env.DATABASE_URL && process.env.ACS_NATS_URL)
       expect(r.crashes, 'processes that died of it').toBe(0);
     }, 300_000);
   });
+
+// The CI suite with the bus on NATS runs on the embedded database: the broker stopped and started again there too.
+if (process.env.ACS_NATS_URL && !process.env.DATABASE_URL)
+  describe('NATS stopped and started again mid-stream, on the embedded database (acs serve, agents on)', () => {
+    it('the server stays up and nothing is lost or done twice', async () => {
+      const r = await run('nats', 1000, 4, 'embedded');
+      expectSurvived(r, 1000, 4);
+      expect(r.unpublished, 'events never handed to the broker').toBe(0);
+      expect(r.crashes, 'processes that died of it').toBe(0);
+    }, 300_000);
+  });

@@ -398,10 +398,18 @@ export async function runFaultScenario(opts: FaultOptions): Promise<FaultReport>
       const m = /^acs_outbox_pending_events (\d+)/m.exec(await res.text());
       return m ? Number(m[1]) : -1;
     };
+    const draining = Date.now();
     await until('the pipeline to drain', async () => (await pending()) === 0, Math.min(90_000, left())).catch(() => undefined);
     const pendingEvents = await pending().catch(() => -1);
+    log(`sent everything at ${draining - started} ms; drained (${pendingEvents} pending) ${Date.now() - draining} ms later`);
     for (const r of roles) await stop(r.proc!, 'SIGTERM', 30_000);
-    for (const r of roles) if (r.proc!.child.signalCode === 'SIGKILL') log(`${r.name} needed a SIGKILL to stop`);
+    for (const r of roles) {
+      if (r.proc!.child.signalCode === 'SIGKILL') log(`${r.name} needed a SIGKILL to stop`);
+      // What the processes logged as errors, counted by message: what the faults did to them, for the record.
+      const errors = new Map<string, number>();
+      for (const l of r.proc!.lines) if (Number(l.level) >= 50) errors.set(String(l.msg), (errors.get(String(l.msg)) ?? 0) + 1);
+      if (errors.size) log(`${r.name} logged errors: ${JSON.stringify(Object.fromEntries(errors))}`);
+    }
 
     if (!db) db = await openPglite(join(victim.dataDir, 'pgdata'));
     const report = await check(db, ids, acked);

@@ -2,11 +2,12 @@
  * Fault runs: kill -9 one process again and again while a client sends signals, then check what the database holds.
  *
  *   npx tsx bench/faults.ts --scenario api|worker|embedded|connections|relay|nats [--signals N] [--kills K] [--seed S]
- *     [--database postgres|embedded] [--json]
+ *     [--database postgres|embedded] [--outage-ms MS] [--json]
  *
  * api, worker, connections and relay need DATABASE_URL (a fresh database is made on that server and dropped after);
  * with ACS_NATS_URL set, the processes get it too (relay needs it). nats starts its own nats-server (the binary on
- * PATH) and runs on PostgreSQL when DATABASE_URL is set, else on the embedded database (or as --database says).
+ * PATH) and runs on PostgreSQL when DATABASE_URL is set, else on the embedded database (or as --database says); the
+ * broker stays down a random while up to --outage-ms (default 2,000) at each stop.
  * Exits 1 when a check fails. See docs/faults.md.
  */
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     customers: { type: 'string' },
     'timeout-s': { type: 'string' },
     database: { type: 'string' },
+    'outage-ms': { type: 'string' },
     json: { type: 'boolean' },
   },
 });
@@ -29,7 +31,7 @@ const scenario = values.scenario as Scenario;
 const database = values.database as 'postgres' | 'embedded' | undefined;
 if (!SCENARIOS.includes(scenario) || (database && !['postgres', 'embedded'].includes(database))) {
   console.error(
-    `usage: tsx bench/faults.ts --scenario ${SCENARIOS.join('|')} [--signals N] [--kills K] [--seed S] [--database postgres|embedded] [--json]`,
+    `usage: tsx bench/faults.ts --scenario ${SCENARIOS.join('|')} [--signals N] [--kills K] [--seed S] [--database postgres|embedded] [--outage-ms MS] [--json]`,
   );
   process.exit(2);
 }

@@ -39,6 +39,8 @@ export interface FaultOptions {
   resendShare: number;
   /** The whole run's bound. */
   timeoutMs: number;
+  /** nats only: the broker stays down a random while up to this long at each stop; default 2,000 ms. */
+  outageMs?: number;
   /** nats only: the database (default PostgreSQL when DATABASE_URL is set, else the embedded one). */
   database?: 'postgres' | 'embedded';
   log?: (line: string) => void;
@@ -299,7 +301,7 @@ export async function runFaultScenario(opts: FaultOptions): Promise<FaultReport>
     const restartBroker = async () => {
       const signal = kills % 2 === 1 ? 'SIGKILL' : 'SIGTERM';
       await broker!.stop(signal);
-      await sleep(Math.floor(rng.next() * 2_000));
+      await sleep(Math.floor(rng.next() * (opts.outageMs ?? 2_000)));
       await broker!.start();
       // The processes stay up through it: one that died of it is counted (and restarted).
       for (const r of roles)

@@ -47,6 +47,7 @@ const report = await runFaultScenario({
   customers: num(values.customers, DEFAULTS.customers),
   timeoutMs: num(values['timeout-s'], 1800) * 1000,
   database,
+  outageMs: values['outage-ms'] === undefined ? undefined : Number(values['outage-ms']),
   log: values.json ? undefined : (line) => console.error(line),
 });
 console.log(values.json ? JSON.stringify(report) : formatReport(report));

@@ -149,6 +149,8 @@ export interface ServiceOptions {
   provider?: Provider;
   /** Whether this process runs the pipeline's stages on the bus; default yes (false: an API-only process). */
   stages?: boolean;
+  /** On NATS, whether this process runs the outbox relay; default yes (false: `acs relay` processes do it). */
+  relay?: boolean;
 }
 
 /** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
@@ -162,7 +164,7 @@ export function createServices(
   const clock = opts.clock ?? systemClock;
   const maxAttempts = config.outbox?.maxAttempts;
   const bus = config.nats
-    ? new NatsBus(db, log, { url: config.nats.url, maxAttempts })
+    ? new NatsBus(db, log, { url: config.nats.url, maxAttempts, relay: opts.relay })
     : new OutboxBus(db, log, undefined, { maxAttempts });
   if (opts.stages !== false)
     subscribePipeline(bus, {
@@ -238,7 +240,7 @@ export type ServeRole = 'all' | 'api';
 async function openProcess(
   config: Config,
   log: Logger,
-  opts: { stages: boolean; clock?: (db: Db) => Promise<Clock>; bootstrapToken: boolean },
+  opts: { stages: boolean; relay?: boolean; clock?: (db: Db) => Promise<Clock>; bootstrapToken: boolean },
 ) {
   // Policies first: a policy that does not parse or validate stops start-up before anything else opens.
   const policies = PolicyGate.load(config.policyDir, {
@@ -282,6 +284,7 @@ async function openProcess(
     provider,
     churn: () => churn.model,
     stages: opts.stages,
+    relay: opts.relay,
   });
   // With ACS_NATS_URL, an unreachable broker stops start-up here, naming the variable.
   await services.bus.ready().catch(async (err: Error) => {
@@ -373,11 +376,16 @@ function startJobs(config: Config, log: Logger, p: Awaited<ReturnType<typeof ope
 export async function startServer(
   config: Config,
   log = createLogger(config),
-  opts: { world?: ServerWorld; role?: ServeRole } = {},
+  opts: { world?: ServerWorld; role?: ServeRole; relay?: boolean } = {},
 ): Promise<RunningServer> {
   const worker = (opts.role ?? 'all') === 'all';
   const world = opts.world;
-  const p = await openProcess(config, log, { stages: worker, bootstrapToken: true, clock: world && ((db) => world.openClock(db)) });
+  const p = await openProcess(config, log, {
+    stages: worker,
+    relay: opts.relay,
+    bootstrapToken: true,
+    clock: world && ((db) => world.openClock(db)),
+  });
   const { db, services, policies, trainChurnModel, tracing } = p;
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     const s = serveHttp({ fetch: services.app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -430,12 +438,12 @@ export interface RunningWorker {
  * Starts a worker: the pipeline's stages on the bus and the maintenance rounds (under the cluster's lease), without
  * HTTP. Any number may run beside `acs serve` processes on one PostgreSQL; the embedded database has one process.
  */
-export async function startWorker(config: Config, log = createLogger(config)): Promise<RunningWorker> {
+export async function startWorker(config: Config, log = createLogger(config), opts: { relay?: boolean } = {}): Promise<RunningWorker> {
   if (!config.databaseUrl)
     throw new Error(
       'acs worker needs DATABASE_URL: the embedded database is one process, and `acs serve` already runs the stages and jobs there',
     );
-  const p = await openProcess(config, log, { stages: true, bootstrapToken: false });
+  const p = await openProcess(config, log, { stages: true, relay: opts.relay, bootstrapToken: false });
   const { db, services } = p;
   await p.fitChurnModel();
   await fitIdentityMatcher(log);
@@ -452,6 +460,43 @@ export async function startWorker(config: Config, log = createLogger(config)): P
       await sequencer.stop();
       await db.close();
       await p.tracing?.shutdown();
+    },
+  };
+}
+
+export interface RunningRelay {
+  db: Db;
+  /** Finishes the batch being handed over (bounded by the bus's grace), then closes the connection and the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an outbox relay on its own (`acs relay`): it hands committed outbox events of the pipeline's topics to NATS
+ * JetStream and does nothing else (no stages, no jobs, no HTTP), beside serve and worker processes started with
+ * `--no-relay`. Any number may run: each claims rows with FOR UPDATE SKIP LOCKED, and the stream drops a row
+ * published twice by its message id.
+ */
+export async function startRelay(config: Config, log = createLogger(config)): Promise<RunningRelay> {
+  if (!config.nats)
+    throw new Error('acs relay needs ACS_NATS_URL: it hands the outbox to NATS JetStream, and without it there is nothing to relay to');
+  if (!config.databaseUrl)
+    throw new Error('acs relay needs DATABASE_URL: the embedded database is one process, and `acs serve` relays there itself');
+  const db = await openDatabase(config, log);
+  const bus = new NatsBus(db, log, { url: config.nats.url, maxAttempts: config.outbox?.maxAttempts, consume: false });
+  // The relay hands over the topics the pipeline's stages subscribe to; its handlers never run (it consumes nothing).
+  subscribePipeline(bus);
+  await bus.ready().catch(async (err: Error) => {
+    await bus.stop();
+    await db.close();
+    throw err;
+  });
+  bus.notify();
+  log.info({ database: db.kind }, 'ACS relay running: committed outbox events to NATS JetStream');
+  return {
+    db,
+    close: async () => {
+      await bus.stop();
+      await db.close();
     },
   };
 }

@@ -5,8 +5,17 @@ import { DEFAULTS, formatReport, killStarted, runFaultScenario, type FaultReport
 // ids and resends what was not acknowledged; then nothing acknowledged is lost, nothing is stored or executed twice,
 // every approval is consistent and the ledger verifies. The full runs are `npx tsx bench/faults.ts`.
 
-async function run(scenario: Scenario, signals: number, kills: number): Promise<FaultReport> {
-  const report = await runFaultScenario({ ...DEFAULTS, scenario, signals, kills, seed: Date.now() % 100_000, timeoutMs: 240_000 });
+async function run(scenario: Scenario, signals: number, kills: number, database?: 'postgres' | 'embedded'): Promise<FaultReport> {
+  const report = await runFaultScenario({
+    ...DEFAULTS,
+    scenario,
+    signals,
+    kills,
+    seed: Date.now() % 100_000,
+    timeoutMs: 240_000,
+    database,
+    log: (line) => console.log(line),
+  });
   console.log(formatReport(report));
   return report;
 }
@@ -49,5 +58,33 @@ if (process.env.DATABASE_URL)
       expectSurvived(r, 1500, 4);
       expect(r.terminated, 'backends terminated').toBeGreaterThanOrEqual(4);
       expect(r.crashes, 'workers that died of it').toBe(0);
+    }, 300_000);
+  });
+
+// With both PostgreSQL and NATS: the relay on its own, killed; and the broker itself stopped and started again.
+if (process.env.DATABASE_URL && process.env.ACS_NATS_URL)
+  describe('faults of the NATS backbone on PostgreSQL, one API and one worker process', () => {
+    it('kill -9 of the relay (acs relay; the worker and the API run with --no-relay): every event is still handed over once', async () => {
+      const r = await run('relay', 1500, 4);
+      expectSurvived(r, 1500, 4);
+      expect(r.unpublished, 'events never handed to the broker').toBe(0);
+    }, 300_000);
+
+    it('NATS stopped (SIGKILL, SIGTERM) and started again mid-stream: the processes stay up and nothing is lost or done twice', async () => {
+      const r = await run('nats', 1500, 4, 'postgres');
+      expectSurvived(r, 1500, 4);
+      expect(r.unpublished, 'events never handed to the broker').toBe(0);
+      expect(r.crashes, 'processes that died of it').toBe(0);
+    }, 300_000);
+  });
+
+// The CI suite with the bus on NATS runs on the embedded database: the broker stopped and started again there too.
+if (process.env.ACS_NATS_URL && !process.env.DATABASE_URL)
+  describe('NATS stopped and started again mid-stream, on the embedded database (acs serve, agents on)', () => {
+    it('the server stays up and nothing is lost or done twice', async () => {
+      const r = await run('nats', 1000, 4, 'embedded');
+      expectSurvived(r, 1000, 4);
+      expect(r.unpublished, 'events never handed to the broker').toBe(0);
+      expect(r.crashes, 'processes that died of it').toBe(0);
     }, 300_000);
   });

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NatsBus, natsNames, publish, selectBusIdentity, type BusMessage } from '../src/bus/index.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import type { Db } from '../src/store/index.ts';
+import { runAcs } from './cli-helpers.ts';
 import { createTestApp, openTestDb, stopTestBus, trouble, troubledCustomer, type TestApp } from './helpers.ts';
 
 const silent = pino({ level: 'silent' });
@@ -35,6 +36,32 @@ describe('ACS_NATS_URL', () => {
       await db.close();
     }
   });
+});
+
+describe('acs relay and --no-relay', () => {
+  it('need ACS_NATS_URL (and a shared database); each usage error names what is missing', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ACS_LOG_LEVEL: 'warn' };
+    delete env.ACS_NATS_URL;
+    delete env.DATABASE_URL;
+    const relay = await runAcs(['relay'], env);
+    expect(relay.code).toBe(2);
+    expect(relay.stderr).toContain('acs relay needs ACS_NATS_URL');
+    for (const args of [
+      ['worker', '--no-relay'],
+      ['serve', '--no-relay'],
+    ]) {
+      const res = await runAcs(args, env);
+      expect(res.code, args.join(' ')).toBe(2);
+      expect(res.stderr, args.join(' ')).toContain('--no-relay needs ACS_NATS_URL');
+    }
+    // With a broker but on the embedded database, no relay could run beside the one process.
+    const embedded = await runAcs(['relay'], { ...env, ACS_NATS_URL: 'nats://127.0.0.1:1' });
+    expect(embedded.code).toBe(2);
+    expect(embedded.stderr).toContain('acs relay needs DATABASE_URL');
+    const help = await runAcs(['--help'], env);
+    expect(help.stdout).toContain('acs relay');
+    expect(help.stdout).toContain('--no-relay');
+  }, 60_000);
 });
 
 /** Publishes events of `topic` in one transaction; returns their ids. */
@@ -186,6 +213,53 @@ if (process.env.ACS_NATS_URL) {
         expect(stream.state.messages).toBe(0); // both acknowledged
       } finally {
         await stopTestBus(bus);
+      }
+    });
+
+    it('relays apart from the consumers, two at once: each event is handed over once and delivered once', async () => {
+      const topic = 'test.nats.relays';
+      const handled: number[] = [];
+      // Consumes only (as `acs worker --no-relay`): it hands nothing over itself.
+      const consumer = new NatsBus(db, silent, { url, relay: false, pollMs: 3_600_000 });
+      const relays = [0, 1].map(() => new NatsBus(db, silent, { url, consume: false, pollMs: 3_600_000 }));
+      try {
+        consumer.subscribe(topic, async (messages) => {
+          handled.push(...messages.map((m) => m.id));
+        });
+        await consumer.ready();
+        const names = natsNames(await selectBusIdentity(db));
+        const before = (await jsm.streams.info(names.stream)).state.last_seq;
+        const ids = await publishAll(
+          db,
+          topic,
+          Array.from({ length: 1200 }, (_, i) => i),
+        );
+        consumer.notify();
+        await sleep(300);
+        const unpublished = async () =>
+          (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE topic = $1 AND published_at IS NULL', [topic]))[0]!.n;
+        expect(await unpublished()).toBe(ids.length);
+        expect(handled).toEqual([]);
+        // The relays never consume: their handlers would throw if they ran.
+        for (const relay of relays)
+          relay.subscribe(topic, async () => {
+            throw new Error('a relay consumed');
+          });
+        await Promise.all(relays.map((r) => r.ready()));
+        for (const relay of relays) relay.notify();
+        await consumer.drain();
+        expect(await unpublished()).toBe(0);
+        expect([...handled].sort((a, b) => a - b)).toEqual(ids);
+        // Neither relay took a row the other held: each was published once, and the stream stored each once.
+        const [row] = await db.query<{ once: number }>(
+          'SELECT count(*) FILTER (WHERE publications = 1)::int AS once FROM outbox WHERE topic = $1',
+          [topic],
+        );
+        expect(row!.once).toBe(ids.length);
+        expect((await jsm.streams.info(names.stream)).state.last_seq - before).toBe(ids.length);
+      } finally {
+        for (const relay of relays) await relay.stop();
+        await stopTestBus(consumer);
       }
     });
 

@@ -49,14 +49,14 @@ export function spawnAcs(name: string, args: string[], env: NodeJS.ProcessEnv): 
 
 export const running = (p: AcsProcess) => p.child.exitCode === null && p.child.signalCode === null;
 
-/** Waits (bounded) for a process started by `acs serve` to listen, or by `acs worker` to run; sets `url` for a server. */
+/** Waits (bounded) for a process started by `acs serve` to listen, or by `acs worker` or `acs relay` to run; sets `url` for a server. */
 export async function ready(p: AcsProcess, ms: number): Promise<AcsProcess> {
   const line = await until(
     `${p.name} to start\n${JSON.stringify(p.lines.slice(-5))}`,
     async () => {
       if (!running(p))
         throw new Error(`${p.name} exited (${p.child.exitCode ?? p.child.signalCode}): ${JSON.stringify(p.lines.slice(-5))}`);
-      return p.lines.find((l) => /^ACS (listening on|worker running)/.test(String(l.msg)));
+      return p.lines.find((l) => /^ACS (listening on|worker running|relay running)/.test(String(l.msg)));
     },
     ms,
   );

@@ -43,6 +43,14 @@ export interface NatsBusOptions extends OutboxBusOptions {
   maxInFlight?: number;
   /** How often the relay looks for events when nothing wakes it; default as the embedded bus. */
   pollMs?: number;
+  /**
+   * Whether this process runs the outbox relay; default yes. Off (`--no-relay`) when `acs relay` processes hand the
+   * events over. Several relays may run at once: each claims rows with FOR UPDATE SKIP LOCKED, and a row published
+   * twice (a relay died before noting it) carries the same message id, which the stream drops.
+   */
+  relay?: boolean;
+  /** Whether this process's subscribers consume from the broker; default yes. Off in `acs relay`, which only hands events over. */
+  consume?: boolean;
 }
 
 /** The stream, subjects and consumers of one database on the broker. */
@@ -83,6 +91,8 @@ export class NatsBus extends OutboxDelivery {
   private readonly shownUrl: string;
   private readonly batch: number;
   private readonly maxInFlight: number;
+  private readonly relays: boolean;
+  private readonly consumes: boolean;
   private broker: Promise<Broker> | null = null;
   private readonly consumers = new Map<string, Promise<void>>();
   private readonly pulls = new Set<ConsumerMessages>();
@@ -100,6 +110,8 @@ export class NatsBus extends OutboxDelivery {
     this.shownUrl = opts.url.replace(/\/\/[^@/]*@/, '//***@'); // errors never show credentials
     this.batch = opts.batch ?? BATCH;
     this.maxInFlight = Math.max(opts.maxInFlight ?? MAX_IN_FLIGHT, 1);
+    this.relays = opts.relay ?? true;
+    this.consumes = opts.consume ?? true;
   }
 
   /** Resolves once connected to the broker with its streams in place (and LISTENing on PostgreSQL). */
@@ -109,13 +121,13 @@ export class NatsBus extends OutboxDelivery {
   }
 
   notify(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.relays) return;
     if (this.relaying) this.again = true;
     else this.relaying = this.relay();
   }
 
   protected subscribed(topic: string): void {
-    if (!this.consumers.has(topic)) this.consumers.set(topic, this.consume(topic));
+    if (this.consumes && !this.consumers.has(topic)) this.consumers.set(topic, this.consume(topic));
     this.schedule(0);
   }
 

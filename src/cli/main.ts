@@ -4,15 +4,20 @@ import { UsageError } from './args.ts';
 
 const USAGE = `acs: the ACS command line
 
-  acs serve [--load-demo] [--world] [--no-worker]
+  acs serve [--load-demo] [--world] [--no-worker] [--no-relay]
                                                start the API (port ACS_PORT, default 7300), the pipeline's
                                                stages and the maintenance jobs; --world also runs the demo
                                                world live on an accelerated clock; --no-worker serves the API
-                                               only (needs DATABASE_URL; acs worker runs the rest)
-  acs worker                                   run the pipeline's stages and the maintenance jobs without HTTP,
+                                               only (needs DATABASE_URL; acs worker runs the rest); --no-relay
+                                               leaves the NATS outbox relay to acs relay processes
+  acs worker [--no-relay]                      run the pipeline's stages and the maintenance jobs without HTTP,
                                                beside any number of serve and worker processes on one
                                                PostgreSQL (needs DATABASE_URL); jobs that must run once per
-                                               cluster run in whichever process holds their lease
+                                               cluster run in whichever process holds their lease; --no-relay
+                                               as for serve
+  acs relay                                    only hand committed outbox events to NATS JetStream (needs
+                                               ACS_NATS_URL and DATABASE_URL), beside serve and worker processes
+                                               started with --no-relay; any number may run at once
   acs import <entity> <file.csv> [--map col=field ...] [--json]
                                                import a CSV; entity: customers, accounts, contacts, leads,
                                                opportunities, cases, interactions, products, subscriptions,
@@ -72,6 +77,7 @@ export type Command = (args: string[], config: Config) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.ts')).serveCommand,
   worker: async () => (await import('./worker.ts')).workerCommand,
+  relay: async () => (await import('./relay.ts')).relayCommand,
   import: async () => (await import('./import.ts')).importCommand,
   ledger: async () => (await import('./ledger.ts')).ledgerCommand,
   token: async () => (await import('./token.ts')).tokenCommand,

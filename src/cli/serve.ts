@@ -7,6 +7,7 @@ import { createLogger, startServer } from '../server.ts';
 import { liveWorld } from '../world/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { stopSignal } from './stop-signal.ts';
+import { checkNoRelay } from './relay.ts';
 import { loadDemoKnowledge } from './demo-knowledge.ts';
 
 export const DEMO_CUSTOMERS_FILE = fileURLToPath(new URL('../../data/telco_churn.csv', import.meta.url));
@@ -26,14 +27,16 @@ function progressLog(log: ReturnType<typeof createLogger>): (done: number, total
  * Runs the server until SIGINT or SIGTERM. With --load-demo, an empty database first gets the Telco customers, and
  * the demo knowledge base is loaded (idempotently); with --world, the demo world runs live on an accelerated clock
  * and the agents work on its signals; with --no-worker, it serves the API only and `acs worker` processes run the
- * stages and jobs.
+ * stages and jobs; with --no-relay (NATS only), `acs relay` processes hand the outbox to the broker.
  */
 export async function serveCommand(args: string[], config: Config): Promise<number> {
   const { values } = parseCommandArgs(args, {
     'load-demo': { type: 'boolean' },
     world: { type: 'boolean' },
     'no-worker': { type: 'boolean' },
+    'no-relay': { type: 'boolean' },
   });
+  checkNoRelay(values['no-relay'], config);
   // The API alone leaves the stages and jobs to `acs worker` processes, which need a database they can share.
   if (values['no-worker'] && !config.databaseUrl)
     throw new UsageError(
@@ -43,6 +46,7 @@ export async function serveCommand(args: string[], config: Config): Promise<numb
   const server = await startServer(config, log, {
     ...(values.world ? { world: liveWorld(config.world) } : {}),
     role: values['no-worker'] ? 'api' : 'all',
+    relay: !values['no-relay'],
   });
   if (values['load-demo']) {
     const load = await loadDemoCustomers(server.db, DEMO_CUSTOMERS_FILE, {

@@ -1,5 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyLedger } from '../../src/ledger/index.ts';
@@ -12,10 +14,14 @@ import { freshDatabase, ready, remoteApp, running, sleep, spawnAcs, stop, until,
 // with SIGKILL again and again, then checks read from the database. See docs/faults.md.
 
 /**
- * api, worker, embedded: that process is killed with SIGKILL and restarted. connections: the worker's database
- * connections are ended by `pg_terminate_backend` (the processes stay up; one that dies of it is restarted, and counted).
+ * api, worker, embedded, relay: that process is killed with SIGKILL and restarted (relay: `acs relay`, beside a
+ * worker and an API started with --no-relay). connections: the worker's database connections are ended by
+ * `pg_terminate_backend` (the processes stay up; one that dies of it is restarted, and counted). nats: the run's own
+ * nats-server is stopped (SIGKILL and SIGTERM in turn) and started again on the same store dir.
  */
-export type Scenario = 'api' | 'worker' | 'embedded' | 'connections';
+export type Scenario = 'api' | 'worker' | 'embedded' | 'connections' | 'relay' | 'nats';
+
+export const SCENARIOS: readonly Scenario[] = ['api', 'worker', 'embedded', 'connections', 'relay', 'nats'];
 
 /** The worker's connections carry this application_name, so the connections scenario can find them. */
 const WORKER_APP = 'acs-faults-worker';
@@ -33,6 +39,10 @@ export interface FaultOptions {
   resendShare: number;
   /** The whole run's bound. */
   timeoutMs: number;
+  /** nats only: the broker stays down a random while up to this long at each stop; default 2,000 ms. */
+  outageMs?: number;
+  /** nats only: the database (default PostgreSQL when DATABASE_URL is set, else the embedded one). */
+  database?: 'postgres' | 'embedded';
   log?: (line: string) => void;
 }
 
@@ -61,6 +71,10 @@ export interface FaultReport {
   approvalsInconsistent: number;
   /** Outbox events not delivered when the checks ran (the pipeline had not drained in time). */
   pendingEvents: number;
+  /** Outbox events never handed to the broker (NATS only; -1 without NATS or when it could not be read). */
+  unpublished: number;
+  /** nats: on which database the run was. */
+  database: 'postgres' | 'embedded';
   ledgerOk: boolean;
   ledgerEntries: number;
   seconds: number;
@@ -118,9 +132,80 @@ function killPoints(rng: Rng, n: number, count: number): number[] {
 /** Every process a run started; a test's afterAll kills what is left, should a run be cut short. */
 export const spawned = new Set<AcsProcess>();
 
+/** The nats-servers the nats scenario started (never the shared one other tests use). */
+const natsServers = new Set<ChildProcess>();
+
 export async function killStarted(): Promise<void> {
   await Promise.all([...spawned].map((p) => stop(p, 'SIGKILL')));
   spawned.clear();
+  for (const c of natsServers) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  natsServers.clear();
+}
+
+/** The nats-server binary: on PATH, or where the Debian package puts it. */
+function natsServerBinary(): string {
+  for (const dir of [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/sbin', '/usr/local/bin'])
+    if (existsSync(join(dir, 'nats-server'))) return join(dir, 'nats-server');
+  throw new Error('the nats scenario needs the nats-server binary (on PATH or in /usr/sbin); install NATS server, see DEVELOPERS.md');
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== 'object' || !address) throw new Error('no free port');
+  return address.port;
+}
+
+const answers = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+/**
+ * A nats-server of the run's own on a free loopback port, with JetStream on a store dir that outlives its restarts;
+ * `stop` ends it with a signal (SIGKILL: no chance to flush), `start` brings it back on the same port and store.
+ */
+async function ownNatsServer(storeDir: string, log: (line: string) => void) {
+  const bin = natsServerBinary();
+  const port = await freePort();
+  let child: ChildProcess | null = null;
+  let output = '';
+  const start = async () => {
+    output = '';
+    child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    natsServers.add(child);
+    child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    // JetStream is up once the server logs it ready (it recovers its streams from the store first).
+    await until(
+      `nats-server on port ${port} to start`,
+      async () => {
+        if (child!.exitCode !== null || child!.signalCode !== null) throw new Error(`nats-server exited: ${output}`);
+        return /Server is ready/.test(output) && (await answers(port));
+      },
+      30_000,
+    );
+  };
+  const stop = async (signal: NodeJS.Signals) => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill(signal);
+    if (!(await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]))) {
+      log(`nats-server outlived ${signal} by 15 s; SIGKILL`);
+      c.kill('SIGKILL');
+      await Promise.race([exited, sleep(5_000)]);
+    }
+    natsServers.delete(c);
+  };
+  await start();
+  return { url: `nats://127.0.0.1:${port}`, port, start, stop };
 }
 
 export async function runFaultScenario(opts: FaultOptions): Promise<FaultReport> {
@@ -131,24 +216,41 @@ export async function runFaultScenario(opts: FaultOptions): Promise<FaultReport>
   const rng = stream(opts.seed, 'faults', opts.scenario);
   const token = `admin-${randomBytes(12).toString('hex')}`;
   const base = mkdtempSync(join(tmpdir(), `acs-faults-${opts.scenario}-`));
-  const nats = Boolean(process.env.ACS_NATS_URL);
   const pgUrl = process.env.DATABASE_URL;
-  if (opts.scenario !== 'embedded' && !pgUrl) throw new Error(`scenario ${opts.scenario} needs DATABASE_URL`);
+  const embedded = opts.scenario === 'embedded' || (opts.scenario === 'nats' && (opts.database ? opts.database === 'embedded' : !pgUrl));
+  if (!embedded && !pgUrl) throw new Error(`scenario ${opts.scenario} needs DATABASE_URL`);
+  if (opts.scenario === 'relay' && !process.env.ACS_NATS_URL) throw new Error('scenario relay needs ACS_NATS_URL');
+  // nats: a broker of the run's own, which it stops and starts; never the shared one (other tests use it).
+  const broker = opts.scenario === 'nats' ? await ownNatsServer(join(base, 'nats-store'), log) : null;
+  const natsUrl = broker?.url ?? process.env.ACS_NATS_URL;
+  const nats = Boolean(natsUrl);
 
-  const database = opts.scenario === 'embedded' ? null : await freshDatabase(pgUrl!, 'acs_faults');
-  const roles: Role[] =
-    opts.scenario === 'embedded'
-      ? [{ name: 'serve', args: ['serve'], dataDir: join(base, 'serve') }]
-      : [
-          { name: 'worker', args: ['worker'], dataDir: join(base, 'worker') },
-          { name: 'api', args: ['serve', '--no-worker'], dataDir: join(base, 'api') },
-        ];
-  const victim = roles.find((r) => r.name === (opts.scenario === 'api' ? 'api' : opts.scenario === 'embedded' ? 'serve' : 'worker'))!;
-  const apiRole = roles.find((r) => r.name !== 'worker')!;
+  const database = embedded ? null : await freshDatabase(pgUrl!, 'acs_faults');
+  // relay: the worker and the API leave the relay to `acs relay`, the one process killed.
+  const noRelay = opts.scenario === 'relay' ? ['--no-relay'] : [];
+  const roles: Role[] = embedded
+    ? [{ name: 'serve', args: ['serve'], dataDir: join(base, 'serve') }]
+    : [
+        { name: 'worker', args: ['worker', ...noRelay], dataDir: join(base, 'worker') },
+        { name: 'api', args: ['serve', '--no-worker', ...noRelay], dataDir: join(base, 'api') },
+        ...(opts.scenario === 'relay' ? [{ name: 'relay', args: ['relay'], dataDir: join(base, 'relay') }] : []),
+      ];
+  const victimName = {
+    api: 'api',
+    embedded: 'serve',
+    worker: 'worker',
+    connections: 'worker',
+    relay: 'relay',
+    nats: embedded ? 'serve' : 'worker',
+  }[opts.scenario];
+  const victim = roles.find((r) => r.name === victimName)!;
+  const apiRole = roles.find((r) => r.name === 'api' || r.name === 'serve')!;
   const env = (r: Role): NodeJS.ProcessEnv => {
     const e: NodeJS.ProcessEnv = { ...process.env, ...SETTINGS, ACS_DATA_DIR: r.dataDir, ACS_ADMIN_TOKEN: token };
     if (database) e.DATABASE_URL = r.name === 'worker' ? `${database.url}?application_name=${WORKER_APP}` : database.url;
     else delete e.DATABASE_URL;
+    if (natsUrl) e.ACS_NATS_URL = natsUrl;
+    else delete e.ACS_NATS_URL;
     return e;
   };
   const start = async (r: Role) => {
@@ -195,12 +297,28 @@ export async function runFaultScenario(opts: FaultOptions): Promise<FaultReport>
       );
       await start(victim);
     };
+    /** nats: the broker stopped (SIGKILL and SIGTERM in turn), down a random while, started again on its store. */
+    const restartBroker = async () => {
+      const signal = kills % 2 === 1 ? 'SIGKILL' : 'SIGTERM';
+      await broker!.stop(signal);
+      await sleep(Math.floor(rng.next() * (opts.outageMs ?? 2_000)));
+      await broker!.start();
+      // The processes stay up through it: one that died of it is counted (and restarted).
+      for (const r of roles)
+        if (!running(r.proc!)) {
+          crashes++;
+          log(`${r.name} died while NATS was down: ${JSON.stringify(r.proc!.lines.slice(-3)).slice(0, 1500)}`);
+          await start(r);
+        }
+    };
     const killOnce = (delayMs: number) => {
       restarting = restarting.then(async () => {
         await sleep(delayMs);
         kills++;
-        log(`kill ${kills}: ${opts.scenario === 'connections' ? "the worker's connections" : victim.name} (${Date.now() - started} ms)`);
+        const what = { connections: "the worker's connections", nats: 'the nats-server' }[opts.scenario as string] ?? victim.name;
+        log(`kill ${kills}: ${what} (${Date.now() - started} ms)`);
         if (opts.scenario === 'connections') return terminate();
+        if (opts.scenario === 'nats') return restartBroker();
         await stop(victim.proc!, 'SIGKILL');
         await start(victim);
       });
@@ -282,14 +400,29 @@ export async function runFaultScenario(opts: FaultOptions): Promise<FaultReport>
       const m = /^acs_outbox_pending_events (\d+)/m.exec(await res.text());
       return m ? Number(m[1]) : -1;
     };
+    const draining = Date.now();
     await until('the pipeline to drain', async () => (await pending()) === 0, Math.min(90_000, left())).catch(() => undefined);
     const pendingEvents = await pending().catch(() => -1);
+    log(`sent everything at ${draining - started} ms; drained (${pendingEvents} pending) ${Date.now() - draining} ms later`);
     for (const r of roles) await stop(r.proc!, 'SIGTERM', 30_000);
+    for (const r of roles) {
+      if (r.proc!.child.signalCode === 'SIGKILL') log(`${r.name} needed a SIGKILL to stop`);
+      // What the processes logged as errors, counted by message: what the faults did to them, for the record.
+      const errors = new Map<string, number>();
+      for (const l of r.proc!.lines) if (Number(l.level) >= 50) errors.set(String(l.msg), (errors.get(String(l.msg)) ?? 0) + 1);
+      if (errors.size) log(`${r.name} logged errors: ${JSON.stringify(Object.fromEntries(errors))}`);
+    }
 
     if (!db) db = await openPglite(join(victim.dataDir, 'pgdata'));
     const report = await check(db, ids, acked);
+    // Every event was handed to the broker: none is left pending that no relay published.
+    const unpublished = nats
+      ? (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE state = 'pending' AND published_at IS NULL"))[0]!.n
+      : -1;
     return {
       scenario: opts.scenario,
+      database: embedded ? 'embedded' : 'postgres',
+      unpublished,
       seed: opts.seed,
       nats,
       sent,
@@ -306,6 +439,7 @@ export async function runFaultScenario(opts: FaultOptions): Promise<FaultReport>
     };
   } finally {
     for (const r of roles) if (r.proc && running(r.proc)) await stop(r.proc, 'SIGKILL');
+    await broker?.stop('SIGKILL');
     await db?.close();
     await database?.drop();
     rmSync(base, { recursive: true, force: true });
@@ -357,7 +491,7 @@ async function check(db: Db, ids: string[], acked: Set<string>) {
   };
 }
 
-/** The five checks: nothing acknowledged lost, nothing stored or executed twice, approvals consistent, the ledger verifies. */
+/** The five checks (nothing acknowledged lost, nothing stored or executed twice, approvals consistent, the ledger verifies), and that the run drained: nothing left undelivered or unpublished, no process died of a fault it should survive. */
 export const failures = (r: FaultReport) =>
   [
     r.lost > 0 && `${r.lost} acknowledged signals lost`,
@@ -365,17 +499,24 @@ export const failures = (r: FaultReport) =>
     r.doubleExecutions > 0 && `${r.doubleExecutions} actions executed twice`,
     r.approvalsInconsistent > 0 && `${r.approvalsInconsistent} approvals inconsistent`,
     !r.ledgerOk && 'the ledger does not verify',
+    r.pendingEvents !== 0 && `${r.pendingEvents} events left undelivered`,
+    r.unpublished > 0 && `${r.unpublished} events never handed to the broker`,
+    r.crashes > 0 && `${r.crashes} processes died of the faults`,
   ].filter((f): f is string => Boolean(f));
 
 /** One line of counts, for logs and CI output. */
 export function formatReport(r: FaultReport): string {
   return [
-    `faults ${r.scenario}${r.nats ? ' (NATS)' : ''}, seed ${r.seed}:`,
+    `faults ${r.scenario}${r.nats ? ' (NATS)' : ''} on ${r.database}, seed ${r.seed}:`,
     `sent ${r.sent}, acknowledged ${r.acknowledged}, resent ${r.resent}, kills ${r.kills}` +
-      (r.scenario === 'connections' ? ` (backends terminated ${r.terminated}, processes died ${r.crashes});` : ';'),
+      (r.scenario === 'connections'
+        ? ` (backends terminated ${r.terminated}, processes died ${r.crashes});`
+        : r.scenario === 'nats'
+          ? ` (processes died ${r.crashes});`
+          : ';'),
     `stored ${r.stored}, duplicates ${r.duplicates}, lost ${r.lost}, reaccepted ${r.reaccepted};`,
     `decisions ${r.decisions}, executions ${r.executions}, double executions ${r.doubleExecutions};`,
     `approvals ${r.approvals} (approved by the client ${r.approvedByClient}), inconsistent ${r.approvalsInconsistent};`,
-    `pending events ${r.pendingEvents}; ledger ${r.ledgerOk ? 'verifies' : 'BROKEN'} (${r.ledgerEntries} entries); ${r.seconds} s`,
+    `pending events ${r.pendingEvents}${r.nats ? `, unpublished ${r.unpublished}` : ''}; ledger ${r.ledgerOk ? 'verifies' : 'BROKEN'} (${r.ledgerEntries} entries); ${r.seconds} s`,
   ].join(' ');
 }

@@ -66,6 +66,40 @@ describe("an approver's edit keeps to the limits", () => {
     expect(await appliedCents(t)).toBe(4000);
   });
 
+  it('checks an edit before approving, as approving would, and changes nothing (the console’s live check)', async () => {
+    t = await createTestApp({ gate: budgetGate() });
+    const id = await pendingOffer(t, 2000, 4);
+    await pendingOffer(t, 2500, 5);
+    const check = (params: Record<string, unknown>) =>
+      t!.call('POST', `/api/v1/approvals/${id}/check-edit`, { role: 'reviewer', body: { params } });
+    // Within the limits: ok, with what is left (5000 − the other offer's 2500 waiting).
+    const fine = await check({ amountCents: 2400, currency: 'USD' });
+    expect(fine.status).toBe(200);
+    expect(fine.body).toEqual({ ok: true, refusal: null, limits: { creditApprovalLimitCents: 5000, creditBudgetLeftCents: 2500 } });
+    // Over the budget left: the refusal approving would give, naming the field and the limit.
+    const over = await check({ amountCents: 3000, currency: 'USD' });
+    expect(over.status).toBe(200);
+    expect(over.body.ok).toBe(false);
+    expect(over.body.refusal).toMatchObject({
+      code: 'approval.edit_over_limit',
+      issues: [{ path: 'params.amountCents', message: 'daily credit budget: 2500 of 5000 cents left' }],
+    });
+    // A malformed edit is named too; a missing params object is a 400; an analyst may not check.
+    expect((await check({ amountCents: 'lots' })).body.refusal.issues[0].path).toBe('params.amountCents');
+    expect((await t.call('POST', `/api/v1/approvals/${id}/check-edit`, { role: 'reviewer', body: {} })).status).toBe(400);
+    expect((await t.call('POST', `/api/v1/approvals/${id}/check-edit`, { role: 'analyst', body: { params: {} } })).status).toBe(403);
+    // Nothing changed: still pending, nothing applied, no ledger entry for it.
+    expect(await statusOf(t, id)).toBe('pending');
+    expect(await appliedCents(t)).toBe(0);
+    const [row] = await t.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM ledger WHERE subject_id = $1 AND type LIKE 'approval.%'",
+      [id],
+    );
+    expect(row!.n).toBe(0);
+    // And approving what was checked ok goes through.
+    expect((await approveWith(t, id, { amountCents: 2400, currency: 'USD' })).status).toBe(200);
+  });
+
   it('counts offers waiting for approval against the daily budget, and refuses an edit that would pass it', async () => {
     t = await createTestApp({ gate: budgetGate() });
     const first = await pendingOffer(t, 2000, 2);

@@ -74,40 +74,7 @@ async function approveInTransaction(
   }
   if (pending.stopped === 'paused')
     throw new AppError('agent.paused', `agent ${pending.agent_id} is paused: resume it before approving its proposals, or reject this one`);
-  let edited: Record<string, unknown> | null = null;
-  if (opts.editedParams !== undefined) {
-    if (!isToolAction(pending.action)) throw new AppError('bad_request', `unknown action ${pending.action}`);
-    const parsed = (TOOLS[pending.action].params as z.ZodType).safeParse(opts.editedParams);
-    if (!parsed.success) {
-      throw new AppError(
-        'validation_failed',
-        `edited parameters do not fit ${pending.action}`,
-        parsed.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })),
-      );
-    }
-    edited = parsed.data as Record<string, unknown>;
-    const amountCents = typeof edited.amountCents === 'number' ? edited.amountCents : (pending.request.context.amountCents ?? 0);
-    await checkEditWithinLimits(tx, gate, pending, amountCents, now);
-    // An edited message (another address or brand) is decided on the consent in effect now for where it would go.
-    const { channel, purpose } = pending.request.context;
-    const consent =
-      channel && purpose
-        ? await outreachConsent(
-            tx,
-            { accountId: pending.account_id, leadId: pending.lead_id },
-            { channel, purpose, to: edited.to as string | undefined, brand: edited.brand as string | undefined },
-            now,
-          )
-        : null;
-    const hasConsent = consent ? consent.granted : pending.request.context.hasConsent;
-    const doubleOptIn = consent ? consent.doubleOptIn : pending.request.context.doubleOptIn;
-    const recheck = gate.decide({ ...pending.request, context: { ...pending.request.context, amountCents, hasConsent, doubleOptIn } });
-    if (recheck.outcome === 'deny') {
-      throw new AppError('policy.denied', `policy refuses the edited parameters: ${recheck.reasons.join('; ')}`, [], {
-        policyIds: recheck.policyIds,
-      });
-    }
-  }
+  const edited = opts.editedParams === undefined ? null : await checkEdit(tx, gate, pending, opts.editedParams, now);
   await markApprovalApproved(tx, id, {
     actor: opts.actor,
     decidedAt: now.toISOString(),
@@ -123,6 +90,96 @@ async function approveInTransaction(
     },
   ]);
   return { approvalId: id, decisionId: pending.decision_id, edited: edited !== null };
+}
+
+/**
+ * An approver's edit, checked as approving it would: it must fit the action's schema, keep within the limits the
+ * draft was held to, and be allowed by policy with the new amount (and, for a message, the consent in effect now for
+ * where it would go). Returns the parsed parameters; throws the refusal, naming the field or the limit.
+ */
+async function checkEdit(
+  tx: Tx,
+  gate: PolicyGate,
+  pending: PendingApproval,
+  editedParams: unknown,
+  now: Date,
+): Promise<Record<string, unknown>> {
+  if (!isToolAction(pending.action)) throw new AppError('bad_request', `unknown action ${pending.action}`);
+  const parsed = (TOOLS[pending.action].params as z.ZodType).safeParse(editedParams);
+  if (!parsed.success) {
+    throw new AppError(
+      'validation_failed',
+      `edited parameters do not fit ${pending.action}`,
+      parsed.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })),
+    );
+  }
+  const edited = parsed.data as Record<string, unknown>;
+  const amountCents = typeof edited.amountCents === 'number' ? edited.amountCents : (pending.request.context.amountCents ?? 0);
+  await checkEditWithinLimits(tx, gate, pending, amountCents, now);
+  // An edited message (another address or brand) is decided on the consent in effect now for where it would go.
+  const { channel, purpose } = pending.request.context;
+  const consent =
+    channel && purpose
+      ? await outreachConsent(
+          tx,
+          { accountId: pending.account_id, leadId: pending.lead_id },
+          { channel, purpose, to: edited.to as string | undefined, brand: edited.brand as string | undefined },
+          now,
+        )
+      : null;
+  const hasConsent = consent ? consent.granted : pending.request.context.hasConsent;
+  const doubleOptIn = consent ? consent.doubleOptIn : pending.request.context.doubleOptIn;
+  const recheck = gate.decide({ ...pending.request, context: { ...pending.request.context, amountCents, hasConsent, doubleOptIn } });
+  if (recheck.outcome === 'deny') {
+    throw new AppError('policy.denied', `policy refuses the edited parameters: ${recheck.reasons.join('; ')}`, [], {
+      policyIds: recheck.policyIds,
+    });
+  }
+  return edited;
+}
+
+/** What an edit would meet if approved now: the console checks it as the reviewer types, before `approve`. */
+export interface EditCheck {
+  ok: boolean;
+  /** The refusal approving would give (its problem code, message and fields), when not ok. */
+  refusal: { code: string; message: string; issues: { path: string; message: string }[] } | null;
+  /** For a credit: the most an approver may give, and what today's credit budget has left (this offer's own draft aside). */
+  limits: { creditApprovalLimitCents: number; creditBudgetLeftCents: number } | null;
+}
+
+/**
+ * Checks an edit as approving it would, and changes nothing: the transaction is rolled back whatever the outcome.
+ * A pending approval's own problems (expired, decided, agent stopped) are thrown as `approve` throws them.
+ */
+export async function checkApprovalEdit(db: Db, gate: PolicyGate, id: string, editedParams: unknown, now = new Date()): Promise<EditCheck> {
+  const rollback = new Error('check only');
+  let result: EditCheck | undefined;
+  try {
+    await db.transaction(async (tx) => {
+      const pending = await lockPending(tx, id, now);
+      const limits =
+        pending.action === 'offer_credit'
+          ? {
+              creditApprovalLimitCents: Math.max(pending.request.context.amountCents ?? 0, gate.creditApprovalLimitCents),
+              creditBudgetLeftCents: Math.max(
+                0,
+                await creditBudgetLeft(tx, gate.dailyCreditBudgetCents, now, { exceptApprovalId: pending.id }),
+              ),
+            }
+          : null;
+      try {
+        await checkEdit(tx, gate, pending, editedParams, now);
+        result = { ok: true, refusal: null, limits };
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        result = { ok: false, refusal: { code: err.code, message: err.message, issues: err.issues ?? [] }, limits };
+      }
+      throw rollback;
+    });
+  } catch (err) {
+    if (err !== rollback) throw err;
+  }
+  return result!;
 }
 
 export interface ApprovedRun {

@@ -9,6 +9,8 @@ export type { ExecutionRequest, ExecutionResult } from './execute.ts';
 export {
   approve,
   approveAndRun,
+  checkApprovalEdit,
+  type EditCheck,
   bulkApprove,
   reject,
   expireApprovals,

@@ -56,6 +56,7 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
 
   'GET /api/v1/approvals': STAFF,
   'POST /api/v1/approvals/:id/approve': ['admin', 'reviewer'],
+  'POST /api/v1/approvals/:id/check-edit': ['admin', 'reviewer'],
   'POST /api/v1/approvals/:id/reject': ['admin', 'reviewer'],
   'POST /api/v1/approvals/bulk-approve': ['admin', 'reviewer'],
 

@@ -601,6 +601,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/approvals/{id}/check-edit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check edited parameters as approving them would (schema, the credit approval limit and the day’s credit budget, policy), changing nothing: { ok, refusal, limits } */
+        post: operations["postApprovalsByIdCheckEdit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/approvals/bulk-approve": {
         parameters: {
             query?: never;
@@ -3972,6 +3989,21 @@ export interface components {
             };
             execution: components["schemas"]["ExecutionResult"];
         };
+        PostApprovalsByIdCheckEdit200: {
+            ok: boolean;
+            refusal: {
+                code: string;
+                message: string;
+                issues: {
+                    path: string;
+                    message: string;
+                }[];
+            } | null;
+            limits: {
+                creditApprovalLimitCents: number;
+                creditBudgetLeftCents: number;
+            } | null;
+        };
         PostApprovalsBulkApprove200: {
             results: ({
                 id: string;
@@ -7082,6 +7114,99 @@ export interface operations {
             };
             /** @description the action failed and nothing ran: the approval stays pending with its lastError, and approving again retries it */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postApprovalsByIdCheckEdit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    params: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description { ok, refusal: { code, message, issues } | null, limits: { creditApprovalLimitCents, creditBudgetLeftCents } | null } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostApprovalsByIdCheckEdit200"];
+                };
+            };
+            /** @description no params object */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such approval */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description already decided or expired, the agent paused or the kill switch engaged */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { approveAndRun, bulkApprove, reject, REJECTION_CATEGORIES } from '../../act/index.ts';
-import { ApprovalPageSchema, ApprovedRunSchema, BulkApprovalSchema } from '../../contracts/api/index.ts';
+import { approveAndRun, bulkApprove, checkApprovalEdit, reject, REJECTION_CATEGORIES } from '../../act/index.ts';
+import { ApprovalPageSchema, ApprovedRunSchema, BulkApprovalSchema, EditCheckSchema } from '../../contracts/api/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { approvalMessage, listApprovalQueue } from '../../views/index.ts';
@@ -13,6 +13,7 @@ const ApprovalQuery = PageQuery.extend({ status: z.enum(['pending', 'approved', 
 // The queue's order (expected value, expiry) has no unique key to resume from, so its cursor is a position.
 const offsetCursor = decodeCursor('offset');
 const ApproveBody = z.strictObject({ params: z.record(z.string(), z.unknown()).optional() });
+const CheckEditBody = z.strictObject({ params: z.record(z.string(), z.unknown()) });
 // The category says what the agent got wrong (optional: `other` when left out); the reason says it in words.
 const RejectBody = z.strictObject({ reason: z.string().trim().min(1).max(500), category: z.enum(REJECTION_CATEGORIES).optional() });
 const BulkApproveBody = z.strictObject({
@@ -97,6 +98,30 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
         return c.json(
           await approveAndRun(db, gate, c.req.param('id')!, { actor: actorOf(c), editedParams: body.data.params, now: deps.clock.now() }),
         );
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/approvals/:id/check-edit',
+      tag: 'approvals',
+      body: CheckEditBody,
+      summary:
+        'Check edited parameters as approving them would (schema, the credit approval limit and the day\u2019s credit budget, policy), changing nothing: { ok, refusal, limits }',
+      responses: {
+        200: answers(
+          EditCheckSchema,
+          '{ ok, refusal: { code, message, issues } | null, limits: { creditApprovalLimitCents, creditBudgetLeftCents } | null }',
+        ),
+        400: 'no params object',
+        404: 'no such approval',
+        409: 'already decided or expired, the agent paused or the kill switch engaged',
+        413: 'body too large',
+        415: 'not JSON',
+      },
+      handler: async (c) => {
+        const body = CheckEditBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
+        if (!body.success) throw new AppError('validation_failed', 'invalid edit check', toFieldIssues(body.error));
+        return c.json(await checkApprovalEdit(db, gate, c.req.param('id')!, body.data.params, deps.clock.now()));
       },
     },
     {

@@ -83,6 +83,18 @@ export const ApprovedRunSchema = z.object({
   execution: ExecutionResultSchema,
 });
 
+export const EditCheckSchema = z.object({
+  ok: z.boolean(),
+  refusal: z
+    .object({
+      code: z.string().min(1),
+      message: z.string(),
+      issues: z.array(z.object({ path: z.string(), message: z.string() })),
+    })
+    .nullable(),
+  limits: z.object({ creditApprovalLimitCents: z.number().int(), creditBudgetLeftCents: z.number().int() }).nullable(),
+});
+
 export const BulkApprovalSchema = z.object({
   results: z.array(
     z.union([

@@ -26,3 +26,5 @@ export * from './uplift-model.ts';
 export * from './churn-calibration.ts';
 export * from './person-names.ts';
 export * from './work-items.ts';
+export * from './actor-names.ts';
+export * from './ledger-context.ts';

@@ -43,7 +43,7 @@ describe('the ledger names its actors and says what an approval was about', () =
       body: { params: { amountCents: 7500 } },
     });
     expect(edited.status, edited.text).toBe(200);
-    const res = await t.call('GET', `/api/v1/ledger?subjectId=${approvalId}&type=approval.approved`, { role: 'analyst' });
+    const res = await t.call('GET', `/api/v1/ledger?subjectId=${approvalId}&type=approval.approved`, { role: 'reviewer' });
     expect(res.status, res.text).toBe(200);
     expect(res.body.data).toHaveLength(1);
     expect(res.body.data[0]).toMatchObject({
@@ -52,7 +52,13 @@ describe('the ledger names its actors and says what an approval was about', () =
       actorKind: 'person',
       actorRole: 'reviewer',
       // The amount approved is the edited one.
-      about: { action: 'offer_credit', agentId: 'retention', customerId: 'LEDG-1', amountCents: 7500, status: 'approved' },
+      about: {
+        action: 'offer_credit',
+        agentId: 'retention',
+        customer: { customerId: 'LEDG-1', name: 'Ledger Reader' },
+        amountCents: 7500,
+        status: 'approved',
+      },
     });
   });
 

@@ -4,8 +4,8 @@ import type { Queryable } from '../store/index.ts';
 export interface ApprovalAbout {
   action: string;
   agentId: string;
-  customerId: string | null;
-  customerName: string | null;
+  /** The customer (classified like any account's name: masked for analysts). */
+  customer: { customerId: string | null; name: string | null } | null;
   /** The amount in cents of a credit (an edited amount where the reviewer changed it), else null. */
   amountCents: number | null;
   status: string;
@@ -39,8 +39,7 @@ export async function approvalsAbout(q: Queryable, ids: string[]): Promise<Map<s
       {
         action: r.action,
         agentId: r.agent_id,
-        customerId: r.customer_id,
-        customerName: r.name,
+        customer: r.customer_id || r.name ? { customerId: r.customer_id, name: r.name } : null,
         amountCents: r.cents === null ? null : Number(r.cents),
         status: r.status,
       },

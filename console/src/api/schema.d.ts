@@ -1875,8 +1875,10 @@ export interface components {
             about: {
                 action: string;
                 agentId: string;
-                customerId: string | null;
-                customerName: string | null;
+                customer: {
+                    customerId: string | null;
+                    name: string | null;
+                } | null;
                 amountCents: number | null;
                 status: string;
             } | null;

@@ -162,7 +162,8 @@ function aboutText(e: LedgerEntry): string | null {
   const verb = e.type.startsWith('approval.') ? e.type.slice(9).replace(/_/g, ' ') : e.type;
   const action = a.action.replace(/_/g, ' ');
   const amount = a.amountCents !== null ? ` of ${fmt.cents(a.amountCents)}` : '';
-  const customer = a.customerId ? ` for ${a.customerId}${a.customerName ? ` (${a.customerName})` : ''}` : '';
+  const c = a.customer;
+  const customer = c?.customerId ? ` for ${c.customerId}${c.name ? ` (${c.name})` : ''}` : '';
   return `${verb}: ${action}${amount}${customer}, proposed by the ${a.agentId} agent`;
 }
 

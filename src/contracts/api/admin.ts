@@ -49,8 +49,7 @@ export const LedgerEntrySchema = component(
       .object({
         action: z.string(),
         agentId: z.string(),
-        customerId: z.string().nullable(),
-        customerName: z.string().nullable(),
+        customer: z.object({ customerId: z.string().nullable(), name: z.string().nullable() }).nullable(),
         amountCents: z.number().int().nullable(),
         status: z.string(),
       })

@@ -113,6 +113,7 @@ function ReviewDetail({
   onDone: (msg: string) => Promise<void>;
 }) {
   const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const act = async (send: () => Promise<unknown>, done: string) => {
     setBusy(true);
@@ -210,21 +211,38 @@ function ReviewDetail({
           </button>
         </div>
       ) : null}
-      {mayUnmerge && r.mergeId ? (
+      {mayUnmerge && r.mergeId && !confirming ? (
         <div className="actions">
-          <button
-            type="button"
-            className="secondary"
-            disabled={busy}
-            onClick={() =>
-              act(
-                () => post('/api/v1/identity/merges/{id}/unmerge', { params: { path: { id: r.mergeId! } } }),
-                `Undid the merge of ${r.profile.customerId} into ${r.candidate.customerId}.`,
-              )
-            }
-          >
+          <button type="button" className="secondary" disabled={busy} onClick={() => setConfirming(true)}>
             Undo the merge
           </button>
+        </div>
+      ) : null}
+      {mayUnmerge && r.mergeId && confirming ? (
+        <div className="panel" role="group" aria-labelledby={`idr-undo-${r.id}`}>
+          <p id={`idr-undo-${r.id}`}>
+            Undo the merge of {r.profile.customerId} into {r.candidate.customerId}? What it moved goes back, and both profiles' features are
+            recomputed.
+          </p>
+          <div className="actions">
+            <button
+              type="button"
+              className="danger"
+              disabled={busy}
+              autoFocus
+              onClick={() =>
+                act(
+                  () => post('/api/v1/identity/merges/{id}/unmerge', { params: { path: { id: r.mergeId! } } }),
+                  `Undid the merge of ${r.profile.customerId} into ${r.candidate.customerId}.`,
+                )
+              }
+            >
+              Confirm undo
+            </button>
+            <button type="button" className="secondary" disabled={busy} onClick={() => setConfirming(false)}>
+              Keep merged
+            </button>
+          </div>
         </div>
       ) : null}
     </article>

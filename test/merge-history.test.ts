@@ -95,7 +95,9 @@ describe('the merge history: readable, with who decided, why, and whether an aut
     expect(later.status, later.text).toBe(201);
 
     const list = (await t.call('GET', '/api/v1/identity/merges')).body.data;
-    expect((await t.call('GET', '/api/v1/identity/merges?customerId=KW-2')).body.data.map((m: { id: string }) => m.id)).toEqual([later.body.id]);
+    expect((await t.call('GET', '/api/v1/identity/merges?customerId=KW-2')).body.data.map((m: { id: string }) => m.id)).toEqual([
+      later.body.id,
+    ]);
     expect(list.map((m: { id: string }) => m.id)).toEqual([later.body.id, auto.id]);
     expect(list[0]).toMatchObject({ automatic: false, rule: 'steward', actorName: 'test reviewer', undoable: true });
     expect(list[1]).toMatchObject({ undoable: false, undoBlockedBy: later.body.id });

@@ -46,6 +46,7 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/identity/reviews/:id': STAFF,
   'POST /api/v1/identity/reviews/:id/merge': ['admin', 'reviewer'],
   'POST /api/v1/identity/reviews/:id/keep-apart': ['admin', 'reviewer'],
+  'GET /api/v1/identity/merges': STAFF,
   'POST /api/v1/identity/merges': ['admin', 'reviewer'],
   'POST /api/v1/identity/merges/:id/unmerge': ['admin', 'reviewer'],
   'GET /api/v1/customers/:id/lineage': STAFF,

@@ -31,6 +31,7 @@ export {
   febrlTruth,
   fitIdentityModel,
   listMerges,
+  mergeHistory,
   listReviews,
   loadIdentitySettings,
   loadMatcher,

@@ -58,3 +58,29 @@ export async function identityReviewRows(
     opts.id ? [opts.id] : [opts.status, opts.after ?? null, opts.limit],
   );
 }
+
+/**
+ * The merge history, newest first: each merge with both profiles' customer ids and names, the comparison that decided
+ * it (kept with the merge, or the steward's review it came from), and `blocked_by`, the live merge that has since
+ * folded the survivor into another profile (which must be undone first). `accountId` keeps the merges in and out of
+ * one profile; `state` live or undone keeps those.
+ */
+export async function identityMergeRows(
+  q: Queryable,
+  opts: { limit: number; before?: string; accountId?: string; state?: 'live' | 'undone' },
+): Promise<Record<string, unknown>[]> {
+  return q.query<Record<string, unknown>>(
+    `SELECT m.id, m.survivor_id, m.merged_id, m.rule, m.score, m.review_id, m.actor, m.created_at, m.unmerged_at, m.unmerged_by,
+            COALESCE(m.explanation, r.explanation) AS explanation,
+            s.customer_id AS s_customer, s.name AS s_name, g.customer_id AS g_customer, g.name AS g_name,
+            (SELECT l.id FROM identity_merges l WHERE l.merged_id = m.survivor_id AND l.unmerged_at IS NULL LIMIT 1) AS blocked_by
+     FROM identity_merges m
+     JOIN accounts s ON s.id = m.survivor_id JOIN accounts g ON g.id = m.merged_id
+     LEFT JOIN identity_reviews r ON r.id = m.review_id
+     WHERE ($1::text IS NULL OR m.id < $1)
+       AND ($2::text IS NULL OR m.survivor_id = $2 OR m.merged_id = $2)
+       AND ($3::text IS NULL OR ($3 = 'live') = (m.unmerged_at IS NULL))
+     ORDER BY m.id DESC LIMIT $4`,
+    [opts.before ?? null, opts.accountId ?? null, opts.state ?? null, opts.limit],
+  );
+}

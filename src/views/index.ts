@@ -27,3 +27,5 @@ export * from './churn-calibration.ts';
 export * from './person-names.ts';
 export * from './work-items.ts';
 export * from './customer-search.ts';
+export * from './actor-names.ts';
+export * from './ledger-context.ts';

@@ -471,7 +471,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The merge history, newest first: both profiles, the rule and score, the fields that decided, who merged (automatic or a steward, by name) and whether it can be undone now (and if not, why); customerId keeps one profile’s merges, state live or undone */
+        get: operations["getIdentityMerges"];
         put?: never;
         /** Merge two profiles a steward knows to be one person: mergedId is folded into survivorId (account or customer ids) */
         post: operations["postIdentityMerges"];
@@ -1918,6 +1919,20 @@ export interface components {
             };
             prevHash: string;
             hash: string;
+            actorName: string;
+            /** @enum {string} */
+            actorKind: "person" | "agent" | "system";
+            actorRole: string | null;
+            about: {
+                action: string;
+                agentId: string;
+                customer: {
+                    customerId: string | null;
+                    name: string | null;
+                } | null;
+                amountCents: number | null;
+                status: string;
+            } | null;
         };
         LedgerVerifyReport: {
             ok: boolean;
@@ -2222,6 +2237,37 @@ export interface components {
             createdAt: string;
             unmergedAt: string | null;
             unmergedBy: string | null;
+        };
+        MergeHistoryItem: {
+            id: string;
+            survivor: {
+                accountId: string;
+                customerId: string | null;
+                name: string | null;
+            };
+            merged: {
+                accountId: string;
+                customerId: string | null;
+                name: string | null;
+            };
+            rule: string;
+            automatic: boolean;
+            score: number | null;
+            reviewId: string | null;
+            decidingFields: {
+                field: string;
+                level: string;
+                weight: number;
+            }[];
+            actor: string;
+            actorName: string;
+            createdAt: string;
+            unmergedAt: string | null;
+            unmergedBy: string | null;
+            unmergedByName: string | null;
+            undoable: boolean;
+            undoBlockedBy: string | null;
+            undoBlockedReason: string | null;
         };
         CustomerLineage: {
             accountId: string;
@@ -3922,6 +3968,10 @@ export interface components {
         };
         GetIdentityReviews200: {
             data: components["schemas"]["IdentityReview"][];
+            nextCursor: string | null;
+        };
+        GetIdentityMerges200: {
+            data: components["schemas"]["MergeHistoryItem"][];
             nextCursor: string | null;
         };
         PostIdentityMergesByIdUnmerge200: {
@@ -6469,6 +6519,67 @@ export interface operations {
             };
             /** @description already decided */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getIdentityMerges: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                customerId?: string;
+                state?: "live" | "undone";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description { data, nextCursor } */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetIdentityMerges200"];
+                };
+            };
+            /** @description bad limit, cursor or state */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such customer */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

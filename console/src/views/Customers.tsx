@@ -4,13 +4,13 @@ import { get, type Answer } from '../api/client.ts';
 import { COLORS, Lines } from '../components/charts.tsx';
 import { Badge, ChurnScoreText, Empty, ErrorNote, Facts, fmt, Loading, outcomeTone, TableScroll } from '../components/ui.tsx';
 import { navigate, useLoad } from '../hooks.ts';
+import { MergeHistory } from '../components/MergeHistory.tsx';
 import { CustomerSearchBox } from '../components/search.tsx';
 
 type Profile = Answer<'/api/v1/customers/{id}/profile', 'get'>;
 type TimelineItem = Profile['timeline'][number];
 type ConsentOverview = Answer<'/api/v1/customers/{id}/consents', 'get'>;
 type FeaturePoint = Answer<'/api/v1/customers/{id}/features/history', 'get'>['data'][number];
-type LedgerEntry = Answer<'/api/v1/ledger', 'get'>['data'][number];
 
 /** Find a customer, then see everything about them: Customer 360. */
 export function Customers(props: ViewProps) {
@@ -122,15 +122,6 @@ function Customer360({ id, can }: ViewProps & { id: string }) {
     () => get('/api/v1/customers/{id}/features/history', { params: { path: { id }, query: { points: 12, stepDays: 7 } } }),
     [id],
   );
-  const accountId = profile.data?.account.id;
-  const mayReadLedger = can('GET', '/ledger');
-  const lineage = useLoad(
-    () =>
-      accountId && mayReadLedger
-        ? get('/api/v1/ledger', { params: { query: { subjectId: accountId, limit: 200 } } })
-        : Promise.resolve({ data: [] as LedgerEntry[] }),
-    [accountId],
-  );
 
   if (profile.error && !profile.data)
     return (
@@ -145,7 +136,6 @@ function Customer360({ id, can }: ViewProps & { id: string }) {
   if (!profile.data) return <Loading what={`customer ${id}`} />;
   const p = profile.data;
   const a = p.account;
-  const merges = (lineage.data?.data ?? []).filter((e) => /merge|split|unmerge/.test(e.type));
   return (
     <section aria-labelledby="c360-title">
       <p>
@@ -250,18 +240,10 @@ function Customer360({ id, can }: ViewProps & { id: string }) {
             <Empty>None.</Empty>
           )}
           <h3>Merges</h3>
-          {!mayReadLedger ? (
-            <p className="muted">Your role cannot read the ledger, where merges are recorded.</p>
-          ) : merges.length ? (
-            <ul>
-              {merges.map((e) => (
-                <li key={e.seq}>
-                  {fmt.time(e.ts)} {e.type} by {e.actor}: <code>{JSON.stringify(e.data)}</code>
-                </li>
-              ))}
-            </ul>
+          {can('GET', '/identity/merges') ? (
+            <MergeHistory customerId={a.id} mayUndo={can('POST', '/identity/merges/{id}/unmerge')} onUndone={() => void profile.reload()} />
           ) : (
-            <Empty>No merges recorded: this profile is as it was created.</Empty>
+            <p className="muted">Your role cannot read the merge history.</p>
           )}
         </div>
       </div>

@@ -3,6 +3,7 @@ import type { ViewProps } from '../App.tsx';
 import { get, post, describeError, type Answer } from '../api/client.ts';
 import { Badge, Empty, ErrorNote, fmt, Loading, StatusNote, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
+import { MergeHistory } from '../components/MergeHistory.tsx';
 
 type IdentityReview = Answer<'/api/v1/identity/reviews', 'get'>['data'][number];
 
@@ -19,6 +20,8 @@ export function Identity({ can }: ViewProps) {
   const current = items.find((r) => r.id === selected) ?? items[0] ?? null;
   const mayDecide = can('POST', '/identity/reviews/{id}/merge');
   const mayUnmerge = can('POST', '/identity/merges/{id}/unmerge');
+  const mayReadMerges = can('GET', '/identity/merges');
+  const [mergesKey, setMergesKey] = useState(0);
 
   return (
     <section aria-labelledby="identity-title">
@@ -77,11 +80,22 @@ export function Identity({ can }: ViewProps) {
               onDone={async (msg) => {
                 setMessage(msg);
                 setSelected(null);
+                setMergesKey((k) => k + 1);
                 await list.reload();
               }}
             />
           ) : null}
         </div>
+      ) : null}
+      {mayReadMerges ? (
+        <section aria-labelledby="merge-history-title">
+          <h2 id="merge-history-title">Merge history</h2>
+          <p className="muted">
+            Every merge, automatic or by a steward, newest first. Undo splits the profiles back: what the merge moved returns, and both
+            profiles' features are recomputed.
+          </p>
+          <MergeHistory key={mergesKey} mayUndo={mayUnmerge} onUndone={() => void list.reload()} />
+        </section>
       ) : null}
     </section>
   );
@@ -99,6 +113,7 @@ function ReviewDetail({
   onDone: (msg: string) => Promise<void>;
 }) {
   const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const act = async (send: () => Promise<unknown>, done: string) => {
     setBusy(true);
@@ -196,21 +211,38 @@ function ReviewDetail({
           </button>
         </div>
       ) : null}
-      {mayUnmerge && r.mergeId ? (
+      {mayUnmerge && r.mergeId && !confirming ? (
         <div className="actions">
-          <button
-            type="button"
-            className="secondary"
-            disabled={busy}
-            onClick={() =>
-              act(
-                () => post('/api/v1/identity/merges/{id}/unmerge', { params: { path: { id: r.mergeId! } } }),
-                `Undid the merge of ${r.profile.customerId} into ${r.candidate.customerId}.`,
-              )
-            }
-          >
+          <button type="button" className="secondary" disabled={busy} onClick={() => setConfirming(true)}>
             Undo the merge
           </button>
+        </div>
+      ) : null}
+      {mayUnmerge && r.mergeId && confirming ? (
+        <div className="panel" role="group" aria-labelledby={`idr-undo-${r.id}`}>
+          <p id={`idr-undo-${r.id}`}>
+            Undo the merge of {r.profile.customerId} into {r.candidate.customerId}? What it moved goes back, and both profiles' features are
+            recomputed.
+          </p>
+          <div className="actions">
+            <button
+              type="button"
+              className="danger"
+              disabled={busy}
+              autoFocus
+              onClick={() =>
+                act(
+                  () => post('/api/v1/identity/merges/{id}/unmerge', { params: { path: { id: r.mergeId! } } }),
+                  `Undid the merge of ${r.profile.customerId} into ${r.candidate.customerId}.`,
+                )
+              }
+            >
+              Confirm undo
+            </button>
+            <button type="button" className="secondary" disabled={busy} onClick={() => setConfirming(false)}>
+              Keep merged
+            </button>
+          </div>
         </div>
       ) : null}
     </article>

@@ -1,5 +1,5 @@
-import { useState, type FormEvent } from 'react';
-import type { ViewProps } from '../App.tsx';
+import { useContext, useState, type FormEvent } from 'react';
+import { WorldContext, type ViewProps } from '../App.tsx';
 import { get, describeError, type Answer } from '../api/client.ts';
 import { Badge, Empty, ErrorNote, fmt, Json, Loading } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
@@ -63,6 +63,7 @@ export function Ledger({ rest }: ViewProps) {
   return (
     <section aria-labelledby="ledger-title">
       <h1 id="ledger-title">Ledger</h1>
+      <ClockNote />
       <div className="panel" role="region" aria-label="Chain verification">
         <div className="button-row">
           <button type="button" onClick={verify} disabled={verifying}>
@@ -151,13 +152,45 @@ export function Ledger({ rest }: ViewProps) {
   );
 }
 
+/** The actor as a person reads it: a token's name and role, an agent, or the part of the system. */
+const actorText = (e: LedgerEntry) => (e.actorRole && e.actorKind === 'person' ? `${e.actorName} (${e.actorRole})` : e.actorName);
+
+/** What an approval entry was about: the action, the customer and, for a credit, the amount. */
+function aboutText(e: LedgerEntry): string | null {
+  const a = e.about;
+  if (!a) return null;
+  const verb = e.type.startsWith('approval.') ? e.type.slice(9).replace(/_/g, ' ') : e.type;
+  const action = a.action.replace(/_/g, ' ');
+  const amount = a.amountCents !== null ? ` of ${fmt.cents(a.amountCents)}` : '';
+  const c = a.customer;
+  const customer = c?.customerId ? ` for ${c.customerId}${c.name ? ` (${c.name})` : ''}` : '';
+  return `${verb}: ${action}${amount}${customer}, proposed by the ${a.agentId} agent`;
+}
+
+/**
+ * Which clock the ledger's times are on. An entry's time is when it was recorded, in real time (it is part of what
+ * the hash chain covers); the rest of the console follows the server's clock, which is the live world's when it runs.
+ */
+function ClockNote() {
+  const clock = useContext(WorldContext);
+  return (
+    <p className="muted" id="ledger-clock">
+      Times are when each entry was recorded, in real time (UTC).
+      {clock?.world
+        ? ` The live world runs on its own faster clock (now ${fmt.time(new Date(clock.now).toISOString())}, world day ${clock.world.daysDone}), which the other views follow; ledger times are not on it.`
+        : ' The server runs on real time, so every view is on the same clock.'}
+    </p>
+  );
+}
+
 function EntryRow({ entry, open = false }: { entry: LedgerEntry; open?: boolean }) {
+  const about = aboutText(entry);
   return (
     <details className="entry" open={open}>
       <summary>
         <span className="seq">#{entry.seq}</span> <span className="etype">{entry.type}</span>{' '}
         <span className="muted">
-          {fmt.time(entry.ts)} · {entry.actor}
+          <time dateTime={entry.ts}>{fmt.time(entry.ts)}</time> · <span title={entry.actor}>{actorText(entry)}</span>
         </span>
         {entry.subjectId ? (
           <span className="muted">
@@ -165,7 +198,11 @@ function EntryRow({ entry, open = false }: { entry: LedgerEntry; open?: boolean 
             · {entry.subjectType} {entry.subjectId}
           </span>
         ) : null}
+        {about ? <span className="entry-about"> — {about}</span> : null}
       </summary>
+      <p className="muted">
+        actor id <code>{entry.actor}</code>
+      </p>
       <Json value={entry.data} label={`data of entry ${entry.seq}`} />
       <p className="hash">
         hash <code>{entry.hash}</code>

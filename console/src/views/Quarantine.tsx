@@ -16,6 +16,24 @@ const pretty = (raw: string) => {
   }
 };
 
+/** What kind of input an item is: a signal's own `type`, or the record kind of a refused record. */
+export function inputType(item: Pick<QuarantineItem, 'source' | 'raw'>): string {
+  if (item.source.startsWith('records:')) return `${item.source.slice(8)} record`;
+  try {
+    const parsed = JSON.parse(item.raw) as unknown;
+    const type = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>).type : undefined;
+    return typeof type === 'string' && type.trim() ? type.slice(0, 60) : 'no type';
+  } catch {
+    return 'not JSON';
+  }
+}
+
+/** The first thing wrong with an item, as one line. */
+const firstIssue = (item: QuarantineItem) => {
+  const i = item.issues[0];
+  return i ? `${i.path ? `${i.path}: ` : ''}${i.message}` : item.reason;
+};
+
 /** Refused input, kept whole with its reasons: fix it and resubmit, or discard it with a reason. */
 export function Quarantine({ can }: ViewProps) {
   const [status, setStatus] = useState<(typeof STATUSES)[number]>('open');
@@ -64,9 +82,17 @@ export function Quarantine({ can }: ViewProps) {
                   aria-current={q.id === current?.id ? 'true' : undefined}
                   onClick={() => setSelected(q.id)}
                 >
-                  <span className="item-main">{q.reason}</span>
+                  <span className="item-main">{firstIssue(q)}</span>
                   <span className="item-meta">
-                    <span>{q.source}</span>
+                    <span>
+                      <span className="sr-only">type </span>
+                      <Badge tone="plain">{inputType(q)}</Badge>
+                    </span>
+                    <span>
+                      <span className="sr-only">source </span>
+                      {q.source}
+                    </span>
+                    {q.issues.length > 1 ? <span>{q.issues.length} issues</span> : null}
                     <span>{fmt.time(q.receivedAt)}</span>
                   </span>
                 </button>
@@ -138,6 +164,7 @@ function QuarantineDetail({ item, mayFix, onDone }: { item: QuarantineItem; mayF
       <Facts
         items={[
           ['source', item.source],
+          ['type', inputType(item)],
           ['received', fmt.time(item.receivedAt)],
           ['reason', item.reason],
           ['resolved', item.resolvedAt ? fmt.time(item.resolvedAt) : null],

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { listLedger, verifyLedger, writeCheckpoint } from '../../ledger/index.ts';
+import { actorNames, approvalsAbout } from '../../views/index.ts';
 import { createToken, listTokens, recordLogin, recordLogout, revokeToken } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson } from '../http.ts';
@@ -112,7 +113,27 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: answers(LedgerPageSchema, '{ data, nextBefore }'), 400: 'bad query parameter' },
       handler: async (c) => {
         const q = parseQuery(c, LedgerQuery);
-        const data = await listLedger(db, q);
+        const entries = await listLedger(db, q);
+        const [names, about] = await Promise.all([
+          actorNames(
+            db,
+            entries.map((e) => e.actor),
+          ),
+          approvalsAbout(
+            db,
+            entries.filter((e) => e.subjectType === 'approvals' && e.subjectId).map((e) => e.subjectId!),
+          ),
+        ]);
+        const data = entries.map((e) => {
+          const who = names.get(e.actor)!;
+          return {
+            ...e,
+            actorName: who.name,
+            actorKind: who.kind,
+            actorRole: who.role,
+            about: e.subjectType === 'approvals' && e.subjectId ? (about.get(e.subjectId) ?? null) : null,
+          };
+        });
         return c.json({ data, nextBefore: data.length === q.limit ? data[data.length - 1]!.seq : null });
       },
     },

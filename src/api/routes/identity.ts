@@ -6,6 +6,7 @@ import {
   IdentitySettingsSchema,
   LineageSchema,
   MatchResultSchema,
+  MergeHistoryItemSchema,
   MergeSchema,
   page,
   StoredIdentitySettingsSchema,
@@ -19,6 +20,7 @@ import {
   fitIdentityModel,
   listMerges,
   listReviews,
+  mergeHistory,
   loadIdentitySettings,
   loadMatcher,
   findAccount,
@@ -37,6 +39,11 @@ import { actorOf, answers, type RouteDef } from '../router.ts';
 
 const ReviewQuery = PageQuery.extend({ status: z.enum(REVIEW_STATUSES).default('open') }).strict();
 const reviewCursor = decodeCursor('idrev');
+const MergeQuery = PageQuery.extend({
+  customerId: z.string().trim().min(1).max(128).optional(),
+  state: z.enum(['live', 'undone']).optional(),
+}).strict();
+const mergeCursor = decodeCursor('merge');
 const MergeBody = z.strictObject({ survivorId: z.string().trim().min(1).max(128), mergedId: z.string().trim().min(1).max(128) });
 const MatchBody = SubjectPerson.extend({ email: Email.optional(), phone: Phone.optional() });
 
@@ -93,6 +100,25 @@ export function identityRoutes(deps: ApiDeps): RouteDef[] {
       summary: 'Reject the match: the two profiles stay apart; ledgered',
       responses: { 200: answers(IdentityReviewSchema, 'the decided review'), 404: 'no such review', 409: 'already decided' },
       handler: decide('keep_apart'),
+    },
+    {
+      method: 'get',
+      path: '/api/v1/identity/merges',
+      tag: 'identity',
+      query: MergeQuery,
+      summary:
+        'The merge history, newest first: both profiles, the rule and score, the fields that decided, who merged (automatic or a steward, by name) and whether it can be undone now (and if not, why); customerId keeps one profile\u2019s merges, state live or undone',
+      responses: {
+        200: answers(page(MergeHistoryItemSchema), '{ data, nextCursor }'),
+        400: 'bad limit, cursor or state',
+        404: 'no such customer',
+      },
+      handler: async (c) => {
+        const q = parseQuery(c, MergeQuery);
+        const accountId = q.customerId ? (await findAccount(db, q.customerId)).id : undefined;
+        const rows = await mergeHistory(db, { limit: q.limit + 1, before: mergeCursor(q.cursor), accountId, state: q.state });
+        return c.json(pageOf(rows, q.limit, (r) => r.id));
+      },
     },
     {
       method: 'post',

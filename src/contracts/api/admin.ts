@@ -40,8 +40,22 @@ export const LedgerEntrySchema = component(
     data: z.object({}).loose(),
     prevHash: z.string().min(1),
     hash: z.string().min(1),
+    /** Who the actor is, for people: an API token's name, an agent, or what part of the system. */
+    actorName: z.string().min(1),
+    actorKind: z.enum(['person', 'agent', 'system']),
+    actorRole: z.string().nullable(),
+    /** For an approval's entries: what was approved (or rejected, or expired). Null for other entries. */
+    about: z
+      .object({
+        action: z.string(),
+        agentId: z.string(),
+        customer: z.object({ customerId: z.string().nullable(), name: z.string().nullable() }).nullable(),
+        amountCents: z.number().int().nullable(),
+        status: z.string(),
+      })
+      .nullable(),
   }),
-  'one hash-chained ledger entry',
+  'one hash-chained ledger entry, with its actor by name and, for an approval, what it was about',
 );
 
 /** Ledger pages go by sequence number: `nextBefore` is the `before` of the next page, null on the last. */

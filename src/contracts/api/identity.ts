@@ -58,6 +58,32 @@ export const MergeSchema = component(
   'one profile folded into another, with how many rows it moved per table',
 );
 
+const MergeSideSchema = z.object({ accountId: z.string().min(1), customerId: z.string().nullable(), name: z.string().nullable() });
+
+export const MergeHistoryItemSchema = component(
+  'MergeHistoryItem',
+  z.object({
+    id: z.string().min(1),
+    survivor: MergeSideSchema,
+    merged: MergeSideSchema,
+    rule: z.string().min(1),
+    automatic: z.boolean(),
+    score: z.number().nullable(),
+    reviewId: z.string().nullable(),
+    decidingFields: z.array(z.object({ field: z.string().min(1), level: z.string().min(1), weight: z.number() })),
+    actor: z.string().min(1),
+    actorName: z.string().min(1),
+    createdAt: IsoTime,
+    unmergedAt: IsoTime.nullable(),
+    unmergedBy: z.string().nullable(),
+    unmergedByName: z.string().nullable(),
+    undoable: z.boolean(),
+    undoBlockedBy: z.string().nullable(),
+    undoBlockedReason: z.string().nullable(),
+  }),
+  'one merge in the steward\u2019s history: both profiles, who or what merged them, the fields that decided, and whether it can be undone now',
+);
+
 export const UnmergeSchema = MergeSchema.extend({ followed: z.number().int().min(0) });
 
 /** The unified person fields, each with the survivorship rule that chose its value. */

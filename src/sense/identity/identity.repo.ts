@@ -98,14 +98,15 @@ export async function insertIdentityMerge(
     score: number | null;
     reviewId: string | null;
     moved: string;
+    explanation: string | null;
     actor: string;
     createdAt: string;
   },
 ): Promise<Record<string, unknown> | undefined> {
   const [row] = await tx.query<Record<string, unknown>>(
-    `INSERT INTO identity_merges (id, survivor_id, merged_id, rule, score, review_id, moved, actor, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-    [m.id, m.survivorId, m.mergedId, m.rule, m.score, m.reviewId, m.moved, m.actor, m.createdAt],
+    `INSERT INTO identity_merges (id, survivor_id, merged_id, rule, score, review_id, moved, explanation, actor, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+    [m.id, m.survivorId, m.mergedId, m.rule, m.score, m.reviewId, m.moved, m.explanation, m.actor, m.createdAt],
   );
   return row;
 }
@@ -168,8 +169,8 @@ export async function insertIdentityReview(
 export async function lockIdentityReview(
   tx: Tx,
   id: string,
-): Promise<{ status: string; account_id: string; candidate_id: string; score: string } | undefined> {
-  const [row] = await tx.query<{ status: string; account_id: string; candidate_id: string; score: string }>(
+): Promise<{ status: string; account_id: string; candidate_id: string; score: string; explanation: unknown } | undefined> {
+  const [row] = await tx.query<{ status: string; account_id: string; candidate_id: string; score: string; explanation: unknown }>(
     'SELECT * FROM identity_reviews WHERE id = $1 FOR UPDATE',
     [id],
   );

@@ -11,7 +11,7 @@ import {
   restoreRecordsForUnmerge,
   reviveMergedAccount,
 } from '../../records/index.ts';
-import { identityReviewRows } from '../../views/index.ts';
+import { actorNames, identityMergeRows, identityReviewRows } from '../../views/index.ts';
 import { newId, type Db, type Queryable, type Tx } from '../../store/index.ts';
 import { refreshFeatures } from '../features.ts';
 import {
@@ -119,6 +119,8 @@ export interface MergeInput {
   rule: string;
   score?: number | null;
   reviewId?: string | null;
+  /** The comparison that decided the merge, kept with it for the merge history. */
+  explanation?: PairExplanation | null;
   actor: string;
   now: Date;
 }
@@ -156,6 +158,7 @@ export async function mergeProfiles(tx: Tx, input: MergeInput): Promise<MergeRec
     score: input.score ?? null,
     reviewId: input.reviewId ?? null,
     moved: JSON.stringify(moved),
+    explanation: input.explanation ? JSON.stringify(input.explanation) : null,
     actor: input.actor,
     createdAt: input.now.toISOString(),
   });
@@ -234,6 +237,80 @@ async function unmergeInTransaction(tx: Tx, mergeId: string, actor: string, now:
 export async function listMerges(q: Queryable, accountId: string): Promise<MergeRecord[]> {
   const rows = await identityMergesOfAccount(q, accountId);
   return rows.map(toMerge);
+}
+
+/** One merge as the steward's history shows it: both profiles by customer id and name, who and what decided it. */
+export interface MergeHistoryItem {
+  id: string;
+  survivor: { accountId: string; customerId: string | null; name: string | null };
+  merged: { accountId: string; customerId: string | null; name: string | null };
+  rule: string;
+  /** True when identity resolution merged on its own (a rule or the probability), false for a steward's merge. */
+  automatic: boolean;
+  score: number | null;
+  reviewId: string | null;
+  /** The fields that spoke for the match, strongest first (empty when the merge kept no comparison). */
+  decidingFields: { field: string; level: string; weight: number }[];
+  actor: string;
+  actorName: string;
+  createdAt: string;
+  unmergedAt: string | null;
+  unmergedBy: string | null;
+  unmergedByName: string | null;
+  /** Whether an undo would be accepted now, and if not, why. */
+  undoable: boolean;
+  undoBlockedBy: string | null;
+  undoBlockedReason: string | null;
+}
+
+/** The merge history, newest first; `accountId` for one profile's merges, `state` live or undone. */
+export async function mergeHistory(
+  q: Queryable,
+  opts: { limit: number; before?: string; accountId?: string; state?: 'live' | 'undone' },
+): Promise<MergeHistoryItem[]> {
+  const rows = await identityMergeRows(q, opts);
+  const names = await actorNames(
+    q,
+    rows.flatMap((r) => [r.actor as string, ...(r.unmerged_by ? [r.unmerged_by as string] : [])]),
+  );
+  const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
+  return rows.map((r) => {
+    const explanation = r.explanation as PairExplanation | null;
+    const undone = r.unmerged_at !== null && r.unmerged_at !== undefined;
+    const blockedBy = (r.blocked_by as string | null) ?? null;
+    const rule = r.rule as string;
+    return {
+      id: r.id as string,
+      survivor: {
+        accountId: r.survivor_id as string,
+        customerId: (r.s_customer as string | null) ?? null,
+        name: (r.s_name as string | null) ?? null,
+      },
+      merged: {
+        accountId: r.merged_id as string,
+        customerId: (r.g_customer as string | null) ?? null,
+        name: (r.g_name as string | null) ?? null,
+      },
+      rule,
+      automatic: rule !== 'steward',
+      score: r.score === null || r.score === undefined ? null : Number(r.score),
+      reviewId: (r.review_id as string | null) ?? null,
+      decidingFields: (explanation?.fields ?? []).filter((f) => f.weight > 0).sort((a, b) => b.weight - a.weight),
+      actor: r.actor as string,
+      actorName: names.get(r.actor as string)?.name ?? (r.actor as string),
+      createdAt: iso(r.created_at)!,
+      unmergedAt: iso(r.unmerged_at),
+      unmergedBy: (r.unmerged_by as string | null) ?? null,
+      unmergedByName: r.unmerged_by ? (names.get(r.unmerged_by as string)?.name ?? (r.unmerged_by as string)) : null,
+      undoable: !undone && !blockedBy,
+      undoBlockedBy: undone ? null : blockedBy,
+      undoBlockedReason: undone
+        ? 'already undone'
+        : blockedBy
+          ? `the surviving profile was merged into another since: undo merge ${blockedBy} first`
+          : null,
+    };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -365,6 +442,7 @@ async function decideInTransaction(
         rule: 'steward',
         score: Number(row.score),
         reviewId: id,
+        explanation: (row.explanation as PairExplanation | null) ?? null,
         actor,
         now,
       })

@@ -38,6 +38,7 @@ export async function resolveNewProfiles(tx: Tx, people: PersonEntry[], ctx: { a
         mergedId: person.accountId!,
         rule,
         score: probability,
+        explanation: best.explanation,
         actor: ctx.actor,
         now: ctx.now,
       });

@@ -2051,6 +2051,7 @@ export interface components {
             status: "pending" | "approved" | "rejected" | "expired";
             expiresAt: string;
             decidedBy: string | null;
+            decidedAt: string | null;
             reason: string | null;
             reasonCategory: string | null;
             editedParams: {

@@ -41,6 +41,7 @@ const toApproval = (r: Record<string, unknown>) => ({
   status: r.status,
   expiresAt: new Date(r.expires_at as string).toISOString(),
   decidedBy: r.decided_by ?? null,
+  decidedAt: r.decided_at ? new Date(r.decided_at as string).toISOString() : null,
   reason: r.reason ?? null,
   reasonCategory: r.reason_category ?? null,
   editedParams: r.edited_params ?? null,

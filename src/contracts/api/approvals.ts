@@ -8,6 +8,8 @@ export const ApprovalSchema = component(
     status: z.enum(['pending', 'approved', 'rejected', 'expired']),
     expiresAt: IsoTime,
     decidedBy: z.string().nullable(),
+    /** When a person approved or rejected it (or it lapsed); null while it is pending. */
+    decidedAt: IsoTime.nullable(),
     reason: z.string().nullable(),
     reasonCategory: z.string().nullable(),
     editedParams: z.object({}).loose().nullable(),

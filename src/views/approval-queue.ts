@@ -4,15 +4,77 @@
  */
 import type { Queryable } from '../store/index.ts';
 
-/** One page of the queue, highest expected value first, then soonest to expire. */
-export async function listApprovalQueue(q: Queryable, status: string, offset: number, limit: number): Promise<Record<string, unknown>[]> {
+/** The queue's tabs: one status, or `decided` (approved and rejected together). */
+export type ApprovalTab = 'pending' | 'approved' | 'rejected' | 'expired' | 'decided';
+/** The queue's orders; each ends on the approval id, so a page boundary never repeats or skips an item. */
+export type ApprovalSort = 'ev' | 'expiry' | 'newest';
+
+export interface ApprovalQueueFilter {
+  status: ApprovalTab;
+  agent?: string;
+  action?: string;
+  risk?: string;
+  /** Only approvals that expire within this many hours of `now` (and not before it when pending). */
+  expiresWithinHours?: number;
+  sort: ApprovalSort;
+  /** The world's time: what "expires within" counts from and what "the last 90 days" end at. */
+  now: Date;
+  offset: number;
+  limit: number;
+}
+
+const ORDERS: Record<ApprovalSort, string> = {
+  ev: 'p.ev_value DESC, a.expires_at, a.id',
+  expiry: 'a.expires_at, p.ev_value DESC, a.id',
+  // Approval ids are ULIDs, so their order is the order they were opened in.
+  newest: 'a.id DESC',
+};
+
+/** How far back the card's "past credits and contacts" look. */
+export const CONTEXT_DAYS = 90;
+
+/**
+ * One page of the queue, filtered and in the chosen order (default: highest expected value first, then soonest to
+ * expire), with what decides each item: the customer's latest live subscription (status, plan, tenure) and their
+ * credits and outbound messages over the last 90 days.
+ */
+export async function listApprovalQueue(q: Queryable, f: ApprovalQueueFilter): Promise<Record<string, unknown>[]> {
+  const where = ['a.status = ANY($1::text[])'];
+  const statuses = f.status === 'decided' ? ['approved', 'rejected'] : [f.status];
+  const args: unknown[] = [statuses, f.now.toISOString(), CONTEXT_DAYS];
+  const add = (sql: string, value: unknown) => {
+    args.push(value);
+    where.push(sql.replace('?', `$${args.length}`));
+  };
+  if (f.agent) add('p.agent_id = ?', f.agent);
+  if (f.action) add('p.action = ?', f.action);
+  if (f.risk) add('p.risk = ?', f.risk);
+  if (f.expiresWithinHours !== undefined) {
+    add('a.expires_at <= $2::timestamptz + make_interval(secs => ?::float8 * 3600)', f.expiresWithinHours);
+    if (f.status === 'pending') where.push('a.expires_at > $2::timestamptz');
+  }
+  args.push(f.offset, f.limit);
   return q.query<Record<string, unknown>>(
     `SELECT a.*, d.outcome, d.policy_ids, d.reasons, d.autonomy, p.id AS proposal_id, p.agent_id, p.action, p.params, p.channel, p.purpose,
-                  p.risk, p.ev, p.ev_value, p.reason AS proposal_reason, p.account_id, p.lead_id, acc.customer_id, f.features
-           FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
-           LEFT JOIN accounts acc ON acc.id = p.account_id LEFT JOIN customer_features f ON f.account_id = p.account_id
-           WHERE a.status = $1 ORDER BY p.ev_value DESC, a.expires_at, a.id OFFSET $2 LIMIT $3`,
-    [status, offset, limit],
+            p.risk, p.ev, p.ev_value, p.reason AS proposal_reason, p.account_id, p.lead_id, acc.customer_id, f.features,
+            sub.status AS sub_status, sub.contract AS sub_contract, sub.product_name AS sub_plan, sub.tenure_months AS sub_tenure_months,
+            sub.monthly_amount AS sub_monthly_amount, cr.n AS credits_n, cr.cents AS credits_cents, msg.n AS messages_n, msg.last_at AS messages_last_at
+     FROM approvals a JOIN decisions d ON d.id = a.decision_id JOIN proposals p ON p.id = d.proposal_id
+     LEFT JOIN accounts acc ON acc.id = p.account_id LEFT JOIN customer_features f ON f.account_id = p.account_id
+     LEFT JOIN LATERAL (
+       SELECT s.status, s.contract, s.tenure_months, s.monthly_amount::float8 AS monthly_amount, pr.name AS product_name
+       FROM subscriptions s LEFT JOIN products pr ON pr.id = s.product_id
+       WHERE s.account_id = p.account_id AND s.deleted_at IS NULL
+       ORDER BY (s.status = 'active') DESC, s.start_date DESC NULLS LAST, s.id DESC LIMIT 1) sub ON true
+     LEFT JOIN LATERAL (
+       SELECT count(*)::int AS n, coalesce(sum(c.amount_cents), 0)::int AS cents FROM credits c
+       WHERE c.account_id = p.account_id AND c.status = 'applied' AND c.created_at > $2::timestamptz - make_interval(days => $3::int)) cr ON true
+     LEFT JOIN LATERAL (
+       SELECT count(*)::int AS n, max(m.created_at) AS last_at FROM messages m
+       WHERE m.account_id = p.account_id AND m.status <> 'cancelled' AND m.created_at > $2::timestamptz - make_interval(days => $3::int)) msg ON true
+     WHERE ${where.join(' AND ')}
+     ORDER BY ${ORDERS[f.sort]} OFFSET $${args.length - 1} LIMIT $${args.length}`,
+    args,
   );
 }
 

@@ -575,7 +575,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The approval queue, highest expected value first, then soonest to expire */
+        /** The approval queue: one tab (`status`: pending, decided, expired, approved or rejected), filtered by `agent`, `action`, `risk` and `expiresWithinHours`, in `sort` order (`ev`: highest expected value first, then soonest to expire; `expiry`: soonest first; `newest`: most recently opened first); each item carries the customer’s subscription and their credits and messages of the last 90 days */
         get: operations["getApprovals"];
         put?: never;
         post?: never;
@@ -2117,6 +2117,7 @@ export interface components {
             status: "pending" | "approved" | "rejected" | "expired";
             expiresAt: string;
             decidedBy: string | null;
+            decidedAt: string | null;
             reason: string | null;
             reasonCategory: string | null;
             editedParams: {
@@ -2173,6 +2174,24 @@ export interface components {
                 features: {
                     [key: string]: unknown;
                 } | null;
+                subscription: {
+                    status: string;
+                    plan: string | null;
+                    contract: string | null;
+                    tenureMonths: number | null;
+                    monthlyAmount: number | null;
+                } | null;
+                recent: {
+                    days: number;
+                    credits: {
+                        count: number;
+                        amountCents: number;
+                    };
+                    messages: {
+                        count: number;
+                        lastAt: string | null;
+                    };
+                };
             };
         };
         ExecutionResult: {
@@ -7086,7 +7105,12 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
-                status?: "pending" | "approved" | "rejected" | "expired";
+                status?: "pending" | "approved" | "rejected" | "expired" | "decided";
+                agent?: string;
+                action?: string;
+                risk?: "low" | "medium" | "high";
+                expiresWithinHours?: number;
+                sort?: "ev" | "expiry" | "newest";
             };
             header?: never;
             path?: never;
@@ -7103,7 +7127,7 @@ export interface operations {
                     "application/json": components["schemas"]["GetApprovals200"];
                 };
             };
-            /** @description bad status, limit or cursor */
+            /** @description bad status, filter, sort, limit or cursor (the issue names the query parameter) */
             400: {
                 headers: {
                     [name: string]: unknown;

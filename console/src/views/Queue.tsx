@@ -1,4 +1,13 @@
-import { useContext, useEffect, useMemo, useRef, useState, type FormEvent, type RefObject } from 'react';
+import {
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type FormEvent,
+  type KeyboardEvent as ReactKeyboardEvent,
+  type RefObject,
+} from 'react';
 import { WorldContext, type ViewProps } from '../App.tsx';
 import { ApiError, get, post, describeError, type Answer, type BodyOf } from '../api/client.ts';
 import {
@@ -58,21 +67,98 @@ function shortcutTarget(e: KeyboardEvent): boolean {
   return el.tagName !== 'BUTTON' || el.classList.contains('queue-item');
 }
 
-/** Pending approvals, highest EV first then soonest to expire (the API's order), with the explanation and the customer. */
+type Tab = 'pending' | 'decided' | 'expired';
+type Sort = 'ev' | 'expiry' | 'newest';
+/** What the reviewer looks at: the tab, the filters, the order and the selected item. Kept for the browser tab's session. */
+interface QueuePlace {
+  tab: Tab;
+  agent: string;
+  action: string;
+  risk: string;
+  within: string;
+  sort: Sort;
+  selectedId: string | null;
+}
+const PLACE_KEY = 'acs.queue.place';
+const TABS: [Tab, string][] = [
+  ['pending', 'Pending'],
+  ['decided', 'Decided'],
+  ['expired', 'Expired'],
+];
+const SORTS: [Sort, string][] = [
+  ['ev', 'Expected value, then expiry'],
+  ['expiry', 'Soonest to expire'],
+  ['newest', 'Newest first'],
+];
+const SORT_TEXT: Record<Sort, string> = {
+  ev: 'highest expected value first, then soonest to expire',
+  expiry: 'soonest to expire first',
+  newest: 'newest first',
+};
+const WITHIN: [string, string][] = [
+  ['', 'Any time'],
+  ['1', 'Within 1 hour'],
+  ['4', 'Within 4 hours'],
+  ['24', 'Within 24 hours'],
+  ['72', 'Within 3 days'],
+];
+const RISKS = ['low', 'medium', 'high'];
+const DEFAULT_PLACE: QueuePlace = { tab: 'pending', agent: '', action: '', risk: '', within: '', sort: 'ev', selectedId: null };
+
+/** The place saved by this browser tab (a visit to the Customer 360 and back keeps it); anything unreadable is dropped. */
+function loadPlace(): QueuePlace {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(PLACE_KEY) ?? 'null') as Partial<QueuePlace> | null;
+    if (!saved || typeof saved !== 'object') return DEFAULT_PLACE;
+    const text = (v: unknown) => (typeof v === 'string' ? v : '');
+    return {
+      tab: TABS.some(([t]) => t === saved.tab) ? saved.tab! : 'pending',
+      agent: text(saved.agent),
+      action: text(saved.action),
+      risk: RISKS.includes(text(saved.risk)) ? text(saved.risk) : '',
+      within: WITHIN.some(([w]) => w === saved.within) ? text(saved.within) : '',
+      sort: SORTS.some(([x]) => x === saved.sort) ? saved.sort! : 'ev',
+      selectedId: typeof saved.selectedId === 'string' ? saved.selectedId : null,
+    };
+  } catch {
+    return DEFAULT_PLACE;
+  }
+}
+
+/** A narrow screen shows the list and the card one above the other: opening an item must bring its card into view. */
+const stacked = () => window.matchMedia('(max-width: 1000px)').matches;
+
+/** The approval queue: tabs for pending, decided and expired items, filters and sort choices, with the explanation and the customer. */
 export function Queue({ can }: ViewProps) {
-  const mayDecide = can('POST', '/approvals/{id}/approve');
-  const mayBulk = can('POST', '/approvals/bulk-approve');
+  const mayDecideAny = can('POST', '/approvals/{id}/approve');
   const clock = useContext(WorldContext);
+  const [place, setPlace] = useState<QueuePlace>(loadPlace);
+  const { tab, agent, action, risk, within, sort } = place;
+  const selectedId = place.selectedId;
+  const setSelectedId = (id: string | null) => setPlace((p) => (p.selectedId === id ? p : { ...p, selectedId: id }));
+  useEffect(() => sessionStorage.setItem(PLACE_KEY, JSON.stringify(place)), [place]);
+  // Only pending items can be decided.
+  const mayDecide = mayDecideAny && tab === 'pending';
+  const mayBulk = can('POST', '/approvals/bulk-approve') && tab === 'pending';
+  const agents = useLoad(async () => (can('GET', '/agents') ? (await get('/api/v1/agents')).data : []), []);
   const queue = useLoad(
     async () => {
-      const page = await get('/api/v1/approvals', { params: { query: { limit: 200 } } });
+      const query = {
+        limit: 200,
+        status: tab,
+        sort,
+        ...(agent ? { agent } : {}),
+        ...(action ? { action } : {}),
+        ...(risk ? { risk: risk as 'low' | 'medium' | 'high' } : {}),
+        ...(within ? { expiresWithinHours: Number(within) } : {}),
+      };
+      const page = await get('/api/v1/approvals', { params: { query } });
       return { items: page.data, more: page.nextCursor !== null };
     },
-    [],
+    [tab, agent, action, risk, within, sort],
     10_000,
   );
   const items = useMemo(() => queue.data?.items ?? [], [queue.data]);
-  const [selectedId, setSelectedId] = useState<string | null>(null);
   const [checked, setChecked] = useState<Set<string>>(new Set());
   const [status, setStatus] = useState<string | null>(null);
   const [showHelp, setShowHelp] = useState(false);
@@ -85,7 +171,9 @@ export function Queue({ can }: ViewProps) {
 
   // The selection is always explicit: a refresh that brings in higher-EV items never swaps what the reviewer reads.
   // When the selected item leaves (decided, expired), the one that took its place in the list is selected.
+  // While a list loads there is nothing to select from: the place restored from the session waits for it.
   useEffect(() => {
+    if (!queue.data) return;
     if (items.length === 0) return setSelectedId(null);
     const i = items.findIndex((a) => a.id === selectedId);
     if (i >= 0) {
@@ -93,8 +181,38 @@ export function Queue({ can }: ViewProps) {
       return;
     }
     setSelectedId(items[Math.min(lastIndex.current, items.length - 1)]!.id);
-  }, [items, selectedId]);
+  }, [items, selectedId, queue.data]);
   useEffect(() => setEditing(false), [current?.id]);
+  // A place restored from this tab's session (back from the Customer 360): show the item it left off at.
+  const restored = useRef(false);
+  useEffect(() => {
+    if (restored.current || !current) return;
+    restored.current = true;
+    document.getElementById(`item-${current.id}`)?.scrollIntoView({ block: 'nearest' });
+  }, [current]);
+  /** Opens an item: on a narrow screen its card is below the list, so the card is brought into view and focused. */
+  const openItem = (id: string) => {
+    setSelectedId(id);
+    if (!stacked()) return;
+    requestAnimationFrame(() => {
+      const heading = document.getElementById(`detail-${id}`);
+      heading?.scrollIntoView({ block: 'start' });
+      heading?.focus({ preventScroll: true });
+    });
+  };
+  const setFilter = (change: Partial<QueuePlace>) => {
+    restored.current = false;
+    lastIndex.current = 0;
+    setPlace((p) => ({ ...p, ...change, selectedId: null }));
+  };
+  const filtered = Boolean(agent || action || risk || within);
+  const agentIds = [...new Set([...(agents.data ?? []).map((x) => x.id), ...(agent ? [agent] : [])])].sort();
+  const actionNames = [
+    ...new Set([
+      ...(agents.data ?? []).filter((x) => !agent || x.id === agent).flatMap((x) => Object.keys(x.actions)),
+      ...(action ? [action] : []),
+    ]),
+  ].sort();
   // Drop checks for items that left the queue (decided elsewhere or expired).
   useEffect(() => setChecked((prev) => new Set([...prev].filter((id) => items.some((a) => a.id === id)))), [items]);
 
@@ -214,17 +332,105 @@ export function Queue({ can }: ViewProps) {
 
   const sameKindLow = current ? items.filter((a) => kindOf(a) === kindOf(current) && a.proposal.risk === 'low').slice(0, BULK_LIMIT) : [];
 
+  const countText = !queue.data
+    ? ''
+    : `${items.length}${queue.data.more ? '+' : ''} ${tab === 'expired' ? 'expired without review' : tab}${filtered ? ' (filtered)' : ''} · `;
+  const onTabKey = (e: ReactKeyboardEvent) => {
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+    const i = TABS.findIndex(([t]) => t === tab);
+    const next = TABS[(i + (e.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length]![0];
+    setFilter({ tab: next });
+    requestAnimationFrame(() => document.getElementById(`queue-tab-${next}`)?.focus());
+  };
+
   return (
     <section aria-labelledby="queue-title">
       <div className="title-row">
         <h1 id="queue-title">Review queue</h1>
         <span className="muted" id="queue-count">
           {/* No count until the queue has loaded: "0 pending" while loading reads as "nothing to approve". */}
-          {queue.data ? `${items.length}${queue.data.more ? '+' : ''} pending · ` : ''}highest expected value first, then soonest to expire
+          {countText}
+          {SORT_TEXT[sort]}
         </span>
         <button type="button" className="link" aria-expanded={showHelp} aria-controls="shortcuts" onClick={() => setShowHelp((v) => !v)}>
           Keyboard shortcuts
         </button>
+      </div>
+      <div className="queue-tabs" role="tablist" aria-label="Approvals by state" onKeyDown={onTabKey}>
+        {TABS.map(([t, label]) => (
+          <button
+            key={t}
+            type="button"
+            role="tab"
+            id={`queue-tab-${t}`}
+            aria-selected={t === tab}
+            aria-controls="queue-panel"
+            tabIndex={t === tab ? 0 : -1}
+            onClick={() => setFilter({ tab: t })}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+      <div className="queue-filters" role="group" aria-label="Filter and sort the queue">
+        <div className="field">
+          <label htmlFor="queue-agent">Agent</label>
+          <select id="queue-agent" value={agent} onChange={(e) => setFilter({ agent: e.target.value, action: '' })}>
+            <option value="">All agents</option>
+            {agentIds.map((id) => (
+              <option key={id} value={id}>
+                {id}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="queue-action">Action</label>
+          <select id="queue-action" value={action} onChange={(e) => setFilter({ action: e.target.value })}>
+            <option value="">All actions</option>
+            {actionNames.map((x) => (
+              <option key={x} value={x}>
+                {x.replace(/_/g, ' ')}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="queue-risk">Risk</label>
+          <select id="queue-risk" value={risk} onChange={(e) => setFilter({ risk: e.target.value })}>
+            <option value="">Any risk</option>
+            {RISKS.map((x) => (
+              <option key={x} value={x}>
+                {x}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="queue-within">Expires</label>
+          <select id="queue-within" value={within} onChange={(e) => setFilter({ within: e.target.value })}>
+            {WITHIN.map(([v, label]) => (
+              <option key={v} value={v}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="queue-sort">Sort</label>
+          <select id="queue-sort" value={sort} onChange={(e) => setFilter({ sort: e.target.value as Sort })}>
+            {SORTS.map(([v, label]) => (
+              <option key={v} value={v}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </div>
+        {filtered ? (
+          <button type="button" className="secondary" onClick={() => setFilter({ agent: '', action: '', risk: '', within: '' })}>
+            Clear filters
+          </button>
+        ) : null}
       </div>
       {showHelp ? (
         <div id="shortcuts" className="panel">
@@ -257,82 +463,99 @@ export function Queue({ can }: ViewProps) {
           </ul>
         </div>
       ) : null}
-      {!mayDecide ? <p className="note info">Your role can read the queue but not decide it.</p> : null}
-      <StatusNote message={status} />
-      <ErrorNote error={queue.error} />
-      {queue.loading && !queue.data ? <Loading what="the queue" /> : null}
-      {mayBulk && checkedItems.length > 0 ? (
-        <div className="bulkbar" role="region" aria-label="Bulk approval">
-          <span>
-            {checkedItems.length} selected{bulkKinds.size === 1 ? ` (${[...bulkKinds][0]})` : ''}
-          </span>
-          <button type="button" onClick={bulkApprove} disabled={!bulkOk}>
-            Approve {checkedItems.length} selected
-          </button>
-          <button type="button" className="secondary" onClick={() => setChecked(new Set())}>
-            Clear selection
-          </button>
-          {!bulkOk ? (
-            <span className="muted">Bulk approval takes up to {BULK_LIMIT} low-risk items of one kind (same agent and action).</span>
-          ) : null}
-        </div>
-      ) : null}
-      {queue.data && items.length === 0 ? (
-        <Empty>Nothing waits for a decision. Agents' proposals that need a human appear here.</Empty>
-      ) : null}
-      {items.length > 0 ? (
-        <div className="split">
-          <ol className="queue-list" aria-label="Pending approvals">
-            {items.map((a) => (
-              <li key={a.id} className={a.id === current?.id ? 'selected' : undefined}>
-                {mayBulk && a.proposal.risk === 'low' ? (
-                  <input
-                    type="checkbox"
-                    checked={checked.has(a.id)}
-                    onChange={() => toggle(a.id)}
-                    aria-label={`Select ${a.proposal.action} for ${who(a)} for bulk approval`}
-                  />
-                ) : (
-                  <span className="checkbox-gap" aria-hidden="true" />
-                )}
-                <button
-                  type="button"
-                  id={`item-${a.id}`}
-                  className="queue-item"
-                  aria-current={a.id === current?.id ? 'true' : undefined}
-                  onClick={() => setSelectedId(a.id)}
-                >
-                  <span className="item-main">
-                    {a.proposal.action.replace(/_/g, ' ')} <span className="muted">for</span> {who(a)}
-                  </span>
-                  <span className="item-meta">
-                    <span>EV {fmt.money(evOf(a).value)}</span>
-                    <Badge tone={a.proposal.risk === 'low' ? 'good' : a.proposal.risk === 'medium' ? 'warn' : 'bad'}>
-                      {a.proposal.risk} risk
-                    </Badge>
-                    <span>{clock ? fmt.until(a.expiresAt, clock.now) : ''}</span>
-                  </span>
-                </button>
-              </li>
-            ))}
-          </ol>
-          {current ? (
-            <ApprovalDetail
-              key={current.id}
-              a={current}
-              mayDecide={mayDecide}
-              editing={editing}
-              setEditing={setEditing}
-              rejectRef={rejectRef}
-              onApprove={(params) => approve(current, params)}
-              onRejected={(reason) => after(`Rejected ${current.proposal.action} for ${who(current)}: “${reason}”.`, current.id)}
-              onError={(msg) => setStatus(msg)}
-              sameKindLow={mayBulk && current.proposal.risk === 'low' ? sameKindLow.length : 0}
-              onSelectKind={() => setChecked(new Set(sameKindLow.map((a) => a.id)))}
-            />
-          ) : null}
-        </div>
-      ) : null}
+      <div id="queue-panel" role="tabpanel" aria-labelledby={`queue-tab-${tab}`}>
+        {!mayDecideAny ? <p className="note info">Your role can read the queue but not decide it.</p> : null}
+        <StatusNote message={status} />
+        <ErrorNote error={queue.error} />
+        {queue.loading && !queue.data ? <Loading what="the queue" /> : null}
+        {mayBulk && checkedItems.length > 0 ? (
+          <div className="bulkbar" role="region" aria-label="Bulk approval">
+            <span>
+              {checkedItems.length} selected{bulkKinds.size === 1 ? ` (${[...bulkKinds][0]})` : ''}
+            </span>
+            <button type="button" onClick={bulkApprove} disabled={!bulkOk}>
+              Approve {checkedItems.length} selected
+            </button>
+            <button type="button" className="secondary" onClick={() => setChecked(new Set())}>
+              Clear selection
+            </button>
+            {!bulkOk ? (
+              <span className="muted">Bulk approval takes up to {BULK_LIMIT} low-risk items of one kind (same agent and action).</span>
+            ) : null}
+          </div>
+        ) : null}
+        {queue.data && items.length === 0 ? (
+          <Empty>
+            {filtered
+              ? 'Nothing here matches these filters.'
+              : tab === 'pending'
+                ? "Nothing waits for a decision. Agents' proposals that need a human appear here."
+                : tab === 'decided'
+                  ? 'Nothing has been approved or rejected yet.'
+                  : 'No approval has expired without review.'}
+          </Empty>
+        ) : null}
+        {items.length > 0 ? (
+          <div className="split">
+            <ol
+              className="queue-list"
+              aria-label={tab === 'pending' ? 'Pending approvals' : tab === 'decided' ? 'Decided approvals' : 'Expired approvals'}
+            >
+              {items.map((a) => (
+                <li key={a.id} className={a.id === current?.id ? 'selected' : undefined}>
+                  {mayBulk && a.proposal.risk === 'low' ? (
+                    <input
+                      type="checkbox"
+                      checked={checked.has(a.id)}
+                      onChange={() => toggle(a.id)}
+                      aria-label={`Select ${a.proposal.action} for ${who(a)} for bulk approval`}
+                    />
+                  ) : (
+                    <span className="checkbox-gap" aria-hidden="true" />
+                  )}
+                  <button
+                    type="button"
+                    id={`item-${a.id}`}
+                    className="queue-item"
+                    aria-current={a.id === current?.id ? 'true' : undefined}
+                    onClick={() => openItem(a.id)}
+                  >
+                    <span className="item-main">
+                      {a.proposal.action.replace(/_/g, ' ')} <span className="muted">for</span> {who(a)}
+                    </span>
+                    <span className="item-meta">
+                      <span>EV {fmt.money(evOf(a).value)}</span>
+                      <Badge tone={a.proposal.risk === 'low' ? 'good' : a.proposal.risk === 'medium' ? 'warn' : 'bad'}>
+                        {a.proposal.risk} risk
+                      </Badge>
+                      {tab === 'pending' ? (
+                        <span>{clock ? fmt.until(a.expiresAt, clock.now) : ''}</span>
+                      ) : (
+                        <Badge tone={a.status === 'approved' ? 'good' : a.status === 'rejected' ? 'bad' : 'warn'}>{a.status}</Badge>
+                      )}
+                    </span>
+                  </button>
+                </li>
+              ))}
+            </ol>
+            {current ? (
+              <ApprovalDetail
+                key={current.id}
+                a={current}
+                mayDecide={mayDecide}
+                editing={editing}
+                setEditing={setEditing}
+                rejectRef={rejectRef}
+                onApprove={(params) => approve(current, params)}
+                onRejected={(reason) => after(`Rejected ${current.proposal.action} for ${who(current)}: “${reason}”.`, current.id)}
+                onError={(msg) => setStatus(msg)}
+                sameKindLow={mayBulk && current.proposal.risk === 'low' ? sameKindLow.length : 0}
+                onSelectKind={() => setChecked(new Set(sameKindLow.map((a) => a.id)))}
+              />
+            ) : null}
+          </div>
+        ) : null}
+      </div>
     </section>
   );
 }
@@ -419,10 +642,17 @@ function ApprovalDetail({
   const ev = evOf(a);
   return (
     <article className="detail" aria-labelledby={`detail-${a.id}`}>
-      <h2 id={`detail-${a.id}`}>
+      <h2 id={`detail-${a.id}`} tabIndex={-1}>
         {a.proposal.action.replace(/_/g, ' ')} for {who(a)}
       </h2>
       <p className="lead">{a.proposal.reason}</p>
+      {a.status !== 'pending' ? (
+        <p className="note info" role="status">
+          {a.status === 'expired'
+            ? `Expired without review at ${fmt.time(a.decidedAt ?? a.expiresAt)}${a.reason ? `: ${a.reason}` : ''}.`
+            : `${a.status === 'approved' ? 'Approved' : 'Rejected'} by ${a.decidedBy ?? 'someone'} at ${fmt.time(a.decidedAt)}${a.reason ? `: “${a.reason}”` : ''}${a.reasonCategory ? ` (${REJECTION_LABELS[a.reasonCategory as RejectionCategory] ?? a.reasonCategory})` : ''}.`}
+        </p>
+      ) : null}
       {a.lastError ? (
         <p className="note error" role="status">
           The last attempt to approve failed at {fmt.time(a.lastError.at)} and ran nothing: {a.lastError.message} (
@@ -449,6 +679,7 @@ function ApprovalDetail({
           ],
         ]}
       />
+      <CustomerContext a={a} />
       {a.proposal.message ? <MessageBody message={a.proposal.message} /> : null}
       <h3>Parameters</h3>
       {editing && mayDecide ? (
@@ -493,7 +724,7 @@ function ApprovalDetail({
       {mayDecide ? (
         <div className="actions">
           {!editing ? (
-            <div className="button-row">
+            <div className="button-row decide-bar">
               <button type="button" onClick={() => run()} disabled={busy} aria-keyshortcuts="a">
                 Approve <kbd aria-hidden="true">a</kbd>
               </button>
@@ -545,6 +776,32 @@ function ApprovalDetail({
         </div>
       ) : null}
     </article>
+  );
+}
+
+/** What decides the item besides its explanation: the customer's subscription and what was done for them lately. */
+function CustomerContext({ a }: { a: Approval }) {
+  const { subscription: sub, recent } = a.customer;
+  if (!a.customer.accountId) return null;
+  const credits = recent.credits.count
+    ? `${recent.credits.count} credit${recent.credits.count === 1 ? '' : 's'}, ${fmt.cents(recent.credits.amountCents)} in all`
+    : 'none';
+  const messages = recent.messages.count
+    ? `${recent.messages.count} message${recent.messages.count === 1 ? '' : 's'}, the last at ${fmt.time(recent.messages.lastAt)}`
+    : 'none';
+  return (
+    <>
+      <h3>Customer</h3>
+      <Facts
+        items={[
+          ['subscription', sub ? [sub.status, sub.plan, sub.contract].filter(Boolean).join(' · ') : 'none'],
+          ['monthly amount', sub?.monthlyAmount != null ? fmt.money(sub.monthlyAmount) : null],
+          ['tenure', sub?.tenureMonths != null ? `${sub.tenureMonths} month${sub.tenureMonths === 1 ? '' : 's'}` : null],
+          [`credits, last ${recent.days} days`, credits],
+          [`messages, last ${recent.days} days`, messages],
+        ]}
+      />
+    </>
   );
 }
 

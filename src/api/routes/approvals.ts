@@ -2,14 +2,23 @@ import { z } from 'zod';
 import { approveAndRun, bulkApprove, checkApprovalEdit, reject, REJECTION_CATEGORIES } from '../../act/index.ts';
 import { ApprovalPageSchema, ApprovedRunSchema, BulkApprovalSchema, EditCheckSchema } from '../../contracts/api/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
+import { RISKS } from '../../assure/index.ts';
 import { AppError } from '../../errors.ts';
-import { approvalMessage, listApprovalQueue } from '../../views/index.ts';
+import { approvalMessage, CONTEXT_DAYS, listApprovalQueue } from '../../views/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson, readOptionalJson } from '../http.ts';
 import { decodeCursor, PageQuery, pageOf } from '../pagination.ts';
 import { actorOf, answers, type RouteDef } from '../router.ts';
 
-const ApprovalQuery = PageQuery.extend({ status: z.enum(['pending', 'approved', 'rejected', 'expired']).default('pending') }).strict();
+const ApprovalQuery = PageQuery.extend({
+  // `decided` is approved and rejected together: the queue's "decided" tab.
+  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'decided']).default('pending'),
+  agent: z.string().trim().min(1).max(100).optional(),
+  action: z.string().trim().min(1).max(100).optional(),
+  risk: z.enum(RISKS).optional(),
+  expiresWithinHours: z.coerce.number().positive().max(8760).optional(),
+  sort: z.enum(['ev', 'expiry', 'newest']).default('ev'),
+}).strict();
 // The queue's order (expected value, expiry) has no unique key to resume from, so its cursor is a position.
 const offsetCursor = decodeCursor('offset');
 const ApproveBody = z.strictObject({ params: z.record(z.string(), z.unknown()).optional() });
@@ -33,6 +42,7 @@ const toApproval = (r: Record<string, unknown>) => ({
   status: r.status,
   expiresAt: new Date(r.expires_at as string).toISOString(),
   decidedBy: r.decided_by ?? null,
+  decidedAt: r.decided_at ? new Date(r.decided_at as string).toISOString() : null,
   reason: r.reason ?? null,
   reasonCategory: r.reason_category ?? null,
   editedParams: r.edited_params ?? null,
@@ -54,7 +64,31 @@ const toApproval = (r: Record<string, unknown>) => ({
     message: approvalMessage(r),
   },
   decision: { id: r.decision_id, outcome: r.outcome, policyIds: r.policy_ids, reasons: r.reasons, autonomy: r.autonomy },
-  customer: { accountId: r.account_id, customerId: r.customer_id ?? null, leadId: r.lead_id, features: r.features ?? null },
+  customer: {
+    accountId: r.account_id,
+    customerId: r.customer_id ?? null,
+    leadId: r.lead_id,
+    features: r.features ?? null,
+    // The live subscription (an active one first, then the latest started); null for a lead or a customer without one.
+    subscription:
+      r.sub_status == null
+        ? null
+        : {
+            status: r.sub_status,
+            plan: r.sub_plan ?? null,
+            contract: r.sub_contract ?? null,
+            tenureMonths: r.sub_tenure_months ?? null,
+            monthlyAmount: r.sub_monthly_amount == null ? null : Number(r.sub_monthly_amount),
+          },
+    recent: {
+      days: CONTEXT_DAYS,
+      credits: { count: Number(r.credits_n ?? 0), amountCents: Number(r.credits_cents ?? 0) },
+      messages: {
+        count: Number(r.messages_n ?? 0),
+        lastAt: r.messages_last_at ? new Date(r.messages_last_at as string).toISOString() : null,
+      },
+    },
+  },
 });
 
 /** The approval queue: the proposal, its explanation (EV terms, policies) and the customer's context. */
@@ -66,12 +100,26 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
       path: '/api/v1/approvals',
       tag: 'approvals',
       query: ApprovalQuery,
-      summary: 'The approval queue, highest expected value first, then soonest to expire',
-      responses: { 200: answers(ApprovalPageSchema, '{ data, nextCursor }'), 400: 'bad status, limit or cursor' },
+      summary:
+        'The approval queue: one tab (`status`: pending, decided, expired, approved or rejected), filtered by `agent`, `action`, `risk` and `expiresWithinHours`, in `sort` order (`ev`: highest expected value first, then soonest to expire; `expiry`: soonest first; `newest`: most recently opened first); each item carries the customer\u2019s subscription and their credits and messages of the last 90 days',
+      responses: {
+        200: answers(ApprovalPageSchema, '{ data, nextCursor }'),
+        400: 'bad status, filter, sort, limit or cursor (the issue names the query parameter)',
+      },
       handler: async (c) => {
         const q = parseQuery(c, ApprovalQuery);
         const offset = offsetCursor(q.cursor);
-        const rows = await listApprovalQueue(db, q.status, offset, q.limit + 1);
+        const rows = await listApprovalQueue(db, {
+          status: q.status,
+          agent: q.agent,
+          action: q.action,
+          risk: q.risk,
+          expiresWithinHours: q.expiresWithinHours,
+          sort: q.sort,
+          now: deps.clock.now(),
+          offset,
+          limit: q.limit + 1,
+        });
         return c.json(pageOf(rows, q.limit, () => offset + q.limit, toApproval));
       },
     },

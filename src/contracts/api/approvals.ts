@@ -8,6 +8,8 @@ export const ApprovalSchema = component(
     status: z.enum(['pending', 'approved', 'rejected', 'expired']),
     expiresAt: IsoTime,
     decidedBy: z.string().nullable(),
+    /** When a person approved or rejected it (or it lapsed); null while it is pending. */
+    decidedAt: IsoTime.nullable(),
     reason: z.string().nullable(),
     reasonCategory: z.string().nullable(),
     editedParams: z.object({}).loose().nullable(),
@@ -60,6 +62,23 @@ export const ApprovalSchema = component(
       customerId: z.string().nullable(),
       leadId: z.string().nullable(),
       features: z.object({}).loose().nullable(),
+      /** The customer's live subscription (an active one first, then the latest started); null when they have none. */
+      subscription: z
+        .object({
+          status: z.string(),
+          /** The product's name, when the subscription names one. */
+          plan: z.string().nullable(),
+          contract: z.string().nullable(),
+          tenureMonths: z.number().int().nullable(),
+          monthlyAmount: z.number().nullable(),
+        })
+        .nullable(),
+      /** What was done for the customer in the last `days` days (of the world's clock): credits applied and messages sent or queued. */
+      recent: z.object({
+        days: z.number().int(),
+        credits: z.object({ count: z.number().int(), amountCents: z.number().int() }),
+        messages: z.object({ count: z.number().int(), lastAt: IsoTime.nullable() }),
+      }),
     }),
   }),
   'an item of the approval queue: the proposal, what policy decided and the customer\u2019s context',

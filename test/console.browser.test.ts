@@ -214,9 +214,18 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await view('queue', 'Review queue');
     const selected = page.locator('.queue-list li.selected .queue-item');
     await selected.waitFor();
-    // `a` approves the selected item.
+    // `a` approves the selected item after an undo window, and `u` takes it back within it.
     const keyed = (await selected.getAttribute('id'))!.slice('item-'.length);
     await page.locator('body').press('a');
+    await page.getByRole('region', { name: 'Approval about to be sent' }).waitFor();
+    // The selection has moved on to the next item already.
+    expect(await selected.getAttribute('id')).not.toBe(`item-${keyed}`);
+    await page.keyboard.press('u');
+    await page.getByText(/^Undone: /).waitFor();
+    expect(await selected.getAttribute('id')).toBe(`item-${keyed}`);
+    await new Promise((r) => setTimeout(r, 5500));
+    await expect(server.db.query('SELECT 1 FROM approvals WHERE id = $1 AND status = $2', [keyed, 'pending'])).resolves.toHaveLength(1);
+    await page.keyboard.press('a');
     await page.getByText(/^Approved /).waitFor();
     await expect(server.db.query('SELECT 1 FROM approvals WHERE id = $1 AND status = $2', [keyed, 'approved'])).resolves.toHaveLength(1);
 
@@ -227,8 +236,17 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     );
     await page.locator(`#item-${credit!.id}`).click();
     await page.locator('article.detail').getByRole('button', { name: 'Edit parameters' }).click();
+    // The editor takes the focus, and the amount is in dollars and cents.
+    const amount = page.getByLabel('amount (USD)');
+    await expect.poll(() => amount.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await amount.inputValue()).toBe((credit!.params.amountCents / 100).toFixed(2));
+    // An amount over the limits is refused as you type, before approving, naming the limit.
+    await amount.fill('9999.99');
+    await page.getByText(/^Approving this would be refused: /).waitFor();
+    expect(await page.getByRole('button', { name: 'Approve with these parameters' }).isDisabled()).toBe(true);
     const smaller = Math.max(100, Math.floor(credit!.params.amountCents / 2));
-    await page.getByLabel('amountCents').fill(String(smaller));
+    await amount.fill((smaller / 100).toFixed(2));
+    await page.getByText(/^Within the limits/).waitFor();
     await page.getByRole('button', { name: 'Approve with these parameters' }).click();
     // The status line may still tell of the keyed approval: wait for this one in the database.
     const statusOf = async (id: string) =>

@@ -57,6 +57,8 @@ const kindOf = (a: Approval) => `${a.proposal.agentId} · ${a.proposal.action}`;
 const who = (a: Approval) => a.customer.customerId ?? a.customer.leadId ?? a.customer.accountId;
 /** The most ids the API approves in one bulk request. */
 const BULK_LIMIT = 100;
+/** How long an approval by `a` waits before it is sent, so `u` can take it back. */
+const UNDO_MS = 5000;
 
 /** Shortcuts act only when the reviewer is not typing or working a control of their own. */
 function shortcutTarget(e: KeyboardEvent): boolean {
@@ -245,16 +247,17 @@ export function Queue({ can }: ViewProps) {
     document.getElementById(`item-${next.id}`)?.focus();
   };
 
-  const approve = async (a: Approval, params?: Record<string, unknown>) => {
+  const approve = async (a: Approval, params?: Record<string, unknown>, opts: { keepSelection?: boolean } = {}) => {
     if (busy.current) return;
     busy.current = true;
     try {
       const r = await post('/api/v1/approvals/{id}/approve', { params: { path: { id: a.id } }, body: params ? { params } : {} });
       // A message whose consent was withdrawn while it waited is refused when approved: say why.
-      await after(
-        `Approved ${a.proposal.action} for ${who(a)}: ${r.execution.status}${r.execution.status === 'refused' && r.execution.result.reason ? ` (${r.execution.result.reason})` : ''}.`,
-        a.id,
-      );
+      const message = `Approved ${a.proposal.action} for ${who(a)}: ${r.execution.status}${r.execution.status === 'refused' && r.execution.result.reason ? ` (${r.execution.result.reason})` : ''}.`;
+      if (opts.keepSelection) {
+        setStatus(message);
+        await queue.reload();
+      } else await after(message, a.id);
     } catch (err) {
       setStatus(`Could not approve: ${describeError(err)}`);
       await queue.reload();
@@ -262,6 +265,45 @@ export function Queue({ can }: ViewProps) {
       busy.current = false;
     }
   };
+
+  // `a` approves after an undo window: the reviewer moves on at once, and `u` (or the Undo button) takes it back.
+  const [queued, setQueued] = useState<Approval | null>(null);
+  const queuedTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const queuedRef = useRef<Approval | null>(null);
+  const sendQueued = () => {
+    const a = queuedRef.current;
+    if (queuedTimer.current) clearTimeout(queuedTimer.current);
+    queuedTimer.current = null;
+    queuedRef.current = null;
+    setQueued(null);
+    if (a) void approve(a, undefined, { keepSelection: true });
+  };
+  const approveAfterUndoWindow = (a: Approval) => {
+    if (queuedRef.current) sendQueued();
+    queuedRef.current = a;
+    setQueued(a);
+    queuedTimer.current = setTimeout(sendQueued, UNDO_MS);
+    setStatus(null);
+    const i = items.findIndex((x) => x.id === a.id);
+    const next = items[i + 1] ?? items[i - 1];
+    if (next) {
+      setSelectedId(next.id);
+      requestAnimationFrame(() => document.getElementById(`item-${next.id}`)?.focus());
+    }
+  };
+  const undoQueued = () => {
+    const a = queuedRef.current;
+    if (!a) return;
+    if (queuedTimer.current) clearTimeout(queuedTimer.current);
+    queuedTimer.current = null;
+    queuedRef.current = null;
+    setQueued(null);
+    setStatus(`Undone: ${a.proposal.action} for ${who(a)} was not approved.`);
+    setSelectedId(a.id);
+    requestAnimationFrame(() => document.getElementById(`item-${a.id}`)?.focus());
+  };
+  // Leaving the queue within the window sends what was queued: the reviewer pressed `a` and did not undo it.
+  useEffect(() => () => sendQueued(), []); // eslint-disable-line react-hooks/exhaustive-deps
 
   const toggle = (id: string) =>
     setChecked((prev) => {
@@ -282,10 +324,13 @@ export function Queue({ can }: ViewProps) {
         e.preventDefault();
         move(-1);
       } else if (e.key === '?') setShowHelp((v) => !v);
-      else if (!mayDecide || !current) return;
+      else if (e.key === 'u' && queuedRef.current) {
+        e.preventDefault();
+        undoQueued();
+      } else if (!mayDecide || !current) return;
       else if (e.key === 'a') {
         e.preventDefault();
-        void approve(current);
+        if (queuedRef.current?.id !== current.id) approveAfterUndoWindow(current);
       } else if (e.key === 'r') {
         e.preventDefault();
         rejectRef.current?.focus();
@@ -312,6 +357,8 @@ export function Queue({ can }: ViewProps) {
         return a ? `${a.proposal.action} for ${who(a)}` : id;
       };
       setChecked(new Set());
+      // The approved items leave the list: the keyboard goes to the first item left, not the page body.
+      requestAnimationFrame(() => (document.querySelector('.queue-item') as HTMLElement | null)?.focus());
       await after(
         `Bulk approved ${r.results.length - failed.length} of ${r.results.length}.${failed.length ? ` Failed: ${failed.map((f) => `${name(f.id)} (${f.error?.message})`).join('; ')}` : ''}` +
           `${refused.length ? ` Not sent, consent no longer in effect: ${refused.map((f) => name(f.id)).join('; ')}.` : ''}`,
@@ -442,7 +489,7 @@ export function Queue({ can }: ViewProps) {
             {mayDecide ? (
               <>
                 <li>
-                  <kbd>a</kbd> approve the selected item
+                  <kbd>a</kbd> approve the selected item (sent after {UNDO_MS / 1000} s; <kbd>u</kbd> undoes it)
                 </li>
                 <li>
                   <kbd>r</kbd> write a rejection reason
@@ -466,6 +513,16 @@ export function Queue({ can }: ViewProps) {
       <div id="queue-panel" role="tabpanel" aria-labelledby={`queue-tab-${tab}`}>
         {!mayDecideAny ? <p className="note info">Your role can read the queue but not decide it.</p> : null}
         <StatusNote message={status} />
+        {queued ? (
+          <div className="undobar" role="region" aria-label="Approval about to be sent">
+            <span role="status">
+              Approving {queued.proposal.action.replace(/_/g, ' ')} for {who(queued)} in {UNDO_MS / 1000} s…
+            </span>
+            <button type="button" onClick={undoQueued} aria-keyshortcuts="u">
+              Undo <kbd aria-hidden="true">u</kbd>
+            </button>
+          </div>
+        ) : null}
         <ErrorNote error={queue.error} />
         {queue.loading && !queue.data ? <Loading what="the queue" /> : null}
         {mayBulk && checkedItems.length > 0 ? (
@@ -683,7 +740,7 @@ function ApprovalDetail({
       {a.proposal.message ? <MessageBody message={a.proposal.message} /> : null}
       <h3>Parameters</h3>
       {editing && mayDecide ? (
-        <ParamEditor params={a.proposal.params} busy={busy} onCancel={() => setEditing(false)} onSubmit={(p) => run(p)} />
+        <ParamEditor approvalId={a.id} params={a.proposal.params} busy={busy} onCancel={() => setEditing(false)} onSubmit={(p) => run(p)} />
       ) : (
         <Facts
           items={Object.entries(a.proposal.params)
@@ -859,62 +916,133 @@ function MessageBody({ message: m }: { message: NonNullable<Approval['proposal']
   );
 }
 
-/** One input per parameter: numbers stay numbers; anything structured is edited as JSON. */
+type EditCheck = Answer<'/api/v1/approvals/{id}/check-edit', 'post'>;
+
+/** A credit's amount is edited in dollars and cents; the API takes cents. */
+const DOLLARS = /^\d{1,7}(\.\d{1,2})?$/;
+const isMoney = (k: string, v: unknown) => k === 'amountCents' && typeof v === 'number';
+
+/** The edited parameters from the fields, or the first field that does not parse, named. */
+function parseEdit(
+  params: Record<string, unknown>,
+  values: Record<string, string>,
+): { params: Record<string, unknown> } | { error: string } {
+  const out: Record<string, unknown> = {};
+  for (const [k, original] of Object.entries(params)) {
+    const text = (values[k] ?? '').trim();
+    if (isMoney(k, original)) {
+      if (!DOLLARS.test(text)) return { error: `amount: write dollars and cents, like 25.00` };
+      out[k] = Math.round(Number(text) * 100);
+    } else if (typeof original === 'string') out[k] = values[k] ?? '';
+    else {
+      try {
+        out[k] = JSON.parse(text);
+      } catch {
+        return { error: `${k}: not a valid ${typeof original === 'number' ? 'number' : 'JSON value'}` };
+      }
+    }
+  }
+  return { params: out };
+}
+
+/**
+ * One input per parameter: a credit's amount in dollars and cents, numbers stay numbers, anything structured is
+ * edited as JSON. Focus starts in the first field, and every change is checked as approving would check it (the
+ * approval limit, what today's credit budget has left, policy), so the reviewer sees a refusal before approving.
+ */
 function ParamEditor({
+  approvalId,
   params,
   busy,
   onSubmit,
   onCancel,
 }: {
+  approvalId: string;
   params: Record<string, unknown>;
   busy: boolean;
   onSubmit: (p: Record<string, unknown>) => void;
   onCancel: () => void;
 }) {
   const [values, setValues] = useState<Record<string, string>>(() =>
-    Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+    Object.fromEntries(
+      Object.entries(params).map(([k, v]) => [
+        k,
+        isMoney(k, v) ? ((v as number) / 100).toFixed(2) : typeof v === 'string' ? v : JSON.stringify(v),
+      ]),
+    ),
   );
   const [error, setError] = useState<string | null>(null);
+  const [check, setCheck] = useState<EditCheck | null>(null);
+  // Focus goes to the amount when there is one (what a reviewer edits most), else to the first field.
+  const focusKey = Object.keys(params).find((k) => isMoney(k, params[k])) ?? Object.keys(params)[0];
+  const first = useRef<HTMLInputElement>(null);
+  useEffect(() => first.current?.focus(), []);
+
+  const parsed = useMemo(() => parseEdit(params, values), [params, values]);
+  useEffect(() => {
+    if (!('params' in parsed)) return setCheck(null);
+    let live = true;
+    const timer = setTimeout(() => {
+      post('/api/v1/approvals/{id}/check-edit', { params: { path: { id: approvalId } }, body: { params: parsed.params } })
+        .then((r) => live && setCheck(r))
+        .catch(() => live && setCheck(null));
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [approvalId, parsed]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const out: Record<string, unknown> = {};
-    for (const [k, original] of Object.entries(params)) {
-      const text = values[k] ?? '';
-      if (typeof original === 'string') out[k] = text;
-      else {
-        try {
-          out[k] = JSON.parse(text);
-        } catch {
-          return setError(`${k}: not a valid ${typeof original === 'number' ? 'number' : 'JSON value'}`);
-        }
-      }
-    }
+    if (!('params' in parsed)) return setError(parsed.error);
     setError(null);
-    onSubmit(out);
+    onSubmit(parsed.params);
   };
 
+  const refused = check && !check.ok ? check.refusal : null;
   return (
     <form onSubmit={submit} className="param-editor" noValidate>
       {Object.entries(params).map(([k, original]) => (
         <div key={k} className="field">
-          <label htmlFor={`param-${k}`}>{k}</label>
+          <label htmlFor={`param-${k}`}>{isMoney(k, original) ? 'amount (USD)' : k}</label>
           <input
             id={`param-${k}`}
-            inputMode={typeof original === 'number' ? 'numeric' : undefined}
+            ref={k === focusKey ? first : undefined}
+            inputMode={isMoney(k, original) ? 'decimal' : typeof original === 'number' ? 'numeric' : undefined}
+            aria-describedby="edit-check"
             value={values[k] ?? ''}
             onChange={(e) => setValues({ ...values, [k]: e.target.value })}
           />
         </div>
       ))}
-      <p className="muted">The edit is checked again by policy before it runs.</p>
+      <div id="edit-check" aria-live="polite">
+        {'error' in parsed ? (
+          <p className="note warn">{parsed.error}</p>
+        ) : refused ? (
+          <p className="note error">
+            Approving this would be refused: {refused.message}
+            {refused.issues.length ? ` (${refused.issues.map((x) => x.message).join('; ')})` : ''}
+          </p>
+        ) : check ? (
+          <p className="note info">
+            Within the limits
+            {check.limits
+              ? `: at most ${fmt.cents(check.limits.creditApprovalLimitCents)} a credit, ${fmt.cents(check.limits.creditBudgetLeftCents)} left in today's credit budget`
+              : ''}
+            ; policy allows it.
+          </p>
+        ) : (
+          <p className="muted">The edit is checked against policy and the limits as you type, and again when you approve.</p>
+        )}
+      </div>
       {error ? (
         <p className="note error" role="alert">
           {error}
         </p>
       ) : null}
       <div className="button-row">
-        <button type="submit" disabled={busy}>
+        <button type="submit" disabled={busy || Boolean(refused)}>
           Approve with these parameters
         </button>
         <button type="button" className="secondary" onClick={onCancel}>

@@ -68,6 +68,9 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
 
   'GET /api/v1/agents': ALL,
   'PATCH /api/v1/agents/:id': ['admin'],
+  // Previewing an autonomy change replays the agent's recorded decisions: it is part of making the change.
+  'POST /api/v1/agents/:id/autonomy-preview': ['admin'],
+  'GET /api/v1/agents/:id/autonomy-changes': STAFF,
   'POST /api/v1/agents/kill-switch': ['admin'],
   // The supervisor (src/supervisor): staff read its thresholds; setting them or running a round is an admin's call.
   'GET /api/v1/supervisor/settings': STAFF,

@@ -24,7 +24,7 @@ export interface DecisionWithProposalRow {
 /** Decisions made in (`from`, `to`], newest first, before the cursor (`cursorAt`, `cursorId`) when given. */
 export async function selectDecisionsPage(
   db: Db,
-  page: { from: string; to: string; cursorAt: string | null; cursorId: string | null; limit: number },
+  page: { from: string; to: string; cursorAt: string | null; cursorId: string | null; limit: number; agentId?: string },
 ): Promise<DecisionWithProposalRow[]> {
   return db.query<DecisionWithProposalRow>(
     `SELECT d.id, d.proposal_id, d.outcome, d.policy_ids, d.request, d.decided_at, d.decided_at::text AS at_key,
@@ -32,8 +32,9 @@ export async function selectDecisionsPage(
        FROM decisions d JOIN proposals p ON p.id = d.proposal_id
        WHERE d.decided_at > $1::timestamptz AND d.decided_at <= $2::timestamptz
          AND ($3::timestamptz IS NULL OR (d.decided_at, d.id) < ($3::timestamptz, $4::text))
+         AND ($6::text IS NULL OR p.agent_id = $6::text)
        ORDER BY d.decided_at DESC, d.id DESC LIMIT $5`,
-    [page.from, page.to, page.cursorAt, page.cursorId, page.limit],
+    [page.from, page.to, page.cursorAt, page.cursorId, page.limit, page.agentId ?? null],
   );
 }
 

@@ -39,3 +39,11 @@ export {
 } from './request.ts';
 export { recordProposal, recordProposals, type ProposalRecordInput } from './proposals.ts';
 export * from './assure.repo.ts';
+export {
+  effectiveAutonomy,
+  replayAutonomyChange,
+  type AutonomyCase,
+  type AutonomyReplay,
+  type AutonomySubject,
+  type EffectiveAutonomy,
+} from './autonomy.ts';

@@ -778,8 +778,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The agent registry: manifests, autonomy in force per action, paused or not; and the kill switch */
+        /** The agent registry: manifests, the autonomy level configured per action and the behaviour in force after policy (the running policies decide representative requests), paused or not; and the kill switch */
         get: operations["getAgents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/autonomy-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What an autonomy change would change, before it is made: per action the behaviour in force now and after (the running policies decide), and the agent’s recorded decisions of the last `days` (default 30) decided again with the new levels; writes nothing */
+        post: operations["postAgentsByIdAutonomyPreview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/autonomy-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An agent’s autonomy changes, newest first (at most 20): the levels set, those they replaced, who, when and why */
+        get: operations["getAgentsByIdAutonomyChanges"];
         put?: never;
         post?: never;
         delete?: never;
@@ -818,7 +852,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Pause or resume an agent, or set its autonomy level (0–5) per action; recorded in the ledger */
+        /** Pause or resume an agent, or set its autonomy level (0–5) per action (a `reason` is required then; preview the change with POST /api/v1/agents/{id}/autonomy-preview); recorded in the ledger */
         patch: operations["patchAgentsById"];
         trace?: never;
     };
@@ -1894,6 +1928,19 @@ export interface components {
             at: string | null;
             reason: string | null;
         };
+        EffectiveAutonomy: {
+            configured: number;
+            /** @enum {string} */
+            inForce: "execute" | "approval" | "deny" | "varies";
+            summary: string;
+            cases: {
+                label: string;
+                /** @enum {string} */
+                outcome: "execute" | "approval" | "deny";
+                policyIds: string[];
+                reasons: string[];
+            }[];
+        };
         Agent: {
             id: string;
             owner: string;
@@ -1920,6 +1967,7 @@ export interface components {
                     /** @enum {string} */
                     risk: "low" | "medium" | "high";
                     eligibility: ("subscription_live" | "person_reachable" | "no_open_save_call")[];
+                    effective: components["schemas"]["EffectiveAutonomy"];
                 };
             };
         };
@@ -2044,6 +2092,39 @@ export interface components {
                 startDay: string;
                 daysDone: number;
             } | null;
+        };
+        AutonomyPreview: {
+            agentId: string;
+            actions: {
+                [key: string]: {
+                    before: components["schemas"]["EffectiveAutonomy"];
+                    after: components["schemas"]["EffectiveAutonomy"];
+                };
+            };
+            replay: {
+                days: number;
+                from: string;
+                to: string;
+                considered: number;
+                changed: number;
+                transitions: {
+                    [key: string]: number;
+                };
+            };
+        };
+        AutonomyChangeList: {
+            data: {
+                id: string;
+                levels: {
+                    [key: string]: number;
+                };
+                previous: {
+                    [key: string]: number;
+                };
+                reason: string;
+                by: string;
+                at: string;
+            }[];
         };
         Approval: {
             id: string;
@@ -7793,6 +7874,150 @@ export interface operations {
             };
         };
     };
+    postAgentsByIdAutonomyPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    autonomy: {
+                        [key: string]: number;
+                    };
+                    /** @default 30 */
+                    days?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description the preview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutonomyPreview"];
+                };
+            };
+            /** @description bad level, unknown action, or no action named */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAgentsByIdAutonomyChanges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutonomyChangeList"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     postAgentsKillSwitch: {
         parameters: {
             query?: never;
@@ -7895,7 +8120,7 @@ export interface operations {
                     "application/json": components["schemas"]["Agent"];
                 };
             };
-            /** @description bad level or unknown action */
+            /** @description bad level, unknown action, or an autonomy change without a reason */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -102,7 +102,9 @@ describe('agent registry', () => {
       'lead-nurturing',
       'data-stewardship',
     ]);
-    expect(list.body.data[1].actions.create_case).toEqual({ autonomy: 3, defaultAutonomy: 3, risk: 'low', eligibility: [] });
+    const { effective, ...createCase } = list.body.data[1].actions.create_case;
+    expect(createCase).toEqual({ autonomy: 3, defaultAutonomy: 3, risk: 'low', eligibility: [] });
+    expect(effective).toMatchObject({ configured: 3, inForce: 'execute' });
     expect(list.body.data[0].actions.offer_credit.eligibility).toEqual(['subscription_live']);
 
     expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { role: 'reviewer', body: { paused: true } })).status).toBe(403);

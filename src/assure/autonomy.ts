@@ -78,7 +78,7 @@ export function effectiveAutonomy(gate: PolicyGate, s: AutonomySubject): Effecti
         { label: `a ${s.risk}-risk ${noun} of ${dollars(limit)} or less`, amount: Math.max(1, limit) },
         { label: `a ${s.risk}-risk ${noun} above ${dollars(limit)}`, amount: limit + 1 },
       ]
-    : [{ label: `a ${s.risk}-risk ${noun} to a consenting customer`, amount: 0 }];
+    : [{ label: `a ${s.risk}-risk ${noun}${s.action === 'send_message' ? ' to a consenting customer' : ''}`, amount: 0 }];
   const cases = wanted.map(({ label, amount }): AutonomyCase => {
     const d = decideSafely(gate, request(amount));
     return { label, outcome: d.outcome, policyIds: d.policyIds, reasons: d.reasons };

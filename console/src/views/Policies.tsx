@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ViewProps } from '../App.tsx';
 import { get, post, describeError, type Answer } from '../api/client.ts';
+import { CodeEditor, type CodeEditorHandle } from '../components/CodeEditor.tsx';
 import { Badge, Empty, ErrorNote, fmt, Loading, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
 
@@ -18,6 +19,7 @@ export function Policies({ can }: ViewProps) {
   const [days, setDays] = useState(7);
   const [busy, setBusy] = useState<'validate' | 'dry-run' | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const editor = useRef<CodeEditorHandle>(null);
 
   useEffect(() => {
     if (!set.data) return;
@@ -29,6 +31,9 @@ export function Policies({ can }: ViewProps) {
   const key = JSON.stringify(files);
   const changedFiles = set.data ? set.data.files.filter((f) => drafts[f.file] !== f.text).map((f) => f.file) : [];
   const validated = validation?.key === key && validation.result.ok;
+  // The lines of the open file that the last validation found a problem on (kept while the text is edited).
+  const problems = validation && !validation.result.ok ? validation.result.problems : [];
+  const errorLines = problems.filter((p) => p.file === file && p.line).map((p) => p.line!);
 
   const validate = async () => {
     setBusy('validate');
@@ -119,13 +124,13 @@ export function Policies({ can }: ViewProps) {
               </div>
               <div className="field">
                 <label htmlFor="policy-text">Policy text of {file}</label>
-                <textarea
+                <CodeEditor
+                  ref={editor}
                   id="policy-text"
-                  className="code"
                   rows={18}
-                  spellCheck={false}
                   value={drafts[file] ?? ''}
-                  onChange={(e) => setDrafts({ ...drafts, [file]: e.target.value })}
+                  errorLines={errorLines}
+                  onChange={(text) => setDrafts({ ...drafts, [file]: text })}
                 />
               </div>
               <div className="button-row">
@@ -145,7 +150,7 @@ export function Policies({ can }: ViewProps) {
                   Discard changes
                 </button>
               </div>
-              {validation && validation.key === key ? (
+              {validation && (validation.key === key || !validation.result.ok) ? (
                 validation.result.ok ? (
                   <div className="note good" role="status">
                     <p>
@@ -166,8 +171,23 @@ export function Policies({ can }: ViewProps) {
                     <ul>
                       {validation.result.problems.map((p, i) => (
                         <li key={i}>
-                          {p.file}
-                          {p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ''}: {p.message}
+                          {p.line ? (
+                            <button
+                              type="button"
+                              className="link"
+                              onClick={() => {
+                                if (drafts[p.file] !== undefined) setFile(p.file);
+                                // After the file's text is in the editor.
+                                setTimeout(() => editor.current?.goTo(p.line!, p.column ?? 1), 0);
+                              }}
+                            >
+                              {p.file}:{p.line}
+                              {p.column ? `:${p.column}` : ''}
+                            </button>
+                          ) : (
+                            p.file
+                          )}
+                          : {p.message}
                         </li>
                       ))}
                     </ul>

@@ -23,6 +23,7 @@ export {
   type DryRunOptions,
   type DryRunReport,
   type DryRunChange,
+  type DryRunImpact,
 } from './candidate.ts';
 export { PolicyLoadError, PolicyRequestError, type PolicyProblem } from './errors.ts';
 export {

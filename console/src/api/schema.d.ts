@@ -3124,6 +3124,52 @@ export interface components {
             transitions: {
                 [key: string]: number;
             };
+            impact: {
+                credits: {
+                    allowed: {
+                        added: {
+                            count: number;
+                            cents: number;
+                        };
+                        removed: {
+                            count: number;
+                            cents: number;
+                        };
+                    };
+                    withoutHuman: {
+                        added: {
+                            count: number;
+                            cents: number;
+                        };
+                        removed: {
+                            count: number;
+                            cents: number;
+                        };
+                    };
+                };
+                contacts: {
+                    allowed: {
+                        added: {
+                            count: number;
+                            cents: number;
+                        };
+                        removed: {
+                            count: number;
+                            cents: number;
+                        };
+                    };
+                    withoutHuman: {
+                        added: {
+                            count: number;
+                            cents: number;
+                        };
+                        removed: {
+                            count: number;
+                            cents: number;
+                        };
+                    };
+                };
+            };
             changes: {
                 decisionId: string;
                 proposalId: string;

@@ -221,6 +221,7 @@ function DryRunResult({ r }: { r: DryRun }) {
       <p className="muted">
         Decisions from {fmt.time(r.from)} to {fmt.time(r.to)}.{r.truncated ? ' Only the newest changes are listed.' : ''}
       </p>
+      <Impact r={r} />
       {Object.keys(r.transitions).length ? (
         <ul>
           {Object.entries(r.transitions).map(([t, n]) => (
@@ -267,5 +268,54 @@ function DryRunResult({ r }: { r: DryRun }) {
         </TableScroll>
       )}
     </div>
+  );
+}
+
+type ImpactCount = DryRun['impact']['credits']['allowed'];
+
+/** A change of counts as people read it: "+2 ($35.00), −1 ($20.00)", or "no change". */
+function delta(c: ImpactCount, money: boolean): string {
+  const part = (sign: string, t: ImpactCount['added']) => `${sign}${t.count}${money ? ` (${fmt.cents(t.cents)})` : ''}`;
+  const parts = [c.added.count ? part('+', c.added) : '', c.removed.count ? part('\u2212', c.removed) : ''].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'no change';
+}
+
+/** Money and contacts the candidate adds or removes over the replayed decisions, against the policies in force. */
+function Impact({ r }: { r: DryRun }) {
+  const { credits, contacts } = r.impact;
+  const net = credits.allowed.added.cents - credits.allowed.removed.cents;
+  const netAuto = credits.withoutHuman.added.cents - credits.withoutHuman.removed.cents;
+  const signed = (c: number) => `${c < 0 ? '\u2212' : '+'}${fmt.cents(Math.abs(c))}`;
+  return (
+    <TableScroll label="Money and contact impact">
+      <table>
+        <caption>Impact against the policies in force, over the replayed decisions</caption>
+        <thead>
+          <tr>
+            <th scope="col">what</th>
+            <th scope="col">may happen (not denied)</th>
+            <th scope="col">happens without a human</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <th scope="row">credits</th>
+            <td>
+              {delta(credits.allowed, true)}
+              {net ? ` · net ${signed(net)}` : ''}
+            </td>
+            <td>
+              {delta(credits.withoutHuman, true)}
+              {netAuto ? ` · net ${signed(netAuto)}` : ''}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">contacts (messages)</th>
+            <td>{delta(contacts.allowed, false)}</td>
+            <td>{delta(contacts.withoutHuman, false)}</td>
+          </tr>
+        </tbody>
+      </table>
+    </TableScroll>
   );
 }

@@ -51,6 +51,9 @@ export const PolicyValidationSchema = component(
   'a candidate policy set, validated as start-up would',
 );
 
+const Tally = z.object({ count: z.number().int().min(0), cents: z.number().int().min(0) });
+const ImpactCount = z.object({ added: Tally, removed: Tally });
+
 export const PolicyDryRunSchema = component(
   'PolicyDryRun',
   z.object({
@@ -61,6 +64,14 @@ export const PolicyDryRunSchema = component(
     changed: z.number().int().min(0),
     /** Changed decisions by `before→after` outcome. */
     transitions: z.record(z.string(), z.number().int()),
+    /**
+     * Money and contacts the candidate adds or removes against the policies in force, over every changed decision:
+     * `allowed` between deny and not deny, `withoutHuman` between execute and not; credits with their cents.
+     */
+    impact: z.object({
+      credits: z.object({ allowed: ImpactCount, withoutHuman: ImpactCount }),
+      contacts: z.object({ allowed: ImpactCount, withoutHuman: ImpactCount }),
+    }),
     /** Newest first, at most 500; `truncated` says there were more. */
     changes: z.array(
       z.object({

@@ -83,6 +83,11 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/policies': STAFF,
   'POST /api/v1/policies/validate': STAFF,
   'POST /api/v1/policies/dry-run': STAFF,
+  // Adopting or rolling back changes what every agent may do, in every process: an admin's call.
+  'GET /api/v1/policies/versions': STAFF,
+  'GET /api/v1/policies/versions/:version': STAFF,
+  'POST /api/v1/policies/adopt': ['admin'],
+  'POST /api/v1/policies/versions/:version/restore': ['admin'],
 
   // KPIs and agent performance (src/api/routes/insights.ts)
   'GET /api/v1/kpis': STAFF,

@@ -88,3 +88,53 @@ export async function insertProposals(tx: Tx, rows: readonly object[], opts: { d
     rows,
   );
 }
+
+export interface PolicyVersionRow {
+  version: number;
+  files: { file: string; text: string }[];
+  sha256: string;
+  reason: string;
+  restores: number | null;
+  adopted_by: string;
+  adopted_at: Date;
+}
+
+const VERSION_COLUMNS = 'version, files, sha256, reason, restores, adopted_by, adopted_at';
+
+/** The newest adopted version (the set in force), or one by number. */
+export async function selectPolicyVersion(q: Db | Tx, version: number | null): Promise<PolicyVersionRow | undefined> {
+  const [row] = await q.query<PolicyVersionRow>(
+    version === null
+      ? `SELECT ${VERSION_COLUMNS} FROM policy_versions ORDER BY version DESC LIMIT 1`
+      : `SELECT ${VERSION_COLUMNS} FROM policy_versions WHERE version = $1`,
+    version === null ? [] : [version],
+  );
+  return row;
+}
+
+/** Every adopted version, newest first, without the files' text. */
+export async function selectPolicyVersions(q: Db | Tx, limit: number): Promise<Omit<PolicyVersionRow, 'files'>[]> {
+  return q.query(`SELECT version, sha256, reason, restores, adopted_by, adopted_at FROM policy_versions ORDER BY version DESC LIMIT $1`, [
+    limit,
+  ]);
+}
+
+/**
+ * Adds the next version and announces it (PostgreSQL delivers the NOTIFY on commit). The table is locked for the rest
+ * of the transaction, so two adoptions at once get consecutive numbers.
+ */
+export async function insertPolicyVersion(
+  tx: Tx,
+  row: { files: { file: string; text: string }[]; sha256: string; reason: string; restores: number | null; actor: string; at: string },
+  channel: string,
+): Promise<number> {
+  await tx.query('LOCK TABLE policy_versions IN EXCLUSIVE MODE');
+  const [{ version }] = (await tx.query<{ version: number }>(
+    `INSERT INTO policy_versions (version, files, sha256, reason, restores, adopted_by, adopted_at)
+       SELECT coalesce(max(version), 0) + 1, $1::jsonb, $2, $3, $4, $5, $6::timestamptz FROM policy_versions
+     RETURNING version`,
+    [JSON.stringify(row.files), row.sha256, row.reason, row.restores, row.actor, row.at],
+  )) as [{ version: number }];
+  await tx.query('SELECT pg_notify($1, $2)', [channel, String(version)]);
+  return version;
+}

@@ -44,6 +44,7 @@ export function describePolicySet(gate: PolicyGate): {
   schema: PolicySource;
   policies: PolicySummary[];
   creditApprovalLimitCents: number;
+  version: number;
 } {
   const { loaded } = gate;
   return {
@@ -51,6 +52,7 @@ export function describePolicySet(gate: PolicyGate): {
     schema: { file: basename(loaded.schemaFile), text: loaded.schemaText },
     policies: loaded.policies.map(summary),
     creditApprovalLimitCents: gate.creditApprovalLimitCents,
+    version: gate.version,
   };
 }
 
@@ -59,6 +61,30 @@ const CANDIDATE_LABEL = 'candidate';
 /** Checks a candidate set (it replaces every `.cedar` file) against the schema the server runs. Throws `PolicyLoadError`. */
 function checkCandidate(running: LoadedPolicies, files: PolicySource[]): CheckedPolicies {
   return checkPolicySources(files, { file: basename(running.schemaFile), text: running.schemaText }, CANDIDATE_LABEL);
+}
+
+/**
+ * Checks a candidate set as start-up would; an invalid one is a `validation_failed` error whose issues locate each
+ * problem by file, line and column (`files.<i>.text`, "default.cedar:12:30: …"), with the problems themselves.
+ */
+export function checkCandidateOrRefuse(running: LoadedPolicies, files: PolicySource[]): CheckedPolicies {
+  try {
+    return checkCandidate(running, files);
+  } catch (err) {
+    if (!(err instanceof PolicyLoadError)) throw err;
+    throw new AppError(
+      'validation_failed',
+      `the candidate policies are invalid: ${err.problems.length} problem(s)`,
+      err.problems.map((p) => {
+        const index = files.findIndex((f) => f.file === p.file);
+        return {
+          path: index >= 0 ? `files.${index}.text` : 'files',
+          message: `${p.line ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file}: ${p.message}`,
+        };
+      }),
+      { problems: err.problems },
+    );
+  }
 }
 
 export interface CandidateValidation {
@@ -173,24 +199,7 @@ const sameIds = (a: string[], b: string[]) => a.length === b.length && [...a].so
  * An invalid candidate is a `validation_failed` error whose issues locate each problem.
  */
 export async function dryRunPolicies(db: Db, running: PolicyGate, files: PolicySource[], opts: DryRunOptions): Promise<DryRunReport> {
-  let checked: CheckedPolicies;
-  try {
-    checked = checkCandidate(running.loaded, files);
-  } catch (err) {
-    if (!(err instanceof PolicyLoadError)) throw err;
-    throw new AppError(
-      'validation_failed',
-      `the candidate policies are invalid: ${err.problems.length} problem(s)`,
-      err.problems.map((p) => {
-        const index = files.findIndex((f) => f.file === p.file);
-        return {
-          path: index >= 0 ? `files.${index}.text` : 'files',
-          message: `${p.line ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file}: ${p.message}`,
-        };
-      }),
-      { problems: err.problems },
-    );
-  }
+  const checked = checkCandidateOrRefuse(running.loaded, files);
   const candidate = new PolicyGate(
     {
       dir: CANDIDATE_LABEL,

@@ -18,6 +18,7 @@ export {
   describePolicySet,
   validatePolicyCandidate,
   dryRunPolicies,
+  checkCandidateOrRefuse,
   type PolicySummary,
   type CandidateValidation,
   type DryRunOptions,
@@ -48,3 +49,13 @@ export {
   type AutonomySubject,
   type EffectiveAutonomy,
 } from './autonomy.ts';
+export {
+  adoptPolicies,
+  restorePolicyVersion,
+  syncPolicyVersion,
+  followPolicyVersions,
+  listPolicyVersions,
+  readPolicyVersion,
+  POLICY_ADOPTED_CHANNEL,
+  type PolicyVersionSummary,
+} from './versions.ts';

@@ -38,7 +38,7 @@ export const TABLE_OWNERS = {
   ],
   knowledge: ['knowledge_sources', 'knowledge_documents', 'knowledge_chunks'],
   reason: ['agent_settings', 'agent_kill_switch', 'autonomy_changes'],
-  assure: ['proposals', 'decisions'],
+  assure: ['proposals', 'decisions', 'policy_versions'],
   learn: ['bandit_arms', 'bandit_pulls', 'models', 'model_versions', 'model_drift_checks', 'model_retrains'],
   act: ['approvals', 'executions', 'plays', 'messages', 'credits'],
   privacy: ['erasures'],

@@ -28,8 +28,32 @@ export const PolicySetSchema = component(
     schema: PolicyFileText,
     policies: z.array(PolicySummarySchema),
     creditApprovalLimitCents: z.number().int(),
+    /** The adopted version in force (GET /api/v1/policies/versions), or 0 while the files the server started from are. */
+    version: z.number().int().min(0),
   }),
   'the policy set the server runs',
+);
+
+const PolicyVersionFields = {
+  version: z.number().int().min(1),
+  sha256: z.string(),
+  reason: z.string(),
+  /** The older version whose files this one adopted again (a rollback), or null. */
+  restores: z.number().int().nullable(),
+  adoptedBy: z.string(),
+  adoptedAt: IsoTime,
+};
+
+export const PolicyVersionList = component(
+  'PolicyVersionList',
+  z.object({ inForce: z.number().int().min(0), data: z.array(z.object(PolicyVersionFields)) }),
+  'the adopted policy versions, newest first, and the one in force here',
+);
+
+export const PolicyVersionSchema = component(
+  'PolicyVersion',
+  z.object({ ...PolicyVersionFields, files: z.array(PolicyFileText) }),
+  'one adopted policy version with its files',
 );
 
 const PolicyProblem = z.object({

@@ -1,8 +1,8 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ViewProps } from '../App.tsx';
 import { get, post, describeError, type Answer } from '../api/client.ts';
 import { CodeEditor, type CodeEditorHandle } from '../components/CodeEditor.tsx';
-import { Badge, Empty, ErrorNote, fmt, Loading, TableScroll } from '../components/ui.tsx';
+import { Badge, Empty, ErrorNote, fmt, Loading, StatusNote, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
 
 type Validation = Answer<'/api/v1/policies/validate', 'post'>;
@@ -12,6 +12,15 @@ type DryRun = Answer<'/api/v1/policies/dry-run', 'post'>;
 export function Policies({ can }: ViewProps) {
   const set = useLoad(() => get('/api/v1/policies'), []);
   const mayTest = can('POST', '/policies/dry-run');
+  const mayAdopt = can('POST', '/policies/adopt');
+  const versions = useLoad(() => (can('GET', '/policies/versions') ? get('/api/v1/policies/versions') : Promise.resolve(null)), []);
+  const [status, setStatus] = useState<string | null>(null);
+  const adopted = async (message: string) => {
+    setStatus(message);
+    setValidation(null);
+    setDryRun(null);
+    await Promise.all([set.reload(), versions.reload()]);
+  };
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [file, setFile] = useState<string>('');
   const [validation, setValidation] = useState<{ key: string; result: Validation } | null>(null);
@@ -63,6 +72,7 @@ export function Policies({ can }: ViewProps) {
   return (
     <section aria-labelledby="policies-title">
       <h1 id="policies-title">Policies</h1>
+      <StatusNote message={status} />
       <ErrorNote error={set.error} />
       {set.loading ? <Loading what="policies" /> : null}
       {set.data ? (
@@ -204,7 +214,17 @@ export function Policies({ can }: ViewProps) {
               </div>
               <ErrorNote error={error} />
               {dryRun ? <DryRunResult r={dryRun} /> : null}
+              {mayAdopt && validated && changedFiles.length ? (
+                <Adopt files={files} onAdopted={(v) => adopted(`Version ${v} adopted: it is in force now.`)} />
+              ) : null}
             </div>
+          ) : null}
+          {versions.data ? (
+            <Versions
+              list={versions.data}
+              mayRestore={mayAdopt}
+              onRestored={(v, from) => adopted(`Version ${from} restored as version ${v}: it is in force now.`)}
+            />
           ) : null}
         </>
       ) : null}
@@ -317,5 +337,168 @@ function Impact({ r }: { r: DryRun }) {
         </tbody>
       </table>
     </TableScroll>
+  );
+}
+
+type VersionList = Answer<'/api/v1/policies/versions', 'get'>;
+
+/** A reason and a confirmation, then the call; the reason is required (kept with the version, named in the ledger). */
+function ReasonConfirm({
+  id,
+  action,
+  confirmLabel,
+  onConfirm,
+}: {
+  id: string;
+  action: string;
+  confirmLabel: string;
+  onConfirm: (reason: string) => Promise<void>;
+}) {
+  const [reason, setReason] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!reason.trim()) {
+      setProblem(`Say why you ${action}: the reason is kept with the version, and the ledger names it.`);
+      return;
+    }
+    setBusy(true);
+    setProblem(null);
+    try {
+      await onConfirm(reason.trim());
+    } catch (err) {
+      setProblem(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit} noValidate>
+      <label htmlFor={`${id}-reason`}>Reason</label>
+      <input
+        id={`${id}-reason`}
+        value={reason}
+        maxLength={500}
+        onChange={(e) => setReason(e.target.value)}
+        aria-invalid={problem ? true : undefined}
+        aria-describedby={problem ? `${id}-problem` : undefined}
+      />
+      {problem ? (
+        <p id={`${id}-problem`} className="note error" role="alert">
+          {problem}
+        </p>
+      ) : null}
+      <div className="button-row">
+        <button type="submit" disabled={busy}>
+          {confirmLabel}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Adopting the validated change: it becomes the next version, in force at once in every server. */
+function Adopt({ files, onAdopted }: { files: { file: string; text: string }[]; onAdopted: (version: number) => Promise<void> }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="panel" role="region" aria-labelledby="adopt-title">
+      <h3 id="adopt-title">Adopt this change</h3>
+      <p>
+        The change becomes the next policy version and is in force at once, on every server, without a restart. Every version stays listed
+        below and can be restored.
+      </p>
+      {open ? (
+        <ReasonConfirm
+          id="adopt"
+          action="adopt this change"
+          confirmLabel="Confirm: adopt and put in force"
+          onConfirm={async (reason) => {
+            const r = await post('/api/v1/policies/adopt', { body: { files, reason } });
+            await onAdopted(r.version);
+          }}
+        />
+      ) : (
+        <button type="button" onClick={() => setOpen(true)}>
+          Adopt…
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** The adopted versions, newest first; an admin restores an older one (a rollback is a new version naming it). */
+function Versions({
+  list,
+  mayRestore,
+  onRestored,
+}: {
+  list: VersionList;
+  mayRestore: boolean;
+  onRestored: (version: number, from: number) => Promise<void>;
+}) {
+  const [restoring, setRestoring] = useState<number | null>(null);
+  return (
+    <div className="panel" role="region" aria-labelledby="versions-title">
+      <h2 id="versions-title">Policy versions</h2>
+      {list.data.length === 0 ? (
+        <Empty>No version adopted yet: the policy files the server started from are in force.</Empty>
+      ) : (
+        <TableScroll label="Policy versions, newest first">
+          <table>
+            <caption className="sr-only">Policy versions, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">version</th>
+                <th scope="col">adopted</th>
+                <th scope="col">by</th>
+                <th scope="col">reason</th>
+                <th scope="col">state</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.map((v) => (
+                <tr key={v.version}>
+                  <th scope="row">{v.version}</th>
+                  <td>{fmt.time(v.adoptedAt)}</td>
+                  <td>{v.adoptedBy}</td>
+                  <td>
+                    {v.reason}
+                    {v.restores ? <span className="muted"> (restores version {v.restores})</span> : null}
+                  </td>
+                  <td>
+                    {v.version === list.inForce ? (
+                      <Badge tone="good">in force</Badge>
+                    ) : mayRestore ? (
+                      <button type="button" className="secondary" onClick={() => setRestoring(v.version)}>
+                        Restore version {v.version}
+                      </button>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
+      )}
+      {restoring !== null ? (
+        <div role="region" aria-label={`Restore version ${restoring}`}>
+          <p>Restoring puts version {restoring}&rsquo;s files in force again, as a new version, on every server.</p>
+          <ReasonConfirm
+            id="restore"
+            action={`restore version ${restoring}`}
+            confirmLabel={`Confirm: restore version ${restoring}`}
+            onConfirm={async (reason) => {
+              const r = await post('/api/v1/policies/versions/{version}/restore', {
+                params: { path: { version: String(restoring) } },
+                body: { reason },
+              });
+              setRestoring(null);
+              await onRestored(r.version, restoring);
+            }}
+          />
+        </div>
+      ) : null}
+    </div>
   );
 }

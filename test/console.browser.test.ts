@@ -331,7 +331,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     const [, changed] = (await heading.textContent())!.match(/^Dry-run: (\d+) of/)!;
     // Every credit offer that was allowed becomes a deny (the world may have added some since the count above).
     expect(Number(changed)).toBeGreaterThanOrEqual(credits!.n);
-    const rows = page.getByRole('region', { name: 'Dry-run result' }).locator('tbody tr');
+    // What it means in money: the credit offers allowed now are removed, with their dollars.
+    await expect(page.getByRole('region', { name: 'Money and contact impact' }).textContent()).resolves.toMatch(
+      /credits\u2212\d+ \(\$[\d,.]+\)/,
+    );
+    const rows = page.getByRole('region', { name: 'Decisions that would change' }).locator('tbody tr');
     await expect(rows.count()).resolves.toBe(Math.min(Number(changed), 500));
     await expect(rows.first().textContent()).resolves.toMatch(/offer_credit.*deny/s);
     // Shadow mode: the running policy set did not change.

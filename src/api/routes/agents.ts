@@ -25,7 +25,6 @@ import {
   updateAgent,
   type AgentView,
 } from '../../reason/index.ts';
-import type { Queryable } from '../../store/index.ts';
 import { loadThresholds, SupervisorThresholds, updateThresholds } from '../../supervisor/index.ts';
 import { listProposalsFeed, readWorldClock } from '../../views/index.ts';
 import { superviseAndAlert } from '../supervise.ts';
@@ -72,10 +71,6 @@ function withEffective(gate: PolicyGate, agents: AgentView[], track: Map<string,
       ]),
     ),
   }));
-}
-
-async function trackOf(q: Queryable, now: Date) {
-  return trackRecords(q, { now });
 }
 
 const KillSwitchBody = z.strictObject({ engaged: z.boolean(), reason: z.string().trim().min(1).max(500).optional() });
@@ -171,7 +166,7 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
         const [data, killSwitch, track] = await Promise.all([
           listAgents(deps.db),
           loadKillSwitch(deps.db),
-          trackOf(deps.db, deps.clock.now()),
+          trackRecords(deps.db, { now: deps.clock.now() }),
         ]);
         return c.json({ data: withEffective(deps.gate, data, track), killSwitch });
       },

@@ -94,7 +94,7 @@ export async function injectionSideEffects(attacks?: CorpusItem[]): Promise<Inje
   };
   try {
     // Credits within the limit may run on their own (L4): the strictest test of the flag.
-    await call('PATCH', '/api/v1/agents/retention', { autonomy: { offer_credit: 4 } });
+    await call('PATCH', '/api/v1/agents/retention', { autonomy: { offer_credit: 4 }, reason: 'injection bench: let the credit run' });
     const customers: { id: string; accountId: string; item: CorpusItem }[] = [];
     for (const [i, item] of attacks.entries()) {
       const id = `BENCH-INJ-${i + 1}`;

@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   'approval.edit_over_limit': 409,
   'policy.denied': 403,
   'policy.dry_run_busy': 429,
+  'policy.version_not_found': 404,
   'kill_switch.on': 409,
   'agent.paused': 409,
   'agent.not_found': 404,

@@ -21,7 +21,7 @@ import {
   startMaintenance,
   type PlayRegistry,
 } from './act/index.ts';
-import { PolicyGate } from './assure/index.ts';
+import { followPolicyVersions, PolicyGate } from './assure/index.ts';
 import { NatsBus, OutboxBus, outboxStats, type OutboxDelivery } from './bus/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -261,6 +261,12 @@ async function openProcess(
     const tokenFile = await bootstrapAdminToken(db, config.dataDir);
     if (tokenFile) log.info({ file: tokenFile }, `first start: admin token written to ${tokenFile} (mode 0600)`);
   }
+  // A policy set adopted through the API (policy_versions) wins over the files: read before anything decides, and
+  // followed on each NOTIFY, so an adoption in any process is in force in this one without a restart.
+  await followPolicyVersions(db, policies, (err) => log.error({ err }, 'could not put the newest adopted policy version in force')).catch(
+    (err: unknown) => log.warn({ err }, 'cannot LISTEN for adopted policy versions; this process reads them only at start'),
+  );
+  if (policies.version) log.info({ version: policies.version }, 'adopted policy version in force');
   const clock = opts.clock ? await opts.clock(db) : undefined;
   const churn = { model: undefined as ChurnModel | undefined };
   // Generation uses a model only when a chat model is configured (PII masked before text leaves); an embedding model

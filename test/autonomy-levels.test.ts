@@ -28,7 +28,9 @@ type Proposal = {
 describe('L1: suggest', () => {
   it('a suggested case is not followed by its notice: the notice is recorded as part of an action that was only suggested', async () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
-    expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { create_case: 1 } } })).status).toBe(200);
+    expect(
+      (await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { create_case: 1 }, reason: 'test' } })).status,
+    ).toBe(200);
     const accountId = await troubledCustomer(t, 'L1-2');
     await t.call('POST', '/api/v1/signals', { body: ticketTrouble('L1-2', 1), role: 'agent' });
     await t.bus.drain();
@@ -44,7 +46,9 @@ describe('L1: suggest', () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
     // Service recovery paused: retention's credit is the best draft; at L1 it may only be suggested.
     await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { paused: true } });
-    expect((await t.call('PATCH', '/api/v1/agents/retention', { body: { autonomy: { offer_credit: 1 } } })).status).toBe(200);
+    expect((await t.call('PATCH', '/api/v1/agents/retention', { body: { autonomy: { offer_credit: 1 }, reason: 'test' } })).status).toBe(
+      200,
+    );
     const accountId = await troubledCustomer(t, 'L1-1');
     await t.call('PATCH', `/api/v1/accounts/${accountId}`, { body: { attributes: { country: 'DE' } } });
     await t.call('POST', '/api/v1/signals', { body: trouble('L1-1', 1), role: 'agent' });
@@ -85,7 +89,9 @@ describe('L1: suggest', () => {
 /** Runs the retention play at `level` for its credit (notices stay at retention's default L2) and returns the finished play. */
 async function playAt(app: TestApp, level: 4 | 5, customerId: string) {
   await app.call('PATCH', '/api/v1/agents/service-recovery', { body: { paused: true } });
-  expect((await app.call('PATCH', '/api/v1/agents/retention', { body: { autonomy: { offer_credit: level } } })).status).toBe(200);
+  expect(
+    (await app.call('PATCH', '/api/v1/agents/retention', { body: { autonomy: { offer_credit: level }, reason: 'test' } })).status,
+  ).toBe(200);
   const accountId = await troubledCustomer(app, customerId);
   await app.call('POST', '/api/v1/signals', { role: 'agent', body: trouble(customerId, 1) });
   await app.bus.drain();

@@ -20,7 +20,7 @@ afterAll(async () => t.close());
 
 async function outreachAutonomy(level: number) {
   const res = await t.call('PATCH', '/api/v1/agents/service-recovery', {
-    body: { autonomy: { create_case: 3, priority_routing: 0, send_message: level } },
+    body: { autonomy: { create_case: 3, priority_routing: 0, send_message: level }, reason: 'test' },
   });
   expect(res.status, res.text).toBe(200);
 }

@@ -296,12 +296,14 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await view('agents', 'Agents');
     const card = page.locator('article.card', { has: page.getByRole('heading', { name: 'retention', exact: true }) });
     await card.getByLabel('Autonomy of retention for send_message').selectOption('1');
-    await card.getByRole('button', { name: 'Save autonomy' }).click();
+    await card.getByRole('button', { name: 'Review autonomy change' }).click();
+    await page.getByLabel('Reason for the change').fill('messages are kept as suggestions for now');
+    await page.getByRole('button', { name: 'Confirm autonomy change' }).click();
     await page.getByText('Saved autonomy of retention: send_message → L1.').waitFor();
     const agents = await api('/agents');
     expect(agents.data.find((a: { id: string }) => a.id === 'retention').actions.send_message.autonomy).toBe(1);
     const changes = await api('/ledger?type=agent.updated&subjectId=retention');
-    expect(changes.data[0].data).toEqual({ autonomy: { send_message: 1 } });
+    expect(changes.data[0].data).toMatchObject({ autonomy: { send_message: 1 }, previous: { send_message: 2 }, reasonGiven: true });
     await shoot('agents');
   });
 
@@ -354,7 +356,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     const [, changed] = (await heading.textContent())!.match(/^Dry-run: (\d+) of/)!;
     // Every credit offer that was allowed becomes a deny (the world may have added some since the count above).
     expect(Number(changed)).toBeGreaterThanOrEqual(credits!.n);
-    const rows = page.getByRole('region', { name: 'Dry-run result' }).locator('tbody tr');
+    // What it means in money: the credit offers allowed now are removed, with their dollars.
+    await expect(page.getByRole('region', { name: 'Money and contact impact' }).textContent()).resolves.toMatch(
+      /credits\u2212\d+ \(\$[\d,.]+\)/,
+    );
+    const rows = page.getByRole('region', { name: 'Decisions that would change' }).locator('tbody tr');
     await expect(rows.count()).resolves.toBe(Math.min(Number(changed), 500));
     await expect(rows.first().textContent()).resolves.toMatch(/offer_credit.*deny/s);
     // Shadow mode: the running policy set did not change.
@@ -580,7 +586,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await expect(p.getByLabel(/Reason for rejecting/).count()).resolves.toBe(0);
     await p.goto(server.url + '/#/agents');
     await p.getByRole('heading', { level: 2, name: 'retention' }).waitFor();
-    await expect(p.getByRole('button', { name: 'Save autonomy' }).count()).resolves.toBe(0);
+    await expect(p.getByRole('button', { name: 'Review autonomy change' }).count()).resolves.toBe(0);
     await expect(p.getByRole('button', { name: 'Stop all agents' }).count()).resolves.toBe(0);
     const [pending] = await server.db.query<{ id: string }>("SELECT id FROM approvals WHERE status = 'pending' LIMIT 1");
     const refused = await fetch(`${server.url}/api/v1/approvals/${pending!.id}/approve`, {

@@ -213,7 +213,9 @@ describe('injected instructions in a ticket, an email and an NPS comment, throug
   it('are stored flagged, shown on the signal, and send what follows for that customer to a human: nothing runs', async () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
     // Retention may run a credit within the limit on its own (L4), so the control shows what runs without a flag.
-    expect((await t.call('PATCH', '/api/v1/agents/retention', { body: { autonomy: { offer_credit: 4 } } })).status).toBe(200);
+    expect((await t.call('PATCH', '/api/v1/agents/retention', { body: { autonomy: { offer_credit: 4 }, reason: 'test' } })).status).toBe(
+      200,
+    );
     const clean = await troubledCustomer(t, 'INJ-CLEAN');
     const injected = await troubledCustomer(t, 'INJ-1');
     expect((await t.call('POST', '/api/v1/signals', { role: 'agent', body: troubleWith('INJ-CLEAN', false) })).status).toBe(202);

@@ -102,19 +102,24 @@ describe('agent registry', () => {
       'lead-nurturing',
       'data-stewardship',
     ]);
-    expect(list.body.data[1].actions.create_case).toEqual({ autonomy: 3, defaultAutonomy: 3, risk: 'low', eligibility: [] });
+    const { effective, ...createCase } = list.body.data[1].actions.create_case;
+    expect(createCase).toEqual({ autonomy: 3, defaultAutonomy: 3, risk: 'low', eligibility: [] });
+    expect(effective).toMatchObject({ configured: 3, inForce: 'execute' });
     expect(list.body.data[0].actions.offer_credit.eligibility).toEqual(['subscription_live']);
 
     expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { role: 'reviewer', body: { paused: true } })).status).toBe(403);
     expect(
-      (await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { offer_credit: 4 } } })).body.issues[0].path,
+      (await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { offer_credit: 4 }, reason: 'test' } })).body.issues[0]
+        .path,
     ).toBe('autonomy.offer_credit');
-    expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { create_case: 9 } } })).status).toBe(400);
+    expect(
+      (await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { create_case: 9 }, reason: 'test' } })).status,
+    ).toBe(400);
     expect((await t.call('PATCH', '/api/v1/agents/nobody', { body: { paused: true } })).status).toBe(404);
 
     // With service recovery paused, retention's credit wins; at autonomy 2 it waits for a human.
     expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { paused: true } })).body.paused).toBe(true);
-    const lowered = await t.call('PATCH', '/api/v1/agents/retention', { body: { autonomy: { offer_credit: 2 } } });
+    const lowered = await t.call('PATCH', '/api/v1/agents/retention', { body: { autonomy: { offer_credit: 2 }, reason: 'test' } });
     expect(lowered.body.actions.offer_credit).toMatchObject({ autonomy: 2, defaultAutonomy: 3 });
     const accountId = await troubledCustomer(t, 'LOOP-4');
     await t.call('POST', '/api/v1/signals', { body: trouble('LOOP-4', 1), role: 'agent' });

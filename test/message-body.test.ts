@@ -134,7 +134,7 @@ describe('outbound messages get a grounded body with citations', () => {
   it('a notice that needs approval shows its body and cited passages on the approval card; approving sends that body', async () => {
     t = await createTestApp({ loop: { holdoutFraction: 0 } });
     await loadDemoKnowledge(t.db, new Date());
-    const l2 = await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { send_message: 2 } } });
+    const l2 = await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { send_message: 2 }, reason: 'test' } });
     expect(l2.status, l2.text).toBe(200);
     const accountId = await ticketFor(t, 'MB-2');
     const notice = await noticeOf(t, accountId);

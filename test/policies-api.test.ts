@@ -260,6 +260,26 @@ describe('POST /api/v1/policies/dry-run', () => {
     ]);
   });
 
+  it('shows the money and contacts a candidate adds or removes against the policies in force', async () => {
+    const none = { added: { count: 0, cents: 0 }, removed: { count: 0, cents: 0 } };
+    // The consent forbid gone: the message that was denied now goes, with nobody approving.
+    const contacts = await t.call('POST', '/api/v1/policies/dry-run', { body: { files: [{ file: 'default.cedar', text: CANDIDATE }] } });
+    expect(contacts.status, contacts.text).toBe(200);
+    const one = { added: { count: 1, cents: 0 }, removed: { count: 0, cents: 0 } };
+    expect(contacts.body.impact).toEqual({ credits: { allowed: none, withoutHuman: none }, contacts: { allowed: one, withoutHuman: one } });
+
+    // Without the L4 credit rule, the $20.00 credit that ran is denied by default; the $90.00 one still waits.
+    const noL4 = edited('credit-within-limit-l4', '');
+    const credits = await t.call('POST', '/api/v1/policies/dry-run', { body: { files: [{ file: 'default.cedar', text: noL4 }] } });
+    expect(credits.status, credits.text).toBe(200);
+    const lost = { added: { count: 0, cents: 0 }, removed: { count: 1, cents: 2000 } };
+    expect(credits.body.transitions).toEqual({ 'execute→deny': 1 });
+    expect(credits.body.impact).toEqual({
+      credits: { allowed: lost, withoutHuman: lost },
+      contacts: { allowed: none, withoutHuman: none },
+    });
+  });
+
   it('looks back `days`: a longer window takes in older decisions', async () => {
     const res = await t.call('POST', '/api/v1/policies/dry-run', {
       body: { files: [{ file: 'default.cedar', text: CANDIDATE }], days: 30 },

@@ -231,7 +231,9 @@ describe('GET /api/v1/readiness from a week of known work', () => {
     // The process: a dry-run of the policies in force, and one autonomy lowered.
     const files = (await t.call('GET', '/api/v1/policies')).body.files;
     expect((await t.call('POST', '/api/v1/policies/dry-run', { body: { files } })).status).toBe(200);
-    expect((await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { create_case: 2 } } })).status).toBe(200);
+    expect(
+      (await t.call('PATCH', '/api/v1/agents/service-recovery', { body: { autonomy: { create_case: 2 }, reason: 'test' } })).status,
+    ).toBe(200);
     clockAt = c0 + 40 * HOUR;
     const res = await t.call('GET', '/api/v1/readiness?days=7', { role: 'reviewer' });
     expect(res.status).toBe(200);

@@ -74,6 +74,9 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
 
   'GET /api/v1/agents': ALL,
   'PATCH /api/v1/agents/:id': ['admin'],
+  // Previewing an autonomy change replays the agent's recorded decisions: it is part of making the change.
+  'POST /api/v1/agents/:id/autonomy-preview': ['admin'],
+  'GET /api/v1/agents/:id/autonomy-changes': STAFF,
   'POST /api/v1/agents/kill-switch': ['admin'],
   // The supervisor (src/supervisor): staff read its thresholds; setting them or running a round is an admin's call.
   'GET /api/v1/supervisor/settings': STAFF,
@@ -86,6 +89,11 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/policies': STAFF,
   'POST /api/v1/policies/validate': STAFF,
   'POST /api/v1/policies/dry-run': STAFF,
+  // Adopting or rolling back changes what every agent may do, in every process: an admin's call.
+  'GET /api/v1/policies/versions': STAFF,
+  'GET /api/v1/policies/versions/:version': STAFF,
+  'POST /api/v1/policies/adopt': ['admin'],
+  'POST /api/v1/policies/versions/:version/restore': ['admin'],
 
   // KPIs and agent performance (src/api/routes/insights.ts)
   'GET /api/v1/kpis': STAFF,

@@ -24,7 +24,7 @@ export interface DecisionWithProposalRow {
 /** Decisions made in (`from`, `to`], newest first, before the cursor (`cursorAt`, `cursorId`) when given. */
 export async function selectDecisionsPage(
   db: Db,
-  page: { from: string; to: string; cursorAt: string | null; cursorId: string | null; limit: number },
+  page: { from: string; to: string; cursorAt: string | null; cursorId: string | null; limit: number; agentId?: string },
 ): Promise<DecisionWithProposalRow[]> {
   return db.query<DecisionWithProposalRow>(
     `SELECT d.id, d.proposal_id, d.outcome, d.policy_ids, d.request, d.decided_at, d.decided_at::text AS at_key,
@@ -32,8 +32,9 @@ export async function selectDecisionsPage(
        FROM decisions d JOIN proposals p ON p.id = d.proposal_id
        WHERE d.decided_at > $1::timestamptz AND d.decided_at <= $2::timestamptz
          AND ($3::timestamptz IS NULL OR (d.decided_at, d.id) < ($3::timestamptz, $4::text))
+         AND ($6::text IS NULL OR p.agent_id = $6::text)
        ORDER BY d.decided_at DESC, d.id DESC LIMIT $5`,
-    [page.from, page.to, page.cursorAt, page.cursorId, page.limit],
+    [page.from, page.to, page.cursorAt, page.cursorId, page.limit, page.agentId ?? null],
   );
 }
 
@@ -86,4 +87,54 @@ export async function insertProposals(tx: Tx, rows: readonly object[], opts: { d
     },
     rows,
   );
+}
+
+export interface PolicyVersionRow {
+  version: number;
+  files: { file: string; text: string }[];
+  sha256: string;
+  reason: string;
+  restores: number | null;
+  adopted_by: string;
+  adopted_at: Date;
+}
+
+const VERSION_COLUMNS = 'version, files, sha256, reason, restores, adopted_by, adopted_at';
+
+/** The newest adopted version (the set in force), or one by number. */
+export async function selectPolicyVersion(q: Db | Tx, version: number | null): Promise<PolicyVersionRow | undefined> {
+  const [row] = await q.query<PolicyVersionRow>(
+    version === null
+      ? `SELECT ${VERSION_COLUMNS} FROM policy_versions ORDER BY version DESC LIMIT 1`
+      : `SELECT ${VERSION_COLUMNS} FROM policy_versions WHERE version = $1`,
+    version === null ? [] : [version],
+  );
+  return row;
+}
+
+/** Every adopted version, newest first, without the files' text. */
+export async function selectPolicyVersions(q: Db | Tx, limit: number): Promise<Omit<PolicyVersionRow, 'files'>[]> {
+  return q.query(`SELECT version, sha256, reason, restores, adopted_by, adopted_at FROM policy_versions ORDER BY version DESC LIMIT $1`, [
+    limit,
+  ]);
+}
+
+/**
+ * Adds the next version and announces it (PostgreSQL delivers the NOTIFY on commit). The table is locked for the rest
+ * of the transaction, so two adoptions at once get consecutive numbers.
+ */
+export async function insertPolicyVersion(
+  tx: Tx,
+  row: { files: { file: string; text: string }[]; sha256: string; reason: string; restores: number | null; actor: string; at: string },
+  channel: string,
+): Promise<number> {
+  await tx.query('LOCK TABLE policy_versions IN EXCLUSIVE MODE');
+  const [{ version }] = (await tx.query<{ version: number }>(
+    `INSERT INTO policy_versions (version, files, sha256, reason, restores, adopted_by, adopted_at)
+       SELECT coalesce(max(version), 0) + 1, $1::jsonb, $2, $3, $4, $5, $6::timestamptz FROM policy_versions
+     RETURNING version`,
+    [JSON.stringify(row.files), row.sha256, row.reason, row.restores, row.actor, row.at],
+  )) as [{ version: number }];
+  await tx.query('SELECT pg_notify($1, $2)', [channel, String(version)]);
+  return version;
 }

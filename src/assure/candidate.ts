@@ -44,6 +44,7 @@ export function describePolicySet(gate: PolicyGate): {
   schema: PolicySource;
   policies: PolicySummary[];
   creditApprovalLimitCents: number;
+  version: number;
 } {
   const { loaded } = gate;
   return {
@@ -51,6 +52,7 @@ export function describePolicySet(gate: PolicyGate): {
     schema: { file: basename(loaded.schemaFile), text: loaded.schemaText },
     policies: loaded.policies.map(summary),
     creditApprovalLimitCents: gate.creditApprovalLimitCents,
+    version: gate.version,
   };
 }
 
@@ -59,6 +61,30 @@ const CANDIDATE_LABEL = 'candidate';
 /** Checks a candidate set (it replaces every `.cedar` file) against the schema the server runs. Throws `PolicyLoadError`. */
 function checkCandidate(running: LoadedPolicies, files: PolicySource[]): CheckedPolicies {
   return checkPolicySources(files, { file: basename(running.schemaFile), text: running.schemaText }, CANDIDATE_LABEL);
+}
+
+/**
+ * Checks a candidate set as start-up would; an invalid one is a `validation_failed` error whose issues locate each
+ * problem by file, line and column (`files.<i>.text`, "default.cedar:12:30: …"), with the problems themselves.
+ */
+export function checkCandidateOrRefuse(running: LoadedPolicies, files: PolicySource[]): CheckedPolicies {
+  try {
+    return checkCandidate(running, files);
+  } catch (err) {
+    if (!(err instanceof PolicyLoadError)) throw err;
+    throw new AppError(
+      'validation_failed',
+      `the candidate policies are invalid: ${err.problems.length} problem(s)`,
+      err.problems.map((p) => {
+        const index = files.findIndex((f) => f.file === p.file);
+        return {
+          path: index >= 0 ? `files.${index}.text` : 'files',
+          message: `${p.line ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file}: ${p.message}`,
+        };
+      }),
+      { problems: err.problems },
+    );
+  }
 }
 
 export interface CandidateValidation {
@@ -112,6 +138,43 @@ export interface DryRunChange {
   after: { outcome: Outcome; policyIds: string[]; reasons: string[] };
 }
 
+/** Decisions that a candidate newly lets happen (added) or newly stops (removed); for credits, with their dollars. */
+export interface ImpactCount {
+  added: { count: number; cents: number };
+  removed: { count: number; cents: number };
+}
+
+/**
+ * What a candidate changes in money and contacts over the replayed decisions, against the policies in force:
+ * `allowed` counts decisions that go between deny and not deny (a credit may be given, a message may go, with or
+ * without a human); `withoutHuman` those that go between execute and not execute (it happens with nobody approving).
+ * Credits are offer_credit and apply_credit, at the amount the request carried; contacts are send_message.
+ */
+export interface DryRunImpact {
+  credits: { allowed: ImpactCount; withoutHuman: ImpactCount };
+  contacts: { allowed: ImpactCount; withoutHuman: ImpactCount };
+}
+
+const MONEY_ACTIONS: ReadonlySet<string> = new Set(['offer_credit', 'apply_credit']);
+const CONTACT_ACTIONS: ReadonlySet<string> = new Set(['send_message']);
+const noImpact = (): ImpactCount => ({ added: { count: 0, cents: 0 }, removed: { count: 0, cents: 0 } });
+
+/** Adds one changed decision to `impact`. */
+function countImpact(impact: DryRunImpact, action: string, request: unknown, before: Outcome, after: Outcome): void {
+  const kind = MONEY_ACTIONS.has(action) ? impact.credits : CONTACT_ACTIONS.has(action) ? impact.contacts : null;
+  if (!kind) return;
+  const amount = (request as { context?: { amountCents?: unknown } } | null)?.context?.amountCents;
+  const cents = MONEY_ACTIONS.has(action) && typeof amount === 'number' && Number.isSafeInteger(amount) ? amount : 0;
+  const tally = (c: ImpactCount, was: boolean, is: boolean) => {
+    if (was === is) return;
+    const side = is ? c.added : c.removed;
+    side.count++;
+    side.cents += cents;
+  };
+  tally(kind.allowed, before !== 'deny', after !== 'deny');
+  tally(kind.withoutHuman, before === 'execute', after === 'execute');
+}
+
 export interface DryRunReport {
   days: number;
   from: string;
@@ -120,6 +183,8 @@ export interface DryRunReport {
   changed: number;
   /** Changed decisions by `before→after` outcome (a change of deciding policies alone counts as e.g. `deny→deny`). */
   transitions: Record<string, number>;
+  /** Money and contacts the candidate adds or removes over all changed decisions (listed or not). */
+  impact: DryRunImpact;
   /** Newest first, at most `maxChanges`. */
   changes: DryRunChange[];
   truncated: boolean;
@@ -134,24 +199,7 @@ const sameIds = (a: string[], b: string[]) => a.length === b.length && [...a].so
  * An invalid candidate is a `validation_failed` error whose issues locate each problem.
  */
 export async function dryRunPolicies(db: Db, running: PolicyGate, files: PolicySource[], opts: DryRunOptions): Promise<DryRunReport> {
-  let checked: CheckedPolicies;
-  try {
-    checked = checkCandidate(running.loaded, files);
-  } catch (err) {
-    if (!(err instanceof PolicyLoadError)) throw err;
-    throw new AppError(
-      'validation_failed',
-      `the candidate policies are invalid: ${err.problems.length} problem(s)`,
-      err.problems.map((p) => {
-        const index = files.findIndex((f) => f.file === p.file);
-        return {
-          path: index >= 0 ? `files.${index}.text` : 'files',
-          message: `${p.line ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file}: ${p.message}`,
-        };
-      }),
-      { problems: err.problems },
-    );
-  }
+  const checked = checkCandidateOrRefuse(running.loaded, files);
   const candidate = new PolicyGate(
     {
       dir: CANDIDATE_LABEL,
@@ -181,6 +229,10 @@ export async function dryRunPolicies(db: Db, running: PolicyGate, files: PolicyS
     considered: 0,
     changed: 0,
     transitions: {},
+    impact: {
+      credits: { allowed: noImpact(), withoutHuman: noImpact() },
+      contacts: { allowed: noImpact(), withoutHuman: noImpact() },
+    },
     changes: [],
     truncated: false,
   };
@@ -203,6 +255,7 @@ export async function dryRunPolicies(db: Db, running: PolicyGate, files: PolicyS
       report.changed++;
       const transition = `${row.outcome}→${after.outcome}`;
       report.transitions[transition] = (report.transitions[transition] ?? 0) + 1;
+      countImpact(report.impact, row.action, row.request, row.outcome, after.outcome);
       if (report.changes.length < maxChanges) {
         report.changes.push({
           decisionId: row.id,
@@ -240,6 +293,7 @@ export async function dryRunPolicies(db: Db, running: PolicyGate, files: PolicyS
           considered: report.considered,
           changed: report.changed,
           transitions: report.transitions,
+          impact: report.impact,
           truncated: report.truncated,
         },
       },

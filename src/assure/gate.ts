@@ -2,7 +2,7 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { toFieldIssues } from '../contracts/index.ts';
 import { inSpanSync, tracingEnabled } from '../lib/index.ts';
 import { PolicyRequestError } from './errors.ts';
-import { loadPolicies, type LoadedPolicies, type PolicyInfo } from './load.ts';
+import { loadPolicies, preparseCheckedPolicies, type CheckedPolicies, type LoadedPolicies, type PolicyInfo } from './load.ts';
 import { PolicyRequest, type Decision } from './request.ts';
 
 /** Credits above this many cents need approval unless configured otherwise ($50). */
@@ -67,13 +67,14 @@ export function toCedarCall(
 export class PolicyGate {
   readonly creditApprovalLimitCents: number;
   readonly dailyCreditBudgetCents: number;
-  private readonly byId: Map<string, PolicyInfo & { order: number }>;
-  private readonly actions: Set<string>;
+  private byId: Map<string, PolicyInfo & { order: number }>;
+  private actions: Set<string>;
+  private current: LoadedPolicies;
+  /** The adopted version in force (policy_versions), or 0 while the set loaded at start is. */
+  version = 0;
 
-  constructor(
-    readonly loaded: LoadedPolicies,
-    options: PolicyGateOptions = {},
-  ) {
+  constructor(loaded: LoadedPolicies, options: PolicyGateOptions = {}) {
+    this.current = loaded;
     const limit = options.creditApprovalLimitCents ?? DEFAULT_CREDIT_APPROVAL_LIMIT_CENTS;
     if (!Number.isSafeInteger(limit) || limit < 0)
       throw new RangeError(`creditApprovalLimitCents must be a whole number of cents >= 0, got ${limit}`);
@@ -84,6 +85,32 @@ export class PolicyGate {
     this.dailyCreditBudgetCents = budget;
     this.byId = new Map(loaded.policies.map((p, order) => [p.id, { ...p, order }]));
     this.actions = new Set(loaded.actions);
+  }
+
+  /** The policy set in force. */
+  get loaded(): LoadedPolicies {
+    return this.current;
+  }
+
+  /**
+   * Puts a checked set (validated against this gate's schema) in force as `version`, without a restart. It is
+   * preparsed under the running set's own id, which replaces the old set in Cedar's cache (adoptions do not grow it),
+   * and the rest is swapped in the same synchronous step, so no decision ever sees half of each.
+   */
+  adopt(checked: CheckedPolicies, version: number, label = `version ${version}`): void {
+    preparseCheckedPolicies(this.current.policySetId, checked);
+    this.current = {
+      ...this.current,
+      dir: label,
+      files: checked.sources.map((s) => s.file),
+      sources: checked.sources,
+      policies: checked.policies,
+      actions: checked.actions,
+      warnings: checked.warnings,
+    };
+    this.byId = new Map(checked.policies.map((p, order) => [p.id, { ...p, order }]));
+    this.actions = new Set(checked.actions);
+    this.version = version;
   }
 
   /** Loads, validates and preparses the policies in `dir` (default: the shipped `policies/`). */

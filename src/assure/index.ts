@@ -18,11 +18,13 @@ export {
   describePolicySet,
   validatePolicyCandidate,
   dryRunPolicies,
+  checkCandidateOrRefuse,
   type PolicySummary,
   type CandidateValidation,
   type DryRunOptions,
   type DryRunReport,
   type DryRunChange,
+  type DryRunImpact,
 } from './candidate.ts';
 export { PolicyLoadError, PolicyRequestError, type PolicyProblem } from './errors.ts';
 export {
@@ -39,3 +41,21 @@ export {
 } from './request.ts';
 export { recordProposal, recordProposals, type ProposalRecordInput } from './proposals.ts';
 export * from './assure.repo.ts';
+export {
+  effectiveAutonomy,
+  replayAutonomyChange,
+  type AutonomyCase,
+  type AutonomyReplay,
+  type AutonomySubject,
+  type EffectiveAutonomy,
+} from './autonomy.ts';
+export {
+  adoptPolicies,
+  restorePolicyVersion,
+  syncPolicyVersion,
+  followPolicyVersions,
+  listPolicyVersions,
+  readPolicyVersion,
+  POLICY_ADOPTED_CHANNEL,
+  type PolicyVersionSummary,
+} from './versions.ts';

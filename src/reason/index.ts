@@ -20,6 +20,7 @@ export {
 export {
   autonomyInForce,
   listAgents,
+  listAutonomyChanges,
   loadAgentSettings,
   updateAgent,
   updateInTransaction as updateAgentInTransaction,

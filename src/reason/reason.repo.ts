@@ -68,3 +68,34 @@ export async function isAgentStopped(q: Queryable, agentId: string): Promise<boo
   const [row] = await q.query<{ stopped: boolean }>('SELECT agent_stopped($1) AS stopped', [agentId]);
   return row!.stopped;
 }
+
+/** An autonomy change and why it was made (the reason is free text: kept here, the ledger names the row). */
+export async function insertAutonomyChange(
+  tx: Tx,
+  row: { id: string; agentId: string; levels: object; previous: object; reason: string; actor: string; at: string },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO autonomy_changes (id, agent_id, levels, previous, reason, changed_by, changed_at)
+       VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7::timestamptz)`,
+    [row.id, row.agentId, JSON.stringify(row.levels), JSON.stringify(row.previous), row.reason, row.actor, row.at],
+  );
+}
+
+export interface AutonomyChangeRow {
+  id: string;
+  agent_id: string;
+  levels: Record<string, number>;
+  previous: Record<string, number>;
+  reason: string;
+  changed_by: string;
+  changed_at: Date;
+}
+
+/** An agent's autonomy changes, newest first. */
+export async function selectAutonomyChanges(q: Queryable, agentId: string, limit: number): Promise<AutonomyChangeRow[]> {
+  return q.query<AutonomyChangeRow>(
+    `SELECT id, agent_id, levels, previous, reason, changed_by, changed_at FROM autonomy_changes
+      WHERE agent_id = $1 ORDER BY changed_at DESC, id DESC LIMIT $2`,
+    [agentId, limit],
+  );
+}

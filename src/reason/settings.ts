@@ -1,7 +1,15 @@
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import type { Db, Queryable, Tx } from '../store/index.ts';
-import { selectAgentSettings, selectKillSwitch, selectStoppedAgentIds, updateKillSwitch, upsertAgentSettings } from './reason.repo.ts';
+import { newId, type Db, type Queryable, type Tx } from '../store/index.ts';
+import {
+  insertAutonomyChange,
+  selectAutonomyChanges,
+  selectAgentSettings,
+  selectKillSwitch,
+  selectStoppedAgentIds,
+  updateKillSwitch,
+  upsertAgentSettings,
+} from './reason.repo.ts';
 import { AGENTS, agentById, type Agent, type AgentAction, type AutonomyLevel, type EligibilityRule } from './agents/index.ts';
 
 /** An agent as it runs: its manifest, whether it is paused, and the autonomy in force per action. */
@@ -81,7 +89,7 @@ export async function updateAgent(db: Db, id: string, change: AgentChange, actor
   return db.transaction((tx) => updateInTransaction(tx, id, change, actor, now));
 }
 
-/** `reason` goes with a pause: why it was paused (the supervisor names its trigger and figures). */
+/** `reason` goes with a pause (why it was paused; the supervisor names its trigger and figures), and is required with an autonomy change. */
 export type AgentChange = { paused?: boolean; reason?: string; autonomy?: Partial<Record<AgentAction, AutonomyLevel>> };
 
 /** updateAgent inside the caller's transaction (the supervisor pauses and ledgers its finding in one). */
@@ -95,17 +103,49 @@ export async function updateInTransaction(tx: Tx, id: string, change: AgentChang
       ]);
     }
   }
+  const reason = change.reason?.trim() || undefined;
+  // An autonomy change is made for a reason, kept with it (autonomy_changes), so whoever reads the ledger can ask why.
+  let autonomyChange: { id: string; previous: Record<string, number> } | null = null;
+  if (change.autonomy && Object.keys(change.autonomy).length) {
+    if (!reason)
+      throw new AppError('validation_failed', 'an autonomy change needs a reason', [
+        { path: 'reason', message: 'required when autonomy changes, 1 to 500 characters' },
+      ]);
+    const settings = await loadAgentSettings(tx);
+    const previous = Object.fromEntries(Object.keys(change.autonomy).map((a) => [a, autonomyInForce(settings, id, a)]));
+    autonomyChange = { id: newId('auto'), previous };
+    await insertAutonomyChange(tx, {
+      id: autonomyChange.id,
+      agentId: id,
+      levels: change.autonomy,
+      previous,
+      reason,
+      actor,
+      at: now.toISOString(),
+    });
+  }
   await upsertAgentSettings(
     tx,
     id,
-    { paused: change.paused ?? null, autonomy: change.autonomy ? JSON.stringify(change.autonomy) : null, reason: change.reason ?? null },
+    { paused: change.paused ?? null, autonomy: change.autonomy ? JSON.stringify(change.autonomy) : null, reason: reason ?? null },
     actor,
     now.toISOString(),
   );
-  // The reason stays in the table; the ledger keeps no free text (the supervisor ledgers its figures on their own).
-  const { reason, ...ledgered } = change;
+  // The reason stays in the tables (a pause's in agent_settings, an autonomy change's in autonomy_changes, named by
+  // autonomyChangeId); the ledger keeps no free text (the supervisor ledgers its figures on their own).
+  const { reason: _given, ...ledgered } = change;
   await appendToLedger(tx, [
-    { type: 'agent.updated', actor, subjectType: 'agents', subjectId: id, data: { ...ledgered, ...(reason ? { reasonGiven: true } : {}) } },
+    {
+      type: 'agent.updated',
+      actor,
+      subjectType: 'agents',
+      subjectId: id,
+      data: {
+        ...ledgered,
+        ...(autonomyChange ? { previous: autonomyChange.previous, autonomyChangeId: autonomyChange.id } : {}),
+        ...(reason ? { reasonGiven: true } : {}),
+      },
+    },
   ]);
   return (await listAgents(tx)).find((a) => a.id === id)!;
 }
@@ -177,4 +217,21 @@ async function setKillSwitchInTransaction(
  */
 export async function stoppedAgents(q: Queryable, agentIds: readonly string[] = AGENTS.map((a) => a.manifest.id)): Promise<Set<string>> {
   return new Set(await selectStoppedAgentIds(q, [...agentIds]));
+}
+
+/** An agent's autonomy changes with their reasons, newest first. */
+export async function listAutonomyChanges(
+  q: Queryable,
+  agentId: string,
+  limit = 20,
+): Promise<{ id: string; levels: Record<string, number>; previous: Record<string, number>; reason: string; by: string; at: string }[]> {
+  const rows = await selectAutonomyChanges(q, agentId, limit);
+  return rows.map((r) => ({
+    id: r.id,
+    levels: r.levels,
+    previous: r.previous,
+    reason: r.reason,
+    by: r.changed_by,
+    at: new Date(r.changed_at).toISOString(),
+  }));
 }

@@ -830,8 +830,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The agent registry: manifests, autonomy in force per action, paused or not; and the kill switch */
+        /** The agent registry: manifests, the autonomy level configured per action and the behaviour in force after policy (the running policies decide representative requests), paused or not; and the kill switch */
         get: operations["getAgents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/autonomy-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What an autonomy change would change, before it is made: per action the behaviour in force now and after (the running policies decide), and the agent’s recorded decisions of the last `days` (default 30) decided again with the new levels; writes nothing */
+        post: operations["postAgentsByIdAutonomyPreview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/autonomy-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An agent’s autonomy changes, newest first (at most 20): the levels set, those they replaced, who, when and why */
+        get: operations["getAgentsByIdAutonomyChanges"];
         put?: never;
         post?: never;
         delete?: never;
@@ -870,7 +904,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Pause or resume an agent, or set its autonomy level (0–5) per action; recorded in the ledger */
+        /** Pause or resume an agent, or set its autonomy level (0–5) per action (a `reason` is required then; preview the change with POST /api/v1/agents/{id}/autonomy-preview); recorded in the ledger */
         patch: operations["patchAgentsById"];
         trace?: never;
     };
@@ -937,6 +971,74 @@ export interface paths {
         put?: never;
         /** Validate a candidate policy set (all .cedar files; the schema stays the server’s); invalid Cedar is ok:false with located problems */
         post: operations["postPoliciesValidate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The adopted policy versions, newest first (at most 50), and the one in force in this process (0: the files it started from) */
+        get: operations["getPoliciesVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One adopted policy version with its files */
+        get: operations["getPoliciesVersionsByVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/adopt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Adopt a candidate policy set (all .cedar files; the schema stays the server’s) as the next version, with a reason: validated (an invalid set is a 400 naming file:line:column), ledgered as policy.adopted, and in force at once in every process, without a restart */
+        post: operations["postPoliciesAdopt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/versions/{version}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Roll back: adopt an older version’s files again, as a new version that names it, with a reason; ledgered and in force at once in every process */
+        post: operations["postPoliciesVersionsByVersionRestore"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1960,6 +2062,19 @@ export interface components {
             at: string | null;
             reason: string | null;
         };
+        EffectiveAutonomy: {
+            configured: number;
+            /** @enum {string} */
+            inForce: "execute" | "approval" | "deny" | "varies";
+            summary: string;
+            cases: {
+                label: string;
+                /** @enum {string} */
+                outcome: "execute" | "approval" | "deny";
+                policyIds: string[];
+                reasons: string[];
+            }[];
+        };
         Agent: {
             id: string;
             owner: string;
@@ -1986,6 +2101,7 @@ export interface components {
                     /** @enum {string} */
                     risk: "low" | "medium" | "high";
                     eligibility: ("subscription_live" | "person_reachable" | "no_open_save_call")[];
+                    effective: components["schemas"]["EffectiveAutonomy"];
                 };
             };
         };
@@ -2110,6 +2226,39 @@ export interface components {
                 startDay: string;
                 daysDone: number;
             } | null;
+        };
+        AutonomyPreview: {
+            agentId: string;
+            actions: {
+                [key: string]: {
+                    before: components["schemas"]["EffectiveAutonomy"];
+                    after: components["schemas"]["EffectiveAutonomy"];
+                };
+            };
+            replay: {
+                days: number;
+                from: string;
+                to: string;
+                considered: number;
+                changed: number;
+                transitions: {
+                    [key: string]: number;
+                };
+            };
+        };
+        AutonomyChangeList: {
+            data: {
+                id: string;
+                levels: {
+                    [key: string]: number;
+                };
+                previous: {
+                    [key: string]: number;
+                };
+                reason: string;
+                by: string;
+                at: string;
+            }[];
         };
         Approval: {
             id: string;
@@ -3168,6 +3317,30 @@ export interface components {
             };
             policies: components["schemas"]["PolicySummary"][];
             creditApprovalLimitCents: number;
+            version: number;
+        };
+        PolicyVersionList: {
+            inForce: number;
+            data: {
+                version: number;
+                sha256: string;
+                reason: string;
+                restores: number | null;
+                adoptedBy: string;
+                adoptedAt: string;
+            }[];
+        };
+        PolicyVersion: {
+            version: number;
+            sha256: string;
+            reason: string;
+            restores: number | null;
+            adoptedBy: string;
+            adoptedAt: string;
+            files: {
+                file: string;
+                text: string;
+            }[];
         };
         PolicyValidation: {
             ok: boolean;
@@ -3188,6 +3361,52 @@ export interface components {
             changed: number;
             transitions: {
                 [key: string]: number;
+            };
+            impact: {
+                credits: {
+                    allowed: {
+                        added: {
+                            count: number;
+                            cents: number;
+                        };
+                        removed: {
+                            count: number;
+                            cents: number;
+                        };
+                    };
+                    withoutHuman: {
+                        added: {
+                            count: number;
+                            cents: number;
+                        };
+                        removed: {
+                            count: number;
+                            cents: number;
+                        };
+                    };
+                };
+                contacts: {
+                    allowed: {
+                        added: {
+                            count: number;
+                            cents: number;
+                        };
+                        removed: {
+                            count: number;
+                            cents: number;
+                        };
+                    };
+                    withoutHuman: {
+                        added: {
+                            count: number;
+                            cents: number;
+                        };
+                        removed: {
+                            count: number;
+                            cents: number;
+                        };
+                    };
+                };
             };
             changes: {
                 decisionId: string;
@@ -8203,6 +8422,150 @@ export interface operations {
             };
         };
     };
+    postAgentsByIdAutonomyPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    autonomy: {
+                        [key: string]: number;
+                    };
+                    /** @default 30 */
+                    days?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description the preview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutonomyPreview"];
+                };
+            };
+            /** @description bad level, unknown action, or no action named */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAgentsByIdAutonomyChanges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutonomyChangeList"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     postAgentsKillSwitch: {
         parameters: {
             query?: never;
@@ -8305,7 +8668,7 @@ export interface operations {
                     "application/json": components["schemas"]["Agent"];
                 };
             };
-            /** @description bad level or unknown action */
+            /** @description bad level, unknown action, or an autonomy change without a reason */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8633,6 +8996,268 @@ export interface operations {
             };
             /** @description role not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPoliciesVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the versions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyVersionList"];
+                };
+            };
+            /** @description the URL contains a NUL character (%00) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPoliciesVersionsByVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyVersion"];
+                };
+            };
+            /** @description bad version number */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postPoliciesAdopt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    files: {
+                        file: string;
+                        text: string;
+                    }[];
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the policy set now in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicySet"];
+                };
+            };
+            /** @description malformed body, no reason, or an invalid candidate (issues locate each problem by file:line:column) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postPoliciesVersionsByVersionRestore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the policy set now in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicySet"];
+                };
+            };
+            /** @description bad version number, or no reason */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such version */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ViewProps } from '../App.tsx';
 import { get, post, patch, describeError, type Answer } from '../api/client.ts';
 import { AUTONOMY_LABELS, Badge, ErrorNote, fmt, Loading, StatusNote, TableScroll } from '../components/ui.tsx';
@@ -9,6 +9,25 @@ type AgentView = Registry['data'][number];
 type KillSwitch = Registry['killSwitch'];
 type AgentStats = Answer<'/api/v1/agents/stats', 'get'>['data'][number];
 type Uplift = NonNullable<AgentStats['uplift']>;
+type Effective = AgentView['actions'][string]['effective'];
+type Preview = Answer<'/api/v1/agents/{id}/autonomy-preview', 'post'>;
+
+const IN_FORCE: Record<Effective['inForce'], { label: string; tone: 'good' | 'warn' | 'bad' | 'info' }> = {
+  execute: { label: 'runs without a human', tone: 'good' },
+  approval: { label: 'every one needs approval', tone: 'warn' },
+  deny: { label: 'denied', tone: 'bad' },
+  varies: { label: 'depends on the request', tone: 'info' },
+};
+
+/** The behaviour a level has after policy: a badge, and the sentence naming the policies that make it so. */
+function InForce({ effective, id }: { effective: Effective; id?: string }) {
+  const f = IN_FORCE[effective.inForce];
+  return (
+    <span id={id}>
+      <Badge tone={f.tone}>in force: {f.label}</Badge> <span className="muted">{effective.summary}</span>
+    </span>
+  );
+}
 
 /** The agent registry: autonomy per action (admins edit it), pause and resume, the kill switch, and how each agent does. */
 export function Agents({ can }: ViewProps) {
@@ -25,7 +44,7 @@ export function Agents({ can }: ViewProps) {
   );
   const [status, setStatus] = useState<string | null>(null);
 
-  const change = async (id: string, body: { paused?: boolean; autonomy?: Record<string, number> }, done: string) => {
+  const change = async (id: string, body: { paused?: boolean; autonomy?: Record<string, number>; reason?: string }, done: string) => {
     try {
       await patch('/api/v1/agents/{id}', { params: { path: { id } }, body });
       setStatus(done);
@@ -189,19 +208,28 @@ function AgentCard({
   stats: AgentStats | undefined;
   mayEdit: boolean;
   stopped: boolean;
-  onChange: (id: string, body: { paused?: boolean; autonomy?: Record<string, number> }, done: string) => Promise<void>;
+  onChange: (id: string, body: { paused?: boolean; autonomy?: Record<string, number>; reason?: string }, done: string) => Promise<void>;
 }) {
   const [levels, setLevels] = useState<Record<string, number>>(() =>
     Object.fromEntries(Object.entries(agent.actions).map(([a, s]) => [a, s.autonomy])),
   );
   const edited = Object.entries(levels).filter(([a, l]) => agent.actions[a]?.autonomy !== l);
-  const save = async (e: FormEvent) => {
+  // An autonomy change goes preview → reason → confirm: nothing is saved until the admin has seen what it changes.
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [previewError, setPreviewError] = useState<string | null>(null);
+  const review = async (e: FormEvent) => {
     e.preventDefault();
-    await onChange(
-      agent.id,
-      { autonomy: Object.fromEntries(edited) },
-      `Saved autonomy of ${agent.id}: ${edited.map(([a, l]) => `${a} → L${l}`).join(', ')}.`,
-    );
+    setPreviewError(null);
+    try {
+      setPreview(
+        await post('/api/v1/agents/{id}/autonomy-preview', {
+          params: { path: { id: agent.id } },
+          body: { autonomy: Object.fromEntries(edited) },
+        }),
+      );
+    } catch (err) {
+      setPreviewError(`Could not preview the change: ${describeError(err)}`);
+    }
   };
   return (
     <article className="card" aria-labelledby={`agent-${agent.id}`}>
@@ -225,7 +253,7 @@ function AgentCard({
         Owner {agent.owner} · risk class {agent.riskClass} · runs on{' '}
         {agent.triggers.schedule ? `a ${agent.triggers.schedule} schedule` : agent.triggers.signalTypes.join(', ')}
       </p>
-      <form onSubmit={save} noValidate>
+      <form onSubmit={review} noValidate>
         <TableScroll label={`Autonomy of ${agent.id}`}>
           <table>
             <caption className="sr-only">Autonomy of {agent.id} per action</caption>
@@ -233,7 +261,7 @@ function AgentCard({
               <tr>
                 <th scope="col">action</th>
                 <th scope="col">risk</th>
-                <th scope="col">autonomy</th>
+                <th scope="col">autonomy configured, and in force after policy</th>
               </tr>
             </thead>
             <tbody>
@@ -246,7 +274,11 @@ function AgentCard({
                       <select
                         aria-label={`Autonomy of ${agent.id} for ${action}`}
                         value={levels[action]}
-                        onChange={(e) => setLevels({ ...levels, [action]: Number(e.target.value) })}
+                        onChange={(e) => {
+                          // A preview is of the levels it was asked for: changing one closes it.
+                          setPreview(null);
+                          setLevels({ ...levels, [action]: Number(e.target.value) });
+                        }}
                       >
                         {AUTONOMY_LABELS.map((label, level) => (
                           <option key={level} value={level}>
@@ -258,6 +290,9 @@ function AgentCard({
                     ) : (
                       (AUTONOMY_LABELS[spec.autonomy] ?? `L${spec.autonomy}`)
                     )}
+                    <div className="in-force">
+                      <InForce effective={spec.effective} />
+                    </div>
                   </td>
                 </tr>
               ))}
@@ -266,8 +301,8 @@ function AgentCard({
         </TableScroll>
         {mayEdit ? (
           <div className="button-row">
-            <button type="submit" disabled={edited.length === 0}>
-              Save autonomy
+            <button type="submit" disabled={edited.length === 0 || preview !== null}>
+              Review autonomy change
             </button>
             <button
               type="button"
@@ -278,7 +313,27 @@ function AgentCard({
             </button>
           </div>
         ) : null}
+        {previewError ? (
+          <p className="note error" role="alert">
+            {previewError}
+          </p>
+        ) : null}
       </form>
+      {preview ? (
+        <AutonomyConfirm
+          agentId={agent.id}
+          preview={preview}
+          onCancel={() => setPreview(null)}
+          onConfirm={async (reason) => {
+            const levelsSet = Object.fromEntries(edited);
+            await onChange(
+              agent.id,
+              { autonomy: levelsSet, reason },
+              `Saved autonomy of ${agent.id}: ${edited.map(([a, l]) => `${a} → L${l}`).join(', ')}.`,
+            );
+          }}
+        />
+      ) : null}
       {stats ? (
         <>
           <h3>Last 30 days</h3>
@@ -314,5 +369,89 @@ function AgentCard({
         </>
       ) : null}
     </article>
+  );
+}
+
+/** What an autonomy change will change (behaviour before and after, recorded decisions that would have gone differently), a reason, and a confirmation. */
+function AutonomyConfirm({
+  agentId,
+  preview,
+  onCancel,
+  onConfirm,
+}: {
+  agentId: string;
+  preview: Preview;
+  onCancel: () => void;
+  onConfirm: (reason: string) => Promise<void>;
+}) {
+  const [reason, setReason] = useState('');
+  const [reasonError, setReasonError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const headingId = `autonomy-confirm-${agentId}`;
+  // Focus moves to the preview once, when it opens, so a keyboard user reads what will change before confirming.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  const confirm = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!reason.trim()) {
+      setReasonError('Say why you change the autonomy: the reason is kept with the change, and the ledger names it.');
+      return;
+    }
+    setBusy(true);
+    try {
+      await onConfirm(reason.trim());
+    } finally {
+      setBusy(false);
+    }
+  };
+  const r = preview.replay;
+  const transitions = Object.entries(r.transitions);
+  return (
+    <div className="panel" role="region" aria-labelledby={headingId}>
+      <h3 id={headingId} tabIndex={-1} ref={heading}>
+        Confirm the autonomy change of {agentId}
+      </h3>
+      <ul>
+        {Object.entries(preview.actions).map(([action, { before, after }]) => (
+          <li key={action}>
+            <strong>{action}</strong>: {AUTONOMY_LABELS[before.configured]} → {AUTONOMY_LABELS[after.configured]}
+            <br />
+            now <InForce effective={before} />
+            <br />
+            after <InForce effective={after} />
+          </li>
+        ))}
+      </ul>
+      <p>
+        Over the last {r.days} days, {r.changed} of {r.considered} recorded decision{r.considered === 1 ? '' : 's'} for{' '}
+        {Object.keys(preview.actions).join(', ')} would have been decided differently
+        {transitions.length ? `: ${transitions.map(([t, n]) => `${n} ${t.replace('→', ' → ')}`).join(', ')}` : ''}.
+      </p>
+      <form onSubmit={confirm} noValidate>
+        <label htmlFor={`${headingId}-reason`}>Reason for the change</label>
+        <textarea
+          id={`${headingId}-reason`}
+          value={reason}
+          maxLength={500}
+          rows={2}
+          onChange={(e) => setReason(e.target.value)}
+          aria-invalid={reasonError ? true : undefined}
+          aria-describedby={reasonError ? `${headingId}-reason-error` : undefined}
+        />
+        {reasonError ? (
+          <p id={`${headingId}-reason-error`} className="note error" role="alert">
+            {reasonError}
+          </p>
+        ) : null}
+        <div className="button-row">
+          <button type="submit" disabled={busy}>
+            Confirm autonomy change
+          </button>
+          <button type="button" className="secondary" onClick={onCancel}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </div>
   );
 }

@@ -1,7 +1,8 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ViewProps } from '../App.tsx';
 import { get, post, describeError, type Answer } from '../api/client.ts';
-import { Badge, Empty, ErrorNote, fmt, Loading, TableScroll } from '../components/ui.tsx';
+import { CodeEditor, type CodeEditorHandle } from '../components/CodeEditor.tsx';
+import { Badge, Empty, ErrorNote, fmt, Loading, StatusNote, TableScroll } from '../components/ui.tsx';
 import { useLoad } from '../hooks.ts';
 
 type Validation = Answer<'/api/v1/policies/validate', 'post'>;
@@ -11,6 +12,15 @@ type DryRun = Answer<'/api/v1/policies/dry-run', 'post'>;
 export function Policies({ can }: ViewProps) {
   const set = useLoad(() => get('/api/v1/policies'), []);
   const mayTest = can('POST', '/policies/dry-run');
+  const mayAdopt = can('POST', '/policies/adopt');
+  const versions = useLoad(() => (can('GET', '/policies/versions') ? get('/api/v1/policies/versions') : Promise.resolve(null)), []);
+  const [status, setStatus] = useState<string | null>(null);
+  const adopted = async (message: string) => {
+    setStatus(message);
+    setValidation(null);
+    setDryRun(null);
+    await Promise.all([set.reload(), versions.reload()]);
+  };
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [file, setFile] = useState<string>('');
   const [validation, setValidation] = useState<{ key: string; result: Validation } | null>(null);
@@ -18,6 +28,7 @@ export function Policies({ can }: ViewProps) {
   const [days, setDays] = useState(7);
   const [busy, setBusy] = useState<'validate' | 'dry-run' | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const editor = useRef<CodeEditorHandle>(null);
 
   useEffect(() => {
     if (!set.data) return;
@@ -29,6 +40,9 @@ export function Policies({ can }: ViewProps) {
   const key = JSON.stringify(files);
   const changedFiles = set.data ? set.data.files.filter((f) => drafts[f.file] !== f.text).map((f) => f.file) : [];
   const validated = validation?.key === key && validation.result.ok;
+  // The lines of the open file that the last validation found a problem on (kept while the text is edited).
+  const problems = validation && !validation.result.ok ? validation.result.problems : [];
+  const errorLines = problems.filter((p) => p.file === file && p.line).map((p) => p.line!);
 
   const validate = async () => {
     setBusy('validate');
@@ -58,6 +72,7 @@ export function Policies({ can }: ViewProps) {
   return (
     <section aria-labelledby="policies-title">
       <h1 id="policies-title">Policies</h1>
+      <StatusNote message={status} />
       <ErrorNote error={set.error} />
       {set.loading ? <Loading what="policies" /> : null}
       {set.data ? (
@@ -119,13 +134,13 @@ export function Policies({ can }: ViewProps) {
               </div>
               <div className="field">
                 <label htmlFor="policy-text">Policy text of {file}</label>
-                <textarea
+                <CodeEditor
+                  ref={editor}
                   id="policy-text"
-                  className="code"
                   rows={18}
-                  spellCheck={false}
                   value={drafts[file] ?? ''}
-                  onChange={(e) => setDrafts({ ...drafts, [file]: e.target.value })}
+                  errorLines={errorLines}
+                  onChange={(text) => setDrafts({ ...drafts, [file]: text })}
                 />
               </div>
               <div className="button-row">
@@ -145,7 +160,7 @@ export function Policies({ can }: ViewProps) {
                   Discard changes
                 </button>
               </div>
-              {validation && validation.key === key ? (
+              {validation && (validation.key === key || !validation.result.ok) ? (
                 validation.result.ok ? (
                   <div className="note good" role="status">
                     <p>
@@ -166,8 +181,23 @@ export function Policies({ can }: ViewProps) {
                     <ul>
                       {validation.result.problems.map((p, i) => (
                         <li key={i}>
-                          {p.file}
-                          {p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ''}: {p.message}
+                          {p.line ? (
+                            <button
+                              type="button"
+                              className="link"
+                              onClick={() => {
+                                if (drafts[p.file] !== undefined) setFile(p.file);
+                                // After the file's text is in the editor.
+                                setTimeout(() => editor.current?.goTo(p.line!, p.column ?? 1), 0);
+                              }}
+                            >
+                              {p.file}:{p.line}
+                              {p.column ? `:${p.column}` : ''}
+                            </button>
+                          ) : (
+                            p.file
+                          )}
+                          : {p.message}
                         </li>
                       ))}
                     </ul>
@@ -184,7 +214,17 @@ export function Policies({ can }: ViewProps) {
               </div>
               <ErrorNote error={error} />
               {dryRun ? <DryRunResult r={dryRun} /> : null}
+              {mayAdopt && validated && changedFiles.length ? (
+                <Adopt files={files} onAdopted={(v) => adopted(`Version ${v} adopted: it is in force now.`)} />
+              ) : null}
             </div>
+          ) : null}
+          {versions.data ? (
+            <Versions
+              list={versions.data}
+              mayRestore={mayAdopt}
+              onRestored={(v, from) => adopted(`Version ${from} restored as version ${v}: it is in force now.`)}
+            />
           ) : null}
         </>
       ) : null}
@@ -201,6 +241,7 @@ function DryRunResult({ r }: { r: DryRun }) {
       <p className="muted">
         Decisions from {fmt.time(r.from)} to {fmt.time(r.to)}.{r.truncated ? ' Only the newest changes are listed.' : ''}
       </p>
+      <Impact r={r} />
       {Object.keys(r.transitions).length ? (
         <ul>
           {Object.entries(r.transitions).map(([t, n]) => (
@@ -246,6 +287,218 @@ function DryRunResult({ r }: { r: DryRun }) {
           </table>
         </TableScroll>
       )}
+    </div>
+  );
+}
+
+type ImpactCount = DryRun['impact']['credits']['allowed'];
+
+/** A change of counts as people read it: "+2 ($35.00), −1 ($20.00)", or "no change". */
+function delta(c: ImpactCount, money: boolean): string {
+  const part = (sign: string, t: ImpactCount['added']) => `${sign}${t.count}${money ? ` (${fmt.cents(t.cents)})` : ''}`;
+  const parts = [c.added.count ? part('+', c.added) : '', c.removed.count ? part('\u2212', c.removed) : ''].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'no change';
+}
+
+/** Money and contacts the candidate adds or removes over the replayed decisions, against the policies in force. */
+function Impact({ r }: { r: DryRun }) {
+  const { credits, contacts } = r.impact;
+  const net = credits.allowed.added.cents - credits.allowed.removed.cents;
+  const netAuto = credits.withoutHuman.added.cents - credits.withoutHuman.removed.cents;
+  const signed = (c: number) => `${c < 0 ? '\u2212' : '+'}${fmt.cents(Math.abs(c))}`;
+  return (
+    <TableScroll label="Money and contact impact">
+      <table>
+        <caption>Impact against the policies in force, over the replayed decisions</caption>
+        <thead>
+          <tr>
+            <th scope="col">what</th>
+            <th scope="col">may happen (not denied)</th>
+            <th scope="col">happens without a human</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <th scope="row">credits</th>
+            <td>
+              {delta(credits.allowed, true)}
+              {net ? ` · net ${signed(net)}` : ''}
+            </td>
+            <td>
+              {delta(credits.withoutHuman, true)}
+              {netAuto ? ` · net ${signed(netAuto)}` : ''}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">contacts (messages)</th>
+            <td>{delta(contacts.allowed, false)}</td>
+            <td>{delta(contacts.withoutHuman, false)}</td>
+          </tr>
+        </tbody>
+      </table>
+    </TableScroll>
+  );
+}
+
+type VersionList = Answer<'/api/v1/policies/versions', 'get'>;
+
+/** A reason and a confirmation, then the call; the reason is required (kept with the version, named in the ledger). */
+function ReasonConfirm({
+  id,
+  action,
+  confirmLabel,
+  onConfirm,
+}: {
+  id: string;
+  action: string;
+  confirmLabel: string;
+  onConfirm: (reason: string) => Promise<void>;
+}) {
+  const [reason, setReason] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!reason.trim()) {
+      setProblem(`Say why you ${action}: the reason is kept with the version, and the ledger names it.`);
+      return;
+    }
+    setBusy(true);
+    setProblem(null);
+    try {
+      await onConfirm(reason.trim());
+    } catch (err) {
+      setProblem(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit} noValidate>
+      <label htmlFor={`${id}-reason`}>Reason</label>
+      <input
+        id={`${id}-reason`}
+        value={reason}
+        maxLength={500}
+        onChange={(e) => setReason(e.target.value)}
+        aria-invalid={problem ? true : undefined}
+        aria-describedby={problem ? `${id}-problem` : undefined}
+      />
+      {problem ? (
+        <p id={`${id}-problem`} className="note error" role="alert">
+          {problem}
+        </p>
+      ) : null}
+      <div className="button-row">
+        <button type="submit" disabled={busy}>
+          {confirmLabel}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Adopting the validated change: it becomes the next version, in force at once in every server. */
+function Adopt({ files, onAdopted }: { files: { file: string; text: string }[]; onAdopted: (version: number) => Promise<void> }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="panel" role="region" aria-labelledby="adopt-title">
+      <h3 id="adopt-title">Adopt this change</h3>
+      <p>
+        The change becomes the next policy version and is in force at once, on every server, without a restart. Every version stays listed
+        below and can be restored.
+      </p>
+      {open ? (
+        <ReasonConfirm
+          id="adopt"
+          action="adopt this change"
+          confirmLabel="Confirm: adopt and put in force"
+          onConfirm={async (reason) => {
+            const r = await post('/api/v1/policies/adopt', { body: { files, reason } });
+            await onAdopted(r.version);
+          }}
+        />
+      ) : (
+        <button type="button" onClick={() => setOpen(true)}>
+          Adopt…
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** The adopted versions, newest first; an admin restores an older one (a rollback is a new version naming it). */
+function Versions({
+  list,
+  mayRestore,
+  onRestored,
+}: {
+  list: VersionList;
+  mayRestore: boolean;
+  onRestored: (version: number, from: number) => Promise<void>;
+}) {
+  const [restoring, setRestoring] = useState<number | null>(null);
+  return (
+    <div className="panel" role="region" aria-labelledby="versions-title">
+      <h2 id="versions-title">Policy versions</h2>
+      {list.data.length === 0 ? (
+        <Empty>No version adopted yet: the policy files the server started from are in force.</Empty>
+      ) : (
+        <TableScroll label="Policy versions, newest first">
+          <table>
+            <caption className="sr-only">Policy versions, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">version</th>
+                <th scope="col">adopted</th>
+                <th scope="col">by</th>
+                <th scope="col">reason</th>
+                <th scope="col">state</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.map((v) => (
+                <tr key={v.version}>
+                  <th scope="row">{v.version}</th>
+                  <td>{fmt.time(v.adoptedAt)}</td>
+                  <td>{v.adoptedBy}</td>
+                  <td>
+                    {v.reason}
+                    {v.restores ? <span className="muted"> (restores version {v.restores})</span> : null}
+                  </td>
+                  <td>
+                    {v.version === list.inForce ? (
+                      <Badge tone="good">in force</Badge>
+                    ) : mayRestore ? (
+                      <button type="button" className="secondary" onClick={() => setRestoring(v.version)}>
+                        Restore version {v.version}
+                      </button>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
+      )}
+      {restoring !== null ? (
+        <div role="region" aria-label={`Restore version ${restoring}`}>
+          <p>Restoring puts version {restoring}&rsquo;s files in force again, as a new version, on every server.</p>
+          <ReasonConfirm
+            id="restore"
+            action={`restore version ${restoring}`}
+            confirmLabel={`Confirm: restore version ${restoring}`}
+            onConfirm={async (reason) => {
+              const r = await post('/api/v1/policies/versions/{version}/restore', {
+                params: { path: { version: String(restoring) } },
+                body: { reason },
+              });
+              setRestoring(null);
+              await onRestored(r.version, restoring);
+            }}
+          />
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { effectiveAutonomy, replayAutonomyChange, type PolicyGate } from '../../assure/index.ts';
 import {
   AgentRegistry,
+  AutonomyChangeList,
+  AutonomyPreviewSchema,
   AgentSchema,
   KillSwitchSchema,
   ProposalPage,
@@ -10,7 +13,18 @@ import {
 } from '../../contracts/api/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
-import { listAgents, loadKillSwitch, setKillSwitch, updateAgent } from '../../reason/index.ts';
+import { trackContext, trackRecords, type TrackRecord } from '../../learn/index.ts';
+import {
+  agentById,
+  autonomyInForce,
+  listAgents,
+  listAutonomyChanges,
+  loadAgentSettings,
+  loadKillSwitch,
+  setKillSwitch,
+  updateAgent,
+  type AgentView,
+} from '../../reason/index.ts';
 import { loadThresholds, SupervisorThresholds, updateThresholds } from '../../supervisor/index.ts';
 import { listProposalsFeed, readWorldClock } from '../../views/index.ts';
 import { superviseAndAlert } from '../supervise.ts';
@@ -26,7 +40,38 @@ const AgentPatch = z
     reason: z.string().trim().min(1).max(500).optional(),
     autonomy: z.record(z.string(), Level).optional(),
   })
-  .refine((p) => p.paused !== undefined || p.autonomy !== undefined, { message: 'name paused or autonomy' });
+  .refine((p) => p.paused !== undefined || p.autonomy !== undefined, { message: 'name paused or autonomy' })
+  .refine((p) => p.autonomy === undefined || Object.keys(p.autonomy).length === 0 || p.reason !== undefined, {
+    path: ['reason'],
+    message: 'required when autonomy changes: say why (kept with the change, named in the ledger)',
+  });
+
+const AutonomyPreviewBody = z.strictObject({
+  autonomy: z.record(z.string(), Level).refine((a) => Object.keys(a).length > 0, 'name at least one action'),
+  days: z.number().int().min(1).max(90).default(30),
+});
+
+/** Each action's behaviour after policy, beside its configured level. */
+function withEffective(gate: PolicyGate, agents: AgentView[], track: Map<string, TrackRecord>) {
+  return agents.map((a) => ({
+    ...a,
+    actions: Object.fromEntries(
+      Object.entries(a.actions).map(([action, spec]) => [
+        action,
+        {
+          ...spec,
+          effective: effectiveAutonomy(gate, {
+            agentId: a.id,
+            action,
+            level: spec.autonomy,
+            risk: spec.risk as 'low' | 'medium' | 'high',
+            track: trackContext(track, a.id, action),
+          }),
+        },
+      ]),
+    ),
+  }));
+}
 
 const KillSwitchBody = z.strictObject({ engaged: z.boolean(), reason: z.string().trim().min(1).max(500).optional() });
 
@@ -114,11 +159,74 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
       method: 'get',
       path: '/api/v1/agents',
       tag: 'agents',
-      summary: 'The agent registry: manifests, autonomy in force per action, paused or not; and the kill switch',
+      summary:
+        'The agent registry: manifests, the autonomy level configured per action and the behaviour in force after policy (the running policies decide representative requests), paused or not; and the kill switch',
       responses: { 200: answers(AgentRegistry, 'the agents and the kill switch'), 400: NUL_IN_URL },
       handler: async (c) => {
-        const [data, killSwitch] = await Promise.all([listAgents(deps.db), loadKillSwitch(deps.db)]);
-        return c.json({ data, killSwitch });
+        const [data, killSwitch, track] = await Promise.all([
+          listAgents(deps.db),
+          loadKillSwitch(deps.db),
+          trackRecords(deps.db, { now: deps.clock.now() }),
+        ]);
+        return c.json({ data: withEffective(deps.gate, data, track), killSwitch });
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/agents/:id/autonomy-preview',
+      tag: 'agents',
+      body: AutonomyPreviewBody,
+      summary:
+        'What an autonomy change would change, before it is made: per action the behaviour in force now and after (the running policies decide), and the agent\u2019s recorded decisions of the last `days` (default 30) decided again with the new levels; writes nothing',
+      responses: {
+        200: answers(AutonomyPreviewSchema, 'the preview'),
+        400: 'bad level, unknown action, or no action named',
+        404: 'no such agent',
+        413: 'body too large',
+        415: 'not JSON',
+      },
+      handler: async (c) => {
+        const body = AutonomyPreviewBody.safeParse(await readJson(c, deps.config.maxBodyBytes));
+        if (!body.success) throw new AppError('validation_failed', 'invalid autonomy preview', toFieldIssues(body.error));
+        const id = c.req.param('id')!;
+        const agent = agentById(id);
+        if (!agent) throw new AppError('agent.not_found', `no agent ${id}`);
+        const now = deps.clock.now();
+        const levels = body.data.autonomy;
+        for (const action of Object.keys(levels))
+          if (!agent.manifest.actions[action as keyof typeof agent.manifest.actions])
+            throw new AppError('validation_failed', `${id} does not propose ${action}`, [
+              { path: `autonomy.${action}`, message: `not one of ${Object.keys(agent.manifest.actions).join(', ')}` },
+            ]);
+        const [settings, track] = await Promise.all([loadAgentSettings(deps.db), trackRecords(deps.db, { now, agentIds: [id] })]);
+        const judge = (action: string, level: number) =>
+          effectiveAutonomy(deps.gate, {
+            agentId: id,
+            action,
+            level,
+            risk: agent.manifest.actions[action as keyof typeof agent.manifest.actions]!.risk,
+            track: trackContext(track, id, action),
+          });
+        const actions = Object.fromEntries(
+          Object.entries(levels).map(([action, level]) => [
+            action,
+            { before: judge(action, autonomyInForce(settings, id, action)), after: judge(action, level) },
+          ]),
+        );
+        const replay = await replayAutonomyChange(deps.db, deps.gate, id, levels, { days: body.data.days, now });
+        return c.json({ agentId: id, actions, replay });
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/agents/:id/autonomy-changes',
+      tag: 'agents',
+      summary: 'An agent\u2019s autonomy changes, newest first (at most 20): the levels set, those they replaced, who, when and why',
+      responses: { 200: answers(AutonomyChangeList, 'the changes'), 400: NUL_IN_URL, 404: 'no such agent' },
+      handler: async (c) => {
+        const id = c.req.param('id')!;
+        if (!agentById(id)) throw new AppError('agent.not_found', `no agent ${id}`);
+        return c.json({ data: await listAutonomyChanges(deps.db, id) });
       },
     },
     {
@@ -146,10 +254,11 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
       path: '/api/v1/agents/:id',
       tag: 'agents',
       body: AgentPatch,
-      summary: 'Pause or resume an agent, or set its autonomy level (0–5) per action; recorded in the ledger',
+      summary:
+        'Pause or resume an agent, or set its autonomy level (0–5) per action (a `reason` is required then; preview the change with POST /api/v1/agents/{id}/autonomy-preview); recorded in the ledger',
       responses: {
         200: answers(AgentSchema, 'the agent'),
-        400: 'bad level or unknown action',
+        400: 'bad level, unknown action, or an autonomy change without a reason',
         404: 'no such agent',
         413: 'body too large',
         415: 'not JSON',
@@ -158,7 +267,10 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
         const body = AgentPatch.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid agent change', toFieldIssues(body.error));
         const change = body.data as Parameters<typeof updateAgent>[2];
-        return c.json(await updateAgent(deps.db, c.req.param('id')!, change, actorOf(c), deps.clock.now()));
+        const now = deps.clock.now();
+        const agent = await updateAgent(deps.db, c.req.param('id')!, change, actorOf(c), now);
+        const [withPolicy] = withEffective(deps.gate, [agent], await trackRecords(deps.db, { now, agentIds: [agent.id] }));
+        return c.json(withPolicy);
       },
     },
     {

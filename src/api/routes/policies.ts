@@ -1,6 +1,20 @@
 import { z } from 'zod';
-import { describePolicySet, dryRunPolicies, validatePolicyCandidate } from '../../assure/index.ts';
-import { PolicyDryRunSchema, PolicySetSchema, PolicyValidationSchema } from '../../contracts/api/index.ts';
+import {
+  adoptPolicies,
+  describePolicySet,
+  dryRunPolicies,
+  listPolicyVersions,
+  readPolicyVersion,
+  restorePolicyVersion,
+  validatePolicyCandidate,
+} from '../../assure/index.ts';
+import {
+  PolicyDryRunSchema,
+  PolicySetSchema,
+  PolicyValidationSchema,
+  PolicyVersionList,
+  PolicyVersionSchema,
+} from '../../contracts/api/index.ts';
 import { toFieldIssues } from '../../contracts/index.ts';
 import { AppError } from '../../errors.ts';
 import { Lease } from '../../store/index.ts';
@@ -38,6 +52,16 @@ const CandidateFiles = z
 
 const ValidateBody = z.strictObject({ files: CandidateFiles });
 const DryRunBody = z.strictObject({ files: CandidateFiles, days: z.number().int().min(1).max(90).default(7) });
+const Reason = z.string().trim().min(1, 'say why: kept with the version, named in the ledger').max(500);
+const AdoptBody = z.strictObject({ files: CandidateFiles, reason: Reason });
+const RestoreBody = z.strictObject({ reason: Reason });
+const VersionParam = z.coerce.number().int().min(1).max(2_147_483_647);
+
+const versionOf = (raw: string | undefined): number => {
+  const v = VersionParam.safeParse(raw);
+  if (!v.success) throw new AppError('validation_failed', 'bad version', [{ path: 'version', message: 'a version number from 1' }]);
+  return v.data;
+};
 
 /** The Cedar policy set: view it, validate a proposed change, dry-run it over recorded decisions (shadow mode). */
 export function policyRoutes(deps: ApiDeps): RouteDef[] {
@@ -72,6 +96,63 @@ export function policyRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const body = await parse(c, ValidateBody);
         return c.json(validatePolicyCandidate(deps.gate.loaded, body.files));
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/policies/versions',
+      tag: 'policies',
+      summary:
+        'The adopted policy versions, newest first (at most 50), and the one in force in this process (0: the files it started from)',
+      responses: { 200: answers(PolicyVersionList, 'the versions'), 400: NUL_IN_URL },
+      handler: async (c) => c.json({ inForce: deps.gate.version, data: await listPolicyVersions(deps.db) }),
+    },
+    {
+      method: 'get',
+      path: '/api/v1/policies/versions/:version',
+      tag: 'policies',
+      summary: 'One adopted policy version with its files',
+      responses: { 200: answers(PolicyVersionSchema, 'the version'), 400: 'bad version number', 404: 'no such version' },
+      handler: async (c) => c.json(await readPolicyVersion(deps.db, versionOf(c.req.param('version')))),
+    },
+    {
+      method: 'post',
+      path: '/api/v1/policies/adopt',
+      tag: 'policies',
+      body: AdoptBody,
+      summary:
+        'Adopt a candidate policy set (all .cedar files; the schema stays the server\u2019s) as the next version, with a reason: validated (an invalid set is a 400 naming file:line:column), ledgered as policy.adopted, and in force at once in every process, without a restart',
+      responses: {
+        200: answers(PolicySetSchema, 'the policy set now in force'),
+        400: 'malformed body, no reason, or an invalid candidate (issues locate each problem by file:line:column)',
+        413: 'body too large',
+        415: 'not JSON',
+      },
+      handler: async (c) => {
+        const body = await parse(c, AdoptBody);
+        await adoptPolicies(deps.db, deps.gate, body.files, { actor: actorOf(c), reason: body.reason, now: deps.clock.now() });
+        return c.json(describePolicySet(deps.gate));
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/policies/versions/:version/restore',
+      tag: 'policies',
+      body: RestoreBody,
+      summary:
+        'Roll back: adopt an older version\u2019s files again, as a new version that names it, with a reason; ledgered and in force at once in every process',
+      responses: {
+        200: answers(PolicySetSchema, 'the policy set now in force'),
+        400: 'bad version number, or no reason',
+        404: 'no such version',
+        413: 'body too large',
+        415: 'not JSON',
+      },
+      handler: async (c) => {
+        const version = versionOf(c.req.param('version'));
+        const body = await parse(c, RestoreBody);
+        await restorePolicyVersion(deps.db, deps.gate, version, { actor: actorOf(c), reason: body.reason, now: deps.clock.now() });
+        return c.json(describePolicySet(deps.gate));
       },
     },
     {

@@ -18,6 +18,24 @@ export const KillSwitchSchema = component(
   'the kill switch: while engaged, no agent proposes and nothing they proposed runs',
 );
 
+/** What a level does under the policies in force: representative requests decided by the running gate. */
+export const EffectiveAutonomySchema = component(
+  'EffectiveAutonomy',
+  z.object({
+    configured: z.number().int().min(0).max(5),
+    /** The outcome every representative request gets, or `varies` (a credit within the limit runs, above it waits). */
+    inForce: z.enum(['execute', 'approval', 'deny', 'varies']),
+    /** One sentence: what happens, and which policy makes it so. */
+    summary: z.string(),
+    /**
+     * The representative requests: the most favourable customer (consented by double opt-in, not in the holdout, no
+     * flagged input) at the action's own risk, with the agent's track record; a credit within and above the limit.
+     */
+    cases: z.array(z.object({ label: z.string(), outcome: DecisionOutcome, policyIds: z.array(z.string()), reasons: z.array(z.string()) })),
+  }),
+  'the behaviour an autonomy level has after policy, for one agent and action',
+);
+
 const FeatureTrigger = z.object({ feature: z.string(), op: z.enum(['<', '<=', '>', '>=']), value: z.number() });
 
 export const AgentSchema = component(
@@ -43,6 +61,8 @@ export const AgentSchema = component(
         defaultAutonomy: z.number().int().min(0).max(5),
         risk: Risk,
         eligibility: z.array(z.enum(['subscription_live', 'person_reachable', 'no_open_save_call'])),
+        /** The behaviour in force after policy: the configured level may promise more than the policies allow. */
+        effective: EffectiveAutonomySchema,
       }),
     ),
   }),
@@ -154,4 +174,43 @@ export const ServerClock = component(
     world: z.object({ seed: z.number().int(), startDay: IsoTime, daysDone: z.number().int().min(0) }).nullable(),
   }),
   'the server clock, and the live demo world\u2019s calendar when it runs',
+);
+
+const Transitions = z.record(z.string(), z.number().int());
+
+export const AutonomyPreviewSchema = component(
+  'AutonomyPreview',
+  z.object({
+    agentId: z.string(),
+    /** Per changed action: the behaviour in force now and the behaviour the new level would have. */
+    actions: z.record(z.string(), z.object({ before: EffectiveAutonomySchema, after: EffectiveAutonomySchema })),
+    /** The agent's recorded decisions for those actions in the last `days`, decided again with the new levels. */
+    replay: z.object({
+      days: z.number().int(),
+      from: IsoTime,
+      to: IsoTime,
+      considered: z.number().int(),
+      changed: z.number().int(),
+      /** Changed decisions by `before→after` outcome. */
+      transitions: Transitions,
+    }),
+  }),
+  'what an autonomy change would change, before it is made: nothing is written',
+);
+
+export const AutonomyChangeList = component(
+  'AutonomyChangeList',
+  z.object({
+    data: z.array(
+      z.object({
+        id: z.string(),
+        levels: z.record(z.string(), z.number().int()),
+        previous: z.record(z.string(), z.number().int()),
+        reason: z.string(),
+        by: z.string(),
+        at: IsoTime,
+      }),
+    ),
+  }),
+  'an agent\u2019s autonomy changes with their reasons, newest first',
 );

@@ -28,8 +28,32 @@ export const PolicySetSchema = component(
     schema: PolicyFileText,
     policies: z.array(PolicySummarySchema),
     creditApprovalLimitCents: z.number().int(),
+    /** The adopted version in force (GET /api/v1/policies/versions), or 0 while the files the server started from are. */
+    version: z.number().int().min(0),
   }),
   'the policy set the server runs',
+);
+
+const PolicyVersionFields = {
+  version: z.number().int().min(1),
+  sha256: z.string(),
+  reason: z.string(),
+  /** The older version whose files this one adopted again (a rollback), or null. */
+  restores: z.number().int().nullable(),
+  adoptedBy: z.string(),
+  adoptedAt: IsoTime,
+};
+
+export const PolicyVersionList = component(
+  'PolicyVersionList',
+  z.object({ inForce: z.number().int().min(0), data: z.array(z.object(PolicyVersionFields)) }),
+  'the adopted policy versions, newest first, and the one in force here',
+);
+
+export const PolicyVersionSchema = component(
+  'PolicyVersion',
+  z.object({ ...PolicyVersionFields, files: z.array(PolicyFileText) }),
+  'one adopted policy version with its files',
 );
 
 const PolicyProblem = z.object({
@@ -51,6 +75,9 @@ export const PolicyValidationSchema = component(
   'a candidate policy set, validated as start-up would',
 );
 
+const Tally = z.object({ count: z.number().int().min(0), cents: z.number().int().min(0) });
+const ImpactCount = z.object({ added: Tally, removed: Tally });
+
 export const PolicyDryRunSchema = component(
   'PolicyDryRun',
   z.object({
@@ -61,6 +88,14 @@ export const PolicyDryRunSchema = component(
     changed: z.number().int().min(0),
     /** Changed decisions by `before→after` outcome. */
     transitions: z.record(z.string(), z.number().int()),
+    /**
+     * Money and contacts the candidate adds or removes against the policies in force, over every changed decision:
+     * `allowed` between deny and not deny, `withoutHuman` between execute and not; credits with their cents.
+     */
+    impact: z.object({
+      credits: z.object({ allowed: ImpactCount, withoutHuman: ImpactCount }),
+      contacts: z.object({ allowed: ImpactCount, withoutHuman: ImpactCount }),
+    }),
     /** Newest first, at most 500; `truncated` says there were more. */
     changes: z.array(
       z.object({

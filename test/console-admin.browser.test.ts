@@ -1,10 +1,9 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signIn, startConsoleServer } from './console-server.ts';
+import { signIn, startConsoleServer, accessibilityProblems } from './console-server.ts';
 import type { RunningServer } from '../src/server.ts';
 
 // The console's admin controls in a real browser (Debian's Chromium driven by playwright-core) against a real
@@ -18,7 +17,6 @@ if (!HAVE_CHROMIUM)
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results/console');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 if (HAVE_CHROMIUM) {
   describe('the console’s admin controls in Chromium', () => {
@@ -31,29 +29,6 @@ if (HAVE_CHROMIUM) {
 
     const api = async (path: string) =>
       (await fetch(`${server.url}/api/v1${path}`, { headers: { authorization: `Bearer ${adminToken}` } })).json();
-
-    const accessibilityProblems = async (p: Page) => {
-      await p.evaluate(axeSource);
-      return p.evaluate(async () => {
-        const axe = (
-          window as unknown as {
-            axe: {
-              run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
-            };
-          }
-        ).axe;
-        const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
-        return r.violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map(
-            (v) =>
-              `${v.id}: ${v.nodes
-                .map((n) => n.target.join(' '))
-                .slice(0, 3)
-                .join(', ')}`,
-          );
-      });
-    };
 
     beforeAll(async () => {
       mkdirSync(SHOTS, { recursive: true });

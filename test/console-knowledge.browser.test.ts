@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/api/auth.ts';
 import { loadDemoKnowledge } from '../src/cli/demo-knowledge.ts';
 import type { RunningServer } from '../src/server.ts';
-import { startConsoleServer } from './console-server.ts';
+import { startConsoleServer, accessibilityProblems } from './console-server.ts';
 
 // The console's Knowledge view in a real browser (Debian's Chromium driven by playwright-core) against a real server
 // holding the demo knowledge base, a draft source and one whose review date has passed. No live world: this view
@@ -19,7 +18,6 @@ if (!HAVE_CHROMIUM)
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results/console');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 describe.skipIf(!HAVE_CHROMIUM)('the console’s Knowledge view in Chromium', () => {
   let server: RunningServer;
@@ -73,28 +71,6 @@ describe.skipIf(!HAVE_CHROMIUM)('the console’s Knowledge view in Chromium', ()
   };
 
   /** axe-core's WCAG A/AA rules on the page as it is; serious and critical findings fail. */
-  const accessibilityProblems = async (p: Page) => {
-    await p.evaluate(axeSource);
-    return p.evaluate(async () => {
-      const axe = (
-        window as unknown as {
-          axe: {
-            run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
-          };
-        }
-      ).axe;
-      const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-      return r.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map(
-          (v) =>
-            `${v.id}: ${v.nodes
-              .map((n) => n.target.join(' '))
-              .slice(0, 3)
-              .join(', ')}`,
-        );
-    });
-  };
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -260,7 +236,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console’s Knowledge view in Chromium', ()
       await page.getByRole('list', { name: /^Passages for/ }).waitFor();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       if (overflow > 1) problems.push(`${width} px wide scrolls sideways by ${overflow} px`);
-      for (const v of await accessibilityProblems(page)) problems.push(`${width} px: ${v}`);
+      for (const v of await accessibilityProblems(page, ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])) problems.push(`${width} px: ${v}`);
       await page.screenshot({ path: join(SHOTS, width === 390 ? 'phone-knowledge-search.png' : 'knowledge-search.png'), fullPage: true });
     }
     await page.setViewportSize({ width: 1280, height: 800 });

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -8,7 +7,7 @@ import { recordDecision } from '../src/act/index.ts';
 import { createToken } from '../src/api/auth.ts';
 import { recordProposal, type PolicyRequestInput } from '../src/assure/index.ts';
 import type { RunningServer } from '../src/server.ts';
-import { signIn, startConsoleServer } from './console-server.ts';
+import { signIn, startConsoleServer, accessibilityProblems } from './console-server.ts';
 
 // The data steward's and the ledger reader's views in a real browser against a real server: an automatic merge in the
 // merge history, undone from the console after a confirmation; the history does not widen the page at desktop or phone
@@ -17,7 +16,6 @@ import { signIn, startConsoleServer } from './console-server.ts';
 const CHROMIUM = process.env.ACS_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results/console');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const KATE = { givenName: 'Kathy', surname: 'Whitfield', dateOfBirth: '1984-03-12', postcode: '2600', streetNumber: '14' };
 
@@ -69,29 +67,6 @@ if (existsSync(CHROMIUM)) {
             .map((el) => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)
             .join('; ') + ` at ${location.hash}`,
       );
-
-    const accessibilityProblems = async (p: Page) => {
-      await p.evaluate(axeSource);
-      return p.evaluate(async () => {
-        const axe = (
-          window as unknown as {
-            axe: {
-              run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
-            };
-          }
-        ).axe;
-        const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
-        return r.violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map(
-            (v) =>
-              `${v.id}: ${v.nodes
-                .map((n) => n.target.join(' '))
-                .slice(0, 3)
-                .join(', ')}`,
-          );
-      });
-    };
 
     beforeAll(async () => {
       mkdirSync(SHOTS, { recursive: true });

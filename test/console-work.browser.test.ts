@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -9,7 +8,7 @@ import { createToken } from '../src/api/auth.ts';
 import { recordProposal, type PolicyRequestInput } from '../src/assure/index.ts';
 import { createRecord } from '../src/records/index.ts';
 import type { RunningServer } from '../src/server.ts';
-import { signIn, startConsoleServer } from './console-server.ts';
+import { signIn, startConsoleServer, accessibilityProblems } from './console-server.ts';
 
 // The console's Work view in a real browser (Debian's Chromium driven by playwright-core) against a real server: a
 // task and a credit made by an executed decision, listed with their customer and origin; a reviewer completes the
@@ -21,7 +20,6 @@ if (!HAVE_CHROMIUM)
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results/console');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 describe.skipIf(!HAVE_CHROMIUM)('the console’s Work view in Chromium', () => {
   let server: RunningServer;
@@ -59,29 +57,6 @@ describe.skipIf(!HAVE_CHROMIUM)('the console’s Work view in Chromium', () => {
       return recordDecision(tx, proposalId, request, decision);
     });
     return executeDecision(server.db, { decisionId, idempotencyKey: key, actor: 'test' });
-  };
-
-  const accessibilityProblems = async (p: Page) => {
-    await p.evaluate(axeSource);
-    return p.evaluate(async () => {
-      const axe = (
-        window as unknown as {
-          axe: {
-            run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
-          };
-        }
-      ).axe;
-      const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
-      return r.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map(
-          (v) =>
-            `${v.id}: ${v.nodes
-              .map((n) => n.target.join(' '))
-              .slice(0, 3)
-              .join(', ')}`,
-        );
-    });
   };
 
   const tasksTable = (p: Page) => p.getByRole('region', { name: 'Tasks, newest first' });

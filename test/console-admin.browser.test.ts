@@ -128,7 +128,9 @@ if (HAVE_CHROMIUM) {
         gutter.locator('[data-error="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-line'))),
       ).resolves.toEqual(['12']);
       await link.click();
-      await expect(page.getByLabel('Policy text of default.cedar').evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+      await expect
+        .poll(() => page.getByLabel('Policy text of default.cedar').evaluate((el) => el === document.activeElement), { timeout: 15_000 })
+        .toBe(true);
       await page.getByText(/^Line 12, column \d+ of \d+ lines · problems on line 12$/).waitFor();
       expect(await accessibilityProblems(page)).toEqual([]);
       await page.screenshot({ path: join(SHOTS, 'policies-line-numbers.png'), fullPage: true });

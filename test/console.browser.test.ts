@@ -242,7 +242,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     expect(await amount.inputValue()).toBe((credit!.params.amountCents / 100).toFixed(2));
     // An amount over the limits is refused as you type, before approving, naming the limit.
     await amount.fill('9999.99');
-    await page.getByText(/^Approving this would be refused: /).waitFor();
+    // In dollars, as the editor is: the API's message counts cents.
+    await page.getByText(/^Approving this would be refused: the edited credit of \$9999\.99 is above the credit approval limit/).waitFor();
     expect(await page.getByRole('button', { name: 'Approve with these parameters' }).isDisabled()).toBe(true);
     const smaller = Math.max(100, Math.floor(credit!.params.amountCents / 2));
     await amount.fill((smaller / 100).toFixed(2));
@@ -312,7 +313,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByLabel('Reason', { exact: true }).fill('incident drill');
     await page.getByRole('button', { name: 'Stop all agents' }).click();
     await page.getByText('Kill switch engaged: no agent proposes, approves or acts until it is released.').waitFor();
-    await expect(page.locator('article.card .badge', { hasText: 'stopped by kill switch' }).count()).resolves.toBe(4);
+    // The cards follow the banner on the agents list's next answer: poll, the machine may be slow.
+    await expect
+      .poll(() => page.locator('article.card .badge', { hasText: 'stopped by kill switch' }).count(), { timeout: 15_000 })
+      .toBe(4);
     expect((await api('/agents')).killSwitch).toMatchObject({ engaged: true, reason: 'incident drill' });
 
     await view('queue', 'Review queue');

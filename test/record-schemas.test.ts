@@ -45,10 +45,11 @@ it('every success answer with a body of the record, agent, policy, insight, mode
       }
     }
   }
-  // 5 routes per record kind, less the delete's 204; the 25 routes of five areas (the supervisor's three, the uplift
-  // model's report, the retrain and the PII mask among them); the knowledge routes' 9 answers (the document import has
+  // 5 routes per record kind, less the delete's 204; the 31 routes of five areas (the supervisor's three, the uplift
+  // model's report, the retrain, the PII mask, the autonomy preview and change history, and policy adoption, its
+  // versions, one version and a restore among them); the knowledge routes' 9 answers (the document import has
   // two; a source's documents one); and the 3 assist routes (suggested reply, case summary, answer).
-  expect(checked).toBe(RECORD_KINDS.length * 4 + 25 + 9 + 3);
+  expect(checked).toBe(RECORD_KINDS.length * 4 + 31 + 9 + 3);
 });
 
 it('a date column is served as that day, whatever the server\u2019s time zone', async () => {

@@ -973,6 +973,8 @@ function ParamEditor({
   );
   const [error, setError] = useState<string | null>(null);
   const [check, setCheck] = useState<EditCheck | null>(null);
+  // A check the server would not make (the approval was decided or expired meanwhile, say): approving would fail too.
+  const [checkError, setCheckError] = useState<string | null>(null);
   // Focus goes to the amount when there is one (what a reviewer edits most), else to the first field.
   const focusKey = Object.keys(params).find((k) => isMoney(k, params[k])) ?? Object.keys(params)[0];
   const first = useRef<HTMLInputElement>(null);
@@ -984,8 +986,16 @@ function ParamEditor({
     let live = true;
     const timer = setTimeout(() => {
       post('/api/v1/approvals/{id}/check-edit', { params: { path: { id: approvalId } }, body: { params: parsed.params } })
-        .then((r) => live && setCheck(r))
-        .catch(() => live && setCheck(null));
+        .then((r) => {
+          if (!live) return;
+          setCheck(r);
+          setCheckError(null);
+        })
+        .catch((err) => {
+          if (!live) return;
+          setCheck(null);
+          setCheckError(describeError(err));
+        });
     }, 250);
     return () => {
       live = false;
@@ -1001,6 +1011,8 @@ function ParamEditor({
   };
 
   const refused = check && !check.ok ? check.refusal : null;
+  // The API counts money in cents; the editor speaks dollars.
+  const inDollars = (text: string) => text.replace(/(\d+) cents/g, (_, c: string) => fmt.cents(Number(c)));
   return (
     <form onSubmit={submit} className="param-editor" noValidate>
       {Object.entries(params).map(([k, original]) => (
@@ -1019,10 +1031,12 @@ function ParamEditor({
       <div id="edit-check" aria-live="polite">
         {'error' in parsed ? (
           <p className="note warn">{parsed.error}</p>
+        ) : checkError ? (
+          <p className="note error">This edit cannot be approved now: {checkError}</p>
         ) : refused ? (
           <p className="note error">
-            Approving this would be refused: {refused.message}
-            {refused.issues.length ? ` (${refused.issues.map((x) => x.message).join('; ')})` : ''}
+            Approving this would be refused: {inDollars(refused.message)}
+            {refused.issues.length ? ` (${refused.issues.map((x) => inDollars(x.message)).join('; ')})` : ''}
           </p>
         ) : check ? (
           <p className="note info">
@@ -1042,7 +1056,7 @@ function ParamEditor({
         </p>
       ) : null}
       <div className="button-row">
-        <button type="submit" disabled={busy || Boolean(refused)}>
+        <button type="submit" disabled={busy || Boolean(refused) || Boolean(checkError)}>
           Approve with these parameters
         </button>
         <button type="button" className="secondary" onClick={onCancel}>

@@ -44,14 +44,14 @@ const api = async (method: string, path: string, body?: unknown) => {
 
 beforeAll(async () => {
   cli = await cliEnv();
-  const start = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).scripts.start as string;
-  const [buildStep, serveStep] = start.split(' && ');
-  expect(buildStep).toBe('npm run build:console');
+  const scripts = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).scripts as Record<string, string>;
+  // `npm ci` builds the console once (the prepare script); `npm start` only serves it.
+  expect(scripts.prepare).toBe('npm run build:console');
   // `exec` hands the shell's process to the server, so a SIGTERM to `npm start` reaches it.
-  expect(serveStep).toMatch(/^exec node bin\/acs\.js /);
-  const args = serveStep!.replace(/^exec node bin\/acs\.js /, '').split(' ');
+  expect(scripts.start).toMatch(/^exec node bin\/acs\.js /);
+  const args = scripts.start!.replace(/^exec node bin\/acs\.js /, '').split(' ');
   expect(args).toEqual(['serve', '--load-demo', '--world']);
-  const built = spawnSync('npm', ['run', 'build:console'], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
+  const built = spawnSync('npm', ['run', 'prepare'], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
   expect(built.status, built.stderr).toBe(0);
   server = spawn(process.execPath, [ACS_BIN, ...args], {
     env: { ...cli.env, ACS_PORT: '0', ACS_LOG_LEVEL: 'info', ACS_WORLD_DAY_SECONDS: '2' },

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './router.ts';
 
-/** Where `npm run build:console` (and so `npm start`) puts the web console. */
+/** Where `npm run build:console` (and so `npm ci`, through `prepare`) puts the web console. */
 export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../console/dist/', import.meta.url));
 
 const TYPES: Record<string, string> = {
@@ -29,7 +29,7 @@ const SECURITY_HEADERS = {
 };
 
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ACS console not built</title></head>
-<body><main><h1>The console is not built</h1><p>Run <code>npm run build:console</code> (<code>npm start</code> does it), then reload.
+<body><main><h1>The console is not built</h1><p>Run <code>npm run build:console</code> (<code>npm ci</code> does it), then reload.
 The API is up: see <a href="/api/openapi.json">/api/openapi.json</a>.</p></main></body></html>`;
 
 /**

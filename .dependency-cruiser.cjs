@@ -11,6 +11,8 @@ const LAYERS = [
   ['store'],
   ['views'],
   ['ledger', 'bus'],
+  // Webhooks out read the ledger and nothing above it; the API and the processes (server.ts) use them.
+  ['webhooks'],
   ['records'],
   ['sense'],
   ['knowledge'],

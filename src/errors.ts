@@ -60,6 +60,9 @@ export const ERROR_STATUS = {
   // Outbox
   'outbox.not_found': 404,
   'outbox.not_parked': 409,
+  // Webhooks
+  'webhook.not_found': 404,
+  'webhook.delivery_not_found': 404,
   // Ledger
   'ledger.no_data_dir': 409,
   // Generation: the configured language model did not answer (after its retries) or refused

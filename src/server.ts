@@ -36,6 +36,7 @@ import { defaultModel } from './sense/index.ts';
 import { runModelUpkeep } from './learn/index.ts';
 import { compactErasures } from './privacy/index.ts';
 import { maskChildBindings, piiSafeLoggerOptions } from './trust/index.ts';
+import { startWebhookWorker } from './webhooks/index.ts';
 
 /**
  * The server's logger. Emails, card numbers, IBANs and national ids are redacted from every line, in the message
@@ -344,6 +345,20 @@ function startLedgerUpkeep(config: Config, log: Logger, db: Db): { stop(): Promi
   });
 }
 
+/** How often the webhook sender looks for ledger entries to turn into deliveries and for deliveries due. */
+const WEBHOOK_INTERVAL_MS = 1000;
+
+/**
+ * Webhooks out (docs/webhooks.md): every process that runs the stages sends them too. One reads the ledger at a
+ * time, and each delivery is claimed by one sender, so they share the work without a lease.
+ */
+function startWebhooks(log: Logger, db: Db): { stop(): Promise<void> } {
+  return startWebhookWorker(db, {
+    intervalMs: WEBHOOK_INTERVAL_MS,
+    onError: (err) => log.error({ err }, 'webhook delivery round failed; it retries'),
+  });
+}
+
 /**
  * The maintenance rounds with every job the server's configuration gives them; they run under the cluster's
  * maintenance lease, so of all `acs serve` and `acs worker` processes on one database only its holder does the work.
@@ -410,6 +425,7 @@ export async function startServer(
   await p.fitChurnModel();
   await fitIdentityMatcher(log);
   const maintenance = worker ? startJobs(config, log, p) : null;
+  const webhooks = worker ? startWebhooks(log, db) : null;
   const sequencer = startLedgerUpkeep(config, log, db);
   let live: { stop(): Promise<void> } | null = null;
   return {
@@ -424,6 +440,7 @@ export async function startServer(
       await live?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await maintenance?.stop();
+      await webhooks?.stop();
       await services.bus.stop();
       await sequencer.stop();
       await db.close();
@@ -455,6 +472,7 @@ export async function startWorker(config: Config, log = createLogger(config), op
   await fitIdentityMatcher(log);
   services.bus.notify();
   const maintenance = startJobs(config, log, p);
+  const webhooks = startWebhooks(log, db);
   const sequencer = startLedgerUpkeep(config, log, db);
   log.info({ database: db.kind }, 'ACS worker running: pipeline stages and maintenance rounds (under the cluster lease)');
   return {
@@ -462,6 +480,7 @@ export async function startWorker(config: Config, log = createLogger(config), op
     log,
     close: async () => {
       await maintenance.stop();
+      await webhooks.stop();
       await services.bus.stop();
       await sequencer.stop();
       await db.close();

@@ -26,6 +26,7 @@ import { recordRoutes } from './routes/records.ts';
 import { signalRoutes } from './routes/signals.ts';
 import { trustRoutes } from './routes/trust.ts';
 import { workRoutes } from './routes/work.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 export const API_VERSION = '0.1.0';
 
@@ -57,6 +58,7 @@ export function apiRoutes(deps: ApiDeps): RouteDef[] {
     ...qualityRoutes(deps),
     ...recordRoutes(deps),
     ...outboxRoutes(deps),
+    ...webhookRoutes(deps),
     ...trustRoutes(deps),
     ...knowledgeRoutes(deps),
     ...assistRoutes(deps),

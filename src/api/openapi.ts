@@ -60,6 +60,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   quality: 'data-quality scores per profile and per source',
   trust: 'the trust layer: masking personal data before text leaves for a model',
   knowledge: 'the knowledge base: sources and their approval, document import, and hybrid search',
+  webhooks: 'signed webhooks out: endpoints, the event types they receive, delivery logs and replay',
   assist: 'agent assist and customer answers: suggested case replies, case summaries and answers, grounded with citations or abstaining',
 };
 

@@ -124,6 +124,14 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/outbox/parked': ['admin'],
   'POST /api/v1/outbox/parked/:id/retry': ['admin'],
   'POST /api/v1/outbox/parked/:id/discard': ['admin'],
+  // Webhooks out (src/api/routes/webhooks.ts): where events go, signed with secrets, is an admin's call.
+  'GET /api/v1/webhooks': ['admin'],
+  'POST /api/v1/webhooks': ['admin'],
+  'GET /api/v1/webhooks/:id': ['admin'],
+  'PATCH /api/v1/webhooks/:id': ['admin'],
+  'DELETE /api/v1/webhooks/:id': ['admin'],
+  'GET /api/v1/webhooks/:id/deliveries': ['admin'],
+  'POST /api/v1/webhooks/:id/deliveries/:deliveryId/replay': ['admin'],
 
   // Masking personal data (src/api/routes/trust.ts): every role may, agents included. It stores nothing and
   // answers only with what the caller sent, less the personal data.

@@ -8,6 +8,8 @@ export const TABLE_OWNERS = {
   store: ['leases', 'job_runs'],
   ledger: ['ledger'],
   bus: ['outbox', 'bus_identity'],
+  // Webhooks out: the endpoints, their deliveries (an outbox) and the reader's place in the ledger.
+  webhooks: ['webhook_endpoints', 'webhook_deliveries', 'webhook_cursor'],
   records: [
     'accounts',
     'contacts',

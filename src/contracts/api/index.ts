@@ -18,3 +18,4 @@ export * from './trust.ts';
 export * from './knowledge.ts';
 export * from './assist.ts';
 export * from './work.ts';
+export * from './webhooks.ts';

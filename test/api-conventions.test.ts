@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { claimIdempotencyKey } from '../src/api/idempotency.repo.ts';
+import { TokenBuckets } from '../src/api/rate-limit.ts';
 import { COMMANDS, runCli } from '../src/cli/main.ts';
 import { cliEnv, runAcs, type CliEnv } from './cli-helpers.ts';
 import { createTestApp, type TestApp } from './helpers.ts';
@@ -205,6 +206,18 @@ describe('the rate limit per token', () => {
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(Number.isInteger(Number(over.headers.get('retry-after')))).toBe(true);
     expect((await limited.call('GET', '/api/v1/accounts', { role: 'reviewer' })).status).toBe(200);
+  });
+
+  it('a bucket refills at its rate, up to its burst, per key (on a clock of its own)', () => {
+    let now = 0;
+    const buckets = new TokenBuckets({ perSecond: 2, burst: 2 }, () => now);
+    expect([buckets.take('a'), buckets.take('a'), buckets.take('a')]).toEqual([0, 0, 1]);
+    expect(buckets.take('b')).toBe(0);
+    now += 500; // one token back
+    expect([buckets.take('a'), buckets.take('a')]).toEqual([0, 1]);
+    now += 60_000; // never more than the burst
+    expect([buckets.take('a'), buckets.take('a'), buckets.take('a')]).toEqual([0, 0, 1]);
+    expect(new TokenBuckets({ perSecond: 0, burst: 1 }).take('a')).toBe(0);
   });
 
   it('the default limit is on and far above what the suite sends', async () => {

@@ -9,6 +9,14 @@ export interface SignalGates {
 // A day ahead tolerates drifting clocks and time zone slips; ten years back still refuses seconds read as milliseconds.
 export const DEFAULT_SIGNAL_GATES: SignalGates = { maxFutureSeconds: 86_400, maxAgeDays: 3650 };
 
+/** Requests an API token may make per process: `perSecond` on average, in bursts of up to `burst`; `perSecond` 0 is no limit. */
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+/** High enough that no test or benchmark meets it: the limit guards against a runaway client; it is not a quota. */
+export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 10_000, burst: 50_000 };
+
 /** Every setting ACS reads from the environment. The README's configuration table mirrors this. */
 const EnvSchema = z.object({
   ACS_PORT: z.coerce.number().int().min(0).max(65535).default(7300),
@@ -48,6 +56,8 @@ const EnvSchema = z.object({
   ACS_CONSOLE_DIR: z.string().optional(),
   ACS_SIGNAL_MAX_FUTURE_SECONDS: z.coerce.number().int().min(0).default(DEFAULT_SIGNAL_GATES.maxFutureSeconds),
   ACS_SIGNAL_MAX_AGE_DAYS: z.coerce.number().int().min(1).default(DEFAULT_SIGNAL_GATES.maxAgeDays),
+  ACS_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(DEFAULT_RATE_LIMIT.perSecond),
+  ACS_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(10_000_000).default(DEFAULT_RATE_LIMIT.burst),
   ACS_OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   ACS_OUTBOX_RETENTION_HOURS: z.coerce
     .number()
@@ -116,6 +126,8 @@ export interface Config {
   consoleDir?: string;
   /** Signals dated outside these bounds are quarantined at intake. */
   signalGates: SignalGates;
+  /** Requests per API token and process: the average rate and the burst (a 429 with Retry-After past them); 0 per second: off. */
+  rateLimit: RateLimit;
   /** The event bus: attempts before a failing event is parked, and how long delivered events are kept. */
   outbox: { maxAttempts: number; retentionHours: number };
   /** The NATS JetStream server that carries the outbox's events; unset means the embedded bus. */
@@ -176,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     world: { daySeconds: e.ACS_WORLD_DAY_SECONDS, seed: e.ACS_WORLD_SEED, reviewer: e.ACS_WORLD_REVIEWER },
     consoleDir: e.ACS_CONSOLE_DIR ? resolve(e.ACS_CONSOLE_DIR) : undefined,
     signalGates: { maxFutureSeconds: e.ACS_SIGNAL_MAX_FUTURE_SECONDS, maxAgeDays: e.ACS_SIGNAL_MAX_AGE_DAYS },
+    rateLimit: { perSecond: e.ACS_RATE_LIMIT_PER_SECOND, burst: e.ACS_RATE_LIMIT_BURST },
     outbox: { maxAttempts: e.ACS_OUTBOX_MAX_ATTEMPTS, retentionHours: e.ACS_OUTBOX_RETENTION_HOURS },
     ...(e.ACS_NATS_URL && { nats: { url: e.ACS_NATS_URL } }),
     ...(llm && { llm }),

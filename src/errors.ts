@@ -16,6 +16,11 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal: 500,
+  // API conventions: a stale If-Match, an Idempotency-Key reused with another request or still in flight, a token over its rate
+  precondition_failed: 412,
+  'idempotency.key_reused': 422,
+  'idempotency.in_flight': 409,
+  rate_limited: 429,
   // Approvals and actions
   'approval.not_found': 404,
   'approval.already_decided': 409,
@@ -67,7 +72,7 @@ export const ERROR_STATUS = {
   'ledger.no_data_dir': 409,
   // Generation: the configured language model did not answer (after its retries) or refused
   'generation.provider_failed': 502,
-} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 502>;
+} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 500 | 502>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 

@@ -157,7 +157,7 @@ export interface ServiceOptions {
 /** Wires the database, bus, processing subscribers and HTTP app, without opening a port. */
 export function createServices(
   db: Db,
-  config: Pick<Config, 'adminToken' | 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates' | 'outbox' | 'nats'>>,
+  config: Pick<Config, 'adminToken' | 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates' | 'outbox' | 'nats' | 'rateLimit'>>,
   log: Logger,
   opts: ServiceOptions = {},
 ): Services {

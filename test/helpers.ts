@@ -54,7 +54,7 @@ export interface TestApp extends Services {
     method: string,
     path: string,
     opts?: { body?: unknown; raw?: string; contentType?: string; role?: Role; token?: string | null; headers?: Record<string, string> },
-  ): Promise<{ status: number; body: ResponseBody; text: string }>;
+  ): Promise<{ status: number; body: ResponseBody; text: string; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -71,6 +71,8 @@ export async function createTestApp(
     provider?: Provider;
     /** A migrated database of the test's own (one on disk, say); default openTestDb's. The app closes it. */
     db?: Db;
+    /** The rate limit per token; default the configured default (high enough that no test meets it). */
+    rateLimit?: Config['rateLimit'];
   } = {},
 ): Promise<TestApp> {
   const db = opts.db ?? (await openTestDb());
@@ -80,7 +82,7 @@ export async function createTestApp(
     : undefined;
   const services = createServices(
     db,
-    { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, outbox: opts.outbox, nats: testNats() },
+    { maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, outbox: opts.outbox, nats: testNats(), rateLimit: opts.rateLimit },
     pino({ level: 'silent' }),
     {
       loop,
@@ -113,7 +115,7 @@ export async function createTestApp(
         parsed = undefined;
       }
       contract.check(method, path, res.status, res.headers.get('content-type'), parsed);
-      return { status: res.status, body: parsed, text };
+      return { status: res.status, body: parsed, text, headers: res.headers };
     },
     async close() {
       await stopTestBus(services.bus);

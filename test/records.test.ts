@@ -384,14 +384,14 @@ describe('validation and conflicts', () => {
     expect(issuePaths(sku)).toEqual(['sku']);
   });
 
-  it('If-Match with a stale version is a 409; the current version succeeds', async () => {
+  it('If-Match with a stale version is a 412; the current version succeeds', async () => {
     const acc = (await t.call('POST', '/api/v1/accounts', { body: { name: 'Versioned' } })).body;
     const v2 = await t.call('PATCH', `/api/v1/accounts/${acc.id}`, { body: { industry: 'Rope' }, headers: { 'if-match': '1' } });
     expect(v2.status).toBe(200);
     expect(v2.body.version).toBe(2);
     const stale = await t.call('PATCH', `/api/v1/accounts/${acc.id}`, { body: { industry: 'Twine' }, headers: { 'if-match': '1' } });
-    expect(stale.status).toBe(409);
-    expect(stale.body.code).toBe('record.version_conflict');
+    expect(stale.status).toBe(412);
+    expect(stale.body.code).toBe('precondition_failed');
     expect((await t.call('GET', `/api/v1/accounts/${acc.id}`)).body.industry).toBe('Rope');
     const current = await t.call('PATCH', `/api/v1/accounts/${acc.id}`, { body: { industry: 'Twine' }, headers: { 'if-match': '"2"' } });
     expect(current.status).toBe(200);

@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts';
 import { inSpan, incomingTraceContext, SpanKind } from '../lib/index.ts';
 import { ping } from '../store/index.ts';
 import { maskForRole } from './analyst-masking.ts';
+import { conventionsGuard } from './conventions.ts';
 import { serveConsole } from './console.ts';
 import type { ApiDeps } from './deps.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -162,7 +163,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     ),
   );
 
-  mount(app, routes, deps.auth);
+  mount(app, routes, deps.auth, conventionsGuard(deps));
   app.use('*', serveConsole(deps.consoleDir));
 
   app.notFound((c) => respondProblem(c, problem(404, 'not_found', `no route ${c.req.method} ${c.req.path}`, c.req.path)));

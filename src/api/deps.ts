@@ -14,7 +14,7 @@ export interface ApiDeps {
   db: Db;
   bus: Bus;
   /** `dataDir` holds the ledger's signed checkpoints, which verification checks (none when unset). */
-  config: Pick<Config, 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates' | 'dataDir'>>;
+  config: Pick<Config, 'maxBodyBytes'> & Partial<Pick<Config, 'signalGates' | 'dataDir' | 'rateLimit'>>;
   log: Logger;
   metrics: Metrics;
   auth: TokenAuthenticator;

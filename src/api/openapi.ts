@@ -42,6 +42,50 @@ const pascal = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const PROBLEM = 'application/problem+json';
 const problemResponse = (description: string) => ({ description, content: { [PROBLEM]: { schema: { $ref: ref('Problem') } } } });
 
+const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, schema });
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Makes a retry safe: the same key (per token, for 24 hours) with the same request returns the first answer with Idempotent-Replayed: true; with another request, a 422',
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+};
+const ETAG = header('the record version as an entity tag; send it back in If-Match or If-None-Match');
+const REPLAYED = header('true when this is the kept answer of an earlier request with the same Idempotency-Key', {
+  type: 'string',
+  enum: ['true'],
+});
+
+/** The conventions every operation shares (docs/api.md): Idempotency-Key on POST, ETags, the rate limit. */
+function addConventions(r: RouteDef, params: unknown[], responses: Record<string, Record<string, unknown>>) {
+  responses['429'] = {
+    ...problemResponse('over the rate limit of this token; wait Retry-After seconds'),
+    headers: { 'Retry-After': header('seconds to wait before retrying', { type: 'integer', minimum: 1 }) },
+  };
+  if (r.method === 'post') {
+    params.push(IDEMPOTENCY_KEY);
+    for (const [status, res] of Object.entries(responses))
+      if (Number(status) < 300) res.headers = { ...(res.headers as object), 'Idempotent-Replayed': REPLAYED };
+    responses['422'] = problemResponse('the Idempotency-Key was already used for another request');
+    const busy = 'a request with the same Idempotency-Key is still running';
+    responses['409'] = problemResponse(responses['409'] ? `${String(responses['409'].description)}; or ${busy}` : busy);
+  }
+  if (r.conditional) {
+    const name = r.method === 'get' ? 'If-None-Match' : 'If-Match';
+    params.push({
+      name,
+      in: 'header',
+      required: false,
+      description:
+        r.method === 'get' ? 'an ETag read before: 304 when the record is unchanged' : 'the ETag read: 412 when the record changed since',
+      schema: { type: 'string' },
+    });
+    for (const status of ['200', '304'])
+      if (responses[status]) responses[status].headers = { ...(responses[status].headers as object), ETag: ETAG };
+  }
+}
+
 /** One line per tag, shown by API browsers beside the group of operations. */
 const TAG_DESCRIPTIONS: Record<string, string> = {
   auth: 'API tokens and who is signed in',
@@ -90,7 +134,7 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
     const content: Record<string, unknown> = {};
     if (r.body) content['application/json'] = { schema: jsonSchema(r.body) };
     for (const t of r.bodyTypes ?? []) content[t] = { schema: { type: 'string' } };
-    const responses: Record<string, unknown> = {};
+    const responses: Record<string, Record<string, unknown>> = {};
     for (const [status, spec] of Object.entries(r.responses)) {
       const description = typeof spec === 'string' ? spec : spec.description;
       if (Number(status) >= 400) responses[status] = problemResponse(description);
@@ -99,6 +143,7 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
     }
     responses['401'] = problemResponse('missing or invalid bearer token');
     responses['403'] = problemResponse('role not allowed');
+    addConventions(r, params, responses);
     (paths[path] ??= {})[r.method] = {
       operationId: operationId(r),
       summary: r.summary,

@@ -42,6 +42,24 @@ export function decodeCursor(kind: CursorKind): (cursor: string | undefined) => 
 }
 
 /**
+ * Decodes the cursor of a list in (updated_at, id) order, whose ids are `<kind>_<ULID>`: the position of the last
+ * row seen, its updated_at to the microsecond in UTC and its id. Anything else is a 400 naming `cursor`.
+ */
+export function decodePositionCursor(kind: string): (cursor: string | undefined) => { updatedAt: string; id: string } | undefined {
+  const shape = new RegExp(`^(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}Z)\\|(${kind}_[0-9A-Z]{26})$`);
+  return (cursor) => {
+    if (cursor === undefined) return undefined;
+    const value = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+    const m = value.match(shape);
+    if (!m || Number.isNaN(Date.parse(m[1]!))) throw invalid();
+    return { updatedAt: m[1]!, id: m[2]! };
+  };
+}
+
+/** The cursor of a position in an (updated_at, id) order. */
+export const positionCursor = (p: { updatedAt: string; id: string }) => `${p.updatedAt}|${p.id}`;
+
+/**
  * One page from `rows`, fetched with `limit + 1` so the extra row tells whether another page follows; the next
  * cursor is made from the last row kept.
  */

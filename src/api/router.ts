@@ -38,6 +38,8 @@ export interface RouteDef {
    * statuses carry the problem document (src/contracts/api), so they need only a description.
    */
   responses: Record<number, string | ResponseSpec>;
+  /** Answers with an ETag and honours If-None-Match (GET) or If-Match (PATCH): documented on the operation. */
+  conditional?: boolean;
   handler: (c: Context<AppEnv>) => Promise<Response>;
 }
 
@@ -52,11 +54,14 @@ export function allowedRoles(r: Pick<RouteDef, 'method' | 'path'>): readonly Rol
   return roles;
 }
 
+/** Runs around a route's handler once its caller is known (the rate limit, Idempotency-Key: src/api/app.ts). */
+export type RouteGuard = (c: Context<AppEnv>, route: RouteDef, run: () => Promise<Response>) => Promise<Response>;
+
 /**
  * Registers routes behind authentication and the role check. A route without a permission entry
  * stops start-up, so no route can be added unguarded.
  */
-export function mount(app: Hono<AppEnv>, routes: RouteDef[], auth: TokenAuthenticator): void {
+export function mount(app: Hono<AppEnv>, routes: RouteDef[], auth: TokenAuthenticator, guard?: RouteGuard): void {
   for (const r of routes) {
     const roles = allowedRoles(r);
     app.on(r.method.toUpperCase(), r.path, async (c) => {
@@ -71,7 +76,7 @@ export function mount(app: Hono<AppEnv>, routes: RouteDef[], auth: TokenAuthenti
         throw new AppError('forbidden', `role '${principal.role}' may not call ${routeKey(r)}; allowed: ${roles.join(', ')}`);
       }
       c.set('principal', principal);
-      return r.handler(c);
+      return guard ? guard(c, r, () => r.handler(c)) : r.handler(c);
     });
   }
 }

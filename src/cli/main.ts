@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { UsageError } from './args.ts';
 
 const USAGE = `acs: the ACS command line
+
+  acs --version                                print the version of ACS
+  acs <command> --help                         print the usage of one command
 
   acs serve [--load-demo] [--world] [--no-worker] [--no-relay]
                                                start the API (port ACS_PORT, default 7300), the pipeline's
@@ -74,7 +78,7 @@ Configuration comes from the environment: see the README.`;
 export type Command = (args: string[], config: Config) => Promise<number>;
 
 // Loaded on demand: a usage error or `acs ledger verify` should not pay for the whole server's imports.
-const COMMANDS: Record<string, () => Promise<Command>> = {
+export const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.ts')).serveCommand,
   worker: async () => (await import('./worker.ts')).workerCommand,
   relay: async () => (await import('./relay.ts')).relayCommand,
@@ -96,14 +100,45 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   privacy: async () => (await import('./privacy.ts')).privacyCommand,
 };
 
+/** The package's version, as `acs --version` prints it. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** One command's part of the usage text: each entry that starts `acs <name>`, with its continuation lines. */
+export function commandUsage(name: string): string | undefined {
+  const blocks: string[][] = [];
+  for (const line of USAGE.split('\n')) {
+    if (/^ {2}acs \S/.test(line)) blocks.push([line]);
+    else if (/^ {3,}\S/.test(line) && blocks.length) blocks[blocks.length - 1]!.push(line);
+    else if (blocks.length && blocks[blocks.length - 1]!.length) blocks.push([]);
+  }
+  const own = blocks.filter((b) => b[0]?.startsWith(`  acs ${name} `) || b[0] === `  acs ${name}`);
+  return own.length
+    ? `usage:\n\n${own.map((b) => b.join('\n')).join('\n')}\n\nConfiguration comes from the environment: see the README.`
+    : undefined;
+}
+
+const HELP = new Set(['--help', '-h']);
+
 /** Runs the CLI; returns the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') {
+  if (name === '--version' || name === '-V') {
+    console.log(packageVersion());
+    return 0;
+  }
+  if (name === 'help' && rest[0] && COMMANDS[rest[0]]) return runCli([rest[0], '--help']);
+  if (!name || name === 'help' || HELP.has(name)) {
     console.log(USAGE);
     return name ? 0 : 2;
   }
   const load = COMMANDS[name];
+  // `acs <command> [<subcommand>] --help`: the command's usage, before any option is parsed or configuration read.
+  if (load && rest.some((a) => HELP.has(a))) {
+    console.log(commandUsage(name) ?? USAGE);
+    return 0;
+  }
   try {
     if (!load) throw new UsageError(`unknown command '${name}'`);
     const config = loadConfig();

@@ -10,6 +10,7 @@ export {
   insertRecord,
   getRecord,
   listRecords,
+  pageRecords,
   updateRecord,
   patchRecord,
   deleteRecord,

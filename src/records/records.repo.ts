@@ -33,6 +33,34 @@ export async function selectLiveRecordRows(
   return q.query<StoredRow>(`SELECT * FROM ${kind} WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.push(opts.limit)}`, params);
 }
 
+/** Where a row stands in the (updated_at, id) order: its updated_at to the microsecond, in UTC, and its id. */
+export interface RecordPosition {
+  updatedAt: string;
+  id: string;
+}
+
+/**
+ * Live records in (updated_at, id) order, for incremental sync: those updated at or after `updatedSince`, after the
+ * position `after`, at most `limit`, whose `columns` hold the values given. Each row carries `page_updated_at`, its
+ * updated_at to the microsecond (a JavaScript Date keeps milliseconds only, too coarse to resume from).
+ */
+export async function selectLiveRecordPage(
+  q: Queryable,
+  kind: RecordKind,
+  opts: { limit: number; after?: RecordPosition; updatedSince?: string; columns: [column: string, value: string][] },
+): Promise<StoredRow[]> {
+  const where = ['deleted_at IS NULL'];
+  const params: unknown[] = [];
+  if (opts.updatedSince) where.push(`updated_at >= $${params.push(opts.updatedSince)}::timestamptz`);
+  if (opts.after) where.push(`(updated_at, id) > ($${params.push(opts.after.updatedAt)}::timestamptz, $${params.push(opts.after.id)})`);
+  for (const [column, value] of opts.columns) where.push(`${column} = $${params.push(value)}`);
+  return q.query<StoredRow>(
+    `SELECT *, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS page_updated_at FROM ${kind}
+      WHERE ${where.join(' AND ')} ORDER BY updated_at, id LIMIT $${params.push(opts.limit)}`,
+    params,
+  );
+}
+
 /** A live record, locked for an update. */
 export async function lockLiveRecordRow(tx: Tx, kind: RecordKind, id: string): Promise<StoredRow | undefined> {
   const [row] = await tx.query<StoredRow>(`SELECT * FROM ${kind} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [id]);

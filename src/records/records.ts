@@ -10,7 +10,9 @@ import {
   insertRecordRow,
   lockLiveRecordRow,
   selectLiveRecordRow,
+  selectLiveRecordPage,
   selectLiveRecordRows,
+  type RecordPosition,
   softDeleteRecordRow,
   updateRecordRow,
 } from './records.repo.ts';
@@ -142,6 +144,27 @@ export async function listRecords(
   }
   const rows = await selectLiveRecordRows(db, kind, { limit: opts.limit, afterId: opts.afterId, columns });
   return rows.map(toApi);
+}
+
+/**
+ * A page of live records in (updated_at, id) order, the order the API lists them in so a client can sync
+ * incrementally: those updated at or after `updatedSince`, after `after`, at most `limit`; each with its position.
+ */
+export async function pageRecords(
+  db: Queryable,
+  kind: RecordKind,
+  opts: { limit: number; after?: RecordPosition; updatedSince?: string; filters?: Record<string, string> },
+): Promise<{ record: RecordRow; position: RecordPosition }[]> {
+  const columns: [string, string][] = [];
+  for (const [field, value] of Object.entries(opts.filters ?? {})) {
+    if (!TABLES[kind].filters.includes(field)) continue;
+    columns.push([snake(field), value]);
+  }
+  const rows = await selectLiveRecordPage(db, kind, { limit: opts.limit, after: opts.after, updatedSince: opts.updatedSince, columns });
+  return rows.map(({ page_updated_at, ...row }) => {
+    const record = toApi(row);
+    return { record, position: { updatedAt: String(page_updated_at), id: record.id } };
+  });
 }
 
 /** Applies a partial update. With `ifVersion`, a concurrent change since that version is a 409, not a lost update. */

@@ -45,7 +45,7 @@ export const TABLE_OWNERS = {
   act: ['approvals', 'executions', 'plays', 'messages', 'credits'],
   privacy: ['erasures'],
   supervisor: ['supervisor_settings'],
-  api: ['api_tokens'],
+  api: ['api_tokens', 'idempotency_keys'],
   world: ['world_clock'],
 } as const satisfies Record<string, readonly string[]>;
 

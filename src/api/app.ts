@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts';
 import { inSpan, incomingTraceContext, SpanKind } from '../lib/index.ts';
 import { ping } from '../store/index.ts';
 import { maskForRole } from './analyst-masking.ts';
+import { mcpHandler } from './mcp.ts';
 import { serveConsole } from './console.ts';
 import type { ApiDeps } from './deps.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -161,6 +162,11 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   );
 
   mount(app, routes, deps.auth);
+  // MCP over streamable HTTP (src/api/mcp.ts): its tools call the routes above in process, as the caller.
+  app.all(
+    '/mcp',
+    mcpHandler(deps, API_VERSION, (path, init) => app.request(path, init)),
+  );
   app.use('*', serveConsole(deps.consoleDir));
 
   app.notFound((c) => respondProblem(c, problem(404, 'not_found', `no route ${c.req.method} ${c.req.path}`, c.req.path)));

@@ -190,6 +190,36 @@ describe('MCP over streamable HTTP, with the SDK client', () => {
     expect(paused.content[0]!.text).toMatch(/409 agent\.paused: external:partner bot is paused/);
   });
 
+  it('raised to L3 by an admin, a low-risk action runs through its tool; it cannot lower an action’s risk to run it', async () => {
+    const third = await createToken(t.db, { role: 'agent', name: 'ops bot' }, 'test');
+    const ops = await connect(third.token);
+    const c1 = await createTestCustomer();
+    // The entry exists after its first proposal; then an admin raises create_task and update_record to L3.
+    expect(json(await call(ops, 'propose_action', { customerId: c1, ...TASK })).status).toBe('approval');
+    const raised = await t.call('PATCH', `/api/v1/agents/${encodeURIComponent('external:ops bot')}`, {
+      body: { autonomy: { create_task: 3, update_record: 3 }, reason: 'proven on tasks' },
+    });
+    expect(raised.status, raised.text).toBe(200);
+    const c2 = await createTestCustomer();
+    const ran = json(await call(ops, 'propose_action', { customerId: c2, ...TASK, params: { title: 'Send the contract' } }));
+    expect(ran.status).toBe('executed');
+    const tasks = (await t.call('GET', '/api/v1/tasks')).body.data as { title: string; accountId: string }[];
+    expect(tasks.find((x) => x.title === 'Send the contract')?.accountId).toBe(c2);
+    // A record change is medium risk: stating "low" does not make it run without a person.
+    const c3 = await createTestCustomer();
+    const change = json(
+      await call(ops, 'propose_action', {
+        customerId: c3,
+        ...TASK,
+        action: 'update_record',
+        risk: 'low',
+        params: { kind: 'accounts', id: c3, fields: { name: 'Renamed by a bot' } },
+      }),
+    );
+    expect(change.status).toBe('approval');
+    expect((await t.call('GET', `/api/v1/accounts/${c3}`)).body.name).not.toBe('Renamed by a bot');
+  });
+
   it('answers /mcp only with a valid bearer token, and only to POST', async () => {
     const noToken = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(noToken.status).toBe(401);

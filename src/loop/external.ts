@@ -91,7 +91,9 @@ export async function proposeExternal(
     if ((await stoppedAgents(tx, [agentId])).has(agentId))
       throw new AppError('agent.paused', `${agentId} is paused, or the kill switch is engaged: it may not propose now`);
     const settings = await loadAgentSettings(tx);
-    const risk = input.risk ?? (externalRisk(agentId, input.action) as 'low' | 'medium' | 'high');
+    // An agent may say an action is riskier than its class, never less risky: policy's scrutiny follows the risk.
+    const floor = externalRisk(agentId, input.action);
+    const risk = input.risk && RISK_ORDER.indexOf(input.risk) > RISK_ORDER.indexOf(floor) ? input.risk : floor;
     const stated = `stated by ${agentId}`;
     const draft: ProposalDraft = {
       agentId,
@@ -158,5 +160,9 @@ export async function proposeExternal(
   });
 }
 
-const externalRisk = (agentId: string, action: string): string =>
-  (agentById(agentId)?.manifest.actions as Record<string, { risk: string }> | undefined)?.[action]?.risk ?? 'medium';
+const RISK_ORDER = ['low', 'medium', 'high'] as const;
+type RiskLevel = (typeof RISK_ORDER)[number];
+
+/** The risk class of the action in the external agent's manifest (src/reason/agents/external.ts). */
+const externalRisk = (agentId: string, action: string): RiskLevel =>
+  (agentById(agentId)?.manifest.actions as Record<string, { risk: RiskLevel }> | undefined)?.[action]?.risk ?? 'medium';

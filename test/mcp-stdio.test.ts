@@ -1,9 +1,14 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { serve, type ServerType } from '@hono/node-server';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../src/api/auth.ts';
 import { createRecord } from '../src/records/index.ts';
 import { ACS_BIN, cliEnv, openCliDb, type CliEnv } from './cli-helpers.ts';
+import { createTestApp } from './helpers.ts';
 
 // `acs mcp` over stdio, with the SDK's client spawning the real binary on the CLI's own database (embedded, or a
 // PostgreSQL schema): stdout carries only the protocol, so the client's handshake and calls succeed as they are.
@@ -78,5 +83,51 @@ describe('acs mcp over stdio', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/token: give --token or ACS_TOKEN/);
     expect(res.stdout).toBe('');
+  });
+});
+
+describe('acs mcp while a server holds the embedded database', () => {
+  it('works through that server: its API for reads, its /mcp for proposals, as the same token', async () => {
+    const t = await createTestApp();
+    const server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    const dataDir = mkdtempSync(join(tmpdir(), 'acs-mcp-remote-'));
+    const client = new Client({ name: 'stdio-remote-test', version: '1.0.0' });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      writeFileSync(join(dataDir, 'server.json'), JSON.stringify({ pid: process.pid, url }));
+      const made = await t.call('POST', '/api/v1/accounts', { body: { name: 'Stark' } });
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'DATABASE_URL') env[k] = v;
+      Object.assign(env, { ACS_DATA_DIR: dataDir, ACS_LOG_LEVEL: 'warn', ACS_ADMIN_TOKEN: '', ACS_TOKEN: t.tokens.agent });
+      await client.connect(new StdioClientTransport({ command: process.execPath, args: [ACS_BIN, 'mcp'], env, stderr: 'ignore' }));
+      const profile = await client.callTool({ name: 'get_customer_360', arguments: { customerId: made.body.id } });
+      expect(JSON.parse(text(profile)).account.name).toBe('Stark');
+      const proposed = await client.callTool({
+        name: 'propose_action',
+        arguments: {
+          customerId: made.body.id,
+          action: 'create_task',
+          params: { title: 'Welcome call' },
+          expectedValue: { pSuccess: 0.3, impactDollars: 100 },
+          reason: 'A new customer gets a welcome call.',
+        },
+      });
+      expect(proposed.isError, text(proposed)).toBeFalsy();
+      const answer = JSON.parse(text(proposed));
+      expect(answer).toMatchObject({ agentId: 'external:test agent', status: 'approval' });
+      const queue = await t.call('GET', '/api/v1/approvals');
+      expect(queue.body.data.map((a: { id: string }) => a.id)).toContain(answer.approvalId);
+      // A refusal from the server comes back worded as the server put it.
+      const refused = await client.callTool({ name: 'search_customers', arguments: { q: 'Stark' } });
+      expect(refused.isError).toBe(true);
+      expect(text(refused)).toMatch(/^403 forbidden: role 'agent'/);
+    } finally {
+      await client.close();
+      await new Promise((resolve) => server.close(resolve));
+      await t.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

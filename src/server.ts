@@ -200,6 +200,8 @@ export function createServices(
     consoleDir: opts.consoleDir,
     churn: opts.churn ?? opts.loop?.churn,
     provider: opts.provider,
+    holdout: opts.loop?.holdout,
+    approvalTtlMs: opts.loop?.approvalTtlMs,
   });
   const supervise = (now: Date) => superviseAndAlert({ db, metrics, log, gate }, now);
   return { db, bus, auth, app, log, gate, clock, plays, supervise };

@@ -118,6 +118,30 @@ describe('every route, every role', () => {
   });
 });
 
+describe('the agent role writes no record directly', () => {
+  const kinds = ENTRIES.filter((e) => /^POST \/api\/v1\/\w+$/.test(e.key) && ENTRIES.some((g) => g.key === `PATCH ${e.path}/:id`));
+  it('every record kind refuses an agent token POST and PATCH with a 403 naming propose_action, and nothing is written', async () => {
+    expect(kinds.map((k) => k.path)).toEqual(expect.arrayContaining(['/api/v1/accounts', '/api/v1/contacts', '/api/v1/leads']));
+    const before = await t.call('GET', '/api/v1/accounts', { role: 'admin' });
+    for (const e of kinds) {
+      for (const [method, url] of [
+        ['POST', e.path],
+        ['PATCH', `${e.path}/x`],
+      ] as const) {
+        const res = await t.call(method, url, { role: 'agent', body: { name: 'Written directly' } });
+        expect(res.status, `${method} ${url}: ${res.text}`).toBe(403);
+        expect(res.body.detail, url).toMatch(/propose_action/);
+      }
+    }
+    const created = await t.call('POST', '/api/v1/accounts', { role: 'agent', body: { name: 'Acme by an agent' } });
+    expect(created.status).toBe(403);
+    const after = await t.call('GET', '/api/v1/accounts', { role: 'admin' });
+    expect(after.body.data.length).toBe(before.body.data.length);
+    // A reviewer, the data steward, still writes.
+    expect((await t.call('POST', '/api/v1/accounts', { role: 'reviewer', body: { name: 'Acme by a steward' } })).status).toBe(201);
+  });
+});
+
 describe('authentication', () => {
   for (const e of ENTRIES) {
     it(`${e.key}: no token, a garbage token or a non-bearer scheme is 401`, async () => {

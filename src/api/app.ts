@@ -5,6 +5,7 @@ import { inSpan, incomingTraceContext, SpanKind } from '../lib/index.ts';
 import { ping } from '../store/index.ts';
 import { maskForRole } from './analyst-masking.ts';
 import { conventionsGuard } from './conventions.ts';
+import { mcpHandler } from './mcp.ts';
 import { serveConsole } from './console.ts';
 import type { ApiDeps } from './deps.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -164,6 +165,12 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   );
 
   mount(app, routes, deps.auth, conventionsGuard(deps));
+  // MCP over streamable HTTP (src/api/mcp.ts): its tools call the routes above in process, as the caller, so the
+  // rate limit counts each tool's API call against the caller's token.
+  app.all(
+    '/mcp',
+    mcpHandler(deps, API_VERSION, (path, init) => app.request(path, init)),
+  );
   app.use('*', serveConsole(deps.consoleDir));
 
   app.notFound((c) => respondProblem(c, problem(404, 'not_found', `no route ${c.req.method} ${c.req.path}`, c.req.path)));

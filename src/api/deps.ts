@@ -27,4 +27,8 @@ export interface ApiDeps {
   churn?: () => ChurnModel | undefined;
   /** The configured language-model provider; unset means the embedded composer, and no text leaves the process. */
   provider?: Provider;
+  /** The loop's holdout, when agents run: external agents' proposals (MCP) keep to it too. */
+  holdout?: { salt: string; fraction: number };
+  /** How long an approval waits for a human; default 72 hours. */
+  approvalTtlMs?: number;
 }

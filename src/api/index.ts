@@ -14,5 +14,6 @@ export {
   type Principal,
 } from './auth.ts';
 export { superviseAndAlert } from './supervise.ts';
+export { createMcpServer, mcpSession, ToolRefusal, type McpSession } from './mcp.ts';
 export { createMetrics, observeSignalToDecision, type Metrics } from './metrics.ts';
 export * from './tokens.repo.ts';

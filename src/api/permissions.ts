@@ -157,11 +157,11 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
   'GET /api/v1/ledger/verify': STAFF,
   'POST /api/v1/ledger/checkpoint': ['admin'],
 
-  // CRM records: everyone reads; reviewers (data stewards) and agents write; only admins delete.
-  // Consents are the customer's word: agents may read them but never record one.
+  // CRM records: everyone reads; reviewers (data stewards) and admins write; only admins delete. Agents never write
+  // a record directly: they propose the change (MCP's propose_action), and policy, approval and the ledger govern it.
   ...Object.fromEntries(
     RECORD_KINDS.flatMap((kind) => {
-      const writers: Role[] = kind === 'consents' ? ['admin', 'reviewer'] : ['admin', 'reviewer', 'agent'];
+      const writers: Role[] = ['admin', 'reviewer'];
       return [
         [`GET /api/v1/${kind}`, ALL],
         [`POST /api/v1/${kind}`, writers],
@@ -172,3 +172,13 @@ export const PERMISSIONS: Record<string, readonly Role[]> = {
     }),
   ),
 };
+
+/** Record kinds' write routes, which the agent role is refused with the way it may take instead. */
+const RECORD_WRITE = new RegExp(`^(POST|PATCH|DELETE) /api/v1/(${RECORD_KINDS.join('|')})(/:id)?$`);
+
+/** What a refused role may do instead, when there is a governed way; appended to the 403's detail. */
+export function refusalHint(routeKey: string, role: Role): string | null {
+  if (role === 'agent' && RECORD_WRITE.test(routeKey))
+    return 'agents do not write CRM records directly: propose the change with the MCP tool propose_action (POST /mcp), and policy, approval and the ledger take it from there';
+  return null;
+}

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { Principal, TokenAuthenticator } from './auth.ts';
-import { PERMISSIONS, type Role } from './permissions.ts';
+import { PERMISSIONS, refusalHint, type Role } from './permissions.ts';
 import { authorizationOf, clearSessionCookie } from './session-cookie.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -73,7 +73,11 @@ export function mount(app: Hono<AppEnv>, routes: RouteDef[], auth: TokenAuthenti
         throw err;
       });
       if (!roles.includes(principal.role)) {
-        throw new AppError('forbidden', `role '${principal.role}' may not call ${routeKey(r)}; allowed: ${roles.join(', ')}`);
+        const hint = refusalHint(routeKey(r), principal.role);
+        throw new AppError(
+          'forbidden',
+          `role '${principal.role}' may not call ${routeKey(r)}; allowed: ${roles.join(', ')}${hint ? `; ${hint}` : ''}`,
+        );
       }
       c.set('principal', principal);
       return guard ? guard(c, r, () => r.handler(c)) : r.handler(c);

@@ -69,6 +69,9 @@ const USAGE = `acs: the ACS command line
   acs outbox list [--json]                     events the bus parked after repeated failures, with their errors
   acs outbox retry ID | acs outbox discard ID --reason TEXT
                                                deliver a parked event again (after a fix), or never
+  acs mcp [--token TOKEN]                      the MCP server on stdio (docs/mcp.md): the token (or ACS_TOKEN;
+                                               default the admin token) decides what its tools may do; an
+                                               agent token proposes as external:<token name>
   acs privacy compact [--only-new] [--json]    after erasures: rewrite the tables, statistics and WAL so no old
                                                copy of an erased person stays in the database files; exits 1
                                                when a step could not be done (it says what to configure)
@@ -98,6 +101,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   outbox: async () => (await import('./outbox.ts')).outboxCommand,
   kb: async () => (await import('./kb.ts')).kbCommand,
   privacy: async () => (await import('./privacy.ts')).privacyCommand,
+  mcp: async () => (await import('./mcp.ts')).mcpCommand,
 };
 
 /** The package's version, as `acs --version` prints it. */

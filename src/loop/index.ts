@@ -16,4 +16,5 @@ export {
   type Verdict,
 } from './loop.ts';
 export { loadContexts } from './context.ts';
+export { proposeExternal, ExternalProposalInput, type ExternalProposalOptions, type ExternalProposalResult } from './external.ts';
 export { churnScoreNow } from './churn-score.ts';

@@ -209,7 +209,7 @@ const stored = (
  * What each subject already had in the last 30 days: actions that ran, and actions policy allowed that wait
  * for (or got) approval, dated by the decision, on the clock that decided them.
  */
-async function recentActions(q: Queryable, subjects: LoopSubjects, now: Date): Promise<Map<string, RecentAction[]>> {
+export async function recentActions(q: Queryable, subjects: LoopSubjects, now: Date): Promise<Map<string, RecentAction[]>> {
   const rows = await readRecentActions(q, subjects.accountIds, subjects.leadIds, now.toISOString());
   const bySubject = new Map<string, RecentAction[]>();
   for (const r of rows)
@@ -438,6 +438,36 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
     verdicts.push(verdict);
   }
 
+  const written = await recordVerdicts(q, verdicts, settings, opts, now);
+  for (const key of Object.keys(tally) as (keyof LoopTally)[]) tally[key] += written.tally[key];
+  return tally;
+}
+
+/** What recordVerdicts wrote: the counts, and each verdict's proposals by id with their decisions and runs. */
+export interface Written {
+  tally: LoopTally;
+  /** Per verdict, in order: its proposals' ids, and for each decided draft its decision, approval and execution. */
+  subjects: {
+    proposalIds: string[];
+    decided: { proposalId: string; decisionId: string; approvalId: string | null; outcome: string; ran: string | null; play: boolean }[];
+  }[];
+}
+
+/**
+ * The decide step's writes for judged subjects, one implementation for the loop and external agents' proposals
+ * (src/loop/external.ts): message bodies, proposals and decisions with their approvals, the bandits' pulls, and what
+ * policy allowed, run or started as its play.
+ */
+export async function recordVerdicts(
+  q: Tx,
+  verdicts: Verdict[],
+  settings: AgentSettings,
+  opts: Pick<LoopOptions, 'gate' | 'approvalTtlMs' | 'text'>,
+  now: Date,
+): Promise<Written> {
+  const tally = emptyTally();
+  const subjects: Written['subjects'] = verdicts.map(() => ({ proposalIds: [], decided: [] }));
+  const verdictIndex = new Map(verdicts.map((v, i) => [v, i]));
   // An allowed message gets its body before it is recorded: grounded, cited, and checked by the guardrails. A body that
   // failed a check goes to a person; one that abstained is not sent (src/act/message-body.ts).
   const bodies = new Map<object, DraftedMessage>();
@@ -462,6 +492,8 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
 
   // Writes, batched: every proposal, then every decision, then the allowed actions.
   const proposals: ProposalRecordInput[] = [];
+  // Which verdict each proposal belongs to.
+  const owners: number[] = [];
   // Each decided draft, and where its proposal stands in `proposals`.
   const decided: { verdict: Verdict; index: number; proposal: number }[] = [];
   for (const v of verdicts) {
@@ -472,6 +504,7 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
       decided.push({ verdict: v, index, proposal: proposals.length });
       proposals.push(d.suggestion ? stored(d.draft, v.ctx, 'suggested', d.decision.reasons.join('; ')) : stored(d.draft, v.ctx));
     });
+    while (owners.length < proposals.length) owners.push(verdictIndex.get(v)!);
     tally.suppressed += v.suppressed.length;
     tally.heldOut += v.heldOut ? 1 : 0;
   }
@@ -486,6 +519,7 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
     })),
     { now, approvalTtlMs: opts.approvalTtlMs },
   );
+  proposalIds.forEach((id, i) => subjects[owners[i]!]!.proposalIds.push(id));
 
   for (const { verdict, index, proposal } of decided) {
     const drafted = bodies.get(verdict.decided[index]!);
@@ -521,6 +555,15 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
     const { verdict, index } = decided[i]!;
     const { draft, request, decision } = verdict.decided[index]!;
     const { decisionId, approvalId } = recorded[i]!;
+    const written = {
+      proposalId: proposalIds[decided[i]!.proposal]!,
+      decisionId,
+      approvalId,
+      outcome: decision.outcome,
+      ran: null as string | null,
+      play: false,
+    };
+    subjects[verdictIndex.get(verdict)!]!.decided.push(written);
     if (decision.outcome === 'deny') {
       if (verdict.decided[index]!.suggestion) tally.suggested++;
       else tally.denied++;
@@ -550,12 +593,14 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
         now,
         step: approvalId ? 'await_approval' : 'apply_credit',
       });
+      written.play = true;
       tally.plays++;
     } else {
       const ran =
         decision.outcome === 'execute'
           ? await executeInTransaction(q, { decisionId, idempotencyKey: `decision:${decisionId}`, actor: `agent:${draft.agentId}`, now })
           : null;
+      written.ran = ran?.status ?? null;
       const notice = verdict.followUp;
       // The case ran (or waits for its approval): its notice follows as the next step of its play, not as a rival action.
       if (notice && verdict.ctx.accountId && ran?.status !== 'refused') {
@@ -579,11 +624,12 @@ export async function decideFor(q: Tx, subjects: LoopSubjects, opts: LoopOptions
           now,
           step: ran ? 'notify_customer' : 'await_approval',
         });
+        written.play = true;
         tally.plays++;
       }
     }
   }
-  return tally;
+  return { tally, subjects };
 }
 
 /** Runs the loop after every accepted batch, in the delivery's transaction, after features are refreshed. */

@@ -26,6 +26,7 @@ export {
   updateInTransaction as updateAgentInTransaction,
   type AgentChange,
   loadKillSwitch,
+  registerExternalAgent,
   setKillSwitch,
   stoppedAgents,
   type AgentSettings,

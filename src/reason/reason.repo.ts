@@ -17,6 +17,16 @@ export async function selectAgentSettings(q: Queryable): Promise<AgentSettingsRo
   return q.query<AgentSettingsRow>('SELECT agent_id, paused, autonomy, paused_by, pause_reason, resumed_at FROM agent_settings');
 }
 
+/** Creates an agent's settings row (running, the manifest's autonomy) unless it has one; true when it made it. */
+export async function insertAgentSettingsIfMissing(tx: Tx, id: string, actor: string): Promise<boolean> {
+  const rows = await tx.query<{ agent_id: string }>(
+    `INSERT INTO agent_settings (agent_id, paused, autonomy, updated_by) VALUES ($1, false, '{}', $2)
+     ON CONFLICT (agent_id) DO NOTHING RETURNING agent_id`,
+    [id, actor],
+  );
+  return rows.length > 0;
+}
+
 /**
  * Creates or changes an agent's settings; a null `paused` or `autonomy` leaves that part as it is. A pause records who
  * paused it and why (`reason`); a resume clears both and records when (`at`).

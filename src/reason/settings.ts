@@ -2,6 +2,7 @@ import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import { newId, type Db, type Queryable, type Tx } from '../store/index.ts';
 import {
+  insertAgentSettingsIfMissing,
   insertAutonomyChange,
   selectAutonomyChanges,
   selectAgentSettings,
@@ -10,7 +11,16 @@ import {
   updateKillSwitch,
   upsertAgentSettings,
 } from './reason.repo.ts';
-import { AGENTS, agentById, type Agent, type AgentAction, type AutonomyLevel, type EligibilityRule } from './agents/index.ts';
+import {
+  AGENTS,
+  agentById,
+  externalAgent,
+  isExternalAgentId,
+  type Agent,
+  type AgentAction,
+  type AutonomyLevel,
+  type EligibilityRule,
+} from './agents/index.ts';
 
 /** An agent as it runs: its manifest, whether it is paused, and the autonomy in force per action. */
 export interface AgentView {
@@ -58,7 +68,9 @@ export type AgentSettings = Awaited<ReturnType<typeof loadAgentSettings>>;
 
 export async function listAgents(q: Queryable): Promise<AgentView[]> {
   const settings = await loadAgentSettings(q);
-  return AGENTS.map(({ manifest: m }) => {
+  // External agents are listed once they have an entry (their first proposal makes it), after the built-in ones.
+  const external = [...settings.keys()].filter(isExternalAgentId).sort().map(externalAgent);
+  return [...AGENTS, ...external].map(({ manifest: m }) => {
     const s = settings.get(m.id);
     return {
       id: m.id,
@@ -82,6 +94,16 @@ export async function listAgents(q: Queryable): Promise<AgentView[]> {
       ),
     };
   });
+}
+
+/**
+ * Gives an external agent its registry entry on its first proposal (running, at the default autonomy: every action
+ * waits for a person), ledgered as `agent.registered`; later calls change nothing.
+ */
+export async function registerExternalAgent(tx: Tx, id: string, actor: string): Promise<void> {
+  if (!isExternalAgentId(id)) throw new Error(`${id} is not an external agent id`);
+  if (await insertAgentSettingsIfMissing(tx, id, actor))
+    await appendToLedger(tx, [{ type: 'agent.registered', actor, subjectType: 'agents', subjectId: id, data: { external: true } }]);
 }
 
 /** Pauses or resumes an agent, or sets its autonomy for some of its actions; each change goes to the ledger. */

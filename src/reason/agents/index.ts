@@ -1,4 +1,13 @@
 export { AGENTS, agentById } from './registry.ts';
+export {
+  EXTERNAL_ACTIONS,
+  EXTERNAL_DEFAULT_AUTONOMY,
+  EXTERNAL_PREFIX,
+  externalAgent,
+  externalAgentId,
+  isExternalAgentId,
+  type ExternalAction,
+} from './external.ts';
 export { retentionAgent, SAVE_CALL_TITLE, scoreChurn } from './retention.ts';
 export { upliftSegmentOf } from './segments.ts';
 export { serviceRecoveryAgent } from './service-recovery.ts';

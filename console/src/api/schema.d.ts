@@ -3561,6 +3561,7 @@ export interface components {
                 [key: string]: unknown;
             };
             brand: string | null;
+            externalId: string | null;
         };
         Opportunity: {
             id: string;
@@ -3570,13 +3571,17 @@ export interface components {
             deletedAt: null;
             accountId: string;
             name: string;
-            /** @enum {string} */
-            stage: "prospecting" | "qualification" | "proposal" | "negotiation" | "closed_won" | "closed_lost";
+            pipeline: string;
+            stage: string;
             amount: number | null;
             currency: string;
             closeDate: string | null;
             probability: number | null;
             owner: string | null;
+            externalId: string | null;
+            attributes: {
+                [key: string]: unknown;
+            };
         };
         Case: {
             id: string;
@@ -3595,6 +3600,10 @@ export interface components {
             channel: ("email" | "phone" | "chat" | "web" | "social") | null;
             openedAt: string;
             closedAt: string | null;
+            externalId: string | null;
+            attributes: {
+                [key: string]: unknown;
+            };
         };
         Interaction: {
             id: string;
@@ -10742,6 +10751,7 @@ export interface operations {
                 cursor?: string;
                 accountId?: string;
                 email?: string;
+                externalId?: string;
             };
             header?: never;
             path?: never;
@@ -11099,6 +11109,7 @@ export interface operations {
                 cursor?: string;
                 status?: string;
                 email?: string;
+                externalId?: string;
             };
             header?: never;
             path?: never;
@@ -11164,6 +11175,7 @@ export interface operations {
                     status?: "new" | "working" | "qualified" | "disqualified" | "converted";
                     score?: number | null;
                     brand?: string | null;
+                    externalId?: string | null;
                     attributes?: {
                         [key: string]: unknown;
                     };
@@ -11374,6 +11386,7 @@ export interface operations {
                     status?: "new" | "working" | "qualified" | "disqualified" | "converted";
                     score?: number | null;
                     brand?: string | null;
+                    externalId?: string | null;
                     attributes?: {
                         [key: string]: unknown;
                     };
@@ -11461,7 +11474,9 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
                 accountId?: string;
+                pipeline?: string;
                 stage?: string;
+                externalId?: string;
             };
             header?: never;
             path?: never;
@@ -11519,13 +11534,17 @@ export interface operations {
                 "application/json": {
                     accountId: string;
                     name: string;
-                    /** @enum {string} */
-                    stage?: "prospecting" | "qualification" | "proposal" | "negotiation" | "closed_won" | "closed_lost";
+                    pipeline?: string;
+                    stage?: string;
                     amount?: number | null;
                     currency?: string;
                     closeDate?: string | null;
                     probability?: number | null;
                     owner?: string | null;
+                    externalId?: string | null;
+                    attributes?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -11725,13 +11744,17 @@ export interface operations {
                 "application/json": {
                     accountId?: string;
                     name?: string;
-                    /** @enum {string} */
-                    stage?: "prospecting" | "qualification" | "proposal" | "negotiation" | "closed_won" | "closed_lost";
+                    pipeline?: string;
+                    stage?: string;
                     amount?: number | null;
                     currency?: string;
                     closeDate?: string | null;
                     probability?: number | null;
                     owner?: string | null;
+                    externalId?: string | null;
+                    attributes?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -11818,6 +11841,7 @@ export interface operations {
                 accountId?: string;
                 contactId?: string;
                 status?: string;
+                externalId?: string;
             };
             header?: never;
             path?: never;
@@ -11885,6 +11909,10 @@ export interface operations {
                     /** Format: date-time */
                     openedAt?: string;
                     closedAt?: string | null;
+                    externalId?: string | null;
+                    attributes?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -12094,6 +12122,10 @@ export interface operations {
                     /** Format: date-time */
                     openedAt?: string;
                     closedAt?: string | null;
+                    externalId?: string | null;
+                    attributes?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };

@@ -217,7 +217,8 @@ describe('acs export', () => {
       expect(names.map((n) => n.name)).toContain(name === 'Salesforce' ? '=Sum Analytics, "the" data people' : '@Home Furnishings, Ltd');
       // References are written as natural keys, so they resolve in another database.
       expect(exported.get('contacts')).toMatch(/CUST-\d{6}/);
-    });
+      // Two fresh databases and ten imports: more than the default test timeout on a loaded machine.
+    }, 300_000);
   }
 
   it('escapes formula cells in rejected-row files', async () => {

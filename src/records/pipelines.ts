@@ -69,10 +69,12 @@ export async function resolveOpportunityStage(
   input: Record<string, unknown>,
   current?: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
-  if (current && input.stage === undefined && input.pipeline === undefined) return input;
+  // Neither given: the stage stays (on create, the default pipeline's first stage is the column default).
+  if (input.stage === undefined && input.pipeline === undefined) return input;
   const pipeline = (input.pipeline as string | undefined) ?? (current?.pipeline as string | undefined) ?? DEFAULT_PIPELINE;
   const stage = (input.stage as string | undefined) ?? (current?.stage as string | undefined);
   const found = (await loadPipelines(q)).resolve(pipeline, stage);
   if (!found.ok) throw new AppError('validation_failed', 'invalid opportunities record', [{ path: found.path, message: found.message }]);
-  return { ...input, pipeline: found.pipeline, stage: found.stage.stage };
+  // Only the fields being written: a stage change within the pipeline does not rewrite the pipeline.
+  return { ...input, ...(input.pipeline !== undefined && { pipeline: found.pipeline }), stage: found.stage.stage };
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { isSupportedCountry } from 'libphonenumber-js';
 import { z } from 'zod';
 
 /** Intake's quality gates on a signal's occurredAt: how far ahead of the server clock, and how far back, it may be. */
@@ -92,6 +93,13 @@ const EnvSchema = z.object({
     .optional(),
   ACS_LEDGER_SEQUENCE_MS: z.coerce.number().int().min(10).max(60_000).default(200),
   ACS_LEDGER_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  // Read where phones are normalised (src/contracts/normalize.ts); checked here so a typo stops start-up.
+  ACS_DEFAULT_PHONE_REGION: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .refine((r) => isSupportedCountry(r), 'must be a region code libphonenumber-js knows, like US, AU or GB')
+    .default('US'),
 });
 
 /** One provider endpoint: an OpenAI-compatible server's base URL, the model to ask for, and its key if it needs one. */

@@ -25,7 +25,10 @@ const USAGE = `acs: the ACS command line
   acs import <entity> <file.csv> [--map col=field ...] [--json]
                                                import a CSV; entity: customers, accounts, contacts, leads,
                                                opportunities, cases, interactions, products, subscriptions,
-                                               partners, consents
+                                               partners, consents, pipeline-stages; Salesforce and HubSpot
+                                               exports import as they come
+  acs export <entity> [--out file.csv]         write an entity's records as CSV that acs import reads back
+                                               (stdout by default); entity: as import, but not customers
   acs ledger verify [--json]                   recompute the ledger hash chain, check its signed checkpoints
   acs ledger checkpoint [--json]               record the ledger head as a signed checkpoint
   acs token create --role R --name N           make an API token (admin, reviewer, analyst, agent)
@@ -86,6 +89,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   worker: async () => (await import('./worker.ts')).workerCommand,
   relay: async () => (await import('./relay.ts')).relayCommand,
   import: async () => (await import('./import.ts')).importCommand,
+  export: async () => (await import('./export.ts')).exportCommand,
   ledger: async () => (await import('./ledger.ts')).ledgerCommand,
   token: async () => (await import('./token.ts')).tokenCommand,
   migrate: async () => (await import('./migrate.ts')).migrateCommand,

@@ -14,6 +14,26 @@ export const Brand = z
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64')
   .transform((b) => b.toLowerCase());
 
+/** A pipeline's name: a key like a brand's. */
+export const PipelineName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64')
+  .transform((b) => b.toLowerCase());
+
+/** One stage of a pipeline, as `acs import pipeline-stages` reads it: the outcome tells ACS what reaching it means. */
+export const PipelineStageInput = z.strictObject({
+  pipeline: PipelineName,
+  stage: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only, at most 64'),
+  label: ShortText,
+  position: z.number().int().min(0).max(10000),
+  outcome: z.enum(['open', 'won', 'lost']),
+  probability: opt(z.number().min(0).max(1)),
+});
+
 export const AccountInput = z.strictObject({
   name: ShortText,
   customerId: z
@@ -52,18 +72,25 @@ export const LeadInput = z.strictObject({
   status: z.enum(['new', 'working', 'qualified', 'disqualified', 'converted']).optional(),
   score: opt(z.number().min(0).max(100)),
   brand: opt(Brand),
+  externalId: opt(ShortText),
   attributes: Attributes.optional(),
 });
 
 export const OpportunityInput = z.strictObject({
   accountId: z.string(),
   name: ShortText,
-  stage: z.enum(['prospecting', 'qualification', 'proposal', 'negotiation', 'closed_won', 'closed_lost']).optional(),
+  /** The pipeline the stage belongs to (`acs export pipeline-stages` lists them); default `acs`. */
+  pipeline: PipelineName.optional(),
+  /** A stage of the pipeline, by its key or its label ("Needs Analysis" reads needs_analysis). */
+  stage: ShortText.optional(),
   amount: opt(Money),
   currency: Currency.optional(),
   closeDate: opt(DateOnly),
+  /** The chance of winning, as a fraction from 0 to 1. */
   probability: opt(z.number().min(0).max(1)),
   owner: opt(ShortText),
+  externalId: opt(ShortText),
+  attributes: Attributes.optional(),
 });
 
 export const CaseInput = z.strictObject({
@@ -76,6 +103,8 @@ export const CaseInput = z.strictObject({
   channel: opt(z.enum(['email', 'phone', 'chat', 'web', 'social'])),
   openedAt: Timestamp.optional(),
   closedAt: opt(Timestamp),
+  externalId: opt(ShortText),
+  attributes: Attributes.optional(),
 });
 
 export const InteractionInput = z.strictObject({

@@ -22,3 +22,4 @@ export {
   type Span,
 } from './trace.ts';
 export { startTracing, type Tracing } from './tracing.ts';
+export { csvLines, unescapeCsvCell } from './csv.ts';

@@ -25,3 +25,11 @@ export { registerIdentities, releaseIdentities, identityClaimsFor, lookupIdentit
 export { assignTask, completeTask } from './tasks.ts';
 export * from './records.repo.ts';
 export * from './identities.repo.ts';
+export { DEFAULT_PIPELINE, loadPipelines, Pipelines, resolveOpportunityStage, type StageLookup } from './pipelines.ts';
+export {
+  selectPipelineStages,
+  upsertPipelineStages,
+  recordIdsByReference,
+  referenceKeysOf,
+  type PipelineStageRow,
+} from './pipelines.repo.ts';

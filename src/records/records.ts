@@ -4,6 +4,7 @@ import { publish } from '../bus/index.ts';
 import { appendToLedger } from '../ledger/index.ts';
 import { newId, type Db, type Queryable, type Tx } from '../store/index.ts';
 import { syncRecordPeople } from '../sense/identity/people.ts';
+import { resolveOpportunityStage } from './pipelines.ts';
 import { registerIdentities, releaseIdentities, releaseOwner } from './identities.ts';
 import {
   insertDeletionReason,
@@ -27,10 +28,10 @@ interface TableMeta {
 
 const TABLES: Record<RecordKind, TableMeta> = {
   accounts: { prefix: 'acc', json: ['attributes'], filters: ['customerId', 'kind', 'externalId'] },
-  contacts: { prefix: 'con', json: ['attributes'], filters: ['accountId', 'email'] },
-  leads: { prefix: 'lead', json: ['attributes'], filters: ['status', 'email'] },
-  opportunities: { prefix: 'opp', json: [], filters: ['accountId', 'stage'] },
-  cases: { prefix: 'case', json: [], filters: ['accountId', 'contactId', 'status'] },
+  contacts: { prefix: 'con', json: ['attributes'], filters: ['accountId', 'email', 'externalId'] },
+  leads: { prefix: 'lead', json: ['attributes'], filters: ['status', 'email', 'externalId'] },
+  opportunities: { prefix: 'opp', json: ['attributes'], filters: ['accountId', 'pipeline', 'stage', 'externalId'] },
+  cases: { prefix: 'case', json: ['attributes'], filters: ['accountId', 'contactId', 'status', 'externalId'] },
   interactions: { prefix: 'int', json: [], filters: ['accountId', 'contactId', 'leadId', 'type'] },
   products: { prefix: 'prod', json: [], filters: ['sku'] },
   subscriptions: { prefix: 'sub', json: ['services'], filters: ['accountId', 'productId', 'status'] },
@@ -108,7 +109,8 @@ export async function createRecord(db: Db, kind: RecordKind, input: Record<strin
 }
 
 /** Inserts within an open transaction; used by imports and intake that batch their own transactions. */
-export async function insertRecord(tx: Tx, kind: RecordKind, input: Record<string, unknown>, actor: string): Promise<RecordRow> {
+export async function insertRecord(tx: Tx, kind: RecordKind, given: Record<string, unknown>, actor: string): Promise<RecordRow> {
+  const input = kind === 'opportunities' ? await resolveOpportunityStage(tx, given) : given;
   const cols = { id: newId(TABLES[kind].prefix), ...toColumns(kind, input) };
   const row = await insertRecordRow(tx, kind, cols);
   const record = toApi(row!);
@@ -196,6 +198,7 @@ export async function patchRecord(
       { path: 'version', message: 'stale version' },
     ]);
   }
+  if (kind === 'opportunities') patch = await resolveOpportunityStage(tx, patch, current);
   const row = await updateRecordRow(tx, kind, id, toColumns(kind, patch));
   const record = toApi(row!);
   // An email or account that changed must stop resolving to the old profile.

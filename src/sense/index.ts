@@ -48,6 +48,7 @@ export {
   type PersonRecord,
 } from './identity/index.ts';
 export { importCsv, isImportEntity, loadDemoCustomers, progressBar, IMPORT_ENTITIES } from './import/index.ts';
+export { exportCsv, EXPORT_ENTITIES, isExportEntity, type ExportEntity } from './import/index.ts';
 export * from './sense.repo.ts';
 export * from './quarantine.repo.ts';
 export * from './features.repo.ts';

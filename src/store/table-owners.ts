@@ -15,6 +15,8 @@ export const TABLE_OWNERS = {
     'contacts',
     'leads',
     'opportunities',
+    // The stages of each opportunity pipeline, with the outcome each stands for (migration 038).
+    'pipeline_stages',
     'cases',
     'tasks',
     'products',

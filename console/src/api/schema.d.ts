@@ -3632,6 +3632,7 @@ export interface components {
                 [key: string]: unknown;
             };
             brand: string | null;
+            externalId: string | null;
         };
         Opportunity: {
             id: string;
@@ -3641,13 +3642,17 @@ export interface components {
             deletedAt: null;
             accountId: string;
             name: string;
-            /** @enum {string} */
-            stage: "prospecting" | "qualification" | "proposal" | "negotiation" | "closed_won" | "closed_lost";
+            pipeline: string;
+            stage: string;
             amount: number | null;
             currency: string;
             closeDate: string | null;
             probability: number | null;
             owner: string | null;
+            externalId: string | null;
+            attributes: {
+                [key: string]: unknown;
+            };
         };
         Case: {
             id: string;
@@ -3666,6 +3671,10 @@ export interface components {
             channel: ("email" | "phone" | "chat" | "web" | "social") | null;
             openedAt: string;
             closedAt: string | null;
+            externalId: string | null;
+            attributes: {
+                [key: string]: unknown;
+            };
         };
         Interaction: {
             id: string;
@@ -12494,6 +12503,7 @@ export interface operations {
                 updatedSince?: string;
                 accountId?: string;
                 email?: string;
+                externalId?: string;
             };
             header?: never;
             path?: never;
@@ -12949,6 +12959,7 @@ export interface operations {
                 updatedSince?: string;
                 status?: string;
                 email?: string;
+                externalId?: string;
             };
             header?: never;
             path?: never;
@@ -13028,6 +13039,7 @@ export interface operations {
                     status?: "new" | "working" | "qualified" | "disqualified" | "converted";
                     score?: number | null;
                     brand?: string | null;
+                    externalId?: string | null;
                     attributes?: {
                         [key: string]: unknown;
                     };
@@ -13299,6 +13311,7 @@ export interface operations {
                     status?: "new" | "working" | "qualified" | "disqualified" | "converted";
                     score?: number | null;
                     brand?: string | null;
+                    externalId?: string | null;
                     attributes?: {
                         [key: string]: unknown;
                     };
@@ -13409,7 +13422,9 @@ export interface operations {
                 cursor?: string;
                 updatedSince?: string;
                 accountId?: string;
+                pipeline?: string;
                 stage?: string;
+                externalId?: string;
             };
             header?: never;
             path?: never;
@@ -13481,13 +13496,17 @@ export interface operations {
                 "application/json": {
                     accountId: string;
                     name: string;
-                    /** @enum {string} */
-                    stage?: "prospecting" | "qualification" | "proposal" | "negotiation" | "closed_won" | "closed_lost";
+                    pipeline?: string;
+                    stage?: string;
                     amount?: number | null;
                     currency?: string;
                     closeDate?: string | null;
                     probability?: number | null;
                     owner?: string | null;
+                    externalId?: string | null;
+                    attributes?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -13748,13 +13767,17 @@ export interface operations {
                 "application/json": {
                     accountId?: string;
                     name?: string;
-                    /** @enum {string} */
-                    stage?: "prospecting" | "qualification" | "proposal" | "negotiation" | "closed_won" | "closed_lost";
+                    pipeline?: string;
+                    stage?: string;
                     amount?: number | null;
                     currency?: string;
                     closeDate?: string | null;
                     probability?: number | null;
                     owner?: string | null;
+                    externalId?: string | null;
+                    attributes?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -13864,6 +13887,7 @@ export interface operations {
                 accountId?: string;
                 contactId?: string;
                 status?: string;
+                externalId?: string;
             };
             header?: never;
             path?: never;
@@ -13945,6 +13969,10 @@ export interface operations {
                     /** Format: date-time */
                     openedAt?: string;
                     closedAt?: string | null;
+                    externalId?: string | null;
+                    attributes?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -14215,6 +14243,10 @@ export interface operations {
                     /** Format: date-time */
                     openedAt?: string;
                     closedAt?: string | null;
+                    externalId?: string | null;
+                    attributes?: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };

@@ -6,7 +6,6 @@ import {
   ConsentPurpose,
   InteractionInput,
   LeadInput,
-  OpportunityInput,
   PartnerInput,
   SubscriptionInput,
   type RecordKind,
@@ -80,6 +79,7 @@ export const LeadRecord = component(
     score: num,
     attributes: Attributes,
     brand: text,
+    externalId: text,
   }),
   'a prospect not yet a customer',
 );
@@ -89,13 +89,18 @@ export const OpportunityRecord = component(
   record({
     accountId: z.string(),
     name: z.string(),
-    stage: OpportunityInput.shape.stage.unwrap(),
+    /** The pipeline the stage belongs to. */
+    pipeline: z.string(),
+    /** A stage key of the pipeline. */
+    stage: z.string(),
     amount: num,
     currency: z.string(),
     /** A date, served as midnight of that day. */
     closeDate: time,
     probability: num,
     owner: text,
+    externalId: text,
+    attributes: Attributes,
   }),
   'a deal in the pipeline',
 );
@@ -112,6 +117,8 @@ export const CaseRecord = component(
     channel: CaseInput.shape.channel.unwrap(),
     openedAt: IsoTime,
     closedAt: time,
+    externalId: text,
+    attributes: Attributes,
   }),
   'a support case',
 );

@@ -1,9 +1,17 @@
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
+import { unescapeCsvCell } from '../../lib/index.ts';
 
 /** What a CSV cell must become before validation, read off the zod schema rather than listed by hand. */
 export type FieldType =
-  { kind: 'number' } | { kind: 'boolean' } | { kind: 'enum'; options: string[] } | { kind: 'json' } | { kind: 'text' };
+  | { kind: 'number' }
+  | { kind: 'boolean' }
+  /** `synonyms`: other products' values for an option, by their loose spelling (normalizeHeader). */
+  | { kind: 'enum'; options: string[]; synonyms?: Record<string, string> }
+  | { kind: 'json' }
+  | { kind: 'timestamp' }
+  | { kind: 'date' }
+  | { kind: 'text' };
 
 /** Strips optional/nullable/default wrappers and refinement pipes down to the type a value must have. */
 function baseType(t: z.core.$ZodType): z.core.$ZodType {
@@ -19,6 +27,8 @@ function typeOf(t: z.core.$ZodType): FieldType {
   if (t instanceof z.ZodBoolean) return { kind: 'boolean' };
   if (t instanceof z.ZodEnum) return { kind: 'enum', options: t.options.map(String) };
   if (t instanceof z.ZodRecord || t instanceof z.ZodObject) return { kind: 'json' };
+  if (t instanceof z.ZodISODateTime) return { kind: 'timestamp' };
+  if (t instanceof z.ZodISODate) return { kind: 'date' };
   return { kind: 'text' };
 }
 
@@ -43,7 +53,13 @@ const COMMON_ALIASES: Record<string, readonly string[]> = {
   phone: ['phone number', 'mobile', 'mobile phone', 'mobile number', 'cell', 'cell phone', 'telephone', 'tel'],
   company: ['company name', 'organization', 'organisation', 'org', 'employer'],
   customerId: ['customer number', 'customer no', 'cust id', 'client id'],
-  externalId: ['ext id', 'external ref', 'crm id'],
+  // Salesforce exports name a record's own id `Id`, HubSpot's `Record ID`: ACS keeps it as the external id, and
+  // references to the record (AccountId, Associated Company IDs) are resolved by it.
+  externalId: ['ext id', 'external ref', 'crm id', 'id', 'record id', 'hs object id'],
+  accountId: ['account id', 'associated company id', 'associated company ids', 'primary associated company id', 'company id'],
+  contactId: ['contact id', 'associated contact id', 'associated contact ids', 'primary associated contact id'],
+  owner: ['owner id', 'account owner', 'company owner', 'contact owner', 'deal owner', 'opportunity owner', 'ticket owner', 'case owner'],
+  currency: ['currency iso code', 'currency code'],
   title: ['job title', 'position'],
   website: ['url', 'web', 'homepage'],
   sku: ['product code', 'item code', 'part number'],
@@ -71,6 +87,11 @@ export interface ColumnMapping {
   ignored: string[];
   /** Column name to field, extras as `attributes.<column>`, for the summary. */
   mapping: Record<string, string>;
+  /**
+   * Columns that also spell a field another column took (Salesforce's MobilePhone beside Phone), by field: a row
+   * whose own column for the field is empty takes the first of these that is not. They are kept as extras too.
+   */
+  fallbacks: Map<string, number[]>;
 }
 
 function aliasIndex(target: MappingTarget): Map<string, string> {
@@ -120,10 +141,12 @@ export function mapColumns(header: string[], target: MappingTarget, overrides: R
   const fields: (string | null)[] = header.map(() => null);
   applyOverrides(header, target, overrides, fields);
   const index = aliasIndex(target);
+  const fallbacks = new Map<string, number[]>();
   header.forEach((column, i) => {
     if (fields[i] !== null) return;
     const field = index.get(normalizeHeader(column));
     if (field && !fields.includes(field)) fields[i] = field;
+    else if (field) fallbacks.set(field, [...(fallbacks.get(field) ?? []), i]);
   });
   const unmapped = header.flatMap((_column, i) => (fields[i] === null ? [i] : []));
   const extras = target.extrasField ? unmapped : [];
@@ -132,10 +155,21 @@ export function mapColumns(header: string[], target: MappingTarget, overrides: R
     if (fields[i] !== null) mapping[column] = fields[i]!;
     else if (extras.includes(i)) mapping[column] = `${target.extrasField}.${column}`;
   });
-  return { header, fields, extras, ignored: target.extrasField ? [] : unmapped.map((i) => header[i]!), mapping };
+  return { header, fields, extras, ignored: target.extrasField ? [] : unmapped.map((i) => header[i]!), mapping, fallbacks };
 }
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+// Timestamps as other products export them: "2024-03-01 10:15", "2024-03-01T10:15:00.000+0000", a bare date.
+const LOCAL_TIME = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** An ISO timestamp with an offset: a time without one is read as UTC, `+0000` becomes `+00:00`. */
+function toTimestamp(v: string): string {
+  const m = v.match(LOCAL_TIME);
+  if (!m) return v;
+  const [, date, hm = '00:00', sec = ':00', zone = 'Z'] = m;
+  const offset = zone.toUpperCase() === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  return `${date}T${hm}${sec}${offset}`;
+}
 // Exports from R, pandas and spreadsheets spell a missing value these ways; only typed fields read them so,
 // since "NA" can be real text.
 const MISSING = new Set(['na', 'n/a', 'nan', 'null', '#n/a']);
@@ -158,7 +192,12 @@ export function coerceCell(cell: string, type: FieldType): unknown {
     }
     case 'enum':
       // "Closed Won" and "One year" name the options closed_won and one-year.
-      return type.options.find((o) => normalizeHeader(o) === normalizeHeader(v)) ?? v;
+      return type.options.find((o) => normalizeHeader(o) === normalizeHeader(v)) ?? type.synonyms?.[normalizeHeader(v)] ?? v;
+    case 'timestamp':
+      return toTimestamp(v);
+    case 'date':
+      // A date exported with a time ("2024-06-30 00:00", ACS's own midnight timestamps) is that day.
+      return /^\d{4}-\d{2}-\d{2}[ T]/.test(v) ? v.slice(0, 10) : v;
     case 'json':
       return parseJsonObject(v) ?? v;
     case 'text':
@@ -176,11 +215,15 @@ function parseJsonObject(v: string): Record<string, unknown> | undefined {
 }
 
 /** One CSV row as the typed field values validation sees; extra columns go into the extras field. */
-export function rowValues(cells: readonly string[], m: ColumnMapping, target: MappingTarget): Record<string, unknown> {
+export function rowValues(given: readonly string[], m: ColumnMapping, target: MappingTarget): Record<string, unknown> {
+  // A file ACS exported escaped formula-like cells with an apostrophe (src/lib/csv.ts); they read back as they were.
+  const cells = given.map(unescapeCsvCell);
   const values: Record<string, unknown> = {};
   m.fields.forEach((field, i) => {
     if (!field) return;
-    const v = coerceCell(cells[i] ?? '', target.fields.get(field)!);
+    const type = target.fields.get(field)!;
+    let v = coerceCell(cells[i] ?? '', type);
+    for (const j of m.fallbacks.get(field) ?? []) v ??= coerceCell(cells[j] ?? '', type);
     if (v !== undefined) values[field] = v;
   });
   const extras = Object.fromEntries(m.extras.flatMap((i) => (cells[i]?.trim() ? [[m.header[i]!, cells[i]!.trim()]] : [])));

@@ -1,7 +1,16 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { parse } from 'csv-parse';
-import { normalizeEmail, RECORD_INPUTS, RECORD_KINDS, toFieldIssues, type FieldIssue, type RecordKind } from '../../contracts/index.ts';
+import {
+  normalizeEmail,
+  RECORD_INPUTS,
+  RECORD_KINDS,
+  toE164,
+  toFieldIssues,
+  type FieldIssue,
+  type RecordKind,
+} from '../../contracts/index.ts';
+import { csvLines } from '../../lib/index.ts';
 import { AppError } from '../../errors.ts';
 import { appendToLedger, type LedgerEvent } from '../../ledger/index.ts';
 import {
@@ -9,7 +18,11 @@ import {
   identityClaimsFor,
   insertRecordRowsReturning,
   liveRecordIdsByKey,
+  loadPipelines,
   mapDbError,
+  recordIdsByReference,
+  DEFAULT_PIPELINE,
+  type Pipelines,
   patchRecordRows,
   recordIdPrefix,
   snake,
@@ -20,10 +33,10 @@ import {
 import { newId, type Db, type Queryable, type Tx } from '../../store/index.ts';
 import { syncRecordPeople } from '../identity/people.ts';
 import { attachContacts } from '../identity/resolve.ts';
-import { fieldTypes, mapColumns, rowValues, type ColumnMapping, type MappingTarget } from './headers.ts';
+import { fieldTypes, mapColumns, normalizeHeader, rowValues, type ColumnMapping, type FieldType, type MappingTarget } from './headers.ts';
 
-export type ImportEntity = RecordKind | 'customers';
-export const IMPORT_ENTITIES: readonly ImportEntity[] = [...RECORD_KINDS, 'customers'];
+export type ImportEntity = RecordKind | 'customers' | 'pipeline-stages';
+export const IMPORT_ENTITIES: readonly ImportEntity[] = [...RECORD_KINDS, 'customers', 'pipeline-stages'];
 
 export interface ImportOptions {
   /** CSV column to field, overriding the recognised headers (`--map column=field`). */
@@ -73,6 +86,8 @@ export interface EntityPlan<T> {
   /** Tables the plan writes. */
   tables: RecordKind[];
   target: MappingTarget;
+  /** Called once the header is read, before any row: reads what `prepare` needs from the database. */
+  init?(db: Queryable, header: readonly string[]): Promise<void>;
   /** `row` is the data row's number in the file, from 1 (the header is not counted). */
   prepare(values: Record<string, unknown>, row: number): Prepared<T>;
   /** Natural keys of an item. Two rows with one key never share a batch, so the later one updates the earlier. */
@@ -89,8 +104,10 @@ const DEFAULT_BATCH = 500;
 /** Natural keys imports match existing records by, strongest first; other kinds always insert. */
 const NATURAL_KEYS: Partial<Record<RecordKind, string[]>> = {
   accounts: ['customerId', 'externalId'],
-  contacts: ['email'],
-  leads: ['email'],
+  contacts: ['email', 'externalId'],
+  leads: ['email', 'externalId'],
+  opportunities: ['externalId'],
+  cases: ['externalId'],
   products: ['sku'],
 };
 
@@ -288,16 +305,119 @@ export const countOps = (written: WrittenRecord[]) => ({
 /** Header spellings particular to one kind; the common ones live in headers.ts. */
 const RECORD_ALIASES: Partial<Record<RecordKind, Record<string, readonly string[]>>> = {
   accounts: { name: ['account name', 'account', 'company', 'company name', 'organization', 'organisation'], kind: ['account type'] },
-  opportunities: { name: ['opportunity name', 'opportunity', 'deal name', 'deal'], amount: ['deal value', 'value'] },
+  leads: { source: ['lead source', 'original source'], status: ['lead status'] },
+  opportunities: {
+    name: ['opportunity name', 'opportunity', 'deal name', 'deal'],
+    amount: ['deal value', 'value'],
+    stage: ['stage name', 'deal stage', 'opportunity stage'],
+    probability: ['deal probability', 'probability percent'],
+  },
   products: { name: ['product name', 'product'] },
   partners: { name: ['partner name', 'partner', 'company', 'company name'] },
-  cases: { subject: ['title', 'summary'] },
+  cases: {
+    subject: ['title', 'summary', 'ticket name'],
+    description: ['ticket description'],
+    status: ['ticket status', 'case status'],
+    priority: ['ticket priority', 'case priority'],
+    channel: ['origin', 'case origin', 'source', 'ticket source'],
+    openedAt: ['created date', 'create date', 'opened date', 'opened'],
+    closedAt: ['closed date', 'close date', 'closed'],
+  },
 };
+
+/**
+ * Values other products export for ACS's options, by their loose spelling: Salesforce's default lead and case
+ * picklists and HubSpot's lead statuses and ticket stages, priorities and sources.
+ */
+const VALUE_SYNONYMS: Partial<Record<RecordKind, Record<string, Record<string, string>>>> = {
+  leads: {
+    status: {
+      opennotcontacted: 'new',
+      open: 'new',
+      workingcontacted: 'working',
+      inprogress: 'working',
+      attemptedtocontact: 'working',
+      connected: 'working',
+      opendeal: 'qualified',
+      closedconverted: 'converted',
+      closednotconverted: 'disqualified',
+      unqualified: 'disqualified',
+      badtiming: 'disqualified',
+    },
+  },
+  cases: {
+    status: { new: 'open', working: 'pending', escalated: 'open', waitingoncontact: 'pending', waitingonus: 'open', onhold: 'pending' },
+    priority: { medium: 'normal' },
+    channel: { form: 'web', webform: 'web', livechat: 'chat' },
+  },
+};
+
+/** Which product wrote an export, read off its header: Salesforce names a record's id `Id`, HubSpot `Record ID`. */
+export function exportSource(header: readonly string[]): 'salesforce' | 'hubspot' | null {
+  if (header.includes('Id')) return 'salesforce';
+  if (header.some((h) => normalizeHeader(h) === 'recordid')) return 'hubspot';
+  return null;
+}
+
+/** Columns that reference another record, and the table it is found in by id, external id or natural key. */
+const REFERENCES = { accountId: 'accounts', contactId: 'contacts' } as const;
+
+/**
+ * Replaces references given as another product's record ids (Salesforce's AccountId, HubSpot's Associated Company
+ * IDs) or an account's customer id with the ACS ids they name. One that names nothing is left for the database to
+ * refuse, which rejects that row.
+ */
+async function resolveReferences(tx: Tx, items: RecordItem[]): Promise<void> {
+  for (const [field, table] of Object.entries(REFERENCES)) {
+    const keys = [...new Set(items.flatMap((i) => (typeof i.input[field] === 'string' ? [i.input[field] as string] : [])))];
+    if (keys.length === 0) continue;
+    const ids = new Map((await recordIdsByReference(tx, table, keys)).map((r) => [r.key, r.id]));
+    for (const item of items) {
+      const key = item.input[field];
+      if (typeof key === 'string' && ids.has(key)) item.input[field] = ids.get(key);
+    }
+  }
+}
+
+/** Salesforce exports probability in percent; elsewhere a value above 1 is read as one (20 is 0.2). */
+function probabilityFraction(v: unknown, source: string | null): unknown {
+  if (typeof v !== 'number') return v;
+  return source === 'salesforce' || (v > 1 && v <= 100) ? v / 100 : v;
+}
+
+function withSynonyms(kind: RecordKind, fields: Map<string, FieldType>): Map<string, FieldType> {
+  for (const [field, synonyms] of Object.entries(VALUE_SYNONYMS[kind] ?? {})) {
+    const type = fields.get(field);
+    if (type?.kind === 'enum') fields.set(field, { ...type, synonyms });
+  }
+  return fields;
+}
+
+/**
+ * An opportunity's pipeline and stage as stored. A pipeline ACS does not have (HubSpot's "Sales Pipeline") is kept
+ * in attributes, and the stage is looked for in the export's own product's pipeline first, then in the others.
+ */
+function placeStage(values: Record<string, unknown>, pipelines: Pipelines, source: string | null): FieldIssue[] {
+  const given = typeof values.pipeline === 'string' ? values.pipeline.trim().toLowerCase() : undefined;
+  const known = given !== undefined && pipelines.has(given) ? given : undefined;
+  if (given !== undefined && !known) {
+    values.attributes = { ...(values.attributes as Record<string, unknown> | undefined), pipeline: values.pipeline };
+  }
+  const preferred = source ?? DEFAULT_PIPELINE;
+  const stage = typeof values.stage === 'string' ? values.stage : undefined;
+  const found = pipelines.resolve(known ?? preferred, stage, known ? undefined : preferred);
+  if (!found.ok) return [{ path: found.path, message: found.message }];
+  values.pipeline = found.pipeline;
+  values.stage = found.stage.stage;
+  return [];
+}
 
 export function recordPlan(kind: RecordKind): EntityPlan<RecordItem> {
   const schema = RECORD_INPUTS[kind].create;
-  const fields = fieldTypes(schema);
+  const fields = withSynonyms(kind, fieldTypes(schema));
   const keyFields = NATURAL_KEYS[kind] ?? [];
+  let source: 'salesforce' | 'hubspot' | null = null;
+  let pipelines: Pipelines | null = null;
   return {
     entity: kind,
     tables: [kind],
@@ -307,14 +427,31 @@ export function recordPlan(kind: RecordKind): EntityPlan<RecordItem> {
       aliases: RECORD_ALIASES[kind] ?? {},
       extrasField: fields.get('attributes')?.kind === 'json' ? 'attributes' : null,
     },
-    prepare: (values) => {
+    init: async (db, header) => {
+      source = exportSource(header);
+      if (kind === 'opportunities') pipelines = await loadPipelines(db);
+    },
+    prepare: (given) => {
+      const values = { ...given };
+      // HubSpot lists every associated record, "123;456": the first is the primary one.
+      for (const field of Object.keys(REFERENCES)) {
+        if (typeof values[field] === 'string') values[field] = (values[field] as string).split(';')[0]!.trim();
+      }
+      if (kind === 'opportunities') {
+        values.probability = probabilityFraction(values.probability, source);
+        const issues = pipelines ? placeStage(values, pipelines, source) : [];
+        if (issues.length) return { ok: false, issues };
+      }
       const parsed = schema.safeParse(values);
-      return parsed.success
-        ? { ok: true, item: { input: parsed.data as Record<string, unknown> } }
-        : { ok: false, issues: toFieldIssues(parsed.error) };
+      if (!parsed.success) return { ok: false, issues: toFieldIssues(parsed.error) };
+      const input = parsed.data as Record<string, unknown>;
+      // Phones are stored in E.164 when libphonenumber-js reads them (ACS_DEFAULT_PHONE_REGION for national ones).
+      if (typeof input.phone === 'string') input.phone = toE164(input.phone) ?? input.phone;
+      return { ok: true, item: { input } };
     },
     keys: (item) => naturalKeys(keyFields, item.input),
     write: async (tx, items, ctx) => {
+      await resolveReferences(tx, items);
       const { written, attached, events } = await writeRecords(tx, kind, items, ctx);
       return { ...countOps(written), attached, events };
     },
@@ -361,8 +498,7 @@ async function loadColumnTypes(db: Queryable, tables: readonly string[]): Promis
 
 export const rejectedPath = (file: string) => file.replace(/\.csv$/i, '') + '.rejected.csv';
 
-const quoteCsv = (v: string) => (/[",\r\n]/.test(v) || v !== v.trim() ? `"${v.replace(/"/g, '""')}"` : v);
-const csvLine = (values: readonly string[]) => values.map(quoteCsv).join(',') + '\n';
+const csvLine = (values: readonly string[]) => csvLines([values]);
 
 /** Rejected rows, written as they come: the original columns plus `_reason`. Created on the first reject. */
 class RejectFile {
@@ -497,6 +633,7 @@ export async function runImport<T>(db: Db, plan: EntityPlan<T>, file: string, op
     throw new AppError('bad_request', `batch size must be a positive integer, not ${batchSize}`);
   const { header, total } = await scanCsv(file);
   const columns = mapColumns(header, plan.target, opts.map);
+  await plan.init?.(db, header);
   const ctx: WriteContext = { actor: opts.actor, columns: await loadColumnTypes(db, plan.tables) };
   const rejects = new RejectFile(rejectedPath(file), header);
   const counts = { imported: 0, updated: 0, attached: 0 };

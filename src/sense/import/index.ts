@@ -1,6 +1,7 @@
 import { AppError } from '../../errors.ts';
 import { analyze, type Db } from '../../store/index.ts';
 import { IMPORT_ENTITIES, recordPlan, runImport, type ImportEntity, type ImportOptions, type ImportSummary } from './import.ts';
+import { pipelineStagesPlan } from './pipelines.ts';
 import { customersPlan } from './telco.ts';
 
 /**
@@ -13,7 +14,9 @@ export async function importCsv(db: Db, entity: ImportEntity, file: string, opts
   }
   const summary = await (entity === 'customers'
     ? runImport(db, customersPlan(), file, opts)
-    : runImport(db, recordPlan(entity), file, opts));
+    : entity === 'pipeline-stages'
+      ? runImport(db, pipelineStagesPlan(), file, opts)
+      : runImport(db, recordPlan(entity), file, opts));
   // A bulk load changes table sizes by orders of magnitude: let the planner know before the next query.
   if (summary.imported + summary.updated > 0) await analyze(db);
   return summary;
@@ -25,3 +28,4 @@ export { IMPORT_ENTITIES, rejectedPath } from './import.ts';
 export type { ImportEntity, ImportOptions, ImportSummary } from './import.ts';
 export { loadDemoCustomers } from './telco.ts';
 export { progressBar } from './progress.ts';
+export { exportCsv, EXPORT_ENTITIES, isExportEntity, type ExportEntity } from './export.ts';

@@ -87,6 +87,7 @@ async function approveInTransaction(
       subjectType: 'approvals',
       subjectId: id,
       data: { decisionId: pending.decision_id, edited: edited !== null },
+      at: now,
     },
   ]);
   return { approvalId: id, decisionId: pending.decision_id, edited: edited !== null };
@@ -255,7 +256,7 @@ async function recordRunFailure(db: Db, id: string, cause: unknown, opts: { acto
     const stillPending = await noteApprovalRunError(tx, id, JSON.stringify({ code, message, at: opts.now.toISOString() }));
     if (stillPending)
       await appendToLedger(tx, [
-        { type: 'approval.run_failed', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { code } },
+        { type: 'approval.run_failed', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { code }, at: opts.now },
       ]);
   });
 }
@@ -363,6 +364,7 @@ export async function reject(
         subjectType: 'approvals',
         subjectId: id,
         data: { decisionId: pending.decision_id, reasonGiven: true, category },
+        at: now,
       },
     ]);
   });
@@ -380,6 +382,7 @@ export async function expireApprovals(db: Db, now = new Date()): Promise<number>
         subjectType: 'approvals',
         subjectId: r.id,
         data: { decisionId: r.decision_id },
+        at: now,
       })),
     );
     return rows.length;

@@ -145,6 +145,7 @@ export async function updateInTransaction(tx: Tx, id: string, change: AgentChang
         ...(autonomyChange ? { previous: autonomyChange.previous, autonomyChangeId: autonomyChange.id } : {}),
         ...(reason ? { reasonGiven: true } : {}),
       },
+      at: now,
     },
   ]);
   return (await listAgents(tx)).find((a) => a.id === id)!;
@@ -206,6 +207,7 @@ async function setKillSwitchInTransaction(
       subjectType: 'agents',
       subjectId: '*',
       data: { engaged: change.engaged, reasonGiven: reason !== null },
+      at: now,
     },
   ]);
   return loadKillSwitch(tx);

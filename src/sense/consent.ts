@@ -213,6 +213,6 @@ export async function confirmConsent(db: Db, id: string, opts: { actor: string; 
     const bad =
       at < new Date(row.captured_at) ? 'must not be before the consent was captured' : at > opts.now ? 'must not be in the future' : null;
     if (bad) throw new AppError('validation_failed', `confirmedAt ${bad}`, [{ path: 'confirmedAt', message: bad }]);
-    return patchRecord(tx, 'consents', id, { confirmedAt: at.toISOString() }, opts.actor);
+    return patchRecord(tx, 'consents', id, { confirmedAt: at.toISOString() }, opts.actor, undefined, opts.now);
   });
 }

@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   'approval.already_decided': 409,
   'approval.expired': 409,
   'approval.edit_over_limit': 409,
+  'approval.recipient_not_consented': 422,
   'policy.denied': 403,
   'policy.dry_run_busy': 429,
   'policy.version_not_found': 404,
@@ -64,7 +65,7 @@ export const ERROR_STATUS = {
   'ledger.no_data_dir': 409,
   // Generation: the configured language model did not answer (after its retries) or refused
   'generation.provider_failed': 502,
-} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 502>;
+} as const satisfies Record<string, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 

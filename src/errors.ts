@@ -26,6 +26,7 @@ export const ERROR_STATUS = {
   'approval.already_decided': 409,
   'approval.expired': 409,
   'approval.edit_over_limit': 409,
+  'approval.recipient_not_consented': 422,
   'policy.denied': 403,
   'policy.dry_run_busy': 429,
   'policy.version_not_found': 404,

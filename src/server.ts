@@ -165,8 +165,8 @@ export function createServices(
   const clock = opts.clock ?? systemClock;
   const maxAttempts = config.outbox?.maxAttempts;
   const bus = config.nats
-    ? new NatsBus(db, log, { url: config.nats.url, maxAttempts, relay: opts.relay })
-    : new OutboxBus(db, log, undefined, { maxAttempts });
+    ? new NatsBus(db, log, { url: config.nats.url, maxAttempts, relay: opts.relay, clock })
+    : new OutboxBus(db, log, undefined, { maxAttempts, clock });
   if (opts.stages !== false)
     subscribePipeline(bus, {
       decide: opts.loop && { ...opts.loop, gate },

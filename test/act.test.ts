@@ -184,8 +184,8 @@ describe('execution', () => {
   it('compensates what can be undone, and records what cannot', async () => {
     const credit = await decided('offer_credit', { amountCents: 1500 }, { autonomy: 4, amountCents: 1500 });
     const run = await executeDecision(db, { decisionId: credit.decisionId, idempotencyKey: 'k-comp', actor: 'test' });
-    expect(await compensateExecution(db, 'k-comp', 'play', 'customer left anyway')).toEqual({ compensated: true });
-    expect(await compensateExecution(db, 'k-comp', 'play', 'again')).toEqual({ compensated: true });
+    expect(await compensateExecution(db, 'k-comp', 'play', 'customer left anyway', new Date())).toEqual({ compensated: true });
+    expect(await compensateExecution(db, 'k-comp', 'play', 'again', new Date())).toEqual({ compensated: true });
     const [row] = await db.query<{ status: string }>('SELECT status FROM credits WHERE id = $1', [run.result.creditId]);
     expect(row!.status).toBe('reversed');
     expect(await db.query("SELECT 1 FROM ledger WHERE type = 'action.compensated' AND subject_id = 'k-comp'")).toHaveLength(1);
@@ -193,7 +193,7 @@ describe('execution', () => {
     await createRecord(db, 'cases', { accountId, subject: 'slow line' }, 'test');
     const routing = await decided('priority_routing', { priority: 'urgent' }, { autonomy: 4 });
     await executeDecision(db, { decisionId: routing.decisionId, idempotencyKey: 'k-route', actor: 'test' });
-    expect(await compensateExecution(db, 'k-route', 'play', 'gave up')).toEqual({ compensated: false });
+    expect(await compensateExecution(db, 'k-route', 'play', 'gave up', new Date())).toEqual({ compensated: false });
     expect(await db.query("SELECT 1 FROM ledger WHERE type = 'action.not_compensable' AND subject_id = 'k-route'")).toHaveLength(1);
   });
 });

@@ -386,7 +386,7 @@ describe('the generation record in the ledger', () => {
     const g = await generate({ purpose: 'service_recovery', passages: KB, facts });
     expect(g.decision.sendable).toBe(true);
     await db.transaction((tx) =>
-      ledgerGeneration(tx, g.record, { actor: 'agent:service-recovery', subject: { type: 'case', id: 'case-42' } }),
+      ledgerGeneration(tx, g.record, { actor: 'agent:service-recovery', subject: { type: 'case', id: 'case-42' }, at: new Date() }),
     );
     const [entry] = await listLedger(db, { limit: 1, type: 'generation.created' });
     expect(entry).toMatchObject({ actor: 'agent:service-recovery', subjectType: 'case', subjectId: 'case-42' });

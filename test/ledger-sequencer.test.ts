@@ -23,7 +23,14 @@ import { openPostgres, type Db } from '../src/store/index.ts';
 import { openTestDb } from './helpers.ts';
 
 const events = (type: string, n: number): LedgerEvent[] =>
-  Array.from({ length: n }, (_, i) => ({ type, actor: 'test', subjectType: 'thing', subjectId: `${type}-${i}`, data: { i } }));
+  Array.from({ length: n }, (_, i) => ({
+    type,
+    actor: 'test',
+    subjectType: 'thing',
+    subjectId: `${type}-${i}`,
+    data: { i },
+    at: new Date(),
+  }));
 
 /** Goes around the append-only trigger the way a superuser would: with triggers switched off. */
 const asSuperuserWithoutTriggers = (db: Db, sql: string) =>
@@ -67,14 +74,14 @@ describe('the ledger sequencer', () => {
   });
 
   it('reads see what was committed before them, with sequence numbers', async () => {
-    await db.transaction((tx) => appendToLedger(tx, [{ type: 'seq.read', actor: 'test', subjectId: 'r1' }]));
+    await db.transaction((tx) => appendToLedger(tx, [{ type: 'seq.read', actor: 'test', subjectId: 'r1', at: new Date() }]));
     const [entry] = await listLedger(db, { limit: 1, type: 'seq.read' });
     expect(entry).toMatchObject({ type: 'seq.read', subjectId: 'r1' });
     expect(entry!.seq).toBeGreaterThan(0);
   });
 
   it('the database lets the sequencer chain an entry once and refuses any other change to it', async () => {
-    await db.transaction((tx) => appendToLedger(tx, [{ type: 'seq.guard', actor: 'test', data: { n: 1 } }]));
+    await db.transaction((tx) => appendToLedger(tx, [{ type: 'seq.guard', actor: 'test', data: { n: 1 }, at: new Date() }]));
     // Unchained, what it records still cannot change: only its place in the chain may be filled in.
     await expect(db.query(`UPDATE ledger SET actor = 'mallory' WHERE type = 'seq.guard'`)).rejects.toThrow(/append-only/);
     await expect(

@@ -15,6 +15,7 @@ beforeAll(async () => {
         subjectType: 'thing',
         subjectId: `t${i + 1}`,
         data: { n: i + 1 },
+        at: new Date(),
       })),
     ),
   );
@@ -108,8 +109,8 @@ describe('ledger', () => {
       Array.from({ length: 8 }, (_, i) =>
         db.transaction((tx) =>
           appendToLedger(tx, [
-            { type: 'test.concurrent', actor: `w${i}` },
-            { type: 'test.concurrent', actor: `w${i}` },
+            { type: 'test.concurrent', actor: `w${i}`, at: new Date() },
+            { type: 'test.concurrent', actor: `w${i}`, at: new Date() },
           ]),
         ),
       ),
@@ -121,7 +122,7 @@ describe('ledger', () => {
   it('an entry appended in a rolled-back transaction leaves no trace', async () => {
     await expect(
       db.transaction(async (tx) => {
-        await appendToLedger(tx, [{ type: 'test.rolledback', actor: 'test' }]);
+        await appendToLedger(tx, [{ type: 'test.rolledback', actor: 'test', at: new Date() }]);
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');

@@ -138,7 +138,7 @@ describe('transactions', () => {
     // @ts-expect-error the pool is not a Tx
     const _poolRefused = () => appendToLedger(db, []);
     void _poolRefused;
-    const { ids } = await db.transaction((tx) => appendToLedger(tx, [{ type: 'test.tx_type', actor: 'test' }]));
+    const { ids } = await db.transaction((tx) => appendToLedger(tx, [{ type: 'test.tx_type', actor: 'test', at: new Date() }]));
     const [row] = await db.query<{ id: number }>("SELECT id FROM ledger WHERE type = 'test.tx_type'");
     expect(row?.id).toBe(ids[0]);
   });

@@ -239,7 +239,14 @@ describe('delivery, retries with backoff, and replay', () => {
   it('a decision that waits for approval sends policy.decided and approval.requested; events from before an endpoint are not sent', async () => {
     const before = await t.db.transaction((tx) =>
       appendToLedger(tx, [
-        { type: 'policy.decided', actor: 'policy', subjectType: 'decisions', subjectId: 'dec_early', data: { outcome: 'execute' } },
+        {
+          type: 'policy.decided',
+          actor: 'policy',
+          subjectType: 'decisions',
+          subjectId: 'dec_early',
+          data: { outcome: 'execute' },
+          at: new Date(),
+        },
       ]),
     );
     expect(before.ids).toHaveLength(1);
@@ -253,6 +260,7 @@ describe('delivery, retries with backoff, and replay', () => {
           subjectType: 'decisions',
           subjectId: 'dec_1',
           data: { proposalId: 'prp_1', outcome: 'approval', approvalId: 'apr_1' },
+          at: new Date(),
         },
       ]),
     );

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { PolicyGate, PolicyRequestInput } from '../assure/index.ts';
 import { AppError } from '../errors.ts';
 import { appendToLedger } from '../ledger/index.ts';
-import { outreachConsent } from '../sense/index.ts';
+import { normalizeContactPoint } from '../contracts/index.ts';
+import { outreachConsent, recipientChoices } from '../sense/index.ts';
 import type { Db, Tx } from '../store/index.ts';
 import { readApprovalForDecision, readApprovalsForBulk } from '../views/index.ts';
 import { expirePendingApprovals, lockApproval, markApprovalApproved, markApprovalRejected, noteApprovalRunError } from './act.repo.ts';
@@ -87,6 +88,7 @@ async function approveInTransaction(
       subjectType: 'approvals',
       subjectId: id,
       data: { decisionId: pending.decision_id, edited: edited !== null },
+      at: now,
     },
   ]);
   return { approvalId: id, decisionId: pending.decision_id, edited: edited !== null };
@@ -118,6 +120,7 @@ async function checkEdit(
   await checkEditWithinLimits(tx, gate, pending, amountCents, now);
   // An edited message (another address or brand) is decided on the consent in effect now for where it would go.
   const { channel, purpose } = pending.request.context;
+  if (typeof edited.to === 'string' && channel && purpose) await checkRecipient(tx, pending, { channel, purpose, edited }, now);
   const consent =
     channel && purpose
       ? await outreachConsent(
@@ -136,6 +139,34 @@ async function checkEdit(
     });
   }
   return edited;
+}
+
+/**
+ * A message's recipient, when an approver names one, must be one of the customer's own contact points for the channel
+ * whose consent is in effect now for the message's purpose and brand: the choices the approval card offers
+ * (`recipientChoices`). Anything else is refused, naming `params.to`.
+ */
+async function checkRecipient(
+  tx: Tx,
+  pending: PendingApproval,
+  m: { channel: string; purpose: string; edited: Record<string, unknown> },
+  now: Date,
+): Promise<void> {
+  const choices = await recipientChoices(
+    tx,
+    { accountId: pending.account_id, leadId: pending.lead_id },
+    { channel: m.channel, purpose: m.purpose, brand: (m.edited.brand as string | undefined) ?? null },
+    now,
+  );
+  const to = normalizeContactPoint(m.channel, m.edited.to as string);
+  const choice = choices.find((c) => c.to === to);
+  if (choice?.consented) return;
+  const message = choice
+    ? `one of the customer's ${m.channel} contact points, but ${choice.why}: choose a consented one`
+    : `not one of the customer's ${m.channel} contact points: choose one of theirs with consent for ${m.channel} for ${m.purpose}`;
+  throw new AppError('approval.recipient_not_consented', "the edited recipient is not one of the customer's consented contact points", [
+    { path: 'params.to', message },
+  ]);
 }
 
 /** What an edit would meet if approved now: the console checks it as the reviewer types, before `approve`. */
@@ -255,7 +286,7 @@ async function recordRunFailure(db: Db, id: string, cause: unknown, opts: { acto
     const stillPending = await noteApprovalRunError(tx, id, JSON.stringify({ code, message, at: opts.now.toISOString() }));
     if (stillPending)
       await appendToLedger(tx, [
-        { type: 'approval.run_failed', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { code } },
+        { type: 'approval.run_failed', actor: opts.actor, subjectType: 'approvals', subjectId: id, data: { code }, at: opts.now },
       ]);
   });
 }
@@ -363,6 +394,7 @@ export async function reject(
         subjectType: 'approvals',
         subjectId: id,
         data: { decisionId: pending.decision_id, reasonGiven: true, category },
+        at: now,
       },
     ]);
   });
@@ -380,6 +412,7 @@ export async function expireApprovals(db: Db, now = new Date()): Promise<number>
         subjectType: 'approvals',
         subjectId: r.id,
         data: { decisionId: r.decision_id },
+        at: now,
       })),
     );
     return rows.length;

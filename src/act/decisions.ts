@@ -83,6 +83,7 @@ async function recordDecisionsUntraced(
       subjectType: 'decisions',
       subjectId: r.id,
       data: { proposalId: r.proposal_id, outcome: r.outcome, policyIds: r.policy_ids, autonomy: r.autonomy, approvalId: r.approvalId },
+      at: now,
     })),
   );
   return rows.map((r) => ({ decisionId: r.id, approvalId: r.approvalId }));

@@ -75,6 +75,7 @@ async function executeUntraced(tx: Tx, req: ExecutionRequest): Promise<Execution
       params.error.issues.map((i) => ({ path: `params.${i.path.join('.')}`, message: i.message })),
     );
   }
+  const at = req.now ?? new Date();
   let status: 'succeeded' | 'refused' = 'succeeded';
   let result: Record<string, unknown>;
   try {
@@ -92,7 +93,7 @@ async function executeUntraced(tx: Tx, req: ExecutionRequest): Promise<Execution
     params: JSON.stringify(params.data),
     status,
     result: JSON.stringify(result),
-    createdAt: (req.now ?? new Date()).toISOString(),
+    createdAt: at.toISOString(),
   });
   await appendToLedger(tx, [
     {
@@ -108,6 +109,7 @@ async function executeUntraced(tx: Tx, req: ExecutionRequest): Promise<Execution
         leadId: grant.leadId,
         result,
       },
+      at,
     },
   ]);
   return { idempotencyKey: req.idempotencyKey, action: grant.action, status, result, replayed: false };
@@ -117,21 +119,34 @@ async function executeUntraced(tx: Tx, req: ExecutionRequest): Promise<Execution
  * Undoes an execution (a play that gave up). An effect that cannot be undone is recorded as such and
  * the execution stays succeeded; compensating twice is a no-op.
  */
-export async function compensateExecution(db: Db, key: string, actor: string, reason: string): Promise<{ compensated: boolean }> {
-  return db.transaction((tx) => compensateInTransaction(tx, key, actor, reason));
+export async function compensateExecution(
+  db: Db,
+  key: string,
+  actor: string,
+  reason: string,
+  now: Date,
+): Promise<{ compensated: boolean }> {
+  return db.transaction((tx) => compensateInTransaction(tx, key, actor, reason, now));
 }
 
-export async function compensateInTransaction(tx: Tx, key: string, actor: string, reason: string): Promise<{ compensated: boolean }> {
+/** `now` is the business clock's time (the ledger dates the entry by it). */
+export async function compensateInTransaction(
+  tx: Tx,
+  key: string,
+  actor: string,
+  reason: string,
+  now: Date,
+): Promise<{ compensated: boolean }> {
   await lockExecutionKey(tx, key);
   const done = await findExecutionByKey(tx, key);
   if (!done) throw new AppError('not_found', `no execution ${key}`);
   // Nothing ran for a refused action: there is nothing to undo.
   if (done.status === 'compensated' || done.status === 'refused') return { compensated: true };
   const tool = TOOLS[done.action as ToolAction];
-  const g = { decisionId: done.decision_id, idempotencyKey: key, actor };
+  const g = { decisionId: done.decision_id, idempotencyKey: key, actor, now };
   if (!tool.canCompensate) {
     await appendToLedger(tx, [
-      { type: 'action.not_compensable', actor, subjectType: 'executions', subjectId: key, data: { action: done.action } },
+      { type: 'action.not_compensable', actor, subjectType: 'executions', subjectId: key, data: { action: done.action }, at: now },
     ]);
     return { compensated: false };
   }
@@ -144,6 +159,7 @@ export async function compensateInTransaction(tx: Tx, key: string, actor: string
       subjectType: 'executions',
       subjectId: key,
       data: { action: done.action, reasonGiven: reason.length > 0 },
+      at: now,
     },
   ]);
   return { compensated: true };

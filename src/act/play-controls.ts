@@ -41,6 +41,7 @@ export async function retryPlay(db: Db, id: string, opts: { actor: string; now: 
           lastError: row.last_error,
           at: opts.now.toISOString(),
         },
+        at: opts.now,
       },
     ]);
   });
@@ -91,6 +92,7 @@ export async function cancelPlay(db: Db, id: string, opts: { actor: string; reas
           at,
           withdrawnApprovals: withdrawn.map((w) => w.id),
         },
+        at: opts.now,
       },
       ...withdrawn.map((w) => ({
         type: 'approval.withdrawn',
@@ -98,6 +100,7 @@ export async function cancelPlay(db: Db, id: string, opts: { actor: string; reas
         subjectType: 'approvals',
         subjectId: w.id,
         data: { decisionId: w.decision_id, playId: id },
+        at: opts.now,
       })),
     ]);
   });

@@ -94,13 +94,14 @@ export async function startPlayInTransaction<S>(
   if (!def.steps[step]) throw new Error(`play ${def.kind} has no step ${step}`);
   const id = newId('play');
   const stored: Stored<S> = { data: opts.state, completed: [] };
+  const at = opts.now ?? new Date();
   await insertPlay(tx, {
     id,
     kind: def.kind,
     accountId: opts.accountId,
     step,
     state: JSON.stringify(stored),
-    nextRunAt: (opts.now ?? new Date()).toISOString(),
+    nextRunAt: at.toISOString(),
   });
   await appendToLedger(tx, [
     {
@@ -109,6 +110,7 @@ export async function startPlayInTransaction<S>(
       subjectType: 'plays',
       subjectId: id,
       data: { kind: def.kind, accountId: opts.accountId, step },
+      at,
     },
   ]);
   return id;
@@ -206,6 +208,7 @@ async function advance(
         subjectType: 'plays',
         subjectId: row.id,
         data: { kind: def.kind, step: row.step, ...('refuse' in outcome ? { why: outcome.refuse } : {}) },
+        at: now,
       },
     ]);
   }
@@ -237,6 +240,7 @@ async function recordFailure(
         subjectType: 'plays',
         subjectId: row.id,
         data: { kind: def.kind, step: row.step, attempts: failures, compensated: row.state.completed },
+        at: now,
       },
     ]);
     return true;

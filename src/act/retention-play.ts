@@ -177,8 +177,8 @@ export function retentionPlay(
           if (applied.status === 'refused') return { refuse: `the credit was not applied: ${String(applied.result.reason)}`, state: s };
           return { next: 'notify_customer', state: { ...s, creditKey: key } };
         },
-        compensate: async (tx, _play, s) => {
-          if (s.creditKey) await compensateInTransaction(tx, s.creditKey, ACTOR, 'retention play gave up');
+        compensate: async (tx, play, s) => {
+          if (s.creditKey) await compensateInTransaction(tx, s.creditKey, ACTOR, 'retention play gave up', play.now);
         },
       },
       notify_customer: {

@@ -170,11 +170,12 @@ const DEFINITIONS = {
           openedAt: ctx.now.toISOString(),
         },
         ctx.actor,
+        ctx.now,
       );
       return { caseId: record.id };
     },
     compensate: async (tx, ctx, result) => {
-      await patchRecord(tx, 'cases', String(result.caseId), { status: 'closed' }, ctx.actor);
+      await patchRecord(tx, 'cases', String(result.caseId), { status: 'closed' }, ctx.actor, undefined, ctx.now);
     },
   } satisfies Tool<z.infer<typeof CreateCase>>,
   create_task: {
@@ -202,7 +203,7 @@ const DEFINITIONS = {
     params: PriorityRouting,
     run: async (tx, ctx, p) => {
       const rows = await findOpenCaseIds(tx, need(ctx.accountId, 'accountId'), p.caseId ?? null);
-      for (const r of rows) await patchRecord(tx, 'cases', r.id, { priority: p.priority }, ctx.actor);
+      for (const r of rows) await patchRecord(tx, 'cases', r.id, { priority: p.priority }, ctx.actor, undefined, ctx.now);
       return { caseIds: rows.map((r) => r.id) };
     },
     compensate: null,
@@ -216,6 +217,8 @@ const DEFINITIONS = {
         need(ctx.leadId, 'leadId'),
         { status: 'working', attributes: { owner: p.owner } },
         ctx.actor,
+        undefined,
+        ctx.now,
       );
       return { leadId: lead.id, owner: p.owner };
     },
@@ -231,7 +234,7 @@ const DEFINITIONS = {
           `invalid fields for ${p.kind}`,
           fields.error.issues.map((i) => ({ path: `fields.${i.path.join('.')}`, message: i.message })),
         );
-      const record = await patchRecord(tx, p.kind, p.id, fields.data as Record<string, unknown>, ctx.actor);
+      const record = await patchRecord(tx, p.kind, p.id, fields.data as Record<string, unknown>, ctx.actor, undefined, ctx.now);
       return { kind: p.kind, id: record.id, version: record.version };
     },
     compensate: null,

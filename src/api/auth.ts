@@ -29,6 +29,7 @@ export async function createToken(
   db: Db,
   input: { role: string; name: string },
   actor: string,
+  now = new Date(),
 ): Promise<{ id: string; token: string; role: Role; name: string }> {
   if (!(ROLES as readonly string[]).includes(input.role)) {
     throw new AppError('validation_failed', 'unknown role', [{ path: 'role', message: `must be one of ${ROLES.join(', ')}` }]);
@@ -40,29 +41,31 @@ export async function createToken(
   const id = newId('tok');
   await db.transaction(async (tx) => {
     await insertApiToken(tx, { id, name, role: input.role, tokenHash: hashToken(token) });
-    await appendToLedger(tx, [{ type: 'token.created', actor, subjectType: 'token', subjectId: id, data: { role: input.role } }]);
+    await appendToLedger(tx, [{ type: 'token.created', actor, subjectType: 'token', subjectId: id, data: { role: input.role }, at: now }]);
   });
   return { id, token, role: input.role as Role, name };
 }
 
-export async function revokeToken(db: Db, id: string, actor: string): Promise<void> {
+export async function revokeToken(db: Db, id: string, actor: string, now = new Date()): Promise<void> {
   await db.transaction(async (tx) => {
     if (!(await markApiTokenRevoked(tx, id))) throw new AppError('not_found', `no active token ${id}`);
-    await appendToLedger(tx, [{ type: 'token.revoked', actor, subjectType: 'token', subjectId: id }]);
+    await appendToLedger(tx, [{ type: 'token.revoked', actor, subjectType: 'token', subjectId: id, at: now }]);
   });
 }
 
-/** Records that a token signed in (the console's login), with its role. */
-export async function recordLogin(db: Db, principal: { tokenId: string; role: string }, actor: string): Promise<void> {
+/** Records that a token signed in (the console's login), with its role, at `now` on the server's clock. */
+export async function recordLogin(db: Db, principal: { tokenId: string; role: string }, actor: string, now: Date): Promise<void> {
   await db.transaction((tx) =>
-    appendToLedger(tx, [{ type: 'auth.login', actor, subjectType: 'token', subjectId: principal.tokenId, data: { role: principal.role } }]),
+    appendToLedger(tx, [
+      { type: 'auth.login', actor, subjectType: 'token', subjectId: principal.tokenId, data: { role: principal.role }, at: now },
+    ]),
   );
 }
 
-export async function recordLogout(db: Db, principal: { tokenId: string; role: string }, actor: string): Promise<void> {
+export async function recordLogout(db: Db, principal: { tokenId: string; role: string }, actor: string, now: Date): Promise<void> {
   await db.transaction((tx) =>
     appendToLedger(tx, [
-      { type: 'auth.logout', actor, subjectType: 'token', subjectId: principal.tokenId, data: { role: principal.role } },
+      { type: 'auth.logout', actor, subjectType: 'token', subjectId: principal.tokenId, data: { role: principal.role }, at: now },
     ]),
   );
 }

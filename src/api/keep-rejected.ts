@@ -64,6 +64,7 @@ async function quarantineRefused(c: Context<AppEnv>, deps: ApiDeps, source: stri
     deps.db,
     { source, reason, issues, raw, ...(decoded === null ? { rawBytes: bytes } : {}) },
     actorOf(c),
+    deps.clock.now(),
   );
   throw new AppError(err.code, err.message, err.issues, { ...err.extra, quarantineId });
 }

@@ -296,6 +296,7 @@ export async function dryRunPolicies(db: Db, running: PolicyGate, files: PolicyS
           impact: report.impact,
           truncated: report.truncated,
         },
+        at: opts.now,
       },
     ]),
   );

@@ -32,6 +32,7 @@ export async function recordProposal(tx: Tx, p: ProposalRecordInput, opts: { now
  * `now` dates them on the caller's clock (the live world's); without it, the database's time.
  */
 export async function recordProposals(tx: Tx, proposals: ProposalRecordInput[], opts: { now?: Date } = {}): Promise<string[]> {
+  const at = opts.now ?? new Date();
   const rows = proposals.map((p) => ({
     id: newId('prop'),
     agent_id: p.agentId,
@@ -59,6 +60,7 @@ export async function recordProposals(tx: Tx, proposals: ProposalRecordInput[], 
       subjectType: 'proposals',
       subjectId: r.id,
       data: { agentId: r.agent_id, accountId: r.account_id, leadId: r.lead_id, action: r.action, ev: r.ev_value, status: r.status },
+      at,
     })),
   );
   return rows.map((r) => r.id);

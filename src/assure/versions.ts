@@ -68,6 +68,7 @@ export async function adoptPolicies(
           subjectType: 'policies',
           subjectId: String(first),
           data: { version: first, sha256: hashOf(started), files: started.map((f) => f.file), fromFiles: true },
+          at: opts.now,
         },
       ]);
     }
@@ -91,6 +92,7 @@ export async function adoptPolicies(
           ...(opts.restores ? { restores: opts.restores } : {}),
           reasonGiven: true,
         },
+        at: opts.now,
       },
     ]);
     return v;

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock.ts';
 import type { Logger } from 'pino';
 import { appendToLedger } from '../ledger/index.ts';
 import { freshHandle, type Db, type Tx } from '../store/index.ts';
@@ -26,6 +27,8 @@ export interface OutboxBusOptions {
   maxAttempts?: number;
   /** The first retry's delay; each further one doubles it. Default 1 s. */
   backoffMs?: number;
+  /** The server's clock, which dates the ledger's entries (parking). Default real time. */
+  clock?: Clock;
 }
 
 /** A claimed outbox row: the event and the attempts made so far. */
@@ -54,6 +57,7 @@ export abstract class OutboxDelivery implements Bus {
   private readonly deliveredListeners: ((messages: BusMessage[]) => void)[] = [];
   protected readonly maxAttempts: number;
   protected readonly backoffMs: number;
+  protected readonly clock: Clock;
   /** Failed deliveries of single events so far; drain() reports those that happen while it waits. */
   protected eventFailures = 0;
   protected stopped = false;
@@ -71,6 +75,7 @@ export abstract class OutboxDelivery implements Bus {
     this.explicitPoll = pollMs !== undefined;
     this.maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.backoffMs = opts.backoffMs ?? EVENT_BACKOFF_MS;
+    this.clock = opts.clock ?? systemClock;
   }
 
   subscribe(topic: string, handler: BusHandler): void {
@@ -224,6 +229,7 @@ export abstract class OutboxDelivery implements Bus {
           subjectType: 'outbox_event',
           subjectId: String(m.id),
           data: { topic: m.topic, attempts },
+          at: this.clock.now(),
         },
       ]);
     return { topic: m.topic, attempts, parked, delayMs, error };

@@ -79,7 +79,7 @@ async function lockParked(tx: Tx, id: number): Promise<{ topic: string; attempts
  * Puts a parked event back in line with a fresh count of attempts (its last error stays for reference), and
  * wakes the buses of other processes on commit. The caller notifies its own bus after commit.
  */
-export function retryParked(db: Db, id: number, actor: string): Promise<OutboxEvent> {
+export function retryParked(db: Db, id: number, actor: string, now: Date): Promise<OutboxEvent> {
   return db.transaction(async (tx) => {
     const { topic, attempts } = await lockParked(tx, id);
     await requeueOutboxEvent(tx, id);
@@ -91,6 +91,7 @@ export function retryParked(db: Db, id: number, actor: string): Promise<OutboxEv
         subjectType: 'outbox_event',
         subjectId: String(id),
         data: { topic, attempts },
+        at: now,
       },
     ]);
     return getOutboxEvent(tx, id);
@@ -98,7 +99,7 @@ export function retryParked(db: Db, id: number, actor: string): Promise<OutboxEv
 }
 
 /** Closes a parked event for good: it is never delivered. The reason stays in the row; the ledger notes one was given. */
-export function discardParked(db: Db, id: number, reason: string, actor: string): Promise<OutboxEvent> {
+export function discardParked(db: Db, id: number, reason: string, actor: string, now: Date): Promise<OutboxEvent> {
   return db.transaction(async (tx) => {
     const { topic, attempts } = await lockParked(tx, id);
     await markOutboxDiscarded(tx, id, actor, reason);
@@ -109,6 +110,7 @@ export function discardParked(db: Db, id: number, reason: string, actor: string)
         subjectType: 'outbox_event',
         subjectId: String(id),
         data: { topic, attempts, reasonGiven: true },
+        at: now,
       },
     ]);
     return getOutboxEvent(tx, id);

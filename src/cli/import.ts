@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import { importCsv, isImportEntity, progressBar, IMPORT_ENTITIES } from '../sense/index.ts';
 import { openDatabase } from '../server.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
+import { serverNow } from './client.ts';
 
 export async function importCommand(args: string[], config: Config): Promise<number> {
   const { positionals, values } = parseCommandArgs(args, { map: { type: 'string', multiple: true }, json: { type: 'boolean' } });
@@ -16,9 +17,12 @@ export async function importCommand(args: string[], config: Config): Promise<num
   }
   const db = await openDatabase(config);
   try {
+    // Dated on the server's clock (the live world's, when one ran here), as the rest of the data is.
+    const now = await serverNow(db);
     const summary = await importCsv(db, entity, file, {
       map,
       actor: 'cli:import',
+      clock: { now: () => now },
       onProgress: values.json ? undefined : progressBar(process.stderr, `importing ${entity}`),
     });
     if (values.json) console.log(JSON.stringify(summary));

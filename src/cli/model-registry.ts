@@ -13,7 +13,7 @@ import {
   type VersionView,
 } from '../learn/index.ts';
 import { openDatabase } from '../server.ts';
-import { errorOfAnswer, runningServerClient } from './client.ts';
+import { errorOfAnswer, runningServerClient, serverNow } from './client.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 /** The registry's subcommands of `acs model` (`train` is src/cli/model.ts's own; it dispatches these here). */
@@ -72,8 +72,8 @@ export async function modelRegistryCommand(args: string[], config: Config): Prom
     result = sub === 'list' && !name ? res.body.data : res.body;
   } else {
     const db = await openDatabase(config);
-    const now = new Date();
     try {
+      const now = await serverNow(db);
       if (sub === 'list') result = name ? { ...(await getModel(db, name)), retrains: await listRetrains(db, name) } : await listModels(db);
       else if (sub === 'promote')
         result = await promoteVersion(db, {

@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import { discardParked, EVENT_ID, listParked, outboxStats, retryParked, type OutboxEvent, type OutboxStats } from '../bus/index.ts';
 import { openDatabase } from '../server.ts';
 import type { Db } from '../store/index.ts';
-import { runningServerClient, errorOfAnswer } from './client.ts';
+import { runningServerClient, errorOfAnswer, serverNow } from './client.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 const USAGE = `acs outbox list [--json]
@@ -52,8 +52,8 @@ export async function outboxCommand(args: string[], config: Config): Promise<num
     const db = await openDatabase(config);
     try {
       if (sub === 'list') result = { data: await listAllParked(db), stats: await outboxStats(db) };
-      else if (sub === 'retry') result = await retryParked(db, Number(id), CLI_ACTOR);
-      else result = await discardParked(db, Number(id), reason!, CLI_ACTOR);
+      else if (sub === 'retry') result = await retryParked(db, Number(id), CLI_ACTOR, await serverNow(db));
+      else result = await discardParked(db, Number(id), reason!, CLI_ACTOR, await serverNow(db));
     } finally {
       await db.close();
     }

@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import { compactErasures, type CompactionResult } from '../privacy/index.ts';
 import { openDatabase } from '../server.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
-import { errorOfAnswer, runningServerClient } from './client.ts';
+import { errorOfAnswer, runningServerClient, serverNow } from './client.ts';
 
 const USAGE = `acs privacy compact [--only-new] [--json]`;
 const CLI_ACTOR = 'cli';
@@ -29,7 +29,7 @@ export async function privacyCommand(args: string[], config: Config): Promise<nu
   } else {
     const db = await openDatabase(config);
     try {
-      result = await compactErasures(db, { actor: CLI_ACTOR, now: new Date(), retryIncomplete });
+      result = await compactErasures(db, { actor: CLI_ACTOR, now: await serverNow(db), retryIncomplete });
     } finally {
       await db.close();
     }

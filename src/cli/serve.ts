@@ -50,6 +50,7 @@ export async function serveCommand(args: string[], config: Config): Promise<numb
   });
   if (values['load-demo']) {
     const load = await loadDemoCustomers(server.db, DEMO_CUSTOMERS_FILE, {
+      clock: server.clock,
       onProgress: process.stderr.isTTY ? progressBar(process.stderr, 'loading demo customers') : progressLog(log),
       onResume: (present, total) =>
         log.info({ present, total }, `demo import was interrupted at ${present} of ${total} customers; resuming`),

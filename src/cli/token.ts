@@ -1,7 +1,7 @@
 import { createToken, listTokens, revokeToken } from '../api/index.ts';
 import type { Config } from '../config.ts';
 import { openDatabase } from '../server.ts';
-import { errorOfAnswer, runningServerClient } from './client.ts';
+import { errorOfAnswer, runningServerClient, serverNow } from './client.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 const CLI_ACTOR = 'cli';
@@ -27,9 +27,9 @@ export async function tokenCommand(args: string[], config: Config): Promise<numb
   } else {
     const db = await openDatabase(config);
     try {
-      if (sub === 'create') result = await createToken(db, { role: values.role!, name: values.name! }, CLI_ACTOR);
+      if (sub === 'create') result = await createToken(db, { role: values.role!, name: values.name! }, CLI_ACTOR, await serverNow(db));
       else if (sub === 'list') result = await listTokens(db);
-      else await revokeToken(db, id!, CLI_ACTOR);
+      else await revokeToken(db, id!, CLI_ACTOR, await serverNow(db));
     } finally {
       await db.close();
     }

@@ -233,7 +233,7 @@ export async function maskedEmbed(provider: Provider, masker: Masker, texts: str
 /** The ledger event for a generation: ids, versions, counts and hashes only. */
 export function generationLedgerEvent(
   record: GenerationRecord,
-  opts: { actor: string; subject?: { type: string; id: string }; at?: Date },
+  opts: { actor: string; subject?: { type: string; id: string }; at: Date },
 ): LedgerEvent {
   return {
     type: 'generation.created',
@@ -249,7 +249,7 @@ export function generationLedgerEvent(
 export async function ledgerGeneration(
   tx: Tx,
   record: GenerationRecord,
-  opts: { actor: string; subject?: { type: string; id: string }; at?: Date },
+  opts: { actor: string; subject?: { type: string; id: string }; at: Date },
 ): Promise<{ ids: number[] }> {
   return appendToLedger(tx, [generationLedgerEvent(record, opts)]);
 }

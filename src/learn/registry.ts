@@ -414,16 +414,16 @@ export async function loadModelSettings(q: Queryable, name: string): Promise<Mod
 }
 
 /** Replaces a model's drift and retrain settings (fields left out take their defaults); ledgered. */
-export async function saveModelSettings(db: Db, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
-  return db.transaction((tx) => saveSettingsInTransaction(tx, name, settings, actor));
+export async function saveModelSettings(db: Db, name: string, settings: ModelSettings, actor: string, now: Date): Promise<ModelSettings> {
+  return db.transaction((tx) => saveSettingsInTransaction(tx, name, settings, actor, now));
 }
 
-async function saveSettingsInTransaction(tx: Tx, name: string, settings: ModelSettings, actor: string): Promise<ModelSettings> {
+async function saveSettingsInTransaction(tx: Tx, name: string, settings: ModelSettings, actor: string, now: Date): Promise<ModelSettings> {
   await requireModel(tx, name);
   await lockModelRow(tx, name);
   await updateModelSettings(tx, name, settings, actor);
   await appendToLedger(tx, [
-    { type: 'model.settings_changed', actor, subjectType: 'models', subjectId: name, data: { name, ...settings } },
+    { type: 'model.settings_changed', actor, subjectType: 'models', subjectId: name, data: { name, ...settings }, at: now },
   ]);
   return settings;
 }

@@ -16,7 +16,11 @@ export interface LedgerEvent {
   subjectType?: string;
   subjectId?: string;
   data?: Record<string, unknown>;
-  at?: Date;
+  /**
+   * When it happened, on the business clock (the server's `Clock`: real time, or the live world's simulated time).
+   * Required, so every writer dates its entries on the same clock as the decisions, approvals and messages they record.
+   */
+  at: Date;
 }
 
 export interface LedgerEntry {
@@ -62,7 +66,7 @@ export function chainedBody(unchained: string, seq: number, prevHash: string): s
 export async function appendToLedger(tx: Tx, events: LedgerEvent[]): Promise<{ ids: number[] }> {
   if (events.length === 0) return { ids: [] };
   const rows = events.map((e) => {
-    const ts = (e.at ?? new Date()).toISOString();
+    const ts = e.at.toISOString();
     return {
       ts,
       type: e.type,

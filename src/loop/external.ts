@@ -87,7 +87,7 @@ export async function proposeExternal(
   const { now } = opts;
   return db.transaction(async (tx) => {
     const accountId = String((await findAccount(tx, input.customerId)).id);
-    await registerExternalAgent(tx, agentId, opts.actor);
+    await registerExternalAgent(tx, agentId, opts.actor, now);
     if ((await stoppedAgents(tx, [agentId])).has(agentId))
       throw new AppError('agent.paused', `${agentId} is paused, or the kill switch is engaged: it may not propose now`);
     const settings = await loadAgentSettings(tx);

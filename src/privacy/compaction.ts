@@ -234,6 +234,7 @@ export async function compactErasures(
         subjectType: 'erasures',
         subjectId: id,
         data: { tables: rewrite.tables.length, ...record },
+        at: opts.now,
       })),
     );
   });

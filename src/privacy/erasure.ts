@@ -153,7 +153,8 @@ async function eraseInTransaction(tx: Tx, key: string, request: ErasureRequest, 
   await lockSubjectPlacement(tx);
 
   const erasureId = newId('era');
-  const events: LedgerEvent[] = [];
+  // Dated together at `now` (the server's clock) when appended.
+  const events: Omit<LedgerEvent, 'at'>[] = [];
 
   // Pending approvals would run an action for someone who is gone; they lapse, as they would at their expiry.
   const expired = await expireSubjectApprovals(tx, account.id, leadIds, now);
@@ -222,7 +223,10 @@ async function eraseInTransaction(tx: Tx, key: string, request: ErasureRequest, 
     subjectId: account.id,
     data: { erasureId, counts, leadIds, reasonGiven: request.reason !== undefined, ...(account.erased_at ? { repeat: true } : {}) },
   });
-  await appendToLedger(tx, events);
+  await appendToLedger(
+    tx,
+    events.map((e) => ({ ...e, at: now })),
+  );
 
   return {
     erasureId,

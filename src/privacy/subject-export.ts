@@ -36,7 +36,7 @@ async function exportInTransaction(q: Tx, key: string, actor: string, now: Date)
   const ledger = await readSubjectLedger(q, [...new Set([account.id, ...ids])]);
   const counts = Object.fromEntries(Object.entries(data).map(([name, rows]) => [name, rows.length]));
   await appendToLedger(q, [
-    { type: 'customer.exported', actor, subjectType: 'accounts', subjectId: account.id, data: { format: EXPORT_FORMAT, counts } },
+    { type: 'customer.exported', actor, subjectType: 'accounts', subjectId: account.id, data: { format: EXPORT_FORMAT, counts }, at: now },
   ]);
   return {
     format: EXPORT_FORMAT,

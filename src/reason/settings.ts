@@ -100,10 +100,10 @@ export async function listAgents(q: Queryable): Promise<AgentView[]> {
  * Gives an external agent its registry entry on its first proposal (running, at the default autonomy: every action
  * waits for a person), ledgered as `agent.registered`; later calls change nothing.
  */
-export async function registerExternalAgent(tx: Tx, id: string, actor: string): Promise<void> {
+export async function registerExternalAgent(tx: Tx, id: string, actor: string, at: Date): Promise<void> {
   if (!isExternalAgentId(id)) throw new Error(`${id} is not an external agent id`);
   if (await insertAgentSettingsIfMissing(tx, id, actor))
-    await appendToLedger(tx, [{ type: 'agent.registered', actor, subjectType: 'agents', subjectId: id, data: { external: true } }]);
+    await appendToLedger(tx, [{ type: 'agent.registered', actor, subjectType: 'agents', subjectId: id, data: { external: true }, at }]);
 }
 
 /** Pauses or resumes an agent, or sets its autonomy for some of its actions; each change goes to the ledger. */
@@ -167,6 +167,7 @@ export async function updateInTransaction(tx: Tx, id: string, change: AgentChang
         ...(autonomyChange ? { previous: autonomyChange.previous, autonomyChangeId: autonomyChange.id } : {}),
         ...(reason ? { reasonGiven: true } : {}),
       },
+      at: now,
     },
   ]);
   return (await listAgents(tx)).find((a) => a.id === id)!;
@@ -228,6 +229,7 @@ async function setKillSwitchInTransaction(
       subjectType: 'agents',
       subjectId: '*',
       data: { engaged: change.engaged, reasonGiven: reason !== null },
+      at: now,
     },
   ]);
   return loadKillSwitch(tx);

@@ -104,12 +104,27 @@ export function mapDbError(err: unknown): never {
   throw err;
 }
 
-export async function createRecord(db: Db, kind: RecordKind, input: Record<string, unknown>, actor: string): Promise<RecordRow> {
-  return db.transaction((tx) => insertRecord(tx, kind, input, actor)).catch(mapDbError);
+export async function createRecord(
+  db: Db,
+  kind: RecordKind,
+  input: Record<string, unknown>,
+  actor: string,
+  at = new Date(),
+): Promise<RecordRow> {
+  return db.transaction((tx) => insertRecord(tx, kind, input, actor, at)).catch(mapDbError);
 }
 
-/** Inserts within an open transaction; used by imports and intake that batch their own transactions. */
-export async function insertRecord(tx: Tx, kind: RecordKind, given: Record<string, unknown>, actor: string): Promise<RecordRow> {
+/**
+ * Inserts within an open transaction; used by imports and intake that batch their own transactions. `at` is the
+ * server's clock (the ledger dates the entry by it); callers with a clock pass it.
+ */
+export async function insertRecord(
+  tx: Tx,
+  kind: RecordKind,
+  given: Record<string, unknown>,
+  actor: string,
+  at = new Date(),
+): Promise<RecordRow> {
   const input = kind === 'opportunities' ? await resolveOpportunityStage(tx, given) : given;
   const cols = { id: newId(TABLES[kind].prefix), ...toColumns(kind, input) };
   const row = await insertRecordRow(tx, kind, cols);
@@ -118,7 +133,7 @@ export async function insertRecord(tx: Tx, kind: RecordKind, given: Record<strin
   await syncRecordPeople(tx, kind, [record], 'record');
   await announce(tx, kind, null, record);
   await appendToLedger(tx, [
-    { type: 'record.created', actor, subjectType: kind, subjectId: record.id, data: { fields: Object.keys(input).sort(), version: 1 } },
+    { type: 'record.created', actor, subjectType: kind, subjectId: record.id, data: { fields: Object.keys(input).sort(), version: 1 }, at },
   ]);
   return record;
 }
@@ -177,8 +192,9 @@ export async function updateRecord(
   patch: Record<string, unknown>,
   actor: string,
   ifVersion?: number,
+  at = new Date(),
 ): Promise<RecordRow> {
-  return db.transaction((tx) => patchRecord(tx, kind, id, patch, actor, ifVersion)).catch(mapDbError);
+  return db.transaction((tx) => patchRecord(tx, kind, id, patch, actor, ifVersion, at)).catch(mapDbError);
 }
 
 /** Applies a validated partial update inside the caller's transaction (tools run inside theirs). */
@@ -189,6 +205,7 @@ export async function patchRecord(
   patch: Record<string, unknown>,
   actor: string,
   ifVersion?: number,
+  at = new Date(),
 ): Promise<RecordRow> {
   const currentRow = await lockLiveRecordRow(tx, kind, id);
   if (!currentRow) throw new AppError('record.not_found', `no ${kind} record ${id}`);
@@ -213,6 +230,7 @@ export async function patchRecord(
       subjectType: kind,
       subjectId: id,
       data: { fields: Object.keys(patch).sort(), version: record.version },
+      at,
     },
   ]);
   return record;
@@ -222,7 +240,7 @@ export async function patchRecord(
  * Soft delete: the row stays, marked and ledgered, and disappears from reads; its identifiers stop
  * resolving to it. A reason is free text, so it is kept beside the record, not in the ledger.
  */
-export async function deleteRecord(db: Db, kind: RecordKind, id: string, actor: string, reason?: string): Promise<void> {
+export async function deleteRecord(db: Db, kind: RecordKind, id: string, actor: string, reason?: string, at = new Date()): Promise<void> {
   await db.transaction(async (tx) => {
     const row = await softDeleteRecordRow(tx, kind, id);
     if (!row) throw new AppError('record.not_found', `no ${kind} record ${id}`);
@@ -239,6 +257,7 @@ export async function deleteRecord(db: Db, kind: RecordKind, id: string, actor: 
         subjectType: kind,
         subjectId: id,
         data: { version: record.version, ...(reason ? { reasonGiven: true } : {}) },
+        at,
       },
     ]);
   });

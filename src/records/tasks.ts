@@ -28,6 +28,7 @@ export async function assignTask(db: Db, id: string, opts: { assignee: string; a
         subjectType: 'tasks',
         subjectId: id,
         data: { assignee: opts.assignee, previous: before.assignee, at: opts.now.toISOString() },
+        at: opts.now,
       },
     ]);
   });
@@ -44,6 +45,7 @@ export async function completeTask(db: Db, id: string, opts: { note: string | nu
         subjectType: 'tasks',
         subjectId: id,
         data: { note: opts.note, at: opts.now.toISOString() },
+        at: opts.now,
       },
     ]);
   });

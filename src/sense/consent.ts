@@ -213,6 +213,49 @@ export async function confirmConsent(db: Db, id: string, opts: { actor: string; 
     const bad =
       at < new Date(row.captured_at) ? 'must not be before the consent was captured' : at > opts.now ? 'must not be in the future' : null;
     if (bad) throw new AppError('validation_failed', `confirmedAt ${bad}`, [{ path: 'confirmedAt', message: bad }]);
-    return patchRecord(tx, 'consents', id, { confirmedAt: at.toISOString() }, opts.actor);
+    return patchRecord(tx, 'consents', id, { confirmedAt: at.toISOString() }, opts.actor, undefined, opts.now);
+  });
+}
+
+/** One point a message may be sent to, as the approval card offers it: whether consent lets this message go there. */
+export interface RecipientChoice {
+  /** The email address or phone number, normalized. */
+  to: string;
+  /** Consent in effect now grants this message's channel and purpose (and brand) for this point. */
+  consented: boolean;
+  /** Why not, in words, when not consented: no record speaks for it, or the one that does refused or was withdrawn. */
+  why: string | null;
+}
+
+/**
+ * The points of the customer's live contacts (a lead's own, for a lead) that a message on `req.channel` could go to,
+ * each with whether the consent in effect at `at` grants it for the message's purpose and brand, decided as
+ * `outreachConsent` decides (the same records, the same latest-captured rule). Push has no point, so no choices.
+ */
+export async function recipientChoices(
+  q: Queryable,
+  subject: OutreachSubject,
+  req: { channel: string; purpose: string; brand?: string | null },
+  at: Date,
+): Promise<RecipientChoice[]> {
+  if (req.channel === 'push') return [];
+  const holders = subject.accountId ? await outreachHoldersOfAccount(q, subject.accountId) : await outreachHolderOfLead(q, subject.leadId);
+  const contacts = holders.filter((h): h is typeof h & { id: string } => h.id !== null);
+  const records = await effectiveConsents(
+    q,
+    contacts.map((c) => c.id),
+    at,
+  );
+  const facts = consentFacts(records, new Map(contacts.map((c) => [c.id, c])));
+  const brand = req.brand ?? holders[0]?.brand ?? null;
+  return pointsFor(req.channel, contacts).flatMap((to): RecipientChoice[] => {
+    if (to === null) return [];
+    const deciding = decidingConsent(facts, { channel: req.channel, purpose: req.purpose, contactPoint: to, brand });
+    if (grants(deciding)) return [{ to, consented: true, why: null }];
+    const what = `${req.channel} for ${req.purpose}`;
+    const why = deciding
+      ? `consent for ${what} was ${deciding.status}${deciding.capturedAt ? ` on ${deciding.capturedAt.slice(0, 10)}` : ''}`
+      : `no consent for ${what}`;
+    return [{ to, consented: false, why }];
   });
 }

@@ -14,8 +14,26 @@ export { featuresAt, refreshFeatures, subscribeFeatureUpdates, type CustomerFeat
 export { getProfile, findAccount, effectiveConsents, consentHistory, featureHistory } from './profile.ts';
 export type { Profile, TimelineItem, ConsentHistoryItem, ChurnInput, FeatureHistory } from './profile.ts';
 export type { ConsentOverview, ConsentRecordState, EffectiveConsent } from './profile.ts';
-export { addressOutreach, confirmConsent, consentFacts, decidingConsent, grants, outreachConsent, pointFor, pointsFor } from './consent.ts';
-export type { Addressed, ConsentFact, ContactDetails, OutreachRequest, OutreachSubject, OutreachTarget } from './consent.ts';
+export {
+  addressOutreach,
+  confirmConsent,
+  consentFacts,
+  decidingConsent,
+  grants,
+  outreachConsent,
+  pointFor,
+  pointsFor,
+  recipientChoices,
+} from './consent.ts';
+export type {
+  Addressed,
+  ConsentFact,
+  ContactDetails,
+  OutreachRequest,
+  OutreachSubject,
+  OutreachTarget,
+  RecipientChoice,
+} from './consent.ts';
 export { listQuarantine, getQuarantine, lockOpenQuarantine, closeQuarantine, discardQuarantined, quarantineNow } from './quarantine.ts';
 export type { QuarantineRecord } from './quarantine.ts';
 export { scoreSentiment } from './sentiment.ts';

@@ -25,6 +25,9 @@ import { insertSignals, lockSubjectPlacement, storedSignalIds } from './sense.re
 import { scoreSentiment } from './sentiment.ts';
 import { SIGNALS_ACCEPTED, type SignalsAcceptedEvent } from './events.ts';
 
+/** A ledger event before it is dated (the intake dates a batch's entries together). */
+type Unstamped = Omit<LedgerEvent, 'at'>;
+
 /**
  * One submitted item: a decoded JSON value (with its text as sent, kept in quarantine if it is refused),
  * or text that did not decode.
@@ -95,7 +98,7 @@ export async function resubmitQuarantined(
     const rejected = result.rejected[0];
     if (rejected) throw new AppError('validation_failed', 'the signal is still invalid; the quarantine item stays open', rejected.issues);
     const signalId = result.accepted[0]?.id ?? result.duplicates[0]?.id;
-    await closeQuarantine(tx, id, 'resubmitted', { signalId, corrected: ctx.corrected }, ctx.actor);
+    await closeQuarantine(tx, id, 'resubmitted', { signalId, corrected: ctx.corrected }, ctx.actor, ctx.now);
     return result;
   });
 }
@@ -193,13 +196,14 @@ export async function ingestInTransaction(tx: Tx, items: IntakeItem[], ctx: Inta
   // After the rows exist, so a new profile that proves to be a known person is folded in with them.
   await resolveDescribedPeople(tx, fresh, ctx, now);
 
-  const quarantined = ctx.quarantine === false ? null : quarantineRows(rejects, ctx.actor);
+  const quarantined = ctx.quarantine === false ? null : quarantineRows(rejects, ctx.actor, now);
   if (quarantined) await insertQuarantine(tx, quarantined.rows);
   rejects.forEach((r, i) =>
     outcome.rejected.push({ index: r.index, issues: r.issues, quarantineId: (quarantined?.rows[i]?.id as string) ?? null }),
   );
 
-  const events: LedgerEvent[] = [
+  // All dated at the intake's time on the server's clock.
+  const events: Unstamped[] = [
     ...writes.events,
     ...consentRows.map((c) => ({
       type: 'record.created',
@@ -231,7 +235,10 @@ export async function ingestInTransaction(tx: Tx, items: IntakeItem[], ctx: Inta
     })),
     ...(quarantined?.events ?? []),
   ];
-  await appendToLedger(tx, events);
+  await appendToLedger(
+    tx,
+    events.map((e) => ({ ...e, at: now })),
+  );
 
   const accountIds = [...new Set(fresh.map((p) => p.owner!.accountId).filter((a): a is string => !!a))];
   // Features are computed as of the newest signal when a sender's clock runs ahead of ours, so it still counts.
@@ -274,7 +281,7 @@ export async function ingestInTransaction(tx: Tx, items: IntakeItem[], ctx: Inta
  * profile (an account), or a lead for `lead_form`; identifiers the profile did not have yet are added
  * to it. Two signals in one batch naming the same unknown subject share one new profile.
  */
-async function resolveSubjects(tx: Tx, batch: Pending[], ctx: IntakeContext, now: Date): Promise<{ events: LedgerEvent[] }> {
+async function resolveSubjects(tx: Tx, batch: Pending[], ctx: IntakeContext, now: Date): Promise<{ events: Unstamped[] }> {
   const known = await lookupIdentities(
     tx,
     batch.flatMap((p) => p.keys),
@@ -283,7 +290,7 @@ async function resolveSubjects(tx: Tx, batch: Pending[], ctx: IntakeContext, now
   const newAccounts: Record<string, unknown>[] = [];
   const newLeads: Record<string, unknown>[] = [];
   const claims: IdentityClaim[] = [];
-  const events: LedgerEvent[] = [];
+  const events: Unstamped[] = [];
 
   // A deleted customer's id is not reused: a signal naming only it cannot start a new profile under it.
   const named = [...new Set(batch.flatMap((p) => (p.signal.subject.customerId ? [p.signal.subject.customerId] : [])))];

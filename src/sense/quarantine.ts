@@ -36,7 +36,11 @@ export interface QuarantineRecord {
 const ledgerSafePath = (issue: FieldIssue) => (issue.message === 'unknown field' ? issue.path.replace(/[^.]*$/, '<unknown>') : issue.path);
 
 /** Rows plus their ledger events; the caller writes both in its transaction. */
-export function quarantineRows(items: QuarantineInput[], actor: string): { rows: Record<string, unknown>[]; events: LedgerEvent[] } {
+export function quarantineRows(
+  items: QuarantineInput[],
+  actor: string,
+  at: Date,
+): { rows: Record<string, unknown>[]; events: LedgerEvent[] } {
   const rows = items.map((q) => {
     // Whole: the request body limit already bounds it. NUL and unpaired surrogates are escaped so it can be stored,
     // and then the exact bytes are kept beside it.
@@ -61,6 +65,7 @@ export function quarantineRows(items: QuarantineInput[], actor: string): { rows:
     subjectType: 'quarantine',
     subjectId: r.id,
     data: { source: items[i]!.source, fields: [...new Set(r.issues.map(ledgerSafePath))].slice(0, 50) },
+    at,
   }));
   return { rows, events };
 }
@@ -70,8 +75,9 @@ export async function quarantineNow(
   db: { transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> },
   item: QuarantineInput,
   actor: string,
+  at: Date,
 ): Promise<string> {
-  const { rows, events } = quarantineRows([item], actor);
+  const { rows, events } = quarantineRows([item], actor, at);
   await db.transaction(async (tx) => {
     await insertQuarantine(tx, rows);
     await appendToLedger(tx, events);
@@ -119,10 +125,10 @@ export async function lockOpenQuarantine(tx: Tx, id: string): Promise<void> {
 }
 
 /** Closes an open item without ingesting it; the reason stays with the item. */
-export async function discardQuarantined(db: Db, id: string, reason: string, actor: string): Promise<void> {
+export async function discardQuarantined(db: Db, id: string, reason: string, actor: string, at: Date): Promise<void> {
   await db.transaction(async (tx) => {
     await lockOpenQuarantine(tx, id);
-    await closeQuarantine(tx, id, 'discarded', { reason }, actor);
+    await closeQuarantine(tx, id, 'discarded', { reason }, actor, at);
   });
 }
 
@@ -136,6 +142,7 @@ export async function closeQuarantine(
   status: 'resubmitted' | 'discarded',
   resolution: { signalId?: string; corrected?: boolean; reason?: string },
   actor: string,
+  at: Date,
 ): Promise<void> {
   await resolveQuarantineRow(tx, id, status, resolution);
   const { reason, ...facts } = resolution;
@@ -146,6 +153,7 @@ export async function closeQuarantine(
       subjectType: 'quarantine',
       subjectId: id,
       data: { ...facts, ...(reason ? { reasonGiven: true } : {}) },
+      at,
     },
   ]);
 }

@@ -87,7 +87,7 @@ export async function loadThresholds(db: Pick<Db, 'query'>): Promise<SupervisorT
 }
 
 /** Replaces the thresholds named in `change` (the rest keep their value); validated, ledgered as `supervisor.thresholds`. */
-export async function updateThresholds(db: Db, change: unknown, actor: string): Promise<SupervisorThresholds> {
+export async function updateThresholds(db: Db, change: unknown, actor: string, now: Date): Promise<SupervisorThresholds> {
   const current = await loadThresholds(db);
   const partial = SupervisorThresholds.partial().safeParse(change);
   if (!partial.success) throw new AppError('validation_failed', 'invalid supervisor thresholds', toFieldIssues(partial.error));
@@ -98,7 +98,9 @@ export async function updateThresholds(db: Db, change: unknown, actor: string): 
     ]);
   await db.transaction(async (tx) => {
     await upsertSupervisorThresholds(tx, next, actor);
-    await appendToLedger(tx, [{ type: 'supervisor.thresholds', actor, subjectType: 'supervisor', subjectId: 'thresholds', data: next }]);
+    await appendToLedger(tx, [
+      { type: 'supervisor.thresholds', actor, subjectType: 'supervisor', subjectId: 'thresholds', data: next, at: now },
+    ]);
   });
   return next;
 }
@@ -179,6 +181,7 @@ export async function superviseAgents(
           subjectType: 'agents',
           subjectId: id,
           data: { ...found, at: now.toISOString(), baselineDays: t.baselineDays },
+          at: now,
         },
       ]);
     });

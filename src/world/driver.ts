@@ -54,14 +54,14 @@ function simKind(action: string, params: WorldExecutionRow['params']): SimAction
 }
 
 /** The first `n` customers of a file in the Telco layout, through the CSV importer. */
-export async function importFirstCustomers(db: Db, csvFile: string, n: number, actor: string): Promise<void> {
+export async function importFirstCustomers(db: Db, csvFile: string, n: number, actor: string, now = new Date()): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'acs-customers-'));
   try {
     const lines = readFileSync(csvFile, 'utf8')
       .split('\n')
       .filter((l) => l.trim());
     writeFileSync(join(dir, 'customers.csv'), lines.slice(0, n + 1).join('\n') + '\n');
-    await importCsv(db, 'customers', join(dir, 'customers.csv'), { actor });
+    await importCsv(db, 'customers', join(dir, 'customers.csv'), { actor, clock: { now: () => now } });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -72,7 +72,7 @@ export async function importFirstCustomers(db: Db, csvFile: string, n: number, a
  * from the seed, through the CSV importer. Only imported Telco rows (they carry the dataset's `churned` label)
  * are touched: a profile someone else made never gets a made-up contact or consent.
  */
-export async function seedContactsAndConsents(db: Db, seed: number): Promise<void> {
+export async function seedContactsAndConsents(db: Db, seed: number, now = new Date()): Promise<void> {
   const accounts = await listDemoAccountsWithoutContact(db);
   if (accounts.length === 0) return;
   const dir = mkdtempSync(join(tmpdir(), 'acs-world-'));
@@ -81,7 +81,7 @@ export async function seedContactsAndConsents(db: Db, seed: number): Promise<voi
       join(dir, 'contacts.csv'),
       'accountId,email\n' + accounts.map((a) => `${a.id},${a.customer_id.toLowerCase()}@example.com`).join('\n') + '\n',
     );
-    await importCsv(db, 'contacts', join(dir, 'contacts.csv'), { actor: ACTOR });
+    await importCsv(db, 'contacts', join(dir, 'contacts.csv'), { actor: ACTOR, clock: { now: () => now } });
     const contacts = await listContactEmailsOfAccounts(
       db,
       accounts.map((a) => a.id),
@@ -97,7 +97,7 @@ export async function seedContactsAndConsents(db: Db, seed: number): Promise<voi
       }
     }
     writeFileSync(join(dir, 'consents.csv'), 'contactId,channel,purpose,status,source,capturedAt\n' + rows.join('\n') + '\n');
-    await importCsv(db, 'consents', join(dir, 'consents.csv'), { actor: ACTOR });
+    await importCsv(db, 'consents', join(dir, 'consents.csv'), { actor: ACTOR, clock: { now: () => now } });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -321,7 +321,7 @@ export class WorldDriver {
       }
       try {
         const patch = parseRecordInput('cases', { status: 'resolved', closedAt: o.occurredAt }, true);
-        await updateRecord(this.opts.db, 'cases', caseId, patch, ACTOR);
+        await updateRecord(this.opts.db, 'cases', caseId, patch, ACTOR, undefined, new Date(o.occurredAt));
       } catch (err) {
         // A case deleted or merged away meanwhile has nothing left to close.
         if ((err as { code?: string }).code !== 'record.not_found') throw err;

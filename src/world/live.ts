@@ -90,7 +90,7 @@ const LIVE_INTAKE_BATCH = 50;
 
 export async function startLiveWorld(deps: LiveWorldDeps): Promise<{ stop(): Promise<void> }> {
   const { db, clock, state, log } = deps;
-  await seedContactsAndConsents(db, state.seed);
+  await seedContactsAndConsents(db, state.seed, clock.now());
   const driver = await WorldDriver.create({
     db: deps.db,
     bus: deps.bus,

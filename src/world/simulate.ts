@@ -95,8 +95,8 @@ export async function runSimulation(opts: SimulateOptions) {
   try {
     await migrate(db);
     await opts.loadKnowledge?.(db, new Date(SIM_START));
-    await importFirstCustomers(db, opts.csvFile, opts.customers, 'sim');
-    await seedContactsAndConsents(db, opts.seed);
+    await importFirstCustomers(db, opts.csvFile, opts.customers, 'sim', new Date(SIM_START));
+    await seedContactsAndConsents(db, opts.seed, new Date(SIM_START));
     const examples = await loadChurnExamples(db);
     const churn = examples.length >= 50 ? ChurnModel.train(examples, trainingFingerprint(examples)) : undefined;
     const gate = PolicyGate.load();

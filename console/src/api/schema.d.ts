@@ -575,7 +575,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The approval queue: one tab (`status`: pending, decided, expired, approved or rejected), filtered by `agent`, `action`, `risk` and `expiresWithinHours`, in `sort` order (`ev`: highest expected value first, then soonest to expire; `expiry`: soonest first; `newest`: most recently opened first); each item carries the customer’s subscription and their credits and messages of the last 90 days */
+        /** The approval queue: one tab (`status`: pending, decided, expired, approved or rejected), filtered by `agent`, `action`, `risk` and `expiresWithinHours`, in `sort` order (`ev`: highest expected value first, then soonest to expire; `expiry`: soonest first; `newest`: most recently opened first); each item carries the customer’s subscription and their credits and messages of the last 90 days, and a pending message the customer’s contact points for its channel with whether consent for it is in effect */
         get: operations["getApprovals"];
         put?: never;
         post?: never;
@@ -2377,6 +2377,12 @@ export interface components {
                     }[];
                     abstained: boolean;
                     blocked: string[];
+                    to: string | null;
+                    recipients: {
+                        to: string;
+                        consented: boolean;
+                        why: string | null;
+                    }[];
                 } | null;
             };
             decision: {

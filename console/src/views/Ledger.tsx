@@ -168,17 +168,17 @@ function aboutText(e: LedgerEntry): string | null {
 }
 
 /**
- * Which clock the ledger's times are on. An entry's time is when it was recorded, in real time (it is part of what
- * the hash chain covers); the rest of the console follows the server's clock, which is the live world's when it runs.
+ * Which clock the ledger's times are on: the server's (the business clock), as every view's are; it is the live
+ * world's when one runs. An entry's time is part of what the hash chain covers.
  */
 function ClockNote() {
   const clock = useContext(WorldContext);
   return (
     <p className="muted" id="ledger-clock">
-      Times are when each entry was recorded, in real time (UTC).
+      Times are when each entry happened on the server&apos;s clock (UTC), as in every other view.
       {clock?.world
-        ? ` The live world runs on its own faster clock (now ${fmt.time(new Date(clock.now).toISOString())}, world day ${clock.world.daysDone}), which the other views follow; ledger times are not on it.`
-        : ' The server runs on real time, so every view is on the same clock.'}
+        ? ` The live world runs on its own faster clock (now ${fmt.time(new Date(clock.now).toISOString())}, world day ${clock.world.daysDone}), and the ledger is dated on it too.`
+        : ' The server runs on real time.'}
     </p>
   );
 }

@@ -740,7 +740,14 @@ function ApprovalDetail({
       {a.proposal.message ? <MessageBody message={a.proposal.message} /> : null}
       <h3>Parameters</h3>
       {editing && mayDecide ? (
-        <ParamEditor approvalId={a.id} params={a.proposal.params} busy={busy} onCancel={() => setEditing(false)} onSubmit={(p) => run(p)} />
+        <ParamEditor
+          approvalId={a.id}
+          params={withRecipient(a.proposal.params, a.proposal.message)}
+          recipients={a.proposal.message?.recipients}
+          busy={busy}
+          onCancel={() => setEditing(false)}
+          onSubmit={(p) => run(p)}
+        />
       ) : (
         <Facts
           items={Object.entries(a.proposal.params)
@@ -917,6 +924,41 @@ function MessageBody({ message: m }: { message: NonNullable<Approval['proposal']
 }
 
 type EditCheck = Answer<'/api/v1/approvals/{id}/check-edit', 'post'>;
+type Recipient = { to: string; consented: boolean; why: string | null };
+
+/**
+ * A message's parameters with its recipient to choose: the one chosen, else the first of the customer's points whose
+ * consent is in effect ('' when none is). Other actions' parameters as they are.
+ */
+function withRecipient(
+  params: Record<string, unknown>,
+  message: { to: string | null; recipients: Recipient[] } | null | undefined,
+): Record<string, unknown> {
+  if (!message || 'to' in params) return params;
+  return { ...params, to: message.to ?? message.recipients.find((r) => r.consented)?.to ?? '' };
+}
+
+/**
+ * The recipient as a choice from the customer's contact points for the channel: those without consent in effect for
+ * the message are shown, disabled, with why. The API refuses any other.
+ */
+function RecipientSelect({ recipients, value, onChange }: { recipients: Recipient[]; value: string; onChange: (to: string) => void }) {
+  const known = recipients.some((r) => r.to === value);
+  return (
+    <select id="param-to" aria-describedby="edit-check recipient-note" value={value} onChange={(e) => onChange(e.target.value)}>
+      {!known ? (
+        <option value={value} disabled>
+          {value ? `${value} (not one of the customer's contact points)` : 'no contact point with consent'}
+        </option>
+      ) : null}
+      {recipients.map((r) => (
+        <option key={r.to} value={r.to} disabled={!r.consented}>
+          {r.consented ? `${r.to} (consent in effect)` : `${r.to} (not allowed: ${r.why ?? 'no consent'})`}
+        </option>
+      ))}
+    </select>
+  );
+}
 
 /** A credit's amount is edited in dollars and cents; the API takes cents. */
 const DOLLARS = /^\d{1,7}(\.\d{1,2})?$/;
@@ -933,8 +975,10 @@ function parseEdit(
     if (isMoney(k, original)) {
       if (!DOLLARS.test(text)) return { error: `amount: write dollars and cents, like 25.00` };
       out[k] = Math.round(Number(text) * 100);
-    } else if (typeof original === 'string') out[k] = values[k] ?? '';
-    else {
+    } else if (typeof original === 'string') {
+      // No recipient chosen (none has consent): left to the send, which finds none and refuses.
+      if (!(k === 'to' && !values[k])) out[k] = values[k] ?? '';
+    } else {
       try {
         out[k] = JSON.parse(text);
       } catch {
@@ -953,12 +997,15 @@ function parseEdit(
 function ParamEditor({
   approvalId,
   params,
+  recipients,
   busy,
   onSubmit,
   onCancel,
 }: {
   approvalId: string;
   params: Record<string, unknown>;
+  /** For a message: the customer's contact points for its channel, with their consent; `to` is chosen from them. */
+  recipients?: Recipient[];
   busy: boolean;
   onSubmit: (p: Record<string, unknown>) => void;
   onCancel: () => void;
@@ -1017,15 +1064,24 @@ function ParamEditor({
     <form onSubmit={submit} className="param-editor" noValidate>
       {Object.entries(params).map(([k, original]) => (
         <div key={k} className="field">
-          <label htmlFor={`param-${k}`}>{isMoney(k, original) ? 'amount (USD)' : k}</label>
-          <input
-            id={`param-${k}`}
-            ref={k === focusKey ? first : undefined}
-            inputMode={isMoney(k, original) ? 'decimal' : typeof original === 'number' ? 'numeric' : undefined}
-            aria-describedby="edit-check"
-            value={values[k] ?? ''}
-            onChange={(e) => setValues({ ...values, [k]: e.target.value })}
-          />
+          <label htmlFor={`param-${k}`}>{isMoney(k, original) ? 'amount (USD)' : k === 'to' && recipients ? 'recipient' : k}</label>
+          {k === 'to' && recipients ? (
+            <>
+              <RecipientSelect recipients={recipients} value={values.to ?? ''} onChange={(to) => setValues({ ...values, to })} />
+              <p id="recipient-note" className="muted">
+                The customer&apos;s contact points for this channel; those without consent for this message cannot be chosen.
+              </p>
+            </>
+          ) : (
+            <input
+              id={`param-${k}`}
+              ref={k === focusKey ? first : undefined}
+              inputMode={isMoney(k, original) ? 'decimal' : typeof original === 'number' ? 'numeric' : undefined}
+              aria-describedby="edit-check"
+              value={values[k] ?? ''}
+              onChange={(e) => setValues({ ...values, [k]: e.target.value })}
+            />
+          )}
         </div>
       ))}
       <div id="edit-check" aria-live="polite">

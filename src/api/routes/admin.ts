@@ -47,7 +47,7 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: answers(PrincipalSchema, 'who this token is; the sign-in is ledgered') },
       handler: async (c) => {
         const p = c.get('principal');
-        await recordLogin(db, p, actorOf(c));
+        await recordLogin(db, p, actorOf(c), deps.clock.now());
         const { header } = authorizationOf(c);
         const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
         if (token) setSessionCookie(c, token);
@@ -61,7 +61,7 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
       summary: 'Sign out of the console: clears the session cookie (the token itself stays valid until revoked); recorded in the ledger',
       responses: { 204: 'signed out' },
       handler: async (c) => {
-        await recordLogout(db, c.get('principal'), actorOf(c));
+        await recordLogout(db, c.get('principal'), actorOf(c), deps.clock.now());
         clearSessionCookie(c);
         return c.body(null, 204);
       },
@@ -89,7 +89,7 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const body = TokenInput.safeParse(await readJson(c, deps.config.maxBodyBytes));
         if (!body.success) throw new AppError('validation_failed', 'invalid token request', toFieldIssues(body.error));
-        return c.json(await createToken(db, body.data, actorOf(c)), 201);
+        return c.json(await createToken(db, body.data, actorOf(c), deps.clock.now()), 201);
       },
     },
     {
@@ -99,7 +99,7 @@ export function adminRoutes(deps: ApiDeps): RouteDef[] {
       summary: 'Revoke a token',
       responses: { 204: 'revoked', 404: 'no active token' },
       handler: async (c) => {
-        await revokeToken(db, c.req.param('id')!, actorOf(c));
+        await revokeToken(db, c.req.param('id')!, actorOf(c), deps.clock.now());
         deps.auth.forget();
         return c.body(null, 204);
       },

@@ -293,7 +293,8 @@ export function agentRoutes(deps: ApiDeps): RouteDef[] {
         413: 'body too large',
         415: 'not JSON',
       },
-      handler: async (c) => c.json(await updateThresholds(deps.db, await readJson(c, deps.config.maxBodyBytes), actorOf(c))),
+      handler: async (c) =>
+        c.json(await updateThresholds(deps.db, await readJson(c, deps.config.maxBodyBytes), actorOf(c), deps.clock.now())),
     },
     {
       method: 'post',

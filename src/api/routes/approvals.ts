@@ -4,6 +4,8 @@ import { ApprovalPageSchema, ApprovedRunSchema, BulkApprovalSchema, EditCheckSch
 import { toFieldIssues } from '../../contracts/index.ts';
 import { RISKS } from '../../assure/index.ts';
 import { AppError } from '../../errors.ts';
+import { recipientChoices, type RecipientChoice } from '../../sense/index.ts';
+import type { Queryable } from '../../store/index.ts';
 import { approvalMessage, CONTEXT_DAYS, listApprovalQueue } from '../../views/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { parseQuery, readJson, readOptionalJson } from '../http.ts';
@@ -37,7 +39,36 @@ const BulkApproveBody = z.strictObject({
     }),
 });
 
-const toApproval = (r: Record<string, unknown>) => ({
+/**
+ * Where each pending message of a page could go: the customer's contact points for its channel, each with whether
+ * consent for its channel and purpose (and brand) is in effect now. Keyed by approval id.
+ */
+async function recipientsOf(db: Queryable, rows: Record<string, unknown>[], now: Date): Promise<Map<string, RecipientChoice[]>> {
+  const out = new Map<string, RecipientChoice[]>();
+  for (const r of rows) {
+    if (r.action !== 'send_message' || r.status !== 'pending' || !r.channel || !r.purpose) continue;
+    const params = { ...((r.params ?? {}) as Record<string, unknown>), ...((r.edited_params ?? {}) as Record<string, unknown>) };
+    const subject = { accountId: (r.account_id as string | null) ?? null, leadId: (r.lead_id as string | null) ?? null };
+    const req = { channel: String(r.channel), purpose: String(r.purpose), brand: (params.brand as string | undefined) ?? null };
+    out.set(String(r.id), await recipientChoices(db, subject, req, now));
+  }
+  return out;
+}
+
+/** The message's recipient as chosen (an edit's, else the draft's), or null: the first consented point when it is sent. */
+const recipientOf = (r: Record<string, unknown>): string | null => {
+  const edited = (r.edited_params ?? {}) as Record<string, unknown>;
+  const params = (r.params ?? {}) as Record<string, unknown>;
+  const to = edited.to ?? params.to;
+  return typeof to === 'string' ? to : null;
+};
+
+/** The card's message with where it goes: the recipient chosen and, while pending, the choices with their consent. */
+function withRecipients(message: ReturnType<typeof approvalMessage>, r: Record<string, unknown>, choices: RecipientChoice[] | undefined) {
+  return message && { ...message, to: recipientOf(r), recipients: choices ?? [] };
+}
+
+const toApproval = (r: Record<string, unknown>, recipients = new Map<string, RecipientChoice[]>()) => ({
   id: r.id,
   status: r.status,
   expiresAt: new Date(r.expires_at as string).toISOString(),
@@ -61,7 +92,7 @@ const toApproval = (r: Record<string, unknown>) => ({
     // The score it was decided with, the same field the Customer 360 shows (src/views/customer-360.ts).
     churn: (r.ev as { churn?: unknown } | null)?.churn ?? null,
     // The body a message would send, with the passages it cites; null for an action that sends nothing.
-    message: approvalMessage(r),
+    message: withRecipients(approvalMessage(r), r, recipients.get(String(r.id))),
   },
   decision: { id: r.decision_id, outcome: r.outcome, policyIds: r.policy_ids, reasons: r.reasons, autonomy: r.autonomy },
   customer: {
@@ -101,7 +132,7 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
       tag: 'approvals',
       query: ApprovalQuery,
       summary:
-        'The approval queue: one tab (`status`: pending, decided, expired, approved or rejected), filtered by `agent`, `action`, `risk` and `expiresWithinHours`, in `sort` order (`ev`: highest expected value first, then soonest to expire; `expiry`: soonest first; `newest`: most recently opened first); each item carries the customer\u2019s subscription and their credits and messages of the last 90 days',
+        'The approval queue: one tab (`status`: pending, decided, expired, approved or rejected), filtered by `agent`, `action`, `risk` and `expiresWithinHours`, in `sort` order (`ev`: highest expected value first, then soonest to expire; `expiry`: soonest first; `newest`: most recently opened first); each item carries the customer\u2019s subscription and their credits and messages of the last 90 days, and a pending message the customer\u2019s contact points for its channel with whether consent for it is in effect',
       responses: {
         200: answers(ApprovalPageSchema, '{ data, nextCursor }'),
         400: 'bad status, filter, sort, limit or cursor (the issue names the query parameter)',
@@ -109,6 +140,7 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const q = parseQuery(c, ApprovalQuery);
         const offset = offsetCursor(q.cursor);
+        const now = deps.clock.now();
         const rows = await listApprovalQueue(db, {
           status: q.status,
           agent: q.agent,
@@ -116,11 +148,19 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
           risk: q.risk,
           expiresWithinHours: q.expiresWithinHours,
           sort: q.sort,
-          now: deps.clock.now(),
+          now,
           offset,
           limit: q.limit + 1,
         });
-        return c.json(pageOf(rows, q.limit, () => offset + q.limit, toApproval));
+        const recipients = await recipientsOf(db, rows.slice(0, q.limit), now);
+        return c.json(
+          pageOf(
+            rows,
+            q.limit,
+            () => offset + q.limit,
+            (r) => toApproval(r, recipients),
+          ),
+        );
       },
     },
     {
@@ -137,6 +177,7 @@ export function approvalRoutes(deps: ApiDeps): RouteDef[] {
         409: 'already decided or expired, the agent paused or the kill switch engaged',
         413: 'body too large',
         415: 'not JSON',
+        422: 'an edited message recipient (params.to) is not one of the customer\u2019s contact points with consent for the message',
         500: 'the action failed and nothing ran: the approval stays pending with its lastError, and approving again retries it',
       },
       handler: async (c) => {

@@ -188,7 +188,7 @@ export function modelRoutes(deps: ApiDeps): RouteDef[] {
       },
       handler: async (c) => {
         const body = parseBody(ModelSettingsInput, await readJson(c, deps.config.maxBodyBytes), 'model settings');
-        return c.json(await saveModelSettings(db, c.req.param('name')!, body, actorOf(c)));
+        return c.json(await saveModelSettings(db, c.req.param('name')!, body, actorOf(c), deps.clock.now()));
       },
     },
   ];

@@ -48,7 +48,7 @@ export function outboxRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: answers(OutboxEventSchema, 'the event, pending again'), 400: 'bad id', 404: 'no such event', 409: 'not parked' },
       handler: async (c) => {
         const id = eventId(c.req.param('id'));
-        const event = await retryParked(db, id, actorOf(c));
+        const event = await retryParked(db, id, actorOf(c), deps.clock.now());
         deps.bus.notify();
         return c.json(event);
       },
@@ -70,7 +70,7 @@ export function outboxRoutes(deps: ApiDeps): RouteDef[] {
       handler: async (c) => {
         const id = eventId(c.req.param('id'));
         const body = parseBody(DiscardBody, await readJson(c, deps.config.maxBodyBytes), 'discard request');
-        return c.json(await discardParked(db, id, body.reason, actorOf(c)));
+        return c.json(await discardParked(db, id, body.reason, actorOf(c), deps.clock.now()));
       },
     },
   ];

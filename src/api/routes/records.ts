@@ -111,7 +111,9 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
         handler: async (c) => {
           const parse = (text: string) => parseRecordInput(kind, parseJsonText(requireJson(c, text)), false);
           return c.json(
-            await readApplyOrQuarantine(c, deps, `records:${kind}`, parse, (input) => createRecord(deps.db, kind, input, actorOf(c))),
+            await readApplyOrQuarantine(c, deps, `records:${kind}`, parse, (input) =>
+              createRecord(deps.db, kind, input, actorOf(c), deps.clock.now()),
+            ),
             201,
           );
         },
@@ -157,7 +159,15 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
             if (Object.keys(patch).length === 0)
               throw new AppError('validation_failed', 'nothing to update', [{ path: '(body)', message: 'name at least one field' }]);
             try {
-              return await updateRecord(deps.db, kind, c.req.param('id')!, patch, actorOf(c), ifMatchVersion(c.req.header('if-match')));
+              return await updateRecord(
+                deps.db,
+                kind,
+                c.req.param('id')!,
+                patch,
+                actorOf(c),
+                ifMatchVersion(c.req.header('if-match')),
+                deps.clock.now(),
+              );
             } catch (err) {
               if (err instanceof AppError && err.code === 'record.version_conflict')
                 throw new AppError('precondition_failed', err.message, [
@@ -178,7 +188,7 @@ export function recordRoutes(deps: ApiDeps): RouteDef[] {
         responses: { 204: 'deleted', 404: 'no such live record', 400: 'reason too long' },
         handler: async (c) => {
           const { reason } = parseQuery(c, DeleteQuery);
-          await deleteRecord(deps.db, kind, c.req.param('id')!, actorOf(c), reason);
+          await deleteRecord(deps.db, kind, c.req.param('id')!, actorOf(c), reason, deps.clock.now());
           return c.body(null, 204);
         },
       },

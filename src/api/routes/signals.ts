@@ -230,7 +230,7 @@ export function signalRoutes(deps: ApiDeps): RouteDef[] {
           .safeParse(parseJsonText(await readBodyText(c, deps.config.maxBodyBytes)));
         if (!body.success)
           throw new AppError('validation_failed', 'a reason is required', [{ path: 'reason', message: 'required, 1 to 500 characters' }]);
-        await discardQuarantined(db, c.req.param('id')!, body.data.reason, actorOf(c));
+        await discardQuarantined(db, c.req.param('id')!, body.data.reason, actorOf(c), deps.clock.now());
         return c.json(await getQuarantine(db, c.req.param('id')!));
       },
     },

@@ -47,6 +47,14 @@ export const ApprovalSchema = component(
           ),
           abstained: z.boolean(),
           blocked: z.array(z.string()),
+          /** The recipient an approver or the agent chose; null: the customer's first point whose consent grants, when it is sent. */
+          to: z.string().nullable(),
+          /**
+           * While pending: the customer's contact points for the message's channel, each with whether consent for its
+           * channel and purpose (and brand) is in effect now, and why not when it is not. An edit's `to` must be a
+           * consented one. Empty for a decided approval and for push (no point).
+           */
+          recipients: z.array(z.object({ to: z.string(), consented: z.boolean(), why: z.string().nullable() })),
         })
         .nullable(),
     }),

@@ -177,6 +177,7 @@ export async function mergeProfiles(tx: Tx, input: MergeInput): Promise<MergeRec
         reviewId: input.reviewId ?? null,
         moved: record.moved,
       },
+      at: input.now,
     },
   ]);
   await refreshFeatures(tx, [survivor.id], input.now);
@@ -228,6 +229,7 @@ async function unmergeInTransaction(tx: Tx, mergeId: string, actor: string, now:
       subjectType: 'accounts',
       subjectId: survivorId,
       data: { mergeId, mergedId, restored: countMoved(moved), followedSignals: followed.length },
+      at: now,
     },
   ]);
   await refreshFeatures(tx, [survivorId, mergedId], now);
@@ -371,6 +373,7 @@ export async function openReview(
       subjectType: 'accounts',
       subjectId: r.accountId,
       data: { reviewId: id, candidateId: r.candidateId, score: r.explanation.probability },
+      at: r.now,
     },
   ]);
   return id;
@@ -455,6 +458,7 @@ async function decideInTransaction(
         subjectType: 'accounts',
         subjectId: row.account_id,
         data: { reviewId: id, candidateId: row.candidate_id },
+        at: now,
       },
     ]);
   }

@@ -143,6 +143,7 @@ export async function attachContacts(
       subjectType: 'contacts',
       subjectId: a.contactId,
       data: { accountId: a.accountId, matchedBy: a.matchedBy, score: a.score },
+      at: ctx.now,
     })),
   );
   return attached;

@@ -12,6 +12,7 @@ import {
 } from '../../contracts/index.ts';
 import { csvLines } from '../../lib/index.ts';
 import { AppError } from '../../errors.ts';
+import { systemClock, type Clock } from '../../clock.ts';
 import { appendToLedger, type LedgerEvent } from '../../ledger/index.ts';
 import {
   claimIdentities,
@@ -45,6 +46,8 @@ export interface ImportOptions {
   onProgress?: (done: number, total: number) => void;
   /** Rows per transaction. */
   batchSize?: number;
+  /** The server's clock: each batch's ledger entries are dated by it. Default the real time. */
+  clock?: Clock;
 }
 
 export interface ImportSummary {
@@ -70,6 +73,8 @@ export type ColumnTypes = Map<string, Record<string, string>>;
 export interface WriteContext {
   actor: string;
   columns: ColumnTypes;
+  /** The batch's time on the server's clock: its ledger entries and identity lineage are dated by it. */
+  now: Date;
 }
 
 export interface BatchWrite {
@@ -230,12 +235,13 @@ async function updateRecords(
 }
 
 /** A ledger event naming the record and the fields written: ids and field names only, never values. */
-const recordEvent = (kind: RecordKind, w: WrittenRecord, fields: Record<string, unknown>, actor: string): LedgerEvent => ({
+const recordEvent = (kind: RecordKind, w: WrittenRecord, fields: Record<string, unknown>, actor: string, at: Date): LedgerEvent => ({
   type: `record.${w.op}`,
   actor,
   subjectType: kind,
   subjectId: w.record.id,
   data: { fields: Object.keys(fields).sort(), version: w.record.version, via: 'import' },
+  at,
 });
 
 /**
@@ -278,7 +284,7 @@ export async function writeRecords(
       ? await attachContacts(
           tx,
           written.map((w) => w.record),
-          { actor: ctx.actor, now: new Date(), source: 'import' },
+          { actor: ctx.actor, now: ctx.now, source: 'import' },
         )
       : [];
   await claimIdentities(
@@ -291,7 +297,7 @@ export async function writeRecords(
     written.map((w) => w.record),
     'import',
   );
-  return { written, attached: attached.length, events: written.map((w, i) => recordEvent(kind, w, ops[i]!.fields, ctx.actor)) };
+  return { written, attached: attached.length, events: written.map((w, i) => recordEvent(kind, w, ops[i]!.fields, ctx.actor, ctx.now)) };
 }
 
 export const countOps = (written: WrittenRecord[]) => ({
@@ -634,7 +640,8 @@ export async function runImport<T>(db: Db, plan: EntityPlan<T>, file: string, op
   const { header, total } = await scanCsv(file);
   const columns = mapColumns(header, plan.target, opts.map);
   await plan.init?.(db, header);
-  const ctx: WriteContext = { actor: opts.actor, columns: await loadColumnTypes(db, plan.tables) };
+  const clock = opts.clock ?? systemClock;
+  const base = { actor: opts.actor, columns: await loadColumnTypes(db, plan.tables) };
   const rejects = new RejectFile(rejectedPath(file), header);
   const counts = { imported: 0, updated: 0, attached: 0 };
   let batch = new Batch<T>();
@@ -643,7 +650,7 @@ export async function runImport<T>(db: Db, plan: EntityPlan<T>, file: string, op
 
   const flush = async () => {
     if (batch.rows.length > 0) {
-      const outcome = await writeBatch(db, plan, batch.rows, ctx);
+      const outcome = await writeBatch(db, plan, batch.rows, { ...base, now: clock.now() });
       counts.imported += outcome.inserted;
       counts.updated += outcome.updated;
       counts.attached += outcome.attached;

@@ -29,6 +29,7 @@ export function pipelineStagesPlan(): EntityPlan<PipelineStageRow> {
           subjectType: 'pipeline_stages',
           subjectId: `${w.pipeline}/${w.stage}`,
           data: { via: 'import' },
+          at: ctx.now,
         })),
       };
     },

@@ -189,6 +189,8 @@ const DEMO_DATASET = 'telco';
 
 export interface DemoLoadOptions {
   onProgress?: ImportOptions['onProgress'];
+  /** The server's clock, which dates the load's ledger entries. */
+  clock?: ImportOptions['clock'];
   /** Called before an interrupted load resumes, with the accounts it had written and the rows of the file. */
   onResume?: (present: number, total: number) => void;
 }
@@ -218,6 +220,7 @@ export async function loadDemoCustomers(db: Db, file: string, opts: DemoLoadOpti
   const summary = await runImport(db, customersPlan({ demo: true }), file, {
     actor: 'system',
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   await completeDemoLoad(db, DEMO_DATASET);
   return { status: 'loaded', summary, resumedAt };

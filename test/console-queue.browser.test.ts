@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -9,7 +8,7 @@ import { createToken } from '../src/api/auth.ts';
 import { recordProposal, type PolicyRequestInput } from '../src/assure/index.ts';
 import { createRecord } from '../src/records/index.ts';
 import type { RunningServer } from '../src/server.ts';
-import { signIn, startConsoleServer } from './console-server.ts';
+import { accessibilityProblems as axeViolations, signIn, startConsoleServer } from './console-server.ts';
 
 // The review queue triaged in a real browser (Debian's Chromium driven by playwright-core) against a real server:
 // tabs for pending, decided and expired items, filters and sort, the card's customer context, the reviewer's place
@@ -21,28 +20,7 @@ if (!HAVE_CHROMIUM)
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results/console');
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const HOUR = 3_600_000;
-
-/** axe-core's WCAG 2.0, 2.1 and 2.2 A/AA rules on the page as it is: every violation, whatever its impact. */
-async function axeViolations(p: Page): Promise<string[]> {
-  await p.evaluate(axeSource);
-  return p.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> };
-      }
-    ).axe;
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
-    return r.violations.map(
-      (v) =>
-        `${v.id}: ${v.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 3)
-          .join(', ')}`,
-    );
-  });
-}
 
 if (HAVE_CHROMIUM) {
   describe('the console’s review queue in Chromium', () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import pino from 'pino';
 import { build } from 'vite';
+import { expect } from 'vitest';
 import { readAdminTokenFile } from '../src/api/auth.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
@@ -74,8 +75,11 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 /** The WCAG levels the console is held to: A and AA of 2.0, 2.1 and 2.2. */
 export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
-/** axe's serious and critical violations on the page under the WCAG tags, each with up to three of its elements. */
-export async function accessibilityProblems(page: Page, tags: string[] = WCAG_TAGS): Promise<string[]> {
+/**
+ * axe's violations of the WCAG tags on the page as it is, of every impact (minor and moderate count as much as serious
+ * and critical: the console is held to 0), each with its impact and up to three of its elements.
+ */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
   await page.evaluate(axeSource);
   return page.evaluate(async (values) => {
     const axe = (
@@ -84,14 +88,58 @@ export async function accessibilityProblems(page: Page, tags: string[] = WCAG_TA
       }
     ).axe;
     const r = await axe.run(document, { runOnly: { type: 'tag', values } });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map(
-        (v) =>
-          `${v.id}: ${v.nodes
-            .map((n) => n.target.join(' '))
-            .slice(0, 3)
-            .join(', ')}`,
-      );
-  }, tags);
+    return r.violations.map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 3)
+          .join(', ')}`,
+    );
+  }, WCAG_TAGS);
+}
+
+/**
+ * Waits (bounded) until axe finds no violation of the WCAG tags on the page, of any impact; `where` names the page in
+ * the failure. It polls, so a view still settling under load is looked at again rather than judged from one reading.
+ */
+export async function expectAccessible(page: Page, where: string): Promise<void> {
+  await expect
+    .poll(() => accessibilityProblems(page), { message: `axe WCAG 2.2 AA on ${where}`, timeout: 20_000, interval: 500 })
+    .toEqual([]);
+}
+
+/**
+ * WCAG 2.4.11 (focus not obscured), which axe cannot check: presses Tab up to `maxTabs` times from the page's start and
+ * lists each focused element that nothing of could be seen (every point sampled on it, within the viewport, lies under
+ * another element, such as a sticky bar), or that ended up off screen.
+ */
+export async function focusObscured(page: Page, maxTabs: number): Promise<string[]> {
+  await page.evaluate(() => {
+    (document.activeElement as HTMLElement | null)?.blur();
+    window.scrollTo(0, 0);
+  });
+  const hidden: string[] = [];
+  for (let i = 0; i < maxTabs; i++) {
+    await page.keyboard.press('Tab');
+    const r = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el === document.body) return null;
+      // Back at an element already visited: the tab order has wrapped around.
+      if (el.dataset.focusChecked) return 'wrapped';
+      el.dataset.focusChecked = '1';
+      const b = el.getBoundingClientRect();
+      const [w, h] = [window.innerWidth, window.innerHeight];
+      const xs = [b.left + 2, (b.left + b.right) / 2, b.right - 2].filter((x) => x >= 0 && x < w);
+      const ys = [b.top + 2, (b.top + b.bottom) / 2, b.bottom - 2].filter((y) => y >= 0 && y < h);
+      const mine = (at: Element | null) =>
+        at !== null && (el === at || el.contains(at) || [...((el as HTMLInputElement).labels ?? [])].some((l) => l.contains(at)));
+      if (xs.some((x) => ys.some((y) => mine(document.elementFromPoint(x, y))))) return null;
+      const text = (el.getAttribute('aria-label') ?? el.textContent ?? '').trim().slice(0, 40);
+      return `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} “${text}”`;
+    });
+    if (r === 'wrapped') break;
+    if (r) hidden.push(r);
+  }
+  await page.evaluate(() => document.querySelectorAll('[data-focus-checked]').forEach((e) => e.removeAttribute('data-focus-checked')));
+  return hidden;
 }

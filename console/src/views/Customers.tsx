@@ -414,14 +414,16 @@ function FeatureHistory({
       </p>
       {churn.current ? (
         <p className="muted">
-          Fresh score, not the decided one: <ChurnScoreText score={churn.current} />
+          {churn.decided ? 'Fresh score, not the decided one: ' : 'Fresh score: '}
+          <ChurnScoreText score={churn.current} />
           {churn.current.sameModelAsDecided === false ? (
             <>
               {' '}
               <Badge tone="warn">different model version</Badge>
             </>
           ) : null}
-          . {churn.current.label}.
+          {/* Without a decided score the label would repeat the line above. */}
+          {churn.decided ? `. ${churn.current.label}.` : '.'}
         </p>
       ) : null}
       {history && history.length ? (

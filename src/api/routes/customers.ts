@@ -59,7 +59,7 @@ async function churnOf(deps: ApiDeps, accountId: string) {
 const HISTORY_NOTES = {
   openCases: 'the current count of open or pending cases at every point: cases keep no history of their status',
   churn:
-    'the profile score (attributes and subscription, before recent trouble) of the churn model serving now (the registry champion, else the model trained at start), as it is now, so it is the same at every point; null when no model serves or the customer has no subscription. The score decisions use is the profile\u2019s `churn`',
+    'the profile score (attributes and subscription, before recent trouble) of the churn model serving now (the registry champion, else the model trained at start), as it is now, so it is the same at every point; null when no model serves or the customer has no subscription. Decisions use the profile\u2019s churn score, shown above the chart',
 };
 
 /** Customer 360: the profile, the consent history and how the features moved. `:id` is the account id or the customer id. */

@@ -208,7 +208,9 @@ describe('import and search on the database', () => {
   });
 
   it("the trigram ranking's candidates come from the chunks' trigram index (migration 026), not a scan", async () => {
-    const [index] = await db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'knowledge_chunks_trgm'`);
+    const [index] = await db.query<{ indexdef: string }>(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'knowledge_chunks_trgm'`,
+    );
     expect(index?.indexdef).toMatch(/USING gin \(knowledge_chunk_search_text\(heading_path, text\) (public\.)?gin_trgm_ops\)/);
     // The operator form search uses (src/knowledge/knowledge.repo.ts); with scans priced out, the plan shows the index.
     const plan = await db.transaction(async (tx) => {
@@ -228,11 +230,15 @@ describe('import and search on the database', () => {
       db.transaction(async (tx) => {
         await tx.query('DROP EXTENSION pg_trgm CASCADE');
         for (const statement of splitSql(m026.sql)) await tx.query(statement);
-        expect(await tx.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'knowledge_chunks_trgm'`)).toEqual([]);
+        expect(
+          await tx.query(`SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'knowledge_chunks_trgm'`),
+        ).toEqual([]);
         throw ROLLBACK;
       }),
     ).rejects.toBe(ROLLBACK);
-    expect(await db.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'knowledge_chunks_trgm'`)).toHaveLength(1);
+    expect(
+      await db.query(`SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'knowledge_chunks_trgm'`),
+    ).toHaveLength(1);
   });
 
   it('customer use never sees internal, draft, retired or expired sources', async () => {

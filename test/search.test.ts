@@ -176,7 +176,9 @@ describe('GET /api/v1/search', () => {
   });
 
   it('has trigram indexes on every searched field, and the database finds candidates by them', async () => {
-    const rows = await t.db.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%\\_trgm' ORDER BY 1");
+    const rows = await t.db.query<{ indexname: string }>(
+      "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE '%\\_trgm' ORDER BY 1",
+    );
     expect(rows.map((r) => r.indexname)).toEqual(
       expect.arrayContaining([
         'accounts_customer_id_trgm',

@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One migrated embedded database per run, which every test file's databases start from.
+    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { inject } from 'vitest';
 import { migrate, openPglite, openPostgres, type Db } from '../src/store/index.ts';
 import pino from 'pino';
 import { createToken } from '../src/api/auth.ts';
-import { NatsBus, type Bus } from '../src/bus/index.ts';
+import { NatsBus, renewBusIdentity, type Bus } from '../src/bus/index.ts';
 import type { Role } from '../src/api/permissions.ts';
 import type { PolicyGate } from '../src/assure/index.ts';
 import type { Clock } from '../src/clock.ts';
@@ -17,7 +19,8 @@ import { ContractChecker } from './contract.ts';
 export async function openTestDb(): Promise<Db> {
   const url = process.env.DATABASE_URL;
   if (!url) {
-    const db = await openPglite();
+    const db = await openPglite(undefined, await pgliteImage());
+    await renewBusIdentity(db);
     await migrate(db);
     return db;
   }
@@ -32,6 +35,13 @@ export async function openTestDb(): Promise<Db> {
       await db.close();
     },
   };
+}
+
+let image: Promise<Blob> | undefined;
+/** The migrated image test/global-setup.ts wrote, read once per test file. */
+function pgliteImage(): Promise<Blob> {
+  image ??= readFile(inject('pgliteImage')).then((bytes) => new Blob([bytes]));
+  return image;
 }
 
 /** The NATS server the suite runs its buses on when ACS_NATS_URL is set (`ACS_NATS_URL=nats://127.0.0.1:4222 npm test`). */

@@ -102,6 +102,11 @@ export async function selectBusIdentity(q: Queryable): Promise<string> {
   return row.id;
 }
 
+/** A copy of a database (one started from an image) takes a name of its own, so two copies never share streams. */
+export async function renewBusIdentity(q: Queryable): Promise<void> {
+  await q.query('UPDATE bus_identity SET id = substr(md5(random()::text || clock_timestamp()::text), 1, 12)');
+}
+
 /** Claims one event if it is still pending and due (and no other process holds it). */
 export async function claimDueOutboxEvent(tx: Tx, id: number): Promise<(OutboxMessageRow & { attempts: number }) | undefined> {
   const [m] = await tx.query<OutboxMessageRow & { attempts: number }>(

@@ -50,11 +50,16 @@ const NUMERIC = 1700;
 const toNumber = (v: string) => Number(v);
 
 /** The embedded engine itself, for what needs PGlite's own API (pg_dump); everything else goes through `openPglite`. */
-export async function createPglite(dataDir?: string): Promise<PGlite> {
+export async function createPglite(dataDir?: string, image?: Blob): Promise<PGlite> {
   // One options object: PGlite ignores a second argument when the first (the data dir) is undefined. pg_trgm and
   // pgvector are made available (knowledge search's trigram and semantic rankings); migrations 023 and 027 create
-  // them in the database.
-  const lite = new PGlite({ dataDir, parsers: { [INT8]: toNumber, [NUMERIC]: toNumber }, extensions: { pg_trgm, vector } });
+  // them in the database. An image (another instance's dumpDataDir) replaces initdb, which is most of a start.
+  const lite = new PGlite({
+    dataDir,
+    loadDataDir: image,
+    parsers: { [INT8]: toNumber, [NUMERIC]: toNumber },
+    extensions: { pg_trgm, vector },
+  });
   await lite.waitReady;
   return lite;
 }
@@ -81,8 +86,13 @@ function eventLoopTurns(everyMs: number): () => Promise<void> | undefined {
   };
 }
 
-export async function openPglite(dataDir?: string): Promise<Db> {
-  const lite = await createPglite(dataDir);
+/** An embedded database in `dataDir` (in memory without one), started from `image` when given instead of empty. */
+export async function openPglite(dataDir?: string, image?: Blob): Promise<Db> {
+  return pgliteDb(await createPglite(dataDir, image));
+}
+
+/** A started embedded engine as a Db. */
+export function pgliteDb(lite: PGlite): Db {
   const turn = eventLoopTurns(PGLITE_YIELD_MS);
   const run = async <T>(q: { query: PGlite['query'] }, sql: string, params?: unknown[]) => {
     await turn();

@@ -4,7 +4,7 @@
  */
 export { openPglite, openPostgres, insertRows, analyze, freshHandle, ping, notify } from './db.ts';
 export type { Db, Queryable, Tx } from './db.ts';
-export { migrate, loadMigrations } from './migrate.ts';
+export { migrate, loadMigrations, migratedPgliteImage } from './migrate.ts';
 export { newId } from './ids.ts';
 export { currentRole, grantSchemaDml, regrantTable } from './roles.ts';
 export { dumpPglite, restoreDump, dumpProblem, publicTableCount, schemaLevel, currentSchema } from './dump.ts';

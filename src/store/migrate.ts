@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Db } from './db.ts';
+import { createPglite, pgliteDb, type Db } from './db.ts';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 // Any fixed number: serialises concurrent starters on one PostgreSQL server.
@@ -53,6 +53,20 @@ export async function migrate(db: Db, migrations = loadMigrations()): Promise<st
     });
   }
   return applied;
+}
+
+/**
+ * A migrated, empty embedded database as an image `openPglite` starts from (tests start hundreds of databases;
+ * initdb and the migrations are most of each start). A copy shares the bus identity: see renewBusIdentity.
+ */
+export async function migratedPgliteImage(): Promise<Blob> {
+  const lite = await createPglite();
+  try {
+    await migrate(pgliteDb(lite));
+    return await lite.dumpDataDir('none');
+  } finally {
+    await lite.close();
+  }
 }
 
 /**

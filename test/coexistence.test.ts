@@ -221,6 +221,55 @@ describe('acs export', () => {
     }, 300_000);
   }
 
+  it('writes references to leads by external id or email and to products by sku, so they resolve in another database', async () => {
+    /** The account, leads and product the exported rows reference; each database gives them its own ids. */
+    const holdings = async (db: Db, emails: { ext: string; plain: string }) => ({
+      account: await createRecord(db, 'accounts', { name: 'Wattle Energy', customerId: 'WATTLE-1' }, 'test'),
+      byExt: await createRecord(db, 'leads', { email: emails.ext, externalId: '00Q5g00000Lx1AAAAZ' }, 'test'),
+      byEmail: await createRecord(db, 'leads', { email: emails.plain }, 'test'),
+      product: await createRecord(db, 'products', { sku: 'SOLAR-6KW', name: 'Solar 6 kW' }, 'test'),
+    });
+    const first = await freshDb();
+    const one = await holdings(first, { ext: 'ext@lead.example', plain: 'Plain@Lead.example' });
+    await createRecord(first, 'interactions', { type: 'call', leadId: one.byExt.id, subject: 'Intro call' }, 'test');
+    await createRecord(first, 'interactions', { type: 'email', leadId: one.byEmail.id, subject: 'Brochure' }, 'test');
+    const at = '2024-05-01T00:00:00Z';
+    const consent = { channel: 'email', status: 'granted', source: 'web form', capturedAt: at, effectiveFrom: at };
+    await createRecord(first, 'consents', { ...consent, purpose: 'marketing', leadId: one.byEmail.id }, 'test');
+    await createRecord(first, 'consents', { ...consent, purpose: 'sales', leadId: one.byExt.id }, 'test');
+    await createRecord(first, 'subscriptions', { accountId: one.account.id, productId: one.product.id }, 'test');
+
+    // The second database knows the lead with the external id under a newer email, and the other lead's email in
+    // lower case; a decoy lead holds the first one's old email and a decoy product comes first.
+    const second = await freshDb();
+    await createRecord(second, 'leads', { email: 'ext@lead.example' }, 'test');
+    await createRecord(second, 'products', { sku: 'DECOY', name: 'Decoy' }, 'test');
+    const two = await holdings(second, { ext: 'ext.new@lead.example', plain: 'plain@lead.example' });
+    for (const [entity, count] of [
+      ['interactions', 2],
+      ['consents', 2],
+      ['subscriptions', 1],
+    ] as const) {
+      const path = join(dir, `refs-${entity}.csv`);
+      const csv = await exportTo(first, entity, path);
+      for (const id of [one.byExt.id, one.byEmail.id, one.product.id, one.account.id]) expect(csv).not.toContain(id);
+      const summary = await importCsv(second, entity, path, { actor: 'test' });
+      expect({ entity, rejected: summary.rejected, imported: summary.imported }).toEqual({ entity, rejected: 0, imported: count });
+    }
+    const interactions = await rows(second, 'SELECT subject, lead_id FROM interactions ORDER BY subject');
+    expect(interactions).toEqual([
+      { subject: 'Brochure', lead_id: two.byEmail.id },
+      { subject: 'Intro call', lead_id: two.byExt.id },
+    ]);
+    const consents = await rows(second, 'SELECT purpose, lead_id FROM consents ORDER BY purpose');
+    expect(consents).toEqual([
+      { purpose: 'marketing', lead_id: two.byEmail.id },
+      { purpose: 'sales', lead_id: two.byExt.id },
+    ]);
+    const subs = await rows(second, 'SELECT account_id, product_id FROM subscriptions');
+    expect(subs).toEqual([{ account_id: two.account.id, product_id: two.product.id }]);
+  });
+
   it('escapes formula cells in rejected-row files', async () => {
     const db = await freshDb();
     const file = join(dir, 'bad-contacts.csv');

@@ -31,5 +31,7 @@ export {
   upsertPipelineStages,
   recordIdsByReference,
   referenceKeysOf,
+  REFERENCE_FIELDS,
+  type ReferenceField,
   type PipelineStageRow,
 } from './pipelines.repo.ts';

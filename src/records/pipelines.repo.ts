@@ -34,27 +34,40 @@ export async function upsertPipelineStages(
   );
 }
 
-/** Live records of `table` whose id, external id, or customer id (accounts) or email (contacts) is one of `keys`. */
-export async function recordIdsByReference(
-  q: Queryable,
-  table: 'accounts' | 'contacts',
-  keys: string[],
-): Promise<{ id: string; key: string }[]> {
-  const extra = table === 'accounts' ? 't.customer_id = k.key' : 'lower(t.email) = lower(k.key)';
+/**
+ * How another ACS finds a record a field references: the field's table, and the columns naming the record there,
+ * most specific first. An export writes the first one set (else the id); an import matches the id, then each in turn.
+ */
+const REFERENCES = {
+  accountId: { table: 'accounts', keys: ['customer_id', 'external_id'] },
+  contactId: { table: 'contacts', keys: ['external_id', 'email'] },
+  leadId: { table: 'leads', keys: ['external_id', 'email'] },
+  productId: { table: 'products', keys: ['sku'] },
+} as const;
+export type ReferenceField = keyof typeof REFERENCES;
+export const REFERENCE_FIELDS = Object.keys(REFERENCES) as ReferenceField[];
+
+// Emails are matched in any case, as identities are.
+const matches = (column: string) => (column === 'email' ? 'lower(t.email) = lower(k.key)' : `t.${column} = k.key`);
+
+/** Live records `field` can name whose id or natural key is one of `keys`; each key goes to its best match. */
+export async function recordIdsByReference(q: Queryable, field: ReferenceField, keys: string[]): Promise<{ id: string; key: string }[]> {
+  const { table, keys: columns } = REFERENCES[field];
+  const conditions = ['t.id = k.key', ...columns.map(matches)];
   return q.query<{ id: string; key: string }>(
     `WITH k AS (SELECT DISTINCT jsonb_array_elements_text($1::jsonb) AS key)
      SELECT DISTINCT ON (k.key) t.id, k.key FROM k JOIN ${table} t
-         ON t.deleted_at IS NULL AND (t.id = k.key OR t.external_id = k.key OR ${extra})
-      ORDER BY k.key, (t.id = k.key) DESC, (t.external_id = k.key) DESC, t.id`,
+         ON t.deleted_at IS NULL AND (${conditions.join(' OR ')})
+      ORDER BY k.key, ${conditions.map((c) => `(${c}) DESC NULLS LAST`).join(', ')}, t.id`,
     [JSON.stringify(keys)],
   );
 }
 
-/** The natural key another ACS can find each record by: an account's customer id, a contact's external id or email. */
-export async function referenceKeysOf(q: Queryable, table: 'accounts' | 'contacts', ids: string[]): Promise<{ id: string; key: string }[]> {
-  const key = table === 'accounts' ? 'customer_id' : 'coalesce(external_id, email, id)';
+/** The natural key another ACS finds each record `field` names by (its id when it has none). */
+export async function referenceKeysOf(q: Queryable, field: ReferenceField, ids: string[]): Promise<{ id: string; key: string }[]> {
+  const { table, keys } = REFERENCES[field];
   return q.query<{ id: string; key: string }>(
-    `SELECT id, ${key} AS key FROM ${table} WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
+    `SELECT id, coalesce(${keys.join(', ')}, id) AS key FROM ${table} WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
     [JSON.stringify(ids)],
   );
 }

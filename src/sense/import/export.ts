@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { PipelineStageInput, RECORD_INPUTS, RECORD_KINDS, type RecordKind } from '../../contracts/index.ts';
 import { csvLines } from '../../lib/index.ts';
-import { listRecords, referenceKeysOf, selectPipelineStages, type RecordRow } from '../../records/index.ts';
+import { listRecords, REFERENCE_FIELDS, referenceKeysOf, selectPipelineStages, type RecordRow } from '../../records/index.ts';
 import type { Queryable } from '../../store/index.ts';
 import { fieldTypes, type FieldType } from './headers.ts';
 
@@ -10,6 +10,7 @@ export const EXPORT_ENTITIES: readonly ExportEntity[] = [...RECORD_KINDS, 'pipel
 export const isExportEntity = (s: string): s is ExportEntity => (EXPORT_ENTITIES as readonly string[]).includes(s);
 
 const PAGE = 1000;
+const isReference = (column: string) => (REFERENCE_FIELDS as readonly string[]).includes(column);
 
 /** A value as `acs import` reads it back. */
 function cell(v: unknown, type: FieldType | undefined): string {
@@ -20,17 +21,14 @@ function cell(v: unknown, type: FieldType | undefined): string {
 }
 
 /**
- * References as another ACS finds them: an account by its customer id, a contact by its external id or email.
- * `acs import` resolves them back (src/sense/import/import.ts), so a file imports into a database with other ids.
+ * References as another ACS finds them (an account by its customer id, a contact or lead by its external id or email,
+ * a product by its sku): `acs import` resolves them back, so a file imports into a database with other ids.
  */
 async function referenceKeys(db: Queryable, rows: RecordRow[]): Promise<Map<string, string>> {
   const keys = new Map<string, string>();
-  for (const [field, table] of [
-    ['accountId', 'accounts'],
-    ['contactId', 'contacts'],
-  ] as const) {
+  for (const field of REFERENCE_FIELDS) {
     const ids = [...new Set(rows.flatMap((r) => (typeof r[field] === 'string' ? [r[field] as string] : [])))];
-    if (ids.length) for (const r of await referenceKeysOf(db, table, ids)) keys.set(r.id, r.key);
+    if (ids.length) for (const r of await referenceKeysOf(db, field, ids)) keys.set(r.id, r.key);
   }
   return keys;
 }
@@ -59,7 +57,7 @@ export async function exportCsv(db: Queryable, entity: ExportEntity, out: Writab
     const lines = rows.map((r) =>
       columns.map((c) => {
         const v = r[c];
-        return (c === 'accountId' || c === 'contactId') && typeof v === 'string' ? (refs.get(v) ?? v) : cell(v, types.get(c));
+        return isReference(c) && typeof v === 'string' ? (refs.get(v) ?? v) : cell(v, types.get(c));
       }),
     );
     await write(csvLines(lines));

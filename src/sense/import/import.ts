@@ -22,6 +22,7 @@ import {
   loadPipelines,
   mapDbError,
   recordIdsByReference,
+  REFERENCE_FIELDS,
   DEFAULT_PIPELINE,
   type Pipelines,
   patchRecordRows,
@@ -365,19 +366,17 @@ export function exportSource(header: readonly string[]): 'salesforce' | 'hubspot
   return null;
 }
 
-/** Columns that reference another record, and the table it is found in by id, external id or natural key. */
-const REFERENCES = { accountId: 'accounts', contactId: 'contacts' } as const;
-
 /**
  * Replaces references given as another product's record ids (Salesforce's AccountId, HubSpot's Associated Company
- * IDs) or an account's customer id with the ACS ids they name. One that names nothing is left for the database to
- * refuse, which rejects that row.
+ * IDs) or natural keys (`acs export` writes an account's customer id, a contact's or lead's external id or email, a
+ * product's sku) with the ACS ids they name. One that names nothing is left for the database to refuse, which
+ * rejects that row.
  */
 async function resolveReferences(tx: Tx, items: RecordItem[]): Promise<void> {
-  for (const [field, table] of Object.entries(REFERENCES)) {
+  for (const field of REFERENCE_FIELDS) {
     const keys = [...new Set(items.flatMap((i) => (typeof i.input[field] === 'string' ? [i.input[field] as string] : [])))];
     if (keys.length === 0) continue;
-    const ids = new Map((await recordIdsByReference(tx, table, keys)).map((r) => [r.key, r.id]));
+    const ids = new Map((await recordIdsByReference(tx, field, keys)).map((r) => [r.key, r.id]));
     for (const item of items) {
       const key = item.input[field];
       if (typeof key === 'string' && ids.has(key)) item.input[field] = ids.get(key);
@@ -440,7 +439,7 @@ export function recordPlan(kind: RecordKind): EntityPlan<RecordItem> {
     prepare: (given) => {
       const values = { ...given };
       // HubSpot lists every associated record, "123;456": the first is the primary one.
-      for (const field of Object.keys(REFERENCES)) {
+      for (const field of REFERENCE_FIELDS) {
         if (typeof values[field] === 'string') values[field] = (values[field] as string).split(';')[0]!.trim();
       }
       if (kind === 'opportunities') {

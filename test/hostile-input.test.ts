@@ -326,3 +326,198 @@ describe('hostile input: every route that changes something', () => {
     expect(verified.body.ok, verified.text).toBe(true);
   });
 });
+
+// ---- /mcp, and the inputs that are not a body: headers and query values. ----
+
+const parsedOrUndefined = (text: string): ResponseBody => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/** A JSON-RPC message to /mcp as the streamable HTTP transport takes it (JSON answers, no session). */
+async function mcp(body: string | Uint8Array<ArrayBuffer>, role: 'admin' | 'agent') {
+  const res = await t.app.request('/mcp', {
+    method: 'POST',
+    body,
+    headers: {
+      authorization: `Bearer ${t.tokens[role]}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+  });
+  const text = await res.text();
+  return { status: res.status, body: parsedOrUndefined(text), text };
+}
+
+/** A line of an error that names `path`: the SDK's "… at path" or ACS's "path: message". */
+const naming = (path: string) => new RegExp(`(^|at )${path.replace(/[.\\]/g, '\\$&')}(:|$)`, 'm');
+
+describe('hostile input: /mcp', () => {
+  it('a hostile body is a JSON-RPC error, never a 5xx', async () => {
+    const bodies: [string, string | Uint8Array<ArrayBuffer>][] = [
+      ['nested 5,000 deep', nested(5000)],
+      ['a NUL in a value and a key', '{"jsonrpc":"2.0","id":1,"method":"tools/\\u0000list","x\\u0000":1}'],
+      ['a number too large', '{"jsonrpc":"2.0","id":1e400,"method":"tools/list"}'],
+      ['invalid UTF-8', new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xc3, 0x28, 0x22, 0x7d])],
+      ['not an object', '"just a string"'],
+      ['cut short', '{"jsonrpc":'],
+    ];
+    for (const [label, body] of bodies) {
+      const res = await mcp(body, 'agent');
+      expect(res.status, `${label}: ${res.text}`).toBeLessThan(500);
+      expect(res.body?.error?.code, `${label}: ${res.text}`).toEqual(expect.any(Number));
+    }
+  });
+
+  it('a tool called with hostile arguments is an error naming the argument, and proposes nothing', async () => {
+    const huge = JSON.stringify('x'.repeat(100_000));
+    const deep = nested(MAX_JSON_DEPTH + 10);
+    const proposal = (over: string) =>
+      `{"customerId":${JSON.stringify(accountId)},"action":"create_task","params":{"title":"t"},"expectedValue":{"pSuccess":0.5,"impactDollars":10},"reason":"r",${over}}`;
+    // [tool, its arguments as JSON text (so 1e400 and raw escapes go as written), the argument the error names]
+    const calls: [string, string, string][] = [
+      ['search_customers', '{"q":"a\\u0000b"}', 'q'],
+      ['search_customers', '{"q":"\\ud800"}', 'q'],
+      ['search_customers', `{"q":${huge}}`, 'q'],
+      ['search_customers', '{"q":"x","limit":"7"}', 'limit'],
+      ['search_customers', '{"q":"x","limit":1e400}', 'limit'],
+      ['search_customers', `{"q":${deep}}`, 'q'],
+      ['get_customer_360', '{"customerId":"acc\\u0000x"}', 'customerId'],
+      ['get_customer_360', '{"customerId":"acc\\udc00"}', 'customerId'],
+      ['get_customer_360', `{"customerId":${huge}}`, 'customerId'],
+      ['get_customer_360', '{"customerId":"x","timelineLimit":1e308}', 'timelineLimit'],
+      ['search_knowledge', '{"q":"refund\\u0000"}', 'q'],
+      ['search_knowledge', '{"q":"x","use":{"a":1}}', 'use'],
+      ['list_proposals', '{"cursor":"a\\u0000b"}', 'cursor'],
+      ['list_proposals', '{"cursor":"not-a-cursor"}', 'cursor'],
+      ['list_proposals', '{"agentId":"a\\u0000b"}', 'agentId'],
+      ['list_proposals', '{"limit":"many"}', 'limit'],
+      ['list_approvals', '{"agent":"a\\u0000b"}', 'agent'],
+      ['list_approvals', `{"cursor":${huge}}`, 'cursor'],
+      ['list_approvals', `{"sort":${deep}}`, 'sort'],
+      ['propose_action', proposal('"reason":"why\\u0000"'), 'reason'],
+      ['propose_action', proposal('"customerId":"a\\u0000"'), 'customerId'],
+      ['propose_action', proposal('"params":{"title":"a\\u0000b","dueInDays":2}'), 'params.title'],
+      ['propose_action', proposal('"params":{"title":"t","k\\u0000":1}'), 'params.k\\u0000'],
+      ['propose_action', proposal('"params":{"title":"t","dueInDays":1e400}'), 'params.dueInDays'],
+      ['propose_action', proposal(`"params":{"title":"t","deep":${deep}}`), `params.deep${'.0'.repeat(MAX_JSON_DEPTH - 2)}`],
+      ['propose_action', proposal(`"params":{"title":${huge}}`), 'params.title'],
+      ['propose_action', proposal('"params":[]'), 'params'],
+      ['propose_action', proposal('"expectedValue":"high"'), 'expectedValue'],
+    ];
+    const failures: string[] = [];
+    for (const [i, [name, args, path]] of calls.entries()) {
+      const role = name === 'propose_action' ? 'agent' : 'admin';
+      const res = await mcp(`{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"${name}","arguments":${args}}}`, role);
+      const error = res.body?.result?.isError ? res.body.result.content[0].text : res.body?.error?.message;
+      if (res.status >= 500 || typeof error !== 'string' || !naming(path).test(error))
+        failures.push(`${name} ${args.slice(0, 120)} (expected ${path.slice(0, 40)}): ${res.status} ${res.text.slice(0, 300)}`);
+    }
+    expect(failures).toEqual([]);
+    expect((await t.call('GET', `/api/v1/proposals?accountId=${accountId}`)).body.data).toEqual([]);
+  });
+});
+
+describe('hostile input: headers and query values', () => {
+  /** Sends with the given headers, and says which field or header the refusal names. */
+  async function refused(method: string, path: string, headers: Record<string, string>, body?: unknown) {
+    const res = await t.app.request(path, {
+      method,
+      headers: { authorization: `Bearer ${t.tokens.admin}`, 'content-type': 'application/json', ...headers },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    const parsed = parsedOrUndefined(text);
+    return {
+      status: res.status,
+      text,
+      type: res.headers.get('content-type'),
+      named: (parsed?.issues ?? []).map((i: { path: string }) => i.path),
+    };
+  }
+
+  it('a hostile Idempotency-Key is a 400 naming the header, and nothing is created', async () => {
+    // NUL, CR and LF never reach ACS: the HTTP layer refuses to carry them.
+    expect(() => new Headers({ 'idempotency-key': 'a\u0000b' })).toThrow();
+    const before = await count('SELECT count(*) AS n FROM accounts');
+    for (const key of ['', ' ', 'k'.repeat(10_000), 'k'.repeat(256), 'a\u0001b', 'a\tb', 'a\u007fb', 'a b', 'caf\u00e9']) {
+      const res = await refused('POST', '/api/v1/accounts', { 'idempotency-key': key }, { name: 'Keyed' });
+      expect(res.status, `${JSON.stringify(key.slice(0, 20))}: ${res.text}`).toBe(400);
+      expect(res.type).toBe('application/problem+json');
+      expect(res.named, res.text).toEqual(['Idempotency-Key']);
+    }
+    expect(await count('SELECT count(*) AS n FROM accounts')).toBe(before);
+  });
+
+  it('a hostile If-Match is a 400 naming it (or a 412 saying it is stale), and the record is unchanged', async () => {
+    // A record of its own at version 1, which "0x1" and "1e0" read as numbers would match.
+    const id = (await t.call('POST', '/api/v1/accounts', { body: { name: 'Locked' } })).body.id;
+    const values = [
+      'garbage',
+      'W/"x"',
+      'W/"1"',
+      '"1", "2"',
+      '""',
+      '"-1"',
+      '"1.5"',
+      '"1e400"',
+      '"99999999999999999999"',
+      '"0x1"',
+      '"1e0"',
+      '" 1"',
+      'x'.repeat(10_000),
+    ];
+    for (const value of values) {
+      const res = await refused('PATCH', `/api/v1/accounts/${id}`, { 'if-match': value }, { name: 'Overwritten' });
+      expect([400, 412], `${value.slice(0, 30)}: ${res.text}`).toContain(res.status);
+      expect(res.named, res.text).toEqual(['If-Match']);
+    }
+    expect((await t.call('GET', `/api/v1/accounts/${id}`)).body).toMatchObject({ name: 'Locked', version: 1 });
+  });
+
+  it('a hostile updatedSince, limit or cursor on a list is a 400 naming it', async () => {
+    const cursor = (text: string) => Buffer.from(text).toString('base64url');
+    const ulid = '01J0000000000000000000000A';
+    const queries: [string, RegExp][] = [
+      ['updatedSince=%00', /^query\.updatedSince$/],
+      ['updatedSince=2026-01-01T00:00:00Z%00', /^query\.updatedSince$/],
+      ['updatedSince=99999-01-01', /^query\.updatedSince$/],
+      ['updatedSince=99999-01-01T00:00:00Z', /^query\.updatedSince$/],
+      ['updatedSince=2026-02-30T00:00:00Z', /^query\.updatedSince$/],
+      ['updatedSince=2026-01-01T00:00:00%2B99:00', /^query\.updatedSince$/],
+      ['updatedSince=', /^query\.updatedSince$/],
+      ['updatedSince=now', /^query\.updatedSince$/],
+      ['limit=1e400', /^query\.limit$/],
+      ['limit=99999999999999999999', /^query\.limit$/],
+      ['limit=-1', /^query\.limit$/],
+      ['limit=1.5', /^query\.limit$/],
+      ['limit=NaN', /^query\.limit$/],
+      ['limit=%00', /^query\.limit$/],
+      ['cursor=%00', /^(query\.)?cursor$/],
+      ['cursor=!!', /^(query\.)?cursor$/],
+      [`cursor=${'A'.repeat(10_000)}`, /^(query\.)?cursor$/],
+      [`cursor=${cursor(`2026-13-45T00:00:00.000000Z|acc_${ulid}`)}`, /^(query\.)?cursor$/],
+      [`cursor=${cursor(`2026-01-01T00:00:00.000000Z|con_${ulid}`)}`, /^(query\.)?cursor$/],
+      ['x%00=1', /^query\.x\\u0000$/],
+    ];
+    for (const [q, named] of queries) {
+      const res = await refused('GET', `/api/v1/accounts?${q}`, {});
+      expect(res.status, `${q.slice(0, 60)}: ${res.text}`).toBe(400);
+      expect([...new Set(res.named)], `${q.slice(0, 60)}: ${res.text}`).toEqual([expect.stringMatching(named)]);
+    }
+    // Far-off instants that are well formed are answered (an empty page), never a database error.
+    for (const q of [
+      'updatedSince=0000-01-01T00:00:00Z',
+      'updatedSince=9999-12-31T23:59:59.999999%2B14:00',
+      `cursor=${cursor(`0000-01-01T00:00:00.000000Z|acc_${ulid}`)}`,
+      `cursor=${cursor(`9999-12-31T23:59:59.999999Z|acc_${ulid}`)}`,
+    ]) {
+      const res = await refused('GET', `/api/v1/accounts?${q}`, {});
+      expect(res.status, `${q}: ${res.text}`).toBeLessThan(500);
+      if (res.status === 400) expect(res.named.join(), res.text).toMatch(/updatedSince|cursor/);
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { storableText } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 import { inSpan, incomingTraceContext, SpanKind } from '../lib/index.ts';
 import { ping } from '../store/index.ts';
@@ -10,7 +11,7 @@ import { serveConsole } from './console.ts';
 import type { ApiDeps } from './deps.ts';
 import { buildOpenApi } from './openapi.ts';
 import { problem, problemOfAppError, respondProblem } from './problem.ts';
-import { mount, type AppEnv, type RouteDef } from './router.ts';
+import { mount, NUL_IN_URL, type AppEnv, type RouteDef } from './router.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { approvalRoutes } from './routes/approvals.ts';
@@ -136,9 +137,14 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     );
   });
 
-  // A NUL in a path or query cannot reach a PostgreSQL text parameter; refuse it up front.
+  // A NUL in a path or query cannot reach a PostgreSQL text parameter; refuse it up front, naming where it is.
   app.use('/api/*', async (c, next) => {
-    if (/%00/.test(c.req.url)) throw new AppError('bad_request', 'the URL contains a NUL character (%00)');
+    if (/%00/.test(c.req.url)) {
+      const inQuery = [...new URL(c.req.url).searchParams]
+        .filter(([k, v]) => `${k}${v}`.includes('\0'))
+        .map(([k]) => ({ path: `query.${storableText(k)}`, message: 'contains a NUL character' }));
+      throw new AppError('bad_request', NUL_IN_URL, inQuery.length ? inQuery : [{ path: '(path)', message: 'contains a NUL character' }]);
+    }
     await next();
   });
 

@@ -2,6 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { jsonHazards } from '../contracts/index.ts';
 import { AppError } from '../errors.ts';
 import { ExternalProposalInput, proposeExternal, type ExternalProposalResult } from '../loop/index.ts';
 import { EXTERNAL_ACTIONS, externalAgentId } from '../reason/index.ts';
@@ -43,9 +44,20 @@ const failed = (message: string, issues: { path: string; message: string }[] = [
 /** An API answer as a tool result: the body, or its problem document's detail and field errors. */
 function answered(res: { status: number; body: unknown }): ToolResult {
   if (res.status >= 200 && res.status < 300) return ok(res.body);
-  const p = (res.body ?? {}) as { title?: string; detail?: string; code?: string; errors?: { path: string; message: string }[] };
-  return failed(`${res.status} ${p.code ?? ''}: ${p.detail ?? p.title ?? 'failed'}`.replace(' :', ':'), p.errors ?? []);
+  const p = (res.body ?? {}) as { title?: string; detail?: string; code?: string; issues?: { path: string; message: string }[] };
+  return failed(`${res.status} ${p.code ?? ''}: ${p.detail ?? p.title ?? 'failed'}`.replace(' :', ':'), p.issues ?? []);
 }
+
+/**
+ * Arguments the tools' schemas pass but nothing downstream can take (a NUL, an unpaired surrogate, which no URL
+ * encodes, deep nesting, a number too large in `params`) are refused naming the argument, as API bodies are.
+ */
+const checked =
+  <A extends object>(run: (args: A) => Promise<ToolResult>) =>
+  async (args: A): Promise<ToolResult> => {
+    const issues = jsonHazards(args);
+    return issues.length ? failed('400 validation_failed: invalid arguments', issues) : run(args);
+  };
 
 const query = (params: Record<string, unknown>) => {
   const q = new URLSearchParams();
@@ -71,7 +83,7 @@ export function createMcpServer(session: McpSession, version: string): McpServer
       },
       annotations: { readOnlyHint: true },
     },
-    async ({ q, limit }) => get(`/api/v1/search${query({ q, limit })}`),
+    checked(async ({ q, limit }) => get(`/api/v1/search${query({ q, limit })}`)),
   );
 
   server.registerTool(
@@ -86,7 +98,9 @@ export function createMcpServer(session: McpSession, version: string): McpServer
       },
       annotations: { readOnlyHint: true },
     },
-    async ({ customerId, timelineLimit }) => get(`/api/v1/customers/${encodeURIComponent(customerId)}/profile${query({ timelineLimit })}`),
+    checked(async ({ customerId, timelineLimit }) =>
+      get(`/api/v1/customers/${encodeURIComponent(customerId)}/profile${query({ timelineLimit })}`),
+    ),
   );
 
   server.registerTool(
@@ -102,7 +116,7 @@ export function createMcpServer(session: McpSession, version: string): McpServer
       },
       annotations: { readOnlyHint: true },
     },
-    async ({ q, k, use }) => get(`/api/v1/knowledge/search${query({ q, k, use })}`),
+    checked(async ({ q, k, use }) => get(`/api/v1/knowledge/search${query({ q, k, use })}`)),
   );
 
   server.registerTool(
@@ -121,7 +135,7 @@ export function createMcpServer(session: McpSession, version: string): McpServer
       },
       annotations: { readOnlyHint: true },
     },
-    async (args) => get(`/api/v1/proposals${query(args)}`),
+    checked(async (args) => get(`/api/v1/proposals${query(args)}`)),
   );
 
   server.registerTool(
@@ -141,7 +155,7 @@ export function createMcpServer(session: McpSession, version: string): McpServer
       },
       annotations: { readOnlyHint: true },
     },
-    async (args) => get(`/api/v1/approvals${query(args)}`),
+    checked(async (args) => get(`/api/v1/approvals${query(args)}`)),
   );
 
   server.registerTool(
@@ -152,7 +166,7 @@ export function createMcpServer(session: McpSession, version: string): McpServer
       inputSchema: ExternalProposalInput.shape,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     },
-    async (args) => {
+    checked(async (args) => {
       const role = session.principal.role;
       if (!(PROPOSER_ROLES as readonly string[]).includes(role))
         return failed(
@@ -165,7 +179,7 @@ export function createMcpServer(session: McpSession, version: string): McpServer
         if (err instanceof ToolRefusal) return failed(err.message);
         throw err;
       }
-    },
+    }),
   );
   return server;
 }

@@ -51,7 +51,8 @@ export function decodePositionCursor(kind: string): (cursor: string | undefined)
     if (cursor === undefined) return undefined;
     const value = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
     const m = value.match(shape);
-    if (!m || Number.isNaN(Date.parse(m[1]!))) throw invalid();
+    // Year 0000 parses here but not in PostgreSQL; no row this API wrote is dated in it.
+    if (!m || m[1]!.startsWith('0000') || Number.isNaN(Date.parse(m[1]!))) throw invalid();
     return { updatedAt: m[1]!, id: m[2]! };
   };
 }

@@ -22,6 +22,8 @@ import { actorOf, answers, NUL_IN_URL, type RouteDef } from '../router.ts';
 /** Records changed at or after this instant (an ISO 8601 date-time with its offset), for incremental sync. */
 const UpdatedSince = z.iso
   .datetime({ offset: true, message: 'an ISO 8601 date-time with an offset, e.g. 2026-03-01T00:00:00Z' })
+  // ISO 8601's year 0000 (1 BC) is one PostgreSQL refuses to read: a 400 here, not a database error.
+  .refine((s) => !s.startsWith('0000'), 'years start at 0001')
   .optional()
   .describe('only records updated at or after this instant (ISO 8601 date-time), for incremental sync');
 
@@ -42,8 +44,10 @@ const etagOf = (r: RecordRow) => `"${r.version}"`;
  */
 function ifMatchVersion(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
-  const version = Number(header.trim().replace(/"/g, ''));
-  if (!Number.isInteger(version) || version < 1)
+  // Digits only, as the ETag is written (quoted or bare): Number() alone would take "0x1" or "1e0" for version 1.
+  const digits = header.trim().match(/^(?:"(\d{1,9})"|(\d{1,9}))$/);
+  const version = Number(digits?.[1] ?? digits?.[2]);
+  if (!digits || version < 1)
     throw new AppError('bad_request', 'If-Match must be an ETag this API returned (the record version)', [
       { path: 'If-Match', message: 'not a version' },
     ]);

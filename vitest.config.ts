@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Two files at a time, even on two cores: much of a file's time is waiting (child processes, Chromium, timers).
+    maxWorkers: 2,
     // One migrated embedded database per run, which every test file's databases start from.
     globalSetup: ['test/global-setup.ts'],
   },

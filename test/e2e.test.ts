@@ -14,22 +14,32 @@ let url = '';
 let token = '';
 let logs = '';
 
+/** How the server ended, if it has: a server that dies early fails the wait with its last words, not a timeout. */
+let ended: string | undefined;
+
 function waitForLog(pattern: RegExp, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no log line matching ${pattern} within ${timeoutMs} ms:\n${logs.slice(-3000)}`)),
-      timeoutMs,
-    );
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      server.stdout!.off('data', check);
+      server.off('exit', onExit);
+      reject(new Error(`no log line matching ${pattern}: ${why}:\n${logs.slice(-3000)}`));
+    };
+    const timer = setTimeout(() => fail(`not within ${timeoutMs} ms`), timeoutMs);
+    const onExit = () => fail(`the server ${ended}`);
     const check = () => {
       const line = logs.split('\n').find((l) => pattern.test(l));
       if (line) {
         clearTimeout(timer);
         server.stdout!.off('data', check);
+        server.off('exit', onExit);
         resolve(line);
       }
     };
     server.stdout!.on('data', check);
+    server.once('exit', onExit);
     check();
+    if (ended !== undefined) fail(`the server ${ended}`);
   });
 }
 
@@ -57,11 +67,12 @@ beforeAll(async () => {
     env: { ...cli.env, ACS_PORT: '0', ACS_LOG_LEVEL: 'info', ACS_WORLD_DAY_SECONDS: '2' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  server.once('exit', (code, signal) => (ended = `exited (code ${code}, signal ${signal})`));
   server.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
   server.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
   const listening = JSON.parse(await waitForLog(/ACS listening/, 60_000)) as { url: string };
   url = listening.url;
-  await waitForLog(/demo customers/, 240_000);
+  await waitForLog(/loaded \d+ demo customers from the Telco dataset/, 240_000);
   token = readFileSync(join(cli.dataDir, 'admin-token'), 'utf8').trim();
 }, 300_000);
 

@@ -26,7 +26,8 @@ describe('the governed loop on accepted signals', () => {
       status: string;
       status_reason: string | null;
       ev_value: number;
-    }>('SELECT id, agent_id, action, status, status_reason, ev_value FROM proposals WHERE account_id = $1 ORDER BY ev_value DESC', [
+      params: { amountCents?: number };
+    }>('SELECT id, agent_id, action, status, status_reason, ev_value, params FROM proposals WHERE account_id = $1 ORDER BY ev_value DESC', [
       accountId,
     ]);
     const decided = proposals.filter((p) => p.status === 'decided');
@@ -37,9 +38,14 @@ describe('the governed loop on accepted signals', () => {
     expect(decided[0]!.ev_value).toBe(Math.max(...proposals.map((p) => p.ev_value)));
 
     // Worked by hand. p(churn) by the documented rules: 10% + 15 (month-to-month) + 2 × 15 (two triggers) = 55%.
-    // Retention's credit: 55% × 0.3 save rate × a year of $80 − the $40 credit (the bandit's 50% of the bill) − 2% × $960
-    // = $99.20. Service recovery's case: 0.35 × (six months of $80 × 55% at risk) − $10 − 2% × $264 = $77.12. The credit wins.
-    expect(decided[0]).toMatchObject({ agent_id: 'retention', action: 'offer_credit', ev_value: 99.2 });
+    // Retention's credit: 55% × 0.3 save rate × a year of $80 − the credit − 2% × $960 = $139.20 − the credit, where the
+    // bandit draws the credit from its offers (10%, 25% or 50% of the bill, at least $5) afresh each UTC day: $99.20 for
+    // the 50% offer. Service recovery's case: 0.35 × (six months of $80 × 55% at risk) − $10 − 2% × $264 = $77.12. The
+    // credit wins whichever offer is drawn.
+    expect(decided[0]).toMatchObject({ agent_id: 'retention', action: 'offer_credit' });
+    const credit = decided[0]!.params.amountCents!;
+    expect([800, 2000, 4000]).toContain(credit);
+    expect(decided[0]!.ev_value).toBeCloseTo(139.2 - credit / 100, 2);
     expect(proposals.find((p) => p.action === 'create_case')).toMatchObject({ status: 'suppressed', ev_value: 77.12 });
     const [decision] = await t.db.query<{ id: string; outcome: string; policy_ids: string[]; autonomy: number }>(
       'SELECT * FROM decisions WHERE proposal_id = $1',
